@@ -1,0 +1,25 @@
+# Sourced by the README's two commands: a virtualenv in .venv with the project and its dev
+# extras installed (reinstalled only when pyproject.toml changes), then the local
+# infrastructure unless KAFKA_BOOTSTRAP_SERVERS and MAAG_POSTGRES_URL point elsewhere.
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$repo"
+py="${PYTHON:-python3}"
+"$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+  || { echo "error: Python 3.11+ is needed as \`${py}\` (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+if [ ! -x .venv/bin/python ]; then
+  "$py" -m venv .venv \
+    || { echo "error: could not create .venv; on Debian: apt-get install -y python3-venv" >&2; exit 1; }
+fi
+stamp=".venv/.maag-installed"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "$want" > "$stamp"
+fi
+export PATH="$repo/.venv/bin:$PATH"
+if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ] || [ -z "${MAAG_POSTGRES_URL:-}" ]; then
+  infra_out="$(deploy/local/infra.sh up)" || exit 1
+  echo "$infra_out"
+  eval "$(grep '^export ' <<<"$infra_out")"
+fi

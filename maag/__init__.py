@@ -1,0 +1,1 @@
+"""MAAG: event-sourced multi-agency commissioning for vulnerable children."""

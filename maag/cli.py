@@ -1,0 +1,87 @@
+"""The `maag` command: local infrastructure, contracts, topics and the services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from maag.infra import local
+from maag.infra.layout import InfraError, Layout
+
+app = typer.Typer(
+    help="MAAG: multi-agency commissioning for vulnerable children.", no_args_is_help=True
+)
+infra = typer.Typer(
+    help="Local Kafka (from Maven Central) and PostgreSQL (from Debian), no Docker.",
+    no_args_is_help=True,
+)
+app.add_typer(infra, name="infra")
+
+
+def _infra(action: str) -> None:
+    try:
+        if action == "status":
+            raise typer.Exit(0 if local.status(Layout.from_env(), typer.echo) else 3)
+        getattr(local, action)(Layout.from_env(), typer.echo)
+    except InfraError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+
+
+@infra.command("up")
+def infra_up() -> None:
+    """Fetch (once) and start Kafka on 127.0.0.1:9092 and PostgreSQL on 127.0.0.1:5432."""
+    _infra("up")
+
+
+@infra.command("down")
+def infra_down() -> None:
+    """Stop what `infra up` started (by pid file); leave anything else alone."""
+    _infra("down")
+
+
+@infra.command("status")
+def infra_status() -> None:
+    """Say whether Kafka and PostgreSQL are running (exit 3 when either is not)."""
+    _infra("status")
+
+
+@app.command("run")
+def run(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Services to run (default: all).")
+    ] = None,
+) -> None:
+    """Run the services, each in its own process, until Ctrl-C."""
+    from maag.service_registry import SERVICES
+    from maag.supervisor import run_services
+
+    names = services or sorted(SERVICES)
+    unknown = sorted(set(names) - SERVICES.keys())
+    if unknown:
+        typer.echo(
+            f"error: unknown service(s) {', '.join(unknown)}; known: "
+            f"{', '.join(sorted(SERVICES)) or 'none yet'}",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if not names:
+        typer.echo("No services are built yet; the infrastructure is up and waiting.")
+        return
+    raise typer.Exit(run_services(names, typer.echo))
+
+
+@app.command("serve", hidden=True)
+def serve(service: str) -> None:
+    """Run one service in this process (used by `maag run`)."""
+    import importlib
+
+    from maag.runtime.settings import Settings
+    from maag.service_registry import SERVICES
+
+    importlib.import_module(SERVICES[service]).main(Settings.from_env())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,250 @@
+"""A single-node KRaft Apache Kafka broker from its Maven Central artifacts (no Docker, no tarball)."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import uuid
+from pathlib import Path
+from typing import IO
+
+from maag.infra.layout import InfraError, Layout
+from maag.infra.processes import (
+    alive,
+    port_open,
+    read_pid,
+    require_tool,
+    stop_pid,
+    wait_until,
+)
+
+# Pinned: Maven 3.8 would otherwise resolve a 2013 release of the plugin.
+DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+MARKER = "kafka.Kafka"
+READY_LINE = "Kafka Server started"
+
+POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>maag.local</groupId>
+  <artifactId>kafka-broker-deps</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>{version}</version>
+    </dependency>
+  </dependencies>
+</project>
+"""
+
+LOG4J2 = """status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.console.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+
+def _server_properties(layout: Layout, log_dir: Path) -> str:
+    p, c = layout.kafka_port, layout.kafka_controller_port
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{c}",
+            f"listeners=PLAINTEXT://127.0.0.1:{p},CONTROLLER://127.0.0.1:{c}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{p}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"log.dirs={log_dir}",
+            # Topics are declared by the project's topic registry, never created by accident.
+            "auto.create.topics.enable=false",
+            "num.partitions=3",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=10",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "transaction.state.log.num.partitions=5",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "delete.topic.enable=true",
+            "",
+        ]
+    )
+
+
+def fetch(layout: Layout) -> Path:
+    """Copy the broker and its runtime dependencies into the cache (once)."""
+    libs = layout.kafka_libs
+    done = libs / ".complete"
+    if done.exists():
+        return libs
+    mvn = require_tool(
+        "mvn", "Install Maven (Debian: `apt-get install -y maven`); it fetches Kafka's jars."
+    )
+    libs.mkdir(parents=True, exist_ok=True)
+    work = libs.parent
+    (work / "pom.xml").write_text(POM.format(version=layout.kafka_version))
+    repo = f"-Dmaven.repo.local={layout.cache / 'm2'}"
+    log = layout.logs / "kafka-fetch.log"
+    with log.open("w") as out:
+        _mvn(
+            [
+                mvn,
+                "-B",
+                "-q",
+                repo,
+                "-f",
+                str(work / "pom.xml"),
+                f"{DEPENDENCY_PLUGIN}:copy-dependencies",
+                f"-DoutputDirectory={libs}",
+                "-DincludeScope=runtime",
+            ],
+            out,
+            log,
+        )
+        # The SLF4J 1.7 binding ships only in Kafka's tarball: add it at log4j-core's version.
+        cores = sorted(libs.glob("log4j-core-*.jar"))
+        if not cores:
+            raise InfraError(f"log4j-core was not among Kafka's dependencies in {libs}.")
+        log4j_version = cores[-1].name.removeprefix("log4j-core-").removesuffix(".jar")
+        _mvn(
+            [
+                mvn,
+                "-B",
+                "-q",
+                repo,
+                "-f",
+                str(work / "pom.xml"),
+                f"{DEPENDENCY_PLUGIN}:copy",
+                f"-Dartifact=org.apache.logging.log4j:log4j-slf4j-impl:{log4j_version}",
+                f"-DoutputDirectory={libs}",
+            ],
+            out,
+            log,
+        )
+    done.write_text(layout.kafka_version)
+    return libs
+
+
+def _mvn(cmd: list[str], out: IO[str], log: Path) -> None:
+    result = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False)
+    if result.returncode != 0:
+        raise InfraError(
+            f"Maven could not fetch Kafka's jars (exit {result.returncode}). "
+            f"See {log}; Maven Central must be reachable."
+        )
+
+
+def _java_cmd(layout: Layout, main: str, *args: str) -> list[str]:
+    java = require_tool(
+        "java", "Install Java 17+ (Debian: `apt-get install -y openjdk-17-jre-headless`)."
+    )
+    config = layout.run / "kafka-log4j2.properties"
+    config.write_text(LOG4J2)
+    return [
+        java,
+        "-Xms256m",
+        "-Xmx768m",
+        "-XX:+UseG1GC",
+        f"-Dlog4j2.configurationFile={config}",
+        "-cp",
+        f"{layout.kafka_libs}/*",
+        main,
+        *args,
+    ]
+
+
+def pid_file(layout: Layout) -> Path:
+    return layout.run / "kafka.pid"
+
+
+def running(layout: Layout) -> int | None:
+    pid = read_pid(pid_file(layout))
+    return pid if pid is not None and alive(pid, MARKER) else None
+
+
+def check_can_start(layout: Layout) -> None:
+    require_tool("java", "Install Java 17+ (Debian: `apt-get install -y openjdk-17-jre-headless`).")
+    if not (layout.kafka_libs / ".complete").exists():
+        require_tool("mvn", "Install Maven (Debian: `apt-get install -y maven`).")
+    for port, var in (
+        (layout.kafka_port, "MAAG_KAFKA_PORT"),
+        (layout.kafka_controller_port, "MAAG_KAFKA_CONTROLLER_PORT"),
+    ):
+        if port_open(port):
+            raise InfraError(
+                f"Port {port} on 127.0.0.1 is already taken by another process; "
+                f"stop it or choose another port with {var}=<port>."
+            )
+
+
+def start(layout: Layout, timeout: float = 120.0) -> int:
+    fetch(layout)
+    data = layout.data / f"kafka-{layout.kafka_port}"
+    data.mkdir(parents=True, exist_ok=True)
+    props = layout.run / f"kafka-{layout.kafka_port}.properties"
+    props.write_text(_server_properties(layout, data))
+    if not (data / "meta.properties").exists():
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        fmt = subprocess.run(
+            _java_cmd(
+                layout,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(props),
+                "--ignore-formatted",
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if fmt.returncode != 0:
+            raise InfraError(f"Formatting KRaft storage failed:\n{fmt.stdout}{fmt.stderr}")
+    log = layout.logs / "kafka.log"
+    offset = log.stat().st_size if log.exists() else 0
+    with log.open("a") as out:
+        proc = subprocess.Popen(
+            _java_cmd(layout, MARKER, str(props)),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # outlives the shell that started it
+        )
+    pid_file(layout).write_text(f"{proc.pid}\n")
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise InfraError(f"Kafka exited with code {proc.returncode} while starting. See {log}.")
+        with log.open() as f:
+            f.seek(offset)
+            return READY_LINE in f.read() and port_open(layout.kafka_port)
+
+    try:
+        wait_until(ready, timeout, "Kafka", log)
+    except BaseException:
+        stop(layout)
+        raise
+    return proc.pid
+
+
+def stop(layout: Layout) -> bool:
+    pid = running(layout)
+    pid_file(layout).unlink(missing_ok=True)
+    if pid is None:
+        return False
+    stop_pid(pid, MARKER)
+    return True

@@ -1,0 +1,72 @@
+"""Where local infrastructure keeps its cache, data, logs and pid files, and its settings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class InfraError(RuntimeError):
+    """A precondition is missing; the message says what and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    home: Path
+    kafka_version: str
+    kafka_port: int
+    kafka_controller_port: int
+    pg_port: int
+    pg_user: str
+    pg_password: str
+    pg_database: str
+
+    @classmethod
+    def from_env(cls) -> Layout:
+        env = os.environ
+        return cls(
+            home=Path(env.get("MAAG_HOME", Path.cwd() / ".maag")).resolve(),
+            kafka_version=env.get("MAAG_KAFKA_VERSION", "4.1.1"),
+            kafka_port=int(env.get("MAAG_KAFKA_PORT", "9092")),
+            kafka_controller_port=int(env.get("MAAG_KAFKA_CONTROLLER_PORT", "9093")),
+            pg_port=int(env.get("MAAG_PG_PORT", "5432")),
+            pg_user=env.get("MAAG_PG_USER", "maag"),
+            pg_password=env.get("MAAG_PG_PASSWORD", "maag"),
+            pg_database=env.get("MAAG_PG_DATABASE", "maag"),
+        )
+
+    @property
+    def cache(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def run(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def kafka_libs(self) -> Path:
+        return self.cache / f"kafka-{self.kafka_version}" / "libs"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def postgres_url(self) -> str:
+        return (
+            f"postgresql://{self.pg_user}:{self.pg_password}"
+            f"@127.0.0.1:{self.pg_port}/{self.pg_database}"
+        )
+
+    def ensure_dirs(self) -> None:
+        for d in (self.cache, self.logs, self.run, self.data):
+            d.mkdir(parents=True, exist_ok=True)

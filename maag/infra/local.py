@@ -1,0 +1,92 @@
+"""`up`, `down` and `status` for the local infrastructure, all-or-nothing."""
+
+from __future__ import annotations
+
+import time
+
+from maag.infra import kafka, postgres
+from maag.infra.layout import InfraError, Layout
+
+
+def up(layout: Layout, say: object = print) -> None:
+    layout.ensure_dirs()
+    pg_up = postgres.running()
+    kafka_pid = kafka.running(layout)
+    # Check every precondition before starting anything, so a failure leaves nothing half-started.
+    if not pg_up:
+        postgres.check_can_start(layout)
+    if kafka_pid is None:
+        kafka.check_can_start(layout)
+
+    started_pg = False
+    try:
+        t = time.monotonic()
+        started_pg = postgres.start(layout)
+        _say(
+            say,
+            f"postgres: {'started' if started_pg else 'already running'} "
+            f"(127.0.0.1:{layout.pg_port}/{layout.pg_database} as {layout.pg_user}) "
+            f"in {time.monotonic() - t:.1f}s",
+        )
+        if kafka_pid is None:
+            t = time.monotonic()
+            pid = kafka.start(layout)
+            _say(
+                say,
+                f"kafka: started pid {pid} on {layout.kafka_bootstrap} "
+                f"in {time.monotonic() - t:.1f}s",
+            )
+        else:
+            _say(say, f"kafka: already running pid {kafka_pid} on {layout.kafka_bootstrap}")
+    except BaseException:
+        if started_pg:
+            postgres.stop(layout)
+        raise
+    _say(say, f"logs: {layout.logs}")
+    _say(say, f"export KAFKA_BOOTSTRAP_SERVERS={layout.kafka_bootstrap}")
+    _say(say, f"export MAAG_POSTGRES_URL={layout.postgres_url}")
+
+
+def down(layout: Layout, say: object = print) -> None:
+    _say(say, "kafka: stopped" if kafka.stop(layout) else "kafka: not started by maag, left alone")
+    _say(
+        say,
+        "postgres: stopped"
+        if postgres.stop(layout)
+        else "postgres: not started by maag, left alone",
+    )
+
+
+def status(layout: Layout, say: object = print) -> bool:
+    pid = kafka.running(layout)
+    pg = postgres.running()
+    _say(
+        say, f"kafka: {'running pid ' + str(pid) if pid else 'stopped'} ({layout.kafka_bootstrap})"
+    )
+    _say(say, f"postgres: {'running' if pg else 'stopped'} (127.0.0.1:{layout.pg_port})")
+    return pid is not None and pg
+
+
+def _say(say: object, text: str) -> None:
+    if callable(say):
+        say(text)
+
+
+def main(argv: list[str]) -> int:
+    import sys
+
+    if len(argv) != 1 or argv[0] not in {"up", "down", "status"}:
+        print("usage: infra.sh up|down|status", file=sys.stderr)
+        return 2
+    layout = Layout.from_env()
+    try:
+        if argv[0] == "up":
+            up(layout)
+        elif argv[0] == "down":
+            down(layout)
+        else:
+            return 0 if status(layout) else 3
+    except InfraError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""The plumbing every MAAG service shares: settings, logging, event store, outbox relay, consumers."""

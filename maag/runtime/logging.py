@@ -1,0 +1,62 @@
+"""structlog set-up: JSON off a terminal, readable on one; case and correlation ids bound per message."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+
+# Keys that must never reach a log record: a child's personal data stays in the referral store.
+PERSONAL_KEYS = frozenset(
+    {"name", "child_name", "given_name", "family_name", "date_of_birth", "dob", "address", "child"}
+)
+
+
+def _drop_personal_data(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in PERSONAL_KEYS & event.keys():
+        event[key] = "[withheld]"
+    return event
+
+
+def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
+    json_output = fmt == "json" or (fmt is None and not sys.stderr.isatty())
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _drop_personal_data,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+@contextmanager
+def bound(
+    case_id: str | None = None, correlation_id: str | None = None, **extra: Any
+) -> Iterator[None]:
+    """Bind case and correlation ids to every record logged inside the block."""
+    values = {
+        k: v
+        for k, v in {"case_id": case_id, "correlation_id": correlation_id, **extra}.items()
+        if v is not None
+    }
+    with structlog.contextvars.bound_contextvars(**values):
+        yield
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)

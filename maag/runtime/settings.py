@@ -1,0 +1,82 @@
+"""Settings from the environment, read in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a service needs to know about its surroundings.
+
+    KAFKA_BOOTSTRAP_SERVERS   broker addresses (default 127.0.0.1:9092)
+    MAAG_POSTGRES_URL         postgresql://user:pw@host:port/db; when unset, SQLite under MAAG_DATA_DIR
+    MAAG_POSTGRES_SCHEMA      schema for a service's tables (default: the service name)
+    MAAG_DATA_DIR             where the SQLite default keeps its files (default .maag/data)
+    MAAG_CIPHER_KEY           AES key (base64) that encrypts stored events at rest
+    MAAG_TOPIC_PREFIX         prepended to every topic name (isolates tests and environments)
+    MAAG_LOG_FORMAT           json | console (default: console on a terminal, else json)
+    """
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    postgres_url: str | None = None
+    postgres_schema: str | None = None
+    data_dir: Path = field(default_factory=lambda: Path(".maag/data"))
+    cipher_key: str | None = None
+    topic_prefix: str = ""
+    log_format: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        fmt = env.get("MAAG_LOG_FORMAT")
+        if fmt not in (None, "json", "console"):
+            raise SettingsError(f"MAAG_LOG_FORMAT must be json or console, not {fmt!r}")
+        return cls(
+            kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            postgres_url=env.get("MAAG_POSTGRES_URL") or None,
+            postgres_schema=env.get("MAAG_POSTGRES_SCHEMA") or None,
+            data_dir=Path(env.get("MAAG_DATA_DIR", ".maag/data")),
+            cipher_key=env.get("MAAG_CIPHER_KEY") or None,
+            topic_prefix=env.get("MAAG_TOPIC_PREFIX", ""),
+            log_format=fmt,
+        )
+
+    def eventsourcing_env(self, app_name: str) -> dict[str, str]:
+        """The environment `eventsourcing` reads, chosen deliberately: never its in-memory default."""
+        env: dict[str, str] = {}
+        if self.postgres_url:
+            env.update(postgres_env(self.postgres_url))
+            env["POSTGRES_SCHEMA"] = self.postgres_schema or app_name.lower()
+            env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+            env["SQLITE_DBNAME"] = str(self.data_dir / f"{app_name.lower()}.sqlite")
+        if self.cipher_key:
+            env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+            env["CIPHER_KEY"] = self.cipher_key
+        return env
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not parts.path[1:]:
+        raise SettingsError(
+            f"MAAG_POSTGRES_URL must look like postgresql://user:password@host:port/dbname, got {url!r}"
+        )
+    return {
+        "POSTGRES_HOST": parts.hostname,
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_DBNAME": parts.path[1:],
+        "POSTGRES_USER": unquote(parts.username or ""),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+    }

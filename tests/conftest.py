@@ -1,0 +1,100 @@
+"""Real-infrastructure fixtures.
+
+Kafka and PostgreSQL come, in order of preference, from the environment
+(KAFKA_BOOTSTRAP_SERVERS, MAAG_POSTGRES_URL), from testcontainers when a Docker
+engine answers, or not at all: then the test fails with the command that starts
+the local infrastructure. Nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+START_HINT = (
+    "Start the local infrastructure with `deploy/local/infra.sh up` (Kafka from Maven Central "
+    "and PostgreSQL from Debian; needs Java 17+ and Maven) and export the two variables it "
+    "prints, or run the whole suite with `bash tests/run.sh`, which does both."
+)
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield servers
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as kafka:
+            yield kafka.get_bootstrap_server()
+        return
+    pytest.fail(
+        f"No Kafka broker: KAFKA_BOOTSTRAP_SERVERS is unset and no Docker engine answers. {START_HINT}"
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    if url := os.environ.get("MAAG_POSTGRES_URL"):
+        yield url
+        return
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16", driver=None) as pg:
+            yield pg.get_connection_url()
+        return
+    pytest.fail(
+        f"No PostgreSQL: MAAG_POSTGRES_URL is unset and no Docker engine answers. {START_HINT}"
+    )
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short token that keeps one test's topics, schemas and groups apart from every other's."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def topic_prefix(unique: str) -> str:
+    return f"test.{unique}."
+
+
+@pytest.fixture
+def pg_schema(postgres_url: str, unique: str) -> Iterator[str]:
+    """A schema of the test's own, dropped afterwards."""
+    name = f"t_{unique}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+    yield name
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+async def kafka_admin(kafka_bootstrap: str) -> Any:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        yield admin
+    finally:
+        await admin.close()

@@ -1,0 +1,111 @@
+"""The local infrastructure script: its broker configuration and its refusals."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from maag.infra import kafka, local, postgres
+from maag.infra.layout import InfraError, Layout
+
+
+@pytest.fixture
+def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
+    monkeypatch.setenv("MAAG_HOME", str(tmp_path))
+    monkeypatch.setenv("MAAG_KAFKA_PORT", "19092")
+    monkeypatch.setenv("MAAG_KAFKA_CONTROLLER_PORT", "19093")
+    return Layout.from_env()
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield s.getsockname()[1]
+
+
+def test_broker_is_a_single_node_kraft_combined_node_on_loopback(layout: Layout) -> None:
+    props = dict(
+        line.split("=", 1)
+        for line in kafka._server_properties(layout, Path("/d")).splitlines()
+        if line
+    )
+    assert props["process.roles"] == "broker,controller"
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:19093"
+    assert props["offsets.topic.replication.factor"] == "1"
+    assert props["auto.create.topics.enable"] == "false"
+
+
+def test_a_taken_kafka_port_is_refused_with_the_variable_to_change(
+    layout: Layout, taken_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAAG_KAFKA_PORT", str(taken_port))
+    with pytest.raises(InfraError, match=rf"Port {taken_port} .* MAAG_KAFKA_PORT"):
+        kafka.check_can_start(Layout.from_env())
+
+
+def test_missing_java_is_named_with_the_fix(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(InfraError, match=r"`java` was not found .* openjdk-17"):
+        kafka.check_can_start(layout)
+
+
+def test_missing_maven_is_named_when_kafka_is_not_cached(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "java").symlink_to("/bin/true")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    with pytest.raises(InfraError, match=r"`mvn` was not found"):
+        kafka.check_can_start(layout)
+
+
+def test_up_starts_nothing_when_a_precondition_fails(
+    layout: Layout, taken_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAAG_KAFKA_PORT", str(taken_port))
+    started: list[str] = []
+    monkeypatch.setattr(postgres, "running", lambda: False)
+    monkeypatch.setattr(postgres, "check_can_start", lambda _: None)
+    monkeypatch.setattr(postgres, "start", lambda _: started.append("postgres") or True)
+    with pytest.raises(InfraError):
+        local.up(Layout.from_env(), say=None)
+    assert started == []
+
+
+def test_up_stops_postgres_it_started_when_kafka_then_fails(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    monkeypatch.setattr(postgres, "running", lambda: False)
+    monkeypatch.setattr(postgres, "check_can_start", lambda _: None)
+    monkeypatch.setattr(postgres, "start", lambda _: events.append("pg up") or True)
+    monkeypatch.setattr(postgres, "stop", lambda _: events.append("pg down") or True)
+    monkeypatch.setattr(kafka, "check_can_start", lambda _: None)
+
+    def broken_kafka(_: Layout) -> int:
+        raise InfraError("Kafka exited with code 1 while starting.")
+
+    monkeypatch.setattr(kafka, "start", broken_kafka)
+    with pytest.raises(InfraError, match="exited"):
+        local.up(layout, say=None)
+    assert events == ["pg up", "pg down"]
+
+
+def test_down_leaves_alone_what_it_did_not_start(layout: Layout) -> None:
+    said: list[str] = []
+    layout.ensure_dirs()
+    kafka.pid_file(layout).write_text("1\n")  # pid 1 is not a Kafka we started
+    local.down(layout, said.append)
+    assert said == [
+        "kafka: not started by maag, left alone",
+        "postgres: not started by maag, left alone",
+    ]

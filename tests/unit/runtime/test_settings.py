@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from maag.runtime.settings import Settings, SettingsError
+
+
+def test_postgres_url_selects_the_postgres_store_with_a_schema_per_service() -> None:
+    s = Settings.from_env({"MAAG_POSTGRES_URL": "postgresql://u:p%40ss@db:6543/maag"})
+    env = s.eventsourcing_env("Referral")
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == (
+        "db",
+        "6543",
+        "maag",
+    )
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("u", "p@ss")
+    assert env["POSTGRES_SCHEMA"] == "referral"
+
+
+def test_without_postgres_the_store_is_sqlite_on_disk_never_in_memory(tmp_path: Path) -> None:
+    env = Settings.from_env({"MAAG_DATA_DIR": str(tmp_path)}).eventsourcing_env("Panel")
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    assert env["SQLITE_DBNAME"] == str(tmp_path / "panel.sqlite")
+
+
+def test_a_cipher_key_turns_on_encryption_at_rest(tmp_path: Path) -> None:
+    env = Settings.from_env(
+        {"MAAG_DATA_DIR": str(tmp_path), "MAAG_CIPHER_KEY": "k"}
+    ).eventsourcing_env("r")
+    assert env["CIPHER_TOPIC"] == "eventsourcing.cryptography:AESCipher"
+    assert env["CIPHER_KEY"] == "k"
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "postgresql://host-only", "nonsense"])
+def test_a_malformed_postgres_url_is_refused_with_the_expected_shape(url: str) -> None:
+    with pytest.raises(SettingsError, match="postgresql://user:password@host:port/dbname"):
+        Settings.from_env({"MAAG_POSTGRES_URL": url}).eventsourcing_env("r")
+
+
+def test_an_unknown_log_format_is_refused() -> None:
+    with pytest.raises(SettingsError, match="MAAG_LOG_FORMAT"):
+        Settings.from_env({"MAAG_LOG_FORMAT": "xml"})
