@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +18,10 @@ infra = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(infra, name="infra")
+contracts_app = typer.Typer(help="The published integration surface.", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+topics_app = typer.Typer(help="Kafka topics from the topic registry.", no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
 
 
 def _infra(action: str) -> None:
@@ -45,6 +50,37 @@ def infra_down() -> None:
 def infra_status() -> None:
     """Say whether Kafka and PostgreSQL are running (exit 3 when either is not)."""
     _infra("status")
+
+
+@contracts_app.command("export")
+def contracts_export(
+    directory: Annotated[Path, typer.Argument(help="Where to write schemas/ and asyncapi.yaml.")],
+    allow_breaking: Annotated[
+        bool, typer.Option(help="Overwrite published schemas even with breaking changes.")
+    ] = False,
+) -> None:
+    """Write a JSON Schema per event and the AsyncAPI 3.0 document of every topic."""
+    from contracts.export import BreakingChange, export
+
+    try:
+        for path in export(directory, allow_breaking=allow_breaking):
+            typer.echo(f"wrote {path}")
+    except BreakingChange as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+
+
+@topics_app.command("ensure")
+def topics_ensure() -> None:
+    """Create every registry topic that is missing (partitions and retention from the registry)."""
+    import asyncio
+
+    from maag.runtime.kafka import ensure_topics
+    from maag.runtime.settings import Settings
+
+    settings = Settings.from_env()
+    created = asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_prefix))
+    typer.echo(f"created: {', '.join(created) or 'none (all present)'}")
 
 
 @app.command("run")

@@ -1,0 +1,141 @@
+"""The CloudEvents Kafka protocol binding, binary mode: attributes in `ce_*` headers, data as value.
+
+Extension attributes (lowercase alphanumerics, as CloudEvents requires):
+  correlationid  the request or submission that started the chain
+  causationid    the id of the event that caused this one
+  actoruserid, actorrole, actoragency   who did it
+  sequence       the producer's position, zero-padded (the CloudEvents `sequence` extension);
+                 consumers use it to ignore a republished event
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from contracts.events import EVENT_TYPES, Actor, IntegrationEvent
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+SEQUENCE_DIGITS = 20
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+class EnvelopeError(ValueError):
+    """A message that is not a valid MAAG event; the message names the field and the reason."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    source: str
+    type: str
+    time: datetime
+    subject: str
+    correlation_id: str
+    causation_id: str | None
+    actor: Actor
+    sequence: int | None = None
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        attrs = {
+            "ce_specversion": SPECVERSION,
+            "ce_id": self.id,
+            "ce_source": self.source,
+            "ce_type": self.type,
+            "ce_time": self.time.isoformat(),
+            "ce_subject": self.subject,
+            "content-type": CONTENT_TYPE,
+            "ce_correlationid": self.correlation_id,
+            "ce_actoruserid": self.actor.user_id,
+            "ce_actorrole": self.actor.role.value,
+            "ce_actoragency": self.actor.agency,
+        }
+        if self.causation_id:
+            attrs["ce_causationid"] = self.causation_id
+        if self.sequence is not None:
+            attrs["ce_sequence"] = str(self.sequence).zfill(SEQUENCE_DIGITS)
+        return [(k, v.encode()) for k, v in attrs.items()]
+
+    @classmethod
+    def from_headers(cls, headers: Headers) -> Envelope:
+        h = _header_dict(headers)
+
+        def need(name: str) -> str:
+            value = h.get(name)
+            if not value:
+                raise EnvelopeError(f"header {name}: missing")
+            return value
+
+        if need("ce_specversion") != SPECVERSION:
+            raise EnvelopeError(f"header ce_specversion: must be {SPECVERSION!r}")
+        try:
+            time = datetime.fromisoformat(need("ce_time"))
+        except ValueError as e:
+            raise EnvelopeError(f"header ce_time: not an RFC 3339 time ({e})") from None
+        if time.tzinfo is None:
+            raise EnvelopeError("header ce_time: has no UTC offset")
+        try:
+            actor = Actor(
+                user_id=need("ce_actoruserid"),
+                role=need("ce_actorrole"),  # type: ignore[arg-type]
+                agency=need("ce_actoragency"),
+            )
+        except ValidationError as e:
+            raise EnvelopeError(f"header ce_actor*: {describe_errors(e)}") from None
+        sequence = h.get("ce_sequence")
+        if sequence is not None and not sequence.isdigit():
+            raise EnvelopeError("header ce_sequence: must be digits")
+        return cls(
+            id=need("ce_id"),
+            source=need("ce_source"),
+            type=need("ce_type"),
+            time=time,
+            subject=need("ce_subject"),
+            correlation_id=need("ce_correlationid"),
+            causation_id=h.get("ce_causationid"),
+            actor=actor,
+            sequence=int(sequence) if sequence is not None else None,
+        )
+
+
+def decode(headers: Headers, value: bytes | None) -> tuple[Envelope, IntegrationEvent]:
+    """Read a MAAG event from a Kafka record, or raise EnvelopeError saying exactly what is wrong."""
+    envelope = Envelope.from_headers(headers)
+    model = EVENT_TYPES.get(envelope.type)
+    if model is None:
+        raise EnvelopeError(f"header ce_type: unknown event type {envelope.type!r}")
+    if value is None:
+        raise EnvelopeError("value: missing (a tombstone is not an event)")
+    try:
+        event = model.model_validate_json(value)
+    except ValidationError as e:
+        raise EnvelopeError(f"value: {describe_errors(e)}") from None
+    if str(event.case_id) != envelope.subject:
+        raise EnvelopeError(
+            f"header ce_subject: {envelope.subject!r} differs from case_id {event.case_id}"
+        )
+    return envelope, event
+
+
+def _header_dict(headers: Headers) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, raw in headers:
+        try:
+            out[key] = raw.decode() if raw is not None else ""
+        except UnicodeDecodeError:
+            raise EnvelopeError(f"header {key}: not UTF-8") from None
+    return out
+
+
+def describe_errors(e: ValidationError) -> str:
+    """'field.path: reason' for each problem, e.g. 'district: Input should be ...'."""
+    parts = []
+    for err in e.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,45 @@
+"""What every integration event has: a versioned type name, the case, when, and who."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contracts.reference import Role
+
+
+class Actor(BaseModel):
+    """Who did it: a person (or the system) acting in a role for an agency."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    user_id: str = Field(min_length=1, max_length=200)
+    role: Role
+    agency: str = Field(min_length=1, max_length=200)
+
+
+class IntegrationEvent(BaseModel):
+    """Base of every published event.
+
+    Consumers ignore fields they do not know (an open content model), so a producer may
+    add optional fields without breaking anyone. `TYPE` is the CloudEvents type and
+    never changes for a published version: a breaking change is a new `.vN` type.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    TYPE: ClassVar[str]
+
+    case_id: UUID = Field(description="Pseudonymous case id; the Kafka key.")
+    occurred_at: AwareDatetime = Field(description="When it happened (RFC 3339, with offset).")
+    actor: Actor
+
+    @classmethod
+    def type_name(cls) -> str:
+        return cls.TYPE
+
+    @property
+    def subject(self) -> str:
+        return str(self.case_id)

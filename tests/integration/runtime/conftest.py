@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from contracts.topics import REFERRAL_EVENTS
+from maag.runtime import kafka
+from maag.runtime.settings import Settings
+
+
+@pytest.fixture
+async def settings(
+    kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
+) -> Settings:
+    await kafka.ensure_topics(
+        kafka_bootstrap, topic_prefix, [REFERRAL_EVENTS, REFERRAL_EVENTS.dead_letters]
+    )
+    return Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        postgres_url=postgres_url,
+        postgres_schema=pg_schema,
+        topic_prefix=topic_prefix,
+    )
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    p = kafka.producer(kafka_bootstrap, "test")
+    await p.start()
+    yield p
+    await p.stop()
+
+
+async def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[Any]:
+    """Every record on `topic` (waits until at least `expected` arrived)."""
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for rs in batch.values():
+                records.extend(rs)
+            if len(records) >= expected:
+                # one more short poll so that extras (duplicates) are seen too
+                for rs in (await consumer.getmany(timeout_ms=300)).values():
+                    records.extend(rs)
+                break
+    finally:
+        await consumer.stop()
+    return records

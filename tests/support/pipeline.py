@@ -1,0 +1,122 @@
+"""A two-application pipeline for testing the runtime: an intake that publishes
+`ReferralReceived` through the outbox, and a ledger that consumes it and notes each
+event it applied. Exactly-once shows as each event id noted once.
+
+`tests.support.run_pipeline` runs either half as a process, so tests can kill it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from contracts.events import Actor
+from contracts.events.referral import ReferralReceived
+from contracts.reference import Agency, District, LevelOfNeed, Role
+from contracts.topics import REFERRAL_EVENTS
+from maag.runtime.application import ServiceApplication
+from maag.runtime.consumer import Delivery, Rejected, TrackedConsumer, Work, on_events
+from maag.runtime.outbox import Outbound, OutboxRelay
+from maag.runtime.settings import Settings
+
+ACTOR = Actor(user_id="u-1", role=Role.REFERRER, agency="education")
+POISON_CAF = "CAF-2026-9999"
+
+
+class Intake(Aggregate):
+    @event("Received")
+    def __init__(self, case_id: UUID, caf_reference: str, district: str) -> None:
+        self.caf_reference = caf_reference
+        self.district = district
+
+    @staticmethod
+    def create_id(case_id: UUID, **_: Any) -> UUID:
+        return case_id
+
+
+class IntakeApp(ServiceApplication):
+    name = "intake"
+
+    def receive(self, cases: list[tuple[UUID, str]]) -> None:
+        self.save(*(Intake(case_id=c, caf_reference=caf, district="harlow") for c, caf in cases))
+
+
+def translate(domain_event: Any) -> Outbound | None:
+    if isinstance(domain_event, Intake.Received):
+        return Outbound(
+            ReferralReceived(
+                case_id=domain_event.originator_id,
+                occurred_at=domain_event.timestamp,
+                actor=ACTOR,
+                caf_reference=domain_event.caf_reference,
+                referring_agency=Agency.EDUCATION,
+                referring_professional_id="p-1",
+                district=District(domain_event.district),
+                needs=["learning"],
+                agencies_requested=[Agency.EDUCATION, Agency.CAMHS],
+                level_of_need=LevelOfNeed.ADDITIONAL,
+                significant_harm_concern=False,
+                transition=False,
+            ),
+            correlation_id=f"corr-{domain_event.originator_id}",
+        )
+    return None
+
+
+class Ledger(Aggregate):
+    @event("Opened")
+    def __init__(self, case_id: UUID) -> None:
+        self.notes: list[str] = []
+
+    @staticmethod
+    def create_id(case_id: UUID) -> UUID:
+        return case_id
+
+    @event("Noted")
+    def note(self, event_id: str) -> None:
+        self.notes.append(event_id)
+
+
+class LedgerApp(ServiceApplication):
+    name = "ledger"
+
+    def notes(self, case_id: UUID) -> list[str]:
+        ledger = self.repository.get(case_id)
+        assert isinstance(ledger, Ledger)
+        return ledger.notes
+
+
+def on_received(delivery: Delivery[ReferralReceived], work: Work) -> None:
+    if delivery.message.caf_reference == POISON_CAF:
+        raise Rejected("caf_reference is on the test's poison list")
+    case_id = delivery.message.case_id
+    ledger = work.find(case_id) or Ledger(case_id=case_id)
+    assert isinstance(ledger, Ledger) and delivery.envelope is not None
+    ledger.note(delivery.envelope.id)
+    work.add(ledger)
+
+
+def make_relay(settings: Settings, producer: Any) -> OutboxRelay:
+    return OutboxRelay(
+        IntakeApp(settings),
+        translate,
+        producer,
+        source="intake",
+        topic_prefix=settings.topic_prefix,
+    )
+
+
+def make_consumer(
+    settings: Settings, producer: Any, group: str, session_timeout_ms: int = 10_000
+) -> TrackedConsumer:
+    topic = REFERRAL_EVENTS.named(settings.topic_prefix)
+    return TrackedConsumer(
+        LedgerApp(settings),
+        [on_events(topic, {ReferralReceived: on_received})],
+        bootstrap=settings.kafka_bootstrap,
+        group_id=group,
+        dlq_producer=producer,
+        session_timeout_ms=session_timeout_ms,
+    )
