@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Recording, Tracking
+from eventsourcing.persistence import Recording, StoredEvent, Tracking
 from eventsourcing.popo import POPOFactory
+from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.system import ProcessApplication
+from psycopg.sql import SQL, Identifier
 
 from maag.runtime.settings import Settings
 
@@ -46,6 +49,36 @@ class ServiceApplication(ProcessApplication[UUID]):
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
+
+    def histories(self, ids: Collection[UUID]) -> dict[UUID, list[Any]]:
+        """The domain events of each aggregate that exists among `ids`, in one query where
+        the store allows (a consumer's batch touches hundreds of aggregates; a round trip
+        each would dominate its time). Aggregates are projected from these by the caller,
+        so each attempt at a batch starts from unmutated state."""
+        recorder = self.recorder
+        if not isinstance(recorder, PostgresAggregateRecorder):
+            return {
+                aggregate_id: list(history)
+                for aggregate_id in ids
+                if (history := list(self.events.get(aggregate_id)))
+            }
+        query = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {}.{} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, (list(ids),))
+            rows = curs.fetchall()
+        found: dict[UUID, list[Any]] = defaultdict(list)
+        for row in rows:
+            stored = StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            found[row["originator_id"]].append(self.mapper.to_domain_event(stored))
+        return dict(found)
 
     def position(self, name: str) -> int | None:
         return self.recorder.max_tracking_id(name)

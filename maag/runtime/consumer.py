@@ -17,7 +17,7 @@ unavailable) retry the batch with backoff and never dead-letter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -26,7 +26,7 @@ from uuid import UUID
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
 from pydantic import BaseModel
@@ -81,13 +81,28 @@ class Delivery(Generic[M]):
 class Work:
     """The unit of work of one batch: aggregates loaded or created, saved in one transaction."""
 
-    def __init__(self, app: ServiceApplication) -> None:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        prefetched: Collection[UUID] = (),
+        histories: Mapping[UUID, list[Any]] | None = None,
+    ) -> None:
         self.app = app
         self._aggregates: dict[UUID, Aggregate] = {}
+        self._prefetched = prefetched  # ids whose histories were read for the batch
+        self._histories = histories or {}
 
     def get(self, aggregate_id: UUID) -> Aggregate:
         if aggregate_id not in self._aggregates:
-            self._aggregates[aggregate_id] = self.app.repository.get(aggregate_id)
+            if aggregate_id in self._prefetched:
+                history = self._histories.get(aggregate_id)
+                if not history:
+                    raise AggregateNotFoundError(aggregate_id)
+                aggregate = project_aggregate(None, history)
+                assert isinstance(aggregate, Aggregate)
+                self._aggregates[aggregate_id] = aggregate
+            else:
+                self._aggregates[aggregate_id] = self.app.repository.get(aggregate_id)
         return self._aggregates[aggregate_id]
 
     def find(self, aggregate_id: UUID) -> Aggregate | None:
@@ -123,9 +138,15 @@ class Subscription:
     handle: Handler
     decoder: Decoder = decode_event
     position: Position = Position.SEQUENCE
+    # Aggregates a delivery's handler will load, read for the whole batch in one query.
+    prefetch: Callable[[Delivery[Any]], Iterable[UUID]] | None = None
 
 
-def on_events(topic: str, handlers: Mapping[type[IntegrationEvent], Handler]) -> Subscription:
+def on_events(
+    topic: str,
+    handlers: Mapping[type[IntegrationEvent], Handler],
+    prefetch: Callable[[Delivery[Any]], Iterable[UUID]] | None = None,
+) -> Subscription:
     """A subscription to a MAAG event topic; events of types without a handler are passed over."""
 
     def dispatch(delivery: Delivery[Any], work: Work) -> None:
@@ -133,7 +154,7 @@ def on_events(topic: str, handlers: Mapping[type[IntegrationEvent], Handler]) ->
         if handler is not None:
             handler(delivery, work)
 
-    return Subscription(topic=topic, handle=dispatch)
+    return Subscription(topic=topic, handle=dispatch, prefetch=prefetch)
 
 
 @dataclass
@@ -204,9 +225,13 @@ class TrackedConsumer:
 
         # Run the handlers; a failing message is set aside and the batch re-run without it,
         # so none of its partial changes reach the store.
+        ids: set[UUID] = set()
+        if sub.prefetch is not None:
+            ids = {i for _, d in fresh for i in sub.prefetch(d)}
+        histories = self.app.histories(ids) if ids else {}
         excluded: set[int] = set()
         while True:
-            work = Work(self.app)
+            work = Work(self.app, ids, histories)
             try:
                 for i, (record, delivery) in enumerate(fresh):
                     if i in excluded:

@@ -24,6 +24,18 @@ def _drop_personal_data(
     return event
 
 
+class _StderrLogger:
+    """Writes to whatever sys.stderr is at the time (test capture replaces it)."""
+
+    def __init__(self, *_: Any) -> None:
+        pass
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
 def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
     json_output = fmt == "json" or (fmt is None and not sys.stderr.isatty())
     renderer: Any = (
@@ -39,7 +51,7 @@ def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_StderrLogger,
         cache_logger_on_first_use=True,
     )
 

@@ -26,7 +26,12 @@ POISON_CAF = "CAF-2026-9999"
 
 
 class Intake(Aggregate):
-    @event("Received")
+    class Received(Aggregate.Created):
+        case_id: UUID
+        caf_reference: str
+        district: str
+
+    @event(Received)
     def __init__(self, case_id: UUID, caf_reference: str, district: str) -> None:
         self.caf_reference = caf_reference
         self.district = district
@@ -83,7 +88,7 @@ class LedgerApp(ServiceApplication):
     name = "ledger"
 
     def notes(self, case_id: UUID) -> list[str]:
-        ledger = self.repository.get(case_id)
+        ledger: Aggregate = self.repository.get(case_id)
         assert isinstance(ledger, Ledger)
         return ledger.notes
 
@@ -92,7 +97,7 @@ def on_received(delivery: Delivery[ReferralReceived], work: Work) -> None:
     if delivery.message.caf_reference == POISON_CAF:
         raise Rejected("caf_reference is on the test's poison list")
     case_id = delivery.message.case_id
-    ledger = work.find(case_id) or Ledger(case_id=case_id)
+    ledger: Aggregate = work.find(case_id) or Ledger(case_id=case_id)
     assert isinstance(ledger, Ledger) and delivery.envelope is not None
     ledger.note(delivery.envelope.id)
     work.add(ledger)
@@ -114,7 +119,7 @@ def make_consumer(
     topic = REFERRAL_EVENTS.named(settings.topic_prefix)
     return TrackedConsumer(
         LedgerApp(settings),
-        [on_events(topic, {ReferralReceived: on_received})],
+        [on_events(topic, {ReferralReceived: on_received}, prefetch=lambda d: [d.message.case_id])],
         bootstrap=settings.kafka_bootstrap,
         group_id=group,
         dlq_producer=producer,

@@ -33,7 +33,7 @@ async def test_idempotent_producer_and_a_restarted_group_resumes_after_its_commi
     )
     await first.start()
     try:
-        seen = []
+        seen: list[bytes | None] = []
         while len(seen) < 4:
             msg = await first.getone()
             seen.append(msg.value)

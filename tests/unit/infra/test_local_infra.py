@@ -73,9 +73,14 @@ def test_up_starts_nothing_when_a_precondition_fails(
 ) -> None:
     monkeypatch.setenv("MAAG_KAFKA_PORT", str(taken_port))
     started: list[str] = []
+
+    def start_postgres(_: Layout) -> bool:
+        started.append("postgres")
+        return True
+
     monkeypatch.setattr(postgres, "running", lambda: False)
     monkeypatch.setattr(postgres, "check_can_start", lambda _: None)
-    monkeypatch.setattr(postgres, "start", lambda _: started.append("postgres") or True)
+    monkeypatch.setattr(postgres, "start", start_postgres)
     with pytest.raises(InfraError):
         local.up(Layout.from_env(), say=None)
     assert started == []
@@ -85,10 +90,18 @@ def test_up_stops_postgres_it_started_when_kafka_then_fails(
     layout: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events: list[str] = []
+
+    def noting(what: str) -> object:
+        def step(_: Layout) -> bool:
+            events.append(what)
+            return True
+
+        return step
+
     monkeypatch.setattr(postgres, "running", lambda: False)
     monkeypatch.setattr(postgres, "check_can_start", lambda _: None)
-    monkeypatch.setattr(postgres, "start", lambda _: events.append("pg up") or True)
-    monkeypatch.setattr(postgres, "stop", lambda _: events.append("pg down") or True)
+    monkeypatch.setattr(postgres, "start", noting("pg up"))
+    monkeypatch.setattr(postgres, "stop", noting("pg down"))
     monkeypatch.setattr(kafka, "check_can_start", lambda _: None)
 
     def broken_kafka(_: Layout) -> int:

@@ -1,0 +1,1 @@
+"""The four MAAG services (referral, panel, commissioning, notifications), one package each."""

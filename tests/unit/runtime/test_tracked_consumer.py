@@ -1,0 +1,133 @@
+"""The consumer's batch logic against a real (SQLite) store, without a broker:
+deduplication, rollback of a failing message, transient retries."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.structs import ConsumerRecord
+from eventsourcing.persistence import OperationalError
+
+from contracts.topics import REFERRAL_EVENTS
+from maag.runtime.consumer import Delivery, TrackedConsumer, Work, on_events
+from maag.runtime.outbox import OutboxRelay
+from maag.runtime.settings import Settings
+from tests.support.pipeline import (
+    POISON_CAF,
+    IntakeApp,
+    Ledger,
+    LedgerApp,
+    on_received,
+    translate,
+)
+
+TOPIC = REFERRAL_EVENTS.name
+TP = TopicPartition(TOPIC, 0)
+
+
+class FakeProducer:
+    """Stands in for Kafka in these unit tests: records what would be sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, list[tuple[str, bytes]]]] = []
+
+    async def send(
+        self, topic: str, value: bytes | None = None, key: Any = None, headers: Any = ()
+    ) -> Any:
+        self.sent.append((topic, value, list(headers)))
+        future: Any = __import__("asyncio").get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path)
+
+
+def _records(settings: Settings, cafs: list[str]) -> list[ConsumerRecord[bytes, bytes]]:
+    """Publications from a real outbox, turned into the records a consumer would receive."""
+    intake = IntakeApp(settings)
+    intake.receive([(uuid.uuid4(), caf) for caf in cafs])
+    relay = OutboxRelay(intake, translate, FakeProducer(), source="intake")
+    _, pubs = relay.pending(0)
+    return [
+        ConsumerRecord(TOPIC, 0, i, 0, 0, p.key, p.value, None, len(p.key), len(p.value), p.headers)
+        for i, p in enumerate(pubs)
+    ]
+
+
+def _consumer(settings: Settings, handler: Any = on_received) -> TrackedConsumer:
+    from contracts.events.referral import ReferralReceived
+
+    return TrackedConsumer(
+        LedgerApp(settings),
+        [on_events(TOPIC, {ReferralReceived: handler})],
+        bootstrap="unused",
+        group_id="unit",
+        dlq_producer=FakeProducer(),
+    )
+
+
+async def test_a_batch_redelivered_is_passed_over(settings: Settings) -> None:
+    records = _records(settings, ["CAF-2026-0001"] * 3)
+    consumer = _consumer(settings)
+    await consumer.handle_batch(TP, records)
+    await consumer.handle_batch(TP, records)  # redelivered after a lost offset commit
+    await consumer.handle_batch(TP, [records[1], records[1]])  # republished within a batch
+    assert consumer.applied == 3
+
+
+async def test_a_failing_message_leaves_no_partial_change_and_the_rest_apply(
+    settings: Settings,
+) -> None:
+    records = _records(settings, ["CAF-2026-0001", POISON_CAF, "CAF-2026-0002"])
+    case_ids = [uuid.UUID(r.key.decode()) for r in records if r.key]
+
+    def half_applies_then_fails(delivery: Delivery[Any], work: Work) -> None:
+        ledger = Ledger(case_id=delivery.message.case_id)
+        work.add(ledger)  # a change made before the failure...
+        on_received(delivery, work)  # ...which raises Rejected for the poison
+
+    consumer = _consumer(settings, half_applies_then_fails)
+    await consumer.handle_batch(TP, records)
+    assert consumer.applied == 2
+    ledger_app = consumer.app
+    assert isinstance(ledger_app, LedgerApp)
+    assert len(ledger_app.notes(case_ids[0])) == 1 and len(ledger_app.notes(case_ids[2])) == 1
+    with pytest.raises(Exception, match="not found"):
+        ledger_app.repository.get(case_ids[1])  # nothing of the poison reached the store
+    dlq = consumer.dlq_producer.sent
+    assert [(t, dict(h)["dlq_error"]) for t, _, h in dlq] == [
+        (TOPIC + ".dlq", b"Rejected: caf_reference is on the test's poison list")
+    ]
+
+
+async def test_a_transient_failure_is_retried_and_never_dead_lettered(settings: Settings) -> None:
+    records = _records(settings, ["CAF-2026-0001"])
+    failures = iter([OperationalError("connection refused"), OperationalError("still down")])
+
+    def flaky(delivery: Delivery[Any], work: Work) -> None:
+        if (error := next(failures, None)) is not None:
+            raise error
+        on_received(delivery, work)
+
+    consumer = _consumer(settings, flaky)
+    await consumer.handle_batch(TP, records)
+    assert consumer.applied == 1
+    assert consumer.dlq_producer.sent == []
+
+
+async def test_a_record_without_a_sequence_is_dead_lettered(settings: Settings) -> None:
+    record = _records(settings, ["CAF-2026-0001"])[0]
+    headers = [(k, v) for k, v in record.headers if k != "ce_sequence"]
+    bare = ConsumerRecord(TOPIC, 0, 0, 0, 0, record.key, record.value, None, 0, 0, headers)
+    consumer = _consumer(settings)
+    await consumer.handle_batch(TP, [bare])
+    assert consumer.applied == 0
+    sent = consumer.dlq_producer.sent
+    assert dict(sent[0][2])["dlq_error"] == b"EnvelopeError: header ce_sequence: missing"
