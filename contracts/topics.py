@@ -12,7 +12,18 @@ from pydantic import BaseModel
 from contracts.events import IntegrationEvent
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
 from contracts.events.panel import LeadProfessionalAssigned
-from contracts.events.referral import ConsentRecorded, ReferralReceived, ReferralSubmission
+from contracts.events.referral import (
+    ConsentRecorded,
+    ConsentWithdrawn,
+    ReferralAccepted,
+    ReferralDeclined,
+    ReferralPendingConsent,
+    ReferralReceived,
+    ReferralRedirectedToSocialCare,
+    ReferralRejected,
+    ReferralSubmission,
+    SafeguardingBasisRecorded,
+)
 
 KEEP_FOREVER = -1
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
@@ -56,7 +67,17 @@ REFERRAL_EVENTS = TopicSpec(
     key="case_id",
     partitions=6,
     retention_ms=KEEP_FOREVER,
-    messages=(ReferralReceived, ConsentRecorded),
+    messages=(
+        ReferralReceived,
+        ConsentRecorded,
+        ConsentWithdrawn,
+        SafeguardingBasisRecorded,
+        ReferralAccepted,
+        ReferralPendingConsent,
+        ReferralDeclined,
+        ReferralRedirectedToSocialCare,
+        ReferralRejected,
+    ),
 )
 PANEL_EVENTS = TopicSpec(
     name="maag.panel.events",

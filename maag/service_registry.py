@@ -5,4 +5,6 @@ A service appears here once it exists; `maag run` starts each in its own process
 
 from __future__ import annotations
 
-SERVICES: dict[str, str] = {}
+SERVICES: dict[str, str] = {
+    "referral": "services.referral.service",
+}

@@ -14,7 +14,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events.base import IntegrationEvent
-from contracts.reference import Agency, District, LevelOfNeed
+from contracts.reference import Agency, District, LevelOfNeed, Panel
 
 CafReference = Field(
     pattern=r"^CAF-[0-9]{4}-[0-9]{4,8}$",
@@ -54,8 +54,77 @@ class ConsentRecorded(IntegrationEvent):
     how_obtained: str = Field(min_length=1, max_length=500)
 
 
+class ConsentWithdrawn(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.referral.ConsentWithdrawn.v1"
+
+    withdrawn_on: date
+    continues_on_safeguarding_basis: bool = Field(
+        description="True when a recorded safeguarding basis still allows sharing."
+    )
+
+
+class SafeguardingBasisRecorded(IntegrationEvent):
+    """A named professional records a basis for sharing without consent.
+
+    The free-text justification stays in the referral service (it may name people)."""
+
+    TYPE: ClassVar[str] = "maag.referral.SafeguardingBasisRecorded.v1"
+
+    professional_id: str = Field(min_length=1, max_length=200)
+    recorded_on: date
+
+
+class ReferralAccepted(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.referral.ReferralAccepted.v1"
+
+    district: District
+    panel: Panel = Field(description="The panel whose next meeting lists the case.")
+    level_of_need: LevelOfNeed
+    agencies_requested: list[Agency]
+    reason: str
+
+
+class ReferralPendingConsent(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.referral.ReferralPendingConsent.v1"
+
+    reason: str
+
+
+class ReferralDeclined(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.referral.ReferralDeclined.v1"
+
+    reason: str
+    signposting: str = Field(description="Where the referrer can turn instead.")
+
+
+class ReferralRedirectedToSocialCare(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.referral.ReferralRedirectedToSocialCare.v1"
+
+    district: District
+    reason: str
+
+
+class FieldProblem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    field: str
+    reason: str
+
+
+class ReferralRejected(IntegrationEvent):
+    """A submission from the topic that could not be accepted; the agency learns why."""
+
+    TYPE: ClassVar[str] = "maag.referral.ReferralRejected.v1"
+
+    submission_id: str | None = None
+    referring_agency: str | None = None
+    source_partition: int
+    source_offset: int
+    problems: list[FieldProblem] = Field(min_length=1)
+
+
 class ChildDetails(BaseModel):
-    """Personal data: travels only on the submissions topic, into the referral service."""
+    """Personal data: travels only on the submissions topic and the referral API."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -65,23 +134,45 @@ class ChildDetails(BaseModel):
     address: str = Field(min_length=1, max_length=1000)
 
 
-class ReferralSubmission(BaseModel):
-    """An agency's referral, sent to `maag.referral.submissions` (key: `submission_id`)."""
+class ConsentGiven(BaseModel):
+    """Consent to share, as recorded by the referrer."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    given_by: ConsentGiver
+    scope: list[Agency] = Field(min_length=1, description="Agencies that may share information.")
+    given_on: date
+    how_obtained: str = Field(min_length=1, max_length=500)
+
+
+class ReferralDetails(BaseModel):
+    """What an agency's professional submits, by HTTP or on the submissions topic."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    caf_reference: str = CafReference
+    referring_agency: Agency
+    referring_professional_id: str = Field(min_length=1, max_length=200)
+    district: District
+    child: ChildDetails
+    needs: list[str] = Field(min_length=1, description="Domains of the CAF assessment.")
+    agencies_requested: list[Agency] = Field(
+        description="Agencies whose support above universal services is asked for."
+    )
+    level_of_need: LevelOfNeed
+    significant_harm_concern: bool
+    transition: bool = Field(description="Leaving care or hospital.")
+    consent: ConsentGiven | None = Field(
+        default=None, description="Consent already given; without it the referral waits."
+    )
+
+
+class ReferralSubmission(ReferralDetails):
+    """An agency's referral on `maag.referral.submissions` (key: `submission_id`), with the
+    header `authorization: Bearer <token>` as on the HTTP API."""
 
     TYPE: ClassVar[str] = "maag.referral.ReferralSubmission.v1"
 
     submission_id: str = Field(
         min_length=8, max_length=100, description="Chosen by the agency; a resend is ignored."
     )
-    caf_reference: str = CafReference
-    referring_agency: Agency
-    referring_professional_id: str = Field(min_length=1, max_length=200)
-    district: District
-    child: ChildDetails
-    needs: list[str] = Field(min_length=1)
-    agencies_requested: list[Agency]
-    level_of_need: LevelOfNeed
-    significant_harm_concern: bool
-    transition: bool

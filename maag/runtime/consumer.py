@@ -58,7 +58,7 @@ class Position(Enum):
     OFFSET = "offset"  # the Kafka offset: for topics external producers write
 
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,12 @@ class Work:
         self._aggregates: dict[UUID, Aggregate] = {}
         self._prefetched = prefetched  # ids whose histories were read for the batch
         self._histories = histories or {}
+        self.dead_letter_reason: str | None = None
+
+    def dead_letter(self, reason: str) -> None:
+        """Keep this delivery's changes and also send it to the dead-letter topic with `reason`
+        (for a message that is answered, e.g. with a rejection event, but not applied)."""
+        self.dead_letter_reason = reason
 
     def get(self, aggregate_id: UUID) -> Aggregate:
         if aggregate_id not in self._aggregates:
@@ -120,7 +126,7 @@ class Work:
         return list(self._aggregates.values())
 
 
-Decoder = Callable[[Sequence[tuple[str, bytes]], bytes | None], tuple[Envelope | None, BaseModel]]
+Decoder = Callable[[Sequence[tuple[str, bytes]], bytes | None], tuple[Envelope | None, Any]]
 Handler = Callable[[Delivery[Any], Work], None]
 
 
@@ -232,27 +238,44 @@ class TrackedConsumer:
         excluded: set[int] = set()
         while True:
             work = Work(self.app, ids, histories)
+            answered: list[DeadLetter] = []  # handled, and also dead-lettered (this attempt)
             try:
                 for i, (record, delivery) in enumerate(fresh):
-                    if i in excluded:
-                        continue
-                    with bound(case_id=delivery.case_id, correlation_id=delivery.correlation_id):
-                        try:
-                            sub.handle(delivery, work)
-                        except TRANSIENT:
-                            raise
-                        except Exception as e:
-                            excluded.add(i)
-                            dead.append(DeadLetter(record, f"{type(e).__name__}: {e}"))
-                            log.warning(
-                                "dead-lettered", topic=tp.topic, offset=record.offset, error=str(e)
-                            )
-                            raise _Rerun from None
-            except _Rerun:
-                continue
+                    if i not in excluded:
+                        self._handle(sub, record, delivery, work, answered)
+            except _Failed as failed:
+                excluded.add(fresh.index(failed.item))
+                dead.append(DeadLetter(failed.item[0], failed.reason))
+                log.warning(
+                    "dead-lettered",
+                    topic=tp.topic,
+                    offset=failed.item[0].offset,
+                    error=failed.reason,
+                )
+                continue  # re-run the batch without it, from unchanged state
+            dead.extend(answered)
             break
         tracking = Tracking(name, last) if last is not None and last != start else None
         return BatchOutcome(work, tracking, dead, applied=len(fresh) - len(excluded))
+
+    @staticmethod
+    def _handle(
+        sub: Subscription,
+        record: ConsumerRecord[bytes, bytes],
+        delivery: Delivery[Any],
+        work: Work,
+        answered: list[DeadLetter],
+    ) -> None:
+        with bound(case_id=delivery.case_id, correlation_id=delivery.correlation_id):
+            work.dead_letter_reason = None
+            try:
+                sub.handle(delivery, work)
+            except TRANSIENT:
+                raise
+            except Exception as e:
+                raise _Failed((record, delivery), f"{type(e).__name__}: {e}") from e
+            if work.dead_letter_reason is not None:
+                answered.append(DeadLetter(record, work.dead_letter_reason))
 
     def commit(self, outcome: BatchOutcome) -> None:
         if outcome.tracking is not None or outcome.work.aggregates:
@@ -334,5 +357,9 @@ class TrackedConsumer:
             await consumer.stop()
 
 
-class _Rerun(Exception):
-    pass
+class _Failed(Exception):
+    def __init__(
+        self, item: tuple[ConsumerRecord[bytes, bytes], Delivery[Any]], reason: str
+    ) -> None:
+        self.item = item
+        self.reason = reason

@@ -11,7 +11,6 @@ the same `ce_id` and `ce_sequence`, and consumers ignore them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from contracts.events import IntegrationEvent
 from contracts.topics import topic_of
 from maag.runtime.application import ServiceApplication
 from maag.runtime.logging import get_logger
+from maag.runtime.loops import sleep_or_stop
 
 log = get_logger(__name__)
 
@@ -149,13 +149,8 @@ class OutboxRelay:
                 backoff = 0.2
             except Exception as e:  # broker or store unavailable: retry, never skip
                 log.warning("relay retrying", error=repr(e), in_seconds=backoff)
-                await _sleep_or_stop(stop, backoff)
+                await sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
             if not moved:
-                await _sleep_or_stop(stop, self.idle_interval)
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+                await sleep_or_stop(stop, self.idle_interval)

@@ -24,6 +24,9 @@ class Settings:
     MAAG_CIPHER_KEY           AES key (base64) that encrypts stored events at rest
     MAAG_TOPIC_PREFIX         prepended to every topic name (isolates tests and environments)
     MAAG_LOG_FORMAT           json | console (default: console on a terminal, else json)
+    MAAG_JWT_SECRET           HMAC key that signs bearer tokens (HS256); services refuse to start without
+    MAAG_JWT_ISSUER           the `iss` tokens must carry (default maag)
+    MAAG_HTTP_HOST/PORT       where a service's HTTP API listens
     """
 
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -33,6 +36,10 @@ class Settings:
     cipher_key: str | None = None
     topic_prefix: str = ""
     log_format: str | None = None
+    jwt_secret: str | None = None
+    jwt_issuer: str = "maag"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +55,10 @@ class Settings:
             cipher_key=env.get("MAAG_CIPHER_KEY") or None,
             topic_prefix=env.get("MAAG_TOPIC_PREFIX", ""),
             log_format=fmt,
+            jwt_secret=env.get("MAAG_JWT_SECRET") or None,
+            jwt_issuer=env.get("MAAG_JWT_ISSUER", "maag"),
+            http_host=env.get("MAAG_HTTP_HOST", "127.0.0.1"),
+            http_port=int(env.get("MAAG_HTTP_PORT", "8000")),
         )
 
     def eventsourcing_env(self, app_name: str) -> dict[str, str]:

@@ -59,3 +59,32 @@ async def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 2
     finally:
         await consumer.stop()
     return records
+
+
+async def read_to_end(bootstrap: str, topic: str) -> list[Any]:
+    """Every record on `topic` up to its end offsets now (all partitions)."""
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while not consumer.assignment():
+            assert asyncio.get_running_loop().time() < deadline, f"no partitions of {topic}"
+            for rs in (await consumer.getmany(timeout_ms=100)).values():
+                records.extend(rs)
+        partitions = list(consumer.assignment())
+        end = await consumer.end_offsets(partitions)
+        while True:
+            positions = [await consumer.position(tp) for tp in partitions]
+            if all(pos >= end[tp] for pos, tp in zip(positions, partitions, strict=True)):
+                return records
+            for rs in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(rs)
+    finally:
+        await consumer.stop()

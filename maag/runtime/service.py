@@ -1,0 +1,55 @@
+"""Runs a service: its HTTP API (uvicorn) beside its background loops, stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from maag.runtime.logging import get_logger
+from maag.runtime.settings import Settings
+
+log = get_logger(__name__)
+
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+async def run_service(name: str, api: FastAPI, loops: Sequence[Loop], settings: Settings) -> None:
+    stop = asyncio.Event()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            api,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+    )
+    tasks = [asyncio.create_task(loop(stop), name=f"{name}-{i}") for i, loop in enumerate(loops)]
+    log.info("service started", service=name, http=f"{settings.http_host}:{settings.http_port}")
+
+    async def watch() -> None:
+        # A background loop that dies takes the service down: better restarted than half-alive.
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                log.error(
+                    "background loop failed",
+                    service=name,
+                    loop=task.get_name(),
+                    error=repr(task.exception()),
+                )
+                server.should_exit = True
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await server.serve()  # returns on SIGINT/SIGTERM
+    finally:
+        stop.set()
+        watcher.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        log.info("service stopped", service=name)

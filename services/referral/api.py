@@ -1,0 +1,205 @@
+"""The referral service's HTTP API for agencies' professionals (OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import FastAPI, Header, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Engine
+
+from contracts.events.referral import ChildDetails, ConsentGiven, ReferralDetails
+from contracts.reference import Role
+from maag.runtime import http
+from maag.runtime.auth import TokenVerifier
+from services.referral import read_model
+from services.referral.application import NotFound, ReferralApp
+from services.referral.domain.referral import Referral, ReferralConflict
+
+ConsentRequest = ConsentGiven
+
+
+class WithdrawalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    withdrawn_on: date
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class SafeguardingBasisRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    professional_id: str = Field(min_length=1, max_length=200)
+    professional_name: str = Field(min_length=1, max_length=200)
+    reason: str = Field(
+        min_length=1, max_length=2000, description="Why sharing without consent is justified."
+    )
+    recorded_on: date
+
+
+class ReferralView(BaseModel):
+    case_id: UUID
+    status: str
+    reason: str | None
+    signposting: str | None
+    caf_reference: str
+    referring_agency: str
+    district: str
+    level_of_need: int
+    needs: list[str]
+    agencies_requested: list[str]
+    significant_harm_concern: bool
+    transition: bool
+    consent: dict[str, Any] | None
+    safeguarding_basis_recorded: bool
+    child: ChildDetails | None = Field(
+        description="Only for referrers of the referring agency; null for everyone else."
+    )
+
+
+class ReferralSummary(BaseModel):
+    case_id: UUID
+    district: str
+    caf_reference: str
+    level_of_need: int
+    status: str
+    reason: str | None
+    received_at: datetime
+    updated_at: datetime
+
+
+def view(referral: Referral, personal: bool) -> ReferralView:
+    d = referral.details
+    return ReferralView(
+        case_id=referral.id,
+        status=referral.status,
+        reason=referral.outcome_reason,
+        signposting=referral.signposting,
+        caf_reference=d["caf_reference"],
+        referring_agency=d["referring_agency"],
+        district=d["district"],
+        level_of_need=d["level_of_need"],
+        needs=d["needs"],
+        agencies_requested=d["agencies_requested"],
+        significant_harm_concern=d["significant_harm_concern"],
+        transition=d["transition"],
+        consent=referral.consent,
+        safeguarding_basis_recorded=referral.safeguarding_basis is not None,
+        child=ChildDetails(**d["child"]) if personal else None,
+    )
+
+
+def create_api(
+    app: ReferralApp, verifier: TokenVerifier, engine: Engine, ready: Callable[[], dict[str, bool]]
+) -> FastAPI:
+    api = FastAPI(
+        title="MAAG referral service",
+        version="1.0.0",
+        description=(
+            "Agencies' professionals submit referrals, record consent or a safeguarding basis, "
+            "and follow the triage outcome. Every call needs `Authorization: Bearer <token>` "
+            "(claims: sub, role, agency). Errors name the field and the reason."
+        ),
+    )
+    http.install(api, verifier, {NotFound: 404, ReferralConflict: 409})
+    http.health(api, ready)
+
+    @api.post(
+        "/referrals",
+        status_code=201,
+        response_model=ReferralView,
+        tags=["referrals"],
+        summary="Submit a referral (a retry with the same Idempotency-Key returns the same case)",
+    )
+    def submit(
+        details: ReferralDetails,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(min_length=8, max_length=100)] = None,
+    ) -> ReferralView:
+        referral, created = app.submit(details, caller, idempotency_key, correlation_id)
+        if not created:
+            response.status_code = 200
+        response.headers["Location"] = f"/referrals/{referral.id}"
+        return view(referral, personal=True)
+
+    @api.post("/referrals/{case_id}/consent", response_model=ReferralView, tags=["consent"])
+    def record_consent(
+        case_id: UUID,
+        body: ConsentRequest,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+    ) -> ReferralView:
+        referral = app.record_consent(
+            case_id,
+            caller,
+            body.given_by,
+            body.scope,
+            body.given_on,
+            body.how_obtained,
+            correlation_id,
+        )
+        return view(referral, personal=caller.role is Role.REFERRER)
+
+    @api.post(
+        "/referrals/{case_id}/consent/withdrawal", response_model=ReferralView, tags=["consent"]
+    )
+    def withdraw_consent(
+        case_id: UUID,
+        body: WithdrawalRequest,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+    ) -> ReferralView:
+        referral = app.withdraw_consent(
+            case_id, caller, body.withdrawn_on, body.reason, correlation_id
+        )
+        return view(referral, personal=caller.role is Role.REFERRER)
+
+    @api.post(
+        "/referrals/{case_id}/safeguarding-basis",
+        response_model=ReferralView,
+        tags=["consent"],
+        summary="Record a named professional's basis for sharing without consent",
+    )
+    def record_safeguarding_basis(
+        case_id: UUID,
+        body: SafeguardingBasisRequest,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+    ) -> ReferralView:
+        referral = app.record_safeguarding_basis(
+            case_id,
+            caller,
+            body.professional_id,
+            body.professional_name,
+            body.reason,
+            body.recorded_on,
+            correlation_id,
+        )
+        return view(referral, personal=caller.role is Role.REFERRER)
+
+    @api.get(
+        "/referrals/{case_id}",
+        response_model=ReferralView,
+        tags=["referrals"],
+        summary="Read one referral (the read is recorded on the case)",
+    )
+    def read(case_id: UUID, caller: http.CallerDep) -> ReferralView:
+        referral, personal = app.read(case_id, caller)
+        return view(referral, personal)
+
+    @api.get(
+        "/referrals",
+        response_model=list[ReferralSummary],
+        tags=["referrals"],
+        summary="The caller's agency's referrals, newest first (no personal details)",
+    )
+    def list_referrals(caller: http.CallerDep) -> list[ReferralSummary]:
+        caller.require(Role.REFERRER, Role.PANEL_MEMBER, Role.AUDITOR, to="list referrals")
+        return [ReferralSummary(**row) for row in read_model.list_for_agency(engine, caller.agency)]
+
+    return api

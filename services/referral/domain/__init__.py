@@ -1,0 +1,1 @@
+"""The referral domain: pure rules and the Referral aggregate (no I/O)."""

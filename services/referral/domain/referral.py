@@ -1,0 +1,356 @@
+"""The Referral aggregate: one case, from submission through consent to triage outcome.
+
+Attributes of stored events are plain JSON types (str, int, bool, list, dict) so the
+store's transcoder needs nothing special; the store encrypts them at rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from contracts.events.referral import ReferralDetails
+from contracts.reference import Agency
+from services.referral.domain.triage import Decision, Outcome, triage
+
+CASE_NAMESPACE = UUID("6f1c1d8e-3c55-4f8e-9a37-0c1f5a1d2b10")
+TERMINAL = {Outcome.REDIRECTED_TO_SOCIAL_CARE, Outcome.DECLINED}
+
+
+class ReferralConflict(Exception):
+    """The command does not fit the referral's state (HTTP 409; dead letter on a topic)."""
+
+
+def case_id_for(agency: str, submission_key: str) -> UUID:
+    """The same agency and key always name the same case: retries find it, never duplicate it."""
+    return uuid5(CASE_NAMESPACE, f"{agency}:{submission_key}")
+
+
+def fingerprint(details: ReferralDetails) -> str:
+    body = details.model_dump(mode="json")
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _actor(actor: Any) -> dict[str, str]:
+    return {"user_id": actor.user_id, "role": actor.role.value, "agency": actor.agency}
+
+
+class Referral(Aggregate):
+    class Received(Aggregate.Created):
+        case_id: UUID
+        details: dict[str, Any]
+        fingerprint: str
+        channel: str
+        actor: dict[str, str]
+        correlation_id: str
+
+    class ConsentRecorded(Aggregate.Event):
+        given_by: str
+        scope: list[str]
+        given_on: str
+        how_obtained: str
+        actor: dict[str, str]
+        correlation_id: str
+
+    class ConsentWithdrawn(Aggregate.Event):
+        withdrawn_on: str
+        reason: str
+        basis_remains: bool
+        actor: dict[str, str]
+        correlation_id: str
+
+    class SafeguardingBasisRecorded(Aggregate.Event):
+        professional_id: str
+        professional_name: str
+        reason: str
+        recorded_on: str
+        actor: dict[str, str]
+        correlation_id: str
+
+    class Triaged(Aggregate.Event):
+        outcome: str
+        reason: str
+        signposting: str | None
+        district: str
+        level_of_need: int
+        agencies_requested: list[str]
+        actor: dict[str, str]
+        correlation_id: str
+
+    class Viewed(Aggregate.Event):
+        actor: dict[str, str]
+        with_personal_data: bool
+        at: str
+
+    @event(Received)
+    def __init__(
+        self,
+        case_id: UUID,
+        details: dict[str, Any],
+        fingerprint: str,
+        channel: str,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.details = details  # includes the child's personal data: never published
+        self.fingerprint = fingerprint
+        self.channel = channel
+        self.received_by = actor
+        self.correlation_id = correlation_id
+        self.consent: dict[str, Any] | None = None
+        self.safeguarding_basis: dict[str, Any] | None = None
+        self.outcome: Outcome | None = None
+        self.outcome_reason: str | None = None
+        self.signposting: str | None = None
+        self.paused = False
+        self.views: list[dict[str, Any]] = []
+
+    @staticmethod
+    def create_id(case_id: UUID, **_: Any) -> UUID:
+        return case_id
+
+    # --- reading ---
+
+    @property
+    def agency(self) -> str:
+        return str(self.details["referring_agency"])
+
+    @property
+    def district(self) -> str:
+        return str(self.details["district"])
+
+    @property
+    def status(self) -> str:
+        if self.outcome is None:
+            return "received"
+        if self.outcome is Outcome.ACCEPTED and self.paused:
+            return "paused-consent-withdrawn"
+        return self.outcome.value
+
+    # --- commands ---
+
+    @classmethod
+    def receive(
+        cls, case_id: UUID, details: ReferralDetails, channel: str, actor: Any, correlation_id: str
+    ) -> Referral:
+        referral = cls(
+            case_id=case_id,
+            details=details.model_dump(mode="json"),
+            fingerprint=fingerprint(details),
+            channel=channel,
+            actor=_actor(actor),
+            correlation_id=correlation_id,
+        )
+        if details.consent is not None:
+            c = details.consent
+            referral.record_consent(
+                c.given_by.value, c.scope, c.given_on, c.how_obtained, actor, correlation_id
+            )
+        else:
+            referral._triage(actor, correlation_id)
+        return referral
+
+    def record_consent(
+        self,
+        given_by: str,
+        scope: list[Agency],
+        given_on: date,
+        how_obtained: str,
+        actor: Any,
+        correlation_id: str,
+    ) -> None:
+        self._refuse_if_closed("record consent")
+        if not scope:
+            raise ReferralConflict("consent must name at least one agency that may share")
+        self._consent_recorded(
+            given_by=given_by,
+            scope=[a.value for a in scope],
+            given_on=given_on.isoformat(),
+            how_obtained=how_obtained,
+            actor=_actor(actor),
+            correlation_id=correlation_id,
+        )
+        self._triage(actor, correlation_id)
+
+    def withdraw_consent(
+        self, withdrawn_on: date, reason: str, actor: Any, correlation_id: str
+    ) -> None:
+        self._refuse_if_closed("withdraw consent")
+        if self.consent is None:
+            raise ReferralConflict(
+                "no consent is recorded for this referral, so none can be withdrawn"
+            )
+        self._consent_withdrawn(
+            withdrawn_on=withdrawn_on.isoformat(),
+            reason=reason,
+            basis_remains=self.safeguarding_basis is not None,
+            actor=_actor(actor),
+            correlation_id=correlation_id,
+        )
+        self._triage(actor, correlation_id)
+
+    def record_safeguarding_basis(
+        self,
+        professional_id: str,
+        professional_name: str,
+        reason: str,
+        recorded_on: date,
+        actor: Any,
+        correlation_id: str,
+    ) -> None:
+        self._refuse_if_closed("record a safeguarding basis")
+        self._safeguarding_basis_recorded(
+            professional_id=professional_id,
+            professional_name=professional_name,
+            reason=reason,
+            recorded_on=recorded_on.isoformat(),
+            actor=_actor(actor),
+            correlation_id=correlation_id,
+        )
+        self._triage(actor, correlation_id)
+
+    def viewed(self, actor: Any, with_personal_data: bool, at: datetime) -> None:
+        """Reads of a case are themselves recorded."""
+        self._viewed(actor=_actor(actor), with_personal_data=with_personal_data, at=at.isoformat())
+
+    # --- rules ---
+
+    def _refuse_if_closed(self, what: str) -> None:
+        if self.outcome in TERMINAL:
+            assert self.outcome is not None
+            raise ReferralConflict(
+                f"cannot {what}: the referral was {self.outcome.value} ({self.outcome_reason})"
+            )
+
+    def _triage(self, actor: Any, correlation_id: str) -> None:
+        decision = triage(
+            significant_harm_concern=bool(self.details["significant_harm_concern"]),
+            agencies_requested=[Agency(a) for a in self.details["agencies_requested"]],
+            transition=bool(self.details["transition"]),
+            has_consent=self.consent is not None,
+            has_safeguarding_basis=self.safeguarding_basis is not None,
+        )
+        if decision.outcome is self.outcome and not self.paused:
+            return  # nothing new to say
+        if decision.outcome is Outcome.PENDING_CONSENT and self.outcome is Outcome.ACCEPTED:
+            # Consent withdrawn after acceptance pauses the case (the panel takes it off its
+            # agendas on ConsentWithdrawn); it is not sent back to waiting.
+            return
+        self._decided(decision, actor, correlation_id)
+
+    def _decided(self, decision: Decision, actor: Any, correlation_id: str) -> None:
+        self._triaged(
+            outcome=decision.outcome.value,
+            reason=decision.reason,
+            signposting=decision.signposting,
+            district=self.district,
+            level_of_need=int(self.details["level_of_need"]),
+            agencies_requested=list(self.details["agencies_requested"]),
+            actor=_actor(actor),
+            correlation_id=correlation_id,
+        )
+
+    # --- events (the method bodies apply them) ---
+
+    @event(ConsentRecorded)
+    def _consent_recorded(
+        self,
+        given_by: str,
+        scope: list[str],
+        given_on: str,
+        how_obtained: str,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.consent = {
+            "given_by": given_by,
+            "scope": scope,
+            "given_on": given_on,
+            "how_obtained": how_obtained,
+        }
+
+    @event(ConsentWithdrawn)
+    def _consent_withdrawn(
+        self,
+        withdrawn_on: str,
+        reason: str,
+        basis_remains: bool,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.consent = None
+        if self.outcome is Outcome.ACCEPTED and not basis_remains:
+            self.paused = True
+
+    @event(SafeguardingBasisRecorded)
+    def _safeguarding_basis_recorded(
+        self,
+        professional_id: str,
+        professional_name: str,
+        reason: str,
+        recorded_on: str,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.safeguarding_basis = {
+            "professional_id": professional_id,
+            "professional_name": professional_name,
+            "reason": reason,
+            "recorded_on": recorded_on,
+        }
+
+    @event(Triaged)
+    def _triaged(
+        self,
+        outcome: str,
+        reason: str,
+        signposting: str | None,
+        district: str,
+        level_of_need: int,
+        agencies_requested: list[str],
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.outcome = Outcome(outcome)
+        self.outcome_reason = reason
+        self.signposting = signposting
+        self.paused = False
+
+    @event(Viewed)
+    def _viewed(self, actor: dict[str, str], with_personal_data: bool, at: str) -> None:
+        self.views.append({"actor": actor, "with_personal_data": with_personal_data, "at": at})
+
+
+class Rejection(Aggregate):
+    """A submission from the topic that could not be taken; kept so the agency is told why."""
+
+    class Rejected(Aggregate.Created):
+        source: str
+        submission_id: str | None
+        referring_agency: str | None
+        partition: int
+        offset: int
+        problems: list[dict[str, str]]
+
+    @event(Rejected)
+    def __init__(
+        self,
+        source: str,
+        submission_id: str | None,
+        referring_agency: str | None,
+        partition: int,
+        offset: int,
+        problems: list[dict[str, str]],
+    ) -> None:
+        self.submission_id = submission_id
+        self.referring_agency = referring_agency
+        self.problems = problems
+
+    @staticmethod
+    def create_id(source: str, **_: Any) -> UUID:
+        return uuid5(CASE_NAMESPACE, f"rejection:{source}")

@@ -1,0 +1,70 @@
+"""The referral list read model: one row per case, no personal data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from services.referral.domain.referral import Referral
+
+metadata = MetaData()
+
+cases = Table(
+    "referral_cases",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("agency", String(100), nullable=False, index=True),
+    Column("district", String(50), nullable=False),
+    Column("caf_reference", String(40), nullable=False),
+    Column("level_of_need", Integer, nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("reason", String(1000)),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def project(e: Any, session: Session) -> None:
+    if isinstance(e, Referral.Received):
+        session.execute(
+            cases.insert().values(
+                case_id=str(e.originator_id),
+                agency=e.details["referring_agency"],
+                district=e.details["district"],
+                caf_reference=e.details["caf_reference"],
+                level_of_need=e.details["level_of_need"],
+                status="received",
+                received_at=e.timestamp,
+                updated_at=e.timestamp,
+            )
+        )
+    elif isinstance(e, Referral.Triaged):
+        _set(session, e, status=e.outcome, reason=e.reason)
+    elif isinstance(e, Referral.ConsentWithdrawn) and not e.basis_remains:
+        current = session.execute(
+            select(cases.c.status).where(cases.c.case_id == str(e.originator_id))
+        ).scalar()
+        if current == "accepted":
+            _set(session, e, status="paused-consent-withdrawn", reason="consent withdrawn")
+
+
+def _set(session: Session, e: Any, **values: Any) -> None:
+    session.execute(
+        update(cases)
+        .where(cases.c.case_id == str(e.originator_id))
+        .values(updated_at=e.timestamp, **values)
+    )
+
+
+def list_for_agency(engine: Engine, agency: str, limit: int = 200) -> list[dict[str, Any]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(cases)
+            .where(cases.c.agency == agency)
+            .order_by(cases.c.received_at.desc())
+            .limit(limit)
+        ).mappings()
+        return [dict(r) for r in rows]

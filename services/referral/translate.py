@@ -1,0 +1,119 @@
+"""What the referral service publishes for each of its domain events (the outbox translator).
+
+`Received` is published without the child's details; internal events (reads) are not
+published at all. An event this module does not know stops the relay rather than being
+skipped: a silent gap in the shared record is worse than a loud stop.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from contracts.events import Actor, IntegrationEvent
+from contracts.events.referral import (
+    ConsentGiver,
+    ConsentRecorded,
+    ConsentWithdrawn,
+    FieldProblem,
+    ReferralAccepted,
+    ReferralDeclined,
+    ReferralPendingConsent,
+    ReferralReceived,
+    ReferralRedirectedToSocialCare,
+    ReferralRejected,
+    SafeguardingBasisRecorded,
+)
+from contracts.reference import Agency, Panel, Role
+from maag.runtime.outbox import Outbound
+from services.referral.domain.referral import Referral, Rejection
+from services.referral.domain.triage import Outcome
+
+SYSTEM = Actor(user_id="referral-service", role=Role.SYSTEM, agency="maag")
+INTERNAL = (Referral.Viewed,)
+
+
+PUBLISHED = (
+    Referral.Received,
+    Referral.ConsentRecorded,
+    Referral.ConsentWithdrawn,
+    Referral.SafeguardingBasisRecorded,
+    Referral.Triaged,
+    Rejection.Rejected,
+)
+
+
+def translate(e: Any) -> Outbound | None:
+    if isinstance(e, INTERNAL):
+        return None
+    if not isinstance(e, PUBLISHED):
+        raise TypeError(f"the referral outbox does not know {type(e).__qualname__}")
+    base: dict[str, Any] = {"case_id": e.originator_id, "occurred_at": e.timestamp}
+    if isinstance(e, Rejection.Rejected):
+        return Outbound(
+            ReferralRejected(
+                **base,
+                actor=SYSTEM,
+                submission_id=e.submission_id,
+                referring_agency=e.referring_agency,
+                source_partition=e.partition,
+                source_offset=e.offset,
+                problems=[FieldProblem(**p) for p in e.problems],
+            ),
+            correlation_id=e.submission_id or str(e.originator_id),
+        )
+    base["actor"] = Actor.model_validate(e.actor)
+    event: IntegrationEvent
+    if isinstance(e, Referral.Received):
+        d = e.details
+        event = ReferralReceived(
+            **base,
+            caf_reference=d["caf_reference"],
+            referring_agency=d["referring_agency"],
+            referring_professional_id=d["referring_professional_id"],
+            district=d["district"],
+            needs=d["needs"],
+            agencies_requested=d["agencies_requested"],
+            level_of_need=d["level_of_need"],
+            significant_harm_concern=d["significant_harm_concern"],
+            transition=d["transition"],
+        )
+    elif isinstance(e, Referral.ConsentRecorded):
+        event = ConsentRecorded(
+            **base,
+            given_by=ConsentGiver(e.given_by),
+            scope=[Agency(a) for a in e.scope],
+            given_on=date.fromisoformat(e.given_on),
+            how_obtained=e.how_obtained,
+        )
+    elif isinstance(e, Referral.ConsentWithdrawn):
+        event = ConsentWithdrawn(
+            **base,
+            withdrawn_on=date.fromisoformat(e.withdrawn_on),
+            continues_on_safeguarding_basis=e.basis_remains,
+        )
+    elif isinstance(e, Referral.SafeguardingBasisRecorded):
+        event = SafeguardingBasisRecorded(
+            **base, professional_id=e.professional_id, recorded_on=date.fromisoformat(e.recorded_on)
+        )
+    else:
+        event = _outcome(e, base)
+    return Outbound(event, correlation_id=e.correlation_id)
+
+
+def _outcome(e: Any, base: dict[str, Any]) -> IntegrationEvent:
+    outcome = Outcome(e.outcome)
+    if outcome is Outcome.ACCEPTED:
+        return ReferralAccepted(
+            **base,
+            district=e.district,
+            panel=Panel.MAAG,
+            level_of_need=e.level_of_need,
+            agencies_requested=e.agencies_requested,
+            reason=e.reason,
+        )
+    if outcome is Outcome.DECLINED:
+        return ReferralDeclined(**base, reason=e.reason, signposting=e.signposting or "")
+    if outcome is Outcome.REDIRECTED_TO_SOCIAL_CARE:
+        return ReferralRedirectedToSocialCare(**base, district=e.district, reason=e.reason)
+    return ReferralPendingConsent(**base, reason=e.reason)

@@ -1,0 +1,3 @@
+from tests.integration.runtime.conftest import producer
+
+__all__ = ["producer"]

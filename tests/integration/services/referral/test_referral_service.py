@@ -1,0 +1,167 @@
+"""The referral service against the real broker and database: a submission on the inbound
+topic (and one over HTTP) becomes ReferralReceived and ReferralAccepted on the outbound
+topic; an invalid one becomes ReferralRejected and a dead letter; the child's name is on
+no topic the service writes and in no log line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from fastapi.testclient import TestClient
+
+from contracts.topics import ALL_TOPICS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
+from maag.runtime import kafka
+from maag.runtime.logging import configure
+from maag.runtime.settings import Settings
+from services.referral.service import ReferralService, build
+from tests.integration.runtime.conftest import read_all, read_to_end
+from tests.support.referral import CHILD_NAME, CIPHER_KEY, SECRET, auth, details, token
+
+CONSENT = {
+    "given_by": "parent-carer",
+    "scope": ["camhs", "youth-service"],
+    "given_on": "2026-11-27",
+    "how_obtained": "signed form",
+}
+
+
+@pytest.fixture
+async def service(
+    kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
+) -> AsyncIterator[ReferralService]:
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        postgres_url=postgres_url,
+        postgres_schema=pg_schema,
+        topic_prefix=topic_prefix,
+        cipher_key=CIPHER_KEY,
+        jwt_secret=SECRET,
+    )
+    configure("json")
+    await kafka.ensure_topics(kafka_bootstrap, topic_prefix)
+    svc = build(settings)
+    await svc.producer.start()
+    stop = asyncio.Event()
+    ready = asyncio.Event()
+    tasks = [
+        asyncio.create_task(svc.relay.run(stop)),
+        asyncio.create_task(svc.consumer.run(stop, ready)),
+        asyncio.create_task(svc.projector.run(stop)),
+    ]
+    await ready.wait()
+    yield svc
+    stop.set()
+    await asyncio.gather(*tasks)
+    await svc.producer.stop()
+
+
+def _types(records: list[Any]) -> list[str]:
+    return [dict(r.headers)["ce_type"].decode() for r in records]
+
+
+async def test_a_topic_submission_is_received_and_accepted_on_the_outbound_topic(
+    service: ReferralService,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    producer: AIOKafkaProducer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    submission = {**details(consent=CONSENT), "submission_id": "edu-sub-000001"}
+    value = json.dumps(submission).encode()
+    headers = [("authorization", f"Bearer {token()}".encode())]
+    topic = REFERRAL_SUBMISSIONS.named(topic_prefix)
+    await producer.send_and_wait(topic, value, key=b"edu-sub-000001", headers=headers)
+    await producer.send_and_wait(topic, value, key=b"edu-sub-000001", headers=headers)  # resent
+
+    records = await read_all(kafka_bootstrap, REFERRAL_EVENTS.named(topic_prefix), expected=3)
+    assert _types(records) == [
+        "maag.referral.ReferralReceived.v1",
+        "maag.referral.ConsentRecorded.v1",
+        "maag.referral.ReferralAccepted.v1",
+    ]
+    accepted = json.loads(records[-1].value)
+    assert accepted["district"] == "harlow" and accepted["panel"] == "maag"
+    assert {r.key for r in records} == {accepted["case_id"].encode()}  # keyed by case id
+    assert dict(records[-1].headers)["ce_correlationid"] == b"edu-sub-000001"
+    await _assert_no_personal_data(kafka_bootstrap, topic_prefix, capsys)
+
+
+async def test_an_invalid_submission_is_rejected_with_reasons_and_dead_lettered(
+    service: ReferralService, kafka_bootstrap: str, topic_prefix: str, producer: AIOKafkaProducer
+) -> None:
+    bad = {**details(district="atlantis", caf_reference="nope"), "submission_id": "edu-sub-000002"}
+    topic = REFERRAL_SUBMISSIONS.named(topic_prefix)
+    await producer.send_and_wait(
+        topic,
+        json.dumps(bad).encode(),
+        key=b"edu-sub-000002",
+        headers=[("authorization", f"Bearer {token()}".encode())],
+    )
+    good = {**details(consent=CONSENT), "submission_id": "edu-sub-000003"}
+    await producer.send_and_wait(
+        topic,
+        json.dumps(good).encode(),
+        key=b"edu-sub-000003",
+        headers=[("authorization", f"Bearer {token()}".encode())],
+    )
+
+    records = await read_all(kafka_bootstrap, REFERRAL_EVENTS.named(topic_prefix), expected=4)
+    types = _types(records)
+    assert types[0] == "maag.referral.ReferralRejected.v1"
+    rejected = json.loads(records[0].value)
+    assert rejected["submission_id"] == "edu-sub-000002"
+    assert {p["field"] for p in rejected["problems"]} == {"district", "caf_reference"}
+    assert "maag.referral.ReferralAccepted.v1" in types  # the valid one after it was not lost
+    dead = await read_all(kafka_bootstrap, topic + ".dlq", expected=1)
+    reason = dict(dead[0].headers)["dlq_error"].decode()
+    assert reason.startswith("caf_reference: String should match pattern") and "district:" in reason
+
+
+async def test_an_http_submission_reaches_the_outbound_topic(
+    service: ReferralService,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client = TestClient(service.api)
+    r = await asyncio.to_thread(
+        client.post,
+        "/referrals",
+        json=details(consent=CONSENT),
+        headers={**auth(), "Idempotency-Key": "http-key-0001", "X-Correlation-Id": "corr-http-1"},
+    )
+    assert r.status_code == 201, r.text
+    case_id = r.json()["case_id"]
+    records = await read_all(kafka_bootstrap, REFERRAL_EVENTS.named(topic_prefix), expected=3)
+    assert _types(records)[-1] == "maag.referral.ReferralAccepted.v1"
+    assert dict(records[-1].headers)["ce_subject"] == case_id.encode()
+    assert dict(records[-1].headers)["ce_correlationid"] == b"corr-http-1"
+    ready = await asyncio.to_thread(client.get, "/readyz")
+    assert ready.json() == {"ready": True, "checks": {"store": True, "broker": True}}
+    await _assert_no_personal_data(kafka_bootstrap, topic_prefix, capsys)
+
+
+async def _assert_no_personal_data(
+    bootstrap: str, prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Over the raw bytes of every topic the service writes, and of everything it logged.
+    (The submissions topic itself is the agency's input and carries the name by design.)"""
+    written = [t for t in ALL_TOPICS if t is not REFERRAL_SUBMISSIONS]
+    scanned = 0
+    for spec in written:
+        for record in await read_to_end(bootstrap, spec.named(prefix)):
+            blob = (
+                (record.value or b"") + (record.key or b"") + b"".join(v for _, v in record.headers)
+            )
+            scanned += 1
+            for part in CHILD_NAME.split():
+                assert part.encode() not in blob, f"{part} found on {spec.name}"
+    assert scanned >= 3  # the scan saw the service's events
+    logged = capsys.readouterr()
+    for part in CHILD_NAME.split():
+        assert part not in logged.err and part not in logged.out

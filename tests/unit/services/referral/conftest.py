@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.settings import Settings
+from services.referral import read_model
+from services.referral.api import create_api
+from services.referral.application import ReferralApp
+from tests.support.referral import CIPHER_KEY, SECRET, verifier
+
+
+@dataclass
+class Api:
+    client: TestClient
+    app: ReferralApp
+    projector: Projector
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, cipher_key=CIPHER_KEY, jwt_secret=SECRET)
+
+
+@pytest.fixture
+def api(settings: Settings) -> Api:
+    app = ReferralApp(settings)
+    engine = read_model_engine(settings, "referral")
+    projector = Projector(app, engine, read_model.metadata, read_model.project, "referral_cases")
+    fastapi_app = create_api(app, verifier(), engine, lambda: {"store": True, "broker": True})
+    return Api(TestClient(fastapi_app, raise_server_exceptions=False), app, projector)

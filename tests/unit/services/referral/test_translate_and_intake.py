@@ -1,0 +1,101 @@
+"""What leaves the referral service: published events carry no personal data; topic
+submissions are decoded with per-field reasons and authenticated like HTTP calls."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from contracts.events.referral import ReferralAccepted, ReferralDetails, ReferralReceived
+from contracts.reference import Agency, Role
+from maag.runtime.auth import Caller
+from services.referral.domain.referral import Referral
+from services.referral.intake import InvalidSubmission, ValidSubmission, decoder
+from services.referral.translate import translate
+from tests.support.referral import CHILD_NAME, details, token, verifier
+
+CALLER = Caller("u-1", Role.REFERRER, "education")
+
+
+def test_received_is_published_without_the_childs_details() -> None:
+    referral = Referral.receive(
+        uuid.uuid4(), ReferralDetails(**details()), "http", CALLER.actor, "c"
+    )
+    published = [translate(e) for e in referral.collect_events()]
+    kinds = [type(p.event) for p in published if p]
+    assert kinds[0] is ReferralReceived
+    for p in published:
+        assert p is not None
+        raw = p.event.model_dump_json()
+        for part in [*CHILD_NAME.split(), "2014-03-09", "Example Street"]:
+            assert part not in raw
+
+
+def test_accepted_carries_the_district_and_the_reason() -> None:
+    referral = Referral.receive(
+        uuid.uuid4(), ReferralDetails(**details()), "http", CALLER.actor, "c"
+    )
+    referral.record_consent(
+        "young-person", [Agency.CAMHS], datetime.now(UTC).date(), "verbal", CALLER.actor, "c2"
+    )
+    out = [translate(e) for e in referral.collect_events()]
+    accepted = [p.event for p in out if p and isinstance(p.event, ReferralAccepted)]
+    assert accepted[0].district == "harlow" and "routed to the district MAAG" in accepted[0].reason
+    assert out[-1] is not None and out[-1].correlation_id == "c2"
+
+
+def test_reads_are_not_published_and_an_unknown_event_stops_the_relay() -> None:
+    referral = Referral.receive(
+        uuid.uuid4(), ReferralDetails(**details()), "http", CALLER.actor, "c"
+    )
+    referral.collect_events()
+    referral.viewed(CALLER.actor, True, datetime.now(UTC))
+    assert translate(referral.collect_events()[0]) is None
+    with pytest.raises(TypeError, match="does not know"):
+        translate(object())
+
+
+def _decode(body: dict[str, object] | bytes, auth: str | None = None) -> object:
+    value = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = [("authorization", auth.encode())] if auth else []
+    return decoder(verifier())(headers, value)[1]
+
+
+def test_a_valid_authenticated_submission_decodes() -> None:
+    message = _decode({**details(), "submission_id": "sub-00000001"}, f"Bearer {token()}")
+    assert isinstance(message, ValidSubmission)
+    assert message.caller.agency == "education"
+
+
+def test_invalid_fields_are_each_named() -> None:
+    body = {**details(district="atlantis"), "submission_id": "sub-00000002"}
+    body.pop("needs")
+    message = _decode(body, f"Bearer {token()}")
+    assert isinstance(message, InvalidSubmission)
+    fields = {p["field"] for p in message.problems}
+    assert fields == {"district", "needs"}
+    assert message.submission_id == "sub-00000002"
+
+
+def test_bytes_that_are_not_json_are_named() -> None:
+    message = _decode(b"\x00not json")
+    assert isinstance(message, InvalidSubmission)
+    assert message.problems[0]["reason"].startswith("Invalid JSON")
+
+
+def test_a_submission_without_a_token_or_for_another_agency_is_refused() -> None:
+    body = {**details(), "submission_id": "sub-00000003"}
+    missing = _decode(body)
+    assert isinstance(missing, InvalidSubmission)
+    assert missing.problems == [
+        {
+            "field": "header authorization",
+            "reason": "unauthenticated: missing Authorization header (expected 'Bearer <token>')",
+        }
+    ]
+    other = _decode(body, f"Bearer {token(agency='police')}")
+    assert isinstance(other, InvalidSubmission)
+    assert other.problems[0]["reason"].startswith("forbidden: you may submit referrals only")
