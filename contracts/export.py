@@ -89,6 +89,20 @@ _CE_HEADERS: dict[str, Any] = {
 }
 
 
+_SUBMISSION_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "required": ["authorization"],
+    "properties": {
+        "authorization": {
+            "type": "string",
+            "pattern": "^Bearer .+$",
+            "description": "The submitting professional's token (claims sub, role=referrer, agency); "
+            "the agency must be the referring_agency.",
+        }
+    },
+}
+
+
 def _channel_id(topic: TopicSpec) -> str:
     parts = topic.name.split(".")[1:]
     return parts[0] + "".join(p.capitalize() for p in parts[1:])
@@ -109,7 +123,7 @@ def asyncapi() -> dict[str, Any]:
                 "title": model.__name__,
                 "summary": (model.__doc__ or model.__name__).strip().splitlines()[0],
                 "contentType": CONTENT_TYPE,
-                "headers": _CE_HEADERS if topic.key == "case_id" else {"type": "object"},
+                "headers": _CE_HEADERS if topic.key == "case_id" else _SUBMISSION_HEADERS,
                 "payload": {
                     "schemaFormat": SCHEMA_FORMAT,
                     "schema": {"$ref": f"schemas/{type_name}.json"},

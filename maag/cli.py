@@ -116,7 +116,40 @@ def serve(service: str) -> None:
     from maag.runtime.settings import Settings
     from maag.service_registry import SERVICES
 
-    importlib.import_module(SERVICES[service]).main(Settings.from_env())
+    importlib.import_module(SERVICES[service][0]).main(Settings.from_env())
+
+
+@app.command("token")
+def token(
+    role: Annotated[
+        str, typer.Option(help="referrer, panel-member, commissioner, auditor, operator")
+    ],
+    agency: Annotated[str, typer.Option(help="The caller's agency, e.g. education")],
+    user: Annotated[str, typer.Option(help="The caller's user id")] = "local-user",
+    hours: Annotated[int, typer.Option(help="How long the token is valid")] = 8,
+) -> None:
+    """Print a bearer token signed with MAAG_JWT_SECRET (for local use and demos)."""
+    from maag.runtime.auth import TokenVerifier
+    from maag.runtime.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    typer.echo(verifier.issue(user, role, agency, ttl_seconds=hours * 3600))
+
+
+@app.command("secrets")
+def secrets() -> None:
+    """Print a new JWT signing secret and a new cipher key, as environment assignments."""
+    import base64
+    import os as _os
+    import secrets as _secrets
+
+    typer.echo(f"MAAG_JWT_SECRET={_secrets.token_urlsafe(48)}")
+    typer.echo(f"MAAG_CIPHER_KEY={base64.b64encode(_os.urandom(32)).decode()}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,8 @@
-"""The services `maag run` starts: name -> the module whose `main(settings)` runs it.
-
-A service appears here once it exists; `maag run` starts each in its own process.
-"""
+"""The services `maag run` starts: name -> (the module whose `main(settings)` runs it, its
+default HTTP port). A service appears here once it exists; each runs in its own process."""
 
 from __future__ import annotations
 
-SERVICES: dict[str, str] = {
-    "referral": "services.referral.service",
+SERVICES: dict[str, tuple[str, int]] = {
+    "referral": ("services.referral.service", 8001),
 }

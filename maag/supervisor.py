@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 
+from maag.service_registry import SERVICES
+
 
 def run_services(names: Sequence[str], say: object = print) -> int:
     procs = {
-        name: subprocess.Popen([sys.executable, "-m", "maag.cli", "serve", name]) for name in names
+        name: subprocess.Popen(
+            [sys.executable, "-m", "maag.cli", "serve", name],
+            env={**os.environ, "MAAG_HTTP_PORT": str(SERVICES[name][1])},
+        )
+        for name in names
     }
     stopping = False
 

@@ -18,6 +18,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 export PATH="$repo/.venv/bin:$PATH"
+# Local secrets (JWT signing key, event-store cipher key), made once and kept in .maag/.
+secrets_file="${MAAG_HOME:-$repo/.maag}/secrets.env"
+if [ ! -f "$secrets_file" ]; then
+  mkdir -p "$(dirname "$secrets_file")"
+  (umask 077 && maag secrets > "$secrets_file")
+fi
+set -a; source "$secrets_file"; set +a
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ] || [ -z "${MAAG_POSTGRES_URL:-}" ]; then
   infra_out="$(deploy/local/infra.sh up)" || exit 1
   echo "$infra_out"

@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording, StoredEvent, Tracking
@@ -22,6 +23,12 @@ class InMemoryStoreRefused(RuntimeError):
     pass
 
 
+def _create_schema(url: str, schema: str) -> None:
+    # eventsourcing creates tables, not the schema that holds them.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))
+
+
 class ServiceApplication(ProcessApplication[UUID]):
     """A service's use cases over its event store.
 
@@ -31,7 +38,10 @@ class ServiceApplication(ProcessApplication[UUID]):
     """
 
     def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
-        super().__init__(env={**settings.eventsourcing_env(self.name), **(env or {})})
+        es_env = {**settings.eventsourcing_env(self.name), **(env or {})}
+        if settings.postgres_url and es_env.get("POSTGRES_SCHEMA"):
+            _create_schema(settings.postgres_url, es_env["POSTGRES_SCHEMA"])
+        super().__init__(env=es_env)
         if isinstance(self.factory, POPOFactory):
             # eventsourcing's default store is in memory: a service on it loses everything.
             raise InMemoryStoreRefused(f"{self.name}: refusing the in-memory event store")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
+import contextlib
+import signal
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 import uvicorn
@@ -17,9 +19,18 @@ log = get_logger(__name__)
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after serving, killing the process before the background
+    loops and the producer stop; signals are handled by `run_service` instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def run_service(name: str, api: FastAPI, loops: Sequence[Loop], settings: Settings) -> None:
     stop = asyncio.Event()
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(
             api,
             host=settings.http_host,
@@ -46,8 +57,15 @@ async def run_service(name: str, api: FastAPI, loops: Sequence[Loop], settings: 
                 server.should_exit = True
 
     watcher = asyncio.create_task(watch())
+
+    def exit_gracefully() -> None:
+        server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, exit_gracefully)
     try:
-        await server.serve()  # returns on SIGINT/SIGTERM
+        await server.serve()  # returns when should_exit is set
     finally:
         stop.set()
         watcher.cancel()
