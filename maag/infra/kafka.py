@@ -202,10 +202,10 @@ def start(layout: Layout, timeout: float = 120.0) -> int:
                 layout,
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
-                "-c",
-                str(props),
+                # `=` form: a cluster id may start with "-" (base64url), which argparse would
+                # otherwise take for an option.
+                f"--cluster-id={cluster_id}",
+                f"--config={props}",
                 "--ignore-formatted",
             ),
             capture_output=True,
