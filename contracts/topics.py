@@ -11,7 +11,18 @@ from pydantic import BaseModel
 
 from contracts.events import IntegrationEvent
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
-from contracts.events.panel import LeadProfessionalAssigned
+from contracts.events.panel import (
+    CaseClosed,
+    CaseDeferred,
+    CaseEscalated,
+    CaseListed,
+    CasePaused,
+    CaseSteppedDown,
+    LeadProfessionalAssigned,
+    PackageRequested,
+    PanelMeetingScheduled,
+    ReviewListed,
+)
 from contracts.events.referral import (
     ConsentRecorded,
     ConsentWithdrawn,
@@ -86,7 +97,18 @@ PANEL_EVENTS = TopicSpec(
     key="case_id",
     partitions=6,
     retention_ms=KEEP_FOREVER,
-    messages=(LeadProfessionalAssigned,),
+    messages=(
+        PanelMeetingScheduled,
+        CaseListed,
+        LeadProfessionalAssigned,
+        PackageRequested,
+        CaseEscalated,
+        CaseSteppedDown,
+        CaseDeferred,
+        CaseClosed,
+        CasePaused,
+        ReviewListed,
+    ),
 )
 COMMISSIONING_EVENTS = TopicSpec(
     name="maag.commissioning.events",

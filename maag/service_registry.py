@@ -5,4 +5,5 @@ from __future__ import annotations
 
 SERVICES: dict[str, tuple[str, int]] = {
     "referral": ("services.referral.service", 8001),
+    "panel": ("services.panel.service", 8002),
 }

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from contracts.events.base import Actor, IntegrationEvent
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
-from contracts.events.panel import LeadProfessionalAssigned
+from contracts.events.panel import (
+    CaseClosed,
+    CaseDeferred,
+    CaseEscalated,
+    CaseListed,
+    CasePaused,
+    CaseSteppedDown,
+    LeadProfessionalAssigned,
+    PackageRequested,
+    PanelMeetingScheduled,
+    ReviewListed,
+)
 from contracts.events.referral import (
     ConsentRecorded,
     ConsentWithdrawn,
@@ -29,7 +40,16 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         ReferralDeclined,
         ReferralRedirectedToSocialCare,
         ReferralRejected,
+        PanelMeetingScheduled,
+        CaseListed,
         LeadProfessionalAssigned,
+        PackageRequested,
+        CaseEscalated,
+        CaseSteppedDown,
+        CaseDeferred,
+        CaseClosed,
+        CasePaused,
+        ReviewListed,
         PackageCommissioned,
         PackageDecommissioned,
     )

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
 from contracts.events.base import IntegrationEvent
-from contracts.reference import Agency, Panel
+from contracts.reference import Agency, District, Panel
+
+
+class PanelMeetingScheduled(IntegrationEvent):
+    """Keyed by the meeting id (a meeting is not a case: `case_id` holds the meeting id)."""
+
+    TYPE: ClassVar[str] = "maag.panel.PanelMeetingScheduled.v1"
+
+    panel: Panel
+    district: District | None = Field(default=None, description="For a district MAAG.")
+    starts_at: AwareDatetime
+
+
+class CaseListed(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.panel.CaseListed.v1"
+
+    panel: Panel
+    district: District
+    meeting_id: UUID
+    meeting_starts_at: AwareDatetime
+    reason: str = Field(description="new referral, escalated, stepped down, deferred or review")
 
 
 class LeadProfessionalAssigned(IntegrationEvent):
@@ -20,3 +41,85 @@ class LeadProfessionalAssigned(IntegrationEvent):
     professional_name: str = Field(min_length=1, max_length=200)
     agency: Agency
     work_email: EmailStr
+
+
+class RequestedIntervention(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    service: str = Field(min_length=1, max_length=200)
+    preferred_provider_id: str | None = Field(default=None, max_length=200)
+    hours_per_week: float | None = Field(default=None, gt=0, le=168)
+    sessions_per_week: int | None = Field(default=None, gt=0, le=50)
+    starts_on: date
+    review_interval_weeks: int = Field(ge=1, le=52)
+    estimated_weekly_cost_pence: int = Field(ge=0)
+
+
+class PackageRequested(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.panel.PackageRequested.v1"
+
+    package_id: UUID
+    panel: Panel
+    district: District
+    meeting_id: UUID
+    interventions: list[RequestedIntervention] = Field(min_length=1)
+    justification: str | None = Field(
+        default=None, description="When outside the tier's threshold."
+    )
+
+
+class CaseEscalated(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.panel.CaseEscalated.v1"
+
+    from_panel: Panel
+    to_panel: Panel
+    meeting_id: UUID
+    reason: str
+
+
+class CaseSteppedDown(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.panel.CaseSteppedDown.v1"
+
+    from_panel: Panel
+    to_panel: Panel
+    meeting_id: UUID
+    reason: str
+
+
+class CaseDeferred(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.panel.CaseDeferred.v1"
+
+    panel: Panel
+    meeting_id: UUID
+    reason: str
+
+
+class CaseClosed(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.panel.CaseClosed.v1"
+
+    panel: Panel
+    meeting_id: UUID
+    reason: str
+
+
+class CasePaused(IntegrationEvent):
+    """Consent withdrawn: the case left every agenda; its lead professional is to be told."""
+
+    TYPE: ClassVar[str] = "maag.panel.CasePaused.v1"
+
+    reason: str
+    lead_professional_email: EmailStr | None = None
+    removed_from_meetings: list[UUID] = Field(default_factory=list)
+
+
+class ReviewListed(IntegrationEvent):
+    """A commissioned package falls due for review at the listed meeting."""
+
+    TYPE: ClassVar[str] = "maag.panel.ReviewListed.v1"
+
+    package_id: UUID
+    panel: Panel
+    meeting_id: UUID
+    meeting_starts_at: AwareDatetime
+    review_on: date
+    lead_professional_email: EmailStr | None = None

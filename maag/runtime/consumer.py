@@ -17,7 +17,7 @@ unavailable) retry the batch with backoff and never dead-letter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -26,8 +26,6 @@ from uuid import UUID
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
-from eventsourcing.application import AggregateNotFoundError, project_aggregate
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
 from pydantic import BaseModel
 
@@ -36,6 +34,7 @@ from contracts.events import IntegrationEvent
 from contracts.topics import DLQ_SUFFIX
 from maag.runtime.application import ServiceApplication
 from maag.runtime.logging import bound, get_logger
+from maag.runtime.unit_of_work import Work
 
 log = get_logger(__name__)
 
@@ -76,54 +75,6 @@ class Delivery(Generic[M]):
     @property
     def correlation_id(self) -> str | None:
         return self.envelope.correlation_id if self.envelope else None
-
-
-class Work:
-    """The unit of work of one batch: aggregates loaded or created, saved in one transaction."""
-
-    def __init__(
-        self,
-        app: ServiceApplication,
-        prefetched: Collection[UUID] = (),
-        histories: Mapping[UUID, list[Any]] | None = None,
-    ) -> None:
-        self.app = app
-        self._aggregates: dict[UUID, Aggregate] = {}
-        self._prefetched = prefetched  # ids whose histories were read for the batch
-        self._histories = histories or {}
-        self.dead_letter_reason: str | None = None
-
-    def dead_letter(self, reason: str) -> None:
-        """Keep this delivery's changes and also send it to the dead-letter topic with `reason`
-        (for a message that is answered, e.g. with a rejection event, but not applied)."""
-        self.dead_letter_reason = reason
-
-    def get(self, aggregate_id: UUID) -> Aggregate:
-        if aggregate_id not in self._aggregates:
-            if aggregate_id in self._prefetched:
-                history = self._histories.get(aggregate_id)
-                if not history:
-                    raise AggregateNotFoundError(aggregate_id)
-                aggregate = project_aggregate(None, history)
-                assert isinstance(aggregate, Aggregate)
-                self._aggregates[aggregate_id] = aggregate
-            else:
-                self._aggregates[aggregate_id] = self.app.repository.get(aggregate_id)
-        return self._aggregates[aggregate_id]
-
-    def find(self, aggregate_id: UUID) -> Aggregate | None:
-        try:
-            return self.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-
-    def add(self, *aggregates: Aggregate) -> None:
-        for aggregate in aggregates:
-            self._aggregates[aggregate.id] = aggregate
-
-    @property
-    def aggregates(self) -> list[Aggregate]:
-        return list(self._aggregates.values())
 
 
 Decoder = Callable[[Sequence[tuple[str, bytes]], bytes | None], tuple[Envelope | None, Any]]

@@ -27,6 +27,7 @@ class Settings:
     MAAG_JWT_SECRET           HMAC key that signs bearer tokens (HS256); services refuse to start without
     MAAG_JWT_ISSUER           the `iss` tokens must carry (default maag)
     MAAG_HTTP_HOST/PORT       where a service's HTTP API listens
+    MAAG_QUORUM_OTHER_AGENCIES  agencies besides social care a panel meeting needs (default 3)
     """
 
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -40,6 +41,7 @@ class Settings:
     jwt_issuer: str = "maag"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    quorum_other_agencies: int = 3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,6 +61,7 @@ class Settings:
             jwt_issuer=env.get("MAAG_JWT_ISSUER", "maag"),
             http_host=env.get("MAAG_HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("MAAG_HTTP_PORT", "8000")),
+            quorum_other_agencies=int(env.get("MAAG_QUORUM_OTHER_AGENCIES", "3")),
         )
 
     def eventsourcing_env(self, app_name: str) -> dict[str, str]:

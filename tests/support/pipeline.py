@@ -17,9 +17,10 @@ from contracts.events.referral import ReferralReceived
 from contracts.reference import Agency, District, LevelOfNeed, Role
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime.application import ServiceApplication
-from maag.runtime.consumer import Delivery, Rejected, TrackedConsumer, Work, on_events
+from maag.runtime.consumer import Delivery, Rejected, TrackedConsumer, on_events
 from maag.runtime.outbox import Outbound, OutboxRelay
 from maag.runtime.settings import Settings
+from maag.runtime.unit_of_work import Work
 
 ACTOR = Actor(user_id="u-1", role=Role.REFERRER, agency="education")
 POISON_CAF = "CAF-2026-9999"

@@ -21,8 +21,11 @@ N = 2000
 
 
 def _start(role: str, settings: Settings, group: str) -> subprocess.Popen[bytes]:
+    # Only what the test's settings say: an ambient MAAG_CIPHER_KEY (from .maag/secrets.env)
+    # would make the child read the test's unencrypted store as ciphertext.
+    ambient = {k: v for k, v in os.environ.items() if not k.startswith("MAAG_")}
     env = {
-        **os.environ,
+        **ambient,
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap,
         "MAAG_POSTGRES_URL": settings.postgres_url or "",
         "MAAG_POSTGRES_SCHEMA": settings.postgres_schema or "",

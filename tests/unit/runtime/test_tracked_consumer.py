@@ -13,9 +13,10 @@ from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import OperationalError
 
 from contracts.topics import REFERRAL_EVENTS
-from maag.runtime.consumer import Delivery, TrackedConsumer, Work, on_events
+from maag.runtime.consumer import Delivery, TrackedConsumer, on_events
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.settings import Settings
+from maag.runtime.unit_of_work import Work
 from tests.support.pipeline import (
     POISON_CAF,
     IntakeApp,

@@ -1,0 +1,66 @@
+"""A unit of work over a service's aggregates: what a batch (or one HTTP call) loads and
+changes, committed in one transaction by the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
+from eventsourcing.domain import Aggregate
+
+from maag.runtime.application import ServiceApplication
+
+
+class Work:
+    """The unit of work of one batch: aggregates loaded or created, saved in one transaction."""
+
+    def __init__(
+        self,
+        app: ServiceApplication,
+        prefetched: Collection[UUID] = (),
+        histories: Mapping[UUID, list[Any]] | None = None,
+    ) -> None:
+        self.app = app
+        self._aggregates: dict[UUID, Aggregate] = {}
+        self._prefetched = prefetched  # ids whose histories were read for the batch
+        self._histories = histories or {}
+        self.dead_letter_reason: str | None = None
+
+    def dead_letter(self, reason: str) -> None:
+        """Keep this delivery's changes and also send it to the dead-letter topic with `reason`
+        (for a message that is answered, e.g. with a rejection event, but not applied)."""
+        self.dead_letter_reason = reason
+
+    def get(self, aggregate_id: UUID) -> Aggregate:
+        if aggregate_id not in self._aggregates:
+            if aggregate_id in self._prefetched:
+                history = self._histories.get(aggregate_id)
+                if not history:
+                    raise AggregateNotFoundError(aggregate_id)
+                aggregate = project_aggregate(None, history)
+                assert isinstance(aggregate, Aggregate)
+                self._aggregates[aggregate_id] = aggregate
+            else:
+                self._aggregates[aggregate_id] = self.app.repository.get(aggregate_id)
+        return self._aggregates[aggregate_id]
+
+    def find(self, aggregate_id: UUID) -> Aggregate | None:
+        try:
+            return self.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def add(self, *aggregates: Aggregate) -> None:
+        for aggregate in aggregates:
+            self._aggregates[aggregate.id] = aggregate
+
+    @property
+    def aggregates(self) -> list[Aggregate]:
+        return list(self._aggregates.values())
+
+    def commit(self) -> None:
+        """Save what this unit of work changed, in one transaction (outside a consumer)."""
+        if self._aggregates:
+            self.app.record(None, self.aggregates)

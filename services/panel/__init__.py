@@ -1,0 +1,1 @@
+"""Panel service: MAAG, EARP and JAP panels — meetings, agendas, quorum, decisions, escalation."""

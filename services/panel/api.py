@@ -1,0 +1,154 @@
+"""The panel service's HTTP API for panel coordinators (OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Body, FastAPI, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.engine import Engine
+
+from contracts.reference import Agency, District, Panel, Role
+from maag.runtime import http
+from maag.runtime.auth import TokenVerifier
+from services.panel import read_model
+from services.panel.application import Conflict, NotFound, PanelApp
+from services.panel.decisions import Decision
+from services.panel.domain.meeting import Meeting
+from services.panel.domain.rules import PanelRuleBroken
+from services.panel.domain.schedule import PanelRef
+
+
+class ScheduleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    panel: Panel
+    district: District | None = Field(
+        default=None, description="Required for a MAAG; absent for EARP and JAP."
+    )
+    starts_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _district_matches_panel(self) -> ScheduleRequest:
+        if (self.panel is Panel.MAAG) != (self.district is not None):
+            raise ValueError("district is required for a MAAG and must be absent for EARP and JAP")
+        return self
+
+
+class AttendanceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    agency: Agency
+
+
+class MeetingView(BaseModel):
+    meeting_id: UUID
+    panel: Panel
+    district: District | None
+    starts_at: datetime
+    attendance: list[dict[str, str]]
+    quorate: bool
+    missing_for_quorum: list[str]
+
+
+class AgendaItem(BaseModel):
+    case_id: UUID
+    reason: str
+    status: str
+    decisions: str
+    listed_at: datetime
+
+
+class AgendaView(MeetingView):
+    agenda: list[AgendaItem]
+
+
+def _meeting_view(meeting: Meeting, quorum: int) -> dict[str, Any]:
+    missing = meeting.missing_for_quorum(quorum)
+    return {
+        "meeting_id": meeting.id,
+        "panel": meeting.panel,
+        "district": meeting.district,
+        "starts_at": meeting.starts_at,
+        "attendance": [{"person_id": p, **a} for p, a in meeting.attendance.items()],
+        "quorate": not missing,
+        "missing_for_quorum": missing,
+    }
+
+
+def create_api(
+    app: PanelApp, verifier: TokenVerifier, engine: Engine, ready: Callable[[], dict[str, bool]]
+) -> FastAPI:
+    api = FastAPI(
+        title="MAAG panel service",
+        version="1.0.0",
+        description=(
+            "Panel coordinators schedule meetings, record attendance and decisions, and read "
+            "agendas and case histories. `Authorization: Bearer <token>` on every call; writes "
+            "need the panel-member role, reads allow auditors too."
+        ),
+    )
+    http.install(api, verifier, {NotFound: 404, Conflict: 409, PanelRuleBroken: 409})
+    http.health(api, ready)
+    quorum = app.quorum_other_agencies
+
+    @api.post("/meetings", status_code=201, response_model=MeetingView, tags=["meetings"])
+    def schedule(body: ScheduleRequest, caller: http.CallerDep) -> dict[str, Any]:
+        meeting = app.schedule(PanelRef(body.panel, body.district), body.starts_at, caller)
+        return _meeting_view(meeting, quorum)
+
+    @api.get("/meetings", tags=["meetings"], summary="Upcoming meetings, soonest first")
+    def list_meetings(
+        caller: http.CallerDep,
+        panel: Annotated[Panel | None, Query()] = None,
+        district: Annotated[District | None, Query()] = None,
+    ) -> list[dict[str, Any]]:
+        caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read meetings")
+        return read_model.upcoming(
+            engine,
+            panel.value if panel else None,
+            district.value if district else None,
+            datetime.now(UTC),
+        )
+
+    @api.get("/meetings/{meeting_id}/agenda", response_model=AgendaView, tags=["meetings"])
+    def agenda(meeting_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
+        meeting = app.meeting(meeting_id, caller)
+        items = read_model.agenda_of(engine, str(meeting_id))
+        return {**_meeting_view(meeting, quorum), "agenda": items}
+
+    @api.post("/meetings/{meeting_id}/attendance", response_model=MeetingView, tags=["meetings"])
+    def attend(meeting_id: UUID, body: AttendanceRequest, caller: http.CallerDep) -> dict[str, Any]:
+        meeting = app.record_attendance(meeting_id, caller, body.person_id, body.name, body.agency)
+        return _meeting_view(meeting, quorum)
+
+    @api.post(
+        "/meetings/{meeting_id}/decisions",
+        tags=["decisions"],
+        summary="Record a decision on a listed case (the meeting must be quorate)",
+    )
+    def decide(
+        meeting_id: UUID,
+        decision: Annotated[Decision, Body()],
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+    ) -> dict[str, Any]:
+        case = app.decide(meeting_id, decision, caller, correlation_id)
+        return {
+            "case_id": case.id,
+            "panel": case.panel,
+            "status": case.status,
+            "lead_professional": case.lead,
+            "listed_on": list(case.listings),
+        }
+
+    @api.get("/cases/{case_id}/history", tags=["cases"], summary="Every panel event of a case")
+    def history(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:
+        return app.history(case_id, caller)
+
+    return api

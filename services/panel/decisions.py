@@ -1,0 +1,75 @@
+"""The decisions a panel records on a listed case (the HTTP body of POST .../decisions)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from contracts.reference import Agency, Panel
+
+
+class _Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: UUID
+    justification: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Required when the case's level of need is outside the tier's threshold.",
+    )
+
+
+class AssignLeadProfessional(_Decision):
+    kind: Literal["assign-lead-professional"]
+    professional_id: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    agency: Agency
+    work_email: EmailStr
+
+
+class Intervention(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service: str = Field(min_length=1, max_length=200)
+    preferred_provider_id: str | None = Field(default=None, max_length=200)
+    hours_per_week: float | None = Field(default=None, gt=0, le=168)
+    sessions_per_week: int | None = Field(default=None, gt=0, le=50)
+    starts_on: date
+    review_interval_weeks: int = Field(ge=1, le=52)
+    estimated_weekly_cost_pence: int = Field(ge=0)
+
+
+class RequestPackage(_Decision):
+    kind: Literal["request-package"]
+    interventions: list[Intervention] = Field(min_length=1, max_length=20)
+
+
+class Escalate(_Decision):
+    kind: Literal["escalate"]
+    to: Literal[Panel.EARP, Panel.JAP]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class StepDown(_Decision):
+    kind: Literal["step-down"]
+    to: Literal[Panel.MAAG, Panel.EARP]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Defer(_Decision):
+    kind: Literal["defer"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Close(_Decision):
+    kind: Literal["close"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+Decision = Annotated[
+    AssignLeadProfessional | RequestPackage | Escalate | StepDown | Defer | Close,
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,2 @@
+"""The panel domain: schedules, thresholds, quorum (pure rules) and the Meeting and PanelCase
+aggregates (no I/O)."""

@@ -1,0 +1,492 @@
+"""A case as the panels see it: which tier holds it, where it is listed, what was decided.
+
+Every decision names who made it and in which meeting; a decision outside the tier's
+threshold carries its justification.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from contracts.reference import District, Panel
+from services.panel.domain.meeting import Meeting
+from services.panel.domain.rules import (
+    PanelRuleBroken,
+    escalation_allowed,
+    require_threshold_or_justification,
+    step_down_allowed,
+)
+from services.panel.domain.schedule import PanelRef
+
+PACKAGE_NAMESPACE = UUID("a3f0c7de-8a4e-4f5a-b7c1-9d2e6f1a0b34")
+
+
+class PanelCase(Aggregate):
+    class Opened(Aggregate.Created):
+        case_id: UUID
+        district: str
+        level_of_need: int
+        agencies_requested: list[str]
+        correlation_id: str
+
+    class Listed(Aggregate.Event):
+        district: str
+        meeting_id: UUID
+        panel: str
+        starts_at: str
+        reason: str
+        correlation_id: str
+
+    class LeadProfessionalAssigned(Aggregate.Event):
+        district: str
+        panel: str
+        meeting_id: UUID
+        professional_id: str
+        professional_name: str
+        agency: str
+        work_email: str
+        justification: str | None
+        actor: dict[str, str]
+        correlation_id: str
+
+    class PackageRequested(Aggregate.Event):
+        district: str
+        panel: str
+        package_id: UUID
+        meeting_id: UUID
+        interventions: list[dict[str, Any]]
+        justification: str | None
+        actor: dict[str, str]
+        correlation_id: str
+
+    class Escalated(Aggregate.Event):
+        district: str
+        panel: str
+        meeting_id: UUID
+        to_panel: str
+        reason: str
+        justification: str | None
+        actor: dict[str, str]
+        correlation_id: str
+
+    class SteppedDown(Aggregate.Event):
+        district: str
+        panel: str
+        meeting_id: UUID
+        to_panel: str
+        reason: str
+        justification: str | None
+        actor: dict[str, str]
+        correlation_id: str
+
+    class Deferred(Aggregate.Event):
+        district: str
+        panel: str
+        meeting_id: UUID
+        reason: str
+        actor: dict[str, str]
+        correlation_id: str
+
+    class Closed(Aggregate.Event):
+        district: str
+        panel: str
+        meeting_id: UUID
+        reason: str
+        actor: dict[str, str]
+        correlation_id: str
+
+    class Paused(Aggregate.Event):
+        district: str
+        panel: str
+        lead_email: str | None
+        reason: str
+        removed_from: list[UUID]
+        correlation_id: str
+
+    class Resumed(Aggregate.Event):
+        correlation_id: str
+
+    class ReviewListed(Aggregate.Event):
+        district: str
+        lead_email: str | None
+        package_id: UUID
+        panel: str
+        meeting_id: UUID
+        starts_at: str
+        review_on: str
+        correlation_id: str
+
+    @event(Opened)
+    def __init__(
+        self,
+        case_id: UUID,
+        district: str,
+        level_of_need: int,
+        agencies_requested: list[str],
+        correlation_id: str,
+    ) -> None:
+        self.district = District(district)
+        self.level_of_need = level_of_need
+        self.agencies_requested = agencies_requested
+        self.panel = Panel.MAAG
+        self.status = "active"
+        self.listings: dict[UUID, dict[str, str]] = {}  # meetings the case is listed on
+        self.lead: dict[str, str] | None = None
+        self.packages: dict[UUID, dict[str, Any]] = {}
+
+    @staticmethod
+    def create_id(case_id: UUID, **_: Any) -> UUID:
+        return case_id
+
+    @property
+    def ref(self) -> PanelRef:
+        return PanelRef(self.panel, self.district if self.panel is Panel.MAAG else None)
+
+    def ref_for(self, panel: Panel) -> PanelRef:
+        return PanelRef(panel, self.district if panel is Panel.MAAG else None)
+
+    # --- listing ---
+
+    def list_on(self, meeting: Meeting, reason: str, correlation_id: str) -> bool:
+        """List the case on `meeting` (both sides); False if it was already listed there."""
+        if not meeting.list_case(self.id, reason):
+            return False
+        self._listed(
+            district=self.district.value,
+            meeting_id=meeting.id,
+            panel=meeting.panel.value,
+            starts_at=meeting.starts_at.isoformat(),
+            reason=reason,
+            correlation_id=correlation_id,
+        )
+        return True
+
+    def pause(self, reason: str, meetings: list[Meeting], correlation_id: str) -> None:
+        """Consent withdrawn: off every agenda, decisions refused until consent returns."""
+        if self.status != "active":
+            return
+        for meeting in meetings:
+            meeting.remove_case(self.id, reason)
+        self._paused(
+            district=self.district.value,
+            panel=self.panel.value,
+            lead_email=self.lead["work_email"] if self.lead else None,
+            reason=reason,
+            removed_from=[m.id for m in meetings],
+            correlation_id=correlation_id,
+        )
+
+    def resume(self, correlation_id: str) -> None:
+        if self.status == "paused":
+            self._resumed(correlation_id=correlation_id)
+
+    def list_review(
+        self, package_id: UUID, review_on: date, meeting: Meeting, correlation_id: str
+    ) -> None:
+        meeting.list_case(self.id, "review")
+        self._review_listed(
+            district=self.district.value,
+            lead_email=self.lead["work_email"] if self.lead else None,
+            package_id=package_id,
+            panel=meeting.panel.value,
+            meeting_id=meeting.id,
+            starts_at=meeting.starts_at.isoformat(),
+            review_on=review_on.isoformat(),
+            correlation_id=correlation_id,
+        )
+
+    # --- decisions (each in a quorate meeting that lists the case) ---
+
+    def assign_lead_professional(
+        self,
+        meeting: Meeting,
+        professional_id: str,
+        name: str,
+        agency: str,
+        work_email: str,
+        justification: str | None,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self._may_decide(meeting)
+        require_threshold_or_justification(self.panel, self.level_of_need, justification)
+        self._lead_assigned(
+            district=self.district.value,
+            panel=self.panel.value,
+            meeting_id=meeting.id,
+            professional_id=professional_id,
+            professional_name=name,
+            agency=agency,
+            work_email=work_email,
+            justification=justification,
+            actor=actor,
+            correlation_id=correlation_id,
+        )
+
+    def request_package(
+        self,
+        meeting: Meeting,
+        interventions: list[dict[str, Any]],
+        justification: str | None,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> UUID:
+        self._may_decide(meeting)
+        require_threshold_or_justification(self.panel, self.level_of_need, justification)
+        package_id = uuid5(PACKAGE_NAMESPACE, f"{self.id}:{len(self.packages) + 1}")
+        self._package_requested(
+            district=self.district.value,
+            panel=self.panel.value,
+            package_id=package_id,
+            meeting_id=meeting.id,
+            interventions=interventions,
+            justification=justification,
+            actor=actor,
+            correlation_id=correlation_id,
+        )
+        return package_id
+
+    def escalate(
+        self,
+        meeting: Meeting,
+        to: Panel,
+        reason: str,
+        justification: str | None,
+        target: Meeting,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self._may_decide(meeting)
+        if not escalation_allowed(self.panel, to):
+            raise PanelRuleBroken(
+                f"a case at {self.panel.value.upper()} cannot be escalated to {to.value.upper()}"
+            )
+        require_threshold_or_justification(to, self.level_of_need, justification)
+        self._escalated(
+            district=self.district.value,
+            panel=self.panel.value,
+            meeting_id=meeting.id,
+            to_panel=to.value,
+            reason=reason,
+            justification=justification,
+            actor=actor,
+            correlation_id=correlation_id,
+        )
+        self.list_on(
+            target, f"escalated from {meeting.panel.value.upper()}: {reason}", correlation_id
+        )
+
+    def step_down(
+        self,
+        meeting: Meeting,
+        to: Panel,
+        reason: str,
+        justification: str | None,
+        target: Meeting,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self._may_decide(meeting)
+        if not step_down_allowed(self.panel, to):
+            raise PanelRuleBroken(
+                f"a case at {self.panel.value.upper()} cannot step down to {to.value.upper()}"
+            )
+        require_threshold_or_justification(to, self.level_of_need, justification)
+        self._stepped_down(
+            district=self.district.value,
+            panel=self.panel.value,
+            meeting_id=meeting.id,
+            to_panel=to.value,
+            reason=reason,
+            justification=justification,
+            actor=actor,
+            correlation_id=correlation_id,
+        )
+        self.list_on(
+            target, f"stepped down from {meeting.panel.value.upper()}: {reason}", correlation_id
+        )
+
+    def defer(
+        self,
+        meeting: Meeting,
+        reason: str,
+        target: Meeting,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self._may_decide(meeting)
+        self._deferred(
+            district=self.district.value,
+            panel=self.panel.value,
+            meeting_id=meeting.id,
+            reason=reason,
+            actor=actor,
+            correlation_id=correlation_id,
+        )
+        self.list_on(target, f"deferred: {reason}", correlation_id)
+
+    def close(
+        self, meeting: Meeting, reason: str, actor: dict[str, str], correlation_id: str
+    ) -> None:
+        self._may_decide(meeting)
+        self._closed(
+            district=self.district.value,
+            panel=self.panel.value,
+            meeting_id=meeting.id,
+            reason=reason,
+            actor=actor,
+            correlation_id=correlation_id,
+        )
+
+    def _may_decide(self, meeting: Meeting) -> None:
+        if self.status == "paused":
+            raise PanelRuleBroken(
+                "the case is paused (consent withdrawn): no decisions until consent returns"
+            )
+        if self.status == "closed":
+            raise PanelRuleBroken("the case is closed")
+        meeting.require_listed(self.id)
+        if meeting.panel is not self.panel:
+            raise PanelRuleBroken(
+                f"the case is held by {self.panel.value.upper()}, not {meeting.panel.value.upper()}"
+            )
+
+    # --- events ---
+
+    @event(Listed)
+    def _listed(
+        self,
+        district: str,
+        meeting_id: UUID,
+        panel: str,
+        starts_at: str,
+        reason: str,
+        correlation_id: str,
+    ) -> None:
+        self.listings[meeting_id] = {"panel": panel, "starts_at": starts_at, "reason": reason}
+
+    @event(LeadProfessionalAssigned)
+    def _lead_assigned(
+        self,
+        district: str,
+        panel: str,
+        meeting_id: UUID,
+        professional_id: str,
+        professional_name: str,
+        agency: str,
+        work_email: str,
+        justification: str | None,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.lead = {
+            "professional_id": professional_id,
+            "name": professional_name,
+            "agency": agency,
+            "work_email": work_email,
+        }
+
+    @event(PackageRequested)
+    def _package_requested(
+        self,
+        district: str,
+        panel: str,
+        package_id: UUID,
+        meeting_id: UUID,
+        interventions: list[dict[str, Any]],
+        justification: str | None,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.packages[package_id] = {"panel": self.panel.value, "interventions": interventions}
+
+    @event(Escalated)
+    def _escalated(
+        self,
+        district: str,
+        panel: str,
+        meeting_id: UUID,
+        to_panel: str,
+        reason: str,
+        justification: str | None,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.listings.pop(meeting_id, None)
+        self.panel = Panel(to_panel)
+
+    @event(SteppedDown)
+    def _stepped_down(
+        self,
+        district: str,
+        panel: str,
+        meeting_id: UUID,
+        to_panel: str,
+        reason: str,
+        justification: str | None,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.listings.pop(meeting_id, None)
+        self.panel = Panel(to_panel)
+
+    @event(Deferred)
+    def _deferred(
+        self,
+        district: str,
+        panel: str,
+        meeting_id: UUID,
+        reason: str,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.listings.pop(meeting_id, None)
+
+    @event(Closed)
+    def _closed(
+        self,
+        district: str,
+        panel: str,
+        meeting_id: UUID,
+        reason: str,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.status = "closed"
+        self.listings.clear()
+
+    @event(Paused)
+    def _paused(
+        self,
+        district: str,
+        panel: str,
+        lead_email: str | None,
+        reason: str,
+        removed_from: list[UUID],
+        correlation_id: str,
+    ) -> None:
+        self.status = "paused"
+        self.listings.clear()
+
+    @event(Resumed)
+    def _resumed(self, correlation_id: str) -> None:
+        self.status = "active"
+
+    @event(ReviewListed)
+    def _review_listed(
+        self,
+        district: str,
+        lead_email: str | None,
+        package_id: UUID,
+        panel: str,
+        meeting_id: UUID,
+        starts_at: str,
+        review_on: str,
+        correlation_id: str,
+    ) -> None:
+        self.listings[meeting_id] = {"panel": panel, "starts_at": starts_at, "reason": "review"}
+        self.packages.setdefault(package_id, {})["review_on"] = review_on

@@ -1,0 +1,111 @@
+"""A panel meeting: when it is, who attended (and so whether it is quorate), what is listed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from contracts.reference import District, Panel
+from services.panel.domain.rules import PanelRuleBroken, missing_for_quorum
+from services.panel.domain.schedule import PanelRef, meeting_id
+
+
+class Meeting(Aggregate):
+    class Scheduled(Aggregate.Created):
+        panel: str
+        district: str | None
+        starts_at: str
+        actor: dict[str, str]
+
+    class AttendanceRecorded(Aggregate.Event):
+        person_id: str
+        name: str
+        agency: str
+        actor: dict[str, str]
+
+    class CaseListed(Aggregate.Event):
+        case_id: UUID
+        reason: str
+
+    class CaseRemoved(Aggregate.Event):
+        case_id: UUID
+        reason: str
+
+    @event(Scheduled)
+    def __init__(
+        self, panel: str, district: str | None, starts_at: str, actor: dict[str, str]
+    ) -> None:
+        self.panel = Panel(panel)
+        self.district = District(district) if district else None
+        self.starts_at = datetime.fromisoformat(starts_at)
+        self.attendance: dict[str, dict[str, str]] = {}
+        self.agenda: dict[UUID, str] = {}  # case id -> why it is listed
+
+    @staticmethod
+    def create_id(panel: str, district: str | None, starts_at: str, **_: Any) -> UUID:
+        ref = PanelRef(Panel(panel), District(district) if district else None)
+        return meeting_id(ref, datetime.fromisoformat(starts_at))
+
+    @classmethod
+    def schedule(cls, ref: PanelRef, starts_at: datetime, actor: dict[str, str]) -> Meeting:
+        return cls(
+            panel=ref.panel.value,
+            district=ref.district.value if ref.district else None,
+            starts_at=starts_at.isoformat(),
+            actor=actor,
+        )
+
+    @property
+    def ref(self) -> PanelRef:
+        return PanelRef(self.panel, self.district)
+
+    def record_attendance(
+        self, person_id: str, name: str, agency: str, actor: dict[str, str]
+    ) -> None:
+        if person_id in self.attendance and self.attendance[person_id]["agency"] == agency:
+            return
+        self._attendance_recorded(person_id=person_id, name=name, agency=agency, actor=actor)
+
+    def missing_for_quorum(self, other_agencies_required: int) -> list[str]:
+        return missing_for_quorum(
+            (a["agency"] for a in self.attendance.values()), other_agencies_required
+        )
+
+    def require_quorum(self, other_agencies_required: int) -> None:
+        missing = self.missing_for_quorum(other_agencies_required)
+        if missing:
+            raise PanelRuleBroken(
+                f"the meeting is not quorate, so it cannot decide: missing {' and '.join(missing)}"
+            )
+
+    def require_listed(self, case_id: UUID) -> None:
+        if case_id not in self.agenda:
+            raise PanelRuleBroken(f"case {case_id} is not on this meeting's agenda")
+
+    def list_case(self, case_id: UUID, reason: str) -> bool:
+        """List the case; False if it already is (a redelivery or a second reason)."""
+        if case_id in self.agenda:
+            return False
+        self._case_listed(case_id=case_id, reason=reason)
+        return True
+
+    def remove_case(self, case_id: UUID, reason: str) -> None:
+        if case_id in self.agenda:
+            self._case_removed(case_id=case_id, reason=reason)
+
+    @event(AttendanceRecorded)
+    def _attendance_recorded(
+        self, person_id: str, name: str, agency: str, actor: dict[str, str]
+    ) -> None:
+        self.attendance[person_id] = {"name": name, "agency": agency}
+
+    @event(CaseListed)
+    def _case_listed(self, case_id: UUID, reason: str) -> None:
+        self.agenda[case_id] = reason
+
+    @event(CaseRemoved)
+    def _case_removed(self, case_id: UUID, reason: str) -> None:
+        self.agenda.pop(case_id, None)

@@ -1,0 +1,69 @@
+"""Events the panel service follows: accepted referrals and consent withdrawals from the
+referral service, commissioned packages (for reviews) from the commissioning service."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from contracts.events.commissioning import PackageCommissioned
+from contracts.events.referral import ConsentWithdrawn, ReferralAccepted
+from contracts.reference import Panel
+from maag.runtime.consumer import Delivery, Subscription, on_events
+from maag.runtime.unit_of_work import Work
+from services.panel import application as use
+from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
+
+
+def on_referral_accepted(d: Delivery[ReferralAccepted], work: Work) -> None:
+    e = d.message
+    use.referral_accepted(
+        work,
+        e.case_id,
+        e.district.value,
+        int(e.level_of_need),
+        [a.value for a in e.agencies_requested],
+        e.occurred_at,
+        d.correlation_id or str(e.case_id),
+    )
+
+
+def on_consent_withdrawn(d: Delivery[ConsentWithdrawn], work: Work) -> None:
+    e = d.message
+    use.consent_withdrawn(
+        work, e.case_id, e.continues_on_safeguarding_basis, d.correlation_id or str(e.case_id)
+    )
+
+
+def on_package_commissioned(d: Delivery[PackageCommissioned], work: Work) -> None:
+    e = d.message
+    use.package_commissioned(
+        work,
+        e.case_id,
+        e.package_id,
+        Panel(e.panel),
+        e.review_on,
+        d.correlation_id or str(e.case_id),
+    )
+
+
+def _prefetch(d: Delivery[Any]) -> list[UUID]:
+    e = d.message
+    ids = [e.case_id]
+    if isinstance(e, ReferralAccepted):  # and the meeting it will be listed on
+        ref = PanelRef(Panel.MAAG, e.district)
+        ids.append(meeting_id(ref, next_meeting(ref, e.occurred_at)))
+    return ids
+
+
+def subscriptions(referral_topic: str, commissioning_topic: str) -> list[Subscription]:
+    return [
+        on_events(
+            referral_topic,
+            {ReferralAccepted: on_referral_accepted, ConsentWithdrawn: on_consent_withdrawn},
+            prefetch=_prefetch,
+        ),
+        on_events(
+            commissioning_topic, {PackageCommissioned: on_package_commissioned}, prefetch=_prefetch
+        ),
+    ]

@@ -1,0 +1,105 @@
+"""Wiring: the panel service's store, outbox relay, consumers, agenda read model and API."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+
+from contracts.topics import COMMISSIONING_EVENTS, REFERRAL_EVENTS
+from maag.runtime import kafka
+from maag.runtime.auth import TokenVerifier
+from maag.runtime.consumer import TrackedConsumer
+from maag.runtime.logging import configure, get_logger
+from maag.runtime.loops import sleep_or_stop
+from maag.runtime.outbox import OutboxRelay
+from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.service import run_service
+from maag.runtime.settings import Settings
+from services.panel import read_model
+from services.panel.api import create_api
+from services.panel.application import PanelApp
+from services.panel.inbound import subscriptions
+from services.panel.translate import translate
+
+NAME = "panel"
+log = get_logger(__name__)
+
+
+@dataclass
+class PanelService:
+    app: PanelApp
+    api: FastAPI
+    relay: OutboxRelay
+    consumer: TrackedConsumer
+    projector: Projector
+    producer: AIOKafkaProducer
+
+    async def keep_scheduled(self, stop: asyncio.Event) -> None:
+        """Meetings are scheduled four weeks ahead, checked hourly."""
+        while not stop.is_set():
+            try:
+                made = await asyncio.to_thread(self.app.schedule_ahead, datetime.now(UTC))
+                if made:
+                    log.info("meetings scheduled", count=made)
+            except Exception as e:
+                log.warning("scheduling retrying", error=repr(e))
+            await sleep_or_stop(stop, 3600)
+
+
+def build(settings: Settings) -> PanelService:
+    verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
+    app = PanelApp(settings, quorum_other_agencies=settings.quorum_other_agencies)
+    engine = read_model_engine(settings, NAME)
+    projector = Projector(app, engine, read_model.metadata, read_model.project, "panel_agenda")
+    producer = kafka.producer(settings.kafka_bootstrap, f"maag-{NAME}")
+    relay = OutboxRelay(app, translate, producer, source=NAME, topic_prefix=settings.topic_prefix)
+    consumer = TrackedConsumer(
+        app,
+        subscriptions(
+            REFERRAL_EVENTS.named(settings.topic_prefix),
+            COMMISSIONING_EVENTS.named(settings.topic_prefix),
+        ),
+        bootstrap=settings.kafka_bootstrap,
+        group_id=f"{settings.topic_prefix}maag.{NAME}",
+        dlq_producer=producer,
+    )
+
+    def ready() -> dict[str, bool]:
+        try:
+            app.position("readyz")
+            store = True
+        except Exception:
+            store = False
+        return {"store": store, "broker": bool(producer.client.cluster.brokers())}
+
+    api = create_api(app, verifier, engine, ready)
+    return PanelService(app, api, relay, consumer, projector, producer)
+
+
+async def serve(settings: Settings) -> None:
+    configure(settings.log_format)
+    await kafka.ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
+    service = build(settings)
+    await service.producer.start()
+    try:
+        await run_service(
+            NAME,
+            service.api,
+            [
+                service.relay.run,
+                service.consumer.run,
+                service.projector.run,
+                service.keep_scheduled,
+            ],
+            settings,
+        )
+    finally:
+        await service.producer.stop()
+
+
+def main(settings: Settings) -> None:
+    asyncio.run(serve(settings))

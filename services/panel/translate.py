@@ -1,0 +1,147 @@
+"""What the panel service publishes for each of its domain events (the outbox translator)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from contracts.events import Actor, IntegrationEvent
+from contracts.events.panel import (
+    CaseClosed,
+    CaseDeferred,
+    CaseEscalated,
+    CaseListed,
+    CasePaused,
+    CaseSteppedDown,
+    LeadProfessionalAssigned,
+    PackageRequested,
+    PanelMeetingScheduled,
+    RequestedIntervention,
+    ReviewListed,
+)
+from contracts.reference import Agency, District, Panel, Role
+from maag.runtime.outbox import Outbound
+from services.panel.domain.case import PanelCase
+from services.panel.domain.meeting import Meeting
+
+SYSTEM = Actor(user_id="panel-service", role=Role.SYSTEM, agency="maag")
+# Attendance names professionals and the agenda lives in the read model: kept in the service.
+INTERNAL = (
+    Meeting.AttendanceRecorded,
+    Meeting.CaseListed,
+    Meeting.CaseRemoved,
+    PanelCase.Opened,
+    PanelCase.Resumed,
+)
+PUBLISHED = (
+    Meeting.Scheduled,
+    PanelCase.Listed,
+    PanelCase.LeadProfessionalAssigned,
+    PanelCase.PackageRequested,
+    PanelCase.Escalated,
+    PanelCase.SteppedDown,
+    PanelCase.Deferred,
+    PanelCase.Closed,
+    PanelCase.Paused,
+    PanelCase.ReviewListed,
+)
+
+
+def _actor(e: Any) -> Actor:
+    return Actor.model_validate(e.actor) if hasattr(e, "actor") else SYSTEM
+
+
+def translate(e: Any) -> Outbound | None:
+    if isinstance(e, INTERNAL):
+        return None
+    if not isinstance(e, PUBLISHED):
+        raise TypeError(f"the panel outbox does not know {type(e).__qualname__}")
+    base: dict[str, Any] = {
+        "case_id": e.originator_id,
+        "occurred_at": e.timestamp,
+        "actor": _actor(e),
+    }
+    event: IntegrationEvent
+    if isinstance(e, Meeting.Scheduled):
+        event = PanelMeetingScheduled(
+            **base,
+            panel=Panel(e.panel),
+            district=District(e.district) if e.district else None,
+            starts_at=datetime.fromisoformat(e.starts_at),
+        )
+        return Outbound(event, correlation_id=str(e.originator_id))
+    state = _case_state(e)
+    if isinstance(e, PanelCase.Listed):
+        event = CaseListed(
+            **base,
+            panel=Panel(e.panel),
+            district=state["district"],
+            meeting_id=e.meeting_id,
+            meeting_starts_at=datetime.fromisoformat(e.starts_at),
+            reason=e.reason,
+        )
+    elif isinstance(e, PanelCase.LeadProfessionalAssigned):
+        event = LeadProfessionalAssigned(
+            **base,
+            panel=state["panel"],
+            meeting_id=e.meeting_id,
+            professional_id=e.professional_id,
+            professional_name=e.professional_name,
+            agency=Agency(e.agency),
+            work_email=e.work_email,
+        )
+    elif isinstance(e, PanelCase.PackageRequested):
+        event = PackageRequested(
+            **base,
+            package_id=e.package_id,
+            panel=state["panel"],
+            district=state["district"],
+            meeting_id=e.meeting_id,
+            interventions=[RequestedIntervention.model_validate(i) for i in e.interventions],
+            justification=e.justification,
+        )
+    elif isinstance(e, PanelCase.Escalated):
+        event = CaseEscalated(
+            **base,
+            from_panel=state["from"],
+            to_panel=Panel(e.to_panel),
+            meeting_id=e.meeting_id,
+            reason=e.reason,
+        )
+    elif isinstance(e, PanelCase.SteppedDown):
+        event = CaseSteppedDown(
+            **base,
+            from_panel=state["from"],
+            to_panel=Panel(e.to_panel),
+            meeting_id=e.meeting_id,
+            reason=e.reason,
+        )
+    elif isinstance(e, PanelCase.Deferred):
+        event = CaseDeferred(**base, panel=state["panel"], meeting_id=e.meeting_id, reason=e.reason)
+    elif isinstance(e, PanelCase.Closed):
+        event = CaseClosed(**base, panel=state["panel"], meeting_id=e.meeting_id, reason=e.reason)
+    elif isinstance(e, PanelCase.Paused):
+        event = CasePaused(
+            **base,
+            reason=e.reason,
+            removed_from_meetings=e.removed_from,
+            lead_professional_email=e.lead_email,
+        )
+    else:
+        event = ReviewListed(
+            **base,
+            package_id=e.package_id,
+            panel=Panel(e.panel),
+            meeting_id=e.meeting_id,
+            meeting_starts_at=datetime.fromisoformat(e.starts_at),
+            review_on=date.fromisoformat(e.review_on),
+            lead_professional_email=e.lead_email,
+        )
+    return Outbound(event, correlation_id=e.correlation_id)
+
+
+def _case_state(e: Any) -> dict[str, Any]:
+    """Facts the integration events repeat, carried on the domain event itself."""
+    # `panel` is the tier that held the case when the event happened (so, for a move, "from").
+    panel = Panel(e.panel)
+    return {"district": District(e.district), "panel": panel, "from": panel}

@@ -1,0 +1,175 @@
+"""The panel service against the real broker and database: ReferralAccepted lists the case
+on its district's next agenda (once, however often it arrives); decisions in a quorate
+meeting publish LeadProfessionalAssigned and PackageRequested."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from fastapi.testclient import TestClient
+
+from contracts.envelope import Envelope
+from contracts.events import Actor
+from contracts.events.referral import ReferralAccepted
+from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
+from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
+from maag.runtime import kafka
+from maag.runtime.settings import Settings
+from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
+from services.panel.service import PanelService, build
+from tests.integration.runtime.conftest import read_to_end
+from tests.support.referral import SECRET, auth
+
+COORD = auth(Role.PANEL_MEMBER, "social-care", "coord-1")
+
+
+@pytest.fixture
+async def service(
+    kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
+) -> AsyncIterator[PanelService]:
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        postgres_url=postgres_url,
+        postgres_schema=pg_schema,
+        topic_prefix=topic_prefix,
+        jwt_secret=SECRET,
+        quorum_other_agencies=2,
+    )
+    await kafka.ensure_topics(kafka_bootstrap, topic_prefix)
+    svc = build(settings)
+    await svc.producer.start()
+    stop, ready = asyncio.Event(), asyncio.Event()
+    tasks = [
+        asyncio.create_task(svc.relay.run(stop)),
+        asyncio.create_task(svc.consumer.run(stop, ready)),
+        asyncio.create_task(svc.projector.run(stop)),
+    ]
+    await ready.wait()
+    yield svc
+    stop.set()
+    await asyncio.gather(*tasks)
+    await svc.producer.stop()
+
+
+async def _accepted(
+    producer: AIOKafkaProducer, topic: str, case_id: uuid.UUID, sequence: int
+) -> None:
+    event = ReferralAccepted(
+        case_id=case_id,
+        occurred_at=datetime.now(UTC),
+        actor=Actor(user_id="referral-service", role=Role.SYSTEM, agency="maag"),
+        district=District.ROCHFORD,
+        panel=Panel.MAAG,
+        level_of_need=LevelOfNeed.INTENSIVE,
+        agencies_requested=[Agency.CAMHS, Agency.HOUSING],
+        reason="test",
+    )
+    envelope = Envelope(
+        id=str(uuid.uuid4()),
+        source="/maag/referral",
+        type=event.TYPE,
+        time=event.occurred_at,
+        subject=str(case_id),
+        correlation_id=f"corr-{case_id}",
+        causation_id=None,
+        actor=event.actor,
+        sequence=sequence,
+    )
+    await producer.send_and_wait(
+        topic,
+        event.model_dump_json().encode(),
+        key=str(case_id).encode(),
+        headers=envelope.headers(),
+    )
+
+
+async def _eventually_agenda(
+    client: TestClient, meeting: uuid.UUID, count: int
+) -> list[dict[str, Any]]:
+    for _ in range(150):
+        r = await asyncio.to_thread(client.get, f"/meetings/{meeting}/agenda", headers=COORD)
+        if r.status_code == 200 and len(r.json()["agenda"]) >= count:
+            return list(r.json()["agenda"])
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"agenda of {meeting} never had {count} items")
+
+
+async def test_accepted_referrals_are_listed_once_and_decisions_are_published(
+    service: PanelService, producer: AIOKafkaProducer, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    topic = REFERRAL_EVENTS.named(topic_prefix)
+    case_id = uuid.uuid4()
+    await _accepted(producer, topic, case_id, sequence=5)
+    await _accepted(producer, topic, case_id, sequence=5)  # redelivered
+    await _accepted(producer, topic, case_id, sequence=9)  # the same outcome published again
+    ref = PanelRef(Panel.MAAG, District.ROCHFORD)
+    meeting = meeting_id(ref, next_meeting(ref, datetime.now(UTC)))
+
+    client = TestClient(service.api)
+    agenda = await _eventually_agenda(client, meeting, 1)
+    await asyncio.sleep(1.0)
+    agenda = await _eventually_agenda(client, meeting, 1)
+    assert [item["case_id"] for item in agenda] == [str(case_id)]  # listed once
+
+    for person, agency in [("sw", "social-care"), ("t", "education"), ("c", "camhs")]:
+        r = await asyncio.to_thread(
+            client.post,
+            f"/meetings/{meeting}/attendance",
+            headers=COORD,
+            json={"person_id": person, "name": person, "agency": agency},
+        )
+        assert r.status_code == 200, r.text
+    decisions = [
+        {
+            "kind": "assign-lead-professional",
+            "case_id": str(case_id),
+            "professional_id": "lp-7",
+            "name": "Lee Lead",
+            "agency": "education",
+            "work_email": "lee@school.example",
+        },
+        {
+            "kind": "request-package",
+            "case_id": str(case_id),
+            "interventions": [
+                {
+                    "service": "family support",
+                    "preferred_provider_id": "pvi-12",
+                    "hours_per_week": 6,
+                    "starts_on": "2026-12-07",
+                    "review_interval_weeks": 12,
+                    "estimated_weekly_cost_pence": 36000,
+                }
+            ],
+        },
+    ]
+    for body in decisions:
+        r = await asyncio.to_thread(
+            client.post, f"/meetings/{meeting}/decisions", headers=COORD, json=body
+        )
+        assert r.status_code == 200, r.text
+
+    case_records: list[Any] = []
+    for _ in range(100):
+        records = await read_to_end(kafka_bootstrap, PANEL_EVENTS.named(topic_prefix))
+        case_records = [r for r in records if r.key == str(case_id).encode()]
+        if len(case_records) >= 3:
+            break
+        await asyncio.sleep(0.2)
+    types = [dict(r.headers)["ce_type"].decode() for r in case_records]
+    assert types == [
+        "maag.panel.CaseListed.v1",
+        "maag.panel.LeadProfessionalAssigned.v1",
+        "maag.panel.PackageRequested.v1",
+    ]
+    lead, package = (json.loads(r.value) for r in case_records[1:])
+    assert lead["work_email"] == "lee@school.example" and lead["meeting_id"] == str(meeting)
+    assert package["interventions"][0]["preferred_provider_id"] == "pvi-12"
+    assert package["district"] == "rochford" and package["actor"]["user_id"] == "coord-1"

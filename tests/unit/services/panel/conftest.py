@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from maag.runtime.settings import Settings
+from services.panel.application import PanelApp
+from tests.support.referral import SECRET
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, jwt_secret=SECRET)
+
+
+@pytest.fixture
+def app(settings: Settings) -> PanelApp:
+    return PanelApp(settings, quorum_other_agencies=2)

@@ -1,0 +1,180 @@
+"""The panel HTTP API: agendas, attendance, decisions, and its 4xx answers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from contracts.reference import Role
+from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.settings import Settings
+from maag.runtime.unit_of_work import Work
+from services.panel import application as use
+from services.panel import read_model
+from services.panel.api import create_api
+from services.panel.application import PanelApp
+from services.panel.domain.schedule import LOCAL
+from tests.support.referral import auth, verifier
+
+COORD = auth(Role.PANEL_MEMBER, "social-care", "coord-1")
+
+
+@pytest.fixture
+def client(settings: Settings, app: PanelApp) -> Any:
+    engine = read_model_engine(settings, "panel")
+    projector = Projector(app, engine, read_model.metadata, read_model.project, "panel_agenda")
+    api = create_api(app, verifier(), engine, lambda: {"store": True, "broker": True})
+    c = TestClient(api, raise_server_exceptions=False)
+    c.projector = projector
+    return c
+
+
+def _listed_case(app: PanelApp) -> tuple[uuid.UUID, uuid.UUID]:
+    case_id = uuid.uuid4()
+    work = Work(app)
+    use.referral_accepted(
+        work,
+        case_id,
+        "tendring",
+        2,
+        ["camhs", "police"],
+        datetime(2026, 11, 27, tzinfo=LOCAL),
+        "corr",
+    )
+    work.commit()
+    case: Any = app.repository.get(case_id)
+    (meeting_id,) = case.listings
+    return case_id, meeting_id
+
+
+def test_the_agenda_lists_the_case_and_says_what_quorum_lacks(client: Any, app: PanelApp) -> None:
+    case_id, meeting_id = _listed_case(app)
+    client.projector.catch_up()
+    r = client.get(f"/meetings/{meeting_id}/agenda", headers=COORD)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [i["case_id"] for i in body["agenda"]] == [str(case_id)]
+    assert body["district"] == "tendring" and body["quorate"] is False
+    assert body["missing_for_quorum"] == [
+        "children's social care",
+        "2 more agencies besides social care (0 of 2 present)",
+    ]
+
+
+def test_a_decision_in_a_meeting_that_is_not_quorate_is_409_with_who_is_missing(
+    client: Any, app: PanelApp
+) -> None:
+    case_id, meeting_id = _listed_case(app)
+    client.post(
+        f"/meetings/{meeting_id}/attendance",
+        headers=COORD,
+        json={"person_id": "sw", "name": "S W", "agency": "social-care"},
+    )
+    r = client.post(
+        f"/meetings/{meeting_id}/decisions",
+        headers=COORD,
+        json={"kind": "close", "case_id": str(case_id), "reason": "resolved"},
+    )
+    assert r.status_code == 409
+    assert r.json()["detail"] == (
+        "the meeting is not quorate, so it cannot decide: missing 2 more agencies besides social care (0 of 2 present)"
+    )
+
+
+def test_a_quorate_decision_is_recorded_and_shows_on_the_agenda(client: Any, app: PanelApp) -> None:
+    case_id, meeting_id = _listed_case(app)
+    for person, agency in [("sw", "social-care"), ("t", "education"), ("c", "camhs")]:
+        client.post(
+            f"/meetings/{meeting_id}/attendance",
+            headers=COORD,
+            json={"person_id": person, "name": person, "agency": agency},
+        )
+    r = client.post(
+        f"/meetings/{meeting_id}/decisions",
+        headers=COORD,
+        json={
+            "kind": "assign-lead-professional",
+            "case_id": str(case_id),
+            "professional_id": "lp",
+            "name": "Lee Lead",
+            "agency": "education",
+            "work_email": "lee@school.example",
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["lead_professional"]["work_email"] == "lee@school.example"
+    client.projector.catch_up()
+    item = client.get(f"/meetings/{meeting_id}/agenda", headers=COORD).json()["agenda"][0]
+    assert (item["status"], item["decisions"]) == ("decided", "lead professional assigned")
+    history = client.get(f"/cases/{case_id}/history", headers=auth(Role.AUDITOR, "audit")).json()
+    assert [h["event"] for h in history] == ["Opened", "Listed", "LeadProfessionalAssigned"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "reason"),
+    [
+        ({"kind": "adjourn"}, "body", "Input tag 'adjourn' found using 'kind' does not match"),
+        ({"kind": "escalate", "to": "maag", "reason": "x"}, "body.escalate.to", "Input should be"),
+        (
+            {
+                "kind": "assign-lead-professional",
+                "professional_id": "p",
+                "name": "n",
+                "agency": "education",
+                "work_email": "not-an-email",
+            },
+            "body.assign-lead-professional.work_email",
+            "value is not a valid email address",
+        ),
+        (
+            {"kind": "request-package", "interventions": []},
+            "body.request-package.interventions",
+            "List should have at least 1 item",
+        ),
+    ],
+)
+def test_an_invalid_decision_names_the_field(
+    client: Any, app: PanelApp, body: dict[str, Any], field: str, reason: str
+) -> None:
+    case_id, meeting_id = _listed_case(app)
+    r = client.post(
+        f"/meetings/{meeting_id}/decisions", headers=COORD, json={"case_id": str(case_id), **body}
+    )
+    assert r.status_code == 422
+    assert any(e["field"] == field and reason in e["reason"] for e in r.json()["errors"]), r.json()
+
+
+def test_schedule_validates_district_against_panel(client: Any) -> None:
+    r = client.post(
+        "/meetings", headers=COORD, json={"panel": "maag", "starts_at": "2026-12-01T10:00:00+00:00"}
+    )
+    assert r.status_code == 422
+    assert "district is required for a MAAG" in r.json()["detail"]
+    ok = client.post(
+        "/meetings", headers=COORD, json={"panel": "jap", "starts_at": "2027-01-07T10:00:00+00:00"}
+    )
+    assert ok.status_code == 201 and ok.json()["panel"] == "jap"
+
+
+def test_roles_and_unknown_things(client: Any, app: PanelApp) -> None:
+    _, meeting_id = _listed_case(app)
+    r = client.post(
+        f"/meetings/{meeting_id}/attendance",
+        headers=auth(Role.REFERRER, "education"),
+        json={"person_id": "x", "name": "x", "agency": "education"},
+    )
+    assert (r.status_code, r.json()["detail"]) == (
+        403,
+        "forbidden: role 'referrer' may not record attendance (allowed: panel-member)",
+    )
+    missing = uuid.uuid4()
+    assert (
+        client.get(f"/meetings/{missing}/agenda", headers=COORD).json()["detail"]
+        == f"no meeting {missing}"
+    )
+    assert client.get(f"/cases/{missing}/history", headers=COORD).status_code == 404
+    assert client.get("/meetings", headers={}).status_code == 401

@@ -1,0 +1,264 @@
+"""Listing, decisions, escalation and step-down, deferral, consent withdrawal and reviews,
+through the use cases over a real (SQLite) store."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+from contracts.reference import Agency, Panel, Role
+from maag.runtime.auth import Caller, Forbidden
+from maag.runtime.unit_of_work import Work
+from services.panel import application as use
+from services.panel.application import PanelApp
+from services.panel.decisions import Decision
+from services.panel.domain.case import PanelCase
+from services.panel.domain.meeting import Meeting
+from services.panel.domain.rules import PanelRuleBroken
+from services.panel.domain.schedule import LOCAL
+
+COORDINATOR = Caller("coord-1", Role.PANEL_MEMBER, "social-care")
+FRIDAY = datetime(2026, 11, 27, 12, 0, tzinfo=LOCAL)
+decision = TypeAdapter(Decision).validate_python
+
+
+def _accept(app: PanelApp, level: int = 3, case_id: uuid.UUID | None = None) -> uuid.UUID:
+    case_id = case_id or uuid.uuid4()
+    work = Work(app)
+    use.referral_accepted(work, case_id, "harlow", level, ["camhs", "housing"], FRIDAY, "corr")
+    work.commit()
+    return case_id
+
+
+def _case(app: PanelApp, case_id: uuid.UUID) -> PanelCase:
+    case: Any = app.repository.get(case_id)
+    assert isinstance(case, PanelCase)
+    return case
+
+
+def _meeting(app: PanelApp, case_id: uuid.UUID) -> Meeting:
+    (meeting_id,) = _case(app, case_id).listings
+    meeting: Any = app.repository.get(meeting_id)
+    assert isinstance(meeting, Meeting)
+    return meeting
+
+
+def _quorate(app: PanelApp, meeting: Meeting) -> None:
+    for person, agency in [("p1", "social-care"), ("p2", "education"), ("p3", "camhs")]:
+        app.record_attendance(meeting.id, COORDINATOR, person, f"Name {person}", Agency(agency))
+
+
+def _decide(app: PanelApp, meeting: Meeting, **body: Any) -> PanelCase:
+    return app.decide(meeting.id, decision(body), COORDINATOR, "corr-d")
+
+
+def test_an_accepted_referral_is_listed_on_its_districts_next_maag_once(app: PanelApp) -> None:
+    case_id = _accept(app)
+    _accept(app, case_id=case_id)  # the same ReferralAccepted again
+    meeting = _meeting(app, case_id)
+    assert (meeting.panel, meeting.district.value if meeting.district else None) == (
+        Panel.MAAG,
+        "harlow",
+    )
+    assert meeting.starts_at.date() == date(2026, 12, 1)
+    assert list(meeting.agenda) == [case_id]
+    listed = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.Listed)]
+    assert len(listed) == 1
+
+
+def test_a_meeting_that_is_not_quorate_refuses_decisions_naming_who_is_missing(
+    app: PanelApp,
+) -> None:
+    case_id = _accept(app)
+    meeting = _meeting(app, case_id)
+    app.record_attendance(meeting.id, COORDINATOR, "p2", "Ed", Agency.EDUCATION)
+    with pytest.raises(
+        PanelRuleBroken, match=r"not quorate.*missing children's social care and 1 more agency"
+    ):
+        _decide(app, meeting, kind="close", case_id=str(case_id), reason="x")
+
+
+def test_decisions_in_a_quorate_meeting_name_who_and_which_meeting(app: PanelApp) -> None:
+    case_id = _accept(app)
+    meeting = _meeting(app, case_id)
+    _quorate(app, meeting)
+    _decide(
+        app,
+        meeting,
+        kind="assign-lead-professional",
+        case_id=str(case_id),
+        professional_id="lp-1",
+        name="Lee Lead",
+        agency="education",
+        work_email="lee.lead@school.example",
+    )
+    _decide(
+        app,
+        meeting,
+        kind="request-package",
+        case_id=str(case_id),
+        interventions=[
+            {
+                "service": "family support",
+                "hours_per_week": 4,
+                "starts_on": "2026-12-07",
+                "review_interval_weeks": 12,
+                "estimated_weekly_cost_pence": 24000,
+            }
+        ],
+    )
+    events = list(app.events.get(case_id))
+    lead = next(e for e in events if isinstance(e, PanelCase.LeadProfessionalAssigned))
+    assert (lead.meeting_id, lead.actor["user_id"]) == (meeting.id, "coord-1")
+    assert any(
+        isinstance(e, PanelCase.PackageRequested) and e.meeting_id == meeting.id for e in events
+    )
+
+
+def test_outside_the_threshold_a_decision_needs_a_justification(app: PanelApp) -> None:
+    case_id = _accept(app, level=4)
+    meeting = _meeting(app, case_id)
+    _quorate(app, meeting)
+    body = {
+        "kind": "assign-lead-professional",
+        "case_id": str(case_id),
+        "professional_id": "lp",
+        "name": "L",
+        "agency": "camhs",
+        "work_email": "l@camhs.example",
+    }
+    with pytest.raises(
+        PanelRuleBroken, match=r"level of need 4 is outside the MAAG threshold \(2 to 3\)"
+    ):
+        _decide(app, meeting, **body)
+    case = _decide(app, meeting, **body, justification="EARP has no capacity this month")
+    assert case.lead is not None
+
+
+def test_escalation_moves_the_case_to_the_next_earp_and_step_down_brings_it_back(
+    app: PanelApp,
+) -> None:
+    case_id = _accept(app)
+    maag = _meeting(app, case_id)
+    _quorate(app, maag)
+    case = _decide(
+        app, maag, kind="escalate", case_id=str(case_id), to="earp", reason="needs therapy"
+    )
+    assert case.panel is Panel.EARP
+    earp = _meeting(app, case_id)
+    assert earp.panel is Panel.EARP and earp.starts_at > maag.starts_at
+    with pytest.raises(PanelRuleBroken, match="held by EARP, not MAAG"):
+        _decide(app, maag, kind="close", case_id=str(case_id), reason="x")
+    _quorate(app, earp)
+    case = _decide(app, earp, kind="step-down", case_id=str(case_id), to="maag", reason="stable")
+    back = _meeting(app, case_id)
+    assert case.panel is Panel.MAAG and back.panel is Panel.MAAG and back.starts_at > earp.starts_at
+
+
+def test_a_deferred_case_is_listed_on_the_next_meeting_of_the_same_panel(app: PanelApp) -> None:
+    case_id = _accept(app)
+    first = _meeting(app, case_id)
+    _quorate(app, first)
+    _decide(app, first, kind="defer", case_id=str(case_id), reason="awaiting school report")
+    second = _meeting(app, case_id)
+    assert second.ref == first.ref and (second.starts_at - first.starts_at).days == 7
+
+
+def test_consent_withdrawn_takes_the_case_off_every_agenda_and_pauses_it(app: PanelApp) -> None:
+    case_id = _accept(app)
+    meeting = _meeting(app, case_id)
+    _quorate(app, meeting)
+    _decide(
+        app,
+        meeting,
+        kind="assign-lead-professional",
+        case_id=str(case_id),
+        professional_id="lp-1",
+        name="Lee",
+        agency="education",
+        work_email="lee@school.example",
+    )
+    work = Work(app)
+    use.consent_withdrawn(work, case_id, False, "corr-w")
+    work.commit()
+    case = _case(app, case_id)
+    assert case.status == "paused" and case.listings == {}
+    meeting = app.repository.get(meeting.id)
+    assert case_id not in meeting.agenda
+    paused = next(e for e in app.events.get(case_id) if isinstance(e, PanelCase.Paused))
+    assert paused.lead_email == "lee@school.example" and paused.removed_from == [meeting.id]
+    with pytest.raises(PanelRuleBroken):
+        _decide(app, meeting, kind="close", case_id=str(case_id), reason="x")
+    _accept(app, case_id=case_id)  # consent given again: ReferralAccepted once more
+    assert _case(app, case_id).status == "active" and _case(app, case_id).listings
+
+
+def test_withdrawal_with_a_safeguarding_basis_changes_nothing(app: PanelApp) -> None:
+    case_id = _accept(app)
+    work = Work(app)
+    use.consent_withdrawn(work, case_id, True, "c")
+    work.commit()
+    assert _case(app, case_id).status == "active"
+
+
+def test_a_commissioned_package_is_listed_for_review_when_it_falls_due(app: PanelApp) -> None:
+    case_id = _accept(app)
+    package_id = uuid.uuid4()
+    work = Work(app)
+    use.package_commissioned(work, case_id, package_id, Panel.MAAG, date(2027, 3, 1), "c")
+    work.commit()
+    review = next(e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed))
+    assert review.package_id == package_id
+    assert datetime.fromisoformat(review.starts_at).date() == date(2027, 3, 2)  # the Tuesday after
+
+
+def test_only_panel_members_decide(app: PanelApp) -> None:
+    case_id = _accept(app)
+    meeting = _meeting(app, case_id)
+    with pytest.raises(Forbidden, match="role 'referrer' may not record panel decisions"):
+        app.decide(
+            meeting.id,
+            decision({"kind": "close", "case_id": str(case_id), "reason": "x"}),
+            Caller("r", Role.REFERRER, "education"),
+            "c",
+        )
+
+
+def test_schedule_ahead_makes_every_panels_meetings_once(app: PanelApp) -> None:
+    made = app.schedule_ahead(FRIDAY, weeks=4)
+    assert made == 12 * 4 + 4 + 1  # weekly district MAAGs and EARP, the monthly JAP
+    assert app.schedule_ahead(FRIDAY, weeks=4) == 0
+
+
+def test_every_event_of_a_case_and_its_meetings_translates_for_the_outbox(app: PanelApp) -> None:
+    from services.panel.translate import translate
+
+    case_id = _accept(app)
+    meeting = _meeting(app, case_id)
+    _quorate(app, meeting)
+    _decide(
+        app,
+        meeting,
+        kind="assign-lead-professional",
+        case_id=str(case_id),
+        professional_id="lp",
+        name="L",
+        agency="education",
+        work_email="l@school.example",
+    )
+    _decide(app, meeting, kind="escalate", case_id=str(case_id), to="earp", reason="therapy")
+    work = Work(app)
+    use.consent_withdrawn(work, case_id, False, "w")
+    work.commit()
+    published = [
+        type(out.event).__name__
+        for n in app.notifications(0, 1000)
+        if (out := translate(app.mapper.to_domain_event(n))) is not None
+    ]
+    assert published.count("PanelMeetingScheduled") == 2
+    for name in ["CaseListed", "LeadProfessionalAssigned", "CaseEscalated", "CasePaused"]:
+        assert name in published
