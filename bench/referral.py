@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -22,9 +21,9 @@ import uuid
 
 import httpx
 import psycopg
-from aiokafka import AIOKafkaConsumer
 from psycopg import sql
 
+from bench.support import Watcher, percentiles, wait_ready
 from contracts.topics import REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.runtime import kafka
 from maag.runtime.auth import TokenVerifier
@@ -40,49 +39,15 @@ CONSENT = {
 PORT = 18001
 
 
-class AcceptedWatcher:
-    """Notes when each case's ReferralAccepted reaches the outbound topic."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
-        self.seen: dict[str, float] = {}
-
-    async def run(self, stop: asyncio.Event) -> None:
-        await self.consumer.start()
-        try:
-            while not stop.is_set():
-                for records in (await self.consumer.getmany(timeout_ms=100)).values():
-                    now = time.perf_counter()
-                    for r in records:
-                        if dict(r.headers).get("ce_type") == b"maag.referral.ReferralAccepted.v1":
-                            self.seen[r.key.decode()] = now
-        finally:
-            await self.consumer.stop()
-
-    async def wait_for(self, case_ids: set[str], timeout: float = 300) -> None:
-        deadline = time.perf_counter() + timeout
-        while not case_ids <= self.seen.keys():
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"{len(case_ids - self.seen.keys())} never accepted")
-            await asyncio.sleep(0.02)
-
-
-def _report(label: str, sent: dict[str, float], watcher: AcceptedWatcher, elapsed: float) -> None:
-    latencies = sorted((watcher.seen[c] - t) * 1000 for c, t in sent.items())
-    p50 = statistics.median(latencies)
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+def _report(label: str, sent: dict[str, float], watcher: Watcher, elapsed: float) -> None:
+    p50, p99 = percentiles([(watcher.seen[c] - t) * 1000 for c, t in sent.items()])
     print(
         f"{label:6} {len(sent):6d} referrals  {len(sent) / elapsed:8.0f} accepted/s  "
         f"latency to ReferralAccepted p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
     )
 
 
-async def via_http(n: int, concurrency: int, token: str, watcher: AcceptedWatcher) -> None:
+async def via_http(n: int, concurrency: int, token: str, watcher: Watcher) -> None:
     sent: dict[str, float] = {}
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(n):
@@ -105,9 +70,7 @@ async def via_http(n: int, concurrency: int, token: str, watcher: AcceptedWatche
     _report("http", sent, watcher, max(watcher.seen[c] for c in sent) - t0)
 
 
-async def via_topic(
-    n: int, bootstrap: str, topic: str, token: str, watcher: AcceptedWatcher
-) -> None:
+async def via_topic(n: int, bootstrap: str, topic: str, token: str, watcher: Watcher) -> None:
     producer = kafka.producer(bootstrap, "bench-agency")
     await producer.start()
     sent: dict[str, float] = {}
@@ -150,18 +113,10 @@ async def main() -> None:
     )
     token = TokenVerifier(SECRET, "maag").issue("bench", "referrer", "education")
     stop = asyncio.Event()
-    watcher = AcceptedWatcher(bootstrap, REFERRAL_EVENTS.named(prefix))
+    watcher = Watcher(bootstrap, REFERRAL_EVENTS.named(prefix), "maag.referral.ReferralAccepted.v1")
     watching = asyncio.create_task(watcher.run(stop))
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}") as client:
-            for _ in range(200):
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        await asyncio.sleep(2.0)  # the service's consumer joins its group
+        await wait_ready(PORT)
         print(f"referral service: 1 process, PostgreSQL store (encrypted), topics {prefix}*")
         await via_http(args.referrals, args.concurrency, token, watcher)
         await via_topic(

@@ -1,0 +1,163 @@
+"""Benchmark: cases listed per second from `ReferralAccepted` on the topic, and the latency
+from a recorded decision (HTTP) to `LeadProfessionalAssigned` on the outbound topic.
+
+    python -m bench.panel [--cases 2000] [--decisions 200]
+
+Runs the panel service as its own process against KAFKA_BOOTSTRAP_SERVERS and
+MAAG_POSTGRES_URL, in a fresh schema and topic prefix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import psycopg
+from psycopg import sql
+
+from bench.support import Watcher, percentiles, start_service, wait_ready
+from contracts.envelope import Envelope
+from contracts.events import Actor
+from contracts.events.referral import ReferralAccepted
+from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
+from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
+from maag.runtime import kafka
+from maag.runtime.auth import TokenVerifier
+from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
+from tests.support.referral import SECRET
+
+PORT = 18002
+SYSTEM = Actor(user_id="referral-service", role=Role.SYSTEM, agency="maag")
+
+
+def accepted(
+    case_id: uuid.UUID, district: District, sequence: int
+) -> tuple[bytes, list[tuple[str, bytes]]]:
+    event = ReferralAccepted(
+        case_id=case_id,
+        occurred_at=datetime.now(UTC),
+        actor=SYSTEM,
+        district=district,
+        panel=Panel.MAAG,
+        level_of_need=LevelOfNeed.INTENSIVE,
+        agencies_requested=[Agency.CAMHS, Agency.HOUSING],
+        reason="bench",
+    )
+    envelope = Envelope(
+        id=str(uuid.uuid4()),
+        source="/maag/referral",
+        type=event.TYPE,
+        time=event.occurred_at,
+        subject=str(case_id),
+        correlation_id=str(case_id),
+        causation_id=None,
+        actor=SYSTEM,
+        sequence=sequence,
+    )
+    return event.model_dump_json().encode(), envelope.headers()
+
+
+async def listing(n: int, bootstrap: str, prefix: str, watcher: Watcher) -> list[uuid.UUID]:
+    producer = kafka.producer(bootstrap, "bench-referral")
+    await producer.start()
+    cases = [(uuid.uuid4(), list(District)[i % 12]) for i in range(n)]
+    t0 = time.perf_counter()
+    try:
+        pending = []
+        for seq, (case_id, district) in enumerate(cases, start=1):
+            value, headers = accepted(case_id, district, seq)
+            pending.append(
+                await producer.send(
+                    REFERRAL_EVENTS.named(prefix), value, key=str(case_id).encode(), headers=headers
+                )
+            )
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    keys = {str(c) for c, _ in cases}
+    await watcher.wait_for(keys)
+    elapsed = max(watcher.seen[k] for k in keys) - t0
+    print(f"listing   {n:6d} ReferralAccepted -> CaseListed  {n / elapsed:8.0f} cases listed/s")
+    return [c for c, d in cases if d is District.HARLOW]
+
+
+async def decisions(harlow_cases: list[uuid.UUID], m: int, token: str, watcher: Watcher) -> None:
+    ref = PanelRef(Panel.MAAG, District.HARLOW)
+    meeting = meeting_id(ref, next_meeting(ref, datetime.now(UTC)))
+    headers = {"Authorization": f"Bearer {token}"}
+    sent: dict[str, float] = {}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
+        for person, agency in [("sw", "social-care"), ("t", "education"), ("c", "camhs")]:
+            r = await client.post(
+                f"/meetings/{meeting}/attendance",
+                headers=headers,
+                json={"person_id": person, "name": person, "agency": agency},
+            )
+            assert r.status_code == 200, r.text
+        for case_id in harlow_cases[:m]:
+            body = {
+                "kind": "assign-lead-professional",
+                "case_id": str(case_id),
+                "professional_id": "lp",
+                "name": "Lee Lead",
+                "agency": "education",
+                "work_email": "lee@school.example",
+            }
+            t = time.perf_counter()
+            r = await client.post(f"/meetings/{meeting}/decisions", headers=headers, json=body)
+            assert r.status_code == 200, r.text
+            sent[str(case_id)] = t
+    await watcher.wait_for(set(sent))
+    p50, p99 = percentiles([(watcher.seen[c] - t) * 1000 for c, t in sent.items()])
+    print(
+        f"decisions {len(sent):6d} sequential -> LeadProfessionalAssigned  "
+        f"latency p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--decisions", type=int, default=100)
+    args = parser.parse_args()
+    bootstrap, url = os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["MAAG_POSTGRES_URL"]
+    run = uuid.uuid4().hex[:8]
+    schema, prefix = f"bench_panel_{run}", f"bench.{run}."
+    await kafka.ensure_topics(bootstrap, prefix)
+    service = start_service(
+        "panel",
+        PORT,
+        {
+            "MAAG_POSTGRES_SCHEMA": schema,
+            "MAAG_TOPIC_PREFIX": prefix,
+            "MAAG_JWT_SECRET": SECRET,
+            "MAAG_QUORUM_OTHER_AGENCIES": "2",
+        },
+    )
+    token = TokenVerifier(SECRET, "maag").issue("bench", "panel-member", "social-care")
+    stop = asyncio.Event()
+    topic = PANEL_EVENTS.named(prefix)
+    listed = Watcher(bootstrap, topic, "maag.panel.CaseListed.v1")
+    assigned = Watcher(bootstrap, topic, "maag.panel.LeadProfessionalAssigned.v1")
+    watching = [asyncio.create_task(w.run(stop)) for w in (listed, assigned)]
+    try:
+        await wait_ready(PORT)
+        print(f"panel service: 1 process, PostgreSQL store, topics {prefix}*")
+        harlow = await listing(args.cases, bootstrap, prefix, listed)
+        await decisions(harlow, args.decisions, token, assigned)
+    finally:
+        stop.set()
+        await asyncio.gather(*watching)
+        service.terminate()
+        service.wait(timeout=30)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

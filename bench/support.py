@@ -1,0 +1,72 @@
+"""What the service benchmarks share: a watcher on an outbound topic, a service process,
+percentiles."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+
+class Watcher:
+    """Notes when the first record of `ce_type` for each key reaches `topic`."""
+
+    def __init__(self, bootstrap: str, topic: str, ce_type: str) -> None:
+        self.consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        self.ce_type = ce_type.encode()
+        self.seen: dict[str, float] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.consumer.start()
+        try:
+            while not stop.is_set():
+                for records in (await self.consumer.getmany(timeout_ms=100)).values():
+                    now = time.perf_counter()
+                    for r in records:
+                        if dict(r.headers).get("ce_type") == self.ce_type and r.key:
+                            self.seen.setdefault(r.key.decode(), now)
+        finally:
+            await self.consumer.stop()
+
+    async def wait_for(self, keys: set[str], timeout: float = 300) -> None:
+        deadline = time.perf_counter() + timeout
+        while not keys <= self.seen.keys():
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{len(keys - self.seen.keys())} never arrived")
+            await asyncio.sleep(0.02)
+
+
+def percentiles(latencies_ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(latencies_ms)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def start_service(name: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "maag.cli", "serve", name],
+        env={**os.environ, **env, "MAAG_HTTP_PORT": str(port), "MAAG_LOG_FORMAT": "json"},
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def wait_ready(port: int) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        for _ in range(300):
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    await asyncio.sleep(2.0)  # the service's consumer joins its group
