@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from contracts.events import IntegrationEvent
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
+from contracts.events.notifications import NotificationFailed, NotificationSent
 from contracts.events.panel import (
     CaseClosed,
     CaseDeferred,
@@ -119,6 +120,15 @@ COMMISSIONING_EVENTS = TopicSpec(
     retention_ms=KEEP_FOREVER,
     messages=(PackageCommissioned, PackageDecommissioned),
 )
+NOTIFICATION_EVENTS = TopicSpec(
+    name="maag.notifications.events",
+    description="Emails sent to lead professionals and providers, or why they could not be.",
+    owner="notifications",
+    key="case_id",
+    partitions=6,
+    retention_ms=KEEP_FOREVER,
+    messages=(NotificationSent, NotificationFailed),
+)
 # Submissions carry a child's personal data on their way into the referral service, so
 # they are kept only as long as it takes to be sure they were processed.
 REFERRAL_SUBMISSIONS = TopicSpec(
@@ -131,7 +141,12 @@ REFERRAL_SUBMISSIONS = TopicSpec(
     messages=(ReferralSubmission,),
 )
 
-EVENT_TOPICS: tuple[TopicSpec, ...] = (REFERRAL_EVENTS, PANEL_EVENTS, COMMISSIONING_EVENTS)
+EVENT_TOPICS: tuple[TopicSpec, ...] = (
+    REFERRAL_EVENTS,
+    PANEL_EVENTS,
+    COMMISSIONING_EVENTS,
+    NOTIFICATION_EVENTS,
+)
 INBOUND_TOPICS: tuple[TopicSpec, ...] = (REFERRAL_SUBMISSIONS,)
 ALL_TOPICS: tuple[TopicSpec, ...] = tuple(
     t for base in (*EVENT_TOPICS, *INBOUND_TOPICS) for t in (base, base.dead_letters)

@@ -20,6 +20,10 @@ infra = typer.Typer(
 app.add_typer(infra, name="infra")
 contracts_app = typer.Typer(help="The published integration surface.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
+mailbox_app = typer.Typer(
+    help="The local mailbox: a real SMTP server that keeps what it receives.", no_args_is_help=True
+)
+app.add_typer(mailbox_app, name="mailbox")
 topics_app = typer.Typer(help="Kafka topics from the topic registry.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 
@@ -81,6 +85,44 @@ def topics_ensure() -> None:
     settings = Settings.from_env()
     created = asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_prefix))
     typer.echo(f"created: {', '.join(created) or 'none (all present)'}")
+
+
+@mailbox_app.command("serve")
+def mailbox_serve(
+    port: Annotated[int, typer.Option(help="SMTP port")] = 1025,
+    directory: Annotated[Path, typer.Option(help="Where messages are kept")] = Path(".maag/mail"),
+    reject: Annotated[list[str] | None, typer.Option(help="Recipients to refuse with 550")] = None,
+) -> None:
+    """Run the SMTP server in the foreground until Ctrl-C."""
+    from maag.infra.mailbox import serve
+
+    serve("127.0.0.1", port, directory, set(reject or []))
+
+
+@mailbox_app.command("list")
+def mailbox_list(
+    directory: Annotated[Path, typer.Option(help="Where messages are kept")] = Path(".maag/mail"),
+) -> None:
+    """One line per message received: number, date, recipient, subject."""
+    from maag.infra.mailbox import messages
+
+    for i, (_, msg) in enumerate(messages(directory), start=1):
+        typer.echo(f"{i:4d}  {msg['Date']}  {msg['To']}  {msg['Subject']}")
+
+
+@mailbox_app.command("show")
+def mailbox_show(
+    number: int,
+    directory: Annotated[Path, typer.Option(help="Where messages are kept")] = Path(".maag/mail"),
+) -> None:
+    """Print message NUMBER (from `maag mailbox list`) as received."""
+    from maag.infra.mailbox import messages
+
+    found = messages(directory)
+    if not 1 <= number <= len(found):
+        typer.echo(f"error: there are {len(found)} messages", err=True)
+        raise typer.Exit(1)
+    typer.echo(found[number - 1][0].read_text())
 
 
 @app.command("run")

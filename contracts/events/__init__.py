@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contracts.events.base import Actor, IntegrationEvent
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
+from contracts.events.notifications import NotificationFailed, NotificationSent
 from contracts.events.panel import (
     CaseClosed,
     CaseDeferred,
@@ -52,6 +53,8 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         ReviewListed,
         PackageCommissioned,
         PackageDecommissioned,
+        NotificationSent,
+        NotificationFailed,
     )
 }
 

@@ -28,6 +28,13 @@ class Settings:
     MAAG_JWT_ISSUER           the `iss` tokens must carry (default maag)
     MAAG_HTTP_HOST/PORT       where a service's HTTP API listens
     MAAG_QUORUM_OTHER_AGENCIES  agencies besides social care a panel meeting needs (default 3)
+    MAAG_SMTP_HOST/PORT       the mail server (default 127.0.0.1:1025, the local mailbox)
+    MAAG_SMTP_STARTTLS        true to upgrade the connection with STARTTLS
+    MAAG_SMTP_USERNAME/PASSWORD  credentials, when the server wants them
+    MAAG_MAIL_FROM            the sender address of every email
+    MAAG_LINK_BASE            where links in emails point (a case is <base>/cases/<id>)
+    MAAG_SMTP_RETRY_SECONDS   how long a transient SMTP failure is retried (default 300)
+    MAAG_PROVIDER_DIRECTORY   JSON file of provider contacts (default: the seeded reference data)
     """
 
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -42,6 +49,15 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     quorum_other_agencies: int = 3
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "maag-notifications@localhost"
+    link_base: str = "http://127.0.0.1:8002"
+    smtp_retry_seconds: float = 300.0
+    provider_directory: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +78,15 @@ class Settings:
             http_host=env.get("MAAG_HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("MAAG_HTTP_PORT", "8000")),
             quorum_other_agencies=int(env.get("MAAG_QUORUM_OTHER_AGENCIES", "3")),
+            smtp_host=env.get("MAAG_SMTP_HOST", "127.0.0.1"),
+            smtp_port=int(env.get("MAAG_SMTP_PORT", "1025")),
+            smtp_starttls=env.get("MAAG_SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
+            smtp_username=env.get("MAAG_SMTP_USERNAME") or None,
+            smtp_password=env.get("MAAG_SMTP_PASSWORD") or None,
+            mail_from=env.get("MAAG_MAIL_FROM", "maag-notifications@localhost"),
+            link_base=env.get("MAAG_LINK_BASE", "http://127.0.0.1:8002").rstrip("/"),
+            smtp_retry_seconds=float(env.get("MAAG_SMTP_RETRY_SECONDS", "300")),
+            provider_directory=Path(p) if (p := env.get("MAAG_PROVIDER_DIRECTORY")) else None,
         )
 
     def eventsourcing_env(self, app_name: str) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Notifications service: emails to lead professionals and providers, once and only once."""

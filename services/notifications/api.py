@@ -1,0 +1,38 @@
+"""The notifications service's HTTP API: health, and who was told what about a case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from contracts.reference import Role
+from maag.runtime import http
+from maag.runtime.auth import TokenVerifier
+from services.notifications import read_model
+
+
+def create_api(
+    verifier: TokenVerifier, engine: Engine, ready: Callable[[], dict[str, bool]]
+) -> FastAPI:
+    api = FastAPI(
+        title="MAAG notifications service",
+        version="1.0.0",
+        description="Emails to lead professionals and providers: what was sent, to whom, when.",
+    )
+    http.install(api, verifier)
+    http.health(api, ready)
+
+    @api.get(
+        "/cases/{case_id}/notifications",
+        tags=["notifications"],
+        summary="Every email about a case: recipient, template, status, when",
+    )
+    def for_case(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:
+        caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read notifications")
+        return read_model.for_case(engine, str(case_id))
+
+    return api

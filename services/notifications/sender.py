@@ -1,0 +1,211 @@
+"""Delivers asked-for emails over SMTP, in the order they were asked for, each once.
+
+The sender follows the service's own notification log like the outbox relay follows a
+store: it sends, then records `Sent` (or `Failed`) together with its position in one
+transaction. A crash between the two resends that one email with the same Message-ID, so
+the receiving system can drop the duplicate. Transient failures (4xx replies, connection
+refused, timeouts) are retried with backoff for `MAAG_SMTP_RETRY_SECONDS`; permanent ones
+(5xx replies, a refused address, no address at all) are recorded as `Failed` and
+dead-lettered with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from uuid import UUID
+
+import aiosmtplib
+from aiokafka import AIOKafkaProducer
+from eventsourcing.persistence import Tracking
+
+from contracts.topics import DLQ_SUFFIX
+from maag.runtime.application import ServiceApplication
+from maag.runtime.logging import bound, get_logger
+from maag.runtime.loops import sleep_or_stop
+from maag.runtime.settings import Settings
+from services.notifications.domain.notification import Notification
+from services.notifications.templates import render
+
+log = get_logger(__name__)
+TRACKING = "smtp-sender"
+
+
+class Permanent(Exception):
+    pass
+
+
+class Transient(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    sent: bool
+    attempts: int
+    reason: str = ""
+
+
+def message_for(notification: Notification, sender: str) -> EmailMessage:
+    email = render(notification.template, notification.context)
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = notification.recipient
+    msg["Subject"] = email.subject
+    msg["Message-ID"] = notification.message_id
+    msg["Date"] = formatdate(localtime=False)
+    msg["X-MAAG-Case"] = str(notification.case_id)
+    msg.set_content(email.text)
+    msg.add_alternative(email.html, subtype="html")
+    return msg
+
+
+def classify(error: BaseException) -> Exception:
+    """Transient or permanent, by SMTP's own rules (4xx may succeed later; 5xx will not)."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in error.recipients]
+        kind = Permanent if all(c >= 500 for c in codes) else Transient
+        return kind("; ".join(f"{r.recipient}: {r.code} {r.message}" for r in error.recipients))
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        kind = Permanent if error.code >= 500 else Transient
+        return kind(f"{error.code} {error.message}")
+    return Transient(f"{type(error).__name__}: {error}")
+
+
+class Sender:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        settings: Settings,
+        dlq_producer: AIOKafkaProducer,
+        batch_size: int = 100,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.dlq_producer = dlq_producer
+        self.batch_size = batch_size
+        self.sent = 0
+
+    # --- the store side (synchronous, in a worker thread) ---
+
+    def pending(self) -> tuple[int, int, list[tuple[int, UUID]]]:
+        after = self.app.position(TRACKING) or 0
+        notifications = self.app.notifications(after, self.batch_size)
+        asked = [
+            (n.id, n.originator_id)
+            for n in notifications
+            if isinstance(self.app.mapper.to_domain_event(n), Notification.Requested)
+        ]
+        last = notifications[-1].id if notifications else after
+        return after, last, asked
+
+    def load(self, notification_id: UUID) -> Notification:
+        found: object = self.app.repository.get(notification_id)
+        assert isinstance(found, Notification)
+        return found
+
+    def record(self, position: int, notification: Notification | None) -> None:
+        self.app.record(Tracking(TRACKING, position), [notification] if notification else [])
+
+    # --- SMTP ---
+
+    async def send(self, notification: Notification) -> Outcome:
+        if "@" not in notification.recipient:
+            return Outcome(False, 0, f"no email address: {notification.recipient}")
+        msg = message_for(notification, self.settings.mail_from)
+        s = self.settings
+        deadline = time.monotonic() + s.smtp_retry_seconds
+        backoff, attempts = 0.5, 0
+        while True:
+            attempts += 1
+            try:
+                await aiosmtplib.send(
+                    msg,
+                    hostname=s.smtp_host,
+                    port=s.smtp_port,
+                    start_tls=s.smtp_starttls,
+                    username=s.smtp_username,
+                    password=s.smtp_password,
+                    timeout=15,
+                )
+                return Outcome(True, attempts)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
+                error = classify(e)
+            if isinstance(error, Permanent):
+                return Outcome(False, attempts, f"permanent: {error}")
+            if time.monotonic() + backoff > deadline:
+                return Outcome(False, attempts, f"gave up after {attempts} attempts: {error}")
+            log.warning(
+                "smtp retrying",
+                recipient=notification.recipient,
+                error=str(error),
+                in_seconds=backoff,
+            )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+    async def dead_letter(self, notification: Notification, reason: str) -> None:
+        value = json.dumps(
+            {
+                "notification_id": str(notification.id),
+                "case_id": str(notification.case_id),
+                "template": notification.template,
+                "recipient": notification.recipient,
+                "source_event_id": notification.source_event_id,
+            }
+        ).encode()
+        headers = [
+            ("dlq_error", reason.encode()),
+            ("dlq_consumer", b"maag.notifications.sender"),
+            ("dlq_topic", notification.source_topic.encode()),
+            ("ce_id", notification.source_event_id.encode()),
+        ]
+        await self.dlq_producer.send_and_wait(
+            notification.source_topic + DLQ_SUFFIX,
+            value,
+            key=str(notification.case_id).encode(),
+            headers=headers,
+        )
+
+    # --- the loop ---
+
+    async def deliver_once(self) -> int:
+        after, last, asked = await asyncio.to_thread(self.pending)
+        for position, nid in asked:
+            notification = await asyncio.to_thread(self.load, nid)
+            if notification.status == "requested":
+                with bound(
+                    case_id=str(notification.case_id), correlation_id=notification.correlation_id
+                ):
+                    outcome = await self.send(notification)
+                    if outcome.sent:
+                        notification.sent(outcome.attempts)
+                        self.sent += 1
+                    else:
+                        # Dead-lettered before it is recorded: never lost, at worst twice.
+                        await self.dead_letter(notification, outcome.reason)
+                        notification.failed(outcome.reason, outcome.attempts)
+                        log.warning(
+                            "notification failed",
+                            template=notification.template,
+                            reason=outcome.reason,
+                        )
+            await asyncio.to_thread(self.record, position, notification)
+        if last > (asked[-1][0] if asked else after):
+            await asyncio.to_thread(self.record, last, None)
+        return last - after
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                moved = await self.deliver_once()
+            except Exception as e:
+                log.warning("sender retrying", error=repr(e))
+                await sleep_or_stop(stop, 1.0)
+                continue
+            if not moved:
+                await sleep_or_stop(stop, 0.05)

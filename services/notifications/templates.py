@@ -1,0 +1,69 @@
+"""Email templates (plain text and HTML). Each carries the case reference and a link to the
+case; none has a place for a child's name, date of birth or address."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from string import Template
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class _Template:
+    subject: str
+    body: str  # paragraphs separated by blank lines; $placeholders
+
+
+TEMPLATES: dict[str, _Template] = {
+    "lead-professional-assigned": _Template(
+        "MAAG case $case_ref: you are the lead professional",
+        "Dear $name,\n\nThe $panel panel meeting of $meeting_date assigned you as lead professional "
+        "for case $case_ref.\n\nOpen the case: $link",
+    ),
+    "consent-withdrawn": _Template(
+        "MAAG case $case_ref: consent withdrawn, case paused",
+        "Consent to share information for case $case_ref has been withdrawn. The case is paused "
+        "and has been taken off every panel agenda.\n\nOpen the case: $link",
+    ),
+    "review-due": _Template(
+        "MAAG case $case_ref: package review due $review_on",
+        "A package for case $case_ref falls due for review on $review_on and is listed on the "
+        "$panel meeting of $meeting_date.\n\nOpen the case: $link",
+    ),
+    "package-commissioned": _Template(
+        "MAAG case $case_ref: package commissioned from you",
+        "A package for case $case_ref has been commissioned from you, starting $starts_on "
+        "($services).\n\nOpen the package: $link",
+    ),
+    "package-decommissioned": _Template(
+        "MAAG case $case_ref: package decommissioned",
+        "The package for case $case_ref is decommissioned from $effective_from (reason: "
+        "$reason); please stop delivery from that date.\n\nOpen the package: $link",
+    ),
+}
+
+
+def case_reference(case_id: str) -> str:
+    """A short, stable reference professionals can quote (the case id's first block)."""
+    return f"MAAG-{case_id.split('-')[0].upper()}"
+
+
+def render(template: str, context: dict[str, Any]) -> Email:
+    t = TEMPLATES[template]
+    values = {k: str(v) for k, v in context.items()}
+    subject = Template(t.subject).substitute(values)
+    text = Template(t.body).substitute(values) + "\n\n-- \nMAAG notifications (do not reply)\n"
+    escaped = {k: html.escape(v) for k, v in values.items()}
+    paragraphs = Template(t.body).substitute(escaped).split("\n\n")
+    link = escaped["link"]
+    anchor = '<a href="' + link + '">' + link + "</a>"
+    body = "".join(f"<p>{p.replace(link, anchor)}</p>" for p in paragraphs)
+    return Email(subject, text, f"<!doctype html><html><body>{body}</body></html>")

@@ -1,0 +1,49 @@
+"""What the notifications service publishes: each email's outcome (the outbox translator)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.events import Actor
+from contracts.events.notifications import NotificationFailed, NotificationSent
+from contracts.reference import Role
+from maag.runtime.outbox import Outbound
+
+SYSTEM = Actor(user_id="notifications-service", role=Role.SYSTEM, agency="maag")
+
+
+class Translator:
+    """Outcomes repeat facts from the request, so the translator reads the aggregate."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, e: Any) -> Outbound | None:
+        from services.notifications.domain.notification import Notification
+
+        if isinstance(e, Notification.Requested):
+            return None
+        if not isinstance(e, Notification.Sent | Notification.Failed):
+            raise TypeError(f"the notifications outbox does not know {type(e).__qualname__}")
+        n = self.app.repository.get(e.originator_id, version=e.originator_version)
+        base: dict[str, Any] = {
+            "case_id": n.case_id,
+            "occurred_at": e.timestamp,
+            "actor": SYSTEM,
+            "notification_id": n.id,
+            "recipient": n.recipient,
+            "template": n.template,
+            "source_event_id": n.source_event_id,
+            "source_type": n.source_type,
+        }
+        if isinstance(e, Notification.Sent):
+            return Outbound(
+                NotificationSent(**base, message_id=e.message_id),
+                correlation_id=n.correlation_id,
+                causation_id=n.source_event_id,
+            )
+        return Outbound(
+            NotificationFailed(**base, reason=e.reason),
+            correlation_id=n.correlation_id,
+            causation_id=n.source_event_id,
+        )

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import aiosmtplib
+import pytest
+
+from services.notifications.sender import Permanent, Transient, classify
+from services.notifications.templates import TEMPLATES, case_reference, render
+
+CONTEXT = {
+    "name": "Lee <Lead>",
+    "panel": "MAAG",
+    "meeting_date": "2026-12-01",
+    "review_on": "2027-03-01",
+    "starts_on": "2026-12-07",
+    "services": "family support",
+    "effective_from": "2027-01-01",
+    "reason": "outcomes-met",
+    "case_ref": "MAAG-1A2B3C4D",
+    "link": "https://maag.example/cases/1a2b3c4d-0000-0000-0000-000000000000",
+}
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_every_template_carries_the_case_reference_and_the_link(template: str) -> None:
+    email = render(template, CONTEXT)
+    assert "MAAG-1A2B3C4D" in email.subject
+    assert CONTEXT["link"] in email.text
+    assert f'<a href="{CONTEXT["link"]}">' in email.html
+
+
+def test_html_is_escaped() -> None:
+    email = render("lead-professional-assigned", CONTEXT)
+    assert "Lee &lt;Lead&gt;" in email.html and "Lee <Lead>" in email.text
+
+
+def test_templates_have_no_place_for_a_childs_details() -> None:
+    for t in TEMPLATES.values():
+        for forbidden in ("given_name", "family_name", "date_of_birth", "address", "child"):
+            assert forbidden not in t.subject + t.body
+
+
+def test_case_reference_is_short_and_stable() -> None:
+    assert case_reference("1a2b3c4d-0000-0000-0000-000000000000") == "MAAG-1A2B3C4D"
+
+
+def test_smtp_replies_are_classified_by_smtps_rules() -> None:
+    assert isinstance(classify(aiosmtplib.SMTPResponseException(550, "no such user")), Permanent)
+    assert isinstance(classify(aiosmtplib.SMTPResponseException(451, "try later")), Transient)
+    refused = aiosmtplib.SMTPRecipientsRefused(
+        [aiosmtplib.SMTPRecipientRefused(550, "unknown", "x@y")]
+    )
+    assert isinstance(classify(refused), Permanent)
+    assert isinstance(classify(ConnectionRefusedError(111, "refused")), Transient)
