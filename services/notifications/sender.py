@@ -12,6 +12,7 @@ dead-lettered with the reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from uuid import UUID
 
 import aiosmtplib
 from aiokafka import AIOKafkaProducer
+from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import Tracking
 
 from contracts.topics import DLQ_SUFFIX
@@ -89,6 +91,7 @@ class Sender:
         self.dlq_producer = dlq_producer
         self.batch_size = batch_size
         self.sent = 0
+        self._smtp: aiosmtplib.SMTP | None = None
 
     # --- the store side (synchronous, in a worker thread) ---
 
@@ -103,13 +106,13 @@ class Sender:
         last = notifications[-1].id if notifications else after
         return after, last, asked
 
-    def load(self, notification_id: UUID) -> Notification:
-        found: object = self.app.repository.get(notification_id)
-        assert isinstance(found, Notification)
-        return found
+    def load_many(self, ids: list[UUID]) -> list[Notification]:
+        histories = self.app.histories(ids)
+        found: list[object] = [project_aggregate(None, histories[i]) for i in ids if i in histories]
+        return [n for n in found if isinstance(n, Notification)]
 
-    def record(self, position: int, notification: Notification | None) -> None:
-        self.app.record(Tracking(TRACKING, position), [notification] if notification else [])
+    def record(self, position: int, notifications: list[Notification]) -> None:
+        self.app.record(Tracking(TRACKING, position), notifications)
 
     # --- SMTP ---
 
@@ -117,24 +120,16 @@ class Sender:
         if "@" not in notification.recipient:
             return Outcome(False, 0, f"no email address: {notification.recipient}")
         msg = message_for(notification, self.settings.mail_from)
-        s = self.settings
-        deadline = time.monotonic() + s.smtp_retry_seconds
+        deadline = time.monotonic() + self.settings.smtp_retry_seconds
         backoff, attempts = 0.5, 0
         while True:
             attempts += 1
             try:
-                await aiosmtplib.send(
-                    msg,
-                    hostname=s.smtp_host,
-                    port=s.smtp_port,
-                    start_tls=s.smtp_starttls,
-                    username=s.smtp_username,
-                    password=s.smtp_password,
-                    timeout=15,
-                )
+                await self._deliver(msg)
                 return Outcome(True, attempts)
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
                 error = classify(e)
+                await self._disconnect()
             if isinstance(error, Permanent):
                 return Outcome(False, attempts, f"permanent: {error}")
             if time.monotonic() + backoff > deadline:
@@ -147,6 +142,27 @@ class Sender:
             )
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
+
+    async def _deliver(self, msg: EmailMessage) -> None:
+        """Over one connection kept open between emails (a connection each is the slow part)."""
+        if self._smtp is None or not self._smtp.is_connected:
+            s = self.settings
+            self._smtp = aiosmtplib.SMTP(
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                start_tls=s.smtp_starttls,
+                username=s.smtp_username,
+                password=s.smtp_password,
+                timeout=15,
+            )
+            await self._smtp.connect()
+        await self._smtp.send_message(msg)
+
+    async def _disconnect(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(Exception):  # already gone
+                self._smtp.close()
+            self._smtp = None
 
     async def dead_letter(self, notification: Notification, reason: str) -> None:
         value = json.dumps(
@@ -174,32 +190,40 @@ class Sender:
     # --- the loop ---
 
     async def deliver_once(self) -> int:
+        """Send one batch, then record every outcome and the position in one transaction.
+
+        A crash mid-batch resends the batch's sent emails once, each with its Message-ID."""
         after, last, asked = await asyncio.to_thread(self.pending)
-        for position, nid in asked:
-            notification = await asyncio.to_thread(self.load, nid)
-            if notification.status == "requested":
-                with bound(
-                    case_id=str(notification.case_id), correlation_id=notification.correlation_id
-                ):
-                    outcome = await self.send(notification)
-                    if outcome.sent:
-                        notification.sent(outcome.attempts)
-                        self.sent += 1
-                    else:
-                        # Dead-lettered before it is recorded: never lost, at worst twice.
-                        await self.dead_letter(notification, outcome.reason)
-                        notification.failed(outcome.reason, outcome.attempts)
-                        log.warning(
-                            "notification failed",
-                            template=notification.template,
-                            reason=outcome.reason,
-                        )
-            await asyncio.to_thread(self.record, position, notification)
-        if last > (asked[-1][0] if asked else after):
-            await asyncio.to_thread(self.record, last, None)
+        if last == after:
+            return 0
+        notifications = await asyncio.to_thread(self.load_many, [nid for _, nid in asked])
+        for notification in notifications:
+            if notification.status != "requested":
+                continue
+            with bound(
+                case_id=str(notification.case_id), correlation_id=notification.correlation_id
+            ):
+                outcome = await self.send(notification)
+                if outcome.sent:
+                    notification.sent(outcome.attempts)
+                    self.sent += 1
+                else:
+                    # Dead-lettered before it is recorded: never lost, at worst twice.
+                    await self.dead_letter(notification, outcome.reason)
+                    notification.failed(outcome.reason, outcome.attempts)
+                    log.warning(
+                        "notification failed", template=notification.template, reason=outcome.reason
+                    )
+        await asyncio.to_thread(self.record, last, notifications)
         return last - after
 
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self._run(stop)
+        finally:
+            await self._disconnect()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 moved = await self.deliver_once()
