@@ -62,7 +62,7 @@ class Requests:
             {
                 "name": e.professional_name,
                 "panel": e.panel.value.upper(),
-                "meeting_date": e.occurred_at.date().isoformat(),
+                "decided_on": e.occurred_at.date().isoformat(),
             },
         )
 

@@ -25,7 +25,7 @@ class _Template:
 TEMPLATES: dict[str, _Template] = {
     "lead-professional-assigned": _Template(
         "MAAG case $case_ref: you are the lead professional",
-        "Dear $name,\n\nThe $panel panel meeting of $meeting_date assigned you as lead professional "
+        "Dear $name,\n\nOn $decided_on the $panel panel assigned you as lead professional "
         "for case $case_ref.\n\nOpen the case: $link",
     ),
     "consent-withdrawn": _Template(

@@ -147,6 +147,20 @@ def create_api(
             "listed_on": list(case.listings),
         }
 
+    @api.get("/cases/{case_id}", tags=["cases"], summary="Where a case stands with the panels")
+    def case(case_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
+        found = app.case(case_id, caller)
+        return {
+            "case_id": found.id,
+            "panel": found.panel,
+            "district": found.district,
+            "level_of_need": found.level_of_need,
+            "status": found.status,
+            "lead_professional": found.lead,
+            "listed_on": list(found.listings),
+            "packages": {str(k): v for k, v in found.packages.items()},
+        }
+
     @api.get("/cases/{case_id}/history", tags=["cases"], summary="Every panel event of a case")
     def history(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:
         return app.history(case_id, caller)

@@ -164,18 +164,25 @@ class PanelApp(ServiceApplication):
         return meeting
 
     def schedule_ahead(self, now: datetime, weeks: int = 4) -> int:
-        """Schedule every panel's meetings for the coming weeks; returns how many were new."""
+        """Schedule every panel's meetings for the coming weeks; returns how many were new.
+
+        One transaction per meeting: a meeting the consumer creates at the same moment (to
+        list a case on it) is a conflict that already gave the answer wanted."""
         horizon = now + timedelta(weeks=weeks)
-
-        def use(work: Work) -> int:
-            for ref in all_panels():
-                after = now
-                while (starts := meetings_after(ref, after)) and starts[0] <= horizon:
-                    meeting_at(work, ref, starts[0])
-                    after = starts[0]
-            return sum(1 for a in work.aggregates if a.pending_events)
-
-        return int(self._in_unit(use))
+        made = 0
+        for ref in all_panels():
+            after = now
+            while (starts := meetings_after(ref, after)) and starts[0] <= horizon:
+                after = starts[0]
+                work = Work(self)
+                meeting = meeting_at(work, ref, starts[0])
+                if meeting.pending_events:
+                    try:
+                        work.commit()
+                        made += 1
+                    except IntegrityError:
+                        pass
+        return made
 
     def record_attendance(
         self, meeting_id: UUID, caller: Caller, person_id: str, name: str, agency: Agency
@@ -234,6 +241,10 @@ class PanelApp(ServiceApplication):
     def meeting(self, meeting_id: UUID, caller: Caller) -> Meeting:
         caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read meetings")
         return _get(Work(self), meeting_id, Meeting, "meeting")
+
+    def case(self, case_id: UUID, caller: Caller) -> PanelCase:
+        caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read cases")
+        return _get(Work(self), case_id, PanelCase, "case")
 
     def history(self, case_id: UUID, caller: Caller) -> list[dict[str, Any]]:
         caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read a case's panel history")

@@ -39,15 +39,17 @@ class PanelService:
     producer: AIOKafkaProducer
 
     async def keep_scheduled(self, stop: asyncio.Event) -> None:
-        """Meetings are scheduled four weeks ahead, checked hourly."""
+        """Meetings are scheduled four weeks ahead, checked hourly (retried soon on failure)."""
         while not stop.is_set():
             try:
                 made = await asyncio.to_thread(self.app.schedule_ahead, datetime.now(UTC))
                 if made:
                     log.info("meetings scheduled", count=made)
+                wait = 3600.0
             except Exception as e:
                 log.warning("scheduling retrying", error=repr(e))
-            await sleep_or_stop(stop, 3600)
+                wait = 10.0
+            await sleep_or_stop(stop, wait)
 
 
 def build(settings: Settings) -> PanelService:

@@ -10,6 +10,7 @@ CONTEXT = {
     "name": "Lee <Lead>",
     "panel": "MAAG",
     "meeting_date": "2026-12-01",
+    "decided_on": "2026-11-27",
     "review_on": "2027-03-01",
     "starts_on": "2026-12-07",
     "services": "family support",

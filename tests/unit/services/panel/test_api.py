@@ -110,6 +110,8 @@ def test_a_quorate_decision_is_recorded_and_shows_on_the_agenda(client: Any, app
     client.projector.catch_up()
     item = client.get(f"/meetings/{meeting_id}/agenda", headers=COORD).json()["agenda"][0]
     assert (item["status"], item["decisions"]) == ("decided", "lead professional assigned")
+    case = client.get(f"/cases/{case_id}", headers=COORD).json()
+    assert case["lead_professional"]["name"] == "Lee Lead" and case["status"] == "active"
     history = client.get(f"/cases/{case_id}/history", headers=auth(Role.AUDITOR, "audit")).json()
     assert [h["event"] for h in history] == ["Opened", "Listed", "LeadProfessionalAssigned"]
 

@@ -1,0 +1,187 @@
+"""The whole flow through the real entrypoints, each service in its own process on the real
+broker and database: an agency's referral (HTTP) is accepted, listed on its district MAAG's
+next agenda, the quorate panel assigns a lead professional, and the lead professional's
+email arrives at a real SMTP server. The child's name is on no shared topic, in no email
+and in no log line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts.reference import Role
+from contracts.topics import ALL_TOPICS, REFERRAL_SUBMISSIONS
+from maag.infra.mailbox import messages
+from maag.runtime import kafka
+from tests.integration.runtime.conftest import read_to_end
+from tests.support.referral import CHILD_NAME, CIPHER_KEY, SECRET, auth, details
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class System:
+    def __init__(
+        self, tmp: Path, bootstrap: str, postgres_url: str, schema: str, prefix: str
+    ) -> None:
+        self.tmp = tmp
+        self.ports = {name: _free_port() for name in ("referral", "panel", "notifications", "smtp")}
+        self.mail = tmp / "mail"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("MAAG_")},
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "MAAG_POSTGRES_URL": postgres_url,
+            "MAAG_POSTGRES_SCHEMA": schema,
+            "MAAG_TOPIC_PREFIX": prefix,
+            "MAAG_CIPHER_KEY": CIPHER_KEY,
+            "MAAG_JWT_SECRET": SECRET,
+            "MAAG_LOG_FORMAT": "json",
+            "MAAG_SMTP_PORT": str(self.ports["smtp"]),
+            "MAAG_QUORUM_OTHER_AGENCIES": "3",
+            "MAAG_LINK_BASE": f"http://127.0.0.1:{self.ports['panel']}",
+        }
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        self._spawn(
+            "mailbox",
+            ["mailbox", "serve", "--port", str(self.ports["smtp"]), "--directory", str(self.mail)],
+        )
+        for name in ("referral", "panel", "notifications"):
+            self._spawn(name, ["serve", name], {"MAAG_HTTP_PORT": str(self.ports[name])})
+
+    def _spawn(self, name: str, args: list[str], extra: dict[str, str] | None = None) -> None:
+        log = (self.tmp / f"{name}.log").open("wb")
+        self.procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "maag.cli", *args],
+                env={**self.env, **(extra or {})},
+                stdout=log,
+                stderr=log,
+            )
+        )
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            p.wait(timeout=30)
+
+    def logs(self) -> str:
+        return "".join(f.read_text(errors="replace") for f in self.tmp.glob("*.log"))
+
+
+@pytest.fixture
+def system(
+    tmp_path: Path, kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
+) -> Iterator[System]:
+    asyncio.run(kafka.ensure_topics(kafka_bootstrap, topic_prefix))
+    s = System(tmp_path, kafka_bootstrap, postgres_url, pg_schema, topic_prefix)
+    s.start()
+    yield s
+    s.stop()
+
+
+def _wait(what: str, check: Any, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if result := check():
+                return result
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_referral_becomes_a_listed_case_a_decision_and_an_email(
+    system: System, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    for name in ("referral", "panel", "notifications"):
+        _wait(
+            f"{name} ready", lambda n=name: httpx.get(f"{system.url(n)}/readyz").status_code == 200
+        )
+
+    consent = {
+        "given_by": "parent-carer",
+        "scope": ["camhs", "housing"],
+        "given_on": "2026-11-27",
+        "how_obtained": "signed form",
+    }
+    r = httpx.post(
+        f"{system.url('referral')}/referrals",
+        json=details(district="maldon", consent=consent),
+        headers={**auth(), "Idempotency-Key": f"e2e-{uuid.uuid4().hex}"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "accepted"
+    case_id = r.json()["case_id"]
+
+    coord = auth(Role.PANEL_MEMBER, "social-care", "coord-1")
+    case = _wait(
+        "the case at the panel",
+        lambda: (
+            c
+            if (c := httpx.get(f"{system.url('panel')}/cases/{case_id}", headers=coord)).status_code
+            == 200
+            and c.json()["listed_on"]
+            else None
+        ),
+    )
+    meeting = case.json()["listed_on"][0]
+    agenda = httpx.get(f"{system.url('panel')}/meetings/{meeting}/agenda", headers=coord).json()
+    assert agenda["district"] == "maldon" and agenda["panel"] == "maag"
+
+    for agency in ("social-care", "education", "camhs", "police"):
+        r = httpx.post(
+            f"{system.url('panel')}/meetings/{meeting}/attendance",
+            headers=coord,
+            json={"person_id": f"p-{agency}", "name": f"P {agency}", "agency": agency},
+        )
+        assert r.status_code == 200, r.text
+    r = httpx.post(
+        f"{system.url('panel')}/meetings/{meeting}/decisions",
+        headers=coord,
+        json={
+            "kind": "assign-lead-professional",
+            "case_id": case_id,
+            "professional_id": "lp-1",
+            "name": "Lee Lead",
+            "agency": "education",
+            "work_email": "lee.lead@school.example",
+        },
+    )
+    assert r.status_code == 200, r.text
+
+    ((path, msg),) = _wait("the email", lambda: messages(system.mail) or None)
+    assert msg["To"] == "lee.lead@school.example"
+    assert msg["X-MAAG-Case"] == case_id
+    raw = path.read_text()
+    assert f"{system.url('panel')}/cases/{case_id}" in raw.replace("=\n", "")
+
+    # No personal data on any topic the services write, in the email, or in any log line.
+    shared = [t for t in ALL_TOPICS if t is not REFERRAL_SUBMISSIONS]
+    blobs = [raw, system.logs()]
+    for spec in shared:
+        for rec in asyncio.run(read_to_end(kafka_bootstrap, spec.named(topic_prefix))):
+            blobs.append((rec.value or b"").decode(errors="replace"))
+            blobs.extend(v.decode(errors="replace") for _, v in rec.headers)
+    for part in [*CHILD_NAME.split(), "2014-03-09", "Example Street"]:
+        assert not any(part in b for b in blobs), f"{part} leaked"
