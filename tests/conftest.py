@@ -66,6 +66,38 @@ def postgres_url() -> Iterator[str]:
     )
 
 
+@pytest.fixture(autouse=True)
+def _close_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every application and read-model engine a test made: each holds a pool of
+    PostgreSQL connections, and a worker running many tests would otherwise exhaust the
+    server's connection slots."""
+    from sqlalchemy import create_engine
+
+    from maag.runtime import projection
+    from maag.runtime.application import ServiceApplication
+
+    apps: list[ServiceApplication] = []
+    engines: list[Any] = []
+    init = ServiceApplication.__init__
+
+    def recording_init(self: ServiceApplication, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        apps.append(self)
+
+    def recording_create_engine(*args: Any, **kwargs: Any) -> Any:
+        engine = create_engine(*args, **kwargs)
+        engines.append(engine)
+        return engine
+
+    monkeypatch.setattr(ServiceApplication, "__init__", recording_init)
+    monkeypatch.setattr(projection, "create_engine", recording_create_engine)
+    yield
+    for app in apps:
+        app.close()
+    for engine in engines:
+        engine.dispose()
+
+
 @pytest.fixture
 def unique() -> str:
     """A short token that keeps one test's topics, schemas and groups apart from every other's."""
