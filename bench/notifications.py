@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import email
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,16 +31,11 @@ from contracts.events.panel import LeadProfessionalAssigned
 from contracts.reference import Agency, Panel, Role
 from contracts.topics import PANEL_EVENTS
 from maag.runtime import kafka
+from tests.support.net import free_port
 from tests.support.referral import SECRET
 
 PORT = 18004
 ACTOR = Actor(user_id="coord", role=Role.PANEL_MEMBER, agency="social-care")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def main() -> None:
@@ -53,7 +47,7 @@ async def main() -> None:
     run = uuid.uuid4().hex[:8]
     schema, prefix = f"bench_notify_{run}", f"bench.{run}."
     await kafka.ensure_topics(bootstrap, prefix)
-    smtp_port, maildir = _free_port(), Path(tempfile.mkdtemp()) / "mail"
+    smtp_port, maildir = free_port(), Path(tempfile.mkdtemp()) / "mail"
     mailbox = subprocess.Popen(
         [
             sys.executable,

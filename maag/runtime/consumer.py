@@ -149,6 +149,7 @@ class TrackedConsumer:
         # How long a killed member holds its partitions before the group moves them on.
         self.session_timeout_ms = session_timeout_ms
         self.applied = 0  # messages applied, for benchmarks and health
+        self.started = asyncio.Event()  # set once the consumer has joined its group
 
     # --- one batch of one partition: pure function of the records and the store ---
 
@@ -294,6 +295,7 @@ class TrackedConsumer:
         )
         await consumer.start()
         try:
+            self.started.set()
             if ready is not None:
                 ready.set()
             while not stop.is_set():

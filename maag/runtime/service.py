@@ -6,12 +6,15 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Coroutine, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from maag.runtime.logging import get_logger
+from maag.runtime import kafka
+from maag.runtime.application import ServiceApplication
+from maag.runtime.logging import configure, get_logger
 from maag.runtime.settings import Settings
 
 log = get_logger(__name__)
@@ -71,3 +74,39 @@ async def run_service(name: str, api: FastAPI, loops: Sequence[Loop], settings: 
         watcher.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         log.info("service stopped", service=name)
+
+
+class Built(Protocol):
+    """What a service's `build(settings)` returns."""
+
+    api: FastAPI
+    producer: AIOKafkaProducer
+
+    @property
+    def loops(self) -> Sequence[Loop]: ...
+
+
+def readiness(app: ServiceApplication, producer: AIOKafkaProducer) -> Callable[[], dict[str, bool]]:
+    """/readyz: the store answers and the producer knows a broker."""
+
+    def ready() -> dict[str, bool]:
+        try:
+            app.position("readyz")
+            store = True
+        except Exception:
+            store = False
+        return {"store": store, "broker": bool(producer.client.cluster.brokers())}
+
+    return ready
+
+
+async def serve(name: str, settings: Settings, build: Callable[[Settings], Built]) -> None:
+    """Logging, the registry's topics, the service, its producer; until SIGTERM."""
+    configure(settings.log_format)
+    await kafka.ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
+    service = build(settings)
+    await service.producer.start()
+    try:
+        await run_service(name, service.api, service.loops, settings)
+    finally:
+        await service.producer.stop()

@@ -12,10 +12,9 @@ from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
 from maag.runtime import kafka
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.consumer import TrackedConsumer
-from maag.runtime.logging import configure
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.projection import Projector, read_model_engine
-from maag.runtime.service import run_service
+from maag.runtime.service import Loop, readiness, serve
 from maag.runtime.settings import Settings
 from services.notifications import read_model
 from services.notifications.api import create_api
@@ -37,6 +36,10 @@ class NotificationsService:
     sender: Sender
     projector: Projector
     producer: AIOKafkaProducer
+
+    @property
+    def loops(self) -> list[Loop]:
+        return [self.relay.run, self.consumer.run, self.sender.run, self.projector.run]
 
 
 def build(settings: Settings) -> NotificationsService:
@@ -64,33 +67,11 @@ def build(settings: Settings) -> NotificationsService:
     )
     sender = Sender(app, settings, producer)
 
-    def ready() -> dict[str, bool]:
-        try:
-            app.position("readyz")
-            store = True
-        except Exception:
-            store = False
-        return {"store": store, "broker": bool(producer.client.cluster.brokers())}
+    ready = readiness(app, producer)
 
     api = create_api(verifier, engine, ready)
     return NotificationsService(app, api, relay, consumer, sender, projector, producer)
 
 
-async def serve(settings: Settings) -> None:
-    configure(settings.log_format)
-    await kafka.ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
-    service = build(settings)
-    await service.producer.start()
-    try:
-        await run_service(
-            NAME,
-            service.api,
-            [service.relay.run, service.consumer.run, service.sender.run, service.projector.run],
-            settings,
-        )
-    finally:
-        await service.producer.stop()
-
-
 def main(settings: Settings) -> None:
-    asyncio.run(serve(settings))
+    asyncio.run(serve(NAME, settings, build))

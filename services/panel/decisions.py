@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from contracts.events.panel import RequestedIntervention
 from contracts.reference import Agency, Panel
 
 
@@ -30,16 +30,10 @@ class AssignLeadProfessional(_Decision):
     work_email: EmailStr
 
 
-class Intervention(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Intervention(RequestedIntervention):
+    """As published in PackageRequested; a request must not carry unknown fields."""
 
-    service: str = Field(min_length=1, max_length=200)
-    preferred_provider_id: str | None = Field(default=None, max_length=200)
-    hours_per_week: float | None = Field(default=None, gt=0, le=168)
-    sessions_per_week: int | None = Field(default=None, gt=0, le=50)
-    starts_on: date
-    review_interval_weeks: int = Field(ge=1, le=52)
-    estimated_weekly_cost_pence: int = Field(ge=0)
+    model_config = ConfigDict(extra="forbid")
 
 
 class RequestPackage(_Decision):

@@ -13,11 +13,11 @@ from contracts.topics import COMMISSIONING_EVENTS, REFERRAL_EVENTS
 from maag.runtime import kafka
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.consumer import TrackedConsumer
-from maag.runtime.logging import configure, get_logger
+from maag.runtime.logging import get_logger
 from maag.runtime.loops import sleep_or_stop
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.projection import Projector, read_model_engine
-from maag.runtime.service import run_service
+from maag.runtime.service import Loop, readiness, serve
 from maag.runtime.settings import Settings
 from services.panel import read_model
 from services.panel.api import create_api
@@ -37,6 +37,10 @@ class PanelService:
     consumer: TrackedConsumer
     projector: Projector
     producer: AIOKafkaProducer
+
+    @property
+    def loops(self) -> list[Loop]:
+        return [self.relay.run, self.consumer.run, self.projector.run, self.keep_scheduled]
 
     async def keep_scheduled(self, stop: asyncio.Event) -> None:
         """Meetings are scheduled four weeks ahead, checked hourly (retried soon on failure)."""
@@ -70,38 +74,11 @@ def build(settings: Settings) -> PanelService:
         dlq_producer=producer,
     )
 
-    def ready() -> dict[str, bool]:
-        try:
-            app.position("readyz")
-            store = True
-        except Exception:
-            store = False
-        return {"store": store, "broker": bool(producer.client.cluster.brokers())}
+    ready = readiness(app, producer)
 
     api = create_api(app, verifier, engine, ready)
     return PanelService(app, api, relay, consumer, projector, producer)
 
 
-async def serve(settings: Settings) -> None:
-    configure(settings.log_format)
-    await kafka.ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
-    service = build(settings)
-    await service.producer.start()
-    try:
-        await run_service(
-            NAME,
-            service.api,
-            [
-                service.relay.run,
-                service.consumer.run,
-                service.projector.run,
-                service.keep_scheduled,
-            ],
-            settings,
-        )
-    finally:
-        await service.producer.stop()
-
-
 def main(settings: Settings) -> None:
-    asyncio.run(serve(settings))
+    asyncio.run(serve(NAME, settings, build))

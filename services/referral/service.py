@@ -12,10 +12,9 @@ from contracts.topics import REFERRAL_SUBMISSIONS
 from maag.runtime import kafka
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.consumer import TrackedConsumer
-from maag.runtime.logging import configure
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.projection import Projector, read_model_engine
-from maag.runtime.service import run_service
+from maag.runtime.service import Loop, readiness, serve
 from maag.runtime.settings import Settings
 from services.referral import read_model
 from services.referral.api import create_api
@@ -35,6 +34,10 @@ class ReferralService:
     projector: Projector
     producer: AIOKafkaProducer
 
+    @property
+    def loops(self) -> list[Loop]:
+        return [self.relay.run, self.consumer.run, self.projector.run]
+
 
 def build(settings: Settings) -> ReferralService:
     verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
@@ -51,33 +54,11 @@ def build(settings: Settings) -> ReferralService:
         dlq_producer=producer,
     )
 
-    def ready() -> dict[str, bool]:
-        try:
-            app.position("readyz")
-            store = True
-        except Exception:
-            store = False
-        return {"store": store, "broker": bool(producer.client.cluster.brokers())}
+    ready = readiness(app, producer)
 
     api = create_api(app, verifier, engine, ready)
     return ReferralService(app, api, relay, consumer, projector, producer)
 
 
-async def serve(settings: Settings) -> None:
-    configure(settings.log_format)
-    await kafka.ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
-    service = build(settings)
-    await service.producer.start()
-    try:
-        await run_service(
-            NAME,
-            service.api,
-            [service.relay.run, service.consumer.run, service.projector.run],
-            settings,
-        )
-    finally:
-        await service.producer.stop()
-
-
 def main(settings: Settings) -> None:
-    asyncio.run(serve(settings))
+    asyncio.run(serve(NAME, settings, build))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,13 +24,8 @@ from contracts.topics import ALL_TOPICS, REFERRAL_SUBMISSIONS
 from maag.infra.mailbox import messages
 from maag.runtime import kafka
 from tests.integration.runtime.conftest import read_to_end
+from tests.support.net import free_port
 from tests.support.referral import CHILD_NAME, CIPHER_KEY, SECRET, auth, details
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class System:
@@ -39,7 +33,7 @@ class System:
         self, tmp: Path, bootstrap: str, postgres_url: str, schema: str, prefix: str
     ) -> None:
         self.tmp = tmp
-        self.ports = {name: _free_port() for name in ("referral", "panel", "notifications", "smtp")}
+        self.ports = {name: free_port() for name in ("referral", "panel", "notifications", "smtp")}
         self.mail = tmp / "mail"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("MAAG_")},

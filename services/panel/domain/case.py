@@ -260,24 +260,20 @@ class PanelCase(Aggregate):
         actor: dict[str, str],
         correlation_id: str,
     ) -> None:
-        self._may_decide(meeting)
         if not escalation_allowed(self.panel, to):
             raise PanelRuleBroken(
                 f"a case at {self.panel.value.upper()} cannot be escalated to {to.value.upper()}"
             )
-        require_threshold_or_justification(to, self.level_of_need, justification)
-        self._escalated(
-            district=self.district.value,
-            panel=self.panel.value,
-            meeting_id=meeting.id,
-            to_panel=to.value,
-            reason=reason,
-            justification=justification,
-            actor=actor,
-            correlation_id=correlation_id,
-        )
-        self.list_on(
-            target, f"escalated from {meeting.panel.value.upper()}: {reason}", correlation_id
+        self._move(
+            self._escalated,
+            "escalated from",
+            meeting,
+            to,
+            reason,
+            justification,
+            target,
+            actor,
+            correlation_id,
         )
 
     def step_down(
@@ -290,13 +286,38 @@ class PanelCase(Aggregate):
         actor: dict[str, str],
         correlation_id: str,
     ) -> None:
-        self._may_decide(meeting)
         if not step_down_allowed(self.panel, to):
             raise PanelRuleBroken(
                 f"a case at {self.panel.value.upper()} cannot step down to {to.value.upper()}"
             )
+        self._move(
+            self._stepped_down,
+            "stepped down from",
+            meeting,
+            to,
+            reason,
+            justification,
+            target,
+            actor,
+            correlation_id,
+        )
+
+    def _move(
+        self,
+        record: Any,
+        how: str,
+        meeting: Meeting,
+        to: Panel,
+        reason: str,
+        justification: str | None,
+        target: Meeting,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        """Hand the case to another tier and list it on that tier's next meeting."""
+        self._may_decide(meeting)
         require_threshold_or_justification(to, self.level_of_need, justification)
-        self._stepped_down(
+        record(
             district=self.district.value,
             panel=self.panel.value,
             meeting_id=meeting.id,
@@ -306,9 +327,7 @@ class PanelCase(Aggregate):
             actor=actor,
             correlation_id=correlation_id,
         )
-        self.list_on(
-            target, f"stepped down from {meeting.panel.value.upper()}: {reason}", correlation_id
-        )
+        self.list_on(target, f"{how} {meeting.panel.value.upper()}: {reason}", correlation_id)
 
     def defer(
         self,

@@ -26,19 +26,13 @@ from contracts.events.panel import LeadProfessionalAssigned
 from contracts.reference import Agency, Panel, Role
 from contracts.topics import NOTIFICATION_EVENTS, PANEL_EVENTS
 from maag.infra.mailbox import messages
-from maag.runtime import kafka
-from maag.runtime.settings import Settings
 from services.notifications.service import NotificationsService, build
 from tests.integration.runtime.conftest import read_all
+from tests.support.net import free_port
 from tests.support.referral import CHILD_NAME, SECRET
+from tests.support.running import running, settings_for
 
 REJECTED = "nobody@school.example"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Mailbox:
@@ -83,7 +77,7 @@ class Mailbox:
 
 @pytest.fixture
 def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
-    box = Mailbox(_free_port(), tmp_path / "mail")
+    box = Mailbox(free_port(), tmp_path / "mail")
     yield box
     box.stop()
 
@@ -92,30 +86,18 @@ def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
 async def service(
     kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str, mailbox: Mailbox
 ) -> AsyncIterator[NotificationsService]:
-    settings = Settings(
-        kafka_bootstrap=kafka_bootstrap,
-        postgres_url=postgres_url,
-        postgres_schema=pg_schema,
-        topic_prefix=topic_prefix,
+    settings = await settings_for(
+        kafka_bootstrap,
+        postgres_url,
+        pg_schema,
+        topic_prefix,
         jwt_secret=SECRET,
         smtp_port=mailbox.port,
         smtp_retry_seconds=60,
         link_base="https://maag.example",
     )
-    await kafka.ensure_topics(kafka_bootstrap, topic_prefix)
-    svc = build(settings)
-    await svc.producer.start()
-    stop, ready = asyncio.Event(), asyncio.Event()
-    tasks = [
-        asyncio.create_task(svc.relay.run(stop)),
-        asyncio.create_task(svc.consumer.run(stop, ready)),
-        asyncio.create_task(svc.sender.run(stop)),
-    ]
-    await ready.wait()
-    yield svc
-    stop.set()
-    await asyncio.gather(*tasks)
-    await svc.producer.stop()
+    async with running(build(settings)) as svc:
+        yield svc
 
 
 async def _assigned(

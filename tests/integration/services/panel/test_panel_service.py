@@ -20,12 +20,11 @@ from contracts.events import Actor
 from contracts.events.referral import ReferralAccepted
 from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
-from maag.runtime import kafka
-from maag.runtime.settings import Settings
 from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
 from services.panel.service import PanelService, build
 from tests.integration.runtime.conftest import read_to_end
 from tests.support.referral import SECRET, auth
+from tests.support.running import running, settings_for
 
 COORD = auth(Role.PANEL_MEMBER, "social-care", "coord-1")
 
@@ -34,28 +33,16 @@ COORD = auth(Role.PANEL_MEMBER, "social-care", "coord-1")
 async def service(
     kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
 ) -> AsyncIterator[PanelService]:
-    settings = Settings(
-        kafka_bootstrap=kafka_bootstrap,
-        postgres_url=postgres_url,
-        postgres_schema=pg_schema,
-        topic_prefix=topic_prefix,
+    settings = await settings_for(
+        kafka_bootstrap,
+        postgres_url,
+        pg_schema,
+        topic_prefix,
         jwt_secret=SECRET,
         quorum_other_agencies=2,
     )
-    await kafka.ensure_topics(kafka_bootstrap, topic_prefix)
-    svc = build(settings)
-    await svc.producer.start()
-    stop, ready = asyncio.Event(), asyncio.Event()
-    tasks = [
-        asyncio.create_task(svc.relay.run(stop)),
-        asyncio.create_task(svc.consumer.run(stop, ready)),
-        asyncio.create_task(svc.projector.run(stop)),
-    ]
-    await ready.wait()
-    yield svc
-    stop.set()
-    await asyncio.gather(*tasks)
-    await svc.producer.stop()
+    async with running(build(settings)) as svc:
+        yield svc
 
 
 async def _accepted(

@@ -15,12 +15,11 @@ from aiokafka import AIOKafkaProducer
 from fastapi.testclient import TestClient
 
 from contracts.topics import ALL_TOPICS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
-from maag.runtime import kafka
 from maag.runtime.logging import configure
-from maag.runtime.settings import Settings
 from services.referral.service import ReferralService, build
 from tests.integration.runtime.conftest import read_all, read_to_end
 from tests.support.referral import CHILD_NAME, CIPHER_KEY, SECRET, auth, details, token
+from tests.support.running import running, settings_for
 
 CONSENT = {
     "given_by": "parent-carer",
@@ -34,30 +33,17 @@ CONSENT = {
 async def service(
     kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
 ) -> AsyncIterator[ReferralService]:
-    settings = Settings(
-        kafka_bootstrap=kafka_bootstrap,
-        postgres_url=postgres_url,
-        postgres_schema=pg_schema,
-        topic_prefix=topic_prefix,
+    configure("json")
+    settings = await settings_for(
+        kafka_bootstrap,
+        postgres_url,
+        pg_schema,
+        topic_prefix,
         cipher_key=CIPHER_KEY,
         jwt_secret=SECRET,
     )
-    configure("json")
-    await kafka.ensure_topics(kafka_bootstrap, topic_prefix)
-    svc = build(settings)
-    await svc.producer.start()
-    stop = asyncio.Event()
-    ready = asyncio.Event()
-    tasks = [
-        asyncio.create_task(svc.relay.run(stop)),
-        asyncio.create_task(svc.consumer.run(stop, ready)),
-        asyncio.create_task(svc.projector.run(stop)),
-    ]
-    await ready.wait()
-    yield svc
-    stop.set()
-    await asyncio.gather(*tasks)
-    await svc.producer.stop()
+    async with running(build(settings)) as svc:
+        yield svc
 
 
 def _types(records: list[Any]) -> list[str]:
