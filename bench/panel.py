@@ -21,45 +21,17 @@ import psycopg
 from psycopg import sql
 
 from bench.support import Watcher, percentiles, start_service, wait_ready
-from contracts.envelope import Envelope
 from contracts.events import Actor
-from contracts.events.referral import ReferralAccepted
-from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
+from contracts.reference import District, Panel, Role
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime import kafka
 from maag.runtime.auth import TokenVerifier
 from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
+from tests.support.events import record, referral_accepted
 from tests.support.referral import SECRET
 
 PORT = 18002
 SYSTEM = Actor(user_id="referral-service", role=Role.SYSTEM, agency="maag")
-
-
-def accepted(
-    case_id: uuid.UUID, district: District, sequence: int
-) -> tuple[bytes, list[tuple[str, bytes]]]:
-    event = ReferralAccepted(
-        case_id=case_id,
-        occurred_at=datetime.now(UTC),
-        actor=SYSTEM,
-        district=district,
-        panel=Panel.MAAG,
-        level_of_need=LevelOfNeed.INTENSIVE,
-        agencies_requested=[Agency.CAMHS, Agency.HOUSING],
-        reason="bench",
-    )
-    envelope = Envelope(
-        id=str(uuid.uuid4()),
-        source="/maag/referral",
-        type=event.TYPE,
-        time=event.occurred_at,
-        subject=str(case_id),
-        correlation_id=str(case_id),
-        causation_id=None,
-        actor=SYSTEM,
-        sequence=sequence,
-    )
-    return event.model_dump_json().encode(), envelope.headers()
 
 
 async def listing(n: int, bootstrap: str, prefix: str, watcher: Watcher) -> list[uuid.UUID]:
@@ -70,11 +42,11 @@ async def listing(n: int, bootstrap: str, prefix: str, watcher: Watcher) -> list
     try:
         pending = []
         for seq, (case_id, district) in enumerate(cases, start=1):
-            value, headers = accepted(case_id, district, seq)
+            key, value, headers = record(
+                referral_accepted(case_id, district), "/maag/referral", seq
+            )
             pending.append(
-                await producer.send(
-                    REFERRAL_EVENTS.named(prefix), value, key=str(case_id).encode(), headers=headers
-                )
+                await producer.send(REFERRAL_EVENTS.named(prefix), value, key=key, headers=headers)
             )
         await asyncio.gather(*pending)
     finally:

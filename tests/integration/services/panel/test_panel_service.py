@@ -15,14 +15,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi.testclient import TestClient
 
-from contracts.envelope import Envelope
-from contracts.events import Actor
-from contracts.events.referral import ReferralAccepted
-from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
+from contracts.reference import District, Panel, Role
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
 from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
 from services.panel.service import PanelService, build
 from tests.integration.runtime.conftest import read_to_end
+from tests.support.events import record, referral_accepted
 from tests.support.referral import SECRET, auth
 from tests.support.running import running, settings_for
 
@@ -48,33 +46,10 @@ async def service(
 async def _accepted(
     producer: AIOKafkaProducer, topic: str, case_id: uuid.UUID, sequence: int
 ) -> None:
-    event = ReferralAccepted(
-        case_id=case_id,
-        occurred_at=datetime.now(UTC),
-        actor=Actor(user_id="referral-service", role=Role.SYSTEM, agency="maag"),
-        district=District.ROCHFORD,
-        panel=Panel.MAAG,
-        level_of_need=LevelOfNeed.INTENSIVE,
-        agencies_requested=[Agency.CAMHS, Agency.HOUSING],
-        reason="test",
+    key, value, headers = record(
+        referral_accepted(case_id, District.ROCHFORD), "/maag/referral", sequence
     )
-    envelope = Envelope(
-        id=str(uuid.uuid4()),
-        source="/maag/referral",
-        type=event.TYPE,
-        time=event.occurred_at,
-        subject=str(case_id),
-        correlation_id=f"corr-{case_id}",
-        causation_id=None,
-        actor=event.actor,
-        sequence=sequence,
-    )
-    await producer.send_and_wait(
-        topic,
-        event.model_dump_json().encode(),
-        key=str(case_id).encode(),
-        headers=envelope.headers(),
-    )
+    await producer.send_and_wait(topic, value, key=key, headers=headers)
 
 
 async def _eventually_agenda(

@@ -1,0 +1,44 @@
+"""Kafka records of MAAG events, as another service's outbox would publish them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from contracts.envelope import Envelope
+from contracts.events import Actor, IntegrationEvent
+from contracts.events.referral import ReferralAccepted
+from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
+
+REFERRAL_SERVICE = Actor(user_id="referral-service", role=Role.SYSTEM, agency="maag")
+
+
+def record(
+    event: IntegrationEvent, source: str, sequence: int, event_id: str | None = None
+) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """(key, value, headers) with the CloudEvents envelope and the producer's sequence."""
+    envelope = Envelope(
+        id=event_id or str(uuid.uuid4()),
+        source=source,
+        type=event.TYPE,
+        time=event.occurred_at,
+        subject=event.subject,
+        correlation_id=f"corr-{event.case_id}",
+        causation_id=None,
+        actor=event.actor,
+        sequence=sequence,
+    )
+    return event.subject.encode(), event.model_dump_json().encode(), envelope.headers()
+
+
+def referral_accepted(case_id: uuid.UUID, district: District) -> ReferralAccepted:
+    return ReferralAccepted(
+        case_id=case_id,
+        occurred_at=datetime.now(UTC),
+        actor=REFERRAL_SERVICE,
+        district=district,
+        panel=Panel.MAAG,
+        level_of_need=LevelOfNeed.INTENSIVE,
+        agencies_requested=[Agency.CAMHS, Agency.HOUSING],
+        reason="accepted for the test",
+    )
