@@ -19,6 +19,7 @@ from contracts.events.referral import ConsentGiver, ReferralDetails
 from contracts.reference import Agency, Role
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller, Forbidden
+from maag.runtime.group_commit import GroupCommit
 from maag.runtime.settings import Settings
 from services.referral.domain.referral import (
     Referral,
@@ -75,6 +76,11 @@ class ReferralApp(ServiceApplication):
                 "be encrypted at rest (`maag secrets` prints a new key)"
             )
         super().__init__(settings, env)
+        self.writer = GroupCommit(self)
+
+    def close(self) -> None:
+        self.writer.close()
+        super().close()
 
     # --- commands ---
 
@@ -93,7 +99,7 @@ class ReferralApp(ServiceApplication):
         if referral is existing:
             return referral, False
         try:
-            self.save(referral)
+            self.writer.save(referral)
         except IntegrityError:  # the same key, concurrently: the other call created it
             again = self._find(case_id)
             assert again is not None
@@ -165,7 +171,7 @@ class ReferralApp(ServiceApplication):
             self._same_agency(referral, caller)
         personal = caller.role is Role.REFERRER
         referral.viewed(caller.actor, personal, datetime.now(UTC))
-        self.save(referral)
+        self.writer.save(referral)
         return referral, personal
 
     # --- helpers ---
@@ -179,7 +185,7 @@ class ReferralApp(ServiceApplication):
             self._same_agency(referral, caller)
         command(referral)
         try:
-            self.save(referral)
+            self.writer.save(referral)
         except IntegrityError:
             raise ReferralConflict(
                 "the referral changed while this request was handled; read it and retry"
