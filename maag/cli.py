@@ -150,6 +150,46 @@ def run(
     raise typer.Exit(run_services(names, typer.echo))
 
 
+@app.command("up")
+def up(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Services to run (default: all).")
+    ] = None,
+) -> None:
+    """Everything, locally: Kafka and PostgreSQL (started if needed), the topics, every
+    service and the mailbox, until Ctrl-C. (`deploy/local/system.sh` also installs first.)"""
+    import asyncio
+    import os
+
+    from maag.runtime.kafka import ensure_topics
+    from maag.runtime.settings import Settings
+
+    layout = Layout.from_env()
+    if not (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MAAG_POSTGRES_URL")):
+        _infra("up")
+        os.environ.setdefault("KAFKA_BOOTSTRAP_SERVERS", layout.kafka_bootstrap)
+        os.environ.setdefault("MAAG_POSTGRES_URL", layout.postgres_url)
+    _local_secrets(layout)
+    settings = Settings.from_env()
+    asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_prefix))
+    run(services)
+
+
+def _local_secrets(layout: Layout) -> None:
+    """The local default's JWT secret and cipher key: made once, kept in .maag/secrets.env."""
+    import os
+
+    path = layout.home / "secrets.env"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{k}={v}\n" for k, v in _new_secrets().items()))
+        path.chmod(0o600)
+    for line in path.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key and value:
+            os.environ.setdefault(key, value)
+
+
 @app.command("serve", hidden=True)
 def serve(service: str) -> None:
     """Run one service in this process (used by `maag run`)."""
@@ -186,12 +226,19 @@ def token(
 @app.command("secrets")
 def secrets() -> None:
     """Print a new JWT signing secret and a new cipher key, as environment assignments."""
+    for key, value in _new_secrets().items():
+        typer.echo(f"{key}={value}")
+
+
+def _new_secrets() -> dict[str, str]:
     import base64
-    import os as _os
+    import os
     import secrets as _secrets
 
-    typer.echo(f"MAAG_JWT_SECRET={_secrets.token_urlsafe(48)}")
-    typer.echo(f"MAAG_CIPHER_KEY={base64.b64encode(_os.urandom(32)).decode()}")
+    return {
+        "MAAG_JWT_SECRET": _secrets.token_urlsafe(48),
+        "MAAG_CIPHER_KEY": base64.b64encode(os.urandom(32)).decode(),  # AES-256 for the stores
+    }
 
 
 if __name__ == "__main__":

@@ -4,4 +4,4 @@
 # infrastructure keeps running until `deploy/local/infra.sh down`).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
-exec maag run "$@"
+exec maag up "$@"

@@ -8,7 +8,7 @@ from maag.cli import app
 def test_help_lists_the_commands() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("infra", "run"):
+    for command in ("infra", "up", "run", "contracts", "topics", "token", "secrets", "mailbox"):
         assert command in result.output
 
 
