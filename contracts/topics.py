@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from contracts.events import IntegrationEvent
-from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
+from contracts.events.commissioning import (
+    CommissioningFailed,
+    PackageCommissioned,
+    PackageDecommissioned,
+    PackageReviewed,
+)
 from contracts.events.notifications import NotificationFailed, NotificationSent
 from contracts.events.panel import (
     CaseClosed,
@@ -118,7 +123,7 @@ COMMISSIONING_EVENTS = TopicSpec(
     key="case_id",
     partitions=6,
     retention_ms=KEEP_FOREVER,
-    messages=(PackageCommissioned, PackageDecommissioned),
+    messages=(PackageCommissioned, CommissioningFailed, PackageReviewed, PackageDecommissioned),
 )
 NOTIFICATION_EVENTS = TopicSpec(
     name="maag.notifications.events",

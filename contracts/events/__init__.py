@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from contracts.events.base import Actor, IntegrationEvent
-from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
+from contracts.events.commissioning import (
+    CommissioningFailed,
+    PackageCommissioned,
+    PackageDecommissioned,
+    PackageReviewed,
+)
 from contracts.events.notifications import NotificationFailed, NotificationSent
 from contracts.events.panel import (
     CaseClosed,
@@ -52,6 +57,8 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         CasePaused,
         ReviewListed,
         PackageCommissioned,
+        CommissioningFailed,
+        PackageReviewed,
         PackageDecommissioned,
         NotificationSent,
         NotificationFailed,

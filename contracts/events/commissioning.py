@@ -68,3 +68,30 @@ class PackageDecommissioned(IntegrationEvent):
     reason: DecommissionReason
     effective_from: date
     provider_ids: list[str] = Field(default_factory=list, description="Providers to tell.")
+
+
+class CommissioningFailed(IntegrationEvent):
+    """A requested package could not be commissioned; the panel can decide again."""
+
+    TYPE: ClassVar[str] = "maag.commissioning.CommissioningFailed.v1"
+
+    package_id: UUID
+    panel: Panel
+    reason: str = Field(description="no-capacity, over-budget or no-budget")
+    detail: str
+
+
+class ReviewOutcome(StrEnum):
+    MET = "met"
+    PARTLY = "partly"
+    NOT_MET = "not-met"
+
+
+class PackageReviewed(IntegrationEvent):
+    TYPE: ClassVar[str] = "maag.commissioning.PackageReviewed.v1"
+
+    package_id: UUID
+    goals: ReviewOutcome
+    level_of_need_change: int = Field(ge=-3, le=3)
+    decision: str = Field(description="continue, recommission or decommission")
+    next_review_on: date | None = None

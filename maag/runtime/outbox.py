@@ -23,6 +23,7 @@ from contracts.envelope import Envelope
 from contracts.events import IntegrationEvent
 from contracts.topics import topic_of
 from maag.runtime.application import ServiceApplication
+from maag.runtime.leadership import Leadership
 from maag.runtime.logging import get_logger
 from maag.runtime.loops import sleep_or_stop
 
@@ -63,6 +64,7 @@ class OutboxRelay:
         topic_prefix: str = "",
         batch_size: int = 2000,
         idle_interval: float = 0.05,
+        leader_lock_url: str | None = None,
     ) -> None:
         self.app = app
         self.translate = translate
@@ -72,6 +74,10 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_interval = idle_interval
         self.tracking_name = f"outbox:{app.name}"
+        # Replicas of a service share its store: only the leader relays.
+        self.leadership = Leadership(
+            leader_lock_url, f"{self.tracking_name}:{app.env.get('POSTGRES_SCHEMA', '')}"
+        )
 
     # --- synchronous parts, run in a worker thread (eventsourcing is synchronous) ---
 
@@ -142,8 +148,17 @@ class OutboxRelay:
             await asyncio.gather(*pending)
 
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self._run(stop)
+        finally:
+            self.leadership.release()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         backoff = 0.2
         while not stop.is_set():
+            if not await asyncio.to_thread(self.leadership.holds):
+                await sleep_or_stop(stop, 1.0)  # another replica relays
+                continue
             try:
                 moved = await self.relay_once()
                 backoff = 0.2

@@ -35,6 +35,9 @@ class Settings:
     MAAG_LINK_BASE            where links in emails point (a case is <base>/cases/<id>)
     MAAG_SMTP_RETRY_SECONDS   how long a transient SMTP failure is retried (default 300)
     MAAG_PROVIDER_DIRECTORY   JSON file of provider contacts (default: the seeded reference data)
+    MAAG_JAP_FUNDING_SPLIT    shares of a JAP package, e.g. children-services:50,health:40,adult-transition:10
+    MAAG_PLACEMENT_ANNUAL_COST_PENCE  typical yearly cost of the care or out-of-county placement
+                              an EARP/JAP package avoids (for the savings report)
     """
 
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -58,6 +61,8 @@ class Settings:
     link_base: str = "http://127.0.0.1:8002"
     smtp_retry_seconds: float = 300.0
     provider_directory: Path | None = None
+    jap_funding_split: str = "children-services:50,health:40,adult-transition:10"
+    placement_annual_cost_pence: int = 18_000_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +92,12 @@ class Settings:
             link_base=env.get("MAAG_LINK_BASE", "http://127.0.0.1:8002").rstrip("/"),
             smtp_retry_seconds=float(env.get("MAAG_SMTP_RETRY_SECONDS", "300")),
             provider_directory=Path(p) if (p := env.get("MAAG_PROVIDER_DIRECTORY")) else None,
+            jap_funding_split=env.get(
+                "MAAG_JAP_FUNDING_SPLIT", "children-services:50,health:40,adult-transition:10"
+            ),
+            placement_annual_cost_pence=int(
+                env.get("MAAG_PLACEMENT_ANNUAL_COST_PENCE", "18000000")
+            ),
         )
 
     def eventsourcing_env(self, app_name: str) -> dict[str, str]:

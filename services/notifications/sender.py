@@ -27,6 +27,7 @@ from eventsourcing.persistence import Tracking
 
 from contracts.topics import DLQ_SUFFIX
 from maag.runtime.application import ServiceApplication
+from maag.runtime.leadership import Leadership
 from maag.runtime.logging import bound, get_logger
 from maag.runtime.loops import sleep_or_stop
 from maag.runtime.settings import Settings
@@ -91,6 +92,10 @@ class Sender:
         self.dlq_producer = dlq_producer
         self.batch_size = batch_size
         self.sent = 0
+        # Replicas share the store: only the leader sends.
+        self.leadership = Leadership(
+            settings.postgres_url, f"smtp-sender:{app.env.get('POSTGRES_SCHEMA', '')}"
+        )
         self._smtp: aiosmtplib.SMTP | None = None
 
     # --- the store side (synchronous, in a worker thread) ---
@@ -222,9 +227,13 @@ class Sender:
             await self._run(stop)
         finally:
             await self._disconnect()
+            self.leadership.release()
 
     async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            if not await asyncio.to_thread(self.leadership.holds):
+                await sleep_or_stop(stop, 1.0)
+                continue
             try:
                 moved = await self.deliver_once()
             except Exception as e:

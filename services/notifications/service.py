@@ -51,7 +51,12 @@ def build(settings: Settings) -> NotificationsService:
     )
     producer = kafka.producer(settings.kafka_bootstrap, f"maag-{NAME}")
     relay = OutboxRelay(
-        app, Translator(app), producer, source=NAME, topic_prefix=settings.topic_prefix
+        app,
+        Translator(app),
+        producer,
+        source=NAME,
+        topic_prefix=settings.topic_prefix,
+        leader_lock_url=settings.postgres_url,
     )
     requests = Requests(settings.link_base, ProviderDirectory(settings.provider_directory))
     consumer = TrackedConsumer(

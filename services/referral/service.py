@@ -45,7 +45,14 @@ def build(settings: Settings) -> ReferralService:
     engine = read_model_engine(settings, NAME)
     projector = Projector(app, engine, read_model.metadata, read_model.project, "referral_cases")
     producer = kafka.producer(settings.kafka_bootstrap, f"maag-{NAME}")
-    relay = OutboxRelay(app, translate, producer, source=NAME, topic_prefix=settings.topic_prefix)
+    relay = OutboxRelay(
+        app,
+        translate,
+        producer,
+        source=NAME,
+        topic_prefix=settings.topic_prefix,
+        leader_lock_url=settings.postgres_url,
+    )
     consumer = TrackedConsumer(
         app,
         [submissions(REFERRAL_SUBMISSIONS.named(settings.topic_prefix), verifier)],

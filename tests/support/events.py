@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from contracts.envelope import Envelope
 from contracts.events import Actor, IntegrationEvent
+from contracts.events.panel import PackageRequested, RequestedIntervention
 from contracts.events.referral import ReferralAccepted
 from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
 
@@ -41,4 +42,31 @@ def referral_accepted(case_id: uuid.UUID, district: District) -> ReferralAccepte
         level_of_need=LevelOfNeed.INTENSIVE,
         agencies_requested=[Agency.CAMHS, Agency.HOUSING],
         reason="accepted for the test",
+    )
+
+
+def package_requested(
+    case_id: uuid.UUID,
+    service: str,
+    hours: float,
+    panel: Panel = Panel.MAAG,
+    district: District = District.HARLOW,
+) -> PackageRequested:
+    return PackageRequested(
+        case_id=case_id,
+        occurred_at=datetime.now(UTC),
+        actor=Actor(user_id="coord-1", role=Role.PANEL_MEMBER, agency="social-care"),
+        package_id=uuid.uuid4(),
+        panel=panel,
+        district=district,
+        meeting_id=uuid.uuid4(),
+        interventions=[
+            RequestedIntervention(
+                service=service,
+                hours_per_week=hours,
+                starts_on=datetime.now(UTC).date(),
+                review_interval_weeks=12,
+                estimated_weekly_cost_pence=0,
+            )
+        ],
     )

@@ -1,0 +1,1 @@
+"""Commissioning service: providers, capacity, budgets, joint funding, reviews, spend, savings."""

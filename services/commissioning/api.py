@@ -1,0 +1,219 @@
+"""The commissioning service's HTTP API for commissioners (OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Engine
+
+from contracts.events.commissioning import DecommissionReason, ReviewOutcome
+from contracts.reference import District, Role
+from maag.runtime import http
+from maag.runtime.auth import TokenVerifier
+from maag.runtime.settings import Settings
+from services.commissioning import reports
+from services.commissioning.application import CommissioningApp, Conflict, NotFound
+from services.commissioning.domain.aggregates import Package, Provider
+from services.commissioning.domain.rules import CommissioningRefused
+
+
+class ProviderRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,60}$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["in-house", "health", "pvi"]
+    services: list[str] = Field(min_length=1)
+    districts: list[District] = Field(default_factory=list, description="Empty: county-wide.")
+    weekly_capacity: float = Field(ge=0, description="Places, hours or sessions a week.")
+    unit_cost_pence: int = Field(ge=0)
+
+
+class CapacityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    weekly_capacity: float = Field(ge=0)
+
+
+class BudgetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_pence: int = Field(ge=0)
+
+
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    goals: ReviewOutcome
+    level_of_need_change: int = Field(ge=-3, le=3)
+    decision: Literal["continue", "decommission"]
+    effective_from: date | None = None
+
+
+class DecommissionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: DecommissionReason
+    effective_from: date
+
+
+def _provider(p: Provider) -> dict[str, Any]:
+    return {
+        "provider_id": p.provider_id,
+        "name": p.name,
+        "kind": p.kind,
+        "services": p.services,
+        "districts": p.districts,
+        "weekly_capacity": p.weekly_capacity,
+        "used": p.used,
+        "free": p.free,
+        "unit_cost_pence": p.unit_cost_pence,
+    }
+
+
+def _package(p: Package) -> dict[str, Any]:
+    return {
+        "package_id": p.id,
+        "case_id": p.case_id,
+        "panel": p.panel,
+        "district": p.district,
+        "status": p.status,
+        "lines": p.lines,
+        "weekly_cost_pence": p.weekly_cost_pence,
+        "starts_on": p.starts_on,
+        "review_on": p.review_on,
+        "ended_on": p.ended_on,
+        "funding_split": [{"agency": a, "percent": n} for a, n in p.funding_split],
+    }
+
+
+def create_api(
+    app: CommissioningApp,
+    verifier: TokenVerifier,
+    engine: Engine,
+    settings: Settings,
+    ready: Callable[[], dict[str, bool]],
+) -> FastAPI:
+    api = FastAPI(
+        title="MAAG commissioning service",
+        version="1.0.0",
+        description="Commissioners manage providers, capacity and budgets, review and "
+        "decommission packages, and read spend, capacity and savings reports.",
+    )
+    http.install(api, verifier, {NotFound: 404, Conflict: 409, CommissioningRefused: 409})
+    http.health(api, ready)
+
+    def reader(caller: Any) -> None:
+        caller.require(Role.COMMISSIONER, Role.AUDITOR, to="read commissioning reports")
+
+    @api.get("/providers", tags=["providers"])
+    def list_providers(caller: http.CallerDep) -> list[dict[str, Any]]:
+        return [_provider(p) for p in app.providers(caller)]
+
+    @api.post("/providers", status_code=201, tags=["providers"])
+    def register(body: ProviderRequest, caller: http.CallerDep) -> dict[str, Any]:
+        spec = body.model_dump(mode="json")
+        return _provider(app.register_provider(spec, caller))
+
+    @api.put("/providers/{provider_id}/capacity", tags=["providers"])
+    def capacity(provider_id: str, body: CapacityRequest, caller: http.CallerDep) -> dict[str, Any]:
+        return _provider(app.set_capacity(provider_id, body.weekly_capacity, caller))
+
+    @api.get(
+        "/budgets/{panel_key}/{fy}",
+        tags=["budgets"],
+        summary="panel_key: maag:<district>, earp or jap",
+    )
+    def get_budget(panel_key: str, fy: int, caller: http.CallerDep) -> dict[str, Any]:
+        b = app.budget(panel_key, fy, caller)
+        return {
+            "panel": b.panel_key,
+            "financial_year": fy,
+            "amount_pence": b.amount_pence,
+            "committed_pence": b.committed,
+            "left_pence": b.left,
+        }
+
+    @api.put("/budgets/{panel_key}/{fy}", tags=["budgets"])
+    def set_budget(
+        panel_key: str, fy: int, body: BudgetRequest, caller: http.CallerDep
+    ) -> dict[str, Any]:
+        b = app.set_budget(panel_key, fy, body.amount_pence, caller)
+        return {
+            "panel": b.panel_key,
+            "financial_year": fy,
+            "amount_pence": b.amount_pence,
+            "committed_pence": b.committed,
+            "left_pence": b.left,
+        }
+
+    @api.get("/cases/{case_id}/packages", tags=["packages"])
+    def of_case(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:
+        return [_package(p) for p in app.packages_of(case_id, caller)]
+
+    @api.post("/packages/{package_id}/reviews", tags=["packages"])
+    def review(
+        package_id: UUID,
+        body: ReviewRequest,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+    ) -> dict[str, Any]:
+        return _package(
+            app.review(
+                package_id,
+                caller,
+                body.goals.value,
+                body.level_of_need_change,
+                body.decision,
+                correlation_id,
+                body.effective_from,
+            )
+        )
+
+    @api.post("/packages/{package_id}/decommission", tags=["packages"])
+    def decommission(
+        package_id: UUID,
+        body: DecommissionRequest,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+    ) -> dict[str, Any]:
+        return _package(
+            app.decommission(
+                package_id, caller, body.reason.value, body.effective_from, correlation_id
+            )
+        )
+
+    @api.get("/reports/spend", tags=["reports"])
+    def spend(caller: http.CallerDep, fy: int | None = None) -> list[dict[str, Any]]:
+        reader(caller)
+        return reports.spend(engine, datetime.now(UTC).date(), fy)
+
+    @api.get("/reports/spend.csv", tags=["reports"], response_class=PlainTextResponse)
+    def spend_csv(caller: http.CallerDep, fy: int | None = None) -> str:
+        reader(caller)
+        return reports.to_csv(reports.spend(engine, datetime.now(UTC).date(), fy))
+
+    @api.get("/reports/capacity", tags=["reports"])
+    def capacity_report(caller: http.CallerDep) -> list[dict[str, Any]]:
+        reader(caller)
+        return reports.capacity(engine)
+
+    @api.get("/reports/savings", tags=["reports"])
+    def savings(caller: http.CallerDep) -> dict[str, Any]:
+        reader(caller)
+        return reports.savings(engine, settings.placement_annual_cost_pence)
+
+    @api.get("/reports/savings.csv", tags=["reports"], response_class=PlainTextResponse)
+    def savings_csv(caller: http.CallerDep) -> str:
+        reader(caller)
+        return reports.to_csv(
+            reports.savings(engine, settings.placement_annual_cost_pence)["panels"]
+        )
+
+    return api

@@ -1,0 +1,124 @@
+"""Commissioning rules: financial years, committed cost, allocation to providers, funding
+splits. Pure functions; money in whole pence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+
+class CommissioningRefused(Exception):
+    """A package cannot be commissioned; `reason` is a short code, the message says why."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def financial_year(day: date) -> int:
+    """The year a financial year starts in (1 April to 31 March)."""
+    return day.year if day >= date(day.year, 4, 1) else day.year - 1
+
+
+def fy_bounds(fy: int) -> tuple[date, date]:
+    return date(fy, 4, 1), date(fy + 1, 3, 31)
+
+
+def weeks(start: date, end: date) -> float:
+    return max(0.0, ((end - start).days + 1) / 7)
+
+
+def committed_in_fy(weekly_pence: int, start: date, end: date | None, fy: int) -> int:
+    """What a package costs within financial year `fy`, from its start to its end (or the
+    year's end when it has none)."""
+    first, last = fy_bounds(fy)
+    begin, finish = max(start, first), min(end or last, last)
+    return round(weekly_pence * weeks(begin, finish)) if finish >= begin else 0
+
+
+def units_of(intervention: dict[str, Any]) -> float:
+    """Hours, or sessions, a week; a placement without either takes one place."""
+    return float(intervention.get("hours_per_week") or intervention.get("sessions_per_week") or 1)
+
+
+@dataclass(frozen=True)
+class ProviderOffer:
+    provider_id: str
+    services: frozenset[str]
+    districts: frozenset[str]  # empty: county-wide
+    free_units: float
+    unit_cost_pence: int
+
+
+@dataclass(frozen=True)
+class Line:
+    service: str
+    provider_id: str
+    units: float
+    weekly_cost_pence: int
+    hours_per_week: float | None
+    sessions_per_week: int | None
+
+
+def allocate(
+    interventions: Sequence[dict[str, Any]], offers: Iterable[ProviderOffer], district: str
+) -> list[Line]:
+    """Each intervention from its preferred provider if it has room, else the cheapest that
+    does; refused when none has. Capacity taken by earlier lines counts for later ones."""
+    free = {o.provider_id: o.free_units for o in offers}
+    by_id = {o.provider_id: o for o in offers}
+    lines = []
+    for i in interventions:
+        service, units = i["service"].strip().lower(), units_of(i)
+        fits = [
+            o
+            for o in by_id.values()
+            if service in o.services
+            and (not o.districts or district in o.districts)
+            and free[o.provider_id] >= units
+        ]
+        if not fits:
+            raise CommissioningRefused(
+                "no-capacity",
+                f"no provider has {units:g} units a week of {i['service']!r} free in {district}",
+            )
+        preferred = [o for o in fits if o.provider_id == i.get("preferred_provider_id")]
+        chosen = (
+            preferred[0]
+            if preferred
+            else min(fits, key=lambda o: (o.unit_cost_pence, o.provider_id))
+        )
+        free[chosen.provider_id] -= units
+        lines.append(
+            Line(
+                i["service"],
+                chosen.provider_id,
+                units,
+                round(units * chosen.unit_cost_pence),
+                i.get("hours_per_week"),
+                i.get("sessions_per_week"),
+            )
+        )
+    return lines
+
+
+def parse_split(text: str) -> list[tuple[str, int]]:
+    """'children-services:50,health:40,adult-transition:10' -> shares summing to 100."""
+    shares = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        agency, _, percent = part.partition(":")
+        if not agency or not percent.isdigit():
+            raise ValueError(f"funding split part {part!r} is not agency:percent")
+        shares.append((agency.strip(), int(percent)))
+    validate_split(shares)
+    return shares
+
+
+def validate_split(shares: Sequence[tuple[str, int]]) -> None:
+    total = sum(p for _, p in shares)
+    if total != 100:
+        raise ValueError(f"funding split shares sum to {total}, not 100")
+    if any(p < 0 for _, p in shares):
+        raise ValueError("funding split shares cannot be negative")

@@ -1,0 +1,74 @@
+"""Events the commissioning service follows: packages requested and cases closed (panel),
+consent withdrawn (referral)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from contracts.events.panel import CaseClosed, PackageRequested
+from contracts.events.referral import ConsentWithdrawn
+from maag.runtime.consumer import Delivery, Subscription, on_events
+from maag.runtime.unit_of_work import Work
+from services.commissioning import application as use
+from services.commissioning.domain.aggregates import ProviderIndex, case_packages_uuid
+
+
+class Inbound:
+    def __init__(self, jap_split: list[tuple[str, int]]) -> None:
+        self.jap_split = jap_split
+
+    def package_requested(self, d: Delivery[PackageRequested], work: Work) -> None:
+        e = d.message
+        use.commission(
+            work,
+            package_id=e.package_id,
+            case_id=e.case_id,
+            panel=e.panel,
+            district=e.district.value,
+            interventions=[i.model_dump(mode="json") for i in e.interventions],
+            jap_split=self.jap_split,
+            actor=e.actor.model_dump(mode="json"),
+            correlation_id=d.correlation_id or str(e.case_id),
+        )
+
+    def case_closed(self, d: Delivery[CaseClosed], work: Work) -> None:
+        use.decommission_case(
+            work,
+            d.message.case_id,
+            "case-closed",
+            d.message.occurred_at.date(),
+            d.correlation_id or str(d.message.case_id),
+        )
+
+    def consent_withdrawn(self, d: Delivery[ConsentWithdrawn], work: Work) -> None:
+        e = d.message
+        if not e.continues_on_safeguarding_basis:
+            use.decommission_case(
+                work,
+                e.case_id,
+                "consent-withdrawn",
+                e.withdrawn_on,
+                d.correlation_id or str(e.case_id),
+            )
+
+
+def _prefetch(d: Delivery[Any]) -> list[UUID]:
+    e = d.message
+    ids = [case_packages_uuid(e.case_id), ProviderIndex.ID]
+    if isinstance(e, PackageRequested):
+        ids.append(e.package_id)
+    return ids
+
+
+def subscriptions(inbound: Inbound, panel_topic: str, referral_topic: str) -> list[Subscription]:
+    return [
+        on_events(
+            panel_topic,
+            {PackageRequested: inbound.package_requested, CaseClosed: inbound.case_closed},
+            prefetch=_prefetch,
+        ),
+        on_events(
+            referral_topic, {ConsentWithdrawn: inbound.consent_withdrawn}, prefetch=_prefetch
+        ),
+    ]

@@ -1,0 +1,217 @@
+"""Commissioning through the use cases over a real (SQLite) store: capacity, budgets, JAP
+splits, decommissioning releasing capacity and money, the race for the last place, reports."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from contracts.reference import Panel, Role
+from maag.runtime.auth import Caller
+from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.settings import Settings
+from maag.runtime.unit_of_work import Work
+from services.commissioning import application as use
+from services.commissioning import reports
+from services.commissioning.application import CommissioningApp
+from services.commissioning.domain.aggregates import (
+    Budget,
+    Package,
+    Provider,
+    Refusal,
+    budget_uuid,
+    provider_uuid,
+)
+
+TODAY = date(2026, 11, 27)
+COMMISSIONER = Caller("c-1", Role.COMMISSIONER, "childrens-services")
+ACTOR = {"user_id": "coord", "role": "panel-member", "agency": "social-care"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path)
+
+
+@pytest.fixture
+def app(settings: Settings) -> CommissioningApp:
+    app = CommissioningApp(settings)
+    assert app.seed(TODAY) == 6 + 14
+    assert app.seed(TODAY) == 0
+    return app
+
+
+def _request(
+    app: CommissioningApp,
+    *interventions: dict[str, Any],
+    panel: Panel = Panel.MAAG,
+    district: str = "harlow",
+    case_id: uuid.UUID | None = None,
+) -> Package | Refusal:
+    work = Work(app)
+    result = use.commission(
+        work,
+        package_id=uuid.uuid4(),
+        case_id=case_id or uuid.uuid4(),
+        panel=panel,
+        district=district,
+        interventions=list(interventions),
+        jap_split=app.jap_split,
+        actor=ACTOR,
+        correlation_id="c",
+    )
+    work.commit()
+    return result
+
+
+def _i(service: str = "family support", hours: float = 4, **more: Any) -> dict[str, Any]:
+    return {
+        "service": service,
+        "hours_per_week": hours,
+        "starts_on": "2026-12-07",
+        "review_interval_weeks": 12,
+        "estimated_weekly_cost_pence": 0,
+        **more,
+    }
+
+
+def _provider(app: CommissioningApp, provider_id: str) -> Provider:
+    p: Any = app.repository.get(provider_uuid(provider_id))
+    assert isinstance(p, Provider)
+    return p
+
+
+def test_a_package_is_commissioned_from_a_provider_with_room_within_budget(
+    app: CommissioningApp,
+) -> None:
+    package = _request(app, _i())
+    assert isinstance(package, Package)
+    assert package.lines[0]["provider_id"] == "inhouse-west" and package.weekly_cost_pence == 14000
+    assert package.review_on == "2027-03-01" and package.funding_split == []
+    assert _provider(app, "inhouse-west").used == 4
+    budget: Any = app.repository.get(budget_uuid("maag:harlow", 2026))
+    assert isinstance(budget, Budget) and budget.committed == package.committed_pence > 0
+
+
+def test_no_capacity_is_refused_with_the_reason_and_changes_nothing(app: CommissioningApp) -> None:
+    refusal = _request(app, _i("family support", 4), _i("astrophysics", 1))
+    assert isinstance(refusal, Refusal) and refusal.reason == "no-capacity"
+    assert "'astrophysics'" in refusal.detail
+    assert _provider(app, "inhouse-west").used == 0  # the first line's place was not kept
+
+
+def test_over_budget_is_refused_with_the_figures(app: CommissioningApp) -> None:
+    app.set_budget("maag:harlow", 2026, 100_000, COMMISSIONER)
+    refusal = _request(app, _i(hours=10))
+    assert isinstance(refusal, Refusal) and refusal.reason == "over-budget"
+    assert "£1,000.00 of maag:harlow's £1,000.00 is left" in refusal.detail
+
+
+def test_a_jap_package_carries_the_funding_split(app: CommissioningApp) -> None:
+    package = _request(app, _i("therapy", 2), panel=Panel.JAP)
+    assert isinstance(package, Package)
+    assert package.funding_split == [
+        ["children-services", 50],
+        ["health", 40],
+        ["adult-transition", 10],
+    ]
+
+
+def test_decommissioning_releases_capacity_and_the_rest_of_the_money(app: CommissioningApp) -> None:
+    package = _request(app, _i(hours=6))
+    assert isinstance(package, Package)
+    app.decommission(package.id, COMMISSIONER, "outcomes-met", date(2027, 1, 4), "c")
+    assert _provider(app, "inhouse-west").used == 0
+    budget: Any = app.repository.get(budget_uuid("maag:harlow", 2026))
+    assert 0 < budget.committed < package.committed_pence  # spend stops from that date
+    assert app.repository.get(package.id).status == "decommissioned"
+
+
+def test_consent_withdrawn_decommissions_every_active_package_of_the_case(
+    app: CommissioningApp,
+) -> None:
+    case_id = uuid.uuid4()
+    first, second = (
+        _request(app, _i(), case_id=case_id),
+        _request(app, _i("mentoring", 2), case_id=case_id),
+    )
+    work = Work(app)
+    assert use.decommission_case(work, case_id, "consent-withdrawn", TODAY, "c") == 2
+    work.commit()
+    assert {app.repository.get(p.id).status for p in (first, second)} == {"decommissioned"}
+
+
+def test_two_requests_racing_for_the_last_place_have_exactly_one_winner(
+    app: CommissioningApp,
+) -> None:
+    app.register_provider(
+        {
+            "provider_id": "last-place",
+            "name": "One place",
+            "kind": "pvi",
+            "services": ["respite"],
+            "districts": [],
+            "weekly_capacity": 1,
+            "unit_cost_pence": 1000,
+        },
+        COMMISSIONER,
+    )
+    a, b = Work(app), Work(app)  # two consumers, each reading before the other writes
+    for work in (a, b):
+        use.commission(
+            work,
+            package_id=uuid.uuid4(),
+            case_id=uuid.uuid4(),
+            panel=Panel.MAAG,
+            district="harlow",
+            interventions=[_i("respite", 1)],
+            jap_split=[],
+            actor=ACTOR,
+            correlation_id="c",
+        )
+    a.commit()
+    with pytest.raises(IntegrityError):
+        b.commit()  # the store refuses the stale provider version; the consumer redoes the batch
+    retry = Work(app)
+    again = use.commission(
+        retry,
+        package_id=uuid.uuid4(),
+        case_id=uuid.uuid4(),
+        panel=Panel.MAAG,
+        district="harlow",
+        interventions=[_i("respite", 1)],
+        jap_split=[],
+        actor=ACTOR,
+        correlation_id="c",
+    )
+    retry.commit()
+    assert isinstance(again, Refusal) and again.reason == "no-capacity"
+    assert _provider(app, "last-place").free == 0
+
+
+def test_reports_show_spend_capacity_and_savings(app: CommissioningApp, settings: Settings) -> None:
+    _request(app, _i(hours=4))
+    _request(app, _i("therapy", 3), panel=Panel.EARP)
+    engine = read_model_engine(settings, "commissioning")
+    Projector(app, engine, reports.metadata, reports.project, "r").catch_up()
+    spend = reports.spend(engine, date(2027, 1, 4))
+    assert {(r["panel"], r["provider_id"]) for r in spend} == {
+        ("maag:harlow", "inhouse-west"),
+        ("earp", "health-camhs"),
+    }
+    assert all(0 < r["to_date_pence"] < r["committed_pence"] for r in spend)
+    used = {r["provider_id"]: r["used"] for r in reports.capacity(engine)}
+    assert used["inhouse-west"] == 4 and used["health-camhs"] == 3
+    savings = reports.savings(engine, 18_000_000)
+    assert (
+        savings["panels"][0]["packages"] == 1
+        and savings["saving_a_year_pence"] == 18_000_000 - 27000 * 52
+    )
+    assert "a year;" in savings["summary"] and reports.to_csv(spend).startswith(
+        "financial_year,panel"
+    )
