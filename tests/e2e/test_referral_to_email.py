@@ -33,7 +33,10 @@ class System:
         self, tmp: Path, bootstrap: str, postgres_url: str, schema: str, prefix: str
     ) -> None:
         self.tmp = tmp
-        self.ports = {name: free_port() for name in ("referral", "panel", "notifications", "smtp")}
+        self.ports = {
+            name: free_port()
+            for name in ("referral", "panel", "commissioning", "notifications", "smtp")
+        }
         self.mail = tmp / "mail"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("MAAG_")},
@@ -55,7 +58,7 @@ class System:
             "mailbox",
             ["mailbox", "serve", "--port", str(self.ports["smtp"]), "--directory", str(self.mail)],
         )
-        for name in ("referral", "panel", "notifications"):
+        for name in ("referral", "panel", "commissioning", "notifications"):
             self._spawn(name, ["serve", name], {"MAAG_HTTP_PORT": str(self.ports[name])})
 
     def _spawn(self, name: str, args: list[str], extra: dict[str, str] | None = None) -> None:
@@ -108,7 +111,7 @@ def _wait(what: str, check: Any, timeout: float = 60.0) -> Any:
 def test_a_referral_becomes_a_listed_case_a_decision_and_an_email(
     system: System, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    for name in ("referral", "panel", "notifications"):
+    for name in ("referral", "panel", "commissioning", "notifications"):
         _wait(
             f"{name} ready", lambda n=name: httpx.get(f"{system.url(n)}/readyz").status_code == 200
         )
@@ -169,6 +172,54 @@ def test_a_referral_becomes_a_listed_case_a_decision_and_an_email(
     assert msg["X-MAAG-Case"] == case_id
     raw = path.read_text()
     assert f"{system.url('panel')}/cases/{case_id}" in raw.replace("=\n", "")
+
+    # The panel agrees a package; commissioning buys it from the district's quadrant team,
+    # and that provider is told.
+    r = httpx.post(
+        f"{system.url('panel')}/meetings/{meeting}/decisions",
+        headers=coord,
+        json={
+            "kind": "request-package",
+            "case_id": case_id,
+            "interventions": [
+                {
+                    "service": "family support",
+                    "hours_per_week": 4,
+                    "starts_on": "2026-12-07",
+                    "review_interval_weeks": 12,
+                    "estimated_weekly_cost_pence": 14000,
+                }
+            ],
+        },
+    )
+    assert r.status_code == 200, r.text
+    commissioner = auth(Role.COMMISSIONER, "childrens-services", "comm-1")
+    packages = _wait(
+        "the package",
+        lambda: (
+            httpx.get(
+                f"{system.url('commissioning')}/cases/{case_id}/packages", headers=commissioner
+            ).json()
+            or None
+        ),
+    )
+    assert (
+        packages[0]["lines"][0]["provider_id"] == "inhouse-mid"
+        and packages[0]["status"] == "active"
+    )
+    to_provider = _wait(
+        "the provider's email",
+        lambda: (
+            [
+                (p, m)
+                for p, m in messages(system.mail)
+                if m["To"] == "mid-family-support@essex.example"
+            ]
+            or None
+        ),
+    )
+    assert "package commissioned from you" in to_provider[0][1]["Subject"]
+    raw += to_provider[0][0].read_text()
 
     # No personal data on any topic the services write, in the email, or in any log line.
     shared = [t for t in ALL_TOPICS if t is not REFERRAL_SUBMISSIONS]

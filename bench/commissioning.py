@@ -1,0 +1,191 @@
+"""Benchmark: packages commissioned per second from `PackageRequested` on the topic, and how
+long the reports take over 100,000 packages.
+
+    python -m bench.commissioning [--packages 2000] [--report-rows 100000]
+
+Runs the commissioning service as its own process against KAFKA_BOOTSTRAP_SERVERS and
+MAAG_POSTGRES_URL in a fresh schema and topic prefix; the report figures come from a read
+model filled directly with the given number of packages (one line each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg import sql
+
+from bench.support import Watcher, start_service, wait_ready
+from contracts.reference import District, Role
+from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
+from maag.runtime import kafka
+from maag.runtime.auth import TokenVerifier
+from maag.runtime.projection import read_model_engine
+from maag.runtime.settings import Settings
+from services.commissioning import reports
+from services.commissioning.domain.rules import financial_year
+from tests.support.events import package_requested, record
+from tests.support.referral import SECRET
+
+PORT = 18003
+
+
+async def commissioning_rate(n: int, bootstrap: str, prefix: str, token: str) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    fy = financial_year(datetime.now(UTC).date())
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
+        r = await client.post(
+            "/providers",
+            headers=headers,
+            json={
+                "provider_id": "bench-provider",
+                "name": "Bench",
+                "kind": "pvi",
+                "services": ["bench support"],
+                "weekly_capacity": 1e9,
+                "unit_cost_pence": 100,
+            },
+        )
+        assert r.status_code == 201, r.text
+        for key in [f"maag:{d.value}" for d in District]:
+            r = await client.put(
+                f"/budgets/{key}/{fy}", headers=headers, json={"amount_pence": 10**12}
+            )
+            assert r.status_code == 200, r.text
+    stop = asyncio.Event()
+    watcher = Watcher(
+        bootstrap, COMMISSIONING_EVENTS.named(prefix), "maag.commissioning.PackageCommissioned.v1"
+    )
+    watching = asyncio.create_task(watcher.run(stop))
+    producer = kafka.producer(bootstrap, "bench-panel")
+    await producer.start()
+    keys: set[str] = set()
+    t0 = time.perf_counter()
+    try:
+        pending = []
+        for seq in range(1, n + 1):
+            event = package_requested(
+                uuid.uuid4(), "bench support", 1, district=list(District)[seq % 12]
+            )
+            kafka_key, value, headers_ = record(event, "/maag/panel", seq)
+            keys.add(kafka_key.decode())
+            pending.append(
+                await producer.send(
+                    PANEL_EVENTS.named(prefix), value, key=kafka_key, headers=headers_
+                )
+            )
+        await asyncio.gather(*pending)
+        await watcher.wait_for(keys)
+    finally:
+        await producer.stop()
+        stop.set()
+        await watching
+    elapsed = max(watcher.seen[k] for k in keys) - t0
+    print(
+        f"commission {n:6d} PackageRequested -> PackageCommissioned  {n / elapsed:8.0f} packages/s"
+    )
+
+
+def report_times(url: str, schema: str, rows: int) -> None:
+    settings = Settings(postgres_url=url, postgres_schema=schema)
+    engine = read_model_engine(settings, "commissioning")
+    reports.metadata.create_all(engine)
+    rng = random.Random(1)
+    start = date(2026, 4, 1)
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        pkgs, lines = [], []
+        for _ in range(rows):
+            pid = str(uuid.uuid4())
+            panel = rng.choice(["maag", "maag", "maag", "earp", "jap"])
+            district = rng.choice(list(District)).value
+            starts = start + timedelta(days=rng.randrange(300))
+            ended = starts + timedelta(days=rng.randrange(30, 200)) if rng.random() < 0.3 else None
+            weekly = rng.randrange(5_000, 80_000)
+            pkgs.append(
+                (
+                    pid,
+                    str(uuid.uuid4()),
+                    panel,
+                    f"maag:{district}" if panel == "maag" else panel,
+                    district,
+                    2026,
+                    weekly,
+                    starts,
+                    ended,
+                    "decommissioned" if ended else "active",
+                )
+            )
+            lines.append(
+                (
+                    pid,
+                    0,
+                    rng.choice(["inhouse-west", "pvi-12", "health-camhs"]),
+                    "support",
+                    4.0,
+                    weekly,
+                )
+            )
+        cur.executemany("INSERT INTO comm_packages VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", pkgs)
+        cur.executemany("INSERT INTO comm_lines VALUES (%s,%s,%s,%s,%s,%s)", lines)
+        conn.commit()
+    today = date(2027, 1, 15)
+    runs: list[tuple[str, Callable[[], Any]]] = [
+        ("spend", lambda: reports.spend(engine, today, 2026)),
+        ("spend.csv", lambda: reports.to_csv(reports.spend(engine, today, 2026))),
+        ("savings", lambda: reports.savings(engine, 18_000_000)),
+    ]
+    for name, run in runs:
+        t = time.perf_counter()
+        result = run()
+        print(
+            f"report {name:10} over {rows:7d} packages  {1000 * (time.perf_counter() - t):8.0f} ms"
+            f"  ({len(result) if not isinstance(result, dict) else result['summary']})"
+        )
+    engine.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--packages", type=int, default=2000)
+    parser.add_argument("--report-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    bootstrap, url = os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["MAAG_POSTGRES_URL"]
+    run = uuid.uuid4().hex[:8]
+    schema, prefix = f"bench_comm_{run}", f"bench.{run}."
+    await kafka.ensure_topics(bootstrap, prefix)
+    service = start_service(
+        "commissioning",
+        PORT,
+        {"MAAG_POSTGRES_SCHEMA": schema, "MAAG_TOPIC_PREFIX": prefix, "MAAG_JWT_SECRET": SECRET},
+    )
+    token = TokenVerifier(SECRET, "maag").issue("bench", Role.COMMISSIONER, "childrens-services")
+    try:
+        await wait_ready(PORT)
+        print(f"commissioning service: 1 process, PostgreSQL store, topics {prefix}*")
+        await commissioning_rate(args.packages, bootstrap, prefix, token)
+    finally:
+        service.terminate()
+        service.wait(timeout=30)
+    report_schema = f"{schema}_reports"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(report_schema)))
+    try:
+        report_times(url, report_schema, args.report_rows)
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for s in (schema, report_schema):
+                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(s)))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

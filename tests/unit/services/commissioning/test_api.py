@@ -1,0 +1,92 @@
+"""The commissioning HTTP API: commissioners' calls, their 4xx answers, CSV reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from contracts.reference import Role
+from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.settings import Settings
+from services.commissioning import reports
+from services.commissioning.api import create_api
+from services.commissioning.application import CommissioningApp
+from tests.support.referral import SECRET, auth, verifier
+
+COMM = auth(Role.COMMISSIONER, "childrens-services", "comm-1")
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Any:
+    settings = Settings(data_dir=tmp_path, jwt_secret=SECRET)
+    app = CommissioningApp(settings)
+    app.seed(date(2026, 11, 27))
+    engine = read_model_engine(settings, "commissioning")
+    Projector(app, engine, reports.metadata, reports.project, "reports").catch_up()
+    api = create_api(app, verifier(), engine, settings, lambda: {"store": True, "broker": True})
+    return TestClient(api, raise_server_exceptions=False)
+
+
+def test_providers_capacity_and_budgets(client: Any) -> None:
+    assert {p["provider_id"] for p in client.get("/providers", headers=COMM).json()} >= {
+        "pvi-12",
+        "health-camhs",
+    }
+    r = client.put("/providers/pvi-12/capacity", headers=COMM, json={"weekly_capacity": 90})
+    assert (r.status_code, r.json()["weekly_capacity"]) == (200, 90)
+    r = client.put("/budgets/earp/2026", headers=COMM, json={"amount_pence": 123})
+    assert r.json() == {
+        "panel": "earp",
+        "financial_year": 2026,
+        "amount_pence": 123,
+        "committed_pence": 0,
+        "left_pence": 123,
+    }
+
+
+def test_registering_twice_and_bad_fields_are_refused_precisely(client: Any) -> None:
+    body = {
+        "provider_id": "new-one",
+        "name": "New",
+        "kind": "pvi",
+        "services": ["mentoring"],
+        "weekly_capacity": 5,
+        "unit_cost_pence": 100,
+    }
+    assert client.post("/providers", headers=COMM, json=body).status_code == 201
+    r = client.post("/providers", headers=COMM, json=body)
+    assert (r.status_code, r.json()["detail"]) == (409, "provider new-one is already registered")
+    r = client.post(
+        "/providers", headers=COMM, json={**body, "provider_id": "Bad Id", "kind": "shop"}
+    )
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} == {"body.provider_id", "body.kind"}
+
+
+def test_unknown_things_and_roles(client: Any) -> None:
+    r = client.put("/providers/nobody/capacity", headers=COMM, json={"weekly_capacity": 1})
+    assert r.status_code == 404 and r.json()["detail"].startswith("no provider")
+    r = client.put(
+        "/budgets/earp/2026",
+        headers=auth(Role.PANEL_MEMBER, "social-care"),
+        json={"amount_pence": 1},
+    )
+    assert (
+        r.json()["detail"]
+        == "forbidden: role 'panel-member' may not set budgets (allowed: commissioner)"
+    )
+    assert client.get("/reports/savings").status_code == 401
+
+
+def test_reports_answer_as_json_and_csv(client: Any) -> None:
+    capacity = client.get("/reports/capacity", headers=COMM).json()
+    assert {r["provider_id"] for r in capacity} >= {"pvi-12"} and capacity[0]["use_percent"] == 0.0
+    assert (
+        client.get("/reports/savings", headers=COMM).json()["summary"]
+        == "£0 a year; £0 over five years"
+    )
+    assert client.get("/reports/spend.csv", headers=COMM).status_code == 200
