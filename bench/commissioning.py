@@ -113,6 +113,7 @@ def report_times(url: str, schema: str, rows: int) -> None:
             weekly = rng.randrange(5_000, 80_000)
             pkgs.append(
                 (
+                    f"{pid}:1",
                     pid,
                     str(uuid.uuid4()),
                     panel,
@@ -127,7 +128,7 @@ def report_times(url: str, schema: str, rows: int) -> None:
             )
             lines.append(
                 (
-                    pid,
+                    f"{pid}:1",
                     0,
                     rng.choice(["inhouse-west", "pvi-12", "health-camhs"]),
                     "support",
@@ -135,7 +136,7 @@ def report_times(url: str, schema: str, rows: int) -> None:
                     weekly,
                 )
             )
-        cur.executemany("INSERT INTO comm_packages VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", pkgs)
+        cur.executemany("INSERT INTO comm_packages VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", pkgs)
         cur.executemany("INSERT INTO comm_lines VALUES (%s,%s,%s,%s,%s,%s)", lines)
         conn.commit()
     today = date(2027, 1, 15)

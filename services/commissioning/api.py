@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
 from contracts.events.commissioning import DecommissionReason, ReviewOutcome
+from contracts.events.panel import RequestedIntervention
 from contracts.reference import District, Role
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
@@ -52,8 +53,12 @@ class ReviewRequest(BaseModel):
 
     goals: ReviewOutcome
     level_of_need_change: int = Field(ge=-3, le=3)
-    decision: Literal["continue", "decommission"]
+    decision: Literal["continue", "recommission", "decommission"]
     effective_from: date | None = None
+    interventions: list[RequestedIntervention] | None = Field(
+        default=None,
+        description="For a recommission: the package as it is to be from effective_from.",
+    )
 
 
 class DecommissionRequest(BaseModel):
@@ -173,6 +178,7 @@ def create_api(
                 body.decision,
                 correlation_id,
                 body.effective_from,
+                [i.model_dump(mode="json") for i in body.interventions or []],
             )
         )
 

@@ -209,6 +209,66 @@ def decommission_case(
     return done
 
 
+def recommission(
+    work: Work,
+    package: Package,
+    interventions: list[dict[str, Any]],
+    effective_from: date,
+    actor: dict[str, str],
+    correlation_id: str,
+) -> None:
+    """Change a package from `effective_from`: its own places count as free, the rest of its
+    money goes back before the new lines are paid for; refused as a whole or done as a whole."""
+    own: dict[str, float] = {}
+    for old in package.lines:
+        own[old["provider_id"]] = own.get(old["provider_id"], 0.0) + old["units"]
+    offers = [
+        ProviderOffer(
+            o.provider_id,
+            o.services,
+            o.districts,
+            o.free_units + own.get(o.provider_id, 0.0),
+            o.unit_cost_pence,
+        )
+        for o in _offers(work)
+    ]
+    lines = allocate(interventions, offers, package.district)
+    weekly = sum(line.weekly_cost_pence for line in lines)
+    start = date.fromisoformat(package.starts_on)
+    spent = committed_in_fy(
+        package.weekly_cost_pence, start, effective_from - timedelta(days=1), package.fy
+    )
+    released = max(0, package.committed_pence - spent)
+    new_commitment = committed_in_fy(weekly, effective_from, None, package.fy)
+    budget = _get(work, budget_uuid(package.panel_key, package.fy), Budget, "budget")
+    if new_commitment > budget.left + released:
+        raise CommissioningRefused(
+            "over-budget",
+            f"the changed package needs £{new_commitment / 100:,.2f} this year; "
+            f"£{(budget.left + released) / 100:,.2f} is available",
+        )
+    for provider_id in own:
+        provider = work.get(provider_uuid(provider_id))
+        assert isinstance(provider, Provider)
+        provider.release(package.id)
+    for line in lines:
+        provider = work.get(provider_uuid(line.provider_id))
+        assert isinstance(provider, Provider)
+        provider.reserve(package.id, line.units)
+    budget.release(package.id, released)
+    budget.commit(package.id, new_commitment)
+    package.recommission(
+        [vars(line) for line in lines],
+        weekly,
+        effective_from.isoformat(),
+        spent + new_commitment,
+        released,
+        actor,
+        correlation_id,
+    )
+    work.add(package, budget)
+
+
 class CommissioningApp(ServiceApplication):
     name = "commissioning"
 
@@ -318,6 +378,7 @@ class CommissioningApp(ServiceApplication):
         decision: str,
         correlation_id: str,
         effective_from: date | None = None,
+        interventions: list[dict[str, Any]] | None = None,
     ) -> Package:
         caller.require(Role.COMMISSIONER, Role.PANEL_MEMBER, to="record reviews")
         actor = {"user_id": caller.user_id, "role": caller.role.value, "agency": caller.agency}
@@ -338,6 +399,13 @@ class CommissioningApp(ServiceApplication):
                 decommission(
                     work, package, reason, effective_from or date.today(), actor, correlation_id
                 )
+            elif decision == "recommission":
+                if not interventions:
+                    raise CommissioningRefused(
+                        "no-interventions", "a recommission needs the changed interventions"
+                    )
+                when = effective_from or date.today()
+                recommission(work, package, interventions, when, actor, correlation_id)
             work.add(package)
             return package
 

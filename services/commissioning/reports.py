@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Column, Date, Float, Integer, MetaData, String, Table, delete, select, update
@@ -22,7 +22,9 @@ metadata = MetaData()
 packages = Table(
     "comm_packages",
     metadata,
-    Column("package_id", String(36), primary_key=True),
+    # One row per period of a package with the same lines: a recommission starts a new one.
+    Column("period_id", String(60), primary_key=True),
+    Column("package_id", String(36), nullable=False, index=True),
     Column("case_id", String(36), nullable=False, index=True),
     Column("panel", String(10), nullable=False),
     Column("panel_key", String(60), nullable=False),
@@ -36,7 +38,7 @@ packages = Table(
 lines = Table(
     "comm_lines",
     metadata,
-    Column("package_id", String(36), primary_key=True),
+    Column("period_id", String(60), primary_key=True),
     Column("line", Integer, primary_key=True),
     Column("provider_id", String(100), nullable=False, index=True),
     Column("service", String(200), nullable=False),
@@ -61,34 +63,24 @@ reservations = Table(
 
 def project(e: Any, session: Session) -> None:
     if isinstance(e, Package.Commissioned):
+        _period(session, e, e.panel_key, e.district, e.fy, str(e.case_id))
+    elif isinstance(e, Package.Recommissioned):
+        current = session.execute(select(packages).where(_open(e))).mappings().one()
         session.execute(
-            packages.insert().values(
-                package_id=str(e.originator_id),
-                case_id=str(e.case_id),
-                panel=e.panel,
-                panel_key=e.panel_key,
-                district=e.district,
-                fy=e.fy,
-                weekly_cost_pence=e.weekly_cost_pence,
-                starts_on=date.fromisoformat(e.starts_on),
-                status="active",
+            update(packages)
+            .where(_open(e))
+            .values(
+                status="recommissioned",
+                ended_on=date.fromisoformat(e.starts_on) - timedelta(days=1),
             )
         )
-        for n, line in enumerate(e.lines):
-            session.execute(
-                lines.insert().values(
-                    package_id=str(e.originator_id),
-                    line=n,
-                    provider_id=line["provider_id"],
-                    service=line["service"],
-                    units=line["units"],
-                    weekly_cost_pence=line["weekly_cost_pence"],
-                )
-            )
+        _period(
+            session, e, current["panel_key"], current["district"], current["fy"], current["case_id"]
+        )
     elif isinstance(e, Package.Decommissioned):
         session.execute(
             update(packages)
-            .where(packages.c.package_id == str(e.originator_id))
+            .where(_open(e))
             .values(status="decommissioned", ended_on=date.fromisoformat(e.effective_from))
         )
     elif isinstance(e, Provider.Registered):
@@ -105,6 +97,26 @@ def project(e: Any, session: Session) -> None:
                 .where(providers.c.provider_id == pid)
                 .values(weekly_capacity=e.weekly_capacity)
             )
+        elif (
+            isinstance(e, Provider.Reserved)
+            and (
+                held := session.execute(
+                    select(reservations.c.units).where(
+                        (reservations.c.provider_id == pid)
+                        & (reservations.c.package_id == str(e.package_id))
+                    )
+                ).scalar()
+            )
+            is not None
+        ):
+            session.execute(
+                update(reservations)
+                .where(
+                    (reservations.c.provider_id == pid)
+                    & (reservations.c.package_id == str(e.package_id))
+                )
+                .values(units=held + e.units)
+            )
         elif isinstance(e, Provider.Reserved):
             session.execute(
                 reservations.insert().values(
@@ -118,6 +130,39 @@ def project(e: Any, session: Session) -> None:
                     & (reservations.c.package_id == str(e.package_id))
                 )
             )
+
+
+def _open(e: Any) -> Any:
+    return (packages.c.package_id == str(e.originator_id)) & packages.c.ended_on.is_(None)
+
+
+def _period(session: Session, e: Any, panel_key: str, district: str, fy: int, case_id: str) -> None:
+    period = f"{e.originator_id}:{e.originator_version}"
+    session.execute(
+        packages.insert().values(
+            period_id=period,
+            package_id=str(e.originator_id),
+            case_id=case_id,
+            panel=e.panel,
+            panel_key=panel_key,
+            district=district,
+            fy=fy,
+            weekly_cost_pence=e.weekly_cost_pence,
+            starts_on=date.fromisoformat(e.starts_on),
+            status="active",
+        )
+    )
+    for n, line in enumerate(e.lines):
+        session.execute(
+            lines.insert().values(
+                period_id=period,
+                line=n,
+                provider_id=line["provider_id"],
+                service=line["service"],
+                units=line["units"],
+                weekly_cost_pence=line["weekly_cost_pence"],
+            )
+        )
 
 
 def _provider_id(session: Session, e: Any) -> str:
@@ -139,7 +184,7 @@ def spend(engine: Engine, today: date, fy: int | None = None) -> list[dict[str, 
         lines.c.weekly_cost_pence,
         packages.c.starts_on,
         packages.c.ended_on,
-    ).join(lines, lines.c.package_id == packages.c.package_id)
+    ).join(lines, lines.c.period_id == packages.c.period_id)
     if fy is not None:
         query = query.where(packages.c.fy == fy)
     totals: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])

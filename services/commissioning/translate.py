@@ -48,7 +48,12 @@ def translate(e: Any) -> Outbound | None:
     if isinstance(e, INTERNAL):
         return None
     if not isinstance(
-        e, Package.Commissioned | Package.Reviewed | Package.Decommissioned | Refusal.Refused
+        e,
+        Package.Commissioned
+        | Package.Recommissioned
+        | Package.Reviewed
+        | Package.Decommissioned
+        | Refusal.Refused,
     ):
         raise TypeError(f"the commissioning outbox does not know {type(e).__qualname__}")
     event: IntegrationEvent
@@ -68,7 +73,7 @@ def translate(e: Any) -> Outbound | None:
         "actor": Actor.model_validate(e.actor),
         "package_id": e.originator_id,
     }
-    if isinstance(e, Package.Commissioned):
+    if isinstance(e, Package.Commissioned | Package.Recommissioned):
         event = PackageCommissioned(
             **base,
             case_id=e.case_id,

@@ -212,6 +212,20 @@ class Package(Aggregate):
         actor: dict[str, str]
         correlation_id: str
 
+    class Recommissioned(Aggregate.Event):
+        case_id: UUID
+        panel: str
+        review_on: str
+        funding_split: list[list[Any]]
+        lines: list[dict[str, Any]]
+        weekly_cost_pence: int
+        starts_on: str
+        committed_pence: int
+        released_pence: int
+        previous_provider_ids: list[str]
+        actor: dict[str, str]
+        correlation_id: str
+
     @event(Commissioned)
     def __init__(
         self,
@@ -307,6 +321,55 @@ class Package(Aggregate):
     ) -> None:
         if next_review_on:
             self.review_on = next_review_on
+
+    def recommission(
+        self,
+        lines: list[dict[str, Any]],
+        weekly_cost_pence: int,
+        starts_on: str,
+        committed_pence: int,
+        released_pence: int,
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        """The package changes from `starts_on`: new lines, new weekly cost."""
+        if self.status != "active":
+            raise CommissioningRefused("not-active", f"package {self.id} is {self.status}")
+        self._recommissioned(
+            panel=self.panel,
+            review_on=self.review_on,
+            funding_split=self.funding_split,
+            case_id=self.case_id,
+            lines=lines,
+            weekly_cost_pence=weekly_cost_pence,
+            starts_on=starts_on,
+            committed_pence=committed_pence,
+            released_pence=released_pence,
+            previous_provider_ids=self.provider_ids,
+            actor=actor,
+            correlation_id=correlation_id,
+        )
+
+    @event(Recommissioned)
+    def _recommissioned(
+        self,
+        panel: str,
+        review_on: str,
+        funding_split: list[list[Any]],
+        case_id: UUID,
+        lines: list[dict[str, Any]],
+        weekly_cost_pence: int,
+        starts_on: str,
+        committed_pence: int,
+        released_pence: int,
+        previous_provider_ids: list[str],
+        actor: dict[str, str],
+        correlation_id: str,
+    ) -> None:
+        self.lines = lines
+        self.weekly_cost_pence = weekly_cost_pence
+        self.starts_on = starts_on
+        self.committed_pence = committed_pence
 
     @event(Decommissioned)
     def _decommissioned(

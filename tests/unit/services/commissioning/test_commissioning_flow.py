@@ -215,3 +215,36 @@ def test_reports_show_spend_capacity_and_savings(app: CommissioningApp, settings
     assert "a year;" in savings["summary"] and reports.to_csv(spend).startswith(
         "financial_year,panel"
     )
+
+
+def test_a_review_may_recommission_the_package_from_a_date(
+    app: CommissioningApp, settings: Settings
+) -> None:
+    package = _request(app, _i(hours=4))
+    assert isinstance(package, Package)
+    before: int = app.repository.get(budget_uuid("maag:harlow", 2026)).committed
+    changed = app.review(
+        package.id,
+        COMMISSIONER,
+        "partly",
+        0,
+        "recommission",
+        "c",
+        date(2027, 1, 4),
+        [_i(hours=8), _i("family support", 2)],
+    )
+    assert changed.weekly_cost_pence == 35000 and changed.starts_on == "2027-01-04"
+    assert _provider(app, "inhouse-west").used == 10  # its old 4 hours given back, 10 taken
+    assert app.repository.get(budget_uuid("maag:harlow", 2026)).committed > before
+    from services.commissioning.translate import translate
+
+    last = list(app.events.get(package.id))[-1]
+    out = translate(last)
+    assert out is not None and type(out.event).__name__ == "PackageCommissioned"
+    engine = read_model_engine(settings, "commissioning")
+    Projector(app, engine, reports.metadata, reports.project, "r").catch_up()
+    (row,) = reports.spend(engine, date(2027, 2, 1))
+    assert row["lines"] == 3  # one line before the change, two after
+    assert {r["used"] for r in reports.capacity(engine) if r["provider_id"] == "inhouse-west"} == {
+        10
+    }
