@@ -5,16 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Engine
 
 from maag.runtime import kafka
 from maag.runtime.application import ServiceApplication
+from maag.runtime.auth import TokenVerifier
+from maag.runtime.consumer import Subscription, TrackedConsumer
 from maag.runtime.logging import configure, get_logger
+from maag.runtime.outbox import OutboxRelay, Translator
+from maag.runtime.projection import Project, Projector, read_model_engine
 from maag.runtime.settings import Settings
 
 log = get_logger(__name__)
@@ -110,3 +117,62 @@ async def serve(name: str, settings: Settings, build: Callable[[Settings], Built
         await run_service(name, service.api, service.loops, settings)
     finally:
         await service.producer.stop()
+
+
+@dataclass
+class Plumbing:
+    """What every service wires the same way around its application: token checks, its
+    read-model database and projection, its producer and outbox relay, its consumer group."""
+
+    name: str
+    settings: Settings
+    app: ServiceApplication
+    verifier: TokenVerifier
+    engine: Engine
+    projector: Projector
+    producer: AIOKafkaProducer
+    relay: OutboxRelay
+
+    @classmethod
+    def around(
+        cls,
+        name: str,
+        settings: Settings,
+        app: ServiceApplication,
+        translate: Translator,
+        read_model: MetaData,
+        project: Project,
+        projection: str,
+    ) -> Plumbing:
+        engine = read_model_engine(settings, name)
+        producer = kafka.producer(settings.kafka_bootstrap, f"maag-{name}")
+        return cls(
+            name=name,
+            settings=settings,
+            app=app,
+            verifier=TokenVerifier(settings.jwt_secret, settings.jwt_issuer),
+            engine=engine,
+            projector=Projector(app, engine, read_model, project, projection),
+            producer=producer,
+            relay=OutboxRelay(
+                app,
+                translate,
+                producer,
+                source=name,
+                topic_prefix=settings.topic_prefix,
+                leader_lock_url=settings.postgres_url,
+            ),
+        )
+
+    def consumer(self, subscriptions: Iterable[Subscription]) -> TrackedConsumer:
+        return TrackedConsumer(
+            self.app,
+            subscriptions,
+            bootstrap=self.settings.kafka_bootstrap,
+            group_id=f"{self.settings.topic_prefix}maag.{self.name}",
+            dlq_producer=self.producer,
+        )
+
+    @property
+    def ready(self) -> Callable[[], dict[str, bool]]:
+        return readiness(self.app, self.producer)

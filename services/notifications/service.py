@@ -9,12 +9,10 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
-from maag.runtime import kafka
-from maag.runtime.auth import TokenVerifier
 from maag.runtime.consumer import TrackedConsumer
 from maag.runtime.outbox import OutboxRelay
-from maag.runtime.projection import Projector, read_model_engine
-from maag.runtime.service import Loop, readiness, serve
+from maag.runtime.projection import Projector
+from maag.runtime.service import Loop, Plumbing, serve
 from maag.runtime.settings import Settings
 from services.notifications import read_model
 from services.notifications.api import create_api
@@ -43,39 +41,28 @@ class NotificationsService:
 
 
 def build(settings: Settings) -> NotificationsService:
-    verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
     app = NotificationsApp(settings)
-    engine = read_model_engine(settings, NAME)
-    projector = Projector(
-        app, engine, read_model.metadata, read_model.project, "notification_emails"
-    )
-    producer = kafka.producer(settings.kafka_bootstrap, f"maag-{NAME}")
-    relay = OutboxRelay(
+    p = Plumbing.around(
+        NAME,
+        settings,
         app,
         Translator(app),
-        producer,
-        source=NAME,
-        topic_prefix=settings.topic_prefix,
-        leader_lock_url=settings.postgres_url,
+        read_model.metadata,
+        read_model.project,
+        projection="notification_emails",
     )
     requests = Requests(settings.link_base, ProviderDirectory(settings.provider_directory))
-    consumer = TrackedConsumer(
-        app,
+    consumer = p.consumer(
         subscriptions(
             requests,
             PANEL_EVENTS.named(settings.topic_prefix),
             COMMISSIONING_EVENTS.named(settings.topic_prefix),
-        ),
-        bootstrap=settings.kafka_bootstrap,
-        group_id=f"{settings.topic_prefix}maag.{NAME}",
-        dlq_producer=producer,
+        )
     )
-    sender = Sender(app, settings, producer)
-
-    ready = readiness(app, producer)
-
-    api = create_api(verifier, engine, ready)
-    return NotificationsService(app, api, relay, consumer, sender, projector, producer)
+    api = create_api(p.verifier, p.engine, p.ready)
+    return NotificationsService(
+        app, api, p.relay, consumer, Sender(app, settings, p.producer), p.projector, p.producer
+    )
 
 
 def main(settings: Settings) -> None:

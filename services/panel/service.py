@@ -10,14 +10,12 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from contracts.topics import COMMISSIONING_EVENTS, REFERRAL_EVENTS
-from maag.runtime import kafka
-from maag.runtime.auth import TokenVerifier
 from maag.runtime.consumer import TrackedConsumer
 from maag.runtime.logging import get_logger
 from maag.runtime.loops import sleep_or_stop
 from maag.runtime.outbox import OutboxRelay
-from maag.runtime.projection import Projector, read_model_engine
-from maag.runtime.service import Loop, readiness, serve
+from maag.runtime.projection import Projector
+from maag.runtime.service import Loop, Plumbing, serve
 from maag.runtime.settings import Settings
 from services.panel import read_model
 from services.panel.api import create_api
@@ -57,34 +55,24 @@ class PanelService:
 
 
 def build(settings: Settings) -> PanelService:
-    verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
     app = PanelApp(settings, quorum_other_agencies=settings.quorum_other_agencies)
-    engine = read_model_engine(settings, NAME)
-    projector = Projector(app, engine, read_model.metadata, read_model.project, "panel_agenda")
-    producer = kafka.producer(settings.kafka_bootstrap, f"maag-{NAME}")
-    relay = OutboxRelay(
+    p = Plumbing.around(
+        NAME,
+        settings,
         app,
         translate,
-        producer,
-        source=NAME,
-        topic_prefix=settings.topic_prefix,
-        leader_lock_url=settings.postgres_url,
+        read_model.metadata,
+        read_model.project,
+        projection="panel_agenda",
     )
-    consumer = TrackedConsumer(
-        app,
+    consumer = p.consumer(
         subscriptions(
             REFERRAL_EVENTS.named(settings.topic_prefix),
             COMMISSIONING_EVENTS.named(settings.topic_prefix),
-        ),
-        bootstrap=settings.kafka_bootstrap,
-        group_id=f"{settings.topic_prefix}maag.{NAME}",
-        dlq_producer=producer,
+        )
     )
-
-    ready = readiness(app, producer)
-
-    api = create_api(app, verifier, engine, ready)
-    return PanelService(app, api, relay, consumer, projector, producer)
+    api = create_api(app, p.verifier, p.engine, p.ready)
+    return PanelService(app, api, p.relay, consumer, p.projector, p.producer)
 
 
 def main(settings: Settings) -> None:

@@ -9,12 +9,10 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from contracts.topics import REFERRAL_SUBMISSIONS
-from maag.runtime import kafka
-from maag.runtime.auth import TokenVerifier
 from maag.runtime.consumer import TrackedConsumer
 from maag.runtime.outbox import OutboxRelay
-from maag.runtime.projection import Projector, read_model_engine
-from maag.runtime.service import Loop, readiness, serve
+from maag.runtime.projection import Projector
+from maag.runtime.service import Loop, Plumbing, serve
 from maag.runtime.settings import Settings
 from services.referral import read_model
 from services.referral.api import create_api
@@ -40,31 +38,21 @@ class ReferralService:
 
 
 def build(settings: Settings) -> ReferralService:
-    verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
     app = ReferralApp(settings)
-    engine = read_model_engine(settings, NAME)
-    projector = Projector(app, engine, read_model.metadata, read_model.project, "referral_cases")
-    producer = kafka.producer(settings.kafka_bootstrap, f"maag-{NAME}")
-    relay = OutboxRelay(
+    p = Plumbing.around(
+        NAME,
+        settings,
         app,
         translate,
-        producer,
-        source=NAME,
-        topic_prefix=settings.topic_prefix,
-        leader_lock_url=settings.postgres_url,
+        read_model.metadata,
+        read_model.project,
+        projection="referral_cases",
     )
-    consumer = TrackedConsumer(
-        app,
-        [submissions(REFERRAL_SUBMISSIONS.named(settings.topic_prefix), verifier)],
-        bootstrap=settings.kafka_bootstrap,
-        group_id=f"{settings.topic_prefix}maag.{NAME}",
-        dlq_producer=producer,
+    consumer = p.consumer(
+        [submissions(REFERRAL_SUBMISSIONS.named(settings.topic_prefix), p.verifier)]
     )
-
-    ready = readiness(app, producer)
-
-    api = create_api(app, verifier, engine, ready)
-    return ReferralService(app, api, relay, consumer, projector, producer)
+    api = create_api(app, p.verifier, p.engine, p.ready)
+    return ReferralService(app, api, p.relay, consumer, p.projector, p.producer)
 
 
 def main(settings: Settings) -> None:
