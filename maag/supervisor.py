@@ -20,6 +20,17 @@ def run_services(names: Sequence[str], say: object = print) -> int:
         )
         for name in names
     }
+    if callable(say):
+        for name in names:
+            port = SERVICES[name][1]
+            say(
+                f"{name}: "
+                + (
+                    f"http://127.0.0.1:{port}/docs"
+                    if port
+                    else "smtp://127.0.0.1:1025 (maag mailbox list)"
+                )
+            )
     stopping = False
 
     def stop(*_: object) -> None:
