@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from maag.runtime import kafka
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import TokenVerifier
+from maag.runtime.chain import EventChain
 from maag.runtime.consumer import Subscription, TrackedConsumer
 from maag.runtime.logging import configure, get_logger
 from maag.runtime.outbox import OutboxRelay, Translator
@@ -132,6 +133,7 @@ class Plumbing:
     projector: Projector
     producer: AIOKafkaProducer
     relay: OutboxRelay
+    chain: EventChain
 
     @classmethod
     def around(
@@ -146,6 +148,7 @@ class Plumbing:
     ) -> Plumbing:
         engine = read_model_engine(settings, name)
         producer = kafka.producer(settings.kafka_bootstrap, f"maag-{name}")
+        chain = EventChain(app, engine)
         return cls(
             name=name,
             settings=settings,
@@ -162,6 +165,7 @@ class Plumbing:
                 topic_prefix=settings.topic_prefix,
                 leader_lock_url=settings.postgres_url,
             ),
+            chain=chain,
         )
 
     def consumer(self, subscriptions: Iterable[Subscription]) -> TrackedConsumer:

@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
+from maag.runtime.chain import EventChain
 from maag.runtime.consumer import TrackedConsumer
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.projection import Projector
@@ -32,10 +33,11 @@ class CommissioningService:
     consumer: TrackedConsumer
     projector: Projector
     producer: AIOKafkaProducer
+    chain: EventChain
 
     @property
     def loops(self) -> list[Loop]:
-        return [self.relay.run, self.consumer.run, self.projector.run]
+        return [self.chain.run, self.relay.run, self.consumer.run, self.projector.run]
 
 
 def build(settings: Settings) -> CommissioningService:
@@ -58,7 +60,7 @@ def build(settings: Settings) -> CommissioningService:
         )
     )
     api = create_api(app, p.verifier, p.engine, settings, p.ready)
-    return CommissioningService(app, api, p.relay, consumer, p.projector, p.producer)
+    return CommissioningService(app, api, p.relay, consumer, p.projector, p.producer, p.chain)
 
 
 def main(settings: Settings) -> None:

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
+from maag.runtime.chain import EventChain
 from maag.runtime.consumer import TrackedConsumer
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.projection import Projector
@@ -34,10 +35,17 @@ class NotificationsService:
     sender: Sender
     projector: Projector
     producer: AIOKafkaProducer
+    chain: EventChain
 
     @property
     def loops(self) -> list[Loop]:
-        return [self.relay.run, self.consumer.run, self.sender.run, self.projector.run]
+        return [
+            self.chain.run,
+            self.relay.run,
+            self.consumer.run,
+            self.sender.run,
+            self.projector.run,
+        ]
 
 
 def build(settings: Settings) -> NotificationsService:
@@ -61,7 +69,14 @@ def build(settings: Settings) -> NotificationsService:
     )
     api = create_api(p.verifier, p.engine, p.ready)
     return NotificationsService(
-        app, api, p.relay, consumer, Sender(app, settings, p.producer), p.projector, p.producer
+        app,
+        api,
+        p.relay,
+        consumer,
+        Sender(app, settings, p.producer),
+        p.projector,
+        p.producer,
+        p.chain,
     )
 
 

@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from contracts.topics import COMMISSIONING_EVENTS, REFERRAL_EVENTS
+from maag.runtime.chain import EventChain
 from maag.runtime.consumer import TrackedConsumer
 from maag.runtime.logging import get_logger
 from maag.runtime.loops import sleep_or_stop
@@ -35,10 +36,17 @@ class PanelService:
     consumer: TrackedConsumer
     projector: Projector
     producer: AIOKafkaProducer
+    chain: EventChain
 
     @property
     def loops(self) -> list[Loop]:
-        return [self.relay.run, self.consumer.run, self.projector.run, self.keep_scheduled]
+        return [
+            self.chain.run,
+            self.relay.run,
+            self.consumer.run,
+            self.projector.run,
+            self.keep_scheduled,
+        ]
 
     async def keep_scheduled(self, stop: asyncio.Event) -> None:
         """Meetings are scheduled four weeks ahead, checked hourly (retried soon on failure)."""
@@ -72,7 +80,7 @@ def build(settings: Settings) -> PanelService:
         )
     )
     api = create_api(app, p.verifier, p.engine, p.ready)
-    return PanelService(app, api, p.relay, consumer, p.projector, p.producer)
+    return PanelService(app, api, p.relay, consumer, p.projector, p.producer, p.chain)
 
 
 def main(settings: Settings) -> None:

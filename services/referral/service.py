@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from contracts.topics import REFERRAL_SUBMISSIONS
+from maag.runtime.chain import EventChain
 from maag.runtime.consumer import TrackedConsumer
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.projection import Projector
@@ -31,10 +32,11 @@ class ReferralService:
     consumer: TrackedConsumer
     projector: Projector
     producer: AIOKafkaProducer
+    chain: EventChain
 
     @property
     def loops(self) -> list[Loop]:
-        return [self.relay.run, self.consumer.run, self.projector.run]
+        return [self.chain.run, self.relay.run, self.consumer.run, self.projector.run]
 
 
 def build(settings: Settings) -> ReferralService:
@@ -52,7 +54,7 @@ def build(settings: Settings) -> ReferralService:
         [submissions(REFERRAL_SUBMISSIONS.named(settings.topic_prefix), p.verifier)]
     )
     api = create_api(app, p.verifier, p.engine, p.ready)
-    return ReferralService(app, api, p.relay, consumer, p.projector, p.producer)
+    return ReferralService(app, api, p.relay, consumer, p.projector, p.producer, p.chain)
 
 
 def main(settings: Settings) -> None:
