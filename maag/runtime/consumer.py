@@ -139,6 +139,7 @@ class TrackedConsumer:
         dlq_producer: AIOKafkaProducer,
         max_records: int = 1000,
         session_timeout_ms: int = 10_000,
+        client_options: dict[str, Any] | None = None,
     ) -> None:
         self.app = app
         self.subscriptions = {s.topic: s for s in subscriptions}
@@ -148,6 +149,7 @@ class TrackedConsumer:
         self.max_records = max_records
         # How long a killed member holds its partitions before the group moves them on.
         self.session_timeout_ms = session_timeout_ms
+        self.client_options = client_options or {}
         self.applied = 0  # messages applied, for benchmarks and health
         self.started = asyncio.Event()  # set once the consumer has joined its group
 
@@ -292,6 +294,7 @@ class TrackedConsumer:
             max_poll_records=self.max_records,
             session_timeout_ms=self.session_timeout_ms,
             heartbeat_interval_ms=self.session_timeout_ms // 3,
+            **self.client_options,
         )
         await consumer.start()
         try:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.helpers import create_ssl_context
 
 from contracts.topics import ALL_TOPICS, TopicSpec
+from maag.runtime.settings import Settings
 
 
-def producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+def producer(bootstrap: str, client_id: str, **options: Any) -> AIOKafkaProducer:
     # Idempotence implies acks=all and keeps per-partition order across retries.
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
@@ -19,20 +22,24 @@ def producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
         linger_ms=5,
         max_batch_size=1024 * 1024,
         request_timeout_ms=30000,
+        **options,
     )
 
 
-def consumer(bootstrap: str, group_id: str, topics: Iterable[str]) -> AIOKafkaConsumer:
-    # Offsets are committed by hand after the store commits; the store's tracking is the truth.
-    return AIOKafkaConsumer(
-        *topics,
-        bootstrap_servers=bootstrap,
-        group_id=group_id,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        max_poll_records=1000,
-    )
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Authentication for every Kafka client of a service: none locally, SCRAM where the
+    broker wants it (a Strimzi KafkaUser)."""
+    if not settings.kafka_sasl_username:
+        return {}
+    options: dict[str, Any] = {
+        "security_protocol": settings.kafka_security_protocol,
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": settings.kafka_sasl_password or "",
+    }
+    if settings.kafka_security_protocol == "SASL_SSL":
+        options["ssl_context"] = create_ssl_context()
+    return options
 
 
 async def ensure_topics(

@@ -111,7 +111,8 @@ def readiness(app: ServiceApplication, producer: AIOKafkaProducer) -> Callable[[
 async def serve(name: str, settings: Settings, build: Callable[[Settings], Built]) -> None:
     """Logging, the registry's topics, the service, its producer; until SIGTERM."""
     configure(settings.log_format)
-    await kafka.ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
+    if settings.kafka_create_topics:  # where an operator manages topics, it has created them
+        await kafka.ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
     service = build(settings)
     await service.producer.start()
     try:
@@ -147,7 +148,9 @@ class Plumbing:
         projection: str,
     ) -> Plumbing:
         engine = read_model_engine(settings, name)
-        producer = kafka.producer(settings.kafka_bootstrap, f"maag-{name}")
+        producer = kafka.producer(
+            settings.kafka_bootstrap, f"maag-{name}", **kafka.client_options(settings)
+        )
         chain = EventChain(app, engine)
         return cls(
             name=name,
@@ -175,6 +178,7 @@ class Plumbing:
             bootstrap=self.settings.kafka_bootstrap,
             group_id=f"{self.settings.topic_prefix}maag.{self.name}",
             dlq_producer=self.producer,
+            client_options=kafka.client_options(self.settings),
         )
 
     @property

@@ -35,12 +35,21 @@ class Settings:
     MAAG_LINK_BASE            where links in emails point (a case is <base>/cases/<id>)
     MAAG_SMTP_RETRY_SECONDS   how long a transient SMTP failure is retried (default 300)
     MAAG_PROVIDER_DIRECTORY   JSON file of provider contacts (default: the seeded reference data)
+    MAAG_KAFKA_SECURITY_PROTOCOL  PLAINTEXT (default), SASL_PLAINTEXT or SASL_SSL
+    MAAG_KAFKA_SASL_USERNAME/PASSWORD  the service's Kafka user (SCRAM-SHA-512) when the broker
+                              authenticates clients (Strimzi KafkaUser)
+    MAAG_KAFKA_CREATE_TOPICS  true (default): create missing registry topics at start; false where
+                              an operator manages topics (Strimzi KafkaTopic)
     MAAG_JAP_FUNDING_SPLIT    shares of a JAP package, e.g. children-services:50,health:40,adult-transition:10
     MAAG_PLACEMENT_ANNUAL_COST_PENCE  typical yearly cost of the care or out-of-county placement
                               an EARP/JAP package avoids (for the savings report)
     """
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_create_topics: bool = True
     postgres_url: str | None = None
     postgres_schema: str | None = None
     data_dir: Path = field(default_factory=lambda: Path(".maag/data"))
@@ -72,6 +81,11 @@ class Settings:
             raise SettingsError(f"MAAG_LOG_FORMAT must be json or console, not {fmt!r}")
         return cls(
             kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            kafka_security_protocol=env.get("MAAG_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+            kafka_sasl_username=env.get("MAAG_KAFKA_SASL_USERNAME") or None,
+            kafka_sasl_password=env.get("MAAG_KAFKA_SASL_PASSWORD") or None,
+            kafka_create_topics=env.get("MAAG_KAFKA_CREATE_TOPICS", "true").lower()
+            in ("1", "true", "yes"),
             postgres_url=env.get("MAAG_POSTGRES_URL") or None,
             postgres_schema=env.get("MAAG_POSTGRES_SCHEMA") or None,
             data_dir=Path(env.get("MAAG_DATA_DIR", ".maag/data")),

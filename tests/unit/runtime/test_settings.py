@@ -43,3 +43,26 @@ def test_a_malformed_postgres_url_is_refused_with_the_expected_shape(url: str) -
 def test_an_unknown_log_format_is_refused() -> None:
     with pytest.raises(SettingsError, match="MAAG_LOG_FORMAT"):
         Settings.from_env({"MAAG_LOG_FORMAT": "xml"})
+
+
+def test_kafka_clients_authenticate_only_when_a_user_is_given() -> None:
+    from maag.runtime.kafka import client_options
+
+    assert client_options(Settings.from_env({})) == {}
+    options = client_options(
+        Settings.from_env(
+            {
+                "MAAG_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+                "MAAG_KAFKA_SASL_USERNAME": "referral",
+                "MAAG_KAFKA_SASL_PASSWORD": "pw",
+                "MAAG_KAFKA_CREATE_TOPICS": "false",
+            }
+        )
+    )
+    assert options == {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "referral",
+        "sasl_plain_password": "pw",
+    }
+    assert Settings.from_env({"MAAG_KAFKA_CREATE_TOPICS": "false"}).kafka_create_topics is False
