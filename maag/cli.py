@@ -28,6 +28,8 @@ audit_app = typer.Typer(
     help="For auditors: evidence that the stored history is intact.", no_args_is_help=True
 )
 app.add_typer(audit_app, name="audit")
+deploy_app = typer.Typer(help="Kubernetes manifests generated from the code.", no_args_is_help=True)
+app.add_typer(deploy_app, name="deploy")
 topics_app = typer.Typer(help="Kafka topics from the topic registry.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 
@@ -160,6 +162,19 @@ def audit_verify(
             typer.echo(f"  {b}")
         broken |= not verdict.clean
     raise typer.Exit(1 if broken else 0)
+
+
+@deploy_app.command("render")
+def deploy_render(
+    directory: Annotated[Path, typer.Argument(help="Where the kustomize base goes.")] = Path(
+        "deploy/k8s/base"
+    ),
+) -> None:
+    """Write the kustomize base: Kafka, topics, users, PostgreSQL, each service."""
+    from maag.deployment import render
+
+    for path in render(directory):
+        typer.echo(f"wrote {path}")
 
 
 @app.command("run")

@@ -3,6 +3,13 @@
 # type-checks and runs every test (unit, integration, e2e). Extra arguments go to pytest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../deploy/local/bootstrap.sh"
+# kustomize renders the Kubernetes overlays in the tests; built once from the Go module proxy.
+bin="${MAAG_HOME:-$PWD/.maag}/cache/bin"
+if [ ! -x "$bin/kustomize" ]; then
+  command -v go >/dev/null || { echo "error: Go is needed once to build kustomize (apt-get install -y golang)" >&2; exit 1; }
+  GOBIN="$bin" go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1
+fi
+export PATH="$bin:$PATH"
 ruff check .
 ruff format --check .
 mypy

@@ -1,0 +1,503 @@
+"""The Kubernetes base, generated from the code it deploys: one KafkaTopic per registry
+topic, one KafkaUser per service with ACLs from what it publishes and consumes, and per
+service a Deployment whose environment sets every setting the code reads.
+
+    maag deploy render deploy/k8s/base    (checked in; a test fails when it is stale)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from contracts.topics import (
+    ALL_TOPICS,
+    COMMISSIONING_EVENTS,
+    EVENT_TOPICS,
+    PANEL_EVENTS,
+    REFERRAL_EVENTS,
+    REFERRAL_SUBMISSIONS,
+    TopicSpec,
+)
+
+KAFKA_CLUSTER = "maag"
+PG_CLUSTER = "maag-pg"
+HTTP_PORT = 8000
+IMAGE = "ghcr.io/maag/maag:0.1.0"
+SERVICES = ("referral", "panel", "commissioning", "notifications")
+
+# What each service's consumer group reads (tests check this against the built services).
+CONSUMES: dict[str, tuple[TopicSpec, ...]] = {
+    "referral": (REFERRAL_SUBMISSIONS,),
+    "panel": (REFERRAL_EVENTS, COMMISSIONING_EVENTS),
+    "commissioning": (PANEL_EVENTS, REFERRAL_EVENTS),
+    "notifications": (PANEL_EVENTS, COMMISSIONING_EVENTS),
+}
+
+
+def publishes(service: str) -> list[TopicSpec]:
+    """Its own event topic, and the dead-letter topics of what it consumes."""
+    return [t for t in EVENT_TOPICS if t.owner == service] + [
+        t.dead_letters for t in CONSUMES[service]
+    ]
+
+
+def settings_keys() -> list[str]:
+    """Every environment variable `Settings.from_env` reads."""
+    source = (Path(__file__).parent / "runtime" / "settings.py").read_text()
+    return sorted(set(re.findall(r'env\.get\(\s*"([A-Z_]+)"', source)))
+
+
+# name -> (ConfigMap value) or ("secret", secret name, key, optional)
+def _env(service: str) -> dict[str, Any]:
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": f"{KAFKA_CLUSTER}-kafka-bootstrap:9092",
+        "MAAG_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "MAAG_KAFKA_SASL_USERNAME": f"maag-{service}",
+        "MAAG_KAFKA_SASL_PASSWORD": (
+            "secret",
+            f"maag-{service}",
+            "password",
+            False,
+        ),  # Strimzi makes it
+        "MAAG_KAFKA_CREATE_TOPICS": "false",
+        "MAAG_POSTGRES_URL": ("secret", f"maag-{service}-db", "url", False),
+        "MAAG_POSTGRES_SCHEMA": service,
+        "MAAG_DATA_DIR": "/tmp/maag",
+        "MAAG_CIPHER_KEY": ("secret", "maag-cipher", "key", service != "referral"),
+        "MAAG_TOPIC_PREFIX": "",
+        "MAAG_LOG_FORMAT": "json",
+        "MAAG_JWT_SECRET": ("secret", "maag-auth", "jwt-secret", False),
+        "MAAG_JWT_ISSUER": "maag",
+        "MAAG_HTTP_HOST": "0.0.0.0",
+        "MAAG_HTTP_PORT": str(HTTP_PORT),
+        "MAAG_QUORUM_OTHER_AGENCIES": "3",
+        "MAAG_SMTP_HOST": "smtp-relay.mail.svc",
+        "MAAG_SMTP_PORT": "587",
+        "MAAG_SMTP_STARTTLS": "true",
+        "MAAG_SMTP_USERNAME": ("secret", "maag-smtp", "username", True),
+        "MAAG_SMTP_PASSWORD": ("secret", "maag-smtp", "password", True),
+        "MAAG_MAIL_FROM": "maag-notifications@essex.example",
+        "MAAG_LINK_BASE": "https://maag.essex.example",
+        "MAAG_SMTP_RETRY_SECONDS": "300",
+        "MAAG_PROVIDER_DIRECTORY": "",
+        "MAAG_JAP_FUNDING_SPLIT": "children-services:50,health:40,adult-transition:10",
+        "MAAG_PLACEMENT_ANNUAL_COST_PENCE": "18000000",
+    }
+
+
+def _labels(service: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": "maag", "app.kubernetes.io/component": service}
+
+
+def kafka() -> list[dict[str, Any]]:
+    pool = {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "KafkaNodePool",
+        "metadata": {"name": "dual-role", "labels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
+        "spec": {
+            "replicas": 3,
+            "roles": ["controller", "broker"],
+            "storage": {
+                "type": "jbod",
+                "volumes": [
+                    {
+                        "id": 0,
+                        "type": "persistent-claim",
+                        "size": "50Gi",
+                        "deleteClaim": False,
+                        "kraftMetadata": "shared",
+                    }
+                ],
+            },
+            "resources": {
+                "requests": {"cpu": "500m", "memory": "2Gi"},
+                "limits": {"cpu": "2", "memory": "4Gi"},
+            },
+        },
+    }
+    cluster = {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "Kafka",
+        "metadata": {
+            "name": KAFKA_CLUSTER,
+            "annotations": {"strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled"},
+        },
+        "spec": {
+            "kafka": {
+                "version": "4.1.0",
+                "listeners": [
+                    {
+                        "name": "plain",
+                        "port": 9092,
+                        "type": "internal",
+                        "tls": False,
+                        "authentication": {"type": "scram-sha-512"},
+                    }
+                ],
+                "authorization": {"type": "simple"},
+                "config": {
+                    "auto.create.topics.enable": False,
+                    "default.replication.factor": 3,
+                    "min.insync.replicas": 2,
+                    "offsets.topic.replication.factor": 3,
+                    "transaction.state.log.replication.factor": 3,
+                    "transaction.state.log.min.isr": 2,
+                },
+            },
+            "entityOperator": {"topicOperator": {}, "userOperator": {}},
+        },
+    }
+    return [pool, cluster]
+
+
+def topics() -> list[dict[str, Any]]:
+    return [
+        {
+            "apiVersion": "kafka.strimzi.io/v1beta2",
+            "kind": "KafkaTopic",
+            "metadata": {"name": t.name, "labels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
+            "spec": {
+                "topicName": t.name,
+                "partitions": t.partitions,
+                "replicas": 3,
+                "config": {**t.config, "min.insync.replicas": "2"},
+            },
+        }
+        for t in ALL_TOPICS
+    ]
+
+
+def users() -> list[dict[str, Any]]:
+    out = []
+    for service in SERVICES:
+        acls: list[dict[str, Any]] = (
+            [
+                {
+                    "resource": {"type": "topic", "name": t.name, "patternType": "literal"},
+                    "operations": ["Write", "Describe"],
+                }
+                for t in publishes(service)
+            ]
+            + [
+                {
+                    "resource": {"type": "topic", "name": t.name, "patternType": "literal"},
+                    "operations": ["Read", "Describe"],
+                }
+                for t in CONSUMES[service]
+            ]
+            + [
+                {
+                    "resource": {
+                        "type": "group",
+                        "name": f"maag.{service}",
+                        "patternType": "literal",
+                    },
+                    "operations": ["Read"],
+                }
+            ]
+        )
+        out.append(
+            {
+                "apiVersion": "kafka.strimzi.io/v1beta2",
+                "kind": "KafkaUser",
+                "metadata": {
+                    "name": f"maag-{service}",
+                    "labels": {"strimzi.io/cluster": KAFKA_CLUSTER},
+                },
+                "spec": {
+                    "authentication": {"type": "scram-sha-512"},
+                    "authorization": {"type": "simple", "acls": acls},
+                },
+            }
+        )
+    return out
+
+
+def postgres() -> list[dict[str, Any]]:
+    cluster = {
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Cluster",
+        "metadata": {"name": PG_CLUSTER},
+        "spec": {
+            "instances": 3,
+            "imageName": "ghcr.io/cloudnative-pg/postgresql:16.4",
+            "storage": {"size": "50Gi"},
+            "managed": {
+                "roles": [
+                    {
+                        "name": s,
+                        "ensure": "present",
+                        "login": True,
+                        "passwordSecret": {"name": f"maag-{s}-db-credentials"},
+                    }
+                    for s in SERVICES
+                ]
+            },
+            "backup": {"retentionPolicy": "30d"},
+        },
+    }
+    databases = [
+        {
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "Database",
+            "metadata": {"name": f"maag-{s}"},
+            "spec": {"name": s, "owner": s, "cluster": {"name": PG_CLUSTER}},
+        }
+        for s in SERVICES
+    ]
+    return [cluster, *databases]
+
+
+def _env_entries(service: str) -> list[dict[str, Any]]:
+    entries = []
+    for name, value in _env(service).items():
+        if isinstance(value, tuple):
+            _, secret, key, optional = value
+            entries.append(
+                {
+                    "name": name,
+                    "valueFrom": {
+                        "secretKeyRef": {
+                            "name": secret,
+                            "key": key,
+                            **({"optional": True} if optional else {}),
+                        }
+                    },
+                }
+            )
+        else:
+            entries.append(
+                {
+                    "name": name,
+                    "valueFrom": {"configMapKeyRef": {"name": f"maag-{service}", "key": name}},
+                }
+            )
+    return entries
+
+
+def service_resources(service: str) -> list[dict[str, Any]]:
+    labels = _labels(service)
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": f"maag-{service}", "labels": labels},
+        "data": {k: v for k, v in _env(service).items() if not isinstance(v, tuple)},
+    }
+    probe = {
+        "httpGet": {"path": "/healthz", "port": "http"},
+        "periodSeconds": 10,
+        "timeoutSeconds": 2,
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": f"maag-{service}", "labels": labels},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "runAsGroup": 10001,
+                        "fsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": service,
+                            "image": IMAGE,
+                            "args": ["serve", service],
+                            "ports": [{"name": "http", "containerPort": HTTP_PORT}],
+                            "env": _env_entries(service),
+                            "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 60},
+                            "livenessProbe": probe,
+                            "readinessProbe": {
+                                **probe,
+                                "httpGet": {"path": "/readyz", "port": "http"},
+                            },
+                            "resources": {
+                                "requests": {"cpu": "200m", "memory": "256Mi"},
+                                "limits": {"cpu": "1", "memory": "768Mi"},
+                            },
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                        }
+                    ],
+                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
+                },
+            },
+        },
+    }
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": f"maag-{service}", "labels": labels},
+        "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+    }
+    pdb = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": f"maag-{service}", "labels": labels},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": labels}},
+    }
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": f"maag-{service}", "labels": labels},
+        "spec": {
+            "scaleTargetRef": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": f"maag-{service}",
+            },
+            "minReplicas": 2,
+            "maxReplicas": 6,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": 70},
+                    },
+                }
+            ],
+        },
+    }
+    egress: list[dict[str, Any]] = [
+        {
+            "to": [
+                {
+                    "podSelector": {
+                        "matchLabels": {
+                            "strimzi.io/cluster": KAFKA_CLUSTER,
+                            "strimzi.io/kind": "Kafka",
+                        }
+                    }
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": 9092}],
+        },
+        {
+            "to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}}}],
+            "ports": [{"protocol": "TCP", "port": 5432}],
+        },
+        {
+            "to": [
+                {"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+            ],
+            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+        },
+    ]
+    if service == "notifications":
+        egress.append(
+            {
+                "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                "ports": [{"protocol": "TCP", "port": 587}, {"protocol": "TCP", "port": 25}],
+            }
+        )
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": f"maag-{service}", "labels": labels},
+        "spec": {
+            "podSelector": {"matchLabels": labels},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"ports": [{"protocol": "TCP", "port": HTTP_PORT}]}],
+            "egress": egress,
+        },
+    }
+    return [config, deployment, svc, pdb, hpa, policy]
+
+
+def network_defaults() -> list[dict[str, Any]]:
+    deny = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "default-deny"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
+    postgres_in = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "maag-pg-clients"},
+        "spec": {
+            "podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": [
+                        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "maag"}}},
+                        {"podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}}},
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "cnpg-system"}
+                            }
+                        },
+                    ],
+                    "ports": [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 8000}],
+                }
+            ],
+            "egress": [
+                {"to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}}}]},
+                {
+                    "to": [{"namespaceSelector": {}}],
+                    "ports": [
+                        {"protocol": "TCP", "port": 443},
+                        {"protocol": "TCP", "port": 6443},
+                        {"protocol": "UDP", "port": 53},
+                    ],
+                },
+            ],
+        },
+    }
+    return [deny, postgres_in]
+
+
+def base() -> dict[str, list[dict[str, Any]]]:
+    files = {
+        "kafka.yaml": kafka(),
+        "topics.yaml": topics(),
+        "users.yaml": users(),
+        "postgres.yaml": postgres(),
+        "network.yaml": network_defaults(),
+    }
+    for service in SERVICES:
+        files[f"{service}.yaml"] = service_resources(service)
+    files["kustomization.yaml"] = [
+        {
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "labels": [{"pairs": {"app.kubernetes.io/part-of": "maag"}}],
+            "resources": [name for name in files if name != "kustomization.yaml"],
+        }
+    ]
+    return files
+
+
+def rendered() -> dict[str, str]:
+    header = "# Generated by `maag deploy render deploy/k8s/base` from the code; do not edit.\n"
+    return {
+        name: header + yaml.safe_dump_all(docs, sort_keys=False, width=100)
+        for name, docs in base().items()
+    }
+
+
+def render(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in rendered().items():
+        (directory / name).write_text(text)
+        written.append(directory / name)
+    return written
