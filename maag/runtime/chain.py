@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from maag.runtime.application import ServiceApplication
 from maag.runtime.logging import get_logger
 from maag.runtime.loops import sleep_or_stop
+from maag.runtime.projection import create_tables
 
 log = get_logger(__name__)
 GENESIS = bytes(32)
@@ -69,12 +70,12 @@ class EventChain:
         self.engine = engine
         self.batch_size = batch_size
         self.table = Table(
-            "event_chain",
+            f"{app.name.lower()}_event_chain",
             MetaData(),
             Column("notification_id", BigInteger, primary_key=True, autoincrement=False),
             Column("hash", LargeBinary, nullable=False),
         )
-        self.table.metadata.create_all(engine)
+        create_tables(self.table.metadata, engine)
 
     def head(self, session: Session) -> tuple[int, bytes]:
         last = session.execute(select(func.max(self.table.c.notification_id))).scalar()

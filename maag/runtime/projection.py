@@ -8,11 +8,13 @@ crash never applies an event twice or skips one. Read models lag the store by mo
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from maag.runtime.application import ServiceApplication
@@ -50,6 +52,19 @@ def positions_table(metadata: MetaData) -> Table:
     )
 
 
+def create_tables(metadata: MetaData, engine: Engine, attempts: int = 5) -> None:
+    """CREATE TABLE IF NOT EXISTS, tolerating replicas that start together: PostgreSQL can
+    refuse the second of two concurrent creations of the same table (a pg_type conflict)."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except (IntegrityError, ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
 class Projector:
     def __init__(
         self,
@@ -67,7 +82,7 @@ class Projector:
         self.batch_size = batch_size
         existing = metadata.tables.get("projection_positions")
         self.positions = existing if existing is not None else positions_table(metadata)
-        metadata.create_all(engine)
+        create_tables(metadata, engine)
 
     def position(self) -> int:
         with Session(self.engine) as session:

@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
+from psycopg import sql
 
 from contracts.reference import Role
 from contracts.topics import ALL_TOPICS, REFERRAL_SUBMISSIONS
+from maag.deployment import SERVICES
 from maag.infra.mailbox import messages
 from maag.runtime import kafka
 from tests.integration.runtime.conftest import read_to_end
@@ -52,14 +55,23 @@ class System:
             "MAAG_LINK_BASE": f"http://127.0.0.1:{self.ports['panel']}",
         }
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.schema = schema
+        self.postgres_url = postgres_url
 
     def start(self) -> None:
         self._spawn(
             "mailbox",
             ["mailbox", "serve", "--port", str(self.ports["smtp"]), "--directory", str(self.mail)],
         )
-        for name in ("referral", "panel", "commissioning", "notifications"):
-            self._spawn(name, ["serve", name], {"MAAG_HTTP_PORT": str(self.ports[name])})
+        for name in SERVICES:  # each in a schema of its own, as in production
+            self._spawn(
+                name,
+                ["serve", name],
+                {
+                    "MAAG_HTTP_PORT": str(self.ports[name]),
+                    "MAAG_POSTGRES_SCHEMA": f"{self.schema}_{name}",
+                },
+            )
 
     def _spawn(self, name: str, args: list[str], extra: dict[str, str] | None = None) -> None:
         log = (self.tmp / f"{name}.log").open("wb")
@@ -80,6 +92,13 @@ class System:
             p.terminate()
         for p in self.procs:
             p.wait(timeout=30)
+        with psycopg.connect(self.postgres_url, autocommit=True) as conn:
+            for name in SERVICES:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                        sql.Identifier(f"{self.schema}_{name}")
+                    )
+                )
 
     def logs(self) -> str:
         return "".join(f.read_text(errors="replace") for f in self.tmp.glob("*.log"))

@@ -73,8 +73,13 @@ async def test_killed_and_restarted_relay_and_consumer_lose_nothing_and_double_n
     progress: list[int] = []  # cases applied when each kill landed
     while not feeder.done():
         relay, consumer = _start("relay", settings, group), _start("consumer", settings, group)
-        # beyond the 6 s session timeout, so the group hands the partitions to the new member
-        await asyncio.sleep(rng.uniform(7.0, 9.0))
+        # Kill only once this pair has applied something (the group first waits out the killed
+        # member's 6 s session; a loaded machine starts processes slowly), at a random moment.
+        before = _applied(settings)[1]
+        deadline = asyncio.get_running_loop().time() + 60
+        while _applied(settings)[1] == before and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(rng.uniform(0.0, 1.0))
         for p in (relay, consumer):
             p.send_signal(signal.SIGKILL)
             p.wait()
@@ -83,7 +88,7 @@ async def test_killed_and_restarted_relay_and_consumer_lose_nothing_and_double_n
 
     relay, consumer = _start("relay", settings, group), _start("consumer", settings, group)
     try:
-        deadline = asyncio.get_running_loop().time() + 90
+        deadline = asyncio.get_running_loop().time() + 180
         while _applied(settings)[1] < N and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.5)
         await asyncio.sleep(2.0)  # time for a double effect to show, if there were one
