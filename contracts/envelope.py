@@ -16,7 +16,8 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from contracts.events import EVENT_TYPES, Actor, IntegrationEvent
+from contracts.events import Actor, IntegrationEvent
+from contracts.topics import EVENT_TYPES
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"

@@ -158,6 +158,12 @@ ALL_TOPICS: tuple[TopicSpec, ...] = tuple(
 )
 
 
+# Every published event type by its CloudEvents type name: the topics' messages, listed once.
+EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
+    m.TYPE: m for t in EVENT_TOPICS for m in t.messages if issubclass(m, IntegrationEvent)
+}
+
+
 def topic_of(event_type: type[IntegrationEvent]) -> TopicSpec:
     for spec in EVENT_TOPICS:
         if event_type in spec.messages:

@@ -36,10 +36,6 @@ class IntegrationEvent(BaseModel):
     occurred_at: AwareDatetime = Field(description="When it happened (RFC 3339, with offset).")
     actor: Actor
 
-    @classmethod
-    def type_name(cls) -> str:
-        return cls.TYPE
-
     @property
     def subject(self) -> str:
         return str(self.case_id)
