@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import uvicorn
 from aiokafka import AIOKafkaProducer
@@ -184,3 +184,44 @@ class Plumbing:
     @property
     def ready(self) -> Callable[[], dict[str, bool]]:
         return readiness(self.app, self.producer)
+
+
+A = TypeVar("A", bound=ServiceApplication)
+
+
+@dataclass
+class Service(Generic[A]):
+    """A running service's parts: its application and API, and the loops beside the API."""
+
+    app: A
+    api: FastAPI
+    relay: OutboxRelay
+    consumer: TrackedConsumer
+    projector: Projector
+    producer: AIOKafkaProducer
+    chain: EventChain
+    extra_loops: list[Loop] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        p: Plumbing,
+        app: A,
+        api: FastAPI,
+        consumer: TrackedConsumer,
+        extra_loops: Sequence[Loop] = (),
+        **more: Any,
+    ) -> Self:
+        return cls(
+            app, api, p.relay, consumer, p.projector, p.producer, p.chain, list(extra_loops), **more
+        )
+
+    @property
+    def loops(self) -> list[Loop]:
+        return [
+            self.chain.run,
+            self.relay.run,
+            self.consumer.run,
+            self.projector.run,
+            *self.extra_loops,
+        ]

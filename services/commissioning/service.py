@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI
-
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
-from maag.runtime.chain import EventChain
-from maag.runtime.consumer import TrackedConsumer
-from maag.runtime.outbox import OutboxRelay
-from maag.runtime.projection import Projector
-from maag.runtime.service import Loop, Plumbing, serve
+from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings
 from services.commissioning import reports
 from services.commissioning.api import create_api
@@ -25,19 +17,7 @@ from services.commissioning.translate import translate
 NAME = "commissioning"
 
 
-@dataclass
-class CommissioningService:
-    app: CommissioningApp
-    api: FastAPI
-    relay: OutboxRelay
-    consumer: TrackedConsumer
-    projector: Projector
-    producer: AIOKafkaProducer
-    chain: EventChain
-
-    @property
-    def loops(self) -> list[Loop]:
-        return [self.chain.run, self.relay.run, self.consumer.run, self.projector.run]
+CommissioningService = Service[CommissioningApp]
 
 
 def build(settings: Settings) -> CommissioningService:
@@ -60,7 +40,7 @@ def build(settings: Settings) -> CommissioningService:
         )
     )
     api = create_api(app, p.verifier, p.engine, settings, p.ready)
-    return CommissioningService(app, api, p.relay, consumer, p.projector, p.producer, p.chain)
+    return Service.of(p, app, api, consumer)
 
 
 def main(settings: Settings) -> None:

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-
-from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI
+from dataclasses import dataclass, field
 
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
-from maag.runtime.chain import EventChain
-from maag.runtime.consumer import TrackedConsumer
-from maag.runtime.outbox import OutboxRelay
-from maag.runtime.projection import Projector
-from maag.runtime.service import Loop, Plumbing, serve
+from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings
 from services.notifications import read_model
 from services.notifications.api import create_api
@@ -27,25 +20,8 @@ NAME = "notifications"
 
 
 @dataclass
-class NotificationsService:
-    app: NotificationsApp
-    api: FastAPI
-    relay: OutboxRelay
-    consumer: TrackedConsumer
-    sender: Sender
-    projector: Projector
-    producer: AIOKafkaProducer
-    chain: EventChain
-
-    @property
-    def loops(self) -> list[Loop]:
-        return [
-            self.chain.run,
-            self.relay.run,
-            self.consumer.run,
-            self.sender.run,
-            self.projector.run,
-        ]
+class NotificationsService(Service[NotificationsApp]):
+    sender: Sender = field(kw_only=True)
 
 
 def build(settings: Settings) -> NotificationsService:
@@ -68,16 +44,8 @@ def build(settings: Settings) -> NotificationsService:
         )
     )
     api = create_api(p.verifier, p.engine, p.ready)
-    return NotificationsService(
-        app,
-        api,
-        p.relay,
-        consumer,
-        Sender(app, settings, p.producer),
-        p.projector,
-        p.producer,
-        p.chain,
-    )
+    sender = Sender(app, settings, p.producer)
+    return NotificationsService.of(p, app, api, consumer, [sender.run], sender=sender)
 
 
 def main(settings: Settings) -> None:

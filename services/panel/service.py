@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI
-
 from contracts.topics import COMMISSIONING_EVENTS, REFERRAL_EVENTS
-from maag.runtime.chain import EventChain
-from maag.runtime.consumer import TrackedConsumer
 from maag.runtime.logging import get_logger
 from maag.runtime.loops import sleep_or_stop
-from maag.runtime.outbox import OutboxRelay
-from maag.runtime.projection import Projector
-from maag.runtime.service import Loop, Plumbing, serve
+from maag.runtime.service import Loop, Plumbing, Service, serve
 from maag.runtime.settings import Settings
 from services.panel import read_model
 from services.panel.api import create_api
@@ -28,31 +20,16 @@ NAME = "panel"
 log = get_logger(__name__)
 
 
-@dataclass
-class PanelService:
-    app: PanelApp
-    api: FastAPI
-    relay: OutboxRelay
-    consumer: TrackedConsumer
-    projector: Projector
-    producer: AIOKafkaProducer
-    chain: EventChain
+PanelService = Service[PanelApp]
 
-    @property
-    def loops(self) -> list[Loop]:
-        return [
-            self.chain.run,
-            self.relay.run,
-            self.consumer.run,
-            self.projector.run,
-            self.keep_scheduled,
-        ]
 
-    async def keep_scheduled(self, stop: asyncio.Event) -> None:
-        """Meetings are scheduled four weeks ahead, checked hourly (retried soon on failure)."""
+def keep_scheduled(app: PanelApp) -> Loop:
+    """Meetings are scheduled four weeks ahead, checked hourly (retried soon on failure)."""
+
+    async def loop(stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                made = await asyncio.to_thread(self.app.schedule_ahead, datetime.now(UTC))
+                made = await asyncio.to_thread(app.schedule_ahead, datetime.now(UTC))
                 if made:
                     log.info("meetings scheduled", count=made)
                 wait = 3600.0
@@ -60,6 +37,8 @@ class PanelService:
                 log.warning("scheduling retrying", error=repr(e))
                 wait = 10.0
             await sleep_or_stop(stop, wait)
+
+    return loop
 
 
 def build(settings: Settings) -> PanelService:
@@ -80,7 +59,7 @@ def build(settings: Settings) -> PanelService:
         )
     )
     api = create_api(app, p.verifier, p.engine, p.ready)
-    return PanelService(app, api, p.relay, consumer, p.projector, p.producer, p.chain)
+    return Service.of(p, app, api, consumer, [keep_scheduled(app)])
 
 
 def main(settings: Settings) -> None:
