@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import time
 import uuid
@@ -24,7 +23,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from bench.support import Watcher, start_service, wait_ready
+from bench.support import Watcher, running_service
 from contracts.reference import District, Role
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
 from maag.runtime import kafka
@@ -160,32 +159,20 @@ async def main() -> None:
     parser.add_argument("--packages", type=int, default=2000)
     parser.add_argument("--report-rows", type=int, default=100_000)
     args = parser.parse_args()
-    bootstrap, url = os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["MAAG_POSTGRES_URL"]
-    run = uuid.uuid4().hex[:8]
-    schema, prefix = f"bench_comm_{run}", f"bench.{run}."
-    await kafka.ensure_topics(bootstrap, prefix)
-    service = start_service(
-        "commissioning",
-        PORT,
-        {"MAAG_POSTGRES_SCHEMA": schema, "MAAG_TOPIC_PREFIX": prefix, "MAAG_JWT_SECRET": SECRET},
-    )
     token = TokenVerifier(SECRET, "maag").issue("bench", Role.COMMISSIONER, "childrens-services")
-    try:
-        await wait_ready(PORT)
-        print(f"commissioning service: 1 process, PostgreSQL store, topics {prefix}*")
-        await commissioning_rate(args.packages, bootstrap, prefix, token)
-    finally:
-        service.terminate()
-        service.wait(timeout=30)
-    report_schema = f"{schema}_reports"
-    with psycopg.connect(url, autocommit=True) as conn:
+    async with running_service("commissioning", PORT) as run:
+        print(f"commissioning service: 1 process, PostgreSQL store, topics {run.prefix}*")
+        await commissioning_rate(args.packages, run.bootstrap, run.prefix, token)
+    report_schema = f"{run.schema}_reports"
+    with psycopg.connect(run.postgres_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(report_schema)))
     try:
-        report_times(url, report_schema, args.report_rows)
+        report_times(run.postgres_url, report_schema, args.report_rows)
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            for s in (schema, report_schema):
-                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(s)))
+        with psycopg.connect(run.postgres_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(report_schema))
+            )
 
 
 if __name__ == "__main__":

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 import uuid
 from datetime import UTC, datetime
 
 import httpx
-import psycopg
-from psycopg import sql
 
-from bench.support import Watcher, percentiles, start_service, wait_ready
+from bench.support import Watcher, percentiles, running_service
 from contracts.events import Actor
 from contracts.reference import District, Panel, Role
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
@@ -97,38 +94,20 @@ async def main() -> None:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--decisions", type=int, default=100)
     args = parser.parse_args()
-    bootstrap, url = os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["MAAG_POSTGRES_URL"]
-    run = uuid.uuid4().hex[:8]
-    schema, prefix = f"bench_panel_{run}", f"bench.{run}."
-    await kafka.ensure_topics(bootstrap, prefix)
-    service = start_service(
-        "panel",
-        PORT,
-        {
-            "MAAG_POSTGRES_SCHEMA": schema,
-            "MAAG_TOPIC_PREFIX": prefix,
-            "MAAG_JWT_SECRET": SECRET,
-            "MAAG_QUORUM_OTHER_AGENCIES": "2",
-        },
-    )
     token = TokenVerifier(SECRET, "maag").issue("bench", "panel-member", "social-care")
-    stop = asyncio.Event()
-    topic = PANEL_EVENTS.named(prefix)
-    listed = Watcher(bootstrap, topic, "maag.panel.CaseListed.v1")
-    assigned = Watcher(bootstrap, topic, "maag.panel.LeadProfessionalAssigned.v1")
-    watching = [asyncio.create_task(w.run(stop)) for w in (listed, assigned)]
-    try:
-        await wait_ready(PORT)
-        print(f"panel service: 1 process, PostgreSQL store, topics {prefix}*")
-        harlow = await listing(args.cases, bootstrap, prefix, listed)
-        await decisions(harlow, args.decisions, token, assigned)
-    finally:
-        stop.set()
-        await asyncio.gather(*watching)
-        service.terminate()
-        service.wait(timeout=30)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    async with running_service("panel", PORT, {"MAAG_QUORUM_OTHER_AGENCIES": "2"}) as run:
+        stop = asyncio.Event()
+        topic = PANEL_EVENTS.named(run.prefix)
+        listed = Watcher(run.bootstrap, topic, "maag.panel.CaseListed.v1")
+        assigned = Watcher(run.bootstrap, topic, "maag.panel.LeadProfessionalAssigned.v1")
+        watching = [asyncio.create_task(w.run(stop)) for w in (listed, assigned)]
+        try:
+            print(f"panel service: 1 process, PostgreSQL store, topics {run.prefix}*")
+            harlow = await listing(args.cases, run.bootstrap, run.prefix, listed)
+            await decisions(harlow, args.decisions, token, assigned)
+        finally:
+            stop.set()
+            await asyncio.gather(*watching)
 
 
 if __name__ == "__main__":

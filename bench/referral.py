@@ -13,17 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 
 import httpx
-import psycopg
-from psycopg import sql
 
-from bench.support import Watcher, percentiles, wait_ready
+from bench.support import Watcher, percentiles, running_service
 from contracts.topics import REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.runtime import kafka
 from maag.runtime.auth import TokenVerifier
@@ -95,40 +90,28 @@ async def main() -> None:
     parser.add_argument("--referrals", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    bootstrap, url = os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["MAAG_POSTGRES_URL"]
-    run = uuid.uuid4().hex[:8]
-    schema, prefix = f"bench_ref_{run}", f"bench.{run}."
-    await kafka.ensure_topics(bootstrap, prefix)
-    env = {
-        **os.environ,
-        "MAAG_POSTGRES_SCHEMA": schema,
-        "MAAG_TOPIC_PREFIX": prefix,
-        "MAAG_CIPHER_KEY": CIPHER_KEY,
-        "MAAG_JWT_SECRET": SECRET,
-        "MAAG_HTTP_PORT": str(PORT),
-        "MAAG_LOG_FORMAT": "json",
-    }
-    service = subprocess.Popen(
-        [sys.executable, "-m", "maag.cli", "serve", "referral"], env=env, stderr=subprocess.DEVNULL
-    )
     token = TokenVerifier(SECRET, "maag").issue("bench", "referrer", "education")
-    stop = asyncio.Event()
-    watcher = Watcher(bootstrap, REFERRAL_EVENTS.named(prefix), "maag.referral.ReferralAccepted.v1")
-    watching = asyncio.create_task(watcher.run(stop))
-    try:
-        await wait_ready(PORT)
-        print(f"referral service: 1 process, PostgreSQL store (encrypted), topics {prefix}*")
-        await via_http(args.referrals, args.concurrency, token, watcher)
-        await via_topic(
-            args.referrals, bootstrap, REFERRAL_SUBMISSIONS.named(prefix), token, watcher
+    async with running_service("referral", PORT, {"MAAG_CIPHER_KEY": CIPHER_KEY}) as run:
+        stop = asyncio.Event()
+        watcher = Watcher(
+            run.bootstrap, REFERRAL_EVENTS.named(run.prefix), "maag.referral.ReferralAccepted.v1"
         )
-    finally:
-        stop.set()
-        await watching
-        service.terminate()
-        service.wait(timeout=30)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        watching = asyncio.create_task(watcher.run(stop))
+        try:
+            print(
+                f"referral service: 1 process, PostgreSQL store (encrypted), topics {run.prefix}*"
+            )
+            await via_http(args.referrals, args.concurrency, token, watcher)
+            await via_topic(
+                args.referrals,
+                run.bootstrap,
+                REFERRAL_SUBMISSIONS.named(run.prefix),
+                token,
+                watcher,
+            )
+        finally:
+            stop.set()
+            await watching
 
 
 if __name__ == "__main__":

@@ -9,9 +9,15 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import httpx
+import psycopg
 from aiokafka import AIOKafkaConsumer
+from psycopg import sql
 
 
 class Watcher:
@@ -70,3 +76,50 @@ async def wait_ready(port: int) -> None:
                 pass
             await asyncio.sleep(0.1)
     await asyncio.sleep(2.0)  # the service's consumer joins its group
+
+
+@dataclass(frozen=True)
+class Run:
+    bootstrap: str
+    postgres_url: str
+    schema: str
+    prefix: str
+
+
+@asynccontextmanager
+async def running_service(
+    name: str, port: int, env: dict[str, str] | None = None
+) -> AsyncIterator[Run]:
+    """The service in its own process on the broker and database the environment names, in a
+    fresh schema and topic prefix; stopped and its schema dropped afterwards."""
+    from maag.runtime import kafka
+    from tests.support.referral import SECRET
+
+    tag = uuid.uuid4().hex[:8]
+    run = Run(
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+        os.environ["MAAG_POSTGRES_URL"],
+        f"bench_{name}_{tag}",
+        f"bench.{tag}.",
+    )
+    await kafka.ensure_topics(run.bootstrap, run.prefix)
+    service = start_service(
+        name,
+        port,
+        {
+            "MAAG_POSTGRES_SCHEMA": run.schema,
+            "MAAG_TOPIC_PREFIX": run.prefix,
+            "MAAG_JWT_SECRET": SECRET,
+            **(env or {}),
+        },
+    )
+    try:
+        await wait_ready(port)
+        yield run
+    finally:
+        service.terminate()
+        service.wait(timeout=30)
+        with psycopg.connect(run.postgres_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(run.schema))
+            )
