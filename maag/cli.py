@@ -138,21 +138,14 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Walk each service's hash chain over its stored events; exit 1 naming every break."""
-    from maag.runtime.application import ServiceApplication
-    from maag.runtime.chain import EventChain
-    from maag.runtime.projection import read_model_engine
+    from maag.audit.stores import NAMES, store_of
     from maag.runtime.settings import Settings
-    from maag.service_registry import SERVICES
 
     settings = Settings.from_env()
     broken = False
-    for name in services or [n for n, (_, port) in SERVICES.items() if port]:
-        # A plain reader of the service's store: the chain covers events as stored.
-        store = type(f"{name.capitalize()}Store", (ServiceApplication,), {"name": name})(settings)
-        try:
-            verdict = EventChain(store, read_model_engine(settings, name)).verify()
-        finally:
-            store.close()
+    for name in services or NAMES:
+        with store_of(settings, name) as (_, chain):
+            verdict = chain.verify()
         state = "intact" if verdict.clean else f"{len(verdict.breaks)} break(s)"
         typer.echo(
             f"{name}: {verdict.chained} events chained (to notification {verdict.head}; "
@@ -162,6 +155,77 @@ def audit_verify(
             typer.echo(f"  {b}")
         broken |= not verdict.clean
     raise typer.Exit(1 if broken else 0)
+
+
+@audit_app.command("replay")
+def audit_replay(
+    case_id: Annotated[str, typer.Argument(help="The case reference (a UUID).")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Show the case as it stood then (ISO 8601, e.g. 2026-11-27T10:00Z)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    from_stores: Annotated[
+        bool,
+        typer.Option(
+            help="Read the services' stores directly (when the services are down); "
+            "such a read is not recorded on the case."
+        ),
+    ] = False,
+    user: Annotated[str, typer.Option(help="The auditor's user id (recorded)")] = "auditor",
+    agency: Annotated[str, typer.Option(help="The auditor's agency (recorded)")] = "county-audit",
+) -> None:
+    """One case's timeline across every service, and its state as of a time."""
+    import os
+    from datetime import datetime
+    from uuid import UUID
+
+    from maag.audit import render
+    from maag.audit.replay import Part, ReplayRefused, over_http, replay
+    from maag.audit.stores import NAMES, histories
+    from maag.runtime.auth import TokenVerifier
+    from maag.runtime.settings import Settings
+    from maag.service_registry import SERVICES
+
+    try:
+        case = UUID(case_id)
+        when = datetime.fromisoformat(as_of) if as_of else None
+        if when is not None and when.tzinfo is None:
+            raise ValueError("--as-of: give a time zone, e.g. 2026-11-27T10:00Z")
+        if fmt not in ("text", "json"):
+            raise ValueError("--format: text or json")
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    settings = Settings.from_env()
+    try:
+        if from_stores:
+            with histories(settings) as found:
+                result = replay(case, {h.service: h.entries for h in found}, when)
+        else:
+            token = TokenVerifier(settings.jwt_secret, settings.jwt_issuer).issue(
+                user, "auditor", agency, ttl_seconds=300
+            )
+            parts: dict[str, Part] = {
+                name: over_http(
+                    os.environ.get(
+                        f"MAAG_{name.upper()}_URL", f"http://127.0.0.1:{SERVICES[name][1]}"
+                    ),
+                    token,
+                )
+                for name in NAMES
+            }
+            result = replay(case, parts, when)
+    except (ReplayRefused, ValueError, OSError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    if fmt == "json":
+        import json
+
+        typer.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        typer.echo(render.text(result))
+    raise typer.Exit(0 if result.entries else 3)
 
 
 @deploy_app.command("render")

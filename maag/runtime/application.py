@@ -16,6 +16,7 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.system import ProcessApplication
 from psycopg.sql import SQL, Identifier
 
+from maag.runtime import causation
 from maag.runtime.settings import Settings
 
 
@@ -59,6 +60,11 @@ class ServiceApplication(ProcessApplication[UUID]):
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        # Every path to the store passes here: events not yet given a cause get the current one.
+        causation.stamp(processing_event.events, causation.current())
+        return super()._record(processing_event)
 
     def histories(self, ids: Collection[UUID]) -> dict[UUID, list[Any]]:
         """The domain events of each aggregate that exists among `ids`, in one query where

@@ -1,4 +1,5 @@
-"""Tamper evidence: a hash chain over a service's stored events, in notification order.
+"""Tamper evidence: a hash chain over a service's stored events, in notification order
+(and, in the same pass, the index of which aggregates belong to which case).
 
 Each link's hash covers the previous hash and the stored event exactly as stored (id,
 originator, version, topic and the state bytes — encrypted where the store encrypts), so
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from maag.runtime.application import ServiceApplication
+from maag.runtime.case_index import CaseIndex
 from maag.runtime.logging import get_logger
 from maag.runtime.loops import sleep_or_stop
 from maag.runtime.projection import create_tables
@@ -76,6 +78,7 @@ class EventChain:
             Column("hash", LargeBinary, nullable=False),
         )
         create_tables(self.table.metadata, engine)
+        self.index = CaseIndex(app, engine)
 
     def head(self, session: Session) -> tuple[int, bytes]:
         last = session.execute(select(func.max(self.table.c.notification_id))).scalar()
@@ -96,6 +99,7 @@ class EventChain:
                 rows.append({"notification_id": n.id, "hash": previous})
             if rows:
                 session.execute(self.table.insert(), rows)
+                self.index.add(session, notifications)
             return len(rows)
 
     def extend(self) -> None:

@@ -32,6 +32,7 @@ from pydantic import BaseModel
 from contracts.envelope import Envelope, EnvelopeError, decode
 from contracts.events import IntegrationEvent
 from contracts.topics import DLQ_SUFFIX
+from maag.runtime import causation
 from maag.runtime.application import ServiceApplication
 from maag.runtime.logging import bound, get_logger
 from maag.runtime.unit_of_work import Work
@@ -75,6 +76,12 @@ class Delivery(Generic[M]):
     @property
     def correlation_id(self) -> str | None:
         return self.envelope.correlation_id if self.envelope else None
+
+    @property
+    def cause(self) -> causation.Cause:
+        if self.envelope is not None:
+            return causation.of_event(self.envelope.id, self.envelope.type, self.envelope.source)
+        return {"record": f"{self.topic}/{self.partition}@{self.offset}"}
 
 
 Decoder = Callable[[Sequence[tuple[str, bytes]], bytes | None], tuple[Envelope | None, Any]]
@@ -222,12 +229,14 @@ class TrackedConsumer:
     ) -> None:
         with bound(case_id=delivery.case_id, correlation_id=delivery.correlation_id):
             work.dead_letter_reason = None
+            work.touched.clear()
             try:
                 sub.handle(delivery, work)
             except TRANSIENT:
                 raise
             except Exception as e:
                 raise _Failed((record, delivery), f"{type(e).__name__}: {e}") from e
+            work.stamp_touched(delivery.cause)
             if work.dead_letter_reason is not None:
                 answered.append(DeadLetter(record, work.dead_letter_reason))
 

@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from maag.runtime import causation
 from maag.runtime.application import ServiceApplication
 
 
@@ -41,6 +42,7 @@ class GroupCommit:
         """Returns once the aggregates' new events are committed; raises what saving them raised."""
         # Take the events now: a failed batch must not lose them (save() drains aggregates).
         call = _Call([e for a in aggregates for e in a.collect_events()])
+        causation.stamp(call.events, causation.current())  # the writer thread has no request
         if not call.events:
             return
         self._calls.put(call)

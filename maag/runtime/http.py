@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from maag.runtime import causation
 from maag.runtime.auth import Caller, Forbidden, TokenVerifier, Unauthenticated
 from maag.runtime.logging import bound, get_logger
 
@@ -38,7 +39,8 @@ def install(
     ) -> Response:
         correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
         request.state.correlation_id = correlation_id
-        with bound(correlation_id=correlation_id):
+        cause = causation.of_request(request.method, request.url.path, correlation_id)
+        with bound(correlation_id=correlation_id), causation.caused_by(cause):
             response = await call_next(request)
         response.headers[CORRELATION_HEADER] = correlation_id
         return response

@@ -14,7 +14,6 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
 
 from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import Tracking
@@ -22,12 +21,17 @@ from eventsourcing.persistence import Tracking
 from contracts.envelope import Envelope
 from contracts.events import IntegrationEvent
 from contracts.topics import topic_of
+from maag.runtime import causation
 from maag.runtime.application import ServiceApplication
 from maag.runtime.leadership import Leadership
 from maag.runtime.logging import get_logger
 from maag.runtime.loops import sleep_or_stop
+from maag.runtime.reads import CaseRead
 
 log = get_logger(__name__)
+
+# Events the runtime itself stores in every service (audited reads): never published.
+RUNTIME_INTERNAL = (CaseRead.Recorded,)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class OutboxRelay:
         self.app = app
         self.translate = translate
         self.producer = producer
+        self.service = source
         self.source = f"/maag/{source}"
         self.prefix = topic_prefix
         self.batch_size = batch_size
@@ -91,26 +96,37 @@ class OutboxRelay:
         last = after
         for n in notifications:
             last = n.id
-            outbound = self.translate(self.app.mapper.to_domain_event(n))
+            domain_event = self.app.mapper.to_domain_event(n)
+            if isinstance(domain_event, RUNTIME_INTERNAL):
+                continue
+            outbound = self.translate(domain_event)
             if outbound is not None:
+                cause = causation.of(domain_event) or {}
                 publications.append(
-                    self._publication(n.id, n.originator_id, n.originator_version, outbound)
+                    self._publication(
+                        n.id, n.originator_id, n.originator_version, outbound, cause.get("event_id")
+                    )
                 )
         return last, publications
 
     def _publication(
-        self, position: int, originator_id: Any, version: int, out: Outbound
+        self,
+        position: int,
+        originator_id: Any,
+        version: int,
+        out: Outbound,
+        cause_id: str | None = None,
     ) -> Publication:
         event = out.event
         envelope = Envelope(
             # Stable across republishing: derived from the stored event, not from the attempt.
-            id=str(uuid5(NAMESPACE_URL, f"{self.source}/{originator_id}/{version}")),
+            id=causation.event_id(self.service, originator_id, version),
             source=self.source,
             type=event.TYPE,
             time=event.occurred_at,
             subject=event.subject,
             correlation_id=out.correlation_id,
-            causation_id=out.causation_id,
+            causation_id=out.causation_id or cause_id,
             actor=event.actor,
             sequence=position,
         )

@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
+from maag.audit import api as audit_api
+from maag.audit.history import CaseHistory
 from maag.runtime import kafka
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import TokenVerifier
@@ -212,6 +214,7 @@ class Service(Generic[A]):
         extra_loops: Sequence[Loop] = (),
         **more: Any,
     ) -> Self:
+        audit_api.install(api, CaseHistory(p.name, app, p.chain))
         return cls(
             app, api, p.relay, consumer, p.projector, p.producer, p.chain, list(extra_loops), **more
         )

@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, project_aggregate
 from eventsourcing.domain import Aggregate
 
+from maag.runtime import causation
 from maag.runtime.application import ServiceApplication
 
 
@@ -27,6 +28,7 @@ class Work:
         self._prefetched = prefetched  # ids whose histories were read for the batch
         self._histories = histories or {}
         self.dead_letter_reason: str | None = None
+        self.touched: set[UUID] = set()  # ids got or added since the caller last cleared it
 
     def dead_letter(self, reason: str) -> None:
         """Keep this delivery's changes and also send it to the dead-letter topic with `reason`
@@ -34,6 +36,7 @@ class Work:
         self.dead_letter_reason = reason
 
     def get(self, aggregate_id: UUID) -> Aggregate:
+        self.touched.add(aggregate_id)
         if aggregate_id not in self._aggregates:
             if aggregate_id in self._prefetched:
                 history = self._histories.get(aggregate_id)
@@ -54,7 +57,16 @@ class Work:
 
     def add(self, *aggregates: Aggregate) -> None:
         for aggregate in aggregates:
+            self.touched.add(aggregate.id)
             self._aggregates[aggregate.id] = aggregate
+
+    def stamp_touched(self, cause: causation.Cause | None) -> None:
+        """Give the new events of the aggregates touched since the last call `cause`."""
+        for aggregate_id in self.touched:
+            found = self._aggregates.get(aggregate_id)
+            if found is not None:
+                causation.stamp(found.pending_events, cause)
+        self.touched.clear()
 
     @property
     def aggregates(self) -> list[Aggregate]:

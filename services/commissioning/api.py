@@ -17,6 +17,7 @@ from contracts.events.panel import RequestedIntervention
 from contracts.reference import District, Role
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
+from maag.runtime.reads import record_read
 from maag.runtime.settings import Settings
 from services.commissioning import reports
 from services.commissioning.application import CommissioningApp, Conflict, NotFound
@@ -160,7 +161,9 @@ def create_api(
 
     @api.get("/cases/{case_id}/packages", tags=["packages"])
     def of_case(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:
-        return [_package(p) for p in app.packages_of(case_id, caller)]
+        packages = [_package(p) for p in app.packages_of(case_id, caller)]
+        record_read(app, case_id, caller)
+        return packages
 
     @api.post("/packages/{package_id}/reviews", tags=["packages"])
     def review(

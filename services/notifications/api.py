@@ -11,12 +11,17 @@ from sqlalchemy.engine import Engine
 
 from contracts.reference import Role
 from maag.runtime import http
+from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import TokenVerifier
+from maag.runtime.reads import record_read
 from services.notifications import read_model
 
 
 def create_api(
-    verifier: TokenVerifier, engine: Engine, ready: Callable[[], dict[str, bool]]
+    app: ServiceApplication,
+    verifier: TokenVerifier,
+    engine: Engine,
+    ready: Callable[[], dict[str, bool]],
 ) -> FastAPI:
     api = FastAPI(
         title="MAAG notifications service",
@@ -33,6 +38,8 @@ def create_api(
     )
     def for_case(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:
         caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read notifications")
-        return read_model.for_case(engine, str(case_id))
+        sent = read_model.for_case(engine, str(case_id))
+        record_read(app, case_id, caller)
+        return sent
 
     return api

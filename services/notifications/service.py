@@ -43,7 +43,7 @@ def build(settings: Settings) -> NotificationsService:
             COMMISSIONING_EVENTS.named(settings.topic_prefix),
         )
     )
-    api = create_api(p.verifier, p.engine, p.ready)
+    api = create_api(app, p.verifier, p.engine, p.ready)
     sender = Sender(app, settings, p.producer)
     return NotificationsService.of(p, app, api, consumer, [sender.run], sender=sender)
 

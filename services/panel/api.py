@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from contracts.reference import Agency, District, Panel, Role
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
+from maag.runtime.reads import record_read, record_reads
 from services.panel import read_model
 from services.panel.application import Conflict, NotFound, PanelApp
 from services.panel.decisions import Decision
@@ -120,6 +121,7 @@ def create_api(
     def agenda(meeting_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
         meeting = app.meeting(meeting_id, caller)
         items = read_model.agenda_of(engine, str(meeting_id))
+        record_reads(app, [UUID(str(i["case_id"])) for i in items], caller)
         return {**_meeting_view(meeting, quorum), "agenda": items}
 
     @api.post("/meetings/{meeting_id}/attendance", response_model=MeetingView, tags=["meetings"])
@@ -150,6 +152,7 @@ def create_api(
     @api.get("/cases/{case_id}", tags=["cases"], summary="Where a case stands with the panels")
     def case(case_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
         found = app.case(case_id, caller)
+        record_read(app, case_id, caller)
         return {
             "case_id": found.id,
             "panel": found.panel,
@@ -163,6 +166,8 @@ def create_api(
 
     @api.get("/cases/{case_id}/history", tags=["cases"], summary="Every panel event of a case")
     def history(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:
-        return app.history(case_id, caller)
+        events = app.history(case_id, caller)
+        record_read(app, case_id, caller)
+        return events
 
     return api

@@ -15,6 +15,7 @@ from contracts.events.referral import ChildDetails, ConsentGiven, ReferralDetail
 from contracts.reference import Role
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
+from maag.runtime.reads import record_reads
 from services.referral import read_model
 from services.referral.application import NotFound, ReferralApp
 from services.referral.domain.referral import Referral, ReferralConflict
@@ -200,6 +201,8 @@ def create_api(
     )
     def list_referrals(caller: http.CallerDep) -> list[ReferralSummary]:
         caller.require(Role.REFERRER, Role.PANEL_MEMBER, Role.AUDITOR, to="list referrals")
-        return [ReferralSummary(**row) for row in read_model.list_for_agency(engine, caller.agency)]
+        rows = read_model.list_for_agency(engine, caller.agency)
+        record_reads(app, [UUID(str(row["case_id"])) for row in rows], caller)
+        return [ReferralSummary(**row) for row in rows]
 
     return api

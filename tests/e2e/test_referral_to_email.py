@@ -7,112 +7,18 @@ and in no log line."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
-import pytest
-from psycopg import sql
 
 from contracts.reference import Role
 from contracts.topics import ALL_TOPICS, REFERRAL_SUBMISSIONS
-from maag.deployment import SERVICES
 from maag.infra.mailbox import messages
-from maag.runtime import kafka
 from tests.integration.runtime.conftest import read_to_end
-from tests.support.net import free_port
-from tests.support.referral import CHILD_NAME, CIPHER_KEY, SECRET, auth, details
-
-
-class System:
-    def __init__(
-        self, tmp: Path, bootstrap: str, postgres_url: str, schema: str, prefix: str
-    ) -> None:
-        self.tmp = tmp
-        self.ports = {
-            name: free_port()
-            for name in ("referral", "panel", "commissioning", "notifications", "smtp")
-        }
-        self.mail = tmp / "mail"
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("MAAG_")},
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "MAAG_POSTGRES_URL": postgres_url,
-            "MAAG_POSTGRES_SCHEMA": schema,
-            "MAAG_TOPIC_PREFIX": prefix,
-            "MAAG_CIPHER_KEY": CIPHER_KEY,
-            "MAAG_JWT_SECRET": SECRET,
-            "MAAG_LOG_FORMAT": "json",
-            "MAAG_SMTP_PORT": str(self.ports["smtp"]),
-            "MAAG_QUORUM_OTHER_AGENCIES": "3",
-            "MAAG_LINK_BASE": f"http://127.0.0.1:{self.ports['panel']}",
-        }
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.schema = schema
-        self.postgres_url = postgres_url
-
-    def start(self) -> None:
-        self._spawn(
-            "mailbox",
-            ["mailbox", "serve", "--port", str(self.ports["smtp"]), "--directory", str(self.mail)],
-        )
-        for name in SERVICES:  # each in a schema of its own, as in production
-            self._spawn(
-                name,
-                ["serve", name],
-                {
-                    "MAAG_HTTP_PORT": str(self.ports[name]),
-                    "MAAG_POSTGRES_SCHEMA": f"{self.schema}_{name}",
-                },
-            )
-
-    def _spawn(self, name: str, args: list[str], extra: dict[str, str] | None = None) -> None:
-        log = (self.tmp / f"{name}.log").open("wb")
-        self.procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "maag.cli", *args],
-                env={**self.env, **(extra or {})},
-                stdout=log,
-                stderr=log,
-            )
-        )
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
-
-    def stop(self) -> None:
-        for p in self.procs:
-            p.terminate()
-        for p in self.procs:
-            p.wait(timeout=30)
-        with psycopg.connect(self.postgres_url, autocommit=True) as conn:
-            for name in SERVICES:
-                conn.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-                        sql.Identifier(f"{self.schema}_{name}")
-                    )
-                )
-
-    def logs(self) -> str:
-        return "".join(f.read_text(errors="replace") for f in self.tmp.glob("*.log"))
-
-
-@pytest.fixture
-def system(
-    tmp_path: Path, kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
-) -> Iterator[System]:
-    asyncio.run(kafka.ensure_topics(kafka_bootstrap, topic_prefix))
-    s = System(tmp_path, kafka_bootstrap, postgres_url, pg_schema, topic_prefix)
-    s.start()
-    yield s
-    s.stop()
+from tests.support.referral import CHILD_NAME, auth, details
+from tests.support.system import System
 
 
 def _wait(what: str, check: Any, timeout: float = 60.0) -> Any:

@@ -1,0 +1,64 @@
+"""One service's part of a case's history, read from its event store.
+
+The case index names the case's aggregates (so nothing scans the whole store); their
+events are read from the store itself, and events stored since the index last caught up
+are found in the short tail after its head. Meetings the case was listed on or decided
+at are followed, so their attendance is in the timeline too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.orm import Session
+
+from maag.audit.timeline import Entry, describe
+from maag.runtime.application import ServiceApplication
+from maag.runtime.case_index import FIRST_VERSION, case_of
+from maag.runtime.chain import EventChain
+
+# Attributes naming another aggregate whose events belong in the case's timeline.
+FOLLOW = ("meeting_id",)
+
+
+class CaseHistory:
+    def __init__(self, service: str, app: ServiceApplication, chain: EventChain) -> None:
+        self.service = service
+        self.app = app
+        self.chain = chain
+
+    def _case_aggregates(self, case_id: UUID) -> set[UUID]:
+        with Session(self.chain.engine) as session:
+            ids = self.chain.index.aggregates_of(session, case_id)
+            after, _ = self.chain.head(session)
+        while batch := self.app.notifications(after, 1000):
+            for n in batch:
+                if (
+                    n.originator_version == FIRST_VERSION
+                    and case_of(self.app.mapper.to_domain_event(n)) == case_id
+                ):
+                    ids.add(n.originator_id)
+            after = batch[-1].id
+        return ids
+
+    def events(self, case_id: UUID) -> list[Any]:
+        """The case's domain events in this service, and those of the meetings it followed."""
+        ids = self._case_aggregates(case_id)
+        histories = self.app.histories(ids) if ids else {}
+        found = [e for events in histories.values() for e in events]
+        followed = {
+            value if isinstance(value, UUID) else UUID(str(value))
+            for e in found
+            for key in FOLLOW
+            if (value := vars(e).get(key))
+        } - ids
+        if followed:
+            for events in self.app.histories(followed).values():
+                # a meeting's events, less what it says about other cases
+                found.extend(e for e in events if case_of(e) in (None, case_id))
+        return found
+
+    def entries(self, case_id: UUID) -> list[Entry]:
+        described = [describe(self.service, case_id, e) for e in self.events(case_id)]
+        return sorted(described, key=lambda e: (e.at, e.aggregate_id, e.version))

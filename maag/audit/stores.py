@@ -1,0 +1,36 @@
+"""Reading the services' stores directly (for `maag audit` when run beside them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from maag.audit.history import CaseHistory
+from maag.runtime.application import ServiceApplication
+from maag.runtime.chain import EventChain
+from maag.runtime.projection import read_model_engine
+from maag.runtime.settings import Settings
+from maag.service_registry import SERVICES
+
+NAMES = [name for name, (_, port) in SERVICES.items() if port]
+
+
+@contextmanager
+def store_of(settings: Settings, name: str) -> Iterator[tuple[ServiceApplication, EventChain]]:
+    """A plain reader of the service's store (events as stored) and its chain and index."""
+    store = type(f"{name.capitalize()}Store", (ServiceApplication,), {"name": name})(settings)
+    engine = read_model_engine(settings, name)
+    try:
+        yield store, EventChain(store, engine)
+    finally:
+        store.close()
+        engine.dispose()
+
+
+@contextmanager
+def histories(settings: Settings, names: list[str] | None = None) -> Iterator[list[CaseHistory]]:
+    with ExitStack() as stack:
+        yield [
+            CaseHistory(name, *stack.enter_context(store_of(settings, name)))
+            for name in names or NAMES
+        ]

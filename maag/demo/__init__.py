@@ -1,0 +1,1 @@
+"""Driving the running system through its HTTP APIs, as its users would (`maag demo`)."""

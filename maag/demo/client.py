@@ -1,0 +1,244 @@
+"""A client of the four services' HTTP APIs, acting as each kind of user.
+
+What `maag demo` drives the system with; the end-to-end tests drive it the same way.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import httpx
+
+from maag.audit.replay import Replay, over_http, replay
+from maag.runtime.auth import TokenVerifier
+from maag.service_registry import SERVICES
+
+T = TypeVar("T")
+QUORUM_AGENCIES = ("social-care", "education", "primary-health", "police", "camhs")
+
+
+class FlowError(AssertionError):
+    """The system did not do what the flow expected (with what it said)."""
+
+
+def default_urls() -> dict[str, str]:
+    return {
+        name: f"http://127.0.0.1:{port}"
+        for name, (_, port) in SERVICES.items()
+        if port  # the mailbox has no HTTP API
+    }
+
+
+def wait_for(what: str, check: Callable[[], T | None], timeout: float = 60.0) -> T:
+    deadline = time.monotonic() + timeout
+    delay = 0.1
+    while True:
+        try:
+            if (result := check()) is not None:
+                return result
+        except httpx.TransportError:
+            pass  # a service restarting: try again until the deadline
+        if time.monotonic() > deadline:
+            raise FlowError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 1.0)
+
+
+@dataclass
+class Client:
+    urls: dict[str, str]
+    verifier: TokenVerifier
+    timeout: float = 60.0
+
+    def _headers(self, role: str, agency: str, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.verifier.issue(user, role, agency)}"}
+
+    def call(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        *,
+        role: str,
+        agency: str,
+        user: str,
+        expect: int = 200,
+        **kwargs: Any,
+    ) -> Any:
+        headers = {**self._headers(role, agency, user), **kwargs.pop("headers", {})}
+        r = httpx.request(
+            method, f"{self.urls[service]}{path}", headers=headers, timeout=30.0, **kwargs
+        )
+        if r.status_code != expect:
+            raise FlowError(f"{method} {service}{path}: HTTP {r.status_code}: {r.text}")
+        return r.json() if r.content else None
+
+    def ready(self) -> None:
+        for name, url in self.urls.items():
+
+            def ready(url: str = url) -> bool | None:
+                return True if httpx.get(f"{url}/readyz").status_code == 200 else None
+
+            wait_for(f"{name} to be ready", ready, self.timeout)
+
+    # --- a referring agency ---
+
+    def refer(
+        self, body: dict[str, Any], agency: str = "education", user: str = "referrer-1"
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            "POST",
+            "referral",
+            "/referrals",
+            role="referrer",
+            agency=agency,
+            user=user,
+            expect=201,
+            json=body,
+            headers={"Idempotency-Key": f"demo-{uuid.uuid4().hex}"},
+        )
+        return result
+
+    def give_consent(self, case_id: str, agency: str = "education") -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            "POST",
+            "referral",
+            f"/referrals/{case_id}/consent",
+            role="referrer",
+            agency=agency,
+            user="referrer-1",
+            json={
+                "given_by": "parent-carer",
+                "scope": ["camhs", "youth-service", "social-care"],
+                "given_on": date.today().isoformat(),
+                "how_obtained": "signed consent form",
+            },
+        )
+        return result
+
+    # --- the panel coordinator ---
+
+    def panel_case(self, case_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            "GET",
+            "panel",
+            f"/cases/{case_id}",
+            role="panel-member",
+            agency="social-care",
+            user="coordinator-1",
+        )
+        return result
+
+    def wait_listed(self, case_id: str, panel: str = "maag") -> str:
+        """The meeting the case is listed on at `panel` (once the panel service has it)."""
+
+        def listed() -> str | None:
+            r = httpx.get(
+                f"{self.urls['panel']}/cases/{case_id}",
+                headers=self._headers("panel-member", "social-care", "coordinator-1"),
+            )
+            if r.status_code != 200:
+                return None
+            case = r.json()
+            if case["panel"] != panel or case["status"] != "active" or not case["listed_on"]:
+                return None
+            return str(case["listed_on"][-1])
+
+        return wait_for(f"case {case_id} listed at {panel.upper()}", listed, self.timeout)
+
+    def make_quorate(self, meeting_id: str, agencies: tuple[str, ...] = QUORUM_AGENCIES) -> None:
+        for agency in agencies:
+            self.call(
+                "POST",
+                "panel",
+                f"/meetings/{meeting_id}/attendance",
+                role="panel-member",
+                agency="social-care",
+                user="coordinator-1",
+                json={
+                    "person_id": f"member-{agency}",
+                    "name": f"Panel member ({agency})",
+                    "agency": agency,
+                },
+            )
+
+    def decide(self, meeting_id: str, decision: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            "POST",
+            "panel",
+            f"/meetings/{meeting_id}/decisions",
+            role="panel-member",
+            agency="social-care",
+            user="chair-1",
+            json=decision,
+        )
+        return result
+
+    # --- the commissioner ---
+
+    def packages(self, case_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.call(
+            "GET",
+            "commissioning",
+            f"/cases/{case_id}/packages",
+            role="commissioner",
+            agency="childrens-services",
+            user="commissioner-1",
+        )
+        return result
+
+    def wait_packages(self, case_id: str, count: int = 1) -> list[dict[str, Any]]:
+        def found() -> list[dict[str, Any]] | None:
+            packages = self.packages(case_id)
+            return packages if len(packages) >= count else None
+
+        return wait_for(f"{count} package(s) for case {case_id}", found, self.timeout)
+
+    def review(self, package_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            "POST",
+            "commissioning",
+            f"/packages/{package_id}/reviews",
+            role="commissioner",
+            agency="childrens-services",
+            user="commissioner-1",
+            json=body,
+        )
+        return result
+
+    def decommission(self, package_id: str, reason: str, effective_from: date) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            "POST",
+            "commissioning",
+            f"/packages/{package_id}/decommission",
+            role="commissioner",
+            agency="childrens-services",
+            user="commissioner-1",
+            json={"reason": reason, "effective_from": effective_from.isoformat()},
+        )
+        return result
+
+    # --- what was sent; what an auditor sees ---
+
+    def notifications(self, case_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.call(
+            "GET",
+            "notifications",
+            f"/cases/{case_id}/notifications",
+            role="panel-member",
+            agency="social-care",
+            user="coordinator-1",
+        )
+        return result
+
+    def replay(
+        self, case_id: str, as_of: datetime | None = None, user: str = "auditor-1"
+    ) -> Replay:
+        token = self.verifier.issue(user, "auditor", "county-audit")
+        parts = {name: over_http(url, token) for name, url in self.urls.items()}
+        return replay(uuid.UUID(case_id), parts, as_of)

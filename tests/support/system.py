@@ -1,0 +1,113 @@
+"""The whole system as separate processes (the mailbox and the four services, each
+service in a schema of its own, as in production) on the real broker and database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from maag.demo.client import Client
+from maag.deployment import SERVICES
+from maag.runtime.auth import TokenVerifier
+from tests.support.net import free_port
+from tests.support.referral import CIPHER_KEY, SECRET
+
+
+class System:
+    def __init__(
+        self, tmp: Path, bootstrap: str, postgres_url: str, schema: str, prefix: str
+    ) -> None:
+        self.tmp = tmp
+        self.ports = {
+            name: free_port()
+            for name in ("referral", "panel", "commissioning", "notifications", "smtp")
+        }
+        self.mail = tmp / "mail"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("MAAG_")},
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "MAAG_POSTGRES_URL": postgres_url,
+            "MAAG_POSTGRES_SCHEMA": schema,
+            "MAAG_TOPIC_PREFIX": prefix,
+            "MAAG_CIPHER_KEY": CIPHER_KEY,
+            "MAAG_JWT_SECRET": SECRET,
+            "MAAG_LOG_FORMAT": "json",
+            "MAAG_SMTP_PORT": str(self.ports["smtp"]),
+            "MAAG_QUORUM_OTHER_AGENCIES": "3",
+            "MAAG_LINK_BASE": f"http://127.0.0.1:{self.ports['panel']}",
+        }
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.schema = schema
+        self.postgres_url = postgres_url
+
+    def start(self) -> None:
+        self.start_mailbox()
+        for name in SERVICES:
+            self.start_service(name)
+
+    def start_mailbox(self) -> None:
+        self._spawn(
+            "mailbox",
+            ["mailbox", "serve", "--port", str(self.ports["smtp"]), "--directory", str(self.mail)],
+        )
+
+    def start_service(self, name: str) -> None:
+        self._spawn(  # each in a schema of its own, as in production
+            name,
+            ["serve", name],
+            {
+                "MAAG_HTTP_PORT": str(self.ports[name]),
+                "MAAG_POSTGRES_SCHEMA": self.schema_of(name),
+            },
+        )
+
+    def schema_of(self, name: str) -> str:
+        return f"{self.schema}_{name}"
+
+    def kill(self, name: str) -> None:
+        """kill -9: no clean shutdown, nothing flushed."""
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def _spawn(self, name: str, args: list[str], extra: dict[str, str] | None = None) -> None:
+        log = (self.tmp / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "maag.cli", *args],
+            env={**self.env, **(extra or {})},
+            stdout=log,
+            stderr=log,
+        )
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def client(self, timeout: float = 60.0) -> Client:
+        return Client(
+            {name: self.url(name) for name in SERVICES},
+            TokenVerifier(SECRET, "maag"),
+            timeout=timeout,
+        )
+
+    def stop(self) -> None:
+        for p in self.procs.values():
+            p.terminate()
+        for p in self.procs.values():
+            p.wait(timeout=30)
+        self.procs.clear()
+        with psycopg.connect(self.postgres_url, autocommit=True) as conn:
+            for name in SERVICES:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                        sql.Identifier(self.schema_of(name))
+                    )
+                )
+
+    def logs(self) -> str:
+        return "".join(f.read_text(errors="replace") for f in self.tmp.glob("*.log"))
