@@ -86,6 +86,7 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_PROVIDER_DIRECTORY": "",
         "MAAG_JAP_FUNDING_SPLIT": "children-services:50,health:40,adult-transition:10",
         "MAAG_PLACEMENT_ANNUAL_COST_PENCE": "18000000",
+        "MAAG_SERVICE_URLS": ",".join(f"{s}=http://maag-{s}" for s in SERVICES),  # port 80
     }
 
 
@@ -400,6 +401,13 @@ def service_resources(service: str) -> list[dict[str, Any]]:
             "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
         },
     ]
+    # The full audit timeline: each service asks the others for their part of a case.
+    egress.append(
+        {
+            "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "maag"}}}],
+            "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
+        }
+    )
     if service == "notifications":
         egress.append(
             {

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, Header, HTTPException, Query
 
 from contracts.reference import Role
 from maag.audit.history import CaseHistory
-from maag.audit.replay import merge
+from maag.audit.replay import Part, ReplayRefused, merge, over_http, replay
 from maag.runtime import http
 from maag.runtime.reads import record_read
 
 
-def install(api: FastAPI, history: CaseHistory) -> None:
+def _when(as_of: datetime | None) -> datetime | None:
+    if as_of is not None and as_of.tzinfo is None:
+        raise HTTPException(422, "as_of: give a time zone (e.g. 2026-11-27T10:00:00Z)")
+    return as_of
+
+
+AsOf = Annotated[datetime | None, Query(description="ISO 8601 with a zone; default: now")]
+
+
+def install(api: FastAPI, history: CaseHistory, service_urls: Mapping[str, str]) -> None:
+    """`service_urls`: where the other services are, for the full timeline."""
+
     @api.get(
         "/audit/cases/{case_id}",
         tags=["audit"],
@@ -26,16 +38,39 @@ def install(api: FastAPI, history: CaseHistory) -> None:
             "services' parts into the case's full timeline."
         ),
     )
-    def audit_case(
+    def audit_case(case_id: UUID, caller: http.CallerDep, as_of: AsOf = None) -> dict[str, Any]:
+        caller.require(Role.AUDITOR, to="replay a case's history")
+        when = _when(as_of)
+        record_read(history.app, case_id, caller)
+        replay = merge(case_id, history.entries(case_id), when)
+        return {"service": history.service, **replay.to_json()}
+
+    @api.get(
+        "/audit/cases/{case_id}/timeline",
+        tags=["audit"],
+        summary="A case's full timeline across every service, and its state as of a time",
+        description=(
+            "Auditors only. This service's part and each other service's (asked with the "
+            "caller's own token, so every service records the read), merged in time order. "
+            "Fails with 502 naming the service when one cannot answer: a timeline with a "
+            "service missing would mislead."
+        ),
+    )
+    def timeline(
         case_id: UUID,
         caller: http.CallerDep,
-        as_of: Annotated[
-            datetime | None, Query(description="ISO 8601 with a zone; default: now")
-        ] = None,
+        authorization: Annotated[str, Header()],
+        as_of: AsOf = None,
     ) -> dict[str, Any]:
         caller.require(Role.AUDITOR, to="replay a case's history")
-        if as_of is not None and as_of.tzinfo is None:
-            raise HTTPException(422, "as_of: give a time zone (e.g. 2026-11-27T10:00:00Z)")
+        when = _when(as_of)
+        token = authorization.partition(" ")[2].strip()
         record_read(history.app, case_id, caller)
-        replay = merge(case_id, history.entries(case_id), as_of)
-        return {"service": history.service, **replay.to_json()}
+        parts: dict[str, Part] = {history.service: history.entries}
+        for name, url in service_urls.items():
+            if name != history.service:
+                parts[name] = over_http(url, token)
+        try:
+            return replay(case_id, parts, when).to_json()
+        except ReplayRefused as e:
+            raise HTTPException(502, f"the full timeline is unavailable: {e}") from e

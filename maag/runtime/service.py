@@ -214,7 +214,7 @@ class Service(Generic[A]):
         extra_loops: Sequence[Loop] = (),
         **more: Any,
     ) -> Self:
-        audit_api.install(api, CaseHistory(p.name, app, p.chain))
+        audit_api.install(api, CaseHistory(p.name, app, p.chain), p.settings.service_urls)
         return cls(
             app, api, p.relay, consumer, p.projector, p.producer, p.chain, list(extra_loops), **more
         )

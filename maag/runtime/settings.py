@@ -13,6 +13,14 @@ class SettingsError(ValueError):
     pass
 
 
+LOCAL_SERVICE_URLS = {
+    "referral": "http://127.0.0.1:8001",
+    "panel": "http://127.0.0.1:8002",
+    "commissioning": "http://127.0.0.1:8003",
+    "notifications": "http://127.0.0.1:8004",
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """What a service needs to know about its surroundings.
@@ -41,6 +49,8 @@ class Settings:
     MAAG_KAFKA_CREATE_TOPICS  true (default): create missing registry topics at start; false where
                               an operator manages topics (Strimzi KafkaTopic)
     MAAG_JAP_FUNDING_SPLIT    shares of a JAP package, e.g. children-services:50,health:40,adult-transition:10
+    MAAG_SERVICE_URLS         where the other services' APIs are, e.g. referral=http://maag-referral:8000,...
+                              (for the full audit timeline; default: the local ports)
     MAAG_PLACEMENT_ANNUAL_COST_PENCE  typical yearly cost of the care or out-of-county placement
                               an EARP/JAP package avoids (for the savings report)
     """
@@ -72,6 +82,7 @@ class Settings:
     provider_directory: Path | None = None
     jap_funding_split: str = "children-services:50,health:40,adult-transition:10"
     placement_annual_cost_pence: int = 18_000_000
+    service_urls: dict[str, str] = field(default_factory=lambda: dict(LOCAL_SERVICE_URLS))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -112,6 +123,7 @@ class Settings:
             placement_annual_cost_pence=int(
                 env.get("MAAG_PLACEMENT_ANNUAL_COST_PENCE", "18000000")
             ),
+            service_urls=parse_service_urls(env.get("MAAG_SERVICE_URLS", "")),
         )
 
     def eventsourcing_env(self, app_name: str) -> dict[str, str]:
@@ -129,6 +141,20 @@ class Settings:
             env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
             env["CIPHER_KEY"] = self.cipher_key
         return env
+
+
+def parse_service_urls(text: str) -> dict[str, str]:
+    """`name=url,...` over the local defaults; a name not a service, or a bad url, is refused."""
+    urls = dict(LOCAL_SERVICE_URLS)
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, url = item.partition("=")
+        if not sep or name not in urls or not url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"MAAG_SERVICE_URLS: {item!r} is not <service>=<http(s) url> "
+                f"(services: {', '.join(urls)})"
+            )
+        urls[name] = url.rstrip("/")
+    return urls
 
 
 def postgres_env(url: str) -> dict[str, str]:

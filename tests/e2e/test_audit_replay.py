@@ -155,6 +155,17 @@ def test_a_case_replays_across_every_service_as_of_any_time(system: System) -> N
     at_end = client.replay(case_id, t_end).state
     assert at_end.panel == "earp" and at_end.active_packages == {}
 
+    # One service's full-timeline endpoint gives the same history (it asks the others).
+    r = httpx.get(
+        f"{system.url('panel')}/audit/cases/{case_id}/timeline",
+        params={"as_of": t_end.isoformat()},
+        headers=auth("auditor", "county-audit", "auditor-2"),
+    )
+    assert r.status_code == 200, r.text
+    served = [Entry.from_json(e) for e in r.json()["entries"]]
+    assert [e.event_id for e in served] == [e.event_id for e in entries if e.at <= t_end]
+    assert r.json()["state"]["panel"] == "earp"
+
     # Reads are on record: the commissioner's package lookups and the auditor's own replays.
     reads = [e for e in client.replay(case_id).entries if e.event == "CaseRead.Recorded"]
     assert any(

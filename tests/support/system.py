@@ -41,6 +41,9 @@ class System:
             "MAAG_SMTP_PORT": str(self.ports["smtp"]),
             "MAAG_QUORUM_OTHER_AGENCIES": "3",
             "MAAG_LINK_BASE": f"http://127.0.0.1:{self.ports['panel']}",
+            "MAAG_SERVICE_URLS": ",".join(
+                f"{name}=http://127.0.0.1:{self.ports[name]}" for name in SERVICES
+            ),
         }
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.schema = schema

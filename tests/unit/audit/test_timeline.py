@@ -1,0 +1,72 @@
+"""A stored event described for an auditor: who, basis, cause and the stable event id;
+the child's details withheld; JSON both ways."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from maag.audit.render import text
+from maag.audit.replay import merge
+from maag.audit.timeline import Entry, describe
+from maag.runtime import causation
+from services.panel.domain.case import PanelCase
+from services.referral.domain.referral import Referral
+
+ACTOR = {"user_id": "u-1", "role": "referrer", "agency": "education"}
+
+
+def received(case_id: uuid.UUID) -> Referral:
+    return Referral(
+        case_id=case_id,
+        details={"child": {"given_name": "Zebedee", "date_of_birth": "2014-03-09"}},
+        fingerprint="f",
+        channel="http",
+        actor=ACTOR,
+        correlation_id="c-1",
+    )
+
+
+def test_the_childs_details_are_withheld_and_the_actor_and_id_kept() -> None:
+    case_id = uuid.uuid4()
+    referral = received(case_id)
+    (event,) = referral.collect_events()
+    causation.stamp([event], causation.of_request("POST", "/referrals", "c-1"))
+    e = describe("referral", case_id, event)
+    assert e.event == "Referral.Received" and e.actor == ACTOR and e.agency == "education"
+    assert "Zebedee" not in repr(e.to_json()) and "2014-03-09" not in repr(e.to_json())
+    assert e.details["details"].startswith("[withheld")
+    assert e.event_id == causation.event_id("referral", case_id, 1)
+    assert e.caused_by == {"request": "POST /referrals", "correlation_id": "c-1"}
+    assert Entry.from_json(e.to_json()) == e
+
+
+def test_the_basis_is_the_justification_or_the_reason() -> None:
+    escalated: Any = PanelCase.Escalated  # built as the store would build it
+    event = escalated(
+        originator_id=uuid.uuid4(),
+        originator_version=3,
+        timestamp=datetime.now(UTC),
+        district="maldon",
+        panel="maag",
+        meeting_id=uuid.uuid4(),
+        to_panel="earp",
+        reason="risk rising",
+        justification="exclusion imminent",
+        actor=ACTOR,
+        correlation_id="c",
+    )
+    e = describe("panel", uuid.uuid4(), event)
+    assert e.basis == "exclusion imminent" and e.details["reason"] == "risk rising"
+    assert e.details["to_panel"] == "earp" and isinstance(e.details["meeting_id"], str)
+
+
+def test_the_text_shows_entries_in_order_and_the_state() -> None:
+    case_id = uuid.uuid4()
+    (event,) = received(case_id).collect_events()
+    replay = merge(case_id, [describe("referral", case_id, event)])
+    shown = text(replay)
+    assert f"Case {case_id}: 1 events" in shown and "Referral.Received" in shown
+    assert "by u-1 (referrer, education)" in shown and "status:            received" in shown
+    assert "Zebedee" not in shown

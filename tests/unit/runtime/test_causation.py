@@ -1,0 +1,112 @@
+"""Every stored event names its cause: the inbound event a consumer was handling (each
+event of a batch its own), or the HTTP request; a cause once given is never replaced."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.structs import ConsumerRecord
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from contracts.envelope import decode
+from contracts.events.referral import ReferralReceived
+from contracts.topics import REFERRAL_EVENTS
+from maag.runtime import causation, http
+from maag.runtime.consumer import TrackedConsumer, on_events
+from maag.runtime.group_commit import GroupCommit
+from maag.runtime.outbox import OutboxRelay
+from maag.runtime.settings import Settings
+from tests.support.pipeline import IntakeApp, Ledger, LedgerApp, on_received, translate
+from tests.support.referral import auth, verifier
+from tests.unit.runtime.test_tracked_consumer import FakeProducer
+
+TOPIC = REFERRAL_EVENTS.name
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path)
+
+
+def test_a_cause_is_stored_with_the_event_and_never_replaced(settings: Settings) -> None:
+    app = LedgerApp(settings)
+    ledger = Ledger(case_id=uuid.uuid4())
+    causation.stamp(ledger.pending_events, causation.of_request("POST", "/a", "c-1"))
+    causation.stamp(ledger.pending_events, causation.of_request("POST", "/b", "c-2"))
+    with causation.caused_by(causation.of_request("POST", "/c", "c-3")):
+        app.save(ledger)
+        ledger.note("x")
+        app.save(ledger)
+    first, second = app.events.get(ledger.id)
+    assert causation.of(first) == {"request": "POST /a", "correlation_id": "c-1"}
+    assert causation.of(second) == {"request": "POST /c", "correlation_id": "c-3"}
+    assert app.repository.get(ledger.id).notes == ["x"]  # still rebuilds
+
+
+def test_without_a_cause_nothing_is_stamped(settings: Settings) -> None:
+    app = LedgerApp(settings)
+    ledger = Ledger(case_id=uuid.uuid4())
+    app.save(ledger)
+    (only,) = app.events.get(ledger.id)
+    assert causation.of(only) is None
+
+
+def test_group_commit_keeps_each_callers_cause(settings: Settings) -> None:
+    app = LedgerApp(settings)
+    writer = GroupCommit(app)
+    ledger = Ledger(case_id=uuid.uuid4())
+    with causation.caused_by(causation.of_request("POST", "/referrals", "c-9")):
+        writer.save(ledger)  # written by another thread, which has no request
+    writer.close()
+    (only,) = app.events.get(ledger.id)
+    assert causation.of(only) == {"request": "POST /referrals", "correlation_id": "c-9"}
+
+
+async def test_each_event_a_consumer_stores_names_the_message_that_caused_it(
+    settings: Settings,
+) -> None:
+    intake = IntakeApp(settings)
+    cases = [uuid.uuid4(), uuid.uuid4()]
+    intake.receive([(c, f"CAF-2026-000{i}") for i, c in enumerate(cases)])
+    _, pubs = OutboxRelay(intake, translate, FakeProducer(), source="intake").pending(0)
+    records = [
+        ConsumerRecord(TOPIC, 0, i, 0, 0, p.key, p.value, None, len(p.key), len(p.value), p.headers)
+        for i, p in enumerate(pubs)
+    ]
+    consumer = TrackedConsumer(
+        LedgerApp(settings),
+        [on_events(TOPIC, {ReferralReceived: on_received})],
+        bootstrap="unused",
+        group_id="unit",
+        dlq_producer=FakeProducer(),
+    )
+    await consumer.handle_batch(TopicPartition(TOPIC, 0), records)  # one batch, one commit
+    for case_id, pub in zip(cases, pubs, strict=True):
+        envelope, _ = decode(pub.headers, pub.value)
+        assert envelope is not None
+        events = list(consumer.app.events.get(case_id))
+        assert [causation.of(e) for e in events] == [
+            {"event_id": envelope.id, "type": envelope.type, "source": "/maag/intake"}
+        ] * len(events)
+        # and the stable id the outbox derives is the one the audit timeline uses
+        assert envelope.id == causation.event_id("intake", case_id, 1)
+
+
+def test_a_request_is_the_cause_of_what_it_stores(settings: Settings) -> None:
+    app = LedgerApp(settings)
+    api = FastAPI()
+    http.install(api, verifier())
+
+    @api.post("/ledgers")
+    def create() -> dict[str, str]:
+        ledger = Ledger(case_id=uuid.uuid4())
+        app.save(ledger)
+        return {"id": str(ledger.id)}
+
+    r = TestClient(api).post("/ledgers", headers={**auth(), "X-Correlation-Id": "corr-5"})
+    (only,) = app.events.get(uuid.UUID(r.json()["id"]))
+    assert causation.of(only) == {"request": "POST /ledgers", "correlation_id": "corr-5"}
