@@ -98,11 +98,14 @@ def mailbox_serve(
     port: Annotated[int, typer.Option(help="SMTP port")] = 1025,
     directory: Annotated[Path, typer.Option(help="Where messages are kept")] = Path(".maag/mail"),
     reject: Annotated[list[str] | None, typer.Option(help="Recipients to refuse with 550")] = None,
+    http_port: Annotated[
+        int | None, typer.Option(help="Also serve a read-only page of the messages here")
+    ] = None,
 ) -> None:
     """Run the SMTP server in the foreground until Ctrl-C."""
     from maag.infra.mailbox import serve
 
-    serve("127.0.0.1", port, directory, set(reject or []))
+    serve("127.0.0.1", port, directory, set(reject or []), http_port)
 
 
 @mailbox_app.command("list")
@@ -175,17 +178,16 @@ def audit_replay(
     user: Annotated[str, typer.Option(help="The auditor's user id (recorded)")] = "auditor",
     agency: Annotated[str, typer.Option(help="The auditor's agency (recorded)")] = "county-audit",
 ) -> None:
-    """One case's timeline across every service, and its state as of a time."""
-    import os
+    """One case's timeline across every service, and its state as of a time (from the
+    services at MAAG_SERVICE_URLS, default the local ports)."""
     from datetime import datetime
     from uuid import UUID
 
     from maag.audit import render
     from maag.audit.replay import Part, ReplayRefused, over_http, replay
-    from maag.audit.stores import NAMES, histories
+    from maag.audit.stores import histories
     from maag.runtime.auth import TokenVerifier
     from maag.runtime.settings import Settings
-    from maag.service_registry import SERVICES
 
     try:
         case = UUID(case_id)
@@ -207,13 +209,7 @@ def audit_replay(
                 user, "auditor", agency, ttl_seconds=300
             )
             parts: dict[str, Part] = {
-                name: over_http(
-                    os.environ.get(
-                        f"MAAG_{name.upper()}_URL", f"http://127.0.0.1:{SERVICES[name][1]}"
-                    ),
-                    token,
-                )
-                for name in NAMES
+                name: over_http(url, token) for name, url in settings.service_urls.items()
             }
             result = replay(case, parts, when)
     except (ReplayRefused, ValueError, OSError) as e:
@@ -226,6 +222,28 @@ def audit_replay(
     else:
         typer.echo(render.text(result))
     raise typer.Exit(0 if result.entries else 3)
+
+
+@app.command("demo")
+def demo(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each reaction")] = 90.0,
+) -> None:
+    """Drive three realistic cases through the running system (`maag up` first), printing
+    each step, and end with one case's audit replay."""
+    from maag.demo import scenario
+    from maag.demo.client import Client, FlowError
+    from maag.runtime.auth import TokenVerifier
+    from maag.runtime.settings import Settings
+
+    layout = Layout.from_env()
+    _local_secrets(layout)  # the same signing secret `maag up` gave the services
+    settings = Settings.from_env()
+    try:
+        verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
+        scenario.run(Client(dict(settings.service_urls), verifier, timeout), typer.echo)
+    except (FlowError, ValueError) as e:
+        typer.echo(f"demo stopped: {e}", err=True)
+        raise typer.Exit(1) from e
 
 
 @deploy_app.command("render")
@@ -277,18 +295,28 @@ def up(
     import asyncio
     import os
 
+    from maag.infra import kafka, postgres
     from maag.runtime.kafka import ensure_topics
     from maag.runtime.settings import Settings
 
     layout = Layout.from_env()
+    kafka_was_up = pg_was_up = True  # on the way out, stop only what this command started
     if not (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MAAG_POSTGRES_URL")):
+        kafka_was_up = kafka.running(layout) is not None
+        pg_was_up = postgres.running()
         _infra("up")
         os.environ.setdefault("KAFKA_BOOTSTRAP_SERVERS", layout.kafka_bootstrap)
         os.environ.setdefault("MAAG_POSTGRES_URL", layout.postgres_url)
-    _local_secrets(layout)
-    settings = Settings.from_env()
-    asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_prefix))
-    run(services)
+    try:
+        _local_secrets(layout)
+        settings = Settings.from_env()
+        asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_prefix))
+        run(services)
+    finally:
+        if not kafka_was_up and kafka.stop(layout):
+            typer.echo("kafka: stopped")
+        if not pg_was_up and postgres.stop(layout):
+            typer.echo("postgres: stopped")
 
 
 def _local_secrets(layout: Layout) -> None:

@@ -14,10 +14,13 @@ import threading
 import time
 from email.message import Message
 from email.policy import default
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 DEFAULT_DIR = Path(".maag/mail")
+HTTP_PORT = 8025  # the page where the local mailbox's messages can be read
 
 
 class _Handler:
@@ -43,19 +46,71 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
-def serve(host: str, port: int, directory: Path, reject: set[str] | None = None) -> None:
+def serve(
+    host: str,
+    port: int,
+    directory: Path,
+    reject: set[str] | None = None,
+    http_port: int | None = None,
+) -> None:
     from aiosmtpd.controller import Controller
 
     directory.mkdir(parents=True, exist_ok=True)
     handler = _Handler(directory, {r.lower() for r in reject or set()})
     controller = Controller(handler, hostname=host, port=port)
     controller.start()
+    web = _web(host, http_port, directory) if http_port is not None else None
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
-    print(f"mailbox: SMTP on {host}:{port}, keeping mail in {directory}", flush=True)
+    where = f", read at http://{host}:{web.server_address[1]}/" if web else ""
+    print(f"mailbox: SMTP on {host}:{port}, keeping mail in {directory}{where}", flush=True)
     stopped.wait()
+    if web is not None:
+        web.shutdown()
     controller.stop()
+
+
+def _web(host: str, port: int, directory: Path) -> ThreadingHTTPServer:
+    """A read-only page of what arrived (newest first), and each message as received."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            found = list(reversed(messages(directory)))
+            if self.path.startswith("/messages/"):
+                name = self.path.removeprefix("/messages/")
+                match = [p for p, _ in found if p.name == name]
+                if not match:
+                    self.send_error(404, "no such message")
+                    return
+                self._send("text/plain; charset=utf-8", match[0].read_bytes())
+                return
+            rows = "".join(
+                f"<tr><td>{escape(str(m['Date']))}</td><td>{escape(str(m['To']))}</td>"
+                f'<td><a href="/messages/{p.name}">{escape(str(m["Subject"]))}</a></td></tr>'
+                for p, m in found
+            )
+            body = (
+                "<!doctype html><title>MAAG local mailbox</title>"
+                f"<h1>MAAG local mailbox: {len(found)} message(s)</h1>"
+                "<table border=1 cellpadding=4><tr><th>Date</th><th>To</th><th>Subject</th></tr>"
+                f"{rows}</table>"
+            )
+            self._send("text/html; charset=utf-8", body.encode())
+
+        def _send(self, content_type: str, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def messages(directory: Path = DEFAULT_DIR) -> list[tuple[Path, Message]]:
@@ -70,4 +125,5 @@ def main(settings: Any) -> None:
         settings.smtp_port,
         DEFAULT_DIR,
         {a for a in os.environ.get("MAAG_MAILBOX_REJECT", "").split(",") if a},
+        http_port=int(os.environ.get("MAAG_MAILBOX_HTTP_PORT", str(HTTP_PORT))),
     )
