@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from maag.runtime.application import ServiceApplication
 from maag.runtime.case_index import CaseIndex
 from maag.runtime.logging import get_logger
-from maag.runtime.loops import sleep_or_stop
+from maag.runtime.loops import follow
 from maag.runtime.projection import create_tables
 
 log = get_logger(__name__)
@@ -107,14 +107,8 @@ class EventChain:
             pass
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                moved = await asyncio.to_thread(self.extend_once)
-            except Exception as e:  # a conflict with another replica, or the store away
-                log.warning("chain retrying", error=repr(e))
-                moved = 0
-            if not moved:
-                await sleep_or_stop(stop, 0.2)
+        # A failure is a conflict with another replica or the store away: try again.
+        await follow(stop, self.extend_once, "chain", 0.2)
 
     def _stored(self, upto: int) -> Iterator[Any]:
         after = 0

@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -67,6 +69,19 @@ def install(
     @api.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail))
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    @api.exception_handler(psycopg.OperationalError)
+    async def store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("store unavailable", error=repr(exc))
+        response = problem(
+            503,
+            "the service's store is unavailable; the request was not completed. "
+            "Retry (with the same Idempotency-Key where the call takes one).",
+        )
+        response.headers["Retry-After"] = "5"
+        return response
 
     for exc_type, status in (errors or {}).items():
 

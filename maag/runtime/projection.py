@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from maag.runtime.application import ServiceApplication
 from maag.runtime.logging import get_logger
-from maag.runtime.loops import sleep_or_stop
+from maag.runtime.loops import follow
 from maag.runtime.settings import Settings, postgres_env
 
 log = get_logger(__name__)
@@ -120,12 +120,4 @@ class Projector:
             pass
 
     async def run(self, stop: asyncio.Event, interval: float = 0.05) -> None:
-        while not stop.is_set():
-            try:
-                moved = await asyncio.to_thread(self.catch_up_once)
-            except Exception as e:  # store or read model unavailable: retry
-                log.warning("projection retrying", projection=self.name, error=repr(e))
-                moved = 0
-                await sleep_or_stop(stop, 1.0)
-            if not moved:
-                await sleep_or_stop(stop, interval)
+        await follow(stop, self.catch_up_once, "projection", interval, projection=self.name)

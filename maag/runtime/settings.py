@@ -133,6 +133,11 @@ class Settings:
             env.update(postgres_env(self.postgres_url))
             env["POSTGRES_SCHEMA"] = self.postgres_schema or app_name.lower()
             env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
+            # Fail fast when the database is away (eventsourcing retries each call ten times
+            # on top, and its default waits 30 s per attempt), and check a pooled connection
+            # before use so that a restarted database costs no failed call.
+            env["POSTGRES_CONNECT_TIMEOUT"] = "1"
+            env["POSTGRES_PRE_PING"] = "y"
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"

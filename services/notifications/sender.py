@@ -23,10 +23,11 @@ from uuid import UUID
 import aiosmtplib
 from aiokafka import AIOKafkaProducer
 from eventsourcing.application import project_aggregate
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from contracts.topics import DLQ_SUFFIX
 from maag.runtime.application import ServiceApplication
+from maag.runtime.consumer import TRANSIENT
 from maag.runtime.leadership import Leadership
 from maag.runtime.logging import bound, get_logger
 from maag.runtime.loops import sleep_or_stop
@@ -195,15 +196,19 @@ class Sender:
     # --- the loop ---
 
     async def deliver_once(self) -> int:
-        """Send one batch, then record every outcome and the position in one transaction.
-
-        A crash mid-batch resends the batch's sent emails once, each with its Message-ID."""
+        """Send what the next stretch of the log asks for, recording each email's outcome
+        (and the position) the moment the server has answered: a crash can then resend at
+        most the one email between the server's acceptance and that commit, with the same
+        Message-ID."""
         after, last, asked = await asyncio.to_thread(self.pending)
         if last == after:
             return 0
-        notifications = await asyncio.to_thread(self.load_many, [nid for _, nid in asked])
-        for notification in notifications:
-            if notification.status != "requested":
+        loaded = await asyncio.to_thread(self.load_many, [nid for _, nid in asked])
+        by_id = {n.id: n for n in loaded}
+        recorded = after
+        for position, nid in asked:
+            notification = by_id.get(nid)
+            if notification is None or notification.status != "requested":
                 continue
             with bound(
                 case_id=str(notification.case_id), correlation_id=notification.correlation_id
@@ -219,8 +224,30 @@ class Sender:
                     log.warning(
                         "notification failed", template=notification.template, reason=outcome.reason
                     )
-        await asyncio.to_thread(self.record, last, notifications)
+                await self._record_sent(position, [notification])
+                recorded = position
+        if recorded < last:
+            await self._record_sent(last, [])
         return last - after
+
+    async def _record_sent(self, last: int, notifications: list[Notification]) -> None:
+        """Record what was just sent, retrying while the store is away: giving up here would
+        send the batch again (a second email to each). Only a crash in between resends."""
+        backoff = 0.2
+        retried = False
+        while True:
+            try:
+                await asyncio.to_thread(self.record, last, notifications)
+                return
+            except IntegrityError:
+                if retried:  # the commit we lost sight of had in fact gone through
+                    return
+                raise
+            except TRANSIENT as e:
+                log.warning("recording sent emails retrying", error=repr(e), in_seconds=backoff)
+                retried = True
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
 
     async def run(self, stop: asyncio.Event) -> None:
         try:

@@ -3,10 +3,13 @@ service in a schema of its own, as in production) on the real broker and databas
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -14,6 +17,7 @@ from psycopg import sql
 
 from maag.demo.client import Client
 from maag.deployment import SERVICES
+from maag.runtime import kafka
 from maag.runtime.auth import TokenVerifier
 from tests.support.net import free_port
 from tests.support.referral import CIPHER_KEY, SECRET
@@ -114,3 +118,16 @@ class System:
 
     def logs(self) -> str:
         return "".join(f.read_text(errors="replace") for f in self.tmp.glob("*.log"))
+
+
+@contextmanager
+def running_system(
+    tmp: Path, bootstrap: str, postgres_url: str, schema: str, prefix: str
+) -> Iterator[System]:
+    asyncio.run(kafka.ensure_topics(bootstrap, prefix))
+    system = System(tmp, bootstrap, postgres_url, schema, prefix)
+    system.start()
+    try:
+        yield system
+    finally:
+        system.stop()
