@@ -39,7 +39,7 @@ from psycopg import sql
 
 from bench.pipeline import raw_kafka, raw_postgres
 from contracts.topics import PANEL_EVENTS
-from maag.demo.client import QUORUM_AGENCIES
+from maag.demo.client import QUORUM_AGENCIES, lead_decision
 from tests.support.flow import CONSENT, DISTRICTS
 from tests.support.referral import details, token
 from tests.support.system import System, running_system
@@ -79,17 +79,13 @@ class Panel:
             if meeting not in self.quorate:
                 self.quorate[meeting] = asyncio.create_task(self._quorum(meeting))
             await self.quorate[meeting]
+            lead = f"lp-{case_id[:8]}"
             r = await self.http.post(
                 f"/meetings/{meeting}/decisions",
                 headers=self.headers,
-                json={
-                    "kind": "assign-lead-professional",
-                    "case_id": case_id,
-                    "professional_id": f"lp-{case_id[:8]}",
-                    "name": "Lee Lead",
-                    "agency": "education",
-                    "work_email": f"lead-{case_id[:8]}@school.example",
-                },
+                json=lead_decision(
+                    case_id, lead, "Lee Lead", "education", f"{lead}@school.example"
+                ),
             )
             r.raise_for_status()
 

@@ -20,6 +20,25 @@ from maag.service_registry import SERVICES
 
 T = TypeVar("T")
 QUORUM_AGENCIES = ("social-care", "education", "primary-health", "police", "camhs")
+# Who the client acts as: persona -> (role, agency, user id).
+PERSONAS = {
+    "coordinator": ("panel-member", "social-care", "coordinator-1"),
+    "chair": ("panel-member", "social-care", "chair-1"),
+    "commissioner": ("commissioner", "childrens-services", "commissioner-1"),
+}
+
+
+def lead_decision(
+    case_id: str, professional_id: str, name: str, agency: str, work_email: str
+) -> dict[str, Any]:
+    return {
+        "kind": "assign-lead-professional",
+        "case_id": case_id,
+        "professional_id": professional_id,
+        "name": name,
+        "agency": agency,
+        "work_email": work_email,
+    }
 
 
 class FlowError(AssertionError):
@@ -78,6 +97,10 @@ class Client:
             raise FlowError(f"{method} {service}{path}: HTTP {r.status_code}: {r.text}")
         return r.json() if r.content else None
 
+    def as_(self, persona: str, method: str, service: str, path: str, **kwargs: Any) -> Any:
+        role, agency, user = PERSONAS[persona]
+        return self.call(method, service, path, role=role, agency=agency, user=user, **kwargs)
+
     def ready(self) -> None:
         for name, url in self.urls.items():
 
@@ -124,23 +147,16 @@ class Client:
     # --- the panel coordinator ---
 
     def panel_case(self, case_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.call(
-            "GET",
-            "panel",
-            f"/cases/{case_id}",
-            role="panel-member",
-            agency="social-care",
-            user="coordinator-1",
-        )
+        result: dict[str, Any] = self.as_("coordinator", "GET", "panel", f"/cases/{case_id}")
         return result
 
     def wait_listed(self, case_id: str, panel: str = "maag") -> str:
         """The meeting the case is listed on at `panel` (once the panel service has it)."""
 
         def listed() -> str | None:
+            role, agency, user = PERSONAS["coordinator"]
             r = httpx.get(
-                f"{self.urls['panel']}/cases/{case_id}",
-                headers=self._headers("panel-member", "social-care", "coordinator-1"),
+                f"{self.urls['panel']}/cases/{case_id}", headers=self._headers(role, agency, user)
             )
             if r.status_code != 200:
                 return None
@@ -153,13 +169,11 @@ class Client:
 
     def make_quorate(self, meeting_id: str, agencies: tuple[str, ...] = QUORUM_AGENCIES) -> None:
         for agency in agencies:
-            self.call(
+            self.as_(
+                "coordinator",
                 "POST",
                 "panel",
                 f"/meetings/{meeting_id}/attendance",
-                role="panel-member",
-                agency="social-care",
-                user="coordinator-1",
                 json={
                     "person_id": f"member-{agency}",
                     "name": f"Panel member ({agency})",
@@ -168,28 +182,15 @@ class Client:
             )
 
     def decide(self, meeting_id: str, decision: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self.call(
-            "POST",
-            "panel",
-            f"/meetings/{meeting_id}/decisions",
-            role="panel-member",
-            agency="social-care",
-            user="chair-1",
-            json=decision,
-        )
+        path = f"/meetings/{meeting_id}/decisions"
+        result: dict[str, Any] = self.as_("chair", "POST", "panel", path, json=decision)
         return result
 
     # --- the commissioner ---
 
     def packages(self, case_id: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.call(
-            "GET",
-            "commissioning",
-            f"/cases/{case_id}/packages",
-            role="commissioner",
-            agency="childrens-services",
-            user="commissioner-1",
-        )
+        path = f"/cases/{case_id}/packages"
+        result: list[dict[str, Any]] = self.as_("commissioner", "GET", "commissioning", path)
         return result
 
     def wait_packages(self, case_id: str, count: int = 1) -> list[dict[str, Any]]:
@@ -200,40 +201,21 @@ class Client:
         return wait_for(f"{count} package(s) for case {case_id}", found, self.timeout)
 
     def review(self, package_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self.call(
-            "POST",
-            "commissioning",
-            f"/packages/{package_id}/reviews",
-            role="commissioner",
-            agency="childrens-services",
-            user="commissioner-1",
-            json=body,
-        )
+        path = f"/packages/{package_id}/reviews"
+        result: dict[str, Any] = self.as_("commissioner", "POST", "commissioning", path, json=body)
         return result
 
     def decommission(self, package_id: str, reason: str, effective_from: date) -> dict[str, Any]:
-        result: dict[str, Any] = self.call(
-            "POST",
-            "commissioning",
-            f"/packages/{package_id}/decommission",
-            role="commissioner",
-            agency="childrens-services",
-            user="commissioner-1",
-            json={"reason": reason, "effective_from": effective_from.isoformat()},
-        )
+        body = {"reason": reason, "effective_from": effective_from.isoformat()}
+        path = f"/packages/{package_id}/decommission"
+        result: dict[str, Any] = self.as_("commissioner", "POST", "commissioning", path, json=body)
         return result
 
     # --- what was sent; what an auditor sees ---
 
     def notifications(self, case_id: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.call(
-            "GET",
-            "notifications",
-            f"/cases/{case_id}/notifications",
-            role="panel-member",
-            agency="social-care",
-            user="coordinator-1",
-        )
+        path = f"/cases/{case_id}/notifications"
+        result: list[dict[str, Any]] = self.as_("coordinator", "GET", "notifications", path)
         return result
 
     def replay(

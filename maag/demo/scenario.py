@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from maag.audit import render
-from maag.demo.client import Client, wait_for
+from maag.demo.client import Client, lead_decision, wait_for
 
 Say = Callable[[str], None]
 
@@ -168,17 +168,14 @@ class Demo:
         for meeting in (meeting_a, meeting_b):
             c.make_quorate(meeting)
         self.step("panel coordinator", "records attendance: both MAAGs quorate (5 agencies)")
-        c.decide(
-            meeting_a,
-            {
-                "kind": "assign-lead-professional",
-                "case_id": self.cases["A"],
-                "professional_id": "lp-harlow-7",
-                "name": "Sam Patel",
-                "agency": "education",
-                "work_email": "sam.patel@harlow-school.example",
-            },
+        lead = lead_decision(
+            self.cases["A"],
+            "lp-harlow-7",
+            "Sam Patel",
+            "education",
+            "sam.patel@harlow-school.example",
         )
+        c.decide(meeting_a, lead)
         self.step("West MAAG chair", "assigns A's lead professional: Sam Patel (education)")
         c.decide(
             meeting_a,
@@ -195,17 +192,14 @@ class Demo:
         self.emails_sent(self.cases["A"], 2)
         self.step("notifications service", "emails A's lead professional and the provider")
 
-        c.decide(
-            meeting_b,
-            {
-                "kind": "assign-lead-professional",
-                "case_id": self.cases["B"],
-                "professional_id": "lp-maldon-3",
-                "name": "Chris Doyle",
-                "agency": "social-care",
-                "work_email": "chris.doyle@essex-social-care.example",
-            },
+        lead = lead_decision(
+            self.cases["B"],
+            "lp-maldon-3",
+            "Chris Doyle",
+            "social-care",
+            "chris.doyle@essex-social-care.example",
         )
+        c.decide(meeting_b, lead)
         self.step("Mid MAAG chair", "assigns B's lead professional: Chris Doyle (social care)")
         c.decide(
             meeting_b,

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from maag.demo.client import Client, wait_for
+from maag.demo.client import Client, lead_decision, wait_for
 from maag.infra.mailbox import messages
 from tests.support.referral import details
 
@@ -61,16 +61,10 @@ def decide(client: Client, cases: list[str]) -> None:
     for case_id in cases:
         meeting = client.wait_listed(case_id)
         client.make_quorate(meeting)
+        lead = f"lp-{case_id[:8]}"
         client.decide(
             meeting,
-            {
-                "kind": "assign-lead-professional",
-                "case_id": case_id,
-                "professional_id": f"lp-{case_id[:8]}",
-                "name": "Lee Lead",
-                "agency": "education",
-                "work_email": f"lead-{case_id[:8]}@school.example",
-            },
+            lead_decision(case_id, lead, "Lee Lead", "education", f"{lead}@school.example"),
         )
         client.decide(
             meeting, {"kind": "request-package", "case_id": case_id, "interventions": [package()]}
