@@ -102,6 +102,13 @@ def assert_each_case_once(client: Client, mail: Path, cases: list[str]) -> None:
     for case_id in cases:
         assert sum(1 for c, _, _ in sent if c == case_id) == EMAILS_PER_CASE, case_id
         assert len(client.packages(case_id)) == 1, case_id
+
+        # the mailbox has them; the sender records each just after the server's answer
+        def recorded(case_id: str = case_id) -> bool | None:
+            sent = sum(n["status"] == "sent" for n in client.notifications(case_id))
+            return True if sent >= EMAILS_PER_CASE else None
+
+        wait_for(f"case {case_id}'s emails recorded as sent", recorded, 60)
         events = Counter(e.event for e in client.replay(case_id).entries)
         for kind in ONCE_PER_CASE:
             assert events[kind] == 1, f"case {case_id}: {kind} x{events[kind]}"

@@ -24,6 +24,7 @@ def test_a_case_is_replayed_from_the_stores(
         ledger = Ledger(case_id=c)
         ledger.note("decided")
         panel_store.save(ledger)
+    monkeypatch.delenv("MAAG_CIPHER_KEY", raising=False)  # the store above is not encrypted
     monkeypatch.setenv("MAAG_POSTGRES_URL", postgres_url)
     monkeypatch.setenv("MAAG_POSTGRES_SCHEMA", pg_schema)
 
