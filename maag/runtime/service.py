@@ -11,6 +11,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import uvicorn
 from aiokafka import AIOKafkaProducer
+from eventsourcing.persistence import MapperDeserialisationError
 from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
@@ -115,7 +116,20 @@ async def serve(name: str, settings: Settings, build: Callable[[Settings], Built
     configure(settings.log_format)
     if settings.kafka_create_topics:  # where an operator manages topics, it has created them
         await kafka.ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
-    service = build(settings)
+    try:
+        service = build(settings)
+    except MapperDeserialisationError as e:
+        # Most often: a store written with another MAAG_CIPHER_KEY (another checkout's
+        # .maag/secrets.env on a shared database). Say so, not just "invalid cipher tag".
+        log.error(
+            "cannot read the event store",
+            service=name,
+            error=str(e),
+            hint="the store holds events this service cannot decode: if they were written "
+            "with another MAAG_CIPHER_KEY, start with that key, or point the service at "
+            "another database or MAAG_POSTGRES_SCHEMA",
+        )
+        raise SystemExit(f"{name}: cannot read its event store ({e})") from None
     await service.producer.start()
     try:
         await run_service(name, service.api, service.loops, settings)
