@@ -59,7 +59,7 @@ def serve(
     handler = _Handler(directory, {r.lower() for r in reject or set()})
     controller = Controller(handler, hostname=host, port=port)
     controller.start()
-    web = _web(host, http_port, directory) if http_port is not None else None
+    web = page_server(host, http_port, directory) if http_port is not None else None
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
@@ -71,7 +71,7 @@ def serve(
     controller.stop()
 
 
-def _web(host: str, port: int, directory: Path) -> ThreadingHTTPServer:
+def page_server(host: str, port: int, directory: Path) -> ThreadingHTTPServer:
     """A read-only page of what arrived (newest first), and each message as received."""
 
     class Page(BaseHTTPRequestHandler):
