@@ -68,6 +68,19 @@ def wait_for(what: str, check: Callable[[], T | None], timeout: float = 60.0) ->
         delay = min(delay * 1.5, 1.0)
 
 
+def package_decision(
+    case_id: str, *interventions: dict[str, Any], justification: str | None = None
+) -> dict[str, Any]:
+    decision: dict[str, Any] = {
+        "kind": "request-package",
+        "case_id": case_id,
+        "interventions": list(interventions),
+    }
+    if justification:
+        decision["justification"] = justification
+    return decision
+
+
 @dataclass
 class Client:
     urls: dict[str, str]

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from maag.audit import render
-from maag.demo.client import Client, lead_decision, wait_for
+from maag.demo.client import Client, lead_decision, package_decision, wait_for
 
 Say = Callable[[str], None]
 
@@ -178,12 +178,7 @@ class Demo:
         c.decide(meeting_a, lead)
         self.step("West MAAG chair", "assigns A's lead professional: Sam Patel (education)")
         c.decide(
-            meeting_a,
-            {
-                "kind": "request-package",
-                "case_id": self.cases["A"],
-                "interventions": [intervention("family support", 4, 14000)],
-            },
+            meeting_a, package_decision(self.cases["A"], intervention("family support", 4, 14000))
         )
         self.step("West MAAG chair", "agrees A's package: family support, 4 hours a week")
         (pkg_a,) = c.wait_packages(self.cases["A"])
@@ -201,14 +196,7 @@ class Demo:
         )
         c.decide(meeting_b, lead)
         self.step("Mid MAAG chair", "assigns B's lead professional: Chris Doyle (social care)")
-        c.decide(
-            meeting_b,
-            {
-                "kind": "request-package",
-                "case_id": self.cases["B"],
-                "interventions": [intervention("youth work", 3, 10500)],
-            },
-        )
+        c.decide(meeting_b, package_decision(self.cases["B"], intervention("youth work", 3, 10500)))
         (pkg_b,) = c.wait_packages(self.cases["B"])
         self.step(
             "commissioning service",
@@ -243,12 +231,11 @@ class Demo:
         self.step("panel coordinator", "records attendance: EARP quorate")
         c.decide(
             earp,
-            {
-                "kind": "request-package",
-                "case_id": self.cases["B"],
-                "interventions": [intervention("therapy", 2, 18000)],
-                "justification": "level 3 at EARP: escalated by the MAAG with rising risk",
-            },
+            package_decision(
+                self.cases["B"],
+                intervention("therapy", 2, 18000),
+                justification="level 3 at EARP: escalated by the MAAG with rising risk",
+            ),
         )
         packages = c.wait_packages(self.cases["B"], 2)
         therapy = next(p for p in packages if p["package_id"] != pkg_b["package_id"])

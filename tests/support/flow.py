@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from maag.demo.client import Client, lead_decision, wait_for
+from maag.demo.client import Client, lead_decision, package_decision, wait_for
 from maag.infra.mailbox import messages
 from tests.support.referral import details
 
@@ -66,9 +66,7 @@ def decide(client: Client, cases: list[str]) -> None:
             meeting,
             lead_decision(case_id, lead, "Lee Lead", "education", f"{lead}@school.example"),
         )
-        client.decide(
-            meeting, {"kind": "request-package", "case_id": case_id, "interventions": [package()]}
-        )
+        client.decide(meeting, package_decision(case_id, package()))
 
 
 def emails_by_case(mail: Path) -> Counter[tuple[str, str, str]]:
