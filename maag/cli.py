@@ -25,7 +25,9 @@ mailbox_app = typer.Typer(
 )
 app.add_typer(mailbox_app, name="mailbox")
 audit_app = typer.Typer(
-    help="For auditors: evidence that the stored history is intact.", no_args_is_help=True
+    help="For auditors: a case's history across the services, and evidence that the stored "
+    "history is intact.",
+    no_args_is_help=True,
 )
 app.add_typer(audit_app, name="audit")
 deploy_app = typer.Typer(help="Kubernetes manifests generated from the code.", no_args_is_help=True)
@@ -179,7 +181,8 @@ def audit_replay(
     agency: Annotated[str, typer.Option(help="The auditor's agency (recorded)")] = "county-audit",
 ) -> None:
     """One case's timeline across every service, and its state as of a time (from the
-    services at MAAG_SERVICE_URLS, default the local ports)."""
+    services at MAAG_SERVICE_URLS, default the local ports). Exit 3: no service knows the
+    case; 1: a service could not answer; 2: bad arguments."""
     from datetime import datetime
     from uuid import UUID
 
