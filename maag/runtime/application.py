@@ -9,7 +9,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import ProcessingEvent
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import Recording, StoredEvent, Tracking
 from eventsourcing.popo import POPOFactory
 from eventsourcing.postgres import PostgresAggregateRecorder
@@ -48,9 +48,13 @@ class ServiceApplication(ProcessApplication[UUID]):
             raise InMemoryStoreRefused(f"{self.name}: refusing the in-memory event store")
 
     def record(
-        self, tracking: Tracking | None, aggregates: Iterable[Aggregate]
+        self, tracking: Tracking | None, aggregates: Iterable[Aggregate | DomainEventProtocol[UUID]]
     ) -> list[Recording[UUID]]:
-        """Commit the aggregates' new events together with `tracking`, in one transaction.
+        """Commit the aggregates' new events (or the events given) together with `tracking`,
+        in one transaction.
+
+        An aggregate's new events are taken from it here, whether or not the commit then
+        succeeds: to retry a failed commit, take the events first and pass those.
 
         Raises eventsourcing's IntegrityError when `tracking` is not past the recorded position.
         """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import signal
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -114,6 +115,8 @@ def readiness(app: ServiceApplication, producer: AIOKafkaProducer) -> Callable[[
 async def serve(name: str, settings: Settings, build: Callable[[Settings], Built]) -> None:
     """Logging, the registry's topics, the service, its producer; until SIGTERM."""
     configure(settings.log_format)
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: what a stuck service is doing.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     if settings.kafka_create_topics:  # where an operator manages topics, it has created them
         await kafka.ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
     try:

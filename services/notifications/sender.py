@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 from uuid import UUID
 
 import aiosmtplib
@@ -117,8 +118,8 @@ class Sender:
         found: list[object] = [project_aggregate(None, histories[i]) for i in ids if i in histories]
         return [n for n in found if isinstance(n, Notification)]
 
-    def record(self, position: int, notifications: list[Notification]) -> None:
-        self.app.record(Tracking(TRACKING, position), notifications)
+    def record(self, position: int, events: list[Any]) -> None:
+        self.app.record(Tracking(TRACKING, position), events)
 
     # --- SMTP ---
 
@@ -224,20 +225,21 @@ class Sender:
                     log.warning(
                         "notification failed", template=notification.template, reason=outcome.reason
                     )
-                await self._record_sent(position, [notification])
+                # Taken from the aggregate once: a retried record must carry them again.
+                await self._record_sent(position, list(notification.collect_events()))
                 recorded = position
         if recorded < last:
             await self._record_sent(last, [])
         return last - after
 
-    async def _record_sent(self, last: int, notifications: list[Notification]) -> None:
+    async def _record_sent(self, last: int, events: list[Any]) -> None:
         """Record what was just sent, retrying while the store is away: giving up here would
         send the batch again (a second email to each). Only a crash in between resends."""
         backoff = 0.2
         retried = False
         while True:
             try:
-                await asyncio.to_thread(self.record, last, notifications)
+                await asyncio.to_thread(self.record, last, events)
                 return
             except IntegrityError:
                 if retried:  # the commit we lost sight of had in fact gone through

@@ -1,0 +1,54 @@
+"""The sender records what it sent even when the first attempt to record fails (the store
+away for a moment): the email is neither lost from the record nor sent again."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import OperationalError
+
+from contracts.events.panel import CasePaused
+from maag.runtime.settings import Settings
+from services.notifications.application import NotificationsApp
+from services.notifications.sender import TRACKING, Outcome, Sender
+from tests.unit.services.notifications.test_requests import ACTOR, NOW, _ask, _requests
+
+
+async def test_a_failed_record_is_retried_with_the_sent_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = NotificationsApp(Settings(data_dir=tmp_path))
+    event = CasePaused(
+        case_id=uuid.uuid4(),
+        occurred_at=NOW,
+        actor=ACTOR,
+        reason="x",
+        lead_professional_email="l@s.example",
+    )
+    (asked,) = _ask(app, _requests().case_paused, event)
+    sender = Sender(app, Settings(data_dir=tmp_path), dlq_producer=None)
+    sends: list[Any] = []
+
+    async def send(notification: Any) -> Outcome:
+        sends.append(notification.id)
+        return Outcome(True, 1)
+
+    monkeypatch.setattr(sender, "send", send)
+    real_record = app._record
+    failures = [OperationalError("couldn't get a connection after 1.00 sec")]
+
+    def flaky_record(processing_event: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real_record(processing_event)
+
+    monkeypatch.setattr(app, "_record", flaky_record)
+    assert await sender.deliver_once() == 1
+    await sender.deliver_once()  # passes over its own Sent event; sends nothing again
+
+    assert sends == [asked.id]
+    assert app.repository.get(asked.id).status == "sent"  # the record was not lost
+    assert app.position(TRACKING) == app.recorder.max_notification_id()
