@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import faulthandler
+import io
 import signal
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -116,7 +117,9 @@ async def serve(name: str, settings: Settings, build: Callable[[Settings], Built
     """Logging, the registry's topics, the service, its producer; until SIGTERM."""
     configure(settings.log_format)
     # `kill -USR1 <pid>` prints every thread's stack to stderr: what a stuck service is doing.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    with contextlib.suppress(io.UnsupportedOperation, AttributeError, ValueError):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # stderr without a file
+        # descriptor (a captured test run) has nowhere to write them
     if settings.kafka_create_topics:  # where an operator manages topics, it has created them
         await kafka.ensure_topics(settings.kafka_bootstrap, settings.topic_prefix)
     try:
