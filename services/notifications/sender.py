@@ -34,6 +34,7 @@ from maag.runtime.logging import bound, get_logger
 from maag.runtime.loops import sleep_or_stop
 from maag.runtime.settings import Settings
 from services.notifications.domain.notification import Notification
+from services.notifications.journal import SentJournal
 from services.notifications.templates import render
 
 log = get_logger(__name__)
@@ -88,8 +89,10 @@ class Sender:
         settings: Settings,
         dlq_producer: AIOKafkaProducer,
         batch_size: int = 100,
+        journal: SentJournal | None = None,
     ) -> None:
         self.app = app
+        self.journal = journal
         self.settings = settings
         self.dlq_producer = dlq_producer
         self.batch_size = batch_size
@@ -197,15 +200,18 @@ class Sender:
     # --- the loop ---
 
     async def deliver_once(self) -> int:
-        """Send what the next stretch of the log asks for, recording each email's outcome
-        (and the position) the moment the server has answered: a crash can then resend at
-        most the one email between the server's acceptance and that commit, with the same
-        Message-ID."""
+        """Send what the next stretch of the log asks for, journalling each acceptance at once
+        and recording each outcome (and the position) right after: a crash can then resend
+        at most the one email between the server's acceptance and the journal's insert, with
+        the same Message-ID."""
         after, last, asked = await asyncio.to_thread(self.pending)
         if last == after:
             return 0
         loaded = await asyncio.to_thread(self.load_many, [nid for _, nid in asked])
         by_id = {n.id: n for n in loaded}
+        journalled = (
+            await asyncio.to_thread(self.journal.sent_among, list(by_id)) if self.journal else {}
+        )
         recorded = after
         for position, nid in asked:
             notification = by_id.get(nid)
@@ -214,7 +220,14 @@ class Sender:
             with bound(
                 case_id=str(notification.case_id), correlation_id=notification.correlation_id
             ):
-                outcome = await self.send(notification)
+                if notification.id in journalled:
+                    # Accepted by the server before a crash, not yet recorded: record it.
+                    outcome = Outcome(True, journalled[notification.id])
+                    log.info("sent before a restart; recording it", template=notification.template)
+                else:
+                    outcome = await self.send(notification)
+                    if outcome.sent and self.journal is not None:
+                        self._journal(notification.id, outcome.attempts)
                 if outcome.sent:
                     notification.sent(outcome.attempts)
                     self.sent += 1
@@ -231,6 +244,14 @@ class Sender:
         if recorded < last:
             await self._record_sent(last, [])
         return last - after
+
+    def _journal(self, notification_id: UUID, attempts: int) -> None:
+        # On the event loop, not in a worker thread: no queueing between answer and insert.
+        assert self.journal is not None
+        try:
+            self.journal.accepted(notification_id, attempts)
+        except Exception as e:  # the store away: the commit below retries; only a crash resends
+            log.warning("journalling a sent email failed", error=repr(e))
 
     async def _record_sent(self, last: int, events: list[Any]) -> None:
         """Record what was just sent, retrying while the store is away: giving up here would

@@ -13,6 +13,7 @@ from services.notifications.api import create_api
 from services.notifications.application import NotificationsApp
 from services.notifications.directory import ProviderDirectory
 from services.notifications.inbound import Requests, subscriptions
+from services.notifications.journal import SentJournal
 from services.notifications.sender import Sender
 from services.notifications.translate import Translator
 
@@ -44,7 +45,7 @@ def build(settings: Settings) -> NotificationsService:
         )
     )
     api = create_api(app, p.verifier, p.engine, p.ready)
-    sender = Sender(app, settings, p.producer)
+    sender = Sender(app, settings, p.producer, journal=SentJournal(p.engine))
     return NotificationsService.of(p, app, api, consumer, [sender.run], sender=sender)
 
 

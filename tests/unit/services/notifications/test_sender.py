@@ -1,5 +1,6 @@
 """The sender records what it sent even when the first attempt to record fails (the store
-away for a moment): the email is neither lost from the record nor sent again."""
+away for a moment), and after a crash between the server's acceptance and the record it
+records the email instead of sending it again."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from contracts.events.panel import CasePaused
+from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
 from services.notifications.application import NotificationsApp
+from services.notifications.journal import SentJournal
 from services.notifications.sender import TRACKING, Outcome, Sender
 from tests.unit.services.notifications.test_requests import ACTOR, NOW, _ask, _requests
 
@@ -52,3 +55,43 @@ async def test_a_failed_record_is_retried_with_the_sent_event(
     assert sends == [asked.id]
     assert app.repository.get(asked.id).status == "sent"  # the record was not lost
     assert app.position(TRACKING) == app.recorder.max_notification_id()
+
+
+async def test_after_a_crash_between_acceptance_and_record_the_email_is_not_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    app = NotificationsApp(settings)
+    event = CasePaused(
+        case_id=uuid.uuid4(),
+        occurred_at=NOW,
+        actor=ACTOR,
+        reason="x",
+        lead_professional_email="l@s.example",
+    )
+    (asked,) = _ask(app, _requests().case_paused, event)
+    journal = SentJournal(read_model_engine(settings, "notifications"))
+    sends: list[Any] = []
+
+    async def send(notification: Any) -> Outcome:
+        sends.append(notification.id)
+        return Outcome(True, 2)
+
+    class Crash(BaseException):
+        """The process dying: nothing after it runs."""
+
+    def crash(*_: Any) -> None:
+        raise Crash
+
+    first = Sender(app, settings, dlq_producer=None, journal=journal)
+    monkeypatch.setattr(first, "send", send)
+    monkeypatch.setattr(first, "record", crash)
+    with pytest.raises(Crash):
+        await first.deliver_once()
+    assert app.repository.get(asked.id).status == "requested"  # the crash lost the record
+
+    restarted = Sender(app, settings, dlq_producer=None, journal=journal)
+    monkeypatch.setattr(restarted, "send", send)
+    await restarted.deliver_once()
+    assert sends == [asked.id]  # not sent again
+    assert app.repository.get(asked.id).status == "sent"

@@ -1,0 +1,60 @@
+"""The sender's journal: each email the SMTP server accepted, written the moment it
+answers, before the (slower, contended) commit of `NotificationSent` to the event store.
+
+After a crash, an email found here is recorded as sent, not sent again. So a resend needs
+the process to die in the millisecond between the server's answer and this insert, not in
+the whole time the event store's commit takes (which waits on its table lock under load).
+SMTP cannot be made transactional with the store; this makes the gap as small as it goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from maag.runtime.projection import create_tables
+
+metadata = MetaData()
+journal = Table(
+    "notifications_sent_journal",
+    metadata,
+    Column("notification_id", String(36), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("accepted_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class SentJournal:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        create_tables(metadata, engine)
+
+    def accepted(self, notification_id: UUID, attempts: int) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(journal).values(
+                        notification_id=str(notification_id),
+                        attempts=attempts,
+                        accepted_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            pass  # already journalled
+
+    def sent_among(self, ids: Collection[UUID]) -> dict[UUID, int]:
+        """Those of `ids` the server accepted already, with their attempts."""
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(journal.c.notification_id, journal.c.attempts).where(
+                    journal.c.notification_id.in_([str(i) for i in ids])
+                )
+            ).all()
+        return {UUID(nid): int(attempts) for nid, attempts in rows}
