@@ -187,7 +187,7 @@ def audit_replay(
     from uuid import UUID
 
     from maag.audit import render
-    from maag.audit.replay import Part, ReplayRefused, over_http, replay
+    from maag.audit.replay import ReplayRefused, parts_over_http, replay
     from maag.audit.stores import histories
     from maag.runtime.auth import TokenVerifier
     from maag.runtime.settings import Settings
@@ -211,10 +211,7 @@ def audit_replay(
             token = TokenVerifier(settings.jwt_secret, settings.jwt_issuer).issue(
                 user, "auditor", agency, ttl_seconds=300
             )
-            parts: dict[str, Part] = {
-                name: over_http(url, token) for name, url in settings.service_urls.items()
-            }
-            result = replay(case, parts, when)
+            result = replay(case, parts_over_http(settings.service_urls, token), when)
     except (ReplayRefused, ValueError, OSError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e

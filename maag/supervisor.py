@@ -99,14 +99,12 @@ def seeded(names: Sequence[str]) -> list[str]:
 
     settings = Settings.from_env()
     verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
-    panel_member = {
-        "Authorization": "Bearer "
-        + verifier.issue("maag-up", "panel-member", "social-care", ttl_seconds=60)
-    }
-    commissioner = {
-        "Authorization": "Bearer "
-        + verifier.issue("maag-up", "commissioner", "childrens-services", ttl_seconds=60)
-    }
+
+    def as_(role: str, agency: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {verifier.issue('maag-up', role, agency, 60)}"}
+
+    panel_member = as_("panel-member", "social-care")
+    commissioner = as_("commissioner", "childrens-services")
     quadrants = len(set(QUADRANT_OF.values()))
     lines = [f"Reference data: {len(QUADRANT_OF)} districts in {quadrants} quadrants"]
     if "panel" in names:

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Header, HTTPException, Query
 
 from contracts.reference import Role
 from maag.audit.history import CaseHistory
-from maag.audit.replay import Part, ReplayRefused, merge, over_http, replay
+from maag.audit.replay import ReplayRefused, merge, parts_over_http, replay
 from maag.runtime import http
 from maag.runtime.reads import record_read
 
@@ -66,10 +66,8 @@ def install(api: FastAPI, history: CaseHistory, service_urls: Mapping[str, str])
         when = _when(as_of)
         token = authorization.partition(" ")[2].strip()
         record_read(history.app, case_id, caller)
-        parts: dict[str, Part] = {history.service: history.entries}
-        for name, url in service_urls.items():
-            if name != history.service:
-                parts[name] = over_http(url, token)
+        others = {n: url for n, url in service_urls.items() if n != history.service}
+        parts = {**parts_over_http(others, token), history.service: history.entries}
         try:
             return replay(case_id, parts, when).to_json()
         except ReplayRefused as e:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from maag.audit.timeline import Entry, describe
 from maag.runtime.application import ServiceApplication
-from maag.runtime.case_index import FIRST_VERSION, case_of
+from maag.runtime.case_index import case_of
 from maag.runtime.chain import EventChain
 
 # Attributes naming another aggregate whose events belong in the case's timeline.
@@ -29,18 +29,12 @@ class CaseHistory:
         self.chain = chain
 
     def _case_aggregates(self, case_id: UUID) -> set[UUID]:
+        index = self.chain.index
         with Session(self.chain.engine) as session:
-            ids = self.chain.index.aggregates_of(session, case_id)
-            after, _ = self.chain.head(session)
-        while batch := self.app.notifications(after, 1000):
-            for n in batch:
-                if (
-                    n.originator_version == FIRST_VERSION
-                    and case_of(self.app.mapper.to_domain_event(n)) == case_id
-                ):
-                    ids.add(n.originator_id)
-            after = batch[-1].id
-        return ids
+            ids = index.aggregates_of(session, case_id)
+            head, _ = self.chain.head(session)
+        tail = index.cases_in(self.app.notifications_after(head, 1000))
+        return ids | {aggregate for case, aggregate in tail if case == case_id}
 
     def events(self, case_id: UUID) -> list[Any]:
         """The case's domain events in this service, and those of the meetings it followed."""

@@ -79,3 +79,8 @@ def over_http(base_url: str, token: str, timeout: float = 30.0) -> Part:
         return [Entry.from_json(e) for e in response.json()["entries"]]
 
     return part
+
+
+def parts_over_http(urls: Mapping[str, str], token: str) -> dict[str, Part]:
+    """Each service's part, from its audit endpoint at `urls[service]`."""
+    return {name: over_http(url, token) for name, url in urls.items()}

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from maag.audit.replay import Replay, over_http, replay
+from maag.audit.replay import Replay, parts_over_http, replay
 from maag.runtime.auth import TokenVerifier
 from maag.service_registry import SERVICES
 
@@ -235,5 +235,4 @@ class Client:
         self, case_id: str, as_of: datetime | None = None, user: str = "auditor-1"
     ) -> Replay:
         token = self.verifier.issue(user, "auditor", "county-audit")
-        parts = {name: over_http(url, token) for name, url in self.urls.items()}
-        return replay(uuid.UUID(case_id), parts, as_of)
+        return replay(uuid.UUID(case_id), parts_over_http(self.urls, token), as_of)

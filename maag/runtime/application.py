@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -108,3 +108,9 @@ class ServiceApplication(ProcessApplication[UUID]):
 
     def notifications(self, after: int, limit: int) -> Sequence[Any]:
         return self.recorder.select_notifications(start=after + 1, limit=limit)
+
+    def notifications_after(self, after: int, page: int = 5000) -> Iterator[Any]:
+        """Every stored event after `after`, in notification order, read a page at a time."""
+        while batch := self.notifications(after, page):
+            yield from batch
+            after = batch[-1].id

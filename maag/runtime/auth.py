@@ -31,6 +31,11 @@ class Caller:
     def actor(self) -> Actor:
         return Actor(user_id=self.user_id, role=self.role, agency=self.agency)
 
+    @property
+    def record(self) -> dict[str, str]:
+        """The actor as stored events keep it."""
+        return {"user_id": self.user_id, "role": self.role.value, "agency": self.agency}
+
     def require(self, *roles: Role, to: str) -> None:
         if self.role not in roles:
             allowed = ", ".join(r.value for r in roles)

@@ -9,7 +9,7 @@ tail after the chain's head.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -46,15 +46,20 @@ class CaseIndex:
         )
         create_tables(self.table.metadata, engine)
 
+    def cases_in(self, notifications: Iterable[Any]) -> Iterator[tuple[UUID, UUID]]:
+        """(case id, aggregate id) of each aggregate of a case first seen in `notifications`."""
+        for n in notifications:
+            if n.originator_version == FIRST_VERSION:
+                case_id = case_of(self.app.mapper.to_domain_event(n))
+                if case_id is not None:
+                    yield case_id, n.originator_id
+
     def add(self, session: Session, notifications: Iterable[Any]) -> int:
         """Index the aggregates first seen in `notifications` (inside the caller's transaction)."""
-        rows = []
-        for n in notifications:
-            if n.originator_version != FIRST_VERSION:
-                continue
-            case_id = case_of(self.app.mapper.to_domain_event(n))
-            if case_id is not None:
-                rows.append({"case_id": case_id, "originator_id": n.originator_id})
+        rows = [
+            {"case_id": case_id, "originator_id": originator_id}
+            for case_id, originator_id in self.cases_in(notifications)
+        ]
         if rows:
             session.execute(self.table.insert(), rows)
         return len(rows)

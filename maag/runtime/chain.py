@@ -111,16 +111,10 @@ class EventChain:
         await follow(stop, self.extend_once, "chain", 0.2)
 
     def _stored(self, upto: int) -> Iterator[Any]:
-        after = 0
-        while True:
-            batch = self.app.notifications(after, 5000)
-            for n in batch:
-                if n.id > upto:
-                    return
-                yield n
-            if not batch:
+        for n in self.app.notifications_after(0):
+            if n.id > upto:
                 return
-            after = batch[-1].id
+            yield n
 
     def verify(self) -> Verdict:
         with Session(self.engine) as session:

@@ -43,8 +43,7 @@ def record_reads(
 ) -> None:
     """Record one read per case of a listing that shows several cases, in one transaction."""
     endpoint = endpoint or (causation.current() or {}).get("request", "unknown")
-    actor = {"user_id": caller.user_id, "role": caller.role.value, "agency": caller.agency}
     at = datetime.now(UTC).isoformat()
-    reads = [CaseRead(case_id, actor, endpoint, at) for case_id in set(case_ids)]
+    reads = [CaseRead(case_id, caller.record, endpoint, at) for case_id in set(case_ids)]
     if reads:
         app.save(*reads)

@@ -3,15 +3,27 @@ changes, committed in one transaction by the caller."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, project_aggregate
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
 
 from maag.runtime import causation
 from maag.runtime.application import ServiceApplication
+
+A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
+
+
+class NotFound(Exception):
+    """No such aggregate (HTTP 404)."""
+
+
+class Conflict(Exception):
+    """It changed while the request was handled (HTTP 409): retry."""
 
 
 class Work:
@@ -49,6 +61,16 @@ class Work:
                 self._aggregates[aggregate_id] = self.app.repository.get(aggregate_id)
         return self._aggregates[aggregate_id]
 
+    def get_as(self, aggregate_id: UUID, kind: type[A], what: str) -> A:
+        """The aggregate, which must be a `kind`; NotFound naming `what` otherwise."""
+        try:
+            found = self.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {what} {aggregate_id}") from None
+        if not isinstance(found, kind):
+            raise NotFound(f"no {what} {aggregate_id}")
+        return found
+
     def find(self, aggregate_id: UUID) -> Aggregate | None:
         try:
             return self.get(aggregate_id)
@@ -76,3 +98,14 @@ class Work:
         """Save what this unit of work changed, in one transaction (outside a consumer)."""
         if self._aggregates:
             self.app.record(None, self.aggregates)
+
+
+def in_unit(app: ServiceApplication, use: Callable[[Work], R], conflict: str) -> R:
+    """Run `use` in a unit of work and commit it; a concurrent change is a Conflict."""
+    work = Work(app)
+    result = use(work)
+    try:
+        work.commit()
+    except IntegrityError:
+        raise Conflict(conflict) from None
+    return result

@@ -19,8 +19,9 @@ from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_read
 from maag.runtime.settings import Settings
+from maag.runtime.unit_of_work import Conflict, NotFound
 from services.commissioning import reports
-from services.commissioning.application import CommissioningApp, Conflict, NotFound
+from services.commissioning.application import CommissioningApp
 from services.commissioning.domain.aggregates import Package, Provider
 from services.commissioning.domain.rules import CommissioningRefused
 

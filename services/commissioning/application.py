@@ -11,15 +11,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
-
 from contracts.reference import District, Panel, Role
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
+from maag.runtime.unit_of_work import Conflict, Work, in_unit
 from services.commissioning.domain.aggregates import (
     Budget,
     CasePackages,
@@ -42,32 +38,14 @@ from services.commissioning.domain.rules import (
 
 SYSTEM = {"user_id": "commissioning-service", "role": "system", "agency": "maag"}
 SEED = Path(__file__).with_name("providers.json")
-A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
 # Seeded budgets per financial year (pence); commissioners change them over HTTP.
 DEFAULT_BUDGETS = {"maag": 50_000_000, "earp": 200_000_000, "jap": 300_000_000}
-
-
-class NotFound(Exception):
-    pass
-
-
-class Conflict(Exception):
-    pass
 
 
 def panel_key(panel: Panel, district: District | str | None) -> str:
     """A budget holder: each district's MAAG, the county EARP, the JAP."""
     return f"maag:{District(district).value}" if panel is Panel.MAAG and district else panel.value
-
-
-def _get(work: Work, aggregate_id: UUID, kind: type[A], what: str) -> A:
-    try:
-        found = work.get(aggregate_id)
-    except AggregateNotFoundError:
-        raise NotFound(f"no {what} {aggregate_id}") from None
-    if not isinstance(found, kind):
-        raise NotFound(f"no {what} {aggregate_id}")
-    return found
 
 
 def providers(work: Work) -> list[Provider]:
@@ -240,7 +218,7 @@ def recommission(
     )
     released = max(0, package.committed_pence - spent)
     new_commitment = committed_in_fy(weekly, effective_from, None, package.fy)
-    budget = _get(work, budget_uuid(package.panel_key, package.fy), Budget, "budget")
+    budget = work.get_as(budget_uuid(package.panel_key, package.fy), Budget, "budget")
     if new_commitment > budget.left + released:
         raise CommissioningRefused(
             "over-budget",
@@ -276,16 +254,10 @@ class CommissioningApp(ServiceApplication):
         super().__init__(settings, env)
         self.jap_split = parse_split(settings.jap_funding_split)
 
-    def _in_unit(self, use: Callable[[Work], Any]) -> Any:
-        work = Work(self)
-        result = use(work)
-        try:
-            work.commit()
-        except IntegrityError:
-            raise Conflict(
-                "a provider, budget or package changed while this was handled; retry"
-            ) from None
-        return result
+    def _in_unit(self, use: Callable[[Work], R]) -> R:
+        return in_unit(
+            self, use, "a provider, budget or package changed while this was handled; retry"
+        )
 
     # --- reference data ---
 
@@ -343,7 +315,7 @@ class CommissioningApp(ServiceApplication):
         caller.require(Role.COMMISSIONER, to="change capacity")
 
         def use(work: Work) -> Provider:
-            provider = _get(work, provider_uuid(provider_id), Provider, "provider")
+            provider = work.get_as(provider_uuid(provider_id), Provider, "provider")
             provider.change_capacity(weekly_capacity)
             return provider
 
@@ -381,10 +353,10 @@ class CommissioningApp(ServiceApplication):
         interventions: list[dict[str, Any]] | None = None,
     ) -> Package:
         caller.require(Role.COMMISSIONER, Role.PANEL_MEMBER, to="record reviews")
-        actor = {"user_id": caller.user_id, "role": caller.role.value, "agency": caller.agency}
+        actor = caller.record
 
         def use(work: Work) -> Package:
-            package = _get(work, package_id, Package, "package")
+            package = work.get_as(package_id, Package, "package")
             next_review = None
             if decision == "continue":
                 weeks = (
@@ -421,10 +393,10 @@ class CommissioningApp(ServiceApplication):
         correlation_id: str,
     ) -> Package:
         caller.require(Role.COMMISSIONER, to="decommission packages")
-        actor = {"user_id": caller.user_id, "role": caller.role.value, "agency": caller.agency}
+        actor = caller.record
 
         def use(work: Work) -> Package:
-            package = _get(work, package_id, Package, "package")
+            package = work.get_as(package_id, Package, "package")
             if not decommission(work, package, reason, effective_from, actor, correlation_id):
                 raise CommissioningRefused(
                     "not-active", f"package {package_id} is already {package.status}"
@@ -450,4 +422,4 @@ class CommissioningApp(ServiceApplication):
 
     def budget(self, key: str, fy: int, caller: Caller) -> Budget:
         caller.require(Role.COMMISSIONER, Role.AUDITOR, to="read budgets")
-        return _get(Work(self), budget_uuid(key, fy), Budget, "budget")
+        return Work(self).get_as(budget_uuid(key, fy), Budget, "budget")

@@ -9,15 +9,13 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from contracts.reference import Agency, Panel, Role
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
+from maag.runtime.unit_of_work import NotFound, Work, in_unit
 from services.panel.decisions import (
     AssignLeadProfessional,
     Close,
@@ -40,29 +38,7 @@ from services.panel.domain.schedule import (
 )
 
 SYSTEM = {"user_id": "panel-service", "role": "system", "agency": "maag"}
-A = TypeVar("A", bound=Aggregate)
-
-
-class NotFound(Exception):
-    pass
-
-
-class Conflict(Exception):
-    pass
-
-
-def _actor(caller: Caller) -> dict[str, str]:
-    return {"user_id": caller.user_id, "role": caller.role.value, "agency": caller.agency}
-
-
-def _get(work: Work, aggregate_id: UUID, kind: type[A], what: str) -> A:
-    try:
-        found = work.get(aggregate_id)
-    except AggregateNotFoundError:
-        raise NotFound(f"no {what} {aggregate_id}") from None
-    if not isinstance(found, kind):
-        raise NotFound(f"no {what} {aggregate_id}")
-    return found
+R = TypeVar("R")
 
 
 def meeting_at(
@@ -145,22 +121,16 @@ class PanelApp(ServiceApplication):
         super().__init__(settings, env)
         self.quorum_other_agencies = quorum_other_agencies
 
-    def _in_unit(self, use: Callable[[Work], Any]) -> Any:
-        work = Work(self)
-        result = use(work)
-        try:
-            work.commit()
-        except IntegrityError:
-            raise Conflict(
-                "the meeting or case changed while this request was handled; retry"
-            ) from None
-        return result
+    def _in_unit(self, use: Callable[[Work], R]) -> R:
+        return in_unit(
+            self, use, "the meeting or case changed while this request was handled; retry"
+        )
 
     def schedule(self, ref: PanelRef, starts_at: datetime, caller: Caller) -> Meeting:
         caller.require(Role.PANEL_MEMBER, to="schedule meetings")
         if starts_at.tzinfo is None:
             raise PanelRuleBroken("starts_at needs a UTC offset")
-        meeting: Meeting = self._in_unit(lambda w: meeting_at(w, ref, starts_at, _actor(caller)))
+        meeting: Meeting = self._in_unit(lambda w: meeting_at(w, ref, starts_at, caller.record))
         return meeting
 
     def schedule_ahead(self, now: datetime, weeks: int = 4) -> int:
@@ -190,8 +160,8 @@ class PanelApp(ServiceApplication):
         caller.require(Role.PANEL_MEMBER, to="record attendance")
 
         def use(work: Work) -> Meeting:
-            meeting = _get(work, meeting_id, Meeting, "meeting")
-            meeting.record_attendance(person_id, name, agency.value, _actor(caller))
+            meeting = work.get_as(meeting_id, Meeting, "meeting")
+            meeting.record_attendance(person_id, name, agency.value, caller.record)
             return meeting
 
         result: Meeting = self._in_unit(use)
@@ -201,12 +171,12 @@ class PanelApp(ServiceApplication):
         self, meeting_id: UUID, decision: Decision, caller: Caller, correlation_id: str
     ) -> PanelCase:
         caller.require(Role.PANEL_MEMBER, to="record panel decisions")
-        actor = _actor(caller)
+        actor = caller.record
 
         def use(work: Work) -> PanelCase:
-            meeting = _get(work, meeting_id, Meeting, "meeting")
+            meeting = work.get_as(meeting_id, Meeting, "meeting")
             meeting.require_quorum(self.quorum_other_agencies)
-            case = _get(work, decision.case_id, PanelCase, "case")
+            case = work.get_as(decision.case_id, PanelCase, "case")
             work.add(case)
             j = decision.justification
             if isinstance(decision, AssignLeadProfessional):
@@ -240,11 +210,11 @@ class PanelApp(ServiceApplication):
 
     def meeting(self, meeting_id: UUID, caller: Caller) -> Meeting:
         caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read meetings")
-        return _get(Work(self), meeting_id, Meeting, "meeting")
+        return Work(self).get_as(meeting_id, Meeting, "meeting")
 
     def case(self, case_id: UUID, caller: Caller) -> PanelCase:
         caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read cases")
-        return _get(Work(self), case_id, PanelCase, "case")
+        return Work(self).get_as(case_id, PanelCase, "case")
 
     def history(self, case_id: UUID, caller: Caller) -> list[dict[str, Any]]:
         caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read a case's panel history")

@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from contracts.events.referral import ConsentGiver, ReferralDetails
@@ -21,6 +20,7 @@ from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.group_commit import GroupCommit
 from maag.runtime.settings import Settings
+from maag.runtime.unit_of_work import NotFound, Work
 from services.referral.domain.referral import (
     Referral,
     ReferralConflict,
@@ -30,10 +30,6 @@ from services.referral.domain.referral import (
 
 
 class CipherKeyMissing(RuntimeError):
-    pass
-
-
-class NotFound(Exception):
     pass
 
 
@@ -204,10 +200,4 @@ class ReferralApp(ServiceApplication):
             return None
 
     def _get(self, case_id: UUID) -> Referral:
-        try:
-            referral: object = self.repository.get(case_id)
-        except AggregateNotFoundError:
-            raise NotFound(f"no referral {case_id}") from None
-        if not isinstance(referral, Referral):
-            raise NotFound(f"no referral {case_id}")
-        return referral
+        return Work(self).get_as(case_id, Referral, "referral")
