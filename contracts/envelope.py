@@ -16,7 +16,9 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from contracts import strict
 from contracts.events import Actor, IntegrationEvent
+from contracts.limits import ID_CHARS
 from contracts.topics import EVENT_TYPES
 
 SPECVERSION = "1.0"
@@ -113,7 +115,7 @@ def decode(headers: Headers, value: bytes | None) -> tuple[Envelope, Integration
     if value is None:
         raise EnvelopeError("value: missing (a tombstone is not an event)")
     try:
-        event = model.model_validate_json(value)
+        event: IntegrationEvent = strict.validate_json(model, value)
     except ValidationError as e:
         raise EnvelopeError(f"value: {describe_errors(e)}") from None
     if str(event.case_id) != envelope.subject:
@@ -125,11 +127,16 @@ def decode(headers: Headers, value: bytes | None) -> tuple[Envelope, Integration
 
 def _header_dict(headers: Headers) -> dict[str, str]:
     out: dict[str, str] = {}
-    for key, raw in headers:
+    for key, raw in headers or ():
+        if not key.startswith("ce_"):
+            continue  # not ours to read (content-type, tracing, an agency's own)
         try:
-            out[key] = raw.decode() if raw is not None else ""
+            value = raw.decode() if raw is not None else ""
         except UnicodeDecodeError:
             raise EnvelopeError(f"header {key}: not UTF-8") from None
+        if len(value) > ID_CHARS:
+            raise EnvelopeError(f"header {key}: longer than {ID_CHARS} characters")
+        out[key] = value
     return out
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from contracts.compatibility import breaking_changes
 from contracts.envelope import CONTENT_TYPE
+from contracts.limits import EVENT_MESSAGE_BYTES, KIB, SUBMISSION_MESSAGE_BYTES
 from contracts.topics import ALL_TOPICS, TopicSpec
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -103,6 +104,28 @@ _SUBMISSION_HEADERS: dict[str, Any] = {
 }
 
 
+LIMITS_DOC = (
+    "Limits. Every string and list in every schema has a maximum (maxLength, maxItems), and "
+    "every topic a largest record, its max.message.bytes (value, key and headers together; "
+    f"submissions {SUBMISSION_MESSAGE_BYTES // KIB} KiB, events {EVENT_MESSAGE_BYTES // KIB} KiB). "
+    "A record over it is dead-lettered unread. Messages are validated strictly, as their JSON "
+    "Schema reads them: no string for a boolean or a number, times in RFC 3339 with an offset. "
+    "A field marked x-maag-not-in-future (a date of birth, the date consent was given) must not "
+    "be after today. The v1 schemas gained their maximums on 2026-11-27, before the first "
+    "production deployment; they are far above any real case (a CAF assessment has about a "
+    "dozen domains of need), so no business message is refused by them."
+)
+CORRELATION_DOC = (
+    "Following a submission. The referral service answers every record on "
+    "maag.referral.submissions on maag.referral.events: ReferralReceived (then the triage "
+    "outcome) or ReferralRejected, whose problems name each field and the reason. Both carry "
+    "the header ce_correlationid equal to the submission's submission_id (ReferralRejected "
+    "also has it in its body, with the source partition and offset, when the submission had a "
+    "readable one). A resend with the same submission_id is answered from the first: it never "
+    "makes a second case."
+)
+
+
 def _channel_id(topic: TopicSpec) -> str:
     parts = topic.name.split(".")[1:]
     return parts[0] + "".join(p.capitalize() for p in parts[1:])
@@ -142,7 +165,16 @@ def asyncapi() -> dict[str, Any]:
             "description": topic.description
             + (
                 " Headers: the original's, plus dlq_error, dlq_consumer, dlq_topic, dlq_partition, "
-                "dlq_offset; the value is the original bytes."
+                "dlq_offset, and dlq_removed_headers naming any credential header taken out "
+                "(authorization, cookies, keys, tokens: a dead letter never holds a credential); "
+                "the value is the original bytes, or none (dlq_value_bytes says how many) when the "
+                "original was over the topic's max.message.bytes."
+                + (
+                    " It holds the same personal data as the submissions it copies and is kept "
+                    "for the same time."
+                    if topic.owner == "referral" and "submissions" in topic.name
+                    else ""
+                )
                 if is_dlq
                 else ""
             ),
@@ -154,6 +186,7 @@ def asyncapi() -> dict[str, Any]:
                     "topicConfiguration": {
                         "retention.ms": topic.retention_ms,
                         "cleanup.policy": ["delete"],
+                        "max.message.bytes": topic.max_message_bytes,
                     },
                     "bindingVersion": "0.5.0",
                 }
@@ -179,7 +212,10 @@ def asyncapi() -> dict[str, Any]:
             "description": (
                 "Topics, keys and messages of the MAAG services. Envelope: the CloudEvents Kafka "
                 "binding in binary mode. Key: the case id. Compatibility: BACKWARD — fields are "
-                "only ever added as optional; a breaking change is a new versioned type."
+                "only ever added as optional; a breaking change is a new versioned type.\n\n"
+                + LIMITS_DOC
+                + "\n\n"
+                + CORRELATION_DOC
             ),
         },
         "defaultContentType": CONTENT_TYPE,

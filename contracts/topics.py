@@ -41,6 +41,11 @@ from contracts.events.referral import (
     ReferralSubmission,
     SafeguardingBasisRecorded,
 )
+from contracts.limits import (
+    DEAD_LETTER_OVERHEAD_BYTES,
+    EVENT_MESSAGE_BYTES,
+    SUBMISSION_MESSAGE_BYTES,
+)
 
 KEEP_FOREVER = -1
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
@@ -56,10 +61,17 @@ class TopicSpec:
     partitions: int
     retention_ms: int
     messages: tuple[type[BaseModel], ...] = field(default=())
+    # The largest record (value, key and headers) the topic takes: the broker's
+    # `max.message.bytes`, and the size past which a consumer dead-letters unread.
+    max_message_bytes: int = EVENT_MESSAGE_BYTES
 
     @property
     def config(self) -> dict[str, str]:
-        return {"retention.ms": str(self.retention_ms), "cleanup.policy": "delete"}
+        return {
+            "retention.ms": str(self.retention_ms),
+            "cleanup.policy": "delete",
+            "max.message.bytes": str(self.max_message_bytes),
+        }
 
     def named(self, prefix: str = "") -> str:
         return f"{prefix}{self.name}"
@@ -73,6 +85,7 @@ class TopicSpec:
             key=self.key,
             partitions=1,
             retention_ms=self.retention_ms,
+            max_message_bytes=self.max_message_bytes + DEAD_LETTER_OVERHEAD_BYTES,
         )
 
 
@@ -135,7 +148,8 @@ NOTIFICATION_EVENTS = TopicSpec(
     messages=(NotificationSent, NotificationFailed),
 )
 # Submissions carry a child's personal data on their way into the referral service, so
-# they are kept only as long as it takes to be sure they were processed.
+# they are kept only as long as it takes to be sure they were processed; their dead
+# letters hold the same personal data and are kept no longer.
 REFERRAL_SUBMISSIONS = TopicSpec(
     name="maag.referral.submissions",
     description="Agencies submit referrals here (the only topic with personal data).",
@@ -144,6 +158,7 @@ REFERRAL_SUBMISSIONS = TopicSpec(
     partitions=6,
     retention_ms=SEVEN_DAYS_MS,
     messages=(ReferralSubmission,),
+    max_message_bytes=SUBMISSION_MESSAGE_BYTES,
 )
 
 EVENT_TOPICS: tuple[TopicSpec, ...] = (
@@ -162,6 +177,19 @@ ALL_TOPICS: tuple[TopicSpec, ...] = tuple(
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
     m.TYPE: m for t in EVENT_TOPICS for m in t.messages if issubclass(m, IntegrationEvent)
 }
+
+
+# A producer's batch never exceeds the smallest topic's limit (the broker refuses a whole
+# batch over `max.message.bytes`, and aiokafka does not split one).
+PRODUCER_BATCH_BYTES = min(t.max_message_bytes for t in ALL_TOPICS)
+
+
+def max_message_bytes(topic: str) -> int:
+    """The declared limit of a topic by its name (with any deployment prefix)."""
+    for spec in ALL_TOPICS:
+        if topic.endswith(spec.name):  # a deployment prefix may stand before it
+            return spec.max_message_bytes
+    return EVENT_MESSAGE_BYTES
 
 
 def topic_of(event_type: type[IntegrationEvent]) -> TopicSpec:

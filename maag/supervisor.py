@@ -1,4 +1,4 @@
-"""Runs each service in a process of its own and stops them together."""
+"""Runs each service in a process of its own, restarts one that exits, and stops them together."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import httpx
 
@@ -16,44 +18,101 @@ from maag.service_registry import SERVICES
 Say = Callable[[str], None]
 
 
-def run_services(names: Sequence[str], say: Say = print) -> int:
-    procs = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "maag.cli", "serve", name],
-            env={**os.environ, "MAAG_HTTP_PORT": str(SERVICES[name][1])},
-        )
-        for name in names
-    }
-    stopping = False
+def serve_command(name: str) -> list[str]:
+    return [sys.executable, "-m", "maag.cli", "serve", name]
 
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+@dataclass
+class _Child:
+    name: str
+    proc: subprocess.Popen[bytes]
+    started: float
+    fast_failures: int = 0
+    restart_at: float | None = None
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """A service that exits is started again after a pause that doubles from `first` to
+    `cap`; one that fails `give_up_after` times in a row, each within `fast_seconds` of its
+    start, is broken rather than unlucky, and the supervisor stops everything and says so."""
+
+    first: float = 1.0
+    cap: float = 30.0
+    fast_seconds: float = 30.0
+    give_up_after: int = 5
+
+    def pause(self, failures: int) -> float:
+        return float(min(self.first * 2 ** max(failures - 1, 0), self.cap))
+
+
+def run_services(
+    names: Sequence[str],
+    say: Say = print,
+    *,
+    command: Callable[[str], list[str]] = serve_command,
+    policy: RestartPolicy = RestartPolicy(),
+    stop_event: threading.Event | None = None,
+) -> int:
+    def start(name: str) -> _Child:
+        port = SERVICES[name][1] if name in SERVICES else 0
+        env = {**os.environ, "MAAG_HTTP_PORT": str(port)} if port else dict(os.environ)
+        return _Child(name, subprocess.Popen(command(name), env=env), time.monotonic())
+
+    children = {name: start(name) for name in names}
+    stop_event = stop_event or threading.Event()
+    gave_up: str | None = None
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop_event.set())
+        signal.signal(signal.SIGINT, lambda *_: stop_event.set())
     announced = False
     try:
-        while not stopping:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    say(f"{name} exited with code {proc.returncode}; stopping the others")
-                    stopping = True
-            if not stopping and not announced and _all_ready(names):
+        while not stop_event.is_set() and gave_up is None:
+            now = time.monotonic()
+            for child in children.values():
+                if child.restart_at is not None:
+                    if now >= child.restart_at:
+                        say(f"{child.name}: starting again")
+                        fresh = start(child.name)
+                        child.proc, child.started, child.restart_at = (
+                            fresh.proc,
+                            fresh.started,
+                            None,
+                        )
+                    continue
+                code = child.proc.poll()
+                if code is None:
+                    continue
+                fast = now - child.started < policy.fast_seconds
+                child.fast_failures = child.fast_failures + 1 if fast else 1
+                if child.fast_failures >= policy.give_up_after:
+                    gave_up = child.name
+                    say(
+                        f"{child.name} exited with code {code}: failure {child.fast_failures} in "
+                        f"a row within {policy.fast_seconds:.0f}s of starting; "
+                        "giving up and stopping the others (its log says why)"
+                    )
+                    break
+                pause = policy.pause(child.fast_failures)
+                child.restart_at = now + pause
+                say(f"{child.name} exited with code {code}; restarting it in {pause:g}s")
+            if gave_up is None and not announced and _all_ready(names):
                 announce(names, say)
                 announced = True
-            time.sleep(0.5)
+            stop_event.wait(0.2)
     finally:
         say("stopping the services...")
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs.values():
+        running = [c.proc for c in children.values() if c.proc.poll() is None]
+        for proc in running:
+            proc.send_signal(signal.SIGTERM)
+        for proc in running:
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    return max((p.returncode or 0 for p in procs.values()), default=0)
+    if gave_up is not None:
+        return children[gave_up].proc.returncode or 1
+    return max((c.proc.returncode or 0 for c in children.values()), default=0)
 
 
 def _url(name: str) -> str:
@@ -62,6 +121,8 @@ def _url(name: str) -> str:
 
 def _all_ready(names: Sequence[str]) -> bool:
     for name in names:
+        if name not in SERVICES:
+            return False  # not a service this supervisor knows how to ask
         if not SERVICES[name][1]:
             continue
         try:

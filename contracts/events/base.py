@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.limits import ID_CHARS
 from contracts.reference import Role
+from contracts.strict import Timestamp
 
 
 class Actor(BaseModel):
@@ -15,9 +17,9 @@ class Actor(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    user_id: str = Field(min_length=1, max_length=200)
+    user_id: str = Field(min_length=1, max_length=ID_CHARS)
     role: Role
-    agency: str = Field(min_length=1, max_length=200)
+    agency: str = Field(min_length=1, max_length=ID_CHARS)
 
 
 class IntegrationEvent(BaseModel):
@@ -33,7 +35,7 @@ class IntegrationEvent(BaseModel):
     TYPE: ClassVar[str]
 
     case_id: UUID = Field(description="Pseudonymous case id; the Kafka key.")
-    occurred_at: AwareDatetime = Field(description="When it happened (RFC 3339, with offset).")
+    occurred_at: Timestamp = Field(description="When it happened (RFC 3339, with offset).")
     actor: Actor
 
     @property

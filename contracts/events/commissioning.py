@@ -7,29 +7,40 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.events.base import IntegrationEvent
+from contracts.limits import (
+    FUNDING_SHARES,
+    ID_CHARS,
+    INTERVENTIONS,
+    LABEL_CHARS,
+    PROVIDERS,
+    TEXT_CHARS,
+)
 from contracts.reference import Panel
+
+# Whole pence; a million pounds a week is far beyond any package.
+Pence = Field(ge=0, le=100_000_000)
 
 
 class CommissionedIntervention(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    service: str = Field(min_length=1, max_length=200)
-    provider_id: str = Field(min_length=1, max_length=200)
-    hours_per_week: float | None = Field(default=None, gt=0)
-    sessions_per_week: int | None = Field(default=None, gt=0)
-    weekly_cost_pence: int = Field(ge=0)
+    service: str = Field(min_length=1, max_length=LABEL_CHARS)
+    provider_id: str = Field(min_length=1, max_length=ID_CHARS)
+    hours_per_week: float | None = Field(default=None, gt=0, le=168)
+    sessions_per_week: int | None = Field(default=None, gt=0, le=50)
+    weekly_cost_pence: int = Pence
 
 
 class FundingShare(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    agency: str = Field(min_length=1, max_length=200)
+    agency: str = Field(min_length=1, max_length=ID_CHARS)
     percent: int = Field(ge=0, le=100)
 
 
@@ -38,12 +49,14 @@ class PackageCommissioned(IntegrationEvent):
 
     package_id: UUID
     panel: Panel
-    interventions: list[CommissionedIntervention] = Field(min_length=1)
-    weekly_cost_pence: int = Field(ge=0)
+    interventions: list[CommissionedIntervention] = Field(min_length=1, max_length=INTERVENTIONS)
+    weekly_cost_pence: int = Pence
     starts_on: date
     review_on: date
     funding_split: list[FundingShare] = Field(
-        default_factory=list, description="JAP packages: shares summing to 100."
+        default_factory=list,
+        max_length=FUNDING_SHARES,
+        description="JAP packages: shares summing to 100.",
     )
 
     @model_validator(mode="after")
@@ -51,6 +64,9 @@ class PackageCommissioned(IntegrationEvent):
         if self.funding_split and sum(s.percent for s in self.funding_split) != 100:
             raise ValueError("funding_split percentages must sum to 100")
         return self
+
+
+ProviderId = Annotated[str, Field(min_length=1, max_length=ID_CHARS)]
 
 
 class DecommissionReason(StrEnum):
@@ -67,7 +83,9 @@ class PackageDecommissioned(IntegrationEvent):
     package_id: UUID
     reason: DecommissionReason
     effective_from: date
-    provider_ids: list[str] = Field(default_factory=list, description="Providers to tell.")
+    provider_ids: list[ProviderId] = Field(
+        default_factory=list, max_length=PROVIDERS, description="Providers to tell."
+    )
 
 
 class CommissioningFailed(IntegrationEvent):
@@ -77,8 +95,8 @@ class CommissioningFailed(IntegrationEvent):
 
     package_id: UUID
     panel: Panel
-    reason: str = Field(description="no-capacity, over-budget or no-budget")
-    detail: str
+    reason: str = Field(max_length=LABEL_CHARS, description="no-capacity, over-budget or no-budget")
+    detail: str = Field(max_length=TEXT_CHARS)
 
 
 class ReviewOutcome(StrEnum):
@@ -93,5 +111,7 @@ class PackageReviewed(IntegrationEvent):
     package_id: UUID
     goals: ReviewOutcome
     level_of_need_change: int = Field(ge=-3, le=3)
-    decision: str = Field(description="continue, recommission or decommission")
+    decision: str = Field(
+        max_length=LABEL_CHARS, description="continue, recommission or decommission"
+    )
     next_review_on: date | None = None

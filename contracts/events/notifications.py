@@ -10,18 +10,22 @@ from uuid import UUID
 from pydantic import EmailStr, Field
 
 from contracts.events.base import IntegrationEvent
+from contracts.limits import EMAIL_CHARS, ID_CHARS, LABEL_CHARS, TEXT_CHARS
 
 
 class NotificationSent(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.notifications.NotificationSent.v1"
 
     notification_id: UUID
-    recipient: EmailStr
-    template: str
-    source_event_id: str = Field(description="ce_id of the event that caused the email.")
-    source_type: str
+    recipient: EmailStr = Field(max_length=EMAIL_CHARS)
+    template: str = Field(max_length=LABEL_CHARS)
+    source_event_id: str = Field(
+        max_length=ID_CHARS, description="ce_id of the event that caused the email."
+    )
+    source_type: str = Field(max_length=LABEL_CHARS)
     message_id: str = Field(
-        description="The email's Message-ID (deterministic; a resend repeats it)."
+        max_length=ID_CHARS,
+        description="The email's Message-ID (deterministic; a resend repeats it).",
     )
 
 
@@ -29,8 +33,8 @@ class NotificationFailed(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.notifications.NotificationFailed.v1"
 
     notification_id: UUID
-    recipient: str
-    template: str
-    source_event_id: str
-    source_type: str
-    reason: str
+    recipient: str = Field(max_length=EMAIL_CHARS)
+    template: str = Field(max_length=LABEL_CHARS)
+    source_event_id: str = Field(max_length=ID_CHARS)
+    source_type: str = Field(max_length=LABEL_CHARS)
+    reason: str = Field(max_length=TEXT_CHARS)

@@ -6,10 +6,15 @@ from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from contracts.events.base import IntegrationEvent
+from contracts.limits import EMAIL_CHARS, ID_CHARS, INTERVENTIONS, LABEL_CHARS, MEETINGS, TEXT_CHARS
 from contracts.reference import Agency, District, Panel
+from contracts.strict import Timestamp
+
+Reason = Field(max_length=TEXT_CHARS)
+WorkEmail = Field(max_length=EMAIL_CHARS)
 
 
 class PanelMeetingScheduled(IntegrationEvent):
@@ -19,7 +24,7 @@ class PanelMeetingScheduled(IntegrationEvent):
 
     panel: Panel
     district: District | None = Field(default=None, description="For a district MAAG.")
-    starts_at: AwareDatetime
+    starts_at: Timestamp
 
 
 class CaseListed(IntegrationEvent):
@@ -28,8 +33,11 @@ class CaseListed(IntegrationEvent):
     panel: Panel
     district: District
     meeting_id: UUID
-    meeting_starts_at: AwareDatetime
-    reason: str = Field(description="new referral, escalated, stepped down, deferred or review")
+    meeting_starts_at: Timestamp
+    reason: str = Field(
+        max_length=TEXT_CHARS,
+        description="new referral, escalated, stepped down, deferred or review",
+    )
 
 
 class LeadProfessionalAssigned(IntegrationEvent):
@@ -37,22 +45,22 @@ class LeadProfessionalAssigned(IntegrationEvent):
 
     panel: Panel
     meeting_id: UUID
-    professional_id: str = Field(min_length=1, max_length=200)
-    professional_name: str = Field(min_length=1, max_length=200)
+    professional_id: str = Field(min_length=1, max_length=ID_CHARS)
+    professional_name: str = Field(min_length=1, max_length=ID_CHARS)
     agency: Agency
-    work_email: EmailStr
+    work_email: EmailStr = WorkEmail
 
 
 class RequestedIntervention(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    service: str = Field(min_length=1, max_length=200)
-    preferred_provider_id: str | None = Field(default=None, max_length=200)
+    service: str = Field(min_length=1, max_length=LABEL_CHARS)
+    preferred_provider_id: str | None = Field(default=None, max_length=ID_CHARS)
     hours_per_week: float | None = Field(default=None, gt=0, le=168)
     sessions_per_week: int | None = Field(default=None, gt=0, le=50)
     starts_on: date
     review_interval_weeks: int = Field(ge=1, le=52)
-    estimated_weekly_cost_pence: int = Field(ge=0)
+    estimated_weekly_cost_pence: int = Field(ge=0, le=100_000_000)
 
 
 class PackageRequested(IntegrationEvent):
@@ -62,9 +70,9 @@ class PackageRequested(IntegrationEvent):
     panel: Panel
     district: District
     meeting_id: UUID
-    interventions: list[RequestedIntervention] = Field(min_length=1)
+    interventions: list[RequestedIntervention] = Field(min_length=1, max_length=INTERVENTIONS)
     justification: str | None = Field(
-        default=None, description="When outside the tier's threshold."
+        default=None, max_length=TEXT_CHARS, description="When outside the tier's threshold."
     )
 
 
@@ -74,7 +82,7 @@ class CaseEscalated(IntegrationEvent):
     from_panel: Panel
     to_panel: Panel
     meeting_id: UUID
-    reason: str
+    reason: str = Reason
 
 
 class CaseSteppedDown(IntegrationEvent):
@@ -83,7 +91,7 @@ class CaseSteppedDown(IntegrationEvent):
     from_panel: Panel
     to_panel: Panel
     meeting_id: UUID
-    reason: str
+    reason: str = Reason
 
 
 class CaseDeferred(IntegrationEvent):
@@ -91,7 +99,7 @@ class CaseDeferred(IntegrationEvent):
 
     panel: Panel
     meeting_id: UUID
-    reason: str
+    reason: str = Reason
 
 
 class CaseClosed(IntegrationEvent):
@@ -99,7 +107,7 @@ class CaseClosed(IntegrationEvent):
 
     panel: Panel
     meeting_id: UUID
-    reason: str
+    reason: str = Reason
 
 
 class CasePaused(IntegrationEvent):
@@ -107,9 +115,9 @@ class CasePaused(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.panel.CasePaused.v1"
 
-    reason: str
-    lead_professional_email: EmailStr | None = None
-    removed_from_meetings: list[UUID] = Field(default_factory=list)
+    reason: str = Reason
+    lead_professional_email: EmailStr | None = Field(default=None, max_length=EMAIL_CHARS)
+    removed_from_meetings: list[UUID] = Field(default_factory=list, max_length=MEETINGS)
 
 
 class ReviewListed(IntegrationEvent):
@@ -120,6 +128,6 @@ class ReviewListed(IntegrationEvent):
     package_id: UUID
     panel: Panel
     meeting_id: UUID
-    meeting_starts_at: AwareDatetime
+    meeting_starts_at: Timestamp
     review_on: date
-    lead_professional_email: EmailStr | None = None
+    lead_professional_email: EmailStr | None = Field(default=None, max_length=EMAIL_CHARS)

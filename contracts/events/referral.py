@@ -9,17 +9,34 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events.base import IntegrationEvent
+from contracts.limits import (
+    ADDRESS_CHARS,
+    AGENCIES,
+    ID_CHARS,
+    LABEL_CHARS,
+    NEED_CHARS,
+    NEEDS,
+    PROBLEMS,
+    TEXT_CHARS,
+    PastDate,
+)
 from contracts.reference import Agency, District, LevelOfNeed, Panel
 
 CafReference = Field(
     pattern=r"^CAF-[0-9]{4}-[0-9]{4,8}$",
+    max_length=17,
     description="The county CAF register id (CAF Point), e.g. CAF-2010-000123.",
 )
+
+
+# One domain of need from the CAF assessment, e.g. "emotional wellbeing".
+Need = Annotated[str, Field(min_length=1, max_length=NEED_CHARS)]
+Reason = Field(max_length=TEXT_CHARS)
 
 
 class ConsentGiver(StrEnum):
@@ -32,13 +49,16 @@ class ReferralReceived(IntegrationEvent):
 
     caf_reference: str = CafReference
     referring_agency: Agency
-    referring_professional_id: str = Field(min_length=1, max_length=200)
+    referring_professional_id: str = Field(min_length=1, max_length=ID_CHARS)
     district: District
-    needs: list[str] = Field(
-        min_length=1, description="Domains of the CAF assessment where needs were found."
+    needs: list[Need] = Field(
+        min_length=1,
+        max_length=NEEDS,
+        description="Domains of the CAF assessment where needs were found.",
     )
     agencies_requested: list[Agency] = Field(
-        description="Agencies whose support above universal services is asked for."
+        max_length=AGENCIES,
+        description="Agencies whose support above universal services is asked for.",
     )
     level_of_need: LevelOfNeed
     significant_harm_concern: bool
@@ -49,9 +69,11 @@ class ConsentRecorded(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ConsentRecorded.v1"
 
     given_by: ConsentGiver
-    scope: list[Agency] = Field(min_length=1, description="Agencies that may share information.")
+    scope: list[Agency] = Field(
+        min_length=1, max_length=AGENCIES, description="Agencies that may share information."
+    )
     given_on: date
-    how_obtained: str = Field(min_length=1, max_length=500)
+    how_obtained: str = Field(min_length=1, max_length=TEXT_CHARS)
 
 
 class ConsentWithdrawn(IntegrationEvent):
@@ -70,7 +92,7 @@ class SafeguardingBasisRecorded(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.referral.SafeguardingBasisRecorded.v1"
 
-    professional_id: str = Field(min_length=1, max_length=200)
+    professional_id: str = Field(min_length=1, max_length=ID_CHARS)
     recorded_on: date
 
 
@@ -80,35 +102,37 @@ class ReferralAccepted(IntegrationEvent):
     district: District
     panel: Panel = Field(description="The panel whose next meeting lists the case.")
     level_of_need: LevelOfNeed
-    agencies_requested: list[Agency]
-    reason: str
+    agencies_requested: list[Agency] = Field(max_length=AGENCIES)
+    reason: str = Reason
 
 
 class ReferralPendingConsent(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ReferralPendingConsent.v1"
 
-    reason: str
+    reason: str = Reason
 
 
 class ReferralDeclined(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ReferralDeclined.v1"
 
-    reason: str
-    signposting: str = Field(description="Where the referrer can turn instead.")
+    reason: str = Reason
+    signposting: str = Field(
+        max_length=TEXT_CHARS, description="Where the referrer can turn instead."
+    )
 
 
 class ReferralRedirectedToSocialCare(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ReferralRedirectedToSocialCare.v1"
 
     district: District
-    reason: str
+    reason: str = Reason
 
 
 class FieldProblem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    field: str
-    reason: str
+    field: str = Field(max_length=LABEL_CHARS)
+    reason: str = Reason
 
 
 class ReferralRejected(IntegrationEvent):
@@ -116,11 +140,15 @@ class ReferralRejected(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.referral.ReferralRejected.v1"
 
-    submission_id: str | None = None
-    referring_agency: str | None = None
+    submission_id: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The agency's submission_id, when the submission had a readable one.",
+    )
+    referring_agency: str | None = Field(default=None, max_length=ID_CHARS)
     source_partition: int
     source_offset: int
-    problems: list[FieldProblem] = Field(min_length=1)
+    problems: list[FieldProblem] = Field(min_length=1, max_length=PROBLEMS)
 
 
 class ChildDetails(BaseModel):
@@ -128,10 +156,10 @@ class ChildDetails(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    given_name: str = Field(min_length=1, max_length=200)
-    family_name: str = Field(min_length=1, max_length=200)
-    date_of_birth: date
-    address: str = Field(min_length=1, max_length=1000)
+    given_name: str = Field(min_length=1, max_length=ID_CHARS)
+    family_name: str = Field(min_length=1, max_length=ID_CHARS)
+    date_of_birth: PastDate
+    address: str = Field(min_length=1, max_length=ADDRESS_CHARS)
 
 
 class ConsentGiven(BaseModel):
@@ -140,9 +168,11 @@ class ConsentGiven(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     given_by: ConsentGiver
-    scope: list[Agency] = Field(min_length=1, description="Agencies that may share information.")
-    given_on: date
-    how_obtained: str = Field(min_length=1, max_length=500)
+    scope: list[Agency] = Field(
+        min_length=1, max_length=AGENCIES, description="Agencies that may share information."
+    )
+    given_on: PastDate
+    how_obtained: str = Field(min_length=1, max_length=TEXT_CHARS)
 
 
 class ReferralDetails(BaseModel):
@@ -152,12 +182,15 @@ class ReferralDetails(BaseModel):
 
     caf_reference: str = CafReference
     referring_agency: Agency
-    referring_professional_id: str = Field(min_length=1, max_length=200)
+    referring_professional_id: str = Field(min_length=1, max_length=ID_CHARS)
     district: District
     child: ChildDetails
-    needs: list[str] = Field(min_length=1, description="Domains of the CAF assessment.")
+    needs: list[Need] = Field(
+        min_length=1, max_length=NEEDS, description="Domains of the CAF assessment."
+    )
     agencies_requested: list[Agency] = Field(
-        description="Agencies whose support above universal services is asked for."
+        max_length=AGENCIES,
+        description="Agencies whose support above universal services is asked for.",
     )
     level_of_need: LevelOfNeed
     significant_harm_concern: bool

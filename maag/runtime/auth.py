@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import jwt
 
 from contracts.events import Actor
+from contracts.limits import ID_CHARS
 from contracts.reference import Role
 
 ALGORITHM = "HS256"
@@ -80,16 +81,20 @@ class TokenVerifier:
             raise Unauthenticated(f"token invalid: {e}") from None
         role = claims.get("role")
         try:
-            parsed = Role(str(role))
+            parsed = Role(role) if isinstance(role, str) else None
         except ValueError:
+            parsed = None
+        if parsed is None:
             known = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
-            raise Unauthenticated(f"token role {role!r} is not a MAAG role ({known})") from None
+            raise Unauthenticated(f"token role is not a MAAG role ({known})")
         if parsed is Role.SYSTEM:
             raise Unauthenticated("token role 'system' is reserved for the services themselves")
-        agency = claims.get("agency")
-        if not isinstance(agency, str) or not agency:
-            raise Unauthenticated("token lacks the 'agency' claim")
-        return Caller(user_id=str(claims["sub"]), role=parsed, agency=agency)
+        agency, sub = claims.get("agency"), claims.get("sub")
+        if not isinstance(agency, str) or not agency or len(agency) > ID_CHARS:
+            raise Unauthenticated(f"token's 'agency' claim must be 1 to {ID_CHARS} characters")
+        if not isinstance(sub, str) or not sub or len(sub) > ID_CHARS:
+            raise Unauthenticated(f"token's 'sub' claim must be 1 to {ID_CHARS} characters")
+        return Caller(user_id=sub, role=parsed, agency=agency)
 
     def from_header(self, value: str | None) -> Caller:
         if not value:

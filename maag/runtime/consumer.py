@@ -8,15 +8,19 @@ are committed afterwards and are only a hint: the store's tracking is the truth.
 Position: for MAAG event topics, the producer's `ce_sequence` (stable when the outbox
 republishes); for inbound topics written by agencies, the Kafka offset.
 
-A record that cannot be decoded, fails its schema, or whose handler fails with a
-non-retryable error goes to `<topic>.dlq` with its original bytes and headers, the error
-and the consumer's name; the partition moves on. Transient failures (store or broker
-unavailable) retry the batch with backoff and never dead-letter.
+Nothing a sender puts on a topic can stop a consumer. A record over the topic's declared
+size is dead-lettered unread; a record the decoder refuses for any reason (any exception it
+raises, not only a validation error), or whose handler fails with a non-retryable error,
+goes to `<topic>.dlq` with its original bytes and headers (credentials taken out), the
+error and the consumer's name; the partition moves on. Other failures (store or broker
+unavailable, a conflict with another member) retry the batch with backoff, never
+dead-letter, and stop promptly when the service stops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -31,10 +35,12 @@ from pydantic import BaseModel
 
 from contracts.envelope import Envelope, EnvelopeError, decode
 from contracts.events import IntegrationEvent
-from contracts.topics import DLQ_SUFFIX
-from maag.runtime import causation
+from contracts.limits import TEXT_CHARS
+from contracts.topics import DLQ_SUFFIX, max_message_bytes
+from maag.runtime import causation, metrics
 from maag.runtime.application import ServiceApplication
 from maag.runtime.logging import bound, get_logger
+from maag.runtime.loops import Backoff, sleep_or_stop
 from maag.runtime.unit_of_work import Work
 
 log = get_logger(__name__)
@@ -105,6 +111,11 @@ class Subscription:
     # Aggregates a delivery's handler will load, read for the whole batch in one query.
     prefetch: Callable[[Delivery[Any]], Iterable[UUID]] | None = None
 
+    @property
+    def max_bytes(self) -> int:
+        """The topic's declared largest record: anything bigger is dead-lettered unread."""
+        return max_message_bytes(self.topic)
+
 
 def on_events(
     topic: str,
@@ -125,6 +136,65 @@ def on_events(
 class DeadLetter:
     record: ConsumerRecord[bytes, bytes]
     reason: str
+    keep_value: bool = True  # False for a record over the size limit: its value stays behind
+
+
+def record_bytes(record: ConsumerRecord[bytes, bytes]) -> int:
+    """What the record weighs as the broker counts it: value, key and headers."""
+    return (
+        len(record.value or b"")
+        + len(record.key or b"")
+        + sum(len(k.encode(errors="replace")) + len(v or b"") for k, v in record.headers or ())
+    )
+
+
+# Header names (lower-case) and value prefixes that carry credentials: never dead-lettered.
+_SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
+_SECRET_WORDS = (
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "api-key",
+    "api_key",
+    "apikey",
+    "credential",
+)
+_SECRET_VALUES = (b"bearer ", b"basic ", b"digest ")
+
+
+def is_secret_header(name: str, value: bytes | None) -> bool:
+    lowered = name.lower()
+    return (
+        lowered in _SECRET_HEADERS
+        or any(word in lowered for word in _SECRET_WORDS)
+        or (value or b"")[:16].lower().lstrip().startswith(_SECRET_VALUES)
+    )
+
+
+def dead_letter_headers(
+    record: ConsumerRecord[bytes, bytes], reason: str, consumer: str, keep_value: bool
+) -> list[tuple[str, bytes]]:
+    """The original headers less any credential (named in dlq_removed_headers), then why."""
+    kept: list[tuple[str, bytes]] = []
+    removed: list[str] = []
+    for name, value in record.headers or ():
+        if is_secret_header(name, value):
+            removed.append(name)
+        else:
+            kept.append((name, value or b""))
+    extra = [
+        ("dlq_error", reason[:TEXT_CHARS].encode(errors="replace")),
+        ("dlq_consumer", consumer.encode()),
+        ("dlq_topic", record.topic.encode()),
+        ("dlq_partition", str(record.partition).encode()),
+        ("dlq_offset", str(record.offset).encode()),
+    ]
+    if removed:
+        extra.append(("dlq_removed_headers", ",".join(sorted(set(removed))).encode()))
+    if not keep_value:
+        extra.append(("dlq_value_bytes", str(len(record.value or b"")).encode()))
+    return [*kept, *extra]
 
 
 @dataclass
@@ -172,13 +242,23 @@ class TrackedConsumer:
         dead: list[DeadLetter] = []
         fresh: list[tuple[ConsumerRecord[bytes, bytes], Delivery[Any]]] = []
         for record in records:
+            size = record_bytes(record)
+            if size > sub.max_bytes:
+                dead.append(
+                    DeadLetter(
+                        record,
+                        f"TooLarge: {size} bytes, over the topic's limit of {sub.max_bytes}",
+                        keep_value=False,
+                    )
+                )
+                continue
             try:
                 envelope, message = sub.decoder(record.headers, record.value)
                 if sub.position is Position.SEQUENCE and (
                     envelope is None or envelope.sequence is None
                 ):
                     raise EnvelopeError("header ce_sequence: missing")
-            except (EnvelopeError, ValueError) as e:
+            except Exception as e:  # whatever the bytes made the decoder raise
                 dead.append(DeadLetter(record, f"{type(e).__name__}: {e}"))
                 continue
             pos = envelope.sequence if sub.position is Position.SEQUENCE else record.offset  # type: ignore[union-attr]
@@ -194,7 +274,9 @@ class TrackedConsumer:
         # so none of its partial changes reach the store.
         ids: set[UUID] = set()
         if sub.prefetch is not None:
-            ids = {i for _, d in fresh for i in sub.prefetch(d)}
+            for _, d in fresh:
+                with contextlib.suppress(Exception):  # the handler meets it and says why
+                    ids.update(sub.prefetch(d))
         histories = self.app.histories(ids) if ids else {}
         excluded: set[int] = set()
         while True:
@@ -250,48 +332,54 @@ class TrackedConsumer:
         pending = []
         for d in dead:
             r = d.record
-            headers = [
-                *r.headers,
-                ("dlq_error", d.reason.encode()),
-                ("dlq_consumer", self.group_id.encode()),
-                ("dlq_topic", r.topic.encode()),
-                ("dlq_partition", str(r.partition).encode()),
-                ("dlq_offset", str(r.offset).encode()),
-            ]
+            headers = dead_letter_headers(r, d.reason, self.group_id, d.keep_value)
             pending.append(
                 await self.dlq_producer.send(
-                    r.topic + DLQ_SUFFIX, value=r.value, key=r.key, headers=headers
+                    r.topic + DLQ_SUFFIX,
+                    value=r.value if d.keep_value else None,
+                    key=r.key,
+                    headers=headers,
                 )
             )
+            metrics.DEAD_LETTERS.labels(self.group_id, r.topic).inc()
         if pending:
             await asyncio.gather(*pending)
 
     async def handle_batch(
-        self, tp: TopicPartition, records: Sequence[ConsumerRecord[bytes, bytes]]
-    ) -> None:
-        backoff = 0.2
-        while True:
+        self,
+        tp: TopicPartition,
+        records: Sequence[ConsumerRecord[bytes, bytes]],
+        stop: asyncio.Event | None = None,
+    ) -> bool:
+        """Apply one partition's batch; False if the service stopped before it could."""
+        stop = stop or asyncio.Event()
+        backoff = Backoff()
+        while not stop.is_set():
             try:
                 outcome = await asyncio.to_thread(self.process, tp, records)
                 # Dead letters are written before the position moves past them: never lost.
                 await self.dead_letter(outcome.dead)
                 await asyncio.to_thread(self.commit, outcome)
                 self.applied += outcome.applied
-                return
-            except IntegrityError:
-                # Another member of the group got there first (a rebalance): re-read and redo.
-                backoff = 0.2
-                continue
-            except TRANSIENT as e:
-                log.warning(
+                return True
+            except Exception as e:
+                # Not the message's fault (those were dead-lettered above): the store or broker
+                # is away, or another member of the group got there first (IntegrityError, on a
+                # rebalance). Redo from the store after a pause, whatever the error.
+                wait = backoff.next()
+                metrics.CONSUMER_RETRIES.labels(self.group_id, type(e).__name__).inc()
+                level = log.info if isinstance(e, IntegrityError) else log.warning
+                if not isinstance(e, (*TRANSIENT, IntegrityError)):
+                    level = log.error
+                level(
                     "consumer retrying",
                     topic=tp.topic,
                     partition=tp.partition,
                     error=repr(e),
-                    in_seconds=backoff,
+                    in_seconds=wait,
                 )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                await sleep_or_stop(stop, wait)
+        return False
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
         consumer = AIOKafkaConsumer(
@@ -313,7 +401,8 @@ class TrackedConsumer:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=100, max_records=self.max_records)
                 for tp, records in batches.items():
-                    await self.handle_batch(tp, records)
+                    if not await self.handle_batch(tp, records, stop):
+                        return  # stopping: the offset stays where it was
                     try:
                         await consumer.commit({tp: records[-1].offset + 1})
                     except CommitFailedError as e:  # rebalanced away; tracking dedupes

@@ -1,19 +1,27 @@
-"""HTTP plumbing every service's API shares: authentication, errors with the field and the
-reason, correlation ids, health endpoints."""
+"""HTTP plumbing every service's API shares: a body size limit, strict bodies, authentication,
+errors with the field and the reason, correlation ids, health and metrics endpoints."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
+import prometheus_client
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contracts import strict
+from contracts.limits import HTTP_BODY_BYTES
 from maag.runtime import causation
 from maag.runtime.auth import Caller, Forbidden, TokenVerifier, Unauthenticated
 from maag.runtime.logging import bound, get_logger
@@ -21,10 +29,97 @@ from maag.runtime.logging import bound, get_logger
 log = get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-Id"
+# A caller's correlation id goes into every event's cause: an id, never free text.
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(status_code=status, content={"detail": detail, **extra})
+
+
+class BodyLimit:
+    """413 for a request body over `limit` bytes, before anything reads or parses it and
+    before any authentication work: by its Content-Length at once, or, for a body that
+    does not declare its length, as soon as the bytes received pass the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int = HTTP_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await self._refuse(send, 400, "header Content-Length: not a whole number")
+                return
+            if int(declared) > self.limit:
+                await self._too_large(send)
+                return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _BodyTooLarge:
+            if not started:
+                await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        await self._refuse(send, 413, f"request body: larger than {self.limit} bytes")
+
+    @staticmethod
+    async def _refuse(send: Send, status: int, detail: str) -> None:
+        body = json.dumps({"detail": detail}).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class StrictRoute(APIRoute):
+    """Reads a JSON body as its published JSON Schema does (contracts.strict): FastAPI's own
+    validation is pydantic's lax mode, which takes "yes" for true and "3" for 3."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        body = self.body_field
+        if body is None:
+            return handler
+        declared = Annotated[body.field_info.annotation, body.field_info]  # type: ignore[name-defined]
+
+        async def strict_handler(request: Request) -> Response:
+            raw = await request.body()
+            if raw:  # FastAPI itself names a missing body
+                try:
+                    strict.validate_json(declared, raw)
+                except ValidationError as e:
+                    raise RequestValidationError(
+                        [{**err, "loc": ("body", *err["loc"])} for err in e.errors()]
+                    ) from None
+            return await handler(request)
+
+        return strict_handler
 
 
 def install(
@@ -32,14 +127,21 @@ def install(
     verifier: TokenVerifier,
     errors: dict[type[Exception], int] | None = None,
 ) -> None:
-    """Wire the shared behaviour into `api`: authentication, error bodies, correlation ids."""
+    """Wire the shared behaviour into `api` (before its routes are declared): the body
+    limit, strict bodies, authentication, error bodies, correlation ids."""
     api.state.verifier = verifier
+    api.router.route_class = StrictRoute
 
     @api.middleware("http")
     async def correlation(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        if not _CORRELATION_ID.match(correlation_id):
+            return problem(
+                400,
+                f"header {CORRELATION_HEADER}: 1 to 100 letters, digits and . _ : - only",
+            )
         request.state.correlation_id = correlation_id
         cause = causation.of_request(request.method, request.url.path, correlation_id)
         with bound(correlation_id=correlation_id), causation.caused_by(cause):
@@ -90,6 +192,9 @@ def install(
 
         api.add_exception_handler(exc_type, handler)
 
+    # Added last, so outermost: a large body is refused before anything else runs.
+    api.add_middleware(BodyLimit)
+
 
 def current_caller(
     request: Request, authorization: Annotated[str | None, Header()] = None
@@ -112,6 +217,12 @@ def health(api: FastAPI, ready: Callable[[], dict[str, bool]]) -> None:
     @api.get("/healthz", tags=["health"], summary="The process is alive")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @api.get("/metrics", tags=["health"], summary="Prometheus metrics (no case data)")
+    def metrics() -> Response:
+        return Response(
+            prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST
+        )
 
     @api.get("/readyz", tags=["health"], summary="Store and broker reachable")
     def readyz() -> JSONResponse:

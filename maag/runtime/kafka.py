@@ -7,10 +7,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.helpers import create_ssl_context
 
-from contracts.topics import ALL_TOPICS, TopicSpec
+from contracts.topics import ALL_TOPICS, PRODUCER_BATCH_BYTES, TopicSpec
+from maag.runtime.logging import get_logger
 from maag.runtime.settings import Settings
+
+log = get_logger(__name__)
 
 
 def producer(bootstrap: str, client_id: str, **options: Any) -> AIOKafkaProducer:
@@ -20,7 +24,7 @@ def producer(bootstrap: str, client_id: str, **options: Any) -> AIOKafkaProducer
         client_id=client_id,
         enable_idempotence=True,
         linger_ms=5,
-        max_batch_size=1024 * 1024,
+        max_batch_size=PRODUCER_BATCH_BYTES,
         request_timeout_ms=30000,
         **options,
     )
@@ -62,6 +66,19 @@ async def ensure_topics(
         ]
         if missing:
             await admin.create_topics(missing)
+        # Topics made before a limit changed take the registry's configuration too.
+        present = [spec for spec in specs if spec.named(prefix) in existing]
+        if present:
+            responses = await admin.alter_configs(
+                [
+                    ConfigResource(ConfigResourceType.TOPIC, spec.named(prefix), spec.config)
+                    for spec in present
+                ]
+            )
+            for response in responses:
+                for error_code, message, _, name in response.resources:
+                    if error_code:  # e.g. no AlterConfigs right where an operator owns topics
+                        log.warning("topic configuration not updated", topic=name, error=message)
         return [t.name for t in missing]
     finally:
         await admin.close()

@@ -6,6 +6,12 @@ the CloudEvents envelope and the case id as key, waits for the broker's acknowle
 of the whole batch, and only then records the new position. A crash anywhere loses
 nothing; at worst the events since the last recorded position are published again, with
 the same `ce_id` and `ce_sequence`, and consumers ignore them.
+
+An event that can never be published (its integration event fails its contract, or it is
+over its topic's size limit) must not be skipped, since consumers would miss it, nor
+retried for ever in silence: the relay stops at it, logs it as critical, sets the
+`maag_outbox_blocked` metric and fails the service's readiness until an operator acts.
+The limits make this unreachable from valid commands (tests/unit/contracts/test_limits.py).
 """
 
 from __future__ import annotations
@@ -16,16 +22,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 from eventsourcing.persistence import Tracking
 
 from contracts.envelope import Envelope
 from contracts.events import IntegrationEvent
-from contracts.topics import topic_of
-from maag.runtime import causation
+from contracts.topics import max_message_bytes, topic_of
+from maag.runtime import causation, metrics
 from maag.runtime.application import ServiceApplication
 from maag.runtime.leadership import Leadership
 from maag.runtime.logging import get_logger
-from maag.runtime.loops import sleep_or_stop
+from maag.runtime.loops import Backoff, sleep_or_stop
 from maag.runtime.reads import CaseRead
 
 log = get_logger(__name__)
@@ -56,6 +63,19 @@ class Publication:
     value: bytes
     headers: list[tuple[str, bytes]]
 
+    @property
+    def size(self) -> int:
+        return len(self.value) + len(self.key) + sum(len(k) + len(v) for k, v in self.headers)
+
+
+class OutboxBlocked(Exception):
+    """An event at `position` that can never be published; the relay stops there."""
+
+    def __init__(self, position: int, reason: str) -> None:
+        super().__init__(f"event at position {position}: {reason}")
+        self.position = position
+        self.reason = reason
+
 
 class OutboxRelay:
     def __init__(
@@ -83,6 +103,7 @@ class OutboxRelay:
         self.leadership = Leadership(
             leader_lock_url, f"{self.tracking_name}:{app.env.get('POSTGRES_SCHEMA', '')}"
         )
+        self.blocked: OutboxBlocked | None = None
 
     # --- synchronous parts, run in a worker thread (eventsourcing is synchronous) ---
 
@@ -99,14 +120,25 @@ class OutboxRelay:
             domain_event = self.app.mapper.to_domain_event(n)
             if isinstance(domain_event, RUNTIME_INTERNAL):
                 continue
-            outbound = self.translate(domain_event)
-            if outbound is not None:
+            try:
+                outbound = self.translate(domain_event)
+                if outbound is None:
+                    continue
                 cause = causation.of(domain_event) or {}
-                publications.append(
-                    self._publication(
-                        n.id, n.originator_id, n.originator_version, outbound, cause.get("event_id")
-                    )
+                publication = self._publication(
+                    n.id, n.originator_id, n.originator_version, outbound, cause.get("event_id")
                 )
+            except Exception as e:  # the stored event cannot become its published form
+                raise OutboxBlocked(
+                    n.id, f"{type(domain_event).__qualname__} does not translate: {e!r}"
+                ) from e
+            limit = max_message_bytes(publication.topic)
+            if publication.size > limit:
+                raise OutboxBlocked(
+                    n.id,
+                    f"{publication.size} bytes, over {publication.topic}'s limit of {limit}",
+                )
+            publications.append(publication)
         return last, publications
 
     def _publication(
@@ -156,10 +188,14 @@ class OutboxRelay:
 
     async def publish(self, publications: list[Publication]) -> None:
         # Enqueue the whole batch, then wait for every acknowledgement (acks=all).
-        pending = [
-            await self.producer.send(p.topic, value=p.value, key=p.key, headers=p.headers)
-            for p in publications
-        ]
+        pending = []
+        for p in publications:
+            try:
+                pending.append(
+                    await self.producer.send(p.topic, value=p.value, key=p.key, headers=p.headers)
+                )
+            except MessageSizeTooLargeError as e:
+                raise OutboxBlocked(p.position, f"the producer refused it: {e!r}") from e
         if pending:
             await asyncio.gather(*pending)
 
@@ -170,18 +206,31 @@ class OutboxRelay:
             self.leadership.release()
 
     async def _run(self, stop: asyncio.Event) -> None:
-        backoff = 0.2
+        backoff = Backoff(first=0.2)
+        metrics.OUTBOX_BLOCKED.labels(self.service).set(0)
         while not stop.is_set():
             if not await asyncio.to_thread(self.leadership.holds):
                 await sleep_or_stop(stop, 1.0)  # another replica relays
                 continue
             try:
                 moved = await self.relay_once()
-                backoff = 0.2
+                backoff.reset()
+            except OutboxBlocked as blocked:
+                self.blocked = blocked
+                metrics.OUTBOX_BLOCKED.labels(self.service).set(1)
+                log.critical(
+                    "outbox blocked: an event cannot be published; nothing after it will be "
+                    "until an operator acts",
+                    service=self.service,
+                    position=blocked.position,
+                    reason=blocked.reason,
+                )
+                await stop.wait()
+                return
             except Exception as e:  # broker or store unavailable: retry, never skip
-                log.warning("relay retrying", error=repr(e), in_seconds=backoff)
-                await sleep_or_stop(stop, backoff)
-                backoff = min(backoff * 2, 10.0)
+                wait = backoff.next()
+                log.warning("relay retrying", error=repr(e), in_seconds=wait)
+                await sleep_or_stop(stop, wait)
                 continue
             if not moved:
                 await sleep_or_stop(stop, self.idle_interval)

@@ -56,21 +56,28 @@ async def run_service(name: str, api: FastAPI, loops: Sequence[Loop], settings: 
             lifespan="off",
         )
     )
-    tasks = [asyncio.create_task(loop(stop), name=f"{name}-{i}") for i, loop in enumerate(loops)]
+    tasks = [
+        asyncio.create_task(loop(stop), name=loop_name(loop, i)) for i, loop in enumerate(loops)
+    ]
     log.info("service started", service=name, http=f"{settings.http_host}:{settings.http_port}")
+    failed: list[str] = []
 
     async def watch() -> None:
-        # A background loop that dies takes the service down: better restarted than half-alive.
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        # A background loop that dies (raises, or returns before the service stops) takes the
+        # service down with a non-zero exit: better restarted than half-alive and silent.
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            return
         for task in done:
-            if task.exception() is not None:
-                log.error(
-                    "background loop failed",
-                    service=name,
-                    loop=task.get_name(),
-                    error=repr(task.exception()),
-                )
-                server.should_exit = True
+            error = task.exception()
+            failed.append(f"{task.get_name()}: {error!r}" if error else f"{task.get_name()}: ended")
+            log.error(
+                "background loop failed",
+                service=name,
+                loop=task.get_name(),
+                error=repr(error) if error else "returned while the service was running",
+            )
+        server.should_exit = True
 
     watcher = asyncio.create_task(watch())
 
@@ -87,6 +94,13 @@ async def run_service(name: str, api: FastAPI, loops: Sequence[Loop], settings: 
         watcher.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         log.info("service stopped", service=name)
+    if failed:
+        raise SystemExit(f"{name}: background loop failed ({'; '.join(failed)})")
+
+
+def loop_name(loop: Loop, index: int) -> str:
+    """'OutboxRelay.run' for a bound method: what an operator reads in the log."""
+    return getattr(loop, "__qualname__", None) or f"loop-{index}"
 
 
 class Built(Protocol):
@@ -99,8 +113,10 @@ class Built(Protocol):
     def loops(self) -> Sequence[Loop]: ...
 
 
-def readiness(app: ServiceApplication, producer: AIOKafkaProducer) -> Callable[[], dict[str, bool]]:
-    """/readyz: the store answers and the producer knows a broker."""
+def readiness(
+    app: ServiceApplication, producer: AIOKafkaProducer, relay: OutboxRelay | None = None
+) -> Callable[[], dict[str, bool]]:
+    """/readyz: the store answers, the producer knows a broker, the outbox is not blocked."""
 
     def ready() -> dict[str, bool]:
         try:
@@ -108,7 +124,10 @@ def readiness(app: ServiceApplication, producer: AIOKafkaProducer) -> Callable[[
             store = True
         except Exception:
             store = False
-        return {"store": store, "broker": bool(producer.client.cluster.brokers())}
+        checks = {"store": store, "broker": bool(producer.client.cluster.brokers())}
+        if relay is not None:
+            checks["outbox"] = relay.blocked is None
+        return checks
 
     return ready
 
@@ -205,7 +224,7 @@ class Plumbing:
 
     @property
     def ready(self) -> Callable[[], dict[str, bool]]:
-        return readiness(self.app, self.producer)
+        return readiness(self.app, self.producer, self.relay)
 
 
 A = TypeVar("A", bound=ServiceApplication)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Path, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
 from contracts.events.commissioning import DecommissionReason, ReviewOutcome
 from contracts.events.panel import RequestedIntervention
+from contracts.limits import ID_CHARS, INTERVENTIONS, LABEL_CHARS, PROVIDER_SERVICES
 from contracts.reference import District, Role
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
@@ -25,6 +26,14 @@ from services.commissioning.application import CommissioningApp
 from services.commissioning.domain.aggregates import Package, Provider
 from services.commissioning.domain.rules import CommissioningRefused
 
+# A financial year by the calendar year it starts in (2026 is April 2026 to March 2027).
+FinancialYear = Annotated[int, Path(ge=2000, le=2100, description="e.g. 2026 for 2026-27")]
+FinancialYearQuery = Annotated[
+    int | None, Query(ge=2000, le=2100, description="e.g. 2026 for 2026-27; default: this year")
+]
+PanelKey = Annotated[str, Path(max_length=LABEL_CHARS, description="maag:<district>, earp or jap")]
+ProviderId = Annotated[str, Path(max_length=ID_CHARS)]
+
 
 class ProviderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -32,22 +41,28 @@ class ProviderRequest(BaseModel):
     provider_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,60}$")
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["in-house", "health", "pvi"]
-    services: list[str] = Field(min_length=1)
-    districts: list[District] = Field(default_factory=list, description="Empty: county-wide.")
-    weekly_capacity: float = Field(ge=0, description="Places, hours or sessions a week.")
-    unit_cost_pence: int = Field(ge=0)
+    services: list[Annotated[str, Field(min_length=1, max_length=LABEL_CHARS)]] = Field(
+        min_length=1, max_length=PROVIDER_SERVICES
+    )
+    districts: list[District] = Field(
+        default_factory=list, max_length=len(District), description="Empty: county-wide."
+    )
+    weekly_capacity: float = Field(
+        ge=0, le=1_000_000, description="Places, hours or sessions a week."
+    )
+    unit_cost_pence: int = Field(ge=0, le=100_000_000)
 
 
 class CapacityRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weekly_capacity: float = Field(ge=0)
+    weekly_capacity: float = Field(ge=0, le=1_000_000)
 
 
 class BudgetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount_pence: int = Field(ge=0)
+    amount_pence: int = Field(ge=0, le=1_000_000_000_000)
 
 
 class ReviewRequest(BaseModel):
@@ -59,6 +74,7 @@ class ReviewRequest(BaseModel):
     effective_from: date | None = None
     interventions: list[RequestedIntervention] | None = Field(
         default=None,
+        max_length=INTERVENTIONS,
         description="For a recommission: the package as it is to be from effective_from.",
     )
 
@@ -129,7 +145,9 @@ def create_api(
         return _provider(app.register_provider(spec, caller))
 
     @api.put("/providers/{provider_id}/capacity", tags=["providers"])
-    def capacity(provider_id: str, body: CapacityRequest, caller: http.CallerDep) -> dict[str, Any]:
+    def capacity(
+        provider_id: ProviderId, body: CapacityRequest, caller: http.CallerDep
+    ) -> dict[str, Any]:
         return _provider(app.set_capacity(provider_id, body.weekly_capacity, caller))
 
     @api.get(
@@ -137,7 +155,9 @@ def create_api(
         tags=["budgets"],
         summary="panel_key: maag:<district>, earp or jap",
     )
-    def get_budget(panel_key: str, fy: int, caller: http.CallerDep) -> dict[str, Any]:
+    def get_budget(
+        panel_key: PanelKey, fy: FinancialYear, caller: http.CallerDep
+    ) -> dict[str, Any]:
         b = app.budget(panel_key, fy, caller)
         return {
             "panel": b.panel_key,
@@ -149,7 +169,7 @@ def create_api(
 
     @api.put("/budgets/{panel_key}/{fy}", tags=["budgets"])
     def set_budget(
-        panel_key: str, fy: int, body: BudgetRequest, caller: http.CallerDep
+        panel_key: PanelKey, fy: FinancialYear, body: BudgetRequest, caller: http.CallerDep
     ) -> dict[str, Any]:
         b = app.set_budget(panel_key, fy, body.amount_pence, caller)
         return {
@@ -200,12 +220,12 @@ def create_api(
         )
 
     @api.get("/reports/spend", tags=["reports"])
-    def spend(caller: http.CallerDep, fy: int | None = None) -> list[dict[str, Any]]:
+    def spend(caller: http.CallerDep, fy: FinancialYearQuery = None) -> list[dict[str, Any]]:
         reader(caller)
         return reports.spend(engine, datetime.now(UTC).date(), fy)
 
     @api.get("/reports/spend.csv", tags=["reports"], response_class=PlainTextResponse)
-    def spend_csv(caller: http.CallerDep, fy: int | None = None) -> str:
+    def spend_csv(caller: http.CallerDep, fy: FinancialYearQuery = None) -> str:
         reader(caller)
         return reports.to_csv(reports.spend(engine, datetime.now(UTC).date(), fy))
 

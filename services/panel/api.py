@@ -8,10 +8,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Body, FastAPI, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.engine import Engine
 
+from contracts.limits import ID_CHARS
 from contracts.reference import Agency, District, Panel, Role
+from contracts.strict import Timestamp
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_read, record_reads
@@ -31,7 +33,7 @@ class ScheduleRequest(BaseModel):
     district: District | None = Field(
         default=None, description="Required for a MAAG; absent for EARP and JAP."
     )
-    starts_at: AwareDatetime
+    starts_at: Timestamp
 
     @model_validator(mode="after")
     def _district_matches_panel(self) -> ScheduleRequest:
@@ -43,8 +45,8 @@ class ScheduleRequest(BaseModel):
 class AttendanceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    person_id: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=200)
+    person_id: str = Field(min_length=1, max_length=ID_CHARS)
+    name: str = Field(min_length=1, max_length=ID_CHARS)
     agency: Agency
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from contracts.events.panel import RequestedIntervention
+from contracts.limits import EMAIL_CHARS, ID_CHARS, INTERVENTIONS, TEXT_CHARS
 from contracts.reference import Agency, Panel
 
 
@@ -17,17 +18,17 @@ class _Decision(BaseModel):
     case_id: UUID
     justification: str | None = Field(
         default=None,
-        max_length=2000,
+        max_length=TEXT_CHARS,
         description="Required when the case's level of need is outside the tier's threshold.",
     )
 
 
 class AssignLeadProfessional(_Decision):
     kind: Literal["assign-lead-professional"]
-    professional_id: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=200)
+    professional_id: str = Field(min_length=1, max_length=ID_CHARS)
+    name: str = Field(min_length=1, max_length=ID_CHARS)
     agency: Agency
-    work_email: EmailStr
+    work_email: EmailStr = Field(max_length=EMAIL_CHARS)
 
 
 class Intervention(RequestedIntervention):
@@ -38,29 +39,29 @@ class Intervention(RequestedIntervention):
 
 class RequestPackage(_Decision):
     kind: Literal["request-package"]
-    interventions: list[Intervention] = Field(min_length=1, max_length=20)
+    interventions: list[Intervention] = Field(min_length=1, max_length=INTERVENTIONS)
 
 
 class Escalate(_Decision):
     kind: Literal["escalate"]
     to: Literal[Panel.EARP, Panel.JAP]
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=TEXT_CHARS)
 
 
 class StepDown(_Decision):
     kind: Literal["step-down"]
     to: Literal[Panel.MAAG, Panel.EARP]
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=TEXT_CHARS)
 
 
 class Defer(_Decision):
     kind: Literal["defer"]
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=TEXT_CHARS)
 
 
 class Close(_Decision):
     kind: Literal["close"]
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=TEXT_CHARS)
 
 
 Decision = Annotated[

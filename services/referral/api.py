@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
 from contracts.events.referral import ChildDetails, ConsentGiven, ReferralDetails
+from contracts.limits import ID_CHARS, TEXT_CHARS, PastDate
 from contracts.reference import Role
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
@@ -27,19 +28,19 @@ ConsentRequest = ConsentGiven
 class WithdrawalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    withdrawn_on: date
-    reason: str = Field(min_length=1, max_length=1000)
+    withdrawn_on: PastDate
+    reason: str = Field(min_length=1, max_length=TEXT_CHARS)
 
 
 class SafeguardingBasisRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    professional_id: str = Field(min_length=1, max_length=200)
-    professional_name: str = Field(min_length=1, max_length=200)
+    professional_id: str = Field(min_length=1, max_length=ID_CHARS)
+    professional_name: str = Field(min_length=1, max_length=ID_CHARS)
     reason: str = Field(
-        min_length=1, max_length=2000, description="Why sharing without consent is justified."
+        min_length=1, max_length=TEXT_CHARS, description="Why sharing without consent is justified."
     )
-    recorded_on: date
+    recorded_on: PastDate
 
 
 class ReferralView(BaseModel):

@@ -10,6 +10,7 @@ field) and a dead-letter record.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,10 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from contracts import strict
 from contracts.events.referral import ReferralSubmission
+from contracts.limits import HEADER_VALUE_BYTES, LABEL_CHARS, PROBLEMS, TEXT_CHARS
+from contracts.reference import Agency
 from maag.runtime.auth import Caller, Forbidden, TokenVerifier, Unauthenticated
 from maag.runtime.consumer import Delivery, Position, Subscription
 from maag.runtime.unit_of_work import Work
@@ -42,40 +46,67 @@ class InvalidSubmission:
     referring_agency: str | None
 
 
+def _problem(field: str, reason: str) -> dict[str, str]:
+    return {"field": field[:LABEL_CHARS] or "(submission)", "reason": reason[:TEXT_CHARS]}
+
+
 def _problems(e: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": ".".join(str(p) for p in err["loc"]) or "(submission)", "reason": err["msg"]}
-        for err in e.errors()
-    ]
+    found = [_problem(".".join(str(p) for p in err["loc"]), err["msg"]) for err in e.errors()]
+    if len(found) > PROBLEMS:  # ReferralRejected holds at most PROBLEMS: say how many more
+        more = len(found) - PROBLEMS + 1
+        found = [*found[: PROBLEMS - 1], _problem("(submission)", f"and {more} more problems")]
+    return found
 
 
-def _best_effort(value: bytes | None, key: str) -> str | None:
+# What of an invalid submission is echoed on the shared events topic: only an id-like
+# submission_id and a known agency, never free text (it could be anyone's personal data).
+_ID_LIKE = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
+
+
+def _best_effort(value: bytes | None) -> tuple[str | None, str | None]:
     try:
-        found = json.loads(value or b"").get(key)
-    except (ValueError, AttributeError):
-        return None
-    return found if isinstance(found, str) and len(found) <= 100 else None
+        found = json.loads(value or b"")
+    except (ValueError, RecursionError):
+        return None, None
+    if not isinstance(found, dict):
+        return None, None
+    sid, agency = found.get("submission_id"), found.get("referring_agency")
+    return (
+        sid if isinstance(sid, str) and _ID_LIKE.match(sid) else None,
+        agency if isinstance(agency, str) and agency in set(Agency) else None,
+    )
+
+
+def _token(headers: Sequence[tuple[str, bytes]]) -> str | None:
+    for name, raw in headers or ():
+        if name.lower() == "authorization":
+            if raw is None or len(raw) > HEADER_VALUE_BYTES:
+                return ""
+            return raw.decode(errors="replace")
+    return None
 
 
 def decoder(verifier: TokenVerifier) -> Any:
+    """Never raises: whatever the record holds, the agency gets a ReferralRejected saying why."""
+
     def decode(
         headers: Sequence[tuple[str, bytes]], value: bytes | None
     ) -> tuple[None, ValidSubmission | InvalidSubmission]:
-        sid, agency = _best_effort(value, "submission_id"), _best_effort(value, "referring_agency")
+        sid, agency = _best_effort(value)
         try:
-            submission = ReferralSubmission.model_validate_json(value or b"")
+            submission: ReferralSubmission = strict.validate_json(ReferralSubmission, value or b"")
         except ValidationError as e:
             return None, InvalidSubmission(_problems(e), sid, agency)
-        token = next(
-            (v.decode(errors="replace") for k, v in headers if k.lower() == "authorization"), None
-        )
+        except Exception as e:  # pydantic raises more than ValidationError on odd input
+            reason = f"unreadable submission ({type(e).__name__})"
+            return None, InvalidSubmission([_problem("(submission)", reason)], sid, agency)
         try:
-            caller = verifier.from_header(token)
+            caller = verifier.from_header(_token(headers))
             authorise_submission(caller, submission)
         except (Unauthenticated, Forbidden) as e:
             kind = "unauthenticated" if isinstance(e, Unauthenticated) else "forbidden"
             return None, InvalidSubmission(
-                [{"field": "header authorization", "reason": f"{kind}: {e}"}], sid, agency
+                [_problem("header authorization", f"{kind}: {e}")], sid, agency
             )
         return None, ValidSubmission(submission, caller)
 

@@ -3,6 +3,7 @@ deduplication, rollback of a failing message, transient retries."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import IntegrityError, OperationalError
 
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime.consumer import Delivery, TrackedConsumer, on_events
@@ -132,3 +133,86 @@ async def test_a_record_without_a_sequence_is_dead_lettered(settings: Settings) 
     assert consumer.applied == 0
     sent = consumer.dlq_producer.sent
     assert dict(sent[0][2])["dlq_error"] == b"EnvelopeError: header ce_sequence: missing"
+
+
+async def test_a_dead_letter_keeps_no_credential_and_names_what_it_took_out(
+    settings: Settings,
+) -> None:
+    record = _records(settings, ["CAF-2026-0001"])[0]
+    secrets = [
+        ("authorization", b"Bearer eyJhbGciOi.live.token"),
+        ("Cookie", b"session=abc"),
+        ("x-api-key", b"k-123"),
+        ("x-forwarded", b"Basic dXNlcjpwYXNz"),  # a credential under an innocent name
+    ]
+    headers = [(k, v) for k, v in record.headers if k != "ce_sequence"] + secrets
+    bare = ConsumerRecord(TOPIC, 0, 0, 0, 0, record.key, record.value, None, 0, 0, headers)
+    consumer = _consumer(settings)
+    await consumer.handle_batch(TP, [bare])
+    ((_, value, sent_headers),) = consumer.dlq_producer.sent
+    sent = dict(sent_headers)
+    for name, secret in secrets:
+        assert name not in sent
+        assert all(secret not in v for v in sent.values())
+    assert sent["dlq_removed_headers"] == b"Cookie,authorization,x-api-key,x-forwarded"
+    assert value == record.value and sent["ce_type"] == dict(record.headers)["ce_type"]
+
+
+async def test_a_record_over_the_topic_limit_is_dead_lettered_unread_without_its_value(
+    settings: Settings,
+) -> None:
+    record = _records(settings, ["CAF-2026-0001"])[0]
+    huge = b" " * (REFERRAL_EVENTS.max_message_bytes + 1)
+    big = ConsumerRecord(TOPIC, 0, 0, 0, 0, record.key, huge, None, 0, 0, record.headers)
+
+    def never(delivery: Delivery[Any], work: Work) -> None:
+        raise AssertionError("an oversized record must not be parsed or handled")
+
+    consumer = _consumer(settings, never)
+    await consumer.handle_batch(TP, [big])
+    ((_, value, sent_headers),) = consumer.dlq_producer.sent
+    sent = dict(sent_headers)
+    assert value is None
+    assert sent["dlq_value_bytes"] == str(len(huge)).encode()
+    assert sent["dlq_error"].startswith(b"TooLarge: ")
+    assert consumer.applied == 0
+
+
+async def test_a_retry_during_a_store_outage_stops_promptly_on_shutdown(
+    settings: Settings,
+) -> None:
+    records = _records(settings, ["CAF-2026-0001"])
+    failed = asyncio.Event()
+
+    def down(delivery: Delivery[Any], work: Work) -> None:
+        failed.set()
+        raise OperationalError("connection refused")
+
+    consumer = _consumer(settings, down)
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.handle_batch(TP, records, stop))
+    await asyncio.wait_for(failed.wait(), timeout=5)  # it is retrying
+    stop.set()
+    assert await asyncio.wait_for(task, timeout=1) is False
+    assert consumer.applied == 0 and consumer.dlq_producer.sent == []
+
+
+async def test_a_conflict_retry_backs_off_instead_of_spinning(settings: Settings) -> None:
+    """Every commit conflicts (IntegrityError): in half a second the consumer tries a handful
+    of times, not thousands."""
+    records = _records(settings, ["CAF-2026-0001"])
+    consumer = _consumer(settings)
+    attempts = 0
+
+    def conflicting(outcome: Any) -> None:
+        nonlocal attempts
+        attempts += 1
+        raise IntegrityError("another member recorded it first")
+
+    consumer.commit = conflicting  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.handle_batch(TP, records, stop))
+    await asyncio.sleep(0.5)
+    stop.set()
+    assert await asyncio.wait_for(task, timeout=2) is False
+    assert 2 <= attempts <= 8

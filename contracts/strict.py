@@ -1,0 +1,70 @@
+"""Reading a message exactly as its published JSON Schema reads it.
+
+pydantic's default (lax) mode coerces what the schemas forbid (the string "yes" to `true`,
+"3" to 3, a number of seconds to a time), so messages and request bodies are validated in
+strict mode instead. Two differences remain between strict pydantic and JSON Schema, and
+both are closed here: JSON Schema counts 3.0 as the integer 3, and it reads `date-time` as
+RFC 3339 only (pydantic also takes "1600000000" or a space for the "T").
+`tests/unit/contracts/test_conformance.py` checks the two agree on generated values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AwareDatetime, BeforeValidator, TypeAdapter
+
+T = TypeVar("T")
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value  # a datetime built in code; anything else is refused as not a datetime
+    if not _RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2026-11-27T09:30:00Z")
+    # Already known to be RFC 3339: parse it (strict mode takes only datetime objects here).
+    return _LAX_TIME.validate_python(value)
+
+
+_LAX_TIME: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
+
+# A moment with its UTC offset, written as RFC 3339 (what `format: date-time` means).
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+
+
+def _number(text: str) -> int | float:
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def normalised(raw: bytes | str) -> bytes | str:
+    """The same JSON with every integral number written as an integer (3.0 -> 3), as JSON
+    Schema reads it; text that is not JSON is returned as it is, for pydantic to name."""
+    try:
+        return json.dumps(json.loads(raw, parse_float=_number), ensure_ascii=False)
+    except (ValueError, RecursionError, OverflowError):
+        return raw
+
+
+_adapters: dict[Any, TypeAdapter[Any]] = {}
+
+
+def adapter(model: Any) -> TypeAdapter[Any]:
+    """A cached TypeAdapter for a model or annotated type (building one is not free)."""
+    found = _adapters.get(model)
+    if found is None:
+        found = _adapters[model] = TypeAdapter(model)
+    return found
+
+
+def validate_json(model: type[T] | Any, raw: bytes | str) -> T:
+    """Validate `raw` strictly as `model`; raises pydantic's ValidationError naming each field."""
+    result: T = adapter(model).validate_json(normalised(raw), strict=True)
+    return result

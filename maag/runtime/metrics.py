@@ -1,0 +1,26 @@
+"""Prometheus metrics every service exposes at /metrics: the failures an operator alerts on."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+DEAD_LETTERS = Counter(
+    "maag_dead_letters",
+    "Messages a consumer could not process and wrote to the dead-letter topic.",
+    ["consumer", "topic"],
+)
+CONSUMER_RETRIES = Counter(
+    "maag_consumer_retries",
+    "Batches a consumer had to retry (store or broker unavailable, or a conflict).",
+    ["consumer", "error"],
+)
+OUTBOX_BLOCKED = Gauge(
+    "maag_outbox_blocked",
+    "1 while the outbox relay has stopped at an event it cannot publish (alert on it).",
+    ["service"],
+)
+LOOP_FAILURES = Counter(
+    "maag_loop_retries",
+    "Failed passes of a background loop (projection, chain, relay) that is retrying.",
+    ["loop"],
+)
