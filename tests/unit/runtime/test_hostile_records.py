@@ -90,6 +90,7 @@ def well_formed_events(draw: st.DrawFn, types: list[str]) -> tuple[list[tuple[st
     """A valid envelope and a payload valid by its published schema: reaches the handlers."""
     type_name = draw(st.sampled_from(types))
     payload = draw(from_schema(EVENT_TYPES[type_name].model_json_schema()))
+    assert isinstance(payload, dict)
     subject = str(payload.get("case_id", uuid.uuid4()))
     sequence = draw(st.integers(1, 10**9))
     return _envelope_headers(type_name, subject, sequence), json.dumps(payload).encode()
@@ -101,7 +102,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         services = {}
         for name, build in BUILDERS.items():
             folder: Path = tmp_path_factory.mktemp(name)
-            services[name] = build(Settings(data_dir=folder, cipher_key=CIPHER_KEY, jwt_secret=SECRET))
+            services[name] = build(
+                Settings(data_dir=folder, cipher_key=CIPHER_KEY, jwt_secret=SECRET)
+            )
         return services
 
     yield asyncio.run(build_all())
