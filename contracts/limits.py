@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from contracts.strict import Day
+
 # --- strings (characters) ---
 ID_CHARS = 200  # ids and names of people, professionals, providers, agencies
 LABEL_CHARS = 200  # a service's name, a template's name, a field path
@@ -62,7 +64,7 @@ def _not_in_future(value: date) -> date:
 # The JSON Schema carries `x-maag-not-in-future: true` so that agencies' validators can
 # apply the same rule (JSON Schema itself cannot say "today").
 PastDate = Annotated[
-    date,
+    Day,
     AfterValidator(_not_in_future),
     Field(json_schema_extra={"x-maag-not-in-future": True}),
 ]

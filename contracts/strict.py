@@ -2,9 +2,9 @@
 
 pydantic's default (lax) mode coerces what the schemas forbid (the string "yes" to `true`,
 "3" to 3, a number of seconds to a time), so messages and request bodies are validated in
-strict mode instead. Two differences remain between strict pydantic and JSON Schema, and
-both are closed here: JSON Schema counts 3.0 as the integer 3, and it reads `date-time` as
-RFC 3339 only (pydantic also takes "1600000000" or a space for the "T").
+strict mode instead. Differences remain between strict pydantic and JSON Schema, and
+they are closed here: JSON Schema counts 3.0 as the integer 3, and it reads `date-time` as
+RFC 3339 only and `date` as YYYY-MM-DD only (pydantic also takes "1600000000" for either).
 `tests/unit/contracts/test_conformance.py` checks the two agree on generated values.
 """
 
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
 from pydantic import AwareDatetime, BeforeValidator, TypeAdapter
 
@@ -34,9 +35,39 @@ def _rfc3339(value: Any) -> Any:
 
 
 _LAX_TIME: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+
+
+def _iso_date(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if not _ISO_DATE.match(value):
+        raise ValueError("must be a date as YYYY-MM-DD, e.g. 2026-11-27")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise ValueError(f"must be a real date as YYYY-MM-DD ({e})") from None
+
+
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", re.ASCII
+)
+
+
+def _hyphenated(value: Any) -> Any:
+    if isinstance(value, str) and not _UUID.match(value):
+        raise ValueError("must be a UUID as 8-4-4-4-12 hexadecimal digits")
+    return value
+
 
 # A moment with its UTC offset, written as RFC 3339 (what `format: date-time` means).
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+# A calendar day written YYYY-MM-DD (what `format: date` means; pydantic also reads a
+# number of seconds as a date).
+Day = Annotated[date, BeforeValidator(_iso_date)]
+# A UUID in its hyphenated form (what `format: uuid` means; pydantic also takes 32 digits,
+# braces or a urn: prefix).
+Uuid = Annotated[UUID, BeforeValidator(_hyphenated)]
 
 
 def _number(text: str) -> int | float:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from typing import ClassVar
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.limits import ID_CHARS
 from contracts.reference import Role
-from contracts.strict import Timestamp
+from contracts.strict import Timestamp, Uuid
 
 
 class Actor(BaseModel):
@@ -34,7 +33,7 @@ class IntegrationEvent(BaseModel):
 
     TYPE: ClassVar[str]
 
-    case_id: UUID = Field(description="Pseudonymous case id; the Kafka key.")
+    case_id: Uuid = Field(description="Pseudonymous case id; the Kafka key.")
     occurred_at: Timestamp = Field(description="When it happened (RFC 3339, with offset).")
     actor: Actor
 

@@ -5,10 +5,8 @@ Money is in whole pence (integers), so sums are exact in every language.
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,6 +20,7 @@ from contracts.limits import (
     TEXT_CHARS,
 )
 from contracts.reference import Panel
+from contracts.strict import Day, Uuid
 
 # Whole pence; a million pounds a week is far beyond any package.
 Pence = Field(ge=0, le=100_000_000)
@@ -47,16 +46,17 @@ class FundingShare(BaseModel):
 class PackageCommissioned(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.commissioning.PackageCommissioned.v1"
 
-    package_id: UUID
+    package_id: Uuid
     panel: Panel
     interventions: list[CommissionedIntervention] = Field(min_length=1, max_length=INTERVENTIONS)
     weekly_cost_pence: int = Pence
-    starts_on: date
-    review_on: date
+    starts_on: Day
+    review_on: Day
     funding_split: list[FundingShare] = Field(
         default_factory=list,
         max_length=FUNDING_SHARES,
-        description="JAP packages: shares summing to 100.",
+        description="JAP packages: shares summing to 100 (none for other panels).",
+        json_schema_extra={"x-maag-percent-sum": 100},
     )
 
     @model_validator(mode="after")
@@ -80,9 +80,9 @@ class DecommissionReason(StrEnum):
 class PackageDecommissioned(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.commissioning.PackageDecommissioned.v1"
 
-    package_id: UUID
+    package_id: Uuid
     reason: DecommissionReason
-    effective_from: date
+    effective_from: Day
     provider_ids: list[ProviderId] = Field(
         default_factory=list, max_length=PROVIDERS, description="Providers to tell."
     )
@@ -93,7 +93,7 @@ class CommissioningFailed(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.commissioning.CommissioningFailed.v1"
 
-    package_id: UUID
+    package_id: Uuid
     panel: Panel
     reason: str = Field(max_length=LABEL_CHARS, description="no-capacity, over-budget or no-budget")
     detail: str = Field(max_length=TEXT_CHARS)
@@ -108,10 +108,10 @@ class ReviewOutcome(StrEnum):
 class PackageReviewed(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.commissioning.PackageReviewed.v1"
 
-    package_id: UUID
+    package_id: Uuid
     goals: ReviewOutcome
     level_of_need_change: int = Field(ge=-3, le=3)
     decision: str = Field(
         max_length=LABEL_CHARS, description="continue, recommission or decommission"
     )
-    next_review_on: date | None = None
+    next_review_on: Day | None = None

@@ -5,18 +5,18 @@ providers' work addresses; no child's details are ever in an email."""
 from __future__ import annotations
 
 from typing import ClassVar
-from uuid import UUID
 
 from pydantic import EmailStr, Field
 
 from contracts.events.base import IntegrationEvent
 from contracts.limits import EMAIL_CHARS, ID_CHARS, LABEL_CHARS, TEXT_CHARS
+from contracts.strict import Uuid
 
 
 class NotificationSent(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.notifications.NotificationSent.v1"
 
-    notification_id: UUID
+    notification_id: Uuid
     recipient: EmailStr = Field(max_length=EMAIL_CHARS)
     template: str = Field(max_length=LABEL_CHARS)
     source_event_id: str = Field(
@@ -32,7 +32,7 @@ class NotificationSent(IntegrationEvent):
 class NotificationFailed(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.notifications.NotificationFailed.v1"
 
-    notification_id: UUID
+    notification_id: Uuid
     recipient: str = Field(max_length=EMAIL_CHARS)
     template: str = Field(max_length=LABEL_CHARS)
     source_event_id: str = Field(max_length=ID_CHARS)

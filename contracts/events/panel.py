@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import ClassVar
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from contracts.events.base import IntegrationEvent
 from contracts.limits import EMAIL_CHARS, ID_CHARS, INTERVENTIONS, LABEL_CHARS, MEETINGS, TEXT_CHARS
 from contracts.reference import Agency, District, Panel
-from contracts.strict import Timestamp
+from contracts.strict import Day, Timestamp, Uuid
 
 Reason = Field(max_length=TEXT_CHARS)
 WorkEmail = Field(max_length=EMAIL_CHARS)
@@ -32,7 +30,7 @@ class CaseListed(IntegrationEvent):
 
     panel: Panel
     district: District
-    meeting_id: UUID
+    meeting_id: Uuid
     meeting_starts_at: Timestamp
     reason: str = Field(
         max_length=TEXT_CHARS,
@@ -44,7 +42,7 @@ class LeadProfessionalAssigned(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.LeadProfessionalAssigned.v1"
 
     panel: Panel
-    meeting_id: UUID
+    meeting_id: Uuid
     professional_id: str = Field(min_length=1, max_length=ID_CHARS)
     professional_name: str = Field(min_length=1, max_length=ID_CHARS)
     agency: Agency
@@ -58,7 +56,7 @@ class RequestedIntervention(BaseModel):
     preferred_provider_id: str | None = Field(default=None, max_length=ID_CHARS)
     hours_per_week: float | None = Field(default=None, gt=0, le=168)
     sessions_per_week: int | None = Field(default=None, gt=0, le=50)
-    starts_on: date
+    starts_on: Day
     review_interval_weeks: int = Field(ge=1, le=52)
     estimated_weekly_cost_pence: int = Field(ge=0, le=100_000_000)
 
@@ -66,10 +64,10 @@ class RequestedIntervention(BaseModel):
 class PackageRequested(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.PackageRequested.v1"
 
-    package_id: UUID
+    package_id: Uuid
     panel: Panel
     district: District
-    meeting_id: UUID
+    meeting_id: Uuid
     interventions: list[RequestedIntervention] = Field(min_length=1, max_length=INTERVENTIONS)
     justification: str | None = Field(
         default=None, max_length=TEXT_CHARS, description="When outside the tier's threshold."
@@ -81,7 +79,7 @@ class CaseEscalated(IntegrationEvent):
 
     from_panel: Panel
     to_panel: Panel
-    meeting_id: UUID
+    meeting_id: Uuid
     reason: str = Reason
 
 
@@ -90,7 +88,7 @@ class CaseSteppedDown(IntegrationEvent):
 
     from_panel: Panel
     to_panel: Panel
-    meeting_id: UUID
+    meeting_id: Uuid
     reason: str = Reason
 
 
@@ -98,7 +96,7 @@ class CaseDeferred(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.CaseDeferred.v1"
 
     panel: Panel
-    meeting_id: UUID
+    meeting_id: Uuid
     reason: str = Reason
 
 
@@ -106,7 +104,7 @@ class CaseClosed(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.CaseClosed.v1"
 
     panel: Panel
-    meeting_id: UUID
+    meeting_id: Uuid
     reason: str = Reason
 
 
@@ -117,7 +115,7 @@ class CasePaused(IntegrationEvent):
 
     reason: str = Reason
     lead_professional_email: EmailStr | None = Field(default=None, max_length=EMAIL_CHARS)
-    removed_from_meetings: list[UUID] = Field(default_factory=list, max_length=MEETINGS)
+    removed_from_meetings: list[Uuid] = Field(default_factory=list, max_length=MEETINGS)
 
 
 class ReviewListed(IntegrationEvent):
@@ -125,9 +123,9 @@ class ReviewListed(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.panel.ReviewListed.v1"
 
-    package_id: UUID
+    package_id: Uuid
     panel: Panel
-    meeting_id: UUID
+    meeting_id: Uuid
     meeting_starts_at: Timestamp
-    review_on: date
+    review_on: Day
     lead_professional_email: EmailStr | None = Field(default=None, max_length=EMAIL_CHARS)

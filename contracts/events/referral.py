@@ -7,7 +7,6 @@ message that does, and its topic is read only by the referral service.
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
@@ -26,6 +25,7 @@ from contracts.limits import (
     PastDate,
 )
 from contracts.reference import Agency, District, LevelOfNeed, Panel
+from contracts.strict import Day
 
 CafReference = Field(
     pattern=r"^CAF-[0-9]{4}-[0-9]{4,8}$",
@@ -72,14 +72,14 @@ class ConsentRecorded(IntegrationEvent):
     scope: list[Agency] = Field(
         min_length=1, max_length=AGENCIES, description="Agencies that may share information."
     )
-    given_on: date
+    given_on: Day
     how_obtained: str = Field(min_length=1, max_length=TEXT_CHARS)
 
 
 class ConsentWithdrawn(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ConsentWithdrawn.v1"
 
-    withdrawn_on: date
+    withdrawn_on: Day
     continues_on_safeguarding_basis: bool = Field(
         description="True when a recorded safeguarding basis still allows sharing."
     )
@@ -93,7 +93,7 @@ class SafeguardingBasisRecorded(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.SafeguardingBasisRecorded.v1"
 
     professional_id: str = Field(min_length=1, max_length=ID_CHARS)
-    recorded_on: date
+    recorded_on: Day
 
 
 class ReferralAccepted(IntegrationEvent):

@@ -59,27 +59,37 @@ class BodyLimit:
                 await self._too_large(send)
                 return
         received = 0
-        started = False
+        started = refused = False
 
         async def counted() -> Message:
-            nonlocal received
+            # Past the limit, answer 413 at once and tell the app the client has gone: it
+            # stops reading (an exception here would reach the app's own error handling).
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise _BodyTooLarge
+                    refused = True
+                    if not started:
+                        await self._too_large(send)
+                    return {"type": "http.disconnect"}
             return message
 
         async def watched(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 has been sent; the app's own answer goes nowhere
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counted, watched)
-        except _BodyTooLarge:
-            if not started:
-                await self._too_large(send)
+        except Exception:
+            if not refused:
+                raise
+            # the app's complaint about the "disconnect" we gave it; the 413 is sent
 
     async def _too_large(self, send: Send) -> None:
         await self._refuse(send, 413, f"request body: larger than {self.limit} bytes")
@@ -91,10 +101,6 @@ class BodyLimit:
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class StrictRoute(APIRoute):

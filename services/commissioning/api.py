@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from contracts.events.commissioning import DecommissionReason, ReviewOutcome
 from contracts.events.panel import RequestedIntervention
 from contracts.limits import ID_CHARS, INTERVENTIONS, LABEL_CHARS, PROVIDER_SERVICES
 from contracts.reference import District, Role
+from contracts.strict import Day
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_read
@@ -71,7 +72,7 @@ class ReviewRequest(BaseModel):
     goals: ReviewOutcome
     level_of_need_change: int = Field(ge=-3, le=3)
     decision: Literal["continue", "recommission", "decommission"]
-    effective_from: date | None = None
+    effective_from: Day | None = None
     interventions: list[RequestedIntervention] | None = Field(
         default=None,
         max_length=INTERVENTIONS,
@@ -83,7 +84,7 @@ class DecommissionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: DecommissionReason
-    effective_from: date
+    effective_from: Day
 
 
 def _provider(p: Provider) -> dict[str, Any]:

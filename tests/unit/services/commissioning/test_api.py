@@ -90,3 +90,12 @@ def test_reports_answer_as_json_and_csv(client: Any) -> None:
         == "£0 a year; £0 over five years"
     )
     assert client.get("/reports/spend.csv", headers=COMM).status_code == 200
+
+
+@pytest.mark.parametrize("fy", [str(10**30), "-1", "1999", "2101"])
+def test_a_financial_year_out_of_range_is_422_not_500(client: Any, fy: str) -> None:
+    r = client.get("/reports/spend", params={"fy": fy}, headers=COMM)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "query.fy"
+    r = client.get(f"/budgets/earp/{fy}", headers=COMM)
+    assert r.status_code == 422, r.text

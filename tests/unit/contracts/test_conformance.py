@@ -1,0 +1,278 @@
+"""The code agrees with the published contract: for every published JSON Schema, values
+generated from it (valid ones, and near misses made by changing, removing or adding one
+field) are accepted by the pydantic model exactly when the schema accepts them.
+
+The schema side is a standard Draft 2020-12 validator with format checking, plus the two
+MAAG keywords the schemas declare for rules JSON Schema cannot say
+(`x-maag-not-in-future`, `x-maag-percent-sum`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import email_validator
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+from pydantic import BaseModel
+from pydantic import ValidationError as ModelError
+
+from contracts import strict
+from contracts.export import json_schemas
+from contracts.limits import latest_today
+from contracts.topics import ALL_TOPICS
+
+MODELS: dict[str, type[BaseModel]] = {
+    m.TYPE: m  # type: ignore[attr-defined]
+    for t in ALL_TOPICS
+    for m in t.messages
+}
+SCHEMAS = {name.removesuffix(".json"): schema for name, schema in json_schemas().items()}
+
+formats = FormatChecker()
+
+
+@formats.checks("email", raises=email_validator.EmailNotValidError)
+def _email(value: object) -> bool:
+    # JSON Schema's `email` is an RFC 5321 mailbox; jsonschema itself only looks for an "@".
+    if isinstance(value, str):
+        email_validator.validate_email(value, check_deliverability=False)
+    return True
+
+
+def _not_in_future(_: Any, applies: bool, value: Any, __: Any) -> Iterator[ValidationError]:
+    if applies and isinstance(value, str):
+        try:
+            if date.fromisoformat(value) > latest_today():
+                yield ValidationError(f"{value} is in the future")
+        except ValueError:
+            pass  # `format: date` reports it
+
+
+def _percent_sum(_: Any, total: int, value: Any, __: Any) -> Iterator[ValidationError]:
+    if isinstance(value, list) and value:
+        shares: list[Any] = [s.get("percent") for s in value if isinstance(s, dict)]
+        if all(isinstance(p, int | float) for p in shares) and sum(shares) != total:
+            yield ValidationError(f"percentages sum to {sum(shares)}, not {total}")
+
+
+MaagValidator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    {"x-maag-not-in-future": _not_in_future, "x-maag-percent-sum": _percent_sum},
+)
+
+
+def schema_accepts(type_name: str, value: Any) -> bool:
+    return bool(MaagValidator(SCHEMAS[type_name], format_checker=formats).is_valid(value))
+
+
+def model_accepts(type_name: str, value: Any) -> bool:
+    try:
+        strict.validate_json(MODELS[type_name], json.dumps(value))
+    except ModelError:
+        return False
+    return True
+
+
+CHECK = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+# Values that trip lax readers: strings for booleans and numbers, integral floats, huge
+# numbers, empty and long strings, wrong containers, times without zones or as numbers.
+tricky: st.SearchStrategy[Any] = st.one_of(
+    st.sampled_from(
+        [
+            "yes",
+            "true",
+            "1",
+            "3",
+            "3.0",
+            "",
+            "x" * 3000,
+            "2026-11-27",
+            "2026-11-27T10:00:00",
+            "2026-11-27T10:00:00Z",
+            "1600000000",
+            "2099-01-01",
+            "not-an-email@",
+            "a@b.example",
+            "00000000-0000-0000-0000-000000000000",
+            "0" * 32,
+            "maldon",
+            "maag",
+            "education",
+            0,
+            1,
+            3,
+            3.0,
+            -1,
+            10**30,
+            1.5,
+            True,
+            False,
+            None,
+            [],
+            {},
+            ["x"],
+            [{}],
+        ]
+    ),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.lists(st.text(max_size=5), max_size=40),
+)
+
+
+TYPES = sorted(SCHEMAS)
+_UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def _generating(node: Any) -> Any:
+    """The schema as hypothesis-jsonschema can generate from it: it has no `uuid` format, so
+    such strings get the equivalent pattern. Only generation uses this; checking uses the
+    published schema as it is."""
+    if isinstance(node, dict):
+        out = {k: _generating(v) for k, v in node.items()}
+        if out.get("format") == "uuid":
+            out["pattern"] = _UUID
+        return out
+    if isinstance(node, list):
+        return [_generating(v) for v in node]
+    return node
+
+
+def valid_values(type_name: str) -> st.SearchStrategy[Any]:
+    return from_schema(_generating(SCHEMAS[type_name]))
+
+
+# What a lax reader takes for each kind of field though the schema does not.
+CONFUSABLE: dict[str, list[Any]] = {
+    "boolean": ["true", "false", "yes", "1", 1, 0, "on"],
+    "integer": ["3", 3.5, True, "1e3", 10**30, "0x10"],
+    "number": ["3", "3.5", True, "NaN", "1e400"],
+    "string": [3, 3.5, True, None, ["x"], {"x": 1}, b"x".hex() * 2000],
+    "date": ["1600000000", "00000000", "20261127", "2026-11-27T10:00:00Z", "2026-02-30"],
+    "date-time": [
+        "1600000000",
+        "2026-11-27",
+        "2026-11-27T10:00:00",
+        "2026-11-27 10:00:00Z",
+        1600000000,
+    ],
+    "uuid": ["0" * 32, "urn:uuid:" + "0" * 32, "{00000000-0000-0000-0000-000000000000}", 5],
+    "email": ["not-an-email", "a@", "@b.example", "a b@c.example", 5],
+    "array": ["x", {"0": "x"}, [None], [[]]],
+    "object": ["x", [], [{}]],
+}
+
+
+def _kind(node: Any, root: dict[str, Any]) -> str | None:
+    while isinstance(node, dict) and "$ref" in node:
+        node = root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    if not isinstance(node, dict):
+        return None
+    if "anyOf" in node:
+        kinds = [_kind(v, root) for v in node["anyOf"]]
+        return next((k for k in kinds if k not in (None, "null")), None)
+    if node.get("format") in CONFUSABLE:
+        return str(node["format"])
+    if "enum" in node:
+        values = node["enum"]
+        return "integer" if all(isinstance(v, int) for v in values) else "string"
+    kind = node.get("type")
+    return kind if isinstance(kind, str) else None
+
+
+@st.composite
+def near_misses(draw: st.DrawFn, type_name: str) -> Any:
+    """A valid value with one field changed (to a value a lax reader would take for its
+    kind, or to anything), removed, or added; sometimes one level down."""
+    root = SCHEMAS[type_name]
+    value = draw(valid_values(type_name))
+    target, schema = value, root
+    if isinstance(value, dict):
+        nested = [k for k, v in value.items() if isinstance(v, dict) and v]
+        if nested and draw(st.booleans()):  # type: ignore[arg-type]
+            key = draw(st.sampled_from(sorted(nested)))
+            target, schema = value[key], root.get("properties", {}).get(key, {})
+            while isinstance(schema, dict) and "$ref" in schema:
+                schema = root["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+            if isinstance(schema, dict) and "anyOf" in schema:
+                schema = next((v for v in schema["anyOf"] if "$ref" in v), {})
+                while "$ref" in schema:
+                    schema = root["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+    if not isinstance(target, dict) or not target:
+        return draw(tricky)
+    properties = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    key = draw(st.sampled_from(sorted(set(target) | set(properties))))
+    action = draw(st.sampled_from(["change", "change", "change", "remove", "add"]))
+    if action == "change":
+        kind = _kind(properties.get(key), root)
+        confusable = CONFUSABLE.get(kind or "", [])
+        target[key] = draw(st.sampled_from(confusable) | tricky if confusable else tricky)
+    elif action == "remove":
+        target.pop(key, None)
+    else:
+        target[draw(st.text(min_size=1, max_size=12))] = draw(tricky)
+    return value
+
+
+def _for_each_type(make: Any) -> None:
+    """One test per published type (hypothesis-jsonschema's strategies are built per schema;
+    drawn through `st.data()` they failed hypothesis's filter budget)."""
+    for type_name in TYPES:
+        test = make(type_name)
+        test.__name__ = f"{make.__name__.removeprefix('_')}[{type_name}]"
+        globals()[f"test_{make.__name__.removeprefix('_')}__{type_name.replace('.', '_')}"] = test
+
+
+def _every_generated_value_is_accepted_by_the_model(type_name: str) -> Any:
+    @CHECK
+    @given(value=valid_values(type_name))
+    def test(value: Any) -> None:
+        if schema_accepts(type_name, value):  # the MAAG keywords are not generated for
+            assert model_accepts(type_name, value), json.dumps(value)[:500]
+
+    return test
+
+
+def _the_model_accepts_a_near_miss_exactly_when_the_schema_does(type_name: str) -> Any:
+    @CHECK
+    @given(value=near_misses(type_name))
+    def test(value: Any) -> None:
+        expected = schema_accepts(type_name, value)
+        assert model_accepts(type_name, value) == expected, (
+            f"schema {'accepts' if expected else 'refuses'}: {json.dumps(value)[:500]}"
+        )
+
+    return test
+
+
+_for_each_type(_every_generated_value_is_accepted_by_the_model)
+_for_each_type(_the_model_accepts_a_near_miss_exactly_when_the_schema_does)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("significant_harm_concern", "yes"),
+        ("transition", 1),
+        ("level_of_need", "3"),
+        ("needs", ["learning"] * 31),
+    ],
+)
+def test_the_lax_coercions_the_issue_found_are_refused(field: str, value: Any) -> None:
+    from tests.support.referral import details
+
+    submission = {**details(), "submission_id": "sub-00000001", field: value}
+    assert not schema_accepts("maag.referral.ReferralSubmission.v1", submission)
+    assert not model_accepts("maag.referral.ReferralSubmission.v1", submission)
