@@ -20,6 +20,7 @@ from contracts.limits import (
     LABEL_CHARS,
     NEED_CHARS,
     NEEDS,
+    PROBLEM_CHARS,
     PROBLEMS,
     TEXT_CHARS,
     PastDate,
@@ -132,7 +133,7 @@ class FieldProblem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     field: str = Field(max_length=LABEL_CHARS)
-    reason: str = Reason
+    reason: str = Field(max_length=PROBLEM_CHARS)
 
 
 class ReferralRejected(IntegrationEvent):

@@ -39,7 +39,7 @@ ProviderId = Annotated[str, Path(max_length=ID_CHARS)]
 class ProviderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    provider_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,60}$")
+    provider_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,60}$", max_length=61)
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["in-house", "health", "pvi"]
     services: list[Annotated[str, Field(min_length=1, max_length=LABEL_CHARS)]] = Field(

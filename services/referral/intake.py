@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from contracts import strict
 from contracts.events.referral import ReferralSubmission
-from contracts.limits import HEADER_VALUE_BYTES, LABEL_CHARS, PROBLEMS, TEXT_CHARS
+from contracts.limits import HEADER_VALUE_BYTES, LABEL_CHARS, PROBLEM_CHARS, PROBLEMS
 from contracts.reference import Agency
 from maag.runtime.auth import Caller, Forbidden, TokenVerifier, Unauthenticated
 from maag.runtime.consumer import Delivery, Position, Subscription
@@ -47,7 +47,7 @@ class InvalidSubmission:
 
 
 def _problem(field: str, reason: str) -> dict[str, str]:
-    return {"field": field[:LABEL_CHARS] or "(submission)", "reason": reason[:TEXT_CHARS]}
+    return {"field": field[:LABEL_CHARS] or "(submission)", "reason": reason[:PROBLEM_CHARS]}
 
 
 def _problems(e: ValidationError) -> list[dict[str, str]]:

@@ -8,6 +8,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.limits import TEXT_CHARS
+
 NAMESPACE = UUID("5d0b2a8e-7c61-4f0e-a3c2-6b9f4e1d8a70")
 
 
@@ -71,7 +73,8 @@ class Notification(Aggregate):
 
     def failed(self, reason: str, attempts: int) -> None:
         if self.status == "requested":
-            self._failed(reason=reason, attempts=attempts)
+            # The reason may quote a mail server's answer: kept to what the event publishes.
+            self._failed(reason=reason[:TEXT_CHARS], attempts=attempts)
 
     @event(Sent)
     def _sent(self, message_id: str, attempts: int) -> None:

@@ -12,6 +12,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.limits import TEXT_CHARS
 from contracts.reference import District, Panel
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import (
@@ -327,7 +328,9 @@ class PanelCase(Aggregate):
             actor=actor,
             correlation_id=correlation_id,
         )
-        self.list_on(target, f"{how} {meeting.panel.value.upper()}: {reason}", correlation_id)
+        self.list_on(
+            target, listing_reason(f"{how} {meeting.panel.value.upper()}", reason), correlation_id
+        )
 
     def defer(
         self,
@@ -346,7 +349,7 @@ class PanelCase(Aggregate):
             actor=actor,
             correlation_id=correlation_id,
         )
-        self.list_on(target, f"deferred: {reason}", correlation_id)
+        self.list_on(target, listing_reason("deferred", reason), correlation_id)
 
     def close(
         self, meeting: Meeting, reason: str, actor: dict[str, str], correlation_id: str
@@ -509,3 +512,10 @@ class PanelCase(Aggregate):
     ) -> None:
         self.listings[meeting_id] = {"panel": panel, "starts_at": starts_at, "reason": "review"}
         self.packages.setdefault(package_id, {})["review_on"] = review_on
+
+
+def listing_reason(how: str, reason: str) -> str:
+    """Why a case is on an agenda: how it came, then the decision's reason, cut to the
+    published limit (the reason in full stays on the decision's own event)."""
+    text = f"{how}: {reason}"
+    return text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1] + "…"

@@ -5,12 +5,9 @@ their SQLite store; no broker is needed because `process` is the whole batch log
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,20 +22,9 @@ from contracts.events import Actor
 from contracts.reference import Role
 from contracts.topics import EVENT_TYPES
 from maag.runtime.consumer import TrackedConsumer
-from maag.runtime.settings import Settings
-from services.commissioning.service import build as build_commissioning
-from services.notifications.service import build as build_notifications
-from services.panel.service import build as build_panel
 from services.referral.domain.referral import Rejection
-from services.referral.service import build as build_referral
-from tests.support.referral import CIPHER_KEY, SECRET, token
-
-BUILDERS: dict[str, Callable[[Settings], Any]] = {
-    "referral": build_referral,
-    "panel": build_panel,
-    "commissioning": build_commissioning,
-    "notifications": build_notifications,
-}
+from tests.support.built import build_all
+from tests.support.referral import token
 
 FUZZ = settings(
     max_examples=40,
@@ -97,17 +83,8 @@ def well_formed_events(draw: st.DrawFn, types: list[str]) -> tuple[list[tuple[st
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    async def build_all() -> dict[str, Any]:  # aiokafka makes its producer inside a loop
-        services = {}
-        for name, build in BUILDERS.items():
-            folder: Path = tmp_path_factory.mktemp(name)
-            services[name] = build(
-                Settings(data_dir=folder, cipher_key=CIPHER_KEY, jwt_secret=SECRET)
-            )
-        return services
-
-    yield asyncio.run(build_all())
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return build_all(tmp_path_factory.mktemp)
 
 
 def _run(consumer: TrackedConsumer, topic: str, records: list[tuple[Any, bytes | None]]) -> Any:
