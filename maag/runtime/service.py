@@ -100,7 +100,8 @@ async def run_service(name: str, api: FastAPI, loops: Sequence[Loop], settings: 
 
 def loop_name(loop: Loop, index: int) -> str:
     """'OutboxRelay.run' for a bound method: what an operator reads in the log."""
-    return getattr(loop, "__qualname__", None) or f"loop-{index}"
+    name = getattr(loop, "__qualname__", None) or f"loop-{index}"
+    return str(name).rsplit("<locals>.", 1)[-1]
 
 
 class Built(Protocol):

@@ -20,3 +20,26 @@ async def test_an_undecodable_store_stops_the_service_with_the_reason(
     with pytest.raises(SystemExit, match="panel: cannot read its event store"):
         await serve("panel", Settings(kafka_create_topics=False, log_format="json"), build)
     assert "another MAAG_CIPHER_KEY" in capsys.readouterr().err
+
+
+async def test_a_background_loop_that_dies_ends_the_service_non_zero_naming_the_loop(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fastapi import FastAPI
+
+    from maag.runtime.logging import configure
+    from maag.runtime.service import run_service
+
+    configure("json")
+
+    class Relay:
+        async def run(self, stop: Any) -> None:
+            raise RuntimeError("the broker said no")
+
+    async def quiet(stop: Any) -> None:
+        await stop.wait()
+
+    with pytest.raises(SystemExit, match=r"referral: background loop failed \(Relay.run: "):
+        await run_service("referral", FastAPI(), [Relay().run, quiet], Settings(http_port=0))
+    err = capsys.readouterr().err
+    assert '"loop": "Relay.run"' in err and "the broker said no" in err

@@ -1,0 +1,93 @@
+"""An event the outbox can never publish stops the relay loudly at that event: nothing after
+it is published out of order, the metric and readiness say so, and it is not retried."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiokafka.errors import MessageSizeTooLargeError
+
+from maag.runtime import metrics
+from maag.runtime.outbox import OutboxRelay
+from maag.runtime.service import readiness
+from maag.runtime.settings import Settings
+from tests.support.pipeline import POISON_CAF, IntakeApp, translate
+from tests.unit.runtime.test_tracked_consumer import FakeProducer
+
+
+class RefusingProducer(FakeProducer):
+    """Refuses one record as too large, as aiokafka does before sending."""
+
+    async def send(
+        self, topic: str, value: bytes | None = None, key: Any = None, headers: Any = ()
+    ) -> Any:
+        if value is not None and POISON_CAF.encode() in value:
+            raise MessageSizeTooLargeError("The message is 2000000 bytes when serialized")
+        return await super().send(topic, value, key, headers)
+
+
+class BrokerKnown:
+    """A producer as readiness sees it: one that knows a broker."""
+
+    class client:
+        class cluster:
+            @staticmethod
+            def brokers() -> list[int]:
+                return [1]
+
+
+def _blocked_value(service: str) -> float:
+    return float(metrics.OUTBOX_BLOCKED.labels(service)._value.get())
+
+
+async def _run_until_blocked(relay: OutboxRelay) -> asyncio.Task[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    for _ in range(500):
+        if relay.blocked is not None or task.done():
+            break
+        await asyncio.sleep(0.01)
+    assert relay.blocked is not None
+    assert not task.done(), "the relay waits for the operator, it does not end the service"
+    stop.set()
+    await asyncio.wait_for(task, timeout=2)
+    return task
+
+
+async def test_an_event_that_does_not_translate_blocks_the_relay_there(tmp_path: Path) -> None:
+    app = IntakeApp(Settings(data_dir=tmp_path))
+    app.receive([(uuid.uuid4(), "CAF-2026-0001")])
+    app.receive([(uuid.uuid4(), POISON_CAF)])
+    app.receive([(uuid.uuid4(), "CAF-2026-0002")])
+    calls = 0
+
+    def failing(domain_event: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if getattr(domain_event, "caf_reference", None) == POISON_CAF:
+            raise ValueError("1 validation error for ReferralReceived")
+        return translate(domain_event)
+
+    producer = FakeProducer()
+    relay = OutboxRelay(app, failing, producer, source="blocked-a", batch_size=1)
+    await _run_until_blocked(relay)
+    assert relay.blocked is not None and "does not translate" in relay.blocked.reason
+    assert [v for _, v, _ in producer.sent if v and b"CAF-2026-0002" in v] == []
+    assert len(producer.sent) == 1, "only what came before it"
+    assert calls == 2, "not retried"
+    assert _blocked_value("blocked-a") == 1
+    assert readiness(app, BrokerKnown(), relay)()["outbox"] is False
+
+
+async def test_a_record_the_producer_refuses_as_too_large_blocks_the_relay(tmp_path: Path) -> None:
+    app = IntakeApp(Settings(data_dir=tmp_path))
+    app.receive([(uuid.uuid4(), POISON_CAF)])
+    producer = RefusingProducer()
+    relay = OutboxRelay(app, translate, producer, source="blocked-b")
+    await _run_until_blocked(relay)
+    assert relay.blocked is not None and "refused" in relay.blocked.reason
+    assert relay.position() == 0, "its position did not move past it"
+    assert _blocked_value("blocked-b") == 1
