@@ -276,3 +276,21 @@ def test_the_lax_coercions_the_issue_found_are_refused(field: str, value: Any) -
     submission = {**details(), "submission_id": "sub-00000001", field: value}
     assert not schema_accepts("maag.referral.ReferralSubmission.v1", submission)
     assert not model_accepts("maag.referral.ReferralSubmission.v1", submission)
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("utf-16"),
+        lambda text: text.encode("utf-32"),
+        lambda text: b"\xef\xbb\xbf" + text.encode(),
+    ],
+)
+def test_json_is_read_only_as_utf8_without_a_byte_order_mark(encode: Any) -> None:
+    """json.loads would guess UTF-16 and 32 from bytes; RFC 8259 says UTF-8, no BOM."""
+    from tests.support.referral import details
+
+    text = json.dumps({**details(), "submission_id": "sub-00000001"})
+    assert model_accepts("maag.referral.ReferralSubmission.v1", json.loads(text))
+    with pytest.raises(ModelError, match="Invalid JSON"):
+        strict.validate_json(MODELS["maag.referral.ReferralSubmission.v1"], encode(text))
