@@ -75,6 +75,10 @@ def _number(text: str) -> int | float:
     return int(value) if value.is_integer() else value
 
 
+# One decoder: json.loads with a keyword builds a new one (and its scanner) every call.
+_DECODER = json.JSONDecoder(parse_float=_number)
+
+
 def normalised(raw: bytes | str) -> bytes | str:
     """The same JSON with every integral number written as an integer (3.0 -> 3), as JSON
     Schema reads it; text that is not JSON is returned as it is, for pydantic to name."""
@@ -82,7 +86,7 @@ def normalised(raw: bytes | str) -> bytes | str:
         # JSON is UTF-8 without a byte-order mark (RFC 8259); json.loads would also guess
         # UTF-16 and 32 from bytes, so bytes are decoded here, strictly.
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.dumps(json.loads(text, parse_float=_number), ensure_ascii=False)
+        return json.dumps(_DECODER.decode(text), ensure_ascii=False)
     except (ValueError, RecursionError, OverflowError):
         return raw
 
