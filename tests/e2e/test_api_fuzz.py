@@ -33,6 +33,39 @@ def _caller(service: str, path: str) -> tuple[Role, str]:
     return CALLERS[service]
 
 
+def _fuzz_operation(
+    service: str,
+    url: str,
+    operation: Any,
+    mode: GenerationMode,
+    headers: dict[str, str],
+    tally: Counter[str],
+    errors: list[str],
+) -> None:
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[hypothesis.Phase.generate],
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def call(case: Any) -> None:
+        response = case.call(base_url=url, headers=headers, timeout=30)
+        tally[f"{service} {mode.value}"] += 1
+        tally[f"{service} {response.status_code // 100}xx"] += 1
+        if response.status_code >= 500:
+            errors.append(
+                f"{service} {operation.method.upper()} {operation.path} ({mode.value}): "
+                f"{response.status_code} {response.text[:300]}"
+            )
+
+    try:
+        call()
+    except hypothesis.errors.Unsatisfiable:  # e.g. no invalid request for GET /healthz
+        tally[f"{service} {mode.value} operations with no such value"] += 1
+
+
 def _fuzz(service: str, url: str, tally: Counter[str], errors: list[str]) -> None:
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
     for result in schema.get_all_operations():
@@ -40,29 +73,7 @@ def _fuzz(service: str, url: str, tally: Counter[str], errors: list[str]) -> Non
         role, agency = _caller(service, operation.path)
         headers = {"Authorization": f"Bearer {token(role, agency, f'fuzz-{role.value}')}"}
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-                phases=[hypothesis.Phase.generate],
-            )
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def call(case: Any) -> None:
-                response = case.call(base_url=url, headers=headers, timeout=30)
-                tally[f"{service} {mode.value}"] += 1
-                tally[f"{service} {response.status_code // 100}xx"] += 1
-                if response.status_code >= 500:
-                    errors.append(
-                        f"{service} {operation.method.upper()} {operation.path} ({mode.value}): "
-                        f"{response.status_code} {response.text[:300]}"
-                    )
-
-            try:
-                call()
-            except hypothesis.errors.Unsatisfiable:
-                tally[f"{service} {mode.value} operations with no such value"] += 1
+            _fuzz_operation(service, url, operation, mode, headers, tally, errors)
 
 
 def test_no_operation_of_any_service_answers_5xx_to_generated_requests(system: System) -> None:
