@@ -21,8 +21,6 @@ from typing import Any
 import jwt
 from aiokafka.errors import MessageSizeTooLargeError
 
-from contracts.envelope import Envelope
-from contracts.events import Actor
 from contracts.limits import SUBMISSION_MESSAGE_BYTES
 from contracts.reference import Role
 from contracts.topics import (
@@ -35,6 +33,7 @@ from contracts.topics import (
 from maag.deployment import CONSUMES
 from maag.runtime import kafka
 from tests.integration.runtime.conftest import read_to_end
+from tests.support.events import envelope_headers
 from tests.support.flow import CONSENT, DISTRICTS
 from tests.support.referral import CHILD_NAME, SECRET, details, token
 from tests.support.system import System
@@ -55,10 +54,20 @@ def _bearer(value: str) -> Headers:
     return [("authorization", f"Bearer {value}".encode())]
 
 
+def _jwt(key: str | None, algorithm: str, expires_in: int) -> Headers:
+    claims = {
+        "sub": "x",
+        "role": "referrer",
+        "agency": "education",
+        "iss": "maag",
+        "exp": int(time.time()) + expires_in,
+    }
+    return _bearer(jwt.encode(claims, key, algorithm=algorithm))  # type: ignore[arg-type]
+
+
 def bad_submissions() -> list[Kind]:
     ok = _bearer(token())
     child = details()["child"]
-    now = int(time.time())
     return [
         ("empty value", b"", ok),
         ("tombstone (no value)", None, ok),
@@ -125,53 +134,17 @@ def bad_submissions() -> list[Kind]:
         (
             "a forged token (another key)",
             _encode(_submission("sub-forged-00")),
-            _bearer(
-                jwt.encode(
-                    {
-                        "sub": "x",
-                        "role": "referrer",
-                        "agency": "education",
-                        "iss": "maag",
-                        "exp": now + 600,
-                    },
-                    "not-the-county-secret-but-long-enough-0123",
-                    algorithm="HS256",
-                )
-            ),
+            _jwt("not-the-county-secret-but-long-enough-0123", "HS256", 600),
         ),
         (
             "an unsigned token (alg none)",
             _encode(_submission("sub-algnone-0")),
-            _bearer(
-                jwt.encode(
-                    {
-                        "sub": "x",
-                        "role": "referrer",
-                        "agency": "education",
-                        "iss": "maag",
-                        "exp": now + 600,
-                    },
-                    None,  # type: ignore[arg-type]
-                    algorithm="none",
-                )
-            ),
+            _jwt(None, "none", 600),
         ),
         (
             "an expired token",
             _encode(_submission("sub-expired-0")),
-            _bearer(
-                jwt.encode(
-                    {
-                        "sub": "x",
-                        "role": "referrer",
-                        "agency": "education",
-                        "iss": "maag",
-                        "exp": now - 60,
-                    },
-                    SECRET,
-                    algorithm="HS256",
-                )
-            ),
+            _jwt(SECRET, "HS256", -60),
         ),
         (
             "a panel member's token",
@@ -192,18 +165,10 @@ def bad_submissions() -> list[Kind]:
 
 
 def _envelope(type_name: str, subject: str, **override: Any) -> Headers:
-    envelope = Envelope(
-        id=str(uuid.uuid4()),
-        source="/maag/burst",
-        type=type_name,
-        time=datetime.now(UTC),
-        subject=subject,
-        correlation_id="burst",
-        causation_id=None,
-        actor=Actor(user_id="burst", role=Role.SYSTEM, agency="maag"),
-        sequence=10**15,
+    """A valid envelope with some headers changed (`...` removes one)."""
+    headers: dict[str, bytes | None] = dict(
+        envelope_headers(type_name, subject, 10**15, source="/maag/burst")
     )
-    headers: dict[str, bytes | None] = dict(envelope.headers())
     for key, value in override.items():
         if value is ...:
             headers.pop(key)

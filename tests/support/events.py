@@ -32,6 +32,23 @@ def record(
     return event.subject.encode(), event.model_dump_json().encode(), envelope.headers()
 
 
+def envelope_headers(
+    type_name: str, subject: str, sequence: int, source: str = "/maag/test"
+) -> list[tuple[str, bytes]]:
+    """A valid CloudEvents envelope for any event type, by a system actor."""
+    return Envelope(
+        id=str(uuid.uuid4()),
+        source=source,
+        type=type_name,
+        time=datetime.now(UTC),
+        subject=subject,
+        correlation_id=source.rsplit("/", 1)[-1],
+        causation_id=None,
+        actor=Actor(user_id="system", role=Role.SYSTEM, agency="maag"),
+        sequence=sequence,
+    ).headers()
+
+
 def referral_accepted(case_id: uuid.UUID, district: District) -> ReferralAccepted:
     return ReferralAccepted(
         case_id=case_id,

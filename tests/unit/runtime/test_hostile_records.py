@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,13 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from contracts.envelope import Envelope
-from contracts.events import Actor
-from contracts.reference import Role
 from contracts.topics import EVENT_TYPES
 from maag.runtime.consumer import TrackedConsumer
 from services.referral.domain.referral import Rejection
 from tests.support.built import build_all
+from tests.support.events import envelope_headers
 from tests.support.referral import token
 
 FUZZ = settings(
@@ -57,20 +54,6 @@ odd_headers = st.lists(
 )
 
 
-def _envelope_headers(type_name: str, subject: str, sequence: int) -> list[tuple[str, bytes]]:
-    return Envelope(
-        id=str(uuid.uuid4()),
-        source="/maag/fuzz",
-        type=type_name,
-        time=datetime.now(UTC),
-        subject=subject,
-        correlation_id="fuzz",
-        causation_id=None,
-        actor=Actor(user_id="fuzz", role=Role.SYSTEM, agency="maag"),
-        sequence=sequence,
-    ).headers()
-
-
 @st.composite
 def well_formed_events(draw: st.DrawFn, types: list[str]) -> tuple[list[tuple[str, bytes]], bytes]:
     """A valid envelope and a payload valid by its published schema: reaches the handlers."""
@@ -79,7 +62,7 @@ def well_formed_events(draw: st.DrawFn, types: list[str]) -> tuple[list[tuple[st
     assert isinstance(payload, dict)
     subject = str(payload.get("case_id", uuid.uuid4()))
     sequence = draw(st.integers(1, 10**9))
-    return _envelope_headers(type_name, subject, sequence), json.dumps(payload).encode()
+    return envelope_headers(type_name, subject, sequence), json.dumps(payload).encode()
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +100,7 @@ def test_no_bytes_or_headers_stop_an_event_consumer(
             st.one_of(
                 st.tuples(odd_headers, odd_bytes | st.none()),
                 st.tuples(
-                    st.sampled_from(types).map(lambda t: _envelope_headers(t, "x", 1)), odd_bytes
+                    st.sampled_from(types).map(lambda t: envelope_headers(t, "x", 1)), odd_bytes
                 ),
                 well_formed_events(types),
             ),
