@@ -82,6 +82,10 @@ def classify(error: BaseException) -> Exception:
     return Transient(f"{type(error).__name__}: {error}")
 
 
+class Stopping(Exception):
+    """The service is stopping in the middle of a retry."""
+
+
 class Sender:
     def __init__(
         self,
@@ -97,6 +101,8 @@ class Sender:
         self.dlq_producer = dlq_producer
         self.batch_size = batch_size
         self.sent = 0
+        # Set by run(): a retry in progress ends when the service stops.
+        self.stop = asyncio.Event()
         # Replicas share the store: only the leader sends.
         self.leadership = Leadership(
             settings.postgres_url, f"smtp-sender:{app.env.get('POSTGRES_SCHEMA', '')}"
@@ -150,7 +156,9 @@ class Sender:
                 error=str(error),
                 in_seconds=backoff,
             )
-            await asyncio.sleep(backoff)
+            await sleep_or_stop(self.stop, backoff)
+            if self.stop.is_set():  # not sent, not recorded: asked again after the restart
+                raise Stopping("stopped while the mail server was refusing")
             backoff = min(backoff * 2, 30.0)
 
     async def _deliver(self, msg: EmailMessage) -> None:
@@ -269,12 +277,18 @@ class Sender:
             except TRANSIENT as e:
                 log.warning("recording sent emails retrying", error=repr(e), in_seconds=backoff)
                 retried = True
-                await asyncio.sleep(backoff)
+                await sleep_or_stop(self.stop, backoff)
+                if self.stop.is_set():  # as a crash would: the journal says what went out
+                    log.error("stopping with sent emails not yet recorded", up_to=last)
+                    raise Stopping("stopped while the store was away") from e
                 backoff = min(backoff * 2, 10.0)
 
     async def run(self, stop: asyncio.Event) -> None:
+        self.stop = stop
         try:
             await self._run(stop)
+        except Stopping as e:
+            log.info("sender stopped mid-batch", reason=str(e))
         finally:
             await self._disconnect()
             self.leadership.release()
@@ -286,6 +300,8 @@ class Sender:
                 continue
             try:
                 moved = await self.deliver_once()
+            except Stopping:
+                raise
             except Exception as e:
                 log.warning("sender retrying", error=repr(e))
                 await sleep_or_stop(stop, 1.0)

@@ -95,3 +95,37 @@ async def test_after_a_crash_between_acceptance_and_record_the_email_is_not_sent
     await restarted.deliver_once()
     assert sends == [asked.id]  # not sent again
     assert app.repository.get(asked.id).status == "sent"
+
+
+async def test_recording_during_a_store_outage_stops_promptly_on_shutdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    app = NotificationsApp(Settings(data_dir=tmp_path))
+    event = CasePaused(
+        case_id=uuid.uuid4(),
+        occurred_at=NOW,
+        actor=ACTOR,
+        reason="x",
+        lead_professional_email="l@s.example",
+    )
+    _ask(app, _requests().case_paused, event)
+    sender = Sender(app, Settings(data_dir=tmp_path), dlq_producer=None)
+    failing = asyncio.Event()
+
+    async def send(notification: Any) -> Outcome:
+        return Outcome(True, 1)
+
+    def store_away(processing_event: Any) -> Any:
+        failing.set()
+        raise OperationalError("couldn't get a connection")
+
+    monkeypatch.setattr(sender, "send", send)
+    monkeypatch.setattr(app, "_record", store_away)
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop))
+    await asyncio.wait_for(failing.wait(), timeout=5)
+    stop.set()
+    await asyncio.wait_for(task, timeout=1)  # the old loop retried until the store came back
+    assert app.position(TRACKING) is None, "nothing recorded: the restart finds it in the journal"
