@@ -135,7 +135,10 @@ async def test_an_http_submission_reaches_the_outbound_topic(
     assert dict(records[-1].headers)["ce_subject"] == case_id.encode()
     assert dict(records[-1].headers)["ce_correlationid"] == b"corr-http-1"
     ready = await asyncio.to_thread(client.get, "/readyz")
-    assert ready.json() == {"ready": True, "checks": {"store": True, "broker": True}}
+    assert ready.json() == {
+        "ready": True,
+        "checks": {"store": True, "broker": True, "outbox": True},
+    }
     await _assert_no_personal_data(kafka_bootstrap, topic_prefix, capsys)
 
 
