@@ -197,22 +197,26 @@ async def test_a_retry_during_a_store_outage_stops_promptly_on_shutdown(
     assert consumer.applied == 0 and consumer.dlq_producer.sent == []
 
 
-async def test_a_conflict_retry_backs_off_instead_of_spinning(settings: Settings) -> None:
-    """Every commit conflicts (IntegrityError): in half a second the consumer tries a handful
-    of times, not thousands."""
+async def test_a_conflict_retry_backs_off_instead_of_spinning(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every commit conflicts (IntegrityError): each retry waits, and longer each time."""
+    from maag.runtime import consumer as consumer_module
+
     records = _records(settings, ["CAF-2026-0001"])
     consumer = _consumer(settings)
-    attempts = 0
+    stop = asyncio.Event()
+    waits: list[float] = []
 
     def conflicting(outcome: Any) -> None:
-        nonlocal attempts
-        attempts += 1
         raise IntegrityError("another member recorded it first")
 
+    async def pause(event: asyncio.Event, seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 5:
+            stop.set()
+
     consumer.commit = conflicting  # type: ignore[method-assign]
-    stop = asyncio.Event()
-    task = asyncio.create_task(consumer.handle_batch(TP, records, stop))
-    await asyncio.sleep(0.5)
-    stop.set()
-    assert await asyncio.wait_for(task, timeout=2) is False
-    assert 2 <= attempts <= 8
+    monkeypatch.setattr(consumer_module, "sleep_or_stop", pause)
+    assert await asyncio.wait_for(consumer.handle_batch(TP, records, stop), timeout=5) is False
+    assert waits == [0.05, 0.1, 0.2, 0.4, 0.8]
