@@ -4,6 +4,7 @@ records the email instead of sending it again."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,8 @@ from services.notifications.sender import TRACKING, Outcome, Sender
 from tests.unit.services.notifications.test_requests import ACTOR, NOW, _ask, _requests
 
 
-async def test_a_failed_record_is_retried_with_the_sent_event(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    app = NotificationsApp(Settings(data_dir=tmp_path))
+def _one_asked(app: NotificationsApp) -> Any:
+    """One email asked for: the lead professional of a case whose consent was withdrawn."""
     event = CasePaused(
         case_id=uuid.uuid4(),
         occurred_at=NOW,
@@ -32,6 +31,14 @@ async def test_a_failed_record_is_retried_with_the_sent_event(
         lead_professional_email="l@s.example",
     )
     (asked,) = _ask(app, _requests().case_paused, event)
+    return asked
+
+
+async def test_a_failed_record_is_retried_with_the_sent_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = NotificationsApp(Settings(data_dir=tmp_path))
+    asked = _one_asked(app)
     sender = Sender(app, Settings(data_dir=tmp_path), dlq_producer=None)
     sends: list[Any] = []
 
@@ -62,14 +69,7 @@ async def test_after_a_crash_between_acceptance_and_record_the_email_is_not_sent
 ) -> None:
     settings = Settings(data_dir=tmp_path)
     app = NotificationsApp(settings)
-    event = CasePaused(
-        case_id=uuid.uuid4(),
-        occurred_at=NOW,
-        actor=ACTOR,
-        reason="x",
-        lead_professional_email="l@s.example",
-    )
-    (asked,) = _ask(app, _requests().case_paused, event)
+    asked = _one_asked(app)
     journal = SentJournal(read_model_engine(settings, "notifications"))
     sends: list[Any] = []
 
@@ -100,17 +100,8 @@ async def test_after_a_crash_between_acceptance_and_record_the_email_is_not_sent
 async def test_recording_during_a_store_outage_stops_promptly_on_shutdown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
-
     app = NotificationsApp(Settings(data_dir=tmp_path))
-    event = CasePaused(
-        case_id=uuid.uuid4(),
-        occurred_at=NOW,
-        actor=ACTOR,
-        reason="x",
-        lead_professional_email="l@s.example",
-    )
-    _ask(app, _requests().case_paused, event)
+    _one_asked(app)
     sender = Sender(app, Settings(data_dir=tmp_path), dlq_producer=None)
     failing = asyncio.Event()
 
