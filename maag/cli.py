@@ -339,10 +339,14 @@ def serve(service: str) -> None:
     """Run one service in this process (used by `maag run`)."""
     import importlib
 
-    from maag.runtime.settings import Settings
+    from maag.runtime.settings import Settings, SettingsError
     from maag.service_registry import SERVICES
 
-    importlib.import_module(SERVICES[service][0]).main(Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except SettingsError as e:  # the operator's mistake: say which, without a traceback
+        raise SystemExit(f"{service}: {e}") from None
+    importlib.import_module(SERVICES[service][0]).main(settings)
 
 
 @app.command("token")

@@ -95,8 +95,7 @@ class Settings:
             kafka_security_protocol=env.get("MAAG_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
             kafka_sasl_username=env.get("MAAG_KAFKA_SASL_USERNAME") or None,
             kafka_sasl_password=env.get("MAAG_KAFKA_SASL_PASSWORD") or None,
-            kafka_create_topics=env.get("MAAG_KAFKA_CREATE_TOPICS", "true").lower()
-            in ("1", "true", "yes"),
+            kafka_create_topics=_flag(env, "MAAG_KAFKA_CREATE_TOPICS", True),
             postgres_url=env.get("MAAG_POSTGRES_URL") or None,
             postgres_schema=env.get("MAAG_POSTGRES_SCHEMA") or None,
             data_dir=Path(env.get("MAAG_DATA_DIR", ".maag/data")),
@@ -106,22 +105,22 @@ class Settings:
             jwt_secret=env.get("MAAG_JWT_SECRET") or None,
             jwt_issuer=env.get("MAAG_JWT_ISSUER", "maag"),
             http_host=env.get("MAAG_HTTP_HOST", "127.0.0.1"),
-            http_port=int(env.get("MAAG_HTTP_PORT", "8000")),
-            quorum_other_agencies=int(env.get("MAAG_QUORUM_OTHER_AGENCIES", "3")),
+            http_port=int(_number(env, "MAAG_HTTP_PORT", 8000, 0, 65535)),
+            quorum_other_agencies=int(_number(env, "MAAG_QUORUM_OTHER_AGENCIES", 3, 0, 11)),
             smtp_host=env.get("MAAG_SMTP_HOST", "127.0.0.1"),
-            smtp_port=int(env.get("MAAG_SMTP_PORT", "1025")),
-            smtp_starttls=env.get("MAAG_SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
+            smtp_port=int(_number(env, "MAAG_SMTP_PORT", 1025, 1, 65535)),
+            smtp_starttls=_flag(env, "MAAG_SMTP_STARTTLS", False),
             smtp_username=env.get("MAAG_SMTP_USERNAME") or None,
             smtp_password=env.get("MAAG_SMTP_PASSWORD") or None,
             mail_from=env.get("MAAG_MAIL_FROM", "maag-notifications@localhost"),
             link_base=env.get("MAAG_LINK_BASE", "http://127.0.0.1:8002").rstrip("/"),
-            smtp_retry_seconds=float(env.get("MAAG_SMTP_RETRY_SECONDS", "300")),
+            smtp_retry_seconds=_number(env, "MAAG_SMTP_RETRY_SECONDS", 300, 0, 86_400, float),
             provider_directory=Path(p) if (p := env.get("MAAG_PROVIDER_DIRECTORY")) else None,
             jap_funding_split=env.get(
                 "MAAG_JAP_FUNDING_SPLIT", "children-services:50,health:40,adult-transition:10"
             ),
             placement_annual_cost_pence=int(
-                env.get("MAAG_PLACEMENT_ANNUAL_COST_PENCE", "18000000")
+                _number(env, "MAAG_PLACEMENT_ANNUAL_COST_PENCE", 18_000_000, 0, 10**12)
             ),
             service_urls=parse_service_urls(env.get("MAAG_SERVICE_URLS", "")),
         )
@@ -148,6 +147,41 @@ class Settings:
         return env
 
 
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    low: float,
+    high: float,
+    kind: type[int] | type[float] = int,
+) -> float:
+    """A numeric setting, or an error naming the variable and the rule (not a traceback)."""
+    text = env.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SettingsError(
+            f"{name} must be {'a whole number' if kind is int else 'a number'}, not {text[:40]!r}"
+        ) from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be from {low} to {high}, not {value}")
+    return value
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = (env.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text not in _TRUE + _FALSE:
+        raise SettingsError(f"{name} must be true or false, not {text[:40]!r}")
+    return text in _TRUE
+
+
 def parse_service_urls(text: str) -> dict[str, str]:
     """`name=url,...` over the local defaults; a name not a service, or a bad url, is refused."""
     urls = dict(LOCAL_SERVICE_URLS)
@@ -165,8 +199,9 @@ def parse_service_urls(text: str) -> dict[str, str]:
 def postgres_env(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not parts.path[1:]:
+        # The value is not repeated: it may hold the database password.
         raise SettingsError(
-            f"MAAG_POSTGRES_URL must look like postgresql://user:password@host:port/dbname, got {url!r}"
+            "MAAG_POSTGRES_URL must look like postgresql://user:password@host:port/dbname"
         )
     return {
         "POSTGRES_HOST": parts.hostname,

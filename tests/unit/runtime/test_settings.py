@@ -81,3 +81,27 @@ def test_service_urls_default_to_the_local_ports_and_reject_what_is_not_a_servic
     for bad in ("audit=http://x", "panel", "panel=ftp://x"):
         with pytest.raises(SettingsError, match="MAAG_SERVICE_URLS"):
             Settings.from_env({"MAAG_SERVICE_URLS": bad})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("MAAG_HTTP_PORT", "eighty", "MAAG_HTTP_PORT must be a whole number"),
+        ("MAAG_HTTP_PORT", "70000", "MAAG_HTTP_PORT must be from 0 to 65535"),
+        ("MAAG_QUORUM_OTHER_AGENCIES", "-1", "MAAG_QUORUM_OTHER_AGENCIES must be from 0 to 11"),
+        ("MAAG_SMTP_RETRY_SECONDS", "nan", "MAAG_SMTP_RETRY_SECONDS must be from 0 to 86400"),
+        ("MAAG_SMTP_STARTTLS", "perhaps", "MAAG_SMTP_STARTTLS must be true or false"),
+        ("MAAG_KAFKA_CREATE_TOPICS", "ja", "MAAG_KAFKA_CREATE_TOPICS must be true or false"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_the_variable_and_the_rule(
+    name: str, value: str, says: str
+) -> None:
+    with pytest.raises(SettingsError, match=says):
+        Settings.from_env({name: value})
+
+
+def test_a_refused_database_url_is_not_repeated_with_its_password() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"MAAG_POSTGRES_URL": "mysql://u:s3cret-pw@h/db"}).eventsourcing_env("r")
+    assert "s3cret-pw" not in str(refused.value)
