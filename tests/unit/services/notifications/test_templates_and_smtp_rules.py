@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import aiosmtplib
 import pytest
 
+from services.notifications.directory import DirectoryError, ProviderDirectory
 from services.notifications.sender import Permanent, Transient, classify
 from services.notifications.templates import TEMPLATES, case_reference, render
 
@@ -52,3 +56,18 @@ def test_smtp_replies_are_classified_by_smtps_rules() -> None:
     )
     assert isinstance(classify(refused), Permanent)
     assert isinstance(classify(ConnectionRefusedError(111, "refused")), Transient)
+
+
+def test_a_provider_directory_with_a_bad_address_is_refused_naming_the_provider(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "providers.json"
+    path.write_text(
+        json.dumps({"pvi-1": {"name": "P", "email": "ops@pvi.example\\r\\nBcc: all@x.example"}})
+    )
+    with pytest.raises(DirectoryError, match="pvi-1: email: value is not a valid email address"):
+        ProviderDirectory(path)
+    path.write_text("[1, 2]")
+    with pytest.raises(DirectoryError, match="must map provider ids to contacts"):
+        ProviderDirectory(path)
+    assert ProviderDirectory().email_of("inhouse-mid") == "mid-family-support@essex.example"
