@@ -35,7 +35,7 @@ from pydantic import BaseModel
 
 from contracts.envelope import Envelope, EnvelopeError, decode
 from contracts.events import IntegrationEvent
-from contracts.limits import TEXT_CHARS
+from contracts.limits import DEAD_LETTER_OVERHEAD_BYTES, TEXT_CHARS
 from contracts.topics import DLQ_SUFFIX, max_message_bytes
 from maag.runtime import causation, metrics
 from maag.runtime.application import ServiceApplication
@@ -161,6 +161,8 @@ _SECRET_WORDS = (
     "credential",
 )
 _SECRET_VALUES = (b"bearer ", b"basic ", b"digest ")
+# What of an oversized record's headers a dead letter may still carry.
+_OVERSIZE_HEADERS = DEAD_LETTER_OVERHEAD_BYTES // 2
 
 
 def is_secret_header(name: str, value: bytes | None) -> bool:
@@ -175,7 +177,8 @@ def is_secret_header(name: str, value: bytes | None) -> bool:
 def dead_letter_headers(
     record: ConsumerRecord[bytes, bytes], reason: str, consumer: str, keep_value: bool
 ) -> list[tuple[str, bytes]]:
-    """The original headers less any credential (named in dlq_removed_headers), then why."""
+    """The original headers less any credential (named in dlq_removed_headers), then why.
+    For a record over its size limit the value, and headers past a budget, stay behind."""
     kept: list[tuple[str, bytes]] = []
     removed: list[str] = []
     for name, value in record.headers or ():
@@ -183,6 +186,11 @@ def dead_letter_headers(
             removed.append(name)
         else:
             kept.append((name, value or b""))
+    if not keep_value and sum(len(k) + len(v) for k, v in kept) > _OVERSIZE_HEADERS:
+        # An oversized record's headers may be what is oversized: they stay behind too,
+        # so the dead letter always fits its topic.
+        removed += [k for k, _ in kept]
+        kept = []
     extra = [
         ("dlq_error", reason[:TEXT_CHARS].encode(errors="replace")),
         ("dlq_consumer", consumer.encode()),
@@ -337,7 +345,7 @@ class TrackedConsumer:
                 await self.dlq_producer.send(
                     r.topic + DLQ_SUFFIX,
                     value=r.value if d.keep_value else None,
-                    key=r.key,
+                    key=r.key if d.keep_value or len(r.key or b"") <= _OVERSIZE_HEADERS else None,
                     headers=headers,
                 )
             )

@@ -178,6 +178,22 @@ async def test_a_record_over_the_topic_limit_is_dead_lettered_unread_without_its
     assert consumer.applied == 0
 
 
+async def test_an_oversized_record_whose_headers_are_the_bulk_leaves_them_behind(
+    settings: Settings,
+) -> None:
+    record = _records(settings, ["CAF-2026-0001"])[0]
+    padding = [("x-padding", b"p" * (REFERRAL_EVENTS.max_message_bytes + 1))]
+    big = ConsumerRecord(
+        TOPIC, 0, 0, 0, 0, record.key, record.value, None, 0, 0, record.headers + padding
+    )
+    consumer = _consumer(settings)
+    await consumer.handle_batch(TP, [big])
+    ((_, value, sent_headers),) = consumer.dlq_producer.sent
+    size = sum(len(k) + len(v) for k, v in sent_headers)
+    assert value is None and size < 4096, "the dead letter fits its topic"
+    assert b"x-padding" in dict(sent_headers)["dlq_removed_headers"]
+
+
 async def test_a_retry_during_a_store_outage_stops_promptly_on_shutdown(
     settings: Settings,
 ) -> None:
