@@ -39,6 +39,7 @@ from contracts.limits import DEAD_LETTER_OVERHEAD_BYTES, TEXT_CHARS
 from contracts.topics import DLQ_SUFFIX, max_message_bytes
 from maag.runtime import causation, metrics
 from maag.runtime.application import ServiceApplication
+from maag.runtime.kafka import record_size
 from maag.runtime.logging import bound, get_logger
 from maag.runtime.loops import Backoff, sleep_or_stop
 from maag.runtime.unit_of_work import Work
@@ -137,15 +138,6 @@ class DeadLetter:
     record: ConsumerRecord[bytes, bytes]
     reason: str
     keep_value: bool = True  # False for a record over the size limit: its value stays behind
-
-
-def record_bytes(record: ConsumerRecord[bytes, bytes]) -> int:
-    """What the record weighs as the broker counts it: value, key and headers."""
-    return (
-        len(record.value or b"")
-        + len(record.key or b"")
-        + sum(len(k.encode(errors="replace")) + len(v or b"") for k, v in record.headers or ())
-    )
 
 
 # Header names (lower-case) and value prefixes that carry credentials: never dead-lettered.
@@ -249,13 +241,14 @@ class TrackedConsumer:
         start = last
         dead: list[DeadLetter] = []
         fresh: list[tuple[ConsumerRecord[bytes, bytes], Delivery[Any]]] = []
+        limit = sub.max_bytes
         for record in records:
-            size = record_bytes(record)
-            if size > sub.max_bytes:
+            size = record_size(record.key, record.value, record.headers)
+            if size > limit:
                 dead.append(
                     DeadLetter(
                         record,
-                        f"TooLarge: {size} bytes, over the topic's limit of {sub.max_bytes}",
+                        f"TooLarge: {size} bytes, over the topic's limit of {limit}",
                         keep_value=False,
                     )
                 )

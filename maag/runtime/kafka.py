@@ -17,6 +17,16 @@ from maag.runtime.settings import Settings
 log = get_logger(__name__)
 
 
+def record_size(
+    key: bytes | None, value: bytes | None, headers: Iterable[tuple[str, bytes | None]]
+) -> int:
+    """What a record weighs as the broker counts it against `max.message.bytes`."""
+    size = len(value or b"") + len(key or b"")
+    for name, header in headers or ():
+        size += len(name.encode(errors="replace")) + len(header or b"")
+    return size
+
+
 def producer(bootstrap: str, client_id: str, **options: Any) -> AIOKafkaProducer:
     # Idempotence implies acks=all and keeps per-partition order across retries.
     return AIOKafkaProducer(

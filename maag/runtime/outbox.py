@@ -30,6 +30,7 @@ from contracts.events import IntegrationEvent
 from contracts.topics import max_message_bytes, topic_of
 from maag.runtime import causation, metrics
 from maag.runtime.application import ServiceApplication
+from maag.runtime.kafka import record_size
 from maag.runtime.leadership import Leadership
 from maag.runtime.logging import get_logger
 from maag.runtime.loops import Backoff, sleep_or_stop
@@ -65,7 +66,7 @@ class Publication:
 
     @property
     def size(self) -> int:
-        return len(self.value) + len(self.key) + sum(len(k) + len(v) for k, v in self.headers)
+        return record_size(self.key, self.value, self.headers)
 
 
 class OutboxBlocked(Exception):

@@ -31,7 +31,7 @@ from maag.runtime.application import ServiceApplication
 from maag.runtime.consumer import TRANSIENT
 from maag.runtime.leadership import Leadership
 from maag.runtime.logging import bound, get_logger
-from maag.runtime.loops import sleep_or_stop
+from maag.runtime.loops import Backoff, sleep_or_stop
 from maag.runtime.settings import Settings
 from services.notifications.domain.notification import Notification
 from services.notifications.journal import SentJournal
@@ -137,7 +137,7 @@ class Sender:
             return Outcome(False, 0, f"no email address: {notification.recipient}")
         msg = message_for(notification, self.settings.mail_from)
         deadline = time.monotonic() + self.settings.smtp_retry_seconds
-        backoff, attempts = 0.5, 0
+        backoff, attempts = Backoff(first=0.5, cap=30.0), 0
         while True:
             attempts += 1
             try:
@@ -148,18 +148,18 @@ class Sender:
                 await self._disconnect()
             if isinstance(error, Permanent):
                 return Outcome(False, attempts, f"permanent: {error}")
-            if time.monotonic() + backoff > deadline:
+            wait = backoff.next()
+            if time.monotonic() + wait > deadline:
                 return Outcome(False, attempts, f"gave up after {attempts} attempts: {error}")
             log.warning(
                 "smtp retrying",
                 recipient=notification.recipient,
                 error=str(error),
-                in_seconds=backoff,
+                in_seconds=wait,
             )
-            await sleep_or_stop(self.stop, backoff)
+            await sleep_or_stop(self.stop, wait)
             if self.stop.is_set():  # not sent, not recorded: asked again after the restart
                 raise Stopping("stopped while the mail server was refusing")
-            backoff = min(backoff * 2, 30.0)
 
     async def _deliver(self, msg: EmailMessage) -> None:
         """Over one connection kept open between emails (a connection each is the slow part)."""
@@ -264,7 +264,7 @@ class Sender:
     async def _record_sent(self, last: int, events: list[Any]) -> None:
         """Record what was just sent, retrying while the store is away: giving up here would
         send the batch again (a second email to each). Only a crash in between resends."""
-        backoff = 0.2
+        backoff = Backoff(first=0.2)
         retried = False
         while True:
             try:
@@ -275,13 +275,13 @@ class Sender:
                     return
                 raise
             except TRANSIENT as e:
-                log.warning("recording sent emails retrying", error=repr(e), in_seconds=backoff)
+                wait = backoff.next()
+                log.warning("recording sent emails retrying", error=repr(e), in_seconds=wait)
                 retried = True
-                await sleep_or_stop(self.stop, backoff)
+                await sleep_or_stop(self.stop, wait)
                 if self.stop.is_set():  # as a crash would: the journal says what went out
                     log.error("stopping with sent emails not yet recorded", up_to=last)
                     raise Stopping("stopped while the store was away") from e
-                backoff = min(backoff * 2, 10.0)
 
     async def run(self, stop: asyncio.Event) -> None:
         self.stop = stop
