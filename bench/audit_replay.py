@@ -23,14 +23,15 @@ from contextlib import ExitStack
 import psycopg
 from psycopg import sql
 
-from maag.audit.history import CaseHistory
-from maag.audit.replay import replay
+from maag.runtime.case_history import CaseHistory
 from maag.runtime.chain import EventChain
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
+from maag.runtime.timeline import replay
+from maag.services import SPECS
 from tests.support.pipeline import Ledger, LedgerApp
 
-SERVICES = ("referral", "panel", "commissioning", "notifications")
+SERVICES = tuple(SPECS)
 
 
 def fill(app: LedgerApp, cases: list[uuid.UUID], events_per_case: int) -> None:
@@ -68,9 +69,8 @@ def main() -> None:
                 )
                 stack.callback(app.close)
                 fill(app, cases, per_store)
-                histories[service] = CaseHistory(
-                    service, app, EventChain(app, read_model_engine(settings, service))
-                )
+                chain = EventChain(app, read_model_engine(settings, service))
+                histories[service] = CaseHistory(service, app, chain, SPECS[service].audit)
             stored = time.perf_counter() - t
             total = per_store * len(SERVICES) * len(cases)
             t = time.perf_counter()

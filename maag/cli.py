@@ -88,9 +88,9 @@ def topics_ensure() -> None:
     import asyncio
 
     from maag.runtime.kafka import ensure_topics
-    from maag.runtime.settings import Settings
+    from maag.services import settings_from_env
 
-    settings = Settings.from_env()
+    settings = settings_from_env()
     created = asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_prefix))
     typer.echo(f"created: {', '.join(created) or 'none (all present)'}")
 
@@ -144,9 +144,9 @@ def audit_verify(
 ) -> None:
     """Walk each service's hash chain over its stored events; exit 1 naming every break."""
     from maag.audit.stores import NAMES, store_of
-    from maag.runtime.settings import Settings
+    from maag.services import settings_from_env
 
-    settings = Settings.from_env()
+    settings = settings_from_env()
     broken = False
     for name in services or NAMES:
         with store_of(settings, name) as (_, chain):
@@ -187,10 +187,10 @@ def audit_replay(
     from uuid import UUID
 
     from maag.audit import render
-    from maag.audit.replay import ReplayRefused, parts_over_http, replay
     from maag.audit.stores import histories
     from maag.runtime.auth import TokenVerifier
-    from maag.runtime.settings import Settings
+    from maag.runtime.timeline import ReplayRefused, parts_over_http, replay
+    from maag.services import settings_from_env
 
     try:
         case = UUID(case_id)
@@ -202,7 +202,7 @@ def audit_replay(
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
-    settings = Settings.from_env()
+    settings = settings_from_env()
     try:
         if from_stores:
             with histories(settings) as found:
@@ -233,11 +233,11 @@ def demo(
     from maag.demo import scenario
     from maag.demo.client import Client, FlowError
     from maag.runtime.auth import TokenVerifier
-    from maag.runtime.settings import Settings
+    from maag.services import settings_from_env
 
     layout = Layout.from_env()
     _local_secrets(layout)  # the same signing secret `maag up` gave the services
-    settings = Settings.from_env()
+    settings = settings_from_env()
     try:
         verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
         scenario.run(Client(dict(settings.service_urls), verifier, timeout), typer.echo)
@@ -266,15 +266,15 @@ def run(
     ] = None,
 ) -> None:
     """Run the services, each in its own process, until Ctrl-C."""
-    from maag.service_registry import SERVICES
+    from maag.services import MAILBOX, SPECS
     from maag.supervisor import run_services
 
-    names = services or sorted(SERVICES)
-    unknown = sorted(set(names) - SERVICES.keys())
+    known = [*SPECS, MAILBOX]
+    names = services or known
+    unknown = sorted(set(names) - set(known))
     if unknown:
         typer.echo(
-            f"error: unknown service(s) {', '.join(unknown)}; known: "
-            f"{', '.join(sorted(SERVICES)) or 'none yet'}",
+            f"error: unknown service(s) {', '.join(unknown)}; known: {', '.join(known)}",
             err=True,
         )
         raise typer.Exit(2)
@@ -297,7 +297,7 @@ def up(
 
     from maag.infra import kafka, postgres
     from maag.runtime.kafka import ensure_topics
-    from maag.runtime.settings import Settings
+    from maag.services import settings_from_env
 
     layout = Layout.from_env()
     kafka_was_up = pg_was_up = True  # on the way out, stop only what this command started
@@ -309,7 +309,7 @@ def up(
         os.environ.setdefault("MAAG_POSTGRES_URL", layout.postgres_url)
     try:
         _local_secrets(layout)
-        settings = Settings.from_env()
+        settings = settings_from_env()
         asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_prefix))
         run(services)
     finally:
@@ -337,16 +337,14 @@ def _local_secrets(layout: Layout) -> None:
 @app.command("serve", hidden=True)
 def serve(service: str) -> None:
     """Run one service in this process (used by `maag run`)."""
-    import importlib
-
-    from maag.runtime.settings import Settings, SettingsError
-    from maag.service_registry import SERVICES
+    from maag.runtime.settings import SettingsError
+    from maag.services import main_of, settings_from_env
 
     try:
-        settings = Settings.from_env()
+        settings = settings_from_env()
     except SettingsError as e:  # the operator's mistake: say which, without a traceback
         raise SystemExit(f"{service}: {e}") from None
-    importlib.import_module(SERVICES[service][0]).main(settings)
+    main_of(service)(settings)
 
 
 @app.command("token")
@@ -360,9 +358,9 @@ def token(
 ) -> None:
     """Print a bearer token signed with MAAG_JWT_SECRET (for local use and demos)."""
     from maag.runtime.auth import TokenVerifier
-    from maag.runtime.settings import Settings
+    from maag.services import settings_from_env
 
-    settings = Settings.from_env()
+    settings = settings_from_env()
     try:
         verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
     except ValueError as e:

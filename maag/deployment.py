@@ -13,36 +13,14 @@ from typing import Any
 
 import yaml
 
-from contracts.topics import (
-    ALL_TOPICS,
-    COMMISSIONING_EVENTS,
-    EVENT_TOPICS,
-    PANEL_EVENTS,
-    REFERRAL_EVENTS,
-    REFERRAL_SUBMISSIONS,
-    TopicSpec,
-)
+from contracts.topics import ALL_TOPICS
+from maag.services import SPECS
 
 KAFKA_CLUSTER = "maag"
 PG_CLUSTER = "maag-pg"
 HTTP_PORT = 8000
 IMAGE = "ghcr.io/maag/maag:0.1.0"
-SERVICES = ("referral", "panel", "commissioning", "notifications")
-
-# What each service's consumer group reads (tests check this against the built services).
-CONSUMES: dict[str, tuple[TopicSpec, ...]] = {
-    "referral": (REFERRAL_SUBMISSIONS,),
-    "panel": (REFERRAL_EVENTS, COMMISSIONING_EVENTS),
-    "commissioning": (PANEL_EVENTS, REFERRAL_EVENTS),
-    "notifications": (PANEL_EVENTS, COMMISSIONING_EVENTS),
-}
-
-
-def publishes(service: str) -> list[TopicSpec]:
-    """Its own event topic, and the dead-letter topics of what it consumes."""
-    return [t for t in EVENT_TOPICS if t.owner == service] + [
-        t.dead_letters for t in CONSUMES[service]
-    ]
+SERVICES = tuple(SPECS)
 
 
 def settings_keys() -> list[str]:
@@ -181,20 +159,20 @@ def users() -> list[dict[str, Any]]:
                     "resource": {"type": "topic", "name": t.name, "patternType": "literal"},
                     "operations": ["Write", "Describe"],
                 }
-                for t in publishes(service)
+                for t in SPECS[service].publishes
             ]
             + [
                 {
                     "resource": {"type": "topic", "name": t.name, "patternType": "literal"},
                     "operations": ["Read", "Describe"],
                 }
-                for t in CONSUMES[service]
+                for t in SPECS[service].consumes
             ]
             + [
                 {
                     "resource": {
                         "type": "group",
-                        "name": f"maag.{service}",
+                        "name": SPECS[service].group_id,
                         "patternType": "literal",
                     },
                     "operations": ["Read"],

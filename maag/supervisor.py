@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from maag.service_registry import SERVICES
+from maag.services import MAILBOX, SPECS, settings_from_env
 
 Say = Callable[[str], None]
 
@@ -55,7 +55,7 @@ def run_services(
     stop_event: threading.Event | None = None,
 ) -> int:
     def start(name: str) -> _Child:
-        port = SERVICES[name][1] if name in SERVICES else 0
+        port = SPECS[name].port if name in SPECS else 0
         env = {**os.environ, "MAAG_HTTP_PORT": str(port)} if port else dict(os.environ)
         return _Child(name, subprocess.Popen(command(name), env=env), time.monotonic())
 
@@ -116,15 +116,15 @@ def run_services(
 
 
 def _url(name: str) -> str:
-    return f"http://127.0.0.1:{SERVICES[name][1]}"
+    return f"http://127.0.0.1:{SPECS[name].port}"
 
 
 def _all_ready(names: Sequence[str]) -> bool:
     for name in names:
-        if name not in SERVICES:
+        if name == MAILBOX:
+            continue  # no readiness to ask
+        if name not in SPECS:
             return False  # not a service this supervisor knows how to ask
-        if not SERVICES[name][1]:
-            continue
         try:
             if httpx.get(f"{_url(name)}/readyz", timeout=2).status_code != 200:
                 return False
@@ -138,9 +138,9 @@ def announce(names: Sequence[str], say: Say) -> None:
     say("")
     say("MAAG is up. API docs:")
     for name in names:
-        if SERVICES[name][1]:
+        if name in SPECS:
             say(f"  {name:<14} {_url(name)}/docs")
-    if "mailbox" in names:
+    if MAILBOX in names:
         from maag.infra.mailbox import HTTP_PORT
 
         say(f"  {'mailbox':<14} http://127.0.0.1:{HTTP_PORT}/  (SMTP on 127.0.0.1:1025)")
@@ -156,9 +156,8 @@ def announce(names: Sequence[str], say: Say) -> None:
 def seeded(names: Sequence[str]) -> list[str]:
     from contracts.reference import QUADRANT_OF
     from maag.runtime.auth import TokenVerifier
-    from maag.runtime.settings import Settings
 
-    settings = Settings.from_env()
+    settings = settings_from_env()
     verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
 
     def as_(role: str, agency: str) -> dict[str, str]:

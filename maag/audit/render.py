@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from maag.audit.replay import Replay
-from maag.audit.timeline import Entry
+from maag.runtime.timeline import Entry, Replay
 
 
 def _cause(entry: Entry) -> str:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from maag.audit.history import CaseHistory
 from maag.runtime.application import ServiceApplication
+from maag.runtime.case_history import CaseHistory
 from maag.runtime.chain import EventChain
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
-from maag.service_registry import SERVICES
+from maag.services import SPECS
 
-NAMES = [name for name, (_, port) in SERVICES.items() if port]
+NAMES = list(SPECS)
 
 
 @contextmanager
@@ -31,6 +31,6 @@ def store_of(settings: Settings, name: str) -> Iterator[tuple[ServiceApplication
 def histories(settings: Settings, names: list[str] | None = None) -> Iterator[list[CaseHistory]]:
     with ExitStack() as stack:
         yield [
-            CaseHistory(name, *stack.enter_context(store_of(settings, name)))
+            CaseHistory(name, *stack.enter_context(store_of(settings, name)), SPECS[name].audit)
             for name in names or NAMES
         ]

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from maag.audit.replay import Replay, parts_over_http, replay
 from maag.runtime.auth import TokenVerifier
-from maag.service_registry import SERVICES
+from maag.runtime.timeline import Replay, parts_over_http, replay
+from maag.services import local_urls
 
 T = TypeVar("T")
 QUORUM_AGENCIES = ("social-care", "education", "primary-health", "police", "camhs")
@@ -46,11 +46,7 @@ class FlowError(AssertionError):
 
 
 def default_urls() -> dict[str, str]:
-    return {
-        name: f"http://127.0.0.1:{port}"
-        for name, (_, port) in SERVICES.items()
-        if port  # the mailbox has no HTTP API
-    }
+    return local_urls()
 
 
 def wait_for(what: str, check: Callable[[], T | None], timeout: float = 60.0) -> T:

@@ -256,7 +256,10 @@ class Demo:
         )
         self.step("referral service", f"C is {redirected['status']}: never listed at a MAAG")
         replay = c.replay(self.cases["B"])
-        self.step("auditor", f"replays case B: {len(replay.entries)} events across 4 services")
+        services = len({e.service for e in replay.entries})
+        self.step(
+            "auditor", f"replays case B: {len(replay.entries)} events across {services} services"
+        )
         self.step("demo", "complete")
         return render.text(replay)
 

@@ -18,17 +18,17 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
-from maag.audit import api as audit_api
-from maag.audit.history import CaseHistory
-from maag.runtime import kafka
+from maag.runtime import audit_api, kafka
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import TokenVerifier
+from maag.runtime.case_history import CaseHistory
 from maag.runtime.chain import EventChain
 from maag.runtime.consumer import Subscription, TrackedConsumer
 from maag.runtime.logging import configure, get_logger
 from maag.runtime.outbox import OutboxRelay, Translator
 from maag.runtime.projection import Project, Projector, read_model_engine
 from maag.runtime.settings import Settings
+from maag.runtime.spec import ServiceSpec
 
 log = get_logger(__name__)
 
@@ -133,8 +133,9 @@ def readiness(
     return ready
 
 
-async def serve(name: str, settings: Settings, build: Callable[[Settings], Built]) -> None:
+async def serve(spec: ServiceSpec, settings: Settings, build: Callable[[Settings], Built]) -> None:
     """Logging, the registry's topics, the service, its producer; until SIGTERM."""
+    name = spec.name
     configure(settings.log_format)
     # `kill -USR1 <pid>` prints every thread's stack to stderr: what a stuck service is doing.
     with contextlib.suppress(io.UnsupportedOperation, AttributeError, ValueError):
@@ -168,7 +169,7 @@ class Plumbing:
     """What every service wires the same way around its application: token checks, its
     read-model database and projection, its producer and outbox relay, its consumer group."""
 
-    name: str
+    spec: ServiceSpec
     settings: Settings
     app: ServiceApplication
     verifier: TokenVerifier
@@ -181,7 +182,7 @@ class Plumbing:
     @classmethod
     def around(
         cls,
-        name: str,
+        spec: ServiceSpec,
         settings: Settings,
         app: ServiceApplication,
         translate: Translator,
@@ -189,13 +190,14 @@ class Plumbing:
         project: Project,
         projection: str,
     ) -> Plumbing:
+        name = spec.name
         engine = read_model_engine(settings, name)
         producer = kafka.producer(
             settings.kafka_bootstrap, f"maag-{name}", **kafka.client_options(settings)
         )
         chain = EventChain(app, engine)
         return cls(
-            name=name,
+            spec=spec,
             settings=settings,
             app=app,
             verifier=TokenVerifier(settings.jwt_secret, settings.jwt_issuer),
@@ -214,11 +216,19 @@ class Plumbing:
         )
 
     def consumer(self, subscriptions: Iterable[Subscription]) -> TrackedConsumer:
+        """The service's consumer group, reading exactly the topics its spec declares."""
+        subscriptions = list(subscriptions)
+        declared = {t.named(self.settings.topic_prefix) for t in self.spec.consumes}
+        if {s.topic for s in subscriptions} != declared:
+            raise ValueError(
+                f"{self.spec.name}: subscribes to {sorted(s.topic for s in subscriptions)}, "
+                f"its spec declares {sorted(declared)}"
+            )
         return TrackedConsumer(
             self.app,
             subscriptions,
             bootstrap=self.settings.kafka_bootstrap,
-            group_id=f"{self.settings.topic_prefix}maag.{self.name}",
+            group_id=self.settings.topic_prefix + self.spec.group_id,
             dlq_producer=self.producer,
             client_options=kafka.client_options(self.settings),
         )
@@ -254,7 +264,8 @@ class Service(Generic[A]):
         extra_loops: Sequence[Loop] = (),
         **more: Any,
     ) -> Self:
-        audit_api.install(api, CaseHistory(p.name, app, p.chain), p.settings.service_urls)
+        history = CaseHistory(p.spec.name, app, p.chain, p.spec.audit)
+        audit_api.install(api, history, p.settings.service_urls)
         return cls(
             app, api, p.relay, consumer, p.projector, p.producer, p.chain, list(extra_loops), **more
         )

@@ -13,14 +13,6 @@ class SettingsError(ValueError):
     pass
 
 
-LOCAL_SERVICE_URLS = {
-    "referral": "http://127.0.0.1:8001",
-    "panel": "http://127.0.0.1:8002",
-    "commissioning": "http://127.0.0.1:8003",
-    "notifications": "http://127.0.0.1:8004",
-}
-
-
 @dataclass(frozen=True)
 class Settings:
     """What a service needs to know about its surroundings.
@@ -82,10 +74,17 @@ class Settings:
     provider_directory: Path | None = None
     jap_funding_split: str = "children-services:50,health:40,adult-transition:10"
     placement_annual_cost_pence: int = 18_000_000
-    service_urls: dict[str, str] = field(default_factory=lambda: dict(LOCAL_SERVICE_URLS))
+    # name -> base URL of every service, in the order a case moves through them
+    service_urls: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        local_service_urls: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """`local_service_urls`: the services and where they listen when run locally
+        (`maag.services.settings_from_env` gives them); MAAG_SERVICE_URLS overrides them."""
         env = os.environ if env is None else env
         fmt = env.get("MAAG_LOG_FORMAT")
         if fmt not in (None, "json", "console"):
@@ -122,7 +121,9 @@ class Settings:
             placement_annual_cost_pence=int(
                 _number(env, "MAAG_PLACEMENT_ANNUAL_COST_PENCE", 18_000_000, 0, 10**12)
             ),
-            service_urls=parse_service_urls(env.get("MAAG_SERVICE_URLS", "")),
+            service_urls=parse_service_urls(
+                env.get("MAAG_SERVICE_URLS", ""), local_service_urls or {}
+            ),
         )
 
     def eventsourcing_env(self, app_name: str) -> dict[str, str]:
@@ -182,9 +183,9 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return text in _TRUE
 
 
-def parse_service_urls(text: str) -> dict[str, str]:
-    """`name=url,...` over the local defaults; a name not a service, or a bad url, is refused."""
-    urls = dict(LOCAL_SERVICE_URLS)
+def parse_service_urls(text: str, local: Mapping[str, str]) -> dict[str, str]:
+    """`name=url,...` over the `local` defaults; a name not a service, or a bad url, is refused."""
+    urls = dict(local)
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, sep, url = item.partition("=")
         if not sep or name not in urls or not url.startswith(("http://", "https://")):

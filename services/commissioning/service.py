@@ -12,10 +12,8 @@ from services.commissioning import reports
 from services.commissioning.api import create_api
 from services.commissioning.application import CommissioningApp
 from services.commissioning.inbound import Inbound, subscriptions
+from services.commissioning.spec import SPEC
 from services.commissioning.translate import translate
-
-NAME = "commissioning"
-
 
 CommissioningService = Service[CommissioningApp]
 
@@ -24,7 +22,7 @@ def build(settings: Settings) -> CommissioningService:
     app = CommissioningApp(settings)
     app.seed(datetime.now(UTC).date())  # providers and this year's budgets, before any request
     p = Plumbing.around(
-        NAME,
+        SPEC,
         settings,
         app,
         translate,
@@ -44,4 +42,4 @@ def build(settings: Settings) -> CommissioningService:
 
 
 def main(settings: Settings) -> None:
-    asyncio.run(serve(NAME, settings, build))
+    asyncio.run(serve(SPEC, settings, build))

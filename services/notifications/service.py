@@ -15,9 +15,8 @@ from services.notifications.directory import ProviderDirectory
 from services.notifications.inbound import Requests, subscriptions
 from services.notifications.journal import SentJournal
 from services.notifications.sender import Sender
+from services.notifications.spec import SPEC
 from services.notifications.translate import Translator
-
-NAME = "notifications"
 
 
 @dataclass
@@ -28,7 +27,7 @@ class NotificationsService(Service[NotificationsApp]):
 def build(settings: Settings) -> NotificationsService:
     app = NotificationsApp(settings)
     p = Plumbing.around(
-        NAME,
+        SPEC,
         settings,
         app,
         Translator(app),
@@ -50,4 +49,4 @@ def build(settings: Settings) -> NotificationsService:
 
 
 def main(settings: Settings) -> None:
-    asyncio.run(serve(NAME, settings, build))
+    asyncio.run(serve(SPEC, settings, build))

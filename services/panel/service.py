@@ -14,9 +14,9 @@ from services.panel import read_model
 from services.panel.api import create_api
 from services.panel.application import PanelApp
 from services.panel.inbound import subscriptions
+from services.panel.spec import SPEC
 from services.panel.translate import translate
 
-NAME = "panel"
 log = get_logger(__name__)
 
 
@@ -44,7 +44,7 @@ def keep_scheduled(app: PanelApp) -> Loop:
 def build(settings: Settings) -> PanelService:
     app = PanelApp(settings, quorum_other_agencies=settings.quorum_other_agencies)
     p = Plumbing.around(
-        NAME,
+        SPEC,
         settings,
         app,
         translate,
@@ -63,4 +63,4 @@ def build(settings: Settings) -> PanelService:
 
 
 def main(settings: Settings) -> None:
-    asyncio.run(serve(NAME, settings, build))
+    asyncio.run(serve(SPEC, settings, build))

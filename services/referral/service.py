@@ -11,10 +11,8 @@ from services.referral import read_model
 from services.referral.api import create_api
 from services.referral.application import ReferralApp
 from services.referral.intake import submissions
+from services.referral.spec import SPEC
 from services.referral.translate import translate
-
-NAME = "referral"
-
 
 ReferralService = Service[ReferralApp]
 
@@ -22,7 +20,7 @@ ReferralService = Service[ReferralApp]
 def build(settings: Settings) -> ReferralService:
     app = ReferralApp(settings)
     p = Plumbing.around(
-        NAME,
+        SPEC,
         settings,
         app,
         translate,
@@ -38,4 +36,4 @@ def build(settings: Settings) -> ReferralService:
 
 
 def main(settings: Settings) -> None:
-    asyncio.run(serve(NAME, settings, build))
+    asyncio.run(serve(SPEC, settings, build))

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from maag.audit.timeline import Entry
 from maag.demo.client import wait_for
+from maag.runtime.timeline import Entry
 from tests.support.referral import auth, details
 from tests.support.system import System
 

@@ -30,8 +30,8 @@ from contracts.topics import (
     REFERRAL_EVENTS,
     REFERRAL_SUBMISSIONS,
 )
-from maag.deployment import CONSUMES
 from maag.runtime import kafka
+from maag.services import SPECS
 from tests.integration.runtime.conftest import read_to_end
 from tests.support.events import envelope_headers
 from tests.support.flow import CONSENT, DISTRICTS
@@ -238,8 +238,7 @@ INTER_SERVICE = {
     COMMISSIONING_EVENTS: "maag.commissioning.PackageCommissioned.v1",
 }
 CONSUMERS = {
-    topic.name: {f"maag.{service}" for service, reads in CONSUMES.items() if topic in reads}
-    for topic in ALL_TOPICS
+    topic.name: {s.group_id for s in SPECS.values() if topic in s.consumes} for topic in ALL_TOPICS
 }
 
 

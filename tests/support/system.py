@@ -16,11 +16,13 @@ import psycopg
 from psycopg import sql
 
 from maag.demo.client import Client
-from maag.deployment import SERVICES
 from maag.runtime import kafka
 from maag.runtime.auth import TokenVerifier
+from maag.services import SPECS
 from tests.support.net import free_port
 from tests.support.referral import CIPHER_KEY, SECRET
+
+SERVICES = tuple(SPECS)
 
 
 class System:

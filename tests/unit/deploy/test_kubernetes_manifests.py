@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from contracts.topics import ALL_TOPICS
-from maag.deployment import CONSUMES, SERVICES, publishes, rendered, settings_keys
+from maag.deployment import SERVICES, rendered, settings_keys
 from maag.runtime.settings import Settings
+from maag.services import SPECS, build_of
 from tests.support.referral import CIPHER_KEY, SECRET
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -170,19 +171,17 @@ def test_a_default_deny_network_policy_and_a_policy_per_service(
 async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
     tmp_path: Path,
 ) -> None:
-    import importlib
-
     docs = _build("prod")
     users = {
         u["metadata"]["name"]: u["spec"]["authorization"]["acls"] for u in _of(docs, "KafkaUser")
     }
     settings = Settings(data_dir=tmp_path, cipher_key=CIPHER_KEY, jwt_secret=SECRET)
     for service in SERVICES:
-        built = importlib.import_module(f"services.{service}.service").build(settings)
+        built = build_of(service)(settings)
         paths = {getattr(r, "path", None) for r in built.api.routes}
         assert {"/healthz", "/readyz"} <= paths
         consumed = set(built.consumer.subscriptions)
-        assert consumed == {t.name for t in CONSUMES[service]}, service
+        assert consumed == {t.name for t in SPECS[service].consumes}, service
         acls = users[f"maag-{service}"]
         reads = {
             a["resource"]["name"]
@@ -191,7 +190,7 @@ async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
         }
         writes = {a["resource"]["name"] for a in acls if "Write" in a["operations"]}
         assert reads == consumed
-        assert writes == {t.name for t in publishes(service)}
+        assert writes == {t.name for t in SPECS[service].publishes}
         assert built.relay.source == f"/maag/{service}"
         groups = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}
         assert groups == {built.consumer.group_id}

@@ -9,6 +9,7 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from maag.runtime.service import serve
 from maag.runtime.settings import Settings
+from services.panel.spec import SPEC
 
 
 async def test_an_undecodable_store_stops_the_service_with_the_reason(
@@ -18,7 +19,7 @@ async def test_an_undecodable_store_stops_the_service_with_the_reason(
         raise MapperDeserialisationError("Failed to deserialise ...: Invalid cipher tag")
 
     with pytest.raises(SystemExit, match="panel: cannot read its event store"):
-        await serve("panel", Settings(kafka_create_topics=False, log_format="json"), build)
+        await serve(SPEC, Settings(kafka_create_topics=False, log_format="json"), build)
     assert "another MAAG_CIPHER_KEY" in capsys.readouterr().err
 
 

@@ -68,21 +68,6 @@ def test_kafka_clients_authenticate_only_when_a_user_is_given() -> None:
     assert Settings.from_env({"MAAG_KAFKA_CREATE_TOPICS": "false"}).kafka_create_topics is False
 
 
-def test_service_urls_default_to_the_local_ports_and_reject_what_is_not_a_service_url() -> None:
-    from maag.runtime.settings import SettingsError
-
-    assert Settings.from_env({}).service_urls["panel"] == "http://127.0.0.1:8002"
-    urls = Settings.from_env({"MAAG_SERVICE_URLS": "panel=http://maag-panel/, referral=https://r"})
-    assert (urls.service_urls["panel"], urls.service_urls["referral"]) == (
-        "http://maag-panel",
-        "https://r",
-    )
-    assert urls.service_urls["notifications"] == "http://127.0.0.1:8004"
-    for bad in ("audit=http://x", "panel", "panel=ftp://x"):
-        with pytest.raises(SettingsError, match="MAAG_SERVICE_URLS"):
-            Settings.from_env({"MAAG_SERVICE_URLS": bad})
-
-
 @pytest.mark.parametrize(
     ("name", "value", "says"),
     [

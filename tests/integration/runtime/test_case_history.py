@@ -9,10 +9,11 @@ import uuid
 import psycopg
 from psycopg import sql
 
-from maag.audit.history import CaseHistory
+from maag.runtime.case_history import CaseHistory
 from maag.runtime.chain import EventChain
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
+from maag.runtime.spec import AuditSpec
 from tests.support.pipeline import Ledger, LedgerApp
 
 
@@ -36,7 +37,7 @@ def test_a_case_is_read_through_the_index_and_the_unindexed_tail(
     late = uuid.uuid4()
     _ledgers(app, [late], notes=2)  # stored after the chain (and index) caught up
 
-    history = CaseHistory("ledger", app, chain)
+    history = CaseHistory("ledger", app, chain, AuditSpec())
     entries = history.entries(cases[7])
     assert [e.event for e in entries] == ["Ledger.Opened"] + ["Ledger.Noted"] * 3
     assert {e.case_id for e in entries} == {str(cases[7])}

@@ -10,10 +10,10 @@ from uuid import UUID
 from fastapi import FastAPI, Header, HTTPException, Query
 
 from contracts.reference import Role
-from maag.audit.history import CaseHistory
-from maag.audit.replay import ReplayRefused, merge, parts_over_http, replay
 from maag.runtime import http
+from maag.runtime.case_history import CaseHistory
 from maag.runtime.reads import record_read
+from maag.runtime.timeline import ReplayRefused, merge, parts_over_http, replay
 
 
 def _when(as_of: datetime | None) -> datetime | None:
@@ -26,7 +26,8 @@ AsOf = Annotated[datetime | None, Query(description="ISO 8601 with a zone; defau
 
 
 def install(api: FastAPI, history: CaseHistory, service_urls: Mapping[str, str]) -> None:
-    """`service_urls`: where the other services are, for the full timeline."""
+    """`service_urls`: where every service is, in the order a case moves through them
+    (for the full timeline)."""
 
     @api.get(
         "/audit/cases/{case_id}",
@@ -34,8 +35,8 @@ def install(api: FastAPI, history: CaseHistory, service_urls: Mapping[str, str])
         summary="This service's part of a case's history, in order, and the state as of a time",
         description=(
             "Auditors only. Read from the service's event store through its case index; "
-            "this read is itself recorded on the case. `maag audit replay` merges the four "
-            "services' parts into the case's full timeline."
+            "this read is itself recorded on the case. `maag audit replay` merges every "
+            "service's part into the case's full timeline."
         ),
     )
     def audit_case(case_id: UUID, caller: http.CallerDep, as_of: AsOf = None) -> dict[str, Any]:
@@ -66,8 +67,10 @@ def install(api: FastAPI, history: CaseHistory, service_urls: Mapping[str, str])
         when = _when(as_of)
         token = authorization.partition(" ")[2].strip()
         record_read(history.app, case_id, caller)
-        others = {n: url for n, url in service_urls.items() if n != history.service}
-        parts = {**parts_over_http(others, token), history.service: history.entries}
+        parts = {
+            name: history.entries if name == history.service else part
+            for name, part in parts_over_http(service_urls, token).items()
+        }
         try:
             return replay(case_id, parts, when).to_json()
         except ReplayRefused as e:

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from maag.audit.render import text
-from maag.audit.replay import merge
-from maag.audit.timeline import Entry, describe
 from maag.runtime import causation
+from maag.runtime.timeline import Entry, describe, merge
+from services.panel.audit import AUDIT as PANEL
 from services.panel.domain.case import PanelCase
+from services.referral.audit import AUDIT as REFERRAL
 from services.referral.domain.referral import Referral
 
 ACTOR = {"user_id": "u-1", "role": "referrer", "agency": "education"}
@@ -33,7 +34,7 @@ def test_the_childs_details_are_withheld_and_the_actor_and_id_kept() -> None:
     referral = received(case_id)
     (event,) = referral.collect_events()
     causation.stamp([event], causation.of_request("POST", "/referrals", "c-1"))
-    e = describe("referral", case_id, event)
+    e = describe("referral", case_id, event, REFERRAL)
     assert e.event == "Referral.Received" and e.actor == ACTOR and e.agency == "education"
     assert "Zebedee" not in repr(e.to_json()) and "2014-03-09" not in repr(e.to_json())
     assert e.details["details"].startswith("[withheld")
@@ -57,7 +58,7 @@ def test_the_basis_is_the_justification_or_the_reason() -> None:
         actor=ACTOR,
         correlation_id="c",
     )
-    e = describe("panel", uuid.uuid4(), event)
+    e = describe("panel", uuid.uuid4(), event, PANEL)
     assert e.basis == "exclusion imminent" and e.details["reason"] == "risk rising"
     assert e.details["to_panel"] == "earp" and isinstance(e.details["meeting_id"], str)
 
@@ -65,7 +66,7 @@ def test_the_basis_is_the_justification_or_the_reason() -> None:
 def test_the_text_shows_entries_in_order_and_the_state() -> None:
     case_id = uuid.uuid4()
     (event,) = received(case_id).collect_events()
-    replay = merge(case_id, [describe("referral", case_id, event)])
+    replay = merge(case_id, [describe("referral", case_id, event, REFERRAL)])
     shown = text(replay)
     assert f"Case {case_id}: 1 events" in shown and "Referral.Received" in shown
     assert "by u-1 (referrer, education)" in shown and "status:            received" in shown

@@ -2,8 +2,9 @@
 
 The case index names the case's aggregates (so nothing scans the whole store); their
 events are read from the store itself, and events stored since the index last caught up
-are found in the short tail after its head. Meetings the case was listed on or decided
-at are followed, so their attendance is in the timeline too.
+are found in the short tail after its head. Aggregates the service's events name in its
+`AuditSpec.follow` (the panel's meetings) are followed, so their attendance is in the
+timeline too.
 """
 
 from __future__ import annotations
@@ -13,20 +14,21 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 
-from maag.audit.timeline import Entry, describe
 from maag.runtime.application import ServiceApplication
 from maag.runtime.case_index import case_of
 from maag.runtime.chain import EventChain
-
-# Attributes naming another aggregate whose events belong in the case's timeline.
-FOLLOW = ("meeting_id",)
+from maag.runtime.spec import AuditSpec
+from maag.runtime.timeline import Entry, describe
 
 
 class CaseHistory:
-    def __init__(self, service: str, app: ServiceApplication, chain: EventChain) -> None:
+    def __init__(
+        self, service: str, app: ServiceApplication, chain: EventChain, audit: AuditSpec
+    ) -> None:
         self.service = service
         self.app = app
         self.chain = chain
+        self.audit = audit
 
     def _case_aggregates(self, case_id: UUID) -> set[UUID]:
         index = self.chain.index
@@ -37,14 +39,14 @@ class CaseHistory:
         return ids | {aggregate for case, aggregate in tail if case == case_id}
 
     def events(self, case_id: UUID) -> list[Any]:
-        """The case's domain events in this service, and those of the meetings it followed."""
+        """The case's domain events in this service, and those of the aggregates followed."""
         ids = self._case_aggregates(case_id)
         histories = self.app.histories(ids) if ids else {}
         found = [e for events in histories.values() for e in events]
         followed = {
             value if isinstance(value, UUID) else UUID(str(value))
             for e in found
-            for key in FOLLOW
+            for key in self.audit.follow
             if (value := vars(e).get(key))
         } - ids
         if followed:
@@ -54,5 +56,5 @@ class CaseHistory:
         return found
 
     def entries(self, case_id: UUID) -> list[Entry]:
-        described = [describe(self.service, case_id, e) for e in self.events(case_id)]
+        described = [describe(self.service, case_id, e, self.audit) for e in self.events(case_id)]
         return sorted(described, key=lambda e: (e.at, e.aggregate_id, e.version))

@@ -1,0 +1,32 @@
+"""What the referral's events mean in a case's audit timeline, and what never leaves it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from maag.runtime.spec import AuditSpec, Change
+from services.referral.domain.referral import Referral
+
+AUDIT = AuditSpec(
+    effects={
+        Referral.Received: lambda e: Change(set={"status": "received"}),
+        Referral.ConsentRecorded: lambda e: Change(set={"consent": "given"}),
+        Referral.ConsentWithdrawn: lambda e: Change(
+            set={"consent": "withdrawn", "safeguarding_basis": bool(e.basis_remains)}
+        ),
+        Referral.SafeguardingBasisRecorded: lambda e: Change(set={"safeguarding_basis": True}),
+        Referral.Triaged: lambda e: _triaged(e),
+        # Reads recorded on the referral itself, before reads had aggregates of their own.
+        Referral.Viewed: lambda e: Change(count=("reads",)),
+    },
+    # The child's name, date of birth and address never leave the referral service's API,
+    # not even into an audit replay.
+    withheld={"details": "[withheld: the child's details stay in the referral service]"},
+)
+
+
+def _triaged(e: Any) -> Change:
+    changes: dict[str, Any] = {"status": str(e.outcome)}
+    if e.district:
+        changes["district"] = str(e.district)
+    return Change(set=changes)

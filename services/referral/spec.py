@@ -1,0 +1,14 @@
+"""The referral service as the rest of the system knows it (see `maag.runtime.spec`)."""
+
+from __future__ import annotations
+
+from contracts.topics import REFERRAL_SUBMISSIONS
+from maag.runtime.spec import ServiceSpec
+from services.referral.audit import AUDIT
+
+SPEC = ServiceSpec(
+    name="referral",
+    port=8001,
+    consumes=(REFERRAL_SUBMISSIONS,),
+    audit=AUDIT,
+)
