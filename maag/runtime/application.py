@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 from uuid import UUID
 
 import psycopg
 from eventsourcing.application import ProcessingEvent
-from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import Recording, StoredEvent, Tracking
+from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.persistence import (
+    IntegrityError,
+    InternalError,
+    ProgrammingError,
+    Recording,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.popo import POPOFactory
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.system import ProcessApplication
@@ -18,6 +27,8 @@ from psycopg.sql import SQL, Identifier
 
 from maag.runtime import causation
 from maag.runtime.settings import Settings
+
+_CREATE_ATTEMPTS = 5
 
 
 class InMemoryStoreRefused(RuntimeError):
@@ -28,6 +39,13 @@ def _create_schema(url: str, schema: str) -> None:
     # eventsourcing creates tables, not the schema that holds them.
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))
+
+
+@dataclass(frozen=True)
+class _Applied:
+    """What a batch of inbound messages did, handed to eventsourcing's `process_event`."""
+
+    objs: list[Aggregate | DomainEventProtocol[UUID]]
 
 
 class ServiceApplication(ProcessApplication[UUID]):
@@ -42,33 +60,71 @@ class ServiceApplication(ProcessApplication[UUID]):
         es_env = {**settings.eventsourcing_env(self.name), **(env or {})}
         if settings.postgres_url and es_env.get("POSTGRES_SCHEMA"):
             _create_schema(settings.postgres_url, es_env["POSTGRES_SCHEMA"])
-        super().__init__(env=es_env)
+        for attempt in range(_CREATE_ATTEMPTS):
+            try:
+                super().__init__(env=es_env)
+                break
+            except (InternalError, IntegrityError, ProgrammingError):
+                # Two applications sharing a schema (replicas, or a relay and a consumer)
+                # starting together can collide creating the shared tracking table or a
+                # function ("tuple concurrently updated"): the second attempt finds them made.
+                if attempt == _CREATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
         if isinstance(self.factory, POPOFactory):
             # eventsourcing's default store is in memory: a service on it loses everything.
             raise InMemoryStoreRefused(f"{self.name}: refusing the in-memory event store")
 
     def record(
         self, tracking: Tracking | None, aggregates: Iterable[Aggregate | DomainEventProtocol[UUID]]
-    ) -> list[Recording[UUID]]:
+    ) -> None:
         """Commit the aggregates' new events (or the events given) together with `tracking`,
         in one transaction.
+
+        With a tracking, through eventsourcing's own processing path (`process_event`: the
+        library builds the `ProcessingEvent`, `policy` below collects the events, and the
+        process recorder inserts the tracking with them). Here the "event processed" is the
+        batch of inbound messages a consumer (or the sender) has already applied to the
+        aggregates.
 
         An aggregate's new events are taken from it here, whether or not the commit then
         succeeds: to retry a failed commit, take the events first and pass those.
 
         Raises eventsourcing's IntegrityError when `tracking` is not past the recorded position.
         """
-        processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking)
-        processing_event.collect_events(*aggregates)
-        recordings = self._record(processing_event)
-        self._take_snapshots(processing_event)
-        self._notify(recordings)
-        return recordings
+        objs = list(aggregates)
+        if tracking is None:
+            self.save(*objs)
+            return
+        self._stamp(objs)
+        self.process_event(cast(DomainEventProtocol[UUID], _Applied(objs)), tracking)
 
-    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        # Every path to the store passes here: events not yet given a cause get the current one.
-        causation.stamp(processing_event.events, causation.current())
-        return super()._record(processing_event)
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """eventsourcing's `save`, with each new event given the current cause first."""
+        self._stamp(objs)
+        return super().save(*objs, **kwargs)
+
+    @staticmethod
+    def _stamp(objs: Iterable[Any]) -> None:
+        # Events not yet given a cause (by their consumer, per message) get the current one.
+        cause = causation.current()
+        if cause is None:
+            return
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                causation.stamp(obj.pending_events, cause)
+            elif obj is not None:
+                causation.stamp([obj], cause)
+
+    def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
+        """Collects what `record` applied. (Inbound messages arrive from Kafka through
+        `maag.runtime.consumer`, not from eventsourcing's notification log readers.)"""
+        if isinstance(domain_event, _Applied):
+            processing_event.collect_events(*domain_event.objs)
 
     def histories(self, ids: Collection[UUID]) -> dict[UUID, list[Any]]:
         """The domain events of each aggregate that exists among `ids`, in one query where
@@ -102,9 +158,6 @@ class ServiceApplication(ProcessApplication[UUID]):
 
     def position(self, name: str) -> int | None:
         return self.recorder.max_tracking_id(name)
-
-    def policy(self, domain_event: Any, processing_event: Any) -> None:
-        """Unused: inbound events arrive from Kafka through `maag.runtime.consumer`."""
 
     def notifications(self, after: int, limit: int) -> Sequence[Any]:
         return self.recorder.select_notifications(start=after + 1, limit=limit)

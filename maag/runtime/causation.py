@@ -47,7 +47,13 @@ def caused_by(cause: Cause | None) -> Iterator[None]:
 
 
 def stamp(events: Iterable[Any], cause: Cause | None) -> None:
-    """Give each event that has no cause yet `cause` (stored with the event's state)."""
+    """Give each event that has no cause yet `cause` (stored with the event's state).
+
+    The one place the runtime reaches inside eventsourcing: its domain events are frozen
+    dataclasses with no slot for metadata, and declaring `caused_by` on every event class
+    would put it in every command method's signature. Its mapper stores an event's whole
+    `__dict__` and restores it as it was, so an attribute set here is stored and read back;
+    tests/unit/runtime/test_causation.py fails if that stops being so."""
     if cause is None:
         return
     for e in events:
