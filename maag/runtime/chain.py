@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from maag.runtime.application import ServiceApplication
 from maag.runtime.case_index import CaseIndex
+from maag.runtime.follower import Follower, Wakeup, in_thread
 from maag.runtime.logging import get_logger
-from maag.runtime.loops import follow
 from maag.runtime.projection import create_tables
 
 log = get_logger(__name__)
@@ -67,8 +67,15 @@ class Verdict:
 
 
 class EventChain:
-    def __init__(self, app: ServiceApplication, engine: Engine, batch_size: int = 2000) -> None:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        engine: Engine,
+        batch_size: int = 2000,
+        wakeup: Wakeup | None = None,
+    ) -> None:
         self.app = app
+        self.wakeup = wakeup or Wakeup(None, None)
         self.engine = engine
         self.batch_size = batch_size
         self.table = Table(
@@ -108,7 +115,7 @@ class EventChain:
 
     async def run(self, stop: asyncio.Event) -> None:
         # A failure is a conflict with another replica or the store away: try again.
-        await follow(stop, self.extend_once, "chain", 0.2)
+        await Follower("chain", in_thread(self.extend_once), self.wakeup).run(stop)
 
     def _stored(self, upto: int) -> Iterator[Any]:
         for n in self.app.notifications_after(0):

@@ -4,13 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from typing import Any
-
-from maag.runtime import metrics
-from maag.runtime.logging import get_logger
-
-log = get_logger(__name__)
 
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
@@ -35,28 +28,3 @@ class Backoff:
 
     def reset(self) -> None:
         self._next = self.first
-
-
-async def follow(
-    stop: asyncio.Event,
-    step: Callable[[], int],
-    what: str,
-    idle: float = 0.05,
-    **context: Any,
-) -> None:
-    """Run `step` (synchronous; returns how far it moved) in a worker thread until `stop`:
-    at once again while it moves, after `idle` when it does not, and with a growing pause
-    (0.2 s to 10 s) while it fails — the store or broker away — never giving up."""
-    backoff = Backoff(first=0.2)
-    while not stop.is_set():
-        try:
-            moved = await asyncio.to_thread(step)
-            backoff.reset()
-        except Exception as e:
-            wait = backoff.next()
-            metrics.LOOP_FAILURES.labels(what).inc()
-            log.warning(f"{what} retrying", error=repr(e), in_seconds=wait, **context)
-            await sleep_or_stop(stop, wait)
-            continue
-        if not moved:
-            await sleep_or_stop(stop, idle)

@@ -30,10 +30,10 @@ from contracts.events import IntegrationEvent
 from contracts.topics import max_message_bytes, topic_of
 from maag.runtime import causation, metrics
 from maag.runtime.application import ServiceApplication
+from maag.runtime.follower import Follower, Wakeup
 from maag.runtime.kafka import record_size
 from maag.runtime.leadership import Leadership
 from maag.runtime.logging import get_logger
-from maag.runtime.loops import Backoff, sleep_or_stop
 from maag.runtime.reads import CaseRead
 
 log = get_logger(__name__)
@@ -88,8 +88,8 @@ class OutboxRelay:
         source: str,
         topic_prefix: str = "",
         batch_size: int = 2000,
-        idle_interval: float = 0.05,
         leader_lock_url: str | None = None,
+        wakeup: Wakeup | None = None,
     ) -> None:
         self.app = app
         self.translate = translate
@@ -98,7 +98,7 @@ class OutboxRelay:
         self.source = f"/maag/{source}"
         self.prefix = topic_prefix
         self.batch_size = batch_size
-        self.idle_interval = idle_interval
+        self.wakeup = wakeup or Wakeup(None, None)
         self.tracking_name = f"outbox:{app.name}"
         # Replicas of a service share its store: only the leader relays.
         self.leadership = Leadership(
@@ -201,37 +201,24 @@ class OutboxRelay:
             await asyncio.gather(*pending)
 
     async def run(self, stop: asyncio.Event) -> None:
-        try:
-            await self._run(stop)
-        finally:
-            self.leadership.release()
-
-    async def _run(self, stop: asyncio.Event) -> None:
-        backoff = Backoff(first=0.2)
         metrics.OUTBOX_BLOCKED.labels(self.service).set(0)
-        while not stop.is_set():
-            if not await asyncio.to_thread(self.leadership.holds):
-                await sleep_or_stop(stop, 1.0)  # another replica relays
-                continue
-            try:
-                moved = await self.relay_once()
-                backoff.reset()
-            except OutboxBlocked as blocked:
-                self.blocked = blocked
-                metrics.OUTBOX_BLOCKED.labels(self.service).set(1)
-                log.critical(
-                    "outbox blocked: an event cannot be published; nothing after it will be "
-                    "until an operator acts",
-                    service=self.service,
-                    position=blocked.position,
-                    reason=blocked.reason,
-                )
-                await stop.wait()
-                return
-            except Exception as e:  # broker or store unavailable: retry, never skip
-                wait = backoff.next()
-                log.warning("relay retrying", error=repr(e), in_seconds=wait)
-                await sleep_or_stop(stop, wait)
-                continue
-            if not moved:
-                await sleep_or_stop(stop, self.idle_interval)
+        follower = Follower(
+            "relay",
+            self.relay_once,
+            self.wakeup,
+            leadership=self.leadership,
+            fatal=(OutboxBlocked,),
+        )
+        try:
+            await follower.run(stop)
+        except OutboxBlocked as blocked:
+            self.blocked = blocked
+            metrics.OUTBOX_BLOCKED.labels(self.service).set(1)
+            log.critical(
+                "outbox blocked: an event cannot be published; nothing after it will be "
+                "until an operator acts",
+                service=self.service,
+                position=blocked.position,
+                reason=blocked.reason,
+            )
+            await stop.wait()

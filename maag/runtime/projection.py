@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from maag.runtime.application import ServiceApplication
+from maag.runtime.follower import Follower, Wakeup, in_thread
 from maag.runtime.logging import get_logger
-from maag.runtime.loops import follow
 from maag.runtime.settings import Settings, postgres_env
 
 log = get_logger(__name__)
@@ -74,8 +74,10 @@ class Projector:
         project: Project,
         name: str,
         batch_size: int = 500,
+        wakeup: Wakeup | None = None,
     ) -> None:
         self.app = app
+        self.wakeup = wakeup or Wakeup(None, None)
         self.engine = engine
         self.project = project
         self.name = name
@@ -119,5 +121,6 @@ class Projector:
         while self.catch_up_once():
             pass
 
-    async def run(self, stop: asyncio.Event, interval: float = 0.05) -> None:
-        await follow(stop, self.catch_up_once, "projection", interval, projection=self.name)
+    async def run(self, stop: asyncio.Event) -> None:
+        step = in_thread(self.catch_up_once)
+        await Follower("projection", step, self.wakeup, projection=self.name).run(stop)

@@ -24,6 +24,7 @@ from maag.runtime.auth import TokenVerifier
 from maag.runtime.case_history import CaseHistory
 from maag.runtime.chain import EventChain
 from maag.runtime.consumer import Subscription, TrackedConsumer
+from maag.runtime.follower import Wakeup
 from maag.runtime.logging import configure, get_logger
 from maag.runtime.outbox import OutboxRelay, Translator
 from maag.runtime.projection import Project, Projector, read_model_engine
@@ -178,6 +179,7 @@ class Plumbing:
     producer: AIOKafkaProducer
     relay: OutboxRelay
     chain: EventChain
+    wakeup: Wakeup
 
     @classmethod
     def around(
@@ -195,14 +197,15 @@ class Plumbing:
         producer = kafka.producer(
             settings.kafka_bootstrap, f"maag-{name}", **kafka.client_options(settings)
         )
-        chain = EventChain(app, engine)
+        wakeup = Wakeup.of(app, settings.postgres_url)
+        chain = EventChain(app, engine, wakeup=wakeup)
         return cls(
             spec=spec,
             settings=settings,
             app=app,
             verifier=TokenVerifier(settings.jwt_secret, settings.jwt_issuer),
             engine=engine,
-            projector=Projector(app, engine, read_model, project, projection),
+            projector=Projector(app, engine, read_model, project, projection, wakeup=wakeup),
             producer=producer,
             relay=OutboxRelay(
                 app,
@@ -211,8 +214,10 @@ class Plumbing:
                 source=name,
                 topic_prefix=settings.topic_prefix,
                 leader_lock_url=settings.postgres_url,
+                wakeup=wakeup,
             ),
             chain=chain,
+            wakeup=wakeup,
         )
 
     def consumer(self, subscriptions: Iterable[Subscription]) -> TrackedConsumer:

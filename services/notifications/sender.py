@@ -29,6 +29,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from contracts.topics import DLQ_SUFFIX
 from maag.runtime.application import ServiceApplication
 from maag.runtime.consumer import TRANSIENT
+from maag.runtime.follower import Follower, Wakeup
 from maag.runtime.leadership import Leadership
 from maag.runtime.logging import bound, get_logger
 from maag.runtime.loops import Backoff, sleep_or_stop
@@ -94,8 +95,10 @@ class Sender:
         dlq_producer: AIOKafkaProducer,
         batch_size: int = 100,
         journal: SentJournal | None = None,
+        wakeup: Wakeup | None = None,
     ) -> None:
         self.app = app
+        self.wakeup = wakeup or Wakeup(None, None)
         self.journal = journal
         self.settings = settings
         self.dlq_producer = dlq_producer
@@ -285,26 +288,12 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         self.stop = stop
+        follower = Follower(
+            "sender", self.deliver_once, self.wakeup, leadership=self.leadership, fatal=(Stopping,)
+        )
         try:
-            await self._run(stop)
+            await follower.run(stop)
         except Stopping as e:
             log.info("sender stopped mid-batch", reason=str(e))
         finally:
             await self._disconnect()
-            self.leadership.release()
-
-    async def _run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            if not await asyncio.to_thread(self.leadership.holds):
-                await sleep_or_stop(stop, 1.0)
-                continue
-            try:
-                moved = await self.deliver_once()
-            except Stopping:
-                raise
-            except Exception as e:
-                log.warning("sender retrying", error=repr(e))
-                await sleep_or_stop(stop, 1.0)
-                continue
-            if not moved:
-                await sleep_or_stop(stop, 0.05)

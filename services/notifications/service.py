@@ -44,7 +44,7 @@ def build(settings: Settings) -> NotificationsService:
         )
     )
     api = create_api(app, p.verifier, p.engine, p.ready)
-    sender = Sender(app, settings, p.producer, journal=SentJournal(p.engine))
+    sender = Sender(app, settings, p.producer, journal=SentJournal(p.engine), wakeup=p.wakeup)
     return NotificationsService.of(p, app, api, consumer, [sender.run], sender=sender)
 
 

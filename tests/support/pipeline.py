@@ -18,6 +18,7 @@ from contracts.reference import Agency, District, LevelOfNeed, Role
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime.application import ServiceApplication
 from maag.runtime.consumer import Delivery, Rejected, TrackedConsumer, on_events
+from maag.runtime.follower import Wakeup
 from maag.runtime.outbox import Outbound, OutboxRelay
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
@@ -105,12 +106,14 @@ def on_received(delivery: Delivery[ReferralReceived], work: Work) -> None:
 
 
 def make_relay(settings: Settings, producer: Any) -> OutboxRelay:
+    app = IntakeApp(settings)
     return OutboxRelay(
-        IntakeApp(settings),
+        app,
         translate,
         producer,
         source="intake",
         topic_prefix=settings.topic_prefix,
+        wakeup=Wakeup.of(app, settings.postgres_url),
     )
 
 

@@ -1,0 +1,76 @@
+"""One follower loop for every log follower: it repeats while it moves, retries a failing
+step with a growing pause (never giving up), stands by while another replica leads, lets
+its owner handle what it declares fatal, and stops promptly."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from maag.runtime.follower import Follower, Wakeup
+
+
+class Steps:
+    def __init__(self, outcomes: list[int | Exception]) -> None:
+        self.outcomes = outcomes
+        self.calls = 0
+        self.done = asyncio.Event()
+
+    async def __call__(self) -> int:
+        self.calls += 1
+        if not self.outcomes:
+            self.done.set()
+            return 0
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+class NotLeader:
+    def __init__(self) -> None:
+        self.asked = asyncio.Event()
+        self.released = False
+
+    def holds(self) -> bool:
+        self.asked.set()
+        return False
+
+    def release(self) -> None:
+        self.released = True
+
+
+async def run_until(steps: Steps, follower: Follower) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(follower.run(stop))
+    await asyncio.wait_for(steps.done.wait(), timeout=5)
+    stop.set()
+    await asyncio.wait_for(task, timeout=2)
+
+
+async def test_it_repeats_while_the_step_moves_and_retries_failures() -> None:
+    steps = Steps([3, 2, ConnectionError("store away"), OSError("again"), 1])
+    await run_until(steps, Follower("t", steps, Wakeup(None, None)))
+    assert steps.calls == 6  # five outcomes, then the idle step that found nothing
+
+
+async def test_a_fatal_error_goes_to_the_owner() -> None:
+    class Blocked(Exception):
+        pass
+
+    steps = Steps([Blocked("cannot publish")])
+    with pytest.raises(Blocked):
+        await Follower("t", steps, Wakeup(None, None), fatal=(Blocked,)).run(asyncio.Event())
+
+
+async def test_it_stands_by_while_another_replica_leads_and_stops_promptly() -> None:
+    steps = Steps([1])
+    leadership = NotLeader()
+    stop = asyncio.Event()
+    follower = Follower("t", steps, Wakeup(None, None), leadership=leadership)  # type: ignore[arg-type]
+    task = asyncio.create_task(follower.run(stop))
+    await asyncio.wait_for(leadership.asked.wait(), timeout=2)
+    stop.set()
+    await asyncio.wait_for(task, timeout=2)  # not after the 1 s stand-by pause
+    assert steps.calls == 0 and leadership.released
