@@ -130,7 +130,12 @@ class ServiceApplication(ProcessApplication[UUID]):
         """The domain events of each aggregate that exists among `ids`, in one query where
         the store allows (a consumer's batch touches hundreds of aggregates; a round trip
         each would dominate its time). Aggregates are projected from these by the caller,
-        so each attempt at a batch starts from unmutated state."""
+        so each attempt at a batch starts from unmutated state.
+
+        eventsourcing selects one aggregate's events at a time; this reads its events table
+        (named by the recorder) for many at once, and decodes rows with its mapper.
+        tests/integration/runtime/test_histories.py fails if that stops matching what the
+        library itself reads."""
         recorder = self.recorder
         if not isinstance(recorder, PostgresAggregateRecorder):
             return {
