@@ -8,7 +8,7 @@ case; personal details are shown only to the referring agency's referrers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -19,6 +19,7 @@ from contracts.reference import Agency, Role
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.group_commit import GroupCommit
+from maag.runtime.reads import case_reads
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import NotFound, Work
 from services.referral.domain.referral import (
@@ -160,14 +161,14 @@ class ReferralApp(ServiceApplication):
     def read(self, case_id: UUID, caller: Caller) -> tuple[Referral, bool]:
         """The referral and whether the caller may see the child's personal details.
 
-        The read itself is recorded on the case."""
+        The read itself is recorded on the case, in an aggregate of its own: reads neither
+        grow the referral nor conflict with a change to it."""
         caller.require(Role.REFERRER, Role.PANEL_MEMBER, Role.AUDITOR, to="read referrals")
         referral = self._get(case_id)
         if caller.role is Role.REFERRER:
             self._same_agency(referral, caller)
         personal = caller.role is Role.REFERRER
-        referral.viewed(caller.actor, personal, datetime.now(UTC))
-        self.writer.save(referral)
+        self.writer.save(*case_reads([case_id], caller, personal_data=personal))
         return referral, personal
 
     # --- helpers ---

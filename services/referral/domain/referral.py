@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -83,6 +83,8 @@ class Referral(Aggregate):
         correlation_id: str
 
     class Viewed(Aggregate.Event):
+        """A read, as recorded on the referral before reads had aggregates of their own."""
+
         actor: dict[str, str]
         with_personal_data: bool
         at: str
@@ -108,7 +110,6 @@ class Referral(Aggregate):
         self.outcome_reason: str | None = None
         self.signposting: str | None = None
         self.paused = False
-        self.views: list[dict[str, Any]] = []
 
     @staticmethod
     def create_id(case_id: UUID, **_: Any) -> UUID:
@@ -213,10 +214,6 @@ class Referral(Aggregate):
             correlation_id=correlation_id,
         )
         self._triage(actor, correlation_id)
-
-    def viewed(self, actor: Any, with_personal_data: bool, at: datetime) -> None:
-        """Reads of a case are themselves recorded."""
-        self._viewed(actor=_actor(actor), with_personal_data=with_personal_data, at=at.isoformat())
 
     # --- rules ---
 
@@ -323,7 +320,9 @@ class Referral(Aggregate):
 
     @event(Viewed)
     def _viewed(self, actor: dict[str, str], with_personal_data: bool, at: str) -> None:
-        self.views.append({"actor": actor, "with_personal_data": with_personal_data, "at": at})
+        # Reads are recorded in aggregates of their own now (maag.runtime.reads); referrals
+        # read before that still carry them, and must still load.
+        pass
 
 
 class Rejection(Aggregate):

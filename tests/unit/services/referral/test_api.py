@@ -12,6 +12,7 @@ import pytest
 
 from contracts.reference import Role
 from maag.runtime.auth import Caller
+from maag.runtime.reads import CaseRead
 from tests.support.referral import CHILD_NAME, SECRET, auth, details
 from tests.unit.services.referral.conftest import Api
 
@@ -198,12 +199,24 @@ def test_personal_details_only_for_the_referring_agencys_referrers(api: Api) -> 
     )
 
 
-def test_reads_are_recorded_on_the_case(api: Api) -> None:
+def test_reads_are_recorded_on_the_case_in_aggregates_of_their_own(api: Api) -> None:
     case_id = _submit(api).json()["case_id"]
+    version: int = api.app.repository.get(uuid.UUID(case_id)).version
     api.client.get(f"/referrals/{case_id}", headers=auth(Role.AUDITOR, "audit"))
-    referral, _ = api.app.read(uuid.UUID(case_id), Caller("u-1", Role.REFERRER, "education"))
-    assert [v["actor"]["role"] for v in referral.views] == ["auditor", "referrer"]
-    assert referral.views[0]["with_personal_data"] is False
+    api.app.read(uuid.UUID(case_id), Caller("u-1", Role.REFERRER, "education"))
+    reads = [
+        e
+        for n in api.app.notifications_after(0)
+        if isinstance(e := api.app.mapper.to_domain_event(n), CaseRead.Recorded)
+        and e.case_id == uuid.UUID(case_id)
+    ]
+    assert [(r.actor["role"], r.personal_data) for r in reads] == [
+        ("auditor", False),
+        ("referrer", True),
+    ]
+    assert reads[0].endpoint == f"GET /referrals/{case_id}"
+    # Reading does not touch the referral: it cannot conflict with a change to it.
+    assert api.app.repository.get(uuid.UUID(case_id)).version == version
 
 
 def test_list_shows_the_callers_agency_only_without_personal_details(api: Api) -> None:
