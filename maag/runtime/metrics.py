@@ -21,6 +21,10 @@ OUTBOX_BLOCKED = Gauge(
 )
 LOOP_FAILURES = Counter(
     "maag_loop_retries",
-    "Failed passes of a background loop (projection, chain, relay) that is retrying.",
+    "Failed passes of a log follower (projection, chain, relay, sender) that is retrying.",
     ["loop"],
+)
+SMTP_RETRIES = Counter(
+    "maag_smtp_retries",
+    "Emails the mail server refused for now (4xx, connection refused, timeout), retried.",
 )

@@ -27,6 +27,7 @@ from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from contracts.topics import DLQ_SUFFIX
+from maag.runtime import metrics
 from maag.runtime.application import ServiceApplication
 from maag.runtime.consumer import TRANSIENT
 from maag.runtime.follower import Follower, Wakeup
@@ -104,6 +105,7 @@ class Sender:
         self.dlq_producer = dlq_producer
         self.batch_size = batch_size
         self.sent = 0
+        self.retries = 0  # transient SMTP failures retried (also maag_smtp_retries)
         # Set by run(): a retry in progress ends when the service stops.
         self.stop = asyncio.Event()
         # Replicas share the store: only the leader sends.
@@ -154,6 +156,8 @@ class Sender:
             wait = backoff.next()
             if time.monotonic() + wait > deadline:
                 return Outcome(False, attempts, f"gave up after {attempts} attempts: {error}")
+            self.retries += 1
+            metrics.SMTP_RETRIES.inc()
             log.warning(
                 "smtp retrying",
                 recipient=notification.recipient,

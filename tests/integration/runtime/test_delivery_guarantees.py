@@ -14,6 +14,7 @@ from maag.runtime.consumer import TrackedConsumer
 from maag.runtime.settings import Settings
 from tests.integration.runtime.conftest import read_all
 from tests.support.pipeline import POISON_CAF, IntakeApp, LedgerApp, make_consumer, make_relay
+from tests.support.waiting import consumed_to_end
 
 
 def _cases(n: int, caf: str = "CAF-2026-0001") -> list[tuple[uuid.UUID, str]]:
@@ -104,8 +105,7 @@ async def test_a_relay_killed_after_publishing_but_before_recording_republishes_
 
     consumer = make_consumer(settings, producer, f"g-{unique}")
     async with Running(consumer):
-        await _eventually(lambda: consumer.applied >= 10)
-        await asyncio.sleep(1.0)  # give any double effect the time to show
+        await consumed_to_end(consumer, settings.kafka_bootstrap)  # the copies included
     assert consumer.applied == 10
     notes = _notes(LedgerApp(settings), cases)
     assert sorted(len(n) for n in notes.values()) == [1] * 10
@@ -126,8 +126,8 @@ async def test_the_same_message_delivered_twice_has_one_effect(
     # A second group re-reads the topic from the start: every message delivered again.
     second = make_consumer(settings, producer, f"g2-{unique}")
     async with Running(second):
-        await asyncio.sleep(2.0)
-    assert second.applied == 0
+        await consumed_to_end(second, settings.kafka_bootstrap)
+    assert second.applied == 0  # every message read again, none applied again
     notes = _notes(LedgerApp(settings), cases)
     assert all(len(n) == 1 for n in notes.values())
 
@@ -186,8 +186,7 @@ async def test_a_consumer_stopped_mid_stream_resumes_without_loss_or_double_effe
 
     second = make_consumer(settings, producer, group)
     async with Running(second):
-        await _eventually(lambda: first.applied + second.applied >= 300)
-        await asyncio.sleep(1.0)
+        await consumed_to_end(second, settings.kafka_bootstrap)
     assert first.applied + second.applied == 300
     notes = _notes(LedgerApp(settings), cases)
     assert all(len(n) == 1 for n in notes.values())

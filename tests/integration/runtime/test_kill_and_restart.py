@@ -14,8 +14,10 @@ import uuid
 import psycopg
 from psycopg import sql
 
+from contracts.topics import REFERRAL_EVENTS
 from maag.runtime.settings import Settings
 from tests.support.pipeline import IntakeApp
+from tests.support.waiting import follower_caught_up, group_committed_to_end
 
 N = 2000
 
@@ -91,7 +93,12 @@ async def test_killed_and_restarted_relay_and_consumer_lose_nothing_and_double_n
         deadline = asyncio.get_running_loop().time() + 180
         while _applied(settings)[1] < N and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.5)
-        await asyncio.sleep(2.0)  # time for a double effect to show, if there were one
+        # Everything relayed, and every record read (copies republished after a kill
+        # included), before counting.
+        outbox = f"outbox:{intake.name}"
+        await follower_caught_up(intake, lambda: intake.position(outbox), "relay", 60)
+        topic = REFERRAL_EVENTS.named(settings.topic_prefix)
+        await group_committed_to_end(settings.kafka_bootstrap, group, [topic])
     finally:
         for p in (relay, consumer):
             p.terminate()

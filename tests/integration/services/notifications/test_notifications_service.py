@@ -26,11 +26,13 @@ from contracts.events.panel import LeadProfessionalAssigned
 from contracts.reference import Agency, Panel, Role
 from contracts.topics import NOTIFICATION_EVENTS, PANEL_EVENTS
 from maag.infra.mailbox import messages
+from services.notifications.sender import TRACKING
 from services.notifications.service import NotificationsService, build
 from tests.integration.runtime.conftest import read_all
 from tests.support.net import free_port
 from tests.support.referral import CHILD_NAME, SECRET
 from tests.support.running import running, settings_for
+from tests.support.waiting import consumed_to_end, follower_caught_up
 
 REJECTED = "nobody@school.example"
 
@@ -140,6 +142,12 @@ async def _assigned(
     return event_id
 
 
+async def _all_handled(service: NotificationsService, bootstrap: str) -> None:
+    """Every record on its topics handled, and every email asked for sent or failed."""
+    await consumed_to_end(service.consumer, bootstrap)
+    await follower_caught_up(service.app, lambda: service.app.position(TRACKING), "sender")
+
+
 async def _until(check: Any, timeout: float = 30.0) -> None:
     for _ in range(int(timeout / 0.1)):
         if check():
@@ -162,7 +170,7 @@ async def test_the_lead_professional_gets_one_email_with_the_link_and_no_persona
     await _assigned(producer, topic, case_id, "lee@school.example", sequence=3, event_id=event_id)
     await _assigned(producer, topic, case_id, "lee@school.example", sequence=8, event_id=event_id)
     await _until(lambda: len(mailbox.received()) >= 1)
-    await asyncio.sleep(1.5)  # time for a duplicate to arrive, if there were one
+    await _all_handled(service, kafka_bootstrap)  # a duplicate would have been sent by now
     (msg,) = mailbox.received()
     assert msg["To"] == "lee@school.example"
     ref = f"MAAG-{str(case_id).split('-')[0].upper()}"
@@ -182,15 +190,17 @@ async def test_smtp_down_then_up_delivers_each_email_once(
     mailbox: Mailbox,
     producer: AIOKafkaProducer,
     topic_prefix: str,
+    kafka_bootstrap: str,
 ) -> None:
     topic = PANEL_EVENTS.named(topic_prefix)
     for i in range(3):
         await _assigned(producer, topic, uuid.uuid4(), f"lead{i}@school.example", sequence=i + 1)
-    await asyncio.sleep(2.0)  # the sender is retrying against a closed port
+    await consumed_to_end(service.consumer, kafka_bootstrap)
+    await _until(lambda: service.sender.retries >= 2)  # retrying against a closed port
     assert service.sender.sent == 0
     mailbox.start()
     await _until(lambda: len(mailbox.received()) >= 3)
-    await asyncio.sleep(1.5)
+    await _all_handled(service, kafka_bootstrap)
     received = mailbox.received()
     assert sorted(m["To"] for m in received) == [f"lead{i}@school.example" for i in range(3)]
     assert len({m["Message-ID"] for m in received}) == 3

@@ -23,6 +23,7 @@ from tests.integration.runtime.conftest import read_to_end
 from tests.support.events import record, referral_accepted
 from tests.support.referral import SECRET, auth
 from tests.support.running import running, settings_for
+from tests.support.waiting import consumed_to_end, follower_caught_up
 
 COORD = auth(Role.PANEL_MEMBER, "social-care", "coord-1")
 
@@ -75,8 +76,9 @@ async def test_accepted_referrals_are_listed_once_and_decisions_are_published(
     meeting = meeting_id(ref, next_meeting(ref, datetime.now(UTC)))
 
     client = TestClient(service.api)
-    agenda = await _eventually_agenda(client, meeting, 1)
-    await asyncio.sleep(1.0)
+    # Every copy handled and projected before the agenda is read: a second listing would show.
+    await consumed_to_end(service.consumer, kafka_bootstrap)
+    await follower_caught_up(service.app, service.projector.position, "agenda")
     agenda = await _eventually_agenda(client, meeting, 1)
     assert [item["case_id"] for item in agenda] == [str(case_id)]  # listed once
 
