@@ -24,7 +24,7 @@ from contracts.topics import REFERRAL_EVENTS
 from maag.runtime import kafka
 from maag.runtime.logging import configure
 from maag.runtime.settings import Settings
-from tests.support.pipeline import IntakeApp, make_consumer, make_relay
+from tests.support.pipeline import IntakeApp, intake_publisher, make_consumer, make_relay
 
 PAYLOAD = b"x" * 600  # about the size of a ReferralReceived with its headers
 
@@ -105,9 +105,11 @@ async def pipeline(settings: Settings, n: int, run: str) -> float:
         await asyncio.to_thread(
             intake.receive, [(uuid.uuid4(), "CAF-2026-0001") for _ in range(min(1000, n - start))]
         )
-    producer = kafka.producer(settings.kafka_bootstrap, "bench-pipeline")
+    producer = kafka.producer(settings.kafka_bootstrap, "bench-pipeline")  # dead letters
     await producer.start()
-    relay = make_relay(settings, producer)
+    publisher = intake_publisher(settings)  # the relay's, through FastStream
+    await publisher.start()
+    relay = make_relay(settings, publisher)
     consumer = make_consumer(settings, producer, f"bench-pipe-{run}")
     stop, ready = asyncio.Event(), asyncio.Event()
     consuming = asyncio.create_task(consumer.run(stop, ready))
@@ -122,6 +124,7 @@ async def pipeline(settings: Settings, n: int, run: str) -> float:
     finally:
         stop.set()
         await asyncio.gather(consuming, relaying)
+        await publisher.stop()
         await producer.stop()
     return n / elapsed
 

@@ -28,16 +28,18 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import psycopg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.security import BaseSecurity
 from pydantic import BaseModel
 
 from contracts.envelope import Envelope, EnvelopeError, decode
 from contracts.events import IntegrationEvent
 from contracts.limits import DEAD_LETTER_OVERHEAD_BYTES, TEXT_CHARS
 from contracts.topics import DLQ_SUFFIX, max_message_bytes
-from maag.runtime import causation, metrics
+from maag.runtime import causation, messaging, metrics
 from maag.runtime.application import ServiceApplication
 from maag.runtime.kafka import record_size
 from maag.runtime.logging import bound, get_logger
@@ -216,7 +218,8 @@ class TrackedConsumer:
         dlq_producer: AIOKafkaProducer,
         max_records: int = 1000,
         session_timeout_ms: int = 10_000,
-        client_options: dict[str, Any] | None = None,
+        security: BaseSecurity | None = None,
+        service: str = "",
     ) -> None:
         self.app = app
         self.subscriptions = {s.topic: s for s in subscriptions}
@@ -226,7 +229,8 @@ class TrackedConsumer:
         self.max_records = max_records
         # How long a killed member holds its partitions before the group moves them on.
         self.session_timeout_ms = session_timeout_ms
-        self.client_options = client_options or {}
+        self.security = security
+        self.service = service or group_id  # names its subscriber in the AsyncAPI document
         self.applied = 0  # messages applied, for benchmarks and health
         self.started = asyncio.Event()  # set once the consumer has joined its group
 
@@ -382,34 +386,50 @@ class TrackedConsumer:
                 await sleep_or_stop(stop, wait)
         return False
 
-    async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
-        consumer = AIOKafkaConsumer(
-            *self.subscriptions,
-            bootstrap_servers=self.bootstrap,
+    def declare(self, kafka: KafkaBroker, stop: asyncio.Event) -> None:
+        """This consumer group as a FastStream subscriber on `kafka` (its batches applied
+        until `stop`)."""
+
+        async def on_batch(records: messaging.Records, message: KafkaMessage) -> None:
+            for tp, batch in by_partition(records).items():
+                if not await self.handle_batch(tp, batch, stop):
+                    return  # stopping: nothing acknowledged, the offsets stay where they were
+            try:
+                await message.ack()  # the offsets after this batch: a hint, tracking decides
+            except CommitFailedError as e:  # rebalanced away; tracking dedupes
+                log.info("offset commit skipped", group=self.group_id, error=str(e))
+
+        messaging.subscribe(
+            kafka,
+            list(self.subscriptions),
             group_id=self.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.max_records,
+            on_batch=on_batch,
+            max_records=self.max_records,
             session_timeout_ms=self.session_timeout_ms,
-            heartbeat_interval_ms=self.session_timeout_ms // 3,
-            **self.client_options,
+            service=self.service,
         )
-        await consumer.start()
+
+    async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
+        kafka = messaging.broker(self.bootstrap, self.group_id, self.security)
+        self.declare(kafka, stop)
+        await kafka.start()
         try:
             self.started.set()
             if ready is not None:
                 ready.set()
-            while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=100, max_records=self.max_records)
-                for tp, records in batches.items():
-                    if not await self.handle_batch(tp, records, stop):
-                        return  # stopping: the offset stays where it was
-                    try:
-                        await consumer.commit({tp: records[-1].offset + 1})
-                    except CommitFailedError as e:  # rebalanced away; tracking dedupes
-                        log.info("offset commit skipped", topic=tp.topic, error=str(e))
+            await stop.wait()
         finally:
-            await consumer.stop()
+            await kafka.stop()
+
+
+def by_partition(
+    records: Iterable[ConsumerRecord[bytes, bytes]],
+) -> dict[TopicPartition, list[Any]]:
+    """A FastStream batch spans partitions: each partition's records, in order."""
+    found: dict[TopicPartition, list[Any]] = {}
+    for r in records:
+        found.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
+    return found
 
 
 class _Failed(Exception):

@@ -17,11 +17,10 @@ The limits make this unreachable from valid commands (tests/unit/contracts/test_
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError
 from eventsourcing.persistence import Tracking
 
@@ -34,12 +33,22 @@ from maag.runtime.follower import Follower, Wakeup
 from maag.runtime.kafka import record_size
 from maag.runtime.leadership import Leadership
 from maag.runtime.logging import get_logger
+from maag.runtime.messaging import CORRELATION_HEADER
 from maag.runtime.reads import CaseRead
 
 log = get_logger(__name__)
 
 # Events the runtime itself stores in every service (audited reads): never published.
 RUNTIME_INTERNAL = (CaseRead.Recorded,)
+
+
+class Sender(Protocol):
+    """Where the relay publishes (a `maag.runtime.messaging.EventPublisher`): `send`
+    enqueues a record and returns the future of the broker's acknowledgement."""
+
+    async def send(
+        self, topic: str, *, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> Awaitable[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,7 @@ class OutboxRelay:
         self,
         app: ServiceApplication,
         translate: Translator,
-        producer: AIOKafkaProducer,
+        producer: Sender,
         *,
         source: str,
         topic_prefix: str = "",
@@ -168,7 +177,8 @@ class OutboxRelay:
             topic=topic_of(type(event)).named(self.prefix),
             key=event.subject.encode(),
             value=event.model_dump_json().encode(),
-            headers=envelope.headers(),
+            # FastStream adds its correlation id header: the same id, weighed here too.
+            headers=[*envelope.headers(), (CORRELATION_HEADER, out.correlation_id.encode())],
         )
 
     def record(self, position: int) -> None:

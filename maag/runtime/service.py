@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
-from maag.runtime import audit_api, kafka
+from maag.runtime import audit_api, kafka, messaging
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.case_history import CaseHistory
@@ -26,6 +26,7 @@ from maag.runtime.chain import EventChain
 from maag.runtime.consumer import Subscription, TrackedConsumer
 from maag.runtime.follower import Wakeup
 from maag.runtime.logging import configure, get_logger
+from maag.runtime.messaging import EventPublisher
 from maag.runtime.outbox import OutboxRelay, Translator
 from maag.runtime.projection import Project, Projector, read_model_engine
 from maag.runtime.settings import Settings
@@ -109,10 +110,15 @@ class Built(Protocol):
     """What a service's `build(settings)` returns."""
 
     api: FastAPI
-    producer: AIOKafkaProducer
 
     @property
     def loops(self) -> Sequence[Loop]: ...
+
+    async def start(self) -> None:
+        """Connect its Kafka clients (before the loops run)."""
+
+    async def stop(self) -> None:
+        """Disconnect them (after the loops end)."""
 
 
 def readiness(
@@ -158,11 +164,11 @@ async def serve(spec: ServiceSpec, settings: Settings, build: Callable[[Settings
             "another database or MAAG_POSTGRES_SCHEMA",
         )
         raise SystemExit(f"{name}: cannot read its event store ({e})") from None
-    await service.producer.start()
+    await service.start()
     try:
         await run_service(name, service.api, service.loops, settings)
     finally:
-        await service.producer.stop()
+        await service.stop()
 
 
 @dataclass
@@ -176,7 +182,8 @@ class Plumbing:
     verifier: TokenVerifier
     engine: Engine
     projector: Projector
-    producer: AIOKafkaProducer
+    producer: AIOKafkaProducer  # dead letters (their original bytes), and readiness
+    publisher: EventPublisher  # the outbox's events, through FastStream
     relay: OutboxRelay
     chain: EventChain
     wakeup: Wakeup
@@ -199,6 +206,13 @@ class Plumbing:
         )
         wakeup = Wakeup.of(app, settings.postgres_url)
         chain = EventChain(app, engine, wakeup=wakeup)
+        publisher = EventPublisher(
+            messaging.broker(
+                settings.kafka_bootstrap, f"maag-{name}", messaging.security(settings)
+            ),
+            name,
+            settings.topic_prefix,
+        )
         return cls(
             spec=spec,
             settings=settings,
@@ -207,10 +221,11 @@ class Plumbing:
             engine=engine,
             projector=Projector(app, engine, read_model, project, projection, wakeup=wakeup),
             producer=producer,
+            publisher=publisher,
             relay=OutboxRelay(
                 app,
                 translate,
-                producer,
+                publisher,
                 source=name,
                 topic_prefix=settings.topic_prefix,
                 leader_lock_url=settings.postgres_url,
@@ -235,7 +250,8 @@ class Plumbing:
             bootstrap=self.settings.kafka_bootstrap,
             group_id=self.settings.topic_prefix + self.spec.group_id,
             dlq_producer=self.producer,
-            client_options=kafka.client_options(self.settings),
+            security=messaging.security(self.settings),
+            service=self.spec.name,
         )
 
     @property
@@ -256,8 +272,17 @@ class Service(Generic[A]):
     consumer: TrackedConsumer
     projector: Projector
     producer: AIOKafkaProducer
+    publisher: EventPublisher
     chain: EventChain
     extra_loops: list[Loop] = field(default_factory=list)
+
+    async def start(self) -> None:
+        await self.producer.start()
+        await self.publisher.start()
+
+    async def stop(self) -> None:
+        await self.publisher.stop()
+        await self.producer.stop()
 
     @classmethod
     def of(
@@ -272,7 +297,16 @@ class Service(Generic[A]):
         history = CaseHistory(p.spec.name, app, p.chain, p.spec.audit)
         audit_api.install(api, history, p.settings.service_urls)
         return cls(
-            app, api, p.relay, consumer, p.projector, p.producer, p.chain, list(extra_loops), **more
+            app,
+            api,
+            p.relay,
+            consumer,
+            p.projector,
+            p.producer,
+            p.publisher,
+            p.chain,
+            list(extra_loops),
+            **more,
         )
 
     @property

@@ -16,9 +16,11 @@ from contracts.events import Actor
 from contracts.events.referral import ReferralReceived
 from contracts.reference import Agency, District, LevelOfNeed, Role
 from contracts.topics import REFERRAL_EVENTS
+from maag.runtime import messaging
 from maag.runtime.application import ServiceApplication
 from maag.runtime.consumer import Delivery, Rejected, TrackedConsumer, on_events
 from maag.runtime.follower import Wakeup
+from maag.runtime.messaging import EventPublisher
 from maag.runtime.outbox import Outbound, OutboxRelay
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
@@ -105,12 +107,18 @@ def on_received(delivery: Delivery[ReferralReceived], work: Work) -> None:
     work.add(ledger)
 
 
-def make_relay(settings: Settings, producer: Any) -> OutboxRelay:
+def intake_publisher(settings: Settings) -> EventPublisher:
+    """The test intake's FastStream publisher of referral events (start it before use)."""
+    kafka = messaging.broker(settings.kafka_bootstrap, "test-intake")
+    return EventPublisher(kafka, "intake", settings.topic_prefix, [REFERRAL_EVENTS])
+
+
+def make_relay(settings: Settings, publisher: EventPublisher) -> OutboxRelay:
     app = IntakeApp(settings)
     return OutboxRelay(
         app,
         translate,
-        producer,
+        publisher,
         source="intake",
         topic_prefix=settings.topic_prefix,
         wakeup=Wakeup.of(app, settings.postgres_url),

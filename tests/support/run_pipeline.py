@@ -13,7 +13,7 @@ import sys
 from maag.runtime import kafka
 from maag.runtime.logging import configure
 from maag.runtime.settings import Settings
-from tests.support.pipeline import make_consumer, make_relay
+from tests.support.pipeline import intake_publisher, make_consumer, make_relay
 
 
 async def _main(role: str) -> None:
@@ -25,7 +25,12 @@ async def _main(role: str) -> None:
     await producer.start()
     try:
         if role == "relay":
-            await make_relay(settings, producer).run(stop)
+            publisher = intake_publisher(settings)
+            await publisher.start()
+            try:
+                await make_relay(settings, publisher).run(stop)
+            finally:
+                await publisher.stop()
         else:
             await make_consumer(
                 settings, producer, os.environ["TEST_GROUP"], session_timeout_ms=6000

@@ -13,8 +13,8 @@ from maag.runtime.settings import Settings
 
 @asynccontextmanager
 async def running(service: Any) -> AsyncIterator[Any]:
-    """Start the producer and every loop; yield once the consumer has joined its group."""
-    await service.producer.start()
+    """Start its Kafka clients and every loop; yield once the consumer has joined its group."""
+    await service.start()
     stop = asyncio.Event()
     tasks = [asyncio.create_task(loop(stop)) for loop in service.loops]
     try:
@@ -23,7 +23,7 @@ async def running(service: Any) -> AsyncIterator[Any]:
     finally:
         stop.set()
         await asyncio.gather(*tasks)
-        await service.producer.stop()
+        await service.stop()
 
 
 async def settings_for(

@@ -8,7 +8,9 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime import kafka
+from maag.runtime.messaging import EventPublisher
 from maag.runtime.settings import Settings
+from tests.support.pipeline import intake_publisher
 
 
 @pytest.fixture
@@ -29,6 +31,15 @@ async def settings(
 @pytest.fixture
 async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
     p = kafka.producer(kafka_bootstrap, "test")
+    await p.start()
+    yield p
+    await p.stop()
+
+
+@pytest.fixture
+async def publisher(settings: Settings) -> AsyncIterator[EventPublisher]:
+    """The test intake's relay publisher (FastStream), started."""
+    p = intake_publisher(settings)
     await p.start()
     yield p
     await p.stop()

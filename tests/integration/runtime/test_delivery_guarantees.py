@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime.consumer import TrackedConsumer
+from maag.runtime.messaging import EventPublisher
 from maag.runtime.settings import Settings
 from tests.integration.runtime.conftest import read_all
 from tests.support.pipeline import POISON_CAF, IntakeApp, LedgerApp, make_consumer, make_relay
@@ -64,14 +65,14 @@ def _notes(ledger: LedgerApp, cases: list[tuple[uuid.UUID, str]]) -> dict[uuid.U
 
 
 async def test_events_committed_while_the_relay_was_down_arrive_and_apply_once(
-    settings: Settings, producer: AIOKafkaProducer, unique: str
+    settings: Settings, producer: AIOKafkaProducer, publisher: EventPublisher, unique: str
 ) -> None:
     # The relay "died" after the store commit and before any publish: nothing was sent.
     intake = IntakeApp(settings)
     cases = _cases(25)
     await asyncio.to_thread(intake.receive, cases)
 
-    relay = make_relay(settings, producer)  # restarted
+    relay = make_relay(settings, publisher)  # restarted
     consumer = make_consumer(settings, producer, f"g-{unique}")
     async with Running(consumer):
         while await relay.relay_once():
@@ -82,18 +83,22 @@ async def test_events_committed_while_the_relay_was_down_arrive_and_apply_once(
 
 
 async def test_a_relay_killed_after_publishing_but_before_recording_republishes_and_applies_once(
-    settings: Settings, producer: AIOKafkaProducer, unique: str, kafka_bootstrap: str
+    settings: Settings,
+    producer: AIOKafkaProducer,
+    publisher: EventPublisher,
+    unique: str,
+    kafka_bootstrap: str,
 ) -> None:
     intake = IntakeApp(settings)
     cases = _cases(10)
     await asyncio.to_thread(intake.receive, cases)
 
-    crashed = make_relay(settings, producer)
+    crashed = make_relay(settings, publisher)
     after = await asyncio.to_thread(crashed.position)
     _, publications = await asyncio.to_thread(crashed.pending, after)
     await crashed.publish(publications)  # ...and the process dies before crashed.record()
 
-    restarted = make_relay(settings, producer)
+    restarted = make_relay(settings, publisher)
     assert await restarted.relay_once() == 10  # resumes from the recorded position: all again
     assert await restarted.relay_once() == 0
 
@@ -112,12 +117,12 @@ async def test_a_relay_killed_after_publishing_but_before_recording_republishes_
 
 
 async def test_the_same_message_delivered_twice_has_one_effect(
-    settings: Settings, producer: AIOKafkaProducer, unique: str
+    settings: Settings, producer: AIOKafkaProducer, publisher: EventPublisher, unique: str
 ) -> None:
     intake = IntakeApp(settings)
     cases = _cases(5)
     await asyncio.to_thread(intake.receive, cases)
-    relay = make_relay(settings, producer)
+    relay = make_relay(settings, publisher)
     await relay.relay_once()
 
     first = make_consumer(settings, producer, f"g1-{unique}")
@@ -133,12 +138,16 @@ async def test_the_same_message_delivered_twice_has_one_effect(
 
 
 async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_partition_moves_on(
-    settings: Settings, producer: AIOKafkaProducer, unique: str, kafka_bootstrap: str
+    settings: Settings,
+    producer: AIOKafkaProducer,
+    publisher: EventPublisher,
+    unique: str,
+    kafka_bootstrap: str,
 ) -> None:
     topic = REFERRAL_EVENTS.named(settings.topic_prefix)
     intake = IntakeApp(settings)
     before, poison, after = _cases(3), _cases(1, POISON_CAF), _cases(3)
-    relay = make_relay(settings, producer)
+    relay = make_relay(settings, publisher)
     await asyncio.to_thread(intake.receive, before)
     await relay.relay_once()
     # Undecodable bytes and a record without an envelope, on the same partition as what follows.
@@ -168,11 +177,11 @@ async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_partiti
 
 
 async def test_a_consumer_stopped_mid_stream_resumes_without_loss_or_double_effect(
-    settings: Settings, producer: AIOKafkaProducer, unique: str
+    settings: Settings, producer: AIOKafkaProducer, publisher: EventPublisher, unique: str
 ) -> None:
     intake = IntakeApp(settings)
     cases = _cases(300)
-    relay = make_relay(settings, producer)
+    relay = make_relay(settings, publisher)
     await asyncio.to_thread(intake.receive, cases)
     while await relay.relay_once():
         pass
