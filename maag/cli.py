@@ -71,8 +71,10 @@ def contracts_export(
         bool, typer.Option(help="Overwrite published schemas even with breaking changes.")
     ] = False,
 ) -> None:
-    """Write a JSON Schema per event and the AsyncAPI 3.0 document of every topic."""
+    """Write a JSON Schema per event and the AsyncAPI 3.0 document of every topic (FastStream's,
+    from what the services subscribe to and publish)."""
     from contracts.export import BreakingChange, export
+    from maag.asyncapi import rendered
 
     try:
         for path in export(directory, allow_breaking=allow_breaking):
@@ -80,6 +82,8 @@ def contracts_export(
     except BreakingChange as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
+    (directory / "asyncapi.yaml").write_text(rendered())
+    typer.echo(f"wrote {directory / 'asyncapi.yaml'}")
 
 
 @topics_app.command("ensure")
