@@ -30,7 +30,7 @@ from maag.runtime import kafka
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
-from services.commissioning import reports
+from services.commissioning.adapters import read_model as reports
 from services.commissioning.domain.rules import financial_year
 from tests.support.events import package_requested, record
 from tests.support.referral import SECRET

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings
-from services.commissioning import reports
-from services.commissioning.api import create_api
-from services.commissioning.application import CommissioningApp
-from services.commissioning.inbound import Inbound, subscriptions
+from services.commissioning.adapters import read_model as reports
+from services.commissioning.adapters.http import create_api
+from services.commissioning.adapters.inbound import Inbound, subscriptions
+from services.commissioning.adapters.translate import translate
+from services.commissioning.application.app import CommissioningApp
 from services.commissioning.spec import SPEC
-from services.commissioning.translate import translate
 
 CommissioningService = Service[CommissioningApp]
 

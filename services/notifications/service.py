@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings
-from services.notifications import read_model
-from services.notifications.api import create_api
-from services.notifications.application import NotificationsApp
-from services.notifications.directory import ProviderDirectory
-from services.notifications.inbound import Requests, subscriptions
-from services.notifications.journal import SentJournal
-from services.notifications.sender import Sender
+from services.notifications.adapters import read_model
+from services.notifications.adapters.directory import ProviderDirectory
+from services.notifications.adapters.http import create_api
+from services.notifications.adapters.inbound import Requests, subscriptions
+from services.notifications.adapters.journal import SentJournal
+from services.notifications.adapters.smtp import Sender
+from services.notifications.adapters.translate import Translator
+from services.notifications.application.app import NotificationsApp
 from services.notifications.spec import SPEC
-from services.notifications.translate import Translator
 
 
 @dataclass

@@ -10,12 +10,12 @@ from maag.runtime.logging import get_logger
 from maag.runtime.loops import sleep_or_stop
 from maag.runtime.service import Loop, Plumbing, Service, serve
 from maag.runtime.settings import Settings
-from services.panel import read_model
-from services.panel.api import create_api
-from services.panel.application import PanelApp
-from services.panel.inbound import subscriptions
+from services.panel.adapters import read_model
+from services.panel.adapters.http import create_api
+from services.panel.adapters.inbound import subscriptions
+from services.panel.adapters.translate import translate
+from services.panel.application.app import PanelApp
 from services.panel.spec import SPEC
-from services.panel.translate import translate
 
 log = get_logger(__name__)
 

@@ -7,12 +7,12 @@ import asyncio
 from contracts.topics import REFERRAL_SUBMISSIONS
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings
-from services.referral import read_model
-from services.referral.api import create_api
-from services.referral.application import ReferralApp
-from services.referral.intake import submissions
+from services.referral.adapters import read_model
+from services.referral.adapters.http import create_api
+from services.referral.adapters.inbound import submissions
+from services.referral.adapters.translate import translate
+from services.referral.application.app import ReferralApp
 from services.referral.spec import SPEC
-from services.referral.translate import translate
 
 ReferralService = Service[ReferralApp]
 

@@ -26,7 +26,7 @@ from contracts.events.panel import LeadProfessionalAssigned
 from contracts.reference import Agency, Panel, Role
 from contracts.topics import NOTIFICATION_EVENTS, PANEL_EVENTS
 from maag.infra.mailbox import messages
-from services.notifications.sender import TRACKING
+from services.notifications.adapters.smtp import TRACKING
 from services.notifications.service import NotificationsService, build
 from tests.integration.runtime.conftest import read_all
 from tests.support.net import free_port

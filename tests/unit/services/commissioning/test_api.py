@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from contracts.reference import Role
 from maag.runtime.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
-from services.commissioning import reports
-from services.commissioning.api import create_api
-from services.commissioning.application import CommissioningApp
+from services.commissioning.adapters import read_model as reports
+from services.commissioning.adapters.http import create_api
+from services.commissioning.application.app import CommissioningApp
 from tests.support.referral import SECRET, auth, verifier
 
 COMM = auth(Role.COMMISSIONER, "childrens-services", "comm-1")

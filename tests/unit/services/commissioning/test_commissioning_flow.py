@@ -16,9 +16,9 @@ from maag.runtime.auth import Caller
 from maag.runtime.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
-from services.commissioning import application as use
-from services.commissioning import reports
-from services.commissioning.application import CommissioningApp
+from services.commissioning.adapters import read_model as reports
+from services.commissioning.application import app as use
+from services.commissioning.application.app import CommissioningApp
 from services.commissioning.domain.aggregates import (
     Budget,
     Package,
@@ -236,7 +236,7 @@ def test_a_review_may_recommission_the_package_from_a_date(
     assert changed.weekly_cost_pence == 35000 and changed.starts_on == "2027-01-04"
     assert _provider(app, "inhouse-west").used == 10  # its old 4 hours given back, 10 taken
     assert app.repository.get(budget_uuid("maag:harlow", 2026)).committed > before
-    from services.commissioning.translate import translate
+    from services.commissioning.adapters.translate import translate
 
     last = list(app.events.get(package.id))[-1]
     out = translate(last)

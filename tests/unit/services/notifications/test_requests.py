@@ -23,10 +23,10 @@ from contracts.reference import Agency, Panel, Role
 from maag.runtime.consumer import Delivery
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
-from services.notifications.application import NotificationsApp
-from services.notifications.directory import ProviderDirectory
+from services.notifications.adapters.directory import ProviderDirectory
+from services.notifications.adapters.inbound import Requests
+from services.notifications.application.app import NotificationsApp
 from services.notifications.domain.notification import Notification
-from services.notifications.inbound import Requests
 
 ACTOR = Actor(user_id="u", role=Role.PANEL_MEMBER, agency="social-care")
 NOW = datetime(2026, 11, 27, tzinfo=UTC)

@@ -15,9 +15,9 @@ from eventsourcing.persistence import OperationalError
 from contracts.events.panel import CasePaused
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
-from services.notifications.application import NotificationsApp
-from services.notifications.journal import SentJournal
-from services.notifications.sender import TRACKING, Outcome, Sender
+from services.notifications.adapters.journal import SentJournal
+from services.notifications.adapters.smtp import TRACKING, Outcome, Sender
+from services.notifications.application.app import NotificationsApp
 from tests.unit.services.notifications.test_requests import ACTOR, NOW, _ask, _requests
 
 

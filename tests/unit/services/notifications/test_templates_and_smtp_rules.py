@@ -6,9 +6,9 @@ from pathlib import Path
 import aiosmtplib
 import pytest
 
-from services.notifications.directory import DirectoryError, ProviderDirectory
-from services.notifications.sender import Permanent, Transient, classify
-from services.notifications.templates import TEMPLATES, case_reference, render
+from services.notifications.adapters.directory import DirectoryError, ProviderDirectory
+from services.notifications.adapters.smtp import Permanent, Transient, classify
+from services.notifications.domain.templates import TEMPLATES, case_reference, render
 
 CONTEXT = {
     "name": "Lee <Lead>",

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from maag.runtime.settings import Settings
-from services.panel.application import PanelApp
+from services.panel.application.app import PanelApp
 from tests.support.referral import SECRET
 
 

@@ -13,10 +13,10 @@ from contracts.reference import Role
 from maag.runtime.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
-from services.panel import application as use
-from services.panel import read_model
-from services.panel.api import create_api
-from services.panel.application import PanelApp
+from services.panel.adapters import read_model
+from services.panel.adapters.http import create_api
+from services.panel.application import app as use
+from services.panel.application.app import PanelApp
 from services.panel.domain.schedule import LOCAL
 from tests.support.referral import auth, verifier
 

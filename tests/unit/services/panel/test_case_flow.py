@@ -13,9 +13,9 @@ from pydantic import TypeAdapter
 from contracts.reference import Agency, Panel, Role
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.unit_of_work import Work
-from services.panel import application as use
-from services.panel.application import PanelApp
-from services.panel.decisions import Decision
+from services.panel.application import app as use
+from services.panel.application.app import PanelApp
+from services.panel.application.decisions import Decision
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import PanelRuleBroken
@@ -235,7 +235,7 @@ def test_schedule_ahead_makes_every_panels_meetings_once(app: PanelApp) -> None:
 
 
 def test_every_event_of_a_case_and_its_meetings_translates_for_the_outbox(app: PanelApp) -> None:
-    from services.panel.translate import translate
+    from services.panel.adapters.translate import translate
 
     case_id = _accept(app)
     meeting = _meeting(app, case_id)

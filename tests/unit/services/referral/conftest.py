@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 
 from maag.runtime.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
-from services.referral import read_model
-from services.referral.api import create_api
-from services.referral.application import ReferralApp
+from services.referral.adapters import read_model
+from services.referral.adapters.http import create_api
+from services.referral.application.app import ReferralApp
 from tests.support.referral import CIPHER_KEY, SECRET, verifier
 
 

@@ -12,9 +12,9 @@ import pytest
 from contracts.events.referral import ReferralAccepted, ReferralDetails, ReferralReceived
 from contracts.reference import Agency, Role
 from maag.runtime.auth import Caller
+from services.referral.adapters.inbound import InvalidSubmission, ValidSubmission, decoder
+from services.referral.adapters.translate import translate
 from services.referral.domain.referral import Referral
-from services.referral.intake import InvalidSubmission, ValidSubmission, decoder
-from services.referral.translate import translate
 from tests.support.referral import CHILD_NAME, details, token, verifier
 
 CALLER = Caller("u-1", Role.REFERRER, "education")

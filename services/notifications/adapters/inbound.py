@@ -10,9 +10,9 @@ from contracts.events.commissioning import PackageCommissioned, PackageDecommiss
 from contracts.events.panel import CasePaused, LeadProfessionalAssigned, ReviewListed
 from maag.runtime.consumer import Delivery, Subscription, on_events
 from maag.runtime.unit_of_work import Work
-from services.notifications.directory import ProviderDirectory
+from services.notifications.adapters.directory import ProviderDirectory
 from services.notifications.domain.notification import Notification, notification_id
-from services.notifications.templates import case_reference
+from services.notifications.domain.templates import case_reference
 
 
 class Requests:

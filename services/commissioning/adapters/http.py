@@ -22,8 +22,8 @@ from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_read
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Conflict, NotFound
-from services.commissioning import reports
-from services.commissioning.application import CommissioningApp
+from services.commissioning.adapters import read_model as reports
+from services.commissioning.application.app import CommissioningApp
 from services.commissioning.domain.aggregates import Package, Provider
 from services.commissioning.domain.rules import CommissioningRefused
 

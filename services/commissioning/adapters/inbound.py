@@ -10,7 +10,7 @@ from contracts.events.panel import CaseClosed, PackageRequested
 from contracts.events.referral import ConsentWithdrawn
 from maag.runtime.consumer import Delivery, Subscription, on_events
 from maag.runtime.unit_of_work import Work
-from services.commissioning import application as use
+from services.commissioning.application import app as use
 from services.commissioning.domain.aggregates import ProviderIndex, case_packages_uuid
 
 

@@ -35,9 +35,9 @@ from maag.runtime.leadership import Leadership
 from maag.runtime.logging import bound, get_logger
 from maag.runtime.loops import Backoff, sleep_or_stop
 from maag.runtime.settings import Settings
+from services.notifications.adapters.journal import SentJournal
 from services.notifications.domain.notification import Notification
-from services.notifications.journal import SentJournal
-from services.notifications.templates import render
+from services.notifications.domain.templates import render
 
 log = get_logger(__name__)
 TRACKING = "smtp-sender"

@@ -18,9 +18,9 @@ from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_read, record_reads
 from maag.runtime.unit_of_work import Conflict, NotFound
-from services.panel import read_model
-from services.panel.application import PanelApp
-from services.panel.decisions import Decision
+from services.panel.adapters import read_model
+from services.panel.application.app import PanelApp
+from services.panel.application.decisions import Decision
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import PanelRuleBroken
 from services.panel.domain.schedule import PanelRef

@@ -14,7 +14,7 @@ from maag.runtime import http
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_read
-from services.notifications import read_model
+from services.notifications.adapters import read_model
 
 
 def create_api(

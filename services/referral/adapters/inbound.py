@@ -25,7 +25,7 @@ from contracts.reference import Agency
 from maag.runtime.auth import Caller, Forbidden, TokenVerifier, Unauthenticated
 from maag.runtime.consumer import Delivery, Position, Subscription
 from maag.runtime.unit_of_work import Work
-from services.referral.application import authorise_submission, receive_or_replay
+from services.referral.application.app import authorise_submission, receive_or_replay
 from services.referral.domain.referral import Referral, ReferralConflict, Rejection, case_id_for
 
 

@@ -16,7 +16,7 @@ from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import NotFound, Work, in_unit
-from services.panel.decisions import (
+from services.panel.application.decisions import (
     AssignLeadProfessional,
     Close,
     Decision,

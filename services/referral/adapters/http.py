@@ -18,8 +18,8 @@ from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_reads
 from maag.runtime.unit_of_work import NotFound
-from services.referral import read_model
-from services.referral.application import ReferralApp
+from services.referral.adapters import read_model
+from services.referral.application.app import ReferralApp
 from services.referral.domain.referral import Referral, ReferralConflict
 
 ConsentRequest = ConsentGiven

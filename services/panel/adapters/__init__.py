@@ -1,0 +1,1 @@
+"""Adapters: HTTP, inbound topics, outbox translation, read models."""
