@@ -99,6 +99,11 @@ class ServiceApplication(ProcessApplication[UUID]):
         self._stamp(objs)
         self.process_event(cast(DomainEventProtocol[UUID], _Applied(objs)), tracking)
 
+    def commit_unit(self, aggregates: list[Aggregate]) -> None:
+        """Commit a unit of work's aggregates (outside a consumer). A service whose writers
+        contend may batch them (the referral's group commit)."""
+        self.record(None, aggregates)
+
     def save(
         self,
         *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,

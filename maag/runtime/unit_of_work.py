@@ -97,7 +97,7 @@ class Work:
     def commit(self) -> None:
         """Save what this unit of work changed, in one transaction (outside a consumer)."""
         if self._aggregates:
-            self.app.record(None, self.aggregates)
+            self.app.commit_unit(self.aggregates)
 
 
 def in_unit(app: ServiceApplication, use: Callable[[Work], R], conflict: str) -> R:

@@ -20,6 +20,7 @@ from maag.runtime.reads import record_read, record_reads
 from maag.runtime.unit_of_work import Conflict, NotFound
 from services.panel.adapters import read_model
 from services.panel.application.app import PanelApp
+from services.panel.application.commands import Decide, RecordAttendance, ScheduleMeeting
 from services.panel.application.decisions import Decision
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import PanelRuleBroken
@@ -102,8 +103,17 @@ def create_api(
     quorum = app.quorum_other_agencies
 
     @api.post("/meetings", status_code=201, response_model=MeetingView, tags=["meetings"])
-    def schedule(body: ScheduleRequest, caller: http.CallerDep) -> dict[str, Any]:
-        meeting = app.schedule(PanelRef(body.panel, body.district), body.starts_at, caller)
+    def schedule(
+        body: ScheduleRequest, caller: http.CallerDep, correlation_id: http.CorrelationId
+    ) -> dict[str, Any]:
+        meeting = app.handle(
+            ScheduleMeeting(
+                ref=PanelRef(body.panel, body.district),
+                starts_at=body.starts_at,
+                caller=caller,
+                correlation_id=correlation_id,
+            )
+        )
         return _meeting_view(meeting, quorum)
 
     @api.get("/meetings", tags=["meetings"], summary="Upcoming meetings, soonest first")
@@ -128,8 +138,22 @@ def create_api(
         return {**_meeting_view(meeting, quorum), "agenda": items}
 
     @api.post("/meetings/{meeting_id}/attendance", response_model=MeetingView, tags=["meetings"])
-    def attend(meeting_id: UUID, body: AttendanceRequest, caller: http.CallerDep) -> dict[str, Any]:
-        meeting = app.record_attendance(meeting_id, caller, body.person_id, body.name, body.agency)
+    def attend(
+        meeting_id: UUID,
+        body: AttendanceRequest,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+    ) -> dict[str, Any]:
+        meeting = app.handle(
+            RecordAttendance(
+                meeting_id=meeting_id,
+                person_id=body.person_id,
+                name=body.name,
+                agency=body.agency,
+                caller=caller,
+                correlation_id=correlation_id,
+            )
+        )
         return _meeting_view(meeting, quorum)
 
     @api.post(
@@ -143,7 +167,14 @@ def create_api(
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
     ) -> dict[str, Any]:
-        case = app.decide(meeting_id, decision, caller, correlation_id)
+        case = app.handle(
+            Decide(
+                meeting_id=meeting_id,
+                decision=decision,
+                caller=caller,
+                correlation_id=correlation_id,
+            )
+        )
         return {
             "case_id": case.id,
             "panel": case.panel,

@@ -11,7 +11,7 @@ from contracts.events.referral import ConsentWithdrawn, ReferralAccepted
 from contracts.reference import Panel
 from maag.runtime.consumer import Delivery, Subscription, on_events
 from maag.runtime.unit_of_work import Work
-from services.panel.application import app as use
+from services.panel.application import policies as use
 from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
 
 

@@ -21,7 +21,7 @@ from contracts.topics import ALL_TOPICS, EVENT_TOPICS, max_message_bytes
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
-from services.panel.application import app as panel_use
+from services.panel.application import policies as panel_use
 from services.panel.domain.schedule import LOCAL
 from tests.support.built import build_all
 from tests.support.referral import auth

@@ -15,7 +15,7 @@ from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
 from services.panel.adapters import read_model
 from services.panel.adapters.http import create_api
-from services.panel.application import app as use
+from services.panel.application import policies as use
 from services.panel.application.app import PanelApp
 from services.panel.domain.schedule import LOCAL
 from tests.support.referral import auth, verifier

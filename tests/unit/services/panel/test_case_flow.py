@@ -13,8 +13,9 @@ from pydantic import TypeAdapter
 from contracts.reference import Agency, Panel, Role
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.unit_of_work import Work
-from services.panel.application import app as use
+from services.panel.application import policies as use
 from services.panel.application.app import PanelApp
+from services.panel.application.commands import Decide, RecordAttendance
 from services.panel.application.decisions import Decision
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
@@ -49,11 +50,32 @@ def _meeting(app: PanelApp, case_id: uuid.UUID) -> Meeting:
 
 def _quorate(app: PanelApp, meeting: Meeting) -> None:
     for person, agency in [("p1", "social-care"), ("p2", "education"), ("p3", "camhs")]:
-        app.record_attendance(meeting.id, COORDINATOR, person, f"Name {person}", Agency(agency))
+        attend(app, meeting, person, f"Name {person}", Agency(agency))
+
+
+def attend(app: PanelApp, meeting: Meeting, person: str, name: str, agency: Agency) -> None:
+    app.handle(
+        RecordAttendance(
+            meeting_id=meeting.id,
+            person_id=person,
+            name=name,
+            agency=agency,
+            caller=COORDINATOR,
+            correlation_id="corr-a",
+        )
+    )
 
 
 def _decide(app: PanelApp, meeting: Meeting, **body: Any) -> PanelCase:
-    return app.decide(meeting.id, decision(body), COORDINATOR, "corr-d")
+    case: PanelCase = app.handle(
+        Decide(
+            meeting_id=meeting.id,
+            decision=decision(body),
+            caller=COORDINATOR,
+            correlation_id="corr-d",
+        )
+    )
+    return case
 
 
 def test_an_accepted_referral_is_listed_on_its_districts_next_maag_once(app: PanelApp) -> None:
@@ -75,7 +97,7 @@ def test_a_meeting_that_is_not_quorate_refuses_decisions_naming_who_is_missing(
 ) -> None:
     case_id = _accept(app)
     meeting = _meeting(app, case_id)
-    app.record_attendance(meeting.id, COORDINATOR, "p2", "Ed", Agency.EDUCATION)
+    attend(app, meeting, "p2", "Ed", Agency.EDUCATION)
     with pytest.raises(
         PanelRuleBroken, match=r"not quorate.*missing children's social care and 1 more agency"
     ):
@@ -220,11 +242,13 @@ def test_only_panel_members_decide(app: PanelApp) -> None:
     case_id = _accept(app)
     meeting = _meeting(app, case_id)
     with pytest.raises(Forbidden, match="role 'referrer' may not record panel decisions"):
-        app.decide(
-            meeting.id,
-            decision({"kind": "close", "case_id": str(case_id), "reason": "x"}),
-            Caller("r", Role.REFERRER, "education"),
-            "c",
+        app.handle(
+            Decide(
+                meeting_id=meeting.id,
+                decision=decision({"kind": "close", "case_id": str(case_id), "reason": "x"}),
+                caller=Caller("r", Role.REFERRER, "education"),
+                correlation_id="c",
+            )
         )
 
 
@@ -262,3 +286,13 @@ def test_every_event_of_a_case_and_its_meetings_translates_for_the_outbox(app: P
     assert published.count("PanelMeetingScheduled") == 2
     for name in ["CaseListed", "LeadProfessionalAssigned", "CaseEscalated", "CasePaused"]:
         assert name in published
+
+
+def test_every_kind_of_decision_has_its_handler() -> None:
+    from typing import get_args
+
+    from services.panel.application.commands import DECISIONS
+    from services.panel.application.decisions import Decision
+
+    kinds = set(get_args(get_args(Decision)[0]))
+    assert kinds and set(DECISIONS) == kinds

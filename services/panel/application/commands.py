@@ -1,0 +1,136 @@
+"""The panel's commands: one type and one handler per use case, in a registry. A decision
+on a listed case is one command whose kind picks its handler from `DECISIONS`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from contracts.reference import Agency, Panel, Role
+from maag.runtime.commands import Command, Handlers
+from maag.runtime.unit_of_work import Work
+from services.panel.application.decisions import (
+    AssignLeadProfessional,
+    Close,
+    Decision,
+    Defer,
+    Escalate,
+    RequestPackage,
+    StepDown,
+)
+from services.panel.application.meetings import meeting_at
+from services.panel.domain.case import PanelCase
+from services.panel.domain.meeting import Meeting
+from services.panel.domain.rules import PanelRuleBroken
+from services.panel.domain.schedule import PanelRef, next_meeting
+
+handlers: Handlers[Any] = Handlers(
+    "the meeting or case changed while this request was handled; retry"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleMeeting(Command):
+    ref: PanelRef
+    starts_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordAttendance(Command):
+    meeting_id: UUID
+    person_id: str
+    name: str
+    agency: Agency
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decide(Command):
+    meeting_id: UUID
+    decision: Decision
+
+
+@handlers(ScheduleMeeting)
+def schedule(app: Any, c: ScheduleMeeting, work: Work) -> Meeting:
+    c.caller.require(Role.PANEL_MEMBER, to="schedule meetings")
+    if c.starts_at.tzinfo is None:
+        raise PanelRuleBroken("starts_at needs a UTC offset")
+    return meeting_at(work, c.ref, c.starts_at, c.caller.record)
+
+
+@handlers(RecordAttendance)
+def record_attendance(app: Any, c: RecordAttendance, work: Work) -> Meeting:
+    c.caller.require(Role.PANEL_MEMBER, to="record attendance")
+    meeting = work.get_as(c.meeting_id, Meeting, "meeting")
+    meeting.record_attendance(c.person_id, c.name, c.agency.value, c.caller.record)
+    return meeting
+
+
+@handlers(Decide)
+def decide(app: Any, c: Decide, work: Work) -> PanelCase:
+    c.caller.require(Role.PANEL_MEMBER, to="record panel decisions")
+    meeting = work.get_as(c.meeting_id, Meeting, "meeting")
+    meeting.require_quorum(app.quorum_other_agencies)
+    case = work.get_as(c.decision.case_id, PanelCase, "case")
+    work.add(case)
+    DECISIONS[type(c.decision)](c.decision, case, meeting, work, c)
+    return case
+
+
+def _assign(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
+    case.assign_lead_professional(
+        meeting,
+        d.professional_id,
+        d.name,
+        d.agency.value,
+        str(d.work_email),
+        d.justification,
+        c.caller.record,
+        c.correlation_id,
+    )
+
+
+def _request_package(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
+    interventions = [i.model_dump(mode="json") for i in d.interventions]
+    case.request_package(meeting, interventions, d.justification, c.caller.record, c.correlation_id)
+
+
+def _move(up: bool) -> DecisionHandler:
+    def move(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
+        target_ref = case.ref_for(Panel(d.to))
+        target = meeting_at(work, target_ref, next_meeting(target_ref, meeting.starts_at))
+        to = case.escalate if up else case.step_down
+        to(
+            meeting,
+            Panel(d.to),
+            d.reason,
+            d.justification,
+            target,
+            c.caller.record,
+            c.correlation_id,
+        )
+
+    return move
+
+
+def _defer(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
+    target = meeting_at(work, meeting.ref, next_meeting(meeting.ref, meeting.starts_at))
+    case.defer(meeting, d.reason, target, c.caller.record, c.correlation_id)
+
+
+def _close(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
+    case.close(meeting, d.reason, c.caller.record, c.correlation_id)
+
+
+DecisionHandler = Callable[[Any, PanelCase, Meeting, Work, Decide], None]
+# Each kind of decision, and what recording it does.
+DECISIONS: dict[type, DecisionHandler] = {
+    AssignLeadProfessional: _assign,
+    RequestPackage: _request_package,
+    Escalate: _move(up=True),
+    StepDown: _move(up=False),
+    Defer: _defer,
+    Close: _close,
+}

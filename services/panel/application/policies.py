@@ -1,0 +1,68 @@
+"""What the panel does when another service's event arrives: one policy per inbound event
+(`adapters/inbound.py` routes each event type to its policy), each over the consumer's
+unit of work, idempotent however often the event arrives."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from contracts.reference import Panel
+from maag.runtime.unit_of_work import Work
+from services.panel.application.meetings import meeting_at
+from services.panel.domain.case import PanelCase
+from services.panel.domain.meeting import Meeting
+from services.panel.domain.schedule import first_meeting_on_or_after, next_meeting
+
+
+def referral_accepted(
+    work: Work,
+    case_id: UUID,
+    district: str,
+    level_of_need: int,
+    agencies: list[str],
+    at: datetime,
+    correlation_id: str,
+) -> None:
+    """List the case on its district MAAG's next meeting (once, however often it arrives)."""
+    found = work.find(case_id)
+    case = found if isinstance(found, PanelCase) else None
+    if case is None:
+        case = PanelCase(
+            case_id=case_id,
+            district=district,
+            level_of_need=level_of_need,
+            agencies_requested=agencies,
+            correlation_id=correlation_id,
+        )
+        work.add(case)
+    elif case.status == "paused":
+        case.resume(correlation_id)  # consent given again
+    elif case.status == "closed" or case.listings:
+        return  # already on an agenda (or finished): a duplicate changes nothing
+    work.add(case)
+    case.list_on(
+        meeting_at(work, case.ref, next_meeting(case.ref, at)), "new referral", correlation_id
+    )
+
+
+def consent_withdrawn(work: Work, case_id: UUID, continues: bool, correlation_id: str) -> None:
+    found = work.find(case_id)
+    if not isinstance(found, PanelCase) or continues:
+        return
+    meetings = [m for mid in found.listings if isinstance(m := work.find(mid), Meeting)]
+    found.pause("consent withdrawn", meetings, correlation_id)
+    work.add(found, *meetings)
+
+
+def package_commissioned(
+    work: Work, case_id: UUID, package_id: UUID, panel: Panel, review_on: date, correlation_id: str
+) -> None:
+    """List the package's review on the commissioning panel's meeting when it falls due."""
+    found = work.find(case_id)
+    if not isinstance(found, PanelCase):
+        return
+    ref = found.ref_for(panel)
+    meeting = meeting_at(work, ref, first_meeting_on_or_after(ref, review_on))
+    found.list_review(package_id, review_on, meeting, correlation_id)
+    work.add(found, meeting)
