@@ -24,6 +24,13 @@ from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Conflict, NotFound
 from services.commissioning.adapters import read_model as reports
 from services.commissioning.application.app import CommissioningApp
+from services.commissioning.application.commands import (
+    DecommissionPackage,
+    RegisterProvider,
+    ReviewPackage,
+    SetBudget,
+    SetCapacity,
+)
 from services.commissioning.domain.aggregates import Package, Provider
 from services.commissioning.domain.rules import CommissioningRefused
 
@@ -141,15 +148,28 @@ def create_api(
         return [_provider(p) for p in app.providers(caller)]
 
     @api.post("/providers", status_code=201, tags=["providers"])
-    def register(body: ProviderRequest, caller: http.CallerDep) -> dict[str, Any]:
+    def register(
+        body: ProviderRequest, caller: http.CallerDep, correlation_id: http.CorrelationId
+    ) -> dict[str, Any]:
         spec = body.model_dump(mode="json")
-        return _provider(app.register_provider(spec, caller))
+        return _provider(
+            app.handle(RegisterProvider(spec=spec, caller=caller, correlation_id=correlation_id))
+        )
 
     @api.put("/providers/{provider_id}/capacity", tags=["providers"])
     def capacity(
-        provider_id: ProviderId, body: CapacityRequest, caller: http.CallerDep
+        provider_id: ProviderId,
+        body: CapacityRequest,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
     ) -> dict[str, Any]:
-        return _provider(app.set_capacity(provider_id, body.weekly_capacity, caller))
+        command = SetCapacity(
+            provider_id=provider_id,
+            weekly_capacity=body.weekly_capacity,
+            caller=caller,
+            correlation_id=correlation_id,
+        )
+        return _provider(app.handle(command))
 
     @api.get(
         "/budgets/{panel_key}/{fy}",
@@ -170,9 +190,21 @@ def create_api(
 
     @api.put("/budgets/{panel_key}/{fy}", tags=["budgets"])
     def set_budget(
-        panel_key: PanelKey, fy: FinancialYear, body: BudgetRequest, caller: http.CallerDep
+        panel_key: PanelKey,
+        fy: FinancialYear,
+        body: BudgetRequest,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
     ) -> dict[str, Any]:
-        b = app.set_budget(panel_key, fy, body.amount_pence, caller)
+        b = app.handle(
+            SetBudget(
+                key=panel_key,
+                fy=fy,
+                amount_pence=body.amount_pence,
+                caller=caller,
+                correlation_id=correlation_id,
+            )
+        )
         return {
             "panel": b.panel_key,
             "financial_year": fy,
@@ -195,15 +227,17 @@ def create_api(
         correlation_id: http.CorrelationId,
     ) -> dict[str, Any]:
         return _package(
-            app.review(
-                package_id,
-                caller,
-                body.goals.value,
-                body.level_of_need_change,
-                body.decision,
-                correlation_id,
-                body.effective_from,
-                [i.model_dump(mode="json") for i in body.interventions or []],
+            app.handle(
+                ReviewPackage(
+                    package_id=package_id,
+                    goals=body.goals.value,
+                    level_change=body.level_of_need_change,
+                    decision=body.decision,
+                    effective_from=body.effective_from,
+                    interventions=[i.model_dump(mode="json") for i in body.interventions or []],
+                    caller=caller,
+                    correlation_id=correlation_id,
+                )
             )
         )
 
@@ -215,8 +249,14 @@ def create_api(
         correlation_id: http.CorrelationId,
     ) -> dict[str, Any]:
         return _package(
-            app.decommission(
-                package_id, caller, body.reason.value, body.effective_from, correlation_id
+            app.handle(
+                DecommissionPackage(
+                    package_id=package_id,
+                    reason=body.reason.value,
+                    effective_from=body.effective_from,
+                    caller=caller,
+                    correlation_id=correlation_id,
+                )
             )
         )
 

@@ -10,47 +10,28 @@ from contracts.events.panel import CaseClosed, PackageRequested
 from contracts.events.referral import ConsentWithdrawn
 from maag.runtime.consumer import Delivery, Subscription, on_events
 from maag.runtime.unit_of_work import Work
-from services.commissioning.application import app as use
+from services.commissioning.application import policies
 from services.commissioning.domain.aggregates import ProviderIndex, case_packages_uuid
 
 
 class Inbound:
+    """Each inbound event type to its policy (`application/policies.py`)."""
+
     def __init__(self, jap_split: list[tuple[str, int]]) -> None:
         self.jap_split = jap_split
 
     def package_requested(self, d: Delivery[PackageRequested], work: Work) -> None:
-        e = d.message
-        use.commission(
-            work,
-            package_id=e.package_id,
-            case_id=e.case_id,
-            panel=e.panel,
-            district=e.district.value,
-            interventions=[i.model_dump(mode="json") for i in e.interventions],
-            jap_split=self.jap_split,
-            actor=e.actor.model_dump(mode="json"),
-            correlation_id=d.correlation_id or str(e.case_id),
-        )
+        policies.package_requested(work, d.message, _correlation(d), self.jap_split)
 
     def case_closed(self, d: Delivery[CaseClosed], work: Work) -> None:
-        use.decommission_case(
-            work,
-            d.message.case_id,
-            "case-closed",
-            d.message.occurred_at.date(),
-            d.correlation_id or str(d.message.case_id),
-        )
+        policies.case_closed(work, d.message, _correlation(d))
 
     def consent_withdrawn(self, d: Delivery[ConsentWithdrawn], work: Work) -> None:
-        e = d.message
-        if not e.continues_on_safeguarding_basis:
-            use.decommission_case(
-                work,
-                e.case_id,
-                "consent-withdrawn",
-                e.withdrawn_on,
-                d.correlation_id or str(e.case_id),
-            )
+        policies.consent_withdrawn(work, d.message, _correlation(d))
+
+
+def _correlation(d: Delivery[Any]) -> str:
+    return d.correlation_id or str(d.message.case_id)
 
 
 def _prefetch(d: Delivery[Any]) -> list[UUID]:

@@ -162,6 +162,10 @@ class Budget(Aggregate):
             self._released(package_id=package_id, pence=min(pence, self.commitments[package_id]))
 
     def amend(self, amount_pence: int) -> None:
+        if amount_pence < self.committed:
+            raise CommissioningRefused(
+                "below-committed", f"£{self.committed / 100:,.2f} is already committed"
+            )
         self._amended(amount_pence=amount_pence)
 
     @event(Amended)

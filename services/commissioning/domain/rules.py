@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 
@@ -122,3 +122,66 @@ def validate_split(shares: Sequence[tuple[str, int]]) -> None:
         raise ValueError(f"funding split shares sum to {total}, not 100")
     if any(p < 0 for _, p in shares):
         raise ValueError("funding split shares cannot be negative")
+
+
+# --- a package's money and dates ---
+
+
+def panel_key(panel: str, district: str | None) -> str:
+    """A budget holder: each district's MAAG, the county EARP, the JAP."""
+    return f"maag:{district}" if panel == "maag" and district else panel
+
+
+def schedule_of(interventions: Iterable[dict[str, Any]]) -> tuple[date, date]:
+    """(starts on, first review on): the earliest start, reviewed after the shortest interval."""
+    listed = list(interventions)
+    starts_on = min(date.fromisoformat(str(i["starts_on"])) for i in listed)
+    interval = min(int(i["review_interval_weeks"]) for i in listed)
+    return starts_on, starts_on + timedelta(weeks=interval)
+
+
+def next_review_on(starts_on: date, review_on: date) -> date:
+    """The review after `review_on`, at the package's own interval (at least a week)."""
+    interval = (review_on - starts_on).days // 7
+    return review_on + timedelta(weeks=max(interval, 1))
+
+
+def stopped_from(
+    weekly_pence: int, starts_on: date, committed_pence: int, fy: int, effective_from: date
+) -> tuple[int, int]:
+    """(spent, released) of a package stopped or changed from `effective_from`: what it
+    cost up to the day before, and what of its commitment goes back to the budget."""
+    spent = committed_in_fy(weekly_pence, starts_on, effective_from - timedelta(days=1), fy)
+    return spent, max(0, committed_pence - spent)
+
+
+def own_places(lines: Iterable[dict[str, Any]]) -> dict[str, float]:
+    """Units a package holds at each provider (free again to the same package on a change)."""
+    own: dict[str, float] = {}
+    for line in lines:
+        own[line["provider_id"]] = own.get(line["provider_id"], 0.0) + line["units"]
+    return own
+
+
+def with_own_places(offers: Iterable[ProviderOffer], own: dict[str, float]) -> list[ProviderOffer]:
+    return [
+        ProviderOffer(
+            o.provider_id,
+            o.services,
+            o.districts,
+            o.free_units + own.get(o.provider_id, 0.0),
+            o.unit_cost_pence,
+        )
+        for o in offers
+    ]
+
+
+def require_affordable(needed_pence: int, left_pence: int, returning_pence: int) -> None:
+    """A changed package must fit what is left of its budget once its own unspent
+    commitment has gone back."""
+    if needed_pence > left_pence + returning_pence:
+        raise CommissioningRefused(
+            "over-budget",
+            f"the changed package needs £{needed_pence / 100:,.2f} this year; "
+            f"£{(left_pence + returning_pence) / 100:,.2f} is available",
+        )

@@ -20,6 +20,7 @@ from contracts.reference import Role
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime.auth import Caller
 from maag.runtime.settings import Settings
+from services.commissioning.application.commands import RegisterProvider
 from services.commissioning.domain.aggregates import Provider, provider_uuid
 from services.commissioning.service import CommissioningService, build
 from tests.integration.runtime.conftest import read_to_end
@@ -113,17 +114,20 @@ async def test_two_consumers_racing_for_the_last_place_leave_exactly_one_winner(
     settings: Settings, producer: AIOKafkaProducer, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
     one, two = build(settings), build(settings)  # two members of the service's consumer group
-    one.app.register_provider(
-        {
-            "provider_id": "last-place",
-            "name": "One place",
-            "kind": "pvi",
-            "services": ["respite"],
-            "districts": [],
-            "weekly_capacity": 1,
-            "unit_cost_pence": 1000,
-        },
-        COMMISSIONER,
+    one.app.handle(
+        RegisterProvider(
+            spec={
+                "provider_id": "last-place",
+                "name": "One place",
+                "kind": "pvi",
+                "services": ["respite"],
+                "districts": [],
+                "weekly_capacity": 1,
+                "unit_cost_pence": 1000,
+            },
+            caller=COMMISSIONER,
+            correlation_id="c",
+        )
     )
     async with running(one), running(two):
         cases = [uuid.uuid4() for _ in range(6)]

@@ -17,8 +17,14 @@ from maag.runtime.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
 from services.commissioning.adapters import read_model as reports
-from services.commissioning.application import app as use
+from services.commissioning.application import packages as use
 from services.commissioning.application.app import CommissioningApp
+from services.commissioning.application.commands import (
+    DecommissionPackage,
+    RegisterProvider,
+    ReviewPackage,
+    SetBudget,
+)
 from services.commissioning.domain.aggregates import (
     Budget,
     Package,
@@ -106,7 +112,15 @@ def test_no_capacity_is_refused_with_the_reason_and_changes_nothing(app: Commiss
 
 
 def test_over_budget_is_refused_with_the_figures(app: CommissioningApp) -> None:
-    app.set_budget("maag:harlow", 2026, 100_000, COMMISSIONER)
+    app.handle(
+        SetBudget(
+            key="maag:harlow",
+            fy=2026,
+            amount_pence=100_000,
+            caller=COMMISSIONER,
+            correlation_id="c",
+        )
+    )
     refusal = _request(app, _i(hours=10))
     assert isinstance(refusal, Refusal) and refusal.reason == "over-budget"
     assert "£1,000.00 of maag:harlow's £1,000.00 is left" in refusal.detail
@@ -125,7 +139,15 @@ def test_a_jap_package_carries_the_funding_split(app: CommissioningApp) -> None:
 def test_decommissioning_releases_capacity_and_the_rest_of_the_money(app: CommissioningApp) -> None:
     package = _request(app, _i(hours=6))
     assert isinstance(package, Package)
-    app.decommission(package.id, COMMISSIONER, "outcomes-met", date(2027, 1, 4), "c")
+    app.handle(
+        DecommissionPackage(
+            package_id=package.id,
+            reason="outcomes-met",
+            effective_from=date(2027, 1, 4),
+            caller=COMMISSIONER,
+            correlation_id="c",
+        )
+    )
     assert _provider(app, "inhouse-west").used == 0
     budget: Any = app.repository.get(budget_uuid("maag:harlow", 2026))
     assert 0 < budget.committed < package.committed_pence  # spend stops from that date
@@ -149,17 +171,20 @@ def test_consent_withdrawn_decommissions_every_active_package_of_the_case(
 def test_two_requests_racing_for_the_last_place_have_exactly_one_winner(
     app: CommissioningApp,
 ) -> None:
-    app.register_provider(
-        {
-            "provider_id": "last-place",
-            "name": "One place",
-            "kind": "pvi",
-            "services": ["respite"],
-            "districts": [],
-            "weekly_capacity": 1,
-            "unit_cost_pence": 1000,
-        },
-        COMMISSIONER,
+    app.handle(
+        RegisterProvider(
+            spec={
+                "provider_id": "last-place",
+                "name": "One place",
+                "kind": "pvi",
+                "services": ["respite"],
+                "districts": [],
+                "weekly_capacity": 1,
+                "unit_cost_pence": 1000,
+            },
+            caller=COMMISSIONER,
+            correlation_id="c",
+        )
     )
     a, b = Work(app), Work(app)  # two consumers, each reading before the other writes
     for work in (a, b):
@@ -223,15 +248,17 @@ def test_a_review_may_recommission_the_package_from_a_date(
     package = _request(app, _i(hours=4))
     assert isinstance(package, Package)
     before: int = app.repository.get(budget_uuid("maag:harlow", 2026)).committed
-    changed = app.review(
-        package.id,
-        COMMISSIONER,
-        "partly",
-        0,
-        "recommission",
-        "c",
-        date(2027, 1, 4),
-        [_i(hours=8), _i("family support", 2)],
+    changed = app.handle(
+        ReviewPackage(
+            package_id=package.id,
+            goals="partly",
+            level_change=0,
+            decision="recommission",
+            effective_from=date(2027, 1, 4),
+            interventions=[_i(hours=8), _i("family support", 2)],
+            caller=COMMISSIONER,
+            correlation_id="c",
+        )
     )
     assert changed.weekly_cost_pence == 35000 and changed.starts_on == "2027-01-04"
     assert _provider(app, "inhouse-west").used == 10  # its old 4 hours given back, 10 taken
@@ -248,3 +275,27 @@ def test_a_review_may_recommission_the_package_from_a_date(
     assert {r["used"] for r in reports.capacity(engine) if r["provider_id"] == "inhouse-west"} == {
         10
     }
+
+
+def test_the_money_and_dates_of_a_package_are_the_domains_arithmetic() -> None:
+    from services.commissioning.domain.rules import (
+        CommissioningRefused,
+        next_review_on,
+        require_affordable,
+        schedule_of,
+        stopped_from,
+    )
+
+    starts, review = schedule_of(
+        [
+            {"starts_on": "2027-01-11", "review_interval_weeks": 12},
+            {"starts_on": "2027-01-04", "review_interval_weeks": 6},
+        ]
+    )
+    assert (starts, review) == (date(2027, 1, 4), date(2027, 2, 15))
+    assert next_review_on(starts, review) == date(2027, 3, 29)
+    spent, released = stopped_from(7000, date(2027, 1, 4), 84000, 2026, date(2027, 1, 18))
+    assert (spent, released) == (14000, 70000)  # two weeks spent, the rest goes back
+    require_affordable(100, 50, 50)
+    with pytest.raises(CommissioningRefused, match="needs £1.01 this year; £1.00 is available"):
+        require_affordable(101, 50, 50)

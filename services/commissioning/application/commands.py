@@ -1,0 +1,142 @@
+"""Commissioners' commands: one type and one handler per use case, in a registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from contracts.reference import Role
+from maag.runtime.commands import Command, Handlers
+from maag.runtime.unit_of_work import Work
+from services.commissioning.application.packages import decommission, recommission
+from services.commissioning.domain.aggregates import (
+    Budget,
+    Package,
+    Provider,
+    ProviderIndex,
+    budget_uuid,
+    provider_uuid,
+)
+from services.commissioning.domain.rules import CommissioningRefused, next_review_on
+
+handlers: Handlers[Any] = Handlers(
+    "a provider, budget or package changed while this was handled; retry"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterProvider(Command):
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetCapacity(Command):
+    provider_id: str
+    weekly_capacity: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetBudget(Command):
+    key: str
+    fy: int
+    amount_pence: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewPackage(Command):
+    package_id: UUID
+    goals: str
+    level_change: int
+    decision: str
+    effective_from: date | None = None
+    interventions: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecommissionPackage(Command):
+    package_id: UUID
+    reason: str
+    effective_from: date
+
+
+def register(work: Work, spec: dict[str, Any]) -> Provider:
+    """A provider in the directory (and the index of providers), once."""
+    if isinstance(work.find(provider_uuid(spec["provider_id"])), Provider):
+        raise CommissioningRefused(
+            "exists", f"provider {spec['provider_id']} is already registered"
+        )
+    provider = Provider(**spec)
+    index = work.find(ProviderIndex.ID)
+    if not isinstance(index, ProviderIndex):
+        index = ProviderIndex()
+    index.add(provider.provider_id)
+    work.add(provider, index)
+    return provider
+
+
+@handlers(RegisterProvider)
+def register_provider(app: Any, c: RegisterProvider, work: Work) -> Provider:
+    c.caller.require(Role.COMMISSIONER, to="register providers")
+    return register(work, c.spec)
+
+
+@handlers(SetCapacity)
+def set_capacity(app: Any, c: SetCapacity, work: Work) -> Provider:
+    c.caller.require(Role.COMMISSIONER, to="change capacity")
+    provider = work.get_as(provider_uuid(c.provider_id), Provider, "provider")
+    provider.change_capacity(c.weekly_capacity)
+    return provider
+
+
+@handlers(SetBudget)
+def set_budget(app: Any, c: SetBudget, work: Work) -> Budget:
+    c.caller.require(Role.COMMISSIONER, to="set budgets")
+    budget = work.find(budget_uuid(c.key, c.fy))
+    if isinstance(budget, Budget):
+        budget.amend(c.amount_pence)
+    else:
+        budget = Budget(panel_key=c.key, fy=c.fy, amount_pence=c.amount_pence)
+        work.add(budget)
+    return budget
+
+
+@handlers(ReviewPackage)
+def review(app: Any, c: ReviewPackage, work: Work) -> Package:
+    c.caller.require(Role.COMMISSIONER, Role.PANEL_MEMBER, to="record reviews")
+    actor = c.caller.record
+    package = work.get_as(c.package_id, Package, "package")
+    next_review = None
+    if c.decision == "continue":
+        starts_on, review_on = (
+            date.fromisoformat(package.starts_on),
+            date.fromisoformat(package.review_on),
+        )
+        next_review = next_review_on(starts_on, review_on).isoformat()
+    package.review(c.goals, c.level_change, c.decision, next_review, actor, c.correlation_id)
+    when = c.effective_from or date.today()
+    if c.decision == "decommission":
+        reason = "outcomes-met" if c.goals == "met" else "not-effective"
+        decommission(work, package, reason, when, actor, c.correlation_id)
+    elif c.decision == "recommission":
+        if not c.interventions:
+            raise CommissioningRefused(
+                "no-interventions", "a recommission needs the changed interventions"
+            )
+        recommission(work, package, c.interventions, when, actor, c.correlation_id)
+    work.add(package)
+    return package
+
+
+@handlers(DecommissionPackage)
+def decommission_package(app: Any, c: DecommissionPackage, work: Work) -> Package:
+    c.caller.require(Role.COMMISSIONER, to="decommission packages")
+    package = work.get_as(c.package_id, Package, "package")
+    if not decommission(
+        work, package, c.reason, c.effective_from, c.caller.record, c.correlation_id
+    ):
+        raise CommissioningRefused(
+            "not-active", f"package {c.package_id} is already {package.status}"
+        )
+    return package
