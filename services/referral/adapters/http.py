@@ -17,9 +17,15 @@ from contracts.reference import Role
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_reads
-from maag.runtime.unit_of_work import NotFound
+from maag.runtime.unit_of_work import Conflict, NotFound
 from services.referral.adapters import read_model
 from services.referral.application.app import ReferralApp
+from services.referral.application.commands import (
+    RecordConsent,
+    RecordSafeguardingBasis,
+    SubmitReferral,
+    WithdrawConsent,
+)
 from services.referral.domain.referral import Referral, ReferralConflict
 
 ConsentRequest = ConsentGiven
@@ -107,7 +113,7 @@ def create_api(
             "(claims: sub, role, agency). Errors name the field and the reason."
         ),
     )
-    http.install(api, verifier, {NotFound: 404, ReferralConflict: 409})
+    http.install(api, verifier, {NotFound: 404, Conflict: 409, ReferralConflict: 409})
     http.health(api, ready)
 
     @api.post(
@@ -124,7 +130,14 @@ def create_api(
         response: Response,
         idempotency_key: Annotated[str | None, Header(min_length=8, max_length=100)] = None,
     ) -> ReferralView:
-        referral, created = app.submit(details, caller, idempotency_key, correlation_id)
+        referral, created = app.handle(
+            SubmitReferral(
+                details=details,
+                idempotency_key=idempotency_key,
+                caller=caller,
+                correlation_id=correlation_id,
+            )
+        )
         if not created:
             response.status_code = 200
         response.headers["Location"] = f"/referrals/{referral.id}"
@@ -137,14 +150,16 @@ def create_api(
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
     ) -> ReferralView:
-        referral = app.record_consent(
-            case_id,
-            caller,
-            body.given_by,
-            body.scope,
-            body.given_on,
-            body.how_obtained,
-            correlation_id,
+        referral = app.handle(
+            RecordConsent(
+                case_id=case_id,
+                given_by=body.given_by,
+                scope=body.scope,
+                given_on=body.given_on,
+                how_obtained=body.how_obtained,
+                caller=caller,
+                correlation_id=correlation_id,
+            )
         )
         return view(referral, personal=caller.role is Role.REFERRER)
 
@@ -157,8 +172,14 @@ def create_api(
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
     ) -> ReferralView:
-        referral = app.withdraw_consent(
-            case_id, caller, body.withdrawn_on, body.reason, correlation_id
+        referral = app.handle(
+            WithdrawConsent(
+                case_id=case_id,
+                withdrawn_on=body.withdrawn_on,
+                reason=body.reason,
+                caller=caller,
+                correlation_id=correlation_id,
+            )
         )
         return view(referral, personal=caller.role is Role.REFERRER)
 
@@ -174,14 +195,16 @@ def create_api(
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
     ) -> ReferralView:
-        referral = app.record_safeguarding_basis(
-            case_id,
-            caller,
-            body.professional_id,
-            body.professional_name,
-            body.reason,
-            body.recorded_on,
-            correlation_id,
+        referral = app.handle(
+            RecordSafeguardingBasis(
+                case_id=case_id,
+                professional_id=body.professional_id,
+                professional_name=body.professional_name,
+                reason=body.reason,
+                recorded_on=body.recorded_on,
+                caller=caller,
+                correlation_id=correlation_id,
+            )
         )
         return view(referral, personal=caller.role is Role.REFERRER)
 

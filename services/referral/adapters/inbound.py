@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -22,28 +21,11 @@ from contracts import strict
 from contracts.events.referral import ReferralSubmission
 from contracts.limits import HEADER_VALUE_BYTES, LABEL_CHARS, PROBLEM_CHARS, PROBLEMS
 from contracts.reference import Agency
-from maag.runtime.auth import Caller, Forbidden, TokenVerifier, Unauthenticated
+from maag.runtime.auth import Forbidden, TokenVerifier, Unauthenticated
 from maag.runtime.consumer import Delivery, Position, Subscription
-from maag.runtime.unit_of_work import Work
-from services.referral.application.app import authorise_submission, receive_or_replay
-from services.referral.domain.referral import Referral, ReferralConflict, Rejection, case_id_for
-
-
-@dataclass(frozen=True)
-class ValidSubmission:
-    submission: ReferralSubmission
-    caller: Caller
-
-    @property
-    def case_id(self) -> UUID:
-        return case_id_for(self.caller.agency, self.submission.submission_id)
-
-
-@dataclass(frozen=True)
-class InvalidSubmission:
-    problems: list[dict[str, str]]
-    submission_id: str | None
-    referring_agency: str | None
+from services.referral.application import policies
+from services.referral.application.commands import authorise_submission
+from services.referral.application.submissions import InvalidSubmission, ValidSubmission
 
 
 def _problem(field: str, reason: str) -> dict[str, str]:
@@ -118,46 +100,10 @@ def _case_ids(delivery: Delivery[Any]) -> list[UUID]:
     return [message.case_id] if isinstance(message, ValidSubmission) else []
 
 
-def handle(delivery: Delivery[Any], work: Work) -> None:
-    message = delivery.message
-    if isinstance(message, ValidSubmission):
-        found = work.find(message.case_id)
-        existing = found if isinstance(found, Referral) else None
-        try:
-            referral = receive_or_replay(
-                existing,
-                message.case_id,
-                message.submission,
-                message.caller,
-                "topic",
-                correlation_id=message.submission.submission_id,
-            )
-        except ReferralConflict as e:
-            message = InvalidSubmission(
-                [{"field": "submission_id", "reason": str(e)}],
-                message.submission.submission_id,
-                message.caller.agency,
-            )
-        else:
-            work.add(referral)
-            return
-    assert isinstance(message, InvalidSubmission)
-    rejection = Rejection(
-        source=f"{delivery.topic}:{delivery.partition}:{delivery.offset}",
-        submission_id=message.submission_id,
-        referring_agency=message.referring_agency,
-        partition=delivery.partition,
-        offset=delivery.offset,
-        problems=message.problems,
-    )
-    work.add(rejection)
-    work.dead_letter("; ".join(f"{p['field']}: {p['reason']}" for p in message.problems))
-
-
 def submissions(topic: str, verifier: TokenVerifier) -> Subscription:
     return Subscription(
         topic=topic,
-        handle=handle,
+        handle=policies.submission,
         decoder=decoder(verifier),
         position=Position.OFFSET,
         prefetch=_case_ids,

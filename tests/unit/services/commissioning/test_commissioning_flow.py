@@ -297,5 +297,5 @@ def test_the_money_and_dates_of_a_package_are_the_domains_arithmetic() -> None:
     spent, released = stopped_from(7000, date(2027, 1, 4), 84000, 2026, date(2027, 1, 18))
     assert (spent, released) == (14000, 70000)  # two weeks spent, the rest goes back
     require_affordable(100, 50, 50)
-    with pytest.raises(CommissioningRefused, match="needs £1.01 this year; £1.00 is available"):
+    with pytest.raises(CommissioningRefused, match=r"needs £1\.01 this year; £1\.00 is available"):
         require_affordable(101, 50, 50)

@@ -12,8 +12,9 @@ import pytest
 from contracts.events.referral import ReferralAccepted, ReferralDetails, ReferralReceived
 from contracts.reference import Agency, Role
 from maag.runtime.auth import Caller
-from services.referral.adapters.inbound import InvalidSubmission, ValidSubmission, decoder
+from services.referral.adapters.inbound import decoder
 from services.referral.adapters.translate import translate
+from services.referral.application.submissions import InvalidSubmission, ValidSubmission
 from services.referral.domain.referral import Referral
 from tests.support.referral import CHILD_NAME, details, token, verifier
 

@@ -1,0 +1,171 @@
+"""The referral's commands: one type and one handler per use case, in a registry.
+
+Authorisation is decided here, once, for both entrypoints (HTTP and the submissions topic):
+a referrer acts for its own agency only; panel members may record consent decisions on any
+case; personal details are shown only to the referring agency's referrers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import IntegrityError
+
+from contracts.events.referral import ConsentGiver, ReferralDetails
+from contracts.reference import Agency, Role
+from maag.runtime.auth import Caller, Forbidden
+from maag.runtime.commands import Command, Handlers
+from maag.runtime.unit_of_work import NotFound, Work
+from services.referral.domain.referral import (
+    Referral,
+    ReferralConflict,
+    case_id_for,
+    fingerprint,
+)
+
+handlers: Handlers[Any] = Handlers(
+    "the referral changed while this request was handled; read it and retry"
+)
+
+
+def authorise_submission(caller: Caller, details: ReferralDetails) -> None:
+    caller.require(Role.REFERRER, to="submit referrals")
+    if details.referring_agency.value != caller.agency:
+        raise Forbidden(
+            f"you may submit referrals only for your own agency {caller.agency!r}, "
+            f"not {details.referring_agency.value!r}"
+        )
+
+
+def receive_or_replay(
+    existing: Referral | None,
+    case_id: UUID,
+    details: ReferralDetails,
+    caller: Caller,
+    channel: str,
+    correlation_id: str,
+) -> Referral:
+    """A new referral, or the one this key already made (a retry), never a second one."""
+    if existing is not None:
+        if existing.fingerprint != fingerprint(details):
+            raise ReferralConflict(
+                "this idempotency key was already used for a different submission "
+                f"(case {case_id}); use a new key for a new referral"
+            )
+        return existing
+    return Referral.receive(case_id, details, channel, caller.actor, correlation_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitReferral(Command):
+    details: ReferralDetails
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordConsent(Command):
+    case_id: UUID
+    given_by: ConsentGiver
+    scope: list[Agency]
+    given_on: date
+    how_obtained: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawConsent(Command):
+    case_id: UUID
+    withdrawn_on: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordSafeguardingBasis(Command):
+    case_id: UUID
+    professional_id: str
+    professional_name: str
+    reason: str
+    recorded_on: date
+
+
+@handlers(SubmitReferral)
+def submit(app: Any, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
+    """The referral and whether this call created it. Saved here rather than by the unit of
+    work: the same key submitted concurrently is answered with the case the other made."""
+    authorise_submission(c.caller, c.details)
+    case_id = case_id_for(c.caller.agency, c.idempotency_key or str(uuid4()))
+    existing = find(work, case_id)
+    referral = receive_or_replay(existing, case_id, c.details, c.caller, "http", c.correlation_id)
+    if referral is existing:
+        return referral, False
+    try:
+        app.commit_unit([referral])
+    except IntegrityError:  # the same key, concurrently: the other call created it
+        again = find(Work(app), case_id)
+        assert again is not None
+        replay = receive_or_replay(again, case_id, c.details, c.caller, "http", c.correlation_id)
+        return replay, False
+    return referral, True
+
+
+@handlers(RecordConsent)
+def record_consent(app: Any, c: RecordConsent, work: Work) -> Referral:
+    return _change(
+        work,
+        c,
+        "record consent",
+        lambda r: r.record_consent(
+            c.given_by.value, c.scope, c.given_on, c.how_obtained, c.caller.actor, c.correlation_id
+        ),
+    )
+
+
+@handlers(WithdrawConsent)
+def withdraw_consent(app: Any, c: WithdrawConsent, work: Work) -> Referral:
+    return _change(
+        work,
+        c,
+        "withdraw consent",
+        lambda r: r.withdraw_consent(c.withdrawn_on, c.reason, c.caller.actor, c.correlation_id),
+    )
+
+
+@handlers(RecordSafeguardingBasis)
+def record_safeguarding_basis(app: Any, c: RecordSafeguardingBasis, work: Work) -> Referral:
+    return _change(
+        work,
+        c,
+        "record a safeguarding basis",
+        lambda r: r.record_safeguarding_basis(
+            c.professional_id,
+            c.professional_name,
+            c.reason,
+            c.recorded_on,
+            c.caller.actor,
+            c.correlation_id,
+        ),
+    )
+
+
+def _change(work: Work, c: Any, what: str, command: Callable[[Referral], Any]) -> Referral:
+    c.caller.require(Role.REFERRER, Role.PANEL_MEMBER, to=what)
+    referral = work.get_as(c.case_id, Referral, "referral")
+    if c.caller.role is Role.REFERRER:
+        same_agency(referral, c.caller)
+    command(referral)
+    work.add(referral)
+    return referral
+
+
+def same_agency(referral: Referral, caller: Caller) -> None:
+    if referral.agency != caller.agency:
+        raise Forbidden(f"case {referral.id} belongs to another agency")
+
+
+def find(work: Work, case_id: UUID) -> Referral | None:
+    try:
+        return work.get_as(case_id, Referral, "referral")
+    except NotFound:
+        return None

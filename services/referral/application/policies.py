@@ -1,0 +1,45 @@
+"""What the referral service does with a submission from the topic: the referral it
+makes (or the one its submission id already made), or a rejection the agency is told of."""
+
+from __future__ import annotations
+
+from maag.runtime.consumer import Delivery
+from maag.runtime.unit_of_work import Work
+from services.referral.application.commands import receive_or_replay
+from services.referral.application.submissions import InvalidSubmission, ValidSubmission
+from services.referral.domain.referral import Referral, ReferralConflict, Rejection
+
+
+def submission(delivery: Delivery[ValidSubmission | InvalidSubmission], work: Work) -> None:
+    message = delivery.message
+    if isinstance(message, ValidSubmission):
+        found = work.find(message.case_id)
+        existing = found if isinstance(found, Referral) else None
+        try:
+            referral = receive_or_replay(
+                existing,
+                message.case_id,
+                message.submission,
+                message.caller,
+                "topic",
+                correlation_id=message.submission.submission_id,
+            )
+        except ReferralConflict as e:
+            message = InvalidSubmission(
+                [{"field": "submission_id", "reason": str(e)}],
+                message.submission.submission_id,
+                message.caller.agency,
+            )
+        else:
+            work.add(referral)
+            return
+    rejection = Rejection(
+        source=f"{delivery.topic}:{delivery.partition}:{delivery.offset}",
+        submission_id=message.submission_id,
+        referring_agency=message.referring_agency,
+        partition=delivery.partition,
+        offset=delivery.offset,
+        problems=message.problems,
+    )
+    work.add(rejection)
+    work.dead_letter("; ".join(f"{p['field']}: {p['reason']}" for p in message.problems))
