@@ -11,11 +11,12 @@ from maag.runtime.settings import Settings
 from services.notifications.adapters import read_model
 from services.notifications.adapters.directory import ProviderDirectory
 from services.notifications.adapters.http import create_api
-from services.notifications.adapters.inbound import Requests, subscriptions
+from services.notifications.adapters.inbound import subscriptions
 from services.notifications.adapters.journal import SentJournal
 from services.notifications.adapters.smtp import Sender
 from services.notifications.adapters.translate import Translator
 from services.notifications.application.app import NotificationsApp
+from services.notifications.application.policies import Requests
 from services.notifications.spec import SPEC
 
 
@@ -35,7 +36,7 @@ def build(settings: Settings) -> NotificationsService:
         read_model.project,
         projection="notification_emails",
     )
-    requests = Requests(settings.link_base, ProviderDirectory(settings.provider_directory))
+    requests = Requests(settings.link_base, ProviderDirectory(settings.provider_directory).email_of)
     consumer = p.consumer(
         subscriptions(
             requests,

@@ -18,7 +18,7 @@ from maag.runtime.settings import Settings
 from services.notifications.adapters.journal import SentJournal
 from services.notifications.adapters.smtp import TRACKING, Outcome, Sender
 from services.notifications.application.app import NotificationsApp
-from tests.unit.services.notifications.test_requests import ACTOR, NOW, _ask, _requests
+from tests.unit.services.notifications.test_policies import ACTOR, NOW, _ask, _requests
 
 
 def _one_asked(app: NotificationsApp) -> Any:

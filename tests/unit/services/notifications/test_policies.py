@@ -24,8 +24,8 @@ from maag.runtime.consumer import Delivery
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
 from services.notifications.adapters.directory import ProviderDirectory
-from services.notifications.adapters.inbound import Requests
 from services.notifications.application.app import NotificationsApp
+from services.notifications.application.policies import Requests
 from services.notifications.domain.notification import Notification
 
 ACTOR = Actor(user_id="u", role=Role.PANEL_MEMBER, agency="social-care")
@@ -58,7 +58,7 @@ def _ask(
 
 
 def _requests() -> Requests:
-    return Requests("https://maag.example", ProviderDirectory())
+    return Requests("https://maag.example", ProviderDirectory().email_of)
 
 
 def test_each_event_asks_for_the_right_email(app: NotificationsApp) -> None:

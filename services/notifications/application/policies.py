@@ -1,0 +1,131 @@
+"""Which events cause which emails: one policy per inbound event. A policy only asks for
+an email (a Notification that records the request, committed with the consumer's position);
+the sender (`adapters/smtp.py`) delivers it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
+from contracts.events.panel import CasePaused, LeadProfessionalAssigned, ReviewListed
+from maag.runtime.consumer import Delivery
+from maag.runtime.unit_of_work import Work
+from services.notifications.domain.notification import Notification, notification_id
+from services.notifications.domain.templates import case_reference
+
+EmailOf = Callable[[str], str | None]  # a provider's contact address, if the directory has one
+
+
+class Requests:
+    def __init__(self, link_base: str, email_of: EmailOf) -> None:
+        self.link_base = link_base
+        self.email_of = email_of
+
+    def _ask(
+        self,
+        work: Work,
+        d: Delivery[Any],
+        template: str,
+        recipient: str,
+        context: dict[str, Any],
+        link: str | None = None,
+    ) -> None:
+        assert d.envelope is not None
+        case_id = str(d.message.case_id)
+        nid = notification_id(d.envelope.id, template, recipient)
+        if work.find(nid) is not None:
+            return  # the same event again: already asked
+        context = {
+            **context,
+            "case_ref": case_reference(case_id),
+            "link": link or f"{self.link_base}/cases/{case_id}",
+        }
+        work.add(
+            Notification(
+                source_event_id=d.envelope.id,
+                source_type=d.envelope.type,
+                source_topic=d.topic,
+                case_id=d.message.case_id,
+                template=template,
+                recipient=recipient,
+                context=context,
+                correlation_id=d.envelope.correlation_id,
+            )
+        )
+
+    def lead_assigned(self, d: Delivery[LeadProfessionalAssigned], work: Work) -> None:
+        e = d.message
+        self._ask(
+            work,
+            d,
+            "lead-professional-assigned",
+            str(e.work_email),
+            {
+                "name": e.professional_name,
+                "panel": e.panel.value.upper(),
+                "decided_on": e.occurred_at.date().isoformat(),
+            },
+        )
+
+    def case_paused(self, d: Delivery[CasePaused], work: Work) -> None:
+        if d.message.lead_professional_email:
+            self._ask(work, d, "consent-withdrawn", str(d.message.lead_professional_email), {})
+
+    def review_listed(self, d: Delivery[ReviewListed], work: Work) -> None:
+        e = d.message
+        if e.lead_professional_email:
+            self._ask(
+                work,
+                d,
+                "review-due",
+                str(e.lead_professional_email),
+                {
+                    "review_on": e.review_on.isoformat(),
+                    "panel": e.panel.value.upper(),
+                    "meeting_date": e.meeting_starts_at.date().isoformat(),
+                },
+            )
+
+    def package_commissioned(self, d: Delivery[PackageCommissioned], work: Work) -> None:
+        e = d.message
+        for provider_id in sorted({i.provider_id for i in e.interventions}):
+            services = ", ".join(i.service for i in e.interventions if i.provider_id == provider_id)
+            self._provider(
+                work,
+                d,
+                "package-commissioned",
+                provider_id,
+                e.package_id,
+                {"starts_on": e.starts_on.isoformat(), "services": services},
+            )
+
+    def package_decommissioned(self, d: Delivery[PackageDecommissioned], work: Work) -> None:
+        e = d.message
+        for provider_id in sorted(set(e.provider_ids)):
+            self._provider(
+                work,
+                d,
+                "package-decommissioned",
+                provider_id,
+                e.package_id,
+                {"effective_from": e.effective_from.isoformat(), "reason": e.reason.value},
+            )
+
+    def _provider(
+        self,
+        work: Work,
+        d: Delivery[Any],
+        template: str,
+        provider_id: str,
+        package_id: UUID,
+        context: dict[str, Any],
+    ) -> None:
+        email = self.email_of(provider_id)
+        # An unknown provider still gets a Notification: the sender records it as failed,
+        # with the reason, and dead-letters it, so nobody is silently left untold.
+        recipient = email or f"unknown-provider:{provider_id}"
+        self._ask(
+            work, d, template, recipient, context, link=f"{self.link_base}/packages/{package_id}"
+        )
