@@ -115,15 +115,16 @@ class ServiceApplication(ProcessApplication[UUID]):
 
     @staticmethod
     def _stamp(objs: Iterable[Any]) -> None:
-        # Events not yet given a cause (by their consumer, per message) get the current one.
-        cause = causation.current()
-        if cause is None:
+        # Events not yet given their metadata (by their consumer, per message) get the
+        # current request's: its cause, its caller and its correlation id.
+        values = causation.current_metadata()
+        if not values:
             return
         for obj in objs:
             if isinstance(obj, Aggregate):
-                causation.stamp(obj.pending_events, cause)
+                causation.give(obj.pending_events, values)
             elif obj is not None:
-                causation.stamp([obj], cause)
+                causation.give([obj], values)
 
     def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
         """Collects what `record` applied. (Inbound messages arrive from Kafka through

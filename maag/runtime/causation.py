@@ -1,23 +1,32 @@
-"""Why each stored event happened: the inbound event or the HTTP request that caused it.
+"""Each stored event's metadata: why it happened, who did it, and the correlation id of
+the work it belongs to. The runtime gives them from what is being handled (the HTTP
+request and its caller, or the inbound event a consumer applies); domain methods never
+take them as parameters.
 
-Every event a service stores carries `caused_by` (where a cause is known): the id, type
-and source of the integration event a consumer was handling, or the method, path and
-correlation id of the request. The audit timeline links each entry to its cause with it,
-and the outbox publishes the causing event's id as the CloudEvents `causationid`.
+- `caused_by`: the id, type and source of the integration event a consumer was handling,
+  or the method, path and correlation id of the request. The audit timeline links each
+  entry to its cause with it, and the outbox publishes the causing event's id as the
+  CloudEvents `causationid`.
+- `actor`: who (user id, role, agency); the service itself for what it does on its own.
+- `correlation_id`: what the request or inbound event carried.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 ATTRIBUTE = "caused_by"
+ACTOR = "actor"
+CORRELATION = "correlation_id"
 Cause = dict[str, str]
+Actor = dict[str, str]
 
 _current: ContextVar[Cause | None] = ContextVar("maag_cause", default=None)
+_acting: ContextVar[tuple[Actor, str] | None] = ContextVar("maag_acting", default=None)
 
 
 def event_id(service: str, originator_id: Any, version: int) -> str:
@@ -46,19 +55,65 @@ def caused_by(cause: Cause | None) -> Iterator[None]:
         _current.reset(token)
 
 
-def stamp(events: Iterable[Any], cause: Cause | None) -> None:
-    """Give each event that has no cause yet `cause` (stored with the event's state).
+@contextmanager
+def acting(actor: Mapping[str, str], correlation_id: str) -> Iterator[None]:
+    """Events stored inside the block are `actor`'s, part of `correlation_id`."""
+    token = _acting.set((dict(actor), correlation_id))
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def system(service: str) -> Actor:
+    """The actor of what a service does on its own (from an inbound event, on a schedule)."""
+    return {"user_id": f"{service}-service", "role": "system", "agency": "maag"}
+
+
+def current_metadata() -> dict[str, Any]:
+    """What events stored now are given: their cause, actor and correlation id (as known)."""
+    found: dict[str, Any] = {}
+    if (cause := _current.get()) is not None:
+        found[ATTRIBUTE] = dict(cause)
+    if (acting_now := _acting.get()) is not None:
+        found[ACTOR], found[CORRELATION] = dict(acting_now[0]), acting_now[1]
+    return found
+
+
+def give(events: Iterable[Any], values: Mapping[str, Any] | None = None) -> None:
+    """Give each event the metadata it has not got yet (`values`, default the current),
+    stored with the event's state.
 
     The one place the runtime reaches inside eventsourcing: its domain events are frozen
-    dataclasses with no slot for metadata, and declaring `caused_by` on every event class
-    would put it in every command method's signature. Its mapper stores an event's whole
+    dataclasses with no slot for metadata, and declaring these fields on every event class
+    would put them in every command method's signature. Its mapper stores an event's whole
     `__dict__` and restores it as it was, so an attribute set here is stored and read back;
     tests/unit/runtime/test_causation.py fails if that stops being so."""
-    if cause is None:
+    values = current_metadata() if values is None else values
+    if not values:
         return
     for e in events:
-        if ATTRIBUTE not in vars(e):
-            object.__setattr__(e, ATTRIBUTE, dict(cause))
+        state = vars(e)
+        for name, value in values.items():
+            if name not in state:
+                object.__setattr__(e, name, value)
+
+
+def actor_of(domain_event: Any) -> Actor | None:
+    found = vars(domain_event).get(ACTOR)
+    return dict(found) if isinstance(found, dict) else None
+
+
+def correlation_of(domain_event: Any) -> str:
+    """The event's correlation id; for one stored without, the id of what it happened to."""
+    found = vars(domain_event).get(CORRELATION)
+    return str(found) if found else str(domain_event.originator_id)
+
+
+def stamp(events: Iterable[Any], cause: Cause | None) -> None:
+    """Give each event that has no cause yet `cause`."""
+    if cause is not None:
+        give(events, {ATTRIBUTE: dict(cause)})
 
 
 def of(domain_event: Any) -> Cause | None:

@@ -1,7 +1,8 @@
 """Use cases as commands: one command type and one handler per use case, found in a
 registry (never an `isinstance` chain), each handled in a unit of work that commits in one
 transaction. Who asked and the correlation id travel with the command; the events a
-handler causes are given the request as their cause (`maag.runtime.causation`).
+handler causes are given them, and the request as their cause, as metadata
+(`maag.runtime.causation`): domain methods do not take them.
 
 Queries are not commands: they read read models or aggregates and change nothing (a read
 of a case's data is recorded by `maag.runtime.reads`)."""
@@ -14,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from eventsourcing.persistence import IntegrityError
 
+from maag.runtime import causation
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.unit_of_work import Conflict, Work
@@ -60,12 +62,14 @@ class Handlers(Generic[A]):
         handler = self._by_type.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
-        if work is not None:
-            return handler(app, command, work)
-        work = Work(app)
-        result = handler(app, command, work)
-        try:
-            work.commit()
-        except IntegrityError:
-            raise Conflict(self.conflict) from None
-        return result
+        # The events it causes are the caller's, part of the request's correlation.
+        with causation.acting(command.caller.record, command.correlation_id):
+            if work is not None:
+                return handler(app, command, work)
+            work = Work(app)
+            result = handler(app, command, work)
+            try:
+                work.commit()
+            except IntegrityError:
+                raise Conflict(self.conflict) from None
+            return result

@@ -306,8 +306,8 @@ class TrackedConsumer:
         tracking = Tracking(name, last) if last is not None and last != start else None
         return BatchOutcome(work, tracking, dead, applied=len(fresh) - len(excluded))
 
-    @staticmethod
     def _handle(
+        self,
         sub: Subscription,
         record: ConsumerRecord[bytes, bytes],
         delivery: Delivery[Any],
@@ -317,13 +317,22 @@ class TrackedConsumer:
         with bound(case_id=delivery.case_id, correlation_id=delivery.correlation_id):
             work.dead_letter_reason = None
             work.touched.clear()
+            work.actor = None
             try:
                 sub.handle(delivery, work)
             except TRANSIENT:
                 raise
             except Exception as e:
                 raise _Failed((record, delivery), f"{type(e).__name__}: {e}") from e
-            work.stamp_touched(delivery.cause)
+            work.give_touched(
+                {
+                    causation.ATTRIBUTE: delivery.cause,
+                    causation.ACTOR: causation.system(self.service),
+                    causation.CORRELATION: delivery.correlation_id
+                    or delivery.case_id
+                    or f"{delivery.topic}/{delivery.partition}@{delivery.offset}",
+                }
+            )
             if work.dead_letter_reason is not None:
                 answered.append(DeadLetter(record, work.dead_letter_reason))
 

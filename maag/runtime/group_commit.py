@@ -42,7 +42,7 @@ class GroupCommit:
         """Returns once the aggregates' new events are committed; raises what saving them raised."""
         # Take the events now: a failed batch must not lose them (save() drains aggregates).
         call = _Call([e for a in aggregates for e in a.collect_events()])
-        causation.stamp(call.events, causation.current())  # the writer thread has no request
+        causation.give(call.events)  # the writer thread has no request
         if not call.events:
             return
         self._calls.put(call)

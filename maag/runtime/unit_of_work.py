@@ -41,6 +41,7 @@ class Work:
         self._histories = histories or {}
         self.dead_letter_reason: str | None = None
         self.touched: set[UUID] = set()  # ids got or added since the caller last cleared it
+        self.actor: causation.Actor | None = None  # set by a policy acting for someone
 
     def dead_letter(self, reason: str) -> None:
         """Keep this delivery's changes and also send it to the dead-letter topic with `reason`
@@ -82,13 +83,21 @@ class Work:
             self.touched.add(aggregate.id)
             self._aggregates[aggregate.id] = aggregate
 
-    def stamp_touched(self, cause: causation.Cause | None) -> None:
-        """Give the new events of the aggregates touched since the last call `cause`."""
+    def act_as(self, actor: causation.Actor) -> None:
+        """The events of the message being handled are `actor`'s (whom the service acts
+        for), not the service's own."""
+        self.actor = dict(actor)
+
+    def give_touched(self, metadata: dict[str, object]) -> None:
+        """Give the new events of the aggregates touched since the last call `metadata`
+        (and the actor a policy named, if it named one)."""
+        values = {**metadata, **({causation.ACTOR: self.actor} if self.actor else {})}
         for aggregate_id in self.touched:
             found = self._aggregates.get(aggregate_id)
             if found is not None:
-                causation.stamp(found.pending_events, cause)
+                causation.give(found.pending_events, values)
         self.touched.clear()
+        self.actor = None
 
     @property
     def aggregates(self) -> list[Aggregate]:
