@@ -317,7 +317,7 @@ class TrackedConsumer:
         with bound(case_id=delivery.case_id, correlation_id=delivery.correlation_id):
             work.dead_letter_reason = None
             work.touched.clear()
-            work.actor = None
+            work.acting_for = {}
             try:
                 sub.handle(delivery, work)
             except TRANSIENT:

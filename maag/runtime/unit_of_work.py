@@ -41,7 +41,8 @@ class Work:
         self._histories = histories or {}
         self.dead_letter_reason: str | None = None
         self.touched: set[UUID] = set()  # ids got or added since the caller last cleared it
-        self.actor: causation.Actor | None = None  # set by a policy acting for someone
+        # Set by a policy acting for someone: the metadata of the message's events.
+        self.acting_for: dict[str, object] = {}
 
     def dead_letter(self, reason: str) -> None:
         """Keep this delivery's changes and also send it to the dead-letter topic with `reason`
@@ -83,21 +84,23 @@ class Work:
             self.touched.add(aggregate.id)
             self._aggregates[aggregate.id] = aggregate
 
-    def act_as(self, actor: causation.Actor) -> None:
+    def act_as(self, actor: causation.Actor, correlation_id: str | None = None) -> None:
         """The events of the message being handled are `actor`'s (whom the service acts
-        for), not the service's own."""
-        self.actor = dict(actor)
+        for), not the service's own (and part of `correlation_id`, when given)."""
+        self.acting_for = {causation.ACTOR: dict(actor)}
+        if correlation_id is not None:
+            self.acting_for[causation.CORRELATION] = correlation_id
 
     def give_touched(self, metadata: dict[str, object]) -> None:
         """Give the new events of the aggregates touched since the last call `metadata`
-        (and the actor a policy named, if it named one)."""
-        values = {**metadata, **({causation.ACTOR: self.actor} if self.actor else {})}
+        (with what a policy acting for someone named instead)."""
+        values = {**metadata, **self.acting_for}
         for aggregate_id in self.touched:
             found = self._aggregates.get(aggregate_id)
             if found is not None:
                 causation.give(found.pending_events, values)
         self.touched.clear()
-        self.actor = None
+        self.acting_for = {}
 
     @property
     def aggregates(self) -> list[Aggregate]:

@@ -25,6 +25,7 @@ from contracts.events.referral import (
     SafeguardingBasisRecorded,
 )
 from contracts.reference import Agency, Panel, Role
+from maag.runtime import causation
 from maag.runtime.outbox import Outbound
 from services.referral.domain.referral import Referral, Rejection
 from services.referral.domain.triage import Outcome
@@ -62,7 +63,7 @@ def translate(e: Any) -> Outbound | None:
             ),
             correlation_id=e.submission_id or str(e.originator_id),
         )
-    base["actor"] = Actor.model_validate(e.actor)
+    base["actor"] = Actor.model_validate(causation.actor_of(e) or SYSTEM.model_dump())
     event: IntegrationEvent
     if isinstance(e, Referral.Received):
         d = e.details
@@ -98,7 +99,7 @@ def translate(e: Any) -> Outbound | None:
         )
     else:
         event = _outcome(e, base)
-    return Outbound(event, correlation_id=e.correlation_id)
+    return Outbound(event, correlation_id=causation.correlation_of(e))
 
 
 def _outcome(e: Any, base: dict[str, Any]) -> IntegrationEvent:

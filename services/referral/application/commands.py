@@ -41,12 +41,7 @@ def authorise_submission(caller: Caller, details: ReferralDetails) -> None:
 
 
 def receive_or_replay(
-    existing: Referral | None,
-    case_id: UUID,
-    details: ReferralDetails,
-    caller: Caller,
-    channel: str,
-    correlation_id: str,
+    existing: Referral | None, case_id: UUID, details: ReferralDetails, channel: str
 ) -> Referral:
     """A new referral, or the one this key already made (a retry), never a second one."""
     if existing is not None:
@@ -56,7 +51,7 @@ def receive_or_replay(
                 f"(case {case_id}); use a new key for a new referral"
             )
         return existing
-    return Referral.receive(case_id, details, channel, caller.actor, correlation_id)
+    return Referral.receive(case_id, details, channel)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,7 +92,7 @@ def submit(app: Any, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
     authorise_submission(c.caller, c.details)
     case_id = case_id_for(c.caller.agency, c.idempotency_key or str(uuid4()))
     existing = find(work, case_id)
-    referral = receive_or_replay(existing, case_id, c.details, c.caller, "http", c.correlation_id)
+    referral = receive_or_replay(existing, case_id, c.details, "http")
     if referral is existing:
         return referral, False
     try:
@@ -105,7 +100,7 @@ def submit(app: Any, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
     except IntegrityError:  # the same key, concurrently: the other call created it
         again = find(Work(app), case_id)
         assert again is not None
-        replay = receive_or_replay(again, case_id, c.details, c.caller, "http", c.correlation_id)
+        replay = receive_or_replay(again, case_id, c.details, "http")
         return replay, False
     return referral, True
 
@@ -116,9 +111,7 @@ def record_consent(app: Any, c: RecordConsent, work: Work) -> Referral:
         work,
         c,
         "record consent",
-        lambda r: r.record_consent(
-            c.given_by.value, c.scope, c.given_on, c.how_obtained, c.caller.actor, c.correlation_id
-        ),
+        lambda r: r.record_consent(c.given_by.value, c.scope, c.given_on, c.how_obtained),
     )
 
 
@@ -128,7 +121,7 @@ def withdraw_consent(app: Any, c: WithdrawConsent, work: Work) -> Referral:
         work,
         c,
         "withdraw consent",
-        lambda r: r.withdraw_consent(c.withdrawn_on, c.reason, c.caller.actor, c.correlation_id),
+        lambda r: r.withdraw_consent(c.withdrawn_on, c.reason),
     )
 
 
@@ -139,12 +132,7 @@ def record_safeguarding_basis(app: Any, c: RecordSafeguardingBasis, work: Work) 
         c,
         "record a safeguarding basis",
         lambda r: r.record_safeguarding_basis(
-            c.professional_id,
-            c.professional_name,
-            c.reason,
-            c.recorded_on,
-            c.caller.actor,
-            c.correlation_id,
+            c.professional_id, c.professional_name, c.reason, c.recorded_on
         ),
     )
 

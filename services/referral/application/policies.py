@@ -15,15 +15,10 @@ def submission(delivery: Delivery[ValidSubmission | InvalidSubmission], work: Wo
     if isinstance(message, ValidSubmission):
         found = work.find(message.case_id)
         existing = found if isinstance(found, Referral) else None
+        # The submitting professional's act, answered under the submission's id.
+        work.act_as(message.caller.record, message.submission.submission_id)
         try:
-            referral = receive_or_replay(
-                existing,
-                message.case_id,
-                message.submission,
-                message.caller,
-                "topic",
-                correlation_id=message.submission.submission_id,
-            )
+            referral = receive_or_replay(existing, message.case_id, message.submission, "topic")
         except ReferralConflict as e:
             message = InvalidSubmission(
                 [{"field": "submission_id", "reason": str(e)}],

@@ -1,7 +1,8 @@
 """The Referral aggregate: one case, from submission through consent to triage outcome.
 
 Attributes of stored events are plain JSON types (str, int, bool, list, dict) so the
-store's transcoder needs nothing special; the store encrypts them at rest.
+store's transcoder needs nothing special; the store encrypts them at rest. Who acted and
+the correlation id are the events' metadata, given by the runtime (`maag.runtime.causation`).
 """
 
 from __future__ import annotations
@@ -36,41 +37,29 @@ def fingerprint(details: ReferralDetails) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _actor(actor: Any) -> dict[str, str]:
-    return {"user_id": actor.user_id, "role": actor.role.value, "agency": actor.agency}
-
-
 class Referral(Aggregate):
     class Received(Aggregate.Created):
         case_id: UUID
         details: dict[str, Any]
         fingerprint: str
         channel: str
-        actor: dict[str, str]
-        correlation_id: str
 
     class ConsentRecorded(Aggregate.Event):
         given_by: str
         scope: list[str]
         given_on: str
         how_obtained: str
-        actor: dict[str, str]
-        correlation_id: str
 
     class ConsentWithdrawn(Aggregate.Event):
         withdrawn_on: str
         reason: str
         basis_remains: bool
-        actor: dict[str, str]
-        correlation_id: str
 
     class SafeguardingBasisRecorded(Aggregate.Event):
         professional_id: str
         professional_name: str
         reason: str
         recorded_on: str
-        actor: dict[str, str]
-        correlation_id: str
 
     class Triaged(Aggregate.Event):
         outcome: str
@@ -79,8 +68,6 @@ class Referral(Aggregate):
         district: str
         level_of_need: int
         agencies_requested: list[str]
-        actor: dict[str, str]
-        correlation_id: str
 
     class Viewed(Aggregate.Event):
         """A read, as recorded on the referral before reads had aggregates of their own."""
@@ -96,14 +83,10 @@ class Referral(Aggregate):
         details: dict[str, Any],
         fingerprint: str,
         channel: str,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.details = details  # includes the child's personal data: never published
         self.fingerprint = fingerprint
         self.channel = channel
-        self.received_by = actor
-        self.correlation_id = correlation_id
         self.consent: dict[str, Any] | None = None
         self.safeguarding_basis: dict[str, Any] | None = None
         self.outcome: Outcome | None = None
@@ -136,24 +119,18 @@ class Referral(Aggregate):
     # --- commands ---
 
     @classmethod
-    def receive(
-        cls, case_id: UUID, details: ReferralDetails, channel: str, actor: Any, correlation_id: str
-    ) -> Referral:
+    def receive(cls, case_id: UUID, details: ReferralDetails, channel: str) -> Referral:
         referral = cls(
             case_id=case_id,
             details=details.model_dump(mode="json"),
             fingerprint=fingerprint(details),
             channel=channel,
-            actor=_actor(actor),
-            correlation_id=correlation_id,
         )
         if details.consent is not None:
             c = details.consent
-            referral.record_consent(
-                c.given_by.value, c.scope, c.given_on, c.how_obtained, actor, correlation_id
-            )
+            referral.record_consent(c.given_by.value, c.scope, c.given_on, c.how_obtained)
         else:
-            referral._triage(actor, correlation_id)
+            referral._triage()
         return referral
 
     def record_consent(
@@ -162,8 +139,6 @@ class Referral(Aggregate):
         scope: list[Agency],
         given_on: date,
         how_obtained: str,
-        actor: Any,
-        correlation_id: str,
     ) -> None:
         self._refuse_if_closed("record consent")
         if not scope:
@@ -173,14 +148,10 @@ class Referral(Aggregate):
             scope=[a.value for a in scope],
             given_on=given_on.isoformat(),
             how_obtained=how_obtained,
-            actor=_actor(actor),
-            correlation_id=correlation_id,
         )
-        self._triage(actor, correlation_id)
+        self._triage()
 
-    def withdraw_consent(
-        self, withdrawn_on: date, reason: str, actor: Any, correlation_id: str
-    ) -> None:
+    def withdraw_consent(self, withdrawn_on: date, reason: str) -> None:
         self._refuse_if_closed("withdraw consent")
         if self.consent is None:
             raise ReferralConflict(
@@ -190,10 +161,8 @@ class Referral(Aggregate):
             withdrawn_on=withdrawn_on.isoformat(),
             reason=reason,
             basis_remains=self.safeguarding_basis is not None,
-            actor=_actor(actor),
-            correlation_id=correlation_id,
         )
-        self._triage(actor, correlation_id)
+        self._triage()
 
     def record_safeguarding_basis(
         self,
@@ -201,8 +170,6 @@ class Referral(Aggregate):
         professional_name: str,
         reason: str,
         recorded_on: date,
-        actor: Any,
-        correlation_id: str,
     ) -> None:
         self._refuse_if_closed("record a safeguarding basis")
         self._safeguarding_basis_recorded(
@@ -210,10 +177,8 @@ class Referral(Aggregate):
             professional_name=professional_name,
             reason=reason,
             recorded_on=recorded_on.isoformat(),
-            actor=_actor(actor),
-            correlation_id=correlation_id,
         )
-        self._triage(actor, correlation_id)
+        self._triage()
 
     # --- rules ---
 
@@ -224,7 +189,7 @@ class Referral(Aggregate):
                 f"cannot {what}: the referral was {self.outcome.value} ({self.outcome_reason})"
             )
 
-    def _triage(self, actor: Any, correlation_id: str) -> None:
+    def _triage(self) -> None:
         decision = triage(
             significant_harm_concern=bool(self.details["significant_harm_concern"]),
             agencies_requested=[Agency(a) for a in self.details["agencies_requested"]],
@@ -238,9 +203,9 @@ class Referral(Aggregate):
             # Consent withdrawn after acceptance pauses the case (the panel takes it off its
             # agendas on ConsentWithdrawn); it is not sent back to waiting.
             return
-        self._decided(decision, actor, correlation_id)
+        self._decided(decision)
 
-    def _decided(self, decision: Decision, actor: Any, correlation_id: str) -> None:
+    def _decided(self, decision: Decision) -> None:
         self._triaged(
             outcome=decision.outcome.value,
             reason=decision.reason,
@@ -248,8 +213,6 @@ class Referral(Aggregate):
             district=self.district,
             level_of_need=int(self.details["level_of_need"]),
             agencies_requested=list(self.details["agencies_requested"]),
-            actor=_actor(actor),
-            correlation_id=correlation_id,
         )
 
     # --- events (the method bodies apply them) ---
@@ -261,8 +224,6 @@ class Referral(Aggregate):
         scope: list[str],
         given_on: str,
         how_obtained: str,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.consent = {
             "given_by": given_by,
@@ -277,8 +238,6 @@ class Referral(Aggregate):
         withdrawn_on: str,
         reason: str,
         basis_remains: bool,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.consent = None
         if self.outcome is Outcome.ACCEPTED and not basis_remains:
@@ -291,8 +250,6 @@ class Referral(Aggregate):
         professional_name: str,
         reason: str,
         recorded_on: str,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.safeguarding_basis = {
             "professional_id": professional_id,
@@ -310,8 +267,6 @@ class Referral(Aggregate):
         district: str,
         level_of_need: int,
         agencies_requested: list[str],
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.outcome = Outcome(outcome)
         self.outcome_reason = reason

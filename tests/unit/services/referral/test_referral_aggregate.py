@@ -19,9 +19,7 @@ TODAY = date(2026, 11, 27)
 
 
 def _referral(**override: Any) -> Referral:
-    return Referral.receive(
-        uuid.uuid4(), ReferralDetails(**details(**override)), "http", CALLER.actor, "c-1"
-    )
+    return Referral.receive(uuid.uuid4(), ReferralDetails(**details(**override)), "http")
 
 
 def _outcomes(referral: Referral) -> list[str]:
@@ -29,13 +27,11 @@ def _outcomes(referral: Referral) -> list[str]:
 
 
 def _consent(referral: Referral) -> None:
-    referral.record_consent("parent-carer", [Agency.CAMHS], TODAY, "meeting", CALLER.actor, "c-2")
+    referral.record_consent("parent-carer", [Agency.CAMHS], TODAY, "meeting")
 
 
 def _basis(referral: Referral) -> None:
-    referral.record_safeguarding_basis(
-        "sw-1", "A. Worker", "risk to the child", TODAY, CALLER.actor, "c-3"
-    )
+    referral.record_safeguarding_basis("sw-1", "A. Worker", "risk to the child", TODAY)
 
 
 def test_a_new_referral_without_consent_waits_for_it() -> None:
@@ -62,7 +58,7 @@ def test_a_safeguarding_basis_moves_a_waiting_referral_to_accepted() -> None:
 def test_consent_withdrawn_after_acceptance_pauses_the_case_without_a_new_outcome() -> None:
     referral = _referral()
     _consent(referral)
-    referral.withdraw_consent(TODAY, "family changed its mind", CALLER.actor, "c-4")
+    referral.withdraw_consent(TODAY, "family changed its mind")
     assert referral.status == "paused-consent-withdrawn"
     events = referral.collect_events()
     assert [type(e).__name__ for e in events][-1] == "ConsentWithdrawn"
@@ -71,7 +67,7 @@ def test_consent_withdrawn_after_acceptance_pauses_the_case_without_a_new_outcom
 def test_consent_given_again_resumes_the_case() -> None:
     referral = _referral()
     _consent(referral)
-    referral.withdraw_consent(TODAY, "family changed its mind", CALLER.actor, "c-4")
+    referral.withdraw_consent(TODAY, "family changed its mind")
     _consent(referral)
     assert referral.status == "accepted"
     assert _outcomes(referral) == ["pending-consent", "accepted", "accepted"]
@@ -81,7 +77,7 @@ def test_withdrawal_with_a_safeguarding_basis_in_place_does_not_pause() -> None:
     referral = _referral()
     _consent(referral)
     _basis(referral)
-    referral.withdraw_consent(TODAY, "withdrawn", CALLER.actor, "c-4")
+    referral.withdraw_consent(TODAY, "withdrawn")
     assert referral.status == "accepted"
     withdrawn = [e for e in referral.collect_events() if isinstance(e, Referral.ConsentWithdrawn)]
     assert withdrawn[0].basis_remains is True
@@ -89,7 +85,7 @@ def test_withdrawal_with_a_safeguarding_basis_in_place_does_not_pause() -> None:
 
 def test_withdrawing_consent_never_given_is_refused() -> None:
     with pytest.raises(ReferralConflict, match="no consent is recorded"):
-        _referral().withdraw_consent(TODAY, "x", CALLER.actor, "c")
+        _referral().withdraw_consent(TODAY, "x")
 
 
 @pytest.mark.parametrize(

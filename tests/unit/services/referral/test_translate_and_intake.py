@@ -11,6 +11,7 @@ import pytest
 
 from contracts.events.referral import ReferralAccepted, ReferralDetails, ReferralReceived
 from contracts.reference import Agency, Role
+from maag.runtime import causation
 from maag.runtime.auth import Caller
 from services.referral.adapters.inbound import decoder
 from services.referral.adapters.translate import translate
@@ -22,9 +23,7 @@ CALLER = Caller("u-1", Role.REFERRER, "education")
 
 
 def test_received_is_published_without_the_childs_details() -> None:
-    referral = Referral.receive(
-        uuid.uuid4(), ReferralDetails(**details()), "http", CALLER.actor, "c"
-    )
+    referral = Referral.receive(uuid.uuid4(), ReferralDetails(**details()), "http")
     published = [translate(e) for e in referral.collect_events()]
     kinds = [type(p.event) for p in published if p]
     assert kinds[0] is ReferralReceived
@@ -36,16 +35,16 @@ def test_received_is_published_without_the_childs_details() -> None:
 
 
 def test_accepted_carries_the_district_and_the_reason() -> None:
-    referral = Referral.receive(
-        uuid.uuid4(), ReferralDetails(**details()), "http", CALLER.actor, "c"
-    )
-    referral.record_consent(
-        "young-person", [Agency.CAMHS], datetime.now(UTC).date(), "verbal", CALLER.actor, "c2"
-    )
+    referral = Referral.receive(uuid.uuid4(), ReferralDetails(**details()), "http")
+    causation.give(referral.pending_events, {"actor": CALLER.record, "correlation_id": "c"})
+    referral.record_consent("young-person", [Agency.CAMHS], datetime.now(UTC).date(), "verbal")
+    # what the runtime gives the events of a command (the caller and its correlation id)
+    causation.give(referral.pending_events, {"actor": CALLER.record, "correlation_id": "c2"})
     out = [translate(e) for e in referral.collect_events()]
     accepted = [p.event for p in out if p and isinstance(p.event, ReferralAccepted)]
     assert accepted[0].district == "harlow" and "routed to the district MAAG" in accepted[0].reason
     assert out[-1] is not None and out[-1].correlation_id == "c2"
+    assert out[-1].event.actor.user_id == "u-1"
 
 
 def test_reads_are_not_published_and_an_unknown_event_stops_the_relay() -> None:
