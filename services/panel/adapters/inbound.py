@@ -24,15 +24,12 @@ def on_referral_accepted(d: Delivery[ReferralAccepted], work: Work) -> None:
         int(e.level_of_need),
         [a.value for a in e.agencies_requested],
         e.occurred_at,
-        d.correlation_id or str(e.case_id),
     )
 
 
 def on_consent_withdrawn(d: Delivery[ConsentWithdrawn], work: Work) -> None:
     e = d.message
-    use.consent_withdrawn(
-        work, e.case_id, e.continues_on_safeguarding_basis, d.correlation_id or str(e.case_id)
-    )
+    use.consent_withdrawn(work, e.case_id, e.continues_on_safeguarding_basis)
 
 
 def on_package_commissioned(d: Delivery[PackageCommissioned], work: Work) -> None:
@@ -43,7 +40,6 @@ def on_package_commissioned(d: Delivery[PackageCommissioned], work: Work) -> Non
         e.package_id,
         Panel(e.panel),
         e.review_on,
-        d.correlation_id or str(e.case_id),
     )
 
 

@@ -20,6 +20,7 @@ from contracts.events.panel import (
     ReviewListed,
 )
 from contracts.reference import Agency, District, Panel, Role
+from maag.runtime import causation
 from maag.runtime.outbox import Outbound
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
@@ -48,7 +49,8 @@ PUBLISHED = (
 
 
 def _actor(e: Any) -> Actor:
-    return Actor.model_validate(e.actor) if hasattr(e, "actor") else SYSTEM
+    found = causation.actor_of(e)
+    return Actor.model_validate(found) if found else SYSTEM
 
 
 def translate(e: Any) -> Outbound | None:
@@ -137,7 +139,7 @@ def translate(e: Any) -> Outbound | None:
             review_on=date.fromisoformat(e.review_on),
             lead_professional_email=e.lead_email,
         )
-    return Outbound(event, correlation_id=e.correlation_id)
+    return Outbound(event, correlation_id=causation.correlation_of(e))
 
 
 def _case_state(e: Any) -> dict[str, Any]:

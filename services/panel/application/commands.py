@@ -57,14 +57,14 @@ def schedule(app: Any, c: ScheduleMeeting, work: Work) -> Meeting:
     c.caller.require(Role.PANEL_MEMBER, to="schedule meetings")
     if c.starts_at.tzinfo is None:
         raise PanelRuleBroken("starts_at needs a UTC offset")
-    return meeting_at(work, c.ref, c.starts_at, c.caller.record)
+    return meeting_at(work, c.ref, c.starts_at)
 
 
 @handlers(RecordAttendance)
 def record_attendance(app: Any, c: RecordAttendance, work: Work) -> Meeting:
     c.caller.require(Role.PANEL_MEMBER, to="record attendance")
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
-    meeting.record_attendance(c.person_id, c.name, c.agency.value, c.caller.record)
+    meeting.record_attendance(c.person_id, c.name, c.agency.value)
     return meeting
 
 
@@ -87,14 +87,12 @@ def _assign(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) ->
         d.agency.value,
         str(d.work_email),
         d.justification,
-        c.caller.record,
-        c.correlation_id,
     )
 
 
 def _request_package(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
     interventions = [i.model_dump(mode="json") for i in d.interventions]
-    case.request_package(meeting, interventions, d.justification, c.caller.record, c.correlation_id)
+    case.request_package(meeting, interventions, d.justification)
 
 
 def _move(up: bool) -> DecisionHandler:
@@ -102,26 +100,18 @@ def _move(up: bool) -> DecisionHandler:
         target_ref = case.ref_for(Panel(d.to))
         target = meeting_at(work, target_ref, next_meeting(target_ref, meeting.starts_at))
         to = case.escalate if up else case.step_down
-        to(
-            meeting,
-            Panel(d.to),
-            d.reason,
-            d.justification,
-            target,
-            c.caller.record,
-            c.correlation_id,
-        )
+        to(meeting, Panel(d.to), d.reason, d.justification, target)
 
     return move
 
 
 def _defer(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
     target = meeting_at(work, meeting.ref, next_meeting(meeting.ref, meeting.starts_at))
-    case.defer(meeting, d.reason, target, c.caller.record, c.correlation_id)
+    case.defer(meeting, d.reason, target)
 
 
 def _close(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
-    case.close(meeting, d.reason, c.caller.record, c.correlation_id)
+    case.close(meeting, d.reason)
 
 
 DecisionHandler = Callable[[Any, PanelCase, Meeting, Work, Decide], None]

@@ -8,16 +8,12 @@ from maag.runtime.unit_of_work import Work
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.schedule import PanelRef, meeting_id
 
-SYSTEM = {"user_id": "panel-service", "role": "system", "agency": "maag"}
 
-
-def meeting_at(
-    work: Work, ref: PanelRef, starts_at: datetime, actor: dict[str, str] = SYSTEM
-) -> Meeting:
+def meeting_at(work: Work, ref: PanelRef, starts_at: datetime) -> Meeting:
     """The meeting of `ref` at `starts_at`, scheduling it if nobody has yet."""
     found = work.find(meeting_id(ref, starts_at))
     if isinstance(found, Meeting):
         return found
-    meeting = Meeting.schedule(ref, starts_at, actor)
+    meeting = Meeting.schedule(ref, starts_at)
     work.add(meeting)
     return meeting

@@ -22,7 +22,6 @@ def referral_accepted(
     level_of_need: int,
     agencies: list[str],
     at: datetime,
-    correlation_id: str,
 ) -> None:
     """List the case on its district MAAG's next meeting (once, however often it arrives)."""
     found = work.find(case_id)
@@ -33,30 +32,27 @@ def referral_accepted(
             district=district,
             level_of_need=level_of_need,
             agencies_requested=agencies,
-            correlation_id=correlation_id,
         )
         work.add(case)
     elif case.status == "paused":
-        case.resume(correlation_id)  # consent given again
+        case.resume()  # consent given again
     elif case.status == "closed" or case.listings:
         return  # already on an agenda (or finished): a duplicate changes nothing
     work.add(case)
-    case.list_on(
-        meeting_at(work, case.ref, next_meeting(case.ref, at)), "new referral", correlation_id
-    )
+    case.list_on(meeting_at(work, case.ref, next_meeting(case.ref, at)), "new referral")
 
 
-def consent_withdrawn(work: Work, case_id: UUID, continues: bool, correlation_id: str) -> None:
+def consent_withdrawn(work: Work, case_id: UUID, continues: bool) -> None:
     found = work.find(case_id)
     if not isinstance(found, PanelCase) or continues:
         return
     meetings = [m for mid in found.listings if isinstance(m := work.find(mid), Meeting)]
-    found.pause("consent withdrawn", meetings, correlation_id)
+    found.pause("consent withdrawn", meetings)
     work.add(found, *meetings)
 
 
 def package_commissioned(
-    work: Work, case_id: UUID, package_id: UUID, panel: Panel, review_on: date, correlation_id: str
+    work: Work, case_id: UUID, package_id: UUID, panel: Panel, review_on: date
 ) -> None:
     """List the package's review on the commissioning panel's meeting when it falls due."""
     found = work.find(case_id)
@@ -64,5 +60,5 @@ def package_commissioned(
         return
     ref = found.ref_for(panel)
     meeting = meeting_at(work, ref, first_meeting_on_or_after(ref, review_on))
-    found.list_review(package_id, review_on, meeting, correlation_id)
+    found.list_review(package_id, review_on, meeting)
     work.add(found, meeting)

@@ -32,7 +32,6 @@ class PanelCase(Aggregate):
         district: str
         level_of_need: int
         agencies_requested: list[str]
-        correlation_id: str
 
     class Listed(Aggregate.Event):
         district: str
@@ -40,7 +39,6 @@ class PanelCase(Aggregate):
         panel: str
         starts_at: str
         reason: str
-        correlation_id: str
 
     class LeadProfessionalAssigned(Aggregate.Event):
         district: str
@@ -51,8 +49,6 @@ class PanelCase(Aggregate):
         agency: str
         work_email: str
         justification: str | None
-        actor: dict[str, str]
-        correlation_id: str
 
     class PackageRequested(Aggregate.Event):
         district: str
@@ -61,8 +57,6 @@ class PanelCase(Aggregate):
         meeting_id: UUID
         interventions: list[dict[str, Any]]
         justification: str | None
-        actor: dict[str, str]
-        correlation_id: str
 
     class Escalated(Aggregate.Event):
         district: str
@@ -71,8 +65,6 @@ class PanelCase(Aggregate):
         to_panel: str
         reason: str
         justification: str | None
-        actor: dict[str, str]
-        correlation_id: str
 
     class SteppedDown(Aggregate.Event):
         district: str
@@ -81,24 +73,18 @@ class PanelCase(Aggregate):
         to_panel: str
         reason: str
         justification: str | None
-        actor: dict[str, str]
-        correlation_id: str
 
     class Deferred(Aggregate.Event):
         district: str
         panel: str
         meeting_id: UUID
         reason: str
-        actor: dict[str, str]
-        correlation_id: str
 
     class Closed(Aggregate.Event):
         district: str
         panel: str
         meeting_id: UUID
         reason: str
-        actor: dict[str, str]
-        correlation_id: str
 
     class Paused(Aggregate.Event):
         district: str
@@ -106,10 +92,9 @@ class PanelCase(Aggregate):
         lead_email: str | None
         reason: str
         removed_from: list[UUID]
-        correlation_id: str
 
     class Resumed(Aggregate.Event):
-        correlation_id: str
+        """Consent given again: the case may be listed and decided once more."""
 
     class ReviewListed(Aggregate.Event):
         district: str
@@ -119,7 +104,6 @@ class PanelCase(Aggregate):
         meeting_id: UUID
         starts_at: str
         review_on: str
-        correlation_id: str
 
     @event(Opened)
     def __init__(
@@ -128,7 +112,6 @@ class PanelCase(Aggregate):
         district: str,
         level_of_need: int,
         agencies_requested: list[str],
-        correlation_id: str,
     ) -> None:
         self.district = District(district)
         self.level_of_need = level_of_need
@@ -152,7 +135,7 @@ class PanelCase(Aggregate):
 
     # --- listing ---
 
-    def list_on(self, meeting: Meeting, reason: str, correlation_id: str) -> bool:
+    def list_on(self, meeting: Meeting, reason: str) -> bool:
         """List the case on `meeting` (both sides); False if it was already listed there."""
         if not meeting.list_case(self.id, reason):
             return False
@@ -162,11 +145,10 @@ class PanelCase(Aggregate):
             panel=meeting.panel.value,
             starts_at=meeting.starts_at.isoformat(),
             reason=reason,
-            correlation_id=correlation_id,
         )
         return True
 
-    def pause(self, reason: str, meetings: list[Meeting], correlation_id: str) -> None:
+    def pause(self, reason: str, meetings: list[Meeting]) -> None:
         """Consent withdrawn: off every agenda, decisions refused until consent returns."""
         if self.status != "active":
             return
@@ -178,16 +160,13 @@ class PanelCase(Aggregate):
             lead_email=self.lead["work_email"] if self.lead else None,
             reason=reason,
             removed_from=[m.id for m in meetings],
-            correlation_id=correlation_id,
         )
 
-    def resume(self, correlation_id: str) -> None:
+    def resume(self) -> None:
         if self.status == "paused":
-            self._resumed(correlation_id=correlation_id)
+            self._resumed()
 
-    def list_review(
-        self, package_id: UUID, review_on: date, meeting: Meeting, correlation_id: str
-    ) -> None:
+    def list_review(self, package_id: UUID, review_on: date, meeting: Meeting) -> None:
         meeting.list_case(self.id, "review")
         self._review_listed(
             district=self.district.value,
@@ -197,7 +176,6 @@ class PanelCase(Aggregate):
             meeting_id=meeting.id,
             starts_at=meeting.starts_at.isoformat(),
             review_on=review_on.isoformat(),
-            correlation_id=correlation_id,
         )
 
     # --- decisions (each in a quorate meeting that lists the case) ---
@@ -210,8 +188,6 @@ class PanelCase(Aggregate):
         agency: str,
         work_email: str,
         justification: str | None,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self._may_decide(meeting)
         require_threshold_or_justification(self.panel, self.level_of_need, justification)
@@ -224,8 +200,6 @@ class PanelCase(Aggregate):
             agency=agency,
             work_email=work_email,
             justification=justification,
-            actor=actor,
-            correlation_id=correlation_id,
         )
 
     def request_package(
@@ -233,8 +207,6 @@ class PanelCase(Aggregate):
         meeting: Meeting,
         interventions: list[dict[str, Any]],
         justification: str | None,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> UUID:
         self._may_decide(meeting)
         require_threshold_or_justification(self.panel, self.level_of_need, justification)
@@ -246,8 +218,6 @@ class PanelCase(Aggregate):
             meeting_id=meeting.id,
             interventions=interventions,
             justification=justification,
-            actor=actor,
-            correlation_id=correlation_id,
         )
         return package_id
 
@@ -258,8 +228,6 @@ class PanelCase(Aggregate):
         reason: str,
         justification: str | None,
         target: Meeting,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         if not escalation_allowed(self.panel, to):
             raise PanelRuleBroken(
@@ -273,8 +241,6 @@ class PanelCase(Aggregate):
             reason,
             justification,
             target,
-            actor,
-            correlation_id,
         )
 
     def step_down(
@@ -284,8 +250,6 @@ class PanelCase(Aggregate):
         reason: str,
         justification: str | None,
         target: Meeting,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         if not step_down_allowed(self.panel, to):
             raise PanelRuleBroken(
@@ -299,8 +263,6 @@ class PanelCase(Aggregate):
             reason,
             justification,
             target,
-            actor,
-            correlation_id,
         )
 
     def _move(
@@ -312,8 +274,6 @@ class PanelCase(Aggregate):
         reason: str,
         justification: str | None,
         target: Meeting,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         """Hand the case to another tier and list it on that tier's next meeting."""
         self._may_decide(meeting)
@@ -325,20 +285,14 @@ class PanelCase(Aggregate):
             to_panel=to.value,
             reason=reason,
             justification=justification,
-            actor=actor,
-            correlation_id=correlation_id,
         )
-        self.list_on(
-            target, listing_reason(f"{how} {meeting.panel.value.upper()}", reason), correlation_id
-        )
+        self.list_on(target, listing_reason(f"{how} {meeting.panel.value.upper()}", reason))
 
     def defer(
         self,
         meeting: Meeting,
         reason: str,
         target: Meeting,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self._may_decide(meeting)
         self._deferred(
@@ -346,22 +300,16 @@ class PanelCase(Aggregate):
             panel=self.panel.value,
             meeting_id=meeting.id,
             reason=reason,
-            actor=actor,
-            correlation_id=correlation_id,
         )
-        self.list_on(target, listing_reason("deferred", reason), correlation_id)
+        self.list_on(target, listing_reason("deferred", reason))
 
-    def close(
-        self, meeting: Meeting, reason: str, actor: dict[str, str], correlation_id: str
-    ) -> None:
+    def close(self, meeting: Meeting, reason: str) -> None:
         self._may_decide(meeting)
         self._closed(
             district=self.district.value,
             panel=self.panel.value,
             meeting_id=meeting.id,
             reason=reason,
-            actor=actor,
-            correlation_id=correlation_id,
         )
 
     def _may_decide(self, meeting: Meeting) -> None:
@@ -387,7 +335,6 @@ class PanelCase(Aggregate):
         panel: str,
         starts_at: str,
         reason: str,
-        correlation_id: str,
     ) -> None:
         self.listings[meeting_id] = {"panel": panel, "starts_at": starts_at, "reason": reason}
 
@@ -402,8 +349,6 @@ class PanelCase(Aggregate):
         agency: str,
         work_email: str,
         justification: str | None,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.lead = {
             "professional_id": professional_id,
@@ -421,8 +366,6 @@ class PanelCase(Aggregate):
         meeting_id: UUID,
         interventions: list[dict[str, Any]],
         justification: str | None,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.packages[package_id] = {"panel": self.panel.value, "interventions": interventions}
 
@@ -435,8 +378,6 @@ class PanelCase(Aggregate):
         to_panel: str,
         reason: str,
         justification: str | None,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.listings.pop(meeting_id, None)
         self.panel = Panel(to_panel)
@@ -450,8 +391,6 @@ class PanelCase(Aggregate):
         to_panel: str,
         reason: str,
         justification: str | None,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.listings.pop(meeting_id, None)
         self.panel = Panel(to_panel)
@@ -463,8 +402,6 @@ class PanelCase(Aggregate):
         panel: str,
         meeting_id: UUID,
         reason: str,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.listings.pop(meeting_id, None)
 
@@ -475,8 +412,6 @@ class PanelCase(Aggregate):
         panel: str,
         meeting_id: UUID,
         reason: str,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.status = "closed"
         self.listings.clear()
@@ -489,13 +424,12 @@ class PanelCase(Aggregate):
         lead_email: str | None,
         reason: str,
         removed_from: list[UUID],
-        correlation_id: str,
     ) -> None:
         self.status = "paused"
         self.listings.clear()
 
     @event(Resumed)
-    def _resumed(self, correlation_id: str) -> None:
+    def _resumed(self) -> None:
         self.status = "active"
 
     @event(ReviewListed)
@@ -508,7 +442,6 @@ class PanelCase(Aggregate):
         meeting_id: UUID,
         starts_at: str,
         review_on: str,
-        correlation_id: str,
     ) -> None:
         self.listings[meeting_id] = {"panel": panel, "starts_at": starts_at, "reason": "review"}
         self.packages.setdefault(package_id, {})["review_on"] = review_on

@@ -18,13 +18,11 @@ class Meeting(Aggregate):
         panel: str
         district: str | None
         starts_at: str
-        actor: dict[str, str]
 
     class AttendanceRecorded(Aggregate.Event):
         person_id: str
         name: str
         agency: str
-        actor: dict[str, str]
 
     class CaseListed(Aggregate.Event):
         case_id: UUID
@@ -35,9 +33,7 @@ class Meeting(Aggregate):
         reason: str
 
     @event(Scheduled)
-    def __init__(
-        self, panel: str, district: str | None, starts_at: str, actor: dict[str, str]
-    ) -> None:
+    def __init__(self, panel: str, district: str | None, starts_at: str) -> None:
         self.panel = Panel(panel)
         self.district = District(district) if district else None
         self.starts_at = datetime.fromisoformat(starts_at)
@@ -50,24 +46,21 @@ class Meeting(Aggregate):
         return meeting_id(ref, datetime.fromisoformat(starts_at))
 
     @classmethod
-    def schedule(cls, ref: PanelRef, starts_at: datetime, actor: dict[str, str]) -> Meeting:
+    def schedule(cls, ref: PanelRef, starts_at: datetime) -> Meeting:
         return cls(
             panel=ref.panel.value,
             district=ref.district.value if ref.district else None,
             starts_at=starts_at.isoformat(),
-            actor=actor,
         )
 
     @property
     def ref(self) -> PanelRef:
         return PanelRef(self.panel, self.district)
 
-    def record_attendance(
-        self, person_id: str, name: str, agency: str, actor: dict[str, str]
-    ) -> None:
+    def record_attendance(self, person_id: str, name: str, agency: str) -> None:
         if person_id in self.attendance and self.attendance[person_id]["agency"] == agency:
             return
-        self._attendance_recorded(person_id=person_id, name=name, agency=agency, actor=actor)
+        self._attendance_recorded(person_id=person_id, name=name, agency=agency)
 
     def missing_for_quorum(self, other_agencies_required: int) -> list[str]:
         return missing_for_quorum(
@@ -97,9 +90,7 @@ class Meeting(Aggregate):
             self._case_removed(case_id=case_id, reason=reason)
 
     @event(AttendanceRecorded)
-    def _attendance_recorded(
-        self, person_id: str, name: str, agency: str, actor: dict[str, str]
-    ) -> None:
+    def _attendance_recorded(self, person_id: str, name: str, agency: str) -> None:
         self.attendance[person_id] = {"name": name, "agency": agency}
 
     @event(CaseListed)

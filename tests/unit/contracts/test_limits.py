@@ -197,7 +197,6 @@ def test_the_largest_panel_decisions_make_events_the_outbox_can_always_publish(
         4,
         [a.value for a in Agency],
         datetime(2026, 11, 27, tzinfo=LOCAL),
-        "corr",
     )
     work.commit()
     (meeting_id,) = app.repository.get(case_id).listings

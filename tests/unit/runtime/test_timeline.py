@@ -55,8 +55,6 @@ def test_the_basis_is_the_justification_or_the_reason() -> None:
         to_panel="earp",
         reason="risk rising",
         justification="exclusion imminent",
-        actor=ACTOR,
-        correlation_id="c",
     )
     e = describe("panel", uuid.uuid4(), event, PANEL)
     assert e.basis == "exclusion imminent" and e.details["reason"] == "risk rising"

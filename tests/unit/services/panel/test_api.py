@@ -43,7 +43,6 @@ def _listed_case(app: PanelApp) -> tuple[uuid.UUID, uuid.UUID]:
         2,
         ["camhs", "police"],
         datetime(2026, 11, 27, tzinfo=LOCAL),
-        "corr",
     )
     work.commit()
     case: Any = app.repository.get(case_id)

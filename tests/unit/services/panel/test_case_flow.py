@@ -11,6 +11,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from contracts.reference import Agency, Panel, Role
+from maag.runtime import causation
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.unit_of_work import Work
 from services.panel.application import policies as use
@@ -30,7 +31,7 @@ decision = TypeAdapter(Decision).validate_python
 def _accept(app: PanelApp, level: int = 3, case_id: uuid.UUID | None = None) -> uuid.UUID:
     case_id = case_id or uuid.uuid4()
     work = Work(app)
-    use.referral_accepted(work, case_id, "harlow", level, ["camhs", "housing"], FRIDAY, "corr")
+    use.referral_accepted(work, case_id, "harlow", level, ["camhs", "housing"], FRIDAY)
     work.commit()
     return case_id
 
@@ -135,7 +136,10 @@ def test_decisions_in_a_quorate_meeting_name_who_and_which_meeting(app: PanelApp
     )
     events = list(app.events.get(case_id))
     lead = next(e for e in events if isinstance(e, PanelCase.LeadProfessionalAssigned))
-    assert (lead.meeting_id, lead.actor["user_id"]) == (meeting.id, "coord-1")
+    assert lead.meeting_id == meeting.id
+    # who decided, and in which request: metadata the runtime gave the event
+    assert causation.actor_of(lead) == COORDINATOR.record
+    assert causation.correlation_of(lead) == "corr-d"
     assert any(
         isinstance(e, PanelCase.PackageRequested) and e.meeting_id == meeting.id for e in events
     )
@@ -205,7 +209,7 @@ def test_consent_withdrawn_takes_the_case_off_every_agenda_and_pauses_it(app: Pa
         work_email="lee@school.example",
     )
     work = Work(app)
-    use.consent_withdrawn(work, case_id, False, "corr-w")
+    use.consent_withdrawn(work, case_id, False)
     work.commit()
     case = _case(app, case_id)
     assert case.status == "paused" and case.listings == {}
@@ -222,7 +226,7 @@ def test_consent_withdrawn_takes_the_case_off_every_agenda_and_pauses_it(app: Pa
 def test_withdrawal_with_a_safeguarding_basis_changes_nothing(app: PanelApp) -> None:
     case_id = _accept(app)
     work = Work(app)
-    use.consent_withdrawn(work, case_id, True, "c")
+    use.consent_withdrawn(work, case_id, True)
     work.commit()
     assert _case(app, case_id).status == "active"
 
@@ -231,7 +235,7 @@ def test_a_commissioned_package_is_listed_for_review_when_it_falls_due(app: Pane
     case_id = _accept(app)
     package_id = uuid.uuid4()
     work = Work(app)
-    use.package_commissioned(work, case_id, package_id, Panel.MAAG, date(2027, 3, 1), "c")
+    use.package_commissioned(work, case_id, package_id, Panel.MAAG, date(2027, 3, 1))
     work.commit()
     review = next(e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed))
     assert review.package_id == package_id
@@ -276,7 +280,7 @@ def test_every_event_of_a_case_and_its_meetings_translates_for_the_outbox(app: P
     )
     _decide(app, meeting, kind="escalate", case_id=str(case_id), to="earp", reason="therapy")
     work = Work(app)
-    use.consent_withdrawn(work, case_id, False, "w")
+    use.consent_withdrawn(work, case_id, False)
     work.commit()
     published = [
         type(out.event).__name__
