@@ -21,17 +21,13 @@ class Inbound:
         self.jap_split = jap_split
 
     def package_requested(self, d: Delivery[PackageRequested], work: Work) -> None:
-        policies.package_requested(work, d.message, _correlation(d), self.jap_split)
+        policies.package_requested(work, d.message, self.jap_split)
 
     def case_closed(self, d: Delivery[CaseClosed], work: Work) -> None:
-        policies.case_closed(work, d.message, _correlation(d))
+        policies.case_closed(work, d.message)
 
     def consent_withdrawn(self, d: Delivery[ConsentWithdrawn], work: Work) -> None:
-        policies.consent_withdrawn(work, d.message, _correlation(d))
-
-
-def _correlation(d: Delivery[Any]) -> str:
-    return d.correlation_id or str(d.message.case_id)
+        policies.consent_withdrawn(work, d.message)
 
 
 def _prefetch(d: Delivery[Any]) -> list[UUID]:

@@ -17,6 +17,7 @@ from contracts.events.commissioning import (
     ReviewOutcome,
 )
 from contracts.reference import Panel, Role
+from maag.runtime import causation
 from maag.runtime.outbox import Outbound
 from services.commissioning.domain.aggregates import (
     Budget,
@@ -67,10 +68,10 @@ def translate(e: Any) -> Outbound | None:
             reason=e.reason,
             detail=e.detail,
         )
-        return Outbound(event, correlation_id=e.correlation_id)
+        return Outbound(event, correlation_id=causation.correlation_of(e))
     base: dict[str, Any] = {
         "occurred_at": e.timestamp,
-        "actor": Actor.model_validate(e.actor),
+        "actor": Actor.model_validate(causation.actor_of(e) or SYSTEM.model_dump()),
         "package_id": e.originator_id,
     }
     if isinstance(e, Package.Commissioned | Package.Recommissioned):
@@ -110,4 +111,4 @@ def translate(e: Any) -> Outbound | None:
             effective_from=date.fromisoformat(e.effective_from),
             provider_ids=e.provider_ids,
         )
-    return Outbound(event, correlation_id=e.correlation_id)
+    return Outbound(event, correlation_id=causation.correlation_of(e))

@@ -105,7 +105,6 @@ def set_budget(app: Any, c: SetBudget, work: Work) -> Budget:
 @handlers(ReviewPackage)
 def review(app: Any, c: ReviewPackage, work: Work) -> Package:
     c.caller.require(Role.COMMISSIONER, Role.PANEL_MEMBER, to="record reviews")
-    actor = c.caller.record
     package = work.get_as(c.package_id, Package, "package")
     next_review = None
     if c.decision == "continue":
@@ -114,17 +113,17 @@ def review(app: Any, c: ReviewPackage, work: Work) -> Package:
             date.fromisoformat(package.review_on),
         )
         next_review = next_review_on(starts_on, review_on).isoformat()
-    package.review(c.goals, c.level_change, c.decision, next_review, actor, c.correlation_id)
+    package.review(c.goals, c.level_change, c.decision, next_review)
     when = c.effective_from or date.today()
     if c.decision == "decommission":
         reason = "outcomes-met" if c.goals == "met" else "not-effective"
-        decommission(work, package, reason, when, actor, c.correlation_id)
+        decommission(work, package, reason, when)
     elif c.decision == "recommission":
         if not c.interventions:
             raise CommissioningRefused(
                 "no-interventions", "a recommission needs the changed interventions"
             )
-        recommission(work, package, c.interventions, when, actor, c.correlation_id)
+        recommission(work, package, c.interventions, when)
     work.add(package)
     return package
 
@@ -133,9 +132,7 @@ def review(app: Any, c: ReviewPackage, work: Work) -> Package:
 def decommission_package(app: Any, c: DecommissionPackage, work: Work) -> Package:
     c.caller.require(Role.COMMISSIONER, to="decommission packages")
     package = work.get_as(c.package_id, Package, "package")
-    if not decommission(
-        work, package, c.reason, c.effective_from, c.caller.record, c.correlation_id
-    ):
+    if not decommission(work, package, c.reason, c.effective_from):
         raise CommissioningRefused(
             "not-active", f"package {c.package_id} is already {package.status}"
         )

@@ -35,8 +35,6 @@ from services.commissioning.domain.rules import (
     with_own_places,
 )
 
-SYSTEM = {"user_id": "commissioning-service", "role": "system", "agency": "maag"}
-
 
 def providers(work: Work) -> list[Provider]:
     index = work.find(ProviderIndex.ID)
@@ -62,8 +60,6 @@ def commission(
     district: str,
     interventions: list[dict[str, Any]],
     jap_split: list[tuple[str, int]],
-    actor: dict[str, str],
-    correlation_id: str,
 ) -> Package | Refusal:
     """Commission from providers with room, within the panel's budget, or record why not.
 
@@ -93,7 +89,6 @@ def commission(
             panel=panel.value,
             reason=refused.reason,
             detail=str(refused),
-            correlation_id=correlation_id,
         )
         work.add(refusal)
         return refusal
@@ -115,8 +110,6 @@ def commission(
         funding_split=[list(s) for s in jap_split] if panel is Panel.JAP else [],
         committed_pence=committed,
         fy=fy,
-        actor=actor,
-        correlation_id=correlation_id,
     )
     case = work.find(case_packages_uuid(case_id))
     if not isinstance(case, CasePackages):
@@ -131,8 +124,6 @@ def decommission(
     package: Package,
     reason: str,
     effective_from: date,
-    actor: dict[str, str],
-    correlation_id: str,
 ) -> bool:
     """Stop a package from `effective_from`: its places go back to the providers and what it
     would have spent from then on goes back to the budget."""
@@ -143,9 +134,7 @@ def decommission(
         package.fy,
         effective_from,
     )
-    if not package.decommission(
-        reason, effective_from.isoformat(), released, actor, correlation_id
-    ):
+    if not package.decommission(reason, effective_from.isoformat(), released):
         return False
     for provider_id in package.provider_ids:
         provider = work.find(provider_uuid(provider_id))
@@ -160,18 +149,14 @@ def decommission(
     return True
 
 
-def decommission_case(
-    work: Work, case_id: UUID, reason: str, effective_from: date, correlation_id: str
-) -> int:
+def decommission_case(work: Work, case_id: UUID, reason: str, effective_from: date) -> int:
     case = work.find(case_packages_uuid(case_id))
     if not isinstance(case, CasePackages):
         return 0
     done = 0
     for package_id in case.package_ids:
         package = work.find(package_id)
-        if isinstance(package, Package) and decommission(
-            work, package, reason, effective_from, SYSTEM, correlation_id
-        ):
+        if isinstance(package, Package) and decommission(work, package, reason, effective_from):
             done += 1
     return done
 
@@ -181,8 +166,6 @@ def recommission(
     package: Package,
     interventions: list[dict[str, Any]],
     effective_from: date,
-    actor: dict[str, str],
-    correlation_id: str,
 ) -> None:
     """Change a package from `effective_from`: its own places count as free, the rest of its
     money goes back before the new lines are paid for; refused as a whole or done as a whole."""
@@ -213,7 +196,5 @@ def recommission(
         effective_from.isoformat(),
         spent + new_commitment,
         released,
-        actor,
-        correlation_id,
     )
     work.add(package, budget)

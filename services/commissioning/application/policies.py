@@ -10,9 +10,8 @@ from maag.runtime.unit_of_work import Work
 from services.commissioning.application.packages import commission, decommission_case
 
 
-def package_requested(
-    work: Work, e: PackageRequested, correlation_id: str, jap_split: list[tuple[str, int]]
-) -> None:
+def package_requested(work: Work, e: PackageRequested, jap_split: list[tuple[str, int]]) -> None:
+    work.act_as(e.actor.model_dump(mode="json"))  # the panel member who asked for it
     commission(
         work,
         package_id=e.package_id,
@@ -21,15 +20,13 @@ def package_requested(
         district=e.district.value,
         interventions=[i.model_dump(mode="json") for i in e.interventions],
         jap_split=jap_split,
-        actor=e.actor.model_dump(mode="json"),
-        correlation_id=correlation_id,
     )
 
 
-def case_closed(work: Work, e: CaseClosed, correlation_id: str) -> None:
-    decommission_case(work, e.case_id, "case-closed", e.occurred_at.date(), correlation_id)
+def case_closed(work: Work, e: CaseClosed) -> None:
+    decommission_case(work, e.case_id, "case-closed", e.occurred_at.date())
 
 
-def consent_withdrawn(work: Work, e: ConsentWithdrawn, correlation_id: str) -> None:
+def consent_withdrawn(work: Work, e: ConsentWithdrawn) -> None:
     if not e.continues_on_safeguarding_basis:
-        decommission_case(work, e.case_id, "consent-withdrawn", e.withdrawn_on, correlation_id)
+        decommission_case(work, e.case_id, "consent-withdrawn", e.withdrawn_on)

@@ -195,8 +195,6 @@ class Package(Aggregate):
         funding_split: list[list[Any]]
         committed_pence: int
         fy: int
-        actor: dict[str, str]
-        correlation_id: str
 
     class Reviewed(Aggregate.Event):
         case_id: UUID
@@ -204,8 +202,6 @@ class Package(Aggregate):
         level_of_need_change: int
         decision: str
         next_review_on: str | None
-        actor: dict[str, str]
-        correlation_id: str
 
     class Decommissioned(Aggregate.Event):
         case_id: UUID
@@ -213,8 +209,6 @@ class Package(Aggregate):
         effective_from: str
         released_pence: int
         provider_ids: list[str]
-        actor: dict[str, str]
-        correlation_id: str
 
     class Recommissioned(Aggregate.Event):
         case_id: UUID
@@ -227,8 +221,6 @@ class Package(Aggregate):
         committed_pence: int
         released_pence: int
         previous_provider_ids: list[str]
-        actor: dict[str, str]
-        correlation_id: str
 
     @event(Commissioned)
     def __init__(
@@ -245,8 +237,6 @@ class Package(Aggregate):
         funding_split: list[list[Any]],
         committed_pence: int,
         fy: int,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.case_id = case_id
         self.panel = panel
@@ -276,8 +266,6 @@ class Package(Aggregate):
         level_change: int,
         decision: str,
         next_review_on: str | None,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         if self.status != "active":
             raise CommissioningRefused("not-active", f"package {self.id} is {self.status}")
@@ -287,8 +275,6 @@ class Package(Aggregate):
             level_of_need_change=level_change,
             decision=decision,
             next_review_on=next_review_on,
-            actor=actor,
-            correlation_id=correlation_id,
         )
 
     def decommission(
@@ -296,8 +282,6 @@ class Package(Aggregate):
         reason: str,
         effective_from: str,
         released_pence: int,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> bool:
         if self.status != "active":
             return False
@@ -307,8 +291,6 @@ class Package(Aggregate):
             effective_from=effective_from,
             released_pence=released_pence,
             provider_ids=self.provider_ids,
-            actor=actor,
-            correlation_id=correlation_id,
         )
         return True
 
@@ -320,8 +302,6 @@ class Package(Aggregate):
         level_of_need_change: int,
         decision: str,
         next_review_on: str | None,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         if next_review_on:
             self.review_on = next_review_on
@@ -333,8 +313,6 @@ class Package(Aggregate):
         starts_on: str,
         committed_pence: int,
         released_pence: int,
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         """The package changes from `starts_on`: new lines, new weekly cost."""
         if self.status != "active":
@@ -350,8 +328,6 @@ class Package(Aggregate):
             committed_pence=committed_pence,
             released_pence=released_pence,
             previous_provider_ids=self.provider_ids,
-            actor=actor,
-            correlation_id=correlation_id,
         )
 
     @event(Recommissioned)
@@ -367,8 +343,6 @@ class Package(Aggregate):
         committed_pence: int,
         released_pence: int,
         previous_provider_ids: list[str],
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.lines = lines
         self.weekly_cost_pence = weekly_cost_pence
@@ -383,8 +357,6 @@ class Package(Aggregate):
         effective_from: str,
         released_pence: int,
         provider_ids: list[str],
-        actor: dict[str, str],
-        correlation_id: str,
     ) -> None:
         self.status = "decommissioned"
         self.ended_on = effective_from
@@ -426,7 +398,6 @@ class Refusal(Aggregate):
         panel: str
         reason: str
         detail: str
-        correlation_id: str
 
     @event(Refused)
     def __init__(
@@ -436,7 +407,6 @@ class Refusal(Aggregate):
         panel: str,
         reason: str,
         detail: str,
-        correlation_id: str,
     ) -> None:
         self.package_id = package_id
         self.reason = reason

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
@@ -110,3 +111,52 @@ def test_a_request_is_the_cause_of_what_it_stores(settings: Settings) -> None:
     r = TestClient(api).post("/ledgers", headers={**auth(), "X-Correlation-Id": "corr-5"})
     (only,) = app.events.get(uuid.UUID(r.json()["id"]))
     assert causation.of(only) == {"request": "POST /ledgers", "correlation_id": "corr-5"}
+
+
+async def test_a_consumers_events_are_the_services_own_unless_a_policy_acts_for_someone(
+    settings: Settings,
+) -> None:
+    intake = IntakeApp(settings)
+    cases = [uuid.uuid4(), uuid.uuid4()]
+    intake.receive([(c, f"CAF-2026-000{i}") for i, c in enumerate(cases)])
+    _, pubs = OutboxRelay(intake, translate, FakeProducer(), source="intake").pending(0)
+    records = [
+        ConsumerRecord(TOPIC, 0, i, 0, 0, p.key, p.value, None, len(p.key), len(p.value), p.headers)
+        for i, p in enumerate(pubs)
+    ]
+    someone = {"user_id": "coord-1", "role": "panel-member", "agency": "social-care"}
+
+    def handle(delivery: Any, work: Any) -> None:
+        if delivery.message.case_id == cases[1]:
+            work.act_as(someone, "their-request")
+        on_received(delivery, work)
+
+    consumer = TrackedConsumer(
+        LedgerApp(settings),
+        [on_events(TOPIC, {ReferralReceived: handle})],
+        bootstrap="unused",
+        group_id="maag.ledger",
+        dlq_producer=FakeProducer(),
+        service="ledger",
+    )
+    await consumer.handle_batch(TopicPartition(TOPIC, 0), records)
+    (own,) = list(consumer.app.events.get(cases[0]))[:1]
+    envelope, _ = decode(pubs[0].headers, pubs[0].value)
+    assert envelope is not None
+    assert causation.actor_of(own) == causation.system("ledger")
+    assert causation.correlation_of(own) == envelope.correlation_id
+    (theirs,) = list(consumer.app.events.get(cases[1]))[:1]
+    assert causation.actor_of(theirs) == someone
+    assert causation.correlation_of(theirs) == "their-request"
+
+
+def test_a_commands_events_are_its_callers_and_part_of_its_correlation(
+    settings: Settings,
+) -> None:
+    app = LedgerApp(settings)
+    ledger = Ledger(case_id=uuid.uuid4())
+    caller = {"user_id": "u-7", "role": "referrer", "agency": "police"}
+    with causation.acting(caller, "corr-7"):
+        app.save(ledger)
+    (only,) = app.events.get(ledger.id)
+    assert (causation.actor_of(only), causation.correlation_of(only)) == (caller, "corr-7")

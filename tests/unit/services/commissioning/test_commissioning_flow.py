@@ -36,7 +36,6 @@ from services.commissioning.domain.aggregates import (
 
 TODAY = date(2026, 11, 27)
 COMMISSIONER = Caller("c-1", Role.COMMISSIONER, "childrens-services")
-ACTOR = {"user_id": "coord", "role": "panel-member", "agency": "social-care"}
 
 
 @pytest.fixture
@@ -68,8 +67,6 @@ def _request(
         district=district,
         interventions=list(interventions),
         jap_split=app.jap_split,
-        actor=ACTOR,
-        correlation_id="c",
     )
     work.commit()
     return result
@@ -163,7 +160,7 @@ def test_consent_withdrawn_decommissions_every_active_package_of_the_case(
         _request(app, _i("mentoring", 2), case_id=case_id),
     )
     work = Work(app)
-    assert use.decommission_case(work, case_id, "consent-withdrawn", TODAY, "c") == 2
+    assert use.decommission_case(work, case_id, "consent-withdrawn", TODAY) == 2
     work.commit()
     assert {app.repository.get(p.id).status for p in (first, second)} == {"decommissioned"}
 
@@ -196,8 +193,6 @@ def test_two_requests_racing_for_the_last_place_have_exactly_one_winner(
             district="harlow",
             interventions=[_i("respite", 1)],
             jap_split=[],
-            actor=ACTOR,
-            correlation_id="c",
         )
     a.commit()
     with pytest.raises(IntegrityError):
@@ -211,8 +206,6 @@ def test_two_requests_racing_for_the_last_place_have_exactly_one_winner(
         district="harlow",
         interventions=[_i("respite", 1)],
         jap_split=[],
-        actor=ACTOR,
-        correlation_id="c",
     )
     retry.commit()
     assert isinstance(again, Refusal) and again.reason == "no-capacity"
