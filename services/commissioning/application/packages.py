@@ -127,13 +127,7 @@ def decommission(
 ) -> bool:
     """Stop a package from `effective_from`: its places go back to the providers and what it
     would have spent from then on goes back to the budget."""
-    _, released = stopped_from(
-        package.weekly_cost_pence,
-        date.fromisoformat(package.starts_on),
-        package.committed_pence,
-        package.fy,
-        effective_from,
-    )
+    _, released = _stopped(package, effective_from)
     if not package.decommission(reason, effective_from.isoformat(), released):
         return False
     for provider_id in package.provider_ids:
@@ -172,13 +166,7 @@ def recommission(
     own = own_places(package.lines)
     lines = allocate(interventions, with_own_places(_offers(work), own), package.district)
     weekly = sum(line.weekly_cost_pence for line in lines)
-    spent, released = stopped_from(
-        package.weekly_cost_pence,
-        date.fromisoformat(package.starts_on),
-        package.committed_pence,
-        package.fy,
-        effective_from,
-    )
+    spent, released = _stopped(package, effective_from)
     new_commitment = committed_in_fy(weekly, effective_from, None, package.fy)
     budget = work.get_as(budget_uuid(package.panel_key, package.fy), Budget, "budget")
     require_affordable(new_commitment, budget.left, released)
@@ -198,3 +186,10 @@ def recommission(
         released,
     )
     work.add(package, budget)
+
+
+def _stopped(package: Package, effective_from: date) -> tuple[int, int]:
+    start = date.fromisoformat(package.starts_on)
+    return stopped_from(
+        package.weekly_cost_pence, start, package.committed_pence, package.fy, effective_from
+    )

@@ -67,9 +67,8 @@ def test_group_commit_keeps_each_callers_cause(settings: Settings) -> None:
     assert causation.of(only) == {"request": "POST /referrals", "correlation_id": "c-9"}
 
 
-async def test_each_event_a_consumer_stores_names_the_message_that_caused_it(
-    settings: Settings,
-) -> None:
+def _two_published(settings: Settings) -> tuple[list[uuid.UUID], list[Any], list[Any]]:
+    """Two cases the intake stored, as its outbox publishes them, as a consumer reads them."""
     intake = IntakeApp(settings)
     cases = [uuid.uuid4(), uuid.uuid4()]
     intake.receive([(c, f"CAF-2026-000{i}") for i, c in enumerate(cases)])
@@ -78,6 +77,13 @@ async def test_each_event_a_consumer_stores_names_the_message_that_caused_it(
         ConsumerRecord(TOPIC, 0, i, 0, 0, p.key, p.value, None, len(p.key), len(p.value), p.headers)
         for i, p in enumerate(pubs)
     ]
+    return cases, pubs, records
+
+
+async def test_each_event_a_consumer_stores_names_the_message_that_caused_it(
+    settings: Settings,
+) -> None:
+    cases, pubs, records = _two_published(settings)
     consumer = TrackedConsumer(
         LedgerApp(settings),
         [on_events(TOPIC, {ReferralReceived: on_received})],
@@ -116,14 +122,7 @@ def test_a_request_is_the_cause_of_what_it_stores(settings: Settings) -> None:
 async def test_a_consumers_events_are_the_services_own_unless_a_policy_acts_for_someone(
     settings: Settings,
 ) -> None:
-    intake = IntakeApp(settings)
-    cases = [uuid.uuid4(), uuid.uuid4()]
-    intake.receive([(c, f"CAF-2026-000{i}") for i, c in enumerate(cases)])
-    _, pubs = OutboxRelay(intake, translate, FakeProducer(), source="intake").pending(0)
-    records = [
-        ConsumerRecord(TOPIC, 0, i, 0, 0, p.key, p.value, None, len(p.key), len(p.value), p.headers)
-        for i, p in enumerate(pubs)
-    ]
+    cases, pubs, records = _two_published(settings)
     someone = {"user_id": "coord-1", "role": "panel-member", "agency": "social-care"}
 
     def handle(delivery: Any, work: Any) -> None:
