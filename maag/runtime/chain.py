@@ -115,7 +115,7 @@ class EventChain:
 
     async def run(self, stop: asyncio.Event) -> None:
         # A failure is a conflict with another replica or the store away: try again.
-        await Follower("chain", in_thread(self.extend_once), self.wakeup).run(stop)
+        await Follower("chain", in_thread(self.extend_once), self.wakeup, gather=0.2).run(stop)
 
     def _stored(self, upto: int) -> Iterator[Any]:
         for n in self.app.notifications_after(0):

@@ -39,6 +39,12 @@ log = get_logger(__name__)
 # How long an idle follower waits before looking again although nothing woke it.
 POLL_WITH_NOTIFY = 1.0
 POLL_WITHOUT_NOTIFY = 0.05
+# A follower woken by a commit reads at once, unless it read something moments ago
+# (within BURST seconds): then commits are arriving in quick succession, and it lets them
+# gather for its `gather` seconds first, so that a burst of small commits costs one read
+# of many events rather than one read each. An isolated event is acted on at once.
+BURST = 0.1
+GATHER = 0.05
 
 Step = Callable[[], Awaitable[int]]
 
@@ -130,6 +136,7 @@ class Follower:
         *,
         leadership: Leadership | None = None,
         fatal: tuple[type[BaseException], ...] = (),
+        gather: float = GATHER,
         **context: Any,
     ) -> None:
         self.name = name
@@ -137,11 +144,14 @@ class Follower:
         self.wakeup = wakeup
         self.leadership = leadership
         self.fatal = fatal  # errors the step's owner handles: not retried here
+        self.gather = gather
         self.context = context
 
     async def run(self, stop: asyncio.Event) -> None:
         woken = self.wakeup.register()
         backoff = Backoff(first=0.2)
+        clock = asyncio.get_running_loop().time
+        last_moved = float("-inf")
         try:
             while not stop.is_set():
                 if self.leadership is not None and not await asyncio.to_thread(
@@ -163,8 +173,12 @@ class Follower:
                     )
                     await sleep_or_stop(stop, wait)
                     continue
-                if not moved:
-                    await _first(stop, woken, self.wakeup.poll)
+                if moved:
+                    last_moved = clock()
+                    continue
+                await _first(stop, woken, self.wakeup.poll)
+                if woken.is_set() and clock() - last_moved < BURST:
+                    await sleep_or_stop(stop, self.gather)
         finally:
             self.wakeup.unregister(woken)
             if self.leadership is not None:

@@ -79,8 +79,10 @@ def topic_spec(name: str) -> TopicSpec:
 
 
 async def _headerless(records: Records, original: Callable[[Records], Awaitable[Any]]) -> Any:
-    message = await original(tuple(dataclasses.replace(r, headers=()) for r in records))
-    message.raw_message = records  # the handler reads the originals, headers and all
+    # FastStream's message is made from a header-less copy of the first record alone (it
+    # only names the batch); the handler reads the originals, headers and all.
+    message = await original((dataclasses.replace(records[0], headers=()),))
+    message.raw_message = records
     return message
 
 
@@ -112,7 +114,9 @@ def subscribe(
         group_id=group_id,
         batch=True,
         max_records=max_records,
-        batch_timeout_ms=100,
+        # FastStream sleeps this long again after a poll that found nothing: kept short, or
+        # a record arriving then waits for it.
+        batch_timeout_ms=20,
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         session_timeout_ms=session_timeout_ms,

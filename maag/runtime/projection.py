@@ -123,4 +123,5 @@ class Projector:
 
     async def run(self, stop: asyncio.Event) -> None:
         step = in_thread(self.catch_up_once)
-        await Follower("projection", step, self.wakeup, projection=self.name).run(stop)
+        follower = Follower("projection", step, self.wakeup, gather=0.05, projection=self.name)
+        await follower.run(stop)
