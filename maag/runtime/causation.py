@@ -7,7 +7,8 @@ take them as parameters.
   or the method, path and correlation id of the request. The audit timeline links each
   entry to its cause with it, and the outbox publishes the causing event's id as the
   CloudEvents `causationid`.
-- `actor`: who (user id, role, agency); the service itself for what it does on its own.
+- `actor`: who (user id, role, agency). None for what a service does on its own (on an
+  inbound event, on a schedule): its translators publish those as the service itself.
 - `correlation_id`: what the request or inbound event carried.
 """
 
@@ -63,11 +64,6 @@ def acting(actor: Mapping[str, str], correlation_id: str) -> Iterator[None]:
         yield
     finally:
         _acting.reset(token)
-
-
-def system(service: str) -> Actor:
-    """The actor of what a service does on its own (from an inbound event, on a schedule)."""
-    return {"user_id": f"{service}-service", "role": "system", "agency": "maag"}
 
 
 def current_metadata() -> dict[str, Any]:

@@ -327,7 +327,6 @@ class TrackedConsumer:
             work.give_touched(
                 {
                     causation.ATTRIBUTE: delivery.cause,
-                    causation.ACTOR: causation.system(self.service),
                     causation.CORRELATION: delivery.correlation_id
                     or delivery.case_id
                     or f"{delivery.topic}/{delivery.partition}@{delivery.offset}",
