@@ -105,6 +105,10 @@ def set_budget(app: Any, c: SetBudget, work: Work) -> Budget:
 @handlers(ReviewPackage)
 def review(app: Any, c: ReviewPackage, work: Work) -> Package:
     c.caller.require(Role.COMMISSIONER, Role.PANEL_MEMBER, to="record reviews")
+    if c.decision != "continue":
+        # Stopping or changing a package commits or releases money: the commissioner's call
+        # (as POST /packages/{id}/decommission is), not a review's side door.
+        c.caller.require(Role.COMMISSIONER, to=f"{c.decision} a package at review")
     package = work.get_as(c.package_id, Package, "package")
     next_review = None
     if c.decision == "continue":

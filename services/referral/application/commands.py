@@ -148,8 +148,10 @@ def _change(work: Work, c: Any, what: str, command: Callable[[Referral], Any]) -
 
 
 def same_agency(referral: Referral, caller: Caller) -> None:
+    # Not Forbidden: to another agency's referrer, another agency's case does not exist
+    # (a 403 would tell them that it does).
     if referral.agency != caller.agency:
-        raise Forbidden(f"case {referral.id} belongs to another agency")
+        raise NotFound(f"no referral {referral.id}")
 
 
 def find(work: Work, case_id: UUID) -> Referral | None:

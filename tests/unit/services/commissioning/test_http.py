@@ -99,3 +99,50 @@ def test_a_financial_year_out_of_range_is_422_not_500(client: Any, fy: str) -> N
     assert r.json()["errors"][0]["field"] == "query.fy"
     r = client.get(f"/budgets/earp/{fy}", headers=COMM)
     assert r.status_code == 422, r.text
+
+
+def test_a_panel_member_may_record_a_review_but_only_a_commissioner_may_stop_a_package(
+    tmp_path: Path,
+) -> None:
+    import uuid
+
+    from contracts.reference import Panel
+    from maag.runtime.unit_of_work import Work
+    from services.commissioning.application.packages import commission
+
+    settings = Settings(data_dir=tmp_path, jwt_secret=SECRET)
+    app = CommissioningApp(settings)
+    app.seed(date(2026, 11, 27))
+    work = Work(app)
+    package = commission(
+        work,
+        package_id=uuid.uuid4(),
+        case_id=uuid.uuid4(),
+        panel=Panel.MAAG,
+        district="harlow",
+        interventions=[
+            {
+                "service": "family support",
+                "hours_per_week": 4,
+                "starts_on": "2026-12-07",
+                "review_interval_weeks": 12,
+                "estimated_weekly_cost_pence": 0,
+            }
+        ],
+        jap_split=[],
+    )
+    work.commit()
+    engine = read_model_engine(settings, "commissioning")
+    api = create_api(app, verifier(), engine, settings, lambda: {"store": True, "broker": True})
+    client = TestClient(api, raise_server_exceptions=False)
+    panel_member = auth(Role.PANEL_MEMBER, "social-care")
+    path = f"/packages/{package.id}/reviews"
+    stop = {"goals": "met", "level_of_need_change": -1, "decision": "decommission"}
+    r = client.post(path, headers=panel_member, json=stop)
+    assert r.status_code == 403
+    assert "may not decommission a package at review" in r.json()["detail"]
+    assert app.repository.get(package.id).status == "active"
+    go_on = {"goals": "partly", "level_of_need_change": 0, "decision": "continue"}
+    assert client.post(path, headers=panel_member, json=go_on).status_code == 200
+    r = client.post(path, headers=COMM, json={**stop, "effective_from": "2027-01-04"})
+    assert (r.status_code, r.json()["status"]) == (200, "decommissioned")
