@@ -106,12 +106,6 @@ def correlation_of(domain_event: Any) -> str:
     return str(found) if found else str(domain_event.originator_id)
 
 
-def stamp(events: Iterable[Any], cause: Cause | None) -> None:
-    """Give each event that has no cause yet `cause`."""
-    if cause is not None:
-        give(events, {ATTRIBUTE: dict(cause)})
-
-
 def of(domain_event: Any) -> Cause | None:
     found = vars(domain_event).get(ATTRIBUTE)
     return dict(found) if isinstance(found, dict) else None

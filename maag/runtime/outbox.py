@@ -25,7 +25,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from eventsourcing.persistence import Tracking
 
 from contracts.envelope import Envelope
-from contracts.events import IntegrationEvent
+from contracts.events import Actor, IntegrationEvent
 from contracts.topics import max_message_bytes, topic_of
 from maag.runtime import causation, metrics
 from maag.runtime.application import ServiceApplication
@@ -58,6 +58,13 @@ class Outbound:
     event: IntegrationEvent
     correlation_id: str
     causation_id: str | None = None
+
+
+def published_actor(domain_event: Any, service: Actor) -> Actor:
+    """Who a published event says acted: the actor the runtime gave the stored event, or,
+    where it has none (what the service did on its own), the service itself."""
+    found = causation.actor_of(domain_event)
+    return Actor.model_validate(found) if found else service
 
 
 # Domain event -> the integration event it publishes, or None for internal events

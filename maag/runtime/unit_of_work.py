@@ -3,19 +3,17 @@ changes, committed in one transaction by the caller."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, project_aggregate
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 
 from maag.runtime import causation
 from maag.runtime.application import ServiceApplication
 
 A = TypeVar("A", bound=Aggregate)
-R = TypeVar("R")
 
 
 class NotFound(Exception):
@@ -110,14 +108,3 @@ class Work:
         """Save what this unit of work changed, in one transaction (outside a consumer)."""
         if self._aggregates:
             self.app.commit_unit(self.aggregates)
-
-
-def in_unit(app: ServiceApplication, use: Callable[[Work], R], conflict: str) -> R:
-    """Run `use` in a unit of work and commit it; a concurrent change is a Conflict."""
-    work = Work(app)
-    result = use(work)
-    try:
-        work.commit()
-    except IntegrityError:
-        raise Conflict(conflict) from None
-    return result

@@ -18,7 +18,7 @@ from contracts.events.commissioning import (
 )
 from contracts.reference import Panel, Role
 from maag.runtime import causation
-from maag.runtime.outbox import Outbound
+from maag.runtime.outbox import Outbound, published_actor
 from services.commissioning.domain.aggregates import (
     Budget,
     CasePackages,
@@ -71,7 +71,7 @@ def translate(e: Any) -> Outbound | None:
         return Outbound(event, correlation_id=causation.correlation_of(e))
     base: dict[str, Any] = {
         "occurred_at": e.timestamp,
-        "actor": Actor.model_validate(causation.actor_of(e) or SYSTEM.model_dump()),
+        "actor": published_actor(e, SYSTEM),
         "package_id": e.originator_id,
     }
     if isinstance(e, Package.Commissioned | Package.Recommissioned):

@@ -21,7 +21,7 @@ from contracts.events.panel import (
 )
 from contracts.reference import Agency, District, Panel, Role
 from maag.runtime import causation
-from maag.runtime.outbox import Outbound
+from maag.runtime.outbox import Outbound, published_actor
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 
@@ -48,11 +48,6 @@ PUBLISHED = (
 )
 
 
-def _actor(e: Any) -> Actor:
-    found = causation.actor_of(e)
-    return Actor.model_validate(found) if found else SYSTEM
-
-
 def translate(e: Any) -> Outbound | None:
     if isinstance(e, INTERNAL):
         return None
@@ -61,7 +56,7 @@ def translate(e: Any) -> Outbound | None:
     base: dict[str, Any] = {
         "case_id": e.originator_id,
         "occurred_at": e.timestamp,
-        "actor": _actor(e),
+        "actor": published_actor(e, SYSTEM),
     }
     event: IntegrationEvent
     if isinstance(e, Meeting.Scheduled):

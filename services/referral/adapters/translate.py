@@ -26,7 +26,7 @@ from contracts.events.referral import (
 )
 from contracts.reference import Agency, Panel, Role
 from maag.runtime import causation
-from maag.runtime.outbox import Outbound
+from maag.runtime.outbox import Outbound, published_actor
 from services.referral.domain.referral import Referral, Rejection
 from services.referral.domain.triage import Outcome
 
@@ -63,7 +63,7 @@ def translate(e: Any) -> Outbound | None:
             ),
             correlation_id=e.submission_id or str(e.originator_id),
         )
-    base["actor"] = Actor.model_validate(causation.actor_of(e) or SYSTEM.model_dump())
+    base["actor"] = published_actor(e, SYSTEM)
     event: IntegrationEvent
     if isinstance(e, Referral.Received):
         d = e.details

@@ -36,8 +36,9 @@ def settings(tmp_path: Path) -> Settings:
 def test_a_cause_is_stored_with_the_event_and_never_replaced(settings: Settings) -> None:
     app = LedgerApp(settings)
     ledger = Ledger(case_id=uuid.uuid4())
-    causation.stamp(ledger.pending_events, causation.of_request("POST", "/a", "c-1"))
-    causation.stamp(ledger.pending_events, causation.of_request("POST", "/b", "c-2"))
+    for path, correlation in (("/a", "c-1"), ("/b", "c-2")):
+        cause = causation.of_request("POST", path, correlation)
+        causation.give(ledger.pending_events, {causation.ATTRIBUTE: cause})
     with causation.caused_by(causation.of_request("POST", "/c", "c-3")):
         app.save(ledger)
         ledger.note("x")
