@@ -23,17 +23,16 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from bench.support import Watcher, running_service
+from bench.support import Watcher, identity, running_service
 from contracts.reference import District, Role
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
 from maag.runtime import kafka
-from maag.runtime.auth import TokenVerifier
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
 from services.commissioning.adapters import read_model as reports
 from services.commissioning.domain.rules import financial_year
 from tests.support.events import package_requested, record
-from tests.support.referral import SECRET
+from tests.support.identity import token
 
 PORT = 18003
 
@@ -159,10 +158,10 @@ async def main() -> None:
     parser.add_argument("--packages", type=int, default=2000)
     parser.add_argument("--report-rows", type=int, default=100_000)
     args = parser.parse_args()
-    token = TokenVerifier(SECRET, "maag").issue("bench", Role.COMMISSIONER, "childrens-services")
+    bearer = token(Role.COMMISSIONER, "childrens-services")
     async with running_service("commissioning", PORT) as run:
         print(f"commissioning service: 1 process, PostgreSQL store, topics {run.prefix}*")
-        await commissioning_rate(args.packages, run.bootstrap, run.prefix, token)
+        await commissioning_rate(args.packages, run.bootstrap, run.prefix, bearer)
     report_schema = f"{run.schema}_reports"
     with psycopg.connect(run.postgres_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(report_schema)))
@@ -176,4 +175,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with identity():
+        asyncio.run(main())

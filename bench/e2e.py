@@ -38,10 +38,13 @@ from aiokafka import AIOKafkaConsumer
 from psycopg import sql
 
 from bench.pipeline import raw_kafka, raw_postgres
+from bench.support import identity
+from contracts.reference import Role
 from contracts.topics import PANEL_EVENTS
 from maag.demo.client import QUORUM_AGENCIES, lead_decision
 from tests.support.flow import CONSENT, DISTRICTS
-from tests.support.referral import details, token
+from tests.support.identity import auth, token
+from tests.support.referral import details
 from tests.support.system import System, running_system
 
 LEAD_SUBJECT = "you are the lead professional"
@@ -60,7 +63,7 @@ class Panel:
         self.system = system
         self.bootstrap = bootstrap
         self.topic = PANEL_EVENTS.named(prefix)
-        self.headers = {"Authorization": f"Bearer {token('panel-member', 'social-care')}"}
+        self.headers = auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care")
         self.quorate: dict[str, asyncio.Task[None]] = {}
         self.limit = asyncio.Semaphore(16)
         self.http = httpx.AsyncClient(base_url=system.url("panel"), timeout=60)
@@ -69,8 +72,8 @@ class Panel:
         for agency in QUORUM_AGENCIES:
             r = await self.http.post(
                 f"/meetings/{meeting}/attendance",
-                headers=self.headers,
-                json={"person_id": f"m-{agency}", "name": f"Member {agency}", "agency": agency},
+                headers=auth(Role.PANEL_MEMBER, agency),  # each attendee signs in
+                json={"name": f"Member {agency}"},
             )
             r.raise_for_status()
 
@@ -321,4 +324,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with identity():
+        main()

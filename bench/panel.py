@@ -17,15 +17,14 @@ from datetime import UTC, datetime
 
 import httpx
 
-from bench.support import Watcher, percentiles, running_service
+from bench.support import Watcher, identity, percentiles, running_service
 from contracts.events import Actor
 from contracts.reference import District, Panel, Role
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime import kafka
-from maag.runtime.auth import TokenVerifier
 from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
 from tests.support.events import record, referral_accepted
-from tests.support.referral import SECRET
+from tests.support.identity import auth
 
 PORT = 18002
 SYSTEM = Actor(user_id="referral-service", role=Role.SYSTEM, agency="maag")
@@ -55,17 +54,17 @@ async def listing(n: int, bootstrap: str, prefix: str, watcher: Watcher) -> list
     return [c for c, d in cases if d is District.HARLOW]
 
 
-async def decisions(harlow_cases: list[uuid.UUID], m: int, token: str, watcher: Watcher) -> None:
+async def decisions(harlow_cases: list[uuid.UUID], m: int, watcher: Watcher) -> None:
     ref = PanelRef(Panel.MAAG, District.HARLOW)
     meeting = meeting_id(ref, next_meeting(ref, datetime.now(UTC)))
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care")
     sent: dict[str, float] = {}
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
-        for person, agency in [("sw", "social-care"), ("t", "education"), ("c", "camhs")]:
+        for agency in ("social-care", "education", "camhs"):  # each attendee signs in
             r = await client.post(
                 f"/meetings/{meeting}/attendance",
-                headers=headers,
-                json={"person_id": person, "name": person, "agency": agency},
+                headers=auth(Role.PANEL_MEMBER, agency),
+                json={"name": f"Member {agency}"},
             )
             assert r.status_code == 200, r.text
         for case_id in harlow_cases[:m]:
@@ -94,7 +93,6 @@ async def main() -> None:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--decisions", type=int, default=100)
     args = parser.parse_args()
-    token = TokenVerifier(SECRET, "maag").issue("bench", "panel-member", "social-care")
     async with running_service("panel", PORT, {"MAAG_QUORUM_OTHER_AGENCIES": "2"}) as run:
         stop = asyncio.Event()
         topic = PANEL_EVENTS.named(run.prefix)
@@ -104,11 +102,12 @@ async def main() -> None:
         try:
             print(f"panel service: 1 process, PostgreSQL store, topics {run.prefix}*")
             harlow = await listing(args.cases, run.bootstrap, run.prefix, listed)
-            await decisions(harlow, args.decisions, token, assigned)
+            await decisions(harlow, args.decisions, assigned)
         finally:
             stop.set()
             await asyncio.gather(*watching)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with identity():
+        asyncio.run(main())

@@ -18,12 +18,13 @@ import uuid
 
 import httpx
 
-from bench.support import Watcher, percentiles, running_service
+from bench.support import Watcher, identity, percentiles, running_service
+from contracts.reference import Role
 from contracts.topics import REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.runtime import kafka
-from maag.runtime.auth import TokenVerifier
 from services.referral.domain.referral import case_id_for
-from tests.support.referral import CIPHER_KEY, SECRET, details
+from tests.support.identity import keycloak_tokens, token
+from tests.support.referral import CIPHER_KEY, details
 
 CONSENT = {
     "given_by": "parent-carer",
@@ -90,7 +91,7 @@ async def main() -> None:
     parser.add_argument("--referrals", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    token = TokenVerifier(SECRET, "maag").issue("bench", "referrer", "education")
+    bearer = token(Role.REFERRER, "education")
     async with running_service("referral", PORT, {"MAAG_CIPHER_KEY": CIPHER_KEY}) as run:
         stop = asyncio.Event()
         watcher = Watcher(
@@ -101,12 +102,12 @@ async def main() -> None:
             print(
                 f"referral service: 1 process, PostgreSQL store (encrypted), topics {run.prefix}*"
             )
-            await via_http(args.referrals, args.concurrency, token, watcher)
+            await via_http(args.referrals, args.concurrency, bearer, watcher)
             await via_topic(
                 args.referrals,
                 run.bootstrap,
                 REFERRAL_SUBMISSIONS.named(run.prefix),
-                token,
+                keycloak_tokens().agency("education"),  # the agency's system
                 watcher,
             )
         finally:
@@ -115,4 +116,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with identity():
+        asyncio.run(main())

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import psycopg
@@ -93,7 +94,6 @@ async def running_service(
     """The service in its own process on the broker and database the environment names, in a
     fresh schema and topic prefix; stopped and its schema dropped afterwards."""
     from maag.runtime import kafka
-    from tests.support.referral import SECRET
 
     tag = uuid.uuid4().hex[:8]
     run = Run(
@@ -109,7 +109,6 @@ async def running_service(
         {
             "MAAG_POSTGRES_SCHEMA": run.schema,
             "MAAG_TOPIC_PREFIX": run.prefix,
-            "MAAG_JWT_SECRET": SECRET,
             **(env or {}),
         },
     )
@@ -123,3 +122,13 @@ async def running_service(
             conn.execute(
                 sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(run.schema))
             )
+
+
+def identity() -> Any:
+    """Tokens from the real identity provider (MAAG_OIDC_ISSUER), as the tests get them."""
+    from tests.support import identity as test_identity
+
+    found = test_identity.keycloak()
+    if found is None:
+        raise SystemExit(f"MAAG_OIDC_ISSUER is unset. {test_identity.KEYCLOAK_HINT}")
+    return test_identity.using(found)

@@ -125,8 +125,9 @@ SUBMISSION_HEADERS: dict[str, Any] = {
         "authorization": {
             "type": "string",
             "pattern": "^Bearer .+$",
-            "description": "The submitting professional's token (claims sub, role=referrer, agency); "
-            "the agency must be the referring_agency.",
+            "description": "A token from the county's identity provider for the agency's system "
+            "(client credentials; audience maag-referral, role referrer, claim agency); the "
+            "agency must be the referring_agency.",
         }
     },
 }

@@ -65,9 +65,29 @@ class Agency(StrEnum):
     ADULT_TRANSITION = "adult-transition"
 
 
+class Office(StrEnum):
+    """County offices whose people act in MAAG without being a referring agency: who
+    commissions, who audits, who runs the system."""
+
+    CHILDRENS_SERVICES = "childrens-services"
+    COUNTY_AUDIT = "county-audit"
+    COUNTY_IT = "county-it"
+
+
+# Every organisation a person may act for; a token naming any other is refused.
+ORGANISATIONS: frozenset[str] = frozenset(a.value for a in Agency) | frozenset(
+    o.value for o in Office
+)
+
+
 class Role(StrEnum):
+    """The role a person acted in. Listed from the most specific to the least: a person who
+    holds several is recorded in the first of them (a chair is a panel member who chairs)."""
+
     REFERRER = "referrer"
+    PANEL_CHAIR = "panel-chair"
     PANEL_MEMBER = "panel-member"
+    LEAD_PROFESSIONAL = "lead-professional"
     COMMISSIONER = "commissioner"
     AUDITOR = "auditor"
     OPERATOR = "operator"

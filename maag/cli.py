@@ -181,8 +181,13 @@ def audit_replay(
             "such a read is not recorded on the case."
         ),
     ] = False,
-    user: Annotated[str, typer.Option(help="The auditor's user id (recorded)")] = "auditor",
-    agency: Annotated[str, typer.Option(help="The auditor's agency (recorded)")] = "county-audit",
+    user: Annotated[
+        str | None,
+        typer.Option(
+            help="Sign in as this auditor with their password (asked for, or MAAG_PASSWORD); "
+            "without it, sign in on the provider's page (device code)."
+        ),
+    ] = None,
 ) -> None:
     """One case's timeline across every service, and its state as of a time (from the
     services at MAAG_SERVICE_URLS, default the local ports). Exit 3: no service knows the
@@ -192,7 +197,7 @@ def audit_replay(
 
     from maag.audit import render
     from maag.audit.stores import histories
-    from maag.runtime.auth import TokenVerifier
+    from maag.identity.tokens import ProviderError
     from maag.runtime.timeline import ReplayRefused, parts_over_http, replay
     from maag.services import settings_from_env
 
@@ -206,17 +211,17 @@ def audit_replay(
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
+    _local_secrets(Layout.from_env())
     settings = settings_from_env()
     try:
         if from_stores:
             with histories(settings) as found:
                 result = replay(case, {h.service: h.entries for h in found}, when)
         else:
-            token = TokenVerifier(settings.jwt_secret, settings.jwt_issuer).issue(
-                user, "auditor", agency, ttl_seconds=300
-            )
+            # The auditor's own sign-in: the services record their reads under its subject.
+            token = _sign_in(settings.oidc_issuer, user)
             result = replay(case, parts_over_http(settings.service_urls, token), when)
-    except (ReplayRefused, ValueError, OSError) as e:
+    except (ReplayRefused, ProviderError, ValueError, OSError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
     if fmt == "json":
@@ -236,16 +241,16 @@ def demo(
     each step, and end with one case's audit replay."""
     from maag.demo import scenario
     from maag.demo.client import Client, FlowError
-    from maag.runtime.auth import TokenVerifier
+    from maag.identity.tokens import ProviderError, Tokens
     from maag.services import settings_from_env
 
-    layout = Layout.from_env()
-    _local_secrets(layout)  # the same signing secret `maag up` gave the services
+    _local_secrets(Layout.from_env())  # the provider `maag up` gave the services
     settings = settings_from_env()
+    assert settings.oidc_issuer is not None
     try:
-        verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
-        scenario.run(Client(dict(settings.service_urls), verifier, timeout), typer.echo)
-    except (FlowError, ValueError) as e:
+        tokens = Tokens(settings.oidc_issuer)  # the seeded people sign in
+        scenario.run(Client(dict(settings.service_urls), tokens, timeout), typer.echo)
+    except (FlowError, ProviderError, ValueError) as e:
         typer.echo(f"demo stopped: {e}", err=True)
         raise typer.Exit(1) from e
 
@@ -299,18 +304,21 @@ def up(
     import asyncio
     import os
 
-    from maag.infra import kafka, postgres
+    from maag.infra import kafka, keycloak, postgres
     from maag.runtime.kafka import ensure_topics
     from maag.services import settings_from_env
 
     layout = Layout.from_env()
-    kafka_was_up = pg_was_up = True  # on the way out, stop only what this command started
-    if not (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MAAG_POSTGRES_URL")):
+    # on the way out, stop only what this command started
+    kafka_was_up = pg_was_up = keycloak_was_up = True
+    if not all(os.environ.get(v) for v in _INFRA_VARIABLES):
         kafka_was_up = kafka.running(layout) is not None
         pg_was_up = postgres.running()
+        keycloak_was_up = keycloak.running(layout) is not None
         _infra("up")
         os.environ.setdefault("KAFKA_BOOTSTRAP_SERVERS", layout.kafka_bootstrap)
         os.environ.setdefault("MAAG_POSTGRES_URL", layout.postgres_url)
+        os.environ.setdefault("MAAG_OIDC_ISSUER", layout.oidc_issuer)
     try:
         _local_secrets(layout)
         settings = settings_from_env()
@@ -321,12 +329,20 @@ def up(
             typer.echo("kafka: stopped")
         if not pg_was_up and postgres.stop(layout):
             typer.echo("postgres: stopped")
+        if not keycloak_was_up and keycloak.stop(layout):
+            typer.echo("keycloak: stopped")
+
+
+# What the local infrastructure gives the services; all set means someone else runs it.
+_INFRA_VARIABLES = ("KAFKA_BOOTSTRAP_SERVERS", "MAAG_POSTGRES_URL", "MAAG_OIDC_ISSUER")
 
 
 def _local_secrets(layout: Layout) -> None:
-    """The local default's JWT secret and cipher key: made once, kept in .maag/secrets.env."""
+    """The local default's cipher key (made once, kept in .maag/secrets.env) and the local
+    identity provider's issuer."""
     import os
 
+    os.environ.setdefault("MAAG_OIDC_ISSUER", layout.oidc_issuer)
     path = layout.home / "secrets.env"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -353,29 +369,54 @@ def serve(service: str) -> None:
 
 @app.command("token")
 def token(
-    role: Annotated[
-        str, typer.Option(help="referrer, panel-member, commissioner, auditor, operator")
-    ],
-    agency: Annotated[str, typer.Option(help="The caller's agency, e.g. education")],
-    user: Annotated[str, typer.Option(help="The caller's user id")] = "local-user",
-    hours: Annotated[int, typer.Option(help="How long the token is valid")] = 8,
+    user: Annotated[
+        str | None,
+        typer.Option(help="A seeded person, e.g. referrer-education (README lists them)"),
+    ] = None,
+    agency: Annotated[
+        str | None,
+        typer.Option(help="Instead: an integrating agency's system token (client credentials)"),
+    ] = None,
 ) -> None:
-    """Print a bearer token signed with MAAG_JWT_SECRET (for local use and demos)."""
-    from maag.runtime.auth import TokenVerifier
+    """Print a token from the local identity provider (development only: it signs in a seeded
+    person with the local password, or an agency's system with its local secret)."""
+    from maag.identity.realm import LOCAL_PASSWORD
+    from maag.identity.tokens import ProviderError, Tokens
     from maag.services import settings_from_env
 
+    _local_secrets(Layout.from_env())
     settings = settings_from_env()
+    if (user is None) == (agency is None):
+        typer.echo("error: give --user or --agency", err=True)
+        raise typer.Exit(2)
     try:
-        verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
-    except ValueError as e:
+        tokens = Tokens(settings.oidc_issuer or "")
+        typer.echo(tokens.agency(agency) if agency else tokens.person(user or "", LOCAL_PASSWORD))
+    except ProviderError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
-    typer.echo(verifier.issue(user, role, agency, ttl_seconds=hours * 3600))
+
+
+def _sign_in(issuer: str | None, user: str | None) -> str:
+    """A person's token: by password when a user is named, else by device code."""
+    import os
+
+    from maag.identity.tokens import ProviderError, Tokens
+
+    if not issuer:
+        raise ProviderError("MAAG_OIDC_ISSUER is not set")
+    tokens = Tokens(issuer)
+    if user is not None:
+        password = os.environ.get("MAAG_PASSWORD") or typer.prompt(
+            f"password for {user}", hide_input=True
+        )
+        return tokens.person(user, password)
+    return tokens.device(lambda text: typer.echo(text, err=True))
 
 
 @app.command("secrets")
 def secrets() -> None:
-    """Print a new JWT signing secret and a new cipher key, as environment assignments."""
+    """Print a new cipher key for the event stores, as an environment assignment."""
     for key, value in _new_secrets().items():
         typer.echo(f"{key}={value}")
 
@@ -383,12 +424,28 @@ def secrets() -> None:
 def _new_secrets() -> dict[str, str]:
     import base64
     import os
-    import secrets as _secrets
 
     return {
-        "MAAG_JWT_SECRET": _secrets.token_urlsafe(48),
         "MAAG_CIPHER_KEY": base64.b64encode(os.urandom(32)).decode(),  # AES-256 for the stores
     }
+
+
+identity_app = typer.Typer(help="The identity provider's realm (Keycloak).", no_args_is_help=True)
+app.add_typer(identity_app, name="identity")
+
+
+@identity_app.command("realm")
+def identity_realm(
+    path: Annotated[Path, typer.Argument(help="Where to write the realm")] = Path(
+        "deploy/keycloak/maag-realm.json"
+    ),
+) -> None:
+    """Write the local realm (roles, clients, seeded people) that `maag infra up` imports."""
+    from maag.identity.realm import render
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render())
+    typer.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":

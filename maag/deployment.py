@@ -29,6 +29,9 @@ def settings_keys() -> list[str]:
     return sorted(set(re.findall(r'env\.get\(\s*"([A-Z_]+)"', source)))
 
 
+OIDC_ISSUER = "https://id.essex.example/realms/maag"
+
+
 # name -> (ConfigMap value) or ("secret", secret name, key, optional)
 def _env(service: str) -> dict[str, Any]:
     return {
@@ -48,8 +51,9 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_CIPHER_KEY": ("secret", "maag-cipher", "key", service != "referral"),
         "MAAG_TOPIC_PREFIX": "",
         "MAAG_LOG_FORMAT": "json",
-        "MAAG_JWT_SECRET": ("secret", "maag-auth", "jwt-secret", False),
-        "MAAG_JWT_ISSUER": "maag",
+        # The county's OpenID Connect provider: services fetch its public keys, hold no secret.
+        "MAAG_OIDC_ISSUER": OIDC_ISSUER,
+        "MAAG_OIDC_JWKS_URL": "",
         "MAAG_HTTP_HOST": "0.0.0.0",
         "MAAG_HTTP_PORT": str(HTTP_PORT),
         "MAAG_QUORUM_OTHER_AGENCIES": "3",
@@ -385,6 +389,9 @@ def service_resources(service: str) -> list[dict[str, Any]]:
             "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "maag"}}}],
             "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
         }
+    )
+    egress.append(  # the identity provider's published keys (JWKS), over HTTPS
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}
     )
     if service == "notifications":
         egress.append(

@@ -155,16 +155,16 @@ def announce(names: Sequence[str], say: Say) -> None:
 
 def seeded(names: Sequence[str]) -> list[str]:
     from contracts.reference import QUADRANT_OF
-    from maag.runtime.auth import TokenVerifier
+    from maag.identity.tokens import Tokens
 
     settings = settings_from_env()
-    verifier = TokenVerifier(settings.jwt_secret, settings.jwt_issuer)
+    tokens = Tokens(settings.oidc_issuer or "")
 
-    def as_(role: str, agency: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {verifier.issue('maag-up', role, agency, 60)}"}
+    def as_(user: str) -> dict[str, str]:  # seeded people (maag.identity.realm)
+        return {"Authorization": f"Bearer {tokens.person(user)}"}
 
-    panel_member = as_("panel-member", "social-care")
-    commissioner = as_("commissioner", "childrens-services")
+    panel_member = as_("auditor-1")  # reads every panel's meetings
+    commissioner = as_("commissioner-1")
     quadrants = len(set(QUADRANT_OF.values()))
     lines = [f"Reference data: {len(QUADRANT_OF)} districts in {quadrants} quadrants"]
     if "panel" in names:

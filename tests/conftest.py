@@ -66,6 +66,17 @@ def postgres_url() -> Iterator[str]:
     )
 
 
+@pytest.fixture(scope="session")
+def keycloak() -> Any:
+    """The real identity provider (MAAG_OIDC_ISSUER), for integration and end-to-end tests."""
+    from tests.support import identity
+
+    found = identity.keycloak()
+    if found is None:
+        pytest.fail(f"No identity provider: MAAG_OIDC_ISSUER is unset. {identity.KEYCLOAK_HINT}")
+    return found
+
+
 @pytest.fixture(autouse=True)
 def _close_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Close every application and read-model engine a test made: each holds a pool of

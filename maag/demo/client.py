@@ -14,18 +14,27 @@ from typing import Any, TypeVar
 
 import httpx
 
-from maag.runtime.auth import TokenVerifier
+from maag.identity.tokens import Tokens
 from maag.runtime.timeline import Replay, parts_over_http, replay
 from maag.services import local_urls
 
 T = TypeVar("T")
 QUORUM_AGENCIES = ("social-care", "education", "primary-health", "police", "camhs")
-# Who the client acts as: persona -> (role, agency, user id).
+# Who the client acts as: persona -> the seeded person (maag.identity.realm.PEOPLE).
 PERSONAS = {
-    "coordinator": ("panel-member", "social-care", "coordinator-1"),
-    "chair": ("panel-member", "social-care", "chair-1"),
-    "commissioner": ("commissioner", "childrens-services", "commissioner-1"),
+    "coordinator": "coordinator-1",
+    "chair": "chair-1",
+    "commissioner": "commissioner-1",
+    "auditor": "auditor-1",
 }
+
+
+def referrer(agency: str) -> str:
+    return f"referrer-{agency}"
+
+
+def panel_member(agency: str) -> str:
+    return f"panel-{agency}"
 
 
 def lead_decision(
@@ -80,11 +89,11 @@ def package_decision(
 @dataclass
 class Client:
     urls: dict[str, str]
-    verifier: TokenVerifier
+    tokens: Tokens
     timeout: float = 60.0
 
-    def _headers(self, role: str, agency: str, user: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.verifier.issue(user, role, agency)}"}
+    def _headers(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens.person(user)}"}
 
     def call(
         self,
@@ -92,13 +101,11 @@ class Client:
         service: str,
         path: str,
         *,
-        role: str,
-        agency: str,
         user: str,
         expect: int = 200,
         **kwargs: Any,
     ) -> Any:
-        headers = {**self._headers(role, agency, user), **kwargs.pop("headers", {})}
+        headers = {**self._headers(user), **kwargs.pop("headers", {})}
         r = httpx.request(
             method, f"{self.urls[service]}{path}", headers=headers, timeout=30.0, **kwargs
         )
@@ -107,8 +114,7 @@ class Client:
         return r.json() if r.content else None
 
     def as_(self, persona: str, method: str, service: str, path: str, **kwargs: Any) -> Any:
-        role, agency, user = PERSONAS[persona]
-        return self.call(method, service, path, role=role, agency=agency, user=user, **kwargs)
+        return self.call(method, service, path, user=PERSONAS[persona], **kwargs)
 
     def ready(self) -> None:
         for name, url in self.urls.items():
@@ -120,16 +126,12 @@ class Client:
 
     # --- a referring agency ---
 
-    def refer(
-        self, body: dict[str, Any], agency: str = "education", user: str = "referrer-1"
-    ) -> dict[str, Any]:
+    def refer(self, body: dict[str, Any], agency: str = "education") -> dict[str, Any]:
         result: dict[str, Any] = self.call(
             "POST",
             "referral",
             "/referrals",
-            role="referrer",
-            agency=agency,
-            user=user,
+            user=referrer(agency),
             expect=201,
             json=body,
             headers={"Idempotency-Key": f"demo-{uuid.uuid4().hex}"},
@@ -141,9 +143,7 @@ class Client:
             "POST",
             "referral",
             f"/referrals/{case_id}/consent",
-            role="referrer",
-            agency=agency,
-            user="referrer-1",
+            user=referrer(agency),
             json={
                 "given_by": "parent-carer",
                 "scope": ["camhs", "youth-service", "social-care"],
@@ -163,9 +163,9 @@ class Client:
         """The meeting the case is listed on at `panel` (once the panel service has it)."""
 
         def listed() -> str | None:
-            role, agency, user = PERSONAS["coordinator"]
             r = httpx.get(
-                f"{self.urls['panel']}/cases/{case_id}", headers=self._headers(role, agency, user)
+                f"{self.urls['panel']}/cases/{case_id}",
+                headers=self._headers(PERSONAS["coordinator"]),
             )
             if r.status_code != 200:
                 return None
@@ -228,7 +228,7 @@ class Client:
         return result
 
     def replay(
-        self, case_id: str, as_of: datetime | None = None, user: str = "auditor-1"
+        self, case_id: str, as_of: datetime | None = None, user: str = PERSONAS["auditor"]
     ) -> Replay:
-        token = self.verifier.issue(user, "auditor", "county-audit")
+        token = self.tokens.person(user)
         return replay(uuid.UUID(case_id), parts_over_http(self.urls, token), as_of)

@@ -21,6 +21,9 @@ class Layout:
     pg_user: str
     pg_password: str
     pg_database: str
+    keycloak_version: str = "26.4.7"
+    keycloak_port: int = 8180
+    keycloak_admin_password: str = "maag-local-admin"
 
     @classmethod
     def from_env(cls) -> Layout:
@@ -34,6 +37,9 @@ class Layout:
             pg_user=env.get("MAAG_PG_USER", "maag"),
             pg_password=env.get("MAAG_PG_PASSWORD", "maag"),
             pg_database=env.get("MAAG_PG_DATABASE", "maag"),
+            keycloak_version=env.get("MAAG_KEYCLOAK_VERSION", "26.4.7"),
+            keycloak_port=int(env.get("MAAG_KEYCLOAK_PORT", "8180")),
+            keycloak_admin_password=env.get("MAAG_KEYCLOAK_ADMIN_PASSWORD", "maag-local-admin"),
         )
 
     @property
@@ -55,6 +61,14 @@ class Layout:
     @property
     def kafka_libs(self) -> Path:
         return self.cache / f"kafka-{self.kafka_version}" / "libs"
+
+    @property
+    def keycloak_home(self) -> Path:
+        return self.cache / f"keycloak-{self.keycloak_version}"
+
+    @property
+    def oidc_issuer(self) -> str:
+        return f"http://127.0.0.1:{self.keycloak_port}/realms/maag"
 
     @property
     def kafka_bootstrap(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from maag.infra import kafka, postgres
+from maag.infra import kafka, keycloak, postgres
 from maag.infra.layout import InfraError, Layout
 
 
@@ -12,13 +12,17 @@ def up(layout: Layout, say: object = print) -> None:
     layout.ensure_dirs()
     pg_up = postgres.running()
     kafka_pid = kafka.running(layout)
+    keycloak_pid = keycloak.running(layout)
     # Check every precondition before starting anything, so a failure leaves nothing half-started.
     if not pg_up:
         postgres.check_can_start(layout)
     if kafka_pid is None:
         kafka.check_can_start(layout)
+    if keycloak_pid is None:
+        keycloak.check_can_start(layout)
 
     started_pg = False
+    started_kafka = False
     try:
         t = time.monotonic()
         started_pg = postgres.start(layout)
@@ -31,6 +35,7 @@ def up(layout: Layout, say: object = print) -> None:
         if kafka_pid is None:
             t = time.monotonic()
             pid = kafka.start(layout)
+            started_kafka = True
             _say(
                 say,
                 f"kafka: started pid {pid} on {layout.kafka_bootstrap} "
@@ -38,16 +43,35 @@ def up(layout: Layout, say: object = print) -> None:
             )
         else:
             _say(say, f"kafka: already running pid {kafka_pid} on {layout.kafka_bootstrap}")
+        if keycloak_pid is None:
+            t = time.monotonic()
+            pid = keycloak.start(layout)
+            _say(
+                say,
+                f"keycloak: started pid {pid} on http://127.0.0.1:{layout.keycloak_port} "
+                f"(realm maag imported) in {time.monotonic() - t:.1f}s",
+            )
+        else:
+            _say(say, f"keycloak: already running pid {keycloak_pid} on {layout.oidc_issuer}")
     except BaseException:
+        if started_kafka:
+            kafka.stop(layout)
         if started_pg:
             postgres.stop(layout)
         raise
     _say(say, f"logs: {layout.logs}")
     _say(say, f"export KAFKA_BOOTSTRAP_SERVERS={layout.kafka_bootstrap}")
     _say(say, f"export MAAG_POSTGRES_URL={layout.postgres_url}")
+    _say(say, f"export MAAG_OIDC_ISSUER={layout.oidc_issuer}")
 
 
 def down(layout: Layout, say: object = print) -> None:
+    _say(
+        say,
+        "keycloak: stopped"
+        if keycloak.stop(layout)
+        else "keycloak: not started by maag, left alone",
+    )
     _say(say, "kafka: stopped" if kafka.stop(layout) else "kafka: not started by maag, left alone")
     _say(
         say,
@@ -60,11 +84,16 @@ def down(layout: Layout, say: object = print) -> None:
 def status(layout: Layout, say: object = print) -> bool:
     pid = kafka.running(layout)
     pg = postgres.running()
+    kc = keycloak.running(layout)
     _say(
         say, f"kafka: {'running pid ' + str(pid) if pid else 'stopped'} ({layout.kafka_bootstrap})"
     )
     _say(say, f"postgres: {'running' if pg else 'stopped'} (127.0.0.1:{layout.pg_port})")
-    return pid is not None and pg
+    _say(
+        say,
+        f"keycloak: {'running pid ' + str(kc) if kc else 'stopped'} ({layout.oidc_issuer})",
+    )
+    return pid is not None and pg and kc is not None
 
 
 def _say(say: object, text: str) -> None:

@@ -1,17 +1,43 @@
-"""Bearer tokens (JWT, HS256) carrying user id, role and agency; the same for HTTP and topics."""
+"""Bearer tokens from the OpenID Connect provider (Keycloak), verified against its published
+keys (JWKS); the same for HTTP and for submissions on the topic.
+
+No service holds a signing key. A token is accepted only when it is signed with an
+asymmetric algorithm by a key the provider publishes, names this service as its audience and
+the provider as its issuer, lives at most an hour, and carries a MAAG role and a known
+organisation. Keys are cached by `kid`: when the provider is down, tokens signed with a known
+key keep working, and one signed with a key that cannot be fetched is a 503, never accepted.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import jwt
 
 from contracts.events import Actor
 from contracts.limits import ID_CHARS
-from contracts.reference import Role
+from contracts.reference import ORGANISATIONS, District, Panel, Role
 
-ALGORITHM = "HS256"
+# Asymmetric only: a shared secret (HS256) or no signature (`none`) is refused.
+ALGORITHMS = ("RS256", "PS256", "ES256")
+MAX_TOKEN_SECONDS = 3600
+LEEWAY_SECONDS = 30
+ROLES_CLAIM = "roles"
+AGENCY_CLAIM = "agency"
+DISTRICTS_CLAIM = "districts"
+TIERS_CLAIM = "tiers"
+_MAX_KID = 200
+_PEOPLE_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
+
+
+def audience_of(service: str) -> str:
+    """The audience (and the provider's client id) of a service's tokens."""
+    return f"maag-{service}"
 
 
 class Unauthenticated(Exception):
@@ -22,11 +48,39 @@ class Forbidden(Exception):
     """403: the caller is known, but may not do this."""
 
 
+class ProviderUnavailable(ConnectionError):
+    """503: the token names a key we do not hold and the provider cannot be asked for it.
+    A ConnectionError, so a consumer retries the batch rather than refusing the record."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Caller:
     user_id: str
-    role: Role
+    roles: frozenset[Role]
     agency: str
+    districts: frozenset[str] = frozenset()
+    tiers: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(
+        cls,
+        user_id: str,
+        role: Role | Iterable[Role],
+        agency: str,
+        districts: Iterable[str] = (),
+        tiers: Iterable[str] = (),
+    ) -> Caller:
+        roles = frozenset((role,) if isinstance(role, Role) else role)
+        return cls(user_id, roles, agency, frozenset(districts), frozenset(tiers))
+
+    @property
+    def role(self) -> Role:
+        """The role the caller acts, and is recorded, in: the most specific they hold."""
+        return next(r for r in Role if r in self.roles)
 
     @property
     def actor(self) -> Actor:
@@ -37,64 +91,133 @@ class Caller:
         """The actor as stored events keep it."""
         return {"user_id": self.user_id, "role": self.role.value, "agency": self.agency}
 
+    def has(self, *roles: Role) -> bool:
+        return not self.roles.isdisjoint(roles)
+
     def require(self, *roles: Role, to: str) -> None:
-        if self.role not in roles:
+        if not self.has(*roles):
             allowed = ", ".join(r.value for r in roles)
-            raise Forbidden(f"role {self.role.value!r} may not {to} (allowed: {allowed})")
+            held = ", ".join(sorted(r.value for r in self.roles))
+            raise Forbidden(f"role {held!r} may not {to} (allowed: {allowed})")
+
+
+class KeySet:
+    """The provider's signing keys by `kid`, fetched when a token names one we do not hold.
+
+    A fetch replaces the set (so a key the provider retired stops verifying), at most once per
+    `refetch_seconds`, so tokens naming made-up kids cannot make us hammer the provider.
+    """
+
+    def __init__(
+        self,
+        jwks_url: str,
+        *,
+        timeout: float = 3.0,
+        refetch_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.jwks_url = jwks_url
+        self.timeout = timeout
+        self.refetch_seconds = refetch_seconds
+        self.clock = clock
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None
+        self._lock = threading.Lock()
+
+    def key(self, kid: str) -> jwt.PyJWK:
+        with self._lock:
+            if kid in self._keys:
+                return self._keys[kid]
+            now = self.clock()
+            if self._fetched_at is not None and now - self._fetched_at < self.refetch_seconds:
+                raise Unauthenticated("token is signed with a key the provider does not publish")
+            try:
+                response = httpx.get(self.jwks_url, timeout=self.timeout)
+                response.raise_for_status()
+                document = response.json()
+            except (httpx.HTTPError, ValueError):
+                raise ProviderUnavailable(
+                    "the identity provider's keys cannot be fetched; try again shortly",
+                    retry_after=max(1, int(self.refetch_seconds)),
+                ) from None
+            self._fetched_at = now
+            self._keys = _signing_keys(document)
+            if kid not in self._keys:
+                raise Unauthenticated("token is signed with a key the provider does not publish")
+            return self._keys[kid]
+
+
+def _signing_keys(document: Any) -> dict[str, jwt.PyJWK]:
+    keys: dict[str, jwt.PyJWK] = {}
+    for data in document.get("keys", []) if isinstance(document, dict) else []:
+        if not isinstance(data, dict) or data.get("use", "sig") != "sig":
+            continue
+        kid, alg = data.get("kid"), data.get("alg")
+        if not isinstance(kid, str) or alg not in ALGORITHMS:
+            continue
+        try:
+            keys[kid] = jwt.PyJWK(data)
+        except jwt.PyJWTError:
+            continue
+    return keys
 
 
 class TokenVerifier:
-    def __init__(self, secret: str | None, issuer: str) -> None:
-        if not secret:
-            raise ValueError("MAAG_JWT_SECRET is not set: refusing to accept unauthenticated calls")
-        self.secret = secret
+    def __init__(self, issuer: str | None, audience: str, keys: KeySet) -> None:
+        if not issuer:
+            raise ValueError(
+                "MAAG_OIDC_ISSUER is not set: refusing to accept unauthenticated calls"
+            )
         self.issuer = issuer
+        self.audience = audience
+        self.keys = keys
 
-    def issue(self, user_id: str, role: Role | str, agency: str, ttl_seconds: int = 3600) -> str:
-        now = int(time.time())
-        claims = {
-            "sub": user_id,
-            "role": role.value if isinstance(role, Role) else role,
-            "agency": agency,
-            "iss": self.issuer,
-            "iat": now,
-            "exp": now + ttl_seconds,
-        }
-        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+    @classmethod
+    def for_service(cls, issuer: str | None, jwks_url: str | None, service: str) -> TokenVerifier:
+        url = jwks_url or (f"{issuer.rstrip('/')}/protocol/openid-connect/certs" if issuer else "")
+        return cls(issuer, audience_of(service), KeySet(url))
 
     def verify(self, token: str) -> Caller:
         try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthenticated("token is not a signed JWT") from None
+        alg, kid = header.get("alg"), header.get("kid")
+        if alg not in ALGORITHMS:
+            accepted = ", ".join(ALGORITHMS)
+            raise Unauthenticated(
+                f"token algorithm {str(alg)[:20]!r} is not accepted (accepted: {accepted})"
+            )
+        if not isinstance(kid, str) or not kid or len(kid) > _MAX_KID:
+            raise Unauthenticated("token header lacks a key id ('kid')")
+        key = self.keys.key(kid)
+        if key.algorithm_name != alg:
+            raise Unauthenticated(f"token algorithm {alg!r} is not its key's")
+        try:
             claims = jwt.decode(
                 token,
-                self.secret,
-                algorithms=[ALGORITHM],
+                key.key,
+                algorithms=[alg],
+                audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["sub", "exp", "iss"]},
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["sub", "exp", "iat", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("token expired") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthenticated(f"token is not for this service ({self.audience!r})") from None
         except jwt.InvalidIssuerError:
             raise Unauthenticated(f"token issuer is not {self.issuer!r}") from None
         except jwt.MissingRequiredClaimError as e:
             raise Unauthenticated(f"token lacks the {e.claim!r} claim") from None
-        except jwt.InvalidTokenError as e:
-            raise Unauthenticated(f"token invalid: {e}") from None
-        role = claims.get("role")
-        try:
-            parsed = Role(role) if isinstance(role, str) else None
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            known = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
-            raise Unauthenticated(f"token role is not a MAAG role ({known})")
-        if parsed is Role.SYSTEM:
-            raise Unauthenticated("token role 'system' is reserved for the services themselves")
-        agency, sub = claims.get("agency"), claims.get("sub")
-        if not isinstance(agency, str) or not agency or len(agency) > ID_CHARS:
-            raise Unauthenticated(f"token's 'agency' claim must be 1 to {ID_CHARS} characters")
-        if not isinstance(sub, str) or not sub or len(sub) > ID_CHARS:
-            raise Unauthenticated(f"token's 'sub' claim must be 1 to {ID_CHARS} characters")
-        return Caller(user_id=sub, role=parsed, agency=agency)
+        except jwt.InvalidSignatureError:
+            raise Unauthenticated("token signature does not verify") from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthenticated("token is not valid yet") from None
+        except jwt.PyJWTError as e:
+            raise Unauthenticated(f"token invalid: {type(e).__name__}") from None
+        return _caller(claims)
 
     def from_header(self, value: str | None) -> Caller:
         if not value:
@@ -103,3 +226,40 @@ class TokenVerifier:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization header must be 'Bearer <token>'")
         return self.verify(token.strip())
+
+
+def _caller(claims: dict[str, Any]) -> Caller:
+    iat, exp = claims["iat"], claims["exp"]
+    if not isinstance(iat, int | float) or exp - iat > MAX_TOKEN_SECONDS:
+        raise Unauthenticated(f"token lives longer than {MAX_TOKEN_SECONDS} s")
+    sub = claims["sub"]
+    if not isinstance(sub, str) or not sub or len(sub) > ID_CHARS:
+        raise Unauthenticated(f"token's 'sub' claim must be 1 to {ID_CHARS} characters")
+    held = _strings(claims, ROLES_CLAIM)
+    roles = frozenset(r for r in _PEOPLE_ROLES if r.value in held)
+    if not roles:
+        known = ", ".join(r.value for r in _PEOPLE_ROLES)
+        raise Unauthenticated(f"token carries no MAAG role in {ROLES_CLAIM!r} ({known})")
+    agency = claims.get(AGENCY_CLAIM)
+    if not isinstance(agency, str) or not agency:
+        raise Unauthenticated(f"token lacks the {AGENCY_CLAIM!r} claim")
+    if agency not in ORGANISATIONS:
+        raise Unauthenticated(f"token's agency {agency[:ID_CHARS]!r} is not a known organisation")
+    districts = _strings(claims, DISTRICTS_CLAIM)
+    if unknown := districts - {d.value for d in District}:
+        raise Unauthenticated(f"token names unknown districts: {sorted(unknown)[:3]}")
+    tiers = _strings(claims, TIERS_CLAIM)
+    if unknown := tiers - {p.value for p in Panel}:
+        raise Unauthenticated(f"token names unknown panels: {sorted(unknown)[:3]}")
+    return Caller(sub, roles, agency, districts, tiers)
+
+
+def _strings(claims: dict[str, Any], name: str) -> frozenset[str]:
+    value = claims.get(name, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Unauthenticated(f"token's {name!r} claim must be a list of names")
+    if len(value) > 50:
+        raise Unauthenticated(f"token's {name!r} claim has more than 50 names")
+    return frozenset(v[:ID_CHARS] for v in value)

@@ -10,7 +10,8 @@ republishes); for inbound topics written by agencies, the Kafka offset.
 
 Nothing a sender puts on a topic can stop a consumer. A record over the topic's declared
 size is dead-lettered unread; a record the decoder refuses for any reason (any exception it
-raises, not only a validation error), or whose handler fails with a non-retryable error,
+raises, not only a validation error, except a transient one such as the identity provider
+being away, which retries like the store's), or whose handler fails with a non-retryable error,
 goes to `<topic>.dlq` with its original bytes and headers (credentials taken out), the
 error and the consumer's name; the partition moves on. Other failures (store or broker
 unavailable, a conflict with another member) retry the batch with backoff, never
@@ -263,6 +264,8 @@ class TrackedConsumer:
                     envelope is None or envelope.sequence is None
                 ):
                     raise EnvelopeError("header ce_sequence: missing")
+            except TRANSIENT:
+                raise  # not the record's fault (e.g. the identity provider is away): retry
             except Exception as e:  # whatever the bytes made the decoder raise
                 dead.append(DeadLetter(record, f"{type(e).__name__}: {e}"))
                 continue

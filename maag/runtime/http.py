@@ -23,14 +23,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contracts import strict
 from contracts.limits import HTTP_BODY_BYTES
 from maag.runtime import causation
-from maag.runtime.auth import Caller, Forbidden, TokenVerifier, Unauthenticated
+from maag.runtime.auth import Caller, Forbidden, ProviderUnavailable, TokenVerifier, Unauthenticated
 from maag.runtime.logging import bound, get_logger
 
 log = get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-Id"
-# A caller's correlation id goes into every event's cause: an id, never free text.
-_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+# A caller's correlation id goes into every event's cause, so it is taken only as an id of
+# this form (a UUID fits); anything else is replaced by a new one, which the response names.
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -142,12 +143,9 @@ def install(
     async def correlation(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        correlation_id = request.headers.get(CORRELATION_HEADER, "")
         if not _CORRELATION_ID.match(correlation_id):
-            return problem(
-                400,
-                f"header {CORRELATION_HEADER}: 1 to 100 letters, digits and . _ : - only",
-            )
+            correlation_id = str(uuid.uuid4())
         request.state.correlation_id = correlation_id
         cause = causation.of_request(request.method, request.url.path, correlation_id)
         with bound(correlation_id=correlation_id), causation.caused_by(cause):
@@ -168,6 +166,13 @@ def install(
     async def unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
         response = problem(401, f"unauthenticated: {exc}")
         response.headers["WWW-Authenticate"] = 'Bearer realm="maag"'
+        return response
+
+    @api.exception_handler(ProviderUnavailable)
+    async def provider_unavailable(_: Request, exc: ProviderUnavailable) -> JSONResponse:
+        log.warning("identity provider unavailable for a key we do not hold")
+        response = problem(503, f"unauthenticated for now: {exc}")
+        response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @api.exception_handler(Forbidden)

@@ -217,7 +217,7 @@ class Plumbing:
             spec=spec,
             settings=settings,
             app=app,
-            verifier=TokenVerifier(settings.jwt_secret, settings.jwt_issuer),
+            verifier=TokenVerifier.for_service(settings.oidc_issuer, settings.oidc_jwks_url, name),
             engine=engine,
             projector=Projector(app, engine, read_model, project, projection, wakeup=wakeup),
             producer=producer,

@@ -24,8 +24,10 @@ class Settings:
     MAAG_CIPHER_KEY           AES key (base64) that encrypts stored events at rest
     MAAG_TOPIC_PREFIX         prepended to every topic name (isolates tests and environments)
     MAAG_LOG_FORMAT           json | console (default: console on a terminal, else json)
-    MAAG_JWT_SECRET           HMAC key that signs bearer tokens (HS256); services refuse to start without
-    MAAG_JWT_ISSUER           the `iss` tokens must carry (default maag)
+    MAAG_OIDC_ISSUER          the identity provider's issuer URL (its realm), e.g.
+                              http://127.0.0.1:8180/realms/maag; services refuse to start without
+    MAAG_OIDC_JWKS_URL        where its signing keys are (default <issuer>/protocol/openid-connect/certs;
+                              set it where the services reach the provider by another address)
     MAAG_HTTP_HOST/PORT       where a service's HTTP API listens
     MAAG_QUORUM_OTHER_AGENCIES  agencies besides social care a panel meeting needs (default 3)
     MAAG_SMTP_HOST/PORT       the mail server (default 127.0.0.1:1025, the local mailbox)
@@ -58,8 +60,8 @@ class Settings:
     cipher_key: str | None = None
     topic_prefix: str = ""
     log_format: str | None = None
-    jwt_secret: str | None = None
-    jwt_issuer: str = "maag"
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     quorum_other_agencies: int = 3
@@ -101,8 +103,8 @@ class Settings:
             cipher_key=env.get("MAAG_CIPHER_KEY") or None,
             topic_prefix=env.get("MAAG_TOPIC_PREFIX", ""),
             log_format=fmt,
-            jwt_secret=env.get("MAAG_JWT_SECRET") or None,
-            jwt_issuer=env.get("MAAG_JWT_ISSUER", "maag"),
+            oidc_issuer=_url(env, "MAAG_OIDC_ISSUER"),
+            oidc_jwks_url=_url(env, "MAAG_OIDC_JWKS_URL"),
             http_host=env.get("MAAG_HTTP_HOST", "127.0.0.1"),
             http_port=int(_number(env, "MAAG_HTTP_PORT", 8000, 0, 65535)),
             quorum_other_agencies=int(_number(env, "MAAG_QUORUM_OTHER_AGENCIES", 3, 0, 11)),
@@ -169,6 +171,15 @@ def _number(
     if not low <= value <= high:
         raise SettingsError(f"{name} must be from {low} to {high}, not {value}")
     return value
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.startswith(("http://", "https://")) or len(text) > 500:
+        raise SettingsError(f"{name} must be an http(s) URL")
+    return text.rstrip("/")
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from contracts.reference import Role
-from tests.support.referral import token
+from tests.support.identity import token
 from tests.support.system import System
 
 # Who may call what: the role a real caller of each operation would have.

@@ -16,7 +16,8 @@ import httpx
 
 from maag.demo.client import wait_for
 from maag.runtime.timeline import Entry
-from tests.support.referral import auth, details
+from tests.support.identity import auth
+from tests.support.referral import details
 from tests.support.system import System
 
 CONSENT = {

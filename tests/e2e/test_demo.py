@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from maag.infra.mailbox import messages
-from tests.support.referral import auth
+from tests.support.identity import auth
 from tests.support.system import System
 
 DEMO_CHILDREN = ("Amara", "Okafor", "Jordan", "Hale", "Riley", "Marsh")

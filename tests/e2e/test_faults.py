@@ -24,8 +24,9 @@ from tests.support.flow import (
     refer,
     wait_complete,
 )
+from tests.support.identity import auth, token
 from tests.support.private_infra import private_kafka, private_postgres
-from tests.support.referral import auth, details, token
+from tests.support.referral import details
 from tests.support.system import System, running_system
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import jwt
 from aiokafka.errors import MessageSizeTooLargeError
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from contracts.limits import SUBMISSION_MESSAGE_BYTES
 from contracts.reference import Role
@@ -33,9 +34,11 @@ from contracts.topics import (
 from maag.runtime import kafka
 from maag.services import SPECS
 from tests.integration.runtime.conftest import read_to_end
+from tests.support import identity
 from tests.support.events import envelope_headers
 from tests.support.flow import CONSENT, DISTRICTS
-from tests.support.referral import CHILD_NAME, SECRET, details, token
+from tests.support.identity import token
+from tests.support.referral import CHILD_NAME, details
 from tests.support.system import System
 
 Headers = list[tuple[str, bytes | None]]
@@ -54,15 +57,19 @@ def _bearer(value: str) -> Headers:
     return [("authorization", f"Bearer {value}".encode())]
 
 
-def _jwt(key: str | None, algorithm: str, expires_in: int) -> Headers:
+def _jwt(key: Any, algorithm: str, kid: str = "made-up-kid") -> Headers:
+    """A token the provider did not sign, with the claims one of its tokens would carry."""
+    now = int(time.time())
     claims = {
         "sub": "x",
-        "role": "referrer",
+        "roles": ["referrer"],
         "agency": "education",
-        "iss": "maag",
-        "exp": int(time.time()) + expires_in,
+        "iss": identity.current().issuer,
+        "aud": "maag-referral",
+        "iat": now,
+        "exp": now + 600,
     }
-    return _bearer(jwt.encode(claims, key, algorithm=algorithm))  # type: ignore[arg-type]
+    return _bearer(jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid}))
 
 
 def bad_submissions() -> list[Kind]:
@@ -132,19 +139,19 @@ def bad_submissions() -> list[Kind]:
             [("authorization", b"Basic dXNlcjpwYXNz")],
         ),
         (
-            "a forged token (another key)",
+            "a forged token (a shared secret, HS256)",
             _encode(_submission("sub-forged-00")),
-            _jwt("not-the-county-secret-but-long-enough-0123", "HS256", 600),
+            _jwt("not-the-county-secret-but-long-enough-0123", "HS256"),
         ),
         (
             "an unsigned token (alg none)",
             _encode(_submission("sub-algnone-0")),
-            _jwt(None, "none", 600),
+            _jwt(None, "none"),
         ),
         (
-            "an expired token",
-            _encode(_submission("sub-expired-0")),
-            _jwt(SECRET, "HS256", -60),
+            "a token signed by a key the provider does not publish",
+            _encode(_submission("sub-ownkey-00")),
+            _jwt(rsa.generate_private_key(public_exponent=65537, key_size=2048), "RS256"),
         ),
         (
             "a panel member's token",

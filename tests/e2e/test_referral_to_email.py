@@ -17,7 +17,8 @@ from contracts.reference import Role
 from contracts.topics import ALL_TOPICS, REFERRAL_SUBMISSIONS
 from maag.infra.mailbox import messages
 from tests.integration.runtime.conftest import read_to_end
-from tests.support.referral import CHILD_NAME, auth, details
+from tests.support.identity import auth
+from tests.support.referral import CHILD_NAME, details
 from tests.support.system import System
 
 

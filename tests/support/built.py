@@ -13,7 +13,8 @@ from services.commissioning.service import build as build_commissioning
 from services.notifications.service import build as build_notifications
 from services.panel.service import build as build_panel
 from services.referral.service import build as build_referral
-from tests.support.referral import CIPHER_KEY, SECRET
+from tests.support import identity
+from tests.support.referral import CIPHER_KEY
 
 BUILDERS: dict[str, Callable[[Settings], Any]] = {
     "referral": build_referral,
@@ -28,7 +29,9 @@ def build_all(folder: Callable[[str], Path]) -> dict[str, Any]:
 
     async def build() -> dict[str, Any]:  # aiokafka makes its producer inside a loop
         return {
-            name: make(Settings(data_dir=folder(name), cipher_key=CIPHER_KEY, jwt_secret=SECRET))
+            name: make(
+                Settings(data_dir=folder(name), cipher_key=CIPHER_KEY, **identity.settings())
+            )
             for name, make in BUILDERS.items()
         }
 

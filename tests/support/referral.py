@@ -1,4 +1,4 @@
-"""Shared test data for the referral service: a submission, tokens, settings."""
+"""Shared test data for the referral service: a submission and the cipher key."""
 
 from __future__ import annotations
 
@@ -6,26 +6,8 @@ from typing import Any
 
 from eventsourcing.cryptography import AESCipher
 
-from contracts.reference import Role
-from maag.runtime.auth import TokenVerifier
-
-SECRET = "test-secret-of-sufficient-length-0123456789"
 CHILD_NAME = "Zebedee Quillfeather"  # distinctive, so a leak is unmistakable
 CIPHER_KEY = AESCipher.create_key(32)
-
-
-def verifier() -> TokenVerifier:
-    return TokenVerifier(SECRET, "maag")
-
-
-def token(role: Role | str = Role.REFERRER, agency: str = "education", user: str = "u-1") -> str:
-    return verifier().issue(user, role, agency)
-
-
-def auth(
-    role: Role | str = Role.REFERRER, agency: str = "education", user: str = "u-1"
-) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, agency, user)}"}
 
 
 def details(**override: Any) -> dict[str, Any]:

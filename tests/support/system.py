@@ -17,10 +17,10 @@ from psycopg import sql
 
 from maag.demo.client import Client
 from maag.runtime import kafka
-from maag.runtime.auth import TokenVerifier
 from maag.services import SPECS
+from tests.support import identity
 from tests.support.net import free_port
-from tests.support.referral import CIPHER_KEY, SECRET
+from tests.support.referral import CIPHER_KEY
 
 SERVICES = tuple(SPECS)
 
@@ -42,7 +42,7 @@ class System:
             "MAAG_POSTGRES_SCHEMA": schema,
             "MAAG_TOPIC_PREFIX": prefix,
             "MAAG_CIPHER_KEY": CIPHER_KEY,
-            "MAAG_JWT_SECRET": SECRET,
+            "MAAG_OIDC_ISSUER": identity.current().issuer,
             "MAAG_LOG_FORMAT": "json",
             "MAAG_SMTP_PORT": str(self.ports["smtp"]),
             "MAAG_QUORUM_OTHER_AGENCIES": "3",
@@ -100,7 +100,7 @@ class System:
     def client(self, timeout: float = 60.0) -> Client:
         return Client(
             {name: self.url(name) for name in SERVICES},
-            TokenVerifier(SECRET, "maag"),
+            identity.keycloak_tokens(),
             timeout=timeout,
         )
 

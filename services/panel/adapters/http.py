@@ -12,15 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.engine import Engine
 
 from contracts.limits import ID_CHARS
-from contracts.reference import Agency, District, Panel, Role
+from contracts.reference import District, Panel, Role
 from contracts.strict import Timestamp
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_read, record_reads
 from maag.runtime.unit_of_work import Conflict, NotFound
 from services.panel.adapters import read_model
+from services.panel.application.access import SITTING, sits_on
 from services.panel.application.app import PanelApp
-from services.panel.application.commands import Decide, RecordAttendance, ScheduleMeeting
+from services.panel.application.commands import ConfirmAttendance, Decide, ScheduleMeeting
 from services.panel.application.decisions import Decision
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import PanelRuleBroken
@@ -44,11 +45,11 @@ class ScheduleRequest(BaseModel):
 
 
 class AttendanceRequest(BaseModel):
+    """Confirms the caller's own attendance: who and for which agency come from their token."""
+
     model_config = ConfigDict(extra="forbid")
 
-    person_id: str = Field(min_length=1, max_length=ID_CHARS)
     name: str = Field(min_length=1, max_length=ID_CHARS)
-    agency: Agency
 
 
 class MeetingView(BaseModel):
@@ -84,6 +85,10 @@ def _meeting_view(meeting: Meeting, quorum: int) -> dict[str, Any]:
         "quorate": not missing,
         "missing_for_quorum": missing,
     }
+
+
+def _district(meeting: dict[str, Any]) -> District | None:
+    return District(meeting["district"]) if meeting.get("district") else None
 
 
 def create_api(
@@ -122,13 +127,16 @@ def create_api(
         panel: Annotated[Panel | None, Query()] = None,
         district: Annotated[District | None, Query()] = None,
     ) -> list[dict[str, Any]]:
-        caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read meetings")
-        return read_model.upcoming(
+        caller.require(*SITTING, Role.AUDITOR, to="read meetings")
+        found = read_model.upcoming(
             engine,
             panel.value if panel else None,
             district.value if district else None,
             datetime.now(UTC),
         )
+        if caller.has(Role.AUDITOR):
+            return found
+        return [m for m in found if sits_on(caller, PanelRef(Panel(m["panel"]), _district(m)))]
 
     @api.get("/meetings/{meeting_id}/agenda", response_model=AgendaView, tags=["meetings"])
     def agenda(meeting_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
@@ -145,11 +153,9 @@ def create_api(
         correlation_id: http.CorrelationId,
     ) -> dict[str, Any]:
         meeting = app.handle(
-            RecordAttendance(
+            ConfirmAttendance(
                 meeting_id=meeting_id,
-                person_id=body.person_id,
                 name=body.name,
-                agency=body.agency,
                 caller=caller,
                 correlation_id=correlation_id,
             )

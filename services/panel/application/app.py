@@ -9,12 +9,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from contracts.reference import Role
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import NotFound, Work
+from maag.runtime.unit_of_work import Work
+from services.panel.application.access import require_reader
 from services.panel.application.commands import handlers
 from services.panel.application.meetings import meeting_at
 from services.panel.domain.case import PanelCase
@@ -56,18 +56,18 @@ class PanelApp(ServiceApplication):
         return made
 
     def meeting(self, meeting_id: UUID, caller: Caller) -> Meeting:
-        caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read meetings")
-        return Work(self).get_as(meeting_id, Meeting, "meeting")
+        meeting = Work(self).get_as(meeting_id, Meeting, "meeting")
+        require_reader(caller, meeting.ref, "read its meetings")
+        return meeting
 
     def case(self, case_id: UUID, caller: Caller) -> PanelCase:
-        caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read cases")
-        return Work(self).get_as(case_id, PanelCase, "case")
+        case = Work(self).get_as(case_id, PanelCase, "case")
+        require_reader(caller, case.ref_for(case.panel), "read its cases")
+        return case
 
     def history(self, case_id: UUID, caller: Caller) -> list[dict[str, Any]]:
-        caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read a case's panel history")
+        self.case(case_id, caller)
         events: list[Any] = list(self.events.get(case_id))
-        if not events or not isinstance(events[0], PanelCase.Opened):
-            raise NotFound(f"no case {case_id}")
         return [
             {
                 "event": type(e).__name__,

@@ -10,8 +10,10 @@ from typing import Any
 from uuid import UUID
 
 from contracts.reference import Agency, Panel, Role
+from maag.runtime.auth import Forbidden
 from maag.runtime.commands import Command, Handlers
 from maag.runtime.unit_of_work import Work
+from services.panel.application.access import require_seat
 from services.panel.application.decisions import (
     AssignLeadProfessional,
     Close,
@@ -39,11 +41,12 @@ class ScheduleMeeting(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecordAttendance(Command):
+class ConfirmAttendance(Command):
+    """An attendee confirms their own attendance, with their own sign-in: the person and the
+    agency are the caller's, so no one can make a meeting quorate on others' behalf."""
+
     meeting_id: UUID
-    person_id: str
     name: str
-    agency: Agency
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,24 +57,28 @@ class Decide(Command):
 
 @handlers(ScheduleMeeting)
 def schedule(app: Any, c: ScheduleMeeting, work: Work) -> Meeting:
-    c.caller.require(Role.PANEL_MEMBER, to="schedule meetings")
+    require_seat(c.caller, c.ref, "schedule its meetings")
     if c.starts_at.tzinfo is None:
         raise PanelRuleBroken("starts_at needs a UTC offset")
     return meeting_at(work, c.ref, c.starts_at)
 
 
-@handlers(RecordAttendance)
-def record_attendance(app: Any, c: RecordAttendance, work: Work) -> Meeting:
-    c.caller.require(Role.PANEL_MEMBER, to="record attendance")
+@handlers(ConfirmAttendance)
+def confirm_attendance(app: Any, c: ConfirmAttendance, work: Work) -> Meeting:
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
-    meeting.record_attendance(c.person_id, c.name, c.agency.value)
+    require_seat(c.caller, meeting.ref, "attend its meetings")
+    if c.caller.agency not in {a.value for a in Agency}:
+        raise Forbidden(f"{c.caller.agency!r} is not a member agency of the panels")
+    meeting.record_attendance(c.caller.user_id, c.name, c.caller.agency)
     return meeting
 
 
 @handlers(Decide)
 def decide(app: Any, c: Decide, work: Work) -> PanelCase:
-    c.caller.require(Role.PANEL_MEMBER, to="record panel decisions")
+    # The chair records the panel's decision, and is recorded as its actor.
+    c.caller.require(Role.PANEL_CHAIR, to="record panel decisions")
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
+    require_seat(c.caller, meeting.ref, "decide for it")
     meeting.require_quorum(app.quorum_other_agencies)
     case = work.get_as(c.decision.case_id, PanelCase, "case")
     work.add(case)

@@ -24,7 +24,7 @@ from maag.runtime.unit_of_work import Work
 from services.panel.application import policies as panel_use
 from services.panel.domain.schedule import LOCAL
 from tests.support.built import build_all
-from tests.support.referral import auth
+from tests.support.identity import auth
 
 Schema = dict[str, Any]
 
@@ -201,16 +201,13 @@ def test_the_largest_panel_decisions_make_events_the_outbox_can_always_publish(
     work.commit()
     (meeting_id,) = app.repository.get(case_id).listings
     client = TestClient(service.api, raise_server_exceptions=False)
-    chair = auth(Role.PANEL_MEMBER, "social-care", c * limits.ID_CHARS)
-    for i, agency in enumerate(Agency):
+    chair = auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care", c * limits.ID_CHARS)
+    for i, agency in enumerate(Agency):  # each attendee, with the longest id, signs in
+        member = auth(Role.PANEL_MEMBER, agency.value, c * (limits.ID_CHARS - 2) + f"{i:02d}")
         r = client.post(
             f"/meetings/{meeting_id}/attendance",
-            headers=chair,
-            json={
-                "person_id": c * (limits.ID_CHARS - 2) + f"{i:02d}",
-                "name": c * limits.ID_CHARS,
-                "agency": agency.value,
-            },
+            headers=member,
+            json={"name": c * limits.ID_CHARS},
         )
         assert r.status_code == 200, r.text
     long_text = c * limits.TEXT_CHARS

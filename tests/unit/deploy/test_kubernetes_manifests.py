@@ -16,7 +16,8 @@ from contracts.topics import ALL_TOPICS
 from maag.deployment import SERVICES, rendered, settings_keys
 from maag.runtime.settings import Settings
 from maag.services import SPECS, build_of
-from tests.support.referral import CIPHER_KEY, SECRET
+from tests.support import identity
+from tests.support.referral import CIPHER_KEY
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
@@ -129,7 +130,9 @@ def test_each_deployment_sets_every_setting_and_is_locked_down(
 ) -> None:
     _, docs = overlay
     keys = set(settings_keys())
-    assert {"KAFKA_BOOTSTRAP_SERVERS", "MAAG_POSTGRES_URL", "MAAG_JWT_SECRET"} <= keys
+    assert {"KAFKA_BOOTSTRAP_SERVERS", "MAAG_POSTGRES_URL", "MAAG_OIDC_ISSUER"} <= keys
+    # no service holds a token-signing secret: the provider's public keys are fetched
+    assert not any("JWT" in k for k in keys)
     deployments = _of(docs, "Deployment")
     assert {d["spec"]["template"]["spec"]["containers"][0]["args"][1] for d in deployments} == set(
         SERVICES
@@ -175,7 +178,7 @@ async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
     users = {
         u["metadata"]["name"]: u["spec"]["authorization"]["acls"] for u in _of(docs, "KafkaUser")
     }
-    settings = Settings(data_dir=tmp_path, cipher_key=CIPHER_KEY, jwt_secret=SECRET)
+    settings = Settings(data_dir=tmp_path, cipher_key=CIPHER_KEY, **identity.settings())
     for service in SERVICES:
         built = build_of(service)(settings)
         paths = {getattr(r, "path", None) for r in built.api.routes}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from maag.infra import kafka, local, postgres
+from maag.infra import kafka, keycloak, local, postgres
 from maag.infra.layout import InfraError, Layout
 
 
@@ -17,6 +17,7 @@ def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
     monkeypatch.setenv("MAAG_HOME", str(tmp_path))
     monkeypatch.setenv("MAAG_KAFKA_PORT", "19092")
     monkeypatch.setenv("MAAG_KAFKA_CONTROLLER_PORT", "19093")
+    monkeypatch.setenv("MAAG_KEYCLOAK_PORT", "18180")
     return Layout.from_env()
 
 
@@ -103,6 +104,7 @@ def test_up_stops_postgres_it_started_when_kafka_then_fails(
     monkeypatch.setattr(postgres, "start", noting("pg up"))
     monkeypatch.setattr(postgres, "stop", noting("pg down"))
     monkeypatch.setattr(kafka, "check_can_start", lambda _: None)
+    monkeypatch.setattr(keycloak, "check_can_start", lambda _: None)
 
     def broken_kafka(_: Layout) -> int:
         raise InfraError("Kafka exited with code 1 while starting.")
@@ -119,6 +121,45 @@ def test_down_leaves_alone_what_it_did_not_start(layout: Layout) -> None:
     kafka.pid_file(layout).write_text("1\n")  # pid 1 is not a Kafka we started
     local.down(layout, said.append)
     assert said == [
+        "keycloak: not started by maag, left alone",
         "kafka: not started by maag, left alone",
         "postgres: not started by maag, left alone",
     ]
+
+
+def test_up_stops_kafka_and_postgres_it_started_when_keycloak_then_fails(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+
+    def noting(what: str, result: object = True) -> object:
+        def step(_: Layout) -> object:
+            events.append(what)
+            return result
+
+        return step
+
+    monkeypatch.setattr(postgres, "running", lambda: False)
+    monkeypatch.setattr(postgres, "check_can_start", lambda _: None)
+    monkeypatch.setattr(postgres, "start", noting("pg up"))
+    monkeypatch.setattr(postgres, "stop", noting("pg down"))
+    monkeypatch.setattr(kafka, "check_can_start", lambda _: None)
+    monkeypatch.setattr(kafka, "start", noting("kafka up", 4242))
+    monkeypatch.setattr(kafka, "stop", noting("kafka down"))
+    monkeypatch.setattr(keycloak, "check_can_start", lambda _: None)
+
+    def broken_keycloak(_: Layout) -> int:
+        raise InfraError("Keycloak exited with code 1 while starting.")
+
+    monkeypatch.setattr(keycloak, "start", broken_keycloak)
+    with pytest.raises(InfraError, match="Keycloak exited"):
+        local.up(layout, say=None)
+    assert events == ["pg up", "kafka up", "kafka down", "pg down"]
+
+
+def test_a_taken_keycloak_port_is_refused_with_the_variable_to_change(
+    layout: Layout, taken_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAAG_KEYCLOAK_PORT", str(taken_port))
+    with pytest.raises(InfraError, match=f"Port {taken_port}.*MAAG_KEYCLOAK_PORT"):
+        keycloak.check_can_start(Layout.from_env())

@@ -21,8 +21,8 @@ from maag.runtime.consumer import TrackedConsumer, on_events
 from maag.runtime.group_commit import GroupCommit
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.settings import Settings
+from tests.support.identity import auth, verifier
 from tests.support.pipeline import IntakeApp, Ledger, LedgerApp, on_received, translate
-from tests.support.referral import auth, verifier
 from tests.unit.runtime.test_tracked_consumer import FakeProducer
 
 TOPIC = REFERRAL_EVENTS.name

@@ -18,7 +18,7 @@ from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Conflict, Work
 from tests.support.pipeline import Ledger, LedgerApp
 
-CALLER = Caller("u-1", Role.PANEL_MEMBER, "social-care")
+CALLER = Caller.of("u-1", Role.PANEL_MEMBER, "social-care")
 
 
 @dataclass(frozen=True, kw_only=True)

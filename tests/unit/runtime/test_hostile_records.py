@@ -21,7 +21,7 @@ from maag.runtime.consumer import TrackedConsumer
 from services.referral.domain.referral import Rejection
 from tests.support.built import build_all
 from tests.support.events import envelope_headers
-from tests.support.referral import token
+from tests.support.identity import local, someone
 
 FUZZ = settings(
     max_examples=40,
@@ -121,7 +121,7 @@ def test_no_bytes_or_headers_stop_an_event_consumer(
     records=st.lists(
         st.tuples(
             odd_headers
-            | st.just([("authorization", f"Bearer {token()}".encode())])
+            | st.just([("authorization", f"Bearer {local().token(someone())}".encode())])
             | st.just([("authorization", b"Bearer forged.token.here")]),
             odd_bytes | st.none(),
         ),

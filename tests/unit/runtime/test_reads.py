@@ -18,7 +18,7 @@ from maag.runtime.reads import CaseRead, record_reads
 from maag.runtime.settings import Settings
 from tests.support.pipeline import LedgerApp
 
-CALLER = Caller("u-1", Role.AUDITOR, "county-audit")
+CALLER = Caller.of("u-1", Role.AUDITOR, "county-audit")
 
 
 def test_one_read_per_case_named_by_the_request(tmp_path: Path) -> None:

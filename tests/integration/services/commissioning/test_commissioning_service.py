@@ -24,11 +24,11 @@ from services.commissioning.application.commands import RegisterProvider
 from services.commissioning.domain.aggregates import Provider, provider_uuid
 from services.commissioning.service import CommissioningService, build
 from tests.integration.runtime.conftest import read_to_end
+from tests.support import identity
 from tests.support.events import package_requested, record
-from tests.support.referral import SECRET
 from tests.support.running import running, settings_for
 
-COMMISSIONER = Caller("c-1", Role.COMMISSIONER, "childrens-services")
+COMMISSIONER = Caller.of("c-1", Role.COMMISSIONER, "childrens-services")
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ async def settings(
     kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
 ) -> Settings:
     return await settings_for(
-        kafka_bootstrap, postgres_url, pg_schema, topic_prefix, jwt_secret=SECRET
+        kafka_bootstrap, postgres_url, pg_schema, topic_prefix, **identity.settings()
     )
 
 

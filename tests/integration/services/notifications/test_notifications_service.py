@@ -29,8 +29,9 @@ from maag.infra.mailbox import messages
 from services.notifications.adapters.smtp import TRACKING
 from services.notifications.service import NotificationsService, build
 from tests.integration.runtime.conftest import read_all
+from tests.support import identity
 from tests.support.net import free_port
-from tests.support.referral import CHILD_NAME, SECRET
+from tests.support.referral import CHILD_NAME
 from tests.support.running import running, settings_for
 from tests.support.waiting import consumed_to_end, follower_caught_up
 
@@ -93,7 +94,7 @@ async def service(
         postgres_url,
         pg_schema,
         topic_prefix,
-        jwt_secret=SECRET,
+        **identity.settings(),
         smtp_port=mailbox.port,
         smtp_retry_seconds=60,
         link_base="https://maag.example",

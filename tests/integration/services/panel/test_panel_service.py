@@ -20,8 +20,9 @@ from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
 from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
 from services.panel.service import PanelService, build
 from tests.integration.runtime.conftest import read_to_end
+from tests.support import identity
 from tests.support.events import record, referral_accepted
-from tests.support.referral import SECRET, auth
+from tests.support.identity import auth
 from tests.support.running import running, settings_for
 from tests.support.waiting import consumed_to_end, follower_caught_up
 
@@ -37,7 +38,7 @@ async def service(
         postgres_url,
         pg_schema,
         topic_prefix,
-        jwt_secret=SECRET,
+        **identity.settings(),
         quorum_other_agencies=2,
     )
     async with running(build(settings)) as svc:

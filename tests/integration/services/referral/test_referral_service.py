@@ -18,7 +18,9 @@ from contracts.topics import ALL_TOPICS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.runtime.logging import configure
 from services.referral.service import ReferralService, build
 from tests.integration.runtime.conftest import read_all, read_to_end
-from tests.support.referral import CHILD_NAME, CIPHER_KEY, SECRET, auth, details, token
+from tests.support import identity
+from tests.support.identity import auth, token
+from tests.support.referral import CHILD_NAME, CIPHER_KEY, details
 from tests.support.running import running, settings_for
 
 CONSENT = {
@@ -40,7 +42,7 @@ async def service(
         pg_schema,
         topic_prefix,
         cipher_key=CIPHER_KEY,
-        jwt_secret=SECRET,
+        **identity.settings(),
     )
     async with running(build(settings)) as svc:
         yield svc

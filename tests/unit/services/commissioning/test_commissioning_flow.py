@@ -35,7 +35,7 @@ from services.commissioning.domain.aggregates import (
 )
 
 TODAY = date(2026, 11, 27)
-COMMISSIONER = Caller("c-1", Role.COMMISSIONER, "childrens-services")
+COMMISSIONER = Caller.of("c-1", Role.COMMISSIONER, "childrens-services")
 
 
 @pytest.fixture

@@ -15,14 +15,17 @@ from maag.runtime.settings import Settings
 from services.commissioning.adapters import read_model as reports
 from services.commissioning.adapters.http import create_api
 from services.commissioning.application.app import CommissioningApp
-from tests.support.referral import SECRET, auth, verifier
+from tests.support import identity
+from tests.support.identity import auth, verifier
 
-COMM = auth(Role.COMMISSIONER, "childrens-services", "comm-1")
+
+def commissioner() -> dict[str, str]:
+    return auth(Role.COMMISSIONER, "childrens-services", "comm-1")
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Any:
-    settings = Settings(data_dir=tmp_path, jwt_secret=SECRET)
+    settings = Settings(data_dir=tmp_path, **identity.settings())
     app = CommissioningApp(settings)
     app.seed(date(2026, 11, 27))
     engine = read_model_engine(settings, "commissioning")
@@ -32,13 +35,15 @@ def client(tmp_path: Path) -> Any:
 
 
 def test_providers_capacity_and_budgets(client: Any) -> None:
-    assert {p["provider_id"] for p in client.get("/providers", headers=COMM).json()} >= {
+    assert {p["provider_id"] for p in client.get("/providers", headers=commissioner()).json()} >= {
         "pvi-12",
         "health-camhs",
     }
-    r = client.put("/providers/pvi-12/capacity", headers=COMM, json={"weekly_capacity": 90})
+    r = client.put(
+        "/providers/pvi-12/capacity", headers=commissioner(), json={"weekly_capacity": 90}
+    )
     assert (r.status_code, r.json()["weekly_capacity"]) == (200, 90)
-    r = client.put("/budgets/earp/2026", headers=COMM, json={"amount_pence": 123})
+    r = client.put("/budgets/earp/2026", headers=commissioner(), json={"amount_pence": 123})
     assert r.json() == {
         "panel": "earp",
         "financial_year": 2026,
@@ -57,18 +62,20 @@ def test_registering_twice_and_bad_fields_are_refused_precisely(client: Any) -> 
         "weekly_capacity": 5,
         "unit_cost_pence": 100,
     }
-    assert client.post("/providers", headers=COMM, json=body).status_code == 201
-    r = client.post("/providers", headers=COMM, json=body)
+    assert client.post("/providers", headers=commissioner(), json=body).status_code == 201
+    r = client.post("/providers", headers=commissioner(), json=body)
     assert (r.status_code, r.json()["detail"]) == (409, "provider new-one is already registered")
     r = client.post(
-        "/providers", headers=COMM, json={**body, "provider_id": "Bad Id", "kind": "shop"}
+        "/providers", headers=commissioner(), json={**body, "provider_id": "Bad Id", "kind": "shop"}
     )
     assert r.status_code == 422
     assert {e["field"] for e in r.json()["errors"]} == {"body.provider_id", "body.kind"}
 
 
 def test_unknown_things_and_roles(client: Any) -> None:
-    r = client.put("/providers/nobody/capacity", headers=COMM, json={"weekly_capacity": 1})
+    r = client.put(
+        "/providers/nobody/capacity", headers=commissioner(), json={"weekly_capacity": 1}
+    )
     assert r.status_code == 404 and r.json()["detail"].startswith("no provider")
     r = client.put(
         "/budgets/earp/2026",
@@ -83,21 +90,21 @@ def test_unknown_things_and_roles(client: Any) -> None:
 
 
 def test_reports_answer_as_json_and_csv(client: Any) -> None:
-    capacity = client.get("/reports/capacity", headers=COMM).json()
+    capacity = client.get("/reports/capacity", headers=commissioner()).json()
     assert {r["provider_id"] for r in capacity} >= {"pvi-12"} and capacity[0]["use_percent"] == 0.0
     assert (
-        client.get("/reports/savings", headers=COMM).json()["summary"]
+        client.get("/reports/savings", headers=commissioner()).json()["summary"]
         == "£0 a year; £0 over five years"
     )
-    assert client.get("/reports/spend.csv", headers=COMM).status_code == 200
+    assert client.get("/reports/spend.csv", headers=commissioner()).status_code == 200
 
 
 @pytest.mark.parametrize("fy", [str(10**30), "-1", "1999", "2101"])
 def test_a_financial_year_out_of_range_is_422_not_500(client: Any, fy: str) -> None:
-    r = client.get("/reports/spend", params={"fy": fy}, headers=COMM)
+    r = client.get("/reports/spend", params={"fy": fy}, headers=commissioner())
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == "query.fy"
-    r = client.get(f"/budgets/earp/{fy}", headers=COMM)
+    r = client.get(f"/budgets/earp/{fy}", headers=commissioner())
     assert r.status_code == 422, r.text
 
 
@@ -110,7 +117,7 @@ def test_a_panel_member_may_record_a_review_but_only_a_commissioner_may_stop_a_p
     from maag.runtime.unit_of_work import Work
     from services.commissioning.application.packages import commission
 
-    settings = Settings(data_dir=tmp_path, jwt_secret=SECRET)
+    settings = Settings(data_dir=tmp_path, **identity.settings())
     app = CommissioningApp(settings)
     app.seed(date(2026, 11, 27))
     work = Work(app)
@@ -144,5 +151,5 @@ def test_a_panel_member_may_record_a_review_but_only_a_commissioner_may_stop_a_p
     assert app.repository.get(package.id).status == "active"
     go_on = {"goals": "partly", "level_of_need_change": 0, "decision": "continue"}
     assert client.post(path, headers=panel_member, json=go_on).status_code == 200
-    r = client.post(path, headers=COMM, json={**stop, "effective_from": "2027-01-04"})
+    r = client.post(path, headers=commissioner(), json={**stop, "effective_from": "2027-01-04"})
     assert (r.status_code, r.json()["status"]) == (200, "decommissioned")

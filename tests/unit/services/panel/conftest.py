@@ -6,12 +6,12 @@ import pytest
 
 from maag.runtime.settings import Settings
 from services.panel.application.app import PanelApp
-from tests.support.referral import SECRET
+from tests.support import identity
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, jwt_secret=SECRET)
+    return Settings(data_dir=tmp_path, **identity.settings())
 
 
 @pytest.fixture

@@ -10,20 +10,24 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from contracts.reference import Agency, Panel, Role
+from contracts.reference import Agency, District, Panel, Role
 from maag.runtime import causation
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.unit_of_work import Work
 from services.panel.application import policies as use
 from services.panel.application.app import PanelApp
-from services.panel.application.commands import Decide, RecordAttendance
+from services.panel.application.commands import ConfirmAttendance, Decide
 from services.panel.application.decisions import Decision
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import PanelRuleBroken
 from services.panel.domain.schedule import LOCAL
 
-COORDINATOR = Caller("coord-1", Role.PANEL_MEMBER, "social-care")
+ALL_DISTRICTS = [d.value for d in District]
+ALL_TIERS = [p.value for p in Panel]
+CHAIR = Caller.of(
+    "chair-1", [Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care", ALL_DISTRICTS, ALL_TIERS
+)
 FRIDAY = datetime(2026, 11, 27, 12, 0, tzinfo=LOCAL)
 decision = TypeAdapter(Decision).validate_python
 
@@ -55,13 +59,13 @@ def _quorate(app: PanelApp, meeting: Meeting) -> None:
 
 
 def attend(app: PanelApp, meeting: Meeting, person: str, name: str, agency: Agency) -> None:
+    """`person` of `agency` confirms their own attendance, signed in as themselves."""
+    member = Caller.of(person, Role.PANEL_MEMBER, agency.value, ALL_DISTRICTS, ALL_TIERS)
     app.handle(
-        RecordAttendance(
+        ConfirmAttendance(
             meeting_id=meeting.id,
-            person_id=person,
             name=name,
-            agency=agency,
-            caller=COORDINATOR,
+            caller=member,
             correlation_id="corr-a",
         )
     )
@@ -72,7 +76,7 @@ def _decide(app: PanelApp, meeting: Meeting, **body: Any) -> PanelCase:
         Decide(
             meeting_id=meeting.id,
             decision=decision(body),
-            caller=COORDINATOR,
+            caller=CHAIR,
             correlation_id="corr-d",
         )
     )
@@ -138,7 +142,7 @@ def test_decisions_in_a_quorate_meeting_name_who_and_which_meeting(app: PanelApp
     lead = next(e for e in events if isinstance(e, PanelCase.LeadProfessionalAssigned))
     assert lead.meeting_id == meeting.id
     # who decided, and in which request: metadata the runtime gave the event
-    assert causation.actor_of(lead) == COORDINATOR.record
+    assert causation.actor_of(lead) == CHAIR.record
     assert causation.correlation_of(lead) == "corr-d"
     assert any(
         isinstance(e, PanelCase.PackageRequested) and e.meeting_id == meeting.id for e in events
@@ -250,7 +254,7 @@ def test_only_panel_members_decide(app: PanelApp) -> None:
             Decide(
                 meeting_id=meeting.id,
                 decision=decision({"kind": "close", "case_id": str(case_id), "reason": "x"}),
-                caller=Caller("r", Role.REFERRER, "education"),
+                caller=Caller.of("r", Role.REFERRER, "education"),
                 correlation_id="c",
             )
         )

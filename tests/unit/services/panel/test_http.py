@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contracts.reference import Role
+from maag.runtime import causation
 from maag.runtime.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
@@ -18,9 +19,25 @@ from services.panel.adapters.http import create_api
 from services.panel.application import policies as use
 from services.panel.application.app import PanelApp
 from services.panel.domain.schedule import LOCAL
-from tests.support.referral import auth, verifier
+from tests.support.identity import auth, verifier
 
-COORD = auth(Role.PANEL_MEMBER, "social-care", "coord-1")
+
+def chair() -> dict[str, str]:
+    return auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care", "chair-1")
+
+
+def _quorate(client: Any, meeting_id: Any) -> None:
+    for agency in ("social-care", "education", "camhs"):  # each attendee signs in as themselves
+        r = client.post(
+            f"/meetings/{meeting_id}/attendance",
+            headers=auth(Role.PANEL_MEMBER, agency),
+            json={"name": f"Member {agency}"},
+        )
+        assert r.status_code == 200, r.text
+
+
+def coordinator() -> dict[str, str]:
+    return auth(Role.PANEL_MEMBER, "social-care", "coord-1")
 
 
 @pytest.fixture
@@ -53,7 +70,7 @@ def _listed_case(app: PanelApp) -> tuple[uuid.UUID, uuid.UUID]:
 def test_the_agenda_lists_the_case_and_says_what_quorum_lacks(client: Any, app: PanelApp) -> None:
     case_id, meeting_id = _listed_case(app)
     client.projector.catch_up()
-    r = client.get(f"/meetings/{meeting_id}/agenda", headers=COORD)
+    r = client.get(f"/meetings/{meeting_id}/agenda", headers=coordinator())
     assert r.status_code == 200, r.text
     body = r.json()
     assert [i["case_id"] for i in body["agenda"]] == [str(case_id)]
@@ -70,12 +87,12 @@ def test_a_decision_in_a_meeting_that_is_not_quorate_is_409_with_who_is_missing(
     case_id, meeting_id = _listed_case(app)
     client.post(
         f"/meetings/{meeting_id}/attendance",
-        headers=COORD,
-        json={"person_id": "sw", "name": "S W", "agency": "social-care"},
+        headers=auth(Role.PANEL_MEMBER, "social-care"),
+        json={"name": "S W"},
     )
     r = client.post(
         f"/meetings/{meeting_id}/decisions",
-        headers=COORD,
+        headers=chair(),
         json={"kind": "close", "case_id": str(case_id), "reason": "resolved"},
     )
     assert r.status_code == 409
@@ -86,15 +103,10 @@ def test_a_decision_in_a_meeting_that_is_not_quorate_is_409_with_who_is_missing(
 
 def test_a_quorate_decision_is_recorded_and_shows_on_the_agenda(client: Any, app: PanelApp) -> None:
     case_id, meeting_id = _listed_case(app)
-    for person, agency in [("sw", "social-care"), ("t", "education"), ("c", "camhs")]:
-        client.post(
-            f"/meetings/{meeting_id}/attendance",
-            headers=COORD,
-            json={"person_id": person, "name": person, "agency": agency},
-        )
+    _quorate(client, meeting_id)
     r = client.post(
         f"/meetings/{meeting_id}/decisions",
-        headers=COORD,
+        headers=chair(),
         json={
             "kind": "assign-lead-professional",
             "case_id": str(case_id),
@@ -107,11 +119,13 @@ def test_a_quorate_decision_is_recorded_and_shows_on_the_agenda(client: Any, app
     assert r.status_code == 200, r.text
     assert r.json()["lead_professional"]["work_email"] == "lee@school.example"
     client.projector.catch_up()
-    item = client.get(f"/meetings/{meeting_id}/agenda", headers=COORD).json()["agenda"][0]
+    item = client.get(f"/meetings/{meeting_id}/agenda", headers=coordinator()).json()["agenda"][0]
     assert (item["status"], item["decisions"]) == ("decided", "lead professional assigned")
-    case = client.get(f"/cases/{case_id}", headers=COORD).json()
+    case = client.get(f"/cases/{case_id}", headers=coordinator()).json()
     assert case["lead_professional"]["name"] == "Lee Lead" and case["status"] == "active"
-    history = client.get(f"/cases/{case_id}/history", headers=auth(Role.AUDITOR, "audit")).json()
+    history = client.get(
+        f"/cases/{case_id}/history", headers=auth(Role.AUDITOR, "county-audit")
+    ).json()
     assert [h["event"] for h in history] == ["Opened", "Listed", "LeadProfessionalAssigned"]
 
 
@@ -143,7 +157,9 @@ def test_an_invalid_decision_names_the_field(
 ) -> None:
     case_id, meeting_id = _listed_case(app)
     r = client.post(
-        f"/meetings/{meeting_id}/decisions", headers=COORD, json={"case_id": str(case_id), **body}
+        f"/meetings/{meeting_id}/decisions",
+        headers=chair(),
+        json={"case_id": str(case_id), **body},
     )
     assert r.status_code == 422
     assert any(e["field"] == field and reason in e["reason"] for e in r.json()["errors"]), r.json()
@@ -151,12 +167,16 @@ def test_an_invalid_decision_names_the_field(
 
 def test_schedule_validates_district_against_panel(client: Any) -> None:
     r = client.post(
-        "/meetings", headers=COORD, json={"panel": "maag", "starts_at": "2026-12-01T10:00:00+00:00"}
+        "/meetings",
+        headers=coordinator(),
+        json={"panel": "maag", "starts_at": "2026-12-01T10:00:00+00:00"},
     )
     assert r.status_code == 422
     assert "district is required for a MAAG" in r.json()["detail"]
     ok = client.post(
-        "/meetings", headers=COORD, json={"panel": "jap", "starts_at": "2027-01-07T10:00:00+00:00"}
+        "/meetings",
+        headers=coordinator(),
+        json={"panel": "jap", "starts_at": "2027-01-07T10:00:00+00:00"},
     )
     assert ok.status_code == 201 and ok.json()["panel"] == "jap"
 
@@ -166,16 +186,74 @@ def test_roles_and_unknown_things(client: Any, app: PanelApp) -> None:
     r = client.post(
         f"/meetings/{meeting_id}/attendance",
         headers=auth(Role.REFERRER, "education"),
-        json={"person_id": "x", "name": "x", "agency": "education"},
+        json={"name": "x"},
     )
     assert (r.status_code, r.json()["detail"]) == (
         403,
-        "forbidden: role 'referrer' may not record attendance (allowed: panel-member)",
+        "forbidden: role 'referrer' may not attend its meetings (allowed: panel-member, panel-chair)",
     )
     missing = uuid.uuid4()
     assert (
-        client.get(f"/meetings/{missing}/agenda", headers=COORD).json()["detail"]
+        client.get(f"/meetings/{missing}/agenda", headers=coordinator()).json()["detail"]
         == f"no meeting {missing}"
     )
-    assert client.get(f"/cases/{missing}/history", headers=COORD).status_code == 404
+    assert client.get(f"/cases/{missing}/history", headers=coordinator()).status_code == 404
     assert client.get("/meetings", headers={}).status_code == 401
+
+
+def test_attendance_is_the_callers_own_and_cannot_name_someone_else(
+    client: Any, app: PanelApp
+) -> None:
+    _, meeting_id = _listed_case(app)
+    r = client.post(
+        f"/meetings/{meeting_id}/attendance",
+        headers=coordinator(),
+        json={"person_id": "someone-else", "name": "x", "agency": "police"},
+    )
+    assert r.status_code == 422
+    r = client.post(
+        f"/meetings/{meeting_id}/attendance", headers=coordinator(), json={"name": "Coord"}
+    )
+    assert r.status_code == 200
+    assert r.json()["attendance"] == [
+        {"person_id": "coord-1", "name": "Coord", "agency": "social-care"}
+    ]
+
+
+def test_a_panel_member_acts_only_for_the_panels_their_token_names(
+    client: Any, app: PanelApp
+) -> None:
+    case_id, meeting_id = _listed_case(app)  # on the Tendring MAAG
+    elsewhere = auth(Role.PANEL_MEMBER, "police", districts=["harlow"], tiers=["maag"])
+    r = client.post(f"/meetings/{meeting_id}/attendance", headers=elsewhere, json={"name": "x"})
+    assert (r.status_code, r.json()["detail"]) == (
+        403,
+        "forbidden: you do not sit on the maag:tendring panel, so may not attend its meetings",
+    )
+    assert client.get(f"/meetings/{meeting_id}/agenda", headers=elsewhere).status_code == 403
+    assert client.get(f"/cases/{case_id}", headers=elsewhere).status_code == 403
+    listed = client.get("/meetings", headers=elsewhere, params={"district": "tendring"})
+    assert listed.json() == []
+    earp_only = auth(Role.PANEL_MEMBER, "police", districts=["tendring"], tiers=["earp"])
+    r = client.post(f"/meetings/{meeting_id}/attendance", headers=earp_only, json={"name": "x"})
+    assert r.status_code == 403
+
+
+def test_only_the_chair_records_a_decision_and_is_recorded_as_its_actor(
+    client: Any, app: PanelApp
+) -> None:
+    case_id, meeting_id = _listed_case(app)
+    _quorate(client, meeting_id)
+    body = {"kind": "close", "case_id": str(case_id), "reason": "resolved"}
+    r = client.post(f"/meetings/{meeting_id}/decisions", headers=coordinator(), json=body)
+    assert (r.status_code, r.json()["detail"]) == (
+        403,
+        "forbidden: role 'panel-member' may not record panel decisions (allowed: panel-chair)",
+    )
+    assert client.post(f"/meetings/{meeting_id}/decisions", headers=chair(), json=body).is_success
+    (closed,) = [e for e in app.events.get(case_id) if type(e).__name__ == "Closed"]
+    assert causation.actor_of(closed) == {
+        "user_id": "chair-1",
+        "role": "panel-chair",
+        "agency": "social-care",
+    }

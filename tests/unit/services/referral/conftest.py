@@ -11,7 +11,9 @@ from maag.runtime.settings import Settings
 from services.referral.adapters import read_model
 from services.referral.adapters.http import create_api
 from services.referral.application.app import ReferralApp
-from tests.support.referral import CIPHER_KEY, SECRET, verifier
+from tests.support import identity
+from tests.support.identity import verifier
+from tests.support.referral import CIPHER_KEY
 
 
 @dataclass
@@ -23,7 +25,7 @@ class Api:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, cipher_key=CIPHER_KEY, jwt_secret=SECRET)
+    return Settings(data_dir=tmp_path, cipher_key=CIPHER_KEY, **identity.settings())
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.referral import auth, details
+from tests.support.identity import auth
+from tests.support.referral import details
 from tests.unit.services.referral.conftest import Api
 
 json_values = st.recursive(

@@ -14,7 +14,7 @@ from maag.runtime.auth import Caller
 from services.referral.domain.referral import Referral, ReferralConflict
 from tests.support.referral import details
 
-CALLER = Caller("u-1", Role.REFERRER, "education")
+CALLER = Caller.of("u-1", Role.REFERRER, "education")
 TODAY = date(2026, 11, 27)
 
 

@@ -17,9 +17,10 @@ from services.referral.adapters.inbound import decoder
 from services.referral.adapters.translate import translate
 from services.referral.application.submissions import InvalidSubmission, ValidSubmission
 from services.referral.domain.referral import Referral
-from tests.support.referral import CHILD_NAME, details, token, verifier
+from tests.support.identity import token, verifier
+from tests.support.referral import CHILD_NAME, details
 
-CALLER = Caller("u-1", Role.REFERRER, "education")
+CALLER = Caller.of("u-1", Role.REFERRER, "education")
 
 
 def test_received_is_published_without_the_childs_details() -> None:

@@ -1,0 +1,400 @@
+"""The Keycloak realm, generated from the code's own declarations so that roles, services and
+organisations are each declared once: `maag identity realm` writes
+`deploy/keycloak/maag-realm.json`, which `maag infra up` imports (a test keeps it current).
+
+Local use only: the seeded people, their password and the clients' secrets below are for a
+developer's machine; a deployment imports no users and keeps secrets in its own store.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contracts.reference import Agency, District, Office, Panel, Role
+from maag.runtime.auth import (
+    AGENCY_CLAIM,
+    DISTRICTS_CLAIM,
+    MAX_TOKEN_SECONDS,
+    ROLES_CLAIM,
+    TIERS_CLAIM,
+    audience_of,
+)
+from maag.services import SPECS
+
+REALM = "maag"
+REALM_FILE = Path("deploy/keycloak/maag-realm.json")
+# The one password of every seeded person, and the prefix of every seeded client secret.
+LOCAL_PASSWORD = "maag-local"
+CLI_CLIENT = "maag-cli"
+WEB_CLIENT = "maag-web"
+WEB_ORIGIN = "http://127.0.0.1:8010"
+TOKEN_SECONDS = 600  # well under the services' limit of MAX_TOKEN_SECONDS
+
+
+def agency_client(agency: str) -> str:
+    """The client an integrating agency's system submits referrals with (client credentials)."""
+    return f"agency-{agency}"
+
+
+def agency_secret(agency: str) -> str:
+    return f"{LOCAL_PASSWORD}-{agency}"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A seeded person: their username is also their subject (the `sub` the audit records)."""
+
+    username: str
+    roles: tuple[Role, ...]
+    agency: str
+    name: str
+    districts: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+
+
+# The demo's districts (a West and a Mid MAAG); panel members elsewhere are not seeded.
+DEMO_DISTRICTS = (District.HARLOW.value, District.MALDON.value)
+ALL_TIERS = tuple(p.value for p in Panel)
+
+
+def _people() -> tuple[Person, ...]:
+    people = [
+        Person(f"referrer-{a.value}", (Role.REFERRER,), a.value, f"Referrer {a.value}")
+        for a in Agency
+    ]
+    people += [
+        Person(
+            f"panel-{a.value}",
+            (Role.PANEL_MEMBER,),
+            a.value,
+            f"Panel member {a.value}",
+            DEMO_DISTRICTS,
+            ALL_TIERS,
+        )
+        for a in Agency
+    ]
+    people += [
+        Person(
+            "coordinator-1",
+            (Role.PANEL_MEMBER,),
+            Agency.SOCIAL_CARE.value,
+            "Panel Coordinator",
+            DEMO_DISTRICTS,
+            ALL_TIERS,
+        ),
+        Person(
+            "chair-1",
+            (Role.PANEL_CHAIR, Role.PANEL_MEMBER),
+            Agency.SOCIAL_CARE.value,
+            "Panel Chair",
+            DEMO_DISTRICTS,
+            ALL_TIERS,
+        ),
+        Person(
+            "panel-tendring-1",
+            (Role.PANEL_MEMBER,),
+            Agency.SOCIAL_CARE.value,
+            "Tendring panel member",
+            (District.TENDRING.value,),
+            (Panel.MAAG.value,),
+        ),
+    ]
+    people += [
+        Person(
+            f"lead-{a.value}", (Role.LEAD_PROFESSIONAL,), a.value, f"Lead professional {a.value}"
+        )
+        for a in Agency
+    ]
+    people += [
+        Person(
+            "commissioner-1", (Role.COMMISSIONER,), Office.CHILDRENS_SERVICES.value, "Commissioner"
+        ),
+        Person("auditor-1", (Role.AUDITOR,), Office.COUNTY_AUDIT.value, "Auditor"),
+        Person("operator-1", (Role.OPERATOR,), Office.COUNTY_IT.value, "Operator"),
+    ]
+    return tuple(people)
+
+
+PEOPLE: tuple[Person, ...] = _people()
+
+
+def person(username: str) -> Person:
+    for p in PEOPLE:
+        if p.username == username:
+            return p
+    raise KeyError(f"no seeded person {username!r}")
+
+
+def _attribute(name: str, *, multivalued: bool) -> dict[str, Any]:
+    return {
+        "name": name,
+        "displayName": name,
+        "multivalued": multivalued,
+        "permissions": {"view": ["admin"], "edit": ["admin"]},
+        "validations": {"length": {"max": 64}},
+    }
+
+
+def _user_profile() -> str:
+    """Keycloak 26 keeps only the attributes its user profile declares."""
+    standard = [
+        {
+            "name": "username",
+            "displayName": "${username}",
+            "validations": {"length": {"min": 3, "max": 255}},
+            "permissions": {"view": ["admin", "user"], "edit": ["admin"]},
+            "multivalued": False,
+        },
+        {
+            "name": "email",
+            "displayName": "${email}",
+            "validations": {"email": {}, "length": {"max": 255}},
+            "permissions": {"view": ["admin", "user"], "edit": ["admin"]},
+            "multivalued": False,
+        },
+        {
+            "name": "firstName",
+            "displayName": "${firstName}",
+            "validations": {"length": {"max": 255}},
+            "permissions": {"view": ["admin", "user"], "edit": ["admin"]},
+            "multivalued": False,
+        },
+        {
+            "name": "lastName",
+            "displayName": "${lastName}",
+            "validations": {"length": {"max": 255}},
+            "permissions": {"view": ["admin", "user"], "edit": ["admin"]},
+            "multivalued": False,
+        },
+    ]
+    ours = [
+        _attribute(AGENCY_CLAIM, multivalued=False),
+        _attribute(DISTRICTS_CLAIM, multivalued=True),
+        _attribute(TIERS_CLAIM, multivalued=True),
+    ]
+    return json.dumps({"attributes": standard + ours, "groups": []}, sort_keys=True)
+
+
+def _mapper(name: str, kind: str, **config: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "protocol": "openid-connect",
+        "protocolMapper": kind,
+        "consentRequired": False,
+        "config": {"access.token.claim": "true", "introspection.token.claim": "true", **config},
+    }
+
+
+def _audiences(*services: str) -> list[dict[str, Any]]:
+    return [
+        _mapper(
+            f"audience {audience_of(s)}",
+            "oidc-audience-mapper",
+            **{"included.custom.audience": audience_of(s), "id.token.claim": "false"},
+        )
+        for s in services
+    ]
+
+
+def _person_claims() -> list[dict[str, Any]]:
+    """A person's roles and the attributes that scope them, as flat claims."""
+
+    def attribute(name: str, multivalued: bool) -> dict[str, Any]:
+        return _mapper(
+            name,
+            "oidc-usermodel-attribute-mapper",
+            **{
+                "user.attribute": name,
+                "claim.name": name,
+                "jsonType.label": "String",
+                "multivalued": str(multivalued).lower(),
+                "id.token.claim": "true",
+                "userinfo.token.claim": "true",
+            },
+        )
+
+    return [
+        _mapper(
+            ROLES_CLAIM,
+            "oidc-usermodel-realm-role-mapper",
+            **{
+                "claim.name": ROLES_CLAIM,
+                "jsonType.label": "String",
+                "multivalued": "true",
+                "id.token.claim": "true",
+                "userinfo.token.claim": "true",
+            },
+        ),
+        attribute(AGENCY_CLAIM, False),
+        attribute(DISTRICTS_CLAIM, True),
+        attribute(TIERS_CLAIM, True),
+    ]
+
+
+def _clients() -> list[dict[str, Any]]:
+    services = list(SPECS)
+    # Each service is an audience only: it verifies tokens and never asks for one.
+    clients: list[dict[str, Any]] = [
+        {
+            "clientId": audience_of(s),
+            "name": f"MAAG {s} service",
+            "enabled": True,
+            "publicClient": False,
+            "bearerOnly": True,
+            "standardFlowEnabled": False,
+            "directAccessGrantsEnabled": False,
+            "serviceAccountsEnabled": False,
+            "protocol": "openid-connect",
+        }
+        for s in services
+    ]
+    clients.append(
+        {
+            "clientId": CLI_CLIENT,
+            "name": "maag command line (local: password and device grants)",
+            "enabled": True,
+            "publicClient": True,
+            "standardFlowEnabled": False,
+            "directAccessGrantsEnabled": True,
+            "serviceAccountsEnabled": False,
+            "protocol": "openid-connect",
+            "attributes": {"oauth2.device.authorization.grant.enabled": "true"},
+            "protocolMappers": _person_claims() + _audiences(*services),
+        }
+    )
+    clients.append(
+        {
+            "clientId": WEB_CLIENT,
+            "name": "MAAG web app",
+            "enabled": True,
+            "publicClient": False,
+            "secret": f"{LOCAL_PASSWORD}-web",
+            "standardFlowEnabled": True,
+            "directAccessGrantsEnabled": False,
+            "serviceAccountsEnabled": False,
+            "protocol": "openid-connect",
+            "redirectUris": [f"{WEB_ORIGIN}/*"],
+            "webOrigins": [WEB_ORIGIN],
+            "attributes": {
+                "pkce.code.challenge.method": "S256",
+                "post.logout.redirect.uris": f"{WEB_ORIGIN}/*",
+            },
+            "protocolMappers": _person_claims() + _audiences(*services),
+        }
+    )
+    for a in Agency:
+        clients.append(
+            {
+                "clientId": agency_client(a.value),
+                "name": f"{a.value}'s case system (submits referrals)",
+                "enabled": True,
+                "publicClient": False,
+                "secret": agency_secret(a.value),
+                "standardFlowEnabled": False,
+                "directAccessGrantsEnabled": False,
+                "serviceAccountsEnabled": True,
+                "protocol": "openid-connect",
+                "protocolMappers": [
+                    _mapper(
+                        ROLES_CLAIM,
+                        "oidc-usermodel-realm-role-mapper",
+                        **{
+                            "claim.name": ROLES_CLAIM,
+                            "jsonType.label": "String",
+                            "multivalued": "true",
+                        },
+                    ),
+                    _mapper(
+                        AGENCY_CLAIM,
+                        "oidc-hardcoded-claim-mapper",
+                        **{
+                            "claim.name": AGENCY_CLAIM,
+                            "claim.value": a.value,
+                            "jsonType.label": "String",
+                        },
+                    ),
+                    *_audiences("referral"),
+                ],
+            }
+        )
+    return clients
+
+
+def _users() -> list[dict[str, Any]]:
+    users: list[dict[str, Any]] = []
+    for p in PEOPLE:
+        first, _, last = p.name.partition(" ")
+        attributes = {AGENCY_CLAIM: [p.agency]}
+        if p.districts:
+            attributes[DISTRICTS_CLAIM] = list(p.districts)
+        if p.tiers:
+            attributes[TIERS_CLAIM] = list(p.tiers)
+        users.append(
+            {
+                "id": p.username,
+                "username": p.username,
+                "enabled": True,
+                "email": f"{p.username}@maag.local",
+                "emailVerified": True,
+                "firstName": first,
+                "lastName": last or first,
+                "attributes": attributes,
+                "realmRoles": [r.value for r in p.roles],
+                "credentials": [{"type": "password", "value": LOCAL_PASSWORD, "temporary": False}],
+            }
+        )
+    for a in Agency:
+        users.append(
+            {
+                # its subject, kept short and readable for the audit (Keycloak ids are <= 36)
+                "id": f"svc-{agency_client(a.value)}",
+                "username": f"service-account-{agency_client(a.value)}",
+                "enabled": True,
+                "serviceAccountClientId": agency_client(a.value),
+                "realmRoles": [Role.REFERRER.value],
+            }
+        )
+    return users
+
+
+def realm() -> dict[str, Any]:
+    return {
+        "realm": REALM,
+        "enabled": True,
+        "displayName": "MAAG (local)",
+        "sslRequired": "external",
+        "accessTokenLifespan": TOKEN_SECONDS,
+        "ssoSessionIdleTimeout": 1800,
+        "registrationAllowed": False,
+        "resetPasswordAllowed": False,
+        "bruteForceProtected": True,
+        "roles": {
+            "realm": [
+                {"name": r.value, "description": f"MAAG {r.value}"}
+                for r in Role
+                if r is not Role.SYSTEM
+            ]
+        },
+        "components": {
+            "org.keycloak.userprofile.UserProfileProvider": [
+                {
+                    "providerId": "declarative-user-profile",
+                    "subComponents": {},
+                    "config": {"kc.user.profile.config": [_user_profile()]},
+                }
+            ]
+        },
+        "clients": _clients(),
+        "users": _users(),
+    }
+
+
+def render() -> str:
+    return json.dumps(realm(), indent=2, sort_keys=True) + "\n"
+
+
+assert TOKEN_SECONDS <= MAX_TOKEN_SECONDS
