@@ -26,7 +26,7 @@ SERVICES = tuple(SPECS)
 def settings_keys() -> list[str]:
     """Every environment variable `Settings.from_env` reads."""
     source = (Path(__file__).parent / "runtime" / "settings.py").read_text()
-    return sorted(set(re.findall(r'env\.get\(\s*"([A-Z_]+)"', source)))
+    return sorted(set(re.findall(r'(?:env\.get\(|_\w+\(env,)\s*"([A-Z_]+)"', source)))
 
 
 OIDC_ISSUER = "https://id.essex.example/realms/maag"
