@@ -211,7 +211,7 @@ def audit_replay(
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
-    _local_secrets(Layout.from_env())
+    _local_issuer(Layout.from_env())
     settings = settings_from_env()
     try:
         if from_stores:
@@ -244,7 +244,7 @@ def demo(
     from maag.identity.tokens import ProviderError, Tokens
     from maag.services import settings_from_env
 
-    _local_secrets(Layout.from_env())  # the provider `maag up` gave the services
+    _local_issuer(Layout.from_env())  # the provider `maag up` gave the services
     settings = settings_from_env()
     assert settings.oidc_issuer is not None
     try:
@@ -337,12 +337,19 @@ def up(
 _INFRA_VARIABLES = ("KAFKA_BOOTSTRAP_SERVERS", "MAAG_POSTGRES_URL", "MAAG_OIDC_ISSUER")
 
 
+def _local_issuer(layout: Layout) -> None:
+    """The local identity provider, unless MAAG_OIDC_ISSUER names another."""
+    import os
+
+    os.environ.setdefault("MAAG_OIDC_ISSUER", layout.oidc_issuer)
+
+
 def _local_secrets(layout: Layout) -> None:
     """The local default's cipher key (made once, kept in .maag/secrets.env) and the local
     identity provider's issuer."""
     import os
 
-    os.environ.setdefault("MAAG_OIDC_ISSUER", layout.oidc_issuer)
+    _local_issuer(layout)
     path = layout.home / "secrets.env"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -384,7 +391,7 @@ def token(
     from maag.identity.tokens import ProviderError, Tokens
     from maag.services import settings_from_env
 
-    _local_secrets(Layout.from_env())
+    _local_issuer(Layout.from_env())
     settings = settings_from_env()
     if (user is None) == (agency is None):
         typer.echo("error: give --user or --agency", err=True)

@@ -26,7 +26,13 @@ from tests.support.identity import auth
 from tests.support.running import running, settings_for
 from tests.support.waiting import consumed_to_end, follower_caught_up
 
-COORD = auth(Role.PANEL_MEMBER, "social-care", "coord-1")
+
+def coordinator() -> dict[str, str]:
+    return auth(Role.PANEL_MEMBER, "social-care", "coord-1")
+
+
+def chair() -> dict[str, str]:
+    return auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care", "chair-i1")
 
 
 @pytest.fixture
@@ -58,7 +64,9 @@ async def _eventually_agenda(
     client: TestClient, meeting: uuid.UUID, count: int
 ) -> list[dict[str, Any]]:
     for _ in range(150):
-        r = await asyncio.to_thread(client.get, f"/meetings/{meeting}/agenda", headers=COORD)
+        r = await asyncio.to_thread(
+            client.get, f"/meetings/{meeting}/agenda", headers=coordinator()
+        )
         if r.status_code == 200 and len(r.json()["agenda"]) >= count:
             return list(r.json()["agenda"])
         await asyncio.sleep(0.1)
@@ -83,12 +91,12 @@ async def test_accepted_referrals_are_listed_once_and_decisions_are_published(
     agenda = await _eventually_agenda(client, meeting, 1)
     assert [item["case_id"] for item in agenda] == [str(case_id)]  # listed once
 
-    for person, agency in [("sw", "social-care"), ("t", "education"), ("c", "camhs")]:
+    for agency in ("social-care", "education", "camhs"):  # each attendee signs in
         r = await asyncio.to_thread(
             client.post,
             f"/meetings/{meeting}/attendance",
-            headers=COORD,
-            json={"person_id": person, "name": person, "agency": agency},
+            headers=auth(Role.PANEL_MEMBER, agency),
+            json={"name": f"Member {agency}"},
         )
         assert r.status_code == 200, r.text
     decisions = [
@@ -117,7 +125,7 @@ async def test_accepted_referrals_are_listed_once_and_decisions_are_published(
     ]
     for body in decisions:
         r = await asyncio.to_thread(
-            client.post, f"/meetings/{meeting}/decisions", headers=COORD, json=body
+            client.post, f"/meetings/{meeting}/decisions", headers=chair(), json=body
         )
         assert r.status_code == 200, r.text
 
@@ -137,4 +145,4 @@ async def test_accepted_referrals_are_listed_once_and_decisions_are_published(
     lead, package = (json.loads(r.value) for r in case_records[1:])
     assert lead["work_email"] == "lee@school.example" and lead["meeting_id"] == str(meeting)
     assert package["interventions"][0]["preferred_provider_id"] == "pvi-12"
-    assert package["district"] == "rochford" and package["actor"]["user_id"] == "coord-1"
+    assert package["district"] == "rochford" and package["actor"]["user_id"] == "chair-i1"
