@@ -177,17 +177,13 @@ class Client:
         return wait_for(f"case {case_id} listed at {panel.upper()}", listed, self.timeout)
 
     def make_quorate(self, meeting_id: str, agencies: tuple[str, ...] = QUORUM_AGENCIES) -> None:
-        for agency in agencies:
-            self.as_(
-                "coordinator",
+        for agency in agencies:  # each attendee confirms with their own sign-in
+            self.call(
                 "POST",
                 "panel",
                 f"/meetings/{meeting_id}/attendance",
-                json={
-                    "person_id": f"member-{agency}",
-                    "name": f"Panel member ({agency})",
-                    "agency": agency,
-                },
+                user=panel_member(agency),
+                json={"name": f"Panel member ({agency})"},
             )
 
     def decide(self, meeting_id: str, decision: dict[str, Any]) -> dict[str, Any]:

@@ -167,10 +167,10 @@ class Demo:
         self.step("panel service", "lists B on the next Mid MAAG (Maldon) agenda")
         for meeting in (meeting_a, meeting_b):
             c.make_quorate(meeting)
-        self.step("panel coordinator", "records attendance: both MAAGs quorate (5 agencies)")
+        self.step("panel members", "5 agencies confirm attendance, each signed in: both quorate")
         lead = lead_decision(
             self.cases["A"],
-            "lp-harlow-7",
+            "lead-education",  # a seeded person: they sign in to see the case
             "Sam Patel",
             "education",
             "sam.patel@harlow-school.example",
@@ -189,7 +189,7 @@ class Demo:
 
         lead = lead_decision(
             self.cases["B"],
-            "lp-maldon-3",
+            "lead-social-care",
             "Chris Doyle",
             "social-care",
             "chris.doyle@essex-social-care.example",
@@ -228,7 +228,7 @@ class Demo:
         earp = c.wait_listed(self.cases["B"], panel="earp")
         self.step("panel service", "lists B on the next EARP agenda")
         c.make_quorate(earp)
-        self.step("panel coordinator", "records attendance: EARP quorate")
+        self.step("panel members", "confirm attendance, each signed in: EARP quorate")
         c.decide(
             earp,
             package_decision(

@@ -19,11 +19,11 @@ from tests.support.system import System
 # Who may call what: the role a real caller of each operation would have.
 CALLERS: dict[str, tuple[Role, str]] = {
     "referral": (Role.REFERRER, "education"),
-    "panel": (Role.PANEL_MEMBER, "social-care"),
+    "panel": (Role.PANEL_CHAIR, "social-care"),
     "commissioning": (Role.COMMISSIONER, "childrens-services"),
     "notifications": (Role.PANEL_MEMBER, "social-care"),
 }
-AUDITOR = (Role.AUDITOR, "audit")
+AUDITOR = (Role.AUDITOR, "county-audit")
 EXAMPLES = 12
 
 

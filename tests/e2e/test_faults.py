@@ -24,7 +24,7 @@ from tests.support.flow import (
     refer,
     wait_complete,
 )
-from tests.support.identity import auth, token
+from tests.support.identity import agency_token, auth, token
 from tests.support.private_infra import private_kafka, private_postgres
 from tests.support.referral import details
 from tests.support.system import System, running_system
@@ -115,7 +115,7 @@ def test_the_database_restarted_mid_flow(
 
 def _bad_submissions() -> dict[str, tuple[bytes, list[tuple[str, bytes]], str]]:
     """key -> (value, headers, what the dead letter's reason must say)."""
-    ok = [("authorization", f"Bearer {token()}".encode())]
+    ok = [("authorization", f"Bearer {agency_token()}".encode())]
 
     def body(key: str, **override: object) -> bytes:
         return json.dumps({**details(consent=CONSENT), "submission_id": key, **override}).encode()
@@ -136,7 +136,7 @@ def _bad_submissions() -> dict[str, tuple[bytes, list[tuple[str, bytes]], str]]:
         "bad-no-token": (body("bad-no-token"), [], "missing Authorization header"),
         "bad-forged": (
             body("bad-forged"),
-            [("authorization", b"Bearer " + token().encode()[:-4] + b"AAAA")],
+            [("authorization", b"Bearer " + agency_token().encode()[:-4] + b"AAAA")],
             "Signature verification failed",
         ),
         "bad-role": (
@@ -172,7 +172,7 @@ def test_a_burst_of_malformed_submissions_is_rejected_and_the_valid_ones_process
                         "submission_id": key,
                     }
                 ).encode()
-                headers = [("authorization", f"Bearer {token()}".encode())]
+                headers = [("authorization", f"Bearer {agency_token()}".encode())]
                 sends.append(await producer.send(topic, value, key=key.encode(), headers=headers))
                 if i < len(bad):
                     k = list(bad)[i]

@@ -37,7 +37,7 @@ from tests.integration.runtime.conftest import read_to_end
 from tests.support import identity
 from tests.support.events import envelope_headers
 from tests.support.flow import CONSENT, DISTRICTS
-from tests.support.identity import token
+from tests.support.identity import agency_token, token
 from tests.support.referral import CHILD_NAME, details
 from tests.support.system import System
 
@@ -73,7 +73,7 @@ def _jwt(key: Any, algorithm: str, kid: str = "made-up-kid") -> Headers:
 
 
 def bad_submissions() -> list[Kind]:
-    ok = _bearer(token())
+    ok = _bearer(agency_token())
     child = details()["child"]
     return [
         ("empty value", b"", ok),
@@ -161,7 +161,7 @@ def bad_submissions() -> list[Kind]:
         (
             "another agency's token",
             _encode(_submission("sub-agency-00")),
-            _bearer(token(Role.REFERRER, "police")),
+            _bearer(agency_token("police")),
         ),
         (
             "a made-up agency's token",
@@ -234,7 +234,7 @@ def bad_events(type_name: str) -> list[Kind]:
         (
             "a credential in a header",
             b"{}",
-            [*_envelope(type_name, case), ("authorization", f"Bearer {token()}".encode())],
+            [*_envelope(type_name, case), ("authorization", f"Bearer {agency_token()}".encode())],
         ),
     ]
 
@@ -265,7 +265,10 @@ async def _send(system_prefix: str, bootstrap: str, good: list[str]) -> dict[str
                     caf_reference=f"CAF-2026-{700000 + i}",
                 )
                 await producer.send_and_wait(
-                    submissions, _encode(body), key=good[i].encode(), headers=_bearer(token())
+                    submissions,
+                    _encode(body),
+                    key=good[i].encode(),
+                    headers=_bearer(agency_token()),
                 )
             if i < len(bad):
                 what, value, headers = bad[i]
@@ -287,7 +290,7 @@ async def _send(system_prefix: str, bootstrap: str, good: list[str]) -> dict[str
         # Over the declared limit: the broker itself refuses it (max.message.bytes).
         try:
             await producer.send_and_wait(
-                submissions, b" " * (SUBMISSION_MESSAGE_BYTES + 1), headers=_bearer(token())
+                submissions, b" " * (SUBMISSION_MESSAGE_BYTES + 1), headers=_bearer(agency_token())
             )
         except MessageSizeTooLargeError:
             sent["refused_by_broker"].append("a record over the topic's limit")

@@ -58,6 +58,7 @@ def test_a_referral_becomes_a_listed_case_a_decision_and_an_email(
     case_id = r.json()["case_id"]
 
     coord = auth(Role.PANEL_MEMBER, "social-care", "coord-1")
+    chair = auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care", "chair-e2e")
     case = _wait(
         "the case at the panel",
         lambda: (
@@ -72,16 +73,16 @@ def test_a_referral_becomes_a_listed_case_a_decision_and_an_email(
     agenda = httpx.get(f"{system.url('panel')}/meetings/{meeting}/agenda", headers=coord).json()
     assert agenda["district"] == "maldon" and agenda["panel"] == "maag"
 
-    for agency in ("social-care", "education", "camhs", "police"):
+    for agency in ("social-care", "education", "camhs", "police"):  # each signs in
         r = httpx.post(
             f"{system.url('panel')}/meetings/{meeting}/attendance",
-            headers=coord,
-            json={"person_id": f"p-{agency}", "name": f"P {agency}", "agency": agency},
+            headers=auth(Role.PANEL_MEMBER, agency),
+            json={"name": f"P {agency}"},
         )
         assert r.status_code == 200, r.text
     r = httpx.post(
         f"{system.url('panel')}/meetings/{meeting}/decisions",
-        headers=coord,
+        headers=chair,
         json={
             "kind": "assign-lead-professional",
             "case_id": case_id,
@@ -103,7 +104,7 @@ def test_a_referral_becomes_a_listed_case_a_decision_and_an_email(
     # and that provider is told.
     r = httpx.post(
         f"{system.url('panel')}/meetings/{meeting}/decisions",
-        headers=coord,
+        headers=chair,
         json={
             "kind": "request-package",
             "case_id": case_id,

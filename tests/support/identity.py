@@ -240,6 +240,11 @@ def settings() -> dict[str, Any]:
     return {"oidc_issuer": identity.issuer, "oidc_jwks_url": identity.jwks_url}
 
 
+def agency_token(agency: str = "education") -> str:
+    """An integrating agency's system token (client credentials), for topic submissions."""
+    return keycloak_tokens().agency(agency)
+
+
 def keycloak_tokens() -> Tokens:
     """The real provider's tokens for seeded people (the demo client signs in with these)."""
     found = keycloak()
