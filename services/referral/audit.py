@@ -16,6 +16,9 @@ AUDIT = AuditSpec(
         ),
         Referral.SafeguardingBasisRecorded: lambda e: Change(set={"safeguarding_basis": True}),
         Referral.Triaged: lambda e: _triaged(e),
+        # Who may read the case: the panel's own events carry the assignment itself.
+        Referral.LeadProfessionalNoted: lambda e: Change(),
+        Referral.LeadProfessionalEnded: lambda e: Change(),
         # Reads recorded on the referral itself, before reads had aggregates of their own.
         Referral.Viewed: lambda e: Change(count=("reads",)),
     },

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from contracts.topics import REFERRAL_SUBMISSIONS
+from contracts.topics import PANEL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings
 from services.referral.adapters import read_model
 from services.referral.adapters.http import create_api
-from services.referral.adapters.inbound import submissions
+from services.referral.adapters.inbound import panel_events, submissions
 from services.referral.adapters.translate import translate
 from services.referral.application.app import ReferralApp
 from services.referral.spec import SPEC
@@ -29,7 +29,10 @@ def build(settings: Settings) -> ReferralService:
         projection="referral_cases",
     )
     consumer = p.consumer(
-        [submissions(REFERRAL_SUBMISSIONS.named(settings.topic_prefix), p.verifier)]
+        [
+            submissions(REFERRAL_SUBMISSIONS.named(settings.topic_prefix), p.verifier),
+            panel_events(PANEL_EVENTS.named(settings.topic_prefix)),
+        ]
     )
     api = create_api(app, p.verifier, p.engine, p.ready)
     return Service.of(p, app, api, consumer)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from contracts.topics import REFERRAL_SUBMISSIONS
+from contracts.topics import PANEL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.runtime.spec import ServiceSpec
 from services.referral.audit import AUDIT
 
 SPEC = ServiceSpec(
     name="referral",
     port=8001,
-    consumes=(REFERRAL_SUBMISSIONS,),
+    consumes=(REFERRAL_SUBMISSIONS, PANEL_EVENTS),
     audit=AUDIT,
 )

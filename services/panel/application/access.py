@@ -1,10 +1,12 @@
 """Who may act for a panel: a panel member (or chair) whose token names that panel's tier and,
-for a district MAAG, its district. An auditor may read any panel's records."""
+for a district MAAG, its district. An auditor may read any panel's records; a case's lead
+professional may read that case."""
 
 from __future__ import annotations
 
 from contracts.reference import Role
 from maag.runtime.auth import Caller, Forbidden
+from services.panel.domain.case import PanelCase
 from services.panel.domain.schedule import PanelRef
 
 SITTING = (Role.PANEL_MEMBER, Role.PANEL_CHAIR)
@@ -20,6 +22,16 @@ def require_seat(caller: Caller, ref: PanelRef, to: str) -> None:
     caller.require(*SITTING, to=to)
     if not sits_on(caller, ref):
         raise Forbidden(f"you do not sit on the {ref.key} panel, so may not {to}")
+
+
+def leads(caller: Caller, case: PanelCase) -> bool:
+    """The caller is the case's lead professional, as the panel last assigned."""
+    lead = case.lead
+    return (
+        caller.has(Role.LEAD_PROFESSIONAL)
+        and lead is not None
+        and lead.get("professional_id") == caller.user_id
+    )
 
 
 def require_reader(caller: Caller, ref: PanelRef, to: str) -> None:

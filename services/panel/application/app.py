@@ -14,7 +14,7 @@ from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
-from services.panel.application.access import require_reader
+from services.panel.application.access import leads, require_reader
 from services.panel.application.commands import handlers
 from services.panel.application.meetings import meeting_at
 from services.panel.domain.case import PanelCase
@@ -62,7 +62,8 @@ class PanelApp(ServiceApplication):
 
     def case(self, case_id: UUID, caller: Caller) -> PanelCase:
         case = Work(self).get_as(case_id, PanelCase, "case")
-        require_reader(caller, case.ref_for(case.panel), "read its cases")
+        if not leads(caller, case):  # the case's own lead professional reads it too
+            require_reader(caller, case.ref_for(case.panel), "read its cases")
         return case
 
     def history(self, case_id: UUID, caller: Caller) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_reads
 from maag.runtime.unit_of_work import Conflict, NotFound
 from services.referral.adapters import read_model
+from services.referral.application.access import sees_personal_data
 from services.referral.application.app import ReferralApp
 from services.referral.application.commands import (
     RecordConsent,
@@ -161,7 +162,7 @@ def create_api(
                 correlation_id=correlation_id,
             )
         )
-        return view(referral, personal=caller.role is Role.REFERRER)
+        return view(referral, personal=sees_personal_data(referral, caller))
 
     @api.post(
         "/referrals/{case_id}/consent/withdrawal", response_model=ReferralView, tags=["consent"]
@@ -181,7 +182,7 @@ def create_api(
                 correlation_id=correlation_id,
             )
         )
-        return view(referral, personal=caller.role is Role.REFERRER)
+        return view(referral, personal=sees_personal_data(referral, caller))
 
     @api.post(
         "/referrals/{case_id}/safeguarding-basis",
@@ -206,7 +207,7 @@ def create_api(
                 correlation_id=correlation_id,
             )
         )
-        return view(referral, personal=caller.role is Role.REFERRER)
+        return view(referral, personal=sees_personal_data(referral, caller))
 
     @api.get(
         "/referrals/{case_id}",

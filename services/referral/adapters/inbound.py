@@ -18,11 +18,13 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from contracts import strict
+from contracts.events.panel import CaseClosed, LeadProfessionalAssigned
 from contracts.events.referral import ReferralSubmission
 from contracts.limits import HEADER_VALUE_BYTES, LABEL_CHARS, PROBLEM_CHARS, PROBLEMS
 from contracts.reference import Agency
 from maag.runtime.auth import Forbidden, TokenVerifier, Unauthenticated
-from maag.runtime.consumer import Delivery, Position, Subscription
+from maag.runtime.consumer import Delivery, Position, Subscription, on_events
+from maag.runtime.unit_of_work import Work
 from services.referral.application import policies
 from services.referral.application.commands import authorise_submission
 from services.referral.application.submissions import InvalidSubmission, ValidSubmission
@@ -107,4 +109,22 @@ def submissions(topic: str, verifier: TokenVerifier) -> Subscription:
         decoder=decoder(verifier),
         position=Position.OFFSET,
         prefetch=_case_ids,
+    )
+
+
+def on_lead_assigned(d: Delivery[LeadProfessionalAssigned], work: Work) -> None:
+    e = d.message
+    policies.lead_professional_assigned(work, e.case_id, e.professional_id, e.agency.value)
+
+
+def on_case_closed(d: Delivery[CaseClosed], work: Work) -> None:
+    policies.case_closed(work, d.message.case_id, d.message.reason)
+
+
+def panel_events(topic: str) -> Subscription:
+    """Who leads each case, from the panel: the referral's need-to-know follows it."""
+    return on_events(
+        topic,
+        {LeadProfessionalAssigned: on_lead_assigned, CaseClosed: on_case_closed},
+        prefetch=lambda d: [d.message.case_id],
     )

@@ -31,7 +31,8 @@ from services.referral.domain.referral import Referral, Rejection
 from services.referral.domain.triage import Outcome
 
 SYSTEM = Actor(user_id="referral-service", role=Role.SYSTEM, agency="maag")
-INTERNAL = (Referral.Viewed,)
+# Facts the referral keeps for itself: the panel published the lead professional already.
+INTERNAL = (Referral.Viewed, Referral.LeadProfessionalNoted, Referral.LeadProfessionalEnded)
 
 
 PUBLISHED = (

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from contracts.reference import Role
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
@@ -17,7 +16,8 @@ from maag.runtime.group_commit import GroupCommit
 from maag.runtime.reads import case_reads
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
-from services.referral.application.commands import handlers, same_agency
+from services.referral.application.access import READERS, require_reader, sees_personal_data
+from services.referral.application.commands import handlers
 from services.referral.domain.referral import Referral
 
 
@@ -56,10 +56,9 @@ class ReferralApp(ServiceApplication):
 
         The read itself is recorded on the case, in an aggregate of its own: reads neither
         grow the referral nor conflict with a change to it."""
-        caller.require(Role.REFERRER, Role.PANEL_MEMBER, Role.AUDITOR, to="read referrals")
+        caller.require(*READERS, to="read referrals")
         referral = Work(self).get_as(case_id, Referral, "referral")
-        if caller.role is Role.REFERRER:
-            same_agency(referral, caller)
-        personal = caller.role is Role.REFERRER
+        require_reader(referral, caller)
+        personal = sees_personal_data(referral, caller)
         self.writer.save(*case_reads([case_id], caller, personal_data=personal))
         return referral, personal

@@ -138,9 +138,9 @@ def record_safeguarding_basis(app: Any, c: RecordSafeguardingBasis, work: Work) 
 
 
 def _change(work: Work, c: Any, what: str, command: Callable[[Referral], Any]) -> Referral:
-    c.caller.require(Role.REFERRER, Role.PANEL_MEMBER, to=what)
+    c.caller.require(Role.REFERRER, Role.PANEL_CHAIR, Role.PANEL_MEMBER, to=what)
     referral = work.get_as(c.case_id, Referral, "referral")
-    if c.caller.role is Role.REFERRER:
+    if not c.caller.has(Role.PANEL_CHAIR, Role.PANEL_MEMBER):
         same_agency(referral, c.caller)
     command(referral)
     work.add(referral)

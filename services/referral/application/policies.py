@@ -3,6 +3,8 @@ makes (or the one its submission id already made), or a rejection the agency is 
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from maag.runtime.consumer import Delivery
 from maag.runtime.unit_of_work import Work
 from services.referral.application.commands import receive_or_replay
@@ -38,3 +40,27 @@ def submission(delivery: Delivery[ValidSubmission | InvalidSubmission], work: Wo
     )
     work.add(rejection)
     work.dead_letter("; ".join(f"{p['field']}: {p['reason']}" for p in message.problems))
+
+
+def lead_professional_assigned(
+    work: Work, case_id: UUID, professional_id: str, agency: str
+) -> None:
+    """The panel named who leads the case: from now they may read it (services.referral.
+    application.access); a reassignment moves that to the new lead at once."""
+    referral = find_referral(work, case_id)
+    if referral is not None:
+        referral.note_lead_professional(professional_id, agency)
+        work.add(referral)
+
+
+def case_closed(work: Work, case_id: UUID, reason: str) -> None:
+    """The panel closed the case: its lead professional's access ends."""
+    referral = find_referral(work, case_id)
+    if referral is not None:
+        referral.end_lead_professional(f"case closed at panel: {reason}")
+        work.add(referral)
+
+
+def find_referral(work: Work, case_id: UUID) -> Referral | None:
+    found = work.find(case_id)
+    return found if isinstance(found, Referral) else None

@@ -69,6 +69,16 @@ class Referral(Aggregate):
         level_of_need: int
         agencies_requested: list[str]
 
+    class LeadProfessionalNoted(Aggregate.Event):
+        """The panel named the case's lead professional: they may read the case (and the
+        child's details, as consent or a safeguarding basis allows) while it stands."""
+
+        professional_id: str
+        agency: str
+
+    class LeadProfessionalEnded(Aggregate.Event):
+        reason: str
+
     class Viewed(Aggregate.Event):
         """A read, as recorded on the referral before reads had aggregates of their own."""
 
@@ -93,6 +103,7 @@ class Referral(Aggregate):
         self.outcome_reason: str | None = None
         self.signposting: str | None = None
         self.paused = False
+        self.lead: dict[str, str] | None = None
 
     @staticmethod
     def create_id(case_id: UUID, **_: Any) -> UUID:
@@ -215,7 +226,33 @@ class Referral(Aggregate):
             agencies_requested=list(self.details["agencies_requested"]),
         )
 
+    def note_lead_professional(self, professional_id: str, agency: str) -> None:
+        """The panel assigned (or reassigned) the lead professional; a repeat changes nothing."""
+        if self.lead == {"professional_id": professional_id, "agency": agency}:
+            return
+        self._lead_noted(professional_id=professional_id, agency=agency)
+
+    def end_lead_professional(self, reason: str) -> None:
+        if self.lead is not None:
+            self._lead_ended(reason=reason)
+
+    def shares_with(self, agency: str) -> bool:
+        """Whether the child's details may go to a professional of `agency` other than the
+        referrer's: the recorded consent names that agency, or a safeguarding basis is on
+        record. A withdrawal of consent ends it at once."""
+        if self.safeguarding_basis is not None:
+            return True
+        return self.consent is not None and agency in self.consent["scope"]
+
     # --- events (the method bodies apply them) ---
+
+    @event(LeadProfessionalNoted)
+    def _lead_noted(self, professional_id: str, agency: str) -> None:
+        self.lead = {"professional_id": professional_id, "agency": agency}
+
+    @event(LeadProfessionalEnded)
+    def _lead_ended(self, reason: str) -> None:
+        self.lead = None
 
     @event(ConsentRecorded)
     def _consent_recorded(
