@@ -56,8 +56,9 @@ class Person:
     attributes: dict[str, list[str]] = field(default_factory=dict)
 
 
-# The demo's districts (a West and a Mid MAAG); panel members elsewhere are not seeded.
-DEMO_DISTRICTS = (District.HARLOW.value, District.MALDON.value)
+# The seeded panel members sit county-wide (every district's MAAG, the EARP and the JAP), so
+# the demo and the tests can use any district; `panel-tendring-1` shows a narrower seat.
+ALL_DISTRICTS = tuple(d.value for d in District)
 ALL_TIERS = tuple(p.value for p in Panel)
 
 
@@ -72,7 +73,7 @@ def _people() -> tuple[Person, ...]:
             (Role.PANEL_MEMBER,),
             a.value,
             f"Panel member {a.value}",
-            DEMO_DISTRICTS,
+            ALL_DISTRICTS,
             ALL_TIERS,
         )
         for a in Agency
@@ -83,7 +84,7 @@ def _people() -> tuple[Person, ...]:
             (Role.PANEL_MEMBER,),
             Agency.SOCIAL_CARE.value,
             "Panel Coordinator",
-            DEMO_DISTRICTS,
+            ALL_DISTRICTS,
             ALL_TIERS,
         ),
         Person(
@@ -91,7 +92,7 @@ def _people() -> tuple[Person, ...]:
             (Role.PANEL_CHAIR, Role.PANEL_MEMBER),
             Agency.SOCIAL_CARE.value,
             "Panel Chair",
-            DEMO_DISTRICTS,
+            ALL_DISTRICTS,
             ALL_TIERS,
         ),
         Person(

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from maag.demo.client import wait_for
+from maag.identity.realm import LOCAL_PASSWORD
 from maag.runtime.timeline import Entry
 from tests.support.identity import auth
 from tests.support.referral import details
@@ -232,9 +233,22 @@ def test_maag_audit_replay_prints_the_timeline(system: System) -> None:
     client.ready()
     case_id = client.refer(details(district="braintree", consent=CONSENT))["case_id"]
     client.wait_listed(case_id)
-    env = system.env
+    # The auditor signs in as themselves (password grant, local realm); their subject is
+    # what the services record as the reader.
+    env = {**system.env, "MAAG_PASSWORD": LOCAL_PASSWORD}
     out = subprocess.run(
-        [sys.executable, "-m", "maag.cli", "audit", "replay", case_id, "--format", "json"],
+        [
+            sys.executable,
+            "-m",
+            "maag.cli",
+            "audit",
+            "replay",
+            case_id,
+            "--format",
+            "json",
+            "--user",
+            "auditor-1",
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -246,7 +260,7 @@ def test_maag_audit_replay_prints_the_timeline(system: System) -> None:
     assert events.index("Referral.Received") < events.index("PanelCase.Listed")
     assert body["state"]["status"] == "listed"
     text = subprocess.run(
-        [sys.executable, "-m", "maag.cli", "audit", "replay", case_id],
+        [sys.executable, "-m", "maag.cli", "audit", "replay", case_id, "--user", "auditor-1"],
         env=env,
         capture_output=True,
         text=True,
@@ -255,3 +269,8 @@ def test_maag_audit_replay_prints_the_timeline(system: System) -> None:
     assert text.returncode == 0, text.stderr
     assert f"Case {case_id}" in text.stdout and "status:            listed" in text.stdout
     assert "Zebedee" not in text.stdout
+    reads = [e for e in client.replay(case_id).entries if e.event == "CaseRead.Recorded"]
+    assert any(
+        r.actor == {"user_id": "auditor-1", "role": "auditor", "agency": "county-audit"}
+        for r in reads
+    )
