@@ -9,12 +9,13 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from contracts.reference import Role
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
-from services.panel.application.access import leads, require_reader
+from services.panel.application.access import SITTING, leads, require_reader
 from services.panel.application.commands import handlers
 from services.panel.application.meetings import meeting_at
 from services.panel.domain.case import PanelCase
@@ -56,11 +57,13 @@ class PanelApp(ServiceApplication):
         return made
 
     def meeting(self, meeting_id: UUID, caller: Caller) -> Meeting:
+        caller.require(*SITTING, Role.AUDITOR, to="read meetings")  # before saying if it exists
         meeting = Work(self).get_as(meeting_id, Meeting, "meeting")
         require_reader(caller, meeting.ref, "read its meetings")
         return meeting
 
     def case(self, case_id: UUID, caller: Caller) -> PanelCase:
+        caller.require(*SITTING, Role.LEAD_PROFESSIONAL, Role.AUDITOR, to="read cases")
         case = Work(self).get_as(case_id, PanelCase, "case")
         if not leads(caller, case):  # the case's own lead professional reads it too
             require_reader(caller, case.ref_for(case.panel), "read its cases")

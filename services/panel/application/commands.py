@@ -13,7 +13,7 @@ from contracts.reference import Agency, Panel, Role
 from maag.runtime.auth import Forbidden
 from maag.runtime.commands import Command, Handlers
 from maag.runtime.unit_of_work import Work
-from services.panel.application.access import require_seat
+from services.panel.application.access import SITTING, require_seat
 from services.panel.application.decisions import (
     AssignLeadProfessional,
     Close,
@@ -65,6 +65,7 @@ def schedule(app: Any, c: ScheduleMeeting, work: Work) -> Meeting:
 
 @handlers(ConfirmAttendance)
 def confirm_attendance(app: Any, c: ConfirmAttendance, work: Work) -> Meeting:
+    c.caller.require(*SITTING, to="attend its meetings")  # before saying if it exists
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
     require_seat(c.caller, meeting.ref, "attend its meetings")
     if c.caller.agency not in {a.value for a in Agency}:

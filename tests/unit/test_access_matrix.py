@@ -1,0 +1,274 @@
+"""Who may call what: every route of every service, called with every role, answers as
+`MATRIX` says; and `docs/access.md`, generated from `MATRIX`, is what people read.
+
+Allowed: anything but 401 and 403 (the request may still be refused for what it holds or
+names: 404, 409, 422). Not allowed: 403. Without a token: 401. Where agency, district, tier
+or a case assignment matters, the cell says so and the tests named in `SCOPE` assert it.
+Regenerate the document with `python -m tests.unit.test_access_matrix`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from contracts.reference import Role
+from maag.services import SPECS
+from tests.support import identity
+from tests.support.referral import details
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "access.md"
+R, PC, PM, LP, C, A, OP = (
+    Role.REFERRER,
+    Role.PANEL_CHAIR,
+    Role.PANEL_MEMBER,
+    Role.LEAD_PROFESSIONAL,
+    Role.COMMISSIONER,
+    Role.AUDITOR,
+    Role.OPERATOR,
+)
+ROLES = (R, PC, PM, LP, C, A, OP)
+# Who each role is in this test: a chair holds panel-member too, as the seeded chair does.
+CALLERS: dict[Role, tuple[tuple[Role, ...], str]] = {
+    R: ((R,), "education"),
+    PC: ((PC, PM), "social-care"),
+    PM: ((PM,), "social-care"),
+    LP: ((LP,), "education"),
+    C: ((C,), "childrens-services"),
+    A: ((A,), "county-audit"),
+    OP: ((OP,), "county-it"),
+}
+AUDIT = {A: ""}
+OWN_AGENCY = "own agency's cases"
+THEIR_PANELS = "panels their token names"
+LEADS = "cases they lead"
+# (service, method, path) -> {role: scope note ("" = no further condition)}
+MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
+    ("referral", "POST", "/referrals"): {R: "for their own agency"},
+    ("referral", "GET", "/referrals"): {R: "own agency's", PC: "", PM: "", A: ""},
+    ("referral", "GET", "/referrals/{case_id}"): {
+        R: OWN_AGENCY + "; the child's details",
+        PC: "without the child's details",
+        PM: "without the child's details",
+        LP: LEADS + "; the child's details as consent or a safeguarding basis allows",
+        A: "without the child's details",
+    },
+    ("referral", "POST", "/referrals/{case_id}/consent"): {R: OWN_AGENCY, PC: "", PM: ""},
+    ("referral", "POST", "/referrals/{case_id}/consent/withdrawal"): {
+        R: OWN_AGENCY,
+        PC: "",
+        PM: "",
+    },
+    ("referral", "POST", "/referrals/{case_id}/safeguarding-basis"): {
+        R: OWN_AGENCY,
+        PC: "",
+        PM: "",
+    },
+    ("panel", "POST", "/meetings"): {PC: THEIR_PANELS, PM: THEIR_PANELS},
+    ("panel", "GET", "/meetings"): {PC: THEIR_PANELS, PM: THEIR_PANELS, A: ""},
+    ("panel", "GET", "/meetings/{meeting_id}/agenda"): {
+        PC: THEIR_PANELS,
+        PM: THEIR_PANELS,
+        A: "",
+    },
+    ("panel", "POST", "/meetings/{meeting_id}/attendance"): {
+        PC: THEIR_PANELS + "; their own attendance",
+        PM: THEIR_PANELS + "; their own attendance",
+    },
+    ("panel", "POST", "/meetings/{meeting_id}/decisions"): {PC: THEIR_PANELS},
+    ("panel", "GET", "/cases/{case_id}"): {PC: THEIR_PANELS, PM: THEIR_PANELS, LP: LEADS, A: ""},
+    ("panel", "GET", "/cases/{case_id}/history"): {
+        PC: THEIR_PANELS,
+        PM: THEIR_PANELS,
+        LP: LEADS,
+        A: "",
+    },
+    ("commissioning", "GET", "/providers"): {PC: "", PM: "", C: "", A: ""},
+    ("commissioning", "POST", "/providers"): {C: ""},
+    ("commissioning", "PUT", "/providers/{provider_id}/capacity"): {C: ""},
+    ("commissioning", "GET", "/budgets/{panel_key}/{fy}"): {C: "", A: ""},
+    ("commissioning", "PUT", "/budgets/{panel_key}/{fy}"): {C: ""},
+    ("commissioning", "GET", "/cases/{case_id}/packages"): {PC: "", PM: "", C: "", A: ""},
+    ("commissioning", "POST", "/packages/{package_id}/reviews"): {
+        PC: "a review that continues the package",
+        PM: "a review that continues the package",
+        C: "",
+    },
+    ("commissioning", "POST", "/packages/{package_id}/decommission"): {C: ""},
+    ("commissioning", "GET", "/reports/spend"): {C: "", A: ""},
+    ("commissioning", "GET", "/reports/spend.csv"): {C: "", A: ""},
+    ("commissioning", "GET", "/reports/capacity"): {C: "", A: ""},
+    ("commissioning", "GET", "/reports/savings"): {C: "", A: ""},
+    ("commissioning", "GET", "/reports/savings.csv"): {C: "", A: ""},
+    ("notifications", "GET", "/cases/{case_id}/notifications"): {PC: "", PM: "", A: ""},
+    **{(s, "GET", "/audit/cases/{case_id}"): AUDIT for s in SPECS},
+    **{(s, "GET", "/audit/cases/{case_id}/timeline"): AUDIT for s in SPECS},
+}
+OPEN = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+}
+# The tests that assert the scope notes (agency, district and tier, assignment, consent).
+SCOPE = {
+    OWN_AGENCY: "tests/unit/services/referral/test_http.py::"
+    "test_another_agencys_case_does_not_exist_to_read_or_to_change",
+    THEIR_PANELS: "tests/unit/services/panel/test_http.py::"
+    "test_a_panel_member_acts_only_for_the_panels_their_token_names",
+    LEADS: "tests/integration/services/referral/test_need_to_know.py",
+    "decisions": "tests/unit/services/panel/test_http.py::"
+    "test_only_the_chair_records_a_decision_and_is_recorded_as_its_actor",
+    "reviews": "tests/unit/services/commissioning/test_http.py::"
+    "test_a_panel_member_may_record_a_review_but_only_a_commissioner_may_stop_a_package",
+}
+BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/referrals"): details(),
+    ("POST", "/referrals/{case_id}/consent"): {
+        "given_by": "parent-carer",
+        "scope": ["camhs"],
+        "given_on": "2026-11-27",
+        "how_obtained": "signed form",
+    },
+    ("POST", "/referrals/{case_id}/consent/withdrawal"): {
+        "withdrawn_on": "2026-11-27",
+        "reason": "withdrawn",
+    },
+    ("POST", "/referrals/{case_id}/safeguarding-basis"): {
+        "professional_id": "sw-9",
+        "professional_name": "S. Worker",
+        "reason": "risk of harm",
+        "recorded_on": "2026-11-27",
+    },
+    ("POST", "/meetings"): {"panel": "jap", "starts_at": "2027-01-07T10:00:00+00:00"},
+    ("POST", "/meetings/{meeting_id}/attendance"): {"name": "A Member"},
+    ("POST", "/meetings/{meeting_id}/decisions"): {
+        "kind": "close",
+        "case_id": str(uuid.uuid4()),
+        "reason": "resolved",
+    },
+    ("POST", "/providers"): {
+        "provider_id": "matrix-one",
+        "name": "Matrix",
+        "kind": "pvi",
+        "services": ["mentoring"],
+        "weekly_capacity": 5,
+        "unit_cost_pence": 100,
+    },
+    ("PUT", "/providers/{provider_id}/capacity"): {"weekly_capacity": 9},
+    ("PUT", "/budgets/{panel_key}/{fy}"): {"amount_pence": 100},
+    ("POST", "/packages/{package_id}/reviews"): {
+        "goals": "met",
+        "level_of_need_change": 0,
+        "decision": "continue",
+    },
+    ("POST", "/packages/{package_id}/decommission"): {
+        "reason": "outcomes-met",
+        "effective_from": "2027-01-04",
+    },
+}
+PATH_VALUES = {"panel_key": "earp", "fy": "2026", "provider_id": "pvi-12"}
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from tests.support.built import build_all
+
+    built = build_all(lambda name: tmp_path_factory.mktemp(name))
+    yield built
+    for service in built.values():
+        service.app.close()
+
+
+def _routes(api: Any) -> list[APIRoute]:
+    return [r for r in api.routes if isinstance(r, APIRoute) and r.path not in OPEN]
+
+
+def _path(template: str) -> str:
+    for name, value in PATH_VALUES.items():
+        template = template.replace("{" + name + "}", value)
+    while "{" in template:
+        start, end = template.index("{"), template.index("}")
+        template = template[:start] + str(uuid.uuid4()) + template[end + 1 :]
+    return template
+
+
+def test_every_route_is_in_the_matrix(services: dict[str, Any]) -> None:
+    served = {
+        (name, method, r.path)
+        for name, s in services.items()
+        for r in _routes(s.api)
+        for method in r.methods
+    }
+    assert served == set(MATRIX), (
+        f"routes without a matrix row: {sorted(served - set(MATRIX))}; "
+        f"rows without a route: {sorted(set(MATRIX) - served)}"
+    )
+
+
+@pytest.mark.parametrize("row", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]} {r[2]}")
+def test_each_route_answers_each_role_as_the_matrix_says(
+    services: dict[str, Any], row: tuple[str, str, str]
+) -> None:
+    service, method, template = row
+    client = TestClient(services[service].api, raise_server_exceptions=False)
+    path, body = _path(template), BODIES.get((method, template))
+    anonymous = client.request(method, path, json=body)
+    assert anonymous.status_code == 401, f"{method} {path} without a token: {anonymous.text}"
+    seen: dict[str, int] = {}
+    for role in ROLES:
+        roles, agency = CALLERS[role]
+        headers = {**identity.auth(roles, agency), "Idempotency-Key": f"matrix-{uuid.uuid4()}"}
+        seen[role.value] = client.request(method, path, json=body, headers=headers).status_code
+    expected = {role.value: ("allowed" if role in MATRIX[row] else 403) for role in ROLES}
+    observed = {
+        role: ("allowed" if status not in (401, 403) else status) for role, status in seen.items()
+    }
+    assert observed == expected, f"{method} {template}: {seen}"
+
+
+def render() -> str:
+    lines = [
+        "# Who may do what",
+        "",
+        "Every route of every service, by role. Generated from `tests/unit/test_access_matrix.py`",
+        "(`python -m tests.unit.test_access_matrix`), whose test calls every route with every",
+        "role and fails when a service answers otherwise. ✓ allowed; — refused (403); with a",
+        "note, allowed within it. Without a token every route answers 401, and a token is",
+        "accepted only from the county's identity provider (see the README).",
+        "",
+        "A person of another agency, or a lead professional the panel has not named, is told a",
+        "case does not exist (404), as for a case that does not exist.",
+        "",
+    ]
+    for service in SPECS:
+        lines += [f"## {service}", ""]
+        header = "| route | " + " | ".join(r.value for r in ROLES) + " |"
+        lines += [header, "|---|" + "---|" * len(ROLES)]
+        for (s, method, path), allowed in MATRIX.items():
+            if s != service:
+                continue
+            cells = [("✓ " + allowed[r]).strip() if r in allowed else "—" for r in ROLES]
+            lines.append(f"| `{method} {path}` | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["## Where the notes are tested", ""]
+    lines += [f"- {note}: `{test}`" for note, test in SCOPE.items()]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_access_document_is_generated_from_the_matrix() -> None:
+    assert DOC.read_text() == render(), "run `python -m tests.unit.test_access_matrix`"
+
+
+if __name__ == "__main__":
+    DOC.write_text(render())
+    print(f"wrote {DOC}")
