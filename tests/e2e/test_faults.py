@@ -137,7 +137,7 @@ def _bad_submissions() -> dict[str, tuple[bytes, list[tuple[str, bytes]], str]]:
         "bad-forged": (
             body("bad-forged"),
             [("authorization", b"Bearer " + agency_token().encode()[:-4] + b"AAAA")],
-            "Signature verification failed",
+            "token signature does not verify",
         ),
         "bad-role": (
             body("bad-role"),
