@@ -1,6 +1,7 @@
 # Sourced by the README's two commands: a virtualenv in .venv with the project and its dev
 # extras installed (reinstalled only when pyproject.toml changes), then the local
-# infrastructure unless KAFKA_BOOTSTRAP_SERVERS and MAAG_POSTGRES_URL point elsewhere.
+# infrastructure (Kafka, PostgreSQL, Keycloak) unless KAFKA_BOOTSTRAP_SERVERS,
+# MAAG_POSTGRES_URL and MAAG_OIDC_ISSUER all point elsewhere.
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 py="${PYTHON:-python3}"
@@ -18,14 +19,15 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 export PATH="$repo/.venv/bin:$PATH"
-# Local secrets (JWT signing key, event-store cipher key), made once and kept in .maag/.
+# The local event-store cipher key, made once and kept in .maag/.
 secrets_file="${MAAG_HOME:-$repo/.maag}/secrets.env"
 if [ ! -f "$secrets_file" ]; then
   mkdir -p "$(dirname "$secrets_file")"
   (umask 077 && maag secrets > "$secrets_file")
 fi
 set -a; source "$secrets_file"; set +a
-if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ] || [ -z "${MAAG_POSTGRES_URL:-}" ]; then
+if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ] || [ -z "${MAAG_POSTGRES_URL:-}" ] \
+  || [ -z "${MAAG_OIDC_ISSUER:-}" ]; then
   infra_out="$(deploy/local/infra.sh up)" || exit 1
   echo "$infra_out"
   eval "$(grep '^export ' <<<"$infra_out")"

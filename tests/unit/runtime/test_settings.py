@@ -77,6 +77,8 @@ def test_kafka_clients_authenticate_only_when_a_user_is_given() -> None:
         ("MAAG_SMTP_RETRY_SECONDS", "nan", "MAAG_SMTP_RETRY_SECONDS must be from 0 to 86400"),
         ("MAAG_SMTP_STARTTLS", "perhaps", "MAAG_SMTP_STARTTLS must be true or false"),
         ("MAAG_KAFKA_CREATE_TOPICS", "ja", "MAAG_KAFKA_CREATE_TOPICS must be true or false"),
+        ("MAAG_OIDC_ISSUER", "keycloak:8080/realms/maag", "MAAG_OIDC_ISSUER must be an http"),
+        ("MAAG_OIDC_JWKS_URL", "file:///etc/keys", "MAAG_OIDC_JWKS_URL must be an http"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_the_variable_and_the_rule(
@@ -90,3 +92,22 @@ def test_a_refused_database_url_is_not_repeated_with_its_password() -> None:
     with pytest.raises(SettingsError) as refused:
         Settings.from_env({"MAAG_POSTGRES_URL": "mysql://u:s3cret-pw@h/db"}).eventsourcing_env("r")
     assert "s3cret-pw" not in str(refused.value)
+
+
+def test_a_service_without_an_identity_provider_refuses_to_start() -> None:
+    from maag.runtime.auth import TokenVerifier
+
+    settings = Settings.from_env({})
+    with pytest.raises(ValueError, match="MAAG_OIDC_ISSUER is not set"):
+        TokenVerifier.for_service(settings.oidc_issuer, settings.oidc_jwks_url, "referral")
+
+
+def test_the_provider_keys_default_to_the_issuers_and_may_be_reached_elsewhere() -> None:
+    from maag.runtime.auth import TokenVerifier
+
+    issuer = "https://id.example/realms/maag"
+    verifier = TokenVerifier.for_service(issuer, None, "panel")
+    assert verifier.keys.jwks_url == f"{issuer}/protocol/openid-connect/certs"
+    assert verifier.audience == "maag-panel"
+    inside = TokenVerifier.for_service(issuer, "http://keycloak:8080/certs", "panel")
+    assert inside.keys.jwks_url == "http://keycloak:8080/certs" and inside.issuer == issuer

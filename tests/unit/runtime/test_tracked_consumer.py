@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,29 @@ async def test_a_transient_failure_is_retried_and_never_dead_lettered(settings: 
         on_received(delivery, work)
 
     consumer = _consumer(settings, flaky)
+    await consumer.handle_batch(TP, records)
+    assert consumer.applied == 1
+    assert consumer.dlq_producer.sent == []
+
+
+async def test_a_record_whose_signing_key_cannot_be_fetched_now_is_retried_not_refused(
+    settings: Settings,
+) -> None:
+    """The identity provider is away: the record may be valid, so it waits, as for a store
+    outage, and is applied once the key can be checked."""
+    from maag.runtime.auth import ProviderUnavailable
+    from maag.runtime.consumer import decode_event
+
+    records = _records(settings, ["CAF-2026-0001"])
+    outages = iter([ProviderUnavailable("keys cannot be fetched", retry_after=1)])
+
+    def checking(headers: Any, value: bytes | None) -> Any:
+        if (error := next(outages, None)) is not None:
+            raise error
+        return decode_event(headers, value)
+
+    consumer = _consumer(settings)
+    consumer.subscriptions[TOPIC] = replace(consumer.subscriptions[TOPIC], decoder=checking)
     await consumer.handle_batch(TP, records)
     assert consumer.applied == 1
     assert consumer.dlq_producer.sent == []
