@@ -201,6 +201,15 @@ def _audiences(*services: str) -> list[dict[str, Any]]:
     ]
 
 
+def _roles_claim(**more: str) -> dict[str, Any]:
+    """The realm roles held, as a flat `roles` claim."""
+    return _mapper(
+        ROLES_CLAIM,
+        "oidc-usermodel-realm-role-mapper",
+        **{"claim.name": ROLES_CLAIM, "jsonType.label": "String", "multivalued": "true", **more},
+    )
+
+
 def _person_claims() -> list[dict[str, Any]]:
     """A person's roles and the attributes that scope them, as flat claims."""
 
@@ -219,17 +228,7 @@ def _person_claims() -> list[dict[str, Any]]:
         )
 
     return [
-        _mapper(
-            ROLES_CLAIM,
-            "oidc-usermodel-realm-role-mapper",
-            **{
-                "claim.name": ROLES_CLAIM,
-                "jsonType.label": "String",
-                "multivalued": "true",
-                "id.token.claim": "true",
-                "userinfo.token.claim": "true",
-            },
-        ),
+        _roles_claim(**{"id.token.claim": "true", "userinfo.token.claim": "true"}),
         attribute(AGENCY_CLAIM, False),
         attribute(DISTRICTS_CLAIM, True),
         attribute(TIERS_CLAIM, True),
@@ -300,15 +299,7 @@ def _clients() -> list[dict[str, Any]]:
                 "serviceAccountsEnabled": True,
                 "protocol": "openid-connect",
                 "protocolMappers": [
-                    _mapper(
-                        ROLES_CLAIM,
-                        "oidc-usermodel-realm-role-mapper",
-                        **{
-                            "claim.name": ROLES_CLAIM,
-                            "jsonType.label": "String",
-                            "multivalued": "true",
-                        },
-                    ),
+                    _roles_claim(),
                     _mapper(
                         AGENCY_CLAIM,
                         "oidc-hardcoded-claim-mapper",

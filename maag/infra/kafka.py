@@ -14,8 +14,8 @@ from maag.infra.processes import (
     port_open,
     read_pid,
     require_tool,
-    stop_pid,
-    wait_until,
+    started,
+    stop_recorded,
 )
 
 # Pinned: Maven 3.8 would otherwise resolve a 2013 release of the plugin.
@@ -227,24 +227,12 @@ def start(layout: Layout, timeout: float = 120.0) -> int:
     pid_file(layout).write_text(f"{proc.pid}\n")
 
     def ready() -> bool:
-        if proc.poll() is not None:
-            raise InfraError(f"Kafka exited with code {proc.returncode} while starting. See {log}.")
         with log.open() as f:
             f.seek(offset)
             return READY_LINE in f.read() and port_open(layout.kafka_port)
 
-    try:
-        wait_until(ready, timeout, "Kafka", log)
-    except BaseException:
-        stop(layout)
-        raise
-    return proc.pid
+    return started(proc, "Kafka", log, ready, timeout, lambda: stop(layout))
 
 
 def stop(layout: Layout) -> bool:
-    pid = running(layout)
-    pid_file(layout).unlink(missing_ok=True)
-    if pid is None:
-        return False
-    stop_pid(pid, MARKER)
-    return True
+    return stop_recorded(pid_file(layout), MARKER)

@@ -17,7 +17,14 @@ from pathlib import Path
 
 from maag.infra.kafka import DEPENDENCY_PLUGIN
 from maag.infra.layout import InfraError, Layout
-from maag.infra.processes import alive, port_open, read_pid, require_tool, stop_pid, wait_until
+from maag.infra.processes import (
+    alive,
+    port_open,
+    read_pid,
+    require_tool,
+    started,
+    stop_recorded,
+)
 
 REALM_FILE = Path(__file__).resolve().parents[2] / "deploy" / "keycloak" / "maag-realm.json"
 ADMIN_USER = "admin"
@@ -141,25 +148,10 @@ def start(layout: Layout, timeout: float = 180.0) -> int:
         )
     pid_file(layout).write_text(f"{proc.pid}\n")
 
-    def ready() -> bool:
-        if proc.poll() is not None:
-            raise InfraError(
-                f"Keycloak exited with code {proc.returncode} while starting. See {log}."
-            )
-        return realm_ready(layout)
-
-    try:
-        wait_until(ready, timeout, "Keycloak", log)
-    except BaseException:
-        stop(layout)
-        raise
-    return proc.pid
+    return started(
+        proc, "Keycloak", log, lambda: realm_ready(layout), timeout, lambda: stop(layout)
+    )
 
 
 def stop(layout: Layout) -> bool:
-    pid = running(layout)
-    pid_file(layout).unlink(missing_ok=True)
-    if pid is None:
-        return False
-    stop_pid(pid, str(layout.keycloak_home))
-    return True
+    return stop_recorded(pid_file(layout), str(layout.keycloak_home))

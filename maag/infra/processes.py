@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -62,3 +63,40 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, log: Path |
         time.sleep(0.25)
     hint = f" See {log}." if log else ""
     raise InfraError(f"{what} did not become ready within {timeout:.0f}s.{hint}")
+
+
+def started(
+    proc: subprocess.Popen[bytes],
+    what: str,
+    log: Path,
+    ready: Callable[[], bool],
+    timeout: float,
+    undo: Callable[[], object],
+) -> int:
+    """Wait until a process we launched is `ready`; if it exits or times out, `undo` (stop
+    it) and say why, so nothing is left half-started."""
+
+    def check() -> bool:
+        if proc.poll() is not None:
+            raise InfraError(
+                f"{what} exited with code {proc.returncode} while starting. See {log}."
+            )
+        return ready()
+
+    try:
+        wait_until(check, timeout, what, log)
+    except BaseException:
+        undo()
+        raise
+    return proc.pid
+
+
+def stop_recorded(pid_file: Path, cmdline_marker: str) -> bool:
+    """Stop the process our pid file names, if it is still ours; False if there was none."""
+    pid = read_pid(pid_file)
+    running = pid is not None and alive(pid, cmdline_marker)
+    pid_file.unlink(missing_ok=True)
+    if not running or pid is None:
+        return False
+    stop_pid(pid, cmdline_marker)
+    return True

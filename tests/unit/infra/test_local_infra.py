@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,19 @@ def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
     monkeypatch.setenv("MAAG_KAFKA_CONTROLLER_PORT", "19093")
     monkeypatch.setenv("MAAG_KEYCLOAK_PORT", "18180")
     return Layout.from_env()
+
+
+def _noting(events: list[str]) -> Any:
+    """A stand-in for an infrastructure step that notes it ran and returns `result`."""
+
+    def noting(what: str, result: object = True) -> object:
+        def step(_: Layout) -> object:
+            events.append(what)
+            return result
+
+        return step
+
+    return noting
 
 
 @pytest.fixture
@@ -91,14 +105,7 @@ def test_up_stops_postgres_it_started_when_kafka_then_fails(
     layout: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events: list[str] = []
-
-    def noting(what: str) -> object:
-        def step(_: Layout) -> bool:
-            events.append(what)
-            return True
-
-        return step
-
+    noting = _noting(events)
     monkeypatch.setattr(postgres, "running", lambda: False)
     monkeypatch.setattr(postgres, "check_can_start", lambda _: None)
     monkeypatch.setattr(postgres, "start", noting("pg up"))
@@ -131,14 +138,7 @@ def test_up_stops_kafka_and_postgres_it_started_when_keycloak_then_fails(
     layout: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events: list[str] = []
-
-    def noting(what: str, result: object = True) -> object:
-        def step(_: Layout) -> object:
-            events.append(what)
-            return result
-
-        return step
-
+    noting = _noting(events)
     monkeypatch.setattr(postgres, "running", lambda: False)
     monkeypatch.setattr(postgres, "check_can_start", lambda _: None)
     monkeypatch.setattr(postgres, "start", noting("pg up"))

@@ -6,11 +6,9 @@ withdrawal of consent removes the details at once."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi.testclient import TestClient
 
@@ -18,14 +16,11 @@ from contracts.events import Actor
 from contracts.events.panel import CaseClosed, LeadProfessionalAssigned
 from contracts.reference import Agency, Panel, Role
 from contracts.topics import PANEL_EVENTS
-from maag.runtime.logging import configure
 from maag.runtime.reads import CaseRead
-from services.referral.service import ReferralService, build
-from tests.support import identity
+from services.referral.service import ReferralService
 from tests.support.events import record
 from tests.support.identity import auth
-from tests.support.referral import CHILD_NAME, CIPHER_KEY, details
-from tests.support.running import running, settings_for
+from tests.support.referral import CHILD_NAME, details
 from tests.support.waiting import consumed_to_end
 
 CHAIR = Actor(user_id="chair-1", role=Role.PANEL_CHAIR, agency="social-care")
@@ -35,23 +30,6 @@ CONSENT = {
     "given_on": "2026-11-27",
     "how_obtained": "signed form",
 }
-
-
-@pytest.fixture
-async def service(
-    kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
-) -> AsyncIterator[ReferralService]:
-    configure("json")
-    settings = await settings_for(
-        kafka_bootstrap,
-        postgres_url,
-        pg_schema,
-        topic_prefix,
-        cipher_key=CIPHER_KEY,
-        **identity.settings(),
-    )
-    async with running(build(settings)) as svc:
-        yield svc
 
 
 class PanelTopic:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,13 +14,10 @@ from aiokafka import AIOKafkaProducer
 from fastapi.testclient import TestClient
 
 from contracts.topics import ALL_TOPICS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
-from maag.runtime.logging import configure
-from services.referral.service import ReferralService, build
+from services.referral.service import ReferralService
 from tests.integration.runtime.conftest import read_all, read_to_end
-from tests.support import identity
 from tests.support.identity import auth, token
-from tests.support.referral import CHILD_NAME, CIPHER_KEY, details
-from tests.support.running import running, settings_for
+from tests.support.referral import CHILD_NAME, details
 
 CONSENT = {
     "given_by": "parent-carer",
@@ -29,23 +25,6 @@ CONSENT = {
     "given_on": "2026-11-27",
     "how_obtained": "signed form",
 }
-
-
-@pytest.fixture
-async def service(
-    kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
-) -> AsyncIterator[ReferralService]:
-    configure("json")
-    settings = await settings_for(
-        kafka_bootstrap,
-        postgres_url,
-        pg_schema,
-        topic_prefix,
-        cipher_key=CIPHER_KEY,
-        **identity.settings(),
-    )
-    async with running(build(settings)) as svc:
-        yield svc
 
 
 def _types(records: list[Any]) -> list[str]:
