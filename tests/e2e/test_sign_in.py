@@ -43,6 +43,10 @@ def sign_in(username: str, password: str) -> str:
             },
         )
         assert page.status_code == 200, page.text[:300]
+        # Keycloak marks its session cookies Secure; browsers treat http://127.0.0.1 as a
+        # secure origin and send them back, httpx does not unless told.
+        for cookie in browser.cookies.jar:
+            cookie.secure = False
         action = re.search(r'<form[^>]*action="([^"]+)"', page.text)
         assert action, "no login form on the provider's page"
         answer = browser.post(
