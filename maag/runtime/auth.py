@@ -10,8 +10,12 @@ key keep working, and one signed with a key that cannot be fetched is a 503, nev
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +36,7 @@ AGENCY_CLAIM = "agency"
 DISTRICTS_CLAIM = "districts"
 TIERS_CLAIM = "tiers"
 _MAX_KID = 200
+_MAX_HEADER = 2048  # base64 characters of a token's header: far above a real one
 _PEOPLE_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
 
 
@@ -124,6 +129,10 @@ class KeySet:
         self._fetched_at: float | None = None
         self._lock = threading.Lock()
 
+    def holds(self, kid: str) -> bool:
+        with self._lock:
+            return kid in self._keys
+
     def key(self, kid: str) -> jwt.PyJWK:
         with self._lock:
             if kid in self._keys:
@@ -163,7 +172,19 @@ def _signing_keys(document: Any) -> dict[str, jwt.PyJWK]:
 
 
 class TokenVerifier:
-    def __init__(self, issuer: str | None, audience: str, keys: KeySet) -> None:
+    """Verifies tokens, and remembers the ones it verified until they expire: a token is
+    presented many times (a person's calls, an agency system's submissions), and checking
+    the same signed bytes again proves nothing new. A remembered token whose key the
+    provider has since retired is checked afresh."""
+
+    def __init__(
+        self,
+        issuer: str | None,
+        audience: str,
+        keys: KeySet,
+        clock: Callable[[], float] = time.time,
+        remember: int = 4096,
+    ) -> None:
         if not issuer:
             raise ValueError(
                 "MAAG_OIDC_ISSUER is not set: refusing to accept unauthenticated calls"
@@ -171,6 +192,10 @@ class TokenVerifier:
         self.issuer = issuer
         self.audience = audience
         self.keys = keys
+        self.clock = clock
+        self.remember = remember
+        self._verified: OrderedDict[str, tuple[Caller, float, str]] = OrderedDict()
+        self._lock = threading.Lock()
 
     @classmethod
     def for_service(cls, issuer: str | None, jwks_url: str | None, service: str) -> TokenVerifier:
@@ -178,10 +203,23 @@ class TokenVerifier:
         return cls(issuer, audience_of(service), KeySet(url))
 
     def verify(self, token: str) -> Caller:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise Unauthenticated("token is not a signed JWT") from None
+        with self._lock:
+            hit = self._verified.get(token)
+        if hit is not None:
+            caller, expires, kid = hit
+            if self.clock() < expires + LEEWAY_SECONDS and self.keys.holds(kid):
+                return caller
+            with self._lock:
+                self._verified.pop(token, None)
+        caller, expires, kid = self._verify(token)
+        with self._lock:
+            self._verified[token] = (caller, expires, kid)
+            while len(self._verified) > self.remember:
+                self._verified.popitem(last=False)
+        return caller
+
+    def _verify(self, token: str) -> tuple[Caller, float, str]:
+        header = _header(token)
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in ALGORITHMS:
             accepted = ", ".join(ALGORITHMS)
@@ -201,10 +239,9 @@ class TokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=LEEWAY_SECONDS,
-                options={"require": ["sub", "exp", "iat", "iss", "aud"]},
+                # expiry is checked below, on this verifier's clock (as remembered tokens are)
+                options={"require": ["sub", "exp", "iat", "iss", "aud"], "verify_exp": False},
             )
-        except jwt.ExpiredSignatureError:
-            raise Unauthenticated("token expired") from None
         except jwt.InvalidAudienceError:
             raise Unauthenticated(f"token is not for this service ({self.audience!r})") from None
         except jwt.InvalidIssuerError:
@@ -217,7 +254,12 @@ class TokenVerifier:
             raise Unauthenticated("token is not valid yet") from None
         except jwt.PyJWTError as e:
             raise Unauthenticated(f"token invalid: {type(e).__name__}") from None
-        return _caller(claims)
+        expires = claims["exp"]
+        if not isinstance(expires, int | float) or isinstance(expires, bool):
+            raise Unauthenticated("token's 'exp' claim is not a time")
+        if self.clock() >= expires + LEEWAY_SECONDS:
+            raise Unauthenticated("token expired")
+        return _caller(claims), float(expires), kid
 
     def from_header(self, value: str | None) -> Caller:
         if not value:
@@ -226,6 +268,22 @@ class TokenVerifier:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization header must be 'Bearer <token>'")
         return self.verify(token.strip())
+
+
+def _header(token: str) -> dict[str, Any]:
+    """The token's header (its key id and algorithm), read without checking anything else:
+    the signature and claims are checked with the key it names."""
+    segment = token.partition(".")[0]
+    if not segment or len(segment) > _MAX_HEADER or token.count(".") != 2:
+        raise Unauthenticated("token is not a signed JWT")
+    try:
+        padded = segment + "=" * (-len(segment) % 4)
+        header = json.loads(base64.b64decode(padded, altchars=b"-_", validate=True))
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        raise Unauthenticated("token is not a signed JWT") from None
+    if not isinstance(header, dict):
+        raise Unauthenticated("token is not a signed JWT")
+    return header
 
 
 def _caller(claims: dict[str, Any]) -> Caller:

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from contracts.reference import Role
 from maag.runtime import http
-from maag.runtime.auth import KeySet, TokenVerifier
+from maag.runtime.auth import KeySet, TokenVerifier, Unauthenticated
 from tests.support.identity import LocalIssuer, someone
 
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -175,3 +175,43 @@ def test_made_up_kids_cannot_make_the_service_hammer_the_provider(issuer: LocalI
     for i in range(20):
         _get(client, issuer.sign(_claims(issuer), key=OTHER_KEY, kid=f"made-up-{i}"))
     assert issuer.fetches == 1
+
+
+def test_a_remembered_token_still_expires(issuer: LocalIssuer) -> None:
+    now = [time.time()]
+    verifier = TokenVerifier(
+        issuer.issuer, "maag-referral", KeySet(issuer.jwks_url), clock=lambda: now[0]
+    )
+    token = issuer.sign(_claims(issuer, exp=int(now[0]) + 60))
+    assert verifier.verify(token).user_id == "u-1"
+    fetches = issuer.fetches
+    assert verifier.verify(token).user_id == "u-1"  # remembered: no second check
+    assert issuer.fetches == fetches
+    now[0] += 60 + 31  # past its expiry and the leeway
+    with pytest.raises(Unauthenticated, match="token expired"):
+        verifier.verify(token)
+
+
+def test_a_remembered_token_whose_key_was_retired_is_checked_again(issuer: LocalIssuer) -> None:
+    clock = [0.0]
+    keys = KeySet(issuer.jwks_url, refetch_seconds=10, clock=lambda: clock[0])
+    verifier = TokenVerifier(issuer.issuer, "maag-referral", keys)
+    old = issuer.sign(_claims(issuer))
+    assert verifier.verify(old).user_id == "u-1"
+    issuer.served = [LocalIssuer.jwk(OTHER_KEY, "next-key")]  # the old key is withdrawn
+    clock[0] += 11
+    verifier.verify(issuer.sign(_claims(issuer), key=OTHER_KEY, kid="next-key"))
+    with pytest.raises(Unauthenticated, match="does not publish"):
+        verifier.verify(old)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["a.b", "a.b.c.d", "!!!.e30.x", "bm90IGpzb24.e30.x", "W10.e30.x", "x" * 5000 + ".e30.x"],
+)
+def test_a_token_whose_header_is_not_json_is_401(issuer: LocalIssuer, token: str) -> None:
+    r = _get(_client(issuer), token)
+    assert (r.status_code, r.json()["detail"]) == (
+        401,
+        "unauthenticated: token is not a signed JWT",
+    )
