@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
-import re
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,6 +14,7 @@ import jwt
 
 from maag.identity.realm import LOCAL_PASSWORD, WEB_CLIENT, WEB_ORIGIN
 from tests.support import identity
+from tests.support.browser import browser, login_form
 from tests.support.referral import details
 from tests.support.system import System
 
@@ -29,8 +28,8 @@ def sign_in(username: str, password: str) -> str:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
     state = secrets.token_urlsafe(16)
-    with httpx.Client(follow_redirects=False, timeout=30) as browser:
-        page = browser.get(
+    with browser(follow_redirects=False) as client:
+        page = client.get(
             f"{issuer}/protocol/openid-connect/auth",
             params={
                 "client_id": WEB_CLIENT,
@@ -43,22 +42,14 @@ def sign_in(username: str, password: str) -> str:
             },
         )
         assert page.status_code == 200, page.text[:300]
-        # Keycloak marks its session cookies Secure; browsers treat http://127.0.0.1 as a
-        # secure origin and send them back, httpx does not unless told.
-        for cookie in browser.cookies.jar:
-            cookie.secure = False
-        action = re.search(r'<form[^>]*action="([^"]+)"', page.text)
-        assert action, "no login form on the provider's page"
-        answer = browser.post(
-            html.unescape(action.group(1)), data={"username": username, "password": password}
-        )
+        answer = client.post(login_form(page), data={"username": username, "password": password})
         if answer.status_code != 302:
             raise PermissionError(f"sign-in refused for {username} ({answer.status_code})")
         back = urlsplit(answer.headers["location"])
         query = parse_qs(back.query)
         assert f"{back.scheme}://{back.netloc}{back.path}" == REDIRECT
         assert query["state"] == [state]
-        exchanged = browser.post(
+        exchanged = client.post(
             f"{issuer}/protocol/openid-connect/token",
             data={
                 "grant_type": "authorization_code",
