@@ -81,6 +81,10 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PC: THEIR_PANELS + "; their own attendance",
         PM: THEIR_PANELS + "; their own attendance",
     },
+    ("panel", "POST", "/meetings/{meeting_id}/expected-attendees"): {
+        PC: THEIR_PANELS,
+        PM: THEIR_PANELS,
+    },
     ("panel", "POST", "/meetings/{meeting_id}/decisions"): {PC: THEIR_PANELS},
     ("panel", "GET", "/cases/{case_id}"): {PC: THEIR_PANELS, PM: THEIR_PANELS, LP: LEADS, A: ""},
     ("panel", "GET", "/cases/{case_id}/history"): {
@@ -151,6 +155,11 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/meetings"): {"panel": "jap", "starts_at": "2027-01-07T10:00:00+00:00"},
     ("POST", "/meetings/{meeting_id}/attendance"): {"name": "A Member"},
+    ("POST", "/meetings/{meeting_id}/expected-attendees"): {
+        "person_id": "p-1",
+        "name": "A Member",
+        "agency": "police",
+    },
     ("POST", "/meetings/{meeting_id}/decisions"): {
         "kind": "close",
         "case_id": str(uuid.uuid4()),

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.engine import Engine
 
 from contracts.limits import ID_CHARS
-from contracts.reference import District, Panel, Role
+from contracts.reference import Agency, District, Panel, Role
 from contracts.strict import Timestamp
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
@@ -21,7 +21,12 @@ from maag.runtime.unit_of_work import Conflict, NotFound
 from services.panel.adapters import read_model
 from services.panel.application.access import SITTING, sits_on
 from services.panel.application.app import PanelApp
-from services.panel.application.commands import ConfirmAttendance, Decide, ScheduleMeeting
+from services.panel.application.commands import (
+    ConfirmAttendance,
+    Decide,
+    ExpectAttendee,
+    ScheduleMeeting,
+)
 from services.panel.application.decisions import Decision
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import PanelRuleBroken
@@ -52,12 +57,23 @@ class AttendanceRequest(BaseModel):
     name: str = Field(min_length=1, max_length=ID_CHARS)
 
 
+class ExpectedAttendeeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: str = Field(min_length=1, max_length=ID_CHARS)
+    name: str = Field(min_length=1, max_length=ID_CHARS)
+    agency: Agency
+
+
 class MeetingView(BaseModel):
     meeting_id: UUID
     panel: Panel
     district: District | None
     starts_at: datetime
     attendance: list[dict[str, str]]
+    expected: list[dict[str, str]] = Field(
+        description="Who the coordinator expects; only attendance counts toward quorum."
+    )
     quorate: bool
     missing_for_quorum: list[str]
 
@@ -82,6 +98,7 @@ def _meeting_view(meeting: Meeting, quorum: int) -> dict[str, Any]:
         "district": meeting.district,
         "starts_at": meeting.starts_at,
         "attendance": [{"person_id": p, **a} for p, a in meeting.attendance.items()],
+        "expected": [{"person_id": p, **a} for p, a in meeting.expected.items()],
         "quorate": not missing,
         "missing_for_quorum": missing,
     }
@@ -156,6 +173,30 @@ def create_api(
             ConfirmAttendance(
                 meeting_id=meeting_id,
                 name=body.name,
+                caller=caller,
+                correlation_id=correlation_id,
+            )
+        )
+        return _meeting_view(meeting, quorum)
+
+    @api.post(
+        "/meetings/{meeting_id}/expected-attendees",
+        response_model=MeetingView,
+        tags=["meetings"],
+        summary="List someone the coordinator expects (never counted toward quorum)",
+    )
+    def expect(
+        meeting_id: UUID,
+        body: ExpectedAttendeeRequest,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+    ) -> dict[str, Any]:
+        meeting = app.handle(
+            ExpectAttendee(
+                meeting_id=meeting_id,
+                person_id=body.person_id,
+                name=body.name,
+                agency=body.agency,
                 caller=caller,
                 correlation_id=correlation_id,
             )

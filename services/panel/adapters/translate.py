@@ -29,6 +29,7 @@ SYSTEM = Actor(user_id="panel-service", role=Role.SYSTEM, agency="maag")
 # Attendance names professionals and the agenda lives in the read model: kept in the service.
 INTERNAL = (
     Meeting.AttendanceRecorded,
+    Meeting.AttendeeExpected,
     Meeting.CaseListed,
     Meeting.CaseRemoved,
     PanelCase.Opened,

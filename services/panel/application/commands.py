@@ -50,6 +50,16 @@ class ConfirmAttendance(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExpectAttendee(Command):
+    """A coordinator lists who is expected; only each attendee's own confirmation counts."""
+
+    meeting_id: UUID
+    person_id: str
+    name: str
+    agency: Agency
+
+
+@dataclass(frozen=True, kw_only=True)
 class Decide(Command):
     meeting_id: UUID
     decision: Decision
@@ -71,6 +81,15 @@ def confirm_attendance(app: Any, c: ConfirmAttendance, work: Work) -> Meeting:
     if c.caller.agency not in {a.value for a in Agency}:
         raise Forbidden(f"{c.caller.agency!r} is not a member agency of the panels")
     meeting.record_attendance(c.caller.user_id, c.name, c.caller.agency)
+    return meeting
+
+
+@handlers(ExpectAttendee)
+def expect_attendee(app: Any, c: ExpectAttendee, work: Work) -> Meeting:
+    c.caller.require(*SITTING, to="plan its meetings")  # before saying if it exists
+    meeting = work.get_as(c.meeting_id, Meeting, "meeting")
+    require_seat(c.caller, meeting.ref, "plan its meetings")
+    meeting.expect(c.person_id, c.name, c.agency.value)
     return meeting
 
 

@@ -24,6 +24,13 @@ class Meeting(Aggregate):
         name: str
         agency: str
 
+    class AttendeeExpected(Aggregate.Event):
+        """The coordinator expects this person: a plan, never counted toward quorum."""
+
+        person_id: str
+        name: str
+        agency: str
+
     class CaseListed(Aggregate.Event):
         case_id: UUID
         reason: str
@@ -38,6 +45,7 @@ class Meeting(Aggregate):
         self.district = District(district) if district else None
         self.starts_at = datetime.fromisoformat(starts_at)
         self.attendance: dict[str, dict[str, str]] = {}
+        self.expected: dict[str, dict[str, str]] = {}
         self.agenda: dict[UUID, str] = {}  # case id -> why it is listed
 
     @staticmethod
@@ -56,6 +64,15 @@ class Meeting(Aggregate):
     @property
     def ref(self) -> PanelRef:
         return PanelRef(self.panel, self.district)
+
+    def expect(self, person_id: str, name: str, agency: str) -> None:
+        if self.expected.get(person_id) == {"name": name, "agency": agency}:
+            return
+        self._attendee_expected(person_id=person_id, name=name, agency=agency)
+
+    @event(AttendeeExpected)
+    def _attendee_expected(self, person_id: str, name: str, agency: str) -> None:
+        self.expected[person_id] = {"name": name, "agency": agency}
 
     def record_attendance(self, person_id: str, name: str, agency: str) -> None:
         if person_id in self.attendance and self.attendance[person_id]["agency"] == agency:

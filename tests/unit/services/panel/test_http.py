@@ -257,3 +257,23 @@ def test_only_the_chair_records_a_decision_and_is_recorded_as_its_actor(
         "role": "panel-chair",
         "agency": "social-care",
     }
+
+
+def test_a_coordinator_lists_who_is_expected_but_only_attendees_make_a_quorum(
+    client: Any, app: PanelApp
+) -> None:
+    case_id, meeting_id = _listed_case(app)
+    for agency in ("social-care", "education", "camhs"):
+        r = client.post(
+            f"/meetings/{meeting_id}/expected-attendees",
+            headers=coordinator(),
+            json={"person_id": f"p-{agency}", "name": f"P {agency}", "agency": agency},
+        )
+        assert r.status_code == 200, r.text
+    assert [e["agency"] for e in r.json()["expected"]] == ["social-care", "education", "camhs"]
+    assert r.json()["quorate"] is False and r.json()["attendance"] == []
+    body = {"kind": "close", "case_id": str(case_id), "reason": "resolved"}
+    refused = client.post(f"/meetings/{meeting_id}/decisions", headers=chair(), json=body)
+    assert refused.status_code == 409 and "not quorate" in refused.json()["detail"]
+    _quorate(client, meeting_id)  # each attendee confirms with their own sign-in
+    assert client.post(f"/meetings/{meeting_id}/decisions", headers=chair(), json=body).is_success
