@@ -99,6 +99,10 @@ class Caller:
     def has(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
 
+    def leads(self, professional_id: str | None) -> bool:
+        """The caller is the lead professional a panel named (by their subject)."""
+        return self.has(Role.LEAD_PROFESSIONAL) and professional_id == self.user_id
+
     def require(self, *roles: Role, to: str) -> None:
         if not self.has(*roles):
             allowed = ", ".join(r.value for r in roles)

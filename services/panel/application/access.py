@@ -26,12 +26,7 @@ def require_seat(caller: Caller, ref: PanelRef, to: str) -> None:
 
 def leads(caller: Caller, case: PanelCase) -> bool:
     """The caller is the case's lead professional, as the panel last assigned."""
-    lead = case.lead
-    return (
-        caller.has(Role.LEAD_PROFESSIONAL)
-        and lead is not None
-        and lead.get("professional_id") == caller.user_id
-    )
+    return caller.leads(case.lead["professional_id"] if case.lead else None)
 
 
 def require_reader(caller: Caller, ref: PanelRef, to: str) -> None:

@@ -29,12 +29,7 @@ def is_referrer_of(referral: Referral, caller: Caller) -> bool:
 
 
 def is_lead_of(referral: Referral, caller: Caller) -> bool:
-    lead = referral.lead
-    return (
-        caller.has(Role.LEAD_PROFESSIONAL)
-        and lead is not None
-        and lead["professional_id"] == caller.user_id
-    )
+    return caller.leads(referral.lead["professional_id"] if referral.lead else None)
 
 
 def require_reader(referral: Referral, caller: Caller) -> None:
