@@ -66,12 +66,24 @@ class Agency(StrEnum):
 
 
 class Office(StrEnum):
-    """County offices whose people act in MAAG without being a referring agency: who
-    commissions, who audits, who runs the system."""
+    """Organisations whose people act in MAAG without being a referring agency: the county's
+    Schools, Children & Families directorate (SCF: its commissioners and heads of service sit
+    on the EARP and JAP), the Primary Care Trust's children's commissioners (JAP), who audits,
+    who runs the system."""
 
     CHILDRENS_SERVICES = "childrens-services"
+    PCT = "pct"
     COUNTY_AUDIT = "county-audit"
     COUNTY_IT = "county-it"
+
+
+class Position(StrEnum):
+    """The capacity in which someone sits on a panel (the EARP and JAP are formed of
+    commissioners and heads of service; a MAAG of agencies' practitioners)."""
+
+    PRACTITIONER = "practitioner"
+    HEAD_OF_SERVICE = "head-of-service"
+    COMMISSIONER = "commissioner"
 
 
 # Every organisation a person may act for; a token naming any other is refused.

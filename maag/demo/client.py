@@ -20,10 +20,18 @@ from maag.services import local_urls
 
 T = TypeVar("T")
 QUORUM_AGENCIES = ("social-care", "education", "primary-health", "police", "camhs")
+# Seeded people (maag.identity.realm) who make each tier quorate as the county forms it
+# (services/panel/domain/constitution.py), and who chairs it.
+SCF_HEAD = "scf-head-1"
+QUORUM: dict[str, tuple[str, ...]] = {
+    "maag": tuple(f"panel-{a}" for a in QUORUM_AGENCIES),
+    "earp": ("scf-commissioner-1", SCF_HEAD),
+    "jap": (SCF_HEAD, "pct-commissioner-1", "adult-transition-1"),
+}
+CHAIRS = {"maag": "chair-1", "earp": SCF_HEAD, "jap": SCF_HEAD}
 # Who the client acts as: persona -> the seeded person (maag.identity.realm.PEOPLE).
 PERSONAS = {
     "coordinator": "coordinator-1",
-    "chair": "chair-1",
     "commissioner": "commissioner-1",
     "auditor": "auditor-1",
 }
@@ -31,10 +39,6 @@ PERSONAS = {
 
 def referrer(agency: str) -> str:
     return f"referrer-{agency}"
-
-
-def panel_member(agency: str) -> str:
-    return f"panel-{agency}"
 
 
 def lead_decision(
@@ -176,19 +180,21 @@ class Client:
 
         return wait_for(f"case {case_id} listed at {panel.upper()}", listed, self.timeout)
 
-    def make_quorate(self, meeting_id: str, agencies: tuple[str, ...] = QUORUM_AGENCIES) -> None:
-        for agency in agencies:  # each attendee confirms with their own sign-in
+    def make_quorate(self, meeting_id: str, panel: str = "maag") -> None:
+        for person in QUORUM[panel]:  # each attendee confirms with their own sign-in
             self.call(
                 "POST",
                 "panel",
                 f"/meetings/{meeting_id}/attendance",
-                user=panel_member(agency),
-                json={"name": f"Panel member ({agency})"},
+                user=person,
+                json={"name": person},
             )
 
-    def decide(self, meeting_id: str, decision: dict[str, Any]) -> dict[str, Any]:
+    def decide(
+        self, meeting_id: str, decision: dict[str, Any], panel: str = "maag"
+    ) -> dict[str, Any]:
         path = f"/meetings/{meeting_id}/decisions"
-        result: dict[str, Any] = self.as_("chair", "POST", "panel", path, json=decision)
+        result: dict[str, Any] = self.call("POST", "panel", path, user=CHAIRS[panel], json=decision)
         return result
 
     # --- the commissioner ---

@@ -227,8 +227,11 @@ class Demo:
         self.step("Mid MAAG chair", "escalates B to the county EARP")
         earp = c.wait_listed(self.cases["B"], panel="earp")
         self.step("panel service", "lists B on the next EARP agenda")
-        c.make_quorate(earp)
-        self.step("panel members", "confirm attendance, each signed in: EARP quorate")
+        c.make_quorate(earp, "earp")
+        self.step(
+            "EARP",
+            "an SCF commissioner and an SCF head of service confirm attendance: quorate",
+        )
         c.decide(
             earp,
             package_decision(
@@ -236,6 +239,7 @@ class Demo:
                 intervention("therapy", 2, 18000),
                 justification="level 3 at EARP: escalated by the MAAG with rising risk",
             ),
+            "earp",
         )
         packages = c.wait_packages(self.cases["B"], 2)
         therapy = next(p for p in packages if p["package_id"] != pkg_b["package_id"])

@@ -9,15 +9,16 @@ developer's machine; a deployment imports no users and keeps secrets in its own 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contracts.reference import Agency, District, Office, Panel, Role
+from contracts.reference import Agency, District, Office, Panel, Position, Role
 from maag.runtime.auth import (
     AGENCY_CLAIM,
     DISTRICTS_CLAIM,
     MAX_TOKEN_SECONDS,
+    POSITION_CLAIM,
     ROLES_CLAIM,
     TIERS_CLAIM,
     audience_of,
@@ -53,7 +54,7 @@ class Person:
     name: str
     districts: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
-    attributes: dict[str, list[str]] = field(default_factory=dict)
+    position: Position = Position.PRACTITIONER
 
 
 # The seeded panel members sit county-wide (every district's MAAG, the EARP and the JAP), so
@@ -94,6 +95,43 @@ def _people() -> tuple[Person, ...]:
             "Panel Chair",
             ALL_DISTRICTS,
             ALL_TIERS,
+        ),
+        # The EARP and JAP as the county forms them (services/panel/domain/constitution.py).
+        Person(
+            "scf-head-1",
+            (Role.PANEL_CHAIR, Role.PANEL_MEMBER),
+            Office.CHILDRENS_SERVICES.value,
+            "SCF Head-of-service",
+            ALL_DISTRICTS,
+            (Panel.EARP.value, Panel.JAP.value),
+            Position.HEAD_OF_SERVICE,
+        ),
+        Person(
+            "scf-commissioner-1",
+            (Role.PANEL_MEMBER,),
+            Office.CHILDRENS_SERVICES.value,
+            "SCF Commissioner",
+            ALL_DISTRICTS,
+            (Panel.EARP.value, Panel.JAP.value),
+            Position.COMMISSIONER,
+        ),
+        Person(
+            "pct-commissioner-1",
+            (Role.PANEL_MEMBER,),
+            Office.PCT.value,
+            "PCT Children's-commissioner",
+            ALL_DISTRICTS,
+            (Panel.JAP.value,),
+            Position.COMMISSIONER,
+        ),
+        Person(
+            "adult-transition-1",
+            (Role.PANEL_MEMBER,),
+            Agency.ADULT_TRANSITION.value,
+            "Adult-transition Head-of-service",
+            ALL_DISTRICTS,
+            (Panel.JAP.value,),
+            Position.HEAD_OF_SERVICE,
         ),
         Person(
             "panel-tendring-1",
@@ -176,6 +214,7 @@ def _user_profile() -> str:
         _attribute(AGENCY_CLAIM, multivalued=False),
         _attribute(DISTRICTS_CLAIM, multivalued=True),
         _attribute(TIERS_CLAIM, multivalued=True),
+        _attribute(POSITION_CLAIM, multivalued=False),
     ]
     return json.dumps({"attributes": standard + ours, "groups": []}, sort_keys=True)
 
@@ -232,6 +271,7 @@ def _person_claims() -> list[dict[str, Any]]:
         attribute(AGENCY_CLAIM, False),
         attribute(DISTRICTS_CLAIM, True),
         attribute(TIERS_CLAIM, True),
+        attribute(POSITION_CLAIM, False),
     ]
 
 
@@ -325,6 +365,8 @@ def _users() -> list[dict[str, Any]]:
             attributes[DISTRICTS_CLAIM] = list(p.districts)
         if p.tiers:
             attributes[TIERS_CLAIM] = list(p.tiers)
+        if p.position is not Position.PRACTITIONER:
+            attributes[POSITION_CLAIM] = [p.position.value]
         users.append(
             {
                 "id": p.username,

@@ -23,7 +23,13 @@ from maag.identity.realm import (
     agency_client,
     agency_secret,
 )
-from maag.runtime.auth import AGENCY_CLAIM, DISTRICTS_CLAIM, ROLES_CLAIM, TIERS_CLAIM
+from maag.runtime.auth import (
+    AGENCY_CLAIM,
+    DISTRICTS_CLAIM,
+    POSITION_CLAIM,
+    ROLES_CLAIM,
+    TIERS_CLAIM,
+)
 
 _EARLY = 60.0  # a cached token is renewed this long before it expires
 
@@ -148,6 +154,7 @@ class Someone:
     agency: str
     districts: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
+    position: str = "practitioner"
 
     def representation(self) -> dict[str, Any]:
         attributes = {AGENCY_CLAIM: [self.agency]}
@@ -155,6 +162,8 @@ class Someone:
             attributes[DISTRICTS_CLAIM] = list(self.districts)
         if self.tiers:
             attributes[TIERS_CLAIM] = list(self.tiers)
+        if self.position != "practitioner":
+            attributes[POSITION_CLAIM] = [self.position]
         return {
             "id": self.user_id,
             "username": self.user_id,
@@ -174,6 +183,7 @@ class Someone:
             and claims.get(AGENCY_CLAIM) == self.agency
             and set(claims.get(DISTRICTS_CLAIM, [])) == set(self.districts)
             and set(claims.get(TIERS_CLAIM, [])) == set(self.tiers)
+            and claims.get(POSITION_CLAIM, "practitioner") == self.position
         )
 
 

@@ -25,7 +25,7 @@ import jwt
 
 from contracts.events import Actor
 from contracts.limits import ID_CHARS
-from contracts.reference import ORGANISATIONS, District, Panel, Role
+from contracts.reference import ORGANISATIONS, District, Panel, Position, Role
 
 # Asymmetric only: a shared secret (HS256) or no signature (`none`) is refused.
 ALGORITHMS = ("RS256", "PS256", "ES256")
@@ -35,6 +35,7 @@ ROLES_CLAIM = "roles"
 AGENCY_CLAIM = "agency"
 DISTRICTS_CLAIM = "districts"
 TIERS_CLAIM = "tiers"
+POSITION_CLAIM = "position"
 _MAX_KID = 200
 _MAX_HEADER = 2048  # base64 characters of a token's header: far above a real one
 _PEOPLE_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
@@ -69,6 +70,7 @@ class Caller:
     agency: str
     districts: frozenset[str] = frozenset()
     tiers: frozenset[str] = frozenset()
+    position: Position = Position.PRACTITIONER
 
     @classmethod
     def of(
@@ -78,9 +80,10 @@ class Caller:
         agency: str,
         districts: Iterable[str] = (),
         tiers: Iterable[str] = (),
+        position: Position = Position.PRACTITIONER,
     ) -> Caller:
         roles = frozenset((role,) if isinstance(role, Role) else role)
-        return cls(user_id, roles, agency, frozenset(districts), frozenset(tiers))
+        return cls(user_id, roles, agency, frozenset(districts), frozenset(tiers), position)
 
     @property
     def role(self) -> Role:
@@ -313,7 +316,11 @@ def _caller(claims: dict[str, Any]) -> Caller:
     tiers = _strings(claims, TIERS_CLAIM)
     if unknown := tiers - {p.value for p in Panel}:
         raise Unauthenticated(f"token names unknown panels: {sorted(unknown)[:3]}")
-    return Caller(sub, roles, agency, districts, tiers)
+    position = claims.get(POSITION_CLAIM, Position.PRACTITIONER.value)
+    if position not in {p.value for p in Position}:
+        known = ", ".join(p.value for p in Position)
+        raise Unauthenticated(f"token's {POSITION_CLAIM!r} claim must be one of {known}")
+    return Caller(sub, roles, agency, districts, tiers, Position(position))
 
 
 def _strings(claims: dict[str, Any], name: str) -> frozenset[str]:

@@ -57,6 +57,7 @@ def someone(
     user: str | None = None,
     districts: Iterable[str] | None = None,
     tiers: Iterable[str] | None = None,
+    position: str = "practitioner",
 ) -> Someone:
     """A person: panel members sit county-wide unless their districts and tiers are given."""
     roles = _roles(role)
@@ -65,10 +66,13 @@ def someone(
     t = tuple(tiers) if tiers is not None else (ALL_TIERS if panel else ())
     if user is None:
         user = f"{'+'.join(roles)}-{agency}"
-        if districts is not None or tiers is not None or len(user) > 36:
-            digest = hashlib.sha256(json.dumps([roles, agency, d, t]).encode()).hexdigest()[:8]
-            user = f"{user[:27]}-{digest}"
-    return Someone(user, roles, agency, d, t)
+        if districts is not None or tiers is not None or position != "practitioner":
+            digest = hashlib.sha256(json.dumps([roles, agency, d, t, position]).encode())
+            user = f"{user[:27]}-{digest.hexdigest()[:8]}"
+        elif len(user) > 36:
+            digest = hashlib.sha256(json.dumps([roles, agency, d, t]).encode())
+            user = f"{user[:27]}-{digest.hexdigest()[:8]}"
+    return Someone(user, roles, agency, d, t, position)
 
 
 class LocalIssuer:
@@ -125,6 +129,8 @@ class LocalIssuer:
             claims["districts"] = list(someone.districts)
         if someone.tiers:
             claims["tiers"] = list(someone.tiers)
+        if someone.position != "practitioner":
+            claims["position"] = someone.position
         claims.update(override)
         return {k: v for k, v in claims.items() if v is not None}
 
@@ -205,8 +211,9 @@ def token(
     user: str | None = None,
     districts: Iterable[str] | None = None,
     tiers: Iterable[str] | None = None,
+    position: str = "practitioner",
 ) -> str:
-    return current().token(someone(role, agency, user, districts, tiers))
+    return current().token(someone(role, agency, user, districts, tiers, position))
 
 
 def auth(
@@ -215,8 +222,10 @@ def auth(
     user: str | None = None,
     districts: Iterable[str] | None = None,
     tiers: Iterable[str] | None = None,
+    position: str = "practitioner",
 ) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, agency, user, districts, tiers)}"}
+    bearer = token(role, agency, user, districts, tiers, position)
+    return {"Authorization": f"Bearer {bearer}"}
 
 
 def subject(

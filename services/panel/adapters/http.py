@@ -29,7 +29,7 @@ from services.panel.application.commands import (
 )
 from services.panel.application.decisions import Decision
 from services.panel.domain.meeting import Meeting
-from services.panel.domain.rules import PanelRuleBroken
+from services.panel.domain.rules import NotAMember, PanelRuleBroken
 from services.panel.domain.schedule import PanelRef
 
 
@@ -120,7 +120,9 @@ def create_api(
             "need the panel-member role, reads allow auditors too."
         ),
     )
-    http.install(api, verifier, {NotFound: 404, Conflict: 409, PanelRuleBroken: 409})
+    http.install(
+        api, verifier, {NotFound: 404, Conflict: 409, PanelRuleBroken: 409, NotAMember: 403}
+    )
     http.health(api, ready)
     quorum = app.quorum_other_agencies
 

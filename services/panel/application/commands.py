@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from contracts.reference import Agency, Panel, Role
-from maag.runtime.auth import Forbidden
 from maag.runtime.commands import Command, Handlers
 from maag.runtime.unit_of_work import Work
 from services.panel.application.access import SITTING, require_seat
@@ -26,7 +25,7 @@ from services.panel.application.decisions import (
 from services.panel.application.meetings import meeting_at
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
-from services.panel.domain.rules import PanelRuleBroken
+from services.panel.domain.rules import NotAMember, PanelRuleBroken
 from services.panel.domain.schedule import PanelRef, next_meeting
 
 handlers: Handlers[Any] = Handlers(
@@ -78,9 +77,7 @@ def confirm_attendance(app: Any, c: ConfirmAttendance, work: Work) -> Meeting:
     c.caller.require(*SITTING, to="attend its meetings")  # before saying if it exists
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
     require_seat(c.caller, meeting.ref, "attend its meetings")
-    if c.caller.agency not in {a.value for a in Agency}:
-        raise Forbidden(f"{c.caller.agency!r} is not a member agency of the panels")
-    meeting.record_attendance(c.caller.user_id, c.name, c.caller.agency)
+    meeting.record_attendance(c.caller.user_id, c.name, c.caller.agency, c.caller.position)
     return meeting
 
 
@@ -99,6 +96,11 @@ def decide(app: Any, c: Decide, work: Work) -> PanelCase:
     c.caller.require(Role.PANEL_CHAIR, to="record panel decisions")
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
     require_seat(c.caller, meeting.ref, "decide for it")
+    if not meeting.constitution.may_sit(c.caller.agency, c.caller.position):
+        raise NotAMember(
+            f"the chair must be a member of the {meeting.panel.value.upper()} "
+            f"({meeting.constitution.describe_members()})"
+        )
     meeting.require_quorum(app.quorum_other_agencies)
     case = work.get_as(c.decision.case_id, PanelCase, "case")
     work.add(case)

@@ -8,8 +8,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.reference import District, Panel
-from services.panel.domain.rules import PanelRuleBroken, missing_for_quorum
+from contracts.reference import District, Panel, Position
+from services.panel.domain.constitution import CONSTITUTIONS, Constitution
+from services.panel.domain.rules import NotAMember, PanelRuleBroken
 from services.panel.domain.schedule import PanelRef, meeting_id
 
 
@@ -23,6 +24,7 @@ class Meeting(Aggregate):
         person_id: str
         name: str
         agency: str
+        position: str = Position.PRACTITIONER.value  # absent from attendance before 2026-11
 
     class AttendeeExpected(Aggregate.Event):
         """The coordinator expects this person: a plan, never counted toward quorum."""
@@ -74,15 +76,29 @@ class Meeting(Aggregate):
     def _attendee_expected(self, person_id: str, name: str, agency: str) -> None:
         self.expected[person_id] = {"name": name, "agency": agency}
 
-    def record_attendance(self, person_id: str, name: str, agency: str) -> None:
-        if person_id in self.attendance and self.attendance[person_id]["agency"] == agency:
+    @property
+    def constitution(self) -> Constitution:
+        return CONSTITUTIONS[self.panel]
+
+    def record_attendance(
+        self, person_id: str, name: str, agency: str, position: Position = Position.PRACTITIONER
+    ) -> None:
+        """The attendee's own confirmation; only members of the panel's constitution sit."""
+        if not self.constitution.may_sit(agency, position):
+            raise NotAMember(
+                f"a {position.value} of {agency} does not sit on the {self.panel.value.upper()} "
+                f"(its members: {self.constitution.describe_members()})"
+            )
+        seen = self.attendance.get(person_id)
+        if seen is not None and (seen["agency"], seen["position"]) == (agency, position.value):
             return
-        self._attendance_recorded(person_id=person_id, name=name, agency=agency)
+        self._attendance_recorded(
+            person_id=person_id, name=name, agency=agency, position=position.value
+        )
 
     def missing_for_quorum(self, other_agencies_required: int) -> list[str]:
-        return missing_for_quorum(
-            (a["agency"] for a in self.attendance.values()), other_agencies_required
-        )
+        present = [(a["agency"], Position(a["position"])) for a in self.attendance.values()]
+        return self.constitution.missing(present, other_agencies_required)
 
     def require_quorum(self, other_agencies_required: int) -> None:
         missing = self.missing_for_quorum(other_agencies_required)
@@ -107,8 +123,10 @@ class Meeting(Aggregate):
             self._case_removed(case_id=case_id, reason=reason)
 
     @event(AttendanceRecorded)
-    def _attendance_recorded(self, person_id: str, name: str, agency: str) -> None:
-        self.attendance[person_id] = {"name": name, "agency": agency}
+    def _attendance_recorded(
+        self, person_id: str, name: str, agency: str, position: str = Position.PRACTITIONER.value
+    ) -> None:
+        self.attendance[person_id] = {"name": name, "agency": agency, "position": position}
 
     @event(CaseListed)
     def _case_listed(self, case_id: UUID, reason: str) -> None:

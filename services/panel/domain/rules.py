@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from contracts.reference import Agency, Panel
+from contracts.reference import Panel
 
 # Levels of need each tier is for; the same in every district.
 THRESHOLDS: dict[Panel, tuple[int, int]] = {
@@ -17,6 +15,10 @@ TIER_ORDER = [Panel.MAAG, Panel.EARP, Panel.JAP]
 
 class PanelRuleBroken(Exception):
     """A decision the rules do not allow; the message says which rule and how to proceed."""
+
+
+class NotAMember(Exception):
+    """Someone who does not sit on a panel's constitution tried to act as its member (403)."""
 
 
 def within_threshold(panel: Panel, level_of_need: int) -> bool:
@@ -35,21 +37,6 @@ def require_threshold_or_justification(
         f"level of need {level_of_need} is outside the {panel.value.upper()} threshold ({band}): "
         "record a justification for deciding outside it"
     )
-
-
-def missing_for_quorum(present: Iterable[str], other_agencies_required: int) -> list[str]:
-    """What a meeting lacks to be quorate: children's social care plus N other agencies."""
-    agencies = set(present)
-    missing = []
-    if Agency.SOCIAL_CARE.value not in agencies:
-        missing.append("children's social care")
-    others = len(agencies - {Agency.SOCIAL_CARE.value})
-    if others < other_agencies_required:
-        missing.append(
-            f"{other_agencies_required - others} more agenc{'y' if other_agencies_required - others == 1 else 'ies'} "
-            f"besides social care ({others} of {other_agencies_required} present)"
-        )
-    return missing
 
 
 def escalation_allowed(from_panel: Panel, to_panel: Panel) -> bool:

@@ -22,6 +22,7 @@ from maag.runtime.outbox import OutboxRelay
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
 from services.panel.application import policies as panel_use
+from services.panel.domain.constitution import MAAG_AGENCIES
 from services.panel.domain.schedule import LOCAL
 from tests.support.built import build_all
 from tests.support.identity import auth
@@ -202,8 +203,8 @@ def test_the_largest_panel_decisions_make_events_the_outbox_can_always_publish(
     (meeting_id,) = app.repository.get(case_id).listings
     client = TestClient(service.api, raise_server_exceptions=False)
     chair = auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care", c * limits.ID_CHARS)
-    for i, agency in enumerate(Agency):  # each attendee, with the longest id, signs in
-        member = auth(Role.PANEL_MEMBER, agency.value, c * (limits.ID_CHARS - 2) + f"{i:02d}")
+    for i, agency in enumerate(sorted(MAAG_AGENCIES)):  # each, with the longest id, signs in
+        member = auth(Role.PANEL_MEMBER, agency, c * (limits.ID_CHARS - 2) + f"{i:02d}")
         r = client.post(
             f"/meetings/{meeting_id}/attendance",
             headers=member,

@@ -121,6 +121,11 @@ def _bad_tokens(issuer: LocalIssuer) -> list[tuple[str, str, str]]:
             issuer.sign(_claims(issuer, districts=["atlantis"])),
             "token names unknown districts",
         ),
+        (
+            "unknown position",
+            issuer.sign(_claims(issuer, position="king")),
+            "token's 'position' claim must be one of",
+        ),
         ("not a JWT", "not-a-token", "token is not a signed JWT"),
     ]
 

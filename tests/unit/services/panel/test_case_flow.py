@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from contracts.reference import Agency, District, Panel, Role
+from contracts.reference import District, Panel, Position, Role
 from maag.runtime import causation
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.unit_of_work import Work
@@ -28,6 +28,35 @@ ALL_TIERS = [p.value for p in Panel]
 CHAIR = Caller.of(
     "chair-1", [Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care", ALL_DISTRICTS, ALL_TIERS
 )
+# Who forms a quorum of each tier, and who chairs it (services/panel/domain/constitution.py).
+QUORUM: dict[Panel, list[tuple[str, str, Position]]] = {
+    Panel.MAAG: [
+        ("p1", "social-care", Position.PRACTITIONER),
+        ("p2", "education", Position.PRACTITIONER),
+        ("p3", "camhs", Position.PRACTITIONER),
+    ],
+    Panel.EARP: [
+        ("scf-c", "childrens-services", Position.COMMISSIONER),
+        ("scf-h", "childrens-services", Position.HEAD_OF_SERVICE),
+    ],
+    Panel.JAP: [
+        ("scf-h", "childrens-services", Position.HEAD_OF_SERVICE),
+        ("pct-c", "pct", Position.COMMISSIONER),
+        ("at-h", "adult-transition", Position.HEAD_OF_SERVICE),
+    ],
+}
+CHAIRS = {
+    Panel.MAAG: CHAIR,
+    Panel.EARP: Caller.of(
+        "scf-h",
+        [Role.PANEL_CHAIR, Role.PANEL_MEMBER],
+        "childrens-services",
+        ALL_DISTRICTS,
+        ALL_TIERS,
+        Position.HEAD_OF_SERVICE,
+    ),
+}
+CHAIRS[Panel.JAP] = CHAIRS[Panel.EARP]
 FRIDAY = datetime(2026, 11, 27, 12, 0, tzinfo=LOCAL)
 decision = TypeAdapter(Decision).validate_python
 
@@ -54,13 +83,20 @@ def _meeting(app: PanelApp, case_id: uuid.UUID) -> Meeting:
 
 
 def _quorate(app: PanelApp, meeting: Meeting) -> None:
-    for person, agency in [("p1", "social-care"), ("p2", "education"), ("p3", "camhs")]:
-        attend(app, meeting, person, f"Name {person}", Agency(agency))
+    for person, organisation, position in QUORUM[meeting.panel]:
+        attend(app, meeting, person, f"Name {person}", organisation, position)
 
 
-def attend(app: PanelApp, meeting: Meeting, person: str, name: str, agency: Agency) -> None:
-    """`person` of `agency` confirms their own attendance, signed in as themselves."""
-    member = Caller.of(person, Role.PANEL_MEMBER, agency.value, ALL_DISTRICTS, ALL_TIERS)
+def attend(
+    app: PanelApp,
+    meeting: Meeting,
+    person: str,
+    name: str,
+    organisation: str,
+    position: Position = Position.PRACTITIONER,
+) -> None:
+    """`person` confirms their own attendance, signed in as themselves."""
+    member = Caller.of(person, Role.PANEL_MEMBER, organisation, ALL_DISTRICTS, ALL_TIERS, position)
     app.handle(
         ConfirmAttendance(
             meeting_id=meeting.id,
@@ -76,7 +112,7 @@ def _decide(app: PanelApp, meeting: Meeting, **body: Any) -> PanelCase:
         Decide(
             meeting_id=meeting.id,
             decision=decision(body),
-            caller=CHAIR,
+            caller=CHAIRS[meeting.panel],
             correlation_id="corr-d",
         )
     )
@@ -102,7 +138,7 @@ def test_a_meeting_that_is_not_quorate_refuses_decisions_naming_who_is_missing(
 ) -> None:
     case_id = _accept(app)
     meeting = _meeting(app, case_id)
-    attend(app, meeting, "p2", "Ed", Agency.EDUCATION)
+    attend(app, meeting, "p2", "Ed", "education")
     with pytest.raises(
         PanelRuleBroken, match=r"not quorate.*missing children's social care and 1 more agency"
     ):

@@ -216,7 +216,12 @@ def test_attendance_is_the_callers_own_and_cannot_name_someone_else(
     )
     assert r.status_code == 200
     assert r.json()["attendance"] == [
-        {"person_id": "coord-1", "name": "Coord", "agency": "social-care"}
+        {
+            "person_id": "coord-1",
+            "name": "Coord",
+            "agency": "social-care",
+            "position": "practitioner",
+        }
     ]
 
 
@@ -277,3 +282,63 @@ def test_a_coordinator_lists_who_is_expected_but_only_attendees_make_a_quorum(
     assert refused.status_code == 409 and "not quorate" in refused.json()["detail"]
     _quorate(client, meeting_id)  # each attendee confirms with their own sign-in
     assert client.post(f"/meetings/{meeting_id}/decisions", headers=chair(), json=body).is_success
+
+
+def _earp_case(client: Any, app: PanelApp) -> tuple[uuid.UUID, Any]:
+    """A case escalated by its quorate MAAG to the next EARP."""
+    case_id, meeting_id = _listed_case(app)
+    _quorate(client, meeting_id)
+    body = {
+        "kind": "escalate",
+        "case_id": str(case_id),
+        "to": "earp",
+        "reason": "needs county resources",
+        "justification": "risk rising",
+    }
+    r = client.post(f"/meetings/{meeting_id}/decisions", headers=chair(), json=body)
+    assert r.status_code == 200, r.text
+    return case_id, r.json()["listed_on"][-1]
+
+
+def _scf(position: str, roles: Any = Role.PANEL_MEMBER, user: str | None = None) -> Any:
+    return auth(roles, "childrens-services", user, position=position)
+
+
+def test_an_earp_constituted_as_the_county_describes_decides(client: Any, app: PanelApp) -> None:
+    case_id, earp = _earp_case(client, app)
+    for position in ("commissioner", "head-of-service"):
+        r = client.post(
+            f"/meetings/{earp}/attendance", headers=_scf(position), json={"name": position}
+        )
+        assert r.status_code == 200, r.text
+    assert r.json()["quorate"] is True
+    scf_chair = _scf("head-of-service", [Role.PANEL_CHAIR, Role.PANEL_MEMBER], "scf-chair-1")
+    body = {"kind": "close", "case_id": str(case_id), "reason": "resolved"}
+    assert client.post(f"/meetings/{earp}/decisions", headers=scf_chair, json=body).is_success
+
+
+def test_an_earp_refuses_members_it_does_not_have_and_says_who_is_missing(
+    client: Any, app: PanelApp
+) -> None:
+    case_id, earp = _earp_case(client, app)
+    r = client.post(
+        f"/meetings/{earp}/attendance",
+        headers=auth(Role.PANEL_MEMBER, "police"),
+        json={"name": "PC"},
+    )
+    assert (r.status_code, r.json()["detail"]) == (
+        403,
+        "a practitioner of police does not sit on the EARP "
+        "(its members: SCF commissioners and heads of service)",
+    )
+    r = client.post(
+        f"/meetings/{earp}/attendance", headers=_scf("commissioner"), json={"name": "C"}
+    )
+    assert r.json()["missing_for_quorum"] == ["an SCF head of service"]
+    body = {"kind": "close", "case_id": str(case_id), "reason": "resolved"}
+    refused = client.post(f"/meetings/{earp}/decisions", headers=chair(), json=body)
+    # the MAAG's chair (a social care practitioner) may not chair the EARP
+    assert (refused.status_code, refused.json()["detail"]) == (
+        403,
+        "the chair must be a member of the EARP (SCF commissioners and heads of service)",
+    )

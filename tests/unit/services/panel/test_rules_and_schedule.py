@@ -1,4 +1,4 @@
-"""Quorum, common thresholds, tier moves and the meeting schedule."""
+"""Common thresholds, tier moves and the meeting schedule (quorum: test_constitution.py)."""
 
 from __future__ import annotations
 
@@ -10,28 +10,10 @@ from contracts.reference import District, Panel
 from services.panel.domain.rules import (
     PanelRuleBroken,
     escalation_allowed,
-    missing_for_quorum,
     require_threshold_or_justification,
     step_down_allowed,
 )
 from services.panel.domain.schedule import LOCAL, PanelRef, meeting_id, next_meeting
-
-
-def test_quorate_with_social_care_and_enough_others() -> None:
-    assert missing_for_quorum(["social-care", "education", "camhs", "police"], 3) == []
-
-
-def test_without_social_care_the_meeting_is_not_quorate_and_says_so() -> None:
-    assert missing_for_quorum(["education", "camhs", "police"], 3) == ["children's social care"]
-
-
-def test_too_few_other_agencies_says_how_many_more() -> None:
-    assert missing_for_quorum(["social-care", "education"], 3) == [
-        "2 more agencies besides social care (1 of 3 present)"
-    ]
-    assert missing_for_quorum(["social-care", "education", "camhs"], 3) == [
-        "1 more agency besides social care (2 of 3 present)"
-    ]
 
 
 @pytest.mark.parametrize(
