@@ -24,6 +24,7 @@ from contracts.events.panel import (
     CaseListed,
     CasePaused,
     CaseSteppedDown,
+    CommissioningFailureListed,
     LeadProfessionalAssigned,
     PackageRequested,
     PanelMeetingScheduled,
@@ -127,6 +128,7 @@ PANEL_EVENTS = TopicSpec(
         CaseClosed,
         CasePaused,
         ReviewListed,
+        CommissioningFailureListed,
     ),
 )
 COMMISSIONING_EVENTS = TopicSpec(

@@ -118,6 +118,22 @@ class CasePaused(IntegrationEvent):
     removed_from_meetings: list[Uuid] = Field(default_factory=list, max_length=MEETINGS)
 
 
+class CommissioningFailureListed(IntegrationEvent):
+    """A package the panel agreed could not be commissioned: the case is listed on the
+    commissioning panel's next meeting to decide again, and the people who must know are told."""
+
+    TYPE: ClassVar[str] = "maag.panel.CommissioningFailureListed.v1"
+
+    package_id: Uuid
+    panel: Panel
+    district: District | None = Field(default=None, description="For a district MAAG.")
+    meeting_id: Uuid
+    meeting_starts_at: Timestamp
+    reason: str = Field(max_length=LABEL_CHARS, description="no-capacity, over-budget or no-budget")
+    detail: str = Field(max_length=TEXT_CHARS)
+    lead_professional_email: EmailStr | None = Field(default=None, max_length=EMAIL_CHARS)
+
+
 class ReviewListed(IntegrationEvent):
     """A commissioned package falls due for review at the listed meeting."""
 

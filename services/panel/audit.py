@@ -38,6 +38,9 @@ AUDIT = AuditSpec(
         PanelCase.SteppedDown: _moved,
         PanelCase.Deferred: _status("deferred"),
         PanelCase.Closed: _status("closed"),
+        PanelCase.CommissioningFailureListed: lambda e: Change(
+            set={"status": "listed again: package not commissioned", "panel": str(e.panel)}
+        ),
         PanelCase.Paused: _status("paused: consent withdrawn"),
         PanelCase.Resumed: _status("awaiting listing"),
     },

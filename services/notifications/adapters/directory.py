@@ -1,4 +1,5 @@
-"""Provider contacts: where to email a provider about its packages (reference data).
+"""Contacts (reference data): where to email a provider about its packages, and a panel's
+coordinator (`coordinator:<panel key>`, e.g. `coordinator:maag:harlow`).
 
 The file is configuration from outside the code: every entry is checked when it is loaded,
 so a bad address stops the service at start with the provider named, not an email later."""

@@ -4,7 +4,12 @@
 from __future__ import annotations
 
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
-from contracts.events.panel import CasePaused, LeadProfessionalAssigned, ReviewListed
+from contracts.events.panel import (
+    CasePaused,
+    CommissioningFailureListed,
+    LeadProfessionalAssigned,
+    ReviewListed,
+)
 from maag.runtime.consumer import Subscription, on_events
 from services.notifications.application.policies import Requests
 
@@ -19,6 +24,7 @@ def subscriptions(
                 LeadProfessionalAssigned: requests.lead_assigned,
                 CasePaused: requests.case_paused,
                 ReviewListed: requests.review_listed,
+                CommissioningFailureListed: requests.commissioning_failure_listed,
             },
         ),
         on_events(

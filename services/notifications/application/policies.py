@@ -9,13 +9,23 @@ from typing import Any
 from uuid import UUID
 
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
-from contracts.events.panel import CasePaused, LeadProfessionalAssigned, ReviewListed
+from contracts.events.panel import (
+    CasePaused,
+    CommissioningFailureListed,
+    LeadProfessionalAssigned,
+    ReviewListed,
+)
 from maag.runtime.consumer import Delivery
 from maag.runtime.unit_of_work import Work
 from services.notifications.domain.notification import Notification, notification_id
 from services.notifications.domain.templates import case_reference
 
-EmailOf = Callable[[str], str | None]  # a provider's contact address, if the directory has one
+EmailOf = Callable[[str], str | None]  # a contact's address, if the directory has one
+
+
+def coordinator_contact(panel_key: str) -> str:
+    """The directory entry of a panel's coordinator (e.g. `coordinator:maag:harlow`)."""
+    return f"coordinator:{panel_key}"
 
 
 class Requests:
@@ -87,6 +97,24 @@ class Requests:
                     "meeting_date": e.meeting_starts_at.date().isoformat(),
                 },
             )
+
+    def commissioning_failure_listed(
+        self, d: Delivery[CommissioningFailureListed], work: Work
+    ) -> None:
+        """The lead professional and the panel's coordinator are told, once each."""
+        e = d.message
+        panel = e.panel.value if e.district is None else f"{e.panel.value}:{e.district.value}"
+        context = {
+            "panel": e.panel.value.upper(),
+            "reason": e.reason,
+            "detail": e.detail,
+            "meeting_date": e.meeting_starts_at.date().isoformat(),
+        }
+        coordinator = self.email_of(coordinator_contact(panel))
+        recipients = [str(e.lead_professional_email)] if e.lead_professional_email else []
+        recipients.append(coordinator or f"unknown-coordinator:{panel}")
+        for recipient in recipients:
+            self._ask(work, d, "package-not-commissioned", recipient, context)
 
     def package_commissioned(self, d: Delivery[PackageCommissioned], work: Work) -> None:
         e = d.message

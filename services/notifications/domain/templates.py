@@ -38,6 +38,12 @@ TEMPLATES: dict[str, _Template] = {
         "A package for case $case_ref falls due for review on $review_on and is listed on the "
         "$panel meeting of $meeting_date.\n\nOpen the case: $link",
     ),
+    "package-not-commissioned": _Template(
+        "MAAG case $case_ref: the agreed package could not be commissioned",
+        "The package the $panel agreed for case $case_ref could not be commissioned "
+        "($reason: $detail). The case is listed on the $panel meeting of $meeting_date for the "
+        "panel to decide again.\n\nOpen the case: $link",
+    ),
     "package-commissioned": _Template(
         "MAAG case $case_ref: package commissioned from you",
         "A package for case $case_ref has been commissioned from you, starting $starts_on "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from contracts.events.commissioning import PackageCommissioned
+from contracts.events.commissioning import CommissioningFailed, PackageCommissioned
 from contracts.events.referral import ConsentWithdrawn, ReferralAccepted
 from contracts.reference import Panel
 from maag.runtime.consumer import Delivery, Subscription, on_events
@@ -43,6 +43,13 @@ def on_package_commissioned(d: Delivery[PackageCommissioned], work: Work) -> Non
     )
 
 
+def on_commissioning_failed(d: Delivery[CommissioningFailed], work: Work) -> None:
+    e = d.message
+    use.commissioning_failed(
+        work, e.case_id, e.package_id, Panel(e.panel), e.reason, e.detail, e.occurred_at
+    )
+
+
 def _prefetch(d: Delivery[Any]) -> list[UUID]:
     e = d.message
     ids = [e.case_id]
@@ -60,6 +67,11 @@ def subscriptions(referral_topic: str, commissioning_topic: str) -> list[Subscri
             prefetch=_prefetch,
         ),
         on_events(
-            commissioning_topic, {PackageCommissioned: on_package_commissioned}, prefetch=_prefetch
+            commissioning_topic,
+            {
+                PackageCommissioned: on_package_commissioned,
+                CommissioningFailed: on_commissioning_failed,
+            },
+            prefetch=_prefetch,
         ),
     ]

@@ -13,6 +13,7 @@ from contracts.events.panel import (
     CaseListed,
     CasePaused,
     CaseSteppedDown,
+    CommissioningFailureListed,
     LeadProfessionalAssigned,
     PackageRequested,
     PanelMeetingScheduled,
@@ -46,6 +47,7 @@ PUBLISHED = (
     PanelCase.Closed,
     PanelCase.Paused,
     PanelCase.ReviewListed,
+    PanelCase.CommissioningFailureListed,
 )
 
 
@@ -123,6 +125,19 @@ def translate(e: Any) -> Outbound | None:
             **base,
             reason=e.reason,
             removed_from_meetings=e.removed_from,
+            lead_professional_email=e.lead_email,
+        )
+    elif isinstance(e, PanelCase.CommissioningFailureListed):
+        panel = Panel(e.panel)
+        event = CommissioningFailureListed(
+            **base,
+            package_id=e.package_id,
+            panel=panel,
+            district=District(e.district) if panel is Panel.MAAG else None,
+            meeting_id=e.meeting_id,
+            meeting_starts_at=datetime.fromisoformat(e.starts_at),
+            reason=e.reason,
+            detail=e.detail,
             lead_professional_email=e.lead_email,
         )
     else:

@@ -62,3 +62,23 @@ def package_commissioned(
     meeting = meeting_at(work, ref, first_meeting_on_or_after(ref, review_on))
     found.list_review(package_id, review_on, meeting)
     work.add(found, meeting)
+
+
+def commissioning_failed(
+    work: Work,
+    case_id: UUID,
+    package_id: UUID,
+    panel: Panel,
+    reason: str,
+    detail: str,
+    at: datetime,
+) -> None:
+    """A package the panel agreed could not be commissioned: back on that panel's next
+    agenda, with the reason, so it decides again (and its people are told, once)."""
+    found = work.find(case_id)
+    if not isinstance(found, PanelCase):
+        return
+    ref = found.ref_for(panel)
+    meeting = meeting_at(work, ref, next_meeting(ref, at))
+    if found.relist_after_failure(package_id, reason, detail, meeting):
+        work.add(found, meeting)

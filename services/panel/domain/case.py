@@ -105,6 +105,16 @@ class PanelCase(Aggregate):
         starts_at: str
         review_on: str
 
+    class CommissioningFailureListed(Aggregate.Event):
+        district: str
+        lead_email: str | None
+        package_id: UUID
+        panel: str
+        meeting_id: UUID
+        starts_at: str
+        reason: str
+        detail: str
+
     @event(Opened)
     def __init__(
         self,
@@ -177,6 +187,26 @@ class PanelCase(Aggregate):
             starts_at=meeting.starts_at.isoformat(),
             review_on=review_on.isoformat(),
         )
+
+    def relist_after_failure(
+        self, package_id: UUID, reason: str, detail: str, meeting: Meeting
+    ) -> bool:
+        """The package could not be commissioned: list the case on `meeting` (the panel's
+        next) to decide again. Once per package, however often the failure arrives."""
+        if self.status != "active" or self.packages.get(package_id, {}).get("failed"):
+            return False
+        meeting.list_case(self.id, listing_reason("package not commissioned", reason))
+        self._failure_listed(
+            district=self.district.value,
+            lead_email=self.lead["work_email"] if self.lead else None,
+            package_id=package_id,
+            panel=meeting.panel.value,
+            meeting_id=meeting.id,
+            starts_at=meeting.starts_at.isoformat(),
+            reason=reason,
+            detail=detail,
+        )
+        return True
 
     # --- decisions (each in a quorate meeting that lists the case) ---
 
@@ -445,6 +475,25 @@ class PanelCase(Aggregate):
     ) -> None:
         self.listings[meeting_id] = {"panel": panel, "starts_at": starts_at, "reason": "review"}
         self.packages.setdefault(package_id, {})["review_on"] = review_on
+
+    @event(CommissioningFailureListed)
+    def _failure_listed(
+        self,
+        district: str,
+        lead_email: str | None,
+        package_id: UUID,
+        panel: str,
+        meeting_id: UUID,
+        starts_at: str,
+        reason: str,
+        detail: str,
+    ) -> None:
+        self.listings[meeting_id] = {
+            "panel": panel,
+            "starts_at": starts_at,
+            "reason": "package not commissioned",
+        }
+        self.packages.setdefault(package_id, {})["failed"] = reason
 
 
 def listing_reason(how: str, reason: str) -> str:

@@ -18,8 +18,13 @@ from contracts.events.commissioning import (
     PackageCommissioned,
     PackageDecommissioned,
 )
-from contracts.events.panel import CasePaused, LeadProfessionalAssigned, ReviewListed
-from contracts.reference import Agency, Panel, Role
+from contracts.events.panel import (
+    CasePaused,
+    CommissioningFailureListed,
+    LeadProfessionalAssigned,
+    ReviewListed,
+)
+from contracts.reference import Agency, District, Panel, Role
 from maag.runtime.consumer import Delivery
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
@@ -171,3 +176,38 @@ def test_an_unknown_provider_is_asked_for_so_the_failure_is_recorded(app: Notifi
     )
     (asked,) = _ask(app, _requests().package_decommissioned, event)
     assert asked.recipient == "unknown-provider:nobody-knows"
+
+
+def _failure(lead_email: str | None, district: str | None = "harlow") -> CommissioningFailureListed:
+    return CommissioningFailureListed(
+        case_id=uuid.uuid4(),
+        occurred_at=NOW,
+        actor=ACTOR,
+        package_id=uuid.uuid4(),
+        panel=Panel.MAAG if district else Panel.EARP,
+        district=District(district) if district else None,
+        meeting_id=uuid.uuid4(),
+        meeting_starts_at=datetime(2026, 12, 1, 10, tzinfo=UTC),
+        reason="no-capacity",
+        detail="no provider in the West quadrant has 4 hours a week free",
+        lead_professional_email=lead_email,
+    )
+
+
+def test_a_package_not_commissioned_reaches_the_lead_and_the_coordinator_once(
+    app: NotificationsApp,
+) -> None:
+    event = _failure("lee@school.example")
+    asked = _ask(app, _requests().commissioning_failure_listed, event)
+    assert sorted(n.recipient for n in asked) == ["lee@school.example", "maag-harlow@essex.example"]
+    assert {n.template for n in asked} == {"package-not-commissioned"}
+    assert asked[0].context["detail"] == event.detail
+    stored = len(app.notifications(0, 100))
+    _ask(app, _requests().commissioning_failure_listed, event)  # redelivered
+    assert len(app.notifications(0, 100)) == stored == 2
+    assert all(app.repository.get(n.id).version == 1 for n in asked)
+
+
+def test_without_a_lead_the_earp_coordinator_is_still_told(app: NotificationsApp) -> None:
+    (asked,) = _ask(app, _requests().commissioning_failure_listed, _failure(None, None))
+    assert asked.recipient == "earp@essex.example"

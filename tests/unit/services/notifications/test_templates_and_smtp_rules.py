@@ -20,6 +20,7 @@ CONTEXT = {
     "services": "family support",
     "effective_from": "2027-01-01",
     "reason": "outcomes-met",
+    "detail": "no provider in the quadrant has capacity",
     "case_ref": "MAAG-1A2B3C4D",
     "link": "https://maag.example/cases/1a2b3c4d-0000-0000-0000-000000000000",
 }

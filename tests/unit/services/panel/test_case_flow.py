@@ -282,6 +282,43 @@ def test_a_commissioned_package_is_listed_for_review_when_it_falls_due(app: Pane
     assert datetime.fromisoformat(review.starts_at).date() == date(2027, 3, 2)  # the Tuesday after
 
 
+def test_a_package_that_could_not_be_commissioned_is_relisted_once_with_the_reason(
+    app: PanelApp,
+) -> None:
+    from services.panel.adapters.translate import translate
+
+    case_id = _accept(app)
+    meeting = _meeting(app, case_id)
+    _quorate(app, meeting)
+    _decide(
+        app,
+        meeting,
+        kind="assign-lead-professional",
+        case_id=str(case_id),
+        professional_id="lp-1",
+        name="Lee Lead",
+        agency="education",
+        work_email="lee.lead@school.example",
+    )
+    package_id = uuid.uuid4()
+    failed_at = datetime(2026, 12, 1, 15, 0, tzinfo=LOCAL)  # after the Tuesday meeting
+    for _ in range(2):  # the failure arrives twice: one listing, one event
+        work = Work(app)
+        use.commissioning_failed(
+            work, case_id, package_id, Panel.MAAG, "no-capacity", "none free", failed_at
+        )
+        work.commit()
+    (listed,) = [
+        e for e in app.events.get(case_id) if isinstance(e, PanelCase.CommissioningFailureListed)
+    ]
+    assert datetime.fromisoformat(listed.starts_at).date() == date(2026, 12, 8)  # next MAAG
+    relisted: Any = app.repository.get(listed.meeting_id)
+    assert relisted.agenda[case_id] == "package not commissioned: no-capacity"
+    out = translate(listed)
+    assert out is not None and type(out.event).__name__ == "CommissioningFailureListed"
+    assert out.event.model_dump()["lead_professional_email"] == "lee.lead@school.example"
+
+
 def test_only_panel_members_decide(app: PanelApp) -> None:
     case_id = _accept(app)
     meeting = _meeting(app, case_id)
