@@ -79,6 +79,8 @@ def commissioning_failed(
     if not isinstance(found, PanelCase):
         return
     ref = found.ref_for(panel)
-    meeting = meeting_at(work, ref, next_meeting(ref, at))
+    # the panel's next meeting after the one that agreed the package (not that one again)
+    agreed = found.agreed_at(package_id)
+    meeting = meeting_at(work, ref, next_meeting(ref, max(at, agreed) if agreed else at))
     if found.relist_after_failure(package_id, reason, detail, meeting):
         work.add(found, meeting)

@@ -6,7 +6,7 @@ threshold carries its justification.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -187,6 +187,12 @@ class PanelCase(Aggregate):
             starts_at=meeting.starts_at.isoformat(),
             review_on=review_on.isoformat(),
         )
+
+    def agreed_at(self, package_id: UUID) -> datetime | None:
+        """When the meeting that agreed the package sat (None: not agreed here)."""
+        meeting_id = self.packages.get(package_id, {}).get("meeting_id")
+        listing = self.listings.get(meeting_id) if meeting_id else None
+        return datetime.fromisoformat(listing["starts_at"]) if listing else None
 
     def relist_after_failure(
         self, package_id: UUID, reason: str, detail: str, meeting: Meeting
@@ -397,7 +403,11 @@ class PanelCase(Aggregate):
         interventions: list[dict[str, Any]],
         justification: str | None,
     ) -> None:
-        self.packages[package_id] = {"panel": self.panel.value, "interventions": interventions}
+        self.packages[package_id] = {
+            "panel": self.panel.value,
+            "interventions": interventions,
+            "meeting_id": meeting_id,
+        }
 
     @event(Escalated)
     def _escalated(

@@ -300,8 +300,26 @@ def test_a_package_that_could_not_be_commissioned_is_relisted_once_with_the_reas
         agency="education",
         work_email="lee.lead@school.example",
     )
-    package_id = uuid.uuid4()
-    failed_at = datetime(2026, 12, 1, 15, 0, tzinfo=LOCAL)  # after the Tuesday meeting
+    _decide(
+        app,
+        meeting,
+        kind="request-package",
+        case_id=str(case_id),
+        interventions=[
+            {
+                "service": "equine therapy",
+                "hours_per_week": 4,
+                "starts_on": "2026-12-07",
+                "review_interval_weeks": 12,
+                "estimated_weekly_cost_pence": 24000,
+            }
+        ],
+    )
+    (requested,) = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.PackageRequested)]
+    package_id = requested.package_id
+    # Commissioning answers at once, before the agreeing meeting's own date has passed: the
+    # case goes to the meeting after it, not back onto that one.
+    failed_at = FRIDAY
     for _ in range(2):  # the failure arrives twice: one listing, one event
         work = Work(app)
         use.commissioning_failed(
