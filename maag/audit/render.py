@@ -51,6 +51,7 @@ def text(replay: Replay) -> str:
         f"  consent:           {s.consent}"
         + (" (safeguarding basis recorded)" if s.safeguarding_basis else ""),
         f"  panel:             {s.panel or '-'} (district {s.district or '-'})",
+        f"  level of need:     {s.level_of_need or '-'}",
         "  lead professional: "
         + (f"{lead['name']} ({lead['agency']}, {lead['professional_id']})" if lead else "-"),
         f"  active packages:   {len(s.active_packages)}",

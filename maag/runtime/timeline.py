@@ -124,6 +124,7 @@ class CaseState:
     safeguarding_basis: bool = False
     panel: str | None = None  # the tier: MAAG, EARP or JAP
     district: str | None = None
+    level_of_need: int | None = None  # as triaged, then as reviews changed it
     lead_professional: dict[str, str] | None = None
     active_packages: dict[str, dict[str, Any]] = field(default_factory=dict)
     emails_sent: int = 0

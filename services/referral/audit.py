@@ -32,4 +32,6 @@ def _triaged(e: Any) -> Change:
     changes: dict[str, Any] = {"status": str(e.outcome)}
     if e.district:
         changes["district"] = str(e.district)
+    if (level := getattr(e, "level_of_need", None)) is not None:  # a timeline entry may omit it
+        changes["level_of_need"] = int(level)
     return Change(set=changes)

@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from contracts.events.commissioning import CommissioningFailed, PackageCommissioned
+from contracts.events.commissioning import (
+    CommissioningFailed,
+    PackageCommissioned,
+    PackageReviewed,
+)
 from contracts.events.referral import ConsentWithdrawn, ReferralAccepted
 from contracts.reference import Panel
 from maag.runtime.consumer import Delivery, Subscription, on_events
@@ -50,6 +54,11 @@ def on_commissioning_failed(d: Delivery[CommissioningFailed], work: Work) -> Non
     )
 
 
+def on_package_reviewed(d: Delivery[PackageReviewed], work: Work) -> None:
+    e = d.message
+    use.package_reviewed(work, e.case_id, e.package_id, e.level_of_need_change)
+
+
 def _prefetch(d: Delivery[Any]) -> list[UUID]:
     e = d.message
     ids = [e.case_id]
@@ -71,6 +80,7 @@ def subscriptions(referral_topic: str, commissioning_topic: str) -> list[Subscri
             {
                 PackageCommissioned: on_package_commissioned,
                 CommissioningFailed: on_commissioning_failed,
+                PackageReviewed: on_package_reviewed,
             },
             prefetch=_prefetch,
         ),

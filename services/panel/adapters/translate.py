@@ -35,6 +35,7 @@ INTERNAL = (
     Meeting.CaseRemoved,
     PanelCase.Opened,
     PanelCase.Resumed,
+    PanelCase.NeedReassessed,  # the review itself is commissioning's published event
 )
 PUBLISHED = (
     Meeting.Scheduled,

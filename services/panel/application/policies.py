@@ -84,3 +84,11 @@ def commissioning_failed(
     meeting = meeting_at(work, ref, next_meeting(ref, max(at, agreed) if agreed else at))
     if found.relist_after_failure(package_id, reason, detail, meeting):
         work.add(found, meeting)
+
+
+def package_reviewed(work: Work, case_id: UUID, package_id: UUID, change: int) -> None:
+    """A review's change in the level of need updates the case, so later thresholds use it."""
+    found = work.find(case_id)
+    if isinstance(found, PanelCase) and change:
+        found.reassess(package_id, change)
+        work.add(found)

@@ -105,6 +105,13 @@ class PanelCase(Aggregate):
         starts_at: str
         review_on: str
 
+    class NeedReassessed(Aggregate.Event):
+        """A package review changed the case's level of need; later thresholds use it."""
+
+        package_id: UUID
+        change: int
+        level_of_need: int
+
     class CommissioningFailureListed(Aggregate.Event):
         district: str
         lead_email: str | None
@@ -187,6 +194,16 @@ class PanelCase(Aggregate):
             starts_at=meeting.starts_at.isoformat(),
             review_on=review_on.isoformat(),
         )
+
+    def reassess(self, package_id: UUID, change: int) -> None:
+        """A review's change in level of need (kept within the levels 1 to 4)."""
+        level = min(max(self.level_of_need + change, 1), 4)
+        if level != self.level_of_need:
+            self._need_reassessed(package_id=package_id, change=change, level_of_need=level)
+
+    @event(NeedReassessed)
+    def _need_reassessed(self, package_id: UUID, change: int, level_of_need: int) -> None:
+        self.level_of_need = level_of_need
 
     def agreed_at(self, package_id: UUID) -> datetime | None:
         """When the meeting that agreed the package sat (None: not agreed here)."""

@@ -395,3 +395,35 @@ def test_every_kind_of_decision_has_its_handler() -> None:
 
     kinds = set(get_args(get_args(Decision)[0]))
     assert kinds and set(DECISIONS) == kinds
+
+
+def test_a_reviews_change_in_need_updates_the_case_and_later_thresholds_use_it(
+    app: PanelApp,
+) -> None:
+    case_id = _accept(app, level=3)  # within the MAAG's threshold (2 to 3)
+    package_id = uuid.uuid4()
+    for change in (+1, +2):  # 3 + 1 = 4, then held at the highest level
+        work = Work(app)
+        use.package_reviewed(work, case_id, package_id, change)
+        work.commit()
+    assert _case(app, case_id).level_of_need == 4
+    meeting = _meeting(app, case_id)
+    _quorate(app, meeting)
+    with pytest.raises(PanelRuleBroken, match="level of need 4 is outside the MAAG threshold"):
+        _decide(
+            app,
+            meeting,
+            kind="request-package",
+            case_id=str(case_id),
+            interventions=[
+                {
+                    "service": "family support",
+                    "hours_per_week": 4,
+                    "starts_on": "2026-12-07",
+                    "review_interval_weeks": 12,
+                    "estimated_weekly_cost_pence": 24000,
+                }
+            ],
+        )
+    reassessed = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.NeedReassessed)]
+    assert [(e.change, e.level_of_need) for e in reassessed] == [(1, 4)]
