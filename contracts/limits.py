@@ -28,6 +28,7 @@ EMAIL_CHARS = 254  # RFC 5321's longest forward path
 # --- lists (items) ---
 NEEDS = 30
 AGENCIES = 20  # more than there are agencies: a list of agencies never needs more
+SERVICES = 20  # more than there are named services
 INTERVENTIONS = 20
 FUNDING_SHARES = 20
 PROVIDERS = 40

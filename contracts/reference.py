@@ -65,6 +65,59 @@ class Agency(StrEnum):
     ADULT_TRANSITION = "adult-transition"
 
 
+class Service(StrEnum):
+    """Services a referral may name within the agencies that offer both universal services
+    (every child uses them without a referral) and targeted ones above them; every other
+    agency's support is above universal services as a whole."""
+
+    SCHOOL = "school"
+    EDUCATIONAL_PSYCHOLOGY = "educational-psychology"
+    BEHAVIOUR_SUPPORT = "behaviour-support"
+    EDUCATION_WELFARE = "education-welfare"
+    SPECIAL_EDUCATIONAL_NEEDS = "special-educational-needs"
+    GP = "gp"
+    HEALTH_VISITOR = "health-visitor"
+    SCHOOL_NURSE = "school-nurse"
+    SPECIALIST_HEALTH = "specialist-health"
+    SPEECH_AND_LANGUAGE_THERAPY = "speech-and-language-therapy"
+    CHILDRENS_CENTRE = "childrens-centre"
+    FAMILY_OUTREACH = "family-outreach"
+
+
+SERVICE_AGENCY: dict[Service, Agency] = {
+    Service.SCHOOL: Agency.EDUCATION,
+    Service.EDUCATIONAL_PSYCHOLOGY: Agency.EDUCATION,
+    Service.BEHAVIOUR_SUPPORT: Agency.EDUCATION,
+    Service.EDUCATION_WELFARE: Agency.EDUCATION,
+    Service.SPECIAL_EDUCATIONAL_NEEDS: Agency.EDUCATION,
+    Service.GP: Agency.PRIMARY_HEALTH,
+    Service.HEALTH_VISITOR: Agency.PRIMARY_HEALTH,
+    Service.SCHOOL_NURSE: Agency.PRIMARY_HEALTH,
+    Service.SPECIALIST_HEALTH: Agency.PRIMARY_HEALTH,
+    Service.SPEECH_AND_LANGUAGE_THERAPY: Agency.PRIMARY_HEALTH,
+    Service.CHILDRENS_CENTRE: Agency.CHILDRENS_CENTRES,
+    Service.FAMILY_OUTREACH: Agency.CHILDRENS_CENTRES,
+}
+UNIVERSAL_SERVICES: frozenset[Service] = frozenset(
+    {
+        Service.SCHOOL,
+        Service.GP,
+        Service.HEALTH_VISITOR,
+        Service.SCHOOL_NURSE,
+        Service.CHILDRENS_CENTRE,
+    }
+)
+
+
+class TransitionBasis(StrEnum):
+    """Why a transition package: the child has been or is looked after, or in hospital, or
+    has acute needs, and is to be supported in their local community."""
+
+    LOOKED_AFTER = "looked-after"
+    HOSPITAL = "hospital"
+    ACUTE_NEEDS = "acute-needs"
+
+
 class Office(StrEnum):
     """Organisations whose people act in MAAG without being a referring agency: the county's
     Schools, Children & Families directorate (SCF: its commissioners and heads of service sit

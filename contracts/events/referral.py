@@ -22,10 +22,11 @@ from contracts.limits import (
     NEEDS,
     PROBLEM_CHARS,
     PROBLEMS,
+    SERVICES,
     TEXT_CHARS,
     PastDate,
 )
-from contracts.reference import Agency, District, LevelOfNeed, Panel
+from contracts.reference import Agency, District, LevelOfNeed, Panel, Service, TransitionBasis
 from contracts.strict import Day
 
 CafReference = Field(
@@ -193,9 +194,23 @@ class ReferralDetails(BaseModel):
         max_length=AGENCIES,
         description="Agencies whose support above universal services is asked for.",
     )
+    services_requested: list[Service] = Field(
+        default_factory=list,
+        max_length=SERVICES,
+        description=(
+            "Within education, primary health and children's centres, the services asked for: "
+            "an agency named only by its universal services (school, GP, health visitor, "
+            "school nurse, children's centre) is not support above universal services."
+        ),
+    )
     level_of_need: LevelOfNeed
     significant_harm_concern: bool
-    transition: bool = Field(description="Leaving care or hospital.")
+    transition: bool = Field(
+        description="A transition package: looked after, in hospital, or acute needs."
+    )
+    transition_basis: TransitionBasis | None = Field(
+        default=None, description="Why a transition package (naming one makes it one)."
+    )
     consent: ConsentGiven | None = Field(
         default=None, description="Consent already given; without it the referral waits."
     )

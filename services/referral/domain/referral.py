@@ -16,7 +16,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from contracts.events.referral import ReferralDetails
-from contracts.reference import Agency
+from contracts.reference import Agency, Service, TransitionBasis
 from services.referral.domain.triage import Decision, Outcome, triage
 
 CASE_NAMESPACE = UUID("6f1c1d8e-3c55-4f8e-9a37-0c1f5a1d2b10")
@@ -204,7 +204,11 @@ class Referral(Aggregate):
         decision = triage(
             significant_harm_concern=bool(self.details["significant_harm_concern"]),
             agencies_requested=[Agency(a) for a in self.details["agencies_requested"]],
+            services_requested=[Service(s) for s in self.details.get("services_requested", [])],
             transition=bool(self.details["transition"]),
+            transition_basis=(
+                TransitionBasis(basis) if (basis := self.details.get("transition_basis")) else None
+            ),
             has_consent=self.consent is not None,
             has_safeguarding_basis=self.safeguarding_basis is not None,
         )

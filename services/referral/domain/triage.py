@@ -1,4 +1,10 @@
-"""Triage: where a referral goes, and why. Pure; the thresholds are the county's common ones."""
+"""Triage: where a referral goes, and why. Pure. Each rule quotes the sentence of the county's
+own description it implements (`docs/rules.md` lists them; tests/unit/services/referral/
+test_triage.py tests each).
+
+Sources: the scrutiny review (Children and Young People Policy & Scrutiny Committee, 7
+January 2010) and the Improvement East case study (March 2010), in ../shared/domain/.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contracts.reference import Agency
+from contracts.reference import SERVICE_AGENCY, UNIVERSAL_SERVICES, Agency, Service, TransitionBasis
 
-# Services every child can use without a referral; MAAG is for needs above them.
-UNIVERSAL_SERVICES: frozenset[Agency] = frozenset(
-    {Agency.EDUCATION, Agency.PRIMARY_HEALTH, Agency.CHILDRENS_CENTRES}
-)
+# "The MAAGs will discuss the needs of all children and young people who require the
+# coordinated support of two or more agencies over and above universal services."
+# "MAAG will accept any referrals that require a multi disciplinary intervention to meet
+# complex needs." (scrutiny review)
 MIN_AGENCIES_ABOVE_UNIVERSAL = 2
 
 SIGNPOSTING = (
@@ -35,8 +41,22 @@ class Decision:
     signposting: str | None = None
 
 
-def agencies_above_universal(agencies: Iterable[Agency]) -> set[Agency]:
-    return {a for a in agencies if a not in UNIVERSAL_SERVICES}
+def agencies_above_universal(
+    agencies: Iterable[Agency], services: Iterable[Service] = ()
+) -> set[Agency]:
+    """The agencies whose support above universal services is asked for.
+
+    An agency in `agencies_requested` is asked for support above universal services (that is
+    what the field means), unless the referral names services of that agency and every one
+    of them is universal (a school, a GP, a health visitor): then it asks only for what every
+    child already has. A targeted service (educational psychology, specialist health) counts
+    its agency, named or not."""
+    named: dict[Agency, set[Service]] = {}
+    for service in services:
+        named.setdefault(SERVICE_AGENCY[service], set()).add(service)
+    above = {a for a in agencies if not named.get(a) or named[a] - UNIVERSAL_SERVICES}
+    above |= {a for a, s in named.items() if s - UNIVERSAL_SERVICES}
+    return above
 
 
 def triage(
@@ -46,29 +66,39 @@ def triage(
     transition: bool,
     has_consent: bool,
     has_safeguarding_basis: bool,
+    services_requested: Iterable[Service] = (),
+    transition_basis: TransitionBasis | None = None,
 ) -> Decision:
+    # "as children's social care will be represented on each panel, will ensure that
+    # safeguarding arrangements are robust" (scrutiny review): a concern of significant harm
+    # is children's social care's at once, not a MAAG's to list.
     if significant_harm_concern:
         return Decision(
             Outcome.REDIRECTED_TO_SOCIAL_CARE,
             "concern of significant harm: referred to children's social care at once; not a MAAG case",
         )
-    above = agencies_above_universal(agencies_requested)
-    if len(above) < MIN_AGENCIES_ABOVE_UNIVERSAL and not transition:
+    above = agencies_above_universal(agencies_requested, services_requested)
+    # "MAAGs will also consider transition packages of support to enable children and young
+    # people who have been/ or are Looked After or in hospital and those with acute needs to
+    # be supported in their local community." (scrutiny review)
+    is_transition = transition or transition_basis is not None
+    if len(above) < MIN_AGENCIES_ABOVE_UNIVERSAL and not is_transition:
         return Decision(
             Outcome.DECLINED,
             f"needs {MIN_AGENCIES_ABOVE_UNIVERSAL} or more agencies above universal services "
             f"(asked: {', '.join(sorted(a.value for a in above)) or 'none'}) and is not a transition case",
             SIGNPOSTING,
         )
+    # "Referrers must ensure they follow appropriate information sharing guidance to obtain
+    # consent from families when referring to the MAAG" (scrutiny review).
     if not has_consent and not has_safeguarding_basis:
         return Decision(
             Outcome.PENDING_CONSENT,
             "no consent to share and no safeguarding basis recorded: the referral waits",
         )
     basis = "consent" if has_consent else "a recorded safeguarding basis"
-    why = (
-        "transition case"
-        if len(above) < MIN_AGENCIES_ABOVE_UNIVERSAL
-        else (f"{len(above)} agencies above universal services")
-    )
+    if len(above) >= MIN_AGENCIES_ABOVE_UNIVERSAL:
+        why = f"{len(above)} agencies above universal services"
+    else:
+        why = f"transition case ({transition_basis.value if transition_basis else 'leaving care or hospital'})"
     return Decision(Outcome.ACCEPTED, f"{why}; sharing on {basis}; routed to the district MAAG")

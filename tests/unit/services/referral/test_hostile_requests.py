@@ -73,6 +73,8 @@ def test_a_non_numeric_content_length_is_400(api: Api) -> None:
     [
         ({"significant_harm_concern": "yes"}, "body.significant_harm_concern", "valid boolean"),
         ({"transition": 1}, "body.transition", "valid boolean"),
+        ({"services_requested": ["astrology"]}, "body.services_requested.0", "Input should be"),
+        ({"transition_basis": "holiday"}, "body.transition_basis", "Input should be"),
         ({"level_of_need": "3"}, "body.level_of_need", "Input should be"),
         ({"needs": ["x"] * (NEEDS + 1)}, "body.needs", f"at most {NEEDS} items"),
         ({"needs": ["x" * 101]}, "body.needs.0", "at most 100 characters"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from contracts.reference import Agency
+import pytest
+
+from contracts.reference import Agency, Service, TransitionBasis
 from services.referral.domain.triage import Outcome, triage
 
 TWO_ABOVE = [Agency.CAMHS, Agency.HOUSING]
@@ -29,7 +31,7 @@ def test_significant_harm_is_redirected_to_social_care_before_anything_else() ->
 def test_fewer_than_two_agencies_above_universal_is_declined_with_signposting() -> None:
     decision = triage(
         significant_harm_concern=False,
-        agencies_requested=[Agency.CAMHS, Agency.EDUCATION, Agency.PRIMARY_HEALTH],
+        agencies_requested=[Agency.CAMHS],
         transition=False,
         has_consent=True,
         has_safeguarding_basis=False,
@@ -39,16 +41,61 @@ def test_fewer_than_two_agencies_above_universal_is_declined_with_signposting() 
     assert decision.signposting
 
 
-def test_universal_services_do_not_count_towards_the_two() -> None:
+def test_school_and_camhs_is_a_multi_disciplinary_referral_and_is_accepted() -> None:
+    # "MAAG will accept any referrals that require a multi disciplinary intervention to meet
+    # complex needs": an agency asked for is asked for support above universal services.
+    assert _triage(agencies_requested=[Agency.EDUCATION, Agency.CAMHS]) is Outcome.ACCEPTED
+
+
+def test_an_agency_named_only_by_its_universal_services_does_not_count() -> None:
+    # "two or more agencies over and above universal services": a school place or a GP is
+    # what every child has.
+    only_universal = [Service.SCHOOL, Service.GP]
     assert (
-        _triage(agencies_requested=[Agency.EDUCATION, Agency.CHILDRENS_CENTRES]) is Outcome.DECLINED
+        _triage(
+            agencies_requested=[Agency.EDUCATION, Agency.PRIMARY_HEALTH, Agency.CAMHS],
+            services_requested=only_universal,
+        )
+        is Outcome.DECLINED
     )
+
+
+@pytest.mark.parametrize(
+    "targeted",
+    [
+        [Service.EDUCATIONAL_PSYCHOLOGY, Service.SPECIALIST_HEALTH],
+        [Service.BEHAVIOUR_SUPPORT, Service.EDUCATION_WELFARE, Service.FAMILY_OUTREACH],
+        [Service.SCHOOL, Service.SPECIAL_EDUCATIONAL_NEEDS, Service.SPEECH_AND_LANGUAGE_THERAPY],
+    ],
+)
+def test_targeted_services_within_education_health_and_childrens_centres_count(
+    targeted: list[Service],
+) -> None:
+    assert _triage(agencies_requested=[], services_requested=targeted) is Outcome.ACCEPTED
 
 
 def test_a_transition_case_is_taken_even_with_one_agency() -> None:
     assert (
         _triage(agencies_requested=[Agency.ADULT_TRANSITION], transition=True) is Outcome.ACCEPTED
     )
+
+
+@pytest.mark.parametrize("basis", list(TransitionBasis))
+def test_transition_for_the_looked_after_the_hospitalised_and_acute_needs(
+    basis: TransitionBasis,
+) -> None:
+    # "children and young people who have been/ or are Looked After or in hospital and those
+    # with acute needs to be supported in their local community"
+    decision = triage(
+        significant_harm_concern=False,
+        agencies_requested=[Agency.CAMHS],
+        transition=False,
+        transition_basis=basis,
+        has_consent=True,
+        has_safeguarding_basis=False,
+    )
+    assert decision.outcome is Outcome.ACCEPTED
+    assert decision.reason.startswith(f"transition case ({basis.value})")
 
 
 def test_without_consent_or_safeguarding_basis_it_waits() -> None:
