@@ -111,12 +111,10 @@ def review(app: Any, c: ReviewPackage, work: Work) -> Package:
         c.caller.require(Role.COMMISSIONER, to=f"{c.decision} a package at review")
     package = work.get_as(c.package_id, Package, "package")
     next_review = None
-    if c.decision == "continue":
-        starts_on, review_on = (
-            date.fromisoformat(package.starts_on),
-            date.fromisoformat(package.review_on),
-        )
-        next_review = next_review_on(starts_on, review_on).isoformat()
+    if c.decision in ("continue", "recommission"):  # reviewed again, at its own interval
+        next_review = next_review_on(
+            date.fromisoformat(package.review_on), package.review_weeks
+        ).isoformat()
     package.review(c.goals, c.level_change, c.decision, next_review)
     when = c.effective_from or date.today()
     if c.decision == "decommission":

@@ -4,12 +4,13 @@ same Provider aggregate: the store accepts one and refuses the other's version."
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.commissioning.domain.rules import CommissioningRefused
+from services.commissioning.domain.rules import CommissioningRefused, review_weeks
 
 NAMESPACE = UUID("7e4a1c2b-3d5f-4a6b-9c8d-0e1f2a3b4c5d")
 
@@ -246,6 +247,10 @@ class Package(Aggregate):
         self.weekly_cost_pence = weekly_cost_pence
         self.starts_on = starts_on
         self.review_on = review_on
+        # derived from the commissioning itself, so every later review keeps the interval
+        self.review_weeks = review_weeks(
+            date.fromisoformat(starts_on), date.fromisoformat(review_on)
+        )
         self.funding_split = funding_split
         self.committed_pence = committed_pence
         self.fy = fy

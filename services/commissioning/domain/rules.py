@@ -140,10 +140,15 @@ def schedule_of(interventions: Iterable[dict[str, Any]]) -> tuple[date, date]:
     return starts_on, starts_on + timedelta(weeks=interval)
 
 
-def next_review_on(starts_on: date, review_on: date) -> date:
-    """The review after `review_on`, at the package's own interval (at least a week)."""
-    interval = (review_on - starts_on).days // 7
-    return review_on + timedelta(weeks=max(interval, 1))
+def review_weeks(starts_on: date, first_review_on: date) -> int:
+    """A package's review interval: from its start to its first review (at least a week)."""
+    return max((first_review_on - starts_on).days // 7, 1)
+
+
+def next_review_on(review_on: date, weeks: int) -> date:
+    """The review after `review_on`, at the package's own interval: every review is that far
+    from the one before, however many there have been."""
+    return review_on + timedelta(weeks=weeks)
 
 
 def stopped_from(

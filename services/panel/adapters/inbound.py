@@ -56,7 +56,7 @@ def on_commissioning_failed(d: Delivery[CommissioningFailed], work: Work) -> Non
 
 def on_package_reviewed(d: Delivery[PackageReviewed], work: Work) -> None:
     e = d.message
-    use.package_reviewed(work, e.case_id, e.package_id, e.level_of_need_change)
+    use.package_reviewed(work, e.case_id, e.package_id, e.level_of_need_change, e.next_review_on)
 
 
 def _prefetch(d: Delivery[Any]) -> list[UUID]:

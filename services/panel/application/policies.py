@@ -86,9 +86,20 @@ def commissioning_failed(
         work.add(found, meeting)
 
 
-def package_reviewed(work: Work, case_id: UUID, package_id: UUID, change: int) -> None:
-    """A review's change in the level of need updates the case, so later thresholds use it."""
+def package_reviewed(
+    work: Work, case_id: UUID, package_id: UUID, change: int, next_review_on: date | None
+) -> None:
+    """A review's change in the level of need updates the case, so later thresholds use it;
+    a package that goes on is listed for its next review, at the panel that agreed it."""
     found = work.find(case_id)
-    if isinstance(found, PanelCase) and change:
+    if not isinstance(found, PanelCase):
+        return
+    if change:
         found.reassess(package_id, change)
         work.add(found)
+    if next_review_on is not None:
+        panel = Panel(found.packages.get(package_id, {}).get("panel", found.panel.value))
+        ref = found.ref_for(panel)
+        meeting = meeting_at(work, ref, first_meeting_on_or_after(ref, next_review_on))
+        found.list_review(package_id, next_review_on, meeting)
+        work.add(found, meeting)

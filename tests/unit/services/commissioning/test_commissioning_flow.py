@@ -4,7 +4,7 @@ splits, decommissioning releasing capacity and money, the race for the last plac
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -270,11 +270,40 @@ def test_a_review_may_recommission_the_package_from_a_date(
     }
 
 
+def test_a_package_is_reviewed_at_its_own_interval_however_many_reviews_there_are(
+    app: CommissioningApp,
+) -> None:
+    package = _request(app, _i(hours=4))
+    assert isinstance(package, Package)
+    starts = date.fromisoformat(package.starts_on)
+    weeks = (date.fromisoformat(package.review_on) - starts).days // 7
+    reviewed_on = []
+    for decision in ("continue", "continue", "recommission"):
+        app.handle(
+            ReviewPackage(
+                package_id=package.id,
+                goals="partly",
+                level_change=0,
+                decision=decision,
+                effective_from=date(2027, 1, 4),
+                interventions=[_i(hours=4)] if decision == "recommission" else [],
+                caller=COMMISSIONER,
+                correlation_id="c",
+            )
+        )
+        reviewed: Any = list(app.events.get(package.id))
+        reviewed_on.append(next(e for e in reversed(reviewed) if type(e).__name__ == "Reviewed"))
+    assert [date.fromisoformat(r.next_review_on) for r in reviewed_on] == [
+        starts + timedelta(weeks=weeks * n) for n in (2, 3, 4)
+    ]
+
+
 def test_the_money_and_dates_of_a_package_are_the_domains_arithmetic() -> None:
     from services.commissioning.domain.rules import (
         CommissioningRefused,
         next_review_on,
         require_affordable,
+        review_weeks,
         schedule_of,
         stopped_from,
     )
@@ -286,7 +315,7 @@ def test_the_money_and_dates_of_a_package_are_the_domains_arithmetic() -> None:
         ]
     )
     assert (starts, review) == (date(2027, 1, 4), date(2027, 2, 15))
-    assert next_review_on(starts, review) == date(2027, 3, 29)
+    assert next_review_on(review, review_weeks(starts, review)) == date(2027, 3, 29)
     spent, released = stopped_from(7000, date(2027, 1, 4), 84000, 2026, date(2027, 1, 18))
     assert (spent, released) == (14000, 70000)  # two weeks spent, the rest goes back
     require_affordable(100, 50, 50)

@@ -404,7 +404,7 @@ def test_a_reviews_change_in_need_updates_the_case_and_later_thresholds_use_it(
     package_id = uuid.uuid4()
     for change in (+1, +2):  # 3 + 1 = 4, then held at the highest level
         work = Work(app)
-        use.package_reviewed(work, case_id, package_id, change)
+        use.package_reviewed(work, case_id, package_id, change, None)
         work.commit()
     assert _case(app, case_id).level_of_need == 4
     meeting = _meeting(app, case_id)
@@ -427,3 +427,21 @@ def test_a_reviews_change_in_need_updates_the_case_and_later_thresholds_use_it(
         )
     reassessed = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.NeedReassessed)]
     assert [(e.change, e.level_of_need) for e in reassessed] == [(1, 4)]
+
+
+def test_each_review_that_continues_a_package_lists_the_next_one(app: PanelApp) -> None:
+    case_id = _accept(app)
+    package_id = uuid.uuid4()
+    work = Work(app)
+    use.package_commissioned(work, case_id, package_id, Panel.MAAG, date(2027, 3, 1))
+    work.commit()
+    for next_review in (date(2027, 5, 24), date(2027, 8, 16)):  # every 12 weeks
+        work = Work(app)
+        use.package_reviewed(work, case_id, package_id, 0, next_review)
+        work.commit()
+    listed = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)]
+    assert [(e.review_on, datetime.fromisoformat(e.starts_at).date()) for e in listed] == [
+        ("2027-03-01", date(2027, 3, 2)),  # the Tuesday MAAG on or after each review date
+        ("2027-05-24", date(2027, 5, 25)),
+        ("2027-08-16", date(2027, 8, 17)),
+    ]
