@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Body, FastAPI, Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.engine import Engine
 
 from contracts.limits import ID_CHARS
@@ -32,6 +32,8 @@ from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
 from services.panel.domain.schedule import PanelRef
 
+MEETINGS_FROM, MEETINGS_UNTIL = 2000, 2100
+
 
 class ScheduleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -41,6 +43,14 @@ class ScheduleRequest(BaseModel):
         default=None, description="Required for a MAAG; absent for EARP and JAP."
     )
     starts_at: Timestamp
+
+    @field_validator("starts_at")
+    @classmethod
+    def _a_meeting_date(cls, value: datetime) -> datetime:
+        # far dates overflow the calendar arithmetic (and are nobody's meeting)
+        if not MEETINGS_FROM <= value.year < MEETINGS_UNTIL:
+            raise ValueError(f"a meeting starts from {MEETINGS_FROM} to {MEETINGS_UNTIL - 1}")
+        return value
 
     @model_validator(mode="after")
     def _district_matches_panel(self) -> ScheduleRequest:

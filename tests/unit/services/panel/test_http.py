@@ -342,3 +342,10 @@ def test_an_earp_refuses_members_it_does_not_have_and_says_who_is_missing(
         403,
         "the chair must be a member of the EARP (SCF commissioners and heads of service)",
     )
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"])
+def test_a_meeting_at_the_edge_of_the_calendar_is_422_not_500(client: Any, when: str) -> None:
+    r = client.post("/meetings", headers=coordinator(), json={"panel": "jap", "starts_at": when})
+    assert r.status_code == 422, r.text
+    assert "a meeting starts from 2000 to 2099" in r.json()["detail"]
