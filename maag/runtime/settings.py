@@ -36,6 +36,8 @@ class Settings:
     MAAG_MAIL_FROM            the sender address of every email
     MAAG_LINK_BASE            where links in emails point (a case is <base>/cases/<id>)
     MAAG_SMTP_RETRY_SECONDS   how long a transient SMTP failure is retried (default 300)
+    MAAG_REVIEW_REMINDER_DAYS how many days before a package review its lead professional is
+                              reminded (default 14)
     MAAG_PROVIDER_DIRECTORY   JSON file of provider contacts (default: the seeded reference data)
     MAAG_KAFKA_SECURITY_PROTOCOL  PLAINTEXT (default), SASL_PLAINTEXT or SASL_SSL
     MAAG_KAFKA_SASL_USERNAME/PASSWORD  the service's Kafka user (SCRAM-SHA-512) when the broker
@@ -73,6 +75,7 @@ class Settings:
     mail_from: str = "maag-notifications@localhost"
     link_base: str = "http://127.0.0.1:8002"
     smtp_retry_seconds: float = 300.0
+    review_reminder_days: int = 14
     provider_directory: Path | None = None
     jap_funding_split: str = "children-services:50,health:40,adult-transition:10"
     placement_annual_cost_pence: int = 18_000_000
@@ -116,6 +119,7 @@ class Settings:
             mail_from=env.get("MAAG_MAIL_FROM", "maag-notifications@localhost"),
             link_base=env.get("MAAG_LINK_BASE", "http://127.0.0.1:8002").rstrip("/"),
             smtp_retry_seconds=_number(env, "MAAG_SMTP_RETRY_SECONDS", 300, 0, 86_400, float),
+            review_reminder_days=int(_number(env, "MAAG_REVIEW_REMINDER_DAYS", 14, 0, 90)),
             provider_directory=Path(p) if (p := env.get("MAAG_PROVIDER_DIRECTORY")) else None,
             jap_funding_split=env.get(
                 "MAAG_JAP_FUNDING_SPLIT", "children-services:50,health:40,adult-transition:10"

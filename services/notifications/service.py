@@ -13,6 +13,7 @@ from services.notifications.adapters.directory import ProviderDirectory
 from services.notifications.adapters.http import create_api
 from services.notifications.adapters.inbound import subscriptions
 from services.notifications.adapters.journal import SentJournal
+from services.notifications.adapters.reminders import ReminderLoop
 from services.notifications.adapters.smtp import Sender
 from services.notifications.adapters.translate import Translator
 from services.notifications.application.app import NotificationsApp
@@ -36,7 +37,11 @@ def build(settings: Settings) -> NotificationsService:
         read_model.project,
         projection="notification_emails",
     )
-    requests = Requests(settings.link_base, ProviderDirectory(settings.provider_directory).email_of)
+    requests = Requests(
+        settings.link_base,
+        ProviderDirectory(settings.provider_directory).email_of,
+        settings.review_reminder_days,
+    )
     consumer = p.consumer(
         subscriptions(
             requests,
@@ -46,7 +51,10 @@ def build(settings: Settings) -> NotificationsService:
     )
     api = create_api(app, p.verifier, p.engine, p.ready)
     sender = Sender(app, settings, p.producer, journal=SentJournal(p.engine), wakeup=p.wakeup)
-    return NotificationsService.of(p, app, api, consumer, [sender.run], sender=sender)
+    reminders = ReminderLoop(app, p.engine)
+    return NotificationsService.of(
+        p, app, api, consumer, [sender.run, reminders.run], sender=sender
+    )
 
 
 def main(settings: Settings) -> None:

@@ -20,8 +20,9 @@ CONSENT = {
     "how_obtained": "signed form",
 }
 DISTRICTS = ("harlow", "maldon", "braintree", "colchester", "basildon", "chelmsford")
-# Per case: the lead's appointment, the provider's commission, the lead's review reminder.
-EMAILS_PER_CASE = 3
+# Per case: the lead's appointment and the provider's commission (the lead's review reminder
+# goes two weeks before the review, weeks after these flows end).
+EMAILS_PER_CASE = 2
 ONCE_PER_CASE = (
     "Referral.Received",
     "Referral.Triaged",

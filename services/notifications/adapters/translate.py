@@ -20,9 +20,10 @@ class Translator:
 
     def __call__(self, e: Any) -> Outbound | None:
         from services.notifications.domain.notification import Notification
+        from services.notifications.domain.reminder import Reminder
 
-        if isinstance(e, Notification.Requested):
-            return None
+        if isinstance(e, Notification.Requested | Reminder.Scheduled | Reminder.Fired):
+            return None  # only an email's outcome is published
         if not isinstance(e, Notification.Sent | Notification.Failed):
             raise TypeError(f"the notifications outbox does not know {type(e).__qualname__}")
         n = self.app.repository.get(e.originator_id, version=e.originator_version)

@@ -5,6 +5,7 @@ the sender (`adapters/smtp.py`) delivers it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from contracts.events.panel import (
 from maag.runtime.consumer import Delivery
 from maag.runtime.unit_of_work import Work
 from services.notifications.domain.notification import Notification, notification_id
+from services.notifications.domain.reminder import Reminder, reminder_id
 from services.notifications.domain.templates import case_reference
 
 EmailOf = Callable[[str], str | None]  # a contact's address, if the directory has one
@@ -29,9 +31,10 @@ def coordinator_contact(panel_key: str) -> str:
 
 
 class Requests:
-    def __init__(self, link_base: str, email_of: EmailOf) -> None:
+    def __init__(self, link_base: str, email_of: EmailOf, reminder_days: int = 14) -> None:
         self.link_base = link_base
         self.email_of = email_of
+        self.reminder_days = reminder_days  # how long before a review its reminder goes
 
     def _ask(
         self,
@@ -41,29 +44,29 @@ class Requests:
         recipient: str,
         context: dict[str, Any],
         link: str | None = None,
+        on: date | None = None,
     ) -> None:
+        """Ask for the email now or, given `on`, on that day (a Reminder keeps it till then)."""
         assert d.envelope is not None
         case_id = str(d.message.case_id)
-        nid = notification_id(d.envelope.id, template, recipient)
-        if work.find(nid) is not None:
+        ids = (d.envelope.id, template, recipient)
+        if work.find(reminder_id(*ids) if on else notification_id(*ids)) is not None:
             return  # the same event again: already asked
-        context = {
-            **context,
-            "case_ref": case_reference(case_id),
-            "link": link or f"{self.link_base}/cases/{case_id}",
+        request: dict[str, Any] = {
+            "source_event_id": d.envelope.id,
+            "source_type": d.envelope.type,
+            "source_topic": d.topic,
+            "case_id": d.message.case_id,
+            "template": template,
+            "recipient": recipient,
+            "context": {
+                **context,
+                "case_ref": case_reference(case_id),
+                "link": link or f"{self.link_base}/cases/{case_id}",
+            },
+            "correlation_id": d.envelope.correlation_id,
         }
-        work.add(
-            Notification(
-                source_event_id=d.envelope.id,
-                source_type=d.envelope.type,
-                source_topic=d.topic,
-                case_id=d.message.case_id,
-                template=template,
-                recipient=recipient,
-                context=context,
-                correlation_id=d.envelope.correlation_id,
-            )
-        )
+        work.add(Reminder(**request, due_on=on.isoformat()) if on else Notification(**request))
 
     def lead_assigned(self, d: Delivery[LeadProfessionalAssigned], work: Work) -> None:
         e = d.message
@@ -84,6 +87,8 @@ class Requests:
             self._ask(work, d, "consent-withdrawn", str(d.message.lead_professional_email), {})
 
     def review_listed(self, d: Delivery[ReviewListed], work: Work) -> None:
+        """The lead professional is reminded a set number of days before each review (not
+        when the review is listed, which may be months before)."""
         e = d.message
         if e.lead_professional_email:
             self._ask(
@@ -96,6 +101,7 @@ class Requests:
                     "panel": e.panel.value.upper(),
                     "meeting_date": e.meeting_starts_at.date().isoformat(),
                 },
+                on=e.review_on - timedelta(days=self.reminder_days),
             )
 
     def commissioning_failure_listed(

@@ -32,6 +32,7 @@ from services.notifications.adapters.directory import ProviderDirectory
 from services.notifications.application.app import NotificationsApp
 from services.notifications.application.policies import Requests
 from services.notifications.domain.notification import Notification
+from services.notifications.domain.reminder import Reminder
 
 ACTOR = Actor(user_id="u", role=Role.PANEL_MEMBER, agency="social-care")
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
@@ -42,10 +43,8 @@ def app(tmp_path: Path) -> NotificationsApp:
     return NotificationsApp(Settings(data_dir=tmp_path))
 
 
-def _ask(
-    app: NotificationsApp, handler: Any, event: IntegrationEvent, event_id: str = "evt-1"
-) -> list[Notification]:
-    envelope = Envelope(
+def _envelope(event: IntegrationEvent, event_id: str = "evt-1") -> Envelope:
+    return Envelope(
         id=event_id,
         source="/maag/x",
         type=event.TYPE,
@@ -56,8 +55,13 @@ def _ask(
         actor=ACTOR,
         sequence=1,
     )
+
+
+def _ask(
+    app: NotificationsApp, handler: Any, event: IntegrationEvent, event_id: str = "evt-1"
+) -> list[Notification]:
     work = Work(app)
-    handler(Delivery(event, envelope, "maag.panel.events", 0, 0), work)
+    handler(Delivery(event, _envelope(event, event_id), "maag.panel.events", 0, 0), work)
     work.commit()
     return [a for a in work.aggregates if isinstance(a, Notification)]
 
@@ -88,20 +92,6 @@ def test_each_event_asks_for_the_right_email(app: NotificationsApp) -> None:
             r.case_paused,
             CasePaused(**base, reason="consent withdrawn", lead_professional_email="lee@s.example"),
             "consent-withdrawn",
-            ["lee@s.example"],
-        ),
-        (
-            r.review_listed,
-            ReviewListed(
-                **base,
-                package_id=uuid.uuid4(),
-                panel=Panel.MAAG,
-                meeting_id=uuid.uuid4(),
-                meeting_starts_at=NOW,
-                review_on=date(2027, 3, 1),
-                lead_professional_email="lee@s.example",
-            ),
-            "review-due",
             ["lee@s.example"],
         ),
         (
@@ -142,6 +132,31 @@ def test_each_event_asks_for_the_right_email(app: NotificationsApp) -> None:
         asked = _ask(app, handler, event, f"evt-{i}")
         assert sorted(n.recipient for n in asked) == recipients
         assert {n.template for n in asked} == {template}
+
+
+def test_a_listed_review_is_kept_as_a_reminder_for_its_day_not_sent_now(
+    app: NotificationsApp,
+) -> None:
+    event = ReviewListed(
+        case_id=uuid.uuid4(),
+        occurred_at=NOW,
+        actor=ACTOR,
+        package_id=uuid.uuid4(),
+        panel=Panel.MAAG,
+        meeting_id=uuid.uuid4(),
+        meeting_starts_at=NOW,
+        review_on=date(2027, 3, 1),
+        lead_professional_email="lee@s.example",
+    )
+    assert _ask(app, _requests().review_listed, event) == []  # no email yet
+    work = Work(app)
+    _requests().review_listed(Delivery(event, _envelope(event), "maag.panel.events", 0, 0), work)
+    (reminder,) = [a for a in work.aggregates if isinstance(a, Reminder)]
+    assert (reminder.due_on, reminder.template, reminder.recipient) == (
+        date(2027, 2, 15),  # 14 days before the review
+        "review-due",
+        "lee@s.example",
+    )
 
 
 def test_the_same_event_twice_asks_once(app: NotificationsApp) -> None:

@@ -1,0 +1,72 @@
+"""An email to send on a day to come (a package's review is due): kept until that day, then
+turned into a Notification, once. Its id derives from what asked for it, like a
+Notification's, so a redelivered event finds it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+NAMESPACE = UUID("9a6c1b3e-2f47-4d8a-b5e0-3c7d9e1f2a64")
+
+
+def reminder_id(source_event_id: str, template: str, recipient: str) -> UUID:
+    return uuid5(NAMESPACE, f"{source_event_id}|{template}|{recipient.lower()}")
+
+
+class Reminder(Aggregate):
+    class Scheduled(Aggregate.Created):
+        source_event_id: str
+        source_type: str
+        source_topic: str
+        case_id: UUID
+        template: str
+        recipient: str
+        context: dict[str, Any]
+        correlation_id: str
+        due_on: str
+
+    class Fired(Aggregate.Event):
+        notification_id: UUID
+
+    @event(Scheduled)
+    def __init__(
+        self,
+        source_event_id: str,
+        source_type: str,
+        source_topic: str,
+        case_id: UUID,
+        template: str,
+        recipient: str,
+        context: dict[str, Any],
+        correlation_id: str,
+        due_on: str,
+    ) -> None:
+        self.source_event_id = source_event_id
+        self.source_type = source_type
+        self.source_topic = source_topic
+        self.case_id = case_id
+        self.template = template
+        self.recipient = recipient
+        self.context = context
+        self.correlation_id = correlation_id
+        self.due_on = date.fromisoformat(due_on)
+        self.fired = False
+
+    @staticmethod
+    def create_id(source_event_id: str, template: str, recipient: str, **_: Any) -> UUID:
+        return reminder_id(source_event_id, template, recipient)
+
+    def due(self, today: date) -> bool:
+        return not self.fired and self.due_on <= today
+
+    def fire(self, notification_id: UUID) -> None:
+        if not self.fired:
+            self._fired(notification_id=notification_id)
+
+    @event(Fired)
+    def _fired(self, notification_id: UUID) -> None:
+        self.fired = True

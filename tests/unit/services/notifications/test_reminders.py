@@ -1,0 +1,115 @@
+"""Review reminders go a set number of days before each review, not when the review is
+listed: three review cycles of one package, three emails, each on its day (on a clock the
+test moves), each once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts.envelope import Envelope
+from contracts.events import Actor
+from contracts.events.panel import ReviewListed
+from contracts.reference import Panel, Role
+from maag.runtime.consumer import Delivery
+from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.settings import Settings
+from maag.runtime.unit_of_work import Work
+from services.notifications.adapters import read_model
+from services.notifications.adapters.directory import ProviderDirectory
+from services.notifications.adapters.reminders import ReminderLoop
+from services.notifications.application.app import NotificationsApp
+from services.notifications.application.policies import Requests
+from services.notifications.domain.notification import Notification
+
+ACTOR = Actor(user_id="panel-service", role=Role.SYSTEM, agency="maag")
+REVIEWS = [date(2027, 3, 1), date(2027, 5, 24), date(2027, 8, 16)]  # every 12 weeks
+DAYS_BEFORE = 14
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> NotificationsApp:
+    return NotificationsApp(Settings(data_dir=tmp_path))
+
+
+def _listed(app: NotificationsApp, case_id: uuid.UUID, review_on: date, n: int) -> None:
+    event = ReviewListed(
+        case_id=case_id,
+        occurred_at=datetime(2026, 12, 1, tzinfo=UTC),
+        actor=ACTOR,
+        package_id=uuid.UUID(int=7),
+        panel=Panel.MAAG,
+        meeting_id=uuid.uuid4(),
+        meeting_starts_at=datetime.combine(review_on + timedelta(days=1), datetime.min.time(), UTC),
+        review_on=review_on,
+        lead_professional_email="lee@school.example",
+    )
+    envelope = Envelope(
+        id=f"review-listed-{n}",
+        source="/maag/panel",
+        type=event.TYPE,
+        time=event.occurred_at,
+        subject=event.subject,
+        correlation_id="c",
+        causation_id=None,
+        actor=ACTOR,
+        sequence=n,
+    )
+    requests = Requests("https://maag.example", ProviderDirectory().email_of, DAYS_BEFORE)
+    for _ in range(2):  # each listing arrives twice: one reminder
+        work = Work(app)
+        requests.review_listed(Delivery(event, envelope, "maag.panel.events", 0, n), work)
+        work.commit()
+
+
+def _emails(app: NotificationsApp) -> list[Any]:
+    return [
+        e
+        for n in app.notifications_after(0)
+        if isinstance(e := app.mapper.to_domain_event(n), Notification.Requested)
+    ]
+
+
+def test_three_reviews_three_reminders_each_on_its_day_and_once(
+    app: NotificationsApp, tmp_path: Path
+) -> None:
+    case_id = uuid.uuid4()
+    for n, review_on in enumerate(REVIEWS, start=1):
+        _listed(app, case_id, review_on, n)
+    assert _emails(app) == []  # listed months ahead: nothing goes yet
+    engine = read_model_engine(Settings(data_dir=tmp_path), "notifications")
+    projector = Projector(app, engine, read_model.metadata, read_model.project, "n")
+    today = [date(2026, 12, 1)]
+    loop = ReminderLoop(app, engine, today=lambda: today[0])
+
+    sent_on: dict[str, date] = {}
+    day = today[0]
+    while day <= REVIEWS[-1]:
+        today[0] = day
+        projector.catch_up()
+        loop.tick()
+        for e in _emails(app):
+            sent_on.setdefault(e.context["review_on"], day)
+        day += timedelta(days=1)
+
+    assert sent_on == {r.isoformat(): r - timedelta(days=DAYS_BEFORE) for r in REVIEWS}
+    emails = _emails(app)
+    assert len(emails) == 3 and {e.template for e in emails} == {"review-due"}
+    assert {e.recipient for e in emails} == {"lee@school.example"}
+
+
+def test_a_review_listed_within_the_reminder_window_is_reminded_at_once(
+    app: NotificationsApp, tmp_path: Path
+) -> None:
+    case_id = uuid.uuid4()
+    _listed(app, case_id, date(2026, 12, 8), 1)  # a week away: its reminder day has passed
+    engine = read_model_engine(Settings(data_dir=tmp_path), "notifications")
+    Projector(app, engine, read_model.metadata, read_model.project, "n").catch_up()
+    loop = ReminderLoop(app, engine, today=lambda: date(2026, 12, 1))
+    assert loop.tick() == 1
+    assert loop.tick() == 0  # fired: not again
+    assert len(_emails(app)) == 1
