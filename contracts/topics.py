@@ -27,6 +27,7 @@ from contracts.events.panel import (
     CommissioningFailureListed,
     LeadProfessionalAssigned,
     PackageRequested,
+    PackageReviewDecided,
     PanelMeetingScheduled,
     ReviewListed,
 )
@@ -129,6 +130,7 @@ PANEL_EVENTS = TopicSpec(
         CasePaused,
         ReviewListed,
         CommissioningFailureListed,
+        PackageReviewDecided,
     ),
 )
 COMMISSIONING_EVENTS = TopicSpec(

@@ -65,6 +65,7 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_MAIL_FROM": "maag-notifications@essex.example",
         "MAAG_LINK_BASE": "https://maag.essex.example",
         "MAAG_SMTP_RETRY_SECONDS": "300",
+        "MAAG_REVIEW_REMINDER_DAYS": "14",
         "MAAG_PROVIDER_DIRECTORY": "",
         "MAAG_JAP_FUNDING_SPLIT": "children-services:50,health:40,adult-transition:10",
         "MAAG_PLACEMENT_ANNUAL_COST_PENCE": "18000000",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -116,6 +117,33 @@ class CasePaused(IntegrationEvent):
     reason: str = Reason
     lead_professional_email: EmailStr | None = Field(default=None, max_length=EMAIL_CHARS)
     removed_from_meetings: list[Uuid] = Field(default_factory=list, max_length=MEETINGS)
+
+
+class ReviewDecision(StrEnum):
+    CONTINUE = "continue"
+    RECOMMISSION = "recommission"
+    DECOMMISSION = "decommission"
+
+
+class PackageReviewDecided(IntegrationEvent):
+    """The panel reviewed a package at a quorate meeting: commissioning carries out its
+    decision (continue, recommission with the interventions given, or decommission)."""
+
+    TYPE: ClassVar[str] = "maag.panel.PackageReviewDecided.v1"
+
+    package_id: Uuid
+    panel: Panel
+    meeting_id: Uuid
+    goals: str = Field(max_length=LABEL_CHARS, description="met, partly or not-met")
+    level_of_need_change: int = Field(ge=-3, le=3)
+    decision: ReviewDecision
+    interventions: list[RequestedIntervention] = Field(
+        default_factory=list,
+        max_length=INTERVENTIONS,
+        description="For a recommission: the package from `effective_from`.",
+    )
+    effective_from: Day
+    reason: str = Reason
 
 
 class CommissioningFailureListed(IntegrationEvent):

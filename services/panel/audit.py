@@ -38,6 +38,7 @@ AUDIT = AuditSpec(
         PanelCase.SteppedDown: _moved,
         PanelCase.Deferred: _status("deferred"),
         PanelCase.Closed: _status("closed"),
+        PanelCase.ReviewDecided: lambda e: Change(set={"status": f"package review: {e.decision}"}),
         PanelCase.NeedReassessed: lambda e: Change(set={"level_of_need": int(e.level_of_need)}),
         PanelCase.CommissioningFailureListed: lambda e: Change(
             set={"status": "listed again: package not commissioned", "panel": str(e.panel)}

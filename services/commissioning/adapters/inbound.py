@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from contracts.events.panel import CaseClosed, PackageRequested
+from contracts.events.panel import CaseClosed, PackageRequested, PackageReviewDecided
 from contracts.events.referral import ConsentWithdrawn
 from maag.runtime.consumer import Delivery, Subscription, on_events
 from maag.runtime.unit_of_work import Work
@@ -23,6 +23,9 @@ class Inbound:
     def package_requested(self, d: Delivery[PackageRequested], work: Work) -> None:
         policies.package_requested(work, d.message, self.jap_split)
 
+    def review_decided(self, d: Delivery[PackageReviewDecided], work: Work) -> None:
+        policies.review_decided(work, d.message)
+
     def case_closed(self, d: Delivery[CaseClosed], work: Work) -> None:
         policies.case_closed(work, d.message)
 
@@ -33,7 +36,7 @@ class Inbound:
 def _prefetch(d: Delivery[Any]) -> list[UUID]:
     e = d.message
     ids = [case_packages_uuid(e.case_id), ProviderIndex.ID]
-    if isinstance(e, PackageRequested):
+    if isinstance(e, PackageRequested | PackageReviewDecided):
         ids.append(e.package_id)
     return ids
 
@@ -42,7 +45,11 @@ def subscriptions(inbound: Inbound, panel_topic: str, referral_topic: str) -> li
     return [
         on_events(
             panel_topic,
-            {PackageRequested: inbound.package_requested, CaseClosed: inbound.case_closed},
+            {
+                PackageRequested: inbound.package_requested,
+                PackageReviewDecided: inbound.review_decided,
+                CaseClosed: inbound.case_closed,
+            },
             prefetch=_prefetch,
         ),
         on_events(

@@ -10,7 +10,7 @@ from uuid import UUID
 from contracts.reference import Role
 from maag.runtime.commands import Command, Handlers
 from maag.runtime.unit_of_work import Work
-from services.commissioning.application.packages import decommission, recommission
+from services.commissioning.application.packages import decommission, review_package
 from services.commissioning.domain.aggregates import (
     Budget,
     Package,
@@ -19,7 +19,7 @@ from services.commissioning.domain.aggregates import (
     budget_uuid,
     provider_uuid,
 )
-from services.commissioning.domain.rules import CommissioningRefused, next_review_on
+from services.commissioning.domain.rules import CommissioningRefused
 
 handlers: Handlers[Any] = Handlers(
     "a provider, budget or package changed while this was handled; retry"
@@ -110,23 +110,15 @@ def review(app: Any, c: ReviewPackage, work: Work) -> Package:
         # (as POST /packages/{id}/decommission is), not a review's side door.
         c.caller.require(Role.COMMISSIONER, to=f"{c.decision} a package at review")
     package = work.get_as(c.package_id, Package, "package")
-    next_review = None
-    if c.decision in ("continue", "recommission"):  # reviewed again, at its own interval
-        next_review = next_review_on(
-            date.fromisoformat(package.review_on), package.review_weeks
-        ).isoformat()
-    package.review(c.goals, c.level_change, c.decision, next_review)
-    when = c.effective_from or date.today()
-    if c.decision == "decommission":
-        reason = "outcomes-met" if c.goals == "met" else "not-effective"
-        decommission(work, package, reason, when)
-    elif c.decision == "recommission":
-        if not c.interventions:
-            raise CommissioningRefused(
-                "no-interventions", "a recommission needs the changed interventions"
-            )
-        recommission(work, package, c.interventions, when)
-    work.add(package)
+    review_package(
+        work,
+        package,
+        c.goals,
+        c.level_change,
+        c.decision,
+        c.effective_from or date.today(),
+        c.interventions,
+    )
     return package
 
 

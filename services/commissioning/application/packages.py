@@ -27,6 +27,7 @@ from services.commissioning.domain.rules import (
     allocate,
     committed_in_fy,
     financial_year,
+    next_review_on,
     own_places,
     panel_key,
     require_affordable,
@@ -193,3 +194,32 @@ def _stopped(package: Package, effective_from: date) -> tuple[int, int]:
     return stopped_from(
         package.weekly_cost_pence, start, package.committed_pence, package.fy, effective_from
     )
+
+
+def review_package(
+    work: Work,
+    package: Package,
+    goals: str,
+    level_change: int,
+    decision: str,
+    when: date,
+    interventions: list[dict[str, Any]],
+) -> None:
+    """Record a review and carry out its decision: continue (reviewed again at the package's
+    own interval), recommission with `interventions` from `when`, or decommission from it."""
+    next_review = None
+    if decision in ("continue", "recommission"):
+        next_review = next_review_on(
+            date.fromisoformat(package.review_on), package.review_weeks
+        ).isoformat()
+    if decision == "recommission" and not interventions:
+        raise CommissioningRefused(
+            "no-interventions", "a recommission needs the changed interventions"
+        )
+    package.review(goals, level_change, decision, next_review)
+    if decision == "decommission":
+        reason = "outcomes-met" if goals == "met" else "not-effective"
+        decommission(work, package, reason, when)
+    elif decision == "recommission":
+        recommission(work, package, interventions, when)
+    work.add(package)

@@ -9,6 +9,7 @@ from uuid import UUID
 from contracts.events.commissioning import (
     CommissioningFailed,
     PackageCommissioned,
+    PackageDecommissioned,
     PackageReviewed,
 )
 from contracts.events.referral import ConsentWithdrawn, ReferralAccepted
@@ -59,6 +60,11 @@ def on_package_reviewed(d: Delivery[PackageReviewed], work: Work) -> None:
     use.package_reviewed(work, e.case_id, e.package_id, e.level_of_need_change, e.next_review_on)
 
 
+def on_package_decommissioned(d: Delivery[PackageDecommissioned], work: Work) -> None:
+    e = d.message
+    use.package_decommissioned(work, e.case_id, e.package_id, e.reason.value)
+
+
 def _prefetch(d: Delivery[Any]) -> list[UUID]:
     e = d.message
     ids = [e.case_id]
@@ -81,6 +87,7 @@ def subscriptions(referral_topic: str, commissioning_topic: str) -> list[Subscri
                 PackageCommissioned: on_package_commissioned,
                 CommissioningFailed: on_commissioning_failed,
                 PackageReviewed: on_package_reviewed,
+                PackageDecommissioned: on_package_decommissioned,
             },
             prefetch=_prefetch,
         ),

@@ -16,8 +16,10 @@ from contracts.events.panel import (
     CommissioningFailureListed,
     LeadProfessionalAssigned,
     PackageRequested,
+    PackageReviewDecided,
     PanelMeetingScheduled,
     RequestedIntervention,
+    ReviewDecision,
     ReviewListed,
 )
 from contracts.reference import Agency, District, Panel, Role
@@ -36,6 +38,7 @@ INTERNAL = (
     PanelCase.Opened,
     PanelCase.Resumed,
     PanelCase.NeedReassessed,  # the review itself is commissioning's published event
+    PanelCase.PackageEnded,  # commissioning published the decommission
 )
 PUBLISHED = (
     Meeting.Scheduled,
@@ -49,6 +52,7 @@ PUBLISHED = (
     PanelCase.Paused,
     PanelCase.ReviewListed,
     PanelCase.CommissioningFailureListed,
+    PanelCase.ReviewDecided,
 )
 
 
@@ -127,6 +131,19 @@ def translate(e: Any) -> Outbound | None:
             reason=e.reason,
             removed_from_meetings=e.removed_from,
             lead_professional_email=e.lead_email,
+        )
+    elif isinstance(e, PanelCase.ReviewDecided):
+        event = PackageReviewDecided(
+            **base,
+            package_id=e.package_id,
+            panel=Panel(e.panel),
+            meeting_id=e.meeting_id,
+            goals=e.goals,
+            level_of_need_change=e.level_of_need_change,
+            decision=ReviewDecision(e.decision),
+            interventions=[RequestedIntervention(**i) for i in e.interventions],
+            effective_from=date.fromisoformat(e.effective_from),
+            reason=e.reason,
         )
     elif isinstance(e, PanelCase.CommissioningFailureListed):
         panel = Panel(e.panel)

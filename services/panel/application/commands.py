@@ -20,6 +20,7 @@ from services.panel.application.decisions import (
     Defer,
     Escalate,
     RequestPackage,
+    ReviewPackage,
     StepDown,
 )
 from services.panel.application.meetings import meeting_at
@@ -134,6 +135,19 @@ def _move(up: bool) -> DecisionHandler:
     return move
 
 
+def _review(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
+    case.review_package(
+        meeting,
+        d.package_id,
+        d.goals,
+        d.level_of_need_change,
+        d.decision.value,
+        [i.model_dump(mode="json") for i in d.interventions],
+        d.effective_from or meeting.starts_at.date(),
+        d.reason,
+    )
+
+
 def _defer(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
     target = meeting_at(work, meeting.ref, next_meeting(meeting.ref, meeting.starts_at))
     case.defer(meeting, d.reason, target)
@@ -148,6 +162,7 @@ DecisionHandler = Callable[[Any, PanelCase, Meeting, Work, Decide], None]
 DECISIONS: dict[type, DecisionHandler] = {
     AssignLeadProfessional: _assign,
     RequestPackage: _request_package,
+    ReviewPackage: _review,
     Escalate: _move(up=True),
     StepDown: _move(up=False),
     Defer: _defer,

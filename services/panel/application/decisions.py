@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from contracts.events.panel import RequestedIntervention
+from contracts.events.panel import RequestedIntervention, ReviewDecision
 from contracts.limits import EMAIL_CHARS, ID_CHARS, INTERVENTIONS, TEXT_CHARS
 from contracts.reference import Agency, Panel
 
@@ -42,6 +43,34 @@ class RequestPackage(_Decision):
     interventions: list[Intervention] = Field(min_length=1, max_length=INTERVENTIONS)
 
 
+class ReviewPackage(_Decision):
+    """The panel's review of a package listed for review: commissioning carries it out."""
+
+    kind: Literal["review-package"]
+    package_id: UUID
+    goals: Literal["met", "partly", "not-met"]
+    level_of_need_change: int = Field(ge=-3, le=3)
+    decision: ReviewDecision
+    interventions: list[Intervention] = Field(
+        default_factory=list,
+        max_length=INTERVENTIONS,
+        description="Required for a recommission (the package from effective_from); else none.",
+    )
+    effective_from: date | None = Field(
+        default=None,
+        description="When a recommission or decommission takes effect (default: the meeting's day).",
+    )
+    reason: str = Field(min_length=1, max_length=TEXT_CHARS)
+
+    @model_validator(mode="after")
+    def _interventions_for_a_recommission(self) -> ReviewPackage:
+        if (self.decision is ReviewDecision.RECOMMISSION) != bool(self.interventions):
+            raise ValueError(
+                "interventions: required for a recommission, and only for a recommission"
+            )
+        return self
+
+
 class Escalate(_Decision):
     kind: Literal["escalate"]
     to: Literal[Panel.EARP, Panel.JAP]
@@ -65,6 +94,6 @@ class Close(_Decision):
 
 
 Decision = Annotated[
-    AssignLeadProfessional | RequestPackage | Escalate | StepDown | Defer | Close,
+    AssignLeadProfessional | RequestPackage | ReviewPackage | Escalate | StepDown | Defer | Close,
     Field(discriminator="kind"),
 ]

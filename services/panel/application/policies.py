@@ -103,3 +103,11 @@ def package_reviewed(
         meeting = meeting_at(work, ref, first_meeting_on_or_after(ref, next_review_on))
         found.list_review(package_id, next_review_on, meeting)
         work.add(found, meeting)
+
+
+def package_decommissioned(work: Work, case_id: UUID, package_id: UUID, reason: str) -> None:
+    """A package that has ended has no more reviews."""
+    found = work.find(case_id)
+    if isinstance(found, PanelCase):
+        found.package_ended(package_id, reason)
+        work.add(found)

@@ -105,6 +105,22 @@ class PanelCase(Aggregate):
         starts_at: str
         review_on: str
 
+    class ReviewDecided(Aggregate.Event):
+        district: str
+        panel: str
+        package_id: UUID
+        meeting_id: UUID
+        goals: str
+        level_of_need_change: int
+        decision: str
+        interventions: list[dict[str, Any]]
+        effective_from: str
+        reason: str
+
+    class PackageEnded(Aggregate.Event):
+        package_id: UUID
+        reason: str
+
     class NeedReassessed(Aggregate.Event):
         """A package review changed the case's level of need; later thresholds use it."""
 
@@ -273,6 +289,64 @@ class PanelCase(Aggregate):
             justification=justification,
         )
         return package_id
+
+    def review_package(
+        self,
+        meeting: Meeting,
+        package_id: UUID,
+        goals: str,
+        level_of_need_change: int,
+        decision: str,
+        interventions: list[dict[str, Any]],
+        effective_from: date,
+        reason: str,
+    ) -> None:
+        """The panel decides a package's future at a meeting that lists the case."""
+        self._may_decide(meeting)
+        package = self.packages.get(package_id)
+        if package is None:
+            raise PanelRuleBroken(f"package_id: case {self.id} has no package {package_id}")
+        if package.get("ended"):
+            raise PanelRuleBroken(
+                f"package_id: package {package_id} is decommissioned ({package['ended']}): "
+                "it has no more reviews"
+            )
+        self._review_decided(
+            district=self.district.value,
+            panel=meeting.panel.value,
+            package_id=package_id,
+            meeting_id=meeting.id,
+            goals=goals,
+            level_of_need_change=level_of_need_change,
+            decision=decision,
+            interventions=interventions,
+            effective_from=effective_from.isoformat(),
+            reason=reason,
+        )
+
+    def package_ended(self, package_id: UUID, reason: str) -> None:
+        if not self.packages.get(package_id, {}).get("ended"):
+            self._package_ended(package_id=package_id, reason=reason)
+
+    @event(ReviewDecided)
+    def _review_decided(
+        self,
+        district: str,
+        panel: str,
+        package_id: UUID,
+        meeting_id: UUID,
+        goals: str,
+        level_of_need_change: int,
+        decision: str,
+        interventions: list[dict[str, Any]],
+        effective_from: str,
+        reason: str,
+    ) -> None:
+        self.packages.setdefault(package_id, {})["last_review"] = decision
+
+    @event(PackageEnded)
+    def _package_ended(self, package_id: UUID, reason: str) -> None:
+        self.packages.setdefault(package_id, {})["ended"] = reason
 
     def escalate(
         self,

@@ -4,7 +4,7 @@ splits, decommissioning releasing capacity and money, the race for the last plac
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -321,3 +321,57 @@ def test_the_money_and_dates_of_a_package_are_the_domains_arithmetic() -> None:
     require_affordable(100, 50, 50)
     with pytest.raises(CommissioningRefused, match=r"needs £1\.01 this year; £1\.00 is available"):
         require_affordable(101, 50, 50)
+
+
+def _review_decided(package: Package, decision: str, **more: Any) -> Any:
+    from contracts.events import Actor
+    from contracts.events.panel import PackageReviewDecided, ReviewDecision
+
+    return PackageReviewDecided(
+        case_id=package.case_id,
+        occurred_at=datetime(2027, 3, 2, 11, tzinfo=UTC),
+        actor=Actor(user_id="chair-1", role=Role.PANEL_CHAIR, agency="social-care"),
+        package_id=package.id,
+        panel=Panel.MAAG,
+        meeting_id=uuid.uuid4(),
+        goals="partly",
+        level_of_need_change=0,
+        decision=ReviewDecision(decision),
+        effective_from=date(2027, 3, 8),
+        reason="the panel's review",
+        **more,
+    )
+
+
+def test_commissioning_carries_out_the_panels_review(app: CommissioningApp) -> None:
+    from services.commissioning.application import policies
+
+    package = _request(app, _i(hours=4))
+    assert isinstance(package, Package)
+    for decision in ("continue", "decommission"):
+        work = Work(app)
+        policies.review_decided(work, _review_decided(package, decision))
+        work.commit()
+    events = [type(e).__name__ for e in app.events.get(package.id)]
+    assert events[-3:] == ["Reviewed", "Reviewed", "Decommissioned"]
+    ended: Any = app.repository.get(package.id)
+    assert ended.status != "active" and _provider(app, "inhouse-west").used == 0
+
+
+def test_a_panel_recommission_that_cannot_be_met_goes_back_as_a_failure(
+    app: CommissioningApp,
+) -> None:
+    from contracts.events.panel import RequestedIntervention
+    from services.commissioning.application import policies
+
+    package = _request(app, _i(hours=4))
+    assert isinstance(package, Package)
+    impossible = RequestedIntervention(**_i("equine therapy", 4, starts_on="2027-03-08"))
+    work = Work(app)
+    policies.review_decided(
+        work, _review_decided(package, "recommission", interventions=[impossible])
+    )
+    work.commit()
+    assert [type(e).__name__ for e in app.events.get(package.id)] == ["Commissioned"]  # unchanged
+    refusal: Any = app.repository.get(Refusal.create_id(package.id))
+    assert refusal.reason == "no-capacity"

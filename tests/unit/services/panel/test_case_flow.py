@@ -445,3 +445,71 @@ def test_each_review_that_continues_a_package_lists_the_next_one(app: PanelApp) 
         ("2027-05-24", date(2027, 5, 25)),
         ("2027-08-16", date(2027, 8, 17)),
     ]
+
+
+def _review_body(case_id: uuid.UUID, package_id: uuid.UUID, **more: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "review-package",
+        "case_id": str(case_id),
+        "package_id": str(package_id),
+        "goals": "partly",
+        "level_of_need_change": 0,
+        "decision": "continue",
+        "reason": "progress at school, not yet at home",
+    }
+    return {**body, **more}
+
+
+def test_the_panel_reviews_a_package_at_its_meeting_and_commissioning_is_told(
+    app: PanelApp,
+) -> None:
+    from services.panel.adapters.translate import translate
+
+    case_id = _accept(app)
+    package_id = uuid.uuid4()
+    work = Work(app)
+    use.package_commissioned(work, case_id, package_id, Panel.MAAG, date(2027, 3, 1))
+    work.commit()
+    review_meeting: Any = app.repository.get(
+        next(e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)).meeting_id
+    )
+    _quorate(app, review_meeting)
+    _decide(app, review_meeting, **_review_body(case_id, package_id, decision="decommission"))
+    (decided,) = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewDecided)]
+    out = translate(decided)
+    assert out is not None and type(out.event).__name__ == "PackageReviewDecided"
+    assert out.event.model_dump(mode="json")["effective_from"] == "2027-03-02"  # the meeting's day
+    assert causation.actor_of(decided) == CHAIR.record
+
+    # Once commissioning has decommissioned it, the package has no more reviews.
+    work = Work(app)
+    use.package_decommissioned(work, case_id, package_id, "outcomes-met")
+    work.commit()
+    with pytest.raises(PanelRuleBroken, match=r"package_id: .* is decommissioned"):
+        _decide(app, review_meeting, **_review_body(case_id, package_id))
+    with pytest.raises(PanelRuleBroken, match=r"package_id: case .* has no package"):
+        _decide(app, review_meeting, **_review_body(case_id, uuid.uuid4()))
+
+
+def test_a_recommission_names_its_interventions_and_nothing_else_does() -> None:
+    from pydantic import ValidationError
+
+    case_id, package_id = uuid.uuid4(), uuid.uuid4()
+    with pytest.raises(ValidationError, match="interventions: required for a recommission"):
+        decision(_review_body(case_id, package_id, decision="recommission"))
+    with pytest.raises(ValidationError, match="interventions: required for a recommission"):
+        decision(
+            _review_body(
+                case_id,
+                package_id,
+                interventions=[
+                    {
+                        "service": "x",
+                        "hours_per_week": 1,
+                        "starts_on": "2027-03-08",
+                        "review_interval_weeks": 12,
+                        "estimated_weekly_cost_pence": 0,
+                    }
+                ],
+            )
+        )
