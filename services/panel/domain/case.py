@@ -202,14 +202,19 @@ class PanelCase(Aggregate):
     def list_review(self, package_id: UUID, review_on: date, meeting: Meeting) -> None:
         meeting.list_case(self.id, "review")
         self._review_listed(
-            district=self.district.value,
-            lead_email=self.lead["work_email"] if self.lead else None,
-            package_id=package_id,
-            panel=meeting.panel.value,
-            meeting_id=meeting.id,
-            starts_at=meeting.starts_at.isoformat(),
-            review_on=review_on.isoformat(),
+            **self._listing(meeting), package_id=package_id, review_on=review_on.isoformat()
         )
+
+    def _listing(self, meeting: Meeting) -> dict[str, Any]:
+        """What a listing event tells those who act on it: the case's district and lead
+        professional, and the meeting."""
+        return {
+            "district": self.district.value,
+            "lead_email": self.lead["work_email"] if self.lead else None,
+            "panel": meeting.panel.value,
+            "meeting_id": meeting.id,
+            "starts_at": meeting.starts_at.isoformat(),
+        }
 
     def reassess(self, package_id: UUID, change: int) -> None:
         """A review's change in level of need (kept within the levels 1 to 4)."""
@@ -236,12 +241,8 @@ class PanelCase(Aggregate):
             return False
         meeting.list_case(self.id, listing_reason("package not commissioned", reason))
         self._failure_listed(
-            district=self.district.value,
-            lead_email=self.lead["work_email"] if self.lead else None,
+            **self._listing(meeting),
             package_id=package_id,
-            panel=meeting.panel.value,
-            meeting_id=meeting.id,
-            starts_at=meeting.starts_at.isoformat(),
             reason=reason,
             detail=detail,
         )
