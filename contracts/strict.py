@@ -18,6 +18,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BeforeValidator, TypeAdapter
 
+from contracts.reference import LevelOfNeed
+
 T = TypeVar("T")
 
 _RFC3339 = re.compile(
@@ -106,3 +108,13 @@ def validate_json(model: type[T] | Any, raw: bytes | str) -> T:
     """Validate `raw` strictly as `model`; raises pydantic's ValidationError naming each field."""
     result: T = adapter(model).validate_json(normalised(raw), strict=True)
     return result
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):  # Python's True is 1, so an IntEnum would take it
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+# A level of need (1 to 4); JSON Schema's integers exclude true and false, and so does this.
+Level = Annotated[LevelOfNeed, BeforeValidator(_not_a_boolean)]

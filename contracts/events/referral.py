@@ -26,8 +26,8 @@ from contracts.limits import (
     TEXT_CHARS,
     PastDate,
 )
-from contracts.reference import Agency, District, LevelOfNeed, Panel, Service, TransitionBasis
-from contracts.strict import Day
+from contracts.reference import Agency, District, Panel, Service, TransitionBasis
+from contracts.strict import Day, Level
 
 CafReference = Field(
     pattern=r"^CAF-[0-9]{4}-[0-9]{4,8}$",
@@ -62,7 +62,7 @@ class ReferralReceived(IntegrationEvent):
         max_length=AGENCIES,
         description="Agencies whose support above universal services is asked for.",
     )
-    level_of_need: LevelOfNeed
+    level_of_need: Level
     significant_harm_concern: bool
     transition: bool = Field(description="Leaving care or hospital.")
 
@@ -103,7 +103,7 @@ class ReferralAccepted(IntegrationEvent):
 
     district: District
     panel: Panel = Field(description="The panel whose next meeting lists the case.")
-    level_of_need: LevelOfNeed
+    level_of_need: Level
     agencies_requested: list[Agency] = Field(max_length=AGENCIES)
     reason: str = Reason
 
@@ -203,7 +203,7 @@ class ReferralDetails(BaseModel):
             "school nurse, children's centre) is not support above universal services."
         ),
     )
-    level_of_need: LevelOfNeed
+    level_of_need: Level
     significant_harm_concern: bool
     transition: bool = Field(
         description="A transition package: looked after, in hospital, or acute needs."

@@ -294,3 +294,13 @@ def test_json_is_read_only_as_utf8_without_a_byte_order_mark(encode: Any) -> Non
     assert model_accepts("maag.referral.ReferralSubmission.v1", json.loads(text))
     with pytest.raises(ModelError, match="Invalid JSON"):
         strict.validate_json(MODELS["maag.referral.ReferralSubmission.v1"], encode(text))
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_level_of_need_of_true_or_false_is_refused_by_both(flag: bool) -> None:
+    """Found by the near-miss search above: Python's True is 1, so the model took it."""
+    from tests.support.referral import details
+
+    body = {**details(level_of_need=flag), "submission_id": "sub-00000001"}
+    name = "maag.referral.ReferralSubmission.v1"
+    assert (schema_accepts(name, body), model_accepts(name, body)) == (False, False)
