@@ -200,6 +200,11 @@ class PanelCase(Aggregate):
             self._resumed()
 
     def list_review(self, package_id: UUID, review_on: date, meeting: Meeting) -> None:
+        """List the package's review; a review on or before one already listed is not listed
+        again (a recommission republishes the package with the review it is already at)."""
+        listed = self.packages.get(package_id, {}).get("review_on")
+        if listed is not None and review_on.isoformat() <= listed:
+            return
         meeting.list_case(self.id, "review")
         self._review_listed(
             **self._listing(meeting), package_id=package_id, review_on=review_on.isoformat()

@@ -439,6 +439,10 @@ def test_each_review_that_continues_a_package_lists_the_next_one(app: PanelApp) 
         work = Work(app)
         use.package_reviewed(work, case_id, package_id, 0, next_review)
         work.commit()
+    # a recommission republishes the package at the review it had reached: not listed again
+    work = Work(app)
+    use.package_commissioned(work, case_id, package_id, Panel.MAAG, date(2027, 5, 24))
+    work.commit()
     listed = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)]
     assert [(e.review_on, datetime.fromisoformat(e.starts_at).date()) for e in listed] == [
         ("2027-03-01", date(2027, 3, 2)),  # the Tuesday MAAG on or after each review date
