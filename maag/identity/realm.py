@@ -17,7 +17,6 @@ from contracts.reference import Agency, District, Office, Panel, Position, Role
 from maag.runtime.auth import (
     AGENCY_CLAIM,
     DISTRICTS_CLAIM,
-    MAX_TOKEN_SECONDS,
     POSITION_CLAIM,
     ROLES_CLAIM,
     TIERS_CLAIM,
@@ -32,7 +31,7 @@ LOCAL_PASSWORD = "maag-local"
 CLI_CLIENT = "maag-cli"
 WEB_CLIENT = "maag-web"
 WEB_ORIGIN = "http://127.0.0.1:8010"
-TOKEN_SECONDS = 600  # well under the services' limit of MAX_TOKEN_SECONDS
+TOKEN_SECONDS = 600  # well under the services' limit (tests/unit/identity/test_realm.py)
 
 
 def agency_client(agency: str) -> str:
@@ -159,13 +158,6 @@ def _people() -> tuple[Person, ...]:
 
 
 PEOPLE: tuple[Person, ...] = _people()
-
-
-def person(username: str) -> Person:
-    for p in PEOPLE:
-        if p.username == username:
-            return p
-    raise KeyError(f"no seeded person {username!r}")
 
 
 def _attribute(name: str, *, multivalued: bool) -> dict[str, Any]:
@@ -429,6 +421,3 @@ def realm() -> dict[str, Any]:
 
 def render() -> str:
     return json.dumps(realm(), indent=2, sort_keys=True) + "\n"
-
-
-assert TOKEN_SECONDS <= MAX_TOKEN_SECONDS

@@ -228,15 +228,6 @@ def auth(
     return {"Authorization": f"Bearer {bearer}"}
 
 
-def subject(
-    role: Role | str | Iterable[Role | str] = Role.REFERRER,
-    agency: str = "education",
-    user: str | None = None,
-) -> str:
-    """The `sub` (the recorded user id) of the person `token` with the same arguments is for."""
-    return someone(role, agency, user).user_id
-
-
 def verifier(service: str = "referral") -> TokenVerifier:
     """A service's verifier against the current identity's keys."""
     identity = current()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from contracts.reference import ORGANISATIONS, Agency, Role
 from maag.identity.realm import PEOPLE, REALM_FILE, agency_client, realm, render
-from maag.runtime.auth import audience_of
+from maag.runtime.auth import MAX_TOKEN_SECONDS, audience_of
 from maag.services import SPECS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -45,7 +45,7 @@ def test_the_web_client_uses_pkce_and_tokens_live_well_under_an_hour() -> None:
     web = next(c for c in realm()["clients"] if c["clientId"] == "maag-web")
     assert web["attributes"]["pkce.code.challenge.method"] == "S256"
     assert all(uri.startswith("http://127.0.0.1:") for uri in web["redirectUris"])
-    assert realm()["accessTokenLifespan"] <= 3600
+    assert realm()["accessTokenLifespan"] <= MAX_TOKEN_SECONDS
 
 
 def test_seeded_people_belong_to_known_organisations_with_their_own_ids() -> None:
