@@ -38,8 +38,13 @@ def test_a_package_no_one_can_deliver_goes_back_to_the_panel_and_its_people(
         lambda: c if len((c := client.panel_case(case_id))["listed_on"]) == 2 else None,
     )
     again = case["listed_on"][1]
-    agenda = client.as_("coordinator", "GET", "panel", f"/meetings/{again}/agenda")["agenda"]
-    assert [i["reason"] for i in agenda if i["case_id"] == case_id] == [
+
+    def on_the_agenda() -> list[str] | None:  # the agenda is a read model: it follows
+        path = f"/meetings/{again}/agenda"
+        items = client.as_("coordinator", "GET", "panel", path)["agenda"]
+        return [i["reason"] for i in items if i["case_id"] == case_id] or None
+
+    assert wait_for("the case on the next agenda", on_the_agenda) == [
         "package not commissioned: no-capacity"
     ]
 
