@@ -118,6 +118,20 @@ class TransitionBasis(StrEnum):
     ACUTE_NEEDS = "acute-needs"
 
 
+class AvoidedOutcome(StrEnum):
+    """What an EARP or JAP package is an alternative to. The EARP agrees packages "as an
+    alternative to accommodating children, school exclusion, care and criminal justice
+    proceedings"; through the JAP "children who would have previously accessed out of county
+    provision or hospital" remain living within the county (scrutiny review, 2010)."""
+
+    ACCOMMODATION = "accommodation"
+    SCHOOL_EXCLUSION = "school-exclusion"
+    CARE_PROCEEDINGS = "care-proceedings"
+    CRIMINAL_JUSTICE = "criminal-justice"
+    OUT_OF_COUNTY_PLACEMENT = "out-of-county-placement"
+    HOSPITAL = "hospital"
+
+
 class Office(StrEnum):
     """Organisations whose people act in MAAG without being a referring agency: the county's
     Schools, Children & Families directorate (SCF: its commissioners and heads of service sit
@@ -138,6 +152,15 @@ class Position(StrEnum):
     HEAD_OF_SERVICE = "head-of-service"
     COMMISSIONER = "commissioner"
 
+
+# Who may fund a JAP package, each from its own JAP budget: the JAP "agrees joint resource
+# allocation", "bringing together the Primary Care Trust, Adult Transition Service and
+# commissioners from across the Council's services" (case study, 2010).
+JAP_FUNDERS: tuple[str, ...] = (
+    Office.CHILDRENS_SERVICES.value,
+    Office.PCT.value,
+    Agency.ADULT_TRANSITION.value,
+)
 
 # Every organisation a person may act for; a token naming any other is refused.
 ORGANISATIONS: frozenset[str] = frozenset(a.value for a in Agency) | frozenset(

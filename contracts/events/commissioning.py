@@ -10,16 +10,15 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.events.base import IntegrationEvent
+from contracts.events.base import FundingShare, IntegrationEvent, check_split, funding_split_field
 from contracts.limits import (
-    FUNDING_SHARES,
     ID_CHARS,
     INTERVENTIONS,
     LABEL_CHARS,
     PROVIDERS,
     TEXT_CHARS,
 )
-from contracts.reference import Panel
+from contracts.reference import AvoidedOutcome, Panel
 from contracts.strict import Day, Uuid
 
 # Whole pence; a million pounds a week is far beyond any package.
@@ -36,13 +35,6 @@ class CommissionedIntervention(BaseModel):
     weekly_cost_pence: int = Pence
 
 
-class FundingShare(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    agency: str = Field(min_length=1, max_length=ID_CHARS)
-    percent: int = Field(ge=0, le=100)
-
-
 class PackageCommissioned(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.commissioning.PackageCommissioned.v1"
 
@@ -52,17 +44,16 @@ class PackageCommissioned(IntegrationEvent):
     weekly_cost_pence: int = Pence
     starts_on: Day
     review_on: Day
-    funding_split: list[FundingShare] = Field(
+    funding_split: list[FundingShare] = funding_split_field()
+    alternative_to: list[AvoidedOutcome] = Field(
         default_factory=list,
-        max_length=FUNDING_SHARES,
-        description="JAP packages: shares summing to 100 (none for other panels).",
-        json_schema_extra={"x-maag-percent-sum": 100},
+        max_length=len(AvoidedOutcome),
+        description="EARP and JAP packages: what the package is an alternative to.",
     )
 
     @model_validator(mode="after")
     def _split_sums_to_100(self) -> PackageCommissioned:
-        if self.funding_split and sum(s.percent for s in self.funding_split) != 100:
-            raise ValueError("funding_split percentages must sum to 100")
+        check_split(self.funding_split)
         return self
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from contracts.events.base import IntegrationEvent
+from contracts.events.base import FundingShare, IntegrationEvent, check_split, funding_split_field
 from contracts.limits import EMAIL_CHARS, ID_CHARS, INTERVENTIONS, LABEL_CHARS, MEETINGS, TEXT_CHARS
-from contracts.reference import Agency, District, Panel
+from contracts.reference import Agency, AvoidedOutcome, District, Panel
 from contracts.strict import Day, Timestamp, Uuid
 
 Reason = Field(max_length=TEXT_CHARS)
@@ -73,6 +73,17 @@ class PackageRequested(IntegrationEvent):
     justification: str | None = Field(
         default=None, max_length=TEXT_CHARS, description="When outside the tier's threshold."
     )
+    alternative_to: list[AvoidedOutcome] = Field(
+        default_factory=list,
+        max_length=len(AvoidedOutcome),
+        description="EARP and JAP packages: what the package is an alternative to.",
+    )
+    funding_split: list[FundingShare] = funding_split_field()
+
+    @model_validator(mode="after")
+    def _split_sums_to_100(self) -> PackageRequested:
+        check_split(self.funding_split)
+        return self
 
 
 class CaseEscalated(IntegrationEvent):
