@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from contracts.events import Actor, IntegrationEvent
+from contracts.events.base import FundingShare
 from contracts.events.panel import (
     CaseClosed,
     CaseDeferred,
@@ -22,7 +23,7 @@ from contracts.events.panel import (
     ReviewDecision,
     ReviewListed,
 )
-from contracts.reference import Agency, District, Panel, Role
+from contracts.reference import Agency, AvoidedOutcome, District, Panel, Role
 from maag.runtime import causation
 from maag.runtime.outbox import Outbound, published_actor
 from services.panel.domain.case import PanelCase
@@ -104,6 +105,8 @@ def translate(e: Any) -> Outbound | None:
             meeting_id=e.meeting_id,
             interventions=[RequestedIntervention.model_validate(i) for i in e.interventions],
             justification=e.justification,
+            alternative_to=[AvoidedOutcome(a) for a in e.alternative_to],
+            funding_split=[FundingShare(agency=a, percent=p) for a, p in e.funding_split],
         )
     elif isinstance(e, PanelCase.Escalated):
         event = CaseEscalated(

@@ -122,7 +122,13 @@ def _assign(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) ->
 
 def _request_package(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
     interventions = [i.model_dump(mode="json") for i in d.interventions]
-    case.request_package(meeting, interventions, d.justification)
+    case.request_package(
+        meeting,
+        interventions,
+        d.justification,
+        [a.value for a in d.alternative_to],
+        [(s.agency, s.percent) for s in d.funding_split],
+    )
 
 
 def _move(up: bool) -> DecisionHandler:

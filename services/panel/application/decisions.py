@@ -8,9 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from contracts.events.base import FundingShare
 from contracts.events.panel import RequestedIntervention, ReviewDecision
 from contracts.limits import EMAIL_CHARS, ID_CHARS, INTERVENTIONS, TEXT_CHARS
-from contracts.reference import Agency, Panel
+from contracts.reference import JAP_FUNDERS, Agency, AvoidedOutcome, Panel
 
 
 class _Decision(BaseModel):
@@ -32,6 +33,14 @@ class AssignLeadProfessional(_Decision):
     work_email: EmailStr = Field(max_length=EMAIL_CHARS)
 
 
+class Share(FundingShare):
+    """One funder's share of a JAP package, as published in PackageRequested."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    percent: int = Field(ge=1, le=100)
+
+
 class Intervention(RequestedIntervention):
     """As published in PackageRequested; a request must not carry unknown fields."""
 
@@ -41,6 +50,22 @@ class Intervention(RequestedIntervention):
 class RequestPackage(_Decision):
     kind: Literal["request-package"]
     interventions: list[Intervention] = Field(min_length=1, max_length=INTERVENTIONS)
+    alternative_to: list[AvoidedOutcome] = Field(
+        default_factory=list,
+        max_length=len(AvoidedOutcome),
+        description="EARP and JAP (required): what the package is an alternative to.",
+    )
+    funding_split: list[Share] = Field(
+        default_factory=list,
+        max_length=len(JAP_FUNDERS),
+        description=f"JAP (required): each funder's share, summing to 100 ({', '.join(JAP_FUNDERS)}).",
+    )
+
+    @model_validator(mode="after")
+    def _each_once(self) -> RequestPackage:
+        if len(set(self.alternative_to)) != len(self.alternative_to):
+            raise ValueError("alternative_to: each outcome appears once")
+        return self
 
 
 class ReviewPackage(_Decision):

@@ -6,6 +6,7 @@ threshold carries its justification.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -18,6 +19,7 @@ from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import (
     PanelRuleBroken,
     escalation_allowed,
+    require_package_terms,
     require_threshold_or_justification,
     step_down_allowed,
 )
@@ -57,6 +59,16 @@ class PanelCase(Aggregate):
         meeting_id: UUID
         interventions: list[dict[str, Any]]
         justification: str | None
+        alternative_to: list[str]
+        funding_split: list[list[Any]]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # v1 requests named nothing avoided; a JAP's split was a global setting
+            state["alternative_to"] = []
+            state["funding_split"] = []
 
     class Escalated(Aggregate.Event):
         district: str
@@ -282,9 +294,12 @@ class PanelCase(Aggregate):
         meeting: Meeting,
         interventions: list[dict[str, Any]],
         justification: str | None,
+        alternative_to: Sequence[str] = (),
+        funding_split: Sequence[tuple[str, int]] = (),
     ) -> UUID:
         self._may_decide(meeting)
         require_threshold_or_justification(self.panel, self.level_of_need, justification)
+        require_package_terms(self.panel, alternative_to, funding_split)
         package_id = uuid5(PACKAGE_NAMESPACE, f"{self.id}:{len(self.packages) + 1}")
         self._package_requested(
             district=self.district.value,
@@ -293,6 +308,8 @@ class PanelCase(Aggregate):
             meeting_id=meeting.id,
             interventions=interventions,
             justification=justification,
+            alternative_to=list(alternative_to),
+            funding_split=[[agency, percent] for agency, percent in funding_split],
         )
         return package_id
 
@@ -499,6 +516,8 @@ class PanelCase(Aggregate):
         meeting_id: UUID,
         interventions: list[dict[str, Any]],
         justification: str | None,
+        alternative_to: list[str],
+        funding_split: list[list[Any]],
     ) -> None:
         self.packages[package_id] = {
             "panel": self.panel.value,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from contracts.reference import Panel
+from collections.abc import Sequence
+
+from contracts.reference import JAP_FUNDERS, Panel
 
 # Levels of need each tier is for; the same in every district.
 THRESHOLDS: dict[Panel, tuple[int, int]] = {
@@ -45,3 +47,47 @@ def escalation_allowed(from_panel: Panel, to_panel: Panel) -> bool:
 
 def step_down_allowed(from_panel: Panel, to_panel: Panel) -> bool:
     return TIER_ORDER.index(to_panel) < TIER_ORDER.index(from_panel)
+
+
+def require_package_terms(
+    panel: Panel, alternative_to: Sequence[str], funding_split: Sequence[tuple[str, int]]
+) -> None:
+    """What a package request must say at each tier. The EARP's and JAP's packages are
+    alternatives (to accommodation, exclusion, proceedings, out-of-county provision or
+    hospital: `AvoidedOutcome`), so they name what they avoid; a MAAG's do not. Only the JAP
+    "agrees joint resource allocation", so only its packages carry a funding split, agreed
+    for the case, by funders of the JAP, each once, summing to 100."""
+    tier = panel.value.upper()
+    if panel is Panel.MAAG and alternative_to:
+        raise PanelRuleBroken(
+            "alternative_to: a MAAG package is early help, not an alternative to a placement; "
+            "only EARP and JAP packages name what they avoid"
+        )
+    if panel is not Panel.MAAG and not alternative_to:
+        raise PanelRuleBroken(
+            f"alternative_to: an {tier} package must name what it is an alternative to "
+            "(accommodation, school-exclusion, care-proceedings, criminal-justice, "
+            "out-of-county-placement or hospital)"
+        )
+    if panel is not Panel.JAP:
+        if funding_split:
+            raise PanelRuleBroken(
+                f"funding_split: only the JAP agrees joint funding; an {tier} package is "
+                "funded from its own budget"
+            )
+        return
+    if not funding_split:
+        raise PanelRuleBroken(
+            "funding_split: the JAP agrees each package's joint funding: give each funder's "
+            f"share ({', '.join(JAP_FUNDERS)}), summing to 100"
+        )
+    funders = [agency for agency, _ in funding_split]
+    if unknown := sorted(set(funders) - set(JAP_FUNDERS)):
+        raise PanelRuleBroken(
+            f"funding_split: {', '.join(unknown)} do not fund JAP packages "
+            f"(the funders are {', '.join(JAP_FUNDERS)})"
+        )
+    if len(set(funders)) != len(funders):
+        raise PanelRuleBroken("funding_split: each funder appears once")
+    if (total := sum(p for _, p in funding_split)) != 100:
+        raise PanelRuleBroken(f"funding_split: the shares sum to {total}, not 100")

@@ -517,3 +517,135 @@ def test_a_recommission_names_its_interventions_and_nothing_else_does() -> None:
                 ],
             )
         )
+
+
+def _line() -> dict[str, Any]:
+    return {
+        "service": "therapy",
+        "hours_per_week": 2,
+        "starts_on": "2027-01-04",
+        "review_interval_weeks": 12,
+        "estimated_weekly_cost_pence": 18000,
+    }
+
+
+def _escalated_to(app: PanelApp, panel: Panel) -> tuple[uuid.UUID, Meeting]:
+    case_id = _accept(app, level=4)
+    maag = _meeting(app, case_id)
+    _quorate(app, maag)
+    _decide(
+        app,
+        maag,
+        kind="escalate",
+        case_id=str(case_id),
+        to=panel.value,
+        reason="placement breaking down",
+        justification="level 4",
+    )
+    meeting = _meeting(app, case_id)
+    _quorate(app, meeting)
+    return case_id, meeting
+
+
+def test_the_jap_agrees_a_split_and_what_the_package_avoids_for_the_case(app: PanelApp) -> None:
+    from services.panel.adapters.translate import translate
+
+    case_id, jap = _escalated_to(app, Panel.JAP)
+    _decide(
+        app,
+        jap,
+        kind="request-package",
+        case_id=str(case_id),
+        interventions=[_line()],
+        alternative_to=["out-of-county-placement", "hospital"],
+        funding_split=[
+            {"agency": "childrens-services", "percent": 60},
+            {"agency": "pct", "percent": 40},
+        ],
+    )
+    (requested,) = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.PackageRequested)]
+    out = translate(requested)
+    assert out is not None
+    published = out.event.model_dump(mode="json")
+    assert published["alternative_to"] == ["out-of-county-placement", "hospital"]
+    assert published["funding_split"] == [
+        {"agency": "childrens-services", "percent": 60},
+        {"agency": "pct", "percent": 40},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("panel", "terms", "refusal"),
+    [
+        (
+            Panel.JAP,
+            {
+                "alternative_to": ["hospital"],
+                "funding_split": [
+                    {"agency": "childrens-services", "percent": 50},
+                    {"agency": "pct", "percent": 40},
+                ],
+            },
+            "funding_split: the shares sum to 90, not 100",
+        ),
+        (
+            Panel.JAP,
+            {
+                "alternative_to": ["hospital"],
+                "funding_split": [
+                    {"agency": "police", "percent": 50},
+                    {"agency": "pct", "percent": 50},
+                ],
+            },
+            "funding_split: police do not fund JAP packages",
+        ),
+        (
+            Panel.JAP,
+            {"alternative_to": ["hospital"]},
+            "funding_split: the JAP agrees each package's joint funding",
+        ),
+        (
+            Panel.EARP,
+            {},
+            "alternative_to: an EARP package must name what it is an alternative to",
+        ),
+        (
+            Panel.EARP,
+            {
+                "alternative_to": ["accommodation"],
+                "funding_split": [{"agency": "pct", "percent": 100}],
+            },
+            "funding_split: only the JAP agrees joint funding",
+        ),
+    ],
+)
+def test_a_package_request_missing_its_tiers_terms_is_refused_naming_the_field(
+    app: PanelApp, panel: Panel, terms: dict[str, Any], refusal: str
+) -> None:
+    case_id, meeting = _escalated_to(app, panel)
+    with pytest.raises(PanelRuleBroken, match=refusal):
+        _decide(
+            app,
+            meeting,
+            kind="request-package",
+            case_id=str(case_id),
+            interventions=[_line()],
+            justification="level 4",
+            **terms,
+        )
+    assert not [e for e in app.events.get(case_id) if isinstance(e, PanelCase.PackageRequested)]
+
+
+def test_a_maag_package_is_early_help_not_an_alternative_to_a_placement(app: PanelApp) -> None:
+    case_id = _accept(app)
+    meeting = _meeting(app, case_id)
+    _quorate(app, meeting)
+    with pytest.raises(PanelRuleBroken, match="alternative_to: a MAAG package is early help"):
+        _decide(
+            app,
+            meeting,
+            kind="request-package",
+            case_id=str(case_id),
+            interventions=[_line()],
+            alternative_to=["accommodation"],
+        )

@@ -129,6 +129,15 @@ def test_a_quorate_decision_is_recorded_and_shows_on_the_agenda(client: Any, app
     assert [h["event"] for h in history] == ["Opened", "Listed", "LeadProfessionalAssigned"]
 
 
+LINE = {
+    "service": "therapy",
+    "hours_per_week": 2,
+    "starts_on": "2027-01-04",
+    "review_interval_weeks": 12,
+    "estimated_weekly_cost_pence": 18000,
+}
+
+
 @pytest.mark.parametrize(
     ("body", "field", "reason"),
     [
@@ -149,6 +158,29 @@ def test_a_quorate_decision_is_recorded_and_shows_on_the_agenda(client: Any, app
             {"kind": "request-package", "interventions": []},
             "body.request-package.interventions",
             "List should have at least 1 item",
+        ),
+        (
+            {"kind": "request-package", "interventions": [LINE], "alternative_to": ["prison"]},
+            "body.request-package.alternative_to.0",
+            "Input should be 'accommodation', 'school-exclusion'",
+        ),
+        (
+            {
+                "kind": "request-package",
+                "interventions": [LINE],
+                "alternative_to": ["hospital", "hospital"],
+            },
+            "body.request-package",
+            "alternative_to: each outcome appears once",
+        ),
+        (
+            {
+                "kind": "request-package",
+                "interventions": [LINE],
+                "funding_split": [{"agency": "pct", "percent": 0}],
+            },
+            "body.request-package.funding_split.0.percent",
+            "greater than or equal to 1",
         ),
     ],
 )
