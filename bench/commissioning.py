@@ -24,17 +24,19 @@ import psycopg
 from psycopg import sql
 
 from bench.support import Watcher, identity, running_service
-from contracts.reference import District, Role
+from contracts.reference import AvoidedOutcome, District, Role
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
 from maag.runtime import kafka
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
 from services.commissioning.adapters import read_model as reports
 from services.commissioning.domain.rules import financial_year
+from services.commissioning.domain.savings import annual_costs
 from tests.support.events import package_requested, record
 from tests.support.identity import token
 
 PORT = 18003
+OUTCOMES = [o.value for o in AvoidedOutcome]
 
 
 async def commissioning_rate(n: int, bootstrap: str, prefix: str, token: str) -> None:
@@ -101,7 +103,7 @@ def report_times(url: str, schema: str, rows: int) -> None:
     start = date(2026, 4, 1)
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         cur.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-        pkgs, lines = [], []
+        pkgs, lines, avoided = [], [], []
         for _ in range(rows):
             pid = str(uuid.uuid4())
             panel = rng.choice(["maag", "maag", "maag", "earp", "jap"])
@@ -124,6 +126,9 @@ def report_times(url: str, schema: str, rows: int) -> None:
                     "decommissioned" if ended else "active",
                 )
             )
+            if panel != "maag":  # what an EARP or JAP package is an alternative to
+                for outcome in rng.sample(OUTCOMES, rng.choice([1, 1, 2])):
+                    avoided.append((pid, outcome))
             lines.append(
                 (
                     f"{pid}:1",
@@ -136,12 +141,16 @@ def report_times(url: str, schema: str, rows: int) -> None:
             )
         cur.executemany("INSERT INTO comm_packages VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", pkgs)
         cur.executemany("INSERT INTO comm_lines VALUES (%s,%s,%s,%s,%s,%s)", lines)
+        cur.executemany("INSERT INTO comm_avoided VALUES (%s,%s)", avoided)
         conn.commit()
     today = date(2027, 1, 15)
     runs: list[tuple[str, Callable[[], Any]]] = [
         ("spend", lambda: reports.spend(engine, today, 2026)),
         ("spend.csv", lambda: reports.to_csv(reports.spend(engine, today, 2026))),
-        ("savings", lambda: reports.savings(engine, 18_000_000)),
+        (
+            "savings",
+            lambda: reports.savings(engine, annual_costs({}), date(2026, 4, 1), date(2027, 3, 31)),
+        ),
     ]
     for name, run in runs:
         t = time.perf_counter()

@@ -67,8 +67,9 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_SMTP_RETRY_SECONDS": "300",
         "MAAG_REVIEW_REMINDER_DAYS": "14",
         "MAAG_PROVIDER_DIRECTORY": "",
-        "MAAG_JAP_FUNDING_SPLIT": "children-services:50,health:40,adult-transition:10",
-        "MAAG_PLACEMENT_ANNUAL_COST_PENCE": "18000000",
+        # empty: the sourced defaults (services/commissioning/domain/savings.py); the county
+        # sets its own costs here
+        "MAAG_AVOIDED_ANNUAL_COST_PENCE": "",
         "MAAG_SERVICE_URLS": ",".join(f"{s}=http://maag-{s}" for s in SERVICES),  # port 80
     }
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from contracts.reference import AvoidedOutcome
+
 
 class SettingsError(ValueError):
     pass
@@ -44,11 +46,12 @@ class Settings:
                               authenticates clients (Strimzi KafkaUser)
     MAAG_KAFKA_CREATE_TOPICS  true (default): create missing registry topics at start; false where
                               an operator manages topics (Strimzi KafkaTopic)
-    MAAG_JAP_FUNDING_SPLIT    shares of a JAP package, e.g. children-services:50,health:40,adult-transition:10
     MAAG_SERVICE_URLS         where the other services' APIs are, e.g. referral=http://maag-referral:8000,...
                               (for the full audit timeline; default: the local ports)
-    MAAG_PLACEMENT_ANNUAL_COST_PENCE  typical yearly cost of the care or out-of-county placement
-                              an EARP/JAP package avoids (for the savings report)
+    MAAG_AVOIDED_ANNUAL_COST_PENCE  the yearly cost of each outcome an EARP/JAP package is an
+                              alternative to, for the savings report, e.g.
+                              accommodation:15600000,hospital:20000000 (pence; sets or overrides
+                              the sourced defaults in services/commissioning/domain/savings.py)
     """
 
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -77,8 +80,7 @@ class Settings:
     smtp_retry_seconds: float = 300.0
     review_reminder_days: int = 14
     provider_directory: Path | None = None
-    jap_funding_split: str = "children-services:50,health:40,adult-transition:10"
-    placement_annual_cost_pence: int = 18_000_000
+    avoided_annual_cost_pence: dict[str, int] = field(default_factory=dict)
     # name -> base URL of every service, in the order a case moves through them
     service_urls: dict[str, str] = field(default_factory=dict)
 
@@ -121,12 +123,7 @@ class Settings:
             smtp_retry_seconds=_number(env, "MAAG_SMTP_RETRY_SECONDS", 300, 0, 86_400, float),
             review_reminder_days=int(_number(env, "MAAG_REVIEW_REMINDER_DAYS", 14, 0, 90)),
             provider_directory=Path(p) if (p := env.get("MAAG_PROVIDER_DIRECTORY")) else None,
-            jap_funding_split=env.get(
-                "MAAG_JAP_FUNDING_SPLIT", "children-services:50,health:40,adult-transition:10"
-            ),
-            placement_annual_cost_pence=int(
-                _number(env, "MAAG_PLACEMENT_ANNUAL_COST_PENCE", 18_000_000, 0, 10**12)
-            ),
+            avoided_annual_cost_pence=parse_costs(env.get("MAAG_AVOIDED_ANNUAL_COST_PENCE", "")),
             service_urls=parse_service_urls(
                 env.get("MAAG_SERVICE_URLS", ""), local_service_urls or {}
             ),
@@ -175,6 +172,29 @@ def _number(
     if not low <= value <= high:
         raise SettingsError(f"{name} must be from {low} to {high}, not {value}")
     return value
+
+
+def parse_costs(text: str, name: str = "MAAG_AVOIDED_ANNUAL_COST_PENCE") -> dict[str, int]:
+    """'accommodation:15600000,hospital:20000000' -> each outcome's yearly cost in pence."""
+    costs: dict[str, int] = {}
+    known = {o.value for o in AvoidedOutcome}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        outcome, _, pence = part.partition(":")
+        outcome = outcome.strip()
+        if outcome not in known:
+            raise SettingsError(
+                f"{name}: {outcome[:40]!r} is not an outcome a package avoids "
+                f"({', '.join(sorted(known))})"
+            )
+        if not pence.strip().isdigit() or int(pence) > 10**10:
+            raise SettingsError(
+                f"{name}: {outcome}'s cost must be whole pence from 0 to 10000000000, "
+                f"not {pence[:40]!r}"
+            )
+        if outcome in costs:
+            raise SettingsError(f"{name}: {outcome} is given twice")
+        costs[outcome] = int(pence)
+    return costs
 
 
 def _url(env: Mapping[str, str], name: str) -> str | None:

@@ -32,7 +32,7 @@ def build(settings: Settings) -> CommissioningService:
     )
     consumer = p.consumer(
         subscriptions(
-            Inbound(app.jap_split),
+            Inbound(),
             PANEL_EVENTS.named(settings.topic_prefix),
             REFERRAL_EVENTS.named(settings.topic_prefix),
         )

@@ -99,12 +99,6 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("commissioning", "GET", "/budgets/{panel_key}/{fy}"): {C: "", A: ""},
     ("commissioning", "PUT", "/budgets/{panel_key}/{fy}"): {C: ""},
     ("commissioning", "GET", "/cases/{case_id}/packages"): {PC: "", PM: "", C: "", A: ""},
-    ("commissioning", "POST", "/packages/{package_id}/reviews"): {
-        PC: "a review that continues the package",
-        PM: "a review that continues the package",
-        C: "",
-    },
-    ("commissioning", "POST", "/packages/{package_id}/decommission"): {C: ""},
     ("commissioning", "GET", "/reports/spend"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/spend.csv"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/capacity"): {C: "", A: ""},
@@ -132,8 +126,6 @@ SCOPE = {
     LEADS: "tests/integration/services/referral/test_need_to_know.py",
     "decisions": "tests/unit/services/panel/test_http.py::"
     "test_only_the_chair_records_a_decision_and_is_recorded_as_its_actor",
-    "reviews": "tests/unit/services/commissioning/test_http.py::"
-    "test_a_panel_member_may_record_a_review_but_only_a_commissioner_may_stop_a_package",
 }
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/referrals"): details(),
@@ -175,15 +167,6 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("PUT", "/providers/{provider_id}/capacity"): {"weekly_capacity": 9},
     ("PUT", "/budgets/{panel_key}/{fy}"): {"amount_pence": 100},
-    ("POST", "/packages/{package_id}/reviews"): {
-        "goals": "met",
-        "level_of_need_change": 0,
-        "decision": "continue",
-    },
-    ("POST", "/packages/{package_id}/decommission"): {
-        "reason": "outcomes-met",
-        "effective_from": "2027-01-04",
-    },
 }
 PATH_VALUES = {"panel_key": "earp", "fy": "2026", "provider_id": "pvi-12"}
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import FastAPI, Path, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
-from contracts.events.commissioning import DecommissionReason, ReviewOutcome
-from contracts.events.panel import RequestedIntervention
-from contracts.limits import ID_CHARS, INTERVENTIONS, LABEL_CHARS, PROVIDER_SERVICES
+from contracts.limits import ID_CHARS, LABEL_CHARS, PROVIDER_SERVICES
 from contracts.reference import District, Role
-from contracts.strict import Day
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_read
@@ -25,21 +23,59 @@ from maag.runtime.unit_of_work import Conflict, NotFound
 from services.commissioning.adapters import read_model as reports
 from services.commissioning.application.app import CommissioningApp
 from services.commissioning.application.commands import (
-    DecommissionPackage,
     RegisterProvider,
-    ReviewPackage,
     SetBudget,
     SetCapacity,
 )
 from services.commissioning.domain.aggregates import Package, Provider
-from services.commissioning.domain.rules import CommissioningRefused
+from services.commissioning.domain.rules import CommissioningRefused, financial_year, fy_bounds
 
 # A financial year by the calendar year it starts in (2026 is April 2026 to March 2027).
 FinancialYear = Annotated[int, Path(ge=2000, le=2100, description="e.g. 2026 for 2026-27")]
 FinancialYearQuery = Annotated[
     int | None, Query(ge=2000, le=2100, description="e.g. 2026 for 2026-27; default: this year")
 ]
-PanelKey = Annotated[str, Path(max_length=LABEL_CHARS, description="maag:<district>, earp or jap")]
+PanelKey = Annotated[
+    str, Path(max_length=LABEL_CHARS, description="maag:<district>, earp or jap:<funder>")
+]
+PeriodStart = Annotated[
+    date | None, Query(alias="from", description="First day; default: this financial year's")
+]
+PeriodEnd = Annotated[
+    date | None, Query(alias="to", description="Last day; default: this financial year's")
+]
+# A report covers at most this many days (ten years and leap days): bounded work per request.
+LONGEST_PERIOD_DAYS = 3653
+
+
+def report_period(first: date | None, last: date | None, today: date) -> tuple[date, date]:
+    """The days a report covers: this financial year unless given; refused (422, naming the
+    parameter) when `to` is before `from` or the span is longer than ten years."""
+    start, end = fy_bounds(financial_year(today))
+    first, last = first or start, last or end
+    if last < first:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "to"),
+                    "msg": f"to ({last}) is before from ({first})",
+                    "type": "value_error",
+                }
+            ]
+        )
+    if (last - first).days >= LONGEST_PERIOD_DAYS:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "to"),
+                    "msg": "a report covers at most ten years",
+                    "type": "value_error",
+                }
+            ]
+        )
+    return first, last
+
+
 ProviderId = Annotated[str, Path(max_length=ID_CHARS)]
 
 
@@ -73,27 +109,6 @@ class BudgetRequest(BaseModel):
     amount_pence: int = Field(ge=0, le=1_000_000_000_000)
 
 
-class ReviewRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    goals: ReviewOutcome
-    level_of_need_change: int = Field(ge=-3, le=3)
-    decision: Literal["continue", "recommission", "decommission"]
-    effective_from: Day | None = None
-    interventions: list[RequestedIntervention] | None = Field(
-        default=None,
-        max_length=INTERVENTIONS,
-        description="For a recommission: the package as it is to be from effective_from.",
-    )
-
-
-class DecommissionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: DecommissionReason
-    effective_from: Day
-
-
 def _provider(p: Provider) -> dict[str, Any]:
     return {
         "provider_id": p.provider_id,
@@ -121,6 +136,8 @@ def _package(p: Package) -> dict[str, Any]:
         "review_on": p.review_on,
         "ended_on": p.ended_on,
         "funding_split": [{"agency": a, "percent": n} for a, n in p.funding_split],
+        "alternative_to": p.alternative_to,
+        "budgets": [{"budget": key, "percent": n} for key, n in p.charges],
     }
 
 
@@ -134,8 +151,9 @@ def create_api(
     api = FastAPI(
         title="MAAG commissioning service",
         version="1.0.0",
-        description="Commissioners manage providers, capacity and budgets, review and "
-        "decommission packages, and read spend, capacity and savings reports.",
+        description="Commissioners manage providers, capacity and budgets and read spend, "
+        "capacity and savings reports. Packages are commissioned, recommissioned and "
+        "decommissioned as the panels decide (the panel service's decisions).",
     )
     http.install(api, verifier, {NotFound: 404, Conflict: 409, CommissioningRefused: 409})
     http.health(api, ready)
@@ -219,47 +237,6 @@ def create_api(
         record_read(app, case_id, caller)
         return packages
 
-    @api.post("/packages/{package_id}/reviews", tags=["packages"])
-    def review(
-        package_id: UUID,
-        body: ReviewRequest,
-        caller: http.CallerDep,
-        correlation_id: http.CorrelationId,
-    ) -> dict[str, Any]:
-        return _package(
-            app.handle(
-                ReviewPackage(
-                    package_id=package_id,
-                    goals=body.goals.value,
-                    level_change=body.level_of_need_change,
-                    decision=body.decision,
-                    effective_from=body.effective_from,
-                    interventions=[i.model_dump(mode="json") for i in body.interventions or []],
-                    caller=caller,
-                    correlation_id=correlation_id,
-                )
-            )
-        )
-
-    @api.post("/packages/{package_id}/decommission", tags=["packages"])
-    def decommission(
-        package_id: UUID,
-        body: DecommissionRequest,
-        caller: http.CallerDep,
-        correlation_id: http.CorrelationId,
-    ) -> dict[str, Any]:
-        return _package(
-            app.handle(
-                DecommissionPackage(
-                    package_id=package_id,
-                    reason=body.reason.value,
-                    effective_from=body.effective_from,
-                    caller=caller,
-                    correlation_id=correlation_id,
-                )
-            )
-        )
-
     @api.get("/reports/spend", tags=["reports"])
     def spend(caller: http.CallerDep, fy: FinancialYearQuery = None) -> list[dict[str, Any]]:
         reader(caller)
@@ -275,16 +252,22 @@ def create_api(
         reader(caller)
         return reports.capacity(engine)
 
+    def savings_between(first: date | None, last: date | None) -> dict[str, Any]:
+        first, last = report_period(first, last, datetime.now(UTC).date())
+        return reports.savings(engine, app.avoided_costs, first, last)
+
     @api.get("/reports/savings", tags=["reports"])
-    def savings(caller: http.CallerDep) -> dict[str, Any]:
+    def savings(
+        caller: http.CallerDep, first: PeriodStart = None, last: PeriodEnd = None
+    ) -> dict[str, Any]:
         reader(caller)
-        return reports.savings(engine, settings.placement_annual_cost_pence)
+        return savings_between(first, last)
 
     @api.get("/reports/savings.csv", tags=["reports"], response_class=PlainTextResponse)
-    def savings_csv(caller: http.CallerDep) -> str:
+    def savings_csv(
+        caller: http.CallerDep, first: PeriodStart = None, last: PeriodEnd = None
+    ) -> str:
         reader(caller)
-        return reports.to_csv(
-            reports.savings(engine, settings.placement_annual_cost_pence)["panels"]
-        )
+        return reports.to_csv(savings_between(first, last)["rows"])
 
     return api

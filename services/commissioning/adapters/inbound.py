@@ -17,11 +17,8 @@ from services.commissioning.domain.aggregates import ProviderIndex, case_package
 class Inbound:
     """Each inbound event type to its policy (`application/policies.py`)."""
 
-    def __init__(self, jap_split: list[tuple[str, int]]) -> None:
-        self.jap_split = jap_split
-
     def package_requested(self, d: Delivery[PackageRequested], work: Work) -> None:
-        policies.package_requested(work, d.message, self.jap_split)
+        policies.package_requested(work, d.message)
 
     def review_decided(self, d: Delivery[PackageReviewDecided], work: Work) -> None:
         policies.review_decided(work, d.message)

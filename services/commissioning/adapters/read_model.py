@@ -1,6 +1,6 @@
 """Read models and reports: spend (committed and to date) by financial year, panel,
-district and provider; capacity use; what EARP and JAP packages save against the placements
-they are alternatives to. CSV for each."""
+district and provider; capacity use; what EARP and JAP packages save against the outcomes
+they are alternatives to, over a period. CSV for each."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from sqlalchemy import Column, Date, Float, Integer, MetaData, String, Table, de
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from contracts.reference import QUADRANT_OF, District
 from services.commissioning.domain.aggregates import Package, Provider
-from services.commissioning.domain.rules import committed_in_fy
+from services.commissioning.domain.rules import committed_in_fy, cost_between
+from services.commissioning.domain.savings import Cover, avoided_days, worth
 
 metadata = MetaData()
 
@@ -45,6 +47,13 @@ lines = Table(
     Column("units", Float, nullable=False),
     Column("weekly_cost_pence", Integer, nullable=False),
 )
+# What each package is an alternative to (EARP and JAP packages name at least one).
+avoided = Table(
+    "comm_avoided",
+    metadata,
+    Column("package_id", String(36), primary_key=True),
+    Column("outcome", String(40), primary_key=True),
+)
 providers = Table(
     "comm_providers",
     metadata,
@@ -64,6 +73,10 @@ reservations = Table(
 def project(e: Any, session: Session) -> None:
     if isinstance(e, Package.Commissioned):
         _period(session, e, e.panel_key, e.district, e.fy, str(e.case_id))
+        for outcome in e.alternative_to:
+            session.execute(
+                avoided.insert().values(package_id=str(e.originator_id), outcome=outcome)
+            )
     elif isinstance(e, Package.Recommissioned):
         current = session.execute(select(packages).where(_open(e))).mappings().one()
         session.execute(
@@ -81,7 +94,11 @@ def project(e: Any, session: Session) -> None:
         session.execute(
             update(packages)
             .where(_open(e))
-            .values(status="decommissioned", ended_on=date.fromisoformat(e.effective_from))
+            # its last day is the one before it stops: what its budget paid for
+            .values(
+                status="decommissioned",
+                ended_on=date.fromisoformat(e.effective_from) - timedelta(days=1),
+            )
         )
     elif isinstance(e, Provider.Registered):
         session.execute(
@@ -231,39 +248,117 @@ def capacity(engine: Engine) -> list[dict[str, Any]]:
         ]
 
 
-def savings(engine: Engine, placement_annual_cost_pence: int) -> dict[str, Any]:
-    """EARP and JAP packages are alternatives to care or an out-of-county placement: what they
-    cost a year against what the placements they stand in for would have."""
+def savings(engine: Engine, costs: dict[str, int], first: date, last: date) -> dict[str, Any]:
+    """What EARP and JAP packages active between `first` and `last` cost, against the
+    outcomes they are alternatives to: each outcome of a case counted once a day while a
+    package for it is active, at its annual cost (`costs`, pence). By panel and district
+    (with its quadrant), by quadrant and by outcome. A package's cost is what the spend
+    report counts for the same days, line by line."""
     with Session(engine) as session:
-        rows = session.execute(
-            select(packages.c.panel, packages.c.weekly_cost_pence).where(
-                packages.c.panel.in_(["earp", "jap"])
+        periods = session.execute(
+            select(
+                packages.c.package_id,
+                packages.c.case_id,
+                packages.c.panel,
+                packages.c.district,
+                packages.c.starts_on,
+                packages.c.ended_on,
+                lines.c.weekly_cost_pence,
             )
+            .join(lines, lines.c.period_id == packages.c.period_id)
+            .where(packages.c.panel.in_(["earp", "jap"]))
         ).all()
-    by_panel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for panel, weekly in rows:
-        by_panel[panel][0] += 1
-        by_panel[panel][1] += weekly * 52
-    out: list[dict[str, Any]] = []
-    for panel, (count, annual) in sorted(by_panel.items()):
-        avoided = count * placement_annual_cost_pence
-        out.append(
+        outcomes = session.execute(select(avoided.c.package_id, avoided.c.outcome)).all()
+    place: dict[str, tuple[str, str, str]] = {}  # package -> (case, panel, district)
+    spans: dict[str, list[date | None]] = {}  # package -> [first day, last day or None]
+    cost: dict[tuple[str, str], int] = defaultdict(int)
+    active: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for package, case, panel, district, start, end, weekly in periods:
+        place[package] = (case, panel, district)
+        span = spans.setdefault(package, [start, end])
+        span[0] = min(span[0] or start, start)
+        if span[1] is not None:
+            span[1] = None if end is None else max(span[1], end)
+        cost[(panel, district)] += cost_between(weekly, start, end, first, last)
+        if start <= last and (end is None or end >= first):
+            active[(panel, district)].add(package)
+    covers = [
+        Cover(place[package][0], outcome, package, spans[package][0] or first, spans[package][1])
+        for package, outcome in outcomes
+        if package in place
+    ]
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    by_outcome: dict[str, dict[str, Any]] = {}
+    unpriced: set[str] = set()
+
+    def row(panel: str, district: str) -> dict[str, Any]:
+        return rows.setdefault(
+            (panel, district),
             {
                 "panel": panel,
-                "packages": count,
-                "package_cost_a_year_pence": annual,
-                "avoided_placement_cost_a_year_pence": avoided,
-                "saving_a_year_pence": avoided - annual,
-                "saving_five_years_pence": 5 * (avoided - annual),
-            }
+                "district": district,
+                "quadrant": QUADRANT_OF[District(district)].value,
+                "packages": len(active[(panel, district)]),
+                "cases": set(),
+                "avoided_days": 0,
+                "avoided_cost_pence": 0,
+                "package_cost_pence": cost[(panel, district)],
+            },
         )
-    total = sum(r["saving_a_year_pence"] for r in out)
+
+    for cover, days in avoided_days(covers, first, last).items():
+        if not days:
+            continue
+        _, panel, district = place[cover.package_id]
+        value = worth(costs.get(cover.outcome, 0), days)
+        if cover.outcome not in costs:
+            unpriced.add(cover.outcome)
+        r = row(panel, district)
+        r["cases"].add(cover.case_id)
+        r["avoided_days"] += days
+        r["avoided_cost_pence"] += value
+        o = by_outcome.setdefault(
+            cover.outcome,
+            {"outcome": cover.outcome, "cases": set(), "days": 0, "cost_pence": 0},
+        )
+        o["cases"].add(cover.case_id)
+        o["days"] += days
+        o["cost_pence"] += value
+    for panel, district in cost:
+        if active[(panel, district)] or cost[(panel, district)]:
+            row(panel, district)
+    out = []
+    for key in sorted(rows):
+        r = rows[key]
+        r["cases"] = len(r["cases"])
+        r["saving_pence"] = r["avoided_cost_pence"] - r["package_cost_pence"]
+        out.append(r)
+    quadrants: dict[str, dict[str, int]] = {}
+    for r in out:
+        q = quadrants.setdefault(
+            r["quadrant"], {"avoided_cost_pence": 0, "package_cost_pence": 0, "saving_pence": 0}
+        )
+        for field in q:
+            q[field] += r[field]
+    total = {
+        field: sum(r[field] for r in out)
+        for field in ("avoided_cost_pence", "package_cost_pence", "saving_pence")
+    }
     return {
-        "placement_annual_cost_pence": placement_annual_cost_pence,
-        "panels": out,
-        "saving_a_year_pence": total,
-        "saving_five_years_pence": 5 * total,
-        "summary": f"£{total / 100:,.0f} a year; £{5 * total / 100:,.0f} over five years",
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "annual_cost_pence": costs,
+        "unpriced_outcomes": sorted(unpriced),
+        "rows": out,
+        "quadrants": [{"quadrant": q, **v} for q, v in sorted(quadrants.items())],
+        "outcomes": [{**o, "cases": len(o["cases"])} for _, o in sorted(by_outcome.items())],
+        **total,
+        "summary": (
+            f"£{total['saving_pence'] / 100:,.0f} saved from {first} to {last}: "
+            f"£{total['avoided_cost_pence'] / 100:,.0f} avoided against "
+            f"£{total['package_cost_pence'] / 100:,.0f} of packages"
+            + (f" ({', '.join(sorted(unpriced))} unpriced)" if unpriced else "")
+        ),
     }
 
 

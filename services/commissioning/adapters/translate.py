@@ -6,17 +6,17 @@ from datetime import date
 from typing import Any
 
 from contracts.events import Actor, IntegrationEvent
+from contracts.events.base import FundingShare
 from contracts.events.commissioning import (
     CommissionedIntervention,
     CommissioningFailed,
     DecommissionReason,
-    FundingShare,
     PackageCommissioned,
     PackageDecommissioned,
     PackageReviewed,
     ReviewOutcome,
 )
-from contracts.reference import Panel, Role
+from contracts.reference import AvoidedOutcome, Panel, Role
 from maag.runtime import causation
 from maag.runtime.outbox import Outbound, published_actor
 from services.commissioning.domain.aggregates import (
@@ -93,6 +93,7 @@ def translate(e: Any) -> Outbound | None:
             starts_on=date.fromisoformat(e.starts_on),
             review_on=date.fromisoformat(e.review_on),
             funding_split=[FundingShare(agency=a, percent=p) for a, p in e.funding_split],
+            alternative_to=[AvoidedOutcome(a) for a in e.alternative_to],
         )
     elif isinstance(e, Package.Reviewed):
         event = PackageReviewed(

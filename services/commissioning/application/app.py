@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from contracts.reference import District, Role
+from contracts.reference import JAP_FUNDERS, Agency, District, Office, Role
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
@@ -29,11 +29,18 @@ from services.commissioning.domain.aggregates import (
     budget_uuid,
     case_packages_uuid,
 )
-from services.commissioning.domain.rules import CommissioningRefused, financial_year, parse_split
+from services.commissioning.domain.rules import CommissioningRefused, financial_year
+from services.commissioning.domain.savings import annual_costs
 
 SEED = Path(__file__).with_name("providers.json")
-# Seeded budgets per financial year (pence); commissioners change them over HTTP.
-DEFAULT_BUDGETS = {"maag": 50_000_000, "earp": 200_000_000, "jap": 300_000_000}
+# Seeded budgets per financial year (pence); commissioners change them over HTTP. Each JAP
+# funder holds its own JAP budget (`jap:<funder>`), charged its agreed share of a package.
+DEFAULT_BUDGETS = {"maag": 50_000_000, "earp": 200_000_000}
+DEFAULT_JAP_BUDGETS = {
+    Office.CHILDRENS_SERVICES.value: 150_000_000,
+    Office.PCT.value: 100_000_000,
+    Agency.ADULT_TRANSITION.value: 50_000_000,
+}
 
 
 class CommissioningApp(ServiceApplication):
@@ -41,7 +48,8 @@ class CommissioningApp(ServiceApplication):
 
     def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
         super().__init__(settings, env)
-        self.jap_split = parse_split(settings.jap_funding_split)
+        # each outcome's yearly cost for the savings report: the deployment's, else sourced
+        self.avoided_costs = annual_costs(settings.avoided_annual_cost_pence)
 
     def handle(self, command: Command) -> Any:
         return handlers.handle(self, command)
@@ -53,9 +61,9 @@ class CommissioningApp(ServiceApplication):
         made = 0
         fy = financial_year(today)
         budgets = [(f"maag:{d.value}", DEFAULT_BUDGETS["maag"]) for d in District] + [
-            ("earp", DEFAULT_BUDGETS["earp"]),
-            ("jap", DEFAULT_BUDGETS["jap"]),
+            ("earp", DEFAULT_BUDGETS["earp"])
         ]
+        budgets += [(f"jap:{funder}", DEFAULT_JAP_BUDGETS[funder]) for funder in JAP_FUNDERS]
         for spec in json.loads(SEED.read_text()):
             made += self._seed_one(partial(register, spec=spec))
         for key, amount in budgets:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from contracts.reference import Role
 from maag.runtime.commands import Command, Handlers
 from maag.runtime.unit_of_work import Work
-from services.commissioning.application.packages import decommission, review_package
 from services.commissioning.domain.aggregates import (
     Budget,
-    Package,
     Provider,
     ProviderIndex,
     budget_uuid,
@@ -42,23 +38,6 @@ class SetBudget(Command):
     key: str
     fy: int
     amount_pence: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReviewPackage(Command):
-    package_id: UUID
-    goals: str
-    level_change: int
-    decision: str
-    effective_from: date | None = None
-    interventions: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, kw_only=True)
-class DecommissionPackage(Command):
-    package_id: UUID
-    reason: str
-    effective_from: date
 
 
 def register(work: Work, spec: dict[str, Any]) -> Provider:
@@ -100,34 +79,3 @@ def set_budget(app: Any, c: SetBudget, work: Work) -> Budget:
         budget = Budget(panel_key=c.key, fy=c.fy, amount_pence=c.amount_pence)
         work.add(budget)
     return budget
-
-
-@handlers(ReviewPackage)
-def review(app: Any, c: ReviewPackage, work: Work) -> Package:
-    c.caller.require(Role.COMMISSIONER, Role.PANEL_MEMBER, to="record reviews")
-    if c.decision != "continue":
-        # Stopping or changing a package commits or releases money: the commissioner's call
-        # (as POST /packages/{id}/decommission is), not a review's side door.
-        c.caller.require(Role.COMMISSIONER, to=f"{c.decision} a package at review")
-    package = work.get_as(c.package_id, Package, "package")
-    review_package(
-        work,
-        package,
-        c.goals,
-        c.level_change,
-        c.decision,
-        c.effective_from or date.today(),
-        c.interventions,
-    )
-    return package
-
-
-@handlers(DecommissionPackage)
-def decommission_package(app: Any, c: DecommissionPackage, work: Work) -> Package:
-    c.caller.require(Role.COMMISSIONER, to="decommission packages")
-    package = work.get_as(c.package_id, Package, "package")
-    if not decommission(work, package, c.reason, c.effective_from):
-        raise CommissioningRefused(
-            "not-active", f"package {c.package_id} is already {package.status}"
-        )
-    return package

@@ -25,6 +25,8 @@ from services.commissioning.domain.rules import (
     CommissioningRefused,
     ProviderOffer,
     allocate,
+    apportion,
+    budget_charges,
     committed_in_fy,
     financial_year,
     next_review_on,
@@ -60,7 +62,8 @@ def commission(
     panel: Panel,
     district: str,
     interventions: list[dict[str, Any]],
-    jap_split: list[tuple[str, int]],
+    alternative_to: list[str],
+    funding_split: list[tuple[str, int]],
 ) -> Package | Refusal:
     """Commission from providers with room, within the panel's budget, or record why not.
 
@@ -73,16 +76,14 @@ def commission(
     fy = financial_year(starts_on)
     key = panel_key(panel.value, district)
     try:
+        charges = budget_charges(panel.value, district, funding_split)
         lines = allocate(interventions, _offers(work), district)
         weekly = sum(line.weekly_cost_pence for line in lines)
         committed = committed_in_fy(weekly, starts_on, None, fy)
-        budget = work.find(budget_uuid(key, fy))
-        if not isinstance(budget, Budget):
-            raise CommissioningRefused(
-                "no-budget", f"no budget is set for {key} in financial year {fy}/{fy + 1 - 2000}"
-            )
-        if committed > budget.left:
-            budget.commit(package_id, committed)  # raises with the figures
+        budgets = _budgets(work, charges, fy)
+        for budget, share in zip(budgets, _shares(committed, charges), strict=True):
+            if share > budget.left:
+                budget.commit(package_id, share)  # raises with the figures
     except CommissioningRefused as refused:
         refusal = Refusal(
             package_id=package_id,
@@ -97,7 +98,8 @@ def commission(
         work.get_as(provider_uuid(line.provider_id), Provider, "provider").reserve(
             package_id, line.units
         )
-    budget.commit(package_id, committed)
+    for budget, share in zip(budgets, _shares(committed, charges), strict=True):
+        budget.commit(package_id, share)
     package = Package(
         package_id=package_id,
         case_id=case_id,
@@ -108,16 +110,39 @@ def commission(
         weekly_cost_pence=weekly,
         starts_on=starts_on.isoformat(),
         review_on=review_on.isoformat(),
-        funding_split=[list(s) for s in jap_split] if panel is Panel.JAP else [],
+        funding_split=[list(s) for s in funding_split] if panel is Panel.JAP else [],
         committed_pence=committed,
         fy=fy,
+        alternative_to=alternative_to,
+        charges=[list(c) for c in charges],
     )
     case = work.find(case_packages_uuid(case_id))
     if not isinstance(case, CasePackages):
         case = CasePackages(case_id=case_id)
     case.add(package_id)
-    work.add(package, case)
+    work.add(package, case, *budgets)
     return package
+
+
+def _budgets(work: Work, charges: list[tuple[str, int]], fy: int) -> list[Budget]:
+    """The budget of each charge, or refused naming the one not set."""
+    budgets = []
+    for key, _ in charges:
+        budget = work.find(budget_uuid(key, fy))
+        if not isinstance(budget, Budget):
+            raise CommissioningRefused(
+                "no-budget", f"no budget is set for {key} in financial year {fy}/{fy + 1 - 2000}"
+            )
+        budgets.append(budget)
+    return budgets
+
+
+def _shares(pence: int, charges: list[tuple[str, int]] | list[list[Any]]) -> list[int]:
+    return apportion(pence, [int(percent) for _, percent in charges])
+
+
+def _charges(package: Package) -> list[tuple[str, int]]:
+    return [(str(key), int(percent)) for key, percent in package.charges]
 
 
 def decommission(
@@ -136,10 +161,11 @@ def decommission(
         if isinstance(provider, Provider):
             provider.release(package.id)
             work.add(provider)
-    budget = work.find(budget_uuid(package.panel_key, package.fy))
-    if isinstance(budget, Budget):
-        budget.release(package.id, released)
-        work.add(budget)
+    for (key, _), share in zip(package.charges, _shares(released, package.charges), strict=True):
+        budget = work.find(budget_uuid(key, package.fy))
+        if isinstance(budget, Budget):
+            budget.release(package.id, share)
+            work.add(budget)
     work.add(package)
     return True
 
@@ -169,16 +195,20 @@ def recommission(
     weekly = sum(line.weekly_cost_pence for line in lines)
     spent, released = _stopped(package, effective_from)
     new_commitment = committed_in_fy(weekly, effective_from, None, package.fy)
-    budget = work.get_as(budget_uuid(package.panel_key, package.fy), Budget, "budget")
-    require_affordable(new_commitment, budget.left, released)
+    charges = _charges(package)
+    budgets = _budgets(work, charges, package.fy)
+    returning, needed = _shares(released, charges), _shares(new_commitment, charges)
+    for budget, back, need in zip(budgets, returning, needed, strict=True):
+        require_affordable(need, budget.left, back, budget.panel_key)
     for provider_id in own:
         work.get_as(provider_uuid(provider_id), Provider, "provider").release(package.id)
     for line in lines:
         work.get_as(provider_uuid(line.provider_id), Provider, "provider").reserve(
             package.id, line.units
         )
-    budget.release(package.id, released)
-    budget.commit(package.id, new_commitment)
+    for budget, back, need in zip(budgets, returning, needed, strict=True):
+        budget.release(package.id, back)
+        budget.commit(package.id, need)
     package.recommission(
         [vars(line) for line in lines],
         weekly,
@@ -186,14 +216,18 @@ def recommission(
         spent + new_commitment,
         released,
     )
-    work.add(package, budget)
+    work.add(package, *budgets)
 
 
 def _stopped(package: Package, effective_from: date) -> tuple[int, int]:
+    """(spent, released) of a package stopped or changed from `effective_from`: all it has
+    spent, its earlier periods included, and what of its current commitment goes back."""
     start = date.fromisoformat(package.starts_on)
-    return stopped_from(
-        package.weekly_cost_pence, start, package.committed_pence, package.fy, effective_from
+    current = package.committed_pence - package.spent_before_pence
+    spent, released = stopped_from(
+        package.weekly_cost_pence, start, current, package.fy, effective_from
     )
+    return package.spent_before_pence + spent, released
 
 
 def review_package(

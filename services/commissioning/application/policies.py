@@ -16,7 +16,7 @@ from services.commissioning.domain.aggregates import Package, Refusal
 from services.commissioning.domain.rules import CommissioningRefused
 
 
-def package_requested(work: Work, e: PackageRequested, jap_split: list[tuple[str, int]]) -> None:
+def package_requested(work: Work, e: PackageRequested) -> None:
     work.act_as(e.actor.model_dump(mode="json"))  # the panel member who asked for it
     commission(
         work,
@@ -25,7 +25,8 @@ def package_requested(work: Work, e: PackageRequested, jap_split: list[tuple[str
         panel=e.panel,
         district=e.district.value,
         interventions=[i.model_dump(mode="json") for i in e.interventions],
-        jap_split=jap_split,
+        alternative_to=[a.value for a in e.alternative_to],
+        funding_split=[(s.agency, s.percent) for s in e.funding_split],
     )
 
 

@@ -196,6 +196,16 @@ class Package(Aggregate):
         funding_split: list[list[Any]]
         committed_pence: int
         fy: int
+        alternative_to: list[str]
+        charges: list[list[Any]]  # [budget key, percent]: the budgets its money comes from
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # v1 packages avoided nothing recorded and were charged to their panel's budget
+            state["alternative_to"] = []
+            state["charges"] = [[state["panel_key"], 100]]
 
     class Reviewed(Aggregate.Event):
         case_id: UUID
@@ -222,6 +232,13 @@ class Package(Aggregate):
         committed_pence: int
         released_pence: int
         previous_provider_ids: list[str]
+        alternative_to: list[str]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["alternative_to"] = []
 
     @event(Commissioned)
     def __init__(
@@ -238,6 +255,8 @@ class Package(Aggregate):
         funding_split: list[list[Any]],
         committed_pence: int,
         fy: int,
+        alternative_to: list[str],
+        charges: list[list[Any]],
     ) -> None:
         self.case_id = case_id
         self.panel = panel
@@ -254,6 +273,10 @@ class Package(Aggregate):
         self.funding_split = funding_split
         self.committed_pence = committed_pence
         self.fy = fy
+        self.alternative_to = alternative_to
+        self.charges = charges
+        # what its periods before a recommission spent (part of committed_pence)
+        self.spent_before_pence = 0
         self.status = "active"
         self.ended_on: str | None = None
 
@@ -333,6 +356,7 @@ class Package(Aggregate):
             committed_pence=committed_pence,
             released_pence=released_pence,
             previous_provider_ids=self.provider_ids,
+            alternative_to=self.alternative_to,
         )
 
     @event(Recommissioned)
@@ -348,7 +372,10 @@ class Package(Aggregate):
         committed_pence: int,
         released_pence: int,
         previous_provider_ids: list[str],
+        alternative_to: list[str],
     ) -> None:
+        # what was committed less what went back: what every period so far has spent
+        self.spent_before_pence = self.committed_pence - released_pence
         self.lines = lines
         self.weekly_cost_pence = weekly_cost_pence
         self.starts_on = starts_on

@@ -30,12 +30,17 @@ def weeks(start: date, end: date) -> float:
     return max(0.0, ((end - start).days + 1) / 7)
 
 
+def cost_between(weekly_pence: int, start: date, end: date | None, first: date, last: date) -> int:
+    """What a package (or one of its lines) costs from `first` to `last`, both included,
+    while it runs from `start` to `end` (open when None)."""
+    begin, finish = max(start, first), min(end or last, last)
+    return round(weekly_pence * weeks(begin, finish)) if finish >= begin else 0
+
+
 def committed_in_fy(weekly_pence: int, start: date, end: date | None, fy: int) -> int:
     """What a package costs within financial year `fy`, from its start to its end (or the
     year's end when it has none)."""
-    first, last = fy_bounds(fy)
-    begin, finish = max(start, first), min(end or last, last)
-    return round(weekly_pence * weeks(begin, finish)) if finish >= begin else 0
+    return cost_between(weekly_pence, start, end, *fy_bounds(fy))
 
 
 def units_of(intervention: dict[str, Any]) -> float:
@@ -104,24 +109,30 @@ def allocate(
     return lines
 
 
-def parse_split(text: str) -> list[tuple[str, int]]:
-    """'children-services:50,health:40,adult-transition:10' -> shares summing to 100."""
-    shares = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        agency, _, percent = part.partition(":")
-        if not agency or not percent.isdigit():
-            raise ValueError(f"funding split part {part!r} is not agency:percent")
-        shares.append((agency.strip(), int(percent)))
-    validate_split(shares)
-    return shares
+def apportion(pence: int, percents: Sequence[int]) -> list[int]:
+    """`pence` in shares of whole percentages summing to 100, exactly: each its floor, and
+    the pennies left over to the largest remainders (the first of equal ones)."""
+    floors = [pence * p // 100 for p in percents]
+    order = sorted(range(len(percents)), key=lambda i: (-(pence * percents[i] % 100), i))
+    for i in order[: pence - sum(floors)]:
+        floors[i] += 1
+    return floors
 
 
-def validate_split(shares: Sequence[tuple[str, int]]) -> None:
-    total = sum(p for _, p in shares)
-    if total != 100:
-        raise ValueError(f"funding split shares sum to {total}, not 100")
-    if any(p < 0 for _, p in shares):
-        raise ValueError("funding split shares cannot be negative")
+def budget_charges(
+    panel: str, district: str | None, funding_split: Sequence[Sequence[Any]]
+) -> list[tuple[str, int]]:
+    """The budgets a package is charged to, with each one's percentage: a MAAG's or the
+    EARP's own budget in full; a JAP package to each funder's JAP budget (`jap:<funder>`) by
+    the split its panel agreed for the case."""
+    if panel != "jap":
+        return [(panel_key(panel, district), 100)]
+    if not funding_split:
+        raise CommissioningRefused(
+            "no-funding-split",
+            "the JAP has not agreed how this package is funded: it decides each funder's share",
+        )
+    return [(f"jap:{agency}", int(percent)) for agency, percent in funding_split]
 
 
 # --- a package's money and dates ---
@@ -181,12 +192,12 @@ def with_own_places(offers: Iterable[ProviderOffer], own: dict[str, float]) -> l
     ]
 
 
-def require_affordable(needed_pence: int, left_pence: int, returning_pence: int) -> None:
-    """A changed package must fit what is left of its budget once its own unspent
-    commitment has gone back."""
+def require_affordable(needed_pence: int, left_pence: int, returning_pence: int, key: str) -> None:
+    """A changed package must fit what is left of each budget it is charged to once its own
+    unspent commitment there has gone back."""
     if needed_pence > left_pence + returning_pence:
         raise CommissioningRefused(
             "over-budget",
-            f"the changed package needs £{needed_pence / 100:,.2f} this year; "
+            f"the changed package needs £{needed_pence / 100:,.2f} of {key} this year; "
             f"£{(left_pence + returning_pence) / 100:,.2f} is available",
         )

@@ -19,12 +19,7 @@ from maag.runtime.unit_of_work import Work
 from services.commissioning.adapters import read_model as reports
 from services.commissioning.application import packages as use
 from services.commissioning.application.app import CommissioningApp
-from services.commissioning.application.commands import (
-    DecommissionPackage,
-    RegisterProvider,
-    ReviewPackage,
-    SetBudget,
-)
+from services.commissioning.application.commands import RegisterProvider, SetBudget
 from services.commissioning.domain.aggregates import (
     Budget,
     Package,
@@ -46,7 +41,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def app(settings: Settings) -> CommissioningApp:
     app = CommissioningApp(settings)
-    assert app.seed(TODAY) == 6 + 14
+    assert app.seed(TODAY) == 6 + 12 + 1 + 3  # providers; MAAG, EARP and JAP funders' budgets
     assert app.seed(TODAY) == 0
     return app
 
@@ -57,6 +52,8 @@ def _request(
     panel: Panel = Panel.MAAG,
     district: str = "harlow",
     case_id: uuid.UUID | None = None,
+    alternative_to: tuple[str, ...] | None = None,
+    split: tuple[tuple[str, int], ...] | None = None,
 ) -> Package | Refusal:
     work = Work(app)
     result = use.commission(
@@ -66,10 +63,41 @@ def _request(
         panel=panel,
         district=district,
         interventions=list(interventions),
-        jap_split=app.jap_split,
+        alternative_to=list(alternative_to if alternative_to is not None else _avoids(panel)),
+        funding_split=list(split if split is not None else _split(panel)),
     )
     work.commit()
     return result
+
+
+def _avoids(panel: Panel) -> tuple[str, ...]:
+    return () if panel is Panel.MAAG else ("accommodation",)
+
+
+def _split(panel: Panel) -> tuple[tuple[str, int], ...]:
+    return (("childrens-services", 60), ("pct", 40)) if panel is Panel.JAP else ()
+
+
+def _review(
+    app: CommissioningApp,
+    package: Package,
+    decision: str,
+    when: date,
+    interventions: list[dict[str, Any]] | None = None,
+    goals: str = "partly",
+) -> Package:
+    """A review the panel decided, carried out as commissioning's policy does."""
+    work = Work(app)
+    current = work.get_as(package.id, Package, "package")
+    use.review_package(work, current, goals, 0, decision, when, interventions or [])
+    work.commit()
+    return current
+
+
+def _budget(app: CommissioningApp, key: str) -> Budget:
+    budget: Any = app.repository.get(budget_uuid(key, 2026))
+    assert isinstance(budget, Budget)
+    return budget
 
 
 def _i(service: str = "family support", hours: float = 4, **more: Any) -> dict[str, Any]:
@@ -123,30 +151,59 @@ def test_over_budget_is_refused_with_the_figures(app: CommissioningApp) -> None:
     assert "£1,000.00 of maag:harlow's £1,000.00 is left" in refusal.detail
 
 
-def test_a_jap_package_carries_the_funding_split(app: CommissioningApp) -> None:
+def test_a_jap_split_is_charged_to_each_funders_budget_and_released_from_each(
+    app: CommissioningApp,
+) -> None:
     package = _request(app, _i("therapy", 2), panel=Panel.JAP)
     assert isinstance(package, Package)
-    assert package.funding_split == [
-        ["children-services", 50],
-        ["health", 40],
-        ["adult-transition", 10],
-    ]
+    assert package.funding_split == [["childrens-services", 60], ["pct", 40]]
+    scf, pct = _budget(app, "jap:childrens-services"), _budget(app, "jap:pct")
+    assert scf.committed + pct.committed == package.committed_pence
+    assert scf.committed == round(package.committed_pence * 0.6)
+    assert _budget(app, "jap:adult-transition").committed == 0
+    _review(app, package, "decommission", date(2027, 1, 4))
+    scf_after, pct_after = _budget(app, "jap:childrens-services"), _budget(app, "jap:pct")
+    assert 0 < scf_after.committed < scf.committed and 0 < pct_after.committed < pct.committed
+    assert abs(scf_after.committed * 40 - pct_after.committed * 60) <= 100  # still 60:40
+
+
+def test_a_jap_package_without_an_agreed_split_is_refused_back_to_the_panel(
+    app: CommissioningApp,
+) -> None:
+    refusal = _request(app, _i("therapy", 2), panel=Panel.JAP, split=())
+    assert isinstance(refusal, Refusal) and refusal.reason == "no-funding-split"
+    assert _budget(app, "jap:childrens-services").committed == 0
+
+
+def test_a_funder_without_a_jap_budget_is_refused_and_charges_no_one(
+    app: CommissioningApp,
+) -> None:
+    refusal = _request(app, _i("therapy", 2), panel=Panel.JAP, split=(("pct", 50), ("housing", 50)))
+    assert isinstance(refusal, Refusal) and refusal.reason == "no-budget"
+    assert "jap:housing" in refusal.detail and _budget(app, "jap:pct").committed == 0
+
+
+def test_one_funder_short_of_money_refuses_the_whole_package(app: CommissioningApp) -> None:
+    app.handle(
+        SetBudget(key="jap:pct", fy=2026, amount_pence=100, caller=COMMISSIONER, correlation_id="c")
+    )
+    refusal = _request(app, _i("therapy", 2), panel=Panel.JAP)
+    assert isinstance(refusal, Refusal) and refusal.reason == "over-budget"
+    assert "jap:pct" in refusal.detail
+    assert _budget(app, "jap:childrens-services").committed == 0
+    assert _provider(app, "health-camhs").used == 0
 
 
 def test_decommissioning_releases_capacity_and_the_rest_of_the_money(app: CommissioningApp) -> None:
     package = _request(app, _i(hours=6))
     assert isinstance(package, Package)
-    app.handle(
-        DecommissionPackage(
-            package_id=package.id,
-            reason="outcomes-met",
-            effective_from=date(2027, 1, 4),
-            caller=COMMISSIONER,
-            correlation_id="c",
-        )
+    work = Work(app)
+    assert use.decommission(
+        work, work.get_as(package.id, Package, "package"), "outcomes-met", date(2027, 1, 4)
     )
+    work.commit()
     assert _provider(app, "inhouse-west").used == 0
-    budget: Any = app.repository.get(budget_uuid("maag:harlow", 2026))
+    budget = _budget(app, "maag:harlow")
     assert 0 < budget.committed < package.committed_pence  # spend stops from that date
     assert app.repository.get(package.id).status == "decommissioned"
 
@@ -192,7 +249,8 @@ def test_two_requests_racing_for_the_last_place_have_exactly_one_winner(
             panel=Panel.MAAG,
             district="harlow",
             interventions=[_i("respite", 1)],
-            jap_split=[],
+            alternative_to=[],
+            funding_split=[],
         )
     a.commit()
     with pytest.raises(IntegrityError):
@@ -205,7 +263,8 @@ def test_two_requests_racing_for_the_last_place_have_exactly_one_winner(
         panel=Panel.MAAG,
         district="harlow",
         interventions=[_i("respite", 1)],
-        jap_split=[],
+        alternative_to=[],
+        funding_split=[],
     )
     retry.commit()
     assert isinstance(again, Refusal) and again.reason == "no-capacity"
@@ -225,14 +284,15 @@ def test_reports_show_spend_capacity_and_savings(app: CommissioningApp, settings
     assert all(0 < r["to_date_pence"] < r["committed_pence"] for r in spend)
     used = {r["provider_id"]: r["used"] for r in reports.capacity(engine)}
     assert used["inhouse-west"] == 4 and used["health-camhs"] == 3
-    savings = reports.savings(engine, 18_000_000)
-    assert (
-        savings["panels"][0]["packages"] == 1
-        and savings["saving_a_year_pence"] == 18_000_000 - 27000 * 52
+    savings = reports.savings(
+        engine, {"accommodation": 18_000_000}, date(2026, 12, 7), date(2027, 12, 6)
     )
-    assert "a year;" in savings["summary"] and reports.to_csv(spend).startswith(
-        "financial_year,panel"
-    )
+    (row,) = savings["rows"]  # the EARP's package; the MAAG's avoids nothing
+    assert (row["panel"], row["packages"], row["cases"]) == ("earp", 1, 1)
+    assert row["avoided_cost_pence"] == 18_000_000  # a whole year (365 days) avoided
+    assert row["package_cost_pence"] == round(27000 * 365 / 7)
+    assert "saved from 2026-12-07 to 2027-12-06" in savings["summary"]
+    assert reports.to_csv(spend).startswith("financial_year,panel")
 
 
 def test_a_review_may_recommission_the_package_from_a_date(
@@ -241,17 +301,12 @@ def test_a_review_may_recommission_the_package_from_a_date(
     package = _request(app, _i(hours=4))
     assert isinstance(package, Package)
     before: int = app.repository.get(budget_uuid("maag:harlow", 2026)).committed
-    changed = app.handle(
-        ReviewPackage(
-            package_id=package.id,
-            goals="partly",
-            level_change=0,
-            decision="recommission",
-            effective_from=date(2027, 1, 4),
-            interventions=[_i(hours=8), _i("family support", 2)],
-            caller=COMMISSIONER,
-            correlation_id="c",
-        )
+    changed = _review(
+        app,
+        package,
+        "recommission",
+        date(2027, 1, 4),
+        [_i(hours=8), _i("family support", 2)],
     )
     assert changed.weekly_cost_pence == 35000 and changed.starts_on == "2027-01-04"
     assert _provider(app, "inhouse-west").used == 10  # its old 4 hours given back, 10 taken
@@ -279,18 +334,8 @@ def test_a_package_is_reviewed_at_its_own_interval_however_many_reviews_there_ar
     weeks = (date.fromisoformat(package.review_on) - starts).days // 7
     reviewed_on = []
     for decision in ("continue", "continue", "recommission"):
-        app.handle(
-            ReviewPackage(
-                package_id=package.id,
-                goals="partly",
-                level_change=0,
-                decision=decision,
-                effective_from=date(2027, 1, 4),
-                interventions=[_i(hours=4)] if decision == "recommission" else [],
-                caller=COMMISSIONER,
-                correlation_id="c",
-            )
-        )
+        again = [_i(hours=4)] if decision == "recommission" else []
+        _review(app, package, decision, date(2027, 1, 4), again)
         reviewed: Any = list(app.events.get(package.id))
         reviewed_on.append(next(e for e in reversed(reviewed) if type(e).__name__ == "Reviewed"))
     assert [date.fromisoformat(r.next_review_on) for r in reviewed_on] == [
@@ -318,9 +363,11 @@ def test_the_money_and_dates_of_a_package_are_the_domains_arithmetic() -> None:
     assert next_review_on(review, review_weeks(starts, review)) == date(2027, 3, 29)
     spent, released = stopped_from(7000, date(2027, 1, 4), 84000, 2026, date(2027, 1, 18))
     assert (spent, released) == (14000, 70000)  # two weeks spent, the rest goes back
-    require_affordable(100, 50, 50)
-    with pytest.raises(CommissioningRefused, match=r"needs £1\.01 this year; £1\.00 is available"):
-        require_affordable(101, 50, 50)
+    require_affordable(100, 50, 50, "earp")
+    with pytest.raises(
+        CommissioningRefused, match=r"needs £1\.01 of earp this year; £1\.00 is available"
+    ):
+        require_affordable(101, 50, 50, "earp")
 
 
 def _review_decided(package: Package, decision: str, **more: Any) -> Any:
@@ -375,3 +422,80 @@ def test_a_panel_recommission_that_cannot_be_met_goes_back_as_a_failure(
     assert [type(e).__name__ for e in app.events.get(package.id)] == ["Commissioned"]  # unchanged
     refusal: Any = app.repository.get(Refusal.create_id(package.id))
     assert refusal.reason == "no-capacity"
+
+
+def _reports(app: CommissioningApp, settings: Settings) -> Any:
+    engine = read_model_engine(settings, "commissioning")
+    Projector(app, engine, reports.metadata, reports.project, "r").catch_up()
+    return engine
+
+
+def test_savings_count_a_package_once_while_it_is_active_through_a_recommission(
+    app: CommissioningApp, settings: Settings
+) -> None:
+    case_id = uuid.uuid4()
+    package = _request(
+        app,
+        _i("therapy", 2),
+        panel=Panel.EARP,
+        case_id=case_id,
+        alternative_to=("accommodation", "school-exclusion"),
+    )
+    assert isinstance(package, Package)  # from 2026-12-07
+    _review(app, package, "recommission", date(2027, 1, 4), [_i("therapy", 3)])
+    _review(app, package, "decommission", date(2027, 2, 1), goals="met")  # last day 31 January
+    # The same case escalated to the JAP, whose package avoids accommodation too, from
+    # 2027-01-11: the days both are active count once.
+    later = {**_i("therapy", 1), "starts_on": "2027-01-11"}
+    jap = _request(app, later, panel=Panel.JAP, case_id=case_id)
+    assert isinstance(jap, Package)
+    engine = _reports(app, settings)
+    costs = {"accommodation": 36_500_000}  # £1,000 a day; school exclusion left unpriced
+    december = reports.savings(engine, costs, date(2026, 12, 1), date(2026, 12, 31))
+    (earp,) = december["rows"]
+    assert earp["avoided_days"] == 2 * 25  # 7-31 December, for each of its two outcomes
+    assert earp["avoided_cost_pence"] == 25 * 100_000
+    assert december["unpriced_outcomes"] == ["school-exclusion"]
+    # The whole span: the EARP package 7 Dec - 31 Jan (56 days), then the JAP's from 1 Feb
+    # to the period's end (the overlap from 11 Jan is the EARP's), one accommodation a day.
+    span = reports.savings(engine, costs, date(2026, 12, 1), date(2027, 2, 28))
+    by_panel = {r["panel"]: r for r in span["rows"]}
+    assert by_panel["earp"]["avoided_cost_pence"] == 56 * 100_000
+    assert by_panel["jap"]["avoided_cost_pence"] == 28 * 100_000
+    accommodation = next(o for o in span["outcomes"] if o["outcome"] == "accommodation")
+    assert (accommodation["cases"], accommodation["days"]) == (1, 56 + 28)
+    assert span["quadrants"] == [
+        {
+            "quadrant": "west",  # Harlow
+            "avoided_cost_pence": span["avoided_cost_pence"],
+            "package_cost_pence": span["package_cost_pence"],
+            "saving_pence": span["saving_pence"],
+        }
+    ]
+    # Before it started and after it ended: nothing.
+    assert reports.savings(engine, costs, date(2026, 11, 1), date(2026, 11, 30))["rows"] == []
+
+
+def test_savings_reconcile_with_the_spend_report_and_the_budgets(
+    app: CommissioningApp, settings: Settings
+) -> None:
+    package = _request(app, _i("therapy", 2), panel=Panel.EARP)
+    assert isinstance(package, Package)
+    _review(app, package, "recommission", date(2027, 1, 4), [_i("therapy", 3)])
+    _review(app, package, "decommission", date(2027, 2, 1))
+    other = _request(app, _i("therapy", 1), panel=Panel.JAP)
+    assert isinstance(other, Package)
+    engine = _reports(app, settings)
+    year = reports.savings(engine, {}, date(2026, 4, 1), date(2027, 3, 31))
+    spend = reports.spend(engine, TODAY, 2026)
+    for panel in ("earp", "jap"):
+        (row,) = [r for r in year["rows"] if r["panel"] == panel]
+        assert row["package_cost_pence"] == sum(
+            r["committed_pence"] for r in spend if r["panel"] == panel
+        )
+    # What the spend report says the stopped package cost is what its budget still holds.
+    assert sum(r["committed_pence"] for r in spend if r["panel"] == "earp") == (
+        _budget(app, "earp").committed
+    )
+    funders = _budget(app, "jap:childrens-services").committed + _budget(app, "jap:pct").committed
+    assert sum(r["committed_pence"] for r in spend if r["panel"] == "jap") == funders

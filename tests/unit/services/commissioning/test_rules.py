@@ -3,14 +3,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.commissioning.domain.rules import (
     CommissioningRefused,
     ProviderOffer,
     allocate,
+    apportion,
+    budget_charges,
     committed_in_fy,
     financial_year,
-    parse_split,
 )
 
 OFFERS = [
@@ -54,9 +57,24 @@ def test_capacity_taken_by_earlier_lines_counts() -> None:
     assert e.value.reason == "no-capacity"
 
 
-def test_a_funding_split_must_sum_to_100() -> None:
-    assert parse_split("children-services:50,health:40,adult-transition:10")[1] == ("health", 40)
-    with pytest.raises(ValueError, match="sum to 90, not 100"):
-        parse_split("children-services:50,health:40")
-    with pytest.raises(ValueError, match="is not agency:percent"):
-        parse_split("children-services=50")
+@given(st.integers(0, 10**9), st.lists(st.integers(0, 100), min_size=1, max_size=5))
+def test_shares_of_money_add_up_exactly(pence: int, weights: list[int]) -> None:
+    total = sum(weights)
+    if total == 0:
+        return
+    percents = [w * 100 // total for w in weights]
+    percents[0] += 100 - sum(percents)
+    shares = apportion(pence, percents)
+    assert sum(shares) == pence
+    assert all(abs(s - pence * p / 100) < 1 for s, p in zip(shares, percents, strict=True))
+
+
+def test_a_jap_package_is_charged_to_each_funders_jap_budget() -> None:
+    assert budget_charges("jap", "harlow", [["pct", 30], ["childrens-services", 70]]) == [
+        ("jap:pct", 30),
+        ("jap:childrens-services", 70),
+    ]
+    assert budget_charges("maag", "harlow", []) == [("maag:harlow", 100)]
+    assert budget_charges("earp", "harlow", []) == [("earp", 100)]
+    with pytest.raises(CommissioningRefused, match="has not agreed how this package is funded"):
+        budget_charges("jap", "harlow", [])
