@@ -78,8 +78,13 @@ def wait_for(what: str, check: Callable[[], T | None], timeout: float = 60.0) ->
 
 
 def package_decision(
-    case_id: str, *interventions: dict[str, Any], justification: str | None = None
+    case_id: str,
+    *interventions: dict[str, Any],
+    justification: str | None = None,
+    alternative_to: tuple[str, ...] = (),
+    funding_split: dict[str, int] | None = None,
 ) -> dict[str, Any]:
+    """A request for a package; an EARP's or JAP's names what it avoids, a JAP's its split."""
     decision: dict[str, Any] = {
         "kind": "request-package",
         "case_id": case_id,
@@ -87,7 +92,35 @@ def package_decision(
     }
     if justification:
         decision["justification"] = justification
+    if alternative_to:
+        decision["alternative_to"] = list(alternative_to)
+    if funding_split:
+        decision["funding_split"] = [
+            {"agency": agency, "percent": percent} for agency, percent in funding_split.items()
+        ]
     return decision
+
+
+def review_decision(
+    case_id: str,
+    package_id: str,
+    decision: str,
+    reason: str,
+    goals: str = "partly",
+    **more: Any,
+) -> dict[str, Any]:
+    """The panel's review of a package listed for review (continue, recommission with
+    `interventions`, or decommission)."""
+    return {
+        "kind": "review-package",
+        "case_id": case_id,
+        "package_id": package_id,
+        "goals": goals,
+        "level_of_need_change": 0,
+        "decision": decision,
+        "reason": reason,
+        **more,
+    }
 
 
 @dataclass
@@ -180,6 +213,16 @@ class Client:
 
         return wait_for(f"case {case_id} listed at {panel.upper()}", listed, self.timeout)
 
+    def wait_listings(self, case_id: str, count: int) -> str:
+        """The meeting of the case's `count`th listing (a review is listed when a package is
+        commissioned or reviewed), once the panel service has it."""
+
+        def listed() -> str | None:
+            listed_on = self.panel_case(case_id)["listed_on"]
+            return str(listed_on[count - 1]) if len(listed_on) >= count else None
+
+        return wait_for(f"case {case_id}'s listing {count}", listed, self.timeout)
+
     def make_quorate(self, meeting_id: str, panel: str = "maag") -> None:
         for person in QUORUM[panel]:  # each attendee confirms with their own sign-in
             self.call(
@@ -210,17 +253,6 @@ class Client:
             return packages if len(packages) >= count else None
 
         return wait_for(f"{count} package(s) for case {case_id}", found, self.timeout)
-
-    def review(self, package_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        path = f"/packages/{package_id}/reviews"
-        result: dict[str, Any] = self.as_("commissioner", "POST", "commissioning", path, json=body)
-        return result
-
-    def decommission(self, package_id: str, reason: str, effective_from: date) -> dict[str, Any]:
-        body = {"reason": reason, "effective_from": effective_from.isoformat()}
-        path = f"/packages/{package_id}/decommission"
-        result: dict[str, Any] = self.as_("commissioner", "POST", "commissioning", path, json=body)
-        return result
 
     # --- what was sent; what an auditor sees ---
 

@@ -1,13 +1,17 @@
 """`maag demo`: realistic cases driven through the running system, step by step.
 
-Three children referred by three agencies:
+Four children referred by four agencies:
   A  Harlow, consent given with the referral: accepted, listed at the West MAAG, a lead
-     professional, a package commissioned from the West quadrant team, emails, a review.
+     professional, a package commissioned from the West quadrant team, emails; the MAAG
+     reviews it at the meeting it is listed for and it continues.
   B  Maldon, referred before consent was given: pending consent, consent recorded,
      accepted, listed at the Mid MAAG, a lead professional and a package; risk rises, so
-     the MAAG escalates the case to the county EARP, which commissions therapy from CAMHS;
-     the MAAG package is decommissioned.
+     the MAAG escalates the case to the county EARP, which commissions therapy from CAMHS
+     as an alternative to accommodation and decommissions the MAAG package.
   C  Basildon, a significant-harm concern: redirected to children's social care at once.
+  D  Colchester, a young person leaving hospital with acute needs: the MAAG escalates to
+     the JAP, which agrees a package as an alternative to an out-of-county placement, funded
+     50/30/20 by SCF, the PCT and the adult transition service; the JAP reviews it twice.
 Every step goes through the services' HTTP APIs as the person who would take it, and
 waits for the system to react (through Kafka) before the next. It ends with case B's
 audit replay. The children are fictional; their names never leave the referral service.
@@ -22,7 +26,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from maag.audit import render
-from maag.demo.client import Client, lead_decision, package_decision, wait_for
+from maag.demo.client import Client, lead_decision, package_decision, review_decision, wait_for
 
 Say = Callable[[str], None]
 
@@ -67,12 +71,14 @@ def referral(
     return body
 
 
-def intervention(service: str, hours: float, weekly_pence: int) -> dict[str, Any]:
+def intervention(
+    service: str, hours: float, weekly_pence: int, review_weeks: int = 12
+) -> dict[str, Any]:
     return {
         "service": service,
         "hours_per_week": hours,
         "starts_on": (date.today() + timedelta(days=7)).isoformat(),
-        "review_interval_weeks": 12,
+        "review_interval_weeks": review_weeks,
         "estimated_weekly_cost_pence": weekly_pence,
     }
 
@@ -81,7 +87,7 @@ def intervention(service: str, hours: float, weekly_pence: int) -> dict[str, Any
 class Demo:
     client: Client
     say: Say = print
-    steps: int = 23
+    steps: int = 30
     done: int = 0
     started: float = field(default_factory=time.monotonic)
     cases: dict[str, str] = field(default_factory=dict)
@@ -107,6 +113,84 @@ class Demo:
             ),
             self.client.timeout,
         )
+
+    def jap_case(self) -> None:
+        c = self.client
+        d = c.refer(
+            {
+                **referral(
+                    "CAF-2026-100004",
+                    "camhs",
+                    "colchester",
+                    ("Kai", "Mensah", "2009-03-11"),
+                    needs=["mental health", "accommodation"],
+                    agencies=["camhs", "social-care", "adult-transition"],
+                    level=4,
+                ),
+                "transition": True,
+                "transition_basis": "hospital",
+            },
+            agency="camhs",
+        )
+        self.cases["D"] = d["case_id"]
+        self.step("CAMHS", f"refers case D in Colchester, leaving hospital: {d['status']}")
+        maag = c.wait_listed(self.cases["D"])
+        c.make_quorate(maag)
+        c.decide(
+            maag,
+            {
+                "kind": "escalate",
+                "case_id": self.cases["D"],
+                "to": "jap",
+                "reason": "acute needs on discharge: a joint health and care package",
+                "justification": "level 4, needs the PCT and adult transition together",
+            },
+        )
+        self.step("North East MAAG chair", "escalates D to the Joint Agency Panel")
+        jap = c.wait_listed(self.cases["D"], panel="jap")
+        c.make_quorate(jap, "jap")
+        self.step("JAP", "SCF, a PCT children's commissioner and adult transition: quorate")
+        c.decide(
+            jap,
+            lead_decision(
+                self.cases["D"],
+                "lead-camhs",
+                "Ade Bello",
+                "camhs",
+                "ade.bello@camhs.example",
+            ),
+            "jap",
+        )
+        split = {"childrens-services": 50, "pct": 30, "adult-transition": 20}
+        c.decide(
+            jap,
+            package_decision(
+                self.cases["D"],
+                intervention("therapy", 3, 27000, review_weeks=6),
+                alternative_to=("out-of-county-placement", "hospital"),
+                funding_split=split,
+            ),
+            "jap",
+        )
+        (pkg_d,) = c.wait_packages(self.cases["D"])
+        shares = ", ".join(f"{s['agency']} {s['percent']}%" for s in pkg_d["funding_split"])
+        self.step("commissioning service", f"commissions D's package, funded {shares}")
+        for n, decision in enumerate(("continue", "continue"), start=1):
+            # listed on: the JAP meeting that agreed it, then each review (the MAAG listing
+            # ended with the escalation)
+            review = c.wait_listings(self.cases["D"], 1 + n)
+            c.make_quorate(review, "jap")
+            c.decide(
+                review,
+                review_decision(
+                    self.cases["D"], pkg_d["package_id"], decision, f"review {n}: settled at home"
+                ),
+                "jap",
+            )
+            self.step(
+                "JAP chair",
+                f"reviews D's package ({'first' if n == 1 else 'second'} review): it continues",
+            )
 
     def run(self) -> str:
         c = self.client
@@ -203,15 +287,17 @@ class Demo:
             f"commissions B's youth work from {pkg_b['lines'][0]['provider_id']}",
         )
 
-        # --- review ---
-        review = c.review(
-            pkg_a["package_id"],
-            {"goals": "partly", "level_of_need_change": 0, "decision": "continue"},
+        # --- review, at the meeting the review is listed for ---
+        review_a = c.wait_listings(self.cases["A"], 2)
+        self.step("panel service", "lists A's package for review at the West MAAG it falls due")
+        c.make_quorate(review_a)
+        c.decide(
+            review_a,
+            review_decision(
+                self.cases["A"], pkg_a["package_id"], "continue", "attendance is up; keep going"
+            ),
         )
-        self.step(
-            "commissioner",
-            f"reviews A's package: goals partly met, continues ({review['status']})",
-        )
+        self.step("West MAAG chair", "reviews A's package: goals partly met, it continues")
 
         # --- escalation to EARP ---
         c.decide(
@@ -238,6 +324,7 @@ class Demo:
                 self.cases["B"],
                 intervention("therapy", 2, 18000),
                 justification="level 3 at EARP: escalated by the MAAG with rising risk",
+                alternative_to=("accommodation", "school-exclusion"),
             ),
             "earp",
         )
@@ -245,12 +332,27 @@ class Demo:
         therapy = next(p for p in packages if p["package_id"] != pkg_b["package_id"])
         self.step(
             "commissioning service",
-            f"commissions B's therapy from {therapy['lines'][0]['provider_id']}",
+            f"commissions B's therapy from {therapy['lines'][0]['provider_id']}, "
+            "an alternative to accommodation and exclusion",
         )
-        c.decommission(pkg_b["package_id"], "escalated", date.today() + timedelta(days=7))
-        self.step("commissioner", "decommissions B's MAAG package (escalated) from next week")
+        c.decide(
+            earp,
+            review_decision(
+                self.cases["B"],
+                pkg_b["package_id"],
+                "decommission",
+                "replaced by the EARP's therapy package",
+                goals="not-met",
+                effective_from=(date.today() + timedelta(days=7)).isoformat(),
+            ),
+            "earp",
+        )
+        self.step("EARP chair", "decommissions B's MAAG package from next week")
         self.emails_sent(self.cases["B"], 3)
         self.step("notifications service", "emails B's lead professional and the providers")
+
+        # --- a JAP case: joint funding, reviewed twice ---
+        self.jap_case()
 
         # --- the triage redirect, and the audit ---
         redirected = wait_for(

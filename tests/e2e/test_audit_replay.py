@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from maag.demo.client import wait_for
+from maag.demo.client import review_decision, wait_for
 from maag.identity.realm import LOCAL_PASSWORD
 from maag.runtime.timeline import Entry
 from tests.support.identity import auth
@@ -86,8 +85,21 @@ def test_a_case_replays_across_every_service_as_of_any_time(system: System) -> N
             "justification": "school exclusion imminent",
         },
     )
-    client.wait_listed(case_id, panel="earp")
-    client.decommission(package["package_id"], "escalated", date.today())
+    earp = client.wait_listed(case_id, panel="earp")
+    client.make_quorate(earp, "earp")
+    # The EARP ends the MAAG's package (panels decide; commissioning carries it out).
+    client.decide(
+        earp,
+        review_decision(
+            case_id,
+            package["package_id"],
+            "decommission",
+            "replaced by the EARP's package",
+            goals="not-met",
+            effective_from=date.today().isoformat(),
+        ),
+        "earp",
+    )
     wait_for(
         "the package decommissioned",
         lambda: True if client.packages(case_id)[0]["status"] != "active" else None,
@@ -125,8 +137,9 @@ def test_a_case_replays_across_every_service_as_of_any_time(system: System) -> N
     }
     assert escalated.basis == "school exclusion imminent"
     assert escalated.details["reason"] == "risk rising despite the package"
-    assert decommissioned.details["reason"] == "escalated"
-    assert decommissioned.actor is not None and decommissioned.actor["role"] == "commissioner"
+    assert decommissioned.details["reason"] == "not-effective"
+    # carried out for the EARP's chair, who decided it
+    assert decommissioned.actor is not None and decommissioned.actor["role"] == "panel-chair"
 
     # The deciding meeting's attendance is in the timeline.
     attended = {e.details["agency"] for e in entries if e.event == "Meeting.AttendanceRecorded"}
@@ -218,8 +231,15 @@ def test_audit_endpoints_are_for_auditors_and_auditors_change_nothing(system: Sy
         ),
         (
             "commissioning",
-            f"/packages/{uuid.uuid4()}/decommission",
-            {"reason": "outcomes-met", "effective_from": "2026-12-01"},
+            "/providers",
+            {
+                "provider_id": "auditor-made",
+                "name": "Not allowed",
+                "kind": "pvi",
+                "services": ["mentoring"],
+                "weekly_capacity": 1,
+                "unit_cost_pence": 1,
+            },
         ),
     ]
     for service, path, body in writes:
