@@ -51,7 +51,7 @@ async def commissioning_rate(n: int, bootstrap: str, prefix: str, token: str) ->
                 "name": "Bench",
                 "kind": "pvi",
                 "services": ["bench support"],
-                "weekly_capacity": 1e9,
+                "weekly_capacity": 1_000_000,  # the API's ceiling; far above what the run uses
                 "unit_cost_pence": 100,
             },
         )
