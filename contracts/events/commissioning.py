@@ -86,7 +86,10 @@ class CommissioningFailed(IntegrationEvent):
 
     package_id: Uuid
     panel: Panel
-    reason: str = Field(max_length=LABEL_CHARS, description="no-capacity, over-budget or no-budget")
+    reason: str = Field(
+        max_length=LABEL_CHARS,
+        description="no-capacity, over-budget, no-budget or no-funding-split",
+    )
     detail: str = Field(max_length=TEXT_CHARS)
 
 

@@ -168,7 +168,10 @@ class CommissioningFailureListed(IntegrationEvent):
     district: District | None = Field(default=None, description="For a district MAAG.")
     meeting_id: Uuid
     meeting_starts_at: Timestamp
-    reason: str = Field(max_length=LABEL_CHARS, description="no-capacity, over-budget or no-budget")
+    reason: str = Field(
+        max_length=LABEL_CHARS,
+        description="no-capacity, over-budget, no-budget or no-funding-split",
+    )
     detail: str = Field(max_length=TEXT_CHARS)
     lead_professional_email: EmailStr | None = Field(default=None, max_length=EMAIL_CHARS)
 
