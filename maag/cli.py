@@ -275,10 +275,10 @@ def run(
     ] = None,
 ) -> None:
     """Run the services, each in its own process, until Ctrl-C."""
-    from maag.services import MAILBOX, SPECS
+    from maag.services import PROCESSES
     from maag.supervisor import run_services
 
-    known = [*SPECS, MAILBOX]
+    known = list(PROCESSES)
     names = services or known
     unknown = sorted(set(names) - set(known))
     if unknown:
@@ -368,10 +368,9 @@ def serve(service: str) -> None:
     from maag.services import main_of, settings_from_env
 
     try:
-        settings = settings_from_env()
+        main_of(service)(settings_from_env())
     except SettingsError as e:  # the operator's mistake: say which, without a traceback
         raise SystemExit(f"{service}: {e}") from None
-    main_of(service)(settings)
 
 
 @app.command("token")

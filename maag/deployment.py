@@ -63,7 +63,7 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_SMTP_USERNAME": ("secret", "maag-smtp", "username", True),
         "MAAG_SMTP_PASSWORD": ("secret", "maag-smtp", "password", True),
         "MAAG_MAIL_FROM": "maag-notifications@essex.example",
-        "MAAG_LINK_BASE": "https://maag.essex.example",
+        "MAAG_WEB_BASE_URL": "https://maag.essex.example",
         "MAAG_SMTP_RETRY_SECONDS": "300",
         "MAAG_REVIEW_REMINDER_DAYS": "14",
         "MAAG_PROVIDER_DIRECTORY": "",
@@ -237,9 +237,9 @@ def postgres() -> list[dict[str, Any]]:
     return [cluster, *databases]
 
 
-def _env_entries(service: str) -> list[dict[str, Any]]:
+def _env_entries(service: str, env: dict[str, Any]) -> list[dict[str, Any]]:
     entries = []
-    for name, value in _env(service).items():
+    for name, value in env.items():
         if isinstance(value, tuple):
             _, secret, key, optional = value
             entries.append(
@@ -264,15 +264,19 @@ def _env_entries(service: str) -> list[dict[str, Any]]:
     return entries
 
 
-def service_resources(service: str) -> list[dict[str, Any]]:
+def _app(
+    service: str, env: dict[str, Any], egress: list[dict[str, Any]], scaled: bool
+) -> list[dict[str, Any]]:
+    """A ConfigMap, Deployment, Service and NetworkPolicy (and, when `scaled`, a
+    PodDisruptionBudget and HorizontalPodAutoscaler) for one process of the image."""
     labels = _labels(service)
     config = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": f"maag-{service}", "labels": labels},
-        "data": {k: v for k, v in _env(service).items() if not isinstance(v, tuple)},
+        "data": {k: v for k, v in env.items() if not isinstance(v, tuple)},
     }
-    probe = {
+    probe: dict[str, Any] = {
         "httpGet": {"path": "/healthz", "port": "http"},
         "periodSeconds": 10,
         "timeoutSeconds": 2,
@@ -282,7 +286,7 @@ def service_resources(service: str) -> list[dict[str, Any]]:
         "kind": "Deployment",
         "metadata": {"name": f"maag-{service}", "labels": labels},
         "spec": {
-            "replicas": 2,
+            "replicas": 2 if scaled else 1,
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
@@ -301,13 +305,11 @@ def service_resources(service: str) -> list[dict[str, Any]]:
                             "image": IMAGE,
                             "args": ["serve", service],
                             "ports": [{"name": "http", "containerPort": HTTP_PORT}],
-                            "env": _env_entries(service),
-                            "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 60},
+                            "env": _env_entries(service, env),
+                            "startupProbe": probe | {"periodSeconds": 2, "failureThreshold": 60},
                             "livenessProbe": probe,
-                            "readinessProbe": {
-                                **probe,
-                                "httpGet": {"path": "/readyz", "port": "http"},
-                            },
+                            "readinessProbe": probe
+                            | {"httpGet": {"path": "/readyz", "port": "http"}},
                             "resources": {
                                 "requests": {"cpu": "200m", "memory": "256Mi"},
                                 "limits": {"cpu": "1", "memory": "768Mi"},
@@ -360,6 +362,39 @@ def service_resources(service: str) -> list[dict[str, Any]]:
             ],
         },
     }
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": f"maag-{service}", "labels": labels},
+        "spec": {
+            "podSelector": {"matchLabels": labels},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"ports": [{"protocol": "TCP", "port": HTTP_PORT}]}],
+            "egress": egress,
+        },
+    }
+    return [config, deployment, svc, *([pdb, hpa] if scaled else []), policy]
+
+
+def _common_egress() -> list[dict[str, Any]]:
+    return [
+        {
+            "to": [
+                {"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+            ],
+            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+        },
+        # the other MAAG processes' HTTP APIs (a case's audit timeline; the web app's pages)
+        {
+            "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "maag"}}}],
+            "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
+        },
+        # the identity provider (its published keys; the web app's token exchange), over HTTPS
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]},
+    ]
+
+
+def service_resources(service: str) -> list[dict[str, Any]]:
     egress: list[dict[str, Any]] = [
         {
             "to": [
@@ -378,23 +413,8 @@ def service_resources(service: str) -> list[dict[str, Any]]:
             "to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}}}],
             "ports": [{"protocol": "TCP", "port": 5432}],
         },
-        {
-            "to": [
-                {"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
-            ],
-            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-        },
+        *_common_egress(),
     ]
-    # The full audit timeline: each service asks the others for their part of a case.
-    egress.append(
-        {
-            "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "maag"}}}],
-            "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
-        }
-    )
-    egress.append(  # the identity provider's published keys (JWKS), over HTTPS
-        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}
-    )
     if service == "notifications":
         egress.append(
             {
@@ -402,18 +422,25 @@ def service_resources(service: str) -> list[dict[str, Any]]:
                 "ports": [{"protocol": "TCP", "port": 587}, {"protocol": "TCP", "port": 25}],
             }
         )
-    policy = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": f"maag-{service}", "labels": labels},
-        "spec": {
-            "podSelector": {"matchLabels": labels},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"ports": [{"protocol": "TCP", "port": HTTP_PORT}]}],
-            "egress": egress,
-        },
+    return _app(service, _env(service), egress, scaled=True)
+
+
+def web_resources() -> list[dict[str, Any]]:
+    """The web app: one replica while sessions live in its memory (two would need sticky
+    sessions or a shared store); it reaches the services and the identity provider only."""
+    env: dict[str, Any] = {
+        "MAAG_OIDC_ISSUER": OIDC_ISSUER,
+        "MAAG_WEB_BASE_URL": "https://maag.essex.example",
+        "MAAG_WEB_HOST": "0.0.0.0",
+        "MAAG_WEB_PORT": str(HTTP_PORT),
+        "MAAG_WEB_CLIENT_ID": "maag-web",
+        "MAAG_WEB_CLIENT_SECRET": ("secret", "maag-web", "client-secret", False),
+        "MAAG_WEB_SESSION_SECRET": ("secret", "maag-web", "session-secret", False),
+        "MAAG_WEB_SESSION_MINUTES": "60",
+        "MAAG_LOG_FORMAT": "json",
+        "MAAG_SERVICE_URLS": ",".join(f"{s}=http://maag-{s}" for s in SERVICES),
     }
-    return [config, deployment, svc, pdb, hpa, policy]
+    return _app("web", env, _common_egress(), scaled=False)
 
 
 def network_defaults() -> list[dict[str, Any]]:
@@ -470,6 +497,7 @@ def base() -> dict[str, list[dict[str, Any]]]:
     }
     for service in SERVICES:
         files[f"{service}.yaml"] = service_resources(service)
+    files["web.yaml"] = web_resources()
     files["kustomization.yaml"] = [
         {
             "apiVersion": "kustomize.config.k8s.io/v1beta1",

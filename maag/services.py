@@ -20,9 +20,14 @@ from services.referral.spec import SPEC as REFERRAL
 
 SPECS: dict[str, ServiceSpec] = {s.name: s for s in (REFERRAL, PANEL, COMMISSIONING, NOTIFICATIONS)}
 
-# Not a service but run beside them by `maag run`: the local mailbox, a real SMTP server.
+# Not services but run beside them by `maag run`: the local mailbox, a real SMTP server, and
+# the web app (it holds no data: it calls the services' APIs as the signed-in person).
 MAILBOX = "mailbox"
 MAILBOX_MODULE = "maag.infra.mailbox"
+WEB = "web"
+WEB_MODULE = "services.web.app"
+WEB_PORT = 8010
+PROCESSES = (*SPECS, WEB, MAILBOX)
 
 
 def ports() -> dict[str, int]:
@@ -39,7 +44,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
 
 
 def main_of(name: str) -> Callable[[Settings], None]:
-    module = MAILBOX_MODULE if name == MAILBOX else SPECS[name].module
+    module = {MAILBOX: MAILBOX_MODULE, WEB: WEB_MODULE}.get(name) or SPECS[name].module
     main: Callable[[Settings], None] = importlib.import_module(module).main
     return main
 

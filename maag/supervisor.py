@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from maag.services import MAILBOX, SPECS, settings_from_env
+from maag.identity.realm import local_web_env
+from maag.services import MAILBOX, SPECS, WEB, WEB_PORT, settings_from_env
 
 Say = Callable[[str], None]
 
@@ -57,6 +58,8 @@ def run_services(
     def start(name: str) -> _Child:
         port = SPECS[name].port if name in SPECS else 0
         env = {**os.environ, "MAAG_HTTP_PORT": str(port)} if port else dict(os.environ)
+        if name == WEB:
+            env = {**local_web_env(), **env}
         return _Child(name, subprocess.Popen(command(name), env=env), time.monotonic())
 
     children = {name: start(name) for name in names}
@@ -116,14 +119,15 @@ def run_services(
 
 
 def _url(name: str) -> str:
-    return f"http://127.0.0.1:{SPECS[name].port}"
+    port = WEB_PORT if name == WEB else SPECS[name].port
+    return f"http://127.0.0.1:{port}"
 
 
 def _all_ready(names: Sequence[str]) -> bool:
     for name in names:
         if name == MAILBOX:
             continue  # no readiness to ask
-        if name not in SPECS:
+        if name not in SPECS and name != WEB:
             return False  # not a service this supervisor knows how to ask
         try:
             if httpx.get(f"{_url(name)}/readyz", timeout=2).status_code != 200:
@@ -136,7 +140,9 @@ def _all_ready(names: Sequence[str]) -> bool:
 def announce(names: Sequence[str], say: Say) -> None:
     """Where everything is, and what reference data the services seeded."""
     say("")
-    say("MAAG is up. API docs:")
+    if WEB in names:
+        say(f"MAAG is up. Sign in at {_url(WEB)}/ (seeded people: see the README).")
+    say("API docs:")
     for name in names:
         if name in SPECS:
             say(f"  {name:<14} {_url(name)}/docs")

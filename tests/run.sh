@@ -10,6 +10,14 @@ if [ ! -x "$bin/kustomize" ]; then
   GOBIN="$bin" go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1
 fi
 export PATH="$bin:$PATH"
+# The browser tests drive Debian's chromium (Playwright cannot download its own browsers here).
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "error: the browser tests need chromium: sudo apt-get install -y chromium" >&2; exit 1
+  fi
+fi
 ruff check .
 ruff format --check .
 mypy

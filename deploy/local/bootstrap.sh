@@ -19,6 +19,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 export PATH="$repo/.venv/bin:$PATH"
+# The GOV.UK Design System's styles, scripts and fonts for the web app, from npm (pinned by
+# services/web/frontend/package-lock.json; reinstalled only when it changes).
+front="services/web/frontend"
+fstamp="$front/node_modules/.maag-installed"
+fwant="$(sha256sum "$front/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$fstamp" 2>/dev/null)" != "$fwant" ]; then
+  command -v npm >/dev/null \
+    || { echo "error: npm is needed once for the web app's GOV.UK Frontend (apt-get install -y nodejs npm)" >&2; exit 1; }
+  npm ci --prefix "$front" --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$fwant" > "$fstamp"
+fi
 # The local event-store cipher key, made once and kept in .maag/.
 secrets_file="${MAAG_HOME:-$repo/.maag}/secrets.env"
 if [ ! -f "$secrets_file" ]; then

@@ -30,6 +30,13 @@ REALM_FILE = Path("deploy/keycloak/maag-realm.json")
 LOCAL_PASSWORD = "maag-local"
 CLI_CLIENT = "maag-cli"
 WEB_CLIENT = "maag-web"
+
+
+def local_web_env() -> dict[str, str]:
+    """What the web app needs locally to sign people in at this realm (local use only)."""
+    return {"MAAG_WEB_CLIENT_SECRET": f"{LOCAL_PASSWORD}-web"}
+
+
 WEB_ORIGIN = "http://127.0.0.1:8010"
 TOKEN_SECONDS = 600  # well under the services' limit (tests/unit/identity/test_realm.py)
 

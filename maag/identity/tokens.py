@@ -212,6 +212,26 @@ class Admin:
         token: str = r.json()["access_token"]
         return token
 
+    def allow_origin(self, client_id: str, origin: str) -> None:
+        """Let `client_id` send people back to `origin` too (a web app on a test's own port)."""
+        headers = {"Authorization": f"Bearer {self._admin_token()}"}
+        base = f"{self.tokens.provider.base}/admin/realms/{REALM}/clients"
+        r = httpx.get(base, params={"clientId": client_id}, headers=headers, timeout=30.0)
+        if r.status_code != 200 or not r.json():
+            raise ProviderError(f"no client {client_id}: HTTP {r.status_code}")
+        client = r.json()[0]
+        redirects = set(client.get("redirectUris", [])) | {f"{origin}/*"}
+        logout = set(
+            filter(None, client["attributes"].get("post.logout.redirect.uris", "").split("##"))
+        )
+        client["redirectUris"] = sorted(redirects)
+        client["attributes"]["post.logout.redirect.uris"] = "##".join(
+            sorted(logout | {f"{origin}/*"})
+        )
+        r = httpx.put(f"{base}/{client['id']}", json=client, headers=headers, timeout=30.0)
+        if r.status_code not in (200, 204):
+            raise ProviderError(f"could not update {client_id}: HTTP {r.status_code}")
+
     def ensure(self, people: Iterable[Someone]) -> None:
         """Make whoever is missing; someone already there is left as they are."""
         wanted = [p for p in people if p not in self._made]

@@ -36,7 +36,8 @@ class Settings:
     MAAG_SMTP_STARTTLS        true to upgrade the connection with STARTTLS
     MAAG_SMTP_USERNAME/PASSWORD  credentials, when the server wants them
     MAAG_MAIL_FROM            the sender address of every email
-    MAAG_LINK_BASE            where links in emails point (a case is <base>/cases/<id>)
+    MAAG_WEB_BASE_URL         the web app's public address; links in emails point at its pages
+                              (<base>/cases/<id>, <base>/packages/<id>)
     MAAG_SMTP_RETRY_SECONDS   how long a transient SMTP failure is retried (default 300)
     MAAG_REVIEW_REMINDER_DAYS how many days before a package review its lead professional is
                               reminded (default 14)
@@ -76,7 +77,7 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = None
     mail_from: str = "maag-notifications@localhost"
-    link_base: str = "http://127.0.0.1:8002"
+    web_base_url: str = "http://127.0.0.1:8010"
     smtp_retry_seconds: float = 300.0
     review_reminder_days: int = 14
     provider_directory: Path | None = None
@@ -119,7 +120,7 @@ class Settings:
             smtp_username=env.get("MAAG_SMTP_USERNAME") or None,
             smtp_password=env.get("MAAG_SMTP_PASSWORD") or None,
             mail_from=env.get("MAAG_MAIL_FROM", "maag-notifications@localhost"),
-            link_base=env.get("MAAG_LINK_BASE", "http://127.0.0.1:8002").rstrip("/"),
+            web_base_url=_url(env, "MAAG_WEB_BASE_URL") or "http://127.0.0.1:8010",
             smtp_retry_seconds=_number(env, "MAAG_SMTP_RETRY_SECONDS", 300, 0, 86_400, float),
             review_reminder_days=int(_number(env, "MAAG_REVIEW_REMINDER_DAYS", 14, 0, 90)),
             provider_directory=Path(p) if (p := env.get("MAAG_PROVIDER_DIRECTORY")) else None,

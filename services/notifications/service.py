@@ -38,7 +38,7 @@ def build(settings: Settings) -> NotificationsService:
         projection="notification_emails",
     )
     requests = Requests(
-        settings.link_base,
+        settings.web_base_url,
         ProviderDirectory(settings.provider_directory).email_of,
         settings.review_reminder_days,
     )

@@ -98,7 +98,7 @@ def test_a_referral_becomes_a_listed_case_a_decision_and_an_email(
     assert msg["To"] == "lee.lead@school.example"
     assert msg["X-MAAG-Case"] == case_id
     raw = path.read_text()
-    assert f"{system.url('panel')}/cases/{case_id}" in raw.replace("=\n", "")
+    assert f"{system.url('web')}/cases/{case_id}" in raw.replace("=\n", "")  # the web app's page
 
     # The panel agrees a package; commissioning buys it from the district's quadrant team,
     # and that provider is told.

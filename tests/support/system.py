@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from maag.demo.client import Client
+from maag.identity.realm import local_web_env
 from maag.runtime import kafka
 from maag.services import SPECS
 from tests.support import identity
@@ -32,7 +33,7 @@ class System:
         self.tmp = tmp
         self.ports = {
             name: free_port()
-            for name in ("referral", "panel", "commissioning", "notifications", "smtp")
+            for name in ("referral", "panel", "commissioning", "notifications", "smtp", "web")
         }
         self.mail = tmp / "mail"
         self.env = {
@@ -46,7 +47,7 @@ class System:
             "MAAG_LOG_FORMAT": "json",
             "MAAG_SMTP_PORT": str(self.ports["smtp"]),
             "MAAG_QUORUM_OTHER_AGENCIES": "3",
-            "MAAG_LINK_BASE": f"http://127.0.0.1:{self.ports['panel']}",
+            "MAAG_WEB_BASE_URL": f"http://127.0.0.1:{self.ports['web']}",
             "MAAG_SERVICE_URLS": ",".join(
                 f"{name}=http://127.0.0.1:{self.ports[name]}" for name in SERVICES
             ),
@@ -59,6 +60,16 @@ class System:
         self.start_mailbox()
         for name in SERVICES:
             self.start_service(name)
+        self.start_web()
+
+    def start_web(self) -> None:
+        """The web app, signing people in at the test's Keycloak (its address must be one of
+        the maag-web client's redirect URIs: `identity.allow_web_origin`)."""
+        self._spawn(
+            "web",
+            ["serve", "web"],
+            {**local_web_env(), "MAAG_WEB_PORT": str(self.ports["web"])},
+        )
 
     def start_mailbox(self) -> None:
         self._spawn(

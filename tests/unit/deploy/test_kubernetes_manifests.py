@@ -133,10 +133,12 @@ def test_each_deployment_sets_every_setting_and_is_locked_down(
     assert {"KAFKA_BOOTSTRAP_SERVERS", "MAAG_POSTGRES_URL", "MAAG_OIDC_ISSUER"} <= keys
     # no service holds a token-signing secret: the provider's public keys are fetched
     assert not any("JWT" in k for k in keys)
-    deployments = _of(docs, "Deployment")
-    assert {d["spec"]["template"]["spec"]["containers"][0]["args"][1] for d in deployments} == set(
-        SERVICES
-    )
+    every = _of(docs, "Deployment")
+    assert {d["spec"]["template"]["spec"]["containers"][0]["args"][1] for d in every} == {
+        *SERVICES,
+        "web",
+    }
+    deployments = [d for d in every if d["metadata"]["name"] != "maag-web"]
     configmaps = {c["metadata"]["name"]: c["data"] for c in _of(docs, "ConfigMap")}
     for d in deployments:
         pod = d["spec"]["template"]["spec"]
@@ -197,3 +199,20 @@ async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
         assert built.relay.source == f"/maag/{service}"
         groups = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}
         assert groups == {built.consumer.group_id}
+
+
+def test_the_web_app_is_deployed_with_its_secrets_from_a_secret_and_locked_down(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, docs = overlay
+    (web,) = [d for d in _of(docs, "Deployment") if d["metadata"]["name"] == "maag-web"]
+    assert web["spec"]["replicas"] == 1  # sessions live in its memory
+    (c,) = web["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e["valueFrom"] for e in c["env"]}
+    for secret in ("MAAG_WEB_CLIENT_SECRET", "MAAG_WEB_SESSION_SECRET"):
+        assert env[secret]["secretKeyRef"]["name"] == "maag-web"
+    assert {"MAAG_OIDC_ISSUER", "MAAG_SERVICE_URLS", "MAAG_WEB_BASE_URL"} <= set(env)
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    (policy,) = [p for p in _of(docs, "NetworkPolicy") if p["metadata"]["name"] == "maag-web"]
+    ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
+    assert 9092 not in ports and 5432 not in ports  # no broker, no database: only the APIs

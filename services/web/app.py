@@ -1,0 +1,524 @@
+"""The web app's routes: sign-in and out, and the pages of each persona. Each page asks the
+services' APIs as the signed-in person; what the APIs refuse, the page explains."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import structlog
+import uvicorn
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.starlette_client import OAuth
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
+from starlette.middleware.sessions import SessionMiddleware
+
+from contracts.reference import Agency, District, Panel, Role
+from maag.runtime.settings import Settings
+from services.web import charts
+from services.web.backend import (
+    Backend,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    Refused,
+    SignInAgain,
+    Unavailable,
+)
+from services.web.forms import FormErrors, api_errors, referral_body
+from services.web.sessions import Sessions, SignedIn
+from services.web.settings import WebSettings
+
+log = structlog.get_logger("maag.web")
+HERE = Path(__file__).parent
+# Who each page is for (the APIs decide again what each person may see).
+PANEL_PEOPLE = (Role.PANEL_CHAIR.value, Role.PANEL_MEMBER.value)
+READERS_OF_SPEND = (Role.COMMISSIONER.value, Role.AUDITOR.value)
+
+
+class NeedsSignIn(Exception):
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class NotForYou(Exception):
+    """This page is not for the signed-in person's role."""
+
+
+class FormExpired(Exception):
+    """A form's token did not match the session's (expired, or not ours)."""
+
+
+def templates() -> Jinja2Templates:
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(HERE / "templates"),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=True,
+    )
+    env.filters["money"] = charts.money
+    env.filters["when"] = _when
+    return Jinja2Templates(env=env)
+
+
+def _when(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).strftime("%-d %B %Y %H:%M")
+    except ValueError:
+        return value
+
+
+def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> FastAPI:
+    govuk = ws.assets
+    if not (govuk / "govuk-frontend.min.css").exists():
+        raise RuntimeError(
+            f"GOV.UK Frontend is not installed in {govuk}: run the install step "
+            "(deploy/local/bootstrap.sh runs `npm ci --prefix services/web/frontend`)"
+        )
+    http = client or httpx.AsyncClient(timeout=15)
+    backend = Backend(ws.service_urls, http)
+    sessions = Sessions(ws.session_minutes * 60)
+    oauth = OAuth()
+    oauth.register(
+        "maag",
+        client_id=ws.client_id,
+        client_secret=ws.client_secret,
+        server_metadata_url=f"{ws.issuer}/.well-known/openid-configuration",
+        client_kwargs={"scope": "openid", "code_challenge_method": "S256"},
+    )
+    provider: Any = oauth.create_client("maag")  # type: ignore[no-untyped-call]
+    pages = templates()
+    app = FastAPI(title="MAAG web app", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=ws.session_secret,
+        session_cookie="maag_session",
+        max_age=ws.session_minutes * 60,
+        same_site="lax",
+        https_only=ws.secure_cookies,
+    )
+    app.mount("/assets", StaticFiles(directory=govuk / "assets"), name="assets")
+    app.mount("/govuk", StaticFiles(directory=govuk), name="govuk")
+
+    # --- who is signed in ---
+
+    def csrf(request: Request) -> str:
+        token: str | None = request.session.get("csrf")
+        if not token:
+            token = secrets.token_urlsafe(32)
+            request.session["csrf"] = token
+        return token
+
+    async def check_form(request: Request) -> Any:
+        form = await request.form()
+        sent = str(form.get("csrf_token", ""))
+        if not sent or not secrets.compare_digest(sent, request.session.get("csrf", "")):
+            raise FormExpired()
+        return form
+
+    def _next(request: Request) -> str:
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+    async def person(request: Request, *roles: str) -> SignedIn:
+        who = sessions.get(request.session.get("sid"))
+        if who is None:
+            raise NeedsSignIn(_next(request))
+        if who.expires_at < time.time() + 30:
+            await refresh(request, who)
+        if roles and not who.has(*roles):
+            raise NotForYou()
+        return who
+
+    async def refresh(request: Request, who: SignedIn) -> None:
+        if not who.refresh_token:
+            raise NeedsSignIn(_next(request))
+        try:
+            token = await provider.fetch_access_token(
+                grant_type="refresh_token", refresh_token=who.refresh_token
+            )
+        except (OAuthError, httpx.HTTPError) as e:
+            log.info("web.refresh_failed", user_id=who.user_id, error=type(e).__name__)
+            sessions.end(request.session.get("sid"))
+            raise NeedsSignIn(_next(request)) from e
+        who.access_token = token["access_token"]
+        who.refresh_token = token.get("refresh_token", who.refresh_token)
+        who.expires_at = float(token.get("expires_at") or time.time() + 60)
+
+    def page(
+        request: Request,
+        template: str,
+        who: SignedIn | None,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        return pages.TemplateResponse(
+            request,
+            template,
+            {"who": who, "csrf": csrf(request), "nav": _nav(who), **context},
+            status_code=status,
+        )
+
+    # --- what goes wrong, said plainly ---
+
+    @app.exception_handler(NeedsSignIn)
+    async def _sign_in(request: Request, e: NeedsSignIn) -> Response:
+        return RedirectResponse(f"/sign-in?{urlencode({'next': e.next_path})}", status_code=303)
+
+    @app.exception_handler(SignInAgain)
+    async def _again(request: Request, e: SignInAgain) -> Response:
+        sessions.end(request.session.get("sid"))
+        return RedirectResponse(f"/sign-in?{urlencode({'next': _next(request)})}", status_code=303)
+
+    def _problem(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+        who = sessions.get(request.session.get("sid"))
+        return page(request, "problem.html", who, status, title=title, message=message)
+
+    @app.exception_handler(NotForYou)
+    async def _not_for_you(request: Request, e: NotForYou) -> Response:
+        return _problem(
+            request, 403, "You cannot see this page", "This page is not part of your role in MAAG."
+        )
+
+    @app.exception_handler(NotAllowed)
+    async def _not_allowed(request: Request, e: NotAllowed) -> Response:
+        return _problem(request, 403, "You cannot see this", str(e))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, e: NotFound) -> Response:
+        return _problem(
+            request,
+            404,
+            "Page not found",
+            "There is nothing here that you can see. Check the address, or go back.",
+        )
+
+    @app.exception_handler(FormExpired)
+    async def _expired(request: Request, e: FormExpired) -> Response:
+        return _problem(
+            request,
+            403,
+            "This form has expired",
+            "Go back, reload the page and submit the form again.",
+        )
+
+    @app.exception_handler(Unavailable)
+    async def _down(request: Request, e: Unavailable) -> Response:
+        log.warning("web.backend_unavailable", error=str(e))
+        return _problem(
+            request,
+            503,
+            "Sorry, the service is unavailable",
+            "Part of MAAG is not answering just now. Nothing you sent has been lost; try "
+            "again in a few minutes.",
+        )
+
+    @app.exception_handler(Exception)
+    async def _failed(request: Request, e: Exception) -> Response:
+        log.exception("web.failed", path=request.url.path)
+        return _problem(
+            request, 500, "Sorry, there is a problem with the service", "Try again later."
+        )
+
+    # --- signing in and out ---
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.get("/sign-in")
+    async def sign_in(request: Request, next: str = "/") -> Response:
+        request.session["next"] = (
+            next if next.startswith("/") and not next.startswith("//") else "/"
+        )
+        redirect: Response = await provider.authorize_redirect(
+            request, f"{ws.base_url}/auth/callback"
+        )
+        return redirect
+
+    @app.get("/auth/callback")
+    async def callback(request: Request) -> Response:
+        try:
+            token = await provider.authorize_access_token(request)
+        except OAuthError as e:
+            log.info("web.sign_in_failed", error=e.error)
+            return _problem(
+                request, 400, "Sign-in did not finish", "Go back to the start and sign in again."
+            )
+        who = SignedIn.from_token(token)
+        sessions.end(request.session.get("sid"))
+        next_path = request.session.get("next", "/")
+        request.session.clear()  # a new session: nothing from before sign-in carries over
+        request.session["sid"] = sessions.start(who)
+        log.info("web.signed_in", user_id=who.user_id)
+        return RedirectResponse(next_path, status_code=303)
+
+    @app.post("/sign-out")
+    async def sign_out(request: Request) -> Response:
+        await check_form(request)
+        who = sessions.end(request.session.get("sid"))
+        request.session.clear()
+        metadata = await provider.load_server_metadata()
+        query = {"post_logout_redirect_uri": f"{ws.base_url}/", "client_id": ws.client_id}
+        if who and who.id_token:
+            query["id_token_hint"] = who.id_token
+        return RedirectResponse(
+            f"{metadata['end_session_endpoint']}?{urlencode(query)}", status_code=303
+        )
+
+    # --- pages ---
+
+    @app.get("/", response_class=HTMLResponse)
+    async def home(request: Request) -> Response:
+        who = sessions.get(request.session.get("sid"))
+        return page(request, "index.html", who)
+
+    @app.get("/referrals/new", response_class=HTMLResponse)
+    async def new_referral(request: Request) -> Response:
+        who = await person(request, Role.REFERRER.value)
+        return _referral_form(request, who, {}, [], FormErrors())
+
+    def _referral_form(
+        request: Request,
+        who: SignedIn,
+        form: Any,
+        agencies: list[str],
+        errors: FormErrors,
+        status: int = 200,
+    ) -> HTMLResponse:
+        return page(
+            request,
+            "referral_new.html",
+            who,
+            status,
+            form=form,
+            chosen=agencies,
+            errors=errors,
+            districts=[d.value for d in District],
+            agencies=[a.value for a in Agency],
+            # the same key on a reload or a second click: the API records the referral once
+            idempotency_key=(form.get("idempotency_key") if form else None) or uuid.uuid4().hex,
+        )
+
+    @app.post("/referrals", response_class=HTMLResponse)
+    async def submit_referral(request: Request) -> Response:
+        who = await person(request, Role.REFERRER.value)
+        form = await check_form(request)
+        agencies = [str(a) for a in form.getlist("agencies")]
+        body, errors = referral_body(
+            form, agencies, who.agency, who.user_id, datetime.now(UTC).date()
+        )
+        if errors:
+            return _referral_form(request, who, form, agencies, errors, 400)
+        try:
+            made = await backend.call(
+                who.access_token,
+                "POST",
+                "referral",
+                "/referrals",
+                json=body,
+                idempotency_key=f"web-{form.get('idempotency_key', '')}",
+            )
+        except Invalid as e:
+            return _referral_form(request, who, form, agencies, api_errors(e.errors, str(e)), 400)
+        except Refused as e:
+            refused = FormErrors(other=[str(e)])
+            return _referral_form(request, who, form, agencies, refused, 409)
+        return RedirectResponse(f"/referrals/{made['case_id']}", status_code=303)
+
+    @app.get("/referrals", response_class=HTMLResponse)
+    async def referrals(request: Request) -> Response:
+        who = await person(request, Role.REFERRER.value, *PANEL_PEOPLE, Role.AUDITOR.value)
+        rows = await backend.call(who.access_token, "GET", "referral", "/referrals")
+        return page(request, "referrals.html", who, referrals=rows)
+
+    @app.get("/referrals/{case_id}", response_class=HTMLResponse)
+    async def referral(request: Request, case_id: uuid.UUID) -> Response:
+        who = await person(request)
+        found = await backend.call(who.access_token, "GET", "referral", f"/referrals/{case_id}")
+        return page(request, "referral.html", who, referral=found)
+
+    @app.get("/meetings", response_class=HTMLResponse)
+    async def meetings(request: Request) -> Response:
+        who = await person(request, *PANEL_PEOPLE, Role.AUDITOR.value)
+        found = await backend.call(who.access_token, "GET", "panel", "/meetings")
+        by_panel: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for m in found:
+            by_panel[m["panel"]].append(m)
+        return page(
+            request, "meetings.html", who, by_panel=by_panel, panels=[p.value for p in Panel]
+        )
+
+    async def _meeting_page(
+        request: Request,
+        who: SignedIn,
+        meeting_id: uuid.UUID,
+        errors: FormErrors | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        agenda = await backend.call(
+            who.access_token, "GET", "panel", f"/meetings/{meeting_id}/agenda"
+        )
+        attending = any(a.get("person_id") == who.user_id for a in agenda["attendance"])
+        return page(
+            request,
+            "meeting.html",
+            who,
+            status,
+            meeting=agenda,
+            attending=attending,
+            chair=who.has(Role.PANEL_CHAIR.value),
+            agencies=[a.value for a in Agency],
+            errors=errors or FormErrors(),
+        )
+
+    @app.get("/meetings/{meeting_id}", response_class=HTMLResponse)
+    async def meeting(request: Request, meeting_id: uuid.UUID) -> Response:
+        who = await person(request, *PANEL_PEOPLE, Role.AUDITOR.value)
+        return await _meeting_page(request, who, meeting_id)
+
+    @app.post("/meetings/{meeting_id}/attendance")
+    async def attend(request: Request, meeting_id: uuid.UUID) -> Response:
+        who = await person(request, *PANEL_PEOPLE)
+        await check_form(request)
+        try:
+            await backend.call(
+                who.access_token,
+                "POST",
+                "panel",
+                f"/meetings/{meeting_id}/attendance",
+                json={"name": who.name or who.user_id},
+            )
+        except (Refused, Invalid) as e:
+            return await _meeting_page(request, who, meeting_id, FormErrors(other=[str(e)]), 409)
+        return RedirectResponse(f"/meetings/{meeting_id}", status_code=303)
+
+    @app.post("/meetings/{meeting_id}/decisions")
+    async def decide(request: Request, meeting_id: uuid.UUID) -> Response:
+        who = await person(request, Role.PANEL_CHAIR.value)
+        form = await check_form(request)
+        decision = _decision(form)
+        try:
+            await backend.call(
+                who.access_token,
+                "POST",
+                "panel",
+                f"/meetings/{meeting_id}/decisions",
+                json=decision,
+            )
+        except Invalid as e:
+            problems = FormErrors(
+                other=[f"{x.get('field', '')}: {x.get('reason', '')}" for x in e.errors] or [str(e)]
+            )
+            return await _meeting_page(request, who, meeting_id, problems, 400)
+        except Refused as e:
+            return await _meeting_page(request, who, meeting_id, FormErrors(other=[str(e)]), 409)
+        return RedirectResponse(f"/meetings/{meeting_id}", status_code=303)
+
+    @app.get("/cases/{case_id}", response_class=HTMLResponse)
+    async def case(request: Request, case_id: uuid.UUID) -> Response:
+        """The page every email links to: where the case stands, its packages, and the
+        child's details for those the referral service shows them to."""
+        who = await person(request)
+        path = f"/cases/{case_id}"
+        found = await backend.call(who.access_token, "GET", "panel", path)
+        child = await _optional(
+            backend.call(who.access_token, "GET", "referral", f"/referrals/{case_id}")
+        )
+        packages = await _optional(
+            backend.call(who.access_token, "GET", "commissioning", f"{path}/packages")
+        )
+        return page(request, "case.html", who, case=found, referral=child, packages=packages)
+
+    @app.get("/reports/spend", response_class=HTMLResponse)
+    async def spend(request: Request) -> Response:
+        who = await person(request, *READERS_OF_SPEND)
+        rows = await backend.call(who.access_token, "GET", "commissioning", "/reports/spend")
+        by_panel: dict[str, int] = defaultdict(int)
+        for r in rows:
+            by_panel[r["panel"]] += r["committed_pence"]
+        chart = charts.bar_chart(
+            "Committed spend by panel this financial year", sorted(by_panel.items())
+        )
+        return page(request, "spend.html", who, rows=rows, chart=chart)
+
+    @app.get("/reports/spend.csv")
+    async def spend_csv(request: Request) -> Response:
+        who = await person(request, *READERS_OF_SPEND)
+        text = await backend.call(
+            who.access_token, "GET", "commissioning", "/reports/spend.csv", text=True
+        )
+        return PlainTextResponse(
+            text,
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="maag-spend.csv"'},
+        )
+
+    @app.on_event("shutdown")
+    async def _close() -> None:
+        if client is None:
+            await http.aclose()
+
+    return app
+
+
+async def _optional(call: Any) -> Any:
+    """What a part of a page shows if this person may see it, else None."""
+    try:
+        return await call
+    except (NotAllowed, NotFound):
+        return None
+
+
+def _decision(form: Any) -> dict[str, Any]:
+    kind = str(form.get("kind", ""))
+    body: dict[str, Any] = {"kind": kind, "case_id": str(form.get("case_id", ""))}
+    if kind == "assign-lead-professional":
+        for name in ("professional_id", "name", "agency", "work_email"):
+            body[name] = str(form.get(name, "")).strip()
+    else:
+        body["reason"] = str(form.get("reason", "")).strip()
+    if justification := str(form.get("justification", "")).strip():
+        body["justification"] = justification
+    return body
+
+
+def _nav(who: SignedIn | None) -> list[dict[str, str]]:
+    if who is None:
+        return []
+    links: list[tuple[tuple[str, ...], str, str]] = [
+        ((Role.REFERRER.value,), "/referrals/new", "Make a referral"),
+        ((Role.REFERRER.value, *PANEL_PEOPLE), "/referrals", "Referrals"),
+        ((*PANEL_PEOPLE, Role.AUDITOR.value), "/meetings", "Meetings"),
+        (READERS_OF_SPEND, "/reports/spend", "Spend"),
+    ]
+    return [{"href": h, "text": t} for roles, h, t in links if who.has(*roles)]
+
+
+def build(settings: Settings, env: dict[str, str] | None = None) -> FastAPI:
+    return create_app(WebSettings.of(settings, os.environ if env is None else env))
+
+
+def main(settings: Settings) -> None:
+    ws = WebSettings.of(settings, os.environ)
+    uvicorn.run(create_app(ws), host=ws.host, port=ws.port, log_level="warning")

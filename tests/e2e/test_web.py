@@ -1,0 +1,184 @@
+"""The web app in a real browser (Debian's chromium), against the whole system as processes
+and the real Keycloak: each persona does their part through its pages, every page passes
+axe-core with no serious or critical violation, and a screenshot of each is kept."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from maag.demo.client import package_decision, wait_for
+from maag.identity.realm import WEB_CLIENT
+from maag.infra.mailbox import messages
+from tests.support import identity
+from tests.support.system import System
+from tests.support.web import check, chromium, sign_in
+
+
+@pytest.fixture
+def browser(web: str) -> Iterator[Browser]:
+    # after the system is up: Playwright's sync API holds an event loop in this thread
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def web(system: System) -> str:
+    origin = system.url("web")
+    found = identity.keycloak()
+    assert found is not None
+    found.admin.allow_origin(WEB_CLIENT, origin)  # the test's own port, like 8010 locally
+    system.client().ready()
+    wait_for("the web app", lambda: True if _up(origin) else None)
+    return origin
+
+
+def _up(origin: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{origin}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _person(browser: Browser) -> Page:
+    return browser.new_context().new_page()
+
+
+def _fill_referral(page: Page, **over: str) -> None:
+    values = {
+        "caf_reference": "CAF-2026-200001",
+        "given_name": "Tia",
+        "family_name": "Brook",
+        "dob-day": "3",
+        "dob-month": "7",
+        "dob-year": "2014",
+        "address": "2 Test Lane, Harlow",
+        "needs": "learning\nemotional wellbeing",
+        "consent_how": "signed form at the CAF meeting",
+        **over,
+    }
+    for name, value in values.items():
+        page.fill(f"[name='{name}']", value)
+    page.select_option("#district", "harlow")
+    page.check("#agencies-3")  # CAMHS (the third agency listed)
+    page.check("[name='agencies'][value='youth-service']")
+    page.check("[name='level_of_need'][value='3']")
+    page.check("[name='significant_harm'][value='no']")
+    page.check("[name='consent'][value='yes']")
+    page.select_option("#consent_by", "parent-carer")
+
+
+def test_each_persona_does_their_part_in_the_browser(
+    system: System, web: str, browser: Browser
+) -> None:
+    # --- the referrer: errors against each field, answers kept, then a referral made ---
+    referrer = _person(browser)
+    referrer.goto(f"{web}/referrals/new")
+    sign_in(referrer, "referrer-education")
+    expect(referrer.get_by_role("heading", name="Make a referral to the MAAG")).to_be_visible()
+    check(referrer, "referrer-1-form")
+    _fill_referral(referrer, given_name="", **{"dob-month": "13"})
+    referrer.click("text=Send referral")
+    summary = referrer.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter the first name")
+    expect(summary).to_contain_text("Enter the date of birth as a real date")
+    expect(referrer.locator("#given_name-error")).to_be_visible()
+    expect(referrer.locator("#family_name")).to_have_value("Brook")  # the other answers kept
+    assert referrer.title().startswith("Error: ")
+    check(referrer, "referrer-2-errors")
+    referrer.fill("#given_name", "Tia")
+    referrer.fill("[name='dob-month']", "7")
+    referrer.click("text=Send referral")
+    referrer.wait_for_url(re.compile(r".*/referrals/[0-9a-f-]{36}$"))
+    expect(referrer.locator(".govuk-summary-list")).to_contain_text("accepted")
+    case_id = referrer.url.rsplit("/", 1)[1]
+    check(referrer, "referrer-3-referral")
+    referrer.goto(f"{web}/reports/spend")  # not a referrer's page: a plain 403
+    expect(referrer.get_by_role("heading", name="You cannot see this page")).to_be_visible()
+
+    # --- the chair: the meeting's agenda, their own attendance, a decision once quorate ---
+    client = system.client()
+    meeting = client.wait_listed(case_id)
+    chair = _person(browser)
+    chair.goto(f"{web}/meetings")
+    sign_in(chair, "chair-1")
+    check(chair, "chair-1-meetings")
+    chair.goto(f"{web}/meetings/{meeting}")
+    expect(chair.locator("main")).to_contain_text(case_id)
+    expect(chair.locator("main")).to_contain_text("Not quorate")
+    chair.click("text=Confirm I am attending")
+    expect(chair.locator("main")).to_contain_text("Panel Chair")
+    client.make_quorate(meeting)  # the other members confirm, each signed in as themselves
+    chair.reload()
+    expect(chair.locator("main")).to_contain_text("Quorate")
+    check(chair, "chair-2-agenda")
+    chair.fill("#professional_id-1", "lead-education")
+    chair.fill("#name-1", "Sam Patel")
+    chair.select_option("#agency-1", "education")
+    chair.fill("#work_email-1", "sam.patel@school.example")
+    chair.click("text=Assign lead professional")
+    expect(chair.locator("main")).to_contain_text("lead professional")
+
+    # --- the lead professional: the link in the email, sign-in, back to that page ---
+    def link() -> str | None:
+        for path, m in messages(system.mail):
+            if m["To"] == "sam.patel@school.example":
+                raw = path.read_text().replace("=\n", "")  # quoted-printable soft breaks
+                if found := re.search(r"https?://[^\s\"<]+/cases/[0-9a-f-]{36}", raw):
+                    return found.group(0)
+        return None
+
+    url = wait_for("the lead professional's email", link)
+    assert url == f"{web}/cases/{case_id}"
+    lead = _person(browser)
+    lead.goto(url)
+    sign_in(lead, "lead-education")
+    lead.wait_for_url(url)
+    expect(lead.locator("main")).to_contain_text("Sam Patel")
+    expect(lead.locator("main")).to_contain_text("Tia Brook")  # consent given: entitled
+    check(lead, "lead-1-case")
+
+    # --- the commissioner: the package in the spend report, as a table and a chart ---
+    client.decide(
+        meeting,
+        package_decision(
+            case_id,
+            {
+                "service": "family support",
+                "hours_per_week": 4,
+                "starts_on": "2027-01-04",
+                "review_interval_weeks": 12,
+                "estimated_weekly_cost_pence": 14000,
+            },
+        ),
+    )
+    client.wait_packages(case_id)
+    commissioner = _person(browser)
+    commissioner.goto(f"{web}/reports/spend")
+    sign_in(commissioner, "commissioner-1")
+    expect(commissioner.locator("table")).to_contain_text("maag:harlow")
+    expect(commissioner.locator("svg title")).to_have_text(
+        "Committed spend by panel this financial year"
+    )
+    check(commissioner, "commissioner-1-spend")
+    with commissioner.expect_download() as download:
+        commissioner.click("text=Download as CSV")
+    assert download.value.suggested_filename == "maag-spend.csv"
+
+    # --- signing out ends the session ---
+    commissioner.click("text=Sign out")
+    commissioner.wait_for_url(f"{web}/")
+    commissioner.goto(f"{web}/reports/spend")
+    commissioner.wait_for_url(re.compile(r".*/realms/maag/protocol/openid-connect/auth.*"))
+
+    # --- a service that is down: a plain "try again" page, never a stack trace ---
+    system.kill("commissioning")
+    lead.goto(url)
+    expect(lead.get_by_role("heading", name="Sorry, the service is unavailable")).to_be_visible()
+    assert "Traceback" not in lead.content()
+    check(lead, "lead-2-unavailable")

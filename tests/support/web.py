@@ -1,0 +1,57 @@
+"""Driving the web app in a real browser: Debian's chromium through Playwright (Playwright's
+own browser download cannot work here), signing in on the identity provider's own pages,
+an axe-core check of each page, and a screenshot of each."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from maag.identity.realm import LOCAL_PASSWORD
+
+# Screenshots of every page the browser tests visit (kept for people to look at).
+SHOTS = Path(".maag/screenshots")
+BLOCKING = ("serious", "critical")
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    found = shutil.which("chromium")
+    assert found, "chromium is not installed: tests/run.sh installs it (apt-get install chromium)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=found, headless=True, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in(page: Page, user: str) -> None:
+    """On the provider's sign-in page (where the web app sent the browser)."""
+    page.wait_for_url(re.compile(r".*/realms/maag/protocol/openid-connect/auth.*"))
+    page.fill("#username", user)
+    page.fill("#password", LOCAL_PASSWORD)
+    page.click("#kc-login")
+
+
+AXE = Axe()
+
+
+def check(page: Page, name: str) -> None:
+    """Save a screenshot, and fail on any serious or critical accessibility violation."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    results = AXE.run(page)
+    blocking = [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(n.get("target")) for n in v.get("nodes", [])[:5])
+        for v in results.response["violations"]
+        if v.get("impact") in BLOCKING
+    ]
+    assert not blocking, f"{name}: {blocking}"
