@@ -3,6 +3,7 @@ services' APIs as the signed-in person; what the APIs refuse, the page explains.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import time
@@ -441,12 +442,11 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         child's details for those the referral service shows them to."""
         who = await person(request)
         path = f"/cases/{case_id}"
-        found = await backend.call(who.access_token, "GET", "panel", path)
-        child = await _optional(
-            backend.call(who.access_token, "GET", "referral", f"/referrals/{case_id}")
-        )
-        packages = await _optional(
-            backend.call(who.access_token, "GET", "commissioning", f"{path}/packages")
+        # the three services at once: the page waits for the slowest, not for their sum
+        found, child, packages = await asyncio.gather(
+            backend.call(who.access_token, "GET", "panel", path),
+            _optional(backend.call(who.access_token, "GET", "referral", f"/referrals/{case_id}")),
+            _optional(backend.call(who.access_token, "GET", "commissioning", f"{path}/packages")),
         )
         return page(request, "case.html", who, case=found, referral=child, packages=packages)
 
