@@ -26,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 from starlette.middleware.sessions import SessionMiddleware
 
-from contracts.reference import Agency, District, Panel, Role
+from contracts.reference import JAP_FUNDERS, Agency, AvoidedOutcome, District, Panel, Role
 from maag.runtime.settings import Settings
 from services.web import charts
 from services.web.backend import (
@@ -390,6 +390,8 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             attending=attending,
             chair=who.has(Role.PANEL_CHAIR.value),
             agencies=[a.value for a in Agency],
+            outcomes=[o.value for o in AvoidedOutcome],
+            funders=JAP_FUNDERS,
             errors=errors or FormErrors(),
         )
 
@@ -442,13 +444,22 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         child's details for those the referral service shows them to."""
         who = await person(request)
         path = f"/cases/{case_id}"
-        # the three services at once: the page waits for the slowest, not for their sum
-        found, child, packages = await asyncio.gather(
+        # the services at once: the page waits for the slowest, not for their sum
+        found, history, child, packages = await asyncio.gather(
             backend.call(who.access_token, "GET", "panel", path),
+            _optional(backend.call(who.access_token, "GET", "panel", f"{path}/history")),
             _optional(backend.call(who.access_token, "GET", "referral", f"/referrals/{case_id}")),
             _optional(backend.call(who.access_token, "GET", "commissioning", f"{path}/packages")),
         )
-        return page(request, "case.html", who, case=found, referral=child, packages=packages)
+        return page(
+            request,
+            "case.html",
+            who,
+            case=found,
+            history=history,
+            referral=child,
+            packages=packages,
+        )
 
     @app.get("/reports/spend", response_class=HTMLResponse)
     async def spend(request: Request) -> Response:
@@ -462,16 +473,107 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         )
         return page(request, "spend.html", who, rows=rows, chart=chart)
 
-    @app.get("/reports/spend.csv")
-    async def spend_csv(request: Request) -> Response:
+    @app.get("/reports/capacity", response_class=HTMLResponse)
+    async def capacity(request: Request) -> Response:
         who = await person(request, *READERS_OF_SPEND)
+        rows = await backend.call(who.access_token, "GET", "commissioning", "/reports/capacity")
+        chart = charts.bar_chart(
+            "Share of each provider's weekly capacity in use (per cent)",
+            [(r["provider_id"], r["use_percent"]) for r in rows],
+            unit="%",
+        )
+        return page(request, "capacity.html", who, rows=rows, chart=chart)
+
+    @app.get("/reports/savings", response_class=HTMLResponse)
+    async def savings(request: Request) -> Response:
+        who = await person(request, *READERS_OF_SPEND)
+        period = {k: v for k in ("from", "to") if (v := request.query_params.get(k, "").strip())}
+        try:
+            report = await backend.call(
+                who.access_token, "GET", "commissioning", "/reports/savings", params=period
+            )
+        except Invalid as e:
+            problems = FormErrors(other=[x.get("reason", "") for x in e.errors] or [str(e)])
+            return page(
+                request,
+                "savings.html",
+                who,
+                400,
+                report=None,
+                period=period,
+                errors=problems,
+                chart="",
+            )
+        chart = charts.bar_chart(
+            "Saving by panel and district over the period",
+            [(f"{r['panel']} {r['district']}", max(0, r["saving_pence"])) for r in report["rows"]],
+        )
+        return page(request, "savings.html", who, report=report, period=period, chart=chart)
+
+    @app.get("/reports/{name}.csv")
+    async def report_csv(request: Request, name: str) -> Response:
+        who = await person(request, *READERS_OF_SPEND)
+        if name not in ("spend", "capacity", "savings"):
+            raise NotFound(name)
+        params = {k: v for k in ("from", "to") if (v := request.query_params.get(k, ""))}
         text = await backend.call(
-            who.access_token, "GET", "commissioning", "/reports/spend.csv", text=True
+            who.access_token,
+            "GET",
+            "commissioning",
+            f"/reports/{name}.csv",
+            params=params,
+            text=True,
         )
         return PlainTextResponse(
             text,
             media_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="maag-spend.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="maag-{name}.csv"'},
+        )
+
+    @app.get("/audit", response_class=HTMLResponse)
+    async def audit_search(request: Request) -> Response:
+        who = await person(request, Role.AUDITOR.value)
+        wanted = request.query_params.get("case_id", "").strip()
+        if wanted:
+            try:
+                return RedirectResponse(f"/audit/cases/{uuid.UUID(wanted)}", status_code=303)
+            except ValueError:
+                problems = FormErrors()
+                problems.add("case_id", "Enter a case id as it appears in the case's emails")
+                return page(request, "audit_search.html", who, 400, errors=problems, wanted=wanted)
+        return page(request, "audit_search.html", who, wanted="")
+
+    @app.get("/audit/cases/{case_id}", response_class=HTMLResponse)
+    async def audit_case(request: Request, case_id: uuid.UUID) -> Response:
+        who = await person(request, Role.AUDITOR.value)
+        as_of = request.query_params.get("as_of", "").strip()
+        params = {}
+        if as_of:
+            try:
+                when = datetime.fromisoformat(as_of)
+            except ValueError:
+                problems = FormErrors()
+                problems.add("as_of", "Enter the date and time, for example 2026-12-01T10:00")
+                return page(
+                    request,
+                    "audit_case.html",
+                    who,
+                    400,
+                    errors=problems,
+                    timeline=None,
+                    case_id=case_id,
+                    as_of=as_of,
+                )
+            params["as_of"] = (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+        timeline = await backend.call(
+            who.access_token,
+            "GET",
+            "referral",
+            f"/audit/cases/{case_id}/timeline",
+            params=params,
+        )
+        return page(
+            request, "audit_case.html", who, timeline=timeline, case_id=case_id, as_of=as_of
         )
 
     @app.on_event("shutdown")
@@ -491,16 +593,55 @@ async def _optional(call: Any) -> Any:
 
 
 def _decision(form: Any) -> dict[str, Any]:
+    """A decision form as the panel API's body; the API says what is wrong with it."""
     kind = str(form.get("kind", ""))
     body: dict[str, Any] = {"kind": kind, "case_id": str(form.get("case_id", ""))}
+
+    def text(name: str) -> str:
+        return str(form.get(name, "")).strip()
+
     if kind == "assign-lead-professional":
         for name in ("professional_id", "name", "agency", "work_email"):
-            body[name] = str(form.get(name, "")).strip()
+            body[name] = text(name)
+    elif kind == "request-package":
+        line: dict[str, Any] = {
+            "service": text("service"),
+            "starts_on": text("starts_on"),
+            "review_interval_weeks": _number(text("review_weeks")),
+            "estimated_weekly_cost_pence": _pence(text("weekly_cost")),
+        }
+        if hours := text("hours"):
+            line["hours_per_week"] = _number(hours)
+        body["interventions"] = [line]
+        if avoided := [str(a) for a in form.getlist("alternative_to")]:
+            body["alternative_to"] = avoided
+        shares = [
+            {"agency": funder, "percent": _number(share)}
+            for funder in JAP_FUNDERS
+            if (share := text(f"share-{funder}"))
+        ]
+        if shares:
+            body["funding_split"] = shares
     else:
-        body["reason"] = str(form.get("reason", "")).strip()
-    if justification := str(form.get("justification", "")).strip():
+        body["reason"] = text("reason")
+        if kind in ("escalate", "step-down"):
+            body["to"] = text("to")
+    if justification := text("justification"):
         body["justification"] = justification
     return body
+
+
+def _number(text: str) -> Any:
+    """A number typed in a form, or the text itself for the API to refuse by name."""
+    try:
+        return int(text) if text.isdigit() else float(text)
+    except ValueError:
+        return text
+
+
+def _pence(pounds: str) -> Any:
+    value = _number(pounds.replace("£", "").replace(",", ""))
+    return round(value * 100) if isinstance(value, int | float) else value
 
 
 def _nav(who: SignedIn | None) -> list[dict[str, str]]:
@@ -511,6 +652,9 @@ def _nav(who: SignedIn | None) -> list[dict[str, str]]:
         ((Role.REFERRER.value, *PANEL_PEOPLE), "/referrals", "Referrals"),
         ((*PANEL_PEOPLE, Role.AUDITOR.value), "/meetings", "Meetings"),
         (READERS_OF_SPEND, "/reports/spend", "Spend"),
+        (READERS_OF_SPEND, "/reports/capacity", "Capacity"),
+        (READERS_OF_SPEND, "/reports/savings", "Savings"),
+        ((Role.AUDITOR.value,), "/audit", "Audit a case"),
     ]
     return [{"href": h, "text": t} for roles, h, t in links if who.has(*roles)]
 

@@ -33,7 +33,7 @@ def bar_chart(
             f'font-size="14">{escape(label)}</text>',
             f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="{row - 10}" fill="{BAR}"/>',
             f'<text x="{label_w + w + 6}" y="{y + 18}" fill="{TEXT}" font-size="14">'
-            f"{escape(money(value) if unit == '£' else f'{value:g}')}</text>",
+            f"{escape(money(value) if unit == '£' else f'{value:g}{unit}')}</text>",
         ]
     parts.append("</svg>")
     return "".join(parts)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from maag.demo.client import package_decision, wait_for
+from maag.demo.client import wait_for
 from maag.identity.realm import WEB_CLIENT
 from maag.infra.mailbox import messages
 from tests.support import identity
@@ -143,21 +143,22 @@ def test_each_persona_does_their_part_in_the_browser(
     expect(lead.locator("main")).to_contain_text("Tia Brook")  # consent given: entitled
     check(lead, "lead-1-case")
 
-    # --- the commissioner: the package in the spend report, as a table and a chart ---
-    client.decide(
-        meeting,
-        package_decision(
-            case_id,
-            {
-                "service": "family support",
-                "hours_per_week": 4,
-                "starts_on": "2027-01-04",
-                "review_interval_weeks": 12,
-                "estimated_weekly_cost_pence": 14000,
-            },
-        ),
-    )
+    # --- the chair agrees a package; a decision with nothing chosen is refused, named ---
+    chair.goto(f"{web}/meetings/{meeting}")
+    chair.click("text=Another decision: defer, close, escalate or step down")
+    chair.click("text=Record the decision")
+    expect(chair.locator(".govuk-error-summary")).to_contain_text("kind")
+    check(chair, "chair-3-decision-refused")
+    chair.click("text=Agree a package for this case")
+    chair.fill("#service-1", "family support")
+    chair.fill("#hours-1", "4")
+    chair.fill("#starts_on-1", "2027-01-04")
+    chair.fill("#weekly_cost-1", "140")
+    chair.click("text=Agree the package")
+    expect(chair.locator(".govuk-error-summary")).to_have_count(0)
     client.wait_packages(case_id)
+
+    # --- the commissioner: the package in the spend report, as a table and a chart ---
     commissioner = _person(browser)
     commissioner.goto(f"{web}/reports/spend")
     sign_in(commissioner, "commissioner-1")
@@ -169,6 +170,37 @@ def test_each_persona_does_their_part_in_the_browser(
     with commissioner.expect_download() as download:
         commissioner.click("text=Download as CSV")
     assert download.value.suggested_filename == "maag-spend.csv"
+    commissioner.click("text=Capacity")
+    expect(commissioner.locator("table")).to_contain_text("West")
+    check(commissioner, "commissioner-2-capacity")
+    commissioner.click("text=Savings")
+    expect(commissioner.locator("main")).to_contain_text("saved from")
+    commissioner.fill("#from", "2027-02-01")
+    commissioner.fill("#to", "2027-01-01")
+    commissioner.click("text=Show this period")
+    expect(commissioner.locator(".govuk-error-summary")).to_contain_text("is before from")
+    check(commissioner, "commissioner-3-savings")
+
+    # --- the auditor: the case's timeline across the services, and as it stood before ---
+    auditor = _person(browser)
+    auditor.goto(f"{web}/audit")
+    sign_in(auditor, "auditor-1")
+    auditor.fill("#case_id", "not-a-case")
+    auditor.click("text=Show its timeline")
+    expect(auditor.locator("#case_id-error")).to_be_visible()
+    auditor.fill("#case_id", case_id)
+    auditor.click("text=Show its timeline")
+    table = auditor.locator("table")
+    for event in (
+        "Referral.Received",
+        "PanelCase.LeadProfessionalAssigned",
+        "Package.Commissioned",
+    ):
+        expect(table).to_contain_text(event)
+    check(auditor, "auditor-1-timeline")
+    auditor.fill("#as_of", "2020-01-01T00:00")
+    auditor.click("text=Show")
+    expect(auditor.locator("table caption")).to_have_text("0 events across every service, in order")
 
     # --- signing out ends the session ---
     commissioner.click("text=Sign out")

@@ -102,6 +102,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("commissioning", "GET", "/reports/spend"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/spend.csv"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/capacity"): {C: "", A: ""},
+    ("commissioning", "GET", "/reports/capacity.csv"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/savings"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/savings.csv"): {C: "", A: ""},
     ("notifications", "GET", "/cases/{case_id}/notifications"): {PC: "", PM: "", A: ""},

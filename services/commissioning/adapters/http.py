@@ -252,6 +252,11 @@ def create_api(
         reader(caller)
         return reports.capacity(engine)
 
+    @api.get("/reports/capacity.csv", tags=["reports"], response_class=PlainTextResponse)
+    def capacity_csv(caller: http.CallerDep) -> str:
+        reader(caller)
+        return reports.to_csv(reports.capacity(engine))
+
     def savings_between(first: date | None, last: date | None) -> dict[str, Any]:
         first, last = report_period(first, last, datetime.now(UTC).date())
         return reports.savings(engine, app.avoided_costs, first, last)
