@@ -9,10 +9,11 @@ import secrets
 import time
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 import structlog
@@ -175,6 +176,27 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             {"who": who, "csrf": csrf(request), "nav": _nav(who), **context},
             status_code=status,
         )
+
+    async def write(
+        who: SignedIn,
+        method: str,
+        service: str,
+        path: str,
+        body: Any,
+        again: Callable[[FormErrors, int], Awaitable[HTMLResponse]],
+        done: str,
+        label: str = "",
+    ) -> Response:
+        """A form's write: then back to `done` (so a reload sends nothing again), or the
+        form's page again with what the service refused, by field and rule."""
+        try:
+            await backend.call(who.access_token, method, service, path, json=body)
+        except Invalid as e:
+            reasons = [f"{label or x.get('field', '')}: {x.get('reason', '')}" for x in e.errors]
+            return await again(FormErrors(other=reasons or [str(e)]), 400)
+        except Refused as e:
+            return await again(FormErrors(other=[str(e)]), 409)
+        return RedirectResponse(done, status_code=303)
 
     # --- what goes wrong, said plainly ---
 
@@ -353,11 +375,73 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         rows = await backend.call(who.access_token, "GET", "referral", "/referrals")
         return page(request, "referrals.html", who, referrals=rows)
 
+    async def _referral_page(
+        request: Request,
+        who: SignedIn,
+        case_id: uuid.UUID,
+        errors: FormErrors | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        found = await backend.call(who.access_token, "GET", "referral", f"/referrals/{case_id}")
+        may_change = who.has(Role.REFERRER.value, *PANEL_PEOPLE)
+        return page(
+            request,
+            "referral.html",
+            who,
+            status,
+            referral=found,
+            may_change=may_change,
+            errors=errors or FormErrors(),
+        )
+
     @app.get("/referrals/{case_id}", response_class=HTMLResponse)
     async def referral(request: Request, case_id: uuid.UUID) -> Response:
         who = await person(request)
+        return await _referral_page(request, who, case_id)
+
+    @app.post("/referrals/{case_id}/{action}")
+    async def change_referral(request: Request, case_id: uuid.UUID, action: str) -> Response:
+        """Consent given or withdrawn, or a safeguarding basis recorded, on a referral."""
+        who = await person(request, Role.REFERRER.value, *PANEL_PEOPLE)
+        form = await check_form(request)
+        today = datetime.now(UTC).date().isoformat()
         found = await backend.call(who.access_token, "GET", "referral", f"/referrals/{case_id}")
-        return page(request, "referral.html", who, referral=found)
+        bodies: dict[str, tuple[str, dict[str, Any]]] = {
+            "consent": (
+                "consent",
+                {
+                    "given_by": str(form.get("given_by", "")),
+                    "scope": found["agencies_requested"] or [found["referring_agency"]],
+                    "given_on": today,
+                    "how_obtained": str(form.get("how_obtained", "")).strip(),
+                },
+            ),
+            "withdrawal": (
+                "consent/withdrawal",
+                {"withdrawn_on": today, "reason": str(form.get("reason", "")).strip()},
+            ),
+            "safeguarding-basis": (
+                "safeguarding-basis",
+                {
+                    "professional_id": who.user_id,
+                    "professional_name": who.name or who.user_id,
+                    "reason": str(form.get("reason", "")).strip(),
+                    "recorded_on": today,
+                },
+            ),
+        }
+        if action not in bodies:
+            raise NotFound(action)
+        path, body = bodies[action]
+        return await write(
+            who,
+            "POST",
+            "referral",
+            f"/referrals/{case_id}/{path}",
+            body,
+            lambda errors, status: _referral_page(request, who, case_id, errors, status),
+            f"/referrals/{case_id}",
+        )
 
     @app.get("/meetings", response_class=HTMLResponse)
     async def meetings(request: Request) -> Response:
@@ -404,39 +488,29 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
     async def attend(request: Request, meeting_id: uuid.UUID) -> Response:
         who = await person(request, *PANEL_PEOPLE)
         await check_form(request)
-        try:
-            await backend.call(
-                who.access_token,
-                "POST",
-                "panel",
-                f"/meetings/{meeting_id}/attendance",
-                json={"name": who.name or who.user_id},
-            )
-        except (Refused, Invalid) as e:
-            return await _meeting_page(request, who, meeting_id, FormErrors(other=[str(e)]), 409)
-        return RedirectResponse(f"/meetings/{meeting_id}", status_code=303)
+        return await write(
+            who,
+            "POST",
+            "panel",
+            f"/meetings/{meeting_id}/attendance",
+            {"name": who.name or who.user_id},
+            lambda errors, status: _meeting_page(request, who, meeting_id, errors, status),
+            f"/meetings/{meeting_id}",
+        )
 
     @app.post("/meetings/{meeting_id}/decisions")
     async def decide(request: Request, meeting_id: uuid.UUID) -> Response:
         who = await person(request, Role.PANEL_CHAIR.value)
         form = await check_form(request)
-        decision = _decision(form)
-        try:
-            await backend.call(
-                who.access_token,
-                "POST",
-                "panel",
-                f"/meetings/{meeting_id}/decisions",
-                json=decision,
-            )
-        except Invalid as e:
-            problems = FormErrors(
-                other=[f"{x.get('field', '')}: {x.get('reason', '')}" for x in e.errors] or [str(e)]
-            )
-            return await _meeting_page(request, who, meeting_id, problems, 400)
-        except Refused as e:
-            return await _meeting_page(request, who, meeting_id, FormErrors(other=[str(e)]), 409)
-        return RedirectResponse(f"/meetings/{meeting_id}", status_code=303)
+        return await write(
+            who,
+            "POST",
+            "panel",
+            f"/meetings/{meeting_id}/decisions",
+            _decision(form),
+            lambda errors, status: _meeting_page(request, who, meeting_id, errors, status),
+            f"/meetings/{meeting_id}",
+        )
 
     @app.get("/cases/{case_id}", response_class=HTMLResponse)
     async def case(request: Request, case_id: uuid.UUID) -> Response:
@@ -472,6 +546,80 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             "Committed spend by panel this financial year", sorted(by_panel.items())
         )
         return page(request, "spend.html", who, rows=rows, chart=chart)
+
+    @app.get("/providers", response_class=HTMLResponse)
+    async def providers(request: Request) -> Response:
+        who = await person(request, Role.COMMISSIONER.value)
+        return await _providers_page(request, who)
+
+    async def _providers_page(
+        request: Request, who: SignedIn, errors: FormErrors | None = None, status: int = 200
+    ) -> HTMLResponse:
+        rows = await backend.call(who.access_token, "GET", "commissioning", "/providers")
+        return page(request, "providers.html", who, status, rows=rows, errors=errors)
+
+    @app.post("/providers/{provider_id}/capacity")
+    async def set_capacity(request: Request, provider_id: str) -> Response:
+        who = await person(request, Role.COMMISSIONER.value)
+        form = await check_form(request)
+        return await write(
+            who,
+            "PUT",
+            "commissioning",
+            f"/providers/{quote(provider_id, safe='')}/capacity",
+            {"weekly_capacity": _number(str(form.get("weekly_capacity", "")).strip())},
+            lambda errors, status: _providers_page(request, who, errors, status),
+            "/providers",
+            label="Capacity",
+        )
+
+    def _budget_keys() -> list[str]:
+        return [
+            *(f"maag:{d.value}" for d in District),
+            "earp",
+            *(f"jap:{funder}" for funder in JAP_FUNDERS),
+        ]
+
+    async def _budgets_page(
+        request: Request, who: SignedIn, errors: FormErrors | None = None, status: int = 200
+    ) -> HTMLResponse:
+        fy = _financial_year(datetime.now(UTC).date())
+        found = await asyncio.gather(
+            *(
+                _optional(
+                    backend.call(who.access_token, "GET", "commissioning", f"/budgets/{key}/{fy}")
+                )
+                for key in _budget_keys()
+            )
+        )
+        rows = [
+            b or {"panel": key, "amount_pence": None}
+            for key, b in zip(_budget_keys(), found, strict=True)
+        ]
+        return page(request, "budgets.html", who, status, rows=rows, fy=fy, errors=errors)
+
+    @app.get("/budgets", response_class=HTMLResponse)
+    async def budgets(request: Request) -> Response:
+        who = await person(request, Role.COMMISSIONER.value)
+        return await _budgets_page(request, who)
+
+    @app.post("/budgets/{key}")
+    async def set_budget(request: Request, key: str) -> Response:
+        who = await person(request, Role.COMMISSIONER.value)
+        form = await check_form(request)
+        if key not in _budget_keys():
+            raise NotFound(key)
+        fy = _financial_year(datetime.now(UTC).date())
+        return await write(
+            who,
+            "PUT",
+            "commissioning",
+            f"/budgets/{key}/{fy}",
+            {"amount_pence": _pence(str(form.get("amount", "")).strip())},
+            lambda errors, status: _budgets_page(request, who, errors, status),
+            "/budgets",
+            label=key,
+        )
 
     @app.get("/reports/capacity", response_class=HTMLResponse)
     async def capacity(request: Request) -> Response:
@@ -631,6 +779,11 @@ def _decision(form: Any) -> dict[str, Any]:
     return body
 
 
+def _financial_year(day: date) -> int:
+    """The year the financial year (1 April to 31 March) starts in."""
+    return day.year if (day.month, day.day) >= (4, 1) else day.year - 1
+
+
 def _number(text: str) -> Any:
     """A number typed in a form, or the text itself for the API to refuse by name."""
     try:
@@ -651,6 +804,8 @@ def _nav(who: SignedIn | None) -> list[dict[str, str]]:
         ((Role.REFERRER.value,), "/referrals/new", "Make a referral"),
         ((Role.REFERRER.value, *PANEL_PEOPLE), "/referrals", "Referrals"),
         ((*PANEL_PEOPLE, Role.AUDITOR.value), "/meetings", "Meetings"),
+        ((Role.COMMISSIONER.value,), "/providers", "Providers"),
+        ((Role.COMMISSIONER.value,), "/budgets", "Budgets"),
         (READERS_OF_SPEND, "/reports/spend", "Spend"),
         (READERS_OF_SPEND, "/reports/capacity", "Capacity"),
         (READERS_OF_SPEND, "/reports/savings", "Savings"),

@@ -14,6 +14,7 @@ from maag.demo.client import wait_for
 from maag.identity.realm import WEB_CLIENT
 from maag.infra.mailbox import messages
 from tests.support import identity
+from tests.support.referral import details
 from tests.support.system import System
 from tests.support.web import check, chromium, sign_in
 
@@ -98,6 +99,18 @@ def test_each_persona_does_their_part_in_the_browser(
     expect(referrer.locator(".govuk-summary-list")).to_contain_text("accepted")
     case_id = referrer.url.rsplit("/", 1)[1]
     check(referrer, "referrer-3-referral")
+    # a referral sent without consent waits; the referrer records consent on its page
+    waiting = system.client().refer(details(caf_reference="CAF-2026-200002"))
+    referrer.goto(f"{web}/referrals/{waiting['case_id']}")
+    expect(referrer.locator(".govuk-summary-list")).to_contain_text("pending consent")
+    record = referrer.get_by_role("button", name="Record consent")
+    record.click()
+    expect(referrer.locator(".govuk-error-summary")).to_contain_text("given_by")
+    referrer.select_option("#given_by", "parent-carer")
+    referrer.fill("#how_obtained", "phone call with the parent, confirmed in writing")
+    record.click()
+    expect(referrer.locator(".govuk-summary-list")).to_contain_text("given by parent-carer")
+    check(referrer, "referrer-4-consent")
     referrer.goto(f"{web}/reports/spend")  # not a referrer's page: a plain 403
     expect(referrer.get_by_role("heading", name="You cannot see this page")).to_be_visible()
 
@@ -170,6 +183,14 @@ def test_each_persona_does_their_part_in_the_browser(
     with commissioner.expect_download() as download:
         commissioner.click("text=Download as CSV")
     assert download.value.suggested_filename == "maag-spend.csv"
+    commissioner.click("text=Providers")
+    commissioner.fill("#capacity-pvi-12", "lots")
+    commissioner.locator("#capacity-pvi-12").press("Enter")
+    expect(commissioner.locator(".govuk-error-summary")).to_contain_text("Capacity")
+    check(commissioner, "commissioner-4-providers")
+    commissioner.click("text=Budgets")
+    expect(commissioner.locator("table")).to_contain_text("jap:pct")
+    check(commissioner, "commissioner-5-budgets")
     commissioner.click("text=Capacity")
     expect(commissioner.locator("table")).to_contain_text("West")
     check(commissioner, "commissioner-2-capacity")

@@ -31,8 +31,8 @@ def coordinator_contact(panel_key: str) -> str:
 
 
 class Requests:
-    def __init__(self, link_base: str, email_of: EmailOf, reminder_days: int = 14) -> None:
-        self.link_base = link_base
+    def __init__(self, web_base_url: str, email_of: EmailOf, reminder_days: int = 14) -> None:
+        self.web_base_url = web_base_url
         self.email_of = email_of
         self.reminder_days = reminder_days  # how long before a review its reminder goes
 
@@ -62,7 +62,7 @@ class Requests:
             "context": {
                 **context,
                 "case_ref": case_reference(case_id),
-                "link": link or f"{self.link_base}/cases/{case_id}",
+                "link": link or f"{self.web_base_url}/cases/{case_id}",
             },
             "correlation_id": d.envelope.correlation_id,
         }
@@ -161,5 +161,5 @@ class Requests:
         # with the reason, and dead-letters it, so nobody is silently left untold.
         recipient = email or f"unknown-provider:{provider_id}"
         self._ask(
-            work, d, template, recipient, context, link=f"{self.link_base}/packages/{package_id}"
+            work, d, template, recipient, context, link=f"{self.web_base_url}/packages/{package_id}"
         )

@@ -97,7 +97,7 @@ async def service(
         **identity.settings(),
         smtp_port=mailbox.port,
         smtp_retry_seconds=60,
-        link_base="https://maag.example",
+        web_base_url="https://maag.example",
     )
     async with running(build(settings)) as svc:
         yield svc
