@@ -93,19 +93,23 @@ def test_the_database_restarted_mid_flow(
         assert r.status_code == 503 and "store is unavailable" in r.json()["detail"], r.text
         time.sleep(2)
         db.ctl("start")
-        r = wait_for(
-            "the referral retried",
-            lambda: (
-                resp
-                if (
-                    resp := httpx.post(
-                        f"{system.url('referral')}/referrals", json=body, headers=headers
-                    )
-                ).status_code
-                == 201
-                else None
-            ),
-        )
+        answers: list[str] = []  # what each retry got, for the failure message
+
+        def retried() -> httpx.Response | None:
+            try:
+                resp = httpx.post(
+                    f"{system.url('referral')}/referrals", json=body, headers=headers, timeout=15
+                )
+            except httpx.TransportError as e:
+                answers.append(type(e).__name__)
+                return None
+            answers.append(f"{resp.status_code} {resp.text[:80]}")
+            return resp if resp.status_code == 201 else None
+
+        try:
+            r = wait_for("the referral retried", retried)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; the answers were {answers[-5:]}") from e
         first.append(r.json()["case_id"])
         later = refer(client, 3, start=3)
         decide(client, first[1:] + later)
