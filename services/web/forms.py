@@ -26,6 +26,8 @@ API_FIELDS = {
     "body.consent.how_obtained": "consent_how",
     "body.consent.given_by": "consent_by",
 }
+# Fields whose first input has an id of its own (the GOV.UK date input's day box).
+FIRST_INPUT = {"dob": "dob-day"}
 LABELS = {
     "caf_reference": "CAF reference",
     "district": "District",
@@ -55,8 +57,11 @@ class FormErrors:
         return bool(self.by_field or self.other)
 
     def summary(self) -> list[dict[str, str]]:
-        """The error summary's list: each links to its field."""
-        items = [{"text": m, "href": f"#{name}"} for name, m in self.by_field.items()]
+        """The error summary's list: each links to its field (a date to its first box)."""
+        items = [
+            {"text": m, "href": f"#{FIRST_INPUT.get(name, name)}"}
+            for name, m in self.by_field.items()
+        ]
         return items + [{"text": m} for m in self.other]
 
 

@@ -47,6 +47,7 @@ def test_each_missing_answer_is_named_against_its_field() -> None:
         "consent_by": "Select who gave consent",
     }
     assert errors.summary()[0] == {"text": "Enter the first name", "href": "#given_name"}
+    assert errors.summary()[1]["href"] == "#dob-day"  # a date links to its first box
 
 
 def test_a_date_of_birth_in_the_future_is_refused() -> None:
