@@ -41,7 +41,7 @@ from services.web.backend import (
 )
 from services.web.forms import FormErrors, api_errors, referral_body
 from services.web.sessions import Sessions, SignedIn
-from services.web.settings import WebSettings
+from services.web.settings import SERVICES, WebSettings
 
 log = structlog.get_logger("maag.web")
 HERE = Path(__file__).parent
@@ -465,6 +465,22 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             who.access_token, "GET", "panel", f"/meetings/{meeting_id}/agenda"
         )
         attending = any(a.get("person_id") == who.user_id for a in agenda["attendance"])
+        # the packages of each case listed for review, for the review form
+        reviewed = [i["case_id"] for i in agenda["agenda"] if i["reason"] == "review"]
+        cases = await asyncio.gather(
+            *(
+                _optional(backend.call(who.access_token, "GET", "panel", f"/cases/{c}"))
+                for c in reviewed
+            )
+        )
+        packages = {
+            str(c): [
+                {"value": pid, "text": ", ".join(i["service"] for i in p["interventions"])}
+                for pid, p in (found or {}).get("packages", {}).items()
+                if not p.get("ended")
+            ]
+            for c, found in zip(reviewed, cases, strict=True)
+        }
         return page(
             request,
             "meeting.html",
@@ -476,6 +492,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             agencies=[a.value for a in Agency],
             outcomes=[o.value for o in AvoidedOutcome],
             funders=JAP_FUNDERS,
+            packages=packages,
             errors=errors or FormErrors(),
         )
 
@@ -534,6 +551,21 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             referral=child,
             packages=packages,
         )
+
+    @app.get("/my-cases", response_class=HTMLResponse)
+    async def my_cases(request: Request) -> Response:
+        who = await person(request, Role.LEAD_PROFESSIONAL.value)
+        rows = await backend.call(who.access_token, "GET", "panel", "/my/cases")
+        return page(request, "my_cases.html", who, rows=rows)
+
+    @app.get("/packages/{package_id}", response_class=HTMLResponse)
+    async def package(request: Request, package_id: uuid.UUID) -> Response:
+        """The page the providers' email links to (for those who may read packages)."""
+        who = await person(request)
+        found = await backend.call(
+            who.access_token, "GET", "commissioning", f"/packages/{package_id}"
+        )
+        return page(request, "package.html", who, package=found)
 
     @app.get("/reports/spend", response_class=HTMLResponse)
     async def spend(request: Request) -> Response:
@@ -689,7 +721,21 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
                 problems = FormErrors()
                 problems.add("case_id", "Enter a case id as it appears in the case's emails")
                 return page(request, "audit_search.html", who, 400, errors=problems, wanted=wanted)
-        return page(request, "audit_search.html", who, wanted="")
+        return page(request, "audit_search.html", who, wanted="", stores=await stores(who))
+
+    async def stores(who: SignedIn) -> list[dict[str, Any]]:
+        """Each service's tamper check, walked now; a service that does not answer says so."""
+
+        async def one(service: str) -> dict[str, Any]:
+            try:
+                found: dict[str, Any] = await backend.call(
+                    who.access_token, "GET", service, "/audit/store"
+                )
+                return found
+            except Unavailable:
+                return {"service": service, "intact": None}
+
+        return list(await asyncio.gather(*(one(s) for s in SERVICES)))
 
     @app.get("/audit/cases/{case_id}", response_class=HTMLResponse)
     async def audit_case(request: Request, case_id: uuid.UUID) -> Response:
@@ -751,16 +797,20 @@ def _decision(form: Any) -> dict[str, Any]:
     if kind == "assign-lead-professional":
         for name in ("professional_id", "name", "agency", "work_email"):
             body[name] = text(name)
+    elif kind == "review-package":
+        body.update(
+            package_id=text("package_id"),
+            goals=text("goals"),
+            level_of_need_change=_number(text("level_change") or "0"),
+            decision=text("decision"),
+            reason=text("reason"),
+        )
+        if when := text("effective_from"):
+            body["effective_from"] = when
+        if body["decision"] == "recommission":
+            body["interventions"] = [_line(text)]
     elif kind == "request-package":
-        line: dict[str, Any] = {
-            "service": text("service"),
-            "starts_on": text("starts_on"),
-            "review_interval_weeks": _number(text("review_weeks")),
-            "estimated_weekly_cost_pence": _pence(text("weekly_cost")),
-        }
-        if hours := text("hours"):
-            line["hours_per_week"] = _number(hours)
-        body["interventions"] = [line]
+        body["interventions"] = [_line(text)]
         if avoided := [str(a) for a in form.getlist("alternative_to")]:
             body["alternative_to"] = avoided
         shares = [
@@ -777,6 +827,19 @@ def _decision(form: Any) -> dict[str, Any]:
     if justification := text("justification"):
         body["justification"] = justification
     return body
+
+
+def _line(text: Callable[[str], str]) -> dict[str, Any]:
+    """One intervention of a package form."""
+    line: dict[str, Any] = {
+        "service": text("service"),
+        "starts_on": text("starts_on"),
+        "review_interval_weeks": _number(text("review_weeks")),
+        "estimated_weekly_cost_pence": _pence(text("weekly_cost")),
+    }
+    if hours := text("hours"):
+        line["hours_per_week"] = _number(hours)
+    return line
 
 
 def _financial_year(day: date) -> int:
@@ -803,6 +866,7 @@ def _nav(who: SignedIn | None) -> list[dict[str, str]]:
     links: list[tuple[tuple[str, ...], str, str]] = [
         ((Role.REFERRER.value,), "/referrals/new", "Make a referral"),
         ((Role.REFERRER.value, *PANEL_PEOPLE), "/referrals", "Referrals"),
+        ((Role.LEAD_PROFESSIONAL.value,), "/my-cases", "My cases"),
         ((*PANEL_PEOPLE, Role.AUDITOR.value), "/meetings", "Meetings"),
         ((Role.COMMISSIONER.value,), "/providers", "Providers"),
         ((Role.COMMISSIONER.value,), "/budgets", "Budgets"),

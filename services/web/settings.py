@@ -19,6 +19,8 @@ from pathlib import Path
 from maag.runtime.settings import Settings, SettingsError
 
 PORT = 8010
+# The services whose APIs the pages call.
+SERVICES = ("referral", "panel", "commissioning", "notifications")
 INSTALLED_ASSETS = (
     Path(__file__).parent / "frontend" / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 )
@@ -55,9 +57,7 @@ class WebSettings:
         port = env.get("MAAG_WEB_PORT", str(PORT))
         if not port.isdigit() or not 0 <= int(port) <= 65535:
             raise SettingsError("MAAG_WEB_PORT must be a port number")
-        missing = {"referral", "panel", "commissioning", "notifications"} - set(
-            settings.service_urls
-        )
+        missing = set(SERVICES) - set(settings.service_urls)
         if missing:
             raise SettingsError(f"MAAG_SERVICE_URLS lacks {', '.join(sorted(missing))}")
         return cls(

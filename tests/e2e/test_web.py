@@ -155,6 +155,9 @@ def test_each_persona_does_their_part_in_the_browser(
     expect(lead.locator("main")).to_contain_text("Sam Patel")
     expect(lead.locator("main")).to_contain_text("Tia Brook")  # consent given: entitled
     check(lead, "lead-1-case")
+    lead.click("text=My cases")
+    expect(lead.locator("table")).to_contain_text(case_id)
+    check(lead, "lead-3-my-cases")
 
     # --- the chair agrees a package; a decision with nothing chosen is refused, named ---
     chair.goto(f"{web}/meetings/{meeting}")
@@ -169,7 +172,20 @@ def test_each_persona_does_their_part_in_the_browser(
     chair.fill("#weekly_cost-1", "140")
     chair.click("text=Agree the package")
     expect(chair.locator(".govuk-error-summary")).to_have_count(0)
-    client.wait_packages(case_id)
+    (package,) = client.wait_packages(case_id)
+    # the package's review is listed at the MAAG meeting on or after its date: the chair
+    # records it there, and the next one is listed
+    review_meeting = client.wait_listings(case_id, 2)
+    client.make_quorate(review_meeting)
+    chair.goto(f"{web}/meetings/{review_meeting}")
+    chair.check("#goals-1-2")  # partly met
+    chair.check("#decision-1")  # continue
+    chair.fill("#review-reason-1", "attendance is up; keep going")
+    chair.click("text=Record the review")
+    expect(chair.locator(".govuk-error-summary")).to_have_count(0)
+    expect(chair.locator("table")).to_contain_text("package reviewed")
+    check(chair, "chair-4-review")
+    client.wait_listings(case_id, 3)
 
     # --- the commissioner: the package in the spend report, as a table and a chart ---
     commissioner = _person(browser)
@@ -180,6 +196,10 @@ def test_each_persona_does_their_part_in_the_browser(
         "Committed spend by panel this financial year"
     )
     check(commissioner, "commissioner-1-spend")
+    commissioner.goto(f"{web}/packages/{package['package_id']}")  # the providers' link
+    expect(commissioner.locator("h1")).to_have_text("family support")
+    check(commissioner, "commissioner-6-package")
+    commissioner.goto(f"{web}/reports/spend")
     with commissioner.expect_download() as download:
         commissioner.click("text=Download as CSV")
     assert download.value.suggested_filename == "maag-spend.csv"
@@ -206,6 +226,8 @@ def test_each_persona_does_their_part_in_the_browser(
     auditor = _person(browser)
     auditor.goto(f"{web}/audit")
     sign_in(auditor, "auditor-1")
+    expect(auditor.locator("table")).to_contain_text("referral")
+    expect(auditor.locator(".govuk-tag--green")).to_have_count(4)  # every chain walked clean
     auditor.fill("#case_id", "not-a-case")
     auditor.click("text=Show its timeline")
     expect(auditor.locator("#case_id-error")).to_be_visible()

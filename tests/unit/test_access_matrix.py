@@ -87,6 +87,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     },
     ("panel", "POST", "/meetings/{meeting_id}/decisions"): {PC: THEIR_PANELS},
     ("panel", "GET", "/cases/{case_id}"): {PC: THEIR_PANELS, PM: THEIR_PANELS, LP: LEADS, A: ""},
+    ("panel", "GET", "/my/cases"): {LP: "their own"},
     ("panel", "GET", "/cases/{case_id}/history"): {
         PC: THEIR_PANELS,
         PM: THEIR_PANELS,
@@ -99,6 +100,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("commissioning", "GET", "/budgets/{panel_key}/{fy}"): {C: "", A: ""},
     ("commissioning", "PUT", "/budgets/{panel_key}/{fy}"): {C: ""},
     ("commissioning", "GET", "/cases/{case_id}/packages"): {PC: "", PM: "", C: "", A: ""},
+    ("commissioning", "GET", "/packages/{package_id}"): {PC: "", PM: "", C: "", A: ""},
     ("commissioning", "GET", "/reports/spend"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/spend.csv"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/capacity"): {C: "", A: ""},
@@ -108,6 +110,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("notifications", "GET", "/cases/{case_id}/notifications"): {PC: "", PM: "", A: ""},
     **{(s, "GET", "/audit/cases/{case_id}"): AUDIT for s in SPECS},
     **{(s, "GET", "/audit/cases/{case_id}/timeline"): AUDIT for s in SPECS},
+    **{(s, "GET", "/audit/store"): AUDIT for s in SPECS},
 }
 OPEN = {
     "/healthz",

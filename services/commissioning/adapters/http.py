@@ -237,6 +237,14 @@ def create_api(
         record_read(app, case_id, caller)
         return packages
 
+    @api.get(
+        "/packages/{package_id}", tags=["packages"], summary="One package (the providers' link)"
+    )
+    def one_package(package_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
+        found = app.package(package_id, caller)
+        record_read(app, found.case_id, caller)
+        return _package(found)
+
     @api.get("/reports/spend", tags=["reports"])
     def spend(caller: http.CallerDep, fy: FinancialYearQuery = None) -> list[dict[str, Any]]:
         reader(caller)

@@ -89,6 +89,10 @@ class CommissioningApp(ServiceApplication):
             return []
         return [p for pid in case.package_ids if isinstance(p := work.find(pid), Package)]
 
+    def package(self, package_id: UUID, caller: Caller) -> Package:
+        caller.require(Role.COMMISSIONER, Role.PANEL_MEMBER, Role.AUDITOR, to="read packages")
+        return Work(self).get_as(package_id, Package, "package")
+
     def providers(self, caller: Caller) -> list[Provider]:
         caller.require(Role.COMMISSIONER, Role.PANEL_MEMBER, Role.AUDITOR, to="read providers")
         return providers(Work(self))

@@ -242,6 +242,17 @@ def create_api(
             "listed_on": list(case.listings),
         }
 
+    @api.get(
+        "/my/cases",
+        tags=["cases"],
+        summary="The cases the caller leads, as lead professional (open first)",
+    )
+    def my_cases(caller: http.CallerDep) -> list[dict[str, Any]]:
+        caller.require(Role.LEAD_PROFESSIONAL, to="list the cases they lead")
+        rows = read_model.led_by(engine, caller.user_id)
+        record_reads(app, [UUID(str(r["case_id"])) for r in rows], caller)
+        return rows
+
     @api.get("/cases/{case_id}", tags=["cases"], summary="Where a case stands with the panels")
     def case(case_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
         found = app.case(case_id, caller)

@@ -1,4 +1,5 @@
-"""Agendas: a read model of meetings and the cases listed on each (no personal data)."""
+"""Agendas: a read model of meetings and the cases listed on each, and who leads each case
+(no personal data)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,18 @@ agenda = Table(
     Column("listed_at", DateTime(timezone=True), nullable=False),
 )
 
+# Each case's lead professional, for their "my cases" (a case has one at a time).
+leads = Table(
+    "panel_leads",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("professional_id", String(200), nullable=False, index=True),
+    Column("district", String(50), nullable=False),
+    Column("panel", String(10), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),  # active | closed
+)
+
 DECISIONS = {
     PanelCase.LeadProfessionalAssigned: "lead professional assigned",
     PanelCase.PackageRequested: "package requested",
@@ -41,10 +54,28 @@ DECISIONS = {
     PanelCase.SteppedDown: "stepped down",
     PanelCase.Deferred: "deferred",
     PanelCase.Closed: "closed",
+    PanelCase.ReviewDecided: "package reviewed",
 }
 
 
 def project(e: Any, session: Session) -> None:
+    if isinstance(e, PanelCase.LeadProfessionalAssigned):
+        key = leads.c.case_id == str(e.originator_id)
+        values = {
+            "professional_id": e.professional_id,
+            "district": e.district,
+            "panel": e.panel,
+            "since": e.timestamp,
+            "status": "active",
+        }
+        if session.execute(select(leads.c.case_id).where(key)).first():
+            session.execute(update(leads).where(key).values(**values))
+        else:
+            session.execute(leads.insert().values(case_id=str(e.originator_id), **values))
+    elif isinstance(e, PanelCase.Closed):
+        session.execute(
+            update(leads).where(leads.c.case_id == str(e.originator_id)).values(status="closed")
+        )
     if isinstance(e, Meeting.Scheduled):
         session.execute(
             meetings.insert().values(
@@ -91,6 +122,17 @@ def agenda_of(engine: Engine, meeting_id: str) -> list[dict[str, Any]]:
     with Session(engine) as session:
         rows = session.execute(
             select(agenda).where(agenda.c.meeting_id == meeting_id).order_by(agenda.c.listed_at)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def led_by(engine: Engine, professional_id: str) -> list[dict[str, Any]]:
+    """The cases a professional leads, open ones first, newest first."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(leads)
+            .where(leads.c.professional_id == professional_id)
+            .order_by(leads.c.status, leads.c.since.desc())
         ).mappings()
         return [dict(r) for r in rows]
 

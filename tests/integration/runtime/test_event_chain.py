@@ -114,3 +114,34 @@ def test_maag_audit_verify_reports_the_break_and_fails(
     broken = CliRunner().invoke(cli, ["audit", "verify", "ledger"])
     assert broken.exit_code == 1
     assert "notification 3: altered" in broken.output
+
+
+def test_an_auditor_reads_each_stores_tamper_check_over_http(
+    chained: tuple[LedgerApp, EventChain, Settings],
+) -> None:
+    """`GET /audit/store` (every service has it; the web app shows it) says what `verify`
+    says, to auditors only."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from maag.runtime import audit_api, http
+    from maag.runtime.case_history import CaseHistory
+    from maag.runtime.spec import AuditSpec
+    from tests.support.identity import auth, verifier
+
+    ledger, chain, settings = chained
+    api = FastAPI()
+    http.install(api, verifier())
+    audit_api.install(api, CaseHistory("ledger", ledger, chain, AuditSpec()), {})
+    client = TestClient(api)
+    auditor = auth("auditor", "county-audit")
+    intact = client.get("/audit/store", headers=auditor).json()
+    assert (intact["intact"], intact["chained"], intact["breaks"]) == (True, 10, [])
+    _sql(settings, "DELETE FROM ledger_events WHERE notification_id = 7")
+    broken = client.get("/audit/store", headers=auditor).json()
+    assert broken["intact"] is False
+    assert broken["breaks"] == ["notification 7: deleted (chained, no longer stored)"]
+    assert (
+        client.get("/audit/store", headers=auth("commissioner", "childrens-services")).status_code
+        == 403
+    )

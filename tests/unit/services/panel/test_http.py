@@ -381,3 +381,30 @@ def test_a_meeting_at_the_edge_of_the_calendar_is_422_not_500(client: Any, when:
     r = client.post("/meetings", headers=coordinator(), json={"panel": "jap", "starts_at": when})
     assert r.status_code == 422, r.text
     assert "a meeting starts from 2000 to 2099" in r.json()["detail"]
+
+
+def test_a_lead_professional_lists_the_cases_they_lead_and_no_others(
+    client: Any, app: PanelApp
+) -> None:
+    mine, meeting_id = _listed_case(app)
+    theirs, other_meeting = _listed_case(app)
+    for case_id, meeting, lead in ((mine, meeting_id, "lead-1"), (theirs, other_meeting, "lead-2")):
+        _quorate(client, meeting)
+        r = client.post(
+            f"/meetings/{meeting}/decisions",
+            headers=chair(),
+            json={
+                "kind": "assign-lead-professional",
+                "case_id": str(case_id),
+                "professional_id": lead,
+                "name": "A Lead",
+                "agency": "education",
+                "work_email": f"{lead}@school.example",
+            },
+        )
+        assert r.status_code == 200, r.text
+    client.projector.catch_up()
+    as_lead = auth(Role.LEAD_PROFESSIONAL, "education", "lead-1")
+    rows = client.get("/my/cases", headers=as_lead).json()
+    assert [(r["case_id"], r["status"]) for r in rows] == [(str(mine), "active")]
+    assert client.get("/my/cases", headers=chair()).status_code == 403
