@@ -44,7 +44,10 @@ AXE = Axe()
 
 
 def check(page: Page, name: str) -> None:
-    """Save a screenshot, and fail on any serious or critical accessibility violation."""
+    """Save a screenshot, and fail on any serious or critical accessibility violation or a
+    page title that is empty or carries markup."""
+    title = page.title()
+    assert title.endswith(" \u2013 MAAG") and "<" not in title, f"{name}: title {title!r}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     results = AXE.run(page)
