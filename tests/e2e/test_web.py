@@ -111,6 +111,9 @@ def test_each_persona_does_their_part_in_the_browser(
     record.click()
     expect(referrer.locator(".govuk-summary-list")).to_contain_text("given by parent-carer")
     check(referrer, "referrer-4-consent")
+    referrer.goto(f"{web}/referrals")
+    expect(referrer.locator("table")).to_contain_text("CAF-2026-200002")
+    check(referrer, "referrer-5-referrals")
     referrer.goto(f"{web}/reports/spend")  # not a referrer's page: a plain 403
     expect(referrer.get_by_role("heading", name="You cannot see this page")).to_be_visible()
 
