@@ -30,6 +30,7 @@ from contracts.topics import max_message_bytes, topic_of
 from maag.runtime import causation, metrics
 from maag.runtime.application import ServiceApplication
 from maag.runtime.follower import Follower, Wakeup
+from maag.runtime.idempotency import Done
 from maag.runtime.kafka import record_size
 from maag.runtime.leadership import Leadership
 from maag.runtime.logging import get_logger
@@ -38,8 +39,9 @@ from maag.runtime.reads import CaseRead
 
 log = get_logger(__name__)
 
-# Events the runtime itself stores in every service (audited reads): never published.
-RUNTIME_INTERNAL = (CaseRead.Recorded,)
+# Events the runtime itself stores in every service (audited reads, keyed requests done):
+# never published.
+RUNTIME_INTERNAL = (CaseRead.Recorded, Done.Recorded)
 
 
 class Sender(Protocol):

@@ -74,6 +74,8 @@ def templates() -> Jinja2Templates:
         autoescape=True,
     )
     env.filters["money"] = charts.money
+    # a fresh key in each form that records a decision: a reload or second click sends it again
+    env.globals["new_key"] = lambda: uuid.uuid4().hex
     env.filters["when"] = _when
     return Jinja2Templates(env=env)
 
@@ -186,11 +188,14 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         again: Callable[[FormErrors, int], Awaitable[HTMLResponse]],
         done: str,
         label: str = "",
+        key: str | None = None,
     ) -> Response:
         """A form's write: then back to `done` (so a reload sends nothing again), or the
         form's page again with what the service refused, by field and rule."""
         try:
-            await backend.call(who.access_token, method, service, path, json=body)
+            await backend.call(
+                who.access_token, method, service, path, json=body, idempotency_key=key
+            )
         except Invalid as e:
             reasons = [f"{label or x.get('field', '')}: {x.get('reason', '')}" for x in e.errors]
             return await again(FormErrors(other=reasons or [str(e)]), 400)
@@ -527,6 +532,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             _decision(form),
             lambda errors, status: _meeting_page(request, who, meeting_id, errors, status),
             f"/meetings/{meeting_id}",
+            key=f"web-{form['idempotency_key']}" if form.get("idempotency_key") else None,
         )
 
     @app.get("/cases/{case_id}", response_class=HTMLResponse)

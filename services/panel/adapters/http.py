@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Body, FastAPI, Query
+from fastapi import Body, FastAPI, Header, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.engine import Engine
 
@@ -218,18 +218,21 @@ def create_api(
     @api.post(
         "/meetings/{meeting_id}/decisions",
         tags=["decisions"],
-        summary="Record a decision on a listed case (the meeting must be quorate)",
+        summary="Record a decision on a listed case (the meeting must be quorate; the same "
+        "Idempotency-Key again records nothing more)",
     )
     def decide(
         meeting_id: UUID,
         decision: Annotated[Decision, Body()],
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
+        idempotency_key: Annotated[str | None, Header(min_length=8, max_length=100)] = None,
     ) -> dict[str, Any]:
         case = app.handle(
             Decide(
                 meeting_id=meeting_id,
                 decision=decision,
+                idempotency_key=idempotency_key,
                 caller=caller,
                 correlation_id=correlation_id,
             )

@@ -408,3 +408,21 @@ def test_a_lead_professional_lists_the_cases_they_lead_and_no_others(
     rows = client.get("/my/cases", headers=as_lead).json()
     assert [(r["case_id"], r["status"]) for r in rows] == [(str(mine), "active")]
     assert client.get("/my/cases", headers=chair()).status_code == 403
+
+
+def test_a_decision_sent_twice_with_one_key_is_recorded_once(client: Any, app: PanelApp) -> None:
+    """A reload, a double click or a retry after a lost answer changes nothing the second time."""
+    case_id, meeting_id = _listed_case(app)
+    _quorate(client, meeting_id)
+    decision = {"kind": "defer", "case_id": str(case_id), "reason": "the school's report is due"}
+    key = {**chair(), "Idempotency-Key": "web-0123456789abcdef"}
+    for _ in range(2):
+        r = client.post(f"/meetings/{meeting_id}/decisions", headers=key, json=decision)
+        assert r.status_code == 200, r.text
+    deferred = [e for e in app.events.get(case_id) if type(e).__name__ == "Deferred"]
+    assert len(deferred) == 1
+    # another key is another request, recorded as such
+    other = {**chair(), "Idempotency-Key": "web-fedcba9876543210"}
+    r = client.post(f"/meetings/{meeting_id}/decisions", headers=other, json=decision)
+    assert r.status_code == 200
+    assert len([e for e in app.events.get(case_id) if type(e).__name__ == "Deferred"]) == 2
