@@ -849,7 +849,9 @@ def _line(text: Callable[[str], str]) -> dict[str, Any]:
 
 
 def _financial_year(day: date) -> int:
-    """The year the financial year (1 April to 31 March) starts in."""
+    """The year the financial year (1 April to 31 March) starts in: commissioning's rule
+    (`services.commissioning.domain.rules.financial_year`), which a service may not import;
+    the budget routes need the year in their path."""
     return day.year if (day.month, day.day) >= (4, 1) else day.year - 1
 
 

@@ -13,8 +13,13 @@ from contracts.limits import TEXT_CHARS
 NAMESPACE = UUID("5d0b2a8e-7c61-4f0e-a3c2-6b9f4e1d8a70")
 
 
+def delivery_key(source_event_id: str, template: str, recipient: str) -> str:
+    """One email of one template to one recipient because of one event (reminders too)."""
+    return f"{source_event_id}|{template}|{recipient.lower()}"
+
+
 def notification_id(source_event_id: str, template: str, recipient: str) -> UUID:
-    return uuid5(NAMESPACE, f"{source_event_id}|{template}|{recipient.lower()}")
+    return uuid5(NAMESPACE, delivery_key(source_event_id, template, recipient))
 
 
 class Notification(Aggregate):

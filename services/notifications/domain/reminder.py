@@ -10,11 +10,13 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.notifications.domain.notification import delivery_key
+
 NAMESPACE = UUID("9a6c1b3e-2f47-4d8a-b5e0-3c7d9e1f2a64")
 
 
 def reminder_id(source_event_id: str, template: str, recipient: str) -> UUID:
-    return uuid5(NAMESPACE, f"{source_event_id}|{template}|{recipient.lower()}")
+    return uuid5(NAMESPACE, delivery_key(source_event_id, template, recipient))
 
 
 class Reminder(Aggregate):

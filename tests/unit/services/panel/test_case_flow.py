@@ -107,6 +107,26 @@ def attend(
     )
 
 
+def _assign_lead(
+    app: PanelApp,
+    meeting: Meeting,
+    case_id: uuid.UUID,
+    professional_id: str = "lp-1",
+    name: str = "Lee Lead",
+    work_email: str = "lee.lead@school.example",
+) -> PanelCase:
+    return _decide(
+        app,
+        meeting,
+        kind="assign-lead-professional",
+        case_id=str(case_id),
+        professional_id=professional_id,
+        name=name,
+        agency="education",
+        work_email=work_email,
+    )
+
+
 def _decide(app: PanelApp, meeting: Meeting, **body: Any) -> PanelCase:
     case: PanelCase = app.handle(
         Decide(
@@ -149,30 +169,13 @@ def test_decisions_in_a_quorate_meeting_name_who_and_which_meeting(app: PanelApp
     case_id = _accept(app)
     meeting = _meeting(app, case_id)
     _quorate(app, meeting)
-    _decide(
-        app,
-        meeting,
-        kind="assign-lead-professional",
-        case_id=str(case_id),
-        professional_id="lp-1",
-        name="Lee Lead",
-        agency="education",
-        work_email="lee.lead@school.example",
-    )
+    _assign_lead(app, meeting, case_id)
     _decide(
         app,
         meeting,
         kind="request-package",
         case_id=str(case_id),
-        interventions=[
-            {
-                "service": "family support",
-                "hours_per_week": 4,
-                "starts_on": "2026-12-07",
-                "review_interval_weeks": 12,
-                "estimated_weekly_cost_pence": 24000,
-            }
-        ],
+        interventions=[_line("family support", 4, "2026-12-07", 24000)],
     )
     events = list(app.events.get(case_id))
     lead = next(e for e in events if isinstance(e, PanelCase.LeadProfessionalAssigned))
@@ -238,16 +241,7 @@ def test_consent_withdrawn_takes_the_case_off_every_agenda_and_pauses_it(app: Pa
     case_id = _accept(app)
     meeting = _meeting(app, case_id)
     _quorate(app, meeting)
-    _decide(
-        app,
-        meeting,
-        kind="assign-lead-professional",
-        case_id=str(case_id),
-        professional_id="lp-1",
-        name="Lee",
-        agency="education",
-        work_email="lee@school.example",
-    )
+    _assign_lead(app, meeting, case_id, "lp-1", "Lee", "lee@school.example")
     work = Work(app)
     use.consent_withdrawn(work, case_id, False)
     work.commit()
@@ -290,30 +284,13 @@ def test_a_package_that_could_not_be_commissioned_is_relisted_once_with_the_reas
     case_id = _accept(app)
     meeting = _meeting(app, case_id)
     _quorate(app, meeting)
-    _decide(
-        app,
-        meeting,
-        kind="assign-lead-professional",
-        case_id=str(case_id),
-        professional_id="lp-1",
-        name="Lee Lead",
-        agency="education",
-        work_email="lee.lead@school.example",
-    )
+    _assign_lead(app, meeting, case_id)
     _decide(
         app,
         meeting,
         kind="request-package",
         case_id=str(case_id),
-        interventions=[
-            {
-                "service": "equine therapy",
-                "hours_per_week": 4,
-                "starts_on": "2026-12-07",
-                "review_interval_weeks": 12,
-                "estimated_weekly_cost_pence": 24000,
-            }
-        ],
+        interventions=[_line("equine therapy", 4, "2026-12-07", 24000)],
     )
     (requested,) = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.PackageRequested)]
     package_id = requested.package_id
@@ -363,16 +340,7 @@ def test_every_event_of_a_case_and_its_meetings_translates_for_the_outbox(app: P
     case_id = _accept(app)
     meeting = _meeting(app, case_id)
     _quorate(app, meeting)
-    _decide(
-        app,
-        meeting,
-        kind="assign-lead-professional",
-        case_id=str(case_id),
-        professional_id="lp",
-        name="L",
-        agency="education",
-        work_email="l@school.example",
-    )
+    _assign_lead(app, meeting, case_id, "lp", "L", "l@school.example")
     _decide(app, meeting, kind="escalate", case_id=str(case_id), to="earp", reason="therapy")
     work = Work(app)
     use.consent_withdrawn(work, case_id, False)
@@ -415,15 +383,7 @@ def test_a_reviews_change_in_need_updates_the_case_and_later_thresholds_use_it(
             meeting,
             kind="request-package",
             case_id=str(case_id),
-            interventions=[
-                {
-                    "service": "family support",
-                    "hours_per_week": 4,
-                    "starts_on": "2026-12-07",
-                    "review_interval_weeks": 12,
-                    "estimated_weekly_cost_pence": 24000,
-                }
-            ],
+            interventions=[_line("family support", 4, "2026-12-07", 24000)],
         )
     reassessed = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.NeedReassessed)]
     assert [(e.change, e.level_of_need) for e in reassessed] == [(1, 4)]
@@ -519,13 +479,15 @@ def test_a_recommission_names_its_interventions_and_nothing_else_does() -> None:
         )
 
 
-def _line() -> dict[str, Any]:
+def _line(
+    service: str = "therapy", hours: float = 2, starts_on: str = "2027-01-04", pence: int = 18000
+) -> dict[str, Any]:
     return {
-        "service": "therapy",
-        "hours_per_week": 2,
-        "starts_on": "2027-01-04",
+        "service": service,
+        "hours_per_week": hours,
+        "starts_on": starts_on,
         "review_interval_weeks": 12,
-        "estimated_weekly_cost_pence": 18000,
+        "estimated_weekly_cost_pence": pence,
     }
 
 
