@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from maag.runtime import causation
+from maag.runtime import causation, idempotency
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.unit_of_work import Conflict, Work
@@ -30,6 +31,12 @@ class Command:
 
     caller: Caller
     correlation_id: str
+    # The caller's key for this request (`Idempotency-Key`): sent again, it records nothing
+    # more and is answered with what the first made (maag.runtime.idempotency).
+    idempotency_key: str | None = None
+    # A command whose handler gives the key its own meaning (a referral's case id is made
+    # from it) is left to that handler.
+    handles_its_key: ClassVar[bool] = False
 
 
 Handler = Callable[[A, Any, Work], Any]
@@ -65,11 +72,27 @@ class Handlers(Generic[A]):
         # The events it causes are the caller's, part of the request's correlation.
         with causation.acting(command.caller.record, command.correlation_id):
             if work is not None:
-                return handler(app, command, work)
+                return self._once(handler, app, command, work)
             work = Work(app)
-            result = handler(app, command, work)
+            result = self._once(handler, app, command, work)
             try:
                 work.commit()
             except IntegrityError:
                 raise Conflict(self.conflict) from None
             return result
+
+    @staticmethod
+    def _once(handler: Handler[A], app: A, command: Command, work: Work) -> Any:
+        key = command.idempotency_key
+        if key is None or command.handles_its_key:
+            return handler(app, command, work)
+        # One caller's keys are theirs: another person's same key is another request.
+        scope = f"{type(command).__name__}:{command.caller.user_id}"
+        done = idempotency.done_before(work, scope, key)
+        if done is not None and done.result_id is not None:
+            return work.get(done.result_id)  # as it is now, without running anything again
+        result = handler(app, command, work)
+        if not isinstance(result, Aggregate):
+            raise TypeError(f"{type(command).__name__}: a keyed command must answer an aggregate")
+        idempotency.record_done(work, scope, key, result)
+        return result

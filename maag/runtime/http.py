@@ -223,6 +223,17 @@ def correlation_id(request: Request) -> str:
 
 CorrelationId = Annotated[str, Depends(correlation_id)]
 
+# Every write takes one (maag.runtime.idempotency): the same key again records nothing more.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=8,
+        max_length=100,
+        description="The caller's key for this request: sent again, nothing more is recorded "
+        "and the answer is what the first made",
+    ),
+]
+
 
 def health(api: FastAPI, ready: Callable[[], dict[str, bool]]) -> None:
     @api.get("/healthz", tags=["health"], summary="The process is alive")

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
-from maag.runtime import audit_api, kafka, messaging
+from maag.runtime import audit_api, consistency, kafka, messaging
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.case_history import CaseHistory
@@ -296,6 +296,7 @@ class Service(Generic[A]):
     ) -> Self:
         history = CaseHistory(p.spec.name, app, p.chain, p.spec.audit)
         audit_api.install(api, history, p.settings.service_urls)
+        consistency.install(api, app, p.projector)
         return cls(
             app,
             api,

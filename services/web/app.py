@@ -39,7 +39,7 @@ from services.web.backend import (
     SignInAgain,
     Unavailable,
 )
-from services.web.forms import FormErrors, api_errors, referral_body
+from services.web.forms import FormErrors, api_errors, referral_body, request_key
 from services.web.sessions import Sessions, SignedIn
 from services.web.settings import SERVICES, WebSettings
 
@@ -74,7 +74,7 @@ def templates() -> Jinja2Templates:
         autoescape=True,
     )
     env.filters["money"] = charts.money
-    # a fresh key in each form that records a decision: a reload or second click sends it again
+    # a fresh key in each form that writes: a second click or a resubmission sends it again
     env.globals["new_key"] = lambda: uuid.uuid4().hex
     env.filters["when"] = _when
     return Jinja2Templates(env=env)
@@ -187,14 +187,15 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         body: Any,
         again: Callable[[FormErrors, int], Awaitable[HTMLResponse]],
         done: str,
+        form: Any,
         label: str = "",
-        key: str | None = None,
     ) -> Response:
-        """A form's write: then back to `done` (so a reload sends nothing again), or the
-        form's page again with what the service refused, by field and rule."""
+        """A form's write, sent with the form's key (a second click records nothing more):
+        then back to `done` (so a reload sends nothing again), or the form's page again with
+        what the service refused, by field and rule."""
         try:
             await backend.call(
-                who.access_token, method, service, path, json=body, idempotency_key=key
+                who, method, service, path, json=body, idempotency_key=request_key(form)
             )
         except Invalid as e:
             reasons = [f"{label or x.get('field', '')}: {x.get('reason', '')}" for x in e.errors]
@@ -360,12 +361,12 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             return _referral_form(request, who, form, agencies, errors, 400)
         try:
             made = await backend.call(
-                who.access_token,
+                who,
                 "POST",
                 "referral",
                 "/referrals",
                 json=body,
-                idempotency_key=f"web-{form.get('idempotency_key', '')}",
+                idempotency_key=request_key(form),
             )
         except Invalid as e:
             return _referral_form(request, who, form, agencies, api_errors(e.errors, str(e)), 400)
@@ -377,7 +378,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
     @app.get("/referrals", response_class=HTMLResponse)
     async def referrals(request: Request) -> Response:
         who = await person(request, Role.REFERRER.value, *PANEL_PEOPLE, Role.AUDITOR.value)
-        rows = await backend.call(who.access_token, "GET", "referral", "/referrals")
+        rows = await backend.call(who, "GET", "referral", "/referrals")
         return page(request, "referrals.html", who, referrals=rows)
 
     async def _referral_page(
@@ -387,7 +388,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         errors: FormErrors | None = None,
         status: int = 200,
     ) -> HTMLResponse:
-        found = await backend.call(who.access_token, "GET", "referral", f"/referrals/{case_id}")
+        found = await backend.call(who, "GET", "referral", f"/referrals/{case_id}")
         may_change = who.has(Role.REFERRER.value, *PANEL_PEOPLE)
         return page(
             request,
@@ -410,7 +411,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         who = await person(request, Role.REFERRER.value, *PANEL_PEOPLE)
         form = await check_form(request)
         today = datetime.now(UTC).date().isoformat()
-        found = await backend.call(who.access_token, "GET", "referral", f"/referrals/{case_id}")
+        found = await backend.call(who, "GET", "referral", f"/referrals/{case_id}")
         bodies: dict[str, tuple[str, dict[str, Any]]] = {
             "consent": (
                 "consent",
@@ -446,12 +447,13 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             body,
             lambda errors, status: _referral_page(request, who, case_id, errors, status),
             f"/referrals/{case_id}",
+            form,
         )
 
     @app.get("/meetings", response_class=HTMLResponse)
     async def meetings(request: Request) -> Response:
         who = await person(request, *PANEL_PEOPLE, Role.AUDITOR.value)
-        found = await backend.call(who.access_token, "GET", "panel", "/meetings")
+        found = await backend.call(who, "GET", "panel", "/meetings")
         by_panel: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for m in found:
             by_panel[m["panel"]].append(m)
@@ -466,17 +468,12 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         errors: FormErrors | None = None,
         status: int = 200,
     ) -> HTMLResponse:
-        agenda = await backend.call(
-            who.access_token, "GET", "panel", f"/meetings/{meeting_id}/agenda"
-        )
+        agenda = await backend.call(who, "GET", "panel", f"/meetings/{meeting_id}/agenda")
         attending = any(a.get("person_id") == who.user_id for a in agenda["attendance"])
         # the packages of each case listed for review, for the review form
         reviewed = [i["case_id"] for i in agenda["agenda"] if i["reason"] == "review"]
         cases = await asyncio.gather(
-            *(
-                _optional(backend.call(who.access_token, "GET", "panel", f"/cases/{c}"))
-                for c in reviewed
-            )
+            *(_optional(backend.call(who, "GET", "panel", f"/cases/{c}")) for c in reviewed)
         )
         packages = {
             str(c): [
@@ -509,7 +506,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
     @app.post("/meetings/{meeting_id}/attendance")
     async def attend(request: Request, meeting_id: uuid.UUID) -> Response:
         who = await person(request, *PANEL_PEOPLE)
-        await check_form(request)
+        form = await check_form(request)
         return await write(
             who,
             "POST",
@@ -518,6 +515,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             {"name": who.name or who.user_id},
             lambda errors, status: _meeting_page(request, who, meeting_id, errors, status),
             f"/meetings/{meeting_id}",
+            form,
         )
 
     @app.post("/meetings/{meeting_id}/decisions")
@@ -532,7 +530,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             _decision(form),
             lambda errors, status: _meeting_page(request, who, meeting_id, errors, status),
             f"/meetings/{meeting_id}",
-            key=f"web-{form['idempotency_key']}" if form.get("idempotency_key") else None,
+            form,
         )
 
     @app.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -543,10 +541,10 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         path = f"/cases/{case_id}"
         # the services at once: the page waits for the slowest, not for their sum
         found, history, child, packages = await asyncio.gather(
-            backend.call(who.access_token, "GET", "panel", path),
-            _optional(backend.call(who.access_token, "GET", "panel", f"{path}/history")),
-            _optional(backend.call(who.access_token, "GET", "referral", f"/referrals/{case_id}")),
-            _optional(backend.call(who.access_token, "GET", "commissioning", f"{path}/packages")),
+            backend.call(who, "GET", "panel", path),
+            _optional(backend.call(who, "GET", "panel", f"{path}/history")),
+            _optional(backend.call(who, "GET", "referral", f"/referrals/{case_id}")),
+            _optional(backend.call(who, "GET", "commissioning", f"{path}/packages")),
         )
         return page(
             request,
@@ -561,22 +559,20 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
     @app.get("/my-cases", response_class=HTMLResponse)
     async def my_cases(request: Request) -> Response:
         who = await person(request, Role.LEAD_PROFESSIONAL.value)
-        rows = await backend.call(who.access_token, "GET", "panel", "/my/cases")
+        rows = await backend.call(who, "GET", "panel", "/my/cases")
         return page(request, "my_cases.html", who, rows=rows)
 
     @app.get("/packages/{package_id}", response_class=HTMLResponse)
     async def package(request: Request, package_id: uuid.UUID) -> Response:
         """The page the providers' email links to (for those who may read packages)."""
         who = await person(request)
-        found = await backend.call(
-            who.access_token, "GET", "commissioning", f"/packages/{package_id}"
-        )
+        found = await backend.call(who, "GET", "commissioning", f"/packages/{package_id}")
         return page(request, "package.html", who, package=found)
 
     @app.get("/reports/spend", response_class=HTMLResponse)
     async def spend(request: Request) -> Response:
         who = await person(request, *READERS_OF_SPEND)
-        rows = await backend.call(who.access_token, "GET", "commissioning", "/reports/spend")
+        rows = await backend.call(who, "GET", "commissioning", "/reports/spend")
         by_panel: dict[str, int] = defaultdict(int)
         for r in rows:
             by_panel[r["panel"]] += r["committed_pence"]
@@ -593,7 +589,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
     async def _providers_page(
         request: Request, who: SignedIn, errors: FormErrors | None = None, status: int = 200
     ) -> HTMLResponse:
-        rows = await backend.call(who.access_token, "GET", "commissioning", "/providers")
+        rows = await backend.call(who, "GET", "commissioning", "/providers")
         return page(request, "providers.html", who, status, rows=rows, errors=errors)
 
     @app.post("/providers/{provider_id}/capacity")
@@ -608,6 +604,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             {"weekly_capacity": _number(str(form.get("weekly_capacity", "")).strip())},
             lambda errors, status: _providers_page(request, who, errors, status),
             "/providers",
+            form,
             label="Capacity",
         )
 
@@ -624,9 +621,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         fy = _financial_year(datetime.now(UTC).date())
         found = await asyncio.gather(
             *(
-                _optional(
-                    backend.call(who.access_token, "GET", "commissioning", f"/budgets/{key}/{fy}")
-                )
+                _optional(backend.call(who, "GET", "commissioning", f"/budgets/{key}/{fy}"))
                 for key in _budget_keys()
             )
         )
@@ -656,13 +651,14 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             {"amount_pence": _pence(str(form.get("amount", "")).strip())},
             lambda errors, status: _budgets_page(request, who, errors, status),
             "/budgets",
+            form,
             label=key,
         )
 
     @app.get("/reports/capacity", response_class=HTMLResponse)
     async def capacity(request: Request) -> Response:
         who = await person(request, *READERS_OF_SPEND)
-        rows = await backend.call(who.access_token, "GET", "commissioning", "/reports/capacity")
+        rows = await backend.call(who, "GET", "commissioning", "/reports/capacity")
         chart = charts.bar_chart(
             "Share of each provider's weekly capacity in use (per cent)",
             [(r["provider_id"], r["use_percent"]) for r in rows],
@@ -676,7 +672,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         period = {k: v for k in ("from", "to") if (v := request.query_params.get(k, "").strip())}
         try:
             report = await backend.call(
-                who.access_token, "GET", "commissioning", "/reports/savings", params=period
+                who, "GET", "commissioning", "/reports/savings", params=period
             )
         except Invalid as e:
             problems = FormErrors(other=[x.get("reason", "") for x in e.errors] or [str(e)])
@@ -703,7 +699,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
             raise NotFound(name)
         params = {k: v for k in ("from", "to") if (v := request.query_params.get(k, ""))}
         text = await backend.call(
-            who.access_token,
+            who,
             "GET",
             "commissioning",
             f"/reports/{name}.csv",
@@ -734,9 +730,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
 
         async def one(service: str) -> dict[str, Any]:
             try:
-                found: dict[str, Any] = await backend.call(
-                    who.access_token, "GET", service, "/audit/store"
-                )
+                found: dict[str, Any] = await backend.call(who, "GET", service, "/audit/store")
                 return found
             except Unavailable:
                 return {"service": service, "intact": None}
@@ -766,7 +760,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
                 )
             params["as_of"] = (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
         timeline = await backend.call(
-            who.access_token,
+            who,
             "GET",
             "referral",
             f"/audit/cases/{case_id}/timeline",

@@ -8,6 +8,9 @@ from typing import Any
 
 import httpx
 
+from maag.runtime.consistency import AFTER_HEADER, POSITION_HEADER
+from services.web.sessions import SignedIn
+
 
 class BackendError(Exception):
     """A service's answer a page shows as such."""
@@ -48,7 +51,7 @@ class Backend:
 
     async def call(
         self,
-        token: str,
+        who: SignedIn,
         method: str,
         service: str,
         path: str,
@@ -58,9 +61,13 @@ class Backend:
         idempotency_key: str | None = None,
         text: bool = False,
     ) -> Any:
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {"Authorization": f"Bearer {who.access_token}"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
+        reading = method in ("GET", "HEAD")
+        after = who.written.get(service) if reading else None
+        if after is not None:
+            headers[AFTER_HEADER] = str(after)  # so the page shows what they just did
         try:
             r = await self.client.request(
                 method, f"{self.urls[service]}{path}", json=json, params=params, headers=headers
@@ -70,6 +77,8 @@ class Backend:
         if r.status_code >= 500:
             raise Unavailable(f"the {service} service failed ({r.status_code})")
         if r.status_code < 400:
+            if not reading:
+                who.wrote(service, r.headers.get(POSITION_HEADER))
             return r.text if text else r.json()
         detail = _detail(r)
         if r.status_code == 401:

@@ -4,6 +4,8 @@ each message beside its field, every other answer kept). Pure."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,6 +65,18 @@ class FormErrors:
             for name, m in self.by_field.items()
         ]
         return items + [{"text": m} for m in self.other]
+
+
+_KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+def request_key(form: Mapping[str, Any]) -> str:
+    """The idempotency key the form was rendered with (so a second click or a resubmission
+    sends the same one); a form that came without a usable one gets a fresh key, which still
+    records the write once. The API scopes keys to the person, so a chosen key reaches only
+    their own requests."""
+    sent = str(form.get("idempotency_key", ""))
+    return f"web-{sent if _KEY.match(sent) else uuid.uuid4().hex}"
 
 
 def referral_body(

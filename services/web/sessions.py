@@ -22,6 +22,13 @@ class SignedIn:
     id_token: str | None
     expires_at: float  # when the access token expires (epoch seconds)
     last_used: float = field(default_factory=time.time)
+    # Each service's store position after this person's latest write there, sent with their
+    # reads so that a page shows what they just did (maag.runtime.consistency).
+    written: dict[str, int] = field(default_factory=dict)
+
+    def wrote(self, service: str, position: str | None) -> None:
+        if position is not None and position.isascii() and position.isdigit():
+            self.written[service] = max(int(position), self.written.get(service, 0))
 
     def has(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)

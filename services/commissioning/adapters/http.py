@@ -167,11 +167,21 @@ def create_api(
 
     @api.post("/providers", status_code=201, tags=["providers"])
     def register(
-        body: ProviderRequest, caller: http.CallerDep, correlation_id: http.CorrelationId
+        body: ProviderRequest,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+        idempotency_key: http.IdempotencyKey = None,
     ) -> dict[str, Any]:
         spec = body.model_dump(mode="json")
         return _provider(
-            app.handle(RegisterProvider(spec=spec, caller=caller, correlation_id=correlation_id))
+            app.handle(
+                RegisterProvider(
+                    spec=spec,
+                    caller=caller,
+                    correlation_id=correlation_id,
+                    idempotency_key=idempotency_key,
+                )
+            )
         )
 
     @api.put("/providers/{provider_id}/capacity", tags=["providers"])
@@ -180,12 +190,14 @@ def create_api(
         body: CapacityRequest,
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
+        idempotency_key: http.IdempotencyKey = None,
     ) -> dict[str, Any]:
         command = SetCapacity(
             provider_id=provider_id,
             weekly_capacity=body.weekly_capacity,
             caller=caller,
             correlation_id=correlation_id,
+            idempotency_key=idempotency_key,
         )
         return _provider(app.handle(command))
 
@@ -213,6 +225,7 @@ def create_api(
         body: BudgetRequest,
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
+        idempotency_key: http.IdempotencyKey = None,
     ) -> dict[str, Any]:
         b = app.handle(
             SetBudget(
@@ -221,6 +234,7 @@ def create_api(
                 amount_pence=body.amount_pence,
                 caller=caller,
                 correlation_id=correlation_id,
+                idempotency_key=idempotency_key,
             )
         )
         return {

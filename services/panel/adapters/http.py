@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Body, FastAPI, Header, Query
+from fastapi import Body, FastAPI, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.engine import Engine
 
@@ -138,7 +138,10 @@ def create_api(
 
     @api.post("/meetings", status_code=201, response_model=MeetingView, tags=["meetings"])
     def schedule(
-        body: ScheduleRequest, caller: http.CallerDep, correlation_id: http.CorrelationId
+        body: ScheduleRequest,
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+        idempotency_key: http.IdempotencyKey = None,
     ) -> dict[str, Any]:
         meeting = app.handle(
             ScheduleMeeting(
@@ -146,6 +149,7 @@ def create_api(
                 starts_at=body.starts_at,
                 caller=caller,
                 correlation_id=correlation_id,
+                idempotency_key=idempotency_key,
             )
         )
         return _meeting_view(meeting, quorum)
@@ -180,6 +184,7 @@ def create_api(
         body: AttendanceRequest,
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
+        idempotency_key: http.IdempotencyKey = None,
     ) -> dict[str, Any]:
         meeting = app.handle(
             ConfirmAttendance(
@@ -187,6 +192,7 @@ def create_api(
                 name=body.name,
                 caller=caller,
                 correlation_id=correlation_id,
+                idempotency_key=idempotency_key,
             )
         )
         return _meeting_view(meeting, quorum)
@@ -202,6 +208,7 @@ def create_api(
         body: ExpectedAttendeeRequest,
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
+        idempotency_key: http.IdempotencyKey = None,
     ) -> dict[str, Any]:
         meeting = app.handle(
             ExpectAttendee(
@@ -211,6 +218,7 @@ def create_api(
                 agency=body.agency,
                 caller=caller,
                 correlation_id=correlation_id,
+                idempotency_key=idempotency_key,
             )
         )
         return _meeting_view(meeting, quorum)
@@ -226,15 +234,15 @@ def create_api(
         decision: Annotated[Decision, Body()],
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
-        idempotency_key: Annotated[str | None, Header(min_length=8, max_length=100)] = None,
+        idempotency_key: http.IdempotencyKey = None,
     ) -> dict[str, Any]:
         case = app.handle(
             Decide(
                 meeting_id=meeting_id,
                 decision=decision,
-                idempotency_key=idempotency_key,
                 caller=caller,
                 correlation_id=correlation_id,
+                idempotency_key=idempotency_key,
             )
         )
         return {

@@ -11,7 +11,6 @@ from uuid import UUID
 
 from contracts.reference import Agency, Panel, Role
 from maag.runtime.commands import Command, Handlers
-from maag.runtime.idempotency import first_time
 from maag.runtime.unit_of_work import Work
 from services.panel.application.access import SITTING, require_seat
 from services.panel.application.decisions import (
@@ -64,7 +63,6 @@ class ExpectAttendee(Command):
 class Decide(Command):
     meeting_id: UUID
     decision: Decision
-    idempotency_key: str | None = None
 
 
 @handlers(ScheduleMeeting)
@@ -106,8 +104,6 @@ def decide(app: Any, c: Decide, work: Work) -> PanelCase:
         )
     meeting.require_quorum(app.quorum_other_agencies)
     case = work.get_as(c.decision.case_id, PanelCase, "case")
-    if not first_time(work, f"panel-decision:{c.meeting_id}:{c.caller.user_id}", c.idempotency_key):
-        return case  # recorded already: a reload, a second click or a retry
     work.add(case)
     DECISIONS[type(c.decision)](c.decision, case, meeting, work, c)
     return case

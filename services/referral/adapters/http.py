@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import FastAPI, Header, Response
+from fastapi import FastAPI, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
@@ -129,14 +129,14 @@ def create_api(
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
         response: Response,
-        idempotency_key: Annotated[str | None, Header(min_length=8, max_length=100)] = None,
+        idempotency_key: http.IdempotencyKey = None,
     ) -> ReferralView:
         referral, created = app.handle(
             SubmitReferral(
                 details=details,
-                idempotency_key=idempotency_key,
                 caller=caller,
                 correlation_id=correlation_id,
+                idempotency_key=idempotency_key,
             )
         )
         if not created:
@@ -150,6 +150,7 @@ def create_api(
         body: ConsentRequest,
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
+        idempotency_key: http.IdempotencyKey = None,
     ) -> ReferralView:
         referral = app.handle(
             RecordConsent(
@@ -160,6 +161,7 @@ def create_api(
                 how_obtained=body.how_obtained,
                 caller=caller,
                 correlation_id=correlation_id,
+                idempotency_key=idempotency_key,
             )
         )
         return view(referral, personal=sees_personal_data(referral, caller))
@@ -172,6 +174,7 @@ def create_api(
         body: WithdrawalRequest,
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
+        idempotency_key: http.IdempotencyKey = None,
     ) -> ReferralView:
         referral = app.handle(
             WithdrawConsent(
@@ -180,6 +183,7 @@ def create_api(
                 reason=body.reason,
                 caller=caller,
                 correlation_id=correlation_id,
+                idempotency_key=idempotency_key,
             )
         )
         return view(referral, personal=sees_personal_data(referral, caller))
@@ -195,6 +199,7 @@ def create_api(
         body: SafeguardingBasisRequest,
         caller: http.CallerDep,
         correlation_id: http.CorrelationId,
+        idempotency_key: http.IdempotencyKey = None,
     ) -> ReferralView:
         referral = app.handle(
             RecordSafeguardingBasis(
@@ -205,6 +210,7 @@ def create_api(
                 recorded_on=body.recorded_on,
                 caller=caller,
                 correlation_id=correlation_id,
+                idempotency_key=idempotency_key,
             )
         )
         return view(referral, personal=sees_personal_data(referral, caller))

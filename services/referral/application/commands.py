@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
@@ -57,7 +57,7 @@ def receive_or_replay(
 @dataclass(frozen=True, kw_only=True)
 class SubmitReferral(Command):
     details: ReferralDetails
-    idempotency_key: str | None = None
+    handles_its_key: ClassVar[bool] = True  # the key makes the case id (case_id_for)
 
 
 @dataclass(frozen=True, kw_only=True)

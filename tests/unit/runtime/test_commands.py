@@ -7,9 +7,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from contracts.reference import Role
 from maag.runtime.auth import Caller
@@ -80,3 +81,88 @@ def test_a_concurrent_change_is_a_conflict(tmp_path: Path) -> None:
     with pytest.raises(Conflict, match="the ledger changed; retry"):
         handlers.handle(app, Note(case_id=case_id, text="late", caller=CALLER, correlation_id="c"))
     assert app.notes(case_id) == ["first"]
+
+
+def _note(text: str, key: str | None, caller: Caller = CALLER, case_id: Any = None) -> Note:
+    return Note(
+        case_id=case_id or uuid.UUID(int=1),
+        text=text,
+        caller=caller,
+        correlation_id="c",
+        idempotency_key=key,
+    )
+
+
+def test_a_keyed_command_sent_again_records_nothing_more_and_answers_what_it_made(
+    tmp_path: Path,
+) -> None:
+    app = LedgerApp(Settings(data_dir=tmp_path))
+    handlers = registry()
+    first = handlers.handle(app, _note("a", "key-00000001"))
+    again = handlers.handle(app, _note("a", "key-00000001"))
+    assert again.id == first.id and app.notes(first.id) == ["a"]
+    handlers.handle(app, _note("a", "key-00000002"))  # another key is another request
+    handlers.handle(app, _note("a", None))  # and no key, always
+    assert app.notes(first.id) == ["a", "a", "a"]
+
+
+def test_another_person_s_same_key_is_their_own_request(tmp_path: Path) -> None:
+    app = LedgerApp(Settings(data_dir=tmp_path))
+    other = Caller.of("u-2", Role.PANEL_MEMBER, "education")
+    handlers = registry()
+    ledger = handlers.handle(app, _note("mine", "key-00000001"))
+    handlers.handle(app, _note("theirs", "key-00000001", caller=other))
+    assert app.notes(ledger.id) == ["mine", "theirs"]
+
+
+def test_the_same_key_at_the_same_moment_is_recorded_once(tmp_path: Path) -> None:
+    """Both read "not done"; the store takes one Done and refuses the other, whose retry
+    finds it done."""
+    app = LedgerApp(Settings(data_dir=tmp_path))
+    app.save(Ledger(case_id=uuid.UUID(int=1)))
+    handlers = registry()
+    slow = Work(app)
+    handlers.handle(app, _note("a", "key-00000001"), slow)  # read before the other commits
+    handlers.handle(app, _note("a", "key-00000001"))
+    with pytest.raises(IntegrityError):
+        slow.commit()
+    handlers.handle(app, _note("a", "key-00000001"))  # the retry
+    assert app.notes(uuid.UUID(int=1)) == ["a"]
+
+
+def test_a_keyed_command_must_answer_what_it_acted_on(tmp_path: Path) -> None:
+    handlers: Handlers[Any] = Handlers("retry")
+
+    @handlers(Note)
+    def nothing(app: Any, c: Note, work: Work) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="must answer an aggregate"):
+        handlers.handle(LedgerApp(Settings(data_dir=tmp_path)), _note("a", "key-00000001"))
+
+
+def test_a_command_that_handles_its_own_key_is_left_to_it(tmp_path: Path) -> None:
+    @dataclass(frozen=True, kw_only=True)
+    class OwnKey(Note):
+        handles_its_key: ClassVar[bool] = True
+
+    handlers: Handlers[Any] = Handlers("retry")
+    seen: list[str | None] = []
+
+    @handlers(OwnKey)
+    def own(app: Any, c: OwnKey, work: Work) -> None:
+        seen.append(c.idempotency_key)  # answers no aggregate, and is not refused for it
+
+    app = LedgerApp(Settings(data_dir=tmp_path))
+    for _ in range(2):
+        handlers.handle(
+            app,
+            OwnKey(
+                case_id=uuid.uuid4(),
+                text="a",
+                caller=CALLER,
+                correlation_id="c",
+                idempotency_key="key-00000001",
+            ),
+        )
+    assert seen == ["key-00000001", "key-00000001"]

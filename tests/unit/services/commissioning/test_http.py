@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contracts.reference import Role
+from maag.runtime.auth import Caller
 from maag.runtime.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
 from services.commissioning.adapters import read_model as reports
@@ -32,7 +33,24 @@ def client(tmp_path: Path) -> Any:
     engine = read_model_engine(settings, "commissioning")
     Projector(app, engine, reports.metadata, reports.project, "reports").catch_up()
     api = create_api(app, verifier(), engine, settings, lambda: {"store": True, "broker": True})
-    return TestClient(api, raise_server_exceptions=False)
+    client = TestClient(api, raise_server_exceptions=False)
+    client.app_under_test = app  # type: ignore[attr-defined]
+    return client
+
+
+def test_a_capacity_set_twice_with_one_key_is_recorded_once(client: Any) -> None:
+    keyed = {**commissioner(), "Idempotency-Key": "web-capacity-0001"}
+    for _ in range(2):
+        r = client.put("/providers/pvi-12/capacity", headers=keyed, json={"weekly_capacity": 70})
+        assert (r.status_code, r.json()["weekly_capacity"]) == (200, 70), r.text
+    app = client.app_under_test
+    provider_id = next(
+        p.id
+        for p in app.providers(Caller.of("comm-1", Role.COMMISSIONER, "childrens-services"))
+        if p.provider_id == "pvi-12"
+    )
+    changes = [type(e).__name__ for e in app.events.get(provider_id)][1:]
+    assert len(changes) == 1, changes
 
 
 def test_providers_capacity_and_budgets(client: Any) -> None:

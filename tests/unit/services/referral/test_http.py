@@ -44,6 +44,18 @@ def test_consent_then_accepted(api: Api) -> None:
     assert "routed to the district MAAG" in r.json()["reason"]
 
 
+def test_consent_sent_twice_with_one_key_is_recorded_once_and_answered_alike(api: Api) -> None:
+    """A second click or a resubmitted form: the same answer, nothing more on record."""
+    case_id = _submit(api).json()["case_id"]
+    keyed = {**auth(), "Idempotency-Key": "web-consent-0001"}
+    first = api.client.post(f"/referrals/{case_id}/consent", json=CONSENT, headers=keyed)
+    again = api.client.post(f"/referrals/{case_id}/consent", json=CONSENT, headers=keyed)
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert again.json() == first.json()
+    events = [type(e).__name__ for e in api.app.events.get(uuid.UUID(case_id))]
+    assert events.count("ConsentRecorded") == 1, events
+
+
 def test_safeguarding_basis_then_accepted_and_withdrawal_refused_without_consent(api: Api) -> None:
     case_id = _submit(api).json()["case_id"]
     basis = {

@@ -34,6 +34,16 @@ def test_a_session_ends_when_idle_and_on_sign_out() -> None:
     assert sessions.end(again) is not None and sessions.get(again) is None
 
 
+def test_a_person_s_reads_go_as_far_as_their_latest_write_and_a_bad_position_is_ignored() -> None:
+    who = _who()
+    who.wrote("panel", "12")
+    who.wrote("panel", "7")  # an answer arriving late does not move them back
+    for bad in (None, "", "-3", "1e9", "١٢"):
+        who.wrote("panel", bad)
+        who.wrote("referral", bad)
+    assert who.written == {"panel": 12}
+
+
 def test_the_web_app_refuses_to_start_without_its_secret_or_the_services() -> None:
     base = Settings(oidc_issuer="http://127.0.0.1:8180/realms/maag")
     with pytest.raises(SettingsError, match="MAAG_WEB_CLIENT_SECRET is required"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.web.forms import api_errors, referral_body
+from services.web.forms import api_errors, referral_body, request_key
 
 TODAY = date(2026, 11, 27)
 FULL = {
@@ -73,3 +73,13 @@ def test_the_apis_refusals_land_on_the_forms_fields() -> None:
     }
     assert errors.other == ["body.something_new: is odd"]
     assert api_errors([], "the referral is refused").other == ["the referral is refused"]
+
+
+def test_a_form_s_key_is_sent_as_rendered_and_an_unusable_one_is_replaced() -> None:
+    key = "0123456789abcdef0123456789abcdef"
+    assert request_key({"idempotency_key": key}) == f"web-{key}"
+    assert request_key({"idempotency_key": key}) == request_key({"idempotency_key": key})
+    for bad in ("", "short", "x" * 65, "a b c d e f g h", "key\r\nX-Evil: 1", "١٢٣٤٥٦٧٨٩"):
+        made = request_key({"idempotency_key": bad})
+        assert made.startswith("web-") and len(made) == 36 and (not bad or bad not in made)
+    assert request_key({}) != request_key({})  # no key: each write is its own
