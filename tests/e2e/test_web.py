@@ -5,6 +5,7 @@ axe-core with no serious or critical violation, and a screenshot of each is kept
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +17,7 @@ from maag.infra.mailbox import messages
 from tests.support import identity
 from tests.support.referral import details
 from tests.support.system import System
-from tests.support.web import check, chromium, sign_in
+from tests.support.web import check, chromium, sign_in, unchecked_pages
 
 
 @pytest.fixture
@@ -116,6 +117,10 @@ def test_each_persona_does_their_part_in_the_browser(
     check(referrer, "referrer-5-referrals")
     referrer.goto(f"{web}/reports/spend")  # not a referrer's page: a plain 403
     expect(referrer.get_by_role("heading", name="You cannot see this page")).to_be_visible()
+    check(referrer, "referrer-6-not-allowed")
+    referrer.goto(f"{web}/")
+    expect(referrer.locator("main")).to_contain_text("Make a referral")
+    check(referrer, "referrer-0-home")
 
     # --- the chair: the meeting's agenda, their own attendance, a decision once quorate ---
     client = system.client()
@@ -133,6 +138,12 @@ def test_each_persona_does_their_part_in_the_browser(
     chair.reload()
     expect(chair.locator("main")).to_contain_text("Quorate")
     check(chair, "chair-2-agenda")
+    # a form whose token is not the session's (expired, or forged elsewhere) sends nothing
+    chair.eval_on_selector_all("input[name=csrf_token]", "es => es.forEach(e => e.value = 'x')")
+    chair.click("text=Assign lead professional")
+    expect(chair.get_by_role("heading", name="This form has expired")).to_be_visible()
+    check(chair, "chair-5-form-expired")
+    chair.goto(f"{web}/meetings/{meeting}")
     chair.fill("#professional_id-1", "lead-education")
     chair.fill("#name-1", "Sam Patel")
     chair.select_option("#agency-1", "education")
@@ -202,15 +213,19 @@ def test_each_persona_does_their_part_in_the_browser(
     commissioner.goto(f"{web}/packages/{package['package_id']}")  # the providers' link
     expect(commissioner.locator("h1")).to_have_text("family support")
     check(commissioner, "commissioner-6-package")
+    commissioner.goto(f"{web}/packages/{uuid.uuid4()}")
+    expect(commissioner.get_by_role("heading", name="Page not found")).to_be_visible()
+    check(commissioner, "commissioner-7-not-found")
     commissioner.goto(f"{web}/reports/spend")
     with commissioner.expect_download() as download:
         commissioner.click("text=Download as CSV")
     assert download.value.suggested_filename == "maag-spend.csv"
     commissioner.click("text=Providers")
+    check(commissioner, "commissioner-4-providers")
     commissioner.fill("#capacity-pvi-12", "lots")
     commissioner.locator("#capacity-pvi-12").press("Enter")
     expect(commissioner.locator(".govuk-error-summary")).to_contain_text("Capacity")
-    check(commissioner, "commissioner-4-providers")
+    check(commissioner, "commissioner-4-providers-refused")
     commissioner.click("text=Budgets")
     expect(commissioner.locator("table")).to_contain_text("jap:pct")
     check(commissioner, "commissioner-5-budgets")
@@ -231,6 +246,7 @@ def test_each_persona_does_their_part_in_the_browser(
     sign_in(auditor, "auditor-1")
     expect(auditor.locator("table")).to_contain_text("referral")
     expect(auditor.locator(".govuk-tag--green")).to_have_count(4)  # every chain walked clean
+    check(auditor, "auditor-0-stores")
     auditor.fill("#case_id", "not-a-case")
     auditor.click("text=Show its timeline")
     expect(auditor.locator("#case_id-error")).to_be_visible()
@@ -260,3 +276,6 @@ def test_each_persona_does_their_part_in_the_browser(
     expect(lead.get_by_role("heading", name="Sorry, the service is unavailable")).to_be_visible()
     assert "Traceback" not in lead.content()
     check(lead, "lead-2-unavailable")
+
+    # every page of the app was visited and checked above
+    assert not unchecked_pages(), "pages without an accessibility check"

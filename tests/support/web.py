@@ -9,15 +9,24 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 from axe_playwright_python.sync_playwright import Axe
+from fastapi.routing import APIRoute
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from maag.identity.realm import LOCAL_PASSWORD
+from maag.runtime.settings import Settings
+from services.web.app import create_app
+from services.web.settings import SERVICES, WebSettings
 
 # Screenshots of every page the browser tests visit (kept for people to look at).
 SHOTS = Path(".maag/screenshots")
 BLOCKING = ("serious", "critical")
+CHECKED: set[str] = set()  # the paths of the pages checked so far
+# GET routes that are not pages: probes, the sign-in hand-offs (they redirect to the provider
+# and back), and downloads
+NOT_PAGES = {"/healthz", "/readyz", "/sign-in", "/auth/callback", "/reports/{name}.csv"}
 
 
 @contextmanager
@@ -46,6 +55,7 @@ AXE = Axe()
 def check(page: Page, name: str) -> None:
     """Save a screenshot, and fail on any serious or critical accessibility violation or a
     page title that is empty or carries markup."""
+    CHECKED.add(urlparse(page.url).path)
     title = page.title()
     assert title.endswith(" \u2013 MAAG") and "<" not in title, f"{name}: title {title!r}"
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -58,3 +68,16 @@ def check(page: Page, name: str) -> None:
         if v.get("impact") in BLOCKING
     ]
     assert not blocking, f"{name}: {blocking}"
+
+
+def unchecked_pages() -> list[str]:
+    """The web app's pages (its GET routes, less NOT_PAGES) that no check has visited."""
+    urls = {s: "http://127.0.0.1:1" for s in SERVICES}
+    settings = Settings(oidc_issuer="http://127.0.0.1:1/realms/maag", service_urls=urls)
+    app = create_app(WebSettings.of(settings, {"MAAG_WEB_CLIENT_SECRET": "unused"}))
+    routes = [
+        r
+        for r in app.routes
+        if isinstance(r, APIRoute) and "GET" in (r.methods or ()) and r.path not in NOT_PAGES
+    ]
+    return [r.path for r in routes if not any(r.path_regex.match(p) for p in CHECKED)]
