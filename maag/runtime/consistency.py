@@ -2,10 +2,11 @@
 (`maag.runtime.projection`), so a chair who records a decision and is shown the agenda at once
 could see it without the decision, and decide again.
 
-Every successful write answers with the store's position after it (`X-MAAG-Position`). A read
-that sends a position back (`X-MAAG-After`) first brings the service's read model up to it,
-catching up in the request itself if the projection loop has not yet (the projector's position
-row is locked while it works, so the two never apply an event twice), bounded in time.
+A successful write that asks (`X-MAAG-Want-Position`) is answered with the store's position
+after it (`X-MAAG-Position`). A read that sends a position back (`X-MAAG-After`) first brings the
+service's read model up to it, catching up in the request itself if the projection loop has not
+yet (the projector's position row is locked while it works, so the two never apply an event
+twice), bounded in time.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from maag.runtime.application import ServiceApplication
 from maag.runtime.http import problem
@@ -25,6 +27,7 @@ from maag.runtime.projection import Projector
 log = get_logger(__name__)
 
 POSITION_HEADER = "X-MAAG-Position"
+ASK_HEADER = "X-MAAG-Want-Position"
 AFTER_HEADER = "X-MAAG-After"
 WAIT_SECONDS = 3.0
 _POSITION = re.compile(r"^[0-9]{1,18}$")  # ASCII digits only; a notification id fits
@@ -42,27 +45,65 @@ def caught_up(app: ServiceApplication, projector: Projector, after: int, wait: f
     return True
 
 
+class ReadYourWrites:
+    """ASGI middleware (not Starlette's BaseHTTPMiddleware, whose per-request cost every call
+    would pay): catches a read up to the caller's position; answers a write that asks for it
+    (`X-MAAG-Want-Position`, so other callers pay no extra query) with the store's position."""
+
+    def __init__(
+        self, app: ASGIApp, service: ServiceApplication, projector: Projector, wait: float
+    ) -> None:
+        self.app = app
+        self.service = service
+        self.projector = projector
+        self.wait = wait
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if scope["method"] in _READS:
+            after = headers.get(AFTER_HEADER)
+            if after is not None:
+                if not _POSITION.match(after):
+                    detail = f"header {AFTER_HEADER}: not a position (1 to 18 digits)"
+                    await problem(400, detail)(scope, receive, send)
+                    return
+                await self._catch_up(int(after))
+            await self.app(scope, receive, send)
+            return
+        if ASK_HEADER not in headers:
+            await self.app(scope, receive, send)
+            return
+
+        async def with_position(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                try:  # the write is done when its answer starts
+                    head = await asyncio.to_thread(self.service.recorder.max_notification_id)
+                    message = {
+                        **message,
+                        "headers": [
+                            *message.get("headers", []),
+                            (POSITION_HEADER.lower().encode(), str(head or 0).encode()),
+                        ],
+                    }
+                except Exception as e:  # the write is done; only the hint is missing
+                    log.warning("store position unavailable after a write", error=repr(e))
+            await send(message)
+
+        await self.app(scope, receive, with_position)
+
+    async def _catch_up(self, after: int) -> None:
+        try:
+            args = (self.service, self.projector, after, self.wait)
+            if not await asyncio.to_thread(caught_up, *args):
+                log.warning("read model still behind the caller's write", after=after)
+        except Exception as e:  # the read itself will say whether the store is there
+            log.warning("catching up for a read failed", error=repr(e))
+
+
 def install(
     api: FastAPI, app: ServiceApplication, projector: Projector, wait: float = WAIT_SECONDS
 ) -> None:
-    @api.middleware("http")
-    async def read_your_writes(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        after = request.headers.get(AFTER_HEADER)
-        if after is not None and request.method in _READS:
-            if not _POSITION.match(after):
-                return problem(400, f"header {AFTER_HEADER}: not a position (1 to 18 digits)")
-            try:
-                if not await asyncio.to_thread(caught_up, app, projector, int(after), wait):
-                    log.warning("read model still behind the caller's write", after=int(after))
-            except Exception as e:  # the read itself will say whether the store is there
-                log.warning("catching up for a read failed", error=repr(e))
-        response = await call_next(request)
-        if request.method not in _READS and response.status_code < 400:
-            try:
-                head = await asyncio.to_thread(app.recorder.max_notification_id)
-                response.headers[POSITION_HEADER] = str(head or 0)
-            except Exception as e:  # the write is done; only the hint is missing
-                log.warning("store position unavailable after a write", error=repr(e))
-        return response
+    api.add_middleware(ReadYourWrites, service=app, projector=projector, wait=wait)

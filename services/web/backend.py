@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from maag.runtime.consistency import AFTER_HEADER, POSITION_HEADER
+from maag.runtime.consistency import AFTER_HEADER, ASK_HEADER, POSITION_HEADER
 from services.web.sessions import SignedIn
 
 
@@ -68,6 +68,8 @@ class Backend:
         after = who.written.get(service) if reading else None
         if after is not None:
             headers[AFTER_HEADER] = str(after)  # so the page shows what they just did
+        if not reading:
+            headers[ASK_HEADER] = "1"
         try:
             r = await self.client.request(
                 method, f"{self.urls[service]}{path}", json=json, params=params, headers=headers

@@ -49,8 +49,11 @@ def client(tmp_path: Path) -> Any:
     return TestClient(api)
 
 
+ASK = {consistency.ASK_HEADER: "1"}
+
+
 def test_a_read_after_the_callers_write_sees_it_and_one_without_may_not(client: Any) -> None:
-    r = client.post("/ledgers")
+    r = client.post("/ledgers", headers=ASK)
     position = r.headers[consistency.POSITION_HEADER]
     assert int(position) >= 1
     # nothing has run the projection: a plain read is behind, as read models may be
@@ -60,7 +63,7 @@ def test_a_read_after_the_callers_write_sees_it_and_one_without_may_not(client: 
     client.post("/ledgers")
     client.post("/ledgers")
     assert client.get("/ledgers/count", headers=after).json() == 1  # only as far as asked
-    latest = client.post("/ledgers").headers[consistency.POSITION_HEADER]
+    latest = client.post("/ledgers", headers=ASK).headers[consistency.POSITION_HEADER]
     assert client.get("/ledgers/count", headers={consistency.AFTER_HEADER: latest}).json() == 4
 
 
@@ -77,6 +80,7 @@ def test_a_position_that_is_not_one_is_400_naming_the_header(client: Any, bad: s
     assert r.json()["detail"].startswith(f"header {consistency.AFTER_HEADER}: not a position")
 
 
-def test_a_read_answers_no_position_and_a_refused_write_none(client: Any) -> None:
-    assert consistency.POSITION_HEADER not in client.get("/ledgers/count").headers
-    assert consistency.POSITION_HEADER not in client.post("/nowhere").headers
+def test_only_a_write_that_asks_and_succeeds_is_answered_with_a_position(client: Any) -> None:
+    assert consistency.POSITION_HEADER not in client.get("/ledgers/count", headers=ASK).headers
+    assert consistency.POSITION_HEADER not in client.post("/nowhere", headers=ASK).headers
+    assert consistency.POSITION_HEADER not in client.post("/ledgers").headers
