@@ -34,7 +34,7 @@ def client(tmp_path: Path) -> Any:
     Projector(app, engine, reports.metadata, reports.project, "reports").catch_up()
     api = create_api(app, verifier(), engine, settings, lambda: {"store": True, "broker": True})
     client = TestClient(api, raise_server_exceptions=False)
-    client.app_under_test = app  # type: ignore[attr-defined]
+    client.app_under_test = app
     return client
 
 
