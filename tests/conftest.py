@@ -8,6 +8,7 @@ the local infrastructure. Nothing is skipped silently.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -116,8 +117,28 @@ def unique() -> str:
 
 
 @pytest.fixture
-def topic_prefix(unique: str) -> str:
-    return f"test.{unique}."
+def topic_prefix(unique: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The test's topics' prefix; its topics are deleted afterwards (a broker that kept every
+    test's partitions would run out of file handles after some dozens of runs)."""
+    prefix = f"test.{unique}."
+    yield prefix
+    if "kafka_bootstrap" in request.fixturenames:
+        asyncio.run(_delete_topics(request.getfixturevalue("kafka_bootstrap"), prefix))
+
+
+async def _delete_topics(bootstrap: str, prefix: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        await admin.start()
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    except Exception as e:  # a broker the test stopped or broke: nothing to tidy, or later
+        print(f"topics {prefix}* not deleted: {e!r}")
+    finally:
+        await admin.close()
 
 
 @pytest.fixture

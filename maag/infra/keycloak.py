@@ -139,6 +139,10 @@ def start(layout: Layout, timeout: float = 180.0) -> int:
                 f"--http-management-port={management_port(layout)}",
                 f"--hostname={base}",
                 "--health-enabled=true",
+                # Keycloak 26 refuses a person's second sign-in while their first is in flight
+                # when brute-force protection is on (keycloak/keycloak#33527), which parallel
+                # tests and a person with two tabs both do; failed passwords still lock out.
+                "--spi-brute-force-protector--default-brute-force-detector--allow-concurrent-requests=true",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
