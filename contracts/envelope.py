@@ -6,10 +6,14 @@ Extension attributes (lowercase alphanumerics, as CloudEvents requires):
   actoruserid, actorrole, actoragency   who did it
   sequence       the producer's position, zero-padded (the CloudEvents `sequence` extension);
                  consumers use it to ignore a republished event
+  incarnation    the epoch of the producer's store the sequence belongs to (it changes when
+                 the store is restored or recreated); consumers track sequences per epoch.
+                 Absent on events published before incarnations existed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +30,8 @@ CONTENT_TYPE = "application/json"
 SEQUENCE_DIGITS = 20
 
 Headers = Sequence[tuple[str, bytes]]
+_SEQUENCE = re.compile(r"^[0-9]{20}$")  # as published (ASCII: isdigit takes any script's)
+_EPOCH = re.compile(r"^[1-9][0-9]{0,8}$")
 
 
 class EnvelopeError(ValueError):
@@ -43,6 +49,7 @@ class Envelope:
     causation_id: str | None
     actor: Actor
     sequence: int | None = None
+    incarnation: int | None = None
 
     def headers(self) -> list[tuple[str, bytes]]:
         attrs = {
@@ -62,6 +69,8 @@ class Envelope:
             attrs["ce_causationid"] = self.causation_id
         if self.sequence is not None:
             attrs["ce_sequence"] = str(self.sequence).zfill(SEQUENCE_DIGITS)
+        if self.incarnation is not None:
+            attrs["ce_incarnation"] = str(self.incarnation)
         return [(k, v.encode()) for k, v in attrs.items()]
 
     @classmethod
@@ -91,8 +100,11 @@ class Envelope:
         except ValidationError as e:
             raise EnvelopeError(f"header ce_actor*: {describe_errors(e)}") from None
         sequence = h.get("ce_sequence")
-        if sequence is not None and not sequence.isdigit():
-            raise EnvelopeError("header ce_sequence: must be digits")
+        if sequence is not None and not _SEQUENCE.match(sequence):
+            raise EnvelopeError(f"header ce_sequence: must be {SEQUENCE_DIGITS} digits")
+        incarnation = h.get("ce_incarnation")
+        if incarnation is not None and not _EPOCH.match(incarnation):
+            raise EnvelopeError("header ce_incarnation: must be 1 to 9 digits, not starting 0")
         return cls(
             id=need("ce_id"),
             source=need("ce_source"),
@@ -103,6 +115,7 @@ class Envelope:
             causation_id=h.get("ce_causationid"),
             actor=actor,
             sequence=int(sequence) if sequence is not None else None,
+            incarnation=int(incarnation) if incarnation is not None else None,
         )
 
 

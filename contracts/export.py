@@ -86,6 +86,14 @@ CE_HEADERS: dict[str, Any] = {
             "pattern": "^[0-9]{20}$",
             "description": "The producer's position; increases within a partition except on republish.",
         },
+        "ce_incarnation": {
+            "type": "string",
+            "pattern": "^[1-9][0-9]{0,8}$",
+            "description": "The epoch of the producer's store that ce_sequence belongs to: it "
+            "changes when the store is restored or recreated, and sequences start again "
+            "from the store's head. Track positions per (partition, incarnation). Absent on "
+            "events published before incarnations existed.",
+        },
         "content-type": {"const": CONTENT_TYPE},
         "correlation_id": {
             "type": "string",

@@ -242,6 +242,10 @@ class TrackedConsumer:
     ) -> BatchOutcome:
         sub = self.subscriptions[tp.topic]
         name = f"{tp.topic}:{tp.partition}"
+        superseded = False
+        if sub.position is Position.SEQUENCE and records:
+            # `records` are one run of one producer incarnation (handle_batch splits them)
+            name, superseded = self._incarnation(tp, _incarnation_of(records[0]))
         last = self.app.position(name)
         start = last
         dead: list[DeadLetter] = []
@@ -273,6 +277,13 @@ class TrackedConsumer:
             assert pos is not None
             if last is not None and pos <= last:
                 continue  # already applied: redelivered or republished
+            if superseded:
+                raise Unplaceable(
+                    f"{tp.topic}/{tp.partition}@{record.offset}: sequence {pos} of incarnation "
+                    f"{envelope.incarnation if envelope else None}, which a later incarnation "
+                    "of its producer has replaced, and not seen before (is an old copy of the "
+                    "producer still running against a store that was restored?)"
+                )
             last = pos
             fresh.append(
                 (record, Delivery(message, envelope, tp.topic, tp.partition, record.offset))
@@ -308,6 +319,20 @@ class TrackedConsumer:
             break
         tracking = Tracking(name, last) if last is not None and last != start else None
         return BatchOutcome(work, tracking, dead, applied=len(fresh) - len(excluded))
+
+    def _incarnation(self, tp: TopicPartition, epoch: int | None) -> tuple[str, bool]:
+        """Where this partition's positions for `epoch` are tracked, and whether a later
+        incarnation of the producer has been seen here (then only republishes are expected).
+        A new, later epoch is noted first (its own row: the latest epoch seen)."""
+        base = f"{tp.topic}:{tp.partition}"
+        seen = self.app.position(f"{base}#epoch") or 0
+        if epoch is not None and epoch > seen:
+            with contextlib.suppress(IntegrityError):  # another member noted it first
+                self.app.recorder.insert_tracking(Tracking(f"{base}#epoch", epoch))
+                log.warning("producer incarnation changed", topic=tp.topic, epoch=epoch)
+            seen = epoch
+        name = base if epoch is None else f"{base}@{epoch}"
+        return name, (epoch or 0) < seen
 
     def _handle(
         self,
@@ -369,14 +394,17 @@ class TrackedConsumer:
     ) -> bool:
         """Apply one partition's batch; False if the service stopped before it could."""
         stop = stop or asyncio.Event()
+        runs = _incarnation_runs(records) if records else []
         backoff = Backoff()
         while not stop.is_set():
             try:
-                outcome = await asyncio.to_thread(self.process, tp, records)
-                # Dead letters are written before the position moves past them: never lost.
-                await self.dead_letter(outcome.dead)
-                await asyncio.to_thread(self.commit, outcome)
-                self.applied += outcome.applied
+                while runs:
+                    outcome = await asyncio.to_thread(self.process, tp, runs[0])
+                    # Dead letters are written before the position moves past them: never lost.
+                    await self.dead_letter(outcome.dead)
+                    await asyncio.to_thread(self.commit, outcome)
+                    self.applied += outcome.applied
+                    runs.pop(0)
                 return True
             except Exception as e:
                 # Not the message's fault (those were dead-lettered above): the store or broker
@@ -431,6 +459,33 @@ class TrackedConsumer:
             await stop.wait()
         finally:
             await kafka.stop()
+
+
+class Unplaceable(Exception):
+    """A sequence the consumer cannot place: it stops the partition (retrying, logged as an
+    error) rather than guess whether applying it would double or lose something."""
+
+
+def _incarnation_of(record: ConsumerRecord[bytes, bytes]) -> int | None:
+    """The record's `ce_incarnation`, as far as grouping goes (the decoder validates it)."""
+    for key, value in record.headers or ():
+        if key == "ce_incarnation":
+            text = (value or b"").decode(errors="replace")
+            return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+    return None
+
+
+def _incarnation_runs(
+    records: Sequence[ConsumerRecord[bytes, bytes]],
+) -> list[list[ConsumerRecord[bytes, bytes]]]:
+    """Consecutive records of one producer incarnation: each run is tracked on its own."""
+    runs: list[list[ConsumerRecord[bytes, bytes]]] = []
+    for r in records:
+        if runs and _incarnation_of(runs[-1][-1]) == _incarnation_of(r):
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    return runs
 
 
 def by_partition(

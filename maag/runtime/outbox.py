@@ -31,6 +31,7 @@ from maag.runtime import causation, metrics
 from maag.runtime.application import ServiceApplication
 from maag.runtime.follower import Follower, Wakeup
 from maag.runtime.idempotency import Done
+from maag.runtime.incarnation import Incarnations, Start, epoch_of
 from maag.runtime.kafka import record_size
 from maag.runtime.leadership import Leadership
 from maag.runtime.logging import get_logger
@@ -39,9 +40,9 @@ from maag.runtime.reads import CaseRead
 
 log = get_logger(__name__)
 
-# Events the runtime itself stores in every service (audited reads, keyed requests done):
-# never published.
-RUNTIME_INTERNAL = (CaseRead.Recorded, Done.Recorded)
+# Events the runtime itself stores in every service (audited reads, keyed requests done, the
+# store's incarnations): never published.
+RUNTIME_INTERNAL = (CaseRead.Recorded, Done.Recorded, Incarnations.Created, Incarnations.Begun)
 
 
 class Sender(Protocol):
@@ -123,6 +124,8 @@ class OutboxRelay:
             leader_lock_url, f"{self.tracking_name}:{app.env.get('POSTGRES_SCHEMA', '')}"
         )
         self.blocked: OutboxBlocked | None = None
+        # The store's incarnations (maag.runtime.incarnation), set when the service starts.
+        self.incarnations: list[Start] = []
 
     # --- synchronous parts, run in a worker thread (eventsourcing is synchronous) ---
 
@@ -180,6 +183,7 @@ class OutboxRelay:
             causation_id=out.causation_id or cause_id,
             actor=event.actor,
             sequence=position,
+            incarnation=epoch_of(self.incarnations, position),
         )
         return Publication(
             position=position,

@@ -7,7 +7,7 @@ import contextlib
 import faulthandler
 import io
 import signal
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, Self, TypeVar
 
@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
-from maag.runtime import audit_api, consistency, kafka, messaging
+from maag.runtime import audit_api, consistency, incarnation, kafka, messaging
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.case_history import CaseHistory
@@ -235,6 +235,18 @@ class Plumbing:
             wakeup=wakeup,
         )
 
+    async def incarnate(self) -> None:
+        """Before the service takes a write: a new incarnation if its store has gone back in
+        time since it last published (maag.runtime.incarnation)."""
+        topics = [t.named(self.settings.topic_prefix) for t in self.spec.events]
+        tails = await incarnation.read_tails(
+            self.settings.kafka_bootstrap,
+            topics,
+            self.relay.source,
+            **kafka.client_options(self.settings),
+        )
+        self.relay.incarnations = await asyncio.to_thread(incarnation.incarnate, self.app, tails)
+
     def consumer(self, subscriptions: Iterable[Subscription]) -> TrackedConsumer:
         """The service's consumer group, reading exactly the topics its spec declares."""
         subscriptions = list(subscriptions)
@@ -275,10 +287,13 @@ class Service(Generic[A]):
     publisher: EventPublisher
     chain: EventChain
     extra_loops: list[Loop] = field(default_factory=list)
+    incarnate: Callable[[], Awaitable[None]] | None = None
 
     async def start(self) -> None:
         await self.producer.start()
         await self.publisher.start()
+        if self.incarnate is not None:
+            await self.incarnate()
 
     async def stop(self) -> None:
         await self.publisher.stop()
@@ -307,6 +322,7 @@ class Service(Generic[A]):
             p.publisher,
             p.chain,
             list(extra_loops),
+            p.incarnate,
             **more,
         )
 

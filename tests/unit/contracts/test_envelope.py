@@ -69,7 +69,13 @@ def test_round_trip_through_cloudevents_binary_headers() -> None:
         ({"ce_time": "yesterday"}, "header ce_time: not an RFC 3339 time"),
         ({"ce_time": "2026-11-27T09:30:00"}, "header ce_time: has no UTC offset"),
         ({"ce_actorrole": "king"}, "header ce_actor*: role:"),
-        ({"ce_sequence": "-1"}, "header ce_sequence: must be digits"),
+        ({"ce_sequence": "-1"}, "header ce_sequence: must be 20 digits"),
+        ({"ce_sequence": "42"}, "header ce_sequence: must be 20 digits"),
+        ({"ce_incarnation": "0"}, "header ce_incarnation: must be 1 to 9 digits, not starting 0"),
+        (
+            {"ce_incarnation": "\u0661"},
+            "header ce_incarnation: must be 1 to 9 digits, not starting 0",
+        ),
         ({"ce_subject": "someone-else"}, "differs from case_id"),
     ],
 )
