@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,9 +28,19 @@ SERVICES = tuple(SPECS)
 
 class System:
     def __init__(
-        self, tmp: Path, bootstrap: str, postgres_url: str, schema: str, prefix: str
+        self,
+        tmp: Path,
+        bootstrap: str,
+        postgres_url: str,
+        schema: str,
+        prefix: str,
+        command: Sequence[str] = (sys.executable, "-m", "maag.cli"),
+        cwd: Path | None = None,
     ) -> None:
         self.tmp = tmp
+        # how a process is started: this checkout's code, or an installed `maag` elsewhere
+        self.command = list(command)
+        self.cwd = cwd
         self.ports = {
             name: free_port()
             for name in ("referral", "panel", "commissioning", "notifications", "smtp", "web")
@@ -99,7 +109,8 @@ class System:
     def _spawn(self, name: str, args: list[str], extra: dict[str, str] | None = None) -> None:
         log = (self.tmp / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "maag.cli", *args],
+            [*self.command, *args],
+            cwd=self.cwd,
             env={**self.env, **(extra or {})},
             stdout=log,
             stderr=log,
