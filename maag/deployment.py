@@ -8,12 +8,14 @@ service a Deployment whose environment sets every setting the code reads.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from contracts.topics import ALL_TOPICS
+from contracts.topics import ALL_TOPICS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
+from maag.identity.realm import INTEGRATING_AGENCIES, agency_client
 from maag.services import SPECS
 
 KAFKA_CLUSTER = "maag"
@@ -21,6 +23,22 @@ PG_CLUSTER = "maag-pg"
 HTTP_PORT = 8000
 IMAGE = "ghcr.io/maag/maag:0.1.0"
 SERVICES = tuple(SPECS)
+# Written for Strimzi 1.0 to 1.2 (the `v1` API only; Kafka 4.2.0 is the version all three
+# support) and CloudNativePG 1.27 or later with the Barman Cloud plugin 0.6 or later.
+STRIMZI_API = "kafka.strimzi.io/v1"
+KAFKA_VERSION = "4.2.0"
+TLS_PORT = 9093  # the internal listener: TLS, SCRAM-SHA-512
+EXTERNAL_PORT = 9094  # agencies' systems: TLS, SCRAM-SHA-512; its type is the overlay's
+KAFKA_CA_SECRET = f"{KAFKA_CLUSTER}-cluster-ca-cert"  # made by Strimzi
+KAFKA_CA_FILE = "/etc/maag/kafka-ca/ca.crt"
+BACKUP_STORE = "maag-backups"
+BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
+# Where traffic into the namespace may come from: the ingress controller (the web app and
+# the referral API agencies call) and Prometheus (each process's /metrics).
+INGRESS_NAMESPACE = "ingress-nginx"
+MONITORING_NAMESPACE = "monitoring"
+WEB_HOST = "maag.essex.example"
+API_HOST = "api.maag.essex.example"
 
 
 def settings_keys() -> list[str]:
@@ -35,8 +53,9 @@ OIDC_ISSUER = "https://id.essex.example/realms/maag"
 # name -> (ConfigMap value) or ("secret", secret name, key, optional)
 def _env(service: str) -> dict[str, Any]:
     return {
-        "KAFKA_BOOTSTRAP_SERVERS": f"{KAFKA_CLUSTER}-kafka-bootstrap:9092",
-        "MAAG_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "KAFKA_BOOTSTRAP_SERVERS": f"{KAFKA_CLUSTER}-kafka-bootstrap:{TLS_PORT}",
+        "MAAG_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "MAAG_KAFKA_CA_FILE": KAFKA_CA_FILE,
         "MAAG_KAFKA_SASL_USERNAME": f"maag-{service}",
         "MAAG_KAFKA_SASL_PASSWORD": (
             "secret",
@@ -45,7 +64,9 @@ def _env(service: str) -> dict[str, Any]:
             False,
         ),  # Strimzi makes it
         "MAAG_KAFKA_CREATE_TOPICS": "false",
-        "MAAG_POSTGRES_URL": ("secret", f"maag-{service}-db", "url", False),
+        # the role's password is the one secret the database operator creates the role with
+        "MAAG_POSTGRES_URL": f"postgresql://{service}@{PG_CLUSTER}-rw:5432/{service}",
+        "MAAG_POSTGRES_PASSWORD": ("secret", db_credentials(service), "password", False),
         "MAAG_POSTGRES_SCHEMA": service,
         "MAAG_DATA_DIR": "/tmp/maag",
         "MAAG_CIPHER_KEY": ("secret", "maag-cipher", "key", service != "referral"),
@@ -74,13 +95,18 @@ def _env(service: str) -> dict[str, Any]:
     }
 
 
+def db_credentials(service: str) -> str:
+    """The basic-auth Secret of a service's database role (created once by the operator)."""
+    return f"maag-{service}-db-credentials"
+
+
 def _labels(service: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": "maag", "app.kubernetes.io/component": service}
 
 
 def kafka() -> list[dict[str, Any]]:
     pool = {
-        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "apiVersion": STRIMZI_API,
         "kind": "KafkaNodePool",
         "metadata": {"name": "dual-role", "labels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
         "spec": {
@@ -104,24 +130,30 @@ def kafka() -> list[dict[str, Any]]:
             },
         },
     }
+    scram = {"type": "scram-sha-512"}
     cluster = {
-        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "apiVersion": STRIMZI_API,
         "kind": "Kafka",
-        "metadata": {
-            "name": KAFKA_CLUSTER,
-            "annotations": {"strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled"},
-        },
+        "metadata": {"name": KAFKA_CLUSTER},
         "spec": {
             "kafka": {
-                "version": "4.1.0",
+                "version": KAFKA_VERSION,
                 "listeners": [
+                    # children's data crosses these: TLS everywhere, a user per client
                     {
-                        "name": "plain",
-                        "port": 9092,
+                        "name": "tls",
+                        "port": TLS_PORT,
                         "type": "internal",
-                        "tls": False,
-                        "authentication": {"type": "scram-sha-512"},
-                    }
+                        "tls": True,
+                        "authentication": scram,
+                    },
+                    {
+                        "name": "external",
+                        "port": EXTERNAL_PORT,
+                        "type": "loadbalancer",  # dev: nodeport (its overlay)
+                        "tls": True,
+                        "authentication": scram,
+                    },
                 ],
                 "authorization": {"type": "simple"},
                 "config": {
@@ -142,7 +174,7 @@ def kafka() -> list[dict[str, Any]]:
 def topics() -> list[dict[str, Any]]:
     return [
         {
-            "apiVersion": "kafka.strimzi.io/v1beta2",
+            "apiVersion": STRIMZI_API,
             "kind": "KafkaTopic",
             "metadata": {"name": t.name, "labels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
             "spec": {
@@ -156,53 +188,52 @@ def topics() -> list[dict[str, Any]]:
     ]
 
 
+def _acl(kind: str, name: str, operations: list[str], pattern: str = "literal") -> dict[str, Any]:
+    return {
+        "resource": {"type": kind, "name": name, "patternType": pattern},
+        "operations": operations,
+    }
+
+
+def _kafka_user(name: str, acls: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "apiVersion": STRIMZI_API,
+        "kind": "KafkaUser",
+        "metadata": {"name": name, "labels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
+        "spec": {
+            "authentication": {"type": "scram-sha-512"},
+            "authorization": {"type": "simple", "acls": acls},
+        },
+    }
+
+
 def users() -> list[dict[str, Any]]:
+    """One KafkaUser per service (what it publishes and consumes) and per integrating agency:
+    an agency's system writes referral submissions and reads the referral outcomes (its
+    rejections among them), and nothing else."""
     out = []
     for service in SERVICES:
-        acls: list[dict[str, Any]] = (
-            [
-                {
-                    "resource": {"type": "topic", "name": t.name, "patternType": "literal"},
-                    "operations": ["Write", "Describe"],
-                }
-                for t in SPECS[service].publishes
-            ]
-            + [
-                {
-                    "resource": {"type": "topic", "name": t.name, "patternType": "literal"},
-                    "operations": ["Read", "Describe"],
-                }
-                for t in SPECS[service].consumes
-            ]
-            + [
-                {
-                    "resource": {
-                        "type": "group",
-                        "name": SPECS[service].group_id,
-                        "patternType": "literal",
-                    },
-                    "operations": ["Read"],
-                }
-            ]
-        )
-        out.append(
-            {
-                "apiVersion": "kafka.strimzi.io/v1beta2",
-                "kind": "KafkaUser",
-                "metadata": {
-                    "name": f"maag-{service}",
-                    "labels": {"strimzi.io/cluster": KAFKA_CLUSTER},
-                },
-                "spec": {
-                    "authentication": {"type": "scram-sha-512"},
-                    "authorization": {"type": "simple", "acls": acls},
-                },
-            }
-        )
+        spec = SPECS[service]
+        acls = [
+            *(_acl("topic", t.name, ["Write", "Describe"]) for t in spec.publishes),
+            *(_acl("topic", t.name, ["Read", "Describe"]) for t in spec.consumes),
+            _acl("group", spec.group_id, ["Read"]),
+        ]
+        out.append(_kafka_user(f"maag-{service}", acls))
+    for agency in INTEGRATING_AGENCIES:
+        client = agency_client(agency.value)
+        acls = [
+            _acl("topic", REFERRAL_SUBMISSIONS.name, ["Write", "Describe"]),
+            _acl("topic", REFERRAL_EVENTS.name, ["Read", "Describe"]),
+            _acl("group", f"{client}-", ["Read"], pattern="prefix"),
+        ]
+        out.append(_kafka_user(client, acls))
     return out
 
 
 def postgres() -> list[dict[str, Any]]:
+    """The cluster, one database and role per service, and backups: base backups and WAL
+    archived to an object store by the Barman Cloud plugin (point-in-time recovery)."""
     cluster = {
         "apiVersion": "postgresql.cnpg.io/v1",
         "kind": "Cluster",
@@ -217,12 +248,47 @@ def postgres() -> list[dict[str, Any]]:
                         "name": s,
                         "ensure": "present",
                         "login": True,
-                        "passwordSecret": {"name": f"maag-{s}-db-credentials"},
+                        "passwordSecret": {"name": db_credentials(s)},
                     }
                     for s in SERVICES
                 ]
             },
-            "backup": {"retentionPolicy": "30d"},
+            "plugins": [
+                {
+                    "name": BARMAN_PLUGIN,
+                    "isWALArchiver": True,
+                    "parameters": {"barmanObjectName": BACKUP_STORE},
+                }
+            ],
+        },
+    }
+    store = {
+        "apiVersion": "barmancloud.cnpg.io/v1",
+        "kind": "ObjectStore",
+        "metadata": {"name": BACKUP_STORE},
+        "spec": {
+            "retentionPolicy": "30d",
+            "configuration": {
+                "destinationPath": "s3://maag-backups/",
+                "s3Credentials": {
+                    "accessKeyId": {"name": "maag-backup-s3", "key": "ACCESS_KEY_ID"},
+                    "secretAccessKey": {"name": "maag-backup-s3", "key": "ACCESS_SECRET_KEY"},
+                },
+                "wal": {"compression": "gzip"},
+                "data": {"compression": "gzip"},
+            },
+        },
+    }
+    nightly = {
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "ScheduledBackup",
+        "metadata": {"name": f"{PG_CLUSTER}-nightly"},
+        "spec": {
+            "schedule": "0 0 2 * * *",
+            "backupOwnerReference": "self",
+            "cluster": {"name": PG_CLUSTER},
+            "method": "plugin",
+            "pluginConfiguration": {"name": BARMAN_PLUGIN},
         },
     }
     databases = [
@@ -234,7 +300,7 @@ def postgres() -> list[dict[str, Any]]:
         }
         for s in SERVICES
     ]
-    return [cluster, *databases]
+    return [cluster, store, nightly, *databases]
 
 
 def _env_entries(service: str, env: dict[str, Any]) -> list[dict[str, Any]]:
@@ -265,7 +331,12 @@ def _env_entries(service: str, env: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _app(
-    service: str, env: dict[str, Any], egress: list[dict[str, Any]], scaled: bool
+    service: str,
+    env: dict[str, Any],
+    egress: list[dict[str, Any]],
+    scaled: bool,
+    volumes: Sequence[tuple[dict[str, Any], dict[str, Any]]] = (),
+    public: bool = False,
 ) -> list[dict[str, Any]]:
     """A ConfigMap, Deployment, Service and NetworkPolicy (and, when `scaled`, a
     PodDisruptionBudget and HorizontalPodAutoscaler) for one process of the image."""
@@ -286,7 +357,9 @@ def _app(
         "kind": "Deployment",
         "metadata": {"name": f"maag-{service}", "labels": labels},
         "spec": {
-            "replicas": 2 if scaled else 1,
+            # with an autoscaler, it alone sets the count (a `replicas` here would reset it
+            # at every apply)
+            **({} if scaled else {"replicas": 1}),
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
@@ -303,6 +376,7 @@ def _app(
                         {
                             "name": service,
                             "image": IMAGE,
+                            "imagePullPolicy": "IfNotPresent",  # dev: Always (a moving tag)
                             "args": ["serve", service],
                             "ports": [{"name": "http", "containerPort": HTTP_PORT}],
                             "env": _env_entries(service, env),
@@ -319,10 +393,16 @@ def _app(
                                 "readOnlyRootFilesystem": True,
                                 "capabilities": {"drop": ["ALL"]},
                             },
-                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                            "volumeMounts": [
+                                {"name": "tmp", "mountPath": "/tmp"},
+                                *(mount for mount, _ in volumes),
+                            ],
                         }
                     ],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
+                    "volumes": [
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+                        *(volume for _, volume in volumes),
+                    ],
                 },
             },
         },
@@ -369,26 +449,46 @@ def _app(
         "spec": {
             "podSelector": {"matchLabels": labels},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"ports": [{"protocol": "TCP", "port": HTTP_PORT}]}],
+            "ingress": [
+                {
+                    "from": [
+                        MAAG_PODS,  # the web app; each other's parts of a case's timeline
+                        _namespace(MONITORING_NAMESPACE),  # /metrics
+                        *([_namespace(INGRESS_NAMESPACE)] if public else []),
+                    ],
+                    "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
+                }
+            ],
             "egress": egress,
         },
     }
     return [config, deployment, svc, *([pdb, hpa] if scaled else []), policy]
 
 
+MAAG_PODS = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "maag"}}}
+KAFKA_PODS = {"podSelector": {"matchLabels": {"strimzi.io/cluster": KAFKA_CLUSTER}}}
+PG_PODS = {"podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}}}
+DNS = {
+    "to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+}
+# The Kubernetes API server is not a pod, so no pod selector reaches it; its address is the
+# cluster's (narrow this CIDR to it in an overlay).
+API_SERVER = {
+    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+    "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}],
+}
+
+
+def _namespace(name: str) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+
 def _common_egress() -> list[dict[str, Any]]:
     return [
-        {
-            "to": [
-                {"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
-            ],
-            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-        },
+        DNS,
         # the other MAAG processes' HTTP APIs (a case's audit timeline; the web app's pages)
-        {
-            "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "maag"}}}],
-            "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
-        },
+        {"to": [MAAG_PODS], "ports": [{"protocol": "TCP", "port": HTTP_PORT}]},
         # the identity provider (its published keys; the web app's token exchange), over HTTPS
         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]},
     ]
@@ -396,33 +496,35 @@ def _common_egress() -> list[dict[str, Any]]:
 
 def service_resources(service: str) -> list[dict[str, Any]]:
     egress: list[dict[str, Any]] = [
-        {
-            "to": [
-                {
-                    "podSelector": {
-                        "matchLabels": {
-                            "strimzi.io/cluster": KAFKA_CLUSTER,
-                            "strimzi.io/kind": "Kafka",
-                        }
-                    }
-                }
-            ],
-            "ports": [{"protocol": "TCP", "port": 9092}],
-        },
-        {
-            "to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}}}],
-            "ports": [{"protocol": "TCP", "port": 5432}],
-        },
+        {"to": [KAFKA_PODS], "ports": [{"protocol": "TCP", "port": TLS_PORT}]},
+        {"to": [PG_PODS], "ports": [{"protocol": "TCP", "port": 5432}]},
         *_common_egress(),
     ]
-    if service == "notifications":
+    if service == "notifications":  # the county's SMTP relay
         egress.append(
             {
                 "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
                 "ports": [{"protocol": "TCP", "port": 587}, {"protocol": "TCP", "port": 25}],
             }
         )
-    return _app(service, _env(service), egress, scaled=True)
+    kafka_ca = (
+        {"name": "kafka-ca", "mountPath": KAFKA_CA_FILE.rsplit("/", 1)[0], "readOnly": True},
+        {
+            "name": "kafka-ca",
+            "secret": {
+                "secretName": KAFKA_CA_SECRET,
+                "items": [{"key": "ca.crt", "path": "ca.crt"}],
+            },
+        },
+    )
+    return _app(
+        service,
+        _env(service),
+        egress,
+        scaled=True,
+        volumes=[kafka_ca],
+        public=service == "referral",  # agencies' systems call its API
+    )
 
 
 def web_resources() -> list[dict[str, Any]]:
@@ -440,15 +542,86 @@ def web_resources() -> list[dict[str, Any]]:
         "MAAG_LOG_FORMAT": "json",
         "MAAG_SERVICE_URLS": ",".join(f"{s}=http://maag-{s}" for s in SERVICES),
     }
-    return _app("web", env, _common_egress(), scaled=False)
+    return [*_app("web", env, _common_egress(), scaled=False, public=True), *ingress()]
+
+
+def ingress() -> list[dict[str, Any]]:
+    """The web app, and the referral API agencies' systems call, over TLS (the certificates'
+    Secrets are the cluster's to provide, e.g. by cert-manager)."""
+
+    def route(name: str, host: str, service: str, path: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": name},
+            "spec": {
+                "ingressClassName": "nginx",
+                "tls": [{"hosts": [host], "secretName": f"{name}-tls"}],
+                "rules": [
+                    {
+                        "host": host,
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": path,
+                                    "pathType": "Prefix",
+                                    "backend": {
+                                        "service": {
+                                            "name": f"maag-{service}",
+                                            "port": {"name": "http"},
+                                        }
+                                    },
+                                }
+                            ]
+                        },
+                    }
+                ],
+            },
+        }
+
+    return [
+        route("maag-web", WEB_HOST, "web", "/"),
+        route("maag-api", API_HOST, "referral", "/referrals"),
+    ]
 
 
 def network_defaults() -> list[dict[str, Any]]:
+    """Nothing in or out unless a policy lets it; then what the operators' pods need (Strimzi
+    makes ingress policies for its listeners, never egress ones)."""
     deny = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": {"name": "default-deny"},
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
+    kafka_egress = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "maag-kafka-egress"},
+        "spec": {
+            "podSelector": {"matchLabels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
+            "policyTypes": ["Egress"],
+            "egress": [
+                # brokers and controllers with each other (replication, the KRaft quorum), and
+                # the entity operator with the brokers
+                {"to": [KAFKA_PODS]},
+                DNS,
+                API_SERVER,  # the entity operator makes topics' and users' Secrets
+            ],
+        },
+    }
+    kafka_in = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "maag-kafka-peers"},
+        "spec": {
+            "podSelector": {"matchLabels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {"from": [KAFKA_PODS]},
+                {"from": [_namespace(MONITORING_NAMESPACE)]},
+            ],
+        },
     }
     postgres_in = {
         "apiVersion": "networking.k8s.io/v1",
@@ -460,31 +633,33 @@ def network_defaults() -> list[dict[str, Any]]:
             "ingress": [
                 {
                     "from": [
-                        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "maag"}}},
-                        {"podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}}},
-                        {
-                            "namespaceSelector": {
-                                "matchLabels": {"kubernetes.io/metadata.name": "cnpg-system"}
-                            }
-                        },
+                        MAAG_PODS,
+                        PG_PODS,
+                        _namespace("cnpg-system"),  # the operator, and its plugin
+                        _namespace(MONITORING_NAMESPACE),
                     ],
-                    "ports": [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 8000}],
+                    "ports": [
+                        {"protocol": "TCP", "port": 5432},
+                        {"protocol": "TCP", "port": 8000},  # the instance manager
+                        {"protocol": "TCP", "port": 9187},  # metrics
+                    ],
                 }
             ],
             "egress": [
-                {"to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}}}]},
+                {"to": [PG_PODS]},  # replication
+                # the operator and the Barman Cloud plugin's sidecar
+                {"to": [_namespace("cnpg-system")]},
+                DNS,
+                API_SERVER,  # the instance manager watches its Cluster
+                # the backup object store, over HTTPS (S3 or another)
                 {
-                    "to": [{"namespaceSelector": {}}],
-                    "ports": [
-                        {"protocol": "TCP", "port": 443},
-                        {"protocol": "TCP", "port": 6443},
-                        {"protocol": "UDP", "port": 53},
-                    ],
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                    "ports": [{"protocol": "TCP", "port": 443}],
                 },
             ],
         },
     }
-    return [deny, postgres_in]
+    return [deny, kafka_egress, kafka_in, postgres_in]
 
 
 def base() -> dict[str, list[dict[str, Any]]]:

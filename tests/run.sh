@@ -18,6 +18,15 @@ if ! command -v chromium >/dev/null; then
     echo "error: the browser tests need chromium: sudo apt-get install -y chromium" >&2; exit 1
   fi
 fi
+# Validators generated from the Strimzi and CloudNativePG CRD schemas (npm, pinned by the
+# lockfile), for tests/unit/deploy; reinstalled only when the lockfile changes.
+crds="tests/support/crds"
+cstamp="$crds/node_modules/.maag-installed"
+cwant="$(sha256sum "$crds/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$cstamp" 2>/dev/null)" != "$cwant" ]; then
+  npm ci --prefix "$crds" --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$cwant" > "$cstamp"
+fi
 ruff check .
 ruff format --check .
 mypy

@@ -41,6 +41,11 @@ WEB_ORIGIN = "http://127.0.0.1:8010"
 TOKEN_SECONDS = 600  # well under the services' limit (tests/unit/identity/test_realm.py)
 
 
+# The agencies whose case systems integrate (submit referrals by event): each has a client
+# here and a KafkaUser in the deployment. The county narrows it here.
+INTEGRATING_AGENCIES: tuple[Agency, ...] = tuple(Agency)
+
+
 def agency_client(agency: str) -> str:
     """The client an integrating agency's system submits referrals with (client credentials)."""
     return f"agency-{agency}"
@@ -325,7 +330,7 @@ def _clients() -> list[dict[str, Any]]:
             "protocolMappers": _person_claims() + _audiences(*services),
         }
     )
-    for a in Agency:
+    for a in INTEGRATING_AGENCIES:
         clients.append(
             {
                 "clientId": agency_client(a.value),
@@ -380,7 +385,7 @@ def _users() -> list[dict[str, Any]]:
                 "credentials": [{"type": "password", "value": LOCAL_PASSWORD, "temporary": False}],
             }
         )
-    for a in Agency:
+    for a in INTEGRATING_AGENCIES:
         users.append(
             {
                 # its subject, kept short and readable for the audit (Keycloak ids are <= 36)

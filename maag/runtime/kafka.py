@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable
 from typing import Any
 
@@ -52,8 +53,15 @@ def client_options(settings: Settings) -> dict[str, Any]:
         "sasl_plain_password": settings.kafka_sasl_password or "",
     }
     if settings.kafka_security_protocol == "SASL_SSL":
-        options["ssl_context"] = create_ssl_context()
+        options["ssl_context"] = ssl_context(settings)
     return options
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext:
+    """Trusting only the brokers' CA (Settings refuses SASL_SSL without it)."""
+    assert settings.kafka_ca_file is not None
+    context: ssl.SSLContext = create_ssl_context(cafile=str(settings.kafka_ca_file))
+    return context
 
 
 async def ensure_topics(

@@ -28,13 +28,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Union
 
 from aiokafka import ConsumerRecord
-from aiokafka.helpers import create_ssl_context
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.publisher.usecase import BatchPublisher, DefaultPublisher
 from faststream.security import BaseSecurity, SASLScram512
 
 from contracts.topics import ALL_TOPICS, EVENT_TOPICS, PRODUCER_BATCH_BYTES, TopicSpec
+from maag.runtime import kafka
 from maag.runtime.logging import get_logger
 from maag.runtime.settings import Settings
 
@@ -51,7 +51,7 @@ def security(settings: Settings) -> BaseSecurity | None:
     return SASLScram512(
         settings.kafka_sasl_username,
         settings.kafka_sasl_password or "",
-        ssl_context=create_ssl_context() if tls else None,
+        ssl_context=kafka.ssl_context(settings) if tls else None,
         use_ssl=tls,
     )
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -30,11 +30,16 @@ Project = Callable[[Any, Session], None]
 def read_model_engine(settings: Settings, service: str) -> Engine:
     """The service's read-model database: its own schema in PostgreSQL, or a SQLite file."""
     if settings.postgres_url:
-        pg = postgres_env(settings.postgres_url)
+        pg = postgres_env(settings.postgres_url, settings.postgres_password)
         schema = settings.postgres_schema or service
-        url = (
-            f"postgresql+psycopg://{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}"
-            f"@{pg['POSTGRES_HOST']}:{pg['POSTGRES_PORT']}/{pg['POSTGRES_DBNAME']}"
+        # built from its parts, not pasted into a string: a password may hold @ : / or %
+        url = URL.create(
+            "postgresql+psycopg",
+            username=pg["POSTGRES_USER"],
+            password=pg["POSTGRES_PASSWORD"],
+            host=pg["POSTGRES_HOST"],
+            port=int(pg["POSTGRES_PORT"]),
+            database=pg["POSTGRES_DBNAME"],
         )
         return create_engine(
             url, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True

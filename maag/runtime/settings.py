@@ -59,8 +59,13 @@ class Settings:
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
+    # The CA that signed the brokers' certificates (Strimzi's cluster CA), for SASL_SSL.
+    kafka_ca_file: Path | None = None
     kafka_create_topics: bool = True
     postgres_url: str | None = None
+    # The database password, when it is kept apart from the URL (the secret the database
+    # operator creates the role with: one copy of it).
+    postgres_password: str | None = None
     postgres_schema: str | None = None
     data_dir: Path = field(default_factory=lambda: Path(".maag/data"))
     cipher_key: str | None = None
@@ -97,13 +102,16 @@ class Settings:
         fmt = env.get("MAAG_LOG_FORMAT")
         if fmt not in (None, "json", "console"):
             raise SettingsError(f"MAAG_LOG_FORMAT must be json or console, not {fmt!r}")
+        kafka_security = _kafka_security(env)
         return cls(
             kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
-            kafka_security_protocol=env.get("MAAG_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+            kafka_security_protocol=kafka_security,
             kafka_sasl_username=env.get("MAAG_KAFKA_SASL_USERNAME") or None,
             kafka_sasl_password=env.get("MAAG_KAFKA_SASL_PASSWORD") or None,
+            kafka_ca_file=_ca_file(env, kafka_security),
             kafka_create_topics=_flag(env, "MAAG_KAFKA_CREATE_TOPICS", True),
             postgres_url=env.get("MAAG_POSTGRES_URL") or None,
+            postgres_password=env.get("MAAG_POSTGRES_PASSWORD") or None,
             postgres_schema=env.get("MAAG_POSTGRES_SCHEMA") or None,
             data_dir=Path(env.get("MAAG_DATA_DIR", ".maag/data")),
             cipher_key=env.get("MAAG_CIPHER_KEY") or None,
@@ -134,7 +142,7 @@ class Settings:
         """The environment `eventsourcing` reads, chosen deliberately: never its in-memory default."""
         env: dict[str, str] = {}
         if self.postgres_url:
-            env.update(postgres_env(self.postgres_url))
+            env.update(postgres_env(self.postgres_url, self.postgres_password))
             env["POSTGRES_SCHEMA"] = self.postgres_schema or app_name.lower()
             env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
             # Fail fast when the database is away (eventsourcing retries each call ten times
@@ -233,7 +241,53 @@ def parse_service_urls(text: str, local: Mapping[str, str]) -> dict[str, str]:
     return urls
 
 
-def postgres_env(url: str) -> dict[str, str]:
+KAFKA_SECURITY = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
+
+
+def _kafka_security(env: Mapping[str, str]) -> str:
+    protocol = env.get("MAAG_KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT"
+    if protocol not in KAFKA_SECURITY:
+        raise SettingsError(
+            f"MAAG_KAFKA_SECURITY_PROTOCOL must be one of {', '.join(KAFKA_SECURITY)}, "
+            f"not {protocol[:40]!r}"
+        )
+    if protocol != "PLAINTEXT" and not (
+        env.get("MAAG_KAFKA_SASL_USERNAME") and env.get("MAAG_KAFKA_SASL_PASSWORD")
+    ):
+        raise SettingsError(
+            f"MAAG_KAFKA_SECURITY_PROTOCOL {protocol} needs MAAG_KAFKA_SASL_USERNAME and "
+            "MAAG_KAFKA_SASL_PASSWORD (the service's KafkaUser)"
+        )
+    return protocol
+
+
+def _ca_file(env: Mapping[str, str], protocol: str) -> Path | None:
+    """The brokers' CA, required with TLS: a service never falls back to trusting whatever
+    the system trusts, nor starts without trust and fails on its first connection."""
+    text = env.get("MAAG_KAFKA_CA_FILE") or ""
+    if protocol != "SASL_SSL":
+        return Path(text) if text else None
+    if not text:
+        raise SettingsError(
+            "MAAG_KAFKA_CA_FILE is needed with MAAG_KAFKA_SECURITY_PROTOCOL SASL_SSL: the "
+            "CA certificate the brokers' certificates are signed with (Strimzi's "
+            "<cluster>-cluster-ca-cert Secret, key ca.crt)"
+        )
+    path = Path(text)
+    try:
+        pem = path.read_text()
+    except OSError as e:
+        raise SettingsError(
+            f"MAAG_KAFKA_CA_FILE: cannot read {text[:200]} ({e.strerror})"
+        ) from None
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        raise SettingsError(f"MAAG_KAFKA_CA_FILE: {text[:200]} holds no PEM certificate")
+    return path
+
+
+def postgres_env(url: str, password: str | None = None) -> dict[str, str]:
+    """eventsourcing's PostgreSQL settings from MAAG_POSTGRES_URL (and MAAG_POSTGRES_PASSWORD,
+    which, when set, is the password)."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not parts.path[1:]:
         # The value is not repeated: it may hold the database password.
@@ -245,5 +299,5 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PORT": str(parts.port or 5432),
         "POSTGRES_DBNAME": parts.path[1:],
         "POSTGRES_USER": unquote(parts.username or ""),
-        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_PASSWORD": password if password is not None else unquote(parts.password or ""),
     }

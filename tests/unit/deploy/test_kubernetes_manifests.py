@@ -3,6 +3,7 @@ against the code they deploy."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.support.referral import CIPHER_KEY
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
+CRDS = ROOT / "tests" / "support" / "crds"
 K8S_VERSION = "1.31.0"
 BUILT_IN = {"v1", "apps/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1"}
 
@@ -70,19 +72,73 @@ def test_every_kubernetes_object_validates_against_its_schema(
     assert _of(docs, "Secret") == [], "secret values are never committed"
 
 
+def _crd_report(docs: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The operators' objects checked by validators generated from the operators' own CRD
+    schemas (npm: @kubernetes-models/strimzi-kafka-operator, from Strimzi 1.0.0's CRDs, and
+    @kubernetes-models/cloudnative-pg; tests/run.sh installs them)."""
+    node = shutil.which("node")
+    assert node, "node is needed for the CRD validators (apt-get install -y nodejs)"
+    assert (CRDS / "node_modules").is_dir(), "`bash tests/run.sh` installs tests/support/crds"
+    out = subprocess.run(
+        [node, str(CRDS / "validate.mjs")],
+        input=json.dumps(docs),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report: dict[str, list[str]] = json.loads(out.stdout)
+    return report
+
+
+def test_operator_objects_validate_against_the_operators_crd_schemas(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, docs = overlay
+    operated = [d for d in docs if d["apiVersion"] not in BUILT_IN]
+    report = _crd_report(operated)
+    assert report["errors"] == []
+    assert len(report["checked"]) == len(operated)
+
+
+def test_the_crd_check_refuses_what_the_operators_would() -> None:
+    """It can fail: an API version Strimzi 1.0 no longer serves, a wrong type, an unknown
+    listener type, a Barman object store without a string path."""
+    bad = [
+        {"apiVersion": "kafka.strimzi.io/v1beta2", "kind": "Kafka", "metadata": {"name": "a"}},
+        {
+            "apiVersion": "kafka.strimzi.io/v1",
+            "kind": "KafkaTopic",
+            "metadata": {"name": "t"},
+            "spec": {"partitions": "six"},
+        },
+        {
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "Cluster",
+            "metadata": {"name": "c"},
+            "spec": {"instances": "3"},
+        },
+        {
+            "apiVersion": "barmancloud.cnpg.io/v1",
+            "kind": "ObjectStore",
+            "metadata": {"name": "o"},
+            "spec": {"configuration": {"destinationPath": 1}, "retentionPolicy": "forever"},
+        },
+    ]
+    assert len(_crd_report(bad)["errors"]) == 4
+
+
 def test_operator_resources_have_what_their_operators_need(
     overlay: tuple[str, list[dict[str, Any]]],
 ) -> None:
-    # Strimzi and CloudNativePG CRD schemas are not on a registry this project can reach
-    # (Strimzi's Maven `api` jar holds Java classes, not CRD YAML), so these are our own checks.
-    _, docs = overlay
+    name, docs = overlay
     (kafka,) = _of(docs, "Kafka")
-    assert kafka["apiVersion"] == "kafka.strimzi.io/v1beta2"
-    assert kafka["metadata"]["annotations"] == {
-        "strimzi.io/node-pools": "enabled",
-        "strimzi.io/kraft": "enabled",
-    }
-    assert kafka["spec"]["kafka"]["listeners"][0]["authentication"]["type"] == "scram-sha-512"
+    assert kafka["apiVersion"] == "kafka.strimzi.io/v1"
+    assert "annotations" not in kafka["metadata"]  # node pools and KRaft are all there is
+    listeners = {x["name"]: x for x in kafka["spec"]["kafka"]["listeners"]}
+    assert all(
+        x["tls"] and x["authentication"]["type"] == "scram-sha-512" for x in listeners.values()
+    )
+    assert listeners["external"]["type"] == ("nodeport" if name == "dev" else "loadbalancer")
     assert kafka["spec"]["kafka"]["authorization"]["type"] == "simple"
     (pool,) = _of(docs, "KafkaNodePool")
     assert set(pool["spec"]["roles"]) == {"controller", "broker"}
@@ -95,6 +151,19 @@ def test_operator_resources_have_what_their_operators_need(
     assert {(d["spec"]["name"], d["spec"]["owner"]) for d in _of(docs, "Database")} == {
         (s, s) for s in SERVICES
     }
+    # backups: WAL archived and nightly base backups, by the Barman Cloud plugin
+    (plugin,) = pg["spec"]["plugins"]
+    (store,) = _of(docs, "ObjectStore")
+    assert (
+        plugin["isWALArchiver"]
+        and plugin["parameters"]["barmanObjectName"] == store["metadata"]["name"]
+    )
+    assert "backup" not in pg["spec"]  # the in-tree barmanObjectStore is deprecated
+    (nightly,) = _of(docs, "ScheduledBackup")
+    assert (
+        nightly["spec"]["method"] == "plugin"
+        and nightly["spec"]["cluster"]["name"] == pg["metadata"]["name"]
+    )
 
 
 def test_prod_has_three_brokers_replication_three_min_isr_two_and_dev_one() -> None:
@@ -161,16 +230,164 @@ def test_each_deployment_sets_every_setting_and_is_locked_down(
         } == {"/healthz", "/readyz"}
 
 
-def test_a_default_deny_network_policy_and_a_policy_per_service(
+# Pods as the manifests and the operators label them, and the namespaces traffic comes from.
+MAAG = {"app.kubernetes.io/name": "maag"}
+BROKER = {"strimzi.io/cluster": "maag", "strimzi.io/kind": "Kafka"}
+ENTITY_OPERATOR = {"strimzi.io/cluster": "maag", "strimzi.io/kind": "Kafka"}
+PG = {"cnpg.io/cluster": "maag-pg"}
+DNS_POD = ({"k8s-app": "kube-dns"}, {"kubernetes.io/metadata.name": "kube-system"})
+OUTSIDE = "outside"  # an address outside the cluster (the API server, S3, the IdP, SMTP)
+
+
+def _component(name: str) -> dict[str, str]:
+    return {**MAAG, "app.kubernetes.io/component": name}
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def _peer_matches(peer: dict[str, Any], pod: Any, same_namespace: bool) -> bool:
+    if pod == OUTSIDE:
+        return "ipBlock" in peer
+    labels, namespace = pod
+    if "ipBlock" in peer:
+        return False
+    if "namespaceSelector" in peer:
+        if not _selects(peer["namespaceSelector"], namespace):
+            return False
+    elif not same_namespace:
+        return False
+    return _selects(peer.get("podSelector", {}), labels)
+
+
+def _port_ok(rule: dict[str, Any], port: int) -> bool:
+    return "ports" not in rule or any(p["port"] == port for p in rule["ports"])
+
+
+def _allowed(
+    policies: list[dict[str, Any]], direction: str, pod: dict[str, str], other: Any, port: int
+) -> bool:
+    """Whether a NetworkPolicy selecting `pod` lets traffic `direction` to/from `other`."""
+    key, peers = ("egress", "to") if direction == "Egress" else ("ingress", "from")
+    same = other != OUTSIDE and other[1] == {"kubernetes.io/metadata.name": "maag"}
+    for p in policies:
+        spec = p["spec"]
+        if direction not in spec["policyTypes"] or not _selects(spec["podSelector"], pod):
+            continue
+        for rule in spec.get(key, []):
+            if _port_ok(rule, port) and any(
+                _peer_matches(peer, other, same) for peer in rule.get(peers, [{}])
+            ):
+                return True
+    return False
+
+
+HERE = {"kubernetes.io/metadata.name": "maag"}
+
+
+def test_every_path_a_pod_needs_is_open_and_the_rest_is_denied(
     overlay: tuple[str, list[dict[str, Any]]],
 ) -> None:
     _, docs = overlay
-    policies = {p["metadata"]["name"]: p["spec"] for p in _of(docs, "NetworkPolicy")}
-    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    policies = _of(docs, "NetworkPolicy")
+    assert {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]} in [
+        p["spec"] for p in policies
+    ]
+
+    def connects(src: dict[str, str], dst: Any, port: int, dst_labels: Any = None) -> bool:
+        out = _allowed(policies, "Egress", src, dst, port)
+        if dst == OUTSIDE or dst[1] != HERE:
+            return out
+        return out and _allowed(policies, "Ingress", dst[0], (src, HERE), port)
+
+    needs: list[tuple[str, dict[str, str], Any, int]] = []
+    for s in (*SERVICES, "web"):
+        pod = _component(s)
+        needs += [
+            (f"{s} -> DNS", pod, DNS_POD, 53),
+            (f"{s} -> identity provider", pod, OUTSIDE, 443),
+            (f"{s} -> other MAAG APIs", pod, (_component("panel"), HERE), 8000),
+        ]
     for s in SERVICES:
-        ports = {p["port"] for rule in policies[f"maag-{s}"]["egress"] for p in rule["ports"]}
-        assert {9092, 5432, 53} <= ports
-    assert 587 in {p["port"] for r in policies["maag-notifications"]["egress"] for p in r["ports"]}
+        pod = _component(s)
+        needs += [(f"{s} -> PostgreSQL", pod, (PG, HERE), 5432)]
+    needs += [
+        ("notifications -> SMTP relay", _component("notifications"), OUTSIDE, 587),
+        ("broker -> broker (replication)", BROKER, (BROKER, HERE), 9091),
+        ("controller -> controller (KRaft)", BROKER, (BROKER, HERE), 9090),
+        ("entity operator -> API server", ENTITY_OPERATOR, OUTSIDE, 6443),
+        ("Kafka pods -> DNS", BROKER, DNS_POD, 53),
+        ("PostgreSQL -> replica", PG, (PG, HERE), 5432),
+        ("PostgreSQL -> API server", PG, OUTSIDE, 6443),
+        ("PostgreSQL -> object store", PG, OUTSIDE, 443),
+        ("PostgreSQL -> DNS", PG, DNS_POD, 53),
+    ]
+    closed = [what for what, src, dst, port in needs if not connects(src, dst, port)]
+    assert closed == [], f"no NetworkPolicy path for: {closed}"
+    # services reach the brokers (Strimzi's own listener policies admit them at the broker)
+    for s in SERVICES:
+        assert _allowed(policies, "Egress", _component(s), (BROKER, HERE), 9093), s
+    # in from outside the namespace: the ingress controller to the web app and the referral
+    # API, Prometheus to /metrics; nothing else
+    ingress_ns = {"kubernetes.io/metadata.name": "ingress-nginx"}
+    monitoring = {"kubernetes.io/metadata.name": "monitoring"}
+    for s in (*SERVICES, "web"):
+        public = s in ("web", "referral")
+        assert _allowed(policies, "Ingress", _component(s), ({}, ingress_ns), 8000) is public, s
+        assert _allowed(policies, "Ingress", _component(s), ({}, monitoring), 8000), s
+        assert not _allowed(policies, "Ingress", _component(s), ({}, {"x": "y"}), 8000), s
+    # the web app reaches no database and no broker
+    assert not _allowed(policies, "Egress", _component("web"), (PG, HERE), 5432)
+    assert not _allowed(policies, "Egress", _component("web"), (BROKER, HERE), 9093)
+
+
+def test_services_trust_the_brokers_ca_and_read_the_one_copy_of_their_db_password(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, docs = overlay
+    (pg,) = _of(docs, "Cluster")
+    role_secret = {r["name"]: r["passwordSecret"]["name"] for r in pg["spec"]["managed"]["roles"]}
+    configmaps = {c["metadata"]["name"]: c["data"] for c in _of(docs, "ConfigMap")}
+    for d in _of(docs, "Deployment"):
+        service = d["spec"]["template"]["spec"]["containers"][0]["args"][1]
+        if service == "web":
+            continue
+        pod = d["spec"]["template"]["spec"]
+        (c,) = pod["containers"]
+        env = {e["name"]: e["valueFrom"] for e in c["env"]}
+        config = configmaps[f"maag-{service}"]
+        assert config["MAAG_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert config["KAFKA_BOOTSTRAP_SERVERS"].endswith(":9093")
+        ca_dir = config["MAAG_KAFKA_CA_FILE"].rsplit("/", 1)[0]
+        (mount,) = [m for m in c["volumeMounts"] if m["mountPath"] == ca_dir]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+        assert volume["secret"]["secretName"] == "maag-cluster-ca-cert"  # Strimzi's
+        assert env["MAAG_POSTGRES_PASSWORD"]["secretKeyRef"]["name"] == role_secret[service]
+        assert "@" not in config["MAAG_POSTGRES_URL"].split("@")[0].replace("postgresql://", "")
+        assert "replicas" not in d["spec"]  # the autoscaler sets the count
+
+
+def test_each_agency_writes_only_referral_submissions() -> None:
+    from contracts.topics import REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
+    from maag.identity.realm import INTEGRATING_AGENCIES
+
+    users = {u["metadata"]["name"]: u for u in _of(_build("prod"), "KafkaUser")}
+    for agency in INTEGRATING_AGENCIES:
+        acls = users[f"agency-{agency.value}"]["spec"]["authorization"]["acls"]
+        writes = {a["resource"]["name"] for a in acls if "Write" in a["operations"]}
+        reads = {
+            a["resource"]["name"]
+            for a in acls
+            if "Read" in a["operations"] and a["resource"]["type"] == "topic"
+        }
+        assert writes == {REFERRAL_SUBMISSIONS.name}, agency
+        assert reads == {REFERRAL_EVENTS.name}, agency
+
+
+def test_dev_pulls_its_moving_tag_every_time() -> None:
+    for d in _of(_build("dev"), "Deployment"):
+        assert d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] == "Always"
 
 
 async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(

@@ -111,3 +111,61 @@ def test_the_provider_keys_default_to_the_issuers_and_may_be_reached_elsewhere()
     assert verifier.audience == "maag-panel"
     inside = TokenVerifier.for_service(issuer, "http://keycloak:8080/certs", "panel")
     assert inside.keys.jwks_url == "http://keycloak:8080/certs" and inside.issuer == issuer
+
+
+SASL = {"MAAG_KAFKA_SASL_USERNAME": "maag-referral", "MAAG_KAFKA_SASL_PASSWORD": "pw"}
+CA_PEM = """-----BEGIN CERTIFICATE-----
+MIIBszCCAVmgAwIBAgIUJ6Kf0y4pQ0vUJ0v0m6n6z1x0cZ8wCgYIKoZIzj0EAwIw
+-----END CERTIFICATE-----
+"""
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"MAAG_KAFKA_SECURITY_PROTOCOL": "SSL"}, "MAAG_KAFKA_SECURITY_PROTOCOL must be one of"),
+        ({"MAAG_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "needs MAAG_KAFKA_SASL_USERNAME"),
+        ({"MAAG_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", **SASL}, "MAAG_KAFKA_CA_FILE is needed"),
+        (
+            {"MAAG_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", **SASL, "MAAG_KAFKA_CA_FILE": "/nowhere"},
+            "MAAG_KAFKA_CA_FILE: cannot read /nowhere",
+        ),
+    ],
+)
+def test_a_service_without_its_kafka_trust_or_user_refuses_to_start(
+    env: dict[str, str], says: str
+) -> None:
+    with pytest.raises(SettingsError, match=says):
+        Settings.from_env(env)
+
+
+def test_with_tls_the_clients_trust_only_the_brokers_ca(tmp_path: Path) -> None:
+    not_pem = tmp_path / "ca.txt"
+    not_pem.write_text("hello")
+    tls = {"MAAG_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", **SASL}
+    with pytest.raises(SettingsError, match="holds no PEM certificate"):
+        Settings.from_env({**tls, "MAAG_KAFKA_CA_FILE": str(not_pem)})
+    ca = tmp_path / "ca.crt"
+    ca.write_text(CA_PEM)
+    settings = Settings.from_env({**tls, "MAAG_KAFKA_CA_FILE": str(ca)})
+    assert settings.kafka_ca_file == ca
+
+
+def test_a_database_password_apart_from_the_url_may_hold_any_character(tmp_path: Path) -> None:
+    from maag.runtime.projection import read_model_engine
+
+    password = "p@ss:w/rd%40?#"
+    settings = Settings.from_env(
+        {
+            "MAAG_POSTGRES_URL": "postgresql://referral@maag-pg-rw:5432/referral",
+            "MAAG_POSTGRES_PASSWORD": password,
+        }
+    )
+    assert settings.eventsourcing_env("referral")["POSTGRES_PASSWORD"] == password
+    engine = read_model_engine(settings, "referral")
+    assert (engine.url.username, engine.url.password, engine.url.host, engine.url.database) == (
+        "referral",
+        password,
+        "maag-pg-rw",
+        "referral",
+    )
