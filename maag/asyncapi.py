@@ -28,6 +28,7 @@ from contracts.export import (
     SUBMISSION_HEADERS,
 )
 from contracts.topics import TopicSpec
+from maag.deployment import EXTERNAL_PORT, KAFKA_CLUSTER, TLS_PORT
 from maag.runtime import messaging
 from maag.runtime.messaging import EventPublisher
 from maag.services import SPECS
@@ -63,6 +64,39 @@ def _headers(topic: TopicSpec) -> dict[str, Any]:
     return CE_HEADERS if topic.key == "case_id" else SUBMISSION_HEADERS
 
 
+# Where the topics are (maag.deployment's listeners), and how a client authenticates there.
+SCRAM = {"$ref": "#/components/securitySchemes/scram"}
+SECURITY_SCHEMES = {
+    "scram": {
+        "type": "scramSha512",
+        "description": "SCRAM-SHA-512 over TLS: a KafkaUser per service and per integrating "
+        "agency (its password in the Secret of the same name); the brokers' certificates "
+        "are signed by the cluster CA (Secret maag-cluster-ca-cert, ca.crt).",
+    }
+}
+SERVERS: dict[str, Any] = {
+    "production": {
+        "host": f"{KAFKA_CLUSTER}-kafka-bootstrap:{TLS_PORT}",
+        "protocol": "kafka-secure",
+        "description": "Inside the cluster: the services.",
+        "security": [SCRAM],
+    },
+    "agencies": {
+        "host": f"kafka.maag.essex.example:{EXTERNAL_PORT}",
+        "protocol": "kafka-secure",
+        "description": "Outside the cluster: agencies' case systems (the external listener's "
+        "address is the cluster's; its Kafka status names it). Write "
+        "maag.referral.submissions, read maag.referral.events, nothing else.",
+        "security": [SCRAM],
+    },
+    "local": {
+        "host": LOCAL_BOOTSTRAP,
+        "protocol": "kafka",
+        "description": "`maag up` on one machine: no TLS, no authentication, loopback only.",
+    },
+}
+
+
 def _complete(doc: dict[str, Any]) -> dict[str, Any]:
     # FastStream lists subscribers in an order that varies between runs: sorted, the
     # checked-in document changes only when the declarations do.
@@ -71,7 +105,10 @@ def _complete(doc: dict[str, Any]) -> dict[str, Any]:
             if key in part:
                 part[key] = dict(sorted(part[key].items()))
     messages = doc["components"]["messages"]
+    doc["servers"] = SERVERS
+    doc["components"]["securitySchemes"] = SECURITY_SCHEMES
     for channel in doc["channels"].values():
+        channel["servers"] = [{"$ref": f"#/servers/{name}"} for name in SERVERS]
         topic = messaging.topic_spec(channel["address"])
         channel["bindings"]["kafka"].update(
             partitions=topic.partitions,
