@@ -7,6 +7,7 @@ service a Deployment whose environment sets every setting the code reads.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -662,6 +663,134 @@ def network_defaults() -> list[dict[str, Any]]:
     return [deny, kafka_egress, kafka_in, postgres_in]
 
 
+# What pages someone, and what waits for working hours (a PrometheusRule's alerts).
+ALERTS: list[dict[str, Any]] = [
+    {
+        "alert": "MaagOutboxBlocked",
+        "expr": "max by (service) (maag_outbox_blocked) == 1",
+        "labels": {"severity": "critical"},
+        "annotations": {
+            "summary": "{{ $labels.service }} has stopped publishing at an event it cannot "
+            "publish; its log line 'outbox blocked' says which and why"
+        },
+    },
+    {
+        "alert": "MaagOutboxLag",
+        "expr": 'max by (service) (maag_store_lag{follower="relay"}) > 100',
+        "for": "10m",
+        "labels": {"severity": "warning"},
+        "annotations": {"summary": "{{ $labels.service }}: stored events not yet published"},
+    },
+    {
+        "alert": "MaagConsumerLag",
+        "expr": "max by (consumer, topic) (maag_consumer_lag) > 1000",
+        "for": "10m",
+        "labels": {"severity": "warning"},
+        "annotations": {"summary": "{{ $labels.consumer }} is behind on {{ $labels.topic }}"},
+    },
+    {
+        "alert": "MaagDeadLetters",
+        "expr": "sum by (consumer, topic) (increase(maag_dead_letters_total[10m])) > 0",
+        "labels": {"severity": "warning"},
+        "annotations": {
+            "summary": "{{ $labels.consumer }} dead-lettered messages from {{ $labels.topic }}: "
+            "read their dlq_error headers"
+        },
+    },
+    {
+        "alert": "MaagEmailsFailing",
+        "expr": 'sum (increase(maag_emails_total{outcome="failed"}[30m])) > 0 '
+        "or sum (rate(maag_smtp_retries_total[10m])) > 0",
+        "for": "15m",
+        "labels": {"severity": "warning"},
+        "annotations": {"summary": "emails are failing or being retried (the SMTP relay)"},
+    },
+    {
+        "alert": "MaagRestarting",
+        "expr": 'sum by (pod) (increase(kube_pod_container_status_restarts_total{pod=~"maag-.*"}'
+        "[30m])) > 2",
+        "labels": {"severity": "warning"},
+        "annotations": {"summary": "{{ $labels.pod }} has restarted repeatedly"},
+    },
+    {
+        "alert": "MaagChainLag",
+        "expr": 'max by (service) (maag_store_lag{follower="chain"}) > 1000',
+        "for": "15m",
+        "labels": {"severity": "warning"},
+        "annotations": {"summary": "{{ $labels.service }}: events not yet on the hash chain"},
+    },
+]
+
+
+def _panel(title: str, expr: str, y: int, x: int) -> dict[str, Any]:
+    return {
+        "type": "timeseries",
+        "title": title,
+        "gridPos": {"h": 8, "w": 12, "x": x, "y": y},
+        "datasource": {"type": "prometheus", "uid": "${datasource}"},
+        "targets": [{"expr": expr, "refId": "A"}],
+    }
+
+
+def grafana_dashboard() -> dict[str, Any]:
+    panels = [
+        (
+            "Requests per second by service and status",
+            "sum by (job, status) (rate(maag_http_request_seconds_count[5m]))",
+        ),
+        (
+            "Request p95 (s) by route",
+            "histogram_quantile(0.95, sum by (le, route) (rate(maag_http_request_seconds_bucket[5m])))",
+        ),
+        ("Consumer lag by group and topic", "sum by (consumer, topic) (maag_consumer_lag)"),
+        ("Stored, not yet published / chained", "max by (service, follower) (maag_store_lag)"),
+        ("Dead letters (10m)", "sum by (consumer, topic) (increase(maag_dead_letters_total[10m]))"),
+        ("Emails by outcome (1h)", "sum by (outcome) (increase(maag_emails_total[1h]))"),
+    ]
+    return {
+        "title": "MAAG",
+        "uid": "maag",
+        "schemaVersion": 39,
+        "tags": ["maag"],
+        "time": {"from": "now-6h", "to": "now"},
+        "templating": {
+            "list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]
+        },
+        "panels": [
+            _panel(title, expr, y=8 * (i // 2), x=12 * (i % 2))
+            for i, (title, expr) in enumerate(panels)
+        ],
+    }
+
+
+def monitoring() -> list[dict[str, Any]]:
+    """Prometheus scrapes every MAAG process's /metrics; the alerts above; the dashboard as
+    a ConfigMap Grafana's sidecar loads (label grafana_dashboard)."""
+    return [
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PodMonitor",
+            "metadata": {"name": "maag"},
+            "spec": {
+                "selector": {"matchLabels": {"app.kubernetes.io/name": "maag"}},
+                "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
+            },
+        },
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": {"name": "maag"},
+            "spec": {"groups": [{"name": "maag", "rules": ALERTS}]},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "maag-grafana-dashboard", "labels": {"grafana_dashboard": "1"}},
+            "data": {"maag.json": json.dumps(grafana_dashboard(), indent=2)},
+        },
+    ]
+
+
 def base() -> dict[str, list[dict[str, Any]]]:
     files = {
         "kafka.yaml": kafka(),
@@ -669,6 +798,7 @@ def base() -> dict[str, list[dict[str, Any]]]:
         "users.yaml": users(),
         "postgres.yaml": postgres(),
         "network.yaml": network_defaults(),
+        "monitoring.yaml": monitoring(),
     }
     for service in SERVICES:
         files[f"{service}.yaml"] = service_resources(service)

@@ -25,6 +25,7 @@ from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, Table, func, s
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from maag.runtime import metrics
 from maag.runtime.application import ServiceApplication
 from maag.runtime.case_index import CaseIndex
 from maag.runtime.follower import Follower, Wakeup, in_thread
@@ -107,6 +108,10 @@ class EventChain:
             if rows:
                 session.execute(self.table.insert(), rows)
                 self.index.add(session, notifications)
+                head = self.app.recorder.max_notification_id() or 0
+                metrics.STORE_LAG.labels(self.app.name.lower(), "chain").set(
+                    max(0, head - notifications[-1].id)
+                )
             return len(rows)
 
     def extend(self) -> None:

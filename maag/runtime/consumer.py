@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import psycopg
-from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -433,6 +433,11 @@ class TrackedConsumer:
             for tp, batch in by_partition(records).items():
                 if not await self.handle_batch(tp, batch, stop):
                     return  # stopping: nothing acknowledged, the offsets stay where they were
+                consumer = message.consumer  # FastStream's message names its aiokafka consumer
+                end = consumer.highwater(tp) if isinstance(consumer, AIOKafkaConsumer) else None
+                if end is not None:
+                    lag = max(0, end - batch[-1].offset - 1)
+                    metrics.CONSUMER_LAG.labels(self.group_id, tp.topic, tp.partition).set(lag)
             try:
                 await message.ack()  # the offsets after this batch: a hint, tracking decides
             except CommitFailedError as e:  # rebalanced away; tracking dedupes

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts import strict
 from contracts.limits import HTTP_BODY_BYTES
-from maag.runtime import causation
+from maag.runtime import causation, metrics
 from maag.runtime.auth import Caller, Forbidden, ProviderUnavailable, TokenVerifier, Unauthenticated
 from maag.runtime.logging import bound, get_logger
 
@@ -148,9 +149,15 @@ def install(
             correlation_id = str(uuid.uuid4())
         request.state.correlation_id = correlation_id
         cause = causation.of_request(request.method, request.url.path, correlation_id)
+        started = time.perf_counter()
         with bound(correlation_id=correlation_id), causation.caused_by(cause):
             response = await call_next(request)
         response.headers[CORRELATION_HEADER] = correlation_id
+        # the route's template: a path holds case ids, which must not become label values
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
         return response
 
     @api.exception_handler(RequestValidationError)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 DEAD_LETTERS = Counter(
     "maag_dead_letters",
@@ -27,4 +27,25 @@ LOOP_FAILURES = Counter(
 SMTP_RETRIES = Counter(
     "maag_smtp_retries",
     "Emails the mail server refused for now (4xx, connection refused, timeout), retried.",
+)
+HTTP_REQUESTS = Histogram(
+    "maag_http_request_seconds",
+    "HTTP requests by route (its template, never an id), method and status, and how long.",
+    ["route", "method", "status"],
+)
+CONSUMER_LAG = Gauge(
+    "maag_consumer_lag",
+    "Records on a partition after the last one this consumer group applied.",
+    ["consumer", "topic", "partition"],
+)
+STORE_LAG = Gauge(
+    "maag_store_lag",
+    "Events in a service's store not yet taken by one of its followers: the outbox relay "
+    "(stored, not yet published), the hash chain, the read-model projection.",
+    ["service", "follower"],
+)
+EMAILS = Counter(
+    "maag_emails",
+    "Emails by outcome: sent (the relay accepted it) or failed (refused for good).",
+    ["outcome"],
 )

@@ -208,6 +208,8 @@ class OutboxRelay:
         await self.publish(publications)
         await asyncio.to_thread(self.record, last)
         log.debug("relayed", up_to=last, published=len(publications))
+        head = await asyncio.to_thread(self.app.recorder.max_notification_id)
+        metrics.STORE_LAG.labels(self.service, "relay").set(max(0, (head or 0) - last))
         return last - after
 
     async def publish(self, publications: list[Publication]) -> None:

@@ -246,7 +246,9 @@ class Sender:
                 if outcome.sent:
                     notification.sent(outcome.attempts)
                     self.sent += 1
+                    metrics.EMAILS.labels("sent").inc()
                 else:
+                    metrics.EMAILS.labels("failed").inc()
                     # Dead-lettered before it is recorded: never lost, at worst twice.
                     await self.dead_letter(notification, outcome.reason)
                     notification.failed(outcome.reason, outcome.attempts)

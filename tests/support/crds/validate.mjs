@@ -1,4 +1,4 @@
-// Validates the Strimzi and CloudNativePG objects given on stdin (a JSON array) against the
+// Validates the Strimzi, CloudNativePG and Prometheus operator objects given on stdin (a JSON array) against the
 // validators generated from those operators' CRD schemas. Prints a JSON report:
 // {"checked": ["Kind/name", ...], "errors": ["Kind/name: what is wrong", ...]}.
 import { Kafka } from "@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1/Kafka";
@@ -8,6 +8,8 @@ import { KafkaUser } from "@kubernetes-models/strimzi-kafka-operator/kafka.strim
 import { Cluster } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/Cluster";
 import { Database } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/Database";
 import { ScheduledBackup } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/ScheduledBackup";
+import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { BarmanObjectStoreConfiguration } from "@kubernetes-models/cloudnative-pg/github.com/cloudnative-pg/barman-cloud/pkg/api/BarmanObjectStoreConfiguration";
 
 const MODELS = {
@@ -18,6 +20,8 @@ const MODELS = {
   "postgresql.cnpg.io/v1/Cluster": Cluster,
   "postgresql.cnpg.io/v1/Database": Database,
   "postgresql.cnpg.io/v1/ScheduledBackup": ScheduledBackup,
+  "monitoring.coreos.com/v1/PodMonitor": PodMonitor,
+  "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
 };
 
 // The Barman Cloud plugin's ObjectStore has no generated model; its spec.configuration is

@@ -433,3 +433,33 @@ def test_the_web_app_is_deployed_with_its_secrets_from_a_secret_and_locked_down(
     (policy,) = [p for p in _of(docs, "NetworkPolicy") if p["metadata"]["name"] == "maag-web"]
     ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
     assert 9092 not in ports and 5432 not in ports  # no broker, no database: only the APIs
+
+
+def test_alerts_and_the_dashboard_use_only_metrics_the_code_exposes() -> None:
+    import re
+
+    import prometheus_client
+
+    import maag.runtime.metrics  # noqa: F401 (registers them)
+    from maag.deployment import ALERTS, grafana_dashboard
+
+    exposed: set[str] = set()
+    for metric in prometheus_client.REGISTRY.collect():
+        exposed.update(sample.name for sample in metric.samples)
+        exposed.add(metric.name)
+    exprs = [a["expr"] for a in ALERTS] + [
+        t["expr"] for p in grafana_dashboard()["panels"] for t in p["targets"]
+    ]
+    used = {m for e in exprs for m in re.findall(r"\bmaag_[a-z_]+", e)}
+    # a labelled metric shows its samples only once a label set is used: compare by family
+    families = {
+        n.removesuffix("_total").removesuffix("_count").removesuffix("_bucket") for n in exposed
+    }
+    missing = {
+        m
+        for m in used
+        if m.removesuffix("_total").removesuffix("_count").removesuffix("_bucket") not in families
+    }
+    assert used and not missing, missing
+    kinds = {d["kind"] for d in _build("prod")}
+    assert {"PodMonitor", "PrometheusRule"} <= kinds
