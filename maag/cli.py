@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -47,8 +48,19 @@ def _infra(action: str) -> None:
 
 
 @infra.command("up")
-def infra_up() -> None:
-    """Fetch (once) and start Kafka on 127.0.0.1:9092 and PostgreSQL on 127.0.0.1:5432."""
+def infra_up(
+    brokers: Annotated[
+        int,
+        typer.Option(
+            help="Kafka nodes: 1, or 3 for the production topology (replication 3, "
+            "min.insync.replicas 2; nodes on 9092, 9192, 9292). Also MAAG_KAFKA_BROKERS."
+        ),
+    ] = 0,
+) -> None:
+    """Fetch (once) and start Kafka on 127.0.0.1:9092, PostgreSQL on 127.0.0.1:5432 and
+    Keycloak on 127.0.0.1:8180."""
+    if brokers:
+        os.environ["MAAG_KAFKA_BROKERS"] = str(brokers)
     _infra("up")
 
 
@@ -302,7 +314,6 @@ def up(
     """Everything, locally: Kafka and PostgreSQL (started if needed), the topics, every
     service and the mailbox, until Ctrl-C. (`deploy/local/system.sh` also installs first.)"""
     import asyncio
-    import os
 
     from maag.infra import kafka, keycloak, postgres
     from maag.runtime.kafka import ensure_topics
@@ -339,7 +350,6 @@ _INFRA_VARIABLES = ("KAFKA_BOOTSTRAP_SERVERS", "MAAG_POSTGRES_URL", "MAAG_OIDC_I
 
 def _local_issuer(layout: Layout) -> None:
     """The local identity provider, unless MAAG_OIDC_ISSUER names another."""
-    import os
 
     os.environ.setdefault("MAAG_OIDC_ISSUER", layout.oidc_issuer)
 
@@ -347,7 +357,6 @@ def _local_issuer(layout: Layout) -> None:
 def _local_secrets(layout: Layout) -> None:
     """The local default's cipher key (made once, kept in .maag/secrets.env) and the local
     identity provider's issuer."""
-    import os
 
     _local_issuer(layout)
     path = layout.home / "secrets.env"
@@ -405,7 +414,6 @@ def token(
 
 def _sign_in(issuer: str | None, user: str | None) -> str:
     """A person's token: by password when a user is named, else by device code."""
-    import os
 
     from maag.identity.tokens import ProviderError, Tokens
 
@@ -429,7 +437,6 @@ def secrets() -> None:
 
 def _new_secrets() -> dict[str, str]:
     import base64
-    import os
 
     return {
         "MAAG_CIPHER_KEY": base64.b64encode(os.urandom(32)).decode(),  # AES-256 for the stores

@@ -1,4 +1,6 @@
-"""A single-node KRaft Apache Kafka broker from its Maven Central artifacts (no Docker, no tarball)."""
+"""A KRaft Apache Kafka cluster on loopback from its Maven Central artifacts (no Docker, no
+tarball): one combined broker-controller node, or three (`maag infra up --brokers 3`: the
+production topology, replication 3 and min.insync.replicas 2)."""
 
 from __future__ import annotations
 
@@ -53,13 +55,16 @@ logger.state.level = WARN
 """
 
 
-def _server_properties(layout: Layout, log_dir: Path) -> str:
-    p, c = layout.kafka_port, layout.kafka_controller_port
+def _server_properties(layout: Layout, log_dir: Path, node: int = 1) -> str:
+    p, c = layout.broker_port(node), layout.controller_port(node)
+    n = layout.kafka_brokers
+    voters = ",".join(f"{i}@127.0.0.1:{layout.controller_port(i)}" for i in layout.kafka_nodes)
+    replicas, isr = min(3, n), min(2, n)
     return "\n".join(
         [
             "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@127.0.0.1:{c}",
+            f"node.id={node}",
+            f"controller.quorum.voters={voters}",
             f"listeners=PLAINTEXT://127.0.0.1:{p},CONTROLLER://127.0.0.1:{c}",
             f"advertised.listeners=PLAINTEXT://127.0.0.1:{p}",
             "controller.listener.names=CONTROLLER",
@@ -69,13 +74,15 @@ def _server_properties(layout: Layout, log_dir: Path) -> str:
             # Topics are declared by the project's topic registry, never created by accident.
             "auto.create.topics.enable=false",
             "num.partitions=3",
-            "offsets.topic.replication.factor=1",
+            f"default.replication.factor={replicas}",
+            f"min.insync.replicas={isr}",
+            f"offsets.topic.replication.factor={replicas}",
             "offsets.topic.num.partitions=10",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
+            f"transaction.state.log.replication.factor={replicas}",
+            f"transaction.state.log.min.isr={isr}",
             "transaction.state.log.num.partitions=5",
-            "share.coordinator.state.topic.replication.factor=1",
-            "share.coordinator.state.topic.min.isr=1",
+            f"share.coordinator.state.topic.replication.factor={replicas}",
+            f"share.coordinator.state.topic.min.isr={isr}",
             "group.initial.rebalance.delay.ms=0",
             "delete.topic.enable=true",
             "",
@@ -165,12 +172,16 @@ def _java_cmd(layout: Layout, main: str, *args: str) -> list[str]:
     ]
 
 
-def pid_file(layout: Layout) -> Path:
-    return layout.run / "kafka.pid"
+def pid_file(layout: Layout, node: int = 1) -> Path:
+    return layout.run / ("kafka.pid" if node == 1 else f"kafka-{node}.pid")
 
 
-def running(layout: Layout) -> int | None:
-    pid = read_pid(pid_file(layout))
+def log_file(layout: Layout, node: int = 1) -> Path:
+    return layout.logs / ("kafka.log" if node == 1 else f"kafka-{node}.log")
+
+
+def running(layout: Layout, node: int = 1) -> int | None:
+    pid = read_pid(pid_file(layout, node))
     return pid if pid is not None and alive(pid, MARKER) else None
 
 
@@ -179,8 +190,8 @@ def check_can_start(layout: Layout) -> None:
     if not (layout.kafka_libs / ".complete").exists():
         require_tool("mvn", "Install Maven (Debian: `apt-get install -y maven`).")
     for port, var in (
-        (layout.kafka_port, "MAAG_KAFKA_PORT"),
-        (layout.kafka_controller_port, "MAAG_KAFKA_CONTROLLER_PORT"),
+        *((layout.broker_port(n), "MAAG_KAFKA_PORT") for n in layout.kafka_nodes),
+        *((layout.controller_port(n), "MAAG_KAFKA_CONTROLLER_PORT") for n in layout.kafka_nodes),
     ):
         if port_open(port):
             raise InfraError(
@@ -189,14 +200,43 @@ def check_can_start(layout: Layout) -> None:
             )
 
 
+def _cluster_id(layout: Layout) -> str:
+    """One id for every node of the cluster, kept beside their data."""
+    kept = layout.data / f"kafka-{layout.kafka_port}.cluster-id"
+    if kept.exists():
+        return kept.read_text().strip()
+    meta = layout.data / f"kafka-{layout.kafka_port}" / "meta.properties"
+    if meta.exists():  # a single node formatted before the id was kept
+        for line in meta.read_text().splitlines():
+            if line.startswith("cluster.id="):
+                kept.write_text(line.split("=", 1)[1])
+                return kept.read_text()
+    kept.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())
+    return kept.read_text()
+
+
 def start(layout: Layout, timeout: float = 120.0) -> int:
+    """Start every node, then wait for each (a quorum of three forms only once they all
+    run); the first node's pid."""
     fetch(layout)
-    data = layout.data / f"kafka-{layout.kafka_port}"
+    cluster_id = _cluster_id(layout)
+    for node in layout.kafka_nodes:
+        launch(layout, node, cluster_id)
+    for node in layout.kafka_nodes:
+        wait_ready(layout, node, timeout)
+    first = running(layout)
+    assert first is not None
+    return first
+
+
+def launch(layout: Layout, node: int, cluster_id: str | None = None) -> None:
+    """Start node `node` (formatting its storage the first time), without waiting for it."""
+    port = layout.broker_port(node)
+    data = layout.data / f"kafka-{port}"
     data.mkdir(parents=True, exist_ok=True)
-    props = layout.run / f"kafka-{layout.kafka_port}.properties"
-    props.write_text(_server_properties(layout, data))
+    props = layout.run / f"kafka-{port}.properties"
+    props.write_text(_server_properties(layout, data, node))
     if not (data / "meta.properties").exists():
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         fmt = subprocess.run(
             _java_cmd(
                 layout,
@@ -204,7 +244,7 @@ def start(layout: Layout, timeout: float = 120.0) -> int:
                 "format",
                 # `=` form: a cluster id may start with "-" (base64url), which argparse would
                 # otherwise take for an option.
-                f"--cluster-id={cluster_id}",
+                f"--cluster-id={cluster_id or _cluster_id(layout)}",
                 f"--config={props}",
                 "--ignore-formatted",
             ),
@@ -214,8 +254,8 @@ def start(layout: Layout, timeout: float = 120.0) -> int:
         )
         if fmt.returncode != 0:
             raise InfraError(f"Formatting KRaft storage failed:\n{fmt.stdout}{fmt.stderr}")
-    log = layout.logs / "kafka.log"
-    offset = log.stat().st_size if log.exists() else 0
+    log = log_file(layout, node)
+    _offsets[(str(log), node)] = log.stat().st_size if log.exists() else 0
     with log.open("a") as out:
         proc = subprocess.Popen(
             _java_cmd(layout, MARKER, str(props)),
@@ -224,15 +264,29 @@ def start(layout: Layout, timeout: float = 120.0) -> int:
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # outlives the shell that started it
         )
-    pid_file(layout).write_text(f"{proc.pid}\n")
+    pid_file(layout, node).write_text(f"{proc.pid}\n")
+    _procs[(str(log), node)] = proc
+
+
+# Where each node's log stood when it was launched, and its process (this interpreter's).
+_offsets: dict[tuple[str, int], int] = {}
+_procs: dict[tuple[str, int], subprocess.Popen[bytes]] = {}
+
+
+def wait_ready(layout: Layout, node: int, timeout: float = 120.0) -> int:
+    log = log_file(layout, node)
+    offset = _offsets.get((str(log), node), 0)
+    proc = _procs[(str(log), node)]
 
     def ready() -> bool:
         with log.open() as f:
             f.seek(offset)
-            return READY_LINE in f.read() and port_open(layout.kafka_port)
+            return READY_LINE in f.read() and port_open(layout.broker_port(node))
 
     return started(proc, "Kafka", log, ready, timeout, lambda: stop(layout))
 
 
 def stop(layout: Layout) -> bool:
-    return stop_recorded(pid_file(layout), MARKER)
+    """Every node this layout started (whatever their number now)."""
+    files = {pid_file(layout), *layout.run.glob("kafka-*.pid")}
+    return any([stop_recorded(f, MARKER) for f in sorted(files)])

@@ -24,6 +24,8 @@ class Layout:
     keycloak_version: str = "26.4.7"
     keycloak_port: int = 8180
     keycloak_admin_password: str = "maag-local-admin"
+    # 1 by default; 3 for the production topology (replication 3, min.insync.replicas 2)
+    kafka_brokers: int = 1
 
     @classmethod
     def from_env(cls) -> Layout:
@@ -40,6 +42,7 @@ class Layout:
             keycloak_version=env.get("MAAG_KEYCLOAK_VERSION", "26.4.7"),
             keycloak_port=int(env.get("MAAG_KEYCLOAK_PORT", "8180")),
             keycloak_admin_password=env.get("MAAG_KEYCLOAK_ADMIN_PASSWORD", "maag-local-admin"),
+            kafka_brokers=_brokers(env.get("MAAG_KAFKA_BROKERS", "1")),
         )
 
     @property
@@ -72,7 +75,18 @@ class Layout:
 
     @property
     def kafka_bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        return ",".join(f"127.0.0.1:{self.broker_port(n)}" for n in self.kafka_nodes)
+
+    @property
+    def kafka_nodes(self) -> range:
+        return range(1, self.kafka_brokers + 1)
+
+    def broker_port(self, node: int) -> int:
+        """Node n's client port: MAAG_KAFKA_PORT, then 100 above it for each further node."""
+        return self.kafka_port + 100 * (node - 1)
+
+    def controller_port(self, node: int) -> int:
+        return self.kafka_controller_port + 100 * (node - 1)
 
     @property
     def postgres_url(self) -> str:
@@ -84,3 +98,9 @@ class Layout:
     def ensure_dirs(self) -> None:
         for d in (self.cache, self.logs, self.run, self.data):
             d.mkdir(parents=True, exist_ok=True)
+
+
+def _brokers(text: str) -> int:
+    if text not in ("1", "3"):
+        raise InfraError(f"MAAG_KAFKA_BROKERS must be 1 or 3, not {text[:20]!r}")
+    return int(text)

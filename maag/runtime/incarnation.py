@@ -31,6 +31,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
+from maag.runtime import kafka
 from maag.runtime.application import ServiceApplication
 from maag.runtime.logging import get_logger
 
@@ -154,7 +155,9 @@ async def read_tails(
     parts = await _partitions(bootstrap, topics, options)
     if not parts:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **options)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.servers(bootstrap), enable_auto_commit=False, **options
+    )
     await consumer.start()
     try:
         ends = await consumer.end_offsets(parts)
@@ -186,7 +189,7 @@ async def read_tails(
 async def _partitions(
     bootstrap: str, topics: Sequence[str], options: dict[str, Any]
 ) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **options)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.servers(bootstrap), **options)
     await admin.start()
     try:
         present = [t for t in topics if t in set(await admin.list_topics())]

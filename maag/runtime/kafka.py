@@ -28,10 +28,16 @@ def record_size(
     return size
 
 
+def servers(bootstrap: str) -> list[str]:
+    """KAFKA_BOOTSTRAP_SERVERS as Kafka writes it, `host:port,host:port`, as the list the
+    clients want (aiokafka takes one string for one address only)."""
+    return [s.strip() for s in bootstrap.split(",") if s.strip()]
+
+
 def producer(bootstrap: str, client_id: str, **options: Any) -> AIOKafkaProducer:
     # Idempotence implies acks=all and keeps per-partition order across retries.
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        bootstrap_servers=servers(bootstrap),
         client_id=client_id,
         enable_idempotence=True,
         linger_ms=5,
@@ -67,7 +73,7 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
 async def ensure_topics(
     bootstrap: str, prefix: str = "", specs: Iterable[TopicSpec] = ALL_TOPICS
 ) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers(bootstrap))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

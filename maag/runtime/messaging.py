@@ -58,7 +58,7 @@ def security(settings: Settings) -> BaseSecurity | None:
 
 def broker(bootstrap: str, client_id: str, auth: BaseSecurity | None = None) -> KafkaBroker:
     return KafkaBroker(
-        bootstrap,
+        kafka.servers(bootstrap),
         client_id=client_id,
         enable_idempotence=True,  # implies acks=all
         linger_ms=5,

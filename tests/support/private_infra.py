@@ -32,25 +32,48 @@ class PrivateKafka:
     def bootstrap(self) -> str:
         return self.layout.kafka_bootstrap
 
-    def kill(self) -> None:
+    def kill(self, node: int = 1) -> None:
         """SIGKILL: the broker gets no chance to close cleanly."""
-        pid = kafka.running(self.layout)
-        assert pid is not None, "the private broker is not running"
+        pid = kafka.running(self.layout, node)
+        assert pid is not None, f"the private broker {node} is not running"
         os.kill(pid, signal.SIGKILL)
-        wait_until(lambda: not port_open(self.layout.kafka_port), 30, "broker gone", None)
+        port = self.layout.broker_port(node)
+        wait_until(lambda: not port_open(port), 30, "broker gone", None)
 
-    def start(self) -> None:
-        kafka.start(self.layout)
+    def start(self, node: int | None = None) -> None:
+        """Every node, or one node again (the others running)."""
+        if node is None:
+            kafka.start(self.layout)
+        else:
+            kafka.launch(self.layout, node)
+            kafka.wait_ready(self.layout, node)
+
+
+def _free_block(brokers: int) -> tuple[int, int]:
+    """Client and controller ports for every node (each 100 above the one before)."""
+    for _ in range(20):
+        port, controller = free_port(), free_port()
+        wanted = [p + 100 * i for p in (port, controller) for i in range(brokers)]
+        if max(wanted) < 65536 and not any(port_open(p) for p in wanted):
+            return port, controller
+    raise InfraError("no free block of ports for a private Kafka cluster")
 
 
 @contextmanager
-def private_kafka(tmp: Path) -> Iterator[PrivateKafka]:
+def private_kafka(tmp: Path, brokers: int = 1) -> Iterator[PrivateKafka]:
     shared = Layout.from_env()
     home = tmp / "kafka-home"
     home.mkdir(parents=True)
     shared.cache.mkdir(parents=True, exist_ok=True)
     (home / "cache").symlink_to(shared.cache)  # the jars already fetched
-    layout = replace(shared, home=home, kafka_port=free_port(), kafka_controller_port=free_port())
+    port, controller = _free_block(brokers)
+    layout = replace(
+        shared,
+        home=home,
+        kafka_port=port,
+        kafka_controller_port=controller,
+        kafka_brokers=brokers,
+    )
     layout.ensure_dirs()
     broker = PrivateKafka(layout)
     try:

@@ -169,3 +169,14 @@ def test_a_database_password_apart_from_the_url_may_hold_any_character(tmp_path:
         "maag-pg-rw",
         "referral",
     )
+
+
+def test_several_brokers_are_given_as_kafka_writes_them() -> None:
+    from maag.runtime.kafka import servers
+
+    assert servers("127.0.0.1:9092, 127.0.0.1:9192,127.0.0.1:9292,") == [
+        "127.0.0.1:9092",
+        "127.0.0.1:9192",
+        "127.0.0.1:9292",
+    ]
+    assert servers("maag-kafka-bootstrap:9093") == ["maag-kafka-bootstrap:9093"]
