@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -220,16 +221,20 @@ def start(layout: Layout, timeout: float = 120.0) -> int:
     run); the first node's pid."""
     fetch(layout)
     cluster_id = _cluster_id(layout)
-    for node in layout.kafka_nodes:
-        launch(layout, node, cluster_id)
-    for node in layout.kafka_nodes:
-        wait_ready(layout, node, timeout)
-    first = running(layout)
-    assert first is not None
-    return first
+    launched = [launch(layout, node, cluster_id) for node in layout.kafka_nodes]
+    pids = [wait_ready(layout, one, timeout) for one in launched]
+    return pids[0]
 
 
-def launch(layout: Layout, node: int, cluster_id: str | None = None) -> None:
+@dataclass(frozen=True)
+class Launched:
+    node: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+    offset: int  # where its log stood at launch: the ready line is looked for after it
+
+
+def launch(layout: Layout, node: int, cluster_id: str | None = None) -> Launched:
     """Start node `node` (formatting its storage the first time), without waiting for it."""
     port = layout.broker_port(node)
     data = layout.data / f"kafka-{port}"
@@ -255,7 +260,7 @@ def launch(layout: Layout, node: int, cluster_id: str | None = None) -> None:
         if fmt.returncode != 0:
             raise InfraError(f"Formatting KRaft storage failed:\n{fmt.stdout}{fmt.stderr}")
     log = log_file(layout, node)
-    _offsets[(str(log), node)] = log.stat().st_size if log.exists() else 0
+    offset = log.stat().st_size if log.exists() else 0
     with log.open("a") as out:
         proc = subprocess.Popen(
             _java_cmd(layout, MARKER, str(props)),
@@ -265,25 +270,16 @@ def launch(layout: Layout, node: int, cluster_id: str | None = None) -> None:
             start_new_session=True,  # outlives the shell that started it
         )
     pid_file(layout, node).write_text(f"{proc.pid}\n")
-    _procs[(str(log), node)] = proc
+    return Launched(node, proc, log, offset)
 
 
-# Where each node's log stood when it was launched, and its process (this interpreter's).
-_offsets: dict[tuple[str, int], int] = {}
-_procs: dict[tuple[str, int], subprocess.Popen[bytes]] = {}
-
-
-def wait_ready(layout: Layout, node: int, timeout: float = 120.0) -> int:
-    log = log_file(layout, node)
-    offset = _offsets.get((str(log), node), 0)
-    proc = _procs[(str(log), node)]
-
+def wait_ready(layout: Layout, launched: Launched, timeout: float = 120.0) -> int:
     def ready() -> bool:
-        with log.open() as f:
-            f.seek(offset)
-            return READY_LINE in f.read() and port_open(layout.broker_port(node))
+        with launched.log.open() as f:
+            f.seek(launched.offset)
+            return READY_LINE in f.read() and port_open(layout.broker_port(launched.node))
 
-    return started(proc, "Kafka", log, ready, timeout, lambda: stop(layout))
+    return started(launched.proc, "Kafka", launched.log, ready, timeout, lambda: stop(layout))
 
 
 def stop(layout: Layout) -> bool:

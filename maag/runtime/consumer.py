@@ -329,7 +329,10 @@ class TrackedConsumer:
         if epoch is not None and epoch > seen:
             with contextlib.suppress(IntegrityError):  # another member noted it first
                 self.app.recorder.insert_tracking(Tracking(f"{base}#epoch", epoch))
-                log.warning("producer incarnation changed", topic=tp.topic, epoch=epoch)
+                # a later epoch than one seen here: its producer's store was restored
+                (log.warning if seen else log.info)(
+                    "producer incarnation", topic=tp.topic, partition=tp.partition, epoch=epoch
+                )
             seen = epoch
         name = base if epoch is None else f"{base}@{epoch}"
         return name, (epoch or 0) < seen

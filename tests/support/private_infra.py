@@ -45,8 +45,7 @@ class PrivateKafka:
         if node is None:
             kafka.start(self.layout)
         else:
-            kafka.launch(self.layout, node)
-            kafka.wait_ready(self.layout, node)
+            kafka.wait_ready(self.layout, kafka.launch(self.layout, node))
 
 
 def _free_block(brokers: int) -> tuple[int, int]:
