@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY
 
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime.consumer import TrackedConsumer
@@ -80,6 +81,15 @@ async def test_events_committed_while_the_relay_was_down_arrive_and_apply_once(
         await _eventually(lambda: consumer.applied >= 25)
     notes = _notes(LedgerApp(settings), cases)
     assert all(len(n) == 1 for n in notes.values()), notes
+    # caught up: the group's lag on each partition it read is 0, for Prometheus
+    lags = [
+        s.value
+        for metric in REGISTRY.collect()
+        if metric.name == "maag_consumer_lag"
+        for s in metric.samples
+        if s.labels["consumer"] == consumer.group_id
+    ]
+    assert lags and all(lag == 0 for lag in lags), lags
 
 
 async def test_a_relay_killed_after_publishing_but_before_recording_republishes_and_applies_once(
