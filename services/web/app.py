@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
+from markupsafe import Markup
 from starlette.middleware.sessions import SessionMiddleware
 
 from contracts.reference import JAP_FUNDERS, Agency, AvoidedOutcome, District, Panel, Role
@@ -63,6 +64,15 @@ class FormExpired(Exception):
     """A form's token did not match the session's (expired, or not ours)."""
 
 
+def form_guard(csrf: str) -> Markup:
+    """What every form that writes carries: the session's form token, and a fresh key (a
+    second click or a resubmission sends the same one, so the write is recorded once)."""
+    return Markup(
+        '<input type="hidden" name="csrf_token" value="{}">'
+        '<input type="hidden" name="idempotency_key" value="{}">'
+    ).format(csrf, uuid.uuid4().hex)
+
+
 def templates() -> Jinja2Templates:
     env = Environment(
         loader=ChoiceLoader(
@@ -74,8 +84,7 @@ def templates() -> Jinja2Templates:
         autoescape=True,
     )
     env.filters["money"] = charts.money
-    # a fresh key in each form that writes: a second click or a resubmission sends it again
-    env.globals["new_key"] = lambda: uuid.uuid4().hex
+    env.globals["form_guard"] = form_guard
     env.filters["when"] = _when
     return Jinja2Templates(env=env)
 
