@@ -25,6 +25,7 @@ from psycopg import sql
 
 from maag.runtime.case_history import CaseHistory
 from maag.runtime.chain import EventChain
+from maag.runtime.chain_keys import ChainKeys
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
 from maag.runtime.timeline import replay
@@ -32,6 +33,7 @@ from maag.services import SPECS
 from tests.support.pipeline import Ledger, LedgerApp
 
 SERVICES = tuple(SPECS)
+KEY = os.urandom(32)  # the chains' key for this run
 
 
 def fill(app: LedgerApp, cases: list[uuid.UUID], events_per_case: int) -> None:
@@ -69,7 +71,9 @@ def main() -> None:
                 )
                 stack.callback(app.close)
                 fill(app, cases, per_store)
-                chain = EventChain(app, read_model_engine(settings, service))
+                chain = EventChain(
+                    app, read_model_engine(settings, service), ChainKeys.derive(KEY, service)
+                )
                 histories[service] = CaseHistory(service, app, chain, SPECS[service].audit)
             stored = time.perf_counter() - t
             total = per_store * len(SERVICES) * len(cases)

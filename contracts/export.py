@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from contracts.compatibility import breaking_changes
 from contracts.envelope import CONTENT_TYPE
+from contracts.events.audit import ChainAnchor
 from contracts.limits import EVENT_MESSAGE_BYTES, KIB, SUBMISSION_MESSAGE_BYTES
 from contracts.topics import ALL_TOPICS
 
@@ -138,6 +139,12 @@ SUBMISSION_HEADERS: dict[str, Any] = {
             "agency must be the referring_agency.",
         }
     },
+}
+
+ANCHOR_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "required": ["ce_type"],
+    "properties": {"ce_type": {"const": ChainAnchor.TYPE, "description": "The anchor's type."}},
 }
 
 

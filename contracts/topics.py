@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from contracts.events import IntegrationEvent
+from contracts.events.audit import ChainAnchor
 from contracts.events.commissioning import (
     CommissioningFailed,
     PackageCommissioned,
@@ -165,6 +166,19 @@ REFERRAL_SUBMISSIONS = TopicSpec(
     max_message_bytes=SUBMISSION_MESSAGE_BYTES,
 )
 
+# Every service's signed chain heads: the record of its history kept outside its database.
+# Only the services' principals may write it (the KafkaUser ACLs), and it is never deleted:
+# an anchor that could expire would let an old history be rewritten unseen.
+CHAIN_ANCHORS = TopicSpec(
+    name="maag.audit.anchors",
+    description="Each service's hash-chain head, signed, at a fixed interval and as it stops.",
+    owner="audit",
+    key="service",
+    partitions=1,
+    retention_ms=KEEP_FOREVER,
+    messages=(ChainAnchor,),
+)
+
 EVENT_TOPICS: tuple[TopicSpec, ...] = (
     REFERRAL_EVENTS,
     PANEL_EVENTS,
@@ -172,8 +186,10 @@ EVENT_TOPICS: tuple[TopicSpec, ...] = (
     NOTIFICATION_EVENTS,
 )
 INBOUND_TOPICS: tuple[TopicSpec, ...] = (REFERRAL_SUBMISSIONS,)
-ALL_TOPICS: tuple[TopicSpec, ...] = tuple(
-    t for base in (*EVENT_TOPICS, *INBOUND_TOPICS) for t in (base, base.dead_letters)
+AUDIT_TOPICS: tuple[TopicSpec, ...] = (CHAIN_ANCHORS,)  # nobody consumes it: no dead letters
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    *(t for base in (*EVENT_TOPICS, *INBOUND_TOPICS) for t in (base, base.dead_letters)),
+    *AUDIT_TOPICS,
 )
 
 

@@ -21,13 +21,14 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
 from contracts.export import (
+    ANCHOR_HEADERS,
     CE_HEADERS,
     CORRELATION_DOC,
     DEAD_LETTER_HEADERS,
     LIMITS_DOC,
     SUBMISSION_HEADERS,
 )
-from contracts.topics import TopicSpec
+from contracts.topics import CHAIN_ANCHORS, TopicSpec
 from maag.deployment import EXTERNAL_PORT, KAFKA_CLUSTER, TLS_PORT
 from maag.runtime import messaging
 from maag.runtime.messaging import EventPublisher
@@ -55,12 +56,16 @@ def declared() -> KafkaBroker:
         EventPublisher(kafka, spec.name, "")
         for topic in spec.consumes:
             messaging.publisher(kafka, topic.dead_letters, topic.dead_letters.name, spec.name)
+        # its chain anchors (maag.runtime.anchors)
+        messaging.publisher(kafka, CHAIN_ANCHORS, CHAIN_ANCHORS.name, spec.name)
     return kafka
 
 
 def _headers(topic: TopicSpec) -> dict[str, Any]:
     if topic.name.endswith(".dlq"):
         return DEAD_LETTER_HEADERS
+    if topic is CHAIN_ANCHORS:
+        return ANCHOR_HEADERS
     return CE_HEADERS if topic.key == "case_id" else SUBMISSION_HEADERS
 
 

@@ -157,25 +157,61 @@ def audit_verify(
     services: Annotated[
         list[str] | None, typer.Argument(help="Services to check (default: all).")
     ] = None,
+    anchors_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchors", help="Also hold the stores to the anchors in this file (JSON lines)."
+        ),
+    ] = None,
 ) -> None:
-    """Walk each service's hash chain over its stored events; exit 1 naming every break."""
+    """Walk each service's keyed hash chain over its stored events and hold it to the signed
+    anchors on the broker (and in --anchors); exit 1 naming every break: an event altered,
+    deleted or inserted, a case-index row missing or added, a history re-chained, a tail
+    gone, an anchor not signed with the service's key. Needs MAAG_CHAIN_KEY."""
+    import asyncio
+
+    from aiokafka.errors import KafkaError
+
     from maag.audit.stores import NAMES, store_of
+    from maag.runtime import anchors
+    from maag.runtime.chain_keys import ChainKeyMissing
     from maag.services import settings_from_env
 
+    _local_keys(Layout.from_env())
     settings = settings_from_env()
+    try:
+        records = asyncio.run(anchors.read_anchors(settings, anchors_file))
+    except (KafkaError, OSError) as e:
+        typer.echo(f"error: the anchors cannot be read: {e!r}", err=True)
+        raise typer.Exit(1) from e
     broken = False
     for name in services or NAMES:
-        with store_of(settings, name) as (_, chain):
-            verdict = chain.verify()
+        try:
+            with store_of(settings, name) as (_, chain):
+                verdict = anchors.verify(chain, records)
+        except ChainKeyMissing as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from e
         state = "intact" if verdict.clean else f"{len(verdict.breaks)} break(s)"
+        anchored = (
+            f"held to {verdict.anchors} anchor(s), the latest at notification "
+            f"{verdict.anchored_head}"
+            if verdict.anchors
+            else "no anchor yet"
+        )
         typer.echo(
             f"{name}: {verdict.chained} events chained (to notification {verdict.head}; "
-            f"newest stored {verdict.stored_head}): {state}"
+            f"newest stored {verdict.stored_head}), {anchored}: {state}"
         )
-        for b in verdict.breaks:
+        for b in verdict.breaks[:SHOWN_BREAKS]:
             typer.echo(f"  {b}")
+        if len(verdict.breaks) > SHOWN_BREAKS:
+            typer.echo(f"  ... and {len(verdict.breaks) - SHOWN_BREAKS} more")
         broken |= not verdict.clean
     raise typer.Exit(1 if broken else 0)
+
+
+SHOWN_BREAKS = 50  # a history re-chained without the key breaks at every event after
 
 
 @audit_app.command("replay")
@@ -287,7 +323,8 @@ def run(
     ] = None,
 ) -> None:
     """Run the services, each in its own process, until Ctrl-C."""
-    from maag.services import PROCESSES
+    from maag.runtime.migrations import MigrationError
+    from maag.services import PROCESSES, SPECS
     from maag.supervisor import run_services
 
     known = list(PROCESSES)
@@ -302,7 +339,30 @@ def run(
     if not names:
         typer.echo("No services are built yet; the infrastructure is up and waiting.")
         return
-    raise typer.Exit(run_services(names, typer.echo))
+    _local_keys(Layout.from_env())
+    try:
+        store_env = _migrate_stores([n for n in names if n in SPECS])
+    except MigrationError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    raise typer.Exit(run_services(names, typer.echo, env_of=lambda n: store_env.get(n, {})))
+
+
+def _migrate_stores(names: list[str]) -> dict[str, dict[str, str]]:
+    """On PostgreSQL: each service's store made by MAAG_POSTGRES_URL's role (the owner), and
+    the service run as its own role (maag_<service>), which may not change its history."""
+    from maag.runtime.migrations import local_writer, migrate, writer_env
+    from maag.services import settings_from_env
+
+    settings = settings_from_env()
+    if settings.postgres_url is None:
+        return {}  # SQLite files: one local user, nothing to grant
+    password = os.environ.get("MAAG_POSTGRES_WRITER_PASSWORD")
+    found = {}
+    for name in names:
+        migrate(settings, name, local_writer(name), password)
+        found[name] = writer_env(settings, local_writer(name), password or "")
+    return found
 
 
 @app.command("up")
@@ -355,16 +415,26 @@ def _local_issuer(layout: Layout) -> None:
 
 
 def _local_secrets(layout: Layout) -> None:
-    """The local default's cipher key (made once, kept in .maag/secrets.env) and the local
+    """The local default's keys (each made once, kept in .maag/secrets.env) and the local
     identity provider's issuer."""
 
     _local_issuer(layout)
     path = layout.home / "secrets.env"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(f"{k}={v}\n" for k, v in _new_secrets().items()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = path.read_text() if path.exists() else ""
+    have = {line.partition("=")[0] for line in kept.splitlines()}
+    missing = {k: v for k, v in _new_secrets().items() if k not in have}
+    if missing:  # a key added since the file was made: add it, keep the others
+        with path.open("a") as f:
+            f.writelines(f"{k}={v}\n" for k, v in missing.items())
         path.chmod(0o600)
-    for line in path.read_text().splitlines():
+    _local_keys(layout)
+
+
+def _local_keys(layout: Layout) -> None:
+    """The local default's keys, where `maag up` made them (the environment wins)."""
+    path = layout.home / "secrets.env"
+    for line in path.read_text().splitlines() if path.exists() else ():
         key, _, value = line.partition("=")
         if key and value:
             os.environ.setdefault(key, value)
@@ -430,7 +500,8 @@ def _sign_in(issuer: str | None, user: str | None) -> str:
 
 @app.command("secrets")
 def secrets() -> None:
-    """Print a new cipher key for the event stores, as an environment assignment."""
+    """Print new keys (the event stores' cipher key, the chains' key), as environment
+    assignments."""
     for key, value in _new_secrets().items():
         typer.echo(f"{key}={value}")
 
@@ -440,7 +511,54 @@ def _new_secrets() -> dict[str, str]:
 
     return {
         "MAAG_CIPHER_KEY": base64.b64encode(os.urandom(32)).decode(),  # AES-256 for the stores
+        # the hash chains' HMAC and the anchors' signatures (maag.runtime.chain_keys)
+        "MAAG_CHAIN_KEY": base64.b64encode(os.urandom(32)).decode(),
+        # the local services' database roles (`maag db migrate`), which own nothing
+        "MAAG_POSTGRES_WRITER_PASSWORD": base64.b64encode(os.urandom(24)).decode(),
     }
+
+
+db_app = typer.Typer(help="The services' stores in PostgreSQL.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("migrate")
+def db_migrate(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Services whose stores to make (default: all).")
+    ] = None,
+    writer: Annotated[
+        str | None,
+        typer.Option(help="The role the service runs as (default: maag_<service>); one service."),
+    ] = None,
+) -> None:
+    """As the store's owner (MAAG_POSTGRES_URL): make each service's tables, make its history
+    (events, hash chain, case index) append-only, and grant the service's role what it needs
+    and no more. A missing role is created with MAAG_POSTGRES_WRITER_PASSWORD."""
+    from maag.runtime.migrations import MigrationError, local_writer, migrate
+    from maag.runtime.settings import SettingsError
+    from maag.services import SPECS, settings_from_env
+
+    names = services or list(SPECS)
+    unknown = sorted(set(names) - set(SPECS))
+    if unknown or (writer is not None and len(names) != 1):
+        typer.echo(
+            f"error: unknown service(s) {', '.join(unknown)}"
+            if unknown
+            else "error: --writer names the role of one service",
+            err=True,
+        )
+        raise typer.Exit(2)
+    password = os.environ.get("MAAG_POSTGRES_WRITER_PASSWORD")
+    try:
+        settings = settings_from_env()
+        for name in names:
+            role = writer or local_writer(name)
+            tables = migrate(settings, name, role, password)
+            typer.echo(f"{name}: {', '.join(tables)} append-only; runs as {role}")
+    except (MigrationError, SettingsError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
 
 
 identity_app = typer.Typer(help="The identity provider's realm (Keycloak).", no_args_is_help=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from contracts.topics import ALL_TOPICS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
+from contracts.topics import ALL_TOPICS, CHAIN_ANCHORS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.identity.realm import INTEGRATING_AGENCIES, agency_client
 from maag.services import SPECS
 
@@ -65,12 +65,18 @@ def _env(service: str) -> dict[str, Any]:
             False,
         ),  # Strimzi makes it
         "MAAG_KAFKA_CREATE_TOPICS": "false",
-        # the role's password is the one secret the database operator creates the role with
+        # the role's password is the one secret the database operator creates the role with;
+        # the service runs as its writer role, which may not change its history
         "MAAG_POSTGRES_URL": f"postgresql://{service}@{PG_CLUSTER}-rw:5432/{service}",
         "MAAG_POSTGRES_PASSWORD": ("secret", db_credentials(service), "password", False),
+        "MAAG_STORE_MIGRATED": "true",
         "MAAG_POSTGRES_SCHEMA": service,
         "MAAG_DATA_DIR": "/tmp/maag",
         "MAAG_CIPHER_KEY": ("secret", "maag-cipher", "key", service != "referral"),
+        # the chains' HMAC key and the anchors' signing key; never in the database's hands
+        "MAAG_CHAIN_KEY": ("secret", "maag-chain", "key", False),
+        "MAAG_ANCHOR_INTERVAL": "60",
+        "MAAG_ANCHOR_FILE": "",
         "MAAG_TOPIC_PREFIX": "",
         "MAAG_LOG_FORMAT": "json",
         # The county's OpenID Connect provider: services fetch its public keys, hold no secret.
@@ -99,6 +105,45 @@ def _env(service: str) -> dict[str, Any]:
 def db_credentials(service: str) -> str:
     """The basic-auth Secret of a service's database role (created once by the operator)."""
     return f"maag-{service}-db-credentials"
+
+
+def db_owner(service: str) -> str:
+    """The role that owns a service's database and tables: only `maag db migrate` (the
+    service's init container) signs in as it."""
+    return f"{service}_owner"
+
+
+def db_owner_credentials(service: str) -> str:
+    return f"maag-{service}-owner-db-credentials"
+
+
+def _migrate(service: str) -> dict[str, Any]:
+    """The init container that makes the service's store as its owner and grants the
+    service's role its part (maag.runtime.migrations); the service's own container never
+    holds the owner's password."""
+    password = {"secretKeyRef": {"name": db_owner_credentials(service), "key": "password"}}
+    env = [  # its own values: the service's ConfigMap names the service's role
+        {
+            "name": "MAAG_POSTGRES_URL",
+            "value": f"postgresql://{db_owner(service)}@{PG_CLUSTER}-rw:5432/{service}",
+        },
+        {"name": "MAAG_POSTGRES_PASSWORD", "valueFrom": password},
+        {"name": "MAAG_POSTGRES_SCHEMA", "value": service},
+        {"name": "MAAG_LOG_FORMAT", "value": "json"},
+    ]
+    return {
+        "name": "migrate",
+        "image": IMAGE,
+        "imagePullPolicy": "IfNotPresent",
+        "args": ["db", "migrate", service, "--writer", service],
+        "env": env,
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"cpu": "500m", "memory": "256Mi"},
+        },
+        "securityContext": CONTAINER_SECURITY,
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
 
 
 def _labels(service: str) -> dict[str, str]:
@@ -208,6 +253,9 @@ def _kafka_user(name: str, acls: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+AUDIT_CLIENT = "maag-audit"
+
+
 def users() -> list[dict[str, Any]]:
     """One KafkaUser per service (what it publishes and consumes) and per integrating agency:
     an agency's system writes referral submissions and reads the referral outcomes (its
@@ -219,8 +267,12 @@ def users() -> list[dict[str, Any]]:
             *(_acl("topic", t.name, ["Write", "Describe"]) for t in spec.publishes),
             *(_acl("topic", t.name, ["Read", "Describe"]) for t in spec.consumes),
             _acl("group", spec.group_id, ["Read"]),
+            # its chain's anchors (which it publishes), read back for /audit/store
+            _acl("topic", CHAIN_ANCHORS.name, ["Read"]),
         ]
         out.append(_kafka_user(f"maag-{service}", acls))
+    # `maag audit verify`, run by an auditor or an operator: reads the anchors, writes nothing
+    out.append(_kafka_user(AUDIT_CLIENT, [_acl("topic", CHAIN_ANCHORS.name, ["Read", "Describe"])]))
     for agency in INTEGRATING_AGENCIES:
         client = agency_client(agency.value)
         acls = [
@@ -246,12 +298,16 @@ def postgres() -> list[dict[str, Any]]:
             "managed": {
                 "roles": [
                     {
-                        "name": s,
+                        "name": role,
                         "ensure": "present",
                         "login": True,
-                        "passwordSecret": {"name": db_credentials(s)},
+                        "passwordSecret": {"name": secret},
                     }
                     for s in SERVICES
+                    for role, secret in (
+                        (s, db_credentials(s)),  # the service: no UPDATE or DELETE of history
+                        (db_owner(s), db_owner_credentials(s)),  # its database and tables
+                    )
                 ]
             },
             "plugins": [
@@ -297,7 +353,7 @@ def postgres() -> list[dict[str, Any]]:
             "apiVersion": "postgresql.cnpg.io/v1",
             "kind": "Database",
             "metadata": {"name": f"maag-{s}"},
-            "spec": {"name": s, "owner": s, "cluster": {"name": PG_CLUSTER}},
+            "spec": {"name": s, "owner": db_owner(s), "cluster": {"name": PG_CLUSTER}},
         }
         for s in SERVICES
     ]
@@ -331,6 +387,13 @@ def _env_entries(service: str, env: dict[str, Any]) -> list[dict[str, Any]]:
     return entries
 
 
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
 def _app(
     service: str,
     env: dict[str, Any],
@@ -338,6 +401,7 @@ def _app(
     scaled: bool,
     volumes: Sequence[tuple[dict[str, Any], dict[str, Any]]] = (),
     public: bool = False,
+    init: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """A ConfigMap, Deployment, Service and NetworkPolicy (and, when `scaled`, a
     PodDisruptionBudget and HorizontalPodAutoscaler) for one process of the image."""
@@ -373,6 +437,7 @@ def _app(
                         "fsGroup": 10001,
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
+                    **({"initContainers": list(init)} if init else {}),
                     "containers": [
                         {
                             "name": service,
@@ -389,11 +454,7 @@ def _app(
                                 "requests": {"cpu": "200m", "memory": "256Mi"},
                                 "limits": {"cpu": "1", "memory": "768Mi"},
                             },
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
+                            "securityContext": CONTAINER_SECURITY,
                             "volumeMounts": [
                                 {"name": "tmp", "mountPath": "/tmp"},
                                 *(mount for mount, _ in volumes),
@@ -525,6 +586,7 @@ def service_resources(service: str) -> list[dict[str, Any]]:
         scaled=True,
         volumes=[kafka_ca],
         public=service == "referral",  # agencies' systems call its API
+        init=[_migrate(service)],
     )
 
 

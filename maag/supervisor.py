@@ -54,10 +54,15 @@ def run_services(
     command: Callable[[str], list[str]] = serve_command,
     policy: RestartPolicy = RestartPolicy(),
     stop_event: threading.Event | None = None,
+    env_of: Callable[[str], dict[str, str]] = lambda _: {},
 ) -> int:
+    """`env_of(name)`: what a process's environment has besides this one's."""
+
     def start(name: str) -> _Child:
         port = SPECS[name].port if name in SPECS else 0
-        env = {**os.environ, "MAAG_HTTP_PORT": str(port)} if port else dict(os.environ)
+        env = {**os.environ, **env_of(name)}
+        if port:
+            env["MAAG_HTTP_PORT"] = str(port)
         if name == WEB:
             env = {**local_web_env(), **env}
         return _Child(name, subprocess.Popen(command(name), env=env), time.monotonic())

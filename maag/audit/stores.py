@@ -8,6 +8,7 @@ from contextlib import ExitStack, contextmanager
 from maag.runtime.application import ServiceApplication
 from maag.runtime.case_history import CaseHistory
 from maag.runtime.chain import EventChain
+from maag.runtime.chain_keys import ChainKeys
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
 from maag.services import SPECS
@@ -18,10 +19,11 @@ NAMES = list(SPECS)
 @contextmanager
 def store_of(settings: Settings, name: str) -> Iterator[tuple[ServiceApplication, EventChain]]:
     """A plain reader of the service's store (events as stored) and its chain and index."""
+    keys = ChainKeys.of(settings, name)
     store = type(f"{name.capitalize()}Store", (ServiceApplication,), {"name": name})(settings)
     engine = read_model_engine(settings, name)
     try:
-        yield store, EventChain(store, engine)
+        yield store, EventChain(store, engine, keys)
     finally:
         store.close()
         engine.dispose()

@@ -119,6 +119,11 @@ def _ensure_role_and_database(layout: Layout) -> None:
     user, db, pw = layout.pg_user, layout.pg_database, layout.pg_password.replace("'", "''")
     if not _psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{user}'").strip():
         _psql(f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{pw}'")
+    # it owns the stores and makes the roles the services run as (`maag db migrate`), and,
+    # as a local administrator, can dump every service's schema (its read models belong to
+    # the service's role)
+    _psql(f'ALTER ROLE "{user}" CREATEROLE')
+    _psql(f'GRANT pg_read_all_data TO "{user}"')
     if not _psql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'").strip():
         _psql(f'CREATE DATABASE "{db}" OWNER "{user}"')
 

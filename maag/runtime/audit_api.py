@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Header, HTTPException, Query
 
 from contracts.reference import Role
-from maag.runtime import http
+from maag.runtime import anchors, http
 from maag.runtime.case_history import CaseHistory
 from maag.runtime.reads import record_read
+from maag.runtime.settings import Settings
 from maag.runtime.timeline import ReplayRefused, merge, parts_over_http, replay
 
 
@@ -25,9 +27,10 @@ def _when(as_of: datetime | None) -> datetime | None:
 AsOf = Annotated[datetime | None, Query(description="ISO 8601 with a zone; default: now")]
 
 
-def install(api: FastAPI, history: CaseHistory, service_urls: Mapping[str, str]) -> None:
-    """`service_urls`: where every service is, in the order a case moves through them
-    (for the full timeline)."""
+def install(api: FastAPI, history: CaseHistory, settings: Settings) -> None:
+    """`settings.service_urls`: where every service is, in the order a case moves through
+    them (for the full timeline); the anchors are read from `settings`' broker."""
+    service_urls = settings.service_urls
 
     @api.get(
         "/audit/cases/{case_id}",
@@ -51,20 +54,28 @@ def install(api: FastAPI, history: CaseHistory, service_urls: Mapping[str, str])
         tags=["audit"],
         summary="Whether this service's stored history is intact (its hash chain walked now)",
         description=(
-            "Auditors only. Walks the whole chain over the stored events, as `maag audit "
-            "verify` does: each break names the notification and whether it was altered, "
-            "deleted or inserted. Events stored after the chain's head are not covered yet."
+            "Auditors only. Walks the whole chain over the stored events and holds it to "
+            "the service's signed anchors, as `maag audit verify` does: each break names "
+            "the notification and whether it was altered, deleted, inserted, left out of "
+            "the case index, re-chained or truncated. Events stored after the chain's head "
+            "are not covered yet."
         ),
     )
-    def store(caller: http.CallerDep) -> dict[str, Any]:
+    async def store(caller: http.CallerDep) -> dict[str, Any]:
         caller.require(Role.AUDITOR, to="check a store's history")
-        verdict = history.chain.verify()
+        try:
+            records = await anchors.read_anchors(settings)
+        except (KafkaError, OSError) as e:
+            raise HTTPException(503, f"the anchors cannot be read: {e!r}") from e
+        verdict = await asyncio.to_thread(anchors.verify, history.chain, records)
         return {
             "service": history.service,
             "intact": verdict.clean,
             "chained": verdict.chained,
             "head": verdict.head,
             "stored_head": verdict.stored_head,
+            "anchors": verdict.anchors,
+            "anchored_head": verdict.anchored_head,
             "breaks": [str(b) for b in verdict.breaks],
         }
 

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid5
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
@@ -152,58 +150,12 @@ async def read_tails(
 ) -> list[Tail]:
     """The last record `source` published on each partition of `topics` (none for a topic
     that does not exist yet or holds nothing of its)."""
-    parts = await _partitions(bootstrap, topics, options)
-    if not parts:
-        return []
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka.servers(bootstrap), enable_auto_commit=False, **options
-    )
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(parts)
-        begins = await consumer.beginning_offsets(parts)
-        wanted = [tp for tp in parts if ends[tp] > begins[tp]]
-        if not wanted:
-            return []
-        consumer.assign(wanted)
-        for tp in wanted:
-            consumer.seek(tp, max(begins[tp], ends[tp] - TAIL_RECORDS))
-        last: dict[TopicPartition, Tail] = {}
-        remaining = set(wanted)
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=10_000)
-            if not batch:
-                raise TimeoutError(f"the ends of {sorted(map(str, remaining))} did not arrive")
-            for tp, records in batch.items():
-                for r in records:
-                    tail = _tail(r, source)
-                    if tail is not None:
-                        last[tp] = tail
-                    if r.offset >= ends[tp] - 1:
-                        remaining.discard(tp)
-        return list(last.values())
-    finally:
-        await consumer.stop()
-
-
-async def _partitions(
-    bootstrap: str, topics: Sequence[str], options: dict[str, Any]
-) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.servers(bootstrap), **options)
-    await admin.start()
-    try:
-        present = [t for t in topics if t in set(await admin.list_topics())]
-        if not present:
-            return []
-        described = await admin.describe_topics(present)
-    finally:
-        await admin.close()
-    return [
-        TopicPartition(d["topic"], p["partition"])
-        for d in described
-        if not d.get("error_code")
-        for p in sorted(d["partitions"], key=lambda p: int(p["partition"]))
-    ]
+    last: dict[tuple[str, int], Tail] = {}
+    for r in await kafka.read_to_end(bootstrap, topics, options, last_records=TAIL_RECORDS):
+        tail = _tail(r, source)
+        if tail is not None:
+            last[(r.topic, r.partition)] = tail
+    return list(last.values())
 
 
 def _tail(record: Any, source: str) -> Tail | None:

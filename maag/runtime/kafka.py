@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.helpers import create_ssl_context
@@ -106,3 +106,66 @@ async def ensure_topics(
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+async def read_to_end(
+    bootstrap: str,
+    topics: Sequence[str],
+    options: dict[str, Any],
+    last_records: int | None = None,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topics` (or the last `last_records` of each partition) up to the end
+    each partition has now, outside any consumer group; none for a topic that does not
+    exist yet."""
+    parts = await _partitions(bootstrap, topics, options)
+    if not parts:
+        return []
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=servers(bootstrap), enable_auto_commit=False, **options
+    )
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(parts)
+        begins = await consumer.beginning_offsets(parts)
+        wanted = [tp for tp in parts if ends[tp] > begins[tp]]
+        if not wanted:
+            return []
+        consumer.assign(wanted)
+        for tp in wanted:
+            first = begins[tp] if last_records is None else ends[tp] - last_records
+            consumer.seek(tp, max(begins[tp], first))
+        found: list[ConsumerRecord[bytes, bytes]] = []
+        remaining = set(wanted)
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=10_000)
+            if not batch:
+                raise TimeoutError(f"the ends of {sorted(map(str, remaining))} did not arrive")
+            for tp, records in batch.items():
+                for r in records:
+                    if r.offset < ends[tp]:
+                        found.append(r)
+                    if r.offset >= ends[tp] - 1:
+                        remaining.discard(tp)
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(
+    bootstrap: str, topics: Sequence[str], options: dict[str, Any]
+) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers(bootstrap), **options)
+    await admin.start()
+    try:
+        present = [t for t in topics if t in set(await admin.list_topics())]
+        if not present:
+            return []
+        described = await admin.describe_topics(present)
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(d["topic"], p["partition"])
+        for d in described
+        if not d.get("error_code")
+        for p in sorted(d["partitions"], key=lambda p: int(p["partition"]))
+    ]

@@ -19,10 +19,12 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
 from maag.runtime import audit_api, consistency, incarnation, kafka, messaging
+from maag.runtime.anchors import Anchorer
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.case_history import CaseHistory
 from maag.runtime.chain import EventChain
+from maag.runtime.chain_keys import ChainKeys
 from maag.runtime.consumer import Subscription, TrackedConsumer
 from maag.runtime.follower import Wakeup
 from maag.runtime.logging import configure, get_logger
@@ -186,6 +188,7 @@ class Plumbing:
     publisher: EventPublisher  # the outbox's events, through FastStream
     relay: OutboxRelay
     chain: EventChain
+    anchorer: Anchorer
     wakeup: Wakeup
 
     @classmethod
@@ -204,8 +207,8 @@ class Plumbing:
         producer = kafka.producer(
             settings.kafka_bootstrap, f"maag-{name}", **kafka.client_options(settings)
         )
-        wakeup = Wakeup.of(app, settings.postgres_url)
-        chain = EventChain(app, engine, wakeup=wakeup)
+        wakeup = Wakeup.of(app, settings.postgres_conninfo)
+        chain = EventChain(app, engine, ChainKeys.of(settings, name), wakeup=wakeup)
         publisher = EventPublisher(
             messaging.broker(
                 settings.kafka_bootstrap, f"maag-{name}", messaging.security(settings)
@@ -228,10 +231,11 @@ class Plumbing:
                 publisher,
                 source=name,
                 topic_prefix=settings.topic_prefix,
-                leader_lock_url=settings.postgres_url,
+                leader_lock_url=settings.postgres_conninfo,
                 wakeup=wakeup,
             ),
             chain=chain,
+            anchorer=Anchorer(chain, chain.keys, producer, settings),
             wakeup=wakeup,
         )
 
@@ -286,6 +290,7 @@ class Service(Generic[A]):
     producer: AIOKafkaProducer
     publisher: EventPublisher
     chain: EventChain
+    anchorer: Anchorer
     extra_loops: list[Loop] = field(default_factory=list)
     incarnate: Callable[[], Awaitable[None]] | None = None
 
@@ -310,7 +315,7 @@ class Service(Generic[A]):
         **more: Any,
     ) -> Self:
         history = CaseHistory(p.spec.name, app, p.chain, p.spec.audit)
-        audit_api.install(api, history, p.settings.service_urls)
+        audit_api.install(api, history, p.settings)
         consistency.install(api, app, p.projector)
         return cls(
             app,
@@ -321,6 +326,7 @@ class Service(Generic[A]):
             p.producer,
             p.publisher,
             p.chain,
+            p.anchorer,
             list(extra_loops),
             p.incarnate,
             **more,
@@ -330,6 +336,7 @@ class Service(Generic[A]):
     def loops(self) -> list[Loop]:
         return [
             self.chain.run,
+            self.anchorer.run,
             self.relay.run,
             self.consumer.run,
             self.projector.run,

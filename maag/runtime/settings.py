@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from psycopg.conninfo import make_conninfo
 
 from contracts.reference import AvoidedOutcome
 
@@ -22,8 +26,16 @@ class Settings:
     KAFKA_BOOTSTRAP_SERVERS   broker addresses (default 127.0.0.1:9092)
     MAAG_POSTGRES_URL         postgresql://user:pw@host:port/db; when unset, SQLite under MAAG_DATA_DIR
     MAAG_POSTGRES_SCHEMA      schema for a service's tables (default: the service name)
+    MAAG_STORE_MIGRATED       true where `maag db migrate` made the store's tables as their owner
+                              and the service runs as a role that may not change its history:
+                              the service creates none of them
     MAAG_DATA_DIR             where the SQLite default keeps its files (default .maag/data)
     MAAG_CIPHER_KEY           AES key (base64) that encrypts stored events at rest
+    MAAG_CHAIN_KEY            secret (base64, 32 bytes or more) the services key their hash chains
+                              and sign their anchors with; the database never holds it, and
+                              `maag audit verify` needs it (`maag secrets` prints a new one)
+    MAAG_ANCHOR_INTERVAL      seconds between anchors of a moved chain head (default 60)
+    MAAG_ANCHOR_FILE          also append every anchor to this file (JSON lines), optional
     MAAG_TOPIC_PREFIX         prepended to every topic name (isolates tests and environments)
     MAAG_LOG_FORMAT           json | console (default: console on a terminal, else json)
     MAAG_OIDC_ISSUER          the identity provider's issuer URL (its realm), e.g.
@@ -58,17 +70,22 @@ class Settings:
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_username: str | None = None
-    kafka_sasl_password: str | None = None
+    kafka_sasl_password: str | None = field(default=None, repr=False)
     # The CA that signed the brokers' certificates (Strimzi's cluster CA), for SASL_SSL.
     kafka_ca_file: Path | None = None
     kafka_create_topics: bool = True
     postgres_url: str | None = None
     # The database password, when it is kept apart from the URL (the secret the database
     # operator creates the role with: one copy of it).
-    postgres_password: str | None = None
+    postgres_password: str | None = field(default=None, repr=False)
     postgres_schema: str | None = None
+    store_migrated: bool = False
     data_dir: Path = field(default_factory=lambda: Path(".maag/data"))
-    cipher_key: str | None = None
+    # secrets: never in a repr (a logged Settings)
+    cipher_key: str | None = field(default=None, repr=False)
+    chain_key: bytes | None = field(default=None, repr=False)
+    anchor_interval: float = 60.0
+    anchor_file: Path | None = None
     topic_prefix: str = ""
     log_format: str | None = None
     oidc_issuer: str | None = None
@@ -80,7 +97,7 @@ class Settings:
     smtp_port: int = 1025
     smtp_starttls: bool = False
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     mail_from: str = "maag-notifications@localhost"
     web_base_url: str = "http://127.0.0.1:8010"
     smtp_retry_seconds: float = 300.0
@@ -89,6 +106,15 @@ class Settings:
     avoided_annual_cost_pence: dict[str, int] = field(default_factory=dict)
     # name -> base URL of every service, in the order a case moves through them
     service_urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def postgres_conninfo(self) -> str | None:
+        """What psycopg connects with: MAAG_POSTGRES_URL, with MAAG_POSTGRES_PASSWORD when the
+        password is kept apart from it (every connection the runtime opens itself: the
+        leader lock, the wake-ups, the migration)."""
+        if not self.postgres_url or self.postgres_password is None:
+            return self.postgres_url
+        return make_conninfo(self.postgres_url, password=self.postgres_password)
 
     @classmethod
     def from_env(
@@ -113,8 +139,12 @@ class Settings:
             postgres_url=env.get("MAAG_POSTGRES_URL") or None,
             postgres_password=env.get("MAAG_POSTGRES_PASSWORD") or None,
             postgres_schema=env.get("MAAG_POSTGRES_SCHEMA") or None,
+            store_migrated=_flag(env, "MAAG_STORE_MIGRATED", False),
             data_dir=Path(env.get("MAAG_DATA_DIR", ".maag/data")),
             cipher_key=env.get("MAAG_CIPHER_KEY") or None,
+            chain_key=secret_key(env, "MAAG_CHAIN_KEY"),
+            anchor_interval=_number(env, "MAAG_ANCHOR_INTERVAL", 60, 1, 86_400, float),
+            anchor_file=Path(f) if (f := env.get("MAAG_ANCHOR_FILE")) else None,
             topic_prefix=env.get("MAAG_TOPIC_PREFIX", ""),
             log_format=fmt,
             oidc_issuer=_url(env, "MAAG_OIDC_ISSUER"),
@@ -150,6 +180,8 @@ class Settings:
             # before use so that a restarted database costs no failed call.
             env["POSTGRES_CONNECT_TIMEOUT"] = "1"
             env["POSTGRES_PRE_PING"] = "y"
+            if self.store_migrated:  # made by its owner; this role may not create them
+                env["CREATE_TABLE"] = "no"
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
@@ -204,6 +236,20 @@ def parse_costs(text: str, name: str = "MAAG_AVOIDED_ANNUAL_COST_PENCE") -> dict
             raise SettingsError(f"{name}: {outcome} is given twice")
         costs[outcome] = int(pence)
     return costs
+
+
+def secret_key(env: Mapping[str, str], name: str, least: int = 32) -> bytes | None:
+    """A key given in base64, at least `least` bytes once decoded (None when unset)."""
+    text = env.get(name)
+    if not text:
+        return None
+    try:
+        key = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise SettingsError(f"{name} must be base64 (`maag secrets` prints a new key)") from None
+    if len(key) < least:
+        raise SettingsError(f"{name} must be at least {least} bytes, not {len(key)}")
+    return key
 
 
 def _url(env: Mapping[str, str], name: str) -> str | None:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.topics import EVENT_TOPICS, TopicSpec
+from contracts.topics import CHAIN_ANCHORS, EVENT_TOPICS, TopicSpec
 
 
 @dataclass(frozen=True)
@@ -87,5 +87,6 @@ class ServiceSpec:
 
     @property
     def publishes(self) -> tuple[TopicSpec, ...]:
-        """Its own event topics, and the dead-letter topics of what it consumes."""
-        return (*self.events, *(t.dead_letters for t in self.consumes))
+        """Its own event topics, the dead-letter topics of what it consumes, and its chain's
+        anchors."""
+        return (*self.events, *(t.dead_letters for t in self.consumes), CHAIN_ANCHORS)

@@ -14,6 +14,7 @@ from services.notifications.service import build as build_notifications
 from services.panel.service import build as build_panel
 from services.referral.service import build as build_referral
 from tests.support import identity
+from tests.support.keys import CHAIN_KEY
 from tests.support.referral import CIPHER_KEY
 
 BUILDERS: dict[str, Callable[[Settings], Any]] = {
@@ -30,7 +31,12 @@ def build_all(folder: Callable[[str], Path]) -> dict[str, Any]:
     async def build() -> dict[str, Any]:  # aiokafka makes its producer inside a loop
         return {
             name: make(
-                Settings(data_dir=folder(name), cipher_key=CIPHER_KEY, **identity.settings())
+                Settings(
+                    data_dir=folder(name),
+                    cipher_key=CIPHER_KEY,
+                    chain_key=CHAIN_KEY,
+                    **identity.settings(),
+                )
             )
             for name, make in BUILDERS.items()
         }

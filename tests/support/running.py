@@ -9,6 +9,7 @@ from typing import Any
 
 from maag.runtime import kafka
 from maag.runtime.settings import Settings
+from tests.support.keys import CHAIN_KEY
 
 
 @asynccontextmanager
@@ -36,5 +37,5 @@ async def settings_for(
         postgres_url=postgres_url,
         postgres_schema=pg_schema,
         topic_prefix=topic_prefix,
-        **more,
+        **{"chain_key": CHAIN_KEY, **more},
     )

@@ -18,8 +18,11 @@ from psycopg import sql
 from maag.demo.client import Client
 from maag.identity.realm import local_web_env
 from maag.runtime import kafka
+from maag.runtime.migrations import migrate, writer_env
+from maag.runtime.settings import Settings
 from maag.services import SPECS
 from tests.support import identity
+from tests.support.keys import CHAIN_KEY_TEXT, WRITER_PASSWORD
 from tests.support.net import free_port
 from tests.support.referral import CIPHER_KEY
 
@@ -53,6 +56,7 @@ class System:
             "MAAG_POSTGRES_SCHEMA": schema,
             "MAAG_TOPIC_PREFIX": prefix,
             "MAAG_CIPHER_KEY": CIPHER_KEY,
+            "MAAG_CHAIN_KEY": CHAIN_KEY_TEXT,
             "MAAG_OIDC_ISSUER": identity.current().issuer,
             "MAAG_LOG_FORMAT": "json",
             "MAAG_SMTP_PORT": str(self.ports["smtp"]),
@@ -88,10 +92,16 @@ class System:
         )
 
     def start_service(self, name: str) -> None:
+        """Its store made by the owner (`maag db migrate`, as its init container does in
+        Kubernetes), and the service run as a role that may not change its history."""
+        store = Settings(postgres_url=self.postgres_url, postgres_schema=self.schema_of(name))
+        role = f"maag_test_{name}"
+        migrate(store, name, role, WRITER_PASSWORD)
         self._spawn(  # each in a schema of its own, as in production
             name,
             ["serve", name],
             {
+                **writer_env(store, role, WRITER_PASSWORD),
                 "MAAG_HTTP_PORT": str(self.ports[name]),
                 "MAAG_POSTGRES_SCHEMA": self.schema_of(name),
             },

@@ -110,7 +110,7 @@ class Sender:
         self.stop = asyncio.Event()
         # Replicas share the store: only the leader sends.
         self.leadership = Leadership(
-            settings.postgres_url, f"smtp-sender:{app.env.get('POSTGRES_SCHEMA', '')}"
+            settings.postgres_conninfo, f"smtp-sender:{app.env.get('POSTGRES_SCHEMA', '')}"
         )
         self._smtp: aiosmtplib.SMTP | None = None
 

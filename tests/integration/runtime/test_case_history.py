@@ -11,9 +11,11 @@ from psycopg import sql
 
 from maag.runtime.case_history import CaseHistory
 from maag.runtime.chain import EventChain
+from maag.runtime.chain_keys import ChainKeys
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
 from maag.runtime.spec import AuditSpec
+from tests.support.keys import CHAIN_KEY
 from tests.support.pipeline import Ledger, LedgerApp
 
 
@@ -30,7 +32,9 @@ def test_a_case_is_read_through_the_index_and_the_unindexed_tail(
 ) -> None:
     settings = Settings(postgres_url=postgres_url, postgres_schema=pg_schema)
     app = LedgerApp(settings)
-    chain = EventChain(app, read_model_engine(settings, "ledger"))
+    chain = EventChain(
+        app, read_model_engine(settings, "ledger"), ChainKeys.derive(CHAIN_KEY, "ledger")
+    )
     cases = [uuid.uuid4() for _ in range(20)]
     _ledgers(app, cases, notes=3)
     chain.extend()
@@ -50,6 +54,6 @@ def test_a_case_is_read_through_the_index_and_the_unindexed_tail(
     with psycopg.connect(postgres_url) as conn:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(pg_schema)))
         (rows,) = conn.execute("SELECT count(*) FROM ledger_case_index").fetchone() or (0,)
-        (chained,) = conn.execute("SELECT count(*) FROM ledger_event_chain").fetchone() or (0,)
+        (chained,) = conn.execute("SELECT count(*) FROM ledger_chain").fetchone() or (0,)
     assert (rows, chained) == (21, 20 * 4 + 3)
     assert chain.verify().clean

@@ -1,9 +1,15 @@
-"""Tamper evidence on the real PostgreSQL store: change a payload byte, delete a row, swap two
-rows, slip a row into the chained history — `verify` names the place; untouched, it is clean."""
+"""Tamper evidence on the real PostgreSQL store and the real broker: change a payload byte,
+delete a row, swap two rows, slip a row into the chained history, delete a case-index row,
+delete the tail with its chain rows, rewrite and re-chain a history, forge an anchor —
+`verify` names the place; untouched, it is clean."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -11,22 +17,39 @@ import pytest
 from psycopg import sql
 from typer.testing import CliRunner
 
+from contracts.topics import CHAIN_ANCHORS
 from maag.cli import app as cli
+from maag.runtime import anchors, kafka
 from maag.runtime.chain import EventChain
+from maag.runtime.chain_keys import ChainKeys
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
+from tests.support.keys import CHAIN_KEY, CHAIN_KEY_TEXT
 from tests.support.pipeline import Ledger, LedgerApp
+
+Chained = tuple[LedgerApp, EventChain, Settings]
+KEYS = ChainKeys.derive(CHAIN_KEY, "ledger")
 
 
 @pytest.fixture
-def chained(postgres_url: str, pg_schema: str) -> tuple[LedgerApp, EventChain, Settings]:
-    settings = Settings(postgres_url=postgres_url, postgres_schema=pg_schema)
+async def chained(
+    kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
+) -> Chained:
+    await kafka.ensure_topics(kafka_bootstrap, topic_prefix, [CHAIN_ANCHORS])
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        postgres_url=postgres_url,
+        postgres_schema=pg_schema,
+        topic_prefix=topic_prefix,
+        chain_key=CHAIN_KEY,
+        anchor_interval=0.2,
+    )
     ledger = LedgerApp(settings)
     for _ in range(5):
         entry = Ledger(case_id=uuid.uuid4())
         entry.note("seen")
         ledger.save(entry)
-    chain = EventChain(ledger, read_model_engine(settings, "ledger"))
+    chain = EventChain(ledger, read_model_engine(settings, "ledger"), KEYS)
     chain.extend()
     return ledger, chain, settings
 
@@ -41,15 +64,32 @@ def _sql(settings: Settings, query: str, *params: Any) -> list[tuple[Any, ...]]:
         return cur.fetchall() if cur.description else []
 
 
-def test_an_untouched_store_verifies_clean(chained: tuple[LedgerApp, EventChain, Settings]) -> None:
-    _, chain, _ = chained
-    verdict = chain.verify()
+async def _anchor(chain: EventChain, settings: Settings) -> None:
+    """The service's anchorer publishes the chain's head, as it does on its schedule."""
+    producer = kafka.producer(settings.kafka_bootstrap, "test-anchor")
+    await producer.start()
+    try:
+        assert await anchors.Anchorer(chain, KEYS, producer, settings).anchor("interval")
+    finally:
+        await producer.stop()
+
+
+async def _verify(chain: EventChain, settings: Settings) -> list[tuple[int, str]]:
+    records = await anchors.read_anchors(settings)
+    verdict = await asyncio.to_thread(anchors.verify, chain, records)
+    return [(b.notification_id, b.kind) for b in verdict.breaks]
+
+
+async def test_an_untouched_anchored_store_verifies_clean(chained: Chained) -> None:
+    _, chain, settings = chained
+    await _anchor(chain, settings)
+    records = await anchors.read_anchors(settings)
+    verdict = anchors.verify(chain, records)
     assert verdict.clean and verdict.chained == 10 and verdict.head == verdict.stored_head
+    assert (verdict.anchors, verdict.anchored_head) == (1, 10)
 
 
-def test_a_changed_payload_byte_is_caught_at_that_event(
-    chained: tuple[LedgerApp, EventChain, Settings],
-) -> None:
+def test_a_changed_payload_byte_is_caught_at_that_event(chained: Chained) -> None:
     _, chain, settings = chained
     _sql(
         settings,
@@ -60,15 +100,13 @@ def test_a_changed_payload_byte_is_caught_at_that_event(
     assert (b.notification_id, b.kind) == (4, "altered")
 
 
-def test_a_deleted_event_is_caught(chained: tuple[LedgerApp, EventChain, Settings]) -> None:
+def test_a_deleted_event_is_caught(chained: Chained) -> None:
     _, chain, settings = chained
     _sql(settings, "DELETE FROM ledger_events WHERE notification_id = 7")
     assert [(b.notification_id, b.kind) for b in chain.verify().breaks] == [(7, "deleted")]
 
 
-def test_two_swapped_events_are_caught_at_both(
-    chained: tuple[LedgerApp, EventChain, Settings],
-) -> None:
+def test_two_swapped_events_are_caught_at_both(chained: Chained) -> None:
     _, chain, settings = chained
     rows = _sql(
         settings, "SELECT notification_id, state FROM ledger_events WHERE notification_id IN (2, 6)"
@@ -82,13 +120,9 @@ def test_two_swapped_events_are_caught_at_both(
     ]
 
 
-def test_an_event_slipped_into_the_chained_history_is_caught(
-    chained: tuple[LedgerApp, EventChain, Settings],
-) -> None:
+def test_an_event_slipped_into_the_chained_history_is_caught(chained: Chained) -> None:
     ledger, chain, settings = chained
-    _sql(
-        settings, "SELECT setval('ledger_events_notification_id_seq', 15)"
-    )  # a gap, as rollbacks leave
+    _sql(settings, "SELECT setval('ledger_events_notification_id_seq', 15)")  # a gap
     later = Ledger(case_id=uuid.uuid4())
     later.note("seen")
     ledger.save(later)
@@ -102,23 +136,162 @@ def test_an_event_slipped_into_the_chained_history_is_caught(
     assert [(b.notification_id, b.kind) for b in chain.verify().breaks] == [(12, "inserted")]
 
 
-def test_maag_audit_verify_reports_the_break_and_fails(
-    chained: tuple[LedgerApp, EventChain, Settings], monkeypatch: pytest.MonkeyPatch
+# --- the attacks of issue 19: someone with the database's credentials ---
+
+
+async def test_a_tail_deleted_with_its_chain_rows_is_caught_by_the_anchor(
+    chained: Chained,
 ) -> None:
-    _, _, settings = chained
+    """Deleting the newest events together with their chain rows leaves a chain that is
+    consistent with itself: only the anchor outside the database says it reached further."""
+    _, chain, settings = chained
+    await _anchor(chain, settings)
+    _sql(
+        settings,
+        "DELETE FROM ledger_case_index WHERE originator_id IN "
+        "(SELECT originator_id FROM ledger_events WHERE notification_id > 8)",
+    )
+    _sql(settings, "DELETE FROM ledger_events WHERE notification_id > 8")
+    _sql(settings, "DELETE FROM ledger_chain WHERE notification_id > 8")
+    assert chain.verify().clean  # without the anchor, nothing to see
+    assert await _verify(chain, settings) == [(10, "truncated")]
+
+
+async def test_a_history_rewritten_and_rechained_with_the_key_is_caught_by_the_anchor(
+    chained: Chained,
+) -> None:
+    """An event edited, the chain rows from it deleted, and the service's own chainer (which
+    holds the key) chaining the forged history again: every link checks, the anchor does not."""
+    _, chain, settings = chained
+    await _anchor(chain, settings)
+    (state,) = _sql(settings, "SELECT state FROM ledger_events WHERE notification_id = 4")[0]
+    forged = bytes(state).replace(b"seen", b"lost")
+    assert forged != bytes(state)
+    _sql(settings, "UPDATE ledger_events SET state = %s WHERE notification_id = 4", forged)
+    _sql(settings, "DELETE FROM ledger_chain WHERE notification_id >= 4")
+    chain.extend()
+    assert chain.verify().clean  # the links are good: the chainer made them
+    assert await _verify(chain, settings) == [(10, "rechained")]
+
+
+def test_a_history_rechained_without_the_key_fails_every_link_from_the_edit(
+    chained: Chained,
+) -> None:
+    ledger, chain, settings = chained
+    _sql(settings, "UPDATE ledger_events SET topic = topic || 'x' WHERE notification_id = 4")
+    _sql(settings, "DELETE FROM ledger_chain WHERE notification_id >= 4")
+    guessed = ChainKeys.derive(b"a key the attacker made up......", "ledger")
+    EventChain(ledger, chain.engine, guessed).extend()
+    breaks = [(b.notification_id, b.kind) for b in chain.verify().breaks]
+    assert breaks == [(n, "altered") for n in range(4, 11)]
+
+
+def test_a_deleted_case_index_row_is_caught_naming_the_event(chained: Chained) -> None:
+    """Without the row, the case's replay would miss that aggregate (a recorded read)."""
+    _, chain, settings = chained
+    ((case_id, aggregate),) = _sql(
+        settings,
+        "SELECT case_id, originator_id FROM ledger_case_index "
+        "WHERE originator_id = (SELECT originator_id FROM ledger_events WHERE notification_id = 5)",
+    )
+    _sql(settings, "DELETE FROM ledger_case_index WHERE originator_id = %s", aggregate)
+    (b,) = chain.verify().breaks
+    assert (b.notification_id, b.kind) == (5, "unindexed")
+    assert str(case_id) in b.detail
+
+
+def test_a_case_index_row_added_or_moved_is_caught(chained: Chained) -> None:
+    _, chain, settings = chained
+    _sql(
+        settings,
+        "UPDATE ledger_case_index SET case_id = %s WHERE ctid = (SELECT min(ctid) FROM ledger_case_index)",
+        uuid.uuid4(),
+    )
+    kinds = sorted(b.kind for b in chain.verify().breaks)
+    assert kinds == ["misindexed", "unindexed"]
+
+
+async def test_an_anchor_signed_with_another_key_is_refused_and_not_trusted(
+    chained: Chained,
+) -> None:
+    """A forged anchor claiming a head the store never had is reported as forged, and is not
+    taken as evidence that the store was truncated."""
+    _, chain, settings = chained
+    forger = ChainKeys.derive(b"not the services' chain key.....", "ledger")
+    forged = forger.sign(99, bytes(32), datetime.now(UTC), "interval")
+    producer = kafka.producer(settings.kafka_bootstrap, "test-forger")
+    await producer.start()
+    try:
+        topic = CHAIN_ANCHORS.named(settings.topic_prefix)
+        await producer.send_and_wait(topic, forged.model_dump_json().encode(), key=b"ledger")
+        await producer.send_and_wait(topic, b'{"service": "ledger", "head": "x"}', key=b"ledger")
+    finally:
+        await producer.stop()
+    records = await anchors.read_anchors(settings)
+    verdict = anchors.verify(chain, records)
+    assert [b.kind for b in verdict.breaks] == ["forged", "forged"]
+    assert "not signed with ledger's anchor key" in str(verdict.breaks[0])
+    assert "unreadable: head" in str(verdict.breaks[1])
+    assert verdict.anchors == 0
+
+
+async def test_the_anchorer_anchors_on_its_interval_and_as_the_service_stops(
+    chained: Chained,
+) -> None:
+    ledger, chain, settings = chained
+    producer = kafka.producer(settings.kafka_bootstrap, "test-anchorer")
+    await producer.start()
+    stop = asyncio.Event()
+    loop = asyncio.create_task(anchors.Anchorer(chain, KEYS, producer, settings).run(stop))
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while not (found := await anchors.read_anchors(settings)):
+            assert asyncio.get_running_loop().time() < deadline, "no anchor on the interval"
+        ((_, raw),) = found
+        assert json.loads(raw) | {"head": 10, "reason": "interval"} == json.loads(raw)
+        later = Ledger(case_id=uuid.uuid4())
+        ledger.save(later)  # stored, not yet chained: the shutdown chains it, then anchors
+        stop.set()
+        await loop
+    finally:
+        await producer.stop()
+    last = json.loads((await anchors.read_anchors(settings))[-1][1])
+    assert (last["head"], last["reason"]) == (11, "shutdown")
+    assert anchors.verify(chain, await anchors.read_anchors(settings)).clean
+
+
+async def test_maag_audit_verify_holds_the_stores_to_the_anchors_and_fails_on_a_break(
+    chained: Chained, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _, chain, settings = chained
+    await _anchor(chain, settings)
     monkeypatch.setenv("MAAG_POSTGRES_URL", settings.postgres_url or "")
     monkeypatch.setenv("MAAG_POSTGRES_SCHEMA", settings.postgres_schema or "")
-    clean = CliRunner().invoke(cli, ["audit", "verify", "ledger"])
-    assert clean.exit_code == 0 and "10 events chained" in clean.output and "intact" in clean.output
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", settings.kafka_bootstrap)
+    monkeypatch.setenv("MAAG_TOPIC_PREFIX", settings.topic_prefix)
+    monkeypatch.setenv("MAAG_CHAIN_KEY", CHAIN_KEY_TEXT)
+    clean = await asyncio.to_thread(CliRunner().invoke, cli, ["audit", "verify", "ledger"])
+    assert clean.exit_code == 0, clean.output
+    assert "10 events chained" in clean.output and "held to 1 anchor(s)" in clean.output
     _sql(settings, "UPDATE ledger_events SET topic = topic || 'x' WHERE notification_id = 3")
-    broken = CliRunner().invoke(cli, ["audit", "verify", "ledger"])
+    broken = await asyncio.to_thread(CliRunner().invoke, cli, ["audit", "verify", "ledger"])
     assert broken.exit_code == 1
     assert "notification 3: altered" in broken.output
+    # A file of anchors (a copy kept elsewhere) is held to as well.
+    forged = ChainKeys.derive(bytes(32), "ledger").sign(3, bytes(32), datetime.now(UTC), "interval")
+    copy = tmp_path / "anchors.jsonl"
+    copy.write_text(forged.model_dump_json() + "\n")
+    with_file = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["audit", "verify", "ledger", "--anchors", str(copy)]
+    )
+    assert "store: forged (anchor anchors.jsonl:1" in with_file.output
+    monkeypatch.delenv("MAAG_CHAIN_KEY")
+    monkeypatch.setenv("MAAG_HOME", str(tmp_path))  # no local keys there either
+    keyless = await asyncio.to_thread(CliRunner().invoke, cli, ["audit", "verify", "ledger"])
+    assert keyless.exit_code == 2 and "MAAG_CHAIN_KEY is not set" in keyless.output
 
 
-def test_an_auditor_reads_each_stores_tamper_check_over_http(
-    chained: tuple[LedgerApp, EventChain, Settings],
-) -> None:
+async def test_an_auditor_reads_each_stores_tamper_check_over_http(chained: Chained) -> None:
     """`GET /audit/store` (every service has it; the web app shows it) says what `verify`
     says, to auditors only."""
     from fastapi import FastAPI
@@ -130,18 +303,22 @@ def test_an_auditor_reads_each_stores_tamper_check_over_http(
     from tests.support.identity import auth, verifier
 
     ledger, chain, settings = chained
+    await _anchor(chain, settings)
     api = FastAPI()
     http.install(api, verifier())
-    audit_api.install(api, CaseHistory("ledger", ledger, chain, AuditSpec()), {})
+    audit_api.install(api, CaseHistory("ledger", ledger, chain, AuditSpec()), settings)
     client = TestClient(api)
     auditor = auth("auditor", "county-audit")
-    intact = client.get("/audit/store", headers=auditor).json()
-    assert (intact["intact"], intact["chained"], intact["breaks"]) == (True, 10, [])
+    intact = (await asyncio.to_thread(client.get, "/audit/store", headers=auditor)).json()
+    assert (intact["intact"], intact["chained"], intact["anchors"], intact["breaks"]) == (
+        True,
+        10,
+        1,
+        [],
+    )
     _sql(settings, "DELETE FROM ledger_events WHERE notification_id = 7")
-    broken = client.get("/audit/store", headers=auditor).json()
+    broken = (await asyncio.to_thread(client.get, "/audit/store", headers=auditor)).json()
     assert broken["intact"] is False
     assert broken["breaks"] == ["notification 7: deleted (chained, no longer stored)"]
-    assert (
-        client.get("/audit/store", headers=auth("commissioner", "childrens-services")).status_code
-        == 403
-    )
+    other = auth("commissioner", "childrens-services")
+    assert (await asyncio.to_thread(client.get, "/audit/store", headers=other)).status_code == 403

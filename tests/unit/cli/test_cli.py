@@ -34,4 +34,8 @@ def test_token_mints_nothing_and_says_when_the_provider_is_away(
 def test_secrets_print_no_token_signing_key() -> None:
     result = CliRunner().invoke(app, ["secrets"])
     assert result.exit_code == 0
-    assert [line.split("=")[0] for line in result.output.splitlines()] == ["MAAG_CIPHER_KEY"]
+    assert [line.split("=")[0] for line in result.output.splitlines()] == [
+        "MAAG_CIPHER_KEY",
+        "MAAG_CHAIN_KEY",
+        "MAAG_POSTGRES_WRITER_PASSWORD",
+    ]

@@ -18,6 +18,7 @@ from maag.deployment import SERVICES, rendered, settings_keys
 from maag.runtime.settings import Settings
 from maag.services import SPECS, build_of
 from tests.support import identity
+from tests.support.keys import CHAIN_KEY
 from tests.support.referral import CIPHER_KEY
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -147,9 +148,11 @@ def test_operator_resources_have_what_their_operators_need(
     (pg,) = _of(docs, "Cluster")
     assert pg["apiVersion"] == "postgresql.cnpg.io/v1"
     roles = {r["name"]: r for r in pg["spec"]["managed"]["roles"]}
-    assert set(roles) == set(SERVICES) and all(r["login"] for r in roles.values())
+    # each service's role, and the role that owns its database (and its history)
+    assert set(roles) == {*SERVICES, *(f"{s}_owner" for s in SERVICES)}
+    assert all(r["login"] for r in roles.values())
     assert {(d["spec"]["name"], d["spec"]["owner"]) for d in _of(docs, "Database")} == {
-        (s, s) for s in SERVICES
+        (s, f"{s}_owner") for s in SERVICES
     }
     # backups: WAL archived and nightly base backups, by the Barman Cloud plugin
     (plugin,) = pg["spec"]["plugins"]
@@ -387,7 +390,39 @@ def test_each_agency_writes_only_referral_submissions() -> None:
 
 def test_dev_pulls_its_moving_tag_every_time() -> None:
     for d in _of(_build("dev"), "Deployment"):
-        assert d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] == "Always"
+        pod = d["spec"]["template"]["spec"]
+        for c in (*pod["containers"], *pod.get("initContainers", ())):
+            assert c["imagePullPolicy"] == "Always", (d["metadata"]["name"], c["name"])
+
+
+def test_each_service_runs_as_a_role_that_does_not_own_its_store() -> None:
+    """The service's container signs in as its role; only its init container (`maag db
+    migrate`) holds the owner's password, and the owner owns the database."""
+    docs = _build("prod")
+    (cluster,) = _of(docs, "Cluster")
+    roles = {r["name"]: r["passwordSecret"]["name"] for r in cluster["spec"]["managed"]["roles"]}
+    owners = {d["spec"]["name"]: d["spec"]["owner"] for d in _of(docs, "Database")}
+    for service in SERVICES:
+        assert owners[service] == f"{service}_owner" and f"{service}_owner" in roles
+        (d,) = [d for d in _of(docs, "Deployment") if d["metadata"]["name"] == f"maag-{service}"]
+        pod = d["spec"]["template"]["spec"]
+        (init,) = pod["initContainers"]
+        assert init["args"] == ["db", "migrate", service, "--writer", service]
+        secrets = {
+            e["valueFrom"]["secretKeyRef"]["name"]
+            for c in pod["containers"]
+            for e in c["env"]
+            if "secretKeyRef" in e.get("valueFrom", {})
+        }
+        init_env = {e["name"]: e for e in init["env"]}
+        owner_secret = init_env["MAAG_POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"]
+        assert owner_secret == roles[f"{service}_owner"] and owner_secret not in secrets
+        assert init_env["MAAG_POSTGRES_URL"]["value"].startswith(f"postgresql://{service}_owner@")
+        (config,) = [
+            c for c in _of(docs, "ConfigMap") if c["metadata"]["name"] == f"maag-{service}"
+        ]
+        assert config["data"]["MAAG_STORE_MIGRATED"] == "true"
+        assert config["data"]["MAAG_POSTGRES_URL"].startswith(f"postgresql://{service}@")
 
 
 async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
@@ -397,7 +432,9 @@ async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
     users = {
         u["metadata"]["name"]: u["spec"]["authorization"]["acls"] for u in _of(docs, "KafkaUser")
     }
-    settings = Settings(data_dir=tmp_path, cipher_key=CIPHER_KEY, **identity.settings())
+    settings = Settings(
+        data_dir=tmp_path, cipher_key=CIPHER_KEY, chain_key=CHAIN_KEY, **identity.settings()
+    )
     for service in SERVICES:
         built = build_of(service)(settings)
         paths = {getattr(r, "path", None) for r in built.api.routes}
@@ -411,8 +448,9 @@ async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
             if "Read" in a["operations"] and a["resource"]["type"] == "topic"
         }
         writes = {a["resource"]["name"] for a in acls if "Write" in a["operations"]}
-        assert reads == consumed
-        assert writes == {t.name for t in SPECS[service].publishes}
+        # its chain's anchors: written, and read back for /audit/store
+        assert reads == consumed | {built.anchorer.topic}
+        assert writes == {t.name for t in SPECS[service].publishes} >= {built.anchorer.topic}
         assert built.relay.source == f"/maag/{service}"
         groups = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}
         assert groups == {built.consumer.group_id}
