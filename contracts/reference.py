@@ -142,6 +142,7 @@ class Office(StrEnum):
     PCT = "pct"
     COUNTY_AUDIT = "county-audit"
     COUNTY_IT = "county-it"
+    INFORMATION_GOVERNANCE = "county-information-governance"
 
 
 class Position(StrEnum):
@@ -177,6 +178,8 @@ class Role(StrEnum):
     PANEL_MEMBER = "panel-member"
     LEAD_PROFESSIONAL = "lead-professional"
     COMMISSIONER = "commissioner"
+    # the county's data protection officer: erasure, legal holds, retention, subject access
+    PRIVACY_OFFICER = "privacy-officer"
     AUDITOR = "auditor"
     OPERATOR = "operator"
     SYSTEM = "system"

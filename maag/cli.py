@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -513,6 +513,8 @@ def _new_secrets() -> dict[str, str]:
         "MAAG_CIPHER_KEY": base64.b64encode(os.urandom(32)).decode(),  # AES-256 for the stores
         # the hash chains' HMAC and the anchors' signatures (maag.runtime.chain_keys)
         "MAAG_CHAIN_KEY": base64.b64encode(os.urandom(32)).decode(),
+        # the referral's key-encryption key (each case's data key is wrapped by it)
+        "MAAG_KEY_ENCRYPTION_KEYS": "local-1=" + base64.b64encode(os.urandom(32)).decode(),
         # the local services' database roles (`maag db migrate`), which own nothing
         "MAAG_POSTGRES_WRITER_PASSWORD": base64.b64encode(os.urandom(24)).decode(),
     }
@@ -559,6 +561,168 @@ def db_migrate(
     except (MigrationError, SettingsError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
+
+
+privacy_app = typer.Typer(
+    help="Data protection: erasure, legal holds, retention, subject access, key rotation "
+    "(the privacy-officer role; each act recorded on the case).",
+    no_args_is_help=True,
+)
+app.add_typer(privacy_app, name="privacy")
+User = Annotated[
+    str | None,
+    typer.Option(
+        help="Sign in as this person with their password (asked for, or MAAG_PASSWORD); "
+        "without it, sign in on the provider's page (device code)."
+    ),
+]
+
+
+def _referral(method: str, path: str, user: str | None, **kwargs: Any) -> Any:
+    """Call the referral service as the signed-in data protection officer; exit 1 with the
+    service's reason when it refuses."""
+    import uuid
+
+    import httpx
+
+    from maag.identity.tokens import ProviderError
+    from maag.services import settings_from_env
+
+    _local_issuer(Layout.from_env())
+    settings = settings_from_env()
+    try:
+        token = _sign_in(settings.oidc_issuer, user)
+        response = httpx.request(
+            method,
+            settings.service_urls["referral"].rstrip("/") + path,
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+            timeout=120,
+            **kwargs,
+        )
+    except (ProviderError, httpx.HTTPError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    if response.status_code >= 400:
+        typer.echo(f"refused ({response.status_code}): {response.text}", err=True)
+        raise typer.Exit(1)
+    return response
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="Why (recorded on the case).")],
+    user: User = None,
+) -> None:
+    """Erase a child's personal details: the case's data key is destroyed, the decisions
+    stay. Refused while the case is under a legal hold."""
+    found = _referral("POST", f"/privacy/cases/{case_id}/erasure", user, json={"reason": reason})
+    typer.echo(f"{case_id}: personal details erased ({found.json()['personal_data_erased']})")
+
+
+@privacy_app.command("hold")
+def privacy_hold(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="Why (recorded on the case).")],
+    until: Annotated[str, typer.Option(help="The hold's last day, YYYY-MM-DD.")],
+    user: User = None,
+) -> None:
+    """Place a legal hold: nothing of the case is erased until it ends or is released."""
+    body = {"reason": reason, "until": until}
+    found = _referral("POST", f"/privacy/cases/{case_id}/legal-hold", user, json=body)
+    typer.echo(f"{case_id}: legal hold {found.json()['legal_hold']}")
+
+
+@privacy_app.command("release")
+def privacy_release(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="Why (recorded on the case).")],
+    user: User = None,
+) -> None:
+    """Release a case's legal hold."""
+    _referral("POST", f"/privacy/cases/{case_id}/legal-hold/release", user, json={"reason": reason})
+    typer.echo(f"{case_id}: legal hold released")
+
+
+@privacy_app.command("retention")
+def privacy_retention(
+    outcomes: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Only these outcomes (closed, declined, redirected-to-social-care, "
+            "pending-consent); default: all."
+        ),
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Erase what is due (without it: a dry run).")
+    ] = False,
+    user: User = None,
+) -> None:
+    """The cases the retention schedule says may now be erased; with --apply, erase each
+    (one recorded erasure each, its reason the rule). Cases under a legal hold are listed and
+    left."""
+    from services.referral.domain.retention import ScheduleError, outcome_named
+
+    try:
+        for name in outcomes or ():
+            outcome_named(name)
+    except ScheduleError as e:
+        typer.echo(f"error: {e}; nothing erased", err=True)
+        raise typer.Exit(2) from e
+    due = _referral("GET", "/privacy/retention", user, params={"outcome": outcomes or []}).json()
+    erased = 0
+    for d in due:
+        state = "held: left" if d["held"] else ("erasing" if apply else "due")
+        typer.echo(f"{d['case_id']}  {d['rule']}  due {d['due_on']}  {state}")
+        if apply and not d["held"]:
+            reason = f"retention schedule: {d['rule']} (due {d['due_on']})"
+            _referral(
+                "POST", f"/privacy/cases/{d['case_id']}/erasure", user, json={"reason": reason}
+            )
+            erased += 1
+    held = sum(1 for d in due if d["held"])
+    verb = "erased" if apply else "would be erased (dry run: --apply to erase)"
+    typer.echo(f"{len(due) - held} {verb}; {held} under a legal hold")
+
+
+@privacy_app.command("export")
+def privacy_export(
+    case_id: str,
+    fmt: Annotated[str, typer.Option("--format", help="json or html")] = "json",
+    output: Annotated[Path | None, typer.Option(help="Write it here (default: stdout).")] = None,
+    user: User = None,
+) -> None:
+    """Subject access: everything held about the child across the services, other people's
+    details withheld (the export is recorded on the case)."""
+    if fmt not in ("json", "html"):
+        typer.echo("error: --format: json or html", err=True)
+        raise typer.Exit(2)
+    found = _referral("GET", f"/privacy/cases/{case_id}/export", user, params={"format": fmt})
+    if output is None:
+        typer.echo(found.text)
+    else:
+        output.write_text(found.text)
+        typer.echo(f"wrote {output}")
+
+
+@privacy_app.command("rotate-keys")
+def privacy_rotate_keys() -> None:
+    """Re-wrap every case's data key with the first of MAAG_KEY_ENCRYPTION_KEYS (run where
+    the referral service runs, with its settings). Stored events are not touched: the hash
+    chains verify as before."""
+    from maag.runtime.projection import read_model_engine
+    from maag.services import settings_from_env
+    from services.referral.adapters.keyring import KeyringError, SqlKeyring
+
+    _local_keys(Layout.from_env())
+    settings = settings_from_env()
+    try:
+        keyring = SqlKeyring(read_model_engine(settings, "referral"), settings.key_encryption_keys)
+        moved = keyring.rotate()
+    except KeyringError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    typer.echo(f"{moved} data keys re-wrapped with {keyring.current}; now {keyring.wrapped_by()}")
 
 
 identity_app = typer.Typer(help="The identity provider's realm (Keycloak).", no_args_is_help=True)

@@ -73,6 +73,10 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_POSTGRES_SCHEMA": service,
         "MAAG_DATA_DIR": "/tmp/maag",
         "MAAG_CIPHER_KEY": ("secret", "maag-cipher", "key", service != "referral"),
+        # each case's data key is wrapped by these (the first the current one): crypto-shredding
+        "MAAG_KEY_ENCRYPTION_KEYS": ("secret", "maag-kek", "keys", service != "referral"),
+        # empty: the defaults, sourced in services/referral/domain/retention.py
+        "MAAG_RETENTION": "",
         # the chains' HMAC key and the anchors' signing key; never in the database's hands
         "MAAG_CHAIN_KEY": ("secret", "maag-chain", "key", False),
         "MAAG_ANCHOR_INTERVAL": "60",

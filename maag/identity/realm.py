@@ -164,6 +164,12 @@ def _people() -> tuple[Person, ...]:
             "commissioner-1", (Role.COMMISSIONER,), Office.CHILDRENS_SERVICES.value, "Commissioner"
         ),
         Person("auditor-1", (Role.AUDITOR,), Office.COUNTY_AUDIT.value, "Auditor"),
+        Person(
+            "privacy-officer-1",
+            (Role.PRIVACY_OFFICER,),
+            Office.INFORMATION_GOVERNANCE.value,
+            "Data protection officer",
+        ),
         Person("operator-1", (Role.OPERATOR,), Office.COUNTY_IT.value, "Operator"),
     ]
     return tuple(people)

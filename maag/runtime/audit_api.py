@@ -43,7 +43,8 @@ def install(api: FastAPI, history: CaseHistory, settings: Settings) -> None:
         ),
     )
     def audit_case(case_id: UUID, caller: http.CallerDep, as_of: AsOf = None) -> dict[str, Any]:
-        caller.require(Role.AUDITOR, to="replay a case's history")
+        # and the data protection officer's subject access export, which gathers every part
+        caller.require(Role.AUDITOR, Role.PRIVACY_OFFICER, to="replay a case's history")
         when = _when(as_of)
         record_read(history.app, case_id, caller)
         replay = merge(case_id, history.entries(case_id), when)

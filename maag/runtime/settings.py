@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,12 @@ class Settings:
                               the service creates none of them
     MAAG_DATA_DIR             where the SQLite default keeps its files (default .maag/data)
     MAAG_CIPHER_KEY           AES key (base64) that encrypts stored events at rest
+    MAAG_KEY_ENCRYPTION_KEYS  the referral service's key-encryption keys, id=base64 (32 bytes), the
+                              first the current one, e.g. 2026-11=...,2025-06=...: they wrap each
+                              case's data key (`maag privacy rotate-keys` re-wraps with the first)
+    MAAG_RETENTION            the retention schedule, <outcome>=dob+<years> or <outcome>=fy+<years>,
+                              e.g. closed=dob+25,declined=fy+6 (what it leaves out keeps the
+                              defaults in services/referral/domain/retention.py)
     MAAG_CHAIN_KEY            secret (base64, 32 bytes or more) the services key their hash chains
                               and sign their anchors with; the database never holds it, and
                               `maag audit verify` needs it (`maag secrets` prints a new one)
@@ -84,6 +91,8 @@ class Settings:
     # secrets: never in a repr (a logged Settings)
     cipher_key: str | None = field(default=None, repr=False)
     chain_key: bytes | None = field(default=None, repr=False)
+    key_encryption_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+    retention_schedule: str = ""
     anchor_interval: float = 60.0
     anchor_file: Path | None = None
     topic_prefix: str = ""
@@ -143,6 +152,8 @@ class Settings:
             data_dir=Path(env.get("MAAG_DATA_DIR", ".maag/data")),
             cipher_key=env.get("MAAG_CIPHER_KEY") or None,
             chain_key=secret_key(env, "MAAG_CHAIN_KEY"),
+            key_encryption_keys=parse_keks(env.get("MAAG_KEY_ENCRYPTION_KEYS", "")),
+            retention_schedule=env.get("MAAG_RETENTION", ""),
             anchor_interval=_number(env, "MAAG_ANCHOR_INTERVAL", 60, 1, 86_400, float),
             anchor_file=Path(f) if (f := env.get("MAAG_ANCHOR_FILE")) else None,
             topic_prefix=env.get("MAAG_TOPIC_PREFIX", ""),
@@ -250,6 +261,27 @@ def secret_key(env: Mapping[str, str], name: str, least: int = 32) -> bytes | No
     if len(key) < least:
         raise SettingsError(f"{name} must be at least {least} bytes, not {len(key)}")
     return key
+
+
+KEK_ID = re.compile(r"^[a-z0-9][a-z0-9.-]{0,39}$")
+
+
+def parse_keks(text: str, name: str = "MAAG_KEY_ENCRYPTION_KEYS") -> tuple[tuple[str, bytes], ...]:
+    """`id=base64,...`, each key 32 bytes, ids unique; the first is the current one."""
+    found: list[tuple[str, bytes]] = []
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        kek_id, sep, value = entry.partition("=")
+        if not sep or not KEK_ID.match(kek_id):
+            raise SettingsError(
+                f"{name}: each entry is id=base64, the id of lower-case letters, digits, . and -"
+            )
+        key = secret_key({name: value}, name)
+        if key is None or len(key) != 32:
+            raise SettingsError(f"{name}: key {kek_id} must be 32 bytes (AES-256)")
+        if any(kek_id == seen for seen, _ in found):
+            raise SettingsError(f"{name}: key id {kek_id} appears twice")
+        found.append((kek_id, key))
+    return tuple(found)
 
 
 def _url(env: Mapping[str, str], name: str) -> str | None:

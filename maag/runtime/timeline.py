@@ -129,6 +129,8 @@ class CaseState:
     active_packages: dict[str, dict[str, Any]] = field(default_factory=dict)
     emails_sent: int = 0
     reads: int = 0
+    personal_data: str = "held"  # or "erased" (its key destroyed)
+    legal_hold: str | None = None  # "until <day>", or "released"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

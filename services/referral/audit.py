@@ -21,10 +21,19 @@ AUDIT = AuditSpec(
         Referral.LeadProfessionalEnded: lambda e: Change(),
         # Reads recorded on the referral itself, before reads had aggregates of their own.
         Referral.Viewed: lambda e: Change(count=("reads",)),
+        Referral.PersonalDataErased: lambda e: Change(set={"personal_data": "erased"}),
+        Referral.LegalHoldPlaced: lambda e: Change(set={"legal_hold": f"until {e.until}"}),
+        Referral.LegalHoldReleased: lambda e: Change(set={"legal_hold": "released"}),
+        Referral.ClosedAtPanel: lambda e: Change(),  # the panel's own event says so
     },
     # The child's name, date of birth and address never leave the referral service's API,
-    # not even into an audit replay.
-    withheld={"details": "[withheld: the child's details stay in the referral service]"},
+    # not even into an audit replay; nor anything that could confirm a guessed child (the
+    # submission's fingerprint, keyed since v2, and unkeyed before).
+    withheld={
+        "details": "[withheld: the child's details stay in the referral service]",
+        "sealed_child": "[withheld: sealed under the case's own key]",
+        "fingerprint": "[withheld]",
+    },
 )
 
 

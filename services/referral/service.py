@@ -5,20 +5,25 @@ from __future__ import annotations
 import asyncio
 
 from contracts.topics import PANEL_EVENTS, REFERRAL_SUBMISSIONS
+from maag.runtime.projection import read_model_engine
 from maag.runtime.service import Plumbing, Service, serve
-from maag.runtime.settings import Settings
+from maag.runtime.settings import Settings, SettingsError
 from services.referral.adapters import read_model
 from services.referral.adapters.http import create_api
 from services.referral.adapters.inbound import panel_events, submissions
+from services.referral.adapters.keyring import SqlKeyring
 from services.referral.adapters.translate import translate
 from services.referral.application.app import ReferralApp
+from services.referral.domain.retention import ScheduleError, parse_schedule
 from services.referral.spec import SPEC
 
 ReferralService = Service[ReferralApp]
 
 
 def build(settings: Settings) -> ReferralService:
-    app = ReferralApp(settings)
+    # each case's data key, wrapped by the key-encryption keys (crypto-shredding)
+    keyring = SqlKeyring(read_model_engine(settings, "referral"), settings.key_encryption_keys)
+    app = ReferralApp(settings, keyring)
     p = Plumbing.around(
         SPEC,
         settings,
@@ -30,11 +35,15 @@ def build(settings: Settings) -> ReferralService:
     )
     consumer = p.consumer(
         [
-            submissions(REFERRAL_SUBMISSIONS.named(settings.topic_prefix), p.verifier),
+            submissions(REFERRAL_SUBMISSIONS.named(settings.topic_prefix), p.verifier, keyring),
             panel_events(PANEL_EVENTS.named(settings.topic_prefix)),
         ]
     )
-    api = create_api(app, p.verifier, p.engine, p.ready)
+    try:
+        schedule = parse_schedule(settings.retention_schedule)
+    except ScheduleError as e:
+        raise SettingsError(f"MAAG_RETENTION: {e}") from None
+    api = create_api(app, p.verifier, p.engine, p.ready, schedule, settings.service_urls)
     return Service.of(p, app, api, consumer)
 
 

@@ -15,7 +15,7 @@ from services.panel.service import build as build_panel
 from services.referral.service import build as build_referral
 from tests.support import identity
 from tests.support.keys import CHAIN_KEY
-from tests.support.referral import CIPHER_KEY
+from tests.support.referral import CIPHER_KEY, KEKS
 
 BUILDERS: dict[str, Callable[[Settings], Any]] = {
     "referral": build_referral,
@@ -35,6 +35,7 @@ def build_all(folder: Callable[[str], Path]) -> dict[str, Any]:
                     data_dir=folder(name),
                     cipher_key=CIPHER_KEY,
                     chain_key=CHAIN_KEY,
+                    key_encryption_keys=KEKS,
                     **identity.settings(),
                 )
             )

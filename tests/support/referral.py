@@ -1,13 +1,23 @@
-"""Shared test data for the referral service: a submission and the cipher key."""
+"""Shared test data for the referral service: a submission, the cipher key and the
+key-encryption keys."""
 
 from __future__ import annotations
 
+import base64
+import os
 from typing import Any
+from uuid import UUID, uuid4
 
 from eventsourcing.cryptography import AESCipher
 
+from contracts.events.referral import ReferralDetails
+from services.referral.application.personal import fingerprint, seal
+from services.referral.domain.referral import Referral
+
 CHILD_NAME = "Zebedee Quillfeather"  # distinctive, so a leak is unmistakable
 CIPHER_KEY = AESCipher.create_key(32)
+KEKS = (("test-1", os.urandom(32)),)
+KEKS_TEXT = ",".join(f"{i}={base64.b64encode(k).decode()}" for i, k in KEKS)
 
 
 def details(**override: Any) -> dict[str, Any]:
@@ -31,3 +41,15 @@ def details(**override: Any) -> dict[str, Any]:
     }
     body.update(override)
     return body
+
+
+def receive(
+    submitted: ReferralDetails, case_id: UUID | None = None, channel: str = "http"
+) -> Referral:
+    """A new Referral of `submitted` (ReferralDetails), its child sealed under a throwaway key
+    (as the application seals it under the case's data key)."""
+    key, case = os.urandom(32), case_id or uuid4()
+    body = submitted.model_dump(mode="json")
+    return Referral.receive(
+        case, submitted, channel, seal(key, case, body["child"]), fingerprint(key, body)
+    )

@@ -24,7 +24,7 @@ from maag.services import SPECS
 from tests.support import identity
 from tests.support.keys import CHAIN_KEY_TEXT, WRITER_PASSWORD
 from tests.support.net import free_port
-from tests.support.referral import CIPHER_KEY
+from tests.support.referral import CIPHER_KEY, KEKS_TEXT
 
 SERVICES = tuple(SPECS)
 
@@ -57,6 +57,7 @@ class System:
             "MAAG_TOPIC_PREFIX": prefix,
             "MAAG_CIPHER_KEY": CIPHER_KEY,
             "MAAG_CHAIN_KEY": CHAIN_KEY_TEXT,
+            "MAAG_KEY_ENCRYPTION_KEYS": KEKS_TEXT,
             "MAAG_OIDC_ISSUER": identity.current().issuer,
             "MAAG_LOG_FORMAT": "json",
             "MAAG_SMTP_PORT": str(self.ports["smtp"]),
@@ -109,6 +110,12 @@ class System:
 
     def schema_of(self, name: str) -> str:
         return f"{self.schema}_{name}"
+
+    def stop_service(self, name: str) -> None:
+        """SIGTERM, as Kubernetes stops a pod: the service finishes, and anchors its chain."""
+        proc = self.procs.pop(name)
+        proc.terminate()
+        proc.wait(timeout=60)
 
     def kill(self, name: str) -> None:
         """kill -9: no clean shutdown, nothing flushed."""

@@ -24,16 +24,17 @@ from tests.support import identity
 from tests.support.referral import details
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "access.md"
-R, PC, PM, LP, C, A, OP = (
+R, PC, PM, LP, C, DPO, A, OP = (
     Role.REFERRER,
     Role.PANEL_CHAIR,
     Role.PANEL_MEMBER,
     Role.LEAD_PROFESSIONAL,
     Role.COMMISSIONER,
+    Role.PRIVACY_OFFICER,
     Role.AUDITOR,
     Role.OPERATOR,
 )
-ROLES = (R, PC, PM, LP, C, A, OP)
+ROLES = (R, PC, PM, LP, C, DPO, A, OP)
 # Who each role is in this test: a chair holds panel-member too, as the seeded chair does.
 CALLERS: dict[Role, tuple[tuple[Role, ...], str]] = {
     R: ((R,), "education"),
@@ -41,6 +42,7 @@ CALLERS: dict[Role, tuple[tuple[Role, ...], str]] = {
     PM: ((PM,), "social-care"),
     LP: ((LP,), "education"),
     C: ((C,), "childrens-services"),
+    DPO: ((DPO,), "county-information-governance"),
     A: ((A,), "county-audit"),
     OP: ((OP,), "county-it"),
 }
@@ -108,7 +110,13 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("commissioning", "GET", "/reports/savings"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/savings.csv"): {C: "", A: ""},
     ("notifications", "GET", "/cases/{case_id}/notifications"): {PC: "", PM: "", A: ""},
-    **{(s, "GET", "/audit/cases/{case_id}"): AUDIT for s in SPECS},
+    **{(s, "GET", "/audit/cases/{case_id}"): {A: "", DPO: "for subject access"} for s in SPECS},
+    ("referral", "GET", "/privacy/cases/{case_id}"): {DPO: ""},
+    ("referral", "POST", "/privacy/cases/{case_id}/erasure"): {DPO: ""},
+    ("referral", "POST", "/privacy/cases/{case_id}/legal-hold"): {DPO: ""},
+    ("referral", "POST", "/privacy/cases/{case_id}/legal-hold/release"): {DPO: ""},
+    ("referral", "GET", "/privacy/retention"): {DPO: ""},
+    ("referral", "GET", "/privacy/cases/{case_id}/export"): {DPO: ""},
     **{(s, "GET", "/audit/cases/{case_id}/timeline"): AUDIT for s in SPECS},
     **{(s, "GET", "/audit/store"): AUDIT for s in SPECS},
 }
@@ -149,6 +157,9 @@ BODIES: dict[tuple[str, str], Any] = {
         "reason": "risk of harm",
         "recorded_on": "2026-11-27",
     },
+    ("POST", "/privacy/cases/{case_id}/erasure"): {"reason": "the child asked (Article 17)"},
+    ("POST", "/privacy/cases/{case_id}/legal-hold"): {"reason": "claim", "until": "2030-01-01"},
+    ("POST", "/privacy/cases/{case_id}/legal-hold/release"): {"reason": "claim settled"},
     ("POST", "/meetings"): {"panel": "jap", "starts_at": "2027-01-07T10:00:00+00:00"},
     ("POST", "/meetings/{meeting_id}/attendance"): {"name": "A Member"},
     ("POST", "/meetings/{meeting_id}/expected-attendees"): {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,7 +18,7 @@ from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_reads
 from maag.runtime.unit_of_work import Conflict, NotFound
-from services.referral.adapters import read_model
+from services.referral.adapters import privacy, read_model
 from services.referral.application.access import sees_personal_data
 from services.referral.application.app import ReferralApp
 from services.referral.application.commands import (
@@ -28,6 +28,7 @@ from services.referral.application.commands import (
     WithdrawConsent,
 )
 from services.referral.domain.referral import Referral, ReferralConflict
+from services.referral.domain.retention import DEFAULT_SCHEDULE, Rule, ScheduleError
 
 ConsentRequest = ConsentGiven
 
@@ -66,7 +67,12 @@ class ReferralView(BaseModel):
     consent: dict[str, Any] | None
     safeguarding_basis_recorded: bool
     child: ChildDetails | None = Field(
-        description="Only for referrers of the referring agency; null for everyone else."
+        description="Only for those entitled (the referring agency's referrers, the lead "
+        "professional as consent allows); null for everyone else, and once erased."
+    )
+    personal_data_erased: bool = Field(
+        default=False,
+        description="The child's details were erased (their key destroyed): the decisions stay.",
     )
 
 
@@ -81,8 +87,9 @@ class ReferralSummary(BaseModel):
     updated_at: datetime
 
 
-def view(referral: Referral, personal: bool) -> ReferralView:
+def view(app: ReferralApp, referral: Referral, personal: bool) -> ReferralView:
     d = referral.details
+    child = app.child(referral) if personal else None
     return ReferralView(
         case_id=referral.id,
         status=referral.status,
@@ -98,12 +105,18 @@ def view(referral: Referral, personal: bool) -> ReferralView:
         transition=d["transition"],
         consent=referral.consent,
         safeguarding_basis_recorded=referral.safeguarding_basis is not None,
-        child=ChildDetails(**d["child"]) if personal else None,
+        child=ChildDetails(**child) if child else None,
+        personal_data_erased=referral.erased is not None,
     )
 
 
 def create_api(
-    app: ReferralApp, verifier: TokenVerifier, engine: Engine, ready: Callable[[], dict[str, bool]]
+    app: ReferralApp,
+    verifier: TokenVerifier,
+    engine: Engine,
+    ready: Callable[[], dict[str, bool]],
+    schedule: Sequence[Rule] = DEFAULT_SCHEDULE,
+    service_urls: dict[str, str] | None = None,
 ) -> FastAPI:
     api = FastAPI(
         title="MAAG referral service",
@@ -114,7 +127,11 @@ def create_api(
             "(claims: sub, role, agency). Errors name the field and the reason."
         ),
     )
-    http.install(api, verifier, {NotFound: 404, Conflict: 409, ReferralConflict: 409})
+    http.install(
+        api,
+        verifier,
+        {NotFound: 404, Conflict: 409, ReferralConflict: 409, ScheduleError: 422},
+    )
     http.health(api, ready)
 
     @api.post(
@@ -142,7 +159,7 @@ def create_api(
         if not created:
             response.status_code = 200
         response.headers["Location"] = f"/referrals/{referral.id}"
-        return view(referral, personal=True)
+        return view(app, referral, personal=True)
 
     @api.post("/referrals/{case_id}/consent", response_model=ReferralView, tags=["consent"])
     def record_consent(
@@ -164,7 +181,7 @@ def create_api(
                 idempotency_key=idempotency_key,
             )
         )
-        return view(referral, personal=sees_personal_data(referral, caller))
+        return view(app, referral, personal=sees_personal_data(referral, caller))
 
     @api.post(
         "/referrals/{case_id}/consent/withdrawal", response_model=ReferralView, tags=["consent"]
@@ -186,7 +203,7 @@ def create_api(
                 idempotency_key=idempotency_key,
             )
         )
-        return view(referral, personal=sees_personal_data(referral, caller))
+        return view(app, referral, personal=sees_personal_data(referral, caller))
 
     @api.post(
         "/referrals/{case_id}/safeguarding-basis",
@@ -213,7 +230,7 @@ def create_api(
                 idempotency_key=idempotency_key,
             )
         )
-        return view(referral, personal=sees_personal_data(referral, caller))
+        return view(app, referral, personal=sees_personal_data(referral, caller))
 
     @api.get(
         "/referrals/{case_id}",
@@ -223,7 +240,7 @@ def create_api(
     )
     def read(case_id: UUID, caller: http.CallerDep) -> ReferralView:
         referral, personal = app.read(case_id, caller)
-        return view(referral, personal)
+        return view(app, referral, personal)
 
     @api.get(
         "/referrals",
@@ -237,4 +254,5 @@ def create_api(
         record_reads(app, [UUID(str(row["case_id"])) for row in rows], caller)
         return [ReferralSummary(**row) for row in rows]
 
+    privacy.install(api, app, engine, schedule, service_urls or {})
     return api

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from maag.runtime.consumer import Delivery, Position, Subscription, on_events
 from maag.runtime.unit_of_work import Work
 from services.referral.application import policies
 from services.referral.application.commands import authorise_submission
+from services.referral.application.personal import Keyring
 from services.referral.application.submissions import InvalidSubmission, ValidSubmission
 
 
@@ -102,10 +104,10 @@ def _case_ids(delivery: Delivery[Any]) -> list[UUID]:
     return [message.case_id] if isinstance(message, ValidSubmission) else []
 
 
-def submissions(topic: str, verifier: TokenVerifier) -> Subscription:
+def submissions(topic: str, verifier: TokenVerifier, keyring: Keyring) -> Subscription:
     return Subscription(
         topic=topic,
-        handle=policies.submission,
+        handle=partial(policies.submission, keyring=keyring),
         decoder=decoder(verifier),
         position=Position.OFFSET,
         prefetch=_case_ids,
@@ -118,7 +120,7 @@ def on_lead_assigned(d: Delivery[LeadProfessionalAssigned], work: Work) -> None:
 
 
 def on_case_closed(d: Delivery[CaseClosed], work: Work) -> None:
-    policies.case_closed(work, d.message.case_id, d.message.reason)
+    policies.case_closed(work, d.message.case_id, d.message.reason, d.message.occurred_at.date())
 
 
 def panel_events(topic: str) -> Subscription:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, select, update
 from sqlalchemy.engine import Engine
@@ -68,3 +69,10 @@ def list_for_agency(engine: Engine, agency: str, limit: int = 200) -> list[dict[
             .limit(limit)
         ).mappings()
         return [dict(r) for r in rows]
+
+
+def case_ids(engine: Engine) -> list[UUID]:
+    """Every case the service has received, oldest first."""
+    with Session(engine) as session:
+        found = session.execute(select(cases.c.case_id).order_by(cases.c.received_at)).scalars()
+        return [UUID(c) for c in found]

@@ -19,11 +19,11 @@ from contracts.reference import Agency, Role
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.commands import Command, Handlers
 from maag.runtime.unit_of_work import NotFound, Work
+from services.referral.application.personal import Keyring, fingerprint, seal
 from services.referral.domain.referral import (
     Referral,
     ReferralConflict,
     case_id_for,
-    fingerprint,
 )
 
 handlers: Handlers[Any] = Handlers(
@@ -41,17 +41,27 @@ def authorise_submission(caller: Caller, details: ReferralDetails) -> None:
 
 
 def receive_or_replay(
-    existing: Referral | None, case_id: UUID, details: ReferralDetails, channel: str
+    existing: Referral | None,
+    case_id: UUID,
+    details: ReferralDetails,
+    channel: str,
+    keyring: Keyring,
 ) -> Referral:
-    """A new referral, or the one this key already made (a retry), never a second one."""
+    """A new referral, or the one this key already made (a retry), never a second one.
+    The child's details are sealed under the case's own data key."""
+    body = details.model_dump(mode="json")
     if existing is not None:
-        if existing.fingerprint != fingerprint(details):
+        key = keyring.find(case_id) if existing.erased is None else None
+        if key is None or existing.fingerprint != fingerprint(key, body):
             raise ReferralConflict(
                 "this idempotency key was already used for a different submission "
-                f"(case {case_id}); use a new key for a new referral"
+                f"(case {case_id}), or that case's details were erased; use a new key for a "
+                "new referral"
             )
         return existing
-    return Referral.receive(case_id, details, channel)
+    key = keyring.data_key(case_id)
+    sealed = seal(key, case_id, body["child"])
+    return Referral.receive(case_id, details, channel, sealed, fingerprint(key, body))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +95,56 @@ class RecordSafeguardingBasis(Command):
     recorded_on: date
 
 
+@dataclass(frozen=True, kw_only=True)
+class ErasePersonalData(Command):
+    case_id: UUID
+    reason: str
+    today: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceLegalHold(Command):
+    case_id: UUID
+    reason: str
+    until: date
+    today: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseLegalHold(Command):
+    case_id: UUID
+    reason: str
+
+
+@handlers(ErasePersonalData)
+def erase_personal_data(app: Any, c: ErasePersonalData, work: Work) -> Referral:
+    """Records the erasure; the caller then destroys the case's data key (after the record
+    is committed: a key destroyed without its record would be an erasure nobody did)."""
+    c.caller.require(Role.PRIVACY_OFFICER, to="erase a child's personal details")
+    referral = work.get_as(c.case_id, Referral, "referral")
+    referral.erase_personal_data(c.reason, c.today)
+    work.add(referral)
+    return referral
+
+
+@handlers(PlaceLegalHold)
+def place_legal_hold(app: Any, c: PlaceLegalHold, work: Work) -> Referral:
+    c.caller.require(Role.PRIVACY_OFFICER, to="place a legal hold")
+    referral = work.get_as(c.case_id, Referral, "referral")
+    referral.place_legal_hold(c.reason, c.until, c.today)
+    work.add(referral)
+    return referral
+
+
+@handlers(ReleaseLegalHold)
+def release_legal_hold(app: Any, c: ReleaseLegalHold, work: Work) -> Referral:
+    c.caller.require(Role.PRIVACY_OFFICER, to="release a legal hold")
+    referral = work.get_as(c.case_id, Referral, "referral")
+    referral.release_legal_hold(c.reason)
+    work.add(referral)
+    return referral
+
+
 @handlers(SubmitReferral)
 def submit(app: Any, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
     """The referral and whether this call created it. Saved here rather than by the unit of
@@ -92,7 +152,7 @@ def submit(app: Any, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
     authorise_submission(c.caller, c.details)
     case_id = case_id_for(c.caller.agency, c.idempotency_key or str(uuid4()))
     existing = find(work, case_id)
-    referral = receive_or_replay(existing, case_id, c.details, "http")
+    referral = receive_or_replay(existing, case_id, c.details, "http", app.keyring)
     if referral is existing:
         return referral, False
     try:
@@ -100,7 +160,7 @@ def submit(app: Any, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
     except IntegrityError:  # the same key, concurrently: the other call created it
         again = find(Work(app), case_id)
         assert again is not None
-        replay = receive_or_replay(again, case_id, c.details, "http")
+        replay = receive_or_replay(again, case_id, c.details, "http", app.keyring)
         return replay, False
     return referral, True
 

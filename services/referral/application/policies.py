@@ -3,16 +3,20 @@ makes (or the one its submission id already made), or a rejection the agency is 
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from maag.runtime.consumer import Delivery
 from maag.runtime.unit_of_work import Work
 from services.referral.application.commands import receive_or_replay
+from services.referral.application.personal import Keyring
 from services.referral.application.submissions import InvalidSubmission, ValidSubmission
 from services.referral.domain.referral import Referral, ReferralConflict, Rejection
 
 
-def submission(delivery: Delivery[ValidSubmission | InvalidSubmission], work: Work) -> None:
+def submission(
+    delivery: Delivery[ValidSubmission | InvalidSubmission], work: Work, keyring: Keyring
+) -> None:
     message = delivery.message
     if isinstance(message, ValidSubmission):
         found = work.find(message.case_id)
@@ -20,7 +24,9 @@ def submission(delivery: Delivery[ValidSubmission | InvalidSubmission], work: Wo
         # The submitting professional's act, answered under the submission's id.
         work.act_as(message.caller.record, message.submission.submission_id)
         try:
-            referral = receive_or_replay(existing, message.case_id, message.submission, "topic")
+            referral = receive_or_replay(
+                existing, message.case_id, message.submission, "topic", keyring
+            )
         except ReferralConflict as e:
             message = InvalidSubmission(
                 [{"field": "submission_id", "reason": str(e)}],
@@ -53,11 +59,12 @@ def lead_professional_assigned(
         work.add(referral)
 
 
-def case_closed(work: Work, case_id: UUID, reason: str) -> None:
-    """The panel closed the case: its lead professional's access ends."""
+def case_closed(work: Work, case_id: UUID, reason: str, closed_on: date) -> None:
+    """The panel closed the case: its lead professional's access ends, and the time its
+    details are kept is counted from now."""
     referral = find_referral(work, case_id)
     if referral is not None:
-        referral.end_lead_professional(f"case closed at panel: {reason}")
+        referral.note_closed(reason, closed_on)
         work.add(referral)
 
 

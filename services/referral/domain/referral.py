@@ -1,14 +1,16 @@
-"""The Referral aggregate: one case, from submission through consent to triage outcome.
+"""The Referral aggregate: one case, from submission through consent to triage outcome,
+and what data protection asks of it: a legal hold, and the erasure of the child's details.
 
 Attributes of stored events are plain JSON types (str, int, bool, list, dict) so the
-store's transcoder needs nothing special; the store encrypts them at rest. Who acted and
-the correlation id are the events' metadata, given by the runtime (`maag.runtime.causation`).
+store's transcoder needs nothing special; the store encrypts them at rest. The child's
+details arrive already sealed under the case's own data key (`sealed_child`: the
+application seals them, `services.referral.application.personal`); erasing destroys that
+key. Who acted and the correlation id are the events' metadata, given by the runtime
+(`maag.runtime.causation`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
@@ -32,17 +34,43 @@ def case_id_for(agency: str, submission_key: str) -> UUID:
     return uuid5(CASE_NAMESPACE, f"{agency}:{submission_key}")
 
 
-def fingerprint(details: ReferralDetails) -> str:
-    body = details.model_dump(mode="json")
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+class LegalHoldInForce(ReferralConflict):
+    """Erasure refused: the case is under a legal hold."""
 
 
 class Referral(Aggregate):
     class Received(Aggregate.Created):
         case_id: UUID
-        details: dict[str, Any]
-        fingerprint: str
+        details: dict[str, Any]  # v2: without the child, who is in `sealed_child`
+        fingerprint: str  # v2: keyed with the case's data key
         channel: str
+        sealed_child: str | None
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # v1 kept the child in `details`, under the store's key only, and an unkeyed
+            # fingerprint of the whole submission
+            state["sealed_child"] = None
+
+    class PersonalDataErased(Aggregate.Event):
+        """The case's data key was destroyed: the child's details can no longer be read."""
+
+        reason: str
+        erased_on: str
+
+    class LegalHoldPlaced(Aggregate.Event):
+        reason: str
+        until: str
+
+    class LegalHoldReleased(Aggregate.Event):
+        reason: str
+
+    class ClosedAtPanel(Aggregate.Event):
+        """The panel closed the case (when its retention period starts)."""
+
+        reason: str
+        closed_on: str
 
     class ConsentRecorded(Aggregate.Event):
         given_by: str
@@ -93,10 +121,15 @@ class Referral(Aggregate):
         details: dict[str, Any],
         fingerprint: str,
         channel: str,
+        sealed_child: str | None,
     ) -> None:
-        self.details = details  # includes the child's personal data: never published
+        self.details = details  # never published (a v1 referral's holds the child)
         self.fingerprint = fingerprint
         self.channel = channel
+        self.sealed_child = sealed_child  # the child's details, under the case's data key
+        self.erased: dict[str, str] | None = None
+        self.hold: dict[str, str] | None = None
+        self.closed: dict[str, str] | None = None
         self.consent: dict[str, Any] | None = None
         self.safeguarding_basis: dict[str, Any] | None = None
         self.outcome: Outcome | None = None
@@ -130,12 +163,22 @@ class Referral(Aggregate):
     # --- commands ---
 
     @classmethod
-    def receive(cls, case_id: UUID, details: ReferralDetails, channel: str) -> Referral:
+    def receive(
+        cls,
+        case_id: UUID,
+        details: ReferralDetails,
+        channel: str,
+        sealed_child: str,
+        fingerprint: str,
+    ) -> Referral:
+        """`sealed_child`: the child's details sealed under the case's data key;
+        `fingerprint`: the submission's, keyed with it."""
         referral = cls(
             case_id=case_id,
-            details=details.model_dump(mode="json"),
-            fingerprint=fingerprint(details),
+            details=details.model_dump(mode="json", exclude={"child"}),
+            fingerprint=fingerprint,
             channel=channel,
+            sealed_child=sealed_child,
         )
         if details.consent is not None:
             c = details.consent
@@ -191,6 +234,36 @@ class Referral(Aggregate):
         )
         self._triage()
 
+    def erase_personal_data(self, reason: str, today: date) -> None:
+        """Record that the child's details are erased (the application destroys the key)."""
+        if self.erased is not None:
+            return  # erased already: nothing more to record
+        if self.hold_in_force(today):
+            assert self.hold is not None
+            raise LegalHoldInForce(
+                f"case {self.id} is under a legal hold until {self.hold['until']} "
+                f"({self.hold['reason']}): nothing can be erased"
+            )
+        self._personal_data_erased(reason=reason, erased_on=today.isoformat())
+
+    def place_legal_hold(self, reason: str, until: date, today: date) -> None:
+        if until < today:
+            raise ReferralConflict("a legal hold must last until today or later")
+        if self.erased is not None:
+            raise ReferralConflict(
+                f"case {self.id}'s personal details were erased on {self.erased['erased_on']}: "
+                "there is nothing left to hold"
+            )
+        self._legal_hold_placed(reason=reason, until=until.isoformat())
+
+    def release_legal_hold(self, reason: str) -> None:
+        if self.hold is None:
+            raise ReferralConflict(f"case {self.id} is not under a legal hold")
+        self._legal_hold_released(reason=reason)
+
+    def hold_in_force(self, today: date) -> bool:
+        return self.hold is not None and date.fromisoformat(self.hold["until"]) >= today
+
     # --- rules ---
 
     def _refuse_if_closed(self, what: str) -> None:
@@ -239,6 +312,12 @@ class Referral(Aggregate):
     def end_lead_professional(self, reason: str) -> None:
         if self.lead is not None:
             self._lead_ended(reason=reason)
+
+    def note_closed(self, reason: str, closed_on: date) -> None:
+        """The panel closed the case; its lead professional's access ends."""
+        self.end_lead_professional(f"case closed at panel: {reason}")
+        if self.closed is None:
+            self._closed_at_panel(reason=reason, closed_on=closed_on.isoformat())
 
     def shares_with(self, agency: str) -> bool:
         """Whether the child's details may go to a professional of `agency` other than the
@@ -313,6 +392,24 @@ class Referral(Aggregate):
         self.outcome_reason = reason
         self.signposting = signposting
         self.paused = False
+
+    @event(PersonalDataErased)
+    def _personal_data_erased(self, reason: str, erased_on: str) -> None:
+        self.erased = {"reason": reason, "erased_on": erased_on}
+        self.sealed_child = None
+        self.details.pop("child", None)  # a v1 referral's, held under the store's key only
+
+    @event(ClosedAtPanel)
+    def _closed_at_panel(self, reason: str, closed_on: str) -> None:
+        self.closed = {"reason": reason, "closed_on": closed_on}
+
+    @event(LegalHoldPlaced)
+    def _legal_hold_placed(self, reason: str, until: str) -> None:
+        self.hold = {"reason": reason, "until": until}
+
+    @event(LegalHoldReleased)
+    def _legal_hold_released(self, reason: str) -> None:
+        self.hold = None
 
     @event(Viewed)
     def _viewed(self, actor: dict[str, str], with_personal_data: bool, at: str) -> None:

@@ -37,5 +37,6 @@ def test_secrets_print_no_token_signing_key() -> None:
     assert [line.split("=")[0] for line in result.output.splitlines()] == [
         "MAAG_CIPHER_KEY",
         "MAAG_CHAIN_KEY",
+        "MAAG_KEY_ENCRYPTION_KEYS",
         "MAAG_POSTGRES_WRITER_PASSWORD",
     ]

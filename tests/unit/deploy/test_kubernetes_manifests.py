@@ -19,7 +19,7 @@ from maag.runtime.settings import Settings
 from maag.services import SPECS, build_of
 from tests.support import identity
 from tests.support.keys import CHAIN_KEY
-from tests.support.referral import CIPHER_KEY
+from tests.support.referral import CIPHER_KEY, KEKS
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
@@ -433,7 +433,11 @@ async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
         u["metadata"]["name"]: u["spec"]["authorization"]["acls"] for u in _of(docs, "KafkaUser")
     }
     settings = Settings(
-        data_dir=tmp_path, cipher_key=CIPHER_KEY, chain_key=CHAIN_KEY, **identity.settings()
+        data_dir=tmp_path,
+        cipher_key=CIPHER_KEY,
+        chain_key=CHAIN_KEY,
+        key_encryption_keys=KEKS,
+        **identity.settings(),
     )
     for service in SERVICES:
         built = build_of(service)(settings)

@@ -21,9 +21,10 @@ ACTOR = {"user_id": "u-1", "role": "referrer", "agency": "education"}
 def received(case_id: uuid.UUID) -> Referral:
     return Referral(
         case_id=case_id,
-        details={"child": {"given_name": "Zebedee", "date_of_birth": "2014-03-09"}},
+        details={"child": {"given_name": "Zebedee", "date_of_birth": "2014-03-09"}},  # as v1
         fingerprint="f",
         channel="http",
+        sealed_child="c2VhbGVk",
     )
 
 
@@ -38,6 +39,8 @@ def test_the_childs_details_are_withheld_and_the_actor_and_id_kept() -> None:
     assert e.event == "Referral.Received" and e.actor == ACTOR and e.agency == "education"
     assert "Zebedee" not in repr(e.to_json()) and "2014-03-09" not in repr(e.to_json())
     assert e.details["details"].startswith("[withheld")
+    assert e.details["sealed_child"].startswith("[withheld")
+    assert e.details["fingerprint"] == "[withheld]"  # it could confirm a guessed child
     assert e.event_id == causation.event_id("referral", case_id, 1)
     assert e.caused_by == {"request": "POST /referrals", "correlation_id": "c-1"}
     assert Entry.from_json(e.to_json()) == e

@@ -9,7 +9,7 @@ import pytest
 from maag.runtime.logging import configure
 from services.referral.service import ReferralService, build
 from tests.support import identity
-from tests.support.referral import CIPHER_KEY
+from tests.support.referral import CIPHER_KEY, KEKS
 from tests.support.running import running, settings_for
 
 
@@ -24,6 +24,7 @@ async def service(
         pg_schema,
         topic_prefix,
         cipher_key=CIPHER_KEY,
+        key_encryption_keys=KEKS,
         **identity.settings(),
     )
     async with running(build(settings)) as svc:

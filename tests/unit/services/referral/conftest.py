@@ -10,10 +10,11 @@ from maag.runtime.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
 from services.referral.adapters import read_model
 from services.referral.adapters.http import create_api
+from services.referral.adapters.keyring import SqlKeyring
 from services.referral.application.app import ReferralApp
 from tests.support import identity
 from tests.support.identity import verifier
-from tests.support.referral import CIPHER_KEY
+from tests.support.referral import CIPHER_KEY, KEKS
 
 
 @dataclass
@@ -25,13 +26,15 @@ class Api:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, cipher_key=CIPHER_KEY, **identity.settings())
+    return Settings(
+        data_dir=tmp_path, cipher_key=CIPHER_KEY, key_encryption_keys=KEKS, **identity.settings()
+    )
 
 
 @pytest.fixture
 def api(settings: Settings) -> Api:
-    app = ReferralApp(settings)
     engine = read_model_engine(settings, "referral")
+    app = ReferralApp(settings, SqlKeyring(engine, settings.key_encryption_keys))
     projector = Projector(app, engine, read_model.metadata, read_model.project, "referral_cases")
     fastapi_app = create_api(app, verifier(), engine, lambda: {"store": True, "broker": True})
     return Api(TestClient(fastapi_app, raise_server_exceptions=False), app, projector)

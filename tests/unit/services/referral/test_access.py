@@ -3,7 +3,6 @@ tests/integration/services/referral/test_need_to_know.py)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 import pytest
@@ -14,7 +13,7 @@ from maag.runtime.auth import Caller
 from maag.runtime.unit_of_work import NotFound
 from services.referral.application.access import require_reader, sees_personal_data
 from services.referral.domain.referral import Referral
-from tests.support.referral import details
+from tests.support.referral import details, receive
 
 CONSENT = {
     "given_by": "parent-carer",
@@ -25,7 +24,7 @@ CONSENT = {
 
 
 def _referral() -> Referral:
-    return Referral.receive(uuid.uuid4(), ReferralDetails(**details(consent=CONSENT)), "http")
+    return receive(ReferralDetails(**details(consent=CONSENT)))
 
 
 def _lead(user: str, agency: str) -> Caller:

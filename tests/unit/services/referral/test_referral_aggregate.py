@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
@@ -12,14 +11,14 @@ from contracts.events.referral import ReferralDetails
 from contracts.reference import Agency, Role
 from maag.runtime.auth import Caller
 from services.referral.domain.referral import Referral, ReferralConflict
-from tests.support.referral import details
+from tests.support.referral import details, receive
 
 CALLER = Caller.of("u-1", Role.REFERRER, "education")
 TODAY = date(2026, 11, 27)
 
 
 def _referral(**override: Any) -> Referral:
-    return Referral.receive(uuid.uuid4(), ReferralDetails(**details(**override)), "http")
+    return receive(ReferralDetails(**details(**override)))
 
 
 def _outcomes(referral: Referral) -> list[str]:

@@ -18,13 +18,13 @@ from services.referral.adapters.translate import translate
 from services.referral.application.submissions import InvalidSubmission, ValidSubmission
 from services.referral.domain.referral import Referral
 from tests.support.identity import token, verifier
-from tests.support.referral import CHILD_NAME, details
+from tests.support.referral import CHILD_NAME, details, receive
 
 CALLER = Caller.of("u-1", Role.REFERRER, "education")
 
 
 def test_received_is_published_without_the_childs_details() -> None:
-    referral = Referral.receive(uuid.uuid4(), ReferralDetails(**details()), "http")
+    referral = receive(ReferralDetails(**details()))
     published = [translate(e) for e in referral.collect_events()]
     kinds = [type(p.event) for p in published if p]
     assert kinds[0] is ReferralReceived
@@ -36,7 +36,7 @@ def test_received_is_published_without_the_childs_details() -> None:
 
 
 def test_accepted_carries_the_district_and_the_reason() -> None:
-    referral = Referral.receive(uuid.uuid4(), ReferralDetails(**details()), "http")
+    referral = receive(ReferralDetails(**details()))
     causation.give(referral.pending_events, {"actor": CALLER.record, "correlation_id": "c"})
     referral.record_consent("young-person", [Agency.CAMHS], datetime.now(UTC).date(), "verbal")
     # what the runtime gives the events of a command (the caller and its correlation id)

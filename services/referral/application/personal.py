@@ -1,0 +1,64 @@
+"""A child's personal details, sealed under their case's own data key (crypto-shredding).
+
+The details travel in the referral's `Received` event sealed (AES-256-GCM under the case's
+data key, the case id as associated data), never in the clear; the data key is kept in the
+keyring, wrapped by a key-encryption key. Erasing a case destroys its data key: the sealed
+bytes stay in the store, and in the hash chain over it, but no one can read them again.
+
+The fingerprint that recognises a resubmission is an HMAC under the same data key, so it
+cannot confirm a guessed child, and is erased with the details.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from typing import Any, Protocol
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+NONCE_BYTES = 12
+
+
+class PersonalDataErased(Exception):
+    """The case's data key is gone: its personal details can no longer be read."""
+
+
+class Keyring(Protocol):
+    def data_key(self, case_id: UUID) -> bytes:
+        """The case's data key, made (and kept) if it has none yet."""
+        ...
+
+    def find(self, case_id: UUID) -> bytes | None:
+        """The case's data key, or None when it was destroyed (or never made)."""
+        ...
+
+    def destroy(self, case_id: UUID) -> bool:
+        """Destroy the case's data key; True if there was one."""
+        ...
+
+
+def seal(key: bytes, case_id: UUID, value: dict[str, Any]) -> str:
+    nonce = os.urandom(NONCE_BYTES)
+    plain = json.dumps(value, sort_keys=True).encode()
+    return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plain, case_id.bytes)).decode()
+
+
+def unseal(key: bytes, case_id: UUID, sealed: str) -> dict[str, Any]:
+    raw = base64.b64decode(sealed)
+    try:
+        plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], case_id.bytes)
+    except InvalidTag as e:  # not this case's key, or the bytes were changed
+        raise PersonalDataErased(f"the personal details of case {case_id} do not open") from e
+    found: dict[str, Any] = json.loads(plain)
+    return found
+
+
+def fingerprint(key: bytes, details: dict[str, Any]) -> str:
+    """Which submission made a case (a retry must match it), keyed: useless without the key."""
+    return hmac.new(key, json.dumps(details, sort_keys=True).encode(), hashlib.sha256).hexdigest()
