@@ -12,17 +12,19 @@ import os
 import uuid
 from typing import Any
 
+import httpx
 import psycopg
 from psycopg import sql
 
 from maag.audit.stores import store_of
 from maag.demo.client import referrer, wait_for
 from maag.runtime import anchors
+from maag.runtime.migrations import writer_env
 from maag.runtime.projection import read_model_engine
 from maag.runtime.settings import Settings
 from maag.services import SPECS
 from services.referral.adapters.keyring import SqlKeyring
-from tests.support.keys import CHAIN_KEY
+from tests.support.keys import CHAIN_KEY, WRITER_PASSWORD
 from tests.support.referral import CHILD_NAME, KEKS, details
 from tests.support.system import System
 
@@ -37,12 +39,14 @@ DPO = "privacy-officer-1"
 
 def _store(system: System, name: str, **more: Any) -> Settings:
     return Settings(
-        kafka_bootstrap=system.env["KAFKA_BOOTSTRAP_SERVERS"],
-        topic_prefix=system.env["MAAG_TOPIC_PREFIX"],
-        postgres_url=system.postgres_url,
-        postgres_schema=system.schema_of(name),
-        chain_key=CHAIN_KEY,
-        **more,
+        **{
+            "kafka_bootstrap": system.env["KAFKA_BOOTSTRAP_SERVERS"],
+            "topic_prefix": system.env["MAAG_TOPIC_PREFIX"],
+            "postgres_url": system.postgres_url,
+            "postgres_schema": system.schema_of(name),
+            "chain_key": CHAIN_KEY,
+            **more,
+        }
     )
 
 
@@ -133,7 +137,17 @@ def test_a_case_is_erased_everywhere_and_the_record_still_verifies(system: Syste
 
     # The key-encryption key rotated: data keys re-wrapped, no event touched.
     new = ("e2e-2", os.urandom(32))
-    engine = read_model_engine(_store(system, "referral"), "referral")
+    # as `maag privacy rotate-keys` runs: in the referral service's place, as its role
+    as_service = writer_env(_store(system, "referral"), "maag_test_referral", WRITER_PASSWORD)
+    engine = read_model_engine(
+        _store(
+            system,
+            "referral",
+            postgres_url=as_service["MAAG_POSTGRES_URL"],
+            postgres_password=WRITER_PASSWORD,
+        ),
+        "referral",
+    )
     try:
         assert SqlKeyring(engine, (new, *KEKS)).rotate() >= 1
     finally:
@@ -141,7 +155,8 @@ def test_a_case_is_erased_everywhere_and_the_record_still_verifies(system: Syste
     assert _verify_all(system) == verdicts
     system.env["MAAG_KEY_ENCRYPTION_KEYS"] = f"{new[0]}={base64.b64encode(new[1]).decode()}"
     system.start_service("referral")
-    client.ready()
+    ready = f"{system.url('referral')}/readyz"
+    wait_for("the referral service", lambda: httpx.get(ready).status_code == 200 or None)
     still = client.call("GET", "referral", f"/referrals/{kept}", user=referrer("education"))
     assert still["child"]["family_name"] == CHILD_NAME.split()[1]
     gone = client.call("GET", "referral", f"/referrals/{case_id}", user=referrer("education"))

@@ -32,7 +32,16 @@ from services.referral.domain.triage import Outcome
 
 SYSTEM = Actor(user_id="referral-service", role=Role.SYSTEM, agency="maag")
 # Facts the referral keeps for itself: the panel published the lead professional already.
-INTERNAL = (Referral.Viewed, Referral.LeadProfessionalNoted, Referral.LeadProfessionalEnded)
+INTERNAL = (
+    Referral.Viewed,
+    Referral.LeadProfessionalNoted,
+    Referral.LeadProfessionalEnded,
+    Referral.ClosedAtPanel,
+    # Data protection stays in the referral service: no other holds the child's details.
+    Referral.PersonalDataErased,
+    Referral.LegalHoldPlaced,
+    Referral.LegalHoldReleased,
+)
 
 
 PUBLISHED = (

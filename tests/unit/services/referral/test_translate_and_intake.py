@@ -104,3 +104,24 @@ def test_a_submission_without_a_token_or_for_another_agency_is_refused() -> None
     other = _decode(body, f"Bearer {token(agency='police')}")
     assert isinstance(other, InvalidSubmission)
     assert other.problems[0]["reason"].startswith("forbidden: you may submit referrals only")
+
+
+def test_the_outbox_knows_every_event_the_referral_records() -> None:
+    """An event the outbox does not know stops it (rightly: nothing is skipped unseen); so
+    every event class of the aggregates is either published or kept internal. The erasure
+    events were once neither, and blocked the relay."""
+    from eventsourcing.domain import Aggregate
+
+    from services.referral.adapters.translate import INTERNAL, PUBLISHED
+    from services.referral.domain.referral import Rejection
+
+    recorded = {
+        v
+        for aggregate in (Referral, Rejection)
+        for name, v in vars(aggregate).items()
+        # eventsourcing gives each aggregate its own base Event and Created
+        if isinstance(v, type)
+        and issubclass(v, Aggregate.Event)
+        and name not in ("Event", "Created")
+    }
+    assert recorded == set(INTERNAL) | set(PUBLISHED)
