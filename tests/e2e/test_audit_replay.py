@@ -209,7 +209,10 @@ def test_audit_endpoints_are_for_auditors_and_auditors_change_nothing(system: Sy
         url = f"{system.url(name)}/audit/cases/{case_id}"
         r = httpx.get(url, headers=auth("panel-member", "social-care"))
         assert r.status_code == 403, r.text
-        assert "may not replay a case's history (allowed: auditor)" in r.json()["detail"]
+        assert (
+            "may not replay a case's history (allowed: auditor, privacy-officer)"
+            in r.json()["detail"]
+        )
         assert httpx.get(url).status_code == 401
         r = httpx.get(
             url, params={"as_of": "2026-11-27T10:00:00"}, headers=auth("auditor", "county-audit")

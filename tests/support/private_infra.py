@@ -116,7 +116,11 @@ def private_postgres() -> Iterator[PrivatePostgres]:
             check=True,
             capture_output=True,
         )
-        for sql in ("CREATE ROLE maag LOGIN PASSWORD 'maag'", "CREATE DATABASE maag OWNER maag"):
+        for sql in (
+            # as `maag infra up` makes it: it owns the stores and makes the services' roles
+            "CREATE ROLE maag LOGIN CREATEROLE PASSWORD 'maag'",
+            "CREATE DATABASE maag OWNER maag",
+        ):
             subprocess.run(
                 postgres._as_postgres(
                     ["psql", "-p", str(db.port), "-v", "ON_ERROR_STOP=1", "-c", sql]
