@@ -71,7 +71,7 @@ def main() -> None:
         t = time.perf_counter()
         with Session(chain.engine) as session:
             chain_rows = list(chain.chained(session))
-            chain.index.rows(session)
+            chain.indexed(session)
         print(f"  reading the chain and index {time.perf_counter() - t:5.2f} s")
         t = time.perf_counter()
         previous = GENESIS

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -113,7 +113,6 @@ class Verdict:
     breaks: list[Break]
     anchors: int = 0  # anchors the chain was compared with
     anchored_head: int = 0  # the latest of them
-    notes: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -188,29 +187,32 @@ class EventChain:
         await Follower("chain", in_thread(self.extend_once), self.wakeup, gather=0.2).run(stop)
 
     def chained(self, session: Session) -> Iterator[ChainRow]:
-        """The chain's rows in order, case ids as text. On PostgreSQL through one
-        server-side cursor in binary (the walk reads every row; SQLAlchemy's rows and a hex
-        bytea would cost more than the hashing)."""
-        connection = session.connection().connection.driver_connection
-        if isinstance(connection, psycopg.Connection):
-            statement = SQL(
-                "SELECT notification_id, hash, case_id::text FROM {} ORDER BY notification_id"
-            ).format(Identifier(self.table.name))
-            with connection.cursor(name="maag_chain_rows", row_factory=tuple_row) as curs:
-                curs.itersize = 20_000
-                curs.execute(statement, binary=True)
-                yield from curs
+        """The chain's rows in order, case ids as text."""
+        found = _server_side(
+            session,
+            SQL("SELECT notification_id, hash, case_id::text FROM {} ORDER BY notification_id"),
+            self.table.name,
+        )
+        if found is not None:
+            yield from found
             return
         query = select(self.table.c.notification_id, self.table.c.hash, self.table.c.case_id)
         for nid, digest, case_id in session.execute(query.order_by(self.table.c.notification_id)):
             yield nid, bytes(digest), str(case_id) if case_id is not None else None
+
+    def indexed(self, session: Session) -> set[tuple[str, str]]:
+        """Every (case id, aggregate id) of the case index, as text."""
+        found = _server_side(
+            session, SQL("SELECT case_id::text, originator_id::text FROM {}"), self.index.table.name
+        )
+        return set(found) if found is not None else self.index.rows(session)
 
     def verify(self, anchors: Sequence[Anchored] = ()) -> Verdict:
         """Walk the stored events and the chain together, in notification order, checking
         every link, the case index and each anchor."""
         with Session(self.engine) as session:
             head, _ = self.head(session)
-            indexed = self.index.rows(session)
+            indexed = self.indexed(session)
             walk = _Walk(self.link, anchors)
             walk.run(self.app.stored_rows(head), self.chained(session))
         stored_head = self.app.recorder.max_notification_id() or 0
@@ -228,6 +230,23 @@ class EventChain:
 
 # notification id, link, case id (text) of an aggregate's first event
 ChainRow = tuple[int, bytes, str | None]
+
+
+def _server_side(session: Session, statement: SQL, table: str) -> Iterator[Any] | None:
+    """`statement`'s rows through one server-side cursor, in binary, on PostgreSQL (a tamper
+    check reads every row: SQLAlchemy's rows and a hex bytea would cost more than the
+    hashing); None elsewhere."""
+    connection = session.connection().connection.driver_connection
+    if not isinstance(connection, psycopg.Connection):
+        return None
+
+    def rows() -> Iterator[Any]:
+        with connection.cursor(name=f"maag_{table}", row_factory=tuple_row) as curs:
+            curs.itersize = 20_000
+            curs.execute(statement.format(Identifier(table)), binary=True)
+            yield from curs
+
+    return rows()
 
 
 def chain_table(service: str) -> Table:

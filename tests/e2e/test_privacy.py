@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -18,6 +20,7 @@ from psycopg import sql
 
 from maag.audit.stores import store_of
 from maag.demo.client import referrer, wait_for
+from maag.identity.realm import LOCAL_PASSWORD
 from maag.runtime import anchors
 from maag.runtime.migrations import writer_env
 from maag.runtime.projection import read_model_engine
@@ -161,3 +164,56 @@ def test_a_case_is_erased_everywhere_and_the_record_still_verifies(system: Syste
     assert still["child"]["family_name"] == CHILD_NAME.split()[1]
     gone = client.call("GET", "referral", f"/referrals/{case_id}", user=referrer("education"))
     assert gone["child"] is None
+
+
+def _maag(system: System, *args: str) -> subprocess.CompletedProcess[str]:
+    """The data protection officer at the command line, signed in as themselves."""
+    return subprocess.run(
+        [sys.executable, "-m", "maag.cli", "privacy", *args, "--user", DPO],
+        env={**system.env, "MAAG_PASSWORD": LOCAL_PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_retention_schedule_is_run_dry_then_applied_leaving_what_is_held(
+    system: System,
+) -> None:
+    # The county's schedule: declined referrals' details go once the child is born (so a
+    # 2014 date of birth is long due); a case under a legal hold is left.
+    system.stop_service("referral")
+    system.env["MAAG_RETENTION"] = "declined=dob+0"
+    system.start_service("referral")
+    client = system.client()
+    client.ready()
+    due = client.refer(details(agencies_requested=["camhs"]))["case_id"]
+    held = client.refer(details(agencies_requested=["youth-service"]))["case_id"]
+    kept = client.refer(details(consent=CONSENT))["case_id"]  # accepted: open
+    hold = _maag(system, "hold", held, "--reason", "a claim is expected", "--until", "2040-01-01")
+    assert hold.returncode == 0, hold.stderr
+
+    unknown = _maag(system, "retention", "finished")
+    assert unknown.returncode == 2 and "unknown outcome 'finished'" in unknown.stderr
+    assert "nothing erased" in unknown.stderr
+    dry = _maag(system, "retention", "declined")
+    assert dry.returncode == 0, dry.stderr
+    assert f"{due}  declined=dob+0" in dry.stdout and f"{held}  declined=dob+0" in dry.stdout
+    assert "1 would be erased (dry run" in dry.stdout and "1 under a legal hold" in dry.stdout
+    seen = client.call("GET", "referral", f"/referrals/{due}", user=referrer("education"))
+    assert seen["child"] is not None  # a dry run erases nothing
+
+    applied = _maag(system, "retention", "--apply")
+    assert applied.returncode == 0, applied.stderr
+    assert "1 erased; 1 under a legal hold" in applied.stdout
+    for case_id, erased in ((due, True), (held, False), (kept, False)):
+        seen = client.call("GET", "referral", f"/referrals/{case_id}", user=referrer("education"))
+        assert seen["personal_data_erased"] is erased and (seen["child"] is None) is erased
+    (entry,) = [e for e in client.replay(due).entries if e.event == "Referral.PersonalDataErased"]
+    assert entry.basis == "retention schedule: declined=dob+0 (due 2014-03-09)"
+    assert entry.actor is not None and entry.actor["user_id"] == DPO
+    assert (
+        _maag(system, "retention", "--apply")
+        .stdout.strip()
+        .endswith("0 erased; 1 under a legal hold")
+    )

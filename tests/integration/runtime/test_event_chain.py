@@ -6,6 +6,7 @@ delete the tail with its chain rows, rewrite and re-chain a history, forge an an
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime
@@ -236,9 +237,11 @@ async def test_an_anchor_signed_with_another_key_is_refused_and_not_trusted(
 
 
 async def test_the_anchorer_anchors_on_its_interval_and_as_the_service_stops(
-    chained: Chained,
+    chained: Chained, tmp_path: Path
 ) -> None:
     ledger, chain, settings = chained
+    copy = tmp_path / "kept" / "anchors.jsonl"  # MAAG_ANCHOR_FILE: a copy kept elsewhere
+    settings = dataclasses.replace(settings, anchor_file=copy)
     producer = kafka.producer(settings.kafka_bootstrap, "test-anchorer")
     await producer.start()
     stop = asyncio.Event()
@@ -258,6 +261,8 @@ async def test_the_anchorer_anchors_on_its_interval_and_as_the_service_stops(
     last = json.loads((await anchors.read_anchors(settings))[-1][1])
     assert (last["head"], last["reason"]) == (11, "shutdown")
     assert anchors.verify(chain, await anchors.read_anchors(settings)).clean
+    on_topic = [raw for _, raw in await anchors.read_anchors(settings)]
+    assert copy.read_bytes().splitlines() == on_topic  # the file holds the same anchors
 
 
 async def test_maag_audit_verify_holds_the_stores_to_the_anchors_and_fails_on_a_break(

@@ -251,3 +251,28 @@ def test_rotating_the_key_encryption_key_rewraps_data_keys_and_touches_no_event(
     assert [bytes(n.state) for n in api.app.notifications_after(0)][: len(stored_before)] == (
         stored_before
     )
+
+
+def test_a_case_closed_at_panel_is_kept_by_its_date_of_birth_rule(api: Api) -> None:
+    """The panel's CaseClosed reaches the referral (its policy): from then the case ends as
+    closed, and its details are due 25 years after the child's birth by default."""
+    from maag.runtime.unit_of_work import Work
+    from services.referral.application import policies
+
+    case_id = uuid.UUID(_case(api, consent={**CONSENT_GIVEN}))
+    work = Work(api.app)
+    policies.case_closed(work, case_id, "needs met", date(2027, 1, 5))
+    work.commit()
+    referral: Referral = api.app.repository.get(case_id)
+    assert referral.closed == {"reason": "needs met", "closed_on": "2027-01-05"}
+    due = api.app.retention_due([case_id], DEFAULT_SCHEDULE, date(2039, 3, 9))
+    assert [(str(d.rule), d.due_on) for d in due] == [("closed=dob+25", date(2039, 3, 9))]
+    assert api.app.retention_due([case_id], DEFAULT_SCHEDULE, date(2039, 3, 8)) == []
+
+
+CONSENT_GIVEN = {
+    "given_by": "parent-carer",
+    "scope": ["camhs"],
+    "given_on": "2026-11-27",
+    "how_obtained": "signed form",
+}
