@@ -78,8 +78,11 @@ def emails_by_case(mail: Path) -> Counter[tuple[str, str, str]]:
 
 
 def wait_complete(mail: Path, cases: list[str], timeout: float = 180.0) -> None:
+    """Until every case has each of its emails (different emails: a copy of one, which a
+    killed sender may send again, is not another)."""
+
     def done() -> bool | None:
-        per_case = Counter(case for case, _, _ in emails_by_case(mail).elements())
+        per_case = Counter(case for case, _, _ in emails_by_case(mail))
         return True if all(per_case[c] >= EMAILS_PER_CASE for c in cases) else None
 
     wait_for(f"{EMAILS_PER_CASE} emails for each of {len(cases)} cases", done, timeout)
