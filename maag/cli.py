@@ -152,6 +152,9 @@ def mailbox_show(
     typer.echo(found[number - 1][0].read_text())
 
 
+SHOWN_BREAKS = 50  # a history re-chained without the key breaks at every event after
+
+
 @audit_app.command("verify")
 def audit_verify(
     services: Annotated[
@@ -209,9 +212,6 @@ def audit_verify(
             typer.echo(f"  ... and {len(verdict.breaks) - SHOWN_BREAKS} more")
         broken |= not verdict.clean
     raise typer.Exit(1 if broken else 0)
-
-
-SHOWN_BREAKS = 50  # a history re-chained without the key breaks at every event after
 
 
 @audit_app.command("replay")

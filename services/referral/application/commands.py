@@ -120,27 +120,34 @@ class ReleaseLegalHold(Command):
 def erase_personal_data(app: Any, c: ErasePersonalData, work: Work) -> Referral:
     """Records the erasure; the caller then destroys the case's data key (after the record
     is committed: a key destroyed without its record would be an erasure nobody did)."""
-    c.caller.require(Role.PRIVACY_OFFICER, to="erase a child's personal details")
-    referral = work.get_as(c.case_id, Referral, "referral")
-    referral.erase_personal_data(c.reason, c.today)
-    work.add(referral)
-    return referral
+    return _as_privacy_officer(
+        work,
+        c,
+        "erase a child's personal details",
+        lambda r: r.erase_personal_data(c.reason, c.today),
+    )
 
 
 @handlers(PlaceLegalHold)
 def place_legal_hold(app: Any, c: PlaceLegalHold, work: Work) -> Referral:
-    c.caller.require(Role.PRIVACY_OFFICER, to="place a legal hold")
-    referral = work.get_as(c.case_id, Referral, "referral")
-    referral.place_legal_hold(c.reason, c.until, c.today)
-    work.add(referral)
-    return referral
+    return _as_privacy_officer(
+        work, c, "place a legal hold", lambda r: r.place_legal_hold(c.reason, c.until, c.today)
+    )
 
 
 @handlers(ReleaseLegalHold)
 def release_legal_hold(app: Any, c: ReleaseLegalHold, work: Work) -> Referral:
-    c.caller.require(Role.PRIVACY_OFFICER, to="release a legal hold")
+    return _as_privacy_officer(
+        work, c, "release a legal hold", lambda r: r.release_legal_hold(c.reason)
+    )
+
+
+def _as_privacy_officer(
+    work: Work, c: Any, what: str, command: Callable[[Referral], Any]
+) -> Referral:
+    c.caller.require(Role.PRIVACY_OFFICER, to=what)
     referral = work.get_as(c.case_id, Referral, "referral")
-    referral.release_legal_hold(c.reason)
+    command(referral)
     work.add(referral)
     return referral
 
