@@ -145,11 +145,9 @@ def release_legal_hold(app: Any, c: ReleaseLegalHold, work: Work) -> Referral:
 def _as_privacy_officer(
     work: Work, c: Any, what: str, command: Callable[[Referral], Any]
 ) -> Referral:
-    c.caller.require(Role.PRIVACY_OFFICER, to=what)
-    referral = work.get_as(c.case_id, Referral, "referral")
-    command(referral)
-    work.add(referral)
-    return referral
+    # the county's data protection officer acts on any agency's case
+    officer = (Role.PRIVACY_OFFICER,)
+    return _change(work, c, what, command, allowed=officer, any_agency=officer)
 
 
 @handlers(SubmitReferral)
@@ -204,10 +202,19 @@ def record_safeguarding_basis(app: Any, c: RecordSafeguardingBasis, work: Work) 
     )
 
 
-def _change(work: Work, c: Any, what: str, command: Callable[[Referral], Any]) -> Referral:
-    c.caller.require(Role.REFERRER, Role.PANEL_CHAIR, Role.PANEL_MEMBER, to=what)
+def _change(
+    work: Work,
+    c: Any,
+    what: str,
+    command: Callable[[Referral], Any],
+    allowed: tuple[Role, ...] = (Role.REFERRER, Role.PANEL_CHAIR, Role.PANEL_MEMBER),
+    any_agency: tuple[Role, ...] = (Role.PANEL_CHAIR, Role.PANEL_MEMBER),
+) -> Referral:
+    """`command` on the case, by a caller of an `allowed` role: of the referring agency,
+    unless their role is one that acts on `any_agency`'s case."""
+    c.caller.require(*allowed, to=what)
     referral = work.get_as(c.case_id, Referral, "referral")
-    if not c.caller.has(Role.PANEL_CHAIR, Role.PANEL_MEMBER):
+    if not c.caller.has(*any_agency):
         same_agency(referral, c.caller)
     command(referral)
     work.add(referral)
