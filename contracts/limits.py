@@ -22,6 +22,7 @@ LABEL_CHARS = 200  # a service's name, a template's name, a field path
 NEED_CHARS = 100  # one domain of need from the CAF assessment
 ADDRESS_CHARS = 1000
 TEXT_CHARS = 2000  # reasons, justifications, details
+NOTE_CHARS = 10_000  # a case note (a meeting with the family may take a page)
 PROBLEM_CHARS = 500  # one reason in a ReferralRejected (a validator's message)
 EMAIL_CHARS = 254  # RFC 5321's longest forward path
 

@@ -22,6 +22,7 @@ from contracts.events.panel import (
     CaseClosed,
     CaseDeferred,
     CaseEscalated,
+    CaseJoined,
     CaseListed,
     CasePaused,
     CaseSteppedDown,
@@ -33,8 +34,10 @@ from contracts.events.panel import (
     ReviewListed,
 )
 from contracts.events.referral import (
+    ChildMatchConfirmed,
     ConsentRecorded,
     ConsentWithdrawn,
+    HouseholdLinked,
     ReferralAccepted,
     ReferralDeclined,
     ReferralPendingConsent,
@@ -110,6 +113,8 @@ REFERRAL_EVENTS = TopicSpec(
         ReferralDeclined,
         ReferralRedirectedToSocialCare,
         ReferralRejected,
+        ChildMatchConfirmed,
+        HouseholdLinked,
     ),
 )
 PANEL_EVENTS = TopicSpec(
@@ -132,6 +137,7 @@ PANEL_EVENTS = TopicSpec(
         ReviewListed,
         CommissioningFailureListed,
         PackageReviewDecided,
+        CaseJoined,
     ),
 )
 COMMISSIONING_EVENTS = TopicSpec(

@@ -120,6 +120,17 @@ class CaseClosed(IntegrationEvent):
     reason: str = Reason
 
 
+class CaseJoined(IntegrationEvent):
+    """A confirmed match: this referral's child has a case open at a panel, which it joins
+    (listed there with it); this case leaves every agenda and is decided no further."""
+
+    TYPE: ClassVar[str] = "maag.panel.CaseJoined.v1"
+
+    panel: Panel
+    into_case_id: Uuid
+    removed_from_meetings: list[Uuid] = Field(default_factory=list, max_length=MEETINGS)
+
+
 class CasePaused(IntegrationEvent):
     """Consent withdrawn: the case left every agenda; its lead professional is to be told."""
 

@@ -27,7 +27,7 @@ from contracts.limits import (
     PastDate,
 )
 from contracts.reference import Agency, District, Panel, Service, TransitionBasis
-from contracts.strict import Day, Level
+from contracts.strict import Day, Level, Uuid
 
 CafReference = Field(
     pattern=r"^CAF-[0-9]{4}-[0-9]{4,8}$",
@@ -65,6 +65,35 @@ class ReferralReceived(IntegrationEvent):
     level_of_need: Level
     significant_harm_concern: bool
     transition: bool = Field(description="Leaving care or hospital.")
+    child_id: Uuid | None = Field(
+        default=None,
+        description="The child's pseudonymous id in the child index (absent before it).",
+    )
+
+
+class ChildMatchConfirmed(IntegrationEvent):
+    """A person confirmed that this referral's child is one the child index already knew:
+    the referral is now that child's (`child_id`). When the child has a case open at a panel,
+    `joins_case_id` names it: the new referral goes to that case, not to a new one."""
+
+    TYPE: ClassVar[str] = "maag.referral.ChildMatchConfirmed.v1"
+
+    child_id: Uuid
+    previous_child_id: Uuid | None = Field(
+        default=None, description="The id the referral had as a new child."
+    )
+    joins_case_id: Uuid | None = None
+
+
+class HouseholdLinked(IntegrationEvent):
+    """This referral's child and a sibling are in one household."""
+
+    TYPE: ClassVar[str] = "maag.referral.HouseholdLinked.v1"
+
+    child_id: Uuid
+    household_id: Uuid
+    sibling_case_id: Uuid
+    sibling_child_id: Uuid
 
 
 class ConsentRecorded(IntegrationEvent):
@@ -106,6 +135,11 @@ class ReferralAccepted(IntegrationEvent):
     level_of_need: Level
     agencies_requested: list[Agency] = Field(max_length=AGENCIES)
     reason: str = Reason
+    joins_case_id: Uuid | None = Field(
+        default=None,
+        description="The child's case already open at a panel, which this referral joins "
+        "(a confirmed match): no new case is opened.",
+    )
 
 
 class ReferralPendingConsent(IntegrationEvent):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from maag.runtime.spec import AuditSpec, Change
+from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
 
 AUDIT = AuditSpec(
@@ -25,6 +26,13 @@ AUDIT = AuditSpec(
         Referral.LegalHoldPlaced: lambda e: Change(set={"legal_hold": f"until {e.until}"}),
         Referral.LegalHoldReleased: lambda e: Change(set={"legal_hold": "released"}),
         Referral.ClosedAtPanel: lambda e: Change(),  # the panel's own event says so
+        Referral.MatchesOffered: lambda e: Change(count=("matches_offered",)),
+        Referral.ChildMatchResolved: lambda e: (
+            Change(set={"child_id": e.child_id}) if e.confirmed else Change()
+        ),
+        Referral.HouseholdLinked: lambda e: Change(set={"household_id": e.household_id}),
+        CaseNote.Written: lambda e: Change(count=("notes",)),
+        CaseNote.Superseded: lambda e: Change(count=("notes_superseded",)),
     },
     # The child's name, date of birth and address never leave the referral service's API,
     # not even into an audit replay; nor anything that could confirm a guessed child (the
@@ -33,6 +41,7 @@ AUDIT = AuditSpec(
         "details": "[withheld: the child's details stay in the referral service]",
         "sealed_child": "[withheld: sealed under the case's own key]",
         "fingerprint": "[withheld]",
+        "sealed_text": "[withheld: a case note, sealed under the case's own key]",
     },
 )
 

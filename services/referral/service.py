@@ -9,6 +9,7 @@ from maag.runtime.projection import read_model_engine
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings, SettingsError
 from services.referral.adapters import read_model
+from services.referral.adapters.child_index import SqlChildIndex, index_key
 from services.referral.adapters.http import create_api
 from services.referral.adapters.inbound import panel_events, submissions
 from services.referral.adapters.keyring import SqlKeyring
@@ -22,8 +23,10 @@ ReferralService = Service[ReferralApp]
 
 def build(settings: Settings) -> ReferralService:
     # each case's data key, wrapped by the key-encryption keys (crypto-shredding)
-    keyring = SqlKeyring(read_model_engine(settings, "referral"), settings.key_encryption_keys)
-    app = ReferralApp(settings, keyring)
+    engine = read_model_engine(settings, "referral")
+    keyring = SqlKeyring(engine, settings.key_encryption_keys)
+    index = SqlChildIndex(engine, index_key(settings.cipher_key or ""))
+    app = ReferralApp(settings, keyring, index)
     p = Plumbing.around(
         SPEC,
         settings,
@@ -31,11 +34,13 @@ def build(settings: Settings) -> ReferralService:
         translate,
         read_model.metadata,
         read_model.project,
-        projection="referral_cases",
+        projection=read_model.PROJECTION,
     )
     consumer = p.consumer(
         [
-            submissions(REFERRAL_SUBMISSIONS.named(settings.topic_prefix), p.verifier, keyring),
+            submissions(
+                REFERRAL_SUBMISSIONS.named(settings.topic_prefix), p.verifier, keyring, index
+            ),
             panel_events(PANEL_EVENTS.named(settings.topic_prefix)),
         ]
     )

@@ -12,7 +12,7 @@ from contracts.events.commissioning import (
     PackageDecommissioned,
     PackageReviewed,
 )
-from contracts.events.referral import ConsentWithdrawn, ReferralAccepted
+from contracts.events.referral import ChildMatchConfirmed, ConsentWithdrawn, ReferralAccepted
 from contracts.reference import Panel
 from maag.runtime.consumer import Delivery, Subscription, on_events
 from maag.runtime.unit_of_work import Work
@@ -29,7 +29,13 @@ def on_referral_accepted(d: Delivery[ReferralAccepted], work: Work) -> None:
         int(e.level_of_need),
         [a.value for a in e.agencies_requested],
         e.occurred_at,
+        e.joins_case_id,
     )
+
+
+def on_child_match_confirmed(d: Delivery[ChildMatchConfirmed], work: Work) -> None:
+    e = d.message
+    use.child_match_confirmed(work, e.case_id, e.joins_case_id, e.occurred_at)
 
 
 def on_consent_withdrawn(d: Delivery[ConsentWithdrawn], work: Work) -> None:
@@ -68,6 +74,8 @@ def on_package_decommissioned(d: Delivery[PackageDecommissioned], work: Work) ->
 def _prefetch(d: Delivery[Any]) -> list[UUID]:
     e = d.message
     ids = [e.case_id]
+    if isinstance(e, ReferralAccepted | ChildMatchConfirmed) and e.joins_case_id:
+        ids.append(e.joins_case_id)
     if isinstance(e, ReferralAccepted):  # and the meeting it will be listed on
         ref = PanelRef(Panel.MAAG, e.district)
         ids.append(meeting_id(ref, next_meeting(ref, e.occurred_at)))
@@ -78,7 +86,11 @@ def subscriptions(referral_topic: str, commissioning_topic: str) -> list[Subscri
     return [
         on_events(
             referral_topic,
-            {ReferralAccepted: on_referral_accepted, ConsentWithdrawn: on_consent_withdrawn},
+            {
+                ReferralAccepted: on_referral_accepted,
+                ConsentWithdrawn: on_consent_withdrawn,
+                ChildMatchConfirmed: on_child_match_confirmed,
+            },
             prefetch=_prefetch,
         ),
         on_events(

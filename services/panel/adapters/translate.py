@@ -11,6 +11,7 @@ from contracts.events.panel import (
     CaseClosed,
     CaseDeferred,
     CaseEscalated,
+    CaseJoined,
     CaseListed,
     CasePaused,
     CaseSteppedDown,
@@ -38,6 +39,7 @@ INTERNAL = (
     Meeting.CaseRemoved,
     PanelCase.Opened,
     PanelCase.Resumed,
+    PanelCase.ReferralJoined,  # published as the case's listing, which names the referral
     PanelCase.NeedReassessed,  # the review itself is commissioning's published event
     PanelCase.PackageEnded,  # commissioning published the decommission
 )
@@ -54,6 +56,7 @@ PUBLISHED = (
     PanelCase.ReviewListed,
     PanelCase.CommissioningFailureListed,
     PanelCase.ReviewDecided,
+    PanelCase.JoinedInto,
 )
 
 
@@ -134,6 +137,13 @@ def translate(e: Any) -> Outbound | None:
             reason=e.reason,
             removed_from_meetings=e.removed_from,
             lead_professional_email=e.lead_email,
+        )
+    elif isinstance(e, PanelCase.JoinedInto):
+        event = CaseJoined(
+            **base,
+            panel=state["panel"],
+            into_case_id=e.into_case_id,
+            removed_from_meetings=e.removed_from,
         )
     elif isinstance(e, PanelCase.ReviewDecided):
         event = PackageReviewDecided(

@@ -22,10 +22,17 @@ def referral_accepted(
     level_of_need: int,
     agencies: list[str],
     at: datetime,
+    joins_case_id: UUID | None = None,
 ) -> None:
-    """List the case on its district MAAG's next meeting (once, however often it arrives)."""
+    """List the case on its district MAAG's next meeting (once, however often it arrives);
+    a referral of a child whose case is open here joins that case instead."""
     found = work.find(case_id)
     case = found if isinstance(found, PanelCase) else None
+    into = open_case(work, joins_case_id)
+    if case is None and into is not None:
+        into.absorb(case_id, meeting_at(work, into.ref, next_meeting(into.ref, at)))
+        work.add(into)
+        return
     if case is None:
         case = PanelCase(
             case_id=case_id,
@@ -36,10 +43,30 @@ def referral_accepted(
         work.add(case)
     elif case.status == "paused":
         case.resume()  # consent given again
-    elif case.status == "closed" or case.listings:
+    elif case.status in ("closed", "joined") or case.listings:
         return  # already on an agenda (or finished): a duplicate changes nothing
     work.add(case)
     case.list_on(meeting_at(work, case.ref, next_meeting(case.ref, at)), "new referral")
+
+
+def child_match_confirmed(
+    work: Work, case_id: UUID, joins_case_id: UUID | None, at: datetime
+) -> None:
+    """A confirmed match: a referral not yet worked here joins the child's open case (a
+    referral not yet accepted joins it when it is, `referral_accepted`)."""
+    found = work.find(case_id)
+    into = open_case(work, joins_case_id)
+    if not isinstance(found, PanelCase) or into is None or not found.may_join_another():
+        return
+    meetings = [m for mid in found.listings if isinstance(m := work.find(mid), Meeting)]
+    meeting = meeting_at(work, into.ref, next_meeting(into.ref, at))
+    found.join_into(into, meetings, meeting)
+    work.add(found, into, meeting, *meetings)
+
+
+def open_case(work: Work, case_id: UUID | None) -> PanelCase | None:
+    found = work.find(case_id) if case_id else None
+    return found if isinstance(found, PanelCase) and found.status == "active" else None
 
 
 def consent_withdrawn(work: Work, case_id: UUID, continues: bool) -> None:

@@ -105,6 +105,20 @@ class PanelCase(Aggregate):
         reason: str
         removed_from: list[UUID]
 
+    class JoinedInto(Aggregate.Event):
+        """The referral is of a child whose case is open here already: it joins that case
+        (which is listed with it) and this one leaves every agenda."""
+
+        district: str
+        panel: str
+        into_case_id: UUID
+        removed_from: list[UUID]
+
+    class ReferralJoined(Aggregate.Event):
+        """Another referral of this case's child joined it."""
+
+        joined_case_id: UUID
+
     class Resumed(Aggregate.Event):
         """Consent given again: the case may be listed and decided once more."""
 
@@ -166,6 +180,7 @@ class PanelCase(Aggregate):
         self.listings: dict[UUID, dict[str, str]] = {}  # meetings the case is listed on
         self.lead: dict[str, str] | None = None
         self.packages: dict[UUID, dict[str, Any]] = {}
+        self.joined: set[UUID] = set()  # other referrals of the child that joined this case
 
     @staticmethod
     def create_id(case_id: UUID, **_: Any) -> UUID:
@@ -206,6 +221,43 @@ class PanelCase(Aggregate):
             reason=reason,
             removed_from=[m.id for m in meetings],
         )
+
+    def may_join_another(self) -> bool:
+        """Not yet worked (no lead professional, no package): a confirmed match can fold
+        it into the child's open case."""
+        return self.status == "active" and self.lead is None and not self.packages
+
+    def join_into(self, into: PanelCase, meetings: list[Meeting], meeting: Meeting) -> None:
+        """This referral joins the child's open case `into`, listed on `meeting` (its tier's
+        next) with it; this case leaves `meetings` (every agenda it was on)."""
+        for m in meetings:
+            m.remove_case(self.id, f"joined case {into.id}")
+        self._joined_into(
+            district=self.district.value,
+            panel=self.panel.value,
+            into_case_id=into.id,
+            removed_from=[m.id for m in meetings],
+        )
+        into.absorb(self.id, meeting)
+
+    def absorb(self, case_id: UUID, meeting: Meeting) -> None:
+        """Another referral of the child joins this case: listed on `meeting` to consider it
+        with the case's history (once, however often it is said)."""
+        if case_id in self.joined:
+            return
+        self._referral_joined(joined_case_id=case_id)
+        self.list_on(meeting, f"new referral for this child (case {case_id})")
+
+    @event(JoinedInto)
+    def _joined_into(
+        self, district: str, panel: str, into_case_id: UUID, removed_from: list[UUID]
+    ) -> None:
+        self.status = "joined"
+        self.listings.clear()
+
+    @event(ReferralJoined)
+    def _referral_joined(self, joined_case_id: UUID) -> None:
+        self.joined.add(joined_case_id)
 
     def resume(self) -> None:
         if self.status == "paused":
@@ -469,6 +521,8 @@ class PanelCase(Aggregate):
             )
         if self.status == "closed":
             raise PanelRuleBroken("the case is closed")
+        if self.status == "joined":
+            raise PanelRuleBroken("the referral joined its child's open case: decide on that case")
         meeting.require_listed(self.id)
         if meeting.panel is not self.panel:
             raise PanelRuleBroken(

@@ -28,7 +28,7 @@ from maag.runtime.consumer import Delivery, Position, Subscription, on_events
 from maag.runtime.unit_of_work import Work
 from services.referral.application import policies
 from services.referral.application.commands import authorise_submission
-from services.referral.application.personal import Keyring
+from services.referral.application.personal import ChildIndex, Keyring
 from services.referral.application.submissions import InvalidSubmission, ValidSubmission
 
 
@@ -104,10 +104,12 @@ def _case_ids(delivery: Delivery[Any]) -> list[UUID]:
     return [message.case_id] if isinstance(message, ValidSubmission) else []
 
 
-def submissions(topic: str, verifier: TokenVerifier, keyring: Keyring) -> Subscription:
+def submissions(
+    topic: str, verifier: TokenVerifier, keyring: Keyring, index: ChildIndex
+) -> Subscription:
     return Subscription(
         topic=topic,
-        handle=partial(policies.submission, keyring=keyring),
+        handle=partial(policies.submission, keyring=keyring, index=index),
         decoder=decoder(verifier),
         position=Position.OFFSET,
         prefetch=_case_ids,

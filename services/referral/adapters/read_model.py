@@ -1,4 +1,5 @@
-"""The referral list read model: one row per case, no personal data."""
+"""The referral list read model: one row per case, no personal data (the child and their
+household by pseudonymous ids only)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,20 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, selec
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
 
 metadata = MetaData()
 
+# v2 added the child and household: a new name, so an existing store's projection is
+# rebuilt from its events rather than left without them.
+PROJECTION = "referral_cases_v2"
 cases = Table(
-    "referral_cases",
+    PROJECTION,
     metadata,
     Column("case_id", String(36), primary_key=True),
+    Column("child_id", String(36), index=True),
+    Column("household_id", String(36), index=True),
     Column("agency", String(100), nullable=False, index=True),
     Column("district", String(50), nullable=False),
     Column("caf_reference", String(40), nullable=False),
@@ -28,11 +35,27 @@ cases = Table(
 )
 
 
+notes = Table(
+    "referral_notes",
+    metadata,
+    Column("note_id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("written_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def project(e: Any, session: Session) -> None:
-    if isinstance(e, Referral.Received):
+    if isinstance(e, CaseNote.Written):
+        session.execute(
+            notes.insert().values(
+                note_id=str(e.originator_id), case_id=str(e.case_id), written_at=e.timestamp
+            )
+        )
+    elif isinstance(e, Referral.Received):
         session.execute(
             cases.insert().values(
                 case_id=str(e.originator_id),
+                child_id=e.child_id,
                 agency=e.details["referring_agency"],
                 district=e.details["district"],
                 caf_reference=e.details["caf_reference"],
@@ -42,6 +65,10 @@ def project(e: Any, session: Session) -> None:
                 updated_at=e.timestamp,
             )
         )
+    elif isinstance(e, Referral.ChildMatchResolved) and e.confirmed:
+        _set(session, e, child_id=e.child_id)
+    elif isinstance(e, Referral.HouseholdLinked):
+        _set(session, e, household_id=e.household_id)
     elif isinstance(e, Referral.Triaged):
         _set(session, e, status=e.outcome, reason=e.reason)
     elif isinstance(e, Referral.ConsentWithdrawn) and not e.basis_remains:
@@ -76,3 +103,31 @@ def case_ids(engine: Engine) -> list[UUID]:
     with Session(engine) as session:
         found = session.execute(select(cases.c.case_id).order_by(cases.c.received_at)).scalars()
         return [UUID(c) for c in found]
+
+
+def of_children(engine: Engine, child_ids: list[str]) -> list[dict[str, Any]]:
+    """The referrals of these children, oldest first."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(cases).where(cases.c.child_id.in_(child_ids)).order_by(cases.c.received_at)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def of_household(engine: Engine, household_id: str) -> list[dict[str, Any]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(cases).where(cases.c.household_id == household_id).order_by(cases.c.received_at)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def notes_of(engine: Engine, case_id: UUID) -> list[UUID]:
+    """The case's notes (every version), oldest first."""
+    with Session(engine) as session:
+        found = session.execute(
+            select(notes.c.note_id)
+            .where(notes.c.case_id == str(case_id))
+            .order_by(notes.c.written_at)
+        ).scalars()
+        return [UUID(n) for n in found]

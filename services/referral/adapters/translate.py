@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from contracts.events import Actor, IntegrationEvent
 from contracts.events.referral import (
+    ChildMatchConfirmed,
     ConsentGiver,
     ConsentRecorded,
     ConsentWithdrawn,
     FieldProblem,
+    HouseholdLinked,
     ReferralAccepted,
     ReferralDeclined,
     ReferralPendingConsent,
@@ -41,6 +44,8 @@ INTERNAL = (
     Referral.PersonalDataErased,
     Referral.LegalHoldPlaced,
     Referral.LegalHoldReleased,
+    # Offers and rejected matches stay: only a confirmed link is anyone else's business.
+    Referral.MatchesOffered,
 )
 
 
@@ -50,12 +55,14 @@ PUBLISHED = (
     Referral.ConsentWithdrawn,
     Referral.SafeguardingBasisRecorded,
     Referral.Triaged,
+    Referral.ChildMatchResolved,
+    Referral.HouseholdLinked,
     Rejection.Rejected,
 )
 
 
 def translate(e: Any) -> Outbound | None:
-    if isinstance(e, INTERNAL):
+    if isinstance(e, INTERNAL) or (isinstance(e, Referral.ChildMatchResolved) and not e.confirmed):
         return None
     if not isinstance(e, PUBLISHED):
         raise TypeError(f"the referral outbox does not know {type(e).__qualname__}")
@@ -88,6 +95,22 @@ def translate(e: Any) -> Outbound | None:
             level_of_need=d["level_of_need"],
             significant_harm_concern=d["significant_harm_concern"],
             transition=d["transition"],
+            child_id=_uuid(e.child_id),
+        )
+    elif isinstance(e, Referral.ChildMatchResolved):
+        event = ChildMatchConfirmed(
+            **base,
+            child_id=UUID(e.child_id),
+            previous_child_id=_uuid(e.previous_child_id),
+            joins_case_id=_uuid(e.joins_case_id),
+        )
+    elif isinstance(e, Referral.HouseholdLinked):
+        event = HouseholdLinked(
+            **base,
+            child_id=UUID(e.child_id),
+            household_id=UUID(e.household_id),
+            sibling_case_id=UUID(e.sibling_case_id),
+            sibling_child_id=UUID(e.sibling_child_id),
         )
     elif isinstance(e, Referral.ConsentRecorded):
         event = ConsentRecorded(
@@ -112,6 +135,10 @@ def translate(e: Any) -> Outbound | None:
     return Outbound(event, correlation_id=causation.correlation_of(e))
 
 
+def _uuid(value: str | None) -> UUID | None:
+    return UUID(value) if value else None
+
+
 def _outcome(e: Any, base: dict[str, Any]) -> IntegrationEvent:
     outcome = Outcome(e.outcome)
     if outcome is Outcome.ACCEPTED:
@@ -122,6 +149,7 @@ def _outcome(e: Any, base: dict[str, Any]) -> IntegrationEvent:
             level_of_need=e.level_of_need,
             agencies_requested=e.agencies_requested,
             reason=e.reason,
+            joins_case_id=_uuid(e.joins_case_id),
         )
     if outcome is Outcome.DECLINED:
         return ReferralDeclined(**base, reason=e.reason, signposting=e.signposting or "")

@@ -32,13 +32,16 @@ def is_lead_of(referral: Referral, caller: Caller) -> bool:
     return caller.leads(referral.lead["professional_id"] if referral.lead else None)
 
 
+def may_read(referral: Referral, caller: Caller) -> bool:
+    return caller.has(Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.AUDITOR) or (
+        is_referrer_of(referral, caller) or is_lead_of(referral, caller)
+    )
+
+
 def require_reader(referral: Referral, caller: Caller) -> None:
     caller.require(*READERS, to="read referrals")
-    if caller.has(Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.AUDITOR):
-        return
-    if is_referrer_of(referral, caller) or is_lead_of(referral, caller):
-        return
-    raise NotFound(f"no referral {referral.id}")
+    if not may_read(referral, caller):
+        raise NotFound(f"no referral {referral.id}")
 
 
 def sees_personal_data(referral: Referral, caller: Caller) -> bool:

@@ -19,10 +19,27 @@ from maag.runtime.commands import Command
 from maag.runtime.group_commit import GroupCommit
 from maag.runtime.reads import case_reads
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
-from services.referral.application.access import READERS, require_reader, sees_personal_data
-from services.referral.application.commands import ErasePersonalData, handlers
-from services.referral.application.personal import Keyring, PersonalDataErased, unseal
+from maag.runtime.timeline import describe
+from maag.runtime.unit_of_work import NotFound, Work
+from services.referral.application.access import (
+    READERS,
+    may_read,
+    require_reader,
+    sees_personal_data,
+)
+from services.referral.application.commands import (
+    ErasePersonalData,
+    ResolveChildMatch,
+    handlers,
+)
+from services.referral.application.personal import (
+    ChildIndex,
+    Keyring,
+    PersonalDataErased,
+    unseal,
+)
+from services.referral.audit import AUDIT
+from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
 from services.referral.domain.retention import RetentionOutcome, Rule
 from services.referral.domain.triage import Outcome
@@ -36,7 +53,11 @@ class ReferralApp(ServiceApplication):
     name = "referral"
 
     def __init__(
-        self, settings: Settings, keyring: Keyring, env: dict[str, str] | None = None
+        self,
+        settings: Settings,
+        keyring: Keyring,
+        index: ChildIndex,
+        env: dict[str, str] | None = None,
     ) -> None:
         if not settings.cipher_key:
             # The store holds children's names and dates of birth: never unencrypted.
@@ -46,6 +67,7 @@ class ReferralApp(ServiceApplication):
             )
         super().__init__(settings, env)
         self.keyring = keyring
+        self.index = index
         self.writer = GroupCommit(self)
 
     def close(self) -> None:
@@ -59,9 +81,14 @@ class ReferralApp(ServiceApplication):
     def handle(self, command: Command) -> Any:
         done = handlers.handle(self, command)
         if isinstance(command, ErasePersonalData):
-            # The erasure is recorded (committed); now the key goes. A failure here leaves
-            # the record and the key: the same command again destroys it.
+            # The erasure is recorded (committed); now the key goes, and the child's match
+            # keys with it. A failure here leaves the record and the key: the same command
+            # again destroys it.
+            self.index.forget(command.case_id)
             self.keyring.destroy(command.case_id)
+        if isinstance(command, ResolveChildMatch) and command.confirmed:
+            # recorded: the index now finds this referral under the confirmed child
+            self.index.relink(command.case_id, command.child_id)
         return done
 
     # --- queries ---
@@ -92,6 +119,107 @@ class ReferralApp(ServiceApplication):
             return unseal(key, referral.id, referral.sealed_child)
         except PersonalDataErased:
             return None
+
+    # --- notes and chronology ---
+
+    def notes(self, case_id: UUID, note_ids: list[UUID], caller: Caller) -> list[dict[str, Any]]:
+        """The case's notes, every version, oldest first (the read recorded: notes may name
+        people)."""
+        self._note_reader(case_id, caller)
+        return [
+            self._note(e)
+            for events in self.histories(note_ids).values()
+            for e in events
+            if isinstance(e, CaseNote.Written)
+        ]
+
+    def chronology(
+        self, case_id: UUID, note_ids: list[UUID], caller: Caller
+    ) -> list[dict[str, Any]]:
+        """The case's events here and its notes, in the order they happened (reads left
+        out; the child's details withheld as in the audit)."""
+        self._note_reader(case_id, caller)
+        superseded: dict[str, dict[str, str]] = {}
+        found: list[dict[str, Any]] = []
+        for aggregate, events in self.histories([case_id, *note_ids]).items():
+            for e in events:
+                if isinstance(e, CaseNote.Superseded):
+                    superseded[str(aggregate)] = {"by": e.by_note_id, "reason": e.reason}
+                elif isinstance(e, CaseNote.Written):
+                    found.append({"kind": "note", **self._note(e)})
+                elif not isinstance(e, Referral.Viewed):
+                    entry = describe(self.name, case_id, e, AUDIT)
+                    found.append(
+                        {
+                            "kind": "event",
+                            "at": entry.at.isoformat(),
+                            "event": entry.event,
+                            "actor": entry.actor,
+                            "details": entry.details,
+                        }
+                    )
+        for item in found:
+            if item["kind"] == "note":
+                item["superseded"] = superseded.get(item["note_id"])
+        return sorted(found, key=lambda item: item["at"])
+
+    def _note_reader(self, case_id: UUID, caller: Caller) -> Referral:
+        caller.require(*READERS, to="read case notes")
+        referral = Work(self).get_as(case_id, Referral, "referral")
+        if not may_read(referral, caller):
+            raise NotFound(f"case_id: no case {case_id} that you can see")
+        self.writer.save(*case_reads([case_id], caller, personal_data=True))
+        return referral
+
+    def _note(self, e: Any) -> dict[str, Any]:
+        key = self.keyring.find(e.case_id)
+        try:
+            text = unseal(key, e.case_id, e.sealed_text)["text"] if key else None
+        except PersonalDataErased:
+            text = None
+        actor = vars(e).get("actor")
+        return {
+            "note_id": str(e.originator_id),
+            "at": e.timestamp.isoformat(),
+            "about_date": e.about_date,
+            "author": dict(actor) if isinstance(actor, dict) else None,
+            "text": text,  # None: erased with the case's details
+            "supersedes": e.supersedes,
+        }
+
+    # --- the child index ---
+
+    def matches(self, case_id: UUID, caller: Caller) -> list[dict[str, Any]]:
+        """The children offered as matches for the referral (the read recorded): for each,
+        the referrals of theirs the caller can see, and how many more there are."""
+        referral, _ = self.read(case_id, caller)
+        found = []
+        for child_id, offer in referral.offers.items():
+            theirs = [Work(self).get_as(UUID(c), Referral, "referral") for c in offer["case_ids"]]
+            seen = [str(r.id) for r in theirs if may_read(r, caller)]
+            found.append(
+                {
+                    "child_id": child_id,
+                    "status": offer["status"],
+                    "keys_matched": offer["keys"],
+                    "referrals": seen,
+                    "referrals_you_cannot_see": len(theirs) - len(seen),
+                }
+            )
+        return found
+
+    def child_record(self, rows: list[dict[str, Any]], caller: Caller) -> list[Referral]:
+        """Of the referrals in `rows` (a child's, a household's), those the caller may read,
+        each read recorded."""
+        caller.require(*READERS, to="read referrals")
+        visible = [
+            r
+            for row in rows
+            if may_read(r := Work(self).get_as(UUID(row["case_id"]), Referral, "referral"), caller)
+        ]
+        if visible:
+            self.writer.save(*case_reads([r.id for r in visible], caller, personal_data=False))
+        return visible
 
     # --- data protection ---
 

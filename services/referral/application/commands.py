@@ -19,11 +19,16 @@ from contracts.reference import Agency, Role
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.commands import Command, Handlers
 from maag.runtime.unit_of_work import NotFound, Work
-from services.referral.application.personal import Keyring, fingerprint, seal
+from services.referral.application.access import may_read, require_reader
+from services.referral.application.personal import ChildIndex, Keyring, fingerprint, seal
+from services.referral.domain.matching import match_keys
+from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import (
     Referral,
     ReferralConflict,
     case_id_for,
+    household_id_for,
+    new_child_id,
 )
 
 handlers: Handlers[Any] = Handlers(
@@ -46,9 +51,11 @@ def receive_or_replay(
     details: ReferralDetails,
     channel: str,
     keyring: Keyring,
+    index: ChildIndex,
 ) -> Referral:
     """A new referral, or the one this key already made (a retry), never a second one.
-    The child's details are sealed under the case's own data key."""
+    The child's details are sealed under the case's own data key; the child is indexed,
+    and any child they are likely to be is offered for a person to confirm."""
     body = details.model_dump(mode="json")
     if existing is not None:
         key = keyring.find(case_id) if existing.erased is None else None
@@ -61,7 +68,13 @@ def receive_or_replay(
         return existing
     key = keyring.data_key(case_id)
     sealed = seal(key, case_id, body["child"])
-    return Referral.receive(case_id, details, channel, sealed, fingerprint(key, body))
+    keys = match_keys(body["child"])
+    offers = index.offers(keys, case_id)
+    child_id = new_child_id(case_id)
+    index.add(case_id, child_id, keys)
+    return Referral.receive(
+        case_id, details, channel, sealed, fingerprint(key, body), child_id, offers
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +129,125 @@ class ReleaseLegalHold(Command):
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class ResolveChildMatch(Command):
+    case_id: UUID
+    child_id: UUID
+    confirmed: bool
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkHousehold(Command):
+    case_id: UUID
+    sibling_case_id: UUID
+
+
+# Who may link referrals to children: those who act on cases, never an auditor (who reads).
+LINKERS = (Role.REFERRER, Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.LEAD_PROFESSIONAL)
+
+
+@handlers(ResolveChildMatch)
+def resolve_child_match(app: Any, c: ResolveChildMatch, work: Work) -> Referral:
+    """Confirm or reject a child the index offered, by someone who can read this referral
+    and every referral of that child (a referrer whose agency cannot see one of them leaves
+    it to a panel member). Confirmed, the referral joins the child's open case, if any."""
+    c.caller.require(*LINKERS, to="confirm or reject a child match")
+    referral = work.get_as(c.case_id, Referral, "referral")
+    require_reader(referral, c.caller)
+    offer = referral.offers.get(str(c.child_id))
+    if offer is None:
+        raise ReferralConflict(
+            f"child_id: child {c.child_id} was not offered as a match for referral {c.case_id}"
+        )
+    theirs = [work.get_as(UUID(case), Referral, "referral") for case in offer["case_ids"]]
+    unseen = [r for r in theirs if not may_read(r, c.caller)]
+    if unseen:
+        raise Forbidden(
+            f"child_id: {len(unseen)} of child {c.child_id}'s referrals are another "
+            "agency's, which you cannot see, so you cannot say whether this is the same "
+            "child; a panel member can resolve this match"
+        )
+    open_cases = [r for r in theirs if r.child_id == str(c.child_id) and r.open_here()]
+    joins = max(open_cases, key=lambda r: r.created_on) if open_cases else None
+    referral.resolve_match(str(c.child_id), c.confirmed, str(joins.id) if joins else None, c.reason)
+    work.add(referral)
+    return referral
+
+
+@handlers(LinkHousehold)
+def link_household(app: Any, c: LinkHousehold, work: Work) -> Referral:
+    """Record two referrals' children as siblings, by someone who can read both."""
+    c.caller.require(*LINKERS, to="link siblings")
+    referral = work.get_as(c.case_id, Referral, "referral")
+    require_reader(referral, c.caller)
+    try:
+        sibling = work.get_as(c.sibling_case_id, Referral, "referral")
+    except NotFound:
+        sibling = None
+    if sibling is None or not may_read(sibling, c.caller):
+        raise NotFound(f"sibling_case_id: no referral {c.sibling_case_id} that you can see")
+    households = {h for h in (referral.household_id, sibling.household_id) if h}
+    if len(households) > 1:
+        raise ReferralConflict(
+            "sibling_case_id: the two children are already in different households"
+        )
+    household = (
+        households.pop()
+        if households
+        else household_id_for(str(referral.child_id), str(sibling.child_id))
+    )
+    referral.link_household(sibling, household)
+    work.add(referral, sibling)
+    return referral
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriteNote(Command):
+    case_id: UUID
+    text: str
+    about_date: date
+    supersedes: UUID | None = None
+    reason: str | None = None  # why the superseded note was wrong
+
+
+@handlers(WriteNote)
+def write_note(app: Any, c: WriteNote, work: Work) -> CaseNote:
+    """A dated note on a case the author can see (sealed under the case's data key); a
+    correction supersedes a note, which stays, marked, with why."""
+    c.caller.require(*LINKERS, to="write case notes")
+    referral = find(work, c.case_id)
+    if referral is None or not may_read(referral, c.caller):
+        raise NotFound(f"case_id: no case {c.case_id} that you can see")
+    if referral.erased is not None:
+        raise ReferralConflict(
+            f"case_id: case {c.case_id}'s personal details were erased: notes, which may "
+            "hold them, can no longer be written"
+        )
+    if (c.supersedes is None) != (c.reason is None):
+        raise ReferralConflict(
+            "reason: a note that supersedes another says why, and only such a note does"
+        )
+    key = app.keyring.data_key(c.case_id)
+    note = CaseNote(
+        case_id=c.case_id,
+        sealed_text=seal(key, c.case_id, {"text": c.text}),
+        about_date=c.about_date.isoformat(),
+        supersedes=str(c.supersedes) if c.supersedes else None,
+    )
+    if c.supersedes is not None:
+        try:
+            old = work.get_as(c.supersedes, CaseNote, "note")
+        except NotFound:
+            raise NotFound(f"supersedes: no note {c.supersedes} on case {c.case_id}") from None
+        if old.case_id != c.case_id:
+            raise NotFound(f"supersedes: no note {c.supersedes} on case {c.case_id}")
+        old.supersede(note, c.reason or "")
+        work.add(old)
+    work.add(note)
+    return note
+
+
 @handlers(ErasePersonalData)
 def erase_personal_data(app: Any, c: ErasePersonalData, work: Work) -> Referral:
     """Records the erasure; the caller then destroys the case's data key (after the record
@@ -157,7 +289,7 @@ def submit(app: Any, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
     authorise_submission(c.caller, c.details)
     case_id = case_id_for(c.caller.agency, c.idempotency_key or str(uuid4()))
     existing = find(work, case_id)
-    referral = receive_or_replay(existing, case_id, c.details, "http", app.keyring)
+    referral = receive_or_replay(existing, case_id, c.details, "http", app.keyring, app.index)
     if referral is existing:
         return referral, False
     try:
@@ -165,7 +297,7 @@ def submit(app: Any, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
     except IntegrityError:  # the same key, concurrently: the other call created it
         again = find(Work(app), case_id)
         assert again is not None
-        replay = receive_or_replay(again, case_id, c.details, "http", app.keyring)
+        replay = receive_or_replay(again, case_id, c.details, "http", app.keyring, app.index)
         return replay, False
     return referral, True
 

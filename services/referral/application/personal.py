@@ -16,11 +16,15 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from services.referral.domain.matching import Key
+from services.referral.domain.referral import Offer
 
 NONCE_BYTES = 12
 
@@ -41,6 +45,18 @@ class Keyring(Protocol):
     def destroy(self, case_id: UUID) -> bool:
         """Destroy the case's data key; True if there was one."""
         ...
+
+
+class ChildIndex(Protocol):
+    """Each referral's match keys, keyed (`services.referral.adapters.child_index`)."""
+
+    def offers(self, keys: Mapping[Key, str], case_id: UUID) -> list[Offer]: ...
+
+    def add(self, case_id: UUID, child_id: UUID, keys: Mapping[Key, str]) -> None: ...
+
+    def relink(self, case_id: UUID, child_id: UUID) -> None: ...
+
+    def forget(self, case_id: UUID) -> None: ...
 
 
 def seal(key: bytes, case_id: UUID, value: dict[str, Any]) -> str:

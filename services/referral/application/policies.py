@@ -9,13 +9,16 @@ from uuid import UUID
 from maag.runtime.consumer import Delivery
 from maag.runtime.unit_of_work import Work
 from services.referral.application.commands import receive_or_replay
-from services.referral.application.personal import Keyring
+from services.referral.application.personal import ChildIndex, Keyring
 from services.referral.application.submissions import InvalidSubmission, ValidSubmission
 from services.referral.domain.referral import Referral, ReferralConflict, Rejection
 
 
 def submission(
-    delivery: Delivery[ValidSubmission | InvalidSubmission], work: Work, keyring: Keyring
+    delivery: Delivery[ValidSubmission | InvalidSubmission],
+    work: Work,
+    keyring: Keyring,
+    index: ChildIndex,
 ) -> None:
     message = delivery.message
     if isinstance(message, ValidSubmission):
@@ -25,7 +28,7 @@ def submission(
         work.act_as(message.caller.record, message.submission.submission_id)
         try:
             referral = receive_or_replay(
-                existing, message.case_id, message.submission, "topic", keyring
+                existing, message.case_id, message.submission, "topic", keyring, index
             )
         except ReferralConflict as e:
             message = InvalidSubmission(

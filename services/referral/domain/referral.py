@@ -11,6 +11,8 @@ key. Who acted and the correlation id are the events' metadata, given by the run
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
@@ -22,11 +24,38 @@ from contracts.reference import Agency, Service, TransitionBasis
 from services.referral.domain.triage import Decision, Outcome, triage
 
 CASE_NAMESPACE = UUID("6f1c1d8e-3c55-4f8e-9a37-0c1f5a1d2b10")
+CHILD_NAMESPACE = UUID("0d3c9a52-6e1f-4b6a-8f0e-5b7f2e9c1a47")
 TERMINAL = {Outcome.REDIRECTED_TO_SOCIAL_CARE, Outcome.DECLINED}
 
 
 class ReferralConflict(Exception):
     """The command does not fit the referral's state (HTTP 409; dead letter on a topic)."""
+
+
+def new_child_id(case_id: UUID) -> UUID:
+    """A new child's pseudonymous id, made from the referral that first named them."""
+    return uuid5(CHILD_NAMESPACE, str(case_id))
+
+
+def household_id_for(child_a: str, child_b: str) -> str:
+    return str(uuid5(CHILD_NAMESPACE, "household:" + ":".join(sorted((child_a, child_b)))))
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A child the index found this referral's child likely to be: their id, the referrals
+    they have, and which match keys met."""
+
+    child_id: UUID
+    case_ids: tuple[UUID, ...]
+    keys: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "child_id": str(self.child_id),
+            "case_ids": [str(c) for c in self.case_ids],
+            "keys": list(self.keys),
+        }
 
 
 def case_id_for(agency: str, submission_key: str) -> UUID:
@@ -45,13 +74,43 @@ class Referral(Aggregate):
         fingerprint: str  # v2: keyed with the case's data key
         channel: str
         sealed_child: str | None
-        class_version = 2
+        child_id: str | None  # v3: the child's pseudonymous id (the child index's)
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             # v1 kept the child in `details`, under the store's key only, and an unkeyed
             # fingerprint of the whole submission
             state["sealed_child"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            # received before the child index: no child record
+            state["child_id"] = None
+
+    class MatchesOffered(Aggregate.Event):
+        """The child index found children this referral's child is likely to be: offered
+        to a person to confirm or reject (nothing is linked until one does)."""
+
+        offers: list[dict[str, Any]]  # {child_id, case_ids, keys}
+
+    class ChildMatchResolved(Aggregate.Event):
+        """A person decided whether an offered child is this referral's: confirmed, the
+        referral is that child's (and joins their open case, if any)."""
+
+        child_id: str
+        confirmed: bool
+        previous_child_id: str | None
+        joins_case_id: str | None
+        reason: str
+
+    class HouseholdLinked(Aggregate.Event):
+        """This referral's child and another referral's are siblings in one household."""
+
+        household_id: str
+        child_id: str
+        sibling_case_id: str
+        sibling_child_id: str
 
     class PersonalDataErased(Aggregate.Event):
         """The case's data key was destroyed: the child's details can no longer be read."""
@@ -96,6 +155,12 @@ class Referral(Aggregate):
         district: str
         level_of_need: int
         agencies_requested: list[str]
+        joins_case_id: str | None  # v2: accepted for a child whose open case it joins
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["joins_case_id"] = None
 
     class LeadProfessionalNoted(Aggregate.Event):
         """The panel named the case's lead professional: they may read the case (and the
@@ -122,11 +187,17 @@ class Referral(Aggregate):
         fingerprint: str,
         channel: str,
         sealed_child: str | None,
+        child_id: str | None = None,
     ) -> None:
         self.details = details  # never published (a v1 referral's holds the child)
         self.fingerprint = fingerprint
         self.channel = channel
         self.sealed_child = sealed_child  # the child's details, under the case's data key
+        self.child_id = child_id
+        self.offers: dict[str, dict[str, Any]] = {}  # offered child id -> offer and status
+        self.joins_case_id: str | None = None
+        self.household_id: str | None = None
+        self.siblings: dict[str, str] = {}  # sibling case id -> their child id
         self.erased: dict[str, str] | None = None
         self.hold: dict[str, str] | None = None
         self.closed: dict[str, str] | None = None
@@ -170,16 +241,22 @@ class Referral(Aggregate):
         channel: str,
         sealed_child: str,
         fingerprint: str,
+        child_id: UUID | None = None,
+        offers: Sequence[Offer] = (),
     ) -> Referral:
         """`sealed_child`: the child's details sealed under the case's data key;
-        `fingerprint`: the submission's, keyed with it."""
+        `fingerprint`: the submission's, keyed with it; `child_id`: the child index's id
+        for the child, and `offers`: children they are likely to be (to be confirmed)."""
         referral = cls(
             case_id=case_id,
             details=details.model_dump(mode="json", exclude={"child"}),
             fingerprint=fingerprint,
             channel=channel,
             sealed_child=sealed_child,
+            child_id=str(child_id or new_child_id(case_id)),
         )
+        if offers:
+            referral._matches_offered(offers=[o.to_json() for o in offers])
         if details.consent is not None:
             c = details.consent
             referral.record_consent(c.given_by.value, c.scope, c.given_on, c.how_obtained)
@@ -301,6 +378,7 @@ class Referral(Aggregate):
             district=self.district,
             level_of_need=int(self.details["level_of_need"]),
             agencies_requested=list(self.details["agencies_requested"]),
+            joins_case_id=self.joins_case_id if decision.outcome is Outcome.ACCEPTED else None,
         )
 
     def note_lead_professional(self, professional_id: str, agency: str) -> None:
@@ -318,6 +396,62 @@ class Referral(Aggregate):
         self.end_lead_professional(f"case closed at panel: {reason}")
         if self.closed is None:
             self._closed_at_panel(reason=reason, closed_on=closed_on.isoformat())
+
+    # --- the child index ---
+
+    def open_here(self) -> bool:
+        """Whether this case is open at a panel (a new referral for the child joins it)."""
+        return (
+            self.outcome is Outcome.ACCEPTED
+            and not self.paused
+            and self.closed is None
+            and self.joins_case_id is None
+        )
+
+    def resolve_match(
+        self, child_id: str, confirmed: bool, joins_case_id: str | None, reason: str
+    ) -> None:
+        """Confirm or reject an offered child. Confirmed: this referral is theirs, and joins
+        their open case (`joins_case_id`) unless this one is already being worked."""
+        offer = self.offers.get(child_id)
+        if offer is None:
+            raise ReferralConflict(
+                f"child_id: child {child_id} was not offered as a match for referral {self.id}"
+            )
+        if offer["status"] != "offered":
+            if offer["status"] == ("confirmed" if confirmed else "rejected"):
+                return  # decided so already: a repeat changes nothing
+            raise ReferralConflict(f"child_id: this match was {offer['status']} already")
+        # a referral declined or sent to social care has no case at a panel to join
+        joins = joins_case_id if confirmed and self.outcome not in TERMINAL else None
+        self._match_resolved(
+            child_id=child_id,
+            confirmed=confirmed,
+            previous_child_id=self.child_id if confirmed else None,
+            joins_case_id=joins,
+            reason=reason,
+        )
+
+    def link_household(self, sibling: Referral, household_id: str) -> None:
+        """This child and `sibling`'s are siblings in `household_id` (recorded on both)."""
+        if self.child_id is None or sibling.child_id is None:
+            raise ReferralConflict(
+                "sibling_case_id: a referral received before the child index has no child "
+                "record to link"
+            )
+        if sibling.id == self.id or sibling.child_id == self.child_id:
+            raise ReferralConflict(
+                "sibling_case_id: that referral is of the same child, not a sibling"
+            )
+        for one, other in ((self, sibling), (sibling, self)):
+            if str(other.id) in one.siblings:
+                continue
+            one._household_linked(
+                household_id=household_id,
+                child_id=str(one.child_id),
+                sibling_case_id=str(other.id),
+                sibling_child_id=str(other.child_id),
+            )
 
     def shares_with(self, agency: str) -> bool:
         """Whether the child's details may go to a professional of `agency` other than the
@@ -387,11 +521,38 @@ class Referral(Aggregate):
         district: str,
         level_of_need: int,
         agencies_requested: list[str],
+        joins_case_id: str | None,
     ) -> None:
         self.outcome = Outcome(outcome)
         self.outcome_reason = reason
         self.signposting = signposting
         self.paused = False
+
+    @event(MatchesOffered)
+    def _matches_offered(self, offers: list[dict[str, Any]]) -> None:
+        for offer in offers:
+            self.offers[offer["child_id"]] = {**offer, "status": "offered"}
+
+    @event(ChildMatchResolved)
+    def _match_resolved(
+        self,
+        child_id: str,
+        confirmed: bool,
+        previous_child_id: str | None,
+        joins_case_id: str | None,
+        reason: str,
+    ) -> None:
+        self.offers[child_id]["status"] = "confirmed" if confirmed else "rejected"
+        if confirmed:
+            self.child_id = child_id
+            self.joins_case_id = joins_case_id
+
+    @event(HouseholdLinked)
+    def _household_linked(
+        self, household_id: str, child_id: str, sibling_case_id: str, sibling_child_id: str
+    ) -> None:
+        self.household_id = household_id
+        self.siblings[sibling_case_id] = sibling_child_id
 
     @event(PersonalDataErased)
     def _personal_data_erased(self, reason: str, erased_on: str) -> None:

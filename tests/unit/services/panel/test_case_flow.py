@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from contracts.events.panel import CaseJoined
 from contracts.reference import District, Panel, Position, Role
 from maag.runtime import causation
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.unit_of_work import Work
+from services.panel.adapters.translate import translate
 from services.panel.application import policies as use
 from services.panel.application.app import PanelApp
 from services.panel.application.commands import ConfirmAttendance, Decide
@@ -611,3 +613,64 @@ def test_a_maag_package_is_early_help_not_an_alternative_to_a_placement(app: Pan
             interventions=[_line()],
             alternative_to=["accommodation"],
         )
+
+
+def test_a_confirmed_match_joins_a_new_referral_to_the_childs_open_case(app: PanelApp) -> None:
+    open_case = _accept(app)
+    first_meeting = _meeting(app, open_case)
+    _quorate(app, first_meeting)
+    _assign_lead(app, first_meeting, open_case)
+    new = _accept(app)
+    new_meeting = _meeting(app, new)
+    work = Work(app)
+    use.child_match_confirmed(work, new, open_case, FRIDAY)
+    work.commit()
+    joined = _case(app, new)
+    assert joined.status == "joined" and not joined.listings
+    after: Any = app.repository.get(new_meeting.id)
+    assert new not in after.agenda
+    target = _case(app, open_case)
+    assert target.joined == {new}
+    # on the agenda the new referral was on (already, here: no second listing)
+    assert new_meeting.id in target.listings
+    # a repeat changes nothing; the joined referral takes no decisions
+    work = Work(app)
+    use.child_match_confirmed(work, new, open_case, FRIDAY)
+    use.referral_accepted(work, new, "harlow", 3, ["camhs"], FRIDAY)
+    work.commit()
+    assert _case(app, open_case).joined == {new} and not _case(app, new).listings
+    published = [
+        o.event
+        for n in app.notifications(1, 1000)
+        if (o := translate(app.mapper.to_domain_event(n))) is not None
+    ]
+    (joined_event,) = [e for e in published if isinstance(e, CaseJoined)]
+    assert joined_event.case_id == new and joined_event.into_case_id == open_case
+    assert new_meeting.id in joined_event.removed_from_meetings
+
+
+def test_a_referral_accepted_for_a_child_with_an_open_case_opens_no_new_case(
+    app: PanelApp,
+) -> None:
+    open_case = _accept(app)
+    new = uuid.uuid4()
+    for _ in range(2):  # a redelivery changes nothing
+        work = Work(app)
+        use.referral_accepted(work, new, "harlow", 3, ["camhs"], FRIDAY, joins_case_id=open_case)
+        work.commit()
+    assert _case(app, open_case).joined == {new}
+    assert app.repository.get(open_case) and new not in {
+        n.originator_id for n in app.notifications(1, 1000)
+    }
+
+
+def test_a_case_already_worked_does_not_join_another(app: PanelApp) -> None:
+    open_case = _accept(app)
+    new = _accept(app)
+    meeting = _meeting(app, new)
+    _quorate(app, meeting)
+    _assign_lead(app, meeting, new)
+    work = Work(app)
+    use.child_match_confirmed(work, new, open_case, FRIDAY)
+    work.commit()
+    assert _case(app, new).status == "active" and _case(app, open_case).joined == set()

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from maag.runtime.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
 from services.referral.adapters import read_model
+from services.referral.adapters.child_index import SqlChildIndex, index_key
 from services.referral.adapters.http import create_api
 from services.referral.adapters.keyring import SqlKeyring
 from services.referral.application.app import ReferralApp
@@ -34,7 +35,10 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def api(settings: Settings) -> Api:
     engine = read_model_engine(settings, "referral")
-    app = ReferralApp(settings, SqlKeyring(engine, settings.key_encryption_keys))
-    projector = Projector(app, engine, read_model.metadata, read_model.project, "referral_cases")
+    index = SqlChildIndex(engine, index_key(CIPHER_KEY))
+    app = ReferralApp(settings, SqlKeyring(engine, settings.key_encryption_keys), index)
+    projector = Projector(
+        app, engine, read_model.metadata, read_model.project, read_model.PROJECTION
+    )
     fastapi_app = create_api(app, verifier(), engine, lambda: {"store": True, "broker": True})
     return Api(TestClient(fastapi_app, raise_server_exceptions=False), app, projector)

@@ -1,0 +1,123 @@
+"""The child index: each referral's match keys, keyed, so a new referral of a known child is
+found without anyone's details being stored or compared in the clear.
+
+A row per referral and kind of key (`services.referral.domain.matching`): the key as an
+HMAC-SHA256 under the index key (derived from the store's cipher key, so it is as secret as
+the store itself), the referral and the child it belongs to. A guessed child cannot be
+looked up without the key, and the keys of an erased case are deleted with its data key.
+The rows are a side table like the keyring (mutable); the links between referrals and
+children are events on the referrals.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections import defaultdict
+from collections.abc import Mapping
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    select,
+)
+from sqlalchemy.engine import Engine
+
+from maag.runtime.projection import create_tables
+from services.referral.domain.matching import Key, likely
+from services.referral.domain.referral import Offer
+
+# Referrals of one child looked at per key: enough for any real child, and a bound on the
+# work a much-referred name (a test child, a common name and birthday) can cause.
+PER_KEY = 50
+
+metadata = MetaData()
+keys_table = Table(
+    "referral_child_keys",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("token", LargeBinary, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("case_id", Uuid, nullable=False, index=True),
+    Column("child_id", Uuid, nullable=False, index=True),
+    Index("referral_child_keys_token", "token", "seq"),
+)
+
+
+def index_key(cipher_key: str) -> bytes:
+    """The child index's HMAC key, derived from the store's cipher key."""
+    return hmac.digest(base64.b64decode(cipher_key), b"maag referral child index v1", "sha256")
+
+
+class SqlChildIndex:
+    def __init__(self, engine: Engine, key: bytes) -> None:
+        self.engine = engine
+        self.key = key
+        create_tables(metadata, engine)
+
+    def _token(self, value: str) -> bytes:
+        return hmac.digest(self.key, value.encode(), hashlib.sha256)
+
+    def offers(self, keys: Mapping[Key, str], case_id: UUID) -> list[Offer]:
+        """The children whose referrals this child's keys likely match (not `case_id`'s)."""
+        met: dict[UUID, set[Key]] = defaultdict(set)
+        cases: dict[UUID, set[UUID]] = defaultdict(set)
+        with self.engine.connect() as conn:
+            for kind, value in keys.items():
+                rows = conn.execute(
+                    select(keys_table.c.case_id, keys_table.c.child_id)
+                    .where(keys_table.c.token == self._token(value))
+                    .where(keys_table.c.case_id != case_id)
+                    .order_by(keys_table.c.seq.desc())
+                    .limit(PER_KEY)
+                ).all()
+                for case, child in rows:
+                    met[child].add(kind)
+                    cases[child].add(case)
+        return [
+            Offer(child, tuple(sorted(cases[child], key=str)), tuple(sorted(k.value for k in m)))
+            for child, m in sorted(met.items(), key=lambda item: str(item[0]))
+            if likely(m)
+        ]
+
+    def add(self, case_id: UUID, child_id: UUID, keys: Mapping[Key, str]) -> None:
+        """Index the referral's keys (again: a retry replaces them)."""
+        with self.engine.begin() as conn:
+            conn.execute(keys_table.delete().where(keys_table.c.case_id == case_id))
+            if not keys:
+                return
+            conn.execute(
+                keys_table.insert(),
+                [
+                    {
+                        "token": self._token(v),
+                        "kind": k.value,
+                        "case_id": case_id,
+                        "child_id": child_id,
+                    }
+                    for k, v in keys.items()
+                ],
+            )
+
+    def relink(self, case_id: UUID, child_id: UUID) -> None:
+        """The referral was confirmed to be `child_id`'s."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                keys_table.update().where(keys_table.c.case_id == case_id).values(child_id=child_id)
+            )
+
+    def forget(self, case_id: UUID) -> None:
+        """The case's details were erased: its keys go with them."""
+        with self.engine.begin() as conn:
+            conn.execute(keys_table.delete().where(keys_table.c.case_id == case_id))
