@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contracts.events.referral import ChildMatchConfirmed, ReferralReceived
 from contracts.reference import Role
 from services.referral.adapters import translate
-from services.referral.adapters.child_index import keys_table
+from services.referral.adapters.child_index import SqlChildIndex, keys_table
 from services.referral.domain.matching import Key, likely, match_keys, postcode, soundex
 from tests.support.identity import auth
 from tests.support.referral import details
@@ -117,8 +118,8 @@ def test_the_confirmed_link_is_published_with_the_case_it_joins(api: Api) -> Non
         if n.originator_id == UUID(second["case_id"])
         and (o := translate.translate(api.app.mapper.to_domain_event(n))) is not None
     ]
-    received = next(e for e in out if type(e).__name__ == "ReferralReceived")
-    confirmed = next(e for e in out if type(e).__name__ == "ChildMatchConfirmed")
+    received = next(e for e in out if isinstance(e, ReferralReceived))
+    confirmed = next(e for e in out if isinstance(e, ChildMatchConfirmed))
     assert str(received.child_id) == second["child_id"]
     assert str(confirmed.child_id) == first["child_id"]
     assert str(confirmed.previous_child_id) == second["child_id"]
@@ -219,7 +220,9 @@ def test_erasure_forgets_the_childs_match_keys(api: Api) -> None:
         headers=auth(Role.PRIVACY_OFFICER, "county-information-governance"),
     )
     assert r.status_code == 200, r.text
-    with api.app.index.engine.connect() as conn:
+    index = api.app.index
+    assert isinstance(index, SqlChildIndex)
+    with index.engine.connect() as conn:
         left = conn.execute(
             keys_table.select().where(keys_table.c.case_id == UUID(first["case_id"]))
         ).all()
