@@ -43,6 +43,37 @@ QUADRANT_OF: dict[District, Quadrant] = {
 }
 
 
+class BoardArea(StrEnum):
+    """The five local Children's Trust Boards that monitoring and evaluation report to. The
+    case study (2010) established them "coterminous with PCT districts"; Essex's five Primary
+    Care Trusts then were North East, Mid, West, South West and South East Essex, whose areas
+    within the county council's twelve districts are as `BOARD_AREA_OF` says (South West
+    Essex PCT also covered Thurrock, and South East Essex Southend: unitary authorities,
+    outside the county's MAAGs)."""
+
+    NORTH_EAST = "north-east-essex"
+    MID = "mid-essex"
+    WEST = "west-essex"
+    SOUTH_WEST = "south-west-essex"
+    SOUTH_EAST = "south-east-essex"
+
+
+BOARD_AREA_OF: dict[District, BoardArea] = {
+    District.COLCHESTER: BoardArea.NORTH_EAST,
+    District.TENDRING: BoardArea.NORTH_EAST,
+    District.BRAINTREE: BoardArea.MID,
+    District.CHELMSFORD: BoardArea.MID,
+    District.MALDON: BoardArea.MID,
+    District.EPPING_FOREST: BoardArea.WEST,
+    District.HARLOW: BoardArea.WEST,
+    District.UTTLESFORD: BoardArea.WEST,
+    District.BASILDON: BoardArea.SOUTH_WEST,
+    District.BRENTWOOD: BoardArea.SOUTH_WEST,
+    District.CASTLE_POINT: BoardArea.SOUTH_EAST,
+    District.ROCHFORD: BoardArea.SOUTH_EAST,
+}
+
+
 class LevelOfNeed(IntEnum):
     UNIVERSAL = 1
     ADDITIONAL = 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -723,6 +724,33 @@ def privacy_rotate_keys() -> None:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
     typer.echo(f"{moved} data keys re-wrapped with {keyring.current}; now {keyring.wrapped_by()}")
+
+
+boards_app = typer.Typer(
+    help="The local Children's Trust Boards' report, projected from the event topics.",
+    no_args_is_help=True,
+)
+app.add_typer(boards_app, name="boards")
+
+
+@boards_app.command("rebuild")
+def boards_rebuild() -> None:
+    """Rebuild the boards' projection from the beginning of the event topics (run where the
+    commissioning service runs, with its settings; the running service follows on from
+    where the rebuild ends)."""
+    import time
+
+    from maag.services import settings_from_env
+    from services.commissioning.service import board_feed
+
+    _local_keys(Layout.from_env())
+    feed = board_feed(settings_from_env())
+    started = time.perf_counter()
+    feed.reset()
+    read = asyncio.run(feed.catch_up())
+    typer.echo(
+        f"{read} records read into the boards' projection in {time.perf_counter() - started:.1f} s"
+    )
 
 
 identity_app = typer.Typer(help="The identity provider's realm (Keycloak).", no_args_is_help=True)

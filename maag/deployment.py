@@ -270,6 +270,11 @@ def users() -> list[dict[str, Any]]:
         acls = [
             *(_acl("topic", t.name, ["Write", "Describe"]) for t in spec.publishes),
             *(_acl("topic", t.name, ["Read", "Describe"]) for t in spec.consumes),
+            *(
+                _acl("topic", t.name, ["Read", "Describe"])
+                for t in spec.reads
+                if t not in spec.consumes
+            ),
             _acl("group", spec.group_id, ["Read"]),
             # its chain's anchors (which it publishes), read back for /audit/store
             _acl("topic", CHAIN_ANCHORS.name, ["Read"]),

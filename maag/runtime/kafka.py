@@ -117,7 +117,7 @@ async def read_to_end(
     """Every record of `topics` (or the last `last_records` of each partition) up to the end
     each partition has now, outside any consumer group; none for a topic that does not
     exist yet."""
-    parts = await _partitions(bootstrap, topics, options)
+    parts = await partitions(bootstrap, topics, options)
     if not parts:
         return []
     consumer = AIOKafkaConsumer(
@@ -151,7 +151,7 @@ async def read_to_end(
         await consumer.stop()
 
 
-async def _partitions(
+async def partitions(
     bootstrap: str, topics: Sequence[str], options: dict[str, Any]
 ) -> list[TopicPartition]:
     admin = AIOKafkaAdminClient(bootstrap_servers=servers(bootstrap), **options)

@@ -70,6 +70,9 @@ class ServiceSpec:
     port: int  # its HTTP port when run locally (`maag run`); in Kubernetes every one uses 8000
     consumes: tuple[TopicSpec, ...]
     audit: AuditSpec = field(default_factory=AuditSpec)
+    # Event topics it reads from the beginning outside its consumer group, into projections
+    # it can rebuild from them (the boards' report): read access, no group.
+    reads: tuple[TopicSpec, ...] = ()
 
     @property
     def module(self) -> str:

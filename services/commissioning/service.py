@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from sqlalchemy.engine import Engine
+
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
+from maag.runtime import kafka
+from maag.runtime.projection import read_model_engine
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings
 from services.commissioning.adapters import read_model as reports
+from services.commissioning.adapters.boards import BoardFeed
 from services.commissioning.adapters.http import create_api
 from services.commissioning.adapters.inbound import Inbound, subscriptions
 from services.commissioning.adapters.translate import translate
@@ -38,7 +43,17 @@ def build(settings: Settings) -> CommissioningService:
         )
     )
     api = create_api(app, p.verifier, p.engine, settings, p.ready)
-    return Service.of(p, app, api, consumer)
+    return Service.of(p, app, api, consumer, [board_feed(settings, p.engine).run])
+
+
+def board_feed(settings: Settings, engine: Engine | None = None) -> BoardFeed:
+    """The boards' projection, fed by the topics the spec says it reads."""
+    return BoardFeed(
+        engine if engine is not None else read_model_engine(settings, SPEC.name),
+        settings.kafka_bootstrap,
+        [t.named(settings.topic_prefix) for t in SPEC.reads],
+        kafka.client_options(settings),
+    )
 
 
 def main(settings: Settings) -> None:

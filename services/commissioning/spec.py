@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
+from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime.spec import ServiceSpec
 from services.commissioning.audit import AUDIT
 
@@ -14,4 +14,6 @@ SPEC = ServiceSpec(
         REFERRAL_EVENTS,
     ),
     audit=AUDIT,
+    # the boards' report: a projection of all three, rebuildable from their beginning
+    reads=(REFERRAL_EVENTS, PANEL_EVENTS, COMMISSIONING_EVENTS),
 )

@@ -17,9 +17,11 @@ from contracts.limits import ID_CHARS, LABEL_CHARS, PROVIDER_SERVICES
 from contracts.reference import District, Role
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
+from maag.runtime.projection import create_tables
 from maag.runtime.reads import record_read
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Conflict, NotFound
+from services.commissioning.adapters import boards
 from services.commissioning.adapters import read_model as reports
 from services.commissioning.application.app import CommissioningApp
 from services.commissioning.application.commands import (
@@ -28,6 +30,9 @@ from services.commissioning.application.commands import (
     SetCapacity,
 )
 from services.commissioning.domain.aggregates import Package, Provider
+from services.commissioning.domain.boards import Grouping
+from services.commissioning.domain.boards import report as board_report
+from services.commissioning.domain.boards import rows as board_rows
 from services.commissioning.domain.rules import CommissioningRefused, financial_year, fy_bounds
 
 # A financial year by the calendar year it starts in (2026 is April 2026 to March 2027).
@@ -156,6 +161,7 @@ def create_api(
         "decommissioned as the panels decide (the panel service's decisions).",
     )
     http.install(api, verifier, {NotFound: 404, Conflict: 409, CommissioningRefused: 409})
+    create_tables(boards.metadata, engine)
     http.health(api, ready)
 
     def reader(caller: Any) -> None:
@@ -289,6 +295,39 @@ def create_api(
     ) -> dict[str, Any]:
         reader(caller)
         return savings_between(first, last)
+
+    def boards_between(first: date | None, last: date | None, by: Grouping) -> dict[str, Any]:
+        first, last = report_period(first, last, datetime.now(UTC).date())
+        found, known = boards.load(engine)
+        return board_report(found, known, first, last, by)
+
+    @api.get(
+        "/reports/boards",
+        tags=["reports"],
+        summary="For the local Children's Trust Boards: each area's referrals, timeliness, "
+        "outcomes, step-ups and downs, reviews, packages and placements avoided",
+        description="Referral figures are of the referrals received in the period; moves, "
+        "reviews and packages those that happened in it; open cases as they stand now. Fed "
+        "by the event topics (`maag boards rebuild` rebuilds it from their beginning).",
+    )
+    def board_figures(
+        caller: http.CallerDep,
+        first: PeriodStart = None,
+        last: PeriodEnd = None,
+        by: Grouping = Grouping.BOARD_AREA,
+    ) -> dict[str, Any]:
+        reader(caller)
+        return boards_between(first, last, by)
+
+    @api.get("/reports/boards.csv", tags=["reports"], response_class=PlainTextResponse)
+    def board_figures_csv(
+        caller: http.CallerDep,
+        first: PeriodStart = None,
+        last: PeriodEnd = None,
+        by: Grouping = Grouping.BOARD_AREA,
+    ) -> str:
+        reader(caller)
+        return reports.to_csv(board_rows(boards_between(first, last, by)))
 
     @api.get("/reports/savings.csv", tags=["reports"], response_class=PlainTextResponse)
     def savings_csv(

@@ -452,8 +452,15 @@ async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
             if "Read" in a["operations"] and a["resource"]["type"] == "topic"
         }
         writes = {a["resource"]["name"] for a in acls if "Write" in a["operations"]}
+        # what its projections fed from topics read outside the group (the boards' report)
+        fed = {
+            t
+            for loop in built.extra_loops
+            for t in getattr(getattr(loop, "__self__", None), "topics", ())
+        }
+        assert fed == {t.name for t in SPECS[service].reads}, service
         # its chain's anchors: written, and read back for /audit/store
-        assert reads == consumed | {built.anchorer.topic}
+        assert reads == consumed | fed | {built.anchorer.topic}
         assert writes == {t.name for t in SPECS[service].publishes} >= {built.anchorer.topic}
         assert built.relay.source == f"/maag/{service}"
         groups = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}

@@ -1,0 +1,239 @@
+"""What the local Children's Trust Boards see: each area's referrals, how quickly they were
+dealt with, what became of them, and what their packages did. Pure: the figures from the
+facts the board projection keeps (`services.commissioning.adapters.boards`).
+
+Referral figures (received, outcomes, timeliness) are of the referrals received in the
+period; moves, reviews and packages are those that happened in it; open cases are as the
+projection stands (now). Timeliness is in whole days, from the referral's receipt to the
+first listing at a panel, to the lead professional, to the first package commissioned;
+the 90th percentile is the nearest-rank one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from contracts.reference import BOARD_AREA_OF, QUADRANT_OF, District
+from services.commissioning.domain.savings import Cover, avoided_days
+
+OUTCOMES = ("accepted", "declined", "redirected-to-social-care", "pending-consent")
+MILESTONES = ("listed", "lead", "package")
+
+
+class Grouping(StrEnum):
+    BOARD_AREA = "board-area"
+    QUADRANT = "quadrant"
+    DISTRICT = "district"
+
+
+def area_of(grouping: Grouping) -> Callable[[str], str]:
+    if grouping is Grouping.BOARD_AREA:
+        return lambda d: BOARD_AREA_OF[District(d)].value
+    if grouping is Grouping.QUADRANT:
+        return lambda d: QUADRANT_OF[District(d)].value
+    return lambda d: d
+
+
+@dataclass
+class Case:
+    """One referral as the boards count it."""
+
+    case_id: str
+    district: str
+    received: datetime
+    outcome: str | None = None
+    reason: str | None = None
+    level: int | None = None
+    panel: str | None = None
+    listed: datetime | None = None
+    lead: datetime | None = None
+    package: datetime | None = None
+    closed: datetime | None = None
+    joined: bool = False
+
+    @property
+    def open(self) -> bool:
+        return self.outcome == "accepted" and self.closed is None and not self.joined
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something that happened to a case: a move between tiers, a review, a package."""
+
+    kind: str  # escalated, stepped-down, reviewed, commissioned, decommissioned
+    case_id: str
+    at: datetime
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def percentile(values: Sequence[int], q: float) -> int | None:
+    """The nearest-rank percentile (q in (0, 100]); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def median(values: Sequence[int]) -> float | None:
+    if not values:
+        return None
+    ordered, mid = sorted(values), len(values) // 2
+    return float(ordered[mid]) if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _days(start: datetime, end: datetime | None) -> int | None:
+    return None if end is None else max(0, (end - start).days)
+
+
+def _within(at: datetime, first: date, last: date) -> bool:
+    return first <= at.date() <= last
+
+
+def report(
+    cases: Iterable[Case],
+    facts: Iterable[Fact],
+    first: date,
+    last: date,
+    grouping: Grouping = Grouping.BOARD_AREA,
+) -> dict[str, Any]:
+    """Each area's figures for the period [first, last], and the county's."""
+    group = area_of(grouping)
+    by_case = {c.case_id: c for c in cases}
+    areas: dict[str, dict[str, Any]] = {}
+
+    def area(name: str) -> dict[str, Any]:
+        return areas.setdefault(name, _empty())
+
+    for c in by_case.values():
+        scopes = (area(group(c.district)), area("county"))
+        for a in scopes:
+            if c.open:
+                a["open_cases"][f"{c.panel}/level-{c.level}"] += 1
+            if not _within(c.received, first, last):
+                continue
+            a["received"] += 1
+            a["outcomes"][c.outcome or "received"] += 1
+            if c.outcome == "declined":
+                a["declined_by_reason"][c.reason or ""] += 1
+            for name in MILESTONES:
+                days = _days(c.received, getattr(c, name))
+                if days is not None:
+                    a["days"][name].append(days)
+    covers: list[Cover] = []
+    ended: dict[str, date] = {}
+    for f in facts:
+        case = by_case.get(f.case_id)
+        if case is None:
+            continue  # a case the referral topic has not told of (not yet, or not ours)
+        if f.kind == "commissioned":
+            for outcome in f.detail.get("alternative_to", []):
+                covers.append(
+                    Cover(
+                        f.case_id,
+                        outcome,
+                        f.detail["package_id"],
+                        date.fromisoformat(f.detail["starts_on"]),
+                        None,
+                    )
+                )
+        if f.kind == "decommissioned":
+            # active until the day before (as the savings report counts it)
+            ended[f.detail["package_id"]] = date.fromisoformat(
+                f.detail["effective_from"]
+            ) - timedelta(days=1)
+        if not _within(f.at, first, last):
+            continue
+        for a in (area(group(case.district)), area("county")):
+            if f.kind in ("escalated", "stepped-down"):
+                a["moves"][f.kind] += 1
+            elif f.kind == "reviewed":
+                a["reviews"][f.detail["goals"]] += 1
+            elif f.kind == "commissioned":
+                a["packages"] += 1
+                for i in f.detail.get("interventions", []):
+                    a["interventions"][f"{i['provider_id']}/{i['service']}"] += 1
+    for cover, days in avoided_days(
+        [
+            Cover(c.case_id, c.outcome, c.package_id, c.start, ended.get(c.package_id))
+            for c in covers
+        ],
+        first,
+        last,
+    ).items():
+        if days:
+            for a in (area(group(by_case[cover.case_id].district)), area("county")):
+                a["avoided_days"][cover.outcome] += days
+                a["avoided_children"].setdefault(cover.outcome, set()).add(cover.case_id)
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "grouping": grouping.value,
+        "areas": {name: _figures(a) for name, a in sorted(areas.items())},
+    }
+
+
+def _empty() -> dict[str, Any]:
+    return {
+        "received": 0,
+        "outcomes": Counter(),
+        "declined_by_reason": Counter(),
+        "days": {m: [] for m in MILESTONES},
+        "open_cases": Counter(),
+        "moves": Counter(),
+        "reviews": Counter(),
+        "packages": 0,
+        "interventions": Counter(),
+        "avoided_days": Counter(),
+        "avoided_children": {},
+    }
+
+
+def _figures(a: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "referrals": {
+            "received": a["received"],
+            **{o: a["outcomes"][o] for o in OUTCOMES},
+            "awaiting_triage": a["outcomes"]["received"],
+            "declined_by_reason": dict(sorted(a["declined_by_reason"].items())),
+        },
+        "days_from_referral": {
+            m: {
+                "cases": len(a["days"][m]),
+                "median": median(a["days"][m]),
+                "p90": percentile(a["days"][m], 90),
+            }
+            for m in MILESTONES
+        },
+        "open_cases_by_tier_and_level": dict(sorted(a["open_cases"].items())),
+        "step_ups": a["moves"]["escalated"],
+        "step_downs": a["moves"]["stepped-down"],
+        "review_outcomes": {g: a["reviews"][g] for g in ("met", "partly", "not-met")},
+        "packages_commissioned": a["packages"],
+        "interventions_by_provider_and_service": dict(sorted(a["interventions"].items())),
+        "placements_avoided": {
+            outcome: {"days": days, "children": len(a["avoided_children"][outcome])}
+            for outcome, days in sorted(a["avoided_days"].items())
+        },
+    }
+
+
+def rows(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report flattened for a spreadsheet: one row per area and figure."""
+    out: list[dict[str, Any]] = []
+
+    def walk(area: str, prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(area, f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            out.append({"area": area, "figure": prefix, "value": "" if value is None else value})
+
+    for area, figures in found["areas"].items():
+        walk(area, "", figures)
+    return out
