@@ -35,6 +35,7 @@ FUNDING_SHARES = 20
 PROVIDERS = 40
 PROVIDER_SERVICES = 50  # services one provider offers
 MEETINGS = 200  # meetings a paused case was removed from
+TEAM = 50  # people in a Team Around the Child (and goals reviewed at once)
 PROBLEMS = 50  # reasons in one ReferralRejected; more are summarised in the last
 
 # --- bytes ---

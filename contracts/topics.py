@@ -31,6 +31,8 @@ from contracts.events.panel import (
     PackageRequested,
     PackageReviewDecided,
     PanelMeetingScheduled,
+    PlanAgreed,
+    PlanReviewed,
     ReviewListed,
 )
 from contracts.events.referral import (
@@ -138,6 +140,8 @@ PANEL_EVENTS = TopicSpec(
         CommissioningFailureListed,
         PackageReviewDecided,
         CaseJoined,
+        PlanAgreed,
+        PlanReviewed,
     ),
 )
 COMMISSIONING_EVENTS = TopicSpec(

@@ -8,7 +8,15 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from contracts.events.base import FundingShare, IntegrationEvent, check_split, funding_split_field
-from contracts.limits import EMAIL_CHARS, ID_CHARS, INTERVENTIONS, LABEL_CHARS, MEETINGS, TEXT_CHARS
+from contracts.limits import (
+    EMAIL_CHARS,
+    ID_CHARS,
+    INTERVENTIONS,
+    LABEL_CHARS,
+    MEETINGS,
+    TEAM,
+    TEXT_CHARS,
+)
 from contracts.reference import Agency, AvoidedOutcome, District, Panel
 from contracts.strict import Day, Timestamp, Uuid
 
@@ -198,3 +206,33 @@ class ReviewListed(IntegrationEvent):
     meeting_starts_at: Timestamp
     review_on: Day
     lead_professional_email: EmailStr | None = Field(default=None, max_length=EMAIL_CHARS)
+
+
+class PlanAgreed(IntegrationEvent):
+    """The lead professional agreed the case's integrated plan with the family and the Team
+    Around the Child. What the plan says (needs, goals, actions) stays in the panel service:
+    it is written about a child and may name people."""
+
+    TYPE: ClassVar[str] = "maag.panel.PlanAgreed.v1"
+
+    agreed_on: Day
+    review_on: Day
+    goals: int = Field(ge=1, le=TEAM)
+    actions: int = Field(ge=1, le=10 * TEAM)
+    team_organisations: list[str] = Field(
+        default_factory=list, max_length=TEAM, description="Organisations in the team."
+    )
+
+
+class PlanReviewed(IntegrationEvent):
+    """The lead professional reviewed the plan: how many of its goals were met, partly met or
+    not met. The panel's next review of the package takes it up."""
+
+    TYPE: ClassVar[str] = "maag.panel.PlanReviewed.v1"
+
+    review_number: int = Field(ge=1, le=1000)
+    reviewed_on: Day
+    goals_met: int = Field(ge=0, le=TEAM)
+    goals_partly: int = Field(ge=0, le=TEAM)
+    goals_not_met: int = Field(ge=0, le=TEAM)
+    overall: str = Field(max_length=LABEL_CHARS, description="met, partly or not-met")

@@ -118,6 +118,13 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         LP: LEADS,
         A: "",
     },
+    ("panel", "GET", "/cases/{case_id}/plan"): {
+        PC: THEIR_PANELS,
+        PM: THEIR_PANELS,
+        LP: LEADS,
+        A: "",
+    },
+    ("panel", "POST", "/cases/{case_id}/plan"): {LP: "the case's lead professional only"},
     ("panel", "POST", "/meetings"): {PC: THEIR_PANELS, PM: THEIR_PANELS},
     ("panel", "GET", "/meetings"): {PC: THEIR_PANELS, PM: THEIR_PANELS, A: ""},
     ("panel", "GET", "/meetings/{meeting_id}/agenda"): {
@@ -212,6 +219,7 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/referrals/{case_id}/household"): {"sibling_case_id": str(uuid.uuid4())},
     ("POST", "/referrals/{case_id}/notes"): {"text": "met the family", "about_date": "2026-11-27"},
+    ("POST", "/cases/{case_id}/plan"): {"kind": "record-need", "need_id": "n1", "text": "sleep"},
     ("POST", "/privacy/cases/{case_id}/erasure"): {"reason": "the child asked (Article 17)"},
     ("POST", "/privacy/cases/{case_id}/legal-hold"): {"reason": "claim", "until": "2030-01-01"},
     ("POST", "/privacy/cases/{case_id}/legal-hold/release"): {"reason": "claim settled"},

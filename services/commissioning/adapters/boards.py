@@ -47,6 +47,7 @@ from contracts.events.panel import (
     CaseListed,
     CaseSteppedDown,
     LeadProfessionalAssigned,
+    PlanReviewed,
 )
 from contracts.events.referral import (
     ReferralAccepted,
@@ -217,6 +218,11 @@ def project(envelope: Envelope, e: IntegrationEvent, batch: Batch) -> None:
     elif isinstance(e, PackageReviewed):
         change = {"level_change": {**row["level_change"], envelope.id: e.level_of_need_change}}
         fact = ("reviewed", {"goals": e.goals.value, "package_id": str(e.package_id)})
+    elif isinstance(e, PlanReviewed):
+        fact = (
+            "plan-reviewed",
+            {"met": e.goals_met, "partly": e.goals_partly, "not-met": e.goals_not_met},
+        )
     elif isinstance(e, PackageDecommissioned):
         fact = (
             "decommissioned",

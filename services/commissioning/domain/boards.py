@@ -66,7 +66,7 @@ class Case:
 class Fact:
     """Something that happened to a case: a move between tiers, a review, a package."""
 
-    kind: str  # escalated, stepped-down, reviewed, commissioned, decommissioned
+    kind: str  # escalated, stepped-down, reviewed, plan-reviewed, commissioned, decommissioned
     case_id: str
     at: datetime
     detail: dict[str, Any] = field(default_factory=dict)
@@ -154,6 +154,10 @@ def report(
                 a["moves"][f.kind] += 1
             elif f.kind == "reviewed":
                 a["reviews"][f.detail["goals"]] += 1
+            elif f.kind == "plan-reviewed":
+                a["plan_reviews"] += 1
+                for goals, n in f.detail.items():
+                    a["plan_goals"][goals] += n
             elif f.kind == "commissioned":
                 a["packages"] += 1
                 for i in f.detail.get("interventions", []):
@@ -187,6 +191,8 @@ def _empty() -> dict[str, Any]:
         "open_cases": Counter(),
         "moves": Counter(),
         "reviews": Counter(),
+        "plan_reviews": 0,
+        "plan_goals": Counter(),
         "packages": 0,
         "interventions": Counter(),
         "avoided_days": Counter(),
@@ -214,6 +220,8 @@ def _figures(a: dict[str, Any]) -> dict[str, Any]:
         "step_ups": a["moves"]["escalated"],
         "step_downs": a["moves"]["stepped-down"],
         "review_outcomes": {g: a["reviews"][g] for g in ("met", "partly", "not-met")},
+        "plan_reviews": a["plan_reviews"],
+        "plan_goals_at_review": {g: a["plan_goals"][g] for g in ("met", "partly", "not-met")},
         "packages_commissioned": a["packages"],
         "interventions_by_provider_and_service": dict(sorted(a["interventions"].items())),
         "placements_avoided": {

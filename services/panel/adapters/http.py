@@ -22,13 +22,16 @@ from services.panel.adapters import read_model
 from services.panel.application.access import SITTING, sits_on
 from services.panel.application.app import PanelApp
 from services.panel.application.commands import (
+    ChangePlan,
     ConfirmAttendance,
     Decide,
     ExpectAttendee,
     ScheduleMeeting,
 )
 from services.panel.application.decisions import Decision
+from services.panel.application.plans import PlanChange
 from services.panel.domain.meeting import Meeting
+from services.panel.domain.plan import PlanRuleBroken
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
 from services.panel.domain.schedule import PanelRef
 
@@ -131,7 +134,15 @@ def create_api(
         ),
     )
     http.install(
-        api, verifier, {NotFound: 404, Conflict: 409, PanelRuleBroken: 409, NotAMember: 403}
+        api,
+        verifier,
+        {
+            NotFound: 404,
+            Conflict: 409,
+            PanelRuleBroken: 409,
+            NotAMember: 403,
+            PlanRuleBroken: 422,
+        },
     )
     http.health(api, ready)
     quorum = app.quorum_other_agencies
@@ -278,6 +289,40 @@ def create_api(
             "listed_on": list(found.listings),
             "packages": {str(k): v for k, v in found.packages.items()},
         }
+
+    @api.get(
+        "/cases/{case_id}/plan",
+        tags=["plans"],
+        summary="The case's Team Around the Child and integrated plan (the read is recorded)",
+    )
+    def plan(case_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
+        found = app.plan(case_id, caller)
+        record_read(app, case_id, caller)
+        return found
+
+    @api.post(
+        "/cases/{case_id}/plan",
+        tags=["plans"],
+        summary="The lead professional changes the plan: the team, a meeting with the family, "
+        "a need, a goal, an action (owner and due date), progress, the plan agreed, a review",
+    )
+    def change_plan(
+        case_id: UUID,
+        body: Annotated[PlanChange, Body()],
+        caller: http.CallerDep,
+        correlation_id: http.CorrelationId,
+        idempotency_key: http.IdempotencyKey = None,
+    ) -> dict[str, Any]:
+        app.handle(
+            ChangePlan(
+                case_id=case_id,
+                change=body,
+                caller=caller,
+                correlation_id=correlation_id,
+                idempotency_key=idempotency_key,
+            )
+        )
+        return app.plan(case_id, caller)
 
     @api.get("/cases/{case_id}/history", tags=["cases"], summary="Every panel event of a case")
     def history(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +21,8 @@ from contracts.events.panel import (
     PackageRequested,
     PackageReviewDecided,
     PanelMeetingScheduled,
+    PlanAgreed,
+    PlanReviewed,
     RequestedIntervention,
     ReviewDecision,
     ReviewListed,
@@ -29,6 +32,7 @@ from maag.runtime import causation
 from maag.runtime.outbox import Outbound, published_actor
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
+from services.panel.domain.plan import Plan
 
 SYSTEM = Actor(user_id="panel-service", role=Role.SYSTEM, agency="maag")
 # Attendance names professionals and the agenda lives in the read model: kept in the service.
@@ -42,6 +46,15 @@ INTERNAL = (
     PanelCase.ReferralJoined,  # published as the case's listing, which names the referral
     PanelCase.NeedReassessed,  # the review itself is commissioning's published event
     PanelCase.PackageEnded,  # commissioning published the decommission
+    # What the plan says stays here (it is written about a child, and names people); that
+    # it was agreed, and how its reviews went, is published.
+    Plan.Started,
+    Plan.MemberAdded,
+    Plan.FamilyMeetingHeld,
+    Plan.NeedRecorded,
+    Plan.GoalSet,
+    Plan.ActionAgreed,
+    Plan.ProgressRecorded,
 )
 PUBLISHED = (
     Meeting.Scheduled,
@@ -57,6 +70,8 @@ PUBLISHED = (
     PanelCase.CommissioningFailureListed,
     PanelCase.ReviewDecided,
     PanelCase.JoinedInto,
+    Plan.Agreed,
+    Plan.Reviewed,
 )
 
 
@@ -71,6 +86,10 @@ def translate(e: Any) -> Outbound | None:
         "actor": published_actor(e, SYSTEM),
     }
     event: IntegrationEvent
+    if isinstance(e, Plan.Agreed | Plan.Reviewed):
+        return Outbound(
+            _plan(e, {**base, "case_id": e.case_id}), correlation_id=causation.correlation_of(e)
+        )
     if isinstance(e, Meeting.Scheduled):
         event = PanelMeetingScheduled(
             **base,
@@ -182,6 +201,28 @@ def translate(e: Any) -> Outbound | None:
             lead_professional_email=e.lead_email,
         )
     return Outbound(event, correlation_id=causation.correlation_of(e))
+
+
+def _plan(e: Any, base: dict[str, Any]) -> IntegrationEvent:
+    if isinstance(e, Plan.Agreed):
+        return PlanAgreed(
+            **base,
+            agreed_on=date.fromisoformat(e.agreed_on),
+            review_on=date.fromisoformat(e.review_on),
+            goals=e.goals,
+            actions=e.actions,
+            team_organisations=e.organisations,
+        )
+    counted = Counter(e.outcomes.values())
+    return PlanReviewed(
+        **base,
+        review_number=e.review_number,
+        reviewed_on=date.fromisoformat(e.reviewed_on),
+        goals_met=counted["met"],
+        goals_partly=counted["partly"],
+        goals_not_met=counted["not-met"],
+        overall=e.overall,
+    )
 
 
 def _case_state(e: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from maag.runtime.unit_of_work import Work
 from services.panel.application.access import SITTING, leads, require_reader
 from services.panel.application.commands import handlers
 from services.panel.application.meetings import meeting_at
+from services.panel.application.plans import read_plan, view
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.schedule import all_panels, meetings_after
@@ -68,6 +69,11 @@ class PanelApp(ServiceApplication):
         if not leads(caller, case):  # the case's own lead professional reads it too
             require_reader(caller, case.ref_for(case.panel), "read its cases")
         return case
+
+    def plan(self, case_id: UUID, caller: Caller) -> dict[str, Any]:
+        """The case's plan, for its lead professional, the panel that holds it, auditors."""
+        self.case(case_id, caller)
+        return view(read_plan(Work(self), case_id), case_id)
 
     def history(self, case_id: UUID, caller: Caller) -> list[dict[str, Any]]:
         self.case(case_id, caller)

@@ -10,9 +10,10 @@ from typing import Any
 from uuid import UUID
 
 from contracts.reference import Agency, Panel, Role
+from maag.runtime.auth import Forbidden
 from maag.runtime.commands import Command, Handlers
 from maag.runtime.unit_of_work import Work
-from services.panel.application.access import SITTING, require_seat
+from services.panel.application.access import SITTING, leads, require_seat
 from services.panel.application.decisions import (
     AssignLeadProfessional,
     Close,
@@ -24,8 +25,10 @@ from services.panel.application.decisions import (
     StepDown,
 )
 from services.panel.application.meetings import meeting_at
+from services.panel.application.plans import apply, goals_for_review, read_plan
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
+from services.panel.domain.plan import Plan, plan_id_for
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
 from services.panel.domain.schedule import PanelRef, next_meeting
 
@@ -145,7 +148,7 @@ def _review(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) ->
     case.review_package(
         meeting,
         d.package_id,
-        d.goals,
+        goals_for_review(read_plan(work, case.id), d.goals),
         d.level_of_need_change,
         d.decision.value,
         [i.model_dump(mode="json") for i in d.interventions],
@@ -161,6 +164,29 @@ def _defer(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> 
 
 def _close(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> None:
     case.close(meeting, d.reason)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangePlan(Command):
+    case_id: UUID
+    change: Any  # one of PlanChange
+
+
+@handlers(ChangePlan)
+def change_plan(app: Any, c: ChangePlan, work: Work) -> Plan:
+    """Only the case's lead professional changes its plan."""
+    c.caller.require(Role.LEAD_PROFESSIONAL, to="change a case's plan")
+    case = work.get_as(c.case_id, PanelCase, "case")
+    if not leads(c.caller, case):
+        raise Forbidden(
+            f"case_id: you are not the lead professional of case {c.case_id}, so may not "
+            "change its plan"
+        )
+    found = work.find(plan_id_for(c.case_id))
+    plan = found if isinstance(found, Plan) else Plan(case_id=c.case_id)
+    apply(plan, c.change, case)
+    work.add(plan)
+    return plan
 
 
 DecisionHandler = Callable[[Any, PanelCase, Meeting, Work, Decide], None]

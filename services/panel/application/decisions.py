@@ -73,7 +73,11 @@ class ReviewPackage(_Decision):
 
     kind: Literal["review-package"]
     package_id: UUID
-    goals: Literal["met", "partly", "not-met"]
+    goals: Literal["met", "partly", "not-met"] | None = Field(
+        default=None,
+        description="The goals' outcome; when left out, the lead professional's latest "
+        "review of the case's plan, its goals taken together.",
+    )
     level_of_need_change: int = Field(ge=-3, le=3)
     decision: ReviewDecision
     interventions: list[Intervention] = Field(

@@ -63,6 +63,7 @@ def test_figures_from_facts_by_area_and_period() -> None:
     facts = [
         Fact("escalated", "c", T0, {}),
         Fact("reviewed", "a", T0, {"goals": "partly"}),
+        Fact("plan-reviewed", "a", T0, {"met": 2, "partly": 1, "not-met": 0}),
         Fact(
             "commissioned",
             "a",
@@ -83,6 +84,8 @@ def test_figures_from_facts_by_area_and_period() -> None:
     assert west["days_from_referral"]["listed"] == {"cases": 1, "median": 4.0, "p90": 4}
     assert west["open_cases_by_tier_and_level"] == {"maag/level-3": 1}
     assert west["review_outcomes"] == {"met": 0, "partly": 1, "not-met": 0}
+    assert west["plan_reviews"] == 1
+    assert west["plan_goals_at_review"] == {"met": 2, "partly": 1, "not-met": 0}
     assert west["interventions_by_provider_and_service"] == {"pvi-1/mentoring": 1}
     # from the start to the day before the decommission: the savings model's days
     assert west["placements_avoided"] == {"accommodation": {"days": 9, "children": 1}}

@@ -1,0 +1,291 @@
+"""The Team Around the Child and its integrated plan: owned by the lead professional, needs ->
+goals -> actions with an owner and a date, meetings with the family, progress, the plan
+agreed and reviewed (published as counts only), and its review taken up by the panel's."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from contracts.events.panel import PlanAgreed, PlanReviewed
+from contracts.reference import Panel, Role
+from maag.runtime.auth import Caller, Forbidden
+from maag.runtime.unit_of_work import Work
+from services.panel.adapters.translate import translate
+from services.panel.application import policies as use
+from services.panel.application.app import PanelApp
+from services.panel.application.commands import ChangePlan
+from services.panel.application.plans import PlanChange
+from services.panel.domain.case import PanelCase
+from services.panel.domain.plan import PlanRuleBroken, overall
+from tests.unit.services.panel.test_case_flow import (
+    _accept,
+    _assign_lead,
+    _decide,
+    _meeting,
+    _quorate,
+    _review_body,
+)
+
+LEAD = Caller.of("lp-1", Role.LEAD_PROFESSIONAL, "education")
+change = TypeAdapter(PlanChange).validate_python
+
+
+def _plan(app: PanelApp, case_id: uuid.UUID, body: dict[str, Any], who: Caller = LEAD) -> Any:
+    return app.handle(
+        ChangePlan(case_id=case_id, change=change(body), caller=who, correlation_id="corr-p")
+    )
+
+
+def _led_case(app: PanelApp) -> uuid.UUID:
+    case_id = _accept(app)
+    meeting = _meeting(app, case_id)
+    _quorate(app, meeting)
+    _assign_lead(app, meeting, case_id)
+    return case_id
+
+
+def _three_goals(app: PanelApp, case_id: uuid.UUID) -> None:
+    for member, org, role in (("lp-1", "education", "SENCo"), ("hv-2", "primary-health", "HV")):
+        _plan(
+            app,
+            case_id,
+            {
+                "kind": "add-member",
+                "member_id": member,
+                "name": member,
+                "organisation": org,
+                "role": role,
+            },
+        )
+    _plan(
+        app,
+        case_id,
+        {
+            "kind": "record-meeting",
+            "held_on": "2026-11-20",
+            "attended": ["lp-1", "hv-2", "family"],
+            "consent_reconfirmed": True,
+        },
+    )
+    for n in (1, 2, 3):
+        _plan(app, case_id, {"kind": "record-need", "need_id": f"n{n}", "text": f"need {n}"})
+        _plan(
+            app,
+            case_id,
+            {"kind": "set-goal", "goal_id": f"g{n}", "need_id": f"n{n}", "text": f"goal {n}"},
+        )
+        _plan(
+            app,
+            case_id,
+            {
+                "kind": "agree-action",
+                "action_id": f"a{n}",
+                "goal_id": f"g{n}",
+                "text": f"action {n}",
+                "owner": "hv-2",
+                "due_on": "2027-01-15",
+            },
+        )
+
+
+def _published(app: PanelApp) -> list[Any]:
+    return [
+        o.event
+        for n in app.notifications(1, 10_000)
+        if (o := translate(app.mapper.to_domain_event(n))) is not None
+    ]
+
+
+def test_the_lead_professional_agrees_a_plan_of_three_goals_and_reviews_it(app: PanelApp) -> None:
+    case_id = _led_case(app)
+    _three_goals(app, case_id)
+    _plan(
+        app, case_id, {"kind": "agree-plan", "agreed_on": "2026-11-20", "review_on": "2027-02-20"}
+    )
+    _plan(
+        app,
+        case_id,
+        {
+            "kind": "record-progress",
+            "goal_id": "g1",
+            "status": "on-track",
+            "recorded_on": "2026-12-20",
+        },
+    )
+    _plan(
+        app,
+        case_id,
+        {
+            "kind": "review-plan",
+            "reviewed_on": "2027-02-20",
+            "outcomes": [
+                {"goal_id": "g1", "outcome": "met"},
+                {"goal_id": "g2", "outcome": "partly"},
+                {"goal_id": "g3", "outcome": "not-met"},
+            ],
+        },
+    )
+    _plan(
+        app,
+        case_id,
+        {
+            "kind": "review-plan",
+            "reviewed_on": "2027-05-20",
+            "outcomes": [{"goal_id": g, "outcome": "met"} for g in ("g1", "g2", "g3")],
+        },
+    )
+    plan = app.plan(case_id, LEAD)
+    assert [r["overall"] for r in plan["reviews"]] == ["partly", "met"]
+    assert plan["goals"]["g1"]["progress"][0]["status"] == "on-track"
+    published = _published(app)
+    (agreed,) = [e for e in published if isinstance(e, PlanAgreed)]
+    assert (agreed.case_id, agreed.goals, agreed.actions) == (case_id, 3, 3)
+    assert agreed.team_organisations == ["education", "primary-health"]
+    reviews = [e for e in published if isinstance(e, PlanReviewed)]
+    assert [(r.goals_met, r.goals_partly, r.goals_not_met) for r in reviews] == [
+        (1, 1, 1),
+        (3, 0, 0),
+    ]
+    # nothing the plan says is published
+    assert "goal 1" not in str([e.model_dump() for e in published])
+
+
+def test_only_the_cases_lead_professional_changes_its_plan(app: PanelApp) -> None:
+    case_id = _led_case(app)
+    other = Caller.of("lp-9", Role.LEAD_PROFESSIONAL, "education")
+    with pytest.raises(Forbidden, match="case_id"):
+        _plan(app, case_id, {"kind": "record-need", "need_id": "n1", "text": "x"}, other)
+    member = Caller.of("p1", Role.PANEL_MEMBER, "social-care", ["harlow"], ["maag"])
+    with pytest.raises(Forbidden):
+        _plan(app, case_id, {"kind": "record-need", "need_id": "n1", "text": "x"}, member)
+    assert app.plan(case_id, member)["started"] is False
+
+
+@pytest.mark.parametrize("missing", ["owner", "due_on"])
+def test_an_action_without_an_owner_or_a_due_date_is_refused_naming_it(missing: str) -> None:
+    body = {
+        "kind": "agree-action",
+        "action_id": "a1",
+        "goal_id": "g1",
+        "text": "call",
+        "owner": "hv-2",
+        "due_on": "2027-01-15",
+    }
+    del body[missing]
+    with pytest.raises(ValidationError, match=missing):
+        change(body)
+
+
+def test_the_plans_rules_name_the_field(app: PanelApp) -> None:
+    case_id = _led_case(app)
+    _plan(app, case_id, {"kind": "record-need", "need_id": "n1", "text": "x"})
+    _plan(app, case_id, {"kind": "set-goal", "goal_id": "g1", "need_id": "n1", "text": "y"})
+    with pytest.raises(PlanRuleBroken, match="owner: nobody-1 is not in the team"):
+        _plan(
+            app,
+            case_id,
+            {
+                "kind": "agree-action",
+                "action_id": "a1",
+                "goal_id": "g1",
+                "text": "z",
+                "owner": "nobody-1",
+                "due_on": "2027-01-01",
+            },
+        )
+    with pytest.raises(PlanRuleBroken, match="need_id"):
+        _plan(app, case_id, {"kind": "set-goal", "goal_id": "g2", "need_id": "n9", "text": "y"})
+    with pytest.raises(PlanRuleBroken, match="goals: g1 have no action"):
+        _plan(
+            app,
+            case_id,
+            {"kind": "agree-plan", "agreed_on": "2026-11-20", "review_on": "2027-02-20"},
+        )
+    with pytest.raises(PlanRuleBroken, match="outcomes: the plan has not been agreed"):
+        _plan(
+            app,
+            case_id,
+            {
+                "kind": "review-plan",
+                "reviewed_on": "2027-02-20",
+                "outcomes": [{"goal_id": "g1", "outcome": "met"}],
+            },
+        )
+    with pytest.raises(PlanRuleBroken, match="attended: x-1 not in the team"):
+        _plan(
+            app,
+            case_id,
+            {
+                "kind": "record-meeting",
+                "held_on": "2026-11-20",
+                "attended": ["x-1"],
+                "consent_reconfirmed": False,
+            },
+        )
+    with pytest.raises(PlanRuleBroken, match="intervention"):
+        _plan(
+            app,
+            case_id,
+            {
+                "kind": "add-member",
+                "member_id": "hv-2",
+                "name": "H",
+                "organisation": "primary-health",
+                "role": "HV",
+            },
+        )
+        _plan(
+            app,
+            case_id,
+            {
+                "kind": "agree-action",
+                "action_id": "a1",
+                "goal_id": "g1",
+                "text": "z",
+                "owner": "hv-2",
+                "due_on": "2027-01-01",
+                "intervention": "therapy",
+            },
+        )
+
+
+def test_the_panels_package_review_takes_up_the_plans_latest_review(app: PanelApp) -> None:
+    case_id = _led_case(app)
+    package_id = uuid.uuid4()
+    work = Work(app)
+    use.package_commissioned(work, case_id, package_id, Panel.MAAG, date(2027, 3, 1))
+    work.commit()
+    review_meeting: Any = app.repository.get(
+        next(e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)).meeting_id
+    )
+    _quorate(app, review_meeting)
+    body = {k: v for k, v in _review_body(case_id, package_id).items() if k != "goals"}
+    with pytest.raises(PlanRuleBroken, match="goals: give the goals' outcome"):
+        _decide(app, review_meeting, **body)
+    _three_goals(app, case_id)
+    _plan(
+        app, case_id, {"kind": "agree-plan", "agreed_on": "2026-11-20", "review_on": "2027-02-20"}
+    )
+    _plan(
+        app,
+        case_id,
+        {
+            "kind": "review-plan",
+            "reviewed_on": "2027-02-20",
+            "outcomes": [{"goal_id": g, "outcome": "met"} for g in ("g1", "g2", "g3")],
+        },
+    )
+    _decide(app, review_meeting, **body)
+    (decided,) = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewDecided)]
+    assert decided.goals == "met"
+
+
+def test_overall() -> None:
+    assert overall(["met", "met"]) == "met"
+    assert overall(["not-met", "not-met"]) == "not-met"
+    assert overall(["met", "not-met"]) == "partly"
