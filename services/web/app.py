@@ -701,12 +701,51 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         )
         return page(request, "savings.html", who, report=report, period=period, chart=chart)
 
+    @app.get("/reports/boards", response_class=HTMLResponse)
+    async def boards(request: Request) -> Response:
+        who = await person(request, *READERS_OF_SPEND)
+        period = {
+            k: v for k in ("from", "to", "by") if (v := request.query_params.get(k, "").strip())
+        }
+        try:
+            report = await backend.call(
+                who, "GET", "commissioning", "/reports/boards", params=period
+            )
+        except Invalid as e:
+            problems = FormErrors(other=[x.get("reason", "") for x in e.errors] or [str(e)])
+            return page(
+                request,
+                "boards.html",
+                who,
+                400,
+                report=None,
+                period=period,
+                errors=problems,
+                chart="",
+            )
+        areas = {k: v for k, v in report["areas"].items() if k != "county"}
+        chart = charts.bar_chart(
+            "Referrals received in the period, by area",
+            [(name, a["referrals"]["received"]) for name, a in areas.items()],
+            unit="",
+        )
+        return page(
+            request,
+            "boards.html",
+            who,
+            report=report,
+            areas=areas,
+            county=report["areas"].get("county"),
+            period=period,
+            chart=chart,
+        )
+
     @app.get("/reports/{name}.csv")
     async def report_csv(request: Request, name: str) -> Response:
         who = await person(request, *READERS_OF_SPEND)
-        if name not in ("spend", "capacity", "savings"):
+        if name not in ("spend", "capacity", "savings", "boards"):
             raise NotFound(name)
-        params = {k: v for k in ("from", "to") if (v := request.query_params.get(k, ""))}
+        params = {k: v for k in ("from", "to", "by") if (v := request.query_params.get(k, ""))}
         text = await backend.call(
             who,
             "GET",
@@ -884,6 +923,7 @@ def _nav(who: SignedIn | None) -> list[dict[str, str]]:
         (READERS_OF_SPEND, "/reports/spend", "Spend"),
         (READERS_OF_SPEND, "/reports/capacity", "Capacity"),
         (READERS_OF_SPEND, "/reports/savings", "Savings"),
+        (READERS_OF_SPEND, "/reports/boards", "Boards"),
         ((Role.AUDITOR.value,), "/audit", "Audit a case"),
     ]
     return [{"href": h, "text": t} for roles, h, t in links if who.has(*roles)]

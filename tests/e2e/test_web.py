@@ -239,6 +239,16 @@ def test_each_persona_does_their_part_in_the_browser(
     commissioner.click("text=Show this period")
     expect(commissioner.locator(".govuk-error-summary")).to_contain_text("is before from")
     check(commissioner, "commissioner-3-savings")
+    commissioner.click("text=Boards")  # the Children's Trust Boards' figures, from the topics
+    expect(commissioner.locator("table")).to_contain_text("west-essex")
+    expect(commissioner.locator("svg title")).to_have_text(
+        "Referrals received in the period, by area"
+    )
+    check(commissioner, "commissioner-8-boards")
+    commissioner.fill("#from", "2027-02-01")
+    commissioner.fill("#to", "2027-01-01")
+    commissioner.click("text=Show this period")
+    expect(commissioner.locator(".govuk-error-summary")).to_contain_text("is before from")
 
     # --- the auditor: the case's timeline across the services, and as it stood before ---
     auditor = _person(browser)

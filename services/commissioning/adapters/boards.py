@@ -402,4 +402,5 @@ class BoardFeed:
                 await self.catch_up(stop)
             except Exception as e:  # the broker or the store away: try again shortly
                 log.warning("board feed paused", error=type(e).__name__)
-                await sleep_or_stop(stop, 2.0)
+            # back here when stopping, or when the topics do not exist yet
+            await sleep_or_stop(stop, 2.0)

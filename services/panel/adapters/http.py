@@ -288,6 +288,7 @@ def create_api(
             "lead_professional": found.lead,
             "listed_on": list(found.listings),
             "packages": {str(k): v for k, v in found.packages.items()},
+            "joined_referrals": sorted(str(c) for c in found.joined),
         }
 
     @api.get(

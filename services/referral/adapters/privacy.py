@@ -209,7 +209,13 @@ def install(
             str(case_id),
             child,
             referral.erased,
-            _referral_part(referral),
+            {
+                **_referral_part(referral),
+                # what professionals wrote about the child (gone with the details once erased)
+                "notes": sorted(
+                    app.note_texts(read_model.notes_of(engine, case_id)), key=lambda n: n["at"]
+                ),
+            },
             timeline["entries"],
             datetime.now(UTC),
         )
