@@ -102,13 +102,21 @@ async def running_service(
         f"bench_{name}_{tag}",
         f"bench.{tag}.",
     )
+    from tests.support.keys import CHAIN_KEY_TEXT
+    from tests.support.referral import KEKS_TEXT
+
     await kafka.ensure_topics(run.bootstrap, run.prefix)
+    with psycopg.connect(run.postgres_url, autocommit=True) as conn:  # as `maag db migrate` does
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(run.schema)))
     service = start_service(
         name,
         port,
         {
             "MAAG_POSTGRES_SCHEMA": run.schema,
             "MAAG_TOPIC_PREFIX": run.prefix,
+            # the keys every service now needs (throwaway ones, as the tests use)
+            "MAAG_CHAIN_KEY": CHAIN_KEY_TEXT,
+            "MAAG_KEY_ENCRYPTION_KEYS": KEKS_TEXT,
             **(env or {}),
         },
     )

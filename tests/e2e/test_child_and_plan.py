@@ -287,5 +287,16 @@ def test_a_plan_of_three_goals_through_two_reviews_feeds_the_panels_reviews(
         return county if county.get("plan_reviews", 0) >= 2 else None
 
     county = wait_for("the boards' report", board)
+    # ... and they agree with commissioning's own record of every package, district by district
+    wait_for(
+        "the boards reconciled with commissioning",
+        lambda: (
+            True
+            if client.as_("commissioner", "GET", "commissioning", "/reports/boards/reconciliation")[
+                "agree"
+            ]
+            else None
+        ),
+    )
     assert county["plan_goals_at_review"]["met"] >= 4
     assert county["review_outcomes"]["partly"] >= 1 and county["review_outcomes"]["met"] >= 1

@@ -164,6 +164,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("commissioning", "GET", "/reports/savings.csv"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/boards"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/boards.csv"): {C: "", A: ""},
+    ("commissioning", "GET", "/reports/boards/reconciliation"): {C: "", A: ""},
     ("notifications", "GET", "/cases/{case_id}/notifications"): {PC: "", PM: "", A: ""},
     **{(s, "GET", "/audit/cases/{case_id}"): {A: "", DPO: "for subject access"} for s in SPECS},
     ("referral", "GET", "/privacy/cases/{case_id}"): {DPO: ""},

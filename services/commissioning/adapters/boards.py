@@ -404,3 +404,34 @@ class BoardFeed:
                 log.warning("board feed paused", error=type(e).__name__)
             # back here when stopping, or when the topics do not exist yet
             await sleep_or_stop(stop, 2.0)
+
+
+def reconcile(engine: Engine) -> dict[str, Any]:
+    """The boards' projection held against the commissioning service's own record: each
+    district's packages, as each counts them. A difference that lasts means something lost
+    or doubled on the way from the topics (a moment's difference is the feed catching up)."""
+    from services.commissioning.adapters import read_model
+
+    found, known = load(engine)
+    district_of = {c.case_id: c.district for c in found}
+    boards: dict[str, set[str]] = {}
+    for f in known:
+        if f.kind == "commissioned":
+            district = district_of.get(f.case_id, "(case not yet known)")
+            boards.setdefault(district, set()).add(f.detail["package_id"])
+    with Session(engine) as session:
+        rows = session.execute(
+            select(read_model.packages.c.district, read_model.packages.c.package_id)
+        ).all()
+    commissioning: dict[str, set[str]] = {}
+    for district, package_id in rows:
+        commissioning.setdefault(district, set()).add(package_id)
+    districts = sorted(set(boards) | set(commissioning))
+    by_district = {
+        d: {"boards": len(boards.get(d, ())), "commissioning": len(commissioning.get(d, ()))}
+        for d in districts
+    }
+    return {
+        "packages_by_district": by_district,
+        "agree": all(v["boards"] == v["commissioning"] for v in by_district.values()),
+    }

@@ -319,6 +319,15 @@ def create_api(
         reader(caller)
         return boards_between(first, last, by)
 
+    @api.get(
+        "/reports/boards/reconciliation",
+        tags=["reports"],
+        summary="The boards' figures held against commissioning's own record of packages",
+    )
+    def board_reconciliation(caller: http.CallerDep) -> dict[str, Any]:
+        reader(caller)
+        return boards.reconcile(engine)
+
     @api.get("/reports/boards.csv", tags=["reports"], response_class=PlainTextResponse)
     def board_figures_csv(
         caller: http.CallerDep,

@@ -127,11 +127,15 @@ def report(
                     a["days"][name].append(days)
     covers: list[Cover] = []
     ended: dict[str, date] = {}
-    for f in facts:
+    packages: set[str] = set()
+    for f in sorted(facts, key=lambda f: f.at):
         case = by_case.get(f.case_id)
         if case is None:
             continue  # a case the referral topic has not told of (not yet, or not ours)
         if f.kind == "commissioned":
+            if f.detail["package_id"] in packages:
+                continue  # recommissioned: a package counts once, when first commissioned
+            packages.add(f.detail["package_id"])
             for outcome in f.detail.get("alternative_to", []):
                 covers.append(
                     Cover(

@@ -27,18 +27,24 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     Uuid,
     select,
+    union_all,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from maag.runtime.projection import create_tables
 from services.referral.domain.matching import Key, likely
 from services.referral.domain.referral import Offer
 
-# Referrals of one child looked at per key: enough for any real child, and a bound on the
-# work a much-referred name (a test child, a common name and birthday) can cause.
+# Referrals looked at per key, and children offered at most (the most recently referred):
+# enough for any real child, and a bound on the work and the offers a much-referred child
+# not yet confirmed (or a test child referred thousands of times) can cause.
 PER_KEY = 50
+MOST_OFFERS = 5
 
 metadata = MetaData()
 keys_table = Table(
@@ -52,6 +58,7 @@ keys_table = Table(
     Column("case_id", Uuid, nullable=False, index=True),
     Column("child_id", Uuid, nullable=False, index=True),
     Index("referral_child_keys_token", "token", "seq"),
+    UniqueConstraint("case_id", "kind", name="referral_child_keys_case_kind"),
 )
 
 
@@ -73,32 +80,48 @@ class SqlChildIndex:
         """The children whose referrals this child's keys likely match (not `case_id`'s)."""
         met: dict[UUID, set[Key]] = defaultdict(set)
         cases: dict[UUID, set[UUID]] = defaultdict(set)
+        latest: dict[UUID, int] = defaultdict(int)
+        if not keys:
+            return []
+        # one round trip: the latest referrals under each of the child's keys
+        each = [
+            select(keys_table.c.kind, keys_table.c.case_id, keys_table.c.child_id, keys_table.c.seq)
+            .where(keys_table.c.token == self._token(value))
+            .where(keys_table.c.case_id != case_id)
+            .order_by(keys_table.c.seq.desc())
+            .limit(PER_KEY)
+            .subquery()
+            for value in keys.values()
+        ]
+        query = union_all(*(select(*q.c) for q in each))
         with self.engine.connect() as conn:
-            for kind, value in keys.items():
-                rows = conn.execute(
-                    select(keys_table.c.case_id, keys_table.c.child_id)
-                    .where(keys_table.c.token == self._token(value))
-                    .where(keys_table.c.case_id != case_id)
-                    .order_by(keys_table.c.seq.desc())
-                    .limit(PER_KEY)
-                ).all()
-                for case, child in rows:
-                    met[child].add(kind)
-                    cases[child].add(case)
+            for kind, case, child, seq in conn.execute(query).all():
+                met[child].add(Key(kind))
+                cases[child].add(case)
+                latest[child] = max(latest[child], seq)
+        likeliest = sorted((c for c, m in met.items() if likely(m)), key=lambda c: -latest[c])
         return [
-            Offer(child, tuple(sorted(cases[child], key=str)), tuple(sorted(k.value for k in m)))
-            for child, m in sorted(met.items(), key=lambda item: str(item[0]))
-            if likely(m)
+            Offer(
+                child,
+                tuple(sorted(cases[child], key=str)),
+                tuple(sorted(k.value for k in met[child])),
+            )
+            for child in sorted(likeliest[:MOST_OFFERS], key=str)
         ]
 
     def add(self, case_id: UUID, child_id: UUID, keys: Mapping[Key, str]) -> None:
-        """Index the referral's keys (again: a retry replaces them)."""
+        """Index the referral's keys (again, after a failed attempt: the same rows)."""
+        if not keys:
+            return
+        insert = (pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert)(
+            keys_table
+        )
         with self.engine.begin() as conn:
-            conn.execute(keys_table.delete().where(keys_table.c.case_id == case_id))
-            if not keys:
-                return
             conn.execute(
-                keys_table.insert(),
+                insert.on_conflict_do_update(
+                    index_elements=["case_id", "kind"],
+                    set_={"token": insert.excluded.token, "child_id": insert.excluded.child_id},
+                ),
                 [
                     {
                         "token": self._token(v),

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from bench.boards import SYSTEM
 from contracts.envelope import Envelope
 from contracts.events import IntegrationEvent
+from contracts.events.commissioning import CommissionedIntervention, PackageCommissioned
 from contracts.events.panel import CaseJoined, CaseListed
 from contracts.events.referral import ReferralAccepted, ReferralDeclined, ReferralReceived
 from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
@@ -220,3 +221,69 @@ def test_a_report_period_that_ends_before_it_starts_is_refused_naming_it(tmp_pat
     assert r.status_code == 200 and r.json()["areas"] == {}
     assert client.get("/reports/boards.csv", headers=commissioner).status_code == 200
     assert client.get("/reports/boards", headers=auth()).status_code == 403
+
+
+def test_a_recommissioned_package_counts_once() -> None:
+    line = {"provider_id": "pvi-1", "service": "mentoring"}
+    detail = {
+        "package_id": "p1",
+        "starts_on": "2026-06-01",
+        "alternative_to": [],
+        "interventions": [line],
+    }
+    facts = [
+        Fact("commissioned", "a", T0, detail),
+        Fact("commissioned", "a", T0 + timedelta(days=90), {**detail, "starts_on": "2026-09-01"}),
+    ]
+    found = report(
+        [Case("a", "harlow", T0, "accepted")], facts, date(2026, 4, 1), date(2027, 3, 31)
+    )
+    assert found["areas"]["county"]["packages_commissioned"] == 1
+
+
+def test_the_boards_reconcile_with_commissionings_own_packages(tmp_path: Path) -> None:
+    from maag.runtime.projection import create_tables
+    from services.commissioning.adapters import read_model
+    from services.commissioning.adapters.boards import reconcile
+
+    feed = _feed(tmp_path)
+    create_tables(read_model.metadata, feed.engine)
+    case, package = uuid.uuid4(), uuid.uuid4()
+    commissioned = PackageCommissioned(
+        case_id=case,
+        occurred_at=T0,
+        actor=SYSTEM,
+        package_id=package,
+        panel=Panel.MAAG,
+        interventions=[
+            CommissionedIntervention(service="mentoring", provider_id="pvi-1", weekly_cost_pence=1)
+        ],
+        weekly_cost_pence=1,
+        starts_on=T0.date(),
+        review_on=T0.date(),
+    )
+    feed.apply([_record(_received(case), 0), _record(commissioned, 1)])
+    row = {
+        "period_id": f"{package}:1",
+        "package_id": str(package),
+        "case_id": str(case),
+        "panel": "maag",
+        "panel_key": "maag:harlow",
+        "district": "harlow",
+        "fy": 2026,
+        "weekly_cost_pence": 1,
+        "starts_on": T0.date(),
+        "status": "active",
+    }
+    with feed.engine.begin() as conn:
+        conn.execute(read_model.packages.insert(), [row])
+    assert reconcile(feed.engine) == {
+        "packages_by_district": {"harlow": {"boards": 1, "commissioning": 1}},
+        "agree": True,
+    }
+    with feed.engine.begin() as conn:  # a package the boards never heard of
+        conn.execute(
+            read_model.packages.insert(),
+            [{**row, "period_id": "other:1", "package_id": str(uuid.uuid4())}],
+        )
+    assert reconcile(feed.engine)["agree"] is False

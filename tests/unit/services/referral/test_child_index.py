@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from contracts.events.referral import ChildMatchConfirmed, ReferralReceived
 from contracts.reference import Role
 from services.referral.adapters import translate
-from services.referral.adapters.child_index import SqlChildIndex, keys_table
+from services.referral.adapters.child_index import MOST_OFFERS, SqlChildIndex, keys_table
 from services.referral.domain.matching import Key, likely, match_keys, postcode, soundex
 from tests.support.identity import auth
 from tests.support.referral import details
@@ -234,3 +234,13 @@ def test_erasure_forgets_the_childs_match_keys(api: Api) -> None:
 def test_names_in_any_script_make_keys(name: str) -> None:
     keys = match_keys({**CHILD, "given_name": name, "family_name": name})
     assert keys[Key.GIVEN] and keys[Key.FAMILY]
+
+
+def test_a_much_referred_child_is_offered_at_most_a_few_times(api: Api) -> None:
+    for n in range(8):
+        _refer(api, "education", CHILD, f"CAF-2026-0003{n:02d}")
+    r = api.client.get(
+        f"/referrals/{_refer(api, 'education', VARIANT, 'CAF-2026-000399')['case_id']}/matches",
+        headers=auth(),
+    )
+    assert len(r.json()) == MOST_OFFERS
