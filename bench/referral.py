@@ -1,7 +1,10 @@
 """Benchmark: referrals per second accepted via HTTP and via the submissions topic, and the
 latency from submission to `ReferralAccepted` on the outbound topic (p50, p99).
 
-    python -m bench.referral [--referrals 2000] [--concurrency 16]
+    python -m bench.referral [--referrals 2000] [--concurrency 16] [--same-child]
+
+Each referral names a different child, as a county's do; `--same-child` names one child
+every time, the child index's worst case (every referral offered the five latest).
 
 Runs the referral service as its own process (`maag serve referral`) against the broker
 and database named by KAFKA_BOOTSTRAP_SERVERS and MAAG_POSTGRES_URL, in a fresh schema
@@ -15,6 +18,8 @@ import asyncio
 import json
 import time
 import uuid
+from datetime import date, timedelta
+from typing import Any
 
 import httpx
 
@@ -43,19 +48,34 @@ def _report(label: str, sent: dict[str, float], watcher: Watcher, elapsed: float
     )
 
 
+SAME_CHILD = False  # --same-child: every referral names one child (the child index's worst case)
+
+
+def submission(i: int) -> dict[str, Any]:
+    """A referral of a different child each time (as a county's are), unless --same-child."""
+    if SAME_CHILD:
+        return details(consent=CONSENT)
+    child = {
+        "given_name": f"Child{i:05d}",
+        "family_name": "Benchmark",
+        "date_of_birth": (date(2010, 1, 1) + timedelta(days=i % 5000)).isoformat(),
+        "address": f"{i} Bench Road, Harlow CM20 {i % 9}AB",
+    }
+    return details(consent=CONSENT, child=child)
+
+
 async def via_http(n: int, concurrency: int, token: str, watcher: Watcher) -> None:
     sent: dict[str, float] = {}
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(n):
         queue.put_nowait(i)
     headers = {"Authorization": f"Bearer {token}"}
-    body = details(consent=CONSENT)
 
     async def worker(client: httpx.AsyncClient) -> None:
         while not queue.empty():
-            queue.get_nowait()
+            i = queue.get_nowait()
             t = time.perf_counter()
-            r = await client.post("/referrals", json=body, headers=headers)
+            r = await client.post("/referrals", json=submission(i), headers=headers)
             assert r.status_code == 201, r.text
             sent[r.json()["case_id"]] = t
 
@@ -74,9 +94,9 @@ async def via_topic(n: int, bootstrap: str, topic: str, token: str, watcher: Wat
     t0 = time.perf_counter()
     try:
         pending = []
-        for _ in range(n):
+        for i in range(n):
             sid = f"bench-{uuid.uuid4().hex}"
-            value = json.dumps({**details(consent=CONSENT), "submission_id": sid}).encode()
+            value = json.dumps({**submission(n + i), "submission_id": sid}).encode()
             sent[str(case_id_for("education", sid))] = time.perf_counter()
             pending.append(await producer.send(topic, value, key=sid.encode(), headers=headers))
         await asyncio.gather(*pending)
@@ -90,7 +110,10 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--referrals", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--same-child", action="store_true")
     args = parser.parse_args()
+    global SAME_CHILD
+    SAME_CHILD = args.same_child
     bearer = token(Role.REFERRER, "education")
     async with running_service("referral", PORT, {"MAAG_CIPHER_KEY": CIPHER_KEY}) as run:
         stop = asyncio.Event()

@@ -15,7 +15,8 @@ import base64
 import hashlib
 import hmac
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -76,62 +77,40 @@ class SqlChildIndex:
     def _token(self, value: str) -> bytes:
         return hmac.digest(self.key, value.encode(), hashlib.sha256)
 
-    def offers(self, keys: Mapping[Key, str], case_id: UUID) -> list[Offer]:
-        """The children whose referrals this child's keys likely match (not `case_id`'s)."""
-        met: dict[UUID, set[Key]] = defaultdict(set)
-        cases: dict[UUID, set[UUID]] = defaultdict(set)
-        latest: dict[UUID, int] = defaultdict(int)
+    def place(self, case_id: UUID, child_id: UUID, keys: Mapping[Key, str]) -> list[Offer]:
+        """Index a new referral's keys under `child_id` (again, after a failed attempt: the
+        same rows), and return the children its keys likely match (not this referral's).
+        In PostgreSQL one statement does both (one round trip on the intake's path): the
+        lookup reads the table as it was before the insert."""
         if not keys:
             return []
-        # one round trip: the latest referrals under each of the child's keys
+        rows = [
+            {"token": self._token(v), "kind": k.value, "case_id": case_id, "child_id": child_id}
+            for k, v in keys.items()
+        ]
         each = [
             select(keys_table.c.kind, keys_table.c.case_id, keys_table.c.child_id, keys_table.c.seq)
-            .where(keys_table.c.token == self._token(value))
+            .where(keys_table.c.token == row["token"])
             .where(keys_table.c.case_id != case_id)
             .order_by(keys_table.c.seq.desc())
             .limit(PER_KEY)
             .subquery()
-            for value in keys.values()
+            for row in rows
         ]
-        query = union_all(*(select(*q.c) for q in each))
-        with self.engine.connect() as conn:
-            for kind, case, child, seq in conn.execute(query).all():
-                met[child].add(Key(kind))
-                cases[child].add(case)
-                latest[child] = max(latest[child], seq)
-        likeliest = sorted((c for c, m in met.items() if likely(m)), key=lambda c: -latest[c])
-        return [
-            Offer(
-                child,
-                tuple(sorted(cases[child], key=str)),
-                tuple(sorted(k.value for k in met[child])),
-            )
-            for child in sorted(likeliest[:MOST_OFFERS], key=str)
-        ]
-
-    def add(self, case_id: UUID, child_id: UUID, keys: Mapping[Key, str]) -> None:
-        """Index the referral's keys (again, after a failed attempt: the same rows)."""
-        if not keys:
-            return
-        insert = (pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert)(
-            keys_table
+        lookup = union_all(*(select(*q.c) for q in each))
+        postgres = self.engine.dialect.name == "postgresql"
+        insert = (pg_insert if postgres else sqlite_insert)(keys_table).values(rows)
+        upsert = insert.on_conflict_do_update(
+            index_elements=["case_id", "kind"],
+            set_={"token": insert.excluded.token, "child_id": insert.excluded.child_id},
         )
         with self.engine.begin() as conn:
-            conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["case_id", "kind"],
-                    set_={"token": insert.excluded.token, "child_id": insert.excluded.child_id},
-                ),
-                [
-                    {
-                        "token": self._token(v),
-                        "kind": k.value,
-                        "case_id": case_id,
-                        "child_id": child_id,
-                    }
-                    for k, v in keys.items()
-                ],
-            )
+            if postgres:
+                found = conn.execute(lookup.add_cte(upsert.cte("indexed"))).all()
+            else:
+                found = conn.execute(lookup).all()
+                conn.execute(upsert)
+        return _offers(found)
 
     def relink(self, case_id: UUID, child_id: UUID) -> None:
         """The referral was confirmed to be `child_id`'s."""
@@ -144,3 +123,21 @@ class SqlChildIndex:
         """The case's details were erased: its keys go with them."""
         with self.engine.begin() as conn:
             conn.execute(keys_table.delete().where(keys_table.c.case_id == case_id))
+
+
+def _offers(found: Sequence[Any]) -> list[Offer]:
+    """The likely children among the referrals found, the most recently referred first."""
+    met: dict[UUID, set[Key]] = defaultdict(set)
+    cases: dict[UUID, set[UUID]] = defaultdict(set)
+    latest: dict[UUID, int] = defaultdict(int)
+    for kind, case, child, seq in found:
+        met[child].add(Key(kind))
+        cases[child].add(case)
+        latest[child] = max(latest[child], seq)
+    likeliest = sorted((c for c, m in met.items() if likely(m)), key=lambda c: -latest[c])
+    return [
+        Offer(
+            child, tuple(sorted(cases[child], key=str)), tuple(sorted(k.value for k in met[child]))
+        )
+        for child in sorted(likeliest[:MOST_OFFERS], key=str)
+    ]

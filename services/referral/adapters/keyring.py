@@ -71,16 +71,18 @@ class SqlKeyring:
             raise KeyringError(f"case {case_id}'s data key does not unwrap with {kek_id}") from e
 
     def data_key(self, case_id: UUID) -> bytes:
-        found = self.find(case_id)
-        if found is not None:
-            return found
+        # One round trip for a new case: the key is made, and kept unless the case has one.
         key = os.urandom(32)
         row = {"case_id": case_id, "wrapped": self._wrap(case_id, key), "kek_id": self.current}
         dialect = self.engine.dialect.name
         insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(data_keys)
         with self.engine.begin() as conn:  # committed before the event that uses it
-            conn.execute(insert.on_conflict_do_nothing(), row)
-        # Two submissions of one case at once: the key that was kept wins.
+            made = conn.execute(
+                insert.on_conflict_do_nothing().returning(data_keys.c.case_id), row
+            ).first()
+        if made is not None:
+            return key
+        # The case had a key (a retry, or two submissions of one case at once): that one.
         kept = self.find(case_id)
         assert kept is not None
         return kept

@@ -68,10 +68,8 @@ def receive_or_replay(
         return existing
     key = keyring.data_key(case_id)
     sealed = seal(key, case_id, body["child"])
-    keys = match_keys(body["child"])
-    offers = index.offers(keys, case_id)
     child_id = new_child_id(case_id)
-    index.add(case_id, child_id, keys)
+    offers = index.place(case_id, child_id, match_keys(body["child"]))
     return Referral.receive(
         case_id, details, channel, sealed, fingerprint(key, body), child_id, offers
     )
