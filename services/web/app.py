@@ -675,19 +675,25 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         )
         return page(request, "capacity.html", who, rows=rows, chart=chart)
 
-    @app.get("/reports/savings", response_class=HTMLResponse)
-    async def savings(request: Request) -> Response:
+    async def period_report(
+        request: Request,
+        name: str,
+        parameters: tuple[str, ...],
+        shown: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> Response:
+        """A commissioning report over a period the person chooses: the page with `shown`'s
+        values (its chart among them), or the page with the service's refusal (400)."""
         who = await person(request, *READERS_OF_SPEND)
-        period = {k: v for k in ("from", "to") if (v := request.query_params.get(k, "").strip())}
+        period = {k: v for k in parameters if (v := request.query_params.get(k, "").strip())}
         try:
             report = await backend.call(
-                who, "GET", "commissioning", "/reports/savings", params=period
+                who, "GET", "commissioning", f"/reports/{name}", params=period
             )
         except Invalid as e:
             problems = FormErrors(other=[x.get("reason", "") for x in e.errors] or [str(e)])
             return page(
                 request,
-                "savings.html",
+                f"{name}.html",
                 who,
                 400,
                 report=None,
@@ -695,50 +701,33 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
                 errors=problems,
                 chart="",
             )
-        chart = charts.bar_chart(
-            "Saving by panel and district over the period",
-            [(f"{r['panel']} {r['district']}", max(0, r["saving_pence"])) for r in report["rows"]],
-        )
-        return page(request, "savings.html", who, report=report, period=period, chart=chart)
+        return page(request, f"{name}.html", who, report=report, period=period, **shown(report))
+
+    @app.get("/reports/savings", response_class=HTMLResponse)
+    async def savings(request: Request) -> Response:
+        def shown(report: dict[str, Any]) -> dict[str, Any]:
+            rows = report["rows"]
+            return {
+                "chart": charts.bar_chart(
+                    "Saving by panel and district over the period",
+                    [(f"{r['panel']} {r['district']}", max(0, r["saving_pence"])) for r in rows],
+                )
+            }
+
+        return await period_report(request, "savings", ("from", "to"), shown)
 
     @app.get("/reports/boards", response_class=HTMLResponse)
     async def boards(request: Request) -> Response:
-        who = await person(request, *READERS_OF_SPEND)
-        period = {
-            k: v for k in ("from", "to", "by") if (v := request.query_params.get(k, "").strip())
-        }
-        try:
-            report = await backend.call(
-                who, "GET", "commissioning", "/reports/boards", params=period
+        def shown(report: dict[str, Any]) -> dict[str, Any]:
+            areas = {k: v for k, v in report["areas"].items() if k != "county"}
+            chart = charts.bar_chart(
+                "Referrals received in the period, by area",
+                [(name, a["referrals"]["received"]) for name, a in areas.items()],
+                unit="",
             )
-        except Invalid as e:
-            problems = FormErrors(other=[x.get("reason", "") for x in e.errors] or [str(e)])
-            return page(
-                request,
-                "boards.html",
-                who,
-                400,
-                report=None,
-                period=period,
-                errors=problems,
-                chart="",
-            )
-        areas = {k: v for k, v in report["areas"].items() if k != "county"}
-        chart = charts.bar_chart(
-            "Referrals received in the period, by area",
-            [(name, a["referrals"]["received"]) for name, a in areas.items()],
-            unit="",
-        )
-        return page(
-            request,
-            "boards.html",
-            who,
-            report=report,
-            areas=areas,
-            county=report["areas"].get("county"),
-            period=period,
-            chart=chart,
-        )
+            return {"areas": areas, "county": report["areas"].get("county"), "chart": chart}
+
+        return await period_report(request, "boards", ("from", "to", "by"), shown)
 
     @app.get("/reports/{name}.csv")
     async def report_csv(request: Request, name: str) -> Response:
