@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from axe_playwright_python.sync_playwright import Axe
 from fastapi.routing import APIRoute
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from maag.identity.realm import LOCAL_PASSWORD
 from maag.runtime.settings import Settings
@@ -55,6 +55,9 @@ AXE = Axe()
 def check(page: Page, name: str) -> None:
     """Save a screenshot, and fail on any serious or critical accessibility violation or a
     page title that is empty or carries markup."""
+    # after a sign-in the browser may still be arriving back from the identity provider:
+    # wait (a bounded, retried expectation) for the page's own title rather than read it once
+    expect(page).to_have_title(re.compile(" \u2013 MAAG$"))
     CHECKED.add(urlparse(page.url).path)
     title = page.title()
     assert title.endswith(" \u2013 MAAG") and "<" not in title, f"{name}: title {title!r}"
