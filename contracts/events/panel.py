@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
@@ -219,7 +219,7 @@ class PlanAgreed(IntegrationEvent):
     review_on: Day
     goals: int = Field(ge=1, le=TEAM)
     actions: int = Field(ge=1, le=10 * TEAM)
-    team_organisations: list[str] = Field(
+    team_organisations: list[Annotated[str, Field(max_length=ID_CHARS)]] = Field(
         default_factory=list, max_length=TEAM, description="Organisations in the team."
     )
 

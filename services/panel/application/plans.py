@@ -43,7 +43,7 @@ class AddMember(_Change):
 class RecordMeeting(_Change):
     kind: Literal["record-meeting"]
     held_on: date
-    attended: list[str] = Field(
+    attended: list[Annotated[str, Field(min_length=1, max_length=ID_CHARS)]] = Field(
         min_length=1, max_length=TEAM, description="Team member ids, and 'family'."
     )
     consent_reconfirmed: bool
