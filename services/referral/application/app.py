@@ -197,9 +197,10 @@ class ReferralApp(ServiceApplication):
         """The children offered as matches for the referral (the read recorded): for each,
         the referrals of theirs the caller can see, and how many more there are."""
         referral, _ = self.read(case_id, caller)
+        work = Work(self)
         found = []
         for child_id, offer in referral.offers.items():
-            theirs = [Work(self).get_as(UUID(c), Referral, "referral") for c in offer["case_ids"]]
+            theirs = [work.get_as(UUID(c), Referral, "referral") for c in offer["case_ids"]]
             seen = [str(r.id) for r in theirs if may_read(r, caller)]
             found.append(
                 {
@@ -216,10 +217,11 @@ class ReferralApp(ServiceApplication):
         """Of the referrals in `rows` (a child's, a household's), those the caller may read,
         each read recorded."""
         caller.require(*READERS, to="read referrals")
+        work = Work(self)
         visible = [
             r
             for row in rows
-            if may_read(r := Work(self).get_as(UUID(row["case_id"]), Referral, "referral"), caller)
+            if may_read(r := work.get_as(UUID(row["case_id"]), Referral, "referral"), caller)
         ]
         if visible:
             self.writer.save(*case_reads([r.id for r in visible], caller, personal_data=False))

@@ -413,6 +413,18 @@ def test_each_review_that_continues_a_package_lists_the_next_one(app: PanelApp) 
     ]
 
 
+def commissioned_for_review(app: PanelApp, case_id: uuid.UUID) -> tuple[uuid.UUID, Meeting]:
+    """A package of the case commissioned (its review due on 2027-03-01), and the meeting that
+    lists the review."""
+    package_id = uuid.uuid4()
+    work = Work(app)
+    use.package_commissioned(work, case_id, package_id, Panel.MAAG, date(2027, 3, 1))
+    work.commit()
+    listed = next(e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed))
+    meeting: Any = app.repository.get(listed.meeting_id)
+    return package_id, meeting
+
+
 def _review_body(case_id: uuid.UUID, package_id: uuid.UUID, **more: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "kind": "review-package",
@@ -432,13 +444,7 @@ def test_the_panel_reviews_a_package_at_its_meeting_and_commissioning_is_told(
     from services.panel.adapters.translate import translate
 
     case_id = _accept(app)
-    package_id = uuid.uuid4()
-    work = Work(app)
-    use.package_commissioned(work, case_id, package_id, Panel.MAAG, date(2027, 3, 1))
-    work.commit()
-    review_meeting: Any = app.repository.get(
-        next(e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)).meeting_id
-    )
+    package_id, review_meeting = commissioned_for_review(app, case_id)
     _quorate(app, review_meeting)
     _decide(app, review_meeting, **_review_body(case_id, package_id, decision="decommission"))
     (decided,) = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewDecided)]

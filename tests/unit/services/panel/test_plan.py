@@ -5,18 +5,15 @@ agreed and reviewed (published as counts only), and its review taken up by the p
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from contracts.events.panel import PlanAgreed, PlanReviewed
-from contracts.reference import Panel, Role
+from contracts.reference import Role
 from maag.runtime.auth import Caller, Forbidden
-from maag.runtime.unit_of_work import Work
 from services.panel.adapters.translate import translate
-from services.panel.application import policies as use
 from services.panel.application.app import PanelApp
 from services.panel.application.commands import ChangePlan
 from services.panel.application.plans import PlanChange
@@ -29,6 +26,7 @@ from tests.unit.services.panel.test_case_flow import (
     _meeting,
     _quorate,
     _review_body,
+    commissioned_for_review,
 )
 
 LEAD = Caller.of("lp-1", Role.LEAD_PROFESSIONAL, "education")
@@ -256,13 +254,7 @@ def test_the_plans_rules_name_the_field(app: PanelApp) -> None:
 
 def test_the_panels_package_review_takes_up_the_plans_latest_review(app: PanelApp) -> None:
     case_id = _led_case(app)
-    package_id = uuid.uuid4()
-    work = Work(app)
-    use.package_commissioned(work, case_id, package_id, Panel.MAAG, date(2027, 3, 1))
-    work.commit()
-    review_meeting: Any = app.repository.get(
-        next(e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)).meeting_id
-    )
+    package_id, review_meeting = commissioned_for_review(app, case_id)
     _quorate(app, review_meeting)
     body = {k: v for k, v in _review_body(case_id, package_id).items() if k != "goals"}
     with pytest.raises(PlanRuleBroken, match="goals: give the goals' outcome"):
