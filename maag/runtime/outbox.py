@@ -29,20 +29,15 @@ from contracts.events import Actor, IntegrationEvent
 from contracts.topics import max_message_bytes, topic_of
 from maag.runtime import causation, metrics
 from maag.runtime.application import ServiceApplication
+from maag.runtime.classification import EventClasses
 from maag.runtime.follower import Follower, Wakeup
-from maag.runtime.idempotency import Done
-from maag.runtime.incarnation import Incarnations, Start, epoch_of
+from maag.runtime.incarnation import Start, epoch_of
 from maag.runtime.kafka import record_size
 from maag.runtime.leadership import Leadership
 from maag.runtime.logging import get_logger
 from maag.runtime.messaging import CORRELATION_HEADER
-from maag.runtime.reads import CaseRead
 
 log = get_logger(__name__)
-
-# Events the runtime itself stores in every service (audited reads, keyed requests done, the
-# store's incarnations): never published.
-RUNTIME_INTERNAL = (CaseRead.Recorded, Done.Recorded, Incarnations.Created, Incarnations.Begun)
 
 
 class Sender(Protocol):
@@ -70,9 +65,16 @@ def published_actor(domain_event: Any, service: Actor) -> Actor:
     return Actor.model_validate(found) if found else service
 
 
-# Domain event -> the integration event it publishes, or None for internal events
-# (those that hold personal data, or matter only inside the service).
+# A published domain event -> the integration event it publishes, or None where this one
+# event of a published class is not anyone else's business (a rejected match). Which classes
+# are published at all is the service's `EventClasses`.
 Translator = Callable[[Any], Outbound | None]
+
+
+def outbound(classes: EventClasses, translate: Translator, domain_event: Any) -> Outbound | None:
+    """What the relay publishes for one stored event: nothing for an internal one, and
+    `Unclassified` for one whose class the service never decided on."""
+    return translate(domain_event) if classes.publishes(domain_event) else None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class OutboxRelay:
     def __init__(
         self,
         app: ServiceApplication,
+        classes: EventClasses,
         translate: Translator,
         producer: Sender,
         *,
@@ -111,6 +114,7 @@ class OutboxRelay:
         wakeup: Wakeup | None = None,
     ) -> None:
         self.app = app
+        self.classes = classes
         self.translate = translate
         self.producer = producer
         self.service = source
@@ -140,15 +144,13 @@ class OutboxRelay:
         for n in notifications:
             last = n.id
             domain_event = self.app.mapper.to_domain_event(n)
-            if isinstance(domain_event, RUNTIME_INTERNAL):
-                continue
             try:
-                outbound = self.translate(domain_event)
-                if outbound is None:
+                out = outbound(self.classes, self.translate, domain_event)
+                if out is None:
                     continue
                 cause = causation.of(domain_event) or {}
                 publication = self._publication(
-                    n.id, n.originator_id, n.originator_version, outbound, cause.get("event_id")
+                    n.id, n.originator_id, n.originator_version, out, cause.get("event_id")
                 )
             except Exception as e:  # the stored event cannot become its published form
                 raise OutboxBlocked(

@@ -25,6 +25,7 @@ from maag.runtime.auth import TokenVerifier
 from maag.runtime.case_history import CaseHistory
 from maag.runtime.chain import EventChain
 from maag.runtime.chain_keys import ChainKeys
+from maag.runtime.classification import EventClasses
 from maag.runtime.consumer import Subscription, TrackedConsumer
 from maag.runtime.follower import Wakeup
 from maag.runtime.logging import configure, get_logger
@@ -197,12 +198,14 @@ class Plumbing:
         spec: ServiceSpec,
         settings: Settings,
         app: ServiceApplication,
+        classes: EventClasses,
         translate: Translator,
         read_model: MetaData,
         project: Project,
         projection: str,
     ) -> Plumbing:
         name = spec.name
+        classes.check(spec.package)  # every event it can store is published or internal
         engine = read_model_engine(settings, name)
         producer = kafka.producer(
             settings.kafka_bootstrap, f"maag-{name}", **kafka.client_options(settings)
@@ -227,6 +230,7 @@ class Plumbing:
             publisher=publisher,
             relay=OutboxRelay(
                 app,
+                classes,
                 translate,
                 publisher,
                 source=name,

@@ -75,9 +75,14 @@ class ServiceSpec:
     reads: tuple[TopicSpec, ...] = ()
 
     @property
+    def package(self) -> str:
+        """Where its code is (domain, application, adapters)."""
+        return f"services.{self.name}"
+
+    @property
     def module(self) -> str:
         """Where its `main(settings)` and `build(settings)` are."""
-        return f"services.{self.name}.service"
+        return f"{self.package}.service"
 
     @property
     def group_id(self) -> str:

@@ -16,7 +16,7 @@ from services.commissioning.adapters import read_model as reports
 from services.commissioning.adapters.boards import BoardFeed
 from services.commissioning.adapters.http import create_api
 from services.commissioning.adapters.inbound import Inbound, subscriptions
-from services.commissioning.adapters.translate import translate
+from services.commissioning.adapters.translate import CLASSES, translate
 from services.commissioning.application.app import CommissioningApp
 from services.commissioning.spec import SPEC
 
@@ -30,6 +30,7 @@ def build(settings: Settings) -> CommissioningService:
         SPEC,
         settings,
         app,
+        CLASSES,
         translate,
         reports.metadata,
         reports.project,

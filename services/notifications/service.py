@@ -15,7 +15,7 @@ from services.notifications.adapters.inbound import subscriptions
 from services.notifications.adapters.journal import SentJournal
 from services.notifications.adapters.reminders import ReminderLoop
 from services.notifications.adapters.smtp import Sender
-from services.notifications.adapters.translate import Translator
+from services.notifications.adapters.translate import CLASSES, Translator
 from services.notifications.application.app import NotificationsApp
 from services.notifications.application.policies import Requests
 from services.notifications.spec import SPEC
@@ -32,6 +32,7 @@ def build(settings: Settings) -> NotificationsService:
         SPEC,
         settings,
         app,
+        CLASSES,
         Translator(app),
         read_model.metadata,
         read_model.project,

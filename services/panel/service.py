@@ -13,7 +13,7 @@ from maag.runtime.settings import Settings
 from services.panel.adapters import read_model
 from services.panel.adapters.http import create_api
 from services.panel.adapters.inbound import subscriptions
-from services.panel.adapters.translate import translate
+from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application.app import PanelApp
 from services.panel.spec import SPEC
 
@@ -47,6 +47,7 @@ def build(settings: Settings) -> PanelService:
         SPEC,
         settings,
         app,
+        CLASSES,
         translate,
         read_model.metadata,
         read_model.project,

@@ -13,7 +13,7 @@ from services.referral.adapters.child_index import SqlChildIndex, index_key
 from services.referral.adapters.http import create_api
 from services.referral.adapters.inbound import panel_events, submissions
 from services.referral.adapters.keyring import SqlKeyring
-from services.referral.adapters.translate import translate
+from services.referral.adapters.translate import CLASSES, translate
 from services.referral.application.app import ReferralApp
 from services.referral.domain.retention import ScheduleError, parse_schedule
 from services.referral.spec import SPEC
@@ -31,6 +31,7 @@ def build(settings: Settings) -> ReferralService:
         SPEC,
         settings,
         app,
+        CLASSES,
         translate,
         read_model.metadata,
         read_model.project,

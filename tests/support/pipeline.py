@@ -18,6 +18,7 @@ from contracts.reference import Agency, District, LevelOfNeed, Role
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime import messaging
 from maag.runtime.application import ServiceApplication
+from maag.runtime.classification import EventClasses
 from maag.runtime.consumer import Delivery, Rejected, TrackedConsumer, on_events
 from maag.runtime.follower import Wakeup
 from maag.runtime.messaging import EventPublisher
@@ -50,6 +51,9 @@ class IntakeApp(ServiceApplication):
 
     def receive(self, cases: list[tuple[UUID, str]]) -> None:
         self.save(*(Intake(case_id=c, caf_reference=caf, district="harlow") for c, caf in cases))
+
+
+CLASSES = EventClasses(published=(Intake.Received,), internal=())
 
 
 def translate(domain_event: Any) -> Outbound | None:
@@ -117,6 +121,7 @@ def make_relay(settings: Settings, publisher: EventPublisher) -> OutboxRelay:
     app = IntakeApp(settings)
     return OutboxRelay(
         app,
+        CLASSES,
         translate,
         publisher,
         source="intake",

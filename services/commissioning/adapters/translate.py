@@ -18,6 +18,7 @@ from contracts.events.commissioning import (
 )
 from contracts.reference import AvoidedOutcome, Panel, Role
 from maag.runtime import causation
+from maag.runtime.classification import EventClasses
 from maag.runtime.outbox import Outbound, published_actor
 from services.commissioning.domain.aggregates import (
     Budget,
@@ -43,20 +44,17 @@ INTERNAL = (
     ProviderIndex.Started,
     ProviderIndex.Listed,
 )
+PUBLISHED = (
+    Package.Commissioned,
+    Package.Recommissioned,
+    Package.Reviewed,
+    Package.Decommissioned,
+    Refusal.Refused,
+)
+CLASSES = EventClasses(published=PUBLISHED, internal=INTERNAL)
 
 
 def translate(e: Any) -> Outbound | None:
-    if isinstance(e, INTERNAL):
-        return None
-    if not isinstance(
-        e,
-        Package.Commissioned
-        | Package.Recommissioned
-        | Package.Reviewed
-        | Package.Decommissioned
-        | Refusal.Refused,
-    ):
-        raise TypeError(f"the commissioning outbox does not know {type(e).__qualname__}")
     event: IntegrationEvent
     if isinstance(e, Refusal.Refused):
         event = CommissioningFailed(

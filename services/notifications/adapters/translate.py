@@ -7,9 +7,17 @@ from typing import Any
 from contracts.events import Actor
 from contracts.events.notifications import NotificationFailed, NotificationSent
 from contracts.reference import Role
+from maag.runtime.classification import EventClasses
 from maag.runtime.outbox import Outbound
+from services.notifications.domain.notification import Notification
+from services.notifications.domain.reminder import Reminder
 
 SYSTEM = Actor(user_id="notifications-service", role=Role.SYSTEM, agency="maag")
+# Only an email's outcome is published; the request and the reminder stay here.
+CLASSES = EventClasses(
+    published=(Notification.Sent, Notification.Failed),
+    internal=(Notification.Requested, Reminder.Scheduled, Reminder.Fired),
+)
 
 
 class Translator:
@@ -19,13 +27,6 @@ class Translator:
         self.app = app
 
     def __call__(self, e: Any) -> Outbound | None:
-        from services.notifications.domain.notification import Notification
-        from services.notifications.domain.reminder import Reminder
-
-        if isinstance(e, Notification.Requested | Reminder.Scheduled | Reminder.Fired):
-            return None  # only an email's outcome is published
-        if not isinstance(e, Notification.Sent | Notification.Failed):
-            raise TypeError(f"the notifications outbox does not know {type(e).__qualname__}")
         n = self.app.repository.get(e.originator_id, version=e.originator_version)
         base: dict[str, Any] = {
             "case_id": n.case_id,

@@ -29,6 +29,7 @@ from contracts.events.panel import (
 )
 from contracts.reference import Agency, AvoidedOutcome, District, Panel, Role
 from maag.runtime import causation
+from maag.runtime.classification import EventClasses
 from maag.runtime.outbox import Outbound, published_actor
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
@@ -73,13 +74,10 @@ PUBLISHED = (
     Plan.Agreed,
     Plan.Reviewed,
 )
+CLASSES = EventClasses(published=PUBLISHED, internal=INTERNAL)
 
 
 def translate(e: Any) -> Outbound | None:
-    if isinstance(e, INTERNAL):
-        return None
-    if not isinstance(e, PUBLISHED):
-        raise TypeError(f"the panel outbox does not know {type(e).__qualname__}")
     base: dict[str, Any] = {
         "case_id": e.originator_id,
         "occurred_at": e.timestamp,

@@ -1,8 +1,10 @@
 """What the referral service publishes for each of its domain events (the outbox translator).
 
-`Received` is published without the child's details; internal events (reads) are not
-published at all. An event this module does not know stops the relay rather than being
-skipped: a silent gap in the shared record is worse than a loud stop.
+`Received` is published without the child's details; internal events (reads, notes, data
+protection) are not published at all. Every event class the service stores is one or the
+other (`CLASSES`, checked against the aggregates when the service starts); an event the
+relay cannot classify stops it rather than being skipped: a silent gap in the shared record
+is worse than a loud stop.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from contracts.events.referral import (
 )
 from contracts.reference import Agency, Panel, Role
 from maag.runtime import causation
+from maag.runtime.classification import EventClasses
 from maag.runtime.outbox import Outbound, published_actor
+from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral, Rejection
 from services.referral.domain.triage import Outcome
 
@@ -46,6 +50,10 @@ INTERNAL = (
     Referral.LegalHoldReleased,
     # Offers and rejected matches stay: only a confirmed link is anyone else's business.
     Referral.MatchesOffered,
+    # A case note is sealed under the case's key and read only here (chronology, subject
+    # access); no other service has any use for it, and its text must not travel.
+    CaseNote.Written,
+    CaseNote.Superseded,
 )
 
 
@@ -59,13 +67,12 @@ PUBLISHED = (
     Referral.HouseholdLinked,
     Rejection.Rejected,
 )
+CLASSES = EventClasses(published=PUBLISHED, internal=INTERNAL)
 
 
 def translate(e: Any) -> Outbound | None:
-    if isinstance(e, INTERNAL) or (isinstance(e, Referral.ChildMatchResolved) and not e.confirmed):
+    if isinstance(e, Referral.ChildMatchResolved) and not e.confirmed:
         return None
-    if not isinstance(e, PUBLISHED):
-        raise TypeError(f"the referral outbox does not know {type(e).__qualname__}")
     base: dict[str, Any] = {"case_id": e.originator_id, "occurred_at": e.timestamp}
     if isinstance(e, Rejection.Rejected):
         return Outbound(

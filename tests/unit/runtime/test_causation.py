@@ -22,7 +22,7 @@ from maag.runtime.group_commit import GroupCommit
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.settings import Settings
 from tests.support.identity import auth, verifier
-from tests.support.pipeline import IntakeApp, Ledger, LedgerApp, on_received, translate
+from tests.support.pipeline import CLASSES, IntakeApp, Ledger, LedgerApp, on_received, translate
 from tests.unit.runtime.test_tracked_consumer import FakeProducer
 
 TOPIC = REFERRAL_EVENTS.name
@@ -73,7 +73,7 @@ def _two_published(settings: Settings) -> tuple[list[uuid.UUID], list[Any], list
     intake = IntakeApp(settings)
     cases = [uuid.uuid4(), uuid.uuid4()]
     intake.receive([(c, f"CAF-2026-000{i}") for i, c in enumerate(cases)])
-    _, pubs = OutboxRelay(intake, translate, FakeProducer(), source="intake").pending(0)
+    _, pubs = OutboxRelay(intake, CLASSES, translate, FakeProducer(), source="intake").pending(0)
     records = [
         ConsumerRecord(TOPIC, 0, i, 0, 0, p.key, p.value, None, len(p.key), len(p.value), p.headers)
         for i, p in enumerate(pubs)

@@ -28,7 +28,7 @@ from maag.runtime.incarnation import (
 )
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.settings import Settings
-from tests.support.pipeline import IntakeApp, LedgerApp, on_received, translate
+from tests.support.pipeline import CLASSES, IntakeApp, LedgerApp, on_received, translate
 from tests.unit.runtime.test_tracked_consumer import FakeProducer
 
 TOPIC = REFERRAL_EVENTS.name
@@ -66,7 +66,7 @@ class Producer:
 
     def open(self) -> None:
         self.app = IntakeApp(Settings(data_dir=self.data))
-        self.relay = OutboxRelay(self.app, translate, FakeProducer(), source="intake")
+        self.relay = OutboxRelay(self.app, CLASSES, translate, FakeProducer(), source="intake")
         tails = [t for t in _tails(self.published)]
         self.relay.incarnations = incarnate(self.app, tails)  # as the service does at start
 
@@ -174,7 +174,7 @@ async def test_an_old_copy_still_publishing_after_a_restore_stops_the_partition(
     producer.refer(1)
     producer.relay_all()
     zombie_app = producer.app  # the old copy keeps its store (and its epoch)
-    zombie = OutboxRelay(zombie_app, translate, FakeProducer(), source="intake")
+    zombie = OutboxRelay(zombie_app, CLASSES, translate, FakeProducer(), source="intake")
     zombie.incarnations = producer.relay.incarnations
     shutil.copytree(tmp_path / "store", tmp_path / "old-store")
     shutil.rmtree(tmp_path / "store")

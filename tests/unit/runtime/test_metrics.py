@@ -16,7 +16,7 @@ from maag.runtime import http
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.settings import Settings
 from tests.support.identity import verifier
-from tests.support.pipeline import IntakeApp, translate
+from tests.support.pipeline import CLASSES, IntakeApp, translate
 from tests.unit.runtime.test_tracked_consumer import FakeProducer
 
 
@@ -48,7 +48,9 @@ def test_requests_are_counted_by_route_template_method_and_status() -> None:
 def test_the_relay_says_how_many_stored_events_are_not_yet_published(tmp_path: Path) -> None:
     app = IntakeApp(Settings(data_dir=tmp_path))
     app.receive([(uuid.uuid4(), f"CAF-2026-{n:06d}") for n in range(5)])
-    relay = OutboxRelay(app, translate, FakeProducer(), source="intake-metrics", batch_size=2)
+    relay = OutboxRelay(
+        app, CLASSES, translate, FakeProducer(), source="intake-metrics", batch_size=2
+    )
     asyncio.run(relay.relay_once())
     lag = {"service": "intake-metrics", "follower": "relay"}
     assert REGISTRY.get_sample_value("maag_store_lag", lag) == 3

@@ -11,10 +11,11 @@ from typing import Any
 from aiokafka.errors import MessageSizeTooLargeError
 
 from maag.runtime import metrics
+from maag.runtime.classification import EventClasses
 from maag.runtime.outbox import OutboxRelay
 from maag.runtime.service import readiness
 from maag.runtime.settings import Settings
-from tests.support.pipeline import POISON_CAF, IntakeApp, translate
+from tests.support.pipeline import CLASSES, POISON_CAF, IntakeApp, translate
 from tests.unit.runtime.test_tracked_consumer import FakeProducer
 
 
@@ -72,7 +73,7 @@ async def test_an_event_that_does_not_translate_blocks_the_relay_there(tmp_path:
         return translate(domain_event)
 
     producer = FakeProducer()
-    relay = OutboxRelay(app, failing, producer, source="blocked-a", batch_size=1)
+    relay = OutboxRelay(app, CLASSES, failing, producer, source="blocked-a", batch_size=1)
     await _run_until_blocked(relay)
     assert relay.blocked is not None and "does not translate" in relay.blocked.reason
     assert [v for _, v, _ in producer.sent if v and b"CAF-2026-0002" in v] == []
@@ -86,8 +87,37 @@ async def test_a_record_the_producer_refuses_as_too_large_blocks_the_relay(tmp_p
     app = IntakeApp(Settings(data_dir=tmp_path))
     app.receive([(uuid.uuid4(), POISON_CAF)])
     producer = RefusingProducer()
-    relay = OutboxRelay(app, translate, producer, source="blocked-b")
+    relay = OutboxRelay(app, CLASSES, translate, producer, source="blocked-b")
     await _run_until_blocked(relay)
     assert relay.blocked is not None and "refused" in relay.blocked.reason
     assert relay.position() == 0, "its position did not move past it"
     assert _blocked_value("blocked-b") == 1
+
+
+async def test_an_event_of_a_class_nobody_classified_blocks_the_relay_naming_it(
+    tmp_path: Path,
+) -> None:
+    app = IntakeApp(Settings(data_dir=tmp_path))
+    app.receive([(uuid.uuid4(), "CAF-2026-0003")])
+    relay = OutboxRelay(app, EventClasses((), ()), translate, FakeProducer(), source="blocked-c")
+    await _run_until_blocked(relay)
+    assert relay.blocked is not None
+    assert "Intake.Received is neither published nor internal" in relay.blocked.reason
+    assert relay.position() == 0
+
+
+async def test_a_fixed_release_restarted_publishes_the_blocked_event_and_what_followed(
+    tmp_path: Path,
+) -> None:
+    """What the operator's guide says releases a blocked relay: a restart with the fix."""
+    app = IntakeApp(Settings(data_dir=tmp_path))
+    app.receive([(uuid.uuid4(), "CAF-2026-0006")])
+    blocked = OutboxRelay(app, EventClasses((), ()), translate, FakeProducer(), source="blocked-d")
+    await _run_until_blocked(blocked)
+    app.receive([(uuid.uuid4(), "CAF-2026-0007")])  # stored meanwhile
+    producer = FakeProducer()
+    fixed = OutboxRelay(app, CLASSES, translate, producer, source="blocked-d")
+    assert await fixed.relay_once() == 2
+    sent = [v for _, v, _ in producer.sent if v]
+    assert [b"CAF-2026-0006" in sent[0], b"CAF-2026-0007" in sent[1]] == [True, True]
+    assert fixed.position() == 2

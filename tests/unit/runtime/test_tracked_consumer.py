@@ -20,6 +20,7 @@ from maag.runtime.outbox import OutboxRelay
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
 from tests.support.pipeline import (
+    CLASSES,
     POISON_CAF,
     IntakeApp,
     Ledger,
@@ -56,7 +57,7 @@ def _records(settings: Settings, cafs: list[str]) -> list[ConsumerRecord[bytes, 
     """Publications from a real outbox, turned into the records a consumer would receive."""
     intake = IntakeApp(settings)
     intake.receive([(uuid.uuid4(), caf) for caf in cafs])
-    relay = OutboxRelay(intake, translate, FakeProducer(), source="intake")
+    relay = OutboxRelay(intake, CLASSES, translate, FakeProducer(), source="intake")
     _, pubs = relay.pending(0)
     return [
         ConsumerRecord(TOPIC, 0, i, 0, 0, p.key, p.value, None, len(p.key), len(p.value), p.headers)

@@ -14,8 +14,9 @@ from contracts.events.panel import CaseJoined
 from contracts.reference import District, Panel, Position, Role
 from maag.runtime import causation
 from maag.runtime.auth import Caller, Forbidden
+from maag.runtime.outbox import outbound
 from maag.runtime.unit_of_work import Work
-from services.panel.adapters.translate import translate
+from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application import policies as use
 from services.panel.application.app import PanelApp
 from services.panel.application.commands import ConfirmAttendance, Decide
@@ -350,7 +351,7 @@ def test_every_event_of_a_case_and_its_meetings_translates_for_the_outbox(app: P
     published = [
         type(out.event).__name__
         for n in app.notifications(0, 1000)
-        if (out := translate(app.mapper.to_domain_event(n))) is not None
+        if (out := outbound(CLASSES, translate, app.mapper.to_domain_event(n))) is not None
     ]
     assert published.count("PanelMeetingScheduled") == 2
     for name in ["CaseListed", "LeadProfessionalAssigned", "CaseEscalated", "CasePaused"]:
@@ -648,7 +649,7 @@ def test_a_confirmed_match_joins_a_new_referral_to_the_childs_open_case(app: Pan
     published = [
         o.event
         for n in app.notifications(1, 1000)
-        if (o := translate(app.mapper.to_domain_event(n))) is not None
+        if (o := outbound(CLASSES, translate, app.mapper.to_domain_event(n))) is not None
     ]
     (joined_event,) = [e for e in published if isinstance(e, CaseJoined)]
     assert joined_event.case_id == new and joined_event.into_case_id == open_case

@@ -13,7 +13,8 @@ from pydantic import TypeAdapter, ValidationError
 from contracts.events.panel import PlanAgreed, PlanReviewed
 from contracts.reference import Role
 from maag.runtime.auth import Caller, Forbidden
-from services.panel.adapters.translate import translate
+from maag.runtime.outbox import outbound
+from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application.app import PanelApp
 from services.panel.application.commands import ChangePlan
 from services.panel.application.plans import PlanChange
@@ -95,7 +96,7 @@ def _published(app: PanelApp) -> list[Any]:
     return [
         o.event
         for n in app.notifications(1, 10_000)
-        if (o := translate(app.mapper.to_domain_event(n))) is not None
+        if (o := outbound(CLASSES, translate, app.mapper.to_domain_event(n))) is not None
     ]
 
 

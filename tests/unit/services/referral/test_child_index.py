@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from contracts.events.referral import ChildMatchConfirmed, ReferralReceived
 from contracts.reference import Role
+from maag.runtime.outbox import outbound
 from services.referral.adapters import translate
 from services.referral.adapters.child_index import MOST_OFFERS, SqlChildIndex, keys_table
 from services.referral.domain.matching import Key, likely, match_keys, postcode, soundex
@@ -116,7 +117,10 @@ def test_the_confirmed_link_is_published_with_the_case_it_joins(api: Api) -> Non
         o.event
         for n in api.app.notifications(1, 1000)
         if n.originator_id == UUID(second["case_id"])
-        and (o := translate.translate(api.app.mapper.to_domain_event(n))) is not None
+        and (
+            o := outbound(translate.CLASSES, translate.translate, api.app.mapper.to_domain_event(n))
+        )
+        is not None
     ]
     received = next(e for e in out if isinstance(e, ReferralReceived))
     confirmed = next(e for e in out if isinstance(e, ChildMatchConfirmed))
