@@ -10,6 +10,19 @@ if [ ! -x "$bin/kustomize" ]; then
   GOBIN="$bin" go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1
 fi
 export PATH="$bin:$PATH"
+# promtool evaluates the shipped alert rules in tests/unit/deploy: taken out of Debian's
+# prometheus package into the cache (unpacked only: nothing is installed or started).
+if [ ! -x "$bin/promtool" ]; then
+  command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null \
+    || { echo "error: promtool is needed for the alert tests (Debian's prometheus package)" >&2; exit 1; }
+  deb="$(mktemp -d)"
+  (cd "$deb" && { apt-get download prometheus >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get download prometheus >/dev/null 2>&1; }; }) \
+    || { echo "error: could not download Debian's prometheus package for promtool" >&2; exit 1; }
+  dpkg-deb -x "$deb"/prometheus_*.deb "$deb/unpacked"
+  install -m 755 "$deb/unpacked/usr/bin/promtool" "$bin/promtool"
+  rm -rf "$deb"
+fi
 # The browser tests drive Debian's chromium (Playwright cannot download its own browsers here).
 if ! command -v chromium >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

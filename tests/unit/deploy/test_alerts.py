@@ -1,0 +1,124 @@
+"""The page an operator gets when an outbox stops: the PrometheusRule the manifests ship,
+evaluated by Prometheus's own rule tester (`promtool test rules`) over what a real relay
+exposes when an event of a class nobody classified blocks it (as a case note once did),
+beside a relay that runs: the blocked one pages, the running one does not."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import prometheus_client
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from maag.runtime.classification import EventClasses
+from maag.runtime.outbox import OutboxRelay
+from maag.runtime.settings import Settings
+from tests.support.pipeline import CLASSES, IntakeApp, translate
+from tests.unit.runtime.test_outbox_blocked import _run_until_blocked
+from tests.unit.runtime.test_tracked_consumer import FakeProducer
+
+MONITORING = Path(__file__).parents[3] / "deploy" / "k8s" / "base" / "monitoring.yaml"
+PROMTOOL_HINT = "promtool is installed by `bash tests/run.sh` (into .maag/cache/bin)"
+
+
+def _rule() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The PrometheusRule's spec as the operator applies it, and its outbox alert."""
+    (spec,) = [
+        d["spec"]
+        for d in yaml.safe_load_all(MONITORING.read_text())
+        if d["kind"] == "PrometheusRule"
+    ]
+    (alert,) = [
+        r for g in spec["groups"] for r in g["rules"] if r.get("alert") == "MaagOutboxBlocked"
+    ]
+    return spec, alert
+
+
+async def _healthy(app: IntakeApp) -> None:
+    relay = OutboxRelay(app, CLASSES, translate, FakeProducer(), source="alert-running")
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    for _ in range(500):
+        if relay.position() > 0:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert relay.position() > 0 and relay.blocked is None
+
+
+def _exposed(services: set[str]) -> list[tuple[str, float]]:
+    """The relays' `maag_outbox_blocked` samples, as a scrape of /metrics reads them."""
+    text = prometheus_client.generate_latest().decode()
+    return [
+        (s.labels["service"], s.value)
+        for family in text_string_to_metric_families(text)
+        if family.name == "maag_outbox_blocked"
+        for s in family.samples
+        if s.labels.get("service") in services
+    ]
+
+
+async def test_a_blocked_outbox_pages_and_a_running_one_does_not(tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    assert promtool, PROMTOOL_HINT
+    blocked_app = IntakeApp(Settings(data_dir=tmp_path / "blocked"))
+    blocked_app.receive([(uuid.uuid4(), "CAF-2026-0004")])
+    nobody_decided = EventClasses(published=(), internal=())
+    blocked = OutboxRelay(
+        blocked_app, nobody_decided, translate, FakeProducer(), source="alert-blocked"
+    )
+    await _run_until_blocked(blocked)
+    running_app = IntakeApp(Settings(data_dir=tmp_path / "running"))
+    running_app.receive([(uuid.uuid4(), "CAF-2026-0005")])
+    await _healthy(running_app)
+
+    samples = _exposed({"alert-blocked", "alert-running"})
+    assert sorted(samples) == [("alert-blocked", 1.0), ("alert-running", 0.0)]
+    spec, alert = _rule()
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(spec))
+    summary = alert["annotations"]["summary"].replace("{{ $labels.service }}", "alert-blocked")
+    case = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {
+                        "series": f'maag_outbox_blocked{{service="{service}"}}',
+                        "values": f"{value:g}x10",
+                    }
+                    for service, value in samples
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "2m",
+                        "alertname": "MaagOutboxBlocked",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {**alert["labels"], "service": "alert-blocked"},
+                                "exp_annotations": {"summary": summary},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump(case))
+    checked = subprocess.run(
+        [promtool, "test", "rules", "test.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert alert["labels"]["severity"] == "critical" and "for" not in alert  # pages at once
