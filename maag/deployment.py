@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from contracts.topics import ALL_TOPICS, CHAIN_ANCHORS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
-from maag.identity.realm import INTEGRATING_AGENCIES, agency_client
+from maag.identity.realm import INTEGRATING_AGENCIES
+from maag.runtime.auth import agency_client
 from maag.services import SPECS
 
 KAFKA_CLUSTER = "maag"

@@ -16,10 +16,13 @@ from typing import Any
 from contracts.reference import Agency, District, Office, Panel, Position, Role
 from maag.runtime.auth import (
     AGENCY_CLAIM,
+    CLI_CLIENT,
     DISTRICTS_CLAIM,
     POSITION_CLAIM,
     ROLES_CLAIM,
     TIERS_CLAIM,
+    WEB_CLIENT,
+    agency_client,
     audience_of,
 )
 from maag.services import SPECS
@@ -28,8 +31,6 @@ REALM = "maag"
 REALM_FILE = Path("deploy/keycloak/maag-realm.json")
 # The one password of every seeded person, and the prefix of every seeded client secret.
 LOCAL_PASSWORD = "maag-local"
-CLI_CLIENT = "maag-cli"
-WEB_CLIENT = "maag-web"
 
 
 def local_web_env() -> dict[str, str]:
@@ -44,11 +45,6 @@ TOKEN_SECONDS = 600  # well under the services' limit (tests/unit/identity/test_
 # The agencies whose case systems integrate (submit referrals by event): each has a client
 # here and a KafkaUser in the deployment. The county narrows it here.
 INTEGRATING_AGENCIES: tuple[Agency, ...] = tuple(Agency)
-
-
-def agency_client(agency: str) -> str:
-    """The client an integrating agency's system submits referrals with (client credentials)."""
-    return f"agency-{agency}"
 
 
 def agency_secret(agency: str) -> str:

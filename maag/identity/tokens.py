@@ -16,19 +16,15 @@ from typing import Any
 import httpx
 import jwt
 
-from maag.identity.realm import (
-    CLI_CLIENT,
-    LOCAL_PASSWORD,
-    REALM,
-    agency_client,
-    agency_secret,
-)
+from maag.identity.realm import LOCAL_PASSWORD, REALM, agency_secret
 from maag.runtime.auth import (
     AGENCY_CLAIM,
+    CLI_CLIENT,
     DISTRICTS_CLAIM,
     POSITION_CLAIM,
     ROLES_CLAIM,
     TIERS_CLAIM,
+    agency_client,
 )
 
 _EARLY = 60.0  # a cached token is renewed this long before it expires

@@ -46,6 +46,18 @@ def audience_of(service: str) -> str:
     return f"maag-{service}"
 
 
+# The clients whose tokens the services take (the token's `azp`): people through the web app
+# or the command line (a local realm's only), and each integrating agency's case system.
+WEB_CLIENT = "maag-web"
+CLI_CLIENT = "maag-cli"
+PEOPLES_CLIENTS = (WEB_CLIENT, CLI_CLIENT)
+
+
+def agency_client(agency: str) -> str:
+    """The client an integrating agency's system submits referrals with (client credentials)."""
+    return f"agency-{agency}"
+
+
 class Unauthenticated(Exception):
     """401: no credentials, or credentials that do not prove who the caller is."""
 
@@ -71,6 +83,9 @@ class Caller:
     districts: frozenset[str] = frozenset()
     tiers: frozenset[str] = frozenset()
     position: Position = Position.PRACTITIONER
+    # An agency's case system (client credentials), not a person: it may submit referrals
+    # and read their outcomes only (maag.runtime.policy).
+    system: bool = False
 
     @classmethod
     def of(
@@ -81,9 +96,10 @@ class Caller:
         districts: Iterable[str] = (),
         tiers: Iterable[str] = (),
         position: Position = Position.PRACTITIONER,
+        system: bool = False,
     ) -> Caller:
         roles = frozenset((role,) if isinstance(role, Role) else role)
-        return cls(user_id, roles, agency, frozenset(districts), frozenset(tiers), position)
+        return cls(user_id, roles, agency, frozenset(districts), frozenset(tiers), position, system)
 
     @property
     def role(self) -> Role:
@@ -320,7 +336,14 @@ def _caller(claims: dict[str, Any]) -> Caller:
     if position not in {p.value for p in Position}:
         known = ", ".join(p.value for p in Position)
         raise Unauthenticated(f"token's {POSITION_CLAIM!r} claim must be one of {known}")
-    return Caller(sub, roles, agency, districts, tiers, Position(position))
+    azp = claims.get("azp")
+    system = azp == agency_client(agency)
+    if not system and azp not in PEOPLES_CLIENTS:
+        raise Unauthenticated(
+            f"token was issued to client {str(azp)[:ID_CHARS]!r}, which may not call the "
+            f"services (they take {', '.join(PEOPLES_CLIENTS)} and each agency's own system)"
+        )
+    return Caller(sub, roles, agency, districts, tiers, Position(position), system)
 
 
 def _strings(claims: dict[str, Any], name: str) -> frozenset[str]:

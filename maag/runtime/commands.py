@@ -4,21 +4,38 @@ transaction. Who asked and the correlation id travel with the command; the event
 handler causes are given them, and the request as their cause, as metadata
 (`maag.runtime.causation`): domain methods do not take them.
 
+Every command passes through one pipeline, in this order:
+1. the policy (`maag.runtime.policy`): a command that acts on a case names its `action`,
+   and the case's scope, as the service knows it, must allow the caller;
+2. the caller's `Idempotency-Key`, bound to the request it was first used for (type,
+   targets, body, caller): the same request again is answered with what the first made,
+   without running anything; the same key with another request is refused (409);
+3. the handler, in the unit of work;
+4. the commit, and only then the effects the handler left for after it (a key destroyed,
+   an index relinked): a replay or a refusal never reaches them.
+
 Queries are not commands: they read read models or aggregates and change nothing (a read
 of a case's data is recorded by `maag.runtime.reads`)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
+from pydantic import BaseModel
 
-from maag.runtime import causation, idempotency
+from maag.runtime import causation, idempotency, policy
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
+from maag.runtime.policy import Action, CaseScope
 from maag.runtime.unit_of_work import Conflict, Work
 
 A = TypeVar("A", bound=ServiceApplication)
@@ -37,17 +54,58 @@ class Command:
     # A command whose handler gives the key its own meaning (a referral's case id is made
     # from it) is left to that handler.
     handles_its_key: ClassVar[bool] = False
+    # What it does to the case it targets, as the access policy names it: checked before
+    # anything else, a replay included. None: the handler decides (no case is its target).
+    action: ClassVar[Action | None] = None
+
+    @property
+    def target(self) -> UUID | None:
+        """The case this command acts on."""
+        found = getattr(self, "case_id", None)
+        return found if isinstance(found, UUID) else None
+
+    def request(self) -> str:
+        """What was asked, as a digest: the command's type, every field it carries (targets
+        and body) and who asked; not when or as part of what (the correlation id)."""
+        asked = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("caller", "correlation_id", "idempotency_key")
+        }
+        text = json.dumps(
+            [type(self).__qualname__, self.caller.user_id, asked],
+            sort_keys=True,
+            default=_plain,
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID | date | datetime):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: getattr(value, k) for k in value.__dataclass_fields__}
+    raise TypeError(f"a command field of type {type(value).__name__} has no request form")
 
 
 Handler = Callable[[A, Any, Work], Any]
+# How a service knows the scope of a case (maag.runtime.policy): NotFound for none.
+Scopes = Callable[[Work, UUID], CaseScope]
 
 
 class Handlers(Generic[A]):
     """A service's command registry: `@handlers(SomeCommand)` above the one function that
     handles it."""
 
-    def __init__(self, conflict: str) -> None:
+    def __init__(self, conflict: str, scopes: Scopes | None = None) -> None:
         self.conflict = conflict  # what a caller is told when a concurrent change wins
+        self.scopes = scopes
         self._by_type: dict[type[Command], Handler[A]] = {}
 
     def __call__(self, kind: type[C]) -> Callable[[Handler[A]], Handler[A]]:
@@ -64,35 +122,59 @@ class Handlers(Generic[A]):
         return frozenset(self._by_type)
 
     def handle(self, app: A, command: Command, work: Work | None = None) -> Any:
-        """Run the command's handler in a unit of work (`work`, or a new one committed
-        here); a concurrent change to what it touched is a `Conflict`."""
+        """Run the command through the pipeline, in a unit of work committed here (or in
+        `work`, which its caller commits and then runs its effects); a concurrent change to
+        what it touched is a `Conflict`."""
         handler = self._by_type.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
         # The events it causes are the caller's, part of the request's correlation.
         with causation.acting(command.caller.record, command.correlation_id):
+            unit = work or Work(app)
+            self.authorise(command, unit)
+            done = self._done_before(command, unit)
+            if done is not None:
+                return done  # as it is now, without running anything again
+            result = handler(app, command, unit)
+            self._record_done(command, unit, result)
             if work is not None:
-                return self._once(handler, app, command, work)
-            work = Work(app)
-            result = self._once(handler, app, command, work)
+                return result
             try:
-                work.commit()
+                unit.commit()
             except IntegrityError:
                 raise Conflict(self.conflict) from None
+            unit.run_effects()
             return result
 
+    def authorise(self, command: Command, work: Work) -> None:
+        if command.action is None:
+            return
+        policy.require_role(command.caller, command.action)
+        target = command.target
+        if target is None or self.scopes is None:
+            raise TypeError(f"{type(command).__name__} names an action but no case to act on")
+        policy.require(command.caller, command.action, self.scopes(work, target))
+
     @staticmethod
-    def _once(handler: Handler[A], app: A, command: Command, work: Work) -> Any:
+    def _done_before(command: Command, work: Work) -> Aggregate | None:
         key = command.idempotency_key
         if key is None or command.handles_its_key:
-            return handler(app, command, work)
-        # One caller's keys are theirs: another person's same key is another request.
-        scope = f"{type(command).__name__}:{command.caller.user_id}"
-        done = idempotency.done_before(work, scope, key)
-        if done is not None and done.result_id is not None:
-            return work.get(done.result_id)  # as it is now, without running anything again
-        result = handler(app, command, work)
+            return None
+        done = idempotency.done_before(work, command.caller.user_id, key)
+        if done is None:
+            return None
+        if done.request != command.request():
+            raise idempotency.KeyReused(
+                "Idempotency-Key: this key was used for another request (another action, "
+                "case, body or caller); nothing was done. Use a new key for a new request"
+            )
+        return work.get(done.result_id) if done.result_id is not None else None
+
+    @staticmethod
+    def _record_done(command: Command, work: Work, result: Any) -> None:
+        key = command.idempotency_key
+        if key is None or command.handles_its_key:
+            return
         if not isinstance(result, Aggregate):
             raise TypeError(f"{type(command).__name__}: a keyed command must answer an aggregate")
-        idempotency.record_done(work, scope, key, result)
-        return result
+        idempotency.record_done(work, command.caller.user_id, key, command.request(), result)

@@ -6,7 +6,8 @@ A successful write that asks (`X-MAAG-Want-Position`) is answered with the store
 after it (`X-MAAG-Position`). A read that sends a position back (`X-MAAG-After`) first brings the
 service's read model up to it, catching up in the request itself if the projection loop has not
 yet (the projector's position row is locked while it works, so the two never apply an event
-twice), bounded in time.
+twice), bounded in time. Only for a caller whose token verifies: nobody else makes the
+service do work on the store.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from maag.runtime.application import ServiceApplication
+from maag.runtime.auth import ProviderUnavailable, TokenVerifier, Unauthenticated
 from maag.runtime.http import problem
 from maag.runtime.logging import get_logger
 from maag.runtime.projection import Projector
@@ -51,12 +53,18 @@ class ReadYourWrites:
     (`X-MAAG-Want-Position`, so other callers pay no extra query) with the store's position."""
 
     def __init__(
-        self, app: ASGIApp, service: ServiceApplication, projector: Projector, wait: float
+        self,
+        app: ASGIApp,
+        service: ServiceApplication,
+        projector: Projector,
+        wait: float,
+        verifier: TokenVerifier,
     ) -> None:
         self.app = app
         self.service = service
         self.projector = projector
         self.wait = wait
+        self.verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,7 +78,8 @@ class ReadYourWrites:
                     detail = f"header {AFTER_HEADER}: not a position (1 to 18 digits)"
                     await problem(400, detail)(scope, receive, send)
                     return
-                await self._catch_up(int(after))
+                if await self._authenticated(headers):  # else the route answers 401
+                    await self._catch_up(int(after))
             await self.app(scope, receive, send)
             return
         if ASK_HEADER not in headers:
@@ -94,6 +103,14 @@ class ReadYourWrites:
 
         await self.app(scope, receive, with_position)
 
+    async def _authenticated(self, headers: Headers) -> bool:
+        try:
+            authorization = headers.get("authorization")
+            await asyncio.to_thread(self.verifier.from_header, authorization)
+        except (Unauthenticated, ProviderUnavailable):
+            return False
+        return True
+
     async def _catch_up(self, after: int) -> None:
         try:
             args = (self.service, self.projector, after, self.wait)
@@ -106,4 +123,10 @@ class ReadYourWrites:
 def install(
     api: FastAPI, app: ServiceApplication, projector: Projector, wait: float = WAIT_SECONDS
 ) -> None:
-    api.add_middleware(ReadYourWrites, service=app, projector=projector, wait=wait)
+    api.add_middleware(
+        ReadYourWrites,
+        service=app,
+        projector=projector,
+        wait=wait,
+        verifier=api.state.verifier,  # set by maag.runtime.http.install
+    )

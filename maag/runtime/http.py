@@ -25,6 +25,7 @@ from contracts import strict
 from contracts.limits import HTTP_BODY_BYTES
 from maag.runtime import causation, metrics
 from maag.runtime.auth import Caller, Forbidden, ProviderUnavailable, TokenVerifier, Unauthenticated
+from maag.runtime.idempotency import KeyReused
 from maag.runtime.logging import bound, get_logger
 
 log = get_logger(__name__)
@@ -181,6 +182,10 @@ def install(
         response = problem(503, f"unauthenticated for now: {exc}")
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
+
+    @api.exception_handler(KeyReused)
+    async def key_reused(_: Request, exc: KeyReused) -> JSONResponse:
+        return problem(409, str(exc))
 
     @api.exception_handler(Forbidden)
     async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:

@@ -3,7 +3,7 @@ changes, committed in one transaction by the caller."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -41,6 +41,17 @@ class Work:
         self.touched: set[UUID] = set()  # ids got or added since the caller last cleared it
         # Set by a policy acting for someone: the metadata of the message's events.
         self.acting_for: dict[str, object] = {}
+        self._effects: list[Callable[[], None]] = []
+
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        """Do `effect` once what this unit of work recorded is committed (a key destroyed, an
+        index relinked): never for a request refused or replayed, never before its record."""
+        self._effects.append(effect)
+
+    def run_effects(self) -> None:
+        effects, self._effects = self._effects, []
+        for effect in effects:
+            effect()
 
     def dead_letter(self, reason: str) -> None:
         """Keep this delivery's changes and also send it to the dead-letter topic with `reason`

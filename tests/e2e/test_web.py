@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from maag.demo.client import wait_for
-from maag.identity.realm import WEB_CLIENT
 from maag.infra.mailbox import messages
+from maag.runtime.auth import WEB_CLIENT
 from tests.support import identity
 from tests.support.referral import details
 from tests.support.system import System

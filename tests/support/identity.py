@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from contracts.reference import District, Panel, Role
 from maag.identity.tokens import Admin, Someone, Tokens
-from maag.runtime.auth import KeySet, TokenVerifier, audience_of
+from maag.runtime.auth import WEB_CLIENT, KeySet, TokenVerifier, audience_of
 from maag.services import SPECS
 
 ALL_DISTRICTS = tuple(d.value for d in District)
@@ -124,6 +124,7 @@ class LocalIssuer:
             "exp": now + 300,
             "roles": list(someone.roles),
             "agency": someone.agency,
+            "azp": WEB_CLIENT,  # as the provider names the client that asked
         }
         if someone.districts:
             claims["districts"] = list(someone.districts)

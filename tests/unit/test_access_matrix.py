@@ -49,11 +49,18 @@ CALLERS: dict[Role, tuple[tuple[Role, ...], str]] = {
 AUDIT = {A: ""}
 OWN_AGENCY = "own agency's cases"
 THEIR_PANELS = "panels their token names"
-LEADS = "cases they lead"
+LEADS = "cases they lead, while open"
+NO_AGENCY_HERE = "none: the panel holds no referring agency (404)"
 # (service, method, path) -> {role: scope note ("" = no further condition)}
 MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("referral", "POST", "/referrals"): {R: "for their own agency"},
-    ("referral", "GET", "/referrals"): {R: "own agency's", PC: "", PM: "", A: ""},
+    ("referral", "GET", "/referrals"): {
+        R: "own agency's",
+        PC: "their agency's, in their districts",
+        PM: "their agency's, in their districts",
+        LP: "their agency's cases they lead",
+        A: "their own organisation's",
+    },
     ("referral", "GET", "/referrals/{case_id}"): {
         R: OWN_AGENCY + "; the child's details",
         PC: "without the child's details",
@@ -98,25 +105,18 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         LP: "the child's referrals they may read",
         A: "",
     },
+    # notes may name the family: they follow the child's details
     ("referral", "POST", "/referrals/{case_id}/notes"): {
         R: OWN_AGENCY,
-        PC: "",
-        PM: "",
-        LP: LEADS,
+        LP: LEADS + "; as consent or a safeguarding basis allows",
     },
     ("referral", "GET", "/referrals/{case_id}/notes"): {
         R: OWN_AGENCY,
-        PC: "",
-        PM: "",
-        LP: LEADS,
-        A: "",
+        LP: LEADS + "; as consent or a safeguarding basis allows",
     },
     ("referral", "GET", "/referrals/{case_id}/chronology"): {
         R: OWN_AGENCY,
-        PC: "",
-        PM: "",
-        LP: LEADS,
-        A: "",
+        LP: LEADS + "; as consent or a safeguarding basis allows",
     },
     ("panel", "GET", "/cases/{case_id}/plan"): {
         PC: THEIR_PANELS,
@@ -141,9 +141,17 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PM: THEIR_PANELS,
     },
     ("panel", "POST", "/meetings/{meeting_id}/decisions"): {PC: THEIR_PANELS},
-    ("panel", "GET", "/cases/{case_id}"): {PC: THEIR_PANELS, PM: THEIR_PANELS, LP: LEADS, A: ""},
+    # The panel does not hold a case's referring agency: to a referrer, no case is theirs (404).
+    ("panel", "GET", "/cases/{case_id}"): {
+        R: NO_AGENCY_HERE,
+        PC: THEIR_PANELS,
+        PM: THEIR_PANELS,
+        LP: LEADS,
+        A: "",
+    },
     ("panel", "GET", "/my/cases"): {LP: "their own"},
     ("panel", "GET", "/cases/{case_id}/history"): {
+        R: NO_AGENCY_HERE,
         PC: THEIR_PANELS,
         PM: THEIR_PANELS,
         LP: LEADS,

@@ -14,9 +14,11 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from contracts.reference import JAP_FUNDERS, Agency, District, Office, Role
+from maag.runtime import policy
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
+from maag.runtime.policy import Action, CaseScope
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
 from services.commissioning.application.commands import handlers, register
@@ -82,16 +84,23 @@ class CommissioningApp(ServiceApplication):
     # --- queries ---
 
     def packages_of(self, case_id: UUID, caller: Caller) -> list[Package]:
-        caller.require(Role.COMMISSIONER, Role.PANEL_MEMBER, Role.AUDITOR, to="read packages")
+        """The case's packages, for those the one access policy lets read them (a panel
+        member: of the district and tier that agreed them)."""
+        policy.require_role(caller, Action.READ_PACKAGES)
         work = Work(self)
         case = work.find(case_packages_uuid(case_id))
         if not isinstance(case, CasePackages):
             return []
-        return [p for pid in case.package_ids if isinstance(p := work.find(pid), Package)]
+        found = [p for pid in case.package_ids if isinstance(p := work.find(pid), Package)]
+        for package in found:
+            policy.require(caller, Action.READ_PACKAGES, scope_of(package))
+        return found
 
     def package(self, package_id: UUID, caller: Caller) -> Package:
-        caller.require(Role.COMMISSIONER, Role.PANEL_MEMBER, Role.AUDITOR, to="read packages")
-        return Work(self).get_as(package_id, Package, "package")
+        policy.require_role(caller, Action.READ_PACKAGES)
+        package = Work(self).get_as(package_id, Package, "package")
+        policy.require(caller, Action.READ_PACKAGES, scope_of(package))
+        return package
 
     def providers(self, caller: Caller) -> list[Provider]:
         caller.require(Role.COMMISSIONER, Role.PANEL_MEMBER, Role.AUDITOR, to="read providers")
@@ -100,6 +109,14 @@ class CommissioningApp(ServiceApplication):
     def budget(self, key: str, fy: int, caller: Caller) -> Budget:
         caller.require(Role.COMMISSIONER, Role.AUDITOR, to="read budgets")
         return Work(self).get_as(budget_uuid(key, fy), Budget, "budget")
+
+
+def scope_of(package: Package) -> CaseScope:
+    """What commissioning knows of a package's case: the district and the tier whose panel
+    agreed it (not its lead professional, which the panel service holds)."""
+    return CaseScope(
+        case_id=package.case_id, district=package.district, tier=package.panel.split(":")[0]
+    )
 
 
 def _new_budget(work: Work, key: str, fy: int, amount: int) -> Budget:

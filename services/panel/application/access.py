@@ -1,11 +1,18 @@
 """Who may act for a panel: a panel member (or chair) whose token names that panel's tier and,
-for a district MAAG, its district. An auditor may read any panel's records; a case's lead
-professional may read that case."""
+for a district MAAG, its district. An auditor may read any panel's records. Access to a case
+is the one access policy's (`maag.runtime.policy`): this module says what the panel knows
+of a case's scope (its district, the tier holding it, its lead professional, whether it is
+open: a closed case, or one paused by a withdrawal of consent, ends its lead's access)."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from contracts.reference import Role
+from maag.runtime import policy
 from maag.runtime.auth import Caller, Forbidden
+from maag.runtime.policy import CaseScope
+from maag.runtime.unit_of_work import Work
 from services.panel.domain.case import PanelCase
 from services.panel.domain.schedule import PanelRef
 
@@ -33,3 +40,24 @@ def require_reader(caller: Caller, ref: PanelRef, to: str) -> None:
     if caller.has(Role.AUDITOR):
         return
     require_seat(caller, ref, to)
+
+
+def scope_of(case: PanelCase) -> CaseScope:
+    return CaseScope(
+        case_id=case.id,
+        district=case.district.value,
+        tier=case.panel.value,
+        lead=case.lead["professional_id"] if case.lead else None,
+        open=case.status == "active",
+    )
+
+
+def load(work: Work, case_id: UUID) -> PanelCase:
+    found = work.find(case_id)
+    if not isinstance(found, PanelCase):
+        raise policy.no_such_case(case_id)
+    return found
+
+
+def case_scope(work: Work, case_id: UUID) -> CaseScope:
+    return scope_of(load(work, case_id))

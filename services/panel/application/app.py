@@ -10,12 +10,14 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from contracts.reference import Role
+from maag.runtime import policy
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
+from maag.runtime.policy import Action
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
-from services.panel.application.access import SITTING, leads, require_reader
+from services.panel.application.access import SITTING, load, require_reader, scope_of
 from services.panel.application.commands import handlers
 from services.panel.application.meetings import meeting_at
 from services.panel.application.plans import read_plan, view
@@ -63,16 +65,16 @@ class PanelApp(ServiceApplication):
         require_reader(caller, meeting.ref, "read its meetings")
         return meeting
 
-    def case(self, case_id: UUID, caller: Caller) -> PanelCase:
-        caller.require(*SITTING, Role.LEAD_PROFESSIONAL, Role.AUDITOR, to="read cases")
-        case = Work(self).get_as(case_id, PanelCase, "case")
-        if not leads(caller, case):  # the case's own lead professional reads it too
-            require_reader(caller, case.ref_for(case.panel), "read its cases")
+    def case(self, case_id: UUID, caller: Caller, action: Action = Action.READ_CASE) -> PanelCase:
+        policy.require_role(caller, action)
+        case = load(Work(self), case_id)
+        policy.require(caller, action, scope_of(case))
         return case
 
     def plan(self, case_id: UUID, caller: Caller) -> dict[str, Any]:
-        """The case's plan, for its lead professional, the panel that holds it, auditors."""
-        self.case(case_id, caller)
+        """The case's plan, for its current lead professional while the case is open, the
+        panel that holds it, auditors."""
+        self.case(case_id, caller, Action.READ_PLAN)
         return view(read_plan(Work(self), case_id), case_id)
 
     def history(self, case_id: UUID, caller: Caller) -> list[dict[str, Any]]:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from contracts.reference import Agency, Panel, Role
-from maag.runtime.auth import Forbidden
 from maag.runtime.commands import Command, Handlers
+from maag.runtime.policy import Action
 from maag.runtime.unit_of_work import Work
-from services.panel.application.access import SITTING, leads, require_seat
+from services.panel.application.access import SITTING, case_scope, require_seat
 from services.panel.application.decisions import (
     AssignLeadProfessional,
     Close,
@@ -33,7 +33,7 @@ from services.panel.domain.rules import NotAMember, PanelRuleBroken
 from services.panel.domain.schedule import PanelRef, next_meeting
 
 handlers: Handlers[Any] = Handlers(
-    "the meeting or case changed while this request was handled; retry"
+    "the meeting or case changed while this request was handled; retry", case_scope
 )
 
 
@@ -168,20 +168,16 @@ def _close(d: Any, case: PanelCase, meeting: Meeting, work: Work, c: Decide) -> 
 
 @dataclass(frozen=True, kw_only=True)
 class ChangePlan(Command):
+    action: ClassVar[Action | None] = Action.CHANGE_PLAN
     case_id: UUID
     change: Any  # one of PlanChange
 
 
 @handlers(ChangePlan)
 def change_plan(app: Any, c: ChangePlan, work: Work) -> Plan:
-    """Only the case's lead professional changes its plan."""
-    c.caller.require(Role.LEAD_PROFESSIONAL, to="change a case's plan")
+    """Only the case's current lead professional changes its plan, while the case is open
+    (the policy's CHANGE_PLAN, asked by the pipeline)."""
     case = work.get_as(c.case_id, PanelCase, "case")
-    if not leads(c.caller, case):
-        raise Forbidden(
-            f"case_id: you are not the lead professional of case {c.case_id}, so may not "
-            "change its plan"
-        )
     found = work.find(plan_id_for(c.case_id))
     plan = found if isinstance(found, Plan) else Plan(case_id=c.case_id)
     apply(plan, c.change, case)

@@ -19,7 +19,12 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from contracts import strict
-from contracts.events.panel import CaseClosed, LeadProfessionalAssigned
+from contracts.events.panel import (
+    CaseClosed,
+    CaseEscalated,
+    CaseSteppedDown,
+    LeadProfessionalAssigned,
+)
 from contracts.events.referral import ReferralSubmission
 from contracts.limits import HEADER_VALUE_BYTES, LABEL_CHARS, PROBLEM_CHARS, PROBLEMS
 from contracts.reference import Agency
@@ -125,10 +130,20 @@ def on_case_closed(d: Delivery[CaseClosed], work: Work) -> None:
     policies.case_closed(work, d.message.case_id, d.message.reason, d.message.occurred_at.date())
 
 
+def on_case_moved(d: Delivery[CaseEscalated | CaseSteppedDown], work: Work) -> None:
+    policies.case_moved(work, d.message.case_id, d.message.to_panel.value)
+
+
 def panel_events(topic: str) -> Subscription:
-    """Who leads each case, from the panel: the referral's need-to-know follows it."""
+    """Who leads each case and which tier holds it, from the panel: the referral's
+    need-to-know follows them."""
     return on_events(
         topic,
-        {LeadProfessionalAssigned: on_lead_assigned, CaseClosed: on_case_closed},
+        {
+            LeadProfessionalAssigned: on_lead_assigned,
+            CaseClosed: on_case_closed,
+            CaseEscalated: on_case_moved,
+            CaseSteppedDown: on_case_moved,
+        },
         prefetch=lambda d: [d.message.case_id],
     )

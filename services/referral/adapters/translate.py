@@ -43,6 +43,7 @@ INTERNAL = (
     Referral.Viewed,
     Referral.LeadProfessionalNoted,
     Referral.LeadProfessionalEnded,
+    Referral.TierNoted,
     Referral.ClosedAtPanel,
     # Data protection stays in the referral service: no other holds the child's details.
     Referral.PersonalDataErased,

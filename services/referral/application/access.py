@@ -1,52 +1,62 @@
-"""Need-to-know for a referral: who may read it, and who may see the child's details.
+"""Need-to-know for a referral, as the one access policy (`maag.runtime.policy`) decides it:
+this module only says what the referral service knows of a case's scope.
 
-- the referring agency's referrers: the case, with the details they gave;
-- the case's lead professional while the panel's assignment stands: the case, with the
-  details when they are of the referring agency, the recorded consent names their agency,
-  or a safeguarding basis is on record (a withdrawal of consent ends it at once);
-- panel members and auditors: the case without the details;
-- anyone else: no such case (404, as for a case that does not exist).
+In short: the referring agency's referrers read the case with the child's details; its
+case system reads the outcome; panel members who sit on the case's district and tier read
+it without the details; the current lead professional of an open case reads it, with the
+details where their agency may have them (the referring agency, named by the consent in
+force, or a safeguarding basis); auditors read it without the details; anyone else is told
+there is no such case (404).
 """
 
 from __future__ import annotations
 
-from contracts.reference import Role
+from uuid import UUID
+
+from maag.runtime import policy
 from maag.runtime.auth import Caller
-from maag.runtime.unit_of_work import NotFound
+from maag.runtime.policy import Action, CaseScope
+from maag.runtime.unit_of_work import Work
 from services.referral.domain.referral import Referral
 
-READERS = (
-    Role.REFERRER,
-    Role.PANEL_CHAIR,
-    Role.PANEL_MEMBER,
-    Role.LEAD_PROFESSIONAL,
-    Role.AUDITOR,
-)
+READERS = policy.roles_for(Action.READ_CASE)
 
 
-def is_referrer_of(referral: Referral, caller: Caller) -> bool:
-    return caller.has(Role.REFERRER) and caller.agency == referral.agency
-
-
-def is_lead_of(referral: Referral, caller: Caller) -> bool:
-    return caller.leads(referral.lead["professional_id"] if referral.lead else None)
-
-
-def may_read(referral: Referral, caller: Caller) -> bool:
-    return caller.has(Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.AUDITOR) or (
-        is_referrer_of(referral, caller) or is_lead_of(referral, caller)
+def scope_of(referral: Referral) -> CaseScope:
+    consent = referral.consent
+    return CaseScope(
+        case_id=referral.id,
+        agency=referral.agency,
+        district=referral.district,
+        tier=referral.tier,
+        lead=referral.lead["professional_id"] if referral.lead else None,
+        consent=frozenset(consent["scope"]) if consent else frozenset(),
+        safeguarding_basis=referral.safeguarding_basis is not None,
+        # a lead's access ends at closure and at a withdrawal of consent (the case pauses)
+        open=referral.closed is None and not referral.paused,
     )
 
 
+def load(work: Work, case_id: UUID) -> Referral:
+    """The referral, or the policy's one answer for a case that is not there."""
+    found = work.find(case_id)
+    if not isinstance(found, Referral):
+        raise policy.no_such_case(case_id)
+    return found
+
+
+def case_scope(work: Work, case_id: UUID) -> CaseScope:
+    """The pipeline's view of a case here."""
+    return scope_of(load(work, case_id))
+
+
+def may_read(referral: Referral, caller: Caller) -> bool:
+    return policy.may_read(caller, scope_of(referral))
+
+
 def require_reader(referral: Referral, caller: Caller) -> None:
-    caller.require(*READERS, to="read referrals")
-    if not may_read(referral, caller):
-        raise NotFound(f"no referral {referral.id}")
+    policy.require(caller, Action.READ_CASE, scope_of(referral))
 
 
 def sees_personal_data(referral: Referral, caller: Caller) -> bool:
-    if is_referrer_of(referral, caller):
-        return True
-    if is_lead_of(referral, caller):
-        return caller.agency == referral.agency or referral.shares_with(caller.agency)
-    return False
+    return policy.allows(caller, Action.READ_CHILD, scope_of(referral))

@@ -12,26 +12,18 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from contracts.reference import Role
+from maag.runtime import policy
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
 from maag.runtime.group_commit import GroupCommit
+from maag.runtime.policy import Action
 from maag.runtime.reads import case_reads
 from maag.runtime.settings import Settings
 from maag.runtime.timeline import describe
-from maag.runtime.unit_of_work import NotFound, Work
-from services.referral.application.access import (
-    READERS,
-    may_read,
-    require_reader,
-    sees_personal_data,
-)
-from services.referral.application.commands import (
-    ErasePersonalData,
-    ResolveChildMatch,
-    handlers,
-)
+from maag.runtime.unit_of_work import Work
+from services.referral.application.access import load, may_read, scope_of, sees_personal_data
+from services.referral.application.commands import handlers
 from services.referral.application.personal import (
     ChildIndex,
     Keyring,
@@ -79,28 +71,20 @@ class ReferralApp(ServiceApplication):
         self.writer.save(*aggregates)
 
     def handle(self, command: Command) -> Any:
-        done = handlers.handle(self, command)
-        if isinstance(command, ErasePersonalData):
-            # The erasure is recorded (committed); now the key goes, and the child's match
-            # keys with it. A failure here leaves the record and the key: the same command
-            # again destroys it.
-            self.index.forget(command.case_id)
-            self.keyring.destroy(command.case_id)
-        if isinstance(command, ResolveChildMatch) and command.confirmed:
-            # recorded: the index now finds this referral under the confirmed child
-            self.index.relink(command.case_id, command.child_id)
-        return done
+        return handlers.handle(self, command)
 
     # --- queries ---
 
-    def read(self, case_id: UUID, caller: Caller) -> tuple[Referral, bool]:
+    def read(
+        self, case_id: UUID, caller: Caller, action: Action = Action.READ_OUTCOME
+    ) -> tuple[Referral, bool]:
         """The referral and whether the caller may see the child's personal details.
 
         The read itself is recorded on the case, in an aggregate of its own: reads neither
         grow the referral nor conflict with a change to it."""
-        caller.require(*READERS, to="read referrals")
-        referral = Work(self).get_as(case_id, Referral, "referral")
-        require_reader(referral, caller)
+        policy.require_role(caller, action)
+        referral = load(Work(self), case_id)
+        policy.require(caller, action, scope_of(referral))
         personal = sees_personal_data(referral, caller)
         self.writer.save(*case_reads([case_id], caller, personal_data=personal))
         return referral, personal
@@ -168,10 +152,11 @@ class ReferralApp(ServiceApplication):
         return sorted(found, key=lambda item: item["at"])
 
     def _note_reader(self, case_id: UUID, caller: Caller) -> Referral:
-        caller.require(*READERS, to="read case notes")
-        referral = Work(self).get_as(case_id, Referral, "referral")
-        if not may_read(referral, caller):
-            raise NotFound(f"case_id: no case {case_id} that you can see")
+        """Notes follow the child's details: they may name the family (the policy's
+        READ_CHILD)."""
+        policy.require_role(caller, Action.READ_CHILD)
+        referral = load(Work(self), case_id)
+        policy.require(caller, Action.READ_CHILD, scope_of(referral))
         self.writer.save(*case_reads([case_id], caller, personal_data=True))
         return referral
 
@@ -196,27 +181,37 @@ class ReferralApp(ServiceApplication):
     def matches(self, case_id: UUID, caller: Caller) -> list[dict[str, Any]]:
         """The children offered as matches for the referral (the read recorded): for each,
         the referrals of theirs the caller can see, and how many more there are."""
-        referral, _ = self.read(case_id, caller)
+        referral, _ = self.read(case_id, caller, Action.READ_CASE)
+        return [
+            {
+                "child_id": child_id,
+                "status": offer["status"],
+                "keys_matched": offer["keys"],
+                "referrals": [str(r.id) for r in theirs],
+                "referrals_you_cannot_see": 0,
+            }
+            for child_id, offer, theirs in self.visible_offers(referral, caller)
+        ]
+
+    def visible_offers(
+        self, referral: Referral, caller: Caller
+    ) -> list[tuple[str, dict[str, Any], list[Referral]]]:
+        """The offers made for this referral that the caller may know of: those whose every
+        referral they may read. Another agency's child is never confirmed, or even hinted
+        at, to someone who cannot read that agency's referral (a probe learns nothing); a
+        panel member resolves such a match."""
         work = Work(self)
         found = []
         for child_id, offer in referral.offers.items():
             theirs = [work.get_as(UUID(c), Referral, "referral") for c in offer["case_ids"]]
-            seen = [str(r.id) for r in theirs if may_read(r, caller)]
-            found.append(
-                {
-                    "child_id": child_id,
-                    "status": offer["status"],
-                    "keys_matched": offer["keys"],
-                    "referrals": seen,
-                    "referrals_you_cannot_see": len(theirs) - len(seen),
-                }
-            )
+            if all(may_read(r, caller) for r in theirs):
+                found.append((child_id, offer, theirs))
         return found
 
     def child_record(self, rows: list[dict[str, Any]], caller: Caller) -> list[Referral]:
         """Of the referrals in `rows` (a child's, a household's), those the caller may read,
         each read recorded."""
-        caller.require(*READERS, to="read referrals")
+        policy.require_role(caller, Action.READ_CASE)
         work = Work(self)
         visible = [
             r
@@ -231,8 +226,9 @@ class ReferralApp(ServiceApplication):
 
     def privacy_state(self, case_id: UUID, caller: Caller) -> Referral:
         """The case as the data protection officer sees it (the read recorded)."""
-        caller.require(Role.PRIVACY_OFFICER, to="see a case's data protection record")
-        referral = Work(self).get_as(case_id, Referral, "referral")
+        policy.require_role(caller, Action.PRIVACY)
+        referral = load(Work(self), case_id)
+        policy.require(caller, Action.PRIVACY, scope_of(referral))
         self.writer.save(*case_reads([case_id], caller, personal_data=False))
         return referral
 

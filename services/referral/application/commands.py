@@ -1,8 +1,9 @@
 """The referral's commands: one type and one handler per use case, in a registry.
 
-Authorisation is decided here, once, for both entrypoints (HTTP and the submissions topic):
-a referrer acts for its own agency only; panel members may record consent decisions on any
-case; personal details are shown only to the referring agency's referrers."""
+Each command that acts on a case names its action; the pipeline (maag.runtime.commands)
+asks the one access policy (maag.runtime.policy) before the handler runs, and again on a
+replayed key. A submission is authorised here for both entrypoints (HTTP and the
+submissions topic): a referrer submits for its own agency only."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from contracts.events.referral import ConsentGiver, ReferralDetails
 from contracts.reference import Agency, Role
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.commands import Command, Handlers
+from maag.runtime.policy import Action
 from maag.runtime.unit_of_work import NotFound, Work
-from services.referral.application.access import may_read, require_reader
+from services.referral.application.access import case_scope, may_read
 from services.referral.application.personal import ChildIndex, Keyring, fingerprint, seal
 from services.referral.domain.matching import match_keys
 from services.referral.domain.notes import CaseNote
@@ -32,7 +34,7 @@ from services.referral.domain.referral import (
 )
 
 handlers: Handlers[Any] = Handlers(
-    "the referral changed while this request was handled; read it and retry"
+    "the referral changed while this request was handled; read it and retry", case_scope
 )
 
 
@@ -83,6 +85,7 @@ class SubmitReferral(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class RecordConsent(Command):
+    action: ClassVar[Action | None] = Action.CHANGE_CONSENT
     case_id: UUID
     given_by: ConsentGiver
     scope: list[Agency]
@@ -92,6 +95,7 @@ class RecordConsent(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class WithdrawConsent(Command):
+    action: ClassVar[Action | None] = Action.CHANGE_CONSENT
     case_id: UUID
     withdrawn_on: date
     reason: str
@@ -99,6 +103,7 @@ class WithdrawConsent(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class RecordSafeguardingBasis(Command):
+    action: ClassVar[Action | None] = Action.CHANGE_CONSENT
     case_id: UUID
     professional_id: str
     professional_name: str
@@ -108,6 +113,7 @@ class RecordSafeguardingBasis(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class ErasePersonalData(Command):
+    action: ClassVar[Action | None] = Action.PRIVACY
     case_id: UUID
     reason: str
     today: date
@@ -115,6 +121,7 @@ class ErasePersonalData(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class PlaceLegalHold(Command):
+    action: ClassVar[Action | None] = Action.PRIVACY
     case_id: UUID
     reason: str
     until: date
@@ -123,12 +130,14 @@ class PlaceLegalHold(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class ReleaseLegalHold(Command):
+    action: ClassVar[Action | None] = Action.PRIVACY
     case_id: UUID
     reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class ResolveChildMatch(Command):
+    action: ClassVar[Action | None] = Action.LINK_CHILD
     case_id: UUID
     child_id: UUID
     confirmed: bool
@@ -137,12 +146,9 @@ class ResolveChildMatch(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class LinkHousehold(Command):
+    action: ClassVar[Action | None] = Action.LINK_CHILD
     case_id: UUID
     sibling_case_id: UUID
-
-
-# Who may link referrals to children: those who act on cases, never an auditor (who reads).
-LINKERS = (Role.REFERRER, Role.PANEL_CHAIR, Role.PANEL_MEMBER, Role.LEAD_PROFESSIONAL)
 
 
 @handlers(ResolveChildMatch)
@@ -150,9 +156,7 @@ def resolve_child_match(app: Any, c: ResolveChildMatch, work: Work) -> Referral:
     """Confirm or reject a child the index offered, by someone who can read this referral
     and every referral of that child (a referrer whose agency cannot see one of them leaves
     it to a panel member). Confirmed, the referral joins the child's open case, if any."""
-    c.caller.require(*LINKERS, to="confirm or reject a child match")
     referral = work.get_as(c.case_id, Referral, "referral")
-    require_reader(referral, c.caller)
     offer = referral.offers.get(str(c.child_id))
     if offer is None:
         raise ReferralConflict(
@@ -170,15 +174,15 @@ def resolve_child_match(app: Any, c: ResolveChildMatch, work: Work) -> Referral:
     joins = max(open_cases, key=lambda r: r.created_on) if open_cases else None
     referral.resolve_match(str(c.child_id), c.confirmed, str(joins.id) if joins else None, c.reason)
     work.add(referral)
+    if c.confirmed:  # recorded: the index then finds this referral under the confirmed child
+        work.after_commit(lambda: app.index.relink(c.case_id, c.child_id))
     return referral
 
 
 @handlers(LinkHousehold)
 def link_household(app: Any, c: LinkHousehold, work: Work) -> Referral:
     """Record two referrals' children as siblings, by someone who can read both."""
-    c.caller.require(*LINKERS, to="link siblings")
     referral = work.get_as(c.case_id, Referral, "referral")
-    require_reader(referral, c.caller)
     try:
         sibling = work.get_as(c.sibling_case_id, Referral, "referral")
     except NotFound:
@@ -202,6 +206,7 @@ def link_household(app: Any, c: LinkHousehold, work: Work) -> Referral:
 
 @dataclass(frozen=True, kw_only=True)
 class WriteNote(Command):
+    action: ClassVar[Action | None] = Action.WRITE_NOTE
     case_id: UUID
     text: str
     about_date: date
@@ -213,10 +218,7 @@ class WriteNote(Command):
 def write_note(app: Any, c: WriteNote, work: Work) -> CaseNote:
     """A dated note on a case the author can see (sealed under the case's data key); a
     correction supersedes a note, which stays, marked, with why."""
-    c.caller.require(*LINKERS, to="write case notes")
-    referral = find(work, c.case_id)
-    if referral is None or not may_read(referral, c.caller):
-        raise NotFound(f"case_id: no case {c.case_id} that you can see")
+    referral = work.get_as(c.case_id, Referral, "referral")
     if referral.erased is not None:
         raise ReferralConflict(
             f"case_id: case {c.case_id}'s personal details were erased: notes, which may "
@@ -248,36 +250,28 @@ def write_note(app: Any, c: WriteNote, work: Work) -> CaseNote:
 
 @handlers(ErasePersonalData)
 def erase_personal_data(app: Any, c: ErasePersonalData, work: Work) -> Referral:
-    """Records the erasure; the caller then destroys the case's data key (after the record
-    is committed: a key destroyed without its record would be an erasure nobody did)."""
-    return _as_privacy_officer(
-        work,
-        c,
-        "erase a child's personal details",
-        lambda r: r.erase_personal_data(c.reason, c.today),
-    )
+    """Records the erasure, then, once that is committed, destroys the case's data key and
+    the child's match keys (a key destroyed without its record would be an erasure nobody
+    did; a failure after the record leaves the key, and the erasure asked again, with a new
+    key, destroys it)."""
+    referral = _change(work, c, lambda r: r.erase_personal_data(c.reason, c.today))
+
+    def destroy() -> None:
+        app.index.forget(c.case_id)
+        app.keyring.destroy(c.case_id)
+
+    work.after_commit(destroy)
+    return referral
 
 
 @handlers(PlaceLegalHold)
 def place_legal_hold(app: Any, c: PlaceLegalHold, work: Work) -> Referral:
-    return _as_privacy_officer(
-        work, c, "place a legal hold", lambda r: r.place_legal_hold(c.reason, c.until, c.today)
-    )
+    return _change(work, c, lambda r: r.place_legal_hold(c.reason, c.until, c.today))
 
 
 @handlers(ReleaseLegalHold)
 def release_legal_hold(app: Any, c: ReleaseLegalHold, work: Work) -> Referral:
-    return _as_privacy_officer(
-        work, c, "release a legal hold", lambda r: r.release_legal_hold(c.reason)
-    )
-
-
-def _as_privacy_officer(
-    work: Work, c: Any, what: str, command: Callable[[Referral], Any]
-) -> Referral:
-    # the county's data protection officer acts on any agency's case
-    officer = (Role.PRIVACY_OFFICER,)
-    return _change(work, c, what, command, allowed=officer, any_agency=officer)
+    return _change(work, c, lambda r: r.release_legal_hold(c.reason))
 
 
 @handlers(SubmitReferral)
@@ -303,21 +297,13 @@ def submit(app: Any, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
 @handlers(RecordConsent)
 def record_consent(app: Any, c: RecordConsent, work: Work) -> Referral:
     return _change(
-        work,
-        c,
-        "record consent",
-        lambda r: r.record_consent(c.given_by.value, c.scope, c.given_on, c.how_obtained),
+        work, c, lambda r: r.record_consent(c.given_by.value, c.scope, c.given_on, c.how_obtained)
     )
 
 
 @handlers(WithdrawConsent)
 def withdraw_consent(app: Any, c: WithdrawConsent, work: Work) -> Referral:
-    return _change(
-        work,
-        c,
-        "withdraw consent",
-        lambda r: r.withdraw_consent(c.withdrawn_on, c.reason),
-    )
+    return _change(work, c, lambda r: r.withdraw_consent(c.withdrawn_on, c.reason))
 
 
 @handlers(RecordSafeguardingBasis)
@@ -325,37 +311,18 @@ def record_safeguarding_basis(app: Any, c: RecordSafeguardingBasis, work: Work) 
     return _change(
         work,
         c,
-        "record a safeguarding basis",
         lambda r: r.record_safeguarding_basis(
             c.professional_id, c.professional_name, c.reason, c.recorded_on
         ),
     )
 
 
-def _change(
-    work: Work,
-    c: Any,
-    what: str,
-    command: Callable[[Referral], Any],
-    allowed: tuple[Role, ...] = (Role.REFERRER, Role.PANEL_CHAIR, Role.PANEL_MEMBER),
-    any_agency: tuple[Role, ...] = (Role.PANEL_CHAIR, Role.PANEL_MEMBER),
-) -> Referral:
-    """`command` on the case, by a caller of an `allowed` role: of the referring agency,
-    unless their role is one that acts on `any_agency`'s case."""
-    c.caller.require(*allowed, to=what)
+def _change(work: Work, c: Any, command: Callable[[Referral], Any]) -> Referral:
+    """`command` on the case (the pipeline has asked the policy for `c.action`)."""
     referral = work.get_as(c.case_id, Referral, "referral")
-    if not c.caller.has(*any_agency):
-        same_agency(referral, c.caller)
     command(referral)
     work.add(referral)
     return referral
-
-
-def same_agency(referral: Referral, caller: Caller) -> None:
-    # Not Forbidden: to another agency's referrer, another agency's case does not exist
-    # (a 403 would tell them that it does).
-    if referral.agency != caller.agency:
-        raise NotFound(f"no referral {referral.id}")
 
 
 def find(work: Work, case_id: UUID) -> Referral | None:

@@ -62,6 +62,14 @@ def lead_professional_assigned(
         work.add(referral)
 
 
+def case_moved(work: Work, case_id: UUID, panel: str) -> None:
+    """The panel escalated or stepped the case down: who sits on that tier acts on it here."""
+    referral = find_referral(work, case_id)
+    if referral is not None:
+        referral.note_tier(panel)
+        work.add(referral)
+
+
 def case_closed(work: Work, case_id: UUID, reason: str, closed_on: date) -> None:
     """The panel closed the case: its lead professional's access ends, and the time its
     details are kept is counted from now."""

@@ -172,6 +172,11 @@ class Referral(Aggregate):
     class LeadProfessionalEnded(Aggregate.Event):
         reason: str
 
+    class TierNoted(Aggregate.Event):
+        """The panel moved the case to another tier (who sits on it may act on it here)."""
+
+        panel: str
+
     class Viewed(Aggregate.Event):
         """A read, as recorded on the referral before reads had aggregates of their own."""
 
@@ -208,6 +213,7 @@ class Referral(Aggregate):
         self.signposting: str | None = None
         self.paused = False
         self.lead: dict[str, str] | None = None
+        self.moved_to: str | None = None  # the tier, once the panel escalated or stepped down
 
     @staticmethod
     def create_id(case_id: UUID, **_: Any) -> UUID:
@@ -222,6 +228,14 @@ class Referral(Aggregate):
     @property
     def district(self) -> str:
         return str(self.details["district"])
+
+    @property
+    def tier(self) -> str | None:
+        """The panel holding the case: an accepted referral goes to its district's MAAG,
+        until the panel moves it."""
+        if self.moved_to is not None:
+            return self.moved_to
+        return "maag" if self.outcome is Outcome.ACCEPTED else None
 
     @property
     def status(self) -> str:
@@ -390,6 +404,15 @@ class Referral(Aggregate):
     def end_lead_professional(self, reason: str) -> None:
         if self.lead is not None:
             self._lead_ended(reason=reason)
+
+    def note_tier(self, panel: str) -> None:
+        """The panel escalated or stepped the case down to `panel`; a repeat changes nothing."""
+        if self.tier != panel:
+            self._tier_noted(panel=panel)
+
+    @event(TierNoted)
+    def _tier_noted(self, panel: str) -> None:
+        self.moved_to = panel
 
     def note_closed(self, reason: str, closed_on: date) -> None:
         """The panel closed the case; its lead professional's access ends."""

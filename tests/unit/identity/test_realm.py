@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from contracts.reference import ORGANISATIONS, Agency, Role
-from maag.identity.realm import PEOPLE, REALM_FILE, agency_client, realm, render
-from maag.runtime.auth import MAX_TOKEN_SECONDS, audience_of
+from maag.identity.realm import PEOPLE, REALM_FILE, realm, render
+from maag.runtime.auth import MAX_TOKEN_SECONDS, agency_client, audience_of
 from maag.services import SPECS
 
 ROOT = Path(__file__).resolve().parents[3]

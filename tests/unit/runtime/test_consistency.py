@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from maag.runtime import consistency
 from maag.runtime.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
+from tests.support import identity
 from tests.support.pipeline import Ledger, LedgerApp
 
 metadata = MetaData()
@@ -45,8 +46,9 @@ def client(tmp_path: Path) -> Any:
         with Session(engine) as session:
             return int(session.execute(select(func.count()).select_from(seen)).scalar() or 0)
 
+    api.state.verifier = identity.verifier()  # as maag.runtime.http.install sets it
     consistency.install(api, app, projector)
-    return TestClient(api)
+    return TestClient(api, headers=identity.auth())
 
 
 ASK = {consistency.ASK_HEADER: "1"}
@@ -65,6 +67,18 @@ def test_a_read_after_the_callers_write_sees_it_and_one_without_may_not(client: 
     assert client.get("/ledgers/count", headers=after).json() == 1  # only as far as asked
     latest = client.post("/ledgers", headers=ASK).headers[consistency.POSITION_HEADER]
     assert client.get("/ledgers/count", headers={consistency.AFTER_HEADER: latest}).json() == 4
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"])
+def test_a_caller_without_a_valid_token_makes_the_store_do_nothing(
+    client: Any, authorization: str | None
+) -> None:
+    """The catching up (reads of the store and the read model) happens only for someone
+    the service knows; anyone else's read goes straight to the route, which refuses it."""
+    position = client.post("/ledgers", headers=ASK).headers[consistency.POSITION_HEADER]
+    headers = {consistency.AFTER_HEADER: position, "Authorization": authorization or ""}
+    assert client.get("/ledgers/count", headers=headers).json() == 0
+    assert client.get("/ledgers/count", headers={consistency.AFTER_HEADER: position}).json() == 1
 
 
 def test_a_position_past_the_store_waits_for_nothing(client: Any) -> None:

@@ -268,7 +268,8 @@ def test_a_panel_member_acts_only_for_the_panels_their_token_names(
         "forbidden: you do not sit on the maag:tendring panel, so may not attend its meetings",
     )
     assert client.get(f"/meetings/{meeting_id}/agenda", headers=elsewhere).status_code == 403
-    assert client.get(f"/cases/{case_id}", headers=elsewhere).status_code == 403
+    # another district's case: existence is need-to-know
+    assert client.get(f"/cases/{case_id}", headers=elsewhere).status_code == 404
     listed = client.get("/meetings", headers=elsewhere, params={"district": "tendring"})
     assert listed.json() == []
     earp_only = auth(Role.PANEL_MEMBER, "police", districts=["tendring"], tiers=["earp"])

@@ -14,10 +14,12 @@ from contracts.events.panel import PlanAgreed, PlanReviewed
 from contracts.reference import Role
 from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.outbox import outbound
+from maag.runtime.unit_of_work import NotFound, Work
 from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application.app import PanelApp
 from services.panel.application.commands import ChangePlan
 from services.panel.application.plans import PlanChange
+from services.panel.application.policies import consent_withdrawn
 from services.panel.domain.case import PanelCase
 from services.panel.domain.plan import PlanRuleBroken, overall
 from tests.unit.services.panel.test_case_flow import (
@@ -157,12 +159,31 @@ def test_the_lead_professional_agrees_a_plan_of_three_goals_and_reviews_it(app: 
 def test_only_the_cases_lead_professional_changes_its_plan(app: PanelApp) -> None:
     case_id = _led_case(app)
     other = Caller.of("lp-9", Role.LEAD_PROFESSIONAL, "education")
-    with pytest.raises(Forbidden, match="case_id"):
+    with pytest.raises(NotFound, match="case_id"):  # not theirs: no case they can see
         _plan(app, case_id, {"kind": "record-need", "need_id": "n1", "text": "x"}, other)
     member = Caller.of("p1", Role.PANEL_MEMBER, "social-care", ["harlow"], ["maag"])
     with pytest.raises(Forbidden):
         _plan(app, case_id, {"kind": "record-need", "need_id": "n1", "text": "x"}, member)
     assert app.plan(case_id, member)["started"] is False
+
+
+@pytest.mark.parametrize("ends", ["closed", "consent withdrawn"])
+def test_the_leads_access_to_the_plan_ends_when_the_case_closes_or_consent_goes(
+    app: PanelApp, ends: str
+) -> None:
+    case_id = _led_case(app)
+    _plan(app, case_id, {"kind": "record-need", "need_id": "n1", "text": "x"})
+    assert app.plan(case_id, LEAD)["started"] is True
+    if ends == "closed":
+        _decide(app, _meeting(app, case_id), kind="close", case_id=str(case_id), reason="met")
+    else:
+        work = Work(app)
+        consent_withdrawn(work, case_id, False)
+        work.commit()
+    with pytest.raises(NotFound, match="case_id"):
+        _plan(app, case_id, {"kind": "record-need", "need_id": "n2", "text": "y"})
+    with pytest.raises(NotFound, match="case_id"):
+        app.plan(case_id, LEAD)
 
 
 @pytest.mark.parametrize("missing", ["owner", "due_on"])

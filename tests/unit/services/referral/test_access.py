@@ -48,7 +48,10 @@ def test_a_lead_professional_reads_only_the_case_the_panel_gave_them() -> None:
         ("police", True, False, False),  # consent does not
         ("police", True, True, True),  # a safeguarding basis is on record
         ("camhs", False, False, False),  # consent withdrawn
-        ("education", False, False, True),  # the referring agency gave the details
+        ("education", True, False, True),  # the referring agency gave the details
+        # withdrawn: the lead's access ends, even of the referring agency (its referrers
+        # keep theirs)
+        ("education", False, False, False),
     ],
 )
 def test_the_child_details_go_to_the_lead_only_as_consent_or_a_basis_allows(

@@ -78,19 +78,22 @@ def test_two_agencies_referrals_of_one_child_are_offered_and_a_panel_member_conf
     first = _refer(api, "education", CHILD, "CAF-2026-000201")
     second = _refer(api, "primary-health", VARIANT, "CAF-2026-000202")
     assert second["child_id"] != first["child_id"]
-    assert second["matches_offered"] == 1
-
-    # the health visitor sees that there is a match, not the school's referral
+    # The health visitor cannot read the school's referral, so learns nothing of it: no
+    # offer in the answer, none in /matches (a probe referral finds out nothing).
+    assert second["matches_offered"] == 0
     r = api.client.get(
         f"/referrals/{second['case_id']}/matches", headers=auth(agency="primary-health")
     )
+    assert (r.status_code, r.json()) == (200, [])
+    # A panel member of the district sees the offer, with both referrals.
+    r = api.client.get(f"/referrals/{second['case_id']}/matches", headers=panel())
     assert r.status_code == 200, r.text
     (offer,) = r.json()
     assert offer["child_id"] == first["child_id"]
-    assert offer["referrals"] == [] and offer["referrals_you_cannot_see"] == 1
+    assert offer["referrals"] == [first["case_id"]] and offer["referrals_you_cannot_see"] == 0
     assert sorted(offer["keys_matched"]) == ["family", "given", "postcode"]
 
-    # ... so cannot confirm it: the refusal names the field
+    # ... nor confirm it: the refusal names the field
     body = {"child_id": first["child_id"], "decision": "confirm", "reason": "same child"}
     r = api.client.post(
         f"/referrals/{second['case_id']}/child-match",

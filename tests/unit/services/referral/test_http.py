@@ -128,7 +128,8 @@ def test_a_bad_case_id_in_the_path_is_a_422_naming_it(api: Api) -> None:
 def test_an_unknown_case_is_404(api: Api) -> None:
     r = api.client.get("/referrals/00000000-0000-0000-0000-000000000000", headers=auth())
     assert r.status_code == 404
-    assert r.json()["detail"] == "no referral 00000000-0000-0000-0000-000000000000"
+    detail = "case_id: no case 00000000-0000-0000-0000-000000000000 that you can see"
+    assert r.json()["detail"] == detail
 
 
 def test_without_a_token_401_says_what_is_missing(api: Api) -> None:

@@ -1,0 +1,177 @@
+"""The access policy, declared once: who may do what to which case. Every service reads it,
+on every path (its commands through `maag.runtime.commands`, its queries through
+`maag.runtime.queries`), so a rule holds in the referral, panel, commissioning and
+notifications services alike.
+
+A decision is role x action x the case's scope: its referring agency, district, the tier
+holding it, its current lead professional, the recorded consent's scope, a safeguarding
+basis, and whether it is open. Each service builds a case's `CaseScope` from what it holds;
+the rules below never change by service.
+
+Refusals: a caller who may not even know the case exists is told there is no such case
+(404, as for one that does not exist); one who may read it but not do this is told which
+rule refuses them (403)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from uuid import UUID
+
+from contracts.reference import Role
+from maag.runtime.auth import Caller, Forbidden
+from maag.runtime.unit_of_work import NotFound
+
+SITTING = (Role.PANEL_MEMBER, Role.PANEL_CHAIR)
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """What decides access to one case, as the service answering knows it. A field a
+    service does not know is None (never taken as a match for anyone)."""
+
+    case_id: UUID
+    agency: str | None = None  # the referring agency
+    district: str | None = None
+    tier: str | None = None  # the panel holding the case: maag, earp, jap
+    lead: str | None = None  # the current lead professional's user id
+    consent: frozenset[str] = frozenset()  # agencies the consent in force names
+    safeguarding_basis: bool = False
+    open: bool = True  # not closed, consent not withdrawn without a basis
+
+
+class Action(StrEnum):
+    READ_OUTCOME = "read where the referral stands"
+    READ_CASE = "read the case"
+    READ_CHILD = "read the child's details, case notes and chronology"
+    WRITE_NOTE = "write a case note"
+    CHANGE_CONSENT = "record or withdraw consent, or record a safeguarding basis"
+    LINK_CHILD = "confirm a child match or link siblings"
+    PRIVACY = "erase, hold, release or export the case's personal data"
+    READ_PLAN = "read the case's plan"
+    CHANGE_PLAN = "change the case's plan"
+    READ_PACKAGES = "read the case's packages"
+    READ_NOTIFICATIONS = "read the emails sent about the case"
+    AUDIT = "read the case's audit record"
+
+
+Relation = Callable[[Caller, CaseScope], bool]
+
+
+@dataclass(frozen=True)
+class Who:
+    """One way of standing in relation to a case, and the roles that can hold it."""
+
+    name: str
+    roles: tuple[Role, ...]
+    holds: Relation = field(compare=False)
+
+
+def _referrer(c: Caller, s: CaseScope) -> bool:
+    return c.has(Role.REFERRER) and not c.system and s.agency is not None and c.agency == s.agency
+
+
+def _agency_system(c: Caller, s: CaseScope) -> bool:
+    return c.system and s.agency is not None and c.agency == s.agency
+
+
+def _sits(c: Caller, s: CaseScope) -> bool:
+    """A panel member whose token names the case's district and the tier holding it."""
+    if not c.has(*SITTING) or s.district is None or s.district not in c.districts:
+        return False
+    return s.tier is None or s.tier in c.tiers
+
+
+def _lead(c: Caller, s: CaseScope) -> bool:
+    """The current lead professional of an open case (access ends at reassignment and
+    closure, everywhere)."""
+    return s.open and s.lead is not None and c.leads(s.lead)
+
+
+def _lead_shared(c: Caller, s: CaseScope) -> bool:
+    """The lead, where the child's details may go to their agency: the referring agency's,
+    or named by the consent in force, or under a recorded safeguarding basis."""
+    return _lead(c, s) and (c.agency == s.agency or c.agency in s.consent or s.safeguarding_basis)
+
+
+REFERRER = Who("the referring agency's referrers", (Role.REFERRER,), _referrer)
+AGENCY_SYSTEM = Who("the referring agency's case system", (Role.REFERRER,), _agency_system)
+PANEL = Who("panel members who sit on the case's district and tier", SITTING, _sits)
+LEAD = Who("the case's current lead professional", (Role.LEAD_PROFESSIONAL,), _lead)
+LEAD_SHARED = Who(
+    "the case's current lead professional, as consent or a safeguarding basis allows",
+    (Role.LEAD_PROFESSIONAL,),
+    _lead_shared,
+)
+AUDITOR = Who("auditors", (Role.AUDITOR,), lambda c, s: c.has(Role.AUDITOR))
+PRIVACY_OFFICER = Who(
+    "the data protection officer", (Role.PRIVACY_OFFICER,), lambda c, s: c.has(Role.PRIVACY_OFFICER)
+)
+COMMISSIONER = Who("commissioners", (Role.COMMISSIONER,), lambda c, s: c.has(Role.COMMISSIONER))
+
+# The one table: for each action, who may.
+RULES: dict[Action, tuple[Who, ...]] = {
+    # an agency's case system submits referrals and reads their outcomes, nothing more
+    Action.READ_OUTCOME: (REFERRER, AGENCY_SYSTEM, PANEL, LEAD, AUDITOR),
+    Action.READ_CASE: (REFERRER, PANEL, LEAD, AUDITOR),
+    Action.READ_CHILD: (REFERRER, LEAD_SHARED),
+    Action.WRITE_NOTE: (REFERRER, LEAD_SHARED),
+    Action.CHANGE_CONSENT: (REFERRER, PANEL),
+    Action.LINK_CHILD: (REFERRER, PANEL, LEAD),
+    Action.PRIVACY: (PRIVACY_OFFICER,),
+    Action.READ_PLAN: (PANEL, LEAD, AUDITOR),
+    Action.CHANGE_PLAN: (LEAD,),
+    Action.READ_PACKAGES: (PANEL, COMMISSIONER, AUDITOR),
+    Action.READ_NOTIFICATIONS: (PANEL, AUDITOR),
+    Action.AUDIT: (AUDITOR, PRIVACY_OFFICER),
+}
+# Who may know that a case exists: its readers, and those whose rule lets them act on any
+# case (the data protection officer, commissioners).
+KNOWS: tuple[Who, ...] = (*RULES[Action.READ_OUTCOME], PRIVACY_OFFICER, COMMISSIONER)
+
+
+def no_such_case(case_id: UUID) -> NotFound:
+    """The one answer for a case that does not exist and for one the caller may not know
+    of: nothing tells them which."""
+    return NotFound(f"case_id: no case {case_id} that you can see")
+
+
+def roles_for(action: Action) -> tuple[Role, ...]:
+    return tuple(dict.fromkeys(r for who in RULES[action] for r in who.roles))
+
+
+def allows(caller: Caller, action: Action, scope: CaseScope) -> bool:
+    return any(who.holds(caller, scope) for who in RULES[action])
+
+
+def may_read(caller: Caller, scope: CaseScope) -> bool:
+    return allows(caller, Action.READ_CASE, scope)
+
+
+def require_role(caller: Caller, action: Action) -> None:
+    """403 for a role that can never do `action` on any case (asked before the case is
+    looked up, so it says nothing of whether the case exists)."""
+    caller.require(*roles_for(action), to=action.value)
+    if caller.system and AGENCY_SYSTEM not in RULES[action]:
+        raise Forbidden(
+            f"an agency's case system may submit referrals and read their outcomes, "
+            f"not {action.value}"
+        )
+
+
+def require(caller: Caller, action: Action, scope: CaseScope) -> None:
+    """Allowed, or refused: 404 where the caller may not know the case exists, else 403
+    naming who may."""
+    require_role(caller, action)
+    if allows(caller, action, scope):
+        return
+    if not any(who.holds(caller, scope) for who in KNOWS):
+        raise no_such_case(scope.case_id)
+    allowed = "; ".join(who.name for who in RULES[action])
+    raise Forbidden(f"case_id: only {allowed} may {action.value}")
+
+
+def readable(caller: Caller, scopes: Iterable[CaseScope]) -> list[CaseScope]:
+    """The cases of `scopes` the caller may read (for lists: nothing unseen is named)."""
+    return [s for s in scopes if may_read(caller, s)]
