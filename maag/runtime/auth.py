@@ -151,17 +151,31 @@ class KeySet:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
         self._lock = threading.Lock()
+        self._fetching = threading.Lock()
 
     def holds(self, kid: str) -> bool:
         with self._lock:
             return kid in self._keys
 
     def key(self, kid: str) -> jwt.PyJWK:
-        with self._lock:
+        with self._lock:  # held only to read or swap the set, never across a fetch
             if kid in self._keys:
                 return self._keys[kid]
-            now = self.clock()
-            if self._fetched_at is not None and now - self._fetched_at < self.refetch_seconds:
+        # Single flight: one fetch at a time; the others wait for it at most `timeout`, and
+        # a key already held is never behind it (tokens naming made-up kids cannot stall
+        # the ones we can check).
+        if not self._fetching.acquire(timeout=self.timeout):
+            raise ProviderUnavailable(
+                "the identity provider's keys are being fetched; try again shortly",
+                retry_after=max(1, int(self.refetch_seconds)),
+            )
+        try:
+            with self._lock:
+                if kid in self._keys:  # the fetch we waited for brought it
+                    return self._keys[kid]
+                now = self.clock()
+                fetched_at = self._fetched_at
+            if fetched_at is not None and now - fetched_at < self.refetch_seconds:
                 raise Unauthenticated("token is signed with a key the provider does not publish")
             try:
                 response = httpx.get(self.jwks_url, timeout=self.timeout)
@@ -172,11 +186,15 @@ class KeySet:
                     "the identity provider's keys cannot be fetched; try again shortly",
                     retry_after=max(1, int(self.refetch_seconds)),
                 ) from None
-            self._fetched_at = now
-            self._keys = _signing_keys(document)
-            if kid not in self._keys:
+            keys = _signing_keys(document)
+            with self._lock:
+                self._fetched_at = now
+                self._keys = keys
+            if kid not in keys:
                 raise Unauthenticated("token is signed with a key the provider does not publish")
-            return self._keys[kid]
+            return keys[kid]
+        finally:
+            self._fetching.release()
 
 
 def _signing_keys(document: Any) -> dict[str, jwt.PyJWK]:

@@ -86,11 +86,18 @@ class LocalIssuer:
         self.served: list[dict[str, Any]] = [self.jwk(self.key, self.kid)]
         self.fetches = 0
         self.down = False
+        # A slow provider: while `gate` is set to an Event, each fetch waits for it (and
+        # `fetching` says one is waiting).
+        self.gate: threading.Event | None = None
+        self.fetching = threading.Event()
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 issuer.fetches += 1
+                if issuer.gate is not None:
+                    issuer.fetching.set()
+                    issuer.gate.wait(30)
                 if issuer.down:
                     self.send_response(503)
                     self.end_headers()

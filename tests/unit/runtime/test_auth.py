@@ -4,8 +4,10 @@ is down leaves known keys working and makes an unknown key a 503 with Retry-Afte
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
@@ -180,6 +182,31 @@ def test_made_up_kids_cannot_make_the_service_hammer_the_provider(issuer: LocalI
     for i in range(20):
         _get(client, issuer.sign(_claims(issuer), key=OTHER_KEY, kid=f"made-up-{i}"))
     assert issuer.fetches == 1
+
+
+def test_a_slow_key_fetch_never_holds_up_a_token_whose_key_is_held(issuer: LocalIssuer) -> None:
+    """A flood of tokens naming unknown kids while the provider is slow once stalled every
+    request, cached tokens included: the fetch held the lock every check takes."""
+    keys = KeySet(issuer.jwks_url, timeout=5, refetch_seconds=0)
+    verifier = TokenVerifier(issuer.issuer, "maag-referral", keys)
+    verifier.verify(issuer.sign(_claims(issuer)))  # its key fetched, and held
+    issuer.gate = threading.Event()
+    unknown = issuer.sign(_claims(issuer, sub="u-2"), key=OTHER_KEY, kid="unknown-1")
+    with ThreadPoolExecutor(3) as pool:
+        stalled = pool.submit(verifier.verify, unknown)
+        assert issuer.fetching.wait(5)  # the provider holds the fetch
+        fresh = issuer.sign(_claims(issuer, sub="u-3"))  # not remembered: checked now
+        assert pool.submit(verifier.verify, fresh).result(timeout=2).user_id == "u-3"
+        fetches = issuer.fetches
+        second = pool.submit(
+            verifier.verify, issuer.sign(_claims(issuer), key=OTHER_KEY, kid="unknown-2")
+        )
+        issuer.gate.set()
+        with pytest.raises(Unauthenticated, match="does not publish"):
+            stalled.result(timeout=10)
+        with pytest.raises(Unauthenticated, match="does not publish"):
+            second.result(timeout=10)
+        assert issuer.fetches <= fetches + 1  # one flight at a time
 
 
 def test_a_remembered_token_still_expires(issuer: LocalIssuer) -> None:
