@@ -759,16 +759,19 @@ app.add_typer(identity_app, name="identity")
 
 @identity_app.command("realm")
 def identity_realm(
-    path: Annotated[Path, typer.Argument(help="Where to write the realm")] = Path(
-        "deploy/keycloak/maag-realm.json"
+    folder: Annotated[Path, typer.Argument(help="The checkout to write the realms into")] = Path(
+        "."
     ),
 ) -> None:
-    """Write the local realm (roles, clients, seeded people) that `maag infra up` imports."""
-    from maag.identity.realm import render
+    """Write the local realm (roles, clients, seeded people) that `maag infra up` imports, and
+    the production realm beside it (no people, no secrets, no password or device sign-in)."""
+    from maag.identity.realm import PRODUCTION_REALM_FILE, REALM_FILE, render
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render())
-    typer.echo(f"wrote {path}")
+    for name, production in ((REALM_FILE, False), (PRODUCTION_REALM_FILE, True)):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(production))
+        typer.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":

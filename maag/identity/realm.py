@@ -29,6 +29,10 @@ from maag.services import SPECS
 
 REALM = "maag"
 REALM_FILE = Path("deploy/keycloak/maag-realm.json")
+# What a deployment imports: the roles, the claims and the clients, with no seeded person, no
+# secret, and no client that signs people in by password or device code (the CLI's).
+PRODUCTION_REALM_FILE = Path("deploy/keycloak/maag-realm.production.json")
+PRODUCTION_WEB_ORIGIN = "https://maag.essex.example"  # the overlay's host: change both
 # The one password of every seeded person, and the prefix of every seeded client secret.
 LOCAL_PASSWORD = "maag-local"
 
@@ -281,8 +285,9 @@ def _person_claims() -> list[dict[str, Any]]:
     ]
 
 
-def _clients() -> list[dict[str, Any]]:
+def _clients(production: bool = False) -> list[dict[str, Any]]:
     services = list(SPECS)
+    origin = PRODUCTION_WEB_ORIGIN if production else WEB_ORIGIN
     # Each service is an audience only: it verifies tokens and never asks for one.
     clients: list[dict[str, Any]] = [
         {
@@ -298,73 +303,85 @@ def _clients() -> list[dict[str, Any]]:
         }
         for s in services
     ]
-    clients.append(
-        {
-            "clientId": CLI_CLIENT,
-            "name": "maag command line (local: password and device grants)",
-            "enabled": True,
-            "publicClient": True,
-            "standardFlowEnabled": False,
-            "directAccessGrantsEnabled": True,
-            "serviceAccountsEnabled": False,
-            "protocol": "openid-connect",
-            "attributes": {"oauth2.device.authorization.grant.enabled": "true"},
-            "protocolMappers": _person_claims() + _audiences(*services),
-        }
-    )
-    clients.append(
-        {
-            "clientId": WEB_CLIENT,
-            "name": "MAAG web app",
-            "enabled": True,
-            "publicClient": False,
-            "secret": f"{LOCAL_PASSWORD}-web",
-            "standardFlowEnabled": True,
-            "directAccessGrantsEnabled": False,
-            "serviceAccountsEnabled": False,
-            "protocol": "openid-connect",
-            "redirectUris": [f"{WEB_ORIGIN}/*"],
-            "webOrigins": [WEB_ORIGIN],
-            "attributes": {
-                "pkce.code.challenge.method": "S256",
-                "post.logout.redirect.uris": f"{WEB_ORIGIN}/*",
-            },
-            "protocolMappers": _person_claims() + _audiences(*services),
-        }
-    )
+    if not production:
+        clients.append(_cli_client(services))
+    clients.append(_web_client(services, origin, production))
     for a in INTEGRATING_AGENCIES:
-        clients.append(
-            {
-                "clientId": agency_client(a.value),
-                "name": f"{a.value}'s case system (submits referrals)",
-                "enabled": True,
-                "publicClient": False,
-                "secret": agency_secret(a.value),
-                "standardFlowEnabled": False,
-                "directAccessGrantsEnabled": False,
-                "serviceAccountsEnabled": True,
-                "protocol": "openid-connect",
-                "protocolMappers": [
-                    _roles_claim(),
-                    _mapper(
-                        AGENCY_CLAIM,
-                        "oidc-hardcoded-claim-mapper",
-                        **{
-                            "claim.name": AGENCY_CLAIM,
-                            "claim.value": a.value,
-                            "jsonType.label": "String",
-                        },
-                    ),
-                    *_audiences("referral"),
-                ],
-            }
-        )
+        clients.append(_agency_client(a, production))
     return clients
 
 
-def _users() -> list[dict[str, Any]]:
+def _cli_client(services: list[str]) -> dict[str, Any]:
+    """Local only: the command line signs people in by password or device code."""
+    return {
+        "clientId": CLI_CLIENT,
+        "name": "maag command line (local: password and device grants)",
+        "enabled": True,
+        "publicClient": True,
+        "standardFlowEnabled": False,
+        "directAccessGrantsEnabled": True,
+        "serviceAccountsEnabled": False,
+        "protocol": "openid-connect",
+        "attributes": {"oauth2.device.authorization.grant.enabled": "true"},
+        "protocolMappers": _person_claims() + _audiences(*services),
+    }
+
+
+def _web_client(services: list[str], origin: str, production: bool) -> dict[str, Any]:
+    client: dict[str, Any] = {
+        "clientId": WEB_CLIENT,
+        "name": "MAAG web app",
+        "enabled": True,
+        "publicClient": False,
+        "standardFlowEnabled": True,
+        "directAccessGrantsEnabled": False,
+        "serviceAccountsEnabled": False,
+        "protocol": "openid-connect",
+        "redirectUris": [f"{origin}/*"],
+        "webOrigins": [origin],
+        "attributes": {
+            "pkce.code.challenge.method": "S256",
+            "post.logout.redirect.uris": f"{origin}/*",
+        },
+        "protocolMappers": _person_claims() + _audiences(*services),
+    }
+    if not production:  # a deployment's secret is made by the provider, never checked in
+        client["secret"] = f"{LOCAL_PASSWORD}-web"
+    return client
+
+
+def _agency_client(a: Agency, production: bool) -> dict[str, Any]:
+    client: dict[str, Any] = {
+        "clientId": agency_client(a.value),
+        "name": f"{a.value}'s case system (submits referrals)",
+        "enabled": True,
+        "publicClient": False,
+        "standardFlowEnabled": False,
+        "directAccessGrantsEnabled": False,
+        "serviceAccountsEnabled": True,
+        "protocol": "openid-connect",
+        "protocolMappers": [
+            _roles_claim(),
+            _mapper(
+                AGENCY_CLAIM,
+                "oidc-hardcoded-claim-mapper",
+                **{
+                    "claim.name": AGENCY_CLAIM,
+                    "claim.value": a.value,
+                    "jsonType.label": "String",
+                },
+            ),
+            *_audiences("referral"),
+        ],
+    }
+    if not production:
+        client["secret"] = agency_secret(a.value)
+    return client
+
+
+def _users(production: bool = False) -> list[dict[str, Any]]:
     users: list[dict[str, Any]] = []
-    for p in PEOPLE:
+    for p in () if production else PEOPLE:
         first, _, last = p.name.partition(" ")
         attributes = {AGENCY_CLAIM: [p.agency]}
         if p.districts:
@@ -401,11 +418,11 @@ def _users() -> list[dict[str, Any]]:
     return users
 
 
-def realm() -> dict[str, Any]:
+def realm(production: bool = False) -> dict[str, Any]:
     return {
         "realm": REALM,
         "enabled": True,
-        "displayName": "MAAG (local)",
+        "displayName": "MAAG" if production else "MAAG (local)",
         "sslRequired": "external",
         "accessTokenLifespan": TOKEN_SECONDS,
         "ssoSessionIdleTimeout": 1800,
@@ -428,10 +445,10 @@ def realm() -> dict[str, Any]:
                 }
             ]
         },
-        "clients": _clients(),
-        "users": _users(),
+        "clients": _clients(production),
+        "users": _users(production),
     }
 
 
-def render() -> str:
-    return json.dumps(realm(), indent=2, sort_keys=True) + "\n"
+def render(production: bool = False) -> str:
+    return json.dumps(realm(production), indent=2, sort_keys=True) + "\n"

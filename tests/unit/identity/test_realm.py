@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from contracts.reference import ORGANISATIONS, Agency, Role
-from maag.identity.realm import PEOPLE, REALM_FILE, realm, render
+from maag.identity.realm import PEOPLE, PRODUCTION_REALM_FILE, REALM_FILE, realm, render
 from maag.runtime.auth import MAX_TOKEN_SECONDS, agency_client, audience_of
 from maag.services import SPECS
 
@@ -16,6 +16,25 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_the_checked_in_realm_is_what_the_code_generates() -> None:
     assert (ROOT / REALM_FILE).read_text() == render(), "run `maag identity realm`"
+    assert (ROOT / PRODUCTION_REALM_FILE).read_text() == render(production=True), (
+        "run `maag identity realm`"
+    )
+
+
+def test_the_production_realm_has_no_person_no_secret_and_no_password_or_device_sign_in() -> None:
+    production = realm(production=True)
+    clients = {c["clientId"]: c for c in production["clients"]}
+    assert "maag-cli" not in clients
+    for client in clients.values():
+        assert not client.get("directAccessGrantsEnabled"), client["clientId"]
+        assert "oauth2.device.authorization.grant.enabled" not in client.get("attributes", {})
+        assert "secret" not in client, client["clientId"]
+    assert all(
+        "credentials" not in u and "serviceAccountClientId" in u for u in production["users"]
+    )
+    assert all(u.startswith("https://") for u in clients["maag-web"]["redirectUris"])
+    # the local realm keeps the command line's sign-in, for local use only
+    assert "maag-cli" in {c["clientId"] for c in realm()["clients"]}
 
 
 def test_every_role_a_person_may_hold_is_a_realm_role() -> None:
