@@ -9,16 +9,16 @@ from uuid import UUID
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from contracts.reference import Role
 from maag.runtime import http
-from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import TokenVerifier
 from maag.runtime.reads import record_read
+from maag.runtime.unit_of_work import NotFound
 from services.notifications.adapters import read_model
+from services.notifications.application.app import NotificationsApp
 
 
 def create_api(
-    app: ServiceApplication,
+    app: NotificationsApp,
     verifier: TokenVerifier,
     engine: Engine,
     ready: Callable[[], dict[str, bool]],
@@ -28,7 +28,7 @@ def create_api(
         version="1.0.0",
         description="Emails to lead professionals and providers: what was sent, to whom, when.",
     )
-    http.install(api, verifier)
+    http.install(api, verifier, {NotFound: 404})
     http.health(api, ready)
 
     @api.get(
@@ -37,7 +37,7 @@ def create_api(
         summary="Every email about a case: recipient, template, status, when",
     )
     def for_case(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:
-        caller.require(Role.PANEL_MEMBER, Role.AUDITOR, to="read notifications")
+        app.authorise_emails(case_id, caller)
         sent = read_model.for_case(engine, str(case_id))
         record_read(app, case_id, caller)
         return sent

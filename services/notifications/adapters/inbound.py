@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
 from contracts.events.panel import (
+    CaseEscalated,
+    CaseListed,
     CasePaused,
+    CaseSteppedDown,
     CommissioningFailureListed,
     LeadProfessionalAssigned,
     ReviewListed,
 )
 from maag.runtime.consumer import Subscription, on_events
-from services.notifications.application.policies import Requests
+from services.notifications.application.policies import Requests, case_placed
 
 
 def subscriptions(
@@ -25,6 +28,9 @@ def subscriptions(
                 CasePaused: requests.case_paused,
                 ReviewListed: requests.review_listed,
                 CommissioningFailureListed: requests.commissioning_failure_listed,
+                CaseListed: case_placed,
+                CaseEscalated: case_placed,
+                CaseSteppedDown: case_placed,
             },
         ),
         on_events(

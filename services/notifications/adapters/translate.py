@@ -9,14 +9,22 @@ from contracts.events.notifications import NotificationFailed, NotificationSent
 from contracts.reference import Role
 from maag.runtime.classification import EventClasses
 from maag.runtime.outbox import Outbound
+from services.notifications.domain.known_case import KnownCase
 from services.notifications.domain.notification import Notification
 from services.notifications.domain.reminder import Reminder
 
 SYSTEM = Actor(user_id="notifications-service", role=Role.SYSTEM, agency="maag")
-# Only an email's outcome is published; the request and the reminder stay here.
+# Only an email's outcome is published; the request, the reminder and what is known of the
+# case's scope stay here.
 CLASSES = EventClasses(
     published=(Notification.Sent, Notification.Failed),
-    internal=(Notification.Requested, Reminder.Scheduled, Reminder.Fired),
+    internal=(
+        Notification.Requested,
+        Reminder.Scheduled,
+        Reminder.Fired,
+        KnownCase.Seen,
+        KnownCase.Placed,
+    ),
 )
 
 

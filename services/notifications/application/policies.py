@@ -11,13 +11,17 @@ from uuid import UUID
 
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
 from contracts.events.panel import (
+    CaseEscalated,
+    CaseListed,
     CasePaused,
+    CaseSteppedDown,
     CommissioningFailureListed,
     LeadProfessionalAssigned,
     ReviewListed,
 )
 from maag.runtime.consumer import Delivery
 from maag.runtime.unit_of_work import Work
+from services.notifications.domain.known_case import KnownCase, known_case_id
 from services.notifications.domain.notification import Notification, notification_id
 from services.notifications.domain.reminder import Reminder, reminder_id
 from services.notifications.domain.templates import case_reference
@@ -28,6 +32,18 @@ EmailOf = Callable[[str], str | None]  # a contact's address, if the directory h
 def coordinator_contact(panel_key: str) -> str:
     """The directory entry of a panel's coordinator (e.g. `coordinator:maag:harlow`)."""
     return f"coordinator:{panel_key}"
+
+
+def case_placed(d: Delivery[CaseListed | CaseEscalated | CaseSteppedDown], work: Work) -> None:
+    """Where the case is held: who may read its emails follows it."""
+    e = d.message
+    found = work.find(known_case_id(e.case_id))
+    case = found if isinstance(found, KnownCase) else KnownCase(case_id=e.case_id)
+    if isinstance(e, CaseListed):
+        case.place(e.district.value, e.panel.value)
+    else:
+        case.place(None, e.to_panel.value)
+    work.add(case)
 
 
 class Requests:
