@@ -19,9 +19,11 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from contracts.reference import Role
+from maag.runtime.policy import RULES
 from maag.services import SPECS
 from tests.support import identity
 from tests.support.referral import details
+from tests.unit.test_access_by_scope import ROUTES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "access.md"
 R, PC, PM, LP, C, DPO, A, OP = (
@@ -355,6 +357,24 @@ def render() -> str:
         lines.append("")
     lines += ["## Where the notes are tested", ""]
     lines += [f"- {note}: `{test}`" for note, test in SCOPE.items()]
+    lines += [
+        "",
+        "## By case: the one policy",
+        "",
+        "Every service decides access to a case by one table (`maag/runtime/policy.py`): the",
+        "action a route takes, and who may take it. `tests/unit/test_access_by_scope.py` calls",
+        "each of these routes as each persona (the referring agency's referrer and another's,",
+        "its case system, panel members and a chair in and out of the case's district and tier,",
+        "the current and the former lead, commissioner, auditor, privacy officer, operator) on a",
+        "case open, closed, with consent withdrawn, and under a legal hold. Refused: 404 when",
+        "the caller may not know the case exists, else 403 naming who may.",
+        "",
+        "| route | action | who may |",
+        "|---|---|---|",
+    ]
+    for (service, method, path), action in ROUTES.items():
+        who = "; ".join(w.name for w in RULES[action])
+        lines.append(f"| {service} `{method} {path}` | {action.value} | {who} |")
     return "\n".join(lines) + "\n"
 
 
