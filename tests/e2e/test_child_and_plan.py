@@ -52,7 +52,12 @@ def test_one_child_two_agencies_matched_confirmed_and_joined_to_the_open_case(
     first = _refer(system, "education", CHILD, "CAF-2026-000301")
     client.wait_listed(first["case_id"])
     second = _refer(system, "primary-health", VARIANT, "CAF-2026-000302")
-    assert second["matches_offered"] == 1 and second["child_id"] != first["child_id"]
+    # the health visitor cannot read the school's referral: no offer is shown to them
+    assert second["matches_offered"] == 0 and second["child_id"] != first["child_id"]
+    offers = client.call(
+        "GET", "referral", f"/referrals/{second['case_id']}/matches", user=COORDINATOR
+    )
+    assert [o["child_id"] for o in offers] == [first["child_id"]]
     client.wait_listed(second["case_id"])
     other_birthday = _refer(
         system, "education", {**CHILD, "date_of_birth": "2016-02-03"}, "CAF-2026-000303"

@@ -222,7 +222,11 @@ def _child_index(client: Recording, sibling_of: str) -> None:
     second = _refer(
         client, "primary-health", child=variant, consent=CONSENT, caf_reference="CAF-2026-1012"
     )
-    assert second["matches_offered"] == 1, second
+    assert second["matches_offered"] == 0, second  # the school's referral is not theirs
+    offers = client.call(
+        "GET", "referral", f"/referrals/{second['case_id']}/matches", user=COORDINATOR
+    )
+    assert [o["child_id"] for o in offers] == [first["child_id"]]
     client.call(
         "POST",
         "referral",

@@ -98,7 +98,8 @@ async def test_the_lead_professional_reads_the_case_while_the_assignment_stands(
     assert r.status_code == 200 and r.json()["child"] is None
     assert CHILD_NAME.split()[1] not in r.text
 
-    # Back to camhs; then consent is withdrawn: the details go at once, the case stays.
+    # Back to camhs; then consent is withdrawn: the lead's access ends at once (the case
+    # pauses), and comes back with consent given again.
     await panel.assign(uuid.UUID(case_id), "lead-ntk-camhs", Agency.CAMHS)
     await settled()
     assert _read(client, case_id, first).json()["child"] is not None
@@ -108,8 +109,10 @@ async def test_the_lead_professional_reads_the_case_while_the_assignment_stands(
         headers=auth(),
     )
     assert withdrawn.status_code == 200, withdrawn.text
-    r = _read(client, case_id, first)
-    assert r.status_code == 200 and r.json()["child"] is None
+    assert _read(client, case_id, first).status_code == 404
+    given = client.post(f"/referrals/{case_id}/consent", json=CONSENT, headers=auth())
+    assert given.status_code == 200, given.text
+    assert _read(client, case_id, first).json()["child"] is not None
 
     # Every read is on record, with whether it showed the child's details.
     reads = [
@@ -122,7 +125,7 @@ async def test_the_lead_professional_reads_the_case_while_the_assignment_stands(
         for r in reads
         if r.actor["role"] == "lead-professional"
     ]
-    assert ("lead-ntk-camhs", True) in leads and ("lead-ntk-camhs", False) in leads
+    assert ("lead-ntk-camhs", True) in leads and ("lead-ntk-police", False) in leads
 
     # The panel closes the case: the lead's access ends.
     await panel.publish(
