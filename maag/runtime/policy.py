@@ -17,11 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 from uuid import UUID
+
+from eventsourcing.domain import Aggregate
 
 from contracts.reference import Role
 from maag.runtime.auth import Caller, Forbidden
-from maag.runtime.unit_of_work import NotFound
+from maag.runtime.unit_of_work import NotFound, Work
+
+A = TypeVar("A", bound=Aggregate)
 
 SITTING = (Role.PANEL_MEMBER, Role.PANEL_CHAIR)
 
@@ -135,6 +140,14 @@ def no_such_case(case_id: UUID) -> NotFound:
     """The one answer for a case that does not exist and for one the caller may not know
     of: nothing tells them which."""
     return NotFound(f"case_id: no case {case_id} that you can see")
+
+
+def find_case(work: Work, case_id: UUID, kind: type[A]) -> A:
+    """The service's aggregate of the case, or the one answer for a case not there."""
+    found = work.find(case_id)
+    if not isinstance(found, kind):
+        raise no_such_case(case_id)
+    return found
 
 
 def roles_for(action: Action) -> tuple[Role, ...]:

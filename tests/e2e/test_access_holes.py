@@ -11,15 +11,10 @@ import httpx
 
 from maag.demo.client import referrer
 from tests.support import identity
+from tests.support.flow import CONSENT
 from tests.support.referral import details
 from tests.support.system import System
 
-CONSENT = {
-    "given_by": "parent-carer",
-    "scope": ["camhs", "youth-service"],
-    "given_on": "2026-11-27",
-    "how_obtained": "signed form",
-}
 DPO = "privacy-officer-1"
 
 

@@ -25,17 +25,13 @@ from maag.demo.client import (
     wait_for,
 )
 from maag.infra.mailbox import messages
+from tests.support import flow
 from tests.support.referral import details
 from tests.support.system import SERVICES, System
 
 WRITES = ("post", "put", "patch", "delete")
 DISTRICT = "harlow"
-CONSENT = {
-    "given_by": "parent-carer",
-    "scope": ["education", "primary-health", "camhs"],
-    "given_on": "2026-11-20",
-    "how_obtained": "signed form",
-}
+CONSENT = {**flow.CONSENT, "scope": ["education", "primary-health", "camhs"]}
 CHILD = {
     "given_name": "Ottoline",
     "family_name": "Brackenbury",

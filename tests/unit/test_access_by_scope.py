@@ -16,7 +16,6 @@ caller may know of the case, else 404 naming `case_id`."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -182,16 +181,6 @@ def expected(persona: Persona, action: Action, state: str, service: str) -> int 
     if held & set(rules):
         return "allowed"
     return 403 if held & set(KNOWS) else 404
-
-
-@pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from tests.support.built import build_all
-
-    built = build_all(lambda name: tmp_path_factory.mktemp(name))
-    yield built
-    for service in built.values():
-        service.app.close()
 
 
 def _case(services: dict[str, Any], state: str) -> uuid.UUID:

@@ -10,7 +10,6 @@ Regenerate the document with `python -m tests.unit.test_access_matrix`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -272,16 +271,6 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/budgets/{panel_key}/{fy}"): {"amount_pence": 100},
 }
 PATH_VALUES = {"panel_key": "earp", "fy": "2026", "provider_id": "pvi-12"}
-
-
-@pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from tests.support.built import build_all
-
-    built = build_all(lambda name: tmp_path_factory.mktemp(name))
-    yield built
-    for service in built.values():
-        service.app.close()
 
 
 def _routes(api: Any) -> list[APIRoute]:

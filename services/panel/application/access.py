@@ -53,10 +53,7 @@ def scope_of(case: PanelCase) -> CaseScope:
 
 
 def load(work: Work, case_id: UUID) -> PanelCase:
-    found = work.find(case_id)
-    if not isinstance(found, PanelCase):
-        raise policy.no_such_case(case_id)
-    return found
+    return policy.find_case(work, case_id, PanelCase)
 
 
 def case_scope(work: Work, case_id: UUID) -> CaseScope:

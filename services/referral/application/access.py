@@ -38,11 +38,7 @@ def scope_of(referral: Referral) -> CaseScope:
 
 
 def load(work: Work, case_id: UUID) -> Referral:
-    """The referral, or the policy's one answer for a case that is not there."""
-    found = work.find(case_id)
-    if not isinstance(found, Referral):
-        raise policy.no_such_case(case_id)
-    return found
+    return policy.find_case(work, case_id, Referral)
 
 
 def case_scope(work: Work, case_id: UUID) -> CaseScope:
