@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contracts.reference import Role
 from maag.runtime.commands import Command, Handlers
@@ -17,7 +17,10 @@ from services.commissioning.domain.aggregates import (
 )
 from services.commissioning.domain.rules import CommissioningRefused
 
-handlers: Handlers[Any] = Handlers(
+if TYPE_CHECKING:  # the application imports its commands
+    from services.commissioning.application.app import CommissioningApp
+
+handlers: Handlers[CommissioningApp] = Handlers(
     "a provider, budget or package changed while this was handled; retry"
 )
 
@@ -56,13 +59,13 @@ def register(work: Work, spec: dict[str, Any]) -> Provider:
 
 
 @handlers(RegisterProvider)
-def register_provider(app: Any, c: RegisterProvider, work: Work) -> Provider:
+def register_provider(app: CommissioningApp, c: RegisterProvider, work: Work) -> Provider:
     c.caller.require(Role.COMMISSIONER, to="register providers")
     return register(work, c.spec)
 
 
 @handlers(SetCapacity)
-def set_capacity(app: Any, c: SetCapacity, work: Work) -> Provider:
+def set_capacity(app: CommissioningApp, c: SetCapacity, work: Work) -> Provider:
     c.caller.require(Role.COMMISSIONER, to="change capacity")
     provider = work.get_as(provider_uuid(c.provider_id), Provider, "provider")
     provider.change_capacity(c.weekly_capacity)
@@ -70,7 +73,7 @@ def set_capacity(app: Any, c: SetCapacity, work: Work) -> Provider:
 
 
 @handlers(SetBudget)
-def set_budget(app: Any, c: SetBudget, work: Work) -> Budget:
+def set_budget(app: CommissioningApp, c: SetBudget, work: Work) -> Budget:
     c.caller.require(Role.COMMISSIONER, to="set budgets")
     budget = work.find(budget_uuid(c.key, c.fy))
     if isinstance(budget, Budget):

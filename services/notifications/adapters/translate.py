@@ -9,6 +9,7 @@ from contracts.events.notifications import NotificationFailed, NotificationSent
 from contracts.reference import Role
 from maag.runtime.classification import EventClasses
 from maag.runtime.outbox import Outbound
+from services.notifications.application.app import NotificationsApp
 from services.notifications.domain.known_case import KnownCase
 from services.notifications.domain.notification import Notification
 from services.notifications.domain.reminder import Reminder
@@ -31,11 +32,12 @@ CLASSES = EventClasses(
 class Translator:
     """Outcomes repeat facts from the request, so the translator reads the aggregate."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: NotificationsApp) -> None:
         self.app = app
 
     def __call__(self, e: Any) -> Outbound | None:
-        n = self.app.repository.get(e.originator_id, version=e.originator_version)
+        n: Any = self.app.repository.get(e.originator_id, version=e.originator_version)
+        assert isinstance(n, Notification)  # only a Notification's events are published
         base: dict[str, Any] = {
             "case_id": n.case_id,
             "occurred_at": e.timestamp,

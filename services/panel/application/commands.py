@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from contracts.reference import Agency, Panel, Role
@@ -32,7 +32,10 @@ from services.panel.domain.plan import Plan, plan_id_for
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
 from services.panel.domain.schedule import PanelRef, next_meeting
 
-handlers: Handlers[Any] = Handlers(
+if TYPE_CHECKING:  # the application imports its commands
+    from services.panel.application.app import PanelApp
+
+handlers: Handlers[PanelApp] = Handlers(
     "the meeting or case changed while this request was handled; retry", case_scope
 )
 
@@ -69,7 +72,7 @@ class Decide(Command):
 
 
 @handlers(ScheduleMeeting)
-def schedule(app: Any, c: ScheduleMeeting, work: Work) -> Meeting:
+def schedule(app: PanelApp, c: ScheduleMeeting, work: Work) -> Meeting:
     require_seat(c.caller, c.ref, "schedule its meetings")
     if c.starts_at.tzinfo is None:
         raise PanelRuleBroken("starts_at needs a UTC offset")
@@ -77,7 +80,7 @@ def schedule(app: Any, c: ScheduleMeeting, work: Work) -> Meeting:
 
 
 @handlers(ConfirmAttendance)
-def confirm_attendance(app: Any, c: ConfirmAttendance, work: Work) -> Meeting:
+def confirm_attendance(app: PanelApp, c: ConfirmAttendance, work: Work) -> Meeting:
     c.caller.require(*SITTING, to="attend its meetings")  # before saying if it exists
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
     require_seat(c.caller, meeting.ref, "attend its meetings")
@@ -86,7 +89,7 @@ def confirm_attendance(app: Any, c: ConfirmAttendance, work: Work) -> Meeting:
 
 
 @handlers(ExpectAttendee)
-def expect_attendee(app: Any, c: ExpectAttendee, work: Work) -> Meeting:
+def expect_attendee(app: PanelApp, c: ExpectAttendee, work: Work) -> Meeting:
     c.caller.require(*SITTING, to="plan its meetings")  # before saying if it exists
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
     require_seat(c.caller, meeting.ref, "plan its meetings")
@@ -95,7 +98,7 @@ def expect_attendee(app: Any, c: ExpectAttendee, work: Work) -> Meeting:
 
 
 @handlers(Decide)
-def decide(app: Any, c: Decide, work: Work) -> PanelCase:
+def decide(app: PanelApp, c: Decide, work: Work) -> PanelCase:
     # The chair records the panel's decision, and is recorded as its actor.
     c.caller.require(Role.PANEL_CHAIR, to="record panel decisions")
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
@@ -174,7 +177,7 @@ class ChangePlan(Command):
 
 
 @handlers(ChangePlan)
-def change_plan(app: Any, c: ChangePlan, work: Work) -> Plan:
+def change_plan(app: PanelApp, c: ChangePlan, work: Work) -> Plan:
     """Only the case's current lead professional changes its plan, while the case is open
     (the policy's CHANGE_PLAN, asked by the pipeline)."""
     case = work.get_as(c.case_id, PanelCase, "case")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
@@ -33,7 +33,10 @@ from services.referral.domain.referral import (
     new_child_id,
 )
 
-handlers: Handlers[Any] = Handlers(
+if TYPE_CHECKING:  # the application imports its commands
+    from services.referral.application.app import ReferralApp
+
+handlers: Handlers[ReferralApp] = Handlers(
     "the referral changed while this request was handled; read it and retry", case_scope
 )
 
@@ -152,7 +155,7 @@ class LinkHousehold(Command):
 
 
 @handlers(ResolveChildMatch)
-def resolve_child_match(app: Any, c: ResolveChildMatch, work: Work) -> Referral:
+def resolve_child_match(app: ReferralApp, c: ResolveChildMatch, work: Work) -> Referral:
     """Confirm or reject a child the index offered, by someone who can read this referral
     and every referral of that child (a referrer whose agency cannot see one of them leaves
     it to a panel member). Confirmed, the referral joins the child's open case, if any."""
@@ -180,7 +183,7 @@ def resolve_child_match(app: Any, c: ResolveChildMatch, work: Work) -> Referral:
 
 
 @handlers(LinkHousehold)
-def link_household(app: Any, c: LinkHousehold, work: Work) -> Referral:
+def link_household(app: ReferralApp, c: LinkHousehold, work: Work) -> Referral:
     """Record two referrals' children as siblings, by someone who can read both."""
     referral = work.get_as(c.case_id, Referral, "referral")
     try:
@@ -215,7 +218,7 @@ class WriteNote(Command):
 
 
 @handlers(WriteNote)
-def write_note(app: Any, c: WriteNote, work: Work) -> CaseNote:
+def write_note(app: ReferralApp, c: WriteNote, work: Work) -> CaseNote:
     """A dated note on a case the author can see (sealed under the case's data key); a
     correction supersedes a note, which stays, marked, with why."""
     referral = work.get_as(c.case_id, Referral, "referral")
@@ -249,7 +252,7 @@ def write_note(app: Any, c: WriteNote, work: Work) -> CaseNote:
 
 
 @handlers(ErasePersonalData)
-def erase_personal_data(app: Any, c: ErasePersonalData, work: Work) -> Referral:
+def erase_personal_data(app: ReferralApp, c: ErasePersonalData, work: Work) -> Referral:
     """Records the erasure, then, once that is committed, destroys the case's data key and
     the child's match keys (a key destroyed without its record would be an erasure nobody
     did; a failure after the record leaves the key, and the erasure asked again, with a new
@@ -265,17 +268,17 @@ def erase_personal_data(app: Any, c: ErasePersonalData, work: Work) -> Referral:
 
 
 @handlers(PlaceLegalHold)
-def place_legal_hold(app: Any, c: PlaceLegalHold, work: Work) -> Referral:
+def place_legal_hold(app: ReferralApp, c: PlaceLegalHold, work: Work) -> Referral:
     return _change(work, c, lambda r: r.place_legal_hold(c.reason, c.until, c.today))
 
 
 @handlers(ReleaseLegalHold)
-def release_legal_hold(app: Any, c: ReleaseLegalHold, work: Work) -> Referral:
+def release_legal_hold(app: ReferralApp, c: ReleaseLegalHold, work: Work) -> Referral:
     return _change(work, c, lambda r: r.release_legal_hold(c.reason))
 
 
 @handlers(SubmitReferral)
-def submit(app: Any, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
+def submit(app: ReferralApp, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
     """The referral and whether this call created it. Saved here rather than by the unit of
     work: the same key submitted concurrently is answered with the case the other made."""
     authorise_submission(c.caller, c.details)
@@ -295,19 +298,19 @@ def submit(app: Any, c: SubmitReferral, work: Work) -> tuple[Referral, bool]:
 
 
 @handlers(RecordConsent)
-def record_consent(app: Any, c: RecordConsent, work: Work) -> Referral:
+def record_consent(app: ReferralApp, c: RecordConsent, work: Work) -> Referral:
     return _change(
         work, c, lambda r: r.record_consent(c.given_by.value, c.scope, c.given_on, c.how_obtained)
     )
 
 
 @handlers(WithdrawConsent)
-def withdraw_consent(app: Any, c: WithdrawConsent, work: Work) -> Referral:
+def withdraw_consent(app: ReferralApp, c: WithdrawConsent, work: Work) -> Referral:
     return _change(work, c, lambda r: r.withdraw_consent(c.withdrawn_on, c.reason))
 
 
 @handlers(RecordSafeguardingBasis)
-def record_safeguarding_basis(app: Any, c: RecordSafeguardingBasis, work: Work) -> Referral:
+def record_safeguarding_basis(app: ReferralApp, c: RecordSafeguardingBasis, work: Work) -> Referral:
     return _change(
         work,
         c,
