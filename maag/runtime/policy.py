@@ -1,6 +1,7 @@
 """The access policy, declared once: who may do what to which case. Every service reads it,
-on every path (its commands through `maag.runtime.commands`, its queries through
-`maag.runtime.queries`), so a rule holds in the referral, panel, commissioning and
+on every path (its commands through `maag.runtime.commands`, its reads of a case through
+`maag.runtime.queries`, or, where a read spans several aggregates, `require` then
+`maag.runtime.reads`), so a rule holds in the referral, panel, commissioning and
 notifications services alike.
 
 A decision is role x action x the case's scope: its referring agency, district, the tier

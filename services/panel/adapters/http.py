@@ -16,7 +16,7 @@ from contracts.reference import Agency, District, Panel, Role
 from contracts.strict import Timestamp
 from maag.runtime import http
 from maag.runtime.auth import TokenVerifier
-from maag.runtime.reads import record_read, record_reads
+from maag.runtime.reads import record_reads
 from maag.runtime.unit_of_work import Conflict, NotFound
 from services.panel.adapters import read_model
 from services.panel.application.access import SITTING, sits_on
@@ -278,7 +278,6 @@ def create_api(
     @api.get("/cases/{case_id}", tags=["cases"], summary="Where a case stands with the panels")
     def case(case_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
         found = app.case(case_id, caller)
-        record_read(app, case_id, caller)
         return {
             "case_id": found.id,
             "panel": found.panel,
@@ -298,7 +297,6 @@ def create_api(
     )
     def plan(case_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
         found = app.plan(case_id, caller)
-        record_read(app, case_id, caller)
         return found
 
     @api.post(
@@ -328,7 +326,6 @@ def create_api(
     @api.get("/cases/{case_id}/history", tags=["cases"], summary="Every panel event of a case")
     def history(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:
         events = app.history(case_id, caller)
-        record_read(app, case_id, caller)
         return events
 
     return api

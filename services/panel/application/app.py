@@ -10,11 +10,11 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from contracts.reference import Role
-from maag.runtime import policy
 from maag.runtime.application import ServiceApplication
 from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
 from maag.runtime.policy import Action
+from maag.runtime.queries import read_case
 from maag.runtime.settings import Settings
 from maag.runtime.unit_of_work import Work
 from services.panel.application.access import SITTING, load, require_reader, scope_of
@@ -66,10 +66,8 @@ class PanelApp(ServiceApplication):
         return meeting
 
     def case(self, case_id: UUID, caller: Caller, action: Action = Action.READ_CASE) -> PanelCase:
-        policy.require_role(caller, action)
-        case = load(Work(self), case_id)
-        policy.require(caller, action, scope_of(case))
-        return case
+        """The case, for those the policy lets take `action` on it; the read recorded."""
+        return read_case(self, caller, action, case_id, load, scope_of)
 
     def plan(self, case_id: UUID, caller: Caller) -> dict[str, Any]:
         """The case's plan, for its current lead professional while the case is open, the

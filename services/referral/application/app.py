@@ -18,6 +18,7 @@ from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
 from maag.runtime.group_commit import GroupCommit
 from maag.runtime.policy import Action
+from maag.runtime.queries import read_case
 from maag.runtime.reads import case_reads
 from maag.runtime.settings import Settings
 from maag.runtime.timeline import describe
@@ -82,12 +83,16 @@ class ReferralApp(ServiceApplication):
 
         The read itself is recorded on the case, in an aggregate of its own: reads neither
         grow the referral nor conflict with a change to it."""
-        policy.require_role(caller, action)
-        referral = load(Work(self), case_id)
-        policy.require(caller, action, scope_of(referral))
-        personal = sees_personal_data(referral, caller)
-        self.writer.save(*case_reads([case_id], caller, personal_data=personal))
-        return referral, personal
+        referral = read_case(
+            self,
+            caller,
+            action,
+            case_id,
+            load,
+            scope_of,
+            lambda r: sees_personal_data(r, caller),
+        )
+        return referral, sees_personal_data(referral, caller)
 
     def child(self, referral: Referral) -> dict[str, Any] | None:
         """The child's details, or None when they were erased (their key destroyed)."""
@@ -154,11 +159,7 @@ class ReferralApp(ServiceApplication):
     def _note_reader(self, case_id: UUID, caller: Caller) -> Referral:
         """Notes follow the child's details: they may name the family (the policy's
         READ_CHILD)."""
-        policy.require_role(caller, Action.READ_CHILD)
-        referral = load(Work(self), case_id)
-        policy.require(caller, Action.READ_CHILD, scope_of(referral))
-        self.writer.save(*case_reads([case_id], caller, personal_data=True))
-        return referral
+        return read_case(self, caller, Action.READ_CHILD, case_id, load, scope_of, lambda _: True)
 
     def _note(self, e: Any) -> dict[str, Any]:
         key = self.keyring.find(e.case_id)
@@ -226,11 +227,7 @@ class ReferralApp(ServiceApplication):
 
     def privacy_state(self, case_id: UUID, caller: Caller) -> Referral:
         """The case as the data protection officer sees it (the read recorded)."""
-        policy.require_role(caller, Action.PRIVACY)
-        referral = load(Work(self), case_id)
-        policy.require(caller, Action.PRIVACY, scope_of(referral))
-        self.writer.save(*case_reads([case_id], caller, personal_data=False))
-        return referral
+        return read_case(self, caller, Action.PRIVACY, case_id, load, scope_of)
 
     def retention_due(
         self,
