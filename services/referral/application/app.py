@@ -37,6 +37,8 @@ from services.referral.domain.referral import Referral
 from services.referral.domain.retention import RetentionOutcome, Rule
 from services.referral.domain.triage import Outcome
 
+OTHER_CASE_WITHHELD = "[withheld: a case you cannot see]"
+
 
 class CipherKeyMissing(RuntimeError):
     pass
@@ -148,13 +150,32 @@ class ReferralApp(ServiceApplication):
                             "at": entry.at.isoformat(),
                             "event": entry.event,
                             "actor": entry.actor,
-                            "details": entry.details,
+                            "details": self._others_withheld(entry.details, caller),
                         }
                     )
         for item in found:
             if item["kind"] == "note":
                 item["superseded"] = superseded.get(item["note_id"])
         return sorted(found, key=lambda item: item["at"])
+
+    def _others_withheld(self, details: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        """Another case named in an event (a sibling's, the case a referral joined, the
+        referrals of a child offered as a match) is shown only to someone who may read it."""
+        work = Work(self)
+
+        def readable(case_id: Any) -> bool:
+            found = work.find(UUID(str(case_id)))
+            return isinstance(found, Referral) and may_read(found, caller)
+
+        shown = dict(details)
+        for name in ("sibling_case_id", "joins_case_id"):
+            if shown.get(name) and not readable(shown[name]):
+                shown[name] = OTHER_CASE_WITHHELD
+        if isinstance(shown.get("offers"), list):
+            shown["offers"] = [
+                o for o in shown["offers"] if all(readable(c) for c in o.get("case_ids", []))
+            ]
+        return shown
 
     def _note_reader(self, case_id: UUID, caller: Caller) -> Referral:
         """Notes follow the child's details: they may name the family (the policy's

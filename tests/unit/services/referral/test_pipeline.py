@@ -177,3 +177,25 @@ def test_a_list_records_no_read_and_shows_only_what_the_caller_may_read(api: Api
     assert {r["case_id"] for r in listed.json()} == set(cases)
     after = sum(1 for n in api.app.notifications(1, 10_000) if "CaseRead" in n.topic)
     assert after == before
+
+
+def test_a_chronology_names_no_case_the_reader_cannot_see(api: Api) -> None:
+    """A probe referral once listed, in its own chronology, the case ids of another
+    agency's referrals of the child it matched."""
+    child = {
+        "given_name": "Zephyrine",
+        "family_name": "Aldous",
+        "date_of_birth": "2015-02-02",
+        "address": "3 Elm Row, Harlow CM20 2AA",
+    }
+    theirs = api.client.post(
+        "/referrals",
+        json=details(child=child, referring_agency="police", consent=CONSENT),
+        headers=auth(agency="police"),
+    ).json()["case_id"]
+    probe = _case(api, child=child, consent=CONSENT)
+    r = api.client.get(f"/referrals/{probe}/chronology", headers=auth())
+    assert r.status_code == 200, r.text
+    assert theirs not in r.text
+    offered = [i for i in r.json() if i.get("event") == "Referral.MatchesOffered"]
+    assert offered and all(i["details"]["offers"] == [] for i in offered)
