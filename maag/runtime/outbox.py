@@ -143,7 +143,10 @@ class OutboxRelay:
         last = after
         for n in notifications:
             last = n.id
-            domain_event = self.app.mapper.to_domain_event(n)
+            try:  # a stored event that cannot be read back is as stuck as one that translates to nothing
+                domain_event = self.app.mapper.to_domain_event(n)
+            except Exception as e:
+                raise OutboxBlocked(n.id, f"{n.topic} does not decode: {e!r}") from e
             try:
                 out = outbound(self.classes, self.translate, domain_event)
                 if out is None:

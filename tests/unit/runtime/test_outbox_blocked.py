@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka.errors import MessageSizeTooLargeError
+from eventsourcing.persistence import StoredEvent
 
 from maag.runtime import metrics
 from maag.runtime.classification import EventClasses
@@ -121,3 +122,20 @@ async def test_a_fixed_release_restarted_publishes_the_blocked_event_and_what_fo
     sent = [v for _, v, _ in producer.sent if v]
     assert [b"CAF-2026-0006" in sent[0], b"CAF-2026-0007" in sent[1]] == [True, True]
     assert fixed.position() == 2
+
+
+async def test_a_stored_event_that_cannot_be_read_back_blocks_the_relay_naming_it(
+    tmp_path: Path,
+) -> None:
+    """It was retried for ever with a warning, readiness green and no alert."""
+    app = IntakeApp(Settings(data_dir=tmp_path))
+    app.receive([(uuid.uuid4(), "CAF-2026-0008")])
+    gone = StoredEvent(uuid.uuid4(), 1, "tests.gone:Vanished", b"{}")
+    app.recorder.insert_events([gone])
+    producer = FakeProducer()
+    relay = OutboxRelay(app, CLASSES, translate, producer, source="blocked-e", batch_size=1)
+    await _run_until_blocked(relay)
+    assert relay.blocked is not None and relay.blocked.position == 2
+    assert "tests.gone:Vanished does not decode" in relay.blocked.reason
+    assert len(producer.sent) == 1 and relay.position() == 1  # what came before it, only
+    assert _blocked_value("blocked-e") == 1
