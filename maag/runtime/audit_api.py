@@ -11,8 +11,9 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Header, HTTPException, Query
 
 from contracts.reference import Role
-from maag.runtime import anchors, http
+from maag.runtime import anchors, http, policy
 from maag.runtime.case_history import CaseHistory
+from maag.runtime.policy import Action
 from maag.runtime.reads import record_read
 from maag.runtime.settings import Settings
 from maag.runtime.timeline import ReplayRefused, merge, parts_over_http, replay
@@ -44,7 +45,7 @@ def install(api: FastAPI, history: CaseHistory, settings: Settings) -> None:
     )
     def audit_case(case_id: UUID, caller: http.CallerDep, as_of: AsOf = None) -> dict[str, Any]:
         # and the data protection officer's subject access export, which gathers every part
-        caller.require(Role.AUDITOR, Role.PRIVACY_OFFICER, to="replay a case's history")
+        policy.require_role(caller, Action.AUDIT)
         when = _when(as_of)
         record_read(history.app, case_id, caller)
         replay = merge(case_id, history.entries(case_id), when)

@@ -59,7 +59,7 @@ class Action(StrEnum):
     CHANGE_PLAN = "change the case's plan"
     READ_PACKAGES = "read the case's packages"
     READ_NOTIFICATIONS = "read the emails sent about the case"
-    AUDIT = "read the case's audit record"
+    AUDIT = "replay a case's history"
 
 
 Relation = Callable[[Caller, CaseScope], bool]
