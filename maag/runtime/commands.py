@@ -20,6 +20,7 @@ of a case's data is recorded by `maag.runtime.reads`)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -77,7 +78,10 @@ class Command:
             sort_keys=True,
             default=_plain,
         )
-        return hashlib.sha256(text.encode()).hexdigest()
+        # Keyed by the caller's key, which the store keeps only as its own digest: the body
+        # (a note's text, consent's wording) cannot be guessed back from what is stored.
+        key = (self.idempotency_key or "").encode()
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def _plain(value: Any) -> Any:

@@ -15,7 +15,7 @@ rule refuses them (403)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
@@ -34,8 +34,9 @@ SITTING = (Role.PANEL_MEMBER, Role.PANEL_CHAIR)
 
 @dataclass(frozen=True)
 class CaseScope:
-    """What decides access to one case, as the service answering knows it. A field a
-    service does not know is None (never taken as a match for anyone)."""
+    """What decides access to one case, as the service answering knows it. An agency,
+    district or lead a service does not know is None and matches nobody; a tier it does not
+    know (a referral no panel holds yet) is None and leaves the district to decide."""
 
     case_id: UUID
     agency: str | None = None  # the referring agency
@@ -184,8 +185,3 @@ def require(caller: Caller, action: Action, scope: CaseScope) -> None:
         raise no_such_case(scope.case_id)
     allowed = "; ".join(who.name for who in RULES[action])
     raise Forbidden(f"case_id: only {allowed} may {action.value}")
-
-
-def readable(caller: Caller, scopes: Iterable[CaseScope]) -> list[CaseScope]:
-    """The cases of `scopes` the caller may read (for lists: nothing unseen is named)."""
-    return [s for s in scopes if may_read(caller, s)]

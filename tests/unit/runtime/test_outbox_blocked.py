@@ -95,26 +95,28 @@ async def test_a_record_the_producer_refuses_as_too_large_blocks_the_relay(tmp_p
     assert _blocked_value("blocked-b") == 1
 
 
+async def _blocked_by_a_class_nobody_decided(tmp_path: Path, source: str, caf: str) -> IntakeApp:
+    """A store holding one referral, whose relay (classifying nothing) has stopped at it."""
+    app = IntakeApp(Settings(data_dir=tmp_path))
+    app.receive([(uuid.uuid4(), caf)])
+    relay = OutboxRelay(app, EventClasses((), ()), translate, FakeProducer(), source=source)
+    await _run_until_blocked(relay)
+    assert relay.blocked is not None and relay.position() == 0
+    assert "Intake.Received is neither published nor internal" in relay.blocked.reason
+    return app
+
+
 async def test_an_event_of_a_class_nobody_classified_blocks_the_relay_naming_it(
     tmp_path: Path,
 ) -> None:
-    app = IntakeApp(Settings(data_dir=tmp_path))
-    app.receive([(uuid.uuid4(), "CAF-2026-0003")])
-    relay = OutboxRelay(app, EventClasses((), ()), translate, FakeProducer(), source="blocked-c")
-    await _run_until_blocked(relay)
-    assert relay.blocked is not None
-    assert "Intake.Received is neither published nor internal" in relay.blocked.reason
-    assert relay.position() == 0
+    await _blocked_by_a_class_nobody_decided(tmp_path, "blocked-c", "CAF-2026-0003")
 
 
 async def test_a_fixed_release_restarted_publishes_the_blocked_event_and_what_followed(
     tmp_path: Path,
 ) -> None:
     """What the operator's guide says releases a blocked relay: a restart with the fix."""
-    app = IntakeApp(Settings(data_dir=tmp_path))
-    app.receive([(uuid.uuid4(), "CAF-2026-0006")])
-    blocked = OutboxRelay(app, EventClasses((), ()), translate, FakeProducer(), source="blocked-d")
-    await _run_until_blocked(blocked)
+    app = await _blocked_by_a_class_nobody_decided(tmp_path, "blocked-d", "CAF-2026-0006")
     app.receive([(uuid.uuid4(), "CAF-2026-0007")])  # stored meanwhile
     producer = FakeProducer()
     fixed = OutboxRelay(app, CLASSES, translate, producer, source="blocked-d")
