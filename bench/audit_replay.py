@@ -23,12 +23,12 @@ from contextlib import ExitStack
 import psycopg
 from psycopg import sql
 
-from maag.runtime.case_history import CaseHistory
-from maag.runtime.chain import EventChain
-from maag.runtime.chain_keys import ChainKeys
-from maag.runtime.projection import read_model_engine
+from maag.runtime.evidence.case_history import CaseHistory
+from maag.runtime.evidence.chain import EventChain
+from maag.runtime.evidence.chain_keys import ChainKeys
+from maag.runtime.evidence.timeline import replay
+from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
-from maag.runtime.timeline import replay
 from maag.services import SPECS
 from tests.support.pipeline import Ledger, LedgerApp
 

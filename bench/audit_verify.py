@@ -21,10 +21,10 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.orm import Session
 
-from maag.runtime import anchors
-from maag.runtime.chain import GENESIS, EventChain
-from maag.runtime.chain_keys import ChainKeys
-from maag.runtime.projection import read_model_engine
+from maag.runtime.evidence import anchors
+from maag.runtime.evidence.chain import GENESIS, EventChain
+from maag.runtime.evidence.chain_keys import ChainKeys
+from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
 from tests.support.pipeline import Ledger, LedgerApp
 

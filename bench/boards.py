@@ -282,7 +282,7 @@ def expected(truth: Truth, area: str) -> dict[str, Any]:
 
 
 async def publish(bootstrap: str, prefix: str, records: list[Record]) -> None:
-    from maag.runtime import kafka
+    from maag.runtime.messaging import kafka
 
     await kafka.ensure_topics(
         bootstrap, prefix, [REFERRAL_EVENTS, PANEL_EVENTS, COMMISSIONING_EVENTS]
@@ -317,7 +317,7 @@ async def publish(bootstrap: str, prefix: str, records: list[Record]) -> None:
 
 
 def main() -> None:
-    from maag.runtime.projection import read_model_engine
+    from maag.runtime.follow.projection import read_model_engine
     from maag.runtime.settings import Settings
     from services.commissioning.adapters.boards import BoardFeed, load
     from services.commissioning.domain.boards import report

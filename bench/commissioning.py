@@ -26,8 +26,8 @@ from psycopg import sql
 from bench.support import Watcher, identity, running_service
 from contracts.reference import AvoidedOutcome, District, Role
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
-from maag.runtime import kafka
-from maag.runtime.projection import read_model_engine
+from maag.runtime.follow.projection import read_model_engine
+from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from services.commissioning.adapters import read_model as reports
 from services.commissioning.domain.rules import financial_year

@@ -41,7 +41,7 @@ from bench.pipeline import raw_kafka, raw_postgres
 from bench.support import identity
 from contracts.reference import Role
 from contracts.topics import PANEL_EVENTS
-from maag.demo.client import QUORUM_AGENCIES, lead_decision
+from maag.ops.demo.client import QUORUM_AGENCIES, lead_decision
 from tests.support.flow import CONSENT, DISTRICTS
 from tests.support.identity import auth, token
 from tests.support.referral import details

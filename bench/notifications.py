@@ -25,7 +25,7 @@ from contracts.events import Actor
 from contracts.events.panel import LeadProfessionalAssigned
 from contracts.reference import Agency, Panel, Role
 from contracts.topics import PANEL_EVENTS
-from maag.runtime import kafka
+from maag.runtime.messaging import kafka
 from tests.support.events import record
 from tests.support.net import free_port
 
@@ -43,7 +43,7 @@ async def main() -> None:
         [
             sys.executable,
             "-m",
-            "maag.cli",
+            "maag.ops.cli",
             "mailbox",
             "serve",
             "--port",

@@ -21,7 +21,7 @@ from bench.support import Watcher, identity, percentiles, running_service
 from contracts.events import Actor
 from contracts.reference import District, Panel, Role
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
-from maag.runtime import kafka
+from maag.runtime.messaging import kafka
 from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
 from tests.support.events import record, referral_accepted
 from tests.support.identity import auth

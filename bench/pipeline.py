@@ -21,8 +21,8 @@ from aiokafka.admin import NewTopic
 from psycopg import sql
 
 from contracts.topics import REFERRAL_EVENTS
-from maag.runtime import kafka
 from maag.runtime.logging import configure
+from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from tests.support.pipeline import IntakeApp, intake_publisher, make_consumer, make_relay
 

@@ -26,7 +26,7 @@ import httpx
 from bench.support import Watcher, identity, percentiles, running_service
 from contracts.reference import Role
 from contracts.topics import REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
-from maag.runtime import kafka
+from maag.runtime.messaging import kafka
 from services.referral.domain.referral import case_id_for
 from tests.support.identity import keycloak_tokens, token
 from tests.support.referral import CIPHER_KEY, details

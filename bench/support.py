@@ -61,7 +61,7 @@ def percentiles(latencies_ms: list[float]) -> tuple[float, float]:
 
 def start_service(name: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "maag.cli", "serve", name],
+        [sys.executable, "-m", "maag.ops.cli", "serve", name],
         env={**os.environ, **env, "MAAG_HTTP_PORT": str(port), "MAAG_LOG_FORMAT": "json"},
         stderr=subprocess.DEVNULL,
     )
@@ -93,7 +93,7 @@ async def running_service(
 ) -> AsyncIterator[Run]:
     """The service in its own process on the broker and database the environment names, in a
     fresh schema and topic prefix; stopped and its schema dropped afterwards."""
-    from maag.runtime import kafka
+    from maag.runtime.messaging import kafka
 
     tag = uuid.uuid4().hex[:8]
     run = Run(

@@ -24,9 +24,9 @@ from pathlib import Path
 import httpx
 
 from bench.support import identity
-from maag.demo.client import lead_decision, package_decision
-from maag.identity.realm import LOCAL_PASSWORD
-from maag.runtime.auth import WEB_CLIENT
+from maag.ops.demo.client import lead_decision, package_decision
+from maag.ops.identity.realm import LOCAL_PASSWORD
+from maag.runtime.web.auth import WEB_CLIENT
 from tests.support import identity as test_identity
 from tests.support.browser import browser, login_form
 from tests.support.flow import CONSENT

@@ -23,7 +23,7 @@ SPECS: dict[str, ServiceSpec] = {s.name: s for s in (REFERRAL, PANEL, COMMISSION
 # Not services but run beside them by `maag run`: the local mailbox, a real SMTP server, and
 # the web app (it holds no data: it calls the services' APIs as the signed-in person).
 MAILBOX = "mailbox"
-MAILBOX_MODULE = "maag.infra.mailbox"
+MAILBOX_MODULE = "maag.ops.infra.mailbox"
 WEB = "web"
 WEB_MODULE = "services.web.app"
 WEB_PORT = 8010

@@ -85,8 +85,8 @@ def _close_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     server's connection slots."""
     from sqlalchemy import create_engine
 
-    from maag.runtime import projection
-    from maag.runtime.application import ServiceApplication
+    from maag.runtime.follow import projection
+    from maag.runtime.store.application import ServiceApplication
 
     apps: list[ServiceApplication] = []
     engines: list[Any] = []

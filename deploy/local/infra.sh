@@ -9,4 +9,4 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 py="${PYTHON:-python3}"
 command -v "$py" >/dev/null || { echo "error: python3 (3.11+) is needed on PATH" >&2; exit 1; }
-PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" exec "$py" -m maag.infra "$@"
+PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" exec "$py" -m maag.ops.infra "$@"

@@ -15,7 +15,7 @@ Every command passes through one pipeline, in this order:
    an index relinked): a replay or a refusal never reaches them.
 
 Queries are not commands: they read read models or aggregates and change nothing (a read
-of a case's data is recorded by `maag.runtime.reads`)."""
+of a case's data is recorded by `maag.runtime.evidence.reads`)."""
 
 from __future__ import annotations
 
@@ -33,11 +33,12 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from pydantic import BaseModel
 
-from maag.runtime import causation, idempotency, policy
-from maag.runtime.application import ServiceApplication
-from maag.runtime.auth import Caller
+from maag.runtime import causation, policy
 from maag.runtime.policy import Action, CaseScope
-from maag.runtime.unit_of_work import Conflict, Work
+from maag.runtime.store import idempotency
+from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.unit_of_work import Conflict, Work
+from maag.runtime.web.auth import Caller
 
 A = TypeVar("A", bound=ServiceApplication)
 C = TypeVar("C", bound="Command")
@@ -50,7 +51,7 @@ class Command:
     caller: Caller
     correlation_id: str
     # The caller's key for this request (`Idempotency-Key`): sent again, it records nothing
-    # more and is answered with what the first made (maag.runtime.idempotency).
+    # more and is answered with what the first made (maag.runtime.store.idempotency).
     idempotency_key: str | None = None
     # A command whose handler gives the key its own meaning (a referral's case id is made
     # from it) is left to that handler.

@@ -1,7 +1,7 @@
 """The access policy, declared once: who may do what to which case. Every service reads it,
 on every path (its commands through `maag.runtime.commands`, its reads of a case through
 `maag.runtime.queries`, or, where a read spans several aggregates, `require` then
-`maag.runtime.reads`), so a rule holds in the referral, panel, commissioning and
+`maag.runtime.evidence.reads`), so a rule holds in the referral, panel, commissioning and
 notifications services alike.
 
 A decision is role x action x the case's scope: its referring agency, district, the tier
@@ -24,8 +24,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from contracts.reference import Role
-from maag.runtime.auth import Caller, Forbidden
-from maag.runtime.unit_of_work import NotFound, Work
+from maag.runtime.store.unit_of_work import NotFound, Work
+from maag.runtime.web.auth import Caller, Forbidden
 
 A = TypeVar("A", bound=Aggregate)
 

@@ -12,11 +12,11 @@ from typing import TypeVar
 from uuid import UUID
 
 from maag.runtime import policy
-from maag.runtime.application import ServiceApplication
-from maag.runtime.auth import Caller
+from maag.runtime.evidence.reads import case_reads
 from maag.runtime.policy import Action, CaseScope
-from maag.runtime.reads import case_reads
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Caller
 
 T = TypeVar("T")
 

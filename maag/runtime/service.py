@@ -18,22 +18,25 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
-from maag.runtime import audit_api, consistency, incarnation, kafka, messaging
-from maag.runtime.anchors import Anchorer
-from maag.runtime.application import ServiceApplication
-from maag.runtime.auth import TokenVerifier
-from maag.runtime.case_history import CaseHistory
-from maag.runtime.chain import EventChain
-from maag.runtime.chain_keys import ChainKeys
-from maag.runtime.classification import EventClasses
-from maag.runtime.consumer import Subscription, TrackedConsumer
-from maag.runtime.follower import Wakeup
+from maag.runtime.evidence import audit_api
+from maag.runtime.evidence.anchors import Anchorer
+from maag.runtime.evidence.case_history import CaseHistory
+from maag.runtime.evidence.chain import EventChain
+from maag.runtime.evidence.chain_keys import ChainKeys
+from maag.runtime.follow.follower import Wakeup
+from maag.runtime.follow.projection import Project, Projector, read_model_engine
 from maag.runtime.logging import configure, get_logger
-from maag.runtime.messaging import EventPublisher
-from maag.runtime.outbox import OutboxRelay, Translator
-from maag.runtime.projection import Project, Projector, read_model_engine
+from maag.runtime.messaging import broker as messaging
+from maag.runtime.messaging import kafka
+from maag.runtime.messaging.broker import EventPublisher
+from maag.runtime.messaging.classification import EventClasses
+from maag.runtime.messaging.consumer import Subscription, TrackedConsumer
+from maag.runtime.messaging.outbox import OutboxRelay, Translator
 from maag.runtime.settings import Settings
 from maag.runtime.spec import ServiceSpec
+from maag.runtime.store import consistency, incarnation
+from maag.runtime.store.application import ServiceApplication
+from maag.runtime.web.auth import TokenVerifier
 
 log = get_logger(__name__)
 
@@ -245,7 +248,7 @@ class Plumbing:
 
     async def incarnate(self) -> None:
         """Before the service takes a write: a new incarnation if its store has gone back in
-        time since it last published (maag.runtime.incarnation)."""
+        time since it last published (maag.runtime.store.incarnation)."""
         topics = [t.named(self.settings.topic_prefix) for t in self.spec.events]
         tails = await incarnation.read_tails(
             self.settings.kafka_bootstrap,

@@ -15,7 +15,7 @@ from contracts.topics import CHAIN_ANCHORS, EVENT_TOPICS, TopicSpec
 @dataclass(frozen=True)
 class Change:
     """What one stored event does to a case's state as an auditor sees it (see
-    `maag.runtime.timeline.CaseState`): fields set, counters counted, packages active."""
+    `maag.runtime.evidence.timeline.CaseState`): fields set, counters counted, packages active."""
 
     set: Mapping[str, Any] = field(default_factory=dict)
     count: tuple[str, ...] = ()

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
-from maag.runtime import kafka
-from maag.runtime.projection import read_model_engine
+from maag.runtime.follow.projection import read_model_engine
+from maag.runtime.messaging import kafka
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings
 from services.commissioning.adapters import read_model as reports

@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 
 from contracts.topics import COMMISSIONING_EVENTS, REFERRAL_EVENTS
+from maag.runtime.follow.loops import sleep_or_stop
 from maag.runtime.logging import get_logger
-from maag.runtime.loops import sleep_or_stop
 from maag.runtime.service import Loop, Plumbing, Service, serve
 from maag.runtime.settings import Settings
 from services.panel.adapters import read_model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from contracts.topics import PANEL_EVENTS, REFERRAL_SUBMISSIONS
-from maag.runtime.projection import read_model_engine
+from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings, SettingsError
 from services.referral.adapters import read_model

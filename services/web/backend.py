@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from maag.runtime.consistency import AFTER_HEADER, ASK_HEADER, POSITION_HEADER
+from maag.runtime.store.consistency import AFTER_HEADER, ASK_HEADER, POSITION_HEADER
 from services.web.sessions import SignedIn
 
 

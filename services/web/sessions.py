@@ -23,7 +23,7 @@ class SignedIn:
     expires_at: float  # when the access token expires (epoch seconds)
     last_used: float = field(default_factory=time.time)
     # Each service's store position after this person's latest write there, sent with their
-    # reads so that a page shows what they just did (maag.runtime.consistency).
+    # reads so that a page shows what they just did (maag.runtime.store.consistency).
     written: dict[str, int] = field(default_factory=dict)
 
     def wrote(self, service: str, position: str | None) -> None:

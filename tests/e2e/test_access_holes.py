@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import httpx
 
-from maag.demo.client import referrer
+from maag.ops.demo.client import referrer
 from tests.support import identity
 from tests.support.flow import CONSENT
 from tests.support.referral import details

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
-from maag.demo.client import review_decision, wait_for
-from maag.identity.realm import LOCAL_PASSWORD
-from maag.runtime.timeline import Entry
+from maag.ops.demo.client import review_decision, wait_for
+from maag.ops.identity.realm import LOCAL_PASSWORD
+from maag.runtime.evidence.timeline import Entry
 from tests.support.identity import auth
 from tests.support.referral import details
 from tests.support.system import System
@@ -263,7 +263,7 @@ def test_maag_audit_replay_prints_the_timeline(system: System) -> None:
         [
             sys.executable,
             "-m",
-            "maag.cli",
+            "maag.ops.cli",
             "audit",
             "replay",
             case_id,
@@ -283,7 +283,7 @@ def test_maag_audit_replay_prints_the_timeline(system: System) -> None:
     assert events.index("Referral.Received") < events.index("PanelCase.Listed")
     assert body["state"]["status"] == "listed"
     text = subprocess.run(
-        [sys.executable, "-m", "maag.cli", "audit", "replay", case_id, "--user", "auditor-1"],
+        [sys.executable, "-m", "maag.ops.cli", "audit", "replay", case_id, "--user", "auditor-1"],
         env=env,
         capture_output=True,
         text=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import REFERRAL_EVENTS
-from maag.demo.client import Client
+from maag.ops.demo.client import Client
 from tests.support.flow import assert_each_case_once, decide, refer, wait_complete
 from tests.support.private_infra import private_kafka
 from tests.support.system import running_system

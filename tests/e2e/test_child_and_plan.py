@@ -11,7 +11,13 @@ import asyncio
 from typing import Any
 
 from contracts.topics import ALL_TOPICS, PANEL_EVENTS, REFERRAL_SUBMISSIONS
-from maag.demo.client import lead_decision, package_decision, referrer, review_decision, wait_for
+from maag.ops.demo.client import (
+    lead_decision,
+    package_decision,
+    referrer,
+    review_decision,
+    wait_for,
+)
 from tests.integration.runtime.conftest import read_to_end
 from tests.support.referral import details
 from tests.support.system import System

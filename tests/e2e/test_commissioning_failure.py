@@ -4,8 +4,8 @@ lead professional and the MAAG's coordinator are each emailed once."""
 
 from __future__ import annotations
 
-from maag.demo.client import lead_decision, package_decision, wait_for
-from maag.infra.mailbox import messages
+from maag.ops.demo.client import lead_decision, package_decision, wait_for
+from maag.ops.infra.mailbox import messages
 from tests.support.flow import CONSENT
 from tests.support.referral import details
 from tests.support.system import System

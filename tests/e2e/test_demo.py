@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from maag.infra.mailbox import messages
+from maag.ops.infra.mailbox import messages
 from tests.support.identity import auth
 from tests.support.system import System
 
@@ -21,7 +21,7 @@ DEMO_CHILDREN = ("Amara", "Okafor", "Jordan", "Hale", "Riley", "Marsh", "Kai", "
 
 def test_the_demo_drives_four_cases_through_every_service(system: System, tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "maag.cli", "demo"],
+        [sys.executable, "-m", "maag.ops.cli", "demo"],
         env={**system.env, "MAAG_HOME": str(tmp_path / "home")},
         capture_output=True,
         text=True,

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from maag.demo.client import (
+from maag.ops.demo.client import (
     Client,
     lead_decision,
     package_decision,
@@ -24,7 +24,7 @@ from maag.demo.client import (
     review_decision,
     wait_for,
 )
-from maag.infra.mailbox import messages
+from maag.ops.infra.mailbox import messages
 from tests.support import flow
 from tests.support.referral import details
 from tests.support.system import SERVICES, System

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 
 from contracts.topics import REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
-from maag.demo.client import wait_for
-from maag.runtime import kafka
+from maag.ops.demo.client import wait_for
+from maag.runtime.messaging import kafka
 from tests.integration.runtime.conftest import read_all
 from tests.support.flow import (
     CONSENT,

@@ -31,7 +31,7 @@ from contracts.topics import (
     REFERRAL_EVENTS,
     REFERRAL_SUBMISSIONS,
 )
-from maag.runtime import kafka
+from maag.runtime.messaging import kafka
 from maag.services import SPECS
 from tests.integration.runtime.conftest import read_to_end
 from tests.support import identity

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from maag.demo.client import wait_for
-from maag.runtime import kafka
+from maag.ops.demo.client import wait_for
+from maag.runtime.messaging import kafka
 from services.web.settings import INSTALLED_ASSETS
 from tests.support.system import SERVICES, System
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from maag.demo.client import lead_decision, package_decision, wait_for
-from maag.infra.mailbox import messages
+from maag.ops.demo.client import lead_decision, package_decision, wait_for
+from maag.ops.infra.mailbox import messages
 from tests.support.flow import CONSENT
 from tests.support.referral import details
 from tests.support.system import System

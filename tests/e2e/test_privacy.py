@@ -18,13 +18,13 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from maag.audit.stores import store_of
-from maag.demo.client import referrer, wait_for
-from maag.identity.realm import LOCAL_PASSWORD
-from maag.runtime import anchors
-from maag.runtime.migrations import writer_env
-from maag.runtime.projection import read_model_engine
+from maag.ops.audit.stores import store_of
+from maag.ops.demo.client import referrer, wait_for
+from maag.ops.identity.realm import LOCAL_PASSWORD
+from maag.runtime.evidence import anchors
+from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
+from maag.runtime.store.migrations import writer_env
 from maag.services import SPECS
 from services.referral.adapters.keyring import SqlKeyring
 from tests.support.keys import CHAIN_KEY, WRITER_PASSWORD
@@ -169,7 +169,7 @@ def test_a_case_is_erased_everywhere_and_the_record_still_verifies(system: Syste
 def _maag(system: System, *args: str) -> subprocess.CompletedProcess[str]:
     """The data protection officer at the command line, signed in as themselves."""
     return subprocess.run(
-        [sys.executable, "-m", "maag.cli", "privacy", *args, "--user", DPO],
+        [sys.executable, "-m", "maag.ops.cli", "privacy", *args, "--user", DPO],
         env={**system.env, "MAAG_PASSWORD": LOCAL_PASSWORD},
         capture_output=True,
         text=True,

@@ -15,7 +15,7 @@ import httpx
 
 from contracts.reference import Role
 from contracts.topics import ALL_TOPICS, REFERRAL_SUBMISSIONS
-from maag.infra.mailbox import messages
+from maag.ops.infra.mailbox import messages
 from tests.integration.runtime.conftest import read_to_end
 from tests.support.identity import auth
 from tests.support.referral import CHILD_NAME, details

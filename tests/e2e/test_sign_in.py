@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 
-from maag.identity.realm import LOCAL_PASSWORD, WEB_ORIGIN
-from maag.runtime.auth import WEB_CLIENT
+from maag.ops.identity.realm import LOCAL_PASSWORD, WEB_ORIGIN
+from maag.runtime.web.auth import WEB_CLIENT
 from tests.support import identity
 from tests.support.browser import browser, login_form
 from tests.support.referral import details

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from maag.demo.client import wait_for
-from maag.infra.mailbox import messages
-from maag.runtime.auth import WEB_CLIENT
+from maag.ops.demo.client import wait_for
+from maag.ops.infra.mailbox import messages
+from maag.runtime.web.auth import WEB_CLIENT
 from tests.support import identity
 from tests.support.referral import details
 from tests.support.system import System

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from maag.demo.client import Client, lead_decision, package_decision, wait_for
-from maag.infra.mailbox import messages
+from maag.ops.demo.client import Client, lead_decision, package_decision, wait_for
+from maag.ops.infra.mailbox import messages
 from tests.support.referral import details
 
 CONSENT = {

@@ -24,8 +24,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from contracts.reference import District, Panel, Role
-from maag.identity.tokens import Admin, Someone, Tokens
-from maag.runtime.auth import WEB_CLIENT, KeySet, TokenVerifier, audience_of
+from maag.ops.identity.tokens import Admin, Someone, Tokens
+from maag.runtime.web.auth import WEB_CLIENT, KeySet, TokenVerifier, audience_of
 from maag.services import SPECS
 
 ALL_DISTRICTS = tuple(d.value for d in District)

@@ -16,15 +16,15 @@ from contracts.events import Actor
 from contracts.events.referral import ReferralReceived
 from contracts.reference import Agency, District, LevelOfNeed, Role
 from contracts.topics import REFERRAL_EVENTS
-from maag.runtime import messaging
-from maag.runtime.application import ServiceApplication
-from maag.runtime.classification import EventClasses
-from maag.runtime.consumer import Delivery, Rejected, TrackedConsumer, on_events
-from maag.runtime.follower import Wakeup
-from maag.runtime.messaging import EventPublisher
-from maag.runtime.outbox import Outbound, OutboxRelay
+from maag.runtime.follow.follower import Wakeup
+from maag.runtime.messaging import broker as messaging
+from maag.runtime.messaging.broker import EventPublisher
+from maag.runtime.messaging.classification import EventClasses
+from maag.runtime.messaging.consumer import Delivery, Rejected, TrackedConsumer, on_events
+from maag.runtime.messaging.outbox import Outbound, OutboxRelay
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.unit_of_work import Work
 
 ACTOR = Actor(user_id="u-1", role=Role.REFERRER, agency="education")
 POISON_CAF = "CAF-2026-9999"

@@ -1,7 +1,7 @@
 """A broker or a database of a test's own, for the tests that restart them: restarting the
 shared ones would disturb the tests running beside them.
 
-The broker is the project's local Kafka (`maag.infra.kafka`, the cached jars) on free
+The broker is the project's local Kafka (`maag.ops.infra.kafka`, the cached jars) on free
 ports; the database is a PostgreSQL cluster of its own made with Debian's
 `pg_createcluster` (needs root or passwordless sudo, as `maag infra up` does).
 """
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from maag.infra import kafka, postgres
-from maag.infra.layout import InfraError, Layout
-from maag.infra.processes import port_open, wait_until
+from maag.ops.infra import kafka, postgres
+from maag.ops.infra.layout import InfraError, Layout
+from maag.ops.infra.processes import port_open, wait_until
 from tests.support.net import free_port
 
 

@@ -10,8 +10,8 @@ import os
 import signal
 import sys
 
-from maag.runtime import kafka
 from maag.runtime.logging import configure
+from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from tests.support.pipeline import intake_publisher, make_consumer, make_relay
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from maag.runtime import kafka
+from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from tests.support.keys import CHAIN_KEY
 

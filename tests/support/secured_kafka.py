@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from maag.infra import kafka
-from maag.infra.layout import InfraError, Layout
-from maag.infra.processes import port_open, wait_until
+from maag.ops.infra import kafka
+from maag.ops.infra.layout import InfraError, Layout
+from maag.ops.infra.processes import port_open, wait_until
 from tests.support.net import free_port
 
 HERE = Path(__file__).parent
@@ -113,7 +113,7 @@ PATTERNS = {"literal": "LITERAL", "prefix": "PREFIXED"}  # Strimzi's names -> Ka
 
 
 def acl_args(user: dict[str, Any]) -> list[str]:
-    """A KafkaUser's ACLs (maag.deployment) as CreateAcls arguments."""
+    """A KafkaUser's ACLs (maag.ops.deployment) as CreateAcls arguments."""
     principal = f"User:{user['metadata']['name']}"
     out = []
     for acl in user["spec"]["authorization"]["acls"]:

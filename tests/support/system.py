@@ -15,11 +15,11 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from maag.demo.client import Client
-from maag.identity.realm import local_web_env
-from maag.runtime import kafka
-from maag.runtime.migrations import migrate, writer_env
+from maag.ops.demo.client import Client
+from maag.ops.identity.realm import local_web_env
+from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
+from maag.runtime.store.migrations import migrate, writer_env
 from maag.services import SPECS
 from tests.support import identity
 from tests.support.keys import CHAIN_KEY_TEXT, WRITER_PASSWORD
@@ -37,7 +37,7 @@ class System:
         postgres_url: str,
         schema: str,
         prefix: str,
-        command: Sequence[str] = (sys.executable, "-m", "maag.cli"),
+        command: Sequence[str] = (sys.executable, "-m", "maag.ops.cli"),
         cwd: Path | None = None,
     ) -> None:
         self.tmp = tmp

@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from maag.runtime.application import ServiceApplication
-from maag.runtime.consumer import TrackedConsumer
+from maag.runtime.messaging.consumer import TrackedConsumer
+from maag.runtime.store.application import ServiceApplication
 
 
 async def until(

@@ -15,7 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from fastapi.routing import APIRoute
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from maag.identity.realm import LOCAL_PASSWORD
+from maag.ops.identity.realm import LOCAL_PASSWORD
 from maag.runtime.settings import Settings
 from services.web.app import create_app
 from services.web.settings import SERVICES, WebSettings

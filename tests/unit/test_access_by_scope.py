@@ -24,7 +24,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contracts.reference import Role
-from maag.runtime.auth import Caller
 from maag.runtime.policy import (
     AGENCY_SYSTEM,
     AUDITOR,
@@ -39,7 +38,8 @@ from maag.runtime.policy import (
     Action,
     Who,
 )
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Caller
 from services.commissioning.application import policies as commissioning_policies
 from services.notifications.domain.known_case import KnownCase
 from services.panel.application import policies as panel_policies

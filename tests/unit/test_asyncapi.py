@@ -9,7 +9,7 @@ import yaml
 
 from contracts.export import CHECKED_IN
 from contracts.topics import ALL_TOPICS
-from maag.asyncapi import rendered
+from maag.ops.asyncapi import rendered
 from maag.services import SPECS
 
 

@@ -111,9 +111,9 @@ def test_the_checks_see_an_offence(tmp_path: Path) -> None:
     # The rules above pass vacuously if imports went unseen: a planted one is found.
     planted = tmp_path / "maag" / "runtime" / "_planted_for_test.py"
     planted.parent.mkdir(parents=True)
-    planted.write_text("def f() -> None:\n    from maag.audit import render  # noqa\n")
+    planted.write_text("def f() -> None:\n    from maag.ops.audit import render  # noqa\n")
     found = offences(graph("maag", root=tmp_path), {"maag.runtime": ("maag.runtime", "contracts")})
     assert found == [
-        "maag.runtime._planted_for_test imports maag.audit",
-        "maag.runtime._planted_for_test imports maag.audit.render",
+        "maag.runtime._planted_for_test imports maag.ops.audit",
+        "maag.runtime._planted_for_test imports maag.ops.audit.render",
     ]

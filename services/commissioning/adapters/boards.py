@@ -57,10 +57,10 @@ from contracts.events.referral import (
     ReferralRedirectedToSocialCare,
 )
 from contracts.limits import TEXT_CHARS
-from maag.runtime import kafka
+from maag.runtime.follow.loops import sleep_or_stop
+from maag.runtime.follow.projection import create_tables
 from maag.runtime.logging import get_logger
-from maag.runtime.loops import sleep_or_stop
-from maag.runtime.projection import create_tables
+from maag.runtime.messaging import kafka
 from services.commissioning.domain.boards import Case, Fact
 
 log = get_logger(__name__)

@@ -15,12 +15,12 @@ from sqlalchemy.engine import Engine
 
 from contracts.limits import ID_CHARS, LABEL_CHARS, PROVIDER_SERVICES
 from contracts.reference import District, Role
-from maag.runtime import http
-from maag.runtime.auth import TokenVerifier
-from maag.runtime.projection import create_tables
-from maag.runtime.reads import record_read
+from maag.runtime.evidence.reads import record_read
+from maag.runtime.follow.projection import create_tables
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Conflict, NotFound
+from maag.runtime.store.unit_of_work import Conflict, NotFound
+from maag.runtime.web import http
+from maag.runtime.web.auth import TokenVerifier
 from services.commissioning.adapters import boards
 from services.commissioning.adapters import read_model as reports
 from services.commissioning.application.app import CommissioningApp

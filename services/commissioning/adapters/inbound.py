@@ -8,8 +8,8 @@ from uuid import UUID
 
 from contracts.events.panel import CaseClosed, PackageRequested, PackageReviewDecided
 from contracts.events.referral import ConsentWithdrawn
-from maag.runtime.consumer import Delivery, Subscription, on_events
-from maag.runtime.unit_of_work import Work
+from maag.runtime.messaging.consumer import Delivery, Subscription, on_events
+from maag.runtime.store.unit_of_work import Work
 from services.commissioning.application import policies
 from services.commissioning.domain.aggregates import ProviderIndex, case_packages_uuid
 

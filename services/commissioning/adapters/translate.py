@@ -18,8 +18,8 @@ from contracts.events.commissioning import (
 )
 from contracts.reference import AvoidedOutcome, Panel, Role
 from maag.runtime import causation
-from maag.runtime.classification import EventClasses
-from maag.runtime.outbox import Outbound, published_actor
+from maag.runtime.messaging.classification import EventClasses
+from maag.runtime.messaging.outbox import Outbound, published_actor
 from services.commissioning.domain.aggregates import (
     Budget,
     CasePackages,

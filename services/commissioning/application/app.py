@@ -15,12 +15,12 @@ from eventsourcing.persistence import IntegrityError
 
 from contracts.reference import JAP_FUNDERS, Agency, District, Office, Role
 from maag.runtime import policy
-from maag.runtime.application import ServiceApplication
-from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
 from maag.runtime.policy import Action, CaseScope
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Caller
 from services.commissioning.application.commands import handlers, register
 from services.commissioning.application.packages import providers
 from services.commissioning.domain.aggregates import (

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.reference import Role
 from maag.runtime.commands import Command, Handlers
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.commissioning.domain.aggregates import (
     Budget,
     Provider,

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from contracts.reference import Panel
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.commissioning.domain.aggregates import (
     Budget,
     CasePackages,

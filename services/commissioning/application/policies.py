@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from contracts.events.panel import CaseClosed, PackageRequested, PackageReviewDecided
 from contracts.events.referral import ConsentWithdrawn
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.commissioning.application.packages import (
     commission,
     decommission_case,

@@ -9,10 +9,10 @@ from uuid import UUID
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from maag.runtime import http
-from maag.runtime.auth import TokenVerifier
-from maag.runtime.reads import record_read
-from maag.runtime.unit_of_work import NotFound
+from maag.runtime.evidence.reads import record_read
+from maag.runtime.store.unit_of_work import NotFound
+from maag.runtime.web import http
+from maag.runtime.web.auth import TokenVerifier
 from services.notifications.adapters import read_model
 from services.notifications.application.app import NotificationsApp
 

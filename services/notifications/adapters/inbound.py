@@ -13,7 +13,7 @@ from contracts.events.panel import (
     LeadProfessionalAssigned,
     ReviewListed,
 )
-from maag.runtime.consumer import Subscription, on_events
+from maag.runtime.messaging.consumer import Subscription, on_events
 from services.notifications.application.policies import Requests, case_placed
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, inser
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from maag.runtime.projection import create_tables
+from maag.runtime.follow.projection import create_tables
 
 metadata = MetaData()
 journal = Table(

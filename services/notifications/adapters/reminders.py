@@ -10,9 +10,9 @@ from uuid import UUID
 
 from sqlalchemy.engine import Engine
 
-from maag.runtime.application import ServiceApplication
+from maag.runtime.follow.loops import Backoff, sleep_or_stop
 from maag.runtime.logging import get_logger
-from maag.runtime.loops import Backoff, sleep_or_stop
+from maag.runtime.store.application import ServiceApplication
 from services.notifications.adapters import read_model
 from services.notifications.application.reminders import fire
 

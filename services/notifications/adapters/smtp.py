@@ -27,14 +27,14 @@ from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from contracts.topics import DLQ_SUFFIX
-from maag.runtime import metrics
-from maag.runtime.application import ServiceApplication
-from maag.runtime.consumer import TRANSIENT
-from maag.runtime.follower import Follower, Wakeup
-from maag.runtime.leadership import Leadership
+from maag.runtime.follow.follower import Follower, Wakeup
+from maag.runtime.follow.leadership import Leadership
+from maag.runtime.follow.loops import Backoff, sleep_or_stop
 from maag.runtime.logging import bound, get_logger
-from maag.runtime.loops import Backoff, sleep_or_stop
+from maag.runtime.messaging.consumer import TRANSIENT
 from maag.runtime.settings import Settings
+from maag.runtime.store.application import ServiceApplication
+from maag.runtime.web import metrics
 from services.notifications.adapters.journal import SentJournal
 from services.notifications.domain.notification import Notification
 from services.notifications.domain.templates import render

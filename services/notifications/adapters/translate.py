@@ -7,8 +7,8 @@ from typing import Any
 from contracts.events import Actor
 from contracts.events.notifications import NotificationFailed, NotificationSent
 from contracts.reference import Role
-from maag.runtime.classification import EventClasses
-from maag.runtime.outbox import Outbound
+from maag.runtime.messaging.classification import EventClasses
+from maag.runtime.messaging.outbox import Outbound
 from services.notifications.application.app import NotificationsApp
 from services.notifications.domain.known_case import KnownCase
 from services.notifications.domain.notification import Notification

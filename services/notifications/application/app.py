@@ -6,10 +6,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from maag.runtime import policy
-from maag.runtime.application import ServiceApplication
-from maag.runtime.auth import Caller
 from maag.runtime.policy import Action, CaseScope
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Caller
 from services.notifications.domain.known_case import KnownCase, known_case_id
 
 

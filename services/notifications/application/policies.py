@@ -19,8 +19,8 @@ from contracts.events.panel import (
     LeadProfessionalAssigned,
     ReviewListed,
 )
-from maag.runtime.consumer import Delivery
-from maag.runtime.unit_of_work import Work
+from maag.runtime.messaging.consumer import Delivery
+from maag.runtime.store.unit_of_work import Work
 from services.notifications.domain.known_case import KnownCase, known_case_id
 from services.notifications.domain.notification import Notification, notification_id
 from services.notifications.domain.reminder import Reminder, reminder_id

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from maag.runtime.application import ServiceApplication
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.unit_of_work import Work
 from services.notifications.domain.notification import Notification
 from services.notifications.domain.reminder import Reminder
 

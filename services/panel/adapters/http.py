@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 from contracts.limits import ID_CHARS
 from contracts.reference import Agency, District, Panel, Role
 from contracts.strict import Timestamp
-from maag.runtime import http
-from maag.runtime.auth import TokenVerifier
-from maag.runtime.reads import record_reads
-from maag.runtime.unit_of_work import Conflict, NotFound
+from maag.runtime.evidence.reads import record_reads
+from maag.runtime.store.unit_of_work import Conflict, NotFound
+from maag.runtime.web import http
+from maag.runtime.web.auth import TokenVerifier
 from services.panel.adapters import read_model
 from services.panel.application.access import SITTING, sits_on
 from services.panel.application.app import PanelApp

@@ -14,8 +14,8 @@ from contracts.events.commissioning import (
 )
 from contracts.events.referral import ChildMatchConfirmed, ConsentWithdrawn, ReferralAccepted
 from contracts.reference import Panel
-from maag.runtime.consumer import Delivery, Subscription, on_events
-from maag.runtime.unit_of_work import Work
+from maag.runtime.messaging.consumer import Delivery, Subscription, on_events
+from maag.runtime.store.unit_of_work import Work
 from services.panel.application import policies as use
 from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
 

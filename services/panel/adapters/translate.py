@@ -29,8 +29,8 @@ from contracts.events.panel import (
 )
 from contracts.reference import Agency, AvoidedOutcome, District, Panel, Role
 from maag.runtime import causation
-from maag.runtime.classification import EventClasses
-from maag.runtime.outbox import Outbound, published_actor
+from maag.runtime.messaging.classification import EventClasses
+from maag.runtime.messaging.outbox import Outbound, published_actor
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.plan import Plan

@@ -10,9 +10,9 @@ from uuid import UUID
 
 from contracts.reference import Role
 from maag.runtime import policy
-from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.policy import CaseScope
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Caller, Forbidden
 from services.panel.domain.case import PanelCase
 from services.panel.domain.schedule import PanelRef
 

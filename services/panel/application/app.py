@@ -10,13 +10,13 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from contracts.reference import Role
-from maag.runtime.application import ServiceApplication
-from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
 from maag.runtime.policy import Action
 from maag.runtime.queries import read_case
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Caller
 from services.panel.application.access import SITTING, load, require_reader, scope_of
 from services.panel.application.commands import handlers
 from services.panel.application.meetings import meeting_at

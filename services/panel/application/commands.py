@@ -12,7 +12,7 @@ from uuid import UUID
 from contracts.reference import Agency, Panel, Role
 from maag.runtime.commands import Command, Handlers
 from maag.runtime.policy import Action
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.panel.application.access import SITTING, case_scope, require_seat
 from services.panel.application.decisions import (
     AssignLeadProfessional,

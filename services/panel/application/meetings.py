@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.schedule import PanelRef, meeting_id
 

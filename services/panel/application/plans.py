@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.limits import ID_CHARS, LABEL_CHARS, NOTE_CHARS, TEAM, TEXT_CHARS
 from contracts.reference import ORGANISATIONS
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.panel.domain.case import PanelCase
 from services.panel.domain.plan import OUTCOMES, Plan, PlanRuleBroken, plan_id_for
 

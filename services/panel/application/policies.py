@@ -8,7 +8,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from contracts.reference import Panel
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.panel.application.meetings import meeting_at
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting

@@ -37,7 +37,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
-from maag.runtime.projection import create_tables
+from maag.runtime.follow.projection import create_tables
 from services.referral.domain.matching import Key, likely
 from services.referral.domain.referral import Offer
 

@@ -14,10 +14,11 @@ from sqlalchemy.engine import Engine
 
 from contracts.events.referral import ChildDetails, ConsentGiven, ReferralDetails
 from contracts.limits import ID_CHARS, NOTE_CHARS, TEXT_CHARS, PastDate
-from maag.runtime import http, policy
-from maag.runtime.auth import Caller, TokenVerifier
+from maag.runtime import policy
 from maag.runtime.policy import Action, CaseScope
-from maag.runtime.unit_of_work import Conflict, NotFound
+from maag.runtime.store.unit_of_work import Conflict, NotFound
+from maag.runtime.web import http
+from maag.runtime.web.auth import Caller, TokenVerifier
 from services.referral.adapters import privacy, read_model
 from services.referral.application.access import sees_personal_data
 from services.referral.application.app import ReferralApp

@@ -28,9 +28,9 @@ from contracts.events.panel import (
 from contracts.events.referral import ReferralSubmission
 from contracts.limits import HEADER_VALUE_BYTES, LABEL_CHARS, PROBLEM_CHARS, PROBLEMS
 from contracts.reference import Agency
-from maag.runtime.auth import Forbidden, TokenVerifier, Unauthenticated
-from maag.runtime.consumer import Delivery, Position, Subscription, on_events
-from maag.runtime.unit_of_work import Work
+from maag.runtime.messaging.consumer import Delivery, Position, Subscription, on_events
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Forbidden, TokenVerifier, Unauthenticated
 from services.referral.application import policies
 from services.referral.application.commands import authorise_submission
 from services.referral.application.personal import ChildIndex, Keyring

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
-from maag.runtime.projection import create_tables
+from maag.runtime.follow.projection import create_tables
 
 NONCE_BYTES = 12
 

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 
 from contracts.limits import TEXT_CHARS
 from contracts.reference import Role
-from maag.runtime import http
-from maag.runtime.reads import case_reads
-from maag.runtime.timeline import ReplayRefused, parts_over_http, replay
+from maag.runtime.evidence.reads import case_reads
+from maag.runtime.evidence.timeline import ReplayRefused, parts_over_http, replay
+from maag.runtime.web import http
 from services.referral.adapters import read_model
 from services.referral.application import subject_access
 from services.referral.application.app import ReferralApp, retention_outcome

@@ -31,8 +31,8 @@ from contracts.events.referral import (
 )
 from contracts.reference import Agency, Panel, Role
 from maag.runtime import causation
-from maag.runtime.classification import EventClasses
-from maag.runtime.outbox import Outbound, published_actor
+from maag.runtime.messaging.classification import EventClasses
+from maag.runtime.messaging.outbox import Outbound, published_actor
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral, Rejection
 from services.referral.domain.triage import Outcome

@@ -14,9 +14,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from maag.runtime import policy
-from maag.runtime.auth import Caller
 from maag.runtime.policy import Action, CaseScope
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Caller
 from services.referral.domain.referral import Referral
 
 READERS = policy.roles_for(Action.READ_CASE)

@@ -13,16 +13,16 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from maag.runtime import policy
-from maag.runtime.application import ServiceApplication
-from maag.runtime.auth import Caller
 from maag.runtime.commands import Command
-from maag.runtime.group_commit import GroupCommit
+from maag.runtime.evidence.reads import case_reads
+from maag.runtime.evidence.timeline import describe
 from maag.runtime.policy import Action
 from maag.runtime.queries import read_case
-from maag.runtime.reads import case_reads
 from maag.runtime.settings import Settings
-from maag.runtime.timeline import describe
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.group_commit import GroupCommit
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Caller
 from services.referral.application.access import load, may_read, scope_of, sees_personal_data
 from services.referral.application.commands import handlers
 from services.referral.application.personal import (
@@ -70,7 +70,7 @@ class ReferralApp(ServiceApplication):
         super().close()
 
     def commit_unit(self, aggregates: list[Aggregate]) -> None:
-        # Many request threads' units, few transactions (see maag.runtime.group_commit).
+        # Many request threads' units, few transactions (see maag.runtime.store.group_commit).
         self.writer.save(*aggregates)
 
     def handle(self, command: Command) -> Any:

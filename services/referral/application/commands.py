@@ -17,10 +17,10 @@ from eventsourcing.persistence import IntegrityError
 
 from contracts.events.referral import ConsentGiver, ReferralDetails
 from contracts.reference import Agency, Role
-from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.commands import Command, Handlers
 from maag.runtime.policy import Action
-from maag.runtime.unit_of_work import NotFound, Work
+from maag.runtime.store.unit_of_work import NotFound, Work
+from maag.runtime.web.auth import Caller, Forbidden
 from services.referral.application.access import case_scope, may_read
 from services.referral.application.personal import ChildIndex, Keyring, fingerprint, seal
 from services.referral.domain.matching import match_keys

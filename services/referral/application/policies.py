@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from maag.runtime.consumer import Delivery
-from maag.runtime.unit_of_work import Work
+from maag.runtime.messaging.consumer import Delivery
+from maag.runtime.store.unit_of_work import Work
 from services.referral.application.commands import receive_or_replay
 from services.referral.application.personal import ChildIndex, Keyring
 from services.referral.application.submissions import InvalidSubmission, ValidSubmission

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from contracts.events.referral import ReferralSubmission
-from maag.runtime.auth import Caller
+from maag.runtime.web.auth import Caller
 from services.referral.domain.referral import case_id_for
 
 

@@ -597,7 +597,7 @@ class Referral(Aggregate):
 
     @event(Viewed)
     def _viewed(self, actor: dict[str, str], with_personal_data: bool, at: str) -> None:
-        # Reads are recorded in aggregates of their own now (maag.runtime.reads); referrals
+        # Reads are recorded in aggregates of their own now (maag.runtime.evidence.reads); referrals
         # read before that still carry them, and must still load.
         pass
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from typer.testing import CliRunner
 
-from maag.cli import app as cli
+from maag.ops.cli import app as cli
 from maag.runtime.settings import Settings
 from tests.support.pipeline import Ledger, LedgerApp
 

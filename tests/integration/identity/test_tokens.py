@@ -10,9 +10,9 @@ from typing import Any
 import jwt
 import pytest
 
-from maag.identity.realm import LOCAL_PASSWORD
-from maag.identity.tokens import ProviderError, Someone, Tokens
-from maag.runtime.auth import TokenVerifier
+from maag.ops.identity.realm import LOCAL_PASSWORD
+from maag.ops.identity.tokens import ProviderError, Someone, Tokens
+from maag.runtime.web.auth import TokenVerifier
 from tests.support.browser import browser, login_form
 
 

@@ -13,8 +13,9 @@ from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
 
 from contracts.topics import REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
-from maag import deployment
-from maag.runtime import kafka, messaging
+from maag.ops import deployment
+from maag.runtime.messaging import broker as messaging
+from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from tests.support.secured_kafka import acl_args, create_acls, secured_kafka
 

@@ -14,12 +14,12 @@ from eventsourcing.persistence import Tracking
 from psycopg import sql
 from typer.testing import CliRunner
 
-from maag.cli import app as cli
-from maag.runtime.chain import EventChain
-from maag.runtime.chain_keys import ChainKeys
-from maag.runtime.migrations import MigrationError, migrate, writer_env
-from maag.runtime.projection import read_model_engine
+from maag.ops.cli import app as cli
+from maag.runtime.evidence.chain import EventChain
+from maag.runtime.evidence.chain_keys import ChainKeys
+from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
+from maag.runtime.store.migrations import MigrationError, migrate, writer_env
 from tests.support.keys import CHAIN_KEY, WRITER_PASSWORD
 from tests.support.pipeline import Ledger, LedgerApp
 
@@ -150,8 +150,8 @@ def test_the_runtimes_own_connections_sign_in_with_the_password_kept_apart(
     """The leader lock (the outbox relay, the email sender) and the wake-up listener connect
     themselves: with MAAG_POSTGRES_PASSWORD apart from the URL, as in Kubernetes, they once
     failed to sign in, so no replica ever led and nothing was published."""
-    from maag.runtime.follower import Wakeup
-    from maag.runtime.leadership import Leadership
+    from maag.runtime.follow.follower import Wakeup
+    from maag.runtime.follow.leadership import Leadership
 
     assert writer.postgres_url is not None and ":" not in writer.postgres_url.split("@")[0][13:]
     leader = Leadership(writer.postgres_conninfo, "test-lead")

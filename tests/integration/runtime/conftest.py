@@ -7,8 +7,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from contracts.topics import REFERRAL_EVENTS
-from maag.runtime import kafka
-from maag.runtime.messaging import EventPublisher
+from maag.runtime.messaging import kafka
+from maag.runtime.messaging.broker import EventPublisher
 from maag.runtime.settings import Settings
 from tests.support.pipeline import intake_publisher
 

@@ -9,10 +9,10 @@ import uuid
 import psycopg
 from psycopg import sql
 
-from maag.runtime.case_history import CaseHistory
-from maag.runtime.chain import EventChain
-from maag.runtime.chain_keys import ChainKeys
-from maag.runtime.projection import read_model_engine
+from maag.runtime.evidence.case_history import CaseHistory
+from maag.runtime.evidence.chain import EventChain
+from maag.runtime.evidence.chain_keys import ChainKeys
+from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
 from maag.runtime.spec import AuditSpec
 from tests.support.keys import CHAIN_KEY

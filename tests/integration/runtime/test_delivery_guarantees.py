@@ -11,8 +11,8 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
 from contracts.topics import REFERRAL_EVENTS
-from maag.runtime.consumer import TrackedConsumer
-from maag.runtime.messaging import EventPublisher
+from maag.runtime.messaging.broker import EventPublisher
+from maag.runtime.messaging.consumer import TrackedConsumer
 from maag.runtime.settings import Settings
 from tests.integration.runtime.conftest import read_all
 from tests.support.pipeline import POISON_CAF, IntakeApp, LedgerApp, make_consumer, make_relay

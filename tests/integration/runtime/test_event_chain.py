@@ -19,11 +19,12 @@ from psycopg import sql
 from typer.testing import CliRunner
 
 from contracts.topics import CHAIN_ANCHORS
-from maag.cli import app as cli
-from maag.runtime import anchors, kafka
-from maag.runtime.chain import EventChain
-from maag.runtime.chain_keys import ChainKeys
-from maag.runtime.projection import read_model_engine
+from maag.ops.cli import app as cli
+from maag.runtime.evidence import anchors
+from maag.runtime.evidence.chain import EventChain
+from maag.runtime.evidence.chain_keys import ChainKeys
+from maag.runtime.follow.projection import read_model_engine
+from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from tests.support.keys import CHAIN_KEY, CHAIN_KEY_TEXT
 from tests.support.pipeline import Ledger, LedgerApp
@@ -302,9 +303,10 @@ async def test_an_auditor_reads_each_stores_tamper_check_over_http(chained: Chai
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from maag.runtime import audit_api, http
-    from maag.runtime.case_history import CaseHistory
+    from maag.runtime.evidence import audit_api
+    from maag.runtime.evidence.case_history import CaseHistory
     from maag.runtime.spec import AuditSpec
+    from maag.runtime.web import http
     from tests.support.identity import auth, verifier
 
     ledger, chain, settings = chained

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from maag.runtime import follower
-from maag.runtime.follower import Follower, Wakeup, channel_of, in_thread
+from maag.runtime.follow import follower
+from maag.runtime.follow.follower import Follower, Wakeup, channel_of, in_thread
 from maag.runtime.settings import Settings
 from tests.support.pipeline import IntakeApp
 

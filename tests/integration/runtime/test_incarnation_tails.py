@@ -6,8 +6,8 @@ from __future__ import annotations
 from aiokafka import AIOKafkaProducer
 
 from contracts.topics import REFERRAL_EVENTS
-from maag.runtime.incarnation import Tail, read_tails
 from maag.runtime.settings import Settings
+from maag.runtime.store.incarnation import Tail, read_tails
 
 
 def _headers(source: str, sequence: int, epoch: int | None) -> list[tuple[str, bytes]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from maag.runtime.leadership import Leadership
+from maag.runtime.follow.leadership import Leadership
 
 
 def test_one_leader_at_a_time_and_a_successor_when_it_goes(postgres_url: str, unique: str) -> None:

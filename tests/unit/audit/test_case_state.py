@@ -8,8 +8,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from maag.runtime.reads import CaseRead
-from maag.runtime.timeline import Entry, as_of, describe
+from maag.runtime.evidence.reads import CaseRead
+from maag.runtime.evidence.timeline import Entry, as_of, describe
 from maag.services import SPECS
 from services.commissioning.domain.aggregates import Package
 from services.notifications.domain.notification import Notification

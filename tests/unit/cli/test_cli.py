@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from maag.cli import app
+from maag.ops.cli import app
 from tests.support.net import free_port
 
 

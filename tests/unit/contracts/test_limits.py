@@ -18,9 +18,9 @@ from contracts import limits
 from contracts.export import json_schemas
 from contracts.reference import Agency, Role
 from contracts.topics import ALL_TOPICS, EVENT_TOPICS, max_message_bytes
-from maag.runtime.outbox import OutboxRelay
+from maag.runtime.messaging.outbox import OutboxRelay
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.panel.application import policies as panel_use
 from services.panel.domain.constitution import MAAG_AGENCIES
 from services.panel.domain.schedule import LOCAL

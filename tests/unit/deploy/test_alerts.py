@@ -16,8 +16,8 @@ import prometheus_client
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from maag.runtime.classification import EventClasses
-from maag.runtime.outbox import OutboxRelay
+from maag.runtime.messaging.classification import EventClasses
+from maag.runtime.messaging.outbox import OutboxRelay
 from maag.runtime.settings import Settings
 from tests.support.pipeline import CLASSES, IntakeApp, translate
 from tests.unit.runtime.test_outbox_blocked import _run_until_blocked

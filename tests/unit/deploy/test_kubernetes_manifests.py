@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from contracts.topics import ALL_TOPICS
-from maag.deployment import SERVICES, rendered, settings_keys
+from maag.ops.deployment import SERVICES, rendered, settings_keys
 from maag.runtime.settings import Settings
 from maag.services import SPECS, build_of
 from tests.support import identity
@@ -373,7 +373,7 @@ def test_services_trust_the_brokers_ca_and_read_the_one_copy_of_their_db_passwor
 
 def test_each_agency_writes_only_referral_submissions() -> None:
     from contracts.topics import REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
-    from maag.identity.realm import INTEGRATING_AGENCIES
+    from maag.ops.identity.realm import INTEGRATING_AGENCIES
 
     users = {u["metadata"]["name"]: u for u in _of(_build("prod"), "KafkaUser")}
     for agency in INTEGRATING_AGENCIES:
@@ -489,8 +489,8 @@ def test_alerts_and_the_dashboard_use_only_metrics_the_code_exposes() -> None:
 
     import prometheus_client
 
-    import maag.runtime.metrics  # noqa: F401 (registers them)
-    from maag.deployment import ALERTS, grafana_dashboard
+    import maag.runtime.web.metrics  # noqa: F401 (registers them)
+    from maag.ops.deployment import ALERTS, grafana_dashboard
 
     exposed: set[str] = set()
     for metric in prometheus_client.REGISTRY.collect():

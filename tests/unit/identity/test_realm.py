@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from contracts.reference import ORGANISATIONS, Agency, Role
-from maag.identity.realm import PEOPLE, PRODUCTION_REALM_FILE, REALM_FILE, realm, render
-from maag.runtime.auth import MAX_TOKEN_SECONDS, agency_client, audience_of
+from maag.ops.identity.realm import PEOPLE, PRODUCTION_REALM_FILE, REALM_FILE, realm, render
+from maag.runtime.web.auth import MAX_TOKEN_SECONDS, agency_client, audience_of
 from maag.services import SPECS
 
 ROOT = Path(__file__).resolve().parents[3]

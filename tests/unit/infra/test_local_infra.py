@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from maag.infra import kafka, keycloak, local, postgres
-from maag.infra.layout import InfraError, Layout
+from maag.ops.infra import kafka, keycloak, local, postgres
+from maag.ops.infra.layout import InfraError, Layout
 
 
 @pytest.fixture

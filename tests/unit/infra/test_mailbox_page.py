@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from maag.infra.mailbox import page_server
+from maag.ops.infra.mailbox import page_server
 
 MESSAGE = (
     b"From: maag@localhost\r\nTo: lee@school.example\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n"

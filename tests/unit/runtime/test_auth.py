@@ -17,8 +17,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from contracts.reference import Role
-from maag.runtime import http
-from maag.runtime.auth import KeySet, TokenVerifier, Unauthenticated
+from maag.runtime.web import http
+from maag.runtime.web.auth import KeySet, TokenVerifier, Unauthenticated
 from tests.support.identity import LocalIssuer, someone
 
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -16,11 +16,12 @@ from fastapi.testclient import TestClient
 from contracts.envelope import decode
 from contracts.events.referral import ReferralReceived
 from contracts.topics import REFERRAL_EVENTS
-from maag.runtime import causation, http
-from maag.runtime.consumer import TrackedConsumer, on_events
-from maag.runtime.group_commit import GroupCommit
-from maag.runtime.outbox import OutboxRelay
+from maag.runtime import causation
+from maag.runtime.messaging.consumer import TrackedConsumer, on_events
+from maag.runtime.messaging.outbox import OutboxRelay
 from maag.runtime.settings import Settings
+from maag.runtime.store.group_commit import GroupCommit
+from maag.runtime.web import http
 from tests.support.identity import auth, verifier
 from tests.support.pipeline import CLASSES, IntakeApp, Ledger, LedgerApp, on_received, translate
 from tests.unit.runtime.test_tracked_consumer import FakeProducer

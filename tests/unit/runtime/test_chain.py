@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maag.runtime.anchors import trusted
-from maag.runtime.chain import Linker
-from maag.runtime.chain_keys import ChainKeyMissing, ChainKeys
+from maag.runtime.evidence.anchors import trusted
+from maag.runtime.evidence.chain import Linker
+from maag.runtime.evidence.chain_keys import ChainKeyMissing, ChainKeys
 from maag.runtime.settings import Settings, SettingsError, secret_key
 
 MASTER = bytes(range(32))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from maag.runtime.classification import (
+from maag.runtime.messaging.classification import (
     RUNTIME_INTERNAL,
     EventClasses,
     Unclassified,

@@ -13,10 +13,10 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from contracts.reference import Role
-from maag.runtime.auth import Caller
 from maag.runtime.commands import Command, Handlers
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Conflict, Work
+from maag.runtime.store.unit_of_work import Conflict, Work
+from maag.runtime.web.auth import Caller
 from tests.support.pipeline import Ledger, LedgerApp
 
 CALLER = Caller.of("u-1", Role.PANEL_MEMBER, "social-care")

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Column, MetaData, String, Table, func, select
 from sqlalchemy.orm import Session
 
-from maag.runtime import consistency
-from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
+from maag.runtime.store import consistency
 from tests.support import identity
 from tests.support.pipeline import Ledger, LedgerApp
 
@@ -46,7 +46,7 @@ def client(tmp_path: Path) -> Any:
         with Session(engine) as session:
             return int(session.execute(select(func.count()).select_from(seen)).scalar() or 0)
 
-    api.state.verifier = identity.verifier()  # as maag.runtime.http.install sets it
+    api.state.verifier = identity.verifier()  # as maag.runtime.web.http.install sets it
     consistency.install(api, app, projector)
     return TestClient(api, headers=identity.auth())
 

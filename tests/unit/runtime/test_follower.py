@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from maag.runtime.follower import Follower, Wakeup
+from maag.runtime.follow.follower import Follower, Wakeup
 
 
 class Steps:

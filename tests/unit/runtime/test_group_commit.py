@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from maag.runtime.group_commit import GroupCommit
 from maag.runtime.settings import Settings
+from maag.runtime.store.group_commit import GroupCommit
 from tests.support.pipeline import Ledger, LedgerApp
 
 

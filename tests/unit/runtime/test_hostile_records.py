@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from contracts.topics import EVENT_TYPES
-from maag.runtime.consumer import TrackedConsumer
+from maag.runtime.messaging.consumer import TrackedConsumer
 from services.referral.domain.referral import Rejection
 from tests.support.built import build_all
 from tests.support.events import envelope_headers

@@ -16,8 +16,10 @@ from aiokafka.structs import ConsumerRecord
 
 from contracts.events.referral import ReferralReceived
 from contracts.topics import REFERRAL_EVENTS
-from maag.runtime.consumer import TrackedConsumer, Unplaceable, on_events
-from maag.runtime.incarnation import (
+from maag.runtime.messaging.consumer import TrackedConsumer, Unplaceable, on_events
+from maag.runtime.messaging.outbox import OutboxRelay
+from maag.runtime.settings import Settings
+from maag.runtime.store.incarnation import (
     Start,
     Tail,
     epoch_of,
@@ -26,8 +28,6 @@ from maag.runtime.incarnation import (
     next_start,
     starts_of,
 )
-from maag.runtime.outbox import OutboxRelay
-from maag.runtime.settings import Settings
 from tests.support.pipeline import CLASSES, IntakeApp, LedgerApp, on_received, translate
 from tests.unit.runtime.test_tracked_consumer import FakeProducer
 

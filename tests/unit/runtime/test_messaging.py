@@ -1,4 +1,4 @@
-"""The two places the runtime adapts FastStream (see maag/runtime/messaging.py), and the
+"""The two places the runtime adapts FastStream (see maag/runtime/messaging/broker.py), and the
 library behaviour that makes each necessary: if FastStream changes, these say so."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from aiokafka import ConsumerRecord
 from faststream.kafka.message import KafkaAckableMessage
 from faststream.kafka.parser import AioKafkaBatchParser
 
-from maag.runtime import messaging
+from maag.runtime.messaging import broker as messaging
 
 
 def record(offset: int, value: bytes | None, headers: list[tuple[str, bytes]]) -> ConsumerRecord:

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY, generate_latest
 
-from maag.runtime import http
-from maag.runtime.outbox import OutboxRelay
+from maag.runtime.messaging.outbox import OutboxRelay
 from maag.runtime.settings import Settings
+from maag.runtime.web import http
 from tests.support.identity import verifier
 from tests.support.pipeline import CLASSES, IntakeApp, translate
 from tests.unit.runtime.test_tracked_consumer import FakeProducer

@@ -11,11 +11,11 @@ from typing import Any
 from aiokafka.errors import MessageSizeTooLargeError
 from eventsourcing.persistence import StoredEvent
 
-from maag.runtime import metrics
-from maag.runtime.classification import EventClasses
-from maag.runtime.outbox import OutboxRelay
+from maag.runtime.messaging.classification import EventClasses
+from maag.runtime.messaging.outbox import OutboxRelay
 from maag.runtime.service import readiness
 from maag.runtime.settings import Settings
+from maag.runtime.web import metrics
 from tests.support.pipeline import CLASSES, POISON_CAF, IntakeApp, translate
 from tests.unit.runtime.test_tracked_consumer import FakeProducer
 

@@ -13,9 +13,9 @@ from eventsourcing.utils import get_topic
 
 from contracts.reference import Role
 from maag.runtime import causation
-from maag.runtime.auth import Caller
-from maag.runtime.reads import CaseRead, record_reads
+from maag.runtime.evidence.reads import CaseRead, record_reads
 from maag.runtime.settings import Settings
+from maag.runtime.web.auth import Caller
 from tests.support.pipeline import LedgerApp
 
 CALLER = Caller.of("u-1", Role.AUDITOR, "county-audit")

@@ -46,7 +46,7 @@ def test_an_unknown_log_format_is_refused() -> None:
 
 
 def test_kafka_clients_authenticate_only_when_a_user_is_given() -> None:
-    from maag.runtime.kafka import client_options
+    from maag.runtime.messaging.kafka import client_options
 
     assert client_options(Settings.from_env({})) == {}
     options = client_options(
@@ -95,7 +95,7 @@ def test_a_refused_database_url_is_not_repeated_with_its_password() -> None:
 
 
 def test_a_service_without_an_identity_provider_refuses_to_start() -> None:
-    from maag.runtime.auth import TokenVerifier
+    from maag.runtime.web.auth import TokenVerifier
 
     settings = Settings.from_env({})
     with pytest.raises(ValueError, match="MAAG_OIDC_ISSUER is not set"):
@@ -103,7 +103,7 @@ def test_a_service_without_an_identity_provider_refuses_to_start() -> None:
 
 
 def test_the_provider_keys_default_to_the_issuers_and_may_be_reached_elsewhere() -> None:
-    from maag.runtime.auth import TokenVerifier
+    from maag.runtime.web.auth import TokenVerifier
 
     issuer = "https://id.example/realms/maag"
     verifier = TokenVerifier.for_service(issuer, None, "panel")
@@ -152,7 +152,7 @@ def test_with_tls_the_clients_trust_only_the_brokers_ca(tmp_path: Path) -> None:
 
 
 def test_a_database_password_apart_from_the_url_may_hold_any_character(tmp_path: Path) -> None:
-    from maag.runtime.projection import read_model_engine
+    from maag.runtime.follow.projection import read_model_engine
 
     password = "p@ss:w/rd%40?#"
     settings = Settings.from_env(
@@ -172,7 +172,7 @@ def test_a_database_password_apart_from_the_url_may_hold_any_character(tmp_path:
 
 
 def test_several_brokers_are_given_as_kafka_writes_them() -> None:
-    from maag.runtime.kafka import servers
+    from maag.runtime.messaging.kafka import servers
 
     assert servers("127.0.0.1:9092, 127.0.0.1:9192,127.0.0.1:9292,") == [
         "127.0.0.1:9092",

@@ -7,9 +7,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from maag.audit.render import text
+from maag.ops.audit.render import text
 from maag.runtime import causation
-from maag.runtime.timeline import Entry, describe, merge
+from maag.runtime.evidence.timeline import Entry, describe, merge
 from services.panel.audit import AUDIT as PANEL
 from services.panel.domain.case import PanelCase
 from services.referral.audit import AUDIT as REFERRAL

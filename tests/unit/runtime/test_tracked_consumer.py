@@ -15,10 +15,10 @@ from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import IntegrityError, OperationalError
 
 from contracts.topics import REFERRAL_EVENTS
-from maag.runtime.consumer import Delivery, TrackedConsumer, on_events
-from maag.runtime.outbox import OutboxRelay
+from maag.runtime.messaging.consumer import Delivery, TrackedConsumer, on_events
+from maag.runtime.messaging.outbox import OutboxRelay
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from tests.support.pipeline import (
     CLASSES,
     POISON_CAF,
@@ -131,8 +131,8 @@ async def test_a_record_whose_signing_key_cannot_be_fetched_now_is_retried_not_r
 ) -> None:
     """The identity provider is away: the record may be valid, so it waits, as for a store
     outage, and is applied once the key can be checked."""
-    from maag.runtime.auth import ProviderUnavailable
-    from maag.runtime.consumer import decode_event
+    from maag.runtime.messaging.consumer import decode_event
+    from maag.runtime.web.auth import ProviderUnavailable
 
     records = _records(settings, ["CAF-2026-0001"])
     outages = iter([ProviderUnavailable("keys cannot be fetched", retry_after=1)])
@@ -242,7 +242,7 @@ async def test_a_conflict_retry_backs_off_instead_of_spinning(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every commit conflicts (IntegrityError): each retry waits, and longer each time."""
-    from maag.runtime import consumer as consumer_module
+    from maag.runtime.messaging import consumer as consumer_module
 
     records = _records(settings, ["CAF-2026-0001"])
     consumer = _consumer(settings)

@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from maag.supervisor import RestartPolicy, run_services
+from maag.ops.supervisor import RestartPolicy, run_services
 
 QUICK = RestartPolicy(first=0.05, cap=0.2, fast_seconds=5.0, give_up_after=3)
 

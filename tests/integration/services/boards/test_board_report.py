@@ -13,8 +13,8 @@ from sqlalchemy import select
 from bench.boards import LAST, YEAR, Truth, expected, generate, publish
 from contracts.reference import BoardArea
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS, REFERRAL_EVENTS
-from maag.runtime import kafka
-from maag.runtime.projection import read_model_engine
+from maag.runtime.follow.projection import read_model_engine
+from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from services.commissioning.adapters.boards import BoardFeed, load, skipped
 from services.commissioning.domain.boards import Grouping, report

@@ -18,8 +18,8 @@ from contracts.events import Actor
 from contracts.events.referral import ConsentWithdrawn
 from contracts.reference import Role
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS, REFERRAL_EVENTS
-from maag.runtime.auth import Caller
 from maag.runtime.settings import Settings
+from maag.runtime.web.auth import Caller
 from services.commissioning.application.commands import RegisterProvider
 from services.commissioning.domain.aggregates import Provider, provider_uuid
 from services.commissioning.service import CommissioningService, build

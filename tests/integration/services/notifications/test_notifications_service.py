@@ -25,7 +25,7 @@ from contracts.events import Actor
 from contracts.events.panel import LeadProfessionalAssigned
 from contracts.reference import Agency, Panel, Role
 from contracts.topics import NOTIFICATION_EVENTS, PANEL_EVENTS
-from maag.infra.mailbox import messages
+from maag.ops.infra.mailbox import messages
 from services.notifications.adapters.smtp import TRACKING
 from services.notifications.service import NotificationsService, build
 from tests.integration.runtime.conftest import read_all
@@ -48,7 +48,7 @@ class Mailbox:
             [
                 sys.executable,
                 "-m",
-                "maag.cli",
+                "maag.ops.cli",
                 "mailbox",
                 "serve",
                 "--port",
@@ -236,7 +236,7 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_messa
 ) -> None:
     mailbox.start()
     sender = service.sender
-    from maag.runtime.unit_of_work import Work
+    from maag.runtime.store.unit_of_work import Work
     from services.notifications.domain.notification import Notification
 
     work = Work(service.app)

@@ -16,7 +16,7 @@ from contracts.events import Actor
 from contracts.events.panel import CaseClosed, LeadProfessionalAssigned
 from contracts.reference import Agency, Panel, Role
 from contracts.topics import PANEL_EVENTS
-from maag.runtime.reads import CaseRead
+from maag.runtime.evidence.reads import CaseRead
 from services.referral.service import ReferralService
 from tests.support.events import record
 from tests.support.identity import auth

@@ -21,7 +21,7 @@ from contracts.events.commissioning import CommissionedIntervention, PackageComm
 from contracts.events.panel import CaseJoined, CaseListed
 from contracts.events.referral import ReferralAccepted, ReferralDeclined, ReferralReceived
 from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
-from maag.runtime.projection import read_model_engine
+from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
 from services.commissioning.adapters.boards import BoardFeed, load
 from services.commissioning.adapters.http import create_api
@@ -242,7 +242,7 @@ def test_a_recommissioned_package_counts_once() -> None:
 
 
 def test_the_boards_reconcile_with_commissionings_own_packages(tmp_path: Path) -> None:
-    from maag.runtime.projection import create_tables
+    from maag.runtime.follow.projection import create_tables
     from services.commissioning.adapters import read_model
     from services.commissioning.adapters.boards import reconcile
 

@@ -12,10 +12,10 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from contracts.reference import Panel, Role
-from maag.runtime.auth import Caller
-from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Caller
 from services.commissioning.adapters import read_model as reports
 from services.commissioning.application import packages as use
 from services.commissioning.application.app import CommissioningApp

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contracts.reference import Role
-from maag.runtime.auth import Caller
-from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
+from maag.runtime.web.auth import Caller
 from services.commissioning.adapters import read_model as reports
 from services.commissioning.adapters.http import create_api
 from services.commissioning.application.app import CommissioningApp

@@ -25,9 +25,9 @@ from contracts.events.panel import (
     ReviewListed,
 )
 from contracts.reference import Agency, District, Panel, Role
-from maag.runtime.consumer import Delivery
+from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.notifications.adapters.directory import ProviderDirectory
 from services.notifications.application.app import NotificationsApp
 from services.notifications.application.policies import Requests

@@ -15,10 +15,10 @@ from contracts.envelope import Envelope
 from contracts.events import Actor
 from contracts.events.panel import ReviewListed
 from contracts.reference import Panel, Role
-from maag.runtime.consumer import Delivery
-from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.follow.projection import Projector, read_model_engine
+from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.notifications.adapters import read_model
 from services.notifications.adapters.directory import ProviderDirectory
 from services.notifications.adapters.reminders import ReminderLoop

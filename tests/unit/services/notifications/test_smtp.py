@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from contracts.events.panel import CasePaused
-from maag.runtime.projection import read_model_engine
+from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
 from services.notifications.adapters.journal import SentJournal
 from services.notifications.adapters.smtp import TRACKING, Outcome, Sender

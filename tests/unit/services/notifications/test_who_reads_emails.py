@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from contracts.reference import Role
-from maag.runtime.auth import Caller, Forbidden
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import NotFound
+from maag.runtime.store.unit_of_work import NotFound
+from maag.runtime.web.auth import Caller, Forbidden
 from services.notifications.application.app import NotificationsApp
 from services.notifications.domain.known_case import KnownCase
 

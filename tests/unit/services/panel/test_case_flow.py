@@ -13,9 +13,9 @@ from pydantic import TypeAdapter
 from contracts.events.panel import CaseJoined
 from contracts.reference import District, Panel, Position, Role
 from maag.runtime import causation
-from maag.runtime.auth import Caller, Forbidden
-from maag.runtime.outbox import outbound
-from maag.runtime.unit_of_work import Work
+from maag.runtime.messaging.outbox import outbound
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Caller, Forbidden
 from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application import policies as use
 from services.panel.application.app import PanelApp

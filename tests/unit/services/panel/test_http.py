@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from contracts.reference import Role
 from maag.runtime import causation
-from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.panel.adapters import read_model
 from services.panel.adapters.http import create_api
 from services.panel.application import policies as use

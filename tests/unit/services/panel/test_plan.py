@@ -12,9 +12,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from contracts.events.panel import PlanAgreed, PlanReviewed
 from contracts.reference import Role
-from maag.runtime.auth import Caller, Forbidden
-from maag.runtime.outbox import outbound
-from maag.runtime.unit_of_work import NotFound, Work
+from maag.runtime.messaging.outbox import outbound
+from maag.runtime.store.unit_of_work import NotFound, Work
+from maag.runtime.web.auth import Caller, Forbidden
 from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application.app import PanelApp
 from services.panel.application.commands import ChangePlan

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from maag.runtime.projection import Projector, read_model_engine
+from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
 from services.referral.adapters import read_model
 from services.referral.adapters.child_index import SqlChildIndex, index_key

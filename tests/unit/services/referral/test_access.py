@@ -9,8 +9,8 @@ import pytest
 
 from contracts.events.referral import ReferralDetails
 from contracts.reference import Agency, Role
-from maag.runtime.auth import Caller
-from maag.runtime.unit_of_work import NotFound
+from maag.runtime.store.unit_of_work import NotFound
+from maag.runtime.web.auth import Caller
 from services.referral.application.access import require_reader, sees_personal_data
 from services.referral.domain.referral import Referral
 from tests.support.referral import details, receive

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from contracts.events.referral import ChildMatchConfirmed, ReferralReceived
 from contracts.reference import Role
-from maag.runtime.outbox import outbound
+from maag.runtime.messaging.outbox import outbound
 from services.referral.adapters import translate
 from services.referral.adapters.child_index import MOST_OFFERS, SqlChildIndex, keys_table
 from services.referral.domain.matching import Key, likely, match_keys, postcode, soundex

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from contracts.reference import Role
-from maag.runtime.auth import Caller
-from maag.runtime.reads import CaseRead
+from maag.runtime.evidence.reads import CaseRead
+from maag.runtime.web.auth import Caller
 from tests.support.identity import auth
 from tests.support.referral import CHILD_NAME, details
 from tests.unit.services.referral.conftest import Api

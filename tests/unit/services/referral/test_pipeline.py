@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from contracts.reference import Role
-from maag.runtime.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work
 from services.referral.application import policies
 from tests.support import identity
 from tests.support.identity import auth, someone

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from contracts.reference import Role
-from maag.runtime.projection import read_model_engine
-from maag.runtime.reads import CaseRead
+from maag.runtime.evidence.reads import CaseRead
+from maag.runtime.evidence.timeline import describe, merge
+from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
-from maag.runtime.timeline import describe, merge
 from services.referral.adapters.keyring import KeyringError, SqlKeyring
 from services.referral.audit import AUDIT
 from services.referral.domain.referral import Referral
@@ -256,7 +256,7 @@ def test_rotating_the_key_encryption_key_rewraps_data_keys_and_touches_no_event(
 def test_a_case_closed_at_panel_is_kept_by_its_date_of_birth_rule(api: Api) -> None:
     """The panel's CaseClosed reaches the referral (its policy): from then the case ends as
     closed, and its details are due 25 years after the child's birth by default."""
-    from maag.runtime.unit_of_work import Work
+    from maag.runtime.store.unit_of_work import Work
     from services.referral.application import policies
 
     case_id = uuid.UUID(_case(api, consent={**CONSENT_GIVEN}))

@@ -9,7 +9,7 @@ import pytest
 
 from contracts.events.referral import ReferralDetails
 from contracts.reference import Agency, Role
-from maag.runtime.auth import Caller
+from maag.runtime.web.auth import Caller
 from services.referral.domain.referral import Referral, ReferralConflict
 from tests.support.referral import details, receive
 

@@ -12,8 +12,8 @@ import pytest
 from contracts.events.referral import ReferralAccepted, ReferralDetails, ReferralReceived
 from contracts.reference import Agency, Role
 from maag.runtime import causation
-from maag.runtime.auth import Caller
-from maag.runtime.classification import Unclassified
+from maag.runtime.messaging.classification import Unclassified
+from maag.runtime.web.auth import Caller
 from services.referral.adapters.inbound import decoder
 from services.referral.adapters.translate import CLASSES, translate
 from services.referral.application.submissions import InvalidSubmission, ValidSubmission

@@ -1,0 +1,778 @@
+"""The `maag` command: local infrastructure, contracts, topics and the services."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from maag.ops.infra import local
+from maag.ops.infra.layout import InfraError, Layout
+
+app = typer.Typer(
+    help="MAAG: multi-agency commissioning for vulnerable children.", no_args_is_help=True
+)
+infra = typer.Typer(
+    help="Local Kafka (from Maven Central) and PostgreSQL (from Debian), no Docker.",
+    no_args_is_help=True,
+)
+app.add_typer(infra, name="infra")
+contracts_app = typer.Typer(help="The published integration surface.", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+mailbox_app = typer.Typer(
+    help="The local mailbox: a real SMTP server that keeps what it receives.", no_args_is_help=True
+)
+app.add_typer(mailbox_app, name="mailbox")
+audit_app = typer.Typer(
+    help="For auditors: a case's history across the services, and evidence that the stored "
+    "history is intact.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+deploy_app = typer.Typer(help="Kubernetes manifests generated from the code.", no_args_is_help=True)
+app.add_typer(deploy_app, name="deploy")
+topics_app = typer.Typer(help="Kafka topics from the topic registry.", no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
+
+
+def _infra(action: str) -> None:
+    try:
+        if action == "status":
+            raise typer.Exit(0 if local.status(Layout.from_env(), typer.echo) else 3)
+        getattr(local, action)(Layout.from_env(), typer.echo)
+    except InfraError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+
+
+@infra.command("up")
+def infra_up(
+    brokers: Annotated[
+        int,
+        typer.Option(
+            help="Kafka nodes: 1, or 3 for the production topology (replication 3, "
+            "min.insync.replicas 2; nodes on 9092, 9192, 9292). Also MAAG_KAFKA_BROKERS."
+        ),
+    ] = 0,
+) -> None:
+    """Fetch (once) and start Kafka on 127.0.0.1:9092, PostgreSQL on 127.0.0.1:5432 and
+    Keycloak on 127.0.0.1:8180."""
+    if brokers:
+        os.environ["MAAG_KAFKA_BROKERS"] = str(brokers)
+    _infra("up")
+
+
+@infra.command("down")
+def infra_down() -> None:
+    """Stop what `infra up` started (by pid file); leave anything else alone."""
+    _infra("down")
+
+
+@infra.command("status")
+def infra_status() -> None:
+    """Say whether Kafka and PostgreSQL are running (exit 3 when either is not)."""
+    _infra("status")
+
+
+@contracts_app.command("export")
+def contracts_export(
+    directory: Annotated[Path, typer.Argument(help="Where to write schemas/ and asyncapi.yaml.")],
+    allow_breaking: Annotated[
+        bool, typer.Option(help="Overwrite published schemas even with breaking changes.")
+    ] = False,
+) -> None:
+    """Write a JSON Schema per event and the AsyncAPI 3.0 document of every topic (FastStream's,
+    from what the services subscribe to and publish)."""
+    from contracts.export import BreakingChange, export
+    from maag.ops.asyncapi import rendered
+
+    try:
+        for path in export(directory, allow_breaking=allow_breaking):
+            typer.echo(f"wrote {path}")
+    except BreakingChange as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    (directory / "asyncapi.yaml").write_text(rendered())
+    typer.echo(f"wrote {directory / 'asyncapi.yaml'}")
+
+
+@topics_app.command("ensure")
+def topics_ensure() -> None:
+    """Create every registry topic that is missing (partitions and retention from the registry)."""
+    import asyncio
+
+    from maag.runtime.messaging.kafka import ensure_topics
+    from maag.services import settings_from_env
+
+    settings = settings_from_env()
+    created = asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_prefix))
+    typer.echo(f"created: {', '.join(created) or 'none (all present)'}")
+
+
+@mailbox_app.command("serve")
+def mailbox_serve(
+    port: Annotated[int, typer.Option(help="SMTP port")] = 1025,
+    directory: Annotated[Path, typer.Option(help="Where messages are kept")] = Path(".maag/mail"),
+    reject: Annotated[list[str] | None, typer.Option(help="Recipients to refuse with 550")] = None,
+    http_port: Annotated[
+        int | None, typer.Option(help="Also serve a read-only page of the messages here")
+    ] = None,
+) -> None:
+    """Run the SMTP server in the foreground until Ctrl-C."""
+    from maag.ops.infra.mailbox import serve
+
+    serve("127.0.0.1", port, directory, set(reject or []), http_port)
+
+
+@mailbox_app.command("list")
+def mailbox_list(
+    directory: Annotated[Path, typer.Option(help="Where messages are kept")] = Path(".maag/mail"),
+) -> None:
+    """One line per message received: number, date, recipient, subject."""
+    from maag.ops.infra.mailbox import messages
+
+    for i, (_, msg) in enumerate(messages(directory), start=1):
+        typer.echo(f"{i:4d}  {msg['Date']}  {msg['To']}  {msg['Subject']}")
+
+
+@mailbox_app.command("show")
+def mailbox_show(
+    number: int,
+    directory: Annotated[Path, typer.Option(help="Where messages are kept")] = Path(".maag/mail"),
+) -> None:
+    """Print message NUMBER (from `maag mailbox list`) as received."""
+    from maag.ops.infra.mailbox import messages
+
+    found = messages(directory)
+    if not 1 <= number <= len(found):
+        typer.echo(f"error: there are {len(found)} messages", err=True)
+        raise typer.Exit(1)
+    typer.echo(found[number - 1][0].read_text())
+
+
+SHOWN_BREAKS = 50  # a history re-chained without the key breaks at every event after
+
+
+@audit_app.command("verify")
+def audit_verify(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Services to check (default: all).")
+    ] = None,
+    anchors_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchors", help="Also hold the stores to the anchors in this file (JSON lines)."
+        ),
+    ] = None,
+) -> None:
+    """Walk each service's keyed hash chain over its stored events and hold it to the signed
+    anchors on the broker (and in --anchors); exit 1 naming every break: an event altered,
+    deleted or inserted, a case-index row missing or added, a history re-chained, a tail
+    gone, an anchor not signed with the service's key. Needs MAAG_CHAIN_KEY."""
+    import asyncio
+
+    from aiokafka.errors import KafkaError
+
+    from maag.ops.audit.stores import NAMES, store_of
+    from maag.runtime.evidence import anchors
+    from maag.runtime.evidence.chain_keys import ChainKeyMissing
+    from maag.services import settings_from_env
+
+    _local_keys(Layout.from_env())
+    settings = settings_from_env()
+    try:
+        records = asyncio.run(anchors.read_anchors(settings, anchors_file))
+    except (KafkaError, OSError) as e:
+        typer.echo(f"error: the anchors cannot be read: {e!r}", err=True)
+        raise typer.Exit(1) from e
+    broken = False
+    for name in services or NAMES:
+        try:
+            with store_of(settings, name) as (_, chain):
+                verdict = anchors.verify(chain, records)
+        except ChainKeyMissing as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from e
+        state = "intact" if verdict.clean else f"{len(verdict.breaks)} break(s)"
+        anchored = (
+            f"held to {verdict.anchors} anchor(s), the latest at notification "
+            f"{verdict.anchored_head}"
+            if verdict.anchors
+            else "no anchor yet"
+        )
+        typer.echo(
+            f"{name}: {verdict.chained} events chained (to notification {verdict.head}; "
+            f"newest stored {verdict.stored_head}), {anchored}: {state}"
+        )
+        for b in verdict.breaks[:SHOWN_BREAKS]:
+            typer.echo(f"  {b}")
+        if len(verdict.breaks) > SHOWN_BREAKS:
+            typer.echo(f"  ... and {len(verdict.breaks) - SHOWN_BREAKS} more")
+        broken |= not verdict.clean
+    raise typer.Exit(1 if broken else 0)
+
+
+@audit_app.command("replay")
+def audit_replay(
+    case_id: Annotated[str, typer.Argument(help="The case reference (a UUID).")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Show the case as it stood then (ISO 8601, e.g. 2026-11-27T10:00Z)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    from_stores: Annotated[
+        bool,
+        typer.Option(
+            help="Read the services' stores directly (when the services are down); "
+            "such a read is not recorded on the case."
+        ),
+    ] = False,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            help="Sign in as this auditor with their password (asked for, or MAAG_PASSWORD); "
+            "without it, sign in on the provider's page (device code)."
+        ),
+    ] = None,
+) -> None:
+    """One case's timeline across every service, and its state as of a time (from the
+    services at MAAG_SERVICE_URLS, default the local ports). Exit 3: no service knows the
+    case; 1: a service could not answer; 2: bad arguments."""
+    from datetime import datetime
+    from uuid import UUID
+
+    from maag.ops.audit import render
+    from maag.ops.audit.stores import histories
+    from maag.ops.identity.tokens import ProviderError
+    from maag.runtime.evidence.timeline import ReplayRefused, parts_over_http, replay
+    from maag.services import settings_from_env
+
+    try:
+        case = UUID(case_id)
+        when = datetime.fromisoformat(as_of) if as_of else None
+        if when is not None and when.tzinfo is None:
+            raise ValueError("--as-of: give a time zone, e.g. 2026-11-27T10:00Z")
+        if fmt not in ("text", "json"):
+            raise ValueError("--format: text or json")
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    _local_issuer(Layout.from_env())
+    settings = settings_from_env()
+    try:
+        if from_stores:
+            with histories(settings) as found:
+                result = replay(case, {h.service: h.entries for h in found}, when)
+        else:
+            # The auditor's own sign-in: the services record their reads under its subject.
+            token = _sign_in(settings.oidc_issuer, user)
+            result = replay(case, parts_over_http(settings.service_urls, token), when)
+    except (ReplayRefused, ProviderError, ValueError, OSError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    if fmt == "json":
+        import json
+
+        typer.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        typer.echo(render.text(result))
+    raise typer.Exit(0 if result.entries else 3)
+
+
+@app.command("demo")
+def demo(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each reaction")] = 90.0,
+) -> None:
+    """Drive three realistic cases through the running system (`maag up` first), printing
+    each step, and end with one case's audit replay."""
+    from maag.ops.demo import scenario
+    from maag.ops.demo.client import Client, FlowError
+    from maag.ops.identity.tokens import ProviderError, Tokens
+    from maag.services import settings_from_env
+
+    _local_issuer(Layout.from_env())  # the provider `maag up` gave the services
+    settings = settings_from_env()
+    assert settings.oidc_issuer is not None
+    try:
+        tokens = Tokens(settings.oidc_issuer)  # the seeded people sign in
+        scenario.run(Client(dict(settings.service_urls), tokens, timeout), typer.echo)
+    except (FlowError, ProviderError, ValueError) as e:
+        typer.echo(f"demo stopped: {e}", err=True)
+        raise typer.Exit(1) from e
+
+
+@deploy_app.command("render")
+def deploy_render(
+    directory: Annotated[Path, typer.Argument(help="Where the kustomize base goes.")] = Path(
+        "deploy/k8s/base"
+    ),
+) -> None:
+    """Write the kustomize base: Kafka, topics, users, PostgreSQL, each service."""
+    from maag.ops.deployment import render
+
+    for path in render(directory):
+        typer.echo(f"wrote {path}")
+
+
+@app.command("run")
+def run(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Services to run (default: all).")
+    ] = None,
+) -> None:
+    """Run the services, each in its own process, until Ctrl-C."""
+    from maag.ops.supervisor import run_services
+    from maag.runtime.store.migrations import MigrationError
+    from maag.services import PROCESSES, SPECS
+
+    known = list(PROCESSES)
+    names = services or known
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        typer.echo(
+            f"error: unknown service(s) {', '.join(unknown)}; known: {', '.join(known)}",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if not names:
+        typer.echo("No services are built yet; the infrastructure is up and waiting.")
+        return
+    _local_keys(Layout.from_env())
+    try:
+        store_env = _migrate_stores([n for n in names if n in SPECS])
+    except MigrationError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    raise typer.Exit(run_services(names, typer.echo, env_of=lambda n: store_env.get(n, {})))
+
+
+def _migrate_stores(names: list[str]) -> dict[str, dict[str, str]]:
+    """On PostgreSQL: each service's store made by MAAG_POSTGRES_URL's role (the owner), and
+    the service run as its own role (maag_<service>), which may not change its history."""
+    from maag.runtime.store.migrations import local_writer, migrate, writer_env
+    from maag.services import settings_from_env
+
+    settings = settings_from_env()
+    if settings.postgres_url is None:
+        return {}  # SQLite files: one local user, nothing to grant
+    password = os.environ.get("MAAG_POSTGRES_WRITER_PASSWORD")
+    found = {}
+    for name in names:
+        migrate(settings, name, local_writer(name), password)
+        found[name] = writer_env(settings, local_writer(name), password or "")
+    return found
+
+
+@app.command("up")
+def up(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Services to run (default: all).")
+    ] = None,
+) -> None:
+    """Everything, locally: Kafka and PostgreSQL (started if needed), the topics, every
+    service and the mailbox, until Ctrl-C. (`deploy/local/system.sh` also installs first.)"""
+    import asyncio
+
+    from maag.ops.infra import kafka, keycloak, postgres
+    from maag.runtime.messaging.kafka import ensure_topics
+    from maag.services import settings_from_env
+
+    layout = Layout.from_env()
+    # on the way out, stop only what this command started
+    kafka_was_up = pg_was_up = keycloak_was_up = True
+    if not all(os.environ.get(v) for v in _INFRA_VARIABLES):
+        kafka_was_up = kafka.running(layout) is not None
+        pg_was_up = postgres.running()
+        keycloak_was_up = keycloak.running(layout) is not None
+        _infra("up")
+        os.environ.setdefault("KAFKA_BOOTSTRAP_SERVERS", layout.kafka_bootstrap)
+        os.environ.setdefault("MAAG_POSTGRES_URL", layout.postgres_url)
+        os.environ.setdefault("MAAG_OIDC_ISSUER", layout.oidc_issuer)
+    try:
+        _local_secrets(layout)
+        settings = settings_from_env()
+        asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.topic_prefix))
+        run(services)
+    finally:
+        if not kafka_was_up and kafka.stop(layout):
+            typer.echo("kafka: stopped")
+        if not pg_was_up and postgres.stop(layout):
+            typer.echo("postgres: stopped")
+        if not keycloak_was_up and keycloak.stop(layout):
+            typer.echo("keycloak: stopped")
+
+
+# What the local infrastructure gives the services; all set means someone else runs it.
+_INFRA_VARIABLES = ("KAFKA_BOOTSTRAP_SERVERS", "MAAG_POSTGRES_URL", "MAAG_OIDC_ISSUER")
+
+
+def _local_issuer(layout: Layout) -> None:
+    """The local identity provider, unless MAAG_OIDC_ISSUER names another."""
+
+    os.environ.setdefault("MAAG_OIDC_ISSUER", layout.oidc_issuer)
+
+
+def _local_secrets(layout: Layout) -> None:
+    """The local default's keys (each made once, kept in .maag/secrets.env) and the local
+    identity provider's issuer."""
+
+    _local_issuer(layout)
+    path = layout.home / "secrets.env"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = path.read_text() if path.exists() else ""
+    have = {line.partition("=")[0] for line in kept.splitlines()}
+    missing = {k: v for k, v in _new_secrets().items() if k not in have}
+    if missing:  # a key added since the file was made: add it, keep the others
+        with path.open("a") as f:
+            f.writelines(f"{k}={v}\n" for k, v in missing.items())
+        path.chmod(0o600)
+    _local_keys(layout)
+
+
+def _local_keys(layout: Layout) -> None:
+    """The local default's keys, where `maag up` made them (the environment wins)."""
+    path = layout.home / "secrets.env"
+    for line in path.read_text().splitlines() if path.exists() else ():
+        key, _, value = line.partition("=")
+        if key and value:
+            os.environ.setdefault(key, value)
+
+
+@app.command("serve", hidden=True)
+def serve(service: str) -> None:
+    """Run one service in this process (used by `maag run`)."""
+    from maag.runtime.settings import SettingsError
+    from maag.services import main_of, settings_from_env
+
+    try:
+        main_of(service)(settings_from_env())
+    except SettingsError as e:  # the operator's mistake: say which, without a traceback
+        raise SystemExit(f"{service}: {e}") from None
+
+
+@app.command("token")
+def token(
+    user: Annotated[
+        str | None,
+        typer.Option(help="A seeded person, e.g. referrer-education (README lists them)"),
+    ] = None,
+    agency: Annotated[
+        str | None,
+        typer.Option(help="Instead: an integrating agency's system token (client credentials)"),
+    ] = None,
+) -> None:
+    """Print a token from the local identity provider (development only: it signs in a seeded
+    person with the local password, or an agency's system with its local secret)."""
+    from maag.ops.identity.realm import LOCAL_PASSWORD
+    from maag.ops.identity.tokens import ProviderError, Tokens
+    from maag.services import settings_from_env
+
+    _local_issuer(Layout.from_env())
+    settings = settings_from_env()
+    if (user is None) == (agency is None):
+        typer.echo("error: give --user or --agency", err=True)
+        raise typer.Exit(2)
+    try:
+        tokens = Tokens(settings.oidc_issuer or "")
+        typer.echo(tokens.agency(agency) if agency else tokens.person(user or "", LOCAL_PASSWORD))
+    except ProviderError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+
+
+def _sign_in(issuer: str | None, user: str | None) -> str:
+    """A person's token: by password when a user is named, else by device code."""
+
+    from maag.ops.identity.tokens import ProviderError, Tokens
+
+    if not issuer:
+        raise ProviderError("MAAG_OIDC_ISSUER is not set")
+    tokens = Tokens(issuer)
+    if user is not None:
+        password = os.environ.get("MAAG_PASSWORD") or typer.prompt(
+            f"password for {user}", hide_input=True
+        )
+        return tokens.person(user, password)
+    return tokens.device(lambda text: typer.echo(text, err=True))
+
+
+@app.command("secrets")
+def secrets() -> None:
+    """Print new keys (the event stores' cipher key, the chains' key), as environment
+    assignments."""
+    for key, value in _new_secrets().items():
+        typer.echo(f"{key}={value}")
+
+
+def _new_secrets() -> dict[str, str]:
+    import base64
+
+    return {
+        "MAAG_CIPHER_KEY": base64.b64encode(os.urandom(32)).decode(),  # AES-256 for the stores
+        # the hash chains' HMAC and the anchors' signatures (maag.runtime.evidence.chain_keys)
+        "MAAG_CHAIN_KEY": base64.b64encode(os.urandom(32)).decode(),
+        # the referral's key-encryption key (each case's data key is wrapped by it)
+        "MAAG_KEY_ENCRYPTION_KEYS": "local-1=" + base64.b64encode(os.urandom(32)).decode(),
+        # the local services' database roles (`maag db migrate`), which own nothing
+        "MAAG_POSTGRES_WRITER_PASSWORD": base64.b64encode(os.urandom(24)).decode(),
+    }
+
+
+db_app = typer.Typer(help="The services' stores in PostgreSQL.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("migrate")
+def db_migrate(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Services whose stores to make (default: all).")
+    ] = None,
+    writer: Annotated[
+        str | None,
+        typer.Option(help="The role the service runs as (default: maag_<service>); one service."),
+    ] = None,
+) -> None:
+    """As the store's owner (MAAG_POSTGRES_URL): make each service's tables, make its history
+    (events, hash chain, case index) append-only, and grant the service's role what it needs
+    and no more. A missing role is created with MAAG_POSTGRES_WRITER_PASSWORD."""
+    from maag.runtime.settings import SettingsError
+    from maag.runtime.store.migrations import MigrationError, local_writer, migrate
+    from maag.services import SPECS, settings_from_env
+
+    names = services or list(SPECS)
+    unknown = sorted(set(names) - set(SPECS))
+    if unknown or (writer is not None and len(names) != 1):
+        typer.echo(
+            f"error: unknown service(s) {', '.join(unknown)}"
+            if unknown
+            else "error: --writer names the role of one service",
+            err=True,
+        )
+        raise typer.Exit(2)
+    password = os.environ.get("MAAG_POSTGRES_WRITER_PASSWORD")
+    try:
+        settings = settings_from_env()
+        for name in names:
+            role = writer or local_writer(name)
+            tables = migrate(settings, name, role, password)
+            typer.echo(f"{name}: {', '.join(tables)} append-only; runs as {role}")
+    except (MigrationError, SettingsError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+
+
+privacy_app = typer.Typer(
+    help="Data protection: erasure, legal holds, retention, subject access, key rotation "
+    "(the privacy-officer role; each act recorded on the case).",
+    no_args_is_help=True,
+)
+app.add_typer(privacy_app, name="privacy")
+User = Annotated[
+    str | None,
+    typer.Option(
+        help="Sign in as this person with their password (asked for, or MAAG_PASSWORD); "
+        "without it, sign in on the provider's page (device code)."
+    ),
+]
+
+
+def _referral(method: str, path: str, user: str | None, **kwargs: Any) -> Any:
+    """Call the referral service as the signed-in data protection officer; exit 1 with the
+    service's reason when it refuses."""
+    import uuid
+
+    import httpx
+
+    from maag.ops.identity.tokens import ProviderError
+    from maag.services import settings_from_env
+
+    _local_issuer(Layout.from_env())
+    settings = settings_from_env()
+    try:
+        token = _sign_in(settings.oidc_issuer, user)
+        response = httpx.request(
+            method,
+            settings.service_urls["referral"].rstrip("/") + path,
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+            timeout=120,
+            **kwargs,
+        )
+    except (ProviderError, httpx.HTTPError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    if response.status_code >= 400:
+        typer.echo(f"refused ({response.status_code}): {response.text}", err=True)
+        raise typer.Exit(1)
+    return response
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="Why (recorded on the case).")],
+    user: User = None,
+) -> None:
+    """Erase a child's personal details: the case's data key is destroyed, the decisions
+    stay. Refused while the case is under a legal hold."""
+    found = _referral("POST", f"/privacy/cases/{case_id}/erasure", user, json={"reason": reason})
+    typer.echo(f"{case_id}: personal details erased ({found.json()['personal_data_erased']})")
+
+
+@privacy_app.command("hold")
+def privacy_hold(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="Why (recorded on the case).")],
+    until: Annotated[str, typer.Option(help="The hold's last day, YYYY-MM-DD.")],
+    user: User = None,
+) -> None:
+    """Place a legal hold: nothing of the case is erased until it ends or is released."""
+    body = {"reason": reason, "until": until}
+    found = _referral("POST", f"/privacy/cases/{case_id}/legal-hold", user, json=body)
+    typer.echo(f"{case_id}: legal hold {found.json()['legal_hold']}")
+
+
+@privacy_app.command("release")
+def privacy_release(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="Why (recorded on the case).")],
+    user: User = None,
+) -> None:
+    """Release a case's legal hold."""
+    _referral("POST", f"/privacy/cases/{case_id}/legal-hold/release", user, json={"reason": reason})
+    typer.echo(f"{case_id}: legal hold released")
+
+
+@privacy_app.command("retention")
+def privacy_retention(
+    outcomes: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Only these outcomes (closed, declined, redirected-to-social-care, "
+            "pending-consent); default: all."
+        ),
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Erase what is due (without it: a dry run).")
+    ] = False,
+    user: User = None,
+) -> None:
+    """The cases the retention schedule says may now be erased; with --apply, erase each
+    (one recorded erasure each, its reason the rule). Cases under a legal hold are listed and
+    left."""
+    from services.referral.domain.retention import ScheduleError, outcome_named
+
+    try:
+        for name in outcomes or ():
+            outcome_named(name)
+    except ScheduleError as e:
+        typer.echo(f"error: {e}; nothing erased", err=True)
+        raise typer.Exit(2) from e
+    due = _referral("GET", "/privacy/retention", user, params={"outcome": outcomes or []}).json()
+    erased = 0
+    for d in due:
+        state = "held: left" if d["held"] else ("erasing" if apply else "due")
+        typer.echo(f"{d['case_id']}  {d['rule']}  due {d['due_on']}  {state}")
+        if apply and not d["held"]:
+            reason = f"retention schedule: {d['rule']} (due {d['due_on']})"
+            _referral(
+                "POST", f"/privacy/cases/{d['case_id']}/erasure", user, json={"reason": reason}
+            )
+            erased += 1
+    held = sum(1 for d in due if d["held"])
+    verb = "erased" if apply else "would be erased (dry run: --apply to erase)"
+    typer.echo(f"{len(due) - held} {verb}; {held} under a legal hold")
+
+
+@privacy_app.command("export")
+def privacy_export(
+    case_id: str,
+    fmt: Annotated[str, typer.Option("--format", help="json or html")] = "json",
+    output: Annotated[Path | None, typer.Option(help="Write it here (default: stdout).")] = None,
+    user: User = None,
+) -> None:
+    """Subject access: everything held about the child across the services, other people's
+    details withheld (the export is recorded on the case)."""
+    if fmt not in ("json", "html"):
+        typer.echo("error: --format: json or html", err=True)
+        raise typer.Exit(2)
+    found = _referral("GET", f"/privacy/cases/{case_id}/export", user, params={"format": fmt})
+    if output is None:
+        typer.echo(found.text)
+    else:
+        output.write_text(found.text)
+        typer.echo(f"wrote {output}")
+
+
+@privacy_app.command("rotate-keys")
+def privacy_rotate_keys() -> None:
+    """Re-wrap every case's data key with the first of MAAG_KEY_ENCRYPTION_KEYS (run where
+    the referral service runs, with its settings). Stored events are not touched: the hash
+    chains verify as before."""
+    from maag.runtime.follow.projection import read_model_engine
+    from maag.services import settings_from_env
+    from services.referral.adapters.keyring import KeyringError, SqlKeyring
+
+    _local_keys(Layout.from_env())
+    settings = settings_from_env()
+    try:
+        keyring = SqlKeyring(read_model_engine(settings, "referral"), settings.key_encryption_keys)
+        moved = keyring.rotate()
+    except KeyringError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    typer.echo(f"{moved} data keys re-wrapped with {keyring.current}; now {keyring.wrapped_by()}")
+
+
+boards_app = typer.Typer(
+    help="The local Children's Trust Boards' report, projected from the event topics.",
+    no_args_is_help=True,
+)
+app.add_typer(boards_app, name="boards")
+
+
+@boards_app.command("rebuild")
+def boards_rebuild() -> None:
+    """Rebuild the boards' projection from the beginning of the event topics (run where the
+    commissioning service runs, with its settings; the running service follows on from
+    where the rebuild ends)."""
+    import time
+
+    from maag.services import settings_from_env
+    from services.commissioning.service import board_feed
+
+    _local_keys(Layout.from_env())
+    feed = board_feed(settings_from_env())
+    started = time.perf_counter()
+    feed.reset()
+    read = asyncio.run(feed.catch_up())
+    typer.echo(
+        f"{read} records read into the boards' projection in {time.perf_counter() - started:.1f} s"
+    )
+
+
+identity_app = typer.Typer(help="The identity provider's realm (Keycloak).", no_args_is_help=True)
+app.add_typer(identity_app, name="identity")
+
+
+@identity_app.command("realm")
+def identity_realm(
+    folder: Annotated[Path, typer.Argument(help="The checkout to write the realms into")] = Path(
+        "."
+    ),
+) -> None:
+    """Write the local realm (roles, clients, seeded people) that `maag infra up` imports, and
+    the production realm beside it (no people, no secrets, no password or device sign-in)."""
+    from maag.ops.identity.realm import PRODUCTION_REALM_FILE, REALM_FILE, render
+
+    for name, production in ((REALM_FILE, False), (PRODUCTION_REALM_FILE, True)):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(production))
+        typer.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,454 @@
+"""The Keycloak realm, generated from the code's own declarations so that roles, services and
+organisations are each declared once: `maag identity realm` writes
+`deploy/keycloak/maag-realm.json`, which `maag infra up` imports (a test keeps it current).
+
+Local use only: the seeded people, their password and the clients' secrets below are for a
+developer's machine; a deployment imports no users and keeps secrets in its own store.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from contracts.reference import Agency, District, Office, Panel, Position, Role
+from maag.runtime.web.auth import (
+    AGENCY_CLAIM,
+    CLI_CLIENT,
+    DISTRICTS_CLAIM,
+    POSITION_CLAIM,
+    ROLES_CLAIM,
+    TIERS_CLAIM,
+    WEB_CLIENT,
+    agency_client,
+    audience_of,
+)
+from maag.services import SPECS
+
+REALM = "maag"
+REALM_FILE = Path("deploy/keycloak/maag-realm.json")
+# What a deployment imports: the roles, the claims and the clients, with no seeded person, no
+# secret, and no client that signs people in by password or device code (the CLI's).
+PRODUCTION_REALM_FILE = Path("deploy/keycloak/maag-realm.production.json")
+PRODUCTION_WEB_ORIGIN = "https://maag.essex.example"  # the overlay's host: change both
+# The one password of every seeded person, and the prefix of every seeded client secret.
+LOCAL_PASSWORD = "maag-local"
+
+
+def local_web_env() -> dict[str, str]:
+    """What the web app needs locally to sign people in at this realm (local use only)."""
+    return {"MAAG_WEB_CLIENT_SECRET": f"{LOCAL_PASSWORD}-web"}
+
+
+WEB_ORIGIN = "http://127.0.0.1:8010"
+TOKEN_SECONDS = 600  # well under the services' limit (tests/unit/identity/test_realm.py)
+
+
+# The agencies whose case systems integrate (submit referrals by event): each has a client
+# here and a KafkaUser in the deployment. The county narrows it here.
+INTEGRATING_AGENCIES: tuple[Agency, ...] = tuple(Agency)
+
+
+def agency_secret(agency: str) -> str:
+    return f"{LOCAL_PASSWORD}-{agency}"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A seeded person: their username is also their subject (the `sub` the audit records)."""
+
+    username: str
+    roles: tuple[Role, ...]
+    agency: str
+    name: str
+    districts: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    position: Position = Position.PRACTITIONER
+
+
+# The seeded panel members sit county-wide (every district's MAAG, the EARP and the JAP), so
+# the demo and the tests can use any district; `panel-tendring-1` shows a narrower seat.
+ALL_DISTRICTS = tuple(d.value for d in District)
+ALL_TIERS = tuple(p.value for p in Panel)
+
+
+def _people() -> tuple[Person, ...]:
+    people = [
+        Person(f"referrer-{a.value}", (Role.REFERRER,), a.value, f"Referrer {a.value}")
+        for a in Agency
+    ]
+    people += [
+        Person(
+            f"panel-{a.value}",
+            (Role.PANEL_MEMBER,),
+            a.value,
+            f"Panel member {a.value}",
+            ALL_DISTRICTS,
+            ALL_TIERS,
+        )
+        for a in Agency
+    ]
+    people += [
+        Person(
+            "coordinator-1",
+            (Role.PANEL_MEMBER,),
+            Agency.SOCIAL_CARE.value,
+            "Panel Coordinator",
+            ALL_DISTRICTS,
+            ALL_TIERS,
+        ),
+        Person(
+            "chair-1",
+            (Role.PANEL_CHAIR, Role.PANEL_MEMBER),
+            Agency.SOCIAL_CARE.value,
+            "Panel Chair",
+            ALL_DISTRICTS,
+            ALL_TIERS,
+        ),
+        # The EARP and JAP as the county forms them (services/panel/domain/constitution.py).
+        Person(
+            "scf-head-1",
+            (Role.PANEL_CHAIR, Role.PANEL_MEMBER),
+            Office.CHILDRENS_SERVICES.value,
+            "SCF Head-of-service",
+            ALL_DISTRICTS,
+            (Panel.EARP.value, Panel.JAP.value),
+            Position.HEAD_OF_SERVICE,
+        ),
+        Person(
+            "scf-commissioner-1",
+            (Role.PANEL_MEMBER,),
+            Office.CHILDRENS_SERVICES.value,
+            "SCF Commissioner",
+            ALL_DISTRICTS,
+            (Panel.EARP.value, Panel.JAP.value),
+            Position.COMMISSIONER,
+        ),
+        Person(
+            "pct-commissioner-1",
+            (Role.PANEL_MEMBER,),
+            Office.PCT.value,
+            "PCT Children's-commissioner",
+            ALL_DISTRICTS,
+            (Panel.JAP.value,),
+            Position.COMMISSIONER,
+        ),
+        Person(
+            "adult-transition-1",
+            (Role.PANEL_MEMBER,),
+            Agency.ADULT_TRANSITION.value,
+            "Adult-transition Head-of-service",
+            ALL_DISTRICTS,
+            (Panel.JAP.value,),
+            Position.HEAD_OF_SERVICE,
+        ),
+        Person(
+            "panel-tendring-1",
+            (Role.PANEL_MEMBER,),
+            Agency.SOCIAL_CARE.value,
+            "Tendring panel member",
+            (District.TENDRING.value,),
+            (Panel.MAAG.value,),
+        ),
+    ]
+    people += [
+        Person(
+            f"lead-{a.value}", (Role.LEAD_PROFESSIONAL,), a.value, f"Lead professional {a.value}"
+        )
+        for a in Agency
+    ]
+    people += [
+        Person(
+            "commissioner-1", (Role.COMMISSIONER,), Office.CHILDRENS_SERVICES.value, "Commissioner"
+        ),
+        Person("auditor-1", (Role.AUDITOR,), Office.COUNTY_AUDIT.value, "Auditor"),
+        Person(
+            "privacy-officer-1",
+            (Role.PRIVACY_OFFICER,),
+            Office.INFORMATION_GOVERNANCE.value,
+            "Data protection officer",
+        ),
+        Person("operator-1", (Role.OPERATOR,), Office.COUNTY_IT.value, "Operator"),
+    ]
+    return tuple(people)
+
+
+PEOPLE: tuple[Person, ...] = _people()
+
+
+def _attribute(name: str, *, multivalued: bool) -> dict[str, Any]:
+    return {
+        "name": name,
+        "displayName": name,
+        "multivalued": multivalued,
+        "permissions": {"view": ["admin"], "edit": ["admin"]},
+        "validations": {"length": {"max": 64}},
+    }
+
+
+def _user_profile() -> str:
+    """Keycloak 26 keeps only the attributes its user profile declares."""
+    standard = [
+        {
+            "name": "username",
+            "displayName": "${username}",
+            "validations": {"length": {"min": 3, "max": 255}},
+            "permissions": {"view": ["admin", "user"], "edit": ["admin"]},
+            "multivalued": False,
+        },
+        {
+            "name": "email",
+            "displayName": "${email}",
+            "validations": {"email": {}, "length": {"max": 255}},
+            "permissions": {"view": ["admin", "user"], "edit": ["admin"]},
+            "multivalued": False,
+        },
+        {
+            "name": "firstName",
+            "displayName": "${firstName}",
+            "validations": {"length": {"max": 255}},
+            "permissions": {"view": ["admin", "user"], "edit": ["admin"]},
+            "multivalued": False,
+        },
+        {
+            "name": "lastName",
+            "displayName": "${lastName}",
+            "validations": {"length": {"max": 255}},
+            "permissions": {"view": ["admin", "user"], "edit": ["admin"]},
+            "multivalued": False,
+        },
+    ]
+    ours = [
+        _attribute(AGENCY_CLAIM, multivalued=False),
+        _attribute(DISTRICTS_CLAIM, multivalued=True),
+        _attribute(TIERS_CLAIM, multivalued=True),
+        _attribute(POSITION_CLAIM, multivalued=False),
+    ]
+    return json.dumps({"attributes": standard + ours, "groups": []}, sort_keys=True)
+
+
+def _mapper(name: str, kind: str, **config: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "protocol": "openid-connect",
+        "protocolMapper": kind,
+        "consentRequired": False,
+        "config": {"access.token.claim": "true", "introspection.token.claim": "true", **config},
+    }
+
+
+def _audiences(*services: str) -> list[dict[str, Any]]:
+    return [
+        _mapper(
+            f"audience {audience_of(s)}",
+            "oidc-audience-mapper",
+            **{"included.custom.audience": audience_of(s), "id.token.claim": "false"},
+        )
+        for s in services
+    ]
+
+
+def _roles_claim(**more: str) -> dict[str, Any]:
+    """The realm roles held, as a flat `roles` claim."""
+    return _mapper(
+        ROLES_CLAIM,
+        "oidc-usermodel-realm-role-mapper",
+        **{"claim.name": ROLES_CLAIM, "jsonType.label": "String", "multivalued": "true", **more},
+    )
+
+
+def _person_claims() -> list[dict[str, Any]]:
+    """A person's roles and the attributes that scope them, as flat claims."""
+
+    def attribute(name: str, multivalued: bool) -> dict[str, Any]:
+        return _mapper(
+            name,
+            "oidc-usermodel-attribute-mapper",
+            **{
+                "user.attribute": name,
+                "claim.name": name,
+                "jsonType.label": "String",
+                "multivalued": str(multivalued).lower(),
+                "id.token.claim": "true",
+                "userinfo.token.claim": "true",
+            },
+        )
+
+    return [
+        _roles_claim(**{"id.token.claim": "true", "userinfo.token.claim": "true"}),
+        attribute(AGENCY_CLAIM, False),
+        attribute(DISTRICTS_CLAIM, True),
+        attribute(TIERS_CLAIM, True),
+        attribute(POSITION_CLAIM, False),
+    ]
+
+
+def _clients(production: bool = False) -> list[dict[str, Any]]:
+    services = list(SPECS)
+    origin = PRODUCTION_WEB_ORIGIN if production else WEB_ORIGIN
+    # Each service is an audience only: it verifies tokens and never asks for one.
+    clients: list[dict[str, Any]] = [
+        {
+            "clientId": audience_of(s),
+            "name": f"MAAG {s} service",
+            "enabled": True,
+            "publicClient": False,
+            "bearerOnly": True,
+            "standardFlowEnabled": False,
+            "directAccessGrantsEnabled": False,
+            "serviceAccountsEnabled": False,
+            "protocol": "openid-connect",
+        }
+        for s in services
+    ]
+    if not production:
+        clients.append(_cli_client(services))
+    clients.append(_web_client(services, origin, production))
+    for a in INTEGRATING_AGENCIES:
+        clients.append(_agency_client(a, production))
+    return clients
+
+
+def _cli_client(services: list[str]) -> dict[str, Any]:
+    """Local only: the command line signs people in by password or device code."""
+    return {
+        "clientId": CLI_CLIENT,
+        "name": "maag command line (local: password and device grants)",
+        "enabled": True,
+        "publicClient": True,
+        "standardFlowEnabled": False,
+        "directAccessGrantsEnabled": True,
+        "serviceAccountsEnabled": False,
+        "protocol": "openid-connect",
+        "attributes": {"oauth2.device.authorization.grant.enabled": "true"},
+        "protocolMappers": _person_claims() + _audiences(*services),
+    }
+
+
+def _web_client(services: list[str], origin: str, production: bool) -> dict[str, Any]:
+    client: dict[str, Any] = {
+        "clientId": WEB_CLIENT,
+        "name": "MAAG web app",
+        "enabled": True,
+        "publicClient": False,
+        "standardFlowEnabled": True,
+        "directAccessGrantsEnabled": False,
+        "serviceAccountsEnabled": False,
+        "protocol": "openid-connect",
+        "redirectUris": [f"{origin}/*"],
+        "webOrigins": [origin],
+        "attributes": {
+            "pkce.code.challenge.method": "S256",
+            "post.logout.redirect.uris": f"{origin}/*",
+        },
+        "protocolMappers": _person_claims() + _audiences(*services),
+    }
+    if not production:  # a deployment's secret is made by the provider, never checked in
+        client["secret"] = f"{LOCAL_PASSWORD}-web"
+    return client
+
+
+def _agency_client(a: Agency, production: bool) -> dict[str, Any]:
+    client: dict[str, Any] = {
+        "clientId": agency_client(a.value),
+        "name": f"{a.value}'s case system (submits referrals)",
+        "enabled": True,
+        "publicClient": False,
+        "standardFlowEnabled": False,
+        "directAccessGrantsEnabled": False,
+        "serviceAccountsEnabled": True,
+        "protocol": "openid-connect",
+        "protocolMappers": [
+            _roles_claim(),
+            _mapper(
+                AGENCY_CLAIM,
+                "oidc-hardcoded-claim-mapper",
+                **{
+                    "claim.name": AGENCY_CLAIM,
+                    "claim.value": a.value,
+                    "jsonType.label": "String",
+                },
+            ),
+            *_audiences("referral"),
+        ],
+    }
+    if not production:
+        client["secret"] = agency_secret(a.value)
+    return client
+
+
+def _users(production: bool = False) -> list[dict[str, Any]]:
+    users: list[dict[str, Any]] = []
+    for p in () if production else PEOPLE:
+        first, _, last = p.name.partition(" ")
+        attributes = {AGENCY_CLAIM: [p.agency]}
+        if p.districts:
+            attributes[DISTRICTS_CLAIM] = list(p.districts)
+        if p.tiers:
+            attributes[TIERS_CLAIM] = list(p.tiers)
+        if p.position is not Position.PRACTITIONER:
+            attributes[POSITION_CLAIM] = [p.position.value]
+        users.append(
+            {
+                "id": p.username,
+                "username": p.username,
+                "enabled": True,
+                "email": f"{p.username}@maag.local",
+                "emailVerified": True,
+                "firstName": first,
+                "lastName": last or first,
+                "attributes": attributes,
+                "realmRoles": [r.value for r in p.roles],
+                "credentials": [{"type": "password", "value": LOCAL_PASSWORD, "temporary": False}],
+            }
+        )
+    for a in INTEGRATING_AGENCIES:
+        users.append(
+            {
+                # its subject, kept short and readable for the audit (Keycloak ids are <= 36)
+                "id": f"svc-{agency_client(a.value)}",
+                "username": f"service-account-{agency_client(a.value)}",
+                "enabled": True,
+                "serviceAccountClientId": agency_client(a.value),
+                "realmRoles": [Role.REFERRER.value],
+            }
+        )
+    return users
+
+
+def realm(production: bool = False) -> dict[str, Any]:
+    return {
+        "realm": REALM,
+        "enabled": True,
+        "displayName": "MAAG" if production else "MAAG (local)",
+        "sslRequired": "external",
+        "accessTokenLifespan": TOKEN_SECONDS,
+        "ssoSessionIdleTimeout": 1800,
+        "registrationAllowed": False,
+        "resetPasswordAllowed": False,
+        "bruteForceProtected": True,
+        "roles": {
+            "realm": [
+                {"name": r.value, "description": f"MAAG {r.value}"}
+                for r in Role
+                if r is not Role.SYSTEM
+            ]
+        },
+        "components": {
+            "org.keycloak.userprofile.UserProfileProvider": [
+                {
+                    "providerId": "declarative-user-profile",
+                    "subComponents": {},
+                    "config": {"kc.user.profile.config": [_user_profile()]},
+                }
+            ]
+        },
+        "clients": _clients(production),
+        "users": _users(production),
+    }
+
+
+def render(production: bool = False) -> str:
+    return json.dumps(realm(production), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,2 @@
+"""Followers of a service's own event log: position, leadership, background loops and the
+read-model projections they drive."""

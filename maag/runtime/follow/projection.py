@@ -1,0 +1,132 @@
+"""Read models (SQLAlchemy) kept up to date from a service's own notification log.
+
+Each catch-up reads the log after the projection's recorded position, applies the events
+to the read model and records the new position in the same read-model transaction, so a
+crash never applies an event twice or skips one. Read models lag the store by moments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from maag.runtime.follow.follower import Follower, Wakeup, in_thread
+from maag.runtime.logging import get_logger
+from maag.runtime.settings import Settings, postgres_env
+from maag.runtime.store.application import ServiceApplication
+
+log = get_logger(__name__)
+
+Project = Callable[[Any, Session], None]
+
+
+def read_model_engine(settings: Settings, service: str) -> Engine:
+    """The service's read-model database: its own schema in PostgreSQL, or a SQLite file."""
+    if settings.postgres_url:
+        pg = postgres_env(settings.postgres_url, settings.postgres_password)
+        schema = settings.postgres_schema or service
+        # built from its parts, not pasted into a string: a password may hold @ : / or %
+        url = URL.create(
+            "postgresql+psycopg",
+            username=pg["POSTGRES_USER"],
+            password=pg["POSTGRES_PASSWORD"],
+            host=pg["POSTGRES_HOST"],
+            port=int(pg["POSTGRES_PORT"]),
+            database=pg["POSTGRES_DBNAME"],
+        )
+        return create_engine(
+            url, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return create_engine(f"sqlite:///{settings.data_dir / f'{service}-read.sqlite'}")
+
+
+def positions_table(metadata: MetaData) -> Table:
+    return Table(
+        "projection_positions",
+        metadata,
+        Column("name", String(200), primary_key=True),
+        Column("position", Integer, nullable=False),
+    )
+
+
+def create_tables(metadata: MetaData, engine: Engine, attempts: int = 5) -> None:
+    """CREATE TABLE IF NOT EXISTS, tolerating replicas that start together: PostgreSQL can
+    refuse the second of two concurrent creations of the same table (a pg_type conflict)."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except (IntegrityError, ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+class Projector:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        engine: Engine,
+        metadata: MetaData,
+        project: Project,
+        name: str,
+        batch_size: int = 500,
+        wakeup: Wakeup | None = None,
+    ) -> None:
+        self.app = app
+        self.wakeup = wakeup or Wakeup(None, None)
+        self.engine = engine
+        self.project = project
+        self.name = name
+        self.batch_size = batch_size
+        existing = metadata.tables.get("projection_positions")
+        self.positions = existing if existing is not None else positions_table(metadata)
+        create_tables(metadata, engine)
+
+    def position(self) -> int:
+        with Session(self.engine) as session:
+            found = session.execute(
+                select(self.positions.c.position).where(self.positions.c.name == self.name)
+            ).scalar()
+            return int(found or 0)
+
+    def catch_up_once(self) -> int:
+        with Session(self.engine) as session, session.begin():
+            row = session.execute(
+                select(self.positions.c.position)
+                .where(self.positions.c.name == self.name)
+                .with_for_update()
+            ).scalar()
+            after = int(row or 0)
+            notifications = self.app.notifications(after, self.batch_size)
+            for n in notifications:
+                self.project(self.app.mapper.to_domain_event(n), session)
+            if not notifications:
+                return 0
+            last = notifications[-1].id
+            if row is None:
+                session.execute(self.positions.insert().values(name=self.name, position=last))
+            else:
+                session.execute(
+                    self.positions.update()
+                    .where(self.positions.c.name == self.name)
+                    .values(position=last)
+                )
+            return len(notifications)
+
+    def catch_up(self) -> None:
+        while self.catch_up_once():
+            pass
+
+    async def run(self, stop: asyncio.Event) -> None:
+        step = in_thread(self.catch_up_once)
+        follower = Follower("projection", step, self.wakeup, gather=0.05, projection=self.name)
+        await follower.run(stop)

@@ -1,0 +1,274 @@
+"""HTTP plumbing every service's API shares: a body size limit, strict bodies, authentication,
+errors with the field and the reason, correlation ids, health and metrics endpoints."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any
+
+import prometheus_client
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from contracts import strict
+from contracts.limits import HTTP_BODY_BYTES
+from maag.runtime import causation
+from maag.runtime.logging import bound, get_logger
+from maag.runtime.store.idempotency import KeyReused
+from maag.runtime.web import metrics
+from maag.runtime.web.auth import (
+    Caller,
+    Forbidden,
+    ProviderUnavailable,
+    TokenVerifier,
+    Unauthenticated,
+)
+
+log = get_logger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-Id"
+# A caller's correlation id goes into every event's cause, so it is taken only as an id of
+# this form (a UUID fits); anything else is replaced by a new one, which the response names.
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": detail, **extra})
+
+
+class BodyLimit:
+    """413 for a request body over `limit` bytes, before anything reads or parses it and
+    before any authentication work: by its Content-Length at once, or, for a body that
+    does not declare its length, as soon as the bytes received pass the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int = HTTP_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await self._refuse(send, 400, "header Content-Length: not a whole number")
+                return
+            if int(declared) > self.limit:
+                await self._too_large(send)
+                return
+        received = 0
+        started = refused = False
+
+        async def counted() -> Message:
+            # Past the limit, answer 413 at once and tell the app the client has gone: it
+            # stops reading (an exception here would reach the app's own error handling).
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    refused = True
+                    if not started:
+                        await self._too_large(send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 has been sent; the app's own answer goes nowhere
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except Exception:
+            if not refused:
+                raise
+            # the app's complaint about the "disconnect" we gave it; the 413 is sent
+
+    async def _too_large(self, send: Send) -> None:
+        await self._refuse(send, 413, f"request body: larger than {self.limit} bytes")
+
+    @staticmethod
+    async def _refuse(send: Send, status: int, detail: str) -> None:
+        body = json.dumps({"detail": detail}).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class StrictRoute(APIRoute):
+    """Reads a JSON body as its published JSON Schema does (contracts.strict): FastAPI's own
+    validation is pydantic's lax mode, which takes "yes" for true and "3" for 3."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        body = self.body_field
+        if body is None:
+            return handler
+        declared = Annotated[body.field_info.annotation, body.field_info]  # type: ignore[name-defined]
+
+        async def strict_handler(request: Request) -> Response:
+            raw = await request.body()
+            if raw:  # FastAPI itself names a missing body
+                try:
+                    strict.validate_json(declared, raw)
+                except ValidationError as e:
+                    raise RequestValidationError(
+                        [{**err, "loc": ("body", *err["loc"])} for err in e.errors()]
+                    ) from None
+            return await handler(request)
+
+        return strict_handler
+
+
+def install(
+    api: FastAPI,
+    verifier: TokenVerifier,
+    errors: dict[type[Exception], int] | None = None,
+) -> None:
+    """Wire the shared behaviour into `api` (before its routes are declared): the body
+    limit, strict bodies, authentication, error bodies, correlation ids."""
+    api.state.verifier = verifier
+    api.router.route_class = StrictRoute
+
+    @api.middleware("http")
+    async def correlation(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        correlation_id = request.headers.get(CORRELATION_HEADER, "")
+        if not _CORRELATION_ID.match(correlation_id):
+            correlation_id = str(uuid.uuid4())
+        request.state.correlation_id = correlation_id
+        cause = causation.of_request(request.method, request.url.path, correlation_id)
+        started = time.perf_counter()
+        with bound(correlation_id=correlation_id), causation.caused_by(cause):
+            response = await call_next(request)
+        response.headers[CORRELATION_HEADER] = correlation_id
+        # the route's template: a path holds case ids, which must not become label values
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        found = [
+            {"field": ".".join(str(p) for p in err["loc"]), "reason": err["msg"]}
+            for err in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['reason']}" for e in found)
+        return problem(422, f"invalid request: {summary}", errors=found)
+
+    @api.exception_handler(Unauthenticated)
+    async def unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
+        response = problem(401, f"unauthenticated: {exc}")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="maag"'
+        return response
+
+    @api.exception_handler(ProviderUnavailable)
+    async def provider_unavailable(_: Request, exc: ProviderUnavailable) -> JSONResponse:
+        log.warning("identity provider unavailable for a key we do not hold")
+        response = problem(503, f"unauthenticated for now: {exc}")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @api.exception_handler(KeyReused)
+    async def key_reused(_: Request, exc: KeyReused) -> JSONResponse:
+        return problem(409, str(exc))
+
+    @api.exception_handler(Forbidden)
+    async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return problem(403, f"forbidden: {exc}")
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail))
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    @api.exception_handler(psycopg.OperationalError)
+    async def store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("store unavailable", error=repr(exc))
+        response = problem(
+            503,
+            "the service's store is unavailable; the request was not completed. "
+            "Retry (with the same Idempotency-Key where the call takes one).",
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+
+    for exc_type, status in (errors or {}).items():
+
+        def handler(_: Request, exc: Exception, status: int = status) -> JSONResponse:
+            return problem(status, str(exc))
+
+        api.add_exception_handler(exc_type, handler)
+
+    # Added last, so outermost: a large body is refused before anything else runs.
+    api.add_middleware(BodyLimit)
+
+
+def current_caller(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Caller:
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier.from_header(authorization)
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def correlation_id(request: Request) -> str:
+    return str(request.state.correlation_id)
+
+
+CorrelationId = Annotated[str, Depends(correlation_id)]
+
+# Every write takes one (maag.runtime.store.idempotency): the same key again records nothing more.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=8,
+        max_length=100,
+        description="The caller's key for this request: sent again, nothing more is recorded "
+        "and the answer is what the first made",
+    ),
+]
+
+
+def health(api: FastAPI, ready: Callable[[], dict[str, bool]]) -> None:
+    @api.get("/healthz", tags=["health"], summary="The process is alive")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/metrics", tags=["health"], summary="Prometheus metrics (no case data)")
+    def metrics() -> Response:
+        return Response(
+            prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST
+        )
+
+    @api.get("/readyz", tags=["health"], summary="Store and broker reachable")
+    def readyz() -> JSONResponse:
+        checks = ready()
+        status = 200 if all(checks.values()) else 503
+        return JSONResponse(
+            status_code=status, content={"ready": all(checks.values()), "checks": checks}
+        )
