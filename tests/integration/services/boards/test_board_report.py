@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bench.boards import LAST, YEAR, Truth, expected, generate, publish
 from contracts.reference import BoardArea
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime.follow.projection import read_model_engine
@@ -18,6 +17,7 @@ from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from services.commissioning.adapters.boards import BoardFeed, load, skipped
 from services.commissioning.domain.boards import Grouping, report
+from tests.support.boards_year import LAST, YEAR, Truth, expected, generate, publish
 
 REFERRALS = 10_000
 

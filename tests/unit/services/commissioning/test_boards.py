@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.boards import SYSTEM
 from contracts.envelope import Envelope
 from contracts.events import IntegrationEvent
 from contracts.events.commissioning import CommissionedIntervention, PackageCommissioned
@@ -36,6 +35,7 @@ from services.commissioning.domain.boards import (
     rows,
 )
 from tests.support import identity
+from tests.support.boards_year import SYSTEM
 from tests.support.identity import auth, verifier
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
