@@ -56,11 +56,13 @@ class Backend:
         service: str,
         path: str,
         *,
-        json: Any = None,
+        json: Mapping[str, object] | None = None,
         params: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         text: bool = False,
     ) -> Any:
+        """The service's answer: its JSON (or, with `text`, its text) as the page shows it; the
+        service's OpenAPI document has its shape, and a page reads only what it shows."""
         headers = {"Authorization": f"Bearer {who.access_token}"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
@@ -96,7 +98,7 @@ class Backend:
         raise Refused(detail)
 
 
-def _json(r: httpx.Response) -> Any:
+def _json(r: httpx.Response) -> object:
     try:
         return r.json()
     except ValueError:

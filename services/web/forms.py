@@ -1,6 +1,7 @@
 """The referral form: what a referrer types, as the referral API's body, and the API's
 refusals as errors against the form's own fields (the GOV.UK pattern: a summary at the top,
-each message beside its field, every other answer kept). Pure."""
+each message beside its field, every other answer kept); and what every form shares (its key,
+its numbers). Pure."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Required, TypedDict
 
 from contracts.reference import Agency, District
 
@@ -47,6 +48,40 @@ LABELS = {
 }
 
 
+# A number as typed in a form, or the text itself when it is not one (the API names it).
+Number = int | float | str
+
+
+class Child(TypedDict):
+    given_name: str
+    family_name: str
+    date_of_birth: str
+    address: str
+
+
+class Consent(TypedDict):
+    given_by: str
+    scope: list[str]
+    given_on: str
+    how_obtained: str
+
+
+class ReferralBody(TypedDict, total=False):
+    """The referral API's body as the form fills it (the API checks it again)."""
+
+    caf_reference: Required[str]
+    referring_agency: Required[str]
+    referring_professional_id: Required[str]
+    district: Required[str]
+    child: Required[Child]
+    needs: Required[list[str]]
+    agencies_requested: Required[list[str]]
+    level_of_need: Required[int]
+    significant_harm_concern: Required[bool]
+    transition: Required[bool]
+    consent: Consent
+
+
 @dataclass
 class FormErrors:
     by_field: dict[str, str] = field(default_factory=dict)
@@ -70,7 +105,7 @@ class FormErrors:
 _KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
-def request_key(form: Mapping[str, Any]) -> str:
+def request_key(form: Mapping[str, object]) -> str:
     """The idempotency key the form was rendered with (so a second click or a resubmission
     sends the same one); a form that came without a usable one gets a fresh key, which still
     records the write once. The API scopes keys to the person, so a chosen key reaches only
@@ -80,8 +115,8 @@ def request_key(form: Mapping[str, Any]) -> str:
 
 
 def referral_body(
-    form: Mapping[str, Any], agencies: Sequence[str], agency: str, user_id: str, today: date
-) -> tuple[dict[str, Any], FormErrors]:
+    form: Mapping[str, object], agencies: Sequence[str], agency: str, user_id: str, today: date
+) -> tuple[ReferralBody, FormErrors]:
     """The API body from the form, and what the form itself can tell is missing; the API
     checks everything again and has the last word."""
     errors = FormErrors()
@@ -113,7 +148,7 @@ def referral_body(
     consent = text("consent")
     if consent not in ("yes", "no"):
         errors.add("consent", "Say whether the family has given consent to share")
-    body: dict[str, Any] = {
+    body: ReferralBody = {
         "caf_reference": text("caf_reference"),
         "referring_agency": agency,
         "referring_professional_id": user_id,
@@ -158,6 +193,20 @@ def api_errors(errors: Sequence[Mapping[str, str]], detail: str) -> FormErrors:
     if not found:
         found.other.append(detail)
     return found
+
+
+def number(text: str) -> Number:
+    """A number typed in a form, or the text itself for the API to refuse by name."""
+    try:
+        return int(text) if text.isdigit() else float(text)
+    except ValueError:
+        return text
+
+
+def pence(pounds: str) -> int | str:
+    """An amount typed in pounds (a £ sign and commas allowed), in pence."""
+    value = number(pounds.replace("£", "").replace(",", ""))
+    return round(value * 100) if isinstance(value, int | float) else value
 
 
 def _date(day: str, month: str, year: str) -> date | None:

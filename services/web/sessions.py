@@ -8,7 +8,8 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+
+from services.web.identity import Claims, Token
 
 
 @dataclass
@@ -34,10 +35,10 @@ class SignedIn:
         return any(r in self.roles for r in roles)
 
     @classmethod
-    def from_token(cls, token: dict[str, Any]) -> SignedIn:
+    def from_token(cls, token: Token) -> SignedIn:
         """From the provider's token response; the claims are the ID token's, which Authlib
         verified (signature, issuer, audience, nonce) before we see them."""
-        claims = token.get("userinfo") or {}
+        claims: Claims = token.get("userinfo") or {}
         return cls(
             user_id=str(claims.get("preferred_username") or claims.get("sub", "")),
             name=str(claims.get("name") or claims.get("preferred_username") or ""),

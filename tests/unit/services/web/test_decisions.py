@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 
-from services.web.app import _decision, _financial_year
+from services.web.decisions import decision_body
 
 
 def _form(*pairs: tuple[str, str]) -> FormData:
@@ -12,7 +12,7 @@ def _form(*pairs: tuple[str, str]) -> FormData:
 
 
 def test_a_jap_package_form_carries_what_it_avoids_and_each_funders_share() -> None:
-    body = _decision(
+    body = decision_body(
         _form(
             ("kind", "request-package"),
             ("case_id", "c"),
@@ -45,19 +45,13 @@ def test_a_jap_package_form_carries_what_it_avoids_and_each_funders_share() -> N
 
 
 def test_what_is_not_a_number_goes_on_as_typed_for_the_api_to_name() -> None:
-    body = _decision(_form(("kind", "request-package"), ("review_weeks", "six")))
+    body = decision_body(_form(("kind", "request-package"), ("review_weeks", "six")))
     assert body["interventions"][0]["review_interval_weeks"] == "six"
 
 
 def test_other_decisions_carry_their_reason_and_where_to() -> None:
-    body = _decision(
+    body = decision_body(
         _form(("kind", "escalate"), ("case_id", "c"), ("to", "earp"), ("reason", "risk"))
     )
     assert body == {"kind": "escalate", "case_id": "c", "reason": "risk", "to": "earp"}
-    assert "to" not in _decision(_form(("kind", "defer"), ("reason", "r")))
-
-
-def test_the_financial_year_starts_in_april() -> None:
-    from datetime import date
-
-    assert _financial_year(date(2027, 3, 31)) == 2026 and _financial_year(date(2027, 4, 1)) == 2027
+    assert "to" not in decision_body(_form(("kind", "defer"), ("reason", "r")))

@@ -1,0 +1,18 @@
+"""The web app's pages, one router per persona (who each page is for; the services' APIs
+decide again what each person may see and do)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.web.routes import auditor, commissioner, lead, panel, referrer, reports, sign_in
+
+ROUTERS: tuple[APIRouter, ...] = (
+    sign_in.router,
+    referrer.router,
+    panel.router,
+    lead.router,
+    commissioner.router,
+    reports.router,
+    auditor.router,
+)

@@ -1,0 +1,109 @@
+"""The commissioner's pages: providers and their weekly capacity, this financial year's
+budgets, and a package's page (the one the providers' email links to, for whoever may read
+packages)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from contracts.reference import JAP_FUNDERS, District, Role
+from services.web.backend import NotFound
+from services.web.forms import FormErrors, number, pence
+from services.web.pages import CheckedForm, Person, Web, WebApp, optional, signed_in
+from services.web.sessions import SignedIn
+
+router = APIRouter()
+Commissioner = Annotated[SignedIn, Depends(signed_in(Role.COMMISSIONER.value))]
+# Each district's MAAG, the county EARP, and each JAP funder's share of the JAP.
+BUDGETS = (*(f"maag:{d.value}" for d in District), "earp", *(f"jap:{f}" for f in JAP_FUNDERS))
+
+
+def financial_year(day: date) -> int:
+    """The year the financial year (1 April to 31 March) starts in: commissioning's rule
+    (`services.commissioning.domain.rules.financial_year`), which a service may not import;
+    the budget routes need the year in their path."""
+    return day.year if (day.month, day.day) >= (4, 1) else day.year - 1
+
+
+@router.get("/packages/{package_id}", response_class=HTMLResponse)
+async def package(request: Request, web: WebApp, who: Person, package_id: uuid.UUID) -> Response:
+    found = await web.backend.call(who, "GET", "commissioning", f"/packages/{package_id}")
+    return web.page(request, "package.html", who, package=found)
+
+
+@router.get("/providers", response_class=HTMLResponse)
+async def providers(request: Request, web: WebApp, who: Commissioner) -> Response:
+    return await _providers_page(web, request, who)
+
+
+@router.post("/providers/{provider_id}/capacity")
+async def set_capacity(
+    request: Request, web: WebApp, who: Commissioner, form: CheckedForm, provider_id: str
+) -> Response:
+    return await web.write(
+        who,
+        form,
+        "PUT",
+        "commissioning",
+        f"/providers/{quote(provider_id, safe='')}/capacity",
+        {"weekly_capacity": number(str(form.get("weekly_capacity", "")).strip())},
+        again=lambda errors, status: _providers_page(web, request, who, errors, status),
+        done="/providers",
+        label="Capacity",
+    )
+
+
+@router.get("/budgets", response_class=HTMLResponse)
+async def budgets(request: Request, web: WebApp, who: Commissioner) -> Response:
+    return await _budgets_page(web, request, who)
+
+
+@router.post("/budgets/{key}")
+async def set_budget(
+    request: Request, web: WebApp, who: Commissioner, form: CheckedForm, key: str
+) -> Response:
+    if key not in BUDGETS:
+        raise NotFound(key)
+    fy = financial_year(datetime.now(UTC).date())
+    return await web.write(
+        who,
+        form,
+        "PUT",
+        "commissioning",
+        f"/budgets/{key}/{fy}",
+        {"amount_pence": pence(str(form.get("amount", "")).strip())},
+        again=lambda errors, status: _budgets_page(web, request, who, errors, status),
+        done="/budgets",
+        label=key,
+    )
+
+
+async def _providers_page(
+    web: Web, request: Request, who: SignedIn, errors: FormErrors | None = None, status: int = 200
+) -> HTMLResponse:
+    rows = await web.backend.call(who, "GET", "commissioning", "/providers")
+    return web.page(request, "providers.html", who, status, rows=rows, errors=errors)
+
+
+async def _budgets_page(
+    web: Web, request: Request, who: SignedIn, errors: FormErrors | None = None, status: int = 200
+) -> HTMLResponse:
+    fy = financial_year(datetime.now(UTC).date())
+    found = await asyncio.gather(
+        *(
+            optional(web.backend.call(who, "GET", "commissioning", f"/budgets/{key}/{fy}"))
+            for key in BUDGETS
+        )
+    )
+    # a budget not set yet (or not this person's to read) shows as not set
+    rows = [
+        b or {"panel": key, "amount_pence": None} for key, b in zip(BUDGETS, found, strict=True)
+    ]
+    return web.page(request, "budgets.html", who, status, rows=rows, fy=fy, errors=errors)

@@ -1,0 +1,152 @@
+"""The panel's pages: its meetings, and at a meeting the agenda, confirming attendance, and
+the chair's decisions on each case listed (auditors read the meetings too)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from typing import Annotated, Required, TypedDict
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from contracts.reference import JAP_FUNDERS, Agency, AvoidedOutcome, Panel, Role
+from services.web.decisions import decision_body
+from services.web.forms import FormErrors
+from services.web.pages import PANEL_PEOPLE, CheckedForm, Web, WebApp, optional, signed_in
+from services.web.sessions import SignedIn
+
+router = APIRouter()
+PanelPerson = Annotated[SignedIn, Depends(signed_in(*PANEL_PEOPLE))]
+ReaderOfMeetings = Annotated[SignedIn, Depends(signed_in(*PANEL_PEOPLE, Role.AUDITOR.value))]
+Chair = Annotated[SignedIn, Depends(signed_in(Role.PANEL_CHAIR.value))]
+
+
+class Meeting(TypedDict):
+    """What the meetings page reads of each meeting (the template shows the rest)."""
+
+    panel: str
+
+
+class Attendee(TypedDict, total=False):
+    person_id: str
+
+
+class Item(TypedDict):
+    case_id: str
+    reason: str
+
+
+class Agenda(TypedDict):
+    """What the meeting page reads of the panel API's agenda."""
+
+    attendance: list[Attendee]
+    agenda: list[Item]
+
+
+class Line(TypedDict):
+    service: str
+
+
+class Package(TypedDict, total=False):
+    interventions: Required[list[Line]]
+    ended: str | None
+
+
+class Case(TypedDict, total=False):
+    """What the review form reads of a case: its packages by id."""
+
+    packages: dict[str, Package]
+
+
+@router.get("/meetings", response_class=HTMLResponse)
+async def meetings(request: Request, web: WebApp, who: ReaderOfMeetings) -> Response:
+    found: list[Meeting] = await web.backend.call(who, "GET", "panel", "/meetings")
+    by_panel: dict[str, list[Meeting]] = defaultdict(list)
+    for m in found:
+        by_panel[m["panel"]].append(m)
+    return web.page(
+        request, "meetings.html", who, by_panel=by_panel, panels=[p.value for p in Panel]
+    )
+
+
+@router.get("/meetings/{meeting_id}", response_class=HTMLResponse)
+async def meeting(
+    request: Request, web: WebApp, who: ReaderOfMeetings, meeting_id: uuid.UUID
+) -> Response:
+    return await _meeting_page(web, request, who, meeting_id)
+
+
+@router.post("/meetings/{meeting_id}/attendance")
+async def attend(
+    request: Request, web: WebApp, who: PanelPerson, form: CheckedForm, meeting_id: uuid.UUID
+) -> Response:
+    return await web.write(
+        who,
+        form,
+        "POST",
+        "panel",
+        f"/meetings/{meeting_id}/attendance",
+        {"name": who.name or who.user_id},
+        again=lambda errors, status: _meeting_page(web, request, who, meeting_id, errors, status),
+        done=f"/meetings/{meeting_id}",
+    )
+
+
+@router.post("/meetings/{meeting_id}/decisions")
+async def decide(
+    request: Request, web: WebApp, who: Chair, form: CheckedForm, meeting_id: uuid.UUID
+) -> Response:
+    return await web.write(
+        who,
+        form,
+        "POST",
+        "panel",
+        f"/meetings/{meeting_id}/decisions",
+        decision_body(form),
+        again=lambda errors, status: _meeting_page(web, request, who, meeting_id, errors, status),
+        done=f"/meetings/{meeting_id}",
+    )
+
+
+async def _meeting_page(
+    web: Web,
+    request: Request,
+    who: SignedIn,
+    meeting_id: uuid.UUID,
+    errors: FormErrors | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    agenda: Agenda = await web.backend.call(who, "GET", "panel", f"/meetings/{meeting_id}/agenda")
+    attending = any(a.get("person_id") == who.user_id for a in agenda["attendance"])
+    # the packages of each case listed for review, for the review form
+    reviewed = [i["case_id"] for i in agenda["agenda"] if i["reason"] == "review"]
+    cases: list[Case | None] = await asyncio.gather(
+        *(optional(web.backend.call(who, "GET", "panel", f"/cases/{c}")) for c in reviewed)
+    )
+    return web.page(
+        request,
+        "meeting.html",
+        who,
+        status,
+        meeting=agenda,
+        attending=attending,
+        chair=who.has(Role.PANEL_CHAIR.value),
+        agencies=[a.value for a in Agency],
+        outcomes=[o.value for o in AvoidedOutcome],
+        funders=JAP_FUNDERS,
+        packages={str(c): _running(case) for c, case in zip(reviewed, cases, strict=True)},
+        errors=errors or FormErrors(),
+    )
+
+
+def _running(case: Case | None) -> list[dict[str, str]]:
+    """A case's packages still running, as the review form's choices."""
+    if case is None:
+        return []
+    return [
+        {"value": pid, "text": ", ".join(i["service"] for i in p["interventions"])}
+        for pid, p in case.get("packages", {}).items()
+        if not p.get("ended")
+    ]

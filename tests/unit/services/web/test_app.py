@@ -1,0 +1,117 @@
+"""The web app as a whole: its pages where the browser and the emails expect them, who may
+open them, a form's token, and each failure as the page says it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from tests.unit.services.web.stand_ins import Provider, Services, sign_in
+
+ROUTES = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/sign-in"),
+    ("GET", "/auth/callback"),
+    ("POST", "/sign-out"),
+    ("GET", "/"),
+    ("GET", "/referrals/new"),
+    ("POST", "/referrals"),
+    ("GET", "/referrals"),
+    ("GET", "/referrals/{case_id}"),
+    ("POST", "/referrals/{case_id}/{action}"),
+    ("GET", "/meetings"),
+    ("GET", "/meetings/{meeting_id}"),
+    ("POST", "/meetings/{meeting_id}/attendance"),
+    ("POST", "/meetings/{meeting_id}/decisions"),
+    ("GET", "/cases/{case_id}"),
+    ("GET", "/my-cases"),
+    ("GET", "/packages/{package_id}"),
+    ("GET", "/reports/spend"),
+    ("GET", "/providers"),
+    ("POST", "/providers/{provider_id}/capacity"),
+    ("GET", "/budgets"),
+    ("POST", "/budgets/{key}"),
+    ("GET", "/reports/capacity"),
+    ("GET", "/reports/savings"),
+    ("GET", "/reports/boards"),
+    ("GET", "/reports/{name}.csv"),
+    ("GET", "/audit"),
+    ("GET", "/audit/cases/{case_id}"),
+}
+
+
+def test_the_pages_and_forms_are_where_the_browser_and_the_emails_expect(
+    web: TestClient,
+) -> None:
+    app = web.app
+    assert isinstance(app, FastAPI)
+    # the routes as `app.routes` lists them: the browser tests walk it for pages not visited
+    routes = {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods or ()}
+    assert routes == ROUTES
+
+
+def test_a_page_sends_whoever_is_not_signed_in_to_sign_in_and_back(web: TestClient) -> None:
+    sent = web.get("/referrals", params={"x": "1"})
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/sign-in?next=%2Freferrals%3Fx%3D1"
+    assert web.get("/healthz").json() == {"ok": True} and web.get("/readyz").status_code == 200
+
+
+def test_a_page_not_of_the_person_s_role_is_a_plain_403(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "referrer-1", "referrer")
+    refused = web.get("/reports/spend")
+    assert refused.status_code == 403 and "You cannot see this page" in refused.text
+    assert services.sent == []  # the services were not asked
+
+
+def test_a_form_without_the_session_s_token_has_expired(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "referrer-1", "referrer")
+    refused = web.post("/referrals", data={"csrf_token": "forged"})
+    assert refused.status_code == 403 and "This form has expired" in refused.text
+    assert services.sent == []
+
+
+def test_a_service_that_does_not_answer_is_said_plainly(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "lead-1", "lead-professional")
+    services.down = True
+    down = web.get("/my-cases")
+    assert down.status_code == 503 and "Sorry, the service is unavailable" in down.text
+
+
+def test_a_refused_token_ends_the_session(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "lead-1", "lead-professional")
+    services.answer("GET", "http://panel.test/my/cases", 401, {"detail": "expired"})
+    again = web.get("/my-cases")
+    assert again.status_code == 303 and again.headers["location"] == "/sign-in?next=%2Fmy-cases"
+    assert web.get("/my-cases").headers["location"] == "/sign-in?next=%2Fmy-cases"
+
+
+def test_a_token_about_to_expire_is_refreshed_first(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    provider.lifetime = 5  # within the 30 seconds a token is renewed ahead of its end
+    sign_in(web, provider, "lead-1", "lead-professional")
+    provider.lifetime = 3600
+    services.answer("GET", "http://panel.test/my/cases", 200, [])
+    assert web.get("/my-cases").status_code == 200
+    assert provider.refreshed
+    assert services.sent[-1].headers["Authorization"] == "Bearer token-refreshed"
+
+
+def test_a_malformed_id_in_an_address_is_refused_before_any_service_is_asked(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "referrer-1", "referrer")
+    assert web.get("/referrals/not-an-id").status_code == 422
+    assert web.get("/referrals/new").status_code == 200  # the form, not a referral called "new"
+    assert services.sent == []
