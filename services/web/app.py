@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from maag.runtime.settings import Settings
+from maag.runtime.web.http import mount
 from services.web import problems
 from services.web.backend import Backend
 from services.web.identity import IdentityProvider
@@ -57,10 +58,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
     app.mount("/assets", StaticFiles(directory=govuk / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=govuk), name="govuk")
     problems.install(app)
-    for router in ROUTERS:
-        # the routes themselves rather than FastAPI's lazy include (0.137+), so that
-        # `app.routes` lists every page (the browser tests check each is visited)
-        app.router.routes.extend(router.routes)
+    mount(app, *ROUTERS)  # listed in `app.routes`: the browser tests check each page is visited
     return app
 
 

@@ -7,6 +7,7 @@ event it applied. Exactly-once shows as each event id noted once.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -142,3 +143,33 @@ def make_consumer(
         dlq_producer=producer,
         session_timeout_ms=session_timeout_ms,
     )
+
+
+class FakeProducer:
+    """Stands in for Kafka in these unit tests: records what would be sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, list[tuple[str, bytes]]]] = []
+
+    async def send(
+        self, topic: str, value: bytes | None = None, key: Any = None, headers: Any = ()
+    ) -> Any:
+        self.sent.append((topic, value, list(headers)))
+        future: Any = __import__("asyncio").get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+
+async def run_until_blocked(relay: OutboxRelay) -> asyncio.Task[None]:
+    """Run the relay until it blocks (it must, and must keep waiting), then stop it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    for _ in range(500):
+        if relay.blocked is not None or task.done():
+            break
+        await asyncio.sleep(0.01)
+    assert relay.blocked is not None
+    assert not task.done(), "the relay waits for the operator, it does not end the service"
+    stop.set()
+    await asyncio.wait_for(task, timeout=2)
+    return task

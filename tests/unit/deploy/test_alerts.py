@@ -19,9 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from maag.runtime.messaging.classification import EventClasses
 from maag.runtime.messaging.outbox import OutboxRelay
 from maag.runtime.settings import Settings
-from tests.support.pipeline import CLASSES, IntakeApp, translate
-from tests.unit.runtime.test_outbox_blocked import _run_until_blocked
-from tests.unit.runtime.test_tracked_consumer import FakeProducer
+from tests.support.pipeline import CLASSES, FakeProducer, IntakeApp, run_until_blocked, translate
 
 MONITORING = Path(__file__).parents[3] / "deploy" / "k8s" / "base" / "monitoring.yaml"
 PROMTOOL_HINT = "promtool is installed by `bash tests/run.sh` (into .maag/cache/bin)"
@@ -72,7 +70,7 @@ async def test_a_blocked_outbox_pages_and_a_running_one_does_not(tmp_path: Path)
     blocked = OutboxRelay(
         blocked_app, nobody_decided, translate, FakeProducer(), source="alert-blocked"
     )
-    await _run_until_blocked(blocked)
+    await run_until_blocked(blocked)
     running_app = IntakeApp(Settings(data_dir=tmp_path / "running"))
     running_app.receive([(uuid.uuid4(), "CAF-2026-0005")])
     await _healthy(running_app)

@@ -23,8 +23,15 @@ from maag.runtime.settings import Settings
 from maag.runtime.store.group_commit import GroupCommit
 from maag.runtime.web import http
 from tests.support.identity import auth, verifier
-from tests.support.pipeline import CLASSES, IntakeApp, Ledger, LedgerApp, on_received, translate
-from tests.unit.runtime.test_tracked_consumer import FakeProducer
+from tests.support.pipeline import (
+    CLASSES,
+    FakeProducer,
+    IntakeApp,
+    Ledger,
+    LedgerApp,
+    on_received,
+    translate,
+)
 
 TOPIC = REFERRAL_EVENTS.name
 

@@ -22,6 +22,7 @@ from maag.runtime.store.unit_of_work import Work
 from tests.support.pipeline import (
     CLASSES,
     POISON_CAF,
+    FakeProducer,
     IntakeApp,
     Ledger,
     LedgerApp,
@@ -31,21 +32,6 @@ from tests.support.pipeline import (
 
 TOPIC = REFERRAL_EVENTS.name
 TP = TopicPartition(TOPIC, 0)
-
-
-class FakeProducer:
-    """Stands in for Kafka in these unit tests: records what would be sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes | None, list[tuple[str, bytes]]]] = []
-
-    async def send(
-        self, topic: str, value: bytes | None = None, key: Any = None, headers: Any = ()
-    ) -> Any:
-        self.sent.append((topic, value, list(headers)))
-        future: Any = __import__("asyncio").get_running_loop().create_future()
-        future.set_result(None)
-        return future
 
 
 @pytest.fixture

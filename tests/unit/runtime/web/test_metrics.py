@@ -16,8 +16,7 @@ from maag.runtime.messaging.outbox import OutboxRelay
 from maag.runtime.settings import Settings
 from maag.runtime.web import http
 from tests.support.identity import verifier
-from tests.support.pipeline import CLASSES, IntakeApp, translate
-from tests.unit.runtime.test_tracked_consumer import FakeProducer
+from tests.support.pipeline import CLASSES, FakeProducer, IntakeApp, translate
 
 
 def test_requests_are_counted_by_route_template_method_and_status() -> None:

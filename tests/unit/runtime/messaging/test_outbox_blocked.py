@@ -3,7 +3,6 @@ it is published out of order, the metric and readiness say so, and it is not ret
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,14 @@ from maag.runtime.messaging.outbox import OutboxRelay
 from maag.runtime.service import readiness
 from maag.runtime.settings import Settings
 from maag.runtime.web import metrics
-from tests.support.pipeline import CLASSES, POISON_CAF, IntakeApp, translate
-from tests.unit.runtime.test_tracked_consumer import FakeProducer
+from tests.support.pipeline import (
+    CLASSES,
+    POISON_CAF,
+    FakeProducer,
+    IntakeApp,
+    run_until_blocked,
+    translate,
+)
 
 
 class RefusingProducer(FakeProducer):
@@ -45,20 +50,6 @@ def _blocked_value(service: str) -> float:
     return float(metrics.OUTBOX_BLOCKED.labels(service)._value.get())
 
 
-async def _run_until_blocked(relay: OutboxRelay) -> asyncio.Task[None]:
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    for _ in range(500):
-        if relay.blocked is not None or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert relay.blocked is not None
-    assert not task.done(), "the relay waits for the operator, it does not end the service"
-    stop.set()
-    await asyncio.wait_for(task, timeout=2)
-    return task
-
-
 async def test_an_event_that_does_not_translate_blocks_the_relay_there(tmp_path: Path) -> None:
     app = IntakeApp(Settings(data_dir=tmp_path))
     app.receive([(uuid.uuid4(), "CAF-2026-0001")])
@@ -75,7 +66,7 @@ async def test_an_event_that_does_not_translate_blocks_the_relay_there(tmp_path:
 
     producer = FakeProducer()
     relay = OutboxRelay(app, CLASSES, failing, producer, source="blocked-a", batch_size=1)
-    await _run_until_blocked(relay)
+    await run_until_blocked(relay)
     assert relay.blocked is not None and "does not translate" in relay.blocked.reason
     assert [v for _, v, _ in producer.sent if v and b"CAF-2026-0002" in v] == []
     assert len(producer.sent) == 1, "only what came before it"
@@ -89,7 +80,7 @@ async def test_a_record_the_producer_refuses_as_too_large_blocks_the_relay(tmp_p
     app.receive([(uuid.uuid4(), POISON_CAF)])
     producer = RefusingProducer()
     relay = OutboxRelay(app, CLASSES, translate, producer, source="blocked-b")
-    await _run_until_blocked(relay)
+    await run_until_blocked(relay)
     assert relay.blocked is not None and "refused" in relay.blocked.reason
     assert relay.position() == 0, "its position did not move past it"
     assert _blocked_value("blocked-b") == 1
@@ -100,7 +91,7 @@ async def _blocked_by_a_class_nobody_decided(tmp_path: Path, source: str, caf: s
     app = IntakeApp(Settings(data_dir=tmp_path))
     app.receive([(uuid.uuid4(), caf)])
     relay = OutboxRelay(app, EventClasses((), ()), translate, FakeProducer(), source=source)
-    await _run_until_blocked(relay)
+    await run_until_blocked(relay)
     assert relay.blocked is not None and relay.position() == 0
     assert "Intake.Received is neither published nor internal" in relay.blocked.reason
     return app
@@ -136,7 +127,7 @@ async def test_a_stored_event_that_cannot_be_read_back_blocks_the_relay_naming_i
     app.recorder.insert_events([gone])
     producer = FakeProducer()
     relay = OutboxRelay(app, CLASSES, translate, producer, source="blocked-e", batch_size=1)
-    await _run_until_blocked(relay)
+    await run_until_blocked(relay)
     assert relay.blocked is not None and relay.blocked.position == 2
     assert "tests.gone:Vanished does not decode" in relay.blocked.reason
     assert len(producer.sent) == 1 and relay.position() == 1  # what came before it, only

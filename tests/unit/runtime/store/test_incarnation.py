@@ -28,8 +28,14 @@ from maag.runtime.store.incarnation import (
     next_start,
     starts_of,
 )
-from tests.support.pipeline import CLASSES, IntakeApp, LedgerApp, on_received, translate
-from tests.unit.runtime.test_tracked_consumer import FakeProducer
+from tests.support.pipeline import (
+    CLASSES,
+    FakeProducer,
+    IntakeApp,
+    LedgerApp,
+    on_received,
+    translate,
+)
 
 TOPIC = REFERRAL_EVENTS.name
 TP = TopicPartition(TOPIC, 0)
