@@ -99,9 +99,9 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"a command field of type {type(value).__name__} has no request form")
 
 
-Handler = Callable[[A, Any, Work], Any]
+Handler = Callable[[A, Any, Work[A]], Any]
 # How a service knows the scope of a case (maag.runtime.policy): NotFound for none.
-Scopes = Callable[[Work, UUID], CaseScope]
+Scopes = Callable[[Work[Any], UUID], CaseScope]
 
 
 class Handlers(Generic[A]):
@@ -126,7 +126,7 @@ class Handlers(Generic[A]):
     def kinds(self) -> frozenset[type[Command]]:
         return frozenset(self._by_type)
 
-    def handle(self, app: A, command: Command, work: Work | None = None) -> Any:
+    def handle(self, app: A, command: Command, work: Work[A] | None = None) -> Any:
         """Run the command through the pipeline, in a unit of work committed here (or in
         `work`, which its caller commits and then runs its effects); a concurrent change to
         what it touched is a `Conflict`."""
@@ -135,7 +135,7 @@ class Handlers(Generic[A]):
             raise TypeError(f"no handler for {type(command).__name__}")
         # The events it causes are the caller's, part of the request's correlation.
         with causation.acting(command.caller.record, command.correlation_id):
-            unit = work or Work(app)
+            unit: Work[A] = work or Work(app)
             self.authorise(command, unit)
             done = self._done_before(command, unit)
             if done is not None:

@@ -17,7 +17,6 @@ from services.notifications.adapters.reminders import ReminderLoop
 from services.notifications.adapters.smtp import Sender
 from services.notifications.adapters.translate import CLASSES, Translator
 from services.notifications.application.app import NotificationsApp
-from services.notifications.application.policies import Requests
 from services.notifications.spec import SPEC
 
 
@@ -27,7 +26,9 @@ class NotificationsService(Service[NotificationsApp]):
 
 
 def build(settings: Settings) -> NotificationsService:
-    app = NotificationsApp(settings)
+    # The directory is checked first: a bad entry stops the service, naming it.
+    directory = ProviderDirectory(settings.provider_directory)
+    app = NotificationsApp(settings, email_of=directory.email_of)
     p = Plumbing.around(
         SPEC,
         settings,
@@ -38,14 +39,8 @@ def build(settings: Settings) -> NotificationsService:
         read_model.project,
         projection="notification_emails",
     )
-    requests = Requests(
-        settings.web_base_url,
-        ProviderDirectory(settings.provider_directory).email_of,
-        settings.review_reminder_days,
-    )
     consumer = p.consumer(
         subscriptions(
-            requests,
             PANEL_EVENTS.named(settings.topic_prefix),
             COMMISSIONING_EVENTS.named(settings.topic_prefix),
         )

@@ -97,7 +97,8 @@ class Delivery(Generic[M]):
 
 
 Decoder = Callable[[Sequence[tuple[str, bytes]], bytes | None], tuple[Envelope | None, Any]]
-Handler = Callable[[Delivery[Any], Work], None]
+# Any service's policy: typed with its own `Work[XApp]`, which the runtime does not know.
+Handler = Callable[[Delivery[Any], Work[Any]], None]
 
 
 def decode_event(

@@ -1,8 +1,9 @@
 """The events the notifications service follows, each routed to its policy
-(`application/policies.py`)."""
+(`application/policies/on_<event>.py`): one table per topic."""
 
 from __future__ import annotations
 
+from contracts.events import IntegrationEvent
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
 from contracts.events.panel import (
     CaseEscalated,
@@ -13,31 +14,44 @@ from contracts.events.panel import (
     LeadProfessionalAssigned,
     ReviewListed,
 )
-from maag.runtime.messaging.consumer import Subscription, on_events
-from services.notifications.application.policies import Requests, case_placed
+from maag.runtime.messaging.consumer import Handler, Subscription, on_events
+from services.notifications.application.policies.on_case_escalated import on_case_escalated
+from services.notifications.application.policies.on_case_listed import on_case_listed
+from services.notifications.application.policies.on_case_paused import on_case_paused
+from services.notifications.application.policies.on_case_stepped_down import (
+    on_case_stepped_down,
+)
+from services.notifications.application.policies.on_commissioning_failure_listed import (
+    on_commissioning_failure_listed,
+)
+from services.notifications.application.policies.on_lead_professional_assigned import (
+    on_lead_professional_assigned,
+)
+from services.notifications.application.policies.on_package_commissioned import (
+    on_package_commissioned,
+)
+from services.notifications.application.policies.on_package_decommissioned import (
+    on_package_decommissioned,
+)
+from services.notifications.application.policies.on_review_listed import on_review_listed
+
+PANEL: dict[type[IntegrationEvent], Handler] = {
+    LeadProfessionalAssigned: on_lead_professional_assigned,
+    CasePaused: on_case_paused,
+    ReviewListed: on_review_listed,
+    CommissioningFailureListed: on_commissioning_failure_listed,
+    CaseListed: on_case_listed,
+    CaseEscalated: on_case_escalated,
+    CaseSteppedDown: on_case_stepped_down,
+}
+COMMISSIONING: dict[type[IntegrationEvent], Handler] = {
+    PackageCommissioned: on_package_commissioned,
+    PackageDecommissioned: on_package_decommissioned,
+}
 
 
-def subscriptions(
-    requests: Requests, panel_topic: str, commissioning_topic: str
-) -> list[Subscription]:
+def subscriptions(panel_topic: str, commissioning_topic: str) -> list[Subscription]:
     return [
-        on_events(
-            panel_topic,
-            {
-                LeadProfessionalAssigned: requests.lead_assigned,
-                CasePaused: requests.case_paused,
-                ReviewListed: requests.review_listed,
-                CommissioningFailureListed: requests.commissioning_failure_listed,
-                CaseListed: case_placed,
-                CaseEscalated: case_placed,
-                CaseSteppedDown: case_placed,
-            },
-        ),
-        on_events(
-            commissioning_topic,
-            {
-                PackageCommissioned: requests.package_commissioned,
-                PackageDecommissioned: requests.package_decommissioned,
-            },
-        ),
+        on_events(panel_topic, PANEL),
+        on_events(commissioning_topic, COMMISSIONING),
     ]

@@ -1,16 +1,22 @@
-"""Who was told what, and when: one row per email (work addresses only)."""
+"""Who was told what, and when: one row per email (work addresses only); and the emails kept
+for a day to come, for the reminder loop to find. Each stored event class has its projector
+in `PROJECTORS`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Boolean, Column, Date, DateTime, MetaData, String, Table, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from services.notifications.application.queries.emails_about_case import EmailRecord
 from services.notifications.domain.notification import Notification
 from services.notifications.domain.reminder import Reminder
+from services.notifications.domain.values import EmailStatus
 
 metadata = MetaData()
 
@@ -40,58 +46,78 @@ reminders = Table(
 )
 
 
-def project(e: Any, session: Session) -> None:
-    if isinstance(e, Reminder.Scheduled):
-        session.execute(
-            reminders.insert().values(
-                reminder_id=str(e.originator_id),
-                case_id=str(e.case_id),
-                due_on=date.fromisoformat(e.due_on),
-                fired=False,
-            )
-        )
-    elif isinstance(e, Reminder.Fired):
-        session.execute(
-            update(reminders)
-            .where(reminders.c.reminder_id == str(e.originator_id))
-            .values(fired=True)
-        )
-    elif isinstance(e, Notification.Requested):
-        session.execute(
-            emails.insert().values(
-                notification_id=str(e.originator_id),
-                case_id=str(e.case_id),
-                recipient=e.recipient,
-                template=e.template,
-                source_event_id=e.source_event_id,
-                status="requested",
-                requested_at=e.timestamp,
-                updated_at=e.timestamp,
-            )
-        )
-    elif isinstance(e, Notification.Sent):
-        _outcome(session, e, "sent", e.message_id)
-    elif isinstance(e, Notification.Failed):
-        _outcome(session, e, "failed", e.reason)
-
-
-def _outcome(session: Session, e: Any, status: str, detail: str) -> None:
+def _scheduled(e: Reminder.Scheduled, session: Session) -> None:
     session.execute(
-        update(emails)
-        .where(emails.c.notification_id == str(e.originator_id))
-        .values(status=status, detail=detail, updated_at=e.timestamp)
+        reminders.insert().values(
+            reminder_id=str(e.originator_id),
+            case_id=str(e.case_id),
+            due_on=date.fromisoformat(e.due_on),
+            fired=False,
+        )
     )
 
 
-def for_case(engine: Engine, case_id: str) -> list[dict[str, Any]]:
+def _fired(e: Reminder.Fired, session: Session) -> None:
+    session.execute(
+        update(reminders).where(reminders.c.reminder_id == str(e.originator_id)).values(fired=True)
+    )
+
+
+def _requested(e: Notification.Requested, session: Session) -> None:
+    session.execute(
+        emails.insert().values(
+            notification_id=str(e.originator_id),
+            case_id=str(e.case_id),
+            recipient=e.recipient,
+            template=e.template,
+            source_event_id=e.source_event_id,
+            status=EmailStatus.REQUESTED.value,
+            requested_at=e.timestamp,
+            updated_at=e.timestamp,
+        )
+    )
+
+
+def _sent(e: Notification.Sent, session: Session) -> None:
+    _outcome(session, e, EmailStatus.SENT, e.message_id)
+
+
+def _failed(e: Notification.Failed, session: Session) -> None:
+    _outcome(session, e, EmailStatus.FAILED, e.reason)
+
+
+def _outcome(session: Session, e: Notification.Event, status: EmailStatus, detail: str) -> None:
+    session.execute(
+        update(emails)
+        .where(emails.c.notification_id == str(e.originator_id))
+        .values(status=status.value, detail=detail, updated_at=e.timestamp)
+    )
+
+
+PROJECTORS: dict[type, Callable[[Any, Session], None]] = {
+    Reminder.Scheduled: _scheduled,
+    Reminder.Fired: _fired,
+    Notification.Requested: _requested,
+    Notification.Sent: _sent,
+    Notification.Failed: _failed,
+}
+
+
+def project(e: Any, session: Session) -> None:
+    projector = PROJECTORS.get(type(e))
+    if projector is not None:
+        projector(e, session)
+
+
+def for_case(engine: Engine, case_id: UUID) -> list[EmailRecord]:
     with Session(engine) as session:
         rows = session.execute(
-            select(emails).where(emails.c.case_id == case_id).order_by(emails.c.requested_at)
+            select(emails).where(emails.c.case_id == str(case_id)).order_by(emails.c.requested_at)
         ).mappings()
-        return [dict(r) for r in rows]
+        return [EmailRecord(**{**r, "status": EmailStatus(r["status"])}) for r in rows]
 
 
-def due_reminders(engine: Engine, today: date, limit: int = 100) -> list[str]:
+def due_reminders(engine: Engine, today: date, limit: int = 100) -> list[UUID]:
     """Reminders whose day has come and that have not gone yet, earliest first."""
     with Session(engine) as session:
         rows = session.execute(
@@ -100,4 +126,4 @@ def due_reminders(engine: Engine, today: date, limit: int = 100) -> list[str]:
             .order_by(reminders.c.due_on, reminders.c.reminder_id)
             .limit(limit)
         )
-        return [str(r[0]) for r in rows]
+        return [UUID(r[0]) for r in rows]

@@ -1,20 +1,23 @@
 """The loop that sends reminders on their day: it looks for due ones in the read model every
-`interval` seconds (on the clock it is given, so tests can move time)."""
+`interval` seconds (on the clock it is given, so tests can move time) and fires each
+(`application/commands/fire_reminder.py`) in its own transaction."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 from datetime import date
-from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
 from sqlalchemy.engine import Engine
 
 from maag.runtime.follow.loops import Backoff, sleep_or_stop
 from maag.runtime.logging import get_logger
-from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.unit_of_work import Work
 from services.notifications.adapters import read_model
-from services.notifications.application.reminders import fire
+from services.notifications.application.app import NotificationsApp
+from services.notifications.application.commands import SERVICE
+from services.notifications.application.commands.fire_reminder import FireReminder
 
 log = get_logger(__name__)
 
@@ -22,7 +25,7 @@ log = get_logger(__name__)
 class ReminderLoop:
     def __init__(
         self,
-        app: ServiceApplication,
+        app: NotificationsApp,
         engine: Engine,
         today: Callable[[], date] = date.today,
         interval: float = 60.0,
@@ -33,9 +36,27 @@ class ReminderLoop:
         self.interval = interval
 
     def tick(self) -> int:
-        today = self.today()
-        due = [UUID(r) for r in read_model.due_reminders(self.engine, today)]
-        return fire(self.app, due, today) if due else 0
+        """Fire each reminder due today; returns how many became emails. One another replica
+        fires at the same moment is refused by the store (the same ids), so none goes twice."""
+        today, fired = self.today(), 0
+        for reminder_id in read_model.due_reminders(self.engine, today):
+            work = Work(self.app)
+            fire = FireReminder(
+                caller=SERVICE,
+                correlation_id=str(reminder_id),
+                reminder_id=reminder_id,
+                today=today,
+            )
+            if self.app.handle(fire, work) is None:
+                continue  # not due (fired since the read model was written)
+            try:
+                # Committed here, not by the pipeline: the events stay the service's own,
+                # with no caller given them, as every reminder's always were.
+                work.commit()
+            except IntegrityError:
+                continue  # fired by another replica meanwhile
+            fired += 1
+        return fired
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = Backoff()

@@ -33,11 +33,16 @@ from maag.runtime.follow.loops import Backoff, sleep_or_stop
 from maag.runtime.logging import bound, get_logger
 from maag.runtime.messaging.consumer import TRANSIENT
 from maag.runtime.settings import Settings
-from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web import metrics
 from services.notifications.adapters.journal import SentJournal
+from services.notifications.application.app import NotificationsApp
+from services.notifications.application.commands import SERVICE
+from services.notifications.application.commands.record_failure import RecordFailure
+from services.notifications.application.commands.record_sent import RecordSent
 from services.notifications.domain.notification import Notification
 from services.notifications.domain.templates import render
+from services.notifications.domain.values import EmailStatus
 
 log = get_logger(__name__)
 TRACKING = "smtp-sender"
@@ -91,7 +96,7 @@ class Stopping(Exception):
 class Sender:
     def __init__(
         self,
-        app: ServiceApplication,
+        app: NotificationsApp,
         settings: Settings,
         dlq_producer: AIOKafkaProducer,
         batch_size: int = 100,
@@ -138,7 +143,7 @@ class Sender:
     # --- SMTP ---
 
     async def send(self, notification: Notification) -> Outcome:
-        if "@" not in notification.recipient:
+        if not notification.to.reachable:
             return Outcome(False, 0, f"no email address: {notification.recipient}")
         msg = message_for(notification, self.settings.mail_from)
         deadline = time.monotonic() + self.settings.smtp_retry_seconds
@@ -230,37 +235,58 @@ class Sender:
         recorded = after
         for position, nid in asked:
             notification = by_id.get(nid)
-            if notification is None or notification.status != "requested":
+            if notification is None or notification.status != EmailStatus.REQUESTED:
                 continue
             with bound(
                 case_id=str(notification.case_id), correlation_id=notification.correlation_id
             ):
-                if notification.id in journalled:
-                    # Accepted by the server before a crash, not yet recorded: record it.
-                    outcome = Outcome(True, journalled[notification.id])
-                    log.info("sent before a restart; recording it", template=notification.template)
-                else:
-                    outcome = await self.send(notification)
-                    if outcome.sent and self.journal is not None:
-                        self._journal(notification.id, outcome.attempts)
-                if outcome.sent:
-                    notification.sent(outcome.attempts)
-                    self.sent += 1
-                    metrics.EMAILS.labels("sent").inc()
-                else:
-                    metrics.EMAILS.labels("failed").inc()
-                    # Dead-lettered before it is recorded: never lost, at worst twice.
-                    await self.dead_letter(notification, outcome.reason)
-                    notification.failed(outcome.reason, outcome.attempts)
-                    log.warning(
-                        "notification failed", template=notification.template, reason=outcome.reason
-                    )
+                outcome = await self._outcome(notification, journalled.get(notification.id))
+                await self._settle(notification, outcome)
                 # Taken from the aggregate once: a retried record must carry them again.
                 await self._record_sent(position, list(notification.collect_events()))
                 recorded = position
         if recorded < last:
             await self._record_sent(last, [])
         return last - after
+
+    async def _outcome(self, notification: Notification, journalled: int | None) -> Outcome:
+        if journalled is not None:
+            # Accepted by the server before a crash, not yet recorded: record it.
+            log.info("sent before a restart; recording it", template=notification.template)
+            return Outcome(True, journalled)
+        outcome = await self.send(notification)
+        if outcome.sent and self.journal is not None:
+            self._journal(notification.id, outcome.attempts)
+        return outcome
+
+    async def _settle(self, notification: Notification, outcome: Outcome) -> None:
+        """The outcome on the aggregate (`RecordSent` or `RecordFailure`), for the caller to
+        commit with the position; a failure dead-lettered first."""
+        work = Work(self.app)
+        work.add(notification)
+        if outcome.sent:
+            sent = RecordSent(
+                caller=SERVICE,
+                correlation_id=notification.correlation_id,
+                notification_id=notification.id,
+                attempts=outcome.attempts,
+            )
+            self.app.handle(sent, work)
+            self.sent += 1
+            metrics.EMAILS.labels("sent").inc()
+            return
+        metrics.EMAILS.labels("failed").inc()
+        # Dead-lettered before it is recorded: never lost, at worst twice.
+        await self.dead_letter(notification, outcome.reason)
+        failure = RecordFailure(
+            caller=SERVICE,
+            correlation_id=notification.correlation_id,
+            notification_id=notification.id,
+            reason=outcome.reason,
+            attempts=outcome.attempts,
+        )
+        self.app.handle(failure, work)
+        log.warning("notification failed", template=notification.template, reason=outcome.reason)
 
     def _journal(self, notification_id: UUID, attempts: int) -> None:
         # On the event loop, not in a worker thread: no queueing between answer and insert.

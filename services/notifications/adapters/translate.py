@@ -1,24 +1,68 @@
-"""What the notifications service publishes: each email's outcome (the outbox translator)."""
+"""What the notifications service publishes: each email's outcome (the outbox translator),
+one translator per published event class."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypedDict
+from uuid import UUID
 
-from contracts.events import Actor
+from contracts.events import Actor, IntegrationEvent
 from contracts.events.notifications import NotificationFailed, NotificationSent
-from contracts.reference import Role
 from maag.runtime.messaging.classification import EventClasses
 from maag.runtime.messaging.outbox import Outbound
 from services.notifications.application.app import NotificationsApp
+from services.notifications.application.commands import SERVICE
 from services.notifications.domain.known_case import KnownCase
 from services.notifications.domain.notification import Notification
 from services.notifications.domain.reminder import Reminder
 
-SYSTEM = Actor(user_id="notifications-service", role=Role.SYSTEM, agency="maag")
+SYSTEM = SERVICE.actor
+
+
+class _About(TypedDict):
+    """What both outcomes repeat from the email asked for."""
+
+    case_id: UUID
+    occurred_at: datetime
+    actor: Actor
+    notification_id: UUID
+    recipient: str
+    template: str
+    source_event_id: str
+    source_type: str
+
+
+def _about(n: Notification, occurred_at: datetime) -> _About:
+    return _About(
+        case_id=n.case_id,
+        occurred_at=occurred_at,
+        actor=SYSTEM,
+        notification_id=n.id,
+        recipient=n.recipient,
+        template=str(n.template),
+        source_event_id=n.source_event_id,
+        source_type=n.source_type,
+    )
+
+
+def _sent(e: Notification.Sent, n: Notification) -> IntegrationEvent:
+    return NotificationSent(**_about(n, e.timestamp), message_id=e.message_id)
+
+
+def _failed(e: Notification.Failed, n: Notification) -> IntegrationEvent:
+    return NotificationFailed(**_about(n, e.timestamp), reason=e.reason)
+
+
 # Only an email's outcome is published; the request, the reminder and what is known of the
 # case's scope stay here.
+TRANSLATORS: dict[type, Callable[[Any, Notification], IntegrationEvent]] = {
+    Notification.Sent: _sent,
+    Notification.Failed: _failed,
+}
 CLASSES = EventClasses(
-    published=(Notification.Sent, Notification.Failed),
+    published=tuple(TRANSLATORS),
     internal=(
         Notification.Requested,
         Reminder.Scheduled,
@@ -36,26 +80,10 @@ class Translator:
         self.app = app
 
     def __call__(self, e: Any) -> Outbound | None:
-        n: Any = self.app.repository.get(e.originator_id, version=e.originator_version)
+        n: object = self.app.repository.get(e.originator_id, version=e.originator_version)
         assert isinstance(n, Notification)  # only a Notification's events are published
-        base: dict[str, Any] = {
-            "case_id": n.case_id,
-            "occurred_at": e.timestamp,
-            "actor": SYSTEM,
-            "notification_id": n.id,
-            "recipient": n.recipient,
-            "template": n.template,
-            "source_event_id": n.source_event_id,
-            "source_type": n.source_type,
-        }
-        if isinstance(e, Notification.Sent):
-            return Outbound(
-                NotificationSent(**base, message_id=e.message_id),
-                correlation_id=n.correlation_id,
-                causation_id=n.source_event_id,
-            )
         return Outbound(
-            NotificationFailed(**base, reason=e.reason),
+            TRANSLATORS[type(e)](e, n),
             correlation_id=n.correlation_id,
             causation_id=n.source_event_id,
         )

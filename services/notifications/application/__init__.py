@@ -1,1 +1,2 @@
-"""Use cases: one command and handler each, and one policy per inbound event."""
+"""The notifications service's abilities: `commands/` (one file per use case), `policies/`
+(one file per inbound event), `queries/` (one file per read of a case)."""

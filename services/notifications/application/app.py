@@ -1,30 +1,41 @@
-"""The notifications service's store: one Notification aggregate per email, and what it knows
-of each case's scope (for who may read the emails sent about it)."""
+"""The notifications service's store: one Notification aggregate per email (a Reminder for
+one kept for a day to come), and what it knows of each case's scope (for who may read the
+emails sent about it). It also holds what its abilities read of the world outside: the web
+app's address its links point to, the contacts directory, and how long before a review its
+reminder goes."""
 
 from __future__ import annotations
 
-from uuid import UUID
+from collections.abc import Callable
+from typing import Any
 
-from maag.runtime import policy
-from maag.runtime.policy import Action, CaseScope
+from maag.runtime.commands import Command
+from maag.runtime.settings import Settings
 from maag.runtime.store.application import ServiceApplication
 from maag.runtime.store.unit_of_work import Work
-from maag.runtime.web.auth import Caller
-from services.notifications.domain.known_case import KnownCase, known_case_id
+from services.notifications.application.commands import handlers
+
+# A contact's address, if the directory has one (a provider id, `coordinator:<panel key>`).
+EmailOf = Callable[[str], str | None]
+
+
+def nobody(_: str) -> str | None:
+    """A directory with no one in it (for a store opened only to read it)."""
+    return None
 
 
 class NotificationsApp(ServiceApplication):
     name = "notifications"
 
-    def authorise_emails(self, case_id: UUID, caller: Caller) -> None:
-        """The emails about a case are for panel members of its district and tier, and for
-        auditors (the one policy's READ_NOTIFICATIONS)."""
-        policy.require_role(caller, Action.READ_NOTIFICATIONS)
-        found = Work(self).find(known_case_id(case_id))
-        known = found if isinstance(found, KnownCase) else None
-        scope = CaseScope(
-            case_id=case_id,
-            district=known.district if known else None,
-            tier=known.tier if known else None,
-        )
-        policy.require(caller, Action.READ_NOTIFICATIONS, scope)
+    def __init__(
+        self, settings: Settings, env: dict[str, str] | None = None, email_of: EmailOf = nobody
+    ) -> None:
+        super().__init__(settings, env)
+        self.web_base_url = settings.web_base_url
+        self.reminder_days = settings.review_reminder_days
+        self.email_of = email_of
+
+    def handle(self, command: Command, work: Work[NotificationsApp] | None = None) -> Any:
+        """Through the one pipeline (`maag.runtime.commands`): committed here, or in `work`
+        (a consumer's batch, the sender's record), which its caller commits."""
+        return handlers.handle(self, command, work)

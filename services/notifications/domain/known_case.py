@@ -22,6 +22,10 @@ class KnownCase(Aggregate):
         district: str
         tier: str
 
+        def apply(self, aggregate: KnownCase) -> None:
+            aggregate.district = self.district
+            aggregate.tier = self.tier
+
     @event(Seen)
     def __init__(self, case_id: UUID) -> None:
         self.case_id = case_id
@@ -36,9 +40,4 @@ class KnownCase(Aggregate):
         """Listed in `district` (or moved, keeping it) at `tier`; a repeat changes nothing."""
         district = district or self.district
         if district is not None and (district, tier) != (self.district, self.tier):
-            self._placed(district=district, tier=tier)
-
-    @event(Placed)
-    def _placed(self, district: str, tier: str) -> None:
-        self.district = district
-        self.tier = tier
+            self.trigger_event(self.Placed, district=district, tier=tier)

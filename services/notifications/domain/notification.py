@@ -9,13 +9,15 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from contracts.limits import TEXT_CHARS
+from services.notifications.domain.values import (
+    Asked,
+    EmailStatus,
+    Recipient,
+    Template,
+    delivery_key,
+)
 
 NAMESPACE = UUID("5d0b2a8e-7c61-4f0e-a3c2-6b9f4e1d8a70")
-
-
-def delivery_key(source_event_id: str, template: str, recipient: str) -> str:
-    """One email of one template to one recipient because of one event (reminders too)."""
-    return f"{source_event_id}|{template}|{recipient.lower()}"
 
 
 def notification_id(source_event_id: str, template: str, recipient: str) -> UUID:
@@ -23,6 +25,7 @@ def notification_id(source_event_id: str, template: str, recipient: str) -> UUID
 
 
 class Notification(Aggregate):
+    # Stored as asked (plain strings and a dict of strings); read back as values below.
     class Requested(Aggregate.Created):
         source_event_id: str
         source_type: str
@@ -30,16 +33,22 @@ class Notification(Aggregate):
         case_id: UUID
         template: str
         recipient: str
-        context: dict[str, Any]
+        context: dict[str, str]
         correlation_id: str
 
     class Sent(Aggregate.Event):
         message_id: str
         attempts: int
 
+        def apply(self, aggregate: Notification) -> None:
+            aggregate.status = EmailStatus.SENT
+
     class Failed(Aggregate.Event):
         reason: str
         attempts: int
+
+        def apply(self, aggregate: Notification) -> None:
+            aggregate.status = EmailStatus.FAILED
 
     @event(Requested)
     def __init__(
@@ -50,22 +59,39 @@ class Notification(Aggregate):
         case_id: UUID,
         template: str,
         recipient: str,
-        context: dict[str, Any],
+        context: dict[str, str],
         correlation_id: str,
     ) -> None:
         self.case_id = case_id
-        self.template = template
+        self.template = Template(template)
         self.recipient = recipient
         self.context = context
         self.source_event_id = source_event_id
         self.source_type = source_type
         self.source_topic = source_topic
         self.correlation_id = correlation_id
-        self.status = "requested"
+        self.status = EmailStatus.REQUESTED
+
+    @classmethod
+    def ask(cls, asked: Asked) -> Notification:
+        return cls(
+            source_event_id=asked.source.event_id,
+            source_type=asked.source.event_type,
+            source_topic=asked.source.topic,
+            case_id=asked.case_id,
+            template=asked.template.value,
+            recipient=asked.recipient.address,
+            context=dict(asked.context),
+            correlation_id=asked.source.correlation_id,
+        )
 
     @staticmethod
     def create_id(source_event_id: str, template: str, recipient: str, **_: Any) -> UUID:
         return notification_id(source_event_id, template, recipient)
+
+    @property
+    def to(self) -> Recipient:
+        return Recipient(self.recipient)
 
     @property
     def message_id(self) -> str:
@@ -73,18 +99,10 @@ class Notification(Aggregate):
         return f"<{self.id}@maag.notifications>"
 
     def sent(self, attempts: int) -> None:
-        if self.status == "requested":
-            self._sent(message_id=self.message_id, attempts=attempts)
+        if self.status == EmailStatus.REQUESTED:
+            self.trigger_event(self.Sent, message_id=self.message_id, attempts=attempts)
 
     def failed(self, reason: str, attempts: int) -> None:
-        if self.status == "requested":
+        if self.status == EmailStatus.REQUESTED:
             # The reason may quote a mail server's answer: kept to what the event publishes.
-            self._failed(reason=reason[:TEXT_CHARS], attempts=attempts)
-
-    @event(Sent)
-    def _sent(self, message_id: str, attempts: int) -> None:
-        self.status = "sent"
-
-    @event(Failed)
-    def _failed(self, reason: str, attempts: int) -> None:
-        self.status = "failed"
+            self.trigger_event(self.Failed, reason=reason[:TEXT_CHARS], attempts=attempts)

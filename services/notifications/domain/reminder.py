@@ -10,7 +10,13 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.notifications.domain.notification import delivery_key
+from services.notifications.domain.values import (
+    Asked,
+    Recipient,
+    Source,
+    Template,
+    delivery_key,
+)
 
 NAMESPACE = UUID("9a6c1b3e-2f47-4d8a-b5e0-3c7d9e1f2a64")
 
@@ -20,6 +26,7 @@ def reminder_id(source_event_id: str, template: str, recipient: str) -> UUID:
 
 
 class Reminder(Aggregate):
+    # Stored as asked (the day as ISO text); read back as values below.
     class Scheduled(Aggregate.Created):
         source_event_id: str
         source_type: str
@@ -27,12 +34,15 @@ class Reminder(Aggregate):
         case_id: UUID
         template: str
         recipient: str
-        context: dict[str, Any]
+        context: dict[str, str]
         correlation_id: str
         due_on: str
 
     class Fired(Aggregate.Event):
         notification_id: UUID
+
+        def apply(self, aggregate: Reminder) -> None:
+            aggregate.fired = True
 
     @event(Scheduled)
     def __init__(
@@ -43,7 +53,7 @@ class Reminder(Aggregate):
         case_id: UUID,
         template: str,
         recipient: str,
-        context: dict[str, Any],
+        context: dict[str, str],
         correlation_id: str,
         due_on: str,
     ) -> None:
@@ -51,24 +61,47 @@ class Reminder(Aggregate):
         self.source_type = source_type
         self.source_topic = source_topic
         self.case_id = case_id
-        self.template = template
+        self.template = Template(template)
         self.recipient = recipient
         self.context = context
         self.correlation_id = correlation_id
         self.due_on = date.fromisoformat(due_on)
         self.fired = False
 
+    @classmethod
+    def schedule(cls, asked: Asked, due_on: date) -> Reminder:
+        return cls(
+            source_event_id=asked.source.event_id,
+            source_type=asked.source.event_type,
+            source_topic=asked.source.topic,
+            case_id=asked.case_id,
+            template=asked.template.value,
+            recipient=asked.recipient.address,
+            context=dict(asked.context),
+            correlation_id=asked.source.correlation_id,
+            due_on=due_on.isoformat(),
+        )
+
     @staticmethod
     def create_id(source_event_id: str, template: str, recipient: str, **_: Any) -> UUID:
         return reminder_id(source_event_id, template, recipient)
+
+    @property
+    def asked(self) -> Asked:
+        """The email it keeps, as it was asked for."""
+        return Asked(
+            source=Source(
+                self.source_event_id, self.source_type, self.source_topic, self.correlation_id
+            ),
+            case_id=self.case_id,
+            template=self.template,
+            recipient=Recipient(self.recipient),
+            context=self.context,
+        )
 
     def due(self, today: date) -> bool:
         return not self.fired and self.due_on <= today
 
     def fire(self, notification_id: UUID) -> None:
         if not self.fired:
-            self._fired(notification_id=notification_id)
-
-    @event(Fired)
-    def _fired(self, notification_id: UUID) -> None:
-        self.fired = True
+            self.trigger_event(self.Fired, notification_id=notification_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from string import Template
-from typing import Any
+from string import Template as Text
+
+from services.notifications.domain.values import Context, Template
 
 
 @dataclass(frozen=True)
@@ -17,39 +18,39 @@ class Email:
 
 
 @dataclass(frozen=True)
-class _Template:
+class _Wording:
     subject: str
     body: str  # paragraphs separated by blank lines; $placeholders
 
 
-TEMPLATES: dict[str, _Template] = {
-    "lead-professional-assigned": _Template(
+TEMPLATES: dict[Template, _Wording] = {
+    Template.LEAD_PROFESSIONAL_ASSIGNED: _Wording(
         "MAAG case $case_ref: you are the lead professional",
         "Dear $name,\n\nOn $decided_on the $panel panel assigned you as lead professional "
         "for case $case_ref.\n\nOpen the case: $link",
     ),
-    "consent-withdrawn": _Template(
+    Template.CONSENT_WITHDRAWN: _Wording(
         "MAAG case $case_ref: consent withdrawn, case paused",
         "Consent to share information for case $case_ref has been withdrawn. The case is paused "
         "and has been taken off every panel agenda.\n\nOpen the case: $link",
     ),
-    "review-due": _Template(
+    Template.REVIEW_DUE: _Wording(
         "MAAG case $case_ref: package review due $review_on",
         "A package for case $case_ref falls due for review on $review_on and is listed on the "
         "$panel meeting of $meeting_date.\n\nOpen the case: $link",
     ),
-    "package-not-commissioned": _Template(
+    Template.PACKAGE_NOT_COMMISSIONED: _Wording(
         "MAAG case $case_ref: the agreed package could not be commissioned",
         "The package the $panel agreed for case $case_ref could not be commissioned "
         "($reason: $detail). The case is listed on the $panel meeting of $meeting_date for the "
         "panel to decide again.\n\nOpen the case: $link",
     ),
-    "package-commissioned": _Template(
+    Template.PACKAGE_COMMISSIONED: _Wording(
         "MAAG case $case_ref: package commissioned from you",
         "A package for case $case_ref has been commissioned from you, starting $starts_on "
         "($services).\n\nOpen the package: $link",
     ),
-    "package-decommissioned": _Template(
+    Template.PACKAGE_DECOMMISSIONED: _Wording(
         "MAAG case $case_ref: package decommissioned",
         "The package for case $case_ref is decommissioned from $effective_from (reason: "
         "$reason); please stop delivery from that date.\n\nOpen the package: $link",
@@ -62,13 +63,13 @@ def case_reference(case_id: str) -> str:
     return f"MAAG-{case_id.split('-')[0].upper()}"
 
 
-def render(template: str, context: dict[str, Any]) -> Email:
-    t = TEMPLATES[template]
+def render(template: str, context: Context) -> Email:
+    t = TEMPLATES[Template(template)]
     values = {k: str(v) for k, v in context.items()}
-    subject = Template(t.subject).substitute(values)
-    text = Template(t.body).substitute(values) + "\n\n-- \nMAAG notifications (do not reply)\n"
+    subject = Text(t.subject).substitute(values)
+    text = Text(t.body).substitute(values) + "\n\n-- \nMAAG notifications (do not reply)\n"
     escaped = {k: html.escape(v) for k, v in values.items()}
-    paragraphs = Template(t.body).substitute(escaped).split("\n\n")
+    paragraphs = Text(t.body).substitute(escaped).split("\n\n")
     link = escaped["link"]
     anchor = '<a href="' + link + '">' + link + "</a>"
     body = "".join(f"<p>{p.replace(link, anchor)}</p>" for p in paragraphs)

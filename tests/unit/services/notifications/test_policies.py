@@ -1,5 +1,5 @@
 """Which event asks for which email, to whom; a repeat asks nothing new; an unknown provider
-is still asked for (and then fails with the reason)."""
+is still asked for (and then fails with the reason); the case's placings noted."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from contracts.envelope import Envelope
-from contracts.events import Actor, IntegrationEvent
 from contracts.events.commissioning import (
     CommissionedIntervention,
     DecommissionReason,
@@ -19,63 +15,50 @@ from contracts.events.commissioning import (
     PackageDecommissioned,
 )
 from contracts.events.panel import (
+    CaseEscalated,
+    CaseListed,
     CasePaused,
+    CaseSteppedDown,
     CommissioningFailureListed,
     LeadProfessionalAssigned,
     ReviewListed,
 )
-from contracts.reference import Agency, District, Panel, Role
-from maag.runtime.messaging.consumer import Delivery
+from contracts.reference import Agency, District, Panel
 from maag.runtime.settings import Settings
-from maag.runtime.store.unit_of_work import Work
-from services.notifications.adapters.directory import ProviderDirectory
+from services.notifications.adapters.inbound import COMMISSIONING, PANEL
 from services.notifications.application.app import NotificationsApp
-from services.notifications.application.policies import Requests
+from services.notifications.application.policies.on_case_escalated import on_case_escalated
+from services.notifications.application.policies.on_case_listed import on_case_listed
+from services.notifications.application.policies.on_case_paused import on_case_paused
+from services.notifications.application.policies.on_case_stepped_down import (
+    on_case_stepped_down,
+)
+from services.notifications.application.policies.on_commissioning_failure_listed import (
+    on_commissioning_failure_listed,
+)
+from services.notifications.application.policies.on_lead_professional_assigned import (
+    on_lead_professional_assigned,
+)
+from services.notifications.application.policies.on_package_commissioned import (
+    on_package_commissioned,
+)
+from services.notifications.application.policies.on_package_decommissioned import (
+    on_package_decommissioned,
+)
+from services.notifications.application.policies.on_review_listed import on_review_listed
+from services.notifications.domain.known_case import KnownCase, known_case_id
 from services.notifications.domain.notification import Notification
 from services.notifications.domain.reminder import Reminder
-
-ACTOR = Actor(user_id="u", role=Role.PANEL_MEMBER, agency="social-care")
-NOW = datetime(2026, 11, 27, tzinfo=UTC)
+from tests.unit.services.notifications.conftest import ACTOR, NOW, Ask, Policy, delivered
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> NotificationsApp:
-    return NotificationsApp(Settings(data_dir=tmp_path))
-
-
-def _envelope(event: IntegrationEvent, event_id: str = "evt-1") -> Envelope:
-    return Envelope(
-        id=event_id,
-        source="/maag/x",
-        type=event.TYPE,
-        time=NOW,
-        subject=event.subject,
-        correlation_id="c",
-        causation_id=None,
-        actor=ACTOR,
-        sequence=1,
-    )
-
-
-def _ask(
-    app: NotificationsApp, handler: Any, event: IntegrationEvent, event_id: str = "evt-1"
-) -> list[Notification]:
-    work = Work(app)
-    handler(Delivery(event, _envelope(event, event_id), "maag.panel.events", 0, 0), work)
-    work.commit()
-    return [a for a in work.aggregates if isinstance(a, Notification)]
-
-
-def _requests() -> Requests:
-    return Requests("https://maag.example", ProviderDirectory().email_of)
-
-
-def test_each_event_asks_for_the_right_email(app: NotificationsApp) -> None:
-    r, case = _requests(), uuid.uuid4()
+def test_each_event_asks_for_the_right_email(ask: Ask) -> None:
+    case = uuid.uuid4()
     base: dict[str, Any] = {"case_id": case, "occurred_at": NOW, "actor": ACTOR}
+    package_id = uuid.uuid4()
     cases = [
         (
-            r.lead_assigned,
+            on_lead_professional_assigned,
             LeadProfessionalAssigned(
                 **base,
                 panel=Panel.MAAG,
@@ -89,16 +72,16 @@ def test_each_event_asks_for_the_right_email(app: NotificationsApp) -> None:
             ["lee@s.example"],
         ),
         (
-            r.case_paused,
+            on_case_paused,
             CasePaused(**base, reason="consent withdrawn", lead_professional_email="lee@s.example"),
             "consent-withdrawn",
             ["lee@s.example"],
         ),
         (
-            r.package_commissioned,
+            on_package_commissioned,
             PackageCommissioned(
                 **base,
-                package_id=uuid.uuid4(),
+                package_id=package_id,
                 panel=Panel.MAAG,
                 weekly_cost_pence=100,
                 starts_on=date(2026, 12, 7),
@@ -116,10 +99,10 @@ def test_each_event_asks_for_the_right_email(app: NotificationsApp) -> None:
             ["camhs-referrals@pct.example", "packages@brighter-futures.example"],
         ),
         (
-            r.package_decommissioned,
+            on_package_decommissioned,
             PackageDecommissioned(
                 **base,
-                package_id=uuid.uuid4(),
+                package_id=package_id,
                 reason=DecommissionReason.OUTCOMES_MET,
                 effective_from=date(2027, 1, 1),
                 provider_ids=["pvi-12"],
@@ -128,14 +111,34 @@ def test_each_event_asks_for_the_right_email(app: NotificationsApp) -> None:
             ["packages@brighter-futures.example"],
         ),
     ]
-    for i, (handler, event, template, recipients) in enumerate(cases):
-        asked = _ask(app, handler, event, f"evt-{i}")
+    for i, (policy, event, template, recipients) in enumerate(cases):
+        asked = ask(policy, event, f"evt-{i}")
         assert sorted(n.recipient for n in asked) == recipients
         assert {n.template for n in asked} == {template}
+        ref = f"MAAG-{str(case).split('-')[0].upper()}"
+        assert {n.context["case_ref"] for n in asked} == {ref}
+        page = f"packages/{package_id}" if "package" in template else f"cases/{case}"
+        assert {n.context["link"] for n in asked} == {f"https://maag.example/{page}"}
+
+
+def test_every_followed_event_reaches_its_policy() -> None:
+    assert {
+        LeadProfessionalAssigned: on_lead_professional_assigned,
+        CasePaused: on_case_paused,
+        ReviewListed: on_review_listed,
+        CommissioningFailureListed: on_commissioning_failure_listed,
+        CaseListed: on_case_listed,
+        CaseEscalated: on_case_escalated,
+        CaseSteppedDown: on_case_stepped_down,
+    } == PANEL
+    assert {
+        PackageCommissioned: on_package_commissioned,
+        PackageDecommissioned: on_package_decommissioned,
+    } == COMMISSIONING
 
 
 def test_a_listed_review_is_kept_as_a_reminder_for_its_day_not_sent_now(
-    app: NotificationsApp,
+    app: NotificationsApp, ask: Ask
 ) -> None:
     event = ReviewListed(
         case_id=uuid.uuid4(),
@@ -148,9 +151,8 @@ def test_a_listed_review_is_kept_as_a_reminder_for_its_day_not_sent_now(
         review_on=date(2027, 3, 1),
         lead_professional_email="lee@s.example",
     )
-    assert _ask(app, _requests().review_listed, event) == []  # no email yet
-    work = Work(app)
-    _requests().review_listed(Delivery(event, _envelope(event), "maag.panel.events", 0, 0), work)
+    assert ask(on_review_listed, event) == []  # no email yet
+    work = delivered(app, on_review_listed, event)
     (reminder,) = [a for a in work.aggregates if isinstance(a, Reminder)]
     assert (reminder.due_on, reminder.template, reminder.recipient) == (
         date(2027, 2, 15),  # 14 days before the review
@@ -159,7 +161,7 @@ def test_a_listed_review_is_kept_as_a_reminder_for_its_day_not_sent_now(
     )
 
 
-def test_the_same_event_twice_asks_once(app: NotificationsApp) -> None:
+def test_the_same_event_twice_asks_once(app: NotificationsApp, ask: Ask) -> None:
     event = CasePaused(
         case_id=uuid.uuid4(),
         occurred_at=NOW,
@@ -167,19 +169,19 @@ def test_the_same_event_twice_asks_once(app: NotificationsApp) -> None:
         reason="x",
         lead_professional_email="lee@s.example",
     )
-    (first,) = _ask(app, _requests().case_paused, event)
+    (first,) = ask(on_case_paused, event)
     stored = len(app.notifications(0, 100))
-    _ask(app, _requests().case_paused, event)
+    ask(on_case_paused, event)
     assert len(app.notifications(0, 100)) == stored == 1
     assert app.repository.get(first.id).version == 1
 
 
-def test_no_lead_professional_yet_means_no_email(app: NotificationsApp) -> None:
+def test_no_lead_professional_yet_means_no_email(ask: Ask) -> None:
     event = CasePaused(case_id=uuid.uuid4(), occurred_at=NOW, actor=ACTOR, reason="x")
-    assert _ask(app, _requests().case_paused, event) == []
+    assert ask(on_case_paused, event) == []
 
 
-def test_an_unknown_provider_is_asked_for_so_the_failure_is_recorded(app: NotificationsApp) -> None:
+def test_an_unknown_provider_is_asked_for_so_the_failure_is_recorded(ask: Ask) -> None:
     event = PackageDecommissioned(
         case_id=uuid.uuid4(),
         occurred_at=NOW,
@@ -189,7 +191,7 @@ def test_an_unknown_provider_is_asked_for_so_the_failure_is_recorded(app: Notifi
         effective_from=date(2027, 1, 1),
         provider_ids=["nobody-knows"],
     )
-    (asked,) = _ask(app, _requests().package_decommissioned, event)
+    (asked,) = ask(on_package_decommissioned, event)
     assert asked.recipient == "unknown-provider:nobody-knows"
 
 
@@ -210,19 +212,70 @@ def _failure(lead_email: str | None, district: str | None = "harlow") -> Commiss
 
 
 def test_a_package_not_commissioned_reaches_the_lead_and_the_coordinator_once(
-    app: NotificationsApp,
+    app: NotificationsApp, ask: Ask
 ) -> None:
     event = _failure("lee@school.example")
-    asked = _ask(app, _requests().commissioning_failure_listed, event)
+    asked = ask(on_commissioning_failure_listed, event)
     assert sorted(n.recipient for n in asked) == ["lee@school.example", "maag-harlow@essex.example"]
     assert {n.template for n in asked} == {"package-not-commissioned"}
     assert asked[0].context["detail"] == event.detail
     stored = len(app.notifications(0, 100))
-    _ask(app, _requests().commissioning_failure_listed, event)  # redelivered
+    ask(on_commissioning_failure_listed, event)  # redelivered
     assert len(app.notifications(0, 100)) == stored == 2
     assert all(app.repository.get(n.id).version == 1 for n in asked)
 
 
-def test_without_a_lead_the_earp_coordinator_is_still_told(app: NotificationsApp) -> None:
-    (asked,) = _ask(app, _requests().commissioning_failure_listed, _failure(None, None))
+def test_without_a_lead_the_earp_coordinator_is_still_told(ask: Ask) -> None:
+    (asked,) = ask(on_commissioning_failure_listed, _failure(None, None))
     assert asked.recipient == "earp@essex.example"
+
+
+def test_a_coordinator_the_directory_lacks_is_still_asked_for(tmp_path: Path) -> None:
+    app = NotificationsApp(Settings(data_dir=tmp_path))  # no directory: nobody's address known
+    work = delivered(app, on_commissioning_failure_listed, _failure(None))
+    (asked,) = [a for a in work.aggregates if isinstance(a, Notification)]
+    assert asked.recipient == "unknown-coordinator:maag:harlow"
+
+
+def test_the_case_s_district_and_tier_follow_its_listing_and_moves(app: NotificationsApp) -> None:
+    case_id = uuid.uuid4()
+    moves: list[Any] = [
+        CaseListed(
+            case_id=case_id,
+            occurred_at=NOW,
+            actor=ACTOR,
+            panel=Panel.MAAG,
+            district=District("harlow"),
+            meeting_id=uuid.uuid4(),
+            meeting_starts_at=NOW,
+            reason="new referral",
+        ),
+        CaseEscalated(
+            case_id=case_id,
+            occurred_at=NOW,
+            actor=ACTOR,
+            from_panel=Panel.MAAG,
+            to_panel=Panel.EARP,
+            meeting_id=uuid.uuid4(),
+            reason="risk rising",
+        ),
+        CaseSteppedDown(
+            case_id=case_id,
+            occurred_at=NOW,
+            actor=ACTOR,
+            from_panel=Panel.EARP,
+            to_panel=Panel.MAAG,
+            meeting_id=uuid.uuid4(),
+            reason="risk falling",
+        ),
+    ]
+    policies: list[Policy] = [on_case_listed, on_case_escalated, on_case_stepped_down]
+    placed = []
+    for n, (policy, event) in enumerate(zip(policies, moves, strict=True)):
+        delivered(app, policy, event, f"evt-{n}").commit()
+        known: object = app.repository.get(known_case_id(case_id))
+        assert isinstance(known, KnownCase)
+        placed.append((known.district, known.tier))
+    assert placed == [("harlow", "maag"), ("harlow", "earp"), ("harlow", "maag")]
+    delivered(app, on_case_stepped_down, moves[2], "evt-2").commit()  # redelivered
+    assert app.repository.get(known_case_id(case_id)).version == 4  # seen, placed three times

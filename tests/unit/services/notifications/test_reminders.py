@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from contracts.envelope import Envelope
 from contracts.events import Actor
@@ -20,11 +21,14 @@ from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Work
 from services.notifications.adapters import read_model
-from services.notifications.adapters.directory import ProviderDirectory
 from services.notifications.adapters.reminders import ReminderLoop
 from services.notifications.application.app import NotificationsApp
-from services.notifications.application.policies import Requests
+from services.notifications.application.commands import SERVICE
+from services.notifications.application.commands.fire_reminder import FireReminder
+from services.notifications.application.policies.on_review_listed import on_review_listed
 from services.notifications.domain.notification import Notification
+from services.notifications.domain.reminder import Reminder
+from tests.unit.services.notifications.conftest import make_app
 
 ACTOR = Actor(user_id="panel-service", role=Role.SYSTEM, agency="maag")
 REVIEWS = [date(2027, 3, 1), date(2027, 5, 24), date(2027, 8, 16)]  # every 12 weeks
@@ -33,7 +37,7 @@ DAYS_BEFORE = 14
 
 @pytest.fixture
 def app(tmp_path: Path) -> NotificationsApp:
-    return NotificationsApp(Settings(data_dir=tmp_path))
+    return make_app(tmp_path, review_reminder_days=DAYS_BEFORE)
 
 
 def _listed(app: NotificationsApp, case_id: uuid.UUID, review_on: date, n: int) -> None:
@@ -59,10 +63,9 @@ def _listed(app: NotificationsApp, case_id: uuid.UUID, review_on: date, n: int) 
         actor=ACTOR,
         sequence=n,
     )
-    requests = Requests("https://maag.example", ProviderDirectory().email_of, DAYS_BEFORE)
     for _ in range(2):  # each listing arrives twice: one reminder
         work = Work(app)
-        requests.review_listed(Delivery(event, envelope, "maag.panel.events", 0, n), work)
+        on_review_listed(Delivery(event, envelope, "maag.panel.events", 0, n), work)
         work.commit()
 
 
@@ -113,3 +116,26 @@ def test_a_review_listed_within_the_reminder_window_is_reminded_at_once(
     assert loop.tick() == 1
     assert loop.tick() == 0  # fired: not again
     assert len(_emails(app)) == 1
+
+
+def test_a_reminder_fired_by_two_replicas_at_once_becomes_one_email(
+    app: NotificationsApp,
+) -> None:
+    _listed(app, uuid.uuid4(), date(2026, 12, 8), 1)
+    (reminder_id,) = [
+        e.originator_id
+        for n in app.notifications_after(0)
+        if isinstance(e := app.mapper.to_domain_event(n), Reminder.Scheduled)
+    ]
+    fire = FireReminder(
+        caller=SERVICE, correlation_id="c", reminder_id=reminder_id, today=date(2026, 12, 1)
+    )
+    first, second = Work(app), Work(app)
+    made = [app.handle(fire, first), app.handle(fire, second)]
+    assert all(isinstance(n, Notification) for n in made)
+    first.commit()
+    with pytest.raises(IntegrityError):  # the same ids: the store refuses the second
+        second.commit()
+    (email,) = _emails(app)
+    assert email.context["link"] == f"https://maag.example/cases/{email.case_id}"
+    assert app.handle(fire, Work(app)) is None  # fired: not due any more

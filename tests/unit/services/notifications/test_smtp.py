@@ -6,22 +6,29 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eventsourcing.persistence import OperationalError
 
+from contracts.events.commissioning import DecommissionReason, PackageDecommissioned
 from contracts.events.panel import CasePaused
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
 from services.notifications.adapters.journal import SentJournal
 from services.notifications.adapters.smtp import TRACKING, Outcome, Sender
 from services.notifications.application.app import NotificationsApp
-from tests.unit.services.notifications.test_policies import ACTOR, NOW, _ask, _requests
+from services.notifications.application.policies.on_case_paused import on_case_paused
+from services.notifications.application.policies.on_package_decommissioned import (
+    on_package_decommissioned,
+)
+from services.notifications.domain.notification import Notification
+from tests.unit.services.notifications.conftest import ACTOR, NOW, delivered, make_app
 
 
-def _one_asked(app: NotificationsApp) -> Any:
+def _one_asked(app: NotificationsApp) -> Notification:
     """One email asked for: the lead professional of a case whose consent was withdrawn."""
     event = CasePaused(
         case_id=uuid.uuid4(),
@@ -30,7 +37,9 @@ def _one_asked(app: NotificationsApp) -> Any:
         reason="x",
         lead_professional_email="l@s.example",
     )
-    (asked,) = _ask(app, _requests().case_paused, event)
+    work = delivered(app, on_case_paused, event)
+    work.commit()
+    (asked,) = [a for a in work.aggregates if isinstance(a, Notification)]
     return asked
 
 
@@ -120,3 +129,46 @@ async def test_recording_during_a_store_outage_stops_promptly_on_shutdown(
     stop.set()
     await asyncio.wait_for(task, timeout=1)  # the old loop retried until the store came back
     assert app.position(TRACKING) is None, "nothing recorded: the restart finds it in the journal"
+
+
+async def test_an_email_with_no_address_is_recorded_as_failed_and_dead_lettered(
+    tmp_path: Path,
+) -> None:
+    app = make_app(tmp_path)
+    event = PackageDecommissioned(
+        case_id=uuid.uuid4(),
+        occurred_at=NOW,
+        actor=ACTOR,
+        package_id=uuid.uuid4(),
+        reason=DecommissionReason.CASE_CLOSED,
+        effective_from=date(2027, 1, 1),
+        provider_ids=["nobody-knows"],
+    )
+    delivered(app, on_package_decommissioned, event).commit()
+
+    class Producer:
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, dict[str, bytes]]] = []
+
+        async def send_and_wait(self, topic: str, value: bytes, **kw: Any) -> None:
+            self.sent.append((topic, dict(kw["headers"])))
+
+    dlq = Producer()
+    sender = Sender(app, Settings(data_dir=tmp_path), dlq_producer=dlq)
+    await sender.deliver_once()
+    ((topic, headers),) = dlq.sent
+    assert topic == "maag.panel.events.dlq"
+    assert headers["dlq_error"] == b"no email address: unknown-provider:nobody-knows"
+    (failed,) = [
+        e
+        for n in app.notifications_after(0)
+        if isinstance(e := app.mapper.to_domain_event(n), Notification.Failed)
+    ]
+    assert (failed.reason, failed.attempts) == (
+        "no email address: unknown-provider:nobody-knows",
+        0,
+    )
+    assert app.repository.get(failed.originator_id).status == "failed"
+    await sender.deliver_once()  # passes over its own Failed event
+    assert len(dlq.sent) == 1
+    assert app.position(TRACKING) == app.recorder.max_notification_id()

@@ -1,3 +1,7 @@
+"""The emails' words (the case reference and link in each, HTML escaped, no place for a
+child's details), SMTP's answers classified by its own rules, a contacts directory checked
+when it is loaded."""
+
 from __future__ import annotations
 
 import json
