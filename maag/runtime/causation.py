@@ -80,7 +80,7 @@ def give(events: Iterable[Any], values: Mapping[str, Any] | None = None) -> None
     """Give each event the metadata it has not got yet (`values`, default the current),
     stored with the event's state.
 
-    The one place the runtime reaches inside eventsourcing: its domain events are frozen
+    It reaches inside eventsourcing (docs/architecture.md lists each such place): its events are frozen
     dataclasses with no slot for metadata, and declaring these fields on every event class
     would put them in every command method's signature. Its mapper stores an event's whole
     `__dict__` and restores it as it was, so an attribute set here is stored and read back;

@@ -17,7 +17,7 @@ Where the runtime adapts FastStream, and why:
 - Dead letters are sent with aiokafka's producer (`maag.runtime.messaging.kafka.producer`): they
   carry the original header bytes, which need not be UTF-8 and may repeat a name, and
   FastStream's publish takes headers as a dict of strings.
-tests/unit/runtime/test_messaging.py fails if either stops holding.
+tests/unit/runtime/messaging/test_messaging.py fails if either stops holding.
 """
 
 from __future__ import annotations

@@ -146,7 +146,7 @@ class ServiceApplication(ProcessApplication[UUID]):
 
         eventsourcing selects one aggregate's events at a time; this reads its events table
         (named by the recorder) for many at once, and decodes rows with its mapper.
-        tests/integration/runtime/test_histories.py fails if that stops matching what the
+        tests/integration/runtime/store/test_histories.py fails if that stops matching what the
         library itself reads."""
         recorder = self.recorder
         if not isinstance(recorder, PostgresAggregateRecorder):

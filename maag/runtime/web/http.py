@@ -142,7 +142,7 @@ def mount(api: FastAPI, *routers: APIRouter) -> None:
     """Add the routers' routes to `api` as its own. FastAPI (0.137 on) includes a router
     lazily, as one entry of `api.routes` that lists none of its routes, and the access
     matrix, the scope test and the browser tests walk `api.routes` for every route: they
-    would check nothing. (`tests/unit/runtime/test_http.py` notices when FastAPI changes.)
+    would check nothing. (`tests/unit/runtime/web/test_http.py` notices when FastAPI changes.)
     A route that takes a body must read it strictly (`APIRouter(route_class=StrictRoute)`)."""
     for router in routers:
         for route in router.routes:
