@@ -30,7 +30,7 @@ from typing import Any, Union
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from faststream.kafka.publisher.usecase import BatchPublisher, DefaultPublisher
+from faststream.kafka.publisher import BatchPublisher, DefaultPublisher
 from faststream.security import BaseSecurity, SASLScram512
 
 from contracts.topics import ALL_TOPICS, EVENT_TOPICS, PRODUCER_BATCH_BYTES, TopicSpec
