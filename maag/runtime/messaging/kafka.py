@@ -8,6 +8,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
 # aiokafka.admin does not re-export these (0.14): its own module is the only import path
 # (an import error, in every test that creates topics, would say it moved).
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
