@@ -28,7 +28,8 @@ from tests.support.boards_year import LAST, YEAR, generate, publish
 def main() -> None:
     from maag.runtime.follow.projection import read_model_engine
     from maag.runtime.settings import Settings
-    from services.commissioning.adapters.boards import BoardFeed, load
+    from services.commissioning.adapters.boards import BoardFeed
+    from services.commissioning.application.queries.board_report import load
     from services.commissioning.domain.boards import report
 
     parser = argparse.ArgumentParser()

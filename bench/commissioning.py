@@ -29,7 +29,10 @@ from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
-from services.commissioning.adapters import read_model as reports
+from services.commissioning.adapters.spreadsheet import to_csv
+from services.commissioning.application.queries.savings_report import savings
+from services.commissioning.application.queries.spend_report import spend
+from services.commissioning.application.tables import REPORTS
 from services.commissioning.domain.rules import financial_year
 from services.commissioning.domain.savings import annual_costs
 from tests.support.events import package_requested, record
@@ -98,7 +101,7 @@ async def commissioning_rate(n: int, bootstrap: str, prefix: str, token: str) ->
 def report_times(url: str, schema: str, rows: int) -> None:
     settings = Settings(postgres_url=url, postgres_schema=schema)
     engine = read_model_engine(settings, "commissioning")
-    reports.metadata.create_all(engine)
+    REPORTS.create_all(engine)
     rng = random.Random(1)
     start = date(2026, 4, 1)
     with psycopg.connect(url) as conn, conn.cursor() as cur:
@@ -145,11 +148,11 @@ def report_times(url: str, schema: str, rows: int) -> None:
         conn.commit()
     today = date(2027, 1, 15)
     runs: list[tuple[str, Callable[[], Any]]] = [
-        ("spend", lambda: reports.spend(engine, today, 2026)),
-        ("spend.csv", lambda: reports.to_csv(reports.spend(engine, today, 2026))),
+        ("spend", lambda: spend(engine, today, 2026)),
+        ("spend.csv", lambda: to_csv(spend(engine, today, 2026))),
         (
             "savings",
-            lambda: reports.savings(engine, annual_costs({}), date(2026, 4, 1), date(2027, 3, 31)),
+            lambda: savings(engine, annual_costs({}), date(2026, 4, 1), date(2027, 3, 31)),
         ),
     ]
     for name, run in runs:

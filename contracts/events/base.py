@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,6 +62,73 @@ def funding_split_field() -> Any:
     )
 
 
+@dataclass(frozen=True)
+class FundingSplit:
+    """A package's joint funding, as the JAP agrees it and commissioning charges it: each
+    funder's share, each funder once, the shares summing to 100; or no shares at all (a
+    package paid from one panel's own budget). Its rules are written here and nowhere else.
+
+    Published events carry it as a list of `FundingShare` (`shares`); stored domain events
+    as `[[agency, percent], ...]` (`stored`, and `of` to read it back). Which panel may have
+    a split, and who may fund one, are the panel's rules, not the value's."""
+
+    shares: tuple[FundingShare, ...] = ()
+
+    def __post_init__(self) -> None:
+        if broken := self.broken_rule(self.shares):
+            raise ValueError(broken)
+
+    @classmethod
+    def of(cls, shares: Iterable[FundingShare | Sequence[Any]]) -> FundingSplit:
+        """From published shares, or from `(agency, percent)` pairs as events store them."""
+        return cls(tuple(_share(s) for s in shares))
+
+    @staticmethod
+    def broken_rule(shares: Sequence[FundingShare]) -> str | None:
+        """What is wrong with `shares` as a split, naming the field; None when nothing is."""
+        agencies = [s.agency for s in shares]
+        if len(set(agencies)) != len(agencies):
+            return "funding_split: each funder appears once"
+        return FundingSplit.unbalanced(shares)
+
+    @staticmethod
+    def unbalanced(shares: Sequence[FundingShare]) -> str | None:
+        """The one rule the published schema states (`x-maag-percent-sum`): shares, when
+        there are any, sum to 100."""
+        if shares and (total := sum(s.percent for s in shares)) != 100:
+            return f"funding_split: the shares sum to {total}, not 100"
+        return None
+
+    @property
+    def agencies(self) -> tuple[str, ...]:
+        return tuple(s.agency for s in self.shares)
+
+    def pairs(self) -> list[tuple[str, int]]:
+        return [(s.agency, s.percent) for s in self.shares]
+
+    def stored(self) -> list[list[Any]]:
+        """As stored domain events hold it (their attribute's form never changes)."""
+        return [[s.agency, s.percent] for s in self.shares]
+
+    def __bool__(self) -> bool:
+        return bool(self.shares)
+
+    def __len__(self) -> int:
+        return len(self.shares)
+
+    def __iter__(self) -> Iterator[FundingShare]:
+        return iter(self.shares)
+
+
+def _share(share: FundingShare | Sequence[Any]) -> FundingShare:
+    if isinstance(share, FundingShare):
+        return share
+    agency, percent = share
+    return FundingShare(agency=agency, percent=percent)
+
+
 def check_split(shares: Sequence[FundingShare]) -> None:
-    if shares and sum(s.percent for s in shares) != 100:
-        raise ValueError("funding_split percentages must sum to 100")
+    """A published message is held to the rule its schema states (a consumer validating by
+    the schema accepts exactly what the model does); its producer made a `FundingSplit`."""
+    if broken := FundingSplit.unbalanced(shares):
+        raise ValueError(broken)

@@ -12,12 +12,13 @@ from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.messaging import kafka
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings
-from services.commissioning.adapters import read_model as reports
 from services.commissioning.adapters.boards import BoardFeed
 from services.commissioning.adapters.http import create_api
-from services.commissioning.adapters.inbound import Inbound, subscriptions
+from services.commissioning.adapters.inbound import subscriptions
+from services.commissioning.adapters.read_model import project
 from services.commissioning.adapters.translate import CLASSES, translate
 from services.commissioning.application.app import CommissioningApp
+from services.commissioning.application.tables import REPORTS
 from services.commissioning.spec import SPEC
 
 CommissioningService = Service[CommissioningApp]
@@ -32,13 +33,12 @@ def build(settings: Settings) -> CommissioningService:
         app,
         CLASSES,
         translate,
-        reports.metadata,
-        reports.project,
+        REPORTS,
+        project,
         projection="commissioning_reports",
     )
     consumer = p.consumer(
         subscriptions(
-            Inbound(),
             PANEL_EVENTS.named(settings.topic_prefix),
             REFERRAL_EVENTS.named(settings.topic_prefix),
         )

@@ -1,1 +1,2 @@
-"""Adapters: HTTP, inbound topics, outbox translation, read models."""
+"""Adapters: HTTP (`http.py`), the inbound topics' table (`inbound.py`), the outbox's
+translators (`translate.py`), the reports' and the boards' projections, CSV."""

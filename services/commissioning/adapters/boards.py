@@ -1,33 +1,24 @@
 """The boards' projection: facts about every case, fed by the event topics (referral, panel,
-commissioning) and rebuildable from them from the beginning.
+commissioning) and rebuildable from them from the beginning (`application/tables.py` holds
+its tables; `application/queries/board_report.py` reads them).
 
 It reads the topics outside any consumer group (the spec's `reads`), and keeps how far it
 has read in the same transaction as the facts, so a crash neither skips nor counts twice.
 Every fact is set, never added to: a republished event (the outboxes republish what they
 had not recorded as sent) changes nothing. A record that is not a valid MAAG event is kept
 in `board_skipped` with the reason (its owner's consumers dead-letter it) and the feed goes
-on; event types the boards do not count are passed over.
+on; event types the boards do not count are passed over (`FOLD` names those it counts).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    select,
-)
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -61,55 +52,16 @@ from maag.runtime.follow.loops import sleep_or_stop
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.logging import get_logger
 from maag.runtime.messaging import kafka
-from services.commissioning.domain.boards import Case, Fact
+from services.commissioning.application.tables import (
+    BOARD_TABLES,
+    BOARDS,
+    cases,
+    facts,
+    positions,
+    skipped,
+)
 
 log = get_logger(__name__)
-
-metadata = MetaData()
-cases = Table(
-    "board_cases",
-    metadata,
-    Column("case_id", String(36), primary_key=True),
-    Column("district", String(50)),
-    Column("received", DateTime(timezone=True)),
-    Column("outcome", String(40)),
-    Column("outcome_at", DateTime(timezone=True)),
-    Column("reason", String(TEXT_CHARS)),
-    Column("level", Integer),
-    Column("level_change", JSON, nullable=False, default=dict),  # review id -> change
-    Column("panel", String(10)),
-    Column("panel_at", DateTime(timezone=True)),
-    Column("listed", DateTime(timezone=True)),
-    Column("lead", DateTime(timezone=True)),
-    Column("package", DateTime(timezone=True)),
-    Column("closed", DateTime(timezone=True)),
-    Column("joined", Boolean, nullable=False, default=False),
-)
-facts = Table(
-    "board_facts",
-    metadata,
-    Column("event_id", String(200), primary_key=True),
-    Column("kind", String(20), nullable=False),
-    Column("case_id", String(36), nullable=False, index=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("detail", JSON, nullable=False),
-)
-positions = Table(
-    "board_positions",
-    metadata,
-    Column("topic", String(255), primary_key=True),
-    Column("partition", Integer, primary_key=True),
-    Column("next_offset", Integer, nullable=False),
-)
-skipped = Table(
-    "board_skipped",
-    metadata,
-    Column("topic", String(255), primary_key=True),
-    Column("partition", Integer, primary_key=True),
-    Column("offset", Integer, primary_key=True),
-    Column("reason", String(TEXT_CHARS), nullable=False),
-)
-TABLES = (cases, facts, positions, skipped)
 
 
 def _upsert(session: Session, table: Table) -> Any:
@@ -117,7 +69,8 @@ def _upsert(session: Session, table: Table) -> Any:
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
-BLANK: dict[str, Any] = {c.name: None for c in cases.columns} | {
+Row = dict[str, Any]  # a case's row in board_cases
+BLANK: Row = {c.name: None for c in cases.columns} | {
     "level_change": {},
     "joined": False,
 }
@@ -130,13 +83,13 @@ class Batch:
     def __init__(self, session: Session, case_ids: set[str]) -> None:
         self.session = session
         found = session.execute(select(cases).where(cases.c.case_id.in_(case_ids))).mappings()
-        self.rows: dict[str, dict[str, Any]] = {
+        self.rows: dict[str, Row] = {
             r["case_id"]: {k: _aware(v) for k, v in r.items()} for r in found
         }
         self.changed: set[str] = set()
         self.facts: dict[str, dict[str, Any]] = {}
 
-    def case(self, case_id: str) -> dict[str, Any]:
+    def case(self, case_id: str) -> Row:
         """The case's row, new if the boards have not heard of the case (events of a case may
         arrive from its three topics in any order)."""
         return self.rows.setdefault(case_id, {**BLANK, "case_id": case_id})
@@ -169,78 +122,39 @@ def _earliest(current: datetime | None, at: datetime) -> datetime:
     return at if current is None or at < current else current
 
 
+# What one event changes of its case's row, and the fact it adds (kind, detail), if any.
+Change = tuple[Row, tuple[str, dict[str, Any]] | None]
+Fold = Callable[[Envelope, Any, Row], Change]
+
+
 def project(envelope: Envelope, e: IntegrationEvent, batch: Batch) -> None:
-    case_id, at = str(e.case_id), e.occurred_at
+    fold = FOLD.get(type(e))
+    if fold is None:
+        return  # not an event the boards count
+    case_id = str(e.case_id)
     row = batch.case(case_id)
-    fact: tuple[str, dict[str, Any]] | None = None
-    change: dict[str, Any] = {}
-    if isinstance(e, ReferralReceived):
-        change = {"district": e.district.value, "received": at}
-    elif isinstance(
-        e,
-        ReferralAccepted
-        | ReferralDeclined
-        | ReferralRedirectedToSocialCare
-        | ReferralPendingConsent,
-    ):
-        if row["outcome_at"] is None or at >= row["outcome_at"]:
-            change = {"outcome": _OUTCOME[type(e)], "outcome_at": at, "reason": e.reason}
-            if isinstance(e, ReferralAccepted):
-                change |= {"level": int(e.level_of_need), "joined": e.joins_case_id is not None}
-                if row["panel"] is None:
-                    change |= {"panel": e.panel.value, "panel_at": at}
-    elif isinstance(e, CaseListed):
-        change = {"listed": _earliest(row["listed"], at)}
-    elif isinstance(e, LeadProfessionalAssigned):
-        change = {"lead": _earliest(row["lead"], at)}
-    elif isinstance(e, PackageCommissioned):
-        change = {"package": _earliest(row["package"], at)}
-        fact = (
-            "commissioned",
-            {
-                "package_id": str(e.package_id),
-                "starts_on": e.starts_on.isoformat(),
-                "alternative_to": [a.value for a in e.alternative_to],
-                "interventions": [
-                    {"provider_id": i.provider_id, "service": i.service} for i in e.interventions
-                ],
-            },
-        )
-    elif isinstance(e, CaseEscalated | CaseSteppedDown):
-        if row["panel_at"] is None or at >= row["panel_at"]:
-            change = {"panel": e.to_panel.value, "panel_at": at}
-        kind = "escalated" if isinstance(e, CaseEscalated) else "stepped-down"
-        fact = (kind, {"from": e.from_panel.value, "to": e.to_panel.value})
-    elif isinstance(e, CaseClosed):
-        change = {"closed": at}
-    elif isinstance(e, CaseJoined):
-        change = {"joined": True}
-    elif isinstance(e, PackageReviewed):
-        change = {"level_change": {**row["level_change"], envelope.id: e.level_of_need_change}}
-        fact = ("reviewed", {"goals": e.goals.value, "package_id": str(e.package_id)})
-    elif isinstance(e, PlanReviewed):
-        fact = (
-            "plan-reviewed",
-            {"met": e.goals_met, "partly": e.goals_partly, "not-met": e.goals_not_met},
-        )
-    elif isinstance(e, PackageDecommissioned):
-        fact = (
-            "decommissioned",
-            {"package_id": str(e.package_id), "effective_from": e.effective_from.isoformat()},
-        )
-    else:
-        return
+    change, fact = fold(envelope, e, row)
     row.update(change)
     batch.changed.add(case_id)
     if fact is not None:
         kind, detail = fact
         batch.facts.setdefault(
             envelope.id,
-            {"event_id": envelope.id, "kind": kind, "case_id": case_id, "at": at, "detail": detail},
+            {
+                "event_id": envelope.id,
+                "kind": kind,
+                "case_id": case_id,
+                "at": e.occurred_at,
+                "detail": detail,
+            },
         )
 
 
-_OUTCOME = {
+def _received(_: Envelope, e: ReferralReceived, row: Row) -> Change:
+    return {"district": e.district.value, "received": e.occurred_at}, None
+
+
+_OUTCOME: dict[type[IntegrationEvent], str] = {
     ReferralAccepted: "accepted",
     ReferralDeclined: "declined",
     ReferralRedirectedToSocialCare: "redirected-to-social-care",
@@ -248,35 +162,90 @@ _OUTCOME = {
 }
 
 
-def load(engine: Engine) -> tuple[list[Case], list[Fact]]:
-    """Every case the referral topic has told of, and every fact."""
-    with Session(engine) as session:
-        found = [
-            Case(
-                case_id=r["case_id"],
-                district=r["district"],
-                received=r["received"],
-                outcome=r["outcome"],
-                reason=r["reason"],
-                level=(
-                    min(4, max(1, r["level"] + sum(r["level_change"].values())))
-                    if r["level"] is not None
-                    else None
-                ),
-                panel=r["panel"],
-                listed=r["listed"],
-                lead=r["lead"],
-                package=r["package"],
-                closed=r["closed"],
-                joined=bool(r["joined"]),
-            )
-            for r in session.execute(select(cases).where(cases.c.received.is_not(None))).mappings()
-        ]
-        known = [
-            Fact(r["kind"], r["case_id"], r["at"], r["detail"])
-            for r in session.execute(select(facts)).mappings()
-        ]
-    return found, known
+def _outcome(
+    _: Envelope,
+    e: ReferralAccepted
+    | ReferralDeclined
+    | ReferralRedirectedToSocialCare
+    | ReferralPendingConsent,
+    row: Row,
+) -> Change:
+    at = e.occurred_at
+    if row["outcome_at"] is not None and at < row["outcome_at"]:
+        return {}, None  # an older outcome does not replace a newer one
+    change: Row = {"outcome": _OUTCOME[type(e)], "outcome_at": at, "reason": e.reason}
+    if isinstance(e, ReferralAccepted):
+        change |= {"level": int(e.level_of_need), "joined": e.joins_case_id is not None}
+        if row["panel"] is None:
+            change |= {"panel": e.panel.value, "panel_at": at}
+    return change, None
+
+
+def _listed(_: Envelope, e: CaseListed, row: Row) -> Change:
+    return {"listed": _earliest(row["listed"], e.occurred_at)}, None
+
+
+def _lead(_: Envelope, e: LeadProfessionalAssigned, row: Row) -> Change:
+    return {"lead": _earliest(row["lead"], e.occurred_at)}, None
+
+
+def _commissioned(_: Envelope, e: PackageCommissioned, row: Row) -> Change:
+    detail = {
+        "package_id": str(e.package_id),
+        "starts_on": e.starts_on.isoformat(),
+        "alternative_to": [a.value for a in e.alternative_to],
+        "interventions": [
+            {"provider_id": i.provider_id, "service": i.service} for i in e.interventions
+        ],
+    }
+    return {"package": _earliest(row["package"], e.occurred_at)}, ("commissioned", detail)
+
+
+def _moved(_: Envelope, e: CaseEscalated | CaseSteppedDown, row: Row) -> Change:
+    change: Row = {}
+    if row["panel_at"] is None or e.occurred_at >= row["panel_at"]:
+        change = {"panel": e.to_panel.value, "panel_at": e.occurred_at}
+    kind = "escalated" if isinstance(e, CaseEscalated) else "stepped-down"
+    return change, (kind, {"from": e.from_panel.value, "to": e.to_panel.value})
+
+
+def _closed(_: Envelope, e: CaseClosed, row: Row) -> Change:
+    return {"closed": e.occurred_at}, None
+
+
+def _joined(_: Envelope, e: CaseJoined, row: Row) -> Change:
+    return {"joined": True}, None
+
+
+def _reviewed(envelope: Envelope, e: PackageReviewed, row: Row) -> Change:
+    change = {"level_change": {**row["level_change"], envelope.id: e.level_of_need_change}}
+    return change, ("reviewed", {"goals": e.goals.value, "package_id": str(e.package_id)})
+
+
+def _plan_reviewed(_: Envelope, e: PlanReviewed, row: Row) -> Change:
+    goals = {"met": e.goals_met, "partly": e.goals_partly, "not-met": e.goals_not_met}
+    return {}, ("plan-reviewed", goals)
+
+
+def _decommissioned(_: Envelope, e: PackageDecommissioned, row: Row) -> Change:
+    detail = {"package_id": str(e.package_id), "effective_from": e.effective_from.isoformat()}
+    return {}, ("decommissioned", detail)
+
+
+FOLD: dict[type[IntegrationEvent], Fold] = {
+    ReferralReceived: _received,
+    **{kind: _outcome for kind in _OUTCOME},
+    CaseListed: _listed,
+    LeadProfessionalAssigned: _lead,
+    PackageCommissioned: _commissioned,
+    CaseEscalated: _moved,
+    CaseSteppedDown: _moved,
+    CaseClosed: _closed,
+    CaseJoined: _joined,
+    PackageReviewed: _reviewed,
+    PlanReviewed: _plan_reviewed,
+    PackageDecommissioned: _decommissioned,
+}
 
 
 class BoardFeed:
@@ -290,12 +259,12 @@ class BoardFeed:
         self.bootstrap = bootstrap
         self.topics = list(topics)
         self.options = options
-        create_tables(metadata, engine)
+        create_tables(BOARDS, engine)
 
     def reset(self) -> None:
         """Forget everything: the next catch-up rebuilds the projection from the beginning."""
         with self.engine.begin() as conn:
-            for table in TABLES:
+            for table in BOARD_TABLES:
                 conn.execute(table.delete())
 
     def apply(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> dict[TopicPartition, int]:
@@ -404,34 +373,3 @@ class BoardFeed:
                 log.warning("board feed paused", error=type(e).__name__)
             # back here when stopping, or when the topics do not exist yet
             await sleep_or_stop(stop, 2.0)
-
-
-def reconcile(engine: Engine) -> dict[str, Any]:
-    """The boards' projection held against the commissioning service's own record: each
-    district's packages, as each counts them. A difference that lasts means something lost
-    or doubled on the way from the topics (a moment's difference is the feed catching up)."""
-    from services.commissioning.adapters import read_model
-
-    found, known = load(engine)
-    district_of = {c.case_id: c.district for c in found}
-    boards: dict[str, set[str]] = {}
-    for f in known:
-        if f.kind == "commissioned":
-            district = district_of.get(f.case_id, "(case not yet known)")
-            boards.setdefault(district, set()).add(f.detail["package_id"])
-    with Session(engine) as session:
-        rows = session.execute(
-            select(read_model.packages.c.district, read_model.packages.c.package_id)
-        ).all()
-    commissioning: dict[str, set[str]] = {}
-    for district, package_id in rows:
-        commissioning.setdefault(district, set()).add(package_id)
-    districts = sorted(set(boards) | set(commissioning))
-    by_district = {
-        d: {"boards": len(boards.get(d, ())), "commissioning": len(commissioning.get(d, ()))}
-        for d in districts
-    }
-    return {
-        "packages_by_district": by_district,
-        "agree": all(v["boards"] == v["commissioning"] for v in by_district.values()),
-    }

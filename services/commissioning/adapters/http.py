@@ -1,39 +1,76 @@
-"""The commissioning service's HTTP API for commissioners (OpenAPI at /docs)."""
+"""The commissioning service's HTTP API for commissioners (OpenAPI at /docs): each route is
+body -> command (or query) -> typed answer; who may, and the `Idempotency-Key`, are the
+pipeline's (`maag.runtime.commands`, `application/queries/`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import FastAPI, Path, Query
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
 from contracts.limits import ID_CHARS, LABEL_CHARS, PROVIDER_SERVICES
-from contracts.reference import District, Role
-from maag.runtime.evidence.reads import record_read
+from contracts.reference import District
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Conflict, NotFound
 from maag.runtime.web import http
 from maag.runtime.web.auth import TokenVerifier
-from services.commissioning.adapters import boards
-from services.commissioning.adapters import read_model as reports
+from services.commissioning.adapters.spreadsheet import to_csv
 from services.commissioning.application.app import CommissioningApp
-from services.commissioning.application.commands import (
-    RegisterProvider,
-    SetBudget,
-    SetCapacity,
+from services.commissioning.application.commands.register_provider import RegisterProvider
+from services.commissioning.application.commands.set_budget import SetBudget
+from services.commissioning.application.commands.set_capacity import SetCapacity
+from services.commissioning.application.queries.board_reconciliation import (
+    Reconciliation,
 )
-from services.commissioning.domain.aggregates import Package, Provider
-from services.commissioning.domain.boards import Grouping
-from services.commissioning.domain.boards import report as board_report
-from services.commissioning.domain.boards import rows as board_rows
+from services.commissioning.application.queries.board_reconciliation import (
+    board_reconciliation as reconciliation,
+)
+from services.commissioning.application.queries.board_report import board_report
+from services.commissioning.application.queries.budget import budget
+from services.commissioning.application.queries.capacity_report import CapacityRow
+from services.commissioning.application.queries.capacity_report import (
+    capacity_report as capacities,
+)
+from services.commissioning.application.queries.package import package
+from services.commissioning.application.queries.packages_of_case import packages_of_case
+from services.commissioning.application.queries.providers import providers
+from services.commissioning.application.queries.savings_report import (
+    SavingsReport,
+    savings_report,
+)
+from services.commissioning.application.queries.spend_report import SpendRow, spend_report
+from services.commissioning.application.tables import BOARDS
+from services.commissioning.domain.aggregates import Budget, Package, Provider
+from services.commissioning.domain.boards import BoardReport, Grouping, rows
 from services.commissioning.domain.rules import CommissioningRefused, financial_year, fy_bounds
+from services.commissioning.domain.values import ProviderDetails, ProviderKind
+
+# --- what routes reach: the service's application and its read models' database ---
+
+
+def _app(request: Request) -> CommissioningApp:
+    app: CommissioningApp = request.app.state.commissioning
+    return app
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.read_models
+    return engine
+
+
+App = Annotated[CommissioningApp, Depends(_app)]
+ReadModels = Annotated[Engine, Depends(_engine)]
+
+# --- parameters ---
 
 # A financial year by the calendar year it starts in (2026 is April 2026 to March 2027).
 FinancialYear = Annotated[int, Path(ge=2000, le=2100, description="e.g. 2026 for 2026-27")]
@@ -43,6 +80,7 @@ FinancialYearQuery = Annotated[
 PanelKey = Annotated[
     str, Path(max_length=LABEL_CHARS, description="maag:<district>, earp or jap:<funder>")
 ]
+ProviderId = Annotated[str, Path(max_length=ID_CHARS)]
 PeriodStart = Annotated[
     date | None, Query(alias="from", description="First day; default: this financial year's")
 ]
@@ -53,35 +91,35 @@ PeriodEnd = Annotated[
 LONGEST_PERIOD_DAYS = 3653
 
 
-def report_period(first: date | None, last: date | None, today: date) -> tuple[date, date]:
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date
+
+
+def report_period(first: PeriodStart = None, last: PeriodEnd = None) -> Period:
     """The days a report covers: this financial year unless given; refused (422, naming the
     parameter) when `to` is before `from` or the span is longer than ten years."""
-    start, end = fy_bounds(financial_year(today))
+    start, end = fy_bounds(financial_year(_today()))
     first, last = first or start, last or end
     if last < first:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("query", "to"),
-                    "msg": f"to ({last}) is before from ({first})",
-                    "type": "value_error",
-                }
-            ]
-        )
+        _refuse_to(f"to ({last}) is before from ({first})")
     if (last - first).days >= LONGEST_PERIOD_DAYS:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("query", "to"),
-                    "msg": "a report covers at most ten years",
-                    "type": "value_error",
-                }
-            ]
-        )
-    return first, last
+        _refuse_to("a report covers at most ten years")
+    return Period(first, last)
 
 
-ProviderId = Annotated[str, Path(max_length=ID_CHARS)]
+def _refuse_to(reason: str) -> None:
+    raise RequestValidationError([{"loc": ("query", "to"), "msg": reason, "type": "value_error"}])
+
+
+ReportPeriod = Annotated[Period, Depends(report_period)]
+
+# --- bodies and answers ---
 
 
 class ProviderRequest(BaseModel):
@@ -101,6 +139,17 @@ class ProviderRequest(BaseModel):
     )
     unit_cost_pence: int = Field(ge=0, le=100_000_000)
 
+    def details(self) -> ProviderDetails:
+        return ProviderDetails(
+            provider_id=self.provider_id,
+            name=self.name,
+            kind=ProviderKind(self.kind),
+            services=tuple(self.services),
+            districts=tuple(d.value for d in self.districts),
+            weekly_capacity=self.weekly_capacity,
+            unit_cost_pence=self.unit_cost_pence,
+        )
+
 
 class CapacityRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -114,36 +163,272 @@ class BudgetRequest(BaseModel):
     amount_pence: int = Field(ge=0, le=1_000_000_000_000)
 
 
-def _provider(p: Provider) -> dict[str, Any]:
-    return {
-        "provider_id": p.provider_id,
-        "name": p.name,
-        "kind": p.kind,
-        "services": p.services,
-        "districts": p.districts,
-        "weekly_capacity": p.weekly_capacity,
-        "used": p.used,
-        "free": p.free,
-        "unit_cost_pence": p.unit_cost_pence,
-    }
+Units = int | float  # as registered: a whole number of places stays one
 
 
-def _package(p: Package) -> dict[str, Any]:
-    return {
-        "package_id": p.id,
-        "case_id": p.case_id,
-        "panel": p.panel,
-        "district": p.district,
-        "status": p.status,
-        "lines": p.lines,
-        "weekly_cost_pence": p.weekly_cost_pence,
-        "starts_on": p.starts_on,
-        "review_on": p.review_on,
-        "ended_on": p.ended_on,
-        "funding_split": [{"agency": a, "percent": n} for a, n in p.funding_split],
-        "alternative_to": p.alternative_to,
-        "budgets": [{"budget": key, "percent": n} for key, n in p.charges],
-    }
+class ProviderAnswer(BaseModel):
+    provider_id: str
+    name: str
+    kind: ProviderKind
+    services: list[str]
+    districts: list[str]
+    weekly_capacity: Units
+    used: Units
+    free: Units
+    unit_cost_pence: int
+
+    @classmethod
+    def of(cls, p: Provider) -> ProviderAnswer:
+        return cls(
+            provider_id=p.provider_id,
+            name=p.name,
+            kind=p.kind,
+            services=p.services,
+            districts=p.districts,
+            weekly_capacity=p.weekly_capacity,
+            used=p.used,
+            free=p.free,
+            unit_cost_pence=p.unit_cost_pence,
+        )
+
+
+class BudgetAnswer(BaseModel):
+    panel: str
+    financial_year: int
+    amount_pence: int
+    committed_pence: int
+    left_pence: int
+
+    @classmethod
+    def of(cls, b: Budget) -> BudgetAnswer:
+        return cls(
+            panel=b.panel_key,
+            financial_year=b.fy,
+            amount_pence=b.amount_pence,
+            committed_pence=b.committed,
+            left_pence=b.left,
+        )
+
+
+class LineAnswer(BaseModel):
+    service: str
+    provider_id: str
+    units: float
+    weekly_cost_pence: int
+    hours_per_week: float | None
+    sessions_per_week: int | None
+
+
+class ShareAnswer(BaseModel):
+    agency: str
+    percent: int
+
+
+class ChargeAnswer(BaseModel):
+    budget: str
+    percent: int
+
+
+class PackageAnswer(BaseModel):
+    package_id: UUID
+    case_id: UUID
+    panel: str
+    district: str
+    status: str
+    lines: list[LineAnswer]
+    weekly_cost_pence: int
+    starts_on: date
+    review_on: date
+    ended_on: date | None
+    funding_split: list[ShareAnswer]
+    alternative_to: list[str]
+    budgets: list[ChargeAnswer]
+
+    @classmethod
+    def of(cls, p: Package) -> PackageAnswer:
+        return cls(
+            package_id=p.id,
+            case_id=p.case_id,
+            panel=p.panel.value,
+            district=p.district,
+            status=p.status.value,
+            lines=[LineAnswer(**vars(line)) for line in p.lines],
+            weekly_cost_pence=p.weekly_cost_pence,
+            starts_on=p.starts_on,
+            review_on=p.review_on,
+            ended_on=p.ended_on,
+            funding_split=[ShareAnswer(agency=a, percent=n) for a, n in p.funding_split.pairs()],
+            alternative_to=[a.value for a in p.alternative_to],
+            budgets=[ChargeAnswer(budget=c.budget, percent=c.percent) for c in p.charges],
+        )
+
+
+# --- routes ---
+
+providers_router = APIRouter(route_class=http.StrictRoute, tags=["providers"])
+
+
+@providers_router.get("/providers")
+def list_providers(app: App, caller: http.CallerDep) -> list[ProviderAnswer]:
+    return [ProviderAnswer.of(p) for p in providers(app, caller)]
+
+
+@providers_router.post("/providers", status_code=201)
+def register(
+    body: ProviderRequest,
+    app: App,
+    caller: http.CallerDep,
+    correlation_id: http.CorrelationId,
+    idempotency_key: http.IdempotencyKey = None,
+) -> ProviderAnswer:
+    command = RegisterProvider(
+        spec=body.details(),
+        caller=caller,
+        correlation_id=correlation_id,
+        idempotency_key=idempotency_key,
+    )
+    return ProviderAnswer.of(app.handle(command))
+
+
+@providers_router.put("/providers/{provider_id}/capacity")
+def capacity(
+    provider_id: ProviderId,
+    body: CapacityRequest,
+    app: App,
+    caller: http.CallerDep,
+    correlation_id: http.CorrelationId,
+    idempotency_key: http.IdempotencyKey = None,
+) -> ProviderAnswer:
+    command = SetCapacity(
+        provider_id=provider_id,
+        weekly_capacity=body.weekly_capacity,
+        caller=caller,
+        correlation_id=correlation_id,
+        idempotency_key=idempotency_key,
+    )
+    return ProviderAnswer.of(app.handle(command))
+
+
+budgets_router = APIRouter(route_class=http.StrictRoute, tags=["budgets"])
+
+
+@budgets_router.get("/budgets/{panel_key}/{fy}", summary="panel_key: maag:<district>, earp or jap")
+def get_budget(
+    panel_key: PanelKey, fy: FinancialYear, app: App, caller: http.CallerDep
+) -> BudgetAnswer:
+    return BudgetAnswer.of(budget(app, caller, panel_key, fy))
+
+
+@budgets_router.put("/budgets/{panel_key}/{fy}")
+def set_budget(
+    panel_key: PanelKey,
+    fy: FinancialYear,
+    body: BudgetRequest,
+    app: App,
+    caller: http.CallerDep,
+    correlation_id: http.CorrelationId,
+    idempotency_key: http.IdempotencyKey = None,
+) -> BudgetAnswer:
+    command = SetBudget(
+        key=panel_key,
+        fy=fy,
+        amount_pence=body.amount_pence,
+        caller=caller,
+        correlation_id=correlation_id,
+        idempotency_key=idempotency_key,
+    )
+    return BudgetAnswer.of(app.handle(command))
+
+
+# Packages are read here, never changed: the panels decide, by their events.
+packages_router = APIRouter(route_class=http.StrictRoute, tags=["packages"])
+
+
+@packages_router.get("/cases/{case_id}/packages")
+def of_case(case_id: UUID, app: App, caller: http.CallerDep) -> list[PackageAnswer]:
+    return [PackageAnswer.of(p) for p in packages_of_case(app, caller, case_id)]
+
+
+@packages_router.get("/packages/{package_id}", summary="One package (the providers' link)")
+def one_package(package_id: UUID, app: App, caller: http.CallerDep) -> PackageAnswer:
+    return PackageAnswer.of(package(app, caller, package_id))
+
+
+reports_router = APIRouter(route_class=http.StrictRoute, tags=["reports"])
+CSV = PlainTextResponse
+
+
+@reports_router.get("/reports/spend")
+def spend(
+    engine: ReadModels, caller: http.CallerDep, fy: FinancialYearQuery = None
+) -> list[SpendRow]:
+    return spend_report(caller, engine, _today(), fy)
+
+
+@reports_router.get("/reports/spend.csv", response_class=CSV)
+def spend_csv(engine: ReadModels, caller: http.CallerDep, fy: FinancialYearQuery = None) -> str:
+    return to_csv(spend_report(caller, engine, _today(), fy))
+
+
+@reports_router.get("/reports/capacity")
+def capacity_report(engine: ReadModels, caller: http.CallerDep) -> list[CapacityRow]:
+    return capacities(caller, engine)
+
+
+@reports_router.get("/reports/capacity.csv", response_class=CSV)
+def capacity_csv(engine: ReadModels, caller: http.CallerDep) -> str:
+    return to_csv(capacities(caller, engine))
+
+
+@reports_router.get("/reports/savings")
+def savings(
+    app: App, engine: ReadModels, caller: http.CallerDep, period: ReportPeriod
+) -> SavingsReport:
+    return savings_report(caller, engine, app.avoided_costs, period.first, period.last)
+
+
+@reports_router.get(
+    "/reports/boards",
+    summary="For the local Children's Trust Boards: each area's referrals, timeliness, "
+    "outcomes, step-ups and downs, reviews, packages and placements avoided",
+    description="Referral figures are of the referrals received in the period; moves, "
+    "reviews and packages those that happened in it; open cases as they stand now. Fed "
+    "by the event topics (`maag boards rebuild` rebuilds it from their beginning).",
+)
+def board_figures(
+    engine: ReadModels,
+    caller: http.CallerDep,
+    period: ReportPeriod,
+    by: Grouping = Grouping.BOARD_AREA,
+) -> BoardReport:
+    return board_report(caller, engine, period.first, period.last, by)
+
+
+@reports_router.get(
+    "/reports/boards/reconciliation",
+    summary="The boards' figures held against commissioning's own record of packages",
+)
+def board_reconciliation(engine: ReadModels, caller: http.CallerDep) -> Reconciliation:
+    return reconciliation(caller, engine)
+
+
+@reports_router.get("/reports/boards.csv", response_class=CSV)
+def board_figures_csv(
+    engine: ReadModels,
+    caller: http.CallerDep,
+    period: ReportPeriod,
+    by: Grouping = Grouping.BOARD_AREA,
+) -> str:
+    return to_csv(rows(board_report(caller, engine, period.first, period.last, by)))
+
+
+@reports_router.get("/reports/savings.csv", response_class=CSV)
+def savings_csv(app: App, engine: ReadModels, caller: http.CallerDep, period: ReportPeriod) -> str:
+    found = savings_report(caller, engine, app.avoided_costs, period.first, period.last)
+    return to_csv(found["rows"])
+
+
+ROUTERS = (providers_router, budgets_router, packages_router, reports_router)
 
 
 def create_api(
@@ -153,6 +438,8 @@ def create_api(
     settings: Settings,
     ready: Callable[[], dict[str, bool]],
 ) -> FastAPI:
+    """The API: the shared plumbing (`maag.runtime.web.http`), the health endpoints and the
+    routers above, over `app` and the read models in `engine`."""
     api = FastAPI(
         title="MAAG commissioning service",
         version="1.0.0",
@@ -161,188 +448,9 @@ def create_api(
         "decommissioned as the panels decide (the panel service's decisions).",
     )
     http.install(api, verifier, {NotFound: 404, Conflict: 409, CommissioningRefused: 409})
-    create_tables(boards.metadata, engine)
+    api.state.commissioning = app
+    api.state.read_models = engine
+    create_tables(BOARDS, engine)
     http.health(api, ready)
-
-    def reader(caller: Any) -> None:
-        caller.require(Role.COMMISSIONER, Role.AUDITOR, to="read commissioning reports")
-
-    @api.get("/providers", tags=["providers"])
-    def list_providers(caller: http.CallerDep) -> list[dict[str, Any]]:
-        return [_provider(p) for p in app.providers(caller)]
-
-    @api.post("/providers", status_code=201, tags=["providers"])
-    def register(
-        body: ProviderRequest,
-        caller: http.CallerDep,
-        correlation_id: http.CorrelationId,
-        idempotency_key: http.IdempotencyKey = None,
-    ) -> dict[str, Any]:
-        spec = body.model_dump(mode="json")
-        return _provider(
-            app.handle(
-                RegisterProvider(
-                    spec=spec,
-                    caller=caller,
-                    correlation_id=correlation_id,
-                    idempotency_key=idempotency_key,
-                )
-            )
-        )
-
-    @api.put("/providers/{provider_id}/capacity", tags=["providers"])
-    def capacity(
-        provider_id: ProviderId,
-        body: CapacityRequest,
-        caller: http.CallerDep,
-        correlation_id: http.CorrelationId,
-        idempotency_key: http.IdempotencyKey = None,
-    ) -> dict[str, Any]:
-        command = SetCapacity(
-            provider_id=provider_id,
-            weekly_capacity=body.weekly_capacity,
-            caller=caller,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
-        )
-        return _provider(app.handle(command))
-
-    @api.get(
-        "/budgets/{panel_key}/{fy}",
-        tags=["budgets"],
-        summary="panel_key: maag:<district>, earp or jap",
-    )
-    def get_budget(
-        panel_key: PanelKey, fy: FinancialYear, caller: http.CallerDep
-    ) -> dict[str, Any]:
-        b = app.budget(panel_key, fy, caller)
-        return {
-            "panel": b.panel_key,
-            "financial_year": fy,
-            "amount_pence": b.amount_pence,
-            "committed_pence": b.committed,
-            "left_pence": b.left,
-        }
-
-    @api.put("/budgets/{panel_key}/{fy}", tags=["budgets"])
-    def set_budget(
-        panel_key: PanelKey,
-        fy: FinancialYear,
-        body: BudgetRequest,
-        caller: http.CallerDep,
-        correlation_id: http.CorrelationId,
-        idempotency_key: http.IdempotencyKey = None,
-    ) -> dict[str, Any]:
-        b = app.handle(
-            SetBudget(
-                key=panel_key,
-                fy=fy,
-                amount_pence=body.amount_pence,
-                caller=caller,
-                correlation_id=correlation_id,
-                idempotency_key=idempotency_key,
-            )
-        )
-        return {
-            "panel": b.panel_key,
-            "financial_year": fy,
-            "amount_pence": b.amount_pence,
-            "committed_pence": b.committed,
-            "left_pence": b.left,
-        }
-
-    @api.get("/cases/{case_id}/packages", tags=["packages"])
-    def of_case(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:
-        packages = [_package(p) for p in app.packages_of(case_id, caller)]
-        record_read(app, case_id, caller)
-        return packages
-
-    @api.get(
-        "/packages/{package_id}", tags=["packages"], summary="One package (the providers' link)"
-    )
-    def one_package(package_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
-        found = app.package(package_id, caller)
-        record_read(app, found.case_id, caller)
-        return _package(found)
-
-    @api.get("/reports/spend", tags=["reports"])
-    def spend(caller: http.CallerDep, fy: FinancialYearQuery = None) -> list[dict[str, Any]]:
-        reader(caller)
-        return reports.spend(engine, datetime.now(UTC).date(), fy)
-
-    @api.get("/reports/spend.csv", tags=["reports"], response_class=PlainTextResponse)
-    def spend_csv(caller: http.CallerDep, fy: FinancialYearQuery = None) -> str:
-        reader(caller)
-        return reports.to_csv(reports.spend(engine, datetime.now(UTC).date(), fy))
-
-    @api.get("/reports/capacity", tags=["reports"])
-    def capacity_report(caller: http.CallerDep) -> list[dict[str, Any]]:
-        reader(caller)
-        return reports.capacity(engine)
-
-    @api.get("/reports/capacity.csv", tags=["reports"], response_class=PlainTextResponse)
-    def capacity_csv(caller: http.CallerDep) -> str:
-        reader(caller)
-        return reports.to_csv(reports.capacity(engine))
-
-    def savings_between(first: date | None, last: date | None) -> dict[str, Any]:
-        first, last = report_period(first, last, datetime.now(UTC).date())
-        return reports.savings(engine, app.avoided_costs, first, last)
-
-    @api.get("/reports/savings", tags=["reports"])
-    def savings(
-        caller: http.CallerDep, first: PeriodStart = None, last: PeriodEnd = None
-    ) -> dict[str, Any]:
-        reader(caller)
-        return savings_between(first, last)
-
-    def boards_between(first: date | None, last: date | None, by: Grouping) -> dict[str, Any]:
-        first, last = report_period(first, last, datetime.now(UTC).date())
-        found, known = boards.load(engine)
-        return board_report(found, known, first, last, by)
-
-    @api.get(
-        "/reports/boards",
-        tags=["reports"],
-        summary="For the local Children's Trust Boards: each area's referrals, timeliness, "
-        "outcomes, step-ups and downs, reviews, packages and placements avoided",
-        description="Referral figures are of the referrals received in the period; moves, "
-        "reviews and packages those that happened in it; open cases as they stand now. Fed "
-        "by the event topics (`maag boards rebuild` rebuilds it from their beginning).",
-    )
-    def board_figures(
-        caller: http.CallerDep,
-        first: PeriodStart = None,
-        last: PeriodEnd = None,
-        by: Grouping = Grouping.BOARD_AREA,
-    ) -> dict[str, Any]:
-        reader(caller)
-        return boards_between(first, last, by)
-
-    @api.get(
-        "/reports/boards/reconciliation",
-        tags=["reports"],
-        summary="The boards' figures held against commissioning's own record of packages",
-    )
-    def board_reconciliation(caller: http.CallerDep) -> dict[str, Any]:
-        reader(caller)
-        return boards.reconcile(engine)
-
-    @api.get("/reports/boards.csv", tags=["reports"], response_class=PlainTextResponse)
-    def board_figures_csv(
-        caller: http.CallerDep,
-        first: PeriodStart = None,
-        last: PeriodEnd = None,
-        by: Grouping = Grouping.BOARD_AREA,
-    ) -> str:
-        reader(caller)
-        return reports.to_csv(board_rows(boards_between(first, last, by)))
-
-    @api.get("/reports/savings.csv", tags=["reports"], response_class=PlainTextResponse)
-    def savings_csv(
-        caller: http.CallerDep, first: PeriodStart = None, last: PeriodEnd = None
-    ) -> str:
-        reader(caller)
-        return reports.to_csv(savings_between(first, last)["rows"])
-
+    http.mount(api, *ROUTERS)
     return api

@@ -1,55 +1,44 @@
-"""Events the commissioning service follows: packages requested and cases closed (panel),
-consent withdrawn (referral)."""
+"""Events the commissioning service follows, each to its policy (`application/policies/`):
+packages requested, reviews decided and cases closed (panel), consent withdrawn (referral)."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
+from contracts.events import IntegrationEvent
 from contracts.events.panel import CaseClosed, PackageRequested, PackageReviewDecided
 from contracts.events.referral import ConsentWithdrawn
-from maag.runtime.messaging.consumer import Delivery, Subscription, on_events
-from maag.runtime.store.unit_of_work import Work
-from services.commissioning.application import policies
+from maag.runtime.messaging.consumer import Delivery, Handler, Subscription, on_events
+from services.commissioning.application.policies.on_case_closed import on_case_closed
+from services.commissioning.application.policies.on_consent_withdrawn import (
+    on_consent_withdrawn,
+)
+from services.commissioning.application.policies.on_package_requested import (
+    on_package_requested,
+)
+from services.commissioning.application.policies.on_package_review_decided import (
+    on_package_review_decided,
+)
 from services.commissioning.domain.aggregates import ProviderIndex, case_packages_uuid
 
-
-class Inbound:
-    """Each inbound event type to its policy (`application/policies.py`)."""
-
-    def package_requested(self, d: Delivery[PackageRequested], work: Work) -> None:
-        policies.package_requested(work, d.message)
-
-    def review_decided(self, d: Delivery[PackageReviewDecided], work: Work) -> None:
-        policies.review_decided(work, d.message)
-
-    def case_closed(self, d: Delivery[CaseClosed], work: Work) -> None:
-        policies.case_closed(work, d.message)
-
-    def consent_withdrawn(self, d: Delivery[ConsentWithdrawn], work: Work) -> None:
-        policies.consent_withdrawn(work, d.message)
+PANEL: dict[type[IntegrationEvent], Handler] = {
+    PackageRequested: on_package_requested,
+    PackageReviewDecided: on_package_review_decided,
+    CaseClosed: on_case_closed,
+}
+REFERRAL: dict[type[IntegrationEvent], Handler] = {ConsentWithdrawn: on_consent_withdrawn}
 
 
-def _prefetch(d: Delivery[Any]) -> list[UUID]:
-    e = d.message
-    ids = [case_packages_uuid(e.case_id), ProviderIndex.ID]
-    if isinstance(e, PackageRequested | PackageReviewDecided):
-        ids.append(e.package_id)
-    return ids
+def prefetch(d: Delivery[IntegrationEvent]) -> list[UUID]:
+    """What a policy loads, read for the whole batch: the case's packages, the providers'
+    index, and the package the event names (if it names one)."""
+    ids = [case_packages_uuid(d.message.case_id), ProviderIndex.ID]
+    named = getattr(d.message, "package_id", None)
+    return [*ids, named] if isinstance(named, UUID) else ids
 
 
-def subscriptions(inbound: Inbound, panel_topic: str, referral_topic: str) -> list[Subscription]:
+def subscriptions(panel_topic: str, referral_topic: str) -> list[Subscription]:
     return [
-        on_events(
-            panel_topic,
-            {
-                PackageRequested: inbound.package_requested,
-                PackageReviewDecided: inbound.review_decided,
-                CaseClosed: inbound.case_closed,
-            },
-            prefetch=_prefetch,
-        ),
-        on_events(
-            referral_topic, {ConsentWithdrawn: inbound.consent_withdrawn}, prefetch=_prefetch
-        ),
+        on_events(panel_topic, PANEL, prefetch=prefetch),
+        on_events(referral_topic, REFERRAL, prefetch=prefetch),
     ]

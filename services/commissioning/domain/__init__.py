@@ -1,2 +1,3 @@
-"""The commissioning domain: money and capacity rules (pure) and the Provider, Budget,
-Package and CasePackages aggregates (no I/O)."""
+"""The commissioning domain (no I/O): its facts as types (`values.py`), money and capacity
+rules (`rules.py`, pure), the Provider, Budget, Package and CasePackages aggregates, and
+what the savings and the boards' reports count (`savings.py`, `boards.py`)."""

@@ -1,16 +1,40 @@
 """Providers (capacity), budgets (money per panel per financial year), packages, and the
 packages of each case. Two requests racing for a provider's last place both change the
-same Provider aggregate: the store accepts one and refuses the other's version."""
+same Provider aggregate: the store accepts one and refuses the other's version.
+
+Each event is declared once, with its state change (`apply`, which the library calls when
+the event is triggered and when the aggregate is read back). Events keep their stored
+forms (dates as ISO strings, lines and splits as plain lists); the aggregates hold the
+values (`domain/values.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.commissioning.domain.rules import CommissioningRefused, review_weeks
+from contracts.events.commissioning import DecommissionReason, ReviewOutcome
+from contracts.events.panel import ReviewDecision
+from contracts.reference import AvoidedOutcome, Panel
+from services.commissioning.domain.rules import (
+    CommissioningRefused,
+    panel_key,
+    review_weeks,
+    stopped_from,
+)
+from services.commissioning.domain.values import (
+    Charge,
+    FundingSplit,
+    Line,
+    PackageStatus,
+    ProviderDetails,
+    ProviderKind,
+    RefusalReason,
+    StoredLine,
+)
 
 NAMESPACE = UUID("7e4a1c2b-3d5f-4a6b-9c8d-0e1f2a3b4c5d")
 
@@ -40,12 +64,22 @@ class Provider(Aggregate):
     class CapacityChanged(Aggregate.Event):
         weekly_capacity: float
 
+        def apply(self, provider: Provider) -> None:
+            provider.weekly_capacity = self.weekly_capacity
+
     class Reserved(Aggregate.Event):
         package_id: UUID
         units: float
 
+        def apply(self, provider: Provider) -> None:
+            held = provider.reservations.get(self.package_id, 0.0)
+            provider.reservations[self.package_id] = held + self.units
+
     class Released(Aggregate.Event):
         package_id: UUID
+
+        def apply(self, provider: Provider) -> None:
+            provider.reservations.pop(self.package_id, None)
 
     @event(Registered)
     def __init__(
@@ -60,12 +94,24 @@ class Provider(Aggregate):
     ) -> None:
         self.provider_id = provider_id
         self.name = name
-        self.kind = kind
+        self.kind = ProviderKind(kind)
         self.services = [s.lower() for s in services]
         self.districts = districts
         self.weekly_capacity = weekly_capacity
         self.unit_cost_pence = unit_cost_pence
         self.reservations: dict[UUID, float] = {}
+
+    @classmethod
+    def register(cls, details: ProviderDetails) -> Provider:
+        return cls(
+            provider_id=details.provider_id,
+            name=details.name,
+            kind=details.kind.value,
+            services=list(details.services),
+            districts=list(details.districts),
+            weekly_capacity=details.weekly_capacity,
+            unit_cost_pence=details.unit_cost_pence,
+        )
 
     @staticmethod
     def create_id(provider_id: str, **_: Any) -> UUID:
@@ -82,34 +128,22 @@ class Provider(Aggregate):
     def reserve(self, package_id: UUID, units: float) -> None:
         if units > self.free:
             raise CommissioningRefused(
-                "no-capacity",
+                RefusalReason.NO_CAPACITY,
                 f"{self.provider_id} has {self.free:g} units a week free, {units:g} asked",
             )
-        self._reserved(package_id=package_id, units=units)
+        self.trigger_event(self.Reserved, package_id=package_id, units=units)
 
     def release(self, package_id: UUID) -> None:
         if package_id in self.reservations:
-            self._released(package_id=package_id)
+            self.trigger_event(self.Released, package_id=package_id)
 
     def change_capacity(self, weekly_capacity: float) -> None:
         if weekly_capacity < self.used:
             raise CommissioningRefused(
-                "capacity-in-use",
+                RefusalReason.CAPACITY_IN_USE,
                 f"{self.used:g} units a week are in use; capacity cannot go below that",
             )
-        self._capacity_changed(weekly_capacity=weekly_capacity)
-
-    @event(CapacityChanged)
-    def _capacity_changed(self, weekly_capacity: float) -> None:
-        self.weekly_capacity = weekly_capacity
-
-    @event(Reserved)
-    def _reserved(self, package_id: UUID, units: float) -> None:
-        self.reservations[package_id] = self.reservations.get(package_id, 0.0) + units
-
-    @event(Released)
-    def _released(self, package_id: UUID) -> None:
-        self.reservations.pop(package_id, None)
+        self.trigger_event(self.CapacityChanged, weekly_capacity=weekly_capacity)
 
 
 class Budget(Aggregate):
@@ -121,13 +155,24 @@ class Budget(Aggregate):
     class Amended(Aggregate.Event):
         amount_pence: int
 
+        def apply(self, budget: Budget) -> None:
+            budget.amount_pence = self.amount_pence
+
     class Committed(Aggregate.Event):
         package_id: UUID
         pence: int
 
+        def apply(self, budget: Budget) -> None:
+            budget.commitments[self.package_id] = (
+                budget.commitments.get(self.package_id, 0) + self.pence
+            )
+
     class Released(Aggregate.Event):
         package_id: UUID
         pence: int
+
+        def apply(self, budget: Budget) -> None:
+            budget.commitments[self.package_id] -= self.pence
 
     @event(Set)
     def __init__(self, panel_key: str, fy: int, amount_pence: int) -> None:
@@ -151,35 +196,25 @@ class Budget(Aggregate):
     def commit(self, package_id: UUID, pence: int) -> None:
         if pence > self.left:
             raise CommissioningRefused(
-                "over-budget",
+                RefusalReason.OVER_BUDGET,
                 f"needs £{pence / 100:,.2f} this financial year; £{self.left / 100:,.2f} of "
                 f"{self.panel_key}'s £{self.amount_pence / 100:,.2f} is left",
             )
-        self._committed(package_id=package_id, pence=pence)
+        self.trigger_event(self.Committed, package_id=package_id, pence=pence)
 
     def release(self, package_id: UUID, pence: int) -> None:
         """Give back what a package no longer spends (from its decommissioning date)."""
         if package_id in self.commitments:
-            self._released(package_id=package_id, pence=min(pence, self.commitments[package_id]))
+            pence = min(pence, self.commitments[package_id])
+            self.trigger_event(self.Released, package_id=package_id, pence=pence)
 
     def amend(self, amount_pence: int) -> None:
         if amount_pence < self.committed:
             raise CommissioningRefused(
-                "below-committed", f"£{self.committed / 100:,.2f} is already committed"
+                RefusalReason.BELOW_COMMITTED,
+                f"£{self.committed / 100:,.2f} is already committed",
             )
-        self._amended(amount_pence=amount_pence)
-
-    @event(Amended)
-    def _amended(self, amount_pence: int) -> None:
-        self.amount_pence = amount_pence
-
-    @event(Committed)
-    def _committed(self, package_id: UUID, pence: int) -> None:
-        self.commitments[package_id] = self.commitments.get(package_id, 0) + pence
-
-    @event(Released)
-    def _released(self, package_id: UUID, pence: int) -> None:
-        self.commitments[package_id] -= pence
+        self.trigger_event(self.Amended, amount_pence=amount_pence)
 
 
 class Package(Aggregate):
@@ -189,11 +224,11 @@ class Package(Aggregate):
         panel: str
         panel_key: str
         district: str
-        lines: list[dict[str, Any]]
+        lines: list[StoredLine]
         weekly_cost_pence: int
         starts_on: str
         review_on: str
-        funding_split: list[list[Any]]
+        funding_split: list[list[Any]]  # [agency, percent]: FundingSplit.stored()
         committed_pence: int
         fy: int
         alternative_to: list[str]
@@ -214,6 +249,10 @@ class Package(Aggregate):
         decision: str
         next_review_on: str | None
 
+        def apply(self, package: Package) -> None:
+            if self.next_review_on:
+                package.review_on = date.fromisoformat(self.next_review_on)
+
     class Decommissioned(Aggregate.Event):
         case_id: UUID
         reason: str
@@ -221,12 +260,17 @@ class Package(Aggregate):
         released_pence: int
         provider_ids: list[str]
 
+        def apply(self, package: Package) -> None:
+            package.status = PackageStatus.DECOMMISSIONED
+            package.ended_on = date.fromisoformat(self.effective_from)
+
     class Recommissioned(Aggregate.Event):
+        # the package's unchanged facts too, so that what it publishes is whole
         case_id: UUID
         panel: str
         review_on: str
         funding_split: list[list[Any]]
-        lines: list[dict[str, Any]]
+        lines: list[StoredLine]
         weekly_cost_pence: int
         starts_on: str
         committed_pence: int
@@ -240,6 +284,14 @@ class Package(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["alternative_to"] = []
 
+        def apply(self, package: Package) -> None:
+            # what was committed less what went back: what every period so far has spent
+            package.spent_before_pence = package.committed_pence - self.released_pence
+            package.lines = [Line.of(line) for line in self.lines]
+            package.weekly_cost_pence = self.weekly_cost_pence
+            package.starts_on = date.fromisoformat(self.starts_on)
+            package.committed_pence = self.committed_pence
+
     @event(Commissioned)
     def __init__(
         self,
@@ -248,7 +300,7 @@ class Package(Aggregate):
         panel: str,
         panel_key: str,
         district: str,
-        lines: list[dict[str, Any]],
+        lines: list[StoredLine],
         weekly_cost_pence: int,
         starts_on: str,
         review_on: str,
@@ -259,26 +311,60 @@ class Package(Aggregate):
         charges: list[list[Any]],
     ) -> None:
         self.case_id = case_id
-        self.panel = panel
+        self.panel = Panel(panel)
         self.panel_key = panel_key
         self.district = district
-        self.lines = lines
+        self.lines = [Line.of(line) for line in lines]
         self.weekly_cost_pence = weekly_cost_pence
-        self.starts_on = starts_on
-        self.review_on = review_on
+        self.starts_on = date.fromisoformat(starts_on)
+        self.review_on = date.fromisoformat(review_on)
         # derived from the commissioning itself, so every later review keeps the interval
-        self.review_weeks = review_weeks(
-            date.fromisoformat(starts_on), date.fromisoformat(review_on)
-        )
-        self.funding_split = funding_split
+        self.review_weeks = review_weeks(self.starts_on, self.review_on)
+        self.funding_split = FundingSplit.of(funding_split)
         self.committed_pence = committed_pence
         self.fy = fy
-        self.alternative_to = alternative_to
-        self.charges = charges
+        self.alternative_to = [AvoidedOutcome(a) for a in alternative_to]
+        self.charges = [Charge.of(c) for c in charges]
         # what its periods before a recommission spent (part of committed_pence)
         self.spent_before_pence = 0
-        self.status = "active"
-        self.ended_on: str | None = None
+        self.status = PackageStatus.ACTIVE
+        self.ended_on: date | None = None
+
+    @classmethod
+    def commission(
+        cls,
+        *,
+        package_id: UUID,
+        case_id: UUID,
+        panel: Panel,
+        district: str,
+        lines: Sequence[Line],
+        starts_on: date,
+        review_on: date,
+        funding_split: FundingSplit,
+        committed_pence: int,
+        fy: int,
+        alternative_to: Sequence[AvoidedOutcome],
+        charges: Sequence[Charge],
+    ) -> Package:
+        """A package bought: its lines from `starts_on`, first reviewed on `review_on`,
+        charged to `charges` (only a JAP package keeps its funding split)."""
+        return cls(
+            package_id=package_id,
+            case_id=case_id,
+            panel=panel.value,
+            panel_key=panel_key(panel, district),
+            district=district,
+            lines=[line.stored() for line in lines],
+            weekly_cost_pence=sum(line.weekly_cost_pence for line in lines),
+            starts_on=starts_on.isoformat(),
+            review_on=review_on.isoformat(),
+            funding_split=funding_split.stored() if panel is Panel.JAP else [],
+            committed_pence=committed_pence,
+            fy=fy,
+            alternative_to=[a.value for a in alternative_to],
+            charges=[c.stored() for c in charges],
+        )
 
     @staticmethod
     def create_id(package_id: UUID, **_: Any) -> UUID:
@@ -286,112 +372,82 @@ class Package(Aggregate):
 
     @property
     def provider_ids(self) -> list[str]:
-        return sorted({line["provider_id"] for line in self.lines})
+        return sorted({line.provider_id for line in self.lines})
+
+    @property
+    def active(self) -> bool:
+        return self.status is PackageStatus.ACTIVE
+
+    def _require_active(self) -> None:
+        if not self.active:
+            raise CommissioningRefused(
+                RefusalReason.NOT_ACTIVE, f"package {self.id} is {self.status}"
+            )
+
+    def stopped(self, effective_from: date) -> tuple[int, int]:
+        """(spent, released) if stopped or changed from `effective_from`: all it has spent,
+        its earlier periods included, and what of its current commitment goes back."""
+        current = self.committed_pence - self.spent_before_pence
+        spent, released = stopped_from(
+            self.weekly_cost_pence, self.starts_on, current, self.fy, effective_from
+        )
+        return self.spent_before_pence + spent, released
 
     def review(
         self,
-        goals: str,
+        goals: ReviewOutcome,
         level_change: int,
-        decision: str,
-        next_review_on: str | None,
+        decision: ReviewDecision,
+        next_review_on: date | None,
     ) -> None:
-        if self.status != "active":
-            raise CommissioningRefused("not-active", f"package {self.id} is {self.status}")
-        self._reviewed(
+        self._require_active()
+        self.trigger_event(
+            self.Reviewed,
             case_id=self.case_id,
-            goals=goals,
+            goals=goals.value,
             level_of_need_change=level_change,
-            decision=decision,
-            next_review_on=next_review_on,
+            decision=decision.value,
+            next_review_on=next_review_on.isoformat() if next_review_on else None,
         )
 
     def decommission(
-        self,
-        reason: str,
-        effective_from: str,
-        released_pence: int,
+        self, reason: DecommissionReason, effective_from: date, released_pence: int
     ) -> bool:
-        if self.status != "active":
+        if not self.active:
             return False
-        self._decommissioned(
+        self.trigger_event(
+            self.Decommissioned,
             case_id=self.case_id,
-            reason=reason,
-            effective_from=effective_from,
+            reason=reason.value,
+            effective_from=effective_from.isoformat(),
             released_pence=released_pence,
             provider_ids=self.provider_ids,
         )
         return True
 
-    @event(Reviewed)
-    def _reviewed(
-        self,
-        case_id: UUID,
-        goals: str,
-        level_of_need_change: int,
-        decision: str,
-        next_review_on: str | None,
-    ) -> None:
-        if next_review_on:
-            self.review_on = next_review_on
-
     def recommission(
         self,
-        lines: list[dict[str, Any]],
-        weekly_cost_pence: int,
-        starts_on: str,
+        lines: Sequence[Line],
+        starts_on: date,
         committed_pence: int,
         released_pence: int,
     ) -> None:
         """The package changes from `starts_on`: new lines, new weekly cost."""
-        if self.status != "active":
-            raise CommissioningRefused("not-active", f"package {self.id} is {self.status}")
-        self._recommissioned(
-            panel=self.panel,
-            review_on=self.review_on,
-            funding_split=self.funding_split,
+        self._require_active()
+        self.trigger_event(
+            self.Recommissioned,
             case_id=self.case_id,
-            lines=lines,
-            weekly_cost_pence=weekly_cost_pence,
-            starts_on=starts_on,
+            panel=self.panel.value,
+            review_on=self.review_on.isoformat(),
+            funding_split=self.funding_split.stored(),
+            lines=[line.stored() for line in lines],
+            weekly_cost_pence=sum(line.weekly_cost_pence for line in lines),
+            starts_on=starts_on.isoformat(),
             committed_pence=committed_pence,
             released_pence=released_pence,
             previous_provider_ids=self.provider_ids,
-            alternative_to=self.alternative_to,
+            alternative_to=[a.value for a in self.alternative_to],
         )
-
-    @event(Recommissioned)
-    def _recommissioned(
-        self,
-        panel: str,
-        review_on: str,
-        funding_split: list[list[Any]],
-        case_id: UUID,
-        lines: list[dict[str, Any]],
-        weekly_cost_pence: int,
-        starts_on: str,
-        committed_pence: int,
-        released_pence: int,
-        previous_provider_ids: list[str],
-        alternative_to: list[str],
-    ) -> None:
-        # what was committed less what went back: what every period so far has spent
-        self.spent_before_pence = self.committed_pence - released_pence
-        self.lines = lines
-        self.weekly_cost_pence = weekly_cost_pence
-        self.starts_on = starts_on
-        self.committed_pence = committed_pence
-
-    @event(Decommissioned)
-    def _decommissioned(
-        self,
-        case_id: UUID,
-        reason: str,
-        effective_from: str,
-        released_pence: int,
-        provider_ids: list[str],
-    ) -> None:
-        self.status = "decommissioned"
-        self.ended_on = effective_from
 
 
 class CasePackages(Aggregate):
@@ -402,6 +458,9 @@ class CasePackages(Aggregate):
 
     class Added(Aggregate.Event):
         package_id: UUID
+
+        def apply(self, case: CasePackages) -> None:
+            case.package_ids.append(self.package_id)
 
     @event(Opened)
     def __init__(self, case_id: UUID) -> None:
@@ -414,11 +473,7 @@ class CasePackages(Aggregate):
 
     def add(self, package_id: UUID) -> None:
         if package_id not in self.package_ids:
-            self._added(package_id=package_id)
-
-    @event(Added)
-    def _added(self, package_id: UUID) -> None:
-        self.package_ids.append(package_id)
+            self.trigger_event(self.Added, package_id=package_id)
 
 
 class Refusal(Aggregate):
@@ -444,6 +499,18 @@ class Refusal(Aggregate):
         self.reason = reason
         self.detail = detail
 
+    @classmethod
+    def of(
+        cls, package_id: UUID, case_id: UUID, panel: Panel, refused: CommissioningRefused
+    ) -> Refusal:
+        return cls(
+            package_id=package_id,
+            case_id=case_id,
+            panel=panel.value,
+            reason=refused.reason.value,
+            detail=str(refused),
+        )
+
     @staticmethod
     def create_id(package_id: UUID, **_: Any) -> UUID:
         return uuid5(NAMESPACE, f"refusal:{package_id}")
@@ -460,6 +527,9 @@ class ProviderIndex(Aggregate):
     class Listed(Aggregate.Event):
         provider_id: str
 
+        def apply(self, index: ProviderIndex) -> None:
+            index.provider_ids.append(self.provider_id)
+
     @event(Started)
     def __init__(self) -> None:
         self.provider_ids: list[str] = []
@@ -470,8 +540,4 @@ class ProviderIndex(Aggregate):
 
     def add(self, provider_id: str) -> None:
         if provider_id not in self.provider_ids:
-            self._listed(provider_id=provider_id)
-
-    @event(Listed)
-    def _listed(self, provider_id: str) -> None:
-        self.provider_ids.append(provider_id)
+            self.trigger_event(self.Listed, provider_id=provider_id)

@@ -19,6 +19,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from contracts.reference import BOARD_AREA_OF, QUADRANT_OF, District
 from services.commissioning.domain.savings import Cover, avoided_days
 
@@ -95,37 +97,142 @@ def _within(at: datetime, first: date, last: date) -> bool:
     return first <= at.date() <= last
 
 
+# --- the report, as it is answered ---
+
+Referrals = TypedDict(
+    "Referrals",
+    {
+        "received": int,
+        "accepted": int,
+        "declined": int,
+        "redirected-to-social-care": int,
+        "pending-consent": int,
+        "awaiting_triage": int,
+        "declined_by_reason": dict[str, int],
+    },
+)
+
+
+class Timeliness(TypedDict):
+    cases: int
+    median: float | None
+    p90: int | None
+
+
+class Avoided(TypedDict):
+    days: int
+    children: int
+
+
+class AreaFigures(TypedDict):
+    referrals: Referrals
+    days_from_referral: dict[str, Timeliness]  # by milestone
+    open_cases_by_tier_and_level: dict[str, int]
+    step_ups: int
+    step_downs: int
+    review_outcomes: dict[str, int]
+    plan_reviews: int
+    plan_goals_at_review: dict[str, int]
+    packages_commissioned: int
+    interventions_by_provider_and_service: dict[str, int]
+    placements_avoided: dict[str, Avoided]  # by outcome
+
+
+BoardReport = TypedDict(
+    "BoardReport",
+    {"from": str, "to": str, "grouping": str, "areas": dict[str, AreaFigures]},
+)
+
+
+class BoardRow(TypedDict):
+    area: str
+    figure: str
+    value: object
+
+
+@dataclass
+class _Tally:
+    """One area's counts while the report is made."""
+
+    received: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    declined_by_reason: Counter[str] = field(default_factory=Counter)
+    days: dict[str, list[int]] = field(default_factory=lambda: {m: [] for m in MILESTONES})
+    open_cases: Counter[str] = field(default_factory=Counter)
+    moves: Counter[str] = field(default_factory=Counter)
+    reviews: Counter[str] = field(default_factory=Counter)
+    plan_reviews: int = 0
+    plan_goals: Counter[str] = field(default_factory=Counter)
+    packages: int = 0
+    interventions: Counter[str] = field(default_factory=Counter)
+    avoided_days: Counter[str] = field(default_factory=Counter)
+    avoided_children: dict[str, set[str]] = field(default_factory=dict)
+
+
+class _Areas:
+    """The tallies of each area of a grouping, and the county's."""
+
+    def __init__(self, grouping: Grouping) -> None:
+        self.group = area_of(grouping)
+        self.tallies: dict[str, _Tally] = {}
+
+    def of(self, district: str) -> tuple[_Tally, _Tally]:
+        """The district's area's tally and the county's."""
+        return (
+            self.tallies.setdefault(self.group(district), _Tally()),
+            self.tallies.setdefault("county", _Tally()),
+        )
+
+
 def report(
     cases: Iterable[Case],
     facts: Iterable[Fact],
     first: date,
     last: date,
     grouping: Grouping = Grouping.BOARD_AREA,
-) -> dict[str, Any]:
+) -> BoardReport:
     """Each area's figures for the period [first, last], and the county's."""
-    group = area_of(grouping)
     by_case = {c.case_id: c for c in cases}
-    areas: dict[str, dict[str, Any]] = {}
+    areas = _Areas(grouping)
+    _count_cases(areas, by_case.values(), first, last)
+    covers = _count_facts(areas, by_case, facts, first, last)
+    for cover, days in avoided_days(covers, first, last).items():
+        if days:
+            for a in areas.of(by_case[cover.case_id].district):
+                a.avoided_days[cover.outcome] += days
+                a.avoided_children.setdefault(cover.outcome, set()).add(cover.case_id)
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "grouping": grouping.value,
+        "areas": {name: _figures(a) for name, a in sorted(areas.tallies.items())},
+    }
 
-    def area(name: str) -> dict[str, Any]:
-        return areas.setdefault(name, _empty())
 
-    for c in by_case.values():
-        scopes = (area(group(c.district)), area("county"))
-        for a in scopes:
+def _count_cases(areas: _Areas, cases: Iterable[Case], first: date, last: date) -> None:
+    """Open cases as they stand; referrals received in the period, and their timeliness."""
+    for c in cases:
+        for a in areas.of(c.district):
             if c.open:
-                a["open_cases"][f"{c.panel}/level-{c.level}"] += 1
+                a.open_cases[f"{c.panel}/level-{c.level}"] += 1
             if not _within(c.received, first, last):
                 continue
-            a["received"] += 1
-            a["outcomes"][c.outcome or "received"] += 1
+            a.received += 1
+            a.outcomes[c.outcome or "received"] += 1
             if c.outcome == "declined":
-                a["declined_by_reason"][c.reason or ""] += 1
+                a.declined_by_reason[c.reason or ""] += 1
             for name in MILESTONES:
                 days = _days(c.received, getattr(c, name))
                 if days is not None:
-                    a["days"][name].append(days)
-    covers: list[Cover] = []
+                    a.days[name].append(days)
+
+
+def _count_facts(
+    areas: _Areas, by_case: dict[str, Case], facts: Iterable[Fact], first: date, last: date
+) -> list[Cover]:
+    """Moves, reviews and packages in the period; what each package covers (whenever it
+    started: its days within the period count)."""
+    starts: list[Cover] = []
     ended: dict[str, date] = {}
     packages: set[str] = set()
     for f in sorted(facts, key=lambda f: f.at):
@@ -137,7 +244,7 @@ def report(
                 continue  # recommissioned: a package counts once, when first commissioned
             packages.add(f.detail["package_id"])
             for outcome in f.detail.get("alternative_to", []):
-                covers.append(
+                starts.append(
                     Cover(
                         f.case_id,
                         outcome,
@@ -151,100 +258,71 @@ def report(
             ended[f.detail["package_id"]] = date.fromisoformat(
                 f.detail["effective_from"]
             ) - timedelta(days=1)
-        if not _within(f.at, first, last):
-            continue
-        for a in (area(group(case.district)), area("county")):
-            if f.kind in ("escalated", "stepped-down"):
-                a["moves"][f.kind] += 1
-            elif f.kind == "reviewed":
-                a["reviews"][f.detail["goals"]] += 1
-            elif f.kind == "plan-reviewed":
-                a["plan_reviews"] += 1
-                for goals, n in f.detail.items():
-                    a["plan_goals"][goals] += n
-            elif f.kind == "commissioned":
-                a["packages"] += 1
-                for i in f.detail.get("interventions", []):
-                    a["interventions"][f"{i['provider_id']}/{i['service']}"] += 1
-    for cover, days in avoided_days(
-        [
-            Cover(c.case_id, c.outcome, c.package_id, c.start, ended.get(c.package_id))
-            for c in covers
-        ],
-        first,
-        last,
-    ).items():
-        if days:
-            for a in (area(group(by_case[cover.case_id].district)), area("county")):
-                a["avoided_days"][cover.outcome] += days
-                a["avoided_children"].setdefault(cover.outcome, set()).add(cover.case_id)
-    return {
-        "from": first.isoformat(),
-        "to": last.isoformat(),
-        "grouping": grouping.value,
-        "areas": {name: _figures(a) for name, a in sorted(areas.items())},
-    }
+        if _within(f.at, first, last):
+            for a in areas.of(case.district):
+                _count(a, f)
+    return [
+        Cover(c.case_id, c.outcome, c.package_id, c.start, ended.get(c.package_id)) for c in starts
+    ]
 
 
-def _empty() -> dict[str, Any]:
-    return {
-        "received": 0,
-        "outcomes": Counter(),
-        "declined_by_reason": Counter(),
-        "days": {m: [] for m in MILESTONES},
-        "open_cases": Counter(),
-        "moves": Counter(),
-        "reviews": Counter(),
-        "plan_reviews": 0,
-        "plan_goals": Counter(),
-        "packages": 0,
-        "interventions": Counter(),
-        "avoided_days": Counter(),
-        "avoided_children": {},
-    }
+def _count(a: _Tally, f: Fact) -> None:
+    if f.kind in ("escalated", "stepped-down"):
+        a.moves[f.kind] += 1
+    elif f.kind == "reviewed":
+        a.reviews[f.detail["goals"]] += 1
+    elif f.kind == "plan-reviewed":
+        a.plan_reviews += 1
+        for goals, n in f.detail.items():
+            a.plan_goals[goals] += n
+    elif f.kind == "commissioned":
+        a.packages += 1
+        for i in f.detail.get("interventions", []):
+            a.interventions[f"{i['provider_id']}/{i['service']}"] += 1
 
 
-def _figures(a: dict[str, Any]) -> dict[str, Any]:
+def _figures(a: _Tally) -> AreaFigures:
     return {
         "referrals": {
-            "received": a["received"],
-            **{o: a["outcomes"][o] for o in OUTCOMES},
-            "awaiting_triage": a["outcomes"]["received"],
-            "declined_by_reason": dict(sorted(a["declined_by_reason"].items())),
+            "received": a.received,
+            "accepted": a.outcomes["accepted"],
+            "declined": a.outcomes["declined"],
+            "redirected-to-social-care": a.outcomes["redirected-to-social-care"],
+            "pending-consent": a.outcomes["pending-consent"],
+            "awaiting_triage": a.outcomes["received"],
+            "declined_by_reason": dict(sorted(a.declined_by_reason.items())),
         },
         "days_from_referral": {
-            m: {
-                "cases": len(a["days"][m]),
-                "median": median(a["days"][m]),
-                "p90": percentile(a["days"][m], 90),
-            }
+            m: Timeliness(
+                cases=len(a.days[m]), median=median(a.days[m]), p90=percentile(a.days[m], 90)
+            )
             for m in MILESTONES
         },
-        "open_cases_by_tier_and_level": dict(sorted(a["open_cases"].items())),
-        "step_ups": a["moves"]["escalated"],
-        "step_downs": a["moves"]["stepped-down"],
-        "review_outcomes": {g: a["reviews"][g] for g in ("met", "partly", "not-met")},
-        "plan_reviews": a["plan_reviews"],
-        "plan_goals_at_review": {g: a["plan_goals"][g] for g in ("met", "partly", "not-met")},
-        "packages_commissioned": a["packages"],
-        "interventions_by_provider_and_service": dict(sorted(a["interventions"].items())),
+        "open_cases_by_tier_and_level": dict(sorted(a.open_cases.items())),
+        "step_ups": a.moves["escalated"],
+        "step_downs": a.moves["stepped-down"],
+        "review_outcomes": {g: a.reviews[g] for g in ("met", "partly", "not-met")},
+        "plan_reviews": a.plan_reviews,
+        "plan_goals_at_review": {g: a.plan_goals[g] for g in ("met", "partly", "not-met")},
+        "packages_commissioned": a.packages,
+        "interventions_by_provider_and_service": dict(sorted(a.interventions.items())),
         "placements_avoided": {
-            outcome: {"days": days, "children": len(a["avoided_children"][outcome])}
-            for outcome, days in sorted(a["avoided_days"].items())
+            outcome: Avoided(days=days, children=len(a.avoided_children[outcome]))
+            for outcome, days in sorted(a.avoided_days.items())
         },
     }
 
 
-def rows(found: dict[str, Any]) -> list[dict[str, Any]]:
+def rows(found: BoardReport) -> list[BoardRow]:
     """The report flattened for a spreadsheet: one row per area and figure."""
-    out: list[dict[str, Any]] = []
+    out: list[BoardRow] = []
 
-    def walk(area: str, prefix: str, value: Any) -> None:
+    def walk(area: str, prefix: str, value: object) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
                 walk(area, f"{prefix}.{key}" if prefix else str(key), inner)
         else:
-            out.append({"area": area, "figure": prefix, "value": "" if value is None else value})
+            out.append(BoardRow(area=area, figure=prefix, value="" if value is None else value))
 
     for area, figures in found["areas"].items():
         walk(area, "", figures)

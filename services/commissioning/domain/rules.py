@@ -1,18 +1,26 @@
-"""Commissioning rules: financial years, committed cost, allocation to providers, funding
-splits. Pure functions; money in whole pence."""
+"""Commissioning rules: financial years, committed cost, allocation to providers, the
+budgets a package is charged to. Pure functions; money in whole pence."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+
+from contracts.reference import Panel
+from services.commissioning.domain.values import (
+    Charge,
+    FundingSplit,
+    Intervention,
+    Line,
+    RefusalReason,
+)
 
 
 class CommissioningRefused(Exception):
     """A package cannot be commissioned; `reason` is a short code, the message says why."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: RefusalReason, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
 
@@ -43,9 +51,9 @@ def committed_in_fy(weekly_pence: int, start: date, end: date | None, fy: int) -
     return cost_between(weekly_pence, start, end, *fy_bounds(fy))
 
 
-def units_of(intervention: dict[str, Any]) -> float:
+def units_of(intervention: Intervention) -> float:
     """Hours, or sessions, a week; a placement without either takes one place."""
-    return float(intervention.get("hours_per_week") or intervention.get("sessions_per_week") or 1)
+    return float(intervention.hours_per_week or intervention.sessions_per_week or 1)
 
 
 @dataclass(frozen=True)
@@ -57,18 +65,8 @@ class ProviderOffer:
     unit_cost_pence: int
 
 
-@dataclass(frozen=True)
-class Line:
-    service: str
-    provider_id: str
-    units: float
-    weekly_cost_pence: int
-    hours_per_week: float | None
-    sessions_per_week: int | None
-
-
 def allocate(
-    interventions: Sequence[dict[str, Any]], offers: Iterable[ProviderOffer], district: str
+    interventions: Sequence[Intervention], offers: Iterable[ProviderOffer], district: str
 ) -> list[Line]:
     """Each intervention from its preferred provider if it has room, else the cheapest that
     does; refused when none has. Capacity taken by earlier lines counts for later ones."""
@@ -76,7 +74,7 @@ def allocate(
     by_id = {o.provider_id: o for o in offers}
     lines = []
     for i in interventions:
-        service, units = i["service"].strip().lower(), units_of(i)
+        service, units = i.service.strip().lower(), units_of(i)
         fits = [
             o
             for o in by_id.values()
@@ -86,10 +84,10 @@ def allocate(
         ]
         if not fits:
             raise CommissioningRefused(
-                "no-capacity",
-                f"no provider has {units:g} units a week of {i['service']!r} free in {district}",
+                RefusalReason.NO_CAPACITY,
+                f"no provider has {units:g} units a week of {i.service!r} free in {district}",
             )
-        preferred = [o for o in fits if o.provider_id == i.get("preferred_provider_id")]
+        preferred = [o for o in fits if o.provider_id == i.preferred_provider_id]
         chosen = (
             preferred[0]
             if preferred
@@ -98,12 +96,12 @@ def allocate(
         free[chosen.provider_id] -= units
         lines.append(
             Line(
-                i["service"],
+                i.service,
                 chosen.provider_id,
                 units,
                 round(units * chosen.unit_cost_pence),
-                i.get("hours_per_week"),
-                i.get("sessions_per_week"),
+                i.hours_per_week,
+                i.sessions_per_week,
             )
         )
     return lines
@@ -119,35 +117,38 @@ def apportion(pence: int, percents: Sequence[int]) -> list[int]:
     return floors
 
 
-def budget_charges(
-    panel: str, district: str | None, funding_split: Sequence[Sequence[Any]]
-) -> list[tuple[str, int]]:
+def shares(pence: int, charges: Sequence[Charge]) -> list[int]:
+    """What each budget a package is charged to pays of `pence`, exactly."""
+    return apportion(pence, [charge.percent for charge in charges])
+
+
+def budget_charges(panel: Panel, district: str | None, funding_split: FundingSplit) -> list[Charge]:
     """The budgets a package is charged to, with each one's percentage: a MAAG's or the
     EARP's own budget in full; a JAP package to each funder's JAP budget (`jap:<funder>`) by
     the split its panel agreed for the case."""
-    if panel != "jap":
-        return [(panel_key(panel, district), 100)]
+    if panel is not Panel.JAP:
+        return [Charge(panel_key(panel, district), 100)]
     if not funding_split:
         raise CommissioningRefused(
-            "no-funding-split",
+            RefusalReason.NO_FUNDING_SPLIT,
             "the JAP has not agreed how this package is funded: it decides each funder's share",
         )
-    return [(f"jap:{agency}", int(percent)) for agency, percent in funding_split]
+    return [Charge(f"jap:{agency}", percent) for agency, percent in funding_split.pairs()]
 
 
 # --- a package's money and dates ---
 
 
-def panel_key(panel: str, district: str | None) -> str:
+def panel_key(panel: Panel, district: str | None) -> str:
     """A budget holder: each district's MAAG, the county EARP, the JAP."""
-    return f"maag:{district}" if panel == "maag" and district else panel
+    return f"maag:{district}" if panel is Panel.MAAG and district else panel.value
 
 
-def schedule_of(interventions: Iterable[dict[str, Any]]) -> tuple[date, date]:
+def schedule_of(interventions: Iterable[Intervention]) -> tuple[date, date]:
     """(starts on, first review on): the earliest start, reviewed after the shortest interval."""
     listed = list(interventions)
-    starts_on = min(date.fromisoformat(str(i["starts_on"])) for i in listed)
-    interval = min(int(i["review_interval_weeks"]) for i in listed)
+    starts_on = min(i.starts_on for i in listed)
+    interval = min(i.review_interval_weeks for i in listed)
     return starts_on, starts_on + timedelta(weeks=interval)
 
 
@@ -171,11 +172,11 @@ def stopped_from(
     return spent, max(0, committed_pence - spent)
 
 
-def own_places(lines: Iterable[dict[str, Any]]) -> dict[str, float]:
+def own_places(lines: Iterable[Line]) -> dict[str, float]:
     """Units a package holds at each provider (free again to the same package on a change)."""
     own: dict[str, float] = {}
     for line in lines:
-        own[line["provider_id"]] = own.get(line["provider_id"], 0.0) + line["units"]
+        own[line.provider_id] = own.get(line.provider_id, 0.0) + line.units
     return own
 
 
@@ -197,7 +198,7 @@ def require_affordable(needed_pence: int, left_pence: int, returning_pence: int,
     unspent commitment there has gone back."""
     if needed_pence > left_pence + returning_pence:
         raise CommissioningRefused(
-            "over-budget",
+            RefusalReason.OVER_BUDGET,
             f"the changed package needs £{needed_pence / 100:,.2f} of {key} this year; "
             f"£{(left_pence + returning_pence) / 100:,.2f} is available",
         )

@@ -5,8 +5,6 @@ set aside and the feed goes on; a republished event counts once."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 
@@ -15,8 +13,10 @@ from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
-from services.commissioning.adapters.boards import BoardFeed, load, skipped
-from services.commissioning.domain.boards import Grouping, report
+from services.commissioning.adapters.boards import BoardFeed
+from services.commissioning.application.queries.board_report import load
+from services.commissioning.application.tables import skipped
+from services.commissioning.domain.boards import BoardReport, Grouping, report
 from tests.support.boards_year import LAST, YEAR, Truth, expected, generate, publish
 
 REFERRALS = 10_000
@@ -29,7 +29,7 @@ def feed(kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: 
     return BoardFeed(read_model_engine(settings, "commissioning"), kafka_bootstrap, topics, {})
 
 
-def _check(found: dict[str, Any], truth: Truth) -> None:
+def _check(found: BoardReport, truth: Truth) -> None:
     for area in BoardArea:
         want, got = expected(truth, area.value), found["areas"][area.value]
         referrals = got["referrals"]

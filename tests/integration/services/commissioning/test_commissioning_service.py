@@ -20,8 +20,9 @@ from contracts.reference import Role
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime.settings import Settings
 from maag.runtime.web.auth import Caller
-from services.commissioning.application.commands import RegisterProvider
+from services.commissioning.application.commands.register_provider import RegisterProvider
 from services.commissioning.domain.aggregates import Provider, provider_uuid
+from services.commissioning.domain.values import ProviderDetails
 from services.commissioning.service import CommissioningService, build
 from tests.integration.runtime.conftest import read_to_end
 from tests.support import identity
@@ -116,15 +117,17 @@ async def test_two_consumers_racing_for_the_last_place_leave_exactly_one_winner(
     one, two = build(settings), build(settings)  # two members of the service's consumer group
     one.app.handle(
         RegisterProvider(
-            spec={
-                "provider_id": "last-place",
-                "name": "One place",
-                "kind": "pvi",
-                "services": ["respite"],
-                "districts": [],
-                "weekly_capacity": 1,
-                "unit_cost_pence": 1000,
-            },
+            spec=ProviderDetails.of(
+                {
+                    "provider_id": "last-place",
+                    "name": "One place",
+                    "kind": "pvi",
+                    "services": ["respite"],
+                    "districts": [],
+                    "weekly_capacity": 1,
+                    "unit_cost_pence": 1000,
+                }
+            ),
             caller=COMMISSIONER,
             correlation_id="c",
         )

@@ -22,9 +22,10 @@ from contracts.events.referral import ReferralAccepted, ReferralDeclined, Referr
 from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
-from services.commissioning.adapters.boards import BoardFeed, load
+from services.commissioning.adapters.boards import BoardFeed
 from services.commissioning.adapters.http import create_api
 from services.commissioning.application.app import CommissioningApp
+from services.commissioning.application.queries.board_report import load
 from services.commissioning.domain.boards import (
     Case,
     Fact,
@@ -198,7 +199,7 @@ def test_the_fold_counts_a_republished_event_once_and_sets_a_hostile_record_asid
     (only,), _ = load(feed.engine)
     assert only.joined and not only.open
     with feed.engine.connect() as conn:
-        from services.commissioning.adapters.boards import skipped
+        from services.commissioning.application.tables import skipped
 
         (aside,) = conn.execute(skipped.select()).mappings().all()
     assert aside["offset"] == 2 and "ce_type" in aside["reason"]
@@ -243,11 +244,11 @@ def test_a_recommissioned_package_counts_once() -> None:
 
 def test_the_boards_reconcile_with_commissionings_own_packages(tmp_path: Path) -> None:
     from maag.runtime.follow.projection import create_tables
-    from services.commissioning.adapters import read_model
-    from services.commissioning.adapters.boards import reconcile
+    from services.commissioning.application import tables
+    from services.commissioning.application.queries.board_reconciliation import reconcile
 
     feed = _feed(tmp_path)
-    create_tables(read_model.metadata, feed.engine)
+    create_tables(tables.REPORTS, feed.engine)
     case, package = uuid.uuid4(), uuid.uuid4()
     commissioned = PackageCommissioned(
         case_id=case,
@@ -276,14 +277,14 @@ def test_the_boards_reconcile_with_commissionings_own_packages(tmp_path: Path) -
         "status": "active",
     }
     with feed.engine.begin() as conn:
-        conn.execute(read_model.packages.insert(), [row])
+        conn.execute(tables.packages.insert(), [row])
     assert reconcile(feed.engine) == {
         "packages_by_district": {"harlow": {"boards": 1, "commissioning": 1}},
         "agree": True,
     }
     with feed.engine.begin() as conn:  # a package the boards never heard of
         conn.execute(
-            read_model.packages.insert(),
+            tables.packages.insert(),
             [{**row, "period_id": "other:1", "package_id": str(uuid.uuid4())}],
         )
     assert reconcile(feed.engine)["agree"] is False

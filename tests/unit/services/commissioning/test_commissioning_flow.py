@@ -11,15 +11,33 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from contracts.reference import Panel, Role
+from contracts.events.commissioning import DecommissionReason, ReviewOutcome
+from contracts.events.panel import ReviewDecision
+from contracts.reference import AvoidedOutcome, Panel, Role
 from maag.runtime.follow.projection import Projector, read_model_engine
+from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller
-from services.commissioning.adapters import read_model as reports
-from services.commissioning.application import packages as use
+from services.commissioning.adapters.read_model import project
+from services.commissioning.adapters.spreadsheet import to_csv
 from services.commissioning.application.app import CommissioningApp
-from services.commissioning.application.commands import RegisterProvider, SetBudget
+from services.commissioning.application.commands import SERVICE
+from services.commissioning.application.commands.commission_package import CommissionPackage
+from services.commissioning.application.commands.decommission_case import DecommissionCase
+from services.commissioning.application.commands.decommission_package import (
+    decommission_package,
+)
+from services.commissioning.application.commands.register_provider import RegisterProvider
+from services.commissioning.application.commands.review_package import ReviewPackage
+from services.commissioning.application.commands.set_budget import SetBudget
+from services.commissioning.application.policies.on_package_review_decided import (
+    on_package_review_decided,
+)
+from services.commissioning.application.queries.capacity_report import capacity
+from services.commissioning.application.queries.savings_report import savings
+from services.commissioning.application.queries.spend_report import spend
+from services.commissioning.application.tables import REPORTS
 from services.commissioning.domain.aggregates import (
     Budget,
     Package,
@@ -28,6 +46,7 @@ from services.commissioning.domain.aggregates import (
     budget_uuid,
     provider_uuid,
 )
+from services.commissioning.domain.values import FundingSplit, Intervention, ProviderDetails
 
 TODAY = date(2026, 11, 27)
 COMMISSIONER = Caller.of("c-1", Role.COMMISSIONER, "childrens-services")
@@ -46,9 +65,34 @@ def app(settings: Settings) -> CommissioningApp:
     return app
 
 
+def _commission(
+    *interventions: Intervention,
+    panel: Panel = Panel.MAAG,
+    district: str = "harlow",
+    case_id: uuid.UUID | None = None,
+    alternative_to: tuple[str, ...] | None = None,
+    split: tuple[tuple[str, int], ...] | None = None,
+) -> CommissionPackage:
+    """What the panel's `PackageRequested` asks (as its policy dispatches it)."""
+    return CommissionPackage(
+        package_id=uuid.uuid4(),
+        case_id=case_id or uuid.uuid4(),
+        panel=panel,
+        district=district,
+        interventions=interventions,
+        alternative_to=tuple(
+            AvoidedOutcome(a)
+            for a in (alternative_to if alternative_to is not None else _avoids(panel))
+        ),
+        funding_split=FundingSplit.of(split if split is not None else _split(panel)),
+        caller=SERVICE,
+        correlation_id="c",
+    )
+
+
 def _request(
     app: CommissioningApp,
-    *interventions: dict[str, Any],
+    *interventions: Intervention,
     panel: Panel = Panel.MAAG,
     district: str = "harlow",
     case_id: uuid.UUID | None = None,
@@ -56,16 +100,15 @@ def _request(
     split: tuple[tuple[str, int], ...] | None = None,
 ) -> Package | Refusal:
     work = Work(app)
-    result = use.commission(
-        work,
-        package_id=uuid.uuid4(),
-        case_id=case_id or uuid.uuid4(),
+    command = _commission(
+        *interventions,
         panel=panel,
         district=district,
-        interventions=list(interventions),
-        alternative_to=list(alternative_to if alternative_to is not None else _avoids(panel)),
-        funding_split=list(split if split is not None else _split(panel)),
+        case_id=case_id,
+        alternative_to=alternative_to,
+        split=split,
     )
+    result: Package | Refusal = app.handle(command, work)
     work.commit()
     return result
 
@@ -83,15 +126,28 @@ def _review(
     package: Package,
     decision: str,
     when: date,
-    interventions: list[dict[str, Any]] | None = None,
+    interventions: list[Intervention] | None = None,
     goals: str = "partly",
 ) -> Package:
     """A review the panel decided, carried out as commissioning's policy does."""
     work = Work(app)
-    current = work.get_as(package.id, Package, "package")
-    use.review_package(work, current, goals, 0, decision, when, interventions or [])
+    app.handle(
+        ReviewPackage(
+            package_id=package.id,
+            case_id=package.case_id,
+            panel=package.panel,
+            goals=ReviewOutcome(goals),
+            level_of_need_change=0,
+            decision=ReviewDecision(decision),
+            effective_from=when,
+            interventions=tuple(interventions or ()),
+            caller=SERVICE,
+            correlation_id="c",
+        ),
+        work,
+    )
     work.commit()
-    return current
+    return work.get_as(package.id, Package, "package")
 
 
 def _budget(app: CommissioningApp, key: str) -> Budget:
@@ -100,8 +156,8 @@ def _budget(app: CommissioningApp, key: str) -> Budget:
     return budget
 
 
-def _i(service: str = "family support", hours: float = 4, **more: Any) -> dict[str, Any]:
-    return {
+def _i(service: str = "family support", hours: float = 4, **more: Any) -> Intervention:
+    fields: dict[str, Any] = {
         "service": service,
         "hours_per_week": hours,
         "starts_on": "2026-12-07",
@@ -109,6 +165,7 @@ def _i(service: str = "family support", hours: float = 4, **more: Any) -> dict[s
         "estimated_weekly_cost_pence": 0,
         **more,
     }
+    return Intervention.model_validate(fields)
 
 
 def _provider(app: CommissioningApp, provider_id: str) -> Provider:
@@ -122,8 +179,8 @@ def test_a_package_is_commissioned_from_a_provider_with_room_within_budget(
 ) -> None:
     package = _request(app, _i())
     assert isinstance(package, Package)
-    assert package.lines[0]["provider_id"] == "inhouse-west" and package.weekly_cost_pence == 14000
-    assert package.review_on == "2027-03-01" and package.funding_split == []
+    assert package.lines[0].provider_id == "inhouse-west" and package.weekly_cost_pence == 14000
+    assert package.review_on == date(2027, 3, 1) and package.funding_split == FundingSplit()
     assert _provider(app, "inhouse-west").used == 4
     budget: Any = app.repository.get(budget_uuid("maag:harlow", 2026))
     assert isinstance(budget, Budget) and budget.committed == package.committed_pence > 0
@@ -156,7 +213,7 @@ def test_a_jap_split_is_charged_to_each_funders_budget_and_released_from_each(
 ) -> None:
     package = _request(app, _i("therapy", 2), panel=Panel.JAP)
     assert isinstance(package, Package)
-    assert package.funding_split == [["childrens-services", 60], ["pct", 40]]
+    assert package.funding_split.pairs() == [("childrens-services", 60), ("pct", 40)]
     scf, pct = _budget(app, "jap:childrens-services"), _budget(app, "jap:pct")
     assert scf.committed + pct.committed == package.committed_pence
     assert scf.committed == round(package.committed_pence * 0.6)
@@ -198,8 +255,11 @@ def test_decommissioning_releases_capacity_and_the_rest_of_the_money(app: Commis
     package = _request(app, _i(hours=6))
     assert isinstance(package, Package)
     work = Work(app)
-    assert use.decommission(
-        work, work.get_as(package.id, Package, "package"), "outcomes-met", date(2027, 1, 4)
+    assert decommission_package(
+        work,
+        work.get_as(package.id, Package, "package"),
+        DecommissionReason.OUTCOMES_MET,
+        date(2027, 1, 4),
     )
     work.commit()
     assert _provider(app, "inhouse-west").used == 0
@@ -217,7 +277,14 @@ def test_consent_withdrawn_decommissions_every_active_package_of_the_case(
         _request(app, _i("mentoring", 2), case_id=case_id),
     )
     work = Work(app)
-    assert use.decommission_case(work, case_id, "consent-withdrawn", TODAY) == 2
+    withdrawn = DecommissionCase(
+        case_id=case_id,
+        reason=DecommissionReason.CONSENT_WITHDRAWN,
+        effective_from=TODAY,
+        caller=SERVICE,
+        correlation_id="c",
+    )
+    assert app.handle(withdrawn, work) == 2
     work.commit()
     assert {app.repository.get(p.id).status for p in (first, second)} == {"decommissioned"}
 
@@ -227,45 +294,29 @@ def test_two_requests_racing_for_the_last_place_have_exactly_one_winner(
 ) -> None:
     app.handle(
         RegisterProvider(
-            spec={
-                "provider_id": "last-place",
-                "name": "One place",
-                "kind": "pvi",
-                "services": ["respite"],
-                "districts": [],
-                "weekly_capacity": 1,
-                "unit_cost_pence": 1000,
-            },
+            spec=ProviderDetails.of(
+                {
+                    "provider_id": "last-place",
+                    "name": "One place",
+                    "kind": "pvi",
+                    "services": ["respite"],
+                    "districts": [],
+                    "weekly_capacity": 1,
+                    "unit_cost_pence": 1000,
+                }
+            ),
             caller=COMMISSIONER,
             correlation_id="c",
         )
     )
     a, b = Work(app), Work(app)  # two consumers, each reading before the other writes
     for work in (a, b):
-        use.commission(
-            work,
-            package_id=uuid.uuid4(),
-            case_id=uuid.uuid4(),
-            panel=Panel.MAAG,
-            district="harlow",
-            interventions=[_i("respite", 1)],
-            alternative_to=[],
-            funding_split=[],
-        )
+        app.handle(_commission(_i("respite", 1)), work)
     a.commit()
     with pytest.raises(IntegrityError):
         b.commit()  # the store refuses the stale provider version; the consumer redoes the batch
     retry = Work(app)
-    again = use.commission(
-        retry,
-        package_id=uuid.uuid4(),
-        case_id=uuid.uuid4(),
-        panel=Panel.MAAG,
-        district="harlow",
-        interventions=[_i("respite", 1)],
-        alternative_to=[],
-        funding_split=[],
-    )
+    again = app.handle(_commission(_i("respite", 1)), retry)
     retry.commit()
     assert isinstance(again, Refusal) and again.reason == "no-capacity"
     assert _provider(app, "last-place").free == 0
@@ -275,24 +326,22 @@ def test_reports_show_spend_capacity_and_savings(app: CommissioningApp, settings
     _request(app, _i(hours=4))
     _request(app, _i("therapy", 3), panel=Panel.EARP)
     engine = read_model_engine(settings, "commissioning")
-    Projector(app, engine, reports.metadata, reports.project, "r").catch_up()
-    spend = reports.spend(engine, date(2027, 1, 4))
-    assert {(r["panel"], r["provider_id"]) for r in spend} == {
+    Projector(app, engine, REPORTS, project, "r").catch_up()
+    spent = spend(engine, date(2027, 1, 4))
+    assert {(r["panel"], r["provider_id"]) for r in spent} == {
         ("maag:harlow", "inhouse-west"),
         ("earp", "health-camhs"),
     }
-    assert all(0 < r["to_date_pence"] < r["committed_pence"] for r in spend)
-    used = {r["provider_id"]: r["used"] for r in reports.capacity(engine)}
+    assert all(0 < r["to_date_pence"] < r["committed_pence"] for r in spent)
+    used = {r["provider_id"]: r["used"] for r in capacity(engine)}
     assert used["inhouse-west"] == 4 and used["health-camhs"] == 3
-    savings = reports.savings(
-        engine, {"accommodation": 18_000_000}, date(2026, 12, 7), date(2027, 12, 6)
-    )
-    (row,) = savings["rows"]  # the EARP's package; the MAAG's avoids nothing
+    saved = savings(engine, {"accommodation": 18_000_000}, date(2026, 12, 7), date(2027, 12, 6))
+    (row,) = saved["rows"]  # the EARP's package; the MAAG's avoids nothing
     assert (row["panel"], row["packages"], row["cases"]) == ("earp", 1, 1)
     assert row["avoided_cost_pence"] == 18_000_000  # a whole year (365 days) avoided
     assert row["package_cost_pence"] == round(27000 * 365 / 7)
-    assert "saved from 2026-12-07 to 2027-12-06" in savings["summary"]
-    assert reports.to_csv(spend).startswith("financial_year,panel")
+    assert "saved from 2026-12-07 to 2027-12-06" in saved["summary"]
+    assert to_csv(spent).startswith("financial_year,panel")
 
 
 def test_a_review_may_recommission_the_package_from_a_date(
@@ -308,7 +357,7 @@ def test_a_review_may_recommission_the_package_from_a_date(
         date(2027, 1, 4),
         [_i(hours=8), _i("family support", 2)],
     )
-    assert changed.weekly_cost_pence == 35000 and changed.starts_on == "2027-01-04"
+    assert changed.weekly_cost_pence == 35000 and changed.starts_on == date(2027, 1, 4)
     assert _provider(app, "inhouse-west").used == 10  # its old 4 hours given back, 10 taken
     assert app.repository.get(budget_uuid("maag:harlow", 2026)).committed > before
     from services.commissioning.adapters.translate import translate
@@ -317,12 +366,10 @@ def test_a_review_may_recommission_the_package_from_a_date(
     out = translate(last)
     assert out is not None and type(out.event).__name__ == "PackageCommissioned"
     engine = read_model_engine(settings, "commissioning")
-    Projector(app, engine, reports.metadata, reports.project, "r").catch_up()
-    (row,) = reports.spend(engine, date(2027, 2, 1))
+    Projector(app, engine, REPORTS, project, "r").catch_up()
+    (row,) = spend(engine, date(2027, 2, 1))
     assert row["lines"] == 3  # one line before the change, two after
-    assert {r["used"] for r in reports.capacity(engine) if r["provider_id"] == "inhouse-west"} == {
-        10
-    }
+    assert {r["used"] for r in capacity(engine) if r["provider_id"] == "inhouse-west"} == {10}
 
 
 def test_a_package_is_reviewed_at_its_own_interval_however_many_reviews_there_are(
@@ -330,8 +377,8 @@ def test_a_package_is_reviewed_at_its_own_interval_however_many_reviews_there_ar
 ) -> None:
     package = _request(app, _i(hours=4))
     assert isinstance(package, Package)
-    starts = date.fromisoformat(package.starts_on)
-    weeks = (date.fromisoformat(package.review_on) - starts).days // 7
+    starts = package.starts_on
+    weeks = (package.review_on - starts).days // 7
     reviewed_on = []
     for decision in ("continue", "continue", "recommission"):
         again = [_i(hours=4)] if decision == "recommission" else []
@@ -355,8 +402,8 @@ def test_the_money_and_dates_of_a_package_are_the_domains_arithmetic() -> None:
 
     starts, review = schedule_of(
         [
-            {"starts_on": "2027-01-11", "review_interval_weeks": 12},
-            {"starts_on": "2027-01-04", "review_interval_weeks": 6},
+            _i(starts_on="2027-01-11", review_interval_weeks=12),
+            _i(starts_on="2027-01-04", review_interval_weeks=6),
         ]
     )
     assert (starts, review) == (date(2027, 1, 4), date(2027, 2, 15))
@@ -390,14 +437,16 @@ def _review_decided(package: Package, decision: str, **more: Any) -> Any:
     )
 
 
-def test_commissioning_carries_out_the_panels_review(app: CommissioningApp) -> None:
-    from services.commissioning.application import policies
+def _delivered(message: Any) -> Delivery[Any]:
+    return Delivery(message, None, "t", 0, 0)
 
+
+def test_commissioning_carries_out_the_panels_review(app: CommissioningApp) -> None:
     package = _request(app, _i(hours=4))
     assert isinstance(package, Package)
     for decision in ("continue", "decommission"):
         work = Work(app)
-        policies.review_decided(work, _review_decided(package, decision))
+        on_package_review_decided(_delivered(_review_decided(package, decision)), work)
         work.commit()
     events = [type(e).__name__ for e in app.events.get(package.id)]
     assert events[-3:] == ["Reviewed", "Reviewed", "Decommissioned"]
@@ -408,16 +457,12 @@ def test_commissioning_carries_out_the_panels_review(app: CommissioningApp) -> N
 def test_a_panel_recommission_that_cannot_be_met_goes_back_as_a_failure(
     app: CommissioningApp,
 ) -> None:
-    from contracts.events.panel import RequestedIntervention
-    from services.commissioning.application import policies
-
     package = _request(app, _i(hours=4))
     assert isinstance(package, Package)
-    impossible = RequestedIntervention(**_i("equine therapy", 4, starts_on="2027-03-08"))
+    impossible = _i("equine therapy", 4, starts_on="2027-03-08")
     work = Work(app)
-    policies.review_decided(
-        work, _review_decided(package, "recommission", interventions=[impossible])
-    )
+    decided = _review_decided(package, "recommission", interventions=[impossible])
+    on_package_review_decided(_delivered(decided), work)
     work.commit()
     assert [type(e).__name__ for e in app.events.get(package.id)] == ["Commissioned"]  # unchanged
     refusal: Any = app.repository.get(Refusal.create_id(package.id))
@@ -426,7 +471,7 @@ def test_a_panel_recommission_that_cannot_be_met_goes_back_as_a_failure(
 
 def _reports(app: CommissioningApp, settings: Settings) -> Any:
     engine = read_model_engine(settings, "commissioning")
-    Projector(app, engine, reports.metadata, reports.project, "r").catch_up()
+    Projector(app, engine, REPORTS, project, "r").catch_up()
     return engine
 
 
@@ -446,19 +491,19 @@ def test_savings_count_a_package_once_while_it_is_active_through_a_recommission(
     _review(app, package, "decommission", date(2027, 2, 1), goals="met")  # last day 31 January
     # The same case escalated to the JAP, whose package avoids accommodation too, from
     # 2027-01-11: the days both are active count once.
-    later = {**_i("therapy", 1), "starts_on": "2027-01-11"}
+    later = _i("therapy", 1, starts_on="2027-01-11")
     jap = _request(app, later, panel=Panel.JAP, case_id=case_id)
     assert isinstance(jap, Package)
     engine = _reports(app, settings)
     costs = {"accommodation": 36_500_000}  # £1,000 a day; school exclusion left unpriced
-    december = reports.savings(engine, costs, date(2026, 12, 1), date(2026, 12, 31))
+    december = savings(engine, costs, date(2026, 12, 1), date(2026, 12, 31))
     (earp,) = december["rows"]
     assert earp["avoided_days"] == 2 * 25  # 7-31 December, for each of its two outcomes
     assert earp["avoided_cost_pence"] == 25 * 100_000
     assert december["unpriced_outcomes"] == ["school-exclusion"]
     # The whole span: the EARP package 7 Dec - 31 Jan (56 days), then the JAP's from 1 Feb
     # to the period's end (the overlap from 11 Jan is the EARP's), one accommodation a day.
-    span = reports.savings(engine, costs, date(2026, 12, 1), date(2027, 2, 28))
+    span = savings(engine, costs, date(2026, 12, 1), date(2027, 2, 28))
     by_panel = {r["panel"]: r for r in span["rows"]}
     assert by_panel["earp"]["avoided_cost_pence"] == 56 * 100_000
     assert by_panel["jap"]["avoided_cost_pence"] == 28 * 100_000
@@ -473,7 +518,7 @@ def test_savings_count_a_package_once_while_it_is_active_through_a_recommission(
         }
     ]
     # Before it started and after it ended: nothing.
-    assert reports.savings(engine, costs, date(2026, 11, 1), date(2026, 11, 30))["rows"] == []
+    assert savings(engine, costs, date(2026, 11, 1), date(2026, 11, 30))["rows"] == []
 
 
 def test_savings_reconcile_with_the_spend_report_and_the_budgets(
@@ -486,16 +531,16 @@ def test_savings_reconcile_with_the_spend_report_and_the_budgets(
     other = _request(app, _i("therapy", 1), panel=Panel.JAP)
     assert isinstance(other, Package)
     engine = _reports(app, settings)
-    year = reports.savings(engine, {}, date(2026, 4, 1), date(2027, 3, 31))
-    spend = reports.spend(engine, TODAY, 2026)
+    year = savings(engine, {}, date(2026, 4, 1), date(2027, 3, 31))
+    spent = spend(engine, TODAY, 2026)
     for panel in ("earp", "jap"):
         (row,) = [r for r in year["rows"] if r["panel"] == panel]
         assert row["package_cost_pence"] == sum(
-            r["committed_pence"] for r in spend if r["panel"] == panel
+            r["committed_pence"] for r in spent if r["panel"] == panel
         )
     # What the spend report says the stopped package cost is what its budget still holds.
-    assert sum(r["committed_pence"] for r in spend if r["panel"] == "earp") == (
+    assert sum(r["committed_pence"] for r in spent if r["panel"] == "earp") == (
         _budget(app, "earp").committed
     )
     funders = _budget(app, "jap:childrens-services").committed + _budget(app, "jap:pct").committed
-    assert sum(r["committed_pence"] for r in spend if r["panel"] == "jap") == funders
+    assert sum(r["committed_pence"] for r in spent if r["panel"] == "jap") == funders

@@ -14,9 +14,11 @@ from contracts.reference import Role
 from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
 from maag.runtime.web.auth import Caller
-from services.commissioning.adapters import read_model as reports
 from services.commissioning.adapters.http import create_api
+from services.commissioning.adapters.read_model import project
 from services.commissioning.application.app import CommissioningApp
+from services.commissioning.application.queries.providers import providers
+from services.commissioning.application.tables import REPORTS
 from tests.support import identity
 from tests.support.identity import auth, verifier
 
@@ -31,7 +33,7 @@ def client(tmp_path: Path) -> Any:
     app = CommissioningApp(settings)
     app.seed(date(2026, 11, 27))
     engine = read_model_engine(settings, "commissioning")
-    Projector(app, engine, reports.metadata, reports.project, "reports").catch_up()
+    Projector(app, engine, REPORTS, project, "reports").catch_up()
     api = create_api(app, verifier(), engine, settings, lambda: {"store": True, "broker": True})
     client = TestClient(api, raise_server_exceptions=False)
     client.app_under_test = app
@@ -46,7 +48,7 @@ def test_a_capacity_set_twice_with_one_key_is_recorded_once(client: Any) -> None
     app = client.app_under_test
     provider_id = next(
         p.id
-        for p in app.providers(Caller.of("comm-1", Role.COMMISSIONER, "childrens-services"))
+        for p in providers(app, Caller.of("comm-1", Role.COMMISSIONER, "childrens-services"))
         if p.provider_id == "pvi-12"
     )
     changes = [type(e).__name__ for e in app.events.get(provider_id)][1:]

@@ -1,0 +1,211 @@
+"""What EARP and JAP packages active in a period cost, against the outcomes they are
+alternatives to: each outcome of a case counted once a day while a package for it is
+active, at its annual cost (pence). By panel and district (with its quadrant), by quadrant
+and by outcome. A package's cost is what the spend report counts for the same days, line
+by line (`domain/savings.py` has the counting)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from typing_extensions import TypedDict
+
+from contracts.reference import QUADRANT_OF, District
+from maag.runtime.web.auth import Caller
+from services.commissioning.application.queries import require_report_reader
+from services.commissioning.application.tables import avoided, lines, packages
+from services.commissioning.domain.rules import cost_between
+from services.commissioning.domain.savings import Cover, avoided_days, worth
+
+
+class SavingsRow(TypedDict):
+    panel: str
+    district: str
+    quadrant: str
+    packages: int
+    cases: int
+    avoided_days: int
+    avoided_cost_pence: int
+    package_cost_pence: int
+    saving_pence: int
+
+
+class QuadrantSavings(TypedDict):
+    quadrant: str
+    avoided_cost_pence: int
+    package_cost_pence: int
+    saving_pence: int
+
+
+class OutcomeSavings(TypedDict):
+    outcome: str
+    cases: int
+    days: int
+    cost_pence: int
+
+
+SavingsReport = TypedDict(
+    "SavingsReport",
+    {
+        "from": str,
+        "to": str,
+        "annual_cost_pence": dict[str, int],
+        "unpriced_outcomes": list[str],
+        "rows": list[SavingsRow],
+        "quadrants": list[QuadrantSavings],
+        "outcomes": list[OutcomeSavings],
+        "avoided_cost_pence": int,
+        "package_cost_pence": int,
+        "saving_pence": int,
+        "summary": str,
+    },
+)
+
+
+def savings_report(
+    caller: Caller, engine: Engine, costs: Mapping[str, int], first: date, last: date
+) -> SavingsReport:
+    require_report_reader(caller)
+    return savings(engine, costs, first, last)
+
+
+@dataclass
+class _Period:
+    """What the packages of one panel and district did within the period."""
+
+    package_cost_pence: int = 0
+    active: set[str] = field(default_factory=set)
+    cases: set[str] = field(default_factory=set)
+    avoided_days: int = 0
+    avoided_cost_pence: int = 0
+
+
+@dataclass
+class _Outcome:
+    cases: set[str] = field(default_factory=set)
+    days: int = 0
+    cost_pence: int = 0
+
+
+def savings(engine: Engine, costs: Mapping[str, int], first: date, last: date) -> SavingsReport:
+    with Session(engine) as session:
+        periods = session.execute(
+            select(
+                packages.c.package_id,
+                packages.c.case_id,
+                packages.c.panel,
+                packages.c.district,
+                packages.c.starts_on,
+                packages.c.ended_on,
+                lines.c.weekly_cost_pence,
+            )
+            .join(lines, lines.c.period_id == packages.c.period_id)
+            .where(packages.c.panel.in_(["earp", "jap"]))
+        ).all()
+        outcomes = session.execute(select(avoided.c.package_id, avoided.c.outcome)).all()
+    place: dict[str, tuple[str, str, str]] = {}  # package -> (case, panel, district)
+    spans: dict[str, list[date | None]] = {}  # package -> [first day, last day or None]
+    areas: dict[tuple[str, str], _Period] = defaultdict(_Period)
+    for package, case, panel, district, start, end, weekly in periods:
+        place[package] = (case, panel, district)
+        span = spans.setdefault(package, [start, end])
+        span[0] = min(span[0] or start, start)
+        if span[1] is not None:
+            span[1] = None if end is None else max(span[1], end)
+        area = areas[(panel, district)]
+        area.package_cost_pence += cost_between(weekly, start, end, first, last)
+        if start <= last and (end is None or end >= first):
+            area.active.add(package)
+    covers = [
+        Cover(place[package][0], outcome, package, spans[package][0] or first, spans[package][1])
+        for package, outcome in outcomes
+        if package in place
+    ]
+    by_outcome: dict[str, _Outcome] = defaultdict(_Outcome)
+    unpriced: set[str] = set()
+    for cover, days in avoided_days(covers, first, last).items():
+        if not days:
+            continue
+        _, panel, district = place[cover.package_id]
+        value = worth(costs.get(cover.outcome, 0), days)
+        if cover.outcome not in costs:
+            unpriced.add(cover.outcome)
+        area = areas[(panel, district)]
+        area.cases.add(cover.case_id)
+        area.avoided_days += days
+        area.avoided_cost_pence += value
+        seen = by_outcome[cover.outcome]
+        seen.cases.add(cover.case_id)
+        seen.days += days
+        seen.cost_pence += value
+    rows = [
+        _row(panel, district, area)
+        for (panel, district), area in sorted(areas.items())
+        if area.active or area.package_cost_pence or area.avoided_days
+    ]
+    return _report(first, last, costs, unpriced, rows, by_outcome)
+
+
+def _row(panel: str, district: str, area: _Period) -> SavingsRow:
+    return SavingsRow(
+        panel=panel,
+        district=district,
+        quadrant=QUADRANT_OF[District(district)].value,
+        packages=len(area.active),
+        cases=len(area.cases),
+        avoided_days=area.avoided_days,
+        avoided_cost_pence=area.avoided_cost_pence,
+        package_cost_pence=area.package_cost_pence,
+        saving_pence=area.avoided_cost_pence - area.package_cost_pence,
+    )
+
+
+def _report(
+    first: date,
+    last: date,
+    costs: Mapping[str, int],
+    unpriced: set[str],
+    rows: list[SavingsRow],
+    by_outcome: Mapping[str, _Outcome],
+) -> SavingsReport:
+    quadrants: dict[str, QuadrantSavings] = {}
+    for r in rows:
+        q = quadrants.setdefault(
+            r["quadrant"],
+            QuadrantSavings(
+                quadrant=r["quadrant"], avoided_cost_pence=0, package_cost_pence=0, saving_pence=0
+            ),
+        )
+        q["avoided_cost_pence"] += r["avoided_cost_pence"]
+        q["package_cost_pence"] += r["package_cost_pence"]
+        q["saving_pence"] += r["saving_pence"]
+    avoided_cost = sum(r["avoided_cost_pence"] for r in rows)
+    package_cost = sum(r["package_cost_pence"] for r in rows)
+    saving = sum(r["saving_pence"] for r in rows)
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "annual_cost_pence": dict(costs),
+        "unpriced_outcomes": sorted(unpriced),
+        "rows": rows,
+        "quadrants": [quadrants[q] for q in sorted(quadrants)],
+        "outcomes": [
+            OutcomeSavings(outcome=o, cases=len(s.cases), days=s.days, cost_pence=s.cost_pence)
+            for o, s in sorted(by_outcome.items())
+        ],
+        "avoided_cost_pence": avoided_cost,
+        "package_cost_pence": package_cost,
+        "saving_pence": saving,
+        "summary": (
+            f"£{saving / 100:,.0f} saved from {first} to {last}: "
+            f"£{avoided_cost / 100:,.0f} avoided against "
+            f"£{package_cost / 100:,.0f} of packages"
+            + (f" ({', '.join(sorted(unpriced))} unpriced)" if unpriced else "")
+        ),
+    }
