@@ -422,6 +422,30 @@ def _app(
         "metadata": {"name": f"maag-{service}", "labels": labels},
         "data": {k: v for k, v in env.items() if not isinstance(v, tuple)},
     }
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": f"maag-{service}", "labels": labels},
+        "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+    }
+    return [
+        config,
+        _deployment(service, env, scaled, volumes, init),
+        svc,
+        *(_scaling(service) if scaled else []),
+        _network_policy(service, egress, public),
+    ]
+
+
+def _deployment(
+    service: str,
+    env: dict[str, Any],
+    scaled: bool,
+    volumes: Sequence[tuple[dict[str, Any], dict[str, Any]]],
+    init: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    """The process's pods: non-root, read-only, probed, bounded."""
+    labels = _labels(service)
     probe: dict[str, Any] = {
         "httpGet": {"path": "/healthz", "port": "http"},
         "periodSeconds": 10,
@@ -479,12 +503,12 @@ def _app(
             },
         },
     }
-    svc = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": f"maag-{service}", "labels": labels},
-        "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
-    }
+    return deployment
+
+
+def _scaling(service: str) -> list[dict[str, Any]]:
+    """Two to six replicas by CPU, one always available through a disruption."""
+    labels = _labels(service)
     pdb = {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
@@ -514,6 +538,13 @@ def _app(
             ],
         },
     }
+    return [pdb, hpa]
+
+
+def _network_policy(service: str, egress: list[dict[str, Any]], public: bool) -> dict[str, Any]:
+    """Who may reach the process (the other MAAG pods, monitoring, the ingress when public)
+    and where it may go (`egress`)."""
+    labels = _labels(service)
     policy = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -534,7 +565,7 @@ def _app(
             "egress": egress,
         },
     }
-    return [config, deployment, svc, *([pdb, hpa] if scaled else []), policy]
+    return policy
 
 
 MAAG_PODS = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "maag"}}}

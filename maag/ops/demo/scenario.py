@@ -193,11 +193,19 @@ class Demo:
             )
 
     def run(self) -> str:
-        c = self.client
+        """The whole story, phase by phase; the audit replay of case B as text."""
         self.say("Waiting for the four services...")
-        c.ready()
+        self.client.ready()
+        harm = self.refer()
+        meeting_b, pkg_a, pkg_b = self.decide_at_the_maags()
+        self.review_a(pkg_a)
+        self.escalate_b(meeting_b, pkg_b)
+        self.jap_case()
+        return self.audit(harm)
 
-        # --- referrals ---
+    def refer(self) -> dict[str, Any]:
+        """Three agencies refer A, B (consent recorded after) and C (significant harm)."""
+        c = self.client
         a = c.refer(
             referral(
                 "CAF-2026-100001",
@@ -244,7 +252,11 @@ class Demo:
         self.cases["C"] = harm["case_id"]
         self.step("police", f"refers case C in Basildon: {harm['status']} (significant harm)")
 
-        # --- MAAG listings and decisions ---
+        return harm
+
+    def decide_at_the_maags(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """A and B listed at their MAAGs, quorate, each given a lead and a package."""
+        c = self.client
         meeting_a = c.wait_listed(self.cases["A"])
         self.step("panel service", "lists A on the next West MAAG (Harlow) agenda")
         meeting_b = c.wait_listed(self.cases["B"])
@@ -287,7 +299,11 @@ class Demo:
             f"commissions B's youth work from {pkg_b['lines'][0]['provider_id']}",
         )
 
-        # --- review, at the meeting the review is listed for ---
+        return meeting_b, pkg_a, pkg_b
+
+    def review_a(self, pkg_a: dict[str, Any]) -> None:
+        """A's package reviewed at the West MAAG its review falls due at."""
+        c = self.client
         review_a = c.wait_listings(self.cases["A"], 2)
         self.step("panel service", "lists A's package for review at the West MAAG it falls due")
         c.make_quorate(review_a)
@@ -299,7 +315,9 @@ class Demo:
         )
         self.step("West MAAG chair", "reviews A's package: goals partly met, it continues")
 
-        # --- escalation to EARP ---
+    def escalate_b(self, meeting_b: str, pkg_b: dict[str, Any]) -> None:
+        """B escalated to the EARP: a therapy package instead of its MAAG one."""
+        c = self.client
         c.decide(
             meeting_b,
             {
@@ -351,10 +369,9 @@ class Demo:
         self.emails_sent(self.cases["B"], 3)
         self.step("notifications service", "emails B's lead professional and the providers")
 
-        # --- a JAP case: joint funding, reviewed twice ---
-        self.jap_case()
-
-        # --- the triage redirect, and the audit ---
+    def audit(self, harm: dict[str, Any]) -> str:
+        """C never listed (redirected to social care); B's history replayed across services."""
+        c = self.client
         redirected = wait_for(
             "case C's outcome",
             lambda: harm if harm["status"] == "redirected-to-social-care" else None,
