@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from maag.runtime.spec import AuditSpec, Change
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
@@ -46,8 +44,8 @@ AUDIT = AuditSpec(
 )
 
 
-def _triaged(e: Any) -> Change:
-    changes: dict[str, Any] = {"status": str(e.outcome)}
+def _triaged(e: Referral.Triaged) -> Change:
+    changes: dict[str, str | int] = {"status": str(e.outcome)}
     if e.district:
         changes["district"] = str(e.district)
     if (level := getattr(e, "level_of_need", None)) is not None:  # a timeline entry may omit it

@@ -13,6 +13,7 @@ from services.referral.adapters.child_index import SqlChildIndex, index_key
 from services.referral.adapters.http import create_api
 from services.referral.adapters.inbound import panel_events, submissions
 from services.referral.adapters.keyring import SqlKeyring
+from services.referral.adapters.read_model import SqlCaseList
 from services.referral.adapters.translate import CLASSES, translate
 from services.referral.application.app import ReferralApp
 from services.referral.domain.retention import ScheduleError, parse_schedule
@@ -22,11 +23,17 @@ ReferralService = Service[ReferralApp]
 
 
 def build(settings: Settings) -> ReferralService:
+    try:
+        schedule = parse_schedule(settings.retention_schedule)
+    except ScheduleError as e:
+        raise SettingsError(f"MAAG_RETENTION: {e}") from None
     # each case's data key, wrapped by the key-encryption keys (crypto-shredding)
     engine = read_model_engine(settings, "referral")
     keyring = SqlKeyring(engine, settings.key_encryption_keys)
     index = SqlChildIndex(engine, index_key(settings.cipher_key or ""))
-    app = ReferralApp(settings, keyring, index)
+    app = ReferralApp(
+        settings, keyring, index, SqlCaseList(engine), audit=SPEC.audit, schedule=schedule
+    )
     p = Plumbing.around(
         SPEC,
         settings,
@@ -39,17 +46,11 @@ def build(settings: Settings) -> ReferralService:
     )
     consumer = p.consumer(
         [
-            submissions(
-                REFERRAL_SUBMISSIONS.named(settings.topic_prefix), p.verifier, keyring, index
-            ),
+            submissions(REFERRAL_SUBMISSIONS.named(settings.topic_prefix), p.verifier),
             panel_events(PANEL_EVENTS.named(settings.topic_prefix)),
         ]
     )
-    try:
-        schedule = parse_schedule(settings.retention_schedule)
-    except ScheduleError as e:
-        raise SettingsError(f"MAAG_RETENTION: {e}") from None
-    api = create_api(app, p.verifier, p.engine, p.ready, schedule, settings.service_urls)
+    api = create_api(app, p.verifier, p.ready)
     return Service.of(p, app, api, consumer)
 
 

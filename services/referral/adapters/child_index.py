@@ -39,7 +39,7 @@ from sqlalchemy.engine import Engine
 
 from maag.runtime.follow.projection import create_tables
 from services.referral.domain.matching import Key, likely
-from services.referral.domain.referral import Offer
+from services.referral.domain.values import Offer
 
 # Referrals looked at per key, and children offered at most (the most recently referred):
 # enough for any real child, and a bound on the work and the offers a much-referred child

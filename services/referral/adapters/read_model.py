@@ -1,17 +1,21 @@
 """The referral list read model: one row per case, no personal data (the child and their
-household by pseudonymous ids only)."""
+household by pseudonymous ids only), and the case's notes by id; projected from the
+events by a table, event class -> what it does to the rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, DateTime, Integer, MetaData, Select, String, Table, select, update
+from sqlalchemy.engine import Engine, RowMapping
 from sqlalchemy.orm import Session
 
+from services.referral.application.ports import ListedCase
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
+from services.referral.domain.values import Status
 
 metadata = MetaData()
 
@@ -44,42 +48,72 @@ notes = Table(
 )
 
 
-def project(e: Any, session: Session) -> None:
-    if isinstance(e, CaseNote.Written):
-        session.execute(
-            notes.insert().values(
-                note_id=str(e.originator_id), case_id=str(e.case_id), written_at=e.timestamp
-            )
+def _note_written(e: CaseNote.Written, session: Session) -> None:
+    session.execute(
+        notes.insert().values(
+            note_id=str(e.originator_id), case_id=str(e.case_id), written_at=e.timestamp
         )
-    elif isinstance(e, Referral.Received):
-        session.execute(
-            cases.insert().values(
-                case_id=str(e.originator_id),
-                child_id=e.child_id,
-                agency=e.details["referring_agency"],
-                district=e.details["district"],
-                caf_reference=e.details["caf_reference"],
-                level_of_need=e.details["level_of_need"],
-                status="received",
-                received_at=e.timestamp,
-                updated_at=e.timestamp,
-            )
+    )
+
+
+def _received(e: Referral.Received, session: Session) -> None:
+    d = e.details
+    session.execute(
+        cases.insert().values(
+            case_id=str(e.originator_id),
+            child_id=e.child_id,
+            agency=d["referring_agency"],
+            district=d["district"],
+            caf_reference=d["caf_reference"],
+            level_of_need=d["level_of_need"],
+            status=Status.RECEIVED.value,
+            received_at=e.timestamp,
+            updated_at=e.timestamp,
         )
-    elif isinstance(e, Referral.ChildMatchResolved) and e.confirmed:
+    )
+
+
+def _match_resolved(e: Referral.ChildMatchResolved, session: Session) -> None:
+    if e.confirmed:
         _set(session, e, child_id=e.child_id)
-    elif isinstance(e, Referral.HouseholdLinked):
-        _set(session, e, household_id=e.household_id)
-    elif isinstance(e, Referral.Triaged):
-        _set(session, e, status=e.outcome, reason=e.reason)
-    elif isinstance(e, Referral.ConsentWithdrawn) and not e.basis_remains:
-        current = session.execute(
-            select(cases.c.status).where(cases.c.case_id == str(e.originator_id))
-        ).scalar()
-        if current == "accepted":
-            _set(session, e, status="paused-consent-withdrawn", reason="consent withdrawn")
 
 
-def _set(session: Session, e: Any, **values: Any) -> None:
+def _household_linked(e: Referral.HouseholdLinked, session: Session) -> None:
+    _set(session, e, household_id=e.household_id)
+
+
+def _triaged(e: Referral.Triaged, session: Session) -> None:
+    _set(session, e, status=e.outcome, reason=e.reason)
+
+
+def _consent_withdrawn(e: Referral.ConsentWithdrawn, session: Session) -> None:
+    if e.basis_remains:
+        return
+    current = session.execute(
+        select(cases.c.status).where(cases.c.case_id == str(e.originator_id))
+    ).scalar()
+    if current == Status.ACCEPTED:
+        _set(session, e, status=Status.PAUSED.value, reason="consent withdrawn")
+
+
+# What each event does to the rows; the others do nothing to them.
+PROJECTORS: dict[type, Callable[[Any, Session], None]] = {
+    CaseNote.Written: _note_written,
+    Referral.Received: _received,
+    Referral.ChildMatchResolved: _match_resolved,
+    Referral.HouseholdLinked: _household_linked,
+    Referral.Triaged: _triaged,
+    Referral.ConsentWithdrawn: _consent_withdrawn,
+}
+
+
+def project(e: Any, session: Session) -> None:
+    found = PROJECTORS.get(type(e))
+    if found is not None:
+        found(e, session)
+
+
+def _set(session: Session, e: Any, **values: str | None) -> None:
     session.execute(
         update(cases)
         .where(cases.c.case_id == str(e.originator_id))
@@ -87,47 +121,64 @@ def _set(session: Session, e: Any, **values: Any) -> None:
     )
 
 
-def list_for_agency(engine: Engine, agency: str, limit: int = 200) -> list[dict[str, Any]]:
-    with Session(engine) as session:
-        rows = session.execute(
+def _listed(row: RowMapping) -> ListedCase:
+    return ListedCase(
+        case_id=UUID(row["case_id"]),
+        child_id=UUID(row["child_id"]) if row["child_id"] else None,
+        household_id=UUID(row["household_id"]) if row["household_id"] else None,
+        agency=row["agency"],
+        district=row["district"],
+        caf_reference=row["caf_reference"],
+        level_of_need=row["level_of_need"],
+        status=row["status"],
+        reason=row["reason"],
+        received_at=row["received_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class SqlCaseList:
+    """The read model as the application reads it (`services.referral.application.ports`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def of_agency(self, agency: str, limit: int = 200) -> Sequence[ListedCase]:
+        return self._listed(
             select(cases)
             .where(cases.c.agency == agency)
             .order_by(cases.c.received_at.desc())
             .limit(limit)
-        ).mappings()
-        return [dict(r) for r in rows]
+        )
 
+    def case_ids(self) -> Sequence[UUID]:
+        with Session(self.engine) as session:
+            found = session.execute(select(cases.c.case_id).order_by(cases.c.received_at)).scalars()
+            return [UUID(c) for c in found]
 
-def case_ids(engine: Engine) -> list[UUID]:
-    """Every case the service has received, oldest first."""
-    with Session(engine) as session:
-        found = session.execute(select(cases.c.case_id).order_by(cases.c.received_at)).scalars()
-        return [UUID(c) for c in found]
+    def of_children(self, child_ids: Sequence[UUID]) -> Sequence[ListedCase]:
+        return self._listed(
+            select(cases)
+            .where(cases.c.child_id.in_([str(c) for c in child_ids]))
+            .order_by(cases.c.received_at)
+        )
 
+    def of_household(self, household_id: UUID) -> Sequence[ListedCase]:
+        return self._listed(
+            select(cases)
+            .where(cases.c.household_id == str(household_id))
+            .order_by(cases.c.received_at)
+        )
 
-def of_children(engine: Engine, child_ids: list[str]) -> list[dict[str, Any]]:
-    """The referrals of these children, oldest first."""
-    with Session(engine) as session:
-        rows = session.execute(
-            select(cases).where(cases.c.child_id.in_(child_ids)).order_by(cases.c.received_at)
-        ).mappings()
-        return [dict(r) for r in rows]
+    def notes_of(self, case_id: UUID) -> Sequence[UUID]:
+        with Session(self.engine) as session:
+            found = session.execute(
+                select(notes.c.note_id)
+                .where(notes.c.case_id == str(case_id))
+                .order_by(notes.c.written_at)
+            ).scalars()
+            return [UUID(n) for n in found]
 
-
-def of_household(engine: Engine, household_id: str) -> list[dict[str, Any]]:
-    with Session(engine) as session:
-        rows = session.execute(
-            select(cases).where(cases.c.household_id == household_id).order_by(cases.c.received_at)
-        ).mappings()
-        return [dict(r) for r in rows]
-
-
-def notes_of(engine: Engine, case_id: UUID) -> list[UUID]:
-    """The case's notes (every version), oldest first."""
-    with Session(engine) as session:
-        found = session.execute(
-            select(notes.c.note_id)
-            .where(notes.c.case_id == str(case_id))
-            .order_by(notes.c.written_at)
-        ).scalars()
-        return [UUID(n) for n in found]
+    def _listed(self, query: Select[Any]) -> list[ListedCase]:
+        with Session(self.engine) as session:
+            return [_listed(row) for row in session.execute(query).mappings()]

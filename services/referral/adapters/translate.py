@@ -2,13 +2,15 @@
 
 `Received` is published without the child's details; internal events (reads, notes, data
 protection) are not published at all. Every event class the service stores is one or the
-other (`CLASSES`, checked against the aggregates when the service starts); an event the
-relay cannot classify stops it rather than being skipped: a silent gap in the shared record
-is worse than a loud stop.
+other (`CLASSES`, checked against the aggregates when the service starts): the published
+ones are exactly those with a translator in `TRANSLATORS`. An event the relay cannot
+classify stops it rather than being skipped: a silent gap in the shared record is worse
+than a loud stop.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -38,6 +40,164 @@ from services.referral.domain.referral import Referral, Rejection
 from services.referral.domain.triage import Outcome
 
 SYSTEM = Actor(user_id="referral-service", role=Role.SYSTEM, agency="maag")
+
+
+def _uuid(value: str | None) -> UUID | None:
+    return UUID(value) if value else None
+
+
+def _published(e: Any, event: type[IntegrationEvent], **fields: Any) -> Outbound:
+    """`event` about `e`'s case, by whoever did `e` (the service, where nobody did), in the
+    correlation `e` happened in."""
+    return Outbound(
+        event(
+            case_id=e.originator_id,
+            occurred_at=e.timestamp,
+            actor=published_actor(e, SYSTEM),
+            **fields,
+        ),
+        correlation_id=causation.correlation_of(e),
+    )
+
+
+def _received(e: Referral.Received) -> Outbound:
+    d = e.details
+    return _published(
+        e,
+        ReferralReceived,
+        caf_reference=d["caf_reference"],
+        referring_agency=d["referring_agency"],
+        referring_professional_id=d["referring_professional_id"],
+        district=d["district"],
+        needs=d["needs"],
+        agencies_requested=d["agencies_requested"],
+        level_of_need=d["level_of_need"],
+        significant_harm_concern=d["significant_harm_concern"],
+        transition=d["transition"],
+        child_id=_uuid(e.child_id),
+    )
+
+
+def _consent_recorded(e: Referral.ConsentRecorded) -> Outbound:
+    return _published(
+        e,
+        ConsentRecorded,
+        given_by=ConsentGiver(e.given_by),
+        scope=[Agency(a) for a in e.scope],
+        given_on=date.fromisoformat(e.given_on),
+        how_obtained=e.how_obtained,
+    )
+
+
+def _consent_withdrawn(e: Referral.ConsentWithdrawn) -> Outbound:
+    return _published(
+        e,
+        ConsentWithdrawn,
+        withdrawn_on=date.fromisoformat(e.withdrawn_on),
+        continues_on_safeguarding_basis=e.basis_remains,
+    )
+
+
+def _safeguarding_basis_recorded(e: Referral.SafeguardingBasisRecorded) -> Outbound:
+    # the professional's name and the reason stay here: they may name people
+    return _published(
+        e,
+        SafeguardingBasisRecorded,
+        professional_id=e.professional_id,
+        recorded_on=date.fromisoformat(e.recorded_on),
+    )
+
+
+def _triaged(e: Referral.Triaged) -> Outbound:
+    return OUTCOMES[Outcome(e.outcome)](e)
+
+
+def _accepted(e: Referral.Triaged) -> Outbound:
+    return _published(
+        e,
+        ReferralAccepted,
+        district=e.district,
+        panel=Panel.MAAG,
+        level_of_need=e.level_of_need,
+        agencies_requested=e.agencies_requested,
+        reason=e.reason,
+        joins_case_id=_uuid(e.joins_case_id),
+    )
+
+
+def _declined(e: Referral.Triaged) -> Outbound:
+    return _published(e, ReferralDeclined, reason=e.reason, signposting=e.signposting or "")
+
+
+def _redirected(e: Referral.Triaged) -> Outbound:
+    return _published(e, ReferralRedirectedToSocialCare, district=e.district, reason=e.reason)
+
+
+def _pending_consent(e: Referral.Triaged) -> Outbound:
+    return _published(e, ReferralPendingConsent, reason=e.reason)
+
+
+# Each triage outcome's own published event.
+OUTCOMES: dict[Outcome, Callable[[Referral.Triaged], Outbound]] = {
+    Outcome.ACCEPTED: _accepted,
+    Outcome.DECLINED: _declined,
+    Outcome.REDIRECTED_TO_SOCIAL_CARE: _redirected,
+    Outcome.PENDING_CONSENT: _pending_consent,
+}
+
+
+def _match_resolved(e: Referral.ChildMatchResolved) -> Outbound | None:
+    if not e.confirmed:  # a rejected match is nobody else's business
+        return None
+    return _published(
+        e,
+        ChildMatchConfirmed,
+        child_id=UUID(e.child_id),
+        previous_child_id=_uuid(e.previous_child_id),
+        joins_case_id=_uuid(e.joins_case_id),
+    )
+
+
+def _household_linked(e: Referral.HouseholdLinked) -> Outbound:
+    return _published(
+        e,
+        HouseholdLinked,
+        child_id=UUID(e.child_id),
+        household_id=UUID(e.household_id),
+        sibling_case_id=UUID(e.sibling_case_id),
+        sibling_child_id=UUID(e.sibling_child_id),
+    )
+
+
+def _rejected(e: Rejection.Rejected) -> Outbound:
+    """The agency's answer: the service's own act, in the submission's correlation."""
+    return Outbound(
+        ReferralRejected(
+            case_id=e.originator_id,
+            occurred_at=e.timestamp,
+            actor=SYSTEM,
+            submission_id=e.submission_id,
+            referring_agency=e.referring_agency,
+            source_partition=e.partition,
+            source_offset=e.offset,
+            problems=[FieldProblem(**p) for p in e.problems],
+        ),
+        correlation_id=e.submission_id or str(e.originator_id),
+    )
+
+
+# Each published event class and what it publishes.
+TRANSLATORS: dict[type, Callable[[Any], Outbound | None]] = {
+    Referral.Received: _received,
+    Referral.ConsentRecorded: _consent_recorded,
+    Referral.ConsentWithdrawn: _consent_withdrawn,
+    Referral.SafeguardingBasisRecorded: _safeguarding_basis_recorded,
+    Referral.Triaged: _triaged,
+    Referral.ChildMatchResolved: _match_resolved,
+    Referral.HouseholdLinked: _household_linked,
+    Rejection.Rejected: _rejected,
+}
+
 # Facts the referral keeps for itself: the panel published the lead professional already.
 INTERNAL = (
     Referral.Viewed,
@@ -56,111 +216,9 @@ INTERNAL = (
     CaseNote.Written,
     CaseNote.Superseded,
 )
-
-
-PUBLISHED = (
-    Referral.Received,
-    Referral.ConsentRecorded,
-    Referral.ConsentWithdrawn,
-    Referral.SafeguardingBasisRecorded,
-    Referral.Triaged,
-    Referral.ChildMatchResolved,
-    Referral.HouseholdLinked,
-    Rejection.Rejected,
-)
+PUBLISHED = tuple(TRANSLATORS)
 CLASSES = EventClasses(published=PUBLISHED, internal=INTERNAL)
 
 
 def translate(e: Any) -> Outbound | None:
-    if isinstance(e, Referral.ChildMatchResolved) and not e.confirmed:
-        return None
-    base: dict[str, Any] = {"case_id": e.originator_id, "occurred_at": e.timestamp}
-    if isinstance(e, Rejection.Rejected):
-        return Outbound(
-            ReferralRejected(
-                **base,
-                actor=SYSTEM,
-                submission_id=e.submission_id,
-                referring_agency=e.referring_agency,
-                source_partition=e.partition,
-                source_offset=e.offset,
-                problems=[FieldProblem(**p) for p in e.problems],
-            ),
-            correlation_id=e.submission_id or str(e.originator_id),
-        )
-    base["actor"] = published_actor(e, SYSTEM)
-    event: IntegrationEvent
-    if isinstance(e, Referral.Received):
-        d = e.details
-        event = ReferralReceived(
-            **base,
-            caf_reference=d["caf_reference"],
-            referring_agency=d["referring_agency"],
-            referring_professional_id=d["referring_professional_id"],
-            district=d["district"],
-            needs=d["needs"],
-            agencies_requested=d["agencies_requested"],
-            level_of_need=d["level_of_need"],
-            significant_harm_concern=d["significant_harm_concern"],
-            transition=d["transition"],
-            child_id=_uuid(e.child_id),
-        )
-    elif isinstance(e, Referral.ChildMatchResolved):
-        event = ChildMatchConfirmed(
-            **base,
-            child_id=UUID(e.child_id),
-            previous_child_id=_uuid(e.previous_child_id),
-            joins_case_id=_uuid(e.joins_case_id),
-        )
-    elif isinstance(e, Referral.HouseholdLinked):
-        event = HouseholdLinked(
-            **base,
-            child_id=UUID(e.child_id),
-            household_id=UUID(e.household_id),
-            sibling_case_id=UUID(e.sibling_case_id),
-            sibling_child_id=UUID(e.sibling_child_id),
-        )
-    elif isinstance(e, Referral.ConsentRecorded):
-        event = ConsentRecorded(
-            **base,
-            given_by=ConsentGiver(e.given_by),
-            scope=[Agency(a) for a in e.scope],
-            given_on=date.fromisoformat(e.given_on),
-            how_obtained=e.how_obtained,
-        )
-    elif isinstance(e, Referral.ConsentWithdrawn):
-        event = ConsentWithdrawn(
-            **base,
-            withdrawn_on=date.fromisoformat(e.withdrawn_on),
-            continues_on_safeguarding_basis=e.basis_remains,
-        )
-    elif isinstance(e, Referral.SafeguardingBasisRecorded):
-        event = SafeguardingBasisRecorded(
-            **base, professional_id=e.professional_id, recorded_on=date.fromisoformat(e.recorded_on)
-        )
-    else:
-        event = _outcome(e, base)
-    return Outbound(event, correlation_id=causation.correlation_of(e))
-
-
-def _uuid(value: str | None) -> UUID | None:
-    return UUID(value) if value else None
-
-
-def _outcome(e: Any, base: dict[str, Any]) -> IntegrationEvent:
-    outcome = Outcome(e.outcome)
-    if outcome is Outcome.ACCEPTED:
-        return ReferralAccepted(
-            **base,
-            district=e.district,
-            panel=Panel.MAAG,
-            level_of_need=e.level_of_need,
-            agencies_requested=e.agencies_requested,
-            reason=e.reason,
-            joins_case_id=_uuid(e.joins_case_id),
-        )
-    if outcome is Outcome.DECLINED:
-        return ReferralDeclined(**base, reason=e.reason, signposting=e.signposting or "")
-    if outcome is Outcome.REDIRECTED_TO_SOCIAL_CARE:
-        return ReferralRedirectedToSocialCare(**base, district=e.district, reason=e.reason)
-    return ReferralPendingConsent(**base, reason=e.reason)
+    return TRANSLATORS[type(e)](e)

@@ -11,6 +11,7 @@ there is no such case (404).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from maag.runtime import policy
@@ -18,6 +19,7 @@ from maag.runtime.policy import Action, CaseScope
 from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller
 from services.referral.domain.referral import Referral
+from services.referral.domain.values import Match
 
 READERS = policy.roles_for(Action.READ_CASE)
 
@@ -29,8 +31,8 @@ def scope_of(referral: Referral) -> CaseScope:
         agency=referral.agency,
         district=referral.district,
         tier=referral.tier,
-        lead=referral.lead["professional_id"] if referral.lead else None,
-        consent=frozenset(consent["scope"]) if consent else frozenset(),
+        lead=referral.lead.professional_id if referral.lead else None,
+        consent=frozenset(a.value for a in consent.scope) if consent else frozenset(),
         safeguarding_basis=referral.safeguarding_basis is not None,
         # a lead's access ends at closure and at a withdrawal of consent (the case pauses)
         open=referral.closed is None and not referral.paused,
@@ -56,3 +58,25 @@ def require_reader(referral: Referral, caller: Caller) -> None:
 
 def sees_personal_data(referral: Referral, caller: Caller) -> bool:
     return policy.allows(caller, Action.READ_CHILD, scope_of(referral))
+
+
+@dataclass(frozen=True)
+class VisibleMatch:
+    """An offer the caller may know of, with the child's referrals (all of which they may
+    read)."""
+
+    match: Match
+    referrals: list[Referral]
+
+
+def visible_offers(work: Work, referral: Referral, caller: Caller) -> list[VisibleMatch]:
+    """The offers made for this referral that the caller may know of: those whose every
+    referral they may read. Another agency's child is never confirmed, or even hinted at, to
+    someone who cannot read that agency's referral (a probe learns nothing); a panel member
+    resolves such a match."""
+    found = []
+    for match in referral.offers.values():
+        theirs = [work.get_as(c, Referral, "referral") for c in match.offer.case_ids]
+        if all(may_read(r, caller) for r in theirs):
+            found.append(VisibleMatch(match, theirs))
+    return found

@@ -17,14 +17,10 @@ import hmac
 import json
 import os
 from collections.abc import Mapping
-from typing import Any, Protocol
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from services.referral.domain.matching import Key
-from services.referral.domain.referral import Offer
 
 NONCE_BYTES = 12
 
@@ -33,48 +29,22 @@ class PersonalDataErased(Exception):
     """The case's data key is gone: its personal details can no longer be read."""
 
 
-class Keyring(Protocol):
-    def data_key(self, case_id: UUID) -> bytes:
-        """The case's data key, made (and kept) if it has none yet."""
-        ...
-
-    def find(self, case_id: UUID) -> bytes | None:
-        """The case's data key, or None when it was destroyed (or never made)."""
-        ...
-
-    def destroy(self, case_id: UUID) -> bool:
-        """Destroy the case's data key; True if there was one."""
-        ...
-
-
-class ChildIndex(Protocol):
-    """Each referral's match keys, keyed (`services.referral.adapters.child_index`)."""
-
-    def place(self, case_id: UUID, child_id: UUID, keys: Mapping[Key, str]) -> list[Offer]:
-        """Index a new referral's keys; the children they likely match."""
-        ...
-
-    def relink(self, case_id: UUID, child_id: UUID) -> None: ...
-
-    def forget(self, case_id: UUID) -> None: ...
-
-
-def seal(key: bytes, case_id: UUID, value: dict[str, Any]) -> str:
+def seal(key: bytes, case_id: UUID, value: Mapping[str, object]) -> str:
     nonce = os.urandom(NONCE_BYTES)
     plain = json.dumps(value, sort_keys=True).encode()
     return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plain, case_id.bytes)).decode()
 
 
-def unseal(key: bytes, case_id: UUID, sealed: str) -> dict[str, Any]:
+def unseal(key: bytes, case_id: UUID, sealed: str) -> dict[str, object]:
     raw = base64.b64decode(sealed)
     try:
         plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], case_id.bytes)
     except InvalidTag as e:  # not this case's key, or the bytes were changed
         raise PersonalDataErased(f"the personal details of case {case_id} do not open") from e
-    found: dict[str, Any] = json.loads(plain)
+    found: dict[str, object] = json.loads(plain)
     return found
 
 
-def fingerprint(key: bytes, details: dict[str, Any]) -> str:
+def fingerprint(key: bytes, details: Mapping[str, object]) -> str:
     """Which submission made a case (a retry must match it), keyed: useless without the key."""
     return hmac.new(key, json.dumps(details, sort_keys=True).encode(), hashlib.sha256).hexdigest()

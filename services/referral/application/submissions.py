@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from contracts.events.referral import ReferralSubmission
+from contracts.events.referral import FieldProblem, ReferralSubmission
+from contracts.limits import LABEL_CHARS, PROBLEM_CHARS
 from maag.runtime.web.auth import Caller
 from services.referral.domain.referral import case_id_for
 
@@ -20,9 +21,20 @@ class ValidSubmission:
     def case_id(self) -> UUID:
         return case_id_for(self.caller.agency, self.submission.submission_id)
 
+    @property
+    def case_ids(self) -> tuple[UUID, ...]:
+        """The cases its policy loads (read for the whole batch at once)."""
+        return (self.case_id,)
+
 
 @dataclass(frozen=True)
 class InvalidSubmission:
-    problems: list[dict[str, str]]
+    problems: tuple[FieldProblem, ...]
     submission_id: str | None
     referring_agency: str | None
+    case_ids: tuple[UUID, ...] = ()  # it makes no case
+
+
+def problem(field: str, reason: str) -> FieldProblem:
+    """A problem as `ReferralRejected` carries it (cut to its limits: it never fails)."""
+    return FieldProblem(field=field[:LABEL_CHARS] or "(submission)", reason=reason[:PROBLEM_CHARS])

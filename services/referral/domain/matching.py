@@ -20,7 +20,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+
+from contracts.events.referral import ChildDetails
 
 
 class Key(StrEnum):
@@ -124,14 +125,14 @@ def postcode(address: str) -> str | None:
     return found.group(1) + found.group(2) if found else None
 
 
-def match_keys(child: Mapping[str, Any]) -> dict[Key, str]:
+def match_keys(child: ChildDetails) -> dict[Key, str]:
     """The child's match keys (each bound to the date of birth), by kind."""
-    born = str(child["date_of_birth"])
+    born = child.date_of_birth.isoformat()
     keys = {
-        Key.GIVEN: given_key(str(child["given_name"])),
-        Key.FAMILY: family_key(str(child["family_name"])),
+        Key.GIVEN: given_key(child.given_name),
+        Key.FAMILY: family_key(child.family_name),
     }
-    code = postcode(str(child.get("address", "")))
+    code = postcode(child.address)
     if code:
         keys[Key.POSTCODE] = code
     return {kind: f"{kind.value}|{born}|{value}" for kind, value in keys.items() if value}

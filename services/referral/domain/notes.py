@@ -9,9 +9,12 @@ erased with them.
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
+from services.referral.domain.values import Supersession
 
 
 class NoteConflict(Exception):
@@ -29,15 +32,29 @@ class CaseNote(Aggregate):
         by_note_id: str
         reason: str
 
+        def apply(self, aggregate: CaseNote) -> None:
+            aggregate.superseded = Supersession(UUID(self.by_note_id), self.reason)
+
     @event(Written)
     def __init__(
         self, case_id: UUID, sealed_text: str, about_date: str, supersedes: str | None
     ) -> None:
         self.case_id = case_id
         self.sealed_text = sealed_text
-        self.about_date = about_date
-        self.supersedes = supersedes
-        self.superseded: dict[str, str] | None = None
+        self.about_date = date.fromisoformat(about_date)
+        self.supersedes = UUID(supersedes) if supersedes else None
+        self.superseded: Supersession | None = None
+
+    @classmethod
+    def write(
+        cls, case_id: UUID, sealed_text: str, about_date: date, supersedes: UUID | None
+    ) -> CaseNote:
+        return cls(
+            case_id=case_id,
+            sealed_text=sealed_text,
+            about_date=about_date.isoformat(),
+            supersedes=str(supersedes) if supersedes else None,
+        )
 
     def supersede(self, by: CaseNote, reason: str) -> None:
         if by.case_id != self.case_id:
@@ -45,10 +62,6 @@ class CaseNote(Aggregate):
         if self.superseded is not None:
             raise NoteConflict(
                 f"supersedes: note {self.id} was superseded already by note "
-                f"{self.superseded['by_note_id']}; supersede that one"
+                f"{self.superseded.by_note_id}; supersede that one"
             )
-        self._superseded(by_note_id=str(by.id), reason=reason)
-
-    @event(Superseded)
-    def _superseded(self, by_note_id: str, reason: str) -> None:
-        self.superseded = {"by_note_id": by_note_id, "reason": reason}
+        self.trigger_event(self.Superseded, by_note_id=str(by.id), reason=reason)

@@ -1,9 +1,11 @@
 """The Referral aggregate: one case, from submission through consent to triage outcome,
 and what data protection asks of it: a legal hold, and the erasure of the child's details.
 
-Attributes of stored events are plain JSON types (str, int, bool, list, dict) so the
-store's transcoder needs nothing special; the store encrypts them at rest. The child's
-details arrive already sealed under the case's own data key (`sealed_child`: the
+Each event is declared once, with its state change (`apply`, which the library calls both
+when the event happens and when the referral is loaded). Attributes of stored events are
+plain JSON types (str, int, bool, list, dict) so the store's transcoder needs nothing
+special; `apply` turns them into the values of `services.referral.domain.values`. The
+child's details arrive already sealed under the case's own data key (`sealed_child`: the
 application seals them, `services.referral.application.personal`); erasing destroys that
 key. Who acted and the correlation id are the events' metadata, given by the runtime
 (`maag.runtime.causation`).
@@ -12,24 +14,41 @@ key. Who acted and the correlation id are the events' metadata, given by the run
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.events.referral import ReferralDetails
-from contracts.reference import Agency, Service, TransitionBasis
+from contracts.events.referral import ConsentGiven, ReferralDetails
+from services.referral.domain.retention import RetentionOutcome
 from services.referral.domain.triage import Decision, Outcome, triage
+from services.referral.domain.values import (
+    Channel,
+    Closure,
+    Erasure,
+    LeadProfessional,
+    LegalHold,
+    Match,
+    MatchStatus,
+    Offer,
+    ReferralConflict,
+    SafeguardingBasis,
+    Status,
+    Submitted,
+    consent_stored,
+)
 
 CASE_NAMESPACE = UUID("6f1c1d8e-3c55-4f8e-9a37-0c1f5a1d2b10")
 CHILD_NAMESPACE = UUID("0d3c9a52-6e1f-4b6a-8f0e-5b7f2e9c1a47")
 TERMINAL = {Outcome.REDIRECTED_TO_SOCIAL_CARE, Outcome.DECLINED}
-
-
-class ReferralConflict(Exception):
-    """The command does not fit the referral's state (HTTP 409; dead letter on a topic)."""
+# How a case the panel never closed ended, for the retention schedule (accepted: still open).
+_ENDED_AS = {
+    Outcome.DECLINED: RetentionOutcome.DECLINED,
+    Outcome.REDIRECTED_TO_SOCIAL_CARE: RetentionOutcome.REDIRECTED_TO_SOCIAL_CARE,
+    Outcome.PENDING_CONSENT: RetentionOutcome.PENDING_CONSENT,
+}
 
 
 def new_child_id(case_id: UUID) -> UUID:
@@ -37,30 +56,17 @@ def new_child_id(case_id: UUID) -> UUID:
     return uuid5(CHILD_NAMESPACE, str(case_id))
 
 
-def household_id_for(child_a: str, child_b: str) -> str:
-    return str(uuid5(CHILD_NAMESPACE, "household:" + ":".join(sorted((child_a, child_b)))))
-
-
-@dataclass(frozen=True)
-class Offer:
-    """A child the index found this referral's child likely to be: their id, the referrals
-    they have, and which match keys met."""
-
-    child_id: UUID
-    case_ids: tuple[UUID, ...]
-    keys: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "child_id": str(self.child_id),
-            "case_ids": [str(c) for c in self.case_ids],
-            "keys": list(self.keys),
-        }
+def household_id_for(child_a: UUID, child_b: UUID) -> UUID:
+    return uuid5(CHILD_NAMESPACE, "household:" + ":".join(sorted((str(child_a), str(child_b)))))
 
 
 def case_id_for(agency: str, submission_key: str) -> UUID:
     """The same agency and key always name the same case: retries find it, never duplicate it."""
     return uuid5(CASE_NAMESPACE, f"{agency}:{submission_key}")
+
+
+def _uuid(value: str | None) -> UUID | None:
+    return UUID(value) if value else None
 
 
 class LegalHoldInForce(ReferralConflict):
@@ -94,6 +100,10 @@ class Referral(Aggregate):
 
         offers: list[dict[str, Any]]  # {child_id, case_ids, keys}
 
+        def apply(self, aggregate: Referral) -> None:
+            for found in map(Offer.stored, self.offers):
+                aggregate.offers[found.child_id] = Match(found)
+
     class ChildMatchResolved(Aggregate.Event):
         """A person decided whether an offered child is this referral's: confirmed, the
         referral is that child's (and joins their open case, if any)."""
@@ -104,6 +114,13 @@ class Referral(Aggregate):
         joins_case_id: str | None
         reason: str
 
+        def apply(self, aggregate: Referral) -> None:
+            child_id = UUID(self.child_id)
+            aggregate.offers[child_id] = aggregate.offers[child_id].decided(self.confirmed)
+            if self.confirmed:
+                aggregate.child_id = child_id
+                aggregate.joins_case_id = _uuid(self.joins_case_id)
+
     class HouseholdLinked(Aggregate.Event):
         """This referral's child and another referral's are siblings in one household."""
 
@@ -112,18 +129,35 @@ class Referral(Aggregate):
         sibling_case_id: str
         sibling_child_id: str
 
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.household_id = UUID(self.household_id)
+            aggregate.siblings[UUID(self.sibling_case_id)] = UUID(self.sibling_child_id)
+
     class PersonalDataErased(Aggregate.Event):
         """The case's data key was destroyed: the child's details can no longer be read."""
 
         reason: str
         erased_on: str
 
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.erased = Erasure(self.reason, date.fromisoformat(self.erased_on))
+            aggregate.sealed_child = None
+            # a v1 referral's, held in its details under the store's key only
+            aggregate.clear_child = None
+            aggregate._submitted = {k: v for k, v in aggregate._submitted.items() if k != "child"}
+
     class LegalHoldPlaced(Aggregate.Event):
         reason: str
         until: str
 
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.hold = LegalHold(self.reason, date.fromisoformat(self.until))
+
     class LegalHoldReleased(Aggregate.Event):
         reason: str
+
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.hold = None
 
     class ClosedAtPanel(Aggregate.Event):
         """The panel closed the case (when its retention period starts)."""
@@ -131,22 +165,43 @@ class Referral(Aggregate):
         reason: str
         closed_on: str
 
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.closed = Closure(self.reason, date.fromisoformat(self.closed_on))
+
     class ConsentRecorded(Aggregate.Event):
         given_by: str
         scope: list[str]
         given_on: str
         how_obtained: str
 
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.consent = consent_stored(
+                self.given_by, self.scope, self.given_on, self.how_obtained
+            )
+
     class ConsentWithdrawn(Aggregate.Event):
         withdrawn_on: str
         reason: str
         basis_remains: bool
+
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.consent = None
+            if aggregate.outcome is Outcome.ACCEPTED and not self.basis_remains:
+                aggregate.paused = True
 
     class SafeguardingBasisRecorded(Aggregate.Event):
         professional_id: str
         professional_name: str
         reason: str
         recorded_on: str
+
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.safeguarding_basis = SafeguardingBasis(
+                self.professional_id,
+                self.professional_name,
+                self.reason,
+                date.fromisoformat(self.recorded_on),
+            )
 
     class Triaged(Aggregate.Event):
         outcome: str
@@ -162,6 +217,12 @@ class Referral(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["joins_case_id"] = None
 
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.outcome = Outcome(self.outcome)
+            aggregate.outcome_reason = self.reason
+            aggregate.signposting = self.signposting
+            aggregate.paused = False
+
     class LeadProfessionalNoted(Aggregate.Event):
         """The panel named the case's lead professional: they may read the case (and the
         child's details, as consent or a safeguarding basis allows) while it stands."""
@@ -169,16 +230,26 @@ class Referral(Aggregate):
         professional_id: str
         agency: str
 
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.lead = LeadProfessional(self.professional_id, self.agency)
+
     class LeadProfessionalEnded(Aggregate.Event):
         reason: str
+
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.lead = None
 
     class TierNoted(Aggregate.Event):
         """The panel moved the case to another tier (who sits on it may act on it here)."""
 
         panel: str
 
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.moved_to = self.panel
+
     class Viewed(Aggregate.Event):
-        """A read, as recorded on the referral before reads had aggregates of their own."""
+        """A read, as recorded on the referral before reads had aggregates of their own
+        (`maag.runtime.evidence.reads`): it changes nothing, but such referrals must load."""
 
         actor: dict[str, str]
         with_personal_data: bool
@@ -194,25 +265,27 @@ class Referral(Aggregate):
         sealed_child: str | None,
         child_id: str | None = None,
     ) -> None:
-        self.details = details  # never published (a v1 referral's holds the child)
+        self._submitted = details  # as stored, never published: read as `details`
+        # a v1 referral's child, in its details under the store's key only (v2 seals it)
+        self.clear_child: dict[str, str] | None = details.get("child")
         self.fingerprint = fingerprint
-        self.channel = channel
+        self.channel = Channel(channel)
         self.sealed_child = sealed_child  # the child's details, under the case's data key
-        self.child_id = child_id
-        self.offers: dict[str, dict[str, Any]] = {}  # offered child id -> offer and status
-        self.joins_case_id: str | None = None
-        self.household_id: str | None = None
-        self.siblings: dict[str, str] = {}  # sibling case id -> their child id
-        self.erased: dict[str, str] | None = None
-        self.hold: dict[str, str] | None = None
-        self.closed: dict[str, str] | None = None
-        self.consent: dict[str, Any] | None = None
-        self.safeguarding_basis: dict[str, Any] | None = None
+        self.child_id = _uuid(child_id)
+        self.offers: dict[UUID, Match] = {}  # by the offered child's id
+        self.joins_case_id: UUID | None = None
+        self.household_id: UUID | None = None
+        self.siblings: dict[UUID, UUID] = {}  # sibling case id -> their child id
+        self.erased: Erasure | None = None
+        self.hold: LegalHold | None = None
+        self.closed: Closure | None = None
+        self.consent: ConsentGiven | None = None
+        self.safeguarding_basis: SafeguardingBasis | None = None
         self.outcome: Outcome | None = None
         self.outcome_reason: str | None = None
         self.signposting: str | None = None
         self.paused = False
-        self.lead: dict[str, str] | None = None
+        self.lead: LeadProfessional | None = None
         self.moved_to: str | None = None  # the tier, once the panel escalated or stepped down
 
     @staticmethod
@@ -221,13 +294,19 @@ class Referral(Aggregate):
 
     # --- reading ---
 
+    @cached_property
+    def details(self) -> Submitted:
+        """What the referrer submitted (read when first asked, so that a referral always
+        loads, whatever its details' version)."""
+        return Submitted.stored(self._submitted)
+
     @property
     def agency(self) -> str:
-        return str(self.details["referring_agency"])
+        return self.details.referring_agency.value
 
     @property
     def district(self) -> str:
-        return str(self.details["district"])
+        return self.details.district.value
 
     @property
     def tier(self) -> str | None:
@@ -238,12 +317,30 @@ class Referral(Aggregate):
         return "maag" if self.outcome is Outcome.ACCEPTED else None
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         if self.outcome is None:
-            return "received"
+            return Status.RECEIVED
         if self.outcome is Outcome.ACCEPTED and self.paused:
-            return "paused-consent-withdrawn"
-        return self.outcome.value
+            return Status.PAUSED
+        return Status(self.outcome.value)
+
+    @property
+    def ended_as(self) -> RetentionOutcome | None:
+        """How the case ended, for the retention schedule (None: it is still open)."""
+        if self.closed is not None:
+            return RetentionOutcome.CLOSED
+        return _ENDED_AS.get(self.outcome) if self.outcome is not None else None
+
+    def hold_in_force(self, today: date) -> bool:
+        return self.hold is not None and self.hold.in_force(today)
+
+    def shares_with(self, agency: str) -> bool:
+        """Whether the child's details may go to a professional of `agency` other than the
+        referrer's: the recorded consent names that agency, or a safeguarding basis is on
+        record. A withdrawal of consent ends it at once."""
+        if self.safeguarding_basis is not None:
+            return True
+        return self.consent is not None and agency in self.consent.scope
 
     # --- commands ---
 
@@ -265,34 +362,28 @@ class Referral(Aggregate):
             case_id=case_id,
             details=details.model_dump(mode="json", exclude={"child"}),
             fingerprint=fingerprint,
-            channel=channel,
+            channel=Channel(channel).value,
             sealed_child=sealed_child,
             child_id=str(child_id or new_child_id(case_id)),
         )
         if offers:
-            referral._matches_offered(offers=[o.to_json() for o in offers])
+            referral.trigger_event(cls.MatchesOffered, offers=[o.to_json() for o in offers])
         if details.consent is not None:
-            c = details.consent
-            referral.record_consent(c.given_by.value, c.scope, c.given_on, c.how_obtained)
+            referral.record_consent(details.consent)
         else:
             referral._triage()
         return referral
 
-    def record_consent(
-        self,
-        given_by: str,
-        scope: list[Agency],
-        given_on: date,
-        how_obtained: str,
-    ) -> None:
+    def record_consent(self, consent: ConsentGiven) -> None:
         self._refuse_if_closed("record consent")
-        if not scope:
+        if not consent.scope:
             raise ReferralConflict("consent must name at least one agency that may share")
-        self._consent_recorded(
-            given_by=given_by,
-            scope=[a.value for a in scope],
-            given_on=given_on.isoformat(),
-            how_obtained=how_obtained,
+        self.trigger_event(
+            self.ConsentRecorded,
+            given_by=consent.given_by.value,
+            scope=[a.value for a in consent.scope],
+            given_on=consent.given_on.isoformat(),
+            how_obtained=consent.how_obtained,
         )
         self._triage()
 
@@ -302,26 +393,22 @@ class Referral(Aggregate):
             raise ReferralConflict(
                 "no consent is recorded for this referral, so none can be withdrawn"
             )
-        self._consent_withdrawn(
+        self.trigger_event(
+            self.ConsentWithdrawn,
             withdrawn_on=withdrawn_on.isoformat(),
             reason=reason,
             basis_remains=self.safeguarding_basis is not None,
         )
         self._triage()
 
-    def record_safeguarding_basis(
-        self,
-        professional_id: str,
-        professional_name: str,
-        reason: str,
-        recorded_on: date,
-    ) -> None:
+    def record_safeguarding_basis(self, basis: SafeguardingBasis) -> None:
         self._refuse_if_closed("record a safeguarding basis")
-        self._safeguarding_basis_recorded(
-            professional_id=professional_id,
-            professional_name=professional_name,
-            reason=reason,
-            recorded_on=recorded_on.isoformat(),
+        self.trigger_event(
+            self.SafeguardingBasisRecorded,
+            professional_id=basis.professional_id,
+            professional_name=basis.professional_name,
+            reason=basis.reason,
+            recorded_on=basis.recorded_on.isoformat(),
         )
         self._triage()
 
@@ -329,96 +416,51 @@ class Referral(Aggregate):
         """Record that the child's details are erased (the application destroys the key)."""
         if self.erased is not None:
             return  # erased already: nothing more to record
-        if self.hold_in_force(today):
-            assert self.hold is not None
+        if self.hold is not None and self.hold.in_force(today):
             raise LegalHoldInForce(
-                f"case {self.id} is under a legal hold until {self.hold['until']} "
-                f"({self.hold['reason']}): nothing can be erased"
+                f"case {self.id} is under a legal hold until {self.hold.until.isoformat()} "
+                f"({self.hold.reason}): nothing can be erased"
             )
-        self._personal_data_erased(reason=reason, erased_on=today.isoformat())
+        self.trigger_event(self.PersonalDataErased, reason=reason, erased_on=today.isoformat())
 
-    def place_legal_hold(self, reason: str, until: date, today: date) -> None:
-        if until < today:
-            raise ReferralConflict("a legal hold must last until today or later")
+    def place_legal_hold(self, hold: LegalHold, today: date) -> None:
+        hold.check_placed(today)
         if self.erased is not None:
             raise ReferralConflict(
-                f"case {self.id}'s personal details were erased on {self.erased['erased_on']}: "
-                "there is nothing left to hold"
+                f"case {self.id}'s personal details were erased on "
+                f"{self.erased.erased_on.isoformat()}: there is nothing left to hold"
             )
-        self._legal_hold_placed(reason=reason, until=until.isoformat())
+        self.trigger_event(self.LegalHoldPlaced, reason=hold.reason, until=hold.until.isoformat())
 
     def release_legal_hold(self, reason: str) -> None:
         if self.hold is None:
             raise ReferralConflict(f"case {self.id} is not under a legal hold")
-        self._legal_hold_released(reason=reason)
+        self.trigger_event(self.LegalHoldReleased, reason=reason)
 
-    def hold_in_force(self, today: date) -> bool:
-        return self.hold is not None and date.fromisoformat(self.hold["until"]) >= today
-
-    # --- rules ---
-
-    def _refuse_if_closed(self, what: str) -> None:
-        if self.outcome in TERMINAL:
-            assert self.outcome is not None
-            raise ReferralConflict(
-                f"cannot {what}: the referral was {self.outcome.value} ({self.outcome_reason})"
-            )
-
-    def _triage(self) -> None:
-        decision = triage(
-            significant_harm_concern=bool(self.details["significant_harm_concern"]),
-            agencies_requested=[Agency(a) for a in self.details["agencies_requested"]],
-            services_requested=[Service(s) for s in self.details.get("services_requested", [])],
-            transition=bool(self.details["transition"]),
-            transition_basis=(
-                TransitionBasis(basis) if (basis := self.details.get("transition_basis")) else None
-            ),
-            has_consent=self.consent is not None,
-            has_safeguarding_basis=self.safeguarding_basis is not None,
-        )
-        if decision.outcome is self.outcome and not self.paused:
-            return  # nothing new to say
-        if decision.outcome is Outcome.PENDING_CONSENT and self.outcome is Outcome.ACCEPTED:
-            # Consent withdrawn after acceptance pauses the case (the panel takes it off its
-            # agendas on ConsentWithdrawn); it is not sent back to waiting.
-            return
-        self._decided(decision)
-
-    def _decided(self, decision: Decision) -> None:
-        self._triaged(
-            outcome=decision.outcome.value,
-            reason=decision.reason,
-            signposting=decision.signposting,
-            district=self.district,
-            level_of_need=int(self.details["level_of_need"]),
-            agencies_requested=list(self.details["agencies_requested"]),
-            joins_case_id=self.joins_case_id if decision.outcome is Outcome.ACCEPTED else None,
-        )
+    # --- what the panel decided (its events, applied here) ---
 
     def note_lead_professional(self, professional_id: str, agency: str) -> None:
         """The panel assigned (or reassigned) the lead professional; a repeat changes nothing."""
-        if self.lead == {"professional_id": professional_id, "agency": agency}:
+        if self.lead == LeadProfessional(professional_id, agency):
             return
-        self._lead_noted(professional_id=professional_id, agency=agency)
+        self.trigger_event(
+            self.LeadProfessionalNoted, professional_id=professional_id, agency=agency
+        )
 
     def end_lead_professional(self, reason: str) -> None:
         if self.lead is not None:
-            self._lead_ended(reason=reason)
+            self.trigger_event(self.LeadProfessionalEnded, reason=reason)
 
     def note_tier(self, panel: str) -> None:
         """The panel escalated or stepped the case down to `panel`; a repeat changes nothing."""
         if self.tier != panel:
-            self._tier_noted(panel=panel)
-
-    @event(TierNoted)
-    def _tier_noted(self, panel: str) -> None:
-        self.moved_to = panel
+            self.trigger_event(self.TierNoted, panel=panel)
 
     def note_closed(self, reason: str, closed_on: date) -> None:
         """The panel closed the case; its lead professional's access ends."""
         self.end_lead_professional(f"case closed at panel: {reason}")
         if self.closed is None:
-            self._closed_at_panel(reason=reason, closed_on=closed_on.isoformat())
+            self.trigger_event(self.ClosedAtPanel, reason=reason, closed_on=closed_on.isoformat())
 
     # --- the child index ---
 
@@ -431,32 +473,44 @@ class Referral(Aggregate):
             and self.joins_case_id is None
         )
 
-    def resolve_match(
-        self, child_id: str, confirmed: bool, joins_case_id: str | None, reason: str
-    ) -> None:
-        """Confirm or reject an offered child. Confirmed: this referral is theirs, and joins
-        their open case (`joins_case_id`) unless this one is already being worked."""
-        offer = self.offers.get(child_id)
-        if offer is None:
+    def offered(self, child_id: UUID) -> Match:
+        """The offer of `child_id` made for this referral."""
+        found = self.offers.get(child_id)
+        if found is None:
             raise ReferralConflict(
                 f"child_id: child {child_id} was not offered as a match for referral {self.id}"
             )
-        if offer["status"] != "offered":
-            if offer["status"] == ("confirmed" if confirmed else "rejected"):
+        return found
+
+    def resolve_match(
+        self, child_id: UUID, confirmed: bool, joins_case_id: UUID | None, reason: str
+    ) -> None:
+        """Confirm or reject an offered child. Confirmed: this referral is theirs, and joins
+        their open case (`joins_case_id`) unless this one is already being worked."""
+        status = self.offered(child_id).status
+        if status is not MatchStatus.OFFERED:
+            if status is (MatchStatus.CONFIRMED if confirmed else MatchStatus.REJECTED):
                 return  # decided so already: a repeat changes nothing
-            raise ReferralConflict(f"child_id: this match was {offer['status']} already")
+            raise ReferralConflict(f"child_id: this match was {status.value} already")
         # a referral declined or sent to social care has no case at a panel to join
         joins = joins_case_id if confirmed and self.outcome not in TERMINAL else None
-        self._match_resolved(
-            child_id=child_id,
+        self.trigger_event(
+            self.ChildMatchResolved,
+            child_id=str(child_id),
             confirmed=confirmed,
-            previous_child_id=self.child_id if confirmed else None,
-            joins_case_id=joins,
+            previous_child_id=str(self.child_id) if confirmed and self.child_id else None,
+            joins_case_id=str(joins) if joins else None,
             reason=reason,
         )
 
-    def link_household(self, sibling: Referral, household_id: str) -> None:
-        """This child and `sibling`'s are siblings in `household_id` (recorded on both)."""
+    def link_household(self, sibling: Referral) -> None:
+        """This child and `sibling`'s are siblings, in the household either is in already
+        (or a new one); recorded on both."""
+        households = {h for h in (self.household_id, sibling.household_id) if h}
+        if len(households) > 1:
+            raise ReferralConflict(
+                "sibling_case_id: the two children are already in different households"
+            )
         if self.child_id is None or sibling.child_id is None:
             raise ReferralConflict(
                 "sibling_case_id: a referral received before the child index has no child "
@@ -466,140 +520,60 @@ class Referral(Aggregate):
             raise ReferralConflict(
                 "sibling_case_id: that referral is of the same child, not a sibling"
             )
+        household_id = (
+            households.pop() if households else household_id_for(self.child_id, sibling.child_id)
+        )
         for one, other in ((self, sibling), (sibling, self)):
-            if str(other.id) in one.siblings:
+            if other.id in one.siblings:
                 continue
-            one._household_linked(
-                household_id=household_id,
+            one.trigger_event(
+                one.HouseholdLinked,
+                household_id=str(household_id),
                 child_id=str(one.child_id),
                 sibling_case_id=str(other.id),
                 sibling_child_id=str(other.child_id),
             )
 
-    def shares_with(self, agency: str) -> bool:
-        """Whether the child's details may go to a professional of `agency` other than the
-        referrer's: the recorded consent names that agency, or a safeguarding basis is on
-        record. A withdrawal of consent ends it at once."""
-        if self.safeguarding_basis is not None:
-            return True
-        return self.consent is not None and agency in self.consent["scope"]
+    # --- rules ---
 
-    # --- events (the method bodies apply them) ---
+    def _refuse_if_closed(self, what: str) -> None:
+        if self.outcome in TERMINAL:
+            assert self.outcome is not None
+            raise ReferralConflict(
+                f"cannot {what}: the referral was {self.outcome.value} ({self.outcome_reason})"
+            )
 
-    @event(LeadProfessionalNoted)
-    def _lead_noted(self, professional_id: str, agency: str) -> None:
-        self.lead = {"professional_id": professional_id, "agency": agency}
+    def _triage(self) -> None:
+        d = self.details
+        decision = triage(
+            significant_harm_concern=d.significant_harm_concern,
+            agencies_requested=d.agencies_requested,
+            services_requested=d.services_requested,
+            transition=d.transition,
+            transition_basis=d.transition_basis,
+            has_consent=self.consent is not None,
+            has_safeguarding_basis=self.safeguarding_basis is not None,
+        )
+        if decision.outcome is self.outcome and not self.paused:
+            return  # nothing new to say
+        if decision.outcome is Outcome.PENDING_CONSENT and self.outcome is Outcome.ACCEPTED:
+            # Consent withdrawn after acceptance pauses the case (the panel takes it off its
+            # agendas on ConsentWithdrawn); it is not sent back to waiting.
+            return
+        self._decided(decision)
 
-    @event(LeadProfessionalEnded)
-    def _lead_ended(self, reason: str) -> None:
-        self.lead = None
-
-    @event(ConsentRecorded)
-    def _consent_recorded(
-        self,
-        given_by: str,
-        scope: list[str],
-        given_on: str,
-        how_obtained: str,
-    ) -> None:
-        self.consent = {
-            "given_by": given_by,
-            "scope": scope,
-            "given_on": given_on,
-            "how_obtained": how_obtained,
-        }
-
-    @event(ConsentWithdrawn)
-    def _consent_withdrawn(
-        self,
-        withdrawn_on: str,
-        reason: str,
-        basis_remains: bool,
-    ) -> None:
-        self.consent = None
-        if self.outcome is Outcome.ACCEPTED and not basis_remains:
-            self.paused = True
-
-    @event(SafeguardingBasisRecorded)
-    def _safeguarding_basis_recorded(
-        self,
-        professional_id: str,
-        professional_name: str,
-        reason: str,
-        recorded_on: str,
-    ) -> None:
-        self.safeguarding_basis = {
-            "professional_id": professional_id,
-            "professional_name": professional_name,
-            "reason": reason,
-            "recorded_on": recorded_on,
-        }
-
-    @event(Triaged)
-    def _triaged(
-        self,
-        outcome: str,
-        reason: str,
-        signposting: str | None,
-        district: str,
-        level_of_need: int,
-        agencies_requested: list[str],
-        joins_case_id: str | None,
-    ) -> None:
-        self.outcome = Outcome(outcome)
-        self.outcome_reason = reason
-        self.signposting = signposting
-        self.paused = False
-
-    @event(MatchesOffered)
-    def _matches_offered(self, offers: list[dict[str, Any]]) -> None:
-        for offer in offers:
-            self.offers[offer["child_id"]] = {**offer, "status": "offered"}
-
-    @event(ChildMatchResolved)
-    def _match_resolved(
-        self,
-        child_id: str,
-        confirmed: bool,
-        previous_child_id: str | None,
-        joins_case_id: str | None,
-        reason: str,
-    ) -> None:
-        self.offers[child_id]["status"] = "confirmed" if confirmed else "rejected"
-        if confirmed:
-            self.child_id = child_id
-            self.joins_case_id = joins_case_id
-
-    @event(HouseholdLinked)
-    def _household_linked(
-        self, household_id: str, child_id: str, sibling_case_id: str, sibling_child_id: str
-    ) -> None:
-        self.household_id = household_id
-        self.siblings[sibling_case_id] = sibling_child_id
-
-    @event(PersonalDataErased)
-    def _personal_data_erased(self, reason: str, erased_on: str) -> None:
-        self.erased = {"reason": reason, "erased_on": erased_on}
-        self.sealed_child = None
-        self.details.pop("child", None)  # a v1 referral's, held under the store's key only
-
-    @event(ClosedAtPanel)
-    def _closed_at_panel(self, reason: str, closed_on: str) -> None:
-        self.closed = {"reason": reason, "closed_on": closed_on}
-
-    @event(LegalHoldPlaced)
-    def _legal_hold_placed(self, reason: str, until: str) -> None:
-        self.hold = {"reason": reason, "until": until}
-
-    @event(LegalHoldReleased)
-    def _legal_hold_released(self, reason: str) -> None:
-        self.hold = None
-
-    @event(Viewed)
-    def _viewed(self, actor: dict[str, str], with_personal_data: bool, at: str) -> None:
-        # Reads are recorded in aggregates of their own now (maag.runtime.evidence.reads); referrals
-        # read before that still carry them, and must still load.
-        pass
+    def _decided(self, decision: Decision) -> None:
+        accepted = decision.outcome is Outcome.ACCEPTED
+        self.trigger_event(
+            self.Triaged,
+            outcome=decision.outcome.value,
+            reason=decision.reason,
+            signposting=decision.signposting,
+            district=self.district,
+            level_of_need=int(self.details.level_of_need),
+            agencies_requested=[a.value for a in self.details.agencies_requested],
+            joins_case_id=str(self.joins_case_id) if accepted and self.joins_case_id else None,
+        )
 
 
 class Rejection(Aggregate):

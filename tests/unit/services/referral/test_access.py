@@ -13,6 +13,7 @@ from maag.runtime.store.unit_of_work import NotFound
 from maag.runtime.web.auth import Caller
 from services.referral.application.access import require_reader, sees_personal_data
 from services.referral.domain.referral import Referral
+from services.referral.domain.values import SafeguardingBasis
 from tests.support.referral import details, receive
 
 CONSENT = {
@@ -60,7 +61,9 @@ def test_the_child_details_go_to_the_lead_only_as_consent_or_a_basis_allows(
     referral = _referral()
     referral.note_lead_professional("lp-1", agency)
     if basis:
-        referral.record_safeguarding_basis("sw-1", "S Worker", "risk of harm", date(2026, 11, 27))
+        referral.record_safeguarding_basis(
+            SafeguardingBasis("sw-1", "S Worker", "risk of harm", date(2026, 11, 27))
+        )
     if not consent:
         referral.withdraw_consent(date(2026, 11, 27), "withdrawn")
     assert sees_personal_data(referral, _lead("lp-1", agency)) is sees

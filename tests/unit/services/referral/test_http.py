@@ -11,6 +11,7 @@ import pytest
 from contracts.reference import Role
 from maag.runtime.evidence.reads import CaseRead
 from maag.runtime.web.auth import Caller
+from services.referral.application.queries.read_referral import read_referral
 from tests.support.identity import auth
 from tests.support.referral import CHILD_NAME, details
 from tests.unit.services.referral.conftest import Api
@@ -190,7 +191,7 @@ def test_reads_are_recorded_on_the_case_in_aggregates_of_their_own(api: Api) -> 
     case_id = _submit(api).json()["case_id"]
     version: int = api.app.repository.get(uuid.UUID(case_id)).version
     api.client.get(f"/referrals/{case_id}", headers=auth(Role.AUDITOR, "county-audit"))
-    api.app.read(uuid.UUID(case_id), Caller.of("u-1", Role.REFERRER, "education"))
+    read_referral(api.app, uuid.UUID(case_id), Caller.of("u-1", Role.REFERRER, "education"))
     reads = [
         e
         for n in api.app.notifications_after(0)

@@ -10,12 +10,10 @@ import uuid
 from typing import Any
 
 from contracts.reference import Role
-from maag.runtime.store.unit_of_work import Work
-from services.referral.application import policies
 from tests.support import identity
 from tests.support.identity import auth, someone
 from tests.support.referral import details
-from tests.unit.services.referral.conftest import Api
+from tests.unit.services.referral.conftest import Api, lead_assigned
 
 CONSENT = {
     "given_by": "parent-carer",
@@ -85,17 +83,13 @@ def test_a_key_used_for_one_kind_of_request_is_refused_for_another(api: Api) -> 
 
 def test_a_replay_re_checks_who_may_and_a_lead_replaced_is_refused(api: Api) -> None:
     case_id = _case(api, consent={**CONSENT, "scope": ["education"]})
-    work = Work(api.app)
-    policies.lead_professional_assigned(work, uuid.UUID(case_id), "lp-1", "education")
-    work.commit()
+    lead_assigned(api.app, uuid.UUID(case_id), "lp-1", "education")
     lead = _keyed("key-k3-00", auth(Role.LEAD_PROFESSIONAL, user="lp-1"))
     note = {"text": "met the family", "about_date": "2026-11-30"}
     assert (
         api.client.post(f"/referrals/{case_id}/notes", json=note, headers=lead).status_code == 201
     )
-    work = Work(api.app)
-    policies.lead_professional_assigned(work, uuid.UUID(case_id), "lp-2", "education")
-    work.commit()
+    lead_assigned(api.app, uuid.UUID(case_id), "lp-2", "education")
     again = api.client.post(f"/referrals/{case_id}/notes", json=note, headers=lead)
     assert again.status_code == 404, again.text  # no longer a case they can see
 
@@ -126,9 +120,7 @@ def test_notes_follow_the_childs_details(api: Api) -> None:
         assert r.status_code == 403, r.text
         assert "domestic abuse" not in r.text
     # a lead whose agency the consent does not name reads neither the child nor the notes
-    work = Work(api.app)
-    policies.lead_professional_assigned(work, uuid.UUID(case_id), "lp-7", "police")
-    work.commit()
+    lead_assigned(api.app, uuid.UUID(case_id), "lp-7", "police")
     lead = auth(Role.LEAD_PROFESSIONAL, "police", user="lp-7")
     assert api.client.get(f"/referrals/{case_id}", headers=lead).json()["child"] is None
     assert api.client.get(f"/referrals/{case_id}/notes", headers=lead).status_code == 403

@@ -19,6 +19,7 @@ from maag.runtime.evidence.timeline import describe, merge
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
 from services.referral.adapters.keyring import KeyringError, SqlKeyring
+from services.referral.application.queries.retention_due import cases_due
 from services.referral.audit import AUDIT
 from services.referral.domain.referral import Referral
 from services.referral.domain.retention import (
@@ -29,9 +30,10 @@ from services.referral.domain.retention import (
     ScheduleError,
     parse_schedule,
 )
+from services.referral.domain.values import Closure
 from tests.support.identity import auth
 from tests.support.referral import CHILD_NAME, KEKS, details
-from tests.unit.services.referral.conftest import Api
+from tests.unit.services.referral.conftest import Api, closed_at_panel
 
 
 def dpo() -> dict[str, str]:
@@ -170,7 +172,8 @@ def test_retention_lists_what_is_due_marks_holds_and_refuses_an_unknown_outcome(
     assert _read(api, declined)["status"] == "declined"
     # The schedule in force says declined and redirected cases go at once.
     schedule = parse_schedule("declined=fy+0,redirected-to-social-care=fy+0")
-    due = api.app.retention_due(
+    due = cases_due(
+        api.app,
         [uuid.UUID(c) for c in (declined, redirected, held, open_case)],
         schedule,
         date(2027, 4, 1),
@@ -256,18 +259,13 @@ def test_rotating_the_key_encryption_key_rewraps_data_keys_and_touches_no_event(
 def test_a_case_closed_at_panel_is_kept_by_its_date_of_birth_rule(api: Api) -> None:
     """The panel's CaseClosed reaches the referral (its policy): from then the case ends as
     closed, and its details are due 25 years after the child's birth by default."""
-    from maag.runtime.store.unit_of_work import Work
-    from services.referral.application import policies
-
     case_id = uuid.UUID(_case(api, consent={**CONSENT_GIVEN}))
-    work = Work(api.app)
-    policies.case_closed(work, case_id, "needs met", date(2027, 1, 5))
-    work.commit()
+    closed_at_panel(api.app, case_id, "needs met", date(2027, 1, 5))
     referral: Referral = api.app.repository.get(case_id)
-    assert referral.closed == {"reason": "needs met", "closed_on": "2027-01-05"}
-    due = api.app.retention_due([case_id], DEFAULT_SCHEDULE, date(2039, 3, 9))
+    assert referral.closed == Closure("needs met", date(2027, 1, 5))
+    due = cases_due(api.app, [case_id], DEFAULT_SCHEDULE, date(2039, 3, 9))
     assert [(str(d.rule), d.due_on) for d in due] == [("closed=dob+25", date(2039, 3, 9))]
-    assert api.app.retention_due([case_id], DEFAULT_SCHEDULE, date(2039, 3, 8)) == []
+    assert cases_due(api.app, [case_id], DEFAULT_SCHEDULE, date(2039, 3, 8)) == []
 
 
 CONSENT_GIVEN = {

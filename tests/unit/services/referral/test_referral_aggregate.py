@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from contracts.events.referral import ReferralDetails
+from contracts.events.referral import ConsentGiven, ConsentGiver, ReferralDetails
 from contracts.reference import Agency, Role
 from maag.runtime.web.auth import Caller
-from services.referral.domain.referral import Referral, ReferralConflict
+from services.referral.domain.referral import Referral
+from services.referral.domain.values import ReferralConflict, SafeguardingBasis
 from tests.support.referral import details, receive
 
 CALLER = Caller.of("u-1", Role.REFERRER, "education")
@@ -26,11 +27,20 @@ def _outcomes(referral: Referral) -> list[str]:
 
 
 def _consent(referral: Referral) -> None:
-    referral.record_consent("parent-carer", [Agency.CAMHS], TODAY, "meeting")
+    referral.record_consent(
+        ConsentGiven(
+            given_by=ConsentGiver.PARENT_CARER,
+            scope=[Agency.CAMHS],
+            given_on=TODAY,
+            how_obtained="meeting",
+        )
+    )
 
 
 def _basis(referral: Referral) -> None:
-    referral.record_safeguarding_basis("sw-1", "A. Worker", "risk to the child", TODAY)
+    referral.record_safeguarding_basis(
+        SafeguardingBasis("sw-1", "A. Worker", "risk to the child", TODAY)
+    )
 
 
 def test_a_new_referral_without_consent_waits_for_it() -> None:
@@ -51,7 +61,7 @@ def test_a_safeguarding_basis_moves_a_waiting_referral_to_accepted() -> None:
     _basis(referral)
     assert referral.status == "accepted"
     assert referral.safeguarding_basis is not None
-    assert referral.safeguarding_basis["professional_id"] == "sw-1"
+    assert referral.safeguarding_basis.professional_id == "sw-1"
 
 
 def test_consent_withdrawn_after_acceptance_pauses_the_case_without_a_new_outcome() -> None:

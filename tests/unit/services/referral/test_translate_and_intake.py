@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts.events.referral import ReferralAccepted, ReferralDetails, ReferralReceived
+from contracts.events.referral import (
+    ConsentGiven,
+    ConsentGiver,
+    FieldProblem,
+    ReferralAccepted,
+    ReferralDetails,
+    ReferralReceived,
+)
 from contracts.reference import Agency, Role
 from maag.runtime import causation
 from maag.runtime.messaging.classification import Unclassified
@@ -39,7 +46,14 @@ def test_received_is_published_without_the_childs_details() -> None:
 def test_accepted_carries_the_district_and_the_reason() -> None:
     referral = receive(ReferralDetails(**details()))
     causation.give(referral.pending_events, {"actor": CALLER.record, "correlation_id": "c"})
-    referral.record_consent("young-person", [Agency.CAMHS], datetime.now(UTC).date(), "verbal")
+    referral.record_consent(
+        ConsentGiven(
+            given_by=ConsentGiver.YOUNG_PERSON,
+            scope=[Agency.CAMHS],
+            given_on=datetime.now(UTC).date(),
+            how_obtained="verbal",
+        )
+    )
     # what the runtime gives the events of a command (the caller and its correlation id)
     causation.give(referral.pending_events, {"actor": CALLER.record, "correlation_id": "c2"})
     out = [translate(e) for e in referral.collect_events()]
@@ -81,7 +95,7 @@ def test_invalid_fields_are_each_named() -> None:
     body.pop("needs")
     message = _decode(body, f"Bearer {token()}")
     assert isinstance(message, InvalidSubmission)
-    fields = {p["field"] for p in message.problems}
+    fields = {p.field for p in message.problems}
     assert fields == {"district", "needs"}
     assert message.submission_id == "sub-00000002"
 
@@ -89,19 +103,19 @@ def test_invalid_fields_are_each_named() -> None:
 def test_bytes_that_are_not_json_are_named() -> None:
     message = _decode(b"\x00not json")
     assert isinstance(message, InvalidSubmission)
-    assert message.problems[0]["reason"].startswith("Invalid JSON")
+    assert message.problems[0].reason.startswith("Invalid JSON")
 
 
 def test_a_submission_without_a_token_or_for_another_agency_is_refused() -> None:
     body = {**details(), "submission_id": "sub-00000003"}
     missing = _decode(body)
     assert isinstance(missing, InvalidSubmission)
-    assert missing.problems == [
-        {
-            "field": "header authorization",
-            "reason": "unauthenticated: missing Authorization header (expected 'Bearer <token>')",
-        }
-    ]
+    assert missing.problems == (
+        FieldProblem(
+            field="header authorization",
+            reason="unauthenticated: missing Authorization header (expected 'Bearer <token>')",
+        ),
+    )
     other = _decode(body, f"Bearer {token(agency='police')}")
     assert isinstance(other, InvalidSubmission)
-    assert other.problems[0]["reason"].startswith("forbidden: you may submit referrals only")
+    assert other.problems[0].reason.startswith("forbidden: you may submit referrals only")

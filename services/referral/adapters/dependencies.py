@@ -1,0 +1,24 @@
+"""What the referral's routes take from the request besides the shared pipeline's caller,
+correlation id and key (`maag.runtime.web.http`): the application, which `create_api`
+keeps in the FastAPI app's state, and today's date."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.referral.application.app import ReferralApp
+
+
+def referral_app(request: Request) -> ReferralApp:
+    found: ReferralApp = request.app.state.referral
+    return found
+
+
+App = Annotated[ReferralApp, Depends(referral_app)]
+
+
+def today() -> date:
+    return datetime.now(UTC).date()

@@ -1,0 +1,101 @@
+"""Submit a referral (over HTTP; the topic's submissions reach the same rules through
+`policies/on_referral_submission.py`): a referrer submits for their own agency only; the
+same key again finds the case it made, never a second one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import IntegrityError
+
+from contracts.events.referral import ReferralDetails
+from contracts.reference import Role
+from maag.runtime.commands import Command
+from maag.runtime.store.unit_of_work import NotFound, Work
+from maag.runtime.web.auth import Caller, Forbidden
+from services.referral.application.commands import handlers
+from services.referral.application.personal import fingerprint, seal
+from services.referral.application.ports import ChildIndex, Keyring
+from services.referral.domain.matching import match_keys
+from services.referral.domain.referral import Referral, case_id_for, new_child_id
+from services.referral.domain.values import Channel, ReferralConflict
+
+if TYPE_CHECKING:
+    from services.referral.application.app import ReferralApp
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitReferral(Command):
+    details: ReferralDetails
+    handles_its_key: ClassVar[bool] = True  # the key makes the case id (case_id_for)
+
+
+@handlers(SubmitReferral)
+def submit_referral(
+    app: ReferralApp, c: SubmitReferral, work: Work[ReferralApp]
+) -> tuple[Referral, bool]:
+    """The referral and whether this call created it. Saved here rather than by the unit of
+    work: the same key submitted concurrently is answered with the case the other made."""
+    authorise_submission(c.caller, c.details)
+    case_id = case_id_for(c.caller.agency, c.idempotency_key or str(uuid4()))
+    existing = find(work, case_id)
+    referral = receive_or_replay(existing, case_id, c.details, Channel.HTTP, app.keyring, app.index)
+    if referral is existing:
+        return referral, False
+    try:
+        app.commit_unit([referral])
+    except IntegrityError:  # the same key, concurrently: the other call created it
+        again = find(Work(app), case_id)
+        assert again is not None
+        replay = receive_or_replay(again, case_id, c.details, Channel.HTTP, app.keyring, app.index)
+        return replay, False
+    return referral, True
+
+
+def authorise_submission(caller: Caller, details: ReferralDetails) -> None:
+    """For both entrypoints (HTTP and the submissions topic)."""
+    caller.require(Role.REFERRER, to="submit referrals")
+    if details.referring_agency.value != caller.agency:
+        raise Forbidden(
+            f"you may submit referrals only for your own agency {caller.agency!r}, "
+            f"not {details.referring_agency.value!r}"
+        )
+
+
+def receive_or_replay(
+    existing: Referral | None,
+    case_id: UUID,
+    details: ReferralDetails,
+    channel: Channel,
+    keyring: Keyring,
+    index: ChildIndex,
+) -> Referral:
+    """A new referral, or the one this key already made (a retry), never a second one.
+    The child's details are sealed under the case's own data key; the child is indexed,
+    and any child they are likely to be is offered for a person to confirm."""
+    body = details.model_dump(mode="json")
+    if existing is not None:
+        key = keyring.find(case_id) if existing.erased is None else None
+        if key is None or existing.fingerprint != fingerprint(key, body):
+            raise ReferralConflict(
+                "this idempotency key was already used for a different submission "
+                f"(case {case_id}), or that case's details were erased; use a new key for a "
+                "new referral"
+            )
+        return existing
+    key = keyring.data_key(case_id)
+    sealed = seal(key, case_id, body["child"])
+    child_id = new_child_id(case_id)
+    offers = index.place(case_id, child_id, match_keys(details.child))
+    return Referral.receive(
+        case_id, details, channel, sealed, fingerprint(key, body), child_id, offers
+    )
+
+
+def find(work: Work, case_id: UUID) -> Referral | None:
+    try:
+        return work.get_as(case_id, Referral, "referral")
+    except NotFound:
+        return None

@@ -1,0 +1,80 @@
+"""What the referral's application needs from outside it, as it names it: the keyring of
+each case's data key, the child index, and the list of cases (the read model). The
+adapters implement these (`services.referral.adapters`); the application imports none."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from services.referral.domain.matching import Key
+from services.referral.domain.values import Offer
+
+
+class Keyring(Protocol):
+    def data_key(self, case_id: UUID) -> bytes:
+        """The case's data key, made (and kept) if it has none yet."""
+        ...
+
+    def find(self, case_id: UUID) -> bytes | None:
+        """The case's data key, or None when it was destroyed (or never made)."""
+        ...
+
+    def destroy(self, case_id: UUID) -> bool:
+        """Destroy the case's data key; True if there was one."""
+        ...
+
+
+class ChildIndex(Protocol):
+    """Each referral's match keys, keyed (`services.referral.adapters.child_index`)."""
+
+    def place(self, case_id: UUID, child_id: UUID, keys: Mapping[Key, str]) -> list[Offer]:
+        """Index a new referral's keys; the children they likely match."""
+        ...
+
+    def relink(self, case_id: UUID, child_id: UUID) -> None: ...
+
+    def forget(self, case_id: UUID) -> None: ...
+
+
+@dataclass(frozen=True)
+class ListedCase:
+    """A case as the list knows it: no personal data (the child and their household by
+    pseudonymous ids only)."""
+
+    case_id: UUID
+    child_id: UUID | None
+    household_id: UUID | None
+    agency: str
+    district: str
+    caf_reference: str
+    level_of_need: int
+    status: str
+    reason: str | None
+    received_at: datetime
+    updated_at: datetime
+
+
+class CaseList(Protocol):
+    """The read model of the service's cases (`services.referral.adapters.read_model`)."""
+
+    def of_agency(self, agency: str, limit: int = 200) -> Sequence[ListedCase]:
+        """The agency's cases, newest first."""
+        ...
+
+    def case_ids(self) -> Sequence[UUID]:
+        """Every case the service has received, oldest first."""
+        ...
+
+    def of_children(self, child_ids: Sequence[UUID]) -> Sequence[ListedCase]:
+        """The referrals of these children, oldest first."""
+        ...
+
+    def of_household(self, household_id: UUID) -> Sequence[ListedCase]: ...
+
+    def notes_of(self, case_id: UUID) -> Sequence[UUID]:
+        """The case's notes (every version), oldest first."""
+        ...

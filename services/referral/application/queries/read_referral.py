@@ -1,0 +1,108 @@
+"""Read one referral: where it stands, and the child's details for those the policy lets
+read them (the read recorded on the case, with whether it showed them)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from contracts.events.referral import ChildDetails, ConsentGiven
+from maag.runtime.policy import Action
+from maag.runtime.queries import read_case
+from maag.runtime.store.unit_of_work import Work
+from maag.runtime.web.auth import Caller
+from services.referral.application.access import (
+    load,
+    scope_of,
+    sees_personal_data,
+    visible_offers,
+)
+from services.referral.domain.referral import Referral
+from services.referral.domain.values import MatchStatus, Status
+
+if TYPE_CHECKING:
+    from services.referral.application.app import ReferralApp
+
+
+class ReferralView(BaseModel):
+    case_id: UUID
+    status: Status
+    reason: str | None
+    signposting: str | None
+    caf_reference: str
+    referring_agency: str
+    district: str
+    level_of_need: int
+    needs: list[str]
+    agencies_requested: list[str]
+    significant_harm_concern: bool
+    transition: bool
+    consent: ConsentGiven | None
+    safeguarding_basis_recorded: bool
+    child: ChildDetails | None = Field(
+        description="Only for those entitled (the referring agency's referrers, the lead "
+        "professional as consent allows); null for everyone else, and once erased."
+    )
+    personal_data_erased: bool = Field(
+        default=False,
+        description="The child's details were erased (their key destroyed): the decisions stay.",
+    )
+    child_id: UUID | None = Field(
+        default=None,
+        description="The child's pseudonymous id in the child index (shared by their referrals "
+        "once a match is confirmed); null for a referral received before the index.",
+    )
+    household_id: UUID | None = Field(default=None, description="Siblings share one.")
+    matches_offered: int = Field(
+        default=0, description="Children this one may be, waiting to be confirmed or rejected."
+    )
+
+
+def read_referral(
+    app: ReferralApp, case_id: UUID, caller: Caller, action: Action = Action.READ_OUTCOME
+) -> Referral:
+    """The referral, for a caller the policy lets take `action` on it. The read itself is
+    recorded on the case, in an aggregate of its own: reads neither grow the referral nor
+    conflict with a change to it."""
+    return read_case(
+        app, caller, action, case_id, load, scope_of, lambda r: sees_personal_data(r, caller)
+    )
+
+
+def referral_view(app: ReferralApp, referral: Referral, caller: Caller) -> ReferralView:
+    """The referral as `caller` may see it: the child's details only where the policy lets
+    them read those, and only the match offers they may know of."""
+    d = referral.details
+    offered = [
+        m
+        for m in visible_offers(Work(app), referral, caller)
+        if m.match.status is MatchStatus.OFFERED
+    ]
+    return ReferralView(
+        case_id=referral.id,
+        status=referral.status,
+        reason=referral.outcome_reason,
+        signposting=referral.signposting,
+        caf_reference=d.caf_reference,
+        referring_agency=d.referring_agency,
+        district=d.district,
+        level_of_need=d.level_of_need,
+        needs=list(d.needs),
+        agencies_requested=list(d.agencies_requested),
+        significant_harm_concern=d.significant_harm_concern,
+        transition=d.transition,
+        consent=referral.consent,
+        safeguarding_basis_recorded=referral.safeguarding_basis is not None,
+        child=app.child(referral) if sees_personal_data(referral, caller) else None,
+        personal_data_erased=referral.erased is not None,
+        child_id=referral.child_id,
+        household_id=referral.household_id,
+        matches_offered=len(offered),
+    )
+
+
+def view_referral(app: ReferralApp, case_id: UUID, caller: Caller) -> ReferralView:
+    """`GET /referrals/{case_id}`."""
+    return referral_view(app, read_referral(app, case_id, caller), caller)

@@ -1,0 +1,169 @@
+"""Subject access (UK GDPR Article 15): everything held about a child across the services,
+with other people's personal data taken out (Article 15(4): not at the expense of others').
+For the data protection officer; the export is recorded on the case, and every service
+records its own part's read.
+
+Held about the child: their details (unless erased), the referral's decisions and consent,
+what professionals wrote about them (the case notes, gone with the details once erased),
+and every service's timeline of the case (decisions, packages, emails, and who read the
+case, as role and agency). Taken out: the names, ids and email addresses of the
+professionals who acted, were named, or were written to (the keys below, at any depth)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from pydantic import BaseModel, JsonValue
+from pydantic_core import to_jsonable_python
+
+from contracts.events.referral import ChildDetails
+from contracts.reference import Role
+from maag.runtime.evidence.reads import case_reads
+from maag.runtime.evidence.timeline import ReplayRefused, parts_over_http, replay
+from maag.runtime.web.auth import Caller
+from services.referral.application.queries.case_notes import note_versions
+from services.referral.application.queries.privacy_record import privacy_state
+from services.referral.domain.referral import Referral
+from services.referral.domain.values import Erasure
+
+if TYPE_CHECKING:
+    from services.referral.application.app import ReferralApp
+
+REDACTED = "[withheld: another person's details]"
+# The fields of any service's events that name, identify or reach a person other than the
+# child (professionals, chairs, recipients); `actor` is kept as its role and agency only.
+THIRD_PARTY = re.compile(
+    r"(^|_)(name|email|recipient|person_id|professional_id|user_id|sub|chair|members)$"
+)
+ACTOR_KEPT = ("role", "agency")
+
+
+class PartUnavailable(Exception):
+    """Another service's part of the case could not be had (HTTP 502): nothing is exported."""
+
+
+class TimelineEntry(BaseModel):
+    """One thing that happened, in any service: who acted by role and agency only."""
+
+    at: str
+    service: str
+    event: str
+    by: dict[str, str] | None
+    basis: str | None
+    details: JsonValue
+
+
+class SubjectAccess(BaseModel):
+    case_id: UUID
+    made_at: str
+    child: ChildDetails | None
+    personal_data_erased: Erasure | None
+    referral: JsonValue
+    timeline: list[TimelineEntry]
+    withheld: str = (
+        "Other people's names, ids and email addresses are withheld; "
+        "who acted is shown by role and agency."
+    )
+
+
+def subject_access(app: ReferralApp, case_id: UUID, caller: Caller, token: str) -> SubjectAccess:
+    """The bundle, each service's part read with the caller's own `token` (each service
+    checks and records it)."""
+    caller.require(Role.PRIVACY_OFFICER, to="export what is held about a child")
+    referral = privacy_state(app, case_id, caller)
+    try:
+        timeline = replay(case_id, parts_over_http(app.service_urls, token)).to_json()
+    except ReplayRefused as e:
+        raise PartUnavailable(f"a service's part is unavailable: {e}") from e
+    child = app.child(referral)
+    app.writer.save(*case_reads([case_id], caller, personal_data=child is not None))
+    return SubjectAccess(
+        case_id=case_id,
+        made_at=datetime.now(UTC).isoformat(),
+        child=child,
+        personal_data_erased=referral.erased,
+        referral=redact(_referral_part(app, referral)),
+        timeline=[_entry(e) for e in timeline["entries"]],
+    )
+
+
+def _referral_part(app: ReferralApp, referral: Referral) -> JsonValue:
+    """The referral's decisions and consent, and what professionals wrote about the child
+    (the notes, gone with the details once erased)."""
+    notes = [
+        {**v.note.model_dump(mode="json"), "at": v.note.at.isoformat()}
+        for v in note_versions(app, app.cases.notes_of(referral.id))
+    ]
+    part = {
+        "status": referral.status,
+        "reason": referral.outcome_reason,
+        "details": referral.details,
+        "consent": referral.consent,
+        "safeguarding_basis": referral.safeguarding_basis,
+        "lead_professional": referral.lead,
+        "notes": notes,
+    }
+    found: JsonValue = to_jsonable_python(part)
+    return found
+
+
+def _entry(entry: Mapping[str, Any]) -> TimelineEntry:
+    actor = entry.get("actor") or {}
+    return TimelineEntry(
+        at=entry["at"],
+        service=entry["service"],
+        event=entry["event"],
+        by={k: actor[k] for k in ACTOR_KEPT if k in actor} or None,
+        basis=entry.get("basis"),
+        details=redact(entry.get("details") or {}),
+    )
+
+
+def redact(value: JsonValue) -> JsonValue:
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if THIRD_PARTY.search(str(k)) and v not in (None, "") else redact(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def as_html(found: SubjectAccess) -> str:
+    """The same bundle as a readable page (every value escaped)."""
+
+    def cell(value: object) -> str:
+        if isinstance(value, dict | list):
+            return f"<pre>{html.escape(json.dumps(value, indent=2, sort_keys=True))}</pre>"
+        return html.escape("" if value is None else str(value))
+
+    plain = found.model_dump(mode="json")
+    child = plain["child"]
+    rows = "".join(
+        f"<tr><td>{cell(e['at'])}</td><td>{cell(e['service'])}</td><td>{cell(e['event'])}</td>"
+        f"<td>{cell(e['by'])}</td><td>{cell(e['basis'])}</td><td>{cell(e['details'])}</td></tr>"
+        for e in plain["timeline"]
+    )
+    about = (
+        "".join(f"<dt>{cell(k)}</dt><dd>{cell(v)}</dd>" for k, v in child.items())
+        if child
+        else f"<p>Erased: {cell(plain['personal_data_erased'])}</p>"
+    )
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>What MAAG holds about case {cell(plain['case_id'])}</title></head><body>"
+        f"<h1>What MAAG holds about case {cell(plain['case_id'])}</h1>"
+        f"<p>Made {cell(plain['made_at'])}. {cell(plain['withheld'])}</p>"
+        f"<h2>The child</h2><dl>{about}</dl>"
+        f"<h2>The referral</h2>{cell(plain['referral'])}"
+        "<h2>Everything that happened</h2><table><thead><tr><th>When</th><th>Service</th>"
+        "<th>What</th><th>By</th><th>Basis</th><th>Details</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></body></html>"
+    )
