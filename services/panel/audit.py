@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from maag.runtime.spec import AuditSpec, Change
 from services.panel.domain.case import PanelCase
 
 
-def _status(value: str) -> Any:
+def _status(value: str) -> Callable[[object], Change]:
     return lambda e: Change(set={"status": value})
 
 
-def _moved(e: Any) -> Change:
+def _moved(e: PanelCase.Escalated | PanelCase.SteppedDown) -> Change:
     return Change(set={"status": "awaiting listing", "panel": str(e.to_panel)})
 
 

@@ -15,6 +15,7 @@ from services.panel.adapters.http import create_api
 from services.panel.adapters.inbound import subscriptions
 from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application.app import PanelApp
+from services.panel.application.commands.schedule_ahead import schedule_ahead
 from services.panel.spec import SPEC
 
 log = get_logger(__name__)
@@ -29,7 +30,7 @@ def keep_scheduled(app: PanelApp) -> Loop:
     async def loop(stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                made = await asyncio.to_thread(app.schedule_ahead, datetime.now(UTC))
+                made = await asyncio.to_thread(schedule_ahead, app, datetime.now(UTC))
                 if made:
                     log.info("meetings scheduled", count=made)
                 wait = 3600.0

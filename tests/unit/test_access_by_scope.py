@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from contracts.reference import Role
+from contracts.events.panel import CaseClosed, LeadProfessionalAssigned
+from contracts.reference import Agency, Panel, Role
+from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.policy import (
     AGENCY_SYSTEM,
     AUDITOR,
@@ -40,17 +42,23 @@ from maag.runtime.policy import (
 )
 from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller
-from services.commissioning.application import policies as commissioning_policies
+from services.commissioning.application.policies.on_package_requested import (
+    on_package_requested,
+)
 from services.notifications.domain.known_case import KnownCase
-from services.panel.application import policies as panel_policies
-from services.panel.application.commands import ConfirmAttendance, Decide
+from services.panel.application.commands.confirm_attendance import ConfirmAttendance
 from services.panel.domain.case import PanelCase
-from services.referral.application import policies as referral_policies
 from services.referral.application.commands import PlaceLegalHold
+from services.referral.application.policies.on_case_closed import on_case_closed
+from services.referral.application.policies.on_lead_professional_assigned import (
+    on_lead_professional_assigned,
+)
 from tests.support import identity
 from tests.support.events import package_requested
 from tests.support.referral import details
-from tests.unit.services.panel.test_case_flow import FRIDAY, decision
+from tests.unit.services.panel import deliveries as panel_policies
+from tests.unit.services.panel.test_case_flow import FRIDAY
+from tests.unit.services.panel.test_case_flow import decide as decision
 
 CONSENT = {
     "given_by": "parent-carer",
@@ -213,9 +221,7 @@ def _case(services: dict[str, Any], state: str) -> uuid.UUID:
     chair = Caller.of("chair", (PC, PM), "social-care", [DISTRICT], ["maag"])
 
     def decide(**body: Any) -> None:
-        panel.handle(
-            Decide(meeting_id=meeting_id, decision=decision(body), caller=chair, correlation_id="c")
-        )
+        panel.handle(decision(meeting_id, body, chair, "c"))
 
     for lead in (LEAD_BEFORE, LEAD_NOW):
         body = {
@@ -226,12 +232,31 @@ def _case(services: dict[str, Any], state: str) -> uuid.UUID:
         }
         decide(kind="assign-lead-professional", case_id=str(case_id), **body)
         work = Work(referral)
-        referral_policies.lead_professional_assigned(work, case_id, lead, LEAD_AGENCY)
+        assigned = LeadProfessionalAssigned(
+            case_id=case_id,
+            occurred_at=datetime.now(UTC),
+            actor=chair.actor,
+            panel=Panel.MAAG,
+            meeting_id=meeting_id,
+            professional_id=lead,
+            professional_name=lead,
+            agency=Agency(LEAD_AGENCY),
+            work_email=f"{lead}@x.example",
+        )
+        on_lead_professional_assigned(Delivery(assigned, None, "t", 0, 0), work)
         work.commit()
     if state == "closed":
         decide(kind="close", case_id=str(case_id), reason="needs met")
         work = Work(referral)
-        referral_policies.case_closed(work, case_id, "needs met", date(2026, 11, 28))
+        closed = CaseClosed(
+            case_id=case_id,
+            occurred_at=datetime(2026, 11, 28, 12, tzinfo=UTC),
+            actor=chair.actor,
+            panel=Panel.MAAG,
+            meeting_id=meeting_id,
+            reason="needs met",
+        )
+        on_case_closed(Delivery(closed, None, "t", 0, 0), work)
         work.commit()
     elif state == "consent withdrawn":
         withdrawal = BODIES["/referrals/{case_id}/consent/withdrawal"]
@@ -255,7 +280,8 @@ def _case(services: dict[str, Any], state: str) -> uuid.UUID:
             )
         )
     work = Work(services["commissioning"].app)
-    commissioning_policies.package_requested(work, package_requested(case_id, "mentoring", 1))
+    requested = package_requested(case_id, "mentoring", 1)
+    on_package_requested(Delivery(requested, None, "t", 0, 0), work)
     work.commit()
     known = KnownCase(case_id=case_id)
     known.place(DISTRICT, "maag")

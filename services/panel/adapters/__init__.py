@@ -1,1 +1,2 @@
-"""Adapters: HTTP, inbound topics, outbox translation, read models."""
+"""Adapters: HTTP (bodies, views, routes), inbound topics, outbox translation, the read
+model."""

@@ -1,124 +1,288 @@
-"""The panel service's HTTP API for panel coordinators (OpenAPI at /docs)."""
+"""The panel service's HTTP API for panel members and chairs, lead professionals and auditors
+(OpenAPI at /docs). Module-level routers; each route is body -> command -> dispatch -> typed
+view, or a query -> typed view. A decision's and a plan change's body picks its command by
+table (`DECISIONS`, `PLAN_CHANGES`), fields passed across by name. `create_api` mounts the
+routers over the runtime's shared HTTP behaviour (`maag.runtime.web.http`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 from uuid import UUID
 
-from fastapi import Body, FastAPI, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
-from contracts.limits import ID_CHARS
-from contracts.reference import Agency, District, Panel, Role
-from contracts.strict import Timestamp
-from maag.runtime.evidence.reads import record_reads
+from contracts.reference import District, Panel
+from maag.runtime.commands import Command
 from maag.runtime.store.unit_of_work import Conflict, NotFound
 from maag.runtime.web import http
-from maag.runtime.web.auth import TokenVerifier
-from services.panel.adapters import read_model
-from services.panel.application.access import SITTING, sits_on
+from maag.runtime.web.auth import Caller, TokenVerifier
+from services.panel.adapters import bodies
+from services.panel.adapters.read_model import Agendas
+from services.panel.adapters.views import (
+    AgendaView,
+    CaseView,
+    DecisionView,
+    HistoryEntry,
+    LedCaseView,
+    MeetingView,
+    PlanNotStarted,
+    PlanView,
+    ScheduledMeetingView,
+)
 from services.panel.application.app import PanelApp
 from services.panel.application.commands import (
-    ChangePlan,
-    ConfirmAttendance,
-    Decide,
-    ExpectAttendee,
-    ScheduleMeeting,
+    add_team_member,
+    agree_action,
+    agree_plan,
+    assign_lead_professional,
+    close_case,
+    defer,
+    escalate,
+    record_family_meeting,
+    record_need,
+    record_progress,
+    request_package,
+    review_package,
+    review_plan,
+    set_goal,
+    step_down,
 )
+from services.panel.application.commands.confirm_attendance import ConfirmAttendance
+from services.panel.application.commands.expect_attendee import ExpectAttendee
+from services.panel.application.commands.schedule_meeting import ScheduleMeeting
 from services.panel.application.decisions import Decision
 from services.panel.application.plans import PlanChange
-from services.panel.domain.meeting import Meeting
+from services.panel.application.ports import ReadModel
+from services.panel.application.queries import my_cases as led_by_caller
+from services.panel.application.queries.case_history import case_history
+from services.panel.application.queries.meeting_agenda import meeting_agenda
+from services.panel.application.queries.read_case import read_case
+from services.panel.application.queries.read_plan import read_plan
+from services.panel.application.queries.upcoming_meetings import upcoming_meetings
 from services.panel.domain.plan import PlanRuleBroken
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
 from services.panel.domain.schedule import PanelRef
 
-MEETINGS_FROM, MEETINGS_UNTIL = 2000, 2100
+# Each kind of decision's body, and the command it asks for.
+DECISIONS: dict[type[BaseModel], type[Decision]] = {
+    bodies.AssignLeadProfessional: assign_lead_professional.AssignLeadProfessional,
+    bodies.RequestPackage: request_package.RequestPackage,
+    bodies.ReviewPackage: review_package.ReviewPackage,
+    bodies.Escalate: escalate.Escalate,
+    bodies.StepDown: step_down.StepDown,
+    bodies.Defer: defer.Defer,
+    bodies.Close: close_case.Close,
+}
+# Each kind of change to a plan's body, and the command it asks for.
+PLAN_CHANGES: dict[type[BaseModel], type[PlanChange]] = {
+    bodies.AddMember: add_team_member.AddMember,
+    bodies.RecordMeeting: record_family_meeting.RecordMeeting,
+    bodies.RecordNeed: record_need.RecordNeed,
+    bodies.SetGoal: set_goal.SetGoal,
+    bodies.AgreeAction: agree_action.AgreeAction,
+    bodies.RecordProgress: record_progress.RecordProgress,
+    bodies.AgreePlan: agree_plan.AgreePlan,
+    bodies.ReviewPlan: review_plan.ReviewPlan,
+}
 
 
-class ScheduleRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(frozen=True)
+class Asked:
+    """Who asked, as part of what, and their key for the request (the pipeline's)."""
 
-    panel: Panel
-    district: District | None = Field(
-        default=None, description="Required for a MAAG; absent for EARP and JAP."
-    )
-    starts_at: Timestamp
-
-    @field_validator("starts_at")
-    @classmethod
-    def _a_meeting_date(cls, value: datetime) -> datetime:
-        # far dates overflow the calendar arithmetic (and are nobody's meeting)
-        if not MEETINGS_FROM <= value.year < MEETINGS_UNTIL:
-            raise ValueError(f"a meeting starts from {MEETINGS_FROM} to {MEETINGS_UNTIL - 1}")
-        return value
-
-    @model_validator(mode="after")
-    def _district_matches_panel(self) -> ScheduleRequest:
-        if (self.panel is Panel.MAAG) != (self.district is not None):
-            raise ValueError("district is required for a MAAG and must be absent for EARP and JAP")
-        return self
+    caller: Caller
+    correlation_id: str
+    idempotency_key: str | None = None
 
 
-class AttendanceRequest(BaseModel):
-    """Confirms the caller's own attendance: who and for which agency come from their token."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=ID_CHARS)
+C = TypeVar("C", bound=Command)
 
 
-class ExpectedAttendeeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    person_id: str = Field(min_length=1, max_length=ID_CHARS)
-    name: str = Field(min_length=1, max_length=ID_CHARS)
-    agency: Agency
-
-
-class MeetingView(BaseModel):
-    meeting_id: UUID
-    panel: Panel
-    district: District | None
-    starts_at: datetime
-    attendance: list[dict[str, str]]
-    expected: list[dict[str, str]] = Field(
-        description="Who the coordinator expects; only attendance counts toward quorum."
-    )
-    quorate: bool
-    missing_for_quorum: list[str]
-
-
-class AgendaItem(BaseModel):
-    case_id: UUID
-    reason: str
-    status: str
-    decisions: str
-    listed_at: datetime
-
-
-class AgendaView(MeetingView):
-    agenda: list[AgendaItem]
-
-
-def _meeting_view(meeting: Meeting, quorum: int) -> dict[str, Any]:
-    missing = meeting.missing_for_quorum(quorum)
-    return {
-        "meeting_id": meeting.id,
-        "panel": meeting.panel,
-        "district": meeting.district,
-        "starts_at": meeting.starts_at,
-        "attendance": [{"person_id": p, **a} for p, a in meeting.attendance.items()],
-        "expected": [{"person_id": p, **a} for p, a in meeting.expected.items()],
-        "quorate": not missing,
-        "missing_for_quorum": missing,
+def command_for(
+    kinds: Mapping[type[BaseModel], type[C]], body: BaseModel, asked: Asked, **to: UUID
+) -> C:
+    """The command `body` asks for (found in `kinds` by its type), its fields passed across by
+    name (a list as a tuple), aimed at `to` (the meeting or case of the path)."""
+    given = {
+        name: tuple(v) if isinstance(v := getattr(body, name), list) else v
+        for name in type(body).model_fields
+        if name != "kind"
     }
+    return kinds[type(body)](
+        **given,
+        **to,
+        caller=asked.caller,
+        correlation_id=asked.correlation_id,
+        idempotency_key=asked.idempotency_key,
+    )
 
 
-def _district(meeting: dict[str, Any]) -> District | None:
-    return District(meeting["district"]) if meeting.get("district") else None
+def _panel(request: Request) -> PanelApp:
+    app: PanelApp = request.app.state.panel
+    return app
+
+
+def _read_model(request: Request) -> ReadModel:
+    read_model: ReadModel = request.app.state.read_model
+    return read_model
+
+
+def _asked(
+    caller: http.CallerDep,
+    correlation_id: http.CorrelationId,
+    idempotency_key: http.IdempotencyKey = None,
+) -> Asked:
+    return Asked(caller, correlation_id, idempotency_key)
+
+
+App = Annotated[PanelApp, Depends(_panel)]
+ReadModelDep = Annotated[ReadModel, Depends(_read_model)]
+AskedDep = Annotated[Asked, Depends(_asked)]
+
+meetings = APIRouter(route_class=http.StrictRoute, tags=["meetings"])
+decisions = APIRouter(route_class=http.StrictRoute, tags=["decisions"])
+cases = APIRouter(route_class=http.StrictRoute, tags=["cases"])
+plans = APIRouter(route_class=http.StrictRoute, tags=["plans"])
+
+
+@meetings.post("/meetings", status_code=201, response_model=MeetingView)
+def schedule(body: bodies.ScheduleRequest, app: App, asked: AskedDep) -> MeetingView:
+    meeting = app.handle(
+        ScheduleMeeting(
+            ref=PanelRef(body.panel, body.district),
+            starts_at=body.starts_at,
+            caller=asked.caller,
+            correlation_id=asked.correlation_id,
+            idempotency_key=asked.idempotency_key,
+        )
+    )
+    return MeetingView.of(meeting, app.quorum_other_agencies)
+
+
+@meetings.get("/meetings", summary="Upcoming meetings, soonest first")
+def list_meetings(
+    caller: http.CallerDep,
+    read_model: ReadModelDep,
+    panel: Annotated[Panel | None, Query()] = None,
+    district: Annotated[District | None, Query()] = None,
+) -> list[ScheduledMeetingView]:
+    found = upcoming_meetings(read_model, caller, panel, district, datetime.now(UTC))
+    return [ScheduledMeetingView.model_validate(m, from_attributes=True) for m in found]
+
+
+@meetings.get("/meetings/{meeting_id}/agenda", response_model=AgendaView)
+def agenda(
+    meeting_id: UUID, caller: http.CallerDep, app: App, read_model: ReadModelDep
+) -> AgendaView:
+    found = meeting_agenda(app, read_model, meeting_id, caller)
+    return AgendaView.of_agenda(found.meeting, found.items, app.quorum_other_agencies)
+
+
+@meetings.post("/meetings/{meeting_id}/attendance", response_model=MeetingView)
+def attend(
+    meeting_id: UUID, body: bodies.AttendanceRequest, app: App, asked: AskedDep
+) -> MeetingView:
+    meeting = app.handle(
+        ConfirmAttendance(
+            meeting_id=meeting_id,
+            name=body.name,
+            caller=asked.caller,
+            correlation_id=asked.correlation_id,
+            idempotency_key=asked.idempotency_key,
+        )
+    )
+    return MeetingView.of(meeting, app.quorum_other_agencies)
+
+
+@meetings.post(
+    "/meetings/{meeting_id}/expected-attendees",
+    response_model=MeetingView,
+    summary="List someone the coordinator expects (never counted toward quorum)",
+)
+def expect(
+    meeting_id: UUID, body: bodies.ExpectedAttendeeRequest, app: App, asked: AskedDep
+) -> MeetingView:
+    meeting = app.handle(
+        ExpectAttendee(
+            meeting_id=meeting_id,
+            person_id=body.person_id,
+            name=body.name,
+            agency=body.agency,
+            caller=asked.caller,
+            correlation_id=asked.correlation_id,
+            idempotency_key=asked.idempotency_key,
+        )
+    )
+    return MeetingView.of(meeting, app.quorum_other_agencies)
+
+
+@decisions.post(
+    "/meetings/{meeting_id}/decisions",
+    summary="Record a decision on a listed case (the meeting must be quorate; the same "
+    "Idempotency-Key again records nothing more)",
+)
+def decide(
+    meeting_id: UUID,
+    decision: Annotated[bodies.Decision, Body()],
+    app: App,
+    asked: AskedDep,
+) -> DecisionView:
+    case = app.handle(command_for(DECISIONS, decision, asked, meeting_id=meeting_id))
+    return DecisionView.of(case)
+
+
+@cases.get("/my/cases", summary="The cases the caller leads, as lead professional (open first)")
+def my_cases(caller: http.CallerDep, app: App, read_model: ReadModelDep) -> list[LedCaseView]:
+    rows = led_by_caller.my_cases(app, read_model, caller)
+    return [LedCaseView.model_validate(r, from_attributes=True) for r in rows]
+
+
+@cases.get("/cases/{case_id}", summary="Where a case stands with the panels")
+def case(case_id: UUID, caller: http.CallerDep, app: App) -> CaseView:
+    return CaseView.of(read_case(app, case_id, caller))
+
+
+@cases.get("/cases/{case_id}/history", summary="Every panel event of a case")
+def history(case_id: UUID, caller: http.CallerDep, app: App) -> list[HistoryEntry]:
+    return [HistoryEntry.of(e) for e in case_history(app, case_id, caller)]
+
+
+@plans.get(
+    "/cases/{case_id}/plan",
+    summary="The case's Team Around the Child and integrated plan (the read is recorded)",
+)
+def plan(case_id: UUID, caller: http.CallerDep, app: App) -> PlanView | PlanNotStarted:
+    return PlanView.of(read_plan(app, case_id, caller), case_id)
+
+
+@plans.post(
+    "/cases/{case_id}/plan",
+    summary="The lead professional changes the plan: the team, a meeting with the family, "
+    "a need, a goal, an action (owner and due date), progress, the plan agreed, a review",
+)
+def change_plan(
+    case_id: UUID,
+    body: Annotated[bodies.PlanChange, Body()],
+    app: App,
+    asked: AskedDep,
+) -> PlanView | PlanNotStarted:
+    app.handle(command_for(PLAN_CHANGES, body, asked, case_id=case_id))
+    return PlanView.of(read_plan(app, case_id, asked.caller), case_id)
+
+
+ROUTERS = (meetings, decisions, cases, plans)
+ERRORS: dict[type[Exception], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    PanelRuleBroken: 409,
+    NotAMember: 403,
+    PlanRuleBroken: 422,
+}
 
 
 def create_api(
@@ -133,199 +297,9 @@ def create_api(
             "need the panel-member role, reads allow auditors too."
         ),
     )
-    http.install(
-        api,
-        verifier,
-        {
-            NotFound: 404,
-            Conflict: 409,
-            PanelRuleBroken: 409,
-            NotAMember: 403,
-            PlanRuleBroken: 422,
-        },
-    )
+    http.install(api, verifier, ERRORS)
     http.health(api, ready)
-    quorum = app.quorum_other_agencies
-
-    @api.post("/meetings", status_code=201, response_model=MeetingView, tags=["meetings"])
-    def schedule(
-        body: ScheduleRequest,
-        caller: http.CallerDep,
-        correlation_id: http.CorrelationId,
-        idempotency_key: http.IdempotencyKey = None,
-    ) -> dict[str, Any]:
-        meeting = app.handle(
-            ScheduleMeeting(
-                ref=PanelRef(body.panel, body.district),
-                starts_at=body.starts_at,
-                caller=caller,
-                correlation_id=correlation_id,
-                idempotency_key=idempotency_key,
-            )
-        )
-        return _meeting_view(meeting, quorum)
-
-    @api.get("/meetings", tags=["meetings"], summary="Upcoming meetings, soonest first")
-    def list_meetings(
-        caller: http.CallerDep,
-        panel: Annotated[Panel | None, Query()] = None,
-        district: Annotated[District | None, Query()] = None,
-    ) -> list[dict[str, Any]]:
-        caller.require(*SITTING, Role.AUDITOR, to="read meetings")
-        found = read_model.upcoming(
-            engine,
-            panel.value if panel else None,
-            district.value if district else None,
-            datetime.now(UTC),
-        )
-        if caller.has(Role.AUDITOR):
-            return found
-        return [m for m in found if sits_on(caller, PanelRef(Panel(m["panel"]), _district(m)))]
-
-    @api.get("/meetings/{meeting_id}/agenda", response_model=AgendaView, tags=["meetings"])
-    def agenda(meeting_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
-        meeting = app.meeting(meeting_id, caller)
-        items = read_model.agenda_of(engine, str(meeting_id))
-        record_reads(app, [UUID(str(i["case_id"])) for i in items], caller)
-        return {**_meeting_view(meeting, quorum), "agenda": items}
-
-    @api.post("/meetings/{meeting_id}/attendance", response_model=MeetingView, tags=["meetings"])
-    def attend(
-        meeting_id: UUID,
-        body: AttendanceRequest,
-        caller: http.CallerDep,
-        correlation_id: http.CorrelationId,
-        idempotency_key: http.IdempotencyKey = None,
-    ) -> dict[str, Any]:
-        meeting = app.handle(
-            ConfirmAttendance(
-                meeting_id=meeting_id,
-                name=body.name,
-                caller=caller,
-                correlation_id=correlation_id,
-                idempotency_key=idempotency_key,
-            )
-        )
-        return _meeting_view(meeting, quorum)
-
-    @api.post(
-        "/meetings/{meeting_id}/expected-attendees",
-        response_model=MeetingView,
-        tags=["meetings"],
-        summary="List someone the coordinator expects (never counted toward quorum)",
-    )
-    def expect(
-        meeting_id: UUID,
-        body: ExpectedAttendeeRequest,
-        caller: http.CallerDep,
-        correlation_id: http.CorrelationId,
-        idempotency_key: http.IdempotencyKey = None,
-    ) -> dict[str, Any]:
-        meeting = app.handle(
-            ExpectAttendee(
-                meeting_id=meeting_id,
-                person_id=body.person_id,
-                name=body.name,
-                agency=body.agency,
-                caller=caller,
-                correlation_id=correlation_id,
-                idempotency_key=idempotency_key,
-            )
-        )
-        return _meeting_view(meeting, quorum)
-
-    @api.post(
-        "/meetings/{meeting_id}/decisions",
-        tags=["decisions"],
-        summary="Record a decision on a listed case (the meeting must be quorate; the same "
-        "Idempotency-Key again records nothing more)",
-    )
-    def decide(
-        meeting_id: UUID,
-        decision: Annotated[Decision, Body()],
-        caller: http.CallerDep,
-        correlation_id: http.CorrelationId,
-        idempotency_key: http.IdempotencyKey = None,
-    ) -> dict[str, Any]:
-        case = app.handle(
-            Decide(
-                meeting_id=meeting_id,
-                decision=decision,
-                caller=caller,
-                correlation_id=correlation_id,
-                idempotency_key=idempotency_key,
-            )
-        )
-        return {
-            "case_id": case.id,
-            "panel": case.panel,
-            "status": case.status,
-            "lead_professional": case.lead,
-            "listed_on": list(case.listings),
-        }
-
-    @api.get(
-        "/my/cases",
-        tags=["cases"],
-        summary="The cases the caller leads, as lead professional (open first)",
-    )
-    def my_cases(caller: http.CallerDep) -> list[dict[str, Any]]:
-        caller.require(Role.LEAD_PROFESSIONAL, to="list the cases they lead")
-        rows = read_model.led_by(engine, caller.user_id)
-        record_reads(app, [UUID(str(r["case_id"])) for r in rows], caller)
-        return rows
-
-    @api.get("/cases/{case_id}", tags=["cases"], summary="Where a case stands with the panels")
-    def case(case_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
-        found = app.case(case_id, caller)
-        return {
-            "case_id": found.id,
-            "panel": found.panel,
-            "district": found.district,
-            "level_of_need": found.level_of_need,
-            "status": found.status,
-            "lead_professional": found.lead,
-            "listed_on": list(found.listings),
-            "packages": {str(k): v for k, v in found.packages.items()},
-            "joined_referrals": sorted(str(c) for c in found.joined),
-        }
-
-    @api.get(
-        "/cases/{case_id}/plan",
-        tags=["plans"],
-        summary="The case's Team Around the Child and integrated plan (the read is recorded)",
-    )
-    def plan(case_id: UUID, caller: http.CallerDep) -> dict[str, Any]:
-        found = app.plan(case_id, caller)
-        return found
-
-    @api.post(
-        "/cases/{case_id}/plan",
-        tags=["plans"],
-        summary="The lead professional changes the plan: the team, a meeting with the family, "
-        "a need, a goal, an action (owner and due date), progress, the plan agreed, a review",
-    )
-    def change_plan(
-        case_id: UUID,
-        body: Annotated[PlanChange, Body()],
-        caller: http.CallerDep,
-        correlation_id: http.CorrelationId,
-        idempotency_key: http.IdempotencyKey = None,
-    ) -> dict[str, Any]:
-        app.handle(
-            ChangePlan(
-                case_id=case_id,
-                change=body,
-                caller=caller,
-                correlation_id=correlation_id,
-                idempotency_key=idempotency_key,
-            )
-        )
-        return app.plan(case_id, caller)
-
-    @api.get("/cases/{case_id}/history", tags=["cases"], summary="Every panel event of a case")
-    def history(case_id: UUID, caller: http.CallerDep) -> list[dict[str, Any]]:
-        events = app.history(case_id, caller)
-        return events
-
+    api.state.panel = app
+    api.state.read_model = Agendas(engine)
+    http.mount(api, *ROUTERS)
     return api

@@ -1,15 +1,21 @@
 """Agendas: a read model of meetings and the cases listed on each, and who leads each case
-(no personal data)."""
+(no personal data). `project` keeps it from the panel's own events, each event class's
+effect found in a table; `Agendas` answers the queries (`application/ports.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from sqlalchemy import Column, DateTime, MetaData, String, Table, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from contracts.reference import District, Panel
+from services.panel.application.ports import AgendaItem, LedCase, ScheduledMeeting
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 
@@ -47,6 +53,7 @@ leads = Table(
     Column("status", String(20), nullable=False),  # active | closed
 )
 
+# The decisions an agenda item shows, by the event that records each.
 DECISIONS = {
     PanelCase.LeadProfessionalAssigned: "lead professional assigned",
     PanelCase.PackageRequested: "package requested",
@@ -58,93 +65,160 @@ DECISIONS = {
 }
 
 
-def project(e: Any, session: Session) -> None:
-    if isinstance(e, PanelCase.LeadProfessionalAssigned):
-        key = leads.c.case_id == str(e.originator_id)
-        values = {
-            "professional_id": e.professional_id,
-            "district": e.district,
-            "panel": e.panel,
-            "since": e.timestamp,
-            "status": "active",
-        }
-        if session.execute(select(leads.c.case_id).where(key)).first():
-            session.execute(update(leads).where(key).values(**values))
-        else:
-            session.execute(leads.insert().values(case_id=str(e.originator_id), **values))
-    elif isinstance(e, PanelCase.Closed):
-        session.execute(
-            update(leads).where(leads.c.case_id == str(e.originator_id)).values(status="closed")
+def _lead_assigned(e: PanelCase.LeadProfessionalAssigned, session: Session) -> None:
+    key = leads.c.case_id == str(e.originator_id)
+    values = {
+        "professional_id": e.professional_id,
+        "district": e.district,
+        "panel": e.panel,
+        "since": e.timestamp,
+        "status": "active",
+    }
+    if session.execute(select(leads.c.case_id).where(key)).first():
+        session.execute(update(leads).where(key).values(**values))
+    else:
+        session.execute(leads.insert().values(case_id=str(e.originator_id), **values))
+
+
+def _closed(e: PanelCase.Closed, session: Session) -> None:
+    session.execute(
+        update(leads).where(leads.c.case_id == str(e.originator_id)).values(status="closed")
+    )
+
+
+def _scheduled(e: Meeting.Scheduled, session: Session) -> None:
+    session.execute(
+        meetings.insert().values(
+            meeting_id=str(e.originator_id),
+            panel=e.panel,
+            district=e.district,
+            starts_at=datetime.fromisoformat(e.starts_at),
         )
-    if isinstance(e, Meeting.Scheduled):
+    )
+
+
+def _case_listed(e: Meeting.CaseListed, session: Session) -> None:
+    key = (agenda.c.meeting_id == str(e.originator_id)) & (agenda.c.case_id == str(e.case_id))
+    if session.execute(select(agenda.c.status).where(key)).first():
+        session.execute(update(agenda).where(key).values(status="listed", reason=e.reason))
+    else:
         session.execute(
-            meetings.insert().values(
+            agenda.insert().values(
                 meeting_id=str(e.originator_id),
-                panel=e.panel,
-                district=e.district,
-                starts_at=datetime.fromisoformat(e.starts_at),
+                case_id=str(e.case_id),
+                reason=e.reason,
+                status="listed",
+                decisions="",
+                listed_at=e.timestamp,
             )
         )
-    elif isinstance(e, Meeting.CaseListed):
-        key = (agenda.c.meeting_id == str(e.originator_id)) & (agenda.c.case_id == str(e.case_id))
-        if session.execute(select(agenda.c.status).where(key)).first():
-            session.execute(update(agenda).where(key).values(status="listed", reason=e.reason))
-        else:
-            session.execute(
-                agenda.insert().values(
-                    meeting_id=str(e.originator_id),
-                    case_id=str(e.case_id),
-                    reason=e.reason,
-                    status="listed",
-                    decisions="",
-                    listed_at=e.timestamp,
+
+
+def _case_removed(e: Meeting.CaseRemoved, session: Session) -> None:
+    session.execute(
+        update(agenda)
+        .where((agenda.c.meeting_id == str(e.originator_id)) & (agenda.c.case_id == str(e.case_id)))
+        .values(status="removed", reason=e.reason)
+    )
+
+
+Decided = (
+    PanelCase.LeadProfessionalAssigned
+    | PanelCase.PackageRequested
+    | PanelCase.Escalated
+    | PanelCase.SteppedDown
+    | PanelCase.Deferred
+    | PanelCase.Closed
+    | PanelCase.ReviewDecided
+)
+
+
+def _decided(e: Decided, session: Session) -> None:
+    """The decision shows on the agenda item of the meeting that took it."""
+    key = (agenda.c.meeting_id == str(e.meeting_id)) & (agenda.c.case_id == str(e.originator_id))
+    row = session.execute(select(agenda.c.decisions).where(key)).first()
+    if row is not None:
+        done = ", ".join(x for x in (row[0], DECISIONS[type(e)]) if x)
+        session.execute(update(agenda).where(key).values(status="decided", decisions=done))
+
+
+Effect = Callable[[Any, Session], None]  # each effect takes the event class it is listed for
+# What each event class changes, in order.
+EFFECTS: dict[type[Aggregate.Event], tuple[Effect, ...]] = {
+    Meeting.Scheduled: (_scheduled,),
+    Meeting.CaseListed: (_case_listed,),
+    Meeting.CaseRemoved: (_case_removed,),
+    **{kind: (_decided,) for kind in DECISIONS},
+    PanelCase.LeadProfessionalAssigned: (_lead_assigned, _decided),
+    PanelCase.Closed: (_closed, _decided),
+}
+
+
+def project(e: Aggregate.Event, session: Session) -> None:
+    for effect in EFFECTS.get(type(e), ()):
+        effect(e, session)
+
+
+class Agendas:
+    """The read model's answers to the panel's queries (`application.ports.ReadModel`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def agenda_of(self, meeting_id: UUID) -> list[AgendaItem]:
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(agenda)
+                .where(agenda.c.meeting_id == str(meeting_id))
+                .order_by(agenda.c.listed_at)
+            ).mappings()
+            return [
+                AgendaItem(
+                    case_id=UUID(r["case_id"]),
+                    reason=r["reason"],
+                    status=r["status"],
+                    decisions=r["decisions"],
+                    listed_at=r["listed_at"],
                 )
-            )
-    elif isinstance(e, Meeting.CaseRemoved):
-        session.execute(
-            update(agenda)
-            .where(
-                (agenda.c.meeting_id == str(e.originator_id)) & (agenda.c.case_id == str(e.case_id))
-            )
-            .values(status="removed", reason=e.reason)
-        )
-    elif type(e) in DECISIONS:
-        key = (agenda.c.meeting_id == str(e.meeting_id)) & (
-            agenda.c.case_id == str(e.originator_id)
-        )
-        row = session.execute(select(agenda.c.decisions).where(key)).first()
-        if row is not None:
-            done = ", ".join(x for x in (row[0], DECISIONS[type(e)]) if x)
-            session.execute(update(agenda).where(key).values(status="decided", decisions=done))
+                for r in rows
+            ]
 
+    def led_by(self, professional_id: str) -> list[LedCase]:
+        """The cases a professional leads, open ones first, newest first."""
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(leads)
+                .where(leads.c.professional_id == professional_id)
+                .order_by(leads.c.status, leads.c.since.desc())
+            ).mappings()
+            return [
+                LedCase(
+                    case_id=UUID(r["case_id"]),
+                    professional_id=r["professional_id"],
+                    district=District(r["district"]),
+                    panel=Panel(r["panel"]),
+                    since=r["since"],
+                    status=r["status"],
+                )
+                for r in rows
+            ]
 
-def agenda_of(engine: Engine, meeting_id: str) -> list[dict[str, Any]]:
-    with Session(engine) as session:
-        rows = session.execute(
-            select(agenda).where(agenda.c.meeting_id == meeting_id).order_by(agenda.c.listed_at)
-        ).mappings()
-        return [dict(r) for r in rows]
-
-
-def led_by(engine: Engine, professional_id: str) -> list[dict[str, Any]]:
-    """The cases a professional leads, open ones first, newest first."""
-    with Session(engine) as session:
-        rows = session.execute(
-            select(leads)
-            .where(leads.c.professional_id == professional_id)
-            .order_by(leads.c.status, leads.c.since.desc())
-        ).mappings()
-        return [dict(r) for r in rows]
-
-
-def upcoming(
-    engine: Engine, panel: str | None, district: str | None, after: Any, limit: int = 50
-) -> list[dict[str, Any]]:
-    with Session(engine) as session:
-        query = select(meetings).where(meetings.c.starts_at > after)
-        if panel:
-            query = query.where(meetings.c.panel == panel)
-        if district:
-            query = query.where(meetings.c.district == district)
-        rows = session.execute(query.order_by(meetings.c.starts_at).limit(limit)).mappings()
-        return [dict(r) for r in rows]
+    def upcoming(
+        self, panel: Panel | None, district: District | None, after: datetime, limit: int = 50
+    ) -> list[ScheduledMeeting]:
+        with Session(self.engine) as session:
+            query = select(meetings).where(meetings.c.starts_at > after)
+            if panel:
+                query = query.where(meetings.c.panel == panel.value)
+            if district:
+                query = query.where(meetings.c.district == district.value)
+            rows = session.execute(query.order_by(meetings.c.starts_at).limit(limit)).mappings()
+            return [
+                ScheduledMeeting(
+                    meeting_id=UUID(r["meeting_id"]),
+                    panel=Panel(r["panel"]),
+                    district=District(r["district"]) if r["district"] else None,
+                    starts_at=r["starts_at"],
+                )
+                for r in rows
+            ]

@@ -33,7 +33,7 @@ def require_seat(caller: Caller, ref: PanelRef, to: str) -> None:
 
 def leads(caller: Caller, case: PanelCase) -> bool:
     """The caller is the case's lead professional, as the panel last assigned."""
-    return caller.leads(case.lead["professional_id"] if case.lead else None)
+    return caller.leads(case.lead.professional_id if case.lead else None)
 
 
 def require_reader(caller: Caller, ref: PanelRef, to: str) -> None:
@@ -47,8 +47,8 @@ def scope_of(case: PanelCase) -> CaseScope:
         case_id=case.id,
         district=case.district.value,
         tier=case.panel.value,
-        lead=case.lead["professional_id"] if case.lead else None,
-        open=case.status == "active",
+        lead=case.lead.professional_id if case.lead else None,
+        open=case.is_open,
     )
 
 

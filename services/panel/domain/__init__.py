@@ -1,2 +1,3 @@
-"""The panel domain: schedules, thresholds, quorum (pure rules) and the Meeting and PanelCase
-aggregates (no I/O)."""
+"""The panel domain (no I/O): the facts as types (`values.py`), schedules, thresholds, quorum
+and each tier's package terms (pure rules), and the Meeting, PanelCase and Plan aggregates,
+each event declared once with its state change."""

@@ -1,20 +1,24 @@
 """A case as the panels see it: which tier holds it, where it is listed, what was decided.
 
 Every decision names who made it and in which meeting; a decision outside the tier's
-threshold carries its justification.
+threshold carries its justification. Each event is declared once, with its state change
+(`apply`); the stored attributes keep the plain form they have always had.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.events.base import FundingShare, FundingSplit
+from contracts.events.panel import RequestedIntervention, ReviewDecision
 from contracts.limits import TEXT_CHARS
-from contracts.reference import District, Panel
+from contracts.reference import Agency, AvoidedOutcome, District, Panel
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import (
     PanelRuleBroken,
@@ -24,8 +28,18 @@ from services.panel.domain.rules import (
     step_down_allowed,
 )
 from services.panel.domain.schedule import PanelRef
+from services.panel.domain.values import (
+    CaseStatus,
+    Lead,
+    Listing,
+    Outcome,
+    Package,
+    PackageRequest,
+)
 
 PACKAGE_NAMESPACE = UUID("a3f0c7de-8a4e-4f5a-b7c1-9d2e6f1a0b34")
+REVIEW_REASON = "review"
+FAILURE_REASON = "package not commissioned"
 
 
 class PanelCase(Aggregate):
@@ -42,6 +56,11 @@ class PanelCase(Aggregate):
         starts_at: str
         reason: str
 
+        def apply(self, case: PanelCase) -> None:
+            case.listings[self.meeting_id] = Listing(
+                Panel(self.panel), datetime.fromisoformat(self.starts_at), self.reason
+            )
+
     class LeadProfessionalAssigned(Aggregate.Event):
         district: str
         panel: str
@@ -52,23 +71,41 @@ class PanelCase(Aggregate):
         work_email: str
         justification: str | None
 
+        def apply(self, case: PanelCase) -> None:
+            case.lead = Lead(
+                self.professional_id, self.professional_name, self.agency, self.work_email
+            )
+
     class PackageRequested(Aggregate.Event):
         district: str
         panel: str
         package_id: UUID
         meeting_id: UUID
-        interventions: list[dict[str, Any]]
+        interventions: list[dict[str, object]]  # each a RequestedIntervention, as JSON
         justification: str | None
         alternative_to: list[str]
-        funding_split: list[list[Any]]
+        funding_split: list[list[Any]]  # [[agency, percent], ...]: FundingSplit.stored()
 
         class_version = 2
 
         @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
+        def upcast_v1_v2(state: dict[str, object]) -> None:
             # v1 requests named nothing avoided; a JAP's split was a global setting
             state["alternative_to"] = []
             state["funding_split"] = []
+
+        def apply(self, case: PanelCase) -> None:
+            # a request replaces anything known of the package before it
+            case.packages[self.package_id] = Package(
+                PackageRequest(
+                    panel=Panel(self.panel),
+                    interventions=tuple(
+                        RequestedIntervention.model_validate(i) for i in self.interventions
+                    ),
+                    funding_split=FundingSplit.of(self.funding_split),
+                    meeting_id=self.meeting_id,
+                )
+            )
 
     class Escalated(Aggregate.Event):
         district: str
@@ -78,6 +115,10 @@ class PanelCase(Aggregate):
         reason: str
         justification: str | None
 
+        def apply(self, case: PanelCase) -> None:
+            case.listings.pop(self.meeting_id, None)
+            case.panel = Panel(self.to_panel)
+
     class SteppedDown(Aggregate.Event):
         district: str
         panel: str
@@ -86,11 +127,18 @@ class PanelCase(Aggregate):
         reason: str
         justification: str | None
 
+        def apply(self, case: PanelCase) -> None:
+            case.listings.pop(self.meeting_id, None)
+            case.panel = Panel(self.to_panel)
+
     class Deferred(Aggregate.Event):
         district: str
         panel: str
         meeting_id: UUID
         reason: str
+
+        def apply(self, case: PanelCase) -> None:
+            case.listings.pop(self.meeting_id, None)
 
     class Closed(Aggregate.Event):
         district: str
@@ -98,12 +146,20 @@ class PanelCase(Aggregate):
         meeting_id: UUID
         reason: str
 
+        def apply(self, case: PanelCase) -> None:
+            case.status = CaseStatus.CLOSED
+            case.listings.clear()
+
     class Paused(Aggregate.Event):
         district: str
         panel: str
         lead_email: str | None
         reason: str
         removed_from: list[UUID]
+
+        def apply(self, case: PanelCase) -> None:
+            case.status = CaseStatus.PAUSED
+            case.listings.clear()
 
     class JoinedInto(Aggregate.Event):
         """The referral is of a child whose case is open here already: it joins that case
@@ -114,13 +170,23 @@ class PanelCase(Aggregate):
         into_case_id: UUID
         removed_from: list[UUID]
 
+        def apply(self, case: PanelCase) -> None:
+            case.status = CaseStatus.JOINED
+            case.listings.clear()
+
     class ReferralJoined(Aggregate.Event):
         """Another referral of this case's child joined it."""
 
         joined_case_id: UUID
 
+        def apply(self, case: PanelCase) -> None:
+            case.joined.add(self.joined_case_id)
+
     class Resumed(Aggregate.Event):
         """Consent given again: the case may be listed and decided once more."""
+
+        def apply(self, case: PanelCase) -> None:
+            case.status = CaseStatus.ACTIVE
 
     class ReviewListed(Aggregate.Event):
         district: str
@@ -131,6 +197,14 @@ class PanelCase(Aggregate):
         starts_at: str
         review_on: str
 
+        def apply(self, case: PanelCase) -> None:
+            case.listings[self.meeting_id] = Listing(
+                Panel(self.panel), datetime.fromisoformat(self.starts_at), REVIEW_REASON
+            )
+            case.packages[self.package_id] = replace(
+                case.package(self.package_id), review_on=date.fromisoformat(self.review_on)
+            )
+
     class ReviewDecided(Aggregate.Event):
         district: str
         panel: str
@@ -139,13 +213,23 @@ class PanelCase(Aggregate):
         goals: str
         level_of_need_change: int
         decision: str
-        interventions: list[dict[str, Any]]
+        interventions: list[dict[str, object]]  # each a RequestedIntervention, as JSON
         effective_from: str
         reason: str
+
+        def apply(self, case: PanelCase) -> None:
+            case.packages[self.package_id] = replace(
+                case.package(self.package_id), last_review=ReviewDecision(self.decision)
+            )
 
     class PackageEnded(Aggregate.Event):
         package_id: UUID
         reason: str
+
+        def apply(self, case: PanelCase) -> None:
+            case.packages[self.package_id] = replace(
+                case.package(self.package_id), ended=self.reason
+            )
 
     class NeedReassessed(Aggregate.Event):
         """A package review changed the case's level of need; later thresholds use it."""
@@ -153,6 +237,9 @@ class PanelCase(Aggregate):
         package_id: UUID
         change: int
         level_of_need: int
+
+        def apply(self, case: PanelCase) -> None:
+            case.level_of_need = self.level_of_need
 
     class CommissioningFailureListed(Aggregate.Event):
         district: str
@@ -164,6 +251,14 @@ class PanelCase(Aggregate):
         reason: str
         detail: str
 
+        def apply(self, case: PanelCase) -> None:
+            case.listings[self.meeting_id] = Listing(
+                Panel(self.panel), datetime.fromisoformat(self.starts_at), FAILURE_REASON
+            )
+            case.packages[self.package_id] = replace(
+                case.package(self.package_id), failed=self.reason
+            )
+
     @event(Opened)
     def __init__(
         self,
@@ -174,24 +269,48 @@ class PanelCase(Aggregate):
     ) -> None:
         self.district = District(district)
         self.level_of_need = level_of_need
-        self.agencies_requested = agencies_requested
+        self.agencies_requested = [Agency(a) for a in agencies_requested]
         self.panel = Panel.MAAG
-        self.status = "active"
-        self.listings: dict[UUID, dict[str, str]] = {}  # meetings the case is listed on
-        self.lead: dict[str, str] | None = None
-        self.packages: dict[UUID, dict[str, Any]] = {}
+        self.status = CaseStatus.ACTIVE
+        self.listings: dict[UUID, Listing] = {}  # meetings the case is listed on
+        self.lead: Lead | None = None
+        self.packages: dict[UUID, Package] = {}
         self.joined: set[UUID] = set()  # other referrals of the child that joined this case
 
     @staticmethod
-    def create_id(case_id: UUID, **_: Any) -> UUID:
+    def create_id(case_id: UUID, **_: object) -> UUID:
         return case_id
+
+    @classmethod
+    def open(
+        cls, case_id: UUID, district: District, level_of_need: int, agencies: Sequence[Agency]
+    ) -> PanelCase:
+        return cls(
+            case_id=case_id,
+            district=district.value,
+            level_of_need=level_of_need,
+            agencies_requested=[a.value for a in agencies],
+        )
 
     @property
     def ref(self) -> PanelRef:
-        return PanelRef(self.panel, self.district if self.panel is Panel.MAAG else None)
+        return self.ref_for(self.panel)
 
     def ref_for(self, panel: Panel) -> PanelRef:
         return PanelRef(panel, self.district if panel is Panel.MAAG else None)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is CaseStatus.ACTIVE
+
+    @property
+    def package_services(self) -> set[str]:
+        """Every service of the case's packages (what a plan's action may name)."""
+        return {s for p in self.packages.values() for s in p.services}
+
+    def package(self, package_id: UUID) -> Package:
+        """What the panel knows of the package (nothing yet: an empty `Package`)."""
+        return self.packages.get(package_id, Package())
 
     # --- listing ---
 
@@ -199,7 +318,8 @@ class PanelCase(Aggregate):
         """List the case on `meeting` (both sides); False if it was already listed there."""
         if not meeting.list_case(self.id, reason):
             return False
-        self._listed(
+        self.trigger_event(
+            self.Listed,
             district=self.district.value,
             meeting_id=meeting.id,
             panel=meeting.panel.value,
@@ -210,14 +330,15 @@ class PanelCase(Aggregate):
 
     def pause(self, reason: str, meetings: list[Meeting]) -> None:
         """Consent withdrawn: off every agenda, decisions refused until consent returns."""
-        if self.status != "active":
+        if not self.is_open:
             return
         for meeting in meetings:
             meeting.remove_case(self.id, reason)
-        self._paused(
+        self.trigger_event(
+            self.Paused,
             district=self.district.value,
             panel=self.panel.value,
-            lead_email=self.lead["work_email"] if self.lead else None,
+            lead_email=self.lead.work_email if self.lead else None,
             reason=reason,
             removed_from=[m.id for m in meetings],
         )
@@ -225,14 +346,15 @@ class PanelCase(Aggregate):
     def may_join_another(self) -> bool:
         """Not yet worked (no lead professional, no package): a confirmed match can fold
         it into the child's open case."""
-        return self.status == "active" and self.lead is None and not self.packages
+        return self.is_open and self.lead is None and not self.packages
 
     def join_into(self, into: PanelCase, meetings: list[Meeting], meeting: Meeting) -> None:
         """This referral joins the child's open case `into`, listed on `meeting` (its tier's
         next) with it; this case leaves `meetings` (every agenda it was on)."""
         for m in meetings:
             m.remove_case(self.id, f"joined case {into.id}")
-        self._joined_into(
+        self.trigger_event(
+            self.JoinedInto,
             district=self.district.value,
             panel=self.panel.value,
             into_case_id=into.id,
@@ -245,123 +367,111 @@ class PanelCase(Aggregate):
         with the case's history (once, however often it is said)."""
         if case_id in self.joined:
             return
-        self._referral_joined(joined_case_id=case_id)
+        self.trigger_event(self.ReferralJoined, joined_case_id=case_id)
         self.list_on(meeting, f"new referral for this child (case {case_id})")
 
-    @event(JoinedInto)
-    def _joined_into(
-        self, district: str, panel: str, into_case_id: UUID, removed_from: list[UUID]
-    ) -> None:
-        self.status = "joined"
-        self.listings.clear()
-
-    @event(ReferralJoined)
-    def _referral_joined(self, joined_case_id: UUID) -> None:
-        self.joined.add(joined_case_id)
-
     def resume(self) -> None:
-        if self.status == "paused":
-            self._resumed()
+        if self.status is CaseStatus.PAUSED:
+            self.trigger_event(self.Resumed)
 
     def list_review(self, package_id: UUID, review_on: date, meeting: Meeting) -> None:
         """List the package's review; a review on or before one already listed is not listed
         again (a recommission republishes the package with the review it is already at)."""
-        listed = self.packages.get(package_id, {}).get("review_on")
-        if listed is not None and review_on.isoformat() <= listed:
+        listed = self.package(package_id).review_on
+        if listed is not None and review_on <= listed:
             return
-        meeting.list_case(self.id, "review")
-        self._review_listed(
-            **self._listing(meeting), package_id=package_id, review_on=review_on.isoformat()
+        meeting.list_case(self.id, REVIEW_REASON)
+        self.trigger_event(
+            self.ReviewListed,
+            district=self.district.value,
+            lead_email=self.lead.work_email if self.lead else None,
+            package_id=package_id,
+            panel=meeting.panel.value,
+            meeting_id=meeting.id,
+            starts_at=meeting.starts_at.isoformat(),
+            review_on=review_on.isoformat(),
         )
-
-    def _listing(self, meeting: Meeting) -> dict[str, Any]:
-        """What a listing event tells those who act on it: the case's district and lead
-        professional, and the meeting."""
-        return {
-            "district": self.district.value,
-            "lead_email": self.lead["work_email"] if self.lead else None,
-            "panel": meeting.panel.value,
-            "meeting_id": meeting.id,
-            "starts_at": meeting.starts_at.isoformat(),
-        }
 
     def reassess(self, package_id: UUID, change: int) -> None:
         """A review's change in level of need (kept within the levels 1 to 4)."""
         level = min(max(self.level_of_need + change, 1), 4)
         if level != self.level_of_need:
-            self._need_reassessed(package_id=package_id, change=change, level_of_need=level)
-
-    @event(NeedReassessed)
-    def _need_reassessed(self, package_id: UUID, change: int, level_of_need: int) -> None:
-        self.level_of_need = level_of_need
+            self.trigger_event(
+                self.NeedReassessed, package_id=package_id, change=change, level_of_need=level
+            )
 
     def agreed_at(self, package_id: UUID) -> datetime | None:
         """When the meeting that agreed the package sat (None: not agreed here)."""
-        meeting_id = self.packages.get(package_id, {}).get("meeting_id")
-        listing = self.listings.get(meeting_id) if meeting_id else None
-        return datetime.fromisoformat(listing["starts_at"]) if listing else None
+        requested = self.package(package_id).requested
+        listing = self.listings.get(requested.meeting_id) if requested else None
+        return listing.starts_at if listing else None
 
     def relist_after_failure(
         self, package_id: UUID, reason: str, detail: str, meeting: Meeting
     ) -> bool:
         """The package could not be commissioned: list the case on `meeting` (the panel's
         next) to decide again. Once per package, however often the failure arrives."""
-        if self.status != "active" or self.packages.get(package_id, {}).get("failed"):
+        if not self.is_open or self.package(package_id).failed:
             return False
-        meeting.list_case(self.id, listing_reason("package not commissioned", reason))
-        self._failure_listed(
-            **self._listing(meeting),
+        meeting.list_case(self.id, listing_reason(FAILURE_REASON, reason))
+        self.trigger_event(
+            self.CommissioningFailureListed,
+            district=self.district.value,
+            lead_email=self.lead.work_email if self.lead else None,
             package_id=package_id,
+            panel=meeting.panel.value,
+            meeting_id=meeting.id,
+            starts_at=meeting.starts_at.isoformat(),
             reason=reason,
             detail=detail,
         )
         return True
 
+    def package_ended(self, package_id: UUID, reason: str) -> None:
+        if not self.package(package_id).ended:
+            self.trigger_event(self.PackageEnded, package_id=package_id, reason=reason)
+
     # --- decisions (each in a quorate meeting that lists the case) ---
 
     def assign_lead_professional(
-        self,
-        meeting: Meeting,
-        professional_id: str,
-        name: str,
-        agency: str,
-        work_email: str,
-        justification: str | None,
+        self, meeting: Meeting, lead: Lead, justification: str | None
     ) -> None:
         self._may_decide(meeting)
         require_threshold_or_justification(self.panel, self.level_of_need, justification)
-        self._lead_assigned(
+        self.trigger_event(
+            self.LeadProfessionalAssigned,
             district=self.district.value,
             panel=self.panel.value,
             meeting_id=meeting.id,
-            professional_id=professional_id,
-            professional_name=name,
-            agency=agency,
-            work_email=work_email,
+            professional_id=lead.professional_id,
+            professional_name=lead.name,
+            agency=lead.agency,
+            work_email=lead.work_email,
             justification=justification,
         )
 
     def request_package(
         self,
         meeting: Meeting,
-        interventions: list[dict[str, Any]],
+        interventions: Sequence[RequestedIntervention],
         justification: str | None,
-        alternative_to: Sequence[str] = (),
-        funding_split: Sequence[tuple[str, int]] = (),
+        alternative_to: Sequence[AvoidedOutcome] = (),
+        funding_split: Sequence[FundingShare] = (),
     ) -> UUID:
         self._may_decide(meeting)
         require_threshold_or_justification(self.panel, self.level_of_need, justification)
-        require_package_terms(self.panel, alternative_to, funding_split)
+        split = require_package_terms(self.panel, alternative_to, funding_split)
         package_id = uuid5(PACKAGE_NAMESPACE, f"{self.id}:{len(self.packages) + 1}")
-        self._package_requested(
+        self.trigger_event(
+            self.PackageRequested,
             district=self.district.value,
             panel=self.panel.value,
             package_id=package_id,
             meeting_id=meeting.id,
-            interventions=interventions,
+            interventions=[_stored(i) for i in interventions],
             justification=justification,
-            alternative_to=list(alternative_to),
-            funding_split=[[agency, percent] for agency, percent in funding_split],
+            alternative_to=[a.value for a in alternative_to],
+            funding_split=split.stored(),
         )
         return package_id
 
@@ -369,10 +479,10 @@ class PanelCase(Aggregate):
         self,
         meeting: Meeting,
         package_id: UUID,
-        goals: str,
+        goals: Outcome,
         level_of_need_change: int,
-        decision: str,
-        interventions: list[dict[str, Any]],
+        decision: ReviewDecision,
+        interventions: Sequence[RequestedIntervention],
         effective_from: date,
         reason: str,
     ) -> None:
@@ -381,95 +491,48 @@ class PanelCase(Aggregate):
         package = self.packages.get(package_id)
         if package is None:
             raise PanelRuleBroken(f"package_id: case {self.id} has no package {package_id}")
-        if package.get("ended"):
+        if package.ended:
             raise PanelRuleBroken(
-                f"package_id: package {package_id} is decommissioned ({package['ended']}): "
+                f"package_id: package {package_id} is decommissioned ({package.ended}): "
                 "it has no more reviews"
             )
-        self._review_decided(
+        self.trigger_event(
+            self.ReviewDecided,
             district=self.district.value,
             panel=meeting.panel.value,
             package_id=package_id,
             meeting_id=meeting.id,
-            goals=goals,
+            goals=goals.value,
             level_of_need_change=level_of_need_change,
-            decision=decision,
-            interventions=interventions,
+            decision=decision.value,
+            interventions=[_stored(i) for i in interventions],
             effective_from=effective_from.isoformat(),
             reason=reason,
         )
 
-    def package_ended(self, package_id: UUID, reason: str) -> None:
-        if not self.packages.get(package_id, {}).get("ended"):
-            self._package_ended(package_id=package_id, reason=reason)
-
-    @event(ReviewDecided)
-    def _review_decided(
-        self,
-        district: str,
-        panel: str,
-        package_id: UUID,
-        meeting_id: UUID,
-        goals: str,
-        level_of_need_change: int,
-        decision: str,
-        interventions: list[dict[str, Any]],
-        effective_from: str,
-        reason: str,
-    ) -> None:
-        self.packages.setdefault(package_id, {})["last_review"] = decision
-
-    @event(PackageEnded)
-    def _package_ended(self, package_id: UUID, reason: str) -> None:
-        self.packages.setdefault(package_id, {})["ended"] = reason
-
     def escalate(
-        self,
-        meeting: Meeting,
-        to: Panel,
-        reason: str,
-        justification: str | None,
-        target: Meeting,
+        self, meeting: Meeting, to: Panel, reason: str, justification: str | None, target: Meeting
     ) -> None:
         if not escalation_allowed(self.panel, to):
             raise PanelRuleBroken(
                 f"a case at {self.panel.value.upper()} cannot be escalated to {to.value.upper()}"
             )
-        self._move(
-            self._escalated,
-            "escalated from",
-            meeting,
-            to,
-            reason,
-            justification,
-            target,
-        )
+        self._move(self.Escalated, "escalated from", meeting, to, reason, justification, target)
 
     def step_down(
-        self,
-        meeting: Meeting,
-        to: Panel,
-        reason: str,
-        justification: str | None,
-        target: Meeting,
+        self, meeting: Meeting, to: Panel, reason: str, justification: str | None, target: Meeting
     ) -> None:
         if not step_down_allowed(self.panel, to):
             raise PanelRuleBroken(
                 f"a case at {self.panel.value.upper()} cannot step down to {to.value.upper()}"
             )
         self._move(
-            self._stepped_down,
-            "stepped down from",
-            meeting,
-            to,
-            reason,
-            justification,
-            target,
+            self.SteppedDown, "stepped down from", meeting, to, reason, justification, target
         )
 
     def _move(
         self,
-        record: Any,
+        record: type[PanelCase.Escalated] | type[PanelCase.SteppedDown],
         how: str,
         meeting: Meeting,
         to: Panel,
@@ -480,7 +543,8 @@ class PanelCase(Aggregate):
         """Hand the case to another tier and list it on that tier's next meeting."""
         self._may_decide(meeting)
         require_threshold_or_justification(to, self.level_of_need, justification)
-        record(
+        self.trigger_event(
+            record,
             district=self.district.value,
             panel=self.panel.value,
             meeting_id=meeting.id,
@@ -490,14 +554,10 @@ class PanelCase(Aggregate):
         )
         self.list_on(target, listing_reason(f"{how} {meeting.panel.value.upper()}", reason))
 
-    def defer(
-        self,
-        meeting: Meeting,
-        reason: str,
-        target: Meeting,
-    ) -> None:
+    def defer(self, meeting: Meeting, reason: str, target: Meeting) -> None:
         self._may_decide(meeting)
-        self._deferred(
+        self.trigger_event(
+            self.Deferred,
             district=self.district.value,
             panel=self.panel.value,
             meeting_id=meeting.id,
@@ -507,7 +567,8 @@ class PanelCase(Aggregate):
 
     def close(self, meeting: Meeting, reason: str) -> None:
         self._may_decide(meeting)
-        self._closed(
+        self.trigger_event(
+            self.Closed,
             district=self.district.value,
             panel=self.panel.value,
             meeting_id=meeting.id,
@@ -515,13 +576,13 @@ class PanelCase(Aggregate):
         )
 
     def _may_decide(self, meeting: Meeting) -> None:
-        if self.status == "paused":
+        if self.status is CaseStatus.PAUSED:
             raise PanelRuleBroken(
                 "the case is paused (consent withdrawn): no decisions until consent returns"
             )
-        if self.status == "closed":
+        if self.status is CaseStatus.CLOSED:
             raise PanelRuleBroken("the case is closed")
-        if self.status == "joined":
+        if self.status is CaseStatus.JOINED:
             raise PanelRuleBroken("the referral joined its child's open case: decide on that case")
         meeting.require_listed(self.id)
         if meeting.panel is not self.panel:
@@ -529,151 +590,10 @@ class PanelCase(Aggregate):
                 f"the case is held by {self.panel.value.upper()}, not {meeting.panel.value.upper()}"
             )
 
-    # --- events ---
 
-    @event(Listed)
-    def _listed(
-        self,
-        district: str,
-        meeting_id: UUID,
-        panel: str,
-        starts_at: str,
-        reason: str,
-    ) -> None:
-        self.listings[meeting_id] = {"panel": panel, "starts_at": starts_at, "reason": reason}
-
-    @event(LeadProfessionalAssigned)
-    def _lead_assigned(
-        self,
-        district: str,
-        panel: str,
-        meeting_id: UUID,
-        professional_id: str,
-        professional_name: str,
-        agency: str,
-        work_email: str,
-        justification: str | None,
-    ) -> None:
-        self.lead = {
-            "professional_id": professional_id,
-            "name": professional_name,
-            "agency": agency,
-            "work_email": work_email,
-        }
-
-    @event(PackageRequested)
-    def _package_requested(
-        self,
-        district: str,
-        panel: str,
-        package_id: UUID,
-        meeting_id: UUID,
-        interventions: list[dict[str, Any]],
-        justification: str | None,
-        alternative_to: list[str],
-        funding_split: list[list[Any]],
-    ) -> None:
-        self.packages[package_id] = {
-            "panel": self.panel.value,
-            "interventions": interventions,
-            "meeting_id": meeting_id,
-        }
-
-    @event(Escalated)
-    def _escalated(
-        self,
-        district: str,
-        panel: str,
-        meeting_id: UUID,
-        to_panel: str,
-        reason: str,
-        justification: str | None,
-    ) -> None:
-        self.listings.pop(meeting_id, None)
-        self.panel = Panel(to_panel)
-
-    @event(SteppedDown)
-    def _stepped_down(
-        self,
-        district: str,
-        panel: str,
-        meeting_id: UUID,
-        to_panel: str,
-        reason: str,
-        justification: str | None,
-    ) -> None:
-        self.listings.pop(meeting_id, None)
-        self.panel = Panel(to_panel)
-
-    @event(Deferred)
-    def _deferred(
-        self,
-        district: str,
-        panel: str,
-        meeting_id: UUID,
-        reason: str,
-    ) -> None:
-        self.listings.pop(meeting_id, None)
-
-    @event(Closed)
-    def _closed(
-        self,
-        district: str,
-        panel: str,
-        meeting_id: UUID,
-        reason: str,
-    ) -> None:
-        self.status = "closed"
-        self.listings.clear()
-
-    @event(Paused)
-    def _paused(
-        self,
-        district: str,
-        panel: str,
-        lead_email: str | None,
-        reason: str,
-        removed_from: list[UUID],
-    ) -> None:
-        self.status = "paused"
-        self.listings.clear()
-
-    @event(Resumed)
-    def _resumed(self) -> None:
-        self.status = "active"
-
-    @event(ReviewListed)
-    def _review_listed(
-        self,
-        district: str,
-        lead_email: str | None,
-        package_id: UUID,
-        panel: str,
-        meeting_id: UUID,
-        starts_at: str,
-        review_on: str,
-    ) -> None:
-        self.listings[meeting_id] = {"panel": panel, "starts_at": starts_at, "reason": "review"}
-        self.packages.setdefault(package_id, {})["review_on"] = review_on
-
-    @event(CommissioningFailureListed)
-    def _failure_listed(
-        self,
-        district: str,
-        lead_email: str | None,
-        package_id: UUID,
-        panel: str,
-        meeting_id: UUID,
-        starts_at: str,
-        reason: str,
-        detail: str,
-    ) -> None:
-        self.listings[meeting_id] = {
-            "panel": panel,
-            "starts_at": starts_at,
-            "reason": "package not commissioned",
-        }
-        self.packages.setdefault(package_id, {})["failed"] = reason
+def _stored(intervention: RequestedIntervention) -> dict[str, object]:
+    """An intervention as stored events hold it: as published."""
+    return intervention.model_dump(mode="json")
 
 
 def listing_reason(how: str, reason: str) -> str:

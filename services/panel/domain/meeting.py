@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -12,6 +11,7 @@ from contracts.reference import District, Panel, Position
 from services.panel.domain.constitution import CONSTITUTIONS, Constitution
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
 from services.panel.domain.schedule import PanelRef, meeting_id
+from services.panel.domain.values import Attendee, ExpectedAttendee
 
 
 class Meeting(Aggregate):
@@ -26,6 +26,11 @@ class Meeting(Aggregate):
         agency: str
         position: str = Position.PRACTITIONER.value  # absent from attendance before 2026-11
 
+        def apply(self, meeting: Meeting) -> None:
+            meeting.attendance[self.person_id] = Attendee(
+                self.name, self.agency, Position(self.position)
+            )
+
     class AttendeeExpected(Aggregate.Event):
         """The coordinator expects this person: a plan, never counted toward quorum."""
 
@@ -33,25 +38,34 @@ class Meeting(Aggregate):
         name: str
         agency: str
 
+        def apply(self, meeting: Meeting) -> None:
+            meeting.expected[self.person_id] = ExpectedAttendee(self.name, self.agency)
+
     class CaseListed(Aggregate.Event):
         case_id: UUID
         reason: str
 
+        def apply(self, meeting: Meeting) -> None:
+            meeting.agenda[self.case_id] = self.reason
+
     class CaseRemoved(Aggregate.Event):
         case_id: UUID
         reason: str
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.agenda.pop(self.case_id, None)
 
     @event(Scheduled)
     def __init__(self, panel: str, district: str | None, starts_at: str) -> None:
         self.panel = Panel(panel)
         self.district = District(district) if district else None
         self.starts_at = datetime.fromisoformat(starts_at)
-        self.attendance: dict[str, dict[str, str]] = {}
-        self.expected: dict[str, dict[str, str]] = {}
+        self.attendance: dict[str, Attendee] = {}  # person id -> who
+        self.expected: dict[str, ExpectedAttendee] = {}
         self.agenda: dict[UUID, str] = {}  # case id -> why it is listed
 
     @staticmethod
-    def create_id(panel: str, district: str | None, starts_at: str, **_: Any) -> UUID:
+    def create_id(panel: str, district: str | None, starts_at: str, **_: object) -> UUID:
         ref = PanelRef(Panel(panel), District(district) if district else None)
         return meeting_id(ref, datetime.fromisoformat(starts_at))
 
@@ -68,13 +82,9 @@ class Meeting(Aggregate):
         return PanelRef(self.panel, self.district)
 
     def expect(self, person_id: str, name: str, agency: str) -> None:
-        if self.expected.get(person_id) == {"name": name, "agency": agency}:
+        if self.expected.get(person_id) == ExpectedAttendee(name, agency):
             return
-        self._attendee_expected(person_id=person_id, name=name, agency=agency)
-
-    @event(AttendeeExpected)
-    def _attendee_expected(self, person_id: str, name: str, agency: str) -> None:
-        self.expected[person_id] = {"name": name, "agency": agency}
+        self.trigger_event(self.AttendeeExpected, person_id=person_id, name=name, agency=agency)
 
     @property
     def constitution(self) -> Constitution:
@@ -90,14 +100,18 @@ class Meeting(Aggregate):
                 f"(its members: {self.constitution.describe_members()})"
             )
         seen = self.attendance.get(person_id)
-        if seen is not None and (seen["agency"], seen["position"]) == (agency, position.value):
+        if seen is not None and (seen.agency, seen.position) == (agency, position):
             return
-        self._attendance_recorded(
-            person_id=person_id, name=name, agency=agency, position=position.value
+        self.trigger_event(
+            self.AttendanceRecorded,
+            person_id=person_id,
+            name=name,
+            agency=agency,
+            position=position.value,
         )
 
     def missing_for_quorum(self, other_agencies_required: int) -> list[str]:
-        present = [(a["agency"], Position(a["position"])) for a in self.attendance.values()]
+        present = [(a.agency, a.position) for a in self.attendance.values()]
         return self.constitution.missing(present, other_agencies_required)
 
     def require_quorum(self, other_agencies_required: int) -> None:
@@ -115,23 +129,9 @@ class Meeting(Aggregate):
         """List the case; False if it already is (a redelivery or a second reason)."""
         if case_id in self.agenda:
             return False
-        self._case_listed(case_id=case_id, reason=reason)
+        self.trigger_event(self.CaseListed, case_id=case_id, reason=reason)
         return True
 
     def remove_case(self, case_id: UUID, reason: str) -> None:
         if case_id in self.agenda:
-            self._case_removed(case_id=case_id, reason=reason)
-
-    @event(AttendanceRecorded)
-    def _attendance_recorded(
-        self, person_id: str, name: str, agency: str, position: str = Position.PRACTITIONER.value
-    ) -> None:
-        self.attendance[person_id] = {"name": name, "agency": agency, "position": position}
-
-    @event(CaseListed)
-    def _case_listed(self, case_id: UUID, reason: str) -> None:
-        self.agenda[case_id] = reason
-
-    @event(CaseRemoved)
-    def _case_removed(self, case_id: UUID, reason: str) -> None:
-        self.agenda.pop(case_id, None)
+            self.trigger_event(self.CaseRemoved, case_id=case_id, reason=reason)

@@ -12,13 +12,27 @@ done.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.panel.domain.values import (
+    Action,
+    Agreement,
+    FamilyMeeting,
+    Goal,
+    Member,
+    Outcome,
+    PlanReview,
+    Progress,
+    ProgressNote,
+)
+
 PLAN_NAMESPACE = UUID("8b1f6c3e-2d4a-4e59-9c7b-1a2f3e4d5c6b")
-OUTCOMES = ("met", "partly", "not-met")
+FAMILY = "family"  # who may attend a family meeting besides the team
 
 
 class PlanRuleBroken(Exception):
@@ -27,16 +41,6 @@ class PlanRuleBroken(Exception):
 
 def plan_id_for(case_id: UUID) -> UUID:
     return uuid5(PLAN_NAMESPACE, str(case_id))
-
-
-def overall(outcomes: list[str]) -> str:
-    """A review's goals taken together, as the panel records a package review's: met when
-    every goal was met, not met when none was met even partly, else partly."""
-    if outcomes and all(o == "met" for o in outcomes):
-        return "met"
-    if all(o == "not-met" for o in outcomes):
-        return "not-met"
-    return "partly"
 
 
 class Plan(Aggregate):
@@ -49,20 +53,39 @@ class Plan(Aggregate):
         organisation: str
         role: str
 
+        def apply(self, plan: Plan) -> None:
+            plan.team[self.member_id] = Member(self.name, self.organisation, self.role)
+
     class FamilyMeetingHeld(Aggregate.Event):
         held_on: str
         attended: list[str]  # team member ids, and "family"
         consent_reconfirmed: bool
         summary: str
 
+        def apply(self, plan: Plan) -> None:
+            plan.meetings.append(
+                FamilyMeeting(
+                    date.fromisoformat(self.held_on),
+                    tuple(self.attended),
+                    self.consent_reconfirmed,
+                    self.summary,
+                )
+            )
+
     class NeedRecorded(Aggregate.Event):
         need_id: str
         text: str
+
+        def apply(self, plan: Plan) -> None:
+            plan.needs[self.need_id] = self.text
 
     class GoalSet(Aggregate.Event):
         goal_id: str
         need_id: str
         text: str
+
+        def apply(self, plan: Plan) -> None:
+            plan.goals[self.goal_id] = Goal(self.need_id, self.text)
 
     class ActionAgreed(Aggregate.Event):
         action_id: str
@@ -72,11 +95,27 @@ class Plan(Aggregate):
         due_on: str
         intervention: str | None
 
+        def apply(self, plan: Plan) -> None:
+            plan.actions[self.action_id] = Action(
+                self.goal_id,
+                self.text,
+                self.owner,
+                date.fromisoformat(self.due_on),
+                self.intervention,
+            )
+
     class ProgressRecorded(Aggregate.Event):
         goal_id: str
         status: str
         note: str
         recorded_on: str
+
+        def apply(self, plan: Plan) -> None:
+            goal = plan.goals[self.goal_id]
+            note = ProgressNote(
+                Progress(self.status), self.note, date.fromisoformat(self.recorded_on)
+            )
+            plan.goals[self.goal_id] = replace(goal, progress=(*goal.progress, note))
 
     class Agreed(Aggregate.Event):
         """The plan agreed with the family and the team."""
@@ -88,6 +127,11 @@ class Plan(Aggregate):
         actions: int
         organisations: list[str]  # of the team
 
+        def apply(self, plan: Plan) -> None:
+            plan.agreed = Agreement(
+                date.fromisoformat(self.agreed_on), date.fromisoformat(self.review_on)
+            )
+
     class Reviewed(Aggregate.Event):
         case_id: UUID
         review_number: int
@@ -95,219 +139,145 @@ class Plan(Aggregate):
         outcomes: dict[str, str]  # goal id -> met, partly or not-met
         overall: str
 
+        def apply(self, plan: Plan) -> None:
+            plan.reviews.append(
+                PlanReview(
+                    self.review_number,
+                    date.fromisoformat(self.reviewed_on),
+                    {goal: Outcome(o) for goal, o in self.outcomes.items()},
+                    Outcome(self.overall),
+                )
+            )
+
     @event(Started)
     def __init__(self, case_id: UUID) -> None:
         self.case_id = case_id
-        self.team: dict[str, dict[str, str]] = {}
-        self.meetings: list[dict[str, Any]] = []
-        self.needs: dict[str, str] = {}
-        self.goals: dict[str, dict[str, Any]] = {}
-        self.actions: dict[str, dict[str, Any]] = {}
-        self.agreed: dict[str, str] | None = None
-        self.reviews: list[dict[str, Any]] = []
+        self.team: dict[str, Member] = {}  # member id -> who
+        self.meetings: list[FamilyMeeting] = []
+        self.needs: dict[str, str] = {}  # need id -> what
+        self.goals: dict[str, Goal] = {}
+        self.actions: dict[str, Action] = {}
+        self.agreed: Agreement | None = None
+        self.reviews: list[PlanReview] = []
 
     @staticmethod
-    def create_id(case_id: UUID, **_: Any) -> UUID:
+    def create_id(case_id: UUID, **_: object) -> UUID:
         return plan_id_for(case_id)
 
     # --- commands ---
 
-    def add_member(self, member_id: str, name: str, organisation: str, role: str) -> None:
+    def add_member(self, member_id: str, member: Member) -> None:
         if member_id in self.team:
-            if self.team[member_id] == {"name": name, "organisation": organisation, "role": role}:
+            if self.team[member_id] == member:
                 return
             raise PlanRuleBroken(f"member_id: {member_id} is in the team already")
-        self._member_added(member_id=member_id, name=name, organisation=organisation, role=role)
+        self.trigger_event(
+            self.MemberAdded,
+            member_id=member_id,
+            name=member.name,
+            organisation=member.organisation,
+            role=member.role,
+        )
 
-    def hold_meeting(
-        self, held_on: str, attended: list[str], consent_reconfirmed: bool, summary: str
-    ) -> None:
-        unknown = sorted(set(attended) - set(self.team) - {"family"})
+    def hold_meeting(self, meeting: FamilyMeeting) -> None:
+        unknown = sorted(set(meeting.attended) - set(self.team) - {FAMILY})
         if unknown:
             raise PlanRuleBroken(
                 f"attended: {', '.join(unknown)} not in the team (add them first, or say 'family')"
             )
-        self._meeting_held(
-            held_on=held_on,
-            attended=attended,
-            consent_reconfirmed=consent_reconfirmed,
-            summary=summary,
+        self.trigger_event(
+            self.FamilyMeetingHeld,
+            held_on=meeting.held_on.isoformat(),
+            attended=list(meeting.attended),
+            consent_reconfirmed=meeting.consent_reconfirmed,
+            summary=meeting.summary,
         )
 
     def record_need(self, need_id: str, text: str) -> None:
         if need_id not in self.needs:
-            self._need_recorded(need_id=need_id, text=text)
+            self.trigger_event(self.NeedRecorded, need_id=need_id, text=text)
 
     def set_goal(self, goal_id: str, need_id: str, text: str) -> None:
         if need_id not in self.needs:
             raise PlanRuleBroken(f"need_id: the plan has no need {need_id}")
         if goal_id not in self.goals:
-            self._goal_set(goal_id=goal_id, need_id=need_id, text=text)
+            self.trigger_event(self.GoalSet, goal_id=goal_id, need_id=need_id, text=text)
 
-    def agree_action(
-        self,
-        action_id: str,
-        goal_id: str,
-        text: str,
-        owner: str,
-        due_on: str,
-        intervention: str | None,
-        package_services: set[str],
-    ) -> None:
-        if goal_id not in self.goals:
-            raise PlanRuleBroken(f"goal_id: the plan has no goal {goal_id}")
-        if owner not in self.team:
-            raise PlanRuleBroken(f"owner: {owner} is not in the team around the child")
-        if intervention is not None and intervention not in package_services:
+    def agree_action(self, action_id: str, action: Action, package_services: set[str]) -> None:
+        if action.goal_id not in self.goals:
+            raise PlanRuleBroken(f"goal_id: the plan has no goal {action.goal_id}")
+        if action.owner not in self.team:
+            raise PlanRuleBroken(f"owner: {action.owner} is not in the team around the child")
+        if action.intervention is not None and action.intervention not in package_services:
             raise PlanRuleBroken(
-                f"intervention: the case's packages have no {intervention!r} "
+                f"intervention: the case's packages have no {action.intervention!r} "
                 f"(they have: {', '.join(sorted(package_services)) or 'none'})"
             )
         if action_id not in self.actions:
-            self._action_agreed(
+            self.trigger_event(
+                self.ActionAgreed,
                 action_id=action_id,
-                goal_id=goal_id,
-                text=text,
-                owner=owner,
-                due_on=due_on,
-                intervention=intervention,
+                goal_id=action.goal_id,
+                text=action.text,
+                owner=action.owner,
+                due_on=action.due_on.isoformat(),
+                intervention=action.intervention,
             )
 
-    def record_progress(self, goal_id: str, status: str, note: str, recorded_on: str) -> None:
+    def record_progress(self, goal_id: str, note: ProgressNote) -> None:
         if goal_id not in self.goals:
             raise PlanRuleBroken(f"goal_id: the plan has no goal {goal_id}")
-        self._progress_recorded(goal_id=goal_id, status=status, note=note, recorded_on=recorded_on)
+        self.trigger_event(
+            self.ProgressRecorded,
+            goal_id=goal_id,
+            status=note.status.value,
+            note=note.note,
+            recorded_on=note.recorded_on.isoformat(),
+        )
 
-    def agree(self, agreed_on: str, review_on: str) -> None:
+    def agree(self, agreement: Agreement) -> None:
         if not self.goals:
             raise PlanRuleBroken("goals: a plan is agreed with at least one goal")
         without = sorted(g for g in self.goals if not self._actions_of(g))
         if without:
             raise PlanRuleBroken(f"goals: {', '.join(without)} have no action yet")
-        if review_on < agreed_on:
+        if agreement.review_on < agreement.agreed_on:
             raise PlanRuleBroken("review_on: the plan's review comes after it is agreed")
         if self.agreed is None:
-            self._agreed(
+            self.trigger_event(
+                self.Agreed,
                 case_id=self.case_id,
-                agreed_on=agreed_on,
-                review_on=review_on,
+                agreed_on=agreement.agreed_on.isoformat(),
+                review_on=agreement.review_on.isoformat(),
                 goals=len(self.goals),
                 actions=len(self.actions),
-                organisations=sorted({m["organisation"] for m in self.team.values()}),
+                organisations=sorted({m.organisation for m in self.team.values()}),
             )
 
-    def review(self, reviewed_on: str, outcomes: dict[str, str]) -> int:
+    def review(self, reviewed_on: date, outcomes: Mapping[str, Outcome]) -> int:
         """The plan's review: an outcome for every goal. Returns the review's number."""
         if self.agreed is None:
             raise PlanRuleBroken("outcomes: the plan has not been agreed, so cannot be reviewed")
         missing = sorted(set(self.goals) - set(outcomes))
         unknown = sorted(set(outcomes) - set(self.goals))
         if missing or unknown:
-            raise PlanRuleBroken(
-                "outcomes: "
-                + "; ".join(
-                    part
-                    for part in (
-                        f"no outcome for {', '.join(missing)}" if missing else "",
-                        f"no such goal {', '.join(unknown)}" if unknown else "",
-                    )
-                    if part
-                )
-            )
+            parts = [f"no outcome for {', '.join(missing)}"] if missing else []
+            parts += [f"no such goal {', '.join(unknown)}"] if unknown else []
+            raise PlanRuleBroken("outcomes: " + "; ".join(parts))
         number = len(self.reviews) + 1
-        self._reviewed(
+        self.trigger_event(
+            self.Reviewed,
             case_id=self.case_id,
             review_number=number,
-            reviewed_on=reviewed_on,
-            outcomes=dict(sorted(outcomes.items())),
-            overall=overall(list(outcomes.values())),
+            reviewed_on=reviewed_on.isoformat(),
+            outcomes={goal: o.value for goal, o in sorted(outcomes.items())},
+            overall=Outcome.overall(list(outcomes.values())).value,
         )
         return number
 
     def _actions_of(self, goal_id: str) -> list[str]:
-        return [a for a, action in self.actions.items() if action["goal_id"] == goal_id]
+        return [a for a, action in self.actions.items() if action.goal_id == goal_id]
 
     @property
-    def latest_review(self) -> dict[str, Any] | None:
+    def latest_review(self) -> PlanReview | None:
         return self.reviews[-1] if self.reviews else None
-
-    # --- events ---
-
-    @event(MemberAdded)
-    def _member_added(self, member_id: str, name: str, organisation: str, role: str) -> None:
-        self.team[member_id] = {"name": name, "organisation": organisation, "role": role}
-
-    @event(FamilyMeetingHeld)
-    def _meeting_held(
-        self, held_on: str, attended: list[str], consent_reconfirmed: bool, summary: str
-    ) -> None:
-        self.meetings.append(
-            {
-                "held_on": held_on,
-                "attended": attended,
-                "consent_reconfirmed": consent_reconfirmed,
-                "summary": summary,
-            }
-        )
-
-    @event(NeedRecorded)
-    def _need_recorded(self, need_id: str, text: str) -> None:
-        self.needs[need_id] = text
-
-    @event(GoalSet)
-    def _goal_set(self, goal_id: str, need_id: str, text: str) -> None:
-        self.goals[goal_id] = {"need_id": need_id, "text": text, "progress": []}
-
-    @event(ActionAgreed)
-    def _action_agreed(
-        self,
-        action_id: str,
-        goal_id: str,
-        text: str,
-        owner: str,
-        due_on: str,
-        intervention: str | None,
-    ) -> None:
-        self.actions[action_id] = {
-            "goal_id": goal_id,
-            "text": text,
-            "owner": owner,
-            "due_on": due_on,
-            "intervention": intervention,
-        }
-
-    @event(ProgressRecorded)
-    def _progress_recorded(self, goal_id: str, status: str, note: str, recorded_on: str) -> None:
-        self.goals[goal_id]["progress"].append(
-            {"status": status, "note": note, "recorded_on": recorded_on}
-        )
-
-    @event(Agreed)
-    def _agreed(
-        self,
-        case_id: UUID,
-        agreed_on: str,
-        review_on: str,
-        goals: int,
-        actions: int,
-        organisations: list[str],
-    ) -> None:
-        self.agreed = {"agreed_on": agreed_on, "review_on": review_on}
-
-    @event(Reviewed)
-    def _reviewed(
-        self,
-        case_id: UUID,
-        review_number: int,
-        reviewed_on: str,
-        outcomes: dict[str, str],
-        overall: str,
-    ) -> None:
-        self.reviews.append(
-            {
-                "review_number": review_number,
-                "reviewed_on": reviewed_on,
-                "outcomes": outcomes,
-                "overall": overall,
-            }
-        )

@@ -1,10 +1,12 @@
-"""The panels' common rules: tiers and their thresholds, quorum. Pure."""
+"""The panels' common rules: tiers and their thresholds, what a package request must say at
+each tier. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from contracts.reference import JAP_FUNDERS, Panel
+from contracts.events.base import FundingShare, FundingSplit
+from contracts.reference import JAP_FUNDERS, AvoidedOutcome, Panel
 
 # Levels of need each tier is for; the same in every district.
 THRESHOLDS: dict[Panel, tuple[int, int]] = {
@@ -50,13 +52,15 @@ def step_down_allowed(from_panel: Panel, to_panel: Panel) -> bool:
 
 
 def require_package_terms(
-    panel: Panel, alternative_to: Sequence[str], funding_split: Sequence[tuple[str, int]]
-) -> None:
-    """What a package request must say at each tier. The EARP's and JAP's packages are
-    alternatives (to accommodation, exclusion, proceedings, out-of-county provision or
-    hospital: `AvoidedOutcome`), so they name what they avoid; a MAAG's do not. Only the JAP
-    "agrees joint resource allocation", so only its packages carry a funding split, agreed
-    for the case, by funders of the JAP, each once, summing to 100."""
+    panel: Panel, alternative_to: Sequence[AvoidedOutcome], funding_split: Sequence[FundingShare]
+) -> FundingSplit:
+    """What a package request must say at each tier; returns its split. The EARP's and JAP's
+    packages are alternatives (to accommodation, exclusion, proceedings, out-of-county
+    provision or hospital: `AvoidedOutcome`), so they name what they avoid; a MAAG's do not.
+    Only the JAP "agrees joint resource allocation", so only its packages carry a funding
+    split, agreed for the case, by funders of the JAP (the split's own rules, each funder
+    once and summing to 100, are `FundingSplit`'s). The tier's rules are asked first: a
+    split the tier may not have at all is refused for that."""
     tier = panel.value.upper()
     if panel is Panel.MAAG and alternative_to:
         raise PanelRuleBroken(
@@ -75,19 +79,17 @@ def require_package_terms(
                 f"funding_split: only the JAP agrees joint funding; an {tier} package is "
                 "funded from its own budget"
             )
-        return
+        return FundingSplit()
     if not funding_split:
         raise PanelRuleBroken(
             "funding_split: the JAP agrees each package's joint funding: give each funder's "
             f"share ({', '.join(JAP_FUNDERS)}), summing to 100"
         )
-    funders = [agency for agency, _ in funding_split]
-    if unknown := sorted(set(funders) - set(JAP_FUNDERS)):
+    if unknown := sorted({s.agency for s in funding_split} - set(JAP_FUNDERS)):
         raise PanelRuleBroken(
             f"funding_split: {', '.join(unknown)} do not fund JAP packages "
             f"(the funders are {', '.join(JAP_FUNDERS)})"
         )
-    if len(set(funders)) != len(funders):
-        raise PanelRuleBroken("funding_split: each funder appears once")
-    if (total := sum(p for _, p in funding_split)) != 100:
-        raise PanelRuleBroken(f"funding_split: the shares sum to {total}, not 100")
+    if broken := FundingSplit.broken_rule(funding_split):
+        raise PanelRuleBroken(broken)
+    return FundingSplit(tuple(funding_split))

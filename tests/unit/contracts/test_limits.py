@@ -21,11 +21,11 @@ from contracts.topics import ALL_TOPICS, EVENT_TOPICS, max_message_bytes
 from maag.runtime.messaging.outbox import OutboxRelay
 from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Work
-from services.panel.application import policies as panel_use
 from services.panel.domain.constitution import MAAG_AGENCIES
 from services.panel.domain.schedule import LOCAL
 from tests.support.built import build_all
 from tests.support.identity import auth
+from tests.unit.services.panel import deliveries as panel_use
 
 Schema = dict[str, Any]
 

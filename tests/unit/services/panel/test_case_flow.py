@@ -16,15 +16,17 @@ from maag.runtime import causation
 from maag.runtime.messaging.outbox import outbound
 from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller, Forbidden
+from services.panel.adapters.bodies import Decision
+from services.panel.adapters.http import DECISIONS, Asked, command_for
 from services.panel.adapters.translate import CLASSES, translate
-from services.panel.application import policies as use
 from services.panel.application.app import PanelApp
-from services.panel.application.commands import ConfirmAttendance, Decide
-from services.panel.application.decisions import Decision
+from services.panel.application.commands.confirm_attendance import ConfirmAttendance
+from services.panel.application.commands.schedule_ahead import schedule_ahead
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import PanelRuleBroken
 from services.panel.domain.schedule import LOCAL
+from tests.unit.services.panel import deliveries as use
 
 ALL_DISTRICTS = [d.value for d in District]
 ALL_TIERS = [p.value for p in Panel]
@@ -130,15 +132,14 @@ def _assign_lead(
     )
 
 
+def decide(meeting_id: uuid.UUID, body: dict[str, Any], caller: Caller, correlation_id: str) -> Any:
+    """The command a decision's body asks for, as the HTTP API makes it."""
+    asked = Asked(caller, correlation_id)
+    return command_for(DECISIONS, decision(body), asked, meeting_id=meeting_id)
+
+
 def _decide(app: PanelApp, meeting: Meeting, **body: Any) -> PanelCase:
-    case: PanelCase = app.handle(
-        Decide(
-            meeting_id=meeting.id,
-            decision=decision(body),
-            caller=CHAIRS[meeting.panel],
-            correlation_id="corr-d",
-        )
-    )
+    case: PanelCase = app.handle(decide(meeting.id, body, CHAIRS[meeting.panel], "corr-d"))
     return case
 
 
@@ -322,19 +323,19 @@ def test_only_panel_members_decide(app: PanelApp) -> None:
     meeting = _meeting(app, case_id)
     with pytest.raises(Forbidden, match="role 'referrer' may not record panel decisions"):
         app.handle(
-            Decide(
-                meeting_id=meeting.id,
-                decision=decision({"kind": "close", "case_id": str(case_id), "reason": "x"}),
-                caller=Caller.of("r", Role.REFERRER, "education"),
-                correlation_id="c",
+            decide(
+                meeting.id,
+                {"kind": "close", "case_id": str(case_id), "reason": "x"},
+                Caller.of("r", Role.REFERRER, "education"),
+                "c",
             )
         )
 
 
 def test_schedule_ahead_makes_every_panels_meetings_once(app: PanelApp) -> None:
-    made = app.schedule_ahead(FRIDAY, weeks=4)
+    made = schedule_ahead(app, FRIDAY, weeks=4)
     assert made == 12 * 4 + 4 + 1  # weekly district MAAGs and EARP, the monthly JAP
-    assert app.schedule_ahead(FRIDAY, weeks=4) == 0
+    assert schedule_ahead(app, FRIDAY, weeks=4) == 0
 
 
 def test_every_event_of_a_case_and_its_meetings_translates_for_the_outbox(app: PanelApp) -> None:
@@ -358,14 +359,27 @@ def test_every_event_of_a_case_and_its_meetings_translates_for_the_outbox(app: P
         assert name in published
 
 
-def test_every_kind_of_decision_has_its_handler() -> None:
+def test_every_event_the_panel_records_is_published_by_its_translator_or_kept_inside() -> None:
+    from services.panel.adapters.translate import INTERNAL, TRANSLATORS
+
+    assert CLASSES.missing("services.panel") == []
+    assert not set(TRANSLATORS) & set(INTERNAL)
+
+
+def test_every_kind_of_decision_has_its_command_and_its_handler() -> None:
+    from dataclasses import fields
     from typing import get_args
 
-    from services.panel.application.commands import DECISIONS
-    from services.panel.application.decisions import Decision
+    from services.panel.application.commands import handlers
 
     kinds = set(get_args(get_args(Decision)[0]))
     assert kinds and set(DECISIONS) == kinds
+    for body, command in DECISIONS.items():
+        assert command in handlers.kinds, command
+        # the body's fields pass across by name: the command has each, and needs no other
+        given = set(body.model_fields) - {"kind"}
+        own = {f.name for f in fields(command)} - {"caller", "correlation_id", "idempotency_key"}
+        assert own == given | {"meeting_id"}, body
 
 
 def test_a_reviews_change_in_need_updates_the_case_and_later_thresholds_use_it(

@@ -16,10 +16,10 @@ from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Work
 from services.panel.adapters import read_model
 from services.panel.adapters.http import create_api
-from services.panel.application import policies as use
 from services.panel.application.app import PanelApp
 from services.panel.domain.schedule import LOCAL
 from tests.support.identity import auth, verifier
+from tests.unit.services.panel import deliveries as use
 
 
 def chair() -> dict[str, str]:

@@ -15,13 +15,16 @@ from contracts.reference import Role
 from maag.runtime.messaging.outbox import outbound
 from maag.runtime.store.unit_of_work import NotFound, Work
 from maag.runtime.web.auth import Caller, Forbidden
+from services.panel.adapters.bodies import PlanChange
+from services.panel.adapters.http import PLAN_CHANGES, Asked, command_for
 from services.panel.adapters.translate import CLASSES, translate
+from services.panel.adapters.views import PlanView
 from services.panel.application.app import PanelApp
-from services.panel.application.commands import ChangePlan
-from services.panel.application.plans import PlanChange
-from services.panel.application.policies import consent_withdrawn
+from services.panel.application.queries.read_plan import read_plan
 from services.panel.domain.case import PanelCase
-from services.panel.domain.plan import PlanRuleBroken, overall
+from services.panel.domain.plan import PlanRuleBroken
+from services.panel.domain.values import Outcome
+from tests.unit.services.panel.deliveries import consent_withdrawn
 from tests.unit.services.panel.test_case_flow import (
     _accept,
     _assign_lead,
@@ -37,9 +40,13 @@ change = TypeAdapter(PlanChange).validate_python
 
 
 def _plan(app: PanelApp, case_id: uuid.UUID, body: dict[str, Any], who: Caller = LEAD) -> Any:
-    return app.handle(
-        ChangePlan(case_id=case_id, change=change(body), caller=who, correlation_id="corr-p")
-    )
+    asked = Asked(who, "corr-p")
+    return app.handle(command_for(PLAN_CHANGES, change(body), asked, case_id=case_id))
+
+
+def _read(app: PanelApp, case_id: uuid.UUID, who: Caller) -> Any:
+    """The plan as GET /cases/{case_id}/plan answers it (the read recorded)."""
+    return PlanView.of(read_plan(app, case_id, who), case_id).model_dump(mode="json")
 
 
 def _led_case(app: PanelApp) -> uuid.UUID:
@@ -140,7 +147,7 @@ def test_the_lead_professional_agrees_a_plan_of_three_goals_and_reviews_it(app: 
             "outcomes": [{"goal_id": g, "outcome": "met"} for g in ("g1", "g2", "g3")],
         },
     )
-    plan = app.plan(case_id, LEAD)
+    plan = _read(app, case_id, LEAD)
     assert [r["overall"] for r in plan["reviews"]] == ["partly", "met"]
     assert plan["goals"]["g1"]["progress"][0]["status"] == "on-track"
     published = _published(app)
@@ -164,7 +171,7 @@ def test_only_the_cases_lead_professional_changes_its_plan(app: PanelApp) -> Non
     member = Caller.of("p1", Role.PANEL_MEMBER, "social-care", ["harlow"], ["maag"])
     with pytest.raises(Forbidden):
         _plan(app, case_id, {"kind": "record-need", "need_id": "n1", "text": "x"}, member)
-    assert app.plan(case_id, member)["started"] is False
+    assert _read(app, case_id, member)["started"] is False
 
 
 @pytest.mark.parametrize("ends", ["closed", "consent withdrawn"])
@@ -173,7 +180,7 @@ def test_the_leads_access_to_the_plan_ends_when_the_case_closes_or_consent_goes(
 ) -> None:
     case_id = _led_case(app)
     _plan(app, case_id, {"kind": "record-need", "need_id": "n1", "text": "x"})
-    assert app.plan(case_id, LEAD)["started"] is True
+    assert _read(app, case_id, LEAD)["started"] is True
     if ends == "closed":
         _decide(app, _meeting(app, case_id), kind="close", case_id=str(case_id), reason="met")
     else:
@@ -183,7 +190,7 @@ def test_the_leads_access_to_the_plan_ends_when_the_case_closes_or_consent_goes(
     with pytest.raises(NotFound, match="case_id"):
         _plan(app, case_id, {"kind": "record-need", "need_id": "n2", "text": "y"})
     with pytest.raises(NotFound, match="case_id"):
-        app.plan(case_id, LEAD)
+        _read(app, case_id, LEAD)
 
 
 @pytest.mark.parametrize("missing", ["owner", "due_on"])
@@ -300,6 +307,23 @@ def test_the_panels_package_review_takes_up_the_plans_latest_review(app: PanelAp
 
 
 def test_overall() -> None:
-    assert overall(["met", "met"]) == "met"
-    assert overall(["not-met", "not-met"]) == "not-met"
-    assert overall(["met", "not-met"]) == "partly"
+    met, partly, not_met = Outcome.MET, Outcome.PARTLY, Outcome.NOT_MET
+    assert Outcome.overall([met, met]) is met
+    assert Outcome.overall([not_met, not_met]) is not_met
+    assert Outcome.overall([met, not_met]) is partly
+
+
+def test_every_kind_of_change_to_a_plan_has_its_command_and_its_handler() -> None:
+    from dataclasses import fields
+    from typing import get_args
+
+    from services.panel.application.commands import handlers
+
+    kinds = set(get_args(get_args(PlanChange)[0]))
+    assert kinds and set(PLAN_CHANGES) == kinds
+    for body, command in PLAN_CHANGES.items():
+        assert command in handlers.kinds, command
+        # the body's fields pass across by name: the command has each, and needs no other
+        given = set(body.model_fields) - {"kind"}
+        own = {f.name for f in fields(command)} - {"caller", "correlation_id", "idempotency_key"}
+        assert own == given | {"case_id"}, body

@@ -1,4 +1,5 @@
-"""Common thresholds, tier moves and the meeting schedule (quorum: test_constitution.py)."""
+"""Common thresholds, tier moves, what a package request says at each tier (and its funding
+split), and the meeting schedule (quorum: test_constitution.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from datetime import datetime
 
 import pytest
 
-from contracts.reference import District, Panel
+from contracts.events.base import FundingShare, FundingSplit, check_split
+from contracts.reference import AvoidedOutcome, District, Panel
 from services.panel.domain.rules import (
     PanelRuleBroken,
     escalation_allowed,
+    require_package_terms,
     require_threshold_or_justification,
     step_down_allowed,
 )
@@ -78,3 +81,55 @@ def test_a_maag_needs_a_district_and_the_county_panels_do_not() -> None:
         PanelRef(Panel.MAAG)
     with pytest.raises(ValueError):
         PanelRef(Panel.EARP, District.HARLOW)
+
+
+def test_a_funding_split_holds_each_funder_once_its_shares_summing_to_100() -> None:
+    split = FundingSplit.of([("childrens-services", 60), ("pct", 40)])
+    assert split.agencies == ("childrens-services", "pct") and len(split) == 2
+    # stored events keep it as pairs; published events as shares
+    assert split.stored() == [["childrens-services", 60], ["pct", 40]]
+    assert FundingSplit.of(split.stored()) == split == FundingSplit.of(list(split))
+    assert not FundingSplit() and FundingSplit.of([]) == FundingSplit()
+    with pytest.raises(ValueError, match="funding_split: each funder appears once"):
+        FundingSplit.of([("pct", 50), ("pct", 50)])
+    with pytest.raises(ValueError, match="funding_split: the shares sum to 90, not 100"):
+        FundingSplit.of([("pct", 50), ("adult-transition", 40)])
+
+
+def test_a_published_split_is_held_to_the_rule_its_schema_states() -> None:
+    # The schema says the shares sum to 100 (x-maag-percent-sum); that each funder appears
+    # once is the producer's rule (a FundingSplit), which the schema cannot say.
+    twice = [FundingShare(agency="pct", percent=50), FundingShare(agency="pct", percent=50)]
+    check_split(twice)
+    with pytest.raises(ValueError, match="sum to 90"):
+        check_split([twice[0], FundingShare(agency="x", percent=40)])
+
+
+@pytest.mark.parametrize(
+    ("panel", "alternative_to", "shares", "refusal"),
+    [
+        (Panel.MAAG, [AvoidedOutcome.HOSPITAL], [], "alternative_to: a MAAG package is early"),
+        (Panel.EARP, [], [], "alternative_to: an EARP package must name"),
+        (Panel.EARP, [AvoidedOutcome.HOSPITAL], [("pct", 100)], "only the JAP agrees"),
+        (Panel.JAP, [AvoidedOutcome.HOSPITAL], [], "the JAP agrees each package's joint"),
+        (Panel.JAP, [AvoidedOutcome.HOSPITAL], [("police", 100)], "police do not fund JAP"),
+        # the tier's rules first: a split the EARP may not have is refused for that
+        (Panel.EARP, [AvoidedOutcome.HOSPITAL], [("pct", 90)], "only the JAP agrees"),
+        (Panel.JAP, [AvoidedOutcome.HOSPITAL], [("pct", 90)], "the shares sum to 90, not 100"),
+    ],
+)
+def test_a_package_request_says_what_its_tier_requires(
+    panel: Panel, alternative_to: list[AvoidedOutcome], shares: list[tuple[str, int]], refusal: str
+) -> None:
+    given = [FundingShare(agency=a, percent=p) for a, p in shares]
+    with pytest.raises(PanelRuleBroken, match=refusal):
+        require_package_terms(panel, alternative_to, given)
+
+
+def test_a_package_request_that_says_what_its_tier_requires_gives_its_split() -> None:
+    hospital = [AvoidedOutcome.HOSPITAL]
+    assert require_package_terms(Panel.MAAG, [], []) == FundingSplit()
+    assert require_package_terms(Panel.EARP, hospital, []) == FundingSplit()
+    shares = [FundingShare(agency="childrens-services", percent=70)]
+    shares.append(FundingShare(agency="pct", percent=30))
+    assert require_package_terms(Panel.JAP, hospital, shares) == FundingSplit(tuple(shares))

@@ -1,0 +1,327 @@
+"""What the panel's HTTP API answers: each response as its OpenAPI document shows it, made
+from the aggregates and read-model rows the application gives."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal, Self, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+from contracts.events.panel import RequestedIntervention, ReviewDecision
+from contracts.reference import District, Panel, Position
+from services.panel.application import ports
+from services.panel.domain.case import PanelCase
+from services.panel.domain.meeting import Meeting
+from services.panel.domain.plan import Plan
+from services.panel.domain.values import (
+    Action,
+    Agreement,
+    CaseStatus,
+    FamilyMeeting,
+    Goal,
+    Lead,
+    Member,
+    Outcome,
+    Package,
+    PlanReview,
+    Progress,
+    ProgressNote,
+)
+
+# --- meetings ---
+
+
+class AttendeeView(BaseModel):
+    person_id: str
+    name: str
+    agency: str
+    position: Position
+
+
+class ExpectedView(BaseModel):
+    person_id: str
+    name: str
+    agency: str
+
+
+class MeetingView(BaseModel):
+    meeting_id: UUID
+    panel: Panel
+    district: District | None
+    starts_at: datetime
+    attendance: list[AttendeeView]
+    expected: list[ExpectedView] = Field(
+        description="Who the coordinator expects; only attendance counts toward quorum."
+    )
+    quorate: bool
+    missing_for_quorum: list[str]
+
+    @classmethod
+    def of(cls, meeting: Meeting, quorum: int, **more: object) -> Self:
+        missing = meeting.missing_for_quorum(quorum)
+        return cls.model_validate(
+            {
+                "meeting_id": meeting.id,
+                "panel": meeting.panel,
+                "district": meeting.district,
+                "starts_at": meeting.starts_at,
+                "attendance": [
+                    AttendeeView(person_id=p, name=a.name, agency=a.agency, position=a.position)
+                    for p, a in meeting.attendance.items()
+                ],
+                "expected": [
+                    ExpectedView(person_id=p, name=e.name, agency=e.agency)
+                    for p, e in meeting.expected.items()
+                ],
+                "quorate": not missing,
+                "missing_for_quorum": missing,
+                **more,
+            }
+        )
+
+
+class AgendaItem(BaseModel):
+    case_id: UUID
+    reason: str
+    status: str
+    decisions: str
+    listed_at: datetime
+
+
+class AgendaView(MeetingView):
+    agenda: list[AgendaItem]
+
+    @classmethod
+    def of_agenda(cls, meeting: Meeting, items: list[ports.AgendaItem], quorum: int) -> Self:
+        return cls.of(
+            meeting,
+            quorum,
+            agenda=[AgendaItem.model_validate(i, from_attributes=True) for i in items],
+        )
+
+
+class ScheduledMeetingView(BaseModel):
+    meeting_id: UUID
+    panel: Panel
+    district: District | None
+    starts_at: datetime
+
+
+# --- cases ---
+
+
+class LeadView(BaseModel):
+    professional_id: str
+    name: str
+    agency: str
+    work_email: str
+
+    @classmethod
+    def of(cls, lead: Lead | None) -> LeadView | None:
+        return cls.model_validate(lead, from_attributes=True) if lead else None
+
+
+class DecisionView(BaseModel):
+    """The case after the decision."""
+
+    case_id: UUID
+    panel: Panel
+    status: CaseStatus
+    lead_professional: LeadView | None
+    listed_on: list[UUID]
+
+    @classmethod
+    def of(cls, case: PanelCase) -> Self:
+        return cls(
+            case_id=case.id,
+            panel=case.panel,
+            status=case.status,
+            lead_professional=LeadView.of(case.lead),
+            listed_on=list(case.listings),
+        )
+
+
+class PackageView(BaseModel):
+    """What the panel knows of a package; what it does not know is left out."""
+
+    panel: Panel | None = None
+    interventions: list[RequestedIntervention] | None = None
+    meeting_id: UUID | None = None
+    review_on: date | None = None
+    failed: str | None = None
+    ended: str | None = None
+    last_review: ReviewDecision | None = None
+
+    @model_serializer(mode="wrap")
+    def _known(self, handler: SerializerFunctionWrapHandler) -> object:
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+    @classmethod
+    def of(cls, package: Package) -> PackageView:
+        asked = package.requested
+        return cls(
+            panel=asked.panel if asked else None,
+            interventions=list(asked.interventions) if asked else None,
+            meeting_id=asked.meeting_id if asked else None,
+            review_on=package.review_on,
+            failed=package.failed,
+            ended=package.ended,
+            last_review=package.last_review,
+        )
+
+
+class CaseView(BaseModel):
+    case_id: UUID
+    panel: Panel
+    district: District
+    level_of_need: int
+    status: CaseStatus
+    lead_professional: LeadView | None
+    listed_on: list[UUID]
+    packages: dict[str, PackageView]
+    joined_referrals: list[str]
+
+    @classmethod
+    def of(cls, case: PanelCase) -> Self:
+        return cls(
+            case_id=case.id,
+            panel=case.panel,
+            district=case.district,
+            level_of_need=case.level_of_need,
+            status=case.status,
+            lead_professional=LeadView.of(case.lead),
+            listed_on=list(case.listings),
+            packages={str(k): PackageView.of(v) for k, v in case.packages.items()},
+            joined_referrals=sorted(str(c) for c in case.joined),
+        )
+
+
+class LedCaseView(BaseModel):
+    case_id: UUID
+    professional_id: str
+    district: District
+    panel: Panel
+    since: datetime
+    status: str
+
+
+class HistoryEntry(BaseModel):
+    """One of the case's events: its name, when, and what it recorded."""
+
+    model_config = ConfigDict(extra="allow")
+
+    event: str
+    at: str
+
+    @classmethod
+    def of(cls, e: Aggregate.Event) -> HistoryEntry:
+        return cls.model_validate(
+            {
+                "event": type(e).__name__,
+                "at": e.timestamp.isoformat(),
+                **{k: v for k, v in vars(e).items() if k not in _ABOUT_EVERY_EVENT},
+            }
+        )
+
+
+_ABOUT_EVERY_EVENT = ("originator_id", "originator_version", "timestamp", "originator_topic")
+
+
+# --- plans ---
+
+
+class MemberView(BaseModel):
+    name: str
+    organisation: str
+    role: str
+
+
+class FamilyMeetingView(BaseModel):
+    held_on: date
+    attended: list[str]
+    consent_reconfirmed: bool
+    summary: str
+
+
+class ProgressView(BaseModel):
+    status: Progress
+    note: str
+    recorded_on: date
+
+
+class GoalView(BaseModel):
+    need_id: str
+    text: str
+    progress: list[ProgressView]
+
+
+class ActionView(BaseModel):
+    goal_id: str
+    text: str
+    owner: str
+    due_on: date
+    intervention: str | None
+
+
+class AgreementView(BaseModel):
+    agreed_on: date
+    review_on: date
+
+
+class ReviewView(BaseModel):
+    review_number: int
+    reviewed_on: date
+    outcomes: dict[str, Outcome]
+    overall: Outcome
+
+
+class PlanNotStarted(BaseModel):
+    case_id: UUID
+    started: Literal[False] = False
+
+
+class PlanView(BaseModel):
+    case_id: UUID
+    started: Literal[True] = True
+    team: dict[str, MemberView]
+    meetings: list[FamilyMeetingView]
+    needs: dict[str, str]
+    goals: dict[str, GoalView]
+    actions: dict[str, ActionView]
+    agreed: AgreementView | None
+    reviews: list[ReviewView]
+
+    @staticmethod
+    def of(plan: Plan | None, case_id: UUID) -> PlanView | PlanNotStarted:
+        if plan is None:
+            return PlanNotStarted(case_id=case_id)
+        return PlanView(
+            case_id=case_id,
+            team={k: _view(MemberView, m) for k, m in plan.team.items()},
+            meetings=[_view(FamilyMeetingView, m) for m in plan.meetings],
+            needs=plan.needs,
+            goals={k: _goal(g) for k, g in plan.goals.items()},
+            actions={k: _view(ActionView, a) for k, a in plan.actions.items()},
+            agreed=_view(AgreementView, plan.agreed) if plan.agreed else None,
+            reviews=[_view(ReviewView, r) for r in plan.reviews],
+        )
+
+
+def _goal(goal: Goal) -> GoalView:
+    return GoalView(
+        need_id=goal.need_id,
+        text=goal.text,
+        progress=[_view(ProgressView, p) for p in goal.progress],
+    )
+
+
+V = TypeVar("V", bound=BaseModel)
+
+
+def _view(
+    kind: type[V], value: Member | FamilyMeeting | ProgressNote | Action | Agreement | PlanReview
+) -> V:
+    return kind.model_validate(value, from_attributes=True)

@@ -1,0 +1,63 @@
+"""The panel's use cases, one file each, and the one registry they are dispatched through:
+meetings (schedule one, confirm attendance, expect an attendee), the chair's decisions on a
+listed case (`application/decisions.py` says what they share), and the lead professional's
+changes to the case's plan (`application/plans.py`). `schedule_ahead.py` is the service's
+own hourly job, not a caller's command."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from maag.runtime.commands import Handlers
+from services.panel.application.access import case_scope
+
+if TYPE_CHECKING:  # the application imports its commands
+    from services.panel.application.app import PanelApp
+
+handlers: Handlers[PanelApp] = Handlers(
+    "the meeting or case changed while this request was handled; retry", case_scope
+)
+
+# Each ability registers its handler on import.
+from services.panel.application.commands import (  # noqa: E402
+    add_team_member,
+    agree_action,
+    agree_plan,
+    assign_lead_professional,
+    close_case,
+    confirm_attendance,
+    defer,
+    escalate,
+    expect_attendee,
+    record_family_meeting,
+    record_need,
+    record_progress,
+    request_package,
+    review_package,
+    review_plan,
+    schedule_meeting,
+    set_goal,
+    step_down,
+)
+
+__all__ = [
+    "add_team_member",
+    "agree_action",
+    "agree_plan",
+    "assign_lead_professional",
+    "close_case",
+    "confirm_attendance",
+    "defer",
+    "escalate",
+    "expect_attendee",
+    "handlers",
+    "record_family_meeting",
+    "record_need",
+    "record_progress",
+    "request_package",
+    "review_package",
+    "review_plan",
+    "schedule_meeting",
+    "set_goal",
+    "step_down",
+]

@@ -1,0 +1,26 @@
+"""The panel closes the case (its lead professional's access to it ends)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from maag.runtime.store.unit_of_work import Work
+from services.panel.application.commands import handlers
+from services.panel.application.decisions import Decision, in_session
+from services.panel.domain.case import PanelCase
+
+if TYPE_CHECKING:  # the application imports its commands
+    from services.panel.application.app import PanelApp
+
+
+@dataclass(frozen=True, kw_only=True)
+class Close(Decision):
+    reason: str
+
+
+@handlers(Close)
+def close_case(app: PanelApp, c: Close, work: Work[PanelApp]) -> PanelCase:
+    at = in_session(c, work)
+    at.case.close(at.meeting, c.reason)
+    return at.case

@@ -1,0 +1,48 @@
+"""Finding what a use case works on: a case held here (open or not), a panel's meeting
+(scheduled the first time anyone needs it), a case's plan."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from maag.runtime.store.unit_of_work import Work
+from services.panel.domain.case import PanelCase
+from services.panel.domain.meeting import Meeting
+from services.panel.domain.plan import Plan, plan_id_for
+from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
+
+
+def find_case(work: Work, case_id: UUID | None) -> PanelCase | None:
+    found = work.find(case_id) if case_id else None
+    return found if isinstance(found, PanelCase) else None
+
+
+def open_case(work: Work, case_id: UUID | None) -> PanelCase | None:
+    found = find_case(work, case_id)
+    return found if found is not None and found.is_open else None
+
+
+def meeting_at(work: Work, ref: PanelRef, starts_at: datetime) -> Meeting:
+    """The meeting of `ref` at `starts_at`, scheduling it if nobody has yet."""
+    found = work.find(meeting_id(ref, starts_at))
+    if isinstance(found, Meeting):
+        return found
+    meeting = Meeting.schedule(ref, starts_at)
+    work.add(meeting)
+    return meeting
+
+
+def next_meeting_of(work: Work, ref: PanelRef, after: datetime) -> Meeting:
+    """The panel's first meeting after `after`."""
+    return meeting_at(work, ref, next_meeting(ref, after))
+
+
+def meetings_listing(work: Work, case: PanelCase) -> list[Meeting]:
+    """Every meeting the case is listed on."""
+    return [m for mid in case.listings if isinstance(m := work.find(mid), Meeting)]
+
+
+def find_plan(work: Work, case_id: UUID) -> Plan | None:
+    found = work.find(plan_id_for(case_id))
+    return found if isinstance(found, Plan) else None

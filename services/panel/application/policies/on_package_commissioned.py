@@ -1,0 +1,26 @@
+"""A commissioned package's review is listed on the commissioning panel's meeting when it
+falls due."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from contracts.events.commissioning import PackageCommissioned
+from maag.runtime.messaging.consumer import Delivery
+from maag.runtime.store.unit_of_work import Work
+from services.panel.application.lookup import find_case, meeting_at
+from services.panel.domain.schedule import first_meeting_on_or_after
+
+if TYPE_CHECKING:
+    from services.panel.application.app import PanelApp
+
+
+def on_package_commissioned(d: Delivery[PackageCommissioned], work: Work[PanelApp]) -> None:
+    e = d.message
+    found = find_case(work, e.case_id)
+    if found is None:
+        return
+    ref = found.ref_for(e.panel)
+    meeting = meeting_at(work, ref, first_meeting_on_or_after(ref, e.review_on))
+    found.list_review(e.package_id, e.review_on, meeting)
+    work.add(found, meeting)

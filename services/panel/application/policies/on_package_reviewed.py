@@ -1,0 +1,30 @@
+"""A review's change in the level of need updates the case, so later thresholds use it; a
+package that goes on is listed for its next review, at the panel that agreed it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from contracts.events.commissioning import PackageReviewed
+from maag.runtime.messaging.consumer import Delivery
+from maag.runtime.store.unit_of_work import Work
+from services.panel.application.lookup import find_case, meeting_at
+from services.panel.domain.schedule import first_meeting_on_or_after
+
+if TYPE_CHECKING:
+    from services.panel.application.app import PanelApp
+
+
+def on_package_reviewed(d: Delivery[PackageReviewed], work: Work[PanelApp]) -> None:
+    e = d.message
+    found = find_case(work, e.case_id)
+    if found is None:
+        return
+    if e.level_of_need_change:
+        found.reassess(e.package_id, e.level_of_need_change)
+        work.add(found)
+    if e.next_review_on is not None:
+        ref = found.ref_for(found.package(e.package_id).panel or found.panel)
+        meeting = meeting_at(work, ref, first_meeting_on_or_after(ref, e.next_review_on))
+        found.list_review(e.package_id, e.next_review_on, meeting)
+        work.add(found, meeting)

@@ -1,0 +1,36 @@
+"""An accepted referral is listed on its district MAAG's next meeting (once, however often it
+arrives); a referral of a child whose case is open here joins that case instead, and one
+accepted again after consent came back resumes its paused case."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from contracts.events.referral import ReferralAccepted
+from maag.runtime.messaging.consumer import Delivery
+from maag.runtime.store.unit_of_work import Work
+from services.panel.application.lookup import find_case, next_meeting_of, open_case
+from services.panel.domain.case import PanelCase
+from services.panel.domain.values import CaseStatus
+
+if TYPE_CHECKING:
+    from services.panel.application.app import PanelApp
+
+
+def on_referral_accepted(d: Delivery[ReferralAccepted], work: Work[PanelApp]) -> None:
+    e = d.message
+    case = find_case(work, e.case_id)
+    into = open_case(work, e.joins_case_id)
+    if case is None and into is not None:
+        into.absorb(e.case_id, next_meeting_of(work, into.ref, e.occurred_at))
+        work.add(into)
+        return
+    if case is None:
+        case = PanelCase.open(e.case_id, e.district, int(e.level_of_need), e.agencies_requested)
+        work.add(case)
+    elif case.status is CaseStatus.PAUSED:
+        case.resume()  # consent given again
+    elif case.status in (CaseStatus.CLOSED, CaseStatus.JOINED) or case.listings:
+        return  # already on an agenda (or finished): a duplicate changes nothing
+    work.add(case)
+    case.list_on(next_meeting_of(work, case.ref, e.occurred_at), "new referral")

@@ -1,0 +1,50 @@
+"""What the panel's reads need from its read model (agendas, upcoming meetings, who leads
+which case), as types: `adapters/read_model.py` provides it, the queries ask it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from contracts.reference import District, Panel
+
+
+@dataclass(frozen=True)
+class ScheduledMeeting:
+    meeting_id: UUID
+    panel: Panel
+    district: District | None
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    case_id: UUID
+    reason: str
+    status: str  # listed | removed | decided
+    decisions: str  # what was decided at the meeting, in order
+    listed_at: datetime
+
+
+@dataclass(frozen=True)
+class LedCase:
+    """A case as its lead professional's list shows it."""
+
+    case_id: UUID
+    professional_id: str
+    district: District
+    panel: Panel
+    since: datetime
+    status: str  # active | closed
+
+
+class ReadModel(Protocol):
+    def upcoming(
+        self, panel: Panel | None, district: District | None, after: datetime
+    ) -> list[ScheduledMeeting]: ...
+
+    def agenda_of(self, meeting_id: UUID) -> list[AgendaItem]: ...
+
+    def led_by(self, professional_id: str) -> list[LedCase]: ...
