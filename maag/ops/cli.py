@@ -662,7 +662,7 @@ def privacy_retention(
     """The cases the retention schedule says may now be erased; with --apply, erase each
     (one recorded erasure each, its reason the rule). Cases under a legal hold are listed and
     left."""
-    from services.referral.domain.retention import ScheduleError, outcome_named
+    from services.referral.service import ScheduleError, outcome_named
 
     try:
         for name in outcomes or ():
@@ -711,19 +711,18 @@ def privacy_rotate_keys() -> None:
     """Re-wrap every case's data key with the first of MAAG_KEY_ENCRYPTION_KEYS (run where
     the referral service runs, with its settings). Stored events are not touched: the hash
     chains verify as before."""
-    from maag.runtime.follow.projection import read_model_engine
     from maag.services import settings_from_env
-    from services.referral.adapters.keyring import KeyringError, SqlKeyring
+    from services.referral.service import KeyringError, keyring
 
     _local_keys(Layout.from_env())
     settings = settings_from_env()
     try:
-        keyring = SqlKeyring(read_model_engine(settings, "referral"), settings.key_encryption_keys)
-        moved = keyring.rotate()
+        keys = keyring(settings)
+        moved = keys.rotate()
     except KeyringError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
-    typer.echo(f"{moved} data keys re-wrapped with {keyring.current}; now {keyring.wrapped_by()}")
+    typer.echo(f"{moved} data keys re-wrapped with {keys.current}; now {keys.wrapped_by()}")
 
 
 boards_app = typer.Typer(

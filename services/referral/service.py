@@ -12,14 +12,16 @@ from services.referral.adapters import read_model
 from services.referral.adapters.child_index import SqlChildIndex, index_key
 from services.referral.adapters.http import create_api
 from services.referral.adapters.inbound import panel_events, submissions
-from services.referral.adapters.keyring import SqlKeyring
+from services.referral.adapters.keyring import KeyringError, SqlKeyring
 from services.referral.adapters.read_model import SqlCaseList
 from services.referral.adapters.translate import CLASSES, translate
 from services.referral.application.app import ReferralApp
-from services.referral.domain.retention import ScheduleError, parse_schedule
+from services.referral.domain.retention import ScheduleError, outcome_named, parse_schedule
 from services.referral.spec import SPEC
 
 ReferralService = Service[ReferralApp]
+# What the operator's tools (`maag privacy ...`) use of this service, from its wiring only.
+__all__ = ["KeyringError", "ScheduleError", "build", "keyring", "main", "outcome_named"]
 
 
 def build(settings: Settings) -> ReferralService:
@@ -52,6 +54,11 @@ def build(settings: Settings) -> ReferralService:
     )
     api = create_api(app, p.verifier, p.ready)
     return Service.of(p, app, api, consumer)
+
+
+def keyring(settings: Settings) -> SqlKeyring:
+    """The cases' data keys as the running service holds them (`maag privacy rotate-keys`)."""
+    return SqlKeyring(read_model_engine(settings, "referral"), settings.key_encryption_keys)
 
 
 def main(settings: Settings) -> None:

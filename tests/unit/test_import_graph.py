@@ -117,3 +117,61 @@ def test_the_checks_see_an_offence(tmp_path: Path) -> None:
         "maag.runtime._planted_for_test imports maag.ops.audit",
         "maag.runtime._planted_for_test imports maag.ops.audit.render",
     ]
+
+
+def _services() -> list[str]:
+    return sorted(p.name for p in (ROOT / "services").iterdir() if (p / "service.py").is_file())
+
+
+def test_inside_each_service_the_layers_depend_inwards() -> None:
+    """The domain imports no application, adapter or wiring (and no runtime plumbing: it has
+    no I/O); the application imports no adapter or wiring."""
+    edges = graph("services")
+    rule: dict[str, tuple[str, ...]] = {}
+    for name in _services():
+        s = f"services.{name}"
+        rule[f"{s}.domain"] = (f"{s}.domain", "contracts")
+        rule[f"{s}.application"] = (
+            f"{s}.application",
+            f"{s}.domain",
+            "maag.runtime",
+            "contracts",
+        )
+    assert offences(edges, rule) == []
+    assert len(rule) >= 8  # the four back-end services, each with both layers
+
+
+def test_the_operators_tools_reach_a_service_only_through_its_wiring() -> None:
+    """`maag.ops` (the CLI, deployment, demo, ...) knows a service by its `service.py` and
+    `spec.py` and the registry (`maag.services`), never its insides."""
+    edges = graph("maag")
+    services = [f"services.{name}" for name in _services()]
+    out = [
+        f"{module} imports {t}"
+        for module, targets in sorted(edges.items())
+        if module.startswith("maag.ops")
+        for t in sorted(targets)
+        if t.startswith("services.")
+        and not any(
+            t in (s, w) or t.startswith(w + ".")
+            for s in services
+            for w in (f"{s}.service", f"{s}.spec")
+        )
+    ]
+    assert out == []
+
+
+def test_tests_and_the_benchmarks_share_code_only_through_tests_support() -> None:
+    """A benchmark uses `tests.support` (the one shared package), never a test; a test never
+    imports a benchmark, except the tests of the benchmarks themselves (`tests/unit/bench`)."""
+    bench = offences(
+        graph("bench"), {"bench": ("bench", "tests.support", "contracts", "maag", "services")}
+    )
+    tests = [
+        f"{module} imports {t}"
+        for module, targets in sorted(graph("tests").items())
+        if not module.startswith("tests.unit.bench")
+        for t in sorted(targets)
+        if t == "bench" or t.startswith("bench.")
+    ]
+    assert bench + tests == []
