@@ -45,7 +45,7 @@ API_HOST = "api.maag.essex.example"
 
 def settings_keys() -> list[str]:
     """Every environment variable `Settings.from_env` reads."""
-    source = (Path(__file__).parent / "runtime" / "settings.py").read_text()
+    source = (Path(__file__).parents[1] / "runtime" / "settings.py").read_text()
     return sorted(set(re.findall(r'(?:env\.get\(|_\w+\(env,)\s*"([A-Z_]+)"', source)))
 
 

@@ -26,7 +26,7 @@ from maag.ops.infra.processes import (
     stop_recorded,
 )
 
-REALM_FILE = Path(__file__).resolve().parents[2] / "deploy" / "keycloak" / "maag-realm.json"
+REALM_FILE = Path(__file__).resolve().parents[3] / "deploy" / "keycloak" / "maag-realm.json"
 ADMIN_USER = "admin"
 JAVA_HINT = "Install Java 17+ (Debian: `apt-get install -y openjdk-17-jre-headless`)."
 MVN_HINT = "Install Maven (Debian: `apt-get install -y maven`); it fetches Keycloak's zip."
