@@ -25,15 +25,16 @@ BUILDERS: dict[str, Callable[[Settings], Any]] = {
 }
 
 
-def build_all(folder: Callable[[str], Path]) -> dict[str, Any]:
-    """name -> the built service (its producer is made but never started)."""
+def build_all(folder: Callable[[str], Path], cipher_key: str = CIPHER_KEY) -> dict[str, Any]:
+    """name -> the built service (its producer is made but never started); `cipher_key`: the
+    key of a store written elsewhere."""
 
     async def build() -> dict[str, Any]:  # aiokafka makes its producer inside a loop
         return {
             name: make(
                 Settings(
                     data_dir=folder(name),
-                    cipher_key=CIPHER_KEY,
+                    cipher_key=cipher_key,
                     chain_key=CHAIN_KEY,
                     key_encryption_keys=KEKS,
                     **identity.settings(),

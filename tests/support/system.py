@@ -4,6 +4,8 @@ service in a schema of its own, as in production) on the real broker and databas
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -150,12 +153,45 @@ class System:
             p.wait(timeout=30)
         self.procs.clear()
         with psycopg.connect(self.postgres_url, autocommit=True) as conn:
+            if dump := os.environ.get("MAAG_TEST_DUMP_STORE"):
+                self.dump_store(conn, Path(dump))
             for name in SERVICES:
                 conn.execute(
                     sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                         sql.Identifier(self.schema_of(name))
                     )
                 )
+
+    def dump_store(self, conn: psycopg.Connection[Any], into: Path) -> None:
+        """Append each service's stored events, as stored, to `into`: the store a later
+        release must read (`tests/unit/test_previous_release_store.py`)."""
+        with into.open("a") as out:
+            for name in SERVICES:
+                schema = self.schema_of(name)
+                tables = conn.execute(
+                    "SELECT table_name FROM information_schema.columns WHERE table_schema = %s"
+                    " AND column_name = 'originator_id' AND table_name LIKE %s",
+                    (schema, "%events"),
+                ).fetchall()
+                for (table,) in tables:
+                    stored = conn.execute(
+                        sql.SQL(
+                            "SELECT originator_id, originator_version, topic, state FROM {}.{}"
+                            " ORDER BY notification_id"
+                        ).format(sql.Identifier(schema), sql.Identifier(table))
+                    )
+                    for originator_id, version, topic, state in stored:
+                        row = {
+                            "cipher_key": CIPHER_KEY,
+                            "store": self.schema,
+                            "service": name,
+                            "table": table,
+                            "originator_id": str(originator_id),
+                            "originator_version": version,
+                            "topic": topic,
+                            "state": base64.b64encode(bytes(state)).decode(),
+                        }
+                        out.write(json.dumps(row) + "\n")
 
     def logs(self) -> str:
         return "".join(f.read_text(errors="replace") for f in self.tmp.glob("*.log"))
