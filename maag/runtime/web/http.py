@@ -8,7 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import prometheus_client
 import psycopg
@@ -269,6 +269,25 @@ IdempotencyKey = Annotated[
         "and the answer is what the first made",
     ),
 ]
+
+
+class Asking(TypedDict):
+    """What every command carries besides its own fields (`maag.runtime.commands.Command`):
+    who asks, as part of which request, under which key. A route passes it on whole
+    (`TheCommand(..., **asked)`), so no route spells the three out."""
+
+    caller: Caller
+    correlation_id: str
+    idempotency_key: str | None
+
+
+def asking(
+    caller: CallerDep, correlation_id: CorrelationId, idempotency_key: IdempotencyKey = None
+) -> Asking:
+    return Asking(caller=caller, correlation_id=correlation_id, idempotency_key=idempotency_key)
+
+
+Asked = Annotated[Asking, Depends(asking)]
 
 
 def health(api: FastAPI, ready: Callable[[], dict[str, bool]]) -> None:

@@ -277,15 +277,11 @@ def list_providers(app: App, caller: http.CallerDep) -> list[ProviderAnswer]:
 def register(
     body: ProviderRequest,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> ProviderAnswer:
     command = RegisterProvider(
         spec=body.details(),
-        caller=caller,
-        correlation_id=correlation_id,
-        idempotency_key=idempotency_key,
+        **asked,
     )
     return ProviderAnswer.of(app.handle(command))
 
@@ -295,16 +291,12 @@ def capacity(
     provider_id: ProviderId,
     body: CapacityRequest,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> ProviderAnswer:
     command = SetCapacity(
         provider_id=provider_id,
         weekly_capacity=body.weekly_capacity,
-        caller=caller,
-        correlation_id=correlation_id,
-        idempotency_key=idempotency_key,
+        **asked,
     )
     return ProviderAnswer.of(app.handle(command))
 
@@ -325,17 +317,13 @@ def set_budget(
     fy: FinancialYear,
     body: BudgetRequest,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> BudgetAnswer:
     command = SetBudget(
         key=panel_key,
         fy=fy,
         amount_pence=body.amount_pence,
-        caller=caller,
-        correlation_id=correlation_id,
-        idempotency_key=idempotency_key,
+        **asked,
     )
     return BudgetAnswer.of(app.handle(command))
 

@@ -7,7 +7,6 @@ routers over the runtime's shared HTTP behaviour (`maag.runtime.web.http`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 from uuid import UUID
@@ -20,7 +19,7 @@ from contracts.reference import District, Panel
 from maag.runtime.commands import Command
 from maag.runtime.store.unit_of_work import Conflict, NotFound
 from maag.runtime.web import http
-from maag.runtime.web.auth import Caller, TokenVerifier
+from maag.runtime.web.auth import TokenVerifier
 from services.panel.adapters import bodies
 from services.panel.adapters.read_model import Agendas
 from services.panel.adapters.views import (
@@ -91,20 +90,11 @@ PLAN_CHANGES: dict[type[BaseModel], type[PlanChange]] = {
 }
 
 
-@dataclass(frozen=True)
-class Asked:
-    """Who asked, as part of what, and their key for the request (the pipeline's)."""
-
-    caller: Caller
-    correlation_id: str
-    idempotency_key: str | None = None
-
-
 C = TypeVar("C", bound=Command)
 
 
 def command_for(
-    kinds: Mapping[type[BaseModel], type[C]], body: BaseModel, asked: Asked, **to: UUID
+    kinds: Mapping[type[BaseModel], type[C]], body: BaseModel, asked: http.Asking, **to: UUID
 ) -> C:
     """The command `body` asks for (found in `kinds` by its type), its fields passed across by
     name (a list as a tuple), aimed at `to` (the meeting or case of the path)."""
@@ -116,9 +106,7 @@ def command_for(
     return kinds[type(body)](
         **given,
         **to,
-        caller=asked.caller,
-        correlation_id=asked.correlation_id,
-        idempotency_key=asked.idempotency_key,
+        **asked,
     )
 
 
@@ -132,17 +120,8 @@ def _read_model(request: Request) -> ReadModel:
     return read_model
 
 
-def _asked(
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
-) -> Asked:
-    return Asked(caller, correlation_id, idempotency_key)
-
-
 App = Annotated[PanelApp, Depends(_panel)]
 ReadModelDep = Annotated[ReadModel, Depends(_read_model)]
-AskedDep = Annotated[Asked, Depends(_asked)]
 
 meetings = APIRouter(route_class=http.StrictRoute, tags=["meetings"])
 decisions = APIRouter(route_class=http.StrictRoute, tags=["decisions"])
@@ -151,14 +130,12 @@ plans = APIRouter(route_class=http.StrictRoute, tags=["plans"])
 
 
 @meetings.post("/meetings", status_code=201, response_model=MeetingView)
-def schedule(body: bodies.ScheduleRequest, app: App, asked: AskedDep) -> MeetingView:
+def schedule(body: bodies.ScheduleRequest, app: App, asked: http.Asked) -> MeetingView:
     meeting = app.handle(
         ScheduleMeeting(
             ref=PanelRef(body.panel, body.district),
             starts_at=body.starts_at,
-            caller=asked.caller,
-            correlation_id=asked.correlation_id,
-            idempotency_key=asked.idempotency_key,
+            **asked,
         )
     )
     return MeetingView.of(meeting, app.quorum_other_agencies)
@@ -185,15 +162,13 @@ def agenda(
 
 @meetings.post("/meetings/{meeting_id}/attendance", response_model=MeetingView)
 def attend(
-    meeting_id: UUID, body: bodies.AttendanceRequest, app: App, asked: AskedDep
+    meeting_id: UUID, body: bodies.AttendanceRequest, app: App, asked: http.Asked
 ) -> MeetingView:
     meeting = app.handle(
         ConfirmAttendance(
             meeting_id=meeting_id,
             name=body.name,
-            caller=asked.caller,
-            correlation_id=asked.correlation_id,
-            idempotency_key=asked.idempotency_key,
+            **asked,
         )
     )
     return MeetingView.of(meeting, app.quorum_other_agencies)
@@ -205,7 +180,7 @@ def attend(
     summary="List someone the coordinator expects (never counted toward quorum)",
 )
 def expect(
-    meeting_id: UUID, body: bodies.ExpectedAttendeeRequest, app: App, asked: AskedDep
+    meeting_id: UUID, body: bodies.ExpectedAttendeeRequest, app: App, asked: http.Asked
 ) -> MeetingView:
     meeting = app.handle(
         ExpectAttendee(
@@ -213,9 +188,7 @@ def expect(
             person_id=body.person_id,
             name=body.name,
             agency=body.agency,
-            caller=asked.caller,
-            correlation_id=asked.correlation_id,
-            idempotency_key=asked.idempotency_key,
+            **asked,
         )
     )
     return MeetingView.of(meeting, app.quorum_other_agencies)
@@ -230,7 +203,7 @@ def decide(
     meeting_id: UUID,
     decision: Annotated[bodies.Decision, Body()],
     app: App,
-    asked: AskedDep,
+    asked: http.Asked,
 ) -> DecisionView:
     case = app.handle(command_for(DECISIONS, decision, asked, meeting_id=meeting_id))
     return DecisionView.of(case)
@@ -269,10 +242,10 @@ def change_plan(
     case_id: UUID,
     body: Annotated[bodies.PlanChange, Body()],
     app: App,
-    asked: AskedDep,
+    asked: http.Asked,
 ) -> PlanView | PlanNotStarted:
     app.handle(command_for(PLAN_CHANGES, body, asked, case_id=case_id))
-    return PlanView.of(read_plan(app, case_id, asked.caller), case_id)
+    return PlanView.of(read_plan(app, case_id, asked["caller"]), case_id)
 
 
 ROUTERS = (meetings, decisions, cases, plans)

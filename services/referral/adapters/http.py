@@ -146,23 +146,14 @@ class NoteRequest(BaseModel):
 def submit(
     details: ReferralDetails,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
+    asked: http.Asked,
     response: Response,
-    idempotency_key: http.IdempotencyKey = None,
 ) -> ReferralView:
-    referral, created = app.handle(
-        SubmitReferral(
-            details=details,
-            caller=caller,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
-        )
-    )
+    referral, created = app.handle(SubmitReferral(details=details, **asked))
     if not created:
         response.status_code = 200
     response.headers["Location"] = f"/referrals/{referral.id}"
-    return referral_view(app, referral, caller)
+    return referral_view(app, referral, asked["caller"])
 
 
 @router.post("/referrals/{case_id}/consent", response_model=ReferralView, tags=["consent"])
@@ -170,20 +161,16 @@ def record_consent(
     case_id: UUID,
     body: ConsentGiven,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> ReferralView:
     referral = app.handle(
         RecordConsent(
             case_id=case_id,
             consent=body,
-            caller=caller,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
+            **asked,
         )
     )
-    return referral_view(app, referral, caller)
+    return referral_view(app, referral, asked["caller"])
 
 
 @router.post(
@@ -193,21 +180,17 @@ def withdraw_consent(
     case_id: UUID,
     body: WithdrawalRequest,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> ReferralView:
     referral = app.handle(
         WithdrawConsent(
             case_id=case_id,
             withdrawn_on=body.withdrawn_on,
             reason=body.reason,
-            caller=caller,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
+            **asked,
         )
     )
-    return referral_view(app, referral, caller)
+    return referral_view(app, referral, asked["caller"])
 
 
 @router.post(
@@ -220,20 +203,16 @@ def record_safeguarding_basis(
     case_id: UUID,
     body: SafeguardingBasisRequest,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> ReferralView:
     referral = app.handle(
         RecordSafeguardingBasis(
             case_id=case_id,
             basis=body.value(),
-            caller=caller,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
+            **asked,
         )
     )
-    return referral_view(app, referral, caller)
+    return referral_view(app, referral, asked["caller"])
 
 
 @router.get(
@@ -268,9 +247,7 @@ def write_note(
     case_id: UUID,
     body: NoteRequest,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> Note:
     note = app.handle(
         WriteNote(
@@ -278,12 +255,10 @@ def write_note(
             text=body.text,
             about_date=body.about_date,
             correction=body.correction(),
-            caller=caller,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
+            **asked,
         )
     )
-    (written,) = notes.case_notes(app, case_id, caller, [note.id])
+    (written,) = notes.case_notes(app, case_id, asked["caller"], [note.id])
     return written
 
 
@@ -328,9 +303,7 @@ def resolve_match(
     case_id: UUID,
     body: MatchResolution,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> ReferralView:
     referral = app.handle(
         ResolveChildMatch(
@@ -338,12 +311,10 @@ def resolve_match(
             child_id=body.child_id,
             confirmed=body.decision is MatchDecision.CONFIRM,
             reason=body.reason,
-            caller=caller,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
+            **asked,
         )
     )
-    return referral_view(app, referral, caller)
+    return referral_view(app, referral, asked["caller"])
 
 
 @router.post(
@@ -356,20 +327,16 @@ def link_household(
     case_id: UUID,
     body: SiblingLink,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> ReferralView:
     referral = app.handle(
         LinkHousehold(
             case_id=case_id,
             sibling_case_id=body.sibling_case_id,
-            caller=caller,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
+            **asked,
         )
     )
-    return referral_view(app, referral, caller)
+    return referral_view(app, referral, asked["caller"])
 
 
 @router.get(

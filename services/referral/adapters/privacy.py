@@ -63,18 +63,14 @@ def erase(
     case_id: UUID,
     body: ErasureRequest,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> PrivacyView:
     referral = app.handle(
         ErasePersonalData(
             case_id=case_id,
             reason=body.reason,
             today=today(),
-            caller=caller,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
+            **asked,
         )
     )
     return PrivacyView.of(referral)
@@ -85,9 +81,7 @@ def hold(
     case_id: UUID,
     body: HoldRequest,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> PrivacyView:
     referral = app.handle(
         PlaceLegalHold(
@@ -95,9 +89,7 @@ def hold(
             reason=body.reason,
             until=body.until,
             today=today(),
-            caller=caller,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
+            **asked,
         )
     )
     return PrivacyView.of(referral)
@@ -110,17 +102,13 @@ def release(
     case_id: UUID,
     body: ReleaseRequest,
     app: App,
-    caller: http.CallerDep,
-    correlation_id: http.CorrelationId,
-    idempotency_key: http.IdempotencyKey = None,
+    asked: http.Asked,
 ) -> PrivacyView:
     referral = app.handle(
         ReleaseLegalHold(
             case_id=case_id,
             reason=body.reason,
-            caller=caller,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
+            **asked,
         )
     )
     return PrivacyView.of(referral)

@@ -16,8 +16,9 @@ from maag.runtime import causation
 from maag.runtime.messaging.outbox import outbound
 from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller, Forbidden
+from maag.runtime.web.http import Asking
 from services.panel.adapters.bodies import Decision
-from services.panel.adapters.http import DECISIONS, Asked, command_for
+from services.panel.adapters.http import DECISIONS, command_for
 from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application.app import PanelApp
 from services.panel.application.commands.confirm_attendance import ConfirmAttendance
@@ -134,7 +135,7 @@ def _assign_lead(
 
 def decide(meeting_id: uuid.UUID, body: dict[str, Any], caller: Caller, correlation_id: str) -> Any:
     """The command a decision's body asks for, as the HTTP API makes it."""
-    asked = Asked(caller, correlation_id)
+    asked = Asking(caller=caller, correlation_id=correlation_id, idempotency_key=None)
     return command_for(DECISIONS, decision(body), asked, meeting_id=meeting_id)
 
 

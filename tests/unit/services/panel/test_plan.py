@@ -15,8 +15,9 @@ from contracts.reference import Role
 from maag.runtime.messaging.outbox import outbound
 from maag.runtime.store.unit_of_work import NotFound, Work
 from maag.runtime.web.auth import Caller, Forbidden
+from maag.runtime.web.http import Asking
 from services.panel.adapters.bodies import PlanChange
-from services.panel.adapters.http import PLAN_CHANGES, Asked, command_for
+from services.panel.adapters.http import PLAN_CHANGES, command_for
 from services.panel.adapters.translate import CLASSES, translate
 from services.panel.adapters.views import PlanView
 from services.panel.application.app import PanelApp
@@ -40,7 +41,7 @@ change = TypeAdapter(PlanChange).validate_python
 
 
 def _plan(app: PanelApp, case_id: uuid.UUID, body: dict[str, Any], who: Caller = LEAD) -> Any:
-    asked = Asked(who, "corr-p")
+    asked = Asking(caller=who, correlation_id="corr-p", idempotency_key=None)
     return app.handle(command_for(PLAN_CHANGES, change(body), asked, case_id=case_id))
 
 
