@@ -15,12 +15,9 @@ from contracts.events.panel import (
     ReviewListed,
 )
 from maag.runtime.messaging.consumer import Handler, Subscription, on_events
-from services.notifications.application.policies.on_case_escalated import on_case_escalated
 from services.notifications.application.policies.on_case_listed import on_case_listed
+from services.notifications.application.policies.on_case_moved import on_case_moved
 from services.notifications.application.policies.on_case_paused import on_case_paused
-from services.notifications.application.policies.on_case_stepped_down import (
-    on_case_stepped_down,
-)
 from services.notifications.application.policies.on_commissioning_failure_listed import (
     on_commissioning_failure_listed,
 )
@@ -41,8 +38,8 @@ PANEL: dict[type[IntegrationEvent], Handler] = {
     ReviewListed: on_review_listed,
     CommissioningFailureListed: on_commissioning_failure_listed,
     CaseListed: on_case_listed,
-    CaseEscalated: on_case_escalated,
-    CaseSteppedDown: on_case_stepped_down,
+    CaseEscalated: on_case_moved,
+    CaseSteppedDown: on_case_moved,
 }
 COMMISSIONING: dict[type[IntegrationEvent], Handler] = {
     PackageCommissioned: on_package_commissioned,

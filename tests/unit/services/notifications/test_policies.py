@@ -27,12 +27,9 @@ from contracts.reference import Agency, District, Panel
 from maag.runtime.settings import Settings
 from services.notifications.adapters.inbound import COMMISSIONING, PANEL
 from services.notifications.application.app import NotificationsApp
-from services.notifications.application.policies.on_case_escalated import on_case_escalated
 from services.notifications.application.policies.on_case_listed import on_case_listed
+from services.notifications.application.policies.on_case_moved import on_case_moved
 from services.notifications.application.policies.on_case_paused import on_case_paused
-from services.notifications.application.policies.on_case_stepped_down import (
-    on_case_stepped_down,
-)
 from services.notifications.application.policies.on_commissioning_failure_listed import (
     on_commissioning_failure_listed,
 )
@@ -128,8 +125,8 @@ def test_every_followed_event_reaches_its_policy() -> None:
         ReviewListed: on_review_listed,
         CommissioningFailureListed: on_commissioning_failure_listed,
         CaseListed: on_case_listed,
-        CaseEscalated: on_case_escalated,
-        CaseSteppedDown: on_case_stepped_down,
+        CaseEscalated: on_case_moved,
+        CaseSteppedDown: on_case_moved,
     } == PANEL
     assert {
         PackageCommissioned: on_package_commissioned,
@@ -269,7 +266,7 @@ def test_the_case_s_district_and_tier_follow_its_listing_and_moves(app: Notifica
             reason="risk falling",
         ),
     ]
-    policies: list[Policy] = [on_case_listed, on_case_escalated, on_case_stepped_down]
+    policies: list[Policy] = [on_case_listed, on_case_moved, on_case_moved]
     placed = []
     for n, (policy, event) in enumerate(zip(policies, moves, strict=True)):
         delivered(app, policy, event, f"evt-{n}").commit()
@@ -277,5 +274,5 @@ def test_the_case_s_district_and_tier_follow_its_listing_and_moves(app: Notifica
         assert isinstance(known, KnownCase)
         placed.append((known.district, known.tier))
     assert placed == [("harlow", "maag"), ("harlow", "earp"), ("harlow", "maag")]
-    delivered(app, on_case_stepped_down, moves[2], "evt-2").commit()  # redelivered
+    delivered(app, on_case_moved, moves[2], "evt-2").commit()  # redelivered
     assert app.repository.get(known_case_id(case_id)).version == 4  # seen, placed three times
