@@ -74,16 +74,7 @@ class Notification(Aggregate):
 
     @classmethod
     def ask(cls, asked: Asked) -> Notification:
-        return cls(
-            source_event_id=asked.source.event_id,
-            source_type=asked.source.event_type,
-            source_topic=asked.source.topic,
-            case_id=asked.case_id,
-            template=asked.template.value,
-            recipient=asked.recipient.address,
-            context=dict(asked.context),
-            correlation_id=asked.source.correlation_id,
-        )
+        return cls(**asked.stored())
 
     @staticmethod
     def create_id(source_event_id: str, template: str, recipient: str, **_: Any) -> UUID:

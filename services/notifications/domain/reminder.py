@@ -70,17 +70,7 @@ class Reminder(Aggregate):
 
     @classmethod
     def schedule(cls, asked: Asked, due_on: date) -> Reminder:
-        return cls(
-            source_event_id=asked.source.event_id,
-            source_type=asked.source.event_type,
-            source_topic=asked.source.topic,
-            case_id=asked.case_id,
-            template=asked.template.value,
-            recipient=asked.recipient.address,
-            context=dict(asked.context),
-            correlation_id=asked.source.correlation_id,
-            due_on=due_on.isoformat(),
-        )
+        return cls(**asked.stored(), due_on=due_on.isoformat())
 
     @staticmethod
     def create_id(source_event_id: str, template: str, recipient: str, **_: Any) -> UUID:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypedDict
 from uuid import UUID
 
 from contracts.reference import Panel
@@ -77,6 +77,31 @@ class Asked:
     template: Template
     recipient: Recipient
     context: Context
+
+    def stored(self) -> StoredAsk:
+        """As an email's `Requested` and a reminder's `Scheduled` store it (plain strings and
+        a dict of strings: the stored form never changes)."""
+        return StoredAsk(
+            source_event_id=self.source.event_id,
+            source_type=self.source.event_type,
+            source_topic=self.source.topic,
+            case_id=self.case_id,
+            template=self.template.value,
+            recipient=self.recipient.address,
+            context=dict(self.context),
+            correlation_id=self.source.correlation_id,
+        )
+
+
+class StoredAsk(TypedDict):
+    source_event_id: str
+    source_type: str
+    source_topic: str
+    case_id: UUID
+    template: str
+    recipient: str
+    context: dict[str, str]
+    correlation_id: str
 
 
 @dataclass(frozen=True)
