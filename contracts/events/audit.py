@@ -5,10 +5,11 @@ one that was anchored (`maag audit verify`)."""
 from __future__ import annotations
 
 import json
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.classification import OPERATIONAL
 from contracts.strict import Timestamp
 
 ANCHOR_SIGNATURE_CHARS = 88  # an Ed25519 signature (64 bytes) in base64
@@ -21,25 +22,27 @@ class ChainAnchor(BaseModel):
     TYPE: ClassVar[str] = "maag.audit.ChainAnchor.v1"
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    service: str = Field(
+    service: Annotated[str, OPERATIONAL] = Field(
         max_length=40, pattern=r"^[a-z][a-z0-9-]{0,39}$", description="Whose chain."
     )
-    head: int = Field(ge=1, le=2**63 - 1, description="The last notification chained.")
-    hash: str = Field(
+    head: Annotated[int, OPERATIONAL] = Field(
+        ge=1, le=2**63 - 1, description="The last notification chained."
+    )
+    hash: Annotated[str, OPERATIONAL] = Field(
         max_length=64,
         pattern=r"^[0-9a-f]{64}$",
         description="The chain's link at `head`.",
     )
-    anchored_at: Timestamp
-    reason: Literal["interval", "shutdown"] = Field(
+    anchored_at: Annotated[Timestamp, OPERATIONAL]
+    reason: Annotated[Literal["interval", "shutdown"], OPERATIONAL] = Field(
         description="Anchored on the schedule, or as the service stopped."
     )
-    key_id: str = Field(
+    key_id: Annotated[str, OPERATIONAL] = Field(
         max_length=16,
         pattern=r"^[0-9a-f]{16}$",
         description="The first 8 bytes of SHA-256 of the public key.",
     )
-    signature: str = Field(
+    signature: Annotated[str, OPERATIONAL] = Field(
         max_length=ANCHOR_SIGNATURE_CHARS,
         pattern=r"^[A-Za-z0-9+/]{86}==$",  # base64 of the 64-byte Ed25519 signature
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.classification import OPERATIONAL, THIRD_PARTY
 from contracts.limits import FUNDING_SHARES, ID_CHARS
 from contracts.reference import Role
 from contracts.strict import Timestamp, Uuid
@@ -18,9 +19,9 @@ class Actor(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    user_id: str = Field(min_length=1, max_length=ID_CHARS)
-    role: Role
-    agency: str = Field(min_length=1, max_length=ID_CHARS)
+    user_id: Annotated[str, THIRD_PARTY] = Field(min_length=1, max_length=ID_CHARS)
+    role: Annotated[Role, OPERATIONAL]
+    agency: Annotated[str, OPERATIONAL] = Field(min_length=1, max_length=ID_CHARS)
 
 
 class IntegrationEvent(BaseModel):
@@ -35,9 +36,13 @@ class IntegrationEvent(BaseModel):
 
     TYPE: ClassVar[str]
 
-    case_id: Uuid = Field(description="Pseudonymous case id; the Kafka key.")
-    occurred_at: Timestamp = Field(description="When it happened (RFC 3339, with offset).")
-    actor: Actor
+    case_id: Annotated[Uuid, OPERATIONAL] = Field(
+        description="Pseudonymous case id; the Kafka key."
+    )
+    occurred_at: Annotated[Timestamp, OPERATIONAL] = Field(
+        description="When it happened (RFC 3339, with offset)."
+    )
+    actor: Annotated[Actor, THIRD_PARTY]
 
     @property
     def subject(self) -> str:
@@ -47,8 +52,8 @@ class IntegrationEvent(BaseModel):
 class FundingShare(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    agency: str = Field(min_length=1, max_length=ID_CHARS)
-    percent: int = Field(ge=0, le=100)
+    agency: Annotated[str, OPERATIONAL] = Field(min_length=1, max_length=ID_CHARS)
+    percent: Annotated[int, OPERATIONAL] = Field(ge=0, le=100)
 
 
 def funding_split_field() -> Any:

@@ -10,6 +10,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from contracts.classification import OPERATIONAL
 from contracts.events.base import FundingShare, IntegrationEvent, check_split, funding_split_field
 from contracts.limits import (
     ID_CHARS,
@@ -28,24 +29,26 @@ Pence = Field(ge=0, le=100_000_000)
 class CommissionedIntervention(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    service: str = Field(min_length=1, max_length=LABEL_CHARS)
-    provider_id: str = Field(min_length=1, max_length=ID_CHARS)
-    hours_per_week: float | None = Field(default=None, gt=0, le=168)
-    sessions_per_week: int | None = Field(default=None, gt=0, le=50)
-    weekly_cost_pence: int = Pence
+    service: Annotated[str, OPERATIONAL] = Field(min_length=1, max_length=LABEL_CHARS)
+    provider_id: Annotated[str, OPERATIONAL] = Field(min_length=1, max_length=ID_CHARS)
+    hours_per_week: Annotated[float | None, OPERATIONAL] = Field(default=None, gt=0, le=168)
+    sessions_per_week: Annotated[int | None, OPERATIONAL] = Field(default=None, gt=0, le=50)
+    weekly_cost_pence: Annotated[int, OPERATIONAL] = Pence
 
 
 class PackageCommissioned(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.commissioning.PackageCommissioned.v1"
 
-    package_id: Uuid
-    panel: Panel
-    interventions: list[CommissionedIntervention] = Field(min_length=1, max_length=INTERVENTIONS)
-    weekly_cost_pence: int = Pence
-    starts_on: Day
-    review_on: Day
-    funding_split: list[FundingShare] = funding_split_field()
-    alternative_to: list[AvoidedOutcome] = Field(
+    package_id: Annotated[Uuid, OPERATIONAL]
+    panel: Annotated[Panel, OPERATIONAL]
+    interventions: Annotated[list[CommissionedIntervention], OPERATIONAL] = Field(
+        min_length=1, max_length=INTERVENTIONS
+    )
+    weekly_cost_pence: Annotated[int, OPERATIONAL] = Pence
+    starts_on: Annotated[Day, OPERATIONAL]
+    review_on: Annotated[Day, OPERATIONAL]
+    funding_split: Annotated[list[FundingShare], OPERATIONAL] = funding_split_field()
+    alternative_to: Annotated[list[AvoidedOutcome], OPERATIONAL] = Field(
         default_factory=list,
         max_length=len(AvoidedOutcome),
         description="EARP and JAP packages: what the package is an alternative to.",
@@ -71,10 +74,10 @@ class DecommissionReason(StrEnum):
 class PackageDecommissioned(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.commissioning.PackageDecommissioned.v1"
 
-    package_id: Uuid
-    reason: DecommissionReason
-    effective_from: Day
-    provider_ids: list[ProviderId] = Field(
+    package_id: Annotated[Uuid, OPERATIONAL]
+    reason: Annotated[DecommissionReason, OPERATIONAL]
+    effective_from: Annotated[Day, OPERATIONAL]
+    provider_ids: Annotated[list[ProviderId], OPERATIONAL] = Field(
         default_factory=list, max_length=PROVIDERS, description="Providers to tell."
     )
 
@@ -84,13 +87,13 @@ class CommissioningFailed(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.commissioning.CommissioningFailed.v1"
 
-    package_id: Uuid
-    panel: Panel
-    reason: str = Field(
+    package_id: Annotated[Uuid, OPERATIONAL]
+    panel: Annotated[Panel, OPERATIONAL]
+    reason: Annotated[str, OPERATIONAL] = Field(
         max_length=LABEL_CHARS,
         description="no-capacity, over-budget, no-budget or no-funding-split",
     )
-    detail: str = Field(max_length=TEXT_CHARS)
+    detail: Annotated[str, OPERATIONAL] = Field(max_length=TEXT_CHARS)
 
 
 class ReviewOutcome(StrEnum):
@@ -102,10 +105,10 @@ class ReviewOutcome(StrEnum):
 class PackageReviewed(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.commissioning.PackageReviewed.v1"
 
-    package_id: Uuid
-    goals: ReviewOutcome
-    level_of_need_change: int = Field(ge=-3, le=3)
-    decision: str = Field(
+    package_id: Annotated[Uuid, OPERATIONAL]
+    goals: Annotated[ReviewOutcome, OPERATIONAL]
+    level_of_need_change: Annotated[int, OPERATIONAL] = Field(ge=-3, le=3)
+    decision: Annotated[str, OPERATIONAL] = Field(
         max_length=LABEL_CHARS, description="continue, recommission or decommission"
     )
-    next_review_on: Day | None = None
+    next_review_on: Annotated[Day | None, OPERATIONAL] = None

@@ -4,10 +4,11 @@ providers' work addresses; no child's details are ever in an email."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import EmailStr, Field
 
+from contracts.classification import OPERATIONAL, THIRD_PARTY
 from contracts.events.base import IntegrationEvent
 from contracts.limits import EMAIL_CHARS, ID_CHARS, LABEL_CHARS, TEXT_CHARS
 from contracts.strict import Uuid
@@ -16,14 +17,14 @@ from contracts.strict import Uuid
 class NotificationSent(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.notifications.NotificationSent.v1"
 
-    notification_id: Uuid
-    recipient: EmailStr = Field(max_length=EMAIL_CHARS)
-    template: str = Field(max_length=LABEL_CHARS)
-    source_event_id: str = Field(
+    notification_id: Annotated[Uuid, OPERATIONAL]
+    recipient: Annotated[EmailStr, THIRD_PARTY] = Field(max_length=EMAIL_CHARS)
+    template: Annotated[str, OPERATIONAL] = Field(max_length=LABEL_CHARS)
+    source_event_id: Annotated[str, OPERATIONAL] = Field(
         max_length=ID_CHARS, description="ce_id of the event that caused the email."
     )
-    source_type: str = Field(max_length=LABEL_CHARS)
-    message_id: str = Field(
+    source_type: Annotated[str, OPERATIONAL] = Field(max_length=LABEL_CHARS)
+    message_id: Annotated[str, OPERATIONAL] = Field(
         max_length=ID_CHARS,
         description="The email's Message-ID (deterministic; a resend repeats it).",
     )
@@ -32,9 +33,9 @@ class NotificationSent(IntegrationEvent):
 class NotificationFailed(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.notifications.NotificationFailed.v1"
 
-    notification_id: Uuid
-    recipient: str = Field(max_length=EMAIL_CHARS)
-    template: str = Field(max_length=LABEL_CHARS)
-    source_event_id: str = Field(max_length=ID_CHARS)
-    source_type: str = Field(max_length=LABEL_CHARS)
-    reason: str = Field(max_length=TEXT_CHARS)
+    notification_id: Annotated[Uuid, OPERATIONAL]
+    recipient: Annotated[str, THIRD_PARTY] = Field(max_length=EMAIL_CHARS)
+    template: Annotated[str, OPERATIONAL] = Field(max_length=LABEL_CHARS)
+    source_event_id: Annotated[str, OPERATIONAL] = Field(max_length=ID_CHARS)
+    source_type: Annotated[str, OPERATIONAL] = Field(max_length=LABEL_CHARS)
+    reason: Annotated[str, OPERATIONAL] = Field(max_length=TEXT_CHARS)

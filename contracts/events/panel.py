@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from contracts.classification import IDENTIFYING, OPERATIONAL, THIRD_PARTY
 from contracts.events.base import FundingShare, IntegrationEvent, check_split, funding_split_field
 from contracts.limits import (
     EMAIL_CHARS,
@@ -29,19 +30,21 @@ class PanelMeetingScheduled(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.panel.PanelMeetingScheduled.v1"
 
-    panel: Panel
-    district: District | None = Field(default=None, description="For a district MAAG.")
-    starts_at: Timestamp
+    panel: Annotated[Panel, OPERATIONAL]
+    district: Annotated[District | None, OPERATIONAL] = Field(
+        default=None, description="For a district MAAG."
+    )
+    starts_at: Annotated[Timestamp, OPERATIONAL]
 
 
 class CaseListed(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.CaseListed.v1"
 
-    panel: Panel
-    district: District
-    meeting_id: Uuid
-    meeting_starts_at: Timestamp
-    reason: str = Field(
+    panel: Annotated[Panel, OPERATIONAL]
+    district: Annotated[District, OPERATIONAL]
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    meeting_starts_at: Annotated[Timestamp, OPERATIONAL]
+    reason: Annotated[str, OPERATIONAL] = Field(
         max_length=TEXT_CHARS,
         description="new referral, escalated, stepped down, deferred or review",
     )
@@ -50,43 +53,47 @@ class CaseListed(IntegrationEvent):
 class LeadProfessionalAssigned(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.LeadProfessionalAssigned.v1"
 
-    panel: Panel
-    meeting_id: Uuid
-    professional_id: str = Field(min_length=1, max_length=ID_CHARS)
-    professional_name: str = Field(min_length=1, max_length=ID_CHARS)
-    agency: Agency
-    work_email: EmailStr = WorkEmail
+    panel: Annotated[Panel, OPERATIONAL]
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    professional_id: Annotated[str, THIRD_PARTY] = Field(min_length=1, max_length=ID_CHARS)
+    professional_name: Annotated[str, THIRD_PARTY] = Field(min_length=1, max_length=ID_CHARS)
+    agency: Annotated[Agency, OPERATIONAL]
+    work_email: Annotated[EmailStr, THIRD_PARTY] = WorkEmail
 
 
 class RequestedIntervention(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    service: str = Field(min_length=1, max_length=LABEL_CHARS)
-    preferred_provider_id: str | None = Field(default=None, max_length=ID_CHARS)
-    hours_per_week: float | None = Field(default=None, gt=0, le=168)
-    sessions_per_week: int | None = Field(default=None, gt=0, le=50)
-    starts_on: Day
-    review_interval_weeks: int = Field(ge=1, le=52)
-    estimated_weekly_cost_pence: int = Field(ge=0, le=100_000_000)
+    service: Annotated[str, OPERATIONAL] = Field(min_length=1, max_length=LABEL_CHARS)
+    preferred_provider_id: Annotated[str | None, OPERATIONAL] = Field(
+        default=None, max_length=ID_CHARS
+    )
+    hours_per_week: Annotated[float | None, OPERATIONAL] = Field(default=None, gt=0, le=168)
+    sessions_per_week: Annotated[int | None, OPERATIONAL] = Field(default=None, gt=0, le=50)
+    starts_on: Annotated[Day, OPERATIONAL]
+    review_interval_weeks: Annotated[int, OPERATIONAL] = Field(ge=1, le=52)
+    estimated_weekly_cost_pence: Annotated[int, OPERATIONAL] = Field(ge=0, le=100_000_000)
 
 
 class PackageRequested(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.PackageRequested.v1"
 
-    package_id: Uuid
-    panel: Panel
-    district: District
-    meeting_id: Uuid
-    interventions: list[RequestedIntervention] = Field(min_length=1, max_length=INTERVENTIONS)
-    justification: str | None = Field(
+    package_id: Annotated[Uuid, OPERATIONAL]
+    panel: Annotated[Panel, OPERATIONAL]
+    district: Annotated[District, OPERATIONAL]
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    interventions: Annotated[list[RequestedIntervention], OPERATIONAL] = Field(
+        min_length=1, max_length=INTERVENTIONS
+    )
+    justification: Annotated[str | None, OPERATIONAL] = Field(
         default=None, max_length=TEXT_CHARS, description="When outside the tier's threshold."
     )
-    alternative_to: list[AvoidedOutcome] = Field(
+    alternative_to: Annotated[list[AvoidedOutcome], OPERATIONAL] = Field(
         default_factory=list,
         max_length=len(AvoidedOutcome),
         description="EARP and JAP packages: what the package is an alternative to.",
     )
-    funding_split: list[FundingShare] = funding_split_field()
+    funding_split: Annotated[list[FundingShare], OPERATIONAL] = funding_split_field()
 
     @model_validator(mode="after")
     def _split_sums_to_100(self) -> PackageRequested:
@@ -97,35 +104,35 @@ class PackageRequested(IntegrationEvent):
 class CaseEscalated(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.CaseEscalated.v1"
 
-    from_panel: Panel
-    to_panel: Panel
-    meeting_id: Uuid
-    reason: str = Reason
+    from_panel: Annotated[Panel, OPERATIONAL]
+    to_panel: Annotated[Panel, OPERATIONAL]
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    reason: Annotated[str, OPERATIONAL] = Reason
 
 
 class CaseSteppedDown(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.CaseSteppedDown.v1"
 
-    from_panel: Panel
-    to_panel: Panel
-    meeting_id: Uuid
-    reason: str = Reason
+    from_panel: Annotated[Panel, OPERATIONAL]
+    to_panel: Annotated[Panel, OPERATIONAL]
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    reason: Annotated[str, OPERATIONAL] = Reason
 
 
 class CaseDeferred(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.CaseDeferred.v1"
 
-    panel: Panel
-    meeting_id: Uuid
-    reason: str = Reason
+    panel: Annotated[Panel, OPERATIONAL]
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    reason: Annotated[str, OPERATIONAL] = Reason
 
 
 class CaseClosed(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.CaseClosed.v1"
 
-    panel: Panel
-    meeting_id: Uuid
-    reason: str = Reason
+    panel: Annotated[Panel, OPERATIONAL]
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    reason: Annotated[str, OPERATIONAL] = Reason
 
 
 class CaseJoined(IntegrationEvent):
@@ -134,9 +141,11 @@ class CaseJoined(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.panel.CaseJoined.v1"
 
-    panel: Panel
-    into_case_id: Uuid
-    removed_from_meetings: list[Uuid] = Field(default_factory=list, max_length=MEETINGS)
+    panel: Annotated[Panel, OPERATIONAL]
+    into_case_id: Annotated[Uuid, IDENTIFYING]
+    removed_from_meetings: Annotated[list[Uuid], OPERATIONAL] = Field(
+        default_factory=list, max_length=MEETINGS
+    )
 
 
 class CasePaused(IntegrationEvent):
@@ -144,9 +153,13 @@ class CasePaused(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.panel.CasePaused.v1"
 
-    reason: str = Reason
-    lead_professional_email: EmailStr | None = Field(default=None, max_length=EMAIL_CHARS)
-    removed_from_meetings: list[Uuid] = Field(default_factory=list, max_length=MEETINGS)
+    reason: Annotated[str, OPERATIONAL] = Reason
+    lead_professional_email: Annotated[EmailStr | None, THIRD_PARTY] = Field(
+        default=None, max_length=EMAIL_CHARS
+    )
+    removed_from_meetings: Annotated[list[Uuid], OPERATIONAL] = Field(
+        default_factory=list, max_length=MEETINGS
+    )
 
 
 class ReviewDecision(StrEnum):
@@ -161,19 +174,21 @@ class PackageReviewDecided(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.panel.PackageReviewDecided.v1"
 
-    package_id: Uuid
-    panel: Panel
-    meeting_id: Uuid
-    goals: str = Field(max_length=LABEL_CHARS, description="met, partly or not-met")
-    level_of_need_change: int = Field(ge=-3, le=3)
-    decision: ReviewDecision
-    interventions: list[RequestedIntervention] = Field(
+    package_id: Annotated[Uuid, OPERATIONAL]
+    panel: Annotated[Panel, OPERATIONAL]
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    goals: Annotated[str, OPERATIONAL] = Field(
+        max_length=LABEL_CHARS, description="met, partly or not-met"
+    )
+    level_of_need_change: Annotated[int, OPERATIONAL] = Field(ge=-3, le=3)
+    decision: Annotated[ReviewDecision, OPERATIONAL]
+    interventions: Annotated[list[RequestedIntervention], OPERATIONAL] = Field(
         default_factory=list,
         max_length=INTERVENTIONS,
         description="For a recommission: the package from `effective_from`.",
     )
-    effective_from: Day
-    reason: str = Reason
+    effective_from: Annotated[Day, OPERATIONAL]
+    reason: Annotated[str, OPERATIONAL] = Reason
 
 
 class CommissioningFailureListed(IntegrationEvent):
@@ -182,17 +197,21 @@ class CommissioningFailureListed(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.panel.CommissioningFailureListed.v1"
 
-    package_id: Uuid
-    panel: Panel
-    district: District | None = Field(default=None, description="For a district MAAG.")
-    meeting_id: Uuid
-    meeting_starts_at: Timestamp
-    reason: str = Field(
+    package_id: Annotated[Uuid, OPERATIONAL]
+    panel: Annotated[Panel, OPERATIONAL]
+    district: Annotated[District | None, OPERATIONAL] = Field(
+        default=None, description="For a district MAAG."
+    )
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    meeting_starts_at: Annotated[Timestamp, OPERATIONAL]
+    reason: Annotated[str, OPERATIONAL] = Field(
         max_length=LABEL_CHARS,
         description="no-capacity, over-budget, no-budget or no-funding-split",
     )
-    detail: str = Field(max_length=TEXT_CHARS)
-    lead_professional_email: EmailStr | None = Field(default=None, max_length=EMAIL_CHARS)
+    detail: Annotated[str, OPERATIONAL] = Field(max_length=TEXT_CHARS)
+    lead_professional_email: Annotated[EmailStr | None, THIRD_PARTY] = Field(
+        default=None, max_length=EMAIL_CHARS
+    )
 
 
 class ReviewListed(IntegrationEvent):
@@ -200,12 +219,14 @@ class ReviewListed(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.panel.ReviewListed.v1"
 
-    package_id: Uuid
-    panel: Panel
-    meeting_id: Uuid
-    meeting_starts_at: Timestamp
-    review_on: Day
-    lead_professional_email: EmailStr | None = Field(default=None, max_length=EMAIL_CHARS)
+    package_id: Annotated[Uuid, OPERATIONAL]
+    panel: Annotated[Panel, OPERATIONAL]
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    meeting_starts_at: Annotated[Timestamp, OPERATIONAL]
+    review_on: Annotated[Day, OPERATIONAL]
+    lead_professional_email: Annotated[EmailStr | None, THIRD_PARTY] = Field(
+        default=None, max_length=EMAIL_CHARS
+    )
 
 
 class PlanAgreed(IntegrationEvent):
@@ -215,12 +236,12 @@ class PlanAgreed(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.panel.PlanAgreed.v1"
 
-    agreed_on: Day
-    review_on: Day
-    goals: int = Field(ge=1, le=TEAM)
-    actions: int = Field(ge=1, le=10 * TEAM)
-    team_organisations: list[Annotated[str, Field(max_length=ID_CHARS)]] = Field(
-        default_factory=list, max_length=TEAM, description="Organisations in the team."
+    agreed_on: Annotated[Day, OPERATIONAL]
+    review_on: Annotated[Day, OPERATIONAL]
+    goals: Annotated[int, OPERATIONAL] = Field(ge=1, le=TEAM)
+    actions: Annotated[int, OPERATIONAL] = Field(ge=1, le=10 * TEAM)
+    team_organisations: Annotated[list[Annotated[str, Field(max_length=ID_CHARS)]], OPERATIONAL] = (
+        Field(default_factory=list, max_length=TEAM, description="Organisations in the team.")
     )
 
 
@@ -230,9 +251,11 @@ class PlanReviewed(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.panel.PlanReviewed.v1"
 
-    review_number: int = Field(ge=1, le=1000)
-    reviewed_on: Day
-    goals_met: int = Field(ge=0, le=TEAM)
-    goals_partly: int = Field(ge=0, le=TEAM)
-    goals_not_met: int = Field(ge=0, le=TEAM)
-    overall: str = Field(max_length=LABEL_CHARS, description="met, partly or not-met")
+    review_number: Annotated[int, OPERATIONAL] = Field(ge=1, le=1000)
+    reviewed_on: Annotated[Day, OPERATIONAL]
+    goals_met: Annotated[int, OPERATIONAL] = Field(ge=0, le=TEAM)
+    goals_partly: Annotated[int, OPERATIONAL] = Field(ge=0, le=TEAM)
+    goals_not_met: Annotated[int, OPERATIONAL] = Field(ge=0, le=TEAM)
+    overall: Annotated[str, OPERATIONAL] = Field(
+        max_length=LABEL_CHARS, description="met, partly or not-met"
+    )

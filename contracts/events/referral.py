@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.classification import IDENTIFYING, OPERATIONAL, SPECIAL, THIRD_PARTY
 from contracts.events.base import IntegrationEvent
 from contracts.limits import (
     ADDRESS_CHARS,
@@ -49,23 +50,25 @@ class ConsentGiver(StrEnum):
 class ReferralReceived(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ReferralReceived.v1"
 
-    caf_reference: str = CafReference
-    referring_agency: Agency
-    referring_professional_id: str = Field(min_length=1, max_length=ID_CHARS)
-    district: District
-    needs: list[Need] = Field(
+    caf_reference: Annotated[str, IDENTIFYING] = CafReference
+    referring_agency: Annotated[Agency, OPERATIONAL]
+    referring_professional_id: Annotated[str, THIRD_PARTY] = Field(
+        min_length=1, max_length=ID_CHARS
+    )
+    district: Annotated[District, OPERATIONAL]
+    needs: Annotated[list[Need], SPECIAL] = Field(
         min_length=1,
         max_length=NEEDS,
         description="Domains of the CAF assessment where needs were found.",
     )
-    agencies_requested: list[Agency] = Field(
+    agencies_requested: Annotated[list[Agency], OPERATIONAL] = Field(
         max_length=AGENCIES,
         description="Agencies whose support above universal services is asked for.",
     )
-    level_of_need: Level
-    significant_harm_concern: bool
-    transition: bool = Field(description="Leaving care or hospital.")
-    child_id: Uuid | None = Field(
+    level_of_need: Annotated[Level, OPERATIONAL]
+    significant_harm_concern: Annotated[bool, SPECIAL]
+    transition: Annotated[bool, SPECIAL] = Field(description="Leaving care or hospital.")
+    child_id: Annotated[Uuid | None, IDENTIFYING] = Field(
         default=None,
         description="The child's pseudonymous id in the child index (absent before it).",
     )
@@ -78,11 +81,11 @@ class ChildMatchConfirmed(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.referral.ChildMatchConfirmed.v1"
 
-    child_id: Uuid
-    previous_child_id: Uuid | None = Field(
+    child_id: Annotated[Uuid, IDENTIFYING]
+    previous_child_id: Annotated[Uuid | None, IDENTIFYING] = Field(
         default=None, description="The id the referral had as a new child."
     )
-    joins_case_id: Uuid | None = None
+    joins_case_id: Annotated[Uuid | None, IDENTIFYING] = None
 
 
 class HouseholdLinked(IntegrationEvent):
@@ -90,28 +93,28 @@ class HouseholdLinked(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.referral.HouseholdLinked.v1"
 
-    child_id: Uuid
-    household_id: Uuid
-    sibling_case_id: Uuid
-    sibling_child_id: Uuid
+    child_id: Annotated[Uuid, IDENTIFYING]
+    household_id: Annotated[Uuid, IDENTIFYING]
+    sibling_case_id: Annotated[Uuid, IDENTIFYING]
+    sibling_child_id: Annotated[Uuid, IDENTIFYING]
 
 
 class ConsentRecorded(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ConsentRecorded.v1"
 
-    given_by: ConsentGiver
-    scope: list[Agency] = Field(
+    given_by: Annotated[ConsentGiver, OPERATIONAL]
+    scope: Annotated[list[Agency], OPERATIONAL] = Field(
         min_length=1, max_length=AGENCIES, description="Agencies that may share information."
     )
-    given_on: Day
-    how_obtained: str = Field(min_length=1, max_length=TEXT_CHARS)
+    given_on: Annotated[Day, OPERATIONAL]
+    how_obtained: Annotated[str, SPECIAL] = Field(min_length=1, max_length=TEXT_CHARS)
 
 
 class ConsentWithdrawn(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ConsentWithdrawn.v1"
 
-    withdrawn_on: Day
-    continues_on_safeguarding_basis: bool = Field(
+    withdrawn_on: Annotated[Day, OPERATIONAL]
+    continues_on_safeguarding_basis: Annotated[bool, SPECIAL] = Field(
         description="True when a recorded safeguarding basis still allows sharing."
     )
 
@@ -123,19 +126,21 @@ class SafeguardingBasisRecorded(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.referral.SafeguardingBasisRecorded.v1"
 
-    professional_id: str = Field(min_length=1, max_length=ID_CHARS)
-    recorded_on: Day
+    professional_id: Annotated[str, THIRD_PARTY] = Field(min_length=1, max_length=ID_CHARS)
+    recorded_on: Annotated[Day, OPERATIONAL]
 
 
 class ReferralAccepted(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ReferralAccepted.v1"
 
-    district: District
-    panel: Panel = Field(description="The panel whose next meeting lists the case.")
-    level_of_need: Level
-    agencies_requested: list[Agency] = Field(max_length=AGENCIES)
-    reason: str = Reason
-    joins_case_id: Uuid | None = Field(
+    district: Annotated[District, OPERATIONAL]
+    panel: Annotated[Panel, OPERATIONAL] = Field(
+        description="The panel whose next meeting lists the case."
+    )
+    level_of_need: Annotated[Level, OPERATIONAL]
+    agencies_requested: Annotated[list[Agency], OPERATIONAL] = Field(max_length=AGENCIES)
+    reason: Annotated[str, OPERATIONAL] = Reason
+    joins_case_id: Annotated[Uuid | None, IDENTIFYING] = Field(
         default=None,
         description="The child's case already open at a panel, which this referral joins "
         "(a confirmed match): no new case is opened.",
@@ -145,14 +150,14 @@ class ReferralAccepted(IntegrationEvent):
 class ReferralPendingConsent(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ReferralPendingConsent.v1"
 
-    reason: str = Reason
+    reason: Annotated[str, OPERATIONAL] = Reason
 
 
 class ReferralDeclined(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ReferralDeclined.v1"
 
-    reason: str = Reason
-    signposting: str = Field(
+    reason: Annotated[str, OPERATIONAL] = Reason
+    signposting: Annotated[str, OPERATIONAL] = Field(
         max_length=TEXT_CHARS, description="Where the referrer can turn instead."
     )
 
@@ -160,15 +165,15 @@ class ReferralDeclined(IntegrationEvent):
 class ReferralRedirectedToSocialCare(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ReferralRedirectedToSocialCare.v1"
 
-    district: District
-    reason: str = Reason
+    district: Annotated[District, OPERATIONAL]
+    reason: Annotated[str, OPERATIONAL] = Reason
 
 
 class FieldProblem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    field: str = Field(max_length=LABEL_CHARS)
-    reason: str = Field(max_length=PROBLEM_CHARS)
+    field: Annotated[str, OPERATIONAL] = Field(max_length=LABEL_CHARS)
+    reason: Annotated[str, OPERATIONAL] = Field(max_length=PROBLEM_CHARS)
 
 
 class ReferralRejected(IntegrationEvent):
@@ -176,15 +181,15 @@ class ReferralRejected(IntegrationEvent):
 
     TYPE: ClassVar[str] = "maag.referral.ReferralRejected.v1"
 
-    submission_id: str | None = Field(
+    submission_id: Annotated[str | None, OPERATIONAL] = Field(
         default=None,
         max_length=100,
         description="The agency's submission_id, when the submission had a readable one.",
     )
-    referring_agency: str | None = Field(default=None, max_length=ID_CHARS)
-    source_partition: int
-    source_offset: int
-    problems: list[FieldProblem] = Field(min_length=1, max_length=PROBLEMS)
+    referring_agency: Annotated[str | None, OPERATIONAL] = Field(default=None, max_length=ID_CHARS)
+    source_partition: Annotated[int, OPERATIONAL]
+    source_offset: Annotated[int, OPERATIONAL]
+    problems: Annotated[list[FieldProblem], OPERATIONAL] = Field(min_length=1, max_length=PROBLEMS)
 
 
 class ChildDetails(BaseModel):
@@ -192,10 +197,10 @@ class ChildDetails(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    given_name: str = Field(min_length=1, max_length=ID_CHARS)
-    family_name: str = Field(min_length=1, max_length=ID_CHARS)
-    date_of_birth: PastDate
-    address: str = Field(min_length=1, max_length=ADDRESS_CHARS)
+    given_name: Annotated[str, IDENTIFYING] = Field(min_length=1, max_length=ID_CHARS)
+    family_name: Annotated[str, IDENTIFYING] = Field(min_length=1, max_length=ID_CHARS)
+    date_of_birth: Annotated[PastDate, IDENTIFYING]
+    address: Annotated[str, IDENTIFYING] = Field(min_length=1, max_length=ADDRESS_CHARS)
 
 
 class ConsentGiven(BaseModel):
@@ -203,12 +208,12 @@ class ConsentGiven(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    given_by: ConsentGiver
-    scope: list[Agency] = Field(
+    given_by: Annotated[ConsentGiver, OPERATIONAL]
+    scope: Annotated[list[Agency], OPERATIONAL] = Field(
         min_length=1, max_length=AGENCIES, description="Agencies that may share information."
     )
-    given_on: PastDate
-    how_obtained: str = Field(min_length=1, max_length=TEXT_CHARS)
+    given_on: Annotated[PastDate, OPERATIONAL]
+    how_obtained: Annotated[str, SPECIAL] = Field(min_length=1, max_length=TEXT_CHARS)
 
 
 class ReferralDetails(BaseModel):
@@ -216,19 +221,21 @@ class ReferralDetails(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    caf_reference: str = CafReference
-    referring_agency: Agency
-    referring_professional_id: str = Field(min_length=1, max_length=ID_CHARS)
-    district: District
-    child: ChildDetails
-    needs: list[Need] = Field(
+    caf_reference: Annotated[str, IDENTIFYING] = CafReference
+    referring_agency: Annotated[Agency, OPERATIONAL]
+    referring_professional_id: Annotated[str, THIRD_PARTY] = Field(
+        min_length=1, max_length=ID_CHARS
+    )
+    district: Annotated[District, OPERATIONAL]
+    child: Annotated[ChildDetails, IDENTIFYING]
+    needs: Annotated[list[Need], SPECIAL] = Field(
         min_length=1, max_length=NEEDS, description="Domains of the CAF assessment."
     )
-    agencies_requested: list[Agency] = Field(
+    agencies_requested: Annotated[list[Agency], OPERATIONAL] = Field(
         max_length=AGENCIES,
         description="Agencies whose support above universal services is asked for.",
     )
-    services_requested: list[Service] = Field(
+    services_requested: Annotated[list[Service], OPERATIONAL] = Field(
         default_factory=list,
         max_length=SERVICES,
         description=(
@@ -237,15 +244,15 @@ class ReferralDetails(BaseModel):
             "school nurse, children's centre) is not support above universal services."
         ),
     )
-    level_of_need: Level
-    significant_harm_concern: bool
-    transition: bool = Field(
+    level_of_need: Annotated[Level, OPERATIONAL]
+    significant_harm_concern: Annotated[bool, SPECIAL]
+    transition: Annotated[bool, SPECIAL] = Field(
         description="A transition package: looked after, in hospital, or acute needs."
     )
-    transition_basis: TransitionBasis | None = Field(
+    transition_basis: Annotated[TransitionBasis | None, SPECIAL] = Field(
         default=None, description="Why a transition package (naming one makes it one)."
     )
-    consent: ConsentGiven | None = Field(
+    consent: Annotated[ConsentGiven | None, SPECIAL] = Field(
         default=None, description="Consent already given; without it the referral waits."
     )
 
@@ -256,6 +263,6 @@ class ReferralSubmission(ReferralDetails):
 
     TYPE: ClassVar[str] = "maag.referral.ReferralSubmission.v1"
 
-    submission_id: str = Field(
+    submission_id: Annotated[str, OPERATIONAL] = Field(
         min_length=8, max_length=100, description="Chosen by the agency; a resend is ignored."
     )

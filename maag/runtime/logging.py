@@ -10,10 +10,27 @@ from typing import Any
 
 import structlog
 
-# Keys that must never reach a log record: a child's personal data stays in the referral store.
-PERSONAL_KEYS = frozenset(
-    {"name", "child_name", "given_name", "family_name", "date_of_birth", "dob", "address", "child"}
-)
+from contracts.classification import classes_of, published_models
+
+# Keys that must never reach a log record: every field the published contracts declare
+# identifying or special-category (a child's details, needs, consent wording, harm flags,
+# links between children), and the names a log call might give a child's details.
+_ALSO = {"name", "child_name", "dob"}
+
+
+def _withheld_keys() -> frozenset[str]:
+    return frozenset(
+        {
+            name
+            for model in published_models()
+            for name, data_class in classes_of(model).items()
+            if data_class.withheld
+        }
+        | _ALSO
+    )
+
+
+PERSONAL_KEYS = _withheld_keys()
 
 
 def _drop_personal_data(

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.classification import DataClass, classes_of
 from contracts.topics import CHAIN_ANCHORS, EVENT_TOPICS, TopicSpec
 
 
@@ -49,19 +50,60 @@ NO_CHANGE = Change()
 Effect = Callable[[Any], Change]
 
 
+# What the event-sourcing library and the runtime (`maag.runtime.causation`) give every
+# stored event, beside the attributes its class declares.
+GIVEN_TO_EVERY_EVENT: Mapping[str, DataClass] = {
+    "originator_id": DataClass.OPERATIONAL,
+    "originator_version": DataClass.OPERATIONAL,
+    "originator_topic": DataClass.OPERATIONAL,
+    "timestamp": DataClass.OPERATIONAL,
+    "caused_by": DataClass.OPERATIONAL,
+    "correlation_id": DataClass.OPERATIONAL,
+    "actor": DataClass.THIRD_PARTY,  # a professional's user id, with their role and agency
+}
+
+
+def stored_classes(event_class: type) -> Mapping[str, DataClass]:
+    """The class of each attribute a stored event of `event_class` has: as its class
+    declares them (`contracts.classification`), and those every event is given."""
+    found = _STORED.get(event_class)
+    if found is None:  # read once per class: the replay describes many events
+        found = _STORED[event_class] = {**GIVEN_TO_EVERY_EVENT, **classes_of(event_class)}
+    return found
+
+
+_STORED: dict[type, Mapping[str, DataClass]] = {}
+
+
 @dataclass(frozen=True)
 class AuditSpec:
-    """A service's part in the audit: what its events change in a case's state, which of
-    their fields never leave the service (replaced by the text given), and which attributes
-    name other aggregates (a meeting) whose events belong in the case's timeline."""
+    """A service's part in the audit: what its events change in a case's state, and which
+    attributes name other aggregates (a meeting) whose events belong in the case's timeline.
+
+    What never leaves the service follows from each attribute's declared class: identifying
+    and special-category values are withheld from the timeline. `withheld_as` words what
+    stands in their place where more can be said than the class (`[withheld: <class>]`
+    otherwise), and names those withheld even from someone who may read the child (the
+    case's chronology): the child's sealed details, which they read decrypted elsewhere."""
 
     effects: Mapping[type, Effect] = field(default_factory=dict)
-    withheld: Mapping[str, str] = field(default_factory=dict)
+    withheld_as: Mapping[str, str] = field(default_factory=dict)
     follow: tuple[str, ...] = ()
 
     def effect(self, domain_event: Any) -> Change:
         found = self.effects.get(type(domain_event))
         return found(domain_event) if found is not None else NO_CHANGE
+
+    def withheld(
+        self, name: str, data_class: DataClass | None, *, to_reader: bool = False
+    ) -> str | None:
+        """What stands in an attribute's place in the timeline (`to_reader`: as shown to
+        someone who may read the child); None when it is shown."""
+        if data_class is None or not data_class.withheld:
+            return None
+        if to_reader and name not in self.withheld_as:
+            return None
+        return self.withheld_as.get(name, f"[withheld: {data_class.value}]")
 
 
 @dataclass(frozen=True)
@@ -73,6 +115,9 @@ class ServiceSpec:
     # Event topics it reads from the beginning outside its consumer group, into projections
     # it can rebuild from them (the boards' report): read access, no group.
     reads: tuple[TopicSpec, ...] = ()
+    # Topics its relay writes beside its event topics, each for one audience and read by no
+    # service (the agencies' own outcomes): write access, no consumer, no dead letters.
+    tells: tuple[TopicSpec, ...] = ()
 
     @property
     def package(self) -> str:
@@ -94,7 +139,12 @@ class ServiceSpec:
         return tuple(t for t in EVENT_TOPICS if t.owner == self.name)
 
     @property
+    def relays(self) -> tuple[TopicSpec, ...]:
+        """Where its outbox relay writes: its event topics and the topics it tells."""
+        return (*self.events, *self.tells)
+
+    @property
     def publishes(self) -> tuple[TopicSpec, ...]:
-        """Its own event topics, the dead-letter topics of what it consumes, and its chain's
-        anchors."""
-        return (*self.events, *(t.dead_letters for t in self.consumes), CHAIN_ANCHORS)
+        """Its own event topics, the topics it tells, the dead-letter topics of what it
+        consumes, and its chain's anchors."""
+        return (*self.relays, *(t.dead_letters for t in self.consumes), CHAIN_ANCHORS)

@@ -32,10 +32,9 @@ AUDIT = AuditSpec(
         CaseNote.Written: lambda e: Change(count=("notes",)),
         CaseNote.Superseded: lambda e: Change(count=("notes_superseded",)),
     },
-    # The child's name, date of birth and address never leave the referral service's API,
-    # not even into an audit replay; nor anything that could confirm a guessed child (the
-    # submission's fingerprint, keyed since v2, and unkeyed before).
-    withheld={
+    # The child's details, the submission's fingerprint (it could confirm a guessed child)
+    # and the notes are withheld by their class; this says what each was.
+    withheld_as={
         "details": "[withheld: the child's details stay in the referral service]",
         "sealed_child": "[withheld: sealed under the case's own key]",
         "fingerprint": "[withheld]",

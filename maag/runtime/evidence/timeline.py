@@ -18,7 +18,7 @@ import httpx
 
 from maag.runtime import causation
 from maag.runtime.evidence.reads import CaseRead
-from maag.runtime.spec import NO_CHANGE, AuditSpec, Change
+from maag.runtime.spec import NO_CHANGE, AuditSpec, Change, stored_classes
 
 # Kept by the stored event, shown elsewhere in the entry, or not meaningful to an auditor.
 _SHOWN_APART = {
@@ -60,6 +60,9 @@ class Entry:
     aggregate_id: str
     version: int
     change: Change = NO_CHANGE
+    # Each detail's data class, as its event declares it: what reads the entry elsewhere
+    # (subject access) treats it by (an entry from before classes has none).
+    classes: dict[str, str] = field(default_factory=dict)
 
     @property
     def agency(self) -> str | None:
@@ -86,18 +89,29 @@ class Entry:
 RUNTIME = AuditSpec(effects={CaseRead.Recorded: lambda e: Change(count=("reads",))})
 
 
-def describe(service: str, case_id: UUID, domain_event: Any, audit: AuditSpec = RUNTIME) -> Entry:
+def describe(
+    service: str,
+    case_id: UUID,
+    domain_event: Any,
+    audit: AuditSpec = RUNTIME,
+    *,
+    to_reader: bool = False,
+) -> Entry:
+    """The entry an auditor sees (identifying and special-category values withheld), or,
+    `to_reader`, someone who may read the child (only what `audit.withheld_as` names)."""
     state = vars(domain_event)
     kind = type(domain_event).__qualname__
     change = audit.effect(domain_event)
     if change is NO_CHANGE:
         change = RUNTIME.effect(domain_event)
-    details = {
-        k: audit.withheld.get(k, plain(v))
+    classes = stored_classes(type(domain_event))
+    shown = {
+        k: _shown(audit.withheld(k, classes.get(k), to_reader=to_reader), v)
         for k, v in state.items()
-        if k not in _SHOWN_APART and not k.startswith("_")
+        if not k.startswith("_")
     }
-    basis = next((str(state[k]) for k in _BASIS_KEYS if state.get(k)), None)
+    details = {k: v for k, v in shown.items() if k not in _SHOWN_APART}
+    basis = next((str(shown[k]) for k in _BASIS_KEYS if state.get(k)), None)
     actor = state.get("actor")
     return Entry(
         at=domain_event.timestamp,
@@ -114,7 +128,12 @@ def describe(service: str, case_id: UUID, domain_event: Any, audit: AuditSpec = 
         aggregate_id=str(domain_event.originator_id),
         version=int(domain_event.originator_version),
         change=change,
+        classes={k: str(classes[k]) for k in details if k in classes},
     )
+
+
+def _shown(withheld: str | None, value: Any) -> Any:
+    return plain(value) if withheld is None else withheld
 
 
 @dataclass

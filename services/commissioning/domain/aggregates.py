@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.classification import OPERATIONAL
 from contracts.events.commissioning import DecommissionReason, ReviewOutcome
 from contracts.events.panel import ReviewDecision
 from contracts.reference import AvoidedOutcome, Panel
@@ -53,30 +54,30 @@ def case_packages_uuid(case_id: UUID) -> UUID:
 
 class Provider(Aggregate):
     class Registered(Aggregate.Created):
-        provider_id: str
-        name: str
-        kind: str
-        services: list[str]
-        districts: list[str]
-        weekly_capacity: float
-        unit_cost_pence: int
+        provider_id: Annotated[str, OPERATIONAL]
+        name: Annotated[str, OPERATIONAL]
+        kind: Annotated[str, OPERATIONAL]
+        services: Annotated[list[str], OPERATIONAL]
+        districts: Annotated[list[str], OPERATIONAL]
+        weekly_capacity: Annotated[float, OPERATIONAL]
+        unit_cost_pence: Annotated[int, OPERATIONAL]
 
     class CapacityChanged(Aggregate.Event):
-        weekly_capacity: float
+        weekly_capacity: Annotated[float, OPERATIONAL]
 
         def apply(self, provider: Provider) -> None:
             provider.weekly_capacity = self.weekly_capacity
 
     class Reserved(Aggregate.Event):
-        package_id: UUID
-        units: float
+        package_id: Annotated[UUID, OPERATIONAL]
+        units: Annotated[float, OPERATIONAL]
 
         def apply(self, provider: Provider) -> None:
             held = provider.reservations.get(self.package_id, 0.0)
             provider.reservations[self.package_id] = held + self.units
 
     class Released(Aggregate.Event):
-        package_id: UUID
+        package_id: Annotated[UUID, OPERATIONAL]
 
         def apply(self, provider: Provider) -> None:
             provider.reservations.pop(self.package_id, None)
@@ -148,19 +149,19 @@ class Provider(Aggregate):
 
 class Budget(Aggregate):
     class Set(Aggregate.Created):
-        panel_key: str
-        fy: int
-        amount_pence: int
+        panel_key: Annotated[str, OPERATIONAL]
+        fy: Annotated[int, OPERATIONAL]
+        amount_pence: Annotated[int, OPERATIONAL]
 
     class Amended(Aggregate.Event):
-        amount_pence: int
+        amount_pence: Annotated[int, OPERATIONAL]
 
         def apply(self, budget: Budget) -> None:
             budget.amount_pence = self.amount_pence
 
     class Committed(Aggregate.Event):
-        package_id: UUID
-        pence: int
+        package_id: Annotated[UUID, OPERATIONAL]
+        pence: Annotated[int, OPERATIONAL]
 
         def apply(self, budget: Budget) -> None:
             budget.commitments[self.package_id] = (
@@ -168,8 +169,8 @@ class Budget(Aggregate):
             )
 
     class Released(Aggregate.Event):
-        package_id: UUID
-        pence: int
+        package_id: Annotated[UUID, OPERATIONAL]
+        pence: Annotated[int, OPERATIONAL]
 
         def apply(self, budget: Budget) -> None:
             budget.commitments[self.package_id] -= self.pence
@@ -219,20 +220,22 @@ class Budget(Aggregate):
 
 class Package(Aggregate):
     class Commissioned(Aggregate.Created):
-        package_id: UUID
-        case_id: UUID
-        panel: str
-        panel_key: str
-        district: str
-        lines: list[StoredLine]
-        weekly_cost_pence: int
-        starts_on: str
-        review_on: str
-        funding_split: list[list[Any]]  # [agency, percent]: FundingSplit.stored()
-        committed_pence: int
-        fy: int
-        alternative_to: list[str]
-        charges: list[list[Any]]  # [budget key, percent]: the budgets its money comes from
+        package_id: Annotated[UUID, OPERATIONAL]
+        case_id: Annotated[UUID, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        panel_key: Annotated[str, OPERATIONAL]
+        district: Annotated[str, OPERATIONAL]
+        lines: Annotated[list[StoredLine], OPERATIONAL]
+        weekly_cost_pence: Annotated[int, OPERATIONAL]
+        starts_on: Annotated[str, OPERATIONAL]
+        review_on: Annotated[str, OPERATIONAL]
+        # [agency, percent]: FundingSplit.stored()
+        funding_split: Annotated[list[list[Any]], OPERATIONAL]
+        committed_pence: Annotated[int, OPERATIONAL]
+        fy: Annotated[int, OPERATIONAL]
+        alternative_to: Annotated[list[str], OPERATIONAL]
+        # [budget key, percent]: the budgets its money comes from
+        charges: Annotated[list[list[Any]], OPERATIONAL]
 
         class_version = 2
 
@@ -243,22 +246,22 @@ class Package(Aggregate):
             state["charges"] = [[state["panel_key"], 100]]
 
     class Reviewed(Aggregate.Event):
-        case_id: UUID
-        goals: str
-        level_of_need_change: int
-        decision: str
-        next_review_on: str | None
+        case_id: Annotated[UUID, OPERATIONAL]
+        goals: Annotated[str, OPERATIONAL]
+        level_of_need_change: Annotated[int, OPERATIONAL]
+        decision: Annotated[str, OPERATIONAL]
+        next_review_on: Annotated[str | None, OPERATIONAL]
 
         def apply(self, package: Package) -> None:
             if self.next_review_on:
                 package.review_on = date.fromisoformat(self.next_review_on)
 
     class Decommissioned(Aggregate.Event):
-        case_id: UUID
-        reason: str
-        effective_from: str
-        released_pence: int
-        provider_ids: list[str]
+        case_id: Annotated[UUID, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
+        effective_from: Annotated[str, OPERATIONAL]
+        released_pence: Annotated[int, OPERATIONAL]
+        provider_ids: Annotated[list[str], OPERATIONAL]
 
         def apply(self, package: Package) -> None:
             package.status = PackageStatus.DECOMMISSIONED
@@ -266,17 +269,17 @@ class Package(Aggregate):
 
     class Recommissioned(Aggregate.Event):
         # the package's unchanged facts too, so that what it publishes is whole
-        case_id: UUID
-        panel: str
-        review_on: str
-        funding_split: list[list[Any]]
-        lines: list[StoredLine]
-        weekly_cost_pence: int
-        starts_on: str
-        committed_pence: int
-        released_pence: int
-        previous_provider_ids: list[str]
-        alternative_to: list[str]
+        case_id: Annotated[UUID, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        review_on: Annotated[str, OPERATIONAL]
+        funding_split: Annotated[list[list[Any]], OPERATIONAL]
+        lines: Annotated[list[StoredLine], OPERATIONAL]
+        weekly_cost_pence: Annotated[int, OPERATIONAL]
+        starts_on: Annotated[str, OPERATIONAL]
+        committed_pence: Annotated[int, OPERATIONAL]
+        released_pence: Annotated[int, OPERATIONAL]
+        previous_provider_ids: Annotated[list[str], OPERATIONAL]
+        alternative_to: Annotated[list[str], OPERATIONAL]
 
         class_version = 2
 
@@ -454,10 +457,10 @@ class CasePackages(Aggregate):
     """Which packages a case has: to decommission them all when consent goes or it closes."""
 
     class Opened(Aggregate.Created):
-        case_id: UUID
+        case_id: Annotated[UUID, OPERATIONAL]
 
     class Added(Aggregate.Event):
-        package_id: UUID
+        package_id: Annotated[UUID, OPERATIONAL]
 
         def apply(self, case: CasePackages) -> None:
             case.package_ids.append(self.package_id)
@@ -480,11 +483,11 @@ class Refusal(Aggregate):
     """A package request that could not be met: kept, and published, so the panel can decide again."""
 
     class Refused(Aggregate.Created):
-        package_id: UUID
-        case_id: UUID
-        panel: str
-        reason: str
-        detail: str
+        package_id: Annotated[UUID, OPERATIONAL]
+        case_id: Annotated[UUID, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
+        detail: Annotated[str, OPERATIONAL]
 
     @event(Refused)
     def __init__(
@@ -525,7 +528,7 @@ class ProviderIndex(Aggregate):
         pass
 
     class Listed(Aggregate.Event):
-        provider_id: str
+        provider_id: Annotated[str, OPERATIONAL]
 
         def apply(self, index: ProviderIndex) -> None:
             index.provider_ids.append(self.provider_id)

@@ -13,6 +13,7 @@ from sqlalchemy import Boolean, Column, Date, DateTime, MetaData, String, Table,
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from contracts.classification import DataClass, column_class
 from services.notifications.application.queries.emails_about_case import EmailRecord
 from services.notifications.domain.notification import Notification
 from services.notifications.domain.reminder import Reminder
@@ -23,15 +24,31 @@ metadata = MetaData()
 emails = Table(
     "notification_emails",
     metadata,
-    Column("notification_id", String(36), primary_key=True),
-    Column("case_id", String(36), nullable=False, index=True),
-    Column("recipient", String(320), nullable=False),
-    Column("template", String(60), nullable=False),
-    Column("source_event_id", String(100), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("detail", String(2000)),
-    Column("requested_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column(
+        "notification_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)
+    ),
+    Column(
+        "case_id", String(36), nullable=False, index=True, info=column_class(DataClass.OPERATIONAL)
+    ),
+    Column("recipient", String(320), nullable=False, info=column_class(DataClass.THIRD_PARTY)),
+    Column("template", String(60), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column(
+        "source_event_id", String(100), nullable=False, info=column_class(DataClass.OPERATIONAL)
+    ),
+    Column("status", String(20), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column("detail", String(2000), info=column_class(DataClass.OPERATIONAL)),
+    Column(
+        "requested_at",
+        DateTime(timezone=True),
+        nullable=False,
+        info=column_class(DataClass.OPERATIONAL),
+    ),
+    Column(
+        "updated_at",
+        DateTime(timezone=True),
+        nullable=False,
+        info=column_class(DataClass.OPERATIONAL),
+    ),
 )
 
 
@@ -39,10 +56,10 @@ emails = Table(
 reminders = Table(
     "notification_reminders",
     metadata,
-    Column("reminder_id", String(36), primary_key=True),
-    Column("case_id", String(36), nullable=False),
-    Column("due_on", Date, nullable=False, index=True),
-    Column("fired", Boolean, nullable=False),
+    Column("reminder_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
+    Column("case_id", String(36), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column("due_on", Date, nullable=False, index=True, info=column_class(DataClass.OPERATIONAL)),
+    Column("fired", Boolean, nullable=False, info=column_class(DataClass.OPERATIONAL)),
 )
 
 

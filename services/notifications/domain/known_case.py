@@ -4,10 +4,12 @@ it who may read the emails sent about the case (a panel member: of that district
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+
+from contracts.classification import OPERATIONAL
 
 
 def known_case_id(case_id: UUID) -> UUID:
@@ -16,11 +18,11 @@ def known_case_id(case_id: UUID) -> UUID:
 
 class KnownCase(Aggregate):
     class Seen(Aggregate.Created):
-        case_id: UUID
+        case_id: Annotated[UUID, OPERATIONAL]
 
     class Placed(Aggregate.Event):
-        district: str
-        tier: str
+        district: Annotated[str, OPERATIONAL]
+        tier: Annotated[str, OPERATIONAL]
 
         def apply(self, aggregate: KnownCase) -> None:
             aggregate.district = self.district

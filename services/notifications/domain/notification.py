@@ -3,11 +3,12 @@ the template and the recipient, so a redelivered event finds it instead of askin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.classification import OPERATIONAL, THIRD_PARTY
 from contracts.limits import TEXT_CHARS
 from services.notifications.domain.values import (
     Asked,
@@ -27,25 +28,25 @@ def notification_id(source_event_id: str, template: str, recipient: str) -> UUID
 class Notification(Aggregate):
     # Stored as asked (plain strings and a dict of strings); read back as values below.
     class Requested(Aggregate.Created):
-        source_event_id: str
-        source_type: str
-        source_topic: str
-        case_id: UUID
-        template: str
-        recipient: str
-        context: dict[str, str]
-        correlation_id: str
+        source_event_id: Annotated[str, OPERATIONAL]
+        source_type: Annotated[str, OPERATIONAL]
+        source_topic: Annotated[str, OPERATIONAL]
+        case_id: Annotated[UUID, OPERATIONAL]
+        template: Annotated[str, OPERATIONAL]
+        recipient: Annotated[str, THIRD_PARTY]
+        context: Annotated[dict[str, str], THIRD_PARTY]
+        correlation_id: Annotated[str, OPERATIONAL]
 
     class Sent(Aggregate.Event):
-        message_id: str
-        attempts: int
+        message_id: Annotated[str, OPERATIONAL]
+        attempts: Annotated[int, OPERATIONAL]
 
         def apply(self, aggregate: Notification) -> None:
             aggregate.status = EmailStatus.SENT
 
     class Failed(Aggregate.Event):
-        reason: str
-        attempts: int
+        reason: Annotated[str, OPERATIONAL]
+        attempts: Annotated[int, OPERATIONAL]
 
         def apply(self, aggregate: Notification) -> None:
             aggregate.status = EmailStatus.FAILED

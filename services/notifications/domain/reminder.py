@@ -5,11 +5,12 @@ Notification's, so a redelivered event finds it."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.classification import OPERATIONAL, THIRD_PARTY
 from services.notifications.domain.values import (
     Asked,
     Recipient,
@@ -28,18 +29,18 @@ def reminder_id(source_event_id: str, template: str, recipient: str) -> UUID:
 class Reminder(Aggregate):
     # Stored as asked (the day as ISO text); read back as values below.
     class Scheduled(Aggregate.Created):
-        source_event_id: str
-        source_type: str
-        source_topic: str
-        case_id: UUID
-        template: str
-        recipient: str
-        context: dict[str, str]
-        correlation_id: str
-        due_on: str
+        source_event_id: Annotated[str, OPERATIONAL]
+        source_type: Annotated[str, OPERATIONAL]
+        source_topic: Annotated[str, OPERATIONAL]
+        case_id: Annotated[UUID, OPERATIONAL]
+        template: Annotated[str, OPERATIONAL]
+        recipient: Annotated[str, THIRD_PARTY]
+        context: Annotated[dict[str, str], THIRD_PARTY]
+        correlation_id: Annotated[str, OPERATIONAL]
+        due_on: Annotated[str, OPERATIONAL]
 
     class Fired(Aggregate.Event):
-        notification_id: UUID
+        notification_id: Annotated[UUID, OPERATIONAL]
 
         def apply(self, aggregate: Reminder) -> None:
             aggregate.fired = True

@@ -7,6 +7,7 @@ import html
 from dataclasses import dataclass
 from string import Template as Text
 
+from contracts.classification import DataClass
 from services.notifications.domain.values import Context, Template
 
 
@@ -55,6 +56,25 @@ TEMPLATES: dict[Template, _Wording] = {
         "The package for case $case_ref is decommissioned from $effective_from (reason: "
         "$reason); please stop delivery from that date.\n\nOpen the package: $link",
     ),
+}
+
+
+# The class of each key a template's context holds (`contracts.classification`): an email
+# names the professional it is written to, and otherwise only the case's reference and
+# what was decided about it.
+CONTEXT_CLASSES: dict[str, DataClass] = {
+    "case_ref": DataClass.OPERATIONAL,
+    "link": DataClass.OPERATIONAL,
+    "name": DataClass.THIRD_PARTY,  # the lead professional written to
+    "decided_on": DataClass.OPERATIONAL,
+    "panel": DataClass.OPERATIONAL,
+    "review_on": DataClass.OPERATIONAL,
+    "meeting_date": DataClass.OPERATIONAL,
+    "reason": DataClass.OPERATIONAL,
+    "detail": DataClass.OPERATIONAL,
+    "starts_on": DataClass.OPERATIONAL,
+    "services": DataClass.OPERATIONAL,
+    "effective_from": DataClass.OPERATIONAL,
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from contracts.classification import DataClass, column_class
 from contracts.reference import District, Panel
 from services.panel.application.ports import AgendaItem, LedCase, ScheduledMeeting
 from services.panel.domain.case import PanelCase
@@ -24,33 +25,62 @@ metadata = MetaData()
 meetings = Table(
     "panel_meetings",
     metadata,
-    Column("meeting_id", String(36), primary_key=True),
-    Column("panel", String(10), nullable=False),
-    Column("district", String(50)),
-    Column("starts_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("meeting_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
+    Column("panel", String(10), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column("district", String(50), info=column_class(DataClass.OPERATIONAL)),
+    Column(
+        "starts_at",
+        DateTime(timezone=True),
+        nullable=False,
+        index=True,
+        info=column_class(DataClass.OPERATIONAL),
+    ),
 )
 
 agenda = Table(
     "panel_agenda",
     metadata,
-    Column("meeting_id", String(36), primary_key=True),
-    Column("case_id", String(36), primary_key=True),
-    Column("reason", String(2000), nullable=False),
-    Column("status", String(20), nullable=False),  # listed | removed | decided
-    Column("decisions", String(2000), nullable=False, default=""),
-    Column("listed_at", DateTime(timezone=True), nullable=False),
+    Column("meeting_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
+    Column("case_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
+    Column("reason", String(2000), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column(
+        "status", String(20), nullable=False, info=column_class(DataClass.OPERATIONAL)
+    ),  # listed | removed | decided
+    Column(
+        "decisions",
+        String(2000),
+        nullable=False,
+        default="",
+        info=column_class(DataClass.OPERATIONAL),
+    ),
+    Column(
+        "listed_at",
+        DateTime(timezone=True),
+        nullable=False,
+        info=column_class(DataClass.OPERATIONAL),
+    ),
 )
 
 # Each case's lead professional, for their "my cases" (a case has one at a time).
 leads = Table(
     "panel_leads",
     metadata,
-    Column("case_id", String(36), primary_key=True),
-    Column("professional_id", String(200), nullable=False, index=True),
-    Column("district", String(50), nullable=False),
-    Column("panel", String(10), nullable=False),
-    Column("since", DateTime(timezone=True), nullable=False),
-    Column("status", String(20), nullable=False),  # active | closed
+    Column("case_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
+    Column(
+        "professional_id",
+        String(200),
+        nullable=False,
+        index=True,
+        info=column_class(DataClass.THIRD_PARTY),
+    ),
+    Column("district", String(50), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column("panel", String(10), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column(
+        "since", DateTime(timezone=True), nullable=False, info=column_class(DataClass.OPERATIONAL)
+    ),
+    Column(
+        "status", String(20), nullable=False, info=column_class(DataClass.OPERATIONAL)
+    ),  # active | closed
 )
 
 # The decisions an agenda item shows, by the event that records each.

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.classification import IDENTIFYING, OPERATIONAL, THIRD_PARTY
 from contracts.events.base import FundingShare, FundingSplit
 from contracts.events.panel import RequestedIntervention, ReviewDecision
 from contracts.limits import TEXT_CHARS
@@ -44,17 +45,17 @@ FAILURE_REASON = "package not commissioned"
 
 class PanelCase(Aggregate):
     class Opened(Aggregate.Created):
-        case_id: UUID
-        district: str
-        level_of_need: int
-        agencies_requested: list[str]
+        case_id: Annotated[UUID, OPERATIONAL]
+        district: Annotated[str, OPERATIONAL]
+        level_of_need: Annotated[int, OPERATIONAL]
+        agencies_requested: Annotated[list[str], OPERATIONAL]
 
     class Listed(Aggregate.Event):
-        district: str
-        meeting_id: UUID
-        panel: str
-        starts_at: str
-        reason: str
+        district: Annotated[str, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        starts_at: Annotated[str, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.listings[self.meeting_id] = Listing(
@@ -62,14 +63,14 @@ class PanelCase(Aggregate):
             )
 
     class LeadProfessionalAssigned(Aggregate.Event):
-        district: str
-        panel: str
-        meeting_id: UUID
-        professional_id: str
-        professional_name: str
-        agency: str
-        work_email: str
-        justification: str | None
+        district: Annotated[str, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        professional_id: Annotated[str, THIRD_PARTY]
+        professional_name: Annotated[str, THIRD_PARTY]
+        agency: Annotated[str, OPERATIONAL]
+        work_email: Annotated[str, THIRD_PARTY]
+        justification: Annotated[str | None, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.lead = Lead(
@@ -77,14 +78,16 @@ class PanelCase(Aggregate):
             )
 
     class PackageRequested(Aggregate.Event):
-        district: str
-        panel: str
-        package_id: UUID
-        meeting_id: UUID
-        interventions: list[dict[str, object]]  # each a RequestedIntervention, as JSON
-        justification: str | None
-        alternative_to: list[str]
-        funding_split: list[list[Any]]  # [[agency, percent], ...]: FundingSplit.stored()
+        district: Annotated[str, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        package_id: Annotated[UUID, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        # each a RequestedIntervention, as JSON
+        interventions: Annotated[list[dict[str, object]], OPERATIONAL]
+        justification: Annotated[str | None, OPERATIONAL]
+        alternative_to: Annotated[list[str], OPERATIONAL]
+        # [[agency, percent], ...]: FundingSplit.stored()
+        funding_split: Annotated[list[list[Any]], OPERATIONAL]
 
         class_version = 2
 
@@ -108,54 +111,54 @@ class PanelCase(Aggregate):
             )
 
     class Escalated(Aggregate.Event):
-        district: str
-        panel: str
-        meeting_id: UUID
-        to_panel: str
-        reason: str
-        justification: str | None
+        district: Annotated[str, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        to_panel: Annotated[str, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
+        justification: Annotated[str | None, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.listings.pop(self.meeting_id, None)
             case.panel = Panel(self.to_panel)
 
     class SteppedDown(Aggregate.Event):
-        district: str
-        panel: str
-        meeting_id: UUID
-        to_panel: str
-        reason: str
-        justification: str | None
+        district: Annotated[str, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        to_panel: Annotated[str, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
+        justification: Annotated[str | None, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.listings.pop(self.meeting_id, None)
             case.panel = Panel(self.to_panel)
 
     class Deferred(Aggregate.Event):
-        district: str
-        panel: str
-        meeting_id: UUID
-        reason: str
+        district: Annotated[str, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.listings.pop(self.meeting_id, None)
 
     class Closed(Aggregate.Event):
-        district: str
-        panel: str
-        meeting_id: UUID
-        reason: str
+        district: Annotated[str, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.status = CaseStatus.CLOSED
             case.listings.clear()
 
     class Paused(Aggregate.Event):
-        district: str
-        panel: str
-        lead_email: str | None
-        reason: str
-        removed_from: list[UUID]
+        district: Annotated[str, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        lead_email: Annotated[str | None, THIRD_PARTY]
+        reason: Annotated[str, OPERATIONAL]
+        removed_from: Annotated[list[UUID], OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.status = CaseStatus.PAUSED
@@ -165,10 +168,10 @@ class PanelCase(Aggregate):
         """The referral is of a child whose case is open here already: it joins that case
         (which is listed with it) and this one leaves every agenda."""
 
-        district: str
-        panel: str
-        into_case_id: UUID
-        removed_from: list[UUID]
+        district: Annotated[str, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        into_case_id: Annotated[UUID, IDENTIFYING]
+        removed_from: Annotated[list[UUID], OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.status = CaseStatus.JOINED
@@ -177,7 +180,7 @@ class PanelCase(Aggregate):
     class ReferralJoined(Aggregate.Event):
         """Another referral of this case's child joined it."""
 
-        joined_case_id: UUID
+        joined_case_id: Annotated[UUID, IDENTIFYING]
 
         def apply(self, case: PanelCase) -> None:
             case.joined.add(self.joined_case_id)
@@ -189,13 +192,13 @@ class PanelCase(Aggregate):
             case.status = CaseStatus.ACTIVE
 
     class ReviewListed(Aggregate.Event):
-        district: str
-        lead_email: str | None
-        package_id: UUID
-        panel: str
-        meeting_id: UUID
-        starts_at: str
-        review_on: str
+        district: Annotated[str, OPERATIONAL]
+        lead_email: Annotated[str | None, THIRD_PARTY]
+        package_id: Annotated[UUID, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        starts_at: Annotated[str, OPERATIONAL]
+        review_on: Annotated[str, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.listings[self.meeting_id] = Listing(
@@ -206,16 +209,17 @@ class PanelCase(Aggregate):
             )
 
     class ReviewDecided(Aggregate.Event):
-        district: str
-        panel: str
-        package_id: UUID
-        meeting_id: UUID
-        goals: str
-        level_of_need_change: int
-        decision: str
-        interventions: list[dict[str, object]]  # each a RequestedIntervention, as JSON
-        effective_from: str
-        reason: str
+        district: Annotated[str, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        package_id: Annotated[UUID, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        goals: Annotated[str, OPERATIONAL]
+        level_of_need_change: Annotated[int, OPERATIONAL]
+        decision: Annotated[str, OPERATIONAL]
+        # each a RequestedIntervention, as JSON
+        interventions: Annotated[list[dict[str, object]], OPERATIONAL]
+        effective_from: Annotated[str, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.packages[self.package_id] = replace(
@@ -223,8 +227,8 @@ class PanelCase(Aggregate):
             )
 
     class PackageEnded(Aggregate.Event):
-        package_id: UUID
-        reason: str
+        package_id: Annotated[UUID, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.packages[self.package_id] = replace(
@@ -234,22 +238,22 @@ class PanelCase(Aggregate):
     class NeedReassessed(Aggregate.Event):
         """A package review changed the case's level of need; later thresholds use it."""
 
-        package_id: UUID
-        change: int
-        level_of_need: int
+        package_id: Annotated[UUID, OPERATIONAL]
+        change: Annotated[int, OPERATIONAL]
+        level_of_need: Annotated[int, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.level_of_need = self.level_of_need
 
     class CommissioningFailureListed(Aggregate.Event):
-        district: str
-        lead_email: str | None
-        package_id: UUID
-        panel: str
-        meeting_id: UUID
-        starts_at: str
-        reason: str
-        detail: str
+        district: Annotated[str, OPERATIONAL]
+        lead_email: Annotated[str | None, THIRD_PARTY]
+        package_id: Annotated[UUID, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        starts_at: Annotated[str, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
+        detail: Annotated[str, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
             case.listings[self.meeting_id] = Listing(

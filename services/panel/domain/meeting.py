@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.classification import OPERATIONAL, THIRD_PARTY
 from contracts.reference import District, Panel, Position
 from services.panel.domain.constitution import CONSTITUTIONS, Constitution
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
@@ -16,15 +18,17 @@ from services.panel.domain.values import Attendee, ExpectedAttendee
 
 class Meeting(Aggregate):
     class Scheduled(Aggregate.Created):
-        panel: str
-        district: str | None
-        starts_at: str
+        panel: Annotated[str, OPERATIONAL]
+        district: Annotated[str | None, OPERATIONAL]
+        starts_at: Annotated[str, OPERATIONAL]
 
     class AttendanceRecorded(Aggregate.Event):
-        person_id: str
-        name: str
-        agency: str
-        position: str = Position.PRACTITIONER.value  # absent from attendance before 2026-11
+        person_id: Annotated[str, THIRD_PARTY]
+        name: Annotated[str, THIRD_PARTY]
+        agency: Annotated[str, OPERATIONAL]
+        position: Annotated[str, OPERATIONAL] = (
+            Position.PRACTITIONER.value
+        )  # absent from attendance before 2026-11
 
         def apply(self, meeting: Meeting) -> None:
             meeting.attendance[self.person_id] = Attendee(
@@ -34,23 +38,23 @@ class Meeting(Aggregate):
     class AttendeeExpected(Aggregate.Event):
         """The coordinator expects this person: a plan, never counted toward quorum."""
 
-        person_id: str
-        name: str
-        agency: str
+        person_id: Annotated[str, THIRD_PARTY]
+        name: Annotated[str, THIRD_PARTY]
+        agency: Annotated[str, OPERATIONAL]
 
         def apply(self, meeting: Meeting) -> None:
             meeting.expected[self.person_id] = ExpectedAttendee(self.name, self.agency)
 
     class CaseListed(Aggregate.Event):
-        case_id: UUID
-        reason: str
+        case_id: Annotated[UUID, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
 
         def apply(self, meeting: Meeting) -> None:
             meeting.agenda[self.case_id] = self.reason
 
     class CaseRemoved(Aggregate.Event):
-        case_id: UUID
-        reason: str
+        case_id: Annotated[UUID, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
 
         def apply(self, meeting: Meeting) -> None:
             meeting.agenda.pop(self.case_id, None)

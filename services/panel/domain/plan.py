@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
+from typing import Annotated
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.classification import OPERATIONAL, SPECIAL, THIRD_PARTY
 from services.panel.domain.values import (
     Action,
     Agreement,
@@ -45,22 +47,22 @@ def plan_id_for(case_id: UUID) -> UUID:
 
 class Plan(Aggregate):
     class Started(Aggregate.Created):
-        case_id: UUID
+        case_id: Annotated[UUID, OPERATIONAL]
 
     class MemberAdded(Aggregate.Event):
-        member_id: str
-        name: str
-        organisation: str
-        role: str
+        member_id: Annotated[str, THIRD_PARTY]
+        name: Annotated[str, THIRD_PARTY]
+        organisation: Annotated[str, OPERATIONAL]
+        role: Annotated[str, OPERATIONAL]
 
         def apply(self, plan: Plan) -> None:
             plan.team[self.member_id] = Member(self.name, self.organisation, self.role)
 
     class FamilyMeetingHeld(Aggregate.Event):
-        held_on: str
-        attended: list[str]  # team member ids, and "family"
-        consent_reconfirmed: bool
-        summary: str
+        held_on: Annotated[str, OPERATIONAL]
+        attended: Annotated[list[str], THIRD_PARTY]  # team member ids, and "family"
+        consent_reconfirmed: Annotated[bool, OPERATIONAL]
+        summary: Annotated[str, SPECIAL]
 
         def apply(self, plan: Plan) -> None:
             plan.meetings.append(
@@ -73,27 +75,27 @@ class Plan(Aggregate):
             )
 
     class NeedRecorded(Aggregate.Event):
-        need_id: str
-        text: str
+        need_id: Annotated[str, OPERATIONAL]
+        text: Annotated[str, SPECIAL]
 
         def apply(self, plan: Plan) -> None:
             plan.needs[self.need_id] = self.text
 
     class GoalSet(Aggregate.Event):
-        goal_id: str
-        need_id: str
-        text: str
+        goal_id: Annotated[str, OPERATIONAL]
+        need_id: Annotated[str, OPERATIONAL]
+        text: Annotated[str, SPECIAL]
 
         def apply(self, plan: Plan) -> None:
             plan.goals[self.goal_id] = Goal(self.need_id, self.text)
 
     class ActionAgreed(Aggregate.Event):
-        action_id: str
-        goal_id: str
-        text: str
-        owner: str
-        due_on: str
-        intervention: str | None
+        action_id: Annotated[str, OPERATIONAL]
+        goal_id: Annotated[str, OPERATIONAL]
+        text: Annotated[str, SPECIAL]
+        owner: Annotated[str, THIRD_PARTY]
+        due_on: Annotated[str, OPERATIONAL]
+        intervention: Annotated[str | None, OPERATIONAL]
 
         def apply(self, plan: Plan) -> None:
             plan.actions[self.action_id] = Action(
@@ -105,10 +107,10 @@ class Plan(Aggregate):
             )
 
     class ProgressRecorded(Aggregate.Event):
-        goal_id: str
-        status: str
-        note: str
-        recorded_on: str
+        goal_id: Annotated[str, OPERATIONAL]
+        status: Annotated[str, OPERATIONAL]
+        note: Annotated[str, SPECIAL]
+        recorded_on: Annotated[str, OPERATIONAL]
 
         def apply(self, plan: Plan) -> None:
             goal = plan.goals[self.goal_id]
@@ -120,12 +122,12 @@ class Plan(Aggregate):
     class Agreed(Aggregate.Event):
         """The plan agreed with the family and the team."""
 
-        case_id: UUID  # what the published event is keyed by
-        agreed_on: str
-        review_on: str
-        goals: int
-        actions: int
-        organisations: list[str]  # of the team
+        case_id: Annotated[UUID, OPERATIONAL]  # what the published event is keyed by
+        agreed_on: Annotated[str, OPERATIONAL]
+        review_on: Annotated[str, OPERATIONAL]
+        goals: Annotated[int, OPERATIONAL]
+        actions: Annotated[int, OPERATIONAL]
+        organisations: Annotated[list[str], OPERATIONAL]  # of the team
 
         def apply(self, plan: Plan) -> None:
             plan.agreed = Agreement(
@@ -133,11 +135,11 @@ class Plan(Aggregate):
             )
 
     class Reviewed(Aggregate.Event):
-        case_id: UUID
-        review_number: int
-        reviewed_on: str
-        outcomes: dict[str, str]  # goal id -> met, partly or not-met
-        overall: str
+        case_id: Annotated[UUID, OPERATIONAL]
+        review_number: Annotated[int, OPERATIONAL]
+        reviewed_on: Annotated[str, OPERATIONAL]
+        outcomes: Annotated[dict[str, str], OPERATIONAL]  # goal id -> met, partly or not-met
+        overall: Annotated[str, OPERATIONAL]
 
         def apply(self, plan: Plan) -> None:
             plan.reviews.append(

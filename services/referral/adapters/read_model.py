@@ -12,6 +12,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, Select, String, Tabl
 from sqlalchemy.engine import Engine, RowMapping
 from sqlalchemy.orm import Session
 
+from contracts.classification import DataClass, column_class
 from services.referral.application.ports import ListedCase
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
@@ -25,26 +26,45 @@ PROJECTION = "referral_cases_v2"
 cases = Table(
     PROJECTION,
     metadata,
-    Column("case_id", String(36), primary_key=True),
-    Column("child_id", String(36), index=True),
-    Column("household_id", String(36), index=True),
-    Column("agency", String(100), nullable=False, index=True),
-    Column("district", String(50), nullable=False),
-    Column("caf_reference", String(40), nullable=False),
-    Column("level_of_need", Integer, nullable=False),
-    Column("status", String(40), nullable=False),
-    Column("reason", String(1000)),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("case_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
+    Column("child_id", String(36), index=True, info=column_class(DataClass.IDENTIFYING)),
+    Column("household_id", String(36), index=True, info=column_class(DataClass.IDENTIFYING)),
+    Column(
+        "agency", String(100), nullable=False, index=True, info=column_class(DataClass.OPERATIONAL)
+    ),
+    Column("district", String(50), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column("caf_reference", String(40), nullable=False, info=column_class(DataClass.IDENTIFYING)),
+    Column("level_of_need", Integer, nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column("status", String(40), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column("reason", String(1000), info=column_class(DataClass.OPERATIONAL)),
+    Column(
+        "received_at",
+        DateTime(timezone=True),
+        nullable=False,
+        info=column_class(DataClass.OPERATIONAL),
+    ),
+    Column(
+        "updated_at",
+        DateTime(timezone=True),
+        nullable=False,
+        info=column_class(DataClass.OPERATIONAL),
+    ),
 )
 
 
 notes = Table(
     "referral_notes",
     metadata,
-    Column("note_id", String(36), primary_key=True),
-    Column("case_id", String(36), nullable=False, index=True),
-    Column("written_at", DateTime(timezone=True), nullable=False),
+    Column("note_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
+    Column(
+        "case_id", String(36), nullable=False, index=True, info=column_class(DataClass.OPERATIONAL)
+    ),
+    Column(
+        "written_at",
+        DateTime(timezone=True),
+        nullable=False,
+        info=column_class(DataClass.OPERATIONAL),
+    ),
 )
 
 

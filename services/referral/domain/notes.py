@@ -10,10 +10,12 @@ erased with them.
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.classification import OPERATIONAL, SPECIAL
 from services.referral.domain.values import Supersession
 
 
@@ -23,14 +25,14 @@ class NoteConflict(Exception):
 
 class CaseNote(Aggregate):
     class Written(Aggregate.Created):
-        case_id: UUID
-        sealed_text: str
-        about_date: str  # the day the note is about (what happened when)
-        supersedes: str | None
+        case_id: Annotated[UUID, OPERATIONAL]
+        sealed_text: Annotated[str, SPECIAL]
+        about_date: Annotated[str, OPERATIONAL]  # the day the note is about (what happened when)
+        supersedes: Annotated[str | None, OPERATIONAL]
 
     class Superseded(Aggregate.Event):
-        by_note_id: str
-        reason: str
+        by_note_id: Annotated[str, OPERATIONAL]
+        reason: Annotated[str, SPECIAL]
 
         def apply(self, aggregate: CaseNote) -> None:
             aggregate.superseded = Supersession(UUID(self.by_note_id), self.reason)

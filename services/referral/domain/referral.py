@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.classification import IDENTIFYING, OPERATIONAL, SPECIAL, THIRD_PARTY
 from contracts.events.referral import ConsentGiven, ReferralDetails
 from services.referral.domain.retention import RetentionOutcome
 from services.referral.domain.triage import Decision, Outcome, triage
@@ -75,12 +76,14 @@ class LegalHoldInForce(ReferralConflict):
 
 class Referral(Aggregate):
     class Received(Aggregate.Created):
-        case_id: UUID
-        details: dict[str, Any]  # v2: without the child, who is in `sealed_child`
-        fingerprint: str  # v2: keyed with the case's data key
-        channel: str
-        sealed_child: str | None
-        child_id: str | None  # v3: the child's pseudonymous id (the child index's)
+        case_id: Annotated[UUID, OPERATIONAL]
+        # v2: without the child, who is in `sealed_child`
+        details: Annotated[dict[str, Any], SPECIAL]
+        fingerprint: Annotated[str, IDENTIFYING]  # v2: keyed with the case's data key
+        channel: Annotated[str, OPERATIONAL]
+        sealed_child: Annotated[str | None, IDENTIFYING]
+        # v3: the child's pseudonymous id (the child index's)
+        child_id: Annotated[str | None, IDENTIFYING]
         class_version = 3
 
         @staticmethod
@@ -98,7 +101,7 @@ class Referral(Aggregate):
         """The child index found children this referral's child is likely to be: offered
         to a person to confirm or reject (nothing is linked until one does)."""
 
-        offers: list[dict[str, Any]]  # {child_id, case_ids, keys}
+        offers: Annotated[list[dict[str, Any]], IDENTIFYING]  # {child_id, case_ids, keys}
 
         def apply(self, aggregate: Referral) -> None:
             for found in map(Offer.stored, self.offers):
@@ -108,11 +111,11 @@ class Referral(Aggregate):
         """A person decided whether an offered child is this referral's: confirmed, the
         referral is that child's (and joins their open case, if any)."""
 
-        child_id: str
-        confirmed: bool
-        previous_child_id: str | None
-        joins_case_id: str | None
-        reason: str
+        child_id: Annotated[str, IDENTIFYING]
+        confirmed: Annotated[bool, OPERATIONAL]
+        previous_child_id: Annotated[str | None, IDENTIFYING]
+        joins_case_id: Annotated[str | None, IDENTIFYING]
+        reason: Annotated[str, SPECIAL]
 
         def apply(self, aggregate: Referral) -> None:
             child_id = UUID(self.child_id)
@@ -124,10 +127,10 @@ class Referral(Aggregate):
     class HouseholdLinked(Aggregate.Event):
         """This referral's child and another referral's are siblings in one household."""
 
-        household_id: str
-        child_id: str
-        sibling_case_id: str
-        sibling_child_id: str
+        household_id: Annotated[str, IDENTIFYING]
+        child_id: Annotated[str, IDENTIFYING]
+        sibling_case_id: Annotated[str, IDENTIFYING]
+        sibling_child_id: Annotated[str, IDENTIFYING]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.household_id = UUID(self.household_id)
@@ -136,8 +139,8 @@ class Referral(Aggregate):
     class PersonalDataErased(Aggregate.Event):
         """The case's data key was destroyed: the child's details can no longer be read."""
 
-        reason: str
-        erased_on: str
+        reason: Annotated[str, OPERATIONAL]
+        erased_on: Annotated[str, OPERATIONAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.erased = Erasure(self.reason, date.fromisoformat(self.erased_on))
@@ -147,14 +150,14 @@ class Referral(Aggregate):
             aggregate._submitted = {k: v for k, v in aggregate._submitted.items() if k != "child"}
 
     class LegalHoldPlaced(Aggregate.Event):
-        reason: str
-        until: str
+        reason: Annotated[str, OPERATIONAL]
+        until: Annotated[str, OPERATIONAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.hold = LegalHold(self.reason, date.fromisoformat(self.until))
 
     class LegalHoldReleased(Aggregate.Event):
-        reason: str
+        reason: Annotated[str, OPERATIONAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.hold = None
@@ -162,17 +165,17 @@ class Referral(Aggregate):
     class ClosedAtPanel(Aggregate.Event):
         """The panel closed the case (when its retention period starts)."""
 
-        reason: str
-        closed_on: str
+        reason: Annotated[str, OPERATIONAL]
+        closed_on: Annotated[str, OPERATIONAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.closed = Closure(self.reason, date.fromisoformat(self.closed_on))
 
     class ConsentRecorded(Aggregate.Event):
-        given_by: str
-        scope: list[str]
-        given_on: str
-        how_obtained: str
+        given_by: Annotated[str, OPERATIONAL]
+        scope: Annotated[list[str], OPERATIONAL]
+        given_on: Annotated[str, OPERATIONAL]
+        how_obtained: Annotated[str, SPECIAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.consent = consent_stored(
@@ -180,9 +183,9 @@ class Referral(Aggregate):
             )
 
     class ConsentWithdrawn(Aggregate.Event):
-        withdrawn_on: str
-        reason: str
-        basis_remains: bool
+        withdrawn_on: Annotated[str, OPERATIONAL]
+        reason: Annotated[str, SPECIAL]
+        basis_remains: Annotated[bool, SPECIAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.consent = None
@@ -190,10 +193,10 @@ class Referral(Aggregate):
                 aggregate.paused = True
 
     class SafeguardingBasisRecorded(Aggregate.Event):
-        professional_id: str
-        professional_name: str
-        reason: str
-        recorded_on: str
+        professional_id: Annotated[str, THIRD_PARTY]
+        professional_name: Annotated[str, THIRD_PARTY]
+        reason: Annotated[str, SPECIAL]
+        recorded_on: Annotated[str, OPERATIONAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.safeguarding_basis = SafeguardingBasis(
@@ -204,13 +207,14 @@ class Referral(Aggregate):
             )
 
     class Triaged(Aggregate.Event):
-        outcome: str
-        reason: str
-        signposting: str | None
-        district: str
-        level_of_need: int
-        agencies_requested: list[str]
-        joins_case_id: str | None  # v2: accepted for a child whose open case it joins
+        outcome: Annotated[str, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
+        signposting: Annotated[str | None, OPERATIONAL]
+        district: Annotated[str, OPERATIONAL]
+        level_of_need: Annotated[int, OPERATIONAL]
+        agencies_requested: Annotated[list[str], OPERATIONAL]
+        # v2: accepted for a child whose open case it joins
+        joins_case_id: Annotated[str | None, IDENTIFYING]
         class_version = 2
 
         @staticmethod
@@ -227,14 +231,14 @@ class Referral(Aggregate):
         """The panel named the case's lead professional: they may read the case (and the
         child's details, as consent or a safeguarding basis allows) while it stands."""
 
-        professional_id: str
-        agency: str
+        professional_id: Annotated[str, THIRD_PARTY]
+        agency: Annotated[str, OPERATIONAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.lead = LeadProfessional(self.professional_id, self.agency)
 
     class LeadProfessionalEnded(Aggregate.Event):
-        reason: str
+        reason: Annotated[str, OPERATIONAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.lead = None
@@ -242,7 +246,7 @@ class Referral(Aggregate):
     class TierNoted(Aggregate.Event):
         """The panel moved the case to another tier (who sits on it may act on it here)."""
 
-        panel: str
+        panel: Annotated[str, OPERATIONAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.moved_to = self.panel
@@ -251,9 +255,9 @@ class Referral(Aggregate):
         """A read, as recorded on the referral before reads had aggregates of their own
         (`maag.runtime.evidence.reads`): it changes nothing, but such referrals must load."""
 
-        actor: dict[str, str]
-        with_personal_data: bool
-        at: str
+        actor: Annotated[dict[str, str], THIRD_PARTY]
+        with_personal_data: Annotated[bool, OPERATIONAL]
+        at: Annotated[str, OPERATIONAL]
 
     @event(Received)
     def __init__(
@@ -580,12 +584,12 @@ class Rejection(Aggregate):
     """A submission from the topic that could not be taken; kept so the agency is told why."""
 
     class Rejected(Aggregate.Created):
-        source: str
-        submission_id: str | None
-        referring_agency: str | None
-        partition: int
-        offset: int
-        problems: list[dict[str, str]]
+        source: Annotated[str, OPERATIONAL]
+        submission_id: Annotated[str | None, OPERATIONAL]
+        referring_agency: Annotated[str | None, OPERATIONAL]
+        partition: Annotated[int, OPERATIONAL]
+        offset: Annotated[int, OPERATIONAL]
+        problems: Annotated[list[dict[str, str]], OPERATIONAL]
 
     @event(Rejected)
     def __init__(

@@ -29,3 +29,18 @@ def test_ids_are_unbound_after_the_block(capsys: pytest.CaptureFixture[str]) -> 
     maag_logging.get_logger("test").info("after")
     record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert "case_id" not in record
+
+
+def test_every_key_a_contract_classes_identifying_or_special_is_withheld(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """By class, not by a list: the consent's wording, the needs and the child's links too."""
+    assert {"how_obtained", "needs", "caf_reference", "household_id"} <= maag_logging.PERSONAL_KEYS
+    assert "case_id" not in maag_logging.PERSONAL_KEYS  # operational: it stays
+    maag_logging.configure("json")
+    maag_logging.get_logger("test").info(
+        "consent", how_obtained="from mother Jane", needs=["sleep"], panel="maag"
+    )
+    record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert record["how_obtained"] == "[withheld]" and record["needs"] == "[withheld]"
+    assert record["panel"] == "maag"

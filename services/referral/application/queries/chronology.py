@@ -72,7 +72,7 @@ def chronology(app: ReferralApp, case_id: UUID, caller: Caller) -> list[Chronolo
 
 
 def _event(work: Work[ReferralApp], case_id: UUID, e: Any, caller: Caller) -> ChronologyItem:
-    entry = describe(work.app.name, case_id, e, work.app.audit)
+    entry = describe(work.app.name, case_id, e, work.app.audit, to_reader=True)
     return ChronologyItem(
         kind="event",
         at=entry.at,

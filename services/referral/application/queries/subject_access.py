@@ -6,14 +6,14 @@ records its own part's read.
 Held about the child: their details (unless erased), the referral's decisions and consent,
 what professionals wrote about them (the case notes, gone with the details once erased),
 and every service's timeline of the case (decisions, packages, emails, and who read the
-case, as role and agency). Taken out: the names, ids and email addresses of the
-professionals who acted, were named, or were written to (the keys below, at any depth)."""
+case, as role and agency). Taken out: every value its event declares third-party
+(`contracts.classification`): the names, ids and email addresses of the professionals who
+acted, were named, were written to, attended or own an action."""
 
 from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,10 +22,13 @@ from uuid import UUID
 from pydantic import BaseModel, JsonValue
 from pydantic_core import to_jsonable_python
 
-from contracts.events.referral import ChildDetails
+from contracts.classification import DataClass, classes_of
+from contracts.events.base import Actor
+from contracts.events.referral import ChildDetails, ReferralDetails
 from contracts.reference import Role
 from maag.runtime.evidence.reads import case_reads
 from maag.runtime.evidence.timeline import ReplayRefused, parts_over_http, replay
+from maag.runtime.spec import stored_classes
 from maag.runtime.web.auth import Caller
 from services.referral.application.queries.case_notes import note_versions
 from services.referral.application.queries.privacy_record import privacy_state
@@ -36,11 +39,6 @@ if TYPE_CHECKING:
     from services.referral.application.app import ReferralApp
 
 REDACTED = "[withheld: another person's details]"
-# The fields of any service's events that name, identify or reach a person other than the
-# child (professionals, chairs, recipients); `actor` is kept as its role and agency only.
-THIRD_PARTY = re.compile(
-    r"(^|_)(name|email|recipient|person_id|professional_id|user_id|sub|chair|members)$"
-)
 ACTOR_KEPT = ("role", "agency")
 
 
@@ -88,29 +86,46 @@ def subject_access(app: ReferralApp, case_id: UUID, caller: Caller, token: str) 
         made_at=datetime.now(UTC).isoformat(),
         child=child,
         personal_data_erased=referral.erased,
-        referral=redact(_referral_part(app, referral)),
+        referral=_referral_part(app, referral),
         timeline=[_entry(e) for e in timeline["entries"]],
     )
 
 
 def _referral_part(app: ReferralApp, referral: Referral) -> JsonValue:
     """The referral's decisions and consent, and what professionals wrote about the child
-    (the notes, gone with the details once erased)."""
+    (the notes, gone with the details once erased); other people's details as the events
+    that recorded them class them."""
     notes = [
-        {**v.note.model_dump(mode="json"), "at": v.note.at.isoformat()}
+        {
+            **v.note.model_dump(mode="json"),
+            "at": v.note.at.isoformat(),
+            "author": _redact(v.note.author, _AUTHOR),
+        }
         for v in note_versions(app, app.cases.notes_of(referral.id))
     ]
     part = {
         "status": referral.status,
         "reason": referral.outcome_reason,
-        "details": referral.details,
+        "details": _redact(to_jsonable_python(referral.details), _SUBMITTED),
         "consent": referral.consent,
-        "safeguarding_basis": referral.safeguarding_basis,
-        "lead_professional": referral.lead,
+        "safeguarding_basis": _redact(
+            to_jsonable_python(referral.safeguarding_basis), _SAFEGUARDING_BASIS
+        ),
+        "lead_professional": _redact(to_jsonable_python(referral.lead), _LEAD),
         "notes": notes,
     }
     found: JsonValue = to_jsonable_python(part)
     return found
+
+
+# Where the referral part's people come from: the submission, and the events that recorded
+# them.
+_SUBMITTED = {k: str(v) for k, v in classes_of(ReferralDetails).items()}
+_AUTHOR = {k: str(v) for k, v in classes_of(Actor).items()}  # who wrote a note
+_SAFEGUARDING_BASIS = {
+    k: str(v) for k, v in stored_classes(Referral.SafeguardingBasisRecorded).items()
+}
+_LEAD = {k: str(v) for k, v in stored_classes(Referral.LeadProfessionalNoted).items()}
 
 
 def _entry(entry: Mapping[str, Any]) -> TimelineEntry:
@@ -121,19 +136,20 @@ def _entry(entry: Mapping[str, Any]) -> TimelineEntry:
         event=entry["event"],
         by={k: actor[k] for k in ACTOR_KEPT if k in actor} or None,
         basis=entry.get("basis"),
-        details=redact(entry.get("details") or {}),
+        details=_redact(entry.get("details") or {}, entry.get("classes") or {}),
     )
 
 
-def redact(value: JsonValue) -> JsonValue:
-    if isinstance(value, dict):
-        return {
-            k: REDACTED if THIRD_PARTY.search(str(k)) and v not in (None, "") else redact(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+def _redact(value: Any, classes: Mapping[str, str]) -> Any:
+    """`value` (a mapping of attributes) with each one declared third-party withheld, the
+    whole of it (a list of attendees, a member's name): who else was involved is not the
+    child's to have."""
+    if not isinstance(value, Mapping):
+        return value
+    return {
+        k: REDACTED if classes.get(k) == DataClass.THIRD_PARTY and v not in (None, "") else v
+        for k, v in value.items()
+    }
 
 
 def as_html(found: SubjectAccess) -> str:
