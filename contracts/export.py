@@ -160,13 +160,20 @@ LIMITS_DOC = (
     "dozen domains of need), so no business message is refused by them."
 )
 CORRELATION_DOC = (
-    "Following a submission. The referral service answers every record on "
-    "maag.referral.submissions on maag.referral.events: ReferralReceived (then the triage "
-    "outcome) or ReferralRejected, whose problems name each field and the reason. Both carry "
-    "the header ce_correlationid equal to the submission's submission_id (ReferralRejected "
-    "also has it in its body, with the source partition and offset, when the submission had a "
-    "readable one). A resend with the same submission_id is answered from the first: it never "
-    "makes a second case."
+    "Following a submission. Each agency reads its own outcomes on "
+    "maag.referral.outcomes.<agency> (its KafkaUser may read that topic and no other; "
+    "kept 30 days): the triage outcome of every referral it made, by event or by HTTP "
+    "(ReferralAccepted, ReferralPendingConsent then ReferralAccepted once consent is "
+    "recorded, ReferralDeclined, ReferralRedirectedToSocialCare), and ReferralRejected for a "
+    "submission its system's token proved it sent, whose problems name each field and the "
+    "reason. A record without a token that verifies is answered to no agency. Each carries "
+    "the header ce_correlationid equal to the submission's submission_id and ce_subject "
+    "equal to its case id (ReferralRejected also has submission_id in its body, with the "
+    "source partition and offset, when the submission had a readable one). An outcome names "
+    "no other case and no person (its actor is the referral service). A resend with the "
+    "same submission_id is answered from the first: it never makes a second case. "
+    "maag.referral.events, the shared record of every agency's referrals, is the services' "
+    "and is not readable by agencies."
 )
 
 

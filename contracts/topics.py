@@ -54,9 +54,11 @@ from contracts.limits import (
     EVENT_MESSAGE_BYTES,
     SUBMISSION_MESSAGE_BYTES,
 )
+from contracts.reference import Agency
 
 KEEP_FOREVER = -1
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
+THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000
 DLQ_SUFFIX = ".dlq"
 
 
@@ -189,6 +191,48 @@ CHAIN_ANCHORS = TopicSpec(
     messages=(ChainAnchor,),
 )
 
+# Each integrating agency's own answers: the outcome of every referral it made, by event or
+# by HTTP, and every rejected submission its system's token proved it sent. The referral
+# service's relay writes them beside `maag.referral.events` (the same events, `ce_id` and
+# key); the agency's KafkaUser reads its own topic and no other, so nothing about another
+# agency's case reaches it. They are the agency's inbox, not the record: kept 30 days, long
+# enough for a system down over a holiday to catch up, then gone.
+OUTCOMES_PREFIX = "maag.referral.outcomes."
+OUTCOME_MESSAGES: tuple[type[BaseModel], ...] = (
+    ReferralAccepted,
+    ReferralPendingConsent,
+    ReferralDeclined,
+    ReferralRedirectedToSocialCare,
+    ReferralRejected,
+)
+
+
+def _outcomes(agency: Agency) -> TopicSpec:
+    return TopicSpec(
+        name=f"{OUTCOMES_PREFIX}{agency.value}",
+        description=f"The outcomes of the referrals {agency.value} made, and its rejected "
+        "submissions; read by that agency's system only.",
+        owner="referral",
+        key="case_id",
+        partitions=1,  # a county's referrals from one agency: one partition, one order
+        retention_ms=THIRTY_DAYS_MS,
+        messages=OUTCOME_MESSAGES,
+    )
+
+
+AGENCY_OUTCOMES: dict[Agency, TopicSpec] = {a: _outcomes(a) for a in Agency}
+# Nobody inside MAAG consumes them: no dead letters.
+OUTCOME_TOPICS: tuple[TopicSpec, ...] = tuple(AGENCY_OUTCOMES.values())
+
+
+def outcomes_of(agency: str) -> TopicSpec | None:
+    """The outcomes topic of an agency by its name, None for one that is not an agency."""
+    try:
+        return AGENCY_OUTCOMES[Agency(agency)]
+    except ValueError:
+        return None
+
+
 EVENT_TOPICS: tuple[TopicSpec, ...] = (
     REFERRAL_EVENTS,
     PANEL_EVENTS,
@@ -200,6 +244,7 @@ AUDIT_TOPICS: tuple[TopicSpec, ...] = (CHAIN_ANCHORS,)  # nobody consumes it: no
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     *(t for base in (*EVENT_TOPICS, *INBOUND_TOPICS) for t in (base, base.dead_letters)),
     *AUDIT_TOPICS,
+    *OUTCOME_TOPICS,
 )
 
 

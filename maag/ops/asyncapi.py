@@ -53,7 +53,7 @@ def declared() -> KafkaBroker:
             on_batch=never,
             service=spec.name,
         )
-        EventPublisher(kafka, spec.name, "")
+        EventPublisher(kafka, spec.name, "", spec.relays)
         for topic in spec.consumes:
             messaging.publisher(kafka, topic.dead_letters, topic.dead_letters.name, spec.name)
         # its chain anchors (maag.runtime.evidence.anchors)
@@ -91,7 +91,8 @@ SERVERS: dict[str, Any] = {
         "protocol": "kafka-secure",
         "description": "Outside the cluster: agencies' case systems (the external listener's "
         "address is the cluster's; its Kafka status names it). Write "
-        "maag.referral.submissions, read maag.referral.events, nothing else.",
+        "maag.referral.submissions, read its own maag.referral.outcomes.<agency>, nothing "
+        "else.",
         "security": [SCRAM],
     },
     "local": {

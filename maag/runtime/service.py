@@ -221,6 +221,7 @@ class Plumbing:
             ),
             name,
             settings.topic_prefix,
+            spec.relays,
         )
         return cls(
             spec=spec,

@@ -9,10 +9,12 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from contracts.topics import REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
+from contracts.reference import Agency
+from contracts.topics import AGENCY_OUTCOMES, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.ops.demo.client import wait_for
 from maag.runtime.messaging import kafka
 from tests.integration.runtime.conftest import read_all
@@ -207,3 +209,26 @@ def test_a_burst_of_malformed_submissions_is_rejected_and_the_valid_ones_process
     assert len(accepted) == len(good)
     for case in accepted:
         client.wait_listed(str(case["case_id"]))  # each valid one carried on to its panel
+
+    # Education's system is answered on its own outcomes topic: each good submission's
+    # outcome, and a rejection for each bad record its token proved it sent (two without a
+    # readable submission_id); nothing for a record no token proves, and the panel member's
+    # record goes to their agency's topic, never to education's.
+    def outcomes(agency: Agency, expected: int) -> list[Any]:
+        topic = AGENCY_OUTCOMES[agency].named(topic_prefix)
+        return asyncio.run(read_all(kafka_bootstrap, topic, expected=expected, timeout=60))
+
+    # (deduplicated on ce_id, as an agency does: a republished record repeats it)
+    answers = list(
+        {dict(r.headers)["ce_id"]: r for r in outcomes(Agency.EDUCATION, len(good) + 4)}.values()
+    )
+    kinds = [dict(r.headers)["ce_type"].rsplit(b".", 2)[1].decode() for r in answers]
+    assert sorted(kinds) == ["ReferralAccepted"] * len(good) + ["ReferralRejected"] * 4
+    told = {dict(r.headers)["ce_correlationid"].decode() for r in answers}
+    assert set(good) | {"bad-fields", "bad-extra"} <= told
+    assert not told & {"bad-no-token", "bad-forged", "bad-role"}
+    for r in answers:  # the service's act, about this case alone
+        assert dict(r.headers)["ce_actoruserid"] == b"referral-service"
+        assert json.loads(r.value).get("joins_case_id") is None
+    (role,) = outcomes(Agency.SOCIAL_CARE, 1)
+    assert dict(role.headers)["ce_correlationid"] == b"bad-role"

@@ -12,8 +12,8 @@ Nothing a sender puts on a topic can stop a consumer. A record over the topic's 
 size is dead-lettered unread; a record the decoder refuses for any reason (any exception it
 raises, not only a validation error, except a transient one such as the identity provider
 being away, which retries like the store's), or whose handler fails with a non-retryable error,
-goes to `<topic>.dlq` with its original bytes and headers (credentials taken out), the
-error and the consumer's name; the partition moves on. Other failures (store or broker
+goes to `<topic>.dlq` with its original bytes and known headers (any other header taken
+out), the error and the consumer's name; the partition moves on. Other failures (store or broker
 unavailable, a conflict with another member) retry the batch with backoff, never
 dead-letter, and stop promptly when the service stops.
 """
@@ -146,49 +146,70 @@ class DeadLetter:
     keep_value: bool = True  # False for a record over the size limit: its value stays behind
 
 
-# Header names (lower-case) and value prefixes that carry credentials: never dead-lettered.
-_SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
-_SECRET_WORDS = (
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "api-key",
-    "api_key",
-    "apikey",
-    "credential",
+# The headers a dead letter may carry (lower-case names): those the project's own records
+# are known to hold, none of them a credential. Everything else a sender put on the record
+# is taken out, whatever it is called: a denylist of secret-looking names misses `x-jwt`,
+# `x-client-key` and whatever an agency's system invents next.
+# (tests/unit/runtime/messaging/test_dead_letter_headers.py: every header the envelope writes
+# is here.)
+KNOWN_HEADERS = frozenset(
+    {
+        # the CloudEvents envelope (contracts.envelope.Envelope.headers)
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_time",
+        "ce_subject",
+        "ce_correlationid",
+        "ce_causationid",
+        "ce_actoruserid",
+        "ce_actorrole",
+        "ce_actoragency",
+        "ce_sequence",
+        "ce_incarnation",
+        "content-type",
+        messaging.CORRELATION_HEADER,  # FastStream's copy of the correlation id
+    }
 )
+# Value prefixes of a credential: taken out even under a known name.
 _SECRET_VALUES = (b"bearer ", b"basic ", b"digest ")
+# A removed value shorter than this is not looked for in the reason (it would match anything).
+_QUOTED_BYTES = 6
 # What of an oversized record's headers a dead letter may still carry.
 _OVERSIZE_HEADERS = DEAD_LETTER_OVERHEAD_BYTES // 2
 
 
-def is_secret_header(name: str, value: bytes | None) -> bool:
-    lowered = name.lower()
-    return (
-        lowered in _SECRET_HEADERS
-        or any(word in lowered for word in _SECRET_WORDS)
-        or (value or b"")[:16].lower().lstrip().startswith(_SECRET_VALUES)
+def is_kept_header(name: str, value: bytes | None) -> bool:
+    """Whether a dead letter may carry this header: a known name, holding no credential."""
+    return name.lower() in KNOWN_HEADERS and not (value or b"")[:16].lower().lstrip().startswith(
+        _SECRET_VALUES
     )
 
 
 def dead_letter_headers(
     record: ConsumerRecord[bytes, bytes], reason: str, consumer: str, keep_value: bool
 ) -> list[tuple[str, bytes]]:
-    """The original headers less any credential (named in dlq_removed_headers), then why.
-    For a record over its size limit the value, and headers past a budget, stay behind."""
+    """The original record's known headers (`KNOWN_HEADERS`; every other one is named in
+    dlq_removed_headers), then why. For a record over its size limit the value, and headers
+    past a budget, stay behind."""
     kept: list[tuple[str, bytes]] = []
     removed: list[str] = []
     for name, value in record.headers or ():
-        if is_secret_header(name, value):
-            removed.append(name)
-        else:
+        if is_kept_header(name, value):
             kept.append((name, value or b""))
+        else:
+            removed.append(name)
     if not keep_value and sum(len(k) + len(v) for k, v in kept) > _OVERSIZE_HEADERS:
         # An oversized record's headers may be what is oversized: they stay behind too,
         # so the dead letter always fits its topic.
         removed += [k for k, _ in kept]
         kept = []
+    # A decoder's error may quote a header it refused (the envelope's do): a value taken out
+    # is taken out of the reason too.
+    for name, value in record.headers or ():
+        if name in removed and value and len(value) >= _QUOTED_BYTES:
+            reason = reason.replace(value.decode(errors="replace"), "(removed)")
     extra = [
         ("dlq_error", reason[:TEXT_CHARS].encode(errors="replace")),
         ("dlq_consumer", consumer.encode()),

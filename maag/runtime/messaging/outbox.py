@@ -3,7 +3,8 @@
 New events are committed to the store first (never written to Kafka directly). The relay
 reads the notification log after its recorded position, publishes each public event with
 the CloudEvents envelope and the case id as key, waits for the broker's acknowledgement
-of the whole batch, and only then records the new position. A crash anywhere loses
+of the whole batch (with any audience's own copy of an event, on its own topic: an agency's
+outcomes), and only then records the new position. A crash anywhere loses
 nothing; at worst the events since the last recorded position are published again, with
 the same `ce_id` and `ce_sequence`, and consumers ignore them.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from aiokafka.errors import MessageSizeTooLargeError
@@ -26,7 +27,7 @@ from eventsourcing.persistence import Tracking
 
 from contracts.envelope import Envelope
 from contracts.events import Actor, IntegrationEvent
-from contracts.topics import max_message_bytes, topic_of
+from contracts.topics import TopicSpec, max_message_bytes, topic_of
 from maag.runtime import causation
 from maag.runtime.follow.follower import Follower, Wakeup
 from maag.runtime.follow.leadership import Leadership
@@ -51,12 +52,23 @@ class Sender(Protocol):
 
 
 @dataclass(frozen=True)
+class Told:
+    """The form of an event one audience reads on a topic of its own (an agency's outcomes):
+    `event` as that audience may see it, on `topic` rather than the event's own."""
+
+    topic: TopicSpec
+    event: IntegrationEvent
+
+
+@dataclass(frozen=True)
 class Outbound:
-    """What a service publishes for one of its domain events."""
+    """What a service publishes for one of its domain events: the event on its topic, and
+    any audience's own copy (`told`), in the same batch, with the same `ce_id`."""
 
     event: IntegrationEvent
     correlation_id: str
     causation_id: str | None = None
+    told: tuple[Told, ...] = ()
 
 
 def published_actor(domain_event: Any, service: Actor) -> Actor:
@@ -153,20 +165,34 @@ class OutboxRelay:
                 if out is None:
                     continue
                 cause = causation.of(domain_event) or {}
-                publication = self._publication(
-                    n.id, n.originator_id, n.originator_version, out, cause.get("event_id")
-                )
+                made = [
+                    self._publication(
+                        n.id, n.originator_id, n.originator_version, out, cause.get("event_id")
+                    ),
+                    *(
+                        self._publication(
+                            n.id,
+                            n.originator_id,
+                            n.originator_version,
+                            replace(out, event=told.event),
+                            cause.get("event_id"),
+                            told.topic,
+                        )
+                        for told in out.told
+                    ),
+                ]
             except Exception as e:  # the stored event cannot become its published form
                 raise OutboxBlocked(
                     n.id, f"{type(domain_event).__qualname__} does not translate: {e!r}"
                 ) from e
-            limit = max_message_bytes(publication.topic)
-            if publication.size > limit:
-                raise OutboxBlocked(
-                    n.id,
-                    f"{publication.size} bytes, over {publication.topic}'s limit of {limit}",
-                )
-            publications.append(publication)
+            for publication in made:
+                limit = max_message_bytes(publication.topic)
+                if publication.size > limit:
+                    raise OutboxBlocked(
+                        n.id,
+                        f"{publication.size} bytes, over {publication.topic}'s limit of {limit}",
+                    )
+            publications += made
         return last, publications
 
     def _publication(
@@ -176,6 +202,7 @@ class OutboxRelay:
         version: int,
         out: Outbound,
         cause_id: str | None = None,
+        topic: TopicSpec | None = None,
     ) -> Publication:
         event = out.event
         envelope = Envelope(
@@ -193,7 +220,7 @@ class OutboxRelay:
         )
         return Publication(
             position=position,
-            topic=topic_of(type(event)).named(self.prefix),
+            topic=(topic or topic_of(type(event))).named(self.prefix),
             key=event.subject.encode(),
             value=event.model_dump_json().encode(),
             # FastStream adds its correlation id header: the same id, weighed here too.

@@ -41,7 +41,7 @@ from maag.runtime.messaging.consumer import (
     on_events,
 )
 from maag.runtime.store.unit_of_work import Work
-from maag.runtime.web.auth import Forbidden, TokenVerifier, Unauthenticated
+from maag.runtime.web.auth import Caller, Forbidden, TokenVerifier, Unauthenticated
 from services.referral.application.commands.submit_referral import authorise_submission
 from services.referral.application.policies.on_case_closed import on_case_closed
 from services.referral.application.policies.on_case_moved import on_case_moved
@@ -87,12 +87,23 @@ def panel_events(topic: str) -> Subscription:
 
 
 def decoder(verifier: TokenVerifier) -> Decoder:
-    """Never raises: whatever the record holds, the agency gets a ReferralRejected saying why."""
+    """Never raises: whatever the record holds, the sender gets a ReferralRejected saying why.
+
+    The token is checked first, whatever else is wrong: a rejection names (and goes to the
+    outcomes topic of) the agency whose system's token proved it sent the record, never the
+    agency a record claims, so no one can have a rejection appear under another agency's
+    submission id. A record no token proves is answered to no agency (its dead letter and the
+    shared record keep it)."""
 
     def decode(
         headers: Sequence[tuple[str, bytes]], value: bytes | None
     ) -> tuple[None, ValidSubmission | InvalidSubmission]:
-        sid, agency = _best_effort(value)
+        sid = _best_effort(value)
+        try:
+            caller: Caller | None = verifier.from_header(_token(headers))
+        except Unauthenticated as e:
+            caller, unauthenticated = None, e
+        agency = _answered_to(caller)
         try:
             submission: ReferralSubmission = strict.validate_json(ReferralSubmission, value or b"")
         except ValidationError as e:
@@ -100,13 +111,14 @@ def decoder(verifier: TokenVerifier) -> Decoder:
         except Exception as e:  # pydantic raises more than ValidationError on odd input
             reason = f"unreadable submission ({type(e).__name__})"
             return None, InvalidSubmission((problem("(submission)", reason),), sid, agency)
+        if caller is None:
+            reason = f"unauthenticated: {unauthenticated}"
+            return None, InvalidSubmission((problem("header authorization", reason),), sid, None)
         try:
-            caller = verifier.from_header(_token(headers))
             authorise_submission(caller, submission)
-        except (Unauthenticated, Forbidden) as e:
-            kind = "unauthenticated" if isinstance(e, Unauthenticated) else "forbidden"
+        except Forbidden as e:
             return None, InvalidSubmission(
-                (problem("header authorization", f"{kind}: {e}"),), sid, agency
+                (problem("header authorization", f"forbidden: {e}"),), sid, agency
             )
         return None, ValidSubmission(submission, caller)
 
@@ -122,22 +134,28 @@ def _problems(e: ValidationError) -> tuple[FieldProblem, ...]:
 
 
 # What of an invalid submission is echoed on the shared events topic: only an id-like
-# submission_id and a known agency, never free text (it could be anyone's personal data).
+# submission_id and the agency its token proved, never free text (it could be anyone's
+# personal data).
 _ID_LIKE = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
 
 
-def _best_effort(value: bytes | None) -> tuple[str | None, str | None]:
+def _best_effort(value: bytes | None) -> str | None:
+    """The record's submission id, where it has an id-like one."""
     try:
         found = json.loads(value or b"")
     except (ValueError, RecursionError):
-        return None, None
+        return None
     if not isinstance(found, dict):
-        return None, None
-    sid, agency = found.get("submission_id"), found.get("referring_agency")
-    return (
-        sid if isinstance(sid, str) and _ID_LIKE.match(sid) else None,
-        agency if isinstance(agency, str) and agency in set(Agency) else None,
-    )
+        return None
+    sid = found.get("submission_id")
+    return sid if isinstance(sid, str) and _ID_LIKE.match(sid) else None
+
+
+def _answered_to(caller: Caller | None) -> str | None:
+    """The agency a rejection is answered to: the verified caller's, where it is an agency."""
+    if caller is None or caller.agency not in set(Agency):
+        return None
+    return caller.agency
 
 
 def _token(headers: Sequence[tuple[str, bytes]]) -> str | None:

@@ -6,11 +6,18 @@ other (`CLASSES`, checked against the aggregates when the service starts): the p
 ones are exactly those with a translator in `TRANSLATORS`. An event the relay cannot
 classify stops it rather than being skipped: a silent gap in the shared record is worse
 than a loud stop.
+
+The shared record, `maag.referral.events`, is the services' (every agency's cases are on
+it). Each agency is told what it needs of its own referrals on its own outcomes topic
+(`translator`): the triage outcomes of the referrals it made and the rejections of the
+records its system's token sent, as the service's own act and naming no other case.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -32,9 +39,10 @@ from contracts.events.referral import (
     SafeguardingBasisRecorded,
 )
 from contracts.reference import Agency, Panel, Role
+from contracts.topics import outcomes_of
 from maag.runtime import causation
 from maag.runtime.messaging.classification import EventClasses
-from maag.runtime.messaging.outbox import Outbound, published_actor
+from maag.runtime.messaging.outbox import Outbound, Told, Translator, published_actor
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral, Rejection
 from services.referral.domain.triage import Outcome
@@ -221,4 +229,67 @@ CLASSES = EventClasses(published=PUBLISHED, internal=INTERNAL)
 
 
 def translate(e: Any) -> Outbound | None:
+    """What `e` publishes on the shared record, `maag.referral.events` (the services')."""
     return TRANSLATORS[type(e)](e)
+
+
+# --- the agencies' own outcomes (contracts.topics.AGENCY_OUTCOMES) ---
+
+# A referral's agency, looked up by case id in the store (its `Received`): for an outcome of
+# a referral received before the relay's last start.
+AgencyOf = Callable[[UUID], str]
+
+
+class ReferringAgencies:
+    """Which agency made each referral, for the relay to tell it the outcome: remembered as
+    the relay passes each `Received` (a referral's outcome almost always follows in the same
+    batch), looked up otherwise. Bounded: a county's open referrals, not its history."""
+
+    def __init__(self, lookup: AgencyOf, size: int = 10_000) -> None:
+        self.lookup = lookup
+        self.size = size
+        self.known: OrderedDict[UUID, str] = OrderedDict()
+
+    def remember(self, case_id: UUID, agency: str) -> None:
+        self.known[case_id] = agency
+        self.known.move_to_end(case_id)
+        if len(self.known) > self.size:
+            self.known.popitem(last=False)
+
+    def __call__(self, case_id: UUID) -> str:
+        found = self.known.get(case_id)
+        if found is None:
+            found = self.lookup(case_id)
+            self.remember(case_id, found)
+        return found
+
+
+def _told(out: Outbound, agency: str | None) -> Outbound:
+    """`out` with its copy for `agency`'s outcomes topic: the service's own act (whoever's
+    command led to it is no business of the agency), about the agency's case alone (a case
+    an accepted referral joins may be another agency's: not named)."""
+    topic = outcomes_of(agency) if agency else None
+    if topic is None:  # no agency proved it sent it (an unauthenticated submission)
+        return out
+    update: dict[str, Any] = {"actor": SYSTEM}
+    if isinstance(out.event, ReferralAccepted):
+        update["joins_case_id"] = None
+    return replace(out, told=(Told(topic, out.event.model_copy(update=update)),))
+
+
+def translator(agency_of: AgencyOf) -> Translator:
+    """`translate`, with each outcome also told to the agency that made the referral (or
+    sent the rejected submission) on its own outcomes topic, and nothing else told to it."""
+    agencies = ReferringAgencies(agency_of)
+
+    def translate_and_tell(e: Any) -> Outbound | None:
+        out = translate(e)
+        if isinstance(e, Referral.Received):
+            agencies.remember(e.originator_id, str(e.details["referring_agency"]))
+        elif isinstance(e, Referral.Triaged) and out is not None:
+            return _told(out, agencies(e.originator_id))
+        elif isinstance(e, Rejection.Rejected) and out is not None:
+            return _told(out, e.referring_agency)
+        return out
+
+    return translate_and_tell

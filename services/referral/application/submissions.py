@@ -31,6 +31,8 @@ class ValidSubmission:
 class InvalidSubmission:
     problems: tuple[FieldProblem, ...]
     submission_id: str | None
+    # the agency whose system's token proved it sent the record (never the agency the record
+    # claims): its rejection is told to that agency alone, and to none without a token
     referring_agency: str | None
     case_ids: tuple[UUID, ...] = ()  # it makes no case
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from uuid import UUID
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi.testclient import TestClient
 
-from contracts.topics import ALL_TOPICS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
+from contracts.reference import Agency
+from contracts.topics import AGENCY_OUTCOMES, ALL_TOPICS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
 from services.referral.service import ReferralService
 from tests.integration.runtime.conftest import read_all, read_to_end
 from tests.support.identity import auth, token
@@ -121,6 +123,58 @@ async def test_an_http_submission_reaches_the_outbound_topic(
         "checks": {"store": True, "broker": True, "outbox": True},
     }
     await _assert_no_personal_data(kafka_bootstrap, topic_prefix, capsys)
+
+
+async def test_each_agency_is_told_its_own_outcomes_on_its_own_topic(
+    service: ReferralService, kafka_bootstrap: str, topic_prefix: str, producer: AIOKafkaProducer
+) -> None:
+    client = TestClient(service.api)
+    made = await asyncio.to_thread(
+        client.post,
+        "/referrals",
+        json=details(consent=CONSENT),
+        headers={**auth(), "Idempotency-Key": "http-key-0009", "X-Correlation-Id": "corr-http-9"},
+    )
+    assert made.status_code == 201, made.text
+    case_id = made.json()["case_id"]
+    topic = REFERRAL_SUBMISSIONS.named(topic_prefix)
+    bad = {**details(district="atlantis"), "submission_id": "edu-sub-000009"}
+    await producer.send_and_wait(
+        topic,
+        json.dumps(bad).encode(),
+        key=b"edu-sub-000009",
+        headers=[("authorization", f"Bearer {token()}".encode())],
+    )
+    # claiming to be education's, with no token: proves no sender, so no agency is told
+    unproven = {**bad, "submission_id": "edu-sub-000010"}
+    await producer.send_and_wait(topic, json.dumps(unproven).encode(), key=b"edu-sub-000010")
+
+    education = AGENCY_OUTCOMES[Agency.EDUCATION].named(topic_prefix)
+    told = await read_all(kafka_bootstrap, education, expected=2)
+    assert sorted(_types(told)) == [
+        "maag.referral.ReferralAccepted.v1",
+        "maag.referral.ReferralRejected.v1",
+    ]
+    by_type = {dict(r.headers)["ce_type"]: r for r in told}
+    accepted = by_type[b"maag.referral.ReferralAccepted.v1"]
+    assert dict(accepted.headers)["ce_subject"] == case_id.encode()
+    assert dict(accepted.headers)["ce_correlationid"] == b"corr-http-9"
+    assert dict(accepted.headers)["ce_actoruserid"] == b"referral-service"
+    assert json.loads(by_type[b"maag.referral.ReferralRejected.v1"].value)["submission_id"] == (
+        "edu-sub-000009"
+    )
+    # the shared record has both rejections; once it does, no other agency's topic has any
+    shared = await read_all(kafka_bootstrap, REFERRAL_EVENTS.named(topic_prefix), expected=5)
+    rejected = [json.loads(r.value) for r in shared if b"Rejected" in dict(r.headers)["ce_type"]]
+    assert sorted((r["submission_id"], r["referring_agency"]) for r in rejected) == [
+        ("edu-sub-000009", "education"),
+        ("edu-sub-000010", None),
+    ]
+    for agency, spec in AGENCY_OUTCOMES.items():
+        if agency is not Agency.EDUCATION:
+            assert await read_to_end(kafka_bootstrap, spec.named(topic_prefix)) == [], agency
+    # the relay's lookup of a referral's agency, for one received before it last started
+    assert service.app.repository.get(UUID(case_id)).agency == "education"
 
 
 async def _assert_no_personal_data(
