@@ -3,7 +3,11 @@
 Every `MAAG_ANCHOR_INTERVAL` seconds (when the head has moved) and as it stops, a service
 signs its chain head (`ChainAnchor`) and publishes it on `maag.audit.anchors`, a topic that
 keeps everything and that only the services' Kafka principals may write; with
-`MAAG_ANCHOR_FILE` it also appends it to a file (for a copy on write-once storage).
+`MAAG_ANCHOR_WITNESS_DIR` it also writes it, as a new file never overwritten, to a witness
+outside the database and the broker (in Kubernetes a bucket with object lock), which
+`verify` reads too: an administrator of the database and the broker cannot remove an anchor
+from there, and one removed from the broker alone is reported. (`MAAG_ANCHOR_FILE` appends
+to a file, as before.)
 `maag audit verify` reads the anchors back and holds each store to them: a history rewritten
 and re-chained, or a tail deleted with its chain rows, no longer reaches the anchored head
 with the anchored hash. What was stored after the latest anchor is only as safe as the
@@ -53,6 +57,7 @@ class Anchorer:
         self.topic = CHAIN_ANCHORS.named(settings.topic_prefix)
         self.interval = settings.anchor_interval
         self.file = settings.anchor_file
+        self.witness = settings.anchor_witness_dir
         self.anchored = 0  # the head last anchored by this process
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -85,9 +90,34 @@ class Anchorer:
         )
         if self.file is not None:
             await asyncio.to_thread(_append, self.file, value)
+        if self.witness is not None:
+            await asyncio.to_thread(witness, self.witness, anchor, value)
         self.anchored = head
         log.info("chain anchored", service=self.keys.service, head=head, reason=reason)
         return anchor
+
+
+def witness(directory: Path, anchor: ChainAnchor, value: bytes) -> Path:
+    """Write `anchor` to the witness as a new file (exclusive create: never overwriting one)."""
+    at = anchor.anchored_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = directory / anchor.service / f"{at}-{anchor.head:020d}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("xb") as f:
+        f.write(value)
+        f.flush()
+    return path
+
+
+WITNESS = "witness:"  # where a record read from the witness was: "witness:referral/….json"
+
+
+def read_witness(directory: Path) -> list[Record]:
+    if not directory.is_dir():
+        raise OSError(f"the anchor witness {directory} is not there (MAAG_ANCHOR_WITNESS_DIR)")
+    return [
+        (f"{WITNESS}{p.parent.name}/{p.name}", p.read_bytes().strip())
+        for p in sorted(directory.glob("*/*.json"))
+    ]
 
 
 def _append(path: Path, line: bytes) -> None:
@@ -98,7 +128,8 @@ def _append(path: Path, line: bytes) -> None:
 
 
 async def read_anchors(settings: Settings, file: Path | None = None) -> list[Record]:
-    """Every anchor on the topic (and in `file`), as stored."""
+    """Every anchor on the topic, in the witness (MAAG_ANCHOR_WITNESS_DIR) and in `file`, as
+    stored."""
     topic = CHAIN_ANCHORS.named(settings.topic_prefix)
     records = await kafka.read_to_end(
         settings.kafka_bootstrap, [topic], kafka.client_options(settings)
@@ -107,6 +138,8 @@ async def read_anchors(settings: Settings, file: Path | None = None) -> list[Rec
     if file is not None:
         lines = file.read_bytes().splitlines()
         found += [(f"{file.name}:{i}", line) for i, line in enumerate(lines, 1) if line.strip()]
+    if settings.anchor_witness_dir is not None:
+        found += await asyncio.to_thread(read_witness, settings.anchor_witness_dir)
     return found
 
 
@@ -144,12 +177,80 @@ def trusted(records: Iterable[Record], keys: ChainKeys) -> tuple[list[Anchored],
             )
             continue
         label = f"at {anchor.anchored_at:%Y-%m-%d %H:%M:%S %Z} ({where})"
-        anchors.append(Anchored(anchor.head, bytes.fromhex(anchor.hash), label))
+        anchors.append(Anchored(anchor.head, bytes.fromhex(anchor.hash), label, anchor.anchored_at))
     return anchors, refused
 
 
-def verify(chain: EventChain, records: Iterable[Record]) -> Verdict:
-    """The store's verdict, held to the service's trusted anchors among `records`."""
+def verify(chain: EventChain, records: Iterable[Record], interval: float = 60.0) -> Verdict:
+    """The store's verdict, held to the service's trusted anchors among `records`, and
+    strict about them: a store with events and no trusted anchor, or whose newest chained
+    event is more than two anchor intervals (`MAAG_ANCHOR_INTERVAL`) newer than its latest
+    anchor, is not intact (its anchors were removed, or its anchorer stopped)."""
+    records = list(records)
     anchors, refused = trusted(records, chain.keys)
     verdict = chain.verify(anchors)
-    return dataclasses.replace(verdict, breaks=[*verdict.breaks, *refused])
+    strict = [*_anchoring(chain, verdict, anchors, interval), *_removed(records, chain.keys)]
+    return dataclasses.replace(verdict, breaks=[*verdict.breaks, *refused, *strict])
+
+
+def _removed(records: list[Record], keys: ChainKeys) -> list[Break]:
+    """The service's anchors in the witness that are no longer on the broker (the anchorer
+    writes the broker first): removed there by someone who could not remove them here."""
+    on_broker = {raw.strip() for where, raw in records if "@" in where}
+    if not on_broker and not any(w.startswith(WITNESS) for w, _ in records):
+        return []
+    broken: list[Break] = []
+    for where, raw in records:
+        if not where.startswith(WITNESS + keys.service + "/") or raw in on_broker:
+            continue
+        try:
+            anchor = ChainAnchor.model_validate_json(raw)
+        except ValidationError:
+            continue  # reported as forged
+        if keys.signed(anchor):
+            broken.append(
+                Break(
+                    anchor.head,
+                    "witness",
+                    f"the anchor {where} of notification {anchor.head} is in the witness but "
+                    "no longer on the broker: anchors were removed from the broker",
+                )
+            )
+    return broken
+
+
+def _anchoring(
+    chain: EventChain, verdict: Verdict, anchors: list[Anchored], interval: float
+) -> list[Break]:
+    """What the anchors should be, given the history: one at least, and none far behind."""
+    service, head = chain.keys.service, verdict.head
+    if max(head, verdict.stored_head) == 0:
+        return []  # nothing stored, nothing to vouch for
+    if not anchors:
+        return [
+            Break(
+                0,
+                "unanchored",
+                f"no trusted anchor of {service}'s chain (to notification {head}, newest "
+                f"stored {verdict.stored_head}): nothing outside the database vouches for it",
+            )
+        ]
+    latest = max(anchors, key=lambda a: a.head)
+    newest_anchor = max((a.at for a in anchors if a.at is not None), default=None)
+    if latest.head >= head or newest_anchor is None:
+        return []
+    # The anchorer anchors a moved head every interval: an event chained later than that
+    # (two intervals, for the chainer's lag) after the latest anchor should be anchored.
+    newest = chain.stored_time(head) or datetime.now(UTC)
+    behind = (newest - newest_anchor).total_seconds()
+    if behind <= 2 * interval:
+        return []
+    return [
+        Break(
+            latest.head + 1,
+            "stale",
+            f"notifications {latest.head + 1} to {head} are chained but unanchored, the "
+            f"newest {behind:.0f} s after the latest anchor (MAAG_ANCHOR_INTERVAL "
+            f"{interval:g} s): anchors were removed, or the anchorer stopped",
+        )
+    ]

@@ -60,9 +60,12 @@ def install(api: FastAPI, history: CaseHistory, settings: Settings) -> None:
         description=(
             "Auditors only. Walks the whole chain over the stored events and holds it to "
             "the service's signed anchors, as `maag audit verify` does: each break names "
-            "the notification and whether it was altered, deleted, inserted, left out of "
-            "the case index, re-chained or truncated. Events stored after the chain's head "
-            "are not covered yet."
+            "the notification and whether it was altered, deleted, inserted, forged (its own "
+            "MAC fails: inserted, moved or altered without the service's key), unsealed "
+            "(no MAC after the cut-over), left out of the case index, re-chained or "
+            "truncated; a store with no trusted anchor, or anchors far behind its newest "
+            "event, is not intact either. Events stored after the chain's head are not "
+            "covered yet."
         ),
     )
     async def store(caller: http.CallerDep) -> dict[str, Any]:
@@ -71,7 +74,9 @@ def install(api: FastAPI, history: CaseHistory, settings: Settings) -> None:
             records = await anchors.read_anchors(settings)
         except (KafkaError, OSError) as e:
             raise HTTPException(503, f"the anchors cannot be read: {e!r}") from e
-        verdict = await asyncio.to_thread(anchors.verify, history.chain, records)
+        verdict = await asyncio.to_thread(
+            anchors.verify, history.chain, records, settings.anchor_interval
+        )
         return {
             "service": history.service,
             "intact": verdict.clean,

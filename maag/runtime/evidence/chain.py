@@ -10,6 +10,14 @@ belongs to (for an aggregate's first event). So, without the key:
   chain at that event, and a history rewritten and re-chained fails every link from the
   first rewritten one;
 - a case-index row deleted or added disagrees with the chained case of that aggregate.
+Each stored event also carries its own MAC (`maag.runtime.store.sealed`), written by the
+service at commit over (originator id, version, topic, state as stored) under a key the
+database does not hold: an event inserted or moved before the chainer reached it (which the
+chainer then chains, as it chains whatever is stored) fails its MAC, and the walk names it.
+Events of the previous release carry none; they are legitimate only up to the cut-over the
+chainer records (keyed) when it first runs: the last unsealed event before the first sealed
+one. Every unsealed event after it is reported.
+
 With the key (an insider with the services' secrets) a history can be re-chained, and
 events deleted with their chain rows at the tail leave a clean chain: the anchors catch
 both, since an anchored head must still be in the chain with the hash it was signed with.
@@ -24,14 +32,26 @@ import asyncio
 import contextlib
 import gc
 import hashlib
+import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
+from eventsourcing.postgres import PostgresAggregateRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
-from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, Table, Uuid, func, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    LargeBinary,
+    MetaData,
+    Table,
+    Uuid,
+    func,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -41,10 +61,15 @@ from maag.runtime.follow.follower import Follower, Wakeup, in_thread
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.logging import get_logger
 from maag.runtime.store.application import ServiceApplication, StoredRow
+from maag.runtime.store.sealed import BODY, MAGIC, Sealer
 from maag.runtime.web import metrics
 
 log = get_logger(__name__)
 GENESIS = bytes(32)
+# The chain's row 0 (no notification has that id) is the cut-over from the previous release:
+# the last notification it may have stored without a MAC (8 bytes, big-endian), then that
+# number's HMAC under the link key. In the chain table, so append-only with it.
+CUTOVER = 0
 SEP = b"\x1f"  # unit separator: no two different events give the same message
 
 
@@ -90,7 +115,9 @@ class Linker:
 @dataclass(frozen=True)
 class Break:
     notification_id: int  # 0: not one notification (a case-index row, an anchor)
-    kind: str  # altered | deleted | inserted | unindexed | misindexed | truncated | rechained | forged
+    # altered | deleted | inserted | unsealed | unindexed | misindexed | truncated | rechained
+    # | forged | unanchored | stale | witness
+    kind: str
     detail: str
 
     def __str__(self) -> str:
@@ -105,6 +132,7 @@ class Anchored:
     head: int
     hash: bytes
     label: str  # where and when it was anchored, for the report
+    at: datetime | None = None  # when it was anchored (as signed)
 
 
 @dataclass(frozen=True)
@@ -139,9 +167,41 @@ class EventChain:
         self.table = chain_table(app.name)
         create_tables(self.table.metadata, engine)
         self.index = CaseIndex(app, engine)
+        self._cutover_recorded = False
+
+    def _cutover_mac(self, legacy_upto: int) -> bytes:
+        return hmac.digest(self.keys.link, b"maag/cutover\x1f%d" % legacy_upto, "sha256")
+
+    def record_cutover(self, session: Session) -> None:
+        """Record (keyed) the last notification the previous release may have stored without
+        a MAC, if not recorded yet: the chainer does so before it first chains. The last
+        unsealed event before the first sealed one (0 in a store this release began)."""
+        row = self.table.c.notification_id == CUTOVER
+        if session.execute(select(self.table.c.hash).where(row)).first() is None:
+            upto = _legacy_upto(self.app)
+            record = upto.to_bytes(8, "big") + self._cutover_mac(upto)
+            session.execute(self.table.insert(), [{"notification_id": CUTOVER, "hash": record}])
+            log.info("chain cut-over recorded", service=self.keys.service, legacy_upto=upto)
+
+    def cutover(self, session: Session) -> tuple[int | None, bool]:
+        """The recorded cut-over (None when it is missing or its MAC does not check), and
+        whether a record is there at all."""
+        row = self.table.c.notification_id == CUTOVER
+        found = session.execute(select(self.table.c.hash).where(row)).scalar()
+        if found is None:
+            return None, False
+        record = bytes(found)
+        upto = int.from_bytes(record[:8], "big")
+        if len(record) != 40 or not hmac.compare_digest(record[8:], self._cutover_mac(upto)):
+            return None, True
+        return upto, True
 
     def head(self, session: Session) -> tuple[int, bytes]:
-        last = session.execute(select(func.max(self.table.c.notification_id))).scalar()
+        last = session.execute(
+            select(func.max(self.table.c.notification_id)).where(
+                self.table.c.notification_id > CUTOVER
+            )
+        ).scalar()
         if last is None:
             return 0, GENESIS
         digest = session.execute(
@@ -155,6 +215,8 @@ class EventChain:
 
     def extend_once(self) -> int:
         with Session(self.engine) as session, session.begin():
+            if not self._cutover_recorded:
+                self.record_cutover(session)
             last, previous = self.head(session)
             notifications = self.app.notifications(last, self.batch_size)
             cases = {aggregate: case for case, aggregate in self.index.cases_in(notifications)}
@@ -168,7 +230,7 @@ class EventChain:
                     n.originator_version,
                     n.topic,
                     str(case_id) if case_id is not None else None,
-                    bytes(n.state),
+                    covered(bytes(n.state)),
                 )
                 rows.append({"notification_id": n.id, "hash": previous, "case_id": case_id})
             if rows:
@@ -178,7 +240,8 @@ class EventChain:
                 metrics.STORE_LAG.labels(self.app.name.lower(), "chain").set(
                     max(0, head - notifications[-1].id)
                 )
-            return len(rows)
+        self._cutover_recorded = True
+        return len(rows)
 
     def extend(self) -> None:
         while self.extend_once():
@@ -188,17 +251,34 @@ class EventChain:
         # A failure is a conflict with another replica or the store away: try again.
         await Follower("chain", in_thread(self.extend_once), self.wakeup, gather=0.2).run(stop)
 
+    def stored_time(self, notification_id: int) -> datetime | None:
+        """When the stored event at `notification_id` happened (as it says, under its MAC),
+        or None when it cannot be read here (encrypted, and no cipher key)."""
+        found = self.app.notifications(notification_id - 1, 1)
+        if not found or found[0].id != notification_id:
+            return None
+        try:
+            when = getattr(self.app.mapper.to_domain_event(found[0]), "timestamp", None)
+        except Exception:  # the verifier without the cipher key, or an event already reported
+            return None
+        return when if isinstance(when, datetime) else None
+
     def chained(self, session: Session) -> Iterator[ChainRow]:
         """The chain's rows in order, case ids as text."""
         found = _server_side(
             session,
-            SQL("SELECT notification_id, hash, case_id::text FROM {} ORDER BY notification_id"),
+            SQL(
+                "SELECT notification_id, hash, case_id::text FROM {} WHERE notification_id > 0 "
+                "ORDER BY notification_id"
+            ),
             self.table.name,
         )
         if found is not None:
             yield from found
             return
-        query = select(self.table.c.notification_id, self.table.c.hash, self.table.c.case_id)
+        query = select(self.table.c.notification_id, self.table.c.hash, self.table.c.case_id).where(
+            self.table.c.notification_id > CUTOVER
+        )
         for nid, digest, case_id in session.execute(query.order_by(self.table.c.notification_id)):
             yield nid, bytes(digest), str(case_id) if case_id is not None else None
 
@@ -214,11 +294,26 @@ class EventChain:
         every link, the case index and each anchor."""
         with Session(self.engine) as session, _no_cyclic_gc():
             head, _ = self.head(session)
+            legacy_upto, recorded = self.cutover(session)
             indexed = self.indexed(session)
-            walk = _Walk(self.link, anchors)
+            walk = _Walk(self.link, anchors, Sealer(self.keys.seal), legacy_upto or 0)
             walk.run(self.app.stored_rows(head), self.chained(session))
         stored_head = self.app.recorder.max_notification_id() or 0
         walk.finish(indexed, head, stored_head)
+        if legacy_upto is None and not recorded and not walk.sealed:
+            # A store the previous release wrote, whose chainer has not run this release yet
+            # (verify upgraded first): its unsealed events are all legacy ones.
+            walk.breaks = [b for b in walk.breaks if b.kind != "unsealed"]
+        elif legacy_upto is None and head:
+            walk.breaks.append(
+                Break(
+                    0,
+                    "unsealed",
+                    f"the chain's cut-over record (the last event the previous release stored "
+                    f"without a MAC) is {'altered' if recorded else 'missing'}: every "
+                    "unsealed event is reported",
+                )
+            )
         latest = max((a.head for a in anchors), default=0)
         return Verdict(
             chained=walk.chained,
@@ -228,6 +323,13 @@ class EventChain:
             anchors=len(anchors),
             anchored_head=latest,
         )
+
+
+def covered(state: bytes) -> bytes:
+    """What of a stored event's state its link covers: a sealed event's magic and MAC (which
+    covers the rest, under the seal key, and is checked with the link), a previous-release
+    event's whole state. The rest is not hashed twice."""
+    return state[:BODY] if state.startswith(MAGIC) else state
 
 
 # notification id, link, case id (text) of an aggregate's first event
@@ -276,29 +378,77 @@ def chain_table(service: str) -> Table:
     )
 
 
+def _forged(topic: str, originator_id: str, version: int) -> str:
+    return (
+        f"{topic} {originator_id} v{version}: its MAC does not match where it is stored "
+        "(inserted, moved to another aggregate or altered without the service's key)"
+    )
+
+
+def _unsealed(topic: str, originator_id: str, version: int) -> str:
+    return (
+        f"{topic} {originator_id} v{version} carries no MAC, yet was stored after the "
+        "cut-over from the previous release (inserted without the service's key)"
+    )
+
+
+def _legacy_upto(app: ServiceApplication) -> int:
+    """The last event stored without a MAC before the first one with (0 if none)."""
+    recorder = app.recorder
+    if isinstance(recorder, PostgresAggregateRecorder):
+        table = SQL("{}.{}").format(
+            Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+        )
+        query = SQL(
+            "SELECT max(notification_id) FROM {t} WHERE substring(state from 1 for {n}) <> %s "
+            "AND notification_id < coalesce((SELECT min(notification_id) FROM {t} "
+            "WHERE substring(state from 1 for {n}) = %s), 9223372036854775807)"
+        ).format(t=table, n=len(MAGIC))
+        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, (MAGIC, MAGIC))
+            row = curs.fetchone()
+        found = next(iter(row.values())) if isinstance(row, dict) else (row or [None])[0]
+        return int(found or 0)
+    upto = 0
+    for nid, _, _, _, state in app.stored_rows(app.recorder.max_notification_id() or 0):
+        if state.startswith(MAGIC):
+            break
+        upto = nid
+    return upto
+
+
 class _Walk:
     """One pass over the stored events and the chain rows, both in notification order."""
 
-    def __init__(self, link: Linker, anchors: Sequence[Anchored]) -> None:
+    def __init__(
+        self, link: Linker, anchors: Sequence[Anchored], seal: Sealer, legacy_upto: int
+    ) -> None:
         self.link = link
+        self.seal = seal
+        self.legacy_upto = legacy_upto
         self.anchors: dict[int, list[Anchored]] = {}
         for a in anchors:
             self.anchors.setdefault(a.head, []).append(a)
         self.breaks: list[Break] = []
         self.chained = 0
+        self.sealed = 0  # chained events that carry a MAC
         # (case id, aggregate id) -> the notification whose link covers it
         self.expected_index: dict[tuple[str, str], int] = {}
         self.deleted_cases: set[str] = set()
 
     def run(self, stored: Iterable[StoredRow], chained: Iterable[ChainRow]) -> None:
-        # The hot loop of a tamper check (millions of events): locals, no calls but the link.
-        link, anchored, breaks = self.link, self.anchors, self.breaks
+        # The hot loop of a tamper check (millions of events): locals, and the two HMACs
+        # (`Linker`, `Sealer`) inlined from their pads, no calls but hashlib's.
+        anchored, breaks = self.anchors, self.breaks
+        link_inner, link_outer = self.link._inner, self.link._outer
+        seal_inner, seal_outer = self.seal.inner, self.seal.outer
+        legacy_upto, magic, body = self.legacy_upto, MAGIC, BODY
         previous = GENESIS
         none: Any = (1 << 63, b"", None)  # past the end of either stream
         stored_it, chained_it = iter(stored), iter(chained)
         s: Any = next(stored_it, none)
         c: Any = next(chained_it, none)
-        count = 0
+        count = sealed_count = 0
         while s is not none or c is not none:
             nid = s[0]
             if c[0] < nid:  # chained, no longer stored
@@ -323,7 +473,24 @@ class _Walk:
                 _, originator_id, version, topic, state = s
                 _, expected, case_id = c
                 count += 1
-                if link(previous, nid, originator_id, version, topic, case_id, state) != expected:
+                oid, tb = originator_id.encode(), topic.encode()
+                sealed = state[:8] == magic
+                h = link_inner.copy()
+                h.update(
+                    b"%b%d\x1f%b\x1f%d\x1f%b\x1f%b\x1f%b"
+                    % (
+                        previous,
+                        nid,
+                        oid,
+                        version,
+                        tb,
+                        case_id.encode() if case_id is not None else b"",
+                        state[:body] if sealed else state,  # `covered`
+                    )
+                )
+                o = link_outer.copy()
+                o.update(h.digest())
+                if o.digest() != expected:
                     breaks.append(
                         Break(
                             nid,
@@ -331,6 +498,16 @@ class _Walk:
                             f"{topic} {originator_id} v{version} differs from what was chained",
                         )
                     )
+                if sealed:  # by the service at commit: is it still where it was sealed?
+                    sealed_count += 1
+                    h = seal_inner.copy()
+                    h.update(b"%b\x1f%d\x1f%b\x1f%b" % (oid, version, tb, state[body:]))
+                    o = seal_outer.copy()
+                    o.update(h.digest())
+                    if o.digest() != state[8:body]:
+                        breaks.append(Break(nid, "forged", _forged(topic, originator_id, version)))
+                elif nid > legacy_upto:
+                    breaks.append(Break(nid, "unsealed", _unsealed(topic, originator_id, version)))
                 if case_id is not None:
                     self.expected_index[(case_id, originator_id)] = nid
                 s = next(stored_it, none)
@@ -338,7 +515,7 @@ class _Walk:
                 self._anchor(nid, expected)
             previous = expected
             c = next(chained_it, none)
-        self.chained = count
+        self.chained, self.sealed = count, sealed_count
 
     def _anchor(self, nid: int, chained_hash: bytes) -> None:
         for a in self.anchors.pop(nid, ()):

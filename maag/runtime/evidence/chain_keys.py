@@ -1,14 +1,22 @@
 """The keys a service's tamper evidence rests on, derived from MAAG_CHAIN_KEY: a link key
-(HMAC) for its hash chain and an Ed25519 key for signing its anchors.
+(HMAC) for its hash chain, a seal key (HMAC) for the MAC each stored event carries
+(`maag.runtime.store.sealed`), and an Ed25519 key for signing its anchors.
 
 Each service's keys are its own (derived with its name), so one service's chain or anchors
 cannot stand in for another's. The database holds neither: someone with only the database
 credentials can neither re-chain an altered history nor sign an anchor for one.
+
+The anchors' private key is apart from MAAG_CHAIN_KEY where MAAG_ANCHOR_SIGNING_KEY is given
+(only the anchoring process holds it), and `verify` then trusts anchors by the public key
+alone (MAAG_ANCHOR_PUBLIC_KEYS): whoever verifies, holding the chain key, cannot sign one.
+Without them the Ed25519 key is derived from MAAG_CHAIN_KEY (development only: the chain
+key's holder could then sign anchors).
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 from dataclasses import dataclass, field
@@ -23,6 +31,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from contracts.events.audit import ChainAnchor
 from maag.runtime.settings import Settings
+from maag.runtime.store.sealed import derive_seal_key
 
 
 class ChainKeyMissing(RuntimeError):
@@ -38,12 +47,18 @@ class ChainKeys:
     service: str
     link: bytes = field(repr=False)
     signing: Ed25519PrivateKey = field(repr=False)
+    seal: bytes = field(repr=False, default=b"")  # the stored events' MAC key
+    # the key anchors are checked with (MAAG_ANCHOR_PUBLIC_KEYS); else the signing key's
+    verifying: Ed25519PublicKey | None = field(repr=False, default=None)
 
     @classmethod
     def derive(cls, master: bytes, service: str) -> ChainKeys:
         seed = _derive(master, "anchor", service)
         return cls(
-            service, _derive(master, "chain", service), Ed25519PrivateKey.from_private_bytes(seed)
+            service,
+            _derive(master, "chain", service),
+            Ed25519PrivateKey.from_private_bytes(seed),
+            derive_seal_key(master, service),
         )
 
     @classmethod
@@ -54,11 +69,18 @@ class ChainKeys:
                 "their anchors with it, and `maag audit verify` checks them with it "
                 "(`maag secrets` prints a new one)"
             )
-        return cls.derive(settings.chain_key, service)
+        keys = cls.derive(settings.chain_key, service)
+        if settings.anchor_signing_key is not None:
+            signing = Ed25519PrivateKey.from_private_bytes(settings.anchor_signing_key)
+            keys = dataclasses.replace(keys, signing=signing)
+        public = settings.anchor_public_keys
+        if (raw := public.get(service, public.get("*"))) is not None:
+            keys = dataclasses.replace(keys, verifying=Ed25519PublicKey.from_public_bytes(raw))
+        return keys
 
     @property
     def public(self) -> Ed25519PublicKey:
-        return self.signing.public_key()
+        return self.verifying or self.signing.public_key()
 
     @property
     def key_id(self) -> str:

@@ -29,6 +29,7 @@ from psycopg.sql import SQL, Identifier
 from maag.runtime import causation
 from maag.runtime.settings import Settings
 from maag.runtime.store.moved import follow_moved_modules
+from maag.runtime.store.sealed import sealing_env
 
 _CREATE_ATTEMPTS = 5
 # notification id, originator id (text), originator version, topic, state (as stored)
@@ -62,7 +63,13 @@ class ServiceApplication(ProcessApplication[UUID]):
 
     def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
         follow_moved_modules()  # stored events name the modules their classes were in
-        es_env = {**settings.eventsourcing_env(self.name), **(env or {})}
+        # Stored events sealed to their place (maag.runtime.store.sealed): the one line that
+        # selects the sealing mapper and cipher through the library's own settings.
+        es_env = {
+            **settings.eventsourcing_env(self.name),
+            **sealing_env(settings, self.name),
+            **(env or {}),
+        }
         conninfo = settings.postgres_conninfo
         if conninfo and es_env.get("POSTGRES_SCHEMA") and not settings.store_migrated:
             _create_schema(conninfo, es_env["POSTGRES_SCHEMA"])

@@ -42,6 +42,7 @@ def writer(owner: Settings) -> Iterator[Settings]:
         postgres_password=env["MAAG_POSTGRES_PASSWORD"],
         postgres_schema=owner.postgres_schema,
         store_migrated=True,
+        chain_key=CHAIN_KEY,  # its events sealed (maag.runtime.store.sealed), as a service's
     )
 
 

@@ -30,7 +30,7 @@ def _ledgers(app: LedgerApp, cases: list[uuid.UUID], notes: int) -> None:
 def test_a_case_is_read_through_the_index_and_the_unindexed_tail(
     postgres_url: str, pg_schema: str
 ) -> None:
-    settings = Settings(postgres_url=postgres_url, postgres_schema=pg_schema)
+    settings = Settings(postgres_url=postgres_url, postgres_schema=pg_schema, chain_key=CHAIN_KEY)
     app = LedgerApp(settings)
     chain = EventChain(
         app, read_model_engine(settings, "ledger"), ChainKeys.derive(CHAIN_KEY, "ledger")
@@ -54,6 +54,8 @@ def test_a_case_is_read_through_the_index_and_the_unindexed_tail(
     with psycopg.connect(postgres_url) as conn:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(pg_schema)))
         (rows,) = conn.execute("SELECT count(*) FROM ledger_case_index").fetchone() or (0,)
-        (chained,) = conn.execute("SELECT count(*) FROM ledger_chain").fetchone() or (0,)
+        (chained,) = conn.execute(
+            "SELECT count(*) FROM ledger_chain WHERE notification_id > 0"
+        ).fetchone() or (0,)
     assert (rows, chained) == (21, 20 * 4 + 3)
     assert chain.verify().clean

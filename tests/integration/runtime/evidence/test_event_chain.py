@@ -26,6 +26,7 @@ from maag.runtime.evidence.chain_keys import ChainKeys
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
+from maag.runtime.store.sealed import BODY, MAGIC, Sealer
 from tests.support.keys import CHAIN_KEY, CHAIN_KEY_TEXT
 from tests.support.pipeline import Ledger, LedgerApp
 
@@ -95,11 +96,11 @@ def test_a_changed_payload_byte_is_caught_at_that_event(chained: Chained) -> Non
     _, chain, settings = chained
     _sql(
         settings,
-        "UPDATE ledger_events SET state = overlay(state placing '\\x00'::bytea from 3 for 1) "
+        "UPDATE ledger_events SET state = overlay(state placing '\\x00'::bytea from 60 for 1) "
         "WHERE notification_id = 4",
     )
-    (b,) = chain.verify().breaks
-    assert (b.notification_id, b.kind) == (4, "altered")
+    # The event's own MAC fails there (the chain's link covers that MAC).
+    assert [(b.notification_id, b.kind) for b in chain.verify().breaks] == [(4, "forged")]
 
 
 def test_a_deleted_event_is_caught(chained: Chained) -> None:
@@ -118,7 +119,9 @@ def test_two_swapped_events_are_caught_at_both(chained: Chained) -> None:
     _sql(settings, "UPDATE ledger_events SET state = %s WHERE notification_id = 6", states[2])
     assert [(b.notification_id, b.kind) for b in chain.verify().breaks] == [
         (2, "altered"),
+        (2, "forged"),  # each event's MAC binds it to its aggregate and version
         (6, "altered"),
+        (6, "forged"),
     ]
 
 
@@ -162,12 +165,19 @@ async def test_a_tail_deleted_with_its_chain_rows_is_caught_by_the_anchor(
 async def test_a_history_rewritten_and_rechained_with_the_key_is_caught_by_the_anchor(
     chained: Chained,
 ) -> None:
-    """An event edited, the chain rows from it deleted, and the service's own chainer (which
-    holds the key) chaining the forged history again: every link checks, the anchor does not."""
+    """An event edited and sealed again with the key, the chain rows from it deleted, and the
+    service's own chainer (which holds the key) chaining the forged history again: every MAC
+    and link checks, the anchor does not."""
     _, chain, settings = chained
     await _anchor(chain, settings)
     (state,) = _sql(settings, "SELECT state FROM ledger_events WHERE notification_id = 4")[0]
-    forged = bytes(state).replace(b"seen", b"lost")
+    body = bytes(state)[BODY:].replace(b"seen", b"lost")
+    ((originator, version, topic),) = _sql(
+        settings,
+        "SELECT originator_id::text, originator_version, topic FROM ledger_events "
+        "WHERE notification_id = 4",
+    )
+    forged = MAGIC + Sealer(KEYS.seal)(originator, version, topic, body) + body
     assert forged != bytes(state)
     _sql(settings, "UPDATE ledger_events SET state = %s WHERE notification_id = 4", forged)
     _sql(settings, "DELETE FROM ledger_chain WHERE notification_id >= 4")
@@ -185,7 +195,7 @@ def test_a_history_rechained_without_the_key_fails_every_link_from_the_edit(
     guessed = ChainKeys.derive(b"a key the attacker made up......", "ledger")
     EventChain(ledger, chain.engine, guessed).extend()
     breaks = [(b.notification_id, b.kind) for b in chain.verify().breaks]
-    assert breaks == [(n, "altered") for n in range(4, 11)]
+    assert breaks == [(4, "altered"), (4, "forged")] + [(n, "altered") for n in range(5, 11)]
 
 
 def test_a_deleted_case_index_row_is_caught_naming_the_event(chained: Chained) -> None:
@@ -231,7 +241,8 @@ async def test_an_anchor_signed_with_another_key_is_refused_and_not_trusted(
         await producer.stop()
     records = await anchors.read_anchors(settings)
     verdict = anchors.verify(chain, records)
-    assert [b.kind for b in verdict.breaks] == ["forged", "forged"]
+    # neither is trusted: the store has no anchor at all
+    assert [b.kind for b in verdict.breaks] == ["forged", "forged", "unanchored"]
     assert "not signed with ledger's anchor key" in str(verdict.breaks[0])
     assert "unreadable: head" in str(verdict.breaks[1])
     assert verdict.anchors == 0
