@@ -103,7 +103,7 @@ async def running_service(
         f"bench.{tag}.",
     )
     from tests.support.keys import CHAIN_KEY_TEXT
-    from tests.support.referral import KEKS_TEXT
+    from tests.support.referral import CHILD_INDEX_KEYS_TEXT, KEKS_TEXT
 
     await kafka.ensure_topics(run.bootstrap, run.prefix)
     with psycopg.connect(run.postgres_url, autocommit=True) as conn:  # as `maag db migrate` does
@@ -117,6 +117,7 @@ async def running_service(
             # the keys every service now needs (throwaway ones, as the tests use)
             "MAAG_CHAIN_KEY": CHAIN_KEY_TEXT,
             "MAAG_KEY_ENCRYPTION_KEYS": KEKS_TEXT,
+            "MAAG_CHILD_INDEX_KEYS": CHILD_INDEX_KEYS_TEXT,
             **(env or {}),
         },
     )

@@ -30,7 +30,8 @@ if [ "$(cat "$fstamp" 2>/dev/null)" != "$fwant" ]; then
   npm ci --prefix "$front" --no-audit --no-fund --loglevel=error >/dev/null
   echo "$fwant" > "$fstamp"
 fi
-# The local event-store cipher key, made once and kept in .maag/.
+# The local keys (`maag secrets`), made once and kept in .maag/ (`maag up` adds a key a
+# later release needs, e.g. MAAG_CHILD_INDEX_KEYS, and keeps the others).
 secrets_file="${MAAG_HOME:-$repo/.maag}/secrets.env"
 if [ ! -f "$secrets_file" ]; then
   mkdir -p "$(dirname "$secrets_file")"

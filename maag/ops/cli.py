@@ -170,8 +170,11 @@ def audit_verify(
 ) -> None:
     """Walk each service's keyed hash chain over its stored events and hold it to the signed
     anchors on the broker (and in --anchors); exit 1 naming every break: an event altered,
-    deleted or inserted, a case-index row missing or added, a history re-chained, a tail
-    gone, an anchor not signed with the service's key. Needs MAAG_CHAIN_KEY."""
+    deleted or inserted, an event whose own MAC fails (inserted, moved to another aggregate or
+    altered without the service's key) or that carries none after the cut-over from the
+    previous release, a case-index row missing or added, a history re-chained, a tail gone,
+    an anchor not signed with the service's key, no trusted anchor, or events chained more
+    than two MAAG_ANCHOR_INTERVALs after the latest anchor. Needs MAAG_CHAIN_KEY."""
     import asyncio
 
     from aiokafka.errors import KafkaError
@@ -192,7 +195,7 @@ def audit_verify(
     for name in services or NAMES:
         try:
             with store_of(settings, name) as (_, chain):
-                verdict = anchors.verify(chain, records)
+                verdict = anchors.verify(chain, records, settings.anchor_interval)
         except ChainKeyMissing as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from e
@@ -201,7 +204,7 @@ def audit_verify(
             f"held to {verdict.anchors} anchor(s), the latest at notification "
             f"{verdict.anchored_head}"
             if verdict.anchors
-            else "no anchor yet"
+            else "no trusted anchor"
         )
         typer.echo(
             f"{name}: {verdict.chained} events chained (to notification {verdict.head}; "
@@ -213,6 +216,28 @@ def audit_verify(
             typer.echo(f"  ... and {len(verdict.breaks) - SHOWN_BREAKS} more")
         broken |= not verdict.clean
     raise typer.Exit(1 if broken else 0)
+
+
+@audit_app.command("anchor-keys")
+def audit_anchor_keys() -> None:
+    """Print a new Ed25519 key pair for the anchors, as environment assignments: the private
+    key for the anchoring services only (MAAG_ANCHOR_SIGNING_KEY), the public key for
+    `maag audit verify` and the services' /audit/store (MAAG_ANCHOR_PUBLIC_KEYS)."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
+    key = Ed25519PrivateKey.generate()
+    seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    typer.echo(f"MAAG_ANCHOR_SIGNING_KEY={base64.b64encode(seed).decode()}")
+    typer.echo(f"MAAG_ANCHOR_PUBLIC_KEYS={base64.b64encode(public).decode()}")
 
 
 @audit_app.command("replay")
@@ -340,7 +365,9 @@ def run(
     if not names:
         typer.echo("No services are built yet; the infrastructure is up and waiting.")
         return
-    _local_keys(Layout.from_env())
+    layout = Layout.from_env()
+    _top_up_secrets(layout)  # a key this release added (e.g. MAAG_CHILD_INDEX_KEYS)
+    _local_keys(layout)
     try:
         store_env = _migrate_stores([n for n in names if n in SPECS])
     except MigrationError as e:
@@ -422,14 +449,33 @@ def _local_secrets(layout: Layout) -> None:
     _local_issuer(layout)
     path = layout.home / "secrets.env"
     path.parent.mkdir(parents=True, exist_ok=True)
-    kept = path.read_text() if path.exists() else ""
-    have = {line.partition("=")[0] for line in kept.splitlines()}
-    missing = {k: v for k, v in _new_secrets().items() if k not in have}
-    if missing:  # a key added since the file was made: add it, keep the others
+    if not path.exists():
+        path.touch(0o600)
+    _top_up_secrets(layout)
+    _local_keys(layout)
+
+
+def _top_up_secrets(layout: Layout) -> None:
+    """A key added since .maag/secrets.env was made is added to it; the others are kept.
+    A child-index key added to a store the previous release indexed lists that release's
+    key (derived from the cipher key) after it, so its children are still found until
+    `maag privacy rotate-index-key` moves them."""
+    import base64
+
+    path = layout.home / "secrets.env"
+    if not path.exists():
+        return  # not the local default: the environment gives the keys
+    kept = dict(line.partition("=")[::2] for line in path.read_text().splitlines() if line)
+    missing = {k: v for k, v in _new_secrets().items() if k not in kept}
+    if "MAAG_CHILD_INDEX_KEYS" in missing and kept.get("MAAG_CIPHER_KEY"):
+        from services.referral.service import previous_release_key
+
+        previous = base64.b64encode(previous_release_key(kept["MAAG_CIPHER_KEY"])).decode()
+        missing["MAAG_CHILD_INDEX_KEYS"] += f",previous={previous}"
+    if missing:
         with path.open("a") as f:
             f.writelines(f"{k}={v}\n" for k, v in missing.items())
         path.chmod(0o600)
-    _local_keys(layout)
 
 
 def _local_keys(layout: Layout) -> None:
@@ -501,8 +547,8 @@ def _sign_in(issuer: str | None, user: str | None) -> str:
 
 @app.command("secrets")
 def secrets() -> None:
-    """Print new keys (the event stores' cipher key, the chains' key), as environment
-    assignments."""
+    """Print new keys (the event stores' cipher key, the chains' key, the referral service's
+    key-encryption key and child-index key), as environment assignments."""
     for key, value in _new_secrets().items():
         typer.echo(f"{key}={value}")
 
@@ -516,6 +562,9 @@ def _new_secrets() -> dict[str, str]:
         "MAAG_CHAIN_KEY": base64.b64encode(os.urandom(32)).decode(),
         # the referral's key-encryption key (each case's data key is wrapped by it)
         "MAAG_KEY_ENCRYPTION_KEYS": "local-1=" + base64.b64encode(os.urandom(32)).decode(),
+        # the referral's child-index key (the index's HMACs), apart from the cipher key; a
+        # .maag/secrets.env made before it gets it added at the next `maag up`
+        "MAAG_CHILD_INDEX_KEYS": "local-1=" + base64.b64encode(os.urandom(32)).decode(),
         # the local services' database roles (`maag db migrate`), which own nothing
         "MAAG_POSTGRES_WRITER_PASSWORD": base64.b64encode(os.urandom(24)).decode(),
     }
@@ -723,6 +772,54 @@ def privacy_rotate_keys() -> None:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
     typer.echo(f"{moved} data keys re-wrapped with {keys.current}; now {keys.wrapped_by()}")
+
+
+@privacy_app.command("rotate-index-key")
+def privacy_rotate_index_key() -> None:
+    """Re-compute every child-index entry under the first of MAAG_CHILD_INDEX_KEYS, from each
+    referral's child as the store holds it (run where the referral service runs, with its
+    settings, beside it). Then drop the retired keys from the list. Safe to run again."""
+    from maag.runtime.settings import SettingsError
+    from maag.services import settings_from_env
+    from services.referral.service import KeyringError, rotate_child_index
+
+    _local_keys(Layout.from_env())
+    try:
+        settings = settings_from_env()
+        done = rotate_child_index(settings)
+    except (KeyringError, SettingsError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    current = settings.child_index_keys[0][0]
+    typer.echo(
+        f"{done.rekeyed} referrals' index entries re-computed under {current}; "
+        f"{done.forgotten} erased cases' entries deleted; {done.skipped} entries of no stored "
+        "referral left as they were"
+    )
+
+
+@privacy_app.command("previous-index-key")
+def privacy_previous_index_key(
+    key_id: Annotated[str, typer.Option("--id", help="The id to list it under")] = "previous",
+) -> None:
+    """Print the child-index key the previous release derived from MAAG_CIPHER_KEY, as a
+    MAAG_CHILD_INDEX_KEYS entry: listed after the new key, children indexed before the
+    upgrade are still found until `maag privacy rotate-index-key` has moved them."""
+    import base64
+
+    from maag.runtime.settings import KEK_ID
+    from maag.services import settings_from_env
+    from services.referral.service import previous_release_key
+
+    _local_keys(Layout.from_env())
+    cipher_key = settings_from_env().cipher_key
+    if not cipher_key:
+        typer.echo("error: MAAG_CIPHER_KEY is not set (the referral store's key)", err=True)
+        raise typer.Exit(1)
+    if not KEK_ID.match(key_id):
+        typer.echo("error: --id is lower-case letters, digits, . and -", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"{key_id}={base64.b64encode(previous_release_key(cipher_key)).decode()}")
 
 
 boards_app = typer.Typer(

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from contracts.topics import ALL_TOPICS, CHAIN_ANCHORS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
+from contracts.topics import AGENCY_OUTCOMES, ALL_TOPICS, CHAIN_ANCHORS, REFERRAL_SUBMISSIONS
 from maag.ops.identity.realm import INTEGRATING_AGENCIES
 from maag.runtime.web.auth import agency_client
 from maag.services import SPECS
@@ -52,6 +53,70 @@ def settings_keys() -> list[str]:
 OIDC_ISSUER = "https://id.essex.example/realms/maag"
 
 
+@dataclass(frozen=True)
+class SecretUse:
+    """A Secret the operator makes, each of its keys as the variable the code reads it from,
+    and the processes that use it: the only pods it is given to."""
+
+    secret: str
+    variables: Mapping[str, str]  # variable -> key in the Secret
+    users: frozenset[str]
+    optional: bool = False  # the process runs without it (e.g. a relay that wants no login)
+
+
+# Every service keeps an event store, encrypted at rest (`Settings.eventsourcing_env`); the
+# web app keeps none.
+STORES = frozenset(SERVICES)
+# Which process uses which secret, declared once: the Deployments are rendered from it, and
+# a test checks every pod against it (tests/unit/deploy/test_kubernetes_manifests.py).
+SECRETS: tuple[SecretUse, ...] = (
+    SecretUse("maag-cipher", {"MAAG_CIPHER_KEY": "key"}, STORES),
+    # each case's data key is wrapped by these (the first the current one): crypto-shredding
+    SecretUse("maag-kek", {"MAAG_KEY_ENCRYPTION_KEYS": "keys"}, frozenset({"referral"})),
+    # the child index's HMAC keys (the first the current one), apart from the cipher key
+    SecretUse("maag-child-index", {"MAAG_CHILD_INDEX_KEYS": "keys"}, frozenset({"referral"})),
+    # the chains' HMAC key and the anchors' signing key; never in the database's hands
+    SecretUse("maag-chain", {"MAAG_CHAIN_KEY": "key"}, STORES),
+    # the anchors' Ed25519 private key (`maag audit anchor-keys`): only the anchoring services
+    # hold it; `maag audit verify` is given the public key (MAAG_ANCHOR_PUBLIC_KEYS)
+    SecretUse("maag-anchor", {"MAAG_ANCHOR_SIGNING_KEY": "signing-key"}, STORES),
+    SecretUse(
+        "maag-smtp",
+        {"MAAG_SMTP_USERNAME": "username", "MAAG_SMTP_PASSWORD": "password"},
+        frozenset({"notifications"}),
+        optional=True,  # a relay that takes mail from the cluster without a login
+    ),
+    SecretUse(
+        "maag-web",
+        {"MAAG_WEB_CLIENT_SECRET": "client-secret", "MAAG_WEB_SESSION_SECRET": "session-secret"},
+        frozenset({"web"}),
+    ),
+)
+
+
+def own_secrets(service: str) -> set[str]:
+    """The Secrets made for one service alone: its Kafka user's (Strimzi makes it) and its
+    database role's."""
+    return {f"maag-{service}", db_credentials(service)}
+
+
+def secrets_of(process: str) -> list[SecretUse]:
+    return [s for s in SECRETS if process in s.users]
+
+
+def secret_variables() -> set[str]:
+    """The settings only the processes that use them are given."""
+    return {v for s in SECRETS for v in s.variables}
+
+
+def _secret_env(process: str) -> dict[str, Any]:
+    return {
+        variable: ("secret", use.secret, key, use.optional)
+        for use in secrets_of(process)
+        for variable, key in use.variables.items()
+    }
+
+
 # name -> (ConfigMap value) or ("secret", secret name, key, optional)
 def _env(service: str) -> dict[str, Any]:
     return {
@@ -73,15 +138,17 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_STORE_MIGRATED": "true",
         "MAAG_POSTGRES_SCHEMA": service,
         "MAAG_DATA_DIR": "/tmp/maag",
-        "MAAG_CIPHER_KEY": ("secret", "maag-cipher", "key", service != "referral"),
-        # each case's data key is wrapped by these (the first the current one): crypto-shredding
-        "MAAG_KEY_ENCRYPTION_KEYS": ("secret", "maag-kek", "keys", service != "referral"),
+        # the keys and credentials this service uses, and no other (SECRETS)
+        **_secret_env(service),
         # empty: the defaults, sourced in services/referral/domain/retention.py
         "MAAG_RETENTION": "",
-        # the chains' HMAC key and the anchors' signing key; never in the database's hands
-        "MAAG_CHAIN_KEY": ("secret", "maag-chain", "key", False),
         "MAAG_ANCHOR_INTERVAL": "60",
         "MAAG_ANCHOR_FILE": "",
+        # empty: each service checks its anchors by its own signing key's public half
+        "MAAG_ANCHOR_PUBLIC_KEYS": "",
+        # empty until the overlay mounts the witness bucket (object lock) and names the path
+        # (deploy/README.md, "Tamper evidence")
+        "MAAG_ANCHOR_WITNESS_DIR": "",
         "MAAG_TOPIC_PREFIX": "",
         "MAAG_LOG_FORMAT": "json",
         # The county's OpenID Connect provider: services fetch its public keys, hold no secret.
@@ -93,8 +160,6 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_SMTP_HOST": "smtp-relay.mail.svc",
         "MAAG_SMTP_PORT": "587",
         "MAAG_SMTP_STARTTLS": "true",
-        "MAAG_SMTP_USERNAME": ("secret", "maag-smtp", "username", True),
-        "MAAG_SMTP_PASSWORD": ("secret", "maag-smtp", "password", True),
         "MAAG_MAIL_FROM": "maag-notifications@essex.example",
         "MAAG_WEB_BASE_URL": "https://maag.essex.example",
         "MAAG_SMTP_RETRY_SECONDS": "300",
@@ -263,8 +328,10 @@ AUDIT_CLIENT = "maag-audit"
 
 def users() -> list[dict[str, Any]]:
     """One KafkaUser per service (what it publishes and consumes) and per integrating agency:
-    an agency's system writes referral submissions and reads the referral outcomes (its
-    rejections among them), and nothing else."""
+    an agency's system writes referral submissions and reads its own outcomes topic (its
+    rejections among them), and nothing else: not `maag.referral.events`, which holds every
+    agency's cases, nor another agency's outcomes, and it writes no outcomes (only the
+    referral service does, its `tells`)."""
     out = []
     for service in SERVICES:
         spec = SPECS[service]
@@ -287,7 +354,7 @@ def users() -> list[dict[str, Any]]:
         client = agency_client(agency.value)
         acls = [
             _acl("topic", REFERRAL_SUBMISSIONS.name, ["Write", "Describe"]),
-            _acl("topic", REFERRAL_EVENTS.name, ["Read", "Describe"]),
+            _acl("topic", AGENCY_OUTCOMES[agency].name, ["Read", "Describe"]),
             _acl("group", f"{client}-", ["Read"], pattern="prefix"),
         ]
         out.append(_kafka_user(client, acls))
@@ -640,8 +707,7 @@ def web_resources() -> list[dict[str, Any]]:
         "MAAG_WEB_HOST": "0.0.0.0",
         "MAAG_WEB_PORT": str(HTTP_PORT),
         "MAAG_WEB_CLIENT_ID": "maag-web",
-        "MAAG_WEB_CLIENT_SECRET": ("secret", "maag-web", "client-secret", False),
-        "MAAG_WEB_SESSION_SECRET": ("secret", "maag-web", "session-secret", False),
+        **_secret_env("web"),  # its OpenID Connect client secret and its sessions' key
         "MAAG_WEB_SESSION_MINUTES": "60",
         "MAAG_LOG_FORMAT": "json",
         "MAAG_SERVICE_URLS": ",".join(f"{s}=http://maag-{s}" for s in SERVICES),

@@ -35,6 +35,11 @@ class Settings:
     MAAG_KEY_ENCRYPTION_KEYS  the referral service's key-encryption keys, id=base64 (32 bytes), the
                               first the current one, e.g. 2026-11=...,2025-06=...: they wrap each
                               case's data key (`maag privacy rotate-keys` re-wraps with the first)
+    MAAG_CHILD_INDEX_KEYS     the referral service's child-index keys, id=base64 (32 bytes), the
+                              first the current one: the HMAC keys of the child index's match
+                              keys, apart from the cipher key; new referrals are indexed under the
+                              first and looked up under all (`maag privacy rotate-index-key`
+                              re-computes every entry under the first)
     MAAG_RETENTION            the retention schedule, <outcome>=dob+<years> or <outcome>=fy+<years>,
                               e.g. closed=dob+25,declined=fy+6 (what it leaves out keeps the
                               defaults in services/referral/domain/retention.py)
@@ -43,6 +48,14 @@ class Settings:
                               `maag audit verify` needs it (`maag secrets` prints a new one)
     MAAG_ANCHOR_INTERVAL      seconds between anchors of a moved chain head (default 60)
     MAAG_ANCHOR_FILE          also append every anchor to this file (JSON lines), optional
+    MAAG_ANCHOR_SIGNING_KEY   the anchoring process's Ed25519 private key (base64, 32 bytes), apart
+                              from MAAG_CHAIN_KEY: the verifier holds only the public key (unset:
+                              derived from MAAG_CHAIN_KEY, for development only)
+    MAAG_ANCHOR_PUBLIC_KEYS   the public keys `verify` trusts anchors by: base64 (every service) or
+                              service=base64,... (unset: derived from MAAG_CHAIN_KEY)
+    MAAG_ANCHOR_WITNESS_DIR   an append-only witness outside the database and the broker: each
+                              anchor is also written there as a new file, never overwritten, and
+                              `verify` reads it (in Kubernetes a bucket with object lock, mounted)
     MAAG_TOPIC_PREFIX         prepended to every topic name (isolates tests and environments)
     MAAG_LOG_FORMAT           json | console (default: console on a terminal, else json)
     MAAG_OIDC_ISSUER          the identity provider's issuer URL (its realm), e.g.
@@ -92,9 +105,13 @@ class Settings:
     cipher_key: str | None = field(default=None, repr=False)
     chain_key: bytes | None = field(default=None, repr=False)
     key_encryption_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+    child_index_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
     retention_schedule: str = ""
     anchor_interval: float = 60.0
     anchor_file: Path | None = None
+    anchor_signing_key: bytes | None = field(default=None, repr=False)
+    anchor_public_keys: Mapping[str, bytes] = field(default_factory=dict)
+    anchor_witness_dir: Path | None = None
     topic_prefix: str = ""
     log_format: str | None = None
     oidc_issuer: str | None = None
@@ -153,9 +170,15 @@ class Settings:
             cipher_key=env.get("MAAG_CIPHER_KEY") or None,
             chain_key=secret_key(env, "MAAG_CHAIN_KEY"),
             key_encryption_keys=parse_keks(env.get("MAAG_KEY_ENCRYPTION_KEYS", "")),
+            child_index_keys=parse_keks(
+                env.get("MAAG_CHILD_INDEX_KEYS", ""), "MAAG_CHILD_INDEX_KEYS"
+            ),
             retention_schedule=env.get("MAAG_RETENTION", ""),
             anchor_interval=_number(env, "MAAG_ANCHOR_INTERVAL", 60, 1, 86_400, float),
             anchor_file=Path(f) if (f := env.get("MAAG_ANCHOR_FILE")) else None,
+            anchor_signing_key=ed25519_key(env, "MAAG_ANCHOR_SIGNING_KEY"),
+            anchor_public_keys=anchor_public_keys(env.get("MAAG_ANCHOR_PUBLIC_KEYS", "")),
+            anchor_witness_dir=Path(w) if (w := env.get("MAAG_ANCHOR_WITNESS_DIR")) else None,
             topic_prefix=env.get("MAAG_TOPIC_PREFIX", ""),
             log_format=fmt,
             oidc_issuer=_url(env, "MAAG_OIDC_ISSUER"),
@@ -263,11 +286,42 @@ def secret_key(env: Mapping[str, str], name: str, least: int = 32) -> bytes | No
     return key
 
 
+def ed25519_key(env: Mapping[str, str], name: str) -> bytes | None:
+    """An Ed25519 key (private seed or public key) in base64: exactly 32 bytes."""
+    text = env.get(name)
+    if not text:
+        return None
+    try:
+        key = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        key = b""
+    if len(key) != 32:
+        raise SettingsError(
+            f"{name} must be base64 of 32 bytes (`maag audit anchor-keys` prints a new pair)"
+        )
+    return key
+
+
+def anchor_public_keys(text: str) -> dict[str, bytes]:
+    """MAAG_ANCHOR_PUBLIC_KEYS: base64 (every service's, as "*") or service=base64,..."""
+    found: dict[str, bytes] = {}
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        service, sep, value = entry.partition("=")
+        if not sep or not value or not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", service):
+            service, value = "*", entry  # a bare key (its "=" is base64's padding)
+        key = ed25519_key({"MAAG_ANCHOR_PUBLIC_KEYS": value}, "MAAG_ANCHOR_PUBLIC_KEYS")
+        if key is None:
+            raise SettingsError(f"MAAG_ANCHOR_PUBLIC_KEYS: no key for {service}")
+        found[service] = key
+    return found
+
+
 KEK_ID = re.compile(r"^[a-z0-9][a-z0-9.-]{0,39}$")
 
 
 def parse_keks(text: str, name: str = "MAAG_KEY_ENCRYPTION_KEYS") -> tuple[tuple[str, bytes], ...]:
-    """`id=base64,...`, each key 32 bytes, ids unique; the first is the current one."""
+    """`id=base64,...`, each key 32 bytes, ids unique; the first is the current one (the
+    key-encryption keys, and the child index's keys)."""
     found: list[tuple[str, bytes]] = []
     for entry in filter(None, (e.strip() for e in text.split(","))):
         kek_id, sep, value = entry.partition("=")
@@ -277,7 +331,7 @@ def parse_keks(text: str, name: str = "MAAG_KEY_ENCRYPTION_KEYS") -> tuple[tuple
             )
         key = secret_key({name: value}, name)
         if key is None or len(key) != 32:
-            raise SettingsError(f"{name}: key {kek_id} must be 32 bytes (AES-256)")
+            raise SettingsError(f"{name}: key {kek_id} must be 32 bytes")
         if any(kek_id == seen for seen, _ in found):
             raise SettingsError(f"{name}: key id {kek_id} appears twice")
         found.append((kek_id, key))

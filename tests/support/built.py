@@ -15,7 +15,7 @@ from services.panel.service import build as build_panel
 from services.referral.service import build as build_referral
 from tests.support import identity
 from tests.support.keys import CHAIN_KEY
-from tests.support.referral import CIPHER_KEY, KEKS
+from tests.support.referral import CHILD_INDEX_KEYS, CIPHER_KEY, KEKS
 
 BUILDERS: dict[str, Callable[[Settings], Any]] = {
     "referral": build_referral,
@@ -37,6 +37,7 @@ def build_all(folder: Callable[[str], Path], cipher_key: str = CIPHER_KEY) -> di
                     cipher_key=cipher_key,
                     chain_key=CHAIN_KEY,
                     key_encryption_keys=KEKS,
+                    child_index_keys=CHILD_INDEX_KEYS,
                     **identity.settings(),
                 )
             )

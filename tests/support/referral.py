@@ -1,5 +1,5 @@
 """Shared test data for the referral service: a submission, the cipher key and the
-key-encryption keys."""
+key-encryption keys, the child-index keys."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ CHILD_NAME = "Zebedee Quillfeather"  # distinctive, so a leak is unmistakable
 CIPHER_KEY = AESCipher.create_key(32)
 KEKS = (("test-1", os.urandom(32)),)
 KEKS_TEXT = ",".join(f"{i}={base64.b64encode(k).decode()}" for i, k in KEKS)
+CHILD_INDEX_KEYS = (("index-1", os.urandom(32)),)
+CHILD_INDEX_KEYS_TEXT = ",".join(f"{i}={base64.b64encode(k).decode()}" for i, k in CHILD_INDEX_KEYS)
 
 
 def details(**override: Any) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from maag.services import SPECS
 from tests.support import identity
 from tests.support.keys import CHAIN_KEY_TEXT, WRITER_PASSWORD
 from tests.support.net import free_port
-from tests.support.referral import CIPHER_KEY, KEKS_TEXT
+from tests.support.referral import CHILD_INDEX_KEYS_TEXT, CIPHER_KEY, KEKS_TEXT
 
 SERVICES = tuple(SPECS)
 
@@ -61,6 +61,7 @@ class System:
             "MAAG_CIPHER_KEY": CIPHER_KEY,
             "MAAG_CHAIN_KEY": CHAIN_KEY_TEXT,
             "MAAG_KEY_ENCRYPTION_KEYS": KEKS_TEXT,
+            "MAAG_CHILD_INDEX_KEYS": CHILD_INDEX_KEYS_TEXT,
             "MAAG_OIDC_ISSUER": identity.current().issuer,
             "MAAG_LOG_FORMAT": "json",
             "MAAG_SMTP_PORT": str(self.ports["smtp"]),

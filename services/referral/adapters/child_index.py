@@ -2,11 +2,19 @@
 found without anyone's details being stored or compared in the clear.
 
 A row per referral and kind of key (`services.referral.domain.matching`): the key as an
-HMAC-SHA256 under the index key (derived from the store's cipher key, so it is as secret as
-the store itself), the referral and the child it belongs to. A guessed child cannot be
-looked up without the key, and the keys of an erased case are deleted with its data key.
-The rows are a side table like the keyring (mutable); the links between referrals and
-children are events on the referrals.
+HMAC-SHA256 under the child-index key (MAAG_CHILD_INDEX_KEYS, its own secret: never derived
+from the store's cipher key, which every store holds and which cannot be rotated), the
+referral and the child it belongs to. A guessed child cannot be looked up without the key,
+and the keys of an erased case are deleted with its data key. The rows are a side table like
+the keyring (mutable); the links between referrals and children are events on the referrals.
+
+Rotation. New referrals are indexed under the first key, and looked up under every listed
+key, so a child indexed under a retired key is still found while a rotation runs. `rotate`
+re-computes each referral's entries under the first key from its child's details (sealed
+under the case's data key: recoverable while the case is not erased); once it has run, the
+retired keys can be dropped from the list. The previous release keyed the index with a key
+derived from the cipher key (`previous_release_key`): listed as a retired key, its entries
+are found until the rotation has re-computed them.
 """
 
 from __future__ import annotations
@@ -15,7 +23,8 @@ import base64
 import hashlib
 import hmac
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +39,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
+    bindparam,
     select,
     union_all,
 )
@@ -38,6 +48,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from maag.runtime.follow.projection import create_tables
+from maag.runtime.settings import SettingsError
 from services.referral.domain.matching import Key, likely
 from services.referral.domain.values import Offer
 
@@ -63,19 +74,36 @@ keys_table = Table(
 )
 
 
-def index_key(cipher_key: str) -> bytes:
-    """The child index's HMAC key, derived from the store's cipher key."""
+class ChildIndexKeyMissing(SettingsError):
+    """The referral service refuses to start without its child-index key."""
+
+
+def previous_release_key(cipher_key: str) -> bytes:
+    """The key the previous release indexed under, derived from the store's cipher key: listed
+    as a retired key only while `maag privacy rotate-index-key` moves the index off it."""
     return hmac.digest(base64.b64decode(cipher_key), b"maag referral child index v1", "sha256")
 
 
 class SqlChildIndex:
-    def __init__(self, engine: Engine, key: bytes) -> None:
+    def __init__(self, engine: Engine, keys: Sequence[tuple[str, bytes]]) -> None:
+        if not keys:
+            raise ChildIndexKeyMissing(
+                "MAAG_CHILD_INDEX_KEYS is not set: the child index keeps children's match keys "
+                "(date of birth, name sounds, postcode) only as HMACs under this key, "
+                "id=base64 (`maag secrets` prints one)"
+            )
         self.engine = engine
-        self.key = key
+        self.current, self.key = keys[0]
+        self.keys = tuple(k for _, k in keys)
         create_tables(metadata, engine)
 
     def _token(self, value: str) -> bytes:
         return hmac.digest(self.key, value.encode(), hashlib.sha256)
+
+    def _tokens(self, value: str) -> list[bytes]:
+        """The value's token under every listed key: the current one and the retired ones a
+        rotation has not yet moved every entry off."""
+        return [hmac.digest(k, value.encode(), hashlib.sha256) for k in self.keys]
 
     def place(self, case_id: UUID, child_id: UUID, keys: Mapping[Key, str]) -> list[Offer]:
         """Index a new referral's keys under `child_id` (again, after a failed attempt: the
@@ -90,12 +118,16 @@ class SqlChildIndex:
         ]
         each = [
             select(keys_table.c.kind, keys_table.c.case_id, keys_table.c.child_id, keys_table.c.seq)
-            .where(keys_table.c.token == row["token"])
+            .where(
+                keys_table.c.token == row["token"]
+                if len(self.keys) == 1
+                else keys_table.c.token.in_(self._tokens(value))
+            )
             .where(keys_table.c.case_id != case_id)
             .order_by(keys_table.c.seq.desc())
             .limit(PER_KEY)
             .subquery()
-            for row in rows
+            for row, value in zip(rows, keys.values(), strict=True)
         ]
         lookup = union_all(*(select(*q.c) for q in each))
         postgres = self.engine.dialect.name == "postgresql"
@@ -123,6 +155,80 @@ class SqlChildIndex:
         """The case's details were erased: its keys go with them."""
         with self.engine.begin() as conn:
             conn.execute(keys_table.delete().where(keys_table.c.case_id == case_id))
+
+    def cases(self, after: UUID | None = None, batch: int = 500) -> list[UUID]:
+        """The indexed referrals, in id order after `after` (a rotation's pages)."""
+        query = select(keys_table.c.case_id).distinct().order_by(keys_table.c.case_id)
+        if after is not None:
+            query = query.where(keys_table.c.case_id > after)
+        with self.engine.connect() as conn:
+            return list(conn.scalars(query.limit(batch)))
+
+    def rekey(self, entries: Mapping[UUID, Mapping[Key, str]]) -> None:
+        """Referrals' entries under the current key, in one transaction. Only rows that are
+        there are updated: a case erased meanwhile (its rows deleted) is not indexed again,
+        and the child a person linked it to is kept."""
+        rows = [
+            {"case": case_id, "of_kind": kind.value, "new_token": self._token(value)}
+            for case_id, keys in entries.items()
+            for kind, value in keys.items()
+        ]
+        if not rows:
+            return
+        update = (
+            keys_table.update()
+            .where(keys_table.c.case_id == bindparam("case"))
+            .where(keys_table.c.kind == bindparam("of_kind"))
+            .values(token=bindparam("new_token"))
+        )
+        with self.engine.begin() as conn:
+            conn.execute(update, rows)
+
+    def rotate(
+        self, keys_of: Callable[[UUID], Mapping[Key, str] | None], batch: int = 500
+    ) -> Rotation:
+        """Every referral's entries re-computed under the current key, a page at a time.
+        `keys_of` gives a referral's match keys from its child's details, or None when they
+        are gone (erased: its entries are deleted with them). Safe to run again, and beside
+        the running service: a new referral is indexed under the current key already."""
+        done = Rotation()
+        for page in self._pages(batch):
+            found: dict[UUID, Mapping[Key, str]] = {}
+            for case_id in page:
+                try:
+                    keys = keys_of(case_id)
+                except NotIndexable:
+                    done.skipped += 1
+                    continue
+                if keys is None:
+                    self.forget(case_id)
+                    done.forgotten += 1
+                else:
+                    found[case_id] = keys
+            self.rekey(found)
+            done.rekeyed += len(found)
+        return done
+
+    def _pages(self, batch: int) -> Iterator[list[UUID]]:
+        after: UUID | None = None
+        while page := self.cases(after, batch):
+            yield page
+            after = page[-1]
+
+
+class NotIndexable(LookupError):
+    """No referral was stored for these entries (a submission whose store write failed after
+    it was indexed): left as they are, for a retry of that submission to write again."""
+
+
+@dataclass
+class Rotation:
+    """What a rotation did: entries re-computed, erased cases' entries deleted, and entries
+    of no stored referral left alone (per referral)."""
+
+    rekeyed: int = 0
+    forgotten: int = 0
+    skipped: int = 0
 
 
 def _offers(found: Sequence[Any]) -> list[Offer]:

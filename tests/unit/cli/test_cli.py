@@ -38,5 +38,6 @@ def test_secrets_print_no_token_signing_key() -> None:
         "MAAG_CIPHER_KEY",
         "MAAG_CHAIN_KEY",
         "MAAG_KEY_ENCRYPTION_KEYS",
+        "MAAG_CHILD_INDEX_KEYS",
         "MAAG_POSTGRES_WRITER_PASSWORD",
     ]

@@ -3,7 +3,10 @@ against the code they deploy."""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,12 +17,23 @@ import pytest
 import yaml
 
 from contracts.topics import ALL_TOPICS
-from maag.ops.deployment import SERVICES, rendered, settings_keys
+from maag.ops.deployment import (
+    KAFKA_CA_SECRET,
+    SECRETS,
+    SERVICES,
+    STORES,
+    db_owner_credentials,
+    own_secrets,
+    rendered,
+    secret_variables,
+    secrets_of,
+    settings_keys,
+)
 from maag.runtime.settings import Settings
 from maag.services import SPECS, build_of
 from tests.support import identity
 from tests.support.keys import CHAIN_KEY
-from tests.support.referral import CIPHER_KEY, KEKS
+from tests.support.referral import CHILD_INDEX_KEYS, CIPHER_KEY, KEKS
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
@@ -216,7 +230,9 @@ def test_each_deployment_sets_every_setting_and_is_locked_down(
         pod = d["spec"]["template"]["spec"]
         (c,) = pod["containers"]
         env = {e["name"]: e for e in c["env"]}
-        assert keys <= set(env), f"{d['metadata']['name']} lacks {keys - set(env)}"
+        # every setting, but the secrets only where they are used (the test below)
+        lacking = keys - secret_variables() - set(env)
+        assert not lacking, f"{d['metadata']['name']} lacks {lacking}"
         for e in env.values():
             ref = e["valueFrom"].get("configMapKeyRef")
             if ref:
@@ -371,8 +387,8 @@ def test_services_trust_the_brokers_ca_and_read_the_one_copy_of_their_db_passwor
         assert "replicas" not in d["spec"]  # the autoscaler sets the count
 
 
-def test_each_agency_writes_only_referral_submissions() -> None:
-    from contracts.topics import REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
+def test_each_agency_writes_only_submissions_and_reads_only_its_own_outcomes() -> None:
+    from contracts.topics import AGENCY_OUTCOMES, OUTCOME_TOPICS, REFERRAL_SUBMISSIONS
     from maag.ops.identity.realm import INTEGRATING_AGENCIES
 
     users = {u["metadata"]["name"]: u for u in _of(_build("prod"), "KafkaUser")}
@@ -385,44 +401,21 @@ def test_each_agency_writes_only_referral_submissions() -> None:
             if "Read" in a["operations"] and a["resource"]["type"] == "topic"
         }
         assert writes == {REFERRAL_SUBMISSIONS.name}, agency
-        assert reads == {REFERRAL_EVENTS.name}, agency
-
-
-def test_dev_pulls_its_moving_tag_every_time() -> None:
-    for d in _of(_build("dev"), "Deployment"):
-        pod = d["spec"]["template"]["spec"]
-        for c in (*pod["containers"], *pod.get("initContainers", ())):
-            assert c["imagePullPolicy"] == "Always", (d["metadata"]["name"], c["name"])
-
-
-def test_each_service_runs_as_a_role_that_does_not_own_its_store() -> None:
-    """The service's container signs in as its role; only its init container (`maag db
-    migrate`) holds the owner's password, and the owner owns the database."""
-    docs = _build("prod")
-    (cluster,) = _of(docs, "Cluster")
-    roles = {r["name"]: r["passwordSecret"]["name"] for r in cluster["spec"]["managed"]["roles"]}
-    owners = {d["spec"]["name"]: d["spec"]["owner"] for d in _of(docs, "Database")}
-    for service in SERVICES:
-        assert owners[service] == f"{service}_owner" and f"{service}_owner" in roles
-        (d,) = [d for d in _of(docs, "Deployment") if d["metadata"]["name"] == f"maag-{service}"]
-        pod = d["spec"]["template"]["spec"]
-        (init,) = pod["initContainers"]
-        assert init["args"] == ["db", "migrate", service, "--writer", service]
-        secrets = {
-            e["valueFrom"]["secretKeyRef"]["name"]
-            for c in pod["containers"]
-            for e in c["env"]
-            if "secretKeyRef" in e.get("valueFrom", {})
+        # not maag.referral.events (every agency's cases), not another agency's outcomes
+        assert reads == {AGENCY_OUTCOMES[agency].name}, agency
+        # named one by one: no prefix that would reach another agency's outcomes
+        assert {a["resource"]["patternType"] for a in acls if a["resource"]["type"] == "topic"} == {
+            "literal"
         }
-        init_env = {e["name"]: e for e in init["env"]}
-        owner_secret = init_env["MAAG_POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"]
-        assert owner_secret == roles[f"{service}_owner"] and owner_secret not in secrets
-        assert init_env["MAAG_POSTGRES_URL"]["value"].startswith(f"postgresql://{service}_owner@")
-        (config,) = [
-            c for c in _of(docs, "ConfigMap") if c["metadata"]["name"] == f"maag-{service}"
-        ]
-        assert config["data"]["MAAG_STORE_MIGRATED"] == "true"
-        assert config["data"]["MAAG_POSTGRES_URL"].startswith(f"postgresql://{service}@")
+    # only the referral service writes an outcomes topic
+    for topic in OUTCOME_TOPICS:
+        writers = {
+            name
+            for name, u in users.items()
+            for a in u["spec"]["authorization"]["acls"]
+            if a["resource"]["name"] == topic.name and "Write" in a["operations"]
+        }
+        assert writers == {"maag-referral"}, topic.name
 
 
 async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
@@ -432,15 +425,9 @@ async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
     users = {
         u["metadata"]["name"]: u["spec"]["authorization"]["acls"] for u in _of(docs, "KafkaUser")
     }
-    settings = Settings(
-        data_dir=tmp_path,
-        cipher_key=CIPHER_KEY,
-        chain_key=CHAIN_KEY,
-        key_encryption_keys=KEKS,
-        **identity.settings(),
-    )
     for service in SERVICES:
-        built = build_of(service)(settings)
+        # each built with the secrets its pod is given, and no other
+        built = build_of(service)(_with_only_its_secrets(service, tmp_path / service))
         paths = {getattr(r, "path", None) for r in built.api.routes}
         assert {"/healthz", "/readyz"} <= paths
         consumed = set(built.consumer.subscriptions)
@@ -462,9 +449,106 @@ async def test_probe_paths_exist_and_acls_match_what_each_service_really_does(
         # its chain's anchors: written, and read back for /audit/store
         assert reads == consumed | fed | {built.anchorer.topic}
         assert writes == {t.name for t in SPECS[service].publishes} >= {built.anchorer.topic}
+        # its relay publishes where its user may write (the agencies' outcomes, the referral's)
+        assert set(built.relay.producer.publishers) == {t.name for t in SPECS[service].relays}
         assert built.relay.source == f"/maag/{service}"
         groups = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}
         assert groups == {built.consumer.group_id}
+
+
+# A valid value of each secret setting, as `maag secrets` makes them (or a login's text).
+_VALUES = {
+    "MAAG_CIPHER_KEY": CIPHER_KEY,
+    "MAAG_CHAIN_KEY": base64.b64encode(CHAIN_KEY).decode(),
+    "MAAG_ANCHOR_SIGNING_KEY": base64.b64encode(bytes(range(32))).decode(),
+    "MAAG_KEY_ENCRYPTION_KEYS": ",".join(f"{i}={base64.b64encode(k).decode()}" for i, k in KEKS),
+    "MAAG_CHILD_INDEX_KEYS": ",".join(
+        f"{i}={base64.b64encode(k).decode()}" for i, k in CHILD_INDEX_KEYS
+    ),
+}
+
+
+def _with_only_its_secrets(service: str, folder: Path) -> Settings:
+    """The settings a service's pod gives it: of the secret settings, only those SECRETS
+    declares it uses."""
+    given = {v: _VALUES.get(v, "smtp-login") for use in secrets_of(service) for v in use.variables}
+    found = Settings.from_env({"MAAG_DATA_DIR": str(folder), **given})
+    return dataclasses.replace(
+        found, **{k: getattr(found, k) for k in _fields_of(set(given))}, **identity.settings()
+    )
+
+
+def _fields_of(variables: set[str]) -> set[str]:
+    """The Settings fields these variables set (found by setting each, not by a list)."""
+    plain = Settings.from_env({})
+    fields = set()
+    for variable in variables:
+        changed = Settings.from_env({variable: _VALUES.get(variable, "smtp-login")})
+        fields |= {
+            f.name
+            for f in dataclasses.fields(Settings)
+            if getattr(changed, f.name) != getattr(plain, f.name)
+        }
+    return fields
+
+
+def _secrets_named(pod: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The Secrets a pod's containers read (env and envFrom), and those it mounts."""
+    read = set()
+    for c in (*pod["containers"], *pod.get("initContainers", ())):
+        for e in c.get("env", ()):
+            ref = e.get("valueFrom", {}).get("secretKeyRef")
+            if ref:
+                read.add(ref["name"])
+        read |= {e["secretRef"]["name"] for e in c.get("envFrom", ()) if "secretRef" in e}
+    mounted = {v["secret"]["secretName"] for v in pod.get("volumes", ()) if "secret" in v}
+    return read, mounted
+
+
+def test_each_pod_names_only_the_secrets_its_process_uses(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """The cipher key only where a store encrypts, the key-encryption and child-index keys
+    only in referral, the SMTP login only in notifications, the web client's secret only in
+    the web app: every pod exactly as SECRETS declares."""
+    _, docs = overlay
+    for d in _of(docs, "Deployment"):
+        process = d["spec"]["template"]["spec"]["containers"][0]["args"][1]
+        read, mounted = _secrets_named(d["spec"]["template"]["spec"])
+        declared = {use.secret for use in secrets_of(process)}
+        own = set() if process == "web" else own_secrets(process) | {db_owner_credentials(process)}
+        assert read - own == declared, process
+        assert mounted <= {KAFKA_CA_SECRET}, process  # the brokers' CA certificate, public
+    users = {s.secret: s.users for s in SECRETS}
+    assert users["maag-kek"] == users["maag-child-index"] == {"referral"}
+    assert users["maag-smtp"] == {"notifications"}
+    assert users["maag-web"] == {"web"}
+    assert users["maag-cipher"] == STORES == set(SERVICES)
+
+
+def test_the_declared_users_of_each_secret_are_the_code_that_reads_it() -> None:
+    """SECRETS against the code: a process reads a secret setting (its Settings field, or the
+    variable itself) if and only if SECRETS gives it to that process. The runtime's store
+    and chains are every service's."""
+    root = ROOT
+    source = {
+        process: "\n".join(p.read_text() for p in (root / "services" / process).rglob("*.py"))
+        for process in (*SERVICES, "web")
+    }
+    # the runtime, settings.py included: its eventsourcing_env hands the store the cipher key
+    runtime = "\n".join(p.read_text() for p in (root / "maag" / "runtime").rglob("*.py"))
+    for use in SECRETS:
+        for variable in use.variables:
+            fields = _fields_of({variable}) if variable in settings_keys() else set()
+            needles = [variable, *(f".{f}" for f in fields)]
+            readers = {
+                process
+                for process, text in source.items()
+                if any(re.search(re.escape(n) + r"\b", text) for n in needles)
+            }
+            if any(re.search(re.escape(f".{f}") + r"\b", runtime) for f in fields):
+                readers |= STORES
+            assert readers == use.users, (variable, readers)
 
 
 def test_the_web_app_is_deployed_with_its_secrets_from_a_secret_and_locked_down(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+import os
 from pathlib import Path
 
 import pytest
@@ -79,6 +81,8 @@ def test_kafka_clients_authenticate_only_when_a_user_is_given() -> None:
         ("MAAG_KAFKA_CREATE_TOPICS", "ja", "MAAG_KAFKA_CREATE_TOPICS must be true or false"),
         ("MAAG_OIDC_ISSUER", "keycloak:8080/realms/maag", "MAAG_OIDC_ISSUER must be an http"),
         ("MAAG_OIDC_JWKS_URL", "file:///etc/keys", "MAAG_OIDC_JWKS_URL must be an http"),
+        ("MAAG_CHILD_INDEX_KEYS", "c2hvcnQ=", "MAAG_CHILD_INDEX_KEYS: each entry is id=base64"),
+        ("MAAG_CHILD_INDEX_KEYS", "i-1=c2hvcnQ=", "MAAG_CHILD_INDEX_KEYS must be at least 32"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_the_variable_and_the_rule(
@@ -86,6 +90,15 @@ def test_a_bad_setting_is_refused_naming_the_variable_and_the_rule(
 ) -> None:
     with pytest.raises(SettingsError, match=says):
         Settings.from_env({name: value})
+
+
+def test_the_child_index_keys_are_their_own_setting_the_first_current_and_never_shown() -> None:
+    new, old = os.urandom(32), os.urandom(32)
+    text = f"i-2={base64.b64encode(new).decode()},i-1={base64.b64encode(old).decode()}"
+    settings = Settings.from_env({"MAAG_CHILD_INDEX_KEYS": text, "MAAG_CIPHER_KEY": "k"})
+    assert settings.child_index_keys == (("i-2", new), ("i-1", old))
+    assert settings.key_encryption_keys == ()  # not the key-encryption keys, nor the cipher's
+    assert new.hex() not in repr(settings) and "child_index_keys" not in repr(settings)
 
 
 def test_a_refused_database_url_is_not_repeated_with_its_password() -> None:

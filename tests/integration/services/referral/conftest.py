@@ -9,7 +9,7 @@ import pytest
 from maag.runtime.logging import configure
 from services.referral.service import ReferralService, build
 from tests.support import identity
-from tests.support.referral import CIPHER_KEY, KEKS
+from tests.support.referral import CHILD_INDEX_KEYS, CIPHER_KEY, KEKS
 from tests.support.running import running, settings_for
 
 
@@ -25,6 +25,7 @@ async def service(
         topic_prefix,
         cipher_key=CIPHER_KEY,
         key_encryption_keys=KEKS,
+        child_index_keys=CHILD_INDEX_KEYS,
         **identity.settings(),
     )
     async with running(build(settings)) as svc:

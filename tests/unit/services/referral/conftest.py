@@ -17,7 +17,7 @@ from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Work
 from services.referral.adapters import read_model
-from services.referral.adapters.child_index import SqlChildIndex, index_key
+from services.referral.adapters.child_index import SqlChildIndex
 from services.referral.adapters.http import create_api
 from services.referral.adapters.keyring import SqlKeyring
 from services.referral.adapters.read_model import SqlCaseList
@@ -29,7 +29,7 @@ from services.referral.application.policies.on_lead_professional_assigned import
 from services.referral.audit import AUDIT
 from tests.support import identity
 from tests.support.identity import verifier
-from tests.support.referral import CIPHER_KEY, KEKS
+from tests.support.referral import CHILD_INDEX_KEYS, CIPHER_KEY, KEKS
 
 CHAIR = Actor(user_id="chair-1", role=Role.PANEL_CHAIR, agency="social-care")
 
@@ -44,14 +44,18 @@ class Api:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
-        data_dir=tmp_path, cipher_key=CIPHER_KEY, key_encryption_keys=KEKS, **identity.settings()
+        data_dir=tmp_path,
+        cipher_key=CIPHER_KEY,
+        key_encryption_keys=KEKS,
+        child_index_keys=CHILD_INDEX_KEYS,
+        **identity.settings(),
     )
 
 
 @pytest.fixture
 def api(settings: Settings) -> Api:
     engine = read_model_engine(settings, "referral")
-    index = SqlChildIndex(engine, index_key(CIPHER_KEY))
+    index = SqlChildIndex(engine, CHILD_INDEX_KEYS)
     keyring = SqlKeyring(engine, settings.key_encryption_keys)
     app = ReferralApp(settings, keyring, index, SqlCaseList(engine), audit=AUDIT)
     projector = Projector(
