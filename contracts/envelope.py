@@ -38,6 +38,27 @@ class EnvelopeError(ValueError):
     """A message that is not a valid MAAG event; the message names the field and the reason."""
 
 
+# Every header the envelope may write (`Envelope.headers`), declared once: what a dead
+# letter may carry of a record is read from here.
+HEADER_NAMES = frozenset(
+    {
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_time",
+        "ce_subject",
+        "ce_correlationid",
+        "ce_causationid",
+        "ce_actoruserid",
+        "ce_actorrole",
+        "ce_actoragency",
+        "ce_sequence",
+        "ce_incarnation",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Envelope:
     id: str

@@ -36,7 +36,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.security import BaseSecurity
 from pydantic import BaseModel
 
-from contracts.envelope import Envelope, EnvelopeError, decode
+from contracts.envelope import HEADER_NAMES, Envelope, EnvelopeError, decode
 from contracts.events import IntegrationEvent
 from contracts.limits import DEAD_LETTER_OVERHEAD_BYTES, TEXT_CHARS
 from contracts.topics import DLQ_SUFFIX, max_message_bytes
@@ -152,26 +152,10 @@ class DeadLetter:
 # `x-client-key` and whatever an agency's system invents next.
 # (tests/unit/runtime/messaging/test_dead_letter_headers.py: every header the envelope writes
 # is here.)
-KNOWN_HEADERS = frozenset(
-    {
-        # the CloudEvents envelope (contracts.envelope.Envelope.headers)
-        "ce_specversion",
-        "ce_id",
-        "ce_source",
-        "ce_type",
-        "ce_time",
-        "ce_subject",
-        "ce_correlationid",
-        "ce_causationid",
-        "ce_actoruserid",
-        "ce_actorrole",
-        "ce_actoragency",
-        "ce_sequence",
-        "ce_incarnation",
-        "content-type",
-        messaging.CORRELATION_HEADER,  # FastStream's copy of the correlation id
-    }
-)
+KNOWN_HEADERS = HEADER_NAMES | {
+    "content-type",
+    messaging.CORRELATION_HEADER,  # FastStream's copy of the correlation id
+}
 # Value prefixes of a credential: taken out even under a known name.
 _SECRET_VALUES = (b"bearer ", b"basic ", b"digest ")
 # A removed value shorter than this is not looked for in the reason (it would match anything).
