@@ -41,6 +41,9 @@ log = get_logger(__name__)
 Record = tuple[str, bytes]
 
 
+FIRST_LOOK = 1.0  # seconds between looks until the first anchor
+
+
 class Anchorer:
     """The loop that signs and publishes a service's chain head."""
 
@@ -62,7 +65,11 @@ class Anchorer:
 
     async def run(self, stop: asyncio.Event) -> None:
         while True:
-            await sleep_or_stop(stop, self.interval)
+            # Until this process has anchored once, look every second: verify reports a
+            # store with events and no anchor, so a new store (or one just restarted) is
+            # anchored as soon as it holds anything, not an interval later.
+            wait = self.interval if self.anchored else min(self.interval, FIRST_LOOK)
+            await sleep_or_stop(stop, wait)
             if stop.is_set():
                 break
             try:

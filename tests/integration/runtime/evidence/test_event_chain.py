@@ -277,6 +277,29 @@ async def test_the_anchorer_anchors_on_its_interval_and_as_the_service_stops(
     assert copy.read_bytes().splitlines() == on_topic  # the file holds the same anchors
 
 
+async def test_a_store_is_anchored_within_a_second_not_an_interval_later(
+    chained: Chained,
+) -> None:
+    # verify reports a store with events and no anchor: a new or restarted service must not
+    # leave its store so for a whole interval (an hour, say)
+    _, chain, settings = chained
+    settings = dataclasses.replace(settings, anchor_interval=3600)
+    producer = kafka.producer(settings.kafka_bootstrap, "test-anchorer-first")
+    await producer.start()
+    stop = asyncio.Event()
+    loop = asyncio.create_task(anchors.Anchorer(chain, KEYS, producer, settings).run(stop))
+    try:
+        deadline = asyncio.get_running_loop().time() + 10
+        while not (found := await anchors.read_anchors(settings)):
+            assert asyncio.get_running_loop().time() < deadline, "not anchored promptly"
+        ((_, raw),) = found
+        assert json.loads(raw)["head"] == 10
+    finally:
+        stop.set()
+        await loop
+        await producer.stop()
+
+
 async def test_maag_audit_verify_holds_the_stores_to_the_anchors_and_fails_on_a_break(
     chained: Chained, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
