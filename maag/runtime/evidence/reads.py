@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.classification import OPERATIONAL, THIRD_PARTY
 from maag.runtime import causation
 from maag.runtime.store.application import ServiceApplication
 from maag.runtime.web.auth import Caller
@@ -20,11 +21,11 @@ from maag.runtime.web.auth import Caller
 
 class CaseRead(Aggregate):
     class Recorded(Aggregate.Created):
-        case_id: UUID
-        actor: dict[str, str]
-        endpoint: str
-        at: str
-        personal_data: bool  # whether the child's personal details were shown
+        case_id: Annotated[UUID, OPERATIONAL]
+        actor: Annotated[dict[str, str], THIRD_PARTY]
+        endpoint: Annotated[str, OPERATIONAL]
+        at: Annotated[str, OPERATIONAL]
+        personal_data: Annotated[bool, OPERATIONAL]  # whether the child's details were shown
 
         class_version = 2
 

@@ -11,11 +11,12 @@ refused rather than answered (`maag.runtime.commands`). A caller's keys are thei
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.classification import OPERATIONAL, THIRD_PARTY
 from maag.runtime.store.unit_of_work import Work
 
 
@@ -30,10 +31,10 @@ class Done(Aggregate):
     """That the request keyed `key` within `scope` was carried out, and what it acted on."""
 
     class Recorded(Aggregate.Created):
-        scope: str
-        key_digest: str  # the caller's key is theirs: only its digest is kept
-        result_id: UUID | None
-        request: str | None  # the digest of the request the key was used for
+        scope: Annotated[str, THIRD_PARTY]  # the caller's user id
+        key_digest: Annotated[str, OPERATIONAL]  # the caller's key is theirs: only its digest
+        result_id: Annotated[UUID | None, OPERATIONAL]
+        request: Annotated[str | None, OPERATIONAL]  # the keyed digest of the request
 
         class_version = 3
 

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
+from contracts.classification import OPERATIONAL
 from maag.runtime.logging import get_logger
 from maag.runtime.messaging import kafka
 from maag.runtime.store.application import ServiceApplication
@@ -58,9 +59,9 @@ class Tail:
 
 class Incarnations(Aggregate):
     class Begun(Aggregate.Event):
-        epoch: int
-        since: int
-        reason: str
+        epoch: Annotated[int, OPERATIONAL]
+        since: Annotated[int, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
 
     @event("Created")
     def __init__(self) -> None:

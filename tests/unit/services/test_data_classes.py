@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import Table
 
 from contracts.classification import DATA_CLASS_KEY, DataClass, declared
-from maag.runtime.messaging.classification import recorded_classes
+from maag.runtime.messaging.classification import RUNTIME_INTERNAL, recorded_classes
 from maag.runtime.spec import GIVEN_TO_EVERY_EVENT, stored_classes
+from maag.runtime.store.idempotency import Done
 from services.commissioning.application import tables as commissioning_tables
 from services.notifications.adapters import read_model as notifications_read_model
 from services.notifications.domain.templates import CONTEXT_CLASSES, TEMPLATES
@@ -40,6 +41,18 @@ def test_every_attribute_of_every_stored_event_declares_its_class(service: str) 
         if found is None and name not in GIVEN_TO_EVERY_EVENT
     ]
     assert missing == []
+
+
+def test_every_attribute_of_the_runtimes_own_stored_events_declares_its_class() -> None:
+    # every service stores these too: its audited reads, its keyed requests, its incarnations
+    missing = [
+        f"{c.__qualname__}.{name}"
+        for c in RUNTIME_INTERNAL
+        for name, found in declared(c).items()
+        if found is None and name not in GIVEN_TO_EVERY_EVENT
+    ]
+    assert missing == []
+    assert stored_classes(Done.Recorded)["scope"] is DataClass.THIRD_PARTY  # a user id
 
 
 def test_the_classes_read_are_the_ones_declared() -> None:
