@@ -73,6 +73,25 @@ THIRD_PARTY = _mark(DataClass.THIRD_PARTY)
 OPERATIONAL = _mark(DataClass.OPERATIONAL)
 
 
+class Parts:
+    """A stored attribute that holds a contract's value as a mapping (a submission's
+    details): its parts take the classes that contract's fields declare, so what is withheld
+    is withheld part by part and the operational parts (district, agency) stay readable.
+    `details: Annotated[dict[str, Any], SPECIAL, Parts(ReferralDetails)]`."""
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.model = model
+
+    def withheld(self) -> frozenset[str]:
+        """The parts that stay inside their service (`DataClass.withheld`)."""
+        return frozenset(k for k, c in classes_of(self.model).items() if c.withheld)
+
+
+def parts_of(metadata: Iterable[object]) -> Parts | None:
+    """The `Parts` a field's annotation metadata declares, if any."""
+    return next((m for m in metadata if isinstance(m, Parts)), None)
+
+
 def column_class(data_class: DataClass) -> dict[str, str]:
     """A read model column's `info=`."""
     return {DATA_CLASS_KEY: data_class.value}

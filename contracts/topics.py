@@ -38,12 +38,15 @@ from contracts.events.panel import (
 from contracts.events.referral import (
     ChildMatchConfirmed,
     ConsentRecorded,
+    ConsentRecordedV2,
     ConsentWithdrawn,
     HouseholdLinked,
+    PersonalDataErased,
     ReferralAccepted,
     ReferralDeclined,
     ReferralPendingConsent,
     ReferralReceived,
+    ReferralReceivedV2,
     ReferralRedirectedToSocialCare,
     ReferralRejected,
     ReferralSubmission,
@@ -108,6 +111,10 @@ REFERRAL_EVENTS = TopicSpec(
     partitions=6,
     retention_ms=KEEP_FOREVER,
     messages=(
+        ReferralReceivedV2,
+        ConsentRecordedV2,
+        PersonalDataErased,
+        # no longer published (they held the child's data): the topic's history holds them
         ReferralReceived,
         ConsentRecorded,
         ConsentWithdrawn,
@@ -232,6 +239,26 @@ def outcomes_of(agency: str) -> TopicSpec | None:
     except ValueError:
         return None
 
+
+# Types the services publish no more, because they carried what identifies the child or is
+# about their life: consumers still read them in the topics' older history.
+NO_LONGER_PUBLISHED: frozenset[type[IntegrationEvent]] = frozenset(
+    {ReferralReceived, ConsentRecorded}
+)
+# The identifying fields a published event may carry: pseudonymous ids that link a case to
+# the same child's other cases and household (how the panels join cases). No name, date of
+# birth, address, CAF reference or word about the family's life is ever published.
+PUBLISHED_LINKS = frozenset(
+    {
+        "child_id",
+        "previous_child_id",
+        "joins_case_id",
+        "household_id",
+        "sibling_case_id",
+        "sibling_child_id",
+        "into_case_id",
+    }
+)
 
 EVENT_TOPICS: tuple[TopicSpec, ...] = (
     REFERRAL_EVENTS,

@@ -48,6 +48,10 @@ class ConsentGiver(StrEnum):
 
 
 class ReferralReceived(IntegrationEvent):
+    """No longer published: it carried the CAF reference, needs, harm and transition, which
+    an erasure could not reach on the topic. The topic's older history holds it; v2
+    (`ReferralReceivedV2`) is published instead."""
+
     TYPE: ClassVar[str] = "maag.referral.ReferralReceived.v1"
 
     caf_reference: Annotated[str, IDENTIFYING] = CafReference
@@ -72,6 +76,27 @@ class ReferralReceived(IntegrationEvent):
         default=None,
         description="The child's pseudonymous id in the child index (absent before it).",
     )
+
+
+class ReferralReceivedV2(IntegrationEvent):
+    """A referral received, as published since erasure reaches every copy: what the panels
+    and commissioning work on, and nothing that identifies the child or is about their life
+    (the CAF reference, the needs, harm, transition and the child's id stay in the referral
+    service, sealed under the case's own key, and go with it when the case is erased). v1
+    (`ReferralReceived`) is no longer published; the topic's older history holds it."""
+
+    TYPE: ClassVar[str] = "maag.referral.ReferralReceived.v2"
+
+    referring_agency: Annotated[Agency, OPERATIONAL]
+    referring_professional_id: Annotated[str, THIRD_PARTY] = Field(
+        min_length=1, max_length=ID_CHARS
+    )
+    district: Annotated[District, OPERATIONAL]
+    agencies_requested: Annotated[list[Agency], OPERATIONAL] = Field(
+        max_length=AGENCIES,
+        description="Agencies whose support above universal services is asked for.",
+    )
+    level_of_need: Annotated[Level, OPERATIONAL]
 
 
 class ChildMatchConfirmed(IntegrationEvent):
@@ -100,6 +125,9 @@ class HouseholdLinked(IntegrationEvent):
 
 
 class ConsentRecorded(IntegrationEvent):
+    """No longer published: it carried how consent was obtained (free text about the
+    family). The topic's older history holds it; v2 (`ConsentRecordedV2`) is published."""
+
     TYPE: ClassVar[str] = "maag.referral.ConsentRecorded.v1"
 
     given_by: Annotated[ConsentGiver, OPERATIONAL]
@@ -110,11 +138,36 @@ class ConsentRecorded(IntegrationEvent):
     how_obtained: Annotated[str, SPECIAL] = Field(min_length=1, max_length=TEXT_CHARS)
 
 
+class ConsentRecordedV2(IntegrationEvent):
+    """Consent recorded, as published since erasure reaches every copy: who gave it, for
+    which agencies, when; how it was obtained (free text about the family) stays in the
+    referral service. v1 (`ConsentRecorded`) is no longer published."""
+
+    TYPE: ClassVar[str] = "maag.referral.ConsentRecorded.v2"
+
+    given_by: Annotated[ConsentGiver, OPERATIONAL]
+    scope: Annotated[list[Agency], OPERATIONAL] = Field(
+        min_length=1, max_length=AGENCIES, description="Agencies that may share information."
+    )
+    given_on: Annotated[Day, OPERATIONAL]
+
+
+class PersonalDataErased(IntegrationEvent):
+    """The data protection officer erased the case's personal data: every service that
+    holds any of it for the case destroys it (its data key, its read models' copies). What
+    was decided stays."""
+
+    TYPE: ClassVar[str] = "maag.referral.PersonalDataErased.v1"
+
+    erased_on: Annotated[Day, OPERATIONAL]
+
+
 class ConsentWithdrawn(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.referral.ConsentWithdrawn.v1"
 
     withdrawn_on: Annotated[Day, OPERATIONAL]
-    continues_on_safeguarding_basis: Annotated[bool, SPECIAL] = Field(
+    # what was decided (the case goes on or pauses), not why: operational
+    continues_on_safeguarding_basis: Annotated[bool, OPERATIONAL] = Field(
         description="True when a recorded safeguarding basis still allows sharing."
     )
 

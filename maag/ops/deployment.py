@@ -71,8 +71,10 @@ STORES = frozenset(SERVICES)
 # a test checks every pod against it (tests/unit/deploy/test_kubernetes_manifests.py).
 SECRETS: tuple[SecretUse, ...] = (
     SecretUse("maag-cipher", {"MAAG_CIPHER_KEY": "key"}, STORES),
-    # each case's data key is wrapped by these (the first the current one): crypto-shredding
+    # each case's data key is wrapped by these (the first the current one): crypto-shredding;
+    # each service that keeps data keys has its own
     SecretUse("maag-kek", {"MAAG_KEY_ENCRYPTION_KEYS": "keys"}, frozenset({"referral"})),
+    SecretUse("maag-kek-panel", {"MAAG_KEY_ENCRYPTION_KEYS": "keys"}, frozenset({"panel"})),
     # the child index's HMAC keys (the first the current one), apart from the cipher key
     SecretUse("maag-child-index", {"MAAG_CHILD_INDEX_KEYS": "keys"}, frozenset({"referral"})),
     # the chains' HMAC key and the anchors' signing key; never in the database's hands

@@ -206,10 +206,13 @@ class Plumbing:
         read_model: MetaData,
         project: Project,
         projection: str,
+        engine: Engine | None = None,
     ) -> Plumbing:
+        """`engine`: the service's own read-model engine, where its wiring made one already
+        (for its keyring): one pool of connections per process, not two."""
         name = spec.name
         classes.check(spec.package)  # every event it can store is published or internal
-        engine = read_model_engine(settings, name)
+        engine = engine or read_model_engine(settings, name)
         producer = kafka.producer(
             settings.kafka_bootstrap, f"maag-{name}", **kafka.client_options(settings)
         )

@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 
 from contracts.topics import COMMISSIONING_EVENTS, REFERRAL_EVENTS
 from maag.runtime.follow.loops import sleep_or_stop
+from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.logging import get_logger
 from maag.runtime.service import Loop, Plumbing, Service, serve
 from maag.runtime.settings import Settings
 from services.panel.adapters import read_model
 from services.panel.adapters.http import create_api
 from services.panel.adapters.inbound import subscriptions
+from services.panel.adapters.keyring import panel_keyring
 from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application.app import PanelApp
 from services.panel.application.commands.schedule_ahead import schedule_ahead
@@ -44,6 +46,9 @@ def keep_scheduled(app: PanelApp) -> Loop:
 
 def build(settings: Settings) -> PanelService:
     app = PanelApp(settings, quorum_other_agencies=settings.quorum_other_agencies)
+    # the plan's texts about the family, sealed under each case's data key (crypto-shredding)
+    engine = read_model_engine(settings, "panel")
+    app.keep_keys(panel_keyring(engine, settings))
     p = Plumbing.around(
         SPEC,
         settings,
@@ -53,6 +58,7 @@ def build(settings: Settings) -> PanelService:
         read_model.metadata,
         read_model.project,
         projection="panel_agenda",
+        engine=engine,
     )
     consumer = p.consumer(
         subscriptions(

@@ -11,6 +11,7 @@ from contracts.topics import PANEL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings, SettingsError
+from maag.runtime.store.case_keys import KeyringError, SqlKeyring
 from services.referral.adapters import read_model
 from services.referral.adapters.child_index import (
     NotIndexable,
@@ -20,7 +21,7 @@ from services.referral.adapters.child_index import (
 )
 from services.referral.adapters.http import create_api
 from services.referral.adapters.inbound import panel_events, submissions
-from services.referral.adapters.keyring import KeyringError, SqlKeyring
+from services.referral.adapters.keyring import referral_keyring
 from services.referral.adapters.read_model import SqlCaseList
 from services.referral.adapters.translate import CLASSES, translator
 from services.referral.application.app import ReferralApp
@@ -51,7 +52,7 @@ def build(settings: Settings) -> ReferralService:
         raise SettingsError(f"MAAG_RETENTION: {e}") from None
     # each case's data key, wrapped by the key-encryption keys (crypto-shredding)
     engine = read_model_engine(settings, "referral")
-    keyring = SqlKeyring(engine, settings.key_encryption_keys)
+    keyring = referral_keyring(engine, settings)
     # the child index's own key (MAAG_CHILD_INDEX_KEYS): refused at start when it is missing
     index = SqlChildIndex(engine, settings.child_index_keys)
     app = ReferralApp(
@@ -67,6 +68,7 @@ def build(settings: Settings) -> ReferralService:
         read_model.metadata,
         read_model.project,
         projection=read_model.PROJECTION,
+        engine=engine,
     )
     consumer = p.consumer(
         [
@@ -80,7 +82,7 @@ def build(settings: Settings) -> ReferralService:
 
 def keyring(settings: Settings) -> SqlKeyring:
     """The cases' data keys as the running service holds them (`maag privacy rotate-keys`)."""
-    return SqlKeyring(read_model_engine(settings, "referral"), settings.key_encryption_keys)
+    return referral_keyring(read_model_engine(settings, "referral"), settings)
 
 
 def rotate_child_index(settings: Settings) -> Rotation:
@@ -89,7 +91,7 @@ def rotate_child_index(settings: Settings) -> Rotation:
     running service's settings (`maag privacy rotate-index-key`)."""
     engine = read_model_engine(settings, "referral")
     index = SqlChildIndex(engine, settings.child_index_keys)
-    keyring = SqlKeyring(engine, settings.key_encryption_keys)
+    keyring = referral_keyring(engine, settings)
     app = ReferralApp(settings, keyring, index, SqlCaseList(engine), audit=SPEC.audit)
 
     def keys_of(case_id: UUID) -> dict[Key, str] | None:

@@ -388,7 +388,7 @@ def test_a_burst_of_malformed_messages_on_every_topic_stops_nothing_and_loses_no
                 r := [
                     e
                     for e in events()
-                    if dict(e.headers).get("ce_type") == b"maag.referral.ReferralReceived.v1"
+                    if dict(e.headers).get("ce_type") == b"maag.referral.ReferralReceived.v2"
                     and dict(e.headers)["ce_correlationid"].decode() in good
                 ]
             )

@@ -24,9 +24,10 @@ from maag.ops.identity.realm import LOCAL_PASSWORD
 from maag.runtime.evidence import anchors
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
+from maag.runtime.store.case_keys import SqlKeyring
 from maag.runtime.store.migrations import writer_env
 from maag.services import SPECS
-from services.referral.adapters.keyring import SqlKeyring
+from services.referral.adapters.keyring import KEYS
 from tests.support.keys import CHAIN_KEY, WRITER_PASSWORD
 from tests.support.referral import CHILD_NAME, KEKS, details
 from tests.support.system import System
@@ -152,7 +153,7 @@ def test_a_case_is_erased_everywhere_and_the_record_still_verifies(system: Syste
         "referral",
     )
     try:
-        assert SqlKeyring(engine, (new, *KEKS)).rotate() >= 1
+        assert SqlKeyring(engine, (new, *KEKS), KEYS).rotate() >= 1
     finally:
         engine.dispose()
     assert _verify_all(system) == verdicts

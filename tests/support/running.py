@@ -10,6 +10,7 @@ from typing import Any
 from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from tests.support.keys import CHAIN_KEY
+from tests.support.referral import KEKS
 
 
 @asynccontextmanager
@@ -37,5 +38,5 @@ async def settings_for(
         postgres_url=postgres_url,
         postgres_schema=pg_schema,
         topic_prefix=topic_prefix,
-        **{"chain_key": CHAIN_KEY, **more},
+        **{"chain_key": CHAIN_KEY, "key_encryption_keys": KEKS, **more},
     )

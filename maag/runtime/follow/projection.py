@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from contracts.classification import DATA_CLASS_KEY, DataClass
 from maag.runtime.follow.follower import Follower, Wakeup, in_thread
 from maag.runtime.logging import get_logger
 from maag.runtime.settings import Settings, postgres_env
@@ -46,6 +47,17 @@ def read_model_engine(settings: Settings, service: str) -> Engine:
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return create_engine(f"sqlite:///{settings.data_dir / f'{service}-read.sqlite'}")
+
+
+def forgotten(table: Table) -> dict[str, None]:
+    """The values that erase a row's copy of personal data: every identifying or
+    special-category column (as its `info` declares, `contracts.classification`) emptied.
+    What the row says was decided stays."""
+    return {
+        c.name: None
+        for c in table.columns
+        if c.info.get(DATA_CLASS_KEY) is not None and DataClass(c.info[DATA_CLASS_KEY]).withheld
+    }
 
 
 def positions_table(metadata: MetaData) -> Table:

@@ -29,7 +29,8 @@ from psycopg.sql import SQL, Identifier
 from maag.runtime import causation
 from maag.runtime.settings import Settings
 from maag.runtime.store.moved import follow_moved_modules
-from maag.runtime.store.sealed import sealing_env
+from maag.runtime.store.sealed import SealingMapper, sealing_env
+from maag.runtime.store.shredding import CaseKeys
 
 _CREATE_ATTEMPTS = 5
 # notification id, originator id (text), originator version, topic, state (as stored)
@@ -61,6 +62,10 @@ class ServiceApplication(ProcessApplication[UUID]):
     `Application` silently ignores the tracking).
     """
 
+    case_keys: CaseKeys | None = (
+        None  # the service's keyring, if it keeps one (what an erasure destroys)
+    )
+
     def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
         follow_moved_modules()  # stored events name the modules their classes were in
         # Stored events sealed to their place (maag.runtime.store.sealed): the one line that
@@ -87,6 +92,14 @@ class ServiceApplication(ProcessApplication[UUID]):
         if isinstance(self.factory, POPOFactory):
             # eventsourcing's default store is in memory: a service on it loses everything.
             raise InMemoryStoreRefused(f"{self.name}: refusing the in-memory event store")
+
+    def keep_keys(self, keys: CaseKeys) -> None:
+        """Seal what the service's events hold about the child and family under each
+        aggregate's own data key in `keys` (`maag.runtime.store.shredding`)."""
+        mapper = self.mapper
+        assert isinstance(mapper, SealingMapper), "sealing_env selects the sealing mapper"
+        mapper.case_keys = keys
+        self.case_keys = keys
 
     def record(
         self, tracking: Tracking | None, aggregates: Iterable[Aggregate | DomainEventProtocol[UUID]]

@@ -31,6 +31,7 @@ import hashlib
 import hmac
 import os
 from typing import Any
+from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -43,6 +44,7 @@ from eventsourcing.persistence import Mapper as _Mapper
 from eventsourcing.utils import Environment
 
 from maag.runtime.settings import Settings
+from maag.runtime.store.shredding import CaseKeys, open_state, seal_state, withheld_of
 
 MAGIC = b"\x00maag\x1fs1"  # no JSON, zlib output or likely nonce starts with it
 assert len(MAGIC) == 8  # the tamper check's walk slices it so
@@ -128,15 +130,59 @@ class SealingCipher(Cipher):
             raise ValueError("Invalid cipher tag") from e
 
 
+class PersonalDataUnsealed(RuntimeError):
+    """An event with personal data to store and no keyring to seal it under."""
+
+
 class SealingMapper(_Mapper[Any]):
-    """The library's mapper, sealing what it stores and checking the seal of what it reads."""
+    """The library's mapper, sealing what it stores and checking the seal of what it reads;
+    with the service's keyring (`ServiceApplication.keep_keys`), each event's personal data
+    sealed under its aggregate's own key too (`maag.runtime.store.shredding`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The library's own transcoding and compression, without its cipher: the body.
         self._plain = _Mapper[Any](self.transcoder, self.compressor, None)
+        self.case_keys: CaseKeys | None = None
+
+    def _shredded(self, domain_event: Any) -> Any:
+        """The event as stored: its personal data sealed under its case's key."""
+        cls = type(domain_event)
+        state = vars(domain_event)
+        keys = self.case_keys
+        if keys is not None and domain_event.originator_version == 1:
+            # an aggregate's first event names its case (a note's, a plan's): its key is that
+            named = state.get("case_id")
+            if isinstance(named, UUID) and named != domain_event.originator_id:
+                keys.case_of(domain_event.originator_id, named)
+        if not withheld_of(cls):
+            return domain_event
+        if keys is None:
+            if any(state.get(name) is not None for name in withheld_of(cls)):
+                raise PersonalDataUnsealed(
+                    f"{cls.__qualname__} holds personal data and this application keeps no "
+                    "keyring to seal it under (ServiceApplication.keep_keys)"
+                )
+            return domain_event
+        sealed = seal_state(cls, domain_event.originator_id, state, keys, self.transcoder.encode)
+        if sealed is state:
+            return domain_event
+        copy = object.__new__(cls)
+        object.__setattr__(copy, "__dict__", sealed)
+        return copy
+
+    def _opened(self, domain_event: Any) -> Any:
+        open_state(
+            type(domain_event),
+            domain_event.originator_id,
+            vars(domain_event),
+            self.case_keys,
+            self.transcoder.decode,
+        )
+        return domain_event
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        domain_event = self._shredded(domain_event)
         cipher = self.cipher
         assert isinstance(cipher, SealingCipher), "CIPHER_TOPIC must name SealingCipher"
         if cipher.sealer is None:  # no key (tools and tests): the library's own form
@@ -159,7 +205,7 @@ class SealingMapper(_Mapper[Any]):
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         state = stored_event.state
         if not state.startswith(MAGIC):  # the previous release's (see the module's note)
-            return super().to_domain_event(stored_event)
+            return self._opened(super().to_domain_event(stored_event))
         cipher = self.cipher
         assert isinstance(cipher, SealingCipher), "CIPHER_TOPIC must name SealingCipher"
         originator_id = str(stored_event.originator_id)
@@ -185,4 +231,4 @@ class SealingMapper(_Mapper[Any]):
             topic=topic,
             state=body,
         )
-        return self._plain.to_domain_event(plain)
+        return self._opened(self._plain.to_domain_event(plain))

@@ -45,6 +45,7 @@ from contracts.events.referral import (
     ReferralDeclined,
     ReferralPendingConsent,
     ReferralReceived,
+    ReferralReceivedV2,
     ReferralRedirectedToSocialCare,
 )
 from contracts.limits import TEXT_CHARS
@@ -150,7 +151,7 @@ def project(envelope: Envelope, e: IntegrationEvent, batch: Batch) -> None:
         )
 
 
-def _received(_: Envelope, e: ReferralReceived, row: Row) -> Change:
+def _received(_: Envelope, e: ReferralReceived | ReferralReceivedV2, row: Row) -> Change:
     return {"district": e.district.value, "received": e.occurred_at}, None
 
 
@@ -233,7 +234,8 @@ def _decommissioned(_: Envelope, e: PackageDecommissioned, row: Row) -> Change:
 
 
 FOLD: dict[type[IntegrationEvent], Fold] = {
-    ReferralReceived: _received,
+    ReferralReceived: _received,  # the topic's history before v2
+    ReferralReceivedV2: _received,
     **{kind: _outcome for kind in _OUTCOME},
     CaseListed: _listed,
     LeadProfessionalAssigned: _lead,

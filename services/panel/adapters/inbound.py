@@ -15,7 +15,12 @@ from contracts.events.commissioning import (
     PackageDecommissioned,
     PackageReviewed,
 )
-from contracts.events.referral import ChildMatchConfirmed, ConsentWithdrawn, ReferralAccepted
+from contracts.events.referral import (
+    ChildMatchConfirmed,
+    ConsentWithdrawn,
+    PersonalDataErased,
+    ReferralAccepted,
+)
 from contracts.reference import Panel
 from maag.runtime.messaging.consumer import Delivery, Handler, Subscription, on_events
 from services.panel.application.policies.on_child_match_confirmed import on_child_match_confirmed
@@ -26,6 +31,7 @@ from services.panel.application.policies.on_package_decommissioned import (
     on_package_decommissioned,
 )
 from services.panel.application.policies.on_package_reviewed import on_package_reviewed
+from services.panel.application.policies.on_personal_data_erased import on_personal_data_erased
 from services.panel.application.policies.on_referral_accepted import on_referral_accepted
 from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
 
@@ -33,6 +39,7 @@ REFERRAL_POLICIES: Mapping[type[IntegrationEvent], Handler] = {
     ReferralAccepted: on_referral_accepted,
     ConsentWithdrawn: on_consent_withdrawn,
     ChildMatchConfirmed: on_child_match_confirmed,
+    PersonalDataErased: on_personal_data_erased,
 }
 COMMISSIONING_POLICIES: Mapping[type[IntegrationEvent], Handler] = {
     PackageCommissioned: on_package_commissioned,

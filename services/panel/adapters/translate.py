@@ -138,6 +138,9 @@ def _paused(e: PanelCase.Paused) -> CasePaused:
 
 
 def _joined(e: PanelCase.JoinedInto) -> CaseJoined:
+    # published as it is stored, long before any erasure (which would make this None and
+    # the outbox stop on it, loudly, rather than publish a join to nowhere)
+    assert e.into_case_id is not None, "the case this one joined was erased before relay"
     return CaseJoined(
         **_about(e),
         panel=Panel(e.panel),

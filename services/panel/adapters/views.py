@@ -243,24 +243,24 @@ class FamilyMeetingView(BaseModel):
     held_on: date
     attended: list[str]
     consent_reconfirmed: bool
-    summary: str
+    summary: str | None  # None: erased
 
 
 class ProgressView(BaseModel):
     status: Progress
-    note: str
+    note: str | None  # None: erased
     recorded_on: date
 
 
 class GoalView(BaseModel):
     need_id: str
-    text: str
+    text: str | None  # None: erased
     progress: list[ProgressView]
 
 
 class ActionView(BaseModel):
     goal_id: str
-    text: str
+    text: str | None  # None: erased
     owner: str
     due_on: date
     intervention: str | None
@@ -288,7 +288,7 @@ class PlanView(BaseModel):
     started: Literal[True] = True
     team: dict[str, MemberView]
     meetings: list[FamilyMeetingView]
-    needs: dict[str, str]
+    needs: dict[str, str | None]  # a need's text None: erased
     goals: dict[str, GoalView]
     actions: dict[str, ActionView]
     agreed: AgreementView | None

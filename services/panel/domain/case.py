@@ -170,7 +170,7 @@ class PanelCase(Aggregate):
 
         district: Annotated[str, OPERATIONAL]
         panel: Annotated[str, OPERATIONAL]
-        into_case_id: Annotated[UUID, IDENTIFYING]
+        into_case_id: Annotated[UUID | None, IDENTIFYING]
         removed_from: Annotated[list[UUID], OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
@@ -180,10 +180,11 @@ class PanelCase(Aggregate):
     class ReferralJoined(Aggregate.Event):
         """Another referral of this case's child joined it."""
 
-        joined_case_id: Annotated[UUID, IDENTIFYING]
+        joined_case_id: Annotated[UUID | None, IDENTIFYING]
 
         def apply(self, case: PanelCase) -> None:
-            case.joined.add(self.joined_case_id)
+            if self.joined_case_id is not None:  # None: erased, the link with it
+                case.joined.add(self.joined_case_id)
 
     class Resumed(Aggregate.Event):
         """Consent given again: the case may be listed and decided once more."""

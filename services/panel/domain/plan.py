@@ -62,7 +62,7 @@ class Plan(Aggregate):
         held_on: Annotated[str, OPERATIONAL]
         attended: Annotated[list[str], THIRD_PARTY]  # team member ids, and "family"
         consent_reconfirmed: Annotated[bool, OPERATIONAL]
-        summary: Annotated[str, SPECIAL]
+        summary: Annotated[str | None, SPECIAL]
 
         def apply(self, plan: Plan) -> None:
             plan.meetings.append(
@@ -76,7 +76,7 @@ class Plan(Aggregate):
 
     class NeedRecorded(Aggregate.Event):
         need_id: Annotated[str, OPERATIONAL]
-        text: Annotated[str, SPECIAL]
+        text: Annotated[str | None, SPECIAL]
 
         def apply(self, plan: Plan) -> None:
             plan.needs[self.need_id] = self.text
@@ -84,7 +84,7 @@ class Plan(Aggregate):
     class GoalSet(Aggregate.Event):
         goal_id: Annotated[str, OPERATIONAL]
         need_id: Annotated[str, OPERATIONAL]
-        text: Annotated[str, SPECIAL]
+        text: Annotated[str | None, SPECIAL]
 
         def apply(self, plan: Plan) -> None:
             plan.goals[self.goal_id] = Goal(self.need_id, self.text)
@@ -92,7 +92,7 @@ class Plan(Aggregate):
     class ActionAgreed(Aggregate.Event):
         action_id: Annotated[str, OPERATIONAL]
         goal_id: Annotated[str, OPERATIONAL]
-        text: Annotated[str, SPECIAL]
+        text: Annotated[str | None, SPECIAL]
         owner: Annotated[str, THIRD_PARTY]
         due_on: Annotated[str, OPERATIONAL]
         intervention: Annotated[str | None, OPERATIONAL]
@@ -109,7 +109,7 @@ class Plan(Aggregate):
     class ProgressRecorded(Aggregate.Event):
         goal_id: Annotated[str, OPERATIONAL]
         status: Annotated[str, OPERATIONAL]
-        note: Annotated[str, SPECIAL]
+        note: Annotated[str | None, SPECIAL]
         recorded_on: Annotated[str, OPERATIONAL]
 
         def apply(self, plan: Plan) -> None:
@@ -156,7 +156,7 @@ class Plan(Aggregate):
         self.case_id = case_id
         self.team: dict[str, Member] = {}  # member id -> who
         self.meetings: list[FamilyMeeting] = []
-        self.needs: dict[str, str] = {}  # need id -> what
+        self.needs: dict[str, str | None] = {}  # need id -> what (None: erased)
         self.goals: dict[str, Goal] = {}
         self.actions: dict[str, Action] = {}
         self.agreed: Agreement | None = None

@@ -131,27 +131,27 @@ class FamilyMeeting:
     held_on: date
     attended: tuple[str, ...]  # team member ids, and "family"
     consent_reconfirmed: bool
-    summary: str
+    summary: str | None  # None: erased (as is every text the plan holds about the family)
 
 
 @dataclass(frozen=True)
 class ProgressNote:
     status: Progress
-    note: str
+    note: str | None
     recorded_on: date
 
 
 @dataclass(frozen=True)
 class Goal:
     need_id: str
-    text: str
+    text: str | None
     progress: tuple[ProgressNote, ...] = ()
 
 
 @dataclass(frozen=True)
 class Action:
     goal_id: str
-    text: str
+    text: str | None
     owner: str  # a team member's id
     due_on: date
     intervention: str | None  # a service of the case's packages

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine, RowMapping
 from sqlalchemy.orm import Session
 
 from contracts.classification import DataClass, column_class
+from maag.runtime.follow.projection import forgotten
 from services.referral.application.ports import ListedCase
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
@@ -21,8 +22,9 @@ from services.referral.domain.values import Status
 metadata = MetaData()
 
 # v2 added the child and household: a new name, so an existing store's projection is
-# rebuilt from its events rather than left without them.
-PROJECTION = "referral_cases_v2"
+# rebuilt from its events rather than left without them. v3: what an erasure forgets
+# (the CAF reference, the child and household) may be empty.
+PROJECTION = "referral_cases_v3"
 cases = Table(
     PROJECTION,
     metadata,
@@ -33,7 +35,7 @@ cases = Table(
         "agency", String(100), nullable=False, index=True, info=column_class(DataClass.OPERATIONAL)
     ),
     Column("district", String(50), nullable=False, info=column_class(DataClass.OPERATIONAL)),
-    Column("caf_reference", String(40), nullable=False, info=column_class(DataClass.IDENTIFYING)),
+    Column("caf_reference", String(40), info=column_class(DataClass.IDENTIFYING)),
     Column("level_of_need", Integer, nullable=False, info=column_class(DataClass.OPERATIONAL)),
     Column("status", String(40), nullable=False, info=column_class(DataClass.OPERATIONAL)),
     Column("reason", String(1000), info=column_class(DataClass.OPERATIONAL)),
@@ -116,6 +118,13 @@ def _consent_withdrawn(e: Referral.ConsentWithdrawn, session: Session) -> None:
         _set(session, e, status=Status.PAUSED.value, reason="consent withdrawn")
 
 
+def _erased(e: Referral.PersonalDataErased, session: Session) -> None:
+    # the CAF reference and the links to the child and household go; the outcome stays
+    session.execute(
+        update(cases).where(cases.c.case_id == str(e.originator_id)).values(**forgotten(cases))
+    )
+
+
 # What each event does to the rows; the others do nothing to them.
 PROJECTORS: dict[type, Callable[[Any, Session], None]] = {
     CaseNote.Written: _note_written,
@@ -124,6 +133,7 @@ PROJECTORS: dict[type, Callable[[Any, Session], None]] = {
     Referral.HouseholdLinked: _household_linked,
     Referral.Triaged: _triaged,
     Referral.ConsentWithdrawn: _consent_withdrawn,
+    Referral.PersonalDataErased: _erased,
 }
 
 

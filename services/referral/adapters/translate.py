@@ -26,14 +26,15 @@ from contracts.events import Actor, IntegrationEvent
 from contracts.events.referral import (
     ChildMatchConfirmed,
     ConsentGiver,
-    ConsentRecorded,
+    ConsentRecordedV2,
     ConsentWithdrawn,
     FieldProblem,
     HouseholdLinked,
+    PersonalDataErased,
     ReferralAccepted,
     ReferralDeclined,
     ReferralPendingConsent,
-    ReferralReceived,
+    ReferralReceivedV2,
     ReferralRedirectedToSocialCare,
     ReferralRejected,
     SafeguardingBasisRecorded,
@@ -69,32 +70,33 @@ def _published(e: Any, event: type[IntegrationEvent], **fields: Any) -> Outbound
 
 
 def _received(e: Referral.Received) -> Outbound:
+    # v2: nothing that identifies the child or is about their life leaves the service
     d = e.details
     return _published(
         e,
-        ReferralReceived,
-        caf_reference=d["caf_reference"],
+        ReferralReceivedV2,
         referring_agency=d["referring_agency"],
         referring_professional_id=d["referring_professional_id"],
         district=d["district"],
-        needs=d["needs"],
         agencies_requested=d["agencies_requested"],
         level_of_need=d["level_of_need"],
-        significant_harm_concern=d["significant_harm_concern"],
-        transition=d["transition"],
-        child_id=_uuid(e.child_id),
     )
 
 
 def _consent_recorded(e: Referral.ConsentRecorded) -> Outbound:
+    # v2: how it was obtained (free text about the family) stays here
     return _published(
         e,
-        ConsentRecorded,
+        ConsentRecordedV2,
         given_by=ConsentGiver(e.given_by),
         scope=[Agency(a) for a in e.scope],
         given_on=date.fromisoformat(e.given_on),
-        how_obtained=e.how_obtained,
     )
+
+
+def _erased(e: Referral.PersonalDataErased) -> Outbound:
+    """Told to every service that holds anything of the case's, so each destroys it."""
+    return _published(e, PersonalDataErased, erased_on=date.fromisoformat(e.erased_on))
 
 
 def _consent_withdrawn(e: Referral.ConsentWithdrawn) -> Outbound:
@@ -155,7 +157,7 @@ OUTCOMES: dict[Outcome, Callable[[Referral.Triaged], Outbound]] = {
 
 
 def _match_resolved(e: Referral.ChildMatchResolved) -> Outbound | None:
-    if not e.confirmed:  # a rejected match is nobody else's business
+    if not e.confirmed or e.child_id is None:  # rejected: nobody else's business; or erased
         return None
     return _published(
         e,
@@ -166,7 +168,14 @@ def _match_resolved(e: Referral.ChildMatchResolved) -> Outbound | None:
     )
 
 
-def _household_linked(e: Referral.HouseholdLinked) -> Outbound:
+def _household_linked(e: Referral.HouseholdLinked) -> Outbound | None:
+    if (
+        e.household_id is None
+        or e.child_id is None
+        or e.sibling_case_id is None
+        or e.sibling_child_id is None
+    ):
+        return None  # erased before it was relayed: the link went with the case's data
     return _published(
         e,
         HouseholdLinked,
@@ -203,6 +212,7 @@ TRANSLATORS: dict[type, Callable[[Any], Outbound | None]] = {
     Referral.Triaged: _triaged,
     Referral.ChildMatchResolved: _match_resolved,
     Referral.HouseholdLinked: _household_linked,
+    Referral.PersonalDataErased: _erased,
     Rejection.Rejected: _rejected,
 }
 
@@ -213,8 +223,7 @@ INTERNAL = (
     Referral.LeadProfessionalEnded,
     Referral.TierNoted,
     Referral.ClosedAtPanel,
-    # Data protection stays in the referral service: no other holds the child's details.
-    Referral.PersonalDataErased,
+    # Holds and their reasons stay in the referral service (the erasure itself is told).
     Referral.LegalHoldPlaced,
     Referral.LegalHoldReleased,
     # Offers and rejected matches stay: only a confirmed link is anyone else's business.

@@ -49,6 +49,7 @@ class ReferralApp(ServiceApplication):
             )
         super().__init__(settings, env)
         self.keyring = keyring
+        self.keep_keys(keyring)  # what its events hold about the child, under each case's key
         self.index = index
         self.cases = cases
         # what its events show an auditor, and what they withhold (the child's details): a

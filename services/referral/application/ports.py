@@ -10,22 +10,12 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from maag.runtime.store.shredding import CaseKeys
 from services.referral.domain.matching import Key
 from services.referral.domain.values import Offer
 
-
-class Keyring(Protocol):
-    def data_key(self, case_id: UUID) -> bytes:
-        """The case's data key, made (and kept) if it has none yet."""
-        ...
-
-    def find(self, case_id: UUID) -> bytes | None:
-        """The case's data key, or None when it was destroyed (or never made)."""
-        ...
-
-    def destroy(self, case_id: UUID) -> bool:
-        """Destroy the case's data key; True if there was one."""
-        ...
+# Each case's (and note's) data key: the runtime's keyring (crypto-shredding).
+Keyring = CaseKeys
 
 
 class ChildIndex(Protocol):
@@ -50,7 +40,7 @@ class ListedCase:
     household_id: UUID | None
     agency: str
     district: str
-    caf_reference: str
+    caf_reference: str | None  # None: erased
     level_of_need: int
     status: str
     reason: str | None

@@ -26,13 +26,13 @@ class NoteConflict(Exception):
 class CaseNote(Aggregate):
     class Written(Aggregate.Created):
         case_id: Annotated[UUID, OPERATIONAL]
-        sealed_text: Annotated[str, SPECIAL]
+        sealed_text: Annotated[str | None, SPECIAL]
         about_date: Annotated[str, OPERATIONAL]  # the day the note is about (what happened when)
         supersedes: Annotated[str | None, OPERATIONAL]
 
     class Superseded(Aggregate.Event):
         by_note_id: Annotated[str, OPERATIONAL]
-        reason: Annotated[str, SPECIAL]
+        reason: Annotated[str | None, SPECIAL]
 
         def apply(self, aggregate: CaseNote) -> None:
             aggregate.superseded = Supersession(UUID(self.by_note_id), self.reason)

@@ -21,7 +21,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.classification import IDENTIFYING, OPERATIONAL, SPECIAL, THIRD_PARTY
+from contracts.classification import IDENTIFYING, OPERATIONAL, SPECIAL, THIRD_PARTY, Parts
 from contracts.events.referral import ConsentGiven, ReferralDetails
 from services.referral.domain.retention import RetentionOutcome
 from services.referral.domain.triage import Decision, Outcome, triage
@@ -77,9 +77,10 @@ class LegalHoldInForce(ReferralConflict):
 class Referral(Aggregate):
     class Received(Aggregate.Created):
         case_id: Annotated[UUID, OPERATIONAL]
-        # v2: without the child, who is in `sealed_child`
-        details: Annotated[dict[str, Any], SPECIAL]
-        fingerprint: Annotated[str, IDENTIFYING]  # v2: keyed with the case's data key
+        # v2: without the child, who is in `sealed_child`; its withheld parts (the CAF
+        # reference, needs, harm, transition, consent) sealed under the case's key
+        details: Annotated[dict[str, Any], SPECIAL, Parts(ReferralDetails)]
+        fingerprint: Annotated[str | None, IDENTIFYING]  # v2: keyed with the case's data key
         channel: Annotated[str, OPERATIONAL]
         sealed_child: Annotated[str | None, IDENTIFYING]
         # v3: the child's pseudonymous id (the child index's)
@@ -101,25 +102,28 @@ class Referral(Aggregate):
         """The child index found children this referral's child is likely to be: offered
         to a person to confirm or reject (nothing is linked until one does)."""
 
-        offers: Annotated[list[dict[str, Any]], IDENTIFYING]  # {child_id, case_ids, keys}
+        offers: Annotated[list[dict[str, Any]] | None, IDENTIFYING]  # {child_id, case_ids, keys}
 
         def apply(self, aggregate: Referral) -> None:
-            for found in map(Offer.stored, self.offers):
+            for found in map(Offer.stored, self.offers or ()):  # None: erased
                 aggregate.offers[found.child_id] = Match(found)
 
     class ChildMatchResolved(Aggregate.Event):
         """A person decided whether an offered child is this referral's: confirmed, the
         referral is that child's (and joins their open case, if any)."""
 
-        child_id: Annotated[str, IDENTIFYING]
+        child_id: Annotated[str | None, IDENTIFYING]
         confirmed: Annotated[bool, OPERATIONAL]
         previous_child_id: Annotated[str | None, IDENTIFYING]
         joins_case_id: Annotated[str | None, IDENTIFYING]
-        reason: Annotated[str, SPECIAL]
+        reason: Annotated[str | None, SPECIAL]
 
         def apply(self, aggregate: Referral) -> None:
+            if self.child_id is None:  # erased: the link to the child with it
+                return
             child_id = UUID(self.child_id)
-            aggregate.offers[child_id] = aggregate.offers[child_id].decided(self.confirmed)
+            if child_id in aggregate.offers:
+                aggregate.offers[child_id] = aggregate.offers[child_id].decided(self.confirmed)
             if self.confirmed:
                 aggregate.child_id = child_id
                 aggregate.joins_case_id = _uuid(self.joins_case_id)
@@ -127,12 +131,14 @@ class Referral(Aggregate):
     class HouseholdLinked(Aggregate.Event):
         """This referral's child and another referral's are siblings in one household."""
 
-        household_id: Annotated[str, IDENTIFYING]
-        child_id: Annotated[str, IDENTIFYING]
-        sibling_case_id: Annotated[str, IDENTIFYING]
-        sibling_child_id: Annotated[str, IDENTIFYING]
+        household_id: Annotated[str | None, IDENTIFYING]
+        child_id: Annotated[str | None, IDENTIFYING]
+        sibling_case_id: Annotated[str | None, IDENTIFYING]
+        sibling_child_id: Annotated[str | None, IDENTIFYING]
 
         def apply(self, aggregate: Referral) -> None:
+            if self.household_id is None:  # erased: the link to the household with it
+                return
             aggregate.household_id = UUID(self.household_id)
             aggregate.siblings[UUID(self.sibling_case_id)] = UUID(self.sibling_child_id)
 
@@ -175,7 +181,7 @@ class Referral(Aggregate):
         given_by: Annotated[str, OPERATIONAL]
         scope: Annotated[list[str], OPERATIONAL]
         given_on: Annotated[str, OPERATIONAL]
-        how_obtained: Annotated[str, SPECIAL]
+        how_obtained: Annotated[str | None, SPECIAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.consent = consent_stored(
@@ -184,8 +190,9 @@ class Referral(Aggregate):
 
     class ConsentWithdrawn(Aggregate.Event):
         withdrawn_on: Annotated[str, OPERATIONAL]
-        reason: Annotated[str, SPECIAL]
-        basis_remains: Annotated[bool, SPECIAL]
+        reason: Annotated[str | None, SPECIAL]
+        # whether the case goes on without consent: what was decided (it pauses or not)
+        basis_remains: Annotated[bool, OPERATIONAL]
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.consent = None
@@ -195,7 +202,7 @@ class Referral(Aggregate):
     class SafeguardingBasisRecorded(Aggregate.Event):
         professional_id: Annotated[str, THIRD_PARTY]
         professional_name: Annotated[str, THIRD_PARTY]
-        reason: Annotated[str, SPECIAL]
+        reason: Annotated[str | None, SPECIAL]
         recorded_on: Annotated[str, OPERATIONAL]
 
         def apply(self, aggregate: Referral) -> None:
@@ -549,6 +556,10 @@ class Referral(Aggregate):
 
     def _triage(self) -> None:
         d = self.details
+        if self.erased is not None or d.significant_harm_concern is None or d.transition is None:
+            raise ReferralConflict(
+                f"case {self.id}'s personal details were erased: what triage decides on is gone"
+            )
         decision = triage(
             significant_harm_concern=d.significant_harm_concern,
             agencies_requested=d.agencies_requested,

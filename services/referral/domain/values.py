@@ -50,18 +50,19 @@ class MatchStatus(StrEnum):
 @dataclass(frozen=True)
 class Submitted:
     """What the referrer submitted about the case, the child's details apart (those are
-    sealed under the case's own key)."""
+    sealed under the case's own key). What identifies the child or is about their life
+    (the CAF reference, needs, harm, transition, consent) is None once erased."""
 
-    caf_reference: str
+    caf_reference: str | None
     referring_agency: Agency
     referring_professional_id: str
     district: District
-    needs: tuple[str, ...]
+    needs: tuple[str, ...] | None
     agencies_requested: tuple[Agency, ...]
     services_requested: tuple[Service, ...]
     level_of_need: LevelOfNeed
-    significant_harm_concern: bool
-    transition: bool
+    significant_harm_concern: bool | None
+    transition: bool | None
     transition_basis: TransitionBasis | None
     consent: ConsentGiven | None  # as given with the submission (`Referral.consent`: now)
 
@@ -74,24 +75,29 @@ class Submitted:
         """From a `Received` event's details, of any version (services and the transition
         basis came later)."""
         basis, consent = details.get("transition_basis"), details.get("consent")
+        needs, caf = details.get("needs"), details.get("caf_reference")
         return cls(
-            caf_reference=str(details["caf_reference"]),
+            caf_reference=None if caf is None else str(caf),
             referring_agency=Agency(details["referring_agency"]),
             referring_professional_id=str(details["referring_professional_id"]),
             district=District(details["district"]),
-            needs=tuple(details["needs"]),
+            needs=None if needs is None else tuple(needs),
             agencies_requested=tuple(Agency(a) for a in details["agencies_requested"]),
             services_requested=tuple(Service(s) for s in details.get("services_requested", [])),
             level_of_need=LevelOfNeed(details["level_of_need"]),
-            significant_harm_concern=bool(details["significant_harm_concern"]),
-            transition=bool(details["transition"]),
+            significant_harm_concern=_maybe_bool(details.get("significant_harm_concern")),
+            transition=_maybe_bool(details.get("transition")),
             transition_basis=TransitionBasis(basis) if basis else None,
             consent=consent_stored(**consent) if consent else None,
         )
 
 
+def _maybe_bool(value: object) -> bool | None:
+    return None if value is None else bool(value)
+
+
 def consent_stored(
-    given_by: str, scope: list[str], given_on: str, how_obtained: str
+    given_by: str, scope: list[str], given_on: str, how_obtained: str | None
 ) -> ConsentGiven:
     """A recorded consent as the contract's value (checked when it was given: not again, so
     a stored consent always loads)."""
@@ -109,7 +115,7 @@ class SafeguardingBasis:
 
     professional_id: str
     professional_name: str
-    reason: str
+    reason: str | None  # None: erased
     recorded_on: date
 
 
@@ -197,4 +203,4 @@ class Supersession:
     """What superseded a note, and why."""
 
     by_note_id: UUID
-    reason: str
+    reason: str | None  # None: erased

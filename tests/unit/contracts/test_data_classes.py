@@ -20,6 +20,7 @@ from contracts.classification import (
     published_models,
 )
 from contracts.events.referral import ChildDetails, ReferralSubmission
+from contracts.topics import EVENT_TOPICS, NO_LONGER_PUBLISHED, OUTCOME_TOPICS, PUBLISHED_LINKS
 
 SCHEMAS = Path(__file__).parents[3] / "contracts" / "schemas"
 
@@ -97,3 +98,24 @@ def test_identifying_and_special_category_values_are_the_ones_withheld(
     data_class: DataClass, withheld: bool
 ) -> None:
     assert data_class.withheld is withheld
+
+
+def test_what_the_services_publish_carries_nothing_about_the_child_but_links() -> None:
+    # read from the classes: a published type with an identifying or special-category field
+    # (other than a pseudonymous link) fails here; the retired types are what did
+    carrying = {
+        f"{m.__name__}.{name}"
+        for topic in (*EVENT_TOPICS, *OUTCOME_TOPICS)
+        for m in topic.messages
+        if m not in NO_LONGER_PUBLISHED
+        for name, found in classes_of(m).items()
+        if found.withheld and name not in PUBLISHED_LINKS
+    }
+    assert carrying == set()
+    retired = {
+        f"{m.__name__}.{name}"
+        for m in NO_LONGER_PUBLISHED
+        for name, found in classes_of(m).items()
+        if found.withheld and name not in PUBLISHED_LINKS
+    }
+    assert {"ReferralReceived.caf_reference", "ConsentRecorded.how_obtained"} <= retired

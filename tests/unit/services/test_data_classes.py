@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import typing
 
 import pytest
 from sqlalchemy import Table
@@ -13,6 +14,7 @@ from contracts.classification import DATA_CLASS_KEY, DataClass, declared
 from maag.runtime.messaging.classification import RUNTIME_INTERNAL, recorded_classes
 from maag.runtime.spec import GIVEN_TO_EVERY_EVENT, stored_classes
 from maag.runtime.store.idempotency import Done
+from maag.runtime.store.shredding import withheld_of
 from services.commissioning.application import tables as commissioning_tables
 from services.notifications.adapters import read_model as notifications_read_model
 from services.notifications.domain.templates import CONTEXT_CLASSES, TEMPLATES
@@ -108,3 +110,21 @@ def test_each_withheld_wording_names_an_attribute_its_class_withholds(service: s
     for name in spec.withheld_as:
         assert name in attributes, f"{name}: no stored event of {service} has it"
         assert all(c.withheld for c in attributes[name]), f"{name} is not withheld by class"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_withheld_attribute_reads_as_none_once_erased(service: str) -> None:
+    # an erased value reads as None (maag.runtime.store.shredding): every withheld attribute
+    # says so in its type, so the code that reads it must say what an erasure leaves
+    closed = [
+        f"{c.__qualname__}.{name}"
+        for c in recorded_classes(f"services.{service}")
+        for name, parts in withheld_of(c).items()
+        if not parts and type(None) not in typing.get_args(_bare(c, name))
+    ]
+    assert closed == []
+
+
+def _bare(cls: type, name: str) -> object:
+    hint = typing.get_type_hints(cls, include_extras=True)[name]
+    return typing.get_args(hint)[0]  # Annotated[X | None, ...] -> X | None

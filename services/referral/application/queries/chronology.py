@@ -29,7 +29,7 @@ OTHER_CASE_WITHHELD = "[withheld: a case you cannot see]"
 
 class Superseded(BaseModel):
     by: UUID
-    reason: str
+    reason: str | None  # None: erased
 
 
 class ChronologyItem(BaseModel):

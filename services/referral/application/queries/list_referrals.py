@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class ReferralSummary(BaseModel):
     case_id: UUID
     district: str
-    caf_reference: str
+    caf_reference: str | None  # None: erased
     level_of_need: int
     status: str
     reason: str | None

@@ -31,14 +31,14 @@ class ReferralView(BaseModel):
     status: Status
     reason: str | None
     signposting: str | None
-    caf_reference: str
+    caf_reference: str | None  # None: erased (as are the needs, harm and transition)
     referring_agency: str
     district: str
     level_of_need: int
-    needs: list[str]
+    needs: list[str] | None
     agencies_requested: list[str]
-    significant_harm_concern: bool
-    transition: bool
+    significant_harm_concern: bool | None
+    transition: bool | None
     consent: ConsentGiven | None
     safeguarding_basis_recorded: bool
     child: ChildDetails | None = Field(
@@ -89,7 +89,7 @@ def referral_view(app: ReferralApp, referral: Referral, caller: Caller) -> Refer
         referring_agency=d.referring_agency,
         district=d.district,
         level_of_need=d.level_of_need,
-        needs=list(d.needs),
+        needs=None if d.needs is None else list(d.needs),
         agencies_requested=list(d.agencies_requested),
         significant_harm_concern=d.significant_harm_concern,
         transition=d.transition,

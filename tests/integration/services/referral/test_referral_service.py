@@ -49,8 +49,8 @@ async def test_a_topic_submission_is_received_and_accepted_on_the_outbound_topic
 
     records = await read_all(kafka_bootstrap, REFERRAL_EVENTS.named(topic_prefix), expected=3)
     assert _types(records) == [
-        "maag.referral.ReferralReceived.v1",
-        "maag.referral.ConsentRecorded.v1",
+        "maag.referral.ReferralReceived.v2",
+        "maag.referral.ConsentRecorded.v2",
         "maag.referral.ReferralAccepted.v1",
     ]
     accepted = json.loads(records[-1].value)
@@ -85,8 +85,8 @@ async def test_an_invalid_submission_is_rejected_with_reasons_and_dead_lettered(
     assert sorted(types) == sorted(
         [
             "maag.referral.ReferralRejected.v1",
-            "maag.referral.ReferralReceived.v1",
-            "maag.referral.ConsentRecorded.v1",
+            "maag.referral.ReferralReceived.v2",
+            "maag.referral.ConsentRecorded.v2",
             "maag.referral.ReferralAccepted.v1",
         ]
     )

@@ -3,10 +3,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
 from maag.runtime.settings import Settings
+from maag.runtime.store.case_keys import SqlKeyring
+from services.panel.adapters.keyring import KEYS
 from services.panel.application.app import PanelApp
 from tests.support import identity
+from tests.support.referral import KEKS
 
 
 @pytest.fixture
@@ -16,4 +20,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings) -> PanelApp:
-    return PanelApp(settings, quorum_other_agencies=2)
+    made = PanelApp(settings, quorum_other_agencies=2)
+    engine = create_engine(f"sqlite:///{settings.data_dir}/keys.db")
+    made.keep_keys(SqlKeyring(engine, KEKS, KEYS))
+    return made

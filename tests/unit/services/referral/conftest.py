@@ -15,11 +15,12 @@ from contracts.reference import Agency, Panel, Role
 from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.settings import Settings
+from maag.runtime.store.case_keys import SqlKeyring
 from maag.runtime.store.unit_of_work import Work
 from services.referral.adapters import read_model
 from services.referral.adapters.child_index import SqlChildIndex
 from services.referral.adapters.http import create_api
-from services.referral.adapters.keyring import SqlKeyring
+from services.referral.adapters.keyring import KEYS
 from services.referral.adapters.read_model import SqlCaseList
 from services.referral.application.app import ReferralApp
 from services.referral.application.policies.on_case_closed import on_case_closed
@@ -56,7 +57,7 @@ def settings(tmp_path: Path) -> Settings:
 def api(settings: Settings) -> Api:
     engine = read_model_engine(settings, "referral")
     index = SqlChildIndex(engine, CHILD_INDEX_KEYS)
-    keyring = SqlKeyring(engine, settings.key_encryption_keys)
+    keyring = SqlKeyring(engine, settings.key_encryption_keys, KEYS)
     app = ReferralApp(settings, keyring, index, SqlCaseList(engine), audit=AUDIT)
     projector = Projector(
         app, engine, read_model.metadata, read_model.project, read_model.PROJECTION

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.events.referral import ChildDetails, ChildMatchConfirmed, ReferralReceived
+from contracts.events.referral import ChildDetails, ChildMatchConfirmed
 from contracts.reference import Role
 from maag.runtime.messaging.outbox import outbound
 from services.referral.adapters import translate
@@ -129,9 +129,7 @@ def test_the_confirmed_link_is_published_with_the_case_it_joins(api: Api) -> Non
         )
         is not None
     ]
-    received = next(e for e in out if isinstance(e, ReferralReceived))
     confirmed = next(e for e in out if isinstance(e, ChildMatchConfirmed))
-    assert str(received.child_id) == second["child_id"]
     assert str(confirmed.child_id) == first["child_id"]
     assert str(confirmed.previous_child_id) == second["child_id"]
     assert str(confirmed.joins_case_id) == first["case_id"]

@@ -18,7 +18,8 @@ from maag.runtime.evidence.reads import CaseRead
 from maag.runtime.evidence.timeline import describe, merge
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
-from services.referral.adapters.keyring import KeyringError, SqlKeyring
+from maag.runtime.store.case_keys import KeyringError, SqlKeyring
+from services.referral.adapters.keyring import KEYS
 from services.referral.application.queries.retention_due import cases_due
 from services.referral.audit import AUDIT
 from services.referral.domain.referral import Referral
@@ -243,11 +244,11 @@ def test_rotating_the_key_encryption_key_rewraps_data_keys_and_touches_no_event(
     engine = read_model_engine(settings, "referral")
     new = ("test-2", os.urandom(32))
     with pytest.raises(KeyringError, match="no longer lists"):
-        SqlKeyring(engine, (new,)).find(case_id)  # the old key dropped too soon
-    rotated = SqlKeyring(engine, (new, *KEKS))
+        SqlKeyring(engine, (new,), KEYS).find(case_id)  # the old key dropped too soon
+    rotated = SqlKeyring(engine, (new, *KEKS), KEYS)
     assert rotated.rotate() == 1
     assert rotated.wrapped_by() == {"test-2": 1}
-    only_new = SqlKeyring(engine, (new,))
+    only_new = SqlKeyring(engine, (new,), KEYS)
     assert only_new.find(case_id) == key  # the same data key, wrapped anew
     api.app.keyring = only_new  # the service restarted with only the new key
     assert _read(api, str(case_id))["child"]["given_name"] == CHILD_NAME.split()[0]

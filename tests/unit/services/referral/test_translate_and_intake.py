@@ -12,10 +12,11 @@ import pytest
 from contracts.events.referral import (
     ConsentGiven,
     ConsentGiver,
+    ConsentRecordedV2,
     FieldProblem,
     ReferralAccepted,
     ReferralDetails,
-    ReferralReceived,
+    ReferralReceivedV2,
 )
 from contracts.reference import Agency, Role
 from maag.runtime import causation
@@ -32,15 +33,24 @@ CALLER = Caller.of("u-1", Role.REFERRER, "education")
 
 
 def test_received_is_published_without_the_childs_details() -> None:
-    referral = receive(ReferralDetails(**details()))
+    # nor anything else that identifies the child or is about their life: the CAF
+    # reference, the needs, how consent was obtained (v1 of the events carried those)
+    consent = {
+        "given_by": "parent-carer",
+        "scope": ["camhs"],
+        "given_on": "2026-11-27",
+        "how_obtained": "verbally from mother Jane at the school gate",
+    }
+    referral = receive(ReferralDetails(**details(consent=consent)))
     published = [translate(e) for e in referral.collect_events()]
     kinds = [type(p.event) for p in published if p]
-    assert kinds[0] is ReferralReceived
+    assert kinds[:2] == [ReferralReceivedV2, ConsentRecordedV2]
     for p in published:
         assert p is not None
         raw = p.event.model_dump_json()
-        for part in [*CHILD_NAME.split(), "2014-03-09", "Example Street"]:
+        for part in [*CHILD_NAME.split(), "2014-03-09", "Example Street", "CAF-2026-000123"]:
             assert part not in raw
+        assert "emotional wellbeing" not in raw and "mother Jane" not in raw
 
 
 def test_accepted_carries_the_district_and_the_reason() -> None:

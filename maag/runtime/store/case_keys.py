@@ -1,0 +1,322 @@
+"""A service's keyring: the data key of each aggregate that holds personal data (a case, a
+note, a plan), wrapped by a key-encryption key (`maag.runtime.store.shredding`).
+
+A row per aggregate in the service's own schema: the data key wrapped with AES-256-GCM (the
+aggregate's id and the key-encryption key's id as associated data) and which
+key-encryption key wrapped it. Rotating a key-encryption key re-wraps these rows and touches no stored event, so the
+hash chain over the events still verifies. Erasure deletes the row: the data key exists
+nowhere else (this table is mutable; the events are not).
+
+Because it is mutable, every change to it is also appended, in the same transaction, to
+its log (`<table>_log`): which aggregate's key was made, re-wrapped (with a digest of what
+is stored) or destroyed, each entry MACed with the previous one's MAC under a key derived
+from MAAG_CHAIN_KEY (`keyring_log_key`), which the database never holds. `maag audit
+verify` replays the log against the table (`maag.runtime.evidence.keyring`): a key row
+deleted outside an erasure, one restored after it, one added or altered by someone without
+the service's key, or an entry of the log altered, is reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import time
+from collections.abc import Iterable
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+
+from maag.runtime.follow.projection import create_tables
+from maag.runtime.settings import Settings
+
+NONCE_BYTES = 12
+
+CACHED = 4096  # keys held unwrapped in memory, each for at most CACHE_SECONDS
+CACHE_SECONDS = 30.0  # so another replica's erasure is honoured here within this
+
+
+def keys_name(service: str) -> str:
+    return f"{service}_data_keys"
+
+
+def keys_table(service: str, owner: str = "owner_id") -> Table:
+    """The service's keyring table (the referral service's, older, names its column
+    `case_id`: its keys were the cases' before they were any aggregate's)."""
+    return Table(
+        keys_name(service),
+        MetaData(),
+        Column(owner, Uuid, primary_key=True),
+        Column("wrapped", LargeBinary, nullable=False),
+        Column("kek_id", String(40), nullable=False),
+        Column("made_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+MADE, REWRAPPED, DESTROYED = "made", "rewrapped", "destroyed"
+GONE = bytes(32)  # a destroyed key's digest
+
+
+def keyring_log_key(settings: Settings, service: str) -> bytes | None:
+    """The key the service MACs its keyring's log with, from MAAG_CHAIN_KEY (None without
+    it: tools and unit tests, whose keyrings keep no log)."""
+    if settings.chain_key is None:
+        return None
+    return hmac.digest(settings.chain_key, f"maag/keyring/{service}".encode(), "sha256")
+
+
+def digest_of(wrapped: bytes, kek_id: str) -> bytes:
+    """What the log says a key row holds."""
+    return hashlib.sha256(wrapped + b"\x1f" + kek_id.encode()).digest()
+
+
+def log_mac(
+    key: bytes, previous: bytes, seq: int, owner_id: UUID, act: str, digest: bytes
+) -> bytes:
+    message = previous + seq.to_bytes(8, "big") + owner_id.bytes + act.encode() + digest
+    return hmac.digest(key, message, "sha256")
+
+
+def log_table(keys: Table) -> Table:
+    """The keyring's log, beside it in its metadata."""
+    name = f"{keys.name}_log"
+    known = keys.metadata.tables.get(name)
+    if known is not None:
+        return known
+    return Table(
+        name,
+        keys.metadata,
+        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("owner_id", Uuid, nullable=False),
+        Column("act", String(12), nullable=False),
+        Column("digest", LargeBinary, nullable=False),
+        Column("mac", LargeBinary, nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+class KeyringError(RuntimeError):
+    pass
+
+
+class SqlKeyring:
+    def __init__(
+        self,
+        engine: Engine,
+        keks: tuple[tuple[str, bytes], ...],
+        table: Table,
+        log_key: bytes | None = None,
+    ) -> None:
+        if not keks:
+            raise KeyringError(
+                "MAAG_KEY_ENCRYPTION_KEYS is not set: each case's personal details are "
+                "sealed under a data key that a key-encryption key wraps "
+                "(`maag secrets` prints one)"
+            )
+        self.engine = engine
+        self.current, _ = keks[0]
+        self.keks = dict(keks)
+        self.table = table
+        self.owner = table.primary_key.columns.values()[0]
+        # An aggregate that is part of a case (a note, a plan) uses its case's key: erasing
+        # the case destroys one key, and everything sealed for it goes (case id by owner).
+        name = f"{table.name}_cases"
+        known = table.metadata.tables.get(name)
+        self.cases: Table = (
+            known
+            if known is not None
+            else Table(
+                name,
+                table.metadata,
+                Column("owner_id", Uuid, primary_key=True),
+                Column("case_id", Uuid, nullable=False, index=True),
+            )
+        )
+        self.log = log_table(table)
+        self.log_key = log_key
+        self._cache: dict[UUID, tuple[float, bytes]] = {}
+        self._case_of: dict[UUID, UUID] = {}  # owner -> case, never changes once recorded
+        create_tables(table.metadata, engine)
+        self._adopt()
+
+    def _adopt(self) -> None:
+        """The keys made before the keyring kept a log, entered in it once (its first
+        entries): from here on every change is the service's own, logged as made."""
+        if self.log_key is None:
+            return
+        with self.engine.begin() as conn:
+            if conn.execute(select(self.log.c.seq).limit(1)).first() is not None:
+                return
+            rows = conn.execute(select(self.owner, self.table.c.wrapped, self.table.c.kek_id))
+            self._logged(conn, [(o, MADE, digest_of(bytes(w), k)) for o, w, k in rows])
+
+    def _logged(self, conn: Connection, entries: Iterable[tuple[UUID, str, bytes]]) -> None:
+        """Append `entries` (owner, act, digest) to the log, in the caller's transaction."""
+        entries = list(entries)
+        if self.log_key is None or not entries:
+            return
+        if self.engine.dialect.name == "postgresql":
+            # one appender at a time: each entry's MAC takes in the one before it
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": self.log.name})
+        c = self.log.c
+        last = conn.execute(select(c.seq, c.mac).order_by(c.seq.desc()).limit(1)).first()
+        seq, previous = (int(last[0]), bytes(last[1])) if last is not None else (0, b"")
+        rows = []
+        for owner_id, act, digest in entries:
+            seq += 1
+            previous = log_mac(self.log_key, previous, seq, owner_id, act, digest)
+            rows.append(
+                {"seq": seq, "owner_id": owner_id, "act": act, "digest": digest, "mac": previous}
+            )
+        conn.execute(self.log.insert(), rows)
+
+    def case_of(self, owner_id: UUID, case_id: UUID | None = None) -> UUID:
+        """The case whose key `owner_id` uses: `case_id`, recorded the first time it is
+        given (an aggregate's first event names its case), else as recorded, else its own."""
+        known = self._case_of.get(owner_id)
+        if known is not None:
+            return known
+        c = self.cases.c
+        with self.engine.begin() as conn:
+            if case_id is not None and case_id != owner_id:
+                dialect = self.engine.dialect.name
+                insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(self.cases)
+                conn.execute(
+                    insert.on_conflict_do_nothing(), {"owner_id": owner_id, "case_id": case_id}
+                )
+            found: UUID | None = conn.execute(
+                select(c.case_id).where(c.owner_id == owner_id)
+            ).scalar()
+        if found is None:
+            return owner_id
+        if len(self._case_of) >= CACHED:
+            self._case_of.clear()
+        self._case_of[owner_id] = found
+        return found
+
+    def _cached(self, owner_id: UUID) -> bytes | None:
+        found = self._cache.get(owner_id)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def _keep(self, owner_id: UUID, key: bytes) -> bytes:
+        if len(self._cache) >= CACHED:
+            self._cache.clear()
+        self._cache[owner_id] = (time.monotonic() + CACHE_SECONDS, key)
+        return key
+
+    def _wrap(self, case_id: UUID, key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        aad = case_id.bytes + self.current.encode()
+        return nonce + AESGCM(self.keks[self.current]).encrypt(nonce, key, aad)
+
+    def _unwrap(self, case_id: UUID, wrapped: bytes, kek_id: str) -> bytes:
+        kek = self.keks.get(kek_id)
+        if kek is None:
+            raise KeyringError(
+                f"case {case_id}'s data key is wrapped by key-encryption key {kek_id}, which "
+                "MAAG_KEY_ENCRYPTION_KEYS no longer lists (keep a retired key until "
+                "`maag privacy rotate-keys` has re-wrapped everything)"
+            )
+        aad = case_id.bytes + kek_id.encode()
+        try:
+            return AESGCM(kek).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], aad)
+        except InvalidTag as e:
+            raise KeyringError(f"case {case_id}'s data key does not unwrap with {kek_id}") from e
+
+    def data_key(self, case_id: UUID) -> bytes:
+        cached = self._cached(case_id)
+        if cached is not None:
+            return cached
+        # One round trip for a new case: the key is made, and kept unless the case has one.
+        key = os.urandom(32)
+        wrapped = self._wrap(case_id, key)
+        row = {self.owner.name: case_id, "wrapped": wrapped, "kek_id": self.current}
+        dialect = self.engine.dialect.name
+        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(self.table)
+        with self.engine.begin() as conn:  # committed before the event that uses it
+            made = conn.execute(insert.on_conflict_do_nothing().returning(self.owner), row).first()
+            if made is not None:
+                self._logged(conn, [(case_id, MADE, digest_of(wrapped, self.current))])
+        if made is not None:
+            return self._keep(case_id, key)
+        # The case had a key (a retry, or two submissions of one case at once): that one.
+        kept = self.find(case_id)
+        assert kept is not None
+        return kept
+
+    def find(self, case_id: UUID) -> bytes | None:
+        cached = self._cached(case_id)
+        if cached is not None:
+            return cached
+        t = self.table.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.wrapped, t.kek_id).where(self.owner == case_id)).first()
+        if row is None:
+            return None
+        return self._keep(case_id, self._unwrap(case_id, bytes(row[0]), row[1]))
+
+    def destroy(self, *owner_ids: UUID) -> int:
+        """Destroy these aggregates' keys (an erasure): how many there were."""
+        for owner_id in owner_ids:
+            self._cache.pop(owner_id, None)
+        with self.engine.begin() as conn:
+            gone = conn.execute(
+                self.table.delete().where(self.owner.in_(owner_ids)).returning(self.owner)
+            ).scalars()
+            destroyed = list(gone)
+            self._logged(conn, [(o, DESTROYED, GONE) for o in destroyed])
+        return len(destroyed)
+
+    def rotate(self, batch: int = 1000) -> int:
+        """Re-wrap every data key not wrapped by the current key-encryption key."""
+        moved = 0
+        while True:
+            with self.engine.begin() as conn:
+                t = self.table.c
+                rows = conn.execute(
+                    select(self.owner, t.wrapped, t.kek_id)
+                    .where(t.kek_id != self.current)
+                    .limit(batch)
+                    .with_for_update()
+                ).all()
+                rewrapped = []
+                for case_id, wrapped, kek_id in rows:
+                    key = self._unwrap(case_id, bytes(wrapped), kek_id)
+                    again = self._wrap(case_id, key)
+                    conn.execute(
+                        self.table.update()
+                        .where(self.owner == case_id)
+                        .values(wrapped=again, kek_id=self.current)
+                    )
+                    rewrapped.append((case_id, REWRAPPED, digest_of(again, self.current)))
+                self._logged(conn, rewrapped)
+            moved += len(rows)
+            if len(rows) < batch:
+                return moved
+
+    def wrapped_by(self) -> dict[str, int]:
+        """How many data keys each key-encryption key wraps."""
+        with self.engine.connect() as conn:
+            t = self.table.c
+            rows = conn.execute(select(t.kek_id, func.count()).group_by(t.kek_id)).all()
+        return {kek_id: int(n) for kek_id, n in rows}
