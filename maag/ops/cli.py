@@ -180,7 +180,7 @@ def audit_verify(
     from aiokafka.errors import KafkaError
 
     from maag.ops.audit.stores import NAMES, store_of
-    from maag.runtime.evidence import anchors
+    from maag.runtime.evidence import anchors, keyring
     from maag.runtime.evidence.chain_keys import ChainKeyMissing
     from maag.services import settings_from_env
 
@@ -195,7 +195,7 @@ def audit_verify(
     for name in services or NAMES:
         try:
             with store_of(settings, name) as (_, chain):
-                verdict = anchors.verify(chain, records, settings.anchor_interval)
+                verdict = keyring.verified(chain, records, settings, name)
         except ChainKeyMissing as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from e

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Header, HTTPException, Query
 
 from contracts.reference import Role
 from maag.runtime import policy
-from maag.runtime.evidence import anchors
+from maag.runtime.evidence import anchors, keyring
 from maag.runtime.evidence.case_history import CaseHistory
 from maag.runtime.evidence.reads import record_read
 from maag.runtime.evidence.timeline import ReplayRefused, merge, parts_over_http, replay
@@ -75,7 +75,7 @@ def install(api: FastAPI, history: CaseHistory, settings: Settings) -> None:
         except (KafkaError, OSError) as e:
             raise HTTPException(503, f"the anchors cannot be read: {e!r}") from e
         verdict = await asyncio.to_thread(
-            anchors.verify, history.chain, records, settings.anchor_interval
+            keyring.verified, history.chain, records, settings, history.service
         )
         return {
             "service": history.service,
