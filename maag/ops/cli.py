@@ -467,6 +467,12 @@ def _top_up_secrets(layout: Layout) -> None:
         return  # not the local default: the environment gives the keys
     kept = dict(line.partition("=")[::2] for line in path.read_text().splitlines() if line)
     missing = {k: v for k, v in _new_secrets().items() if k not in kept}
+    # stores made under one key for all keep it: a key of each service's own would not open
+    # them (the services read the common key where the map has no entry)
+    if "MAAG_CIPHER_KEY" in kept:
+        missing.pop("MAAG_CIPHER_KEYS", None)
+    if "MAAG_CHAIN_KEY" in kept:
+        missing.pop("MAAG_CHAIN_KEYS", None)
     if "MAAG_CHILD_INDEX_KEYS" in missing and kept.get("MAAG_CIPHER_KEY"):
         from services.referral.service import previous_release_key
 
@@ -547,8 +553,9 @@ def _sign_in(issuer: str | None, user: str | None) -> str:
 
 @app.command("secrets")
 def secrets() -> None:
-    """Print new keys (the event stores' cipher key, the chains' key, the referral service's
-    key-encryption key and child-index key), as environment assignments."""
+    """Print new keys (each service's store cipher key and chain key, the key-encryption key
+    and the referral service's child-index key), as environment assignments; each
+    service's own key goes in its own Secret (deploy/README.md)."""
     for key, value in _new_secrets().items():
         typer.echo(f"{key}={value}")
 
@@ -556,10 +563,15 @@ def secrets() -> None:
 def _new_secrets() -> dict[str, str]:
     import base64
 
+    from maag.services import SPECS
+
+    def each() -> str:  # a key of each service's own: `maag run` gives each process its own
+        return ",".join(f"{s}={base64.b64encode(os.urandom(32)).decode()}" for s in SPECS)
+
     return {
-        "MAAG_CIPHER_KEY": base64.b64encode(os.urandom(32)).decode(),  # AES-256 for the stores
-        # the hash chains' HMAC and the anchors' signatures (maag.runtime.evidence.chain_keys)
-        "MAAG_CHAIN_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "MAAG_CIPHER_KEYS": each(),  # AES-256 for each service's store
+        # each service's hash chain, seals and keyring log (maag.runtime.evidence.chain_keys)
+        "MAAG_CHAIN_KEYS": each(),
         # the referral's key-encryption key (each case's data key is wrapped by it)
         "MAAG_KEY_ENCRYPTION_KEYS": "local-1=" + base64.b64encode(os.urandom(32)).decode(),
         # the referral's child-index key (the index's HMACs), apart from the cipher key; a
@@ -812,7 +824,7 @@ def privacy_previous_index_key(
     from services.referral.service import previous_release_key
 
     _local_keys(Layout.from_env())
-    cipher_key = settings_from_env().cipher_key
+    cipher_key = settings_from_env().cipher_key_for("referral")
     if not cipher_key:
         typer.echo("error: MAAG_CIPHER_KEY is not set (the referral store's key)", err=True)
         raise typer.Exit(1)

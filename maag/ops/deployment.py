@@ -70,18 +70,32 @@ STORES = frozenset(SERVICES)
 # Which process uses which secret, declared once: the Deployments are rendered from it, and
 # a test checks every pod against it (tests/unit/deploy/test_kubernetes_manifests.py).
 SECRETS: tuple[SecretUse, ...] = (
-    SecretUse("maag-cipher", {"MAAG_CIPHER_KEY": "key"}, STORES),
+    # each store's own AES key (at rest), and each service's own key its chain, seals and
+    # keyring log derive from (never in the database's hands): a service holds no other's
+    *(
+        SecretUse(f"maag-cipher-{service}", {"MAAG_CIPHER_KEY": "key"}, frozenset({service}))
+        for service in sorted(STORES)
+    ),
+    *(
+        SecretUse(f"maag-chain-{service}", {"MAAG_CHAIN_KEY": "key"}, frozenset({service}))
+        for service in sorted(STORES)
+    ),
     # each case's data key is wrapped by these (the first the current one): crypto-shredding;
     # each service that keeps data keys has its own
     SecretUse("maag-kek", {"MAAG_KEY_ENCRYPTION_KEYS": "keys"}, frozenset({"referral"})),
     SecretUse("maag-kek-panel", {"MAAG_KEY_ENCRYPTION_KEYS": "keys"}, frozenset({"panel"})),
     # the child index's HMAC keys (the first the current one), apart from the cipher key
     SecretUse("maag-child-index", {"MAAG_CHILD_INDEX_KEYS": "keys"}, frozenset({"referral"})),
-    # the chains' HMAC key and the anchors' signing key; never in the database's hands
-    SecretUse("maag-chain", {"MAAG_CHAIN_KEY": "key"}, STORES),
-    # the anchors' Ed25519 private key (`maag audit anchor-keys`): only the anchoring services
-    # hold it; `maag audit verify` is given the public key (MAAG_ANCHOR_PUBLIC_KEYS)
-    SecretUse("maag-anchor", {"MAAG_ANCHOR_SIGNING_KEY": "signing-key"}, STORES),
+    # each service's anchors' Ed25519 private key (`maag audit anchor-keys`): only that
+    # service holds it; `maag audit verify` is given the public keys (MAAG_ANCHOR_PUBLIC_KEYS)
+    *(
+        SecretUse(
+            f"maag-anchor-{service}",
+            {"MAAG_ANCHOR_SIGNING_KEY": "signing-key"},
+            frozenset({service}),
+        )
+        for service in sorted(STORES)
+    ),
     SecretUse(
         "maag-smtp",
         {"MAAG_SMTP_USERNAME": "username", "MAAG_SMTP_PASSWORD": "password"},
@@ -106,9 +120,28 @@ def secrets_of(process: str) -> list[SecretUse]:
     return [s for s in SECRETS if process in s.users]
 
 
+# Where one environment holds every service's own key (the local `maag run`, an auditor's
+# tools), the variable of the map and the one each process is given its entry as.
+PER_SERVICE_KEYS = {"MAAG_CIPHER_KEYS": "MAAG_CIPHER_KEY", "MAAG_CHAIN_KEYS": "MAAG_CHAIN_KEY"}
+
+
 def secret_variables() -> set[str]:
-    """The settings only the processes that use them are given."""
-    return {v for s in SECRETS for v in s.variables}
+    """The settings only the processes that use them are given (the maps of every
+    service's key: none)."""
+    return {v for s in SECRETS for v in s.variables} | set(PER_SERVICE_KEYS)
+
+
+def process_env(process: str, env: Mapping[str, str]) -> dict[str, str]:
+    """`env` as `process` may have it (what `maag run` starts each process with): the
+    secret settings SECRETS gives it and no other, and of each per-service key map only its
+    own entry, as a Kubernetes pod has them."""
+    own = {v for s in secrets_of(process) for v in s.variables}
+    given = {k: v for k, v in env.items() if k not in secret_variables() or k in own}
+    for mapped, single in PER_SERVICE_KEYS.items():
+        entries = dict(e.split("=", 1) for e in env.get(mapped, "").split(",") if "=" in e)
+        if process in entries and single in own:
+            given[single] = entries[process]
+    return given
 
 
 def _secret_env(process: str) -> dict[str, Any]:

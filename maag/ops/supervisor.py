@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from maag.ops.deployment import process_env
 from maag.ops.identity.realm import local_web_env
 from maag.services import MAILBOX, SPECS, WEB, WEB_PORT, settings_from_env
 
@@ -60,7 +61,8 @@ def run_services(
 
     def start(name: str) -> _Child:
         port = SPECS[name].port if name in SPECS else 0
-        env = {**os.environ, **env_of(name)}
+        # each process given only its own keys (SECRETS), as a pod is
+        env = process_env(name, {**os.environ, **env_of(name)})
         if port:
             env["MAAG_HTTP_PORT"] = str(port)
         if name == WEB:

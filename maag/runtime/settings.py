@@ -104,6 +104,11 @@ class Settings:
     # secrets: never in a repr (a logged Settings)
     cipher_key: str | None = field(default=None, repr=False)
     chain_key: bytes | None = field(default=None, repr=False)
+    # Each service's own cipher and chain keys, for the tools that read every store (`maag
+    # audit verify`, the replay): MAAG_CIPHER_KEYS / MAAG_CHAIN_KEYS, service=base64,...
+    # A service is given only its own, as MAAG_CIPHER_KEY / MAAG_CHAIN_KEY.
+    cipher_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    chain_keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     key_encryption_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
     child_index_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
     retention_schedule: str = ""
@@ -132,6 +137,14 @@ class Settings:
     avoided_annual_cost_pence: dict[str, int] = field(default_factory=dict)
     # name -> base URL of every service, in the order a case moves through them
     service_urls: dict[str, str] = field(default_factory=dict)
+
+    def cipher_key_for(self, service: str) -> str | None:
+        """The key `service`'s store is encrypted with."""
+        return self.cipher_keys.get(service.lower(), self.cipher_key)
+
+    def chain_key_for(self, service: str) -> bytes | None:
+        """The key `service`'s tamper evidence derives from (its chain, seals, keyring log)."""
+        return self.chain_keys.get(service.lower(), self.chain_key)
 
     @property
     def postgres_conninfo(self) -> str | None:
@@ -169,6 +182,13 @@ class Settings:
             data_dir=Path(env.get("MAAG_DATA_DIR", ".maag/data")),
             cipher_key=env.get("MAAG_CIPHER_KEY") or None,
             chain_key=secret_key(env, "MAAG_CHAIN_KEY"),
+            cipher_keys=service_keys(env.get("MAAG_CIPHER_KEYS", ""), "MAAG_CIPHER_KEYS"),
+            chain_keys={
+                service: base64.b64decode(key)
+                for service, key in service_keys(
+                    env.get("MAAG_CHAIN_KEYS", ""), "MAAG_CHAIN_KEYS"
+                ).items()
+            },
             key_encryption_keys=parse_keks(env.get("MAAG_KEY_ENCRYPTION_KEYS", "")),
             child_index_keys=parse_keks(
                 env.get("MAAG_CHILD_INDEX_KEYS", ""), "MAAG_CHILD_INDEX_KEYS"
@@ -220,9 +240,9 @@ class Settings:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
             env["SQLITE_DBNAME"] = str(self.data_dir / f"{app_name.lower()}.sqlite")
-        if self.cipher_key:
+        if cipher_key := self.cipher_key_for(app_name):
             env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
-            env["CIPHER_KEY"] = self.cipher_key
+            env["CIPHER_KEY"] = cipher_key
         return env
 
 
@@ -313,6 +333,21 @@ def anchor_public_keys(text: str) -> dict[str, bytes]:
         if key is None:
             raise SettingsError(f"MAAG_ANCHOR_PUBLIC_KEYS: no key for {service}")
         found[service] = key
+    return found
+
+
+def service_keys(text: str, name: str) -> dict[str, str]:
+    """`service=base64,...` (MAAG_CIPHER_KEYS, MAAG_CHAIN_KEYS): each service's own 32-byte
+    key, as base64 text."""
+    found: dict[str, str] = {}
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        service, sep, value = entry.partition("=")
+        if not sep or not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", service):
+            raise SettingsError(f"{name}: each entry is service=base64")
+        key = secret_key({name: value}, name)
+        if key is None or len(key) != 32:
+            raise SettingsError(f"{name}: {service}'s key must be base64 of 32 bytes")
+        found[service] = value
     return found
 
 

@@ -63,13 +63,15 @@ class ChainKeys:
 
     @classmethod
     def of(cls, settings: Settings, service: str) -> ChainKeys:
-        if settings.chain_key is None:
+        master = settings.chain_key_for(service)
+        if master is None:
             raise ChainKeyMissing(
-                "MAAG_CHAIN_KEY is not set: the services key their hash chains and sign "
+                f"MAAG_CHAIN_KEY is not set (nor {service}'s in MAAG_CHAIN_KEYS): the services "
+                "key their hash chains and sign "
                 "their anchors with it, and `maag audit verify` checks them with it "
                 "(`maag secrets` prints a new one)"
             )
-        keys = cls.derive(settings.chain_key, service)
+        keys = cls.derive(master, service)
         if settings.anchor_signing_key is not None:
             signing = Ed25519PrivateKey.from_private_bytes(settings.anchor_signing_key)
             keys = dataclasses.replace(keys, signing=signing)

@@ -78,9 +78,10 @@ GONE = bytes(32)  # a destroyed key's digest
 def keyring_log_key(settings: Settings, service: str) -> bytes | None:
     """The key the service MACs its keyring's log with, from MAAG_CHAIN_KEY (None without
     it: tools and unit tests, whose keyrings keep no log)."""
-    if settings.chain_key is None:
+    master = settings.chain_key_for(service)
+    if master is None:
         return None
-    return hmac.digest(settings.chain_key, f"maag/keyring/{service}".encode(), "sha256")
+    return hmac.digest(master, f"maag/keyring/{service}".encode(), "sha256")
 
 
 def digest_of(wrapped: bytes, kek_id: str) -> bytes:

@@ -67,8 +67,8 @@ def sealing_env(settings: Settings, app_name: str) -> dict[str, str]:
         "MAPPER_TOPIC": f"{__name__}:SealingMapper",
         "CIPHER_TOPIC": f"{__name__}:SealingCipher",
     }
-    if settings.chain_key is not None:
-        key = derive_seal_key(settings.chain_key, app_name.lower())
+    if (master := settings.chain_key_for(app_name)) is not None:
+        key = derive_seal_key(master, app_name.lower())
         env[SEAL_KEY] = base64.b64encode(key).decode()
     return env
 

@@ -41,7 +41,7 @@ class ReferralApp(ServiceApplication):
         schedule: Sequence[Rule] = DEFAULT_SCHEDULE,
         env: dict[str, str] | None = None,
     ) -> None:
-        if not settings.cipher_key:
+        if not settings.cipher_key_for(self.name):
             # The store holds children's names and dates of birth: never unencrypted.
             raise CipherKeyMissing(
                 "MAAG_CIPHER_KEY is not set: the referral store holds personal data and must "

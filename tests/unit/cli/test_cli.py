@@ -35,8 +35,8 @@ def test_secrets_print_no_token_signing_key() -> None:
     result = CliRunner().invoke(app, ["secrets"])
     assert result.exit_code == 0
     assert [line.split("=")[0] for line in result.output.splitlines()] == [
-        "MAAG_CIPHER_KEY",
-        "MAAG_CHAIN_KEY",
+        "MAAG_CIPHER_KEYS",  # each service's own
+        "MAAG_CHAIN_KEYS",
         "MAAG_KEY_ENCRYPTION_KEYS",
         "MAAG_CHILD_INDEX_KEYS",
         "MAAG_POSTGRES_WRITER_PASSWORD",

@@ -524,7 +524,10 @@ def test_each_pod_names_only_the_secrets_its_process_uses(
     assert users["maag-kek-panel"] == {"panel"}  # its own: the plan's texts' data keys
     assert users["maag-smtp"] == {"notifications"}
     assert users["maag-web"] == {"web"}
-    assert users["maag-cipher"] == STORES == set(SERVICES)
+    for service in STORES:  # each store's cipher, chain and anchor keys its own alone
+        for kind in ("cipher", "chain", "anchor"):
+            assert users[f"maag-{kind}-{service}"] == {service}
+    assert set(SERVICES) == STORES
 
 
 def test_the_declared_users_of_each_secret_are_the_code_that_reads_it() -> None:

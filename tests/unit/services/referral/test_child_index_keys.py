@@ -169,6 +169,8 @@ def test_a_local_secrets_file_of_the_previous_release_gets_the_index_key_and_kee
     _top_up_secrets(Layout.from_env())
     text = (tmp_path / "secrets.env").read_text()
     assert text.startswith(kept)
+    # its stores are under the one cipher key: no key of each service's own is added
+    assert "MAAG_CIPHER_KEYS" not in text
     found = Settings.from_env(dict(line.split("=", 1) for line in text.splitlines()))
     (new_id, new), previous = found.child_index_keys
     assert new_id == "local-1" and new not in (PREVIOUS[1], CHILD_INDEX_KEYS[0][1])
