@@ -768,17 +768,27 @@ def privacy_export(
 
 
 @privacy_app.command("rotate-keys")
-def privacy_rotate_keys() -> None:
+def privacy_rotate_keys(
+    service: Annotated[
+        str, typer.Option(help="Whose keyring: referral (the child's details) or panel (plans)")
+    ] = "referral",
+) -> None:
     """Re-wrap every case's data key with the first of MAAG_KEY_ENCRYPTION_KEYS (run where
-    the referral service runs, with its settings). Stored events are not touched: the hash
-    chains verify as before."""
+    that service runs, with its settings). Stored events are not touched: the hash chains
+    verify as before, and the keyring's log records each re-wrap."""
     from maag.services import settings_from_env
-    from services.referral.service import KeyringError, keyring
+    from services.panel.service import keyring as panel_keyring
+    from services.referral.service import KeyringError
+    from services.referral.service import keyring as referral_keyring
 
+    keyrings = {"referral": referral_keyring, "panel": panel_keyring}
+    if service not in keyrings:
+        typer.echo(f"error: --service is one of {', '.join(keyrings)}", err=True)
+        raise typer.Exit(2)
     _local_keys(Layout.from_env())
     settings = settings_from_env()
     try:
-        keys = keyring(settings)
+        keys = keyrings[service](settings)
         moved = keys.rotate()
     except KeyringError as e:
         typer.echo(f"error: {e}", err=True)

@@ -11,6 +11,7 @@ from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.logging import get_logger
 from maag.runtime.service import Loop, Plumbing, Service, serve
 from maag.runtime.settings import Settings
+from maag.runtime.store.case_keys import SqlKeyring
 from services.panel.adapters import read_model
 from services.panel.adapters.http import create_api
 from services.panel.adapters.inbound import subscriptions
@@ -68,6 +69,12 @@ def build(settings: Settings) -> PanelService:
     )
     api = create_api(app, p.verifier, p.engine, p.ready)
     return Service.of(p, app, api, consumer, [keep_scheduled(app)])
+
+
+def keyring(settings: Settings) -> SqlKeyring:
+    """The cases' data keys as the running service holds them (`maag privacy rotate-keys
+    --service panel`)."""
+    return panel_keyring(read_model_engine(settings, "panel"), settings)
 
 
 def main(settings: Settings) -> None:
