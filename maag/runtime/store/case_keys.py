@@ -51,6 +51,7 @@ from maag.runtime.settings import Settings
 NONCE_BYTES = 12
 
 CACHED = 4096  # keys held unwrapped in memory, each for at most CACHE_SECONDS
+OWNERS_CACHED = 65_536  # whose case each aggregate is (it never changes): ids only
 CACHE_SECONDS = 30.0  # so another replica's erasure is honoured here within this
 
 
@@ -195,6 +196,8 @@ class SqlKeyring:
         known = self._case_of.get(owner_id)
         if known is not None:
             return known
+        if case_id == owner_id:  # its first event says it is the case: nothing to record
+            return self._owned(owner_id, owner_id)
         c = self.cases.c
         with self.engine.begin() as conn:
             if case_id is not None and case_id != owner_id:
@@ -206,12 +209,15 @@ class SqlKeyring:
             found: UUID | None = conn.execute(
                 select(c.case_id).where(c.owner_id == owner_id)
             ).scalar()
-        if found is None:
-            return owner_id
-        if len(self._case_of) >= CACHED:
+        # none recorded: its own (an aggregate records its case with its first event, before
+        # anything of it is sealed or read, so the answer never changes)
+        return self._owned(owner_id, found or owner_id)
+
+    def _owned(self, owner_id: UUID, case_id: UUID) -> UUID:
+        if len(self._case_of) >= OWNERS_CACHED:
             self._case_of.clear()
-        self._case_of[owner_id] = found
-        return found
+        self._case_of[owner_id] = case_id
+        return case_id
 
     def _cached(self, owner_id: UUID) -> bytes | None:
         found = self._cache.get(owner_id)

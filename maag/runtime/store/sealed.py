@@ -153,7 +153,7 @@ class SealingMapper(_Mapper[Any]):
         if keys is not None and domain_event.originator_version == 1:
             # an aggregate's first event names its case (a note's, a plan's): its key is that
             named = state.get("case_id")
-            if isinstance(named, UUID) and named != domain_event.originator_id:
+            if isinstance(named, UUID):
                 keys.case_of(domain_event.originator_id, named)
         if not withheld_of(cls):
             return domain_event
