@@ -11,11 +11,8 @@ import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 from typer.testing import CliRunner
 
 from contracts.topics import CHAIN_ANCHORS
@@ -27,6 +24,7 @@ from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from maag.runtime.store.sealed import BODY, MAGIC, Sealer
+from tests.support.database import as_owner
 from tests.support.keys import CHAIN_KEY, CHAIN_KEY_TEXT
 from tests.support.pipeline import Ledger, LedgerApp
 
@@ -57,16 +55,6 @@ async def chained(
     return ledger, chain, settings
 
 
-def _sql(settings: Settings, query: str, *params: Any) -> list[tuple[Any, ...]]:
-    assert settings.postgres_url and settings.postgres_schema
-    with psycopg.connect(settings.postgres_url) as conn:
-        conn.execute(
-            sql.SQL("SET search_path TO {}").format(sql.Identifier(settings.postgres_schema))
-        )
-        cur = conn.execute(query, params)
-        return cur.fetchall() if cur.description else []
-
-
 async def _anchor(chain: EventChain, settings: Settings) -> None:
     """The service's anchorer publishes the chain's head, as it does on its schedule."""
     producer = kafka.producer(settings.kafka_bootstrap, "test-anchor")
@@ -94,7 +82,7 @@ async def test_an_untouched_anchored_store_verifies_clean(chained: Chained) -> N
 
 def test_a_changed_payload_byte_is_caught_at_that_event(chained: Chained) -> None:
     _, chain, settings = chained
-    _sql(
+    as_owner(
         settings,
         "UPDATE ledger_events SET state = overlay(state placing '\\x00'::bytea from 60 for 1) "
         "WHERE notification_id = 4",
@@ -105,18 +93,18 @@ def test_a_changed_payload_byte_is_caught_at_that_event(chained: Chained) -> Non
 
 def test_a_deleted_event_is_caught(chained: Chained) -> None:
     _, chain, settings = chained
-    _sql(settings, "DELETE FROM ledger_events WHERE notification_id = 7")
+    as_owner(settings, "DELETE FROM ledger_events WHERE notification_id = 7")
     assert [(b.notification_id, b.kind) for b in chain.verify().breaks] == [(7, "deleted")]
 
 
 def test_two_swapped_events_are_caught_at_both(chained: Chained) -> None:
     _, chain, settings = chained
-    rows = _sql(
+    rows = as_owner(
         settings, "SELECT notification_id, state FROM ledger_events WHERE notification_id IN (2, 6)"
     )
     states = dict(rows)
-    _sql(settings, "UPDATE ledger_events SET state = %s WHERE notification_id = 2", states[6])
-    _sql(settings, "UPDATE ledger_events SET state = %s WHERE notification_id = 6", states[2])
+    as_owner(settings, "UPDATE ledger_events SET state = %s WHERE notification_id = 2", states[6])
+    as_owner(settings, "UPDATE ledger_events SET state = %s WHERE notification_id = 6", states[2])
     assert [(b.notification_id, b.kind) for b in chain.verify().breaks] == [
         (2, "altered"),
         (2, "forged"),  # each event's MAC binds it to its aggregate and version
@@ -127,13 +115,13 @@ def test_two_swapped_events_are_caught_at_both(chained: Chained) -> None:
 
 def test_an_event_slipped_into_the_chained_history_is_caught(chained: Chained) -> None:
     ledger, chain, settings = chained
-    _sql(settings, "SELECT setval('ledger_events_notification_id_seq', 15)")  # a gap
+    as_owner(settings, "SELECT setval('ledger_events_notification_id_seq', 15)")  # a gap
     later = Ledger(case_id=uuid.uuid4())
     later.note("seen")
     ledger.save(later)
     chain.extend()
     assert chain.verify().clean and chain.verify().head == 17
-    _sql(
+    as_owner(
         settings,
         "INSERT INTO ledger_events (originator_id, originator_version, topic, state, notification_id) "
         "SELECT originator_id, 99, topic, state, 12 FROM ledger_events WHERE notification_id = 4",
@@ -151,13 +139,13 @@ async def test_a_tail_deleted_with_its_chain_rows_is_caught_by_the_anchor(
     consistent with itself: only the anchor outside the database says it reached further."""
     _, chain, settings = chained
     await _anchor(chain, settings)
-    _sql(
+    as_owner(
         settings,
         "DELETE FROM ledger_case_index WHERE originator_id IN "
         "(SELECT originator_id FROM ledger_events WHERE notification_id > 8)",
     )
-    _sql(settings, "DELETE FROM ledger_events WHERE notification_id > 8")
-    _sql(settings, "DELETE FROM ledger_chain WHERE notification_id > 8")
+    as_owner(settings, "DELETE FROM ledger_events WHERE notification_id > 8")
+    as_owner(settings, "DELETE FROM ledger_chain WHERE notification_id > 8")
     assert chain.verify().clean  # without the anchor, nothing to see
     assert await _verify(chain, settings) == [(10, "truncated")]
 
@@ -170,17 +158,17 @@ async def test_a_history_rewritten_and_rechained_with_the_key_is_caught_by_the_a
     and link checks, the anchor does not."""
     _, chain, settings = chained
     await _anchor(chain, settings)
-    (state,) = _sql(settings, "SELECT state FROM ledger_events WHERE notification_id = 4")[0]
+    (state,) = as_owner(settings, "SELECT state FROM ledger_events WHERE notification_id = 4")[0]
     body = bytes(state)[BODY:].replace(b"seen", b"lost")
-    ((originator, version, topic),) = _sql(
+    ((originator, version, topic),) = as_owner(
         settings,
         "SELECT originator_id::text, originator_version, topic FROM ledger_events "
         "WHERE notification_id = 4",
     )
     forged = MAGIC + Sealer(KEYS.seal)(originator, version, topic, body) + body
     assert forged != bytes(state)
-    _sql(settings, "UPDATE ledger_events SET state = %s WHERE notification_id = 4", forged)
-    _sql(settings, "DELETE FROM ledger_chain WHERE notification_id >= 4")
+    as_owner(settings, "UPDATE ledger_events SET state = %s WHERE notification_id = 4", forged)
+    as_owner(settings, "DELETE FROM ledger_chain WHERE notification_id >= 4")
     chain.extend()
     assert chain.verify().clean  # the links are good: the chainer made them
     assert await _verify(chain, settings) == [(10, "rechained")]
@@ -190,8 +178,8 @@ def test_a_history_rechained_without_the_key_fails_every_link_from_the_edit(
     chained: Chained,
 ) -> None:
     ledger, chain, settings = chained
-    _sql(settings, "UPDATE ledger_events SET topic = topic || 'x' WHERE notification_id = 4")
-    _sql(settings, "DELETE FROM ledger_chain WHERE notification_id >= 4")
+    as_owner(settings, "UPDATE ledger_events SET topic = topic || 'x' WHERE notification_id = 4")
+    as_owner(settings, "DELETE FROM ledger_chain WHERE notification_id >= 4")
     guessed = ChainKeys.derive(b"a key the attacker made up......", "ledger")
     EventChain(ledger, chain.engine, guessed).extend()
     breaks = [(b.notification_id, b.kind) for b in chain.verify().breaks]
@@ -201,12 +189,12 @@ def test_a_history_rechained_without_the_key_fails_every_link_from_the_edit(
 def test_a_deleted_case_index_row_is_caught_naming_the_event(chained: Chained) -> None:
     """Without the row, the case's replay would miss that aggregate (a recorded read)."""
     _, chain, settings = chained
-    ((case_id, aggregate),) = _sql(
+    ((case_id, aggregate),) = as_owner(
         settings,
         "SELECT case_id, originator_id FROM ledger_case_index "
         "WHERE originator_id = (SELECT originator_id FROM ledger_events WHERE notification_id = 5)",
     )
-    _sql(settings, "DELETE FROM ledger_case_index WHERE originator_id = %s", aggregate)
+    as_owner(settings, "DELETE FROM ledger_case_index WHERE originator_id = %s", aggregate)
     (b,) = chain.verify().breaks
     assert (b.notification_id, b.kind) == (5, "unindexed")
     assert str(case_id) in b.detail
@@ -214,7 +202,7 @@ def test_a_deleted_case_index_row_is_caught_naming_the_event(chained: Chained) -
 
 def test_a_case_index_row_added_or_moved_is_caught(chained: Chained) -> None:
     _, chain, settings = chained
-    _sql(
+    as_owner(
         settings,
         "UPDATE ledger_case_index SET case_id = %s WHERE ctid = (SELECT min(ctid) FROM ledger_case_index)",
         uuid.uuid4(),
@@ -313,7 +301,7 @@ async def test_maag_audit_verify_holds_the_stores_to_the_anchors_and_fails_on_a_
     clean = await asyncio.to_thread(CliRunner().invoke, cli, ["audit", "verify", "ledger"])
     assert clean.exit_code == 0, clean.output
     assert "10 events chained" in clean.output and "held to 1 anchor(s)" in clean.output
-    _sql(settings, "UPDATE ledger_events SET topic = topic || 'x' WHERE notification_id = 3")
+    as_owner(settings, "UPDATE ledger_events SET topic = topic || 'x' WHERE notification_id = 3")
     broken = await asyncio.to_thread(CliRunner().invoke, cli, ["audit", "verify", "ledger"])
     assert broken.exit_code == 1
     assert "notification 3: altered" in broken.output
@@ -357,7 +345,7 @@ async def test_an_auditor_reads_each_stores_tamper_check_over_http(chained: Chai
         1,
         [],
     )
-    _sql(settings, "DELETE FROM ledger_events WHERE notification_id = 7")
+    as_owner(settings, "DELETE FROM ledger_events WHERE notification_id = 7")
     broken = (await asyncio.to_thread(client.get, "/audit/store", headers=auditor)).json()
     assert broken["intact"] is False
     assert broken["breaks"] == ["notification 7: deleted (chained, no longer stored)"]

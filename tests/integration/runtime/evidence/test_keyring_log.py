@@ -9,16 +9,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from maag.runtime.evidence.keyring import breaks
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
 from maag.runtime.store.case_keys import SqlKeyring, keyring_log_key, keys_table
+from tests.support.database import as_owner
 from tests.support.keys import CHAIN_KEY
 
 KEKS = (("k-2", os.urandom(32)), ("k-1", os.urandom(32)))
@@ -27,17 +25,6 @@ KEKS = (("k-2", os.urandom(32)), ("k-1", os.urandom(32)))
 @pytest.fixture
 def settings(postgres_url: str, pg_schema: str) -> Iterator[Settings]:
     yield Settings(postgres_url=postgres_url, postgres_schema=pg_schema, chain_key=CHAIN_KEY)
-
-
-def _sql(settings: Settings, query: str, *params: Any) -> list[tuple[Any, ...]]:
-    """As the tables' owner, outside the service (an administrator with the database)."""
-    assert settings.postgres_url and settings.postgres_schema
-    with psycopg.connect(settings.postgres_url) as conn:
-        conn.execute(
-            sql.SQL("SET search_path TO {}").format(sql.Identifier(settings.postgres_schema))
-        )
-        cur = conn.execute(query, params)
-        return cur.fetchall() if cur.description else []
 
 
 def test_every_change_outside_the_service_is_named(settings: Settings) -> None:
@@ -50,34 +37,34 @@ def test_every_change_outside_the_service_is_named(settings: Settings) -> None:
     kept, erased, removed, altered = (uuid.uuid4() for _ in range(4))
     for owner in (kept, erased, removed, altered):
         ring.data_key(owner)
-    copy = _sql(
+    copy = as_owner(
         settings, "SELECT wrapped, kek_id FROM keytest_data_keys WHERE owner_id = %s", erased
     )
     assert ring.destroy(erased) == 1
     assert ring.rotate() == 1  # the old key re-wrapped under k-2
     assert breaks(engine, "keytest", log_key) == []  # only the service's own changes
 
-    _sql(settings, "DELETE FROM keytest_data_keys WHERE owner_id = %s", removed)
-    _sql(
+    as_owner(settings, "DELETE FROM keytest_data_keys WHERE owner_id = %s", removed)
+    as_owner(
         settings,
         "INSERT INTO keytest_data_keys (owner_id, wrapped, kek_id) VALUES (%s, %s, %s)",
         erased,
         *copy[0],
     )
-    _sql(
+    as_owner(
         settings,
         "INSERT INTO keytest_data_keys (owner_id, wrapped, kek_id) VALUES (%s, %s, %s)",
         added := uuid.uuid4(),
         os.urandom(60),
         "k-2",
     )
-    _sql(
+    as_owner(
         settings,
         "UPDATE keytest_data_keys SET wrapped = %s WHERE owner_id = %s",
         os.urandom(60),
         altered,
     )
-    _sql(settings, "DELETE FROM keytest_data_keys_log WHERE seq = 3")
+    as_owner(settings, "DELETE FROM keytest_data_keys_log WHERE seq = 3")
     found = sorted(str(b) for b in breaks(engine, "keytest", log_key))
     assert found == sorted(
         [
@@ -100,7 +87,7 @@ def test_a_log_entry_altered_is_named(settings: Settings) -> None:
     ring.data_key(first)
     ring.data_key(uuid.uuid4())
     # the log's entry re-pointed at another aggregate, by someone without the service's key
-    _sql(
+    as_owner(
         settings,
         "UPDATE keytest_data_keys_log SET owner_id = %s WHERE seq = 1",
         other := uuid.uuid4(),
