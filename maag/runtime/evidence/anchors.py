@@ -11,7 +11,12 @@ to a file, as before.)
 `maag audit verify` reads the anchors back and holds each store to them: a history rewritten
 and re-chained, or a tail deleted with its chain rows, no longer reaches the anchored head
 with the anchored hash. What was stored after the latest anchor is only as safe as the
-chain's key; the interval bounds how much that is.
+chain's key; the interval bounds how much that is. So `verify` also fails when there are
+fewer anchors than the history requires: no anchor, the newest events chained more than two
+intervals after the latest anchor, or a stretch of events (recorded times, as the events
+say under their MACs) whose first anchor came more than two intervals after them: anchors
+removed, or an anchorer that could not anchor (stopped uncleanly and restarted later, the
+broker away), which an operator should be able to account for.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
@@ -188,15 +193,26 @@ def trusted(records: Iterable[Record], keys: ChainKeys) -> tuple[list[Anchored],
     return anchors, refused
 
 
-def verify(chain: EventChain, records: Iterable[Record], interval: float = 60.0) -> Verdict:
+def verify(
+    chain: EventChain,
+    records: Iterable[Record],
+    interval: float = 60.0,
+    workers: int | None = None,
+) -> Verdict:
     """The store's verdict, held to the service's trusted anchors among `records`, and
-    strict about them: a store with events and no trusted anchor, or whose newest chained
+    strict about them: a store with events and no trusted anchor, whose newest chained
     event is more than two anchor intervals (`MAAG_ANCHOR_INTERVAL`) newer than its latest
-    anchor, is not intact (its anchors were removed, or its anchorer stopped)."""
+    anchor, or with fewer anchors than its history requires (a stretch of events whose first
+    anchor came more than two intervals after them), is not intact (its anchors were
+    removed, or its anchorer stopped). `workers`: as `EventChain.verify`."""
     records = list(records)
     anchors, refused = trusted(records, chain.keys)
-    verdict = chain.verify(anchors)
-    strict = [*_anchoring(chain, verdict, anchors, interval), *_removed(records, chain.keys)]
+    verdict = chain.verify(anchors, workers)
+    strict = [
+        *_anchoring(chain, verdict, anchors, interval),
+        *_coverage(chain, verdict, anchors, interval),
+        *_removed(records, chain.keys),
+    ]
     return dataclasses.replace(verdict, breaks=[*verdict.breaks, *refused, *strict])
 
 
@@ -261,3 +277,64 @@ def _anchoring(
             f"{interval:g} s): anchors were removed, or the anchorer stopped",
         )
     ]
+
+
+def _coverage(
+    chain: EventChain, verdict: Verdict, anchors: list[Anchored], interval: float
+) -> list[Break]:
+    """Anchors as many as the history requires. The anchorer anchors a moved head every
+    interval, so every event chained since the cut-over (the previous release's events were
+    never anchored) is under an anchor made within two intervals of when it was recorded
+    (one for the interval, one for the chainer's lag). A stretch of events whose first
+    anchor came later lost the anchors made meanwhile. Only stretches in which events were
+    stored count: an idle store anchors nothing, and two anchors no more than two intervals
+    apart need no look at the events between them."""
+    slack = 2 * interval
+    made: dict[int, datetime] = {}  # each anchored head, when it was first anchored
+    for a in anchors:
+        if a.at is not None and verdict.cutover < a.head <= verdict.head:
+            made[a.head] = min(a.at, made.get(a.head, a.at))
+    breaks: list[Break] = []
+    after, after_at = verdict.cutover, None
+    for head in sorted(made):
+        at = made[head]
+        if after_at is None or (at - after_at).total_seconds() > slack:
+            gap = _uncovered(chain, after, head, at, interval)
+            if gap is not None:
+                breaks.append(gap)
+        after, after_at = head, at
+    return breaks
+
+
+def _uncovered(
+    chain: EventChain, after: int, head: int, at: datetime, interval: float
+) -> Break | None:
+    """The break for the events after `after` recorded more than two intervals before `at`,
+    when the anchor made `at` (of `head`) is the first over them."""
+    deadline = at - timedelta(seconds=2 * interval)
+    first = chain.first_stored(after, head)
+    if first is None or first[1] is None or first[1] >= deadline:
+        return None  # nothing stored there (deleted: reported so), or unreadable here
+    (start, since), (end, until) = first, first
+    # the last of them: event times rise with the notification ids
+    lo, hi = start, head + 1  # lo recorded before the deadline; none from hi on
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        probe = chain.first_stored(mid - 1, hi - 1)
+        if probe is None or probe[1] is None or probe[1] >= deadline:
+            hi = mid
+        else:
+            lo, (end, until) = probe[0], probe
+    assert since is not None and until is not None
+    return Break(
+        start,
+        "unanchored",
+        f"no anchor covers notifications {start} to {end}, chained between {_when(since)} and "
+        f"{_when(until)}: the first anchor over them was made {_when(at)}, more than two "
+        f"anchor intervals later (MAAG_ANCHOR_INTERVAL {interval:g} s): anchors were "
+        "removed, or the anchorer stopped",
+    )
+
+
+def _when(t: datetime) -> str:
+    return f"{t.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"

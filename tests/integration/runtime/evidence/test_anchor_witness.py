@@ -30,7 +30,7 @@ from maag.runtime.evidence.chain_keys import ChainKeys
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
-from tests.integration.runtime.evidence.test_event_chain import _sql
+from tests.support.database import as_owner
 from tests.support.keys import CHAIN_KEY
 from tests.support.pipeline import Ledger, LedgerApp
 
@@ -130,13 +130,13 @@ async def test_anchors_removed_from_the_broker_and_a_deleted_tail_are_caught_by_
         await admin.delete_topics([CHAIN_ANCHORS.named(verifier.topic_prefix)])
     finally:
         await admin.close()
-    _sql(
+    as_owner(
         verifier,
         "DELETE FROM ledger_case_index WHERE originator_id IN "
         "(SELECT originator_id FROM ledger_events WHERE notification_id > 8)",
     )
-    _sql(verifier, "DELETE FROM ledger_events WHERE notification_id > 8")
-    _sql(verifier, "DELETE FROM ledger_chain WHERE notification_id > 8")
+    as_owner(verifier, "DELETE FROM ledger_events WHERE notification_id > 8")
+    as_owner(verifier, "DELETE FROM ledger_chain WHERE notification_id > 8")
     assert sorted(await _breaks(chain, verifier)) == [(10, "truncated"), (10, "witness")]
 
 
