@@ -85,10 +85,7 @@ def app(tmp_path: Path) -> App:
 
 
 def _stored_bytes(app: App, originator: UUID) -> bytes:
-    return b"".join(
-        s.state
-        for s in app.recorder.select_events(originator)  # type: ignore[attr-defined]
-    )
+    return b"".join(s.state for s in app.recorder.select_events(originator))
 
 
 def test_withheld_values_are_stored_sealed_and_erased_with_the_key(app: App) -> None:
@@ -99,12 +96,12 @@ def test_withheld_values_are_stored_sealed_and_erased_with_the_key(app: App) -> 
     assert b"CAF-2026-000777" not in raw and b"Quiet Lane" not in raw
     assert b"harlow" in raw and b"listed" in raw  # operational: as it was
 
-    read = app.repository.get(case.id)
+    read: Case = app.repository.get(case.id)
     assert read.form == {"district": "harlow", "reference": "CAF-2026-000777"}
     assert read.notes == [SECRET]
 
     assert app.case_keys is not None and app.case_keys.destroy(case.id) == 1
-    erased = app.repository.get(case.id)
+    erased: Case = app.repository.get(case.id)
     assert erased.form == {"district": "harlow", "reference": None}
     assert erased.notes == [None] and erased.decisions == ["listed"]  # what was decided stays
 
@@ -123,7 +120,8 @@ def test_an_aggregate_of_a_case_is_erased_with_the_case(app: App) -> None:
 def test_a_sealed_value_copied_to_another_aggregate_does_not_open_there(app: App) -> None:
     one, other = Case(case_id=uuid4(), form=None), Case(case_id=uuid4(), form=None)
     app.save(one, other)
-    noted = Case.Noted(
+    make: Any = Case.Noted  # its fields are the library's dataclass's, unseen by mypy
+    noted = make(
         originator_id=one.id,
         originator_version=2,
         timestamp=Case.Noted.create_timestamp(),
@@ -131,9 +129,9 @@ def test_a_sealed_value_copied_to_another_aggregate_does_not_open_there(app: App
         note=SECRET,
     )
     stored = app.mapper.to_stored_event(noted)
-    assert app.mapper.to_domain_event(stored).note == SECRET
+    assert vars(app.mapper.to_domain_event(stored))["note"] == SECRET
     moved = replace(stored, originator_id=other.id)
-    assert app.mapper.to_domain_event(moved).note is None  # sealed for its own place
+    assert vars(app.mapper.to_domain_event(moved))["note"] is None  # sealed for its place
 
 
 def test_without_a_keyring_personal_data_is_refused_not_stored_in_the_clear(
