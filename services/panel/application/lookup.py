@@ -10,7 +10,12 @@ from maag.runtime.store.unit_of_work import Work
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.plan import Plan, plan_id_for
-from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
+from services.panel.domain.schedule import (
+    PanelRef,
+    first_meeting_on_or_after,
+    meeting_id,
+    next_meeting,
+)
 
 
 def find_case(work: Work, case_id: UUID | None) -> PanelCase | None:
@@ -36,6 +41,20 @@ def meeting_at(work: Work, ref: PanelRef, starts_at: datetime) -> Meeting:
 def next_meeting_of(work: Work, ref: PanelRef, after: datetime) -> Meeting:
     """The panel's first meeting after `after`."""
     return meeting_at(work, ref, next_meeting(ref, after))
+
+
+def carry_reviews(work: Work, case: PanelCase, not_before: datetime) -> None:
+    """Reviews follow the case: each of its packages' reviews listed at a tier that no
+    longer holds it moves to the holding tier's first meeting on or after the review falls
+    due (and not before `not_before`, the move's own listing there)."""
+    ref = case.ref_for(case.panel)
+    for package_id, review_on, listed_on in case.reviews_elsewhere():
+        listed = work.find(listed_on)
+        if not isinstance(listed, Meeting):
+            continue
+        to = meeting_at(work, ref, max(first_meeting_on_or_after(ref, review_on), not_before))
+        case.carry_review(package_id, listed, to)
+        work.add(listed, to)
 
 
 def meetings_listing(work: Work, case: PanelCase) -> list[Meeting]:

@@ -206,8 +206,22 @@ class PanelCase(Aggregate):
                 Panel(self.panel), datetime.fromisoformat(self.starts_at), REVIEW_REASON
             )
             case.packages[self.package_id] = replace(
-                case.package(self.package_id), review_on=date.fromisoformat(self.review_on)
+                case.package(self.package_id),
+                review_on=date.fromisoformat(self.review_on),
+                review_meeting=self.meeting_id,
             )
+
+    class ReviewMoved(Aggregate.Event):
+        """The case moved tier before its package's review fell due: the review is taken off
+        the meeting of the tier that no longer holds the case (and listed at the tier that
+        does, `ReviewListed`)."""
+
+        package_id: Annotated[UUID, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        to_panel: Annotated[str, OPERATIONAL]
+
+        def apply(self, case: PanelCase) -> None:
+            case.listings.pop(self.meeting_id, None)
 
     class ReviewDecided(Aggregate.Event):
         district: Annotated[str, OPERATIONAL]
@@ -394,6 +408,40 @@ class PanelCase(Aggregate):
             panel=meeting.panel.value,
             meeting_id=meeting.id,
             starts_at=meeting.starts_at.isoformat(),
+            review_on=review_on.isoformat(),
+        )
+
+    def reviews_elsewhere(self) -> list[tuple[UUID, date, UUID]]:
+        """(package, review date, meeting) of each review still to come that is listed at a
+        tier that no longer holds the case."""
+        return [
+            (package_id, package.review_on, package.review_meeting)
+            for package_id, package in self.packages.items()
+            if package.review_on is not None
+            and package.review_meeting is not None
+            and package.ended is None
+            and (listing := self.listings.get(package.review_meeting)) is not None
+            and listing.panel is not self.panel
+        ]
+
+    def carry_review(self, package_id: UUID, listed: Meeting, to: Meeting) -> None:
+        """Reviews follow the case: the package's review off `listed` (a meeting of the tier
+        the case left) and onto `to` (the holding tier's meeting on or after it falls due)."""
+        review_on = self.package(package_id).review_on
+        assert review_on is not None and to.panel is self.panel
+        listed.remove_case(self.id, f"the case is now held by {self.panel.value.upper()}")
+        self.trigger_event(
+            self.ReviewMoved, package_id=package_id, meeting_id=listed.id, to_panel=self.panel.value
+        )
+        to.list_case(self.id, REVIEW_REASON)
+        self.trigger_event(
+            self.ReviewListed,
+            district=self.district.value,
+            lead_email=self.lead.work_email if self.lead else None,
+            package_id=package_id,
+            panel=to.panel.value,
+            meeting_id=to.id,
+            starts_at=to.starts_at.isoformat(),
             review_on=review_on.isoformat(),
         )
 

@@ -87,6 +87,7 @@ class Package:
 
     requested: PackageRequest | None = None
     review_on: date | None = None
+    review_meeting: UUID | None = None  # the meeting its review is listed on
     failed: str | None = None  # why it could not be commissioned
     ended: str | None = None  # why it was decommissioned
     last_review: ReviewDecision | None = None

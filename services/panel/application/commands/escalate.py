@@ -9,7 +9,7 @@ from contracts.reference import Panel
 from maag.runtime.store.unit_of_work import Work
 from services.panel.application.commands import handlers
 from services.panel.application.decisions import Decision, in_session
-from services.panel.application.lookup import next_meeting_of
+from services.panel.application.lookup import carry_reviews, next_meeting_of
 from services.panel.domain.case import PanelCase
 
 if TYPE_CHECKING:  # the application imports its commands
@@ -27,4 +27,5 @@ def escalate(app: PanelApp, c: Escalate, work: Work[PanelApp]) -> PanelCase:
     at = in_session(c, work)
     target = next_meeting_of(work, at.case.ref_for(c.to), at.meeting.starts_at)
     at.case.escalate(at.meeting, c.to, c.reason, c.justification, target)
+    carry_reviews(work, at.case, target.starts_at)  # its reviews go with it
     return at.case

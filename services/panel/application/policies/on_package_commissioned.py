@@ -1,5 +1,5 @@
-"""A commissioned package's review is listed on the commissioning panel's meeting when it
-falls due."""
+"""A commissioned package's review is listed when it falls due, on the meeting of the panel
+that holds the case (which may no longer be the one that agreed the package)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def on_package_commissioned(d: Delivery[PackageCommissioned], work: Work[PanelAp
     found = find_case(work, e.case_id)
     if found is None:
         return
-    ref = found.ref_for(e.panel)
+    ref = found.ref_for(found.panel)
     meeting = meeting_at(work, ref, first_meeting_on_or_after(ref, e.review_on))
     found.list_review(e.package_id, e.review_on, meeting)
     work.add(found, meeting)

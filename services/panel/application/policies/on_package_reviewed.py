@@ -1,5 +1,5 @@
 """A review's change in the level of need updates the case, so later thresholds use it; a
-package that goes on is listed for its next review, at the panel that agreed it."""
+package that goes on is listed for its next review, at the panel that holds the case."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def on_package_reviewed(d: Delivery[PackageReviewed], work: Work[PanelApp]) -> N
         found.reassess(e.package_id, e.level_of_need_change)
         work.add(found)
     if e.next_review_on is not None:
-        ref = found.ref_for(found.package(e.package_id).panel or found.panel)
+        ref = found.ref_for(found.panel)
         meeting = meeting_at(work, ref, first_meeting_on_or_after(ref, e.next_review_on))
         found.list_review(e.package_id, e.next_review_on, meeting)
         work.add(found, meeting)

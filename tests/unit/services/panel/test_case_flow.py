@@ -696,3 +696,39 @@ def test_a_case_already_worked_does_not_join_another(app: PanelApp) -> None:
     use.child_match_confirmed(work, new, open_case, FRIDAY)
     work.commit()
     assert _case(app, new).status == "active" and _case(app, open_case).joined == set()
+
+
+def test_a_review_follows_the_case_to_the_tier_that_holds_it(app: PanelApp) -> None:
+    # The MAAG agreed a package (review due 2027-03-01); then escalated the case to the EARP.
+    case_id = _accept(app)
+    first = _meeting(app, case_id)
+    package_id, maag_review = commissioned_for_review(app, case_id)
+    _quorate(app, first)
+    _decide(app, first, kind="escalate", case_id=str(case_id), to="earp", reason="needs therapy")
+
+    # The review is no longer on the MAAG's meeting, which may not decide on the case: it is
+    # on the EARP's first meeting on or after the review falls due, and the lead is told.
+    case = _case(app, case_id)
+    stranded: Any = app.repository.get(maag_review.id)
+    assert case_id not in stranded.agenda and maag_review.id not in case.listings
+    (moved,) = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewMoved)]
+    assert (moved.package_id, moved.meeting_id, moved.to_panel) == (
+        package_id,
+        maag_review.id,
+        "earp",
+    )
+    listed = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)]
+    assert [(e.panel, e.review_on) for e in listed] == [
+        ("maag", "2027-03-01"),
+        ("earp", "2027-03-01"),
+    ]
+    earp_review: Any = app.repository.get(listed[-1].meeting_id)
+    assert earp_review.panel is Panel.EARP and case_id in earp_review.agenda
+    assert earp_review.starts_at.date() >= date(2027, 3, 1)
+
+    # A review that continues the package lists the next one at the tier holding the case.
+    work = Work(app)
+    use.package_reviewed(work, case_id, package_id, 0, date(2027, 5, 24))
+    work.commit()
+    last = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)][-1]
+    assert (last.panel, last.review_on) == ("earp", "2027-05-24")
