@@ -485,12 +485,16 @@ def _top_up_secrets(layout: Layout) -> None:
 
 
 def _local_keys(layout: Layout) -> None:
-    """The local default's keys, where `maag up` made them (the environment wins)."""
+    """The local default's keys, where `maag up` made them (the environment wins: a key
+    it gives, MAAG_CIPHER_KEY say, is not overruled by the file's map of every service's)."""
+    from maag.ops.deployment import PER_SERVICE_KEYS
+
     path = layout.home / "secrets.env"
     for line in path.read_text().splitlines() if path.exists() else ():
         key, _, value = line.partition("=")
-        if key and value:
-            os.environ.setdefault(key, value)
+        if not key or not value or os.environ.get(PER_SERVICE_KEYS.get(key, "")):
+            continue
+        os.environ.setdefault(key, value)
 
 
 @app.command("serve", hidden=True)

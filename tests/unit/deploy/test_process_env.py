@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import os
+from pathlib import Path
+
+import pytest
 
 from maag.ops.deployment import process_env
 from maag.runtime.settings import Settings
@@ -45,3 +48,25 @@ def test_the_tools_read_each_store_with_its_own_key() -> None:
     assert settings.chain_key_for("commissioning") is None  # no key: refused where needed
     common = Settings.from_env({"MAAG_CHAIN_KEY": KEYS["panel"]})
     assert common.chain_key_for("referral") == base64.b64decode(KEYS["panel"])  # as before
+
+
+def test_a_key_the_environment_gives_is_not_overruled_by_the_local_files_map(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # the tools read .maag/secrets.env (a map of each service's keys, when `maag up` made
+    # it); an operator's own MAAG_CIPHER_KEY for a store must still be the key that opens it
+    from maag.ops.cli import _local_keys
+    from maag.ops.infra.layout import Layout
+
+    (tmp_path / "secrets.env").write_text(
+        f"MAAG_CIPHER_KEYS={ENV['MAAG_CIPHER_KEYS']}\nMAAG_CHAIN_KEYS={ENV['MAAG_CHAIN_KEYS']}\n"
+    )
+    monkeypatch.setenv("MAAG_HOME", str(tmp_path))
+    monkeypatch.setenv("MAAG_CIPHER_KEY", KEYS["panel"])
+    monkeypatch.delenv("MAAG_CIPHER_KEYS", raising=False)
+    monkeypatch.delenv("MAAG_CHAIN_KEY", raising=False)
+    monkeypatch.delenv("MAAG_CHAIN_KEYS", raising=False)
+    _local_keys(Layout.from_env())
+    assert "MAAG_CIPHER_KEYS" not in os.environ  # the environment's own key stands
+    assert os.environ["MAAG_CHAIN_KEYS"] == ENV["MAAG_CHAIN_KEYS"]  # none given: the file's
+    assert Settings.from_env().cipher_key_for("referral") == KEYS["panel"]
