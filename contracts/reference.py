@@ -150,10 +150,13 @@ class TransitionBasis(StrEnum):
 
 
 class AvoidedOutcome(StrEnum):
-    """What an EARP or JAP package is an alternative to. The EARP agrees packages "as an
-    alternative to accommodating children, school exclusion, care and criminal justice
-    proceedings"; through the JAP "children who would have previously accessed out of county
-    provision or hospital" remain living within the county (scrutiny review, 2010)."""
+    """What an EARP or JAP package is an alternative to, or a MAAG package is there to
+    prevent. The EARP agrees packages "as an alternative to accommodating children, school
+    exclusion, care and criminal justice proceedings"; through the JAP "children who would
+    have previously accessed out of county provision or hospital" remain living within the
+    county (scrutiny review, 2010); the MAAGs' parenting and family support is there "to
+    enable children to continue living at home safely" (case study), and the EARP's packages
+    mean young people "continue to attend their school" (case study): the last two values."""
 
     ACCOMMODATION = "accommodation"
     SCHOOL_EXCLUSION = "school-exclusion"
@@ -161,6 +164,8 @@ class AvoidedOutcome(StrEnum):
     CRIMINAL_JUSTICE = "criminal-justice"
     OUT_OF_COUNTY_PLACEMENT = "out-of-county-placement"
     HOSPITAL = "hospital"
+    LEAVING_HOME = "leaving-home"  # so that the child stays living at home
+    LOSS_OF_SCHOOL_PLACE = "loss-of-school-place"  # so that the child keeps a school place
 
 
 class Office(StrEnum):

@@ -193,6 +193,7 @@ def _lead(_: Envelope, e: LeadProfessionalAssigned, row: Row) -> Change:
 def _commissioned(_: Envelope, e: PackageCommissioned, row: Row) -> Change:
     detail = {
         "package_id": str(e.package_id),
+        "panel": e.panel.value,
         "starts_on": e.starts_on.isoformat(),
         "alternative_to": [a.value for a in e.alternative_to],
         "interventions": [

@@ -135,7 +135,8 @@ class AreaFigures(TypedDict):
     plan_goals_at_review: dict[str, int]
     packages_commissioned: int
     interventions_by_provider_and_service: dict[str, int]
-    placements_avoided: dict[str, Avoided]  # by outcome
+    placements_avoided: dict[str, Avoided]  # by outcome: EARP and JAP alternatives
+    prevented_by_maag: dict[str, Avoided]  # by outcome: what MAAG packages prevent, apart
 
 
 BoardReport = TypedDict(
@@ -167,6 +168,8 @@ class _Tally:
     interventions: Counter[str] = field(default_factory=Counter)
     avoided_days: Counter[str] = field(default_factory=Counter)
     avoided_children: dict[str, set[str]] = field(default_factory=dict)
+    prevented_days: Counter[str] = field(default_factory=Counter)
+    prevented_children: dict[str, set[str]] = field(default_factory=dict)
 
 
 class _Areas:
@@ -195,12 +198,17 @@ def report(
     by_case = {c.case_id: c for c in cases}
     areas = _Areas(grouping)
     _count_cases(areas, by_case.values(), first, last)
-    covers = _count_facts(areas, by_case, facts, first, last)
-    for cover, days in avoided_days(covers, first, last).items():
+    alternatives, preventions = _count_facts(areas, by_case, facts, first, last)
+    for cover, days in avoided_days(alternatives, first, last).items():
         if days:
             for a in areas.of(by_case[cover.case_id].district):
                 a.avoided_days[cover.outcome] += days
                 a.avoided_children.setdefault(cover.outcome, set()).add(cover.case_id)
+    for cover, days in avoided_days(preventions, first, last).items():
+        if days:
+            for a in areas.of(by_case[cover.case_id].district):
+                a.prevented_days[cover.outcome] += days
+                a.prevented_children.setdefault(cover.outcome, set()).add(cover.case_id)
     return {
         "from": first.isoformat(),
         "to": last.isoformat(),
@@ -229,10 +237,12 @@ def _count_cases(areas: _Areas, cases: Iterable[Case], first: date, last: date) 
 
 def _count_facts(
     areas: _Areas, by_case: dict[str, Case], facts: Iterable[Fact], first: date, last: date
-) -> list[Cover]:
+) -> tuple[list[Cover], list[Cover]]:
     """Moves, reviews and packages in the period; what each package covers (whenever it
-    started: its days within the period count)."""
+    started: its days within the period count): the EARP's and JAP's alternatives, and
+    what MAAG packages are there to prevent, apart."""
     starts: list[Cover] = []
+    prevents: set[str] = set()  # MAAG packages
     ended: dict[str, date] = {}
     packages: set[str] = set()
     for f in sorted(facts, key=lambda f: f.at):
@@ -243,6 +253,8 @@ def _count_facts(
             if f.detail["package_id"] in packages:
                 continue  # recommissioned: a package counts once, when first commissioned
             packages.add(f.detail["package_id"])
+            if f.detail.get("panel") == "maag":
+                prevents.add(f.detail["package_id"])
             for outcome in f.detail.get("alternative_to", []):
                 starts.append(
                     Cover(
@@ -261,9 +273,13 @@ def _count_facts(
         if _within(f.at, first, last):
             for a in areas.of(case.district):
                 _count(a, f)
-    return [
+    covers = [
         Cover(c.case_id, c.outcome, c.package_id, c.start, ended.get(c.package_id)) for c in starts
     ]
+    return (
+        [c for c in covers if c.package_id not in prevents],
+        [c for c in covers if c.package_id in prevents],
+    )
 
 
 def _count(a: _Tally, f: Fact) -> None:
@@ -309,6 +325,10 @@ def _figures(a: _Tally) -> AreaFigures:
         "placements_avoided": {
             outcome: Avoided(days=days, children=len(a.avoided_children[outcome]))
             for outcome, days in sorted(a.avoided_days.items())
+        },
+        "prevented_by_maag": {
+            outcome: Avoided(days=days, children=len(a.prevented_children[outcome]))
+            for outcome, days in sorted(a.prevented_days.items())
         },
     }
 

@@ -112,7 +112,10 @@ class RequestPackage(_Decision):
     alternative_to: list[AvoidedOutcome] = Field(
         default_factory=list,
         max_length=len(AvoidedOutcome),
-        description="EARP and JAP (required): what the package is an alternative to.",
+        description=(
+            "EARP and JAP (required): what the package is an alternative to; MAAG "
+            "(optional): what it is there to prevent."
+        ),
     )
     funding_split: list[Share] = Field(
         default_factory=list,

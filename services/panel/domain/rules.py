@@ -56,22 +56,18 @@ def require_package_terms(
 ) -> FundingSplit:
     """What a package request must say at each tier; returns its split. The EARP's and JAP's
     packages are alternatives (to accommodation, exclusion, proceedings, out-of-county
-    provision or hospital: `AvoidedOutcome`), so they name what they avoid; a MAAG's do not.
+    provision or hospital: `AvoidedOutcome`), so they name what they avoid; a MAAG's may
+    name what it is there to prevent (early help: a child leaving home, losing a school
+    place, or any of the others), counted apart from the alternatives.
     Only the JAP "agrees joint resource allocation", so only its packages carry a funding
     split, agreed for the case, by funders of the JAP (the split's own rules, each funder
     once and summing to 100, are `FundingSplit`'s). The tier's rules are asked first: a
     split the tier may not have at all is refused for that."""
     tier = panel.value.upper()
-    if panel is Panel.MAAG and alternative_to:
-        raise PanelRuleBroken(
-            "alternative_to: a MAAG package is early help, not an alternative to a placement; "
-            "only EARP and JAP packages name what they avoid"
-        )
     if panel is not Panel.MAAG and not alternative_to:
         raise PanelRuleBroken(
             f"alternative_to: an {tier} package must name what it is an alternative to "
-            "(accommodation, school-exclusion, care-proceedings, criminal-justice, "
-            "out-of-county-placement or hospital)"
+            f"({', '.join(o.value for o in AvoidedOutcome)})"
         )
     if panel is not Panel.JAP:
         if funding_split:

@@ -2,7 +2,11 @@
 alternatives to: each outcome of a case counted once a day while a package for it is
 active, at its annual cost (pence). By panel and district (with its quadrant), by quadrant
 and by outcome. A package's cost is what the spend report counts for the same days, line
-by line (`domain/savings.py` has the counting)."""
+by line (`domain/savings.py` has the counting).
+
+MAAG packages that name what they are there to prevent (early help: a child leaving home,
+losing a school place, ...) are counted the same way but apart (`prevention`), never added
+to the alternatives' figures: prevention is not an alternative to a placement."""
 
 from __future__ import annotations
 
@@ -50,6 +54,18 @@ class OutcomeSavings(TypedDict):
     cost_pence: int
 
 
+class Prevention(TypedDict):
+    """The MAAGs' packages that name what they prevent, over the same period."""
+
+    rows: list[SavingsRow]
+    outcomes: list[OutcomeSavings]
+    unpriced_outcomes: list[str]
+    avoided_cost_pence: int
+    package_cost_pence: int
+    saving_pence: int
+    summary: str
+
+
 SavingsReport = TypedDict(
     "SavingsReport",
     {
@@ -64,6 +80,7 @@ SavingsReport = TypedDict(
         "package_cost_pence": int,
         "saving_pence": int,
         "summary": str,
+        "prevention": Prevention,
     },
 )
 
@@ -94,6 +111,39 @@ class _Outcome:
 
 
 def savings(engine: Engine, costs: Mapping[str, int], first: date, last: date) -> SavingsReport:
+    rows, by_outcome, unpriced = _counted(engine, costs, first, last, ("earp", "jap"))
+    found = _report(first, last, costs, unpriced, rows, by_outcome)
+    rows, by_outcome, unpriced = _counted(engine, costs, first, last, ("maag",), named_only=True)
+    avoided_cost = sum(r["avoided_cost_pence"] for r in rows)
+    package_cost = sum(r["package_cost_pence"] for r in rows)
+    found["prevention"] = Prevention(
+        rows=rows,
+        outcomes=_outcomes(by_outcome),
+        unpriced_outcomes=sorted(unpriced),
+        avoided_cost_pence=avoided_cost,
+        package_cost_pence=package_cost,
+        saving_pence=avoided_cost - package_cost,
+        summary=(
+            f"MAAG prevention from {first} to {last}: £{avoided_cost / 100:,.0f} of outcomes "
+            f"prevented against £{package_cost / 100:,.0f} of the packages that name them"
+            + (f" ({', '.join(sorted(unpriced))} unpriced)" if unpriced else "")
+        ),
+    )
+    return found
+
+
+def _counted(
+    engine: Engine,
+    costs: Mapping[str, int],
+    first: date,
+    last: date,
+    panels: tuple[str, ...],
+    named_only: bool = False,
+) -> tuple[list[SavingsRow], dict[str, _Outcome], set[str]]:
+    """The rows, outcomes and unpriced outcomes of the packages of `panels` (`named_only`:
+    of those that name an outcome, as a MAAG package may; every EARP and JAP package must)."""
+    named = select(avoided.c.package_id).distinct()
+    only_named = [packages.c.package_id.in_(named)] if named_only else []
     with Session(engine) as session:
         periods = session.execute(
             select(
@@ -106,7 +156,7 @@ def savings(engine: Engine, costs: Mapping[str, int], first: date, last: date) -
                 lines.c.weekly_cost_pence,
             )
             .join(lines, lines.c.period_id == packages.c.period_id)
-            .where(packages.c.panel.in_(["earp", "jap"]))
+            .where(packages.c.panel.in_(panels), *only_named)
         ).all()
         outcomes = session.execute(select(avoided.c.package_id, avoided.c.outcome)).all()
     place: dict[str, tuple[str, str, str]] = {}  # package -> (case, panel, district)
@@ -149,7 +199,7 @@ def savings(engine: Engine, costs: Mapping[str, int], first: date, last: date) -
         for (panel, district), area in sorted(areas.items())
         if area.active or area.package_cost_pence or area.avoided_days
     ]
-    return _report(first, last, costs, unpriced, rows, by_outcome)
+    return rows, by_outcome, unpriced
 
 
 def _row(panel: str, district: str, area: _Period) -> SavingsRow:
@@ -195,10 +245,7 @@ def _report(
         "unpriced_outcomes": sorted(unpriced),
         "rows": rows,
         "quadrants": [quadrants[q] for q in sorted(quadrants)],
-        "outcomes": [
-            OutcomeSavings(outcome=o, cases=len(s.cases), days=s.days, cost_pence=s.cost_pence)
-            for o, s in sorted(by_outcome.items())
-        ],
+        "outcomes": _outcomes(by_outcome),
         "avoided_cost_pence": avoided_cost,
         "package_cost_pence": package_cost,
         "saving_pence": saving,
@@ -208,4 +255,20 @@ def _report(
             f"£{package_cost / 100:,.0f} of packages"
             + (f" ({', '.join(sorted(unpriced))} unpriced)" if unpriced else "")
         ),
+        "prevention": Prevention(
+            rows=[],
+            outcomes=[],
+            unpriced_outcomes=[],
+            avoided_cost_pence=0,
+            package_cost_pence=0,
+            saving_pence=0,
+            summary="",
+        ),
     }
+
+
+def _outcomes(by_outcome: Mapping[str, _Outcome]) -> list[OutcomeSavings]:
+    return [
+        OutcomeSavings(outcome=o, cases=len(s.cases), days=s.days, cost_pence=s.cost_pence)
+        for o, s in sorted(by_outcome.items())
+    ]

@@ -288,3 +288,24 @@ def test_the_boards_reconcile_with_commissionings_own_packages(tmp_path: Path) -
             [{**row, "period_id": "other:1", "package_id": str(uuid.uuid4())}],
         )
     assert reconcile(feed.engine)["agree"] is False
+
+
+def test_what_maag_packages_prevent_is_reported_apart_from_the_alternatives() -> None:
+    cases = [Case("a", "harlow", T0, "accepted", "ok", 3, "maag")]
+    maag = {
+        "package_id": "p1",
+        "panel": "maag",
+        "starts_on": "2026-06-01",
+        "alternative_to": ["leaving-home"],
+        "interventions": [],
+    }
+    earp = {**maag, "package_id": "p2", "panel": "earp", "alternative_to": ["accommodation"]}
+    facts = [
+        Fact("commissioned", "a", T0, maag),
+        Fact("commissioned", "a", T0, earp),
+        Fact("decommissioned", "a", T0, {"package_id": "p1", "effective_from": "2026-06-11"}),
+        Fact("decommissioned", "a", T0, {"package_id": "p2", "effective_from": "2026-06-06"}),
+    ]
+    county = report(cases, facts, date(2026, 4, 1), date(2027, 3, 31))["areas"]["county"]
+    assert county["prevented_by_maag"] == {"leaving-home": {"days": 10, "children": 1}}
+    assert county["placements_avoided"] == {"accommodation": {"days": 5, "children": 1}}

@@ -544,3 +544,27 @@ def test_savings_reconcile_with_the_spend_report_and_the_budgets(
     )
     funders = _budget(app, "jap:childrens-services").committed + _budget(app, "jap:pct").committed
     assert sum(r["committed_pence"] for r in spent if r["panel"] == "jap") == funders
+
+
+def test_maag_prevention_is_counted_apart_from_the_alternatives(
+    app: CommissioningApp, settings: Settings
+) -> None:
+    # A MAAG package there to keep a child living at home, at school; another naming
+    # nothing; an EARP alternative to accommodation. Prevention is never added to the
+    # alternatives' figures, and what the county has not priced is said to be unpriced.
+    _request(app, _i(hours=4), alternative_to=("leaving-home", "loss-of-school-place"))
+    _request(app, _i(hours=2))
+    _request(app, _i("therapy", 3), panel=Panel.EARP, alternative_to=("accommodation",))
+    engine = _reports(app, settings)
+    costs = {"accommodation": 36_500_000, "leaving-home": 18_250_000}
+    saved = savings(engine, costs, date(2026, 12, 7), date(2026, 12, 13))  # one week
+    assert [r["panel"] for r in saved["rows"]] == ["earp"]
+    assert saved["avoided_cost_pence"] == 7 * 100_000
+    prevention = saved["prevention"]
+    (row,) = prevention["rows"]  # the MAAG package that names what it prevents; not the other
+    assert (row["panel"], row["packages"], row["cases"]) == ("maag", 1, 1)
+    assert prevention["avoided_cost_pence"] == 7 * 50_000  # leaving home, at £500 a day
+    assert prevention["unpriced_outcomes"] == ["loss-of-school-place"]
+    assert prevention["package_cost_pence"] == row["package_cost_pence"] > 0
+    assert "MAAG prevention from 2026-12-07" in prevention["summary"]
+    assert "loss-of-school-place unpriced" in prevention["summary"]

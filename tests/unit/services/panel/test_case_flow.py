@@ -622,19 +622,35 @@ def test_a_package_request_missing_its_tiers_terms_is_refused_naming_the_field(
     assert not [e for e in app.events.get(case_id) if isinstance(e, PanelCase.PackageRequested)]
 
 
-def test_a_maag_package_is_early_help_not_an_alternative_to_a_placement(app: PanelApp) -> None:
+def test_a_maag_package_may_name_what_it_is_there_to_prevent(app: PanelApp) -> None:
+    # early help, counted apart from the EARP's and JAP's alternatives: optional at a MAAG
     case_id = _accept(app)
     meeting = _meeting(app, case_id)
     _quorate(app, meeting)
-    with pytest.raises(PanelRuleBroken, match="alternative_to: a MAAG package is early help"):
-        _decide(
-            app,
-            meeting,
-            kind="request-package",
-            case_id=str(case_id),
-            interventions=[_line()],
-            alternative_to=["accommodation"],
-        )
+    _decide(
+        app,
+        meeting,
+        kind="request-package",
+        case_id=str(case_id),
+        interventions=[_line()],
+        alternative_to=["leaving-home", "loss-of-school-place"],
+    )
+    (requested,) = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.PackageRequested)]
+    assert requested.alternative_to == ["leaving-home", "loss-of-school-place"]
+    published = translate(requested)
+    assert published is not None
+    assert [a.value for a in published.event.alternative_to] == [  # type: ignore[attr-defined]
+        "leaving-home",
+        "loss-of-school-place",
+    ]
+    other = _accept(app)
+    _decide(  # and may name nothing
+        app,
+        _meeting(app, other),
+        kind="request-package",
+        case_id=str(other),
+        interventions=[_line()],
+    )
 
 
 def test_a_confirmed_match_joins_a_new_referral_to_the_childs_open_case(app: PanelApp) -> None:

@@ -108,7 +108,7 @@ def test_a_published_split_is_held_to_the_rule_its_schema_states() -> None:
 @pytest.mark.parametrize(
     ("panel", "alternative_to", "shares", "refusal"),
     [
-        (Panel.MAAG, [AvoidedOutcome.HOSPITAL], [], "alternative_to: a MAAG package is early"),
+        (Panel.MAAG, [], [("pct", 100)], "only the JAP agrees"),
         (Panel.EARP, [], [], "alternative_to: an EARP package must name"),
         (Panel.EARP, [AvoidedOutcome.HOSPITAL], [("pct", 100)], "only the JAP agrees"),
         (Panel.JAP, [AvoidedOutcome.HOSPITAL], [], "the JAP agrees each package's joint"),
@@ -129,6 +129,9 @@ def test_a_package_request_says_what_its_tier_requires(
 def test_a_package_request_that_says_what_its_tier_requires_gives_its_split() -> None:
     hospital = [AvoidedOutcome.HOSPITAL]
     assert require_package_terms(Panel.MAAG, [], []) == FundingSplit()
+    # a MAAG package may name what it is there to prevent
+    prevents = [AvoidedOutcome.LEAVING_HOME, AvoidedOutcome.LOSS_OF_SCHOOL_PLACE]
+    assert require_package_terms(Panel.MAAG, prevents, []) == FundingSplit()
     assert require_package_terms(Panel.EARP, hospital, []) == FundingSplit()
     shares = [FundingShare(agency="childrens-services", percent=70)]
     shares.append(FundingShare(agency="pct", percent=30))
