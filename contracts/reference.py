@@ -168,6 +168,19 @@ class AvoidedOutcome(StrEnum):
     LOSS_OF_SCHOOL_PLACE = "loss-of-school-place"  # so that the child keeps a school place
 
 
+class ClosureOutcome(StrEnum):
+    """Where a child stands when the panel closes their case: what the model is there to
+    achieve, that "young people remain at home or in their local community and continue to
+    attend their school" (case study), "supported in their local community" and "within the
+    county" (scrutiny review), and "stepped down" to universal services once support above
+    them is no longer needed."""
+
+    LIVING_AT_HOME = "living-at-home"
+    IN_LOCAL_SCHOOL = "in-local-school"
+    IN_COUNTY = "in-county"
+    STEPPED_DOWN_TO_UNIVERSAL_SERVICES = "stepped-down-to-universal-services"
+
+
 class Office(StrEnum):
     """Organisations whose people act in MAAG without being a referring agency: the county's
     Schools, Children & Families directorate (SCF: its commissioners and heads of service sit

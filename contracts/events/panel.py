@@ -18,7 +18,7 @@ from contracts.limits import (
     TEAM,
     TEXT_CHARS,
 )
-from contracts.reference import Agency, AvoidedOutcome, District, Panel
+from contracts.reference import Agency, AvoidedOutcome, ClosureOutcome, District, Panel
 from contracts.strict import Day, Timestamp, Uuid
 
 Reason = Field(max_length=TEXT_CHARS)
@@ -133,6 +133,11 @@ class CaseClosed(IntegrationEvent):
     panel: Annotated[Panel, OPERATIONAL]
     meeting_id: Annotated[Uuid, OPERATIONAL]
     reason: Annotated[str, OPERATIONAL] = Reason
+    outcomes: Annotated[list[ClosureOutcome], OPERATIONAL] = Field(
+        default_factory=list,
+        max_length=len(ClosureOutcome),
+        description="Where the child stands at closure (absent before the panel recorded it).",
+    )
 
 
 class CaseJoined(IntegrationEvent):

@@ -51,6 +51,7 @@ class Decision(TypedDict, total=False):
     funding_split: list[Share]
     # the others
     reason: str
+    outcomes: list[str]  # close
     to: str
     justification: str
 
@@ -76,6 +77,8 @@ def decision_body(form: FormData) -> Decision:
         body["reason"] = text("reason")
         if kind in ("escalate", "step-down"):
             body["to"] = text("to")
+        if kind == "close" and (stands := [str(o) for o in form.getlist("outcomes")]):
+            body["outcomes"] = stands
     if justification := text("justification"):
         body["justification"] = justification
     return body

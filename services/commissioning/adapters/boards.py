@@ -212,7 +212,7 @@ def _moved(_: Envelope, e: CaseEscalated | CaseSteppedDown, row: Row) -> Change:
 
 
 def _closed(_: Envelope, e: CaseClosed, row: Row) -> Change:
-    return {"closed": e.occurred_at}, None
+    return {"closed": e.occurred_at}, ("closed", {"outcomes": [o.value for o in e.outcomes]})
 
 
 def _joined(_: Envelope, e: CaseJoined, row: Row) -> Change:

@@ -21,7 +21,7 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
-from contracts.reference import BOARD_AREA_OF, QUADRANT_OF, District
+from contracts.reference import BOARD_AREA_OF, QUADRANT_OF, ClosureOutcome, District
 from services.commissioning.domain.savings import Cover, avoided_days
 
 OUTCOMES = ("accepted", "declined", "redirected-to-social-care", "pending-consent")
@@ -137,6 +137,8 @@ class AreaFigures(TypedDict):
     interventions_by_provider_and_service: dict[str, int]
     placements_avoided: dict[str, Avoided]  # by outcome: EARP and JAP alternatives
     prevented_by_maag: dict[str, Avoided]  # by outcome: what MAAG packages prevent, apart
+    closures: int
+    outcomes_at_closure: dict[str, int]  # where the children stood (ClosureOutcome)
 
 
 BoardReport = TypedDict(
@@ -169,6 +171,8 @@ class _Tally:
     avoided_days: Counter[str] = field(default_factory=Counter)
     avoided_children: dict[str, set[str]] = field(default_factory=dict)
     prevented_days: Counter[str] = field(default_factory=Counter)
+    closures: int = 0
+    closure_outcomes: Counter[str] = field(default_factory=Counter)
     prevented_children: dict[str, set[str]] = field(default_factory=dict)
 
 
@@ -291,6 +295,10 @@ def _count(a: _Tally, f: Fact) -> None:
         a.plan_reviews += 1
         for goals, n in f.detail.items():
             a.plan_goals[goals] += n
+    elif f.kind == "closed":
+        a.closures += 1
+        for outcome in f.detail.get("outcomes", []):
+            a.closure_outcomes[outcome] += 1
     elif f.kind == "commissioned":
         a.packages += 1
         for i in f.detail.get("interventions", []):
@@ -326,6 +334,8 @@ def _figures(a: _Tally) -> AreaFigures:
             outcome: Avoided(days=days, children=len(a.avoided_children[outcome]))
             for outcome, days in sorted(a.avoided_days.items())
         },
+        "closures": a.closures,
+        "outcomes_at_closure": {o.value: a.closure_outcomes[o.value] for o in ClosureOutcome},
         "prevented_by_maag": {
             outcome: Avoided(days=days, children=len(a.prevented_children[outcome]))
             for outcome, days in sorted(a.prevented_days.items())

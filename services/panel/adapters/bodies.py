@@ -21,7 +21,15 @@ from contracts.limits import (
     TEAM,
     TEXT_CHARS,
 )
-from contracts.reference import JAP_FUNDERS, ORGANISATIONS, Agency, AvoidedOutcome, District, Panel
+from contracts.reference import (
+    JAP_FUNDERS,
+    ORGANISATIONS,
+    Agency,
+    AvoidedOutcome,
+    ClosureOutcome,
+    District,
+    Panel,
+)
 from contracts.strict import Timestamp
 from services.panel.domain.values import Outcome, Progress
 
@@ -182,6 +190,12 @@ class Defer(_Decision):
 class Close(_Decision):
     kind: Literal["close"]
     reason: str = Field(min_length=1, max_length=TEXT_CHARS)
+    outcomes: list[ClosureOutcome] = Field(
+        default_factory=list,
+        max_length=len(ClosureOutcome),
+        description="Where the child stands: living at home, in their local school, in the "
+        "county, stepped down to universal services.",
+    )
 
 
 Decision = Annotated[

@@ -32,7 +32,7 @@ from contracts.events.panel import (
     ReviewDecision,
     ReviewListed,
 )
-from contracts.reference import Agency, AvoidedOutcome, District, Panel, Role
+from contracts.reference import Agency, AvoidedOutcome, ClosureOutcome, District, Panel, Role
 from maag.runtime import causation
 from maag.runtime.messaging.classification import EventClasses
 from maag.runtime.messaging.outbox import Outbound, published_actor
@@ -125,7 +125,13 @@ def _deferred(e: PanelCase.Deferred) -> CaseDeferred:
 
 
 def _closed(e: PanelCase.Closed) -> CaseClosed:
-    return CaseClosed(**_about(e), panel=Panel(e.panel), meeting_id=e.meeting_id, reason=e.reason)
+    return CaseClosed(
+        **_about(e),
+        panel=Panel(e.panel),
+        meeting_id=e.meeting_id,
+        reason=e.reason,
+        outcomes=[ClosureOutcome(o) for o in e.outcomes],
+    )
 
 
 def _paused(e: PanelCase.Paused) -> CasePaused:

@@ -19,7 +19,7 @@ from contracts.classification import IDENTIFYING, OPERATIONAL, THIRD_PARTY
 from contracts.events.base import FundingShare, FundingSplit
 from contracts.events.panel import RequestedIntervention, ReviewDecision
 from contracts.limits import TEXT_CHARS
-from contracts.reference import Agency, AvoidedOutcome, District, Panel
+from contracts.reference import Agency, AvoidedOutcome, ClosureOutcome, District, Panel
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import (
     PanelRuleBroken,
@@ -148,6 +148,13 @@ class PanelCase(Aggregate):
         panel: Annotated[str, OPERATIONAL]
         meeting_id: Annotated[UUID, OPERATIONAL]
         reason: Annotated[str, OPERATIONAL]
+        # v2: where the child stands at closure (ClosureOutcome values)
+        outcomes: Annotated[list[str], OPERATIONAL]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["outcomes"] = []  # closed before the panel recorded where the child stood
 
         def apply(self, case: PanelCase) -> None:
             case.status = CaseStatus.CLOSED
@@ -618,7 +625,8 @@ class PanelCase(Aggregate):
         )
         self.list_on(target, listing_reason("deferred", reason))
 
-    def close(self, meeting: Meeting, reason: str) -> None:
+    def close(self, meeting: Meeting, reason: str, outcomes: Sequence[ClosureOutcome] = ()) -> None:
+        """Close the case, recording where the child stands (`outcomes`)."""
         self._may_decide(meeting)
         self.trigger_event(
             self.Closed,
@@ -626,6 +634,7 @@ class PanelCase(Aggregate):
             panel=self.panel.value,
             meeting_id=meeting.id,
             reason=reason,
+            outcomes=[o.value for o in dict.fromkeys(outcomes)],
         )
 
     def _may_decide(self, meeting: Meeting) -> None:

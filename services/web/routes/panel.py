@@ -11,7 +11,7 @@ from typing import Annotated, Required, TypedDict
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from contracts.reference import JAP_FUNDERS, Agency, AvoidedOutcome, Panel, Role
+from contracts.reference import JAP_FUNDERS, Agency, AvoidedOutcome, ClosureOutcome, Panel, Role
 from services.web.decisions import decision_body
 from services.web.forms import FormErrors
 from services.web.pages import PANEL_PEOPLE, CheckedForm, Web, WebApp, optional, signed_in
@@ -135,6 +135,7 @@ async def _meeting_page(
         chair=who.has(Role.PANEL_CHAIR.value),
         agencies=[a.value for a in Agency],
         outcomes=[o.value for o in AvoidedOutcome],
+        closure_outcomes=[o.value for o in ClosureOutcome],
         funders=JAP_FUNDERS,
         packages={str(c): _running(case) for c, case in zip(reviewed, cases, strict=True)},
         errors=errors or FormErrors(),

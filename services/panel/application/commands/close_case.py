@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from contracts.reference import ClosureOutcome
 from maag.runtime.store.unit_of_work import Work
 from services.panel.application.commands import handlers
 from services.panel.application.decisions import Decision, in_session
@@ -17,10 +18,11 @@ if TYPE_CHECKING:  # the application imports its commands
 @dataclass(frozen=True, kw_only=True)
 class Close(Decision):
     reason: str
+    outcomes: tuple[ClosureOutcome, ...] = ()
 
 
 @handlers(Close)
 def close_case(app: PanelApp, c: Close, work: Work[PanelApp]) -> PanelCase:
     at = in_session(c, work)
-    at.case.close(at.meeting, c.reason)
+    at.case.close(at.meeting, c.reason, c.outcomes)
     return at.case

@@ -309,3 +309,22 @@ def test_what_maag_packages_prevent_is_reported_apart_from_the_alternatives() ->
     county = report(cases, facts, date(2026, 4, 1), date(2027, 3, 31))["areas"]["county"]
     assert county["prevented_by_maag"] == {"leaving-home": {"days": 10, "children": 1}}
     assert county["placements_avoided"] == {"accommodation": {"days": 5, "children": 1}}
+
+
+def test_closures_are_counted_with_where_the_children_stood() -> None:
+    cases = [
+        Case("a", "harlow", T0, "accepted", "ok", 3, "maag", closed=T0),
+        Case("b", "harlow", T0, "accepted", "ok", 3, "maag", closed=T0),
+    ]
+    facts = [
+        Fact("closed", "a", T0, {"outcomes": ["living-at-home", "in-local-school"]}),
+        Fact("closed", "b", T0, {"outcomes": []}),  # closed before outcomes were recorded
+    ]
+    west = report(cases, facts, date(2026, 4, 1), date(2027, 3, 31))["areas"]["west-essex"]
+    assert west["closures"] == 2
+    assert west["outcomes_at_closure"] == {
+        "living-at-home": 1,
+        "in-local-school": 1,
+        "in-county": 0,
+        "stepped-down-to-universal-services": 0,
+    }

@@ -748,3 +748,27 @@ def test_a_review_follows_the_case_to_the_tier_that_holds_it(app: PanelApp) -> N
     work.commit()
     last = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)][-1]
     assert (last.panel, last.review_on) == ("earp", "2027-05-24")
+
+
+def test_a_closure_records_where_the_child_stands_and_publishes_it(app: PanelApp) -> None:
+    case_id = _accept(app)
+    meeting = _meeting(app, case_id)
+    _quorate(app, meeting)
+    _decide(
+        app,
+        meeting,
+        kind="close",
+        case_id=str(case_id),
+        reason="goals met; the family manages",
+        outcomes=["living-at-home", "in-local-school", "stepped-down-to-universal-services"],
+    )
+    (closed,) = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.Closed)]
+    published = translate(closed)
+    assert published is not None
+    assert [o.value for o in published.event.outcomes] == [  # type: ignore[attr-defined]
+        "living-at-home",
+        "in-local-school",
+        "stepped-down-to-universal-services",
+    ]
+    with pytest.raises(ValueError, match="outcomes"):
+        decision({"kind": "close", "case_id": str(case_id), "reason": "x", "outcomes": ["rich"]})

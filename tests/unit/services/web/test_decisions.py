@@ -55,3 +55,23 @@ def test_other_decisions_carry_their_reason_and_where_to() -> None:
     )
     assert body == {"kind": "escalate", "case_id": "c", "reason": "risk", "to": "earp"}
     assert "to" not in decision_body(_form(("kind", "defer"), ("reason", "r")))
+
+
+def test_a_closing_form_carries_where_the_child_stands() -> None:
+    body = decision_body(
+        _form(
+            ("kind", "close"),
+            ("case_id", "c"),
+            ("reason", "goals met"),
+            ("outcomes", "living-at-home"),
+            ("outcomes", "in-local-school"),
+        )
+    )
+    assert body == {
+        "kind": "close",
+        "case_id": "c",
+        "reason": "goals met",
+        "outcomes": ["living-at-home", "in-local-school"],
+    }
+    deferred = decision_body(_form(("kind", "defer"), ("case_id", "c"), ("reason", "x")))
+    assert "outcomes" not in deferred
