@@ -244,8 +244,13 @@ class PanelCase(Aggregate):
         reason: Annotated[str, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
+            decided = ReviewDecision(self.decision)
+            known = case.package(self.package_id)
             case.packages[self.package_id] = replace(
-                case.package(self.package_id), last_review=ReviewDecision(self.decision)
+                known,
+                last_review=decided,
+                # a recommission is a new attempt: its own failure is listed again
+                failed=None if decided is ReviewDecision.RECOMMISSION else known.failed,
             )
 
     class PackageEnded(Aggregate.Event):
@@ -469,8 +474,9 @@ class PanelCase(Aggregate):
     def relist_after_failure(
         self, package_id: UUID, reason: str, detail: str, meeting: Meeting
     ) -> bool:
-        """The package could not be commissioned: list the case on `meeting` (the panel's
-        next) to decide again. Once per package, however often the failure arrives."""
+        """The package could not be commissioned: list the case on `meeting` (the holding
+        panel's next) to decide again. Once per attempt, however often its failure arrives: a
+        recommission decided since is a new attempt, listed again if it fails too."""
         if not self.is_open or self.package(package_id).failed:
             return False
         meeting.list_case(self.id, listing_reason(FAILURE_REASON, reason))

@@ -22,6 +22,6 @@ def on_commissioning_failed(d: Delivery[CommissioningFailed], work: Work[PanelAp
     # the panel's next meeting after the one that agreed the package (not that one again)
     agreed = found.agreed_at(e.package_id)
     after = max(e.occurred_at, agreed) if agreed else e.occurred_at
-    meeting = next_meeting_of(work, found.ref_for(e.panel), after)
+    meeting = next_meeting_of(work, found.ref_for(found.panel), after)  # where it is held
     if found.relist_after_failure(e.package_id, e.reason, e.detail, meeting):
         work.add(found, meeting)

@@ -772,3 +772,34 @@ def test_a_closure_records_where_the_child_stands_and_publishes_it(app: PanelApp
     ]
     with pytest.raises(ValueError, match="outcomes"):
         decision({"kind": "close", "case_id": str(case_id), "reason": "x", "outcomes": ["rich"]})
+
+
+def test_each_failed_attempt_at_a_package_is_relisted_its_redeliveries_once(
+    app: PanelApp,
+) -> None:
+    case_id = _accept(app)
+    package_id, review_meeting = commissioned_for_review(app, case_id)
+    _quorate(app, review_meeting)
+    meeting, at = review_meeting, datetime(2027, 3, 2, 12, 0, tzinfo=LOCAL)
+    for attempt in range(2):  # a recommission fails; decided again, it fails again
+        recommission = _review_body(
+            case_id,
+            package_id,
+            decision="recommission",
+            interventions=[_line("family support", 2, "2027-03-08")],
+        )
+        _decide(app, meeting, **recommission)
+        for _ in range(2):  # each failure arrives twice: listed once
+            work = Work(app)
+            use.commissioning_failed(
+                work, case_id, package_id, Panel.MAAG, "no-capacity", "none free", at
+            )
+            work.commit()
+        listed = [
+            e
+            for e in app.events.get(case_id)
+            if isinstance(e, PanelCase.CommissioningFailureListed)
+        ]
+        assert len(listed) == attempt + 1
+        meeting = app.repository.get(listed[-1].meeting_id)
+        _quorate(app, meeting)
