@@ -141,7 +141,10 @@ def schedule(body: bodies.ScheduleRequest, app: App, asked: http.Asked) -> Meeti
     return MeetingView.of(meeting, app.quorum_other_agencies)
 
 
-@meetings.get("/meetings", summary="Upcoming meetings, soonest first")
+@meetings.get(
+    "/meetings",
+    summary="This past week's meetings and those to come, soonest first, with their cases",
+)
 def list_meetings(
     caller: http.CallerDep,
     read_model: ReadModelDep,

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select, update
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -236,8 +236,19 @@ class Agendas:
     def upcoming(
         self, panel: Panel | None, district: District | None, after: datetime, limit: int = 50
     ) -> list[ScheduledMeeting]:
+        """Meetings starting after `after`, soonest first, each with the cases on its agenda."""
+        listed = (
+            select(agenda.c.meeting_id, func.count().label("cases"))
+            .where(agenda.c.status != "removed")
+            .group_by(agenda.c.meeting_id)
+            .subquery()
+        )
         with Session(self.engine) as session:
-            query = select(meetings).where(meetings.c.starts_at > after)
+            query = (
+                select(meetings, func.coalesce(listed.c.cases, 0).label("cases"))
+                .outerjoin(listed, listed.c.meeting_id == meetings.c.meeting_id)
+                .where(meetings.c.starts_at > after)
+            )
             if panel:
                 query = query.where(meetings.c.panel == panel.value)
             if district:
@@ -249,6 +260,7 @@ class Agendas:
                     panel=Panel(r["panel"]),
                     district=District(r["district"]) if r["district"] else None,
                     starts_at=r["starts_at"],
+                    cases=int(r["cases"]),
                 )
                 for r in rows
             ]

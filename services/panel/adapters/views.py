@@ -108,6 +108,7 @@ class ScheduledMeetingView(BaseModel):
     panel: Panel
     district: District | None
     starts_at: datetime
+    cases: int = Field(description="Cases on its agenda (decided or still to decide).")
 
 
 # --- cases ---

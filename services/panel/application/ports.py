@@ -17,6 +17,7 @@ class ScheduledMeeting:
     panel: Panel
     district: District | None
     starts_at: datetime
+    cases: int = 0  # listed on its agenda (decided or still to decide; not those taken off)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from typing import Annotated, Required, TypedDict
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,15 +20,18 @@ from services.web.pages import PANEL_PEOPLE, CheckedForm, Web, WebApp, optional,
 from services.web.sessions import SignedIn
 
 router = APIRouter()
+LONDON = ZoneInfo("Europe/London")  # the county's day: what "today" means on the page
 PanelPerson = Annotated[SignedIn, Depends(signed_in(*PANEL_PEOPLE))]
 ReaderOfMeetings = Annotated[SignedIn, Depends(signed_in(*PANEL_PEOPLE, Role.AUDITOR.value))]
 Chair = Annotated[SignedIn, Depends(signed_in(Role.PANEL_CHAIR.value))]
 
 
-class Meeting(TypedDict):
+class Meeting(TypedDict, total=False):
     """What the meetings page reads of each meeting (the template shows the rest)."""
 
-    panel: str
+    panel: Required[str]
+    starts_at: Required[str]
+    when: str  # held, today or to come: added here
 
 
 class Attendee(TypedDict, total=False):
@@ -64,7 +69,12 @@ class Case(TypedDict, total=False):
 async def meetings(request: Request, web: WebApp, who: ReaderOfMeetings) -> Response:
     found: list[Meeting] = await web.backend.call(who, "GET", "panel", "/meetings")
     by_panel: dict[str, list[Meeting]] = defaultdict(list)
+    now = datetime.now(LONDON)
     for m in found:
+        starts = datetime.fromisoformat(m["starts_at"]).astimezone(LONDON)
+        m["when"] = (
+            "Today" if starts.date() == now.date() else "Held" if starts < now else "To come"
+        )
         by_panel[m["panel"]].append(m)
     return web.page(
         request, "meetings.html", who, by_panel=by_panel, panels=[p.value for p in Panel]

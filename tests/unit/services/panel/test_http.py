@@ -427,3 +427,32 @@ def test_a_decision_sent_twice_with_one_key_is_recorded_once(client: Any, app: P
     r = client.post(f"/meetings/{meeting_id}/decisions", headers=other, json=decision)
     assert r.status_code == 200
     assert len([e for e in app.events.get(case_id) if type(e).__name__ == "Deferred"]) == 2
+
+
+def test_the_meetings_list_keeps_the_weeks_held_meetings_with_their_cases(
+    client: Any, app: PanelApp, settings: Settings
+) -> None:
+    from datetime import timedelta
+
+    from contracts.reference import District, Panel
+    from maag.runtime.web.auth import Caller
+    from services.panel.adapters.read_model import Agendas
+    from services.panel.application.queries.upcoming_meetings import upcoming_meetings
+
+    _, meeting_id = _listed_case(app)
+    client.projector.catch_up()
+    meeting: Any = app.repository.get(meeting_id)
+    agendas = Agendas(read_model_engine(settings, "panel"))
+    member = Caller.of(
+        "coord-1", Role.PANEL_MEMBER, "social-care", [District.TENDRING.value], [Panel.MAAG.value]
+    )
+
+    def listed(now: datetime) -> list[tuple[uuid.UUID, int]]:
+        found = upcoming_meetings(agendas, member, None, None, now)
+        return [(m.meeting_id, m.cases) for m in found if m.meeting_id == meeting_id]
+
+    # during the meeting and the week after it: still listed, with its case
+    assert listed(meeting.starts_at + timedelta(hours=1)) == [(meeting_id, 1)]
+    assert listed(meeting.starts_at + timedelta(days=6)) == [(meeting_id, 1)]
+    assert listed(meeting.starts_at + timedelta(days=8)) == []
+    assert listed(meeting.starts_at - timedelta(days=1)) == [(meeting_id, 1)]
