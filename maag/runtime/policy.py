@@ -129,8 +129,8 @@ RULES: dict[Action, tuple[Who, ...]] = {
     Action.PRIVACY: (PRIVACY_OFFICER,),
     Action.READ_PLAN: (PANEL, LEAD, AUDITOR),
     Action.CHANGE_PLAN: (LEAD,),
-    Action.READ_PACKAGES: (PANEL, COMMISSIONER, AUDITOR),
-    Action.READ_NOTIFICATIONS: (PANEL, AUDITOR),
+    Action.READ_PACKAGES: (PANEL, LEAD, COMMISSIONER, AUDITOR),
+    Action.READ_NOTIFICATIONS: (PANEL, LEAD, AUDITOR),
     Action.AUDIT: (AUDITOR, PRIVACY_OFFICER),
 }
 # Who may know that a case exists: its readers, and those whose rule lets them act on any

@@ -166,12 +166,14 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("commissioning", "GET", "/cases/{case_id}/packages"): {
         PC: THEIR_PANELS,
         PM: THEIR_PANELS,
+        LP: LEADS,
         C: "",
         A: "",
     },
     ("commissioning", "GET", "/packages/{package_id}"): {
         PC: THEIR_PANELS,
         PM: THEIR_PANELS,
+        LP: LEADS,
         C: "",
         A: "",
     },
@@ -187,6 +189,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("notifications", "GET", "/cases/{case_id}/notifications"): {
         PC: THEIR_PANELS,
         PM: THEIR_PANELS,
+        LP: LEADS,
         A: "",
     },
     **{(s, "GET", "/audit/cases/{case_id}"): {A: "", DPO: "for subject access"} for s in SPECS},

@@ -6,12 +6,20 @@ from __future__ import annotations
 from uuid import UUID
 
 from contracts.events import IntegrationEvent
-from contracts.events.panel import CaseClosed, PackageRequested, PackageReviewDecided
+from contracts.events.panel import (
+    CaseClosed,
+    LeadProfessionalAssigned,
+    PackageRequested,
+    PackageReviewDecided,
+)
 from contracts.events.referral import ConsentWithdrawn
 from maag.runtime.messaging.consumer import Delivery, Handler, Subscription, on_events
 from services.commissioning.application.policies.on_case_closed import on_case_closed
 from services.commissioning.application.policies.on_consent_withdrawn import (
     on_consent_withdrawn,
+)
+from services.commissioning.application.policies.on_lead_professional_assigned import (
+    on_lead_professional_assigned,
 )
 from services.commissioning.application.policies.on_package_requested import (
     on_package_requested,
@@ -25,6 +33,7 @@ PANEL: dict[type[IntegrationEvent], Handler] = {
     PackageRequested: on_package_requested,
     PackageReviewDecided: on_package_review_decided,
     CaseClosed: on_case_closed,
+    LeadProfessionalAssigned: on_lead_professional_assigned,
 }
 REFERRAL: dict[type[IntegrationEvent], Handler] = {ConsentWithdrawn: on_consent_withdrawn}
 

@@ -115,6 +115,8 @@ INTERNAL = (
     Budget.Released,
     CasePackages.Opened,
     CasePackages.Added,
+    CasePackages.LeadNoted,  # the panel published it
+    CasePackages.Closed,
     ProviderIndex.Started,
     ProviderIndex.Listed,
 )

@@ -16,7 +16,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.classification import OPERATIONAL
+from contracts.classification import OPERATIONAL, THIRD_PARTY
 from contracts.events.commissioning import DecommissionReason, ReviewOutcome
 from contracts.events.panel import ReviewDecision
 from contracts.reference import AvoidedOutcome, Panel
@@ -454,7 +454,8 @@ class Package(Aggregate):
 
 
 class CasePackages(Aggregate):
-    """Which packages a case has: to decommission them all when consent goes or it closes."""
+    """Which packages a case has (to decommission them all when consent goes or it closes),
+    and who leads the case while it is open (who may read them besides its panel)."""
 
     class Opened(Aggregate.Created):
         case_id: Annotated[UUID, OPERATIONAL]
@@ -465,10 +466,31 @@ class CasePackages(Aggregate):
         def apply(self, case: CasePackages) -> None:
             case.package_ids.append(self.package_id)
 
+    class LeadNoted(Aggregate.Event):
+        professional_id: Annotated[str, THIRD_PARTY]
+
+        def apply(self, case: CasePackages) -> None:
+            case.lead = self.professional_id
+
+    class Closed(Aggregate.Event):
+        def apply(self, case: CasePackages) -> None:
+            case.open = False
+
     @event(Opened)
     def __init__(self, case_id: UUID) -> None:
         self.case_id = case_id
         self.package_ids: list[UUID] = []
+        self.lead: str | None = None
+        self.open = True
+
+    def note_lead(self, professional_id: str) -> None:
+        """The panel named the case's lead professional; a repeat changes nothing."""
+        if professional_id != self.lead:
+            self.trigger_event(self.LeadNoted, professional_id=professional_id)
+
+    def close(self) -> None:
+        if self.open:
+            self.trigger_event(self.Closed)
 
     @staticmethod
     def create_id(case_id: UUID) -> UUID:

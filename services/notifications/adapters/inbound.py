@@ -6,6 +6,7 @@ from __future__ import annotations
 from contracts.events import IntegrationEvent
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
 from contracts.events.panel import (
+    CaseClosed,
     CaseEscalated,
     CaseListed,
     CasePaused,
@@ -15,6 +16,7 @@ from contracts.events.panel import (
     ReviewListed,
 )
 from maag.runtime.messaging.consumer import Handler, Subscription, on_events
+from services.notifications.application.policies.on_case_closed import on_case_closed
 from services.notifications.application.policies.on_case_listed import on_case_listed
 from services.notifications.application.policies.on_case_moved import on_case_moved
 from services.notifications.application.policies.on_case_paused import on_case_paused
@@ -40,6 +42,7 @@ PANEL: dict[type[IntegrationEvent], Handler] = {
     CaseListed: on_case_listed,
     CaseEscalated: on_case_moved,
     CaseSteppedDown: on_case_moved,
+    CaseClosed: on_case_closed,
 }
 COMMISSIONING: dict[type[IntegrationEvent], Handler] = {
     PackageCommissioned: on_package_commissioned,

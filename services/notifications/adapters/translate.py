@@ -69,6 +69,8 @@ CLASSES = EventClasses(
         Reminder.Fired,
         KnownCase.Seen,
         KnownCase.Placed,
+        KnownCase.LeadNoted,
+        KnownCase.Closed,
     ),
 )
 

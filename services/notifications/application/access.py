@@ -1,6 +1,7 @@
 """Who may read the emails sent about a case is the one access policy's
 (`maag.runtime.policy`): this module says what the notifications service knows of a case's
-scope, its district and the tier holding it (nothing, for a case never listed)."""
+scope, its district, the tier holding it and its lead while open (nothing, for a case never
+listed)."""
 
 from __future__ import annotations
 
@@ -15,4 +16,6 @@ def case_scope(work: Work, case_id: UUID) -> CaseScope:
     found = work.find(known_case_id(case_id))
     if not isinstance(found, KnownCase):
         return CaseScope(case_id=case_id)
-    return CaseScope(case_id=case_id, district=found.district, tier=found.tier)
+    return CaseScope(
+        case_id=case_id, district=found.district, tier=found.tier, lead=found.lead, open=found.open
+    )

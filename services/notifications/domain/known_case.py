@@ -1,6 +1,7 @@
 """What the notifications service knows of a case's scope: its district and the tier holding
-it, from the panel's listings and moves. The one access policy (`maag.runtime.policy`) asks
-it who may read the emails sent about the case (a panel member: of that district and tier)."""
+it, from the panel's listings and moves, and its lead professional while it is open. The one
+access policy (`maag.runtime.policy`) asks it who may read the emails sent about the case
+(a panel member of that district and tier; the case's lead)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.classification import OPERATIONAL
+from contracts.classification import OPERATIONAL, THIRD_PARTY
 
 
 def known_case_id(case_id: UUID) -> UUID:
@@ -28,11 +29,31 @@ class KnownCase(Aggregate):
             aggregate.district = self.district
             aggregate.tier = self.tier
 
+    class LeadNoted(Aggregate.Event):
+        professional_id: Annotated[str, THIRD_PARTY]
+
+        def apply(self, aggregate: KnownCase) -> None:
+            aggregate.lead = self.professional_id
+
+    class Closed(Aggregate.Event):
+        def apply(self, aggregate: KnownCase) -> None:
+            aggregate.open = False
+
     @event(Seen)
     def __init__(self, case_id: UUID) -> None:
         self.case_id = case_id
         self.district: str | None = None
         self.tier: str | None = None
+        self.lead: str | None = None
+        self.open = True
+
+    def note_lead(self, professional_id: str) -> None:
+        if professional_id != self.lead:
+            self.trigger_event(self.LeadNoted, professional_id=professional_id)
+
+    def close(self) -> None:
+        if self.open:
+            self.trigger_event(self.Closed)
 
     @staticmethod
     def create_id(case_id: UUID, **_: Any) -> UUID:

@@ -28,6 +28,7 @@ handlers: Handlers[CommissioningApp] = Handlers(
 from services.commissioning.application.commands import (  # noqa: E402
     commission_package,
     decommission_case,
+    note_lead,
     register_provider,
     review_package,
     set_budget,
@@ -39,6 +40,7 @@ __all__ = [
     "commission_package",
     "decommission_case",
     "handlers",
+    "note_lead",
     "register_provider",
     "review_package",
     "set_budget",

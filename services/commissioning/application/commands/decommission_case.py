@@ -36,6 +36,9 @@ def decommission_case(
     case = work.find(case_packages_uuid(command.case_id))
     if not isinstance(case, CasePackages):
         return 0
+    if command.reason is DecommissionReason.CASE_CLOSED:
+        case.close()  # its lead's access to its packages ends with it
+        work.add(case)
     done = 0
     for package_id in case.package_ids:
         package = work.find(package_id)

@@ -12,7 +12,7 @@ from maag.runtime.queries import read_case
 from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller
 from services.commissioning.application.access import scope_of
-from services.commissioning.domain.aggregates import Package
+from services.commissioning.domain.aggregates import CasePackages, Package, case_packages_uuid
 
 if TYPE_CHECKING:
     from services.commissioning.application.app import CommissioningApp
@@ -20,7 +20,16 @@ if TYPE_CHECKING:
 
 def package(app: CommissioningApp, caller: Caller, package_id: UUID) -> Package:
     policy.require_role(caller, Action.READ_PACKAGES)  # before saying whether it exists
-    found = Work(app).get_as(package_id, Package, "package")  # its case is known from it
-    return read_case(
-        app, caller, Action.READ_PACKAGES, found.case_id, lambda _work, _case: found, scope_of
+    work = Work(app)
+    found = work.get_as(package_id, Package, "package")  # its case is known from it
+    held = work.find(case_packages_uuid(found.case_id))
+    case = held if isinstance(held, CasePackages) else None
+    read_case(
+        app,
+        caller,
+        Action.READ_PACKAGES,
+        found.case_id,
+        lambda _work, _case: (found, case),
+        lambda pair: scope_of(*pair),
     )
+    return found

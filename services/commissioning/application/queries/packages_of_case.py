@@ -28,7 +28,8 @@ def packages_of_case(app: CommissioningApp, caller: Caller, case_id: UUID) -> li
     case = work.find(case_packages_uuid(case_id))
     ids = case.package_ids if isinstance(case, CasePackages) else []
     found = [p for pid in ids if isinstance(p := work.find(pid), Package)]
+    held = case if isinstance(case, CasePackages) else None
     for package in found:
-        policy.require(caller, Action.READ_PACKAGES, scope_of(package))
+        policy.require(caller, Action.READ_PACKAGES, scope_of(package, held))
     record_read(app, case_id, caller)
     return found

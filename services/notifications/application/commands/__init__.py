@@ -25,6 +25,7 @@ handlers: Handlers[NotificationsApp] = Handlers(
 # Each ability registers its handler on import.
 from services.notifications.application.commands import (  # noqa: E402
     fire_reminder,
+    note_lead,
     place_case,
     record_failure,
     record_sent,
@@ -35,6 +36,7 @@ __all__ = [
     "SERVICE",
     "fire_reminder",
     "handlers",
+    "note_lead",
     "place_case",
     "record_failure",
     "record_sent",

@@ -568,3 +568,38 @@ def test_maag_prevention_is_counted_apart_from_the_alternatives(
     assert prevention["package_cost_pence"] == row["package_cost_pence"] > 0
     assert "MAAG prevention from 2026-12-07" in prevention["summary"]
     assert "loss-of-school-place unpriced" in prevention["summary"]
+
+
+def test_the_case_lead_reads_its_packages_while_the_case_is_open(app: CommissioningApp) -> None:
+    from maag.runtime.store.unit_of_work import NotFound
+    from services.commissioning.application.commands.note_lead import NoteLead
+    from services.commissioning.application.queries.package import package as read_package
+    from services.commissioning.application.queries.packages_of_case import packages_of_case
+
+    case_id = uuid.uuid4()
+    bought = _request(app, _i(hours=4), case_id=case_id)
+    assert isinstance(bought, Package)
+    lead = Caller.of("lp-7", Role.LEAD_PROFESSIONAL, "education")
+    with pytest.raises(NotFound):  # not (yet) its lead as commissioning knows: not told it exists
+        packages_of_case(app, lead, case_id)
+
+    def handled(command: NoteLead | DecommissionCase) -> None:
+        work = Work(app)
+        app.handle(command, work)
+        work.commit()
+
+    handled(NoteLead(case_id=case_id, professional_id="lp-7", caller=SERVICE, correlation_id="c"))
+    assert [p.id for p in packages_of_case(app, lead, case_id)] == [bought.id]
+    assert read_package(app, lead, bought.id).id == bought.id  # who delivers, when, at what cost
+    with pytest.raises(NotFound):  # another lead professional
+        packages_of_case(app, Caller.of("lp-8", Role.LEAD_PROFESSIONAL, "education"), case_id)
+    closed = DecommissionCase(
+        case_id=case_id,
+        reason=DecommissionReason.CASE_CLOSED,
+        effective_from=TODAY,
+        caller=SERVICE,
+        correlation_id="c",
+    )
+    handled(closed)
+    with pytest.raises(NotFound):  # the case closed: the lead's reading ends with it
+        packages_of_case(app, lead, case_id)

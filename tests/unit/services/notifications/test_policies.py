@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from contracts.events.commissioning import (
     CommissionedIntervention,
     DecommissionReason,
@@ -15,6 +17,7 @@ from contracts.events.commissioning import (
     PackageDecommissioned,
 )
 from contracts.events.panel import (
+    CaseClosed,
     CaseEscalated,
     CaseListed,
     CasePaused,
@@ -27,6 +30,7 @@ from contracts.reference import Agency, District, Panel
 from maag.runtime.settings import Settings
 from services.notifications.adapters.inbound import COMMISSIONING, PANEL
 from services.notifications.application.app import NotificationsApp
+from services.notifications.application.policies.on_case_closed import on_case_closed
 from services.notifications.application.policies.on_case_listed import on_case_listed
 from services.notifications.application.policies.on_case_moved import on_case_moved
 from services.notifications.application.policies.on_case_paused import on_case_paused
@@ -127,6 +131,7 @@ def test_every_followed_event_reaches_its_policy() -> None:
         CaseListed: on_case_listed,
         CaseEscalated: on_case_moved,
         CaseSteppedDown: on_case_moved,
+        CaseClosed: on_case_closed,
     } == PANEL
     assert {
         PackageCommissioned: on_package_commissioned,
@@ -276,3 +281,35 @@ def test_the_case_s_district_and_tier_follow_its_listing_and_moves(app: Notifica
     assert placed == [("harlow", "maag"), ("harlow", "earp"), ("harlow", "maag")]
     delivered(app, on_case_moved, moves[2], "evt-2").commit()  # redelivered
     assert app.repository.get(known_case_id(case_id)).version == 4  # seen, placed three times
+
+
+def test_the_case_lead_reads_the_emails_about_it_while_it_is_open(
+    app: NotificationsApp, ask: Ask
+) -> None:
+    from contracts.reference import Role
+    from maag.runtime.store.unit_of_work import NotFound
+    from maag.runtime.web.auth import Caller
+    from services.notifications.application.queries.emails_about_case import emails_about_case
+
+    case = uuid.uuid4()
+    base: dict[str, Any] = {"case_id": case, "occurred_at": NOW, "actor": ACTOR}
+    lead = Caller.of("lp", Role.LEAD_PROFESSIONAL, "education")
+    assigned = LeadProfessionalAssigned(
+        **base,
+        panel=Panel.MAAG,
+        meeting_id=uuid.uuid4(),
+        professional_id="lp",
+        professional_name="Lee",
+        agency=Agency.EDUCATION,
+        work_email="lee@s.example",
+    )
+    assert len(ask(on_lead_professional_assigned, assigned)) == 1  # told, and noted as lead
+    assert emails_about_case(app, lead, case, lambda _: []) == []
+    with pytest.raises(NotFound):  # another lead professional is not told the case exists
+        emails_about_case(
+            app, Caller.of("lp-2", Role.LEAD_PROFESSIONAL, "education"), case, lambda _: []
+        )
+    closed = CaseClosed(**base, panel=Panel.MAAG, meeting_id=uuid.uuid4(), reason="done")
+    assert ask(on_case_closed, closed, "evt-2") == []
+    with pytest.raises(NotFound):  # closed: the lead's reading ends with it
+        emails_about_case(app, lead, case, lambda _: [])
