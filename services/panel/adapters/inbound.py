@@ -33,7 +33,7 @@ from services.panel.application.policies.on_package_decommissioned import (
 from services.panel.application.policies.on_package_reviewed import on_package_reviewed
 from services.panel.application.policies.on_personal_data_erased import on_personal_data_erased
 from services.panel.application.policies.on_referral_accepted import on_referral_accepted
-from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
+from services.panel.domain.schedule import PanelRef, agenda_open_at, meeting_id
 
 REFERRAL_POLICIES: Mapping[type[IntegrationEvent], Handler] = {
     ReferralAccepted: on_referral_accepted,
@@ -53,7 +53,7 @@ def _accepted(e: ReferralAccepted) -> list[UUID]:
     # the case it may join, and the meeting it will be listed on
     ref = PanelRef(Panel.MAAG, e.district)
     joins = [e.joins_case_id] if e.joins_case_id else []
-    return [*joins, meeting_id(ref, next_meeting(ref, e.occurred_at))]
+    return [*joins, meeting_id(ref, agenda_open_at(ref, e.occurred_at))]
 
 
 def _matched(e: ChildMatchConfirmed) -> list[UUID]:

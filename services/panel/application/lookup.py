@@ -12,6 +12,7 @@ from services.panel.domain.meeting import Meeting
 from services.panel.domain.plan import Plan, plan_id_for
 from services.panel.domain.schedule import (
     PanelRef,
+    agenda_open_at,
     first_meeting_on_or_after,
     meeting_id,
     next_meeting,
@@ -55,6 +56,11 @@ def carry_reviews(work: Work, case: PanelCase, not_before: datetime) -> None:
         to = meeting_at(work, ref, max(first_meeting_on_or_after(ref, review_on), not_before))
         case.carry_review(package_id, listed, to)
         work.add(listed, to)
+
+
+def agenda_open_of(work: Work, ref: PanelRef, at: datetime) -> Meeting:
+    """The panel's first meeting whose agenda is still open at `at` (`AGENDA_CUT_OFF`)."""
+    return meeting_at(work, ref, agenda_open_at(ref, at))
 
 
 def meetings_listing(work: Work, case: PanelCase) -> list[Meeting]:

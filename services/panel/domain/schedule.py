@@ -64,6 +64,16 @@ def next_meeting(ref: PanelRef, after: datetime) -> datetime:
     return meetings_after(ref, after)[0]
 
 
+# A meeting's agenda closes a day before it starts (the county's reference data: panel
+# members read the papers beforehand): a case accepted later goes to the meeting after.
+AGENDA_CUT_OFF = timedelta(days=1)
+
+
+def agenda_open_at(ref: PanelRef, at: datetime) -> datetime:
+    """The first meeting of `ref` whose agenda is still open at `at`."""
+    return next_meeting(ref, at + AGENDA_CUT_OFF)
+
+
 def first_meeting_on_or_after(ref: PanelRef, day: date) -> datetime:
     return next_meeting(ref, datetime.combine(day, time(0, 0), tzinfo=LOCAL) - timedelta(seconds=1))
 

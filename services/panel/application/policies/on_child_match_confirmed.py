@@ -9,9 +9,9 @@ from contracts.events.referral import ChildMatchConfirmed
 from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.store.unit_of_work import Work
 from services.panel.application.lookup import (
+    agenda_open_of,
     find_case,
     meetings_listing,
-    next_meeting_of,
     open_case,
 )
 
@@ -26,6 +26,6 @@ def on_child_match_confirmed(d: Delivery[ChildMatchConfirmed], work: Work[PanelA
     if found is None or into is None or not found.may_join_another():
         return
     meetings = meetings_listing(work, found)
-    meeting = next_meeting_of(work, into.ref, e.occurred_at)
+    meeting = agenda_open_of(work, into.ref, e.occurred_at)
     found.join_into(into, meetings, meeting)
     work.add(found, into, meeting, *meetings)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from contracts.events.commissioning import CommissioningFailed
 from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.store.unit_of_work import Work
-from services.panel.application.lookup import find_case, next_meeting_of
+from services.panel.application.lookup import agenda_open_of, find_case
 
 if TYPE_CHECKING:
     from services.panel.application.app import PanelApp
@@ -22,6 +22,6 @@ def on_commissioning_failed(d: Delivery[CommissioningFailed], work: Work[PanelAp
     # the panel's next meeting after the one that agreed the package (not that one again)
     agreed = found.agreed_at(e.package_id)
     after = max(e.occurred_at, agreed) if agreed else e.occurred_at
-    meeting = next_meeting_of(work, found.ref_for(found.panel), after)  # where it is held
+    meeting = agenda_open_of(work, found.ref_for(found.panel), after)  # where it is held
     if found.relist_after_failure(e.package_id, e.reason, e.detail, meeting):
         work.add(found, meeting)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from contracts.events.referral import ReferralAccepted
 from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.store.unit_of_work import Work
-from services.panel.application.lookup import find_case, next_meeting_of, open_case
+from services.panel.application.lookup import agenda_open_of, find_case, open_case
 from services.panel.domain.case import PanelCase
 from services.panel.domain.values import CaseStatus
 
@@ -22,7 +22,7 @@ def on_referral_accepted(d: Delivery[ReferralAccepted], work: Work[PanelApp]) ->
     case = find_case(work, e.case_id)
     into = open_case(work, e.joins_case_id)
     if case is None and into is not None:
-        into.absorb(e.case_id, next_meeting_of(work, into.ref, e.occurred_at))
+        into.absorb(e.case_id, agenda_open_of(work, into.ref, e.occurred_at))
         work.add(into)
         return
     if case is None:
@@ -33,4 +33,4 @@ def on_referral_accepted(d: Delivery[ReferralAccepted], work: Work[PanelApp]) ->
     elif case.status in (CaseStatus.CLOSED, CaseStatus.JOINED) or case.listings:
         return  # already on an agenda (or finished): a duplicate changes nothing
     work.add(case)
-    case.list_on(next_meeting_of(work, case.ref, e.occurred_at), "new referral")
+    case.list_on(agenda_open_of(work, case.ref, e.occurred_at), "new referral")

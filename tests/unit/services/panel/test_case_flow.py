@@ -803,3 +803,25 @@ def test_each_failed_attempt_at_a_package_is_relisted_its_redeliveries_once(
         assert len(listed) == attempt + 1
         meeting = app.repository.get(listed[-1].meeting_id)
         _quorate(app, meeting)
+
+
+def test_a_case_accepted_after_a_meetings_agenda_closed_goes_to_the_one_after(
+    app: PanelApp,
+) -> None:
+    # the Tuesday 1 December MAAG's agenda closes a day before it starts (10:00 Monday)
+    listed_on = {}
+    for name, accepted in (
+        ("sunday", datetime(2026, 11, 29, 9, 0, tzinfo=LOCAL)),
+        ("monday, 09:59", datetime(2026, 11, 30, 9, 59, tzinfo=LOCAL)),
+        ("monday, 10:01", datetime(2026, 11, 30, 10, 1, tzinfo=LOCAL)),
+    ):
+        case_id = uuid.uuid4()
+        work = Work(app)
+        use.referral_accepted(work, case_id, "harlow", 3, ["camhs", "housing"], accepted)
+        work.commit()
+        listed_on[name] = _meeting(app, case_id).starts_at.date()
+    assert listed_on == {
+        "sunday": date(2026, 12, 1),
+        "monday, 09:59": date(2026, 12, 1),  # a day and a minute before: still open
+        "monday, 10:01": date(2026, 12, 8),  # the agenda had closed: the next week's
+    }
