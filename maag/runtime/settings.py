@@ -139,12 +139,15 @@ class Settings:
     service_urls: dict[str, str] = field(default_factory=dict)
 
     def cipher_key_for(self, service: str) -> str | None:
-        """The key `service`'s store is encrypted with."""
-        return self.cipher_keys.get(service.lower(), self.cipher_key)
+        """The key `service`'s store is encrypted with: MAAG_CIPHER_KEY where it is given (a
+        service is given only its own so; a tool given one reads every store with it), else
+        the service's in MAAG_CIPHER_KEYS."""
+        return self.cipher_key or self.cipher_keys.get(service.lower())
 
     def chain_key_for(self, service: str) -> bytes | None:
-        """The key `service`'s tamper evidence derives from (its chain, seals, keyring log)."""
-        return self.chain_keys.get(service.lower(), self.chain_key)
+        """The key `service`'s tamper evidence derives from (its chain, seals, keyring log):
+        MAAG_CHAIN_KEY where it is given, else the service's in MAAG_CHAIN_KEYS."""
+        return self.chain_key or self.chain_keys.get(service.lower())
 
     @property
     def postgres_conninfo(self) -> str | None:

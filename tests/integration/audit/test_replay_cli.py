@@ -24,7 +24,10 @@ def test_a_case_is_replayed_from_the_stores(
         ledger = Ledger(case_id=c)
         ledger.note("decided")
         panel_store.save(ledger)
-    monkeypatch.delenv("MAAG_CIPHER_KEY", raising=False)  # the store above is not encrypted
+    # the store above is not encrypted: no key, single or each service's (another test's
+    # `maag` command may have read .maag/secrets.env into this process)
+    monkeypatch.delenv("MAAG_CIPHER_KEY", raising=False)
+    monkeypatch.delenv("MAAG_CIPHER_KEYS", raising=False)
     monkeypatch.setenv("MAAG_POSTGRES_URL", postgres_url)
     monkeypatch.setenv("MAAG_POSTGRES_SCHEMA", pg_schema)
 

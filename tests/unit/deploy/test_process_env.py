@@ -48,6 +48,9 @@ def test_the_tools_read_each_store_with_its_own_key() -> None:
     assert settings.chain_key_for("commissioning") is None  # no key: refused where needed
     common = Settings.from_env({"MAAG_CHAIN_KEY": KEYS["panel"]})
     assert common.chain_key_for("referral") == base64.b64decode(KEYS["panel"])  # as before
+    # both given: the one key stands for every store (a test's, an operator's own copy)
+    both = Settings.from_env({**ENV, "MAAG_CIPHER_KEY": KEYS["panel"]})
+    assert both.cipher_key_for("referral") == KEYS["panel"]
 
 
 def test_a_key_the_environment_gives_is_not_overruled_by_the_local_files_map(
