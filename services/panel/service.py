@@ -18,6 +18,7 @@ from services.panel.adapters.inbound import subscriptions
 from services.panel.adapters.keyring import panel_keyring
 from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application.app import PanelApp
+from services.panel.application.commands.carry_undecided import carry_undecided
 from services.panel.application.commands.schedule_ahead import schedule_ahead
 from services.panel.spec import SPEC
 
@@ -28,7 +29,8 @@ PanelService = Service[PanelApp]
 
 
 def keep_scheduled(app: PanelApp) -> Loop:
-    """Meetings are scheduled four weeks ahead, checked hourly (retried soon on failure)."""
+    """Meetings are scheduled four weeks ahead, and the cases a past meeting left undecided
+    carried to the next, checked hourly (retried soon on failure)."""
 
     async def loop(stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -36,6 +38,9 @@ def keep_scheduled(app: PanelApp) -> Loop:
                 made = await asyncio.to_thread(schedule_ahead, app, datetime.now(UTC))
                 if made:
                     log.info("meetings scheduled", count=made)
+                carried = await asyncio.to_thread(carry_undecided, app, datetime.now(UTC))
+                if carried:
+                    log.info("undecided cases carried to the next meeting", count=carried)
                 wait = 3600.0
             except Exception as e:
                 log.warning("scheduling retrying", error=repr(e))

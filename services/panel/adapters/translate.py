@@ -260,6 +260,7 @@ INTERNAL = (
     PanelCase.ReferralJoined,  # published as the case's listing, which names the referral
     PanelCase.NeedReassessed,  # the review itself is commissioning's published event
     PanelCase.ReviewMoved,  # published as the review's new listing (ReviewListed)
+    PanelCase.CarriedOver,  # published as the case's new listing (Listed)
     PanelCase.PackageEnded,  # commissioning published the decommission
     # What the plan says stays here (it is written about a child, and names people); that
     # it was agreed, and how its reviews went, is published.

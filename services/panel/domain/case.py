@@ -28,7 +28,7 @@ from services.panel.domain.rules import (
     require_threshold_or_justification,
     step_down_allowed,
 )
-from services.panel.domain.schedule import PanelRef
+from services.panel.domain.schedule import LOCAL, PanelRef
 from services.panel.domain.values import (
     CaseStatus,
     Lead,
@@ -76,6 +76,7 @@ class PanelCase(Aggregate):
             case.lead = Lead(
                 self.professional_id, self.professional_name, self.agency, self.work_email
             )
+            case.decided_at.add(self.meeting_id)
 
     class PackageRequested(Aggregate.Event):
         district: Annotated[str, OPERATIONAL]
@@ -98,6 +99,7 @@ class PanelCase(Aggregate):
             state["funding_split"] = []
 
         def apply(self, case: PanelCase) -> None:
+            case.decided_at.add(self.meeting_id)
             # a request replaces anything known of the package before it
             case.packages[self.package_id] = Package(
                 PackageRequest(
@@ -218,6 +220,16 @@ class PanelCase(Aggregate):
                 review_meeting=self.meeting_id,
             )
 
+    class CarriedOver(Aggregate.Event):
+        """The meeting it was listed on ended without deciding anything on it: it goes to
+        that panel's next meeting with the reason (`Listed`)."""
+
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        to_meeting_id: Annotated[UUID, OPERATIONAL]
+
+        def apply(self, case: PanelCase) -> None:
+            case.listings.pop(self.meeting_id, None)
+
     class ReviewMoved(Aggregate.Event):
         """The case moved tier before its package's review fell due: the review is taken off
         the meeting of the tier that no longer holds the case (and listed at the tier that
@@ -244,6 +256,7 @@ class PanelCase(Aggregate):
         reason: Annotated[str, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
+            case.decided_at.add(self.meeting_id)
             decided = ReviewDecision(self.decision)
             known = case.package(self.package_id)
             case.packages[self.package_id] = replace(
@@ -307,6 +320,7 @@ class PanelCase(Aggregate):
         self.lead: Lead | None = None
         self.packages: dict[UUID, Package] = {}
         self.joined: set[UUID] = set()  # other referrals of the child that joined this case
+        self.decided_at: set[UUID] = set()  # meetings that took a decision on it
 
     @staticmethod
     def create_id(case_id: UUID, **_: object) -> UUID:
@@ -422,6 +436,18 @@ class PanelCase(Aggregate):
             starts_at=meeting.starts_at.isoformat(),
             review_on=review_on.isoformat(),
         )
+
+    def undecided_at(self, meeting: Meeting) -> bool:
+        """Listed on `meeting`, which took no decision on it (and it is open to decide)."""
+        return self.is_open and meeting.id in self.listings and meeting.id not in self.decided_at
+
+    def carry_over(self, ended: Meeting, to: Meeting) -> None:
+        """Off `ended` (a meeting that took no decision on it) and onto `to`, its panel's
+        next, saying why."""
+        day = ended.starts_at.astimezone(LOCAL).date().isoformat()
+        ended.remove_case(self.id, f"not decided: carried to {to.starts_at.date().isoformat()}")
+        self.trigger_event(self.CarriedOver, meeting_id=ended.id, to_meeting_id=to.id)
+        self.list_on(to, listing_reason("carried over", f"not decided at the meeting on {day}"))
 
     def reviews_elsewhere(self) -> list[tuple[UUID, date, UUID]]:
         """(package, review date, meeting) of each review still to come that is listed at a

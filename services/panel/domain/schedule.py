@@ -64,6 +64,21 @@ def next_meeting(ref: PanelRef, after: datetime) -> datetime:
     return meetings_after(ref, after)[0]
 
 
+# A meeting's decisions are recorded on its day: a case it listed and took no decision on
+# by a day after it started is carried to the panel's next meeting (`carry_undecided`).
+MEETING_DAY = timedelta(days=1)
+
+
+def meetings_between(ref: PanelRef, first: datetime, last: datetime) -> list[datetime]:
+    """The starts of `ref`'s meetings after `first` and no later than `last`."""
+    found: list[datetime] = []
+    after = first
+    while (starts := meetings_after(ref, after)) and starts[0] <= last:
+        found.append(starts[0])
+        after = starts[0]
+    return found
+
+
 # A meeting's agenda closes a day before it starts (the county's reference data: panel
 # members read the papers beforehand): a case accepted later goes to the meeting after.
 AGENDA_CUT_OFF = timedelta(days=1)

@@ -825,3 +825,29 @@ def test_a_case_accepted_after_a_meetings_agenda_closed_goes_to_the_one_after(
         "monday, 09:59": date(2026, 12, 1),  # a day and a minute before: still open
         "monday, 10:01": date(2026, 12, 8),  # the agenda had closed: the next week's
     }
+
+
+def test_a_case_a_meeting_left_undecided_is_carried_to_the_next_with_the_reason(
+    app: PanelApp,
+) -> None:
+    from services.panel.application.commands.carry_undecided import carry_undecided
+
+    undecided, decided = _accept(app), _accept(app)  # both on the MAAG of 1 December
+    meeting = _meeting(app, undecided)
+    _quorate(app, meeting)
+    _assign_lead(app, meeting, decided)
+    during = datetime(2026, 12, 1, 16, 0, tzinfo=LOCAL)
+    assert carry_undecided(app, during) == 0  # its day is not over: still to decide
+    after = datetime(2026, 12, 2, 11, 0, tzinfo=LOCAL)
+    assert carry_undecided(app, after) == 1
+    assert carry_undecided(app, after) == 0  # once
+    moved = _case(app, undecided)
+    (next_meeting,) = moved.listings
+    carried_to: Any = app.repository.get(next_meeting)
+    assert carried_to.starts_at.date() == date(2026, 12, 8)
+    assert carried_to.agenda[undecided] == (
+        "carried over: not decided at the meeting on 2026-12-01"
+    )
+    ended: Any = app.repository.get(meeting.id)
+    assert undecided not in ended.agenda and decided in ended.agenda  # decided: stays
+    assert meeting.id in _case(app, decided).listings
