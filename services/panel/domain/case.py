@@ -425,6 +425,10 @@ class PanelCase(Aggregate):
         listed = self.package(package_id).review_on
         if listed is not None and review_on <= listed:
             return
+        self._review_on(package_id, review_on, meeting)
+
+    def _review_on(self, package_id: UUID, review_on: date, meeting: Meeting) -> None:
+        """The package's review listed on `meeting` (both sides; the lead is told)."""
         meeting.list_case(self.id, REVIEW_REASON)
         self.trigger_event(
             self.ReviewListed,
@@ -471,17 +475,7 @@ class PanelCase(Aggregate):
         self.trigger_event(
             self.ReviewMoved, package_id=package_id, meeting_id=listed.id, to_panel=self.panel.value
         )
-        to.list_case(self.id, REVIEW_REASON)
-        self.trigger_event(
-            self.ReviewListed,
-            district=self.district.value,
-            lead_email=self.lead.work_email if self.lead else None,
-            package_id=package_id,
-            panel=to.panel.value,
-            meeting_id=to.id,
-            starts_at=to.starts_at.isoformat(),
-            review_on=review_on.isoformat(),
-        )
+        self._review_on(package_id, review_on, to)
 
     def reassess(self, package_id: UUID, change: int) -> None:
         """A review's change in level of need (kept within the levels 1 to 4)."""
