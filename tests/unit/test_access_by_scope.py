@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from contracts.events.panel import CaseClosed, LeadProfessionalAssigned
+from contracts.events.panel import CaseClosed, CasePaused, LeadProfessionalAssigned
+from contracts.events.referral import ConsentWithdrawn
 from contracts.reference import Agency, Panel, Role
 from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.policy import (
@@ -42,10 +43,28 @@ from maag.runtime.policy import (
 )
 from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller
+from services.commissioning.application.policies.on_case_closed import (
+    on_case_closed as commissioning_case_closed,
+)
+from services.commissioning.application.policies.on_consent_withdrawn import (
+    on_consent_withdrawn as commissioning_consent_withdrawn,
+)
+from services.commissioning.application.policies.on_lead_professional_assigned import (
+    on_lead_professional_assigned as commissioning_lead_assigned,
+)
 from services.commissioning.application.policies.on_package_requested import (
     on_package_requested,
 )
-from services.notifications.domain.known_case import KnownCase
+from services.notifications.application.policies.on_case_closed import (
+    on_case_closed as notifications_case_closed,
+)
+from services.notifications.application.policies.on_case_paused import (
+    on_case_paused as notifications_case_paused,
+)
+from services.notifications.application.policies.on_lead_professional_assigned import (
+    on_lead_professional_assigned as notifications_lead_assigned,
+)
+from services.notifications.domain.known_case import KnownCase, known_case_id
 from services.panel.application.commands.confirm_attendance import ConfirmAttendance
 from services.panel.domain.case import PanelCase
 from services.referral.application.commands import PlaceLegalHold
@@ -56,6 +75,7 @@ from services.referral.application.policies.on_lead_professional_assigned import
 from tests.support import identity
 from tests.support.events import package_requested
 from tests.support.referral import details
+from tests.unit.services.notifications.conftest import envelope
 from tests.unit.services.panel import deliveries as panel_policies
 from tests.unit.services.panel.test_case_flow import FRIDAY
 from tests.unit.services.panel.test_case_flow import decide as decision
@@ -170,9 +190,9 @@ def relations(persona: Persona, state: str, service: str) -> set[Who]:
         "panel member in district and tier": {PANEL},
         "panel chair in district and tier": {PANEL},
         # the consent names the lead's agency: the details go to them while the case is open
-        "current lead": (
-            {LEAD, LEAD_SHARED} if lead_open and service in ("referral", "panel") else set()
-        ),
+        # in every service: commissioning and notifications learn the lead, the closure and
+        # the withdrawal from the panel's and referral's events
+        "current lead": {LEAD, LEAD_SHARED} if lead_open else set(),
         "commissioner": {COMMISSIONER},
         "auditor": {AUDITOR},
         "privacy officer": {PRIVACY_OFFICER},
@@ -245,6 +265,9 @@ def _case(services: dict[str, Any], state: str) -> uuid.UUID:
         )
         on_lead_professional_assigned(Delivery(assigned, None, "t", 0, 0), work)
         work.commit()
+        # commissioning and notifications learn the lead too: who may read the packages, emails
+        _deliver(services["commissioning"].app, commissioning_lead_assigned, assigned)
+        _deliver(services["notifications"].app, notifications_lead_assigned, assigned)
     if state == "closed":
         decide(kind="close", case_id=str(case_id), reason="needs met")
         work = Work(referral)
@@ -258,6 +281,8 @@ def _case(services: dict[str, Any], state: str) -> uuid.UUID:
         )
         on_case_closed(Delivery(closed, None, "t", 0, 0), work)
         work.commit()
+        _deliver(services["commissioning"].app, commissioning_case_closed, closed)
+        _deliver(services["notifications"].app, notifications_case_closed, closed)
     elif state == "consent withdrawn":
         withdrawal = BODIES["/referrals/{case_id}/consent/withdrawal"]
         r = client.post(
@@ -267,6 +292,17 @@ def _case(services: dict[str, Any], state: str) -> uuid.UUID:
         work = Work(panel)
         panel_policies.consent_withdrawn(work, case_id, False)
         work.commit()
+        at = datetime(2026, 11, 28, 12, tzinfo=UTC)
+        withdrawn = ConsentWithdrawn(
+            case_id=case_id,
+            occurred_at=at,
+            actor=chair.actor,
+            withdrawn_on=at.date(),
+            continues_on_safeguarding_basis=False,
+        )
+        _deliver(services["commissioning"].app, commissioning_consent_withdrawn, withdrawn)
+        paused = CasePaused(case_id=case_id, occurred_at=at, actor=chair.actor, reason="consent")
+        _deliver(services["notifications"].app, notifications_case_paused, paused)
     elif state == "under hold":
         dpo = Caller.of("dpo", Role.PRIVACY_OFFICER, "county-information-governance")
         referral.handle(
@@ -283,10 +319,20 @@ def _case(services: dict[str, Any], state: str) -> uuid.UUID:
     requested = package_requested(case_id, "mentoring", 1)
     on_package_requested(Delivery(requested, None, "t", 0, 0), work)
     work.commit()
-    known = KnownCase(case_id=case_id)
+    work = Work(services["notifications"].app)
+    found = work.find(known_case_id(case_id))
+    known = found if isinstance(found, KnownCase) else KnownCase(case_id=case_id)
     known.place(DISTRICT, "maag")
-    services["notifications"].app.save(known)
+    work.add(known)
+    work.commit()
     return case_id
+
+
+def _deliver(app: Any, policy: Any, event: Any) -> None:
+    """`event` to `policy`, as its consumer would hand it over, committed."""
+    work = Work(app)
+    policy(Delivery(event, envelope(event, str(uuid.uuid4())), "t", 0, 0), work)
+    work.commit()
 
 
 @pytest.mark.parametrize("state", STATES)

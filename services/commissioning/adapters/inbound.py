@@ -12,7 +12,7 @@ from contracts.events.panel import (
     PackageRequested,
     PackageReviewDecided,
 )
-from contracts.events.referral import ConsentWithdrawn
+from contracts.events.referral import ConsentWithdrawn, ReferralAccepted
 from maag.runtime.messaging.consumer import Delivery, Handler, Subscription, on_events
 from services.commissioning.application.policies.on_case_closed import on_case_closed
 from services.commissioning.application.policies.on_consent_withdrawn import (
@@ -27,6 +27,7 @@ from services.commissioning.application.policies.on_package_requested import (
 from services.commissioning.application.policies.on_package_review_decided import (
     on_package_review_decided,
 )
+from services.commissioning.application.policies.on_referral_accepted import on_referral_accepted
 from services.commissioning.domain.aggregates import ProviderIndex, case_packages_uuid
 
 PANEL: dict[type[IntegrationEvent], Handler] = {
@@ -35,7 +36,10 @@ PANEL: dict[type[IntegrationEvent], Handler] = {
     CaseClosed: on_case_closed,
     LeadProfessionalAssigned: on_lead_professional_assigned,
 }
-REFERRAL: dict[type[IntegrationEvent], Handler] = {ConsentWithdrawn: on_consent_withdrawn}
+REFERRAL: dict[type[IntegrationEvent], Handler] = {
+    ConsentWithdrawn: on_consent_withdrawn,
+    ReferralAccepted: on_referral_accepted,
+}
 
 
 def prefetch(d: Delivery[IntegrationEvent]) -> list[UUID]:

@@ -117,6 +117,7 @@ INTERNAL = (
     CasePackages.Added,
     CasePackages.LeadNoted,  # the panel published it
     CasePackages.Closed,
+    CasePackages.ConsentNoted,
     ProviderIndex.Started,
     ProviderIndex.Listed,
 )

@@ -474,14 +474,28 @@ class CasePackages(Aggregate):
 
     class Closed(Aggregate.Event):
         def apply(self, case: CasePackages) -> None:
-            case.open = False
+            case.closed = True
+
+    class ConsentNoted(Aggregate.Event):
+        """Consent withdrawn with no basis to go on (the case pauses), or given again."""
+
+        withdrawn: Annotated[bool, OPERATIONAL]
+
+        def apply(self, case: CasePackages) -> None:
+            case.withdrawn = self.withdrawn
 
     @event(Opened)
     def __init__(self, case_id: UUID) -> None:
         self.case_id = case_id
         self.package_ids: list[UUID] = []
         self.lead: str | None = None
-        self.open = True
+        self.closed = False
+        self.withdrawn = False
+
+    @property
+    def open(self) -> bool:
+        """Not closed, and consent not withdrawn without a basis: its lead may read it."""
+        return not self.closed and not self.withdrawn
 
     def note_lead(self, professional_id: str) -> None:
         """The panel named the case's lead professional; a repeat changes nothing."""
@@ -489,8 +503,12 @@ class CasePackages(Aggregate):
             self.trigger_event(self.LeadNoted, professional_id=professional_id)
 
     def close(self) -> None:
-        if self.open:
+        if not self.closed:
             self.trigger_event(self.Closed)
+
+    def note_consent(self, withdrawn: bool) -> None:
+        if withdrawn != self.withdrawn:
+            self.trigger_event(self.ConsentNoted, withdrawn=withdrawn)
 
     @staticmethod
     def create_id(case_id: UUID) -> UUID:

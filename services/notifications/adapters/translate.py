@@ -71,6 +71,7 @@ CLASSES = EventClasses(
         KnownCase.Placed,
         KnownCase.LeadNoted,
         KnownCase.Closed,
+        KnownCase.ConsentNoted,
     ),
 )
 

@@ -37,7 +37,15 @@ class KnownCase(Aggregate):
 
     class Closed(Aggregate.Event):
         def apply(self, aggregate: KnownCase) -> None:
-            aggregate.open = False
+            aggregate.closed = True
+
+    class ConsentNoted(Aggregate.Event):
+        """Consent withdrawn with no basis to go on (the case paused), or given again."""
+
+        withdrawn: Annotated[bool, OPERATIONAL]
+
+        def apply(self, aggregate: KnownCase) -> None:
+            aggregate.withdrawn = self.withdrawn
 
     @event(Seen)
     def __init__(self, case_id: UUID) -> None:
@@ -45,15 +53,13 @@ class KnownCase(Aggregate):
         self.district: str | None = None
         self.tier: str | None = None
         self.lead: str | None = None
-        self.open = True
+        self.closed = False
+        self.withdrawn = False
 
-    def note_lead(self, professional_id: str) -> None:
-        if professional_id != self.lead:
-            self.trigger_event(self.LeadNoted, professional_id=professional_id)
-
-    def close(self) -> None:
-        if self.open:
-            self.trigger_event(self.Closed)
+    @property
+    def open(self) -> bool:
+        """Not closed, and consent not withdrawn without a basis: its lead may read it."""
+        return not self.closed and not self.withdrawn
 
     @staticmethod
     def create_id(case_id: UUID, **_: Any) -> UUID:
@@ -64,3 +70,15 @@ class KnownCase(Aggregate):
         district = district or self.district
         if district is not None and (district, tier) != (self.district, self.tier):
             self.trigger_event(self.Placed, district=district, tier=tier)
+
+    def note_lead(self, professional_id: str) -> None:
+        if professional_id != self.lead:
+            self.trigger_event(self.LeadNoted, professional_id=professional_id)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.trigger_event(self.Closed)
+
+    def note_consent(self, withdrawn: bool) -> None:
+        if withdrawn != self.withdrawn:
+            self.trigger_event(self.ConsentNoted, withdrawn=withdrawn)

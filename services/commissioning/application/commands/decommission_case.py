@@ -33,12 +33,14 @@ def decommission_case(
     app: CommissioningApp, command: DecommissionCase, work: Work[CommissioningApp]
 ) -> int:
     """How many packages were stopped."""
-    case = work.find(case_packages_uuid(command.case_id))
-    if not isinstance(case, CasePackages):
-        return 0
+    found = work.find(case_packages_uuid(command.case_id))
+    case = found if isinstance(found, CasePackages) else CasePackages(case_id=command.case_id)
+    # its lead's access to its packages ends with it (until consent is given again)
     if command.reason is DecommissionReason.CASE_CLOSED:
-        case.close()  # its lead's access to its packages ends with it
-        work.add(case)
+        case.close()
+    elif command.reason is DecommissionReason.CONSENT_WITHDRAWN:
+        case.note_consent(withdrawn=True)
+    work.add(case)
     done = 0
     for package_id in case.package_ids:
         package = work.find(package_id)

@@ -1,5 +1,6 @@
-"""Note the case's lead professional as the panel named them, or that the panel closed the
-case: the lead may read the emails sent about it while it is open (`application/access.py`)."""
+"""Note where the case stands for its lead professional, as the panel tells it: who leads it,
+that it closed, that consent was withdrawn (the case paused) or it was listed again. The
+lead may read the emails sent about it while it is open (`application/access.py`)."""
 
 from __future__ import annotations
 
@@ -19,16 +20,22 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, kw_only=True)
 class NoteLead(Command):
     case_id: UUID
-    professional_id: str | None  # None: the case closed, and the lead's access with it
+    professional_id: str | None = None  # the lead the panel named
+    closed: bool = False  # the panel closed the case
+    withdrawn: bool | None = None  # consent withdrawn (paused), or not (listed again)
 
 
 @handlers(NoteLead)
-def note_lead(app: NotificationsApp, command: NoteLead, work: Work) -> KnownCase:
+def note_lead(app: NotificationsApp, command: NoteLead, work: Work) -> KnownCase | None:
     found = work.find(known_case_id(command.case_id))
+    if not isinstance(found, KnownCase) and command.professional_id is None:
+        return None  # no lead known here: nobody's reading to change
     case = found if isinstance(found, KnownCase) else KnownCase(case_id=command.case_id)
-    if command.professional_id is None:
-        case.close()
-    else:
+    if command.professional_id is not None:
         case.note_lead(command.professional_id)
+    if command.closed:
+        case.close()
+    if command.withdrawn is not None:
+        case.note_consent(command.withdrawn)
     work.add(case)
     return case

@@ -16,6 +16,6 @@ def on_case_closed(d: Delivery[CaseClosed], work: Work[NotificationsApp]) -> Non
         caller=SERVICE,
         correlation_id=d.correlation_id or str(e.case_id),
         case_id=e.case_id,
-        professional_id=None,
+        closed=True,
     )
     work.app.handle(closed, work)
