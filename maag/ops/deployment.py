@@ -18,6 +18,7 @@ import yaml
 
 from contracts.topics import AGENCY_OUTCOMES, ALL_TOPICS, CHAIN_ANCHORS, REFERRAL_SUBMISSIONS
 from maag.ops.identity.realm import INTEGRATING_AGENCIES
+from maag.runtime.settings import service_keys
 from maag.runtime.web.auth import agency_client
 from maag.services import SPECS
 
@@ -138,7 +139,7 @@ def process_env(process: str, env: Mapping[str, str]) -> dict[str, str]:
     own = {v for s in secrets_of(process) for v in s.variables}
     given = {k: v for k, v in env.items() if k not in secret_variables() or k in own}
     for mapped, single in PER_SERVICE_KEYS.items():
-        entries = dict(e.split("=", 1) for e in env.get(mapped, "").split(",") if "=" in e)
+        entries = service_keys(env.get(mapped, ""), mapped)
         if process in entries and single in own:
             given[single] = entries[process]
     return given

@@ -203,16 +203,17 @@ def report(
     areas = _Areas(grouping)
     _count_cases(areas, by_case.values(), first, last)
     alternatives, preventions = _count_facts(areas, by_case, facts, first, last)
-    for cover, days in avoided_days(alternatives, first, last).items():
-        if days:
-            for a in areas.of(by_case[cover.case_id].district):
-                a.avoided_days[cover.outcome] += days
-                a.avoided_children.setdefault(cover.outcome, set()).add(cover.case_id)
-    for cover, days in avoided_days(preventions, first, last).items():
-        if days:
-            for a in areas.of(by_case[cover.case_id].district):
-                a.prevented_days[cover.outcome] += days
-                a.prevented_children.setdefault(cover.outcome, set()).add(cover.case_id)
+    for covers, prevented in ((alternatives, False), (preventions, True)):
+        for cover, days in avoided_days(covers, first, last).items():
+            if days:
+                for a in areas.of(by_case[cover.case_id].district):
+                    tally, children = (
+                        (a.prevented_days, a.prevented_children)
+                        if prevented
+                        else (a.avoided_days, a.avoided_children)
+                    )
+                    tally[cover.outcome] += days
+                    children.setdefault(cover.outcome, set()).add(cover.case_id)
     return {
         "from": first.isoformat(),
         "to": last.isoformat(),

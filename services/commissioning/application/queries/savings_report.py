@@ -111,12 +111,11 @@ class _Outcome:
 
 
 def savings(engine: Engine, costs: Mapping[str, int], first: date, last: date) -> SavingsReport:
-    rows, by_outcome, unpriced = _counted(engine, costs, first, last, ("earp", "jap"))
-    found = _report(first, last, costs, unpriced, rows, by_outcome)
+    alternatives = _counted(engine, costs, first, last, ("earp", "jap"))
     rows, by_outcome, unpriced = _counted(engine, costs, first, last, ("maag",), named_only=True)
     avoided_cost = sum(r["avoided_cost_pence"] for r in rows)
     package_cost = sum(r["package_cost_pence"] for r in rows)
-    found["prevention"] = Prevention(
+    prevention = Prevention(
         rows=rows,
         outcomes=_outcomes(by_outcome),
         unpriced_outcomes=sorted(unpriced),
@@ -129,7 +128,7 @@ def savings(engine: Engine, costs: Mapping[str, int], first: date, last: date) -
             + (f" ({', '.join(sorted(unpriced))} unpriced)" if unpriced else "")
         ),
     )
-    return found
+    return _report(first, last, costs, *alternatives, prevention)
 
 
 def _counted(
@@ -220,9 +219,10 @@ def _report(
     first: date,
     last: date,
     costs: Mapping[str, int],
-    unpriced: set[str],
     rows: list[SavingsRow],
     by_outcome: Mapping[str, _Outcome],
+    unpriced: set[str],
+    prevention: Prevention,
 ) -> SavingsReport:
     quadrants: dict[str, QuadrantSavings] = {}
     for r in rows:
@@ -255,15 +255,7 @@ def _report(
             f"£{package_cost / 100:,.0f} of packages"
             + (f" ({', '.join(sorted(unpriced))} unpriced)" if unpriced else "")
         ),
-        "prevention": Prevention(
-            rows=[],
-            outcomes=[],
-            unpriced_outcomes=[],
-            avoided_cost_pence=0,
-            package_cost_pence=0,
-            saving_pence=0,
-            summary="",
-        ),
+        "prevention": prevention,
     }
 
 
