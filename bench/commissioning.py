@@ -24,7 +24,7 @@ import psycopg
 from psycopg import sql
 
 from bench.support import Watcher, identity, running_service
-from contracts.reference import AvoidedOutcome, District, Role
+from contracts.reference import AvoidedOutcome, District, Role, financial_year
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.messaging import kafka
@@ -33,7 +33,6 @@ from services.commissioning.adapters.spreadsheet import to_csv
 from services.commissioning.application.queries.savings_report import savings
 from services.commissioning.application.queries.spend_report import spend
 from services.commissioning.application.tables import REPORTS
-from services.commissioning.domain.rules import financial_year
 from services.commissioning.domain.savings import annual_costs
 from tests.support.events import package_requested, record
 from tests.support.identity import token

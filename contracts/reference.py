@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import IntEnum, StrEnum
 
 
@@ -238,3 +239,29 @@ class Panel(StrEnum):
     MAAG = "maag"
     EARP = "earp"
     JAP = "jap"
+
+
+# --- the county's financial year: 1 April to 31 March ---
+
+# A budget may be set for this financial year or the next (a closed year's stands).
+BUDGET_YEARS_AHEAD = 1
+
+
+def financial_year(day: date) -> int:
+    """The year a financial year starts in (1 April to 31 March)."""
+    return day.year if day >= date(day.year, 4, 1) else day.year - 1
+
+
+def fy_bounds(fy: int) -> tuple[date, date]:
+    return date(fy, 4, 1), date(fy + 1, 3, 31)
+
+
+def fy_label(fy: int) -> str:
+    """2026/27."""
+    return f"{fy}/{(fy + 1) % 100:02d}"
+
+
+def settable_years(today: date) -> range:
+    """The financial years a budget may be set for now: this one and the next."""
+    this = financial_year(today)
+    return range(this, this + BUDGET_YEARS_AHEAD + 1)

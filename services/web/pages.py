@@ -24,7 +24,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from contracts.reference import Role
+from contracts.reference import Role, fy_label
 from services.web import charts
 from services.web.backend import Backend, Invalid, NotAllowed, NotFound, Refused
 from services.web.forms import FormErrors, request_key
@@ -238,6 +238,7 @@ def templates() -> Jinja2Templates:
         autoescape=True,
     )
     env.filters["money"] = charts.money
+    env.filters["fy_label"] = fy_label
     env.globals["form_guard"] = form_guard
     env.filters["when"] = _when
     return Jinja2Templates(env=env)

@@ -10,6 +10,7 @@ Regenerate the document with `python -m tests.unit.test_access_matrix`.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from contracts.reference import Role
+from contracts.reference import Role, financial_year
 from maag.runtime.policy import RULES
 from maag.services import SPECS
 from tests.support import identity
@@ -273,7 +274,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/providers/{provider_id}/capacity"): {"weekly_capacity": 9},
     ("PUT", "/budgets/{panel_key}/{fy}"): {"amount_pence": 100},
 }
-PATH_VALUES = {"panel_key": "earp", "fy": "2026", "provider_id": "pvi-12"}
+# this financial year's budget: one a commissioner may set now
+PATH_VALUES = {
+    "panel_key": "earp",
+    "fy": str(financial_year(datetime.now(UTC).date())),
+    "provider_id": "pvi-12",
+}
 
 
 def _routes(api: Any) -> list[APIRoute]:

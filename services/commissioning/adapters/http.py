@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
 from contracts.limits import ID_CHARS, LABEL_CHARS, PROVIDER_SERVICES
-from contracts.reference import District
+from contracts.reference import District, financial_year, fy_bounds
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Conflict, NotFound
@@ -51,7 +51,7 @@ from services.commissioning.application.queries.spend_report import SpendRow, sp
 from services.commissioning.application.tables import BOARDS
 from services.commissioning.domain.aggregates import Budget, Package, Provider
 from services.commissioning.domain.boards import BoardReport, Grouping, rows
-from services.commissioning.domain.rules import CommissioningRefused, financial_year, fy_bounds
+from services.commissioning.domain.rules import CommissioningRefused
 from services.commissioning.domain.values import ProviderDetails, ProviderKind
 
 # --- what routes reach: the service's application and its read models' database ---

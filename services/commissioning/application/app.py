@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
-from contracts.reference import JAP_FUNDERS, Agency, District, Office
+from contracts.reference import JAP_FUNDERS, Agency, District, Office, financial_year
 from maag.runtime.commands import Command
 from maag.runtime.settings import Settings
 from maag.runtime.store.application import ServiceApplication
@@ -21,7 +21,7 @@ from maag.runtime.store.unit_of_work import Work
 from services.commissioning.application.commands import handlers
 from services.commissioning.application.commands.register_provider import register
 from services.commissioning.application.commands.set_budget import open_budget
-from services.commissioning.domain.rules import CommissioningRefused, financial_year
+from services.commissioning.domain.rules import CommissioningRefused
 from services.commissioning.domain.savings import annual_costs
 from services.commissioning.domain.values import ProviderDetails
 
@@ -36,6 +36,10 @@ DEFAULT_JAP_BUDGETS = {
 }
 
 
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
 class CommissioningApp(ServiceApplication):
     name = "commissioning"
 
@@ -43,6 +47,9 @@ class CommissioningApp(ServiceApplication):
         super().__init__(settings, env)
         # each outcome's yearly cost for the savings report: the deployment's, else sourced
         self.avoided_costs = annual_costs(settings.avoided_annual_cost_pence)
+        # what day it is, for the years a budget may be set for and a package is held in
+        # (a test sets its own, to cross a year end)
+        self.today: Callable[[], date] = _utc_today
 
     def handle(self, command: Command, work: Work[CommissioningApp] | None = None) -> Any:
         """Through the pipeline; in `work` (a consumer's, committed by it) when given."""
@@ -59,7 +66,9 @@ class CommissioningApp(ServiceApplication):
         for entry in json.loads(SEED.read_text()):
             made += self._seed_one(partial(register, details=ProviderDetails.of(entry)))
         for key, amount in budgets:
-            made += self._seed_one(partial(open_budget, key=key, fy=fy, amount_pence=amount))
+            made += self._seed_one(
+                partial(open_budget, key=key, fy=fy, amount_pence=amount, today=today)
+            )
         return made
 
     def _seed_one(self, make: Callable[[Work[CommissioningApp]], object]) -> int:

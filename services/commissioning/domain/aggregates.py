@@ -19,12 +19,14 @@ from eventsourcing.domain import Aggregate, event
 from contracts.classification import OPERATIONAL, THIRD_PARTY
 from contracts.events.commissioning import DecommissionReason, ReviewOutcome
 from contracts.events.panel import ReviewDecision
-from contracts.reference import AvoidedOutcome, Panel
+from contracts.reference import AvoidedOutcome, Panel, fy_label
 from services.commissioning.domain.rules import (
     CommissioningRefused,
+    Run,
+    cost_in_fy,
     panel_key,
     review_weeks,
-    stopped_from,
+    shares,
 )
 from services.commissioning.domain.values import (
     Charge,
@@ -198,8 +200,8 @@ class Budget(Aggregate):
         if pence > self.left:
             raise CommissioningRefused(
                 RefusalReason.OVER_BUDGET,
-                f"needs £{pence / 100:,.2f} this financial year; £{self.left / 100:,.2f} of "
-                f"{self.panel_key}'s £{self.amount_pence / 100:,.2f} is left",
+                f"needs £{pence / 100:,.2f} in {fy_label(self.fy)}; £{self.left / 100:,.2f} "
+                f"of {self.panel_key}'s £{self.amount_pence / 100:,.2f} is left",
             )
         self.trigger_event(self.Committed, package_id=package_id, pence=pence)
 
@@ -208,6 +210,23 @@ class Budget(Aggregate):
         if package_id in self.commitments:
             pence = min(pence, self.commitments[package_id])
             self.trigger_event(self.Released, package_id=package_id, pence=pence)
+
+    def holds(self, package_id: UUID) -> int:
+        return self.commitments.get(package_id, 0)
+
+    def require_room(self, package_id: UUID, pence: int) -> None:
+        """Refused, with the figures, unless the package's commitment can become `pence`."""
+        more = pence - self.holds(package_id)
+        if more > self.left:
+            self.commit(package_id, more)  # raises, naming the figures
+
+    def hold(self, package_id: UUID, pence: int) -> None:
+        """The package's commitment made exactly `pence`: more committed, or some given back."""
+        more = pence - self.holds(package_id)
+        if more > 0:
+            self.commit(package_id, more)
+        elif more < 0:
+            self.trigger_event(self.Released, package_id=package_id, pence=-more)
 
     def amend(self, amount_pence: int) -> None:
         if amount_pence < self.committed:
@@ -231,6 +250,7 @@ class Package(Aggregate):
         review_on: Annotated[str, OPERATIONAL]
         # [agency, percent]: FundingSplit.stored()
         funding_split: Annotated[list[list[Any]], OPERATIONAL]
+        # what the budgets held for it then, every year one was set for
         committed_pence: Annotated[int, OPERATIONAL]
         fy: Annotated[int, OPERATIONAL]
         alternative_to: Annotated[list[str], OPERATIONAL]
@@ -276,6 +296,7 @@ class Package(Aggregate):
         lines: Annotated[list[StoredLine], OPERATIONAL]
         weekly_cost_pence: Annotated[int, OPERATIONAL]
         starts_on: Annotated[str, OPERATIONAL]
+        # what the budgets hold for it from then, and gave back, over every year set
         committed_pence: Annotated[int, OPERATIONAL]
         released_pence: Annotated[int, OPERATIONAL]
         previous_provider_ids: Annotated[list[str], OPERATIONAL]
@@ -288,12 +309,10 @@ class Package(Aggregate):
             state["alternative_to"] = []
 
         def apply(self, package: Package) -> None:
-            # what was committed less what went back: what every period so far has spent
-            package.spent_before_pence = package.committed_pence - self.released_pence
             package.lines = [Line.of(line) for line in self.lines]
             package.weekly_cost_pence = self.weekly_cost_pence
             package.starts_on = date.fromisoformat(self.starts_on)
-            package.committed_pence = self.committed_pence
+            package.runs.append(Run(package.starts_on, self.weekly_cost_pence))
 
     @event(Commissioned)
     def __init__(
@@ -324,12 +343,11 @@ class Package(Aggregate):
         # derived from the commissioning itself, so every later review keeps the interval
         self.review_weeks = review_weeks(self.starts_on, self.review_on)
         self.funding_split = FundingSplit.of(funding_split)
-        self.committed_pence = committed_pence
-        self.fy = fy
+        self.fy = fy  # the year it started in
         self.alternative_to = [AvoidedOutcome(a) for a in alternative_to]
         self.charges = [Charge.of(c) for c in charges]
-        # what its periods before a recommission spent (part of committed_pence)
-        self.spent_before_pence = 0
+        # its lines from each day they changed: what it costs in any financial year
+        self.runs = [Run(self.starts_on, weekly_cost_pence)]
         self.status = PackageStatus.ACTIVE
         self.ended_on: date | None = None
 
@@ -387,14 +405,18 @@ class Package(Aggregate):
                 RefusalReason.NOT_ACTIVE, f"package {self.id} is {self.status}"
             )
 
-    def stopped(self, effective_from: date) -> tuple[int, int]:
-        """(spent, released) if stopped or changed from `effective_from`: all it has spent,
-        its earlier periods included, and what of its current commitment goes back."""
-        current = self.committed_pence - self.spent_before_pence
-        spent, released = stopped_from(
-            self.weekly_cost_pence, self.starts_on, current, self.fy, effective_from
-        )
-        return self.spent_before_pence + spent, released
+    def cost_in(self, fy: int, changed: Run | None = None, stops_on: date | None = None) -> int:
+        """What it costs within financial year `fy`: as it runs, or were it `changed` from
+        a day, or stopped from `stops_on`."""
+        runs = [*self.runs, changed] if changed else self.runs
+        return cost_in_fy(runs, stops_on or self.ended_on, fy)
+
+    def share_in(self, budget: str, fy: int) -> int:
+        """What budget `budget` holds for it in `fy`: its share of what it costs that year."""
+        for charge, pence in zip(self.charges, shares(self.cost_in(fy), self.charges), strict=True):
+            if charge.budget == budget:
+                return pence
+        return 0
 
     def review(
         self,
@@ -520,7 +542,8 @@ class CasePackages(Aggregate):
 
 
 class Refusal(Aggregate):
-    """A package request that could not be met: kept, and published, so the panel can decide again."""
+    """A package request that could not be met: kept, and published, so the panel can decide
+    again. One per request: the first commissioning's, and each review's (by its meeting)."""
 
     class Refused(Aggregate.Created):
         package_id: Annotated[UUID, OPERATIONAL]
@@ -528,6 +551,14 @@ class Refusal(Aggregate):
         panel: Annotated[str, OPERATIONAL]
         reason: Annotated[str, OPERATIONAL]
         detail: Annotated[str, OPERATIONAL]
+        # the meeting whose review asked for the change refused; None: the package itself
+        review: Annotated[str | None, OPERATIONAL]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["review"] = None  # v1 kept one refusal a package
 
     @event(Refused)
     def __init__(
@@ -537,6 +568,7 @@ class Refusal(Aggregate):
         panel: str,
         reason: str,
         detail: str,
+        review: str | None,
     ) -> None:
         self.package_id = package_id
         self.reason = reason
@@ -544,7 +576,12 @@ class Refusal(Aggregate):
 
     @classmethod
     def of(
-        cls, package_id: UUID, case_id: UUID, panel: Panel, refused: CommissioningRefused
+        cls,
+        package_id: UUID,
+        case_id: UUID,
+        panel: Panel,
+        refused: CommissioningRefused,
+        review: UUID | None = None,
     ) -> Refusal:
         return cls(
             package_id=package_id,
@@ -552,11 +589,13 @@ class Refusal(Aggregate):
             panel=panel.value,
             reason=refused.reason.value,
             detail=str(refused),
+            review=str(review) if review else None,
         )
 
     @staticmethod
-    def create_id(package_id: UUID, **_: Any) -> UUID:
-        return uuid5(NAMESPACE, f"refusal:{package_id}")
+    def create_id(package_id: UUID, review: str | UUID | None = None, **_: Any) -> UUID:
+        asked = f"refusal:{package_id}" + (f":{review}" if review else "")
+        return uuid5(NAMESPACE, asked)
 
 
 class ProviderIndex(Aggregate):

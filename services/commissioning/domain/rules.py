@@ -1,5 +1,6 @@
-"""Commissioning rules: financial years, committed cost, allocation to providers, the
-budgets a package is charged to. Pure functions; money in whole pence."""
+"""Commissioning rules: what a package costs in each financial year, allocation to
+providers, the budgets a package is charged to and the years they may be set for. Pure
+functions; money in whole pence."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from contracts.reference import Panel
+from contracts.reference import Panel, financial_year, fy_bounds, fy_label, settable_years
 from services.commissioning.domain.values import (
     Charge,
     FundingSplit,
@@ -23,15 +24,6 @@ class CommissioningRefused(Exception):
     def __init__(self, reason: RefusalReason, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
-
-
-def financial_year(day: date) -> int:
-    """The year a financial year starts in (1 April to 31 March)."""
-    return day.year if day >= date(day.year, 4, 1) else day.year - 1
-
-
-def fy_bounds(fy: int) -> tuple[date, date]:
-    return date(fy, 4, 1), date(fy + 1, 3, 31)
 
 
 def weeks(start: date, end: date) -> float:
@@ -163,13 +155,45 @@ def next_review_on(review_on: date, weeks: int) -> date:
     return review_on + timedelta(weeks=weeks)
 
 
-def stopped_from(
-    weekly_pence: int, starts_on: date, committed_pence: int, fy: int, effective_from: date
-) -> tuple[int, int]:
-    """(spent, released) of a package stopped or changed from `effective_from`: what it
-    cost up to the day before, and what of its commitment goes back to the budget."""
-    spent = committed_in_fy(weekly_pence, starts_on, effective_from - timedelta(days=1), fy)
-    return spent, max(0, committed_pence - spent)
+@dataclass(frozen=True)
+class Run:
+    """A package's lines from a day until the next change (or its end): what they cost a week."""
+
+    from_day: date
+    weekly_pence: int
+
+
+def cost_in_fy(runs: Sequence[Run], stops_on: date | None, fy: int) -> int:
+    """What a package costs within financial year `fy`: each run from its first day to the
+    day before the next (or before the package stops; to the year's end while it runs on)."""
+    total = 0
+    for n, run in enumerate(runs):
+        ends = [d for d in (runs[n + 1].from_day if n + 1 < len(runs) else None, stops_on) if d]
+        last = min(ends) - timedelta(days=1) if ends else None
+        total += committed_in_fy(run.weekly_pence, run.from_day, last, fy)
+    return total
+
+
+def budget_years(first_day: date, today: date) -> range:
+    """The financial years a package starting or changing on `first_day` is held in, where
+    their budgets are set: its own year through the last a budget may be set for now."""
+    return range(financial_year(first_day), settable_years(today).stop)
+
+
+def require_settable(fy: int, today: date) -> None:
+    """A budget is set for this financial year or the next: a closed year's stands as it was."""
+    years = settable_years(today)
+    if fy < years.start:
+        raise CommissioningRefused(
+            RefusalReason.YEAR_CLOSED,
+            f"fy: financial year {fy_label(fy)} closed on {fy_bounds(fy)[1]}; its budget stands",
+        )
+    if fy not in years:
+        raise CommissioningRefused(
+            RefusalReason.YEAR_NOT_OPEN,
+            f"fy: a budget may be set for {' or '.join(fy_label(y) for y in years)}, "
+            f"not {fy_label(fy)} yet",
+        )
 
 
 def own_places(lines: Iterable[Line]) -> dict[str, float]:
@@ -191,14 +215,3 @@ def with_own_places(offers: Iterable[ProviderOffer], own: dict[str, float]) -> l
         )
         for o in offers
     ]
-
-
-def require_affordable(needed_pence: int, left_pence: int, returning_pence: int, key: str) -> None:
-    """A changed package must fit what is left of each budget it is charged to once its own
-    unspent commitment there has gone back."""
-    if needed_pence > left_pence + returning_pence:
-        raise CommissioningRefused(
-            RefusalReason.OVER_BUDGET,
-            f"the changed package needs £{needed_pence / 100:,.2f} of {key} this year; "
-            f"£{(left_pence + returning_pence) / 100:,.2f} is available",
-        )

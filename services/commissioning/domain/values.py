@@ -41,6 +41,8 @@ class RefusalReason(StrEnum):
     NO_FUNDING_SPLIT = "no-funding-split"
     NOT_ACTIVE = "not-active"
     NO_INTERVENTIONS = "no-interventions"
+    YEAR_CLOSED = "year-closed"
+    YEAR_NOT_OPEN = "year-not-open"
 
 
 class PackageStatus(StrEnum):

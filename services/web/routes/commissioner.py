@@ -1,19 +1,19 @@
 """The commissioner's pages: providers and their weekly capacity, this financial year's
-budgets, and a package's page (the one the providers' email links to, for whoever may read
+budgets and next year's (set before it starts), and a package's page (the one the providers' email links to, for whoever may read
 packages)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from contracts.reference import JAP_FUNDERS, District, Role
+from contracts.reference import JAP_FUNDERS, District, Role, fy_label, settable_years
 from services.web.backend import NotFound
 from services.web.forms import FormErrors, number, pence
 from services.web.pages import CheckedForm, Person, Web, WebApp, optional, signed_in
@@ -25,11 +25,15 @@ Commissioner = Annotated[SignedIn, Depends(signed_in(Role.COMMISSIONER.value))]
 BUDGETS = (*(f"maag:{d.value}" for d in District), "earp", *(f"jap:{f}" for f in JAP_FUNDERS))
 
 
-def financial_year(day: date) -> int:
-    """The year the financial year (1 April to 31 March) starts in: commissioning's rule
-    (`services.commissioning.domain.rules.financial_year`), which a service may not import;
-    the budget routes need the year in their path."""
-    return day.year if (day.month, day.day) >= (4, 1) else day.year - 1
+def _year(asked: str | None) -> int:
+    """The financial year a budgets page or form is for: this one unless another a budget
+    may be set for is asked (any other is not found)."""
+    years = settable_years(datetime.now(UTC).date())
+    if asked is None or asked == "":
+        return years.start
+    if not asked.isdigit() or int(asked) not in years:
+        raise NotFound(f"budgets for {asked}")
+    return int(asked)
 
 
 @router.get("/packages/{package_id}", response_class=HTMLResponse)
@@ -61,8 +65,10 @@ async def set_capacity(
 
 
 @router.get("/budgets", response_class=HTMLResponse)
-async def budgets(request: Request, web: WebApp, who: Commissioner) -> Response:
-    return await _budgets_page(web, request, who)
+async def budgets(
+    request: Request, web: WebApp, who: Commissioner, fy: str | None = None
+) -> Response:
+    return await _budgets_page(web, request, who, _year(fy))
 
 
 @router.post("/budgets/{key}")
@@ -71,7 +77,7 @@ async def set_budget(
 ) -> Response:
     if key not in BUDGETS:
         raise NotFound(key)
-    fy = financial_year(datetime.now(UTC).date())
+    fy = _year(str(form.get("fy", "")))
     return await web.write(
         who,
         form,
@@ -79,8 +85,8 @@ async def set_budget(
         "commissioning",
         f"/budgets/{key}/{fy}",
         {"amount_pence": pence(str(form.get("amount", "")).strip())},
-        again=lambda errors, status: _budgets_page(web, request, who, errors, status),
-        done="/budgets",
+        again=lambda errors, status: _budgets_page(web, request, who, fy, errors, status),
+        done=f"/budgets?fy={fy}",
         label=key,
     )
 
@@ -93,9 +99,13 @@ async def _providers_page(
 
 
 async def _budgets_page(
-    web: Web, request: Request, who: SignedIn, errors: FormErrors | None = None, status: int = 200
+    web: Web,
+    request: Request,
+    who: SignedIn,
+    fy: int,
+    errors: FormErrors | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
-    fy = financial_year(datetime.now(UTC).date())
     found = await asyncio.gather(
         *(
             optional(web.backend.call(who, "GET", "commissioning", f"/budgets/{key}/{fy}"))
@@ -106,4 +116,7 @@ async def _budgets_page(
     rows = [
         b or {"panel": key, "amount_pence": None} for key, b in zip(BUDGETS, found, strict=True)
     ]
-    return web.page(request, "budgets.html", who, status, rows=rows, fy=fy, errors=errors)
+    years = [(y, fy_label(y)) for y in settable_years(datetime.now(UTC).date())]
+    return web.page(
+        request, "budgets.html", who, status, rows=rows, fy=fy, years=years, errors=errors
+    )

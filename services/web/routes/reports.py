@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Annotated, TypedDict, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
+from contracts.reference import financial_year, fy_label
 from services.web import charts
 from services.web.backend import Invalid, NotFound
 from services.web.forms import FormErrors
@@ -26,6 +28,7 @@ DOWNLOADS = ("spend", "capacity", "savings", "boards")
 class SpendRow(TypedDict):
     """What the spend chart reads of each row (the table shows the rest)."""
 
+    financial_year: str  # 2026/27
     panel: str
     committed_pence: int
 
@@ -61,8 +64,10 @@ class Boards(TypedDict):
 async def spend(request: Request, web: WebApp, who: Reader) -> Response:
     rows: list[SpendRow] = await web.backend.call(who, "GET", "commissioning", "/reports/spend")
     by_panel: dict[str, int] = defaultdict(int)
-    for r in rows:
-        by_panel[r["panel"]] += r["committed_pence"]
+    this_year = fy_label(financial_year(datetime.now(UTC).date()))
+    for r in rows:  # every year a package runs in; the chart is this year's
+        if r["financial_year"] == this_year:
+            by_panel[r["panel"]] += r["committed_pence"]
     chart = charts.bar_chart(
         "Committed spend by panel this financial year", sorted(by_panel.items())
     )

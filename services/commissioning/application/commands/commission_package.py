@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from contracts.reference import AvoidedOutcome, Panel
+from contracts.reference import AvoidedOutcome, Panel, financial_year
 from maag.runtime.commands import Command
 from maag.runtime.store.unit_of_work import Work
 from services.commissioning.application.commands import handlers
-from services.commissioning.application.holdings import budgets, offers
+from services.commissioning.application.holdings import hold, holdings, offers
 from services.commissioning.domain.aggregates import (
     CasePackages,
     Package,
@@ -26,12 +26,11 @@ from services.commissioning.domain.aggregates import (
 )
 from services.commissioning.domain.rules import (
     CommissioningRefused,
+    Run,
     allocate,
     budget_charges,
-    committed_in_fy,
-    financial_year,
+    cost_in_fy,
     schedule_of,
-    shares,
 )
 from services.commissioning.domain.values import FundingSplit, Intervention
 
@@ -58,16 +57,20 @@ def commission_package(
     if isinstance(found, Package | Refusal):
         return found  # the same request again
     starts_on, review_on = schedule_of(command.interventions)
-    fy = financial_year(starts_on)
     try:
         charges = budget_charges(command.panel, command.district, command.funding_split)
         lines = allocate(command.interventions, offers(work), command.district)
-        weekly = sum(line.weekly_cost_pence for line in lines)
-        committed = committed_in_fy(weekly, starts_on, None, fy)
-        charged = budgets(work, charges, fy)
-        for budget, share in zip(charged, shares(committed, charges), strict=True):
-            if share > budget.left:
-                budget.commit(command.package_id, share)  # raises with the figures
+        runs = [Run(starts_on, sum(line.weekly_cost_pence for line in lines))]
+        # every year from its start that has its budgets set holds its part
+        held = holdings(
+            work,
+            command.package_id,
+            charges,
+            lambda fy: cost_in_fy(runs, None, fy),
+            starts_on,
+            app.today(),
+            first_year_set=True,
+        )
     except CommissioningRefused as refused:
         refusal = Refusal.of(command.package_id, command.case_id, command.panel, refused)
         work.add(refusal)
@@ -75,8 +78,7 @@ def commission_package(
     for line in lines:
         provider = work.get_as(provider_uuid(line.provider_id), Provider, "provider")
         provider.reserve(command.package_id, line.units)
-    for budget, share in zip(charged, shares(committed, charges), strict=True):
-        budget.commit(command.package_id, share)
+    hold(work, command.package_id, held)
     package = Package.commission(
         package_id=command.package_id,
         case_id=command.case_id,
@@ -86,8 +88,8 @@ def commission_package(
         starts_on=starts_on,
         review_on=review_on,
         funding_split=command.funding_split,
-        committed_pence=committed,
-        fy=fy,
+        committed_pence=sum(h.pence for h in held),
+        fy=financial_year(starts_on),
         alternative_to=command.alternative_to,
         charges=charges,
     )
@@ -95,5 +97,5 @@ def commission_package(
     if not isinstance(case, CasePackages):
         case = CasePackages(case_id=command.case_id)
     case.add(command.package_id)
-    work.add(package, case, *charged)
+    work.add(package, case)
     return package

@@ -45,7 +45,7 @@ def decommission_case(
     for package_id in case.package_ids:
         package = work.find(package_id)
         if isinstance(package, Package) and decommission_package(
-            work, package, command.reason, command.effective_from
+            work, package, command.reason, command.effective_from, app.today()
         ):
             done += 1
     return done

@@ -40,6 +40,7 @@ class ReviewPackage(Command):
     decision: ReviewDecision
     effective_from: date
     interventions: tuple[Intervention, ...] = ()  # a recommission's, from `effective_from`
+    meeting_id: UUID | None = None  # the meeting that decided it: each refusal is its own
 
 
 @handlers(ReviewPackage)
@@ -57,15 +58,17 @@ def review_package(
         # Refused as a whole: the review's own event, recorded first, is dropped with it
         # (what would have changed capacity or money is checked before anything changes).
         package.collect_events()
-        if work.find(Refusal.create_id(command.package_id)) is not None:
-            return None
-        refusal = Refusal.of(command.package_id, command.case_id, command.panel, refused)
+        if work.find(Refusal.create_id(command.package_id, command.meeting_id)) is not None:
+            return None  # this review's refusal is already made
+        refusal = Refusal.of(
+            command.package_id, command.case_id, command.panel, refused, command.meeting_id
+        )
         work.add(refusal)
         return refusal
     return package
 
 
-def carry_out(work: Work, package: Package, review: ReviewPackage) -> None:
+def carry_out(work: Work[CommissioningApp], package: Package, review: ReviewPackage) -> None:
     """The review recorded, then its decision carried out (refused as a whole)."""
     next_review = None
     if review.decision in (ReviewDecision.CONTINUE, ReviewDecision.RECOMMISSION):
@@ -81,7 +84,9 @@ def carry_out(work: Work, package: Package, review: ReviewPackage) -> None:
             if review.goals is ReviewOutcome.MET
             else DecommissionReason.NOT_EFFECTIVE
         )
-        decommission_package(work, package, reason, review.effective_from)
+        decommission_package(work, package, reason, review.effective_from, work.app.today())
     elif review.decision is ReviewDecision.RECOMMISSION:
-        recommission_package(work, package, review.interventions, review.effective_from)
+        recommission_package(
+            work, package, review.interventions, review.effective_from, work.app.today()
+        )
     work.add(package)

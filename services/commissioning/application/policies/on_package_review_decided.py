@@ -31,6 +31,7 @@ def on_package_review_decided(
             decision=e.decision,
             effective_from=e.effective_from,
             interventions=tuple(e.interventions),
+            meeting_id=e.meeting_id,
             caller=SERVICE,
             correlation_id=d.correlation_id or str(e.case_id),
         ),

@@ -46,6 +46,7 @@ from services.commissioning.domain.aggregates import (
     budget_uuid,
     provider_uuid,
 )
+from services.commissioning.domain.rules import CommissioningRefused
 from services.commissioning.domain.values import FundingSplit, Intervention, ProviderDetails
 
 TODAY = date(2026, 11, 27)
@@ -60,6 +61,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def app(settings: Settings) -> CommissioningApp:
     app = CommissioningApp(settings)
+    app.today = lambda: TODAY
     assert app.seed(TODAY) == 6 + 12 + 1 + 3  # providers; MAAG, EARP and JAP funders' budgets
     assert app.seed(TODAY) == 0
     return app
@@ -183,7 +185,7 @@ def test_a_package_is_commissioned_from_a_provider_with_room_within_budget(
     assert package.review_on == date(2027, 3, 1) and package.funding_split == FundingSplit()
     assert _provider(app, "inhouse-west").used == 4
     budget: Any = app.repository.get(budget_uuid("maag:harlow", 2026))
-    assert isinstance(budget, Budget) and budget.committed == package.committed_pence > 0
+    assert isinstance(budget, Budget) and budget.committed == package.cost_in(2026) > 0
 
 
 def test_no_capacity_is_refused_with_the_reason_and_changes_nothing(app: CommissioningApp) -> None:
@@ -215,8 +217,8 @@ def test_a_jap_split_is_charged_to_each_funders_budget_and_released_from_each(
     assert isinstance(package, Package)
     assert package.funding_split.pairs() == [("childrens-services", 60), ("pct", 40)]
     scf, pct = _budget(app, "jap:childrens-services"), _budget(app, "jap:pct")
-    assert scf.committed + pct.committed == package.committed_pence
-    assert scf.committed == round(package.committed_pence * 0.6)
+    assert scf.committed + pct.committed == package.cost_in(2026)
+    assert scf.committed == round(package.cost_in(2026) * 0.6)
     assert _budget(app, "jap:adult-transition").committed == 0
     _review(app, package, "decommission", date(2027, 1, 4))
     scf_after, pct_after = _budget(app, "jap:childrens-services"), _budget(app, "jap:pct")
@@ -260,11 +262,12 @@ def test_decommissioning_releases_capacity_and_the_rest_of_the_money(app: Commis
         work.get_as(package.id, Package, "package"),
         DecommissionReason.OUTCOMES_MET,
         date(2027, 1, 4),
+        TODAY,
     )
     work.commit()
     assert _provider(app, "inhouse-west").used == 0
     budget = _budget(app, "maag:harlow")
-    assert 0 < budget.committed < package.committed_pence  # spend stops from that date
+    assert 0 < budget.committed < package.cost_in(2026)  # spend stops from that date
     assert app.repository.get(package.id).status == "decommissioned"
 
 
@@ -328,11 +331,13 @@ def test_reports_show_spend_capacity_and_savings(app: CommissioningApp, settings
     engine = read_model_engine(settings, "commissioning")
     Projector(app, engine, REPORTS, project, "r").catch_up()
     spent = spend(engine, date(2027, 1, 4))
-    assert {(r["panel"], r["provider_id"]) for r in spent} == {
-        ("maag:harlow", "inhouse-west"),
-        ("earp", "health-camhs"),
+    assert {(r["financial_year"], r["panel"], r["provider_id"]) for r in spent} == {
+        (year, panel, provider)
+        for year in ("2026/27", "2027/28")  # open packages run on into next year
+        for panel, provider in (("maag:harlow", "inhouse-west"), ("earp", "health-camhs"))
     }
-    assert all(0 < r["to_date_pence"] < r["committed_pence"] for r in spent)
+    this_year = [r for r in spent if r["financial_year"] == "2026/27"]
+    assert all(0 < r["to_date_pence"] < r["committed_pence"] for r in this_year)
     used = {r["provider_id"]: r["used"] for r in capacity(engine)}
     assert used["inhouse-west"] == 4 and used["health-camhs"] == 3
     saved = savings(engine, {"accommodation": 18_000_000}, date(2026, 12, 7), date(2027, 12, 6))
@@ -367,7 +372,7 @@ def test_a_review_may_recommission_the_package_from_a_date(
     assert out is not None and type(out.event).__name__ == "PackageCommissioned"
     engine = read_model_engine(settings, "commissioning")
     Projector(app, engine, REPORTS, project, "r").catch_up()
-    (row,) = spend(engine, date(2027, 2, 1))
+    (row,) = spend(engine, date(2027, 2, 1), 2026)
     assert row["lines"] == 3  # one line before the change, two after
     assert {r["used"] for r in capacity(engine) if r["provider_id"] == "inhouse-west"} == {10}
 
@@ -392,12 +397,11 @@ def test_a_package_is_reviewed_at_its_own_interval_however_many_reviews_there_ar
 
 def test_the_money_and_dates_of_a_package_are_the_domains_arithmetic() -> None:
     from services.commissioning.domain.rules import (
-        CommissioningRefused,
+        Run,
+        cost_in_fy,
         next_review_on,
-        require_affordable,
         review_weeks,
         schedule_of,
-        stopped_from,
     )
 
     starts, review = schedule_of(
@@ -408,13 +412,12 @@ def test_the_money_and_dates_of_a_package_are_the_domains_arithmetic() -> None:
     )
     assert (starts, review) == (date(2027, 1, 4), date(2027, 2, 15))
     assert next_review_on(review, review_weeks(starts, review)) == date(2027, 3, 29)
-    spent, released = stopped_from(7000, date(2027, 1, 4), 84000, 2026, date(2027, 1, 18))
-    assert (spent, released) == (14000, 70000)  # two weeks spent, the rest goes back
-    require_affordable(100, 50, 50, "earp")
-    with pytest.raises(
-        CommissioningRefused, match=r"needs £1\.01 of earp this year; £1\.00 is available"
-    ):
-        require_affordable(101, 50, 50, "earp")
+    runs = [Run(date(2027, 1, 4), 7000), Run(date(2027, 3, 29), 14000)]
+    # two weeks and a day in 2026/27 at the first rate... then the new rate past 31 March
+    assert cost_in_fy(runs, None, 2026) == 12 * 7000 + round(3 / 7 * 14000)
+    assert cost_in_fy(runs, None, 2027) == round(366 / 7 * 14000)  # 29 February 2028
+    assert cost_in_fy(runs, date(2027, 1, 18), 2026) == 14000  # stopped after two weeks
+    assert cost_in_fy(runs, date(2027, 1, 18), 2027) == 0
 
 
 def _review_decided(package: Package, decision: str, **more: Any) -> Any:
@@ -460,13 +463,16 @@ def test_a_panel_recommission_that_cannot_be_met_goes_back_as_a_failure(
     package = _request(app, _i(hours=4))
     assert isinstance(package, Package)
     impossible = _i("equine therapy", 4, starts_on="2027-03-08")
-    work = Work(app)
-    decided = _review_decided(package, "recommission", interventions=[impossible])
-    on_package_review_decided(_delivered(decided), work)
-    work.commit()
+    meetings = []
+    for _ in range(2):  # the panel decides again at its next meeting, and fails again
+        work = Work(app)
+        decided = _review_decided(package, "recommission", interventions=[impossible])
+        on_package_review_decided(_delivered(decided), work)
+        work.commit()
+        meetings.append(decided.meeting_id)
     assert [type(e).__name__ for e in app.events.get(package.id)] == ["Commissioned"]  # unchanged
-    refusal: Any = app.repository.get(Refusal.create_id(package.id))
-    assert refusal.reason == "no-capacity"
+    refusals: Any = [app.repository.get(Refusal.create_id(package.id, m)) for m in meetings]
+    assert [r.reason for r in refusals] == ["no-capacity", "no-capacity"]
 
 
 def _reports(app: CommissioningApp, settings: Settings) -> Any:
@@ -603,3 +609,80 @@ def test_the_case_lead_reads_its_packages_while_the_case_is_open(app: Commission
     handled(closed)
     with pytest.raises(NotFound):  # the case closed: the lead's reading ends with it
         packages_of_case(app, lead, case_id)
+
+
+# --- budgets across financial years ---
+
+
+def _set_budget(app: CommissioningApp, key: str, fy: int, pence: int) -> Budget:
+    budget: Budget = app.handle(
+        SetBudget(key=key, fy=fy, amount_pence=pence, caller=COMMISSIONER, correlation_id="c")
+    )
+    return budget
+
+
+def _held(app: CommissioningApp, key: str, fy: int) -> int:
+    budget: Any = app.repository.get(budget_uuid(key, fy))
+    assert isinstance(budget, Budget)
+    return budget.committed
+
+
+def test_a_package_running_past_31_march_is_held_in_each_years_budget_its_part(
+    app: CommissioningApp, settings: Settings
+) -> None:
+    app.today = lambda: date(2027, 2, 1)
+    _set_budget(app, "maag:harlow", 2027, 50_000_000)  # next year's, set before it starts
+    package = _request(app, _i(hours=4, starts_on="2027-03-01"))
+    assert isinstance(package, Package) and package.weekly_cost_pence == 14000
+    assert _held(app, "maag:harlow", 2026) == round(31 / 7 * 14000)  # March
+    assert _held(app, "maag:harlow", 2027) == round(366 / 7 * 14000)  # the whole next year
+    spent = spend(_reports(app, settings), date(2027, 2, 1))
+    by_year = {r["financial_year"]: r["committed_pence"] for r in spent}
+    assert by_year == {"2026/27": round(31 / 7 * 14000), "2027/28": round(366 / 7 * 14000)}
+
+
+def test_a_new_years_budget_takes_on_each_package_running_into_it_its_share(
+    app: CommissioningApp,
+) -> None:
+    maag = _request(app, _i(hours=4))
+    jap = _request(app, _i("therapy", 2), panel=Panel.JAP)
+    assert isinstance(maag, Package) and isinstance(jap, Package)
+    refused = pytest.raises(CommissioningRefused, match=r"£7,320\.00 is owed in 2027/28 to 1")
+    with refused:
+        _set_budget(app, "maag:harlow", 2027, 100)  # less than the running package needs
+    assert _set_budget(app, "maag:harlow", 2027, 1_000_000).committed == maag.cost_in(2027)
+    pct = _set_budget(app, "jap:pct", 2027, 10_000_000)
+    assert pct.committed == jap.share_in("jap:pct", 2027) == round(jap.cost_in(2027) * 0.4)
+    # the other funder's part is held when its budget is set, not before
+    assert budget_uuid("jap:childrens-services", 2027) not in app.repository
+
+
+def test_after_31_march_a_change_and_a_stop_are_charged_to_the_new_year_only(
+    app: CommissioningApp,
+) -> None:
+    package = _request(app, _i(hours=4))
+    assert isinstance(package, Package)
+    _set_budget(app, "maag:harlow", 2027, 5_000_000)
+    last_year = _held(app, "maag:harlow", 2026)
+    app.today = lambda: date(2027, 5, 3)
+    _review(app, package, "recommission", date(2027, 5, 3), [_i(hours=6)])
+    assert _held(app, "maag:harlow", 2026) == last_year  # a closed year's spend stands
+    four, six = round(32 / 7 * 14000), round(334 / 7 * 21000)  # April to 2 May, then 6 hours
+    assert _held(app, "maag:harlow", 2027) == four + six
+    _review(app, package, "decommission", date(2027, 6, 7))
+    assert _held(app, "maag:harlow", 2027) == four + round(35 / 7 * 21000)  # to 6 June
+    assert _held(app, "maag:harlow", 2026) == last_year
+
+
+@pytest.mark.parametrize(
+    ("fy", "rule"),
+    [(2026, r"2026/27 closed on 2027-03-31"), (2029, r"may be set for 2027/28 or 2028/29")],
+)
+def test_a_budget_for_a_closed_year_or_one_not_yet_open_is_refused(
+    app: CommissioningApp, fy: int, rule: str
+) -> None:
+    app.today = lambda: date(2027, 4, 2)
+    with pytest.raises(CommissioningRefused, match=rule):
+        _set_budget(app, "earp", fy, 1)
+    assert _held(app, "earp", 2026) == 0
+    assert fy == 2026 or budget_uuid("earp", fy) not in app.repository

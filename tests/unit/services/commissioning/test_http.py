@@ -31,6 +31,7 @@ def commissioner() -> dict[str, str]:
 def client(tmp_path: Path) -> Any:
     settings = Settings(data_dir=tmp_path, **identity.settings())
     app = CommissioningApp(settings)
+    app.today = lambda: date(2026, 11, 27)
     app.seed(date(2026, 11, 27))
     engine = read_model_engine(settings, "commissioning")
     Projector(app, engine, REPORTS, project, "reports").catch_up()
@@ -161,3 +162,18 @@ def test_packages_change_only_as_the_panels_decide(client: Any) -> None:
         (p, m) for p, ops in paths.items() if p.startswith("/packages/") for m in ops if m != "get"
     ]
     assert not writes  # a package is read here, never changed
+
+
+@pytest.mark.parametrize(
+    ("fy", "rule"),
+    [
+        (2025, "fy: financial year 2025/26 closed on 2026-03-31; its budget stands"),
+        (2028, "fy: a budget may be set for 2026/27 or 2027/28, not 2028/29 yet"),
+    ],
+)
+def test_a_budget_for_a_closed_year_or_one_not_open_is_409_naming_the_rule(
+    client: Any, fy: int, rule: str
+) -> None:
+    r = client.put(f"/budgets/earp/{fy}", headers=commissioner(), json={"amount_pence": 1})
+    assert (r.status_code, r.json()["detail"]) == (409, rule)
+    assert client.get(f"/budgets/earp/{fy}", headers=commissioner()).status_code == 404

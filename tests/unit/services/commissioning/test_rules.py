@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.reference import Panel
+from contracts.reference import Panel, financial_year
 from services.commissioning.domain.rules import (
     CommissioningRefused,
     ProviderOffer,
@@ -15,7 +15,6 @@ from services.commissioning.domain.rules import (
     apportion,
     budget_charges,
     committed_in_fy,
-    financial_year,
 )
 from services.commissioning.domain.values import Charge, FundingSplit, Intervention
 

@@ -19,6 +19,7 @@ from maag.runtime.settings import Settings
 from services.commissioning.adapters.translate import CLASSES
 from services.commissioning.application.app import CommissioningApp
 from services.commissioning.domain.aggregates import Budget, Package, Provider
+from services.commissioning.domain.rules import Run
 from services.commissioning.domain.values import (
     Charge,
     FundingSplit,
@@ -102,7 +103,10 @@ def test_a_package_read_back_from_its_events_is_the_package_that_recorded_them(
     assert vars(read) == vars(package) | {"_pending_events": []}
     assert read.status is PackageStatus.DECOMMISSIONED and read.ended_on == date(2027, 2, 1)
     assert read.review_on == date(2027, 5, 24) and read.lines == [moved]
-    assert read.spent_before_pence == 100_000 - 40_000
+    assert read.runs == [
+        Run(date(2026, 12, 7), LINE.weekly_cost_pence),
+        Run(date(2027, 1, 11), 18000),
+    ]
     assert read.funding_split.pairs() == [("childrens-services", 60), ("pct", 40)]
 
 
