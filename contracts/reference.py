@@ -180,6 +180,24 @@ class ClosureOutcome(StrEnum):
     IN_LOCAL_SCHOOL = "in-local-school"
     IN_COUNTY = "in-county"
     STEPPED_DOWN_TO_UNIVERSAL_SERVICES = "stepped-down-to-universal-services"
+    # the panel referred the case to children's social care, which took it on
+    TAKEN_ON_BY_SOCIAL_CARE = "taken-on-by-social-care"
+
+
+class SocialCareRoute(StrEnum):
+    """How a case reached children's social care's front door (the MASH): a referral's
+    concern of significant harm, at triage; or a panel's decision on an open case."""
+
+    SIGNIFICANT_HARM = "significant-harm"
+    PANEL = "panel"
+
+
+class SocialCareAnswer(StrEnum):
+    """The front door's answer to a case referred to it: children's social care takes it
+    on, or steps it down into the district's MAAG."""
+
+    ACCEPTED = "accepted"
+    STEPPED_DOWN = "stepped-down"
 
 
 class Office(StrEnum):
@@ -228,6 +246,8 @@ class Role(StrEnum):
     PANEL_MEMBER = "panel-member"
     LEAD_PROFESSIONAL = "lead-professional"
     COMMISSIONER = "commissioner"
+    # children's social care's front door (the MASH): the cases referred to it
+    FRONT_DOOR = "front-door"
     # the county's data protection officer: erasure, legal holds, retention, subject access
     PRIVACY_OFFICER = "privacy-officer"
     AUDITOR = "auditor"

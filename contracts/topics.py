@@ -25,6 +25,7 @@ from contracts.events.panel import (
     CaseJoined,
     CaseListed,
     CasePaused,
+    CaseReferredToSocialCare,
     CaseSteppedDown,
     CommissioningFailureListed,
     LeadProfessionalAssigned,
@@ -51,6 +52,8 @@ from contracts.events.referral import (
     ReferralRejected,
     ReferralSubmission,
     SafeguardingBasisRecorded,
+    SocialCareAnswered,
+    SocialCareReferralMade,
 )
 from contracts.limits import (
     DEAD_LETTER_OVERHEAD_BYTES,
@@ -126,6 +129,8 @@ REFERRAL_EVENTS = TopicSpec(
         ReferralRejected,
         ChildMatchConfirmed,
         HouseholdLinked,
+        SocialCareReferralMade,
+        SocialCareAnswered,
     ),
 )
 PANEL_EVENTS = TopicSpec(
@@ -151,6 +156,7 @@ PANEL_EVENTS = TopicSpec(
         CaseJoined,
         PlanAgreed,
         PlanReviewed,
+        CaseReferredToSocialCare,
     ),
 )
 COMMISSIONING_EVENTS = TopicSpec(
@@ -211,6 +217,9 @@ OUTCOME_MESSAGES: tuple[type[BaseModel], ...] = (
     ReferralDeclined,
     ReferralRedirectedToSocialCare,
     ReferralRejected,
+    # what became of a case the agency referred that went to children's social care
+    SocialCareReferralMade,
+    SocialCareAnswered,
 )
 
 
@@ -238,6 +247,24 @@ def outcomes_of(agency: str) -> TopicSpec | None:
         return AGENCY_OUTCOMES[Agency(agency)]
     except ValueError:
         return None
+
+
+# Children's social care's front door (the MASH): every case referred to it, for its own
+# case system to pick up (the child's details are read from the referral service's API,
+# each read recorded). The referral service's relay writes it beside `maag.referral.events`;
+# only social care's system reads it. An inbox, not the record: kept 30 days.
+FRONT_DOOR = TopicSpec(
+    name="maag.referral.front-door",
+    description="Cases referred to children's social care's front door (the MASH); read by "
+    "social care's system only.",
+    owner="referral",
+    key="case_id",
+    partitions=1,
+    retention_ms=THIRTY_DAYS_MS,
+    messages=(SocialCareReferralMade,),
+)
+# The agency whose case system reads the front door's topic.
+FRONT_DOOR_AGENCY = Agency.SOCIAL_CARE
 
 
 # Types the services publish no more, because they carried what identifies the child or is
@@ -272,6 +299,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     *(t for base in (*EVENT_TOPICS, *INBOUND_TOPICS) for t in (base, base.dead_letters)),
     *AUDIT_TOPICS,
     *OUTCOME_TOPICS,
+    FRONT_DOOR,
 )
 
 

@@ -119,6 +119,18 @@ class CaseSteppedDown(IntegrationEvent):
     reason: Annotated[str, OPERATIONAL] = Reason
 
 
+class CaseReferredToSocialCare(IntegrationEvent):
+    """The panel referred an open case to children's social care's front door: the case
+    leaves every agenda and is decided no further until the front door answers (it takes
+    the case on, and the case closes; or steps it down into the district's MAAG)."""
+
+    TYPE: ClassVar[str] = "maag.panel.CaseReferredToSocialCare.v1"
+
+    panel: Annotated[Panel, OPERATIONAL]
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    reason: Annotated[str, OPERATIONAL] = Reason
+
+
 class CaseDeferred(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.CaseDeferred.v1"
 

@@ -27,7 +27,15 @@ from contracts.limits import (
     TEXT_CHARS,
     PastDate,
 )
-from contracts.reference import Agency, District, Panel, Service, TransitionBasis
+from contracts.reference import (
+    Agency,
+    District,
+    Panel,
+    Service,
+    SocialCareAnswer,
+    SocialCareRoute,
+    TransitionBasis,
+)
 from contracts.strict import Day, Level, Uuid
 
 CafReference = Field(
@@ -198,6 +206,11 @@ class ReferralAccepted(IntegrationEvent):
         description="The child's case already open at a panel, which this referral joins "
         "(a confirmed match): no new case is opened.",
     )
+    from_social_care: Annotated[bool, OPERATIONAL] = Field(
+        default=False,
+        description="Stepped down into the MAAG by children's social care's front door, "
+        "after a referral for significant harm (its history is on the case).",
+    )
 
 
 class ReferralPendingConsent(IntegrationEvent):
@@ -220,6 +233,33 @@ class ReferralRedirectedToSocialCare(IntegrationEvent):
 
     district: Annotated[District, OPERATIONAL]
     reason: Annotated[str, OPERATIONAL] = Reason
+
+
+class SocialCareReferralMade(IntegrationEvent):
+    """The case is referred to children's social care's front door (the MASH) of its
+    district: at triage, for a concern of significant harm, or by a panel's decision. The
+    front door reads the child's details from the referral service, under the safeguarding
+    basis the referral itself is (each read recorded); none of them is on any topic."""
+
+    TYPE: ClassVar[str] = "maag.referral.SocialCareReferralMade.v1"
+
+    district: Annotated[District, OPERATIONAL]
+    referring_agency: Annotated[Agency, OPERATIONAL]
+    route: Annotated[SocialCareRoute, OPERATIONAL]
+    reason: Annotated[str, OPERATIONAL] = Reason
+
+
+class SocialCareAnswered(IntegrationEvent):
+    """The front door answered: children's social care takes the case on, or steps it down
+    into the district's MAAG (which lists it, with consent or a safeguarding basis)."""
+
+    TYPE: ClassVar[str] = "maag.referral.SocialCareAnswered.v1"
+
+    district: Annotated[District, OPERATIONAL] = Field(
+        description="Stepped down: the district whose MAAG takes the case."
+    )
+    answer: Annotated[SocialCareAnswer, OPERATIONAL]
+    route: Annotated[SocialCareRoute, OPERATIONAL]
 
 
 class FieldProblem(BaseModel):

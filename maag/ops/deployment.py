@@ -16,7 +16,14 @@ from typing import Any
 
 import yaml
 
-from contracts.topics import AGENCY_OUTCOMES, ALL_TOPICS, CHAIN_ANCHORS, REFERRAL_SUBMISSIONS
+from contracts.topics import (
+    AGENCY_OUTCOMES,
+    ALL_TOPICS,
+    CHAIN_ANCHORS,
+    FRONT_DOOR,
+    FRONT_DOOR_AGENCY,
+    REFERRAL_SUBMISSIONS,
+)
 from maag.ops.identity.realm import INTEGRATING_AGENCIES
 from maag.runtime.settings import service_keys
 from maag.runtime.web.auth import agency_client
@@ -393,6 +400,8 @@ def users() -> list[dict[str, Any]]:
             _acl("topic", AGENCY_OUTCOMES[agency].name, ["Read", "Describe"]),
             _acl("group", f"{client}-", ["Read"], pattern="prefix"),
         ]
+        if agency is FRONT_DOOR_AGENCY:  # social care's system: the front door's cases too
+            acls.append(_acl("topic", FRONT_DOOR.name, ["Read", "Describe"]))
         out.append(_kafka_user(client, acls))
     return out
 

@@ -6,7 +6,7 @@ notifications services alike.
 
 A decision is role x action x the case's scope: its referring agency, district, the tier
 holding it, its current lead professional, the recorded consent's scope, a safeguarding
-basis, and whether it is open. Each service builds a case's `CaseScope` from what it holds;
+basis, whether it is open, and whether it is with children's social care's front door. Each service builds a case's `CaseScope` from what it holds;
 the rules below never change by service.
 
 Refusals: a caller who may not even know the case exists is told there is no such case
@@ -46,6 +46,8 @@ class CaseScope:
     consent: frozenset[str] = frozenset()  # agencies the consent in force names
     safeguarding_basis: bool = False
     open: bool = True  # not closed, consent not withdrawn without a basis
+    # referred to children's social care's front door (and not stepped down from it)
+    at_social_care: bool = False
 
 
 class Action(StrEnum):
@@ -60,6 +62,7 @@ class Action(StrEnum):
     CHANGE_PLAN = "change the case's plan"
     READ_PACKAGES = "read the case's packages"
     READ_NOTIFICATIONS = "read the emails sent about the case"
+    ANSWER_FRONT_DOOR = "take on a case referred to social care, or step it down"
     AUDIT = "replay a case's history"
 
 
@@ -111,6 +114,13 @@ LEAD_SHARED = Who(
     (Role.LEAD_PROFESSIONAL,),
     _lead_shared,
 )
+# A referral to social care is itself the basis for sharing: significant harm, or a panel's
+# decision that the child needs social care's assessment.
+FRONT_DOOR = Who(
+    "children's social care's front door, for a case referred to it",
+    (Role.FRONT_DOOR,),
+    lambda c, s: c.has(Role.FRONT_DOOR) and s.at_social_care,
+)
 AUDITOR = Who("auditors", (Role.AUDITOR,), lambda c, s: c.has(Role.AUDITOR))
 PRIVACY_OFFICER = Who(
     "the data protection officer", (Role.PRIVACY_OFFICER,), lambda c, s: c.has(Role.PRIVACY_OFFICER)
@@ -120,9 +130,9 @@ COMMISSIONER = Who("commissioners", (Role.COMMISSIONER,), lambda c, s: c.has(Rol
 # The one table: for each action, who may.
 RULES: dict[Action, tuple[Who, ...]] = {
     # an agency's case system submits referrals and reads their outcomes, nothing more
-    Action.READ_OUTCOME: (REFERRER, AGENCY_SYSTEM, PANEL, LEAD, AUDITOR),
-    Action.READ_CASE: (REFERRER, PANEL, LEAD, AUDITOR),
-    Action.READ_CHILD: (REFERRER, LEAD_SHARED),
+    Action.READ_OUTCOME: (REFERRER, AGENCY_SYSTEM, PANEL, LEAD, FRONT_DOOR, AUDITOR),
+    Action.READ_CASE: (REFERRER, PANEL, LEAD, FRONT_DOOR, AUDITOR),
+    Action.READ_CHILD: (REFERRER, LEAD_SHARED, FRONT_DOOR),
     Action.WRITE_NOTE: (REFERRER, LEAD_SHARED),
     Action.CHANGE_CONSENT: (REFERRER, PANEL),
     Action.LINK_CHILD: (REFERRER, PANEL, LEAD),
@@ -131,6 +141,7 @@ RULES: dict[Action, tuple[Who, ...]] = {
     Action.CHANGE_PLAN: (LEAD,),
     Action.READ_PACKAGES: (PANEL, LEAD, COMMISSIONER, AUDITOR),
     Action.READ_NOTIFICATIONS: (PANEL, LEAD, AUDITOR),
+    Action.ANSWER_FRONT_DOOR: (FRONT_DOOR,),
     Action.AUDIT: (AUDITOR, PRIVACY_OFFICER),
 }
 # Who may know that a case exists: its readers, and those whose rule lets them act on any

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.topics import OUTCOME_TOPICS, PANEL_EVENTS, REFERRAL_SUBMISSIONS
+from contracts.topics import FRONT_DOOR, OUTCOME_TOPICS, PANEL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.runtime.spec import ServiceSpec
 from services.referral.audit import AUDIT
 
@@ -11,6 +11,6 @@ SPEC = ServiceSpec(
     port=8001,
     consumes=(REFERRAL_SUBMISSIONS, PANEL_EVENTS),
     audit=AUDIT,
-    # each agency's own outcomes (only this service may write them)
-    tells=OUTCOME_TOPICS,
+    # each agency's own outcomes, and the front door's cases (only this service writes them)
+    tells=(*OUTCOME_TOPICS, FRONT_DOOR),
 )

@@ -163,6 +163,13 @@ def _people() -> tuple[Person, ...]:
         Person(
             "commissioner-1", (Role.COMMISSIONER,), Office.CHILDRENS_SERVICES.value, "Commissioner"
         ),
+        # children's social care's front door (the MASH), county-wide
+        Person(
+            "front-door-1",
+            (Role.FRONT_DOOR,),
+            Agency.SOCIAL_CARE.value,
+            "Front door social worker",
+        ),
         Person("auditor-1", (Role.AUDITOR,), Office.COUNTY_AUDIT.value, "Auditor"),
         Person(
             "privacy-officer-1",
