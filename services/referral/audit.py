@@ -29,6 +29,8 @@ AUDIT = AuditSpec(
             Change(set={"child_id": e.child_id}) if e.confirmed else Change()
         ),
         Referral.HouseholdLinked: lambda e: Change(set={"household_id": e.household_id}),
+        Referral.SentToFrontDoor: lambda e: Change(set={"social_care": f"referred ({e.route})"}),
+        Referral.FrontDoorAnswered: lambda e: Change(set={"social_care": str(e.answer)}),
         CaseNote.Written: lambda e: Change(count=("notes",)),
         CaseNote.Superseded: lambda e: Change(count=("notes_superseded",)),
     },

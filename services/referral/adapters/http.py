@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.events.referral import ConsentGiven, ReferralDetails
 from contracts.limits import ID_CHARS, NOTE_CHARS, TEXT_CHARS, PastDate
+from contracts.reference import SocialCareAnswer
 from maag.runtime.store.unit_of_work import Conflict, NotFound
 from maag.runtime.web import http
 from maag.runtime.web.auth import TokenVerifier
@@ -23,6 +24,7 @@ from services.referral.adapters import privacy
 from services.referral.adapters.dependencies import App
 from services.referral.application.app import ReferralApp
 from services.referral.application.commands import (
+    AnswerFrontDoor,
     LinkHousehold,
     RecordConsent,
     RecordSafeguardingBasis,
@@ -39,6 +41,7 @@ from services.referral.application.queries import matches as offers
 from services.referral.application.queries.case_notes import Note
 from services.referral.application.queries.child_record import ChildRecord
 from services.referral.application.queries.chronology import ChronologyItem
+from services.referral.application.queries.front_door import FrontDoorCaseView, front_door_cases
 from services.referral.application.queries.list_referrals import ReferralSummary
 from services.referral.application.queries.matches import MatchOffer
 from services.referral.application.queries.read_referral import (
@@ -70,6 +73,19 @@ class WithdrawalRequest(BaseModel):
 
     withdrawn_on: PastDate
     reason: str = Field(min_length=1, max_length=TEXT_CHARS)
+
+
+class FrontDoorAnswerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: SocialCareAnswer = Field(
+        description="accepted: children's social care takes the case on; stepped-down: into "
+        "the district's MAAG."
+    )
+    reason: str = Field(min_length=1, max_length=TEXT_CHARS)
+    reference: str | None = Field(
+        default=None, min_length=1, max_length=ID_CHARS, description="Social care's own record."
+    )
 
 
 class SafeguardingBasisRequest(BaseModel):
@@ -209,6 +225,40 @@ def record_safeguarding_basis(
         RecordSafeguardingBasis(
             case_id=case_id,
             basis=body.value(),
+            **asked,
+        )
+    )
+    return referral_view(app, referral, asked["caller"])
+
+
+@router.get(
+    "/front-door",
+    response_model=list[FrontDoorCaseView],
+    tags=["front door"],
+    summary="The cases referred to children's social care's front door (no personal details)",
+)
+def front_door(app: App, caller: http.CallerDep, waiting: bool = True) -> list[FrontDoorCaseView]:
+    return front_door_cases(app, caller, waiting)
+
+
+@router.post(
+    "/referrals/{case_id}/front-door",
+    response_model=ReferralView,
+    tags=["front door"],
+    summary="Children's social care takes the case on, or steps it down into the MAAG",
+)
+def answer_front_door(
+    case_id: UUID,
+    body: FrontDoorAnswerRequest,
+    app: App,
+    asked: http.Asked,
+) -> ReferralView:
+    referral = app.handle(
+        AnswerFrontDoor(
+            case_id=case_id,
+            answer=body.answer,
+            reason=body.reason,
+            reference=body.reference,
             **asked,
         )
     )

@@ -9,7 +9,8 @@ invalid or unauthorised becomes an `InvalidSubmission`, which its policy answers
 `ReferralRejected` event on the outbound topic (reasons per field) and a dead-letter record.
 
 Panel events: who leads each case and which tier holds it; the referral's need-to-know
-follows them.
+follows them. A panel's referral to children's social care is made here, where the child's
+details are.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from contracts.events import IntegrationEvent
 from contracts.events.panel import (
     CaseClosed,
     CaseEscalated,
+    CaseReferredToSocialCare,
     CaseSteppedDown,
     LeadProfessionalAssigned,
 )
@@ -45,6 +47,9 @@ from maag.runtime.web.auth import Caller, Forbidden, TokenVerifier, Unauthentica
 from services.referral.application.commands.submit_referral import authorise_submission
 from services.referral.application.policies.on_case_closed import on_case_closed
 from services.referral.application.policies.on_case_moved import on_case_moved
+from services.referral.application.policies.on_case_referred_to_social_care import (
+    on_case_referred_to_social_care,
+)
 from services.referral.application.policies.on_invalid_submission import on_invalid_submission
 from services.referral.application.policies.on_lead_professional_assigned import (
     on_lead_professional_assigned,
@@ -66,6 +71,7 @@ PANEL_EVENTS: Mapping[type[IntegrationEvent], Handler] = {
     CaseClosed: on_case_closed,
     CaseEscalated: on_case_moved,
     CaseSteppedDown: on_case_moved,
+    CaseReferredToSocialCare: on_case_referred_to_social_care,
 }
 
 

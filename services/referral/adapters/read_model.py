@@ -1,6 +1,7 @@
 """The referral list read model: one row per case, no personal data (the child and their
-household by pseudonymous ids only), and the case's notes by id; projected from the
-events by a table, event class -> what it does to the rows."""
+household by pseudonymous ids only), the case's notes by id, and the cases referred to
+children's social care's front door; projected from the events by a table, event class ->
+what it does to the rows."""
 
 from __future__ import annotations
 
@@ -8,13 +9,24 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, Select, String, Table, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine, RowMapping
 from sqlalchemy.orm import Session
 
 from contracts.classification import DataClass, column_class
 from maag.runtime.follow.projection import forgotten
-from services.referral.application.ports import ListedCase
+from services.referral.application.ports import FrontDoorCase, ListedCase
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
 from services.referral.domain.values import Status
@@ -68,6 +80,50 @@ notes = Table(
         info=column_class(DataClass.OPERATIONAL),
     ),
 )
+
+
+# The cases referred to children's social care's front door (its work list).
+front_door = Table(
+    "referral_front_door",
+    metadata,
+    Column("case_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
+    Column("district", String(50), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column("agency", String(100), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column("route", String(40), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column("reason", String(1000), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column(
+        "sent_at",
+        DateTime(timezone=True),
+        nullable=False,
+        index=True,
+        info=column_class(DataClass.OPERATIONAL),
+    ),
+    Column("answer", String(40), info=column_class(DataClass.OPERATIONAL)),
+    Column("answered_at", DateTime(timezone=True), info=column_class(DataClass.OPERATIONAL)),
+)
+
+
+def _sent_to_front_door(e: Referral.SentToFrontDoor, session: Session) -> None:
+    # sent again after a step-down: the row starts over
+    session.execute(delete(front_door).where(front_door.c.case_id == str(e.originator_id)))
+    session.execute(
+        front_door.insert().values(
+            case_id=str(e.originator_id),
+            district=e.district,
+            agency=e.referring_agency,
+            route=e.route,
+            reason=e.reason,
+            sent_at=e.timestamp,
+        )
+    )
+
+
+def _front_door_answered(e: Referral.FrontDoorAnswered, session: Session) -> None:
+    session.execute(
+        update(front_door)
+        .where(front_door.c.case_id == str(e.originator_id))
+        .values(answer=e.answer, answered_at=e.timestamp)
+    )
 
 
 def _note_written(e: CaseNote.Written, session: Session) -> None:
@@ -134,6 +190,8 @@ PROJECTORS: dict[type, Callable[[Any, Session], None]] = {
     Referral.Triaged: _triaged,
     Referral.ConsentWithdrawn: _consent_withdrawn,
     Referral.PersonalDataErased: _erased,
+    Referral.SentToFrontDoor: _sent_to_front_door,
+    Referral.FrontDoorAnswered: _front_door_answered,
 }
 
 
@@ -208,6 +266,25 @@ class SqlCaseList:
                 .order_by(notes.c.written_at)
             ).scalars()
             return [UUID(n) for n in found]
+
+    def at_front_door(self, waiting: bool, limit: int = 200) -> Sequence[FrontDoorCase]:
+        query = select(front_door).order_by(front_door.c.sent_at.desc()).limit(limit)
+        if waiting:
+            query = query.where(front_door.c.answer.is_(None))
+        with Session(self.engine) as session:
+            return [
+                FrontDoorCase(
+                    case_id=UUID(row["case_id"]),
+                    district=row["district"],
+                    referring_agency=row["agency"],
+                    route=row["route"],
+                    reason=row["reason"],
+                    sent_at=row["sent_at"],
+                    answer=row["answer"],
+                    answered_at=row["answered_at"],
+                )
+                for row in session.execute(query).mappings()
+            ]
 
     def _listed(self, query: Select[Any]) -> list[ListedCase]:
         with Session(self.engine) as session:

@@ -9,8 +9,10 @@ than a loud stop.
 
 The shared record, `maag.referral.events`, is the services' (every agency's cases are on
 it). Each agency is told what it needs of its own referrals on its own outcomes topic
-(`translator`): the triage outcomes of the referrals it made and the rejections of the
-records its system's token sent, as the service's own act and naming no other case.
+(`translator`): the triage outcomes of the referrals it made (and, for one referred to
+children's social care, that it was and the front door's answer) and the rejections of the
+records its system's token sent, as the service's own act and naming no other case. The
+front door's own topic gets each referral made to it.
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ from contracts.events.referral import (
     ReferralRedirectedToSocialCare,
     ReferralRejected,
     SafeguardingBasisRecorded,
+    SocialCareAnswered,
+    SocialCareReferralMade,
 )
-from contracts.reference import Agency, Panel, Role
-from contracts.topics import outcomes_of
+from contracts.reference import Agency, Panel, Role, SocialCareAnswer, SocialCareRoute
+from contracts.topics import FRONT_DOOR, TopicSpec, outcomes_of
 from maag.runtime import causation
 from maag.runtime.messaging.classification import EventClasses
 from maag.runtime.messaging.outbox import Outbound, Told, Translator, published_actor
@@ -132,6 +136,7 @@ def _accepted(e: Referral.Triaged) -> Outbound:
         agencies_requested=e.agencies_requested,
         reason=e.reason,
         joins_case_id=_uuid(e.joins_case_id),
+        from_social_care=e.from_social_care,
     )
 
 
@@ -154,6 +159,28 @@ OUTCOMES: dict[Outcome, Callable[[Referral.Triaged], Outbound]] = {
     Outcome.REDIRECTED_TO_SOCIAL_CARE: _redirected,
     Outcome.PENDING_CONSENT: _pending_consent,
 }
+
+
+def _sent_to_front_door(e: Referral.SentToFrontDoor) -> Outbound:
+    return _published(
+        e,
+        SocialCareReferralMade,
+        district=e.district,
+        referring_agency=e.referring_agency,
+        route=SocialCareRoute(e.route),
+        reason=e.reason,
+    )
+
+
+def _front_door_answered(e: Referral.FrontDoorAnswered) -> Outbound:
+    # social care's reason and record number stay here: they are about the child
+    return _published(
+        e,
+        SocialCareAnswered,
+        district=e.district,
+        answer=SocialCareAnswer(e.answer),
+        route=SocialCareRoute(e.route),
+    )
 
 
 def _match_resolved(e: Referral.ChildMatchResolved) -> Outbound | None:
@@ -213,6 +240,8 @@ TRANSLATORS: dict[type, Callable[[Any], Outbound | None]] = {
     Referral.ChildMatchResolved: _match_resolved,
     Referral.HouseholdLinked: _household_linked,
     Referral.PersonalDataErased: _erased,
+    Referral.SentToFrontDoor: _sent_to_front_door,
+    Referral.FrontDoorAnswered: _front_door_answered,
     Rejection.Rejected: _rejected,
 }
 
@@ -273,17 +302,18 @@ class ReferringAgencies:
         return found
 
 
-def _told(out: Outbound, agency: str | None) -> Outbound:
-    """`out` with its copy for `agency`'s outcomes topic: the service's own act (whoever's
-    command led to it is no business of the agency), about the agency's case alone (a case
-    an accepted referral joins may be another agency's: not named)."""
+def _told(out: Outbound, agency: str | None, *more: TopicSpec) -> Outbound:
+    """`out` with its copy for `agency`'s outcomes topic (and for each of `more`): the
+    service's own act (whoever's command led to it is no business of the agency), about the
+    agency's case alone (a case an accepted referral joins may be another agency's: not
+    named)."""
     topic = outcomes_of(agency) if agency else None
-    if topic is None:  # no agency proved it sent it (an unauthenticated submission)
-        return out
+    topics = ((topic,) if topic else ()) + more  # none: no agency proved it sent it
     update: dict[str, Any] = {"actor": SYSTEM}
     if isinstance(out.event, ReferralAccepted):
         update["joins_case_id"] = None
-    return replace(out, told=(Told(topic, out.event.model_copy(update=update)),))
+    told = out.event.model_copy(update=update)
+    return replace(out, told=tuple(Told(t, told) for t in topics)) if topics else out
 
 
 def translator(agency_of: AgencyOf) -> Translator:
@@ -295,8 +325,11 @@ def translator(agency_of: AgencyOf) -> Translator:
         out = translate(e)
         if isinstance(e, Referral.Received):
             agencies.remember(e.originator_id, str(e.details["referring_agency"]))
-        elif isinstance(e, Referral.Triaged) and out is not None:
+        elif isinstance(e, Referral.Triaged | Referral.FrontDoorAnswered) and out is not None:
             return _told(out, agencies(e.originator_id))
+        elif isinstance(e, Referral.SentToFrontDoor) and out is not None:
+            # the front door's own inbox, and the referrer told what happened
+            return _told(out, e.referring_agency, FRONT_DOOR)
         elif isinstance(e, Rejection.Rejected) and out is not None:
             return _told(out, e.referring_agency)
         return out

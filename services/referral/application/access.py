@@ -5,8 +5,9 @@ In short: the referring agency's referrers read the case with the child's detail
 case system reads the outcome; panel members who sit on the case's district and tier read
 it without the details; the current lead professional of an open case reads it, with the
 details where their agency may have them (the referring agency, named by the consent in
-force, or a safeguarding basis); auditors read it without the details; anyone else is told
-there is no such case (404).
+force, or a safeguarding basis); children's social care's front door reads a case referred
+to it, with the details, and answers it; auditors read it without the details; anyone else
+is told there is no such case (404).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def scope_of(referral: Referral) -> CaseScope:
         safeguarding_basis=referral.safeguarding_basis is not None,
         # a lead's access ends at closure and at a withdrawal of consent (the case pauses)
         open=referral.closed is None and not referral.paused,
+        at_social_care=referral.with_social_care,
     )
 
 

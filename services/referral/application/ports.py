@@ -48,6 +48,21 @@ class ListedCase:
     updated_at: datetime
 
 
+@dataclass(frozen=True)
+class FrontDoorCase:
+    """A case referred to children's social care's front door, as its list shows it: no
+    personal data."""
+
+    case_id: UUID
+    district: str
+    referring_agency: str
+    route: str
+    reason: str
+    sent_at: datetime
+    answer: str | None
+    answered_at: datetime | None
+
+
 class CaseList(Protocol):
     """The read model of the service's cases (`services.referral.adapters.read_model`)."""
 
@@ -67,4 +82,9 @@ class CaseList(Protocol):
 
     def notes_of(self, case_id: UUID) -> Sequence[UUID]:
         """The case's notes (every version), oldest first."""
+        ...
+
+    def at_front_door(self, waiting: bool, limit: int = 200) -> Sequence[FrontDoorCase]:
+        """The cases referred to the front door (only those still waiting for its answer, if
+        `waiting`), newest first."""
         ...

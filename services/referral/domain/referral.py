@@ -14,6 +14,7 @@ key. Who acted and the correlation id are the events' metadata, given by the run
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from functools import cached_property
 from typing import Annotated, Any
@@ -23,12 +24,14 @@ from eventsourcing.domain import Aggregate, event
 
 from contracts.classification import IDENTIFYING, OPERATIONAL, SPECIAL, THIRD_PARTY, Parts
 from contracts.events.referral import ConsentGiven, ReferralDetails
+from contracts.reference import SocialCareAnswer, SocialCareRoute
 from services.referral.domain.retention import RetentionOutcome
 from services.referral.domain.triage import Decision, Outcome, triage
 from services.referral.domain.values import (
     Channel,
     Closure,
     Erasure,
+    FrontDoor,
     LeadProfessional,
     LegalHold,
     Match,
@@ -222,17 +225,56 @@ class Referral(Aggregate):
         agencies_requested: Annotated[list[str], OPERATIONAL]
         # v2: accepted for a child whose open case it joins
         joins_case_id: Annotated[str | None, IDENTIFYING]
-        class_version = 2
+        # v3: decided after children's social care stepped the case down
+        from_social_care: Annotated[bool, OPERATIONAL]
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["joins_case_id"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["from_social_care"] = False
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.outcome = Outcome(self.outcome)
             aggregate.outcome_reason = self.reason
             aggregate.signposting = self.signposting
             aggregate.paused = False
+
+    class SentToFrontDoor(Aggregate.Event):
+        """Referred to children's social care's front door (the MASH): at triage, for a
+        concern of significant harm, or by a panel's decision on the open case."""
+
+        route: Annotated[str, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
+        district: Annotated[str, OPERATIONAL]
+        referring_agency: Annotated[str, OPERATIONAL]
+
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.front_door = FrontDoor(
+                SocialCareRoute(self.route), self.reason, self.timestamp
+            )
+
+    class FrontDoorAnswered(Aggregate.Event):
+        """The front door took the case on, or stepped it down into the district's MAAG."""
+
+        answer: Annotated[str, OPERATIONAL]
+        district: Annotated[str, OPERATIONAL]
+        route: Annotated[str, OPERATIONAL]
+        reason: Annotated[str | None, SPECIAL]  # social care's words about the child
+        reference: Annotated[str | None, IDENTIFYING]  # social care's record of the child
+
+        def apply(self, aggregate: Referral) -> None:
+            if aggregate.front_door is not None:
+                aggregate.front_door = replace(
+                    aggregate.front_door,
+                    answer=SocialCareAnswer(self.answer),
+                    answered_at=self.timestamp,
+                    answer_reason=self.reason,
+                    reference=self.reference,
+                )
 
     class LeadProfessionalNoted(Aggregate.Event):
         """The panel named the case's lead professional: they may read the case (and the
@@ -298,6 +340,7 @@ class Referral(Aggregate):
         self.paused = False
         self.lead: LeadProfessional | None = None
         self.moved_to: str | None = None  # the tier, once the panel escalated or stepped down
+        self.front_door: FrontDoor | None = None  # referred to children's social care
 
     @staticmethod
     def create_id(case_id: UUID, **_: Any) -> UUID:
@@ -473,6 +516,59 @@ class Referral(Aggregate):
         if self.closed is None:
             self.trigger_event(self.ClosedAtPanel, reason=reason, closed_on=closed_on.isoformat())
 
+    # --- children's social care's front door ---
+
+    @property
+    def with_social_care(self) -> bool:
+        """Referred to the front door, waiting for it or taken on by it (not stepped down)."""
+        return self.front_door is not None and self.front_door.with_social_care
+
+    def send_to_front_door(self, route: SocialCareRoute, reason: str) -> None:
+        """Refer the case to the district's front door; a repeat while it is there changes
+        nothing (a case stepped down may be referred again)."""
+        if not self.with_social_care:
+            self.trigger_event(
+                self.SentToFrontDoor,
+                route=route.value,
+                reason=reason,
+                district=self.district,
+                referring_agency=self.agency,
+            )
+
+    def answer_front_door(
+        self, answer: SocialCareAnswer, reason: str, reference: str | None
+    ) -> None:
+        """Social care takes the case on, or steps it down: a significant-harm referral
+        stepped down is triaged again for the MAAG (a panel's case goes back to its panel)."""
+        door = self.front_door
+        if door is None or not door.with_social_care:
+            raise ReferralConflict(
+                f"case_id: case {self.id} is not with children's social care's front door"
+            )
+        if door.answer is not None:
+            if door.answer is answer:
+                return  # answered so already: a repeat changes nothing
+            raise ReferralConflict(f"answer: the front door answered already ({door.answer.value})")
+        self.trigger_event(
+            self.FrontDoorAnswered,
+            answer=answer.value,
+            district=self.district,
+            route=door.route.value,
+            reason=reason,
+            reference=reference,
+        )
+        if answer is SocialCareAnswer.STEPPED_DOWN and self.outcome in TERMINAL:
+            self._triage()
+
+    @property
+    def _stepped_down_at_triage(self) -> bool:
+        door = self.front_door
+        return (
+            door is not None
+            and door.route is SocialCareRoute.SIGNIFICANT_HARM
+            and door.answer is SocialCareAnswer.STEPPED_DOWN
+        )
+
     # --- the child index ---
 
     def open_here(self) -> bool:
@@ -482,6 +578,7 @@ class Referral(Aggregate):
             and not self.paused
             and self.closed is None
             and self.joins_case_id is None
+            and not self.with_social_care
         )
 
     def offered(self, child_id: UUID) -> Match:
@@ -568,6 +665,7 @@ class Referral(Aggregate):
             transition_basis=d.transition_basis,
             has_consent=self.consent is not None,
             has_safeguarding_basis=self.safeguarding_basis is not None,
+            stepped_down=self._stepped_down_at_triage,
         )
         if decision.outcome is self.outcome and not self.paused:
             return  # nothing new to say
@@ -588,7 +686,10 @@ class Referral(Aggregate):
             level_of_need=int(self.details.level_of_need),
             agencies_requested=[a.value for a in self.details.agencies_requested],
             joins_case_id=str(self.joins_case_id) if accepted and self.joins_case_id else None,
+            from_social_care=self._stepped_down_at_triage,
         )
+        if decision.outcome is Outcome.REDIRECTED_TO_SOCIAL_CARE:
+            self.send_to_front_door(SocialCareRoute.SIGNIFICANT_HARM, decision.reason)
 
 
 class Rejection(Aggregate):

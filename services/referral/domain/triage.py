@@ -68,7 +68,10 @@ def triage(
     has_safeguarding_basis: bool,
     services_requested: Iterable[Service] = (),
     transition_basis: TransitionBasis | None = None,
+    stepped_down: bool = False,
 ) -> Decision:
+    if stepped_down:
+        return _stepped_down(has_consent, has_safeguarding_basis)
     # "as children's social care will be represented on each panel, will ensure that
     # safeguarding arrangements are robust" (scrutiny review): a concern of significant harm
     # is children's social care's at once, not a MAAG's to list.
@@ -102,3 +105,19 @@ def triage(
     else:
         why = f"transition case ({transition_basis.value if transition_basis else 'leaving care or hospital'})"
     return Decision(Outcome.ACCEPTED, f"{why}; sharing on {basis}; routed to the district MAAG")
+
+
+STEPPED_DOWN = "stepped down by children's social care into the district MAAG"
+
+
+def _stepped_down(has_consent: bool, has_safeguarding_basis: bool) -> Decision:
+    """Children's social care assessed the concern and stepped the case down: the MAAG
+    takes it (social care's judgement stands for the threshold), with the family's consent
+    or a recorded basis like any other case."""
+    if not has_consent and not has_safeguarding_basis:
+        return Decision(
+            Outcome.PENDING_CONSENT,
+            f"{STEPPED_DOWN}; no consent to share and no safeguarding basis recorded: it waits",
+        )
+    basis = "consent" if has_consent else "a recorded safeguarding basis"
+    return Decision(Outcome.ACCEPTED, f"{STEPPED_DOWN}; sharing on {basis}")

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from contracts.events.referral import ConsentGiven, ConsentGiver, ReferralDetails
-from contracts.reference import Agency, District, LevelOfNeed, Service, TransitionBasis
+from contracts.reference import (
+    Agency,
+    District,
+    LevelOfNeed,
+    Service,
+    SocialCareAnswer,
+    SocialCareRoute,
+    TransitionBasis,
+)
 
 
 class ReferralConflict(Exception):
@@ -125,6 +133,28 @@ class LeadProfessional:
 
     professional_id: str
     agency: str
+
+
+@dataclass(frozen=True)
+class FrontDoor:
+    """The case's referral to children's social care's front door (the MASH), and its answer."""
+
+    route: SocialCareRoute
+    reason: str
+    sent_at: datetime
+    answer: SocialCareAnswer | None = None
+    answered_at: datetime | None = None
+    answer_reason: str | None = None  # None once erased
+    reference: str | None = None  # social care's own record of the case; None once erased
+
+    @property
+    def waiting(self) -> bool:
+        return self.answer is None
+
+    @property
+    def with_social_care(self) -> bool:
+        """Waiting for the front door, or taken on by social care (not stepped down)."""
+        return self.answer is not SocialCareAnswer.STEPPED_DOWN
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ handlers: Handlers[ReferralApp] = Handlers(
 )
 
 # Each ability registers its handler on import.
+from services.referral.application.commands.answer_front_door import (  # noqa: E402
+    AnswerFrontDoor,
+)
 from services.referral.application.commands.erase_personal_data import (  # noqa: E402
     ErasePersonalData,
 )
@@ -43,6 +46,7 @@ from services.referral.application.commands.withdraw_consent import (  # noqa: E
 from services.referral.application.commands.write_note import WriteNote  # noqa: E402
 
 __all__ = [
+    "AnswerFrontDoor",
     "ErasePersonalData",
     "LinkHousehold",
     "PlaceLegalHold",

@@ -3,12 +3,14 @@ read them (the read recorded on the case, with whether it showed them)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
 from contracts.events.referral import ChildDetails, ConsentGiven
+from contracts.reference import SocialCareAnswer, SocialCareRoute
 from maag.runtime.policy import Action
 from maag.runtime.queries import read_case
 from maag.runtime.store.unit_of_work import Work
@@ -24,6 +26,20 @@ from services.referral.domain.values import MatchStatus, Status
 
 if TYPE_CHECKING:
     from services.referral.application.app import ReferralApp
+
+
+class FrontDoorView(BaseModel):
+    """The case's referral to children's social care's front door, and its answer."""
+
+    route: SocialCareRoute
+    reason: str
+    sent_at: datetime
+    answer: SocialCareAnswer | None
+    answered_at: datetime | None
+    answer_reason: str | None = Field(description="Only for readers of the child's details.")
+    reference: str | None = Field(
+        description="Social care's own record of the case: only for readers of the child's details."
+    )
 
 
 class ReferralView(BaseModel):
@@ -57,6 +73,10 @@ class ReferralView(BaseModel):
     household_id: UUID | None = Field(default=None, description="Siblings share one.")
     matches_offered: int = Field(
         default=0, description="Children this one may be, waiting to be confirmed or rejected."
+    )
+    front_door: FrontDoorView | None = Field(
+        default=None,
+        description="Referred to children's social care's front door: how, why, and its answer.",
     )
 
 
@@ -100,6 +120,22 @@ def referral_view(app: ReferralApp, referral: Referral, caller: Caller) -> Refer
         child_id=referral.child_id,
         household_id=referral.household_id,
         matches_offered=len(offered),
+        front_door=_front_door(referral, sees_personal_data(referral, caller)),
+    )
+
+
+def _front_door(referral: Referral, personal: bool) -> FrontDoorView | None:
+    door = referral.front_door
+    if door is None:
+        return None
+    return FrontDoorView(
+        route=door.route,
+        reason=door.reason,
+        sent_at=door.sent_at,
+        answer=door.answer,
+        answered_at=door.answered_at,
+        answer_reason=door.answer_reason if personal else None,
+        reference=door.reference if personal else None,
     )
 
 

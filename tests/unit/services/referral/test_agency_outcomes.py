@@ -85,6 +85,7 @@ def test_an_accepted_referral_that_joins_a_case_does_not_name_it_to_the_agency()
         level_of_need=3,
         agencies_requested=["camhs", "youth-service"],
         joins_case_id=str(joined),
+        from_social_care=False,
     )
     asked: list[uuid.UUID] = []
 
