@@ -12,7 +12,9 @@ def _status(value: str) -> Callable[[object], Change]:
     return lambda e: Change(set={"status": value})
 
 
-def _moved(e: PanelCase.Escalated | PanelCase.SteppedDown) -> Change:
+def _moved(
+    e: PanelCase.Escalated | PanelCase.SteppedDown | PanelCase.SocialCareSteppedDown,
+) -> Change:
     return Change(set={"status": "awaiting listing", "panel": str(e.to_panel)})
 
 
@@ -45,6 +47,8 @@ AUDIT = AuditSpec(
         ),
         PanelCase.Paused: _status("paused: consent withdrawn"),
         PanelCase.Resumed: _status("awaiting listing"),
+        PanelCase.ReferredToSocialCare: _status("with children's social care"),
+        PanelCase.SocialCareSteppedDown: _moved,
     },
     # The meetings a case was listed on or decided at: their attendance belongs in its
     # timeline.

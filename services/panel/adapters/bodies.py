@@ -198,8 +198,23 @@ class Close(_Decision):
     )
 
 
+class ReferToSocialCare(_Decision):
+    """Refer the case to children's social care's front door (the MASH): it leaves every
+    agenda, and takes no decisions until the front door takes it on or steps it down."""
+
+    kind: Literal["refer-to-social-care"]
+    reason: str = Field(min_length=1, max_length=TEXT_CHARS)
+
+
 Decision = Annotated[
-    AssignLeadProfessional | RequestPackage | ReviewPackage | Escalate | StepDown | Defer | Close,
+    AssignLeadProfessional
+    | RequestPackage
+    | ReviewPackage
+    | Escalate
+    | StepDown
+    | Defer
+    | Close
+    | ReferToSocialCare,
     Field(discriminator="kind"),
 ]
 

@@ -45,6 +45,7 @@ from services.panel.application.commands import (
     record_family_meeting,
     record_need,
     record_progress,
+    refer_to_social_care,
     request_package,
     review_package,
     review_plan,
@@ -76,6 +77,7 @@ DECISIONS: dict[type[BaseModel], type[Decision]] = {
     bodies.StepDown: step_down.StepDown,
     bodies.Defer: defer.Defer,
     bodies.Close: close_case.Close,
+    bodies.ReferToSocialCare: refer_to_social_care.ReferToSocialCare,
 }
 # Each kind of change to a plan's body, and the command it asks for.
 PLAN_CHANGES: dict[type[BaseModel], type[PlanChange]] = {

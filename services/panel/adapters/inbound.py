@@ -1,6 +1,7 @@
 """Events the panel service follows, each routed by a table to its policy: accepted referrals,
-confirmed matches and consent withdrawals from the referral service; commissioned, failed,
-reviewed and decommissioned packages from the commissioning service."""
+confirmed matches, consent withdrawals and children's social care's answers from the referral
+service; commissioned, failed, reviewed and decommissioned packages from the commissioning
+service."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from contracts.events.referral import (
     ConsentWithdrawn,
     PersonalDataErased,
     ReferralAccepted,
+    SocialCareAnswered,
 )
 from contracts.reference import Panel
 from maag.runtime.messaging.consumer import Delivery, Handler, Subscription, on_events
@@ -33,6 +35,7 @@ from services.panel.application.policies.on_package_decommissioned import (
 from services.panel.application.policies.on_package_reviewed import on_package_reviewed
 from services.panel.application.policies.on_personal_data_erased import on_personal_data_erased
 from services.panel.application.policies.on_referral_accepted import on_referral_accepted
+from services.panel.application.policies.on_social_care_answered import on_social_care_answered
 from services.panel.domain.schedule import PanelRef, agenda_open_at, meeting_id
 
 REFERRAL_POLICIES: Mapping[type[IntegrationEvent], Handler] = {
@@ -40,6 +43,7 @@ REFERRAL_POLICIES: Mapping[type[IntegrationEvent], Handler] = {
     ConsentWithdrawn: on_consent_withdrawn,
     ChildMatchConfirmed: on_child_match_confirmed,
     PersonalDataErased: on_personal_data_erased,
+    SocialCareAnswered: on_social_care_answered,
 }
 COMMISSIONING_POLICIES: Mapping[type[IntegrationEvent], Handler] = {
     PackageCommissioned: on_package_commissioned,
@@ -56,6 +60,12 @@ def _accepted(e: ReferralAccepted) -> list[UUID]:
     return [*joins, meeting_id(ref, agenda_open_at(ref, e.occurred_at))]
 
 
+def _answered(e: SocialCareAnswered) -> list[UUID]:
+    # stepped down: the district MAAG's meeting that will list it
+    ref = PanelRef(Panel.MAAG, e.district)
+    return [meeting_id(ref, agenda_open_at(ref, e.occurred_at))]
+
+
 def _matched(e: ChildMatchConfirmed) -> list[UUID]:
     return [e.joins_case_id] if e.joins_case_id else []
 
@@ -64,6 +74,7 @@ def _matched(e: ChildMatchConfirmed) -> list[UUID]:
 ALSO_LOADS: dict[type[IntegrationEvent], Callable[[Any], list[UUID]]] = {
     ReferralAccepted: _accepted,
     ChildMatchConfirmed: _matched,
+    SocialCareAnswered: _answered,
 }
 
 

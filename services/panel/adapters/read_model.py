@@ -92,6 +92,7 @@ DECISIONS = {
     PanelCase.Deferred: "deferred",
     PanelCase.Closed: "closed",
     PanelCase.ReviewDecided: "package reviewed",
+    PanelCase.ReferredToSocialCare: "referred to children's social care",
 }
 
 
@@ -160,6 +161,7 @@ Decided = (
     | PanelCase.Deferred
     | PanelCase.Closed
     | PanelCase.ReviewDecided
+    | PanelCase.ReferredToSocialCare
 )
 
 

@@ -20,6 +20,7 @@ from contracts.events.panel import (
     CaseJoined,
     CaseListed,
     CasePaused,
+    CaseReferredToSocialCare,
     CaseSteppedDown,
     CommissioningFailureListed,
     LeadProfessionalAssigned,
@@ -117,6 +118,26 @@ def _stepped_down(e: PanelCase.SteppedDown) -> CaseSteppedDown:
         to_panel=Panel(e.to_panel),
         meeting_id=e.meeting_id,
         reason=e.reason,
+    )
+
+
+def _social_care_stepped_down(e: PanelCase.SocialCareSteppedDown) -> CaseSteppedDown | None:
+    # a move between tiers, heard as any step-down; back at the MAAG that held it, the
+    # case's new listing (`Listed`) says it all
+    if e.panel == e.to_panel:
+        return None
+    return CaseSteppedDown(
+        **_about(e),
+        from_panel=Panel(e.panel),
+        to_panel=Panel(e.to_panel),
+        meeting_id=e.meeting_id,
+        reason=e.reason,
+    )
+
+
+def _referred_to_social_care(e: PanelCase.ReferredToSocialCare) -> CaseReferredToSocialCare:
+    return CaseReferredToSocialCare(
+        **_about(e), panel=Panel(e.panel), meeting_id=e.meeting_id, reason=e.reason
     )
 
 
@@ -230,7 +251,8 @@ def _scheduled(e: Meeting.Scheduled) -> PanelMeetingScheduled:
     )
 
 
-Translator = Callable[[Any], IntegrationEvent]  # each takes the event class it is listed for
+# Each takes the event class it is listed for; None where this one event is nobody else's.
+Translator = Callable[[Any], IntegrationEvent | None]
 # Each published event class and what it publishes.
 TRANSLATORS: dict[type[Aggregate.Event], Translator] = {
     Meeting.Scheduled: _scheduled,
@@ -246,6 +268,8 @@ TRANSLATORS: dict[type[Aggregate.Event], Translator] = {
     PanelCase.CommissioningFailureListed: _failure_listed,
     PanelCase.ReviewDecided: _review_decided,
     PanelCase.JoinedInto: _joined,
+    PanelCase.ReferredToSocialCare: _referred_to_social_care,
+    PanelCase.SocialCareSteppedDown: _social_care_stepped_down,
     Plan.Agreed: _plan_agreed,
     Plan.Reviewed: _plan_reviewed,
 }
@@ -261,6 +285,7 @@ INTERNAL = (
     PanelCase.NeedReassessed,  # the review itself is commissioning's published event
     PanelCase.ReviewMoved,  # published as the review's new listing (ReviewListed)
     PanelCase.CarriedOver,  # published as the case's new listing (Listed)
+    PanelCase.ReviewKept,  # published when the review is listed (ReviewListed)
     PanelCase.PackageEnded,  # commissioning published the decommission
     # What the plan says stays here (it is written about a child, and names people); that
     # it was agreed, and how its reviews went, is published.
@@ -279,8 +304,9 @@ CORRELATED_BY_ORIGINATOR = frozenset({Meeting.Scheduled})
 
 def translate(e: Aggregate.Event) -> Outbound | None:
     translator = TRANSLATORS.get(type(e))
-    if translator is None:
+    published = translator(e) if translator is not None else None
+    if published is None:
         return None
     if type(e) in CORRELATED_BY_ORIGINATOR:
-        return Outbound(translator(e), correlation_id=str(e.originator_id))
-    return Outbound(translator(e), correlation_id=causation.correlation_of(e))
+        return Outbound(published, correlation_id=str(e.originator_id))
+    return Outbound(published, correlation_id=causation.correlation_of(e))

@@ -15,6 +15,7 @@ from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller, Forbidden
 from services.panel.domain.case import PanelCase
 from services.panel.domain.schedule import PanelRef
+from services.panel.domain.values import CaseStatus
 
 SITTING = (Role.PANEL_MEMBER, Role.PANEL_CHAIR)
 
@@ -48,7 +49,9 @@ def scope_of(case: PanelCase) -> CaseScope:
         district=case.district.value,
         tier=case.panel.value,
         lead=case.lead.professional_id if case.lead else None,
-        open=case.is_open,
+        # with social care's front door the case is still open: its lead stays until the
+        # front door takes it on (the case closes) or steps it down
+        open=case.status in (CaseStatus.ACTIVE, CaseStatus.AT_SOCIAL_CARE),
     )
 
 

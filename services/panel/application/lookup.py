@@ -58,6 +58,17 @@ def carry_reviews(work: Work, case: PanelCase, not_before: datetime) -> None:
         work.add(listed, to)
 
 
+def relist_reviews(work: Work, case: PanelCase, not_before: datetime) -> None:
+    """Each of the case's reviews still to come that no agenda holds (taken off when it went
+    to children's social care) listed again at the holding tier's first meeting on or after
+    it falls due, and not before `not_before` (the case's own listing there)."""
+    ref = case.ref_for(case.panel)
+    for package_id, review_on in case.reviews_off_agenda():
+        to = meeting_at(work, ref, max(first_meeting_on_or_after(ref, review_on), not_before))
+        case.relist_review(package_id, to)
+        work.add(to)
+
+
 def agenda_open_of(work: Work, ref: PanelRef, at: datetime) -> Meeting:
     """The panel's first meeting whose agenda is still open at `at` (`AGENDA_CUT_OFF`)."""
     return meeting_at(work, ref, agenda_open_at(ref, at))

@@ -41,6 +41,11 @@ from services.panel.domain.values import (
 PACKAGE_NAMESPACE = UUID("a3f0c7de-8a4e-4f5a-b7c1-9d2e6f1a0b34")
 REVIEW_REASON = "review"
 FAILURE_REASON = "package not commissioned"
+# The listing reason of a case children's social care stepped down into the district's MAAG
+# (a panel's case it answered, or a significant-harm referral accepted afterwards).
+STEPPED_DOWN_BY_SOCIAL_CARE = "stepped down by children's social care"
+TAKEN_ON_BY_SOCIAL_CARE = "taken on by children's social care"
+REFERRED_TO_SOCIAL_CARE = "referred to children's social care"
 
 
 class PanelCase(Aggregate):
@@ -186,6 +191,39 @@ class PanelCase(Aggregate):
             case.status = CaseStatus.JOINED
             case.listings.clear()
 
+    class ReferredToSocialCare(Aggregate.Event):
+        """The panel referred the case to children's social care's front door: it leaves
+        every other agenda (`removed_from`) and takes no decisions until the front door
+        answers."""
+
+        district: Annotated[str, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
+        removed_from: Annotated[list[UUID], OPERATIONAL]
+
+        def apply(self, case: PanelCase) -> None:
+            case.status = CaseStatus.AT_SOCIAL_CARE
+            case.listings.clear()
+            case.decided_at.add(self.meeting_id)
+            case.referred_at = self.meeting_id
+
+    class SocialCareSteppedDown(Aggregate.Event):
+        """The front door stepped the case down: active again, held by the district's MAAG
+        (`to_panel`), whose meeting `meeting_id` lists it (`Listed`). `panel` is the tier
+        that held it when it was referred."""
+
+        district: Annotated[str, OPERATIONAL]
+        panel: Annotated[str, OPERATIONAL]
+        to_panel: Annotated[str, OPERATIONAL]
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        reason: Annotated[str, OPERATIONAL]
+
+        def apply(self, case: PanelCase) -> None:
+            case.status = CaseStatus.ACTIVE
+            case.panel = Panel(self.to_panel)
+            case.referred_at = None
+
     class ReferralJoined(Aggregate.Event):
         """Another referral of this case's child joined it."""
 
@@ -218,6 +256,20 @@ class PanelCase(Aggregate):
                 case.package(self.package_id),
                 review_on=date.fromisoformat(self.review_on),
                 review_meeting=self.meeting_id,
+            )
+
+    class ReviewKept(Aggregate.Event):
+        """A package's review fell due while the case was with children's social care: kept,
+        on no agenda, until the front door steps the case down (then listed)."""
+
+        package_id: Annotated[UUID, OPERATIONAL]
+        review_on: Annotated[str, OPERATIONAL]
+
+        def apply(self, case: PanelCase) -> None:
+            case.packages[self.package_id] = replace(
+                case.package(self.package_id),
+                review_on=date.fromisoformat(self.review_on),
+                review_meeting=None,
             )
 
     class CarriedOver(Aggregate.Event):
@@ -321,6 +373,7 @@ class PanelCase(Aggregate):
         self.packages: dict[UUID, Package] = {}
         self.joined: set[UUID] = set()  # other referrals of the child that joined this case
         self.decided_at: set[UUID] = set()  # meetings that took a decision on it
+        self.referred_at: UUID | None = None  # the meeting that referred it to social care
 
     @staticmethod
     def create_id(case_id: UUID, **_: object) -> UUID:
@@ -425,6 +478,11 @@ class PanelCase(Aggregate):
         listed = self.package(package_id).review_on
         if listed is not None and review_on <= listed:
             return
+        if self.status is CaseStatus.AT_SOCIAL_CARE:  # on no agenda until the front door answers
+            self.trigger_event(
+                self.ReviewKept, package_id=package_id, review_on=review_on.isoformat()
+            )
+            return
         self._review_on(package_id, review_on, meeting)
 
     def _review_on(self, package_id: UUID, review_on: date, meeting: Meeting) -> None:
@@ -475,6 +533,30 @@ class PanelCase(Aggregate):
         self.trigger_event(
             self.ReviewMoved, package_id=package_id, meeting_id=listed.id, to_panel=self.panel.value
         )
+        self._review_on(package_id, review_on, to)
+
+    def reviews_off_agenda(self) -> list[tuple[UUID, date]]:
+        """(package, review date) of each review still to come that no agenda holds (taken
+        off when the case went to children's social care, or falling due while it was there)."""
+        return [
+            (package_id, package.review_on)
+            for package_id, package in self.packages.items()
+            if package.review_on is not None
+            and package.ended is None
+            and (
+                package.review_meeting is None  # fell due while with social care
+                or (
+                    package.review_meeting not in self.listings
+                    and package.review_meeting not in self.decided_at  # reviewed there already
+                )
+            )
+        ]
+
+    def relist_review(self, package_id: UUID, to: Meeting) -> None:
+        """The package's review, taken off every agenda, listed again on `to` (the holding
+        tier's meeting on or after it falls due)."""
+        review_on = self.package(package_id).review_on
+        assert review_on is not None and to.panel is self.panel
         self._review_on(package_id, review_on, to)
 
     def reassess(self, package_id: UUID, change: int) -> None:
@@ -663,10 +745,66 @@ class PanelCase(Aggregate):
             outcomes=[o.value for o in dict.fromkeys(outcomes)],
         )
 
+    def refer_to_social_care(self, meeting: Meeting, reason: str, meetings: list[Meeting]) -> None:
+        """Refer the case to children's social care's front door. It leaves `meetings` (every
+        agenda it is on) but the deciding one, which shows the decision, as any other."""
+        self._may_decide(meeting)
+        others = [m for m in meetings if m.id != meeting.id]
+        for m in others:
+            m.remove_case(self.id, REFERRED_TO_SOCIAL_CARE)
+        self.trigger_event(
+            self.ReferredToSocialCare,
+            district=self.district.value,
+            panel=self.panel.value,
+            meeting_id=meeting.id,
+            reason=reason,
+            removed_from=[m.id for m in others],
+        )
+
+    # --- children's social care's answer to a referral (once, however often it arrives) ---
+
+    def taken_on_by_social_care(self) -> bool:
+        """Social care takes the case on: it closes, as decided at the meeting that referred
+        it. False if the case is not waiting for the front door's answer."""
+        if self.status is not CaseStatus.AT_SOCIAL_CARE or self.referred_at is None:
+            return False
+        self.trigger_event(
+            self.Closed,
+            district=self.district.value,
+            panel=self.panel.value,
+            meeting_id=self.referred_at,
+            reason=TAKEN_ON_BY_SOCIAL_CARE,
+            outcomes=[ClosureOutcome.TAKEN_ON_BY_SOCIAL_CARE.value],
+        )
+        return True
+
+    def stepped_down_by_social_care(self, meeting: Meeting) -> bool:
+        """Social care steps the case down: active again, held by its district's MAAG and
+        listed on `meeting` (that MAAG's next open agenda). False if the case is not waiting
+        for the front door's answer."""
+        if self.status is not CaseStatus.AT_SOCIAL_CARE:
+            return False
+        assert meeting.ref == self.ref_for(Panel.MAAG)
+        self.trigger_event(
+            self.SocialCareSteppedDown,
+            district=self.district.value,
+            panel=self.panel.value,
+            to_panel=Panel.MAAG.value,
+            meeting_id=meeting.id,
+            reason=STEPPED_DOWN_BY_SOCIAL_CARE,
+        )
+        self.list_on(meeting, STEPPED_DOWN_BY_SOCIAL_CARE)
+        return True
+
     def _may_decide(self, meeting: Meeting) -> None:
         if self.status is CaseStatus.PAUSED:
             raise PanelRuleBroken(
                 "the case is paused (consent withdrawn): no decisions until consent returns"
+            )
+        if self.status is CaseStatus.AT_SOCIAL_CARE:
+            raise PanelRuleBroken(
+                "the case is with children's social care's front door: "
+                "no decisions until it answers"
             )
         if self.status is CaseStatus.CLOSED:
             raise PanelRuleBroken("the case is closed")

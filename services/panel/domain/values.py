@@ -23,6 +23,9 @@ class CaseStatus(StrEnum):
     PAUSED = "paused"  # consent withdrawn: off every agenda until it is given again
     CLOSED = "closed"
     JOINED = "joined"  # another referral of a child whose case is open here: joined that case
+    # referred to children's social care's front door: off every agenda, no decisions, until
+    # it answers (takes the case on: closed; or steps it down: active at the district's MAAG)
+    AT_SOCIAL_CARE = "at-social-care"
 
 
 class Outcome(StrEnum):

@@ -1,6 +1,7 @@
 """An accepted referral is listed on its district MAAG's next meeting (once, however often it
-arrives); a referral of a child whose case is open here joins that case instead, and one
-accepted again after consent came back resumes its paused case."""
+arrives), saying so when children's social care stepped it down into the MAAG; a referral of
+a child whose case is open here joins that case instead, and one accepted again after
+consent came back resumes its paused case."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from contracts.events.referral import ReferralAccepted
 from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.store.unit_of_work import Work
 from services.panel.application.lookup import agenda_open_of, find_case, open_case
-from services.panel.domain.case import PanelCase
+from services.panel.domain.case import STEPPED_DOWN_BY_SOCIAL_CARE, PanelCase
 from services.panel.domain.values import CaseStatus
 
 if TYPE_CHECKING:
     from services.panel.application.app import PanelApp
+
+# Not listed by a referral accepted again: closed, joined, or waiting for social care's answer
+# (which lists it itself when it steps the case down).
+FINISHED_OR_AWAY = (CaseStatus.CLOSED, CaseStatus.JOINED, CaseStatus.AT_SOCIAL_CARE)
 
 
 def on_referral_accepted(d: Delivery[ReferralAccepted], work: Work[PanelApp]) -> None:
@@ -30,7 +35,8 @@ def on_referral_accepted(d: Delivery[ReferralAccepted], work: Work[PanelApp]) ->
         work.add(case)
     elif case.status is CaseStatus.PAUSED:
         case.resume()  # consent given again
-    elif case.status in (CaseStatus.CLOSED, CaseStatus.JOINED) or case.listings:
-        return  # already on an agenda (or finished): a duplicate changes nothing
+    elif case.status in FINISHED_OR_AWAY or case.listings:
+        return  # already on an agenda (finished, or with social care): nothing changes
     work.add(case)
-    case.list_on(agenda_open_of(work, case.ref, e.occurred_at), "new referral")
+    reason = STEPPED_DOWN_BY_SOCIAL_CARE if e.from_social_care else "new referral"
+    case.list_on(agenda_open_of(work, case.ref, e.occurred_at), reason)

@@ -17,8 +17,21 @@ from contracts.events.commissioning import (
     PackageReviewed,
     ReviewOutcome,
 )
-from contracts.events.referral import ChildMatchConfirmed, ConsentWithdrawn, ReferralAccepted
-from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
+from contracts.events.referral import (
+    ChildMatchConfirmed,
+    ConsentWithdrawn,
+    ReferralAccepted,
+    SocialCareAnswered,
+)
+from contracts.reference import (
+    Agency,
+    District,
+    LevelOfNeed,
+    Panel,
+    Role,
+    SocialCareAnswer,
+    SocialCareRoute,
+)
 from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.store.unit_of_work import Work
 from services.panel.adapters.inbound import COMMISSIONING_POLICIES, REFERRAL_POLICIES
@@ -39,6 +52,7 @@ def referral_accepted(
     agencies: list[str],
     at: datetime,
     joins_case_id: UUID | None = None,
+    from_social_care: bool = False,
 ) -> None:
     deliver(
         work,
@@ -52,6 +66,28 @@ def referral_accepted(
             agencies_requested=[Agency(a) for a in agencies],
             reason="accepted",
             joins_case_id=joins_case_id,
+            from_social_care=from_social_care,
+        ),
+    )
+
+
+def social_care_answered(
+    work: Work,
+    case_id: UUID,
+    answer: str,
+    at: datetime,
+    district: str = "harlow",
+    route: str = "panel",
+) -> None:
+    deliver(
+        work,
+        SocialCareAnswered(
+            case_id=case_id,
+            occurred_at=at,
+            actor=SERVICE,
+            district=District(district),
+            answer=SocialCareAnswer(answer),
+            route=SocialCareRoute(route),
         ),
     )
 

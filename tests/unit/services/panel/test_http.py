@@ -456,3 +456,34 @@ def test_the_meetings_list_keeps_the_weeks_held_meetings_with_their_cases(
     assert listed(meeting.starts_at + timedelta(days=6)) == [(meeting_id, 1)]
     assert listed(meeting.starts_at + timedelta(days=8)) == []
     assert listed(meeting.starts_at - timedelta(days=1)) == [(meeting_id, 1)]
+
+
+def test_a_case_referred_to_social_care_shows_so_and_further_decisions_are_409(
+    client: Any, app: PanelApp
+) -> None:
+    case_id, meeting_id = _listed_case(app)
+    _quorate(client, meeting_id)
+    refer = {"kind": "refer-to-social-care", "case_id": str(case_id), "reason": "a disclosure"}
+    r = client.post(f"/meetings/{meeting_id}/decisions", headers=chair(), json=refer)
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["listed_on"]) == ("at-social-care", [])
+    client.projector.catch_up()
+    item = client.get(f"/meetings/{meeting_id}/agenda", headers=coordinator()).json()["agenda"][0]
+    assert (item["status"], item["decisions"]) == ("decided", "referred to children's social care")
+    case = client.get(f"/cases/{case_id}", headers=coordinator()).json()
+    assert case["status"] == "at-social-care"
+
+    r = client.post(
+        f"/meetings/{meeting_id}/decisions",
+        headers=chair(),
+        json={"kind": "close", "case_id": str(case_id), "reason": "resolved"},
+    )
+    assert r.status_code == 409
+    assert r.json()["detail"] == (
+        "the case is with children's social care's front door: no decisions until it answers"
+    )
+    blank = {**refer, "reason": ""}
+    assert (
+        client.post(f"/meetings/{meeting_id}/decisions", headers=chair(), json=blank).status_code
+        == 422
+    )
