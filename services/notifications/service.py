@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
+from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings
 from services.notifications.adapters import read_model
@@ -43,6 +43,7 @@ def build(settings: Settings) -> NotificationsService:
         subscriptions(
             PANEL_EVENTS.named(settings.topic_prefix),
             COMMISSIONING_EVENTS.named(settings.topic_prefix),
+            REFERRAL_EVENTS.named(settings.topic_prefix),
         )
     )
     api = create_api(app, p.verifier, p.engine, p.ready)

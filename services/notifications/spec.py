@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
+from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime.spec import ServiceSpec
 from services.notifications.audit import AUDIT
 
@@ -12,6 +12,7 @@ SPEC = ServiceSpec(
     consumes=(
         PANEL_EVENTS,
         COMMISSIONING_EVENTS,
+        REFERRAL_EVENTS,  # a case referred to children's social care: its front door told
     ),
     audit=AUDIT,
 )

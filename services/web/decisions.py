@@ -49,7 +49,7 @@ class Decision(TypedDict, total=False):
     interventions: list[Intervention]
     alternative_to: list[str]
     funding_split: list[Share]
-    # the others
+    # the others: defer, close, escalate, step-down, refer-to-social-care
     reason: str
     outcomes: list[str]  # close
     to: str

@@ -214,6 +214,7 @@ def nav(who: SignedIn | None) -> list[dict[str, str]]:
         (READERS_OF_SPEND, "/reports/savings", "Savings"),
         (READERS_OF_SPEND, "/reports/boards", "Boards"),
         ((Role.AUDITOR.value,), "/audit", "Audit a case"),
+        ((Role.FRONT_DOOR.value,), "/front-door", "Front door"),
     ]
     return [{"href": h, "text": t} for roles, h, t in links if who.has(*roles)]
 
@@ -241,6 +242,8 @@ def templates() -> Jinja2Templates:
     env.filters["fy_label"] = fy_label
     env.globals["form_guard"] = form_guard
     env.filters["when"] = _when
+    env.filters["day"] = _day
+    env.filters["case_ref"] = _case_ref
     return Jinja2Templates(env=env)
 
 
@@ -251,3 +254,19 @@ def _when(value: str | None) -> str:
         return datetime.fromisoformat(value).strftime("%-d %B %Y %H:%M")
     except ValueError:
         return value
+
+
+def _day(value: str | None) -> str:
+    """A date and time as its day only (e.g. "7 December 2026")."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).strftime("%-d %B %Y")
+    except ValueError:
+        return value
+
+
+def _case_ref(case_id: object) -> str:
+    """The short reference the emails give a case (MAAG-<its id's first block>), so a page
+    can be matched to the email that pointed to it."""
+    return f"MAAG-{str(case_id).split('-')[0].upper()}"

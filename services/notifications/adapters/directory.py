@@ -1,5 +1,6 @@
-"""Contacts (reference data): where to email a provider about its packages, and a panel's
-coordinator (`coordinator:<panel key>`, e.g. `coordinator:maag:harlow`).
+"""Contacts (reference data): where to email a provider about its packages, a panel's
+coordinator (`coordinator:<panel key>`, e.g. `coordinator:maag:harlow`), and a district's
+children's social care front door (`front-door:<district>`, e.g. `front-door:harlow`).
 
 The file is configuration from outside the code: every entry is checked when it is loaded,
 so a bad address stops the service at start with the provider named, not an email later."""

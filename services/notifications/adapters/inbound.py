@@ -15,6 +15,7 @@ from contracts.events.panel import (
     LeadProfessionalAssigned,
     ReviewListed,
 )
+from contracts.events.referral import SocialCareReferralMade
 from maag.runtime.messaging.consumer import Handler, Subscription, on_events
 from services.notifications.application.policies.on_case_closed import on_case_closed
 from services.notifications.application.policies.on_case_listed import on_case_listed
@@ -33,6 +34,9 @@ from services.notifications.application.policies.on_package_decommissioned impor
     on_package_decommissioned,
 )
 from services.notifications.application.policies.on_review_listed import on_review_listed
+from services.notifications.application.policies.on_social_care_referral_made import (
+    on_social_care_referral_made,
+)
 
 PANEL: dict[type[IntegrationEvent], Handler] = {
     LeadProfessionalAssigned: on_lead_professional_assigned,
@@ -48,10 +52,16 @@ COMMISSIONING: dict[type[IntegrationEvent], Handler] = {
     PackageCommissioned: on_package_commissioned,
     PackageDecommissioned: on_package_decommissioned,
 }
+REFERRAL: dict[type[IntegrationEvent], Handler] = {
+    SocialCareReferralMade: on_social_care_referral_made,
+}
 
 
-def subscriptions(panel_topic: str, commissioning_topic: str) -> list[Subscription]:
+def subscriptions(
+    panel_topic: str, commissioning_topic: str, referral_topic: str
+) -> list[Subscription]:
     return [
         on_events(panel_topic, PANEL),
         on_events(commissioning_topic, COMMISSIONING),
+        on_events(referral_topic, REFERRAL),
     ]

@@ -15,7 +15,8 @@ from maag.runtime.store.application import ServiceApplication
 from maag.runtime.store.unit_of_work import Work
 from services.notifications.application.commands import handlers
 
-# A contact's address, if the directory has one (a provider id, `coordinator:<panel key>`).
+# A contact's address, if the directory has one (a provider id, `coordinator:<panel key>`,
+# `front-door:<district>`).
 EmailOf = Callable[[str], str | None]
 
 

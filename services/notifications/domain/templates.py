@@ -56,6 +56,14 @@ TEMPLATES: dict[Template, _Wording] = {
         "The package for case $case_ref is decommissioned from $effective_from (reason: "
         "$reason); please stop delivery from that date.\n\nOpen the package: $link",
     ),
+    Template.FRONT_DOOR_REFERRAL: _Wording(
+        "MAAG case $case_ref: referred to children's social care",
+        "Case $case_ref ($district) has been referred to children's social care's front "
+        "door because of $route."
+        "\n\nReason: $reason\n\nThe case's page has the details you need; please answer "
+        "there whether children's social care takes the case on or steps it down into the "
+        "district's MAAG.\n\nOpen the case: $link",
+    ),
 }
 
 
@@ -75,6 +83,8 @@ CONTEXT_CLASSES: dict[str, DataClass] = {
     "starts_on": DataClass.OPERATIONAL,
     "services": DataClass.OPERATIONAL,
     "effective_from": DataClass.OPERATIONAL,
+    "district": DataClass.OPERATIONAL,
+    "route": DataClass.OPERATIONAL,  # how the case reached the front door, in words
 }
 
 

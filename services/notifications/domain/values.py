@@ -22,6 +22,7 @@ class Template(StrEnum):
     PACKAGE_NOT_COMMISSIONED = "package-not-commissioned"
     PACKAGE_COMMISSIONED = "package-commissioned"
     PACKAGE_DECOMMISSIONED = "package-decommissioned"
+    FRONT_DOOR_REFERRAL = "front-door-referral"
 
 
 class EmailStatus(StrEnum):
@@ -106,9 +107,10 @@ class StoredAsk(TypedDict):
 
 @dataclass(frozen=True)
 class Page:
-    """The page of the web app an email links to: a case's own, or a package's."""
+    """The page of the web app an email links to: a case's own, a package's, or the front
+    door's page of a case referred to children's social care."""
 
-    kind: Literal["cases", "packages"]
+    kind: Literal["cases", "packages", "front-door"]
     id: UUID
 
     @classmethod
@@ -118,6 +120,10 @@ class Page:
     @classmethod
     def package(cls, package_id: UUID) -> Page:
         return cls("packages", package_id)
+
+    @classmethod
+    def front_door(cls, case_id: UUID) -> Page:
+        return cls("front-door", case_id)
 
     def url(self, base: str) -> str:
         return f"{base}/{self.kind}/{self.id}"

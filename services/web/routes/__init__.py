@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.web.routes import auditor, commissioner, lead, panel, referrer, reports, sign_in
+from services.web.routes import (
+    auditor,
+    commissioner,
+    front_door,
+    lead,
+    panel,
+    referrer,
+    reports,
+    sign_in,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     sign_in.router,
@@ -15,4 +24,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     commissioner.router,
     reports.router,
     auditor.router,
+    front_door.router,
 )

@@ -26,9 +26,11 @@ from contracts.events.panel import (
     LeadProfessionalAssigned,
     ReviewListed,
 )
-from contracts.reference import Agency, District, Panel
+from contracts.events.referral import SocialCareReferralMade
+from contracts.reference import Agency, District, Panel, SocialCareRoute
 from maag.runtime.settings import Settings
-from services.notifications.adapters.inbound import COMMISSIONING, PANEL
+from services.notifications.adapters.directory import ProviderDirectory
+from services.notifications.adapters.inbound import COMMISSIONING, PANEL, REFERRAL
 from services.notifications.application.app import NotificationsApp
 from services.notifications.application.policies.on_case_closed import on_case_closed
 from services.notifications.application.policies.on_case_listed import on_case_listed
@@ -47,9 +49,14 @@ from services.notifications.application.policies.on_package_decommissioned impor
     on_package_decommissioned,
 )
 from services.notifications.application.policies.on_review_listed import on_review_listed
+from services.notifications.application.policies.on_social_care_referral_made import (
+    front_door_contact,
+    on_social_care_referral_made,
+)
 from services.notifications.domain.known_case import KnownCase, known_case_id
 from services.notifications.domain.notification import Notification
 from services.notifications.domain.reminder import Reminder
+from services.notifications.domain.templates import render
 from tests.unit.services.notifications.conftest import ACTOR, NOW, Ask, Policy, delivered
 
 
@@ -137,6 +144,7 @@ def test_every_followed_event_reaches_its_policy() -> None:
         PackageCommissioned: on_package_commissioned,
         PackageDecommissioned: on_package_decommissioned,
     } == COMMISSIONING
+    assert {SocialCareReferralMade: on_social_care_referral_made} == REFERRAL
 
 
 def test_a_listed_review_is_kept_as_a_reminder_for_its_day_not_sent_now(
@@ -313,3 +321,70 @@ def test_the_case_lead_reads_the_emails_about_it_while_it_is_open(
     assert ask(on_case_closed, closed, "evt-2") == []
     with pytest.raises(NotFound):  # closed: the lead's reading ends with it
         emails_about_case(app, lead, case, lambda _: [])
+
+
+def _to_social_care(
+    route: SocialCareRoute, case_id: uuid.UUID | None = None
+) -> SocialCareReferralMade:
+    return SocialCareReferralMade(
+        case_id=case_id or uuid.uuid4(),
+        occurred_at=NOW,
+        actor=ACTOR,
+        district=District.EPPING_FOREST,
+        referring_agency=Agency.EDUCATION,
+        route=route,
+        reason="disclosure of harm at home",
+    )
+
+
+def test_a_case_referred_to_social_care_reaches_its_district_s_front_door_once(
+    app: NotificationsApp, ask: Ask
+) -> None:
+    event = _to_social_care(SocialCareRoute.SIGNIFICANT_HARM)
+    (asked,) = ask(on_social_care_referral_made, event)
+    assert asked.recipient == "mash-epping-forest@essex.example"
+    assert asked.template == "front-door-referral"
+    link = f"https://maag.example/front-door/{event.case_id}"
+    assert asked.context["link"] == link
+    email = render(asked.template, asked.context)
+    assert "referred to children's social care" in email.subject
+    assert "disclosure of harm at home" in email.text and link in email.text
+    assert "a concern of significant harm at referral" in email.text
+    assert "Epping Forest" in email.text
+    # only operational words: no place for the child's name, date of birth or address
+    assert set(asked.context) == {"case_ref", "link", "district", "route", "reason"}
+    ask(on_social_care_referral_made, event)  # redelivered
+    assert len(app.notifications(0, 100)) == 1
+    assert app.repository.get(asked.id).version == 1
+
+
+def test_a_panel_s_referral_names_the_panel_last_seen_holding_the_case(ask: Ask) -> None:
+    case_id = uuid.uuid4()
+    listed = CaseListed(
+        case_id=case_id,
+        occurred_at=NOW,
+        actor=ACTOR,
+        panel=Panel.EARP,
+        district=District("epping-forest"),
+        meeting_id=uuid.uuid4(),
+        meeting_starts_at=NOW,
+        reason="new referral",
+    )
+    ask(on_case_listed, listed, "evt-listed")
+    (asked,) = ask(on_social_care_referral_made, _to_social_care(SocialCareRoute.PANEL, case_id))
+    assert asked.context["route"] == "the EARP panel's decision"
+    (unknown,) = ask(on_social_care_referral_made, _to_social_care(SocialCareRoute.PANEL), "e-2")
+    assert unknown.context["route"] == "a panel's decision"  # never listed here
+
+
+def test_a_front_door_the_directory_lacks_is_still_asked_for(tmp_path: Path) -> None:
+    app = NotificationsApp(Settings(data_dir=tmp_path))  # no directory: nobody's address known
+    event = _to_social_care(SocialCareRoute.SIGNIFICANT_HARM)
+    work = delivered(app, on_social_care_referral_made, event)
+    (asked,) = [a for a in work.aggregates if isinstance(a, Notification)]
+    assert asked.recipient == "unknown-front-door:epping-forest"
+
+
+def test_every_district_has_a_front_door_in_the_directory() -> None:
+    directory = ProviderDirectory()
+    assert all(directory.email_of(front_door_contact(d)) for d in District)

@@ -123,3 +123,6 @@ def test_the_facts_rules() -> None:
     assert Page.package(uuid.UUID(int=3)).url("https://m.example") == (
         "https://m.example/packages/00000000-0000-0000-0000-000000000003"
     )
+    assert Page.front_door(uuid.UUID(int=3)).url("https://m.example") == (
+        "https://m.example/front-door/00000000-0000-0000-0000-000000000003"
+    )

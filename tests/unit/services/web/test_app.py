@@ -39,6 +39,9 @@ ROUTES = {
     ("GET", "/reports/{name}.csv"),
     ("GET", "/audit"),
     ("GET", "/audit/cases/{case_id}"),
+    ("GET", "/front-door"),
+    ("GET", "/front-door/{case_id}"),
+    ("POST", "/front-door/{case_id}"),
 }
 
 

@@ -75,3 +75,20 @@ def test_a_closing_form_carries_where_the_child_stands() -> None:
     }
     deferred = decision_body(_form(("kind", "defer"), ("case_id", "c"), ("reason", "x")))
     assert "outcomes" not in deferred
+
+
+def test_a_referral_to_social_care_carries_its_reason_only() -> None:
+    body = decision_body(
+        _form(
+            ("kind", "refer-to-social-care"),
+            ("case_id", "c"),
+            ("reason", " disclosure at the meeting "),
+            ("to", "earp"),  # the other fields of the same form, left as they were
+            ("outcomes", "living-at-home"),
+        )
+    )
+    assert body == {
+        "kind": "refer-to-social-care",
+        "case_id": "c",
+        "reason": "disclosure at the meeting",
+    }
