@@ -18,6 +18,8 @@ from contracts.strict import Day
 
 # --- strings (characters) ---
 ID_CHARS = 200  # ids and names of people, professionals, providers, agencies
+# A provider's id in the providers' directory (and in its staff's tokens): "pvi-12".
+PROVIDER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,60}$"
 LABEL_CHARS = 200  # a service's name, a template's name, a field path
 NEED_CHARS = 100  # one domain of need from the CAF assessment
 ADDRESS_CHARS = 1000

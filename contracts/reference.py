@@ -248,6 +248,8 @@ class Role(StrEnum):
     COMMISSIONER = "commissioner"
     # children's social care's front door (the MASH): the cases referred to it
     FRONT_DOOR = "front-door"
+    # a provider's staff: the packages commissioned from their provider
+    PROVIDER = "provider"
     # the county's data protection officer: erasure, legal holds, retention, subject access
     PRIVACY_OFFICER = "privacy-officer"
     AUDITOR = "auditor"

@@ -48,6 +48,8 @@ class CaseScope:
     open: bool = True  # not closed, consent not withdrawn without a basis
     # referred to children's social care's front door (and not stepped down from it)
     at_social_care: bool = False
+    # the providers the package read is commissioned from (commissioning's scope of a package)
+    providers: frozenset[str] = frozenset()
 
 
 class Action(StrEnum):
@@ -121,6 +123,13 @@ FRONT_DOOR = Who(
     (Role.FRONT_DOOR,),
     lambda c, s: c.has(Role.FRONT_DOOR) and s.at_social_care,
 )
+# A provider's staff read the packages commissioned from their provider: what they need to
+# start the work (never the child's details: the lead professional shares those).
+PROVIDER = Who(
+    "the provider the package is commissioned from",
+    (Role.PROVIDER,),
+    lambda c, s: c.has(Role.PROVIDER) and c.provider is not None and c.provider in s.providers,
+)
 AUDITOR = Who("auditors", (Role.AUDITOR,), lambda c, s: c.has(Role.AUDITOR))
 PRIVACY_OFFICER = Who(
     "the data protection officer", (Role.PRIVACY_OFFICER,), lambda c, s: c.has(Role.PRIVACY_OFFICER)
@@ -139,7 +148,7 @@ RULES: dict[Action, tuple[Who, ...]] = {
     Action.PRIVACY: (PRIVACY_OFFICER,),
     Action.READ_PLAN: (PANEL, LEAD, AUDITOR),
     Action.CHANGE_PLAN: (LEAD,),
-    Action.READ_PACKAGES: (PANEL, LEAD, COMMISSIONER, AUDITOR),
+    Action.READ_PACKAGES: (PANEL, LEAD, COMMISSIONER, PROVIDER, AUDITOR),
     Action.READ_NOTIFICATIONS: (PANEL, LEAD, AUDITOR),
     Action.ANSWER_FRONT_DOOR: (FRONT_DOOR,),
     Action.AUDIT: (AUDITOR, PRIVACY_OFFICER),

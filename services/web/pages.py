@@ -215,6 +215,7 @@ def nav(who: SignedIn | None) -> list[dict[str, str]]:
         (READERS_OF_SPEND, "/reports/boards", "Boards"),
         ((Role.AUDITOR.value,), "/audit", "Audit a case"),
         ((Role.FRONT_DOOR.value,), "/front-door", "Front door"),
+        ((Role.PROVIDER.value,), "/provider/packages", "Packages"),
     ]
     return [{"href": h, "text": t} for roles, h, t in links if who.has(*roles)]
 

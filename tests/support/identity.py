@@ -58,21 +58,23 @@ def someone(
     districts: Iterable[str] | None = None,
     tiers: Iterable[str] | None = None,
     position: str = "practitioner",
+    provider: str | None = None,
 ) -> Someone:
-    """A person: panel members sit county-wide unless their districts and tiers are given."""
+    """A person: panel members sit county-wide unless their districts and tiers are given;
+    a provider's staff name their provider."""
     roles = _roles(role)
     panel = bool(PANEL_ROLES & set(roles))
     d = tuple(districts) if districts is not None else (ALL_DISTRICTS if panel else ())
     t = tuple(tiers) if tiers is not None else (ALL_TIERS if panel else ())
     if user is None:
         user = f"{'+'.join(roles)}-{agency}"
-        if districts is not None or tiers is not None or position != "practitioner":
-            digest = hashlib.sha256(json.dumps([roles, agency, d, t, position]).encode())
+        if districts is not None or tiers is not None or position != "practitioner" or provider:
+            digest = hashlib.sha256(json.dumps([roles, agency, d, t, position, provider]).encode())
             user = f"{user[:27]}-{digest.hexdigest()[:8]}"
         elif len(user) > 36:
             digest = hashlib.sha256(json.dumps([roles, agency, d, t]).encode())
             user = f"{user[:27]}-{digest.hexdigest()[:8]}"
-    return Someone(user, roles, agency, d, t, position)
+    return Someone(user, roles, agency, d, t, position, provider)
 
 
 class LocalIssuer:
@@ -139,6 +141,8 @@ class LocalIssuer:
             claims["tiers"] = list(someone.tiers)
         if someone.position != "practitioner":
             claims["position"] = someone.position
+        if someone.provider:
+            claims["provider"] = someone.provider
         claims.update(override)
         return {k: v for k, v in claims.items() if v is not None}
 
@@ -220,8 +224,9 @@ def token(
     districts: Iterable[str] | None = None,
     tiers: Iterable[str] | None = None,
     position: str = "practitioner",
+    provider: str | None = None,
 ) -> str:
-    return current().token(someone(role, agency, user, districts, tiers, position))
+    return current().token(someone(role, agency, user, districts, tiers, position, provider))
 
 
 def auth(
@@ -231,8 +236,9 @@ def auth(
     districts: Iterable[str] | None = None,
     tiers: Iterable[str] | None = None,
     position: str = "practitioner",
+    provider: str | None = None,
 ) -> dict[str, str]:
-    bearer = token(role, agency, user, districts, tiers, position)
+    bearer = token(role, agency, user, districts, tiers, position, provider)
     return {"Authorization": f"Bearer {bearer}"}
 
 

@@ -23,7 +23,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from contracts.events.panel import CaseClosed, CasePaused, LeadProfessionalAssigned
+from contracts.events.panel import (
+    CaseClosed,
+    CasePaused,
+    CaseReferredToSocialCare,
+    LeadProfessionalAssigned,
+)
 from contracts.events.referral import ConsentWithdrawn
 from contracts.reference import Agency, Panel, Role
 from maag.runtime.messaging.consumer import Delivery
@@ -31,6 +36,7 @@ from maag.runtime.policy import (
     AGENCY_SYSTEM,
     AUDITOR,
     COMMISSIONER,
+    FRONT_DOOR,
     KNOWS,
     LEAD,
     LEAD_SHARED,
@@ -69,6 +75,9 @@ from services.panel.application.commands.confirm_attendance import ConfirmAttend
 from services.panel.domain.case import PanelCase
 from services.referral.application.commands import PlaceLegalHold
 from services.referral.application.policies.on_case_closed import on_case_closed
+from services.referral.application.policies.on_case_referred_to_social_care import (
+    on_case_referred_to_social_care,
+)
 from services.referral.application.policies.on_lead_professional_assigned import (
     on_lead_professional_assigned,
 )
@@ -86,7 +95,7 @@ CONSENT = {
     "given_on": "2026-11-27",
     "how_obtained": "signed form",
 }
-STATES = ("open", "closed", "consent withdrawn", "under hold")
+STATES = ("open", "closed", "consent withdrawn", "under hold", "with social care")
 DISTRICT, OTHER_DISTRICT = "harlow", "tendring"
 LEAD_NOW, LEAD_BEFORE, LEAD_AGENCY = "lead-now", "lead-before", "camhs"
 
@@ -102,6 +111,7 @@ ROUTES: dict[tuple[str, str, str], Action] = {
     ("referral", "POST", "/referrals/{case_id}/safeguarding-basis"): Action.CHANGE_CONSENT,
     ("referral", "POST", "/referrals/{case_id}/child-match"): Action.LINK_CHILD,
     ("referral", "POST", "/referrals/{case_id}/household"): Action.LINK_CHILD,
+    ("referral", "POST", "/referrals/{case_id}/front-door"): Action.ANSWER_FRONT_DOOR,
     ("referral", "GET", "/privacy/cases/{case_id}"): Action.PRIVACY,
     ("referral", "POST", "/privacy/cases/{case_id}/erasure"): Action.PRIVACY,
     ("referral", "POST", "/privacy/cases/{case_id}/legal-hold"): Action.PRIVACY,
@@ -133,6 +143,7 @@ BODIES: dict[str, Any] = {
     "/privacy/cases/{case_id}/legal-hold": {"reason": "a claim", "until": "2031-01-01"},
     "/privacy/cases/{case_id}/legal-hold/release": {"reason": "claim settled"},
     "/cases/{case_id}/plan": {"kind": "record-need", "need_id": "n1", "text": "sleep"},
+    "/referrals/{case_id}/front-door": {"answer": "accepted", "reason": "taken on"},
 }
 
 
@@ -173,6 +184,7 @@ PERSONAS = (
     Persona("current lead", (Role.LEAD_PROFESSIONAL,), LEAD_AGENCY, LEAD_NOW),
     Persona("former lead", (Role.LEAD_PROFESSIONAL,), LEAD_AGENCY, LEAD_BEFORE),
     Persona("commissioner", (Role.COMMISSIONER,), "childrens-services"),
+    Persona("the front door", (Role.FRONT_DOOR,), "social-care", "front-door-1"),
     Persona("auditor", (Role.AUDITOR,), "county-audit"),
     Persona("privacy officer", (Role.PRIVACY_OFFICER,), "county-information-governance"),
     Persona("operator", (Role.OPERATOR,), "county-it"),
@@ -183,7 +195,9 @@ def relations(persona: Persona, state: str, service: str) -> set[Who]:
     """Who `persona` is to the case in `state`, as this test states it: only the referral
     service holds the referring agency; the lead's access ends at closure and withdrawal."""
     name = persona.name
-    lead_open = state in ("open", "under hold")
+    # with social care the case stays open (its lead stays) until the front door answers
+    lead_open = state in ("open", "under hold", "with social care")
+    with_social_care = state == "with social care" and service == "referral"
     found: dict[str, set[Who]] = {
         "referrer of the agency": {REFERRER} if service == "referral" else set(),
         "the agency's case system": {AGENCY_SYSTEM} if service == "referral" else set(),
@@ -194,6 +208,8 @@ def relations(persona: Persona, state: str, service: str) -> set[Who]:
         # the withdrawal from the panel's and referral's events
         "current lead": {LEAD, LEAD_SHARED} if lead_open else set(),
         "commissioner": {COMMISSIONER},
+        # only the referral service holds the referral to the front door
+        "the front door": {FRONT_DOOR} if with_social_care else set(),
         "auditor": {AUDITOR},
         "privacy officer": {PRIVACY_OFFICER},
     }
@@ -303,6 +319,17 @@ def _case(services: dict[str, Any], state: str) -> uuid.UUID:
         _deliver(services["commissioning"].app, commissioning_consent_withdrawn, withdrawn)
         paused = CasePaused(case_id=case_id, occurred_at=at, actor=chair.actor, reason="consent")
         _deliver(services["notifications"].app, notifications_case_paused, paused)
+    elif state == "with social care":
+        decide(kind="refer-to-social-care", case_id=str(case_id), reason="disclosure")
+        referred = CaseReferredToSocialCare(
+            case_id=case_id,
+            occurred_at=datetime(2026, 11, 28, 12, tzinfo=UTC),
+            actor=chair.actor,
+            panel=Panel.MAAG,
+            meeting_id=meeting_id,
+            reason="disclosure",
+        )
+        _deliver(referral, on_case_referred_to_social_care, referred)
     elif state == "under hold":
         dpo = Caller.of("dpo", Role.PRIVACY_OFFICER, "county-information-governance")
         referral.handle(

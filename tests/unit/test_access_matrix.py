@@ -26,17 +26,19 @@ from tests.support.referral import details
 from tests.unit.test_access_by_scope import ROUTES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "access.md"
-R, PC, PM, LP, C, DPO, A, OP = (
+R, PC, PM, LP, C, FD, PV, DPO, A, OP = (
     Role.REFERRER,
     Role.PANEL_CHAIR,
     Role.PANEL_MEMBER,
     Role.LEAD_PROFESSIONAL,
     Role.COMMISSIONER,
+    Role.FRONT_DOOR,
+    Role.PROVIDER,
     Role.PRIVACY_OFFICER,
     Role.AUDITOR,
     Role.OPERATOR,
 )
-ROLES = (R, PC, PM, LP, C, DPO, A, OP)
+ROLES = (R, PC, PM, LP, C, FD, PV, DPO, A, OP)
 # Who each role is in this test: a chair holds panel-member too, as the seeded chair does.
 CALLERS: dict[Role, tuple[tuple[Role, ...], str]] = {
     R: ((R,), "education"),
@@ -44,14 +46,21 @@ CALLERS: dict[Role, tuple[tuple[Role, ...], str]] = {
     PM: ((PM,), "social-care"),
     LP: ((LP,), "education"),
     C: ((C,), "childrens-services"),
+    FD: ((FD,), "social-care"),
+    PV: ((PV,), "pvi"),
     DPO: ((DPO,), "county-information-governance"),
     A: ((A,), "county-audit"),
     OP: ((OP,), "county-it"),
 }
+# A provider's staff name their provider in their token.
+PROVIDER_OF = {PV: "pvi-12"}
 AUDIT = {A: ""}
 OWN_AGENCY = "own agency's cases"
 THEIR_PANELS = "panels their token names"
 LEADS = "cases they lead, while open"
+AT_SOCIAL_CARE = "cases referred to social care"
+NOT_HERE = "none here (404)"
+THEIR_PROVIDERS = "packages bought from their provider"
 NO_AGENCY_HERE = "none: the panel holds no referring agency (404)"
 # (service, method, path) -> {role: scope note ("" = no further condition)}
 MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
@@ -61,6 +70,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PC: "their agency's, in their districts",
         PM: "their agency's, in their districts",
         LP: "their agency's cases they lead",
+        FD: "none: theirs is GET /front-door",
         A: "their own organisation's",
     },
     ("referral", "GET", "/referrals/{case_id}"): {
@@ -68,8 +78,11 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PC: "without the child's details",
         PM: "without the child's details",
         LP: LEADS + "; the child's details as consent or a safeguarding basis allows",
+        FD: AT_SOCIAL_CARE + "; the child's details",
         A: "without the child's details",
     },
+    ("referral", "GET", "/front-door"): {FD: "no personal details"},
+    ("referral", "POST", "/referrals/{case_id}/front-door"): {FD: AT_SOCIAL_CARE},
     ("referral", "POST", "/referrals/{case_id}/consent"): {R: OWN_AGENCY, PC: "", PM: ""},
     ("referral", "POST", "/referrals/{case_id}/consent/withdrawal"): {
         R: OWN_AGENCY,
@@ -86,6 +99,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PC: "",
         PM: "",
         LP: LEADS,
+        FD: AT_SOCIAL_CARE + ", likewise",
         A: "",
     },
     ("referral", "POST", "/referrals/{case_id}/child-match"): {
@@ -105,6 +119,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PC: "",
         PM: "",
         LP: "the child's referrals they may read",
+        FD: "the child's referrals they may read",
         A: "",
     },
     # notes may name the family: they follow the child's details
@@ -115,10 +130,12 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("referral", "GET", "/referrals/{case_id}/notes"): {
         R: OWN_AGENCY,
         LP: LEADS + "; as consent or a safeguarding basis allows",
+        FD: AT_SOCIAL_CARE,
     },
     ("referral", "GET", "/referrals/{case_id}/chronology"): {
         R: OWN_AGENCY,
         LP: LEADS + "; as consent or a safeguarding basis allows",
+        FD: AT_SOCIAL_CARE,
     },
     ("panel", "GET", "/cases/{case_id}/plan"): {
         PC: THEIR_PANELS,
@@ -149,6 +166,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PC: THEIR_PANELS,
         PM: THEIR_PANELS,
         LP: LEADS,
+        FD: "none: a case with social care is not the panel's (404)",
         A: "",
     },
     ("panel", "GET", "/my/cases"): {LP: "their own"},
@@ -157,6 +175,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PC: THEIR_PANELS,
         PM: THEIR_PANELS,
         LP: LEADS,
+        FD: "none: a case with social care is not the panel's (404)",
         A: "",
     },
     ("commissioning", "GET", "/providers"): {PC: "", PM: "", C: "", A: ""},
@@ -169,6 +188,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PM: THEIR_PANELS,
         LP: LEADS,
         C: "",
+        PV: "when every package of the case is bought from their provider",
         A: "",
     },
     ("commissioning", "GET", "/packages/{package_id}"): {
@@ -176,8 +196,10 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PM: THEIR_PANELS,
         LP: LEADS,
         C: "",
+        PV: THEIR_PROVIDERS + "; whom to contact",
         A: "",
     },
+    ("commissioning", "GET", "/provider/packages"): {PV: THEIR_PROVIDERS + ", running"},
     ("commissioning", "GET", "/reports/spend"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/spend.csv"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/capacity"): {C: "", A: ""},
@@ -273,6 +295,7 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("PUT", "/providers/{provider_id}/capacity"): {"weekly_capacity": 9},
     ("PUT", "/budgets/{panel_key}/{fy}"): {"amount_pence": 100},
+    ("POST", "/referrals/{case_id}/front-door"): {"answer": "accepted", "reason": "taken on"},
 }
 # this financial year's budget: one a commissioner may set now
 PATH_VALUES = {
@@ -320,7 +343,10 @@ def test_each_route_answers_each_role_as_the_matrix_says(
     seen: dict[str, int] = {}
     for role in ROLES:
         roles, agency = CALLERS[role]
-        headers = {**identity.auth(roles, agency), "Idempotency-Key": f"matrix-{uuid.uuid4()}"}
+        headers = {
+            **identity.auth(roles, agency, provider=PROVIDER_OF.get(role)),
+            "Idempotency-Key": f"matrix-{uuid.uuid4()}",
+        }
         seen[role.value] = client.request(method, path, json=body, headers=headers).status_code
     expected = {role.value: ("allowed" if role in MATRIX[row] else 403) for role in ROLES}
     observed = {

@@ -19,6 +19,7 @@ from maag.runtime.web.auth import (
     CLI_CLIENT,
     DISTRICTS_CLAIM,
     POSITION_CLAIM,
+    PROVIDER_CLAIM,
     ROLES_CLAIM,
     TIERS_CLAIM,
     WEB_CLIENT,
@@ -28,6 +29,16 @@ from maag.runtime.web.auth import (
 from maag.services import SPECS
 
 REALM = "maag"
+# The providers' directory the commissioning service seeds: one of each provider's staff is
+# seeded here, acting for the organisation of the provider's kind.
+SEEDED_PROVIDERS = (
+    Path(__file__).resolve().parents[3] / "services/commissioning/application/providers.json"
+)
+PROVIDER_AGENCY = {
+    "in-house": Office.CHILDRENS_SERVICES.value,  # the county's quadrant teams
+    "health": Office.PCT.value,
+    "pvi": Agency.PVI.value,
+}
 REALM_FILE = Path("deploy/keycloak/maag-realm.json")
 # What a deployment imports: the roles, the claims and the clients, with no seeded person, no
 # secret, and no client that signs people in by password or device code (the CLI's).
@@ -66,6 +77,7 @@ class Person:
     districts: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
     position: Position = Position.PRACTITIONER
+    provider: str | None = None  # a provider's staff: their provider's id
 
 
 # The seeded panel members sit county-wide (every district's MAAG, the EARP and the JAP), so
@@ -179,6 +191,17 @@ def _people() -> tuple[Person, ...]:
         ),
         Person("operator-1", (Role.OPERATOR,), Office.COUNTY_IT.value, "Operator"),
     ]
+    # one of each seeded provider's staff (the providers' directory commissioning seeds)
+    people += [
+        Person(
+            f"provider-{entry['provider_id']}",
+            (Role.PROVIDER,),
+            PROVIDER_AGENCY[entry["kind"]],
+            f"Provider {entry['provider_id']}",
+            provider=entry["provider_id"],
+        )
+        for entry in json.loads(SEEDED_PROVIDERS.read_text())
+    ]
     return tuple(people)
 
 
@@ -232,6 +255,7 @@ def _user_profile() -> str:
         _attribute(DISTRICTS_CLAIM, multivalued=True),
         _attribute(TIERS_CLAIM, multivalued=True),
         _attribute(POSITION_CLAIM, multivalued=False),
+        _attribute(PROVIDER_CLAIM, multivalued=False),
     ]
     return json.dumps({"attributes": standard + ours, "groups": []}, sort_keys=True)
 
@@ -289,6 +313,7 @@ def _person_claims() -> list[dict[str, Any]]:
         attribute(DISTRICTS_CLAIM, True),
         attribute(TIERS_CLAIM, True),
         attribute(POSITION_CLAIM, False),
+        attribute(PROVIDER_CLAIM, False),
     ]
 
 
@@ -397,6 +422,8 @@ def _users(production: bool = False) -> list[dict[str, Any]]:
             attributes[TIERS_CLAIM] = list(p.tiers)
         if p.position is not Position.PRACTITIONER:
             attributes[POSITION_CLAIM] = [p.position.value]
+        if p.provider:
+            attributes[PROVIDER_CLAIM] = [p.provider]
         users.append(
             {
                 "id": p.username,

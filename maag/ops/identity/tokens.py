@@ -22,6 +22,7 @@ from maag.runtime.web.auth import (
     CLI_CLIENT,
     DISTRICTS_CLAIM,
     POSITION_CLAIM,
+    PROVIDER_CLAIM,
     ROLES_CLAIM,
     TIERS_CLAIM,
     agency_client,
@@ -151,9 +152,12 @@ class Someone:
     districts: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
     position: str = "practitioner"
+    provider: str | None = None  # a provider's staff: their provider's id
 
     def representation(self) -> dict[str, Any]:
         attributes = {AGENCY_CLAIM: [self.agency]}
+        if self.provider:
+            attributes[PROVIDER_CLAIM] = [self.provider]
         if self.districts:
             attributes[DISTRICTS_CLAIM] = list(self.districts)
         if self.tiers:
@@ -180,6 +184,7 @@ class Someone:
             and set(claims.get(DISTRICTS_CLAIM, [])) == set(self.districts)
             and set(claims.get(TIERS_CLAIM, [])) == set(self.tiers)
             and claims.get(POSITION_CLAIM, "practitioner") == self.position
+            and claims.get(PROVIDER_CLAIM) == self.provider
         )
 
 

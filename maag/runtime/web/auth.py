@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -24,7 +25,7 @@ import httpx
 import jwt
 
 from contracts.events import Actor
-from contracts.limits import ID_CHARS
+from contracts.limits import ID_CHARS, PROVIDER_ID_PATTERN
 from contracts.reference import ORGANISATIONS, District, Panel, Position, Role
 
 # Asymmetric only: a shared secret (HS256) or no signature (`none`) is refused.
@@ -36,9 +37,12 @@ AGENCY_CLAIM = "agency"
 DISTRICTS_CLAIM = "districts"
 TIERS_CLAIM = "tiers"
 POSITION_CLAIM = "position"
+# A provider's staff: the provider (its id in the providers' directory) they work for.
+PROVIDER_CLAIM = "provider"
 _MAX_KID = 200
 _MAX_HEADER = 2048  # base64 characters of a token's header: far above a real one
 _PEOPLE_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
+PROVIDER_ID = re.compile(PROVIDER_ID_PATTERN)
 
 
 def audience_of(service: str) -> str:
@@ -86,6 +90,7 @@ class Caller:
     # An agency's case system (client credentials), not a person: it may submit referrals
     # and read their outcomes only (maag.runtime.policy).
     system: bool = False
+    provider: str | None = None  # a provider's staff: the provider they work for
 
     @classmethod
     def of(
@@ -97,9 +102,19 @@ class Caller:
         tiers: Iterable[str] = (),
         position: Position = Position.PRACTITIONER,
         system: bool = False,
+        provider: str | None = None,
     ) -> Caller:
         roles = frozenset((role,) if isinstance(role, Role) else role)
-        return cls(user_id, roles, agency, frozenset(districts), frozenset(tiers), position, system)
+        return cls(
+            user_id,
+            roles,
+            agency,
+            frozenset(districts),
+            frozenset(tiers),
+            position,
+            system,
+            provider,
+        )
 
     @property
     def role(self) -> Role:
@@ -361,7 +376,14 @@ def _caller(claims: dict[str, Any]) -> Caller:
             f"token was issued to client {str(azp)[:ID_CHARS]!r}, which may not call the "
             f"services (they take {', '.join(PEOPLES_CLIENTS)} and each agency's own system)"
         )
-    return Caller(sub, roles, agency, districts, tiers, Position(position), system)
+    provider = claims.get(PROVIDER_CLAIM)
+    if provider is not None and (
+        not isinstance(provider, str) or not PROVIDER_ID.fullmatch(provider)
+    ):
+        raise Unauthenticated(f"token's {PROVIDER_CLAIM!r} claim must be a provider's id")
+    if Role.PROVIDER in roles and provider is None:
+        raise Unauthenticated(f"a provider's token names its provider ({PROVIDER_CLAIM!r})")
+    return Caller(sub, roles, agency, districts, tiers, Position(position), system, provider)
 
 
 def _strings(claims: dict[str, Any], name: str) -> frozenset[str]:

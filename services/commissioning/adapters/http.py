@@ -16,7 +16,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
-from contracts.limits import ID_CHARS, LABEL_CHARS, PROVIDER_SERVICES
+from contracts.limits import ID_CHARS, LABEL_CHARS, PROVIDER_ID_PATTERN, PROVIDER_SERVICES
 from contracts.reference import District, financial_year, fy_bounds
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.settings import Settings
@@ -40,8 +40,11 @@ from services.commissioning.application.queries.capacity_report import CapacityR
 from services.commissioning.application.queries.capacity_report import (
     capacity_report as capacities,
 )
-from services.commissioning.application.queries.package import package
+from services.commissioning.application.queries.package import PackageRead, package
 from services.commissioning.application.queries.packages_of_case import packages_of_case
+from services.commissioning.application.queries.packages_of_provider import (
+    packages_of_provider,
+)
 from services.commissioning.application.queries.providers import providers
 from services.commissioning.application.queries.savings_report import (
     SavingsReport,
@@ -125,7 +128,7 @@ ReportPeriod = Annotated[Period, Depends(report_period)]
 class ProviderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    provider_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,60}$", max_length=61)
+    provider_id: str = Field(pattern=PROVIDER_ID_PATTERN, max_length=61)
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["in-house", "health", "pvi"]
     services: list[Annotated[str, Field(min_length=1, max_length=LABEL_CHARS)]] = Field(
@@ -229,6 +232,11 @@ class ChargeAnswer(BaseModel):
     percent: int
 
 
+class LeadAnswer(BaseModel):
+    name: str
+    work_email: str
+
+
 class PackageAnswer(BaseModel):
     package_id: UUID
     case_id: UUID
@@ -243,6 +251,20 @@ class PackageAnswer(BaseModel):
     funding_split: list[ShareAnswer]
     alternative_to: list[str]
     budgets: list[ChargeAnswer]
+    lead: LeadAnswer | None = Field(
+        default=None,
+        description="Whom the provider contacts to start the work: the case's lead "
+        "professional, while the case is open (on a single package's read).",
+    )
+
+    @classmethod
+    def read(cls, found: PackageRead) -> PackageAnswer:
+        lead = found.lead
+        return cls.of(found.package).model_copy(
+            update={
+                "lead": LeadAnswer(name=lead.name, work_email=lead.work_email) if lead else None
+            }
+        )
 
     @classmethod
     def of(cls, p: Package) -> PackageAnswer:
@@ -339,7 +361,14 @@ def of_case(case_id: UUID, app: App, caller: http.CallerDep) -> list[PackageAnsw
 
 @packages_router.get("/packages/{package_id}", summary="One package (the providers' link)")
 def one_package(package_id: UUID, app: App, caller: http.CallerDep) -> PackageAnswer:
-    return PackageAnswer.of(package(app, caller, package_id))
+    return PackageAnswer.read(package(app, caller, package_id))
+
+
+@packages_router.get(
+    "/provider/packages", summary="The running packages commissioned from the caller's provider"
+)
+def provider_packages(app: App, engine: ReadModels, caller: http.CallerDep) -> list[PackageAnswer]:
+    return [PackageAnswer.read(p) for p in packages_of_provider(app, caller, engine)]
 
 
 reports_router = APIRouter(route_class=http.StrictRoute, tags=["reports"])

@@ -1,6 +1,7 @@
 """What commissioning knows of a package's case, for the one access policy
-(`maag.runtime.policy`): the district and the tier whose panel agreed the package, and, from
-the panel's events, the case's lead professional while the case is open."""
+(`maag.runtime.policy`): the district and the tier whose panel agreed the package, the
+providers it is bought from, and, from the panel's events, the case's lead professional
+while the case is open."""
 
 from __future__ import annotations
 
@@ -15,4 +16,5 @@ def scope_of(package: Package, case: CasePackages | None = None) -> CaseScope:
         tier=package.panel.value,
         lead=case.lead if case is not None else None,
         open=case.open if case is not None else True,
+        providers=frozenset(package.provider_ids),
     )

@@ -31,6 +31,7 @@ from services.commissioning.domain.rules import (
 from services.commissioning.domain.values import (
     Charge,
     FundingSplit,
+    LeadContact,
     Line,
     PackageStatus,
     ProviderDetails,
@@ -490,9 +491,20 @@ class CasePackages(Aggregate):
 
     class LeadNoted(Aggregate.Event):
         professional_id: Annotated[str, THIRD_PARTY]
+        # v2: who the case's providers contact to start the work
+        name: Annotated[str | None, THIRD_PARTY]
+        work_email: Annotated[str | None, THIRD_PARTY]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["name"] = state["work_email"] = None  # noted before providers read it
 
         def apply(self, case: CasePackages) -> None:
             case.lead = self.professional_id
+            case.lead_contact = (
+                LeadContact(self.name, self.work_email) if self.name and self.work_email else None
+            )
 
     class Closed(Aggregate.Event):
         def apply(self, case: CasePackages) -> None:
@@ -511,6 +523,7 @@ class CasePackages(Aggregate):
         self.case_id = case_id
         self.package_ids: list[UUID] = []
         self.lead: str | None = None
+        self.lead_contact: LeadContact | None = None
         self.closed = False
         self.withdrawn = False
 
@@ -519,10 +532,15 @@ class CasePackages(Aggregate):
         """Not closed, and consent not withdrawn without a basis: its lead may read it."""
         return not self.closed and not self.withdrawn
 
-    def note_lead(self, professional_id: str) -> None:
+    def note_lead(self, professional_id: str, contact: LeadContact | None = None) -> None:
         """The panel named the case's lead professional; a repeat changes nothing."""
-        if professional_id != self.lead:
-            self.trigger_event(self.LeadNoted, professional_id=professional_id)
+        if (professional_id, contact) != (self.lead, self.lead_contact):
+            self.trigger_event(
+                self.LeadNoted,
+                professional_id=professional_id,
+                name=contact.name if contact else None,
+                work_email=contact.work_email if contact else None,
+            )
 
     def close(self) -> None:
         if not self.closed:

@@ -17,6 +17,7 @@ __all__ = [
     "Charge",
     "FundingSplit",
     "Intervention",
+    "LeadContact",
     "Line",
     "PackageStatus",
     "ProviderDetails",
@@ -117,6 +118,14 @@ class Line:
             hours_per_week=self.hours_per_week,
             sessions_per_week=self.sessions_per_week,
         )
+
+
+@dataclass(frozen=True)
+class LeadContact:
+    """Who a case's providers contact to start the work: its lead professional."""
+
+    name: str
+    work_email: str
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,9 @@ TEMPLATES: dict[Template, _Wording] = {
     Template.PACKAGE_COMMISSIONED: _Wording(
         "MAAG case $case_ref: package commissioned from you",
         "A package for case $case_ref has been commissioned from you, starting $starts_on "
-        "($services).\n\nOpen the package: $link",
+        "($services). The package's page names whom to contact to start the work: the "
+        "case's lead professional, who shares what you need to know about the child and "
+        "family.\n\nOpen the package (sign in as your organisation's staff): $link",
     ),
     Template.PACKAGE_DECOMMISSIONED: _Wording(
         "MAAG case $case_ref: package decommissioned",

@@ -11,6 +11,7 @@ from services.web.routes import (
     front_door,
     lead,
     panel,
+    provider,
     referrer,
     reports,
     sign_in,
@@ -25,4 +26,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     reports.router,
     auditor.router,
     front_door.router,
+    provider.router,
 )

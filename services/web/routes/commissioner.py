@@ -1,6 +1,6 @@
 """The commissioner's pages: providers and their weekly capacity, this financial year's
-budgets and next year's (set before it starts), and a package's page (the one the providers' email links to, for whoever may read
-packages)."""
+budgets and next year's (set before it starts), and a package's page (the one the
+providers' email links to, for whoever may read packages)."""
 
 from __future__ import annotations
 

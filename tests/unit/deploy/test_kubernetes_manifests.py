@@ -388,7 +388,13 @@ def test_services_trust_the_brokers_ca_and_read_the_one_copy_of_their_db_passwor
 
 
 def test_each_agency_writes_only_submissions_and_reads_only_its_own_outcomes() -> None:
-    from contracts.topics import AGENCY_OUTCOMES, OUTCOME_TOPICS, REFERRAL_SUBMISSIONS
+    from contracts.topics import (
+        AGENCY_OUTCOMES,
+        FRONT_DOOR,
+        FRONT_DOOR_AGENCY,
+        OUTCOME_TOPICS,
+        REFERRAL_SUBMISSIONS,
+    )
     from maag.ops.identity.realm import INTEGRATING_AGENCIES
 
     users = {u["metadata"]["name"]: u for u in _of(_build("prod"), "KafkaUser")}
@@ -401,14 +407,16 @@ def test_each_agency_writes_only_submissions_and_reads_only_its_own_outcomes() -
             if "Read" in a["operations"] and a["resource"]["type"] == "topic"
         }
         assert writes == {REFERRAL_SUBMISSIONS.name}, agency
-        # not maag.referral.events (every agency's cases), not another agency's outcomes
-        assert reads == {AGENCY_OUTCOMES[agency].name}, agency
+        # not maag.referral.events (every agency's cases), not another agency's outcomes;
+        # social care's system reads the front door's cases too, and no other agency's does
+        front_door = {FRONT_DOOR.name} if agency is FRONT_DOOR_AGENCY else set()
+        assert reads == {AGENCY_OUTCOMES[agency].name} | front_door, agency
         # named one by one: no prefix that would reach another agency's outcomes
         assert {a["resource"]["patternType"] for a in acls if a["resource"]["type"] == "topic"} == {
             "literal"
         }
-    # only the referral service writes an outcomes topic
-    for topic in OUTCOME_TOPICS:
+    # only the referral service writes an outcomes topic, or the front door's
+    for topic in (*OUTCOME_TOPICS, FRONT_DOOR):
         writers = {
             name
             for name, u in users.items()

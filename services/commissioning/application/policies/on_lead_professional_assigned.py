@@ -1,4 +1,5 @@
-"""The panel named the case's lead professional: noted, so they may read its packages."""
+"""The panel named the case's lead professional: noted, so they may read its packages and
+its providers know whom to contact."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.store.unit_of_work import Work
 from services.commissioning.application.commands import SERVICE
 from services.commissioning.application.commands.note_lead import NoteLead
+from services.commissioning.domain.values import LeadContact
 
 if TYPE_CHECKING:
     from services.commissioning.application.app import CommissioningApp
@@ -21,6 +23,7 @@ def on_lead_professional_assigned(
     note = NoteLead(
         case_id=e.case_id,
         professional_id=e.professional_id,
+        contact=LeadContact(e.professional_name, str(e.work_email)),
         caller=SERVICE,
         correlation_id=d.correlation_id or str(e.case_id),
     )

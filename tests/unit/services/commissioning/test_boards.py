@@ -327,4 +327,5 @@ def test_closures_are_counted_with_where_the_children_stood() -> None:
         "in-local-school": 1,
         "in-county": 0,
         "stepped-down-to-universal-services": 0,
+        "taken-on-by-social-care": 0,
     }

@@ -596,7 +596,7 @@ def test_the_case_lead_reads_its_packages_while_the_case_is_open(app: Commission
 
     handled(NoteLead(case_id=case_id, professional_id="lp-7", caller=SERVICE, correlation_id="c"))
     assert [p.id for p in packages_of_case(app, lead, case_id)] == [bought.id]
-    assert read_package(app, lead, bought.id).id == bought.id  # who delivers, when, at what cost
+    assert read_package(app, lead, bought.id).package.id == bought.id  # who delivers, when, cost
     with pytest.raises(NotFound):  # another lead professional
         packages_of_case(app, Caller.of("lp-8", Role.LEAD_PROFESSIONAL, "education"), case_id)
     closed = DecommissionCase(

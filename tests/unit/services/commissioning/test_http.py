@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from contracts.reference import Role
+from contracts.reference import Panel, Role
 from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
+from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller
 from services.commissioning.adapters.http import create_api
 from services.commissioning.adapters.read_model import project
@@ -38,6 +39,7 @@ def client(tmp_path: Path) -> Any:
     api = create_api(app, verifier(), engine, settings, lambda: {"store": True, "broker": True})
     client = TestClient(api, raise_server_exceptions=False)
     client.app_under_test = app
+    client.catch_up = Projector(app, engine, REPORTS, project, "reports").catch_up
     return client
 
 
@@ -177,3 +179,82 @@ def test_a_budget_for_a_closed_year_or_one_not_open_is_409_naming_the_rule(
     r = client.put(f"/budgets/earp/{fy}", headers=commissioner(), json={"amount_pence": 1})
     assert (r.status_code, r.json()["detail"]) == (409, rule)
     assert client.get(f"/budgets/earp/{fy}", headers=commissioner()).status_code == 404
+
+
+def _bought_from_pvi_12(client: Any, case_id: uuid.UUID) -> str:
+    """A MAAG package of mentoring (Brighter Futures, pvi-12, has it), its lead named."""
+    from services.commissioning.application.commands import SERVICE
+    from services.commissioning.application.commands.commission_package import (
+        CommissionPackage,
+    )
+    from services.commissioning.application.commands.note_lead import NoteLead
+    from services.commissioning.domain.values import FundingSplit, Intervention, LeadContact
+
+    app = client.app_under_test
+    mentoring = Intervention.model_validate(
+        {
+            "service": "mentoring",
+            "hours_per_week": 2,
+            "starts_on": "2026-12-07",
+            "review_interval_weeks": 12,
+            "estimated_weekly_cost_pence": 0,
+            "preferred_provider_id": "pvi-12",
+        }
+    )
+    package_id = uuid.uuid4()
+    for command in (
+        CommissionPackage(
+            package_id=package_id,
+            case_id=case_id,
+            panel=Panel.MAAG,
+            district="harlow",
+            interventions=(mentoring,),
+            alternative_to=(),
+            funding_split=FundingSplit(),
+            caller=SERVICE,
+            correlation_id="c",
+        ),
+        NoteLead(
+            case_id=case_id,
+            professional_id="lp-1",
+            contact=LeadContact("Lee Lead", "lee.lead@school.example"),
+            caller=SERVICE,
+            correlation_id="c",
+        ),
+    ):
+        work = Work(app)
+        app.handle(command, work)
+        work.commit()
+    client.catch_up()
+    return str(package_id)
+
+
+def provider(provider_id: str = "pvi-12") -> dict[str, str]:
+    return auth(Role.PROVIDER, "pvi", f"staff-{provider_id}", provider=provider_id)
+
+
+def test_a_provider_reads_the_packages_bought_from_it_and_whom_to_contact(client: Any) -> None:
+    package_id = _bought_from_pvi_12(client, uuid.uuid4())
+    mine = client.get("/provider/packages", headers=provider())
+    assert mine.status_code == 200, mine.text
+    (listed,) = mine.json()
+    assert listed["package_id"] == package_id and listed["starts_on"] == "2026-12-07"
+    assert listed["lines"][0]["provider_id"] == "pvi-12"
+    assert listed["lead"] == {"name": "Lee Lead", "work_email": "lee.lead@school.example"}
+    one = client.get(f"/packages/{package_id}", headers=provider())
+    assert one.status_code == 200 and one.json()["lead"]["name"] == "Lee Lead"
+    # another provider's staff: not told the package exists; their list is empty
+    assert client.get(f"/packages/{package_id}", headers=provider("pvi-99")).status_code == 404
+    assert client.get("/provider/packages", headers=provider("pvi-99")).json() == []
+
+
+@pytest.mark.parametrize(
+    ("claim", "problem"),
+    [(None, "names its provider"), ("Not A Provider!", "must be a provider's id")],
+)
+def test_a_providers_token_must_name_a_provider(client: Any, claim: Any, problem: str) -> None:
+    token = identity.local().sign(
+        identity.local().claims(identity.someone(Role.PROVIDER, "pvi", "staff-x"), provider=claim)
+    )
+    r = client.get("/provider/packages", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401 and problem in r.json()["detail"]

@@ -42,6 +42,7 @@ ROUTES = {
     ("GET", "/front-door"),
     ("GET", "/front-door/{case_id}"),
     ("POST", "/front-door/{case_id}"),
+    ("GET", "/provider/packages"),
 }
 
 
