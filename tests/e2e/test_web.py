@@ -9,13 +9,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from maag.ops.demo.client import wait_for
 from maag.ops.infra.mailbox import messages
 from maag.runtime.web.auth import WEB_CLIENT
 from tests.support import identity
-from tests.support.referral import details
+from tests.support.referral import CHILD_NAME, details
 from tests.support.system import System
 from tests.support.web import check, chromium, sign_in, unchecked_pages
 
@@ -45,6 +45,12 @@ def _up(origin: str) -> bool:
         return httpx.get(f"{origin}/healthz", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _listed(page: Page, row: Locator) -> bool:
+    """Whether `row` is on the page, once reloaded (the list is a read model, caught up)."""
+    page.reload()
+    return row.count() > 0
 
 
 def _person(browser: Browser) -> Page:
@@ -175,7 +181,7 @@ def test_each_persona_does_their_part_in_the_browser(
 
     # --- the chair agrees a package; a decision with nothing chosen is refused, named ---
     chair.goto(f"{web}/meetings/{meeting}")
-    chair.click("text=Another decision: defer, close, escalate or step down")
+    chair.click("text=Another decision: defer, close, escalate, step down or refer")
     chair.click("text=Record the decision")
     expect(chair.locator(".govuk-error-summary")).to_contain_text("kind")
     check(chair, "chair-3-decision-refused")
@@ -249,6 +255,38 @@ def test_each_persona_does_their_part_in_the_browser(
     commissioner.fill("#to", "2027-01-01")
     commissioner.click("text=Show this period")
     expect(commissioner.locator(".govuk-error-summary")).to_contain_text("is before from")
+
+    # --- the provider: the packages running with it, and whom to contact to start ---
+    provider = _person(browser)
+    provider.goto(f"{web}/provider/packages")
+    sign_in(provider, f"provider-{package['lines'][0]['provider_id']}")
+    expect(provider.locator("table")).to_contain_text("family support")
+    expect(provider.locator("table")).to_contain_text("sam.patel@school.example")
+    check(provider, "provider-1-packages")
+    provider.click("text=family support")
+    expect(provider.locator("main")).to_contain_text("Sam Patel, lead professional")
+    expect(provider.locator("main")).not_to_contain_text("Tia")  # never the child
+    check(provider, "provider-2-package")
+
+    # --- the front door: a significant-harm referral, read and stepped down into the MAAG ---
+    harm = client.refer(details(caf_reference="CAF-2026-200003", significant_harm_concern=True))
+    front_door = _person(browser)
+    front_door.goto(f"{web}/front-door")
+    sign_in(front_door, "front-door-1")
+    row = front_door.locator(f"a[href='/front-door/{harm['case_id']}']")
+    wait_for("the referral at the front door", lambda: True if _listed(front_door, row) else None)
+    check(front_door, "front-door-1-cases")
+    row.click()
+    # the child, under the referral itself
+    expect(front_door.locator("main")).to_contain_text(CHILD_NAME.split()[0])
+    front_door.click("text=Send the answer")
+    expect(front_door.locator(".govuk-error-summary")).to_be_visible()  # nothing chosen
+    check(front_door, "front-door-2-case")
+    front_door.check("[name='answer'][value='stepped-down']")
+    front_door.fill("#reason", "assessed: family support needed, no section 47")
+    front_door.click("text=Send the answer")
+    front_door.wait_for_url(f"{web}/front-door")
+    expect(front_door.locator(f"a[href='/front-door/{harm['case_id']}']")).to_have_count(0)
 
     # --- the auditor: the case's timeline across the services, and as it stood before ---
     auditor = _person(browser)

@@ -35,10 +35,9 @@ def packages_of_provider(
         .join(lines, lines.c.period_id == packages.c.period_id)
         .where(lines.c.provider_id == caller.provider, packages.c.ended_on.is_(None))
         .order_by(packages.c.starts_on.desc())
-        .distinct()
     )
-    with Session(engine) as session:
-        ids = [UUID(p) for p in session.execute(query).scalars()]
+    with Session(engine) as session:  # a package with two lines from it: listed once
+        ids = [UUID(p) for p in dict.fromkeys(session.execute(query).scalars())]
     work, found = Work(app), []
     for package_id in ids:
         package = work.get_as(package_id, Package, "package")
