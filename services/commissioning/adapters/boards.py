@@ -41,6 +41,7 @@ from contracts.events.panel import (
     PlanReviewed,
 )
 from contracts.events.referral import (
+    ChildMatchConfirmed,
     ReferralAccepted,
     ReferralDeclined,
     ReferralPendingConsent,
@@ -229,6 +230,11 @@ def _plan_reviewed(_: Envelope, e: PlanReviewed, row: Row) -> Change:
     return {}, ("plan-reviewed", goals)
 
 
+def _matched(_: Envelope, e: ChildMatchConfirmed, row: Row) -> Change:
+    # a person confirmed this referral's child is one referred before: a re-referral
+    return {}, ("re-referred", {})
+
+
 def _decommissioned(_: Envelope, e: PackageDecommissioned, row: Row) -> Change:
     detail = {"package_id": str(e.package_id), "effective_from": e.effective_from.isoformat()}
     return {}, ("decommissioned", detail)
@@ -248,6 +254,7 @@ FOLD: dict[type[IntegrationEvent], Fold] = {
     PackageReviewed: _reviewed,
     PlanReviewed: _plan_reviewed,
     PackageDecommissioned: _decommissioned,
+    ChildMatchConfirmed: _matched,
 }
 
 

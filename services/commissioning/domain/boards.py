@@ -2,8 +2,9 @@
 dealt with, what became of them, and what their packages did. Pure: the figures from the
 facts the board projection keeps (`services.commissioning.adapters.boards`).
 
-Referral figures (received, outcomes, timeliness) are of the referrals received in the
-period; moves, reviews and packages are those that happened in it; open cases are as the
+Referral figures (received, outcomes, timeliness, re-referrals) are of the referrals
+received in the period (a re-referral: one whose child a person confirmed had been referred
+before); moves, reviews and packages are those that happened in it; open cases are as the
 projection stands (now). Timeliness is in whole days, from the referral's receipt to the
 first listing at a panel, to the lead professional, to the first package commissioned;
 the 90th percentile is the nearest-rank one.
@@ -68,7 +69,9 @@ class Case:
 class Fact:
     """Something that happened to a case: a move between tiers, a review, a package."""
 
-    kind: str  # escalated, stepped-down, reviewed, plan-reviewed, commissioned, decommissioned
+    # escalated, stepped-down, reviewed, plan-reviewed, commissioned, decommissioned, closed,
+    # re-referred
+    kind: str
     case_id: str
     at: datetime
     detail: dict[str, Any] = field(default_factory=dict)
@@ -109,6 +112,8 @@ Referrals = TypedDict(
         "pending-consent": int,
         "awaiting_triage": int,
         "declined_by_reason": dict[str, int],
+        "re_referrals": int,
+        "re_referral_percent": float | None,
     },
 )
 
@@ -158,6 +163,7 @@ class _Tally:
     """One area's counts while the report is made."""
 
     received: int = 0
+    re_referrals: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     declined_by_reason: Counter[str] = field(default_factory=Counter)
     days: dict[str, list[int]] = field(default_factory=lambda: {m: [] for m in MILESTONES})
@@ -200,8 +206,10 @@ def report(
 ) -> BoardReport:
     """Each area's figures for the period [first, last], and the county's."""
     by_case = {c.case_id: c for c in cases}
+    facts = list(facts)
     areas = _Areas(grouping)
-    _count_cases(areas, by_case.values(), first, last)
+    re_referred = {f.case_id for f in facts if f.kind == "re-referred"}
+    _count_cases(areas, by_case.values(), re_referred, first, last)
     alternatives, preventions = _count_facts(areas, by_case, facts, first, last)
     for covers, prevented in ((alternatives, False), (preventions, True)):
         for cover, days in avoided_days(covers, first, last).items():
@@ -222,8 +230,11 @@ def report(
     }
 
 
-def _count_cases(areas: _Areas, cases: Iterable[Case], first: date, last: date) -> None:
-    """Open cases as they stand; referrals received in the period, and their timeliness."""
+def _count_cases(
+    areas: _Areas, cases: Iterable[Case], re_referred: set[str], first: date, last: date
+) -> None:
+    """Open cases as they stand; referrals received in the period, their timeliness, and
+    those whose child had been referred before (`re_referred`, whenever confirmed)."""
     for c in cases:
         for a in areas.of(c.district):
             if c.open:
@@ -231,6 +242,7 @@ def _count_cases(areas: _Areas, cases: Iterable[Case], first: date, last: date) 
             if not _within(c.received, first, last):
                 continue
             a.received += 1
+            a.re_referrals += c.case_id in re_referred
             a.outcomes[c.outcome or "received"] += 1
             if c.outcome == "declined":
                 a.declined_by_reason[c.reason or ""] += 1
@@ -316,6 +328,10 @@ def _figures(a: _Tally) -> AreaFigures:
             "pending-consent": a.outcomes["pending-consent"],
             "awaiting_triage": a.outcomes["received"],
             "declined_by_reason": dict(sorted(a.declined_by_reason.items())),
+            "re_referrals": a.re_referrals,
+            "re_referral_percent": (
+                round(100 * a.re_referrals / a.received, 1) if a.received else None
+            ),
         },
         "days_from_referral": {
             m: Timeliness(

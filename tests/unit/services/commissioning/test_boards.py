@@ -18,7 +18,12 @@ from contracts.envelope import Envelope
 from contracts.events import IntegrationEvent
 from contracts.events.commissioning import CommissionedIntervention, PackageCommissioned
 from contracts.events.panel import CaseJoined, CaseListed
-from contracts.events.referral import ReferralAccepted, ReferralDeclined, ReferralReceived
+from contracts.events.referral import (
+    ChildMatchConfirmed,
+    ReferralAccepted,
+    ReferralDeclined,
+    ReferralReceived,
+)
 from contracts.reference import Agency, District, LevelOfNeed, Panel, Role
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
@@ -329,3 +334,29 @@ def test_closures_are_counted_with_where_the_children_stood() -> None:
         "stepped-down-to-universal-services": 0,
         "taken-on-by-social-care": 0,
     }
+
+
+def test_the_re_referral_rate_counts_referrals_whose_child_was_referred_before(
+    tmp_path: Path,
+) -> None:
+    feed = _feed(tmp_path)
+    cases = [uuid.uuid4() for _ in range(4)]
+    earlier = uuid.uuid4()  # received before the period: not counted, even if matched
+    feed.apply([_record(_received(c), n) for n, c in enumerate([*cases, earlier])])
+    for n, c in enumerate((cases[0], earlier)):
+        matched = ChildMatchConfirmed(
+            case_id=c,
+            occurred_at=T0 + timedelta(days=40),  # confirmed later: still a re-referral
+            actor=SYSTEM,
+            child_id=uuid.uuid4(),
+            previous_child_id=uuid.uuid4(),
+        )
+        feed.apply([_record(matched, 10 + n), _record(matched, 10 + n)])  # republished: once
+    found, known = load(feed.engine)
+    for c in found:
+        if c.case_id == str(earlier):
+            c.received = T0 - timedelta(days=400)
+    county = report(found, known, T0.date(), T0.date() + timedelta(days=30))["areas"]["county"]
+    referrals = county["referrals"]
+    assert (referrals["received"], referrals["re_referrals"]) == (4, 1)
+    assert referrals["re_referral_percent"] == 25.0
