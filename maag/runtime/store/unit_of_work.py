@@ -40,6 +40,9 @@ class Work(Generic[S]):
         self._aggregates: dict[UUID, Aggregate] = {}
         self._prefetched = prefetched  # ids whose histories were read for the batch
         self._histories = histories or {}
+        # ids found not to exist: asked again in this unit, not asked of the store again (a
+        # batch of messages looks for the same absent budget or index once)
+        self._absent: set[UUID] = set()
         self.dead_letter_reason: str | None = None
         self.touched: set[UUID] = set()  # ids got or added since the caller last cleared it
         # Set by a policy acting for someone: the metadata of the message's events.
@@ -64,6 +67,8 @@ class Work(Generic[S]):
     def get(self, aggregate_id: UUID) -> Aggregate:
         self.touched.add(aggregate_id)
         if aggregate_id not in self._aggregates:
+            if aggregate_id in self._absent:
+                raise AggregateNotFoundError(aggregate_id)
             if aggregate_id in self._prefetched:
                 history = self._histories.get(aggregate_id)
                 if not history:
@@ -72,7 +77,11 @@ class Work(Generic[S]):
                 assert isinstance(aggregate, Aggregate)
                 self._aggregates[aggregate_id] = aggregate
             else:
-                self._aggregates[aggregate_id] = self.app.repository.get(aggregate_id)
+                try:
+                    self._aggregates[aggregate_id] = self.app.repository.get(aggregate_id)
+                except AggregateNotFoundError:
+                    self._absent.add(aggregate_id)
+                    raise
         return self._aggregates[aggregate_id]
 
     def get_as(self, aggregate_id: UUID, kind: type[A], what: str) -> A:
@@ -95,6 +104,7 @@ class Work(Generic[S]):
         for aggregate in aggregates:
             self.touched.add(aggregate.id)
             self._aggregates[aggregate.id] = aggregate
+            self._absent.discard(aggregate.id)
 
     def act_as(self, actor: causation.Actor, correlation_id: str | None = None) -> None:
         """The events of the message being handled are `actor`'s (whom the service acts
