@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from typing import Any
 
@@ -17,6 +16,7 @@ import httpx
 
 from contracts.reference import Agency, Role
 from contracts.topics import AGENCY_OUTCOMES, ALL_TOPICS, FRONT_DOOR, REFERRAL_SUBMISSIONS
+from maag.ops.demo.client import wait_for
 from maag.ops.infra.mailbox import messages
 from tests.integration.runtime.conftest import read_to_end
 from tests.support.identity import auth
@@ -31,18 +31,6 @@ CONSENT = {
 }
 
 
-def _wait(what: str, check: Any, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if result := check():
-                return result
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _types_for(records: list[Any], case_id: str) -> list[str]:
     """The event types of `records` about the case, in order (the type's name only)."""
     return [
@@ -55,10 +43,7 @@ def _types_for(records: list[Any], case_id: str) -> list[str]:
 def test_significant_harm_reaches_the_front_door_which_steps_it_down_into_the_maag(
     system: System, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    for name in ("referral", "panel", "commissioning", "notifications"):
-        _wait(
-            f"{name} ready", lambda n=name: httpx.get(f"{system.url(n)}/readyz").status_code == 200
-        )
+    system.client().ready()
     r = httpx.post(
         f"{system.url('referral')}/referrals",
         json=details(district="basildon", significant_harm_concern=True, consent=CONSENT),
@@ -69,7 +54,7 @@ def test_significant_harm_reaches_the_front_door_which_steps_it_down_into_the_ma
     case_id = r.json()["case_id"]
 
     # The district's front door is emailed a link to the case (and nothing about the child).
-    ((path, email),) = _wait(
+    ((path, email),) = wait_for(
         "the front door's email",
         lambda: (
             [(p, m) for p, m in messages(system.mail) if m["To"] == "mash-basildon@essex.example"]
@@ -81,7 +66,7 @@ def test_significant_harm_reaches_the_front_door_which_steps_it_down_into_the_ma
     assert f"{system.url('web')}/front-door/{case_id}" in raw.replace("=\n", "")
 
     # Its own topic holds the referral; the front door reads the child from the service.
-    door = _wait(
+    door = wait_for(
         "the front door's topic",
         lambda: (
             _types_for(
@@ -107,7 +92,7 @@ def test_significant_harm_reaches_the_front_door_which_steps_it_down_into_the_ma
 
     # The district's MAAG opens the case and lists it, saying where it came from.
     coord = auth(Role.PANEL_MEMBER, "social-care", "coord-1")
-    case = _wait(
+    case = wait_for(
         "the case listed at the Basildon MAAG",
         lambda: (
             c.json()
@@ -126,7 +111,7 @@ def test_significant_harm_reaches_the_front_door_which_steps_it_down_into_the_ma
 
     # The referring agency was told each step, on its own outcomes topic.
     outcomes = AGENCY_OUTCOMES[Agency.EDUCATION].named(topic_prefix)
-    told = _wait(
+    told = wait_for(
         "the agency's outcomes",
         lambda: (
             t
