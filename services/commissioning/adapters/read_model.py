@@ -49,14 +49,15 @@ def _recommissioned(e: Package.Recommissioned, session: Session) -> None:
 
 
 def _decommissioned(e: Package.Decommissioned, session: Session) -> None:
+    # its last day is the one before it stops: what its budget paid for
+    last = date.fromisoformat(e.effective_from) - timedelta(days=1)
+    session.execute(update(packages).where(_open(e)).values(status="decommissioned", ended_on=last))
+    # a period a recommission had closed after that day ends on it too (stopped before the
+    # change took effect): nothing after it is spent, as nothing is held
     session.execute(
         update(packages)
-        .where(_open(e))
-        # its last day is the one before it stops: what its budget paid for
-        .values(
-            status="decommissioned",
-            ended_on=date.fromisoformat(e.effective_from) - timedelta(days=1),
-        )
+        .where((packages.c.package_id == str(e.originator_id)) & (packages.c.ended_on > last))
+        .values(ended_on=last)
     )
 
 

@@ -99,11 +99,15 @@ def allocate(
     return lines
 
 
-def apportion(pence: int, percents: Sequence[int]) -> list[int]:
-    """`pence` in shares of whole percentages summing to 100, exactly: each its floor, and
-    the pennies left over to the largest remainders (the first of equal ones)."""
-    floors = [pence * p // 100 for p in percents]
-    order = sorted(range(len(percents)), key=lambda i: (-(pence * percents[i] % 100), i))
+def apportion(pence: int, weights: Sequence[int]) -> list[int]:
+    """`pence` in shares by `weights` (whole percentages summing to 100, or a package's lines'
+    weekly costs), exactly: each its floor, and the pennies left over to the largest
+    remainders (the first of equal ones). No weight at all: nothing to share."""
+    total = sum(weights)
+    if total <= 0:
+        return [0 for _ in weights]
+    floors = [pence * w // total for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(pence * weights[i] % total), i))
     for i in order[: pence - sum(floors)]:
         floors[i] += 1
     return floors

@@ -6,6 +6,7 @@ each year its part: as the budgets hold it."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from contracts.reference import financial_year, fy_bounds, fy_label
 from maag.runtime.web.auth import Caller
 from services.commissioning.application.queries import require_report_reader
 from services.commissioning.application.tables import lines, packages
-from services.commissioning.domain.rules import budget_years, committed_in_fy
+from services.commissioning.domain.rules import apportion, budget_years, committed_in_fy
 
 
 class SpendRow(TypedDict):
@@ -37,12 +38,14 @@ def spend_report(caller: Caller, engine: Engine, today: date, fy: int | None) ->
 
 def spend(engine: Engine, today: date, fy: int | None = None) -> list[SpendRow]:
     query = select(
+        packages.c.period_id,
         packages.c.panel_key,
         packages.c.district,
-        lines.c.provider_id,
-        lines.c.weekly_cost_pence,
+        packages.c.weekly_cost_pence,
         packages.c.starts_on,
         packages.c.ended_on,
+        lines.c.provider_id,
+        lines.c.weekly_cost_pence,
     ).join(lines, lines.c.period_id == packages.c.period_id)
     if fy is not None:
         first, last = fy_bounds(fy)
@@ -50,19 +53,30 @@ def spend(engine: Engine, today: date, fy: int | None = None) -> list[SpendRow]:
             (packages.c.starts_on <= last)
             & (packages.c.ended_on.is_(None) | (packages.c.ended_on >= first))
         )
+    periods: dict[str, tuple[Period, list[tuple[str, int]]]] = {}
+    with Session(engine) as session:
+        for period_id, key, district, weekly, start, end, provider, line in session.execute(query):
+            found = periods.setdefault(period_id, (Period(key, district, weekly, start, end), []))
+            found[1].append((provider, line))
     horizon = budget_years(today, today).stop - 1  # an open package's last year counted
     totals: dict[tuple[int, str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    with Session(engine) as session:
-        for key, district, provider, weekly, start, end in session.execute(query):
-            years = range(financial_year(start), financial_year(end) + 1 if end else horizon + 1)
-            for y in (y for y in years if fy in (None, y)):
-                row = totals[(y, key, district, provider)]
-                row[0] += committed_in_fy(weekly, start, end, y)
-                row[1] += (
-                    committed_in_fy(weekly, start, min(end or today, today), y)
-                    if start <= today
-                    else 0
-                )
+    for p, its_lines in periods.values():
+        weights = [line for _, line in its_lines]
+        years = range(financial_year(p.start), financial_year(p.end) + 1 if p.end else horizon + 1)
+        for y in (y for y in years if fy in (None, y)):
+            # the period's cost as its budgets hold it, then shared among its lines exactly
+            committed = apportion(committed_in_fy(p.weekly, p.start, p.end, y), weights)
+            so_far = (
+                committed_in_fy(p.weekly, p.start, min(p.end or today, today), y)
+                if p.start <= today
+                else 0
+            )
+            for (provider, _), c, t in zip(
+                its_lines, committed, apportion(so_far, weights), strict=True
+            ):
+                row = totals[(y, p.key, p.district, provider)]
+                row[0] += c
+                row[1] += t
                 row[2] += 1
     return [
         SpendRow(
@@ -76,3 +90,14 @@ def spend(engine: Engine, today: date, fy: int | None = None) -> list[SpendRow]:
         )
         for (y, key, district, provider), (c, t, n) in sorted(totals.items())
     ]
+
+
+@dataclass(frozen=True)
+class Period:
+    """A package's lines from one day (or its only period): what they cost a week together."""
+
+    key: str  # the budget holder
+    district: str
+    weekly: int
+    start: date
+    end: date | None
