@@ -44,12 +44,13 @@ def next_meeting_of(work: Work, ref: PanelRef, after: datetime) -> Meeting:
     return meeting_at(work, ref, next_meeting(ref, after))
 
 
-def carry_reviews(work: Work, case: PanelCase, not_before: datetime) -> None:
+def carry_reviews(work: Work, case: PanelCase, moved_at: Meeting, not_before: datetime) -> None:
     """Reviews follow the case: each of its packages' reviews listed at a tier that no
-    longer holds it moves to the holding tier's first meeting on or after the review falls
-    due (and not before `not_before`, the move's own listing there)."""
+    longer holds it (the meeting that moved it among them) moves to the holding tier's
+    first meeting on or after the review falls due (and not before `not_before`, the move's
+    own listing there)."""
     ref = case.ref_for(case.panel)
-    for package_id, review_on, listed_on in case.reviews_elsewhere():
+    for package_id, review_on, listed_on in case.reviews_elsewhere(moved_at.id):
         listed = work.find(listed_on)
         if not isinstance(listed, Meeting):
             continue

@@ -314,6 +314,7 @@ class PanelCase(Aggregate):
             case.packages[self.package_id] = replace(
                 known,
                 last_review=decided,
+                reviewed_at=self.meeting_id,
                 # a recommission is a new attempt: its own failure is listed again
                 failed=None if decided is ReviewDecision.RECOMMISSION else known.failed,
             )
@@ -511,17 +512,24 @@ class PanelCase(Aggregate):
         self.trigger_event(self.CarriedOver, meeting_id=ended.id, to_meeting_id=to.id)
         self.list_on(to, listing_reason("carried over", f"not decided at the meeting on {day}"))
 
-    def reviews_elsewhere(self) -> list[tuple[UUID, date, UUID]]:
+    def reviews_elsewhere(self, moved_at: UUID | None = None) -> list[tuple[UUID, date, UUID]]:
         """(package, review date, meeting) of each review still to come that is listed at a
-        tier that no longer holds the case."""
+        tier that no longer holds the case, or at `moved_at`, the meeting that moved it (the
+        move ended its listing there; the review itself was not decided)."""
         return [
             (package_id, package.review_on, package.review_meeting)
             for package_id, package in self.packages.items()
             if package.review_on is not None
             and package.review_meeting is not None
             and package.ended is None
-            and (listing := self.listings.get(package.review_meeting)) is not None
-            and listing.panel is not self.panel
+            and package.review_meeting != package.reviewed_at
+            and (
+                (
+                    ((listing := self.listings.get(package.review_meeting)) is not None)
+                    and listing.panel is not self.panel
+                )
+                or (listing is None and package.review_meeting == moved_at)
+            )
         ]
 
     def carry_review(self, package_id: UUID, listed: Meeting, to: Meeting) -> None:
@@ -529,7 +537,8 @@ class PanelCase(Aggregate):
         the case left) and onto `to` (the holding tier's meeting on or after it falls due)."""
         review_on = self.package(package_id).review_on
         assert review_on is not None and to.panel is self.panel
-        listed.remove_case(self.id, f"the case is now held by {self.panel.value.upper()}")
+        if listed.id in self.listings:  # the meeting that moved it keeps its decision
+            listed.remove_case(self.id, f"the case is now held by {self.panel.value.upper()}")
         self.trigger_event(
             self.ReviewMoved, package_id=package_id, meeting_id=listed.id, to_panel=self.panel.value
         )

@@ -94,6 +94,7 @@ class Package:
     failed: str | None = None  # why it could not be commissioned
     ended: str | None = None  # why it was decommissioned
     last_review: ReviewDecision | None = None
+    reviewed_at: UUID | None = None  # the meeting that decided its last review
 
     @property
     def panel(self) -> Panel | None:

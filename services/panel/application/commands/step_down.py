@@ -27,5 +27,5 @@ def step_down(app: PanelApp, c: StepDown, work: Work[PanelApp]) -> PanelCase:
     at = in_session(c, work)
     target = next_meeting_of(work, at.case.ref_for(c.to), at.meeting.starts_at)
     at.case.step_down(at.meeting, c.to, c.reason, c.justification, target)
-    carry_reviews(work, at.case, target.starts_at)  # its reviews go with it
+    carry_reviews(work, at.case, at.meeting, target.starts_at)  # its reviews go with it
     return at.case

@@ -750,6 +750,24 @@ def test_a_review_follows_the_case_to_the_tier_that_holds_it(app: PanelApp) -> N
     assert (last.panel, last.review_on) == ("earp", "2027-05-24")
 
 
+def test_a_case_moved_at_its_review_meeting_takes_the_undecided_review_with_it(
+    app: PanelApp,
+) -> None:
+    # The MAAG meets on the review's day and escalates the case instead of reviewing the
+    # package: the review is not left behind with the meeting's decision.
+    case_id = _accept(app)
+    package_id, review_meeting = commissioned_for_review(app, case_id)
+    _quorate(app, review_meeting)
+    _decide(app, review_meeting, kind="escalate", case_id=str(case_id), to="earp", reason="therapy")
+    listed = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)]
+    assert [(e.package_id, e.panel) for e in listed] == [(package_id, "maag"), (package_id, "earp")]
+    earp_review: Any = app.repository.get(listed[-1].meeting_id)
+    assert case_id in earp_review.agenda
+    kept: Any = app.repository.get(review_meeting.id)
+    assert case_id in kept.agenda  # the MAAG's meeting keeps its decision on the case
+    assert not _case(app, case_id).reviews_elsewhere()
+
+
 def test_a_closure_records_where_the_child_stands_and_publishes_it(app: PanelApp) -> None:
     case_id = _accept(app)
     meeting = _meeting(app, case_id)
