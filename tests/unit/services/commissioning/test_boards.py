@@ -353,9 +353,9 @@ def test_the_re_referral_rate_counts_referrals_whose_child_was_referred_before(
         )
         feed.apply([_record(matched, 10 + n), _record(matched, 10 + n)])  # republished: once
     found, known = load(feed.engine)
-    for c in found:
-        if c.case_id == str(earlier):
-            c.received = T0 - timedelta(days=400)
+    for row in found:
+        if row.case_id == str(earlier):
+            row.received = T0 - timedelta(days=400)
     county = report(found, known, T0.date(), T0.date() + timedelta(days=30))["areas"]["county"]
     referrals = county["referrals"]
     assert (referrals["received"], referrals["re_referrals"]) == (4, 1)
