@@ -42,6 +42,7 @@ DPO = "privacy-officer-1"
 COMMISSIONER = "commissioner-1"
 COORDINATOR = "coordinator-1"
 LEAD = "lead-education"
+FRONT_DOOR = "front-door-1"  # children's social care's front door (the MASH)
 
 
 @dataclass
@@ -362,7 +363,30 @@ def _moved_deferred_closed(client: Recording, cases: dict[str, str]) -> None:
     client.decide(
         earp, {"kind": "step-down", "case_id": moved, "to": "maag", "reason": "eased"}, "earp"
     )
-    client.wait_listed(moved)
+    back = client.wait_listed(moved)
+    # at its MAAG again, the case is referred to children's social care, which takes it on
+    client.make_quorate(back)
+    client.decide(
+        back, {"kind": "refer-to-social-care", "case_id": moved, "reason": "a disclosure"}
+    )
+    wait_for(
+        "the referral at the front door",
+        lambda: (
+            True
+            if moved
+            in [
+                c["case_id"] for c in client.call("GET", "referral", "/front-door", user=FRONT_DOOR)
+            ]
+            else None
+        ),
+    )
+    client.call(
+        "POST",
+        "referral",
+        f"/referrals/{moved}/front-door",
+        user=FRONT_DOOR,
+        json={"answer": "accepted", "reason": "section 47 enquiry opened"},
+    )
     deferred = cases["consented"]
     meeting = client.wait_listed(deferred)
     client.make_quorate(meeting)
