@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine, RowMapping
 from sqlalchemy.orm import Session
 
 from contracts.classification import DataClass, column_class
+from contracts.limits import TEXT_CHARS
 from maag.runtime.follow.projection import forgotten
 from services.referral.application.ports import FrontDoorCase, ListedCase
 from services.referral.domain.notes import CaseNote
@@ -90,7 +91,7 @@ front_door = Table(
     Column("district", String(50), nullable=False, info=column_class(DataClass.OPERATIONAL)),
     Column("agency", String(100), nullable=False, info=column_class(DataClass.OPERATIONAL)),
     Column("route", String(40), nullable=False, info=column_class(DataClass.OPERATIONAL)),
-    Column("reason", String(1000), nullable=False, info=column_class(DataClass.OPERATIONAL)),
+    Column("reason", String(TEXT_CHARS), nullable=False, info=column_class(DataClass.OPERATIONAL)),
     Column(
         "sent_at",
         DateTime(timezone=True),

@@ -267,6 +267,13 @@ class Referral(Aggregate):
         reference: Annotated[str | None, IDENTIFYING]  # social care's record of the child
 
         def apply(self, aggregate: Referral) -> None:
+            door = aggregate.front_door
+            if (
+                door is not None
+                and door.route is SocialCareRoute.SIGNIFICANT_HARM
+                and self.answer == SocialCareAnswer.STEPPED_DOWN
+            ):
+                aggregate.harm_assessed = True
             if aggregate.front_door is not None:
                 aggregate.front_door = replace(
                     aggregate.front_door,
@@ -341,6 +348,9 @@ class Referral(Aggregate):
         self.lead: LeadProfessional | None = None
         self.moved_to: str | None = None  # the tier, once the panel escalated or stepped down
         self.front_door: FrontDoor | None = None  # referred to children's social care
+        # social care assessed the concern of significant harm and stepped the case down:
+        # triage does not send it back for that concern again
+        self.harm_assessed = False
 
     @staticmethod
     def create_id(case_id: UUID, **_: Any) -> UUID:
@@ -560,15 +570,6 @@ class Referral(Aggregate):
         if answer is SocialCareAnswer.STEPPED_DOWN and self.outcome in TERMINAL:
             self._triage()
 
-    @property
-    def _stepped_down_at_triage(self) -> bool:
-        door = self.front_door
-        return (
-            door is not None
-            and door.route is SocialCareRoute.SIGNIFICANT_HARM
-            and door.answer is SocialCareAnswer.STEPPED_DOWN
-        )
-
     # --- the child index ---
 
     def open_here(self) -> bool:
@@ -665,7 +666,7 @@ class Referral(Aggregate):
             transition_basis=d.transition_basis,
             has_consent=self.consent is not None,
             has_safeguarding_basis=self.safeguarding_basis is not None,
-            stepped_down=self._stepped_down_at_triage,
+            stepped_down=self.harm_assessed,
         )
         if decision.outcome is self.outcome and not self.paused:
             return  # nothing new to say
@@ -686,7 +687,7 @@ class Referral(Aggregate):
             level_of_need=int(self.details.level_of_need),
             agencies_requested=[a.value for a in self.details.agencies_requested],
             joins_case_id=str(self.joins_case_id) if accepted and self.joins_case_id else None,
-            from_social_care=self._stepped_down_at_triage,
+            from_social_care=self.harm_assessed,
         )
         if decision.outcome is Outcome.REDIRECTED_TO_SOCIAL_CARE:
             self.send_to_front_door(SocialCareRoute.SIGNIFICANT_HARM, decision.reason)

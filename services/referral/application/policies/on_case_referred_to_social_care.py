@@ -22,7 +22,6 @@ def on_case_referred_to_social_care(
     referral = work.find(e.case_id)
     if isinstance(referral, Referral):  # a case the panel opened elsewhere is not ours
         work.act_as(e.actor.model_dump(mode="json"))  # the chair who recorded it
-        referral.send_to_front_door(
-            SocialCareRoute.PANEL, f"the {e.panel.value.upper()}'s decision: {e.reason}"
-        )
+        # the panel's own reason, whole (the route says it was a panel's decision)
+        referral.send_to_front_door(SocialCareRoute.PANEL, e.reason)
         work.add(referral)

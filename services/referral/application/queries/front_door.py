@@ -1,6 +1,7 @@
-"""Children's social care's front door: the cases referred to it (waiting for its answer,
-or all), newest first. No personal details, so no read is recorded; each case opened from
-the list is."""
+"""Children's social care's front door: the cases of its districts referred to it (waiting
+for its answer, or those it took on too), newest first; a case it stepped down is the MAAG's
+and not listed. No personal details, so no read is recorded; each case opened from the list
+is."""
 
 from __future__ import annotations
 
@@ -46,4 +47,8 @@ class FrontDoorCaseView(BaseModel):
 
 def front_door_cases(app: ReferralApp, caller: Caller, waiting: bool) -> list[FrontDoorCaseView]:
     policy.require_role(caller, Action.ANSWER_FRONT_DOOR)
-    return [FrontDoorCaseView.of(row) for row in app.cases.at_front_door(waiting)]
+    return [
+        FrontDoorCaseView.of(row)
+        for row in app.cases.at_front_door(waiting)
+        if row.district in caller.districts and row.answer != SocialCareAnswer.STEPPED_DOWN
+    ]

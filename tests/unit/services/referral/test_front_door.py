@@ -95,8 +95,12 @@ def test_the_front_door_reads_the_child_of_a_case_referred_to_it_and_no_other(ap
     other = api.client.post("/referrals", json=details(), headers=auth()).json()["case_id"]
     assert api.client.get(f"/referrals/{other}", headers=front_door()).status_code == 404
     assert _answer(api, other, "accepted").status_code == 404
-    # the list is the front door's alone
+    # the list is the front door's alone, and a front door sees its own districts' cases
     assert api.client.get("/front-door", headers=auth()).status_code == 403
+    elsewhere = auth(Role.FRONT_DOOR, "social-care", "front-door-2", districts=["tendring"])
+    api.projector.catch_up()
+    assert api.client.get("/front-door", headers=elsewhere).json() == []
+    assert api.client.get(f"/referrals/{case_id}", headers=elsewhere).status_code == 404
 
 
 def test_stepped_down_with_consent_the_maag_takes_it_and_the_front_door_lets_go(api: Api) -> None:
@@ -181,3 +185,32 @@ def test_a_panels_referral_reaches_the_front_door_and_its_answer_does_not_triage
     assert [type(e).__name__ for e in api.app.events.get(uuid.UUID(case_id))].count(
         "Triaged"
     ) == 1  # the panel takes it back: nothing to triage
+
+
+def test_a_stepped_down_harm_referral_is_not_sent_back_by_a_later_triage(api: Api) -> None:
+    case_id = _harm(api, consent=CONSENT)
+    assert _answer(api, case_id, "stepped-down").json()["status"] == "accepted"
+    decided = CaseReferredToSocialCare(
+        case_id=uuid.UUID(case_id),
+        occurred_at=datetime.now(UTC),
+        actor=Actor(user_id="chair-1", role=Role.PANEL_CHAIR, agency="social-care"),
+        panel=Panel.MAAG,
+        meeting_id=uuid.uuid4(),
+        reason="x" * 2000,  # the panel's reason whole, however long the contract allows
+    )
+    work = Work(api.app)
+    on_case_referred_to_social_care(delivered(decided), work)
+    work.commit()
+    made = [o for o in _told(api, case_id) if isinstance(o.event, SocialCareReferralMade)]
+    assert [o.event.route for o in made] == ["significant-harm", "panel"]
+    assert _answer(api, case_id, "stepped-down").status_code == 200
+    basis = {
+        "professional_id": "sw-9",
+        "professional_name": "S. Worker",
+        "reason": "risk of harm",
+        "recorded_on": "2026-11-27",
+    }
+    r = api.client.post(f"/referrals/{case_id}/safeguarding-basis", json=basis, headers=auth())
+    assert r.status_code == 200 and r.json()["status"] == "accepted"  # not redirected again
+    events = [type(e).__name__ for e in api.app.events.get(uuid.UUID(case_id))]
+    assert events.count("SentToFrontDoor") == 2
