@@ -113,6 +113,7 @@ INTERNAL = (
     Budget.Amended,
     Budget.Committed,
     Budget.Released,
+    Budget.Carried,
     CasePackages.Opened,
     CasePackages.Added,
     CasePackages.LeadNoted,  # the panel published it

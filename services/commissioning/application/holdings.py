@@ -72,7 +72,14 @@ def holdings(
     Refused (with the figures) where a budget has no room for its share; with
     `first_year_set`, refused too when the first year's budget is not set."""
     found = []
-    for fy in budget_years(first_day, today):
+    years = budget_years(first_day, today)
+    if first_year_set and financial_year(first_day) not in years:
+        start = financial_year(first_day)
+        raise CommissioningRefused(
+            RefusalReason.NO_BUDGET,
+            f"starts_on: no budget may be set yet for {fy_label(start)} (the year it starts)",
+        )
+    for fy in years:
         for charge, pence in zip(charges, shares(cost_in(fy), charges), strict=True):
             budget = work.find(budget_uuid(charge.budget, fy))
             if isinstance(budget, Budget):
@@ -98,10 +105,14 @@ def hold(work: Work, package_id: UUID, found: Sequence[Holding]) -> int:
 
 def carried_into(work: Work, key: str, fy: int) -> list[Package]:
     """The packages a new budget for `key` in `fy` takes on: those the nearest earlier
-    year's budget holds that still run, and cost something, in `fy`."""
+    year's budget holds that still run, and cost something, in `fy`. That budget is marked
+    as carried from (`Budget.carry`): a package committed to it at the same moment makes
+    one of the two writes conflict, never a package the new year misses."""
     for earlier in range(fy - 1, fy - 1 - CARRY_BACK_YEARS, -1):
         budget = work.find(budget_uuid(key, earlier))
         if isinstance(budget, Budget):
+            budget.carry(fy)
+            work.add(budget)
             return [
                 p
                 for package_id in budget.commitments

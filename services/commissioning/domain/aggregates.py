@@ -178,6 +178,11 @@ class Budget(Aggregate):
         def apply(self, budget: Budget) -> None:
             budget.commitments[self.package_id] -= self.pence
 
+    class Carried(Aggregate.Event):
+        """A later year's budget took on the packages this one holds that run into it."""
+
+        into_fy: Annotated[int, OPERATIONAL]
+
     @event(Set)
     def __init__(self, panel_key: str, fy: int, amount_pence: int) -> None:
         self.panel_key = panel_key
@@ -211,6 +216,9 @@ class Budget(Aggregate):
         if package_id in self.commitments:
             pence = min(pence, self.commitments[package_id])
             self.trigger_event(self.Released, package_id=package_id, pence=pence)
+
+    def carry(self, into_fy: int) -> None:
+        self.trigger_event(self.Carried, into_fy=into_fy)
 
     def holds(self, package_id: UUID) -> int:
         return self.commitments.get(package_id, 0)
@@ -451,6 +459,15 @@ class Package(Aggregate):
         )
         return True
 
+    def require_change_from(self, day: date) -> None:
+        """A change takes effect from its last change (or its start) on, never before."""
+        self._require_active()
+        if day < self.starts_on:
+            raise CommissioningRefused(
+                RefusalReason.BEFORE_LAST_CHANGE,
+                f"effective_from: {day} is before the package's lines of {self.starts_on}",
+            )
+
     def recommission(
         self,
         lines: Sequence[Line],
@@ -459,7 +476,7 @@ class Package(Aggregate):
         released_pence: int,
     ) -> None:
         """The package changes from `starts_on`: new lines, new weekly cost."""
-        self._require_active()
+        self.require_change_from(starts_on)
         self.trigger_event(
             self.Recommissioned,
             case_id=self.case_id,

@@ -44,6 +44,7 @@ class RefusalReason(StrEnum):
     NO_INTERVENTIONS = "no-interventions"
     YEAR_CLOSED = "year-closed"
     YEAR_NOT_OPEN = "year-not-open"
+    BEFORE_LAST_CHANGE = "before-last-change"
 
 
 class PackageStatus(StrEnum):

@@ -21,6 +21,7 @@ def recommission_package(
     effective_from: date,
     today: date,
 ) -> None:
+    package.require_change_from(effective_from)  # checked before anything changes
     own = own_places(package.lines)
     lines = allocate(interventions, with_own_places(offers(work), own), package.district)
     changed = Run(effective_from, sum(line.weekly_cost_pence for line in lines))

@@ -686,3 +686,44 @@ def test_a_budget_for_a_closed_year_or_one_not_yet_open_is_refused(
         _set_budget(app, "earp", fy, 1)
     assert _held(app, "earp", 2026) == 0
     assert fy == 2026 or budget_uuid("earp", fy) not in app.repository
+
+
+def test_a_change_before_the_last_one_and_a_start_no_budget_can_hold_are_refused(
+    app: CommissioningApp,
+) -> None:
+    package = _request(app, _i(hours=4))
+    assert isinstance(package, Package)
+    _review(app, package, "recommission", date(2027, 2, 1), [_i(hours=6)])
+    held = _held(app, "maag:harlow", 2026)
+    work = Work(app)
+    refused = app.handle(
+        ReviewPackage(
+            package_id=package.id,
+            case_id=package.case_id,
+            panel=package.panel,
+            goals=ReviewOutcome.PARTLY,
+            level_of_need_change=0,
+            decision=ReviewDecision.RECOMMISSION,
+            effective_from=date(2027, 1, 1),  # before the change of 1 February
+            interventions=(_i(hours=2),),
+            meeting_id=uuid.uuid4(),
+            caller=SERVICE,
+            correlation_id="c",
+        ),
+        work,
+    )
+    work.commit()
+    assert isinstance(refused, Refusal) and refused.reason == "before-last-change"
+    assert "effective_from: 2027-01-01" in refused.detail
+    assert _held(app, "maag:harlow", 2026) == held  # nothing charged twice
+    far = _request(app, _i(hours=1, starts_on="2028-06-05"))  # 2028/29: no budget may be set
+    assert isinstance(far, Refusal) and far.reason == "no-budget"
+    assert "starts_on: no budget may be set yet for 2028/29" in far.detail
+
+
+def test_a_new_years_budget_marks_the_one_it_carried_from(app: CommissioningApp) -> None:
+    _request(app, _i(hours=4))
+    _set_budget(app, "maag:harlow", 2027, 5_000_000)
+    last_year: Any = app.repository.get(budget_uuid("maag:harlow", 2026))
+    (carried,) = [e for e in app.events.get(last_year.id) if isinstance(e, Budget.Carried)]
+    assert carried.into_fy == 2027  # a commissioning racing the new budget conflicts on it

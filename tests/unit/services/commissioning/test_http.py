@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from contracts.events.commissioning import DecommissionReason
 from contracts.reference import Panel, Role
 from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
@@ -246,6 +247,24 @@ def test_a_provider_reads_the_packages_bought_from_it_and_whom_to_contact(client
     # another provider's staff: not told the package exists; their list is empty
     assert client.get(f"/packages/{package_id}", headers=provider("pvi-99")).status_code == 404
     assert client.get("/provider/packages", headers=provider("pvi-99")).json() == []
+    # the case closed: the provider reads it no more (its decommissioning email said so)
+    from services.commissioning.application.commands import SERVICE
+    from services.commissioning.application.commands.decommission_case import DecommissionCase
+
+    case_id = uuid.UUID(one.json()["case_id"])
+    work = Work(client.app_under_test)
+    client.app_under_test.handle(
+        DecommissionCase(
+            case_id=case_id,
+            reason=DecommissionReason.CASE_CLOSED,
+            effective_from=date(2026, 12, 14),
+            caller=SERVICE,
+            correlation_id="c",
+        ),
+        work,
+    )
+    work.commit()
+    assert client.get(f"/packages/{package_id}", headers=provider()).status_code == 404
 
 
 @pytest.mark.parametrize(
