@@ -119,16 +119,18 @@ LEAD_SHARED = Who(
 # A referral to social care is itself the basis for sharing: significant harm, or a panel's
 # decision that the child needs social care's assessment.
 FRONT_DOOR = Who(
-    "children's social care's front door, for a case referred to it",
+    "children's social care's front door of the case's district, for a case referred to it",
     (Role.FRONT_DOOR,),
-    lambda c, s: c.has(Role.FRONT_DOOR) and s.at_social_care,
+    lambda c, s: c.has(Role.FRONT_DOOR) and s.at_social_care and s.district in c.districts,
 )
 # A provider's staff read the packages commissioned from their provider: what they need to
 # start the work (never the child's details: the lead professional shares those).
 PROVIDER = Who(
-    "the provider the package is commissioned from",
+    "the provider the package is commissioned from, while the case is open",
     (Role.PROVIDER,),
-    lambda c, s: c.has(Role.PROVIDER) and c.provider is not None and c.provider in s.providers,
+    lambda c, s: (
+        c.has(Role.PROVIDER) and s.open and c.provider is not None and c.provider in s.providers
+    ),
 )
 AUDITOR = Who("auditors", (Role.AUDITOR,), lambda c, s: c.has(Role.AUDITOR))
 PRIVACY_OFFICER = Who(

@@ -31,6 +31,8 @@ from maag.services import SPECS
 ALL_DISTRICTS = tuple(d.value for d in District)
 ALL_TIERS = tuple(p.value for p in Panel)
 PANEL_ROLES = {Role.PANEL_MEMBER.value, Role.PANEL_CHAIR.value}
+# Roles whose token names the districts served (the front door: its districts' cases).
+DISTRICT_ROLES = PANEL_ROLES | {Role.FRONT_DOOR.value}
 AUDIENCES = [audience_of(s) for s in SPECS]
 KEYCLOAK_HINT = (
     "Start the local infrastructure with `deploy/local/infra.sh up` (Kafka, PostgreSQL and "
@@ -60,11 +62,12 @@ def someone(
     position: str = "practitioner",
     provider: str | None = None,
 ) -> Someone:
-    """A person: panel members sit county-wide unless their districts and tiers are given;
-    a provider's staff name their provider."""
+    """A person: panel members sit county-wide (and the front door serves every district)
+    unless their districts and tiers are given; a provider's staff name their provider."""
     roles = _roles(role)
     panel = bool(PANEL_ROLES & set(roles))
-    d = tuple(districts) if districts is not None else (ALL_DISTRICTS if panel else ())
+    served = bool(DISTRICT_ROLES & set(roles))
+    d = tuple(districts) if districts is not None else (ALL_DISTRICTS if served else ())
     t = tuple(tiers) if tiers is not None else (ALL_TIERS if panel else ())
     if user is None:
         user = f"{'+'.join(roles)}-{agency}"

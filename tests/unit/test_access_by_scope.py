@@ -185,6 +185,13 @@ PERSONAS = (
     Persona("former lead", (Role.LEAD_PROFESSIONAL,), LEAD_AGENCY, LEAD_BEFORE),
     Persona("commissioner", (Role.COMMISSIONER,), "childrens-services"),
     Persona("the front door", (Role.FRONT_DOOR,), "social-care", "front-door-1"),
+    Persona(
+        "the front door of another district",
+        (Role.FRONT_DOOR,),
+        "social-care",
+        "front-door-2",
+        (OTHER_DISTRICT,),
+    ),
     Persona("auditor", (Role.AUDITOR,), "county-audit"),
     Persona("privacy officer", (Role.PRIVACY_OFFICER,), "county-information-governance"),
     Persona("operator", (Role.OPERATOR,), "county-it"),

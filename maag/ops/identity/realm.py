@@ -181,6 +181,7 @@ def _people() -> tuple[Person, ...]:
             (Role.FRONT_DOOR,),
             Agency.SOCIAL_CARE.value,
             "Front door social worker",
+            ALL_DISTRICTS,
         ),
         Person("auditor-1", (Role.AUDITOR,), Office.COUNTY_AUDIT.value, "Auditor"),
         Person(
