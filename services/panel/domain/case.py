@@ -220,7 +220,8 @@ class PanelCase(Aggregate):
         reason: Annotated[str, OPERATIONAL]
 
         def apply(self, case: PanelCase) -> None:
-            case.status = CaseStatus.ACTIVE
+            if case.status is CaseStatus.AT_SOCIAL_CARE:  # paused meanwhile: it stays paused
+                case.status = CaseStatus.ACTIVE
             case.panel = Panel(self.to_panel)
             case.referred_at = None
 
@@ -237,7 +238,8 @@ class PanelCase(Aggregate):
         """Consent given again: the case may be listed and decided once more."""
 
         def apply(self, case: PanelCase) -> None:
-            case.status = CaseStatus.ACTIVE
+            # still waiting for the front door: back there, not to an agenda
+            case.status = CaseStatus.AT_SOCIAL_CARE if case.referred_at else CaseStatus.ACTIVE
 
     class ReviewListed(Aggregate.Event):
         district: Annotated[str, OPERATIONAL]
@@ -428,8 +430,9 @@ class PanelCase(Aggregate):
         return True
 
     def pause(self, reason: str, meetings: list[Meeting]) -> None:
-        """Consent withdrawn: off every agenda, decisions refused until consent returns."""
-        if not self.is_open:
+        """Consent withdrawn: off every agenda, decisions refused until consent returns (a
+        case with social care stays there, paused: it comes back to no agenda without it)."""
+        if self.status not in (CaseStatus.ACTIVE, CaseStatus.AT_SOCIAL_CARE):
             return
         for meeting in meetings:
             meeting.remove_case(self.id, reason)
@@ -775,7 +778,7 @@ class PanelCase(Aggregate):
     def taken_on_by_social_care(self) -> bool:
         """Social care takes the case on: it closes, as decided at the meeting that referred
         it. False if the case is not waiting for the front door's answer."""
-        if self.status is not CaseStatus.AT_SOCIAL_CARE or self.referred_at is None:
+        if not self.waiting_for_social_care:
             return False
         self.trigger_event(
             self.Closed,
@@ -789,9 +792,10 @@ class PanelCase(Aggregate):
 
     def stepped_down_by_social_care(self, meeting: Meeting) -> bool:
         """Social care steps the case down: active again, held by its district's MAAG and
-        listed on `meeting` (that MAAG's next open agenda). False if the case is not waiting
-        for the front door's answer."""
-        if self.status is not CaseStatus.AT_SOCIAL_CARE:
+        listed on `meeting` (that MAAG's next open agenda); paused meanwhile (consent
+        withdrawn), held there and listed when consent returns. False if the case is not
+        waiting for the front door's answer."""
+        if not self.waiting_for_social_care:
             return False
         assert meeting.ref == self.ref_for(Panel.MAAG)
         self.trigger_event(
@@ -802,8 +806,17 @@ class PanelCase(Aggregate):
             meeting_id=meeting.id,
             reason=STEPPED_DOWN_BY_SOCIAL_CARE,
         )
-        self.list_on(meeting, STEPPED_DOWN_BY_SOCIAL_CARE)
+        if self.is_open:
+            self.list_on(meeting, STEPPED_DOWN_BY_SOCIAL_CARE)
         return True
+
+    @property
+    def waiting_for_social_care(self) -> bool:
+        """Referred to the front door, not yet answered (paused meanwhile, or not)."""
+        return self.referred_at is not None and self.status in (
+            CaseStatus.AT_SOCIAL_CARE,
+            CaseStatus.PAUSED,
+        )
 
     def _may_decide(self, meeting: Meeting) -> None:
         if self.status is CaseStatus.PAUSED:

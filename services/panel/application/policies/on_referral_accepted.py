@@ -35,6 +35,9 @@ def on_referral_accepted(d: Delivery[ReferralAccepted], work: Work[PanelApp]) ->
         work.add(case)
     elif case.status is CaseStatus.PAUSED:
         case.resume()  # consent given again
+        if not case.is_open:  # still waiting for the front door: to no agenda yet
+            work.add(case)
+            return
     elif case.status in FINISHED_OR_AWAY or case.listings:
         return  # already on an agenda (finished, or with social care): nothing changes
     work.add(case)

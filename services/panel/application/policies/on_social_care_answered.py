@@ -13,7 +13,6 @@ from contracts.reference import Panel, SocialCareAnswer
 from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.store.unit_of_work import Work
 from services.panel.application.lookup import agenda_open_of, find_case, relist_reviews
-from services.panel.domain.values import CaseStatus
 
 if TYPE_CHECKING:
     from services.panel.application.app import PanelApp
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
 def on_social_care_answered(d: Delivery[SocialCareAnswered], work: Work[PanelApp]) -> None:
     e = d.message
     case = find_case(work, e.case_id)
-    if case is None or case.status is not CaseStatus.AT_SOCIAL_CARE:
+    if case is None or not case.waiting_for_social_care:
         return  # not the panel's referral, or answered already
     work.act_as(e.actor.model_dump(mode="json"))  # the front door's answer, not the service's
     if e.answer is SocialCareAnswer.ACCEPTED:
@@ -32,4 +31,5 @@ def on_social_care_answered(d: Delivery[SocialCareAnswered], work: Work[PanelApp
     meeting = agenda_open_of(work, case.ref_for(Panel.MAAG), e.occurred_at)
     case.stepped_down_by_social_care(meeting)
     work.add(case, meeting)
-    relist_reviews(work, case, meeting.starts_at)  # its reviews come back with it
+    if case.is_open:  # paused meanwhile: listed, with its reviews, when consent returns
+        relist_reviews(work, case, meeting.starts_at)  # its reviews come back with it

@@ -229,3 +229,32 @@ def test_a_review_falling_due_while_with_social_care_is_listed_when_it_comes_bac
     (listed,) = [e for e in _events(app, case_id, PanelCase.ReviewListed) if e.package_id == later]
     assert listed.review_on == "2027-04-05" and listed.panel == "maag"
     assert date.fromisoformat(listed.starts_at[:10]) >= date(2027, 4, 5)
+
+
+def test_consent_withdrawn_while_with_social_care_holds_the_case_until_it_returns(
+    app: PanelApp,
+) -> None:
+    case_id, _, _, _ = _referred(app)
+    work = Work(app)
+    use.consent_withdrawn(work, case_id, False)
+    work.commit()
+    assert _case(app, case_id).status == "paused"
+    # consent returns before the front door answers: back with social care, on no agenda
+    work = Work(app)
+    use.referral_accepted(work, case_id, "harlow", 3, ["camhs"], ANSWERED_AT)
+    work.commit()
+    case = _case(app, case_id)
+    assert case.status == "at-social-care" and case.listings == {}
+    # withdrawn again, then stepped down: held by the MAAG, paused, listed nowhere
+    work = Work(app)
+    use.consent_withdrawn(work, case_id, False)
+    work.commit()
+    _answer(app, case_id, "stepped-down", times=2)
+    case = _case(app, case_id)
+    assert (case.status, case.panel, case.listings) == ("paused", Panel.MAAG, {})
+    # consent given again: listed at its MAAG
+    work = Work(app)
+    use.referral_accepted(work, case_id, "harlow", 3, ["camhs"], ANSWERED_AT)
+    work.commit()
+    case = _case(app, case_id)
+    assert case.status == "active" and len(case.listings) == 1
