@@ -6,7 +6,6 @@ each year its part: as the budgets hold it."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -53,28 +52,26 @@ def spend(engine: Engine, today: date, fy: int | None = None) -> list[SpendRow]:
             (packages.c.starts_on <= last)
             & (packages.c.ended_on.is_(None) | (packages.c.ended_on >= first))
         )
-    periods: dict[str, tuple[Period, list[tuple[str, int]]]] = {}
+    # each period (a package's lines from one day): its own figures, then its lines
+    periods: dict[str, tuple[tuple[str, str, int, date, date | None], list[tuple[str, int]]]] = {}
     with Session(engine) as session:
         for period_id, key, district, weekly, start, end, provider, line in session.execute(query):
-            found = periods.setdefault(period_id, (Period(key, district, weekly, start, end), []))
+            found = periods.get(period_id)
+            if found is None:
+                found = periods[period_id] = ((key, district, weekly, start, end), [])
             found[1].append((provider, line))
     horizon = budget_years(today, today).stop - 1  # an open package's last year counted
     totals: dict[tuple[int, str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for p, its_lines in periods.values():
-        weights = [line for _, line in its_lines]
-        years = range(financial_year(p.start), financial_year(p.end) + 1 if p.end else horizon + 1)
+    for (key, district, weekly, start, end), its_lines in periods.values():
+        years = range(financial_year(start), financial_year(end) + 1 if end else horizon + 1)
         for y in (y for y in years if fy in (None, y)):
             # the period's cost as its budgets hold it, then shared among its lines exactly
-            committed = apportion(committed_in_fy(p.weekly, p.start, p.end, y), weights)
+            committed = committed_in_fy(weekly, start, end, y)
             so_far = (
-                committed_in_fy(p.weekly, p.start, min(p.end or today, today), y)
-                if p.start <= today
-                else 0
+                committed_in_fy(weekly, start, min(end or today, today), y) if start <= today else 0
             )
-            for (provider, _), c, t in zip(
-                its_lines, committed, apportion(so_far, weights), strict=True
-            ):
-                row = totals[(y, p.key, p.district, provider)]
+            for (provider, _), c, t in _shared(its_lines, committed, so_far):
+                row = totals[(y, key, district, provider)]
                 row[0] += c
                 row[1] += t
                 row[2] += 1
@@ -92,12 +89,13 @@ def spend(engine: Engine, today: date, fy: int | None = None) -> list[SpendRow]:
     ]
 
 
-@dataclass(frozen=True)
-class Period:
-    """A package's lines from one day (or its only period): what they cost a week together."""
-
-    key: str  # the budget holder
-    district: str
-    weekly: int
-    start: date
-    end: date | None
+def _shared(
+    its_lines: list[tuple[str, int]], committed: int, so_far: int
+) -> list[tuple[tuple[str, int], int, int]]:
+    """Each line with its exact share of the period's committed and spent-so-far pence."""
+    if len(its_lines) == 1:  # most periods: one line takes it all
+        return [(its_lines[0], committed, so_far)]
+    weights = [line for _, line in its_lines]
+    return list(
+        zip(its_lines, apportion(committed, weights), apportion(so_far, weights), strict=True)
+    )
