@@ -46,7 +46,8 @@ class CaseListed(IntegrationEvent):
     meeting_starts_at: Annotated[Timestamp, OPERATIONAL]
     reason: Annotated[str, OPERATIONAL] = Field(
         max_length=TEXT_CHARS,
-        description="new referral, escalated, stepped down, deferred or review",
+        description="why: new referral, escalated, stepped down, deferred, carried over, "
+        "brought forward (to a meeting called for the case) or review",
     )
 
 

@@ -200,6 +200,7 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_HTTP_HOST": "0.0.0.0",
         "MAAG_HTTP_PORT": str(HTTP_PORT),
         "MAAG_QUORUM_OTHER_AGENCIES": "3",
+        "MAAG_MEETING_WINDOW_HOURS": "24",
         "MAAG_SMTP_HOST": "smtp-relay.mail.svc",
         "MAAG_SMTP_PORT": "587",
         "MAAG_SMTP_STARTTLS": "true",

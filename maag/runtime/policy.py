@@ -65,6 +65,7 @@ class Action(StrEnum):
     READ_PACKAGES = "read the case's packages"
     READ_NOTIFICATIONS = "read the emails sent about the case"
     ANSWER_FRONT_DOOR = "take on a case referred to social care, or step it down"
+    LIST_CASE = "list the case on a meeting of the panel holding it"
     AUDIT = "replay a case's history"
 
 
@@ -153,6 +154,7 @@ RULES: dict[Action, tuple[Who, ...]] = {
     Action.READ_PACKAGES: (PANEL, LEAD, COMMISSIONER, PROVIDER, AUDITOR),
     Action.READ_NOTIFICATIONS: (PANEL, LEAD, AUDITOR),
     Action.ANSWER_FRONT_DOOR: (FRONT_DOOR,),
+    Action.LIST_CASE: (PANEL,),
     Action.AUDIT: (AUDITOR, PRIVACY_OFFICER),
 }
 # Who may know that a case exists: its readers, and those whose rule lets them act on any

@@ -64,6 +64,8 @@ class Settings:
                               set it where the services reach the provider by another address)
     MAAG_HTTP_HOST/PORT       where a service's HTTP API listens
     MAAG_QUORUM_OTHER_AGENCIES  agencies besides social care a panel meeting needs (default 3)
+    MAAG_MEETING_WINDOW_HOURS how long after its start a meeting records attendance and
+                              decisions; what it left undecided is then carried on (default 24)
     MAAG_SMTP_HOST/PORT       the mail server (default 127.0.0.1:1025, the local mailbox)
     MAAG_SMTP_STARTTLS        true to upgrade the connection with STARTTLS
     MAAG_SMTP_USERNAME/PASSWORD  credentials, when the server wants them
@@ -124,6 +126,7 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     quorum_other_agencies: int = 3
+    meeting_window_hours: int = 24
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_starttls: bool = False
@@ -209,6 +212,7 @@ class Settings:
             http_host=env.get("MAAG_HTTP_HOST", "127.0.0.1"),
             http_port=int(_number(env, "MAAG_HTTP_PORT", 8000, 0, 65535)),
             quorum_other_agencies=int(_number(env, "MAAG_QUORUM_OTHER_AGENCIES", 3, 0, 11)),
+            meeting_window_hours=int(_number(env, "MAAG_MEETING_WINDOW_HOURS", 24, 1, 168)),
             smtp_host=env.get("MAAG_SMTP_HOST", "127.0.0.1"),
             smtp_port=int(_number(env, "MAAG_SMTP_PORT", 1025, 1, 65535)),
             smtp_starttls=_flag(env, "MAAG_SMTP_STARTTLS", False),

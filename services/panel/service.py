@@ -16,10 +16,12 @@ from services.panel.adapters import read_model
 from services.panel.adapters.http import create_api
 from services.panel.adapters.inbound import subscriptions
 from services.panel.adapters.keyring import panel_keyring
+from services.panel.adapters.read_model import Agendas
 from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application.app import PanelApp
 from services.panel.application.commands.carry_undecided import carry_undecided
 from services.panel.application.commands.schedule_ahead import schedule_ahead
+from services.panel.application.ports import ReadModel
 from services.panel.spec import SPEC
 
 log = get_logger(__name__)
@@ -28,9 +30,10 @@ log = get_logger(__name__)
 PanelService = Service[PanelApp]
 
 
-def keep_scheduled(app: PanelApp) -> Loop:
+def keep_scheduled(app: PanelApp, read_model: ReadModel) -> Loop:
     """Meetings are scheduled four weeks ahead, and the cases a past meeting left undecided
-    carried to the next, checked hourly (retried soon on failure)."""
+    carried to the next, checked hourly (retried soon on failure). The read model names the
+    meetings called off the programme."""
 
     async def loop(stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -38,7 +41,9 @@ def keep_scheduled(app: PanelApp) -> Loop:
                 made = await asyncio.to_thread(schedule_ahead, app, datetime.now(UTC))
                 if made:
                     log.info("meetings scheduled", count=made)
-                carried = await asyncio.to_thread(carry_undecided, app, datetime.now(UTC))
+                carried = await asyncio.to_thread(
+                    carry_undecided, app, datetime.now(UTC), read_model
+                )
                 if carried:
                     log.info("undecided cases carried to the next meeting", count=carried)
                 wait = 3600.0
@@ -73,7 +78,7 @@ def build(settings: Settings) -> PanelService:
         )
     )
     api = create_api(app, p.verifier, p.engine, p.ready)
-    return Service.of(p, app, api, consumer, [keep_scheduled(app)])
+    return Service.of(p, app, api, consumer, [keep_scheduled(app, Agendas(engine))])
 
 
 def keyring(settings: Settings) -> SqlKeyring:

@@ -34,7 +34,7 @@ import random
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -43,6 +43,7 @@ from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from maag.runtime.messaging.consumer import Subscription
+from services.panel.adapters.read_model import Agendas
 from services.panel.application.commands.carry_undecided import carry_undecided
 from services.panel.application.commands.schedule_ahead import schedule_ahead
 from services.panel.domain.schedule import LOCAL
@@ -100,6 +101,7 @@ class County:
             county = cls(services, now, random.Random(seed))
             county._box = box
             county.commissioning.today = lambda: county.today
+            county.panel.now = lambda: county.now
             try:
                 county.run_loops()
                 county.settle()
@@ -109,6 +111,7 @@ class County:
                     service.app.close()
 
     _box: dict[str, datetime] = field(default_factory=dict)
+    looped_at: datetime = field(default=datetime.min.replace(tzinfo=UTC))  # the loop's last run
 
     # --- the parts ---
 
@@ -149,8 +152,9 @@ class County:
             self.settle()
 
     def run_loops(self) -> None:
+        self.looped_at = self.now
         schedule_ahead(self.panel, self.now)
-        carry_undecided(self.panel, self.now)
+        carry_undecided(self.panel, self.now, Agendas(self.project("panel")))
 
     # --- the bus ---
 

@@ -84,6 +84,7 @@ from services.referral.application.policies.on_lead_professional_assigned import
 from tests.support import identity
 from tests.support.events import package_requested
 from tests.support.referral import details
+from tests.support.sitting import sit
 from tests.unit.services.notifications.conftest import envelope
 from tests.unit.services.panel import deliveries as panel_policies
 from tests.unit.services.panel.test_case_flow import FRIDAY
@@ -251,6 +252,7 @@ def _case(services: dict[str, Any], state: str) -> uuid.UUID:
     work.commit()
     case = Work(panel).get_as(case_id, PanelCase, "case")
     (meeting_id,) = case.listings
+    sit(panel, meeting_id)
     for person, agency in (
         ("q1", "social-care"),
         ("q2", "education"),

@@ -159,6 +159,10 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PC: THEIR_PANELS,
         PM: THEIR_PANELS,
     },
+    ("panel", "POST", "/meetings/{meeting_id}/agenda"): {
+        PC: THEIR_PANELS + "; a case their panel holds",
+        PM: THEIR_PANELS + "; a case their panel holds",
+    },
     ("panel", "POST", "/meetings/{meeting_id}/decisions"): {PC: THEIR_PANELS},
     # The panel does not hold a case's referring agency: to a referrer, no case is theirs (404).
     ("panel", "GET", "/cases/{case_id}"): {
@@ -280,6 +284,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "name": "A Member",
         "agency": "police",
     },
+    ("POST", "/meetings/{meeting_id}/agenda"): {"case_id": str(uuid.uuid4()), "reason": "urgent"},
     ("POST", "/meetings/{meeting_id}/decisions"): {
         "kind": "close",
         "case_id": str(uuid.uuid4()),

@@ -7,11 +7,13 @@ from 1 October 2026, and at the end carried on past 1 April 2029. After every st
    that year's cost; the spend report agrees with every year whose budgets are all set);
 2. every review listed for an open case is listed at the tier holding the case;
 3. no case is both with children's social care and open on a panel's agenda;
-4. the savings report counts each day of each case's avoided outcome once.
+4. the savings report counts each day of each case's avoided outcome once;
+5. every decision was recorded in its meeting's window (from its start until
+   `MAAG_MEETING_WINDOW_HOURS` after it).
 
-Meetings' windows (decisions only near a meeting's time) are not built in the product, so
-they are not checked: decisions are taken at any meeting the case is listed on, whatever
-the clock says.
+A panel sits at a meeting the case is listed on: the clock moves on to a moment in that
+meeting's window (a meeting whose window closed has carried the case on). A coordinator
+also calls meetings for now and brings a case (and its reviews) forward to them.
 
 Two product bugs this machine found (a penny per line between the spend report and the
 budgets; a decommissioning before a recommission takes effect still counted in the spend
@@ -50,8 +52,11 @@ from services.commissioning.application.queries.savings_report import savings
 from services.commissioning.application.queries.spend_report import spend
 from services.commissioning.domain.aggregates import Budget, Package, budget_uuid
 from services.commissioning.domain.rules import CommissioningRefused
+from services.panel.adapters.read_model import DECISIONS
 from services.panel.application.commands.confirm_attendance import ConfirmAttendance
-from services.panel.domain.case import REVIEW_REASON, PanelCase
+from services.panel.application.commands.list_case import ListCase
+from services.panel.application.commands.schedule_meeting import ScheduleMeeting
+from services.panel.domain.case import REVIEW_REASON, TAKEN_ON_BY_SOCIAL_CARE, PanelCase
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import PanelRuleBroken
 from services.panel.domain.schedule import LOCAL
@@ -314,13 +319,86 @@ class CountyOverYears(RuleBasedStateMachine):
         case_id = data.draw(st.sampled_from(sorted(open_cases)))
         case = open_cases[case_id]
         reviews = {p.review_meeting for p in case.packages.values() if p.ended is None}
-        meetings = sorted(m for m, listing in case.listings.items() if listing.panel is case.panel)
+        window = self.county.panel.meeting_window
+        meetings = sorted(
+            m
+            for m, listing in case.listings.items()
+            if listing.panel is case.panel and listing.starts_at + window >= self.county.now
+        )
+        if not meetings:  # listed only where a decision was taken already
+            SEEN["nothing to decide"] += 1
+            return
         # a package's review meeting, when there is one, three times as likely
         meeting_id = data.draw(
             st.sampled_from(meetings + [m for m in meetings if m in reviews] * 2)
         )
         meeting: Any = self.county.panel.repository.get(meeting_id)
         assert isinstance(meeting, Meeting)
+        if not self._sit_at(meeting, data):
+            SEEN["the meeting had ended"] += 1
+            return
+        case = self.panel_case(case_id)
+        if case is None or not case.is_open or meeting_id not in case.listings:
+            SEEN["taken off the agenda while the clock moved on"] += 1
+            return
+        self._decide_at(data, case, meeting)
+
+    @rule(data=st.data())
+    def call_a_meeting(self, data: st.DataObject) -> None:
+        """A coordinator calls the panel holding a case to meet now and brings the case (and
+        what waits for it at later meetings, its reviews too) forward; sometimes it decides."""
+        held = [
+            c
+            for c in self.cases
+            if (case := self.panel_case(c)) is not None and case.status is CaseStatus.ACTIVE
+        ]
+        if not held:
+            return
+        case_id = data.draw(st.sampled_from(held))
+        case = self.panel_case(case_id)
+        assert case is not None
+        ref = case.ref
+        member = Caller.of("coord-1", Role.PANEL_MEMBER, "social-care", ALL_DISTRICTS, ALL_TIERS)
+        called = self.county.panel.handle(
+            ScheduleMeeting(ref=ref, starts_at=self.county.now, caller=member, correlation_id="c")
+        )
+        self.county.panel.handle(
+            ListCase(
+                meeting_id=called.id,
+                case_id=case_id,
+                reason="urgent",
+                caller=member,
+                correlation_id="c",
+            )
+        )
+        SEEN["called a meeting"] += 1
+        later = self.panel_case(case_id)
+        assert later is not None and called.id in later.listings
+        assert not [
+            m
+            for m, listing in later.listings.items()
+            if listing.panel is later.panel and listing.starts_at > called.starts_at
+        ], "what waited at the panel's later meetings was brought forward"
+        self.county.settle()
+        later = self.panel_case(case_id)
+        assert later is not None
+        if data.draw(st.booleans()):
+            meeting: Any = self.county.panel.repository.get(called.id)
+            self._decide_at(data, later, meeting)
+
+    def _sit_at(self, meeting: Meeting, data: st.DataObject) -> bool:
+        """The clock at a moment in the meeting's window (moved on if it has not started);
+        False if its window has closed."""
+        window = self.county.panel.meeting_window
+        if self.county.now > meeting.ends_at(window):
+            return False
+        if self.county.now < meeting.starts_at:
+            into = timedelta(minutes=data.draw(st.integers(0, int(window.total_seconds()) // 60)))
+            self.county.advance(meeting.starts_at + into - self.county.now)
+        return True
+
+    def _decide_at(self, data: st.DataObject, case: PanelCase, meeting: Meeting) -> None:
+        case_id, meeting_id = case.id, meeting.id
         self._quorate(meeting)
         kinds = ["assign-lead-professional", "request-package", "request-package", "close", "defer"]
         if case.panel is not Panel.JAP:
@@ -436,6 +514,44 @@ class CountyOverYears(RuleBasedStateMachine):
         reviews_listed_at_the_holding_tier(self, self.cases)
         no_case_both_at_social_care_and_a_panel(self, self.cases)
         savings_count_each_day_once(self.county, packages)
+        decisions_in_their_meetings_windows(self.county, self.cases)
+        nothing_left_on_a_meeting_that_ended(self)
+
+
+def nothing_left_on_a_meeting_that_ended(machine: CountyOverYears) -> None:
+    """An open case waiting undecided on a meeting sits on one whose window is open, or
+    closed since the panel's loop last carried what meetings left undecided."""
+    county = machine.county
+    window = county.panel.meeting_window
+    for case_id in machine.cases:
+        case = machine.panel_case(case_id)
+        if case is None:
+            continue
+        for m, listing in case.listings.items():
+            meeting: Any = county.panel.repository.get(m)
+            if case.undecided_at(meeting):
+                assert listing.starts_at + window >= county.looped_at, (
+                    f"case {case_id} left undecided on the meeting at "
+                    f"{listing.starts_at:%Y-%m-%d %H:%M} ({listing.reason!r}), never carried on"
+                )
+
+
+def decisions_in_their_meetings_windows(county: County, cases: list[uuid.UUID]) -> None:
+    """Every decision a panel recorded on a case, recorded in its meeting's window (a case
+    social care takes on closes when the front door answers, as the meeting that referred
+    it decided: that closure is the front door's, at any time)."""
+    window = county.panel.meeting_window
+    for case_id in cases:
+        for e in county.panel.events.get(case_id):
+            if type(e) not in DECISIONS or getattr(e, "meeting_id", None) is None:
+                continue
+            if isinstance(e, PanelCase.Closed) and e.reason == TAKEN_ON_BY_SOCIAL_CARE:
+                continue
+            meeting: Any = county.panel.repository.get(e.meeting_id)
+            assert meeting.starts_at <= e.timestamp <= meeting.ends_at(window), (
+                f"{type(e).__name__} of case {case_id} recorded at {e.timestamp:%Y-%m-%d %H:%M}, "
+                f"outside the window of the meeting at {meeting.starts_at:%Y-%m-%d %H:%M}"
+            )
 
 
 def budgets_equal_spend(county: County, packages: list[Package]) -> None:
@@ -588,6 +704,8 @@ def test_a_package_stopped_before_its_recommission_takes_effect_counts_nothing_a
 
         def decide(meeting_id: uuid.UUID, **body: Any) -> None:
             meeting: Any = county.panel.repository.get(meeting_id)
+            if county.now < meeting.starts_at:  # the clock moved on to its start
+                county.advance(meeting.starts_at - county.now)
             for person, agency, position in QUORUM[meeting.panel]:
                 member = Caller.of(
                     person, Role.PANEL_MEMBER, agency, ALL_DISTRICTS, ALL_TIERS, position
@@ -613,15 +731,24 @@ def test_a_package_stopped_before_its_recommission_takes_effect_counts_nothing_a
         (package_id,) = _panel_case_of(county, case_id).packages
         review = _panel_case_of(county, case_id).packages[package_id].review_meeting
         assert review is not None
-        # the review, decided ahead of its day: recommissioned from the review meeting's day
+        review_day = county.panel.repository.get(review).starts_at.astimezone(LOCAL).date()
+        # the review, brought forward to the meeting sitting now and decided ahead of its
+        # day: recommissioned from the review meeting's day
+        member = Caller.of("coord-1", Role.PANEL_MEMBER, "social-care", ALL_DISTRICTS, ALL_TIERS)
+        county.panel.handle(
+            ListCase(
+                meeting_id=first, case_id=case_id, reason="early", caller=member, correlation_id="r"
+            )
+        )
         decide(
-            review,
+            first,
             kind="review-package",
             package_id=str(package_id),
             goals="partly",
             level_of_need_change=0,
             decision="recommission",
             interventions=[{**line, "hours_per_week": 3}],
+            effective_from=review_day.isoformat(),
             reason="more support",
         )
         # closed today, before the package even started: decommissioned from today
@@ -651,6 +778,7 @@ def test_a_package_of_two_lines_is_spent_as_its_budget_holds_it(tmp_path: Path) 
         county.settle()
         (first,) = _panel_case_of(county, case_id).listings
         meeting: Any = county.panel.repository.get(first)
+        county.advance(meeting.starts_at - county.now)  # the meeting sits
         for person, agency, position in QUORUM[meeting.panel]:
             member = Caller.of(
                 person, Role.PANEL_MEMBER, agency, ALL_DISTRICTS, ALL_TIERS, position

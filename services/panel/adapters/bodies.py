@@ -78,6 +78,16 @@ class ExpectedAttendeeRequest(BaseModel):
     agency: Agency
 
 
+class ListCaseRequest(BaseModel):
+    """Lists a case the panel holds on this meeting (one called for it, or the next that
+    sits); what waits for it at the panel's later meetings comes with it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: UUID
+    reason: str = Field(min_length=1, max_length=TEXT_CHARS)
+
+
 # --- decisions (POST /meetings/{meeting_id}/decisions) ---
 
 

@@ -54,6 +54,7 @@ from services.panel.application.commands import (
 )
 from services.panel.application.commands.confirm_attendance import ConfirmAttendance
 from services.panel.application.commands.expect_attendee import ExpectAttendee
+from services.panel.application.commands.list_case import ListCase
 from services.panel.application.commands.schedule_meeting import ScheduleMeeting
 from services.panel.application.decisions import Decision
 from services.panel.application.plans import PlanChange
@@ -140,7 +141,7 @@ def schedule(body: bodies.ScheduleRequest, app: App, asked: http.Asked) -> Meeti
             **asked,
         )
     )
-    return MeetingView.of(meeting, app.quorum_other_agencies)
+    return MeetingView.of(meeting, app)
 
 
 @meetings.get(
@@ -162,7 +163,7 @@ def agenda(
     meeting_id: UUID, caller: http.CallerDep, app: App, read_model: ReadModelDep
 ) -> AgendaView:
     found = meeting_agenda(app, read_model, meeting_id, caller)
-    return AgendaView.of_agenda(found.meeting, found.items, app.quorum_other_agencies)
+    return AgendaView.of_agenda(found.meeting, found.items, app)
 
 
 @meetings.post("/meetings/{meeting_id}/attendance", response_model=MeetingView)
@@ -176,7 +177,7 @@ def attend(
             **asked,
         )
     )
-    return MeetingView.of(meeting, app.quorum_other_agencies)
+    return MeetingView.of(meeting, app)
 
 
 @meetings.post(
@@ -196,7 +197,22 @@ def expect(
             **asked,
         )
     )
-    return MeetingView.of(meeting, app.quorum_other_agencies)
+    return MeetingView.of(meeting, app)
+
+
+@meetings.post(
+    "/meetings/{meeting_id}/agenda",
+    response_model=MeetingView,
+    summary="List a case the panel holds on this meeting, before its window closes (an urgent "
+    "case, a review brought forward): it leaves the panel's later meetings for this one",
+)
+def list_on_agenda(
+    meeting_id: UUID, body: bodies.ListCaseRequest, app: App, asked: http.Asked
+) -> MeetingView:
+    meeting = app.handle(
+        ListCase(meeting_id=meeting_id, case_id=body.case_id, reason=body.reason, **asked)
+    )
+    return MeetingView.of(meeting, app)
 
 
 @decisions.post(

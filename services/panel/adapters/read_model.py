@@ -235,6 +235,16 @@ class Agendas:
                 for r in rows
             ]
 
+    def started_between(self, since: datetime, until: datetime) -> list[UUID]:
+        """The meetings starting in [since, until]: those called off the programme too."""
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(meetings.c.meeting_id).where(
+                    (meetings.c.starts_at >= since) & (meetings.c.starts_at <= until)
+                )
+            )
+            return [UUID(r[0]) for r in rows]
+
     def upcoming(
         self, panel: Panel | None, district: District | None, after: datetime, limit: int = 50
     ) -> list[ScheduledMeeting]:

@@ -285,6 +285,7 @@ INTERNAL = (
     PanelCase.NeedReassessed,  # the review itself is commissioning's published event
     PanelCase.ReviewMoved,  # published as the review's new listing (ReviewListed)
     PanelCase.CarriedOver,  # published as the case's new listing (Listed)
+    PanelCase.BroughtForward,  # published as the case's new listing (Listed)
     PanelCase.ReviewKept,  # published when the review is listed (ReviewListed)
     PanelCase.PackageEnded,  # commissioning published the decommission
     # What the plan says stays here (it is written about a child, and names people); that

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 from contracts.events.panel import RequestedIntervention, ReviewDecision
 from contracts.reference import District, Panel, Position
 from services.panel.application import ports
+from services.panel.application.app import PanelApp
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.plan import Plan
@@ -52,6 +53,10 @@ class MeetingView(BaseModel):
     panel: Panel
     district: District | None
     starts_at: datetime
+    ends_at: datetime = Field(
+        description="When its window closes: attendance and decisions are recorded from "
+        "starts_at until then; a case it leaves undecided is carried to the next meeting."
+    )
     attendance: list[AttendeeView]
     expected: list[ExpectedView] = Field(
         description="Who the coordinator expects; only attendance counts toward quorum."
@@ -60,14 +65,15 @@ class MeetingView(BaseModel):
     missing_for_quorum: list[str]
 
     @classmethod
-    def of(cls, meeting: Meeting, quorum: int, **more: object) -> Self:
-        missing = meeting.missing_for_quorum(quorum)
+    def of(cls, meeting: Meeting, app: PanelApp, **more: object) -> Self:
+        missing = meeting.missing_for_quorum(app.quorum_other_agencies)
         return cls.model_validate(
             {
                 "meeting_id": meeting.id,
                 "panel": meeting.panel,
                 "district": meeting.district,
                 "starts_at": meeting.starts_at,
+                "ends_at": meeting.ends_at(app.meeting_window),
                 "attendance": [
                     AttendeeView(person_id=p, name=a.name, agency=a.agency, position=a.position)
                     for p, a in meeting.attendance.items()
@@ -95,10 +101,10 @@ class AgendaView(MeetingView):
     agenda: list[AgendaItem]
 
     @classmethod
-    def of_agenda(cls, meeting: Meeting, items: list[ports.AgendaItem], quorum: int) -> Self:
+    def of_agenda(cls, meeting: Meeting, items: list[ports.AgendaItem], app: PanelApp) -> Self:
         return cls.of(
             meeting,
-            quorum,
+            app,
             agenda=[AgendaItem.model_validate(i, from_attributes=True) for i in items],
         )
 

@@ -3,6 +3,8 @@ dispatched through (`application/commands/`, a file per use case)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from maag.runtime.commands import Command
@@ -20,6 +22,14 @@ class PanelApp(ServiceApplication):
         super().__init__(settings, env)
         # How many member agencies besides the required ones make a MAAG quorate (a setting).
         self.quorum_other_agencies = quorum_other_agencies
+        # How long after its start a meeting sits: attendance and decisions are recorded only
+        # then, and what it leaves undecided is carried on (a setting).
+        self.meeting_window = timedelta(hours=settings.meeting_window_hours)
+        self.now: Callable[[], datetime] = _utc_now  # the clock tests set
 
     def handle(self, command: Command) -> Any:
         return handlers.handle(self, command)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

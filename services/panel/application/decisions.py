@@ -1,6 +1,7 @@
 """What every decision on a listed case shares: the chair records it, sitting on the panel,
-as a member of its constitution, in a quorate meeting (and is recorded as its actor); the
-case must be on that meeting's agenda (the case's own rules say so)."""
+as a member of its constitution, in a quorate meeting while it sits (from its start until its
+window closes), and is recorded as its actor; the case must be on that meeting's agenda (the
+case's own rules say so)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def in_session(c: Decision, work: Work[PanelApp]) -> Sitting:
             f"the chair must be a member of the {meeting.panel.value.upper()} "
             f"({meeting.constitution.describe_members()})"
         )
+    meeting.require_in_session(work.app.now(), work.app.meeting_window, "decisions are recorded")
     meeting.require_quorum(work.app.quorum_other_agencies)
     case = work.get_as(c.case_id, PanelCase, "case")
     work.add(case)

@@ -284,6 +284,17 @@ class PanelCase(Aggregate):
         def apply(self, case: PanelCase) -> None:
             case.listings.pop(self.meeting_id, None)
 
+    class BroughtForward(Aggregate.Event):
+        """A panel member listed the case on an earlier meeting of the panel holding it (one
+        they called for it, or the next that sits): it is off this later one, its business
+        there (a package review too) brought to `to_meeting_id` (`Listed`)."""
+
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        to_meeting_id: Annotated[UUID, OPERATIONAL]
+
+        def apply(self, case: PanelCase) -> None:
+            case.listings.pop(self.meeting_id, None)
+
     class ReviewMoved(Aggregate.Event):
         """The case moved tier before its package's review fell due: the review is taken off
         the meeting of the tier that no longer holds the case (and listed at the tier that
@@ -514,6 +525,30 @@ class PanelCase(Aggregate):
         ended.remove_case(self.id, f"not decided: carried to {to.starts_at.date().isoformat()}")
         self.trigger_event(self.CarriedOver, meeting_id=ended.id, to_meeting_id=to.id)
         self.list_on(to, listing_reason("carried over", f"not decided at the meeting on {day}"))
+
+    def bring_forward(self, to: Meeting, reason: str, meetings: list[Meeting]) -> bool:
+        """List the case on `to`, a meeting of the panel holding it, and bring there what
+        waits for it at that panel's later meetings (`meetings`: every meeting it is listed
+        on), its package reviews with it; False if there was nothing to do."""
+        self._may_act()
+        if to.ref != self.ref:
+            raise PanelRuleBroken(
+                f"meeting_id: the case is held by the {self.ref}, not the {to.ref}"
+            )
+        later = [m for m in meetings if m.ref == to.ref and m.starts_at > to.starts_at]
+        later = [m for m in later if self.undecided_at(m)]
+        if to.id in self.listings and not later:
+            return False
+        if to.id not in self.listings:
+            self.list_on(to, listing_reason("brought forward" if later else "listed", reason))
+        day = to.starts_at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+        for m in later:
+            m.remove_case(self.id, f"brought forward to the meeting at {day}")
+            self.trigger_event(self.BroughtForward, meeting_id=m.id, to_meeting_id=to.id)
+            for package_id, package in self.packages.items():
+                if package.review_meeting == m.id and package.review_on is not None:
+                    self._review_on(package_id, package.review_on, to)
+        return True
 
     def reviews_elsewhere(self, moved_at: UUID | None = None) -> list[tuple[UUID, date, UUID]]:
         """(package, review date, meeting) of each review still to come that is listed at a
@@ -819,6 +854,15 @@ class PanelCase(Aggregate):
         )
 
     def _may_decide(self, meeting: Meeting) -> None:
+        self._may_act()
+        meeting.require_listed(self.id)
+        if meeting.panel is not self.panel:
+            raise PanelRuleBroken(
+                f"the case is held by {self.panel.value.upper()}, not {meeting.panel.value.upper()}"
+            )
+
+    def _may_act(self) -> None:
+        """Open to the panel's work: not paused, with the front door, closed or joined."""
         if self.status is CaseStatus.PAUSED:
             raise PanelRuleBroken(
                 "the case is paused (consent withdrawn): no decisions until consent returns"
@@ -832,11 +876,6 @@ class PanelCase(Aggregate):
             raise PanelRuleBroken("the case is closed")
         if self.status is CaseStatus.JOINED:
             raise PanelRuleBroken("the referral joined its child's open case: decide on that case")
-        meeting.require_listed(self.id)
-        if meeting.panel is not self.panel:
-            raise PanelRuleBroken(
-                f"the case is held by {self.panel.value.upper()}, not {meeting.panel.value.upper()}"
-            )
 
 
 def _stored(intervention: RequestedIntervention) -> dict[str, object]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -12,7 +12,7 @@ from contracts.classification import OPERATIONAL, THIRD_PARTY
 from contracts.reference import District, Panel, Position
 from services.panel.domain.constitution import CONSTITUTIONS, Constitution
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
-from services.panel.domain.schedule import PanelRef, meeting_id
+from services.panel.domain.schedule import LOCAL, PanelRef, meeting_id
 from services.panel.domain.values import Attendee, ExpectedAttendee
 
 
@@ -114,6 +114,34 @@ class Meeting(Aggregate):
             position=position.value,
         )
 
+    def ends_at(self, window: timedelta) -> datetime:
+        """When its window closes: attendance and decisions are recorded from its start until
+        then (`MAAG_MEETING_WINDOW_HOURS`), and what it left undecided is carried on."""
+        return self.starts_at + window
+
+    def in_session(self, now: datetime, window: timedelta) -> bool:
+        return self.starts_at <= now <= self.ends_at(window)
+
+    def require_in_session(self, now: datetime, window: timedelta, to: str) -> None:
+        """Only while the meeting sits may anyone `to` at it (the record is of that meeting)."""
+        if now < self.starts_at:
+            raise PanelRuleBroken(
+                f"meeting_id: the meeting starts at {_local(self.starts_at)}: "
+                f"{to} only from its start"
+            )
+        if now > self.ends_at(window):
+            raise PanelRuleBroken(
+                f"meeting_id: the meeting's window closed at {_local(self.ends_at(window))}: "
+                f"{to} only until then (list the case on a meeting that sits)"
+            )
+
+    def require_not_ended(self, now: datetime, window: timedelta) -> None:
+        if now > self.ends_at(window):
+            raise PanelRuleBroken(
+                f"meeting_id: the meeting's window closed at {_local(self.ends_at(window))}: "
+                "no case can be listed on it now"
+            )
+
     def missing_for_quorum(self, other_agencies_required: int) -> list[str]:
         present = [(a.agency, a.position) for a in self.attendance.values()]
         return self.constitution.missing(present, other_agencies_required)
@@ -139,3 +167,7 @@ class Meeting(Aggregate):
     def remove_case(self, case_id: UUID, reason: str) -> None:
         if case_id in self.agenda:
             self.trigger_event(self.CaseRemoved, case_id=case_id, reason=reason)
+
+
+def _local(at: datetime) -> str:
+    return at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")

@@ -64,11 +64,6 @@ def next_meeting(ref: PanelRef, after: datetime) -> datetime:
     return meetings_after(ref, after)[0]
 
 
-# A meeting's decisions are recorded on its day: a case it listed and took no decision on
-# by a day after it started is carried to the panel's next meeting (`carry_undecided`).
-MEETING_DAY = timedelta(days=1)
-
-
 def meetings_between(ref: PanelRef, first: datetime, last: datetime) -> list[datetime]:
     """The starts of `ref`'s meetings after `first` and no later than `last`."""
     found: list[datetime] = []

@@ -25,6 +25,7 @@ from services.panel.domain.constitution import MAAG_AGENCIES
 from services.panel.domain.schedule import LOCAL
 from tests.support.built import build_all
 from tests.support.identity import auth
+from tests.support.sitting import sit
 from tests.unit.services.panel import deliveries as panel_use
 
 Schema = dict[str, Any]
@@ -201,6 +202,7 @@ def test_the_largest_panel_decisions_make_events_the_outbox_can_always_publish(
     )
     work.commit()
     (meeting_id,) = app.repository.get(case_id).listings
+    sit(app, meeting_id)
     client = TestClient(service.api, raise_server_exceptions=False)
     chair = auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care", c * limits.ID_CHARS)
     for i, agency in enumerate(sorted(MAAG_AGENCIES)):  # each, with the longest id, signs in

@@ -1,5 +1,5 @@
 """The panel's use cases, one file each, and the one registry they are dispatched through:
-meetings (schedule one, confirm attendance, expect an attendee), the chair's decisions on a
+meetings (schedule one, confirm attendance, expect an attendee, list a case), the chair's decisions on a
 listed case (`application/decisions.py` says what they share), and the lead professional's
 changes to the case's plan (`application/plans.py`). `schedule_ahead.py` is the service's
 own hourly job, not a caller's command."""
@@ -29,6 +29,7 @@ from services.panel.application.commands import (  # noqa: E402
     defer,
     escalate,
     expect_attendee,
+    list_case,
     record_family_meeting,
     record_need,
     record_progress,
@@ -52,6 +53,7 @@ __all__ = [
     "escalate",
     "expect_attendee",
     "handlers",
+    "list_case",
     "record_family_meeting",
     "record_need",
     "record_progress",

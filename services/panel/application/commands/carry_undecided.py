@@ -1,6 +1,6 @@
 """Cases a meeting listed and took no decision on, carried to their panel's next meeting
-with the reason, once the meeting's day is over (the service runs this hourly, with the
-scheduling): an undecided case is never left on a meeting that has passed."""
+with the reason, once the meeting's window has closed (the service runs this hourly, with
+the scheduling): an undecided case is never left on a meeting that has passed."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from eventsourcing.persistence import IntegrityError
 
 from maag.runtime.store.unit_of_work import Work
 from services.panel.application.lookup import agenda_open_of, find_case
+from services.panel.application.ports import ReadModel
 from services.panel.domain.meeting import Meeting
-from services.panel.domain.schedule import MEETING_DAY, all_panels, meeting_id, meetings_between
+from services.panel.domain.schedule import all_panels, meeting_id, meetings_between
 
 if TYPE_CHECKING:  # the application imports its commands
     from services.panel.application.app import PanelApp
@@ -20,31 +21,38 @@ if TYPE_CHECKING:  # the application imports its commands
 LOOK_BACK = timedelta(weeks=2)  # how far back a missed run still finds a meeting's cases
 
 
-def carry_undecided(app: PanelApp, now: datetime) -> int:
-    """Carry every undecided case of the meetings whose day ended in the last two weeks;
-    returns how many were carried. One transaction per case: one a decision or another
-    run changes at the same moment is a conflict, tried again at the next run."""
+def carry_undecided(app: PanelApp, now: datetime, agendas: ReadModel) -> int:
+    """Carry every undecided case of the meetings whose window closed in the last two weeks:
+    those on the panels' programme, and those the agenda read model knows of (meetings
+    called off the programme among them). Returns how many were carried. One transaction
+    per case: one a decision or another run changes at the same moment is a conflict, tried
+    again at the next run."""
+    closed = now - app.meeting_window
+    programme = [
+        meeting_id(ref, starts)
+        for ref in all_panels()
+        for starts in meetings_between(ref, now - LOOK_BACK, closed)
+    ]
+    called = agendas.started_between(now - LOOK_BACK, closed)
     carried = 0
-    for ref in all_panels():
-        for starts in meetings_between(ref, now - LOOK_BACK, now - MEETING_DAY):
+    for ended_id in dict.fromkeys([*programme, *called]):
+        ended = Work(app).find(ended_id)
+        if not isinstance(ended, Meeting) or ended.ends_at(app.meeting_window) >= now:
+            continue
+        for case_id in list(ended.agenda):
             work = Work(app)
-            ended = work.find(meeting_id(ref, starts))
-            if not isinstance(ended, Meeting):
+            listed = work.find(ended.id)
+            case = find_case(work, case_id)
+            if not isinstance(listed, Meeting) or case is None:
                 continue
-            for case_id in list(ended.agenda):
-                work = Work(app)
-                listed = work.find(ended.id)
-                case = find_case(work, case_id)
-                if not isinstance(listed, Meeting) or case is None:
-                    continue
-                if not case.undecided_at(listed):
-                    continue
-                to = agenda_open_of(work, ref, now)
-                case.carry_over(listed, to)
-                work.add(case, listed, to)
-                try:
-                    work.commit()
-                    carried += 1
-                except IntegrityError:
-                    pass
+            if not case.undecided_at(listed):
+                continue
+            to = agenda_open_of(work, listed.ref, now)
+            case.carry_over(listed, to)
+            work.add(case, listed, to)
+            try:
+                work.commit()
+                carried += 1
+            except IntegrityError:
+                pass
     return carried

@@ -1,4 +1,5 @@
-"""An attendee confirms their own attendance at a meeting of a panel they sit on."""
+"""An attendee confirms their own attendance at a meeting of a panel they sit on, while it
+sits (from its start until its window closes)."""
 
 from __future__ import annotations
 
@@ -30,5 +31,6 @@ def confirm_attendance(app: PanelApp, c: ConfirmAttendance, work: Work[PanelApp]
     c.caller.require(*SITTING, to="attend its meetings")  # before saying if it exists
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
     require_seat(c.caller, meeting.ref, "attend its meetings")
+    meeting.require_in_session(app.now(), app.meeting_window, "attendance is confirmed")
     meeting.record_attendance(c.caller.user_id, c.name, c.caller.agency, c.caller.position)
     return meeting

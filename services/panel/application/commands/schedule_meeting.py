@@ -1,5 +1,6 @@
-"""A panel member schedules one of their panel's meetings (the same meeting again is the one
-already scheduled: a meeting's id is its panel and start)."""
+"""A panel member schedules one of their panel's meetings, on its programme or called for an
+urgent case (`list_case.py`); the same meeting again is the one already scheduled: a
+meeting's id is its panel and start."""
 
 from __future__ import annotations
 
@@ -31,4 +32,9 @@ def schedule_meeting(app: PanelApp, c: ScheduleMeeting, work: Work[PanelApp]) ->
     require_seat(c.caller, c.ref, "schedule its meetings")
     if c.starts_at.tzinfo is None:
         raise PanelRuleBroken("starts_at needs a UTC offset")
+    if c.starts_at + app.meeting_window < app.now():
+        raise PanelRuleBroken(
+            "starts_at: a meeting whose window has closed cannot be scheduled (it could "
+            "record nothing)"
+        )
     return meeting_at(work, c.ref, c.starts_at)

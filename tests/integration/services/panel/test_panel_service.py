@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from contracts.reference import District, Panel, Role
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
-from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
+from services.panel.domain.schedule import PanelRef, agenda_open_at, meeting_id
 from services.panel.service import PanelService, build
 from tests.integration.runtime.conftest import read_to_end
 from tests.support import identity
@@ -82,14 +82,31 @@ async def test_accepted_referrals_are_listed_once_and_decisions_are_published(
     await _accepted(producer, topic, case_id, sequence=5)  # redelivered
     await _accepted(producer, topic, case_id, sequence=9)  # the same outcome published again
     ref = PanelRef(Panel.MAAG, District.ROCHFORD)
-    meeting = meeting_id(ref, next_meeting(ref, datetime.now(UTC)))
+    listed_on = meeting_id(ref, agenda_open_at(ref, datetime.now(UTC)))
 
     client = TestClient(service.api)
     # Every copy handled and projected before the agenda is read: a second listing would show.
     await consumed_to_end(service.consumer, kafka_bootstrap)
     await follower_caught_up(service.app, service.projector.position, "agenda")
-    agenda = await _eventually_agenda(client, meeting, 1)
+    agenda = await _eventually_agenda(client, listed_on, 1)
     assert [item["case_id"] for item in agenda] == [str(case_id)]  # listed once
+    # that meeting records nothing until it sits: the coordinator calls one for now and
+    # brings the case forward to it
+    called = await asyncio.to_thread(
+        client.post,
+        "/meetings",
+        headers=coordinator(),
+        json={"panel": "maag", "district": "rochford", "starts_at": datetime.now(UTC).isoformat()},
+    )
+    assert called.status_code == 201, called.text
+    meeting = called.json()["meeting_id"]
+    r = await asyncio.to_thread(
+        client.post,
+        f"/meetings/{meeting}/agenda",
+        headers=coordinator(),
+        json={"case_id": str(case_id), "reason": "urgent"},
+    )
+    assert r.status_code == 200, r.text
 
     for agency in ("social-care", "education", "camhs"):  # each attendee signs in
         r = await asyncio.to_thread(
@@ -133,16 +150,17 @@ async def test_accepted_referrals_are_listed_once_and_decisions_are_published(
     for _ in range(100):
         records = await read_to_end(kafka_bootstrap, PANEL_EVENTS.named(topic_prefix))
         case_records = [r for r in records if r.key == str(case_id).encode()]
-        if len(case_records) >= 3:
+        if len(case_records) >= 4:
             break
         await asyncio.sleep(0.2)
     types = [dict(r.headers)["ce_type"].decode() for r in case_records]
     assert types == [
         "maag.panel.CaseListed.v1",
+        "maag.panel.CaseListed.v1",  # brought forward
         "maag.panel.LeadProfessionalAssigned.v1",
         "maag.panel.PackageRequested.v1",
     ]
-    lead, package = (json.loads(r.value) for r in case_records[1:])
+    lead, package = (json.loads(r.value) for r in case_records[2:])
     assert lead["work_email"] == "lee@school.example" and lead["meeting_id"] == str(meeting)
     assert package["interventions"][0]["preferred_provider_id"] == "pvi-12"
     assert package["district"] == "rochford" and package["actor"]["user_id"] == "chair-i1"

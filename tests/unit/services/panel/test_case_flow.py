@@ -4,7 +4,8 @@ through the use cases over a real (SQLite) store."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,11 +15,13 @@ from contracts.events.panel import CaseJoined
 from contracts.reference import District, Panel, Position, Role
 from maag.runtime import causation
 from maag.runtime.messaging.outbox import outbound
+from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller, Forbidden
 from maag.runtime.web.http import Asking
 from services.panel.adapters.bodies import Decision
 from services.panel.adapters.http import DECISIONS, command_for
+from services.panel.adapters.read_model import Agendas
 from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application.app import PanelApp
 from services.panel.application.commands.confirm_attendance import ConfirmAttendance
@@ -27,6 +30,7 @@ from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import PanelRuleBroken
 from services.panel.domain.schedule import LOCAL
+from tests.support.sitting import sit
 from tests.unit.services.panel import deliveries as use
 
 ALL_DISTRICTS = [d.value for d in District]
@@ -89,6 +93,8 @@ def _meeting(app: PanelApp, case_id: uuid.UUID) -> Meeting:
 
 
 def _quorate(app: PanelApp, meeting: Meeting) -> None:
+    """The members confirm as the meeting starts."""
+    sit(app, meeting.id)
     for person, organisation, position in QUORUM[meeting.panel]:
         attend(app, meeting, person, f"Name {person}", organisation, position)
 
@@ -163,6 +169,7 @@ def test_a_meeting_that_is_not_quorate_refuses_decisions_naming_who_is_missing(
 ) -> None:
     case_id = _accept(app)
     meeting = _meeting(app, case_id)
+    sit(app, meeting.id)
     attend(app, meeting, "p2", "Ed", "education")
     with pytest.raises(
         PanelRuleBroken, match=r"not quorate.*missing children's social care and 1 more agency"
@@ -846,7 +853,7 @@ def test_a_case_accepted_after_a_meetings_agenda_closed_goes_to_the_one_after(
 
 
 def test_a_case_a_meeting_left_undecided_is_carried_to_the_next_with_the_reason(
-    app: PanelApp,
+    app: PanelApp, agendas: Agendas
 ) -> None:
     from services.panel.application.commands.carry_undecided import carry_undecided
 
@@ -855,10 +862,10 @@ def test_a_case_a_meeting_left_undecided_is_carried_to_the_next_with_the_reason(
     _quorate(app, meeting)
     _assign_lead(app, meeting, decided)
     during = datetime(2026, 12, 1, 16, 0, tzinfo=LOCAL)
-    assert carry_undecided(app, during) == 0  # its day is not over: still to decide
+    assert carry_undecided(app, during, agendas) == 0  # its day is not over: still to decide
     after = datetime(2026, 12, 2, 11, 0, tzinfo=LOCAL)
-    assert carry_undecided(app, after) == 1
-    assert carry_undecided(app, after) == 0  # once
+    assert carry_undecided(app, after, agendas) == 1
+    assert carry_undecided(app, after, agendas) == 0  # once
     moved = _case(app, undecided)
     (next_meeting,) = moved.listings
     carried_to: Any = app.repository.get(next_meeting)
@@ -869,3 +876,165 @@ def test_a_case_a_meeting_left_undecided_is_carried_to_the_next_with_the_reason(
     ended: Any = app.repository.get(meeting.id)
     assert undecided not in ended.agenda and decided in ended.agenda  # decided: stays
     assert meeting.id in _case(app, decided).listings
+
+
+# --- meetings in time: attendance and decisions from a meeting's start until its window ---
+
+
+def _member(person: str = "p2", districts: list[str] = ALL_DISTRICTS) -> Caller:
+    return Caller.of(person, Role.PANEL_MEMBER, "education", districts, ALL_TIERS)
+
+
+def _call_meeting(app: PanelApp, at: datetime) -> Meeting:
+    """A meeting of the harlow MAAG called for `at` (off its weekly programme)."""
+    from services.panel.application.commands.schedule_meeting import ScheduleMeeting
+    from services.panel.domain.schedule import PanelRef
+
+    called: Meeting = app.handle(
+        ScheduleMeeting(
+            ref=PanelRef(Panel.MAAG, District("harlow")),
+            starts_at=at,
+            caller=_member(),
+            correlation_id="corr-s",
+        )
+    )
+    return called
+
+
+def _list(app: PanelApp, meeting: Meeting, case_id: uuid.UUID, caller: Caller | None = None) -> Any:
+    from services.panel.application.commands.list_case import ListCase
+
+    return app.handle(
+        ListCase(
+            meeting_id=meeting.id,
+            case_id=case_id,
+            reason="the family's housing broke down",
+            caller=caller or _member(),
+            correlation_id="corr-l",
+        )
+    )
+
+
+def test_attendance_and_decisions_are_refused_before_a_meeting_starts_and_after_its_window(
+    app: PanelApp,
+) -> None:
+    case_id = _accept(app)
+    meeting = _meeting(app, case_id)  # harlow MAAG, Tuesday 1 December 10:00
+    sit(app, meeting.id, timedelta(minutes=-1))
+    with pytest.raises(
+        PanelRuleBroken, match=r"^meeting_id: the meeting starts at 2026-12-01 10:00"
+    ):
+        attend(app, meeting, "p1", "P One", "social-care")
+    assert not _meeting(app, case_id).attendance  # nothing recorded
+    _quorate(app, meeting)  # at its start
+    at = meeting.starts_at + app.meeting_window
+    app.now = lambda: at  # the last moment of its window: still decides
+    _assign_lead(app, meeting, case_id)
+    late = at + timedelta(seconds=1)
+    app.now = lambda: late
+    version = _case(app, case_id).version
+    with pytest.raises(
+        PanelRuleBroken,
+        match=r"^meeting_id: the meeting's window closed at "
+        r"2026-12-02 10:00: decisions are recorded only until then",
+    ):
+        _decide(app, meeting, kind="defer", case_id=str(case_id), reason="more information")
+    assert _case(app, case_id).version == version
+    with pytest.raises(PanelRuleBroken, match="window closed"):
+        attend(app, meeting, "p4", "P Four", "housing")
+
+
+def test_the_window_is_the_meeting_window_setting(settings: Settings) -> None:
+    shorter = PanelApp(replace(settings, meeting_window_hours=2), quorum_other_agencies=2)
+    case_id = _accept(shorter)
+    meeting = _meeting(shorter, case_id)
+    sit(shorter, meeting.id, timedelta(hours=2, minutes=1))
+    with pytest.raises(PanelRuleBroken, match="window closed at 2026-12-01 12:00"):
+        attend(shorter, meeting, "p1", "P One", "social-care")
+
+
+def test_a_case_listed_on_a_meeting_called_now_leaves_the_later_one_and_is_decided_there(
+    app: PanelApp,
+) -> None:
+    case_id = _accept(app)
+    programme = _meeting(app, case_id)  # Tuesday's
+    app.now = lambda: FRIDAY
+    called = _call_meeting(app, FRIDAY)
+    _list(app, called, case_id)
+    case = _case(app, case_id)
+    assert list(case.listings) == [called.id]
+    left: Any = app.repository.get(programme.id)
+    assert case_id not in left.agenda
+    here: Any = app.repository.get(called.id)
+    assert here.agenda[case_id] == "brought forward: the family's housing broke down"
+    version = case.version
+    _list(app, called, case_id)  # again: already listed, nothing more
+    assert _case(app, case_id).version == version
+    _quorate(app, called)
+    assert _assign_lead(app, called, case_id).lead is not None
+
+
+def test_a_review_brought_forward_is_reviewed_at_the_meeting_called_for_it(
+    app: PanelApp,
+) -> None:
+    case_id = _accept(app)
+    first = _meeting(app, case_id)
+    _quorate(app, first)
+    _assign_lead(app, first, case_id)  # decided: it stays on the first meeting
+    package_id, review_meeting = commissioned_for_review(app, case_id)  # 2 March 2027
+    soon = datetime(2027, 1, 12, 15, 0, tzinfo=LOCAL)
+    app.now = lambda: soon
+    called = _call_meeting(app, soon)
+    _list(app, called, case_id)
+    case = _case(app, case_id)
+    assert review_meeting.id not in case.listings and called.id in case.listings
+    assert case.packages[package_id].review_meeting == called.id
+    _quorate(app, called)
+    _decide(app, called, **_review_body(case_id, package_id))
+    assert _case(app, case_id).reviews_off_agenda() == []
+
+
+def test_a_case_is_listed_only_by_its_panel_on_a_meeting_that_has_not_ended(
+    app: PanelApp,
+) -> None:
+    from maag.runtime.store.unit_of_work import NotFound
+
+    case_id = _accept(app)
+    meeting = _meeting(app, case_id)
+    sit(app, meeting.id, app.meeting_window + timedelta(minutes=1))
+    with pytest.raises(PanelRuleBroken, match=r"^meeting_id: the meeting's window closed"):
+        _list(app, meeting, case_id)
+    app.now = lambda: FRIDAY
+    called = _call_meeting(app, FRIDAY)
+    elsewhere = _member("p9", ["basildon"])
+    with pytest.raises((NotFound, Forbidden)):  # neither the case nor the meeting is theirs
+        _list(app, called, case_id, elsewhere)
+    earp, escalated = _escalated_to(app, Panel.EARP)
+    app.now = lambda: FRIDAY
+    with pytest.raises(PanelRuleBroken, match=r"^meeting_id: the case is held by the EARP"):
+        _list(app, called, earp)
+    assert escalated.id in _case(app, earp).listings
+
+
+def test_a_meeting_whose_window_has_closed_cannot_be_scheduled(app: PanelApp) -> None:
+    app.now = lambda: FRIDAY
+    with pytest.raises(PanelRuleBroken, match=r"^starts_at: a meeting whose window has closed"):
+        _call_meeting(app, FRIDAY - app.meeting_window - timedelta(minutes=1))
+
+
+def test_a_called_meeting_that_decided_nothing_carries_its_case_to_the_next_meeting(
+    app: PanelApp, agendas: Agendas
+) -> None:
+    from services.panel.application.commands.carry_undecided import carry_undecided
+
+    case_id = _accept(app)
+    app.now = lambda: FRIDAY
+    called = _call_meeting(app, FRIDAY)
+    _list(app, called, case_id)
+    assert carry_undecided(app, FRIDAY + app.meeting_window, agendas) == 0  # still sits
+    after = FRIDAY + app.meeting_window + timedelta(minutes=1)
+    assert carry_undecided(app, after, agendas) == 1
+    (to,) = _case(app, case_id).listings
+    carried: Any = app.repository.get(to)
+    assert carried.starts_at == datetime(2026, 12, 1, 10, 0, tzinfo=LOCAL)  # Tuesday's, still open
+    assert carried.agenda[case_id] == "carried over: not decided at the meeting on 2026-11-27"

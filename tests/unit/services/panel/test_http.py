@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from services.panel.adapters.http import create_api
 from services.panel.application.app import PanelApp
 from services.panel.domain.schedule import LOCAL
 from tests.support.identity import auth, verifier
+from tests.support.sitting import sit
 from tests.unit.services.panel import deliveries as use
 
 
@@ -27,6 +28,7 @@ def chair() -> dict[str, str]:
 
 
 def _quorate(client: Any, meeting_id: Any) -> None:
+    sit(client.app.state.panel, meeting_id)
     for agency in ("social-care", "education", "camhs"):  # each attendee signs in as themselves
         r = client.post(
             f"/meetings/{meeting_id}/attendance",
@@ -85,6 +87,7 @@ def test_a_decision_in_a_meeting_that_is_not_quorate_is_409_with_who_is_missing(
     client: Any, app: PanelApp
 ) -> None:
     case_id, meeting_id = _listed_case(app)
+    sit(app, meeting_id)
     client.post(
         f"/meetings/{meeting_id}/attendance",
         headers=auth(Role.PANEL_MEMBER, "social-care"),
@@ -237,6 +240,7 @@ def test_attendance_is_the_callers_own_and_cannot_name_someone_else(
     client: Any, app: PanelApp
 ) -> None:
     _, meeting_id = _listed_case(app)
+    sit(app, meeting_id)
     r = client.post(
         f"/meetings/{meeting_id}/attendance",
         headers=coordinator(),
@@ -301,6 +305,7 @@ def test_a_coordinator_lists_who_is_expected_but_only_attendees_make_a_quorum(
     client: Any, app: PanelApp
 ) -> None:
     case_id, meeting_id = _listed_case(app)
+    sit(app, meeting_id)
     for agency in ("social-care", "education", "camhs"):
         r = client.post(
             f"/meetings/{meeting_id}/expected-attendees",
@@ -339,6 +344,7 @@ def _scf(position: str, roles: Any = Role.PANEL_MEMBER, user: str | None = None)
 
 def test_an_earp_constituted_as_the_county_describes_decides(client: Any, app: PanelApp) -> None:
     case_id, earp = _earp_case(client, app)
+    sit(app, earp)
     for position in ("commissioner", "head-of-service"):
         r = client.post(
             f"/meetings/{earp}/attendance", headers=_scf(position), json={"name": position}
@@ -354,6 +360,7 @@ def test_an_earp_refuses_members_it_does_not_have_and_says_who_is_missing(
     client: Any, app: PanelApp
 ) -> None:
     case_id, earp = _earp_case(client, app)
+    sit(app, earp)
     r = client.post(
         f"/meetings/{earp}/attendance",
         headers=auth(Role.PANEL_MEMBER, "police"),
@@ -487,3 +494,52 @@ def test_a_case_referred_to_social_care_shows_so_and_further_decisions_are_409(
         client.post(f"/meetings/{meeting_id}/decisions", headers=chair(), json=blank).status_code
         == 422
     )
+
+
+def test_a_case_is_listed_on_a_meeting_called_now_and_decided_there_in_its_window(
+    client: Any, app: PanelApp
+) -> None:
+    case_id, programme = _listed_case(app)
+    now = datetime(2026, 11, 27, 15, 0, tzinfo=LOCAL)
+    app.now = lambda: now
+    called = client.post(
+        "/meetings",
+        headers=coordinator(),
+        json={"panel": "maag", "district": "tendring", "starts_at": now.isoformat()},
+    )
+    assert called.status_code == 201, called.text
+    assert called.json()["ends_at"] == (now + app.meeting_window).astimezone(
+        UTC
+    ).isoformat().replace("+00:00", "Z")
+    meeting_id = called.json()["meeting_id"]
+    path = f"/meetings/{meeting_id}/agenda"
+    missing = client.post(path, headers=coordinator(), json={"case_id": str(case_id)})
+    assert missing.status_code == 422 and "reason" in missing.text
+    other = auth(Role.PANEL_MEMBER, "education", "m-9", districts=["basildon"])
+    hidden = client.post(path, headers=other, json={"case_id": str(case_id), "reason": "urgent"})
+    assert hidden.status_code == 404, hidden.text  # not theirs to know of
+    r = client.post(path, headers=coordinator(), json={"case_id": str(case_id), "reason": "urgent"})
+    assert r.status_code == 200, r.text
+    client.projector.catch_up()
+    agenda = client.get(path, headers=coordinator()).json()["agenda"]
+    assert [(i["case_id"], i["reason"]) for i in agenda] == [
+        (str(case_id), "brought forward: urgent")
+    ]
+    left = client.get(f"/meetings/{programme}/agenda", headers=coordinator()).json()["agenda"]
+    assert [i["status"] for i in left] == ["removed"]
+    _quorate(client, meeting_id)
+    decided = client.post(
+        f"/meetings/{meeting_id}/decisions",
+        headers=chair(),
+        json={"kind": "defer", "case_id": str(case_id), "reason": "more information"},
+    )
+    assert decided.status_code == 200, decided.text
+    late = datetime(2026, 11, 28, 15, 1, tzinfo=LOCAL)
+    app.now = lambda: late
+    closed = client.post(
+        f"/meetings/{meeting_id}/attendance",
+        headers=auth(Role.PANEL_MEMBER, "housing"),
+        json={"name": "Member housing"},
+    )
+    assert closed.status_code == 409
+    assert closed.json()["detail"].startswith("meeting_id: the meeting's window closed at ")
