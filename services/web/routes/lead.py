@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from contracts.reference import Role
-from services.web.pages import Person, WebApp, optional, signed_in
+from services.web.forms import FormErrors
+from services.web.pages import Person, Web, WebApp, optional, signed_in
 from services.web.sessions import SignedIn
 
 router = APIRouter()
@@ -26,6 +27,17 @@ async def my_cases(request: Request, web: WebApp, who: Lead) -> Response:
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case(request: Request, web: WebApp, who: Person, case_id: uuid.UUID) -> Response:
+    return await case_page(web, request, who, case_id)
+
+
+async def case_page(
+    web: Web,
+    request: Request,
+    who: SignedIn,
+    case_id: uuid.UUID,
+    errors: FormErrors | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     """Where the case stands, its packages, and the child's details for those the referral
     service shows them to."""
     path = f"/cases/{case_id}"
@@ -41,8 +53,10 @@ async def case(request: Request, web: WebApp, who: Person, case_id: uuid.UUID) -
         request,
         "case.html",
         who,
+        status,
         case=found,
         history=history,
         referral=child,
         packages=packages,
+        errors=errors or FormErrors(),
     )

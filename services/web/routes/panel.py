@@ -1,12 +1,13 @@
 """The panel's pages: its meetings, and at a meeting the agenda, confirming attendance, and
-the chair's decisions on each case listed (auditors read the meetings too)."""
+the chair's decisions on each case listed, while the meeting sits (auditors read the
+meetings too); from a case's page, a panel member calls its panel to meet now on it."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Required, TypedDict
 from zoneinfo import ZoneInfo
 
@@ -14,9 +15,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from contracts.reference import JAP_FUNDERS, Agency, AvoidedOutcome, ClosureOutcome, Panel, Role
+from services.web.backend import Refused
 from services.web.decisions import decision_body
 from services.web.forms import FormErrors
 from services.web.pages import PANEL_PEOPLE, CheckedForm, Web, WebApp, optional, signed_in
+from services.web.routes.lead import case_page
 from services.web.sessions import SignedIn
 
 router = APIRouter()
@@ -46,6 +49,8 @@ class Item(TypedDict):
 class Agenda(TypedDict):
     """What the meeting page reads of the panel API's agenda."""
 
+    starts_at: str
+    ends_at: str
     attendance: list[Attendee]
     agenda: list[Item]
 
@@ -60,9 +65,11 @@ class Package(TypedDict, total=False):
 
 
 class Case(TypedDict, total=False):
-    """What the review form reads of a case: its packages by id."""
+    """What the review form reads of a case: its packages by id (and where it is held)."""
 
     packages: dict[str, Package]
+    panel: str
+    district: str
 
 
 @router.get("/meetings", response_class=HTMLResponse)
@@ -120,6 +127,43 @@ async def decide(
     )
 
 
+@router.post("/cases/{case_id}/sitting")
+async def meet_now(
+    request: Request, web: WebApp, who: PanelPerson, form: CheckedForm, case_id: uuid.UUID
+) -> Response:
+    """A meeting of the panel holding the case called for now (to the minute: a second click
+    is the same meeting), the case brought forward to it."""
+
+    async def again(errors: FormErrors, status: int) -> HTMLResponse:
+        return await case_page(web, request, who, case_id, errors, status)
+
+    case: Case = await web.backend.call(who, "GET", "panel", f"/cases/{case_id}")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    district = case.get("district") if case.get("panel") == Panel.MAAG.value else None
+    try:
+        called = await web.backend.call(
+            who,
+            "POST",
+            "panel",
+            "/meetings",
+            json={"panel": case.get("panel"), "district": district, "starts_at": now.isoformat()},
+        )
+    except Refused as e:
+        return await again(FormErrors(other=[str(e)]), 409)
+    meeting_id = called["meeting_id"]
+    return await web.write(
+        who,
+        form,
+        "POST",
+        "panel",
+        f"/meetings/{meeting_id}/agenda",
+        {"case_id": str(case_id), "reason": str(form.get("reason", "")).strip()},
+        again=again,
+        done=f"/meetings/{meeting_id}",
+        label="Why it cannot wait",
+    )
+
+
 async def _meeting_page(
     web: Web,
     request: Request,
@@ -130,8 +174,13 @@ async def _meeting_page(
 ) -> HTMLResponse:
     agenda: Agenda = await web.backend.call(who, "GET", "panel", f"/meetings/{meeting_id}/agenda")
     attending = any(a.get("person_id") == who.user_id for a in agenda["attendance"])
-    # the packages of each case listed for review, for the review form
-    reviewed = [i["case_id"] for i in agenda["agenda"] if i["reason"] == "review"]
+    now = datetime.now(UTC)
+    starts = datetime.fromisoformat(agenda["starts_at"])
+    ends = datetime.fromisoformat(agenda["ends_at"])
+    sitting = "to come" if now < starts else "ended" if now > ends else "sitting"
+    # the running packages of each case listed, for the review form (a review may be
+    # listed for its day, or brought forward with the case)
+    reviewed = [i["case_id"] for i in agenda["agenda"]]
     cases: list[Case | None] = await asyncio.gather(
         *(optional(web.backend.call(who, "GET", "panel", f"/cases/{c}")) for c in reviewed)
     )
@@ -141,6 +190,7 @@ async def _meeting_page(
         who,
         status,
         meeting=agenda,
+        sitting=sitting,
         attending=attending,
         chair=who.has(Role.PANEL_CHAIR.value),
         agencies=[a.value for a in Agency],

@@ -26,6 +26,7 @@ ROUTES = {
     ("POST", "/meetings/{meeting_id}/attendance"),
     ("POST", "/meetings/{meeting_id}/decisions"),
     ("GET", "/cases/{case_id}"),
+    ("POST", "/cases/{case_id}/sitting"),
     ("GET", "/my-cases"),
     ("GET", "/packages/{package_id}"),
     ("GET", "/reports/spend"),
