@@ -4,8 +4,9 @@ SMTP server.
     python -m bench.e2e [--cases 300] [--rate 5] [--seconds 30] [--out bench/results]
 
 Starts the four services and the mailbox (fresh schemas and topics), and a scripted
-panel: as each case is listed, it makes the meeting quorate (once per meeting) and
-assigns a lead professional over HTTP. Then:
+panel: as each case is listed, it lists it on a meeting of its district's MAAG called for
+now (a meeting decides only while it sits), makes that meeting quorate (once per meeting)
+and assigns a lead professional over HTTP. Then:
   throughput  --cases referrals submitted over HTTP as fast as 16 clients can; cases per
               second from the first submission to the last lead professional's email
               accepted by the SMTP server;
@@ -65,6 +66,7 @@ class Panel:
         self.topic = PANEL_EVENTS.named(prefix)
         self.headers = auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care")
         self.quorate: dict[str, asyncio.Task[None]] = {}
+        self.called: dict[str, asyncio.Task[str]] = {}  # district -> the meeting called now
         self.limit = asyncio.Semaphore(16)
         self.http = httpx.AsyncClient(base_url=system.url("panel"), timeout=60)
 
@@ -76,6 +78,36 @@ class Panel:
                 json={"name": f"Member {agency}"},
             )
             r.raise_for_status()
+
+    async def _call(self, district: str) -> str:
+        r = await self.http.post(
+            "/meetings",
+            headers=self.headers,
+            json={
+                "panel": "maag",
+                "district": district,
+                "starts_at": datetime.now(UTC).isoformat(),
+            },
+        )
+        r.raise_for_status()
+        return str(r.json()["meeting_id"])
+
+    async def _bring(self, case_id: str, district: str) -> None:
+        """The case onto its district's meeting called for now (its listing there is the
+        CaseListed the panel then decides on)."""
+        async with self.limit:
+            if district not in self.called:
+                self.called[district] = asyncio.create_task(self._call(district))
+            meeting = await self.called[district]
+            r = await self.http.post(
+                f"/meetings/{meeting}/agenda",
+                headers=self.headers,
+                json={"case_id": case_id, "reason": "the panel meets on it today"},
+            )
+            r.raise_for_status()
+
+    def _sitting(self) -> set[str]:
+        return {t.result() for t in self.called.values() if t.done() and not t.exception()}
 
     async def _decide(self, case_id: str, meeting: str) -> None:
         async with self.limit:
@@ -109,8 +141,11 @@ class Panel:
                         if dict(r.headers).get("ce_type") != b"maag.panel.CaseListed.v1":
                             continue
                         body = json.loads(r.value or b"{}")
+                        case_id, meeting = str(body["case_id"]), str(body["meeting_id"])
                         task = asyncio.create_task(
-                            self._decide(str(body["case_id"]), str(body["meeting_id"]))
+                            self._decide(case_id, meeting)
+                            if meeting in self._sitting()
+                            else self._bring(case_id, str(body["district"]))
                         )
                         tasks.add(task)
                         task.add_done_callback(tasks.discard)

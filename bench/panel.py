@@ -19,10 +19,9 @@ import httpx
 
 from bench.support import Watcher, identity, percentiles, running_service
 from contracts.events import Actor
-from contracts.reference import District, Panel, Role
+from contracts.reference import District, Role
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime.messaging import kafka
-from services.panel.domain.schedule import PanelRef, meeting_id, next_meeting
 from tests.support.events import record, referral_accepted
 from tests.support.identity import auth
 
@@ -55,11 +54,19 @@ async def listing(n: int, bootstrap: str, prefix: str, watcher: Watcher) -> list
 
 
 async def decisions(harlow_cases: list[uuid.UUID], m: int, watcher: Watcher) -> None:
-    ref = PanelRef(Panel.MAAG, District.HARLOW)
-    meeting = meeting_id(ref, next_meeting(ref, datetime.now(UTC)))
     headers = auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care")
     sent: dict[str, float] = {}
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
+        # a meeting decides only while it sits: one called for now, the cases listed on it
+        now = datetime.now(UTC).isoformat()
+        called = {"panel": "maag", "district": District.HARLOW.value, "starts_at": now}
+        r = await client.post("/meetings", headers=headers, json=called)
+        assert r.status_code == 201, r.text
+        meeting = r.json()["meeting_id"]
+        for case_id in harlow_cases[:m]:
+            listed = {"case_id": str(case_id), "reason": "the panel meets on it today"}
+            r = await client.post(f"/meetings/{meeting}/agenda", headers=headers, json=listed)
+            assert r.status_code == 200, r.text
         for agency in ("social-care", "education", "camhs"):  # each attendee signs in
             r = await client.post(
                 f"/meetings/{meeting}/attendance",

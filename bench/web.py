@@ -56,7 +56,7 @@ def measure(system: System, users: int, rounds: int) -> dict[str, list[float]]:
     client = system.client(timeout=120)
     client.ready()
     case_id = client.refer(details(district="harlow", consent=CONSENT))["case_id"]
-    meeting = client.wait_listed(case_id)
+    meeting = client.convene(case_id)
     client.make_quorate(meeting)
     client.decide(
         meeting, lead_decision(case_id, "lead-education", "L", "education", "l@x.example")

@@ -49,8 +49,9 @@ def test_a_case_replays_across_every_service_as_of_any_time(system: System) -> N
     referral = client.refer(details(district="maldon", level_of_need=3, consent=CONSENT))
     case_id = referral["case_id"]
     assert referral["status"] == "accepted"
-    meeting = client.wait_listed(case_id)
+    client.wait_listed(case_id)
     t_listed = datetime.now(UTC)
+    meeting = client.convene(case_id)
 
     client.make_quorate(meeting)
     client.decide(
@@ -85,7 +86,7 @@ def test_a_case_replays_across_every_service_as_of_any_time(system: System) -> N
             "justification": "school exclusion imminent",
         },
     )
-    earp = client.wait_listed(case_id, panel="earp")
+    earp = client.convene(case_id, panel="earp")
     client.make_quorate(earp, "earp")
     # The EARP ends the MAAG's package (panels decide; commissioning carries it out).
     client.decide(

@@ -160,7 +160,7 @@ def test_a_plan_of_three_goals_through_two_reviews_feeds_the_panels_reviews(
     client = system.client()
     client.ready()
     case_id = client.refer(details(district="harlow", consent=CONSENT))["case_id"]
-    meeting = client.wait_listed(case_id)
+    meeting = client.convene(case_id)
     client.make_quorate(meeting)
     client.decide(
         meeting,
@@ -250,11 +250,7 @@ def test_a_plan_of_three_goals_through_two_reviews_feeds_the_panels_reviews(
         )
 
     def panel_review(listings: int, decision: str, reason: str) -> None:
-        case = wait_for(
-            f"review {listings - 1} listed",
-            lambda: c if len((c := client.panel_case(case_id))["listed_on"]) == listings else None,
-        )
-        review_meeting = case["listed_on"][-1]
+        review_meeting = client.convene(case_id, listing=listings)
         client.make_quorate(review_meeting)
         body = review_decision(case_id, package["package_id"], decision, reason)
         del body["goals"]  # the plan's review says

@@ -25,7 +25,7 @@ def test_a_package_no_one_can_deliver_goes_back_to_the_panel_and_its_people(
     client = system.client()
     client.ready()
     case_id = client.refer(details(district="harlow", consent=CONSENT))["case_id"]
-    meeting = client.wait_listed(case_id)
+    meeting = client.convene(case_id)
     client.make_quorate(meeting)
     client.decide(
         meeting,

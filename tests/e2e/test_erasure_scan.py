@@ -194,7 +194,7 @@ def test_an_erased_case_leaves_nothing_behind_in_any_store_topic_email_or_log(
             "reason": values["correction reason"],
         },
     )
-    meeting = client.wait_listed(case_id)
+    meeting = client.convene(case_id)
     client.make_quorate(meeting)
     client.decide(
         meeting, lead_decision(case_id, LEAD, "Lee Lead", "education", "lee.lead@school.example")

@@ -287,7 +287,7 @@ def _meetings(client: Recording) -> None:
 
 def _worked_case(client: Recording, case_id: str) -> None:
     """Lead professional, package, the whole plan, and the package's review."""
-    meeting = client.wait_listed(case_id)
+    meeting = client.convene(case_id)
     client.make_quorate(meeting)  # every attendance a POST of its own
     client.decide(meeting, lead_decision(case_id, LEAD, "Lee Lead", "education", "lee@sch.example"))
     client.decide(meeting, package_decision(case_id, _line()))
@@ -345,7 +345,7 @@ def _worked_case(client: Recording, case_id: str) -> None:
             "outcomes": [{"goal_id": "g1", "outcome": "partly"}],
         },
     )
-    review_meeting = client.wait_listings(case_id, 2)
+    review_meeting = client.convene(case_id, listing=2)
     client.make_quorate(review_meeting)
     client.decide(
         review_meeting,
@@ -355,15 +355,15 @@ def _worked_case(client: Recording, case_id: str) -> None:
 
 def _moved_deferred_closed(client: Recording, cases: dict[str, str]) -> None:
     moved = cases["basis"]  # accepted on the safeguarding basis, so listed
-    meeting = client.wait_listed(moved)
+    meeting = client.convene(moved)
     client.make_quorate(meeting)
     client.decide(meeting, {"kind": "escalate", "case_id": moved, "to": "earp", "reason": "risk"})
-    earp = client.wait_listed(moved, "earp")
+    earp = client.convene(moved, "earp")
     client.make_quorate(earp, "earp")
     client.decide(
         earp, {"kind": "step-down", "case_id": moved, "to": "maag", "reason": "eased"}, "earp"
     )
-    back = client.wait_listed(moved)
+    back = client.convene(moved)
     # at its MAAG again, the case is referred to children's social care, which takes it on
     client.make_quorate(back)
     client.decide(
@@ -388,13 +388,10 @@ def _moved_deferred_closed(client: Recording, cases: dict[str, str]) -> None:
         json={"answer": "accepted", "reason": "section 47 enquiry opened"},
     )
     deferred = cases["consented"]
-    meeting = client.wait_listed(deferred)
+    meeting = client.convene(deferred)
     client.make_quorate(meeting)
     client.decide(meeting, {"kind": "defer", "case_id": deferred, "reason": "school report due"})
-    next_meeting = wait_for(
-        "the deferred case listed again",
-        lambda: m if (m := client.wait_listed(deferred)) != meeting else None,
-    )
+    next_meeting = client.convene(deferred)  # listed again, on the next meeting
     client.make_quorate(next_meeting)
     client.decide(next_meeting, {"kind": "close", "case_id": deferred, "reason": "needs met"})
 
@@ -407,7 +404,7 @@ def _still_flowing(system: System, client: Recording) -> None:
         blocked = [ln for ln in metrics.splitlines() if ln.startswith("maag_outbox_blocked{")]
         assert blocked and all(ln.endswith(" 0.0") for ln in blocked), (name, blocked)
     fresh = _refer(client, consent=CONSENT, caf_reference="CAF-2026-001099")["case_id"]
-    meeting = client.wait_listed(fresh)
+    meeting = client.convene(fresh)
     client.make_quorate(meeting)
     email = "fresh.lead@school.example"
     client.decide(meeting, lead_decision(fresh, "lead-fresh", "Fay Fresh", "education", email))

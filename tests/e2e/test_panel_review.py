@@ -29,7 +29,7 @@ def test_review_decision_recommission_email(system: System) -> None:
     client = system.client()
     client.ready()
     case_id = client.refer(details(district="harlow", consent=CONSENT))["case_id"]
-    meeting = client.wait_listed(case_id)
+    meeting = client.convene(case_id)
     client.make_quorate(meeting)
     client.decide(
         meeting,
@@ -38,12 +38,9 @@ def test_review_decision_recommission_email(system: System) -> None:
     client.decide(meeting, package_decision(case_id, _line("family support", 4, "2026-12-14")))
     (package,) = client.wait_packages(case_id)
 
-    # Commissioned: its review is listed on the MAAG meeting on or after the review date.
-    case = wait_for(
-        "the review listed",
-        lambda: c if len((c := client.panel_case(case_id))["listed_on"]) == 2 else None,
-    )
-    review_meeting = case["listed_on"][1]
+    # Commissioned: its review is listed on the MAAG meeting on or after the review date,
+    # and brought forward to a meeting called now (a meeting decides only while it sits).
+    review_meeting = client.convene(case_id, listing=2)
     client.make_quorate(review_meeting)
     client.decide(
         review_meeting,

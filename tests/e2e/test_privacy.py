@@ -70,7 +70,7 @@ def test_a_case_is_erased_everywhere_and_the_record_still_verifies(system: Syste
     client.ready()
     kept = client.refer(details(consent=CONSENT, caf_reference="CAF-2026-0007777"))["case_id"]
     case_id = client.refer(details(consent=CONSENT))["case_id"]
-    meeting = client.wait_listed(case_id)
+    meeting = client.convene(case_id)
     client.make_quorate(meeting)
     client.decide(
         meeting,

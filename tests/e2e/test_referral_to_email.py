@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -72,6 +73,32 @@ def test_a_referral_becomes_a_listed_case_a_decision_and_an_email(
     meeting = case.json()["listed_on"][0]
     agenda = httpx.get(f"{system.url('panel')}/meetings/{meeting}/agenda", headers=coord).json()
     assert agenda["district"] == "maldon" and agenda["panel"] == "maag"
+    # that meeting is days away: it records nothing before it starts
+    early = httpx.post(
+        f"{system.url('panel')}/meetings/{meeting}/attendance",
+        headers=auth(Role.PANEL_MEMBER, "social-care"),
+        json={"name": "P early"},
+    )
+    assert early.status_code == 409
+    assert early.json()["detail"].startswith("meeting_id: the meeting starts at ")
+    # so the coordinator calls the Maldon MAAG to meet now and brings the case forward
+    called = httpx.post(
+        f"{system.url('panel')}/meetings",
+        headers=coord,
+        json={
+            "panel": "maag",
+            "district": "maldon",
+            "starts_at": datetime.now(UTC).isoformat(),
+        },
+    )
+    assert called.status_code == 201, called.text
+    meeting = called.json()["meeting_id"]
+    r = httpx.post(
+        f"{system.url('panel')}/meetings/{meeting}/agenda",
+        headers=coord,
+        json={"case_id": case_id, "reason": "the family cannot wait a week"},
+    )
+    assert r.status_code == 200, r.text
 
     for agency in ("social-care", "education", "camhs", "police"):  # each signs in
         r = httpx.post(

@@ -130,13 +130,26 @@ def test_each_persona_does_their_part_in_the_browser(
 
     # --- the chair: the meeting's agenda, their own attendance, a decision once quorate ---
     client = system.client()
-    meeting = client.wait_listed(case_id)
+    programme = client.wait_listed(case_id)
     chair = _person(browser)
     chair.goto(f"{web}/meetings")
     sign_in(chair, "chair-1")
     check(chair, "chair-1-meetings")
-    chair.goto(f"{web}/meetings/{meeting}")
+    # the programme's next meeting is days away: it records nothing until it sits
+    chair.goto(f"{web}/meetings/{programme}")
     expect(chair.locator("main")).to_contain_text(case_id)
+    expect(chair.locator("main")).to_contain_text("To come")
+    expect(chair.get_by_text("Confirm I am attending")).to_have_count(0)
+    # so the chair calls the MAAG to meet now, from the case's page, and lists the case there
+    chair.goto(f"{web}/cases/{case_id}")
+    chair.fill("#reason", "the family's tenancy ends this week")
+    check(chair, "chair-1-meet-now")
+    chair.click("text=Call a meeting now and list the case")
+    chair.wait_for_url(re.compile(r".*/meetings/[0-9a-f-]{36}$"))
+    meeting = chair.url.rsplit("/", 1)[1]
+    assert meeting != programme
+    expect(chair.locator("main")).to_contain_text("brought forward: the family's tenancy ends")
+    expect(chair.locator("main")).to_contain_text("Sitting")
     expect(chair.locator("main")).to_contain_text("Not quorate")
     chair.click("text=Confirm I am attending")
     expect(chair.locator("main")).to_contain_text("Panel Chair")
@@ -195,7 +208,7 @@ def test_each_persona_does_their_part_in_the_browser(
     (package,) = client.wait_packages(case_id)
     # the package's review is listed at the MAAG meeting on or after its date: the chair
     # records it there, and the next one is listed
-    review_meeting = client.wait_listings(case_id, 2)
+    review_meeting = client.convene(case_id, listing=2)
     client.make_quorate(review_meeting)
     chair.goto(f"{web}/meetings/{review_meeting}")
     chair.check("#goals-1-2")  # partly met

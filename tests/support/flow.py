@@ -60,7 +60,7 @@ def package() -> dict[str, Any]:
 def decide(client: Client, cases: list[str]) -> None:
     """Each case, once listed: quorum, a lead professional and a package."""
     for case_id in cases:
-        meeting = client.wait_listed(case_id)
+        meeting = client.convene(case_id)
         client.make_quorate(meeting)
         lead = f"lp-{case_id[:8]}"
         client.decide(

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -222,6 +222,38 @@ class Client:
             return str(listed_on[count - 1]) if len(listed_on) >= count else None
 
         return wait_for(f"case {case_id}'s listing {count}", listed, self.timeout)
+
+    def convene(self, case_id: str, panel: str = "maag", listing: int = 1) -> str:
+        """A meeting of `panel` called for now, the case brought forward to it once its
+        `listing`th listing there is made: a meeting records attendance and decisions only
+        from its start, and its programme's next is days away."""
+        if listing == 1:
+            self.wait_listed(case_id, panel)
+        else:
+            self.wait_listings(case_id, listing)
+        case = self.panel_case(case_id)
+        starts = datetime.now(UTC)
+        called = self.as_(
+            "coordinator",
+            "POST",
+            "panel",
+            "/meetings",
+            expect=201,
+            json={
+                "panel": panel,
+                "district": case["district"] if panel == "maag" else None,
+                "starts_at": starts.isoformat(),
+            },
+        )
+        meeting_id = str(called["meeting_id"])
+        self.as_(
+            "coordinator",
+            "POST",
+            "panel",
+            f"/meetings/{meeting_id}/agenda",
+            json={"case_id": case_id, "reason": "the panel meets on it today"},
+        )
+        return meeting_id
 
     def make_quorate(self, meeting_id: str, panel: str = "maag") -> None:
         for person in QUORUM[panel]:  # each attendee confirms with their own sign-in

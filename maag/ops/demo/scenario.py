@@ -13,7 +13,9 @@ Four children referred by four agencies:
      the JAP, which agrees a package as an alternative to an out-of-county placement, funded
      50/30/20 by SCF, the PCT and the adult transition service; the JAP reviews it twice.
 Every step goes through the services' HTTP APIs as the person who would take it, and
-waits for the system to react (through Kafka) before the next. It ends with case B's
+waits for the system to react (through Kafka) before the next. A meeting decides only while
+it sits, and the programme's next is days away: so, as a coordinator does for an urgent
+case, each panel is called to meet now and the case (or its review) is brought forward to it. It ends with case B's
 audit replay. The children are fictional; their names never leave the referral service.
 """
 
@@ -134,7 +136,7 @@ class Demo:
         )
         self.cases["D"] = d["case_id"]
         self.step("CAMHS", f"refers case D in Colchester, leaving hospital: {d['status']}")
-        maag = c.wait_listed(self.cases["D"])
+        maag = c.convene(self.cases["D"])
         c.make_quorate(maag)
         c.decide(
             maag,
@@ -147,7 +149,7 @@ class Demo:
             },
         )
         self.step("North East MAAG chair", "escalates D to the Joint Agency Panel")
-        jap = c.wait_listed(self.cases["D"], panel="jap")
+        jap = c.convene(self.cases["D"], panel="jap")
         c.make_quorate(jap, "jap")
         self.step("JAP", "SCF, a PCT children's commissioner and adult transition: quorate")
         c.decide(
@@ -178,7 +180,7 @@ class Demo:
         for n, decision in enumerate(("continue", "continue"), start=1):
             # listed on: the JAP meeting that agreed it, then each review (the MAAG listing
             # ended with the escalation)
-            review = c.wait_listings(self.cases["D"], 1 + n)
+            review = c.convene(self.cases["D"], "jap", listing=1 + n)
             c.make_quorate(review, "jap")
             c.decide(
                 review,
@@ -257,9 +259,9 @@ class Demo:
     def decide_at_the_maags(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """A and B listed at their MAAGs, quorate, each given a lead and a package."""
         c = self.client
-        meeting_a = c.wait_listed(self.cases["A"])
+        meeting_a = c.convene(self.cases["A"])
         self.step("panel service", "lists A on the next West MAAG (Harlow) agenda")
-        meeting_b = c.wait_listed(self.cases["B"])
+        meeting_b = c.convene(self.cases["B"])
         self.step("panel service", "lists B on the next Mid MAAG (Maldon) agenda")
         for meeting in (meeting_a, meeting_b):
             c.make_quorate(meeting)
@@ -304,7 +306,7 @@ class Demo:
     def review_a(self, pkg_a: dict[str, Any]) -> None:
         """A's package reviewed at the West MAAG its review falls due at."""
         c = self.client
-        review_a = c.wait_listings(self.cases["A"], 2)
+        review_a = c.convene(self.cases["A"], listing=2)
         self.step("panel service", "lists A's package for review at the West MAAG it falls due")
         c.make_quorate(review_a)
         c.decide(
@@ -329,7 +331,7 @@ class Demo:
             },
         )
         self.step("Mid MAAG chair", "escalates B to the county EARP")
-        earp = c.wait_listed(self.cases["B"], panel="earp")
+        earp = c.convene(self.cases["B"], panel="earp")
         self.step("panel service", "lists B on the next EARP agenda")
         c.make_quorate(earp, "earp")
         self.step(
