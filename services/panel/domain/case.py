@@ -527,28 +527,54 @@ class PanelCase(Aggregate):
         self.list_on(to, listing_reason("carried over", f"not decided at the meeting on {day}"))
 
     def bring_forward(self, to: Meeting, reason: str, meetings: list[Meeting]) -> bool:
-        """List the case on `to`, a meeting of the panel holding it, and bring there what
-        waits for it at that panel's later meetings (`meetings`: every meeting it is listed
-        on), its package reviews with it; False if there was nothing to do."""
+        """List the case on `to`, a meeting of the panel holding it, and bring there what waits
+        for it at that panel's other meetings (`meetings`: every meeting it is listed on),
+        to come, sitting, or ended and not yet carried on: the package reviews listed there
+        with it. False if there was nothing to do."""
         self._may_act()
         if to.ref != self.ref:
             raise PanelRuleBroken(
                 f"meeting_id: the case is held by the {self.ref}, not the {to.ref}"
             )
-        later = [m for m in meetings if m.ref == to.ref and m.starts_at > to.starts_at]
-        later = [m for m in later if self.undecided_at(m)]
-        if to.id in self.listings and not later:
+        if to.id not in self.listings and self.id in to.agenda:
+            raise PanelRuleBroken(
+                "meeting_id: this meeting decided on the case and moved it on (deferred, "
+                "escalated or stepped down): list it on another meeting"
+            )
+        others = [m for m in meetings if m.ref == to.ref and m.id != to.id and self.undecided_at(m)]
+        if to.id in self.listings and not others:
             return False
         if to.id not in self.listings:
-            self.list_on(to, listing_reason("brought forward" if later else "listed", reason))
+            was = "; ".join(dict.fromkeys(self.listings[m.id].reason for m in others))
+            text = f"{reason} (listed for: {was})" if was else reason
+            self.list_on(to, listing_reason("brought forward" if others else "listed", text))
         day = to.starts_at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
-        for m in later:
+        for m in others:
             m.remove_case(self.id, f"brought forward to the meeting at {day}")
             self.trigger_event(self.BroughtForward, meeting_id=m.id, to_meeting_id=to.id)
             for package_id, package in self.packages.items():
-                if package.review_meeting == m.id and package.review_on is not None:
+                if (
+                    package.review_meeting == m.id
+                    and package.review_on is not None
+                    and package.ended is None
+                    and package.reviewed_at != m.id
+                ):
                     self._review_on(package_id, package.review_on, to)
         return True
+
+    def reviews_left_at(self, meeting: Meeting) -> list[tuple[UUID, date]]:
+        """(package, review date) of each review listed at `meeting` that it did not take (it
+        decided something else on the case, or nothing): still to be taken elsewhere."""
+        if self.status is not CaseStatus.ACTIVE:
+            return []  # relisted when the case comes back (`reviews_off_agenda`)
+        return [
+            (package_id, package.review_on)
+            for package_id, package in self.packages.items()
+            if package.review_meeting == meeting.id
+            and package.review_on is not None
+            and package.ended is None
+            and package.reviewed_at != meeting.id
+        ]
 
     def reviews_elsewhere(self, moved_at: UUID | None = None) -> list[tuple[UUID, date, UUID]]:
         """(package, review date, meeting) of each review still to come that is listed at a

@@ -74,6 +74,11 @@ def meetings_between(ref: PanelRef, first: datetime, last: datetime) -> list[dat
     return found
 
 
+# A meeting is called for now or later: one called for a time gone by would record what was
+# not decided while it sat. A caller's clock may run this far ahead of the service's.
+CALL_GRACE = timedelta(minutes=5)
+
+
 # A meeting's agenda closes a day before it starts (the county's reference data: panel
 # members read the papers beforehand): a case accepted later goes to the meeting after.
 AGENDA_CUT_OFF = timedelta(days=1)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from contracts.reference import JAP_FUNDERS, Agency, AvoidedOutcome, ClosureOutcome, Panel, Role
-from services.web.backend import Refused
+from services.web.backend import Invalid, Refused
 from services.web.decisions import decision_body
 from services.web.forms import FormErrors
 from services.web.pages import PANEL_PEOPLE, CheckedForm, Web, WebApp, optional, signed_in
@@ -41,9 +41,10 @@ class Attendee(TypedDict, total=False):
     person_id: str
 
 
-class Item(TypedDict):
-    case_id: str
-    reason: str
+class Item(TypedDict, total=False):
+    case_id: Required[str]
+    reason: Required[str]
+    status: str
 
 
 class Agenda(TypedDict):
@@ -137,6 +138,11 @@ async def meet_now(
     async def again(errors: FormErrors, status: int) -> HTMLResponse:
         return await case_page(web, request, who, case_id, errors, status)
 
+    reason = str(form.get("reason", "")).strip()
+    if not reason:  # said before a meeting is called for nothing
+        errors = FormErrors()
+        errors.add("reason", "Enter why the case cannot wait for the panel's next meeting")
+        return await again(errors, 400)
     case: Case = await web.backend.call(who, "GET", "panel", f"/cases/{case_id}")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     district = case.get("district") if case.get("panel") == Panel.MAAG.value else None
@@ -148,8 +154,8 @@ async def meet_now(
             "/meetings",
             json={"panel": case.get("panel"), "district": district, "starts_at": now.isoformat()},
         )
-    except Refused as e:
-        return await again(FormErrors(other=[str(e)]), 409)
+    except (Refused, Invalid) as e:
+        return await again(FormErrors(other=[str(e)]), 409 if isinstance(e, Refused) else 400)
     meeting_id = called["meeting_id"]
     return await web.write(
         who,
@@ -157,7 +163,7 @@ async def meet_now(
         "POST",
         "panel",
         f"/meetings/{meeting_id}/agenda",
-        {"case_id": str(case_id), "reason": str(form.get("reason", "")).strip()},
+        {"case_id": str(case_id), "reason": reason},
         again=again,
         done=f"/meetings/{meeting_id}",
         label="Why it cannot wait",
@@ -180,7 +186,7 @@ async def _meeting_page(
     sitting = "to come" if now < starts else "ended" if now > ends else "sitting"
     # the running packages of each case listed, for the review form (a review may be
     # listed for its day, or brought forward with the case)
-    reviewed = [i["case_id"] for i in agenda["agenda"]]
+    reviewed = [i["case_id"] for i in agenda["agenda"] if i.get("status") != "removed"]
     cases: list[Case | None] = await asyncio.gather(
         *(optional(web.backend.call(who, "GET", "panel", f"/cases/{c}")) for c in reviewed)
     )

@@ -1,6 +1,7 @@
 """Cases a meeting listed and took no decision on, carried to their panel's next meeting
 with the reason, once the meeting's window has closed (the service runs this hourly, with
-the scheduling): an undecided case is never left on a meeting that has passed."""
+the scheduling): an undecided case is never left on a meeting that has passed, nor a
+package review the meeting did not take."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ from typing import TYPE_CHECKING
 from eventsourcing.persistence import IntegrityError
 
 from maag.runtime.store.unit_of_work import Work
-from services.panel.application.lookup import agenda_open_of, find_case
+from services.panel.application.lookup import agenda_open_of, find_case, meeting_at
 from services.panel.application.ports import ReadModel
 from services.panel.domain.meeting import Meeting
-from services.panel.domain.schedule import all_panels, meeting_id, meetings_between
+from services.panel.domain.schedule import (
+    agenda_open_at,
+    all_panels,
+    first_meeting_on_or_after,
+    meeting_id,
+    meetings_between,
+)
 
 if TYPE_CHECKING:  # the application imports its commands
     from services.panel.application.app import PanelApp
@@ -45,11 +52,21 @@ def carry_undecided(app: PanelApp, now: datetime, agendas: ReadModel) -> int:
             case = find_case(work, case_id)
             if not isinstance(listed, Meeting) or case is None:
                 continue
-            if not case.undecided_at(listed):
+            undecided, left = case.undecided_at(listed), case.reviews_left_at(listed)
+            if not undecided and not left:
                 continue
-            to = agenda_open_of(work, listed.ref, now)
-            case.carry_over(listed, to)
-            work.add(case, listed, to)
+            if undecided:
+                to = agenda_open_of(work, listed.ref, now)
+                case.carry_over(listed, to)
+                work.add(case, listed, to)
+            # a review it did not take goes to the first meeting on or after it falls due
+            # whose agenda is open
+            ref = case.ref
+            for package_id, review_on in left:
+                due = max(first_meeting_on_or_after(ref, review_on), agenda_open_at(ref, now))
+                review_at = meeting_at(work, ref, due)
+                case.relist_review(package_id, review_at)
+                work.add(case, review_at)
             try:
                 work.commit()
                 carried += 1

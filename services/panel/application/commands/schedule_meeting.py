@@ -15,7 +15,7 @@ from services.panel.application.commands import handlers
 from services.panel.application.lookup import meeting_at
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.rules import PanelRuleBroken
-from services.panel.domain.schedule import PanelRef
+from services.panel.domain.schedule import CALL_GRACE, PanelRef
 
 if TYPE_CHECKING:  # the application imports its commands
     from services.panel.application.app import PanelApp
@@ -32,9 +32,10 @@ def schedule_meeting(app: PanelApp, c: ScheduleMeeting, work: Work[PanelApp]) ->
     require_seat(c.caller, c.ref, "schedule its meetings")
     if c.starts_at.tzinfo is None:
         raise PanelRuleBroken("starts_at needs a UTC offset")
-    if c.starts_at + app.meeting_window < app.now():
+    meeting = meeting_at(work, c.ref, c.starts_at)
+    if meeting.pending_events and c.starts_at < app.now() - CALL_GRACE:
         raise PanelRuleBroken(
-            "starts_at: a meeting whose window has closed cannot be scheduled (it could "
-            "record nothing)"
+            "starts_at: a meeting is called for now or later, not for a time gone by (it "
+            "records attendance and decisions only while it sits)"
         )
-    return meeting_at(work, c.ref, c.starts_at)
+    return meeting

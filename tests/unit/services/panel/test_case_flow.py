@@ -966,7 +966,9 @@ def test_a_case_listed_on_a_meeting_called_now_leaves_the_later_one_and_is_decid
     left: Any = app.repository.get(programme.id)
     assert case_id not in left.agenda
     here: Any = app.repository.get(called.id)
-    assert here.agenda[case_id] == "brought forward: the family's housing broke down"
+    assert here.agenda[case_id] == (
+        "brought forward: the family's housing broke down (listed for: new referral)"
+    )
     version = case.version
     _list(app, called, case_id)  # again: already listed, nothing more
     assert _case(app, case_id).version == version
@@ -1016,10 +1018,80 @@ def test_a_case_is_listed_only_by_its_panel_on_a_meeting_that_has_not_ended(
     assert escalated.id in _case(app, earp).listings
 
 
-def test_a_meeting_whose_window_has_closed_cannot_be_scheduled(app: PanelApp) -> None:
+def test_a_meeting_is_called_for_now_or_later_not_for_a_time_gone_by(app: PanelApp) -> None:
     app.now = lambda: FRIDAY
-    with pytest.raises(PanelRuleBroken, match=r"^starts_at: a meeting whose window has closed"):
-        _call_meeting(app, FRIDAY - app.meeting_window - timedelta(minutes=1))
+    with pytest.raises(PanelRuleBroken, match=r"^starts_at: a meeting is called for now or later"):
+        _call_meeting(app, FRIDAY - timedelta(minutes=6))
+    assert _call_meeting(app, FRIDAY - timedelta(minutes=4)).starts_at < FRIDAY  # a clock behind
+    case_id = _accept(app)
+    programme = _meeting(app, case_id)
+    sit(app, programme.id, timedelta(hours=3))
+    assert _call_meeting(app, programme.starts_at).id == programme.id  # scheduled: found
+
+
+def test_a_meeting_that_moved_the_case_on_cannot_list_it_again(app: PanelApp) -> None:
+    case_id = _accept(app)
+    app.now = lambda: FRIDAY
+    called = _call_meeting(app, FRIDAY)
+    _list(app, called, case_id)
+    _quorate(app, called)
+    _decide(app, called, kind="defer", case_id=str(case_id), reason="school report due")
+    (waiting,) = _case(app, case_id).listings
+    with pytest.raises(PanelRuleBroken, match=r"^meeting_id: this meeting decided on the case"):
+        _list(app, called, case_id)
+    assert list(_case(app, case_id).listings) == [waiting]  # still waits where it was deferred to
+
+
+def test_a_case_sitting_on_an_earlier_meeting_is_brought_to_the_one_called_too(
+    app: PanelApp,
+) -> None:
+    case_id = _accept(app)
+    programme = _meeting(app, case_id)
+    sit(app, programme.id, timedelta(hours=2))  # Tuesday's sits; it has not decided yet
+    later = programme.starts_at + timedelta(hours=2)
+    called = _call_meeting(app, later)
+    _list(app, called, case_id)
+    assert list(_case(app, case_id).listings) == [called.id]
+    left: Any = app.repository.get(programme.id)
+    assert case_id not in left.agenda
+
+
+def test_a_review_brought_forward_and_not_taken_goes_back_to_its_day(
+    app: PanelApp, agendas: Agendas
+) -> None:
+    from services.panel.application.commands.carry_undecided import carry_undecided
+
+    case_id = _accept(app)
+    package_id, review_meeting = commissioned_for_review(app, case_id)  # due 1 March 2027
+    soon = datetime(2027, 1, 12, 15, 0, tzinfo=LOCAL)
+    app.now = lambda: soon
+    called = _call_meeting(app, soon)
+    _list(app, called, case_id)
+    _quorate(app, called)
+    _assign_lead(app, called, case_id)  # decided on the case, not on the review
+    after = soon + app.meeting_window + timedelta(minutes=1)
+    assert carry_undecided(app, after, agendas) == 1  # the review; the case was decided
+    assert carry_undecided(app, after, agendas) == 0  # once
+    case = _case(app, case_id)
+    assert called.id in case.listings  # the decision stays where it was taken
+    assert case.packages[package_id].review_meeting == review_meeting.id  # back to its day
+    assert review_meeting.id in case.listings
+    again: Any = app.repository.get(review_meeting.id)
+    assert case_id in again.agenda
+
+
+def test_a_decommissioned_package_s_review_is_not_brought_forward(app: PanelApp) -> None:
+    case_id = _accept(app)
+    package_id, review_meeting = commissioned_for_review(app, case_id)
+    work = Work(app)
+    use.package_decommissioned(work, case_id, package_id, "case-closed")
+    work.commit()
+    soon = datetime(2027, 1, 12, 15, 0, tzinfo=LOCAL)
+    app.now = lambda: soon
+    called = _call_meeting(app, soon)
+    _list(app, called, case_id)
+    listed = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)]
+    assert [e.meeting_id for e in listed] == [review_meeting.id]  # not listed again
 
 
 def test_a_called_meeting_that_decided_nothing_carries_its_case_to_the_next_meeting(

@@ -523,7 +523,7 @@ def test_a_case_is_listed_on_a_meeting_called_now_and_decided_there_in_its_windo
     client.projector.catch_up()
     agenda = client.get(path, headers=coordinator()).json()["agenda"]
     assert [(i["case_id"], i["reason"]) for i in agenda] == [
-        (str(case_id), "brought forward: urgent")
+        (str(case_id), "brought forward: urgent (listed for: new referral)")
     ]
     left = client.get(f"/meetings/{programme}/agenda", headers=coordinator()).json()["agenda"]
     assert [i["status"] for i in left] == ["removed"]

@@ -145,11 +145,13 @@ def test_a_panel_member_calls_the_case_s_panel_to_meet_now_and_lists_it_there(
     sent = services.one("POST", listed)
     assert json.loads(sent.content) == {"case_id": str(case_id), "reason": "housing lost"}
     assert sent.headers["Idempotency-Key"].startswith("web-")
-    services.answer(
-        "POST", listed, 422, {"detail": [{"loc": ["body", "reason"], "msg": "too short"}]}
-    )
-    again = web.post(f"/cases/{case_id}/sitting", data={"csrf_token": csrf, "reason": ""})
-    assert again.status_code == 400 and "Why it cannot wait" in again.text
+    again = web.post(f"/cases/{case_id}/sitting", data={"csrf_token": csrf, "reason": " "})
+    assert again.status_code == 400
+    assert "Enter why the case cannot wait for the panel" in again.text
+    services.one("POST", "http://panel.test/meetings")  # no meeting called for nothing
+    services.answer("POST", listed, 409, {"detail": "meeting_id: the case is held by the EARP"})
+    refused_there = web.post(f"/cases/{case_id}/sitting", data={"csrf_token": csrf, "reason": "x"})
+    assert refused_there.status_code == 409 and "held by the EARP" in refused_there.text
     lead = sign_in(web, provider, "lead-1", "lead-professional")
     refused = web.post(f"/cases/{case_id}/sitting", data={"csrf_token": lead, "reason": "x"})
     assert refused.status_code == 403  # panel members only
