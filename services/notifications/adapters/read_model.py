@@ -9,7 +9,18 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Boolean, Column, Date, DateTime, MetaData, String, Table, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -52,7 +63,10 @@ emails = Table(
 )
 
 
-# Emails kept for a day to come (review reminders), and whether they have gone.
+# Emails kept for a day to come (review reminders), and whether they have gone. One that never
+# will (a later listing of the same review superseded it) leaves the table: it is no longer
+# kept, and a row deleted needs no new column in tables already created (`create_all` adds
+# none), so the loop's query stays as it was.
 reminders = Table(
     "notification_reminders",
     metadata,
@@ -78,6 +92,10 @@ def _fired(e: Reminder.Fired, session: Session) -> None:
     session.execute(
         update(reminders).where(reminders.c.reminder_id == str(e.originator_id)).values(fired=True)
     )
+
+
+def _superseded(e: Reminder.Superseded, session: Session) -> None:
+    session.execute(delete(reminders).where(reminders.c.reminder_id == str(e.originator_id)))
 
 
 def _requested(e: Notification.Requested, session: Session) -> None:
@@ -114,6 +132,7 @@ def _outcome(session: Session, e: Notification.Event, status: EmailStatus, detai
 PROJECTORS: dict[type, Callable[[Any, Session], None]] = {
     Reminder.Scheduled: _scheduled,
     Reminder.Fired: _fired,
+    Reminder.Superseded: _superseded,
     Notification.Requested: _requested,
     Notification.Sent: _sent,
     Notification.Failed: _failed,
@@ -135,7 +154,8 @@ def for_case(engine: Engine, case_id: UUID) -> list[EmailRecord]:
 
 
 def due_reminders(engine: Engine, today: date, limit: int = 100) -> list[UUID]:
-    """Reminders whose day has come and that have not gone yet, earliest first."""
+    """Reminders whose day has come and that have not gone yet, earliest first (a superseded
+    one is no longer kept here)."""
     with Session(engine) as session:
         rows = session.execute(
             select(reminders.c.reminder_id)

@@ -16,6 +16,7 @@ from services.notifications.application.app import NotificationsApp
 from services.notifications.application.commands import SERVICE
 from services.notifications.domain.known_case import KnownCase
 from services.notifications.domain.notification import Notification
+from services.notifications.domain.package_reminders import PackageReminders
 from services.notifications.domain.reminder import Reminder
 
 SYSTEM = SERVICE.actor
@@ -55,8 +56,8 @@ def _failed(e: Notification.Failed, n: Notification) -> IntegrationEvent:
     return NotificationFailed(**_about(n, e.timestamp), reason=e.reason)
 
 
-# Only an email's outcome is published; the request, the reminder and what is known of the
-# case's scope stay here.
+# Only an email's outcome is published; the request, the reminder (and which one is live for
+# a package's review) and what is known of the case's scope stay here.
 TRANSLATORS: dict[type, Callable[[Any, Notification], IntegrationEvent]] = {
     Notification.Sent: _sent,
     Notification.Failed: _failed,
@@ -67,6 +68,9 @@ CLASSES = EventClasses(
         Notification.Requested,
         Reminder.Scheduled,
         Reminder.Fired,
+        Reminder.Superseded,
+        PackageReminders.Started,
+        PackageReminders.Listed,
         KnownCase.Seen,
         KnownCase.Placed,
         KnownCase.LeadNoted,

@@ -1,10 +1,11 @@
 """An email to send on a day to come (a package's review is due): kept until that day, then
-turned into a Notification, once. Its id derives from what asked for it, like a
-Notification's, so a redelivered event finds it."""
+turned into a Notification, once, unless a later listing of the same review supersedes it
+first. Its id derives from what asked for it, like a Notification's, so a redelivered event
+finds it."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID, uuid5
 
@@ -26,6 +27,13 @@ def reminder_id(source_event_id: str, template: str, recipient: str) -> UUID:
     return uuid5(NAMESPACE, delivery_key(source_event_id, template, recipient))
 
 
+def review_reminder_day(review_on: date, meeting_starts_at: datetime, days_before: int) -> date:
+    """The day a package's review is reminded: `days_before` the meeting that will review it
+    (or the review day, if that comes first). A review brought forward to a meeting called
+    for now is due at once."""
+    return min(review_on, meeting_starts_at.date()) - timedelta(days=days_before)
+
+
 class Reminder(Aggregate):
     # Stored as asked (the day as ISO text); read back as values below.
     class Scheduled(Aggregate.Created):
@@ -44,6 +52,14 @@ class Reminder(Aggregate):
 
         def apply(self, aggregate: Reminder) -> None:
             aggregate.fired = True
+
+    class Superseded(Aggregate.Event):
+        """A later listing of the same package's review replaced it: it never goes."""
+
+        by_event_id: Annotated[str, OPERATIONAL]  # the listing that superseded it
+
+        def apply(self, aggregate: Reminder) -> None:
+            aggregate.superseded = True
 
     @event(Scheduled)
     def __init__(
@@ -68,6 +84,7 @@ class Reminder(Aggregate):
         self.correlation_id = correlation_id
         self.due_on = date.fromisoformat(due_on)
         self.fired = False
+        self.superseded = False
 
     @classmethod
     def schedule(cls, asked: Asked, due_on: date) -> Reminder:
@@ -91,8 +108,14 @@ class Reminder(Aggregate):
         )
 
     def due(self, today: date) -> bool:
-        return not self.fired and self.due_on <= today
+        return not self.fired and not self.superseded and self.due_on <= today
 
     def fire(self, notification_id: UUID) -> None:
         if not self.fired:
             self.trigger_event(self.Fired, notification_id=notification_id)
+
+    def supersede(self, by_event_id: str) -> None:
+        """Not to go: a later listing asked for the reminder that replaces it (one gone
+        already stays gone)."""
+        if not self.fired and not self.superseded:
+            self.trigger_event(self.Superseded, by_event_id=by_event_id)

@@ -1,6 +1,7 @@
 """The notifications service's abilities, one file each, in one registry (`handlers`): ask
-for an email (now or on its day), note where a case is held, fire a reminder whose day has
-come, record an email sent or failed. Each runs through the one pipeline of
+for an email (now or on its day), remind of a package's review (one live reminder per
+review), note where a case is held, fire a reminder whose day has come, record an email
+sent or failed. Each runs through the one pipeline of
 `maag.runtime.commands`; the service acts on its own (`SERVICE`), for nobody's request."""
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from services.notifications.application.commands import (  # noqa: E402
     place_case,
     record_failure,
     record_sent,
+    remind_of_review,
     request_email,
 )
 
@@ -40,5 +42,6 @@ __all__ = [
     "place_case",
     "record_failure",
     "record_sent",
+    "remind_of_review",
     "request_email",
 ]

@@ -157,18 +157,76 @@ def test_a_listed_review_is_kept_as_a_reminder_for_its_day_not_sent_now(
         package_id=uuid.uuid4(),
         panel=Panel.MAAG,
         meeting_id=uuid.uuid4(),
-        meeting_starts_at=NOW,
+        meeting_starts_at=datetime(2027, 3, 2, 10, tzinfo=UTC),  # the meeting after it
         review_on=date(2027, 3, 1),
         lead_professional_email="lee@s.example",
     )
-    assert ask(on_review_listed, event) == []  # no email yet
     work = delivered(app, on_review_listed, event)
     (reminder,) = [a for a in work.aggregates if isinstance(a, Reminder)]
+    work.commit()
+    assert not [a for a in work.aggregates if isinstance(a, Notification)]  # no email yet
     assert (reminder.due_on, reminder.template, reminder.recipient) == (
         date(2027, 2, 15),  # 14 days before the review
         "review-due",
         "lee@s.example",
     )
+
+
+def _review_listed(
+    case_id: uuid.UUID, package_id: uuid.UUID, day: int, lead: str | None = "lee@s.example"
+) -> ReviewListed:
+    """The package's review listed on `day` December for the meeting of 2 March."""
+    return ReviewListed(
+        case_id=case_id,
+        occurred_at=datetime(2026, 12, day, tzinfo=UTC),
+        actor=ACTOR,
+        package_id=package_id,
+        panel=Panel.MAAG,
+        meeting_id=uuid.uuid4(),
+        meeting_starts_at=datetime(2027, 3, 2, 10, tzinfo=UTC),
+        review_on=date(2027, 3, 1),
+        lead_professional_email=lead,
+    )
+
+
+def _reminders(app: NotificationsApp) -> dict[str, Reminder]:
+    """Each reminder stored, by the listing that asked for it."""
+    ids = {
+        e.originator_id
+        for n in app.notifications(0, 100)
+        if isinstance(e := app.mapper.to_domain_event(n), Reminder.Scheduled)
+    }
+    found: list[object] = [app.repository.get(i) for i in ids]
+    return {r.source_event_id: r for r in found if isinstance(r, Reminder)}
+
+
+def test_a_review_listed_again_supersedes_the_reminder_and_a_redelivery_changes_nothing(
+    app: NotificationsApp, ask: Ask
+) -> None:
+    case_id, package_id = uuid.uuid4(), uuid.uuid4()
+    first, second = _review_listed(case_id, package_id, 1), _review_listed(case_id, package_id, 9)
+    ask(on_review_listed, first, "evt-1")
+    ask(on_review_listed, second, "evt-2")
+    reminders = _reminders(app)
+    assert [reminders[e].due(date(2027, 3, 1)) for e in ("evt-1", "evt-2")] == [False, True]
+    stored = len(app.notifications(0, 100))
+    ask(on_review_listed, second, "evt-2")  # redelivered
+    ask(on_review_listed, first, "evt-1")  # and the superseded one too
+    assert len(app.notifications(0, 100)) == stored
+    assert _reminders(app)["evt-2"].due(date(2027, 3, 1))
+    # another package of the case keeps its own reminder
+    ask(on_review_listed, _review_listed(case_id, uuid.uuid4(), 10), "evt-3")
+    assert [r.due(date(2027, 3, 1)) for r in _reminders(app).values()].count(True) == 2
+
+
+def test_a_listing_without_a_lead_still_supersedes_the_last_reminder(
+    app: NotificationsApp, ask: Ask
+) -> None:
+    case_id, package_id = uuid.uuid4(), uuid.uuid4()
+    ask(on_review_listed, _review_listed(case_id, package_id, 1), "evt-1")
+    ask(on_review_listed, _review_listed(case_id, package_id, 9, lead=None), "evt-2")
+    (reminder,) = _reminders(app).values()
+    assert not reminder.due(date(2027, 3, 1))  # it names a meeting the review has left
 
 
 def test_the_same_event_twice_asks_once(app: NotificationsApp, ask: Ask) -> None:
