@@ -144,10 +144,11 @@ class County:
     def advance(self, by: timedelta) -> None:
         """Move the clock on by `by`, running the panel's hourly loop (scheduling ahead, and
         carrying undecided cases over) at least once a week of it, the bus settled after each
-        run."""
-        until = self.now + by
+        run. Elapsed time, not the wall clock: added in UTC, so a span across the clocks
+        going forward or back ends at the instant meant."""
+        until = (self.now.astimezone(UTC) + by).astimezone(LOCAL)
         while self.now < until:
-            self.set_now(min(self.now + LOOP_EVERY, until))
+            self.set_now(min((self.now.astimezone(UTC) + LOOP_EVERY).astimezone(LOCAL), until))
             self.run_loops()
             self.settle()
 

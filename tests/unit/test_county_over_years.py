@@ -362,15 +362,19 @@ class CountyOverYears(RuleBasedStateMachine):
         called = self.county.panel.handle(
             ScheduleMeeting(ref=ref, starts_at=self.county.now, caller=member, correlation_id="c")
         )
-        self.county.panel.handle(
-            ListCase(
-                meeting_id=called.id,
-                case_id=case_id,
-                reason="urgent",
-                caller=member,
-                correlation_id="c",
+        try:
+            self.county.panel.handle(
+                ListCase(
+                    meeting_id=called.id,
+                    case_id=case_id,
+                    reason="urgent",
+                    caller=member,
+                    correlation_id="c",
+                )
             )
-        )
+        except PanelRuleBroken as refused:  # e.g. a meeting called this minute moved it on
+            SEEN[f"refused listing: {str(refused)[:50]}"] += 1
+            return
         SEEN["called a meeting"] += 1
         later = self.panel_case(case_id)
         assert later is not None and called.id in later.listings
