@@ -1,6 +1,7 @@
 """The web app assembled: its parts on `app.state` (services' client, sessions, identity
-provider, templates), the session cookie, the GOV.UK Frontend assets, the problem pages, and
-each persona's router (`services.web.routes`)."""
+provider, templates), the session cookie, the GOV.UK Frontend assets, the problem pages,
+correlation ids and request timings (`/metrics`) as the services have them, and each
+persona's router (`services.web.routes`)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from maag.runtime.logging import configure
 from maag.runtime.settings import Settings
-from maag.runtime.web.http import mount
+from maag.runtime.web.http import metrics_endpoint, mount, observed
 from services.web import problems
 from services.web.backend import Backend
 from services.web.identity import IdentityProvider
@@ -58,6 +60,8 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
     app.mount("/assets", StaticFiles(directory=govuk / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=govuk), name="govuk")
     problems.install(app)
+    observed(app)  # correlation ids in its logs and to the services, timings at /metrics
+    metrics_endpoint(app)
     mount(app, *ROUTERS)  # listed in `app.routes`: the browser tests check each page is visited
     return app
 
@@ -76,5 +80,6 @@ def build(settings: Settings, env: dict[str, str] | None = None) -> FastAPI:
 
 
 def main(settings: Settings) -> None:
+    configure(settings.log_format)  # the services' format: JSON records with correlation ids
     ws = WebSettings.of(settings, os.environ)
     uvicorn.run(create_app(ws), host=ws.host, port=ws.port, log_level="warning")

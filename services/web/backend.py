@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+import structlog
 
 from maag.runtime.store.consistency import AFTER_HEADER, ASK_HEADER, POSITION_HEADER
+from maag.runtime.web.http import CORRELATION_HEADER
 from services.web.sessions import SignedIn
 
 
@@ -64,6 +66,10 @@ class Backend:
         """The service's answer: its JSON (or, with `text`, its text) as the page shows it; the
         service's OpenAPI document has its shape, and a page reads only what it shows."""
         headers = {"Authorization": f"Bearer {who.access_token}"}
+        # the page's correlation id (`observed`): the services' logs of this call carry it
+        correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
+        if correlation_id:
+            headers[CORRELATION_HEADER] = str(correlation_id)
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         reading = method in ("GET", "HEAD")

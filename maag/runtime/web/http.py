@@ -155,15 +155,10 @@ def mount(api: FastAPI, *routers: APIRouter) -> None:
         api.router.routes.extend(router.routes)
 
 
-def install(
-    api: FastAPI,
-    verifier: TokenVerifier,
-    errors: dict[type[Exception], int] | None = None,
-) -> None:
-    """Wire the shared behaviour into `api` (before its routes are declared): the body
-    limit, strict bodies, authentication, error bodies, correlation ids."""
-    api.state.verifier = verifier
-    api.router.route_class = StrictRoute
+def observed(api: FastAPI) -> None:
+    """Every request with a correlation id (the caller's, or a new one), bound into every
+    log record made while it is handled and returned in the answer, and timed by route into
+    `maag_http_request_seconds`: the services' APIs and the web app alike."""
 
     @api.middleware("http")
     async def correlation(
@@ -184,6 +179,26 @@ def install(
             time.perf_counter() - started
         )
         return response
+
+
+def metrics_endpoint(api: FastAPI) -> None:
+    @api.get("/metrics", tags=["health"], summary="Prometheus metrics (no case data)")
+    def metrics() -> Response:
+        return Response(
+            prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST
+        )
+
+
+def install(
+    api: FastAPI,
+    verifier: TokenVerifier,
+    errors: dict[type[Exception], int] | None = None,
+) -> None:
+    """Wire the shared behaviour into `api` (before its routes are declared): the body
+    limit, strict bodies, authentication, error bodies, correlation ids."""
+    api.state.verifier = verifier
+    api.router.route_class = StrictRoute
+    observed(api)
 
     @api.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -295,11 +310,7 @@ def health(api: FastAPI, ready: Callable[[], dict[str, bool]]) -> None:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @api.get("/metrics", tags=["health"], summary="Prometheus metrics (no case data)")
-    def metrics() -> Response:
-        return Response(
-            prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST
-        )
+    metrics_endpoint(api)
 
     @api.get("/readyz", tags=["health"], summary="Store and broker reachable")
     def readyz() -> JSONResponse:

@@ -44,6 +44,7 @@ ROUTES = {
     ("GET", "/front-door/{case_id}"),
     ("POST", "/front-door/{case_id}"),
     ("GET", "/provider/packages"),
+    ("GET", "/metrics"),
 }
 
 
