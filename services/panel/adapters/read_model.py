@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from contracts.classification import DataClass, column_class
 from contracts.reference import District, Panel
-from services.panel.application.ports import AgendaItem, LedCase, ScheduledMeeting
+from services.panel.application.ports import AgendaItem, LedCase, ScheduledMeeting, Seats
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 
@@ -246,9 +246,16 @@ class Agendas:
             return [UUID(r[0]) for r in rows]
 
     def upcoming(
-        self, panel: Panel | None, district: District | None, after: datetime, limit: int = 50
+        self,
+        panel: Panel | None,
+        district: District | None,
+        after: datetime,
+        seats: Seats | None = None,
+        limit: int = 200,
     ) -> list[ScheduledMeeting]:
-        """Meetings starting after `after`, soonest first, each with the cases on its agenda."""
+        """Meetings starting after `after`, soonest first, each with the cases on its agenda;
+        with `seats`, only the panels those tiers and districts hold (chosen before the limit:
+        one district's meetings are not crowded out by every other panel's)."""
         listed = (
             select(agenda.c.meeting_id, func.count().label("cases"))
             .where(agenda.c.status != "removed")
@@ -265,6 +272,10 @@ class Agendas:
                 query = query.where(meetings.c.panel == panel.value)
             if district:
                 query = query.where(meetings.c.district == district.value)
+            if seats is not None:
+                query = query.where(meetings.c.panel.in_(seats.tiers)).where(
+                    meetings.c.district.is_(None) | meetings.c.district.in_(seats.districts)
+                )
             rows = session.execute(query.order_by(meetings.c.starts_at).limit(limit)).mappings()
             return [
                 ScheduledMeeting(

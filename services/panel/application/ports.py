@@ -41,9 +41,21 @@ class LedCase:
     status: str  # active | closed
 
 
+@dataclass(frozen=True)
+class Seats:
+    """The tiers and districts whose panels someone sits on (their token's)."""
+
+    tiers: frozenset[str]
+    districts: frozenset[str]
+
+
 class ReadModel(Protocol):
     def upcoming(
-        self, panel: Panel | None, district: District | None, after: datetime
+        self,
+        panel: Panel | None,
+        district: District | None,
+        after: datetime,
+        seats: Seats | None = None,
     ) -> list[ScheduledMeeting]: ...
 
     def agenda_of(self, meeting_id: UUID) -> list[AgendaItem]: ...

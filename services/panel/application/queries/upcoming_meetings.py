@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from contracts.reference import District, Panel, Role
 from maag.runtime.web.auth import Caller
 from services.panel.application.access import SITTING, sits_on
-from services.panel.application.ports import ReadModel, ScheduledMeeting
+from services.panel.application.ports import ReadModel, ScheduledMeeting, Seats
 from services.panel.domain.schedule import PanelRef
 
 RECENT = timedelta(days=7)  # how far back the list goes: the week's meetings, held
@@ -24,7 +24,8 @@ def upcoming_meetings(
     now: datetime,
 ) -> list[ScheduledMeeting]:
     caller.require(*SITTING, Role.AUDITOR, to="read meetings")
-    found = read_model.upcoming(panel, district, now - RECENT)
     if caller.has(Role.AUDITOR):
-        return found
+        return read_model.upcoming(panel, district, now - RECENT)
+    seats = Seats(frozenset(caller.tiers), frozenset(caller.districts))
+    found = read_model.upcoming(panel, district, now - RECENT, seats)
     return [m for m in found if sits_on(caller, PanelRef(m.panel, m.district))]

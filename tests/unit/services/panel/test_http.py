@@ -543,3 +543,31 @@ def test_a_case_is_listed_on_a_meeting_called_now_and_decided_there_in_its_windo
     )
     assert closed.status_code == 409
     assert closed.json()["detail"].startswith("meeting_id: the meeting's window closed at ")
+
+
+def test_a_members_meetings_list_is_theirs_however_many_other_panels_meet(
+    client: Any, app: PanelApp, settings: Settings
+) -> None:
+    from datetime import timedelta
+
+    from contracts.reference import District, Panel
+    from maag.runtime.web.auth import Caller
+    from services.panel.adapters.read_model import Agendas
+    from services.panel.application.commands.schedule_ahead import schedule_ahead
+    from services.panel.application.queries.upcoming_meetings import upcoming_meetings
+
+    _, meeting_id = _listed_case(app)  # Tendring's MAAG of 1 December
+    meeting: Any = app.repository.get(meeting_id)
+    # every panel's meetings for eight weeks: far more than one page of the list
+    schedule_ahead(app, meeting.starts_at - timedelta(days=6), weeks=8)
+    client.projector.catch_up()
+    agendas = Agendas(read_model_engine(settings, "panel"))
+    member = Caller.of(
+        "coord-1", Role.PANEL_MEMBER, "social-care", [District.TENDRING.value], [Panel.MAAG.value]
+    )
+    found = upcoming_meetings(agendas, member, None, None, meeting.starts_at - timedelta(days=6))
+    assert {m.district for m in found} == {District.TENDRING}
+    assert len(found) >= 8  # its weekly meetings, none crowded out
+    assert [(m.meeting_id, m.cases) for m in found if m.meeting_id == meeting_id] == [
+        (meeting_id, 1)
+    ]
