@@ -5,6 +5,7 @@ form whose token matches the session's (`CheckedForm`)."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 import uuid
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo
 
 import httpx
 import structlog
@@ -33,6 +35,7 @@ from services.web.sessions import Sessions, SignedIn
 from services.web.settings import WebSettings
 
 log = structlog.get_logger("maag.web")
+LONDON = ZoneInfo("Europe/London")  # the county's clocks
 HERE = Path(__file__).parent
 T = TypeVar("T")
 # Who each page is for (the APIs decide again what each person may see).
@@ -245,16 +248,53 @@ def templates() -> Jinja2Templates:
     env.filters["when"] = _when
     env.filters["day"] = _day
     env.filters["case_ref"] = _case_ref
+    env.filters["event_words"] = event_words
     return Jinja2Templates(env=env)
 
 
 def _when(value: str | None) -> str:
+    """A moment as the county's clocks show it (the services answer in UTC)."""
     if not value:
         return ""
     try:
-        return datetime.fromisoformat(value).strftime("%-d %B %Y %H:%M")
+        at = datetime.fromisoformat(value)
     except ValueError:
         return value
+    return (at.astimezone(LONDON) if at.tzinfo else at).strftime("%-d %B %Y %H:%M")
+
+
+# What a case's panel events are called where people read them (others: their name's words).
+EVENT_WORDS = {
+    "Opened": "Referral accepted: the case opened",
+    "Listed": "Listed on a meeting",
+    "LeadProfessionalAssigned": "Lead professional assigned",
+    "PackageRequested": "Package agreed",
+    "ReviewListed": "Package review listed",
+    "ReviewDecided": "Package reviewed",
+    "ReviewMoved": "Package review moved to the panel holding the case",
+    "Escalated": "Escalated",
+    "SteppedDown": "Stepped down",
+    "Deferred": "Deferred to the next meeting",
+    "CarriedOver": "Not decided: carried to the next meeting",
+    "BroughtForward": "Brought forward to a meeting called for it",
+    "Closed": "Case closed",
+    "Paused": "Paused: consent withdrawn",
+    "Resumed": "Resumed: consent given again",
+    "ReferredToSocialCare": "Referred to children's social care",
+    "SocialCareSteppedDown": "Stepped down by children's social care",
+    "CommissioningFailureListed": "Package could not be commissioned: listed again",
+    "PackageEnded": "Package ended",
+    "NeedReassessed": "Level of need changed at review",
+}
+
+
+def event_words(name: str) -> str:
+    """A panel event's name as people say it: "LeadProfessionalAssigned" is "Lead
+    professional assigned"."""
+    if name in EVENT_WORDS:
+        return EVENT_WORDS[name]
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()
+    return words[:1].upper() + words[1:]
 
 
 def _day(value: str | None) -> str:

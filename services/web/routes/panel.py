@@ -9,7 +9,6 @@ import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated, Required, TypedDict
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,12 +17,11 @@ from contracts.reference import JAP_FUNDERS, Agency, AvoidedOutcome, ClosureOutc
 from services.web.backend import Invalid, Refused
 from services.web.decisions import decision_body
 from services.web.forms import FormErrors
-from services.web.pages import PANEL_PEOPLE, CheckedForm, Web, WebApp, optional, signed_in
+from services.web.pages import LONDON, PANEL_PEOPLE, CheckedForm, Web, WebApp, optional, signed_in
 from services.web.routes.lead import case_page
 from services.web.sessions import SignedIn
 
 router = APIRouter()
-LONDON = ZoneInfo("Europe/London")  # the county's day: what "today" means on the page
 PanelPerson = Annotated[SignedIn, Depends(signed_in(*PANEL_PEOPLE))]
 ReaderOfMeetings = Annotated[SignedIn, Depends(signed_in(*PANEL_PEOPLE, Role.AUDITOR.value))]
 Chair = Annotated[SignedIn, Depends(signed_in(Role.PANEL_CHAIR.value))]

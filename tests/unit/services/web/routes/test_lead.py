@@ -37,3 +37,44 @@ def test_the_case_page_shows_what_each_service_lets_the_person_see(
     assert "Panel history" not in page.text and "No package has been agreed yet." in page.text
     services.answer("GET", f"http://panel.test/cases/{case_id}", 404, {"detail": "none"})
     assert web.get(f"/cases/{case_id}").status_code == 404
+
+
+def test_a_case_is_headed_as_people_know_it_and_its_history_in_their_words(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "member-1", "panel-member")
+    case_id = uuid.uuid4()
+    case = {
+        "case_id": str(case_id),
+        "status": "active",
+        "panel": "earp",
+        "district": "castle-point",
+        "level_of_need": 3,
+        "lead_professional": None,
+        "packages": {},
+    }
+    history = [
+        {"event": "LeadProfessionalAssigned", "at": "2027-06-01T09:00:00+00:00"},
+        {"event": "Escalated", "at": "2027-06-01T09:05:00+00:00", "to_panel": "earp"},
+        {"event": "SomethingNewlyRecorded", "at": "2027-06-02T09:05:00+00:00"},
+    ]
+    panel = f"http://panel.test/cases/{case_id}"
+    services.answer("GET", panel, 200, case)
+    services.answer("GET", f"{panel}/history", 200, history)
+    referral = f"http://referral.test/referrals/{case_id}"
+    # no referral to read: the district
+    page = web.get(f"/cases/{case_id}")
+    assert '<h1 class="govuk-heading-l">A case in Castle Point</h1>' in page.text
+    assert str(case_id) in page.text  # in the caption, to match an email or a colleague
+    # the panel's history in words, at the county's time (British Summer Time in June)
+    assert "Lead professional assigned" in page.text and "LeadProfessionalAssigned" not in page.text
+    assert "Escalated to the EARP" in page.text and "Something newly recorded" in page.text
+    assert "1 June 2027 10:00" in page.text
+    # the referral's CAF reference; the child's name where the reader may see it
+    services.answer("GET", referral, 200, {"caf_reference": "CAF-2027-000123", "child": None})
+    assert '<h1 class="govuk-heading-l">CAF-2027-000123</h1>' in web.get(f"/cases/{case_id}").text
+    child = {"given_name": "Tia", "family_name": "Brook", "date_of_birth": "2014-07-03"}
+    services.answer("GET", referral, 200, {"caf_reference": "CAF-2027-000123", "child": child})
+    page = web.get(f"/cases/{case_id}")
+    assert '<h1 class="govuk-heading-l">Tia Brook</h1>' in page.text
+    assert "CAF-2027-000123 · Castle Point" in page.text
