@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from maag.runtime.store.unit_of_work import Work
@@ -68,6 +68,16 @@ def relist_reviews(work: Work, case: PanelCase, not_before: datetime) -> None:
         to = meeting_at(work, ref, max(first_meeting_on_or_after(ref, review_on), not_before))
         case.relist_review(package_id, to)
         work.add(to)
+
+
+def review_meeting_of(work: Work, ref: PanelRef, review_on: date, at: datetime) -> Meeting:
+    """Where a review falling due on `review_on` is listed, as `at`: the panel's first
+    meeting on or after that day whose agenda is still open (a review already due, or due
+    before the agenda closes, goes to the next meeting that can still take it, never to one
+    that has passed)."""
+    return meeting_at(
+        work, ref, max(first_meeting_on_or_after(ref, review_on), agenda_open_at(ref, at))
+    )
 
 
 def agenda_open_of(work: Work, ref: PanelRef, at: datetime) -> Meeting:

@@ -11,13 +11,11 @@ from typing import TYPE_CHECKING
 from eventsourcing.persistence import IntegrityError
 
 from maag.runtime.store.unit_of_work import Work
-from services.panel.application.lookup import agenda_open_of, find_case, meeting_at
+from services.panel.application.lookup import agenda_open_of, find_case, review_meeting_of
 from services.panel.application.ports import ReadModel
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.schedule import (
-    agenda_open_at,
     all_panels,
-    first_meeting_on_or_after,
     meeting_id,
     meetings_between,
 )
@@ -63,8 +61,7 @@ def carry_undecided(app: PanelApp, now: datetime, agendas: ReadModel) -> int:
             # whose agenda is open
             ref = case.ref
             for package_id, review_on in left:
-                due = max(first_meeting_on_or_after(ref, review_on), agenda_open_at(ref, now))
-                review_at = meeting_at(work, ref, due)
+                review_at = review_meeting_of(work, ref, review_on, now)
                 case.relist_review(package_id, review_at)
                 work.add(case, review_at)
             try:

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 from contracts.events.commissioning import PackageCommissioned
 from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.store.unit_of_work import Work
-from services.panel.application.lookup import find_case, meeting_at
-from services.panel.domain.schedule import first_meeting_on_or_after
+from services.panel.application.lookup import find_case, review_meeting_of
 
 if TYPE_CHECKING:
     from services.panel.application.app import PanelApp
@@ -21,6 +20,6 @@ def on_package_commissioned(d: Delivery[PackageCommissioned], work: Work[PanelAp
     if found is None:
         return
     ref = found.ref_for(found.panel)
-    meeting = meeting_at(work, ref, first_meeting_on_or_after(ref, e.review_on))
+    meeting = review_meeting_of(work, ref, e.review_on, e.occurred_at)
     found.list_review(e.package_id, e.review_on, meeting)
     work.add(found, meeting)

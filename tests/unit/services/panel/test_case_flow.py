@@ -1110,3 +1110,14 @@ def test_a_called_meeting_that_decided_nothing_carries_its_case_to_the_next_meet
     carried: Any = app.repository.get(to)
     assert carried.starts_at == datetime(2026, 12, 1, 10, 0, tzinfo=LOCAL)  # Tuesday's, still open
     assert carried.agenda[case_id] == "carried over: not decided at the meeting on 2026-11-27"
+
+
+def test_a_review_already_due_when_listed_goes_to_a_meeting_still_to_come(app: PanelApp) -> None:
+    case_id = _accept(app)
+    package_id = uuid.uuid4()
+    work = Work(app)
+    # commissioned late, its first review already due: not listed on a meeting long gone
+    use.package_commissioned(work, case_id, package_id, Panel.MAAG, date(2026, 10, 1))
+    work.commit()
+    (listed,) = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)]
+    assert datetime.fromisoformat(listed.starts_at) > datetime.now(LOCAL)
