@@ -151,6 +151,13 @@ def test_each_persona_does_their_part_in_the_browser(
     expect(chair.locator("main")).to_contain_text("brought forward: the family's tenancy ends")
     expect(chair.locator("main")).to_contain_text("Sitting")
     expect(chair.locator("main")).to_contain_text("Not quorate")
+    # the chair's home page: the meeting sitting now waits for them (not quorate, a case)
+    chair.goto(f"{web}/")
+    tray = chair.locator("main table")
+    expect(tray.locator(f'a[href="/meetings/{meeting}"]')).to_have_count(1)
+    expect(tray).to_contain_text("Sitting now: not quorate")
+    check(chair, "chair-0-home-work")
+    chair.goto(f"{web}/meetings/{meeting}")
     chair.click("text=Confirm I am attending")
     expect(chair.locator("main")).to_contain_text("Panel Chair")
     client.make_quorate(meeting)  # the other members confirm, each signed in as themselves
@@ -169,6 +176,9 @@ def test_each_persona_does_their_part_in_the_browser(
     chair.fill("#work_email-1", "sam.patel@school.example")
     chair.click("text=Assign lead professional")
     expect(chair.locator("main")).to_contain_text("lead professional")
+    # quorate and decided: nothing of that meeting waits for the chair any more
+    chair.goto(f"{web}/")
+    expect(chair.locator(f'main a[href="/meetings/{meeting}"]')).to_have_count(0)
 
     # --- the lead professional: the link in the email, sign-in, back to that page ---
     def link() -> str | None:

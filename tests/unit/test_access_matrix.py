@@ -146,6 +146,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("panel", "POST", "/cases/{case_id}/plan"): {LP: "the case's lead professional only"},
     ("panel", "POST", "/meetings"): {PC: THEIR_PANELS, PM: THEIR_PANELS},
     ("panel", "GET", "/meetings"): {PC: THEIR_PANELS, PM: THEIR_PANELS, A: ""},
+    ("panel", "GET", "/my/work"): {PC: THEIR_PANELS, PM: THEIR_PANELS},
     ("panel", "GET", "/meetings/{meeting_id}/agenda"): {
         PC: THEIR_PANELS,
         PM: THEIR_PANELS,

@@ -7,7 +7,6 @@ routers over the runtime's shared HTTP behaviour (`maag.runtime.web.http`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 from uuid import UUID
 
@@ -32,6 +31,7 @@ from services.panel.adapters.views import (
     PlanNotStarted,
     PlanView,
     ScheduledMeetingView,
+    WorkItemView,
 )
 from services.panel.application.app import PanelApp
 from services.panel.application.commands import (
@@ -62,6 +62,7 @@ from services.panel.application.ports import ReadModel
 from services.panel.application.queries import my_cases as led_by_caller
 from services.panel.application.queries.case_history import case_history
 from services.panel.application.queries.meeting_agenda import meeting_agenda
+from services.panel.application.queries.panel_work import panel_work
 from services.panel.application.queries.read_case import read_case
 from services.panel.application.queries.read_plan import read_plan
 from services.panel.application.queries.upcoming_meetings import upcoming_meetings
@@ -150,11 +151,12 @@ def schedule(body: bodies.ScheduleRequest, app: App, asked: http.Asked) -> Meeti
 )
 def list_meetings(
     caller: http.CallerDep,
+    app: App,
     read_model: ReadModelDep,
     panel: Annotated[Panel | None, Query()] = None,
     district: Annotated[District | None, Query()] = None,
 ) -> list[ScheduledMeetingView]:
-    found = upcoming_meetings(read_model, caller, panel, district, datetime.now(UTC))
+    found = upcoming_meetings(read_model, caller, panel, district, app.now())
     return [ScheduledMeetingView.model_validate(m, from_attributes=True) for m in found]
 
 
@@ -228,6 +230,17 @@ def decide(
 ) -> DecisionView:
     case = app.handle(command_for(DECISIONS, decision, asked, meeting_id=meeting_id))
     return DecisionView.of(case)
+
+
+@meetings.get(
+    "/my/work",
+    summary="What waits for the caller at their panels' meetings: one sitting now that is not "
+    "quorate or has cases to decide, one to come with cases listed, one that ended with cases "
+    "undecided (overdue); soonest due first",
+)
+def my_work(caller: http.CallerDep, app: App, read_model: ReadModelDep) -> list[WorkItemView]:
+    found = panel_work(app, read_model, caller, app.now())
+    return [WorkItemView.model_validate(i, from_attributes=True) for i in found]
 
 
 @cases.get("/my/cases", summary="The cases the caller leads, as lead professional (open first)")

@@ -5,18 +5,18 @@ effect found in a table; `Agendas` answers the queries (`application/ports.py`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select, update
+from sqlalchemy import Column, DateTime, MetaData, String, Table, case, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from contracts.classification import DataClass, column_class
 from contracts.reference import District, Panel
-from services.panel.application.ports import AgendaItem, LedCase, ScheduledMeeting, Seats
+from services.panel.application.ports import AgendaItem, LedCase, ScheduledMeeting, Seats, Waiting
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 
@@ -123,7 +123,8 @@ def _scheduled(e: Meeting.Scheduled, session: Session) -> None:
             meeting_id=str(e.originator_id),
             panel=e.panel,
             district=e.district,
-            starts_at=datetime.fromisoformat(e.starts_at),
+            # in UTC: a store without time zones (SQLite, in tests) keeps the instant
+            starts_at=datetime.fromisoformat(e.starts_at).astimezone(UTC),
         )
     )
 
@@ -245,6 +246,47 @@ class Agendas:
             )
             return [UUID(r[0]) for r in rows]
 
+    def waiting(self, seats: Seats | None, since: datetime, until: datetime) -> list[Waiting]:
+        """The meetings starting in [since, until] (of `seats`' panels; every panel's with
+        None), each with how many cases it has still to decide, and how many are reviews."""
+        still = agenda.c.status == "listed"
+        counted = (
+            select(
+                agenda.c.meeting_id,
+                func.count().label("to_decide"),
+                func.sum(case((agenda.c.reason == "review", 1), else_=0)).label("reviews"),
+            )
+            .where(still)
+            .group_by(agenda.c.meeting_id)
+            .subquery()
+        )
+        query = (
+            select(
+                meetings,
+                func.coalesce(counted.c.to_decide, 0).label("to_decide"),
+                func.coalesce(counted.c.reviews, 0).label("reviews"),
+            )
+            .outerjoin(counted, counted.c.meeting_id == meetings.c.meeting_id)
+            .where((meetings.c.starts_at >= since) & (meetings.c.starts_at <= until))
+        )
+        if seats is not None:
+            query = query.where(meetings.c.panel.in_(seats.tiers)).where(
+                meetings.c.district.is_(None) | meetings.c.district.in_(seats.districts)
+            )
+        with Session(self.engine) as session:
+            rows = session.execute(query.order_by(meetings.c.starts_at)).mappings()
+            return [
+                Waiting(
+                    meeting_id=UUID(r["meeting_id"]),
+                    panel=Panel(r["panel"]),
+                    district=District(r["district"]) if r["district"] else None,
+                    starts_at=_aware(r["starts_at"]),
+                    to_decide=int(r["to_decide"]),
+                    reviews=int(r["reviews"] or 0),
+                )
+                for r in rows
+            ]
+
     def upcoming(
         self,
         panel: Panel | None,
@@ -287,3 +329,8 @@ class Agendas:
                 )
                 for r in rows
             ]
+
+
+def _aware(at: datetime) -> datetime:
+    """A stored instant as UTC (SQLite, in tests, gives back no time zone)."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

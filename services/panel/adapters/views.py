@@ -117,6 +117,22 @@ class ScheduledMeetingView(BaseModel):
     cases: int = Field(description="Cases on its agenda (decided or still to decide).")
 
 
+class WorkItemView(BaseModel):
+    """Something waiting at a meeting of the caller's panels."""
+
+    kind: Literal["sitting", "to-come", "left-undecided"]
+    meeting_id: UUID
+    panel: Panel
+    district: District | None
+    starts_at: datetime
+    due: datetime = Field(description="Its window's close (sitting, left undecided) or start.")
+    overdue: bool
+    to_decide: int = Field(description="Cases listed and not yet decided.")
+    reviews: int = Field(description="Of those, package reviews.")
+    quorate: bool | None = Field(description="For a meeting sitting now.")
+    missing_for_quorum: list[str]
+
+
 # --- cases ---
 
 

@@ -42,6 +42,18 @@ class LedCase:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """A meeting of someone's panels with cases on its agenda still to decide."""
+
+    meeting_id: UUID
+    panel: Panel
+    district: District | None
+    starts_at: datetime
+    to_decide: int  # listed, not decided, not taken off
+    reviews: int  # of those, package reviews
+
+
+@dataclass(frozen=True)
 class Seats:
     """The tiers and districts whose panels someone sits on (their token's)."""
 
@@ -63,3 +75,5 @@ class ReadModel(Protocol):
     def led_by(self, professional_id: str) -> list[LedCase]: ...
 
     def started_between(self, since: datetime, until: datetime) -> list[UUID]: ...
+
+    def waiting(self, seats: Seats | None, since: datetime, until: datetime) -> list[Waiting]: ...

@@ -9,7 +9,7 @@ from authlib.integrations.base_client import OAuthError
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.pages import WebApp, checked_form, log
+from services.web.pages import PANEL_PEOPLE, WebApp, checked_form, log, optional
 from services.web.sessions import SignedIn
 
 router = APIRouter()
@@ -67,4 +67,9 @@ async def sign_out(request: Request, web: WebApp) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, web: WebApp) -> Response:
-    return web.page(request, "index.html", web.signed_in(request))
+    """Where to start, and for a panel member what waits at their panels' meetings."""
+    who = web.signed_in(request)
+    work = None
+    if who is not None and who.has(*PANEL_PEOPLE):
+        work = await optional(web.backend.call(who, "GET", "panel", "/my/work"))
+    return web.page(request, "index.html", who, work=work)

@@ -571,3 +571,40 @@ def test_a_members_meetings_list_is_theirs_however_many_other_panels_meet(
     assert [(m.meeting_id, m.cases) for m in found if m.meeting_id == meeting_id] == [
         (meeting_id, 1)
     ]
+
+
+def test_a_members_work_tray_says_what_waits_at_their_meetings_and_clears_when_done(
+    client: Any, app: PanelApp
+) -> None:
+    from datetime import timedelta
+
+    case_id, meeting_id = _listed_case(app)  # Tendring's MAAG, Tuesday 1 December 10:00
+    client.projector.catch_up()
+    meeting: Any = app.repository.get(meeting_id)
+    member = auth(Role.PANEL_MEMBER, "social-care", "coord-1", districts=["tendring"])
+
+    def work(at: datetime) -> list[dict[str, Any]]:
+        app.now = lambda: at  # the API's clock is the machine's: the tray reads the app's
+        client.projector.catch_up()
+        r = client.get("/my/work", headers=member)
+        assert r.status_code == 200, r.text
+        return [i for i in r.json() if i["meeting_id"] == str(meeting_id)]
+
+    before = meeting.starts_at - timedelta(days=2)
+    (to_come,) = work(before)
+    assert (to_come["kind"], to_come["to_decide"], to_come["overdue"]) == ("to-come", 1, False)
+    sit(app, meeting_id)
+    (sitting,) = work(meeting.starts_at + timedelta(minutes=5))
+    assert (sitting["kind"], sitting["quorate"]) == ("sitting", False)
+    assert sitting["missing_for_quorum"]
+    _quorate(client, meeting_id)
+    decided = client.post(
+        f"/meetings/{meeting_id}/decisions",
+        headers=chair(),
+        json={"kind": "defer", "case_id": str(case_id), "reason": "more information"},
+    )
+    assert decided.status_code == 200, decided.text
+    assert work(meeting.starts_at + timedelta(minutes=30)) == []  # quorate, nothing to decide
+    other = auth(Role.PANEL_MEMBER, "social-care", "coord-2", districts=["basildon"])
+    assert client.get("/my/work", headers=other).json() == []  # not their panel
+    assert client.get("/my/work", headers=auth(Role.LEAD_PROFESSIONAL)).status_code == 403

@@ -155,3 +155,49 @@ def test_a_panel_member_calls_the_case_s_panel_to_meet_now_and_lists_it_there(
     lead = sign_in(web, provider, "lead-1", "lead-professional")
     refused = web.post(f"/cases/{case_id}/sitting", data={"csrf_token": lead, "reason": "x"})
     assert refused.status_code == 403  # panel members only
+
+
+def test_a_panel_member_s_home_page_says_what_waits_at_their_meetings(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "member-1", "panel-member")
+    meeting = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    work = [
+        {
+            "kind": "left-undecided",
+            "meeting_id": meeting,
+            "panel": "maag",
+            "district": "castle-point",
+            "starts_at": (now - timedelta(days=2)).isoformat(),
+            "due": (now - timedelta(days=1)).isoformat(),
+            "overdue": True,
+            "to_decide": 2,
+            "reviews": 0,
+            "quorate": None,
+            "missing_for_quorum": [],
+        },
+        {
+            "kind": "sitting",
+            "meeting_id": meeting,
+            "panel": "earp",
+            "district": None,
+            "starts_at": now.isoformat(),
+            "due": (now + timedelta(hours=24)).isoformat(),
+            "overdue": False,
+            "to_decide": 1,
+            "reviews": 0,
+            "quorate": False,
+            "missing_for_quorum": ["an SCF commissioner"],
+        },
+    ]
+    services.answer("GET", "http://panel.test/my/work", 200, work)
+    page = web.get("/")
+    assert page.status_code == 200
+    assert "MAAG Castle Point" in page.text and "2 cases left undecided" in page.text
+    assert "Overdue" in page.text and f'href="/meetings/{meeting}"' in page.text
+    assert "not quorate (missing an SCF commissioner); 1 case to decide" in page.text
+    services.answer("GET", "http://panel.test/my/work", 200, [])
+    assert "Nothing waits for you" in web.get("/").text
+    sign_in(web, provider, "lead-1", "lead-professional")
+    assert "Waiting for you at your panels" not in web.get("/").text  # not a panel member
