@@ -201,6 +201,9 @@ def test_each_persona_does_their_part_in_the_browser(
     lead.click("text=My cases")
     expect(lead.locator("table")).to_contain_text(case_id)
     check(lead, "lead-3-my-cases")
+    lead.goto(f"{web}/")  # what is due on the cases they lead (nothing yet: no plan)
+    expect(lead.locator("main")).to_contain_text("Due on the cases you lead")
+    check(lead, "lead-0-home-due")
 
     # --- the chair agrees a package; a decision with nothing chosen is refused, named ---
     chair.goto(f"{web}/meetings/{meeting}")

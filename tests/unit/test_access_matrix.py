@@ -147,6 +147,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("panel", "POST", "/meetings"): {PC: THEIR_PANELS, PM: THEIR_PANELS},
     ("panel", "GET", "/meetings"): {PC: THEIR_PANELS, PM: THEIR_PANELS, A: ""},
     ("panel", "GET", "/my/work"): {PC: THEIR_PANELS, PM: THEIR_PANELS},
+    ("panel", "GET", "/my/cases/due"): {LP: "the cases they lead"},
     ("panel", "GET", "/meetings/{meeting_id}/agenda"): {
         PC: THEIR_PANELS,
         PM: THEIR_PANELS,

@@ -25,6 +25,7 @@ from services.panel.adapters.views import (
     AgendaView,
     CaseView,
     DecisionView,
+    DueItemView,
     HistoryEntry,
     LedCaseView,
     MeetingView,
@@ -61,6 +62,7 @@ from services.panel.application.plans import PlanChange
 from services.panel.application.ports import ReadModel
 from services.panel.application.queries import my_cases as led_by_caller
 from services.panel.application.queries.case_history import case_history
+from services.panel.application.queries.case_work import case_work
 from services.panel.application.queries.meeting_agenda import meeting_agenda
 from services.panel.application.queries.panel_work import panel_work
 from services.panel.application.queries.read_case import read_case
@@ -68,7 +70,7 @@ from services.panel.application.queries.read_plan import read_plan
 from services.panel.application.queries.upcoming_meetings import upcoming_meetings
 from services.panel.domain.plan import PlanRuleBroken
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
-from services.panel.domain.schedule import PanelRef
+from services.panel.domain.schedule import LOCAL, PanelRef
 
 # Each kind of decision's body, and the command it asks for.
 DECISIONS: dict[type[BaseModel], type[Decision]] = {
@@ -247,6 +249,16 @@ def my_work(caller: http.CallerDep, app: App, read_model: ReadModelDep) -> list[
 def my_cases(caller: http.CallerDep, app: App, read_model: ReadModelDep) -> list[LedCaseView]:
     rows = led_by_caller.my_cases(app, read_model, caller)
     return [LedCaseView.model_validate(r, from_attributes=True) for r in rows]
+
+
+@cases.get(
+    "/my/cases/due",
+    summary="What is due on the cases the caller leads, as lead professional: plan actions "
+    "whose goal is not met, the plan's review, package reviews; within four weeks or overdue",
+)
+def my_cases_due(caller: http.CallerDep, app: App, read_model: ReadModelDep) -> list[DueItemView]:
+    found = case_work(app, read_model, caller, app.now().astimezone(LOCAL).date())
+    return [DueItemView.model_validate(i, from_attributes=True) for i in found]
 
 
 @cases.get("/cases/{case_id}", summary="Where a case stands with the panels")

@@ -133,6 +133,16 @@ class WorkItemView(BaseModel):
     missing_for_quorum: list[str]
 
 
+class DueItemView(BaseModel):
+    """Something due on a case the caller leads."""
+
+    case_id: UUID
+    kind: Literal["action", "plan-review", "package-review"]
+    ref: str = Field(description="The plan action's id, or the package's (or the plan's).")
+    due_on: date
+    overdue: bool
+
+
 # --- cases ---
 
 

@@ -9,6 +9,7 @@ from authlib.integrations.base_client import OAuthError
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from contracts.reference import Role
 from services.web.pages import PANEL_PEOPLE, WebApp, checked_form, log, optional
 from services.web.sessions import SignedIn
 
@@ -67,9 +68,12 @@ async def sign_out(request: Request, web: WebApp) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, web: WebApp) -> Response:
-    """Where to start, and for a panel member what waits at their panels' meetings."""
+    """Where to start; for a panel member what waits at their panels' meetings, for a lead
+    professional what is due on the cases they lead."""
     who = web.signed_in(request)
-    work = None
+    work = due = None
     if who is not None and who.has(*PANEL_PEOPLE):
         work = await optional(web.backend.call(who, "GET", "panel", "/my/work"))
-    return web.page(request, "index.html", who, work=work)
+    if who is not None and who.has(Role.LEAD_PROFESSIONAL.value):
+        due = await optional(web.backend.call(who, "GET", "panel", "/my/cases/due"))
+    return web.page(request, "index.html", who, work=work, due=due)

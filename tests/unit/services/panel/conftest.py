@@ -14,6 +14,7 @@ from services.panel.adapters import read_model
 from services.panel.adapters.keyring import KEYS
 from services.panel.adapters.read_model import Agendas
 from services.panel.application.app import PanelApp
+from services.panel.application.ports import LedCase
 from tests.support import identity
 from tests.support.referral import KEKS
 
@@ -34,7 +35,7 @@ def app(settings: Settings) -> PanelApp:
 @pytest.fixture
 def agendas(settings: Settings, app: PanelApp) -> Agendas:
     """The agenda read model, caught up with the store whenever it is asked which meetings
-    started when (as the service's projection would be, a moment later)."""
+    started when or who leads what (as the service's projection would be, a moment later)."""
     engine = read_model_engine(settings, "panel")
     projector = Projector(app, engine, read_model.metadata, read_model.project, "panel_agenda")
 
@@ -42,5 +43,9 @@ def agendas(settings: Settings, app: PanelApp) -> Agendas:
         def started_between(self, since: datetime, until: datetime) -> list[UUID]:
             projector.catch_up()
             return super().started_between(since, until)
+
+        def led_by(self, professional_id: str) -> list[LedCase]:
+            projector.catch_up()
+            return super().led_by(professional_id)
 
     return CaughtUp(engine)

@@ -5,6 +5,7 @@ agreed and reviewed (published as counts only), and its review taken up by the p
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -18,12 +19,13 @@ from maag.runtime.web.auth import Caller, Forbidden
 from maag.runtime.web.http import Asking
 from services.panel.adapters.bodies import PlanChange
 from services.panel.adapters.http import PLAN_CHANGES, command_for
+from services.panel.adapters.read_model import Agendas
 from services.panel.adapters.translate import CLASSES, translate
 from services.panel.adapters.views import PlanView
 from services.panel.application.app import PanelApp
 from services.panel.application.queries.read_plan import read_plan
 from services.panel.domain.case import PanelCase
-from services.panel.domain.plan import PlanRuleBroken
+from services.panel.domain.plan import PlanRuleBroken, plan_id_for
 from services.panel.domain.values import Outcome
 from tests.unit.services.panel.deliveries import consent_withdrawn
 from tests.unit.services.panel.test_case_flow import (
@@ -328,3 +330,52 @@ def test_every_kind_of_change_to_a_plan_has_its_command_and_its_handler() -> Non
         given = set(body.model_fields) - {"kind"}
         own = {f.name for f in fields(command)} - {"caller", "correlation_id", "idempotency_key"}
         assert own == given | {"case_id"}, body
+
+
+def test_the_lead_s_tray_says_what_is_due_on_their_cases_and_clears_as_it_is_done(
+    app: PanelApp, agendas: Agendas
+) -> None:
+    from services.panel.application.queries.case_work import case_work
+    from tests.unit.services.panel.test_case_flow import commissioned_for_review
+
+    case_id = _led_case(app)
+    _three_goals(app, case_id)  # actions a1-a3 due 15 January 2027
+    _plan(
+        app, case_id, {"kind": "agree-plan", "agreed_on": "2026-11-25", "review_on": "2027-02-20"}
+    )
+    package_id, _ = commissioned_for_review(app, case_id)  # review due 1 March 2027
+
+    def due(today: date, who: Caller = LEAD) -> list[tuple[str, str, str, bool]]:
+        return [
+            (i.kind, i.ref, i.due_on.isoformat(), i.overdue)
+            for i in case_work(app, agendas, who, today)
+        ]
+
+    assert due(date(2026, 12, 1)) == []  # nothing within four weeks
+    assert due(date(2027, 1, 24)) == [  # the actions overdue, the plan's review to come
+        ("action", "a1", "2027-01-15", True),
+        ("action", "a2", "2027-01-15", True),
+        ("action", "a3", "2027-01-15", True),
+        ("plan-review", str(plan_id_for(case_id)), "2027-02-20", False),
+    ]
+    _plan(
+        app,
+        case_id,
+        {"kind": "record-progress", "goal_id": "g1", "status": "met", "recorded_on": "2027-01-16"},
+    )
+    _plan(
+        app,
+        case_id,
+        {
+            "kind": "review-plan",
+            "reviewed_on": "2027-02-20",
+            "outcomes": [{"goal_id": g, "outcome": "partly"} for g in ("g1", "g2", "g3")],
+        },
+    )
+    assert due(date(2027, 2, 21)) == [  # g1 met: its action cleared; the plan reviewed
+        ("action", "a2", "2027-01-15", True),
+        ("action", "a3", "2027-01-15", True),
+        ("package-review", str(package_id), "2027-03-01", False),
+    ]
+    other = Caller.of("lp-9", Role.LEAD_PROFESSIONAL, "education")
+    assert due(date(2027, 2, 21), other) == []  # not their case

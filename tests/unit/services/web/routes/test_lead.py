@@ -78,3 +78,33 @@ def test_a_case_is_headed_as_people_know_it_and_its_history_in_their_words(
     page = web.get(f"/cases/{case_id}")
     assert '<h1 class="govuk-heading-l">Tia Brook</h1>' in page.text
     assert "CAF-2027-000123 · Castle Point" in page.text
+
+
+def test_a_lead_s_home_page_says_what_is_due_on_their_cases(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "lead-1", "lead-professional")
+    case_id = str(uuid.uuid4())
+    due = [
+        {
+            "case_id": case_id,
+            "kind": "action",
+            "ref": "a2",
+            "due_on": "2027-01-15",
+            "overdue": True,
+        },
+        {
+            "case_id": case_id,
+            "kind": "package-review",
+            "ref": str(uuid.uuid4()),
+            "due_on": "2027-03-01",
+            "overdue": False,
+        },
+    ]
+    services.answer("GET", "http://panel.test/my/cases/due", 200, due)
+    page = web.get("/").text
+    assert "Due on the cases you lead" in page and f'href="/cases/{case_id}"' in page
+    assert "Plan action a2" in page and "15 January 2027" in page and "Overdue" in page
+    assert "Package review" in page and "1 March 2027" in page
+    services.answer("GET", "http://panel.test/my/cases/due", 200, [])
+    assert "Nothing is due on your cases in the next four weeks" in web.get("/").text
