@@ -38,6 +38,9 @@ from maag.runtime.web.auth import (
 log = get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-Id"
+# The methods a request is counted under by name; any other (a client may send any token)
+# is counted as "other", so no client can add series to the metrics.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # A caller's correlation id goes into every event's cause, so it is taken only as an id of
 # this form (a UUID fits); anything else is replaced by a new one, which the response names.
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -175,7 +178,8 @@ def observed(api: FastAPI) -> None:
         response.headers[CORRELATION_HEADER] = correlation_id
         # the route's template: a path holds case ids, which must not become label values
         route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).observe(
+        method = request.method if request.method in METHODS else "other"  # bounded labels
+        metrics.HTTP_REQUESTS.labels(route, method, str(response.status_code)).observe(
             time.perf_counter() - started
         )
         return response

@@ -806,9 +806,19 @@ class PanelCase(Aggregate):
         )
         self.list_on(target, listing_reason("deferred", reason))
 
-    def close(self, meeting: Meeting, reason: str, outcomes: Sequence[ClosureOutcome] = ()) -> None:
-        """Close the case, recording where the child stands (`outcomes`)."""
+    def close(
+        self,
+        meeting: Meeting,
+        reason: str,
+        outcomes: Sequence[ClosureOutcome] = (),
+        meetings: Sequence[Meeting] = (),
+    ) -> None:
+        """Close the case, recording where the child stands (`outcomes`); it leaves the
+        other meetings it is listed on (`meetings`: a review listed ahead, say)."""
         self._may_decide(meeting)
+        for m in meetings:
+            if m.id != meeting.id:
+                m.remove_case(self.id, "the case closed")
         self.trigger_event(
             self.Closed,
             district=self.district.value,

@@ -43,6 +43,8 @@ def case_work(app: PanelApp, read_model: ReadModel, caller: Caller, today: date)
     found: list[DueItem] = []
     seen: list[UUID] = []
     for row in read_model.led_by(caller.user_id):
+        if row.status != "active":
+            continue  # closed: nothing is due
         case = work.find(row.case_id)
         if not isinstance(case, PanelCase) or not case.is_open or not leads(caller, case):
             continue  # closed, paused, or led by someone else now
@@ -76,6 +78,7 @@ def _plan_due(plan: Plan) -> list[tuple[str, str, date]]:
         if action.goal_id not in met
     ]
     agreed = plan.agreed
-    if agreed is not None and not any(r.reviewed_on >= agreed.review_on for r in plan.reviews):
+    # held once since it was agreed, early or late, the review is done
+    if agreed is not None and not any(r.reviewed_on >= agreed.agreed_on for r in plan.reviews):
         due.append(("plan-review", str(plan.id), agreed.review_on))
     return due

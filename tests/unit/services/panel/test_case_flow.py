@@ -1121,3 +1121,15 @@ def test_a_review_already_due_when_listed_goes_to_a_meeting_still_to_come(app: P
     work.commit()
     (listed,) = [e for e in app.events.get(case_id) if isinstance(e, PanelCase.ReviewListed)]
     assert datetime.fromisoformat(listed.starts_at) > datetime.now(LOCAL)
+
+
+def test_a_closed_case_leaves_every_agenda_its_reviews_were_on(app: PanelApp) -> None:
+    case_id = _accept(app)
+    first = _meeting(app, case_id)
+    _, review_meeting = commissioned_for_review(app, case_id)
+    _quorate(app, first)
+    _decide(app, first, kind="close", case_id=str(case_id), reason="needs met")
+    left: Any = app.repository.get(review_meeting.id)
+    assert case_id not in left.agenda  # no meeting waits on a closed case
+    closed_at: Any = app.repository.get(first.id)
+    assert case_id in closed_at.agenda  # the meeting that closed it keeps its decision

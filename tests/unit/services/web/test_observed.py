@@ -43,3 +43,9 @@ def test_metrics_time_each_page_by_its_route_never_by_a_case_id(
         in metrics.text
     )
     assert str(case_id) not in metrics.text
+
+
+def test_a_made_up_method_adds_no_series_to_the_metrics(web: TestClient) -> None:
+    web.request("ZZTOP123", "/")
+    metrics = web.get("/metrics").text
+    assert 'method="other"' in metrics and "ZZTOP123" not in metrics
