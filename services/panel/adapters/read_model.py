@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 from sqlalchemy import Column, DateTime, MetaData, String, Table, case, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from contracts.classification import DataClass, column_class
 from contracts.reference import District, Panel
@@ -270,9 +271,7 @@ class Agendas:
             .where((meetings.c.starts_at >= since) & (meetings.c.starts_at <= until))
         )
         if seats is not None:
-            query = query.where(meetings.c.panel.in_(seats.tiers)).where(
-                meetings.c.district.is_(None) | meetings.c.district.in_(seats.districts)
-            )
+            query = query.where(_seated(seats))
         with Session(self.engine) as session:
             rows = session.execute(query.order_by(meetings.c.starts_at)).mappings()
             return [
@@ -315,20 +314,25 @@ class Agendas:
             if district:
                 query = query.where(meetings.c.district == district.value)
             if seats is not None:
-                query = query.where(meetings.c.panel.in_(seats.tiers)).where(
-                    meetings.c.district.is_(None) | meetings.c.district.in_(seats.districts)
-                )
+                query = query.where(_seated(seats))
             rows = session.execute(query.order_by(meetings.c.starts_at).limit(limit)).mappings()
             return [
                 ScheduledMeeting(
                     meeting_id=UUID(r["meeting_id"]),
                     panel=Panel(r["panel"]),
                     district=District(r["district"]) if r["district"] else None,
-                    starts_at=r["starts_at"],
+                    starts_at=_aware(r["starts_at"]),
                     cases=int(r["cases"]),
                 )
                 for r in rows
             ]
+
+
+def _seated(seats: Seats) -> ColumnElement[bool]:
+    """The meetings of the panels `seats` hold: their tiers, and for a MAAG their districts."""
+    return meetings.c.panel.in_(seats.tiers) & (
+        meetings.c.district.is_(None) | meetings.c.district.in_(seats.districts)
+    )
 
 
 def _aware(at: datetime) -> datetime:

@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from contracts.reference import District, Panel
+from maag.runtime.web.auth import Caller
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class Seats:
 
     tiers: frozenset[str]
     districts: frozenset[str]
+
+    @classmethod
+    def of(cls, caller: Caller) -> Seats:
+        return cls(frozenset(caller.tiers), frozenset(caller.districts))
 
 
 class ReadModel(Protocol):

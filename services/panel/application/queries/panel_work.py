@@ -43,7 +43,7 @@ def panel_work(
     app: PanelApp, read_model: ReadModel, caller: Caller, now: datetime
 ) -> list[WorkItem]:
     caller.require(*SITTING, to="see what waits at their panels' meetings")
-    seats = Seats(frozenset(caller.tiers), frozenset(caller.districts))
+    seats = Seats.of(caller)
     window = app.meeting_window
     found: list[WorkItem] = []
     for w in read_model.waiting(seats, now - BEHIND - window, now + AHEAD):

@@ -26,6 +26,6 @@ def upcoming_meetings(
     caller.require(*SITTING, Role.AUDITOR, to="read meetings")
     if caller.has(Role.AUDITOR):
         return read_model.upcoming(panel, district, now - RECENT)
-    seats = Seats(frozenset(caller.tiers), frozenset(caller.districts))
+    seats = Seats.of(caller)
     found = read_model.upcoming(panel, district, now - RECENT, seats)
     return [m for m in found if sits_on(caller, PanelRef(m.panel, m.district))]
