@@ -21,6 +21,7 @@ from maag.runtime.settings import Settings
 from maag.runtime.web.http import metrics_endpoint, mount, observed
 from services.web import problems
 from services.web.backend import Backend
+from services.web.directory import KeycloakDirectory
 from services.web.identity import IdentityProvider
 from services.web.pages import Web, templates
 from services.web.routes import ROUTERS
@@ -48,6 +49,7 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
         sessions=Sessions(ws.session_minutes * 60),
         identity=IdentityProvider(ws),
         templates=templates(),
+        directory=KeycloakDirectory(ws.issuer, ws.client_id, ws.client_secret, http),
     )
     app.add_middleware(
         SessionMiddleware,

@@ -29,6 +29,7 @@ from starlette.datastructures import FormData
 from contracts.reference import Role, fy_label
 from services.web import charts
 from services.web.backend import Backend, Invalid, NotAllowed, NotFound, Refused
+from services.web.directory import Directory
 from services.web.forms import FormErrors, request_key
 from services.web.identity import IdentityProvider
 from services.web.sessions import Sessions, SignedIn
@@ -66,6 +67,7 @@ class Web:
     sessions: Sessions
     identity: IdentityProvider
     templates: Jinja2Templates
+    directory: Directory  # the people a form offers to choose from
 
     def signed_in(self, request: Request) -> SignedIn | None:
         return self.sessions.get(request.session.get("sid"))

@@ -62,6 +62,12 @@ TOKEN_SECONDS = 600  # well under the services' limit (tests/unit/identity/test_
 INTEGRATING_AGENCIES: tuple[Agency, ...] = tuple(Agency)
 
 
+# What the web app's service account may read at the provider: the directory of people. The
+# users-in-a-role read needs `view-realm` beside `view-users` (Keycloak checks the role's
+# container); both are read-only, and neither shows a client's secret.
+DIRECTORY_ROLES = ("view-users", "view-realm")
+
+
 def agency_secret(agency: str) -> str:
     return f"{LOCAL_PASSWORD}-{agency}"
 
@@ -368,7 +374,8 @@ def _web_client(services: list[str], origin: str, production: bool) -> dict[str,
         "publicClient": False,
         "standardFlowEnabled": True,
         "directAccessGrantsEnabled": False,
-        "serviceAccountsEnabled": False,
+        # its service account reads the directory of people (services/web/directory.py)
+        "serviceAccountsEnabled": True,
         "protocol": "openid-connect",
         "redirectUris": [f"{origin}/*"],
         "webOrigins": [origin],
@@ -439,6 +446,15 @@ def _users(production: bool = False) -> list[dict[str, Any]]:
                 "credentials": [{"type": "password", "value": LOCAL_PASSWORD, "temporary": False}],
             }
         )
+    users.append(
+        {
+            "id": f"svc-{WEB_CLIENT}",
+            "username": f"service-account-{WEB_CLIENT}",
+            "enabled": True,
+            "serviceAccountClientId": WEB_CLIENT,
+            "clientRoles": {"realm-management": list(DIRECTORY_ROLES)},
+        }
+    )
     for a in INTEGRATING_AGENCIES:
         users.append(
             {

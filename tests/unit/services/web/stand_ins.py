@@ -80,3 +80,33 @@ def form_token(page: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found, page
     return found.group(1)
+
+
+IDP = "http://idp.test"
+
+
+def directory(services: Services, role: str, *people: tuple[str, str, str]) -> None:
+    """The identity provider's directory holding `people` (username, "First Last", agency)
+    in `role`, as its admin API answers the web app's service account."""
+    services.answer(
+        "POST",
+        f"{IDP}/realms/maag/protocol/openid-connect/token",
+        200,
+        {"access_token": "directory-token", "expires_in": 300},
+    )
+    services.answer(
+        "GET",
+        f"{IDP}/admin/realms/maag/roles/{role}/users",
+        200,
+        [
+            {
+                "username": user,
+                "firstName": name.split(" ", 1)[0],
+                "lastName": name.split(" ", 1)[-1],
+                "email": f"{user}@maag.local",
+                "enabled": True,
+                "attributes": {"agency": [agency]},
+            }
+            for user, name, agency in people
+        ],
+    )
