@@ -6,55 +6,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from maag.ops.demo.client import wait_for
 from maag.ops.infra.mailbox import messages
-from maag.runtime.web.auth import WEB_CLIENT
-from tests.support import identity
 from tests.support.referral import CHILD_NAME, details
 from tests.support.system import System
-from tests.support.web import check, chromium, sign_in, unchecked_pages
+from tests.support.web import check, listed, person, sign_in, unchecked_pages
 
-
-@pytest.fixture
-def browser(web: str) -> Iterator[Browser]:
-    # after the system is up: Playwright's sync API holds an event loop in this thread
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def web(system: System) -> str:
-    origin = system.url("web")
-    found = identity.keycloak()
-    assert found is not None
-    found.admin.allow_origin(WEB_CLIENT, origin)  # the test's own port, like 8010 locally
-    system.client().ready()
-    wait_for("the web app", lambda: True if _up(origin) else None)
-    return origin
-
-
-def _up(origin: str) -> bool:
-    import httpx
-
-    try:
-        return httpx.get(f"{origin}/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _listed(page: Page, row: Locator) -> bool:
-    """Whether `row` is on the page, once reloaded (the list is a read model, caught up)."""
-    page.reload()
-    return row.count() > 0
-
-
-def _person(browser: Browser) -> Page:
-    return browser.new_context().new_page()
+# Each persona's other journeys (tests/e2e/journeys), collected here so that the page check
+# at the end of this module sees every page they visit.
+# journeys: one import line each, below
 
 
 def _fill_referral(page: Page, **over: str) -> None:
@@ -85,7 +48,7 @@ def test_each_persona_does_their_part_in_the_browser(
     system: System, web: str, browser: Browser
 ) -> None:
     # --- the referrer: errors against each field, answers kept, then a referral made ---
-    referrer = _person(browser)
+    referrer = person(browser)
     referrer.goto(f"{web}/referrals/new")
     sign_in(referrer, "referrer-education")
     expect(referrer.get_by_role("heading", name="Make a referral to the MAAG")).to_be_visible()
@@ -131,7 +94,7 @@ def test_each_persona_does_their_part_in_the_browser(
     # --- the chair: the meeting's agenda, their own attendance, a decision once quorate ---
     client = system.client()
     programme = client.wait_listed(case_id)
-    chair = _person(browser)
+    chair = person(browser)
     chair.goto(f"{web}/meetings")
     sign_in(chair, "chair-1")
     check(chair, "chair-1-meetings")
@@ -191,7 +154,7 @@ def test_each_persona_does_their_part_in_the_browser(
 
     url = wait_for("the lead professional's email", link)
     assert url == f"{web}/cases/{case_id}"
-    lead = _person(browser)
+    lead = person(browser)
     lead.goto(url)
     sign_in(lead, "lead-education")
     lead.wait_for_url(url)
@@ -234,7 +197,7 @@ def test_each_persona_does_their_part_in_the_browser(
     client.wait_listings(case_id, 3)
 
     # --- the commissioner: the package in the spend report, as a table and a chart ---
-    commissioner = _person(browser)
+    commissioner = person(browser)
     commissioner.goto(f"{web}/reports/spend")
     sign_in(commissioner, "commissioner-1")
     expect(commissioner.locator("table")).to_contain_text("maag:harlow")
@@ -283,7 +246,7 @@ def test_each_persona_does_their_part_in_the_browser(
     expect(commissioner.locator(".govuk-error-summary")).to_contain_text("is before from")
 
     # --- the provider: the packages running with it, and whom to contact to start ---
-    provider = _person(browser)
+    provider = person(browser)
     provider.goto(f"{web}/provider/packages")
     sign_in(provider, f"provider-{package['lines'][0]['provider_id']}")
     expect(provider.locator("table")).to_contain_text("family support")
@@ -296,11 +259,11 @@ def test_each_persona_does_their_part_in_the_browser(
 
     # --- the front door: a significant-harm referral, read and stepped down into the MAAG ---
     harm = client.refer(details(caf_reference="CAF-2026-200003", significant_harm_concern=True))
-    front_door = _person(browser)
+    front_door = person(browser)
     front_door.goto(f"{web}/front-door")
     sign_in(front_door, "front-door-1")
     row = front_door.locator(f"a[href='/front-door/{harm['case_id']}']")
-    wait_for("the referral at the front door", lambda: True if _listed(front_door, row) else None)
+    wait_for("the referral at the front door", lambda: True if listed(front_door, row) else None)
     check(front_door, "front-door-1-cases")
     row.click()
     # the child, under the referral itself
@@ -315,7 +278,7 @@ def test_each_persona_does_their_part_in_the_browser(
     expect(front_door.locator(f"a[href='/front-door/{harm['case_id']}']")).to_have_count(0)
 
     # --- the auditor: the case's timeline across the services, and as it stood before ---
-    auditor = _person(browser)
+    auditor = person(browser)
     auditor.goto(f"{web}/audit")
     sign_in(auditor, "auditor-1")
     expect(auditor.locator("table")).to_contain_text("referral")
@@ -351,5 +314,8 @@ def test_each_persona_does_their_part_in_the_browser(
     assert "Traceback" not in lead.content()
     check(lead, "lead-2-unavailable")
 
-    # every page of the app was visited and checked above
+
+# Every page of the app is visited and checked by a journey: those above, in this module (the
+# same worker runs them in order), and this test comes last.
+def test_every_page_was_checked_by_a_journey() -> None:
     assert not unchecked_pages(), "pages without an accessibility check"

@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 from axe_playwright_python.sync_playwright import Axe
 from fastapi.routing import APIRoute
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from maag.ops.identity.realm import LOCAL_PASSWORD
 from maag.runtime.settings import Settings
@@ -84,3 +85,21 @@ def unchecked_pages() -> list[str]:
         if isinstance(r, APIRoute) and "GET" in (r.methods or ()) and r.path not in NOT_PAGES
     ]
     return [r.path for r in routes if not any(r.path_regex.match(p) for p in CHECKED)]
+
+
+def person(browser: Browser) -> Page:
+    """A new person at the browser: their own context, so their own session cookie."""
+    return browser.new_context().new_page()
+
+
+def listed(page: Page, row: Locator) -> bool:
+    """Whether `row` is on the page, once reloaded (the list is a read model, caught up)."""
+    page.reload()
+    return row.count() > 0
+
+
+def up(origin: str) -> bool:
+    try:
+        return httpx.get(f"{origin}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
