@@ -216,9 +216,9 @@ def _env(service: str) -> dict[str, Any]:
     }
 
 
-def db_credentials(service: str) -> str:
-    """The basic-auth Secret of a service's database role (created once by the operator)."""
-    return f"maag-{service}-db-credentials"
+def db_credentials(process: str) -> str:
+    """The basic-auth Secret of a process's database role (created once by the operator)."""
+    return f"maag-{process}-db-credentials"
 
 
 def db_owner(service: str) -> str:
@@ -432,6 +432,14 @@ def postgres() -> list[dict[str, Any]]:
                         (db_owner(s), db_owner_credentials(s)),  # its database and tables
                     )
                 ]
+                + [
+                    {
+                        "name": "web",
+                        "ensure": "present",
+                        "login": True,
+                        "passwordSecret": {"name": db_credentials("web")},
+                    }
+                ]
             },
             "plugins": [
                 {
@@ -480,6 +488,16 @@ def postgres() -> list[dict[str, Any]]:
         }
         for s in SERVICES
     ]
+    # The web app's sessions: it owns its database and makes its one table (no history there,
+    # so no owner apart from the role that uses it).
+    databases.append(
+        {
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "Database",
+            "metadata": {"name": "maag-web"},
+            "spec": {"name": "web", "owner": "web", "cluster": {"name": PG_CLUSTER}},
+        }
+    )
     return [cluster, store, nightly, *databases]
 
 
@@ -745,8 +763,8 @@ def service_resources(service: str) -> list[dict[str, Any]]:
 
 
 def web_resources() -> list[dict[str, Any]]:
-    """The web app: one replica while sessions live in its memory (two would need sticky
-    sessions or a shared store); it reaches the services and the identity provider only."""
+    """The web app: two or more replicas, its sessions in its own PostgreSQL database; it
+    reaches the services, its database and the identity provider only."""
     env: dict[str, Any] = {
         "MAAG_OIDC_ISSUER": OIDC_ISSUER,
         "MAAG_WEB_BASE_URL": "https://maag.essex.example",
@@ -754,11 +772,17 @@ def web_resources() -> list[dict[str, Any]]:
         "MAAG_WEB_PORT": str(HTTP_PORT),
         "MAAG_WEB_CLIENT_ID": "maag-web",
         **_secret_env("web"),  # its OpenID Connect client secret and its sessions' key
+        # its sessions (services/web/sessions.py): every replica serves every person, and a
+        # restart signs nobody out
+        "MAAG_POSTGRES_URL": f"postgresql://web@{PG_CLUSTER}-rw:5432/web",
+        "MAAG_POSTGRES_PASSWORD": ("secret", db_credentials("web"), "password", False),
+        "MAAG_POSTGRES_SCHEMA": "web",
         "MAAG_WEB_SESSION_MINUTES": "60",
         "MAAG_LOG_FORMAT": "json",
         "MAAG_SERVICE_URLS": ",".join(f"{s}=http://maag-{s}" for s in SERVICES),
     }
-    return [*_app("web", env, _common_egress(), scaled=False, public=True), *ingress()]
+    egress = [{"to": [PG_PODS], "ports": [{"protocol": "TCP", "port": 5432}]}, *_common_egress()]
+    return [*_app("web", env, egress, scaled=True, public=True), *ingress()]
 
 
 def ingress() -> list[dict[str, Any]]:

@@ -14,8 +14,10 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
+from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.logging import configure
 from maag.runtime.settings import Settings
 from maag.runtime.web.http import metrics_endpoint, mount, observed
@@ -25,12 +27,13 @@ from services.web.directory import KeycloakDirectory
 from services.web.identity import IdentityProvider
 from services.web.pages import Web, templates
 from services.web.routes import ROUTERS
-from services.web.sessions import Sessions
+from services.web.sessions import KeepSessions, Sessions
 from services.web.settings import WebSettings
 
 
-def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> FastAPI:
-    """The web app; `client` (the services' HTTP client) stays the caller's to close."""
+def create_app(ws: WebSettings, store: Engine, client: httpx.AsyncClient | None = None) -> FastAPI:
+    """The web app, its sessions kept in `store`; `client` (the services' HTTP client) stays
+    the caller's to close."""
     govuk = _assets(ws.assets)
     http = client or httpx.AsyncClient(timeout=15)
 
@@ -43,14 +46,16 @@ def create_app(ws: WebSettings, client: httpx.AsyncClient | None = None) -> Fast
     app = FastAPI(
         title="MAAG web app", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
+    sessions = Sessions(store, ws.session_minutes * 60, ws.session_secret)
     app.state.web = Web(
         settings=ws,
         backend=Backend(ws.service_urls, http),
-        sessions=Sessions(ws.session_minutes * 60),
+        sessions=sessions,
         identity=IdentityProvider(ws),
         templates=templates(),
         directory=KeycloakDirectory(ws.issuer, ws.client_id, ws.client_secret, http),
     )
+    app.add_middleware(KeepSessions, sessions=sessions)
     app.add_middleware(
         SessionMiddleware,
         secret_key=ws.session_secret,
@@ -78,10 +83,14 @@ def _assets(govuk: Path) -> Path:
 
 
 def build(settings: Settings, env: dict[str, str] | None = None) -> FastAPI:
-    return create_app(WebSettings.of(settings, os.environ if env is None else env))
+    return create_app(
+        WebSettings.of(settings, os.environ if env is None else env),
+        read_model_engine(settings, "web"),
+    )
 
 
 def main(settings: Settings) -> None:
     configure(settings.log_format)  # the services' format: JSON records with correlation ids
     ws = WebSettings.of(settings, os.environ)
-    uvicorn.run(create_app(ws), host=ws.host, port=ws.port, log_level="warning")
+    app = create_app(ws, read_model_engine(settings, "web"))
+    uvicorn.run(app, host=ws.host, port=ws.port, log_level="warning")

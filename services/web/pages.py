@@ -32,7 +32,7 @@ from services.web.backend import Backend, Invalid, NotAllowed, NotFound, Refused
 from services.web.directory import Directory
 from services.web.forms import FormErrors, request_key
 from services.web.identity import IdentityProvider
-from services.web.sessions import Sessions, SignedIn
+from services.web.sessions import STATE_KEY, Sessions, SignedIn
 from services.web.settings import WebSettings
 
 log = structlog.get_logger("maag.web")
@@ -70,7 +70,15 @@ class Web:
     directory: Directory  # the people a form offers to choose from
 
     def signed_in(self, request: Request) -> SignedIn | None:
-        return self.sessions.get(request.session.get("sid"))
+        """The request's person, read once per request; `KeepSessions` writes back what the
+        request changed."""
+        if not hasattr(request.state, STATE_KEY + "_read"):
+            setattr(request.state, STATE_KEY + "_read", True)
+            opened = self.sessions.open(request.session.get("sid"))
+            if opened is not None:
+                setattr(request.state, STATE_KEY, opened)
+        opened = getattr(request.state, STATE_KEY, None)
+        return opened.who if opened is not None else None
 
     async def person(self, request: Request, roles: tuple[str, ...]) -> SignedIn:
         """The signed-in person, their token renewed if it is about to expire; one of `roles`

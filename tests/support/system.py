@@ -81,13 +81,21 @@ class System:
             self.start_service(name)
         self.start_web()
 
-    def start_web(self) -> None:
+    def start_web(self, replica: str = "web") -> None:
         """The web app, signing people in at the test's Keycloak (its address must be one of
-        the maag-web client's redirect URIs: `identity.allow_web_origin`)."""
+        the maag-web client's redirect URIs: `identity.allow_web_origin`); another `replica`
+        (a name of its own) listens on a port of its own and shares the sessions."""
+        port = self.ports.setdefault(replica, free_port())
         self._spawn(
-            "web",
+            replica,
             ["serve", "web"],
-            {**local_web_env(), "MAAG_WEB_PORT": str(self.ports["web"])},
+            {
+                **local_web_env(),
+                "MAAG_WEB_PORT": str(port),
+                # its sessions in a schema of its own: a restart signs nobody out
+                "MAAG_POSTGRES_SCHEMA": self.schema_of("web"),
+                "MAAG_WEB_SESSION_SECRET": f"{self.schema}-sessions",
+            },
         )
 
     def start_mailbox(self) -> None:
@@ -156,7 +164,7 @@ class System:
         with psycopg.connect(self.postgres_url, autocommit=True) as conn:
             if dump := os.environ.get("MAAG_TEST_DUMP_STORE"):
                 self.dump_store(conn, Path(dump))
-            for name in SERVICES:
+            for name in (*SERVICES, "web"):
                 conn.execute(
                     sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                         sql.Identifier(self.schema_of(name))

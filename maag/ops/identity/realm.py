@@ -49,8 +49,12 @@ LOCAL_PASSWORD = "maag-local"
 
 
 def local_web_env() -> dict[str, str]:
-    """What the web app needs locally to sign people in at this realm (local use only)."""
-    return {"MAAG_WEB_CLIENT_SECRET": f"{LOCAL_PASSWORD}-web"}
+    """What the web app needs locally to sign people in at this realm, and to keep their
+    sessions across its restarts (local use only)."""
+    return {
+        "MAAG_WEB_CLIENT_SECRET": f"{LOCAL_PASSWORD}-web",
+        "MAAG_WEB_SESSION_SECRET": f"{LOCAL_PASSWORD}-sessions",
+    }
 
 
 WEB_ORIGIN = "http://127.0.0.1:8010"

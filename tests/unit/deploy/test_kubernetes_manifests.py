@@ -22,6 +22,7 @@ from maag.ops.deployment import (
     SECRETS,
     SERVICES,
     STORES,
+    db_credentials,
     db_owner_credentials,
     own_secrets,
     rendered,
@@ -162,11 +163,13 @@ def test_operator_resources_have_what_their_operators_need(
     (pg,) = _of(docs, "Cluster")
     assert pg["apiVersion"] == "postgresql.cnpg.io/v1"
     roles = {r["name"]: r for r in pg["spec"]["managed"]["roles"]}
-    # each service's role, and the role that owns its database (and its history)
-    assert set(roles) == {*SERVICES, *(f"{s}_owner" for s in SERVICES)}
+    # each service's role, and the role that owns its database (and its history); the web
+    # app's role, owning its sessions' database
+    assert set(roles) == {*SERVICES, *(f"{s}_owner" for s in SERVICES), "web"}
     assert all(r["login"] for r in roles.values())
     assert {(d["spec"]["name"], d["spec"]["owner"]) for d in _of(docs, "Database")} == {
-        (s, f"{s}_owner") for s in SERVICES
+        *((s, f"{s}_owner") for s in SERVICES),
+        ("web", "web"),
     }
     # backups: WAL archived and nightly base backups, by the Barman Cloud plugin
     (plugin,) = pg["spec"]["plugins"]
@@ -356,8 +359,8 @@ def test_every_path_a_pod_needs_is_open_and_the_rest_is_denied(
         assert _allowed(policies, "Ingress", _component(s), ({}, ingress_ns), 8000) is public, s
         assert _allowed(policies, "Ingress", _component(s), ({}, monitoring), 8000), s
         assert not _allowed(policies, "Ingress", _component(s), ({}, {"x": "y"}), 8000), s
-    # the web app reaches no database and no broker
-    assert not _allowed(policies, "Egress", _component("web"), (PG, HERE), 5432)
+    # the web app reaches its sessions' database, and no broker
+    assert _allowed(policies, "Egress", _component("web"), (PG, HERE), 5432)
     assert not _allowed(policies, "Egress", _component("web"), (BROKER, HERE), 9093)
 
 
@@ -524,7 +527,11 @@ def test_each_pod_names_only_the_secrets_its_process_uses(
         process = d["spec"]["template"]["spec"]["containers"][0]["args"][1]
         read, mounted = _secrets_named(d["spec"]["template"]["spec"])
         declared = {use.secret for use in secrets_of(process)}
-        own = set() if process == "web" else own_secrets(process) | {db_owner_credentials(process)}
+        own = (
+            {db_credentials("web")}  # its sessions' database role
+            if process == "web"
+            else own_secrets(process) | {db_owner_credentials(process)}
+        )
         assert read - own == declared, process
         assert mounted <= {KAFKA_CA_SECRET}, process  # the brokers' CA certificate, public
     users = {s.secret: s.users for s in SECRETS}
@@ -568,9 +575,14 @@ def test_the_declared_users_of_each_secret_are_the_code_that_reads_it() -> None:
 def test_the_web_app_is_deployed_with_its_secrets_from_a_secret_and_locked_down(
     overlay: tuple[str, list[dict[str, Any]]],
 ) -> None:
-    _, docs = overlay
+    name, docs = overlay
     (web,) = [d for d in _of(docs, "Deployment") if d["metadata"]["name"] == "maag-web"]
-    assert web["spec"]["replicas"] == 1  # sessions live in its memory
+    # two or more replicas: its sessions are in PostgreSQL, not in a process's memory
+    assert "replicas" not in web["spec"]
+    (hpa,) = [
+        h for h in _of(docs, "HorizontalPodAutoscaler") if h["metadata"]["name"] == "maag-web"
+    ]
+    assert hpa["spec"]["minReplicas"] >= (1 if name == "dev" else 2)
     (c,) = web["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e["valueFrom"] for e in c["env"]}
     for secret in ("MAAG_WEB_CLIENT_SECRET", "MAAG_WEB_SESSION_SECRET"):
@@ -579,7 +591,8 @@ def test_the_web_app_is_deployed_with_its_secrets_from_a_secret_and_locked_down(
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
     (policy,) = [p for p in _of(docs, "NetworkPolicy") if p["metadata"]["name"] == "maag-web"]
     ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
-    assert 9092 not in ports and 5432 not in ports  # no broker, no database: only the APIs
+    assert 9092 not in ports and 9093 not in ports  # no broker: the APIs and its sessions
+    assert env["MAAG_POSTGRES_PASSWORD"]["secretKeyRef"]["name"] == "maag-web-db-credentials"
 
 
 def test_alerts_and_the_dashboard_use_only_metrics_the_code_exposes() -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from authlib.integrations.starlette_client import StarletteOAuth2App
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 from starlette.responses import RedirectResponse
 
 from maag.runtime.settings import Settings
@@ -47,10 +49,11 @@ def services() -> Services:
 
 
 @pytest.fixture
-def web(services: Services, provider: Provider) -> Iterator[TestClient]:
+def web(services: Services, provider: Provider, tmp_path: Path) -> Iterator[TestClient]:
     urls = {s: f"http://{s}.test" for s in SERVICES}
     settings = Settings(oidc_issuer="http://idp.test/realms/maag", service_urls=urls)
     ws = WebSettings.of(settings, {"MAAG_WEB_CLIENT_SECRET": "secret"})
     client = httpx.AsyncClient(transport=httpx.MockTransport(services))
-    with TestClient(create_app(ws, client), follow_redirects=False) as browser:
+    store = create_engine(f"sqlite:///{tmp_path / 'web.sqlite'}")
+    with TestClient(create_app(ws, store, client), follow_redirects=False) as browser:
         yield browser

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
 
 from maag.runtime.settings import Settings, SettingsError
 from services.web.charts import bar_chart, money
-from services.web.sessions import Sessions, SignedIn
+from services.web.sessions import SESSIONS, Sessions, SignedIn
 from services.web.settings import WebSettings
 
 
@@ -21,17 +24,43 @@ def test_a_bar_chart_is_labelled_svg_with_its_values_escaped() -> None:
 
 
 def _who() -> SignedIn:
-    return SignedIn("u", "U", ("referrer",), "education", "t", None, None, time.time() + 60)
+    return SignedIn(
+        "u", "U", ("referrer",), "education", "access-token", None, "id", time.time() + 60
+    )
 
 
-def test_a_session_ends_when_idle_and_on_sign_out() -> None:
-    sessions = Sessions(idle_seconds=60)
+def _store(tmp: Path) -> Engine:
+    return create_engine(f"sqlite:///{tmp / 'web.sqlite'}")
+
+
+def test_a_session_ends_when_idle_and_on_sign_out(tmp_path: Path) -> None:
+    sessions = Sessions(_store(tmp_path), idle_seconds=60, secret="s")
     sid = sessions.start(_who())
-    assert sessions.get(sid) is not None and sessions.get("forged") is None
-    sessions.get(sid).last_used -= 61  # type: ignore[union-attr]
-    assert sessions.get(sid) is None  # idle too long
+    opened = sessions.open(sid)
+    assert opened is not None and sessions.open("forged") is None
+    with _store(tmp_path).begin() as c:  # an hour ago
+        c.execute(SESSIONS.update().values(last_used=time.time() - 61))
+    assert sessions.open(sid) is None  # idle too long
     again = sessions.start(_who())
-    assert sessions.end(again) is not None and sessions.get(again) is None
+    ended = sessions.end(again)
+    assert ended is not None and ended.id_token == "id" and sessions.open(again) is None
+
+
+def test_a_session_is_kept_sealed_under_a_hash_of_its_id_and_outlives_the_process(
+    tmp_path: Path,
+) -> None:
+    sid = Sessions(_store(tmp_path), 60, "s").start(_who())
+    with _store(tmp_path).connect() as c:
+        (row,) = c.execute(SESSIONS.select()).all()
+    assert sid not in row.id_hash and b"access-token" not in row.sealed  # neither usable
+    restarted = Sessions(_store(tmp_path), 60, "s")  # another replica, or after a restart
+    opened = restarted.open(sid)
+    assert opened is not None and opened.who.access_token == "access-token"
+    opened.who.wrote("panel", "9")  # a request's write: kept when its response starts
+    restarted.keep(opened)
+    again = Sessions(_store(tmp_path), 60, "s").open(sid)
+    assert again is not None and again.who.written == {"panel": 9}
+    assert Sessions(_store(tmp_path), 60, "another secret").open(sid) is None
 
 
 def test_a_person_s_reads_go_as_far_as_their_latest_write_and_a_bad_position_is_ignored() -> None:
