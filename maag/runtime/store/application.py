@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 import psycopg
@@ -31,6 +32,9 @@ from maag.runtime.settings import Settings
 from maag.runtime.store.moved import follow_moved_modules
 from maag.runtime.store.sealed import SealingMapper, sealing_env
 from maag.runtime.store.shredding import CaseKeys
+
+if TYPE_CHECKING:
+    from maag.runtime.store.group_commit import GroupCommit
 
 _CREATE_ATTEMPTS = 5
 # notification id, originator id (text), originator version, topic, state (as stored)
@@ -65,9 +69,11 @@ class ServiceApplication(ProcessApplication[UUID]):
     case_keys: CaseKeys | None = (
         None  # the service's keyring, if it keeps one (what an erasure destroys)
     )
+    _writer: GroupCommit | None = None  # made at the first unit committed
 
     def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
         follow_moved_modules()  # stored events name the modules their classes were in
+        self._writer_lock = threading.Lock()
         # Stored events sealed to their place (maag.runtime.store.sealed): the one line that
         # selects the sealing mapper and cipher through the library's own settings.
         es_env = {
@@ -126,9 +132,21 @@ class ServiceApplication(ProcessApplication[UUID]):
         self.process_event(cast(DomainEventProtocol[UUID], _Applied(objs)), tracking)
 
     def commit_unit(self, aggregates: list[Aggregate]) -> None:
-        """Commit a unit of work's aggregates (outside a consumer). A service whose writers
-        contend may batch them (the referral's group commit)."""
-        self.record(None, aggregates)
+        """Commit a unit of work's aggregates (outside a consumer): many request threads'
+        units in few transactions (`maag.runtime.store.group_commit`), so that a service's
+        reads, each recorded on its case, do not queue one commit at a time on the store."""
+        with self._writer_lock:
+            if self._writer is None:
+                from maag.runtime.store.group_commit import GroupCommit
+
+                self._writer = GroupCommit(self)
+            writer = self._writer
+        writer.save(*aggregates)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        super().close()
 
     def save(
         self,

@@ -12,13 +12,15 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from maag.runtime import causation
-from maag.runtime.store.application import ServiceApplication
+
+if TYPE_CHECKING:
+    from maag.runtime.store.application import ServiceApplication
 
 
 @dataclass

@@ -7,14 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventsourcing.domain import Aggregate
-
 from contracts.events.referral import ChildDetails
 from maag.runtime.commands import Command
 from maag.runtime.settings import Settings
 from maag.runtime.spec import AuditSpec
 from maag.runtime.store.application import ServiceApplication
-from maag.runtime.store.group_commit import GroupCommit
 from maag.runtime.store.unit_of_work import Work
 from services.referral.application.commands import handlers
 from services.referral.application.personal import PersonalDataErased, unseal
@@ -58,15 +55,6 @@ class ReferralApp(ServiceApplication):
         self.schedule = tuple(schedule)  # the retention schedule in force (MAAG_RETENTION)
         # where the other services' audit parts are, for a subject access export
         self.service_urls = dict(settings.service_urls)
-        self.writer = GroupCommit(self)
-
-    def close(self) -> None:
-        self.writer.close()
-        super().close()
-
-    def commit_unit(self, aggregates: list[Aggregate]) -> None:
-        # Many request threads' units, few transactions (see maag.runtime.store.group_commit).
-        self.writer.save(*aggregates)
 
     def handle(self, command: Command, work: Work[ReferralApp] | None = None) -> Any:
         return handlers.handle(self, command, work)

@@ -53,5 +53,5 @@ def _visible(app: ReferralApp, rows: Iterable[ListedCase], caller: Caller) -> li
         r for row in rows if may_read(r := work.get_as(row.case_id, Referral, "referral"), caller)
     ]
     if visible:
-        app.writer.save(*case_reads([r.id for r in visible], caller, personal_data=False))
+        app.commit_unit(list(case_reads([r.id for r in visible], caller, personal_data=False)))
     return visible

@@ -80,7 +80,7 @@ def subject_access(app: ReferralApp, case_id: UUID, caller: Caller, token: str) 
     except ReplayRefused as e:
         raise PartUnavailable(f"a service's part is unavailable: {e}") from e
     child = app.child(referral)
-    app.writer.save(*case_reads([case_id], caller, personal_data=child is not None))
+    app.commit_unit(list(case_reads([case_id], caller, personal_data=child is not None)))
     return SubjectAccess(
         case_id=case_id,
         made_at=datetime.now(UTC).isoformat(),
