@@ -66,6 +66,8 @@ class Action(StrEnum):
     READ_NOTIFICATIONS = "read the emails sent about the case"
     ANSWER_FRONT_DOOR = "take on a case referred to social care, or step it down"
     LIST_CASE = "list the case on a meeting of the panel holding it"
+    DECLARE_INTEREST = "declare an interest in a case listed at a meeting of their panel"
+    RECORD_MINUTES = "minute a meeting of their panel, and the cases discussed at it"
     AUDIT = "replay a case's history"
 
 
@@ -111,6 +113,12 @@ def _lead_shared(c: Caller, s: CaseScope) -> bool:
 REFERRER = Who("the referring agency's referrers", (Role.REFERRER,), _referrer)
 AGENCY_SYSTEM = Who("the referring agency's case system", (Role.REFERRER,), _agency_system)
 PANEL = Who("panel members who sit on the case's district and tier", SITTING, _sits)
+# A panel's chair: a case's scope at a meeting names the meeting's tier (`CaseScope.tier`).
+CHAIR = Who(
+    "panel chairs who sit on the case's district and tier",
+    (Role.PANEL_CHAIR,),
+    lambda c, s: c.has(Role.PANEL_CHAIR) and _sits(c, s),
+)
 LEAD = Who("the case's current lead professional", (Role.LEAD_PROFESSIONAL,), _lead)
 LEAD_SHARED = Who(
     "the case's current lead professional, as consent or a safeguarding basis allows",
@@ -155,6 +163,9 @@ RULES: dict[Action, tuple[Who, ...]] = {
     Action.READ_NOTIFICATIONS: (PANEL, LEAD, AUDITOR),
     Action.ANSWER_FRONT_DOOR: (FRONT_DOOR,),
     Action.LIST_CASE: (PANEL,),
+    # at a meeting, the case's scope is the meeting's tier (the panel that lists it there)
+    Action.DECLARE_INTEREST: (PANEL,),
+    Action.RECORD_MINUTES: (CHAIR,),
     Action.AUDIT: (AUDITOR, PRIVACY_OFFICER),
 }
 # Who may know that a case exists: its readers, and those whose rule lets them act on any

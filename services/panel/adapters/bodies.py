@@ -8,7 +8,15 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from contracts.events.base import FundingShare
 from contracts.events.panel import RequestedIntervention, ReviewDecision
@@ -76,6 +84,54 @@ class ExpectedAttendeeRequest(BaseModel):
     person_id: str = Field(min_length=1, max_length=ID_CHARS)
     name: str = Field(min_length=1, max_length=ID_CHARS)
     agency: Agency
+
+
+class ApologiesRequest(BaseModel):
+    """The caller's own apologies: who and for which agency come from their token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=ID_CHARS)
+
+
+# Text someone must write: surrounding spaces dropped, and then something left.
+Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class MinutesRequest(BaseModel):
+    """The chair's minutes of a meeting while it sits: of one agenda item (a case listed there)
+    or, without `case_id`, the meeting's general minutes; each replaces what was recorded
+    before (every version is kept)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: UUID | None = Field(
+        default=None,
+        description="The agenda item minuted: a case listed at the meeting. Absent: the "
+        "meeting's general minutes (which name no child: a case's discussion goes on its item).",
+    )
+    discussion: Said = Field(max_length=NOTE_CHARS)
+    actions: str = Field(
+        default="", max_length=NOTE_CHARS, description="The actions agreed, one to a line."
+    )
+
+
+class DeclarationRequest(BaseModel):
+    """The caller's declaration of an interest in a case listed at the meeting, before the
+    meeting decides on it: who and for which agency come from their token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: UUID
+    name: str = Field(min_length=1, max_length=ID_CHARS)
+    interest: Said = Field(
+        max_length=TEXT_CHARS,
+        description="What the interest is: the member's or their organisation's, not the child's.",
+    )
+    withdraws: bool = Field(
+        description="Whether they withdraw from the decision on the case (then they count "
+        "toward no quorum for it, and may not record it)."
+    )
 
 
 class ListCaseRequest(BaseModel):

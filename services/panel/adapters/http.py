@@ -25,10 +25,12 @@ from services.panel.adapters.views import (
     AgendaView,
     CaseView,
     DecisionView,
+    DeclarationView,
     DueItemView,
     HistoryEntry,
     LedCaseView,
     MeetingView,
+    MinutesView,
     PlanNotStarted,
     PlanView,
     ScheduledMeetingView,
@@ -54,9 +56,12 @@ from services.panel.application.commands import (
     step_down,
 )
 from services.panel.application.commands.confirm_attendance import ConfirmAttendance
+from services.panel.application.commands.declare_interest import DeclareInterest
 from services.panel.application.commands.expect_attendee import ExpectAttendee
 from services.panel.application.commands.list_case import ListCase
+from services.panel.application.commands.record_minutes import MinuteItem, RecordMinutes
 from services.panel.application.commands.schedule_meeting import ScheduleMeeting
+from services.panel.application.commands.send_apologies import SendApologies
 from services.panel.application.decisions import Decision
 from services.panel.application.plans import PlanChange
 from services.panel.application.ports import ReadModel
@@ -167,7 +172,7 @@ def agenda(
     meeting_id: UUID, caller: http.CallerDep, app: App, read_model: ReadModelDep
 ) -> AgendaView:
     found = meeting_agenda(app, read_model, meeting_id, caller)
-    return AgendaView.of_agenda(found.meeting, found.items, app)
+    return AgendaView.of_agenda(found.meeting, found.items, app, found.cases, found.minutes)
 
 
 @meetings.post("/meetings/{meeting_id}/attendance", response_model=MeetingView)
@@ -182,6 +187,58 @@ def attend(
         )
     )
     return MeetingView.of(meeting, app)
+
+
+@meetings.post(
+    "/meetings/{meeting_id}/apologies",
+    response_model=MeetingView,
+    summary="Send the caller's own apologies for a meeting, before it or while it sits",
+)
+def apologise(
+    meeting_id: UUID, body: bodies.ApologiesRequest, app: App, asked: http.Asked
+) -> MeetingView:
+    meeting = app.handle(SendApologies(meeting_id=meeting_id, name=body.name, **asked))
+    return MeetingView.of(meeting, app)
+
+
+@meetings.post(
+    "/meetings/{meeting_id}/minutes",
+    response_model=MinutesView,
+    summary="The chair minutes the meeting while it sits: one agenda item's discussion and "
+    "actions (`case_id`), or the general minutes; each replaces what was recorded before",
+)
+def minute(
+    meeting_id: UUID, body: bodies.MinutesRequest, app: App, asked: http.Asked
+) -> MinutesView:
+    said = RecordMinutes(
+        meeting_id=meeting_id, discussion=body.discussion, actions=body.actions, **asked
+    )
+    if body.case_id is None:
+        minuted = app.handle(said)
+    else:
+        minuted = app.handle(MinuteItem(**vars(said), case_id=body.case_id))
+    return MinutesView.model_validate(minuted.minutes, from_attributes=True)
+
+
+@meetings.post(
+    "/meetings/{meeting_id}/declarations",
+    summary="Declare the caller's interest in a case listed at the meeting, before the "
+    "meeting decides on it, and whether they withdraw from that decision",
+)
+def declare(
+    meeting_id: UUID, body: bodies.DeclarationRequest, app: App, asked: http.Asked
+) -> list[DeclarationView]:
+    case = app.handle(
+        DeclareInterest(
+            meeting_id=meeting_id,
+            case_id=body.case_id,
+            name=body.name,
+            interest=body.interest,
+            withdraws=body.withdraws,
+            **asked,
+        )
+    )
+    return DeclarationView.all_of(case.declarations_at(meeting_id))
 
 
 @meetings.post(
@@ -231,7 +288,7 @@ def decide(
     asked: http.Asked,
 ) -> DecisionView:
     case = app.handle(command_for(DECISIONS, decision, asked, meeting_id=meeting_id))
-    return DecisionView.of(case)
+    return DecisionView.of(case, meeting_id)
 
 
 @meetings.get(

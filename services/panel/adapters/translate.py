@@ -39,6 +39,7 @@ from maag.runtime.messaging.classification import EventClasses
 from maag.runtime.messaging.outbox import Outbound, published_actor
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
+from services.panel.domain.minutes import ItemMinutes
 from services.panel.domain.plan import Plan
 
 SYSTEM = Actor(user_id="panel-service", role=Role.SYSTEM, agency="maag")
@@ -279,6 +280,13 @@ INTERNAL = (
     Meeting.AttendeeExpected,
     Meeting.CaseListed,
     Meeting.CaseRemoved,
+    # The panel's governance (apologies, minutes, declarations of interest) names
+    # professionals, and an item's minutes are written about a child: kept in the service.
+    Meeting.ApologiesSent,
+    Meeting.MinutesRecorded,
+    PanelCase.InterestDeclared,
+    ItemMinutes.Started,
+    ItemMinutes.Recorded,
     PanelCase.Opened,
     PanelCase.Resumed,
     PanelCase.ReferralJoined,  # published as the case's listing, which names the referral

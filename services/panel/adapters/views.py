@@ -16,15 +16,18 @@ from services.panel.application import ports
 from services.panel.application.app import PanelApp
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
+from services.panel.domain.minutes import ItemMinutes
 from services.panel.domain.plan import Plan
 from services.panel.domain.values import (
     Action,
     Agreement,
     CaseStatus,
+    Declaration,
     FamilyMeeting,
     Goal,
     Lead,
     Member,
+    Minutes,
     Outcome,
     Package,
     PlanReview,
@@ -48,6 +51,47 @@ class ExpectedView(BaseModel):
     agency: str
 
 
+class ApologyView(BaseModel):
+    person_id: str
+    name: str
+    agency: str
+
+
+class MinutesView(BaseModel):
+    """Minutes as last recorded (each version is kept in the store)."""
+
+    discussion: str | None = Field(description="None: erased with the case's personal data.")
+    actions: str | None = Field(description="The actions agreed, one to a line.")
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, minutes: Minutes | None) -> MinutesView | None:
+        return cls.model_validate(minutes, from_attributes=True) if minutes else None
+
+
+class DeclarationView(BaseModel):
+    """A member's declaration of an interest in a case at a meeting, made before its decision."""
+
+    person_id: str
+    name: str
+    agency: str
+    interest: str
+    withdraws: bool = Field(description="Whether they withdrew from the decision on the case.")
+
+    @classmethod
+    def all_of(cls, declarations: dict[str, Declaration]) -> list[DeclarationView]:
+        return [
+            cls(
+                person_id=p,
+                name=d.name,
+                agency=d.agency,
+                interest=d.interest,
+                withdraws=d.withdraws,
+            )
+            for p, d in declarations.items()
+        ]
+
+
 class MeetingView(BaseModel):
     meeting_id: UUID
     panel: Panel
@@ -61,8 +105,17 @@ class MeetingView(BaseModel):
     expected: list[ExpectedView] = Field(
         description="Who the coordinator expects; only attendance counts toward quorum."
     )
+    apologies: list[ApologyView] = Field(
+        description="Who sent apologies (and did not confirm their attendance after all)."
+    )
+    absent: list[ExpectedView] = Field(
+        description="Who was expected and neither confirmed their attendance nor sent apologies."
+    )
     quorate: bool
     missing_for_quorum: list[str]
+    minutes: MinutesView | None = Field(
+        description="The meeting's general minutes, as the chair last recorded them."
+    )
 
     @classmethod
     def of(cls, meeting: Meeting, app: PanelApp, **more: object) -> Self:
@@ -82,8 +135,18 @@ class MeetingView(BaseModel):
                     ExpectedView(person_id=p, name=e.name, agency=e.agency)
                     for p, e in meeting.expected.items()
                 ],
+                "apologies": [
+                    ApologyView(person_id=p, name=a.name, agency=a.agency)
+                    for p, a in meeting.apologies.items()
+                    if p not in meeting.attendance
+                ],
+                "absent": [
+                    ExpectedView(person_id=p, name=e.name, agency=e.agency)
+                    for p, e in meeting.absent.items()
+                ],
                 "quorate": not missing,
                 "missing_for_quorum": missing,
+                "minutes": MinutesView.of(meeting.minutes),
                 **more,
             }
         )
@@ -95,18 +158,54 @@ class AgendaItem(BaseModel):
     status: str
     decisions: str
     listed_at: datetime
+    declarations: list[DeclarationView] = Field(
+        default_factory=list,
+        description="Interests declared in the case at this meeting, before its decision.",
+    )
+    quorate: bool = Field(
+        description="Whether the meeting is quorate for this case, leaving out those who "
+        "declared an interest in it and withdrew from its decision."
+    )
+    missing_for_quorum: list[str]
+    minutes: MinutesView | None = Field(
+        default=None,
+        description="The item's minutes, for those who sit on the panel (written about a "
+        "child, they are withheld from the auditor here as in the case's timeline).",
+    )
 
 
 class AgendaView(MeetingView):
     agenda: list[AgendaItem]
 
     @classmethod
-    def of_agenda(cls, meeting: Meeting, items: list[ports.AgendaItem], app: PanelApp) -> Self:
-        return cls.of(
-            meeting,
-            app,
-            agenda=[AgendaItem.model_validate(i, from_attributes=True) for i in items],
-        )
+    def of_agenda(
+        cls,
+        meeting: Meeting,
+        items: list[ports.AgendaItem],
+        app: PanelApp,
+        cases: dict[UUID, PanelCase],
+        minutes: dict[UUID, ItemMinutes],
+    ) -> Self:
+        def item(i: ports.AgendaItem) -> AgendaItem:
+            case = cases.get(i.case_id)
+            withdrawn = case.withdrawn_at(meeting.id) if case else frozenset()
+            missing = meeting.missing_for_quorum(app.quorum_other_agencies, withdrawn)
+            minuted = minutes.get(i.case_id)
+            return AgendaItem(
+                case_id=i.case_id,
+                reason=i.reason,
+                status=i.status,
+                decisions=i.decisions,
+                listed_at=i.listed_at,
+                declarations=DeclarationView.all_of(case.declarations_at(meeting.id))
+                if case
+                else [],
+                quorate=not missing,
+                missing_for_quorum=missing,
+                minutes=MinutesView.of(minuted.minutes) if minuted else None,
+            )
+
+        return cls.of(meeting, app, agenda=[item(i) for i in items])
 
 
 class ScheduledMeetingView(BaseModel):
@@ -158,22 +257,30 @@ class LeadView(BaseModel):
 
 
 class DecisionView(BaseModel):
-    """The case after the decision."""
+    """The case after the decision, with the interests declared in it at the meeting that
+    decided (each before the decision)."""
 
     case_id: UUID
     panel: Panel
     status: CaseStatus
     lead_professional: LeadView | None
     listed_on: list[UUID]
+    declarations: list[DeclarationView] = Field(
+        default_factory=list,
+        description="The interests declared in the case at the meeting that decided.",
+    )
 
     @classmethod
-    def of(cls, case: PanelCase) -> Self:
+    def of(cls, case: PanelCase, meeting_id: UUID | None = None) -> Self:
         return cls(
             case_id=case.id,
             panel=case.panel,
             status=case.status,
             lead_professional=LeadView.of(case.lead),
             listed_on=list(case.listings),
+            declarations=DeclarationView.all_of(case.declarations_at(meeting_id))
+            if meeting_id
+            else [],
         )
 
 

@@ -14,6 +14,7 @@ from maag.runtime.policy import CaseScope
 from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller, Forbidden
 from services.panel.domain.case import PanelCase
+from services.panel.domain.meeting import Meeting
 from services.panel.domain.schedule import PanelRef
 from services.panel.domain.values import CaseStatus
 
@@ -53,6 +54,12 @@ def scope_of(case: PanelCase) -> CaseScope:
         # front door takes it on (the case closes) or steps it down
         open=case.status in (CaseStatus.ACTIVE, CaseStatus.AT_SOCIAL_CARE),
     )
+
+
+def item_scope(case: PanelCase, meeting: Meeting) -> CaseScope:
+    """The case as an item of `meeting`'s agenda: its district, at the meeting's tier (the
+    panel that lists it there, which minutes it even after the decision moved it on)."""
+    return CaseScope(case_id=case.id, district=case.district.value, tier=meeting.panel.value)
 
 
 def load(work: Work, case_id: UUID) -> PanelCase:

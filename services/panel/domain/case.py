@@ -31,6 +31,7 @@ from services.panel.domain.rules import (
 from services.panel.domain.schedule import LOCAL, PanelRef
 from services.panel.domain.values import (
     CaseStatus,
+    Declaration,
     Lead,
     Listing,
     Outcome,
@@ -369,6 +370,24 @@ class PanelCase(Aggregate):
                 case.package(self.package_id), failed=self.reason
             )
 
+    class InterestDeclared(Aggregate.Event):
+        """A member of the meeting `meeting_id` declared an interest in the case before the
+        panel decided on it there (their organisation provides to the family, say), and
+        whether they withdraw from the decision. A declaration names the member and their
+        interest, not the child."""
+
+        meeting_id: Annotated[UUID, OPERATIONAL]
+        person_id: Annotated[str, THIRD_PARTY]
+        name: Annotated[str, THIRD_PARTY]
+        agency: Annotated[str, OPERATIONAL]
+        interest: Annotated[str, THIRD_PARTY]
+        withdraws: Annotated[bool, OPERATIONAL]
+
+        def apply(self, case: PanelCase) -> None:
+            case.interests.setdefault(self.meeting_id, {})[self.person_id] = Declaration(
+                self.name, self.agency, self.interest, self.withdraws
+            )
+
     @event(Opened)
     def __init__(
         self,
@@ -388,6 +407,8 @@ class PanelCase(Aggregate):
         self.joined: set[UUID] = set()  # other referrals of the child that joined this case
         self.decided_at: set[UUID] = set()  # meetings that took a decision on it
         self.referred_at: UUID | None = None  # the meeting that referred it to social care
+        # meeting id -> person id -> their declaration of an interest in the case there
+        self.interests: dict[UUID, dict[str, Declaration]] = {}
 
     @staticmethod
     def create_id(case_id: UUID, **_: object) -> UUID:
@@ -671,6 +692,55 @@ class PanelCase(Aggregate):
     def package_ended(self, package_id: UUID, reason: str) -> None:
         if not self.package(package_id).ended:
             self.trigger_event(self.PackageEnded, package_id=package_id, reason=reason)
+
+    # --- declarations of interest (before the meeting decides on the case) ---
+
+    def decided_on_at(self, meeting: Meeting) -> bool:
+        """Whether `meeting` decided on the case: a decision recorded there, or one that moved
+        the case on (deferred, escalated, stepped down, closed: it stays on that agenda)."""
+        return meeting.id in self.decided_at or (
+            self.id in meeting.agenda and meeting.id not in self.listings
+        )
+
+    def declare_interest(
+        self,
+        meeting: Meeting,
+        person_id: str,
+        name: str,
+        agency: str,
+        interest: str,
+        withdraws: bool,
+    ) -> None:
+        """A member's declaration of an interest in the case at `meeting`, which lists it,
+        recorded before the meeting decides on it; made again differently (to withdraw after
+        all), the later one stands; the same again records nothing."""
+        if self.id not in meeting.agenda:
+            raise PanelRuleBroken("case_id: the case is not on this meeting's agenda")
+        if self.decided_on_at(meeting):
+            raise PanelRuleBroken(
+                "interest: the panel has already decided on this case at this meeting: an "
+                "interest is declared before the decision"
+            )
+        said = Declaration(name, agency, interest, withdraws)
+        if self.interests.get(meeting.id, {}).get(person_id) == said:
+            return
+        self.trigger_event(
+            self.InterestDeclared,
+            meeting_id=meeting.id,
+            person_id=person_id,
+            name=name,
+            agency=agency,
+            interest=interest,
+            withdraws=withdraws,
+        )
+
+    def declarations_at(self, meeting_id: UUID) -> dict[str, Declaration]:
+        """Person id -> their declaration of an interest in the case at the meeting."""
+        return dict(self.interests.get(meeting_id, {}))
+
+    def withdrawn_at(self, meeting_id: UUID) -> frozenset[str]:
+        """Those who declared an interest at the meeting and withdrew from its decision."""
+        return frozenset(p for p, d in self.interests.get(meeting_id, {}).items() if d.withdraws)
 
     # --- decisions (each in a quorate meeting that lists the case) ---
 

@@ -1,7 +1,10 @@
-"""A panel meeting: when it is, who attended (and so whether it is quorate), what is listed."""
+"""A panel meeting: when it is, who attended or sent apologies (and so whether it is quorate),
+what is listed, and its general minutes (each item's minutes are `ItemMinutes`, its
+declarations of interest are the case's)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Annotated
 from uuid import UUID
@@ -13,7 +16,7 @@ from contracts.reference import District, Panel, Position
 from services.panel.domain.constitution import CONSTITUTIONS, Constitution
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
 from services.panel.domain.schedule import LOCAL, PanelRef, meeting_id
-from services.panel.domain.values import Attendee, ExpectedAttendee
+from services.panel.domain.values import Apology, Attendee, ExpectedAttendee, Minutes
 
 
 class Meeting(Aggregate):
@@ -45,6 +48,27 @@ class Meeting(Aggregate):
         def apply(self, meeting: Meeting) -> None:
             meeting.expected[self.person_id] = ExpectedAttendee(self.name, self.agency)
 
+    class ApologiesSent(Aggregate.Event):
+        """A member will not attend: their own word, before the meeting or while it sits."""
+
+        person_id: Annotated[str, THIRD_PARTY]
+        name: Annotated[str, THIRD_PARTY]
+        agency: Annotated[str, OPERATIONAL]
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.apologies[self.person_id] = Apology(self.name, self.agency)
+
+    class MinutesRecorded(Aggregate.Event):
+        """The meeting's general minutes (what is not about one case), as the chair last
+        recorded them: they may name the professionals present, never a child (a case's
+        discussion is minuted on its agenda item, `ItemMinutes`)."""
+
+        discussion: Annotated[str, THIRD_PARTY]
+        actions: Annotated[str, THIRD_PARTY]
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.minutes = Minutes(self.discussion, self.actions, self.timestamp)
+
     class CaseListed(Aggregate.Event):
         case_id: Annotated[UUID, OPERATIONAL]
         reason: Annotated[str, OPERATIONAL]
@@ -67,6 +91,8 @@ class Meeting(Aggregate):
         self.attendance: dict[str, Attendee] = {}  # person id -> who
         self.expected: dict[str, ExpectedAttendee] = {}
         self.agenda: dict[UUID, str] = {}  # case id -> why it is listed
+        self.apologies: dict[str, Apology] = {}  # person id -> who sent them
+        self.minutes: Minutes | None = None  # the general minutes, as last recorded
 
     @staticmethod
     def create_id(panel: str, district: str | None, starts_at: str, **_: object) -> UUID:
@@ -114,6 +140,52 @@ class Meeting(Aggregate):
             position=position.value,
         )
 
+    def send_apologies(
+        self,
+        person_id: str,
+        name: str,
+        agency: str,
+        position: Position,
+        now: datetime,
+        window: timedelta,
+    ) -> None:
+        """A member's own apologies, before the meeting or while it sits (once: sent again,
+        nothing more is recorded). Someone who confirmed their attendance has come."""
+        if not self.constitution.may_sit(agency, position):
+            raise NotAMember(
+                f"a {position.value} of {agency} does not sit on the {self.panel.value.upper()} "
+                f"(its members: {self.constitution.describe_members()})"
+            )
+        self.require_not_ended(now, window, "apologies are sent before it ends")
+        if person_id in self.attendance:
+            raise PanelRuleBroken(
+                "meeting_id: you confirmed your attendance at this meeting: apologies are sent "
+                "by those who will not attend"
+            )
+        if person_id in self.apologies:
+            return
+        self.trigger_event(self.ApologiesSent, person_id=person_id, name=name, agency=agency)
+
+    @property
+    def absent(self) -> dict[str, ExpectedAttendee]:
+        """Those the coordinator expected who neither confirmed their attendance nor sent
+        apologies."""
+        return {
+            p: e
+            for p, e in self.expected.items()
+            if p not in self.attendance and p not in self.apologies
+        }
+
+    def record_minutes(self, discussion: str, actions: str) -> None:
+        """The general minutes, replacing those recorded before (each version is kept in the
+        meeting's history); the same again records nothing."""
+        if self.minutes is not None and (self.minutes.discussion, self.minutes.actions) == (
+            discussion,
+            actions,
+        ):
+            return
+        self.trigger_event(self.MinutesRecorded, discussion=discussion, actions=actions)
+
     def ends_at(self, window: timedelta) -> datetime:
         """When its window closes: attendance and decisions are recorded from its start until
         then (`MAAG_MEETING_WINDOW_HOURS`), and what it left undecided is carried on."""
@@ -135,22 +207,34 @@ class Meeting(Aggregate):
                 f"{to} only until then (list the case on a meeting that sits)"
             )
 
-    def require_not_ended(self, now: datetime, window: timedelta) -> None:
+    def require_not_ended(
+        self, now: datetime, window: timedelta, what: str = "no case can be listed on it now"
+    ) -> None:
         if now > self.ends_at(window):
             raise PanelRuleBroken(
-                f"meeting_id: the meeting's window closed at {_local(self.ends_at(window))}: "
-                "no case can be listed on it now"
+                f"meeting_id: the meeting's window closed at {_local(self.ends_at(window))}: {what}"
             )
 
-    def missing_for_quorum(self, other_agencies_required: int) -> list[str]:
-        present = [(a.agency, a.position) for a in self.attendance.values()]
+    def missing_for_quorum(
+        self, other_agencies_required: int, withdrawn: Collection[str] = ()
+    ) -> list[str]:
+        """What quorum lacks; for one case, leaving out those who withdrew from deciding it
+        (`withdrawn`: they declared an interest in it)."""
+        present = [(a.agency, a.position) for p, a in self.attendance.items() if p not in withdrawn]
         return self.constitution.missing(present, other_agencies_required)
 
-    def require_quorum(self, other_agencies_required: int) -> None:
+    def require_quorum(self, other_agencies_required: int, withdrawn: Collection[str] = ()) -> None:
         missing = self.missing_for_quorum(other_agencies_required)
         if missing:
             raise PanelRuleBroken(
                 f"the meeting is not quorate, so it cannot decide: missing {' and '.join(missing)}"
+            )
+        without = self.missing_for_quorum(other_agencies_required, withdrawn)
+        if without:
+            raise PanelRuleBroken(
+                "the meeting is not quorate for this case without those who withdrew from its "
+                "decision (having declared an interest), so it cannot decide on it: missing "
+                f"{' and '.join(without)}"
             )
 
     def require_listed(self, case_id: UUID) -> None:

@@ -123,6 +123,37 @@ class ExpectedAttendee:
 
 
 @dataclass(frozen=True)
+class Apology:
+    """Someone who sent their apologies for a meeting (before it, or while it sits)."""
+
+    name: str
+    agency: str
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A member's declaration of an interest in a case listed at a meeting, made before the
+    panel decided on it there: what the interest is, and whether they withdraw from the
+    decision (then they do not count toward the meeting's quorum for that case, and may not
+    record its decision)."""
+
+    name: str
+    agency: str
+    interest: str
+    withdraws: bool
+
+
+@dataclass(frozen=True)
+class Minutes:
+    """What the meeting minuted, in general or on one agenda item: the discussion and the
+    actions agreed (None: erased, for an item's minutes, which are written about a child)."""
+
+    discussion: str | None
+    actions: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class Member:
     """A member of the Team Around the Child."""
 

@@ -1,25 +1,44 @@
-"""The panel's pages: its meetings, and at a meeting the agenda, confirming attendance, and
-the chair's decisions on each case listed, while the meeting sits (auditors read the
-meetings too); from a case's page, a panel member calls its panel to meet now on it."""
+"""The panel's pages: its meetings, and at a meeting the agenda, confirming attendance or
+sending apologies, declaring an interest in a case listed (before it is decided), and the
+chair's decisions and minutes on each case listed, while the meeting sits (auditors read the
+meetings too); from a case's page, a panel member calls its panel to meet now on it. The
+chair picks a lead professional from the directory of people, never by typing who."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Required, TypedDict
 
+import httpx
+import structlog
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from contracts.reference import JAP_FUNDERS, Agency, AvoidedOutcome, ClosureOutcome, Panel, Role
 from services.web.backend import Invalid, Refused
 from services.web.decisions import decision_body
-from services.web.forms import FormErrors
-from services.web.pages import LONDON, PANEL_PEOPLE, CheckedForm, Web, WebApp, optional, signed_in
+from services.web.forms import FormErrors, request_key
+from services.web.pages import (
+    LONDON,
+    PANEL_PEOPLE,
+    Again,
+    CheckedForm,
+    Web,
+    WebApp,
+    optional,
+    signed_in,
+)
 from services.web.routes.lead import case_page
 from services.web.sessions import SignedIn
+
+log = structlog.get_logger("maag.web")
+# Who may lead a case: the directory's people in this role (the chair picks one of them).
+LEAD_ROLE = Role.LEAD_PROFESSIONAL.value
 
 router = APIRouter()
 PanelPerson = Annotated[SignedIn, Depends(signed_in(*PANEL_PEOPLE))]
@@ -45,13 +64,14 @@ class Item(TypedDict, total=False):
     status: str
 
 
-class Agenda(TypedDict):
+class Agenda(TypedDict, total=False):
     """What the meeting page reads of the panel API's agenda."""
 
-    starts_at: str
-    ends_at: str
-    attendance: list[Attendee]
-    agenda: list[Item]
+    starts_at: Required[str]
+    ends_at: Required[str]
+    attendance: Required[list[Attendee]]
+    apologies: list[Attendee]
+    agenda: Required[list[Item]]
 
 
 class Line(TypedDict):
@@ -114,16 +134,192 @@ async def attend(
 async def decide(
     request: Request, web: WebApp, who: Chair, form: CheckedForm, meeting_id: uuid.UUID
 ) -> Response:
+    async def again(errors: FormErrors, status: int) -> HTMLResponse:
+        return await _meeting_page(web, request, who, meeting_id, errors, status, form)
+
+    body = decision_body(form)
+    if body["kind"] != "assign-lead-professional":
+        return await web.write(
+            who,
+            form,
+            "POST",
+            "panel",
+            f"/meetings/{meeting_id}/decisions",
+            body,
+            again=again,
+            done=f"/meetings/{meeting_id}",
+        )
+    # the lead professional: someone the directory holds in the role, chosen from its list
+    n = _item(form)
+    chosen = str(form.get("professional_id", "")).strip()
+    try:
+        lead = await web.directory.find(chosen, role=LEAD_ROLE) if chosen else None
+    except httpx.HTTPError as e:
+        log.warning("web.directory_unavailable", error=type(e).__name__)
+        errors = FormErrors()
+        errors.add(f"professional_id-{n}", "The directory of people did not answer: try again")
+        return await again(errors, 503)
+    if lead is None:
+        errors = FormErrors()
+        errors.add(
+            f"professional_id-{n}",
+            "Choose a lead professional from the list"
+            if not chosen
+            else "Choose someone the directory holds as a lead professional",
+        )
+        return await again(errors, 400)
+    body["professional_id"] = lead.user_id
+    body["name"] = lead.name
+    body["agency"] = lead.agency
+    body["work_email"] = lead.email
+    return await _write(
+        web,
+        who,
+        form,
+        f"/meetings/{meeting_id}/decisions",
+        body,
+        {
+            "professional_id": f"professional_id-{n}",
+            "agency": f"professional_id-{n}",
+            "work_email": f"professional_id-{n}",
+            "name": f"professional_id-{n}",
+            "justification": f"justification-{n}",
+        },
+        again,
+        f"/meetings/{meeting_id}",
+    )
+
+
+@router.post("/meetings/{meeting_id}/apologies")
+async def apologise(
+    request: Request, web: WebApp, who: PanelPerson, form: CheckedForm, meeting_id: uuid.UUID
+) -> Response:
     return await web.write(
         who,
         form,
         "POST",
         "panel",
-        f"/meetings/{meeting_id}/decisions",
-        decision_body(form),
+        f"/meetings/{meeting_id}/apologies",
+        {"name": who.name or who.user_id},
         again=lambda errors, status: _meeting_page(web, request, who, meeting_id, errors, status),
         done=f"/meetings/{meeting_id}",
     )
+
+
+@router.post("/meetings/{meeting_id}/declarations")
+async def declare(
+    request: Request, web: WebApp, who: PanelPerson, form: CheckedForm, meeting_id: uuid.UUID
+) -> Response:
+    """The signed-in member's declaration of an interest in a case listed, before its
+    decision: what the interest is, and whether they withdraw from the decision."""
+
+    async def again(errors: FormErrors, status: int) -> HTMLResponse:
+        return await _meeting_page(web, request, who, meeting_id, errors, status, form)
+
+    n = _item(form)
+    interest = str(form.get("interest", "")).strip()
+    withdraws = str(form.get("withdraws", ""))
+    errors = FormErrors()
+    if not interest:
+        errors.add(f"interest-{n}", "Say what the interest is")
+    if withdraws not in ("yes", "no"):
+        errors.add(f"withdraws-{n}", "Say whether you withdraw from the decision on this case")
+    if errors:
+        return await again(errors, 400)
+    return await _write(
+        web,
+        who,
+        form,
+        f"/meetings/{meeting_id}/declarations",
+        {
+            "case_id": str(form.get("case_id", "")),
+            "name": who.name or who.user_id,
+            "interest": interest,
+            "withdraws": withdraws == "yes",
+        },
+        {"interest": f"interest-{n}", "withdraws": f"withdraws-{n}"},
+        again,
+        f"/meetings/{meeting_id}",
+    )
+
+
+@router.post("/meetings/{meeting_id}/minutes")
+async def minute(
+    request: Request, web: WebApp, who: Chair, form: CheckedForm, meeting_id: uuid.UUID
+) -> Response:
+    """The chair's minutes of the meeting: of a case listed (its item) or general."""
+
+    async def again(errors: FormErrors, status: int) -> HTMLResponse:
+        return await _meeting_page(web, request, who, meeting_id, errors, status, form)
+
+    n = _item(form)
+    discussion = str(form.get("discussion", "")).strip()
+    if not discussion:
+        errors = FormErrors()
+        errors.add(f"discussion-{n}", "Enter what the meeting discussed")
+        return await again(errors, 400)
+    body: dict[str, object] = {
+        "discussion": discussion,
+        "actions": str(form.get("actions", "")).strip(),
+    }
+    if case_id := str(form.get("case_id", "")):
+        body["case_id"] = case_id
+    return await _write(
+        web,
+        who,
+        form,
+        f"/meetings/{meeting_id}/minutes",
+        body,
+        {"discussion": f"discussion-{n}", "actions": f"actions-{n}"},
+        again,
+        f"/meetings/{meeting_id}",
+    )
+
+
+def _item(form: FormData) -> str:
+    """Which of the page's forms was sent: an agenda item's number, or "general"."""
+    n = str(form.get("item", ""))
+    return n if n.isdigit() or n == "general" else "general"
+
+
+async def _write(
+    web: Web,
+    who: SignedIn,
+    form: FormData,
+    path: str,
+    body: Mapping[str, object],
+    fields: Mapping[str, str],
+    again: Again,
+    done: str,
+) -> Response:
+    """A form's write to the panel API, sent with the form's key (a second click records
+    nothing more), then back to `done`; or the page again with what the API refused beside
+    the field it names (`fields`: the API's field name -> the form field's id), the rest in
+    the summary, and every answer kept."""
+    try:
+        await web.backend.call(
+            who, "POST", "panel", path, json=body, idempotency_key=request_key(form)
+        )
+    except Invalid as e:
+        return await again(_refused(e.errors, str(e), fields), 400)
+    except Refused as e:
+        name, _, rule = str(e).partition(": ")
+        return await again(_refused([{"field": name, "reason": rule}], str(e), fields), 409)
+    return RedirectResponse(done, status_code=303)
+
+
+def _refused(errors: list[dict[str, str]], detail: str, fields: Mapping[str, str]) -> FormErrors:
+    found = FormErrors()
+    for e in errors:
+        name = str(e.get("field", "")).rsplit(".", 1)[-1]
+        reason = str(e.get("reason", "")) or "is not valid"
+        if name in fields:
+            found.add(fields[name], reason[:1].upper() + reason[1:])
+        else:
+            found.other.append(f"{e.get('field', '')}: {reason}" if e.get("field") else reason)
+    if not found:
+        found.other.append(detail)
+    return found
 
 
 @router.post("/cases/{case_id}/sitting")
@@ -175,19 +371,25 @@ async def _meeting_page(
     meeting_id: uuid.UUID,
     errors: FormErrors | None = None,
     status: int = 200,
+    form: FormData | None = None,
 ) -> HTMLResponse:
+    """The meeting; with `form`, the one form sent again with its answers (`kept`, for the
+    form its `item` names) and what was wrong with them (`errors`)."""
     agenda: Agenda = await web.backend.call(who, "GET", "panel", f"/meetings/{meeting_id}/agenda")
     attending = any(a.get("person_id") == who.user_id for a in agenda["attendance"])
+    apologised = any(a.get("person_id") == who.user_id for a in agenda.get("apologies", []))
     now = datetime.now(UTC)
     starts = datetime.fromisoformat(agenda["starts_at"])
     ends = datetime.fromisoformat(agenda["ends_at"])
     sitting = "to come" if now < starts else "ended" if now > ends else "sitting"
+    chair = who.has(Role.PANEL_CHAIR.value)
     # the running packages of each case listed, for the review form (a review may be
     # listed for its day, or brought forward with the case)
     reviewed = [i["case_id"] for i in agenda["agenda"] if i.get("status") != "removed"]
     cases: list[Case | None] = await asyncio.gather(
         *(optional(web.backend.call(who, "GET", "panel", f"/cases/{c}")) for c in reviewed)
     )
+    leads = await _leads(web) if chair and sitting == "sitting" else []
     return web.page(
         request,
         "meeting.html",
@@ -196,14 +398,34 @@ async def _meeting_page(
         meeting=agenda,
         sitting=sitting,
         attending=attending,
-        chair=who.has(Role.PANEL_CHAIR.value),
+        apologised=apologised,
+        chair=chair,
+        member=who.has(*PANEL_PEOPLE),
         agencies=[a.value for a in Agency],
         outcomes=[o.value for o in AvoidedOutcome],
         closure_outcomes=[o.value for o in ClosureOutcome],
         funders=JAP_FUNDERS,
         packages={str(c): _running(case) for c, case in zip(reviewed, cases, strict=True)},
+        leads=leads,
+        sent=f"{form.get('what', '')}-{_item(form)}" if form is not None else None,
+        kept=form if form is not None else {},
         errors=errors or FormErrors(),
     )
+
+
+async def _leads(web: Web) -> list[dict[str, str]] | None:
+    """Whom the chair may choose as lead professional: the directory's people in the role,
+    by agency then name, each labelled with their agency (None: the directory did not
+    answer)."""
+    try:
+        people = await web.directory.people(role=LEAD_ROLE)
+    except httpx.HTTPError as e:
+        log.warning("web.directory_unavailable", error=type(e).__name__)
+        return None
+    return [
+        {"value": p.user_id, "text": p.label}
+        for p in sorted(people, key=lambda p: (p.agency, p.name, p.user_id))
+    ]
 
 
 def _running(case: Case | None) -> list[dict[str, str]]:

@@ -1,5 +1,6 @@
 """The panel's use cases, one file each, and the one registry they are dispatched through:
-meetings (schedule one, confirm attendance, expect an attendee, list a case), the chair's decisions on a
+meetings (schedule one, confirm attendance, send apologies, expect an attendee, list a case,
+declare an interest in a case listed, record the minutes), the chair's decisions on a
 listed case (`application/decisions.py` says what they share), and the lead professional's
 changes to the case's plan (`application/plans.py`). `schedule_ahead.py` is the service's
 own hourly job, not a caller's command."""
@@ -26,11 +27,13 @@ from services.panel.application.commands import (  # noqa: E402
     assign_lead_professional,
     close_case,
     confirm_attendance,
+    declare_interest,
     defer,
     escalate,
     expect_attendee,
     list_case,
     record_family_meeting,
+    record_minutes,
     record_need,
     record_progress,
     refer_to_social_care,
@@ -38,6 +41,7 @@ from services.panel.application.commands import (  # noqa: E402
     review_package,
     review_plan,
     schedule_meeting,
+    send_apologies,
     set_goal,
     step_down,
 )
@@ -49,12 +53,14 @@ __all__ = [
     "assign_lead_professional",
     "close_case",
     "confirm_attendance",
+    "declare_interest",
     "defer",
     "escalate",
     "expect_attendee",
     "handlers",
     "list_case",
     "record_family_meeting",
+    "record_minutes",
     "record_need",
     "record_progress",
     "refer_to_social_care",
@@ -62,6 +68,7 @@ __all__ = [
     "review_package",
     "review_plan",
     "schedule_meeting",
+    "send_apologies",
     "set_goal",
     "step_down",
 ]

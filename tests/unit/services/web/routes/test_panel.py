@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.unit.services.web.stand_ins import Provider, Services, sign_in
+from tests.unit.services.web.stand_ins import Provider, Services, directory, sign_in
 
 
 def _window(started: timedelta = timedelta(hours=1)) -> dict[str, str]:
@@ -201,3 +202,282 @@ def test_a_panel_member_s_home_page_says_what_waits_at_their_meetings(
     assert "Nothing waits for you" in web.get("/").text
     sign_in(web, provider, "lead-1", "lead-professional")
     assert "Waiting for you at your panels" not in web.get("/").text  # not a panel member
+
+
+# --- governance: the lead professional from the directory, apologies, interests, minutes ---
+
+
+def _sitting_agenda(meeting: uuid.UUID, case_id: str, **more: object) -> dict[str, object]:
+    return {
+        "meeting_id": str(meeting),
+        "panel": "maag",
+        "district": "harlow",
+        **_window(),
+        "quorate": True,
+        "missing_for_quorum": [],
+        "attendance": [],
+        "apologies": [],
+        "absent": [],
+        "minutes": None,
+        "agenda": [
+            {
+                "case_id": case_id,
+                "reason": "new referral",
+                "status": "listed",
+                "decisions": "",
+                "declarations": [],
+                "quorate": True,
+                "missing_for_quorum": [],
+                "minutes": None,
+            }
+        ],
+        **more,
+    }
+
+
+def test_the_chair_picks_the_lead_professional_from_the_directory_by_name_and_agency(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    csrf = sign_in(web, provider, "chair-1", "panel-chair", "panel-member")
+    meeting, case_id = uuid.uuid4(), str(uuid.uuid4())
+    url = f"http://panel.test/meetings/{meeting}"
+    services.answer("GET", f"{url}/agenda", 200, _sitting_agenda(meeting, case_id))
+    directory(
+        services,
+        "lead-professional",
+        ("lead-police", "Pat Police", "police"),
+        ("lead-education", "Lead professional education", "education"),
+    )
+    page = web.get(f"/meetings/{meeting}")
+    assert page.status_code == 200
+    # each with their agency, by agency; no id, name or email typed
+    assert '<option value="lead-education">Lead professional education (education)</option>' in (
+        page.text
+    )
+    assert page.text.index("lead-education") < page.text.index("lead-police")
+    assert 'name="work_email"' not in page.text and 'name="name"' not in page.text
+    services.answer("POST", f"{url}/decisions", 200, {})
+    chosen = web.post(
+        f"/meetings/{meeting}/decisions",
+        data={
+            "csrf_token": csrf,
+            "idempotency_key": "k" * 32,
+            "kind": "assign-lead-professional",
+            "case_id": case_id,
+            "item": "1",
+            "what": "lead",
+            "professional_id": "lead-education",
+        },
+    )
+    assert chosen.status_code == 303 and chosen.headers["location"] == f"/meetings/{meeting}"
+    sent = services.one("POST", f"{url}/decisions")
+    assert json.loads(sent.content) == {
+        "kind": "assign-lead-professional",
+        "case_id": case_id,
+        "professional_id": "lead-education",
+        "name": "Lead professional education",
+        "agency": "education",
+        "work_email": "lead-education@maag.example",
+    }
+    assert sent.headers["Idempotency-Key"] == "web-" + "k" * 32
+
+
+def test_someone_not_a_lead_professional_in_the_directory_is_refused_naming_the_field(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    csrf = sign_in(web, provider, "chair-1", "panel-chair", "panel-member")
+    meeting, case_id = uuid.uuid4(), str(uuid.uuid4())
+    url = f"http://panel.test/meetings/{meeting}"
+    services.answer("GET", f"{url}/agenda", 200, _sitting_agenda(meeting, case_id))
+    directory(services, "lead-professional", ("lead-police", "Pat Police", "police"))
+    for chosen, said in (
+        ("referrer-education", "Choose someone the directory holds as a lead professional"),
+        ("", "Choose a lead professional from the list"),
+    ):
+        refused = web.post(
+            f"/meetings/{meeting}/decisions",
+            data={
+                "csrf_token": csrf,
+                "kind": "assign-lead-professional",
+                "case_id": case_id,
+                "item": "1",
+                "what": "lead",
+                "professional_id": chosen,
+                "justification": "no capacity at the EARP",
+            },
+        )
+        assert refused.status_code == 400
+        assert 'href="#professional_id-1"' in refused.text  # the summary links to the field
+        assert 'id="professional_id-1-error"' in refused.text and said in refused.text
+        assert 'value="no capacity at the EARP"' in refused.text  # the answers kept
+    assert not [r for r in services.sent if r.url.path.endswith("/decisions")]  # nothing sent
+
+
+def test_a_declaration_without_what_the_interest_is_is_refused_with_the_answers_kept(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    csrf = sign_in(web, provider, "panel-pvi", "panel-member")
+    meeting, case_id = uuid.uuid4(), str(uuid.uuid4())
+    url = f"http://panel.test/meetings/{meeting}"
+    services.answer("GET", f"{url}/agenda", 200, _sitting_agenda(meeting, case_id))
+    form = {"csrf_token": csrf, "case_id": case_id, "item": "1", "what": "declare"}
+    blank = web.post(
+        f"/meetings/{meeting}/declarations", data={**form, "interest": "  ", "withdraws": "yes"}
+    )
+    assert blank.status_code == 400
+    assert 'href="#interest-1"' in blank.text and 'id="interest-1-error"' in blank.text
+    assert "Say what the interest is" in blank.text
+    assert re.search(r'value="yes" checked', blank.text)  # the answer kept
+    assert not [r for r in services.sent if r.method == "POST"]
+    services.answer("POST", f"{url}/declarations", 200, [])
+    said = web.post(
+        f"/meetings/{meeting}/declarations",
+        data={**form, "interest": "our mentoring service may be commissioned", "withdraws": "yes"},
+    )
+    assert said.status_code == 303
+    sent = services.one("POST", f"{url}/declarations")
+    assert json.loads(sent.content) == {
+        "case_id": case_id,
+        "name": "Panel-Pvi",
+        "interest": "our mentoring service may be commissioned",
+        "withdraws": True,
+    }
+    assert sent.headers["Idempotency-Key"].startswith("web-")
+    # after the decision: the service's refusal beside the field it names, answers kept
+    services.answer(
+        "POST",
+        f"{url}/declarations",
+        409,
+        {"detail": "interest: the panel has already decided on this case at this meeting"},
+    )
+    late = web.post(
+        f"/meetings/{meeting}/declarations",
+        data={**form, "interest": "I know the family", "withdraws": "no"},
+    )
+    assert late.status_code == 409 and 'id="interest-1-error"' in late.text
+    assert "The panel has already decided on this case at this meeting" in late.text
+    assert "I know the family</textarea>" in late.text
+    lead = sign_in(web, provider, "lead-1", "lead-professional")
+    refused = web.post(f"/meetings/{meeting}/declarations", data={**form, "csrf_token": lead})
+    assert refused.status_code == 403  # panel members only
+
+
+def test_the_chair_minutes_the_meeting_and_each_case_and_a_member_sends_apologies(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    csrf = sign_in(web, provider, "chair-1", "panel-chair", "panel-member")
+    meeting, case_id = uuid.uuid4(), str(uuid.uuid4())
+    url = f"http://panel.test/meetings/{meeting}"
+    services.answer("GET", f"{url}/agenda", 200, _sitting_agenda(meeting, case_id))
+    services.answer("POST", f"{url}/minutes", 200, {})
+    general = web.post(
+        f"/meetings/{meeting}/minutes",
+        data={"csrf_token": csrf, "item": "general", "what": "minutes", "discussion": "Welcome"},
+    )
+    assert general.status_code == 303
+    assert json.loads(services.one("POST", f"{url}/minutes").content) == {
+        "discussion": "Welcome",
+        "actions": "",
+    }
+    services.sent.clear()
+    item = web.post(
+        f"/meetings/{meeting}/minutes",
+        data={
+            "csrf_token": csrf,
+            "item": "1",
+            "what": "minutes",
+            "case_id": case_id,
+            "discussion": "Housing is at risk",
+            "actions": "Lead to call the housing officer",
+        },
+    )
+    assert item.status_code == 303
+    assert json.loads(services.one("POST", f"{url}/minutes").content) == {
+        "discussion": "Housing is at risk",
+        "actions": "Lead to call the housing officer",
+        "case_id": case_id,
+    }
+    blank = web.post(
+        f"/meetings/{meeting}/minutes",
+        data={"csrf_token": csrf, "item": "1", "what": "minutes", "case_id": case_id,
+              "discussion": "", "actions": "Call the school"},
+    )  # fmt: skip
+    assert blank.status_code == 400 and 'id="discussion-1-error"' in blank.text
+    assert "Call the school</textarea>" in blank.text
+    services.answer(
+        "POST",
+        f"{url}/minutes",
+        409,
+        {"detail": "meeting_id: the meeting's window closed at 2026-12-01 10:00"},
+    )
+    closed = web.post(
+        f"/meetings/{meeting}/minutes",
+        data={"csrf_token": csrf, "item": "general", "what": "minutes", "discussion": "Late"},
+    )
+    assert closed.status_code == 409 and "window closed" in closed.text
+    member = sign_in(web, provider, "member-1", "panel-member")
+    refused = web.post(
+        f"/meetings/{meeting}/minutes", data={"csrf_token": member, "discussion": "x"}
+    )
+    assert refused.status_code == 403  # the chair minutes the meeting
+    services.answer("POST", f"{url}/apologies", 200, {})
+    sent = web.post(f"/meetings/{meeting}/apologies", data={"csrf_token": member})
+    assert sent.status_code == 303
+    assert json.loads(services.one("POST", f"{url}/apologies").content) == {"name": "Member-1"}
+
+
+def test_a_meeting_page_shows_who_came_apologised_or_is_absent_the_interests_and_minutes(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "member-1", "panel-member")
+    meeting, case_id = uuid.uuid4(), str(uuid.uuid4())
+    recorded = datetime.now(UTC).isoformat()
+    agenda = _sitting_agenda(
+        meeting,
+        case_id,
+        quorate=True,
+        attendance=[{"person_id": "chair-1", "name": "Panel Chair", "agency": "social-care"}],
+        apologies=[{"person_id": "p-h", "name": "Hal Housing", "agency": "housing"}],
+        absent=[{"person_id": "p-p", "name": "Pam Police", "agency": "police"}],
+        minutes={"discussion": "Budget update", "actions": "", "recorded_at": recorded},
+    )
+    agenda["agenda"] = [
+        {
+            "case_id": case_id,
+            "reason": "new referral",
+            "status": "decided",
+            "decisions": "lead professional assigned",
+            "declarations": [
+                {
+                    "person_id": "panel-pvi",
+                    "name": "Vera Voluntary",
+                    "agency": "pvi",
+                    "interest": "our service may be commissioned",
+                    "withdraws": True,
+                }
+            ],
+            "quorate": False,
+            "missing_for_quorum": ["1 more agency besides social care"],
+            "minutes": {
+                "discussion": "Tenancy ends this week",
+                "actions": "Lead to call housing\nSchool to share attendance",
+                "recorded_at": recorded,
+            },
+        }
+    ]
+    services.answer("GET", f"http://panel.test/meetings/{meeting}/agenda", 200, agenda)
+    page = web.get(f"/meetings/{meeting}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Hal Housing (housing)" in text and "Pam Police (police)" in text
+    assert "Budget update" in text and "Tenancy ends this week" in text
+    assert "<li>School to share attendance</li>" in text
+    assert "Vera Voluntary (pvi): our service may be commissioned. Withdrew from the decision." in (
+        text
+    )
+    assert "1 declared, 1 withdrew" in text  # in the agenda, beside the decision
+    assert "Not quorate for this case without those who withdrew" in text
+    case_heading = f">MAAG-{case_id.split('-')[0].upper()}</h3>"
+    assert case_heading in text  # the case's reference, not its id, heads its item
+    assert "Declare an interest in this case" not in text  # decided: too late
+    assert "Send my apologies" in text and "Record the minutes" not in text  # not the chair
