@@ -229,6 +229,7 @@ def nav(who: SignedIn | None) -> list[dict[str, str]]:
         ((Role.AUDITOR.value,), "/audit", "Audit a case"),
         ((Role.FRONT_DOOR.value,), "/front-door", "Front door"),
         ((Role.PROVIDER.value,), "/provider/packages", "Packages"),
+        ((Role.PRIVACY_OFFICER.value,), "/privacy", "Find a case"),
     ]
     return [{"href": h, "text": t} for roles, h, t in links if who.has(*roles)]
 
@@ -251,6 +252,9 @@ def templates() -> Jinja2Templates:
             ]
         ),
         autoescape=True,
+        # the templates ship with the image: no stat of every template and GOV.UK macro file
+        # on each render (a page imports a dozen) to see whether it changed
+        auto_reload=False,
     )
     env.filters["money"] = charts.money
     env.filters["fy_label"] = fy_label

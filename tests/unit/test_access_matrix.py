@@ -166,6 +166,15 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PM: THEIR_PANELS + "; a case their panel holds",
     },
     ("panel", "POST", "/meetings/{meeting_id}/decisions"): {PC: THEIR_PANELS},
+    ("panel", "POST", "/meetings/{meeting_id}/apologies"): {
+        PC: THEIR_PANELS + "; their own apologies",
+        PM: THEIR_PANELS + "; their own apologies",
+    },
+    ("panel", "POST", "/meetings/{meeting_id}/minutes"): {PC: THEIR_PANELS},
+    ("panel", "POST", "/meetings/{meeting_id}/declarations"): {
+        PC: THEIR_PANELS + "; their own interest, before the decision",
+        PM: THEIR_PANELS + "; their own interest, before the decision",
+    },
     # The panel does not hold a case's referring agency: to a referrer, no case is theirs (404).
     ("panel", "GET", "/cases/{case_id}"): {
         R: NO_AGENCY_HERE,
@@ -227,6 +236,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("referral", "POST", "/privacy/cases/{case_id}/legal-hold"): {DPO: ""},
     ("referral", "POST", "/privacy/cases/{case_id}/legal-hold/release"): {DPO: ""},
     ("referral", "GET", "/privacy/retention"): {DPO: ""},
+    ("referral", "GET", "/privacy/due"): {DPO: ""},
     ("referral", "GET", "/privacy/cases/{case_id}/export"): {DPO: ""},
     **{(s, "GET", "/audit/cases/{case_id}/timeline"): AUDIT for s in SPECS},
     **{(s, "GET", "/audit/store"): AUDIT for s in SPECS},
@@ -291,6 +301,14 @@ BODIES: dict[tuple[str, str], Any] = {
         "kind": "close",
         "case_id": str(uuid.uuid4()),
         "reason": "resolved",
+    },
+    ("POST", "/meetings/{meeting_id}/apologies"): {"name": "A Member"},
+    ("POST", "/meetings/{meeting_id}/minutes"): {"discussion": "budget update"},
+    ("POST", "/meetings/{meeting_id}/declarations"): {
+        "case_id": str(uuid.uuid4()),
+        "name": "A Member",
+        "interest": "my organisation provides to the family",
+        "withdraws": True,
     },
     ("POST", "/providers"): {
         "provider_id": "matrix-one",

@@ -441,7 +441,7 @@ def _users(production: bool = False) -> list[dict[str, Any]]:
                 "id": p.username,
                 "username": p.username,
                 "enabled": True,
-                "email": f"{p.username}@maag.local",
+                "email": f"{p.username}@maag.example",  # a name email validators accept
                 "emailVerified": True,
                 "firstName": first,
                 "lastName": last or first,

@@ -8,10 +8,12 @@ application from the FastAPI app's state (`create_api` puts it there)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.events.referral import ConsentGiven, ReferralDetails
@@ -52,7 +54,12 @@ from services.referral.application.queries.read_referral import (
 from services.referral.application.queries.subject_access import PartUnavailable
 from services.referral.domain.notes import NoteConflict
 from services.referral.domain.retention import ScheduleError
-from services.referral.domain.values import Correction, ReferralConflict, SafeguardingBasis
+from services.referral.domain.values import (
+    Correction,
+    ReferralConflict,
+    SafeguardingBasis,
+    Status,
+)
 
 # The service's own refusals, as HTTP statuses (each names the field and the rule).
 ERRORS: dict[type[Exception], int] = {
@@ -281,8 +288,18 @@ def read(case_id: UUID, app: App, caller: http.CallerDep) -> ReferralView:
     tags=["referrals"],
     summary="The caller's agency's referrals, newest first (no personal details)",
 )
-def list_referrals(app: App, caller: http.CallerDep) -> list[ReferralSummary]:
-    return lists.list_referrals(app, caller)
+def list_referrals(
+    app: App,
+    caller: http.CallerDep,
+    status: Annotated[
+        list[Status] | None, Query(description="Only referrals in these states (repeat it).")
+    ] = None,
+    since: Annotated[
+        date | None,
+        Query(description="Only referrals whose state changed, or that ended, on or after it."),
+    ] = None,
+) -> list[ReferralSummary]:
+    return lists.list_referrals(app, caller, status or (), since)
 
 
 @router.post(

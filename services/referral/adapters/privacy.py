@@ -1,5 +1,6 @@
 """The data protection officer's API on the referral service: a case's data protection
-record, erasure, legal holds, the retention schedule's due cases, and subject access.
+record, erasure, legal holds, the retention schedule's due cases, what is due for them (their
+work tray), and subject access.
 Every route is for the privacy-officer role alone, and every act is an event on the case
 (who, when, why)."""
 
@@ -24,7 +25,11 @@ from services.referral.application.commands import (
 from services.referral.application.queries import retention_due as due
 from services.referral.application.queries import subject_access as access
 from services.referral.application.queries.privacy_record import PrivacyView, privacy_record
-from services.referral.application.queries.retention_due import DueView
+from services.referral.application.queries.retention_due import (
+    DueView,
+    PrivacyDueView,
+    retention_of,
+)
 
 Reason = Annotated[str, Field(min_length=1, max_length=TEXT_CHARS, description="Why.")]
 
@@ -73,7 +78,7 @@ def erase(
             **asked,
         )
     )
-    return PrivacyView.of(referral)
+    return PrivacyView.of(referral, retention_of(app, referral))
 
 
 @router.post("/privacy/cases/{case_id}/legal-hold", response_model=PrivacyView, tags=["privacy"])
@@ -92,7 +97,7 @@ def hold(
             **asked,
         )
     )
-    return PrivacyView.of(referral)
+    return PrivacyView.of(referral, retention_of(app, referral))
 
 
 @router.post(
@@ -111,7 +116,7 @@ def release(
             **asked,
         )
     )
-    return PrivacyView.of(referral)
+    return PrivacyView.of(referral, retention_of(app, referral))
 
 
 @router.get(
@@ -126,6 +131,20 @@ def retention(
     app: App, caller: http.CallerDep, outcome: Annotated[list[str] | None, Query()] = None
 ) -> list[DueView]:
     return due.retention_due(app, caller, outcome or [], today())
+
+
+@router.get(
+    "/privacy/due",
+    response_model=list[PrivacyDueView],
+    tags=["privacy"],
+    summary="What is due for the data protection officer: cases whose retention period ends "
+    "within four weeks or has ended, and legal holds whose last day is within four weeks or "
+    "has passed unreleased; overdue first, then soonest",
+    description="A case whose details are erased is not listed. Each case listed is a "
+    "recorded read.",
+)
+def privacy_due(app: App, caller: http.CallerDep) -> list[PrivacyDueView]:
+    return due.privacy_due(app, caller, today())
 
 
 @router.get(

@@ -6,11 +6,13 @@ what it does to the rows."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
     Column,
+    Date,
     DateTime,
     Integer,
     MetaData,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    or_,
     select,
     update,
 )
@@ -26,18 +29,20 @@ from sqlalchemy.orm import Session
 
 from contracts.classification import DataClass, column_class
 from contracts.limits import TEXT_CHARS
+from contracts.reference import SocialCareAnswer
 from maag.runtime.follow.projection import forgotten
-from services.referral.application.ports import FrontDoorCase, ListedCase
+from services.referral.application.ports import Ending, FrontDoorCase, ListedCase
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
-from services.referral.domain.values import Status
+from services.referral.domain.values import Ended, Status
 
 metadata = MetaData()
 
 # v2 added the child and household: a new name, so an existing store's projection is
 # rebuilt from its events rather than left without them. v3: what an erasure forgets
-# (the CAF reference, the child and household) may be empty.
-PROJECTION = "referral_cases_v3"
+# (the CAF reference, the child and household) may be empty. v4: since when each case
+# stands as its status says, and how it ended after triage (the referrer's work tray).
+PROJECTION = "referral_cases_v4"
 cases = Table(
     PROJECTION,
     metadata,
@@ -64,6 +69,18 @@ cases = Table(
         nullable=False,
         info=column_class(DataClass.OPERATIONAL),
     ),
+    Column(
+        "status_since",
+        DateTime(timezone=True),
+        nullable=False,
+        index=True,
+        info=column_class(DataClass.OPERATIONAL),
+    ),
+    # closed-at-panel, taken-on-by-social-care: the case ended after triage
+    Column("ended", String(40), info=column_class(DataClass.OPERATIONAL)),
+    Column("ended_on", Date, index=True, info=column_class(DataClass.OPERATIONAL)),
+    # the panel's reason (social care's own words about the child are not copied here)
+    Column("ended_reason", String(TEXT_CHARS), info=column_class(DataClass.OPERATIONAL)),
 )
 
 
@@ -125,9 +142,29 @@ def _front_door_answered(e: Referral.FrontDoorAnswered, session: Session) -> Non
         .where(front_door.c.case_id == str(e.originator_id))
         .values(answer=e.answer, answered_at=e.timestamp)
     )
+    if e.answer == SocialCareAnswer.ACCEPTED:
+        _set(
+            session,
+            e,
+            ended=Ended.TAKEN_ON_BY_SOCIAL_CARE,
+            ended_on=e.timestamp.date(),
+            ended_reason=None,
+        )
+
+
+def _closed_at_panel(e: Referral.ClosedAtPanel, session: Session) -> None:
+    _set(
+        session,
+        e,
+        ended=Ended.CLOSED_AT_PANEL,
+        ended_on=date.fromisoformat(e.closed_on),
+        ended_reason=e.reason,
+    )
 
 
 def _note_written(e: CaseNote.Written, session: Session) -> None:
+    # a projection rebuilt over the same tables (a new PROJECTION) meets its notes again
+    session.execute(delete(notes).where(notes.c.note_id == str(e.originator_id)))
     session.execute(
         notes.insert().values(
             note_id=str(e.originator_id), case_id=str(e.case_id), written_at=e.timestamp
@@ -148,6 +185,7 @@ def _received(e: Referral.Received, session: Session) -> None:
             status=Status.RECEIVED.value,
             received_at=e.timestamp,
             updated_at=e.timestamp,
+            status_since=e.timestamp,
         )
     )
 
@@ -162,7 +200,7 @@ def _household_linked(e: Referral.HouseholdLinked, session: Session) -> None:
 
 
 def _triaged(e: Referral.Triaged, session: Session) -> None:
-    _set(session, e, status=e.outcome, reason=e.reason)
+    _set(session, e, status=e.outcome, reason=e.reason, status_since=e.timestamp)
 
 
 def _consent_withdrawn(e: Referral.ConsentWithdrawn, session: Session) -> None:
@@ -172,7 +210,13 @@ def _consent_withdrawn(e: Referral.ConsentWithdrawn, session: Session) -> None:
         select(cases.c.status).where(cases.c.case_id == str(e.originator_id))
     ).scalar()
     if current == Status.ACCEPTED:
-        _set(session, e, status=Status.PAUSED.value, reason="consent withdrawn")
+        _set(
+            session,
+            e,
+            status=Status.PAUSED.value,
+            reason="consent withdrawn",
+            status_since=e.timestamp,
+        )
 
 
 def _erased(e: Referral.PersonalDataErased, session: Session) -> None:
@@ -191,6 +235,7 @@ PROJECTORS: dict[type, Callable[[Any, Session], None]] = {
     Referral.Triaged: _triaged,
     Referral.ConsentWithdrawn: _consent_withdrawn,
     Referral.PersonalDataErased: _erased,
+    Referral.ClosedAtPanel: _closed_at_panel,
     Referral.SentToFrontDoor: _sent_to_front_door,
     Referral.FrontDoorAnswered: _front_door_answered,
 }
@@ -202,7 +247,7 @@ def project(e: Any, session: Session) -> None:
         found(e, session)
 
 
-def _set(session: Session, e: Any, **values: str | None) -> None:
+def _set(session: Session, e: Any, **values: object) -> None:
     session.execute(
         update(cases)
         .where(cases.c.case_id == str(e.originator_id))
@@ -223,6 +268,10 @@ def _listed(row: RowMapping) -> ListedCase:
         reason=row["reason"],
         received_at=row["received_at"],
         updated_at=row["updated_at"],
+        status_since=row["status_since"],
+        ending=(
+            Ending(row["ended"], row["ended_on"], row["ended_reason"]) if row["ended"] else None
+        ),
     )
 
 
@@ -232,13 +281,20 @@ class SqlCaseList:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def of_agency(self, agency: str, limit: int = 200) -> Sequence[ListedCase]:
-        return self._listed(
-            select(cases)
-            .where(cases.c.agency == agency)
-            .order_by(cases.c.received_at.desc())
-            .limit(limit)
-        )
+    def of_agency(
+        self,
+        agency: str,
+        limit: int = 200,
+        statuses: Sequence[str] = (),
+        since: date | None = None,
+    ) -> Sequence[ListedCase]:
+        query = select(cases).where(cases.c.agency == agency)
+        if statuses:
+            query = query.where(cases.c.status.in_(list(statuses)))
+        if since is not None:
+            start = datetime.combine(since, time.min, UTC)
+            query = query.where(or_(cases.c.status_since >= start, cases.c.ended_on >= since))
+        return self._listed(query.order_by(cases.c.received_at.desc()).limit(limit))
 
     def case_ids(self) -> Sequence[UUID]:
         with Session(self.engine) as session:

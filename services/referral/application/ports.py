@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -46,6 +46,21 @@ class ListedCase:
     reason: str | None
     received_at: datetime
     updated_at: datetime
+    # when the referral came to stand as `status` says (it waits for consent since then, or
+    # was declined then)
+    status_since: datetime | None = None
+    ending: Ending | None = None  # the case ended outside the triage's outcome
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a referring agency's case ended after triage: the panel closed it, or children's
+    social care's front door took it on; on what day, and the panel's reason (social care's
+    own words about the child stay with the referral)."""
+
+    how: str  # closed-at-panel, taken-on-by-social-care
+    on: date
+    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -66,8 +81,15 @@ class FrontDoorCase:
 class CaseList(Protocol):
     """The read model of the service's cases (`services.referral.adapters.read_model`)."""
 
-    def of_agency(self, agency: str, limit: int = 200) -> Sequence[ListedCase]:
-        """The agency's cases, newest first."""
+    def of_agency(
+        self,
+        agency: str,
+        limit: int = 200,
+        statuses: Sequence[str] = (),
+        since: date | None = None,
+    ) -> Sequence[ListedCase]:
+        """The agency's cases, newest first; only those in `statuses`, if any are given,
+        and only those whose status changed or that ended on or after `since`, if given."""
         ...
 
     def case_ids(self) -> Sequence[UUID]:

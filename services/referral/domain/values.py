@@ -42,6 +42,13 @@ class Status(StrEnum):
     PAUSED = "paused-consent-withdrawn"
 
 
+class Ended(StrEnum):
+    """How a case ended after its triage, as its referrer is told."""
+
+    CLOSED_AT_PANEL = "closed-at-panel"
+    TAKEN_ON_BY_SOCIAL_CARE = "taken-on-by-social-care"
+
+
 class Channel(StrEnum):
     """How the referral arrived."""
 

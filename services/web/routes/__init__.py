@@ -7,10 +7,13 @@ from fastapi import APIRouter
 
 from services.web.routes import (
     auditor,
+    case_record,
     commissioner,
     front_door,
     lead,
     panel,
+    plan,
+    privacy,
     provider,
     referrer,
     reports,
@@ -20,11 +23,14 @@ from services.web.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     sign_in.router,
     referrer.router,
+    case_record.router,
     panel.router,
+    plan.router,
     lead.router,
     commissioner.router,
     reports.router,
     auditor.router,
     front_door.router,
     provider.router,
+    privacy.router,
 )

@@ -120,3 +120,37 @@ async def _budgets_page(
     return web.page(
         request, "budgets.html", who, status, rows=rows, fy=fy, years=years, errors=errors
     )
+
+
+# The commissioner's tray (home page): what is near its limit now.
+NEAR = 10  # a provider with a tenth of its weekly capacity free or less; a budget, left
+
+
+async def commissioner_tray(web: Web, who: SignedIn) -> dict[str, object]:
+    """Providers near or at their weekly capacity (fullest first), and this financial year's
+    budgets near or at their limit (least left first), from what commissioning reports."""
+    fy = settable_years(datetime.now(UTC).date()).start
+    capacity, *budgets = await asyncio.gather(
+        optional(web.backend.call(who, "GET", "commissioning", "/reports/capacity")),
+        *(
+            optional(web.backend.call(who, "GET", "commissioning", f"/budgets/{key}/{fy}"))
+            for key in BUDGETS
+        ),
+    )
+    providers = [
+        {**p, "full": p["free"] <= 0}
+        for p in capacity or []
+        if p["weekly_capacity"] > 0 and p["free"] * NEAR <= p["weekly_capacity"]
+    ]
+    near = [
+        {**b, "fy": fy, "year_ends": f"{fy + 1}-03-31", "spent": b["left_pence"] <= 0}
+        for b in budgets
+        if b and b["amount_pence"] > 0 and b["left_pence"] * NEAR <= b["amount_pence"]
+    ]
+    return {
+        "fy": fy,
+        "providers": sorted(
+            providers, key=lambda p: (-p["used"] / p["weekly_capacity"], p["name"])
+        ),
+        "budgets": sorted(near, key=lambda b: (b["left_pence"] / b["amount_pence"], b["panel"])),
+    }

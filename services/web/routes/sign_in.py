@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from contracts.reference import Role
 from services.web.pages import PANEL_PEOPLE, WebApp, checked_form, log, optional
+from services.web.routes.commissioner import commissioner_tray
+from services.web.routes.referrer import referrer_tray
 from services.web.sessions import SignedIn
 
 router = APIRouter()
@@ -76,4 +78,22 @@ async def home(request: Request, web: WebApp) -> Response:
         work = await optional(web.backend.call(who, "GET", "panel", "/my/work"))
     if who is not None and who.has(Role.LEAD_PROFESSIONAL.value):
         due = await optional(web.backend.call(who, "GET", "panel", "/my/cases/due"))
-    return web.page(request, "index.html", who, work=work, due=due)
+    privacy_due = None  # the data protection officer's: retention and holds ending
+    if who is not None and who.has(Role.PRIVACY_OFFICER.value):
+        privacy_due = await optional(web.backend.call(who, "GET", "referral", "/privacy/due"))
+    referrals_due = None  # the referrer's: waiting for consent, declined or ended lately
+    if who is not None and who.has(Role.REFERRER.value):
+        referrals_due = await optional(referrer_tray(web, who))
+    near_limits = None  # the commissioner's: providers and budgets near their limits
+    if who is not None and who.has(Role.COMMISSIONER.value):
+        near_limits = await commissioner_tray(web, who)
+    return web.page(
+        request,
+        "index.html",
+        who,
+        work=work,
+        due=due,
+        privacy_due=privacy_due,
+        commissioner_tray=near_limits,
+        referrals_due=referrals_due,
+    )

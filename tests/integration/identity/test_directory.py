@@ -37,7 +37,7 @@ def test_the_lead_professionals_of_an_agency_and_nobody_outside_the_role(keycloa
         "lead-education",
         "Lead professional education",
         "education",
-        "lead-education@maag.local",
+        "lead-education@maag.example",
         ("lead-professional",),
     )
     assert chair is None  # a chair is not a lead professional: a form refuses them

@@ -1,5 +1,6 @@
 """Read a case's data protection record (the data protection officer; the read recorded):
-how it ended for the retention schedule, its erasure, legal hold and closure."""
+how it ended for the retention schedule and when its details may be erased, its erasure,
+legal hold and closure."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from maag.runtime.policy import Action
 from maag.runtime.queries import read_case
 from maag.runtime.web.auth import Caller
 from services.referral.application.access import load, scope_of
+from services.referral.application.queries.retention_due import Retention, retention_of
 from services.referral.domain.referral import Referral
 from services.referral.domain.retention import RetentionOutcome
 from services.referral.domain.values import Closure, Erasure, LegalHold, Status
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
 
 class PrivacyView(BaseModel):
     case_id: UUID
+    district: str
+    caf_reference: str | None = Field(description="None: erased.")
     status: Status
     ended_as: RetentionOutcome | None = Field(
         description="How the case ended, for the retention schedule."
@@ -29,16 +33,25 @@ class PrivacyView(BaseModel):
     personal_data_erased: Erasure | None
     legal_hold: LegalHold | None
     closed: Closure | None
+    retention: Retention | None = Field(
+        default=None,
+        description="When the retention schedule lets the details be erased (None: the case "
+        "is open, its details are erased, or its rule's date of birth is not known).",
+    )
 
     @classmethod
-    def of(cls, referral: Referral) -> PrivacyView:
+    def of(cls, referral: Referral, retention: Retention | None = None) -> PrivacyView:
         return cls(
             case_id=referral.id,
+            district=referral.district,
+            # erased with the child's details (even in the erasure's own answer)
+            caf_reference=None if referral.erased else referral.details.caf_reference,
             status=referral.status,
             ended_as=referral.ended_as,
             personal_data_erased=referral.erased,
             legal_hold=referral.hold,
             closed=referral.closed,
+            retention=retention,
         )
 
 
@@ -48,4 +61,5 @@ def privacy_state(app: ReferralApp, case_id: UUID, caller: Caller) -> Referral:
 
 
 def privacy_record(app: ReferralApp, case_id: UUID, caller: Caller) -> PrivacyView:
-    return PrivacyView.of(privacy_state(app, case_id, caller))
+    referral = privacy_state(app, case_id, caller)
+    return PrivacyView.of(referral, retention_of(app, referral))

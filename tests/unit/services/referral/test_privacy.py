@@ -19,8 +19,9 @@ from maag.runtime.evidence.timeline import describe, merge
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.settings import Settings
 from maag.runtime.store.case_keys import KeyringError, SqlKeyring
+from maag.runtime.web.auth import Caller
 from services.referral.adapters.keyring import KEYS
-from services.referral.application.queries.retention_due import cases_due
+from services.referral.application.queries.retention_due import cases_due, privacy_due
 from services.referral.audit import AUDIT
 from services.referral.domain.referral import Referral
 from services.referral.domain.retention import (
@@ -275,3 +276,74 @@ CONSENT_GIVEN = {
     "given_on": "2026-11-27",
     "how_obtained": "signed form",
 }
+
+
+def test_the_privacy_officers_tray_lists_retention_due_and_holds_ending_soonest_first(
+    api: Api,
+) -> None:
+    """Within four weeks or past: a hold's last day (overdue once passed unreleased) and a
+    case's retention period (overdue once ended); a hold released or a case erased clears."""
+    today = date(2027, 4, 1)
+    declined = _case(api, agencies_requested=["camhs"])  # fy+0: due 31 March 2027
+    soon = _case(api)  # a hold ending in two weeks
+    later = _case(api)  # a hold ending in five weeks: not yet shown
+    lapsed = _case(api)  # a hold whose last day has passed, never released
+    erased = _case(api, agencies_requested=["youth-service"])  # declined, then erased
+    hold = "/privacy/cases/{}/legal-hold"
+    for case_id, until in ((soon, "2027-04-15"), (later, "2027-05-06"), (lapsed, "2027-03-20")):
+        placed = api.client.post(
+            hold.format(case_id), json={"reason": "a claim", "until": until}, headers=dpo()
+        )
+        assert placed.status_code == 200, placed.text
+    gone = api.client.post(
+        f"/privacy/cases/{erased}/erasure", json={"reason": "asked"}, headers=dpo()
+    )
+    assert gone.status_code == 200, gone.text
+    assert gone.json()["caf_reference"] is None  # erased with the child's details
+    api.projector.catch_up()
+    api.app.schedule = parse_schedule("declined=fy+0")
+    caller = Caller.of("privacy-officer-1", Role.PRIVACY_OFFICER, "county-information-governance")
+    found = privacy_due(api.app, caller, today)
+    assert [(str(i.case_id), i.kind, i.due_on, i.overdue) for i in found] == [
+        (lapsed, "hold-ending", date(2027, 3, 20), True),
+        (declined, "retention", date(2027, 3, 31), True),
+        (soon, "hold-ending", date(2027, 4, 15), False),
+    ]
+    assert found[1].rule == "declined=fy+0" and not found[1].held
+    assert found[2].rule is None and found[2].held
+    # each case listed is a recorded read
+    recorded = [api.app.mapper.to_domain_event(n) for n in api.app.notifications_after(0)]
+    read = {str(e.case_id) for e in recorded if isinstance(e, CaseRead.Recorded)}
+    assert {lapsed, declined, soon} <= read and later not in read
+    # done: the hold released, the case erased; each clears
+    released = api.client.post(
+        f"/privacy/cases/{lapsed}/legal-hold/release", json={"reason": "ended"}, headers=dpo()
+    )
+    assert released.status_code == 200, released.text
+    api.client.post(f"/privacy/cases/{declined}/erasure", json={"reason": "due"}, headers=dpo())
+    assert [str(i.case_id) for i in privacy_due(api.app, caller, today)] == [soon]
+    # the route: the data protection officer's alone
+    assert api.client.get("/privacy/due", headers=dpo()).status_code == 200
+    other = api.client.get("/privacy/due", headers=auth(Role.AUDITOR, "county-audit"))
+    assert other.status_code == 403 and "privacy-officer" in other.text
+
+
+def test_the_privacy_record_says_the_case_s_district_reference_and_retention_date(
+    api: Api,
+) -> None:
+    declined = _case(api, agencies_requested=["camhs"])
+    record = api.client.get(f"/privacy/cases/{declined}", headers=dpo()).json()
+    assert record["district"] == details()["district"]
+    assert record["caf_reference"] == details()["caf_reference"]
+    # declined: six years after the end of the financial year of its last change
+    assert record["retention"]["rule"] == "declined=fy+6"
+    year_end = date(date.today().year + (date.today().month > 3), 3, 31)
+    assert record["retention"]["due_on"] == year_end.replace(year=year_end.year + 6).isoformat()
+    placed = api.client.post(
+        f"/privacy/cases/{declined}/legal-hold",
+        json={"reason": "a claim", "until": "2040-01-01"},
+        headers=dpo(),
+    )
+    assert placed.json()["retention"]["rule"] == "declined=fy+6"  # the answer says it too
+    open_case = _case(api, consent={**CONSENT_GIVEN})  # accepted: open, no period yet
+    assert api.client.get(f"/privacy/cases/{open_case}", headers=dpo()).json()["retention"] is None

@@ -55,5 +55,7 @@ def web(services: Services, provider: Provider, tmp_path: Path) -> Iterator[Test
     ws = WebSettings.of(settings, {"MAAG_WEB_CLIENT_SECRET": "secret"})
     client = httpx.AsyncClient(transport=httpx.MockTransport(services))
     store = create_engine(f"sqlite:///{tmp_path / 'web.sqlite'}")
-    with TestClient(create_app(ws, store, client), follow_redirects=False) as browser:
+    app = create_app(ws, store, client)
+    app.state.services = services  # `stand_ins.sign_in` clears what the sign-in asked of them
+    with TestClient(app, follow_redirects=False) as browser:
         yield browser

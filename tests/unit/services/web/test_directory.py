@@ -44,7 +44,7 @@ def test_people_by_role_and_agency_read_once_a_minute() -> None:
     everyone, health, email, chair = asyncio.run(read())
     assert everyone == ["lead-a", "lead-b"]  # by name
     assert health == ["lead-b"]
-    assert email == "lead-a@maag.local"
+    assert email == "lead-a@maag.example"
     assert chair is None
     reads = [r for r in services.sent if r.url.path.endswith("/roles/lead-professional/users")]
     tokens = [r for r in services.sent if r.url.path.endswith("/token")]

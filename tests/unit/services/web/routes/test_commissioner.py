@@ -49,3 +49,77 @@ def test_next_years_budget_is_set_before_it_starts_and_a_closed_years_is_not_off
     closed = web.post("/budgets/earp", data={**form, "fy": str(fy - 1)})
     assert closed.status_code == 404
     assert web.get(f"/budgets?fy={fy - 1}").status_code == 404
+
+
+def test_the_commissioner_s_tray_lists_providers_and_budgets_near_their_limits(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    """At 90% of a provider's weekly capacity or a tenth of a budget left, it is listed
+    (fullest first, least left first), each linking to where it is changed; a budget not set
+    is not near anything."""
+    commissioning = "http://commissioning.test"
+    fy = financial_year(datetime.now(UTC).date())
+
+    def provider_row(pid: str, name: str, used: float) -> dict[str, object]:
+        use = round(100 * used / 10, 1)
+        return {
+            "provider_id": pid,
+            "name": name,
+            "weekly_capacity": 10,
+            "used": used,
+            "free": 10 - used,
+            "use_percent": use,
+        }
+
+    services.answer(
+        "GET",
+        f"{commissioning}/reports/capacity",
+        200,
+        [
+            provider_row("pvi-1", "Family Links <Essex>", 9),
+            provider_row("pvi-2", "Home Start", 10),
+            provider_row("pvi-3", "Roots", 5),
+        ],
+    )
+
+    def budget(key: str, amount: int, left: int) -> None:
+        body = {
+            "panel": key,
+            "financial_year": fy,
+            "amount_pence": amount,
+            "committed_pence": amount - left,
+            "left_pence": left,
+        }
+        services.answer("GET", f"{commissioning}/budgets/{key}/{fy}", 200, body)
+
+    budget("maag:harlow", 100_000_00, 10_000_00)  # a tenth left: near
+    budget("earp", 50_000_00, 0)  # spent
+    budget("maag:basildon", 100_000_00, 50_000_00)  # half left: not listed
+    sign_in(web, provider, "commissioner-1", "commissioner")
+    home = web.get("/").text
+    assert "Near their limits" in home
+    tray = home.split("Near their limits")[1]
+    assert tray.index("Home Start") < tray.index("Family Links")  # fullest first
+    assert 'href="/providers#capacity-pvi-2"' in tray and "Roots" not in tray
+    assert "10 of 10 places, hours or sessions a week in use (100%)" in tray
+    assert "9 of 10 places, hours or sessions a week in use (90%)" in tray
+    assert "no new package can be commissioned from it" in tray
+    assert "Full" in tray and "Near capacity" in tray
+    assert "Family Links &lt;Essex&gt;</a>" in tray  # a name is text, never markup
+    assert tray.index("The county EARP") < tray.index("Harlow MAAG")  # least left first
+    assert f'href="/budgets?fy={fy}"' in tray and "Basildon" not in tray
+    assert "£10,000 left of £100,000" in tray and "Spent" in tray
+    assert f"By 31 March {fy + 1}" in tray
+    # nothing near: said so
+    services.answer("GET", f"{commissioning}/reports/capacity", 200, [])
+    for key in ("maag:harlow", "earp"):
+        budget(key, 100_00, 90_00)
+    assert "Nothing is near its limit" in web.get("/").text
+
+
+def test_the_commissioner_s_tray_is_not_asked_for_anyone_else(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "referrer-1", "referrer")
+    assert "Near their limits" not in web.get("/").text
+    assert not [r for r in services.sent if "commissioning.test" in str(r.url)]

@@ -164,6 +164,7 @@ def test_the_front_door_is_only_for_the_front_door(
     csrf = sign_in(web, provider, "referrer-1", "referrer")
     case_id = uuid.uuid4()
     assert 'href="/front-door"' not in web.get("/").text  # no link to it either
+    services.sent.clear()  # the home page asked for the referrer's own tray
     for page in (web.get("/front-door"), web.get(f"/front-door/{case_id}")):
         assert page.status_code == 403 and "You cannot see this page" in page.text
     form = {"csrf_token": csrf, "answer": "accepted", "reason": "r"}
