@@ -15,7 +15,9 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.logging import configure
@@ -56,6 +58,7 @@ def create_app(ws: WebSettings, store: Engine, client: httpx.AsyncClient | None 
         directory=KeycloakDirectory(ws.issuer, ws.client_id, ws.client_secret, http),
     )
     app.add_middleware(KeepSessions, sessions=sessions)
+    app.add_middleware(NoStore)
     app.add_middleware(
         SessionMiddleware,
         secret_key=ws.session_secret,
@@ -71,6 +74,31 @@ def create_app(ws: WebSettings, store: Engine, client: httpx.AsyncClient | None 
     metrics_endpoint(app)
     mount(app, *ROUTERS)  # listed in `app.routes`: the browser tests check each page is visited
     return app
+
+
+# The GOV.UK Frontend's files, the same for everyone: the only answers a browser may keep.
+SHARED = ("/assets/", "/govuk/")
+
+
+class NoStore:
+    """Every page and download is `Cache-Control: no-store`: after signing out on a shared
+    computer, Back must not bring a child's referral, notes or export out of the cache."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(SHARED):
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def _assets(govuk: Path) -> Path:

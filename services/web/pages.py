@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
@@ -260,7 +260,7 @@ def templates() -> Jinja2Templates:
     env.filters["fy_label"] = fy_label
     env.globals["form_guard"] = form_guard
     env.filters["when"] = _when
-    env.filters["day"] = _day
+    env.filters["day"] = day_words
     env.filters["case_ref"] = _case_ref
     env.filters["event_words"] = event_words
     return Jinja2Templates(env=env)
@@ -311,14 +311,29 @@ def event_words(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _day(value: str | None) -> str:
-    """A date and time as its day only (e.g. "7 December 2026")."""
+def today() -> date:
+    """The county's date now (its clocks, not the server's)."""
+    return datetime.now(LONDON).date()
+
+
+def county_date(value: object) -> date | None:
+    """An ISO date as it is, or an ISO moment as the day it was on the county's clocks (the
+    services answer in UTC: 00:30 on a summer morning is still the day before in UTC)."""
     if not value:
-        return ""
+        return None
     try:
-        return datetime.fromisoformat(value).strftime("%-d %B %Y")
+        at = datetime.fromisoformat(str(value))
     except ValueError:
-        return value
+        return None
+    return (at.astimezone(LONDON) if at.tzinfo else at).date()
+
+
+def day_words(value: object) -> str:
+    """A date or moment as its county day (e.g. "7 December 2026"); anything else as it is."""
+    found = county_date(value)
+    if found is None:
+        return str(value) if value else ""
+    return found.strftime("%-d %B %Y")
 
 
 def _case_ref(case_id: object) -> str:

@@ -135,16 +135,19 @@ class Sessions:
 
     def keep(self, opened: Opened) -> None:
         """Write the session back if the request changed it (a write's position, renewed
-        tokens), or if it was last marked used more than a minute ago."""
+        tokens); else only mark it used, at most once a minute, so that a page read at the
+        same time as a write never puts back what the write replaced."""
         who, now = opened.who, time.time()
-        if _content(who) == opened.sealed_as and now - who.last_used < TOUCH_SECONDS:
+        changed = _content(who) != opened.sealed_as
+        if not changed and now - who.last_used < TOUCH_SECONDS:
             return
         who.last_used = now
+        values: dict[str, object] = {"last_used": now}
+        if changed:
+            values["sealed"] = self._seal(who)
         with self._engine.begin() as c:
             c.execute(
-                SESSIONS.update()
-                .where(SESSIONS.c.id_hash == _hash(opened.sid))
-                .values(sealed=self._seal(who), last_used=now)
+                SESSIONS.update().where(SESSIONS.c.id_hash == _hash(opened.sid)).values(**values)
             )
 
     def end(self, sid: str | None) -> SignedIn | None:

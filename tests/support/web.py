@@ -29,7 +29,6 @@ CHECKED: set[str] = set()  # the paths of the pages checked so far
 # GET routes that are not pages: probes, the sign-in hand-offs (they redirect to the provider
 # and back), and downloads
 NOT_PAGES = {"/healthz", "/readyz", "/metrics", "/sign-in", "/auth/callback", "/reports/{name}.csv"}
-NOT_PAGES |= {"/privacy/cases/{case_id}/subject-access.json"}  # a child's subject access export
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import httpx
@@ -26,7 +26,16 @@ from contracts.limits import NOTE_CHARS, TEXT_CHARS
 from contracts.reference import Role
 from services.web.backend import Invalid, NotAllowed, NotFound, Refused
 from services.web.forms import FormErrors, request_key
-from services.web.pages import LONDON, PANEL_PEOPLE, CheckedForm, Web, WebApp, optional, signed_in
+from services.web.pages import (
+    PANEL_PEOPLE,
+    CheckedForm,
+    Web,
+    WebApp,
+    day_words,
+    optional,
+    signed_in,
+    today,
+)
 from services.web.sessions import SignedIn
 
 router = APIRouter()
@@ -72,11 +81,6 @@ Again = Callable[[FormErrors, int], Awaitable[HTMLResponse]]
 _NAMED = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)
 
 
-def today() -> date:
-    """The county's day (its clocks, not the server's)."""
-    return datetime.now(LONDON).date()
-
-
 def agency_words(agency: str | None) -> str:
     if not agency:
         return ""
@@ -86,16 +90,6 @@ def agency_words(agency: str | None) -> str:
 def case_ref(case_id: object) -> str:
     """The short reference the emails give a case (as the `case_ref` filter says it)."""
     return f"MAAG-{str(case_id).split('-')[0].upper()}"
-
-
-def _day(value: object) -> str:
-    """An ISO date or time as its day (e.g. "7 December 2026"); anything else as it is."""
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(str(value)).strftime("%-d %B %Y")
-    except ValueError:
-        return str(value)
 
 
 # --- forms -------------------------------------------------------------------------------
@@ -282,7 +276,7 @@ def threads(items: Sequence[Mapping[str, Any]], named: Mapping[str, str]) -> lis
         return NoteShown(
             note_id=str(n["note_id"]),
             at=str(n.get("at", "")),
-            about_date=_day(n.get("about_date")),
+            about_date=day_words(n.get("about_date")),
             author=who_words(n.get("author"), named),
             lines=[line for line in str(text).splitlines() if line.strip()] if text else [],
             why_corrected=why,
@@ -502,17 +496,17 @@ def _what(event: str, d: Mapping[str, Any]) -> tuple[str, str]:
             scope = ", ".join(agency_words(a) for a in d.get("scope") or [])
             by = GIVERS.get(str(d.get("given_by")), str(d.get("given_by", "")))
             return (
-                f"Consent to share given by {by} on {_day(d.get('given_on'))}, for: {scope}",
+                f"Consent to share given by {by} on {day_words(d.get('given_on'))}, for: {scope}",
                 f"obtained: {d.get('how_obtained') or ''}",
             )
         case "Referral.ConsentWithdrawn":
             goes_on = " (a safeguarding basis remains)" if d.get("basis_remains") else ""
-            return f"Consent withdrawn on {_day(d.get('withdrawn_on'))}{goes_on}", reason
+            return f"Consent withdrawn on {day_words(d.get('withdrawn_on'))}{goes_on}", reason
         case "Referral.SafeguardingBasisRecorded":
             return (
                 f"Safeguarding basis for sharing without consent, decided by "
                 f"{d.get('professional_name') or 'a professional'} on "
-                f"{_day(d.get('recorded_on'))}",
+                f"{day_words(d.get('recorded_on'))}",
                 reason,
             )
         case "Referral.ChildMatchResolved":
@@ -541,7 +535,7 @@ def _what(event: str, d: Mapping[str, Any]) -> tuple[str, str]:
         case "Referral.PersonalDataErased":
             return "The child's details erased", reason
         case "Referral.LegalHoldPlaced":
-            return f"Legal hold placed until {_day(d.get('until'))}", reason
+            return f"Legal hold placed until {day_words(d.get('until'))}", reason
         case "Referral.LegalHoldReleased":
             return "Legal hold released", reason
     words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", event.rsplit(".", 1)[-1]).lower()
@@ -560,7 +554,7 @@ def chronology_rows(items: Sequence[Mapping[str, Any]], named: Mapping[str, str]
             rows.append(
                 Row(
                     at=str(i.get("at", "")),
-                    what=f"Note about {_day(i.get('about_date'))}{corrects}",
+                    what=f"Note about {day_words(i.get('about_date'))}{corrects}",
                     who=who_words(i.get("author"), named),
                     why=f"{later}{text}",
                 )

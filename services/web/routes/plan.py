@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Required, TypedDict
 
 from fastapi import APIRouter, Depends, Request
@@ -29,7 +29,6 @@ from services.web.backend import Invalid, NotAllowed, NotFound, Refused
 from services.web.directory import Person
 from services.web.forms import FormErrors, request_key
 from services.web.pages import (
-    LONDON,
     PANEL_PEOPLE,
     CheckedForm,
     Web,
@@ -37,6 +36,7 @@ from services.web.pages import (
     log,
     optional,
     signed_in,
+    today,
 )
 from services.web.sessions import SignedIn
 
@@ -599,10 +599,6 @@ def taken_by_another(body: Mapping[str, object], plan: Plan) -> bool:
 # --- the pages ---
 
 
-def _today() -> date:
-    return datetime.now(LONDON).date()
-
-
 async def _about(web: Web, who: SignedIn, case_id: uuid.UUID) -> tuple[Plan, Case, Any]:
     """The plan, the case (where it is held, its lead, its packages) and, if this person may
     read it, the referral (its CAF reference): at once."""
@@ -665,7 +661,7 @@ async def plan(request: Request, web: WebApp, who: ReaderOfPlans, case_id: uuid.
         plan=found,
         case=case,
         referral=referral,
-        view=plan_page(found, _today()) if found["started"] else None,
+        view=plan_page(found, today()) if found["started"] else None,
         may_change=changing,
         people=await team_choices(web, found) if starting else [],
         answers={"member_id": who.user_id, "role": "Lead professional"},
@@ -681,11 +677,11 @@ async def change_form(
 ) -> Response:
     if change not in CHANGES:
         raise NotFound(change)
-    today = _today()
+    now = today()
     answers: dict[str, str] = {}
     for name in CHANGES[change].today:
-        answers |= {f"{name}-day": str(today.day), f"{name}-month": str(today.month)}
-        answers[f"{name}-year"] = str(today.year)
+        answers |= {f"{name}-day": str(now.day), f"{name}-month": str(now.month)}
+        answers[f"{name}-year"] = str(now.year)
     # a link may choose the need or the goal (from the plan's page)
     for name in ("need_id", "goal_id"):
         if name in request.query_params:
@@ -709,7 +705,7 @@ async def change_plan(
     kind = CHANGES.get(change)
     if kind is None:
         raise NotFound(change)
-    body, errors = await kind.read(web, form, _today())
+    body, errors = await kind.read(web, form, today())
     if not errors:
         try:
             after: Plan = await web.backend.call(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from contracts.reference import Role
 from services.web.backend import Invalid, NotFound, Refused
 from services.web.forms import FormErrors, request_key
-from services.web.pages import LONDON, Again, CheckedForm, Web, WebApp, log, signed_in
+from services.web.pages import Again, CheckedForm, Web, WebApp, log, signed_in, today
 from services.web.sessions import SignedIn
 
 router = APIRouter()
@@ -31,11 +31,6 @@ CASE_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 HOLD = ({"body.reason": "hold_reason", "body.until": "until-day"}, "until-day")
 RELEASE = ({"body.reason": "release_reason"}, "release_reason")
 ERASE = ({"body.reason": "reason"}, "confirm")
-
-
-def today() -> date:
-    """Today on the county's clocks."""
-    return datetime.now(LONDON).date()
 
 
 @router.get("/privacy", response_class=HTMLResponse)
@@ -135,9 +130,11 @@ async def erase(
     return await _send(web, who, form, path, body, ERASE, again, f"/privacy/cases/{case_id}")
 
 
-@router.get("/privacy/cases/{case_id}/subject-access.json")
+# A POST with the form's token, not a link: a link on another site (SameSite=Lax lets its
+# GET through) must not export a child's whole file and record the export on the case.
+@router.post("/privacy/cases/{case_id}/subject-access.json")
 async def subject_access(
-    request: Request, web: WebApp, who: PrivacyOfficer, case_id: uuid.UUID
+    request: Request, web: WebApp, who: PrivacyOfficer, form: CheckedForm, case_id: uuid.UUID
 ) -> Response:
     """Subject access: everything held about the child across the services (other people
     withheld), as the referral service exports it; the export is recorded on the case."""

@@ -9,7 +9,7 @@ import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any, TypedDict
 
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +18,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from contracts.reference import Agency, District, Role
 from services.web.backend import Invalid, Refused
 from services.web.forms import FormErrors, api_errors, referral_body, request_key
-from services.web.pages import PANEL_PEOPLE, CheckedForm, Person, Web, WebApp, signed_in
+from services.web.pages import (
+    PANEL_PEOPLE,
+    CheckedForm,
+    Person,
+    Web,
+    WebApp,
+    county_date,
+    signed_in,
+    today,
+)
 from services.web.routes.case_record import (
     AGENCY_NAMES,
     GIVERS,
@@ -30,7 +39,6 @@ from services.web.routes.case_record import (
     past_day,
     send,
     text_of,
-    today,
 )
 from services.web.sessions import SignedIn
 
@@ -271,7 +279,10 @@ async def _referral_page(
         who,
         status,
         referral=found,
-        may_change=who.has(Role.REFERRER.value, *PANEL_PEOPLE) and found["status"] not in DECIDED,
+        # nothing about consent changes once the case was declined, redirected, or ended
+        may_change=who.has(Role.REFERRER.value, *PANEL_PEOPLE)
+        and found["status"] not in DECIDED
+        and not found.get("ended"),
         may_read_notes=who.has(*NOTE_READERS),
         may_link=who.has(*LINKERS),
         agencies=AGENCY_NAMES,
@@ -321,10 +332,10 @@ def waiting_items(rows: Sequence[Mapping[str, Any]], on: date) -> list[TrayItem]
     """Referrals waiting for consent, the longest waiting first."""
     found = []
     for r in rows:
-        if r.get("status") not in WAITING:
+        if r.get("status") not in WAITING or r.get("ended"):  # an ended case waits for none
             continue
         since = str(r.get("status_since") or r.get("received_at") or "")
-        days = (on - _day(since)).days if since else 0
+        days = (on - (county_date(since) or on)).days
         paused = r.get("status") == "paused-consent-withdrawn"
         found.append(
             TrayItem(
@@ -381,7 +392,3 @@ def ended_items(rows: Sequence[Mapping[str, Any]]) -> list[TrayItem]:
             )
         )
     return sorted(found, key=lambda i: i.since, reverse=True)
-
-
-def _day(value: str) -> date:
-    return datetime.fromisoformat(value).date()

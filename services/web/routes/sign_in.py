@@ -3,6 +3,9 @@ back, and signing out there too."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from authlib.integrations.base_client import OAuthError
@@ -10,12 +13,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from contracts.reference import Role
+from services.web.backend import Unavailable
 from services.web.pages import PANEL_PEOPLE, WebApp, checked_form, log, optional
 from services.web.routes.commissioner import commissioner_tray
 from services.web.routes.referrer import referrer_tray
 from services.web.sessions import SignedIn
 
 router = APIRouter()
+T = TypeVar("T")
 
 
 @router.get("/healthz", include_in_schema=False)
@@ -70,23 +75,38 @@ async def sign_out(request: Request, web: WebApp) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, web: WebApp) -> Response:
-    """Where to start; for a panel member what waits at their panels' meetings, for a lead
-    professional what is due on the cases they lead."""
-    who = web.signed_in(request)
-    work = due = None
-    if who is not None and who.has(*PANEL_PEOPLE):
-        work = await optional(web.backend.call(who, "GET", "panel", "/my/work"))
-    if who is not None and who.has(Role.LEAD_PROFESSIONAL.value):
-        due = await optional(web.backend.call(who, "GET", "panel", "/my/cases/due"))
-    privacy_due = None  # the data protection officer's: retention and holds ending
-    if who is not None and who.has(Role.PRIVACY_OFFICER.value):
-        privacy_due = await optional(web.backend.call(who, "GET", "referral", "/privacy/due"))
-    referrals_due = None  # the referrer's: waiting for consent, declined or ended lately
-    if who is not None and who.has(Role.REFERRER.value):
-        referrals_due = await optional(referrer_tray(web, who))
-    near_limits = None  # the commissioner's: providers and budgets near their limits
-    if who is not None and who.has(Role.COMMISSIONER.value):
-        near_limits = await commissioner_tray(web, who)
+    """Where to start, and each of the person's roles' work tray: what waits for them."""
+    if web.signed_in(request) is None:
+        return web.page(request, "index.html", None)
+    # renewed first, like any page's person: a tray's call must not end a lapsed session
+    who = await web.person(request, ())
+    missing: list[str] = []
+
+    async def tray(name: str, roles: tuple[str, ...], call: Callable[[], Awaitable[T]]) -> T | None:
+        if not who.has(*roles):
+            return None
+        try:
+            return await optional(call())
+        except Unavailable:  # the rest of the page, and the other trays, still show
+            missing.append(name)
+            return None
+
+    def read(service: str, path: str) -> Callable[[], Awaitable[Any]]:
+        return lambda: web.backend.call(who, "GET", service, path)
+
+    work, due, privacy_due, referrals_due, near_limits = await asyncio.gather(
+        tray("your meetings", PANEL_PEOPLE, read("panel", "/my/work")),
+        tray("your cases", (Role.LEAD_PROFESSIONAL.value,), read("panel", "/my/cases/due")),
+        tray(
+            "retention and holds", (Role.PRIVACY_OFFICER.value,), read("referral", "/privacy/due")
+        ),
+        tray("your referrals", (Role.REFERRER.value,), lambda: referrer_tray(web, who)),
+        tray(
+            "providers and budgets",
+            (Role.COMMISSIONER.value,),
+            lambda: commissioner_tray(web, who),
+        ),
+    )
     return web.page(
         request,
         "index.html",
@@ -96,4 +116,5 @@ async def home(request: Request, web: WebApp) -> Response:
         privacy_due=privacy_due,
         commissioner_tray=near_limits,
         referrals_due=referrals_due,
+        trays_unavailable=missing,
     )

@@ -102,7 +102,7 @@ def test_the_privacy_officer_and_the_commissioner_clear_their_trays(
     officer.get_by_role("link", name="Back to the case's data protection record").click()
     officer.wait_for_url(f"{web}/privacy/cases/{case_id}")
     with officer.expect_download() as downloading:
-        officer.get_by_role("link", name="Download the subject access export").click()
+        officer.get_by_role("button", name="Download the subject access export").click()
     download = downloading.value
     assert download.suggested_filename == f"maag-subject-access-{ref[5:]}.json"
     export = json.loads(download.path().read_text())

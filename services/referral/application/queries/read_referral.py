@@ -21,6 +21,7 @@ from services.referral.application.access import (
     sees_personal_data,
     visible_offers,
 )
+from services.referral.application.queries.list_referrals import EndingView, ending_of
 from services.referral.domain.referral import Referral
 from services.referral.domain.values import MatchStatus, Status
 
@@ -78,6 +79,11 @@ class ReferralView(BaseModel):
         default=None,
         description="Referred to children's social care's front door: how, why, and its answer.",
     )
+    ended: EndingView | None = Field(
+        default=None,
+        description="How the case ended after triage, if it has: nothing about consent can "
+        "change after that.",
+    )
 
 
 def read_referral(
@@ -121,6 +127,7 @@ def referral_view(app: ReferralApp, referral: Referral, caller: Caller) -> Refer
         household_id=referral.household_id,
         matches_offered=len(offered),
         front_door=_front_door(referral, sees_personal_data(referral, caller)),
+        ended=EndingView.of(ending_of(referral)),
     )
 
 

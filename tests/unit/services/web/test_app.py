@@ -67,7 +67,7 @@ ROUTES = {
     ("POST", "/privacy/cases/{case_id}/legal-hold/release"),
     ("GET", "/privacy/cases/{case_id}/erasure"),
     ("POST", "/privacy/cases/{case_id}/erasure"),
-    ("GET", "/privacy/cases/{case_id}/subject-access.json"),
+    ("POST", "/privacy/cases/{case_id}/subject-access.json"),
 }
 
 
@@ -144,3 +144,37 @@ def test_a_malformed_id_in_an_address_is_refused_before_any_service_is_asked(
     assert web.get("/referrals/not-an-id").status_code == 422
     assert web.get("/referrals/new").status_code == 200  # the form, not a referral called "new"
     assert services.sent == []
+
+
+def test_pages_are_never_kept_by_the_browser_and_the_frontend_s_files_are(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "referrer-1", "referrer")
+    assert web.get("/referrals/new").headers["cache-control"] == "no-store"
+    assert web.get("/").headers["cache-control"] == "no-store"
+    assert "cache-control" not in web.get("/govuk/govuk-frontend.min.css").headers
+
+
+def test_the_home_page_renews_a_lapsing_token_before_asking_for_the_trays(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    provider.lifetime = 5  # within the 30 seconds a token is renewed ahead of its end
+    sign_in(web, provider, "lead-1", "lead-professional")
+    provider.lifetime = 3600
+    services.answer("GET", "http://panel.test/my/cases/due", 200, [])
+    assert web.get("/").status_code == 200
+    assert services.one("GET", "http://panel.test/my/cases/due").headers["Authorization"] == (
+        "Bearer token-refreshed"
+    )
+
+
+def test_a_tray_whose_service_is_down_leaves_the_rest_of_the_home_page(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "chair-1", "panel-chair", "lead-professional")
+    services.answer("GET", "http://panel.test/my/work", 503, {"detail": "down"})
+    services.answer("GET", "http://panel.test/my/cases/due", 200, [])
+    page = web.get("/")
+    assert page.status_code == 200
+    assert "What waits for you in your meetings could not be shown just now" in page.text
+    assert "Due on the cases you lead" in page.text

@@ -93,3 +93,18 @@ def test_the_web_app_refuses_to_start_without_its_secret_or_the_services() -> No
 
 def ws_base(urls: dict[str, str]) -> Settings:
     return Settings(oidc_issuer="http://127.0.0.1:8180/realms/maag", service_urls=urls)
+
+
+def test_a_page_read_beside_a_write_does_not_put_back_what_the_write_replaced(
+    tmp_path: Path,
+) -> None:
+    sessions = Sessions(_store(tmp_path), 3600, "s")
+    sid = sessions.start(_who())
+    writing, reading = sessions.open(sid), sessions.open(sid)  # two requests at once
+    assert writing is not None and reading is not None
+    writing.who.wrote("referral", "41")
+    sessions.keep(writing)
+    reading.who.last_used -= 120  # due to be marked used: it changed nothing else
+    sessions.keep(reading)
+    kept = sessions.open(sid)
+    assert kept is not None and kept.who.written == {"referral": 41}

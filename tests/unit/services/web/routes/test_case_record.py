@@ -13,7 +13,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
-from services.web.routes.case_record import chronology_rows, threads, today
+from services.web.pages import today
+from services.web.routes.case_record import chronology_rows, threads
 from tests.unit.services.web.stand_ins import Provider, Services, directory, sign_in
 
 CASE = uuid.UUID("0da8e16f-ffd3-5ef5-9002-874ff580988b")

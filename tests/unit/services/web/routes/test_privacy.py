@@ -107,7 +107,7 @@ def test_a_case_s_record_says_its_retention_its_hold_and_its_erasure_in_plain_wo
     assert 'name="csrf_token"' in text and 'name="idempotency_key"' in text
     assert 'id="until-day"' in text and "The hold&#39;s last day" in text
     assert f'href="/privacy/cases/{CASE}/erasure"' in text
-    assert f'href="/privacy/cases/{CASE}/subject-access.json"' in text
+    assert f'action="/privacy/cases/{CASE}/subject-access.json"' in text
     assert str(CASE) not in text.split("<h1")[1].split("</h1>")[0]  # no id as a heading
     asked = services.one("GET", RECORD)
     assert asked.headers["Authorization"] == "Bearer token-privacy-officer-1"
@@ -272,10 +272,14 @@ def test_an_erasure_is_confirmed_first_and_refused_under_a_hold_beside_the_field
 def test_the_subject_access_export_is_a_json_download_of_the_case(
     web: TestClient, provider: Provider, services: Services
 ) -> None:
-    _signed_in(web, provider, services)
+    csrf = _signed_in(web, provider, services)
     export = {"case_id": str(CASE), "child": {"given_name": "Tia"}, "referral": {}}
     services.answer("GET", f"{RECORD}/export", 200, export)
-    got = web.get(f"/privacy/cases/{CASE}/subject-access.json")
+    url = f"/privacy/cases/{CASE}/subject-access.json"
+    assert web.get(url).status_code == 405  # never by a link another site could hold
+    assert web.post(url, data={"csrf_token": "forged"}).status_code == 403  # "form expired"
+    assert services.sent == []
+    got = web.post(url, data={"csrf_token": csrf})
     assert got.status_code == 200
     assert got.headers["content-type"] == "application/json"
     disposition = got.headers["content-disposition"]
@@ -283,7 +287,7 @@ def test_the_subject_access_export_is_a_json_download_of_the_case(
     assert got.json() == export
     assert services.one("GET", f"{RECORD}/export").url.params["format"] == "json"
     services.answer("GET", f"{RECORD}/export", 404, {"detail": "no such case"})
-    assert web.get(f"/privacy/cases/{CASE}/subject-access.json").status_code == 404
+    assert web.post(url, data={"csrf_token": csrf}).status_code == 404
 
 
 def test_the_privacy_officer_s_tray_lists_what_is_due_and_links_to_each_case(
@@ -325,10 +329,11 @@ def test_the_privacy_officer_s_tray_lists_what_is_due_and_links_to_each_case(
 def test_the_privacy_pages_are_the_privacy_officer_s_alone(
     web: TestClient, provider: Provider, services: Services
 ) -> None:
-    sign_in(web, provider, "referrer-1", "referrer")
+    csrf = sign_in(web, provider, "referrer-1", "referrer")
     for path in ("/privacy", f"/privacy/cases/{CASE}", f"/privacy/cases/{CASE}/erasure"):
         refused = web.get(path)
         assert refused.status_code == 403 and "You cannot see this page" in refused.text
-    assert web.get(f"/privacy/cases/{CASE}/subject-access.json").status_code == 403
+    form = {"csrf_token": csrf}
+    assert web.post(f"/privacy/cases/{CASE}/subject-access.json", data=form).status_code == 403
     assert "Due under the retention schedule" not in web.get("/").text
     assert not [r for r in services.sent if "/privacy" in str(r.url)]  # nothing asked

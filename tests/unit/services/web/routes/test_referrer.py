@@ -13,7 +13,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
-from services.web.routes.case_record import today
+from services.web.pages import today
 from tests.unit.services.web.stand_ins import Provider, Services, sign_in
 
 REFERRAL = {
@@ -423,3 +423,23 @@ def test_the_referrals_list_says_how_a_case_ended(
     )
     page = web.get("/referrals").text
     assert "closed by the panel on 30 November 2026" in page and "needs met at school" in page
+
+
+def test_a_paused_case_that_then_ended_waits_for_no_consent_and_offers_no_change(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    ended = {"how": "taken-on-by-social-care", "on": "2026-12-01", "reason": None}
+    paused = str(uuid.uuid4())
+    services.answer(
+        "GET",
+        LIST,
+        200,
+        [_listed(paused, "CAF-2026-000306", "paused-consent-withdrawn", ended=ended)],
+    )
+    sign_in(web, provider, "referrer-1", "referrer")
+    tray = web.get("/").text
+    assert "Record consent again" not in tray  # in the ended list, not the waiting one
+    assert "Taken on by children" in tray
+    services.answer("GET", API, 200, _referral(status="paused-consent-withdrawn", ended=ended))
+    page = web.get(f"/referrals/{CASE}").text
+    assert "Record consent" not in page and "Withdraw consent" not in page
