@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import httpx
 
 from maag.runtime.web.auth import AGENCY_CLAIM
+from services.web.backend import Unavailable
 
 CACHE_SECONDS = 60.0
 
@@ -71,6 +72,13 @@ class KeycloakDirectory:
         cached = self._cache.get(role)
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
+        try:
+            return await self._read(role)
+        except (httpx.HTTPError, KeyError, ValueError) as e:
+            # the page says "try again", as for a service that does not answer
+            raise Unavailable(f"the directory of people did not answer ({type(e).__name__})") from e
+
+    async def _read(self, role: str) -> list[Person]:
         response = await self.http.get(
             f"{self._admin}/roles/{role}/users",
             params={"briefRepresentation": "false", "max": "1000"},

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
+from services.web.backend import Unavailable
 from services.web.directory import KeycloakDirectory, people_of
 from tests.unit.services.web.stand_ins import Services, directory
 
@@ -49,3 +51,17 @@ def test_people_by_role_and_agency_read_once_a_minute() -> None:
     reads = [r for r in services.sent if r.url.path.endswith("/roles/lead-professional/users")]
     tokens = [r for r in services.sent if r.url.path.endswith("/token")]
     assert (len(reads), len(tokens)) == (1, 1)  # cached: one read and one token for all four
+
+
+def test_a_directory_that_does_not_answer_is_said_as_a_service_that_does_not() -> None:
+    services = Services()
+    services.down = True
+
+    async def read() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(services)) as http:
+            await KeycloakDirectory("http://idp.test/realms/maag", "maag-web", "s", http).people(
+                role="lead-professional"
+            )
+
+    with pytest.raises(Unavailable, match="directory of people did not answer"):
+        asyncio.run(read())
