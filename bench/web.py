@@ -3,10 +3,11 @@
     python -m bench.web [--users 20] [--rounds 10]
 
 Starts the whole system as processes (fresh schemas and topics), signs --users people in
-through the identity provider's own sign-in page (each a session of their own: half panel
-chairs, half commissioners), makes one case with a package, then every person asks for their
-pages --rounds times at once: a meeting's agenda and the case page (chairs), the spend
-report (commissioners). Prints each page's p50 and p95 in milliseconds. Needs
+through the identity provider's own sign-in page (each a session of their own, spread over
+the personas: chair, lead professional, referrer, commissioner, privacy officer, auditor),
+makes one case with a lead and a package, then every person asks for each page their persona
+uses, --rounds times, all at once. Prints each page's p50 and p95 in milliseconds, and all
+pages' together. Needs
 KAFKA_BOOTSTRAP_SERVERS, MAAG_POSTGRES_URL and MAAG_OIDC_ISSUER.
 """
 
@@ -75,27 +76,97 @@ def measure(system: System, users: int, rounds: int) -> dict[str, list[float]]:
         ),
     )
     client.wait_packages(case_id)
-    people = [signed_in(web, "chair-1" if n % 2 == 0 else "commissioner-1") for n in range(users)]
-    pages = {
-        "agenda": f"/meetings/{meeting}",
-        "case": f"/cases/{case_id}",
-        "spend": "/reports/spend",
+    # each persona's pages, as they use them; the people are spread over the personas
+    pages: dict[str, dict[str, str]] = {
+        "chair-1": {
+            "home": "/",
+            "meetings": "/meetings",
+            "agenda": f"/meetings/{meeting}",
+            "case": f"/cases/{case_id}",
+            "plan": f"/cases/{case_id}/plan",
+        },
+        "lead-education": {
+            "home": "/",
+            "my-cases": "/my-cases",
+            "case": f"/cases/{case_id}",
+            "plan": f"/cases/{case_id}/plan",
+            "notes": f"/referrals/{case_id}/notes",
+            "chronology": f"/referrals/{case_id}/chronology",
+        },
+        "referrer-education": {
+            "home": "/",
+            "referrals": "/referrals",
+            "referral": f"/referrals/{case_id}",
+            "new-referral": "/referrals/new",
+        },
+        "commissioner-1": {
+            "home": "/",
+            "spend": "/reports/spend",
+            "capacity": "/reports/capacity",
+            "savings": "/reports/savings",
+            "boards": "/reports/boards",
+            "providers": "/providers",
+            "budgets": "/budgets",
+        },
+        "privacy-officer-1": {"home": "/", "privacy": f"/privacy/cases/{case_id}"},
+        "auditor-1": {"audit": "/audit", "timeline": f"/audit/cases/{case_id}"},
     }
-    times: dict[str, list[float]] = {name: [] for name in pages}
+    personas = list(pages)
+    who = [personas[n % len(personas)] for n in range(users)]
+    people = [signed_in(web, user) for user in who]
+    times: dict[str, list[float]] = {}
+    for mine in pages.values():
+        for name in mine:
+            times.setdefault(name, [])
 
     def visit(n: int) -> None:
         session = people[n]
-        mine = ["agenda", "case"] if n % 2 == 0 else ["spend"]
         for _ in range(rounds):
-            for name in mine:
+            for name, path in pages[who[n]].items():
                 t = time.perf_counter()
-                r = session.get(f"{web}{pages[name]}")
+                r = session.get(f"{web}{path}")
                 times[name].append(1000 * (time.perf_counter() - t))
-                assert r.status_code == 200, (name, r.status_code)
+                assert r.status_code == 200, (who[n], name, r.status_code)
 
+    before, started = cpu_seconds(system), time.perf_counter()
     with ThreadPoolExecutor(max_workers=users) as pool:
         list(pool.map(visit, range(users)))
+    took = time.perf_counter() - started
+    used = {k: v - before.get(k, 0.0) for k, v in cpu_seconds(system).items()}
+    print(f"{sum(len(v) for v in times.values())} pages in {took:.1f} s; CPU seconds meanwhile:")
+    for name, seconds in sorted(used.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:14} {seconds:6.1f} s  ({100 * seconds / took:4.0f}% of one core)")
     return times
+
+
+def cpu_seconds(system: System) -> dict[str, float]:
+    """CPU time (user + system) of each process of the system, and of PostgreSQL's backends
+    together, from /proc: where a page's time goes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[str, float] = {}
+    for name, proc in system.procs.items():
+        found[name] = _cpu(proc.pid, tick)
+    found["postgres"] = sum(
+        _cpu(int(d.name), tick)
+        for d in Path("/proc").iterdir()
+        if d.name.isdigit() and _command(d).startswith("postgres")
+    )
+    return found
+
+
+def _cpu(pid: int, tick: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+
+def _command(d: Path) -> str:
+    try:
+        return (d / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def main() -> None:
@@ -116,9 +187,10 @@ def main() -> None:
     ):
         times = measure(system, args.users, args.rounds)
     print(f"web app: {args.users} signed-in people at once, {args.rounds} rounds each")
-    for name, values in times.items():
+    everything = [v for values in times.values() for v in values]
+    for name, values in [*times.items(), ("ALL", everything)]:
         print(
-            f"  {name:7} {len(values):4d} requests  p50 {statistics.median(values):6.0f} ms"
+            f"  {name:12} {len(values):5d} requests  p50 {statistics.median(values):6.0f} ms"
             f"  p95 {p(values, 0.95):6.0f} ms"
         )
 
