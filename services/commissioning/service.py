@@ -1,4 +1,5 @@
-"""Wiring: the commissioning service's store, relay, consumers, reports and API."""
+"""Wiring: the commissioning service's store, relay, consumers, reports (and failed
+commissioning) and API."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
-from maag.runtime.follow.projection import read_model_engine
+from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.messaging import kafka
 from maag.runtime.service import Plumbing, Service, serve
 from maag.runtime.settings import Settings
 from services.commissioning.adapters.boards import BoardFeed
+from services.commissioning.adapters.failures import project_failures
 from services.commissioning.adapters.http import create_api
 from services.commissioning.adapters.inbound import subscriptions
 from services.commissioning.adapters.read_model import project
 from services.commissioning.adapters.translate import CLASSES, translate
 from services.commissioning.application.app import CommissioningApp
-from services.commissioning.application.tables import REPORTS
+from services.commissioning.application.tables import FAILURES, FAILURES_PROJECTION, REPORTS
 from services.commissioning.spec import SPEC
 
 CommissioningService = Service[CommissioningApp]
@@ -44,7 +46,16 @@ def build(settings: Settings) -> CommissioningService:
         )
     )
     api = create_api(app, p.verifier, p.engine, settings, p.ready)
-    return Service.of(p, app, api, consumer, [board_feed(settings, p.engine).run])
+    loops = [board_feed(settings, p.engine).run, failures_projector(app, p).run]
+    return Service.of(p, app, api, consumer, loops)
+
+
+def failures_projector(app: CommissioningApp, p: Plumbing) -> Projector:
+    """The failed commissioning read model: its own position, so that where it is new it
+    reads the store from its beginning (the refusals kept before it, too)."""
+    return Projector(
+        app, p.engine, FAILURES, project_failures, FAILURES_PROJECTION, wakeup=p.wakeup
+    )
 
 
 def board_feed(settings: Settings, engine: Engine | None = None) -> BoardFeed:

@@ -40,6 +40,7 @@ from services.commissioning.application.queries.capacity_report import CapacityR
 from services.commissioning.application.queries.capacity_report import (
     capacity_report as capacities,
 )
+from services.commissioning.application.queries.failures import FailureView, failures
 from services.commissioning.application.queries.package import PackageRead, package
 from services.commissioning.application.queries.packages_of_case import packages_of_case
 from services.commissioning.application.queries.packages_of_provider import (
@@ -51,7 +52,7 @@ from services.commissioning.application.queries.savings_report import (
     savings_report,
 )
 from services.commissioning.application.queries.spend_report import SpendRow, spend_report
-from services.commissioning.application.tables import BOARDS
+from services.commissioning.application.tables import BOARDS, FAILURES
 from services.commissioning.domain.aggregates import Budget, Package, Provider
 from services.commissioning.domain.boards import BoardReport, Grouping, rows
 from services.commissioning.domain.rules import CommissioningRefused
@@ -365,6 +366,20 @@ def one_package(package_id: UUID, app: App, caller: http.CallerDep) -> PackageAn
 
 
 @packages_router.get(
+    "/failures",
+    summary="Packages the panels agreed that could not be commissioned, not yet dealt with",
+    description="Each with why, when, its panel and district, the case it is for, what would "
+    "let the panel's next decision be met, and whether it is overdue (not dealt with within "
+    "two working days). Dealt with: the panel's new decision carried out (a package of the "
+    "case commissioned from another meeting; a refused review's package reviewed, "
+    "recommissioned or decommissioned), or refused too (the newer refusal replaces it), or "
+    "the case closed or its consent withdrawn. Overdue first, then the oldest.",
+)
+def failed(app: App, engine: ReadModels, caller: http.CallerDep) -> list[FailureView]:
+    return failures(app, caller, engine)
+
+
+@packages_router.get(
     "/provider/packages", summary="The running packages commissioned from the caller's provider"
 )
 def provider_packages(app: App, engine: ReadModels, caller: http.CallerDep) -> list[PackageAnswer]:
@@ -468,6 +483,7 @@ def create_api(
     api.state.commissioning = app
     api.state.read_models = engine
     create_tables(BOARDS, engine)
+    create_tables(FAILURES, engine)  # read before its projection may have run
     http.health(api, ready)
     http.mount(api, *ROUTERS)
     return api

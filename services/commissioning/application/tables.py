@@ -1,8 +1,11 @@
-"""The read models' tables: the projections write them (`adapters/read_model.py` from the
-service's own events, `adapters/boards.py` from the three event topics) and the queries
-(`queries/`) read them. Rebuildable: nothing here is the record."""
+"""The read models' tables: the projections write them (`adapters/read_model.py` and
+`adapters/failures.py` from the service's own events, `adapters/boards.py` from the three
+event topics) and the queries (`queries/`) read them. Rebuildable: nothing here is the
+record."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -18,7 +21,7 @@ from sqlalchemy import (
 )
 
 from contracts.classification import DataClass, column_class
-from contracts.limits import TEXT_CHARS
+from contracts.limits import LABEL_CHARS, TEXT_CHARS
 
 # --- the reports (spend, capacity, savings), from commissioning's own events ---
 
@@ -84,6 +87,40 @@ reservations = Table(
     Column("provider_id", String(100), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
     Column("package_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
     Column("units", Float, nullable=False, info=column_class(DataClass.OPERATIONAL)),
+)
+
+# --- packages that could not be commissioned, from commissioning's own events ---
+
+# Its own projection (`adapters/failures.py`, position `FAILURES_PROJECTION`), rebuilt from
+# the store's beginning where it is new: the refusals kept before it existed are in it too.
+FAILURES = MetaData()
+FAILURES_PROJECTION = "commissioning_failures"
+
+
+def _operational(name: str, kind: Any, **more: Any) -> Column[Any]:
+    return Column(name, kind, info=column_class(DataClass.OPERATIONAL), **more)
+
+
+failures = Table(
+    "comm_failures",
+    FAILURES,
+    _operational("failure_id", String(36), primary_key=True),  # the refusal's id
+    _operational("package_id", String(36), nullable=False, index=True),
+    _operational("case_id", String(36), nullable=False, index=True),
+    # the case's packages' aggregate id: what a case's closing or withdrawn consent names
+    _operational("case_key", String(36), nullable=False, index=True),
+    _operational("panel", String(10), nullable=False),
+    _operational("district", String(50)),  # None: refused before the district was kept
+    # the meeting whose decision was refused (the one that agreed the package, or reviewed
+    # it); None: not known
+    _operational("meeting_id", String(36)),
+    _operational("review", Boolean, nullable=False),  # a review's change, not the package
+    _operational("reason", String(LABEL_CHARS), nullable=False),
+    _operational("detail", String(TEXT_CHARS), nullable=False),
+    _operational("failed_at", DateTime(timezone=True), nullable=False),
+    # how it was dealt with (`adapters/failures.py`); None: not yet
+    _operational("dealt_with", String(40), index=True),
+    _operational("dealt_with_at", DateTime(timezone=True)),
 )
 
 # --- the boards' figures, from the referral, panel and commissioning topics ---

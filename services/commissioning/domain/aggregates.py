@@ -265,14 +265,20 @@ class Package(Aggregate):
         alternative_to: Annotated[list[str], OPERATIONAL]
         # [budget key, percent]: the budgets its money comes from
         charges: Annotated[list[list[Any]], OPERATIONAL]
+        # v3: the panel meeting that agreed it (None: not known)
+        meeting_id: Annotated[str | None, OPERATIONAL]
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             # v1 packages avoided nothing recorded and were charged to their panel's budget
             state["alternative_to"] = []
             state["charges"] = [[state["panel_key"], 100]]
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["meeting_id"] = None  # commissioned before the meeting was kept
 
     class Reviewed(Aggregate.Event):
         case_id: Annotated[UUID, OPERATIONAL]
@@ -340,6 +346,7 @@ class Package(Aggregate):
         fy: int,
         alternative_to: list[str],
         charges: list[list[Any]],
+        meeting_id: str | None = None,
     ) -> None:
         self.case_id = case_id
         self.panel = Panel(panel)
@@ -359,6 +366,7 @@ class Package(Aggregate):
         self.runs = [Run(self.starts_on, weekly_cost_pence)]
         self.status = PackageStatus.ACTIVE
         self.ended_on: date | None = None
+        self.agreed_at = UUID(meeting_id) if meeting_id else None  # the panel's meeting
 
     @classmethod
     def commission(
@@ -376,9 +384,11 @@ class Package(Aggregate):
         fy: int,
         alternative_to: Sequence[AvoidedOutcome],
         charges: Sequence[Charge],
+        agreed_at: UUID | None = None,
     ) -> Package:
         """A package bought: its lines from `starts_on`, first reviewed on `review_on`,
-        charged to `charges` (only a JAP package keeps its funding split)."""
+        charged to `charges` (only a JAP package keeps its funding split), as the panel's
+        meeting `agreed_at` agreed."""
         return cls(
             package_id=package_id,
             case_id=case_id,
@@ -394,6 +404,7 @@ class Package(Aggregate):
             fy=fy,
             alternative_to=[a.value for a in alternative_to],
             charges=[c.stored() for c in charges],
+            meeting_id=str(agreed_at) if agreed_at else None,
         )
 
     @staticmethod
@@ -588,12 +599,21 @@ class Refusal(Aggregate):
         detail: Annotated[str, OPERATIONAL]
         # the meeting whose review asked for the change refused; None: the package itself
         review: Annotated[str | None, OPERATIONAL]
+        # v3: the package's district, and the meeting whose decision it was (the one that
+        # agreed the package, or `review`); None: not known
+        district: Annotated[str | None, OPERATIONAL]
+        meeting_id: Annotated[str | None, OPERATIONAL]
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["review"] = None  # v1 kept one refusal a package
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["district"] = None  # refused before the district was kept
+            state["meeting_id"] = state["review"]
 
     @event(Refused)
     def __init__(
@@ -604,8 +624,11 @@ class Refusal(Aggregate):
         reason: str,
         detail: str,
         review: str | None,
+        district: str | None = None,
+        meeting_id: str | None = None,
     ) -> None:
         self.package_id = package_id
+        self.case_id = case_id
         self.reason = reason
         self.detail = detail
 
@@ -617,7 +640,12 @@ class Refusal(Aggregate):
         panel: Panel,
         refused: CommissioningRefused,
         review: UUID | None = None,
+        *,
+        district: str,
+        meeting: UUID | None,
     ) -> Refusal:
+        """The refusal of the decision the panel's `meeting` took for a package in
+        `district`: the package itself, or (`review`) a change its review asked for."""
         return cls(
             package_id=package_id,
             case_id=case_id,
@@ -625,6 +653,8 @@ class Refusal(Aggregate):
             reason=refused.reason.value,
             detail=str(refused),
             review=str(review) if review else None,
+            district=district,
+            meeting_id=str(meeting) if meeting else None,
         )
 
     @staticmethod

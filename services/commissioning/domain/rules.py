@@ -15,6 +15,7 @@ from services.commissioning.domain.values import (
     Intervention,
     Line,
     RefusalReason,
+    Remedy,
 )
 
 
@@ -219,3 +220,38 @@ def with_own_places(offers: Iterable[ProviderOffer], own: dict[str, float]) -> l
         )
         for o in offers
     ]
+
+
+# --- a request that could not be commissioned ---
+
+# Commissioners deal with a failed commissioning within two working days of it (Monday to
+# Friday; the county's bank holidays are not known here): room or money found before the
+# panel decides again at its next meeting.
+FAILURE_WORKING_DAYS = 2
+REMEDIES = {
+    RefusalReason.NO_CAPACITY: Remedy.CAPACITY,
+    RefusalReason.OVER_BUDGET: Remedy.BUDGET,
+    RefusalReason.NO_BUDGET: Remedy.BUDGET,
+}
+
+
+def remedy_of(reason: str) -> Remedy:
+    """What would let the request be met: capacity, money, or the panel's own decision."""
+    try:
+        return REMEDIES.get(RefusalReason(reason), Remedy.PANEL)
+    except ValueError:
+        return Remedy.PANEL
+
+
+def working_days_after(day: date, n: int) -> date:
+    """The `n`th working day (Monday to Friday) after `day`."""
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def deal_with_by(failed_on: date) -> date:
+    """The last day a failure of `failed_on` is on time: after it, it is overdue."""
+    return working_days_after(failed_on, FAILURE_WORKING_DAYS)

@@ -23,6 +23,7 @@ __all__ = [
     "ProviderDetails",
     "ProviderKind",
     "RefusalReason",
+    "Remedy",
     "StoredLine",
 ]
 
@@ -45,6 +46,14 @@ class RefusalReason(StrEnum):
     YEAR_CLOSED = "year-closed"
     YEAR_NOT_OPEN = "year-not-open"
     BEFORE_LAST_CHANGE = "before-last-change"
+
+
+class Remedy(StrEnum):
+    """What would let the panel's next decision on a refused request be carried out."""
+
+    CAPACITY = "capacity"  # a provider with room: commissioners raise or add capacity
+    BUDGET = "budget"  # money: commissioners raise (or set) the budget
+    PANEL = "panel"  # the panel's own decision (a funding split, the changed interventions)
 
 
 class PackageStatus(StrEnum):

@@ -1,13 +1,14 @@
 """The commissioner's pages: providers and their weekly capacity, this financial year's
-budgets and next year's (set before it starts), and a package's page (the one the
-providers' email links to, for whoever may read packages)."""
+budgets and next year's (set before it starts), a package's page (the one the providers'
+email links to, for whoever may read packages), and their tray on the home page (failed
+commissioning first, then providers and budgets near their limits)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -122,16 +123,32 @@ async def _budgets_page(
     )
 
 
-# The commissioner's tray (home page): what is near its limit now.
+# The commissioner's tray (home page): what could not be commissioned, and what is near its
+# limit now.
 NEAR = 10  # a provider with a tenth of its weekly capacity free or less; a budget, left
 
 
+def _where_failure_is_dealt_with(failure: dict[str, Any], fy: int) -> str | None:
+    """Where a commissioner does what lets the panel's next decision be met: the providers'
+    capacity, this year's budgets, or (the panel's own decision) a reviewed package's page;
+    None: nothing of theirs to change."""
+    if failure["remedy"] == "capacity":
+        return "/providers"
+    if failure["remedy"] == "budget":
+        return f"/budgets?fy={fy}"
+    return f"/packages/{failure['package_id']}" if failure["review"] else None
+
+
 async def commissioner_tray(web: Web, who: SignedIn) -> dict[str, object]:
-    """Providers near or at their weekly capacity (fullest first), and this financial year's
-    budgets near or at their limit (least left first), from what commissioning reports."""
+    """Packages the panels agreed that could not be commissioned and are not yet dealt with
+    (overdue first, then the oldest, as commissioning answers them), each linking to where
+    room or money is found; then providers near or at their weekly capacity (fullest first),
+    and this financial year's budgets near or at their limit (least left first), from what
+    commissioning reports."""
     fy = settable_years(datetime.now(UTC).date()).start
-    capacity, *budgets = await asyncio.gather(
+    capacity, failed, *budgets = await asyncio.gather(
         optional(web.backend.call(who, "GET", "commissioning", "/reports/capacity")),
+        optional(web.backend.call(who, "GET", "commissioning", "/failures")),
         *(
             optional(web.backend.call(who, "GET", "commissioning", f"/budgets/{key}/{fy}"))
             for key in BUDGETS
@@ -149,6 +166,9 @@ async def commissioner_tray(web: Web, who: SignedIn) -> dict[str, object]:
     ]
     return {
         "fy": fy,
+        "failures": None
+        if failed is None
+        else [{**f, "href": _where_failure_is_dealt_with(f, fy)} for f in failed],
         "providers": sorted(
             providers, key=lambda p: (-p["used"] / p["weekly_capacity"], p["name"])
         ),

@@ -102,7 +102,7 @@ async def home(request: Request, web: WebApp) -> Response:
         ),
         tray("your referrals", (Role.REFERRER.value,), lambda: referrer_tray(web, who)),
         tray(
-            "providers and budgets",
+            "failed commissioning, providers and budgets",
             (Role.COMMISSIONER.value,),
             lambda: commissioner_tray(web, who),
         ),

@@ -1,22 +1,26 @@
 """The data protection officer's work on screens only: a case found, a legal hold placed with
 its last day, an erasure refused under it (said beside the confirmation), the child's subject
 access export downloaded, the hold released; their tray shows the hold ending and clears once
-it is released. Then the commissioner's tray: a provider made full shows on it, and clears once
-its capacity is raised again."""
+it is released. Then the commissioner's tray: a provider made full shows on it, and a package
+the panel then agrees from it could not be commissioned shows first (why, the day, what to
+do); the commissioner follows its link and raises the capacity again (the provider clears,
+the failure waits for the panel), and once the panel's new decision is commissioned the
+failure clears too."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, expect
 
-from maag.ops.demo.client import lead_decision, package_decision
+from maag.ops.demo.client import lead_decision, package_decision, wait_for
 from maag.ops.demo.scenario import intervention
 from tests.support.flow import CONSENT
 from tests.support.referral import CHILD_NAME, details
 from tests.support.system import System
-from tests.support.web import check, person, sign_in
+from tests.support.web import check, listed, person, sign_in
 
 
 def _day(d: date) -> str:
@@ -118,22 +122,31 @@ def test_the_privacy_officer_and_the_commissioner_clear_their_trays(
     expect(officer.get_by_role("heading", name="Due under the retention schedule")).to_be_visible()
     expect(in_tray).to_have_count(0)
 
-    # --- the commissioner: a provider with no room left is on their tray until it has some ---
+    # --- the commissioner: a provider with no room left is on their tray until it has some,
+    # and a package the panel agreed that could not be commissioned until the panel's new
+    # decision is ---
     client = system.client()
     agreed = client.refer(details(caf_reference="CAF-2026-310032", consent=CONSENT))["case_id"]
+    agreed_ref = f"MAAG-{agreed.split('-')[0].upper()}"
     meeting = client.convene(agreed)
     client.make_quorate(meeting)
     lead = lead_decision(agreed, "lead-education", "Sam Patel", "education", "sam@school.example")
     client.decide(meeting, lead)
-    client.decide(meeting, package_decision(agreed, intervention("family support", 4, 14000)))
+    mentoring = intervention("mentoring", 2, 8400)  # one provider has it: Brighter Futures
+    client.decide(meeting, package_decision(agreed, mentoring))
     (package,) = client.wait_packages(agreed)
     provider_id = package["lines"][0]["provider_id"]
     commissioner = person(browser)
     commissioner.goto(f"{web}/sign-in?next=/")
     sign_in(commissioner, "commissioner-1")
     expect(commissioner.get_by_role("heading", name="Near their limits")).to_be_visible()
+    expect(
+        commissioner.get_by_role("heading", name="Packages that could not be commissioned")
+    ).to_be_visible()
     near = commissioner.locator(f"a[href='/providers#capacity-{provider_id}']")
     expect(near).to_have_count(0)  # it has room
+    failed = commissioner.locator("tr", has_text=agreed_ref)
+    expect(failed).to_have_count(0)  # its package was commissioned
     # its capacity lowered to what is in use, on the providers page
     (row,) = [
         p
@@ -146,15 +159,41 @@ def test_the_privacy_officer_and_the_commissioner_clear_their_trays(
         commissioner.locator(f"#capacity-{provider_id}").press("Enter")
     commissioner.goto(f"{web}/")
     expect(near).to_have_count(1)
-    listed = commissioner.locator("tr", has=near)
-    expect(listed).to_contain_text("Full")
-    expect(listed).to_contain_text(f"{row['used']:g} of {row['used']:g} places, hours or sessions")
+    full = commissioner.locator("tr", has=near)
+    expect(full).to_contain_text("Full")
+    expect(full).to_contain_text(f"{row['used']:g} of {row['used']:g} places, hours or sessions")
+    # the panel agrees more of it for the child: no provider has room, so it is refused back
+    client.decide(meeting, package_decision(agreed, mentoring))
+    wait_for("the failure on the tray", lambda: True if listed(commissioner, failed) else None)
+    today = datetime.now(ZoneInfo("Europe/London")).date()  # the county's day
+    expect(failed).to_contain_text("Harlow MAAG")
+    expect(failed).to_contain_text("No provider had room")
+    expect(failed).to_contain_text(f"Failed {_day(today)}; due by")  # two working days
+    expect(failed.locator(".govuk-tag")).to_have_text("Due")
     check(commissioner, "commissioner-0-home-tray")
-    # raised again: the tray clears
-    near.click()
+    # where it is dealt with: room found on the providers page, its capacity raised again
+    failed.get_by_role("link", name="Find room: raise a provider's weekly capacity").click()
+    commissioner.wait_for_url(f"{web}/providers")
     commissioner.fill(f"#capacity-{provider_id}", f"{row['weekly_capacity']:g}")
     with commissioner.expect_navigation():  # sent, and back at the providers page
         commissioner.locator(f"#capacity-{provider_id}").press("Enter")
     commissioner.goto(f"{web}/")
     expect(commissioner.get_by_role("heading", name="Near their limits")).to_be_visible()
-    expect(near).to_have_count(0)
+    expect(near).to_have_count(0)  # the provider has room: it clears
+    expect(failed).to_have_count(1)  # room alone commissions nothing: the panel decides again
+
+    # the panel decides again at its next meeting (the failure listed it there), called now
+    def relisted() -> bool | None:
+        history = client.as_("coordinator", "GET", "panel", f"/cases/{agreed}/history")
+        return True if any(e["event"] == "CommissioningFailureListed" for e in history) else None
+
+    wait_for("the case listed again after the failure", relisted)
+    again = client.convene(agreed, listing=len(client.panel_case(agreed)["listed_on"]))
+    client.make_quorate(again)
+    client.decide(again, package_decision(agreed, mentoring))
+    client.wait_packages(agreed, count=2)
+    # commissioned: the failure is dealt with, and the tray clears
+    wait_for("the tray to clear", lambda: True if not listed(commissioner, failed) else None)
+    expect(
+        commissioner.get_by_role("heading", name="Packages that could not be commissioned")
+    ).to_be_visible()

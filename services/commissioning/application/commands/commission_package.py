@@ -47,6 +47,7 @@ class CommissionPackage(Command):
     interventions: tuple[Intervention, ...]
     alternative_to: tuple[AvoidedOutcome, ...]
     funding_split: FundingSplit
+    meeting_id: UUID | None = None  # the panel meeting that agreed it
 
 
 @handlers(CommissionPackage)
@@ -72,7 +73,14 @@ def commission_package(
             first_year_set=True,
         )
     except CommissioningRefused as refused:
-        refusal = Refusal.of(command.package_id, command.case_id, command.panel, refused)
+        refusal = Refusal.of(
+            command.package_id,
+            command.case_id,
+            command.panel,
+            refused,
+            district=command.district,
+            meeting=command.meeting_id,
+        )
         work.add(refusal)
         return refusal
     for line in lines:
@@ -92,6 +100,7 @@ def commission_package(
         fy=financial_year(starts_on),
         alternative_to=command.alternative_to,
         charges=charges,
+        agreed_at=command.meeting_id,
     )
     case = work.find(case_packages_uuid(command.case_id))
     if not isinstance(case, CasePackages):

@@ -61,7 +61,13 @@ def review_package(
         if work.find(Refusal.create_id(command.package_id, command.meeting_id)) is not None:
             return None  # this review's refusal is already made
         refusal = Refusal.of(
-            command.package_id, command.case_id, command.panel, refused, command.meeting_id
+            command.package_id,
+            command.case_id,
+            command.panel,
+            refused,
+            command.meeting_id,
+            district=package.district,
+            meeting=command.meeting_id,
         )
         work.add(refusal)
         return refusal

@@ -27,6 +27,7 @@ def on_package_requested(d: Delivery[PackageRequested], work: Work[Commissioning
             interventions=tuple(e.interventions),
             alternative_to=tuple(e.alternative_to),
             funding_split=FundingSplit.of(e.funding_split),
+            meeting_id=e.meeting_id,
             caller=SERVICE,
             correlation_id=d.correlation_id or str(e.case_id),
         ),

@@ -123,3 +123,88 @@ def test_the_commissioner_s_tray_is_not_asked_for_anyone_else(
     sign_in(web, provider, "referrer-1", "referrer")
     assert "Near their limits" not in web.get("/").text
     assert not [r for r in services.sent if "commissioning.test" in str(r.url)]
+
+
+def _failure(n: int, **more: object) -> dict[str, object]:
+    """A failed commissioning as commissioning answers it."""
+    return {
+        "failure_id": f"00000000-0000-4000-8000-00000000000{n}",
+        "case_id": f"{n}a2b3c4d-0000-4000-8000-000000000000",
+        "package_id": f"{n}0000000-0000-4000-8000-000000000000",
+        "panel": "maag",
+        "district": "harlow",
+        "review": False,
+        "meeting_id": "90000000-0000-4000-8000-000000000000",
+        "reason": "no-capacity",
+        "detail": "no provider has 2 units a week of 'mentoring' free in harlow",
+        "remedy": "capacity",
+        "failed_at": "2026-11-27T10:00:00+00:00",
+        "failed_on": "2026-11-27",
+        "deal_with_by": "2026-12-01",
+        "overdue": False,
+        **more,
+    }
+
+
+def test_the_commissioner_s_tray_lists_failed_commissioning_first_each_with_what_to_do(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    """Before what is near its limit: each package that could not be commissioned (in the
+    order commissioning gives, overdue first), by case reference and panel (never a child's
+    name), why, the day it failed and whether it is overdue, linking to where room or money
+    is found; one that is the panel's own to decide says so; none: said so."""
+    commissioning = "http://commissioning.test"
+    fy = financial_year(datetime.now(UTC).date())
+    services.answer(
+        "GET",
+        f"{commissioning}/failures",
+        200,
+        [
+            _failure(1, overdue=True, failed_on="2026-11-20", deal_with_by="2026-11-24"),
+            _failure(
+                2,
+                panel="earp",
+                district=None,
+                reason="over-budget",
+                remedy="budget",
+                detail="needs £9,000.00 in 2026/27; £10.00 of earp's <£1> is left",
+            ),
+            _failure(3, reason="no-funding-split", remedy="panel", panel="jap", district=None),
+            _failure(4, reason="no-interventions", remedy="panel", review=True),
+        ],
+    )
+    sign_in(web, provider, "commissioner-1", "commissioner")
+    home = web.get("/").text
+    assert home.index("Packages that could not be commissioned") < home.index("Near their limits")
+    tray = home.split("Packages that could not be commissioned")[1].split("Near their limits")[0]
+    rows = tray.split("<tr")[2:]  # after the head's row
+    assert len(rows) == 4
+    assert "MAAG-1A2B3C4D, Harlow MAAG" in rows[0]
+    assert "Failed 20 November 2026; due by 24 November 2026" in rows[0]
+    assert "Overdue" in rows[0] and "Due<" not in rows[0]
+    assert "No provider had room: no provider has 2 units a week of &#39;mentoring&#39;" in rows[0]
+    assert '<a class="govuk-link" href="/providers">Find room: raise a provider' in rows[0]
+    assert "MAAG-2A2B3C4D, EARP" in rows[1] and 'govuk-tag--blue">Due</strong>' in rows[1]
+    assert "Failed 27 November 2026; due by 1 December 2026" in rows[1]
+    assert "Not enough left in the budget" in rows[1] and "&lt;£1&gt;" in rows[1]  # text
+    assert f'href="/budgets?fy={fy}">Find the money: raise the budget</a>' in rows[1]
+    assert "JAP" in rows[2] and "The JAP agreed no funding split" in rows[2]
+    assert "Nothing for commissioners to change: the panel decides again" in rows[2]
+    assert "href=" not in rows[2]
+    package = "/packages/40000000-0000-4000-8000-000000000000"
+    assert f'<a class="govuk-link" href="{package}">See the package</a>' in rows[3]
+    assert "(the change a review asked for)" in rows[3]
+    assert "4a2b3c4d-0000" not in tray  # a case by its reference, not its id
+    # none waiting: said so
+    services.answer("GET", f"{commissioning}/failures", 200, [])
+    assert "Every package the panels agreed has been commissioned" in web.get("/").text
+
+
+def test_failed_commissioning_the_commissioner_may_not_read_leaves_the_rest_of_the_tray(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    services.answer("GET", "http://commissioning.test/failures", 403, {"detail": "forbidden"})
+    sign_in(web, provider, "commissioner-1", "commissioner")
+    home = web.get("/").text
+    assert "Packages that could not be commissioned" not in home
+    assert "Near their limits" in home
