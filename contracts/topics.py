@@ -19,6 +19,7 @@ from contracts.events.commissioning import (
 )
 from contracts.events.notifications import NotificationFailed, NotificationSent
 from contracts.events.panel import (
+    AgendaCirculated,
     CaseClosed,
     CaseDeferred,
     CaseEscalated,
@@ -157,6 +158,7 @@ PANEL_EVENTS = TopicSpec(
         PlanAgreed,
         PlanReviewed,
         CaseReferredToSocialCare,
+        AgendaCirculated,
     ),
 )
 COMMISSIONING_EVENTS = TopicSpec(

@@ -37,6 +37,28 @@ class PanelMeetingScheduled(IntegrationEvent):
     starts_at: Annotated[Timestamp, OPERATIONAL]
 
 
+class AgendaCirculated(IntegrationEvent):
+    """A meeting's agenda circulated to the panel's members before its cut-off (a day before
+    the meeting); a later circulation revises the one before, after cases were listed or
+    taken off. Keyed by the meeting id, as `PanelMeetingScheduled` is (`case_id` holds the
+    meeting id): it names no case, only how many are listed."""
+
+    TYPE: ClassVar[str] = "maag.panel.AgendaCirculated.v1"
+
+    meeting_id: Annotated[Uuid, OPERATIONAL]
+    panel: Annotated[Panel, OPERATIONAL]
+    district: Annotated[District | None, OPERATIONAL] = Field(
+        default=None, description="For a district MAAG."
+    )
+    starts_at: Annotated[Timestamp, OPERATIONAL]
+    cases_listed: Annotated[int, OPERATIONAL] = Field(
+        ge=0, le=10_000, description="How many cases the agenda lists as circulated."
+    )
+    circulation: Annotated[int, OPERATIONAL] = Field(
+        ge=1, le=10_000, description="1 for the first circulation; each later one revises it."
+    )
+
+
 class CaseListed(IntegrationEvent):
     TYPE: ClassVar[str] = "maag.panel.CaseListed.v1"
 

@@ -63,11 +63,13 @@ class Action(StrEnum):
     READ_PLAN = "read the case's plan"
     CHANGE_PLAN = "change the case's plan"
     READ_PACKAGES = "read the case's packages"
+    READ_FAILURES = "read that a package agreed for the case could not be commissioned"
     READ_NOTIFICATIONS = "read the emails sent about the case"
     ANSWER_FRONT_DOOR = "take on a case referred to social care, or step it down"
     LIST_CASE = "list the case on a meeting of the panel holding it"
     DECLARE_INTEREST = "declare an interest in a case listed at a meeting of their panel"
     RECORD_MINUTES = "minute a meeting of their panel, and the cases discussed at it"
+    CIRCULATE_AGENDA = "circulate the agenda of a meeting of their panel to its members"
     AUDIT = "replay a case's history"
 
 
@@ -160,12 +162,16 @@ RULES: dict[Action, tuple[Who, ...]] = {
     Action.READ_PLAN: (PANEL, LEAD, AUDITOR),
     Action.CHANGE_PLAN: (LEAD,),
     Action.READ_PACKAGES: (PANEL, LEAD, COMMISSIONER, PROVIDER, AUDITOR),
+    # commissioners find room or money for it; the panel that agreed it decides again
+    Action.READ_FAILURES: (PANEL, COMMISSIONER, AUDITOR),
     Action.READ_NOTIFICATIONS: (PANEL, LEAD, AUDITOR),
     Action.ANSWER_FRONT_DOOR: (FRONT_DOOR,),
     Action.LIST_CASE: (PANEL,),
     # at a meeting, the case's scope is the meeting's tier (the panel that lists it there)
     Action.DECLARE_INTEREST: (PANEL,),
     Action.RECORD_MINUTES: (CHAIR,),
+    # a meeting's coordinator or chair: those who sit on its panel (its tier and district)
+    Action.CIRCULATE_AGENDA: (PANEL,),
     Action.AUDIT: (AUDITOR, PRIVACY_OFFICER),
 }
 # Who may know that a case exists: its readers, and those whose rule lets them act on any

@@ -28,7 +28,7 @@ class NotificationsService(Service[NotificationsApp]):
 def build(settings: Settings) -> NotificationsService:
     # The directory is checked first: a bad entry stops the service, naming it.
     directory = ProviderDirectory(settings.provider_directory)
-    app = NotificationsApp(settings, email_of=directory.email_of)
+    app = NotificationsApp(settings, email_of=directory.email_of, members_of=directory.members_of)
     p = Plumbing.around(
         SPEC,
         settings,

@@ -286,9 +286,29 @@ def _meetings(client: Recording) -> None:
 
 
 def _worked_case(client: Recording, case_id: str) -> None:
-    """Lead professional, package, the whole plan, and the package's review."""
+    """The agenda circulated, lead professional, package, the whole plan, and the package's
+    review."""
+    programme = client.wait_listed(case_id)  # days ahead: before its agenda's cut-off
+    client.call("POST", "panel", f"/meetings/{programme}/circulation", user=COORDINATOR)
     meeting = client.convene(case_id)
     client.make_quorate(meeting)  # every attendance a POST of its own
+    # the panel's governance: apologies, an interest declared before the decision, minutes
+    at = f"/meetings/{meeting}"
+    client.call("POST", "panel", f"{at}/apologies", user="panel-housing", json={"name": "Hal"})
+    client.call(
+        "POST",
+        "panel",
+        f"{at}/declarations",
+        user="panel-pvi",
+        json={"case_id": case_id, "name": "Pat", "interest": "our nursery may provide"},
+    )
+    client.call(
+        "POST",
+        "panel",
+        f"{at}/minutes",
+        user="chair-1",
+        json={"case_id": case_id, "discussion": "sleep and school attendance"},
+    )
     client.decide(meeting, lead_decision(case_id, LEAD, "Lee Lead", "education", "lee@sch.example"))
     client.decide(meeting, package_decision(case_id, _line()))
     (package,) = client.wait_packages(case_id)

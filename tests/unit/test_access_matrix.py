@@ -171,6 +171,10 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         PM: THEIR_PANELS + "; their own apologies",
     },
     ("panel", "POST", "/meetings/{meeting_id}/minutes"): {PC: THEIR_PANELS},
+    ("panel", "POST", "/meetings/{meeting_id}/circulation"): {
+        PC: THEIR_PANELS + "; before the agenda's cut-off",
+        PM: THEIR_PANELS + "; before the agenda's cut-off",
+    },
     ("panel", "POST", "/meetings/{meeting_id}/declarations"): {
         PC: THEIR_PANELS + "; their own interest, before the decision",
         PM: THEIR_PANELS + "; their own interest, before the decision",
@@ -215,6 +219,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         A: "",
     },
     ("commissioning", "GET", "/provider/packages"): {PV: THEIR_PROVIDERS + ", running"},
+    ("commissioning", "GET", "/failures"): {PC: THEIR_PANELS, PM: THEIR_PANELS, C: "", A: ""},
     ("commissioning", "GET", "/reports/spend"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/spend.csv"): {C: "", A: ""},
     ("commissioning", "GET", "/reports/capacity"): {C: "", A: ""},

@@ -6,6 +6,7 @@ from __future__ import annotations
 from contracts.events import IntegrationEvent
 from contracts.events.commissioning import PackageCommissioned, PackageDecommissioned
 from contracts.events.panel import (
+    AgendaCirculated,
     CaseClosed,
     CaseEscalated,
     CaseListed,
@@ -17,6 +18,9 @@ from contracts.events.panel import (
 )
 from contracts.events.referral import SocialCareReferralMade
 from maag.runtime.messaging.consumer import Handler, Subscription, on_events
+from services.notifications.application.policies.on_agenda_circulated import (
+    on_agenda_circulated,
+)
 from services.notifications.application.policies.on_case_closed import on_case_closed
 from services.notifications.application.policies.on_case_listed import on_case_listed
 from services.notifications.application.policies.on_case_moved import on_case_moved
@@ -47,6 +51,7 @@ PANEL: dict[type[IntegrationEvent], Handler] = {
     CaseEscalated: on_case_moved,
     CaseSteppedDown: on_case_moved,
     CaseClosed: on_case_closed,
+    AgendaCirculated: on_agenda_circulated,
 }
 COMMISSIONING: dict[type[IntegrationEvent], Handler] = {
     PackageCommissioned: on_package_commissioned,

@@ -71,7 +71,9 @@ def message_for(notification: Notification, sender: str) -> EmailMessage:
     msg["Subject"] = email.subject
     msg["Message-ID"] = notification.message_id
     msg["Date"] = formatdate(localtime=False)
-    msg["X-MAAG-Case"] = str(notification.case_id)
+    # the case it is about; or the meeting, for an agenda circulated to a panel's members
+    about = "X-MAAG-Meeting" if notification.template.about_meeting else "X-MAAG-Case"
+    msg[about] = str(notification.case_id)
     msg.set_content(email.text)
     msg.add_alternative(email.html, subtype="html")
     return msg

@@ -1,5 +1,6 @@
-"""Email templates (plain text and HTML). Each carries the case reference and a link to the
-case; none has a place for a child's name, date of birth or address."""
+"""Email templates (plain text and HTML). Each about a case carries the case reference and a
+link to the case; an agenda circulated to a panel's members, the panel, the meeting's time
+and a link to the meeting. None has a place for a child's name, date of birth or address."""
 
 from __future__ import annotations
 
@@ -66,6 +67,14 @@ TEMPLATES: dict[Template, _Wording] = {
         "there whether children's social care takes the case on or steps it down into the "
         "district's MAAG.\n\nOpen the case: $link",
     ),
+    Template.AGENDA_CIRCULATED: _Wording(
+        "$panel meeting on $meeting_time: the agenda$revised",
+        "The agenda of the $panel meeting on $meeting_time (London time) has been circulated "
+        "to the panel's members: $cases listed.$revision\n\nPlease read it before the "
+        "meeting: declare on the meeting's page any interest you have in a case listed, and "
+        "send your apologies there if you cannot attend.\n\nOpen the meeting (sign in as "
+        "yourself): $link",
+    ),
 }
 
 
@@ -87,6 +96,11 @@ CONTEXT_CLASSES: dict[str, DataClass] = {
     "effective_from": DataClass.OPERATIONAL,
     "district": DataClass.OPERATIONAL,
     "route": DataClass.OPERATIONAL,  # how the case reached the front door, in words
+    # an agenda circulated: when the meeting is, how many cases it lists, which circulation
+    "meeting_time": DataClass.OPERATIONAL,
+    "cases": DataClass.OPERATIONAL,
+    "revised": DataClass.OPERATIONAL,
+    "revision": DataClass.OPERATIONAL,
 }
 
 

@@ -23,6 +23,13 @@ class Template(StrEnum):
     PACKAGE_COMMISSIONED = "package-commissioned"
     PACKAGE_DECOMMISSIONED = "package-decommissioned"
     FRONT_DOOR_REFERRAL = "front-door-referral"
+    AGENDA_CIRCULATED = "agenda-circulated"  # to each member of a panel: about a meeting
+
+    @property
+    def about_meeting(self) -> bool:
+        """An email about a panel's meeting, not a case: it is kept under the meeting's id
+        (as the panel publishes a meeting's events) and carries no case reference."""
+        return self is Template.AGENDA_CIRCULATED
 
 
 class EmailStatus(StrEnum):
@@ -107,10 +114,10 @@ class StoredAsk(TypedDict):
 
 @dataclass(frozen=True)
 class Page:
-    """The page of the web app an email links to: a case's own, a package's, or the front
-    door's page of a case referred to children's social care."""
+    """The page of the web app an email links to: a case's own, a package's, the front
+    door's page of a case referred to children's social care, or a panel meeting's."""
 
-    kind: Literal["cases", "packages", "front-door"]
+    kind: Literal["cases", "packages", "front-door", "meetings"]
     id: UUID
 
     @classmethod
@@ -124,6 +131,10 @@ class Page:
     @classmethod
     def front_door(cls, case_id: UUID) -> Page:
         return cls("front-door", case_id)
+
+    @classmethod
+    def meeting(cls, meeting_id: UUID) -> Page:
+        return cls("meetings", meeting_id)
 
     def url(self, base: str) -> str:
         return f"{base}/{self.kind}/{self.id}"

@@ -55,6 +55,7 @@ from services.panel.application.commands import (
     set_goal,
     step_down,
 )
+from services.panel.application.commands.circulate_agenda import CirculateAgenda
 from services.panel.application.commands.confirm_attendance import ConfirmAttendance
 from services.panel.application.commands.declare_interest import DeclareInterest
 from services.panel.application.commands.expect_attendee import ExpectAttendee
@@ -198,6 +199,18 @@ def apologise(
     meeting_id: UUID, body: bodies.ApologiesRequest, app: App, asked: http.Asked
 ) -> MeetingView:
     meeting = app.handle(SendApologies(meeting_id=meeting_id, name=body.name, **asked))
+    return MeetingView.of(meeting, app)
+
+
+@meetings.post(
+    "/meetings/{meeting_id}/circulation",
+    response_model=MeetingView,
+    summary="Circulate the meeting's agenda to the panel's members, before its cut-off (a day "
+    "before the meeting); again only once a case was listed or taken off since. Each member of "
+    "the panel's distribution list is emailed a link to the meeting (`AgendaCirculated`)",
+)
+def circulate(meeting_id: UUID, app: App, asked: http.Asked) -> MeetingView:
+    meeting = app.handle(CirculateAgenda(meeting_id=meeting_id, **asked))
     return MeetingView.of(meeting, app)
 
 

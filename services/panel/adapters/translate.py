@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from contracts.events import Actor, IntegrationEvent
 from contracts.events.base import FundingSplit
 from contracts.events.panel import (
+    AgendaCirculated,
     CaseClosed,
     CaseDeferred,
     CaseEscalated,
@@ -252,11 +253,25 @@ def _scheduled(e: Meeting.Scheduled) -> PanelMeetingScheduled:
     )
 
 
+def _circulated(e: Meeting.AgendaCirculated) -> AgendaCirculated:
+    # how many cases, never which: the agenda itself is read on the meeting's page
+    return AgendaCirculated(
+        **_about(e),
+        meeting_id=e.originator_id,
+        panel=Panel(e.panel),
+        district=District(e.district) if e.district else None,
+        starts_at=datetime.fromisoformat(e.starts_at),
+        cases_listed=e.cases,
+        circulation=e.number,
+    )
+
+
 # Each takes the event class it is listed for; None where this one event is nobody else's.
 Translator = Callable[[Any], IntegrationEvent | None]
 # Each published event class and what it publishes.
 TRANSLATORS: dict[type[Aggregate.Event], Translator] = {
     Meeting.Scheduled: _scheduled,
+    Meeting.AgendaCirculated: _circulated,
     PanelCase.Listed: _listed,
     PanelCase.LeadProfessionalAssigned: _lead_assigned,
     PanelCase.PackageRequested: _package_requested,

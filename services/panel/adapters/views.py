@@ -92,6 +92,29 @@ class DeclarationView(BaseModel):
         ]
 
 
+class CirculationView(BaseModel):
+    """The agenda as last circulated to the panel's members."""
+
+    number: int = Field(description="1 for the first circulation; each later one revises it.")
+    circulated_at: datetime
+    cases_listed: int = Field(description="How many cases the agenda listed then.")
+    changed_since: bool = Field(
+        description="Whether a case was listed or taken off since (it may be circulated again)."
+    )
+
+    @classmethod
+    def of(cls, meeting: Meeting) -> CirculationView | None:
+        last = meeting.circulated
+        if last is None:
+            return None
+        return cls(
+            number=last.number,
+            circulated_at=last.at,
+            cases_listed=last.cases,
+            changed_since=last.changed,
+        )
+
+
 class MeetingView(BaseModel):
     meeting_id: UUID
     panel: Panel
@@ -115,6 +138,13 @@ class MeetingView(BaseModel):
     missing_for_quorum: list[str]
     minutes: MinutesView | None = Field(
         description="The meeting's general minutes, as the chair last recorded them."
+    )
+    agenda_closes_at: datetime = Field(
+        description="The agenda's cut-off, a day before the meeting: a case accepted later "
+        "goes to the panel's next meeting; the agenda is circulated before it."
+    )
+    circulated: CirculationView | None = Field(
+        description="The agenda as last circulated to the panel's members (None: not yet)."
     )
 
     @classmethod
@@ -147,6 +177,8 @@ class MeetingView(BaseModel):
                 "quorate": not missing,
                 "missing_for_quorum": missing,
                 "minutes": MinutesView.of(meeting.minutes),
+                "agenda_closes_at": meeting.agenda_closes_at,
+                "circulated": CirculationView.of(meeting),
                 **more,
             }
         )

@@ -1,10 +1,12 @@
 """A panel meeting: when it is, who attended or sent apologies (and so whether it is quorate),
-what is listed, and its general minutes (each item's minutes are `ItemMinutes`, its
-declarations of interest are the case's)."""
+what is listed, its agenda as circulated to the panel's members before the cut-off, and its
+general minutes (each item's minutes are `ItemMinutes`, its declarations of interest are the
+case's)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated
 from uuid import UUID
@@ -15,8 +17,8 @@ from contracts.classification import OPERATIONAL, THIRD_PARTY
 from contracts.reference import District, Panel, Position
 from services.panel.domain.constitution import CONSTITUTIONS, Constitution
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
-from services.panel.domain.schedule import LOCAL, PanelRef, meeting_id
-from services.panel.domain.values import Apology, Attendee, ExpectedAttendee, Minutes
+from services.panel.domain.schedule import AGENDA_CUT_OFF, LOCAL, PanelRef, meeting_id
+from services.panel.domain.values import Apology, Attendee, Circulation, ExpectedAttendee, Minutes
 
 
 class Meeting(Aggregate):
@@ -69,12 +71,28 @@ class Meeting(Aggregate):
         def apply(self, meeting: Meeting) -> None:
             meeting.minutes = Minutes(self.discussion, self.actions, self.timestamp)
 
+    class AgendaCirculated(Aggregate.Event):
+        """The agenda sent to the panel's members before its cut-off: how many cases it
+        listed then (never which: a case's timeline follows its meetings, and must not name
+        the others) and which circulation it is. It repeats the meeting's panel and start,
+        so that what is published of it needs nothing else."""
+
+        panel: Annotated[str, OPERATIONAL]
+        district: Annotated[str | None, OPERATIONAL]
+        starts_at: Annotated[str, OPERATIONAL]
+        cases: Annotated[int, OPERATIONAL]
+        number: Annotated[int, OPERATIONAL]
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.circulated = Circulation(self.number, self.cases, self.timestamp)
+
     class CaseListed(Aggregate.Event):
         case_id: Annotated[UUID, OPERATIONAL]
         reason: Annotated[str, OPERATIONAL]
 
         def apply(self, meeting: Meeting) -> None:
             meeting.agenda[self.case_id] = self.reason
+            meeting.agenda_changed()
 
     class CaseRemoved(Aggregate.Event):
         case_id: Annotated[UUID, OPERATIONAL]
@@ -82,6 +100,7 @@ class Meeting(Aggregate):
 
         def apply(self, meeting: Meeting) -> None:
             meeting.agenda.pop(self.case_id, None)
+            meeting.agenda_changed()
 
     @event(Scheduled)
     def __init__(self, panel: str, district: str | None, starts_at: str) -> None:
@@ -93,6 +112,7 @@ class Meeting(Aggregate):
         self.agenda: dict[UUID, str] = {}  # case id -> why it is listed
         self.apologies: dict[str, Apology] = {}  # person id -> who sent them
         self.minutes: Minutes | None = None  # the general minutes, as last recorded
+        self.circulated: Circulation | None = None  # the agenda as last circulated
 
     @staticmethod
     def create_id(panel: str, district: str | None, starts_at: str, **_: object) -> UUID:
@@ -185,6 +205,46 @@ class Meeting(Aggregate):
         ):
             return
         self.trigger_event(self.MinutesRecorded, discussion=discussion, actions=actions)
+
+    @property
+    def agenda_closes_at(self) -> datetime:
+        """The agenda's cut-off (`AGENDA_CUT_OFF` before the start): a case accepted later
+        goes to the panel's next meeting, and the agenda is circulated before it."""
+        return self.starts_at - AGENDA_CUT_OFF
+
+    def circulate_agenda(self, now: datetime) -> None:
+        """Circulate the agenda to the panel's members, before its cut-off: the first time
+        once a case is listed, again only when a case was listed or taken off since (the
+        members are then sent the revised agenda)."""
+        closes = self.agenda_closes_at
+        if now >= closes:
+            raise PanelRuleBroken(
+                f"meeting_id: the agenda closed at {_local(closes)}, a day before the meeting: "
+                "it is circulated before then"
+            )
+        last = self.circulated
+        if last is None and not self.agenda:
+            raise PanelRuleBroken(
+                "meeting_id: no case is listed on this meeting yet: there is no agenda to circulate"
+            )
+        if last is not None and not last.changed:
+            raise PanelRuleBroken(
+                f"meeting_id: the agenda was circulated at {_local(last.at)} and no case has "
+                "been listed or taken off since: there is nothing new to send"
+            )
+        self.trigger_event(
+            self.AgendaCirculated,
+            panel=self.panel.value,
+            district=self.district.value if self.district else None,
+            starts_at=self.starts_at.isoformat(),
+            cases=len(self.agenda),
+            number=last.number + 1 if last else 1,
+        )
+
+    def agenda_changed(self) -> None:
+        """A case listed or taken off: the agenda as circulated is out of date."""
+        if self.circulated is not None and not self.circulated.changed:
+            self.circulated = replace(self.circulated, changed=True)
 
     def ends_at(self, window: timedelta) -> datetime:
         """When its window closes: attendance and decisions are recorded from its start until

@@ -154,6 +154,18 @@ class Minutes:
 
 
 @dataclass(frozen=True)
+class Circulation:
+    """The agenda as last circulated to the panel's members: which circulation it was (each
+    later one revises the one before), how many cases it listed then, when, and whether a
+    case was listed or taken off since (the agenda is then worth sending again)."""
+
+    number: int
+    cases: int
+    at: datetime
+    changed: bool = False
+
+
+@dataclass(frozen=True)
 class Member:
     """A member of the Team Around the Child."""
 

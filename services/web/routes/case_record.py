@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from contracts.limits import NOTE_CHARS, TEXT_CHARS
 from contracts.reference import Role
-from services.web.backend import Invalid, NotAllowed, NotFound, Refused
+from services.web.backend import Invalid, NotAllowed, NotFound, Refused, Unavailable
 from services.web.forms import FormErrors, request_key
 from services.web.pages import (
     PANEL_PEOPLE,
@@ -223,7 +222,7 @@ async def names(web: Web, actors: Iterable[Mapping[str, Any] | None]) -> dict[st
     async def name(user_id: str, role: str) -> tuple[str, str]:
         try:
             found = await web.directory.find(user_id, role=role)
-        except (httpx.HTTPError, KeyError, ValueError):
+        except Unavailable:
             found = None  # the directory not answering: the page still says who, by id
         return user_id, found.name if found else user_id
 

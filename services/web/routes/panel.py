@@ -1,8 +1,10 @@
-"""The panel's pages: its meetings, and at a meeting the agenda, confirming attendance or
-sending apologies, declaring an interest in a case listed (before it is decided), and the
-chair's decisions and minutes on each case listed, while the meeting sits (auditors read the
-meetings too); from a case's page, a panel member calls its panel to meet now on it. The
-chair picks a lead professional from the directory of people, never by typing who."""
+"""The panel's pages: its meetings, and at a meeting the agenda, circulating it to the
+panel's members before its cut-off (a coordinator or chair: anyone who sits on the panel),
+confirming attendance or sending apologies, declaring an interest in a case listed (before it
+is decided), and the chair's decisions and minutes on each case listed, while the meeting
+sits (auditors read the meetings too); from a case's page, a panel member calls its panel to
+meet now on it. The chair picks a lead professional from the directory of people, never by
+typing who."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from contracts.reference import JAP_FUNDERS, Agency, AvoidedOutcome, ClosureOutcome, Panel, Role
-from services.web.backend import Invalid, Refused
+from services.web.backend import Invalid, Refused, Unavailable
 from services.web.decisions import decision_body
 from services.web.forms import FormErrors, request_key
 from services.web.pages import (
@@ -72,6 +74,7 @@ class Agenda(TypedDict, total=False):
     attendance: Required[list[Attendee]]
     apologies: list[Attendee]
     agenda: Required[list[Item]]
+    agenda_closes_at: str  # its cut-off: the agenda is circulated before it
 
 
 class Line(TypedDict):
@@ -154,7 +157,7 @@ async def decide(
     chosen = str(form.get("professional_id", "")).strip()
     try:
         lead = await web.directory.find(chosen, role=LEAD_ROLE) if chosen else None
-    except httpx.HTTPError as e:
+    except (Unavailable, httpx.HTTPError) as e:  # the page says so: try again
         log.warning("web.directory_unavailable", error=type(e).__name__)
         errors = FormErrors()
         errors.add(f"professional_id-{n}", "The directory of people did not answer: try again")
@@ -238,6 +241,29 @@ async def declare(
             "withdraws": withdraws == "yes",
         },
         {"interest": f"interest-{n}", "withdraws": f"withdraws-{n}"},
+        again,
+        f"/meetings/{meeting_id}",
+    )
+
+
+@router.post("/meetings/{meeting_id}/circulation")
+async def circulate(
+    request: Request, web: WebApp, who: PanelPerson, form: CheckedForm, meeting_id: uuid.UUID
+) -> Response:
+    """The agenda circulated to the panel's members (each emailed a link to the meeting),
+    before its cut-off; again once a case was listed or taken off since. What the panel API
+    refuses (after the cut-off, nothing new to send) shows beside the circulation."""
+
+    async def again(errors: FormErrors, status: int) -> HTMLResponse:
+        return await _meeting_page(web, request, who, meeting_id, errors, status, form)
+
+    return await _write(
+        web,
+        who,
+        form,
+        f"/meetings/{meeting_id}/circulation",
+        {},
+        {"meeting_id": "circulation"},
         again,
         f"/meetings/{meeting_id}",
     )
@@ -382,6 +408,9 @@ async def _meeting_page(
     starts = datetime.fromisoformat(agenda["starts_at"])
     ends = datetime.fromisoformat(agenda["ends_at"])
     sitting = "to come" if now < starts else "ended" if now > ends else "sitting"
+    closes = agenda.get("agenda_closes_at")
+    # the agenda may be circulated until its cut-off (the panel API decides again)
+    circulating = closes is not None and now < datetime.fromisoformat(closes)
     chair = who.has(Role.PANEL_CHAIR.value)
     # the running packages of each case listed, for the review form (a review may be
     # listed for its day, or brought forward with the case)
@@ -397,6 +426,7 @@ async def _meeting_page(
         status,
         meeting=agenda,
         sitting=sitting,
+        circulating=circulating,
         attending=attending,
         apologised=apologised,
         chair=chair,
@@ -419,7 +449,7 @@ async def _leads(web: Web) -> list[dict[str, str]] | None:
     answer)."""
     try:
         people = await web.directory.people(role=LEAD_ROLE)
-    except httpx.HTTPError as e:
+    except (Unavailable, httpx.HTTPError) as e:  # the page says so: try again
         log.warning("web.directory_unavailable", error=type(e).__name__)
         return None
     return [

@@ -3,15 +3,22 @@ a case listed at a meeting sitting now and withdraws from its decision (a declar
 does not say what the interest is refused, the answers kept) and sends apologies for the
 panel's next meeting; the chair minutes the meeting and the case, and picks the case's lead
 professional from the directory; the meeting shows the declaration beside the decision, the
-minutes, and who sent apologies."""
+minutes, and who sent apologies. Then the chair circulates the next meeting's agenda before its
+cut-off: every member on the panel's distribution list finds one email in the mailbox with the
+meeting's link, the page says when it went, and the same agenda is not offered again."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
+from email.message import EmailMessage, Message
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from maag.ops.demo.client import wait_for
+from maag.ops.infra.mailbox import messages
+from services.notifications.adapters.directory import ProviderDirectory
 from tests.support.referral import details
 from tests.support.system import System
 from tests.support.web import check, person, sign_in
@@ -40,6 +47,8 @@ def test_chair_minutes_a_meeting_where_an_interest_was_declared_and_picks_the_le
     case_id = client.refer(details(caf_reference="CAF-2026-310201", consent=consent))["case_id"]
     programme = client.wait_listed(case_id)  # the panel's next meeting, days away
     meeting = client.convene(case_id)  # called for now: the case is brought forward to it
+    # another Harlow case, listed on the panel's next meeting: its agenda is circulated below
+    other = client.refer(details(caf_reference="CAF-2026-310202", consent=consent))["case_id"]
     meeting_url = f"{web}/meetings/{meeting}"
 
     # --- the voluntary sector's member declares an interest and withdraws ---
@@ -111,3 +120,33 @@ def test_chair_minutes_a_meeting_where_an_interest_was_declared_and_picks_the_le
     assert case["lead_professional"]["name"] == "Lead professional education"
     chair.goto(f"{web}/meetings/{programme}")
     expect(chair.locator("main")).to_contain_text("Panel member pvi (pvi)")  # apologies sent
+
+    # --- the chair circulates the next meeting's agenda, before its cut-off ---
+    upcoming = client.wait_listed(other)  # a day or more away: its agenda still open
+    agenda_url = f"{web}/meetings/{upcoming}"
+    chair.goto(agenda_url)
+    main = chair.locator("main")
+    expect(main).to_contain_text("Not circulated yet.")
+    expect(main).to_contain_text("It can be circulated until")
+    with chair.expect_navigation():
+        chair.get_by_role("button", name="Circulate the agenda").click()
+    assert chair.url == agenda_url, main.inner_text()[:600]  # what was refused, if anything
+    expect(main).to_contain_text("Last circulated on")
+    expect(chair.get_by_role("button", name="Circulate the agenda")).to_have_count(0)  # sent
+    check(chair, "chair-13-agenda-circulated")
+    # each member of the Harlow MAAG: one email, with the meeting's link
+    members = ProviderDirectory().members_of("maag:harlow")
+
+    def circulated() -> list[Message] | None:
+        found = [m for _, m in messages(system.mail) if m["X-MAAG-Meeting"] == upcoming]
+        return found if len(found) >= len(members) else None
+
+    emails = wait_for("the agenda in each member's inbox", circulated)
+    assert Counter(m["To"] for m in emails) == Counter(members)  # each once
+    assert {"chair-1@maag.example", "panel-pvi@maag.example"} <= set(members)
+    email = emails[0]
+    assert isinstance(email, EmailMessage)  # read with the default policy
+    assert str(email["Subject"]).startswith("Harlow MAAG meeting on ")
+    text = email.get_body(("plain",))
+    assert text is not None and agenda_url in text.get_content()
+    assert "CAF-2026-310202" not in text.get_content()  # no case named

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, kw_only=True)
 class RequestEmail(Command):
     source: Source
-    case_id: UUID
+    case_id: UUID  # the case it is about; for an email about a meeting, the meeting's id
     template: Template
     recipient: Recipient
     context: Context
@@ -43,7 +43,12 @@ def request_email(
         recipient=command.recipient,
         context={
             **command.context,
-            "case_ref": case_reference(str(command.case_id)),
+            # an email about a meeting names no case
+            **(
+                {}
+                if command.template.about_meeting
+                else {"case_ref": case_reference(str(command.case_id))}
+            ),
             "link": page.url(app.web_base_url),
         },
     )

@@ -1,6 +1,6 @@
 """The panel's use cases, one file each, and the one registry they are dispatched through:
 meetings (schedule one, confirm attendance, send apologies, expect an attendee, list a case,
-declare an interest in a case listed, record the minutes), the chair's decisions on a
+circulate the agenda, declare an interest in a case listed, record the minutes), the chair's decisions on a
 listed case (`application/decisions.py` says what they share), and the lead professional's
 changes to the case's plan (`application/plans.py`). `schedule_ahead.py` is the service's
 own hourly job, not a caller's command."""
@@ -25,6 +25,7 @@ from services.panel.application.commands import (  # noqa: E402
     agree_action,
     agree_plan,
     assign_lead_professional,
+    circulate_agenda,
     close_case,
     confirm_attendance,
     declare_interest,
@@ -51,6 +52,7 @@ __all__ = [
     "agree_action",
     "agree_plan",
     "assign_lead_professional",
+    "circulate_agenda",
     "close_case",
     "confirm_attendance",
     "declare_interest",

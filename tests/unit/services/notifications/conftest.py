@@ -30,9 +30,11 @@ Ask = Callable[..., list[Notification]]
 
 
 def make_app(tmp_path: Path, **settings: Any) -> NotificationsApp:
+    directory = ProviderDirectory()
     return NotificationsApp(
         Settings(data_dir=tmp_path, web_base_url=BASE_URL, **settings),
-        email_of=ProviderDirectory().email_of,
+        email_of=directory.email_of,
+        members_of=directory.members_of,
     )
 
 

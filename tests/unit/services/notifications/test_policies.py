@@ -17,6 +17,7 @@ from contracts.events.commissioning import (
     PackageDecommissioned,
 )
 from contracts.events.panel import (
+    AgendaCirculated,
     CaseClosed,
     CaseEscalated,
     CaseListed,
@@ -28,10 +29,15 @@ from contracts.events.panel import (
 )
 from contracts.events.referral import SocialCareReferralMade
 from contracts.reference import Agency, District, Panel, SocialCareRoute
+from maag.runtime.messaging.consumer import Rejected
 from maag.runtime.settings import Settings
 from services.notifications.adapters.directory import ProviderDirectory
 from services.notifications.adapters.inbound import COMMISSIONING, PANEL, REFERRAL
+from services.notifications.adapters.smtp import message_for
 from services.notifications.application.app import NotificationsApp
+from services.notifications.application.policies.on_agenda_circulated import (
+    on_agenda_circulated,
+)
 from services.notifications.application.policies.on_case_closed import on_case_closed
 from services.notifications.application.policies.on_case_listed import on_case_listed
 from services.notifications.application.policies.on_case_moved import on_case_moved
@@ -139,6 +145,7 @@ def test_every_followed_event_reaches_its_policy() -> None:
         CaseEscalated: on_case_moved,
         CaseSteppedDown: on_case_moved,
         CaseClosed: on_case_closed,
+        AgendaCirculated: on_agenda_circulated,
     } == PANEL
     assert {
         PackageCommissioned: on_package_commissioned,
@@ -446,3 +453,87 @@ def test_a_front_door_the_directory_lacks_is_still_asked_for(tmp_path: Path) -> 
 def test_every_district_has_a_front_door_in_the_directory() -> None:
     directory = ProviderDirectory()
     assert all(directory.email_of(front_door_contact(d)) for d in District)
+
+
+# --- an agenda circulated to a panel's members ---
+
+
+def _circulated(
+    circulation: int = 1,
+    panel: Panel = Panel.MAAG,
+    district: District | None = District.HARLOW,
+    meeting_id: uuid.UUID | None = None,
+) -> AgendaCirculated:
+    meeting = meeting_id or uuid.uuid4()
+    return AgendaCirculated(
+        case_id=meeting,  # keyed by the meeting, as the panel publishes a meeting's events
+        occurred_at=NOW,
+        actor=ACTOR,
+        meeting_id=meeting,
+        panel=panel,
+        district=district,
+        starts_at=datetime(2026, 6, 2, 9, 0, tzinfo=UTC),  # 10:00 in London (summer time)
+        cases_listed=3,
+        circulation=circulation,
+    )
+
+
+def test_an_agenda_circulated_emails_each_member_of_the_panel_once_with_the_meeting_link(
+    app: NotificationsApp, ask: Ask
+) -> None:
+    event = _circulated()
+    members = ProviderDirectory().members_of("maag:harlow")
+    asked = ask(on_agenda_circulated, event, "evt-agenda-1")
+    assert sorted(n.recipient for n in asked) == sorted(members) and len(members) >= 12
+    assert "chair-1@maag.example" in members and "coordinator-1@maag.example" in members
+    assert {n.template for n in asked} == {"agenda-circulated"}
+    assert {n.case_id for n in asked} == {event.meeting_id}  # kept under the meeting
+    link = f"https://maag.example/meetings/{event.meeting_id}"
+    (context,) = {tuple(sorted(n.context.items())) for n in asked}  # one email, many members
+    assert dict(context) == {
+        "panel": "Harlow MAAG",
+        "meeting_time": "Tuesday 2 June 2026 at 10:00",
+        "cases": "3 cases",
+        "revised": "",
+        "revision": "",
+        "link": link,
+    }  # no case reference: the email names no case
+    email = render(asked[0].template, asked[0].context)
+    assert email.subject == "Harlow MAAG meeting on Tuesday 2 June 2026 at 10:00: the agenda"
+    assert "(London time)" in email.text and link in email.text
+    sent = message_for(asked[0], "maag@notifications.example")
+    assert sent["X-MAAG-Meeting"] == str(event.meeting_id) and sent["X-MAAG-Case"] is None
+    # redelivered: nothing more asked for, nobody emailed twice
+    again_asked = ask(on_agenda_circulated, event, "evt-agenda-1")
+    assert {n.version for n in again_asked} == {1}  # found as asked, not asked again
+    assert len(app.notifications(0, 1000)) == len(members)
+    # circulated again (cases listed since): each member is emailed the revised agenda
+    revised = ask(on_agenda_circulated, _circulated(2, meeting_id=event.meeting_id), "evt-2")
+    assert sorted(n.recipient for n in revised) == sorted(members)
+    again = render(revised[0].template, revised[0].context)
+    assert again.subject.endswith(": the agenda (revised)")
+    assert "This is circulation 2 of the agenda" in again.text
+    assert "it replaces the earlier one" in again.text
+
+
+def test_the_county_panels_agendas_go_to_their_own_members(ask: Ask) -> None:
+    (earp,) = {n.context["panel"] for n in ask(on_agenda_circulated, _circulated(
+        panel=Panel.EARP, district=None), "evt-earp")}  # fmt: skip
+    assert earp == "EARP"
+    jap = ask(on_agenda_circulated, _circulated(panel=Panel.JAP, district=None), "evt-jap")
+    assert "pct-commissioner-1@maag.example" in {n.recipient for n in jap}
+
+
+def test_an_agenda_of_a_panel_without_a_distribution_list_is_rejected_naming_it(
+    tmp_path: Path,
+) -> None:
+    app = NotificationsApp(Settings(data_dir=tmp_path))  # a directory with no lists
+    with pytest.raises(Rejected, match=r"^panel: the Harlow MAAG has no distribution list .*"
+                       r"members:maag:harlow"):  # fmt: skip
+        delivered(app, on_agenda_circulated, _circulated())
+    listed = NotificationsApp(
+        Settings(data_dir=tmp_path / "listed"), members_of=ProviderDirectory().members_of
+    )
+    for panel, district in ((Panel.MAAG, None), (Panel.EARP, District.HARLOW)):
+        with pytest.raises(Rejected, match=r"^district: a MAAG's agenda names its district"):
+            delivered(listed, on_agenda_circulated, _circulated(panel=panel, district=district))

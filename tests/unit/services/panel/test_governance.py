@@ -1,17 +1,19 @@
 """A panel's governance: apologies for a meeting, its minutes (general and per agenda item),
-and declarations of interest in a case listed, made before the decision (a member who
-withdrew counts toward no quorum for the case and may not record its decision), through the
-use cases over a real (SQLite) store and through the HTTP API."""
+declarations of interest in a case listed, made before the decision (a member who withdrew
+counts toward no quorum for the case and may not record its decision), and the agenda
+circulated to the panel's members before its cut-off (again only when it changed), through
+the use cases over a real (SQLite) store and through the HTTP API."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from contracts.events.panel import AgendaCirculated
 from contracts.reference import Agency, Position, Role
 from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
@@ -19,16 +21,19 @@ from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller, Forbidden
 from services.panel.adapters import read_model
 from services.panel.adapters.http import create_api
-from services.panel.adapters.translate import CLASSES
+from services.panel.adapters.translate import CLASSES, translate
 from services.panel.application.app import PanelApp
+from services.panel.application.commands.circulate_agenda import CirculateAgenda
 from services.panel.application.commands.declare_interest import DeclareInterest
 from services.panel.application.commands.expect_attendee import ExpectAttendee
 from services.panel.application.commands.record_minutes import MinuteItem, RecordMinutes
+from services.panel.application.commands.schedule_meeting import ScheduleMeeting
 from services.panel.application.commands.send_apologies import SendApologies
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
 from services.panel.domain.minutes import ItemMinutes, item_minutes_id
 from services.panel.domain.rules import NotAMember, PanelRuleBroken
+from services.panel.domain.schedule import PanelRef
 from tests.support.identity import auth, verifier
 from tests.support.sitting import sit
 from tests.unit.services.panel import deliveries as use
@@ -354,6 +359,115 @@ def test_an_interest_is_declared_only_in_a_case_on_the_agenda_by_a_member(
         _declare(app, meeting, case_id)
 
 
+# --- the agenda circulated to the panel's members ---
+
+COORDINATOR = Caller.of("coordinator-1", Role.PANEL_MEMBER, "social-care", ALL_DISTRICTS, ALL_TIERS)
+
+
+def _circulate(app: PanelApp, meeting: Meeting, who: Caller = CHAIR) -> Meeting:
+    circulated: Meeting = app.handle(
+        CirculateAgenda(meeting_id=meeting.id, caller=who, correlation_id="corr-circ")
+    )
+    return circulated
+
+
+def _circulations(app: PanelApp, meeting: Meeting) -> list[Meeting.AgendaCirculated]:
+    return [e for e in app.events.get(meeting.id) if isinstance(e, Meeting.AgendaCirculated)]
+
+
+def test_the_agenda_is_circulated_before_its_cut_off_and_again_only_once_it_changed(
+    app: PanelApp,
+) -> None:
+    case_id, meeting = _listed(app)
+    app.now = lambda: meeting.starts_at - timedelta(days=3)
+    circulated = _circulate(app, meeting)
+    assert circulated.circulated is not None and circulated.circulated.number == 1
+    (first,) = _circulations(app, meeting)
+    assert (first.cases, first.number) == (1, 1)
+    assert str(case_id) not in str(vars(first))  # how many, never which (a case's timeline
+    # follows its meetings: it must not name the others)
+    # published on the panel's topic, keyed by the meeting, naming no case: only how many
+    out = translate(first)
+    assert out is not None and CLASSES.publishes(first)
+    assert out.event.model_dump(mode="json", exclude={"actor", "occurred_at"}) == {
+        "case_id": str(meeting.id),
+        "meeting_id": str(meeting.id),
+        "panel": "maag",
+        "district": "harlow",
+        "starts_at": meeting.starts_at.isoformat().replace("+00:00", "Z"),
+        "cases_listed": 1,
+        "circulation": 1,
+    }
+    assert out.event.actor.user_id == "chair-1" and out.correlation_id == "corr-circ"
+    # nothing changed: nothing sent again, naming the field
+    with pytest.raises(PanelRuleBroken, match=r"^meeting_id: the agenda was circulated at .* no "
+                       r"case has been listed or taken off since"):  # fmt: skip
+        _circulate(app, meeting, COORDINATOR)
+    # a second case listed: the coordinator circulates the revised agenda
+    second, _ = _listed(app)
+    again = _circulate(app, meeting, COORDINATOR)
+    assert again.circulated is not None and again.circulated.cases == 2
+    assert second in again.agenda
+    revised = _circulations(app, meeting)[-1]
+    published = translate(revised)
+    assert published is not None and isinstance(published.event, AgendaCirculated)
+    assert (published.event.circulation, published.event.cases_listed) == (2, 2)
+    # from the cut-off, a day before the meeting: refused, naming the field
+    app.now = lambda: meeting.agenda_closes_at
+    _listed(app)  # a third case listed: too late to circulate now
+    with pytest.raises(
+        PanelRuleBroken, match=r"^meeting_id: the agenda closed at 2026-11-30 10:00"
+    ):
+        _circulate(app, meeting)
+    assert len(_circulations(app, meeting)) == 2
+
+
+def test_a_case_taken_off_the_agenda_after_it_was_circulated_lets_it_go_again(
+    app: PanelApp,
+) -> None:
+    case_id, meeting = _listed(app)
+    app.now = lambda: meeting.starts_at - timedelta(days=2)
+    _circulate(app, meeting)
+    work = Work(app)
+    use.consent_withdrawn(work, case_id, False)  # the case leaves every agenda
+    work.commit()
+    found = _get(app, meeting.id, Meeting)
+    assert not found.agenda and found.circulated is not None and found.circulated.changed
+    again = _circulate(app, found, COORDINATOR)  # the members are told: nothing to decide now
+    circulated = again.circulated
+    assert circulated is not None and (circulated.number, circulated.cases) == (2, 0)
+    assert not circulated.changed
+
+
+def test_an_agenda_with_no_case_listed_is_not_circulated(app: PanelApp) -> None:
+    _, listed = _listed(app)
+    app.now = lambda: listed.starts_at - timedelta(days=14)
+    ref = PanelRef(listed.panel, listed.district)
+    empty: Meeting = app.handle(
+        ScheduleMeeting(
+            ref=ref, starts_at=listed.starts_at + timedelta(weeks=1), caller=CHAIR,
+            correlation_id="c",
+        )
+    )  # fmt: skip
+    with pytest.raises(PanelRuleBroken, match=r"^meeting_id: no case is listed on this meeting"):
+        _circulate(app, empty)
+
+
+def test_only_those_who_sit_on_the_panel_circulate_its_agenda(app: PanelApp) -> None:
+    _, meeting = _listed(app)
+    app.now = lambda: meeting.starts_at - timedelta(days=2)
+    lead = Caller.of("lead-education", Role.LEAD_PROFESSIONAL, "education")
+    auditor = Caller.of("auditor-1", Role.AUDITOR, "county-audit")
+    elsewhere = Caller.of("t-1", Role.PANEL_MEMBER, "pvi", ["tendring"], ["maag"])
+    county = Caller.of("scf-1", Role.PANEL_MEMBER, "childrens-services", ALL_DISTRICTS, ["earp"])
+    for who in (lead, auditor, elsewhere, county):
+        with pytest.raises(Forbidden):
+            _circulate(app, meeting, who)
+    assert _circulations(app, meeting) == []
+    _circulate(app, meeting, VOLUNTARY)  # any member who sits on it: its coordinator among them
+    assert len(_circulations(app, meeting)) == 1
+
+
 # --- through the HTTP API ---
 
 
@@ -434,6 +548,37 @@ def test_the_meeting_s_agenda_shows_apologies_minutes_and_declarations(
     audited = client.get(f"{url}/agenda", headers=auth(Role.AUDITOR, "county-audit")).json()
     assert audited["agenda"][0]["minutes"] is None
     assert audited["agenda"][0]["declarations"][0]["withdraws"] is True
+
+
+def test_the_agenda_is_circulated_through_the_api_once_per_request_and_shown_on_it(
+    client: Any, app: PanelApp
+) -> None:
+    _, meeting = _listed(app)
+    app.now = lambda: meeting.starts_at - timedelta(days=2)
+    url = f"/meetings/{meeting.id}"
+    keyed = {**_chair(), "Idempotency-Key": "k-circulate-1"}
+    r = client.post(f"{url}/circulation", headers=keyed)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["circulated"]["number"] == 1 and body["circulated"]["cases_listed"] == 1
+    assert body["circulated"]["changed_since"] is False
+    closes = body["agenda_closes_at"].replace("Z", "+00:00")
+    assert datetime.fromisoformat(closes) == meeting.starts_at - timedelta(days=1)
+    assert client.post(f"{url}/circulation", headers=keyed).status_code == 200  # sent twice
+    assert len(_circulations(app, meeting)) == 1  # recorded once
+    unchanged = client.post(f"{url}/circulation", headers=_chair())
+    assert unchanged.status_code == 409
+    assert unchanged.json()["detail"].startswith("meeting_id: the agenda was circulated at ")
+    _listed(app)  # another case listed since
+    client.projector.catch_up()
+    shown = client.get(f"{url}/agenda", headers=auth(Role.AUDITOR, "county-audit")).json()
+    assert shown["circulated"]["changed_since"] is True and len(shown["agenda"]) == 2
+    lead = client.post(f"{url}/circulation", headers=auth(Role.LEAD_PROFESSIONAL, "education"))
+    assert lead.status_code == 403
+    app.now = lambda: meeting.starts_at - timedelta(hours=23)
+    late = client.post(f"{url}/circulation", headers=_chair())
+    assert late.status_code == 409 and late.json()["detail"].startswith("meeting_id: the agenda ")
+    assert "closed at" in late.json()["detail"]
 
 
 def test_a_decision_s_answer_shows_the_declarations_on_its_item(client: Any, app: PanelApp) -> None:

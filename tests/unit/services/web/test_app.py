@@ -38,6 +38,7 @@ ROUTES = {
     ("POST", "/meetings/{meeting_id}/apologies"),
     ("POST", "/meetings/{meeting_id}/declarations"),
     ("POST", "/meetings/{meeting_id}/minutes"),
+    ("POST", "/meetings/{meeting_id}/circulation"),
     ("GET", "/cases/{case_id}"),
     ("POST", "/cases/{case_id}/sitting"),
     ("GET", "/my-cases"),

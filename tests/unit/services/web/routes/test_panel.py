@@ -481,3 +481,98 @@ def test_a_meeting_page_shows_who_came_apologised_or_is_absent_the_interests_and
     assert case_heading in text  # the case's reference, not its id, heads its item
     assert "Declare an interest in this case" not in text  # decided: too late
     assert "Send my apologies" in text and "Record the minutes" not in text  # not the chair
+
+
+# --- the agenda circulated to the panel's members ---
+
+
+def _to_come(meeting: uuid.UUID, case_id: str, **more: object) -> dict[str, object]:
+    """A meeting three days away, its agenda open until a day before it."""
+    starts = datetime.now(UTC) + timedelta(days=3)
+    when = {
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=24)).isoformat(),
+        "agenda_closes_at": (starts - timedelta(days=1)).isoformat(),
+        "circulated": None,
+    }
+    return _sitting_agenda(meeting, case_id, **{**when, **more})
+
+
+def test_a_member_circulates_the_agenda_before_its_cut_off_and_sees_when_it_was(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    csrf = sign_in(web, provider, "coordinator-1", "panel-member")
+    meeting, case_id = uuid.uuid4(), str(uuid.uuid4())
+    url = f"http://panel.test/meetings/{meeting}"
+    services.answer("GET", f"{url}/agenda", 200, _to_come(meeting, case_id))
+    page = web.get(f"/meetings/{meeting}")
+    assert page.status_code == 200 and "Not circulated yet." in page.text
+    assert f'action="/meetings/{meeting}/circulation"' in page.text
+    assert re.search(r">\s*Circulate the agenda\s*<", page.text)
+    services.answer("POST", f"{url}/circulation", 200, {})
+    sent = web.post(
+        f"/meetings/{meeting}/circulation",
+        data={"csrf_token": csrf, "idempotency_key": "c" * 32, "what": "circulate"},
+    )
+    assert sent.status_code == 303 and sent.headers["location"] == f"/meetings/{meeting}"
+    asked = services.one("POST", f"{url}/circulation")
+    assert asked.headers["Idempotency-Key"] == "web-" + "c" * 32  # a second click: the same
+    # circulated, nothing listed since: said, and no button to send the same again
+    at = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0)
+    circulated = {"number": 1, "circulated_at": at.isoformat(), "cases_listed": 1,
+                  "changed_since": False}  # fmt: skip
+    services.answer("GET", f"{url}/agenda", 200, _to_come(meeting, case_id) | {
+        "circulated": circulated})  # fmt: skip
+    page = web.get(f"/meetings/{meeting}")
+    assert "Last circulated on" in page.text and "listing 1 case:" in page.text
+    assert f'action="/meetings/{meeting}/circulation"' not in page.text
+    # a case listed since: it may go again, as the revised agenda
+    services.answer("GET", f"{url}/agenda", 200, _to_come(meeting, case_id) | {
+        "circulated": circulated | {"changed_since": True}})  # fmt: skip
+    page = web.get(f"/meetings/{meeting}")
+    assert "Cases have been listed or taken off since." in page.text
+    assert "Circulate the agenda again" in page.text
+
+
+def test_a_refused_circulation_shows_in_the_summary_and_beside_it(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    csrf = sign_in(web, provider, "chair-1", "panel-chair", "panel-member")
+    meeting, case_id = uuid.uuid4(), str(uuid.uuid4())
+    url = f"http://panel.test/meetings/{meeting}"
+    services.answer("GET", f"{url}/agenda", 200, _to_come(meeting, case_id))
+    said = "the agenda was circulated at 2026-12-01 09:00 and no case has been listed or taken off since"
+    services.answer("POST", f"{url}/circulation", 409, {"detail": f"meeting_id: {said}"})
+    refused = web.post(f"/meetings/{meeting}/circulation", data={"csrf_token": csrf})
+    assert refused.status_code == 409
+    assert 'href="#circulation"' in refused.text  # the summary links to it
+    assert 'id="circulation-error"' in refused.text and said[0].upper() + said[1:] in refused.text
+    assert "<title>Error: " in refused.text
+    services.one("POST", f"{url}/circulation")  # sent once
+    lead = sign_in(web, provider, "lead-1", "lead-professional")
+    refused = web.post(f"/meetings/{meeting}/circulation", data={"csrf_token": lead})
+    assert refused.status_code == 403  # panel members only
+    assert not [r for r in services.sent if r.url.path.endswith("/circulation")]
+
+
+def test_after_the_cut_off_or_with_nothing_listed_no_agenda_is_offered_to_circulate(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "chair-1", "panel-chair", "panel-member")
+    meeting, case_id = uuid.uuid4(), str(uuid.uuid4())
+    url = f"http://panel.test/meetings/{meeting}/agenda"
+    closed = _sitting_agenda(
+        meeting, case_id, agenda_closes_at=(datetime.now(UTC) - timedelta(days=1)).isoformat()
+    )
+    services.answer("GET", url, 200, closed)
+    page = web.get(f"/meetings/{meeting}")
+    assert "Its agenda closed on" in page.text and "Not circulated yet." in page.text
+    assert "/circulation" not in page.text
+    services.answer("GET", url, 200, _to_come(meeting, case_id) | {"agenda": []})
+    page = web.get(f"/meetings/{meeting}")
+    assert "It can be circulated once a case is listed." in page.text
+    assert "/circulation" not in page.text
+    sign_in(web, provider, "auditor-1", "auditor")
+    services.answer("GET", url, 200, _to_come(meeting, case_id))
+    page = web.get(f"/meetings/{meeting}")
+    assert page.status_code == 200 and "/circulation" not in page.text  # not a member
