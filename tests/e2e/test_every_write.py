@@ -300,7 +300,12 @@ def _worked_case(client: Recording, case_id: str) -> None:
         "panel",
         f"{at}/declarations",
         user="panel-pvi",
-        json={"case_id": case_id, "name": "Pat", "interest": "our nursery may provide"},
+        json={
+            "case_id": case_id,
+            "name": "Pat",
+            "interest": "our nursery may provide",
+            "withdraws": False,
+        },
     )
     client.call(
         "POST",
