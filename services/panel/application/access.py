@@ -15,6 +15,7 @@ from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller, Forbidden
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
+from services.panel.domain.rules import NotAMember
 from services.panel.domain.schedule import PanelRef
 from services.panel.domain.values import CaseStatus
 
@@ -31,6 +32,16 @@ def require_seat(caller: Caller, ref: PanelRef, to: str) -> None:
     caller.require(*SITTING, to=to)
     if not sits_on(caller, ref):
         raise Forbidden(f"you do not sit on the {ref.key} panel, so may not {to}")
+
+
+def require_member(caller: Caller, meeting: Meeting) -> None:
+    """A seat on the panel's district and tier is not enough where the panel acts as itself
+    (its agenda, its declarations): the caller's agency and position must sit on it."""
+    if not meeting.constitution.may_sit(caller.agency, caller.position):
+        raise NotAMember(
+            f"a {caller.position.value} of {caller.agency} does not sit on the "
+            f"{meeting.panel.value.upper()} (its members: {meeting.constitution.describe_members()})"
+        )
 
 
 def leads(caller: Caller, case: PanelCase) -> bool:

@@ -15,7 +15,7 @@ from maag.runtime import policy
 from maag.runtime.commands import Command
 from maag.runtime.policy import Action
 from maag.runtime.store.unit_of_work import Work
-from services.panel.application.access import require_seat
+from services.panel.application.access import require_member, require_seat
 from services.panel.application.commands import handlers
 from services.panel.domain.meeting import Meeting
 
@@ -33,5 +33,6 @@ def circulate_agenda(app: PanelApp, c: CirculateAgenda, work: Work[PanelApp]) ->
     policy.require_role(c.caller, Action.CIRCULATE_AGENDA)  # before saying if it exists
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
     require_seat(c.caller, meeting.ref, "circulate its meetings' agendas")
+    require_member(c.caller, meeting)  # it emails the panel's whole distribution list
     meeting.circulate_agenda(app.now())
     return meeting

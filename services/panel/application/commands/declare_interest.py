@@ -14,11 +14,10 @@ from maag.runtime import policy
 from maag.runtime.commands import Command
 from maag.runtime.policy import Action
 from maag.runtime.store.unit_of_work import Work
-from services.panel.application.access import item_scope, require_seat
+from services.panel.application.access import item_scope, require_member, require_seat
 from services.panel.application.commands import handlers
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
-from services.panel.domain.rules import NotAMember
 
 if TYPE_CHECKING:  # the application imports its commands
     from services.panel.application.app import PanelApp
@@ -40,11 +39,7 @@ def declare_interest(app: PanelApp, c: DeclareInterest, work: Work[PanelApp]) ->
     policy.require_role(c.caller, Action.DECLARE_INTEREST)  # before saying if it exists
     meeting = work.get_as(c.meeting_id, Meeting, "meeting")
     require_seat(c.caller, meeting.ref, "declare interests at its meetings")
-    if not meeting.constitution.may_sit(c.caller.agency, c.caller.position):
-        raise NotAMember(
-            f"a {c.caller.position.value} of {c.caller.agency} does not sit on the "
-            f"{meeting.panel.value.upper()} (its members: {meeting.constitution.describe_members()})"
-        )
+    require_member(c.caller, meeting)
     meeting.require_not_ended(
         app.now(), app.meeting_window, "interests are declared before it ends"
     )

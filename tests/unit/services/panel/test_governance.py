@@ -463,6 +463,17 @@ def test_only_those_who_sit_on_the_panel_circulate_its_agenda(app: PanelApp) -> 
     for who in (lead, auditor, elsewhere, county):
         with pytest.raises(Forbidden):
             _circulate(app, meeting, who)
+    # seated county-wide, but of an agency the MAAG's constitution does not seat
+    outsider = Caller.of(
+        "h-1",
+        Role.PANEL_MEMBER,
+        "adult-transition",
+        ALL_DISTRICTS,
+        ALL_TIERS,
+        Position.HEAD_OF_SERVICE,
+    )
+    with pytest.raises(NotAMember):
+        _circulate(app, meeting, outsider)
     assert _circulations(app, meeting) == []
     _circulate(app, meeting, VOLUNTARY)  # any member who sits on it: its coordinator among them
     assert len(_circulations(app, meeting)) == 1
