@@ -235,11 +235,13 @@ async def _record_page(
     errors: FormErrors | None = None,
     status: int = 200,
     form: Mapping[str, object] | None = None,
+    template: str = "privacy_case.html",
 ) -> HTMLResponse:
+    """The case's privacy record (or, with its template, the erasure's confirmation)."""
     found = await web.backend.call(who, "GET", "referral", f"/privacy/cases/{case_id}")
     return web.page(
         request,
-        "privacy_case.html",
+        template,
         who,
         status,
         record=found,
@@ -258,16 +260,8 @@ async def _erasure_page(
     status: int = 200,
     form: Mapping[str, object] | None = None,
 ) -> HTMLResponse:
-    found = await web.backend.call(who, "GET", "referral", f"/privacy/cases/{case_id}")
-    return web.page(
-        request,
-        "privacy_erasure.html",
-        who,
-        status,
-        record=found,
-        today=today(),
-        form=form or {},
-        errors=errors or FormErrors(),
+    return await _record_page(
+        web, request, who, case_id, errors, status, form, template="privacy_erasure.html"
     )
 
 
