@@ -107,8 +107,24 @@ def start(layout: Layout) -> bool:
         started_file(layout).write_text(f"{v} {CLUSTER}\n")
         started = True
     wait_until(lambda: port_open(layout.pg_port), 60, "PostgreSQL", None)
+    _ensure_connections(layout)
     _ensure_role_and_database(layout)
     return started
+
+
+# Each running system holds about fifty connections (five processes, each with its store's
+# and its read models' pools): the tests run two systems at once beside their own
+# connections, and a benchmark may run beside them. Debian's default (100) is too few.
+MAX_CONNECTIONS = 300
+
+
+def _ensure_connections(layout: Layout) -> None:
+    if int(_psql("SHOW max_connections").strip()) >= MAX_CONNECTIONS:
+        return
+    _psql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+    v = version()
+    _run(_as_root(["pg_ctlcluster", v, CLUSTER, "restart"]), "Restarting PostgreSQL")
+    wait_until(lambda: port_open(layout.pg_port), 60, "PostgreSQL", None)
 
 
 def _psql(sql: str) -> str:
