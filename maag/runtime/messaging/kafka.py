@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -154,7 +155,28 @@ async def read_to_end(
         await consumer.stop()
 
 
+# Topics' partitions, once every topic asked for exists, kept a few minutes: finding out
+# whether a topic exists means listing the whole cluster's topics (a metadata request naming
+# a topic would create it where the broker auto-creates), and the audit pages read the anchors
+# on every view. A partition added meanwhile is read once this expires.
+PARTITIONS_KEPT_SECONDS = 300.0
+_known: dict[tuple[str, tuple[str, ...]], tuple[float, list[TopicPartition]]] = {}
+
+
 async def partitions(
+    bootstrap: str, topics: Sequence[str], options: dict[str, Any]
+) -> list[TopicPartition]:
+    key = (bootstrap, tuple(topics))
+    kept = _known.get(key)
+    if kept is not None and time.monotonic() - kept[0] < PARTITIONS_KEPT_SECONDS:
+        return list(kept[1])
+    found = await _partitions(bootstrap, topics, options)
+    if {tp.topic for tp in found} == set(topics):  # all there: they stay there
+        _known[key] = (time.monotonic(), found)
+    return found
+
+
+async def _partitions(
     bootstrap: str, topics: Sequence[str], options: dict[str, Any]
 ) -> list[TopicPartition]:
     admin = AIOKafkaAdminClient(bootstrap_servers=servers(bootstrap), **options)
