@@ -30,6 +30,10 @@ def test_partitions_are_listed_once_while_every_topic_asked_for_exists(
 
     async def run() -> tuple[int, int, int]:
         await kafka.ensure_topics(kafka_bootstrap, topic_prefix, [spec])
+        for _ in range(100):  # a new topic reaches the cluster's metadata shortly after
+            if await real(kafka_bootstrap, [topic], {}):
+                break
+            await asyncio.sleep(0.1)
         first = await kafka.partitions(kafka_bootstrap, [topic], {})
         again = await kafka.partitions(kafka_bootstrap, [topic], {})
         assert again == first
