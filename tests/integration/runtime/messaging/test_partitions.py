@@ -11,6 +11,7 @@ import pytest
 
 from contracts.topics import ALL_TOPICS
 from maag.runtime.messaging import kafka
+from tests.support.waiting import until
 
 
 def test_partitions_are_listed_once_while_every_topic_asked_for_exists(
@@ -30,10 +31,12 @@ def test_partitions_are_listed_once_while_every_topic_asked_for_exists(
 
     async def run() -> tuple[int, int, int]:
         await kafka.ensure_topics(kafka_bootstrap, topic_prefix, [spec])
-        for _ in range(100):  # a new topic reaches the cluster's metadata shortly after
-            if await real(kafka_bootstrap, [topic], {}):
-                break
-            await asyncio.sleep(0.1)
+
+        async def listed() -> bool:
+            return bool(await real(kafka_bootstrap, [topic], {}))
+
+        # a new topic reaches the cluster's metadata shortly after it is made
+        await until(listed, f"{topic} in the cluster's metadata", timeout=10)
         first = await kafka.partitions(kafka_bootstrap, [topic], {})
         again = await kafka.partitions(kafka_bootstrap, [topic], {})
         assert again == first

@@ -22,14 +22,11 @@ from contracts.reference import District, Panel, Role
 from contracts.topics import PANEL_EVENTS
 from services.notifications.service import NotificationsService, build
 from tests.integration.runtime.conftest import read_all
-from tests.integration.services.notifications.test_notifications_service import (
-    Mailbox,
-    _all_handled,
-    _until,
-)
 from tests.support import identity
 from tests.support.net import free_port
+from tests.support.notifications import Mailbox, all_handled
 from tests.support.running import running, settings_for
+from tests.support.waiting import until
 
 MEMBERS = ["chair-1@maag.example", "coordinator-1@maag.example", "panel-pvi@maag.example"]
 
@@ -122,8 +119,8 @@ async def test_each_member_gets_the_agenda_once_and_an_unknown_panel_is_dead_let
     await _circulated(producer, topic, harlow, District.HARLOW, 1, event_id)  # redelivered
     await _circulated(producer, topic, harlow, District.HARLOW, 4, event_id)  # republished
     await _circulated(producer, topic, tendring, District.TENDRING, 5, str(uuid.uuid4()))
-    await _until(lambda: len(mailbox.received()) >= len(MEMBERS))
-    await _all_handled(service, kafka_bootstrap)  # a second email would have gone by now
+    await until(lambda: len(mailbox.received()) >= len(MEMBERS), "every member's email")
+    await all_handled(service, kafka_bootstrap)  # a second email would have gone by now
     received = mailbox.received()
     assert Counter(m["To"] for m in received) == Counter(MEMBERS)  # each member, once
     for msg in received:

@@ -7,13 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -25,57 +21,14 @@ from contracts.events import Actor
 from contracts.events.panel import LeadProfessionalAssigned
 from contracts.reference import Agency, Panel, Role
 from contracts.topics import NOTIFICATION_EVENTS, PANEL_EVENTS
-from maag.ops.infra.mailbox import messages
-from services.notifications.adapters.smtp import TRACKING
 from services.notifications.service import NotificationsService, build
 from tests.integration.runtime.conftest import read_all
 from tests.support import identity
 from tests.support.net import free_port
+from tests.support.notifications import REJECTED, Mailbox, all_handled
 from tests.support.referral import CHILD_NAME
 from tests.support.running import running, settings_for
-from tests.support.waiting import consumed_to_end, follower_caught_up
-
-REJECTED = "nobody@school.example"
-
-
-class Mailbox:
-    def __init__(self, port: int, directory: Path) -> None:
-        self.port, self.directory = port, directory
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "maag.ops.cli",
-                "mailbox",
-                "serve",
-                "--port",
-                str(self.port),
-                "--directory",
-                str(self.directory),
-                "--reject",
-                REJECTED,
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            import time
-
-            time.sleep(0.1)
-        raise RuntimeError("mailbox did not start")
-
-    def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-    def received(self) -> list[Message]:
-        return [m for _, m in messages(self.directory)]
+from tests.support.waiting import consumed_to_end
 
 
 @pytest.fixture
@@ -143,12 +96,6 @@ async def _assigned(
     return event_id
 
 
-async def _all_handled(service: NotificationsService, bootstrap: str) -> None:
-    """Every record on its topics handled, and every email asked for sent or failed."""
-    await consumed_to_end(service.consumer, bootstrap)
-    await follower_caught_up(service.app, lambda: service.app.position(TRACKING), "sender")
-
-
 async def _until(check: Any, timeout: float = 30.0) -> None:
     for _ in range(int(timeout / 0.1)):
         if check():
@@ -171,7 +118,7 @@ async def test_the_lead_professional_gets_one_email_with_the_link_and_no_persona
     await _assigned(producer, topic, case_id, "lee@school.example", sequence=3, event_id=event_id)
     await _assigned(producer, topic, case_id, "lee@school.example", sequence=8, event_id=event_id)
     await _until(lambda: len(mailbox.received()) >= 1)
-    await _all_handled(service, kafka_bootstrap)  # a duplicate would have been sent by now
+    await all_handled(service, kafka_bootstrap)  # a duplicate would have been sent by now
     (msg,) = mailbox.received()
     assert msg["To"] == "lee@school.example"
     ref = f"MAAG-{str(case_id).split('-')[0].upper()}"
@@ -201,7 +148,7 @@ async def test_smtp_down_then_up_delivers_each_email_once(
     assert service.sender.sent == 0
     mailbox.start()
     await _until(lambda: len(mailbox.received()) >= 3)
-    await _all_handled(service, kafka_bootstrap)
+    await all_handled(service, kafka_bootstrap)
     received = mailbox.received()
     assert sorted(m["To"] for m in received) == [f"lead{i}@school.example" for i in range(3)]
     assert len({m["Message-ID"] for m in received}) == 3
