@@ -3,13 +3,15 @@ the child's details withheld; JSON both ways."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
 from maag.ops.audit.render import text
 from maag.runtime import causation
-from maag.runtime.evidence.timeline import Entry, describe, merge
+from maag.runtime.evidence.timeline import Entry, describe, merge, replay
 from services.panel.audit import AUDIT as PANEL
 from services.panel.domain.case import PanelCase
 from services.referral.audit import AUDIT as REFERRAL
@@ -46,6 +48,15 @@ def test_the_childs_details_are_withheld_and_the_actor_and_id_kept() -> None:
     assert Entry.from_json(e.to_json()) == e
 
 
+def test_an_entry_sent_as_json_carries_every_field() -> None:
+    """`to_json` names its fields one by one (for speed): a field added to `Entry` must be
+    added there too, or it would never reach the auditor."""
+    case_id = uuid.uuid4()
+    (event,) = received(case_id).collect_events()
+    sent = describe("referral", case_id, event, REFERRAL).to_json()
+    assert set(sent) == {f.name for f in fields(Entry)} | {"agency"}
+
+
 def test_the_basis_is_the_justification_or_the_reason() -> None:
     escalated: Any = PanelCase.Escalated  # built as the store would build it
     event = escalated(
@@ -73,3 +84,16 @@ def test_the_text_shows_entries_in_order_and_the_state() -> None:
     assert f"Case {case_id}: 1 events" in shown and "Referral.Received" in shown
     assert "by u-1 (referrer, education)" in shown and "status:            received" in shown
     assert "Zebedee" not in shown
+
+
+def test_the_services_parts_are_asked_at_once() -> None:
+    """Each part waits for the other to be asked: asked one after another, the first would
+    wait out the barrier's timeout and fail."""
+    together = threading.Barrier(2, timeout=10)
+
+    def part(case_id: uuid.UUID) -> list[Entry]:
+        together.wait()
+        return []
+
+    found = replay(uuid.uuid4(), {"referral": part, "panel": part})
+    assert found.entries == []
