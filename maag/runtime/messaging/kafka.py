@@ -112,6 +112,9 @@ async def ensure_topics(
         await admin.close()
 
 
+READ_BACKOFF_MS = 10
+
+
 async def read_to_end(
     bootstrap: str,
     topics: Sequence[str],
@@ -125,7 +128,12 @@ async def read_to_end(
     if not parts:
         return []
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=servers(bootstrap), enable_auto_commit=False, **options
+        bootstrap_servers=servers(bootstrap),
+        enable_auto_commit=False,
+        # its first offsets request waits one backoff for the topics' metadata: the default
+        # 100 ms was most of an auditor's page (each service reads the anchors on each view)
+        retry_backoff_ms=READ_BACKOFF_MS,
+        **options,
     )
     await consumer.start()
     try:
