@@ -27,6 +27,7 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from contracts.reference import Role, fy_label
+from maag.runtime.web import http
 from services.web import charts
 from services.web.backend import Backend, Invalid, NotAllowed, NotFound, Refused
 from services.web.directory import Directory
@@ -161,7 +162,8 @@ def web_of(request: Request) -> Web:
     return found
 
 
-WebApp = Annotated[Web, Depends(web_of)]
+# (a plain `def` dependency would be run on a worker thread for each request)
+WebApp = Annotated[Web, Depends(http.from_state("web", Web))]
 
 
 def signed_in(*roles: str) -> Callable[[Request], Awaitable[SignedIn]]:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,18 +61,8 @@ from services.commissioning.domain.values import ProviderDetails, ProviderKind
 # --- what routes reach: the service's application and its read models' database ---
 
 
-def _app(request: Request) -> CommissioningApp:
-    app: CommissioningApp = request.app.state.commissioning
-    return app
-
-
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.read_models
-    return engine
-
-
-App = Annotated[CommissioningApp, Depends(_app)]
-ReadModels = Annotated[Engine, Depends(_engine)]
+App = Annotated[CommissioningApp, Depends(http.from_state("commissioning", CommissioningApp))]
+ReadModels = Annotated[Engine, Depends(http.from_state("read_models", Engine))]
 
 # --- parameters ---
 
@@ -105,7 +95,7 @@ class Period:
     last: date
 
 
-def report_period(first: PeriodStart = None, last: PeriodEnd = None) -> Period:
+async def report_period(first: PeriodStart = None, last: PeriodEnd = None) -> Period:
     """The days a report covers: this financial year unless given; refused (422, naming the
     parameter) when `to` is before `from` or the span is longer than ten years."""
     start, end = fy_bounds(financial_year(_today()))

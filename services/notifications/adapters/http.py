@@ -9,7 +9,7 @@ from functools import partial
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 from sqlalchemy.engine import Engine
 
@@ -47,18 +47,8 @@ class Email(BaseModel):
     updated_at: Instant
 
 
-def _app(request: Request) -> NotificationsApp:
-    app: NotificationsApp = request.app.state.notifications
-    return app
-
-
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.read_model
-    return engine
-
-
-AppDep = Annotated[NotificationsApp, Depends(_app)]
-EngineDep = Annotated[Engine, Depends(_engine)]
+AppDep = Annotated[NotificationsApp, Depends(http.from_state("notifications", NotificationsApp))]
+EngineDep = Annotated[Engine, Depends(http.from_state("read_model", Engine))]
 
 
 @router.get(

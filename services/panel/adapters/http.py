@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Query
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
@@ -122,18 +122,8 @@ def command_for(
     )
 
 
-def _panel(request: Request) -> PanelApp:
-    app: PanelApp = request.app.state.panel
-    return app
-
-
-def _read_model(request: Request) -> ReadModel:
-    read_model: ReadModel = request.app.state.read_model
-    return read_model
-
-
-App = Annotated[PanelApp, Depends(_panel)]
-ReadModelDep = Annotated[ReadModel, Depends(_read_model)]
+App = Annotated[PanelApp, Depends(http.from_state("panel", PanelApp))]
+ReadModelDep = Annotated[ReadModel, Depends(http.from_state("read_model", ReadModel))]
 
 meetings = APIRouter(route_class=http.StrictRoute, tags=["meetings"])
 decisions = APIRouter(route_class=http.StrictRoute, tags=["decisions"])

@@ -7,17 +7,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from maag.runtime.web import http
 from services.referral.application.app import ReferralApp
 
-
-def referral_app(request: Request) -> ReferralApp:
-    found: ReferralApp = request.app.state.referral
-    return found
-
-
-App = Annotated[ReferralApp, Depends(referral_app)]
+App = Annotated[ReferralApp, Depends(http.from_state("referral", ReferralApp))]
 
 
 def today() -> date:
