@@ -6,8 +6,12 @@ Starts the whole system as processes (fresh schemas and topics), signs --users p
 through the identity provider's own sign-in page (each a session of their own, spread over
 the personas: chair, lead professional, referrer, commissioner, privacy officer, auditor),
 makes one case with a lead and a package, then every person asks for each page their persona
-uses, --rounds times, all at once. Prints each page's p50 and p95 in milliseconds, and all
-pages' together. Needs
+uses, --rounds times, all at the same time. Between two pages a person reads the page: a pause
+drawn at random around --think seconds (exponentially, as people's pauses are; each person
+starts at a random moment within the first pause). `--think 0` asks back to back, with no
+pause at all: twenty requests always in flight, far more than twenty people make, which
+measures what the machine serves when it is saturated rather than what a person waits.
+Prints each page's p50 and p95 in milliseconds, and all pages' together. Needs
 KAFKA_BOOTSTRAP_SERVERS, MAAG_POSTGRES_URL and MAAG_OIDC_ISSUER.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import tempfile
 import time
@@ -49,7 +54,7 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-def measure(system: System, users: int, rounds: int) -> dict[str, list[float]]:
+def measure(system: System, users: int, rounds: int, think: float) -> dict[str, list[float]]:
     web = system.url("web")
     keycloak = test_identity.keycloak()
     assert keycloak is not None
@@ -121,8 +126,13 @@ def measure(system: System, users: int, rounds: int) -> dict[str, list[float]]:
 
     def visit(n: int) -> None:
         session = people[n]
+        pace = random.Random(n)  # the same pauses on every run, for before/after pairs
+        if think:
+            time.sleep(pace.uniform(0, think))
         for _ in range(rounds):
             for name, path in pages[who[n]].items():
+                if think:
+                    time.sleep(pace.expovariate(1 / think))  # reading the last page
                 t = time.perf_counter()
                 r = session.get(f"{web}{path}")
                 times[name].append(1000 * (time.perf_counter() - t))
@@ -173,6 +183,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument(
+        "--think", type=float, default=5.0, help="seconds a person reads a page, on average"
+    )
     args = parser.parse_args()
     run = uuid.uuid4().hex[:8]
     with (
@@ -185,8 +198,9 @@ def main() -> None:
             f"bench.{run}.",
         ) as system,
     ):
-        times = measure(system, args.users, args.rounds)
-    print(f"web app: {args.users} signed-in people at once, {args.rounds} rounds each")
+        times = measure(system, args.users, args.rounds, args.think)
+    pace = f"a page every {args.think:g} s or so each" if args.think else "back to back"
+    print(f"web app: {args.users} signed-in people, {args.rounds} rounds each, {pace}")
     everything = [v for values in times.values() for v in values]
     for name, values in [*times.items(), ("ALL", everything)]:
         print(
