@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import IntEnum, StrEnum
+from zoneinfo import ZoneInfo
+
+# The county's clocks: its days (what is due, overdue, today) begin at midnight there,
+# whatever a server's clock says.
+COUNTY_ZONE = ZoneInfo("Europe/London")
 
 
 class District(StrEnum):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
-from zoneinfo import ZoneInfo
 
 import httpx
 import structlog
@@ -26,7 +25,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from contracts.reference import Role, fy_label
+from contracts.reference import COUNTY_ZONE, Role, fy_label
 from maag.runtime.web import http
 from services.web import charts
 from services.web.backend import Backend, Invalid, NotAllowed, NotFound, Refused
@@ -37,7 +36,7 @@ from services.web.sessions import STATE_KEY, Sessions, SignedIn
 from services.web.settings import WebSettings
 
 log = structlog.get_logger("maag.web")
-LONDON = ZoneInfo("Europe/London")  # the county's clocks
+LONDON = COUNTY_ZONE  # the county's clocks
 HERE = Path(__file__).parent
 T = TypeVar("T")
 # Who each page is for (the APIs decide again what each person may see).

@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from uuid import UUID, uuid5
-from zoneinfo import ZoneInfo
 
-from contracts.reference import District, Panel
+from contracts.reference import COUNTY_ZONE, District, Panel
 
-LOCAL = ZoneInfo("Europe/London")
+LOCAL = COUNTY_ZONE
 MEETING_NAMESPACE = UUID("0b6c5a55-98a8-4d8e-8f3b-1b0c9c6b7f21")
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY = 0, 1, 2, 3
 

@@ -4,11 +4,12 @@ keeps in the FastAPI app's state, and today's date."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends
 
+from contracts.reference import COUNTY_ZONE
 from maag.runtime.web import http
 from services.referral.application.app import ReferralApp
 
@@ -16,4 +17,6 @@ App = Annotated[ReferralApp, Depends(http.from_state("referral", ReferralApp))]
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    """The county's today (what is due or overdue turns at midnight there, as the panel's
+    and the web app's days do)."""
+    return datetime.now(COUNTY_ZONE).date()

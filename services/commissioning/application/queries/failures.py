@@ -14,13 +14,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 from sqlalchemy import RowMapping, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from contracts.reference import COUNTY_ZONE
 from maag.runtime import policy
 from maag.runtime.evidence.reads import record_reads
 from maag.runtime.policy import Action, CaseScope
@@ -32,7 +32,7 @@ from services.commissioning.domain.values import Remedy
 if TYPE_CHECKING:
     from services.commissioning.application.app import CommissioningApp
 
-COUNTY = ZoneInfo("Europe/London")  # the county's days, whatever the server's clock
+COUNTY = COUNTY_ZONE  # the county's days, whatever the server's clock
 
 
 class FailureView(BaseModel):

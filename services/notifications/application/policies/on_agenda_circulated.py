@@ -8,17 +8,16 @@ was told."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from contracts.events.panel import AgendaCirculated
-from contracts.reference import Panel
+from contracts.reference import COUNTY_ZONE, Panel
 from maag.runtime.messaging.consumer import Delivery, Rejected
 from maag.runtime.store.unit_of_work import Work
 from services.notifications.application.app import NotificationsApp
 from services.notifications.application.policies import ask
 from services.notifications.domain.values import Page, Recipient, Template, panel_label
 
-LONDON = ZoneInfo("Europe/London")
+LONDON = COUNTY_ZONE
 
 
 def members_contact(panel_key: str) -> str:
