@@ -112,9 +112,6 @@ async def ensure_topics(
         await admin.close()
 
 
-READ_BACKOFF_MS = 10
-
-
 async def read_to_end(
     bootstrap: str,
     topics: Sequence[str],
@@ -128,21 +125,23 @@ async def read_to_end(
     if not parts:
         return []
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=servers(bootstrap),
-        enable_auto_commit=False,
-        # its first offsets request waits one backoff for the topics' metadata: the default
-        # 100 ms was most of an auditor's page (each service reads the anchors on each view)
-        retry_backoff_ms=READ_BACKOFF_MS,
-        **options,
+        bootstrap_servers=servers(bootstrap), enable_auto_commit=False, **options
     )
     await consumer.start()
     try:
+        # Assigned first, the topics' metadata is asked for at once (unassigned, the first
+        # offsets request waited a retry backoff, 100 ms, for it: most of an auditor's page,
+        # as each service reads the anchors on each view); paused before anything is awaited,
+        # no fetch from the default position starts meanwhile (it would hold the first real
+        # fetch up to fetch_max_wait_ms).
+        consumer.assign(parts)
+        consumer.pause(*parts)
         ends = await consumer.end_offsets(parts)
         begins = await consumer.beginning_offsets(parts)
         wanted = [tp for tp in parts if ends[tp] > begins[tp]]
         if not wanted:
             return []
-        consumer.assign(wanted)
+        consumer.assign(wanted)  # a new assignment: not paused
         for tp in wanted:
             first = begins[tp] if last_records is None else ends[tp] - last_records
             consumer.seek(tp, max(begins[tp], first))
