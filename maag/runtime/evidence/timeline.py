@@ -7,6 +7,7 @@ Each service says in its `AuditSpec` what its own events mean; nothing here name
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
@@ -234,7 +235,9 @@ def replay(case_id: UUID, parts: Mapping[str, Part], when: datetime | None = Non
     """The parts merged, in the order the parts are given; the parts are asked at once (each
     is a service's store or endpoint: the slowest, not their sum, is what the caller waits)."""
     with ThreadPoolExecutor(max_workers=max(1, len(parts))) as pool:
-        found = list(pool.map(lambda part: part(case_id), parts.values()))
+        # each in a copy of the caller's context: its logs keep the request's correlation id
+        asked = [pool.submit(contextvars.copy_context().run, p, case_id) for p in parts.values()]
+        found = [f.result() for f in asked]
     entries = [e for part_entries in found for e in part_entries]
     return merge(case_id, entries, when, list(parts))
 
