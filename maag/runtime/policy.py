@@ -57,7 +57,8 @@ class Action(StrEnum):
     READ_CASE = "read the case"
     READ_CHILD = "read the child's details, case notes and chronology"
     WRITE_NOTE = "write a case note"
-    CHANGE_CONSENT = "record or withdraw consent, or record a safeguarding basis"
+    RECORD_CONSENT = "record consent, or record it again (reconfirmed with the family)"
+    CHANGE_CONSENT = "withdraw consent, or record a safeguarding basis"
     LINK_CHILD = "confirm a child match or link siblings"
     PRIVACY = "erase, hold, release or export the case's personal data"
     READ_PLAN = "read the case's plan"
@@ -156,6 +157,10 @@ RULES: dict[Action, tuple[Who, ...]] = {
     Action.READ_CASE: (REFERRER, PANEL, LEAD, FRONT_DOOR, AUDITOR),
     Action.READ_CHILD: (REFERRER, LEAD_SHARED, FRONT_DOOR),
     Action.WRITE_NOTE: (REFERRER, LEAD_SHARED),
+    # The lead works with the family and reconfirms its consent (at least yearly), where the
+    # child's details may already go to their agency: consent naming another agency, or a
+    # basis for sharing without it, must not be a way for a lead to let themselves read them.
+    Action.RECORD_CONSENT: (REFERRER, PANEL, LEAD_SHARED),
     Action.CHANGE_CONSENT: (REFERRER, PANEL),
     Action.LINK_CHILD: (REFERRER, PANEL, LEAD),
     Action.PRIVACY: (PRIVACY_OFFICER,),

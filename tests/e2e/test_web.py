@@ -320,6 +320,9 @@ from tests.e2e.journeys.plan import test_lead_builds_and_reviews_a_plan  # noqa:
 from tests.e2e.journeys.privacy import (  # noqa: E402, F401
     test_the_privacy_officer_and_the_commissioner_clear_their_trays,
 )
+from tests.e2e.journeys.reconfirm import (  # noqa: E402, F401
+    test_lead_reconfirms_consent_from_the_tray,
+)
 from tests.e2e.journeys.record import (  # noqa: E402, F401
     test_a_referrer_keeps_the_case_record_on_screens,
 )

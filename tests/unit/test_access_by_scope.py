@@ -107,7 +107,7 @@ ROUTES: dict[tuple[str, str, str], Action] = {
     ("referral", "GET", "/referrals/{case_id}/notes"): Action.READ_CHILD,
     ("referral", "GET", "/referrals/{case_id}/chronology"): Action.READ_CHILD,
     ("referral", "POST", "/referrals/{case_id}/notes"): Action.WRITE_NOTE,
-    ("referral", "POST", "/referrals/{case_id}/consent"): Action.CHANGE_CONSENT,
+    ("referral", "POST", "/referrals/{case_id}/consent"): Action.RECORD_CONSENT,
     ("referral", "POST", "/referrals/{case_id}/consent/withdrawal"): Action.CHANGE_CONSENT,
     ("referral", "POST", "/referrals/{case_id}/safeguarding-basis"): Action.CHANGE_CONSENT,
     ("referral", "POST", "/referrals/{case_id}/child-match"): Action.LINK_CHILD,

@@ -83,7 +83,12 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     },
     ("referral", "GET", "/front-door"): {FD: "no personal details"},
     ("referral", "POST", "/referrals/{case_id}/front-door"): {FD: AT_SOCIAL_CARE},
-    ("referral", "POST", "/referrals/{case_id}/consent"): {R: OWN_AGENCY, PC: "", PM: ""},
+    ("referral", "POST", "/referrals/{case_id}/consent"): {
+        R: OWN_AGENCY,
+        PC: "",
+        PM: "",
+        LP: LEADS + "; as consent or a safeguarding basis allows; recording it again reconfirms it",
+    },
     ("referral", "POST", "/referrals/{case_id}/consent/withdrawal"): {
         R: OWN_AGENCY,
         PC: "",
@@ -93,6 +98,9 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         R: OWN_AGENCY,
         PC: "",
         PM: "",
+    },
+    ("referral", "GET", "/my/consent/due"): {
+        LP: LEADS + "; as consent or a safeguarding basis allows"
     },
     ("referral", "GET", "/referrals/{case_id}/matches"): {
         R: OWN_AGENCY + "; the child's other referrals only where they may read them",

@@ -23,7 +23,7 @@ from maag.runtime.store.unit_of_work import Conflict, NotFound
 from maag.runtime.web import http
 from maag.runtime.web.auth import TokenVerifier
 from services.referral.adapters import privacy
-from services.referral.adapters.dependencies import App
+from services.referral.adapters.dependencies import App, today
 from services.referral.application.app import ReferralApp
 from services.referral.application.commands import (
     AnswerFrontDoor,
@@ -43,6 +43,7 @@ from services.referral.application.queries import matches as offers
 from services.referral.application.queries.case_notes import Note
 from services.referral.application.queries.child_record import ChildRecord
 from services.referral.application.queries.chronology import ChronologyItem
+from services.referral.application.queries.consent_due import ConsentDueView, consent_due
 from services.referral.application.queries.front_door import FrontDoorCaseView, front_door_cases
 from services.referral.application.queries.list_referrals import ReferralSummary
 from services.referral.application.queries.matches import MatchOffer
@@ -236,6 +237,20 @@ def record_safeguarding_basis(
         )
     )
     return referral_view(app, referral, asked["caller"])
+
+
+@router.get(
+    "/my/consent/due",
+    response_model=list[ConsentDueView],
+    tags=["consent"],
+    summary="The consent to reconfirm on the cases the caller leads, as lead professional: "
+    "while a case is open its consent is reconfirmed with the family at least once a year; "
+    "those due within four weeks or past, overdue first, then soonest",
+    description="Only the open cases whose lead professional the caller is now. Each case "
+    "listed is a recorded read.",
+)
+def my_consent_due(app: App, caller: http.CallerDep) -> list[ConsentDueView]:
+    return consent_due(app, caller, today())
 
 
 @router.get(

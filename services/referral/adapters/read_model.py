@@ -1,7 +1,7 @@
 """The referral list read model: one row per case, no personal data (the child and their
-household by pseudonymous ids only), the case's notes by id, and the cases referred to
-children's social care's front door; projected from the events by a table, event class ->
-what it does to the rows."""
+household by pseudonymous ids only; its lead professional by their user id), the case's
+notes by id, and the cases referred to children's social care's front door; projected from
+the events by a table, event class -> what it does to the rows."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine, RowMapping
 from sqlalchemy.orm import Session
 
 from contracts.classification import DataClass, column_class
-from contracts.limits import TEXT_CHARS
+from contracts.limits import ID_CHARS, TEXT_CHARS
 from contracts.reference import SocialCareAnswer
 from maag.runtime.follow.projection import forgotten
 from services.referral.application.ports import Ending, FrontDoorCase, ListedCase
@@ -41,8 +41,9 @@ metadata = MetaData()
 # v2 added the child and household: a new name, so an existing store's projection is
 # rebuilt from its events rather than left without them. v3: what an erasure forgets
 # (the CAF reference, the child and household) may be empty. v4: since when each case
-# stands as its status says, and how it ended after triage (the referrer's work tray).
-PROJECTION = "referral_cases_v4"
+# stands as its status says, and how it ended after triage (the referrer's work tray). v5:
+# the case's current lead professional (the cases a lead finds on their work tray).
+PROJECTION = "referral_cases_v5"
 cases = Table(
     PROJECTION,
     metadata,
@@ -81,6 +82,8 @@ cases = Table(
     Column("ended_on", Date, index=True, info=column_class(DataClass.OPERATIONAL)),
     # the panel's reason (social care's own words about the child are not copied here)
     Column("ended_reason", String(TEXT_CHARS), info=column_class(DataClass.OPERATIONAL)),
+    # the current lead professional's user id, as the panel named them (None: no lead now)
+    Column("lead_id", String(ID_CHARS), index=True, info=column_class(DataClass.THIRD_PARTY)),
 )
 
 
@@ -219,6 +222,21 @@ def _consent_withdrawn(e: Referral.ConsentWithdrawn, session: Session) -> None:
         )
 
 
+def _lead_noted(e: Referral.LeadProfessionalNoted, session: Session) -> None:
+    # who leads the case is not a change of its state as the list shows it: `updated_at` stays
+    _lead(session, e, e.professional_id)
+
+
+def _lead_ended(e: Referral.LeadProfessionalEnded, session: Session) -> None:
+    _lead(session, e, None)
+
+
+def _lead(session: Session, e: Any, lead_id: str | None) -> None:
+    session.execute(
+        update(cases).where(cases.c.case_id == str(e.originator_id)).values(lead_id=lead_id)
+    )
+
+
 def _erased(e: Referral.PersonalDataErased, session: Session) -> None:
     # the CAF reference and the links to the child and household go; the outcome stays
     session.execute(
@@ -238,6 +256,8 @@ PROJECTORS: dict[type, Callable[[Any, Session], None]] = {
     Referral.ClosedAtPanel: _closed_at_panel,
     Referral.SentToFrontDoor: _sent_to_front_door,
     Referral.FrontDoorAnswered: _front_door_answered,
+    Referral.LeadProfessionalNoted: _lead_noted,
+    Referral.LeadProfessionalEnded: _lead_ended,
 }
 
 
@@ -299,6 +319,15 @@ class SqlCaseList:
     def case_ids(self) -> Sequence[UUID]:
         with Session(self.engine) as session:
             found = session.execute(select(cases.c.case_id).order_by(cases.c.received_at)).scalars()
+            return [UUID(c) for c in found]
+
+    def led_by(self, professional_id: str) -> Sequence[UUID]:
+        with Session(self.engine) as session:
+            found = session.execute(
+                select(cases.c.case_id)
+                .where(cases.c.lead_id == professional_id)
+                .order_by(cases.c.received_at)
+            ).scalars()
             return [UUID(c) for c in found]
 
     def of_children(self, child_ids: Sequence[UUID]) -> Sequence[ListedCase]:

@@ -96,6 +96,11 @@ class CaseList(Protocol):
         """Every case the service has received, oldest first."""
         ...
 
+    def led_by(self, professional_id: str) -> Sequence[UUID]:
+        """The cases whose current lead professional is `professional_id`, as the panel last
+        named them (the list lags the store by moments), oldest first."""
+        ...
+
     def of_children(self, child_ids: Sequence[UUID]) -> Sequence[ListedCase]:
         """The referrals of these children, oldest first."""
         ...

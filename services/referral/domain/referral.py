@@ -25,6 +25,7 @@ from eventsourcing.domain import Aggregate, event
 from contracts.classification import IDENTIFYING, OPERATIONAL, SPECIAL, THIRD_PARTY, Parts
 from contracts.events.referral import ConsentGiven, ReferralDetails
 from contracts.reference import SocialCareAnswer, SocialCareRoute
+from services.referral.domain.consent_review import reconfirm_by
 from services.referral.domain.retention import RetentionOutcome
 from services.referral.domain.triage import Decision, Outcome, triage
 from services.referral.domain.values import (
@@ -394,6 +395,21 @@ class Referral(Aggregate):
         if self.closed is not None:
             return RetentionOutcome.CLOSED
         return _ENDED_AS.get(self.outcome) if self.outcome is not None else None
+
+    @property
+    def consent_reconfirm_by(self) -> date | None:
+        """When the consent in force is due to be reconfirmed with the family
+        (`consent_review`); None when there is nothing to reconfirm: no consent in force, or
+        the case is not open (declined, redirected, closed, taken on by children's social
+        care, or its details erased)."""
+        if self.consent is None or self.outcome is not Outcome.ACCEPTED or self.paused:
+            return None
+        if self.closed is not None or self.erased is not None:
+            return None
+        door = self.front_door
+        if door is not None and door.answer is SocialCareAnswer.ACCEPTED:
+            return None
+        return reconfirm_by(self.consent.given_on)
 
     def hold_in_force(self, today: date) -> bool:
         return self.hold is not None and self.hold.in_force(today)

@@ -1,6 +1,7 @@
 """The referrer's pages: make a referral, see the referrals, and on a referral record consent
-(who gave it, on what day, for which agencies), its withdrawal, or a safeguarding basis (the
-panel's people may change a referral too, and auditors read the list); and the referrer's
+(who gave it, on what day, for which agencies) or record it again (reconfirmed with the
+family), its withdrawal, or a safeguarding basis (the panel's people and the case's lead
+professional may change a referral too, and auditors read the list); and the referrer's
 work tray on the home page: referrals waiting for consent, and those declined or ended."""
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ ReaderOfReferrals = Annotated[
     SignedIn, Depends(signed_in(Role.REFERRER.value, *PANEL_PEOPLE, Role.AUDITOR.value))
 ]
 ChangerOfReferrals = Annotated[SignedIn, Depends(signed_in(Role.REFERRER.value, *PANEL_PEOPLE))]
+# The lead professional works with the family and records its consent again (reconfirmed);
+# the referral service lets only the case's current lead whose agency may read the child
+# (`policy.Action.RECORD_CONSENT`). Withdrawing consent and a safeguarding basis stay with the
+# referrer and the panel.
+RECORDERS = (Role.REFERRER.value, *PANEL_PEOPLE, Role.LEAD_PROFESSIONAL.value)
+RecorderOfConsent = Annotated[SignedIn, Depends(signed_in(*RECORDERS))]
 # A referral the service has finished with: consent or a basis changes nothing any more.
 DECIDED = ("declined", "redirected-to-social-care")
 # The work tray: referrals waiting for consent (the service sets no time limit on the wait:
@@ -169,7 +176,7 @@ def basis_body(form: Any, who: SignedIn, on: date) -> tuple[dict[str, object], F
 
 @router.post("/referrals/{case_id}/consent")
 async def record_consent(
-    request: Request, web: WebApp, who: ChangerOfReferrals, form: CheckedForm, case_id: uuid.UUID
+    request: Request, web: WebApp, who: RecorderOfConsent, form: CheckedForm, case_id: uuid.UUID
 ) -> Response:
     body, errors = consent_body(form, today())
     return await _change(web, request, who, form, case_id, "consent", body, errors)
@@ -270,9 +277,14 @@ async def _referral_page(
     found = await web.backend.call(who, "GET", "referral", f"/referrals/{case_id}")
     sent: Any = form or {}
     on = today()
-    # the consent form's agencies: as sent, or (not yet sent) those the referral asked for
-    asked = found.get("agencies_requested") or [found.get("referring_agency")]
+    # the consent form's agencies: as sent, or (not yet sent) those of the consent in force
+    # (to reconfirm), else those the referral asked for
+    consent = found.get("consent") or {}
+    asked = (
+        consent.get("scope") or found.get("agencies_requested") or [found.get("referring_agency")]
+    )
     scope = [str(a) for a in sent.getlist("scope")] if sent_from == "consent" else asked
+    open_ = found["status"] not in DECIDED and not found.get("ended")
     return web.page(
         request,
         "referral.html",
@@ -280,9 +292,8 @@ async def _referral_page(
         status,
         referral=found,
         # nothing about consent changes once the case was declined, redirected, or ended
-        may_change=who.has(Role.REFERRER.value, *PANEL_PEOPLE)
-        and found["status"] not in DECIDED
-        and not found.get("ended"),
+        may_record=who.has(*RECORDERS) and open_,
+        may_change=who.has(Role.REFERRER.value, *PANEL_PEOPLE) and open_,
         may_read_notes=who.has(*NOTE_READERS),
         may_link=who.has(*LINKERS),
         agencies=AGENCY_NAMES,
@@ -290,6 +301,7 @@ async def _referral_page(
         scope=scope,
         form=sent,
         sent_from=sent_from,
+        today_iso=on.isoformat(),
         given_on=date_parts(sent, "given_on", on),
         withdrawn_on=date_parts(sent, "withdrawn_on", on),
         recorded_on=date_parts(sent, "recorded_on", on),

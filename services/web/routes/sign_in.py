@@ -94,9 +94,11 @@ async def home(request: Request, web: WebApp) -> Response:
     def read(service: str, path: str) -> Callable[[], Awaitable[Any]]:
         return lambda: web.backend.call(who, "GET", service, path)
 
-    work, due, privacy_due, referrals_due, near_limits = await asyncio.gather(
+    lead = (Role.LEAD_PROFESSIONAL.value,)
+    work, due, consent_due, privacy_due, referrals_due, near_limits = await asyncio.gather(
         tray("your meetings", PANEL_PEOPLE, read("panel", "/my/work")),
-        tray("your cases", (Role.LEAD_PROFESSIONAL.value,), read("panel", "/my/cases/due")),
+        tray("your cases", lead, read("panel", "/my/cases/due")),
+        tray("consent to reconfirm", lead, read("referral", "/my/consent/due")),
         tray(
             "retention and holds", (Role.PRIVACY_OFFICER.value,), read("referral", "/privacy/due")
         ),
@@ -113,6 +115,7 @@ async def home(request: Request, web: WebApp) -> Response:
         who,
         work=work,
         due=due,
+        consent_due=consent_due,
         privacy_due=privacy_due,
         commissioner_tray=near_limits,
         referrals_due=referrals_due,

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, kw_only=True)
 class RecordConsent(Command):
-    action: ClassVar[Action | None] = Action.CHANGE_CONSENT
+    action: ClassVar[Action | None] = Action.RECORD_CONSENT
     case_id: UUID
     consent: ConsentGiven
 

@@ -3,7 +3,7 @@ read them (the read recorded on the case, with whether it showed them)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -57,6 +57,12 @@ class ReferralView(BaseModel):
     significant_harm_concern: bool | None
     transition: bool | None
     consent: ConsentGiven | None
+    consent_reconfirm_by: date | None = Field(
+        default=None,
+        description="While the case is open, the day the consent in force is due to be "
+        "reconfirmed with the family (a year from the day it was given); recording consent "
+        "again reconfirms it. Null without consent in force, or once the case is not open.",
+    )
     safeguarding_basis_recorded: bool
     child: ChildDetails | None = Field(
         description="Only for those entitled (the referring agency's referrers, the lead "
@@ -120,6 +126,7 @@ def referral_view(app: ReferralApp, referral: Referral, caller: Caller) -> Refer
         significant_harm_concern=d.significant_harm_concern,
         transition=d.transition,
         consent=referral.consent,
+        consent_reconfirm_by=referral.consent_reconfirm_by,
         safeguarding_basis_recorded=referral.safeguarding_basis is not None,
         child=app.child(referral) if sees_personal_data(referral, caller) else None,
         personal_data_erased=referral.erased is not None,

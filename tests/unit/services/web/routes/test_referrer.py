@@ -264,7 +264,11 @@ def test_recorded_consent_is_shown_with_all_of_it_and_can_be_withdrawn(
     assert "Given by a parent or carer on 27 November 2026" in page
     assert "CAMHS, Primary health" in page and "signed form at the CAF meeting" in page
     assert 'action="/referrals/' + str(CASE) + '/withdrawal"' in page
-    assert f'action="/referrals/{CASE}/consent"' not in page  # recorded already
+    # in force: recorded again to reconfirm it, the form starting from what is in force
+    assert f'action="/referrals/{CASE}/consent"' in page and "Record consent again" in page
+    assert re.search(r'value="parent-carer" selected', page)
+    assert re.search(r'value="primary-health" checked', page)
+    assert not re.search(r'value="youth-service" checked', page)  # asked for, not agreed
     assert "safeguarding-basis" not in page  # consent is in force: no basis needed
     services.answer("POST", f"{API}/consent/withdrawal", 200, {})
     missing = web.post(f"/referrals/{CASE}/withdrawal", data={"csrf_token": csrf})
@@ -276,6 +280,89 @@ def test_recorded_consent_is_shown_with_all_of_it_and_can_be_withdrawn(
     assert done.status_code == 303 and done.headers["location"] == f"/referrals/{CASE}"
     body = json.loads(services.one("POST", f"{API}/consent/withdrawal").content)
     assert body == {"withdrawn_on": today().isoformat(), "reason": "moved away"}
+
+
+def test_the_lead_of_a_case_reconfirms_its_consent_on_the_referral_s_consent_form(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    csrf = sign_in(web, provider, "lead-1", "lead-professional")
+    consent = {
+        "given_by": "young-person",
+        "scope": ["camhs"],
+        "given_on": (today() - timedelta(days=370)).isoformat(),
+        "how_obtained": "signed form",
+    }
+    due = (today() - timedelta(days=5)).isoformat()
+    referral = _referral(status="accepted", consent=consent, consent_reconfirm_by=due)
+    services.answer("GET", API, 200, referral)
+    page = web.get(f"/referrals/{CASE}").text
+    assert '<h2 class="govuk-heading-m" id="consent">Reconfirm consent with the family</h2>' in page
+    assert "Consent to reconfirm with the family by" in page
+    assert re.search(r"by\s*</dt>\s*<dd[^>]*>\s*" + _words(today() - timedelta(days=5)), page)
+    assert 'govuk-tag--red">Overdue' in page
+    assert re.search(r'value="young-person" selected', page)
+    assert re.search(r'value="camhs" checked', page) and "Record consent again" in page
+    # withdrawing consent and a safeguarding basis stay with the referrer and the panel
+    assert "/withdrawal" not in page and "/safeguarding-basis" not in page
+    for path in ("withdrawal", "safeguarding-basis"):
+        assert web.post(f"/referrals/{CASE}/{path}", data={"csrf_token": csrf}).status_code == 403
+    on = today()
+    assert f'name="given_on-day" type="text" value="{on.day}"' in page  # today, to start with
+    # a missing answer is said beside its field, the others kept
+    form = {
+        "csrf_token": csrf,
+        "idempotency_key": "reconfirm-key-0001",
+        "given_by": "parent-carer",
+        "scope": ["camhs", "youth-service"],
+        **_day(on, "given_on"),
+    }
+    missing = web.post(f"/referrals/{CASE}/consent", data=form)
+    assert missing.status_code == 400
+    _beside(missing.text, "how_obtained", "Enter how consent was obtained")
+    assert re.search(r'value="parent-carer" selected', missing.text)
+    assert re.search(r'value="youth-service" checked', missing.text)
+    services.answer("POST", f"{API}/consent", 200, {})
+    done = web.post(
+        f"/referrals/{CASE}/consent", data={**form, "how_obtained": "home visit with the family"}
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/referrals/{CASE}"
+    sent = services.one("POST", f"{API}/consent")
+    assert json.loads(sent.content) == {
+        "given_by": "parent-carer",
+        "scope": ["camhs", "youth-service"],
+        "given_on": on.isoformat(),
+        "how_obtained": "home visit with the family",
+    }
+    assert sent.headers["Idempotency-Key"] == "web-reconfirm-key-0001"
+
+
+def test_a_lead_the_service_refuses_sees_its_words_on_the_consent_form(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    csrf = sign_in(web, provider, "lead-1", "lead-professional")
+    consent = {
+        "given_by": "parent-carer",
+        "scope": ["camhs"],
+        "given_on": "2026-01-02",
+        "how_obtained": "signed form",
+    }
+    services.answer("GET", API, 200, _referral(status="accepted", consent=consent))
+    refusal = {"detail": "case_id: only the case's current lead professional may record consent"}
+    services.answer("POST", f"{API}/consent", 403, refusal)
+    form = {
+        "csrf_token": csrf,
+        "given_by": "parent-carer",
+        "scope": ["camhs"],
+        "how_obtained": "phone call",
+        **_day(today(), "given_on"),
+    }
+    refused = web.post(f"/referrals/{CASE}/consent", data=form)
+    assert refused.status_code in (403, 409)
+    assert "only the case&#39;s current lead professional may record consent" in refused.text
+
+
+def _words(d: date) -> str:
+    return d.strftime("%-d %B %Y")
 
 
 def test_a_safeguarding_basis_names_the_professional_who_records_it_and_its_day(
