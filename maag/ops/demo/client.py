@@ -272,6 +272,14 @@ class Client:
         result: dict[str, Any] = self.call("POST", "panel", path, user=CHAIRS[panel], json=decision)
         return result
 
+    def assign_lead(self, case_id: str, user_id: str, name: str, agency: str, email: str) -> str:
+        """The case's district MAAG meets on it, quorate, and names `user_id` its lead
+        professional; the meeting's id (for more decisions on the case)."""
+        meeting_id = self.convene(case_id)
+        self.make_quorate(meeting_id)
+        self.decide(meeting_id, lead_decision(case_id, user_id, name, agency, email))
+        return meeting_id
+
     # --- the commissioner ---
 
     def packages(self, case_id: str) -> list[dict[str, Any]]:

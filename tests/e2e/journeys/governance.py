@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from email.message import EmailMessage, Message
-from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from contracts.reference import COUNTY_ZONE
 from maag.ops.demo.client import wait_for
 from maag.ops.infra.mailbox import messages
 from services.notifications.adapters.directory import ProviderDirectory
@@ -36,7 +36,7 @@ def _form_of(page: Page, field: str) -> Locator:
 def test_chair_minutes_a_meeting_where_an_interest_was_declared_and_picks_the_lead(
     system: System, web: str, browser: Browser
 ) -> None:
-    today = datetime.now(ZoneInfo("Europe/London")).date()
+    today = datetime.now(COUNTY_ZONE).date()
     client = system.client()
     consent = {
         "given_by": "parent-carer",

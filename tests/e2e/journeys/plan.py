@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, Page, expect
 
-from maag.ops.demo.client import lead_decision, wait_for
+from contracts.reference import COUNTY_ZONE
+from maag.ops.demo.client import wait_for
 from tests.support.referral import details
 from tests.support.system import System
 from tests.support.web import check, person, sign_in
@@ -43,7 +43,7 @@ def _home_says(page: Page, web: str, text: str) -> bool | None:
 
 
 def test_lead_builds_and_reviews_a_plan(system: System, web: str, browser: Browser) -> None:
-    today = datetime.now(ZoneInfo("Europe/London")).date()
+    today = datetime.now(COUNTY_ZONE).date()
     client = system.client()
     consent = {
         "given_by": "parent-carer",
@@ -52,13 +52,8 @@ def test_lead_builds_and_reviews_a_plan(system: System, web: str, browser: Brows
         "how_obtained": "signed form at the CAF meeting",
     }
     case_id = client.refer(details(caf_reference="CAF-2026-310001", consent=consent))["case_id"]
-    meeting = client.convene(case_id)
-    client.make_quorate(meeting)
-    client.decide(
-        meeting,
-        lead_decision(
-            case_id, LEAD, "Lead professional education", "education", "sam.patel@school.example"
-        ),
+    client.assign_lead(
+        case_id, LEAD, "Lead professional education", "education", "sam.patel@school.example"
     )
     plan_url = f"{web}/cases/{case_id}/plan"
     on_plan = re.compile(rf"{re.escape(plan_url)}(#\w+)?$")

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, expect
 
+from contracts.reference import COUNTY_ZONE
 from maag.ops.demo.client import lead_decision, package_decision, wait_for
 from maag.ops.demo.scenario import intervention
 from tests.support.flow import CONSENT
@@ -165,7 +165,7 @@ def test_the_privacy_officer_and_the_commissioner_clear_their_trays(
     # the panel agrees more of it for the child: no provider has room, so it is refused back
     client.decide(meeting, package_decision(agreed, mentoring))
     wait_for("the failure on the tray", lambda: True if listed(commissioner, failed) else None)
-    today = datetime.now(ZoneInfo("Europe/London")).date()  # the county's day
+    today = datetime.now(COUNTY_ZONE).date()  # the county's day
     expect(failed).to_contain_text("Harlow MAAG")
     expect(failed).to_contain_text("No provider had room")
     expect(failed).to_contain_text(f"Failed {_day(today)}; due by")  # two working days

@@ -7,11 +7,11 @@ the item."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, expect
 
-from maag.ops.demo.client import lead_decision, wait_for
+from contracts.reference import COUNTY_ZONE
+from maag.ops.demo.client import wait_for
 from services.referral.domain.consent_review import reconfirm_by
 from tests.support.flow import CONSENT
 from tests.support.referral import details
@@ -27,19 +27,14 @@ def _day(d: date) -> str:
 
 
 def test_lead_reconfirms_consent_from_the_tray(system: System, web: str, browser: Browser) -> None:
-    today = datetime.now(ZoneInfo("Europe/London")).date()  # the county's day
+    today = datetime.now(COUNTY_ZONE).date()  # the county's day
     given = today - timedelta(days=360)
     due = reconfirm_by(given)  # within the next four weeks
     client = system.client()
     consent = {**CONSENT, "given_on": given.isoformat()}
     case_id = client.refer(details(caf_reference=CAF, consent=consent))["case_id"]
-    meeting = client.convene(case_id)
-    client.make_quorate(meeting)
-    client.decide(
-        meeting,
-        lead_decision(
-            case_id, LEAD, "Lead professional education", "education", "lead@school.example"
-        ),
+    client.assign_lead(
+        case_id, LEAD, "Lead professional education", "education", "lead@school.example"
     )
 
     # --- the tray: consent to reconfirm, with the case and the day it is due ---
