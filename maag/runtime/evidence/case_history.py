@@ -9,6 +9,8 @@ timeline too.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +21,11 @@ from maag.runtime.evidence.chain import EventChain
 from maag.runtime.evidence.timeline import Entry, describe
 from maag.runtime.spec import AuditSpec
 from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.shredding import withheld_of
+
+# Entries with nothing sealed kept for the next replay (about a kilobyte each): a busy case's
+# reads, and many cases'.
+ENTRIES_KEPT = 50_000
 
 
 class CaseHistory:
@@ -29,6 +36,9 @@ class CaseHistory:
         self.app = app
         self.chain = chain
         self.audit = audit
+        # the audit endpoints run on the server's worker threads
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[UUID, UUID, int], Entry] = OrderedDict()
 
     def _case_aggregates(self, case_id: UUID) -> set[UUID]:
         index = self.chain.index
@@ -56,5 +66,27 @@ class CaseHistory:
         return found
 
     def entries(self, case_id: UUID) -> list[Entry]:
-        described = [describe(self.service, case_id, e, self.audit) for e in self.events(case_id)]
+        described = [self._described(case_id, e) for e in self.events(case_id)]
         return sorted(described, key=lambda e: (e.at, e.aggregate_id, e.version))
+
+    def _described(self, case_id: UUID, event: Any) -> Entry:
+        """The event's entry, kept when nothing of it is sealed: a stored event never changes,
+        and one with nothing sealed reads the same after an erasure, so its entry is the
+        same on every replay (a case read a thousand times has a thousand such entries,
+        describing them was most of a replay). An event with anything sealed is described
+        afresh each time: an erasure changes what it reads as."""
+        if withheld_of(type(event)):
+            return describe(self.service, case_id, event, self.audit)
+        # the case is in the key: a followed meeting's event is an entry of each case it names
+        key = (case_id, event.originator_id, event.originator_version)
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+                return kept
+        entry = describe(self.service, case_id, event, self.audit)
+        with self._lock:
+            self._kept[key] = entry
+            while len(self._kept) > ENTRIES_KEPT:
+                self._kept.popitem(last=False)  # the least recently replayed
+        return entry
