@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.orm import Session
@@ -38,7 +37,9 @@ class CaseHistory:
         self.audit = audit
         # the audit endpoints run on the server's worker threads
         self._lock = threading.Lock()
-        self._kept: OrderedDict[tuple[UUID, UUID, int], Entry] = OrderedDict()
+        # (case, aggregate) -> (its version, its entries), for aggregates kept described
+        self._kept: OrderedDict[tuple[UUID, UUID], tuple[int, list[Entry]]] = OrderedDict()
+        self._size = 0  # entries kept, in all
 
     def _case_aggregates(self, case_id: UUID) -> set[UUID]:
         index = self.chain.index
@@ -48,45 +49,51 @@ class CaseHistory:
         tail = index.cases_in(self.app.notifications_after(head, 1000))
         return ids | {aggregate for case, aggregate in tail if case == case_id}
 
-    def events(self, case_id: UUID) -> list[Any]:
-        """The case's domain events in this service, and those of the aggregates followed."""
-        ids = self._case_aggregates(case_id)
-        histories = self.app.histories(ids) if ids else {}
-        found = [e for events in histories.values() for e in events]
-        followed = {
-            value if isinstance(value, UUID) else UUID(str(value))
-            for e in found
-            for key in self.audit.follow
-            if (value := vars(e).get(key))
-        } - ids
-        if followed:
-            for events in self.app.histories(followed).values():
-                # a meeting's events, less what it says about other cases
-                found.extend(e for e in events if case_of(e) in (None, case_id))
-        return found
-
     def entries(self, case_id: UUID) -> list[Entry]:
-        described = [self._described(case_id, e) for e in self.events(case_id)]
-        return sorted(described, key=lambda e: (e.at, e.aggregate_id, e.version))
+        """The case's entries in this service, those of the aggregates followed included, in
+        order. An aggregate whose events have nothing sealed and name nothing followed (a
+        read: most of a busy case's history) is kept described, and read from the store
+        again only when its version moved: a stored event never changes, and one with
+        nothing sealed reads the same after an erasure. Every other aggregate is read and
+        described afresh each time (an erasure changes what its sealed values read as)."""
+        ids = self._case_aggregates(case_id)
+        with self._lock:
+            kept = {a: self._kept[(case_id, a)] for a in ids if (case_id, a) in self._kept}
+        current = self.app.versions(kept) if kept else {}
+        unchanged = {a for a, (version, _) in kept.items() if current.get(a) == version}
+        found: list[Entry] = [e for a in unchanged for e in kept[a][1]]
+        histories = self.app.histories(ids - unchanged) if ids - unchanged else {}
+        followed: set[UUID] = set()
+        for aggregate, events in histories.items():
+            described = [describe(self.service, case_id, e, self.audit) for e in events]
+            found += described
+            names = {
+                value if isinstance(value, UUID) else UUID(str(value))
+                for e in events
+                for key in self.audit.follow
+                if (value := vars(e).get(key))
+            }
+            followed |= names
+            if events and not names and not any(withheld_of(type(e)) for e in events):
+                self._keep((case_id, aggregate), events[-1].originator_version, described)
+        for events in self.app.histories(followed - ids).values() if followed - ids else ():
+            # a meeting's events, less what it says about other cases
+            found += [
+                describe(self.service, case_id, e, self.audit)
+                for e in events
+                if case_of(e) in (None, case_id)
+            ]
+        with self._lock:
+            for a in unchanged:
+                self._kept.move_to_end((case_id, a))
+        return sorted(found, key=lambda e: (e.at, e.aggregate_id, e.version))
 
-    def _described(self, case_id: UUID, event: Any) -> Entry:
-        """The event's entry, kept when nothing of it is sealed: a stored event never changes,
-        and one with nothing sealed reads the same after an erasure, so its entry is the
-        same on every replay (a case read a thousand times has a thousand such entries,
-        describing them was most of a replay). An event with anything sealed is described
-        afresh each time: an erasure changes what it reads as."""
-        if withheld_of(type(event)):
-            return describe(self.service, case_id, event, self.audit)
-        # the case is in the key: a followed meeting's event is an entry of each case it names
-        key = (case_id, event.originator_id, event.originator_version)
+    def _keep(self, key: tuple[UUID, UUID], version: int, entries: list[Entry]) -> None:
         with self._lock:
-            kept = self._kept.get(key)
-            if kept is not None:
-                self._kept.move_to_end(key)
-                return kept
-        entry = describe(self.service, case_id, event, self.audit)
-        with self._lock:
-            self._kept[key] = entry
-            while len(self._kept) > ENTRIES_KEPT:
-                self._kept.popitem(last=False)  # the least recently replayed
-        return entry
+            replaced = self._kept.pop(key, None)
+            self._size -= len(replaced[1]) if replaced else 0
+            self._kept[key] = (version, entries)
+            self._size += len(entries)
+            while self._size > ENTRIES_KEPT and self._kept:
+                _, (_, dropped) = self._kept.popitem(last=False)  # the least recently replayed
+                self._size -= len(dropped)

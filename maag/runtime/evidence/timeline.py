@@ -85,7 +85,8 @@ class Entry:
             "caused_by": plain(self.caused_by),
             "actor": plain(self.actor),
             "basis": self.basis,
-            "details": plain(self.details),
+            # JSON-ready already: `describe` made each value plain, `from_json` read them so
+            "details": self.details,
             "aggregate_id": self.aggregate_id,
             "version": self.version,
             "classes": dict(self.classes),

@@ -211,6 +211,24 @@ class ServiceApplication(ProcessApplication[UUID]):
             found[row["originator_id"]].append(self.mapper.to_domain_event(stored))
         return dict(found)
 
+    def versions(self, ids: Collection[UUID]) -> dict[UUID, int]:
+        """Each existing aggregate's version among `ids` (its newest event's), read from the
+        store's index without decoding any event: whether something kept of it is current."""
+        recorder = self.recorder
+        if not isinstance(recorder, PostgresAggregateRecorder):
+            return {
+                aggregate_id: newest[0].originator_version
+                for aggregate_id in ids
+                if (newest := list(self.events.get(aggregate_id, desc=True, limit=1)))
+            }
+        query = SQL(
+            "SELECT originator_id, max(originator_version) AS version FROM {}.{} "
+            "WHERE originator_id = ANY(%s) GROUP BY originator_id"
+        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, (list(ids),))
+            return {row["originator_id"]: int(row["version"]) for row in curs.fetchall()}
+
     def stored_rows(self, upto: int, page: int = 20_000) -> Iterator[StoredRow]:
         """Every stored event up to notification `upto`, in notification order, as stored
         (state encrypted where the store encrypts): what the hash chain covers.

@@ -34,3 +34,26 @@ def test_histories_match_what_eventsourcing_reads_one_by_one(
             ]
     finally:
         app.close()
+
+
+def test_versions_are_each_aggregate_s_newest_event_as_the_library_reads_it(
+    postgres_url: str, pg_schema: str
+) -> None:
+    """What a replay checks its kept entries against: the same table, without decoding."""
+    key = base64.b64encode(os.urandom(32)).decode()
+    app = LedgerApp(Settings(postgres_url=postgres_url, postgres_schema=pg_schema, cipher_key=key))
+    try:
+        ledgers = [Ledger(case_id=uuid.uuid4()) for _ in range(4)]
+        for i, ledger in enumerate(ledgers):
+            for n in range(i):
+                ledger.note(f"note {n}")
+        app.save(*ledgers)
+        missing = uuid.uuid4()
+        found = app.versions([*(ledger.id for ledger in ledgers), missing])
+        assert found == {
+            ledger.id: next(iter(app.events.get(ledger.id, desc=True, limit=1))).originator_version
+            for ledger in ledgers
+        }
+        assert sorted(found.values()) == [1, 2, 3, 4]
+    finally:
+        app.close()

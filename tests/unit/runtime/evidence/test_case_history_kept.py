@@ -1,75 +1,101 @@
-"""A case's replay keeps the entries of events with nothing sealed (reads, most of a busy
-case's history), each for its own case, and describes afresh every event with anything
-sealed, whose entry an erasure changes."""
+"""A case's replay keeps described the aggregates whose events have nothing sealed (its
+reads, most of a busy case's history), each for its own case, and reads one from the store
+again only when its version moved; an aggregate with anything sealed is read and described
+afresh each time, since an erasure changes what it reads as."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 import pytest
 
-from maag.runtime.evidence import case_history, timeline
+from maag.runtime.evidence import case_history
 from maag.runtime.evidence.case_history import CaseHistory
 from maag.runtime.evidence.reads import CaseRead
-from maag.runtime.evidence.timeline import Entry
 from services.referral.audit import AUDIT as REFERRAL
 from tests.unit.runtime.evidence.test_timeline import received
 
 ACTOR = {"user_id": "auditor-1", "role": "auditor", "agency": "county"}
 
 
-class Stored(CaseHistory):
-    """The service's history with its store read as the events given."""
+class Store:
+    """A service's store as far as a replay reads it: histories, and versions; what it was
+    asked for is noted."""
 
     def __init__(self, events: list[Any]) -> None:
-        super().__init__("referral", app=None, chain=None, audit=REFERRAL)  # type: ignore[arg-type]
-        self.stored = events
+        self.by_aggregate: dict[uuid.UUID, list[Any]] = {}
+        for e in events:
+            self.by_aggregate.setdefault(e.originator_id, []).append(e)
+        self.loaded: list[set[uuid.UUID]] = []
 
-    def events(self, case_id: uuid.UUID) -> list[Any]:
-        return self.stored
+    def histories(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+        self.loaded.append(set(ids))
+        return {a: list(self.by_aggregate[a]) for a in ids if a in self.by_aggregate}
+
+    def versions(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+        return {a: self.by_aggregate[a][-1].originator_version for a in ids}
+
+
+class Replayed(CaseHistory):
+    """The service's history over `Store`, every aggregate of it the case's."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__("referral", app=store, chain=None, audit=REFERRAL)  # type: ignore[arg-type]
+        self.store = store
+
+    def _case_aggregates(self, case_id: uuid.UUID) -> set[uuid.UUID]:
+        return set(self.store.by_aggregate)
 
 
 def _read(case_id: uuid.UUID) -> Any:
-    (event,) = CaseRead(
-        case_id, ACTOR, "GET /x", "2026-12-06T10:00:00+00:00", False
-    ).collect_events()
+    read = CaseRead(case_id, ACTOR, "GET /x", "2026-12-06T10:00:00+00:00", False)
+    (event,) = read.collect_events()
     return event
 
 
-def _counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    described: list[str] = []
-    real = timeline.describe
-
-    def counting(service: str, case_id: uuid.UUID, event: Any, *args: Any, **kw: Any) -> Entry:
-        described.append(type(event).__qualname__)
-        return real(service, case_id, event, *args, **kw)
-
-    monkeypatch.setattr(case_history, "describe", counting)
-    return described
-
-
-def test_a_read_is_described_once_and_an_event_with_anything_sealed_every_time(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_reads_are_read_and_described_once_and_the_sealed_referral_every_time() -> None:
     case_id = uuid.uuid4()
-    (sealed,) = received(case_id).collect_events()
-    history = Stored([sealed, _read(case_id), _read(case_id)])
-    described = _counted(monkeypatch)
+    referral = received(case_id)
+    (sealed,) = referral.collect_events()
+    reads = [_read(case_id), _read(case_id)]
+    store = Store([sealed, *reads])
+    history = Replayed(store)
     first = history.entries(case_id)
     again = history.entries(case_id)
-    assert sorted(described) == sorted(
-        ["Referral.Received", "CaseRead.Recorded", "CaseRead.Recorded", "Referral.Received"]
+    assert store.loaded[0] == {sealed.originator_id, *(r.originator_id for r in reads)}
+    assert store.loaded[1] == {sealed.originator_id}  # the reads are kept, and current
+    assert [(e.event, e.version) for e in again] == [(e.event, e.version) for e in first]
+    kept = [e for e in again if e.event == "CaseRead.Recorded"]
+    assert len(kept) == 2 and all(any(k is f for f in first) for k in kept)
+
+
+def test_an_aggregate_whose_version_moved_is_read_again() -> None:
+    case_id = uuid.uuid4()
+    first = _read(case_id)
+    store = Store([first])
+    history = Replayed(store)
+    assert len(history.entries(case_id)) == 1
+    recorded: Any = CaseRead.Recorded  # built as the store would build it
+    moved = recorded(  # a second event on the same aggregate, as a store could hold
+        originator_id=first.originator_id,
+        originator_version=2,
+        timestamp=first.timestamp,
+        originator_topic=first.originator_topic,
+        case_id=case_id,
+        actor=ACTOR,
+        endpoint="GET /y",
+        at="2026-12-06T10:01:00+00:00",
+        personal_data=False,
     )
-    assert [e.event for e in again] == [e.event for e in first]
-    reads = [(a, b) for a, b in zip(first, again, strict=True) if a.event == "CaseRead.Recorded"]
-    assert len(reads) == 2 and all(a is b for a, b in reads)  # kept, not made again
+    store.by_aggregate[first.originator_id].append(moved)
+    assert [e.version for e in history.entries(case_id)] == [1, 2]
 
 
-def test_an_event_two_cases_share_is_each_case_s_own_entry() -> None:
+def test_an_aggregate_two_cases_share_is_each_case_s_own_entry() -> None:
     one, other = uuid.uuid4(), uuid.uuid4()
-    shared = _read(one)  # as a followed meeting's event is an entry of each case it names
-    history = Stored([shared])
+    history = Replayed(Store([_read(one)]))  # as a followed meeting's event names each case
     assert history.entries(one)[0].case_id == str(one)
     assert history.entries(other)[0].case_id == str(other)
 
@@ -77,6 +103,6 @@ def test_an_event_two_cases_share_is_each_case_s_own_entry() -> None:
 def test_what_is_kept_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(case_history, "ENTRIES_KEPT", 2)
     case_id = uuid.uuid4()
-    history = Stored([_read(case_id) for _ in range(3)])
-    history.entries(case_id)
-    assert len(history._kept) == 2
+    history = Replayed(Store([_read(case_id) for _ in range(3)]))
+    assert len(history.entries(case_id)) == 3
+    assert history._size == 2 and len(history._kept) == 2
