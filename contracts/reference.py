@@ -236,6 +236,13 @@ JAP_FUNDERS: tuple[str, ...] = (
     Agency.ADULT_TRANSITION.value,
 )
 
+# Who holds a budget, by its key: each district's MAAG, the EARP, and each JAP funder.
+BUDGET_HOLDERS: tuple[str, ...] = (
+    *(f"maag:{d.value}" for d in District),
+    "earp",
+    *(f"jap:{f}" for f in JAP_FUNDERS),
+)
+
 # Every organisation a person may act for; a token naming any other is refused.
 ORGANISATIONS: frozenset[str] = frozenset(a.value for a in Agency) | frozenset(
     o.value for o in Office

@@ -208,6 +208,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("commissioning", "GET", "/providers"): {PC: "", PM: "", C: "", A: ""},
     ("commissioning", "POST", "/providers"): {C: ""},
     ("commissioning", "PUT", "/providers/{provider_id}/capacity"): {C: ""},
+    ("commissioning", "GET", "/budgets/{fy}"): {C: "", A: ""},
     ("commissioning", "GET", "/budgets/{panel_key}/{fy}"): {C: "", A: ""},
     ("commissioning", "PUT", "/budgets/{panel_key}/{fy}"): {C: ""},
     ("commissioning", "GET", "/cases/{case_id}/packages"): {

@@ -35,7 +35,7 @@ from services.commissioning.application.queries.board_reconciliation import (
     board_reconciliation as reconciliation,
 )
 from services.commissioning.application.queries.board_report import board_report
-from services.commissioning.application.queries.budget import budget
+from services.commissioning.application.queries.budget import budget, budgets_of_year
 from services.commissioning.application.queries.capacity_report import CapacityRow
 from services.commissioning.application.queries.capacity_report import (
     capacity_report as capacities,
@@ -315,6 +315,14 @@ def capacity(
 
 
 budgets_router = APIRouter(route_class=http.StrictRoute, tags=["budgets"])
+
+
+@budgets_router.get(
+    "/budgets/{fy}",
+    summary="Every budget set for a financial year (one not set is left out), in one answer",
+)
+def get_budgets(fy: FinancialYear, app: App, caller: http.CallerDep) -> list[BudgetAnswer]:
+    return [BudgetAnswer.of(b) for b in budgets_of_year(app, caller, fy)]
 
 
 @budgets_router.get("/budgets/{panel_key}/{fy}", summary="panel_key: maag:<district>, earp or jap")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contracts.events.commissioning import DecommissionReason
-from contracts.reference import Panel, Role
+from contracts.reference import Panel, Role, financial_year
 from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Work
@@ -152,6 +152,25 @@ def test_a_financial_year_out_of_range_is_422_not_500(client: Any, fy: str) -> N
     assert r.json()["errors"][0]["field"] == "query.fy"
     r = client.get(f"/budgets/earp/{fy}", headers=commissioner())
     assert r.status_code == 422, r.text
+    r = client.get(f"/budgets/{fy}", headers=commissioner())
+    assert r.status_code == 422, r.text
+
+
+def test_a_year_s_budgets_are_read_in_one_answer_in_the_holders_order(client: Any) -> None:
+    fy = financial_year(datetime.now(UTC).date()) + 1  # next year's: none set by default
+    assert client.get(f"/budgets/{fy}", headers=commissioner()).json() == []
+    for key, amount in (("jap:pct", 300), ("earp", 200), ("maag:harlow", 100)):
+        r = client.put(
+            f"/budgets/{key}/{fy}", headers=commissioner(), json={"amount_pence": amount}
+        )
+        assert r.status_code == 200, r.text
+    found = client.get(f"/budgets/{fy}", headers=commissioner()).json()
+    assert [(b["panel"], b["amount_pence"], b["left_pence"]) for b in found] == [
+        ("maag:harlow", 100, 100),
+        ("earp", 200, 200),
+        ("jap:pct", 300, 300),
+    ]
+    assert client.get(f"/budgets/{fy}", headers=auth("referrer")).status_code == 403
 
 
 def test_packages_change_only_as_the_panels_decide(client: Any) -> None:

@@ -51,6 +51,26 @@ def test_next_years_budget_is_set_before_it_starts_and_a_closed_years_is_not_off
     assert web.get(f"/budgets?fy={fy - 1}").status_code == 404
 
 
+def test_the_budgets_page_reads_the_year_s_budgets_in_one_call(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    sign_in(web, provider, "commissioner-1", "commissioner")
+    fy = financial_year(datetime.now(UTC).date())
+    year = f"http://commissioning.test/budgets/{fy}"
+    earp = {
+        "panel": "earp",
+        "financial_year": fy,
+        "amount_pence": 123_456_00,
+        "committed_pence": 23_456_00,
+        "left_pence": 100_000_00,
+    }
+    services.answer("GET", year, 200, [earp])
+    page = web.get("/budgets").text
+    assert "£123,456" in page and "£100,000" in page
+    assert page.count("not set") == 15  # every other holder's, from the same answer
+    assert [str(r.url) for r in services.sent if "/budgets" in str(r.url)] == [year]
+
+
 def test_the_commissioner_s_tray_lists_providers_and_budgets_near_their_limits(
     web: TestClient, provider: Provider, services: Services
 ) -> None:
@@ -82,19 +102,26 @@ def test_the_commissioner_s_tray_lists_providers_and_budgets_near_their_limits(
         ],
     )
 
-    def budget(key: str, amount: int, left: int) -> None:
-        body = {
+    def budget(key: str, amount: int, left: int) -> dict[str, object]:
+        return {
             "panel": key,
             "financial_year": fy,
             "amount_pence": amount,
             "committed_pence": amount - left,
             "left_pence": left,
         }
-        services.answer("GET", f"{commissioning}/budgets/{key}/{fy}", 200, body)
 
-    budget("maag:harlow", 100_000_00, 10_000_00)  # a tenth left: near
-    budget("earp", 50_000_00, 0)  # spent
-    budget("maag:basildon", 100_000_00, 50_000_00)  # half left: not listed
+    # the year's budgets, in one answer
+    services.answer(
+        "GET",
+        f"{commissioning}/budgets/{fy}",
+        200,
+        [
+            budget("maag:harlow", 100_000_00, 10_000_00),  # a tenth left: near
+            budget("earp", 50_000_00, 0),  # spent
+            budget("maag:basildon", 100_000_00, 50_000_00),  # half left: not listed
+        ],
+    )
     sign_in(web, provider, "commissioner-1", "commissioner")
     home = web.get("/").text
     assert "Near their limits" in home
@@ -112,8 +139,8 @@ def test_the_commissioner_s_tray_lists_providers_and_budgets_near_their_limits(
     assert f"By 31 March {fy + 1}" in tray
     # nothing near: said so
     services.answer("GET", f"{commissioning}/reports/capacity", 200, [])
-    for key in ("maag:harlow", "earp"):
-        budget(key, 100_00, 90_00)
+    roomy = [budget(key, 100_00, 90_00) for key in ("maag:harlow", "earp")]
+    services.answer("GET", f"{commissioning}/budgets/{fy}", 200, roomy)
     assert "Nothing is near its limit" in web.get("/").text
 
 
