@@ -106,10 +106,11 @@ async def _budgets_page(
     errors: FormErrors | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    # the year's budgets in one answer: each asked for alone was a dozen calls a page
-    found = await optional(web.backend.call(who, "GET", "commissioning", f"/budgets/{fy}"))
-    by_key = {b["panel"]: b for b in found or []}
-    # a budget not set yet (or not this person's to read) shows as not set
+    # The year's budgets in one answer (each asked for alone was a dozen calls a page). One
+    # not set is not in it; an answer that fails is the error page, never sixteen "not set"
+    # budgets offered to be set over the real ones.
+    found = await web.backend.call(who, "GET", "commissioning", f"/budgets/{fy}")
+    by_key = {b["panel"]: b for b in found}
     rows = [by_key.get(key) or {"panel": key, "amount_pence": None} for key in BUDGET_HOLDERS]
     years = [(y, fy_label(y)) for y in settable_years(datetime.now(UTC).date())]
     return web.page(
@@ -157,6 +158,12 @@ async def commissioner_tray(web: Web, who: SignedIn) -> dict[str, object]:
     ]
     return {
         "fy": fy,
+        # what could not be read is said, not taken for "nothing near its limit"
+        "unread": [
+            what
+            for what, got in (("the providers' capacity", capacity), ("the budgets", budgets))
+            if got is None
+        ],
         "failures": None
         if failed is None
         else [{**f, "href": _where_failure_is_dealt_with(f, fy)} for f in failed],

@@ -103,6 +103,13 @@ def test_an_aggregate_two_cases_share_is_each_case_s_own_entry() -> None:
 def test_what_is_kept_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(case_history, "ENTRIES_KEPT", 2)
     case_id = uuid.uuid4()
-    history = Replayed(Store([_read(case_id) for _ in range(3)]))
+    store = Store([_read(case_id) for _ in range(3)])
+    history = Replayed(store)
     assert len(history.entries(case_id)) == 3
     assert history._size == 2 and len(history._kept) == 2
+    # replayed again with one more read (the auditor's own): what is let go to keep the new
+    # one is read again, and the replay still answers whole
+    newest = _read(case_id)
+    store.by_aggregate[newest.originator_id] = [newest]
+    assert len(history.entries(case_id)) == 4
+    assert history._size == 2
