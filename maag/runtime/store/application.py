@@ -193,13 +193,12 @@ class ServiceApplication(ProcessApplication[UUID]):
                 for aggregate_id in ids
                 if (history := list(self.events.get(aggregate_id)))
             }
-        query = SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {}.{} "
-            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(query, (list(ids),))
-            rows = curs.fetchall()
+        rows = _of_aggregates(
+            recorder,
+            "SELECT originator_id, originator_version, topic, state FROM {} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version",
+            ids,
+        )
         found: dict[UUID, list[Any]] = defaultdict(list)
         for row in rows:
             stored = StoredEvent(
@@ -221,13 +220,13 @@ class ServiceApplication(ProcessApplication[UUID]):
                 for aggregate_id in ids
                 if (newest := list(self.events.get(aggregate_id, desc=True, limit=1)))
             }
-        query = SQL(
-            "SELECT originator_id, max(originator_version) AS version FROM {}.{} "
-            "WHERE originator_id = ANY(%s) GROUP BY originator_id"
-        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(query, (list(ids),))
-            return {row["originator_id"]: int(row["version"]) for row in curs.fetchall()}
+        rows = _of_aggregates(
+            recorder,
+            "SELECT originator_id, max(originator_version) AS version FROM {} "
+            "WHERE originator_id = ANY(%s) GROUP BY originator_id",
+            ids,
+        )
+        return {row["originator_id"]: int(row["version"]) for row in rows}
 
     def stored_rows(self, upto: int, page: int = 20_000) -> Iterator[StoredRow]:
         """Every stored event up to notification `upto`, in notification order, as stored
@@ -269,3 +268,17 @@ class ServiceApplication(ProcessApplication[UUID]):
         while batch := self.notifications(after, page):
             yield from batch
             after = batch[-1].id
+
+
+def _of_aggregates(
+    recorder: PostgresAggregateRecorder, query: str, ids: Collection[UUID]
+) -> list[Any]:
+    """`query` over eventsourcing's events table (its `{}`) for the aggregates `ids`."""
+    sql = SQL(query).format(
+        SQL("{}.{}").format(
+            Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+        )
+    )
+    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(sql, (list(ids),))
+        return curs.fetchall()

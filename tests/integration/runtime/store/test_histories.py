@@ -12,17 +12,23 @@ from maag.runtime.settings import Settings
 from tests.support.pipeline import Ledger, LedgerApp
 
 
+def _saved(postgres_url: str, pg_schema: str, count: int) -> tuple[LedgerApp, list[Ledger]]:
+    """An encrypted store holding `count` ledgers, the nth with n events."""
+    key = base64.b64encode(os.urandom(32)).decode()
+    app = LedgerApp(Settings(postgres_url=postgres_url, postgres_schema=pg_schema, cipher_key=key))
+    ledgers = [Ledger(case_id=uuid.uuid4()) for _ in range(count)]
+    for i, ledger in enumerate(ledgers):
+        for n in range(i):
+            ledger.note(f"note {n}")
+    app.save(*ledgers)
+    return app, ledgers
+
+
 def test_histories_match_what_eventsourcing_reads_one_by_one(
     postgres_url: str, pg_schema: str
 ) -> None:
-    key = base64.b64encode(os.urandom(32)).decode()
-    app = LedgerApp(Settings(postgres_url=postgres_url, postgres_schema=pg_schema, cipher_key=key))
+    app, ledgers = _saved(postgres_url, pg_schema, 5)
     try:
-        ledgers = [Ledger(case_id=uuid.uuid4()) for _ in range(5)]
-        for i, ledger in enumerate(ledgers):
-            for n in range(i):
-                ledger.note(f"note {n}")
-        app.save(*ledgers)
         missing = uuid.uuid4()
         found = app.histories([*(ledger.id for ledger in ledgers), missing])
         assert missing not in found
@@ -40,14 +46,8 @@ def test_versions_are_each_aggregate_s_newest_event_as_the_library_reads_it(
     postgres_url: str, pg_schema: str
 ) -> None:
     """What a replay checks its kept entries against: the same table, without decoding."""
-    key = base64.b64encode(os.urandom(32)).decode()
-    app = LedgerApp(Settings(postgres_url=postgres_url, postgres_schema=pg_schema, cipher_key=key))
+    app, ledgers = _saved(postgres_url, pg_schema, 4)
     try:
-        ledgers = [Ledger(case_id=uuid.uuid4()) for _ in range(4)]
-        for i, ledger in enumerate(ledgers):
-            for n in range(i):
-                ledger.note(f"note {n}")
-        app.save(*ledgers)
         missing = uuid.uuid4()
         found = app.versions([*(ledger.id for ledger in ledgers), missing])
         assert found == {
