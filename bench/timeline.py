@@ -1,0 +1,99 @@
+"""Benchmark: the auditor's timeline of one case read many times, each part and the whole.
+
+    python -m bench.timeline [--reads 1500] [--calls 20]
+
+Starts the whole system as processes (fresh schemas and topics), makes one case with a lead,
+has an auditor read it --reads times (spread over the four services, eight at a time: each
+read is a recorded event of the case), then asks each service for its part of the case's
+timeline, and the referral service for the whole merged timeline, --calls times each, one
+at a time on an otherwise idle system. Prints each one's entries, size and median time.
+Needs KAFKA_BOOTSTRAP_SERVERS, MAAG_POSTGRES_URL and MAAG_OIDC_ISSUER.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench.support import identity
+from maag.ops.demo.client import lead_decision
+from tests.support.flow import CONSENT
+from tests.support.referral import details
+from tests.support.system import running_system
+
+# what an auditor reads of the case in each service (each read is recorded there)
+READS = {
+    "referral": "/referrals/{case_id}",
+    "panel": "/cases/{case_id}",
+    "commissioning": "/cases/{case_id}/packages",
+    "notifications": "/cases/{case_id}/notifications",
+}
+
+
+def timed(url: str, headers: dict[str, str], calls: int) -> tuple[float, int, int]:
+    """The median milliseconds of `calls` GETs of `url`, its entries and its size."""
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        r = httpx.get(url, headers=headers, timeout=120)
+        times.append(1000 * (time.perf_counter() - started))
+        assert r.status_code == 200, (url, r.status_code, r.text[:200])
+    return statistics.median(times), len(r.json()["entries"]), len(r.content)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reads", type=int, default=1500)
+    parser.add_argument("--calls", type=int, default=20)
+    args = parser.parse_args()
+    run = uuid.uuid4().hex[:8]
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_system(
+            Path(tmp),
+            os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+            os.environ["MAAG_POSTGRES_URL"],
+            f"bench_timeline_{run}",
+            f"bench.{run}.",
+        ) as system,
+    ):
+        client = system.client(timeout=120)
+        client.ready()
+        case_id = client.refer(details(district="harlow", consent=CONSENT))["case_id"]
+        meeting = client.convene(case_id)  # spelt out: the bench runs on older trees too
+        client.make_quorate(meeting)
+        client.decide(
+            meeting, lead_decision(case_id, "lead-education", "L", "education", "l@x.example")
+        )
+        auditor = {"Authorization": f"Bearer {client.tokens.person('auditor-1')}"}
+        services = list(READS)
+
+        def read(n: int) -> None:
+            service = services[n % len(services)]
+            path = READS[service].format(case_id=case_id)
+            r = httpx.get(f"{system.url(service)}{path}", headers=auditor, timeout=120)
+            assert r.status_code == 200, (service, r.status_code)
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(read, range(args.reads)))
+        print(f"one case read {args.reads} times; each answer's median of {args.calls} calls:")
+        for service in services:
+            url = f"{system.url(service)}/audit/cases/{case_id}"
+            ms, entries, size = timed(url, auditor, args.calls)
+            print(f"  {service:14} part  {entries:5d} entries {size // 1024:6d} KiB {ms:6.0f} ms")
+        url = f"{system.url('referral')}/audit/cases/{case_id}/timeline"
+        ms, entries, size = timed(url, auditor, args.calls)
+        print(f"  {'all four':14} whole {entries:5d} entries {size // 1024:6d} KiB {ms:6.0f} ms")
+
+
+if __name__ == "__main__":
+    with identity():
+        main()
