@@ -8,17 +8,21 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 from aiokafka import AIOKafkaConsumer
 from psycopg import sql
+
+from tests.support.system import System, running_system
 
 
 class Watcher:
@@ -141,3 +145,21 @@ def identity() -> Any:
     if found is None:
         raise SystemExit(f"MAAG_OIDC_ISSUER is unset. {test_identity.KEYCLOAK_HINT}")
     return test_identity.using(found)
+
+
+@contextmanager
+def whole_system(name: str) -> Iterator[System]:
+    """Every process of the system, in schemas and topics of this run's own (`name`: the
+    benchmark's), against KAFKA_BOOTSTRAP_SERVERS and MAAG_POSTGRES_URL."""
+    run = uuid.uuid4().hex[:8]
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_system(
+            Path(tmp),
+            os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+            os.environ["MAAG_POSTGRES_URL"],
+            f"bench_{name}_{run}",
+            f"bench.{run}.",
+        ) as system,
+    ):
+        yield system

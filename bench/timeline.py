@@ -13,21 +13,16 @@ Needs KAFKA_BOOTSTRAP_SERVERS, MAAG_POSTGRES_URL and MAAG_OIDC_ISSUER.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 
-from bench.support import identity
+from bench.support import identity, whole_system
 from maag.ops.demo.client import lead_decision
 from tests.support.flow import CONSENT
 from tests.support.referral import details
-from tests.support.system import running_system
 
 # what an auditor reads of the case in each service (each read is recorded there)
 READS = {
@@ -54,17 +49,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=1500)
     parser.add_argument("--calls", type=int, default=20)
     args = parser.parse_args()
-    run = uuid.uuid4().hex[:8]
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        running_system(
-            Path(tmp),
-            os.environ["KAFKA_BOOTSTRAP_SERVERS"],
-            os.environ["MAAG_POSTGRES_URL"],
-            f"bench_timeline_{run}",
-            f"bench.{run}.",
-        ) as system,
-    ):
+    with whole_system("timeline") as system:
         client = system.client(timeout=120)
         client.ready()
         case_id = client.refer(details(district="harlow", consent=CONSENT))["case_id"]

@@ -22,15 +22,13 @@ import argparse
 import os
 import random
 import statistics
-import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
-from bench.support import identity
+from bench.support import identity, whole_system
 from maag.ops.demo.client import lead_decision, package_decision
 from maag.ops.identity.realm import LOCAL_PASSWORD
 from maag.runtime.web.auth import WEB_CLIENT
@@ -38,7 +36,7 @@ from tests.support import identity as test_identity
 from tests.support.browser import browser, login_form
 from tests.support.flow import CONSENT
 from tests.support.referral import details
-from tests.support.system import System, running_system
+from tests.support.system import System
 
 
 def signed_in(web: str, user: str) -> httpx.Client:
@@ -193,17 +191,7 @@ def main() -> None:
         "--think", type=float, default=5.0, help="seconds a person reads a page, on average"
     )
     args = parser.parse_args()
-    run = uuid.uuid4().hex[:8]
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        running_system(
-            Path(tmp),
-            os.environ["KAFKA_BOOTSTRAP_SERVERS"],
-            os.environ["MAAG_POSTGRES_URL"],
-            f"bench_web_{run}",
-            f"bench.{run}.",
-        ) as system,
-    ):
+    with whole_system("web") as system:
         times = measure(system, args.users, args.rounds, args.think)
     pace = f"a page every {args.think:g} s or so each" if args.think else "back to back"
     print(f"web app: {args.users} signed-in people, {args.rounds} rounds each, {pace}")
