@@ -23,6 +23,7 @@ from maag.runtime.evidence.anchors import Anchorer
 from maag.runtime.evidence.case_history import CaseHistory
 from maag.runtime.evidence.chain import EventChain
 from maag.runtime.evidence.chain_keys import ChainKeys
+from maag.runtime.evidence.store_check import StoreCheck
 from maag.runtime.follow.follower import Wakeup
 from maag.runtime.follow.projection import Project, Projector, read_model_engine
 from maag.runtime.logging import configure, get_logger
@@ -304,6 +305,7 @@ class Service(Generic[A]):
     anchorer: Anchorer
     extra_loops: list[Loop] = field(default_factory=list)
     incarnate: Callable[[], Awaitable[None]] | None = None
+    store_check: StoreCheck | None = None
 
     async def start(self) -> None:
         await self.producer.start()
@@ -326,7 +328,8 @@ class Service(Generic[A]):
         **more: Any,
     ) -> Self:
         history = CaseHistory(p.spec.name, app, p.chain, p.spec.audit)
-        audit_api.install(api, history, p.settings)
+        check = StoreCheck(p.spec.name, p.chain, p.settings, p.anchorer)
+        audit_api.install(api, history, check, p.settings)
         consistency.install(api, app, p.projector)
         return cls(
             app,
@@ -340,6 +343,7 @@ class Service(Generic[A]):
             p.anchorer,
             list(extra_loops),
             p.incarnate,
+            check,
             **more,
         )
 
@@ -351,5 +355,6 @@ class Service(Generic[A]):
             self.relay.run,
             self.consumer.run,
             self.projector.run,
+            *([self.store_check.run] if self.store_check else []),
             *self.extra_loops,
         ]

@@ -119,6 +119,9 @@ class Settings:
     anchor_signing_key: bytes | None = field(default=None, repr=False)
     anchor_public_keys: Mapping[str, bytes] = field(default_factory=dict)
     anchor_witness_dir: Path | None = None
+    # how often the service walks its whole hash chain on its own (maag.runtime.evidence
+    # .store_check): a break is found then, whether or not an auditor looks
+    store_check_interval: float = 300.0
     topic_prefix: str = ""
     log_format: str | None = None
     oidc_issuer: str | None = None
@@ -205,6 +208,7 @@ class Settings:
             anchor_signing_key=ed25519_key(env, "MAAG_ANCHOR_SIGNING_KEY"),
             anchor_public_keys=anchor_public_keys(env.get("MAAG_ANCHOR_PUBLIC_KEYS", "")),
             anchor_witness_dir=Path(w) if (w := env.get("MAAG_ANCHOR_WITNESS_DIR")) else None,
+            store_check_interval=_number(env, "MAAG_STORE_CHECK_INTERVAL", 300, 10, 86_400, float),
             topic_prefix=env.get("MAAG_TOPIC_PREFIX", ""),
             log_format=fmt,
             oidc_issuer=_url(env, "MAAG_OIDC_ISSUER"),

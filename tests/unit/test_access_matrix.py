@@ -254,6 +254,7 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
     ("referral", "GET", "/privacy/cases/{case_id}/export"): {DPO: ""},
     **{(s, "GET", "/audit/cases/{case_id}/timeline"): AUDIT for s in SPECS},
     **{(s, "GET", "/audit/store"): AUDIT for s in SPECS},
+    **{(s, "GET", "/audit/store/latest"): AUDIT for s in SPECS},
 }
 OPEN = {
     "/healthz",

@@ -49,3 +49,14 @@ EMAILS = Counter(
     "Emails by outcome: sent (the relay accepted it) or failed (refused for good).",
     ["outcome"],
 )
+STORE_INTACT = Gauge(
+    "maag_store_intact",
+    "1 when the service's latest walk of its whole hash chain found its history intact, 0 "
+    "when it found a break (alert on 0; `maag audit verify` names each break).",
+    ["service"],
+)
+STORE_WALKED = Gauge(
+    "maag_store_walked_timestamp_seconds",
+    "When the service last walked its whole hash chain (alert when it falls far behind).",
+    ["service"],
+)

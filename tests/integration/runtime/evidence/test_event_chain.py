@@ -335,7 +335,10 @@ async def test_an_auditor_reads_each_stores_tamper_check_over_http(chained: Chai
     await _anchor(chain, settings)
     api = FastAPI()
     http.install(api, verifier())
-    audit_api.install(api, CaseHistory("ledger", ledger, chain, AuditSpec()), settings)
+    # anchored once, a while after the events: no anchor interval to hold it to here (the
+    # fixture's 0.2 s is for the tests of stale anchors, and a loaded machine exceeds it)
+    settings = dataclasses.replace(settings, anchor_interval=3600)
+    audit_api.install(api, CaseHistory("ledger", ledger, chain, AuditSpec()), None, settings)
     client = TestClient(api)
     auditor = auth("auditor", "county-audit")
     intact = (await asyncio.to_thread(client.get, "/audit/store", headers=auditor)).json()
@@ -351,3 +354,84 @@ async def test_an_auditor_reads_each_stores_tamper_check_over_http(chained: Chai
     assert broken["breaks"] == ["notification 7: deleted (chained, no longer stored)"]
     other = auth("commissioner", "childrens-services")
     assert (await asyncio.to_thread(client.get, "/audit/store", headers=other)).status_code == 403
+
+
+async def test_a_service_walks_its_chain_on_its_own_and_says_so_on_metrics(
+    chained: Chained,
+) -> None:
+    """Every interval the service walks its whole chain: a break is found, kept as the
+    latest verdict (what the auditor's page shows) and set on `maag_store_intact`, without
+    anyone asking; `/audit/store/latest` answers from it, `/audit/store` walks again."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from prometheus_client import REGISTRY
+
+    from maag.runtime.evidence import audit_api
+    from maag.runtime.evidence.case_history import CaseHistory
+    from maag.runtime.evidence.store_check import StoreCheck
+    from maag.runtime.spec import AuditSpec
+    from maag.runtime.web import http
+    from tests.support.identity import auth, verifier
+
+    ledger, chain, settings = chained
+    await _anchor(chain, settings)
+    # anchored once, with no anchor interval to hold it to here
+    settings = dataclasses.replace(settings, anchor_interval=3600, store_check_interval=3600)
+    check = StoreCheck("ledger", chain, settings)
+    api = FastAPI()
+    http.install(api, verifier())
+    audit_api.install(api, CaseHistory("ledger", ledger, chain, AuditSpec()), check, settings)
+    client = TestClient(api)
+    auditor = auth("auditor", "county-audit")
+
+    def intact() -> float | None:
+        return REGISTRY.get_sample_value("maag_store_intact", {"service": "ledger"})
+
+    first = (await asyncio.to_thread(client.get, "/audit/store/latest", headers=auditor)).json()
+    assert first["intact"] is True and first["chained"] == 10 and intact() == 1
+    as_owner(settings, "DELETE FROM ledger_events WHERE notification_id = 7")
+    kept = (await asyncio.to_thread(client.get, "/audit/store/latest", headers=auditor)).json()
+    assert kept == first  # the latest walk, not a new one
+
+    check.interval = 0.2  # now walked every 0.2 s
+    stop = asyncio.Event()
+    walking = asyncio.create_task(check.run(stop))
+    try:
+        async with asyncio.timeout(20):  # the loop's own walk finds the break
+            while check.latest is None or check.latest.report["intact"]:
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await walking
+    assert intact() == 0
+    latest = (await asyncio.to_thread(client.get, "/audit/store/latest", headers=auditor)).json()
+    assert latest["breaks"] == ["notification 7: deleted (chained, no longer stored)"]
+    assert latest["walked_at"] > first["walked_at"]
+    now = (await asyncio.to_thread(client.get, "/audit/store", headers=auditor)).json()
+    assert now["intact"] is False and now["walked_at"] > latest["walked_at"]
+    other = auth("commissioner", "childrens-services")
+    refused = await asyncio.to_thread(client.get, "/audit/store/latest", headers=other)
+    assert refused.status_code == 403
+
+
+async def test_a_store_s_first_events_walked_before_the_anchorer_looked_are_not_a_break(
+    chained: Chained,
+) -> None:
+    """The service's walk anchors its head first: a store whose first events were chained a
+    moment before its walk (the anchorer looks each second until it has anchored once) is
+    intact, not "unanchored" for the minutes until the next walk."""
+    from maag.runtime.evidence.store_check import StoreCheck
+
+    _, chain, settings = chained  # chained, never anchored
+    settings = dataclasses.replace(settings, anchor_interval=3600)
+    alone = await StoreCheck("ledger", chain, settings).walk()
+    assert alone.report["intact"] is False  # without its anchorer: nothing vouches for it
+    assert alone.report["breaks"][0].startswith("store: unanchored")
+    producer = kafka.producer(settings.kafka_bootstrap, "test-anchor")
+    await producer.start()
+    try:
+        anchorer = anchors.Anchorer(chain, KEYS, producer, settings)
+        walked = await StoreCheck("ledger", chain, settings, anchorer).walk()
+    finally:
+        await producer.stop()
+    assert walked.report["intact"] is True and walked.report["anchors"] == 1
