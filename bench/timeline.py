@@ -6,7 +6,9 @@ Starts the whole system as processes (fresh schemas and topics), makes one case 
 has an auditor read it --reads times (spread over the four services, eight at a time: each
 read is a recorded event of the case), then asks each service for its part of the case's
 timeline, and the referral service for the whole merged timeline, --calls times each, one
-at a time on an otherwise idle system. Prints each one's entries, size and median time.
+at a time on an otherwise idle system, and the page of it the auditor's page asks for (the
+newest 100: on a tree without pages, the whole). Prints each one's entries, size and median
+time.
 Needs KAFKA_BOOTSTRAP_SERVERS, MAAG_POSTGRES_URL and MAAG_OIDC_ISSUER.
 """
 
@@ -21,6 +23,7 @@ import httpx
 
 from bench.support import identity, whole_system
 from maag.ops.demo.client import lead_decision
+from services.web.routes.auditor import PAGE
 from tests.support.flow import CONSENT
 from tests.support.referral import details
 
@@ -77,6 +80,8 @@ def main() -> None:
         url = f"{system.url('referral')}/audit/cases/{case_id}/timeline"
         ms, entries, size = timed(url, auditor, args.calls)
         print(f"  {'all four':14} whole {entries:5d} entries {size // 1024:6d} KiB {ms:6.0f} ms")
+        ms, entries, size = timed(f"{url}?limit={PAGE}", auditor, args.calls)
+        print(f"  {'all four':14} page  {entries:5d} entries {size // 1024:6d} KiB {ms:6.0f} ms")
 
 
 if __name__ == "__main__":

@@ -189,6 +189,23 @@ def test_a_case_replays_across_every_service_as_of_any_time(system: System) -> N
     served = [Entry.from_json(e) for e in r.json()["entries"]]
     assert [e.event_id for e in served] == [e.event_id for e in entries if e.at <= t_end]
     assert r.json()["state"]["panel"] == "earp"
+    # ... a page at a time (what the auditor's page asks: each service sends only what the
+    # page shows), the pages followed back being the whole, each with the whole state
+    pages: list[list[str]] = []
+    before: str | None = None
+    while True:
+        params = {"as_of": t_end.isoformat(), "limit": "3"} | ({"before": before} if before else {})
+        page = httpx.get(
+            f"{system.url('panel')}/audit/cases/{case_id}/timeline",
+            params=params,
+            headers=auth("auditor", "county-audit", "auditor-2"),
+        ).json()
+        assert page["state"] == r.json()["state"] and page["total"] == len(served)
+        pages.append([e["event_id"] for e in page["entries"]])
+        if (before := page["before"]) is None:
+            break
+    assert [i for p in reversed(pages) for i in p] == [e.event_id for e in served]
+    assert len(pages) == -(-len(served) // 3)
 
     # Reads are on record: the commissioner's package lookups and the auditor's own replays.
     reads = [e for e in client.replay(case_id).entries if e.event == "CaseRead.Recorded"]

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
@@ -218,52 +218,206 @@ class Replay:
         }
 
 
-def merge(
-    case_id: UUID, entries: list[Entry], when: datetime | None = None, order: Sequence[str] = ()
-) -> Replay:
-    """The entries at or before `when` in time order (events at the same instant in the
-    services' `order`, the order a case moves through them), and the state they make."""
+Key = tuple[datetime, int, str, int]
+T = TypeVar("T")
 
-    def key(entry: Entry) -> tuple[datetime, int, str, int]:
+
+def ordering(order: Sequence[str]) -> Callable[[Entry], Key]:
+    """The timeline's order: time, then (events at the same instant) the services' `order`,
+    the order a case moves through them, then the aggregate and its version."""
+
+    def key(entry: Entry) -> Key:
         rank = order.index(entry.service) if entry.service in order else len(order)
         return (entry.at, rank, entry.aggregate_id, entry.version)
 
-    shown = sorted((e for e in entries if when is None or e.at <= when), key=key)
+    return key
+
+
+def merge(
+    case_id: UUID, entries: list[Entry], when: datetime | None = None, order: Sequence[str] = ()
+) -> Replay:
+    """The entries at or before `when` in the timeline's order, and the state they make."""
+    shown = sorted((e for e in entries if when is None or e.at <= when), key=ordering(order))
     return Replay(case_id, when, shown, as_of(shown))
 
 
-def replay(case_id: UUID, parts: Mapping[str, Part], when: datetime | None = None) -> Replay:
-    """The parts merged, in the order the parts are given; the parts are asked at once (each
-    is a service's store or endpoint: the slowest, not their sum, is what the caller waits)."""
+def ask_all(parts: Mapping[str, Callable[[UUID], T]], case_id: UUID) -> dict[str, T]:
+    """Each part's answer, the parts asked at once (each is a service's store or endpoint:
+    the slowest, not their sum, is what the caller waits)."""
     with ThreadPoolExecutor(max_workers=max(1, len(parts))) as pool:
         # each in a copy of the caller's context: its logs keep the request's correlation id
-        asked = [pool.submit(contextvars.copy_context().run, p, case_id) for p in parts.values()]
-        found = [f.result() for f in asked]
-    entries = [e for part_entries in found for e in part_entries]
+        asked = {
+            name: pool.submit(contextvars.copy_context().run, p, case_id)
+            for name, p in parts.items()
+        }
+        return {name: f.result() for name, f in asked.items()}
+
+
+def replay(case_id: UUID, parts: Mapping[str, Part], when: datetime | None = None) -> Replay:
+    """The parts merged, in the order the parts are given."""
+    found = ask_all(parts, case_id)
+    entries = [e for part_entries in found.values() for e in part_entries]
     return merge(case_id, entries, when, list(parts))
+
+
+# Paged: a page of a long timeline (a case read a thousand times has thousands of entries)
+# sends only the entries shown; each service folds the rest where they are, sending what
+# the case's state needs of them: the few entries that set it, and its counters summed.
+
+
+def _sets_state(change: Change) -> bool:
+    return bool(change.set) or change.package is not None or change.ended_package is not None
+
+
+def cursor(entry: Entry) -> str:
+    """Where a page starts, as a query parameter: the entry's place in the order."""
+    return f"{entry.at.isoformat()}|{entry.service}|{entry.aggregate_id}|{entry.version}"
+
+
+def parse_cursor(text: str, order: Sequence[str]) -> Key:
+    """A `cursor`'s place; ValueError when it is not one."""
+    at, service, aggregate_id, version = text.split("|")
+    when = datetime.fromisoformat(at)
+    if when.tzinfo is None:
+        raise ValueError("a cursor's time has its zone")
+    rank = order.index(service) if service in order else len(order)
+    return (when, rank, str(UUID(aggregate_id)), int(version))
+
+
+@dataclass(frozen=True)
+class Page:
+    """One service's part of a page: its newest `limit` entries before the page's start
+    (at or before `as_of`), and what the state needs of all its entries there."""
+
+    entries: list[Entry]  # in order
+    matching: int  # entries before the page's start (those shown among them)
+    total: int  # entries at or before `as_of`
+    changes: list[Entry]  # the entries that set the state
+    counts: dict[str, int]  # the counters' changes, summed over the rest
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entries": [e.to_json() for e in self.entries],
+            "matching": self.matching,
+            "total": self.total,
+            "changes": [e.to_json() for e in self.changes],
+            "counts": self.counts,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Page:
+        return cls(
+            [Entry.from_json(e) for e in data["entries"]],
+            int(data["matching"]),
+            int(data["total"]),
+            [Entry.from_json(e) for e in data["changes"]],
+            {str(k): int(v) for k, v in data["counts"].items()},
+        )
+
+
+def page_of(
+    entries: Iterable[Entry],
+    when: datetime | None,
+    limit: int,
+    before: Key | None,
+    order: Sequence[str],
+) -> Page:
+    key = ordering(order)
+    found = sorted((e for e in entries if when is None or e.at <= when), key=key)
+    earlier = found if before is None else [e for e in found if key(e) < before]
+    changes: list[Entry] = []
+    counts: dict[str, int] = {}
+    for e in found:
+        if _sets_state(e.change):
+            changes.append(e)
+        else:
+            for name in e.change.count:
+                counts[name] = counts.get(name, 0) + 1
+    return Page(earlier[-limit:] if limit else [], len(earlier), len(found), changes, counts)
+
+
+@dataclass(frozen=True)
+class Paged:
+    """A page of a case's timeline across the services, and the case's whole state."""
+
+    case_id: UUID
+    as_of: datetime | None
+    entries: list[Entry]  # the page's, in order
+    total: int  # entries at or before `as_of`, in all
+    earlier: int  # entries before the page's first
+    state: CaseState
+
+    @property
+    def before(self) -> str | None:
+        """The cursor of the page before this one (None: this is the first)."""
+        return cursor(self.entries[0]) if self.earlier and self.entries else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "case_id": str(self.case_id),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "entries": [e.to_json() for e in self.entries],
+            "total": self.total,
+            "earlier": self.earlier,
+            "before": self.before,
+            "state": self.state.to_json(),
+        }
+
+
+def merge_pages(
+    case_id: UUID, pages: Mapping[str, Page], when: datetime | None, limit: int
+) -> Paged:
+    """The services' pages as one (the parts' order is the services'): the newest `limit`
+    of their entries, and the state folded from every service's changes, in order, with
+    the counters added (they do not depend on the order)."""
+    key = ordering(list(pages))
+    entries = sorted((e for p in pages.values() for e in p.entries), key=key)[-limit:]
+    state = as_of(sorted((e for p in pages.values() for e in p.changes), key=key))
+    for p in pages.values():
+        for name, n in p.counts.items():
+            if name in _COUNTERS:
+                setattr(state, name, getattr(state, name) + n)
+    matching = sum(p.matching for p in pages.values())
+    return Paged(
+        case_id,
+        when,
+        entries,
+        sum(p.total for p in pages.values()),
+        matching - len(entries),
+        state,
+    )
 
 
 class ReplayRefused(Exception):
     pass
 
 
+def _get(
+    base_url: str, token: str, case_id: UUID, params: Mapping[str, str], timeout: float
+) -> Any:
+    """A service's auditor-only answer for a case (ReplayRefused when it gives none)."""
+    try:
+        response = httpx.get(
+            f"{base_url.rstrip('/')}/audit/cases/{case_id}",
+            params=dict(params),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+        )
+    except httpx.HTTPError as e:
+        raise ReplayRefused(
+            f"{base_url}: {e!r} (is the system up? `maag up`; or use --from-stores)"
+        ) from e
+    if response.status_code != 200:
+        raise ReplayRefused(f"{base_url}: HTTP {response.status_code}: {response.text}")
+    return response.json()
+
+
 def over_http(base_url: str, token: str, timeout: float = 30.0) -> Part:
     """A service's part of a case's timeline from its auditor-only endpoint."""
 
     def part(case_id: UUID) -> list[Entry]:
-        try:
-            response = httpx.get(
-                f"{base_url.rstrip('/')}/audit/cases/{case_id}",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=timeout,
-            )
-        except httpx.HTTPError as e:
-            raise ReplayRefused(
-                f"{base_url}: {e!r} (is the system up? `maag up`; or use --from-stores)"
-            ) from e
-        if response.status_code != 200:
-            raise ReplayRefused(f"{base_url}: HTTP {response.status_code}: {response.text}")
-        return [Entry.from_json(e) for e in response.json()["entries"]]
+        found = _get(base_url, token, case_id, {}, timeout)
+        return [Entry.from_json(e) for e in found["entries"]]
 
     return part
 
@@ -271,3 +425,14 @@ def over_http(base_url: str, token: str, timeout: float = 30.0) -> Part:
 def parts_over_http(urls: Mapping[str, str], token: str) -> dict[str, Part]:
     """Each service's part, from its audit endpoint at `urls[service]`."""
     return {name: over_http(url, token) for name, url in urls.items()}
+
+
+def pages_over_http(
+    urls: Mapping[str, str], token: str, params: Mapping[str, str], timeout: float = 30.0
+) -> dict[str, Callable[[UUID], Page]]:
+    """Each service's part of a page (`params`: `limit`, and `as_of` and `before` if any)."""
+
+    def asker(url: str) -> Callable[[UUID], Page]:
+        return lambda case_id: Page.from_json(_get(url, token, case_id, params, timeout))
+
+    return {name: asker(url) for name, url in urls.items()}
