@@ -264,6 +264,7 @@ def templates() -> Jinja2Templates:
     env.filters["day"] = day_words
     env.filters["case_ref"] = _case_ref
     env.filters["event_words"] = event_words
+    env.filters["audit_words"] = audit_words
     return Jinja2Templates(env=env)
 
 
@@ -310,6 +311,22 @@ def event_words(name: str) -> str:
         return EVENT_WORDS[name]
     words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()
     return words[:1].upper() + words[1:]
+
+
+# What the auditor's timeline calls an event where its aggregate's and its own words mislead.
+AUDIT_WORDS = {"CaseRead.Recorded": "Case read"}
+
+
+def audit_words(name: str) -> str:
+    """A stored event's name ("<Aggregate>.<Event>") as people say it: "PanelCase
+    .LeadProfessionalAssigned" is "Panel case: lead professional assigned"."""
+    if name in AUDIT_WORDS:
+        return AUDIT_WORDS[name]
+    aggregate, _, event = name.rpartition(".")
+    what = event_words(event)
+    if not aggregate:
+        return what
+    return f"{event_words(aggregate)}: {what[:1].lower()}{what[1:]}"
 
 
 def today() -> date:

@@ -53,6 +53,7 @@ ROUTES = {
     ("GET", "/reports/boards"),
     ("GET", "/reports/{name}.csv"),
     ("GET", "/audit"),
+    ("GET", "/audit/stores"),
     ("GET", "/audit/cases/{case_id}"),
     ("GET", "/front-door"),
     ("GET", "/front-door/{case_id}"),
