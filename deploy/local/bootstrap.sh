@@ -1,6 +1,6 @@
 # Sourced by the README's two commands: a virtualenv in .venv with the project and its dev
-# extras installed (reinstalled only when pyproject.toml changes), then the local
-# infrastructure (Kafka, PostgreSQL, Keycloak) unless KAFKA_BOOTSTRAP_SERVERS,
+# extras installed from the lock files (reinstalled only when they or pyproject.toml change),
+# then the local infrastructure (Kafka, PostgreSQL, Keycloak) unless KAFKA_BOOTSTRAP_SERVERS,
 # MAAG_POSTGRES_URL and MAAG_OIDC_ISSUER all point elsewhere.
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
@@ -11,11 +11,16 @@ if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv \
     || { echo "error: could not create .venv; on Debian: apt-get install -y python3-venv" >&2; exit 1; }
 fi
+# requirements-dev.lock holds requirements.lock's pins (what the image installs) and the dev
+# extra's, each with its hashes: the tests run the versions the image runs. A lock older than
+# pyproject.toml stops here, naming the command that refreshes it (maag/ops/lock.py).
 stamp=".venv/.maag-installed"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat pyproject.toml requirements.lock requirements-dev.lock | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  "$py" -m maag.ops.lock --check || exit 1
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  .venv/bin/python -m pip install -q --require-hashes -r requirements-dev.lock
+  .venv/bin/python -m pip install -q --no-deps -e .
   echo "$want" > "$stamp"
 fi
 export PATH="$repo/.venv/bin:$PATH"

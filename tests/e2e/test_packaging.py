@@ -1,22 +1,27 @@
-"""The package as the image installs it: the wheel built from this checkout, installed with its
-runtime dependencies only (no dev extra) into a clean virtualenv, starts every process —
-each service until its /readyz answers 200 against the real broker and database, and the
-web app — from a directory outside the checkout, so nothing is imported from the source tree.
+"""The package as the image installs it (no Docker engine here, so the Dockerfile's two pip
+steps in a clean virtualenv): the runtime lock's pins, checked against their hashes, then the
+wheel built from this checkout without resolving anything. It holds the versions the tests
+run with, and starts every process — each service until its /readyz answers 200 against the
+real broker and database, and the web app — from a directory outside the checkout, so nothing
+is imported from the source tree.
 
 A module imported on a start path but listed only among the dev dependencies (as httpx once
-was) fails here, as it would in the image."""
+was), or a dependency missing from the lock, fails here, as it would in the image."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from functools import partial
+from importlib import metadata
 from pathlib import Path
 
 import httpx
 
 from maag.ops.demo.client import wait_for
+from maag.ops.lock import RUNTIME_LOCK, normalise
 from maag.runtime.messaging import kafka
 from services.web.settings import INSTALLED_ASSETS
 from tests.support.system import SERVICES, System
@@ -36,7 +41,14 @@ def _ready(url: str) -> bool | None:
         return None
 
 
-def test_the_wheel_with_runtime_dependencies_only_starts_every_process(
+def _installed(python: Path) -> dict[str, str]:
+    listed = subprocess.run(
+        [python, "-m", "pip", "list", "--format=json"], capture_output=True, text=True, check=True
+    )
+    return {normalise(d["name"]): d["version"] for d in json.loads(listed.stdout)}
+
+
+def test_the_wheel_with_the_locked_runtime_dependencies_starts_every_process(
     tmp_path: Path, kafka_bootstrap: str, postgres_url: str, pg_schema: str, topic_prefix: str
 ) -> None:
     wheels, venv, elsewhere = tmp_path / "wheels", tmp_path / "venv", tmp_path / "run"
@@ -44,7 +56,16 @@ def test_the_wheel_with_runtime_dependencies_only_starts_every_process(
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, ROOT)
     (wheel,) = wheels.glob("maag-*.whl")
     _run(sys.executable, "-m", "venv", venv)
-    _run(venv / "bin" / "pip", "install", "-q", wheel)  # the runtime dependencies only
+    pip = venv / "bin" / "pip"
+    # as the Dockerfile does: the lock with its hashes, then the wheel resolving nothing more
+    _run(pip, "install", "-q", "--require-hashes", "-r", ROOT / RUNTIME_LOCK)
+    _run(pip, "install", "-q", "--no-deps", wheel)
+    _run(pip, "check")  # the wheel's requirements are all met by the lock
+    # the image runs what the tests run: every package both hold is the same version
+    image = _installed(venv / "bin" / "python")
+    for name, version in image.items():
+        if name not in {"maag", "pip", "setuptools"}:
+            assert version == metadata.version(name), f"{name}: {version} in the image"
     # the dev extra's packages are not there
     for dev_only in ("pytest", "playwright", "hypothesis"):
         probe = subprocess.run([venv / "bin" / "python", "-c", f"import {dev_only}"], cwd=elsewhere)
