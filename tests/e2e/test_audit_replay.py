@@ -192,9 +192,9 @@ def test_a_case_replays_across_every_service_as_of_any_time(system: System) -> N
     # ... a page at a time (what the auditor's page asks: each service sends only what the
     # page shows), the pages followed back being the whole, each with the whole state
     pages: list[list[str]] = []
-    before: str | None = None
+    start: str | None = None
     while True:
-        params = {"as_of": t_end.isoformat(), "limit": "3"} | ({"before": before} if before else {})
+        params = {"as_of": t_end.isoformat(), "limit": "3"} | ({"before": start} if start else {})
         page = httpx.get(
             f"{system.url('panel')}/audit/cases/{case_id}/timeline",
             params=params,
@@ -202,7 +202,7 @@ def test_a_case_replays_across_every_service_as_of_any_time(system: System) -> N
         ).json()
         assert page["state"] == r.json()["state"] and page["total"] == len(served)
         pages.append([e["event_id"] for e in page["entries"]])
-        if (before := page["before"]) is None:
+        if (start := page["before"]) is None:
             break
     assert [i for p in reversed(pages) for i in p] == [e.event_id for e in served]
     assert len(pages) == -(-len(served) // 3)
