@@ -1,14 +1,23 @@
 """The Kubernetes base, generated from the code it deploys: one KafkaTopic per registry
 topic, one KafkaUser per service with ACLs from what it publishes and consumes, and per
-service a Deployment whose environment sets every setting the code reads.
+service a Deployment whose environment sets every setting the code reads, and the Job that
+migrates its store once per release.
 
     maag deploy render deploy/k8s/base    (checked in; a test fails when it is stale)
+
+The base is the same for every environment. What an environment changes is patched by its
+overlay in one place each: the namespace, the image and its pull secret, the hosts, the
+object store's path and endpoint (the `ObjectStore`), the WAL archive's server name (the
+`Cluster`'s plugin parameters), the label Prometheus selects monitoring objects by (every
+object of the group monitoring.coreos.com carries MONITORING_LABELS).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +38,24 @@ from maag.runtime.settings import service_keys
 from maag.runtime.web.auth import agency_client
 from maag.services import SPECS
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _release() -> str:
+    """This release's version: pyproject.toml's where the manifests are rendered (a
+    checkout), the installed package's elsewhere (the image)."""
+    pyproject = ROOT / "pyproject.toml"
+    if pyproject.is_file():
+        version: str = tomllib.loads(pyproject.read_text())["project"]["version"]
+        return version
+    return importlib.metadata.version("maag")
+
+
+RELEASE = _release()
 KAFKA_CLUSTER = "maag"
 PG_CLUSTER = "maag-pg"
 HTTP_PORT = 8000
-IMAGE = "ghcr.io/maag/maag:0.1.0"
+IMAGE = f"ghcr.io/maag/maag:{RELEASE}"
 SERVICES = tuple(SPECS)
 # Written for Strimzi 1.0 to 1.2 (the `v1` API only; Kafka 4.2.0 is the version all three
 # support) and CloudNativePG 1.27 or later with the Barman Cloud plugin 0.6 or later.
@@ -40,16 +63,66 @@ STRIMZI_API = "kafka.strimzi.io/v1"
 KAFKA_VERSION = "4.2.0"
 TLS_PORT = 9093  # the internal listener: TLS, SCRAM-SHA-512
 EXTERNAL_PORT = 9094  # agencies' systems: TLS, SCRAM-SHA-512; its type is the overlay's
+# Strimzi's own ports on each Kafka node (its KafkaCluster model, whose generated
+# NetworkPolicy opens them to the same peers as ours): the KRaft control plane (controllers,
+# and the cluster operator in a rolling update), replication (brokers, the cluster and
+# entity operators), the agent the cluster operator reads a node's state from, and the
+# metrics endpoint (`metricsConfig`).
+CONTROLPLANE_PORT = 9090
+REPLICATION_PORT = 9091
+KAFKA_AGENT_PORT = 8443
+KAFKA_METRICS_PORT = 9404
+KAFKA_METRICS_PORT_NAME = "tcp-prometheus"
+KAFKA_POOL = "dual-role"
 KAFKA_CA_SECRET = f"{KAFKA_CLUSTER}-cluster-ca-cert"  # made by Strimzi
 KAFKA_CA_FILE = "/etc/maag/kafka-ca/ca.crt"
+# Each broker's rack is its node's zone: Kafka places a partition's replicas in different
+# zones, and Strimzi's init container reads the label (through the ClusterRoleBinding the
+# cluster operator creates for it, bound to the ClusterRole `strimzi-kafka-broker` its
+# installation brings).
+ZONE_KEY = "topology.kubernetes.io/zone"
+# CloudNativePG's ports on each instance: PostgreSQL, the instance manager (the operator
+# and the other instances call it), the metrics exporter.
+PG_PORT = 5432
+PG_INSTANCE_MANAGER_PORT = 8000
+PG_METRICS_PORT = 9187
+PG_METRICS_PORT_NAME = "metrics"
+# A current PostgreSQL for CloudNativePG: the project's minimal image (no Barman Cloud inside:
+# the plugin's sidecar takes the backups), an immutable build tag (the plain `18.7-…` tags
+# move weekly). PostgreSQL 18 is supported to November 2030.
+PG_IMAGE = "ghcr.io/cloudnative-pg/postgresql:18.7-202611300810-minimal-trixie"
 BACKUP_STORE = "maag-backups"
 BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
+# The folder the cluster's WAL and base backups go to in the object store (the plugin's
+# `serverName`; it defaults to the cluster's name). A cluster restored from a backup archives
+# to a new one (deploy/README.md, "Backup and restore"): the overlay patches it there.
+BACKUP_SERVER_NAME = PG_CLUSTER
+OBJECT_STORE_PORT = 443  # HTTPS; an on-premises endpoint (`endpointURL`) may differ
 # Where traffic into the namespace may come from: the ingress controller (the web app and
 # the referral API agencies call) and Prometheus (each process's /metrics).
 INGRESS_NAMESPACE = "ingress-nginx"
 MONITORING_NAMESPACE = "monitoring"
+# The label kube-prometheus-stack selects PodMonitors and PrometheusRules by (its
+# `podMonitorSelector` and `ruleSelector` default to `release: <its Helm release>`): on every
+# monitoring object, patched by an overlay whose release is named otherwise.
+MONITORING_LABELS = {"release": "kube-prometheus-stack"}
+# The operators' pods, by the labels their own installations give them, wherever they run
+# (Strimzi's generated policies name its cluster operator so; CloudNativePG's manifest and
+# chart, and the Barman Cloud plugin's manifest). CloudNativePG and the plugin are installed
+# in their own namespace; Strimzi's cluster operator is often installed beside its cluster.
+CNPG_NAMESPACE = "cnpg-system"
+STRIMZI_OPERATOR_POD = {"strimzi.io/kind": "cluster-operator"}
+CNPG_OPERATOR_POD = {"app.kubernetes.io/name": "cloudnative-pg"}
+BARMAN_PLUGIN_POD = {"app": "barman-cloud"}
+CNPG_WEBHOOK_PORT = 9443
+BARMAN_PLUGIN_PORT = 9090  # the plugin's gRPC server, which the operator calls
+OPERATOR_METRICS_PORT = 8080  # the Strimzi and CloudNativePG operators' /metrics
 WEB_HOST = "maag.essex.example"
 API_HOST = "api.maag.essex.example"
+# The county's SMTP relay: in the cluster by default (a Service `smtp-relay` in namespace
+# `mail`), or outside it.
+SMTP_HOST = "smtp-relay.mail.svc"
+SMTP_PORTS = (587, 25)  # submission with STARTTLS, and plain relay
 
 
 def settings_keys() -> list[str]:
@@ -176,7 +249,7 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_KAFKA_CREATE_TOPICS": "false",
         # the role's password is the one secret the database operator creates the role with;
         # the service runs as its writer role, which may not change its history
-        "MAAG_POSTGRES_URL": f"postgresql://{service}@{PG_CLUSTER}-rw:5432/{service}",
+        "MAAG_POSTGRES_URL": f"postgresql://{service}@{PG_CLUSTER}-rw:{PG_PORT}/{service}",
         "MAAG_POSTGRES_PASSWORD": ("secret", db_credentials(service), "password", False),
         "MAAG_STORE_MIGRATED": "true",
         "MAAG_POSTGRES_SCHEMA": service,
@@ -186,6 +259,7 @@ def _env(service: str) -> dict[str, Any]:
         # empty: the defaults, sourced in services/referral/domain/retention.py
         "MAAG_RETENTION": "",
         "MAAG_ANCHOR_INTERVAL": "60",
+        "MAAG_STORE_CHECK_INTERVAL": "300",  # each service walks its own chain this often
         "MAAG_ANCHOR_FILE": "",
         # empty: each service checks its anchors by its own signing key's public half
         "MAAG_ANCHOR_PUBLIC_KEYS": "",
@@ -201,8 +275,8 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_HTTP_PORT": str(HTTP_PORT),
         "MAAG_QUORUM_OTHER_AGENCIES": "3",
         "MAAG_MEETING_WINDOW_HOURS": "24",
-        "MAAG_SMTP_HOST": "smtp-relay.mail.svc",
-        "MAAG_SMTP_PORT": "587",
+        "MAAG_SMTP_HOST": SMTP_HOST,
+        "MAAG_SMTP_PORT": str(SMTP_PORTS[0]),
         "MAAG_SMTP_STARTTLS": "true",
         "MAAG_MAIL_FROM": "maag-notifications@essex.example",
         "MAAG_WEB_BASE_URL": "https://maag.essex.example",
@@ -223,7 +297,7 @@ def db_credentials(process: str) -> str:
 
 def db_owner(service: str) -> str:
     """The role that owns a service's database and tables: only `maag db migrate` (the
-    service's init container) signs in as it."""
+    release's migration Job) signs in as it."""
     return f"{service}_owner"
 
 
@@ -231,29 +305,104 @@ def db_owner_credentials(service: str) -> str:
     return f"maag-{service}-owner-db-credentials"
 
 
-def _migrate(service: str) -> dict[str, Any]:
-    """The init container that makes the service's store as its owner and grants the
-    service's role its part (maag.runtime.store.migrations); the service's own container never
-    holds the owner's password."""
+# The release in a name Kubernetes takes (a Job per release: a new release runs again).
+RELEASE_NAME = re.sub(r"[^a-z0-9-]", "-", RELEASE.lower())
+MIGRATION_TIMEOUT_S = 600  # how long a pod waits for its release's migration
+# How long a finished migration Job is kept (its logs to read). Applying the manifests after
+# it is gone runs the same migration again, which finds everything made and changes nothing.
+MIGRATION_KEPT_S = 7 * 24 * 3600
+# A migration that cannot take its locks at once gives up (and its Job retries) rather than
+# queueing the services' writes behind it (libpq reads PGOPTIONS).
+MIGRATION_LOCK_TIMEOUT = "10s"
+
+
+def migration_job_name(service: str) -> str:
+    return f"maag-migrate-{service}-{RELEASE_NAME}"
+
+
+def _migration_labels(service: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": "maag",
+        "app.kubernetes.io/component": "migrate",
+        "app.kubernetes.io/instance": service,
+        "app.kubernetes.io/version": RELEASE_NAME,
+    }
+
+
+def migration_job(service: str) -> dict[str, Any]:
+    """The Job that makes the service's store as its owner and grants the service's role its
+    part (maag.runtime.store.migrations), once per release: the name carries the release.
+    No service pod holds the owner's password, and none runs DDL."""
     password = {"secretKeyRef": {"name": db_owner_credentials(service), "key": "password"}}
-    env = [  # its own values: the service's ConfigMap names the service's role
+    env = [
         {
             "name": "MAAG_POSTGRES_URL",
-            "value": f"postgresql://{db_owner(service)}@{PG_CLUSTER}-rw:5432/{service}",
+            "value": f"postgresql://{db_owner(service)}@{PG_CLUSTER}-rw:{PG_PORT}/{service}",
         },
         {"name": "MAAG_POSTGRES_PASSWORD", "valueFrom": password},
         {"name": "MAAG_POSTGRES_SCHEMA", "value": service},
         {"name": "MAAG_LOG_FORMAT", "value": "json"},
+        {"name": "PGOPTIONS", "value": f"-c lock_timeout={MIGRATION_LOCK_TIMEOUT}"},
     ]
+    labels = _migration_labels(service)
     return {
-        "name": "migrate",
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": migration_job_name(service), "labels": labels},
+        "spec": {
+            "backoffLimit": 6,
+            "ttlSecondsAfterFinished": MIGRATION_KEPT_S,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "restartPolicy": "Never",  # each attempt a pod of its own, its log kept
+                    "automountServiceAccountToken": False,
+                    "securityContext": POD_SECURITY,
+                    "containers": [
+                        {
+                            "name": "migrate",
+                            "image": IMAGE,
+                            "imagePullPolicy": "IfNotPresent",
+                            "args": ["db", "migrate", service, "--writer", service],
+                            "env": env,
+                            "resources": {
+                                "requests": {"cpu": "100m", "memory": "128Mi"},
+                                "limits": {"cpu": "500m", "memory": "256Mi"},
+                            },
+                            "securityContext": CONTAINER_SECURITY,
+                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                        }
+                    ],
+                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                },
+            },
+        },
+    }
+
+
+# What the wait for the migration reads: the service's own database settings, nothing else.
+_WAIT_SETTINGS = (
+    "MAAG_POSTGRES_URL",
+    "MAAG_POSTGRES_PASSWORD",
+    "MAAG_POSTGRES_SCHEMA",
+    "MAAG_LOG_FORMAT",
+)
+
+
+def _wait_for_migration(service: str, env: dict[str, Any]) -> dict[str, Any]:
+    """The init container that holds the service back until its store is at this release's
+    head (`maag db wait`), as the service's own role, reading the catalogue only: a new
+    release's pods start after its migration Job has run, and never make a history table
+    themselves (maag.runtime.store.migration_head)."""
+    return {
+        "name": "wait-for-migration",
         "image": IMAGE,
         "imagePullPolicy": "IfNotPresent",
-        "args": ["db", "migrate", service, "--writer", service],
-        "env": env,
+        "args": ["db", "wait", service, "--timeout", str(MIGRATION_TIMEOUT_S)],
+        "env": _env_entries(service, {k: env[k] for k in _WAIT_SETTINGS}),
         "resources": {
-            "requests": {"cpu": "100m", "memory": "128Mi"},
-            "limits": {"cpu": "500m", "memory": "256Mi"},
+            "requests": {"cpu": "50m", "memory": "128Mi"},
+            "limits": {"cpu": "250m", "memory": "256Mi"},
         },
         "securityContext": CONTAINER_SECURITY,
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
@@ -265,10 +414,15 @@ def _labels(service: str) -> dict[str, str]:
 
 
 def kafka() -> list[dict[str, Any]]:
+    """Three KRaft nodes, each a controller and a broker, one per zone: the pool spreads
+    them (at most one more in any zone than in another; none placed where the zone is
+    unknown), and rack awareness tells Kafka each broker's zone, so a partition's replicas
+    land in different zones and a zone lost keeps every partition's majority."""
+    node = {"strimzi.io/cluster": KAFKA_CLUSTER, "strimzi.io/pool-name": KAFKA_POOL}
     pool = {
         "apiVersion": STRIMZI_API,
         "kind": "KafkaNodePool",
-        "metadata": {"name": "dual-role", "labels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
+        "metadata": {"name": KAFKA_POOL, "labels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
         "spec": {
             "replicas": 3,
             "roles": ["controller", "broker"],
@@ -288,6 +442,24 @@ def kafka() -> list[dict[str, Any]]:
                 "requests": {"cpu": "500m", "memory": "2Gi"},
                 "limits": {"cpu": "2", "memory": "4Gi"},
             },
+            "template": {
+                "pod": {
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": ZONE_KEY,
+                            "whenUnsatisfiable": "DoNotSchedule",
+                            "labelSelector": {"matchLabels": node},
+                        },
+                        {  # and never two on one node, whatever the zones
+                            "maxSkew": 1,
+                            "topologyKey": "kubernetes.io/hostname",
+                            "whenUnsatisfiable": "DoNotSchedule",
+                            "labelSelector": {"matchLabels": node},
+                        },
+                    ]
+                }
+            },
         },
     }
     scram = {"type": "scram-sha-512"}
@@ -306,6 +478,8 @@ def kafka() -> list[dict[str, Any]]:
                         "type": "internal",
                         "tls": True,
                         "authentication": scram,
+                        # the policy Strimzi generates for it admits the MAAG pods, as ours
+                        "networkPolicyPeers": [MAAG_PODS],
                     },
                     {
                         "name": "external",
@@ -316,6 +490,11 @@ def kafka() -> list[dict[str, Any]]:
                     },
                 ],
                 "authorization": {"type": "simple"},
+                "rack": {"topologyKey": ZONE_KEY},
+                # Kafka's own metrics in Prometheus's format on KAFKA_METRICS_PORT, by the
+                # Strimzi Metrics Reporter (Strimzi's default allow list; no exporter rules to
+                # keep)
+                "metricsConfig": {"type": "strimziMetricsReporter"},
                 "config": {
                     "auto.create.topics.enable": False,
                     "default.replication.factor": 3,
@@ -407,17 +586,57 @@ def users() -> list[dict[str, Any]]:
     return out
 
 
+# The replica plan, declared once: each process of the image runs in its own pods (`maag
+# serve`: one process a pod), which an autoscaler keeps between these counts.
+MIN_REPLICAS = 2
+MAX_REPLICAS = 6
+SCALED_PROCESSES = (*SERVICES, "web")
+# PostgreSQL connections one process holds: 11 to 13 for each service's process through the
+# whole flow, restores included (tests/e2e/test_restore.py, counted per process on the
+# client side), 16 with a margin. Its event store's pool (eventsourcing's 5, and up to 10
+# more in a burst), its read models' pool (SQLAlchemy's, likewise), the leader's lock and
+# the wake-up listener: a burst can open more, which the MaagPostgresConnections alert
+# catches before PostgreSQL refuses any (deploy/README.md, "Scaling").
+CONNECTIONS_PER_PROCESS = 16
+# Beyond the processes: CloudNativePG's own (the reserved superuser slots, the streaming
+# replicas, the instance manager, the metrics exporter, backups), a migration Job per service,
+# and an operator's `psql` or `maag audit verify`.
+CONNECTIONS_HEADROOM = 40
+
+
+def max_connections(max_replicas: int = MAX_REPLICAS) -> int:
+    """What PostgreSQL must accept with every process at its autoscaler's maximum (an
+    overlay that lowers the autoscalers' maximum derives its own from it)."""
+    return max_replicas * len(SCALED_PROCESSES) * CONNECTIONS_PER_PROCESS + CONNECTIONS_HEADROOM
+
+
+# Each instance's share of its node: requests equal to limits (CloudNativePG's advice: the
+# Guaranteed class, never the first evicted), a quarter of its memory PostgreSQL's buffers.
+PG_RESOURCES = {
+    "requests": {"cpu": "2", "memory": "8Gi"},
+    "limits": {"cpu": "2", "memory": "8Gi"},
+}
+PG_PARAMETERS = {
+    "max_connections": str(max_connections()),
+    "shared_buffers": "2GB",
+    "effective_cache_size": "6GB",
+}
+
+
 def postgres() -> list[dict[str, Any]]:
     """The cluster, one database and role per service, and backups: base backups and WAL
-    archived to an object store by the Barman Cloud plugin (point-in-time recovery)."""
+    archived to an object store by the Barman Cloud plugin (point-in-time recovery). Its
+    metrics are CloudNativePG's own exporter's (a PodMonitor in monitoring())."""
     cluster = {
         "apiVersion": "postgresql.cnpg.io/v1",
         "kind": "Cluster",
         "metadata": {"name": PG_CLUSTER},
         "spec": {
             "instances": 3,
-            "imageName": "ghcr.io/cloudnative-pg/postgresql:16.4",
+            "imageName": PG_IMAGE,
             "storage": {"size": "50Gi"},
+            "resources": PG_RESOURCES,
+            "postgresql": {"parameters": PG_PARAMETERS},
             "managed": {
                 "roles": [
                     {
@@ -445,7 +664,10 @@ def postgres() -> list[dict[str, Any]]:
                 {
                     "name": BARMAN_PLUGIN,
                     "isWALArchiver": True,
-                    "parameters": {"barmanObjectName": BACKUP_STORE},
+                    "parameters": {
+                        "barmanObjectName": BACKUP_STORE,
+                        "serverName": BACKUP_SERVER_NAME,
+                    },
                 }
             ],
         },
@@ -458,6 +680,8 @@ def postgres() -> list[dict[str, Any]]:
             "retentionPolicy": "30d",
             "configuration": {
                 "destinationPath": "s3://maag-backups/",
+                # empty: the provider's own (Amazon S3); an on-premises store names its URL
+                "endpointURL": "",
                 "s3Credentials": {
                     "accessKeyId": {"name": "maag-backup-s3", "key": "ACCESS_KEY_ID"},
                     "secretAccessKey": {"name": "maag-backup-s3", "key": "ACCESS_SECRET_KEY"},
@@ -528,6 +752,13 @@ def _env_entries(service: str, env: dict[str, Any]) -> list[dict[str, Any]]:
     return entries
 
 
+POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "runAsGroup": 10001,
+    "fsGroup": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
     "readOnlyRootFilesystem": True,
@@ -595,13 +826,7 @@ def _deployment(
                 "metadata": {"labels": labels},
                 "spec": {
                     "automountServiceAccountToken": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 10001,
-                        "runAsGroup": 10001,
-                        "fsGroup": 10001,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": POD_SECURITY,
                     **({"initContainers": list(init)} if init else {}),
                     "containers": [
                         {
@@ -638,7 +863,8 @@ def _deployment(
 
 
 def _scaling(service: str) -> list[dict[str, Any]]:
-    """Two to six replicas by CPU, one always available through a disruption."""
+    """MIN_REPLICAS to MAX_REPLICAS replicas by CPU, one always available through a
+    disruption."""
     labels = _labels(service)
     pdb = {
         "apiVersion": "policy/v1",
@@ -656,8 +882,8 @@ def _scaling(service: str) -> list[dict[str, Any]]:
                 "kind": "Deployment",
                 "name": f"maag-{service}",
             },
-            "minReplicas": 2,
-            "maxReplicas": 6,
+            "minReplicas": MIN_REPLICAS,
+            "maxReplicas": MAX_REPLICAS,
             "metrics": [
                 {
                     "type": "Resource",
@@ -690,7 +916,7 @@ def _network_policy(service: str, egress: list[dict[str, Any]], public: bool) ->
                         _namespace(MONITORING_NAMESPACE),  # /metrics
                         *([_namespace(INGRESS_NAMESPACE)] if public else []),
                     ],
-                    "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
+                    "ports": _tcp(HTTP_PORT),
                 }
             ],
             "egress": egress,
@@ -702,45 +928,82 @@ def _network_policy(service: str, egress: list[dict[str, Any]], public: bool) ->
 MAAG_PODS = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "maag"}}}
 KAFKA_PODS = {"podSelector": {"matchLabels": {"strimzi.io/cluster": KAFKA_CLUSTER}}}
 PG_PODS = {"podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}}}
-DNS = {
-    "to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-}
-# The Kubernetes API server is not a pod, so no pod selector reaches it; its address is the
-# cluster's (narrow this CIDR to it in an overlay).
-API_SERVER = {
-    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-    "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}],
-}
+ANYWHERE = {"ipBlock": {"cidr": "0.0.0.0/0"}}  # outside the cluster (see API_SERVER)
+
+
+def _tcp(*ports: int) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": port} for port in ports]
+
+
+def _anywhere_in_cluster(labels: Mapping[str, str]) -> dict[str, Any]:
+    """Pods so labelled in any namespace (an operator installed here or in its own)."""
+    return {"namespaceSelector": {}, "podSelector": {"matchLabels": dict(labels)}}
+
+
+def _here(labels: Mapping[str, str]) -> dict[str, Any]:
+    return {"podSelector": {"matchLabels": dict(labels)}}
+
+
+# DNS by port, to any address: the cluster's DNS Service, NodeLocal DNSCache's link-local
+# address (169.254.20.10, not a pod), or a resolver outside. A selector of `kube-dns` pods
+# misses the last two.
+DNS = {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
+# The Kubernetes API server is not a pod, so no pod selector reaches it: any address on its
+# ports. Narrow it in an overlay to the addresses of `kubectl get endpointslices -n default
+# -l kubernetes.io/service-name=kubernetes` (the control plane's, and the Service's
+# ClusterIP). On Cilium a CIDR matches a node's address (where the API server runs) only
+# with `policy-cidr-match-mode: nodes`; otherwise allow the entity `kube-apiserver` with a
+# CiliumNetworkPolicy beside these.
+API_SERVER_NARROWING = (
+    "Any address on the API server's ports. Narrow to the control plane's addresses "
+    "(kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes). On "
+    "Cilium, CIDRs match nodes only with policy-cidr-match-mode=nodes; otherwise allow the "
+    "kube-apiserver entity in a CiliumNetworkPolicy."
+)
+API_SERVER = {"to": [ANYWHERE], "ports": _tcp(443, 6443)}
 
 
 def _namespace(name: str) -> dict[str, Any]:
     return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
 
 
+def _in_cluster_namespace(host: str) -> str | None:
+    """The namespace of a Service's in-cluster name (`<service>.<namespace>.svc[...]`)."""
+    parts = host.split(".")
+    if len(parts) >= 3 and parts[2] == "svc":
+        return parts[1]
+    return None
+
+
 def _common_egress() -> list[dict[str, Any]]:
     return [
-        DNS,
         # the other MAAG processes' HTTP APIs (a case's audit timeline; the web app's pages)
-        {"to": [MAAG_PODS], "ports": [{"protocol": "TCP", "port": HTTP_PORT}]},
-        # the identity provider (its published keys; the web app's token exchange), over HTTPS
-        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]},
+        {"to": [MAAG_PODS], "ports": _tcp(HTTP_PORT)},
+        # the identity provider (its published keys; the web app's token exchange), over
+        # HTTPS: outside, or in this cluster behind its ingress controller (an address inside
+        # the cluster no CIDR rule matches on Cilium)
+        {"to": [ANYWHERE, _namespace(INGRESS_NAMESPACE)], "ports": _tcp(443)},
     ]
+
+
+def _smtp_egress() -> dict[str, Any]:
+    """The county's SMTP relay: outside the cluster, or the in-cluster relay's namespace
+    (on Cilium a 0.0.0.0/0 block does not match pods). A relay whose pods listen on
+    other ports than its Service's needs those here instead."""
+    peers: list[dict[str, Any]] = [ANYWHERE]
+    if namespace := _in_cluster_namespace(SMTP_HOST):
+        peers.append(_namespace(namespace))
+    return {"to": peers, "ports": _tcp(*SMTP_PORTS)}
 
 
 def service_resources(service: str) -> list[dict[str, Any]]:
     egress: list[dict[str, Any]] = [
-        {"to": [KAFKA_PODS], "ports": [{"protocol": "TCP", "port": TLS_PORT}]},
-        {"to": [PG_PODS], "ports": [{"protocol": "TCP", "port": 5432}]},
+        {"to": [KAFKA_PODS], "ports": _tcp(TLS_PORT)},
+        {"to": [PG_PODS], "ports": _tcp(PG_PORT)},
         *_common_egress(),
     ]
-    if service == "notifications":  # the county's SMTP relay
-        egress.append(
-            {
-                "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                "ports": [{"protocol": "TCP", "port": 587}, {"protocol": "TCP", "port": 25}],
-            }
-        )
+    if service == "notifications":
+        egress.append(_smtp_egress())
     kafka_ca = (
         {"name": "kafka-ca", "mountPath": KAFKA_CA_FILE.rsplit("/", 1)[0], "readOnly": True},
         {
@@ -751,15 +1014,19 @@ def service_resources(service: str) -> list[dict[str, Any]]:
             },
         },
     )
-    return _app(
-        service,
-        _env(service),
-        egress,
-        scaled=True,
-        volumes=[kafka_ca],
-        public=service == "referral",  # agencies' systems call its API
-        init=[_migrate(service)],
-    )
+    env = _env(service)
+    return [
+        *_app(
+            service,
+            env,
+            egress,
+            scaled=True,
+            volumes=[kafka_ca],
+            public=service == "referral",  # agencies' systems call its API
+            init=[_wait_for_migration(service, env)],
+        ),
+        migration_job(service),
+    ]
 
 
 def web_resources() -> list[dict[str, Any]]:
@@ -774,14 +1041,14 @@ def web_resources() -> list[dict[str, Any]]:
         **_secret_env("web"),  # its OpenID Connect client secret and its sessions' key
         # its sessions (services/web/sessions.py): every replica serves every person, and a
         # restart signs nobody out
-        "MAAG_POSTGRES_URL": f"postgresql://web@{PG_CLUSTER}-rw:5432/web",
+        "MAAG_POSTGRES_URL": f"postgresql://web@{PG_CLUSTER}-rw:{PG_PORT}/web",
         "MAAG_POSTGRES_PASSWORD": ("secret", db_credentials("web"), "password", False),
         "MAAG_POSTGRES_SCHEMA": "web",
         "MAAG_WEB_SESSION_MINUTES": "60",
         "MAAG_LOG_FORMAT": "json",
         "MAAG_SERVICE_URLS": ",".join(f"{s}=http://maag-{s}" for s in SERVICES),
     }
-    egress = [{"to": [PG_PODS], "ports": [{"protocol": "TCP", "port": 5432}]}, *_common_egress()]
+    egress = [{"to": [PG_PODS], "ports": _tcp(PG_PORT)}, *_common_egress()]
     return [*_app("web", env, egress, scaled=True, public=True), *ingress()]
 
 
@@ -825,81 +1092,139 @@ def ingress() -> list[dict[str, Any]]:
     ]
 
 
+def _policy(
+    name: str,
+    pods: Mapping[str, str],
+    ingress: list[dict[str, Any]] | None = None,
+    egress: list[dict[str, Any]] | None = None,
+    narrowing: str | None = None,
+) -> dict[str, Any]:
+    """A NetworkPolicy for the pods so labelled (all pods in the namespace when empty): the
+    directions given are the ones it governs."""
+    types = [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules is not None]
+    spec: dict[str, Any] = {"podSelector": {"matchLabels": dict(pods)} if pods else {}}
+    spec["policyTypes"] = types
+    if ingress:  # none: nothing in
+        spec["ingress"] = ingress
+    if egress:  # none: nothing out
+        spec["egress"] = egress
+    metadata: dict[str, Any] = {"name": name}
+    if narrowing:  # what the operator may narrow, on the object itself (kubectl describe)
+        metadata["annotations"] = {"maag.essex.example/narrowing": narrowing}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata,
+        "spec": spec,
+    }
+
+
 def network_defaults() -> list[dict[str, Any]]:
-    """Nothing in or out unless a policy lets it; then what the operators' pods need (Strimzi
-    makes ingress policies for its listeners, never egress ones)."""
-    deny = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "default-deny"},
-        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-    }
-    kafka_egress = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "maag-kafka-egress"},
-        "spec": {
-            "podSelector": {"matchLabels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
-            "policyTypes": ["Egress"],
-            "egress": [
-                # brokers and controllers with each other (replication, the KRaft quorum), and
-                # the entity operator with the brokers
-                {"to": [KAFKA_PODS]},
-                DNS,
-                API_SERVER,  # the entity operator makes topics' and users' Secrets
-            ],
-        },
-    }
-    kafka_in = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "maag-kafka-peers"},
-        "spec": {
-            "podSelector": {"matchLabels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
-            "policyTypes": ["Ingress"],
-            "ingress": [
-                {"from": [KAFKA_PODS]},
-                {"from": [_namespace(MONITORING_NAMESPACE)]},
-            ],
-        },
-    }
-    postgres_in = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "maag-pg-clients"},
-        "spec": {
-            "podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [
-                {
-                    "from": [
-                        MAAG_PODS,
-                        PG_PODS,
-                        _namespace("cnpg-system"),  # the operator, and its plugin
-                        _namespace(MONITORING_NAMESPACE),
-                    ],
-                    "ports": [
-                        {"protocol": "TCP", "port": 5432},
-                        {"protocol": "TCP", "port": 8000},  # the instance manager
-                        {"protocol": "TCP", "port": 9187},  # metrics
-                    ],
-                }
-            ],
-            "egress": [
-                {"to": [PG_PODS]},  # replication
-                # the operator and the Barman Cloud plugin's sidecar
-                {"to": [_namespace("cnpg-system")]},
-                DNS,
-                API_SERVER,  # the instance manager watches its Cluster
-                # the backup object store, over HTTPS (S3 or another)
-                {
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                    "ports": [{"protocol": "TCP", "port": 443}],
-                },
-            ],
-        },
-    }
-    return [deny, kafka_egress, kafka_in, postgres_in]
+    """Nothing in or out unless a policy lets it; then DNS for every pod here, and what the
+    brokers, the database, the migrations and the operators need. Every broker and operator
+    port is opened here, not left to the policies Strimzi generates (which it makes for
+    ingress only, and not at all when its policy generation is off), so the paths hold on
+    kube-proxy and Cilium alike."""
+    deny = _policy("default-deny", {}, ingress=[], egress=[])
+    dns = _policy("maag-dns", {}, egress=[DNS])  # every pod here, operators' too
+    kafka_nodes = _policy(
+        "maag-kafka",
+        {"strimzi.io/cluster": KAFKA_CLUSTER},  # the nodes and the entity operator
+        ingress=[
+            # the KRaft quorum and replication, and the entity operator with the brokers
+            {"from": [KAFKA_PODS], "ports": _tcp(CONTROLPLANE_PORT, REPLICATION_PORT)},
+            # the cluster operator, here or in its own namespace: a rolling update (the
+            # control plane), the admin client (replication), a node's state (its agent)
+            {
+                "from": [_anywhere_in_cluster(STRIMZI_OPERATOR_POD)],
+                "ports": _tcp(CONTROLPLANE_PORT, REPLICATION_PORT, KAFKA_AGENT_PORT),
+            },
+            {"from": [MAAG_PODS], "ports": _tcp(TLS_PORT)},  # the services
+            {"ports": _tcp(EXTERNAL_PORT)},  # agencies' systems, from anywhere (SCRAM, TLS)
+            {"from": [_namespace(MONITORING_NAMESPACE)], "ports": _tcp(KAFKA_METRICS_PORT)},
+        ],
+        egress=[
+            {"to": [KAFKA_PODS], "ports": _tcp(CONTROLPLANE_PORT, REPLICATION_PORT)},
+            # the entity operator makes topics' and users' Secrets; each broker's init
+            # container reads its node's zone (rack awareness)
+            API_SERVER,
+        ],
+        narrowing=API_SERVER_NARROWING,
+    )
+    database = _policy(
+        "maag-pg",
+        {"cnpg.io/cluster": PG_CLUSTER},
+        ingress=[
+            {"from": [MAAG_PODS], "ports": _tcp(PG_PORT)},  # the services, the web app, Jobs
+            {"from": [PG_PODS], "ports": _tcp(PG_PORT, PG_INSTANCE_MANAGER_PORT)},  # replicas
+            {  # the operator, in its namespace or here
+                "from": [_namespace(CNPG_NAMESPACE), _here(CNPG_OPERATOR_POD)],
+                "ports": _tcp(PG_PORT, PG_INSTANCE_MANAGER_PORT),
+            },
+            {"from": [_namespace(MONITORING_NAMESPACE)], "ports": _tcp(PG_METRICS_PORT)},
+        ],
+        egress=[
+            {"to": [PG_PODS], "ports": _tcp(PG_PORT, PG_INSTANCE_MANAGER_PORT)},
+            # the operator and the Barman Cloud plugin
+            {
+                "to": [
+                    _namespace(CNPG_NAMESPACE),
+                    _here(CNPG_OPERATOR_POD),
+                    _here(BARMAN_PLUGIN_POD),
+                ]
+            },
+            API_SERVER,  # the instance manager watches its Cluster
+            # the backup object store (the ObjectStore's endpoint; in the cluster, add its
+            # namespace here: no CIDR rule matches a pod on Cilium)
+            {"to": [ANYWHERE], "ports": _tcp(OBJECT_STORE_PORT)},
+        ],
+        narrowing=API_SERVER_NARROWING,
+    )
+    migrations = _policy(
+        "maag-migrate",
+        {"app.kubernetes.io/name": "maag", "app.kubernetes.io/component": "migrate"},
+        ingress=[],
+        egress=[{"to": [PG_PODS], "ports": _tcp(PG_PORT)}],
+    )
+    # Operators installed in this namespace: default-deny selects their pods too.
+    strimzi = _policy(
+        "maag-strimzi-operator",
+        STRIMZI_OPERATOR_POD,
+        ingress=[
+            {"from": [_namespace(MONITORING_NAMESPACE)], "ports": _tcp(OPERATOR_METRICS_PORT)}
+        ],
+        egress=[
+            API_SERVER,
+            {
+                "to": [KAFKA_PODS],
+                "ports": _tcp(CONTROLPLANE_PORT, REPLICATION_PORT, KAFKA_AGENT_PORT),
+            },
+        ],
+        narrowing=API_SERVER_NARROWING,
+    )
+    cnpg = _policy(
+        "maag-cnpg-operator",
+        CNPG_OPERATOR_POD,
+        ingress=[
+            # its admission webhook, called by the API server (not a pod: see API_SERVER)
+            {"from": [ANYWHERE], "ports": _tcp(CNPG_WEBHOOK_PORT)},
+            {"from": [_namespace(MONITORING_NAMESPACE)], "ports": _tcp(OPERATOR_METRICS_PORT)},
+        ],
+        egress=[
+            API_SERVER,
+            {"to": [PG_PODS], "ports": _tcp(PG_PORT, PG_INSTANCE_MANAGER_PORT)},
+            {"to": [_here(BARMAN_PLUGIN_POD)], "ports": _tcp(BARMAN_PLUGIN_PORT)},
+        ],
+        narrowing=API_SERVER_NARROWING,
+    )
+    plugin = _policy(
+        "maag-barman-plugin",
+        BARMAN_PLUGIN_POD,
+        ingress=[{"from": [_here(CNPG_OPERATOR_POD)], "ports": _tcp(BARMAN_PLUGIN_PORT)}],
+        egress=[API_SERVER],
+        narrowing=API_SERVER_NARROWING,
+    )
+    return [deny, dns, kafka_nodes, database, migrations, strimzi, cnpg, plugin]
 
 
 # What pages someone, and what waits for working hours (a PrometheusRule's alerts).
@@ -958,6 +1283,62 @@ ALERTS: list[dict[str, Any]] = [
         "labels": {"severity": "warning"},
         "annotations": {"summary": "{{ $labels.service }}: events not yet on the hash chain"},
     },
+    {
+        "alert": "MaagMigrationFailed",
+        "expr": 'max by (job_name) (kube_job_status_failed{job_name=~"maag-migrate-.*"}) > 0',
+        "labels": {"severity": "critical"},
+        "annotations": {
+            "summary": "{{ $labels.job_name }} failed: its service's new pods wait for it "
+            "(`kubectl logs job/{{ $labels.job_name }}`)"
+        },
+    },
+    {
+        "alert": "MaagPostgresConnections",
+        "expr": "sum by (namespace, pod) (cnpg_backends_total) / max by (namespace, pod) "
+        '(cnpg_pg_settings_setting{name="max_connections"}) > 0.8',
+        "for": "10m",
+        "labels": {"severity": "warning"},
+        "annotations": {
+            "summary": "{{ $labels.pod }} uses over 80% of max_connections (raise "
+            "CONNECTIONS_PER_PROCESS in maag/ops/deployment.py, re-render, apply)"
+        },
+    },
+]
+
+# The volumes that fill as the record grows: each broker's log (Strimzi names the claim
+# data-<volume>-<cluster>-<pool>-<node>) and each PostgreSQL instance's data and WAL
+# (CloudNativePG: <cluster>-<serial>[-wal]), read from the kubelet's volume statistics.
+VOLUMES = {
+    "Kafka": rf"data-[0-9]+-{KAFKA_CLUSTER}-{KAFKA_POOL}-[0-9]+",
+    "PostgreSQL": rf"{PG_CLUSTER}-[0-9]+(-wal)?",
+}
+DISK_FULL = {"warning": 0.80, "critical": 0.90}  # the share of a volume in use
+
+
+def _disk_alert(what: str, claims: str, severity: str) -> dict[str, Any]:
+    chosen = f'{{persistentvolumeclaim=~"{claims}"}}'
+    used = (
+        f"1 - max by (namespace, persistentvolumeclaim) "
+        f"(kubelet_volume_stats_available_bytes{chosen}) / max by (namespace, "
+        f"persistentvolumeclaim) (kubelet_volume_stats_capacity_bytes{chosen})"
+    )
+    share = DISK_FULL[severity]
+    return {
+        "alert": f"Maag{what}DiskFilling" if severity == "warning" else f"Maag{what}DiskFull",
+        "expr": f"{used} > {share}",
+        "for": "15m" if severity == "warning" else "5m",
+        "labels": {"severity": severity},
+        "annotations": {
+            "summary": f"{what} volume {{{{ $labels.persistentvolumeclaim }}}} is over "
+            f'{share:.0%} full (deploy/README.md, "What to watch")'
+        },
+    }
+
+
+ALERTS += [
+    _disk_alert(what, claims, severity)
+    for what, claims in VOLUMES.items()
+    for severity in DISK_FULL
 ]
 
 
@@ -1002,23 +1383,37 @@ def grafana_dashboard() -> dict[str, Any]:
     }
 
 
-def monitoring() -> list[dict[str, Any]]:
-    """Prometheus scrapes every MAAG process's /metrics; the alerts above; the dashboard as
-    a ConfigMap Grafana's sidecar loads (label grafana_dashboard)."""
-    return [
-        {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "PodMonitor",
-            "metadata": {"name": "maag"},
-            "spec": {
-                "selector": {"matchLabels": {"app.kubernetes.io/name": "maag"}},
-                "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
-            },
+def _pod_monitor(name: str, pods: Mapping[str, str], port: str, path: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": {"name": name, "labels": dict(MONITORING_LABELS)},
+        "spec": {
+            "selector": {"matchLabels": dict(pods)},
+            "podMetricsEndpoints": [{"port": port, "path": path, "interval": "30s"}],
         },
+    }
+
+
+def monitoring() -> list[dict[str, Any]]:
+    """Prometheus scrapes every MAAG process's /metrics, and Kafka's and PostgreSQL's through
+    their operators' own exporters (Strimzi's metrics reporter on each Kafka node,
+    CloudNativePG's exporter on each instance: its `enablePodMonitor` is deprecated, so the
+    PodMonitor is ours); the alerts above; the dashboard as a ConfigMap Grafana's sidecar
+    loads (label grafana_dashboard). Every monitoring object carries MONITORING_LABELS."""
+    return [
+        _pod_monitor("maag", {"app.kubernetes.io/name": "maag"}, "http", "/metrics"),
+        _pod_monitor(
+            "maag-kafka",
+            {"strimzi.io/cluster": KAFKA_CLUSTER, "strimzi.io/kind": "Kafka"},
+            KAFKA_METRICS_PORT_NAME,
+            "/metrics",
+        ),
+        _pod_monitor("maag-pg", {"cnpg.io/cluster": PG_CLUSTER}, PG_METRICS_PORT_NAME, "/metrics"),
         {
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",
-            "metadata": {"name": "maag"},
+            "metadata": {"name": "maag", "labels": dict(MONITORING_LABELS)},
             "spec": {"groups": [{"name": "maag", "rules": ALERTS}]},
         },
         {

@@ -2,8 +2,9 @@
 only what it needs: its history (events, hash chain, case index) append-only.
 
 `maag db migrate SERVICE --writer ROLE`, run with the owner's credentials (locally the
-`maag` role; in Kubernetes the service's `<service>_owner` role, from an init container
-the service's own container never sees), creates the store's tables and then:
+`maag` role; in Kubernetes the service's `<service>_owner` role, from the release's
+migration Job: no service pod holds the owner's password), creates the store's tables and
+then:
 - a statement trigger on each history table refuses UPDATE, DELETE and TRUNCATE, whoever
   asks (the tables' owner included, until someone drops the trigger as the owner);
 - the writer may SELECT and INSERT on them, and has no UPDATE or DELETE. It is granted
@@ -60,6 +61,13 @@ def writer_env(settings: Settings, writer: str, password: str) -> dict[str, str]
     }
 
 
+def history_tables(service: str) -> list[str]:
+    """The tables of `service`'s history, made append-only: its events (eventsourcing names
+    the table after the application), its hash chain and its case index. The migration makes
+    them; a service's pod waits for them (maag.runtime.store.migration_head)."""
+    return [f"{service}_events", chain_table(service).name, cases_table(service).name]
+
+
 def migrate(
     settings: Settings, service: str, writer: str, writer_password: str | None = None
 ) -> list[str]:
@@ -89,7 +97,9 @@ def migrate(
             create_tables(made.metadata, engine)
     finally:
         engine.dispose()
-    history = [events, chain_table(service).name, cases_table(service).name]
+    history = history_tables(service)
+    if history[0] != events:  # the wait for the migration looks for the name declared here
+        raise MigrationError(f"eventsourcing named {service}'s events table {events}")
     conninfo = settings.postgres_conninfo or ""
     _ensure_role(conninfo, writer, writer_password)
     with psycopg.connect(conninfo) as conn:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -118,3 +119,77 @@ async def test_a_blocked_outbox_pages_and_a_running_one_does_not(tmp_path: Path)
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert alert["labels"]["severity"] == "critical" and "for" not in alert  # pages at once
+
+
+def test_the_brokers_and_the_databases_volumes_page_before_they_fill() -> None:
+    """The event topics are kept for good (deploy/README.md, "What to watch"): the volumes
+    they and the stores grow on warn at 80% and page at 90%, by the kubelet's volume
+    statistics, for the claims Strimzi and CloudNativePG make; another claim does not."""
+    promtool = shutil.which("promtool")
+    assert promtool, PROMTOOL_HINT
+    spec, _ = _rule()
+    rules = {r["alert"]: r for g in spec["groups"] for r in g["rules"] if "alert" in r}
+    used = {  # claim -> share in use
+        "data-0-maag-dual-role-0": 0.85,
+        "data-0-maag-dual-role-1": 0.95,
+        "data-0-maag-dual-role-2": 0.50,
+        "maag-pg-1": 0.50,
+        "maag-pg-2-wal": 0.92,
+        "data-0-someone-elses-kafka-0": 0.99,
+    }
+    series = []
+    for claim, share in used.items():
+        labels = f'namespace="maag",persistentvolumeclaim="{claim}"'
+        series += [
+            {"series": f"kubelet_volume_stats_capacity_bytes{{{labels}}}", "values": "100x40"},
+            {
+                "series": f"kubelet_volume_stats_available_bytes{{{labels}}}",
+                "values": f"{100 * (1 - share):g}x40",
+            },
+        ]
+    expected = {
+        "MaagKafkaDiskFilling": ["data-0-maag-dual-role-0", "data-0-maag-dual-role-1"],
+        "MaagKafkaDiskFull": ["data-0-maag-dual-role-1"],
+        "MaagPostgreSQLDiskFilling": ["maag-pg-2-wal"],
+        "MaagPostgreSQLDiskFull": ["maag-pg-2-wal"],
+    }
+
+    def alert(name: str, claim: str) -> dict[str, Any]:
+        rule = rules[name]
+        summary = rule["annotations"]["summary"].replace(
+            "{{ $labels.persistentvolumeclaim }}", claim
+        )
+        return {
+            "exp_labels": {**rule["labels"], "namespace": "maag", "persistentvolumeclaim": claim},
+            "exp_annotations": {"summary": summary},
+        }
+
+    case = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series,
+                "alert_rule_test": [
+                    {
+                        "eval_time": "30m",
+                        "alertname": name,
+                        "exp_alerts": [alert(name, claim) for claim in claims],
+                    }
+                    for name, claims in expected.items()
+                ],
+            }
+        ],
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "rules.yaml").write_text(yaml.safe_dump(spec))
+        Path(folder, "test.yaml").write_text(yaml.safe_dump(case))
+        checked = subprocess.run(
+            [promtool, "test", "rules", "test.yaml"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
 CRDS = ROOT / "tests" / "support" / "crds"
 K8S_VERSION = "1.31.0"
-BUILT_IN = {"v1", "apps/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1"}
+BUILT_IN = {"v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1"}
 
 
 def _kustomize() -> str:
@@ -254,11 +254,25 @@ def test_each_deployment_sets_every_setting_and_is_locked_down(
 
 # Pods as the manifests and the operators label them, and the namespaces traffic comes from.
 MAAG = {"app.kubernetes.io/name": "maag"}
-BROKER = {"strimzi.io/cluster": "maag", "strimzi.io/kind": "Kafka"}
-ENTITY_OPERATOR = {"strimzi.io/cluster": "maag", "strimzi.io/kind": "Kafka"}
-PG = {"cnpg.io/cluster": "maag-pg"}
-DNS_POD = ({"k8s-app": "kube-dns"}, {"kubernetes.io/metadata.name": "kube-system"})
+# Strimzi's labels: a Kafka node and the entity operator carry the cluster and kind "Kafka"
+BROKER = {"strimzi.io/cluster": "maag", "strimzi.io/kind": "Kafka", "strimzi.io/name": "maag-kafka"}
+ENTITY_OPERATOR = {
+    "strimzi.io/cluster": "maag",
+    "strimzi.io/kind": "Kafka",
+    "strimzi.io/name": "maag-entity-operator",
+}
+STRIMZI_OPERATOR = {"name": "strimzi-cluster-operator", "strimzi.io/kind": "cluster-operator"}
+CNPG_OPERATOR = {"app.kubernetes.io/name": "cloudnative-pg"}
+BARMAN_PLUGIN = {"app": "barman-cloud"}
+PG = {"cnpg.io/cluster": "maag-pg", "cnpg.io/podRole": "instance"}
+MIGRATE = {**MAAG, "app.kubernetes.io/component": "migrate", "app.kubernetes.io/instance": "panel"}
+HERE = {"kubernetes.io/metadata.name": "maag"}
+KUBE_SYSTEM = {"kubernetes.io/metadata.name": "kube-system"}
+DNS_POD = ({"k8s-app": "kube-dns"}, KUBE_SYSTEM)
 OUTSIDE = "outside"  # an address outside the cluster (the API server, S3, the IdP, SMTP)
+# NodeLocal DNSCache's link-local address on every node: neither a pod nor an address an
+# ipBlock is sure to match (on Cilium a CIDR does not select a node's own addresses)
+NODE_LOCAL_DNS = "169.254.20.10"
 
 
 def _component(name: str) -> dict[str, str]:
@@ -269,16 +283,20 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
 
 
-def _peer_matches(peer: dict[str, Any], pod: Any, same_namespace: bool) -> bool:
+def _peer_matches(peer: dict[str, Any], pod: Any) -> bool:
+    """Whether a NetworkPolicy peer selects `pod`: (labels, namespace labels), OUTSIDE (only
+    an ipBlock selects it) or NODE_LOCAL_DNS (no peer does: only a rule naming no peer)."""
+    if pod == NODE_LOCAL_DNS:
+        return False
     if pod == OUTSIDE:
         return "ipBlock" in peer
     labels, namespace = pod
     if "ipBlock" in peer:
-        return False
+        return False  # a CIDR does not select pods on Cilium: never count on it
     if "namespaceSelector" in peer:
         if not _selects(peer["namespaceSelector"], namespace):
             return False
-    elif not same_namespace:
+    elif namespace != HERE:
         return False
     return _selects(peer.get("podSelector", {}), labels)
 
@@ -290,78 +308,161 @@ def _port_ok(rule: dict[str, Any], port: int) -> bool:
 def _allowed(
     policies: list[dict[str, Any]], direction: str, pod: dict[str, str], other: Any, port: int
 ) -> bool:
-    """Whether a NetworkPolicy selecting `pod` lets traffic `direction` to/from `other`."""
+    """Whether a NetworkPolicy selecting `pod` (in this namespace) lets traffic `direction`
+    to/from `other` on `port`. A rule naming no peers admits every peer."""
     key, peers = ("egress", "to") if direction == "Egress" else ("ingress", "from")
-    same = other != OUTSIDE and other[1] == {"kubernetes.io/metadata.name": "maag"}
     for p in policies:
         spec = p["spec"]
         if direction not in spec["policyTypes"] or not _selects(spec["podSelector"], pod):
             continue
         for rule in spec.get(key, []):
-            if _port_ok(rule, port) and any(
-                _peer_matches(peer, other, same) for peer in rule.get(peers, [{}])
+            if _port_ok(rule, port) and (
+                peers not in rule or any(_peer_matches(peer, other) for peer in rule[peers])
             ):
                 return True
     return False
 
 
-HERE = {"kubernetes.io/metadata.name": "maag"}
+def _connects(policies: list[dict[str, Any]], src: Any, dst: Any, port: int) -> bool:
+    """Both ends' policies: the source's egress when it is a pod here, the destination's
+    ingress when it is a pod here (elsewhere is not ours to govern)."""
+    here = [end for end in (src, dst) if isinstance(end, tuple) and end[1] == HERE]
+    out = src not in here or _allowed(policies, "Egress", src[0], dst, port)
+    into = dst not in here or _allowed(policies, "Ingress", dst[0], src, port)
+    return out and into
 
 
 def test_every_path_a_pod_needs_is_open_and_the_rest_is_denied(
     overlay: tuple[str, list[dict[str, Any]]],
 ) -> None:
+    """On kube-proxy, Cilium and NodeLocal DNSCache alike: no path counts on a CIDR to
+    reach a pod, DNS is by port to any address, every broker and operator port is ours (not
+    left to Strimzi's generated policies), and operators installed here are let through."""
     _, docs = overlay
     policies = _of(docs, "NetworkPolicy")
     assert {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]} in [
         p["spec"] for p in policies
     ]
 
-    def connects(src: dict[str, str], dst: Any, port: int, dst_labels: Any = None) -> bool:
-        out = _allowed(policies, "Egress", src, dst, port)
-        if dst == OUTSIDE or dst[1] != HERE:
-            return out
-        return out and _allowed(policies, "Ingress", dst[0], (src, HERE), port)
+    def here(labels: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        return (labels, HERE)
 
-    needs: list[tuple[str, dict[str, str], Any, int]] = []
-    for s in (*SERVICES, "web"):
-        pod = _component(s)
+    def elsewhere(labels: dict[str, str], namespace: str) -> tuple[dict[str, str], Any]:
+        return (labels, {"kubernetes.io/metadata.name": namespace})
+
+    monitoring = elsewhere({"app.kubernetes.io/name": "prometheus"}, "monitoring")
+    every_pod = {
+        **{s: _component(s) for s in (*SERVICES, "web")},
+        "migration": MIGRATE,
+        "broker": BROKER,
+        "entity operator": ENTITY_OPERATOR,
+        "PostgreSQL": PG,
+        "Strimzi's operator (installed here)": STRIMZI_OPERATOR,
+        "CloudNativePG's operator (installed here)": CNPG_OPERATOR,
+        "the Barman Cloud plugin (installed here)": BARMAN_PLUGIN,
+    }
+    needs: list[tuple[str, Any, Any, int]] = []
+    for name, pod in every_pod.items():
         needs += [
-            (f"{s} -> DNS", pod, DNS_POD, 53),
-            (f"{s} -> identity provider", pod, OUTSIDE, 443),
-            (f"{s} -> other MAAG APIs", pod, (_component("panel"), HERE), 8000),
+            (f"{name} -> DNS (kube-dns)", here(pod), DNS_POD, 53),
+            (f"{name} -> DNS (NodeLocal DNSCache)", here(pod), NODE_LOCAL_DNS, 53),
+        ]
+    for s in (*SERVICES, "web"):
+        process = here(_component(s))
+        needs += [
+            (f"{s} -> identity provider", process, OUTSIDE, 443),
+            (
+                f"{s} -> identity provider behind this cluster's ingress",
+                process,
+                elsewhere({"app.kubernetes.io/name": "ingress-nginx"}, "ingress-nginx"),
+                443,
+            ),
+            (f"{s} -> other MAAG APIs", process, here(_component("panel")), 8000),
+            (f"{s} -> PostgreSQL", process, here(PG), 5432),
+            (f"Prometheus -> {s}", monitoring, process, 8000),
         ]
     for s in SERVICES:
-        pod = _component(s)
-        needs += [(f"{s} -> PostgreSQL", pod, (PG, HERE), 5432)]
+        needs += [(f"{s} -> brokers", here(_component(s)), here(BROKER), 9093)]
+    co_elsewhere = elsewhere(STRIMZI_OPERATOR, "strimzi")
+    cnpg_elsewhere = elsewhere(CNPG_OPERATOR, "cnpg-system")
     needs += [
-        ("notifications -> SMTP relay", _component("notifications"), OUTSIDE, 587),
-        ("broker -> broker (replication)", BROKER, (BROKER, HERE), 9091),
-        ("controller -> controller (KRaft)", BROKER, (BROKER, HERE), 9090),
-        ("entity operator -> API server", ENTITY_OPERATOR, OUTSIDE, 6443),
-        ("Kafka pods -> DNS", BROKER, DNS_POD, 53),
-        ("PostgreSQL -> replica", PG, (PG, HERE), 5432),
-        ("PostgreSQL -> API server", PG, OUTSIDE, 6443),
-        ("PostgreSQL -> object store", PG, OUTSIDE, 443),
-        ("PostgreSQL -> DNS", PG, DNS_POD, 53),
+        ("migration -> PostgreSQL", here(MIGRATE), here(PG), 5432),
+        ("notifications -> SMTP relay outside", here(_component("notifications")), OUTSIDE, 587),
+        (
+            "notifications -> SMTP relay in the cluster",
+            here(_component("notifications")),
+            elsewhere({"app": "smtp-relay"}, "mail"),
+            587,
+        ),
+        ("controller -> controller (KRaft)", here(BROKER), here(BROKER), 9090),
+        ("broker -> broker (replication)", here(BROKER), here(BROKER), 9091),
+        ("entity operator -> brokers", here(ENTITY_OPERATOR), here(BROKER), 9091),
+        ("entity operator -> API server", here(ENTITY_OPERATOR), OUTSIDE, 6443),
+        ("broker's init container -> API server (its zone)", here(BROKER), OUTSIDE, 443),
+        ("agencies' systems -> external listener", OUTSIDE, here(BROKER), 9094),
+        ("Prometheus -> Kafka's metrics", monitoring, here(BROKER), 9404),
+        *(
+            (f"Strimzi's operator ({where}) -> brokers :{port}", co, here(BROKER), port)
+            for where, co in (("here", here(STRIMZI_OPERATOR)), ("elsewhere", co_elsewhere))
+            for port in (9090, 9091, 8443)
+        ),
+        ("Strimzi's operator (here) -> API server", here(STRIMZI_OPERATOR), OUTSIDE, 6443),
+        ("PostgreSQL -> replica", here(PG), here(PG), 5432),
+        ("PostgreSQL -> API server", here(PG), OUTSIDE, 6443),
+        ("PostgreSQL -> object store", here(PG), OUTSIDE, 443),
+        ("Prometheus -> PostgreSQL's metrics", monitoring, here(PG), 9187),
+        *(
+            (f"CloudNativePG's operator ({where}) -> instance manager", op, here(PG), 8000)
+            for where, op in (("here", here(CNPG_OPERATOR)), ("elsewhere", cnpg_elsewhere))
+        ),
+        ("CloudNativePG's operator (here) -> API server", here(CNPG_OPERATOR), OUTSIDE, 443),
+        ("API server -> CloudNativePG's webhook (here)", OUTSIDE, here(CNPG_OPERATOR), 9443),
+        (
+            "CloudNativePG's operator -> plugin (here)",
+            here(CNPG_OPERATOR),
+            here(BARMAN_PLUGIN),
+            9090,
+        ),
+        ("the plugin (here) -> API server", here(BARMAN_PLUGIN), OUTSIDE, 443),
     ]
-    closed = [what for what, src, dst, port in needs if not connects(src, dst, port)]
+    closed = [what for what, src, dst, port in needs if not _connects(policies, src, dst, port)]
     assert closed == [], f"no NetworkPolicy path for: {closed}"
-    # services reach the brokers (Strimzi's own listener policies admit them at the broker)
-    for s in SERVICES:
-        assert _allowed(policies, "Egress", _component(s), (BROKER, HERE), 9093), s
+
+    stranger = elsewhere({"app": "anything"}, "elsewhere")
+    refused = [
+        ("web -> brokers", here(_component("web")), here(BROKER), 9093),
+        ("migration -> brokers", here(MIGRATE), here(BROKER), 9093),
+        ("another namespace -> brokers' internal listener", stranger, here(BROKER), 9093),
+        ("another namespace -> brokers' replication", stranger, here(BROKER), 9091),
+        ("another namespace -> PostgreSQL", stranger, here(PG), 5432),
+        ("a service -> brokers' replication", here(_component("panel")), here(BROKER), 9091),
+        ("a service -> SMTP relay", here(_component("panel")), OUTSIDE, 587),
+        ("a service -> anywhere else", here(_component("referral")), OUTSIDE, 5432),
+        ("anything -> a migration", here(_component("web")), here(MIGRATE), 8000),
+    ]
+    opened = [what for what, src, dst, port in refused if _connects(policies, src, dst, port)]
+    assert opened == [], f"open, and should not be: {opened}"
     # in from outside the namespace: the ingress controller to the web app and the referral
     # API, Prometheus to /metrics; nothing else
     ingress_ns = {"kubernetes.io/metadata.name": "ingress-nginx"}
-    monitoring = {"kubernetes.io/metadata.name": "monitoring"}
     for s in (*SERVICES, "web"):
         public = s in ("web", "referral")
         assert _allowed(policies, "Ingress", _component(s), ({}, ingress_ns), 8000) is public, s
-        assert _allowed(policies, "Ingress", _component(s), ({}, monitoring), 8000), s
         assert not _allowed(policies, "Ingress", _component(s), ({}, {"x": "y"}), 8000), s
-    # the web app reaches its sessions' database, and no broker
-    assert _allowed(policies, "Egress", _component("web"), (PG, HERE), 5432)
-    assert not _allowed(policies, "Egress", _component("web"), (BROKER, HERE), 9093)
+    # the policy Strimzi generates for the internal listener admits no more than ours
+    (kafka,) = _of(docs, "Kafka")
+    (internal,) = [x for x in kafka["spec"]["kafka"]["listeners"] if x["port"] == 9093]
+    assert internal["networkPolicyPeers"] == [{"podSelector": {"matchLabels": MAAG}}]
+    # each rule that reaches the API server says how to narrow it
+    for p in policies:
+        if any(
+            {"ipBlock": {"cidr": "0.0.0.0/0"}} in r.get("to", []) and _port_ok(r, 6443)
+            for r in p["spec"].get("egress", [])
+        ):
+            assert (
+                "kubectl get endpointslices"
+                in p["metadata"]["annotations"]["maag.essex.example/narrowing"]
+            ), p["metadata"]["name"]
 
 
 def test_services_trust_the_brokers_ca_and_read_the_one_copy_of_their_db_password(
@@ -527,13 +628,19 @@ def test_each_pod_names_only_the_secrets_its_process_uses(
         process = d["spec"]["template"]["spec"]["containers"][0]["args"][1]
         read, mounted = _secrets_named(d["spec"]["template"]["spec"])
         declared = {use.secret for use in secrets_of(process)}
-        own = (
-            {db_credentials("web")}  # its sessions' database role
-            if process == "web"
-            else own_secrets(process) | {db_owner_credentials(process)}
-        )
+        # its Kafka user's and database role's; the web app's, its sessions' role. Never the
+        # owner's of its store: only the release's migration Job reads that
+        own = {db_credentials("web")} if process == "web" else own_secrets(process)
         assert read - own == declared, process
         assert mounted <= {KAFKA_CA_SECRET}, process  # the brokers' CA certificate, public
+    jobs = _of(docs, "Job")
+    assert len(jobs) == len(SERVICES)
+    for job in jobs:
+        service = job["spec"]["template"]["spec"]["containers"][0]["args"][2]
+        assert _secrets_named(job["spec"]["template"]["spec"]) == (
+            {db_owner_credentials(service)},
+            set(),
+        ), service
     users = {s.secret: s.users for s in SECRETS}
     assert users["maag-kek"] == users["maag-child-index"] == {"referral"}
     assert users["maag-kek-panel"] == {"panel"}  # its own: the plan's texts' data keys

@@ -1,0 +1,97 @@
+"""Whether a service's store is at this release's head: everything `maag db migrate` makes
+(maag.runtime.store.migrations) is there, as the role the service runs as sees it.
+
+In Kubernetes the migration is a Job run once per release, not a step of every pod's start.
+A service's pod waits for it (`maag db wait`, its init container) because a service started
+on a store its release's migration has not made goes wrong quietly: its chainer creates a
+missing history table itself (`create_tables`, allowed to the role for its read models), so
+the table would belong to the service's role, carry no append-only trigger, and the
+migration could no longer add one. The wait only reads the catalogue: no DDL, and no lock on
+any table the services write.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import psycopg
+
+from maag.runtime.settings import Settings
+from maag.runtime.store.migrations import TRIGGER, MigrationError, history_tables
+
+CONNECT_TIMEOUT_S = 5
+
+# One row per history table, as the connected role sees it: whether it exists, whether the
+# append-only trigger is on it, whether this role owns it (then it could drop the trigger),
+# and whether it may insert and update.
+_HISTORY = """
+SELECT t.name, c.oid IS NOT NULL,
+       EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = %(trigger)s),
+       c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user),
+       c.oid IS NOT NULL AND has_table_privilege(c.oid, 'INSERT'),
+       c.oid IS NOT NULL AND has_table_privilege(c.oid, 'UPDATE')
+FROM unnest(%(tables)s::text[]) AS t(name)
+LEFT JOIN pg_namespace n ON n.nspname = %(schema)s
+LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.name
+"""
+
+
+def behind(settings: Settings, service: str) -> list[str]:
+    """What `service`'s store lacks for this release, one reason each (empty: at the head).
+    Connects with `settings` (the service's own role) and reads the catalogue only."""
+    conninfo = settings.postgres_conninfo
+    if conninfo is None:
+        raise MigrationError("MAAG_POSTGRES_URL is not set: only a PostgreSQL store is migrated")
+    schema = settings.eventsourcing_env(service)["POSTGRES_SCHEMA"]
+    reasons = []
+    with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+        rows = conn.execute(
+            _HISTORY,
+            {"trigger": TRIGGER, "tables": history_tables(service), "schema": schema},
+        ).fetchall()
+    for table, exists, guarded, owned, inserts, updates in rows:
+        where = f"{schema}.{table}"
+        if not exists:
+            reasons.append(f"{where} does not exist")
+            continue
+        if not guarded:
+            reasons.append(f"{where} has no append-only trigger")
+        if owned:
+            reasons.append(f"{where} belongs to this role (it must be the owner's)")
+        if not inserts:
+            reasons.append(f"{where}: this role may not insert")
+        if updates:
+            reasons.append(f"{where}: this role may update its history")
+    return reasons
+
+
+def wait_for_head(
+    settings: Settings,
+    service: str,
+    timeout: float,
+    interval: float = 2.0,
+    report: Callable[[str], None] = lambda _: None,
+) -> None:
+    """Return once `service`'s store is at this release's head; raise MigrationError with
+    what it still lacks after `timeout` seconds. A database that does not answer yet (or a
+    role not made yet) is waited for too. Each new reason is reported once."""
+    deadline = time.monotonic() + timeout
+    seen: set[str] = set()
+    while True:
+        try:
+            reasons = behind(settings, service)
+        except psycopg.Error as e:
+            reasons = [f"the database does not answer yet: {type(e).__name__}"]
+        if not reasons:
+            return
+        for reason in reasons:
+            if reason not in seen:
+                seen.add(reason)
+                report(reason)
+        if time.monotonic() >= deadline:
+            raise MigrationError(
+                f"{service}'s store is not at this release's head after {timeout:g} s "
+                f"(has its release's migration Job run?): {'; '.join(reasons)}"
+            )
+        time.sleep(interval)
