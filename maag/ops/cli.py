@@ -334,12 +334,69 @@ def deploy_render(
     directory: Annotated[Path, typer.Argument(help="Where the kustomize base goes.")] = Path(
         "deploy/k8s/base"
     ),
+    overlays_dir: Annotated[
+        Path, typer.Option("--overlays", help="Where each environment's overlay goes.")
+    ] = Path("deploy/k8s/overlays"),
+    realms: Annotated[
+        Path, typer.Option("--realms", help="Where each environment's realm goes.")
+    ] = Path("deploy/keycloak"),
 ) -> None:
-    """Write the kustomize base: Kafka, topics, users, PostgreSQL, each service."""
+    """Write the kustomize base (Kafka, topics, users, PostgreSQL, each service), and from each
+    deploy/environments/<name>.toml its overlay and its identity provider's realm."""
+    from maag.ops import environments, overlays
     from maag.ops.deployment import render
+    from maag.ops.identity.realm import render as render_realm
 
+    try:
+        found = environments.load_all()
+    except environments.EnvironmentFileError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
     for path in render(directory):
         typer.echo(f"wrote {path}")
+    for path in overlays.write(overlays_dir, found):
+        typer.echo(f"wrote {path}")
+    for env in found:
+        path = realms / environments.realm_file(env.name).name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_realm(production=True, environment=env))
+        typer.echo(f"wrote {path}")
+
+
+@deploy_app.command("env")
+def deploy_env(
+    environment: Annotated[str, typer.Argument(help="deploy/environments/<environment>.toml")],
+) -> None:
+    """Print the environment's values as shell assignments, for the guide's commands:
+    `eval "$(maag deploy env prod)"` sets NAMESPACE, IMAGE, PULL_SECRET, WEB_HOST..."""
+    import shlex
+
+    from maag.ops import environments, overlays
+
+    try:
+        env = environments.load(environment)
+    except environments.EnvironmentFileError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    for name, value in overlays.shell(env).items():
+        typer.echo(f"{name}={shlex.quote(value)}")
+
+
+@deploy_app.command("check")
+def deploy_check(
+    environment: Annotated[str, typer.Argument(help="deploy/environments/<environment>.toml")],
+) -> None:
+    """Before applying: the environment's overlay and realm are current and agree on its hosts,
+    and (with kubectl, its current context) the cluster has the Kubernetes version, the
+    namespace, every Secret, the operators and APIs the manifests need. Each problem is printed
+    with the command that fixes it; exit 1 when there is any."""
+    import shutil
+
+    from maag.ops import preflight
+
+    binary = shutil.which("kubectl")
+    findings = preflight.check(environment, kubectl=preflight.Kubectl(binary) if binary else None)
+    raise typer.Exit(preflight.report(findings, typer.echo))
 
 
 @app.command("run")
@@ -627,6 +684,36 @@ def db_migrate(
     except (MigrationError, SettingsError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
+
+
+@db_app.command("wait")
+def db_wait(
+    service: Annotated[str, typer.Argument(help="The service whose store to wait for.")],
+    timeout: Annotated[float, typer.Option(help="Seconds to wait before giving up.")] = 300,
+) -> None:
+    """As the service's own role (MAAG_POSTGRES_URL): wait until its store is at this
+    release's head (what `maag db migrate` makes), reading the catalogue only. Each pod's
+    init container in Kubernetes: a service starts only after its release's migration Job
+    has run. Exit 1 (naming what is missing) after --timeout."""
+    from maag.runtime.settings import SettingsError
+    from maag.runtime.store.migration_head import wait_for_head
+    from maag.runtime.store.migrations import MigrationError
+    from maag.services import SPECS, settings_from_env
+
+    if service not in SPECS:
+        typer.echo(f"error: unknown service {service}", err=True)
+        raise typer.Exit(2)
+    try:
+        wait_for_head(
+            settings_from_env(),
+            service,
+            timeout,
+            report=lambda reason: typer.echo(f"{service}: waiting for its migration: {reason}"),
+        )
+    except (MigrationError, SettingsError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    typer.echo(f"{service}: its store is at this release's head")
 
 
 privacy_app = typer.Typer(

@@ -1,6 +1,8 @@
 """The Keycloak realm, generated from the code's own declarations so that roles, services and
 organisations are each declared once: `maag identity realm` writes
-`deploy/keycloak/maag-realm.json`, which `maag infra up` imports (a test keeps it current).
+`deploy/keycloak/maag-realm.json`, which `maag infra up` imports (a test keeps it current), and
+`maag deploy render` each environment's (`maag-realm.<environment>.json`), whose web client
+sends people back to that environment's web host (deploy/environments/<environment>.toml).
 
 Local use only: the seeded people, their password and the clients' secrets below are for a
 developer's machine; a deployment imports no users and keeps secrets in its own store.
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.reference import Agency, District, Office, Panel, Position, Role
+from maag.ops.environments import PRODUCTION, Environment, load, realm_file
 from maag.runtime.web.auth import (
     AGENCY_CLAIM,
     CLI_CLIENT,
@@ -41,9 +44,11 @@ PROVIDER_AGENCY = {
 }
 REALM_FILE = Path("deploy/keycloak/maag-realm.json")
 # What a deployment imports: the roles, the claims and the clients, with no seeded person, no
-# secret, and no client that signs people in by password or device code (the CLI's).
-PRODUCTION_REALM_FILE = Path("deploy/keycloak/maag-realm.production.json")
-PRODUCTION_WEB_ORIGIN = "https://maag.essex.example"  # the overlay's host: change both
+# secret, and no client that signs people in by password or device code (the CLI's). One per
+# environment (`deploy/keycloak/maag-realm.<environment>.json`, written by `maag deploy
+# render`): its web client sends people back to the environment's own web host only
+# (deploy/environments/<environment>.toml), and its name is the one its issuer names.
+PRODUCTION_REALM_FILE = realm_file(PRODUCTION)
 # The one password of every seeded person, and the prefix of every seeded client secret.
 LOCAL_PASSWORD = "maag-local"
 
@@ -328,9 +333,29 @@ def _person_claims() -> list[dict[str, Any]]:
     ]
 
 
-def _clients(production: bool = False) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class WebClientUris:
+    """Where the provider may send a person back to, and the web app's origin."""
+
+    redirects: tuple[str, ...]
+    origin: str
+    after_sign_out: str
+
+
+# Locally the web app may listen on any path of its address (tests start it on others).
+LOCAL_URIS = WebClientUris((f"{WEB_ORIGIN}/*",), WEB_ORIGIN, f"{WEB_ORIGIN}/*")
+
+
+def web_client_uris(environment: Environment) -> WebClientUris:
+    """A deployment's: exactly the callback and the page after sign-out of the web app's
+    public address (services/web/routes/sign_in.py), on the environment's web host."""
+    return WebClientUris(
+        (environment.redirect_uri,), environment.web_url, f"{environment.web_url}/"
+    )
+
+
+def _clients(uris: WebClientUris, production: bool = False) -> list[dict[str, Any]]:
     services = list(SPECS)
-    origin = PRODUCTION_WEB_ORIGIN if production else WEB_ORIGIN
     # Each service is an audience only: it verifies tokens and never asks for one.
     clients: list[dict[str, Any]] = [
         {
@@ -348,7 +373,7 @@ def _clients(production: bool = False) -> list[dict[str, Any]]:
     ]
     if not production:
         clients.append(_cli_client(services))
-    clients.append(_web_client(services, origin, production))
+    clients.append(_web_client(services, uris, production))
     for a in INTEGRATING_AGENCIES:
         clients.append(_agency_client(a, production))
     return clients
@@ -370,7 +395,7 @@ def _cli_client(services: list[str]) -> dict[str, Any]:
     }
 
 
-def _web_client(services: list[str], origin: str, production: bool) -> dict[str, Any]:
+def _web_client(services: list[str], uris: WebClientUris, production: bool) -> dict[str, Any]:
     client: dict[str, Any] = {
         "clientId": WEB_CLIENT,
         "name": "MAAG web app",
@@ -381,11 +406,11 @@ def _web_client(services: list[str], origin: str, production: bool) -> dict[str,
         # its service account reads the directory of people (services/web/directory.py)
         "serviceAccountsEnabled": True,
         "protocol": "openid-connect",
-        "redirectUris": [f"{origin}/*"],
-        "webOrigins": [origin],
+        "redirectUris": list(uris.redirects),
+        "webOrigins": [uris.origin],
         "attributes": {
             "pkce.code.challenge.method": "S256",
-            "post.logout.redirect.uris": f"{origin}/*",
+            "post.logout.redirect.uris": uris.after_sign_out,
         },
         "protocolMappers": _person_claims() + _audiences(*services),
     }
@@ -473,9 +498,12 @@ def _users(production: bool = False) -> list[dict[str, Any]]:
     return users
 
 
-def realm(production: bool = False) -> dict[str, Any]:
+def realm(production: bool = False, environment: Environment | None = None) -> dict[str, Any]:
+    """The local realm, or (production) an environment's: the production environment's
+    unless another is named."""
+    env = (environment or load(PRODUCTION)) if production else None
     return {
-        "realm": REALM,
+        "realm": env.realm if env else REALM,
         "enabled": True,
         "displayName": "MAAG" if production else "MAAG (local)",
         "sslRequired": "external",
@@ -500,10 +528,10 @@ def realm(production: bool = False) -> dict[str, Any]:
                 }
             ]
         },
-        "clients": _clients(production),
+        "clients": _clients(web_client_uris(env) if env else LOCAL_URIS, production),
         "users": _users(production),
     }
 
 
-def render(production: bool = False) -> str:
-    return json.dumps(realm(production), indent=2, sort_keys=True) + "\n"
+def render(production: bool = False, environment: Environment | None = None) -> str:
+    return json.dumps(realm(production, environment), indent=2, sort_keys=True) + "\n"

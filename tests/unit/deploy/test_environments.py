@@ -1,0 +1,247 @@
+"""One place for an environment's values (deploy/environments/<name>.toml): the overlay and
+the realm are rendered from it, the checked-in ones are current, and what it says is what the
+built overlay deploys."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from maag.ops import deployment, environments, overlays
+from maag.ops.cli import app
+from maag.ops.environments import Environment, EnvironmentFileError
+from maag.ops.identity.realm import (
+    PRODUCTION_REALM_FILE,
+    realm,
+    render,
+)
+from maag.ops.references import POD_SPEC
+from maag.runtime.web.auth import WEB_CLIENT
+
+ROOT = Path(__file__).resolve().parents[3]
+OVERLAYS = ROOT / "deploy" / "k8s" / "overlays"
+
+
+def _kustomize() -> str:
+    found = shutil.which("kustomize")
+    if found is None:
+        pytest.fail("kustomize is not on PATH: `bash tests/run.sh` builds it into .maag/cache/bin")
+    return found
+
+
+def _build(directory: Path) -> list[dict[str, Any]]:
+    out = subprocess.run(
+        [_kustomize(), "build", str(directory)], capture_output=True, text=True, check=True
+    )
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+@pytest.fixture(scope="module", params=environments.names())
+def built(request: pytest.FixtureRequest) -> tuple[Environment, list[dict[str, Any]]]:
+    env = environments.load(request.param)
+    return env, _build(OVERLAYS / env.name)
+
+
+def _web_client(env: Environment | None) -> dict[str, Any]:
+    found = realm(production=env is not None, environment=env)
+    (client,) = [c for c in found["clients"] if c["clientId"] == WEB_CLIENT]
+    return dict(client)
+
+
+def test_the_checked_in_overlays_and_realms_are_what_the_environments_render() -> None:
+    stale = []
+    for env in environments.load_all():
+        overlay = OVERLAYS / env.name / "kustomization.yaml"
+        if overlay.read_text() != overlays.render(env):
+            stale.append(str(overlay))
+        realm_path = ROOT / environments.realm_file(env.name)
+        if realm_path.read_text() != render(production=True, environment=env):
+            stale.append(str(realm_path))
+    assert stale == [], f"run `maag deploy render`: {stale}"
+    # every overlay directory is an environment's (none left from a removed one)
+    assert sorted(p.name for p in OVERLAYS.iterdir()) == environments.names()
+
+
+def test_each_environment_archives_to_a_path_of_its_own() -> None:
+    found = environments.load_all()
+    destinations = [e.backups.destination for e in found]
+    assert len(set(destinations)) == len(found) >= 2
+
+
+def test_two_environments_sharing_a_backup_path_are_refused(tmp_path: Path) -> None:
+    text = (environments.ENVIRONMENTS / "prod.toml").read_text()
+    (tmp_path / "prod.toml").write_text(text)
+    (tmp_path / "staging.toml").write_text(text.replace('namespace = "maag"', 'namespace = "s"'))
+    with pytest.raises(EnvironmentFileError, match="both archive to s3://maag-backups/prod/"):
+        environments.load_all(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        ('web = "maag.essex.example"', 'web = "https://maag.essex.example"', "hosts.web"),
+        (
+            'issuer = "https://id.essex.example/realms/maag"',
+            'issuer = "http://id.essex.example/realms/maag"',
+            "identity.issuer",
+        ),
+        ('namespace = "maag"', 'namespace = "Maag"', "namespace"),
+        ('endpoint_url = ""', 'endpoint_url = "s3.essex.example"', "backups.endpoint_url"),
+        ('pull_secret = "maag-registry"', "pull_secret = 1", "image.pull_secret"),
+    ],
+)
+def test_an_environment_file_that_cannot_be_deployed_is_refused_naming_the_field(
+    tmp_path: Path, old: str, new: str, named: str
+) -> None:
+    text = (environments.ENVIRONMENTS / "prod.toml").read_text()
+    assert old in text
+    (tmp_path / "prod.toml").write_text(text.replace(old, new))
+    with pytest.raises(EnvironmentFileError, match=named):
+        environments.load("prod", tmp_path)
+
+
+def test_the_overlay_deploys_what_the_environment_says(
+    built: tuple[Environment, list[dict[str, Any]]],
+) -> None:
+    env, docs = built
+    assert {d["metadata"].get("namespace") for d in docs} == {env.namespace}
+    image = overlays.image(env)
+    pods = [d for d in docs if d["kind"] in POD_SPEC]
+    assert {d["kind"] for d in pods} >= {"Deployment"}
+    for d in pods:
+        pod: Any = d
+        for part in POD_SPEC[d["kind"]]:
+            pod = pod[part]
+        # every pod pulls with the environment's secret, the environment's image
+        assert pod["imagePullSecrets"] == [{"name": env.image.pull_secret}], d["metadata"]
+        for c in [*pod.get("initContainers", []), *pod["containers"]]:
+            assert c["image"] == image, d["metadata"]["name"]
+            assert c["imagePullPolicy"] == env.image.pull_policy
+    configs = [
+        d["data"]
+        for d in docs
+        if d["kind"] == "ConfigMap" and "MAAG_OIDC_ISSUER" in d.get("data", {})
+    ]
+    assert configs and all(c["MAAG_OIDC_ISSUER"] == env.oidc_issuer for c in configs)
+    assert all(c["MAAG_WEB_BASE_URL"] == env.web_url for c in configs)
+    assert {c["MAAG_MAIL_FROM"] for c in configs if "MAAG_MAIL_FROM" in c} == {env.mail_from}
+    ingresses = [d for d in docs if d["kind"] == "Ingress"]
+    assert {r["host"] for i in ingresses for r in i["spec"]["rules"]} == {
+        env.web_host,
+        env.api_host,
+    }
+    assert {h for i in ingresses for t in i["spec"]["tls"] for h in t["hosts"]} == {
+        env.web_host,
+        env.api_host,
+    }
+    for i in ingresses:
+        assert i["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == env.tls_issuer
+    (store,) = [d for d in docs if d["kind"] == "ObjectStore"]
+    assert store["spec"]["configuration"]["destinationPath"] == env.backups.destination
+    monitors = [d for d in docs if d["apiVersion"].startswith("monitoring.coreos.com/")]
+    assert monitors
+    for m in monitors:
+        assert env.monitoring_labels.items() <= m["metadata"]["labels"].items(), m["metadata"]
+
+
+def test_the_release_is_the_tag_unless_the_environment_names_one() -> None:
+    prod, dev = environments.load("prod"), environments.load("dev")
+    assert prod.image.tag == ""
+    assert overlays.image(prod) == f"{prod.image.repository}:{deployment.IMAGE.rpartition(':')[2]}"
+    assert overlays.image(dev).endswith(":dev")
+
+
+def _render_into(tmp_path: Path, env: Environment) -> list[dict[str, Any]]:
+    """The environment's overlay over the base as the code renders it, built."""
+    base = tmp_path / "k8s" / "base"
+    base.mkdir(parents=True)
+    for name, text in deployment.rendered().items():
+        (base / name).write_text(text)
+    overlay = tmp_path / "k8s" / "overlays" / env.name
+    overlay.mkdir(parents=True)
+    (overlay / "kustomization.yaml").write_text(overlays.render(env))
+    return _build(overlay)
+
+
+def test_an_on_premises_object_store_gets_its_endpoint(tmp_path: Path) -> None:
+    env = environments.load("prod")
+    on_premises = dataclasses.replace(
+        env,
+        backups=dataclasses.replace(env.backups, endpoint_url="https://s3.essex.example:9000"),
+    )
+    docs = _render_into(tmp_path, on_premises)
+    (store,) = [d for d in docs if d["kind"] == "ObjectStore"]
+    assert store["spec"]["configuration"]["endpointURL"] == "https://s3.essex.example:9000"
+
+
+def test_a_new_pod_template_in_the_base_is_patched_too(tmp_path: Path) -> None:
+    """Patches are written for what the base holds: a CronJob added to it pulls with the
+    environment's secret without a list of kinds to update."""
+    env = environments.load("dev")
+    files = deployment.base()
+    cron = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "maag-nightly"},
+        "spec": {
+            "schedule": "0 3 * * *",
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "c", "image": deployment.IMAGE}],
+                        }
+                    }
+                }
+            },
+        },
+    }
+    files["web.yaml"] = [*files["web.yaml"], cron]
+    text = overlays.render(env, files)
+    assert "kind: CronJob" in text
+    assert "/spec/jobTemplate/spec/template/spec/imagePullSecrets" in text
+
+
+def test_the_realm_sends_people_back_to_the_environments_web_host_only() -> None:
+    for env in environments.load_all():
+        client = _web_client(env)
+        assert client["redirectUris"] == [f"https://{env.web_host}/auth/callback"]
+        assert client["webOrigins"] == [f"https://{env.web_host}"]
+        assert client["attributes"]["post.logout.redirect.uris"] == f"https://{env.web_host}/"
+        assert realm(production=True, environment=env)["realm"] == env.realm
+    assert environments.load("dev").realm == "maag-dev"
+    # the production realm `maag identity realm` writes is the production environment's
+    assert environments.realm_file(environments.PRODUCTION) == PRODUCTION_REALM_FILE
+    assert render(production=True) == render(
+        production=True, environment=environments.load(environments.PRODUCTION)
+    )
+
+
+def test_the_local_realm_stays_as_the_local_web_app_needs() -> None:
+    client = _web_client(None)
+    assert client["redirectUris"] == ["http://127.0.0.1:8010/*"]
+    assert client["webOrigins"] == ["http://127.0.0.1:8010"]
+    assert realm()["realm"] == "maag"
+
+
+def test_deploy_env_prints_values_the_shell_reads_back() -> None:
+    result = CliRunner().invoke(app, ["deploy", "env", "dev"])
+    assert result.exit_code == 0, result.output
+    values = dict(line.split("=", 1) for line in result.output.splitlines())
+    values = {k: shlex.split(v)[0] if v else "" for k, v in values.items()}
+    env = environments.load("dev")
+    assert values["NAMESPACE"] == env.namespace
+    assert values["IMAGE"] == overlays.image(env)
+    assert values["PULL_SECRET"] == env.image.pull_secret
+    assert values["REALM_FILE"] == "deploy/keycloak/maag-realm.dev.json"
+    missing = CliRunner().invoke(app, ["deploy", "env", "staging"])
+    assert missing.exit_code == 1 and "no environment 'staging'" in missing.output
