@@ -345,7 +345,7 @@ def deploy_render(
     deploy/environments/<name>.toml its overlay and its identity provider's realm."""
     from maag.ops import environments, overlays
     from maag.ops.deployment import render
-    from maag.ops.identity.realm import render as render_realm
+    from maag.ops.identity import realm
 
     try:
         found = environments.load_all()
@@ -356,10 +356,7 @@ def deploy_render(
         typer.echo(f"wrote {path}")
     for path in overlays.write(overlays_dir, found):
         typer.echo(f"wrote {path}")
-    for env in found:
-        path = realms / environments.realm_file(env.name).name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_realm(production=True, environment=env))
+    for path in realm.write(realms, found):
         typer.echo(f"wrote {path}")
 
 
@@ -973,13 +970,17 @@ def identity_realm(
     ),
 ) -> None:
     """Write the local realm (roles, clients, seeded people) that `maag infra up` imports, and
-    the production realm beside it (no people, no secrets, no password or device sign-in)."""
-    from maag.ops.identity.realm import PRODUCTION_REALM_FILE, REALM_FILE, render
+    beside it each environment's (deploy/environments/<name>.toml: no people, no secrets, no
+    password or device sign-in, its web client sending people back to its own web host)."""
+    from maag.ops import environments
+    from maag.ops.identity import realm
 
-    for name, production in ((REALM_FILE, False), (PRODUCTION_REALM_FILE, True)):
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(production))
+    try:
+        found = environments.load_all()
+    except environments.EnvironmentFileError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    for path in realm.write(folder / realm.REALM_FILE.parent, found, local=True):
         typer.echo(f"wrote {path}")
 
 

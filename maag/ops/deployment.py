@@ -95,8 +95,12 @@ BACKUP_STORE = "maag-backups"
 BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
 # The folder the cluster's WAL and base backups go to in the object store (the plugin's
 # `serverName`; it defaults to the cluster's name). A cluster restored from a backup archives
-# to a new one (deploy/README.md, "Backup and restore"): the overlay patches it there.
+# to a new one (deploy/README.md, "Backup and restore"): the environment's `[backups]
+# server_name`, which its overlay patches in.
 BACKUP_SERVER_NAME = PG_CLUSTER
+# The name a recovering cluster gives the archive it is recovered from (its
+# `externalClusters` entry, rendered by the overlay from the environment's `[restore]`).
+RECOVERY_SOURCE = "origin"
 OBJECT_STORE_PORT = 443  # HTTPS; an on-premises endpoint (`endpointURL`) may differ
 # Where traffic into the namespace may come from: the ingress controller (the web app and
 # the referral API agencies call) and Prometheus (each process's /metrics).
@@ -123,6 +127,11 @@ API_HOST = "api.maag.essex.example"
 # `mail`), or outside it.
 SMTP_HOST = "smtp-relay.mail.svc"
 SMTP_PORTS = (587, 25)  # submission with STARTTLS, and plain relay
+
+
+# How often each service walks its own whole hash chain (MAAG_STORE_CHECK_INTERVAL): the
+# alert on a walk overdue reads it too.
+STORE_CHECK_INTERVAL_S = 300
 
 
 def settings_keys() -> list[str]:
@@ -259,7 +268,7 @@ def _env(service: str) -> dict[str, Any]:
         # empty: the defaults, sourced in services/referral/domain/retention.py
         "MAAG_RETENTION": "",
         "MAAG_ANCHOR_INTERVAL": "60",
-        "MAAG_STORE_CHECK_INTERVAL": "300",  # each service walks its own chain this often
+        "MAAG_STORE_CHECK_INTERVAL": str(STORE_CHECK_INTERVAL_S),
         "MAAG_ANCHOR_FILE": "",
         # empty: each service checks its anchors by its own signing key's public half
         "MAAG_ANCHOR_PUBLIC_KEYS": "",
@@ -611,16 +620,41 @@ def max_connections(max_replicas: int = MAX_REPLICAS) -> int:
 
 
 # Each instance's share of its node: requests equal to limits (CloudNativePG's advice: the
-# Guaranteed class, never the first evicted), a quarter of its memory PostgreSQL's buffers.
+# Guaranteed class, never the first evicted).
 PG_RESOURCES = {
     "requests": {"cpu": "2", "memory": "8Gi"},
     "limits": {"cpu": "2", "memory": "8Gi"},
 }
-PG_PARAMETERS = {
-    "max_connections": str(max_connections()),
-    "shared_buffers": "2GB",
-    "effective_cache_size": "6GB",
-}
+_MEBIBYTES = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024}
+
+
+def _mebibytes(quantity: str) -> int:
+    """A Kubernetes memory quantity in Mi, Gi, Ti or Ki, in MiB (PostgreSQL's MB)."""
+    found = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti)", quantity)
+    if not found:
+        raise ValueError(f"memory {quantity!r}: give it in Mi, Gi or Ti")
+    return int(float(found.group(1)) * _MEBIBYTES[found.group(2)])
+
+
+def _megabytes(mib: int) -> str:
+    return f"{mib // 1024}GB" if mib % 1024 == 0 else f"{mib}MB"
+
+
+def pg_parameters(memory: str, max_replicas: int = MAX_REPLICAS) -> dict[str, str]:
+    """PostgreSQL's settings for an instance whose memory limit is `memory`, serving every
+    process at `max_replicas`: a quarter of the memory its shared buffers, three quarters
+    what the planner may count on the operating system caching (PostgreSQL's own starting
+    points), and max_connections from the replica plan. The base's and each overlay's
+    (an environment's own memory and maximum) come from here."""
+    mib = _mebibytes(memory)
+    return {
+        "max_connections": str(max_connections(max_replicas)),
+        "shared_buffers": _megabytes(mib // 4),
+        "effective_cache_size": _megabytes(mib * 3 // 4),
+    }
+
+
+PG_PARAMETERS = pg_parameters(PG_RESOURCES["limits"]["memory"])
 
 
 def postgres() -> list[dict[str, Any]]:
@@ -1301,6 +1335,45 @@ ALERTS: list[dict[str, Any]] = [
         "annotations": {
             "summary": "{{ $labels.pod }} uses over 80% of max_connections (raise "
             "CONNECTIONS_PER_PROCESS in maag/ops/deployment.py, re-render, apply)"
+        },
+    },
+    # Each service walks its own whole hash chain every STORE_CHECK_INTERVAL_S, every replica
+    # (maag.runtime.evidence.store_check): a break any replica finds pages, at once.
+    {
+        "alert": "MaagStoreNotIntact",
+        "expr": "min by (namespace, service) (maag_store_intact) == 0",
+        "labels": {"severity": "critical"},
+        "annotations": {
+            "summary": "{{ $labels.service }}'s stored history is not intact: run `maag audit "
+            "verify {{ $labels.service }}`, which names each break (deploy/README.md, "
+            '"Tamper evidence")'
+        },
+    },
+    # No replica has walked for three intervals (each walk failing: the broker's anchors or
+    # the store unreadable), so a break would go unseen.
+    {
+        "alert": "MaagStoreNotWalked",
+        "expr": "time() - max by (namespace, service) (maag_store_walked_timestamp_seconds) "
+        f"> 3 * {STORE_CHECK_INTERVAL_S}",
+        "labels": {"severity": "warning"},
+        "annotations": {
+            "summary": "{{ $labels.service }} has not walked its hash chain for "
+            f"{3 * STORE_CHECK_INTERVAL_S // 60} minutes: its log's 'store check retrying' "
+            "lines say why"
+        },
+    },
+    # The same, for a service whose replicas have not walked once since they started (they
+    # expose no walk's time to fall behind): running, its outbox's metric says, and no walk.
+    {
+        "alert": "MaagStoreNeverWalked",
+        "expr": "max by (namespace, service) (maag_outbox_blocked) unless on (namespace, "
+        "service) max by (namespace, service) (maag_store_walked_timestamp_seconds)",
+        "for": f"{3 * STORE_CHECK_INTERVAL_S // 60}m",
+        "labels": {"severity": "warning"},
+        "annotations": {
+            "summary": "{{ $labels.service }} has run for "
+            f"{3 * STORE_CHECK_INTERVAL_S // 60} minutes without walking its hash chain once: "
+            "its log's 'store check retrying' lines say why"
         },
     },
 ]

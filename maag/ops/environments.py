@@ -2,7 +2,8 @@
 
 Each file names what differs between one installation and another (its namespace, its host
 names, the image and the registry's pull secret, where its backups go, its identity provider
-and mail, the label its Prometheus selects by, and how big it is); the overlay
+and mail, the label its Prometheus selects by, how big it is, and while its database is being
+recovered, from where); the overlay
 `deploy/k8s/overlays/<name>` and the realm `deploy/keycloak/maag-realm.<name>.json` are
 rendered from it (`maag deploy render`), so a host is written once and the Ingress, the web
 app's address and the identity provider's redirect all follow it.
@@ -17,6 +18,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +33,8 @@ CALLBACK_PATH = "/auth/callback"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$")
+# PostgreSQL's memory: its buffers are derived from it (maag.ops.deployment.pg_parameters)
+_MEMORY = re.compile(r"^[0-9]+(\.[0-9]+)?(Mi|Gi|Ti)$")
 _PULL_POLICIES = ("Always", "IfNotPresent")
 _LISTENER_TYPES = ("loadbalancer", "nodeport", "ingress", "route", "cluster-ip")
 
@@ -60,10 +64,24 @@ class Backups:
     bucket: str
     path: str
     endpoint_url: str = ""  # an on-premises S3 (MinIO, Ceph...): its URL; "" for AWS S3
+    # The folder under the destination the cluster archives into (the plugin's `serverName`):
+    # "" the base's; a new one after each restore, the old one holding the WAL restored from.
+    server_name: str = ""
 
     @property
     def destination(self) -> str:
         return f"s3://{self.bucket}/{self.path.strip('/')}/"
+
+
+@dataclass(frozen=True)
+class Restore:
+    """The environment's PostgreSQL cluster is created from its backups (deploy/README.md,
+    "Backup and restore"): from what its cluster archived into the folder `from_server_name`
+    (of the same object store), as it was at `target_time` (None: all the WAL archived). Read
+    only when the cluster is created; taken out of the file once it is recovered."""
+
+    from_server_name: str
+    target_time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -86,9 +104,16 @@ class Size:
     external_listener: str | None = None  # the agencies' listener's type
     postgres_instances: int | None = None
     postgres_storage: str | None = None
+    # each instance's; PostgreSQL's buffers follow its memory limit, as max_connections
+    # follows max_replicas (maag.ops.deployment.pg_parameters)
+    postgres_resources: Resources | None = None
     app_resources: Resources | None = None  # every MAAG container
     min_replicas: int | None = None
     max_replicas: int | None = None
+    # Brokers spread over the nodes' zones, each told its zone (rack awareness): Strimzi then
+    # places brokers only on nodes labelled with one. False for a cluster without zones (a
+    # single-node development cluster).
+    zones: bool = True
 
     @property
     def replication(self) -> int | None:
@@ -114,6 +139,7 @@ class Environment:
     tls_issuer: str = ""
     monitoring_labels: Mapping[str, str] = field(default_factory=dict)
     size: Size = field(default_factory=Size)
+    restore: Restore | None = None  # while its PostgreSQL cluster is being recovered
 
     @property
     def web_url(self) -> str:
@@ -147,7 +173,7 @@ def load(name: str, directory: Path = ENVIRONMENTS) -> Environment:
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e:
         raise EnvironmentFileError(f"{path}: {e}") from None
-    return _parse(name, raw, path)
+    return parse(name, raw, path)
 
 
 def load_all(directory: Path = ENVIRONMENTS) -> list[Environment]:
@@ -166,7 +192,9 @@ def load_all(directory: Path = ENVIRONMENTS) -> list[Environment]:
     return found
 
 
-def _parse(name: str, raw: dict[str, Any], path: Path) -> Environment:
+def parse(name: str, raw: dict[str, Any], path: Path) -> Environment:
+    """An environment from its file's contents (`path` names the file in messages)."""
+
     def section(key: str) -> dict[str, Any]:
         value = raw.get(key, {})
         if not isinstance(value, dict):
@@ -203,6 +231,10 @@ def _parse(name: str, raw: dict[str, Any], path: Path) -> Environment:
     labels = monitoring.get("labels", {})
     if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
         raise EnvironmentFileError(f"{path}: [monitoring.labels] must map names to strings")
+    server_name = text(backups, "server_name", "backups.", empty=True)
+    if server_name and not _DNS_LABEL.match(server_name):
+        raise EnvironmentFileError(f"{path}: backups.server_name {server_name!r} is not a name")
+    restore = _restore(raw.get("restore"), server_name, path)
     return Environment(
         name=name,
         namespace=namespace,
@@ -219,12 +251,50 @@ def _parse(name: str, raw: dict[str, Any], path: Path) -> Environment:
             bucket=text(backups, "bucket", "backups."),
             path=text(backups, "path", "backups."),
             endpoint_url=endpoint,
+            server_name=server_name,
         ),
         oidc_issuer=issuer.rstrip("/"),
         mail_from=text(mail, "from", "mail."),
         monitoring_labels=dict(labels),
         size=_size(section("size"), path),
+        restore=restore,
     )
+
+
+def _restore(raw: Any, server_name: str, path: Path) -> Restore | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise EnvironmentFileError(f"{path}: [restore] must be a table")
+    source = raw.get("from_server_name")
+    if not isinstance(source, str) or not _DNS_LABEL.match(source):
+        raise EnvironmentFileError(
+            f"{path}: restore.from_server_name must name the folder the cluster archived to "
+            f"(e.g. maag-pg), and is {source!r}"
+        )
+    # the plugin refuses to archive into a folder that holds another cluster's WAL
+    if not server_name or server_name == source:
+        raise EnvironmentFileError(
+            f"{path}: a restored cluster archives into a new folder: set [backups] server_name "
+            f"to one other than {source!r} (e.g. {source}-r1)"
+        )
+    when = raw.get("target_time")
+    if isinstance(when, str):
+        try:
+            when = datetime.fromisoformat(when)
+        except ValueError:
+            raise EnvironmentFileError(
+                f"{path}: restore.target_time {when!r} is not a time (2026-12-04T09:30:00+00:00)"
+            ) from None
+    if when is not None and (not isinstance(when, datetime) or when.utcoffset() is None):
+        raise EnvironmentFileError(
+            f"{path}: restore.target_time must be a time with its offset from UTC "
+            f"(2026-12-04T09:30:00+00:00), and is {when!r}"
+        )
+    unknown = set(raw) - {"from_server_name", "target_time"}
+    if unknown:
+        raise EnvironmentFileError(f"{path}: [restore] has no {', '.join(sorted(unknown))}")
+    return Restore(from_server_name=source, target_time=when)
 
 
 def _size(raw: dict[str, Any], path: Path) -> Size:
@@ -253,6 +323,15 @@ def _size(raw: dict[str, Any], path: Path) -> Size:
                 raise EnvironmentFileError(f"{path}: size.{key} holds a value not a quantity")
         return Resources(requests=value["requests"], limits=value["limits"])
 
+    postgres = resources("postgres_resources")
+    if postgres is not None and not _MEMORY.match(postgres.limits.get("memory", "")):
+        raise EnvironmentFileError(
+            f"{path}: size.postgres_resources needs a memory limit in Mi, Gi or Ti (PostgreSQL's "
+            "buffers are a share of it)"
+        )
+    zones = raw.get("zones", True)
+    if not isinstance(zones, bool):
+        raise EnvironmentFileError(f"{path}: size.zones must be true or false")
     listener = raw.get("external_listener")
     if listener is not None and listener not in _LISTENER_TYPES:
         raise EnvironmentFileError(
@@ -265,9 +344,11 @@ def _size(raw: dict[str, Any], path: Path) -> Size:
         external_listener=listener,
         postgres_instances=count("postgres_instances"),
         postgres_storage=quantity("postgres_storage"),
+        postgres_resources=postgres,
         app_resources=resources("app_resources"),
         min_replicas=count("min_replicas"),
         max_replicas=count("max_replicas"),
+        zones=zones,
     )
     if size.min_replicas and size.max_replicas and size.min_replicas > size.max_replicas:
         raise EnvironmentFileError(f"{path}: size.min_replicas is above size.max_replicas")

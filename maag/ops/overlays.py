@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from maag.ops import deployment
-from maag.ops.environments import Environment, realm_file
+from maag.ops.environments import Environment, Restore, realm_file
 from maag.ops.references import POD_SPEC
 
 OVERLAYS = Path("deploy/k8s/overlays")
@@ -181,6 +181,71 @@ def _replace(
         yield _op("replace", path, value)
 
 
+def _zone_ops(kind: str, doc: dict[str, Any], env: Environment) -> Iterator[dict[str, Any]]:
+    """Without zones, no rack awareness (Strimzi would place brokers only on nodes labelled
+    with a zone) and no spread over zones; the spread over nodes stays."""
+    if env.size.zones:
+        return
+    spec = doc.get("spec", {})
+    if kind == "Kafka" and "rack" in spec.get("kafka", {}):
+        yield _op("remove", ("spec", "kafka", "rack"))
+    elif kind == "KafkaNodePool":
+        path = ("spec", "template", "pod", "topologySpreadConstraints")
+        constraints = spec.get("template", {}).get("pod", {}).get("topologySpreadConstraints", [])
+        # from the last, so that each index still points where it did
+        for i in reversed(range(len(constraints))):
+            if constraints[i].get("topologyKey") == deployment.ZONE_KEY:
+                yield _op("remove", (*path, i))
+
+
+def _postgres_ops(doc: dict[str, Any], env: Environment) -> Iterator[dict[str, Any]]:
+    """The Cluster's instances, storage and resources, its settings derived as the base's are
+    (from the memory limit and the autoscalers' maximum), the folder it archives into, and
+    while it is being recovered, where from."""
+    size = env.size
+    spec = doc["spec"]
+    if size.postgres_instances is not None:
+        yield from _replace(doc, ("spec", "instances"), size.postgres_instances)
+    if size.postgres_storage is not None:
+        yield from _replace(doc, ("spec", "storage", "size"), size.postgres_storage)
+    resources = size.postgres_resources
+    if resources is not None:
+        yield from _replace(doc, ("spec", "resources"), resources.as_dict())
+    memory = (resources.limits if resources else deployment.PG_RESOURCES["limits"])["memory"]
+    parameters = deployment.pg_parameters(memory, size.max_replicas or deployment.MAX_REPLICAS)
+    for key, value in parameters.items():
+        yield from _replace(doc, ("spec", "postgresql", "parameters", key), value)
+    for i, plugin in enumerate(spec.get("plugins", ())):
+        if plugin.get("name") == deployment.BARMAN_PLUGIN and env.backups.server_name:
+            path = ("spec", "plugins", i, "parameters", "serverName")
+            yield from _replace(doc, path, env.backups.server_name)
+    if env.restore is not None:
+        yield from _recovery_ops(spec, env.restore)
+
+
+def _recovery_ops(spec: dict[str, Any], restore: Restore) -> Iterator[dict[str, Any]]:
+    """Created from the backups and WAL archived into the folder restored from, in the same
+    object store (CloudNativePG reads `bootstrap` only when it creates the cluster)."""
+    recovery: dict[str, Any] = {"source": deployment.RECOVERY_SOURCE}
+    if restore.target_time is not None:
+        recovery["recoveryTarget"] = {"targetTime": restore.target_time.isoformat()}
+    yield _op("add", ("spec", "bootstrap"), {"recovery": recovery})
+    source = {
+        "name": deployment.RECOVERY_SOURCE,
+        "plugin": {
+            "name": deployment.BARMAN_PLUGIN,
+            "parameters": {
+                "barmanObjectName": deployment.BACKUP_STORE,
+                "serverName": restore.from_server_name,
+            },
+        },
+    }
+    if "externalClusters" in spec:
+        yield _op("add", ("spec", "externalClusters", "-"), source)
+    else:
+        yield _op("add", ("spec", "externalClusters"), [source])
+
+
 def _size_ops(kind: str, doc: dict[str, Any], env: Environment) -> Iterator[dict[str, Any]]:
     size = env.size
     spec = doc.get("spec", {})
@@ -220,10 +285,7 @@ def _size_ops(kind: str, doc: dict[str, Any], env: Environment) -> Iterator[dict
             path = ("spec", "config", "min.insync.replicas")
             yield from _replace(doc, path, str(size.min_insync))
     elif kind == "Cluster" and doc["apiVersion"].startswith("postgresql.cnpg.io/"):
-        if size.postgres_instances is not None:
-            yield from _replace(doc, ("spec", "instances"), size.postgres_instances)
-        if size.postgres_storage is not None:
-            yield from _replace(doc, ("spec", "storage", "size"), size.postgres_storage)
+        yield from _postgres_ops(doc, env)
     elif kind == "HorizontalPodAutoscaler":
         if size.min_replicas is not None:
             yield from _replace(doc, ("spec", "minReplicas"), size.min_replicas)
@@ -265,6 +327,8 @@ def _patches(env: Environment, files: Mapping[str, list[dict[str, Any]]]) -> lis
             if kind in MONITORS and api.startswith("monitoring.coreos.com/"):
                 ops += _label_ops(doc, env, labelled)
             ops += _size_ops(kind, doc, env)
+            if api.startswith("kafka.strimzi.io/"):
+                ops += _zone_ops(kind, doc, env)
             if ops:
                 group = api.rpartition("/")[0]
                 lines = tuple(_flow(op) for op in ops)

@@ -6,8 +6,9 @@ the environment renders, and the identity provider sends people back to the web 
 address. With `kubectl` (the current context) it also checks the cluster: its Kubernetes
 version, the namespace, every Secret the manifests need that neither they nor an operator make
 (its keys, its type, a database role's username, the reload label), the operators' versions,
-the CRDs and API versions the manifests use, metrics-server, the certificates' issuer, and
-that Prometheus selects the monitoring objects.
+the CRDs and API versions the manifests use, metrics-server, nodes labelled with their zone
+for rack-aware brokers, the certificates' issuer, and that Prometheus selects the monitoring
+objects.
 """
 
 from __future__ import annotations
@@ -353,6 +354,7 @@ def _cluster(
     deployments = kubectl.items("deployments", "--all-namespaces")
     found += _operators(env, deployments)
     found += _metrics_server(kubectl)
+    found += _zones(env, kubectl, docs)
     found += _issuer(env, kubectl)
     found += _prometheus(env, kubectl, docs)
     return found
@@ -519,6 +521,36 @@ def _metrics_server(kubectl: Kubectl) -> Iterator[Finding]:
         yield _fail(
             f"no metrics API ({METRICS_API}): the autoscalers cannot read CPU and never scale",
             METRICS_SERVER_INSTALL,
+        )
+
+
+def _zones(env: Environment, kubectl: Kubectl, docs: list[dict[str, Any]]) -> Iterator[Finding]:
+    """With rack awareness Strimzi places brokers only on nodes carrying the rack's label:
+    enough nodes must carry it for every broker, each its own node."""
+    racks = [
+        d["spec"]["kafka"]["rack"]["topologyKey"]
+        for d in docs
+        if d["kind"] == "Kafka" and "rack" in d.get("spec", {}).get("kafka", {})
+    ]
+    if not racks:
+        return
+    (key,) = racks
+    brokers = sum(
+        d["spec"].get("replicas", 0)
+        for d in docs
+        if d["kind"] == "KafkaNodePool" and "broker" in d["spec"].get("roles", ())
+    )
+    labelled = [n for n in kubectl.items("nodes") if key in n["metadata"].get("labels", {})]
+    if len(labelled) >= brokers:
+        zones = {n["metadata"]["labels"][key] for n in labelled}
+        yield _ok(f"{len(labelled)} nodes carry {key} ({len(zones)} zones) for {brokers} brokers")
+    else:
+        yield _fail(
+            f"{len(labelled)} nodes carry {key}, and the {brokers} rack-aware brokers are placed "
+            "only on such nodes, one a node",
+            f"kubectl label node <node> {key}=<its zone>",
+            f"or, for a cluster without zones: zones = false in [size] of "
+            f"deploy/environments/{env.name}.toml, then maag deploy render",
         )
 
 

@@ -1,8 +1,9 @@
 """The Keycloak realm, generated from the code's own declarations so that roles, services and
 organisations are each declared once: `maag identity realm` writes
 `deploy/keycloak/maag-realm.json`, which `maag infra up` imports (a test keeps it current), and
-`maag deploy render` each environment's (`maag-realm.<environment>.json`), whose web client
-sends people back to that environment's web host (deploy/environments/<environment>.toml).
+each environment's (`maag-realm.<environment>.json`, which `maag deploy render` writes too),
+whose web client sends people back to that environment's web host
+(deploy/environments/<environment>.toml).
 
 Local use only: the seeded people, their password and the clients' secrets below are for a
 developer's machine; a deployment imports no users and keeps secrets in its own store.
@@ -11,6 +12,7 @@ developer's machine; a deployment imports no users and keeps secrets in its own 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -535,3 +537,16 @@ def realm(production: bool = False, environment: Environment | None = None) -> d
 
 def render(production: bool = False, environment: Environment | None = None) -> str:
     return json.dumps(realm(production, environment), indent=2, sort_keys=True) + "\n"
+
+
+def write(directory: Path, environments: Sequence[Environment], local: bool = False) -> list[Path]:
+    """Into `directory` (a checkout's deploy/keycloak): each environment's realm, and with
+    `local` the local one `maag infra up` imports. `maag identity realm` writes them all,
+    `maag deploy render` the environments' with their overlays."""
+    texts = {directory / REALM_FILE.name: render()} if local else {}
+    for env in environments:
+        texts[directory / realm_file(env.name).name] = render(production=True, environment=env)
+    directory.mkdir(parents=True, exist_ok=True)
+    for path, text in texts.items():
+        path.write_text(text)
+    return list(texts)

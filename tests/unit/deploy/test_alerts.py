@@ -17,9 +17,11 @@ import prometheus_client
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from maag.ops.deployment import STORE_CHECK_INTERVAL_S
 from maag.runtime.messaging.classification import EventClasses
 from maag.runtime.messaging.outbox import OutboxRelay
 from maag.runtime.settings import Settings
+from maag.runtime.web.metrics import OUTBOX_BLOCKED, STORE_INTACT, STORE_WALKED
 from tests.support.pipeline import CLASSES, FakeProducer, IntakeApp, run_until_blocked, translate
 
 MONITORING = Path(__file__).parents[3] / "deploy" / "k8s" / "base" / "monitoring.yaml"
@@ -193,3 +195,128 @@ def test_the_brokers_and_the_databases_volumes_page_before_they_fill() -> None:
             timeout=60,
         )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def _promtool_test(spec: dict[str, Any], case: dict[str, Any]) -> None:
+    promtool = shutil.which("promtool")
+    assert promtool, PROMTOOL_HINT
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "rules.yaml").write_text(yaml.safe_dump(spec))
+        Path(folder, "test.yaml").write_text(yaml.safe_dump(case))
+        checked = subprocess.run(
+            [promtool, "test", "rules", "test.yaml"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+# What the alerts on the store check read: the walk's verdict and time, and the outbox's
+# metric, which every running service sets at start.
+STORE_METRICS = {
+    "intact": "maag_store_intact",
+    "walked": "maag_store_walked_timestamp_seconds",
+    "running": "maag_outbox_blocked",
+}
+
+
+def test_the_store_alerts_read_what_a_service_exposes() -> None:
+    STORE_INTACT.labels("alert-names").set(1)
+    STORE_WALKED.labels("alert-names").set(1.0)
+    OUTBOX_BLOCKED.labels("alert-names").set(0)
+    text = prometheus_client.generate_latest().decode()
+    exposed = {
+        s.name
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.labels.get("service") == "alert-names"
+    }
+    assert exposed == set(STORE_METRICS.values())
+    spec, _ = _rule()
+    exprs = {r["alert"]: r["expr"] for g in spec["groups"] for r in g["rules"] if "alert" in r}
+    assert STORE_METRICS["intact"] in exprs["MaagStoreNotIntact"]
+    assert STORE_METRICS["walked"] in exprs["MaagStoreNotWalked"]
+    # the interval the alert counts is the one the services are given
+    configs = [
+        d["data"]
+        for d in yaml.safe_load_all((MONITORING.parent / "referral.yaml").read_text())
+        if d["kind"] == "ConfigMap"
+    ]
+    assert [c["MAAG_STORE_CHECK_INTERVAL"] for c in configs] == [str(STORE_CHECK_INTERVAL_S)]
+
+
+def test_a_broken_or_unwalked_store_is_reported_and_an_intact_walked_one_is_not() -> None:
+    """A replica's walk that finds a break pages at once (whatever the other replica says);
+    a service no replica has walked for three intervals warns, as does one whose replicas
+    run without ever walking; a service walked every interval and intact is quiet."""
+    spec, _ = _rule()
+    rules = {r["alert"]: r for g in spec["groups"] for r in g["rules"] if "alert" in r}
+    interval = STORE_CHECK_INTERVAL_S
+    minute = 60
+
+    def series(metric: str, service: str, pod: str, values: str) -> dict[str, str]:
+        labels = f'namespace="maag",service="{service}",pod="{pod}"'
+        return {"series": f"{STORE_METRICS[metric]}{{{labels}}}", "values": values}
+
+    walked_each_interval = f"0+{minute}x40"  # the time of the walk: now, every minute
+    input_series = [
+        # referral: intact, walked
+        series("intact", "referral", "r-1", "1x40"),
+        series("walked", "referral", "r-1", walked_each_interval),
+        series("running", "referral", "r-1", "0x40"),
+        # panel: one replica finds a break, the other does not
+        series("intact", "panel", "p-1", "1x40"),
+        series("intact", "panel", "p-2", "0x40"),
+        series("walked", "panel", "p-1", walked_each_interval),
+        series("walked", "panel", "p-2", walked_each_interval),
+        series("running", "panel", "p-1", "0x40"),
+        # commissioning: walked once at the start, intact, then never again
+        series("intact", "commissioning", "c-1", "1x40"),
+        series("walked", "commissioning", "c-1", "0x40"),
+        series("running", "commissioning", "c-1", "0x40"),
+        # notifications: running, never walked
+        series("running", "notifications", "n-1", "0x40"),
+    ]
+
+    def alert(name: str, service: str) -> dict[str, Any]:
+        rule = rules[name]
+        summary = rule["annotations"]["summary"].replace("{{ $labels.service }}", service)
+        return {
+            "exp_labels": {**rule["labels"], "namespace": "maag", "service": service},
+            "exp_annotations": {"summary": summary},
+        }
+
+    overdue = 3 * interval // minute  # minutes
+    checks = [
+        # a break pages at the first evaluation
+        ("1m", "MaagStoreNotIntact", ["panel"]),
+        # not yet three intervals since commissioning's walk, nor long running without one
+        (f"{overdue - 1}m", "MaagStoreNotWalked", []),
+        (f"{overdue - 1}m", "MaagStoreNeverWalked", []),
+        (f"{overdue + 1}m", "MaagStoreNotWalked", ["commissioning"]),
+        (f"{overdue + 1}m", "MaagStoreNeverWalked", ["notifications"]),
+        (f"{overdue + 1}m", "MaagStoreNotIntact", ["panel"]),
+    ]
+    case = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": input_series,
+                "alert_rule_test": [
+                    {
+                        "eval_time": when,
+                        "alertname": name,
+                        "exp_alerts": [alert(name, s) for s in services],
+                    }
+                    for when, name, services in checks
+                ],
+            }
+        ],
+    }
+    _promtool_test(spec, case)
+    assert rules["MaagStoreNotIntact"]["labels"]["severity"] == "critical"
+    assert "for" not in rules["MaagStoreNotIntact"]  # pages at once

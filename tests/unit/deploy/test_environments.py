@@ -5,6 +5,7 @@ built overlay deploys."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 import shutil
 import subprocess
@@ -245,3 +246,119 @@ def test_deploy_env_prints_values_the_shell_reads_back() -> None:
     assert values["REALM_FILE"] == "deploy/keycloak/maag-realm.dev.json"
     missing = CliRunner().invoke(app, ["deploy", "env", "staging"])
     assert missing.exit_code == 1 and "no environment 'staging'" in missing.output
+
+
+ZONE = "topology.kubernetes.io/zone"
+
+
+def _one(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    (found,) = [d for d in docs if d["kind"] == kind]
+    return found
+
+
+def test_an_environment_without_zones_has_no_rack_and_no_zone_spread() -> None:
+    """Strimzi places rack-aware brokers only on nodes labelled with a zone: dev's cluster
+    has none, so its overlay drops the rack and the zone spread (keeping the spread over
+    nodes); prod keeps both."""
+    dev, prod = environments.load("dev"), environments.load("prod")
+    assert dev.size.zones is False and prod.size.zones is True
+    for env, zoned in ((dev, False), (prod, True)):
+        docs = _build(OVERLAYS / env.name)
+        kafka, pool = _one(docs, "Kafka"), _one(docs, "KafkaNodePool")
+        keys = [
+            c["topologyKey"] for c in pool["spec"]["template"]["pod"]["topologySpreadConstraints"]
+        ]
+        if zoned:
+            assert kafka["spec"]["kafka"]["rack"] == {"topologyKey": ZONE}
+            assert ZONE in keys
+        else:
+            assert "rack" not in kafka["spec"]["kafka"]
+            assert ZONE not in keys
+        assert "kubernetes.io/hostname" in keys, env.name
+
+
+def _quarter(memory: str) -> str:
+    """A quarter of a memory limit, as PostgreSQL writes it (2Gi: 512MB; 8Gi: 2GB)."""
+    mib = int(memory.removesuffix("Gi")) * 1024 // 4
+    return f"{mib // 1024}GB" if mib % 1024 == 0 else f"{mib}MB"
+
+
+def test_postgres_is_sized_by_the_environment_its_settings_derived_as_the_bases() -> None:
+    """Its resources are the environment's; max_connections is the base's rule applied to
+    the autoscalers the overlay deploys, and the buffers a quarter of the memory limit (a
+    2 GiB development instance cannot start with production's 2 GB of buffers)."""
+    for env in environments.load_all():
+        docs = _build(OVERLAYS / env.name)
+        cluster = _one(docs, "Cluster")
+        wanted = env.size.postgres_resources
+        resources = wanted.as_dict() if wanted else deployment.PG_RESOURCES
+        assert cluster["spec"]["resources"] == resources, env.name
+        parameters = cluster["spec"]["postgresql"]["parameters"]
+        autoscalers = [d for d in docs if d["kind"] == "HorizontalPodAutoscaler"]
+        plan = sum(h["spec"]["maxReplicas"] for h in autoscalers)
+        assert int(parameters["max_connections"]) == (
+            plan * deployment.CONNECTIONS_PER_PROCESS + deployment.CONNECTIONS_HEADROOM
+        ), env.name
+        assert parameters["max_connections"] == str(
+            deployment.max_connections(max(h["spec"]["maxReplicas"] for h in autoscalers))
+        )
+        assert parameters["shared_buffers"] == _quarter(resources["limits"]["memory"])
+        assert "bootstrap" not in cluster["spec"]  # no restore under way
+    dev = _one(_build(OVERLAYS / "dev"), "Cluster")["spec"]
+    assert dev["postgresql"]["parameters"]["max_connections"] == "200"
+    assert dev["resources"]["limits"]["memory"] == "2Gi"
+
+
+RESTORE = '[restore]\nfrom_server_name = "maag-pg"\n'
+
+
+@pytest.mark.parametrize(
+    ("server_name", "added", "named"),
+    [
+        # a restored cluster must archive into a new folder, named
+        ("", RESTORE, "set [backups] server_name to one other than 'maag-pg'"),
+        ("maag-pg", RESTORE, "set [backups] server_name to one other than 'maag-pg'"),
+        # a moment without its offset from UTC is ambiguous
+        ("maag-pg-r1", RESTORE + 'target_time = "2026-12-04 09:30:00"\n', "offset from UTC"),
+        # a mistyped key would recover to the archive's end instead
+        ("maag-pg-r1", RESTORE + 'target = "2026-12-04T09:30Z"\n', "[restore] has no target"),
+        (
+            "",
+            "[size]\npostgres_resources = { requests = { cpu = '1' }, limits = { cpu = '1' } }\n",
+            "needs a memory limit",
+        ),
+        ("", "[size]\nzones = 'no'\n", "size.zones must be true or false"),
+    ],
+)
+def test_a_restore_or_size_that_cannot_be_deployed_is_refused(
+    tmp_path: Path, server_name: str, added: str, named: str
+) -> None:
+    text = (environments.ENVIRONMENTS / "prod.toml").read_text()
+    assert not re.search(r"^\[(restore|size)\]", text, re.M)
+    if server_name:
+        text = text.replace(
+            'endpoint_url = ""', f'endpoint_url = ""\nserver_name = "{server_name}"'
+        )
+    (tmp_path / "prod.toml").write_text(text + "\n" + added)
+    with pytest.raises(EnvironmentFileError, match=re.escape(named)):
+        environments.load("prod", tmp_path)
+    # the same file, put right, loads
+    right = "[restore]" in added and server_name == "maag-pg-r1"
+    if right:
+        fixed = text + "\n" + RESTORE + 'target_time = "2026-12-04T09:30:00+00:00"\n'
+        (tmp_path / "prod.toml").write_text(fixed)
+        restore = environments.load("prod", tmp_path).restore
+        assert restore is not None and restore.from_server_name == "maag-pg"
+
+
+def test_identity_realm_writes_the_local_realm_and_every_environments(tmp_path: Path) -> None:
+    """One command refreshes every realm (`maag deploy render` writes the environments' too)."""
+    result = CliRunner().invoke(app, ["identity", "realm", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    written = {p.name: p.read_text() for p in (tmp_path / "deploy" / "keycloak").iterdir()}
+    expected = {"maag-realm.json": render()} | {
+        environments.realm_file(env.name).name: render(production=True, environment=env)
+        for env in environments.load_all()
+    }
+    assert written == expected
+    assert {"maag-realm.dev.json", "maag-realm.prod.json"} <= set(written)

@@ -58,6 +58,7 @@ print("fake kubectl: not modelled: " + " ".join(sys.argv[1:]), file=sys.stderr)
 sys.exit(2)
 """
 
+ZONE = "topology.kubernetes.io/zone"
 OPERATOR_IMAGES = {
     "strimzi": ("strimzi-cluster-operator", "quay.io/strimzi/operator:1.2.0"),
     "cnpg": ("cnpg-controller-manager", "ghcr.io/cloudnative-pg/cloudnative-pg:1.30.1"),
@@ -135,6 +136,10 @@ def healthy(name: str) -> dict[str, Any]:
             }
         ],
         "clusterissuers": [{"metadata": {"name": env.tls_issuer}}],
+        # three nodes, one a zone (a cloud provider's nodes carry their zone)
+        "nodes": [
+            {"metadata": {"name": f"node-{z}", "labels": {ZONE: f"essex-{z}"}}} for z in "abc"
+        ],
         "prometheuses": [
             {
                 "metadata": {"name": "kube-prometheus-stack", "namespace": "monitoring"},
@@ -295,6 +300,11 @@ def test_a_missing_namespace_is_named_with_its_command(fake: Path, good: dict[st
             "no Prometheus selects PodMonitor maag",
         ),
         (
+            # Strimzi would place the rack-aware brokers on none of these
+            lambda m: [n["metadata"].update(labels={}) for n in m["nodes"]],
+            f"0 nodes carry {ZONE}, and the 3 rack-aware brokers",
+        ),
+        (
             lambda m: m.update(
                 customresourcedefinitions=[
                     c
@@ -317,6 +327,16 @@ def test_an_unsupported_cluster_is_named_with_its_fix(
     assert line.startswith("FAIL")
     following = out.splitlines()[out.splitlines().index(line) + 1]
     assert following.strip().startswith("fix: "), out
+
+
+def test_a_cluster_without_zones_suits_an_environment_without_them(fake: Path) -> None:
+    """dev's nodes carry no zone label and its overlay asks for none (`zones = false`)."""
+    model = healthy("dev")
+    for node in model["nodes"]:
+        node["metadata"]["labels"] = {}
+    code, out = check(fake, model, "dev")
+    assert code == 0, out
+    assert ZONE not in out
 
 
 def test_a_realm_sending_people_elsewhere_than_the_web_host_is_refused(
