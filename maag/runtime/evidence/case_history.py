@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from maag.runtime.evidence.case_index import case_of
 from maag.runtime.evidence.chain import EventChain
+from maag.runtime.evidence.reads import WRITTEN_ONCE
 from maag.runtime.evidence.timeline import Entry, describe
 from maag.runtime.spec import AuditSpec
 from maag.runtime.store.application import ServiceApplication
@@ -37,8 +38,9 @@ class CaseHistory:
         self.audit = audit
         # the audit endpoints run on the server's worker threads
         self._lock = threading.Lock()
-        # (case, aggregate) -> (its version, its entries), for aggregates kept described
-        self._kept: OrderedDict[tuple[UUID, UUID], tuple[int, list[Entry]]] = OrderedDict()
+        # (case, aggregate) -> (its version, its entries, whether it is never changed), for
+        # aggregates kept described
+        self._kept: OrderedDict[tuple[UUID, UUID], tuple[int, list[Entry], bool]] = OrderedDict()
         self._size = 0  # entries kept, in all
 
     def _case_aggregates(self, case_id: UUID) -> set[UUID]:
@@ -64,8 +66,12 @@ class CaseHistory:
             kept = {a: self._kept[(case_id, a)] for a in ids if (case_id, a) in self._kept}
             for a in kept:  # this case's, most recently replayed: the last to be let go
                 self._kept.move_to_end((case_id, a))
-        current = self.app.versions(kept) if kept else {}
-        unchanged = {a for a, (version, _) in kept.items() if current.get(a) == version}
+        # an aggregate that is never changed after it is made (a read) is not asked again
+        changeable = [a for a, (_, _, final) in kept.items() if not final]
+        current = self.app.versions(changeable) if changeable else {}
+        unchanged = {
+            a for a, (version, _, final) in kept.items() if final or current.get(a) == version
+        }
         found: list[Entry] = [e for a in unchanged for e in kept[a][1]]
         histories = self.app.histories(ids - unchanged) if ids - unchanged else {}
         followed: set[UUID] = set()
@@ -80,7 +86,8 @@ class CaseHistory:
             }
             followed |= names
             keep = not names and not any(withheld_of(type(e)) for e in events)
-            self._keep((case_id, aggregate), events[-1].originator_version, described, keep)
+            final = all(type(e) in WRITTEN_ONCE for e in events)
+            self._keep((case_id, aggregate), events[-1].originator_version, described, keep, final)
         for events in self.app.histories(followed - ids).values() if followed - ids else ():
             # a meeting's events, less what it says about other cases
             found += [
@@ -90,7 +97,14 @@ class CaseHistory:
             ]
         return sorted(found, key=lambda e: (e.at, e.aggregate_id, e.version))
 
-    def _keep(self, key: tuple[UUID, UUID], version: int, entries: list[Entry], keep: bool) -> None:
+    def _keep(
+        self,
+        key: tuple[UUID, UUID],
+        version: int,
+        entries: list[Entry],
+        keep: bool,
+        final: bool,
+    ) -> None:
         """Keep `entries` as the aggregate's at `version` (or, not `keep`, let go of what was
         kept of it: it has gained a sealed or followed value)."""
         with self._lock:
@@ -98,8 +112,8 @@ class CaseHistory:
             self._size -= len(replaced[1]) if replaced else 0
             if not keep:
                 return
-            self._kept[key] = (version, entries)
+            self._kept[key] = (version, entries, final)
             self._size += len(entries)
             while self._size > ENTRIES_KEPT and self._kept:
-                _, (_, dropped) = self._kept.popitem(last=False)  # the least recently replayed
+                _, (_, dropped, _) = self._kept.popitem(last=False)  # the least recently replayed
                 self._size -= len(dropped)
