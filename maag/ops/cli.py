@@ -653,12 +653,25 @@ def db_migrate(
         str | None,
         typer.Option(help="The role the service runs as (default: maag_<service>); one service."),
     ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds to wait for the database to take the owner and for the writer role "
+            "to exist (a first install: CloudNativePG is still making them)."
+        ),
+    ] = 0,
 ) -> None:
     """As the store's owner (MAAG_POSTGRES_URL): make each service's tables, make its history
-    (events, hash chain, case index) append-only, and grant the service's role what it needs
-    and no more. A missing role is created with MAAG_POSTGRES_WRITER_PASSWORD."""
+    (events, hash chain, case index) append-only, grant the service's role what it needs and
+    no more, and record that this release migrated it. A missing role is created with
+    MAAG_POSTGRES_WRITER_PASSWORD; without it, the role must exist (waited for, as the
+    database is, up to --timeout)."""
+    import psycopg
+    from eventsourcing.persistence import PersistenceError
+    from sqlalchemy.exc import SQLAlchemyError
+
     from maag.runtime.settings import SettingsError
-    from maag.runtime.store.migrations import MigrationError, local_writer, migrate
+    from maag.runtime.store.migrations import RELEASE, MigrationError, local_writer, migrate
     from maag.services import SPECS, settings_from_env
 
     names = services or list(SPECS)
@@ -676,10 +689,21 @@ def db_migrate(
         settings = settings_from_env()
         for name in names:
             role = writer or local_writer(name)
-            tables = migrate(settings, name, role, password)
-            typer.echo(f"{name}: {', '.join(tables)} append-only; runs as {role}")
+
+            def waiting(reason: str, name: str = name) -> None:
+                typer.echo(f"{name}: waiting: {reason}")
+
+            tables = migrate(settings, name, role, password, timeout=timeout, report=waiting)
+            typer.echo(
+                f"{name}: {', '.join(tables)} append-only; runs as {role}; release {RELEASE}"
+            )
     except (MigrationError, SettingsError) as e:
         typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    except (psycopg.Error, PersistenceError, SQLAlchemyError) as e:
+        # the database refused a step (as the store's and the read models' libraries report
+        # it): say which, without a traceback
+        typer.echo(f"error: the migration failed: {type(e).__name__}: {e}".rstrip(), err=True)
         raise typer.Exit(1) from e
 
 
@@ -688,13 +712,14 @@ def db_wait(
     service: Annotated[str, typer.Argument(help="The service whose store to wait for.")],
     timeout: Annotated[float, typer.Option(help="Seconds to wait before giving up.")] = 300,
 ) -> None:
-    """As the service's own role (MAAG_POSTGRES_URL): wait until its store is at this
-    release's head (what `maag db migrate` makes), reading the catalogue only. Each pod's
-    init container in Kubernetes: a service starts only after its release's migration Job
-    has run. Exit 1 (naming what is missing) after --timeout."""
+    """As the service's own role (MAAG_POSTGRES_URL): wait until this release's migration has
+    run on its store and the store is at its head (what `maag db migrate` makes), reading the
+    catalogue only. Each pod's init container in Kubernetes: a service starts only after its
+    own release's migration Job has run (a store the previous release migrated keeps it
+    waiting). Exit 1 (naming what is missing) after --timeout."""
     from maag.runtime.settings import SettingsError
     from maag.runtime.store.migration_head import wait_for_head
-    from maag.runtime.store.migrations import MigrationError
+    from maag.runtime.store.migrations import RELEASE, MigrationError
     from maag.services import SPECS, settings_from_env
 
     if service not in SPECS:
@@ -710,7 +735,7 @@ def db_wait(
     except (MigrationError, SettingsError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
-    typer.echo(f"{service}: its store is at this release's head")
+    typer.echo(f"{service}: its store is at release {RELEASE}'s head")
 
 
 privacy_app = typer.Typer(

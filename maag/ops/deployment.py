@@ -9,19 +9,21 @@ The base is the same for every environment. What an environment changes is patch
 overlay in one place each: the namespace, the image and its pull secret, the hosts, the
 object store's path and endpoint (the `ObjectStore`), the WAL archive's server name (the
 `Cluster`'s plugin parameters), the label Prometheus selects monitoring objects by (every
-object of the group monitoring.coreos.com carries MONITORING_LABELS).
+object of the group monitoring.coreos.com carries MONITORING_LABELS), and where the cluster's
+own parts run (a `Site`: the NetworkPolicies and Ingresses are rendered from it, the base's
+from SITE, an overlay's from its environment's values).
 """
 
 from __future__ import annotations
 
-import importlib.metadata
+import hashlib
 import json
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -35,30 +37,18 @@ from contracts.topics import (
 )
 from maag.ops.identity.realm import INTEGRATING_AGENCIES
 from maag.runtime.settings import service_keys
+from maag.runtime.store.migrations import LOCK_TIMEOUT, RELEASE
 from maag.runtime.web.auth import agency_client
 from maag.services import SPECS
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _release() -> str:
-    """This release's version: pyproject.toml's where the manifests are rendered (a
-    checkout), the installed package's elsewhere (the image)."""
-    pyproject = ROOT / "pyproject.toml"
-    if pyproject.is_file():
-        version: str = tomllib.loads(pyproject.read_text())["project"]["version"]
-        return version
-    return importlib.metadata.version("maag")
-
-
-RELEASE = _release()
 KAFKA_CLUSTER = "maag"
 PG_CLUSTER = "maag-pg"
 HTTP_PORT = 8000
 IMAGE = f"ghcr.io/maag/maag:{RELEASE}"
 SERVICES = tuple(SPECS)
-# Written for Strimzi 1.0 to 1.2 (the `v1` API only; Kafka 4.2.0 is the version all three
-# support) and CloudNativePG 1.27 or later with the Barman Cloud plugin 0.6 or later.
+# Written for Strimzi 1.0.1 or later (the `v1` API only, validated against Strimzi 1.0.0's CRDs;
+# Kafka 4.2.0) and CloudNativePG 1.30 or later with the Barman Cloud plugin 0.16 or later
+# (maag.ops.preflight.OPERATORS says which versions, and warns above those checked).
 STRIMZI_API = "kafka.strimzi.io/v1"
 KAFKA_VERSION = "4.2.0"
 TLS_PORT = 9093  # the internal listener: TLS, SCRAM-SHA-512
@@ -101,11 +91,6 @@ BACKUP_SERVER_NAME = PG_CLUSTER
 # The name a recovering cluster gives the archive it is recovered from (its
 # `externalClusters` entry, rendered by the overlay from the environment's `[restore]`).
 RECOVERY_SOURCE = "origin"
-OBJECT_STORE_PORT = 443  # HTTPS; an on-premises endpoint (`endpointURL`) may differ
-# Where traffic into the namespace may come from: the ingress controller (the web app and
-# the referral API agencies call) and Prometheus (each process's /metrics).
-INGRESS_NAMESPACE = "ingress-nginx"
-MONITORING_NAMESPACE = "monitoring"
 # The label kube-prometheus-stack selects PodMonitors and PrometheusRules by (its
 # `podMonitorSelector` and `ruleSelector` default to `release: <its Helm release>`): on every
 # monitoring object, patched by an overlay whose release is named otherwise.
@@ -113,16 +98,22 @@ MONITORING_LABELS = {"release": "kube-prometheus-stack"}
 # The operators' pods, by the labels their own installations give them, wherever they run
 # (Strimzi's generated policies name its cluster operator so; CloudNativePG's manifest and
 # chart, and the Barman Cloud plugin's manifest). CloudNativePG and the plugin are installed
-# in their own namespace; Strimzi's cluster operator is often installed beside its cluster.
-CNPG_NAMESPACE = "cnpg-system"
+# in their own namespace (Site.cnpg_namespace); Strimzi's cluster operator is often installed
+# beside its cluster.
 STRIMZI_OPERATOR_POD = {"strimzi.io/kind": "cluster-operator"}
 CNPG_OPERATOR_POD = {"app.kubernetes.io/name": "cloudnative-pg"}
 BARMAN_PLUGIN_POD = {"app": "barman-cloud"}
 CNPG_WEBHOOK_PORT = 9443
 BARMAN_PLUGIN_PORT = 9090  # the plugin's gRPC server, which the operator calls
 OPERATOR_METRICS_PORT = 8080  # the Strimzi and CloudNativePG operators' /metrics
+# cert-manager's HTTP-01 solver pods, made in the namespace of the certificate's Ingress
+# (cert-manager's acmesolver listens on 8089; the ingress controller forwards the ACME
+# server's challenge to it).
+ACME_SOLVER_POD = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
 WEB_HOST = "maag.essex.example"
 API_HOST = "api.maag.essex.example"
+WEB_BASE_URL = f"https://{WEB_HOST}"  # what emails link to; the web app's public address
 # The county's SMTP relay: in the cluster by default (a Service `smtp-relay` in namespace
 # `mail`), or outside it.
 SMTP_HOST = "smtp-relay.mail.svc"
@@ -141,6 +132,58 @@ def settings_keys() -> list[str]:
 
 
 OIDC_ISSUER = "https://id.essex.example/realms/maag"
+# Where each service finds the others (their Services, port 80): a case's audit timeline, the
+# web app's pages.
+SERVICE_URLS = ",".join(f"{s}=http://maag-{s}" for s in SERVICES)
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Where something outside the namespace listens: its port, and its namespace when it
+    is a Service of this cluster (`<name>.<namespace>.svc`: on Cilium no CIDR rule matches a
+    pod, so the policies admit its namespace by name)."""
+
+    port: int
+    namespace: str | None = None
+
+
+def _in_cluster_namespace(host: str) -> str | None:
+    """The namespace of a Service's in-cluster name (`<service>.<namespace>.svc[...]`)."""
+    parts = host.split(".")
+    if len(parts) >= 3 and parts[2] == "svc":
+        return parts[1]
+    return None
+
+
+def peer(url: str) -> Peer:
+    """Where a URL's server listens ("": Amazon S3's own endpoint, over HTTPS)."""
+    found = urlsplit(url)
+    port = found.port or (80 if found.scheme == "http" else 443)
+    return Peer(port, _in_cluster_namespace(found.hostname or ""))
+
+
+@dataclass(frozen=True)
+class Site:
+    """What differs between one cluster and another that the NetworkPolicies and Ingresses
+    are rendered from: the namespaces CloudNativePG (and its Barman Cloud plugin), Prometheus
+    and the ingress controller run in, the ingress class, and where the backups' object store
+    and the identity provider listen. The base is rendered with SITE; an environment's overlay
+    patches in what its own (deploy/environments/<env>.toml, [cluster]) makes different."""
+
+    cnpg_namespace: str = "cnpg-system"
+    monitoring_namespace: str = "monitoring"
+    ingress_namespace: str = "ingress-nginx"
+    ingress_class: str = "nginx"
+    object_store: Peer = Peer(443)
+    identity: Peer = Peer(443)
+
+
+SITE = Site(object_store=peer(""), identity=peer(OIDC_ISSUER))
+# What a Site changes, by kind: the spec's fields an overlay patches for its environment's.
+SITE_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "NetworkPolicy": ("ingress", "egress"),
+    "Ingress": ("ingressClassName",),
+}
 
 
 @dataclass(frozen=True)
@@ -288,14 +331,14 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_SMTP_PORT": str(SMTP_PORTS[0]),
         "MAAG_SMTP_STARTTLS": "true",
         "MAAG_MAIL_FROM": "maag-notifications@essex.example",
-        "MAAG_WEB_BASE_URL": "https://maag.essex.example",
+        "MAAG_WEB_BASE_URL": WEB_BASE_URL,
         "MAAG_SMTP_RETRY_SECONDS": "300",
         "MAAG_REVIEW_REMINDER_DAYS": "14",
         "MAAG_PROVIDER_DIRECTORY": "",
         # empty: the sourced defaults (services/commissioning/domain/savings.py); the county
         # sets its own costs here
         "MAAG_AVOIDED_ANNUAL_COST_PENCE": "",
-        "MAAG_SERVICE_URLS": ",".join(f"{s}=http://maag-{s}" for s in SERVICES),  # port 80
+        "MAAG_SERVICE_URLS": SERVICE_URLS,
     }
 
 
@@ -314,34 +357,56 @@ def db_owner_credentials(service: str) -> str:
     return f"maag-{service}-owner-db-credentials"
 
 
-# The release in a name Kubernetes takes (a Job per release: a new release runs again).
+# The release in a name and label Kubernetes takes.
 RELEASE_NAME = re.sub(r"[^a-z0-9-]", "-", RELEASE.lower())
-MIGRATION_TIMEOUT_S = 600  # how long a pod waits for its release's migration
-# How long a finished migration Job is kept (its logs to read). Applying the manifests after
-# it is gone runs the same migration again, which finds everything made and changes nothing.
+# How long a pod waits for its release's migration, and a migration for the database (on a
+# first install CloudNativePG makes the cluster, the roles and the databases meanwhile).
+MIGRATION_TIMEOUT_S = 600
+# How long a finished migration Job is kept (its logs to read) before Kubernetes deletes it
+# (its TTL): applying the manifests after it is gone creates it again, and the migration run
+# again finds everything made and changes nothing.
 MIGRATION_KEPT_S = 7 * 24 * 3600
-# A migration that cannot take its locks at once gives up (and its Job retries) rather than
-# queueing the services' writes behind it (libpq reads PGOPTIONS).
-MIGRATION_LOCK_TIMEOUT = "10s"
+MIGRATION_COMPONENT = "migrate"
 
 
-def migration_job_name(service: str) -> str:
-    return f"maag-migrate-{service}-{RELEASE_NAME}"
-
-
-def _migration_labels(service: str) -> dict[str, str]:
+def migration_labels(service: str) -> dict[str, str]:
+    """A release's migration Job for `service` (the guide selects this release's by them)."""
     return {
         "app.kubernetes.io/name": "maag",
-        "app.kubernetes.io/component": "migrate",
+        "app.kubernetes.io/component": MIGRATION_COMPONENT,
         "app.kubernetes.io/instance": service,
         "app.kubernetes.io/version": RELEASE_NAME,
     }
 
 
+def migrations_selector() -> str:
+    """This release's migration Jobs, as `kubectl -l` takes them (`maag deploy env` prints
+    it as MIGRATIONS): not an older release's, kept until their TTL."""
+    labels = migration_labels("")
+    return ",".join(
+        f"{k}={labels[k]}" for k in ("app.kubernetes.io/component", "app.kubernetes.io/version")
+    )
+
+
+def template_hash(template: Mapping[str, Any]) -> str:
+    """A short hash of a Job's pod template as it is applied (image, pull secret, resources
+    and all): a Job's template cannot change once created, so a changed template is a new
+    Job, under a new name."""
+    text = json.dumps(template, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def migration_job_name(service: str, template: Mapping[str, Any]) -> str:
+    """`maag-migrate-<service>-<release>-<hash of the pod template>`: a new release, or an
+    environment's change to the pod (its image, a moved tag's digest aside), runs again."""
+    return f"maag-migrate-{service}-{RELEASE_NAME}-{template_hash(template)}"
+
+
 def migration_job(service: str) -> dict[str, Any]:
     """The Job that makes the service's store as its owner and grants the service's role its
-    part (maag.runtime.store.migrations), once per release: the name carries the release.
-    No service pod holds the owner's password, and none runs DDL."""
+    part (maag.runtime.store.migrations), once per release and pod template: the name carries
+    both (an overlay renames it for the template it applies, maag.ops.overlays). No service
+    pod holds the owner's password, and none runs DDL."""
     password = {"secretKeyRef": {"name": db_owner_credentials(service), "key": "password"}}
     env = [
         {
@@ -351,40 +416,51 @@ def migration_job(service: str) -> dict[str, Any]:
         {"name": "MAAG_POSTGRES_PASSWORD", "valueFrom": password},
         {"name": "MAAG_POSTGRES_SCHEMA", "value": service},
         {"name": "MAAG_LOG_FORMAT", "value": "json"},
-        {"name": "PGOPTIONS", "value": f"-c lock_timeout={MIGRATION_LOCK_TIMEOUT}"},
+        # every connection it opens (the store's library's too) gives up on a lock after this,
+        # and the migration tries again (libpq reads PGOPTIONS)
+        {"name": "PGOPTIONS", "value": f"-c lock_timeout={LOCK_TIMEOUT}"},
     ]
-    labels = _migration_labels(service)
+    labels = migration_labels(service)
+    template = {
+        "metadata": {"labels": labels},
+        "spec": {
+            "restartPolicy": "Never",  # each attempt a pod of its own, its log kept
+            "automountServiceAccountToken": False,
+            "securityContext": POD_SECURITY,
+            "containers": [
+                {
+                    "name": "migrate",
+                    "image": IMAGE,
+                    "imagePullPolicy": "IfNotPresent",
+                    "args": [
+                        "db",
+                        "migrate",
+                        service,
+                        "--writer",
+                        service,
+                        "--timeout",
+                        str(MIGRATION_TIMEOUT_S),
+                    ],
+                    "env": env,
+                    "resources": {
+                        "requests": {"cpu": "100m", "memory": "128Mi"},
+                        "limits": {"cpu": "500m", "memory": "256Mi"},
+                    },
+                    "securityContext": CONTAINER_SECURITY,
+                    "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                }
+            ],
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+        },
+    }
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"name": migration_job_name(service), "labels": labels},
+        "metadata": {"name": migration_job_name(service, template), "labels": labels},
         "spec": {
             "backoffLimit": 6,
             "ttlSecondsAfterFinished": MIGRATION_KEPT_S,
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "restartPolicy": "Never",  # each attempt a pod of its own, its log kept
-                    "automountServiceAccountToken": False,
-                    "securityContext": POD_SECURITY,
-                    "containers": [
-                        {
-                            "name": "migrate",
-                            "image": IMAGE,
-                            "imagePullPolicy": "IfNotPresent",
-                            "args": ["db", "migrate", service, "--writer", service],
-                            "env": env,
-                            "resources": {
-                                "requests": {"cpu": "100m", "memory": "128Mi"},
-                                "limits": {"cpu": "500m", "memory": "256Mi"},
-                            },
-                            "securityContext": CONTAINER_SECURITY,
-                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-                        }
-                    ],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
-                },
-            },
+            "template": template,
         },
     }
 
@@ -808,6 +884,7 @@ def _app(
     volumes: Sequence[tuple[dict[str, Any], dict[str, Any]]] = (),
     public: bool = False,
     init: Sequence[dict[str, Any]] = (),
+    site: Site = SITE,
 ) -> list[dict[str, Any]]:
     """A ConfigMap, Deployment, Service and NetworkPolicy (and, when `scaled`, a
     PodDisruptionBudget and HorizontalPodAutoscaler) for one process of the image."""
@@ -829,7 +906,7 @@ def _app(
         _deployment(service, env, scaled, volumes, init),
         svc,
         *(_scaling(service) if scaled else []),
-        _network_policy(service, egress, public),
+        _network_policy(service, egress, public, site),
     ]
 
 
@@ -932,7 +1009,9 @@ def _scaling(service: str) -> list[dict[str, Any]]:
     return [pdb, hpa]
 
 
-def _network_policy(service: str, egress: list[dict[str, Any]], public: bool) -> dict[str, Any]:
+def _network_policy(
+    service: str, egress: list[dict[str, Any]], public: bool, site: Site
+) -> dict[str, Any]:
     """Who may reach the process (the other MAAG pods, monitoring, the ingress when public)
     and where it may go (`egress`)."""
     labels = _labels(service)
@@ -947,8 +1026,8 @@ def _network_policy(service: str, egress: list[dict[str, Any]], public: bool) ->
                 {
                     "from": [
                         MAAG_PODS,  # the web app; each other's parts of a case's timeline
-                        _namespace(MONITORING_NAMESPACE),  # /metrics
-                        *([_namespace(INGRESS_NAMESPACE)] if public else []),
+                        _namespace(site.monitoring_namespace),  # /metrics
+                        *([_namespace(site.ingress_namespace)] if public else []),
                     ],
                     "ports": _tcp(HTTP_PORT),
                 }
@@ -962,7 +1041,9 @@ def _network_policy(service: str, egress: list[dict[str, Any]], public: bool) ->
 MAAG_PODS = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "maag"}}}
 KAFKA_PODS = {"podSelector": {"matchLabels": {"strimzi.io/cluster": KAFKA_CLUSTER}}}
 PG_PODS = {"podSelector": {"matchLabels": {"cnpg.io/cluster": PG_CLUSTER}}}
-ANYWHERE = {"ipBlock": {"cidr": "0.0.0.0/0"}}  # outside the cluster (see API_SERVER)
+# Outside the cluster. On Cilium a CIDR matches no pod and no node (where the API server runs)
+# unless `policy-cidr-match-mode: nodes` is set: see API_SERVER.
+ANYWHERE = {"ipBlock": {"cidr": "0.0.0.0/0"}}
 
 
 def _tcp(*ports: int) -> list[dict[str, Any]]:
@@ -982,41 +1063,49 @@ def _here(labels: Mapping[str, str]) -> dict[str, Any]:
 # address (169.254.20.10, not a pod), or a resolver outside. A selector of `kube-dns` pods
 # misses the last two.
 DNS = {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
-# The Kubernetes API server is not a pod, so no pod selector reaches it: any address on its
-# ports. Narrow it in an overlay to the addresses of `kubectl get endpointslices -n default
-# -l kubernetes.io/service-name=kubernetes` (the control plane's, and the Service's
-# ClusterIP). On Cilium a CIDR matches a node's address (where the API server runs) only
-# with `policy-cidr-match-mode: nodes`; otherwise allow the entity `kube-apiserver` with a
-# CiliumNetworkPolicy beside these.
+# The Kubernetes API server is not a pod, so no pod selector reaches it, and on Cilium no CIDR
+# does either: it has the `kube-apiserver` (or `host`, `remote-node`) identity, which an
+# ipBlock never matches by default (cilium/cilium#20550, #14724). So its ports, to any
+# destination, as DNS; and the admission webhook CloudNativePG's operator serves, from any
+# source. To narrow them: a CiliumNetworkPolicy allowing the entity `kube-apiserver` (on
+# Cilium), or the control plane's addresses (elsewhere), in the overlay's `local` component
+# (deploy/README.md, "Configuration").
 API_SERVER_NARROWING = (
-    "Any address on the API server's ports. Narrow to the control plane's addresses "
-    "(kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes). On "
-    "Cilium, CIDRs match nodes only with policy-cidr-match-mode=nodes; otherwise allow the "
-    "kube-apiserver entity in a CiliumNetworkPolicy."
+    "Any destination on the API server's ports (443, 6443): on Cilium a CIDR does not match "
+    "the API server's identity. To narrow: on Cilium, a CiliumNetworkPolicy with toEntities "
+    "kube-apiserver; elsewhere, the control plane's addresses (kubectl get endpointslices -n "
+    "default -l kubernetes.io/service-name=kubernetes), in the overlay's local component."
 )
-API_SERVER = {"to": [ANYWHERE], "ports": _tcp(443, 6443)}
+API_SERVER = {"ports": _tcp(443, 6443)}
+WEBHOOK_NARROWING = (
+    "Any source on the webhook's port: the API server calls it, and on Cilium no CIDR or "
+    "selector matches the API server. To narrow: on Cilium, fromEntities kube-apiserver in a "
+    "CiliumNetworkPolicy, in the overlay's local component."
+)
 
 
 def _namespace(name: str) -> dict[str, Any]:
     return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
 
 
-def _in_cluster_namespace(host: str) -> str | None:
-    """The namespace of a Service's in-cluster name (`<service>.<namespace>.svc[...]`)."""
-    parts = host.split(".")
-    if len(parts) >= 3 and parts[2] == "svc":
-        return parts[1]
-    return None
+def _outside(namespace: str | None) -> list[dict[str, Any]]:
+    """The peers of something outside the namespace: any address outside the cluster, and
+    its namespace when it is a Service of this cluster."""
+    return [ANYWHERE, *([_namespace(namespace)] if namespace else [])]
 
 
-def _common_egress() -> list[dict[str, Any]]:
+def _common_egress(site: Site) -> list[dict[str, Any]]:
     return [
         # the other MAAG processes' HTTP APIs (a case's audit timeline; the web app's pages)
         {"to": [MAAG_PODS], "ports": _tcp(HTTP_PORT)},
         # the identity provider (its published keys; the web app's token exchange), over
-        # HTTPS: outside, or in this cluster behind its ingress controller (an address inside
-        # the cluster no CIDR rule matches on Cilium)
-        {"to": [ANYWHERE, _namespace(INGRESS_NAMESPACE)], "ports": _tcp(443)},
+        # HTTPS on its issuer's port: outside, in this cluster behind its ingress controller,
+        # or a Service of this cluster (addresses inside the cluster no CIDR rule matches on
+        # Cilium)
+        {
+            "to": [*_outside(site.identity.namespace), _namespace(site.ingress_namespace)],
+            "ports": _tcp(site.identity.port),
+        },
     ]
 
 
@@ -1024,17 +1113,17 @@ def _smtp_egress() -> dict[str, Any]:
     """The county's SMTP relay: outside the cluster, or the in-cluster relay's namespace
     (on Cilium a 0.0.0.0/0 block does not match pods). A relay whose pods listen on
     other ports than its Service's needs those here instead."""
-    peers: list[dict[str, Any]] = [ANYWHERE]
-    if namespace := _in_cluster_namespace(SMTP_HOST):
-        peers.append(_namespace(namespace))
-    return {"to": peers, "ports": _tcp(*SMTP_PORTS)}
+    return {
+        "to": _outside(_in_cluster_namespace(SMTP_HOST)),
+        "ports": _tcp(*SMTP_PORTS),
+    }
 
 
-def service_resources(service: str) -> list[dict[str, Any]]:
+def service_resources(service: str, site: Site = SITE) -> list[dict[str, Any]]:
     egress: list[dict[str, Any]] = [
         {"to": [KAFKA_PODS], "ports": _tcp(TLS_PORT)},
         {"to": [PG_PODS], "ports": _tcp(PG_PORT)},
-        *_common_egress(),
+        *_common_egress(site),
     ]
     if service == "notifications":
         egress.append(_smtp_egress())
@@ -1058,17 +1147,18 @@ def service_resources(service: str) -> list[dict[str, Any]]:
             volumes=[kafka_ca],
             public=service == "referral",  # agencies' systems call its API
             init=[_wait_for_migration(service, env)],
+            site=site,
         ),
         migration_job(service),
     ]
 
 
-def web_resources() -> list[dict[str, Any]]:
+def web_resources(site: Site = SITE) -> list[dict[str, Any]]:
     """The web app: two or more replicas, its sessions in its own PostgreSQL database; it
     reaches the services, its database and the identity provider only."""
     env: dict[str, Any] = {
         "MAAG_OIDC_ISSUER": OIDC_ISSUER,
-        "MAAG_WEB_BASE_URL": "https://maag.essex.example",
+        "MAAG_WEB_BASE_URL": WEB_BASE_URL,
         "MAAG_WEB_HOST": "0.0.0.0",
         "MAAG_WEB_PORT": str(HTTP_PORT),
         "MAAG_WEB_CLIENT_ID": "maag-web",
@@ -1080,13 +1170,13 @@ def web_resources() -> list[dict[str, Any]]:
         "MAAG_POSTGRES_SCHEMA": "web",
         "MAAG_WEB_SESSION_MINUTES": "60",
         "MAAG_LOG_FORMAT": "json",
-        "MAAG_SERVICE_URLS": ",".join(f"{s}=http://maag-{s}" for s in SERVICES),
+        "MAAG_SERVICE_URLS": SERVICE_URLS,
     }
-    egress = [{"to": [PG_PODS], "ports": _tcp(PG_PORT)}, *_common_egress()]
-    return [*_app("web", env, egress, scaled=True, public=True), *ingress()]
+    egress = [{"to": [PG_PODS], "ports": _tcp(PG_PORT)}, *_common_egress(site)]
+    return [*_app("web", env, egress, scaled=True, public=True, site=site), *ingress(site)]
 
 
-def ingress() -> list[dict[str, Any]]:
+def ingress(site: Site = SITE) -> list[dict[str, Any]]:
     """The web app, and the referral API agencies' systems call, over TLS (the certificates'
     Secrets are the cluster's to provide, e.g. by cert-manager)."""
 
@@ -1096,7 +1186,7 @@ def ingress() -> list[dict[str, Any]]:
             "kind": "Ingress",
             "metadata": {"name": name},
             "spec": {
-                "ingressClassName": "nginx",
+                "ingressClassName": site.ingress_class,
                 "tls": [{"hosts": [host], "secretName": f"{name}-tls"}],
                 "rules": [
                     {
@@ -1153,12 +1243,18 @@ def _policy(
     }
 
 
-def network_defaults() -> list[dict[str, Any]]:
+# Where `maag audit verify` runs in the cluster: a pod so labelled (deploy/README.md, "Tamper
+# evidence") reaches PostgreSQL and the brokers' TLS listener (as the `maag-audit` Kafka user),
+# and nothing reaches it.
+AUDIT_POD = {"app.kubernetes.io/name": "maag", "app.kubernetes.io/component": "audit"}
+
+
+def network_defaults(site: Site = SITE) -> list[dict[str, Any]]:
     """Nothing in or out unless a policy lets it; then DNS for every pod here, and what the
-    brokers, the database, the migrations and the operators need. Every broker and operator
-    port is opened here, not left to the policies Strimzi generates (which it makes for
-    ingress only, and not at all when its policy generation is off), so the paths hold on
-    kube-proxy and Cilium alike."""
+    brokers, the database, the migrations, `maag audit verify`, cert-manager's HTTP-01 solver
+    and the operators need. Every broker and operator port is opened here, not left to the
+    policies Strimzi generates (which it makes for ingress only, and not at all when its
+    policy generation is off), so the paths hold on kube-proxy and Cilium alike."""
     deny = _policy("default-deny", {}, ingress=[], egress=[])
     dns = _policy("maag-dns", {}, egress=[DNS])  # every pod here, operators' too
     kafka_nodes = _policy(
@@ -1175,7 +1271,7 @@ def network_defaults() -> list[dict[str, Any]]:
             },
             {"from": [MAAG_PODS], "ports": _tcp(TLS_PORT)},  # the services
             {"ports": _tcp(EXTERNAL_PORT)},  # agencies' systems, from anywhere (SCRAM, TLS)
-            {"from": [_namespace(MONITORING_NAMESPACE)], "ports": _tcp(KAFKA_METRICS_PORT)},
+            {"from": [_namespace(site.monitoring_namespace)], "ports": _tcp(KAFKA_METRICS_PORT)},
         ],
         egress=[
             {"to": [KAFKA_PODS], "ports": _tcp(CONTROLPLANE_PORT, REPLICATION_PORT)},
@@ -1192,40 +1288,56 @@ def network_defaults() -> list[dict[str, Any]]:
             {"from": [MAAG_PODS], "ports": _tcp(PG_PORT)},  # the services, the web app, Jobs
             {"from": [PG_PODS], "ports": _tcp(PG_PORT, PG_INSTANCE_MANAGER_PORT)},  # replicas
             {  # the operator, in its namespace or here
-                "from": [_namespace(CNPG_NAMESPACE), _here(CNPG_OPERATOR_POD)],
+                "from": [_namespace(site.cnpg_namespace), _here(CNPG_OPERATOR_POD)],
                 "ports": _tcp(PG_PORT, PG_INSTANCE_MANAGER_PORT),
             },
-            {"from": [_namespace(MONITORING_NAMESPACE)], "ports": _tcp(PG_METRICS_PORT)},
+            {"from": [_namespace(site.monitoring_namespace)], "ports": _tcp(PG_METRICS_PORT)},
         ],
         egress=[
             {"to": [PG_PODS], "ports": _tcp(PG_PORT, PG_INSTANCE_MANAGER_PORT)},
             # the operator and the Barman Cloud plugin
             {
                 "to": [
-                    _namespace(CNPG_NAMESPACE),
+                    _namespace(site.cnpg_namespace),
                     _here(CNPG_OPERATOR_POD),
                     _here(BARMAN_PLUGIN_POD),
                 ]
             },
             API_SERVER,  # the instance manager watches its Cluster
-            # the backup object store (the ObjectStore's endpoint; in the cluster, add its
-            # namespace here: no CIDR rule matches a pod on Cilium)
-            {"to": [ANYWHERE], "ports": _tcp(OBJECT_STORE_PORT)},
+            # the backup object store, where the ObjectStore's endpoint listens (outside, or a
+            # Service of this cluster: its namespace)
+            {"to": _outside(site.object_store.namespace), "ports": _tcp(site.object_store.port)},
         ],
         narrowing=API_SERVER_NARROWING,
     )
     migrations = _policy(
         "maag-migrate",
-        {"app.kubernetes.io/name": "maag", "app.kubernetes.io/component": "migrate"},
+        {"app.kubernetes.io/name": "maag", "app.kubernetes.io/component": MIGRATION_COMPONENT},
         ingress=[],
         egress=[{"to": [PG_PODS], "ports": _tcp(PG_PORT)}],
+    )
+    audit = _policy(
+        "maag-audit",
+        AUDIT_POD,
+        ingress=[],
+        egress=[
+            {"to": [PG_PODS], "ports": _tcp(PG_PORT)},
+            {"to": [KAFKA_PODS], "ports": _tcp(TLS_PORT)},
+        ],
+    )
+    # cert-manager's HTTP-01 solver for the Ingresses' certificates: the ACME server's
+    # challenge reaches it through the ingress controller
+    acme = _policy(
+        "maag-acme-solver",
+        ACME_SOLVER_POD,
+        ingress=[{"from": [_namespace(site.ingress_namespace)], "ports": _tcp(ACME_SOLVER_PORT)}],
     )
     # Operators installed in this namespace: default-deny selects their pods too.
     strimzi = _policy(
         "maag-strimzi-operator",
         STRIMZI_OPERATOR_POD,
         ingress=[
-            {"from": [_namespace(MONITORING_NAMESPACE)], "ports": _tcp(OPERATOR_METRICS_PORT)}
+            {"from": [_namespace(site.monitoring_namespace)], "ports": _tcp(OPERATOR_METRICS_PORT)}
         ],
         egress=[
             API_SERVER,
@@ -1240,16 +1352,17 @@ def network_defaults() -> list[dict[str, Any]]:
         "maag-cnpg-operator",
         CNPG_OPERATOR_POD,
         ingress=[
-            # its admission webhook, called by the API server (not a pod: see API_SERVER)
-            {"from": [ANYWHERE], "ports": _tcp(CNPG_WEBHOOK_PORT)},
-            {"from": [_namespace(MONITORING_NAMESPACE)], "ports": _tcp(OPERATOR_METRICS_PORT)},
+            # its admission webhook, called by the API server (not a pod, and on Cilium no
+            # CIDR either: see API_SERVER), so from any source
+            {"ports": _tcp(CNPG_WEBHOOK_PORT)},
+            {"from": [_namespace(site.monitoring_namespace)], "ports": _tcp(OPERATOR_METRICS_PORT)},
         ],
         egress=[
             API_SERVER,
             {"to": [PG_PODS], "ports": _tcp(PG_PORT, PG_INSTANCE_MANAGER_PORT)},
             {"to": [_here(BARMAN_PLUGIN_POD)], "ports": _tcp(BARMAN_PLUGIN_PORT)},
         ],
-        narrowing=API_SERVER_NARROWING,
+        narrowing=f"{API_SERVER_NARROWING} {WEBHOOK_NARROWING}",
     )
     plugin = _policy(
         "maag-barman-plugin",
@@ -1258,7 +1371,7 @@ def network_defaults() -> list[dict[str, Any]]:
         egress=[API_SERVER],
         narrowing=API_SERVER_NARROWING,
     )
-    return [deny, dns, kafka_nodes, database, migrations, strimzi, cnpg, plugin]
+    return [deny, dns, kafka_nodes, database, migrations, audit, acme, strimzi, cnpg, plugin]
 
 
 # What pages someone, and what waits for working hours (a PrometheusRule's alerts).
@@ -1319,11 +1432,14 @@ ALERTS: list[dict[str, Any]] = [
     },
     {
         "alert": "MaagMigrationFailed",
-        "expr": 'max by (job_name) (kube_job_status_failed{job_name=~"maag-migrate-.*"}) > 0',
+        # the Job's Failed condition (kube-state-metrics' kube_job_failed): every retry
+        # (backoffLimit) used up, not a pod that failed and was retried
+        "expr": "max by (namespace, job_name) "
+        '(kube_job_failed{condition="true", job_name=~"maag-migrate-.*"}) == 1',
         "labels": {"severity": "critical"},
         "annotations": {
             "summary": "{{ $labels.job_name }} failed: its service's new pods wait for it "
-            "(`kubectl logs job/{{ $labels.job_name }}`)"
+            "(`kubectl logs -n {{ $labels.namespace }} job/{{ $labels.job_name }}`)"
         },
     },
     {
@@ -1498,18 +1614,20 @@ def monitoring() -> list[dict[str, Any]]:
     ]
 
 
-def base() -> dict[str, list[dict[str, Any]]]:
+def base(site: Site = SITE) -> dict[str, list[dict[str, Any]]]:
+    """Every object, by the file it is written to (the base's with SITE; an overlay renders it
+    with its environment's site to patch what differs)."""
     files = {
         "kafka.yaml": kafka(),
         "topics.yaml": topics(),
         "users.yaml": users(),
         "postgres.yaml": postgres(),
-        "network.yaml": network_defaults(),
+        "network.yaml": network_defaults(site),
         "monitoring.yaml": monitoring(),
     }
     for service in SERVICES:
-        files[f"{service}.yaml"] = service_resources(service)
-    files["web.yaml"] = web_resources()
+        files[f"{service}.yaml"] = service_resources(service, site)
+    files["web.yaml"] = web_resources(site)
     files["kustomization.yaml"] = [
         {
             "apiVersion": "kustomize.config.k8s.io/v1beta1",

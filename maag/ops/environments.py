@@ -2,8 +2,8 @@
 
 Each file names what differs between one installation and another (its namespace, its host
 names, the image and the registry's pull secret, where its backups go, its identity provider
-and mail, the label its Prometheus selects by, how big it is, and while its database is being
-recovered, from where); the overlay
+and mail, the label its Prometheus selects by, where the cluster's own parts run, how big it
+is, and while its database is being recovered, from where); the overlay
 `deploy/k8s/overlays/<name>` and the realm `deploy/keycloak/maag-realm.<name>.json` are
 rendered from it (`maag deploy render`), so a host is written once and the Ingress, the web
 app's address and the identity provider's redirect all follow it.
@@ -35,6 +35,8 @@ _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$")
 # PostgreSQL's memory: its buffers are derived from it (maag.ops.deployment.pg_parameters)
 _MEMORY = re.compile(r"^[0-9]+(\.[0-9]+)?(Mi|Gi|Ti)$")
+# An IngressClass's name (a DNS subdomain)
+_CLASS = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _PULL_POLICIES = ("Always", "IfNotPresent")
 _LISTENER_TYPES = ("loadbalancer", "nodeport", "ingress", "route", "cluster-ip")
 
@@ -82,6 +84,18 @@ class Restore:
 
     from_server_name: str
     target_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ClusterParts:
+    """Where the cluster's own parts run, which the NetworkPolicies admit by namespace, and
+    the class the Ingresses ask for; None: the base's (maag.ops.deployment.SITE). `maag deploy
+    check` compares them with where the operators and Prometheus actually are."""
+
+    cnpg_namespace: str | None = None  # CloudNativePG's operator and its Barman Cloud plugin
+    monitoring_namespace: str | None = None  # Prometheus, which scrapes every /metrics
+    ingress_namespace: str | None = None  # the ingress controller (and cert-manager's solver)
+    ingress_class: str | None = None  # any controller: its IngressClass's name
 
 
 @dataclass(frozen=True)
@@ -138,6 +152,7 @@ class Environment:
     # the TLS Secrets by hand)
     tls_issuer: str = ""
     monitoring_labels: Mapping[str, str] = field(default_factory=dict)
+    cluster: ClusterParts = field(default_factory=ClusterParts)
     size: Size = field(default_factory=Size)
     restore: Restore | None = None  # while its PostgreSQL cluster is being recovered
 
@@ -256,8 +271,27 @@ def parse(name: str, raw: dict[str, Any], path: Path) -> Environment:
         oidc_issuer=issuer.rstrip("/"),
         mail_from=text(mail, "from", "mail."),
         monitoring_labels=dict(labels),
+        cluster=_cluster(section("cluster"), path),
         size=_size(section("size"), path),
         restore=restore,
+    )
+
+
+def _cluster(raw: dict[str, Any], path: Path) -> ClusterParts:
+    def name(key: str, pattern: re.Pattern[str]) -> str | None:
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or not pattern.match(value)):
+            raise EnvironmentFileError(f"{path}: cluster.{key} {value!r} is not a name")
+        return value
+
+    unknown = set(raw) - {f.name for f in ClusterParts.__dataclass_fields__.values()}
+    if unknown:
+        raise EnvironmentFileError(f"{path}: [cluster] has no {', '.join(sorted(unknown))}")
+    return ClusterParts(
+        cnpg_namespace=name("cnpg_namespace", _DNS_LABEL),
+        monitoring_namespace=name("monitoring_namespace", _DNS_LABEL),
+        ingress_namespace=name("ingress_namespace", _DNS_LABEL),
+        ingress_class=name("ingress_class", _CLASS),
     )
 
 

@@ -6,15 +6,20 @@ guide's own command for what is missing.
 What it understands is the little shell the guide is written in: `NAME=value` (and
 `export`), `read [-r] [-s] [-p prompt] NAME` (a value the operator types: known only when
 run), `eval "$(maag deploy env <environment>)"` (the environment's values, as that command
-prints them), `for NAME in words; do ... done`, `;` and `&&` between commands, `\\` at a
-line's end, and `#` comments. A `$(...)` is kept as written: its value is known only when run.
-Anything else is passed on as a command, words split as the shell would.
+prints them), `for NAME in words; do ... done`, `;` and `&&` between commands (each taken to
+succeed), `|` (the command after it is one too, reading the one before), `\\` at a line's end,
+and `#` comments. A `$(...)` is kept as written: its value is known only when run. What it
+cannot follow honestly it refuses (GuideError): `||`, a command after `&&` that runs only
+when a test holds, `if`/`while`/`case`, and a fenced block of any other language that holds a
+`kubectl` command (the walk would not see it). Anything else is passed on as a command, words
+split as the shell would.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +27,15 @@ from pathlib import Path
 from maag.ops.references import DOCKER_CONFIG, TLS, Shape
 
 GUIDE = Path(__file__).resolve().parents[2] / "deploy" / "README.md"
-_FENCE = re.compile(r"^```sh[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
+# The sections an installation runs, in order (the others are procedures for later: their
+# commands are read, so an unset variable there fails too, but they make nothing at install).
+INSTALL_SECTIONS = ("Prerequisites", "First install")
+# A fenced block, indented as a list item's may be: its indentation, language and body.
+_FENCE = re.compile(r"^( *)```([\w+-]*)[ \t]*\n(.*?)^\1```[ \t]*$", re.M | re.S)
+_KUBECTL = re.compile(r"(?<![\w/.-])kubectl\b")
+# Tests a command after `&&` may depend on, and shell constructs the walk does not follow.
+_TESTS = ("test", "[", "[[")
+_CONTROL = ("if", "then", "elif", "else", "fi", "while", "until", "case", "esac", "function")
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 _MARK = re.compile(r"\x00(\d+)\x00")
@@ -40,6 +53,7 @@ class Command:
     text: str  # the line as written, the guide's variables expanded
     section: str  # the guide's heading it is under
     opaque: frozenset[int] = frozenset()  # words whose value is known only when run
+    piped: bool = False  # it reads the output of the command before it (`a | b`)
     # the commands before it that set the values it uses only known when run (a `read`, an
     # assignment from a `$(...)`): run them first when running it alone
     setup: tuple[str, ...] = ()
@@ -57,7 +71,7 @@ def sections(markdown: str) -> list[tuple[str, str]]:
     lines: list[str] = []
     fenced = False
     for line in markdown.splitlines(keepends=True):
-        if line.startswith("```"):
+        if line.lstrip().startswith("```"):
             fenced = not fenced
         if not fenced and (line.startswith("## ") or line.startswith("# ")):
             out.append((heading, "".join(lines)))
@@ -69,10 +83,19 @@ def sections(markdown: str) -> list[tuple[str, str]]:
 
 
 def shell_blocks(markdown: str) -> Iterator[tuple[str, str]]:
-    """(section, block) of every ```sh block, in order."""
+    """(section, block) of every ```sh block, in order (a list item's indentation taken off).
+    A block of another language holding a `kubectl` command is refused: the operator would run
+    it, and the walk would not see it."""
     for heading, text in sections(markdown):
         for match in _FENCE.finditer(text):
-            yield heading, match.group(1)
+            language, body = match.group(2), textwrap.dedent(match.group(3))
+            if language == "sh":
+                yield heading, body
+            elif _KUBECTL.search(body):
+                raise GuideError(
+                    f"a ```{language or ' '} block under {heading!r} holds a kubectl command: "
+                    f"write it as ```sh, for the walk to read it: {body.strip()[:80]!r}"
+                )
 
 
 Evaluate = Callable[[list[str]], Mapping[str, str]]
@@ -189,18 +212,24 @@ def _marked(text: str, state: _State) -> str:
     return "".join(out)
 
 
-def _pieces(text: str) -> list[str]:
-    """Simple commands: split at newlines, `;` and `&&` outside quotes; comments dropped."""
-    out: list[str] = []
+def _pieces(text: str) -> list[tuple[str, str]]:
+    """Simple commands, each with what joins it to the one before ("", `;`, `&&` or `|`):
+    split at newlines, `;`, `&&` and `|` outside quotes; comments dropped. `||` is refused."""
+    out: list[tuple[str, str]] = []
     current: list[str] = []
     quote = ""
+    joiner = ""
     i = 0
 
-    def end() -> None:
+    def end(next_joiner: str) -> None:
+        nonlocal joiner
         piece = "".join(current).strip()
         if piece:
-            out.append(piece)
+            out.append((piece, joiner))
+        elif next_joiner in ("&&", "|"):
+            raise GuideError(f"{next_joiner} with no command before it: {text[:60]!r}")
         current.clear()
+        joiner = next_joiner
 
     while i < len(text):
         c = text[i]
@@ -223,26 +252,41 @@ def _pieces(text: str) -> list[str]:
             while i < len(text) and text[i] != "\n":
                 i += 1
             continue
+        elif text.startswith("||", i):
+            raise GuideError(
+                f"`{''.join(current).strip()} || ...`: which command runs is known only when "
+                "run; write the guide's commands so each runs"
+            )
         elif c in "\n;":
-            end()
+            end(";")
         elif text.startswith("&&", i):
-            end()
+            end("&&")
             i += 2
             continue
+        elif c == "|":
+            end("|")
         else:
             current.append(c)
         i += 1
     if quote:
         raise GuideError(f"unclosed {quote} in: {''.join(current)[:60]!r}")
-    end()
+    end("")
     return out
 
 
-def _run(pieces: list[str], state: _State, heading: str) -> list[Command]:
+def _run(pieces: list[tuple[str, str]], state: _State, heading: str) -> list[Command]:
     out: list[Command] = []
     i = 0
     while i < len(pieces):
-        piece = pieces[i]
+        piece, joiner = pieces[i]
+        first = piece.split(maxsplit=1)[0]
+        if first in _CONTROL:
+            raise GuideError(f"`{piece}`: {first} is not read by this walk")
+        if joiner == "&&" and pieces[i - 1][0].split(maxsplit=1)[0] in _TESTS:
+            raise GuideError(
+                f"`{pieces[i - 1][0]} && {piece}`: it runs only when the test holds, which "
+                "the walk cannot tell"
+            )
         if piece.startswith("for "):
             body, i = _loop_body(pieces, i)
             words = shlex.split(_expand(piece, state))
@@ -254,36 +298,36 @@ def _run(pieces: list[str], state: _State, heading: str) -> list[Command]:
                 out += _run(body, state, heading)
             state.variables.pop(variable, None)
             continue
-        command = _one(piece, state, heading)
+        command = _one(piece, state, heading, piped=joiner == "|")
         if command is not None:
             out.append(command)
         i += 1
     return out
 
 
-def _loop_body(pieces: list[str], start: int) -> tuple[list[str], int]:
+def _loop_body(pieces: list[tuple[str, str]], start: int) -> tuple[list[tuple[str, str]], int]:
     """The commands between `do` and the matching `done`, and the index after it."""
-    body: list[str] = []
+    body: list[tuple[str, str]] = []
     depth = 0
     i = start + 1
-    if i < len(pieces) and pieces[i] == "do":
+    if i < len(pieces) and pieces[i][0] == "do":
         i += 1
-    elif i < len(pieces) and pieces[i].startswith("do "):
-        body.append(pieces[i][3:].strip())
+    elif i < len(pieces) and pieces[i][0].startswith("do "):
+        body.append((pieces[i][0][3:].strip(), ""))
         i += 1
     else:
-        raise GuideError(f"for without do: {pieces[start]!r}")
+        raise GuideError(f"for without do: {pieces[start][0]!r}")
     while i < len(pieces):
         p = pieces[i]
-        if p.startswith("for "):
+        if p[0].startswith("for "):
             depth += 1
-        if p == "done":
+        if p[0] == "done":
             if depth == 0:
                 return body, i + 1
             depth -= 1
         body.append(p)
         i += 1
-    raise GuideError(f"for without done: {pieces[start]!r}")
+    raise GuideError(f"for without done: {pieces[start][0]!r}")
 
 
 def _expand(piece: str, state: _State) -> str:
@@ -311,7 +355,7 @@ def _expand(piece: str, state: _State) -> str:
     return "".join(out)
 
 
-def _one(piece: str, state: _State, heading: str) -> Command | None:
+def _one(piece: str, state: _State, heading: str, piped: bool = False) -> Command | None:
     words = shlex.split(piece)
     if words and words[0] == "export":
         words = words[1:]
@@ -350,6 +394,7 @@ def _one(piece: str, state: _State, heading: str) -> Command | None:
         text=re.sub(r"[ \t]{2,}", " ", state.restore(expanded)),
         section=heading,
         opaque=opaque,
+        piped=piped,
         setup=state.setup(piece),
     )
 
@@ -367,12 +412,32 @@ class Action:
 
 
 _SECRET_TYPES = {"tls": TLS, "docker-registry": DOCKER_CONFIG}
+# kubectl's verbs that change nothing in the cluster; any other one the model must know.
+READ_ONLY_VERBS = frozenset(
+    {
+        "get",
+        "describe",
+        "logs",
+        "wait",
+        "version",
+        "cluster-info",
+        "explain",
+        "api-resources",
+        "api-versions",
+        "top",
+        "diff",
+        "kustomize",
+        "events",
+    }
+)
 
 
 def actions(command: Command) -> list[Action]:
     """The command's effect on the cluster: namespaces and Secrets created, Secrets labelled,
-    an overlay applied. Other commands (and other kubectl verbs) change nothing modelled; a
-    `kubectl create secret` with a flag not understood here is a GuideError."""
+    an overlay applied. Another command changes nothing modelled; a kubectl verb that changes
+    the cluster in a way not modelled here (a delete, a patch, an apply of a file...), or a
+    `kubectl create secret` with a flag not understood here, is a GuideError: the walk of the
+    install would not be what the operator does."""
     words = list(command.words)
     if words[:1] != ["kubectl"]:
         return []
@@ -409,7 +474,12 @@ def actions(command: Command) -> list[Action]:
                 return [Action("apply", namespace, rest[k + 1], command)]
             if w.startswith("--kustomize="):
                 return [Action("apply", namespace, w.split("=", 1)[1], command)]
-    return []
+    if rest and rest[0] in READ_ONLY_VERBS:
+        return []
+    raise GuideError(
+        f"`{command.text}`: kubectl {' '.join(rest[:2])} changes the cluster, and the walk "
+        "does not model it (maag/ops/guide.py, actions)"
+    )
 
 
 def _secret(rest: list[str], opaque: set[int], namespace: str, command: Command) -> Action:

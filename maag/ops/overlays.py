@@ -1,14 +1,23 @@
 """Each environment's kustomize overlay, generated from its values
 (`deploy/environments/<name>.toml`) and from the base as the code renders it: patches are
 written for what the base holds (each pod template, each ConfigMap that carries a setting the
-environment decides, each Ingress, the object store, the monitors), so a Deployment, Job or
-ConfigMap added to the base is patched at the next `maag deploy render` without a list here.
+environment decides, each Ingress, the object store, the monitors, the NetworkPolicies' rules
+its site makes different), so a Deployment, Job or ConfigMap added to the base is patched at
+the next `maag deploy render` without a list here. A Job is renamed for the pod template the
+overlay applies (its template cannot change once the Job exists).
+
+Each overlay includes a kustomize component of the site's own, `<env>/local/`, which the render
+creates once and never overwrites, and `maag deploy check` does not compare: what the guide
+has the operator add by hand (the witness bucket's volume, a volume grown, the API server's
+rules narrowed). Its patches name the base's objects (a component applies before the
+overlay's own patches).
 
     maag deploy render    (writes the base, every overlay and every environment's realm)
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +42,14 @@ SETTINGS: Mapping[str, Callable[[Environment], str]] = {
     "MAAG_MAIL_FROM": lambda e: e.mail_from,
 }
 MONITORS = ("PodMonitor", "ServiceMonitor", "PrometheusRule")
+LOCAL = "local"  # the site's own component, in each overlay's directory
+LOCAL_HEADER = (
+    "# The site's own changes to the {name} overlay: `maag deploy render` created this file\n"
+    "# once and never overwrites it, and `maag deploy check` does not compare it\n"
+    '# (deploy/README.md, "Configuration"). Patches here name the base\'s objects (this\n'
+    "# component applies before the overlay's patches); a change to a migration Job's pod\n"
+    "# template needs the Job deleted first (its template cannot change).\n"
+)
 TLS_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"  # cert-manager's ingress-shim
 
 
@@ -63,6 +80,20 @@ def image(env: Environment) -> str:
     return f"{env.image.repository}:{env.image.tag or deployment.IMAGE.rpartition(':')[2]}"
 
 
+def site(env: Environment) -> deployment.Site:
+    """Where the environment's cluster runs its own parts and its object store and identity
+    provider listen: what its NetworkPolicies and Ingresses are rendered from."""
+    parts, base = env.cluster, deployment.SITE
+    return deployment.Site(
+        cnpg_namespace=parts.cnpg_namespace or base.cnpg_namespace,
+        monitoring_namespace=parts.monitoring_namespace or base.monitoring_namespace,
+        ingress_namespace=parts.ingress_namespace or base.ingress_namespace,
+        ingress_class=parts.ingress_class or base.ingress_class,
+        object_store=deployment.peer(env.backups.endpoint_url),
+        identity=deployment.peer(env.oidc_issuer),
+    )
+
+
 def shell(env: Environment) -> dict[str, str]:
     """The values the guide's commands use (`eval "$(maag deploy env <name>)"`)."""
     return {
@@ -76,6 +107,7 @@ def shell(env: Environment) -> dict[str, str]:
         "OIDC_ISSUER": env.oidc_issuer,
         "REALM_FILE": str(realm_file(env.name)),
         "BACKUP_DESTINATION": env.backups.destination,
+        "MIGRATIONS": deployment.migrations_selector(),  # this release's migration Jobs
     }
 
 
@@ -301,6 +333,73 @@ def _size_ops(kind: str, doc: dict[str, Any], env: Environment) -> Iterator[dict
         yield _op("add", ("spec", "maxUnavailable"), 1)
 
 
+def _site_ops(doc: dict[str, Any], theirs: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
+    """What the environment's site makes different in this object (`theirs`: the object as
+    rendered for it): each rule of a NetworkPolicy in place (so a rule the `local` component
+    replaced elsewhere stays), an Ingress's class."""
+    if theirs is None:
+        return
+    spec, wanted = doc.get("spec", {}), theirs.get("spec", {})
+    for key in deployment.SITE_FIELDS.get(doc["kind"], ()):
+        mine, new = spec.get(key), wanted.get(key)
+        if mine == new:
+            continue
+        if isinstance(mine, list) and isinstance(new, list) and len(mine) == len(new):
+            for i, (a, b) in enumerate(zip(mine, new, strict=True)):
+                if a != b:
+                    yield _op("replace", ("spec", key, i), b)
+        elif new is None:
+            yield _op("remove", ("spec", key))
+        else:
+            yield _op("replace" if key in spec else "add", ("spec", key), new)
+
+
+def _patched(doc: dict[str, Any], ops: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """`doc` with the JSON patch operations applied (add, replace, remove), as kustomize
+    applies them."""
+    out = copy.deepcopy(doc)
+    for op in ops:
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]]
+        node: Any = out
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        last = parts[-1]
+        if isinstance(node, list):
+            index = len(node) if last == "-" else int(last)
+            if op["op"] == "add":
+                node.insert(index, op["value"])
+            elif op["op"] == "replace":
+                node[index] = op["value"]
+            else:
+                del node[index]
+        elif op["op"] == "remove":
+            del node[last]
+        else:
+            node[last] = op["value"]
+    return out
+
+
+def _job_name_ops(
+    doc: dict[str, Any], ops: Sequence[dict[str, Any]], env: Environment
+) -> Iterator[dict[str, Any]]:
+    """A Job named for its pod template (`<name>-<hash>`, maag.ops.deployment) is renamed for
+    the template this overlay applies: its own patches and the environment's image."""
+    template = doc["spec"]["template"]
+    suffix = f"-{deployment.template_hash(template)}"
+    name = doc["metadata"]["name"]
+    if not name.endswith(suffix):
+        return
+    applied = _patched(doc, ops)["spec"]["template"]
+    pod = applied.get("spec", {})
+    for field in ("initContainers", "containers"):
+        for c in pod.get(field, ()):
+            if _ours(c):
+                c["image"] = image(env)  # kustomize's `images`
+    renamed = name.removesuffix(suffix) + f"-{deployment.template_hash(applied)}"
+    if renamed != name:
+        yield _op("replace", ("metadata", "name"), renamed)
+
+
 def _flow(op: dict[str, Any]) -> str:
     dumped: str = yaml.safe_dump(op, default_flow_style=True, sort_keys=False, width=10_000)
     return dumped.strip()
@@ -308,6 +407,12 @@ def _flow(op: dict[str, Any]) -> str:
 
 def _patches(env: Environment, files: Mapping[str, list[dict[str, Any]]]) -> list[_Patch]:
     labelled = any(k.get("labels") for k in files.get("kustomization.yaml", ()))
+    theirs = {
+        (d["apiVersion"], d["kind"], d["metadata"]["name"]): d
+        for name, docs in deployment.base(site(env)).items()
+        if name != "kustomization.yaml"
+        for d in docs
+    }
     patches: list[_Patch] = []
     for name, docs in files.items():
         if name == "kustomization.yaml":
@@ -329,6 +434,9 @@ def _patches(env: Environment, files: Mapping[str, list[dict[str, Any]]]) -> lis
             ops += _size_ops(kind, doc, env)
             if api.startswith("kafka.strimzi.io/"):
                 ops += _zone_ops(kind, doc, env)
+            ops += _site_ops(doc, theirs.get((api, kind, doc["metadata"]["name"])))
+            if kind == "Job":
+                ops += _job_name_ops(doc, ops, env)
             if ops:
                 group = api.rpartition("/")[0]
                 lines = tuple(_flow(op) for op in ops)
@@ -369,6 +477,7 @@ def kustomization(
         "kind": "Kustomization",
         "namespace": env.namespace,
         "resources": ["../../base"],
+        "components": [LOCAL],
         "images": [
             {
                 "name": _image_name(),
@@ -403,8 +512,20 @@ def render(env: Environment, files: Mapping[str, list[dict[str, Any]]] | None = 
     return HEADER.format(name=env.name) + body
 
 
+def local_component(env: Environment) -> str:
+    """The site's component as first written: no change yet."""
+    body = {
+        "apiVersion": "kustomize.config.k8s.io/v1alpha1",
+        "kind": "Component",
+        "patches": [],  # kustomize refuses a component with nothing in it
+    }
+    return LOCAL_HEADER.format(name=env.name) + yaml.safe_dump(body, sort_keys=False)
+
+
 def write(directory: Path, environments: Sequence[Environment]) -> list[Path]:
-    """Every environment's overlay into `directory/<name>/kustomization.yaml`."""
+    """Every environment's overlay into `directory/<name>/kustomization.yaml`, and its
+    `local/` component where there is none yet (an existing one is the site's: left as it
+    is)."""
     files = deployment.base()
     written = []
     for env in environments:
@@ -412,4 +533,9 @@ def write(directory: Path, environments: Sequence[Environment]) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(env, files))
         written.append(path)
+        local = directory / env.name / LOCAL / "kustomization.yaml"
+        if not local.exists():
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_text(local_component(env))
+            written.append(local)
     return written

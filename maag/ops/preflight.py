@@ -5,10 +5,12 @@ Without a cluster it checks the environment's own files: the overlay and the rea
 the environment renders, and the identity provider sends people back to the web app's public
 address. With `kubectl` (the current context) it also checks the cluster: its Kubernetes
 version, the namespace, every Secret the manifests need that neither they nor an operator make
-(its keys, its type, a database role's username, the reload label), the operators' versions,
-the CRDs and API versions the manifests use, metrics-server, nodes labelled with their zone
-for rack-aware brokers, the certificates' issuer, and that Prometheus selects the monitoring
-objects.
+(its keys, its type, a database role's username, the reload label), the operators' versions
+(older than supported: a failure; newer than the manifests were checked against: a warning)
+and the namespace they run in, the CRDs and API versions the manifests use, metrics-server, a
+default StorageClass, nodes labelled with their zone for rack-aware brokers, cert-manager and
+the certificates' issuer, the ingress class and its controller's namespace, and that
+Prometheus runs where the policies admit it and selects the monitoring objects.
 """
 
 from __future__ import annotations
@@ -25,16 +27,16 @@ from typing import Any
 
 import yaml
 
-from maag.ops import environments, guide, overlays
+from maag.ops import deployment, environments, guide, overlays
 from maag.ops.environments import Environment
 from maag.ops.references import RELOAD_LABEL, Reference, Shape, problems, required
 
 # The oldest versions the manifests are written for, and why (deploy/README.md,
 # "Prerequisites" says the same).
-KUBERNETES_MINIMUM = (1, 31)
+KUBERNETES_MINIMUM = (1, 34)
 KUBERNETES_WHY = (
-    "Strimzi 0.51 and later support Kubernetes 1.30 and later; CloudNativePG 1.29 and 1.30 "
-    "dropped 1.29 and 1.30"
+    "CloudNativePG 1.30 supports Kubernetes 1.34, 1.35 and 1.36 (its release notes); Strimzi 1.x "
+    "supports 1.30 and later"
 )
 
 
@@ -45,6 +47,15 @@ class Operator:
     minimum: tuple[int, ...]
     why: str
     install: str  # how to install or upgrade it
+    # The newest minor release the manifests are checked against (tests/unit/deploy validates
+    # them against its CRD schemas, or reads its documentation): newer is warned about.
+    tested: tuple[int, int]
+    checked: str  # against what
+    # Its Deployment's pods, by their labels, where its image alone does not tell it apart
+    # (Strimzi's entity operator runs the cluster operator's image).
+    pods: Mapping[str, str] | None = None
+    # The Site field naming the namespace the NetworkPolicies admit it from (None: anywhere).
+    namespace: str | None = None
 
 
 OPERATORS: tuple[Operator, ...] = (
@@ -54,24 +65,35 @@ OPERATORS: tuple[Operator, ...] = (
         (1, 0, 1),
         "1.0 serves the kafka.strimzi.io/v1 API the manifests use; 1.0.0 has CVEs 1.0.1 fixes",
         "https://strimzi.io/docs/operators/latest/deploying (Strimzi 1.0.1 or later)",
+        tested=(1, 0),
+        checked="Strimzi 1.0.0's CRDs",
+        pods=deployment.STRIMZI_OPERATOR_POD,
     ),
     Operator(
         "CloudNativePG",
         "cloudnative-pg/cloudnative-pg",
         (1, 30, 0),
-        "1.27 to 1.29 are end of life; the Barman Cloud plugin's releases need a current one",
+        "1.27 to 1.29 are end of life, and the Barman Cloud plugin 0.16 needs 1.30",
         "https://cloudnative-pg.io/documentation/current/installation_upgrade/",
+        tested=(1, 30),
+        checked="CloudNativePG 1.30's documentation and its API types",
+        namespace="cnpg_namespace",
     ),
     Operator(
         "the Barman Cloud plugin",
         "cloudnative-pg/plugin-barman-cloud",
-        (0, 6, 0),
-        "0.6 serves the barmancloud.cnpg.io/v1 ObjectStore the manifests use",
+        (0, 16, 0),
+        "0.16's documentation is the one the manifests follow (the ObjectStore, the Cluster's "
+        "plugin parameters, a recovery's serverName)",
         "https://cloudnative-pg.io/plugin-barman-cloud/docs/installation/ (in the "
         "CloudNativePG operator's namespace; it needs cert-manager)",
+        tested=(0, 16),
+        checked="the plugin 0.16's documentation",
+        namespace="cnpg_namespace",
     ),
 )
 METRICS_API = "v1beta1.metrics.k8s.io"
+DEFAULT_STORAGE_CLASS = "storageclass.kubernetes.io/is-default-class"
 METRICS_SERVER_INSTALL = (
     "kubectl apply -f "
     "https://github.com/kubernetes-sigs/metrics-server/releases/latest/download/components.yaml"
@@ -324,6 +346,8 @@ def guide_commands_for(secret: str, commands: Sequence[guide.Command]) -> list[s
     before them, those that read or make the values they use)."""
     out: list[str] = []
     for c in commands:
+        if c.section not in guide.INSTALL_SECTIONS:  # a rotation's re-creation, not the install
+            continue
         w = c.words
         creates = w[:3] == ("kubectl", "create", "secret") and len(w) > 4 and w[4] == secret
         labels = w[:3] == ("kubectl", "label", "secret") and secret in w[3:]
@@ -354,8 +378,10 @@ def _cluster(
     deployments = kubectl.items("deployments", "--all-namespaces")
     found += _operators(env, deployments)
     found += _metrics_server(kubectl)
+    found += _storage_class(kubectl)
     found += _zones(env, kubectl, docs)
     found += _issuer(env, kubectl)
+    found += _ingress(env, kubectl)
     found += _prometheus(env, kubectl, docs)
     return found
 
@@ -455,28 +481,38 @@ def _repository(image: str) -> tuple[str, str]:
     return name, ""
 
 
+def _pod_labels(d: Mapping[str, Any]) -> Mapping[str, str]:
+    labels: Mapping[str, str] = (
+        d.get("spec", {}).get("template", {}).get("metadata", {}).get("labels") or {}
+    )
+    return labels
+
+
 def _operators(env: Environment, deployments: list[dict[str, Any]]) -> Iterator[Finding]:
+    site = overlays.site(env)
     for op in OPERATORS:
         running = [
             (d, c)
             for d in deployments
+            if op.pods is None or _selects({"matchLabels": dict(op.pods)}, _pod_labels(d))
             for c in d.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
             if _repository(c.get("image", ""))[0].endswith(op.image)
         ]
         if not running:
             yield _fail(f"{op.name} is not installed ({op.why})", f"install it: {op.install}")
             continue
-        for deployment, container in running:
-            where = f"{deployment['metadata'].get('namespace')}/{deployment['metadata']['name']}"
+        for found, container in running:
+            namespace = found["metadata"].get("namespace", "")
+            where = f"{namespace}/{found['metadata']['name']}"
             version = _version(_repository(container["image"])[1]) or _version(
-                deployment["metadata"].get("labels", {}).get("app.kubernetes.io/version", "")
+                found["metadata"].get("labels", {}).get("app.kubernetes.io/version", "")
             )
             if version is None:
                 yield _warn(
                     f"{op.name} ({where}) runs {container['image']}: its version cannot be read "
                     f"(it must be {_dotted(op.minimum)} or later)",
-                    f"kubectl get deployment -n {deployment['metadata'].get('namespace')} "
-                    f"{deployment['metadata']['name']} -o jsonpath='{{.metadata.labels}}'",
+                    f"kubectl get deployment -n {namespace} "
+                    f"{found['metadata']['name']} -o jsonpath='{{.metadata.labels}}'",
                 )
             elif version < op.minimum:
                 yield _fail(
@@ -484,10 +520,34 @@ def _operators(env: Environment, deployments: list[dict[str, Any]]) -> Iterator[
                     f"{_dotted(op.minimum)}: {op.why}",
                     f"upgrade it: {op.install}",
                 )
+            elif version[:2] > op.tested:
+                yield _warn(
+                    f"{op.name} {_dotted(version)} ({where}) is newer than the manifests are "
+                    f"checked against ({op.checked}): its CRDs may refuse or ignore a field",
+                    f"validate the rendered overlay against {op.name} {_dotted(version[:2])}'s "
+                    f"CRDs, or run {_dotted(op.tested)}",
+                )
             else:
                 yield _ok(f"{op.name} {_dotted(version)} ({where})")
+            if op.namespace is not None:
+                yield from _admitted(env, op, namespace, getattr(site, op.namespace), where)
             if op.name == "Strimzi":
-                yield from _strimzi_watches(env, deployment, container, where)
+                yield from _strimzi_watches(env, found, container, where)
+
+
+def _admitted(
+    env: Environment, op: Operator, namespace: str, admitted: str, where: str
+) -> Iterator[Finding]:
+    """The NetworkPolicies admit an operator from the namespace the environment names (and
+    from its own namespace, installed beside MAAG)."""
+    if namespace in (admitted, env.namespace):
+        return
+    yield _fail(
+        f"{op.name} ({where}) runs in {namespace}, and the NetworkPolicies admit it from "
+        f"{admitted} only: the database would refuse it",
+        f"set {op.namespace} = {namespace!r} in [cluster] of "
+        f"deploy/environments/{env.name}.toml, then maag deploy render",
+    )
 
 
 def _strimzi_watches(
@@ -524,6 +584,45 @@ def _metrics_server(kubectl: Kubectl) -> Iterator[Finding]:
         )
 
 
+def _storage_class(kubectl: Kubectl) -> Iterator[Finding]:
+    """The brokers' and PostgreSQL's volumes name no class: the cluster's default makes them."""
+    defaults = [
+        c["metadata"]["name"]
+        for c in kubectl.items("storageclasses")
+        if (c["metadata"].get("annotations") or {}).get(DEFAULT_STORAGE_CLASS) == "true"
+    ]
+    if defaults:
+        yield _ok(f"the default StorageClass {defaults[0]} makes the volumes")
+    else:
+        yield _fail(
+            "no default StorageClass: the brokers' and PostgreSQL's volume claims name none, "
+            "and would never be bound",
+            f"kubectl annotate storageclass <class> {DEFAULT_STORAGE_CLASS}=true",
+        )
+
+
+def _ingress(env: Environment, kubectl: Kubectl) -> Iterator[Finding]:
+    """The Ingresses ask for the environment's class, and the policies admit its controller
+    (and, through it, cert-manager's HTTP-01 challenges) from the namespace it names."""
+    site = overlays.site(env)
+    if kubectl.get("ingressclass", site.ingress_class) is None:
+        yield _fail(
+            f"no IngressClass {site.ingress_class}: nothing would serve the Ingresses",
+            "install an ingress controller, or set ingress_class in [cluster] of "
+            f"deploy/environments/{env.name}.toml to yours (kubectl get ingressclass), then "
+            "maag deploy render",
+        )
+    else:
+        yield _ok(f"the IngressClass {site.ingress_class} serves the Ingresses")
+    if kubectl.get("namespace", site.ingress_namespace) is None:
+        yield _fail(
+            f"no namespace {site.ingress_namespace}: the NetworkPolicies admit the ingress "
+            "controller from there only",
+            f"set ingress_namespace in [cluster] of deploy/environments/{env.name}.toml to "
+            "the namespace your ingress controller runs in, then maag deploy render",
+        )
+
+
 def _zones(env: Environment, kubectl: Kubectl, docs: list[dict[str, Any]]) -> Iterator[Finding]:
     """With rack awareness Strimzi places brokers only on nodes carrying the rack's label:
     enough nodes must carry it for every broker, each its own node."""
@@ -555,14 +654,17 @@ def _zones(env: Environment, kubectl: Kubectl, docs: list[dict[str, Any]]) -> It
 
 
 def _issuer(env: Environment, kubectl: Kubectl) -> Iterator[Finding]:
-    if not env.tls_issuer:
-        return
-    if kubectl.get("customresourcedefinition", "clusterissuers.cert-manager.io") is None:
+    """cert-manager always (the Barman Cloud plugin's TLS with CloudNativePG), and the
+    environment's ClusterIssuer when it names one."""
+    if kubectl.get("customresourcedefinition", "certificates.cert-manager.io") is None:
         yield _fail(
-            "cert-manager is not installed: no certificates for the Ingresses, and the Barman "
-            "Cloud plugin cannot talk to CloudNativePG",
+            "cert-manager is not installed: the Barman Cloud plugin cannot talk to "
+            "CloudNativePG (no backups), nor are the Ingresses' certificates issued",
             f"install it: {CERT_MANAGER_INSTALL}",
         )
+        return
+    if not env.tls_issuer:
+        yield _ok("cert-manager is installed (the Ingresses' certificates are yours to make)")
     elif kubectl.get("clusterissuers.cert-manager.io", env.tls_issuer) is None:
         yield _fail(
             f"cert-manager has no ClusterIssuer {env.tls_issuer} (hosts.tls_issuer): the "
@@ -575,9 +677,22 @@ def _issuer(env: Environment, kubectl: Kubectl) -> Iterator[Finding]:
 
 
 def _selects(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """A Kubernetes label selector (matchLabels and matchExpressions) against `labels`."""
     if selector is None:
         return False  # prometheus-operator: no selector selects nothing
-    return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items())
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for term in selector.get("matchExpressions") or ():
+        key, operator, values = term["key"], term["operator"], term.get("values") or []
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
 
 
 def _prometheus(
@@ -589,32 +704,42 @@ def _prometheus(
     if kubectl.get("customresourcedefinition", "prometheuses.monitoring.coreos.com") is None:
         return  # the API check names the missing monitoring CRDs
     instances = kubectl.items("prometheuses.monitoring.coreos.com", "--all-namespaces")
+    # the namespace's own labels, as a namespace selector reads them (Kubernetes gives each
+    # its name's)
+    live = kubectl.get("namespace", env.namespace) or {}
+    namespace_labels = {
+        **(live.get("metadata", {}).get("labels") or {}),
+        "kubernetes.io/metadata.name": env.namespace,
+    }
     selector_of = {
         "PodMonitor": ("podMonitorSelector", "podMonitorNamespaceSelector"),
         "ServiceMonitor": ("serviceMonitorSelector", "serviceMonitorNamespaceSelector"),
         "PrometheusRule": ("ruleSelector", "ruleNamespaceSelector"),
     }
-    unseen = []
-    for doc in monitors:
-        labels = doc["metadata"].get("labels") or {}
+
+    def sees(p: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
         selector, namespaces = selector_of[doc["kind"]]
-        seen = any(
-            _selects(p["spec"].get(selector), labels)
-            and (
-                p["spec"].get(namespaces) is not None
-                or p["metadata"].get("namespace") == env.namespace
-            )
-            for p in instances
-        )
-        if not seen:
-            unseen.append(f"{doc['kind']} {doc['metadata']['name']}")
+        spec = p.get("spec", {})
+        if not _selects(spec.get(selector), doc["metadata"].get("labels") or {}):
+            return False
+        if spec.get(namespaces) is None:  # its own namespace only
+            return bool(p["metadata"].get("namespace") == env.namespace)
+        return _selects(spec[namespaces], namespace_labels)
+
+    unseen = [
+        f"{d['kind']} {d['metadata']['name']}"
+        for d in monitors
+        if not any(sees(p, d) for p in instances)
+    ]
     if not instances:
         yield _warn(
             "no Prometheus (prometheus-operator) in the cluster: nothing scrapes the metrics or "
             "evaluates the alerts",
-            "install kube-prometheus-stack in the namespace monitoring",
+            "install kube-prometheus-stack in the namespace "
+            + overlays.site(env).monitoring_namespace,
         )
-    elif unseen:
+        return
+    if unseen:
         wanted = {
             f"{p['metadata'].get('namespace')}/{p['metadata']['name']}": p["spec"].get(
                 "podMonitorSelector"
@@ -623,12 +748,25 @@ def _prometheus(
         }
         yield _fail(
             f"no Prometheus selects {', '.join(unseen)} (their labels "
-            f"{dict(env.monitoring_labels)}; the Prometheus selectors {wanted})",
+            f"{dict(env.monitoring_labels)}, namespace {env.namespace}; the Prometheus "
+            f"selectors {wanted})",
             f"set [monitoring.labels] in deploy/environments/{env.name}.toml to what your "
-            "Prometheus selects, then `maag deploy render`",
+            "Prometheus selects (and its namespace selectors to include "
+            f"{env.namespace}), then `maag deploy render`",
         )
     else:
         yield _ok("Prometheus selects the PodMonitors and PrometheusRules")
+    admitted = overlays.site(env).monitoring_namespace
+    seeing = {
+        p["metadata"].get("namespace", "") for p in instances if any(sees(p, d) for d in monitors)
+    }
+    if seeing and admitted not in seeing:
+        yield _fail(
+            f"the Prometheus that selects the monitors runs in {', '.join(sorted(seeing))}, and "
+            f"the NetworkPolicies admit its scrapes from {admitted} only",
+            f"set monitoring_namespace in [cluster] of deploy/environments/{env.name}.toml "
+            "to its namespace, then maag deploy render",
+        )
 
 
 def report(findings: Sequence[Finding], say: Callable[[str], None]) -> int:

@@ -1,16 +1,32 @@
 """What a service's pod waits for before it starts (`maag db wait`, its init container in
-Kubernetes; the migration itself is a Job per release): its store at this release's head,
-read from the catalogue as the service's own role, with no DDL and nothing written."""
+Kubernetes; the migration itself is a Job per release): its own release's migration run on
+its store, and the store at that release's head, read from the catalogue as the service's
+own role, with no DDL and nothing written. And the migration as a Job runs it: waiting for a
+database CloudNativePG is still making, taking no lock a write holds when it runs again,
+and trying again rather than queueing the writes behind a lock it cannot take."""
 
 from __future__ import annotations
 
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from maag.ops.cli import app as cli
 from maag.runtime.settings import Settings
 from maag.runtime.store.migration_head import behind, wait_for_head
-from maag.runtime.store.migrations import MigrationError, history_tables, migrate, writer_env
+from maag.runtime.store.migrations import (
+    LOCK_TIMEOUT,
+    RELEASE,
+    MigrationError,
+    history_tables,
+    migrate,
+    writer_env,
+)
 from tests.support.keys import WRITER_PASSWORD
 
 WRITER = "maag_test_ledger"
@@ -47,7 +63,8 @@ def test_a_store_not_migrated_is_behind_and_the_wait_names_what_it_lacks(
     owner: Settings,
 ) -> None:
     assert behind(owner, "ledger") == [
-        f"{owner.postgres_schema}.{t} does not exist" for t in history_tables("ledger")
+        *(f"{owner.postgres_schema}.{t} does not exist" for t in history_tables("ledger")),
+        f"release {RELEASE}'s migration has not run on it (none has run)",
     ]
     with pytest.raises(MigrationError, match="has its release's migration Job run"):
         wait_for_head(owner, "ledger", timeout=0.3, interval=0.1)
@@ -106,4 +123,150 @@ def test_maag_db_wait_returns_at_the_head_and_exits_1_naming_what_is_missing(
     }
     waited = CliRunner().invoke(cli, ["db", "wait", "panel", "--timeout", "5"], env=as_service)
     assert waited.exit_code == 0, waited.output
-    assert "at this release's head" in waited.output
+    assert f"at release {RELEASE}'s head" in waited.output
+
+
+def test_a_store_the_previous_release_migrated_keeps_the_new_release_waiting(
+    owner: Settings,
+) -> None:
+    """Every table there, every trigger in place: still not this release's head until this
+    release's own migration has recorded itself (a release may add what the catalogue check
+    cannot name)."""
+    migrate(owner, "ledger", WRITER, WRITER_PASSWORD, release="0.0.9")
+    writer = _as_writer(owner)
+    assert behind(writer, "ledger", release="0.1.0") == [
+        "release 0.1.0's migration has not run on it (the last was 0.0.9's)"
+    ]
+    with pytest.raises(MigrationError, match=r"release 0\.1\.0's head"):
+        wait_for_head(writer, "ledger", timeout=0.2, interval=0.1, release="0.1.0")
+    migrate(owner, "ledger", WRITER, WRITER_PASSWORD, release="0.1.0")
+    assert behind(writer, "ledger", release="0.1.0") == []
+    # the service's role reads the record and may not write one
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        _run(writer, "INSERT INTO maag_migrations (service, release) VALUES ('ledger', '9.9.9')")
+
+
+def test_a_disabled_trigger_is_not_the_head_and_the_migration_enables_it(
+    owner: Settings,
+) -> None:
+    migrate(owner, "ledger", WRITER, WRITER_PASSWORD)
+    _run(owner, "ALTER TABLE ledger_chain DISABLE TRIGGER maag_append_only")
+    where = f"{owner.postgres_schema}.ledger_chain"
+    assert behind(_as_writer(owner), "ledger") == [f"{where} has no append-only trigger"]
+    migrate(owner, "ledger", WRITER, WRITER_PASSWORD)
+    assert behind(_as_writer(owner), "ledger") == []
+
+
+def _hold(
+    owner: Settings, statement: str, seconds: float
+) -> tuple[threading.Thread, threading.Event]:
+    """A transaction that takes a lock with `statement` and holds it `seconds` (or until the
+    event is set): a service's write in flight."""
+    taken = threading.Event()
+    done = threading.Event()
+
+    def run() -> None:
+        assert owner.postgres_url is not None
+        with psycopg.connect(owner.postgres_url) as conn:
+            conn.execute(f"SET search_path TO {owner.postgres_schema}")
+            conn.execute(statement)
+            taken.set()
+            done.wait(seconds)
+            conn.rollback()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert taken.wait(10)
+    return thread, done
+
+
+def test_running_the_migration_again_waits_for_no_lock_a_write_holds(
+    owner: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release's Job re-created (a new release, or a Job collected and applied again)
+    finds the triggers in place and leaves them: nothing waits on the services' writes to its
+    history (a DROP TRIGGER would have waited for the write, and every write after it for
+    the DROP)."""
+    migrate(owner, "ledger", WRITER, WRITER_PASSWORD)
+    # a write in flight on the hash chain, and no patience: any lock it holds stops us at once
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=200ms")
+    thread, done = _hold(
+        owner, "INSERT INTO ledger_case_index VALUES (gen_random_uuid(), gen_random_uuid())", 30
+    )
+    try:
+        started = time.monotonic()
+        migrate(owner, "ledger", WRITER, WRITER_PASSWORD, release="0.2.0")
+        assert time.monotonic() - started < 10
+    finally:
+        done.set()
+        thread.join()
+    assert behind(_as_writer(owner), "ledger", release="0.2.0") == []
+
+
+def test_a_lock_not_free_is_tried_again_rather_than_waited_for(owner: Settings) -> None:
+    """The trigger must be made, and a write holds its table a while: the migration gives up
+    after LOCK_TIMEOUT (the writes behind it wait no longer than that) and tries again."""
+    migrate(owner, "ledger", WRITER, WRITER_PASSWORD)
+    _run(owner, "DROP TRIGGER maag_append_only ON ledger_case_index")
+    held = float(LOCK_TIMEOUT.removesuffix("s")) + 1
+    thread, done = _hold(owner, "LOCK TABLE ledger_case_index IN ROW EXCLUSIVE MODE", held)
+    said: list[str] = []
+    try:
+        migrate(owner, "ledger", WRITER, WRITER_PASSWORD, report=said.append)
+    finally:
+        done.set()
+        thread.join()
+    assert any("was not free within" in s and "trying again" in s for s in said), said
+    assert behind(_as_writer(owner), "ledger") == []
+
+
+@pytest.fixture
+def ghost(owner: Settings) -> Iterator[str]:
+    """A role no one has made yet (CloudNativePG makes it a moment later)."""
+    name = f"maag_test_ghost_{uuid.uuid4().hex[:8]}"
+    yield name
+    # its grants are on the test's schema alone: dropped with it, the role can go
+    assert owner.postgres_url is not None
+    with psycopg.connect(owner.postgres_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+        if exists:
+            conn.execute(f"DROP SCHEMA IF EXISTS {owner.postgres_schema} CASCADE")
+            conn.execute(f"CREATE SCHEMA {owner.postgres_schema}")
+            conn.execute(f"DROP ROLE {name}")
+
+
+def test_the_migration_waits_for_the_writer_role_the_operator_is_still_making(
+    owner: Settings, ghost: str
+) -> None:
+    with pytest.raises(MigrationError, match=f"role {ghost} does not exist yet"):
+        migrate(owner, "ledger", ghost, timeout=0.3)
+    said: list[str] = []
+
+    def make() -> None:
+        time.sleep(1)
+        _run(owner, f"CREATE ROLE {ghost} LOGIN PASSWORD '{WRITER_PASSWORD}'")
+
+    maker = threading.Thread(target=make)
+    maker.start()
+    try:
+        migrate(owner, "ledger", ghost, timeout=20, report=said.append)
+    finally:
+        maker.join()
+    assert said == [f"role {ghost} does not exist yet"]
+
+
+def test_maag_db_migrate_names_the_database_it_waited_for_without_a_traceback(
+    owner: Settings,
+) -> None:
+    assert owner.postgres_url is not None
+    missing = owner.postgres_url.rsplit("/", 1)[0] + "/maag_not_made_yet"
+    env = {"MAAG_POSTGRES_URL": missing, "MAAG_POSTGRES_SCHEMA": owner.postgres_schema or ""}
+    result = CliRunner().invoke(
+        cli, ["db", "migrate", "panel", "--writer", "panel", "--timeout", "1"], env=env
+    )
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # no traceback: a message
+    assert "panel: waiting: " in result.output
+    assert 'database "maag_not_made_yet" does not exist' in result.output
+    assert "error: the database maag_not_made_yet on " in result.output
+    assert "after 1 s" in result.output

@@ -320,3 +320,73 @@ def test_a_broken_or_unwalked_store_is_reported_and_an_intact_walked_one_is_not(
     _promtool_test(spec, case)
     assert rules["MaagStoreNotIntact"]["labels"]["severity"] == "critical"
     assert "for" not in rules["MaagStoreNotIntact"]  # pages at once
+
+
+def test_a_migration_pages_when_its_job_has_failed_and_not_while_it_retries() -> None:
+    """kube-state-metrics' kube_job_failed{condition="true"} is the Job's Failed condition:
+    every retry used up. A Job whose first pod failed and whose retry is running (or
+    succeeded) counts failed pods (kube_job_status_failed) and does not page."""
+    spec, _ = _rule()
+    (rule,) = [
+        r for g in spec["groups"] for r in g["rules"] if r.get("alert") == "MaagMigrationFailed"
+    ]
+
+    def job(name: str, failed_pods: int, condition: str | None) -> list[dict[str, str]]:
+        labels = f'namespace="maag",job_name="{name}"'
+        out = [
+            {
+                "series": f'kube_job_status_failed{{{labels},reason="BackoffLimitExceeded"}}',
+                "values": f"{failed_pods}x20",
+            }
+        ]
+        for status in ("true", "false", "unknown"):
+            value = 1 if condition == status else 0
+            if condition is not None:
+                out.append(
+                    {
+                        "series": f'kube_job_failed{{{labels},condition="{status}"}}',
+                        "values": f"{value}x20",
+                    }
+                )
+        return out
+
+    failed = "maag-migrate-panel-0-1-0-1a2b3c4d"
+    series = [
+        *job(failed, 7, "true"),  # every attempt failed: its Failed condition holds
+        *job("maag-migrate-referral-0-1-0-5e6f7a8b", 2, None),  # retrying: no condition yet
+        *job("maag-migrate-commissioning-0-1-0-9c0d1e2f", 1, "false"),  # a retry succeeded
+        *job("someone-elses-job", 7, "true"),  # not a migration
+    ]
+    summary = (
+        rule["annotations"]["summary"]
+        .replace("{{ $labels.job_name }}", failed)
+        .replace("{{ $labels.namespace }}", "maag")
+    )
+    case = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series,
+                "alert_rule_test": [
+                    {
+                        "eval_time": "5m",
+                        "alertname": "MaagMigrationFailed",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    **rule["labels"],
+                                    "namespace": "maag",
+                                    "job_name": failed,
+                                },
+                                "exp_annotations": {"summary": summary},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    _promtool_test(spec, case)
+    assert rule["labels"]["severity"] == "critical"

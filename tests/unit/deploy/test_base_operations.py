@@ -4,16 +4,23 @@ metrics through their operators' exporters, and backups each cluster archives ap
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from maag.ops import environments, overlays
 from maag.ops.deployment import (
     BACKUP_SERVER_NAME,
     BACKUP_STORE,
     CONNECTIONS_HEADROOM,
     CONNECTIONS_PER_PROCESS,
+    MIGRATION_TIMEOUT_S,
     MONITORING_LABELS,
     PG_CLUSTER,
     SECRETS,
@@ -21,7 +28,11 @@ from maag.ops.deployment import (
     base,
     db_credentials,
     db_owner,
+    rendered,
+    template_hash,
 )
+from maag.ops.environments import Environment, Resources
+from maag.runtime.store.migrations import LOCK_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[3]
 ZONE = "topology.kubernetes.io/zone"
@@ -47,24 +58,36 @@ def _release() -> str:
 
 def test_each_store_is_migrated_by_a_job_of_this_release_and_pods_only_wait_for_it() -> None:
     """Not an init container on every pod start (DDL and its locks, racing on scale-out): a
-    Job per service, named for the release so that a new release runs again, kept a while
-    then collected, retried a few times; the pods' init container only waits, as the
-    service's own role, until the store is at the release's head."""
+    Job per service, named for the release so that a new release runs again (and for its pod
+    template, which cannot change once it exists), kept a while then collected, retried a few
+    times, waiting for the database the operator is still making; the pods' init container
+    only waits, as the service's own role, until the store is at the release's head."""
     jobs = {j["spec"]["template"]["spec"]["containers"][0]["args"][2]: j for j in _of("Job")}
     assert set(jobs) == set(SERVICES)
     release = _release().replace(".", "-")
     for service, job in jobs.items():
-        assert job["metadata"]["name"] == f"maag-migrate-{service}-{release}"
         spec = job["spec"]
+        assert job["metadata"]["name"] == (
+            f"maag-migrate-{service}-{release}-{template_hash(spec['template'])}"
+        )
+        assert job["metadata"]["labels"]["app.kubernetes.io/version"] == release
         assert spec["ttlSecondsAfterFinished"] > 0 and 0 < spec["backoffLimit"] <= 10
         pod = spec["template"]["spec"]
         assert pod["restartPolicy"] == "Never"
         (migrate,) = pod["containers"]
-        assert migrate["args"] == ["db", "migrate", service, "--writer", service]
+        assert migrate["args"] == [
+            "db",
+            "migrate",
+            service,
+            "--writer",
+            service,
+            "--timeout",
+            str(MIGRATION_TIMEOUT_S),
+        ]
         env = {e["name"]: e for e in migrate["env"]}
         assert env["MAAG_POSTGRES_URL"]["value"].startswith(f"postgresql://{db_owner(service)}@")
-        # it gives up on a lock it cannot take at once rather than queue the writes
-        assert "lock_timeout=" in env["PGOPTIONS"]["value"]
+        # every connection it opens gives up on a lock after the migration's own timeout
+        assert env["PGOPTIONS"]["value"] == f"-c lock_timeout={LOCK_TIMEOUT}"
 
         deployment = _deployment(service)["spec"]["template"]["spec"]
         (wait,) = deployment["initContainers"]
@@ -188,3 +211,57 @@ def test_the_cluster_archives_to_a_named_folder_of_a_store_with_a_patchable_endp
     (store,) = _of("ObjectStore")
     assert "endpointURL" in store["spec"]["configuration"]
     assert "serverName" not in store["spec"]["configuration"]  # the plugin's, not the store's
+
+
+def _built_jobs(tmp: Path, env: Environment) -> dict[str, dict[str, Any]]:
+    """The environment's migration Jobs as kustomize builds its overlay over today's base."""
+    kustomize = shutil.which("kustomize")
+    assert kustomize, "`bash tests/run.sh` builds kustomize into .maag/cache/bin"
+    folder = tmp / env.name / "base"
+    folder.mkdir(parents=True)
+    for name, text in rendered().items():
+        (folder / name).write_text(text)
+    overlays.write(tmp / env.name / "overlays", [env])
+    out = subprocess.run(
+        [kustomize, "build", str(tmp / env.name / "overlays" / env.name)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {
+        d["spec"]["template"]["spec"]["containers"][0]["args"][2]: d
+        for d in yaml.safe_load_all(out)
+        if d and d["kind"] == "Job"
+    }
+
+
+def test_a_job_is_named_for_the_pod_template_its_overlay_applies(tmp_path: Path) -> None:
+    """A Job's template cannot change once it exists (`spec.template: field is immutable`):
+    an environment's new image, pull secret or resources is a new Job, under a new name, and
+    the same environment applied again keeps the name."""
+    prod = environments.load("prod")
+    changed = {
+        "image": dataclasses.replace(prod, image=dataclasses.replace(prod.image, tag="0.1.1")),
+        "resources": dataclasses.replace(
+            prod,
+            size=dataclasses.replace(
+                prod.size,
+                app_resources=Resources({"cpu": "10m"}, {"cpu": "20m", "memory": "64Mi"}),
+            ),
+        ),
+    }
+    jobs = _built_jobs(tmp_path, prod)
+    for service, job in jobs.items():
+        # the name's hash is the template's as built, pull secret and image included
+        assert job["metadata"]["name"].endswith("-" + template_hash(job["spec"]["template"]))
+        pod = job["spec"]["template"]["spec"]
+        assert pod["imagePullSecrets"] == [{"name": prod.image.pull_secret}], service
+    assert _built_jobs(tmp_path / "again", prod) == jobs
+    for what, env in changed.items():
+        renamed = _built_jobs(tmp_path / what, env)
+        assert set(renamed) == set(jobs)
+        for service, job in renamed.items():
+            assert job["metadata"]["name"] != jobs[service]["metadata"]["name"], (what, service)
+            assert job["metadata"]["name"].endswith("-" + template_hash(job["spec"]["template"])), (
+                what
+            )

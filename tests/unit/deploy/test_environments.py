@@ -16,7 +16,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from maag.ops import deployment, environments, overlays
+from maag.ops import deployment, environments, overlays, preflight
 from maag.ops.cli import app
 from maag.ops.environments import Environment, EnvironmentFileError
 from maag.ops.identity.realm import (
@@ -166,10 +166,27 @@ def _render_into(tmp_path: Path, env: Environment) -> list[dict[str, Any]]:
     base.mkdir(parents=True)
     for name, text in deployment.rendered().items():
         (base / name).write_text(text)
-    overlay = tmp_path / "k8s" / "overlays" / env.name
-    overlay.mkdir(parents=True)
-    (overlay / "kustomization.yaml").write_text(overlays.render(env))
-    return _build(overlay)
+    overlays.write(tmp_path / "k8s" / "overlays", [env])
+    return _build(tmp_path / "k8s" / "overlays" / env.name)
+
+
+def _policy(docs: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    (found,) = [d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == name]
+    return found
+
+
+def _egress_to(policy: dict[str, Any], port: int) -> list[dict[str, Any]]:
+    """The peers of the rules of `policy` that name peers and open `port`."""
+    return [
+        peer
+        for rule in policy["spec"]["egress"]
+        if "to" in rule and any(p["port"] == port for p in rule.get("ports", []))
+        for peer in rule["to"]
+    ]
+
+
+def _namespace_peer(name: str) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
 
 
 def test_an_on_premises_object_store_gets_its_endpoint(tmp_path: Path) -> None:
@@ -181,6 +198,99 @@ def test_an_on_premises_object_store_gets_its_endpoint(tmp_path: Path) -> None:
     docs = _render_into(tmp_path, on_premises)
     (store,) = [d for d in docs if d["kind"] == "ObjectStore"]
     assert store["spec"]["configuration"]["endpointURL"] == "https://s3.essex.example:9000"
+    # and PostgreSQL may reach it there: its port, not HTTPS's
+    assert _egress_to(_policy(docs, "maag-pg"), 9000) == [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
+
+
+def test_an_object_store_and_identity_provider_in_the_cluster_are_admitted_by_namespace(
+    tmp_path: Path,
+) -> None:
+    """On Cilium no CIDR rule reaches a pod: a Service of this cluster (`<name>.<namespace>.svc`)
+    is reached through its namespace, on its URL's port."""
+    env = environments.load("prod")
+    inside = dataclasses.replace(
+        env,
+        backups=dataclasses.replace(env.backups, endpoint_url="http://minio.storage.svc:9000"),
+        oidc_issuer="https://keycloak.identity.svc.cluster.local:8443/realms/maag",
+    )
+    docs = _render_into(tmp_path, inside)
+    store = _egress_to(_policy(docs, "maag-pg"), 9000)
+    assert _namespace_peer("storage") in store and {"ipBlock": {"cidr": "0.0.0.0/0"}} in store
+    for process in (*deployment.SERVICES, "web"):
+        peers = _egress_to(_policy(docs, f"maag-{process}"), 8443)
+        assert _namespace_peer("identity") in peers, process
+        assert not _egress_to(_policy(docs, f"maag-{process}"), 443), process
+    # nothing else moved: the prod overlay's other policies are the base's
+    built = _build(OVERLAYS / "prod")
+    assert _policy(docs, "maag-kafka") == _policy(built, "maag-kafka")
+
+
+def test_where_the_clusters_parts_run_is_the_environments_to_say(tmp_path: Path) -> None:
+    """Another cluster's CloudNativePG, Prometheus and ingress controller, and its ingress
+    class (any controller): the policies admit them where the environment says."""
+    env = environments.load("prod")
+    text = (environments.ENVIRONMENTS / "prod.toml").read_text() + (
+        '\n[cluster]\ncnpg_namespace = "databases"\nmonitoring_namespace = "observability"\n'
+        'ingress_namespace = "traefik"\ningress_class = "traefik"\n'
+    )
+    (tmp_path / "prod.toml").write_text(text)
+    elsewhere = environments.load("prod", tmp_path)
+    assert elsewhere.cluster == environments.ClusterParts(
+        "databases", "observability", "traefik", "traefik"
+    )
+    docs = _render_into(tmp_path / "built", elsewhere)
+    assert {i["spec"]["ingressClassName"] for i in docs if i["kind"] == "Ingress"} == {"traefik"}
+    text_of = {d["metadata"]["name"]: str(d["spec"]) for d in docs if d["kind"] == "NetworkPolicy"}
+    for name, old, new in [
+        ("maag-pg", "cnpg-system", "databases"),
+        ("maag-pg", "'monitoring'", "'observability'"),
+        ("maag-web", "ingress-nginx", "traefik"),
+        ("maag-referral", "ingress-nginx", "traefik"),
+        ("maag-acme-solver", "ingress-nginx", "traefik"),
+    ]:
+        assert old not in text_of[name] and new in text_of[name], name
+    assert env.cluster == environments.ClusterParts()  # prod's file says nothing: the base's
+    (tmp_path / "prod.toml").write_text(text + 'ingress_contoller = "x"\n')
+    with pytest.raises(EnvironmentFileError, match="cluster] has no ingress_contoller"):
+        environments.load("prod", tmp_path)
+
+
+def test_the_sites_own_component_is_made_once_and_kept(tmp_path: Path) -> None:
+    """What the guide has the operator add by hand (a witness volume, a grown volume, the API
+    server narrowed) lives in `<env>/local/`, which the render never overwrites and the
+    overlay includes."""
+    env = environments.load("prod")
+    written = overlays.write(tmp_path / "overlays", [env])
+    local = tmp_path / "overlays" / "prod" / "local" / "kustomization.yaml"
+    assert local in written and local.read_text() == overlays.local_component(env)
+    mine = local.read_text().replace(
+        "patches: []",
+        "patches:\n- target: {kind: NetworkPolicy, name: maag-kafka}\n  patch: |-\n"
+        "    - {op: add, path: /metadata/labels, value: {narrowed: by-the-site}}\n",
+    )
+    local.write_text(mine)
+    assert local not in overlays.write(tmp_path / "overlays", [env])
+    assert local.read_text() == mine
+    base = tmp_path / "base"
+    base.mkdir()
+    for name, text in deployment.rendered().items():
+        (base / name).write_text(text)
+    (policy,) = [
+        d
+        for d in _build(tmp_path / "overlays" / "prod")
+        if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "maag-kafka"
+    ]
+    assert policy["metadata"]["labels"]["narrowed"] == "by-the-site"
+    # `maag deploy check` holds the overlay to its environment, and leaves the site's own alone
+    (overlay,) = [
+        f
+        for f in preflight._rendered(env, preflight.Paths(overlays=tmp_path / "overlays"))
+        if "kustomization.yaml" in f.what
+    ]
+    assert overlay.level == "ok", overlay
+    # the checked-in overlays include theirs
+    for name in environments.names():
+        assert (OVERLAYS / name / "local" / "kustomization.yaml").is_file()
 
 
 def test_a_new_pod_template_in_the_base_is_patched_too(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ GUIDE = ROOT / "deploy" / "README.md"
 ENVIRONMENTS = environments.names()
 # The sections an installation runs, in order (the others are procedures for later: their
 # commands are read, so an unset variable there fails too, but not applied to the model).
-INSTALL = ("Prerequisites", "First install")
+INSTALL = guide.INSTALL_SECTIONS
 # Namespaces every cluster has.
 BUILT_IN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
@@ -396,3 +396,111 @@ def test_the_redirect_check_refuses_what_nobody_could_sign_in_through() -> None:
     assert redirect_matches(callback, callback)
     assert not redirect_matches("http://127.0.0.1:8010/*", callback)  # the old realm's
     assert not redirect_matches("https://maag.dev.essex.example/auth/callback", callback)
+
+
+def _guide_with(section: str, block: str, language: str = "sh") -> str:
+    """Today's guide with a block added at the end of a section."""
+    text = GUIDE.read_text()
+    start = text.index(f"\n## {section}\n")
+    end = text.index("\n## ", start + 1)
+    return text[:end] + f"\n```{language}\n{block}\n```\n" + text[end:]
+
+
+@pytest.mark.parametrize(
+    ("block", "language", "named"),
+    [
+        # a command the operator runs that the walk would not see
+        ('kubectl create secret generic extra -n "$NAMESPACE"', "text", "write it as ```sh"),
+        ('kubectl -n "$NAMESPACE" delete secret maag-web', "", "write it as ```sh"),
+        # which one runs is known only when run
+        ('kubectl get ns "$NAMESPACE" || kubectl create namespace "$NAMESPACE"', "sh", "||"),
+        ('test -n "$REGISTRY" && kubectl create namespace "$NAMESPACE"', "sh", "runs only when"),
+        ('if true; then kubectl create namespace "$NAMESPACE"; fi', "sh", "if is not read"),
+    ],
+)
+def test_what_the_walk_cannot_follow_is_refused(block: str, language: str, named: str) -> None:
+    with pytest.raises(guide.GuideError, match=re.escape(named)):
+        guide.commands(_guide_with("Backup and restore", block, language), {"ENVIRONMENT": "prod"})
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        'kubectl delete secret maag-web -n "$NAMESPACE"',
+        'kubectl patch secret maag-web -n "$NAMESPACE" -p "{}"',
+        'kubectl apply -f extra.yaml -n "$NAMESPACE"',
+        'kubectl get secret maag-web -n "$NAMESPACE" -o yaml | kubectl apply -f -',
+    ],
+)
+def test_an_install_command_the_model_does_not_know_fails_the_walk(block: str) -> None:
+    """A change to the cluster the model cannot apply would make the walk not what the
+    operator does: it is refused, not skipped."""
+    with pytest.raises(guide.GuideError, match="the walk does not model it"):
+        walk(_guide_with("First install", block), "prod")
+
+
+def test_a_pipe_is_two_commands_the_second_reading_the_first() -> None:
+    (first, second) = guide.commands(
+        "## S\n```sh\nkubectl get secret a -n x -o yaml | kubectl apply -f -\n```\n"
+    )
+    assert first.words[:2] == ("kubectl", "get") and not first.piped
+    assert second.words == ("kubectl", "apply", "-f", "-") and second.piped
+
+
+# kinds no namespace holds, and the one Service the guide reads in `default` (the API server's)
+CLUSTER_SCOPED = ("node", "storageclass", "ingressclass")
+API_SERVER_ENDPOINTS = "-n default -l kubernetes.io/service-name=kubernetes"
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_every_kubectl_command_of_the_guide_acts_in_the_environments_namespace(
+    environment: str,
+) -> None:
+    """Not only the install's: a restore's, a rotation's, a restart's, each in every section,
+    names the namespace `maag deploy env` sets (dev's is not prod's), in its blocks and in its
+    prose."""
+    namespace = environments.load(environment).namespace
+    text = GUIDE.read_text()
+    wrong = []
+    for c in guide.commands(text, {"ENVIRONMENT": environment}):
+        if c.words[:1] != ("kubectl",):
+            continue
+        words = list(c.words)
+        named = [words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-n", "--namespace")]
+        if words[1:3] == ["create", "namespace"] or words[1:3] == ["apply", "-k"]:
+            named = named or [namespace]  # the overlay's namespace, or the namespace itself
+        if named != [namespace]:
+            wrong.append(f"{c.section}: {c.text}")
+    assert wrong == []
+    prose = re.sub(r"^( *)```.*?^\1```", "", text, flags=re.M | re.S)
+    for span in re.findall(r"`(kubectl [^`]+)`", prose):
+        span = " ".join(span.split())
+        scoped = any(f" {kind} " in f"{span} " for kind in CLUSTER_SCOPED)
+        assert scoped or API_SERVER_ENDPOINTS in span or '-n "$NAMESPACE"' in span, span
+
+
+def test_the_image_is_pushed_by_an_account_signed_in_to_the_registry() -> None:
+    commands = [c.words[:2] for c in guide.commands(GUIDE.read_text(), {"ENVIRONMENT": "prod"})]
+    assert commands.index(("docker", "login")) < commands.index(("docker", "push"))
+    (login,) = [
+        c
+        for c in guide.commands(GUIDE.read_text(), {"ENVIRONMENT": "prod"})
+        if c.words[:2] == ("docker", "login")
+    ]
+    assert login.words[2] == environments.load("prod").image.registry
+
+
+def test_the_install_waits_for_this_releases_migrations_only() -> None:
+    """Older releases' Jobs are kept until their TTL (a failed one for good): the wait selects
+    this release's, as `maag deploy env` prints them."""
+    from maag.ops.deployment import migration_labels, migrations_selector
+
+    (wait,) = [
+        c
+        for c in guide.commands(GUIDE.read_text(), {"ENVIRONMENT": "prod"})
+        if c.section in INSTALL and c.words[:3] == ("kubectl", "wait", "job")
+    ]
+    selector = wait.words[wait.words.index("-l") + 1]
+    assert selector == migrations_selector()
+    labels = migration_labels("panel")
+    assert all(labels[k] == v for k, v in (t.split("=") for t in selector.split(",")))

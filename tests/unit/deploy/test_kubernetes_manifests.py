@@ -39,7 +39,7 @@ from tests.support.referral import CHILD_INDEX_KEYS, CIPHER_KEY, KEKS
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
 CRDS = ROOT / "tests" / "support" / "crds"
-K8S_VERSION = "1.31.0"
+K8S_VERSION = "1.34.0"  # the oldest the guide supports (maag.ops.preflight.KUBERNETES_MINIMUM)
 BUILT_IN = {"v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1"}
 
 
@@ -266,13 +266,24 @@ CNPG_OPERATOR = {"app.kubernetes.io/name": "cloudnative-pg"}
 BARMAN_PLUGIN = {"app": "barman-cloud"}
 PG = {"cnpg.io/cluster": "maag-pg", "cnpg.io/podRole": "instance"}
 MIGRATE = {**MAAG, "app.kubernetes.io/component": "migrate", "app.kubernetes.io/instance": "panel"}
+AUDIT = {**MAAG, "app.kubernetes.io/component": "audit"}  # where `maag audit verify` runs
+# cert-manager's HTTP-01 solver pod, made in the namespace of the certificate's Ingress
+ACME_SOLVER = {
+    "acme.cert-manager.io/http01-solver": "true",
+    "acme.cert-manager.io/http-domain": "1234",
+    "acme.cert-manager.io/http-token": "5678",
+}
 HERE = {"kubernetes.io/metadata.name": "maag"}
 KUBE_SYSTEM = {"kubernetes.io/metadata.name": "kube-system"}
 DNS_POD = ({"k8s-app": "kube-dns"}, KUBE_SYSTEM)
-OUTSIDE = "outside"  # an address outside the cluster (the API server, S3, the IdP, SMTP)
+OUTSIDE = "outside"  # an address outside the cluster (S3, the IdP, SMTP, agencies' systems)
 # NodeLocal DNSCache's link-local address on every node: neither a pod nor an address an
 # ipBlock is sure to match (on Cilium a CIDR does not select a node's own addresses)
 NODE_LOCAL_DNS = "169.254.20.10"
+# The Kubernetes API server: on Cilium it has the kube-apiserver (host, remote-node)
+# identity, which no ipBlock matches by default (cilium/cilium#20550, #14724), and it is no
+# pod: only a rule naming no peer reaches it, or lets it in
+API_SERVER = "the API server (a node's identity)"
 
 
 def _component(name: str) -> dict[str, str]:
@@ -285,8 +296,9 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
 
 def _peer_matches(peer: dict[str, Any], pod: Any) -> bool:
     """Whether a NetworkPolicy peer selects `pod`: (labels, namespace labels), OUTSIDE (only
-    an ipBlock selects it) or NODE_LOCAL_DNS (no peer does: only a rule naming no peer)."""
-    if pod == NODE_LOCAL_DNS:
+    an ipBlock selects it), or NODE_LOCAL_DNS and API_SERVER (no peer does: only a rule naming
+    no peer)."""
+    if pod in (NODE_LOCAL_DNS, API_SERVER):
         return False
     if pod == OUTSIDE:
         return "ipBlock" in peer
@@ -354,6 +366,8 @@ def test_every_path_a_pod_needs_is_open_and_the_rest_is_denied(
     every_pod = {
         **{s: _component(s) for s in (*SERVICES, "web")},
         "migration": MIGRATE,
+        "audit": AUDIT,
+        "ACME solver": ACME_SOLVER,
         "broker": BROKER,
         "entity operator": ENTITY_OPERATOR,
         "PostgreSQL": PG,
@@ -397,8 +411,8 @@ def test_every_path_a_pod_needs_is_open_and_the_rest_is_denied(
         ("controller -> controller (KRaft)", here(BROKER), here(BROKER), 9090),
         ("broker -> broker (replication)", here(BROKER), here(BROKER), 9091),
         ("entity operator -> brokers", here(ENTITY_OPERATOR), here(BROKER), 9091),
-        ("entity operator -> API server", here(ENTITY_OPERATOR), OUTSIDE, 6443),
-        ("broker's init container -> API server (its zone)", here(BROKER), OUTSIDE, 443),
+        ("entity operator -> API server", here(ENTITY_OPERATOR), API_SERVER, 6443),
+        ("broker's init container -> API server (its zone)", here(BROKER), API_SERVER, 443),
         ("agencies' systems -> external listener", OUTSIDE, here(BROKER), 9094),
         ("Prometheus -> Kafka's metrics", monitoring, here(BROKER), 9404),
         *(
@@ -406,24 +420,32 @@ def test_every_path_a_pod_needs_is_open_and_the_rest_is_denied(
             for where, co in (("here", here(STRIMZI_OPERATOR)), ("elsewhere", co_elsewhere))
             for port in (9090, 9091, 8443)
         ),
-        ("Strimzi's operator (here) -> API server", here(STRIMZI_OPERATOR), OUTSIDE, 6443),
+        ("Strimzi's operator (here) -> API server", here(STRIMZI_OPERATOR), API_SERVER, 6443),
         ("PostgreSQL -> replica", here(PG), here(PG), 5432),
-        ("PostgreSQL -> API server", here(PG), OUTSIDE, 6443),
+        ("PostgreSQL -> API server", here(PG), API_SERVER, 6443),
         ("PostgreSQL -> object store", here(PG), OUTSIDE, 443),
         ("Prometheus -> PostgreSQL's metrics", monitoring, here(PG), 9187),
         *(
             (f"CloudNativePG's operator ({where}) -> instance manager", op, here(PG), 8000)
             for where, op in (("here", here(CNPG_OPERATOR)), ("elsewhere", cnpg_elsewhere))
         ),
-        ("CloudNativePG's operator (here) -> API server", here(CNPG_OPERATOR), OUTSIDE, 443),
-        ("API server -> CloudNativePG's webhook (here)", OUTSIDE, here(CNPG_OPERATOR), 9443),
+        ("CloudNativePG's operator (here) -> API server", here(CNPG_OPERATOR), API_SERVER, 443),
+        ("API server -> CloudNativePG's webhook (here)", API_SERVER, here(CNPG_OPERATOR), 9443),
         (
             "CloudNativePG's operator -> plugin (here)",
             here(CNPG_OPERATOR),
             here(BARMAN_PLUGIN),
             9090,
         ),
-        ("the plugin (here) -> API server", here(BARMAN_PLUGIN), OUTSIDE, 443),
+        ("the plugin (here) -> API server", here(BARMAN_PLUGIN), API_SERVER, 443),
+        ("`maag audit verify` -> PostgreSQL", here(AUDIT), here(PG), 5432),
+        ("`maag audit verify` -> brokers (as maag-audit)", here(AUDIT), here(BROKER), 9093),
+        (
+            "ingress controller -> cert-manager's HTTP-01 solver",
+            elsewhere({"app.kubernetes.io/name": "ingress-nginx"}, "ingress-nginx"),
+            here(ACME_SOLVER),
+            8089,
+        ),
     ]
     closed = [what for what, src, dst, port in needs if not _connects(policies, src, dst, port)]
     assert closed == [], f"no NetworkPolicy path for: {closed}"
@@ -439,6 +461,11 @@ def test_every_path_a_pod_needs_is_open_and_the_rest_is_denied(
         ("a service -> SMTP relay", here(_component("panel")), OUTSIDE, 587),
         ("a service -> anywhere else", here(_component("referral")), OUTSIDE, 5432),
         ("anything -> a migration", here(_component("web")), here(MIGRATE), 8000),
+        ("anything -> `maag audit verify`", here(_component("web")), here(AUDIT), 8000),
+        ("`maag audit verify` -> a service's API", here(AUDIT), here(_component("panel")), 8000),
+        ("`maag audit verify` -> anywhere else", here(AUDIT), OUTSIDE, 443),
+        ("another namespace -> HTTP-01 solver", stranger, here(ACME_SOLVER), 8089),
+        ("a service -> the API server", here(_component("referral")), API_SERVER, 6443),
     ]
     opened = [what for what, src, dst, port in refused if _connects(policies, src, dst, port)]
     assert opened == [], f"open, and should not be: {opened}"
@@ -453,16 +480,20 @@ def test_every_path_a_pod_needs_is_open_and_the_rest_is_denied(
     (kafka,) = _of(docs, "Kafka")
     (internal,) = [x for x in kafka["spec"]["kafka"]["listeners"] if x["port"] == 9093]
     assert internal["networkPolicyPeers"] == [{"podSelector": {"matchLabels": MAAG}}]
-    # each rule that reaches the API server says how to narrow it
+    # each rule open to any peer on the API server's or the webhook's port says how to narrow
+    # it (the policies for MAAG's own pods need no such rule)
     for p in policies:
-        if any(
-            {"ipBlock": {"cidr": "0.0.0.0/0"}} in r.get("to", []) and _port_ok(r, 6443)
-            for r in p["spec"].get("egress", [])
-        ):
-            assert (
-                "kubectl get endpointslices"
-                in p["metadata"]["annotations"]["maag.essex.example/narrowing"]
-            ), p["metadata"]["name"]
+        spec = p["spec"]
+        open_to_all = [
+            r
+            for key, peers in (("egress", "to"), ("ingress", "from"))
+            for r in spec.get(key, [])
+            if peers not in r and (_port_ok(r, 6443) or _port_ok(r, 9443))
+        ]
+        if open_to_all:
+            narrowing = p["metadata"]["annotations"]["maag.essex.example/narrowing"]
+            assert "kube-apiserver" in narrowing and "local component" in narrowing
+            assert spec["podSelector"]["matchLabels"].get("app.kubernetes.io/name") != "maag"
 
 
 def test_services_trust_the_brokers_ca_and_read_the_one_copy_of_their_db_password(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import json
 import os
 import shutil
@@ -29,7 +30,7 @@ args = [a for a in sys.argv[1:] if a not in ("-o", "json")]
 ALIASES = {{
     "namespace": "namespaces", "customresourcedefinition": "customresourcedefinitions",
     "apiservice": "apiservices", "clusterissuers.cert-manager.io": "clusterissuers",
-    "prometheuses.monitoring.coreos.com": "prometheuses",
+    "prometheuses.monitoring.coreos.com": "prometheuses", "ingressclass": "ingressclasses",
 }}
 if args == ["version"]:
     print(json.dumps({{"serverVersion": model["server"]}}))
@@ -60,9 +61,21 @@ sys.exit(2)
 
 ZONE = "topology.kubernetes.io/zone"
 OPERATOR_IMAGES = {
-    "strimzi": ("strimzi-cluster-operator", "quay.io/strimzi/operator:1.2.0"),
+    "strimzi": ("strimzi-cluster-operator", "quay.io/strimzi/operator:1.0.1"),
     "cnpg": ("cnpg-controller-manager", "ghcr.io/cloudnative-pg/cloudnative-pg:1.30.1"),
     "barman": ("barman-cloud", "ghcr.io/cloudnative-pg/plugin-barman-cloud:v0.16.0"),
+}
+# The pods' labels their installations give them (Strimzi's install files; the entity
+# operator Strimzi makes per Kafka cluster runs the cluster operator's image)
+STRIMZI_CLUSTER_OPERATOR = {
+    "name": "strimzi-cluster-operator",
+    "strimzi.io/kind": "cluster-operator",
+}
+ENTITY_OPERATOR = {
+    "app.kubernetes.io/name": "entity-operator",
+    "strimzi.io/cluster": "maag",
+    "strimzi.io/kind": "Kafka",
+    "strimzi.io/name": "maag-entity-operator",
 }
 
 
@@ -75,7 +88,9 @@ def _secret(namespace: str, name: str, shape: Shape) -> dict[str, Any]:
     }
 
 
-def _deployment(namespace: str, name: str, image: str, **env: str) -> dict[str, Any]:
+def _deployment(
+    namespace: str, name: str, image: str, pods: dict[str, str] | None = None, **env: str
+) -> dict[str, Any]:
     container = {
         "name": "manager",
         "image": image,
@@ -83,7 +98,12 @@ def _deployment(namespace: str, name: str, image: str, **env: str) -> dict[str, 
     }
     return {
         "metadata": {"name": name, "namespace": namespace},
-        "spec": {"template": {"spec": {"containers": [container]}}},
+        "spec": {
+            "template": {
+                "metadata": {"labels": pods or {"app": name}},
+                "spec": {"containers": [container]},
+            }
+        },
     }
 
 
@@ -94,6 +114,7 @@ def _crds(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if d["apiVersion"].rpartition("/")[0] not in preflight.BUILT_IN_GROUPS
     }
     kinds |= {
+        ("cert-manager.io", "v1", "Certificate"),
         ("cert-manager.io", "v1", "ClusterIssuer"),
         ("monitoring.coreos.com", "v1", "Prometheus"),
     }
@@ -118,17 +139,40 @@ def healthy(name: str) -> dict[str, Any]:
     docs = build(ROOT / "deploy" / "k8s" / "overlays" / name)
     selector = {"matchLabels": dict(env.monitoring_labels)}
     return {
-        "server": {"major": "1", "minor": "31", "gitVersion": "v1.31.4"},
+        "server": {"major": "1", "minor": "34", "gitVersion": "v1.34.2"},
         "namespaces": [
-            {"metadata": {"name": n}} for n in (env.namespace, "cnpg-system", "monitoring")
+            {"metadata": {"name": n}}
+            for n in (env.namespace, "cnpg-system", "monitoring", "ingress-nginx")
         ],
         "secrets": [_secret(ns, n, s) for (ns, n), s in cluster.secrets.items()],
         "customresourcedefinitions": _crds(docs),
         "deployments": [
-            _deployment("strimzi", *OPERATOR_IMAGES["strimzi"], STRIMZI_NAMESPACE="*"),
+            _deployment(
+                "strimzi",
+                *OPERATOR_IMAGES["strimzi"],
+                STRIMZI_CLUSTER_OPERATOR,
+                STRIMZI_NAMESPACE="*",
+            ),
             _deployment("cnpg-system", *OPERATOR_IMAGES["cnpg"]),
             _deployment("cnpg-system", *OPERATOR_IMAGES["barman"]),
+            # what Strimzi makes once the Kafka is applied (here: a second install), on the
+            # cluster operator's image of the Kafka's own version: not the cluster operator
+            _deployment(
+                env.namespace,
+                "maag-entity-operator",
+                "quay.io/strimzi/operator:1.0.0",
+                ENTITY_OPERATOR,
+            ),
         ],
+        "storageclasses": [
+            {
+                "metadata": {
+                    "name": "standard",
+                    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                }
+            }
+        ],
+        "ingressclasses": [{"metadata": {"name": "nginx"}}],
         "apiservices": [
             {
                 "metadata": {"name": preflight.METRICS_API},
@@ -184,8 +228,10 @@ def check(model_file: Path, model: dict[str, Any], environment: str = "prod") ->
 def test_the_cluster_the_guide_makes_is_ready_to_apply(fake: Path, good: dict[str, Any]) -> None:
     code, out = check(fake, good)
     assert code == 0, out
-    assert "FAIL" not in out and out.rstrip().endswith("ready to apply")
-    assert "ok    Strimzi 1.2.0" in out and "ok    CloudNativePG 1.30.1" in out
+    assert "FAIL" not in out and "WARN" not in out and out.rstrip().endswith("ready to apply")
+    assert "ok    Strimzi 1.0.1 (strimzi/strimzi-cluster-operator)" in out
+    assert "ok    CloudNativePG 1.30.1" in out and "ok    the Barman Cloud plugin 0.16.0" in out
+    assert "entity-operator" not in out  # Strimzi's cluster operator is found by its pods' label
 
 
 def _fixes(out: str) -> list[str]:
@@ -281,8 +327,51 @@ def test_a_missing_namespace_is_named_with_its_command(fake: Path, good: dict[st
             "CloudNativePG 1.29.3 (cnpg-system/cnpg-controller-manager) is older than 1.30.0",
         ),
         (
-            lambda m: m["server"].update(minor="30", gitVersion="v1.30.9"),
-            "Kubernetes v1.30.9 is older than 1.31",
+            lambda m: m["server"].update(minor="33", gitVersion="v1.33.9"),
+            "Kubernetes v1.33.9 is older than 1.34",
+        ),
+        (lambda m: m.update(storageclasses=[]), "no default StorageClass"),
+        (lambda m: m.update(ingressclasses=[]), "no IngressClass nginx"),
+        (
+            # the operator lives elsewhere than the policies admit it from
+            lambda m: m["deployments"][1]["metadata"].update(namespace="databases"),
+            "CloudNativePG (databases/cnpg-controller-manager) runs in databases, and the "
+            "NetworkPolicies admit it from cnpg-system only",
+        ),
+        (
+            lambda m: m["prometheuses"][0]["metadata"].update(namespace="observability"),
+            "the Prometheus that selects the monitors runs in observability",
+        ),
+        (
+            # a namespace selector that leaves this namespace out, by an expression
+            lambda m: m["prometheuses"][0]["spec"].update(
+                podMonitorNamespaceSelector={
+                    "matchExpressions": [
+                        {
+                            "key": "kubernetes.io/metadata.name",
+                            "operator": "NotIn",
+                            "values": ["maag"],
+                        }
+                    ]
+                }
+            ),
+            "no Prometheus selects PodMonitor maag",
+        ),
+        (
+            # a selector by expression its labels do not meet
+            lambda m: m["prometheuses"][0]["spec"].update(
+                ruleSelector={
+                    "matchExpressions": [
+                        {"key": "release", "operator": "In", "values": ["prometheus"]}
+                    ]
+                }
+            ),
+            "no Prometheus selects PrometheusRule maag",
+        ),
+        (
+            # Strimzi's entity operator runs its image; the cluster operator is not there
+            lambda m: m["deployments"].pop(0),
+            "Strimzi is not installed",
         ),
         (lambda m: m["deployments"].pop(2), "the Barman Cloud plugin is not installed"),
         (lambda m: m.update(apiservices=[]), "no metrics API (v1beta1.metrics.k8s.io)"),
@@ -327,6 +416,80 @@ def test_an_unsupported_cluster_is_named_with_its_fix(
     assert line.startswith("FAIL")
     following = out.splitlines()[out.splitlines().index(line) + 1]
     assert following.strip().startswith("fix: "), out
+
+
+def test_an_operator_newer_than_the_manifests_are_checked_against_is_a_warning(
+    fake: Path, good: dict[str, Any]
+) -> None:
+    """Strimzi 1.2 serves the same API, but the manifests are validated against 1.0's CRDs
+    only: named, not refused."""
+    model = copy.deepcopy(good)
+    model["deployments"][0]["spec"]["template"]["spec"]["containers"][0].update(
+        image="quay.io/strimzi/operator:1.2.0"
+    )
+    code, out = check(fake, model)
+    assert code == 0, out
+    (line,) = [line for line in out.splitlines() if "Strimzi 1.2.0" in line]
+    assert line.startswith("WARN") and "newer than the manifests are checked against" in line
+    assert "Strimzi 1.0.0's CRDs" in line
+
+
+def test_cert_manager_is_required_whatever_the_issuer(fake: Path, good: dict[str, Any]) -> None:
+    """The Barman Cloud plugin needs it, with or without an issuer for the Ingresses."""
+    model = copy.deepcopy(good)
+    model["customresourcedefinitions"] = [
+        c for c in model["customresourcedefinitions"] if c["spec"]["group"] != "cert-manager.io"
+    ]
+    fake.write_text(json.dumps(model))
+    kubectl = preflight.Kubectl(str(shutil.which("kubectl")))
+    no_issuer = dataclasses.replace(environments.load("prod"), tls_issuer="")
+    (finding,) = preflight._issuer(no_issuer, kubectl)
+    assert finding.level == "fail" and "cert-manager is not installed" in finding.what
+    fake.write_text(json.dumps(good))
+    (finding,) = preflight._issuer(no_issuer, kubectl)
+    assert finding.level == "ok"
+
+
+def test_an_environment_whose_parts_run_elsewhere_is_checked_where_it_says(
+    fake: Path, good: dict[str, Any]
+) -> None:
+    """An environment that says where its cluster's parts run ([cluster]) is held to that:
+    CloudNativePG and Prometheus found there pass, the ingress class it names is looked for."""
+    model = copy.deepcopy(good)
+    model["deployments"][1]["metadata"]["namespace"] = "databases"
+    model["deployments"][2]["metadata"]["namespace"] = "databases"
+    model["prometheuses"][0]["metadata"]["namespace"] = "observability"
+    model["namespaces"].append({"metadata": {"name": "traefik"}})
+    model["ingressclasses"] = [{"metadata": {"name": "traefik"}}]
+    fake.write_text(json.dumps(model))
+    env = environments.load("prod")
+    elsewhere = dataclasses.replace(
+        env,
+        cluster=environments.ClusterParts(
+            cnpg_namespace="databases",
+            monitoring_namespace="observability",
+            ingress_namespace="traefik",
+            ingress_class="traefik",
+        ),
+    )
+    kubectl = preflight.Kubectl(str(shutil.which("kubectl")))
+    docs = build(ROOT / "deploy" / "k8s" / "overlays" / "prod")
+    found = [
+        *preflight._operators(elsewhere, model["deployments"]),
+        *preflight._ingress(elsewhere, kubectl),
+        *preflight._prometheus(elsewhere, kubectl, docs),
+    ]
+    assert [f for f in found if f.level != "ok"] == []
+    # and the same cluster, for the environment that says nothing, is wrong four ways:
+    # CloudNativePG and its plugin elsewhere, no class nginx, Prometheus elsewhere
+    wrong = [
+        *preflight._operators(env, model["deployments"]),
+        *preflight._ingress(env, kubectl),
+        *preflight._prometheus(env, kubectl, docs),
+    ]
+    failed = [f.what for f in wrong if f.level == "fail"]
+    assert len(failed) == 4, failed
+    assert sum("runs in databases" in f for f in failed) == 2
 
 
 def test_a_cluster_without_zones_suits_an_environment_without_them(fake: Path) -> None:

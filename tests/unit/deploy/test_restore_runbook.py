@@ -84,7 +84,7 @@ def _selects(selector: str, labels: dict[str, str]) -> bool:
 def test_the_restore_stops_and_starts_the_services_and_nothing_else() -> None:
     commands = [
         line
-        for block in _blocks(_section("Backup and restore"), "text")
+        for block in _blocks(_section("Backup and restore"), "sh")
         for line in block.splitlines()
         if "kubectl" in line and " scale " in line
     ]
@@ -144,9 +144,8 @@ def _build(tmp: Path, env: Environment) -> list[dict[str, Any]]:
     base.mkdir()
     for name, text in rendered().items():
         (base / name).write_text(text)
+    overlays.write(tmp / "overlays", [env])
     overlay = tmp / "overlays" / env.name
-    overlay.mkdir(parents=True)
-    (overlay / "kustomization.yaml").write_text(overlays.render(env))
     built = subprocess.run(
         [kustomize, "build", str(overlay)], capture_output=True, text=True, check=True
     ).stdout
@@ -233,12 +232,16 @@ def test_the_runbook_renders_the_environment_before_it_applies() -> None:
     through `maag deploy render`, before the cluster is deleted and the overlay applied."""
     lines = [
         line.strip()
-        for block in _blocks(_section("Backup and restore"), "text")
+        for block in _blocks(_section("Backup and restore"), "sh")
         for line in block.splitlines()
     ]
     order = [
         next(i for i, line in enumerate(lines) if line.startswith(command))
-        for command in ("maag deploy render", "kubectl -n maag delete cluster", "kubectl apply -k")
+        for command in (
+            "maag deploy render",
+            'kubectl -n "$NAMESPACE" delete clusters.postgresql.cnpg.io',
+            "kubectl apply -k",
+        )
     ]
     assert order == sorted(order), lines
     assert not _blocks(_section("Backup and restore"), "yaml")  # no patch written by hand
