@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,14 +38,16 @@ from contracts.topics import (
 )
 from maag.ops.identity.realm import INTEGRATING_AGENCIES
 from maag.runtime.settings import service_keys
-from maag.runtime.store.migrations import LOCK_TIMEOUT, RELEASE
+from maag.runtime.store.migrations import RELEASE, retry_budget_s
 from maag.runtime.web.auth import agency_client
 from maag.services import SPECS
 
 KAFKA_CLUSTER = "maag"
 PG_CLUSTER = "maag-pg"
 HTTP_PORT = 8000
-IMAGE = f"ghcr.io/maag/maag:{RELEASE}"
+# The image is tagged with its release (`0.1.0-<build>`: a tag takes no `+`), so a build whose
+# migration changed is a new tag, and its migration Job (named for it) runs.
+IMAGE = f"ghcr.io/maag/maag:{RELEASE.replace('+', '-')}"
 SERVICES = tuple(SPECS)
 # Written for Strimzi 1.0.1 or later (the `v1` API only, validated against Strimzi 1.0.0's CRDs;
 # Kafka 4.2.0) and CloudNativePG 1.30 or later with the Barman Cloud plugin 0.16 or later
@@ -362,6 +365,11 @@ RELEASE_NAME = re.sub(r"[^a-z0-9-]", "-", RELEASE.lower())
 # How long a pod waits for its release's migration, and a migration for the database (on a
 # first install CloudNativePG makes the cluster, the roles and the databases meanwhile).
 MIGRATION_TIMEOUT_S = 600
+# How long a migration Job may run, all its pods together (its `activeDeadlineSeconds`): the
+# wait for the database, then every attempt and pause the migration allows itself, and a
+# minute to start. A Job past it fails (and its alert fires) rather than hold the release's
+# pods back without end.
+MIGRATION_DEADLINE_S = MIGRATION_TIMEOUT_S + math.ceil(retry_budget_s()) + 60
 # How long a finished migration Job is kept (its logs to read) before Kubernetes deletes it
 # (its TTL): applying the manifests after it is gone creates it again, and the migration run
 # again finds everything made and changes nothing.
@@ -416,9 +424,6 @@ def migration_job(service: str) -> dict[str, Any]:
         {"name": "MAAG_POSTGRES_PASSWORD", "valueFrom": password},
         {"name": "MAAG_POSTGRES_SCHEMA", "value": service},
         {"name": "MAAG_LOG_FORMAT", "value": "json"},
-        # every connection it opens (the store's library's too) gives up on a lock after this,
-        # and the migration tries again (libpq reads PGOPTIONS)
-        {"name": "PGOPTIONS", "value": f"-c lock_timeout={LOCK_TIMEOUT}"},
     ]
     labels = migration_labels(service)
     template = {
@@ -459,6 +464,7 @@ def migration_job(service: str) -> dict[str, Any]:
         "metadata": {"name": migration_job_name(service, template), "labels": labels},
         "spec": {
             "backoffLimit": 6,
+            "activeDeadlineSeconds": MIGRATION_DEADLINE_S,
             "ttlSecondsAfterFinished": MIGRATION_KEPT_S,
             "template": template,
         },
@@ -1067,20 +1073,23 @@ DNS = {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53
 # does either: it has the `kube-apiserver` (or `host`, `remote-node`) identity, which an
 # ipBlock never matches by default (cilium/cilium#20550, #14724). So its ports, to any
 # destination, as DNS; and the admission webhook CloudNativePG's operator serves, from any
-# source. To narrow them: a CiliumNetworkPolicy allowing the entity `kube-apiserver` (on
-# Cilium), or the control plane's addresses (elsewhere), in the overlay's `local` component
-# (deploy/README.md, "Configuration").
+# source. Wider than needed (any in-cluster HTTPS endpoint): to narrow, an overlay's `local`
+# component replaces the rule (allow rules add up: adding a narrower one narrows nothing)
+# with the control plane's addresses, or on Cilium removes it for a CiliumNetworkPolicy to
+# the entity `kube-apiserver` (deploy/README.md, "Prerequisites").
 API_SERVER_NARROWING = (
     "Any destination on the API server's ports (443, 6443): on Cilium a CIDR does not match "
-    "the API server's identity. To narrow: on Cilium, a CiliumNetworkPolicy with toEntities "
-    "kube-apiserver; elsewhere, the control plane's addresses (kubectl get endpointslices -n "
-    "default -l kubernetes.io/service-name=kubernetes), in the overlay's local component."
+    "the API server's identity. To narrow, in the overlay's local component, replace this rule "
+    "(allow rules add up) with the control plane's addresses (kubectl get endpointslices -n "
+    "default -l kubernetes.io/service-name=kubernetes), or on Cilium remove it and allow "
+    "toEntities kube-apiserver in a CiliumNetworkPolicy."
 )
 API_SERVER = {"ports": _tcp(443, 6443)}
 WEBHOOK_NARROWING = (
     "Any source on the webhook's port: the API server calls it, and on Cilium no CIDR or "
-    "selector matches the API server. To narrow: on Cilium, fromEntities kube-apiserver in a "
-    "CiliumNetworkPolicy, in the overlay's local component."
+    "selector matches the API server. To narrow on Cilium, in the overlay's local component, "
+    "remove this rule's open source and allow fromEntities kube-apiserver in a "
+    "CiliumNetworkPolicy."
 )
 
 

@@ -30,9 +30,12 @@ GUIDE = Path(__file__).resolve().parents[2] / "deploy" / "README.md"
 # The sections an installation runs, in order (the others are procedures for later: their
 # commands are read, so an unset variable there fails too, but they make nothing at install).
 INSTALL_SECTIONS = ("Prerequisites", "First install")
-# A fenced block, indented as a list item's may be: its indentation, language and body.
-_FENCE = re.compile(r"^( *)```([\w+-]*)[ \t]*\n(.*?)^\1```[ \t]*$", re.M | re.S)
-_KUBECTL = re.compile(r"(?<![\w/.-])kubectl\b")
+# A fenced block's opening line (its indentation, as a list item's may be, and its language)
+# and a closing line; a block is closed at the same indentation as it opened.
+_FENCE_OPEN = re.compile(r"^( *)```([\w+-]*)[ \t]*$")
+_FENCE_CLOSE = re.compile(r"^( *)```[ \t]*$")
+# kubectl run as a command (followed by its arguments), not a word in a path or a name
+_KUBECTL = re.compile(r"(?<![\w/.-])kubectl(?=\s)")
 # Tests a command after `&&` may depend on, and shell constructs the walk does not follow.
 _TESTS = ("test", "[", "[[")
 _CONTROL = ("if", "then", "elif", "else", "fi", "while", "until", "case", "esac", "function")
@@ -87,8 +90,7 @@ def shell_blocks(markdown: str) -> Iterator[tuple[str, str]]:
     A block of another language holding a `kubectl` command is refused: the operator would run
     it, and the walk would not see it."""
     for heading, text in sections(markdown):
-        for match in _FENCE.finditer(text):
-            language, body = match.group(2), textwrap.dedent(match.group(3))
+        for language, body in _fenced(text, heading):
             if language == "sh":
                 yield heading, body
             elif _KUBECTL.search(body):
@@ -96,6 +98,35 @@ def shell_blocks(markdown: str) -> Iterator[tuple[str, str]]:
                     f"a ```{language or ' '} block under {heading!r} holds a kubectl command: "
                     f"write it as ```sh, for the walk to read it: {body.strip()[:80]!r}"
                 )
+
+
+def _fenced(text: str, heading: str) -> Iterator[tuple[str, str]]:
+    """(language, body) of each fenced block of a section, its indentation taken off. A block
+    closed at another indentation than it opened, or never closed, is a GuideError: Markdown
+    would render the rest differently, and the walk would read a block the operator does not
+    see (or skip one they do)."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        opened = _FENCE_OPEN.match(lines[i])
+        if opened is None:
+            i += 1
+            continue
+        indent, language = opened.groups()
+        for j in range(i + 1, len(lines)):
+            closed = _FENCE_CLOSE.match(lines[j])
+            if closed is None:
+                continue
+            if closed.group(1) != indent:
+                raise GuideError(
+                    f"a ```{language} block under {heading!r} opens indented {len(indent)} and "
+                    f"closes indented {len(closed.group(1))}: {lines[i + 1].strip()[:60]!r}"
+                )
+            break
+        else:
+            raise GuideError(f"a ```{language} block under {heading!r} is never closed")
+        yield language, textwrap.dedent("\n".join(lines[i + 1 : j]) + "\n")
+        i = j + 1
 
 
 Evaluate = Callable[[list[str]], Mapping[str, str]]
@@ -430,6 +461,28 @@ READ_ONLY_VERBS = frozenset(
         "events",
     }
 )
+# Verbs read-only only with their subcommand: `rollout status` (not `rollout restart`), `auth
+# can-i`; and `config`, which changes at most the operator's own kubeconfig.
+READ_ONLY_SUBCOMMANDS = frozenset(
+    {("rollout", "status"), ("rollout", "history"), ("auth", "can-i")}
+)
+LOCAL_VERBS = frozenset({"config"})
+# kubectl's global flags that take a value (they may come before the verb): which cluster and
+# as whom, not what is done.
+_GLOBAL_FLAGS = frozenset(
+    {
+        "--context",
+        "--kubeconfig",
+        "--cluster",
+        "--user",
+        "-s",
+        "--server",
+        "--request-timeout",
+        "--as",
+        "--as-group",
+        "--token",
+    }
+)
 
 
 def actions(command: Command) -> list[Action]:
@@ -451,10 +504,15 @@ def actions(command: Command) -> list[Action]:
             namespace = words[i + 1]
             i += 2
             continue
+        if w in _GLOBAL_FLAGS and not rest:
+            i += 2
+            continue
         if w.startswith("--namespace="):
             namespace = w.split("=", 1)[1]
         elif w.startswith("-n") and len(w) > 2 and not w.startswith("--"):
             namespace = w[2:]
+        elif not rest and w.startswith("--") and w.split("=", 1)[0] in _GLOBAL_FLAGS:
+            pass  # `--context=x` before the verb
         else:
             if i in command.opaque:
                 opaque.add(len(rest))
@@ -474,7 +532,11 @@ def actions(command: Command) -> list[Action]:
                 return [Action("apply", namespace, rest[k + 1], command)]
             if w.startswith("--kustomize="):
                 return [Action("apply", namespace, w.split("=", 1)[1], command)]
-    if rest and rest[0] in READ_ONLY_VERBS:
+    if rest and (
+        rest[0] in READ_ONLY_VERBS
+        or rest[0] in LOCAL_VERBS
+        or tuple(rest[:2]) in READ_ONLY_SUBCOMMANDS
+    ):
         return []
     raise GuideError(
         f"`{command.text}`: kubectl {' '.join(rest[:2])} changes the cluster, and the walk "

@@ -222,6 +222,18 @@ def check(
             found.append(_fail(f"the overlay does not build: {e}", "maag deploy render"))
     if docs is not None:
         found += _hosts_deployed(env, docs)
+    try:
+        commands = _guide_commands(env, paths.guide)
+    except guide.GuideError as e:
+        # the commands this check prints are the guide's: a guide it cannot read is named,
+        # not taken for one that creates nothing
+        found.append(
+            _fail(
+                f"the guide ({paths.guide}) cannot be read as the commands it runs: {e}",
+                "correct the guide where it says (maag/ops/guide.py reads it)",
+            )
+        )
+        commands = []
     if kubectl is None:
         found.append(
             _warn(
@@ -231,7 +243,6 @@ def check(
             )
         )
         return found
-    commands = _guide_commands(env, paths.guide)
     try:
         found += _cluster(env, kubectl, docs or [], commands)
     except KubectlError as e:
@@ -332,12 +343,13 @@ def _hosts_deployed(env: Environment, docs: list[dict[str, Any]]) -> Iterator[Fi
 
 
 def _guide_commands(env: Environment, path: Path) -> list[guide.Command]:
-    """The guide's commands for this environment (its values from `maag deploy env`)."""
+    """The guide's commands for this environment (its values from `maag deploy env`); a
+    GuideError where the guide cannot be read as commands."""
     if not path.is_file():
         return []
     try:
         return guide.commands(path.read_text(), {"ENVIRONMENT": env.name})
-    except (guide.GuideError, environments.EnvironmentFileError):
+    except environments.EnvironmentFileError:
         return []
 
 

@@ -105,8 +105,8 @@ class System:
         )
 
     def start_service(self, name: str) -> None:
-        """Its store made by the owner (`maag db migrate`, as its init container does in
-        Kubernetes), and the service run as a role that may not change its history."""
+        """Its store made by the owner (`maag db migrate`, as its release's migration Job
+        does in Kubernetes), and the service run as a role that may not change its history."""
         store = Settings(postgres_url=self.postgres_url, postgres_schema=self.schema_of(name))
         role = f"maag_test_{name}"
         migrate(store, name, role, WRITER_PASSWORD)

@@ -47,10 +47,15 @@ FROM unnest(%(tables)s::text[]) AS t(name)
 LEFT JOIN pg_namespace n ON n.nspname = %(schema)s
 LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.name
 """
-# The releases' table: whether it is there, and whether this role owns it (then it could
-# record a release no migration ran).
-_RELEASES = """
-SELECT c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+# What this role may do to the releases' table besides reading it: then it could record a
+# release no migration ran, or take a migration's record away (a rollback to a release that
+# granted more, or the owner's mistake, would leave it so).
+_RELEASE_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+# The releases' table: whether it is there, whether this role owns it, and each of
+# _RELEASE_WRITES it may do.
+_RELEASES = f"""
+SELECT c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user),
+       {", ".join(f"has_table_privilege(c.oid, '{w}')" for w in _RELEASE_WRITES)}
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = %(schema)s AND c.relname = %(table)s
 """
@@ -102,6 +107,12 @@ def behind(settings: Settings, service: str, release: str = RELEASE) -> list[str
             reasons.append(f"{where}: this role may update its history")
     if table is not None and table[0]:
         reasons.append(f"{schema}.{RELEASES} belongs to this role (it must be the owner's)")
+    elif table is not None:
+        writes = [w for w, may in zip(_RELEASE_WRITES, table[1:], strict=True) if may]
+        if writes:
+            reasons.append(
+                f"{schema}.{RELEASES}: this role may {', '.join(writes)} (it must only read it)"
+            )
     if release not in migrated:
         last = f"the last was {migrated[-1]}'s" if migrated else "none has run"
         reasons.append(f"release {release}'s migration has not run on it ({last})")

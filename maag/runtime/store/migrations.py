@@ -19,11 +19,19 @@ store's tables and:
 - the release that migrated the store is recorded (RELEASES, owned by the owner, read-only
   to the writer) in the same transaction as the last of these steps: a service's pods wait
   for their own release's row (maag.runtime.store.migration_head), not for any migration.
+  A release is the version and the build (RELEASE: `0.1.0+<hash of this module>`), so a
+  build whose migration changed is a new release even when nobody bumped the version.
+
+Two migrations of one store at once (a Job retried while its first pod still runs, two
+releases applied close together) take turns: each takes an advisory lock on the service
+first. An older release's migration run after a newer one's (a rollback) records its row and
+changes nothing: it would take back what the newer one granted or guarded.
 
 Run again (the next release, a Job re-created), it changes only what is missing: a trigger
 already in place is left alone, so a re-run takes no lock that stops the services' writes
 beyond the SHARE lock eventsourcing's `CREATE INDEX IF NOT EXISTS` takes for an instant.
-Every lock is waited for at most LOCK_TIMEOUT, and the migration tries again, up to
+Every lock is waited for at most LOCK_TIMEOUT, on every connection the migration opens (its
+own, the event store library's and the read models'), and the migration tries again, up to
 LOCK_ATTEMPTS times, rather than queue the writes behind it.
 
 A service started with MAAG_STORE_MIGRATED=true then creates none of its store's tables.
@@ -33,17 +41,24 @@ history and that a service runs as it.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
+import os
 import re
+import threading
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from eventsourcing.postgres import PostgresProcessRecorder
+from packaging.version import InvalidVersion, Version
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL, Identifier, Literal
+from sqlalchemy import event
 
 from maag.runtime.evidence.case_index import cases_table
 from maag.runtime.evidence.chain import chain_table
@@ -69,20 +84,30 @@ RELEASES = "maag_migrations"
 ROLE_ATTEMPTS = 5
 ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # How long a migration waits for a lock before it gives up and tries again: the services'
-# writes that arrive meanwhile queue behind it, so never long. In Kubernetes the Job sets it
-# for every connection it opens (PGOPTIONS, maag.ops.deployment); here for the migration's own.
+# writes that arrive meanwhile queue behind it, so never long. Set by migrate() on every
+# connection it makes, whoever runs it (the Job, a developer, the tests).
 LOCK_TIMEOUT = "2s"
 LOCK_ATTEMPTS = 10
 CONNECT_TIMEOUT_S = 5
-_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout reached
+# The longest one attempt takes once it has its locks: a few tables, triggers and grants take
+# seconds; the rest of it is for a slow database.
+ATTEMPT_S = 30
+# The longest pause between two attempts (each pause doubles from half a second up to it).
+RETRY_PAUSE_MAX_S = 10.0
+# What makes the migration try again rather than fail (PostgreSQL's SQLSTATEs): a lock not
+# taken within lock_timeout, a deadlock with a service's write, and "tuple concurrently
+# updated" (two sessions changing one catalogue row: a grant, a trigger, a role).
+_RETRIED = {"55P03", "40P01", "XX000"}
+# The advisory lock two migrations of one service's store take turns on.
+_TURN = "maag-migrate:"
 
 
 class MigrationError(RuntimeError):
     pass
 
 
-def _release() -> str:
-    """This code's release: pyproject.toml's in a checkout (where the manifests are rendered
+def _version() -> str:
+    """This code's version: pyproject.toml's in a checkout (where the manifests are rendered
     and the tests run), the installed package's elsewhere (the image)."""
     pyproject = Path(__file__).resolve().parents[3] / "pyproject.toml"
     if pyproject.is_file():
@@ -91,7 +116,35 @@ def _release() -> str:
     return importlib.metadata.version("maag")
 
 
-RELEASE = _release()
+def build_identity(source: bytes) -> str:
+    """A build of the migration: the hash of this module's text, the same in a checkout and
+    in the image built from it (installed from the wheel, byte for byte), with no git needed
+    in either."""
+    return hashlib.sha256(source).hexdigest()[:12]
+
+
+def release_of(version: str, build: str) -> str:
+    """`<version>+<build>`, the version normalised (PEP 440: `v0.1` and `0.1` are one
+    release), the build its local label."""
+    return str(Version(f"{Version(version).public}+{build}"))
+
+
+BUILD = build_identity(Path(__file__).read_bytes())
+RELEASE = release_of(_version(), BUILD)
+
+
+def newer_than(releases: list[str], release: str) -> list[str]:
+    """The releases in `releases` whose version is above `release`'s (builds of one version
+    are not ordered: the latest migration wins). A row no version parses is not newer."""
+    mine = Version(release).public
+    newer = []
+    for r in releases:
+        try:
+            if Version(Version(r).public) > Version(mine):
+                newer.append(r)
+        except InvalidVersion:
+            continue
+    return newer
 
 
 def local_writer(service: str) -> str:
@@ -141,57 +194,168 @@ def migrate(
     owner = postgres_env(settings.postgres_url, settings.postgres_password)
     if writer == owner["POSTGRES_USER"]:
         raise MigrationError("--writer: the service must not run as the store's owner")
+    Version(release)  # a release no version parses could never be ordered (the guard below)
     conninfo = settings.postgres_conninfo or ""
     wait_for_database(
         conninfo, [] if writer_password is not None else [writer], timeout, report=report
     )
-    for attempt in range(LOCK_ATTEMPTS):
-        try:
-            return _migrate(settings, service, writer, writer_password, release)
-        except Exception as e:
-            if not _lock_timed_out(e):
-                raise
-            if attempt == LOCK_ATTEMPTS - 1:
-                raise MigrationError(
-                    f"{service}: a lock the migration needs was not free within "
-                    f"{LOCK_TIMEOUT}, {LOCK_ATTEMPTS} times (a long transaction on the store?): "
-                    f"{_first_line(e)}"
-                ) from e
-            report(f"a lock was not free within {LOCK_TIMEOUT}; trying again")
-            time.sleep(min(0.5 * 2**attempt, 10.0))
+    with _lock_timeout_everywhere():
+        for attempt in range(LOCK_ATTEMPTS):
+            try:
+                return _migrate(settings, service, writer, writer_password, release, report)
+            except Exception as e:
+                code = _retried(e)
+                if code is None:
+                    raise
+                if attempt == LOCK_ATTEMPTS - 1:
+                    raise MigrationError(
+                        f"{service}: the migration met {_what(code)}, {LOCK_ATTEMPTS} times "
+                        f"(a long transaction on the store?): {_first_line(e)}"
+                    ) from e
+                report(f"{_what(code)}; trying again")
+                time.sleep(min(0.5 * 2**attempt, RETRY_PAUSE_MAX_S))
     raise AssertionError("unreachable")
 
 
+def retry_budget_s() -> float:
+    """The longest a migration runs once the database answers: every attempt to its end (its
+    statements each wait at most LOCK_TIMEOUT for a lock), and the pauses between them. The
+    migration Job's deadline is sized from it (maag.ops.deployment)."""
+    pauses = sum(min(0.5 * 2.0**a, RETRY_PAUSE_MAX_S) for a in range(LOCK_ATTEMPTS - 1))
+    return float(pauses + LOCK_ATTEMPTS * ATTEMPT_S)
+
+
+def _seconds(duration: str) -> float:
+    """PostgreSQL's `2s` or `200ms` in seconds."""
+    if duration.endswith("ms"):
+        return float(duration.removesuffix("ms")) / 1000
+    return float(duration.removesuffix("s"))
+
+
+_WHAT = {
+    "55P03": "a lock not free within the lock timeout (LOCK_TIMEOUT)",
+    "40P01": "a deadlock with another transaction",
+    "XX000": "a catalogue row changed by another session at once",
+}
+
+
+def _what(code: str) -> str:
+    return _WHAT[code].replace("the lock timeout (LOCK_TIMEOUT)", LOCK_TIMEOUT)
+
+
+_ENV = threading.Lock()
+_ENV_USERS = 0
+_ENV_SAVED: str | None = None
+
+
+def _pg_options() -> str:
+    return f"-c lock_timeout={LOCK_TIMEOUT}"
+
+
+@contextmanager
+def _lock_timeout_everywhere() -> Iterator[None]:
+    """LOCK_TIMEOUT for every libpq connection made meanwhile without options of its own (the
+    event store library's pool, the schema's creation): libpq reads PGOPTIONS when it
+    connects. Counted, so that migrations in threads leave it set until the last ends."""
+    global _ENV_USERS, _ENV_SAVED
+    with _ENV:
+        if _ENV_USERS == 0:
+            _ENV_SAVED = os.environ.get("PGOPTIONS")
+            os.environ["PGOPTIONS"] = f"{_ENV_SAVED or ''} {_pg_options()}".strip()
+        _ENV_USERS += 1
+    try:
+        yield
+    finally:
+        with _ENV:
+            _ENV_USERS -= 1
+            if _ENV_USERS == 0:
+                if _ENV_SAVED is None:
+                    os.environ.pop("PGOPTIONS", None)
+                else:
+                    os.environ["PGOPTIONS"] = _ENV_SAVED
+
+
+def _connect(conninfo: str, **kwargs: Any) -> psycopg.Connection[Any]:
+    return psycopg.connect(
+        conninfo, connect_timeout=CONNECT_TIMEOUT_S, options=_pg_options(), **kwargs
+    )
+
+
+@contextmanager
+def _turn(conninfo: str, service: str) -> Iterator[None]:
+    """The service's migration turn for as long as the block runs (a session advisory lock,
+    waited for at most LOCK_TIMEOUT: a migration that does not get it tries again)."""
+    with _connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (_TURN + service,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (_TURN + service,))
+
+
 def _migrate(
-    settings: Settings, service: str, writer: str, writer_password: str | None, release: str
+    settings: Settings,
+    service: str,
+    writer: str,
+    writer_password: str | None,
+    release: str,
+    report: Callable[[str], None],
 ) -> list[str]:
-    store = type(f"{service.capitalize()}Store", (ServiceApplication,), {"name": service})(settings)
-    try:
-        recorder = store.recorder
-        assert isinstance(recorder, PostgresProcessRecorder)  # a PostgreSQL URL was given
-        schema = recorder.datastore.schema
-        events = recorder.events_table_name
-        tracking = recorder.tracking_table_name
-    finally:
-        store.close()
-    engine = read_model_engine(settings, service)
-    try:
-        for made in (chain_table(service), cases_table(service)):
-            create_tables(made.metadata, engine)
-    finally:
-        engine.dispose()
+    conninfo = settings.postgres_conninfo or ""
+    with _turn(conninfo, service):  # the libraries' CREATE ... IF NOT EXISTS, one at a time
+        store_class = type(f"{service.capitalize()}Store", (ServiceApplication,), {"name": service})
+        store = store_class(settings)
+        try:
+            recorder = store.recorder
+            assert isinstance(recorder, PostgresProcessRecorder)  # a PostgreSQL URL was given
+            schema = recorder.datastore.schema
+            events = recorder.events_table_name
+            tracking = recorder.tracking_table_name
+        finally:
+            store.close()
+        engine = read_model_engine(settings, service)
+        # its own `options` (the search path) make libpq ignore PGOPTIONS: set it per session
+        event.listen(engine, "connect", _set_lock_timeout)
+        try:
+            for made in (chain_table(service), cases_table(service)):
+                create_tables(made.metadata, engine)
+        finally:
+            engine.dispose()
     history = history_tables(service)
     if history[0] != events:  # the wait for the migration looks for the name declared here
         raise MigrationError(f"eventsourcing named {service}'s events table {events}")
-    conninfo = settings.postgres_conninfo or ""
     _ensure_role(conninfo, writer, writer_password)
     # One transaction (psycopg commits at the block's end): the release's row is there only if
     # everything before it is.
-    with psycopg.connect(
-        conninfo, connect_timeout=CONNECT_TIMEOUT_S, options=f"-c lock_timeout={LOCK_TIMEOUT}"
-    ) as conn:
+    with _connect(conninfo) as conn:
+        # first: the other migrations of this store wait (at most LOCK_TIMEOUT) until it ends
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_TURN + service,))
         s = Identifier(schema)
         w = Identifier(writer)
+        releases = SQL("{}.{}").format(s, Identifier(RELEASES))
+        conn.execute(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (service text NOT NULL, release text NOT NULL, "
+                "migrated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (service, release))"
+            ).format(releases)
+        )
+        recorded = SQL(
+            "INSERT INTO {} (service, release) VALUES ({}, {}) "
+            "ON CONFLICT (service, release) DO UPDATE SET migrated_at = now()"
+        ).format(releases, Literal(service), Literal(release))
+        rows = conn.execute(
+            SQL("SELECT release FROM {} WHERE service = %s").format(releases), (service,)
+        ).fetchall()
+        newer = newer_than([r for (r,) in rows], release)
+        if newer:
+            # a rollback's migration: what it would grant, revoke or guard is the newer
+            # release's to say; its pods (back on this release) find their row
+            conn.execute(recorded)
+            report(
+                f"release {', '.join(sorted(newer))} already migrated this store: "
+                f"{release} recorded, nothing changed"
+            )
+            return history
         conn.execute(
             SQL(
                 "CREATE OR REPLACE FUNCTION {}.{}() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -227,22 +391,17 @@ def _migrate(
         )
         conn.execute(SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(s, w))
         conn.execute(SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, w))
-        releases = SQL("{}.{}").format(s, Identifier(RELEASES))
-        conn.execute(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {} (service text NOT NULL, release text NOT NULL, "
-                "migrated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (service, release))"
-            ).format(releases)
-        )
+        # after the grant on all tables above: the record is read-only to the writer
         conn.execute(SQL("REVOKE ALL ON {} FROM {}").format(releases, w))
         conn.execute(SQL("GRANT SELECT ON {} TO {}").format(releases, w))
-        conn.execute(
-            SQL(
-                "INSERT INTO {} (service, release) VALUES ({}, {}) "
-                "ON CONFLICT (service, release) DO UPDATE SET migrated_at = now()"
-            ).format(releases, Literal(service), Literal(release))
-        )
+        conn.execute(recorded)
     return history
+
+
+def _set_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = '{_seconds(LOCK_TIMEOUT) * 1000:g}ms'")
+    dbapi_connection.commit()
 
 
 def _guarded(conn: psycopg.Connection, schema: str, table: str) -> bool:
@@ -254,18 +413,19 @@ def _guarded(conn: psycopg.Connection, schema: str, table: str) -> bool:
     return bool(row and row[0])
 
 
-def _lock_timed_out(error: BaseException) -> bool:
-    """Whether `error` (or what it wraps: eventsourcing's and SQLAlchemy's errors wrap
-    psycopg's) is a lock not taken within lock_timeout."""
+def _retried(error: BaseException) -> str | None:
+    """The SQLSTATE of `error` (or of what it wraps: eventsourcing's and SQLAlchemy's errors
+    wrap psycopg's) when it is one the migration tries again after."""
     seen: set[int] = set()
     found: BaseException | None = error
     while found is not None and id(found) not in seen:
         seen.add(id(found))
-        if getattr(found, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-            return True
+        code = getattr(found, "sqlstate", None)
+        if code in _RETRIED:
+            return str(code)
         orig = getattr(found, "orig", None)  # SQLAlchemy's DBAPIError
         found = orig if isinstance(orig, BaseException) else found.__cause__ or found.__context__
-    return False
+    return None
 
 
 def _first_line(error: BaseException) -> str:
@@ -315,7 +475,7 @@ def wait_for_database(
 def _ensure_role(conninfo: str, role: str, password: str | None) -> None:
     for attempt in range(ROLE_ATTEMPTS):
         try:
-            with psycopg.connect(conninfo, autocommit=True) as conn:
+            with _connect(conninfo, autocommit=True) as conn:
                 _ensure_role_once(conn, role, password)
             return
         except (psycopg.errors.DuplicateObject, psycopg.errors.InternalError):

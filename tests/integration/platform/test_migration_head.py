@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,13 +19,16 @@ from typer.testing import CliRunner
 
 from maag.ops.cli import app as cli
 from maag.runtime.settings import Settings
+from maag.runtime.store import migrations
 from maag.runtime.store.migration_head import behind, wait_for_head
 from maag.runtime.store.migrations import (
     LOCK_TIMEOUT,
     RELEASE,
     MigrationError,
+    build_identity,
     history_tables,
     migrate,
+    release_of,
     writer_env,
 )
 from tests.support.keys import WRITER_PASSWORD
@@ -189,7 +193,7 @@ def test_running_the_migration_again_waits_for_no_lock_a_write_holds(
     the DROP)."""
     migrate(owner, "ledger", WRITER, WRITER_PASSWORD)
     # a write in flight on the hash chain, and no patience: any lock it holds stops us at once
-    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=200ms")
+    monkeypatch.setattr(migrations, "LOCK_TIMEOUT", "200ms")
     thread, done = _hold(
         owner, "INSERT INTO ledger_case_index VALUES (gen_random_uuid(), gen_random_uuid())", 30
     )
@@ -216,7 +220,7 @@ def test_a_lock_not_free_is_tried_again_rather_than_waited_for(owner: Settings) 
     finally:
         done.set()
         thread.join()
-    assert any("was not free within" in s and "trying again" in s for s in said), said
+    assert f"a lock not free within {LOCK_TIMEOUT}; trying again" in said, said
     assert behind(_as_writer(owner), "ledger") == []
 
 
@@ -270,3 +274,95 @@ def test_maag_db_migrate_names_the_database_it_waited_for_without_a_traceback(
     assert 'database "maag_not_made_yet" does not exist' in result.output
     assert "error: the database maag_not_made_yet on " in result.output
     assert "after 1 s" in result.output
+
+
+def test_a_release_is_the_version_and_the_build_of_the_migration() -> None:
+    """A build whose migration changed is a new release though nobody bumped the version: its
+    pods wait for its own migration, not for the row an older build of 0.1.0 left."""
+    source = Path(migrations.__file__).read_bytes()
+    assert RELEASE.endswith(f"+{build_identity(source)}")
+    assert build_identity(source + b"# changed") != build_identity(source)
+    assert release_of("v0.1", "abc") == release_of("0.1", "abc") == "0.1+abc"
+
+
+def test_two_migrations_of_one_store_at_once_both_succeed(owner: Settings) -> None:
+    """A Job's second pod started while its first still runs, or two releases applied close
+    together: they take turns, and neither fails on the other's tables, triggers or grants."""
+    failed: list[BaseException] = []
+
+    def run(release: str) -> None:
+        try:
+            migrate(owner, "ledger", WRITER, WRITER_PASSWORD, release=release)
+        except BaseException as e:  # reported below, with the thread's cause
+            failed.append(e)
+
+    releases = [f"0.1.0+{n}" for n in "abcd"]
+    threads = [threading.Thread(target=run, args=(r,)) for r in releases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failed == []
+    writer = _as_writer(owner)
+    for release in releases:
+        assert behind(writer, "ledger", release=release) == []
+
+
+def _grants(owner: Settings) -> list[tuple[str, str]]:
+    assert owner.postgres_url is not None
+    with psycopg.connect(owner.postgres_url) as conn:
+        rows = conn.execute(
+            "SELECT table_name, privilege_type FROM information_schema.role_table_grants "
+            "WHERE grantee = %s AND table_schema = %s ORDER BY 1, 2",
+            (WRITER, owner.postgres_schema),
+        ).fetchall()
+    return [(t, p) for t, p in rows]
+
+
+def test_an_older_release_migrated_after_a_newer_one_changes_nothing(owner: Settings) -> None:
+    """A rollback's Job: it records that it ran (its pods, back on it, start) and takes back
+    nothing the newer release granted or guarded."""
+    migrate(owner, "ledger", WRITER, WRITER_PASSWORD, release="0.2.0")
+    _run(owner, f"GRANT UPDATE ON ledger_chain TO {WRITER}")  # as a newer release might
+    before = _grants(owner)
+    said: list[str] = []
+    migrate(owner, "ledger", WRITER, WRITER_PASSWORD, release="0.1.0+a", report=said.append)
+    assert _grants(owner) == before
+    assert said == ["release 0.2.0 already migrated this store: 0.1.0+a recorded, nothing changed"]
+    assert "release 0.1.0+a's migration has not run" not in " ".join(
+        behind(_as_writer(owner), "ledger", release="0.1.0+a")
+    )
+
+
+@pytest.mark.parametrize("write", ["INSERT", "UPDATE", "DELETE", "TRUNCATE"])
+def test_a_writer_that_may_change_the_releases_record_is_not_the_head(
+    owner: Settings, write: str
+) -> None:
+    """A rollback to a release that granted more (or an owner's slip): the service's role could
+    record a release no migration ran, or take one's record away."""
+    migrate(owner, "ledger", WRITER, WRITER_PASSWORD)
+    _run(owner, f"GRANT {write} ON maag_migrations TO {WRITER}")
+    assert behind(_as_writer(owner), "ledger") == [
+        f"{owner.postgres_schema}.maag_migrations: this role may {write} (it must only read it)"
+    ]
+
+
+def test_every_connection_of_the_migration_gives_up_on_a_lock(
+    owner: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event store library's table creation too (its CREATE INDEX IF NOT EXISTS takes a
+    SHARE lock), with no PGOPTIONS from whoever runs it: a write holding the events table
+    makes the migration give up and say so, not queue every write behind it."""
+    migrate(owner, "ledger", WRITER, WRITER_PASSWORD)
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    monkeypatch.setattr(migrations, "LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(migrations, "LOCK_ATTEMPTS", 2)
+    thread, done = _hold(owner, "LOCK TABLE ledger_events IN ROW EXCLUSIVE MODE", 60)
+    try:
+        started = time.monotonic()
+        with pytest.raises(MigrationError, match="a lock not free within 200ms, 2 times"):
+            migrate(owner, "ledger", WRITER, WRITER_PASSWORD)
+        assert time.monotonic() - started < 20
+    finally:
+        done.set()
+        thread.join()

@@ -105,6 +105,19 @@ def test_the_service_role_cannot_update_delete_or_truncate_its_history(
         _as(writer, f"DELETE FROM {table}")
 
 
+def test_the_service_role_cannot_change_the_record_of_migrations(writer: Settings) -> None:
+    """The rows its pods wait for (maag.runtime.store.migration_head): the role reads them and
+    can neither write one nor take one away."""
+    for statement in (
+        "INSERT INTO maag_migrations (service, release) VALUES ('ledger', '9.9.9')",
+        "UPDATE maag_migrations SET release = '9.9.9'",
+        "DELETE FROM maag_migrations",
+        "TRUNCATE maag_migrations",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            _as(writer, statement)
+
+
 def test_not_even_the_owner_changes_history_without_first_dropping_the_trigger(
     owner: Settings, writer: Settings
 ) -> None:

@@ -5,6 +5,7 @@ metrics through their operators' exporters, and backups each cluster archives ap
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import shutil
 import subprocess
@@ -32,7 +33,7 @@ from maag.ops.deployment import (
     template_hash,
 )
 from maag.ops.environments import Environment, Resources
-from maag.runtime.store.migrations import LOCK_TIMEOUT
+from maag.runtime.store.migrations import retry_budget_s
 
 ROOT = Path(__file__).resolve().parents[3]
 ZONE = "topology.kubernetes.io/zone"
@@ -52,8 +53,11 @@ def _deployment(process: str) -> dict[str, Any]:
 
 
 def _release() -> str:
+    """The version and the build of the migration (the hash of its module), as a name takes
+    them: a build whose migration changed is a new release though the version stays."""
     version: str = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    return version
+    source = (ROOT / "maag/runtime/store/migrations.py").read_bytes()
+    return f"{version}-{hashlib.sha256(source).hexdigest()[:12]}"
 
 
 def test_each_store_is_migrated_by_a_job_of_this_release_and_pods_only_wait_for_it() -> None:
@@ -70,8 +74,12 @@ def test_each_store_is_migrated_by_a_job_of_this_release_and_pods_only_wait_for_
         assert job["metadata"]["name"] == (
             f"maag-migrate-{service}-{release}-{template_hash(spec['template'])}"
         )
+        assert len(job["metadata"]["name"]) <= 63  # the job-name label its pods carry
         assert job["metadata"]["labels"]["app.kubernetes.io/version"] == release
         assert spec["ttlSecondsAfterFinished"] > 0 and 0 < spec["backoffLimit"] <= 10
+        # a Job that never finishes fails once the migration's own budget is spent
+        budget = MIGRATION_TIMEOUT_S + retry_budget_s()
+        assert budget <= spec["activeDeadlineSeconds"] <= budget + 120
         pod = spec["template"]["spec"]
         assert pod["restartPolicy"] == "Never"
         (migrate,) = pod["containers"]
@@ -84,10 +92,12 @@ def test_each_store_is_migrated_by_a_job_of_this_release_and_pods_only_wait_for_
             "--timeout",
             str(MIGRATION_TIMEOUT_S),
         ]
+        assert migrate["image"] == f"ghcr.io/maag/maag:{_release()}"  # built with its identity
         env = {e["name"]: e for e in migrate["env"]}
         assert env["MAAG_POSTGRES_URL"]["value"].startswith(f"postgresql://{db_owner(service)}@")
-        # every connection it opens gives up on a lock after the migration's own timeout
-        assert env["PGOPTIONS"]["value"] == f"-c lock_timeout={LOCK_TIMEOUT}"
+        # the lock timeout is the migration's own (set on every connection it opens), not
+        # a second declaration here
+        assert "PGOPTIONS" not in env
 
         deployment = _deployment(service)["spec"]["template"]["spec"]
         (wait,) = deployment["initContainers"]

@@ -439,6 +439,45 @@ def test_an_install_command_the_model_does_not_know_fails_the_walk(block: str) -
         walk(_guide_with("First install", block), "prod")
 
 
+def test_a_block_closed_at_another_indentation_is_refused_not_skipped() -> None:
+    """Markdown would not close it there: the walk would skip a block the operator runs (or
+    read the prose after it as commands)."""
+    text = _guide_with("First install", "kubectl create namespace extra")
+    skewed = text.replace(
+        "\nkubectl create namespace extra\n```\n", "\nkubectl create namespace extra\n  ```\n"
+    )
+    with pytest.raises(guide.GuideError, match="opens indented 0 and closes indented 2"):
+        guide.commands(skewed, {"ENVIRONMENT": "prod"})
+    with pytest.raises(guide.GuideError, match="never closed"):
+        guide.commands("## S\n```sh\nkubectl get ns\n", {})
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        'kubectl -n "$NAMESPACE" rollout status deployment/maag-web',
+        'kubectl auth can-i create secrets -n "$NAMESPACE"',
+        "kubectl config current-context",
+        'kubectl --context prod-admin -n "$NAMESPACE" get pods',
+        'kubectl --context=prod-admin get pods -n "$NAMESPACE"',
+    ],
+)
+def test_a_command_that_changes_nothing_in_the_cluster_is_walked(block: str) -> None:
+    assert walk(_guide_with("First install", block), "prod").problems == []
+
+
+def test_kubectl_is_a_command_not_a_word_in_a_name() -> None:
+    """A block of another language naming `kubectl-cnpg` (a plugin's binary) or a path holds
+    no kubectl command; one running kubectl does."""
+    assert guide.commands(
+        _guide_with("Backup and restore", "kubectl-cnpg", "text"), {"ENVIRONMENT": "prod"}
+    )
+    with pytest.raises(guide.GuideError, match="holds a kubectl command"):
+        guide.commands(
+            _guide_with("Backup and restore", "kubectl\tget ns", "text"), {"ENVIRONMENT": "prod"}
+        )
+
+
 def test_a_pipe_is_two_commands_the_second_reading_the_first() -> None:
     (first, second) = guide.commands(
         "## S\n```sh\nkubectl get secret a -n x -o yaml | kubectl apply -f -\n```\n"
@@ -491,7 +530,7 @@ def test_the_image_is_pushed_by_an_account_signed_in_to_the_registry() -> None:
 
 
 def test_the_install_waits_for_this_releases_migrations_only() -> None:
-    """Older releases' Jobs are kept until their TTL (a failed one for good): the wait selects
+    """Older releases' Jobs are kept until their TTL (failed ones too): the wait selects
     this release's, as `maag deploy env` prints them."""
     from maag.ops.deployment import migration_labels, migrations_selector
 

@@ -524,6 +524,24 @@ def test_a_realm_sending_people_elsewhere_than_the_web_host_is_refused(
     assert preflight.report(found, lines.append) == 1
 
 
+def test_a_guide_the_check_cannot_read_is_a_failed_check_naming_why(
+    tmp_path: Path, fake: Path, good: dict[str, Any]
+) -> None:
+    """The fixes it prints are the guide's commands: a guide it cannot read would otherwise
+    pass as one that creates nothing."""
+    broken = tmp_path / "README.md"
+    broken.write_text((ROOT / "deploy" / "README.md").read_text() + "\n## Later\n```sh\nls\n")
+    fake.write_text(json.dumps(good))
+    kubectl = preflight.Kubectl(str(shutil.which("kubectl")))
+    found = preflight.check("prod", preflight.Paths(guide=broken), kubectl)
+    assert any(
+        f.level == "fail"
+        and "cannot be read as the commands it runs" in f.what
+        and "never closed" in f.what
+        for f in found
+    ), [f.what for f in found if f.level != "ok"]
+
+
 def test_without_kubectl_the_files_are_checked_and_the_cluster_is_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
