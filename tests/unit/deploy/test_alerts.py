@@ -127,8 +127,6 @@ def test_the_brokers_and_the_databases_volumes_page_before_they_fill() -> None:
     """The event topics are kept for good (deploy/README.md, "What to watch"): the volumes
     they and the stores grow on warn at 80% and page at 90%, by the kubelet's volume
     statistics, for the claims Strimzi and CloudNativePG make; another claim does not."""
-    promtool = shutil.which("promtool")
-    assert promtool, PROMTOOL_HINT
     spec, _ = _rule()
     rules = {r["alert"]: r for g in spec["groups"] for r in g["rules"] if "alert" in r}
     used = {  # claim -> share in use
@@ -184,17 +182,7 @@ def test_the_brokers_and_the_databases_volumes_page_before_they_fill() -> None:
             }
         ],
     }
-    with tempfile.TemporaryDirectory() as folder:
-        Path(folder, "rules.yaml").write_text(yaml.safe_dump(spec))
-        Path(folder, "test.yaml").write_text(yaml.safe_dump(case))
-        checked = subprocess.run(
-            [promtool, "test", "rules", "test.yaml"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    _promtool_test(spec, case)
 
 
 def _promtool_test(spec: dict[str, Any], case: dict[str, Any]) -> None:

@@ -7,13 +7,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from maag.ops import deployment, environments, overlays, preflight
@@ -26,29 +23,16 @@ from maag.ops.identity.realm import (
 )
 from maag.ops.references import POD_SPEC
 from maag.runtime.web.auth import WEB_CLIENT
+from tests.support.kustomize import build
 
 ROOT = Path(__file__).resolve().parents[3]
 OVERLAYS = ROOT / "deploy" / "k8s" / "overlays"
 
 
-def _kustomize() -> str:
-    found = shutil.which("kustomize")
-    if found is None:
-        pytest.fail("kustomize is not on PATH: `bash tests/run.sh` builds it into .maag/cache/bin")
-    return found
-
-
-def _build(directory: Path) -> list[dict[str, Any]]:
-    out = subprocess.run(
-        [_kustomize(), "build", str(directory)], capture_output=True, text=True, check=True
-    )
-    return [d for d in yaml.safe_load_all(out.stdout) if d]
-
-
 @pytest.fixture(scope="module", params=environments.names())
 def built(request: pytest.FixtureRequest) -> tuple[Environment, list[dict[str, Any]]]:
     env = environments.load(request.param)
-    return env, _build(OVERLAYS / env.name)
+    return env, build(OVERLAYS / env.name)
 
 
 def _web_client(env: Environment | None) -> dict[str, Any]:
@@ -167,7 +151,7 @@ def _render_into(tmp_path: Path, env: Environment) -> list[dict[str, Any]]:
     for name, text in deployment.rendered().items():
         (base / name).write_text(text)
     overlays.write(tmp_path / "k8s" / "overlays", [env])
-    return _build(tmp_path / "k8s" / "overlays" / env.name)
+    return build(tmp_path / "k8s" / "overlays" / env.name)
 
 
 def _policy(docs: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -221,7 +205,7 @@ def test_an_object_store_and_identity_provider_in_the_cluster_are_admitted_by_na
         assert _namespace_peer("identity") in peers, process
         assert not _egress_to(_policy(docs, f"maag-{process}"), 443), process
     # nothing else moved: the prod overlay's other policies are the base's
-    built = _build(OVERLAYS / "prod")
+    built = build(OVERLAYS / "prod")
     assert _policy(docs, "maag-kafka") == _policy(built, "maag-kafka")
 
 
@@ -277,7 +261,7 @@ def test_the_sites_own_component_is_made_once_and_kept(tmp_path: Path) -> None:
         (base / name).write_text(text)
     (policy,) = [
         d
-        for d in _build(tmp_path / "overlays" / "prod")
+        for d in build(tmp_path / "overlays" / "prod")
         if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "maag-kafka"
     ]
     assert policy["metadata"]["labels"]["narrowed"] == "by-the-site"
@@ -373,7 +357,7 @@ def test_an_environment_without_zones_has_no_rack_and_no_zone_spread() -> None:
     dev, prod = environments.load("dev"), environments.load("prod")
     assert dev.size.zones is False and prod.size.zones is True
     for env, zoned in ((dev, False), (prod, True)):
-        docs = _build(OVERLAYS / env.name)
+        docs = build(OVERLAYS / env.name)
         kafka, pool = _one(docs, "Kafka"), _one(docs, "KafkaNodePool")
         keys = [
             c["topologyKey"] for c in pool["spec"]["template"]["pod"]["topologySpreadConstraints"]
@@ -398,7 +382,7 @@ def test_postgres_is_sized_by_the_environment_its_settings_derived_as_the_bases(
     the autoscalers the overlay deploys, and the buffers a quarter of the memory limit (a
     2 GiB development instance cannot start with production's 2 GB of buffers)."""
     for env in environments.load_all():
-        docs = _build(OVERLAYS / env.name)
+        docs = build(OVERLAYS / env.name)
         cluster = _one(docs, "Cluster")
         wanted = env.size.postgres_resources
         resources = wanted.as_dict() if wanted else deployment.PG_RESOURCES
@@ -414,7 +398,7 @@ def test_postgres_is_sized_by_the_environment_its_settings_derived_as_the_bases(
         )
         assert parameters["shared_buffers"] == _quarter(resources["limits"]["memory"])
         assert "bootstrap" not in cluster["spec"]  # no restore under way
-    dev = _one(_build(OVERLAYS / "dev"), "Cluster")["spec"]
+    dev = _one(build(OVERLAYS / "dev"), "Cluster")["spec"]
     assert dev["postgresql"]["parameters"]["max_connections"] == "200"
     assert dev["resources"]["limits"]["memory"] == "2Gi"
 

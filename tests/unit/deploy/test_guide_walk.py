@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from maag.ops import environments, guide
 from maag.ops.preflight import redirect_matches
 from maag.ops.references import Reference, Shape, problems, provided, references
 from maag.runtime.web.auth import WEB_CLIENT
+from tests.support.kustomize import build
 
 ROOT = Path(__file__).resolve().parents[3]
 GUIDE = ROOT / "deploy" / "README.md"
@@ -35,20 +33,6 @@ ENVIRONMENTS = environments.names()
 INSTALL = guide.INSTALL_SECTIONS
 # Namespaces every cluster has.
 BUILT_IN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
-
-
-def _kustomize() -> str:
-    found = shutil.which("kustomize")
-    if found is None:
-        pytest.fail("kustomize is not on PATH: `bash tests/run.sh` builds it into .maag/cache/bin")
-    return found
-
-
-def build(directory: Path) -> list[dict[str, Any]]:
-    out = subprocess.run(
-        [_kustomize(), "build", str(directory)], capture_output=True, text=True, check=True
-    )
-    return [d for d in yaml.safe_load_all(out.stdout) if d]
 
 
 @dataclass

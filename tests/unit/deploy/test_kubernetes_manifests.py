@@ -14,7 +14,6 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-import yaml
 
 from contracts.topics import ALL_TOPICS
 from maag.ops.deployment import (
@@ -34,6 +33,7 @@ from maag.runtime.settings import Settings
 from maag.services import SPECS, build_of
 from tests.support import identity
 from tests.support.keys import CHAIN_KEY
+from tests.support.kustomize import build
 from tests.support.referral import CHILD_INDEX_KEYS, CIPHER_KEY, KEKS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -43,24 +43,8 @@ K8S_VERSION = "1.34.0"  # the oldest the guide supports (maag.ops.preflight.KUBE
 BUILT_IN = {"v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1"}
 
 
-def _kustomize() -> str:
-    found = shutil.which("kustomize")
-    if found is None:
-        pytest.fail(
-            "kustomize is not on PATH: `bash tests/run.sh` builds it into .maag/cache/bin "
-            "(go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1)"
-        )
-    return found
-
-
 def _build(overlay: str) -> list[dict[str, Any]]:
-    out = subprocess.run(
-        [_kustomize(), "build", str(K8S / "overlays" / overlay)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [d for d in yaml.safe_load_all(out.stdout) if d]
+    return build(K8S / "overlays" / overlay)
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])

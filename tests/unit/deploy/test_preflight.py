@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from maag.ops import environments, guide, preflight
 from maag.ops.cli import app
 from maag.ops.references import Shape
-from tests.unit.deploy.test_guide_walk import GUIDE, ROOT, build, walk
+from tests.support.kustomize import build
+from tests.unit.deploy.test_guide_walk import GUIDE, ROOT, walk
 
 FAKE_KUBECTL = """#!{python}
 import json, os, sys
