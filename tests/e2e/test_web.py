@@ -282,6 +282,7 @@ def test_each_persona_does_their_part_in_the_browser(
     auditor.click("text=Walk every store again now")
     auditor.wait_for_url(f"{web}/audit/stores")
     expect(auditor.locator(".govuk-tag--green")).to_have_count(4)  # and again, now
+    check(auditor, "auditor-0-stores-now")
     auditor.goto(f"{web}/audit")
     auditor.fill("#case_id", "not-a-case")
     auditor.click("text=Show its timeline")
