@@ -246,16 +246,13 @@ def test_the_migration_waits_for_the_writer_role_the_operator_is_still_making(
         migrate(owner, "ledger", ghost, timeout=0.3)
     said: list[str] = []
 
-    def make() -> None:
-        time.sleep(1)
-        _run(owner, f"CREATE ROLE {ghost} LOGIN PASSWORD '{WRITER_PASSWORD}'")
+    def waiting(reason: str) -> None:
+        # the operator makes the role while the migration waits for it
+        said.append(reason)
+        if len(said) == 1:
+            _run(owner, f"CREATE ROLE {ghost} LOGIN PASSWORD '{WRITER_PASSWORD}'")
 
-    maker = threading.Thread(target=make)
-    maker.start()
-    try:
-        migrate(owner, "ledger", ghost, timeout=20, report=said.append)
-    finally:
-        maker.join()
+    migrate(owner, "ledger", ghost, timeout=20, report=waiting)
     assert said == [f"role {ghost} does not exist yet"]
 
 
