@@ -49,6 +49,9 @@ def sign_in(page: Page, user: str) -> None:
     page.fill("#username", user)
     page.fill("#password", LOCAL_PASSWORD)
     page.click("#kc-login")
+    # back at the web app before anything else: a reload while the browser is still being
+    # sent back from the provider (another origin) fails "Not attached to an active page"
+    page.wait_for_url(lambda url: "/protocol/openid-connect/" not in url)
 
 
 AXE = Axe()
