@@ -12,7 +12,9 @@ Every command passes through one pipeline, in this order:
    without running anything; the same key with another request is refused (409);
 3. the handler, in the unit of work;
 4. the commit, and only then the effects the handler left for after it (a key destroyed,
-   an index relinked): a replay or a refusal never reaches them.
+   an index relinked): a replay or a refusal never reaches them. A commit that loses a
+   race with another request is nothing stored: steps 1-4 run again on what is there now
+   (`CONFLICT_ATTEMPTS` in all) before the caller is told to retry (409).
 
 Queries are not commands: they read read models or aggregates and change nothing (a read
 of a case's data is recorded by `maag.runtime.evidence.reads`)."""
@@ -22,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import Enum
@@ -100,6 +104,9 @@ def _plain(value: Any) -> Any:
 
 
 Handler = Callable[[A, Any, Work[A]], Any]
+# A unit of work that lost a race (a concurrent change to what it touched) is run again on
+# what is there now, this many times in all, before the caller is told `Conflict` (409).
+CONFLICT_ATTEMPTS = 5
 # How a service knows the scope of a case (maag.runtime.policy): NotFound for none.
 Scopes = Callable[[Work[Any], UUID], CaseScope]
 
@@ -111,6 +118,7 @@ class Handlers(Generic[A]):
     def __init__(self, conflict: str, scopes: Scopes | None = None) -> None:
         self.conflict = conflict  # what a caller is told when a concurrent change wins
         self.scopes = scopes
+        self._contended = threading.RLock()  # retries after a lost race, one at a time
         self._by_type: dict[type[Command], Handler[A]] = {}
 
     def __call__(self, kind: type[C]) -> Callable[[Handler[A]], Handler[A]]:
@@ -135,21 +143,35 @@ class Handlers(Generic[A]):
             raise TypeError(f"no handler for {type(command).__name__}")
         # The events it causes are the caller's, part of the request's correlation.
         with causation.acting(command.caller.record, command.correlation_id):
-            unit: Work[A] = work or Work(app)
-            self.authorise(command, unit)
-            done = self._done_before(command, unit)
-            if done is not None:
-                return done  # as it is now, without running anything again
-            result = handler(app, command, unit)
-            self._record_done(command, unit, result)
             if work is not None:
+                return self._run(handler, app, command, work)
+            for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+                # A first attempt runs beside the others; one that lost a race runs again one
+                # at a time with the others that lost theirs, so that requests changing the
+                # same busy meeting queue instead of racing each other again.
+                with self._contended if attempt > 1 else nullcontext():
+                    unit: Work[A] = Work(app)
+                    result = self._run(handler, app, command, unit)
+                    try:
+                        unit.commit()
+                    except IntegrityError:
+                        # Nothing of this attempt was stored: run it again on what is there
+                        # now (another request changed a case or meeting it touched).
+                        if attempt == CONFLICT_ATTEMPTS:
+                            raise Conflict(self.conflict) from None
+                        continue
+                unit.run_effects()
                 return result
-            try:
-                unit.commit()
-            except IntegrityError:
-                raise Conflict(self.conflict) from None
-            unit.run_effects()
-            return result
+            raise AssertionError("unreachable")
+
+    def _run(self, handler: Handler[A], app: A, command: Command, unit: Work[A]) -> Any:
+        self.authorise(command, unit)
+        done = self._done_before(command, unit)
+        if done is not None:
+            return done  # as it is now, without running anything again
+        result = handler(app, command, unit)
+        self._record_done(command, unit, result)
+        return result
 
     def authorise(self, command: Command, work: Work) -> None:
         if command.action is None:

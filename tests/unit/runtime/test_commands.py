@@ -1,6 +1,6 @@
 """The command registry: one handler per command type, a command nobody handles refused,
-and the handler's unit of work committed in one transaction (a concurrent change to what
-it touched is a Conflict)."""
+and the handler's unit of work committed in one transaction (one that lost a race to a
+concurrent change runs again on what is there now, and is a Conflict after the last attempt)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from contracts.reference import Role
-from maag.runtime.commands import Command, Handlers
+from maag.runtime.commands import CONFLICT_ATTEMPTS, Command, Handlers
 from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Conflict, Work
 from maag.runtime.web.auth import Caller
@@ -64,23 +64,61 @@ def test_one_handler_per_command_and_none_for_an_unknown_one(tmp_path: Path) -> 
         )
 
 
-def test_a_concurrent_change_is_a_conflict(tmp_path: Path) -> None:
+def test_a_unit_that_lost_a_race_runs_again_on_what_is_there_now(tmp_path: Path) -> None:
+    """Another request's change lands between this one's read and its commit: nothing of the
+    first attempt is stored, the second runs on the changed ledger, and the effect left for
+    after the commit runs once."""
     app = LedgerApp(Settings(data_dir=tmp_path))
     case_id = uuid.uuid4()
     app.save(Ledger(case_id=case_id))
-    stale: Any = app.repository.get(case_id)
-    registry().handle(app, Note(case_id=case_id, text="first", caller=CALLER, correlation_id="c"))
-
     handlers: Handlers[Any] = Handlers("the ledger changed; retry")
+    attempts: list[list[str]] = []
+    effects: list[str] = []
 
     @handlers(Note)
-    def late(app: Any, c: Note, work: Work) -> None:
-        stale.note(c.text)  # decided on what it read before the other change
-        work.add(stale)
+    def racing(app: Any, c: Note, work: Work) -> Ledger:
+        ledger = work.get_as(c.case_id, Ledger, "ledger")
+        attempts.append(list(ledger.notes))
+        if len(attempts) == 1:  # the other request commits after this one read
+            registry().handle(
+                app, Note(case_id=case_id, text="other", caller=CALLER, correlation_id="o")
+            )
+        ledger.note(c.text)
+        work.add(ledger)
+        work.after_commit(lambda: effects.append(c.text))
+        return ledger
+
+    handlers.handle(app, Note(case_id=case_id, text="mine", caller=CALLER, correlation_id="c"))
+    assert attempts == [[], ["other"]]
+    assert app.notes(case_id) == ["other", "mine"]
+    assert effects == ["mine"]
+
+
+def test_a_unit_that_loses_every_race_is_a_conflict_after_the_last_attempt(
+    tmp_path: Path,
+) -> None:
+    app = LedgerApp(Settings(data_dir=tmp_path))
+    case_id = uuid.uuid4()
+    app.save(Ledger(case_id=case_id))
+    handlers: Handlers[Any] = Handlers("the ledger changed; retry")
+    attempts = 0
+
+    @handlers(Note)
+    def always_late(app: Any, c: Note, work: Work) -> Ledger:
+        nonlocal attempts
+        attempts += 1
+        ledger = work.get_as(c.case_id, Ledger, "ledger")
+        registry().handle(
+            app, Note(case_id=case_id, text=f"other {attempts}", caller=CALLER, correlation_id="o")
+        )
+        ledger.note(c.text)
+        work.add(ledger)
+        return ledger
 
     with pytest.raises(Conflict, match="the ledger changed; retry"):
-        handlers.handle(app, Note(case_id=case_id, text="late", caller=CALLER, correlation_id="c"))
-    assert app.notes(case_id) == ["first"]
+        handlers.handle(app, Note(case_id=case_id, text="mine", caller=CALLER, correlation_id="c"))
+    assert attempts == CONFLICT_ATTEMPTS
+    assert app.notes(case_id) == [f"other {i}" for i in range(1, CONFLICT_ATTEMPTS + 1)]
 
 
 def _note(text: str, key: str | None, caller: Caller = CALLER, case_id: Any = None) -> Note:
