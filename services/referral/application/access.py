@@ -78,7 +78,9 @@ def visible_offers(work: Work, referral: Referral, caller: Caller) -> list[Visib
     resolves such a match."""
     found = []
     for match in referral.offers.values():
-        theirs = [work.get_as(c, Referral, "referral") for c in match.offer.case_ids]
-        if all(may_read(r, caller) for r in theirs):
+        # A case the index knew of whose referral is not stored (yet: its submission is
+        # committing at this moment; or ever: that commit failed) is one nobody can read.
+        theirs = [r for c in match.offer.case_ids if isinstance(r := work.find(c), Referral)]
+        if len(theirs) == len(match.offer.case_ids) and all(may_read(r, caller) for r in theirs):
             found.append(VisibleMatch(match, theirs))
     return found

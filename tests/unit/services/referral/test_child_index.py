@@ -253,3 +253,18 @@ def test_a_much_referred_child_is_offered_at_most_a_few_times(api: Api) -> None:
         headers=auth(),
     )
     assert len(r.json()) == MOST_OFFERS
+
+
+def test_a_child_indexed_for_a_referral_not_yet_stored_is_not_offered_and_refuses_nothing(
+    api: Api,
+) -> None:
+    """The index is written before the referral's commit: a second submission in that moment
+    (or after that commit failed) names a case that is not there. It is no one's to read, so
+    it is not offered, and the second referral is received (201), not answered 404."""
+    committing = UUID(int=7)
+    api.app.index.place(committing, UUID(int=8), match_keys(_child(CHILD)))
+    second = _refer(api, "education", CHILD, "CAF-2026-000273")
+    assert second["matches_offered"] == 0
+    r = api.client.get(f"/referrals/{second['case_id']}/matches", headers=panel())
+    assert r.status_code == 200, r.text
+    assert r.json() == []
