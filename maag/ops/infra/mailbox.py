@@ -42,7 +42,11 @@ class _Handler:
         with self.lock:
             self.count += 1
             name = f"{time.time_ns()}-{os.getpid()}-{self.count}.eml"
-        (self.directory / name).write_bytes(envelope.original_content or envelope.content)
+        # Written aside and renamed: whoever lists the mailbox sees a message whole or not at
+        # all, never a file still empty (a reader that looked then would miss it for good).
+        part = self.directory / f".{name}.part"
+        part.write_bytes(envelope.original_content or envelope.content)
+        os.replace(part, self.directory / name)
         return "250 Message accepted for delivery"
 
 

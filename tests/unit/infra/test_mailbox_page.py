@@ -1,12 +1,16 @@
-"""The local mailbox's read-only page: what arrived, newest first, and each as received."""
+"""The local mailbox: what arrives is kept whole, and its read-only page shows what arrived,
+newest first, and each as received."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import httpx
 
-from maag.ops.infra.mailbox import page_server
+from maag.ops.infra.mailbox import _Handler, page_server
 
 MESSAGE = (
     b"From: maag@localhost\r\nTo: lee@school.example\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n"
@@ -26,3 +30,23 @@ def test_the_page_lists_messages_and_shows_each(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/messages/nope.eml").status_code == 404
     finally:
         server.shutdown()
+
+
+def test_a_message_appears_whole_or_not_at_all(tmp_path: Path, monkeypatch: Any) -> None:
+    """Whoever lists the mailbox while a message is being written must not find it empty:
+    it is written under another name and renamed."""
+    written: list[str] = []
+    write = Path.write_bytes
+
+    def recording(path: Path, data: bytes) -> int:
+        written.append(path.name)
+        assert not list(tmp_path.glob("*.eml"))  # nothing listed while it is written
+        return write(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", recording)
+    handler = _Handler(tmp_path, set())
+    envelope = SimpleNamespace(original_content=MESSAGE, content=MESSAGE)
+    assert asyncio.run(handler.handle_DATA(None, None, envelope)).startswith("250")
+    assert written and not any(name.endswith(".eml") for name in written)
+    [message] = tmp_path.glob("*.eml")
+    assert message.read_bytes() == MESSAGE
