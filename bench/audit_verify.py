@@ -24,6 +24,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.orm import Session
 
+from bench.support import stop_on_signals
 from maag.runtime.evidence import anchors
 from maag.runtime.evidence.chain import GENESIS, EventChain, Source
 from maag.runtime.evidence.chain_keys import ChainKeys
@@ -33,11 +34,12 @@ from maag.runtime.store.sealed import BODY, MAGIC, Sealer
 from tests.support.pipeline import Ledger, LedgerApp
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--anchor-every", type=int, default=2000)
-    args = parser.parse_args()
+def figures(events: int = 1_000_000, anchor_every: int = 2000) -> dict[str, float]:
+    """Chaining (events/s), the verify against the anchors at once and in one walk (seconds,
+    events/s), and the one walk's parts each alone (`part_*_seconds`). `events` is rounded
+    down to a multiple of 2,000 (the store is filled 2,000 at a time)."""
+    if events < 2000:
+        raise ValueError(f"events must be at least 2000 (filled 2,000 at a time): {events}")
     url = os.environ["MAAG_POSTGRES_URL"]
     schema = f"bench_chain_{uuid.uuid4().hex[:8]}"
     master = os.urandom(32)  # MAAG_CHAIN_KEY: the events are sealed with it, as a service's
@@ -46,7 +48,7 @@ def main() -> None:
     app = LedgerApp(settings)
     started = time.monotonic()
     try:
-        for _ in range(args.events // 2000):
+        for _ in range(events // 2000):
             ledgers = [Ledger(case_id=uuid.uuid4()) for _ in range(1000)]  # two events each
             for ledger in ledgers:
                 ledger.note("seen")
@@ -57,7 +59,7 @@ def main() -> None:
         while moved := chain.extend_once():
             del moved
             head, digest = chain.current_head()
-            if head % args.anchor_every < 5000:
+            if head % anchor_every < 5000:
                 anchor = keys.sign(head, digest, datetime.now(UTC), "interval")
                 records.append((f"bench@{len(records)}", anchor.model_dump_json().encode()))
         chained = time.perf_counter() - t
@@ -71,38 +73,51 @@ def main() -> None:
         assert anchors.verify(chain, records, interval, workers=1).clean
         one_walk = time.perf_counter() - t
         n = verdict.chained
-        print(
-            f"events {n}: chain {n / chained:,.0f} events/s; verify against "
-            f"{verdict.anchors} anchors {verified:.2f} s ({n / verified:,.0f} events/s, "
-            f"{verified * 1_000_000 / n:.1f} s per million), clean={verdict.clean}; "
-            f"in one walk {one_walk:.2f} s ({n / one_walk:,.0f} events/s)"
-        )
-        _parts(chain, verdict.head)
+        return {
+            "events": n,
+            "chain_events_per_second": round(n / chained, 1),
+            "anchors": verdict.anchors,
+            "verify_seconds": round(verified, 3),
+            "verify_events_per_second": round(n / verified, 1),
+            "verify_seconds_per_million": round(verified * 1_000_000 / n, 2),
+            "one_walk_seconds": round(one_walk, 3),
+            "one_walk_events_per_second": round(n / one_walk, 1),
+            **_parts(chain, verdict.head),
+        }
     finally:
         app.close()
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-def _parts(chain: EventChain, head: int) -> None:
-    print("where one walk's time goes (each part alone):")
+PARTS = {  # figure -> what it times, as printed
+    "part_read_events_seconds": "reading the stored events",
+    "part_read_chain_and_index_seconds": "reading the chain and index",
+    "part_chain_hmacs_seconds": "the chain's HMACs",
+    "part_event_macs_seconds": "the events' own MACs",
+}
+
+
+def _parts(chain: EventChain, head: int) -> dict[str, float]:
+    """Where one walk's time goes: each part alone, in seconds."""
+    found: dict[str, float] = {}
     source = Source.of(chain)
     assert source is not None
     with Session(chain.engine) as session:
         connection: Any = session.connection().connection.driver_connection
         t = time.perf_counter()
         rows = list(source.pages(connection, source.events, 0, head))
-        print(f"  reading the stored events   {time.perf_counter() - t:5.2f} s")
+        found["part_read_events_seconds"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         chain_rows = list(source.pages(connection, source.chain, 0, head))
         source.indexed(connection)
-        print(f"  reading the chain and index {time.perf_counter() - t:5.2f} s")
+        found["part_read_chain_and_index_seconds"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     previous = GENESIS
     for (nid, place, state), (_, _, case_id) in zip(rows, chain_rows, strict=True):
         covered = state[:BODY] if state.startswith(MAGIC) else state
         previous = chain.link.placed(previous, nid, place, case_id, covered)
-    print(f"  the chain's HMACs           {time.perf_counter() - t:5.2f} s")
+    found["part_chain_hmacs_seconds"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     seal = Sealer(chain.keys.seal)
     for _, place, state in rows:  # `Sealer`, given the place as read
@@ -111,8 +126,28 @@ def _parts(chain: EventChain, head: int) -> None:
         outer = seal.outer.copy()
         outer.update(inner.digest())
         outer.digest()
-    print(f"  the events' own MACs        {time.perf_counter() - t:5.2f} s")
+    found["part_event_macs_seconds"] = round(time.perf_counter() - t, 3)
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--anchor-every", type=int, default=2000)
+    args = parser.parse_args()
+    f = figures(args.events, args.anchor_every)
+    print(
+        f"events {f['events']:.0f}: chain {f['chain_events_per_second']:,.0f} events/s; verify "
+        f"against {f['anchors']:.0f} anchors {f['verify_seconds']:.2f} s "
+        f"({f['verify_events_per_second']:,.0f} events/s, "
+        f"{f['verify_seconds_per_million']:.1f} s per million), clean=True; "
+        f"in one walk {f['one_walk_seconds']:.2f} s ({f['one_walk_events_per_second']:,.0f} events/s)"
+    )
+    print("where one walk's time goes (each part alone):")
+    for key, what in PARTS.items():
+        print(f"  {what:27} {f[key]:5.2f} s")
 
 
 if __name__ == "__main__":
+    stop_on_signals()
     main()

@@ -23,7 +23,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from bench.support import Watcher, identity, running_service
+from bench.support import Watcher, identity, running_service, stop_on_signals
 from contracts.reference import AvoidedOutcome, District, Role, financial_year
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
 from maag.runtime.follow.projection import read_model_engine
@@ -37,14 +37,14 @@ from services.commissioning.domain.savings import annual_costs
 from tests.support.events import package_requested, record
 from tests.support.identity import token
 
-PORT = 18003
 OUTCOMES = [o.value for o in AvoidedOutcome]
 
 
-async def commissioning_rate(n: int, bootstrap: str, prefix: str, token: str) -> None:
+async def commissioning_rate(url: str, n: int, bootstrap: str, prefix: str, token: str) -> float:
+    """Packages commissioned/s from PackageRequested on the topic."""
     headers = {"Authorization": f"Bearer {token}"}
     fy = financial_year(datetime.now(UTC).date())
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         r = await client.post(
             "/providers",
             headers=headers,
@@ -92,12 +92,15 @@ async def commissioning_rate(n: int, bootstrap: str, prefix: str, token: str) ->
         stop.set()
         await watching
     elapsed = max(watcher.seen[k] for k in keys) - t0
-    print(
-        f"commission {n:6d} PackageRequested -> PackageCommissioned  {n / elapsed:8.0f} packages/s"
-    )
+    return n / elapsed
 
 
-def report_times(url: str, schema: str, rows: int) -> None:
+REPORTS_RUN = ("spend", "spend_csv", "savings")  # the names of report_times' figures
+
+
+def report_times(url: str, schema: str, rows: int) -> dict[str, float]:
+    """Each report's milliseconds over `rows` packages (`<report>_ms`), and the spend
+    report's rows."""
     settings = Settings(postgres_url=url, postgres_schema=schema)
     engine = read_model_engine(settings, "commissioning")
     REPORTS.create_all(engine)
@@ -148,20 +151,44 @@ def report_times(url: str, schema: str, rows: int) -> None:
     today = date(2027, 1, 15)
     runs: list[tuple[str, Callable[[], Any]]] = [
         ("spend", lambda: spend(engine, today, 2026)),
-        ("spend.csv", lambda: to_csv(spend(engine, today, 2026))),
+        ("spend_csv", lambda: to_csv(spend(engine, today, 2026))),
         (
             "savings",
             lambda: savings(engine, annual_costs({}), date(2026, 4, 1), date(2027, 3, 31)),
         ),
     ]
-    for name, run in runs:
-        t = time.perf_counter()
-        result = run()
-        print(
-            f"report {name:10} over {rows:7d} packages  {1000 * (time.perf_counter() - t):8.0f} ms"
-            f"  ({len(result) if not isinstance(result, dict) else result['summary']})"
-        )
-    engine.dispose()
+    found: dict[str, float] = {}
+    try:
+        for name, run in runs:
+            t = time.perf_counter()
+            result = run()
+            found[f"{name}_ms"] = round(1000 * (time.perf_counter() - t), 1)
+            if name == "spend":
+                found["spend_rows"] = len(result)
+    finally:
+        engine.dispose()
+    return found
+
+
+async def figures(packages: int = 2000, report_rows: int = 100_000) -> dict[str, float]:
+    """Packages commissioned/s from the topic (the service in its own process), then each
+    report's time over `report_rows` packages. Needs the identity provider's tokens."""
+    bearer = token(Role.COMMISSIONER, "childrens-services")
+    async with running_service("commissioning") as run:
+        rate = await commissioning_rate(run.url, packages, run.bootstrap, run.prefix, bearer)
+    found = {"packages": packages, "commissioned_packages_per_second": round(rate, 1)}
+    report_schema = f"{run.schema}_reports"
+    with psycopg.connect(run.postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(report_schema)))
+    try:
+        found["report_rows"] = report_rows
+        found |= report_times(run.postgres_url, report_schema, report_rows)
+    finally:
+        with psycopg.connect(run.postgres_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(report_schema))
+            )
+    return found
 
 
 async def main() -> None:
@@ -169,22 +196,20 @@ async def main() -> None:
     parser.add_argument("--packages", type=int, default=2000)
     parser.add_argument("--report-rows", type=int, default=100_000)
     args = parser.parse_args()
-    bearer = token(Role.COMMISSIONER, "childrens-services")
-    async with running_service("commissioning", PORT) as run:
-        print(f"commissioning service: 1 process, PostgreSQL store, topics {run.prefix}*")
-        await commissioning_rate(args.packages, run.bootstrap, run.prefix, bearer)
-    report_schema = f"{run.schema}_reports"
-    with psycopg.connect(run.postgres_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(report_schema)))
-    try:
-        report_times(run.postgres_url, report_schema, args.report_rows)
-    finally:
-        with psycopg.connect(run.postgres_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(report_schema))
-            )
+    found = await figures(args.packages, args.report_rows)
+    print("commissioning service: 1 process, PostgreSQL store")
+    print(
+        f"commission {args.packages:6d} PackageRequested -> PackageCommissioned  "
+        f"{found['commissioned_packages_per_second']:8.0f} packages/s"
+    )
+    for name in REPORTS_RUN:
+        print(
+            f"report {name:10} over {args.report_rows:7d} packages  {found[f'{name}_ms']:8.0f} ms"
+        )
+    print(f"(the spend report has {found['spend_rows']:.0f} rows)")
 
 
 if __name__ == "__main__":
+    stop_on_signals()
     with identity():
         asyncio.run(main())

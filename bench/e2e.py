@@ -1,7 +1,7 @@
 """Benchmark: the whole system, end to end, as processes on the real broker, database and
 SMTP server.
 
-    python -m bench.e2e [--cases 300] [--rate 5] [--seconds 30] [--out bench/results]
+    python -m bench.e2e [--cases 300] [--rate 20] [--seconds 30] [--out bench/results]
 
 Starts the four services and the mailbox (fresh schemas and topics), and a scripted
 panel: as each case is listed, it lists it on a meeting of its district's MAAG called for
@@ -34,21 +34,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 from aiokafka import AIOKafkaConsumer
-from psycopg import sql
 
-from bench.pipeline import raw_kafka, raw_postgres
+from bench import baselines
 from bench.support import identity
 from contracts.reference import Role
 from contracts.topics import PANEL_EVENTS
 from maag.ops.demo.client import QUORUM_AGENCIES, lead_decision
 from tests.support.flow import CONSENT, DISTRICTS
 from tests.support.identity import auth, token
-from tests.support.referral import details
+from tests.support.referral import a_child, details
 from tests.support.system import System, running_system
 
 LEAD_SUBJECT = "you are the lead professional"
+RETRIES = 6  # sends of one panel write while the service answers 409 or 503
 
 
 @dataclass
@@ -64,33 +63,41 @@ class Panel:
         self.system = system
         self.bootstrap = bootstrap
         self.topic = PANEL_EVENTS.named(prefix)
-        self.headers = auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care")
+        self.failures: list[str] = []  # what the panel could not do: the run stops on the first
+        self.history: dict[str, list[str]] = {}  # case -> what the panel saw and did, in order
         self.quorate: dict[str, asyncio.Task[None]] = {}
         self.called: dict[str, asyncio.Task[str]] = {}  # district -> the meeting called now
         self.limit = asyncio.Semaphore(16)
         self.http = httpx.AsyncClient(base_url=system.url("panel"), timeout=60)
 
+    async def _post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        """A write as a coordinator's client makes it: with its own key, sent again with the
+        same key while the service says another request won a race (409) or it is busy."""
+        key = {"Idempotency-Key": f"bench-{uuid.uuid4().hex}"}
+        for attempt in range(RETRIES):
+            r = await self.http.post(path, json=body, headers={**headers, **key})
+            if r.status_code not in (409, 503) or attempt == RETRIES - 1:
+                break
+            await asyncio.sleep(0.05 * 2**attempt)  # back off before sending it again
+        if r.is_error:
+            raise RuntimeError(f"panel: POST {path} answered {r.status_code}: {r.text[:300]}")
+        return r.json()
+
+    def _chair(self) -> dict[str, str]:
+        # asked each time: a run outlives a token, and the cache renews it
+        return auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care")
+
     async def _quorum(self, meeting: str) -> None:
         for agency in QUORUM_AGENCIES:
-            r = await self.http.post(
+            await self._post(
                 f"/meetings/{meeting}/attendance",
-                headers=auth(Role.PANEL_MEMBER, agency),  # each attendee signs in
-                json={"name": f"Member {agency}"},
+                {"name": f"Member {agency}"},
+                auth(Role.PANEL_MEMBER, agency),  # each attendee signs in
             )
-            r.raise_for_status()
 
     async def _call(self, district: str) -> str:
-        r = await self.http.post(
-            "/meetings",
-            headers=self.headers,
-            json={
-                "panel": "maag",
-                "district": district,
-                "starts_at": datetime.now(UTC).isoformat(),
-            },
-        )
-        r.raise_for_status()
-        return str(r.json()["meeting_id"])
+        body = {"panel": "maag", "district": district, "starts_at": datetime.now(UTC).isoformat()}
+        return str((await self._post("/meetings", body, self._chair()))["meeting_id"])
 
     async def _bring(self, case_id: str, district: str) -> None:
         """The case onto its district's meeting called for now (its listing there is the
@@ -99,12 +106,11 @@ class Panel:
             if district not in self.called:
                 self.called[district] = asyncio.create_task(self._call(district))
             meeting = await self.called[district]
-            r = await self.http.post(
+            await self._post(
                 f"/meetings/{meeting}/agenda",
-                headers=self.headers,
-                json={"case_id": case_id, "reason": "the panel meets on it today"},
+                {"case_id": case_id, "reason": "the panel meets on it today"},
+                self._chair(),
             )
-            r.raise_for_status()
 
     def _sitting(self) -> set[str]:
         return {t.result() for t in self.called.values() if t.done() and not t.exception()}
@@ -115,14 +121,15 @@ class Panel:
                 self.quorate[meeting] = asyncio.create_task(self._quorum(meeting))
             await self.quorate[meeting]
             lead = f"lp-{case_id[:8]}"
-            r = await self.http.post(
+            await self._post(
                 f"/meetings/{meeting}/decisions",
-                headers=self.headers,
-                json=lead_decision(
-                    case_id, lead, "Lee Lead", "education", f"{lead}@school.example"
-                ),
+                lead_decision(case_id, lead, "Lee Lead", "education", f"{lead}@school.example"),
+                self._chair(),
             )
-            r.raise_for_status()
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (e := task.exception()) is not None:
+            self.failures.append(str(e))
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
@@ -142,13 +149,18 @@ class Panel:
                             continue
                         body = json.loads(r.value or b"{}")
                         case_id, meeting = str(body["case_id"]), str(body["meeting_id"])
+                        sitting = meeting in self._sitting()
+                        self.history.setdefault(case_id, []).append(
+                            f"listed on {meeting[:8]}: " + ("decide" if sitting else "bring")
+                        )
                         task = asyncio.create_task(
                             self._decide(case_id, meeting)
-                            if meeting in self._sitting()
+                            if sitting
                             else self._bring(case_id, str(body["district"]))
                         )
                         tasks.add(task)
                         task.add_done_callback(tasks.discard)
+                        task.add_done_callback(self._done)
         finally:
             await asyncio.gather(*tasks, return_exceptions=True)
             await consumer.stop()
@@ -172,28 +184,76 @@ async def watch_mail(mail: Path, clock: Clock, stop: asyncio.Event) -> None:
 
 async def submit(http: httpx.AsyncClient, clock: Clock, i: int) -> None:
     body = details(
-        district=DISTRICTS[i % len(DISTRICTS)], consent=CONSENT, caf_reference=f"CAF-2026-{i:06d}"
+        district=DISTRICTS[i % len(DISTRICTS)],
+        consent=CONSENT,
+        caf_reference=f"CAF-2026-{i:06d}",
+        child=a_child(i),  # a different child each time, as a county's referrals are
     )
+    bearer = await asyncio.to_thread(token)  # cached; renewing it must not stall the loop
     t = time.time()
     r = await http.post(
         "/referrals",
         json=body,
         headers={
-            "Authorization": f"Bearer {token()}",
+            "Authorization": f"Bearer {bearer}",
             "Idempotency-Key": f"bench-{uuid.uuid4().hex}",
         },
     )
-    r.raise_for_status()
+    if r.status_code != 201:
+        raise RuntimeError(f"referral: POST /referrals answered {r.status_code}: {r.text[:300]}")
     clock.submitted[str(r.json()["case_id"])] = t
 
 
-async def until_emailed(clock: Clock, cases: set[str], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+async def until_emailed(clock: Clock, cases: set[str], panel: Panel, timeout: float) -> None:
+    """Until every case's lead professional's email is accepted; stops at once when the
+    scripted panel failed, and at `timeout` saying what it waited for."""
+    started = time.monotonic()
     while not cases <= clock.emailed.keys():
-        if time.monotonic() > deadline:
-            missing = len(cases - clock.emailed.keys())
-            raise TimeoutError(f"{missing} of {len(cases)} cases never got their email")
-        await asyncio.sleep(0.1)
+        if panel.failures:
+            raise RuntimeError(
+                f"the scripted panel failed ({len(panel.failures)} times), first: "
+                f"{panel.failures[0]}"
+            )
+        if time.monotonic() - started > timeout:
+            missing = sorted(cases - clock.emailed.keys())
+            seen = "; ".join(f"{c}: {panel.history.get(c, ['never listed'])}" for c in missing[:3])
+            raise TimeoutError(
+                f"waited {timeout:.0f} s for the lead professional's email of {len(cases)} "
+                f"cases (referral -> listed -> decided -> emailed); {len(missing)} never "
+                f"came ({seen})"
+            )
+        await asyncio.sleep(0.05)
+
+
+def _cpu(pid: int) -> float:
+    """A process's user + system CPU seconds so far (Linux /proc), 0 once it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(system: System) -> dict[str, float]:
+    """CPU seconds so far of each of the system's processes, and of the broker, the database
+    (all its processes) and the identity provider found running on this machine."""
+    found = {name: _cpu(proc.pid) for name, proc in system.procs.items()}
+    others = {"postgresql": 0.0, "kafka": 0.0, "keycloak": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmdline.startswith(b"postgres") or b"/postgres" in cmdline.split(b"\0")[0]:
+            others["postgresql"] += _cpu(int(entry.name))
+        elif b"kafka.Kafka" in cmdline:
+            others["kafka"] += _cpu(int(entry.name))
+        elif b"keycloak" in cmdline and b"java" in cmdline:
+            others["keycloak"] += _cpu(int(entry.name))
+    found["benchmark (clients, scripted panel)"] = _cpu(os.getpid())
+    return {**found, **others}
 
 
 def pct(values: list[float], p: float) -> float:
@@ -202,7 +262,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def measure(
-    system: System, args: argparse.Namespace, bootstrap: str, prefix: str
+    system: System, cases: int, rate: float, seconds: float, bootstrap: str, prefix: str
 ) -> dict[str, Any]:
     clock = Clock()
     stop = asyncio.Event()
@@ -215,7 +275,7 @@ async def measure(
     try:
         # Warm-up: a few cases through, so start-up is not in the figures.
         await asyncio.gather(*(submit(http, clock, 900000 + i) for i in range(6)))
-        await until_emailed(clock, set(clock.submitted), 120)
+        await until_emailed(clock, set(clock.submitted), panel, 120)
 
         # Throughput: as fast as 16 clients submit.
         before = set(clock.submitted)
@@ -226,26 +286,32 @@ async def measure(
                 await submit(http, clock, i)
 
         t0 = time.time()
-        await asyncio.gather(*(one(i) for i in range(args.cases)))
+        cpu_before = cpu_seconds(system)
+        await asyncio.gather(*(one(i) for i in range(cases)))
         submitted_for = time.time() - t0
         burst = set(clock.submitted) - before
-        await until_emailed(clock, burst, 600)
+        await until_emailed(clock, burst, panel, 60 + len(burst))
         last = max(clock.emailed[c] for c in burst)
         throughput = len(burst) / (last - t0)
+        cpu_after = cpu_seconds(system)
+        cpu_ms = {
+            k: round((cpu_after[k] - cpu_before.get(k, 0.0)) * 1000 / len(burst), 1)
+            for k in cpu_after
+        }
         burst_latency = [(clock.emailed[c] - clock.submitted[c]) * 1000 for c in burst]
 
         # Latency at a fixed offered load.
         before = set(clock.submitted)
-        interval = 1 / args.rate
+        interval = 1 / rate
         start = time.monotonic()
         sends = []
-        n = int(args.rate * args.seconds)
+        n = max(1, int(rate * seconds))
         for i in range(n):
             await asyncio.sleep(max(0.0, start + i * interval - time.monotonic()))
             sends.append(asyncio.create_task(submit(http, clock, 500000 + i)))
         await asyncio.gather(*sends)
         steady = set(clock.submitted) - before
-        await until_emailed(clock, steady, 300)
+        await until_emailed(clock, steady, panel, 60 + len(steady))
         latency = [(clock.emailed[c] - clock.submitted[c]) * 1000 for c in steady]
     finally:
         stop.set()
@@ -257,9 +323,11 @@ async def measure(
             "submitted_in_seconds": round(submitted_for, 2),
             "cases_per_second": round(throughput, 2),
             "latency_ms_p50_under_burst": round(statistics.median(burst_latency)),
+            # where a case's processor time went, by process (the machine's cores are shared)
+            "cpu_ms_per_case": dict(sorted(cpu_ms.items(), key=lambda kv: -kv[1])),
         },
         "latency_at_fixed_load": {
-            "offered_cases_per_second": args.rate,
+            "offered_cases_per_second": rate,
             "cases": len(steady),
             "p50_ms": round(pct(latency, 50)),
             "p95_ms": round(pct(latency, 95)),
@@ -309,29 +377,9 @@ def chart(result: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-async def baselines(bootstrap: str, url: str, n: int, run: str) -> dict[str, int]:
-    schema = f"bench_raw_{run}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        return {
-            "aiokafka_produce_consume": round(await raw_kafka(bootstrap, n, run)),
-            "psycopg_commit_each": round(raw_postgres(url, n // 4, schema, per_row_commit=True)),
-            "psycopg_batched": round(raw_postgres(url, n, schema, per_row_commit=False)),
-        }
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--cases", type=int, default=300)
-    parser.add_argument("--rate", type=float, default=5.0)
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--baseline-events", type=int, default=20000)
-    parser.add_argument("--out", type=Path, default=Path("bench/results"))
-    args = parser.parse_args()
+def figures(cases: int = 300, rate: float = 20.0, seconds: float = 30.0) -> dict[str, Any]:
+    """The whole system started in schemas and topics of its own, measured, and stopped:
+    throughput over `cases` referrals, then latency at `rate` cases/s for `seconds`."""
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     url = os.environ["MAAG_POSTGRES_URL"]
     run = uuid.uuid4().hex[:8]
@@ -341,10 +389,19 @@ def main() -> None:
         running_system(Path(tmp), bootstrap, url, f"bench_e2e_{run}", prefix) as system,
     ):
         system.client(timeout=120).ready()
-        result = asyncio.run(measure(system, args, bootstrap, prefix))
-    result["baselines_per_second"] = asyncio.run(
-        baselines(bootstrap, url, args.baseline_events, run)
-    )
+        return asyncio.run(measure(system, cases, rate, seconds, bootstrap, prefix))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--baseline-events", type=int, default=20000)
+    parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    args = parser.parse_args()
+    result = figures(args.cases, args.rate, args.seconds)
+    result["baselines_per_second"] = baselines.figures(args.baseline_events)
     result["when"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     result["machine"] = f"{os.cpu_count()} cores"
     result["command"] = "python -m bench.e2e " + " ".join(

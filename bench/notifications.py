@@ -20,7 +20,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.support import percentiles, running_service
+from bench.support import percentiles, running_service, stop_on_signals, stopped
 from contracts.events import Actor
 from contracts.events.panel import LeadProfessionalAssigned
 from contracts.reference import Agency, Panel, Role
@@ -29,16 +29,19 @@ from maag.runtime.messaging import kafka
 from tests.support.events import record
 from tests.support.net import free_port
 
-PORT = 18004
 ACTOR = Actor(user_id="coord", role=Role.PANEL_MEMBER, agency="social-care")
+MAIL_TIMEOUT = 300.0  # seconds for every email to reach the mailbox
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--emails", type=int, default=1000)
-    args = parser.parse_args()
-    n = args.emails
-    smtp_port, maildir = free_port(), Path(tempfile.mkdtemp()) / "mail"
+async def figures(emails: int = 1000) -> dict[str, float]:
+    """Emails/s accepted by the SMTP server, and the latency from LeadProfessionalAssigned on
+    the topic to acceptance."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return await _figures(emails, Path(tmp) / "mail")
+
+
+async def _figures(n: int, maildir: Path) -> dict[str, float]:
+    smtp_port = free_port()
     mailbox = subprocess.Popen(
         [
             sys.executable,
@@ -53,30 +56,46 @@ async def main() -> None:
         ],
         stdout=subprocess.DEVNULL,
     )
-    try:
-        async with running_service(
-            "notifications", PORT, {"MAAG_SMTP_PORT": str(smtp_port)}
-        ) as run:
+    with stopped(mailbox, "the mailbox", grace=10):
+        async with running_service("notifications", {"MAAG_SMTP_PORT": str(smtp_port)}) as run:
             sent = await publish_assignments(n, run.bootstrap, PANEL_EVENTS.named(run.prefix))
             t0 = min(sent.values())
-            deadline = time.time() + 300
-            while len(list(maildir.glob("*.eml"))) < n:
+            deadline = time.time() + MAIL_TIMEOUT
+            while (arrived := len(list(maildir.glob("*.eml")))) < n:
                 if time.time() > deadline:
-                    raise TimeoutError("not every email arrived")
+                    raise TimeoutError(
+                        f"waited {MAIL_TIMEOUT:g} s for {n} emails in {maildir}: {arrived} arrived"
+                    )
+                if mailbox.poll() is not None:
+                    raise RuntimeError(
+                        f"the mailbox ended (exit code {mailbox.returncode}) with {arrived} "
+                        f"of {n} emails"
+                    )
                 await asyncio.sleep(0.1)
-    finally:
-        mailbox.terminate()
-        mailbox.wait(timeout=10)
     accepted: dict[str, float] = {}
     for f in maildir.glob("*.eml"):
         msg = email.message_from_bytes(f.read_bytes())
         accepted[msg["X-MAAG-Case"]] = int(f.name.split("-")[0]) / 1e9
     elapsed = max(accepted.values()) - t0
     p50, p99 = percentiles([(accepted[c] - t) * 1000 for c, t in sent.items()])
+    return {
+        "emails": n,
+        "emails_per_second": round(n / elapsed, 1),
+        "p50_ms": round(p50, 1),
+        "p99_ms": round(p99, 1),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--emails", type=int, default=1000)
+    args = parser.parse_args()
+    found = await figures(args.emails)
     print("notifications service: 1 process; mailbox: aiosmtpd, 1 process; PostgreSQL store")
     print(
-        f"emails {n:6d}  {n / elapsed:8.0f} emails/s accepted by the SMTP server  "
-        f"latency LeadProfessionalAssigned -> accepted p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
+        f"emails {args.emails:6d}  {found['emails_per_second']:8.0f} emails/s accepted by the "
+        f"SMTP server  latency LeadProfessionalAssigned -> accepted "
+        f"p50 {found['p50_ms']:7.1f} ms  p99 {found['p99_ms']:7.1f} ms"
     )
 
 
@@ -109,4 +128,5 @@ async def publish_assignments(n: int, bootstrap: str, topic: str) -> dict[str, f
 
 
 if __name__ == "__main__":
+    stop_on_signals()
     asyncio.run(main())

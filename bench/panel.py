@@ -1,7 +1,7 @@
 """Benchmark: cases listed per second from `ReferralAccepted` on the topic, and the latency
 from a recorded decision (HTTP) to `LeadProfessionalAssigned` on the outbound topic.
 
-    python -m bench.panel [--cases 2000] [--decisions 200]
+    python -m bench.panel [--cases 2000] [--decisions 100]
 
 Runs the panel service as its own process against KAFKA_BOOTSTRAP_SERVERS and
 MAAG_POSTGRES_URL, in a fresh schema and topic prefix.
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from bench.support import Watcher, identity, percentiles, running_service
+from bench.support import Watcher, identity, percentiles, running_service, stop_on_signals
 from contracts.events import Actor
 from contracts.reference import District, Role
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
@@ -25,11 +25,13 @@ from maag.runtime.messaging import kafka
 from tests.support.events import record, referral_accepted
 from tests.support.identity import auth
 
-PORT = 18002
 SYSTEM = Actor(user_id="referral-service", role=Role.SYSTEM, agency="maag")
 
 
-async def listing(n: int, bootstrap: str, prefix: str, watcher: Watcher) -> list[uuid.UUID]:
+async def listing(
+    n: int, bootstrap: str, prefix: str, watcher: Watcher
+) -> tuple[list[uuid.UUID], float]:
+    """The Harlow cases listed (the decisions' meeting is Harlow's), and cases listed/s."""
     producer = kafka.producer(bootstrap, "bench-referral")
     await producer.start()
     cases = [(uuid.uuid4(), list(District)[i % 12]) for i in range(n)]
@@ -49,14 +51,15 @@ async def listing(n: int, bootstrap: str, prefix: str, watcher: Watcher) -> list
     keys = {str(c) for c, _ in cases}
     await watcher.wait_for(keys)
     elapsed = max(watcher.seen[k] for k in keys) - t0
-    print(f"listing   {n:6d} ReferralAccepted -> CaseListed  {n / elapsed:8.0f} cases listed/s")
-    return [c for c, d in cases if d is District.HARLOW]
+    return [c for c, d in cases if d is District.HARLOW], n / elapsed
 
 
-async def decisions(harlow_cases: list[uuid.UUID], m: int, watcher: Watcher) -> None:
+async def decide(
+    url: str, harlow_cases: list[uuid.UUID], m: int, watcher: Watcher
+) -> dict[str, float]:
     headers = auth([Role.PANEL_CHAIR, Role.PANEL_MEMBER], "social-care")
     sent: dict[str, float] = {}
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         # a meeting decides only while it sits: one called for now, the cases listed on it
         now = datetime.now(UTC).isoformat()
         called = {"panel": "maag", "district": District.HARLOW.value, "starts_at": now}
@@ -87,12 +90,35 @@ async def decisions(harlow_cases: list[uuid.UUID], m: int, watcher: Watcher) -> 
             r = await client.post(f"/meetings/{meeting}/decisions", headers=headers, json=body)
             assert r.status_code == 200, r.text
             sent[str(case_id)] = t
+    if not sent:
+        raise ValueError("no Harlow case to decide on: list at least 12 cases")
     await watcher.wait_for(set(sent))
     p50, p99 = percentiles([(watcher.seen[c] - t) * 1000 for c, t in sent.items()])
-    print(
-        f"decisions {len(sent):6d} sequential -> LeadProfessionalAssigned  "
-        f"latency p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
-    )
+    return {
+        "decisions": len(sent),
+        "decision_p50_ms": round(p50, 1),
+        "decision_p99_ms": round(p99, 1),
+    }
+
+
+async def figures(cases: int = 2000, decisions: int = 100) -> dict[str, float]:
+    """Cases listed/s from ReferralAccepted on the topic; the latency of up to `decisions`
+    sequential decisions (on the Harlow cases: a twelfth of them) to LeadProfessionalAssigned.
+    Needs the identity provider's tokens (`identity()`)."""
+    async with running_service("panel", {"MAAG_QUORUM_OTHER_AGENCIES": "2"}) as run:
+        stop = asyncio.Event()
+        topic = PANEL_EVENTS.named(run.prefix)
+        listed = Watcher(run.bootstrap, topic, "maag.panel.CaseListed.v1")
+        assigned = Watcher(run.bootstrap, topic, "maag.panel.LeadProfessionalAssigned.v1")
+        watching = [asyncio.create_task(w.run(stop)) for w in (listed, assigned)]
+        try:
+            harlow, rate = await listing(cases, run.bootstrap, run.prefix, listed)
+            found = {"cases": cases, "listing_cases_per_second": round(rate, 1)}
+            found |= await decide(run.url, harlow, decisions, assigned)
+        finally:
+            stop.set()
+            await asyncio.gather(*watching)
+    return found
 
 
 async def main() -> None:
@@ -100,21 +126,19 @@ async def main() -> None:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--decisions", type=int, default=100)
     args = parser.parse_args()
-    async with running_service("panel", PORT, {"MAAG_QUORUM_OTHER_AGENCIES": "2"}) as run:
-        stop = asyncio.Event()
-        topic = PANEL_EVENTS.named(run.prefix)
-        listed = Watcher(run.bootstrap, topic, "maag.panel.CaseListed.v1")
-        assigned = Watcher(run.bootstrap, topic, "maag.panel.LeadProfessionalAssigned.v1")
-        watching = [asyncio.create_task(w.run(stop)) for w in (listed, assigned)]
-        try:
-            print(f"panel service: 1 process, PostgreSQL store, topics {run.prefix}*")
-            harlow = await listing(args.cases, run.bootstrap, run.prefix, listed)
-            await decisions(harlow, args.decisions, assigned)
-        finally:
-            stop.set()
-            await asyncio.gather(*watching)
+    found = await figures(args.cases, args.decisions)
+    print("panel service: 1 process, PostgreSQL store")
+    print(
+        f"listing   {args.cases:6d} ReferralAccepted -> CaseListed  "
+        f"{found['listing_cases_per_second']:8.0f} cases listed/s"
+    )
+    print(
+        f"decisions {found['decisions']:6.0f} sequential -> LeadProfessionalAssigned  "
+        f"latency p50 {found['decision_p50_ms']:7.1f} ms  p99 {found['decision_p99_ms']:7.1f} ms"
+    )
 
 
 if __name__ == "__main__":
+    stop_on_signals()
     with identity():
         asyncio.run(main())

@@ -16,86 +16,19 @@ import time
 import uuid
 
 import psycopg
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import NewTopic
 from psycopg import sql
 
+# Re-exported: bench.e2e imports them from here until it moves to bench.baselines.
+from bench.baselines import raw_kafka, raw_postgres
+from bench.support import stop_on_signals
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime.logging import configure
 from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from tests.support.pipeline import IntakeApp, intake_publisher, make_consumer, make_relay
 
-PAYLOAD = b"x" * 600  # about the size of a ReferralReceived with its headers
-
-
-async def raw_kafka(bootstrap: str, n: int, run: str) -> float:
-    """Idempotent producer sends n records; a consumer group reads them all. Events/s."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    topic = f"bench.{run}.raw"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics(
-        [NewTopic(topic, num_partitions=REFERRAL_EVENTS.partitions, replication_factor=1)]
-    )
-    await admin.close()
-    producer = kafka.producer(bootstrap, "bench-raw")
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=f"bench-{run}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    await producer.start()
-    await consumer.start()
-    try:
-        t0 = time.perf_counter()
-        futures = [
-            await producer.send(topic, PAYLOAD, key=str(uuid.uuid4()).encode()) for _ in range(n)
-        ]
-        await asyncio.gather(*futures)
-        seen = 0
-        while seen < n:
-            batches = await consumer.getmany(timeout_ms=500, max_records=1000)
-            for tp, records in batches.items():
-                seen += len(records)
-                await consumer.commit({tp: records[-1].offset + 1})
-        return n / (time.perf_counter() - t0)
-    finally:
-        await consumer.stop()
-        await producer.stop()
-
-
-def raw_postgres(url: str, n: int, schema: str, per_row_commit: bool) -> float:
-    """INSERT n rows shaped like stored events. Events/s."""
-    with psycopg.connect(url) as conn:
-        table = sql.Identifier(schema, "raw_per_row" if per_row_commit else "raw_batched")
-        conn.execute(
-            sql.SQL(
-                "CREATE TABLE {} (id bigserial PRIMARY KEY, originator_id uuid, originator_version int, "
-                "topic text, state bytea)"
-            ).format(table)
-        )
-        conn.commit()
-        insert = sql.SQL(
-            "INSERT INTO {} (originator_id, originator_version, topic, state) "
-            "VALUES (%s, 1, 'bench', %s)"
-        ).format(table)
-        t0 = time.perf_counter()
-        if per_row_commit:
-            for _ in range(n):
-                conn.execute(insert, (uuid.uuid4(), PAYLOAD))
-                conn.commit()
-        else:
-            with conn.cursor() as cur:
-                for start in range(0, n, 1000):
-                    cur.executemany(
-                        insert, [(uuid.uuid4(), PAYLOAD) for _ in range(min(1000, n - start))]
-                    )
-                    conn.commit()
-        return n / (time.perf_counter() - t0)
+START_TIMEOUT = 60.0  # seconds for the tracked consumer to start
+APPLY_TIMEOUT = 600.0  # seconds for it to apply every event once the relay runs
 
 
 async def pipeline(settings: Settings, n: int, run: str) -> float:
@@ -113,27 +46,38 @@ async def pipeline(settings: Settings, n: int, run: str) -> float:
     consumer = make_consumer(settings, producer, f"bench-pipe-{run}")
     stop, ready = asyncio.Event(), asyncio.Event()
     consuming = asyncio.create_task(consumer.run(stop, ready))
-    await ready.wait()
-    await asyncio.sleep(1.0)  # let the group settle before the clock starts
+    tasks = [consuming]
     try:
+        try:
+            await asyncio.wait_for(ready.wait(), START_TIMEOUT)
+        except TimeoutError:
+            raise TimeoutError(
+                f"the tracked consumer was not started within {START_TIMEOUT:g} s"
+            ) from None
+        await asyncio.sleep(1.0)  # let the group settle before the clock starts
         t0 = time.perf_counter()
-        relaying = asyncio.create_task(relay.run(stop))
+        tasks.append(asyncio.create_task(relay.run(stop)))
+        deadline = time.monotonic() + APPLY_TIMEOUT
         while consumer.applied < n:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"waited {APPLY_TIMEOUT:g} s for the consumer to apply {n} events: "
+                    f"{consumer.applied} applied"
+                )
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - t0
     finally:
         stop.set()
-        await asyncio.gather(consuming, relaying)
+        await asyncio.gather(*tasks)
         await publisher.stop()
         await producer.stop()
     return n / elapsed
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=20000)
-    args = parser.parse_args()
-    n = args.events
+async def figures(events: int = 20000, raw: bool = True) -> dict[str, float]:
+    """Events/s through the pipeline; with `raw`, the raw loops in the same run beside it
+    (`python -m bench all` compares with its own baselines instead, so leaves them out)."""
+    n = events
     configure("json")
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     url = os.environ["MAAG_POSTGRES_URL"]
@@ -146,24 +90,58 @@ async def main() -> None:
     settings = Settings(
         kafka_bootstrap=bootstrap, postgres_url=url, postgres_schema=schema, topic_prefix=prefix
     )
+    found: dict[str, float] = {"events": n}
     try:
-        k = await raw_kafka(bootstrap, n, run)
-        p_row = await asyncio.to_thread(raw_postgres, url, n, schema, True)
-        p_batch = await asyncio.to_thread(raw_postgres, url, n, schema, False)
+        if raw:
+            k = await raw_kafka(bootstrap, n, run)
+            p_row = await asyncio.to_thread(raw_postgres, url, n, schema, True)
+            p_batch = await asyncio.to_thread(raw_postgres, url, n, schema, False)
         pipe = await pipeline(settings, n, run)
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-    slower = min(k, p_row)
-    print(f"events: {n}")
-    print(f"raw aiokafka produce+consume (idempotent, acks=all): {k:10.0f} events/s")
-    print(f"raw psycopg insert, one commit per event:            {p_row:10.0f} events/s")
-    print(f"raw psycopg insert, 1000 per commit:                 {p_batch:10.0f} events/s")
-    print(f"pipeline relay -> Kafka -> tracked consumer -> store:{pipe:10.0f} events/s")
-    print(f"ratio pipeline / slower raw baseline (per-event commit): {pipe / slower:.2f}")
-    print(f"ratio pipeline / raw kafka:                               {pipe / k:.2f}")
-    print(f"ratio pipeline / raw psycopg batched:                     {pipe / p_batch:.2f}")
+    found["pipeline_events_per_second"] = round(pipe, 1)
+    if raw:
+        found |= {
+            "raw_kafka_events_per_second": round(k, 1),
+            "raw_psycopg_commit_each_events_per_second": round(p_row, 1),
+            "raw_psycopg_batched_events_per_second": round(p_batch, 1),
+            "ratio_pipeline_to_slower_raw": round(pipe / min(k, p_row), 3),
+            "ratio_pipeline_to_raw_kafka": round(pipe / k, 3),
+            "ratio_pipeline_to_raw_psycopg_batched": round(pipe / p_batch, 3),
+        }
+    return found
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=20000)
+    args = parser.parse_args()
+    f = await figures(args.events)
+    print(f"events: {args.events}")
+    print(
+        f"raw aiokafka produce+consume (idempotent, acks=all): {f['raw_kafka_events_per_second']:10.0f} events/s"
+    )
+    print(
+        f"raw psycopg insert, one commit per event:            {f['raw_psycopg_commit_each_events_per_second']:10.0f} events/s"
+    )
+    print(
+        f"raw psycopg insert, 1000 per commit:                 {f['raw_psycopg_batched_events_per_second']:10.0f} events/s"
+    )
+    print(
+        f"pipeline relay -> Kafka -> tracked consumer -> store:{f['pipeline_events_per_second']:10.0f} events/s"
+    )
+    print(
+        f"ratio pipeline / slower raw baseline (per-event commit): {f['ratio_pipeline_to_slower_raw']:.2f}"
+    )
+    print(
+        f"ratio pipeline / raw kafka:                               {f['ratio_pipeline_to_raw_kafka']:.2f}"
+    )
+    print(
+        f"ratio pipeline / raw psycopg batched:                     {f['ratio_pipeline_to_raw_psycopg_batched']:.2f}"
+    )
 
 
 if __name__ == "__main__":
+    stop_on_signals()
     asyncio.run(main())

@@ -18,18 +18,17 @@ import asyncio
 import json
 import time
 import uuid
-from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
-from bench.support import Watcher, identity, percentiles, running_service
+from bench.support import Watcher, identity, percentiles, running_service, stop_on_signals
 from contracts.reference import Role
 from contracts.topics import REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.runtime.messaging import kafka
 from services.referral.domain.referral import case_id_for
 from tests.support.identity import keycloak_tokens, token
-from tests.support.referral import CIPHER_KEY, details
+from tests.support.referral import CIPHER_KEY, a_child, details
 
 CONSENT = {
     "given_by": "parent-carer",
@@ -37,34 +36,29 @@ CONSENT = {
     "given_on": "2026-11-27",
     "how_obtained": "signed form",
 }
-PORT = 18001
 
 
-def _report(label: str, sent: dict[str, float], watcher: Watcher, elapsed: float) -> None:
+def _figures(
+    label: str, sent: dict[str, float], watcher: Watcher, elapsed: float
+) -> dict[str, float]:
     p50, p99 = percentiles([(watcher.seen[c] - t) * 1000 for c, t in sent.items()])
-    print(
-        f"{label:6} {len(sent):6d} referrals  {len(sent) / elapsed:8.0f} accepted/s  "
-        f"latency to ReferralAccepted p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
-    )
-
-
-SAME_CHILD = False  # --same-child: every referral names one child (the child index's worst case)
-
-
-def submission(i: int) -> dict[str, Any]:
-    """A referral of a different child each time (as a county's are), unless --same-child."""
-    if SAME_CHILD:
-        return details(consent=CONSENT)
-    child = {
-        "given_name": f"Child{i:05d}",
-        "family_name": "Benchmark",
-        "date_of_birth": (date(2010, 1, 1) + timedelta(days=i % 5000)).isoformat(),
-        "address": f"{i} Bench Road, Harlow CM20 {i % 9}AB",
+    return {
+        f"{label}_referrals_per_second": round(len(sent) / elapsed, 1),
+        f"{label}_p50_ms": round(p50, 1),
+        f"{label}_p99_ms": round(p99, 1),
     }
-    return details(consent=CONSENT, child=child)
 
 
-async def via_http(n: int, concurrency: int, token: str, watcher: Watcher) -> None:
+def submission(i: int, same_child: bool = False) -> dict[str, Any]:
+    """A referral of a different child each time (as a county's are), unless `same_child`."""
+    if same_child:
+        return details(consent=CONSENT)
+    return details(consent=CONSENT, child=a_child(i))
+
+
+async def via_http(
+    url: str, n: int, concurrency: int, token: str, watcher: Watcher, same_child: bool
+) -> dict[str, float]:
     sent: dict[str, float] = {}
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(n):
@@ -75,18 +69,20 @@ async def via_http(n: int, concurrency: int, token: str, watcher: Watcher) -> No
         while not queue.empty():
             i = queue.get_nowait()
             t = time.perf_counter()
-            r = await client.post("/referrals", json=submission(i), headers=headers)
+            r = await client.post("/referrals", json=submission(i, same_child), headers=headers)
             assert r.status_code == 201, r.text
             sent[r.json()["case_id"]] = t
 
     t0 = time.perf_counter()
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
     await watcher.wait_for(set(sent))
-    _report("http", sent, watcher, max(watcher.seen[c] for c in sent) - t0)
+    return _figures("http", sent, watcher, max(watcher.seen[c] for c in sent) - t0)
 
 
-async def via_topic(n: int, bootstrap: str, topic: str, token: str, watcher: Watcher) -> None:
+async def via_topic(
+    n: int, bootstrap: str, topic: str, token: str, watcher: Watcher, same_child: bool
+) -> dict[str, float]:
     producer = kafka.producer(bootstrap, "bench-agency")
     await producer.start()
     sent: dict[str, float] = {}
@@ -96,14 +92,43 @@ async def via_topic(n: int, bootstrap: str, topic: str, token: str, watcher: Wat
         pending = []
         for i in range(n):
             sid = f"bench-{uuid.uuid4().hex}"
-            value = json.dumps({**submission(n + i), "submission_id": sid}).encode()
+            value = json.dumps({**submission(n + i, same_child), "submission_id": sid}).encode()
             sent[str(case_id_for("education", sid))] = time.perf_counter()
             pending.append(await producer.send(topic, value, key=sid.encode(), headers=headers))
         await asyncio.gather(*pending)
     finally:
         await producer.stop()
     await watcher.wait_for(set(sent))
-    _report("topic", sent, watcher, max(watcher.seen[c] for c in sent) - t0)
+    return _figures("topic", sent, watcher, max(watcher.seen[c] for c in sent) - t0)
+
+
+async def figures(
+    referrals: int = 2000, concurrency: int = 16, same_child: bool = False
+) -> dict[str, float]:
+    """Referrals/s accepted via HTTP (`http_*`) and via the topic (`topic_*`), and their
+    latencies to ReferralAccepted. Needs the identity provider's tokens (`identity()`)."""
+    bearer = token(Role.REFERRER, "education")
+    async with running_service("referral", {"MAAG_CIPHER_KEY": CIPHER_KEY}) as run:
+        stop = asyncio.Event()
+        watcher = Watcher(
+            run.bootstrap, REFERRAL_EVENTS.named(run.prefix), "maag.referral.ReferralAccepted.v1"
+        )
+        watching = asyncio.create_task(watcher.run(stop))
+        try:
+            found: dict[str, float] = {"referrals": referrals}
+            found |= await via_http(run.url, referrals, concurrency, bearer, watcher, same_child)
+            found |= await via_topic(
+                referrals,
+                run.bootstrap,
+                REFERRAL_SUBMISSIONS.named(run.prefix),
+                keycloak_tokens().agency("education"),  # the agency's system
+                watcher,
+                same_child,
+            )
+        finally:
+            stop.set()
+            await watching
+    return found
 
 
 async def main() -> None:
@@ -112,32 +137,18 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--same-child", action="store_true")
     args = parser.parse_args()
-    global SAME_CHILD
-    SAME_CHILD = args.same_child
-    bearer = token(Role.REFERRER, "education")
-    async with running_service("referral", PORT, {"MAAG_CIPHER_KEY": CIPHER_KEY}) as run:
-        stop = asyncio.Event()
-        watcher = Watcher(
-            run.bootstrap, REFERRAL_EVENTS.named(run.prefix), "maag.referral.ReferralAccepted.v1"
+    found = await figures(args.referrals, args.concurrency, args.same_child)
+    print("referral service: 1 process, PostgreSQL store (encrypted)")
+    for label in ("http", "topic"):
+        print(
+            f"{label:6} {args.referrals:6d} referrals  "
+            f"{found[f'{label}_referrals_per_second']:8.0f} accepted/s  "
+            f"latency to ReferralAccepted p50 {found[f'{label}_p50_ms']:7.1f} ms  "
+            f"p99 {found[f'{label}_p99_ms']:7.1f} ms"
         )
-        watching = asyncio.create_task(watcher.run(stop))
-        try:
-            print(
-                f"referral service: 1 process, PostgreSQL store (encrypted), topics {run.prefix}*"
-            )
-            await via_http(args.referrals, args.concurrency, bearer, watcher)
-            await via_topic(
-                args.referrals,
-                run.bootstrap,
-                REFERRAL_SUBMISSIONS.named(run.prefix),
-                keycloak_tokens().agency("education"),  # the agency's system
-                watcher,
-            )
-        finally:
-            stop.set()
-            await watching
 
 
 if __name__ == "__main__":
+    stop_on_signals()
     with identity():
         asyncio.run(main())

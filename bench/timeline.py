@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from bench.support import identity, whole_system
+from bench.support import identity, stop_on_signals, whole_system
 from maag.ops.demo.client import lead_decision
 from services.web.routes.auditor import PAGE
 from tests.support.flow import CONSENT
@@ -50,11 +50,14 @@ def timed(
     return statistics.median(times), len(r.json()["entries"]), len(r.content)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--reads", type=int, default=1500)
-    parser.add_argument("--calls", type=int, default=20)
-    args = parser.parse_args()
+ANSWERS = [*(f"{service}_part" for service in READS), "whole", "page"]  # as figures names them
+
+
+def figures(reads: int = 1500, calls: int = 20) -> dict[str, float]:
+    """Each answer's median milliseconds of `calls` (`<answer>_ms`), its entries and KiB,
+    for `ANSWERS`: each service's part, the whole merged timeline and its first page. Needs
+    the identity provider's tokens (`identity()`)."""
+    found: dict[str, float] = {"reads": reads, "calls": calls}
     with whole_system("timeline") as system:
         client = system.client(timeout=120)
         client.ready()
@@ -74,20 +77,40 @@ def main() -> None:
             assert r.status_code == 200, (service, r.status_code)
 
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(read, range(args.reads)))
-        print(f"one case read {args.reads} times; each answer's median of {args.calls} calls:")
-        asking = httpx.Client()
-        for service in services:
-            url = f"{system.url(service)}/audit/cases/{case_id}"
-            ms, entries, size = timed(asking, url, auditor, args.calls)
-            print(f"  {service:14} part  {entries:5d} entries {size // 1024:6d} KiB {ms:6.0f} ms")
-        url = f"{system.url('referral')}/audit/cases/{case_id}/timeline"
-        ms, entries, size = timed(asking, url, auditor, args.calls)
-        print(f"  {'all four':14} whole {entries:5d} entries {size // 1024:6d} KiB {ms:6.0f} ms")
-        ms, entries, size = timed(asking, f"{url}?limit={PAGE}", auditor, args.calls)
-        print(f"  {'all four':14} page  {entries:5d} entries {size // 1024:6d} KiB {ms:6.0f} ms")
+            list(pool.map(read, range(reads)))
+        whole = f"{system.url('referral')}/audit/cases/{case_id}/timeline"
+        urls = {
+            **{f"{s}_part": f"{system.url(s)}/audit/cases/{case_id}" for s in services},
+            "whole": whole,
+            "page": f"{whole}?limit={PAGE}",
+        }
+        with httpx.Client() as asking:
+            for answer, url in urls.items():
+                ms, entries, size = timed(asking, url, auditor, calls)
+                found |= {
+                    f"{answer}_ms": round(ms, 1),
+                    f"{answer}_entries": entries,
+                    f"{answer}_kib": size // 1024,
+                }
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reads", type=int, default=1500)
+    parser.add_argument("--calls", type=int, default=20)
+    args = parser.parse_args()
+    f = figures(args.reads, args.calls)
+    print(f"one case read {args.reads} times; each answer's median of {args.calls} calls:")
+    for answer in ANSWERS:
+        who, kind = answer.rsplit("_", 1) if answer.endswith("_part") else ("all four", answer)
+        print(
+            f"  {who:14} {kind:5} {f[f'{answer}_entries']:5.0f} entries "
+            f"{f[f'{answer}_kib']:6.0f} KiB {f[f'{answer}_ms']:6.0f} ms"
+        )
 
 
 if __name__ == "__main__":
+    stop_on_signals()
     with identity():
         main()

@@ -22,13 +22,14 @@ import argparse
 import os
 import random
 import statistics
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
-from bench.support import identity, whole_system
+from bench.support import identity, stop_on_signals, whole_system
 from maag.ops.demo.client import lead_decision, package_decision
 from maag.ops.identity.realm import LOCAL_PASSWORD
 from maag.runtime.web.auth import WEB_CLIENT
@@ -53,7 +54,11 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-def measure(system: System, users: int, rounds: int, think: float) -> dict[str, list[float]]:
+def measure(
+    system: System, users: int, rounds: int, think: float
+) -> tuple[dict[str, list[float]], float, dict[str, float]]:
+    """Each page's times (ms); the seconds the timed rounds took, and the CPU seconds each
+    process used meanwhile."""
     web = system.url("web")
     keycloak = test_identity.keycloak()
     assert keycloak is not None
@@ -123,15 +128,19 @@ def measure(system: System, users: int, rounds: int, think: float) -> dict[str, 
         for name in mine:
             times.setdefault(name, [])
 
+    stopping = threading.Event()  # set when the run is stopped: the people stop reading
+
     def visit(n: int) -> None:
         session = people[n]
         pace = random.Random(n)  # the same pauses on every run, for before/after pairs
         if think:
-            time.sleep(pace.uniform(0, think))
+            stopping.wait(pace.uniform(0, think))
         for _ in range(rounds):
             for name, path in pages[who[n]].items():
                 if think:
-                    time.sleep(pace.expovariate(1 / think))  # reading the last page
+                    stopping.wait(pace.expovariate(1 / think))  # reading the last page
+                if stopping.is_set():
+                    return
                 t = time.perf_counter()
                 r = session.get(f"{web}{path}")
                 times[name].append(1000 * (time.perf_counter() - t))
@@ -144,13 +153,14 @@ def measure(system: System, users: int, rounds: int, think: float) -> dict[str, 
             assert session.get(f"{web}{path}").status_code == 200, (who[n], path)
     before, started = cpu_seconds(system), time.perf_counter()
     with ThreadPoolExecutor(max_workers=users) as pool:
-        list(pool.map(visit, range(users)))
+        try:
+            list(pool.map(visit, range(users)))
+        except BaseException:  # one person's failure, SIGTERM, Ctrl-C: the others stop too
+            stopping.set()
+            raise
     took = time.perf_counter() - started
     used = {k: v - before.get(k, 0.0) for k, v in cpu_seconds(system).items()}
-    print(f"{sum(len(v) for v in times.values())} pages in {took:.1f} s; CPU seconds meanwhile:")
-    for name, seconds in sorted(used.items(), key=lambda kv: -kv[1]):
-        print(f"  {name:14} {seconds:6.1f} s  ({100 * seconds / took:4.0f}% of one core)")
-    return times
+    return times, took, used
 
 
 def cpu_seconds(system: System) -> dict[str, float]:
@@ -183,6 +193,33 @@ def _command(d: Path) -> str:
         return ""
 
 
+def figures(users: int = 20, rounds: int = 10, think: float = 5.0) -> dict[str, float]:
+    """Each page's p50 and p95 (`<page>_p50_ms`, `<page>_p95_ms`, `<page>_requests`; `all_*`
+    for every page together), the seconds the rounds took and each process's CPU seconds
+    meanwhile (`cpu_<process>_seconds`). Needs the identity provider's tokens."""
+    with whole_system("web") as system:
+        times, took, used = measure(system, users, rounds, think)
+    found: dict[str, float] = {
+        "users": users,
+        "rounds": rounds,
+        "think_seconds": think,
+        "seconds": round(took, 2),
+    }
+    everything = [v for values in times.values() for v in values]
+    asked = {name: values for name, values in times.items() if values}  # fewer people than
+    # personas leave some pages unasked
+    for name, values in [*asked.items(), ("all", everything)]:
+        key = name.replace("-", "_")
+        found |= {
+            f"{key}_requests": len(values),
+            f"{key}_p50_ms": round(statistics.median(values), 1),
+            f"{key}_p95_ms": round(p(values, 0.95), 1),
+        }
+    for name, seconds in sorted(used.items(), key=lambda kv: -kv[1]):
+        found[f"cpu_{name.replace('-', '_')}_seconds"] = round(seconds, 2)
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=20)
@@ -191,18 +228,26 @@ def main() -> None:
         "--think", type=float, default=5.0, help="seconds a person reads a page, on average"
     )
     args = parser.parse_args()
-    with whole_system("web") as system:
-        times = measure(system, args.users, args.rounds, args.think)
+    f = figures(args.users, args.rounds, args.think)
+    took = f["seconds"]
+    pages = [
+        k.removesuffix("_requests") for k in f if k.endswith("_requests") and k != "all_requests"
+    ]
+    print(f"{f['all_requests']:.0f} pages in {took:.1f} s; CPU seconds meanwhile:")
+    for key in (k for k in f if k.startswith("cpu_")):
+        seconds = f[key]
+        name = key.removeprefix("cpu_").removesuffix("_seconds")
+        print(f"  {name:14} {seconds:6.1f} s  ({100 * seconds / took:4.0f}% of one core)")
     pace = f"a page every {args.think:g} s or so each" if args.think else "back to back"
     print(f"web app: {args.users} signed-in people, {args.rounds} rounds each, {pace}")
-    everything = [v for values in times.values() for v in values]
-    for name, values in [*times.items(), ("ALL", everything)]:
+    for name in [*pages, "all"]:
         print(
-            f"  {name:12} {len(values):5d} requests  p50 {statistics.median(values):6.0f} ms"
-            f"  p95 {p(values, 0.95):6.0f} ms"
+            f"  {name.upper() if name == 'all' else name:12} {f[f'{name}_requests']:5.0f} requests"
+            f"  p50 {f[f'{name}_p50_ms']:6.0f} ms  p95 {f[f'{name}_p95_ms']:6.0f} ms"
         )
 
 
 if __name__ == "__main__":
+    stop_on_signals()
     with identity():
         main()

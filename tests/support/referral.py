@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -43,6 +44,17 @@ def details(**override: Any) -> dict[str, Any]:
     }
     body.update(override)
     return body
+
+
+def a_child(i: int) -> dict[str, str]:
+    """The i-th of many different children (benchmarks: a county refers different children,
+    so the child index offers matches only rarely)."""
+    return {
+        "given_name": f"Child{i:06d}",
+        "family_name": "Benchmark",
+        "date_of_birth": (date(2010, 1, 1) + timedelta(days=i % 5000)).isoformat(),
+        "address": f"{i} Bench Road, Harlow CM20 {i % 9}AB",
+    }
 
 
 def receive(

@@ -163,14 +163,15 @@ def test_the_operators_tools_reach_a_service_only_through_its_wiring() -> None:
 
 def test_tests_and_the_benchmarks_share_code_only_through_tests_support() -> None:
     """A benchmark uses `tests.support` (the one shared package), never a test; a test never
-    imports a benchmark, except the tests of the benchmarks themselves (`tests/unit/bench`)."""
+    imports a benchmark, except the tests of the benchmarks themselves (`tests/unit/bench`,
+    `tests/integration/bench`)."""
     bench = offences(
         graph("bench"), {"bench": ("bench", "tests.support", "contracts", "maag", "services")}
     )
     tests = [
         f"{module} imports {t}"
         for module, targets in sorted(graph("tests").items())
-        if not module.startswith("tests.unit.bench")
+        if not module.startswith(("tests.unit.bench", "tests.integration.bench"))
         for t in sorted(targets)
         if t == "bench" or t.startswith("bench.")
     ]
