@@ -23,7 +23,6 @@ from uuid import UUID
 
 import aiosmtplib
 from aiokafka import AIOKafkaProducer
-from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from contracts.topics import DLQ_SUFFIX
@@ -33,7 +32,7 @@ from maag.runtime.follow.loops import Backoff, sleep_or_stop
 from maag.runtime.logging import bound, get_logger
 from maag.runtime.messaging.consumer import TRANSIENT
 from maag.runtime.settings import Settings
-from maag.runtime.store.unit_of_work import Work
+from maag.runtime.store.unit_of_work import Work, fold
 from maag.runtime.web import metrics
 from services.notifications.adapters.journal import SentJournal
 from services.notifications.application.app import NotificationsApp
@@ -136,7 +135,7 @@ class Sender:
 
     def load_many(self, ids: list[UUID]) -> list[Notification]:
         histories = self.app.histories(ids)
-        found: list[object] = [project_aggregate(None, histories[i]) for i in ids if i in histories]
+        found: list[object] = [fold(None, histories[i]) for i in ids if i in histories]
         return [n for n in found if isinstance(n, Notification)]
 
     def record(self, position: int, events: list[Any]) -> None:

@@ -9,12 +9,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from eventsourcing.application import project_aggregate
 from pydantic import BaseModel, Field
 
 from maag.runtime import causation
 from maag.runtime.policy import Action
 from maag.runtime.queries import read_case
+from maag.runtime.store.unit_of_work import fold
 from maag.runtime.web.auth import Caller
 from services.referral.application.access import load, scope_of
 from services.referral.application.personal import PersonalDataErased, unseal
@@ -56,7 +56,7 @@ def note_versions(app: ReferralApp, note_ids: Sequence[UUID]) -> list[NoteVersio
     caller has been authorised)."""
     found: list[NoteVersion] = []
     for note_id, events in app.histories(note_ids).items():
-        note = project_aggregate(None, events)
+        note = fold(None, events)
         assert isinstance(note, CaseNote)
         written = events[0]  # who wrote it is the metadata of its first event
         found.append(
