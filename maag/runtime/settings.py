@@ -242,7 +242,8 @@ class Settings:
             env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
             # Fail fast when the database is away (eventsourcing retries each call ten times
             # on top, and its default waits 30 s per attempt), and check a pooled connection
-            # before use so that a restarted database costs no failed call.
+            # before use so that a restarted database costs no failed call (a check that
+            # needs no round trip while the connection is well: maag.runtime.store.liveness).
             env["POSTGRES_CONNECT_TIMEOUT"] = "1"
             env["POSTGRES_PRE_PING"] = "y"
             if self.store_migrated:  # made by its owner; this role may not create them

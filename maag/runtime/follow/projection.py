@@ -22,6 +22,7 @@ from maag.runtime.follow.follower import Follower, Wakeup, in_thread
 from maag.runtime.logging import get_logger
 from maag.runtime.settings import Settings, postgres_env
 from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.liveness import check_engine_cheaply
 
 log = get_logger(__name__)
 
@@ -42,9 +43,9 @@ def read_model_engine(settings: Settings, service: str) -> Engine:
             port=int(pg["POSTGRES_PORT"]),
             database=pg["POSTGRES_DBNAME"],
         )
-        return create_engine(
-            url, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True
-        )
+        engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+        check_engine_cheaply(engine)  # a restarted database costs no failed call
+        return engine
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return create_engine(f"sqlite:///{settings.data_dir / f'{service}-read.sqlite'}")
 

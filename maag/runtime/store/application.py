@@ -29,6 +29,7 @@ from psycopg.sql import SQL, Identifier
 
 from maag.runtime import causation
 from maag.runtime.settings import Settings
+from maag.runtime.store.liveness import check_cheaply
 from maag.runtime.store.moved import follow_moved_modules
 from maag.runtime.store.sealed import SealingMapper, sealing_env
 from maag.runtime.store.shredding import CaseKeys
@@ -95,6 +96,8 @@ class ServiceApplication(ProcessApplication[UUID]):
                 if attempt == _CREATE_ATTEMPTS - 1:
                     raise
                 time.sleep(0.2 * (attempt + 1))
+        datastore = getattr(self.recorder, "datastore", None)
+        check_cheaply(getattr(datastore, "pool", None))  # no round trip before each statement
         if isinstance(self.factory, POPOFactory):
             # eventsourcing's default store is in memory: a service on it loses everything.
             raise InMemoryStoreRefused(f"{self.name}: refusing the in-memory event store")
