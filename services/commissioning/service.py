@@ -3,7 +3,6 @@ commissioning) and API."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
@@ -11,7 +10,7 @@ from sqlalchemy.engine import Engine
 from contracts.topics import PANEL_EVENTS, REFERRAL_EVENTS
 from maag.runtime.follow.projection import Projector, read_model_engine
 from maag.runtime.messaging import kafka
-from maag.runtime.service import Plumbing, Service, serve
+from maag.runtime.service import Plumbing, Service, run
 from maag.runtime.settings import Settings
 from services.commissioning.adapters.boards import BoardFeed
 from services.commissioning.adapters.failures import project_failures
@@ -69,4 +68,4 @@ def board_feed(settings: Settings, engine: Engine | None = None) -> BoardFeed:
 
 
 def main(settings: Settings) -> None:
-    asyncio.run(serve(SPEC, settings, build))
+    run(SPEC, settings, build)

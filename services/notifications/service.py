@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS, REFERRAL_EVENTS
-from maag.runtime.service import Plumbing, Service, serve
+from maag.runtime.service import Plumbing, Service, run
 from maag.runtime.settings import Settings
 from services.notifications.adapters import read_model
 from services.notifications.adapters.directory import ProviderDirectory
@@ -55,4 +54,4 @@ def build(settings: Settings) -> NotificationsService:
 
 
 def main(settings: Settings) -> None:
-    asyncio.run(serve(SPEC, settings, build))
+    run(SPEC, settings, build)

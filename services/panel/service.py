@@ -9,7 +9,7 @@ from contracts.topics import COMMISSIONING_EVENTS, REFERRAL_EVENTS
 from maag.runtime.follow.loops import sleep_or_stop
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.logging import get_logger
-from maag.runtime.service import Loop, Plumbing, Service, serve
+from maag.runtime.service import Loop, Plumbing, Service, run
 from maag.runtime.settings import Settings
 from maag.runtime.store.case_keys import SqlKeyring
 from services.panel.adapters import read_model
@@ -88,4 +88,4 @@ def keyring(settings: Settings) -> SqlKeyring:
 
 
 def main(settings: Settings) -> None:
-    asyncio.run(serve(SPEC, settings, build))
+    run(SPEC, settings, build)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
 from contracts.topics import PANEL_EVENTS, REFERRAL_SUBMISSIONS
 from maag.runtime.follow.projection import read_model_engine
-from maag.runtime.service import Plumbing, Service, serve
+from maag.runtime.service import Plumbing, Service, run
 from maag.runtime.settings import Settings, SettingsError
 from maag.runtime.store.case_keys import KeyringError, SqlKeyring
 from services.referral.adapters import read_model
@@ -112,4 +111,4 @@ def rotate_child_index(settings: Settings) -> Rotation:
 
 
 def main(settings: Settings) -> None:
-    asyncio.run(serve(SPEC, settings, build))
+    run(SPEC, settings, build)
