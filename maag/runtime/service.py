@@ -148,15 +148,9 @@ def readiness(
 
 
 def run(spec: ServiceSpec, settings: Settings, build: Callable[[Settings], Built]) -> None:
-    """A service's process: `serve`, on uvloop's event loop where it is installed (libuv's
-    loop spends less of the processor on each message, request and timer than asyncio's own;
-    uvicorn then parses HTTP with httptools too). Both are dependencies on Linux."""
-    try:
-        import uvloop
-    except ImportError:  # not built for this platform: asyncio's own loop does the same work
-        asyncio.run(serve(spec, settings, build))
-    else:
-        uvloop.run(serve(spec, settings, build))
+    """A service's process: `serve` until SIGTERM. (uvloop and httptools were tried here:
+    bench.e2e and bench.referral showed no gain on this machine, within their noise.)"""
+    asyncio.run(serve(spec, settings, build))
 
 
 async def serve(spec: ServiceSpec, settings: Settings, build: Callable[[Settings], Built]) -> None:
