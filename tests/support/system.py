@@ -156,11 +156,22 @@ class System:
         )
 
     def stop(self) -> None:
-        for p in self.procs.values():
-            p.terminate()
-        for p in self.procs.values():
-            p.wait(timeout=30)
-        self.procs.clear()
+        """SIGTERM to every process, SIGKILL to one that has not ended in 30 s; its schemas
+        dropped whatever happened (a slow stop leaves no store behind)."""
+        try:
+            for p in self.procs.values():
+                p.terminate()
+            for p in self.procs.values():
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(timeout=30)
+        finally:
+            self.procs.clear()
+            self._drop()
+
+    def _drop(self) -> None:
         with psycopg.connect(self.postgres_url, autocommit=True) as conn:
             if dump := os.environ.get("MAAG_TEST_DUMP_STORE"):
                 self.dump_store(conn, Path(dump))
@@ -212,8 +223,8 @@ def running_system(
 ) -> Iterator[System]:
     asyncio.run(kafka.ensure_topics(bootstrap, prefix))
     system = System(tmp, bootstrap, postgres_url, schema, prefix)
-    system.start()
     try:
+        system.start()  # inside: a start that fails half way stops what it had started
         yield system
     finally:
         system.stop()
