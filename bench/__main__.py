@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return one(args.module, args.function, json.loads(args.sizes), args.result, args.identity)
     if args.command == "readme":
         return readme(args.source, args.readme)
-    from bench.all import Options, command_line, run_all, summary
+    from bench.all import Options, command_line, preflight, run_all, summary
 
     options = Options(
         quick=args.quick,
@@ -64,11 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         readme=args.readme,
         command=command_line(sys.argv[1:] if argv is None else argv),
     )
-    try:
-        result, code = run_all(options)
-    except ValueError as e:  # --only names no benchmark
+    try:  # before anything runs: --only names no benchmark, or the README has no markers
+        preflight(options)
+    except ValueError as e:
         print(f"python -m bench all: {e}", file=sys.stderr)
         return 2
+    result, code = run_all(options)
     print(summary(result))
     return code
 
@@ -84,7 +85,11 @@ def readme(source: Path, target: Path) -> int:
     if (why := report.refusal(result)) is not None:
         print(f"{source} does not belong in {target}: {why}", file=sys.stderr)
         return 2
-    report.update_readme(target, result, source)
+    try:
+        report.update_readme(target, result, source)
+    except (OSError, ValueError) as e:  # no README there, or not its markers
+        print(f"{target} not rewritten: {e}", file=sys.stderr)
+        return 2
     print(f"{target}: performance section rewritten from {source}")
     return 0
 
@@ -100,15 +105,20 @@ def defaults(function: Any) -> dict[str, Any]:
 def one(module: str, function: str, sizes: dict[str, Any], result: Path, identity: bool) -> int:
     """`module.function(**sizes)` (awaited in an event loop of its own if a coroutine); its
     figures, or why it failed, written to `result` as JSON. Stopped by SIGTERM, it says so
-    there too, after its `finally` blocks have stopped what it started."""
+    there too, after its `finally` blocks have stopped what it started: where it was
+    (`where`, `stopped_in`) and the error it was already stopping for, if any (`after`)."""
     from bench.all import die_with_parent
+    from bench.support import STOPPED
     from bench.support import identity as signed_in
 
     die_with_parent()
     resolved = dict(sizes)
 
     def write(found: dict[str, Any]) -> None:
-        result.write_text(json.dumps({**found, "sizes": resolved}, default=str))
+        text = json.dumps({**found, "sizes": resolved}, default=str)
+        partial = result.with_name(f"{result.name}.partial")
+        partial.write_text(text)  # then renamed: the run never reads half a result
+        partial.replace(result)
 
     try:
         figures = getattr(importlib.import_module(module), function)
@@ -121,9 +131,16 @@ def one(module: str, function: str, sizes: dict[str, Any], result: Path, identit
         return 0
     except BaseException as e:  # SystemExit from SIGTERM, KeyboardInterrupt too
         what = f"{type(e).__name__}: {e}"
-        if isinstance(e, SystemExit) and isinstance(e.code, int) and e.code > 128:
-            what = f"stopped by signal {e.code - 128}"
-        write({"status": "failed", "error": what, "traceback": traceback.format_exc()})
+        stop: dict[str, Any] = {}
+        if STOPPED.signal and isinstance(e, SystemExit):
+            what = f"stopped by {STOPPED.signal}"
+            stop = {"where": STOPPED.where, "stopped_in": STOPPED.lines}
+            if STOPPED.where:
+                what += f" in {STOPPED.where}"
+            if (before := e.__context__) is not None:  # it was already failing
+                stop["after"] = f"{type(before).__name__}: {before}"
+                what += f", while stopping after {stop['after']}"
+        write({"status": "failed", "error": what, "traceback": traceback.format_exc(), **stop})
         if isinstance(e, SystemExit | KeyboardInterrupt):
             raise
         traceback.print_exc()

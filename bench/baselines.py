@@ -6,8 +6,8 @@ database.
 
   aiokafka_produce_consume  an idempotent producer (acks=all) sends `events` records, and a
                             consumer group reads them all, committing each batch;
-  psycopg_commit_each       `events // 4` rows shaped like stored events, a commit each (the
-                            floor of anything that commits once per event or case);
+  psycopg_commit_each       `events // 4` rows shaped like stored events, a commit each, one
+                            at a time on one connection;
   psycopg_batched           `events` such rows, 1,000 per commit.
 
 Each per second. The rows go to a throwaway schema, dropped afterwards. Needs
@@ -27,23 +27,34 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from psycopg import sql
 
-from bench.support import stop_on_signals
+from bench.support import limit, stop_on_signals
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime.messaging import kafka
+from tests.support.topics import delete_topics
 
 PAYLOAD = b"x" * 600  # about the size of a ReferralReceived with its headers
 CONSUME_TIMEOUT = 300.0  # seconds the consumer may take to read back what was produced
 
 
 async def raw_kafka(bootstrap: str, n: int, run: str) -> float:
-    """Idempotent producer sends n records; a consumer group reads them all. Events/s."""
+    """Idempotent producer sends n records; a consumer group reads them all. Events/s. The
+    topic is deleted afterwards (the group is left: aiokafka cannot delete one)."""
     topic = f"bench.{run}.raw"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics(
-        [NewTopic(topic, num_partitions=REFERRAL_EVENTS.partitions, replication_factor=1)]
-    )
-    await admin.close()
+    try:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics(
+                [NewTopic(topic, num_partitions=REFERRAL_EVENTS.partitions, replication_factor=1)]
+            )
+        finally:
+            await admin.close()
+        return await _produce_consume(bootstrap, n, run, topic)
+    finally:
+        await delete_topics(bootstrap, names=[topic])
+
+
+async def _produce_consume(bootstrap: str, n: int, run: str, topic: str) -> float:
     producer = kafka.producer(bootstrap, "bench-raw")
     consumer = AIOKafkaConsumer(
         topic,
@@ -53,28 +64,32 @@ async def raw_kafka(bootstrap: str, n: int, run: str) -> float:
         auto_offset_reset="earliest",
     )
     await producer.start()
-    await consumer.start()
     try:
-        t0 = time.perf_counter()
-        futures = [
-            await producer.send(topic, PAYLOAD, key=str(uuid.uuid4()).encode()) for _ in range(n)
-        ]
-        await asyncio.gather(*futures)
-        seen = 0
-        deadline = time.monotonic() + CONSUME_TIMEOUT
-        while seen < n:
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"waited {CONSUME_TIMEOUT:g} s to consume {n} records from {topic}: "
-                    f"{seen} arrived"
-                )
-            batches = await consumer.getmany(timeout_ms=500, max_records=1000)
-            for tp, records in batches.items():
-                seen += len(records)
-                await consumer.commit({tp: records[-1].offset + 1})
-        return n / (time.perf_counter() - t0)
+        await consumer.start()
+        try:
+            t0 = time.perf_counter()
+            futures = [
+                await producer.send(topic, PAYLOAD, key=str(uuid.uuid4()).encode())
+                for _ in range(n)
+            ]
+            await asyncio.gather(*futures)
+            seen = 0
+            timeout = limit(CONSUME_TIMEOUT)
+            deadline = time.monotonic() + timeout
+            while seen < n:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"waited {timeout:.0f} s to consume {n} records from {topic}: "
+                        f"{seen} arrived"
+                    )
+                batches = await consumer.getmany(timeout_ms=500, max_records=1000)
+                for tp, records in batches.items():
+                    seen += len(records)
+                    await consumer.commit({tp: records[-1].offset + 1})
+            return n / (time.perf_counter() - t0)
+        finally:
+            await consumer.stop()
     finally:
-        await consumer.stop()
         await producer.stop()
 
 

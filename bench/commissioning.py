@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import subprocess
 import time
 import uuid
 from collections.abc import Callable
@@ -40,8 +41,16 @@ from tests.support.identity import token
 OUTCOMES = [o.value for o in AvoidedOutcome]
 
 
-async def commissioning_rate(url: str, n: int, bootstrap: str, prefix: str, token: str) -> float:
-    """Packages commissioned/s from PackageRequested on the topic."""
+async def commissioning_rate(
+    url: str,
+    n: int,
+    bootstrap: str,
+    prefix: str,
+    token: str,
+    service: subprocess.Popen[bytes] | None = None,
+) -> float:
+    """Packages commissioned/s from PackageRequested on the topic (`service`: the
+    commissioning service's process, watched while waiting)."""
     headers = {"Authorization": f"Bearer {token}"}
     fy = financial_year(datetime.now(UTC).date())
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
@@ -65,7 +74,10 @@ async def commissioning_rate(url: str, n: int, bootstrap: str, prefix: str, toke
             assert r.status_code == 200, r.text
     stop = asyncio.Event()
     watcher = Watcher(
-        bootstrap, COMMISSIONING_EVENTS.named(prefix), "maag.commissioning.PackageCommissioned.v1"
+        bootstrap,
+        COMMISSIONING_EVENTS.named(prefix),
+        "maag.commissioning.PackageCommissioned.v1",
+        {"the commissioning service": service},
     )
     watching = asyncio.create_task(watcher.run(stop))
     producer = kafka.producer(bootstrap, "bench-panel")
@@ -175,7 +187,9 @@ async def figures(packages: int = 2000, report_rows: int = 100_000) -> dict[str,
     report's time over `report_rows` packages. Needs the identity provider's tokens."""
     bearer = token(Role.COMMISSIONER, "childrens-services")
     async with running_service("commissioning") as run:
-        rate = await commissioning_rate(run.url, packages, run.bootstrap, run.prefix, bearer)
+        rate = await commissioning_rate(
+            run.url, packages, run.bootstrap, run.prefix, bearer, run.service
+        )
     found = {"packages": packages, "commissioned_packages_per_second": round(rate, 1)}
     report_schema = f"{run.schema}_reports"
     with psycopg.connect(run.postgres_url, autocommit=True) as conn:

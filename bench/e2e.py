@@ -38,7 +38,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from bench import baselines
-from bench.support import identity, stop_on_signals
+from bench.support import identity, limit, stop_on_signals
 from contracts.reference import Role
 from contracts.topics import PANEL_EVENTS
 from maag.ops.demo.client import QUORUM_AGENCIES, lead_decision
@@ -46,6 +46,7 @@ from tests.support.flow import CONSENT, DISTRICTS
 from tests.support.identity import auth, token
 from tests.support.referral import a_child, details
 from tests.support.system import System, running_system
+from tests.support.topics import delete_topics_now
 
 LEAD_SUBJECT = "you are the lead professional"
 RETRIES = 6  # sends of one panel write while the service answers 409 or 503
@@ -290,14 +291,14 @@ async def measure(
     try:
         # Warm-up: a few cases through, so start-up is not in the figures.
         await asyncio.gather(*(submit(http, clock, 900000 + i) for i in range(6)))
-        await until_emailed(clock, set(clock.submitted), panel, 120, background)
+        await until_emailed(clock, set(clock.submitted), panel, limit(120), background)
 
         # Throughput: as fast as 16 clients submit.
         before = set(clock.submitted)
-        limit = asyncio.Semaphore(16)
+        clients = asyncio.Semaphore(16)
 
         async def one(i: int) -> None:
-            async with limit:
+            async with clients:
                 await submit(http, clock, i)
 
         t0 = time.time()
@@ -305,7 +306,7 @@ async def measure(
         await asyncio.gather(*(one(i) for i in range(cases)))
         submitted_for = time.time() - t0
         burst = set(clock.submitted) - before
-        await until_emailed(clock, burst, panel, 60 + len(burst), background)
+        await until_emailed(clock, burst, panel, limit(60 + len(burst)), background)
         last = max(clock.emailed[c] for c in burst)
         throughput = len(burst) / (last - t0)
         cpu_after = cpu_seconds(system)
@@ -330,7 +331,7 @@ async def measure(
         # what was offered in fact: one event loop sends, watches the mail and plays the panel
         achieved = (n - 1) / (sent_at[-1] - sent_at[0]) if n > 1 else rate
         steady = set(clock.submitted) - before
-        await until_emailed(clock, steady, panel, 60 + len(steady), background)
+        await until_emailed(clock, steady, panel, limit(60 + len(steady)), background)
         latency = [(clock.emailed[c] - clock.submitted[c]) * 1000 for c in steady]
     finally:
         stop.set()
@@ -404,12 +405,15 @@ def figures(cases: int = 300, rate: float = 20.0, seconds: float = 30.0) -> dict
     url = os.environ["MAAG_POSTGRES_URL"]
     run = uuid.uuid4().hex[:8]
     prefix = f"bench.{run}."
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        running_system(Path(tmp), bootstrap, url, f"bench_e2e_{run}", prefix) as system,
-    ):
-        system.client(timeout=120).ready()
-        return asyncio.run(measure(system, cases, rate, seconds, bootstrap, prefix))
+    try:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            running_system(Path(tmp), bootstrap, url, f"bench_e2e_{run}", prefix) as system,
+        ):
+            system.client(timeout=limit(120)).ready()
+            return asyncio.run(measure(system, cases, rate, seconds, bootstrap, prefix))
+    finally:
+        delete_topics_now(bootstrap, prefix)  # a broker keeping every run's would run out
 
 
 def main() -> None:

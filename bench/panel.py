@@ -108,8 +108,9 @@ async def figures(cases: int = 2000, decisions: int = 100) -> dict[str, float]:
     async with running_service("panel", {"MAAG_QUORUM_OTHER_AGENCIES": "2"}) as run:
         stop = asyncio.Event()
         topic = PANEL_EVENTS.named(run.prefix)
-        listed = Watcher(run.bootstrap, topic, "maag.panel.CaseListed.v1")
-        assigned = Watcher(run.bootstrap, topic, "maag.panel.LeadProfessionalAssigned.v1")
+        service = {"the panel service": run.service}
+        listed = Watcher(run.bootstrap, topic, "maag.panel.CaseListed.v1", service)
+        assigned = Watcher(run.bootstrap, topic, "maag.panel.LeadProfessionalAssigned.v1", service)
         watching = [asyncio.create_task(w.run(stop)) for w in (listed, assigned)]
         try:
             harlow, rate = await listing(cases, run.bootstrap, run.prefix, listed)

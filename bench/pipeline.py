@@ -20,12 +20,13 @@ from psycopg import sql
 
 # Re-exported: bench.e2e imports them from here until it moves to bench.baselines.
 from bench.baselines import raw_kafka, raw_postgres
-from bench.support import stop_on_signals
+from bench.support import limit, stop_on_signals
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime.logging import configure
 from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
 from tests.support.pipeline import IntakeApp, intake_publisher, make_consumer, make_relay
+from tests.support.topics import delete_topics
 
 START_TIMEOUT = 60.0  # seconds for the tracked consumer to start
 APPLY_TIMEOUT = 600.0  # seconds for it to apply every event once the relay runs
@@ -48,20 +49,27 @@ async def pipeline(settings: Settings, n: int, run: str) -> float:
     consuming = asyncio.create_task(consumer.run(stop, ready))
     tasks = [consuming]
     try:
+        started = limit(START_TIMEOUT)
         try:
-            await asyncio.wait_for(ready.wait(), START_TIMEOUT)
+            await asyncio.wait_for(ready.wait(), started)
         except TimeoutError:
             raise TimeoutError(
-                f"the tracked consumer was not started within {START_TIMEOUT:g} s"
+                f"the tracked consumer was not started within {started:.0f} s"
             ) from None
         await asyncio.sleep(1.0)  # let the group settle before the clock starts
         t0 = time.perf_counter()
         tasks.append(asyncio.create_task(relay.run(stop)))
-        deadline = time.monotonic() + APPLY_TIMEOUT
+        applying = limit(APPLY_TIMEOUT)
+        deadline = time.monotonic() + applying
         while consumer.applied < n:
+            for task in tasks:  # the consumer or the relay failed: no use waiting
+                if task.done() and not task.cancelled() and task.exception():
+                    raise RuntimeError(
+                        f"{consumer.applied} of {n} events applied when a task failed"
+                    ) from task.exception()
             if time.monotonic() > deadline:
                 raise TimeoutError(
-                    f"waited {APPLY_TIMEOUT:g} s for the consumer to apply {n} events: "
+                    f"waited {applying:.0f} s for the consumer to apply {n} events: "
                     f"{consumer.applied} applied"
                 )
             await asyncio.sleep(0.01)
@@ -86,20 +94,27 @@ async def figures(events: int = 20000, raw: bool = True) -> dict[str, float]:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     prefix = f"bench.{run}."
-    await kafka.ensure_topics(bootstrap, prefix, [REFERRAL_EVENTS, REFERRAL_EVENTS.dead_letters])
     settings = Settings(
         kafka_bootstrap=bootstrap, postgres_url=url, postgres_schema=schema, topic_prefix=prefix
     )
     found: dict[str, float] = {"events": n}
     try:
+        await kafka.ensure_topics(
+            bootstrap, prefix, [REFERRAL_EVENTS, REFERRAL_EVENTS.dead_letters]
+        )
         if raw:
             k = await raw_kafka(bootstrap, n, run)
             p_row = await asyncio.to_thread(raw_postgres, url, n, schema, True)
             p_batch = await asyncio.to_thread(raw_postgres, url, n, schema, False)
         pipe = await pipeline(settings, n, run)
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+                )
+        finally:
+            await delete_topics(bootstrap, prefix)
     found["pipeline_events_per_second"] = round(pipe, 1)
     if raw:
         found |= {

@@ -111,7 +111,10 @@ async def figures(
     async with running_service("referral", {"MAAG_CIPHER_KEY": CIPHER_KEY}) as run:
         stop = asyncio.Event()
         watcher = Watcher(
-            run.bootstrap, REFERRAL_EVENTS.named(run.prefix), "maag.referral.ReferralAccepted.v1"
+            run.bootstrap,
+            REFERRAL_EVENTS.named(run.prefix),
+            "maag.referral.ReferralAccepted.v1",
+            {"the referral service": run.service},
         )
         watching = asyncio.create_task(watcher.run(stop))
         try:

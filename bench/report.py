@@ -126,22 +126,30 @@ def flatten(found: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
     return flat
 
 
-def unit_of(key: str) -> str:
-    """A figure's unit from how its key ends, as the benchmarks name them."""
-    last = key.rsplit(".", 1)[-1]
-    words = last.split("_")
-    if last.endswith("_per_second"):
+def _unit_of_part(part: str) -> str | None:
+    """The unit one part of a key names (`p99_ms`, `cpu_ms_per_case`), if it names one."""
+    if part.endswith("_per_second"):
         return "/s"
-    if last.endswith("_seconds_per_million"):
+    if part.endswith("_seconds_per_million"):
         return "s per million events"
-    if last.startswith("ratio"):
+    if part.startswith("ratio"):
         return "x"
-    if "ms" in words:
-        return "ms"
-    if "seconds" in words:
-        return "s"
-    if "kib" in words:
-        return "KiB"
+    head, per, each = part.partition("_per_")
+    words = head.split("_")
+    unit = next(
+        (u for w, u in (("ms", "ms"), ("seconds", "s"), ("kib", "KiB")) if w in words), None
+    )
+    if unit and per:
+        return f"{unit} per {each.replace('_', ' ')}"
+    return unit
+
+
+def unit_of(key: str) -> str:
+    """A figure's unit from its key's parts as the benchmarks name them, the innermost that
+    names one (`throughput.cpu_ms_per_case.kafka`: ms per case); else a count."""
+    for part in reversed(key.split(".")):
+        if unit := _unit_of_part(part):
+            return unit
     return "count"
 
 
@@ -233,8 +241,13 @@ def build(
     finished: datetime,
     machine: Mapping[str, Any],
     command: str,
+    only: Sequence[str] | None = None,
+    timeout: float | None = None,
+    interrupted: str | None = None,
 ) -> dict[str, Any]:
-    """The run's JSON, from each benchmark's outcome."""
+    """The run's JSON, from each benchmark's outcome. `only`: the benchmarks `--only` chose;
+    `timeout`: the limit `--timeout` gave every one; `interrupted`: how the run itself was
+    stopped (SIGTERM, Ctrl-C)."""
     base_entry = evaluate(baselines, baseline_outcome, None)
     per_second = (
         {f["key"]: f["value"] for f in base_entry["figures"] if f["headline"]}
@@ -261,6 +274,9 @@ def build(
         "seconds": round((finished - started).total_seconds(), 1),
         "quick": quick,
         "complete": complete,
+        "only": list(only) if only is not None else None,
+        "timeout": timeout,
+        "interrupted": interrupted,
         "command": command,
         "machine": dict(machine),
         "baselines": {**base_entry, "per_second": per_second},
@@ -292,11 +308,11 @@ def chart(result: Mapping[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ratios: list[tuple[str, float | None, dict[str, Any] | None]] = []
+    ratios: list[tuple[str, dict[str, Any]]] = []
     goals: list[tuple[str, float | None, bool | None]] = []
     for name, f in _goals_of(result):
         for r in f["ratios"]:
-            ratios.append((f"{name}: {f['label']}\n÷ {r['baseline']}", r["value"], r["goal"]))
+            ratios.append((f"{name}: {f['label']}\n÷ {r['baseline']}", r))
         if f["goal"]:
             goal = Goal(f["goal"]["op"], f["goal"]["value"])
             reached = None if f["value"] is None else goal.attainment(f["value"])
@@ -331,27 +347,32 @@ def _log_bars(
     ax.invert_yaxis()
 
 
-def _ratio_panel(ax: Any, ratios: list[tuple[str, float | None, dict[str, Any] | None]]) -> None:
+def ratio_colour(ratio: Mapping[str, Any]) -> str:
+    """Grey: not measured; blue: no goal; green or red: the ratio's goal met or not (as
+    `met` says, whichever way the goal points)."""
+    if ratio["value"] is None:
+        return "#999999"
+    if ratio["goal"] is None:
+        return "#1f618d"
+    return "#1e8449" if ratio["met"] else "#b03a2e"
+
+
+def _ratio_panel(ax: Any, ratios: list[tuple[str, dict[str, Any]]]) -> None:
     ax.set_title("Ratio to the baseline it is compared with (same run)")
     if not ratios:
         ax.text(0.5, 0.5, "nothing compared", ha="center", va="center", transform=ax.transAxes)
         return
-    colours = [  # grey: not measured; blue: no goal; green or red: the ratio's goal met or not
-        "#999999"
-        if v is None
-        else ("#1f618d" if g is None else ("#1e8449" if v >= g["value"] else "#b03a2e"))
-        for _, v, g in ratios
-    ]
+    values = [r["value"] for _, r in ratios]
     _log_bars(
         ax,
-        [label for label, _, _ in ratios],
-        [v for _, v, _ in ratios],
-        colours,
-        ["not measured" if v is None else f"{v:.3g}" for _, v, _ in ratios],
+        [label for label, _ in ratios],
+        values,
+        [ratio_colour(r) for _, r in ratios],
+        ["not measured" if v is None else f"{v:.3g}" for v in values],
     )
-    for i, (_, _, g) in enumerate(ratios):
-        if g is not None:
-            ax.plot([g["value"]] * 2, [i - 0.4, i + 0.4], color="black", linewidth=2)
+    for i, (_, r) in enumerate(ratios):
+        if r["goal"] is not None:
+            ax.plot([r["goal"]["value"]] * 2, [i - 0.4, i + 0.4], color="black", linewidth=2)
     ax.set_xlabel("figure ÷ baseline (log; black tick: the ratio's goal)")
 
 
@@ -420,6 +441,8 @@ def page(result: Mapping[str, Any], png: bytes) -> str:
             "<p><strong>Quick sizes (CI): the figures are not comparable with the goals.</strong></p>\n"
         )
     w(f"<p><code>{e(result['command'])}</code>, {e(str(result['seconds']))} s.</p>\n")
+    if result.get("interrupted"):
+        w(f"<p class='failed'>The run was stopped ({e(result['interrupted'])}).</p>\n")
     w("<table><tr><th colspan=2>machine</th></tr>\n")
     for key, value in result["machine"].items():
         w(f"<tr><td>{e(key)}</td><td>{e(str(value))}</td></tr>\n")
@@ -500,9 +523,9 @@ def write(result: dict[str, Any], out: Path) -> Written:
         "png": written.png.name,
         "html": written.html.name,
     }
-    written.json.write_text(json.dumps(result, indent=2) + "\n")
+    written.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     chart(result, written.png)
-    written.html.write_text(page(result, written.png.read_bytes()))
+    written.html.write_text(page(result, written.png.read_bytes()), encoding="utf-8")
     shutil.copyfile(written.json, written.latest)
     return written
 
@@ -609,18 +632,40 @@ def replace_block(text: str, block: str) -> str:
 
 
 def refusal(result: Mapping[str, Any]) -> str | None:
-    """Why a run's figures do not belong in the README, or None when they do."""
+    """Why a run's figures do not belong in the README, or None when they do: a full run of
+    every benchmark, at full sizes and their own limits, with baselines to compare with and
+    something measured."""
     if result.get("format") != FORMAT:
         return f"it is not a `python -m bench all` result ({FORMAT})"
     if result["quick"]:
         return "it is a --quick run (tiny sizes, for CI)"
+    if result.get("interrupted"):
+        return f"the run was stopped ({result['interrupted']}) before it finished"
     if not result["complete"]:
-        names = ", ".join(e["name"] for e in result["benchmarks"])
-        return f"it ran only some benchmarks (--only: {names})"
+        names = ", ".join(e["name"] for e in result["benchmarks"]) or "none"
+        if result.get("only"):
+            return f"it ran only some benchmarks (--only: {names})"
+        return f"it did not run every benchmark (ran: {names})"
+    if result.get("timeout") is not None:
+        return f"it ran with --timeout {result['timeout']:g} instead of each benchmark's own limit"
+    if result["baselines"]["status"] != "ok":
+        return f"the baselines failed ({result['baselines']['error']}): nothing to compare with"
+    if all(e["status"] != "ok" for e in result["benchmarks"]):
+        return "every benchmark failed: nothing was measured"
     return None
 
 
 def update_readme(readme: Path, result: Mapping[str, Any], source: Path) -> None:
-    readme.write_text(
-        replace_block(readme.read_text(), readme_block(result, source, readme.parent))
-    )
+    """The README's performance section rewritten from `result` (UTF-8; nothing outside
+    the markers changed): written aside and renamed over it, so a failure half way leaves it
+    as it was."""
+    with readme.open(encoding="utf-8", newline="") as f:
+        text = f.read()
+    rewritten = replace_block(text, readme_block(result, source, readme.parent))
+    aside = readme.with_name(f".{readme.name}.{os.getpid()}.tmp")
+    try:
+        aside.write_text(rewritten, encoding="utf-8", newline="")
+        shutil.copymode(readme, aside)
+        os.replace(aside, readme)
+    finally:
+        aside.unlink(missing_ok=True)

@@ -8,7 +8,6 @@ the local infrastructure. Nothing is skipped silently.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
+
+from tests.support.topics import delete_topics_now
 
 START_HINT = (
     "Start the local infrastructure with `deploy/local/infra.sh up` (Kafka from Maven Central "
@@ -123,22 +124,8 @@ def topic_prefix(unique: str, request: pytest.FixtureRequest) -> Iterator[str]:
     prefix = f"test.{unique}."
     yield prefix
     if "kafka_bootstrap" in request.fixturenames:
-        asyncio.run(_delete_topics(request.getfixturevalue("kafka_bootstrap"), prefix))
-
-
-async def _delete_topics(bootstrap: str, prefix: str) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        await admin.start()
-        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
-        if mine:
-            await admin.delete_topics(mine)
-    except Exception as e:  # a broker the test stopped or broke: nothing to tidy, or later
-        print(f"topics {prefix}* not deleted: {e!r}")
-    finally:
-        await admin.close()
+        # a broker the test stopped or broke: said, not raised (nothing to tidy, or later)
+        delete_topics_now(request.getfixturevalue("kafka_bootstrap"), prefix)
 
 
 @pytest.fixture
