@@ -21,10 +21,7 @@ import time
 import uuid
 from contextlib import ExitStack
 
-import psycopg
-from psycopg import sql
-
-from bench.support import stop_on_signals
+from bench.support import drop_schema, stop_on_signals
 from maag.runtime.evidence.case_history import CaseHistory
 from maag.runtime.evidence.chain import EventChain
 from maag.runtime.evidence.chain_keys import ChainKeys
@@ -117,11 +114,7 @@ def figures(cases: int = 10_000, events_per_case: int = 100, samples: int = 50) 
                 "verify_seconds_per_million": round(verified * 1_000_000 / total, 1),
             }
         finally:
-            with psycopg.connect(url, autocommit=True) as conn:
-                for schema in schemas:
-                    conn.execute(
-                        sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                    )
+            drop_schema(url, *schemas)
 
 
 def main() -> None:

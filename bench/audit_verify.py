@@ -20,11 +20,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
-from psycopg import sql
 from sqlalchemy.orm import Session
 
-from bench.support import stop_on_signals
+from bench.support import drop_schema, stop_on_signals
 from maag.runtime.evidence import anchors
 from maag.runtime.evidence.chain import GENESIS, EventChain, Source
 from maag.runtime.evidence.chain_keys import ChainKeys
@@ -86,8 +84,7 @@ def figures(events: int = 1_000_000, anchor_every: int = 2000) -> dict[str, floa
         }
     finally:
         app.close()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(url, schema)
 
 
 PARTS = {  # figure -> what it times, as printed

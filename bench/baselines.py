@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from psycopg import sql
 
-from bench.support import limit, stop_on_signals
+from bench.support import drop_schema, limit, stop_on_signals
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime.messaging import kafka
 from tests.support.topics import delete_topics
@@ -137,8 +137,7 @@ def measure(bootstrap: str, url: str, events: int) -> dict[str, float]:
             "psycopg_batched": round(raw_postgres(url, events, schema, False), 1),
         }
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(url, schema)
 
 
 def figures(events: int = 20000) -> dict[str, float]:

@@ -23,7 +23,7 @@ from typing import TypeVar
 import psycopg
 from psycopg import sql
 
-from bench.support import limit, stop_on_signals
+from bench.support import drop_schema, limit, stop_on_signals
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS, REFERRAL_EVENTS
 from tests.support.boards_year import LAST, YEAR, generate, publish
 from tests.support.topics import delete_topics_now
@@ -81,10 +81,7 @@ def figures(referrals: int = 10_000) -> dict[str, float]:
             feed.engine.dispose()
     finally:
         try:
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                )
+            drop_schema(url, schema)
         finally:
             delete_topics_now(bootstrap, prefix)
     return {

@@ -24,7 +24,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from bench.support import Watcher, identity, running_service, stop_on_signals
+from bench.support import Watcher, drop_schema, identity, running_service, stop_on_signals
 from contracts.reference import AvoidedOutcome, District, Role, financial_year
 from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
 from maag.runtime.follow.projection import read_model_engine
@@ -198,10 +198,7 @@ async def figures(packages: int = 2000, report_rows: int = 100_000) -> dict[str,
         found["report_rows"] = report_rows
         found |= report_times(run.postgres_url, report_schema, report_rows)
     finally:
-        with psycopg.connect(run.postgres_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(report_schema))
-            )
+        drop_schema(run.postgres_url, report_schema)
     return found
 
 

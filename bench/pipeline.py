@@ -20,7 +20,7 @@ from psycopg import sql
 
 # Re-exported: bench.e2e imports them from here until it moves to bench.baselines.
 from bench.baselines import raw_kafka, raw_postgres
-from bench.support import limit, stop_on_signals
+from bench.support import drop_schema, limit, stop_on_signals
 from contracts.topics import REFERRAL_EVENTS
 from maag.runtime.logging import configure
 from maag.runtime.messaging import kafka
@@ -109,10 +109,7 @@ async def figures(events: int = 20000, raw: bool = True) -> dict[str, float]:
         pipe = await pipeline(settings, n, run)
     finally:
         try:
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                )
+            drop_schema(url, schema)
         finally:
             await delete_topics(bootstrap, prefix)
     found["pipeline_events_per_second"] = round(pipe, 1)

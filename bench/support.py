@@ -259,6 +259,13 @@ def ended(processes: Mapping[str, subprocess.Popen[bytes]], waiting: str) -> Non
             raise RuntimeError(f"{what} ended (exit code {process.returncode}) while {waiting}")
 
 
+def drop_schema(url: str, *schemas: str) -> None:
+    """A benchmark's schemas dropped, whatever they hold (its clean-up)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for schema in schemas:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
 def percentiles(latencies_ms: list[float]) -> tuple[float, float]:
     ordered = sorted(latencies_ms)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -366,10 +373,7 @@ async def running_service(name: str, env: dict[str, str] | None = None) -> Async
             yield replace(run, service=service)
     finally:
         try:
-            with psycopg.connect(run.postgres_url, autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(run.schema))
-                )
+            drop_schema(run.postgres_url, run.schema)
         finally:
             await delete_topics(run.bootstrap, run.prefix)
 
