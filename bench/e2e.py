@@ -61,6 +61,27 @@ class Clock:
     emailed: dict[str, float] = field(default_factory=dict)  # case -> SMTP acceptance
 
 
+async def send_keyed(
+    http: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> httpx.Response:
+    """A write as a person's client makes it: with its own key, sent again with the same key
+    while the service says another request won a race (409) or it is busy (503), or when the
+    connection dropped under it (a kept-alive connection the server had just closed): the
+    key makes a second send do nothing more."""
+    key = {"Idempotency-Key": f"bench-{uuid.uuid4().hex}"}
+    for attempt in range(RETRIES):
+        try:
+            r = await http.post(path, json=body, headers={**headers, **key})
+        except httpx.TransportError:
+            if attempt == RETRIES - 1:
+                raise
+        else:
+            if r.status_code not in (409, 503) or attempt == RETRIES - 1:
+                return r
+        await asyncio.sleep(0.05 * 2**attempt)  # back off before sending it again
+    raise AssertionError("unreachable")
+
+
 class Panel:
     """The scripted panel: reacts to each CaseListed on the topic over HTTP."""
 
@@ -76,14 +97,7 @@ class Panel:
         self.http = httpx.AsyncClient(base_url=system.url("panel"), timeout=HTTP_TIMEOUT)
 
     async def _post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
-        """A write as a coordinator's client makes it: with its own key, sent again with the
-        same key while the service says another request won a race (409) or it is busy."""
-        key = {"Idempotency-Key": f"bench-{uuid.uuid4().hex}"}
-        for attempt in range(RETRIES):
-            r = await self.http.post(path, json=body, headers={**headers, **key})
-            if r.status_code not in (409, 503) or attempt == RETRIES - 1:
-                break
-            await asyncio.sleep(0.05 * 2**attempt)  # back off before sending it again
+        r = await send_keyed(self.http, path, body, headers)
         if r.is_error:
             raise RuntimeError(f"panel: POST {path} answered {r.status_code}: {r.text[:300]}")
         return r.json()
@@ -196,15 +210,8 @@ async def submit(http: httpx.AsyncClient, clock: Clock, i: int) -> None:
     )
     bearer = await asyncio.to_thread(token)  # cached; renewing it must not stall the loop
     t = time.time()
-    r = await http.post(
-        "/referrals",
-        json=body,
-        headers={
-            "Authorization": f"Bearer {bearer}",
-            "Idempotency-Key": f"bench-{uuid.uuid4().hex}",
-        },
-    )
-    if r.status_code != 201:
+    r = await send_keyed(http, "/referrals", body, {"Authorization": f"Bearer {bearer}"})
+    if r.status_code not in (200, 201):  # 200: a resend found the case its first send made
         raise RuntimeError(f"referral: POST /referrals answered {r.status_code}: {r.text[:300]}")
     clock.submitted[str(r.json()["case_id"])] = t
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from bench.e2e import chart, pct
+import httpx
+
+from bench.e2e import chart, pct, send_keyed
 
 
 def test_percentiles_are_of_the_ordered_values() -> None:
@@ -33,3 +36,28 @@ def test_the_chart_is_a_png(tmp_path: Path) -> None:
     out = tmp_path / "e2e.png"
     chart(result, out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+def test_a_keyed_write_is_sent_again_with_its_key_when_the_connection_drops_or_it_lost_a_race() -> (
+    None
+):
+    """The scripted panel and the referrers resend a write as a person's client would: a
+    dropped kept-alive connection (ReadError) or a 409 is sent again with the same key."""
+    seen: list[str] = []
+    answers = iter(["drop", "409", "201"])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Idempotency-Key"])
+        answer = next(answers)
+        if answer == "drop":
+            raise httpx.ReadError("", request=request)
+        return httpx.Response(int(answer), json={})
+
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(
+            transport=httpx.MockTransport(handler), base_url="http://x"
+        ) as http:
+            return await send_keyed(http, "/referrals", {}, {})
+
+    assert asyncio.run(send()).status_code == 201
+    assert len(seen) == 3 and len(set(seen)) == 1
