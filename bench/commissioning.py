@@ -30,7 +30,7 @@ from contracts.topics import COMMISSIONING_EVENTS, PANEL_EVENTS
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.messaging import kafka
 from maag.runtime.settings import Settings
-from services.commissioning.adapters.spreadsheet import to_csv
+from maag.runtime.web.reports import to_csv
 from services.commissioning.application.queries.savings_report import savings
 from services.commissioning.application.queries.spend_report import spend
 from services.commissioning.application.tables import REPORTS

@@ -57,6 +57,7 @@ class Action(StrEnum):
     READ_CASE = "read the case"
     READ_CHILD = "read the child's details, case notes and chronology"
     WRITE_NOTE = "write a case note"
+    UPDATE_CHILD = "record the child's birth on their record"
     RECORD_CONSENT = "record consent, or record it again (reconfirmed with the family)"
     CHANGE_CONSENT = "withdraw consent, or record a safeguarding basis"
     LINK_CHILD = "confirm a child match or link siblings"
@@ -157,6 +158,8 @@ RULES: dict[Action, tuple[Who, ...]] = {
     Action.READ_CASE: (REFERRER, PANEL, LEAD, FRONT_DOOR, AUDITOR),
     Action.READ_CHILD: (REFERRER, LEAD_SHARED, FRONT_DOOR),
     Action.WRITE_NOTE: (REFERRER, LEAD_SHARED),
+    # the referring midwife, or the lead working with the family, records a baby's birth
+    Action.UPDATE_CHILD: (REFERRER, LEAD_SHARED),
     # The lead works with the family and reconfirms its consent (at least yearly), where the
     # child's details may already go to their agency: consent naming another agency, or a
     # basis for sharing without it, must not be a way for a lead to let themselves read them.
@@ -179,6 +182,30 @@ RULES: dict[Action, tuple[Who, ...]] = {
     Action.CIRCULATE_AGENDA: (PANEL,),
     Action.AUDIT: (AUDITOR, PRIVACY_OFFICER),
 }
+
+
+class Report(StrEnum):
+    """What is read across cases, never one case's details: figures, and the extract."""
+
+    FIGURES = "read the reports: spend, capacity, savings and the boards' figures"
+    EQUALITY = "read the boards' equality figures (counts, small ones hidden)"
+    EPISODES = "extract the early-help episodes for the county's returns (a row per referral)"
+
+
+# Who may read each, by role: figures for commissioners and auditors; the extract, row by
+# row with the child's coded fields (pseudonymous, by month), for commissioners, who make
+# the county's returns.
+REPORTS: dict[Report, tuple[Role, ...]] = {
+    Report.FIGURES: (Role.COMMISSIONER, Role.AUDITOR),
+    Report.EQUALITY: (Role.COMMISSIONER, Role.AUDITOR),
+    Report.EPISODES: (Role.COMMISSIONER,),
+}
+
+
+def require_report(caller: Caller, report: Report) -> None:
+    caller.require(*REPORTS[report], to=report.value)
+
+
 # Who may know that a case exists: its readers, and those whose rule lets them act on any
 # case (the data protection officer, commissioners).
 KNOWS: tuple[Who, ...] = (*RULES[Action.READ_OUTCOME], PRIVACY_OFFICER, COMMISSIONER)

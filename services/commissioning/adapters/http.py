@@ -5,25 +5,22 @@ pipeline's (`maag.runtime.commands`, `application/queries/`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
 from contracts.limits import ID_CHARS, LABEL_CHARS, PROVIDER_ID_PATTERN, PROVIDER_SERVICES
-from contracts.reference import District, financial_year, fy_bounds
+from contracts.reference import District
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Conflict, NotFound
 from maag.runtime.web import http
 from maag.runtime.web.auth import TokenVerifier
-from services.commissioning.adapters.spreadsheet import to_csv
+from maag.runtime.web.reports import CSV, ReportPeriod, to_csv, utc_today
 from services.commissioning.application.app import CommissioningApp
 from services.commissioning.application.commands.register_provider import RegisterProvider
 from services.commissioning.application.commands.set_budget import SetBudget
@@ -75,43 +72,6 @@ PanelKey = Annotated[
     str, Path(max_length=LABEL_CHARS, description="maag:<district>, earp or jap:<funder>")
 ]
 ProviderId = Annotated[str, Path(max_length=ID_CHARS)]
-PeriodStart = Annotated[
-    date | None, Query(alias="from", description="First day; default: this financial year's")
-]
-PeriodEnd = Annotated[
-    date | None, Query(alias="to", description="Last day; default: this financial year's")
-]
-# A report covers at most this many days (ten years and leap days): bounded work per request.
-LONGEST_PERIOD_DAYS = 3653
-
-
-def _today() -> date:
-    return datetime.now(UTC).date()
-
-
-@dataclass(frozen=True)
-class Period:
-    first: date
-    last: date
-
-
-async def report_period(first: PeriodStart = None, last: PeriodEnd = None) -> Period:
-    """The days a report covers: this financial year unless given; refused (422, naming the
-    parameter) when `to` is before `from` or the span is longer than ten years."""
-    start, end = fy_bounds(financial_year(_today()))
-    first, last = first or start, last or end
-    if last < first:
-        _refuse_to(f"to ({last}) is before from ({first})")
-    if (last - first).days >= LONGEST_PERIOD_DAYS:
-        _refuse_to("a report covers at most ten years")
-    return Period(first, last)
-
-
-def _refuse_to(reason: str) -> None:
-    raise RequestValidationError([{"loc": ("query", "to"), "msg": reason, "type": "value_error"}])
-
-
-ReportPeriod = Annotated[Period, Depends(report_period)]
 
 # --- bodies and answers ---
 
@@ -385,19 +345,18 @@ def provider_packages(app: App, engine: ReadModels, caller: http.CallerDep) -> l
 
 
 reports_router = APIRouter(route_class=http.StrictRoute, tags=["reports"])
-CSV = PlainTextResponse
 
 
 @reports_router.get("/reports/spend")
 def spend(
     engine: ReadModels, caller: http.CallerDep, fy: FinancialYearQuery = None
 ) -> list[SpendRow]:
-    return spend_report(caller, engine, _today(), fy)
+    return spend_report(caller, engine, utc_today(), fy)
 
 
 @reports_router.get("/reports/spend.csv", response_class=CSV)
 def spend_csv(engine: ReadModels, caller: http.CallerDep, fy: FinancialYearQuery = None) -> str:
-    return to_csv(spend_report(caller, engine, _today(), fy))
+    return to_csv(spend_report(caller, engine, utc_today(), fy))
 
 
 @reports_router.get("/reports/capacity")

@@ -4,10 +4,10 @@ budget, and the commissioners' reports (spend, capacity, savings, the boards' fi
 
 from __future__ import annotations
 
-from contracts.reference import Role
+from maag.runtime.policy import Report, require_report
 from maag.runtime.web.auth import Caller
 
 
 def require_report_reader(caller: Caller) -> None:
     """The reports are commissioners' (and auditors'): figures, no case's details."""
-    caller.require(Role.COMMISSIONER, Role.AUDITOR, to="read commissioning reports")
+    require_report(caller, Report.FIGURES)

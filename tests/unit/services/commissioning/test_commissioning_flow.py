@@ -19,8 +19,8 @@ from maag.runtime.messaging.consumer import Delivery
 from maag.runtime.settings import Settings
 from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web.auth import Caller
+from maag.runtime.web.reports import to_csv
 from services.commissioning.adapters.read_model import project
-from services.commissioning.adapters.spreadsheet import to_csv
 from services.commissioning.application.app import CommissioningApp
 from services.commissioning.application.commands import SERVICE
 from services.commissioning.application.commands.commission_package import CommissionPackage
