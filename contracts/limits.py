@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationInfo
 
 from contracts.strict import Day
 
@@ -27,6 +27,8 @@ TEXT_CHARS = 2000  # reasons, justifications, details
 NOTE_CHARS = 10_000  # a case note (a meeting with the family may take a page)
 PROBLEM_CHARS = 500  # one reason in a ReferralRejected (a validator's message)
 EMAIL_CHARS = 254  # RFC 5321's longest forward path
+PHONE_CHARS = 30  # an international number with spaces
+LANGUAGE_CHARS = 100  # a first language, as the family names it
 
 # --- lists (items) ---
 NEEDS = 30
@@ -39,11 +41,13 @@ PROVIDER_SERVICES = 50  # services one provider offers
 MEETINGS = 200  # meetings a paused case was removed from
 TEAM = 50  # people in a Team Around the Child (and goals reviewed at once)
 PROBLEMS = 50  # reasons in one ReferralRejected; more are summarised in the last
+CARERS = 6  # parents and carers recorded for one child (who hold or share its care)
 
 # --- bytes ---
 KIB = 1024
-# A submission (one child's referral) is a few KiB at its largest.
-SUBMISSION_MESSAGE_BYTES = 128 * KIB
+# A submission (one child's referral, with their parents and carers) is a few KiB at its
+# largest; its worst case (every character escaped) is under half this.
+SUBMISSION_MESSAGE_BYTES = 256 * KIB
 # Kafka's own default; every MAAG event is far smaller.
 EVENT_MESSAGE_BYTES = 1024 * KIB
 # A dead letter is the original plus a few headers naming the reason.
@@ -52,6 +56,15 @@ DEAD_LETTER_OVERHEAD_BYTES = 64 * KIB
 HTTP_BODY_BYTES = 64 * KIB
 # A Kafka header value an agency may send (a token is ~1-2 KiB).
 HEADER_VALUE_BYTES = 8 * KIB
+MIB = 1024 * KIB
+# A document attached to a case (a signed consent form, an assessment, a report): a scanned
+# form or a report of a few dozen pages fits; a video does not.
+DOCUMENT_BYTES = 10 * MIB
+# The body of an upload: the document, and the form's other fields and multipart framing
+# (its kind, its description, its name). The one route that takes a document is allowed it
+# (`maag.runtime.web.http.body_allowance`); every other keeps HTTP_BODY_BYTES.
+DOCUMENT_UPLOAD_BYTES = DOCUMENT_BYTES + 64 * KIB
+DOCUMENT_NAME_CHARS = 255  # a file's name, as most file systems allow it
 
 
 def latest_today() -> date:
@@ -73,4 +86,67 @@ PastDate = Annotated[
     Day,
     AfterValidator(_not_in_future),
     Field(json_schema_extra={"x-maag-not-in-future": True}),
+]
+
+
+# --- an unborn child: the expected date of delivery ---
+DELIVERY_MONTHS_AHEAD = 10  # a pregnancy is known for at most about nine months
+DELIVERY_DAYS_OVERDUE = 28  # past the expected day, the birth is recorded (or the date moved)
+EXPECTED_DELIVERY_KEYWORD = "x-maag-expected-delivery"
+# A stored record read back (`model_validate(..., context={STORED: True})`) is not held to
+# rules about today: an expected date that was in range when recorded stays readable.
+STORED = "stored"
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it has fewer days)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("every month has 28 days")
+
+
+def delivery_window(today_latest: date, today_earliest: date) -> tuple[date, date]:
+    """The expected dates of delivery accepted: from `DELIVERY_DAYS_OVERDUE` days before the
+    earliest today anywhere, to `DELIVERY_MONTHS_AHEAD` months after the latest."""
+    earliest = today_earliest - timedelta(days=DELIVERY_DAYS_OVERDUE)
+    return earliest, months_after(today_latest, DELIVERY_MONTHS_AHEAD)
+
+
+def earliest_today() -> date:
+    """Today in the time zone furthest behind (UTC-12)."""
+    return (datetime.now(UTC) - timedelta(hours=12)).date()
+
+
+def _expected_delivery(value: date, info: ValidationInfo) -> date:
+    if isinstance(info.context, dict) and info.context.get(STORED):
+        return value
+    first, last = delivery_window(latest_today(), earliest_today())
+    if value > last:
+        raise ValueError(f"must be at most {DELIVERY_MONTHS_AHEAD} months ahead (by {last})")
+    if value < first:
+        raise ValueError(
+            f"must be no more than {DELIVERY_DAYS_OVERDUE} days past (from {first}): "
+            "a child already born is recorded with their date of birth"
+        )
+    return value
+
+
+# An unborn child's expected date of delivery. Its schema says the window for agencies'
+# validators (`x-maag-expected-delivery`; JSON Schema itself cannot say "today").
+ExpectedDelivery = Annotated[
+    Day,
+    AfterValidator(_expected_delivery),
+    Field(
+        json_schema_extra={
+            EXPECTED_DELIVERY_KEYWORD: {
+                "months-ahead": DELIVERY_MONTHS_AHEAD,
+                "days-overdue": DELIVERY_DAYS_OVERDUE,
+            }
+        }
+    ),
 ]

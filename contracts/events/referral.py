@@ -8,23 +8,39 @@ message that does, and its topic is read only by the referral service.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, model_validator
 
+from contracts.child import (
+    Ethnicity,
+    GpPractice,
+    NhsNumber,
+    Phone,
+    Relationship,
+    SchoolUrn,
+    SenStatus,
+    Sex,
+    Upn,
+)
 from contracts.classification import IDENTIFYING, OPERATIONAL, SPECIAL, THIRD_PARTY
 from contracts.events.base import IntegrationEvent
 from contracts.limits import (
     ADDRESS_CHARS,
     AGENCIES,
+    CARERS,
+    EMAIL_CHARS,
     ID_CHARS,
     LABEL_CHARS,
+    LANGUAGE_CHARS,
     NEED_CHARS,
     NEEDS,
+    PHONE_CHARS,
     PROBLEM_CHARS,
     PROBLEMS,
     SERVICES,
     TEXT_CHARS,
+    ExpectedDelivery,
     PastDate,
 )
 from contracts.reference import (
@@ -285,15 +301,108 @@ class ReferralRejected(IntegrationEvent):
     problems: Annotated[list[FieldProblem], OPERATIONAL] = Field(min_length=1, max_length=PROBLEMS)
 
 
-class ChildDetails(BaseModel):
-    """Personal data: travels only on the submissions topic and the referral API."""
+class ParentCarer(BaseModel):
+    """A parent or carer of the child, and how (and whether) to reach them."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    given_name: Annotated[str, IDENTIFYING] = Field(min_length=1, max_length=ID_CHARS)
+    name: Annotated[str, IDENTIFYING] = Field(min_length=1, max_length=ID_CHARS)
+    relationship: Annotated[Relationship, IDENTIFYING]
+    parental_responsibility: Annotated[bool, IDENTIFYING] = Field(
+        description="Whether they hold parental responsibility for the child."
+    )
+    may_contact: Annotated[bool, IDENTIFYING] = Field(
+        description="Whether professionals may contact them about the child."
+    )
+    phone: Annotated[Phone | None, IDENTIFYING] = Field(default=None, max_length=PHONE_CHARS)
+    email: Annotated[EmailStr | None, IDENTIFYING] = Field(default=None, max_length=EMAIL_CHARS)
+    address: Annotated[str | None, IDENTIFYING] = Field(
+        default=None,
+        min_length=1,
+        max_length=ADDRESS_CHARS,
+        description="Where they live, when not with the child.",
+    )
+
+
+def _present(value: object) -> object:
+    if value is None:
+        raise ValueError("give a date, or leave the field out")
+    return value
+
+
+Present = BeforeValidator(_present)
+
+
+def _one_date_schema(schema: dict[str, Any]) -> None:
+    """The two dates may be left out but are never null (what `Present` makes the code
+    accept too), and exactly one is given: said in plain JSON Schema."""
+    for name in ("date_of_birth", "expected_date_of_delivery"):
+        field = schema["properties"][name]
+        (date,) = [v for v in field.pop("anyOf") if v.get("type") != "null"]
+        field.pop("default", None)
+        field.update(date)
+    schema["if"] = {"not": {"required": ["date_of_birth"]}}
+    schema["then"] = {"required": ["expected_date_of_delivery"]}
+    schema["dependentSchemas"] = {
+        "date_of_birth": {"not": {"required": ["expected_date_of_delivery"]}}
+    }
+
+
+class ChildDetails(BaseModel):
+    """Personal data: travels only on the submissions topic and the referral API. A child
+    not yet born has an expected date of delivery instead of a date of birth (exactly one
+    of the two)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_one_date_schema)
+
+    given_name: Annotated[str, IDENTIFYING] = Field(
+        min_length=1,
+        max_length=ID_CHARS,
+        description="Before birth, the name the family uses for the baby, or 'Baby'.",
+    )
     family_name: Annotated[str, IDENTIFYING] = Field(min_length=1, max_length=ID_CHARS)
-    date_of_birth: Annotated[PastDate, IDENTIFYING]
+    date_of_birth: Annotated[PastDate | None, IDENTIFYING, Present] = None
+    expected_date_of_delivery: Annotated[ExpectedDelivery | None, IDENTIFYING, Present] = Field(
+        default=None, description="A pre-birth referral: when the baby is due."
+    )
     address: Annotated[str, IDENTIFYING] = Field(min_length=1, max_length=ADDRESS_CHARS)
+    sex: Annotated[Sex | None, IDENTIFYING] = None
+    ethnicity: Annotated[Ethnicity | None, SPECIAL] = Field(
+        default=None, description="As the family describes it (census 2021 groups)."
+    )
+    first_language: Annotated[str | None, IDENTIFYING] = Field(
+        default=None, min_length=1, max_length=LANGUAGE_CHARS
+    )
+    disability: Annotated[bool | None, SPECIAL] = None
+    sen: Annotated[SenStatus | None, SPECIAL] = Field(
+        default=None, description="Special educational needs provision."
+    )
+    nhs_number: Annotated[NhsNumber | None, IDENTIFYING] = None
+    upn: Annotated[Upn | None, IDENTIFYING] = Field(
+        default=None, description="The Unique Pupil Number schools know the child by."
+    )
+    school_urn: Annotated[SchoolUrn | None, IDENTIFYING] = Field(
+        default=None, description="The school's Unique Reference Number."
+    )
+    gp_practice: Annotated[GpPractice | None, IDENTIFYING] = Field(
+        default=None, description="The GP practice's NHS organisation (ODS) code."
+    )
+    parents_carers: Annotated[list[ParentCarer], IDENTIFYING] = Field(
+        default_factory=list, max_length=CARERS
+    )
+
+    @model_validator(mode="after")
+    def _one_date(self) -> ChildDetails:
+        if (self.date_of_birth is None) == (self.expected_date_of_delivery is None):
+            raise ValueError(
+                "date_of_birth: give the date of birth, or for a child not yet born the "
+                "expected_date_of_delivery (one of the two)"
+            )
+        return self
+
+    @property
+    def unborn(self) -> bool:
+        return self.date_of_birth is None
 
 
 class ConsentGiven(BaseModel):
@@ -307,6 +416,15 @@ class ConsentGiven(BaseModel):
     )
     given_on: Annotated[PastDate, OPERATIONAL]
     how_obtained: Annotated[str, SPECIAL] = Field(min_length=1, max_length=TEXT_CHARS)
+    given_by_name: Annotated[str | None, IDENTIFYING] = Field(
+        default=None,
+        min_length=1,
+        max_length=ID_CHARS,
+        description=(
+            "Who gave it: a parent or carer recorded on the child's record (by name, as "
+            "recorded), or the young person's own name."
+        ),
+    )
 
 
 class ReferralDetails(BaseModel):

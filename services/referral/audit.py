@@ -25,6 +25,7 @@ AUDIT = AuditSpec(
         Referral.LegalHoldReleased: lambda e: Change(set={"legal_hold": "released"}),
         Referral.ClosedAtPanel: lambda e: Change(),  # the panel's own event says so
         Referral.MatchesOffered: lambda e: Change(count=("matches_offered",)),
+        Referral.ChildRecordChanged: lambda e: Change(set={"child_record": e.why}),
         Referral.ChildMatchResolved: lambda e: (
             Change(set={"child_id": e.child_id}) if e.confirmed else Change()
         ),

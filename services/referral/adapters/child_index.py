@@ -40,16 +40,17 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     bindparam,
+    literal,
     select,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.settings import SettingsError
-from services.referral.domain.matching import Key, likely
+from services.referral.domain.matching import STRONG, Key, likely
 from services.referral.domain.values import Offer
 
 # Referrals looked at per key, and children offered at most (the most recently referred):
@@ -105,44 +106,80 @@ class SqlChildIndex:
         rotation has not yet moved every entry off."""
         return [hmac.digest(k, value.encode(), hashlib.sha256) for k in self.keys]
 
-    def place(self, case_id: UUID, child_id: UUID, keys: Mapping[Key, str]) -> list[Offer]:
-        """Index a new referral's keys under `child_id` (again, after a failed attempt: the
-        same rows), and return the children its keys likely match (not this referral's).
-        In PostgreSQL one statement does both (one round trip on the intake's path): the
-        lookup reads the table as it was before the insert."""
-        if not keys:
+    def place(
+        self,
+        case_id: UUID,
+        child_id: UUID,
+        keys: Mapping[Key, str],
+        probes: Mapping[Key, str] | None = None,
+    ) -> list[Offer]:
+        """Index a referral's keys under `child_id` (again, after a failed attempt or when
+        the record changed: the same rows), and return the children its keys and `probes`
+        (looked for, not stored) likely match, not this referral's. In PostgreSQL one
+        statement does both (one round trip on the intake's path): the lookup reads the
+        table as it was before the insert. A child whose national key differs from this
+        one's is not offered (a second round trip, only when this child has one and some
+        child was found)."""
+        looked = {**keys, **(probes or {})}
+        if not looked:
             return []
         rows = [
             {"token": self._token(v), "kind": k.value, "case_id": case_id, "child_id": child_id}
             for k, v in keys.items()
         ]
         each = [
-            select(keys_table.c.kind, keys_table.c.case_id, keys_table.c.child_id, keys_table.c.seq)
-            .where(
-                keys_table.c.token == row["token"]
-                if len(self.keys) == 1
-                else keys_table.c.token.in_(self._tokens(value))
+            # labelled with what was looked for: a probe meets stored keys of another kind
+            select(
+                literal(kind.value, String).label("kind"),
+                keys_table.c.case_id,
+                keys_table.c.child_id,
+                keys_table.c.seq,
             )
+            .where(keys_table.c.token.in_(self._tokens(value)))
             .where(keys_table.c.case_id != case_id)
             .order_by(keys_table.c.seq.desc())
             .limit(PER_KEY)
             .subquery()
-            for row, value in zip(rows, keys.values(), strict=True)
+            for kind, value in looked.items()
         ]
         lookup = union_all(*(select(*q.c) for q in each))
         postgres = self.engine.dialect.name == "postgresql"
-        insert = (pg_insert if postgres else sqlite_insert)(keys_table).values(rows)
-        upsert = insert.on_conflict_do_update(
-            index_elements=["case_id", "kind"],
-            set_={"token": insert.excluded.token, "child_id": insert.excluded.child_id},
-        )
         with self.engine.begin() as conn:
-            if postgres:
-                found = conn.execute(lookup.add_cte(upsert.cte("indexed"))).all()
-            else:
+            if not rows:
                 found = conn.execute(lookup).all()
-                conn.execute(upsert)
-        return _offers(found)
+            else:
+                insert = (pg_insert if postgres else sqlite_insert)(keys_table).values(rows)
+                upsert = insert.on_conflict_do_update(
+                    index_elements=["case_id", "kind"],
+                    set_={"token": insert.excluded.token, "child_id": insert.excluded.child_id},
+                )
+                if postgres:
+                    found = conn.execute(lookup.add_cte(upsert.cte("indexed"))).all()
+                else:
+                    found = conn.execute(lookup).all()
+                    conn.execute(upsert)
+            offers = _offers(found)
+            strong = {k: self._tokens(v) for k, v in keys.items() if k in STRONG}
+            if offers and strong:
+                offers = self._without_conflicts(conn, case_id, offers, strong)
+        return offers
+
+    def _without_conflicts(
+        self,
+        conn: Connection,
+        case_id: UUID,
+        offers: list[Offer],
+        strong: Mapping[Key, list[bytes]],
+    ) -> list[Offer]:
+        """The offers but those of a child known by another NHS number or UPN."""
+        theirs = conn.execute(
+            select(keys_table.c.child_id, keys_table.c.kind, keys_table.c.token)
+            .where(keys_table.c.child_id.in_([o.child_id for o in offers]))
+            .where(keys_table.c.kind.in_([k.value for k in strong]))
+            .where(keys_table.c.case_id != case_id)
+        ).all()
+        conflicting = {child for child, kind, token in theirs if token not in strong[Key(kind)]}
+        return [o for o in offers if o.child_id not in conflicting]
 
     def relink(self, case_id: UUID, child_id: UUID) -> None:
         """The referral was confirmed to be `child_id`'s."""

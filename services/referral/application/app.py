@@ -1,6 +1,7 @@
 """The referral service's application: its encrypted store, the ports it works through
-(keyring, child index, list of cases), and the child's details opened with the case's own
-key. What it can do is the files of `commands/`, `policies/` and `queries/`."""
+(keyring, child index, documents' content, list of cases), and the child's details opened
+with the case's own key. What it can do is the files of `commands/`, `policies/` and
+`queries/`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from maag.runtime.store.application import ServiceApplication
 from maag.runtime.store.unit_of_work import Work
 from services.referral.application.commands import handlers
 from services.referral.application.personal import PersonalDataErased, unseal
-from services.referral.application.ports import CaseList, ChildIndex, Keyring
+from services.referral.application.ports import CaseList, ChildIndex, DocumentContents, Keyring
+from services.referral.domain.child_record import stored_child
 from services.referral.domain.referral import Referral
 from services.referral.domain.retention import DEFAULT_SCHEDULE, Rule
 
@@ -34,6 +36,7 @@ class ReferralApp(ServiceApplication):
         index: ChildIndex,
         cases: CaseList,
         *,
+        documents: DocumentContents,
         audit: AuditSpec,
         schedule: Sequence[Rule] = DEFAULT_SCHEDULE,
         env: dict[str, str] | None = None,
@@ -49,6 +52,7 @@ class ReferralApp(ServiceApplication):
         self.keep_keys(keyring)  # what its events hold about the child, under each case's key
         self.index = index
         self.cases = cases
+        self.documents = documents  # their content, sealed, beside the store
         # what its events show an auditor, and what they withhold (the child's details): a
         # case's chronology shows them so too
         self.audit = audit
@@ -74,4 +78,4 @@ class ReferralApp(ServiceApplication):
                 found = unseal(key, referral.id, referral.sealed_child)
             except PersonalDataErased:
                 return None
-        return ChildDetails.model_validate(found) if found else None
+        return stored_child(dict(found)) if found else None

@@ -1,6 +1,7 @@
 """What the referral's application needs from outside it, as it names it: the keyring of
-each case's data key, the child index, and the list of cases (the read model). The
-adapters implement these (`services.referral.adapters`); the application imports none."""
+each case's data key, the child index, the documents' content, and the list of cases (the
+read model). The adapters implement these (`services.referral.adapters`); the application
+imports none."""
 
 from __future__ import annotations
 
@@ -21,13 +22,34 @@ Keyring = CaseKeys
 class ChildIndex(Protocol):
     """Each referral's match keys, keyed (`services.referral.adapters.child_index`)."""
 
-    def place(self, case_id: UUID, child_id: UUID, keys: Mapping[Key, str]) -> list[Offer]:
-        """Index a new referral's keys; the children they likely match."""
+    def place(
+        self,
+        case_id: UUID,
+        child_id: UUID,
+        keys: Mapping[Key, str],
+        probes: Mapping[Key, str] | None = None,
+    ) -> list[Offer]:
+        """Index a referral's keys; the children they and `probes` likely match."""
         ...
 
     def relink(self, case_id: UUID, child_id: UUID) -> None: ...
 
     def forget(self, case_id: UUID) -> None: ...
+
+
+class DocumentContents(Protocol):
+    """Each document's content as `seal_bytes` sealed it under its case's data key, by the
+    document's id (`services.referral.adapters.document_content`)."""
+
+    def put(self, document_id: UUID, case_id: UUID, sealed: str) -> None:
+        """Store it, in place of whatever the same id held (an earlier attempt's)."""
+        ...
+
+    def sealed(self, document_id: UUID) -> str | None: ...
+
+    def forget(self, case_id: UUID) -> None:
+        """Delete every document's content of the case."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,10 @@ class CaseList(Protocol):
 
     def case_ids(self) -> Sequence[UUID]:
         """Every case the service has received, oldest first."""
+        ...
+
+    def received_between(self, first: date, last: date) -> Sequence[ListedCase]:
+        """The cases received from day `first` to day `last` (UTC), oldest first."""
         ...
 
     def led_by(self, professional_id: str) -> Sequence[UUID]:

@@ -11,6 +11,13 @@ service's index key, `services.referral.adapters.child_index`), never in the cle
 A match is *likely*, and offered to a person to confirm, when the given name matches and
 so does the family name or the postcode: twins (same birthday, surname and home) are not
 offered, a child whose family name changed but who still lives at the same postcode is.
+A day and month of birth written the other way round (3 April for 4 March) is offered as
+likely when the full name agrees.
+
+The national keys settle it: the same NHS number or Unique Pupil Number is offered as
+*certain* (a person still confirms it), and two children whose NHS numbers (or UPNs) are
+both known and differ are never offered, whatever else agrees. A child not yet born has no
+date of birth to bind names to: only a national key can find them.
 Nothing is linked without a person confirming it.
 """
 
@@ -28,6 +35,22 @@ class Key(StrEnum):
     GIVEN = "given"
     FAMILY = "family"
     POSTCODE = "postcode"
+    NHS_NUMBER = "nhs-number"
+    UPN = "upn"
+    # looked for, never stored: the names bound to the birth date with day and month swapped
+    GIVEN_SWAPPED = "given-swapped-dob"
+    FAMILY_SWAPPED = "family-swapped-dob"
+
+
+# The national keys: one child each, so a match is certain and a difference a conflict.
+STRONG = frozenset({Key.NHS_NUMBER, Key.UPN})
+# Each probe is looked for among the stored keys of another kind.
+PROBED_AS = {Key.GIVEN_SWAPPED: Key.GIVEN, Key.FAMILY_SWAPPED: Key.FAMILY}
+
+
+class Strength(StrEnum):
+    CERTAIN = "certain"
+    LIKELY = "likely"
 
 
 # Short and familiar forms of given names, to the form they stand for (a few of the most
@@ -126,8 +149,30 @@ def postcode(address: str) -> str | None:
 
 
 def match_keys(child: ChildDetails) -> dict[Key, str]:
-    """The child's match keys (each bound to the date of birth), by kind."""
-    born = child.date_of_birth.isoformat()
+    """The child's match keys, by kind: the national keys as they are, the others bound to
+    the date of birth (none for a child not yet born)."""
+    keys: dict[Key, str] = {}
+    if child.nhs_number:
+        keys[Key.NHS_NUMBER] = f"{Key.NHS_NUMBER.value}|{child.nhs_number}"
+    if child.upn:
+        keys[Key.UPN] = f"{Key.UPN.value}|{child.upn}"
+    if child.date_of_birth is not None:
+        keys.update(_bound(child, child.date_of_birth.isoformat()))
+    return keys
+
+
+def probe_keys(child: ChildDetails) -> dict[Key, str]:
+    """What else to look for: the names bound to the birth date with its day and month
+    swapped (when that is a date, and another one)."""
+    born = child.date_of_birth
+    if born is None or born.day == born.month or born.day > 12:
+        return {}
+    swapped = born.replace(day=born.month, month=born.day).isoformat()
+    bound = _bound(child, swapped)
+    return {probe: bound[kind] for probe, kind in PROBED_AS.items() if kind in bound}
+
+
+def _bound(child: ChildDetails, born: str) -> dict[Key, str]:
     keys = {
         Key.GIVEN: given_key(child.given_name),
         Key.FAMILY: family_key(child.family_name),
@@ -138,6 +183,20 @@ def match_keys(child: ChildDetails) -> dict[Key, str]:
     return {kind: f"{kind.value}|{born}|{value}" for kind, value in keys.items() if value}
 
 
+def strength(matched: set[Key]) -> Strength | None:
+    """How sure a match made of these keys is: a national key settles it; otherwise the
+    given name and the family name or postcode, or the full name with the day and month of
+    birth swapped, make it likely; anything less is not offered. (A conflicting national key
+    is the index's to see: it knows the other child's keys, not only those that met.)"""
+    if matched & STRONG:
+        return Strength.CERTAIN
+    if Key.GIVEN in matched and bool(matched & {Key.FAMILY, Key.POSTCODE}):
+        return Strength.LIKELY
+    if {Key.GIVEN_SWAPPED, Key.FAMILY_SWAPPED} <= matched:
+        return Strength.LIKELY
+    return None
+
+
 def likely(matched: set[Key]) -> bool:
     """Whether keys matched this way make the same child likely enough to offer."""
-    return Key.GIVEN in matched and bool(matched & {Key.FAMILY, Key.POSTCODE})
+    return strength(matched) is not None

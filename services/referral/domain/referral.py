@@ -25,6 +25,7 @@ from eventsourcing.domain import Aggregate, event
 from contracts.classification import IDENTIFYING, OPERATIONAL, SPECIAL, THIRD_PARTY, Parts
 from contracts.events.referral import ConsentGiven, ReferralDetails
 from contracts.reference import SocialCareAnswer, SocialCareRoute
+from services.referral.domain.child_record import BIRTH_RECORDED
 from services.referral.domain.consent_review import reconfirm_by
 from services.referral.domain.retention import RetentionOutcome
 from services.referral.domain.triage import Decision, Outcome, triage
@@ -146,6 +147,18 @@ class Referral(Aggregate):
             aggregate.household_id = UUID(self.household_id)
             aggregate.siblings[UUID(self.sibling_case_id)] = UUID(self.sibling_child_id)
 
+    class ChildRecordChanged(Aggregate.Event):
+        """The child's record changed (their birth recorded): the new record, sealed under
+        the case's data key like the first."""
+
+        sealed_child: Annotated[str | None, IDENTIFYING]
+        why: Annotated[str, OPERATIONAL]
+
+        def apply(self, aggregate: Referral) -> None:
+            aggregate.sealed_child = self.sealed_child
+            if self.why == BIRTH_RECORDED:
+                aggregate.referred_unborn = True
+
     class PersonalDataErased(Aggregate.Event):
         """The case's data key was destroyed: the child's details can no longer be read."""
 
@@ -186,10 +199,17 @@ class Referral(Aggregate):
         scope: Annotated[list[str], OPERATIONAL]
         given_on: Annotated[str, OPERATIONAL]
         how_obtained: Annotated[str | None, SPECIAL]
+        # v2: the person who gave it, by name (a recorded parent or carer, or the young person)
+        given_by_name: Annotated[str | None, IDENTIFYING]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["given_by_name"] = None  # recorded before consent named the person
 
         def apply(self, aggregate: Referral) -> None:
             aggregate.consent = consent_stored(
-                self.given_by, self.scope, self.given_on, self.how_obtained
+                self.given_by, self.scope, self.given_on, self.how_obtained, self.given_by_name
             )
 
     class ConsentWithdrawn(Aggregate.Event):
@@ -334,6 +354,8 @@ class Referral(Aggregate):
         self.sealed_child = sealed_child  # the child's details, under the case's data key
         self.child_id = _uuid(child_id)
         self.offers: dict[UUID, Match] = {}  # by the offered child's id
+        # referred before birth, and born since (the record holds the date of birth now)
+        self.referred_unborn = False
         self.joins_case_id: UUID | None = None
         self.household_id: UUID | None = None
         self.siblings: dict[UUID, UUID] = {}  # sibling case id -> their child id
@@ -454,6 +476,24 @@ class Referral(Aggregate):
             referral._triage()
         return referral
 
+    def require_personal_details(self, then: str) -> None:
+        """Refused once the case's personal details were erased: what would be written is
+        sealed under the case's data key, and a key made anew would let it outlive the
+        erasure. `then` says what can no longer be done."""
+        if self.erased is not None:
+            raise ReferralConflict(
+                f"case_id: case {self.id}'s personal details were erased: {then}"
+            )
+
+    def change_child_record(self, sealed_child: str, why: str, offers: Sequence[Offer]) -> None:
+        """The child's record as it is now (sealed), and the children it may now be found to
+        be (offered to a person to confirm, as at the referral)."""
+        self.require_personal_details("the child's record can no longer be changed")
+        self.trigger_event(self.ChildRecordChanged, sealed_child=sealed_child, why=why)
+        fresh = [o for o in offers if o.child_id not in self.offers and o.child_id != self.child_id]
+        if fresh:
+            self.trigger_event(self.MatchesOffered, offers=[o.to_json() for o in fresh])
+
     def record_consent(self, consent: ConsentGiven) -> None:
         self._refuse_if_closed("record consent")
         if not consent.scope:
@@ -464,6 +504,7 @@ class Referral(Aggregate):
             scope=[a.value for a in consent.scope],
             given_on=consent.given_on.isoformat(),
             how_obtained=consent.how_obtained,
+            given_by_name=consent.given_by_name,
         )
         self._triage()
 

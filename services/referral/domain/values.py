@@ -25,6 +25,7 @@ from contracts.reference import (
     SocialCareRoute,
     TransitionBasis,
 )
+from services.referral.domain.matching import Key, Strength, strength
 
 
 class ReferralConflict(Exception):
@@ -112,7 +113,11 @@ def _maybe_bool(value: object) -> bool | None:
 
 
 def consent_stored(
-    given_by: str, scope: list[str], given_on: str, how_obtained: str | None
+    given_by: str,
+    scope: list[str],
+    given_on: str,
+    how_obtained: str | None,
+    given_by_name: str | None = None,
 ) -> ConsentGiven:
     """A recorded consent as the contract's value (checked when it was given: not again, so
     a stored consent always loads)."""
@@ -121,6 +126,7 @@ def consent_stored(
         scope=[Agency(a) for a in scope],
         given_on=date.fromisoformat(given_on),
         how_obtained=how_obtained,
+        given_by_name=given_by_name,
     )
 
 
@@ -199,6 +205,11 @@ class Offer:
     child_id: UUID
     case_ids: tuple[UUID, ...]
     keys: tuple[str, ...]
+
+    @property
+    def strength(self) -> Strength:
+        """How sure the index was (an offer made is at least likely)."""
+        return strength({Key(k) for k in self.keys}) or Strength.LIKELY
 
     def to_json(self) -> dict[str, str | list[str]]:
         return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import email_validator
@@ -24,7 +24,7 @@ from pydantic import ValidationError as ModelError
 
 from contracts import strict
 from contracts.export import json_schemas
-from contracts.limits import latest_today
+from contracts.limits import earliest_today, latest_today, months_after
 from contracts.topics import ALL_TOPICS
 
 MODELS: dict[str, type[BaseModel]] = {
@@ -61,9 +61,46 @@ def _percent_sum(_: Any, total: int, value: Any, __: Any) -> Iterator[Validation
             yield ValidationError(f"percentages sum to {sum(shares)}, not {total}")
 
 
+def _check(_: Any, check: str, value: Any, __: Any) -> Iterator[ValidationError]:
+    # the check characters as the NHS and the DfE publish them, written again here so that
+    # the contract's own implementation is checked, not trusted
+    if not isinstance(value, str):
+        return
+    if check == "nhs-number" and len(value) == 10 and value.isdigit():
+        remainder = sum(int(d) * (10 - i) for i, d in enumerate(value[:9])) % 11
+        if remainder == 1 or (11 - remainder) % 11 != int(value[9]) or len(set(value)) == 1:
+            yield ValidationError(f"{value} fails the modulus 11 check")
+    elif check == "upn" and len(value) == 13:
+        table = "ABCDEFGHJKLMNPQRTUVWXYZ"
+        digits = [table.index(c) if c in table else int(c) for c in value[1:] if c.isalnum()]
+        if (
+            len(digits) == 12
+            and table[sum(d * (i + 2) for i, d in enumerate(digits)) % 23] != value[0]
+        ):
+            yield ValidationError(f"{value} has the wrong check letter")
+
+
+def _expected_delivery(_: Any, window: Any, value: Any, __: Any) -> Iterator[ValidationError]:
+    if not isinstance(value, str):
+        return
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return  # `format: date` reports it
+    first = earliest_today() - timedelta(days=window["days-overdue"])
+    last = months_after(latest_today(), window["months-ahead"])
+    if not first <= day <= last:
+        yield ValidationError(f"{value} is outside {first}..{last}")
+
+
 MaagValidator = validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator,
-    {"x-maag-not-in-future": _not_in_future, "x-maag-percent-sum": _percent_sum},
+    {
+        "x-maag-not-in-future": _not_in_future,
+        "x-maag-percent-sum": _percent_sum,
+        "x-maag-check": _check,
+        "x-maag-expected-delivery": _expected_delivery,
+    },
 )
 
 
@@ -138,16 +175,50 @@ _UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 def _generating(node: Any) -> Any:
     """The schema as hypothesis-jsonschema can generate from it: it has no `uuid` format, so
-    such strings get the equivalent pattern. Only generation uses this; checking uses the
-    published schema as it is."""
+    such strings get the equivalent pattern; and "exactly one of two fields" (`if`/`then`
+    with `dependentSchemas`, which it meets by filtering: minutes per schema) as the two
+    objects it allows. Only generation uses this; checking uses the published schema."""
     if isinstance(node, dict):
         out = {k: _generating(v) for k, v in node.items()}
         if out.get("format") == "uuid":
             out["pattern"] = _UUID
+        if (pair := _one_of_two(out)) is not None:
+            return {"anyOf": [_with_only(out, keep, drop) for keep, drop in (pair, pair[::-1])]}
         return out
     if isinstance(node, list):
         return [_generating(v) for v in node]
     return node
+
+
+def _one_of_two(node: dict[str, Any]) -> tuple[str, str] | None:
+    """(a, b) where `node` says exactly one of its properties a and b is given."""
+    try:
+        (a,) = node["if"]["not"]["required"]
+        (b,) = node["then"]["required"]
+        (excluded,) = node["dependentSchemas"][a]["not"]["required"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (a, b) if excluded == b else None
+
+
+def _with_only(node: dict[str, Any], keep: str, drop: str) -> dict[str, Any]:
+    out = {k: v for k, v in node.items() if k not in ("if", "then", "dependentSchemas")}
+    out["properties"] = {k: v for k, v in node["properties"].items() if k != drop}
+    out["required"] = [*node.get("required", []), keep]
+    return out
+
+
+def test_exactly_one_of_two_is_generated_as_the_two_objects_it_allows() -> None:
+    child = SCHEMAS["maag.referral.ReferralSubmission.v1"]["$defs"]["ChildDetails"]
+    generated = _generating(child)["anyOf"]
+    assert [
+        sorted(set(g["properties"]) & {"date_of_birth", "expected_date_of_delivery"})
+        for g in generated
+    ] == [
+        ["date_of_birth"],
+        ["expected_date_of_delivery"],
+    ]
+    assert all("if" not in g for g in generated)
 
 
 def valid_values(type_name: str) -> st.SearchStrategy[Any]:

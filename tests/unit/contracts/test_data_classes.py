@@ -51,7 +51,11 @@ def test_every_property_of_every_exported_schema_carries_its_class() -> None:
 
 
 def test_the_childs_details_are_identifying_and_what_is_written_about_them_special() -> None:
-    assert set(classes_of(ChildDetails).values()) == {DataClass.IDENTIFYING}
+    child = classes_of(ChildDetails)
+    # ethnic origin and health (disability, special educational needs): UK GDPR Art. 9
+    special = {"ethnicity", "disability", "sen"}
+    assert {k for k, c in child.items() if c is DataClass.SPECIAL_CATEGORY} == special
+    assert {c for k, c in child.items() if k not in special} == {DataClass.IDENTIFYING}
     submission = classes_of(ReferralSubmission)
     assert submission["caf_reference"] is DataClass.IDENTIFYING
     assert submission["needs"] is DataClass.SPECIAL_CATEGORY

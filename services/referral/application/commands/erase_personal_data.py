@@ -12,6 +12,7 @@ from maag.runtime.commands import Command
 from maag.runtime.policy import Action
 from maag.runtime.store.unit_of_work import Work
 from services.referral.application.commands import handlers
+from services.referral.application.erasure import forget_personal_data
 from services.referral.domain.referral import Referral
 
 if TYPE_CHECKING:
@@ -36,9 +37,5 @@ def erase_personal_data(
     referral.erase_personal_data(c.reason, c.today)
     work.add(referral)
 
-    def destroy() -> None:
-        app.index.forget(c.case_id)
-        app.keyring.destroy(c.case_id)
-
-    work.after_commit(destroy)
+    work.after_commit(lambda: forget_personal_data(app, c.case_id))
     return referral

@@ -11,7 +11,9 @@ from contracts.events.referral import ConsentGiven
 from maag.runtime.commands import Command
 from maag.runtime.policy import Action
 from maag.runtime.store.unit_of_work import Work
+from services.referral.application.access import sees_personal_data
 from services.referral.application.commands import handlers
+from services.referral.domain.child_record import check_consent_giver
 from services.referral.domain.referral import Referral
 
 if TYPE_CHECKING:
@@ -28,6 +30,12 @@ class RecordConsent(Command):
 @handlers(RecordConsent)
 def record_consent(app: ReferralApp, c: RecordConsent, work: Work[ReferralApp]) -> Referral:
     referral = work.get_as(c.case_id, Referral, "referral")
+    # Held to the child's recorded parents and carers by someone who may read them; someone
+    # who may not (a panel member) is not told whether a name is one of theirs (no oracle):
+    # the name they give is recorded as given.
+    child = app.child(referral) if sees_personal_data(referral, c.caller) else None
+    if child is not None:
+        check_consent_giver(child, c.consent)
     referral.record_consent(c.consent)
     work.add(referral)
     return referral

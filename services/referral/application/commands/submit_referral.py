@@ -18,7 +18,8 @@ from maag.runtime.web.auth import Caller, Forbidden
 from services.referral.application.commands import handlers
 from services.referral.application.personal import fingerprint, seal
 from services.referral.application.ports import ChildIndex, Keyring
-from services.referral.domain.matching import match_keys
+from services.referral.domain.child_record import check_consent_giver
+from services.referral.domain.matching import match_keys, probe_keys
 from services.referral.domain.referral import Referral, case_id_for, new_child_id
 from services.referral.domain.values import Channel, ReferralConflict
 
@@ -85,10 +86,12 @@ def receive_or_replay(
                 "new referral"
             )
         return existing
+    if details.consent is not None:
+        check_consent_giver(details.child, details.consent)
     key = keyring.data_key(case_id)
     sealed = seal(key, case_id, body["child"])
     child_id = new_child_id(case_id)
-    offers = index.place(case_id, child_id, match_keys(details.child))
+    offers = index.place(case_id, child_id, match_keys(details.child), probe_keys(details.child))
     return Referral.receive(
         case_id, details, channel, sealed, fingerprint(key, body), child_id, offers
     )

@@ -12,10 +12,11 @@ from maag.runtime.commands import Command
 from maag.runtime.policy import Action
 from maag.runtime.store.unit_of_work import NotFound, Work
 from services.referral.application.commands import handlers
+from services.referral.application.erasure import key_for_writing
 from services.referral.application.personal import seal
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
-from services.referral.domain.values import Correction, ReferralConflict
+from services.referral.domain.values import Correction
 
 if TYPE_CHECKING:
     from services.referral.application.app import ReferralApp
@@ -33,12 +34,8 @@ class WriteNote(Command):
 @handlers(WriteNote)
 def write_note(app: ReferralApp, c: WriteNote, work: Work[ReferralApp]) -> CaseNote:
     referral = work.get_as(c.case_id, Referral, "referral")
-    if referral.erased is not None:
-        raise ReferralConflict(
-            f"case_id: case {c.case_id}'s personal details were erased: notes, which may "
-            "hold them, can no longer be written"
-        )
-    sealed = seal(app.keyring.data_key(c.case_id), c.case_id, {"text": c.text})
+    then = "notes, which may hold them, can no longer be written"
+    sealed = seal(key_for_writing(app, work, referral, then), c.case_id, {"text": c.text})
     corrects = c.correction.supersedes if c.correction else None
     note = CaseNote.write(c.case_id, sealed, c.about_date, corrects)
     if c.correction is not None:

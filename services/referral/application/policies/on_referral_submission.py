@@ -31,8 +31,16 @@ def on_referral_submission(d: Delivery[ValidSubmission], work: Work[ReferralApp]
         )
     except ReferralConflict as e:
         refused = InvalidSubmission(
-            (problem("submission_id", str(e)),), m.submission.submission_id, m.caller.agency
+            (problem(*_field_and_rule(str(e))),), m.submission.submission_id, m.caller.agency
         )
         on_invalid_submission(Delivery(refused, d.envelope, d.topic, d.partition, d.offset), work)
     else:
         work.add(referral)
+
+
+def _field_and_rule(refusal: str) -> tuple[str, str]:
+    """The field a refusal names ("consent.given_by_name: ..."), or the submission's id."""
+    field, sep, rule = refusal.partition(": ")
+    if sep and field.replace(".", "").replace("_", "").isalpha() and field.islower():
+        return field, rule
+    return "submission_id", refusal

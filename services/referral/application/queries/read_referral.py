@@ -125,7 +125,12 @@ def referral_view(app: ReferralApp, referral: Referral, caller: Caller) -> Refer
         agencies_requested=list(d.agencies_requested),
         significant_harm_concern=d.significant_harm_concern,
         transition=d.transition,
-        consent=referral.consent,
+        # who gave it, by name, is the family's: for those who may read the child's details
+        consent=(
+            referral.consent
+            if referral.consent is None or sees_personal_data(referral, caller)
+            else referral.consent.model_copy(update={"given_by_name": None})
+        ),
         consent_reconfirm_by=referral.consent_reconfirm_by,
         safeguarding_basis_recorded=referral.safeguarding_basis is not None,
         child=app.child(referral) if sees_personal_data(referral, caller) else None,

@@ -146,5 +146,7 @@ def _retention(
     if rule is None or referral.erased is not None:
         return None
     child = app.child(referral)
-    due = rule.due(child.date_of_birth if child else None, referral.modified_on.date())
+    # a child never recorded as born is kept as long as a child born on the day expected
+    born = (child.date_of_birth or child.expected_date_of_delivery) if child else None
+    due = rule.due(born, referral.modified_on.date())
     return None if due is None else Retention(rule=str(rule), due_on=due)

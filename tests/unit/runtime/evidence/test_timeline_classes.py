@@ -33,9 +33,11 @@ def test_the_consents_wording_is_withheld_and_its_scope_kept() -> None:
         scope=["education"],
         given_on="2027-01-02",
         how_obtained="verbally from mother Jane Example",
+        given_by_name="Jane Example",
     )
     e = describe("referral", uuid.uuid4(), event, REFERRAL)
     assert e.details["how_obtained"] == "[withheld: special-category]"
+    assert e.details["given_by_name"] == "[withheld: identifying]"
     assert e.details["scope"] == ["education"] and e.details["given_on"] == "2027-01-02"
     assert "Jane" not in repr(e.to_json())
     assert e.classes["how_obtained"] == "special-category"
@@ -73,6 +75,7 @@ def test_to_someone_who_may_read_the_child_only_the_sealed_details_are_withheld(
         scope=["education"],
         given_on="2027-01-02",
         how_obtained="verbally from mother",
+        given_by_name=None,
     )
     shown = describe("referral", uuid.uuid4(), consent, REFERRAL, to_reader=True)
     assert shown.details["how_obtained"] == "verbally from mother"

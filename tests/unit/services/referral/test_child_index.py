@@ -71,7 +71,7 @@ def test_another_birthday_shares_no_key_whatever_the_name() -> None:
     assert not set(other.values()) & set(match_keys(_child(CHILD)).values())
 
 
-@given(st.sets(st.sampled_from(list(Key))))
+@given(st.sets(st.sampled_from([Key.GIVEN, Key.FAMILY, Key.POSTCODE])))
 def test_a_match_is_offered_only_on_the_given_name_and_one_more_key(matched: set[Key]) -> None:
     assert likely(matched) == (Key.GIVEN in matched and len(matched) >= 2)
 
