@@ -1,0 +1,40 @@
+"""Review the case's authorised Early Help Assessment: dated, with a note (sealed under the
+case's data key); as often as it is reviewed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
+from uuid import UUID
+
+from maag.runtime.commands import Command
+from maag.runtime.policy import Action
+from maag.runtime.store.unit_of_work import Work
+from services.referral.application.assessments import (
+    assessment_of,
+    professional,
+    sealed_on_case,
+)
+from services.referral.application.commands import handlers
+from services.referral.domain.assessment import Assessment
+
+if TYPE_CHECKING:
+    from services.referral.application.app import ReferralApp
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewAssessment(Command):
+    action: ClassVar[Action | None] = Action.WRITE_NOTE
+    case_id: UUID
+    reviewed_on: date
+    note: str
+
+
+@handlers(ReviewAssessment)
+def review_assessment(app: ReferralApp, c: ReviewAssessment, work: Work[ReferralApp]) -> Assessment:
+    sealed = sealed_on_case(app, work, c.case_id, {"note": c.note})
+    assessment = assessment_of(work, c.case_id)
+    assessment.review(c.reviewed_on, sealed, professional(c.caller))
+    work.add(assessment)
+    return assessment
