@@ -18,6 +18,7 @@ from services.referral.adapters.child_index import (
     SqlChildIndex,
     previous_release_key,
 )
+from services.referral.adapters.document_content import SqlDocumentContents
 from services.referral.adapters.http import create_api
 from services.referral.adapters.inbound import panel_events, submissions
 from services.referral.adapters.keyring import referral_keyring
@@ -55,7 +56,13 @@ def build(settings: Settings) -> ReferralService:
     # the child index's own key (MAAG_CHILD_INDEX_KEYS): refused at start when it is missing
     index = SqlChildIndex(engine, settings.child_index_keys)
     app = ReferralApp(
-        settings, keyring, index, SqlCaseList(engine), audit=SPEC.audit, schedule=schedule
+        settings,
+        keyring,
+        index,
+        SqlCaseList(engine),
+        documents=SqlDocumentContents(engine),  # their content, beside the store
+        audit=SPEC.audit,
+        schedule=schedule,
     )
     p = Plumbing.around(
         SPEC,
@@ -91,7 +98,10 @@ def rotate_child_index(settings: Settings) -> Rotation:
     engine = read_model_engine(settings, "referral")
     index = SqlChildIndex(engine, settings.child_index_keys)
     keyring = referral_keyring(engine, settings)
-    app = ReferralApp(settings, keyring, index, SqlCaseList(engine), audit=SPEC.audit)
+    documents = SqlDocumentContents(engine)
+    app = ReferralApp(
+        settings, keyring, index, SqlCaseList(engine), documents=documents, audit=SPEC.audit
+    )
 
     def keys_of(case_id: UUID) -> dict[Key, str] | None:
         try:

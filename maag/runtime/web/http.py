@@ -13,13 +13,14 @@ from typing import Annotated, Any, TypedDict, TypeVar, cast
 import prometheus_client
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts import strict
@@ -52,26 +53,56 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(status_code=status, content={"detail": detail, **extra})
 
 
+# A route's own body limit, above HTTP_BODY_BYTES (an upload), declared once on the route
+# (`body_allowance`) and published in its OpenAPI operation.
+BODY_ALLOWANCE = "x-maag-body-bytes"
+BODY_REFUSAL = "x-maag-body-refusal"
+
+
+def body_allowance(limit: int, refusal: str) -> dict[str, Any]:
+    """A route's `openapi_extra` allowing it a body of up to `limit` bytes (`BodyLimit`),
+    refused beyond it with `refusal` ("<field>: why")."""
+    return {BODY_ALLOWANCE: limit, BODY_REFUSAL: refusal}
+
+
 class BodyLimit:
     """413 for a request body over `limit` bytes, before anything reads or parses it and
     before any authentication work: by its Content-Length at once, or, for a body that
-    does not declare its length, as soon as the bytes received pass the limit."""
+    does not declare its length, as soon as the bytes received pass the limit. A route that
+    declares its own allowance (`body_allowance`: an upload) has that limit instead."""
 
     def __init__(self, app: ASGIApp, limit: int = HTTP_BODY_BYTES) -> None:
         self.app = app
         self.limit = limit
+        # (route, its limit, its refusal), read from the app's routes at the first request
+        # (they are all mounted by then): the few routes with an allowance
+        self._allowed: list[tuple[APIRoute, int, str]] | None = None
+
+    def _limit_of(self, scope: Scope) -> tuple[int, str]:
+        if self._allowed is None:
+            routes = getattr(scope.get("app"), "routes", [])
+            self._allowed = [
+                (r, int(extra[BODY_ALLOWANCE]), str(extra[BODY_REFUSAL]))
+                for r in routes
+                if isinstance(r, APIRoute) and BODY_ALLOWANCE in (extra := r.openapi_extra or {})
+            ]
+        for route, limit, refusal in self._allowed:
+            if route.matches(scope)[0] is Match.FULL:
+                return limit, refusal
+        return self.limit, f"request body: larger than {self.limit} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, refusal = self._limit_of(scope)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 await self._refuse(send, 400, "header Content-Length: not a whole number")
                 return
-            if int(declared) > self.limit:
-                await self._too_large(send)
+            if int(declared) > limit:
+                await self._refuse(send, 413, refusal)
                 return
         received = 0
         started = refused = False
@@ -85,10 +116,10 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     refused = True
                     if not started:
-                        await self._too_large(send)
+                        await self._refuse(send, 413, refusal)
                     return {"type": "http.disconnect"}
             return message
 
@@ -106,9 +137,6 @@ class BodyLimit:
                 raise
             # the app's complaint about the "disconnect" we gave it; the 413 is sent
 
-    async def _too_large(self, send: Send) -> None:
-        await self._refuse(send, 413, f"request body: larger than {self.limit} bytes")
-
     @staticmethod
     async def _refuse(send: Send, status: int, detail: str) -> None:
         body = json.dumps({"detail": detail}).encode()
@@ -125,7 +153,8 @@ class StrictRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         body = self.body_field
-        if body is None:
+        if body is None or isinstance(body.field_info, params.Form):
+            # a form (an upload: multipart) is no JSON document; FastAPI reads its fields
             return handler
         declared = Annotated[body.field_info.annotation, body.field_info]  # type: ignore[name-defined]
 

@@ -16,18 +16,20 @@ from uuid import UUID
 from fastapi import APIRouter, FastAPI, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from contracts.child import NhsNumber, Sex
 from contracts.events.referral import ConsentGiven, ReferralDetails
 from contracts.limits import ID_CHARS, NOTE_CHARS, TEXT_CHARS, PastDate
 from contracts.reference import SocialCareAnswer
 from maag.runtime.store.unit_of_work import Conflict, NotFound
 from maag.runtime.web import http
 from maag.runtime.web.auth import TokenVerifier
-from services.referral.adapters import privacy
+from services.referral.adapters import assessment, documents, privacy, reports
 from services.referral.adapters.dependencies import App, today
 from services.referral.application.app import ReferralApp
 from services.referral.application.commands import (
     AnswerFrontDoor,
     LinkHousehold,
+    RecordBirth,
     RecordConsent,
     RecordSafeguardingBasis,
     ResolveChildMatch,
@@ -112,6 +114,19 @@ class SafeguardingBasisRequest(BaseModel):
         )
 
 
+class BirthRequest(BaseModel):
+    """A child referred before birth is born: what their record takes from the birth."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date_of_birth: PastDate
+    given_name: str | None = Field(
+        default=None, min_length=1, max_length=ID_CHARS, description="When it is new."
+    )
+    sex: Sex | None = None
+    nhs_number: NhsNumber | None = None
+
+
 class MatchDecision(StrEnum):
     CONFIRM = "confirm"
     REJECT = "reject"
@@ -194,6 +209,17 @@ def record_consent(
             **asked,
         )
     )
+    return referral_view(app, referral, asked["caller"])
+
+
+@router.post(
+    "/referrals/{case_id}/birth",
+    response_model=ReferralView,
+    tags=["child"],
+    summary="Record the birth of a child referred before birth (their record takes it)",
+)
+def record_birth(case_id: UUID, body: BirthRequest, app: App, asked: http.Asked) -> ReferralView:
+    referral = app.handle(RecordBirth(case_id=case_id, **body.model_dump(), **asked))
     return referral_view(app, referral, asked["caller"])
 
 
@@ -448,5 +474,5 @@ def create_api(
     api.state.referral = app
     http.install(api, verifier, ERRORS)
     http.health(api, ready)
-    http.mount(api, router, privacy.router)
+    http.mount(api, router, privacy.router, assessment.router, documents.router, reports.router)
     return api

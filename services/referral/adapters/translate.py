@@ -48,6 +48,8 @@ from contracts.topics import FRONT_DOOR, TopicSpec, outcomes_of
 from maag.runtime import causation
 from maag.runtime.messaging.classification import EventClasses
 from maag.runtime.messaging.outbox import Outbound, Told, Translator, published_actor
+from services.referral.domain.assessment import Assessment
+from services.referral.domain.documents import CaseDocuments, Document
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral, Rejection
 from services.referral.domain.triage import Outcome
@@ -257,10 +259,23 @@ INTERNAL = (
     Referral.LegalHoldReleased,
     # Offers and rejected matches stay: only a confirmed link is anyone else's business.
     Referral.MatchesOffered,
+    # The child's record (their birth recorded) is sealed under the case's key, read here.
+    Referral.ChildRecordChanged,
     # A case note is sealed under the case's key and read only here (chronology, subject
     # access); no other service has any use for it, and its text must not travel.
     CaseNote.Written,
     CaseNote.Superseded,
+    # The Early Help Assessment likewise: sealed under the case's key, read only here.
+    Assessment.Started,
+    Assessment.VersionRecorded,
+    Assessment.Authorised,
+    Assessment.Reviewed,
+    Assessment.Closed,
+    # A document is sealed under the case's key and read only here, as a note is.
+    Document.Uploaded,
+    Document.Opened,
+    CaseDocuments.Started,
+    CaseDocuments.Filed,
 )
 PUBLISHED = tuple(TRANSLATORS)
 CLASSES = EventClasses(published=PUBLISHED, internal=INTERNAL)

@@ -22,6 +22,12 @@ handlers: Handlers[ReferralApp] = Handlers(
 from services.referral.application.commands.answer_front_door import (  # noqa: E402
     AnswerFrontDoor,
 )
+from services.referral.application.commands.authorise_assessment import (  # noqa: E402
+    AuthoriseAssessment,
+)
+from services.referral.application.commands.close_assessment import (  # noqa: E402
+    CloseAssessment,
+)
 from services.referral.application.commands.erase_personal_data import (  # noqa: E402
     ErasePersonalData,
 )
@@ -29,6 +35,10 @@ from services.referral.application.commands.link_household import LinkHousehold 
 from services.referral.application.commands.place_legal_hold import (  # noqa: E402
     PlaceLegalHold,
 )
+from services.referral.application.commands.record_assessment import (  # noqa: E402
+    RecordAssessment,
+)
+from services.referral.application.commands.record_birth import RecordBirth  # noqa: E402
 from services.referral.application.commands.record_consent import RecordConsent  # noqa: E402
 from services.referral.application.commands.record_safeguarding_basis import (  # noqa: E402
     RecordSafeguardingBasis,
@@ -39,7 +49,13 @@ from services.referral.application.commands.release_legal_hold import (  # noqa:
 from services.referral.application.commands.resolve_child_match import (  # noqa: E402
     ResolveChildMatch,
 )
+from services.referral.application.commands.review_assessment import (  # noqa: E402
+    ReviewAssessment,
+)
 from services.referral.application.commands.submit_referral import SubmitReferral  # noqa: E402
+from services.referral.application.commands.upload_document import (  # noqa: E402
+    UploadDocument,
+)
 from services.referral.application.commands.withdraw_consent import (  # noqa: E402
     WithdrawConsent,
 )
@@ -47,14 +63,20 @@ from services.referral.application.commands.write_note import WriteNote  # noqa:
 
 __all__ = [
     "AnswerFrontDoor",
+    "AuthoriseAssessment",
+    "CloseAssessment",
     "ErasePersonalData",
     "LinkHousehold",
     "PlaceLegalHold",
+    "RecordAssessment",
+    "RecordBirth",
     "RecordConsent",
     "RecordSafeguardingBasis",
     "ReleaseLegalHold",
     "ResolveChildMatch",
+    "ReviewAssessment",
     "SubmitReferral",
+    "UploadDocument",
     "WithdrawConsent",
     "WriteNote",
     "handlers",

@@ -30,8 +30,10 @@ from maag.runtime.evidence.reads import case_reads
 from maag.runtime.evidence.timeline import ReplayRefused, parts_over_http, replay
 from maag.runtime.spec import stored_classes
 from maag.runtime.web.auth import Caller
+from services.referral.application.queries.case_documents import document_views
 from services.referral.application.queries.case_notes import note_versions
 from services.referral.application.queries.privacy_record import privacy_state
+from services.referral.application.queries.read_assessment import assessment_view
 from services.referral.domain.referral import Referral
 from services.referral.domain.values import Erasure
 
@@ -113,9 +115,44 @@ def _referral_part(app: ReferralApp, referral: Referral) -> JsonValue:
         ),
         "lead_professional": _redact(to_jsonable_python(referral.lead), _LEAD),
         "notes": notes,
+        "documents": _documents(app, referral),
+        "early_help_assessment": _assessment(app, referral),
     }
     found: JsonValue = to_jsonable_python(part)
     return found
+
+
+def _assessment(app: ReferralApp, referral: Referral) -> JsonValue:
+    """The Early Help Assessment, every version, its reviews and closure (what they say gone
+    once erased); who assessed, authorised, reviewed or closed it by agency only: their ids
+    are third-party in the events that hold them."""
+    found = assessment_view(app, referral.id)
+    return _professionals_withheld(found.model_dump(mode="json")) if found else None
+
+
+def _professionals_withheld(value: JsonValue) -> JsonValue:
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if k == "professional_id" else _professionals_withheld(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_professionals_withheld(v) for v in value]
+    return value
+
+
+def _documents(app: ReferralApp, referral: Referral) -> JsonValue:
+    """What each document on the case is (its name and description gone once erased; its
+    content is the case's to give, downloaded on its own): who added and opened it by role
+    and agency only."""
+    found = []
+    for d in document_views(app, referral.id):
+        shown = d.model_dump(mode="json")
+        shown["uploaded_by"] = _redact(shown["uploaded_by"], _AUTHOR)
+        shown["opened"] = [{**a, "by": _redact(a["by"], _AUTHOR)} for a in shown["opened"]]
+        found.append(shown)
+    listed: JsonValue = to_jsonable_python(found)
+    return listed
 
 
 # Where the referral part's people come from: the submission, and the events that recorded

@@ -19,6 +19,7 @@ from maag.runtime.store.case_keys import SqlKeyring
 from maag.runtime.store.unit_of_work import Work
 from services.referral.adapters import read_model
 from services.referral.adapters.child_index import SqlChildIndex
+from services.referral.adapters.document_content import SqlDocumentContents
 from services.referral.adapters.http import create_api
 from services.referral.adapters.keyring import KEYS
 from services.referral.adapters.read_model import SqlCaseList
@@ -58,7 +59,10 @@ def api(settings: Settings) -> Api:
     engine = read_model_engine(settings, "referral")
     index = SqlChildIndex(engine, CHILD_INDEX_KEYS)
     keyring = SqlKeyring(engine, settings.key_encryption_keys, KEYS)
-    app = ReferralApp(settings, keyring, index, SqlCaseList(engine), audit=AUDIT)
+    documents = SqlDocumentContents(engine)
+    app = ReferralApp(
+        settings, keyring, index, SqlCaseList(engine), documents=documents, audit=AUDIT
+    )
     projector = Projector(
         app, engine, read_model.metadata, read_model.project, read_model.PROJECTION
     )
