@@ -6,7 +6,7 @@ the events by a table, event class -> what it does to the rows."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -320,6 +320,15 @@ class SqlCaseList:
         with Session(self.engine) as session:
             found = session.execute(select(cases.c.case_id).order_by(cases.c.received_at)).scalars()
             return [UUID(c) for c in found]
+
+    def received_between(self, first: date, last: date) -> Sequence[ListedCase]:
+        start = datetime.combine(first, time.min, UTC)
+        end = datetime.combine(last + timedelta(days=1), time.min, UTC)
+        return self._listed(
+            select(cases)
+            .where(cases.c.received_at >= start, cases.c.received_at < end)
+            .order_by(cases.c.received_at)
+        )
 
     def led_by(self, professional_id: str) -> Sequence[UUID]:
         with Session(self.engine) as session:
