@@ -29,6 +29,7 @@ CHECKED: set[str] = set()  # the paths of the pages checked so far
 # GET routes that are not pages: probes, the sign-in hand-offs (they redirect to the provider
 # and back), and downloads
 NOT_PAGES = {"/healthz", "/readyz", "/metrics", "/sign-in", "/auth/callback", "/reports/{name}.csv"}
+NOT_PAGES.add("/referrals/{case_id}/documents/{document_id}")  # a download, not a page
 
 
 @contextmanager

@@ -6,9 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.web.routes import (
+    assessment,
     auditor,
     case_record,
+    child,
     commissioner,
+    documents,
     front_door,
     lead,
     panel,
@@ -24,6 +27,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     sign_in.router,
     referrer.router,
     case_record.router,
+    child.router,
+    assessment.router,
+    documents.router,
     panel.router,
     plan.router,
     lead.router,

@@ -65,7 +65,20 @@ AGENCY_NAMES = {
     "adult-transition": "Adult transition service",
 }
 GIVERS = {"parent-carer": "a parent or carer", "young-person": "the young person"}
-KEYS_MATCHED = {"given": "first name", "family": "last name", "postcode": "postcode"}
+# The child index's match keys (services.referral.domain.matching.Key), in words: the
+# national keys stand alone; the others are bound to the date of birth, as it is or with its
+# day and month swapped.
+KEYS_MATCHED = {
+    "given": "first name",
+    "family": "last name",
+    "postcode": "postcode",
+    "nhs-number": "NHS number",
+    "upn": "Unique Pupil Number",
+    "given-swapped-dob": "first name",
+    "family-swapped-dob": "last name",
+}
+NATIONAL_KEYS = ("nhs-number", "upn")
+SWAPPED_KEYS = ("given-swapped-dob", "family-swapped-dob")
 OUTCOMES = {
     "pending-consent": "waiting for consent to share",
     "accepted": "accepted for the district's MAAG",
@@ -77,7 +90,7 @@ OUTCOMES = {
 # An API field -> the form's field it belongs to, and what the form calls it.
 Fields = Mapping[str, tuple[str, str]]
 Again = Callable[[FormErrors, int], Awaitable[HTMLResponse]]
-_NAMED = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)
+_NAMED = re.compile(r"^([a-z_.]+): (.+)$", re.DOTALL)
 
 
 def agency_words(agency: str | None) -> str:
@@ -700,6 +713,8 @@ async def _matches_page(
         household=household,
         candidates=candidates,
         keys=KEYS_MATCHED,
+        national=NATIONAL_KEYS,
+        swapped=SWAPPED_KEYS,
         form=form or {},
         sent_from=sent_from,
         errors=errors or FormErrors(),

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from contracts.reference import Agency, District, Role
 from services.web.backend import Invalid, Refused
-from services.web.forms import FormErrors, api_errors, referral_body, request_key
+from services.web.forms import FormErrors, api_errors, referral_body, refused_errors, request_key
 from services.web.pages import (
     PANEL_PEOPLE,
     CheckedForm,
@@ -88,8 +88,8 @@ async def submit_referral(
         )
     except Invalid as e:
         return _form_page(web, request, who, form, agencies, api_errors(e.errors, str(e)), 400)
-    except Refused as e:
-        return _form_page(web, request, who, form, agencies, FormErrors(other=[str(e)]), 409)
+    except Refused as e:  # e.g. consent named someone not among the child's carers
+        return _form_page(web, request, who, form, agencies, refused_errors(str(e)), 409)
     return RedirectResponse(f"/referrals/{made['case_id']}", status_code=303)
 
 
@@ -111,6 +111,9 @@ CONSENT_FIELDS: Fields = {
     "scope": ("scope", "Agencies that may share information"),
     "given_on": ("given_on", "Date consent was given"),
     "how_obtained": ("how_obtained", "How consent was obtained"),
+    "given_by_name": ("given_by_name", "Their name"),
+    # the referral service's rule about who may give it names the consent's field
+    "consent.given_by_name": ("given_by_name", "Their name"),
 }
 WITHDRAWAL_FIELDS: Fields = {
     "withdrawn_on": ("withdrawn_on", "Date consent was withdrawn"),
@@ -145,6 +148,9 @@ def consent_body(form: Any, on: date) -> tuple[dict[str, object], FormErrors]:
         "given_on": given_on.isoformat() if given_on else "",
         "how_obtained": how,
     }
+    # who gave it, by name (the referral service holds it to the child's recorded carers)
+    if name := " ".join(str(form.get("given_by_name", "")).split()):
+        body["given_by_name"] = name
     return body, errors
 
 

@@ -12,9 +12,9 @@ from typing import Annotated, TypedDict, TypeVar
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from contracts.reference import financial_year, fy_label
+from contracts.reference import Role, financial_year, fy_label
 from services.web import charts
-from services.web.backend import Invalid, NotFound
+from services.web.backend import Invalid, NotAllowed, NotFound, Refused
 from services.web.forms import FormErrors
 from services.web.pages import READERS_OF_SPEND, Web, WebApp, signed_in
 from services.web.sessions import SignedIn
@@ -22,7 +22,15 @@ from services.web.sessions import SignedIn
 router = APIRouter()
 Reader = Annotated[SignedIn, Depends(signed_in(*READERS_OF_SPEND))]
 R = TypeVar("R")
-DOWNLOADS = ("spend", "capacity", "savings", "boards")
+# Each CSV download, and the service whose report it is.
+DOWNLOADS = {
+    "spend": "commissioning",
+    "capacity": "commissioning",
+    "savings": "commissioning",
+    "boards": "commissioning",
+    # row by row, for the county's returns: commissioners only (the service decides)
+    "episodes": "referral",
+}
 
 
 class SpendRow(TypedDict):
@@ -94,7 +102,27 @@ async def savings(request: Request, web: WebApp, who: Reader) -> Response:
 
 @router.get("/reports/boards", response_class=HTMLResponse)
 async def boards(request: Request, web: WebApp, who: Reader) -> Response:
-    return await _period_report(web, request, who, "boards", ("from", "to", "by"), _boards_areas)
+    # the equality figures are the referral service's (it holds the child's record): the
+    # same period, or none shown when it refuses it (the boards' own refusal is shown)
+    period = {k: v for k in ("from", "to") if (v := request.query_params.get(k, "").strip())}
+    equality, unread = None, None
+    try:
+        equality = await web.backend.call(
+            who, "GET", "referral", "/reports/equality", params=period
+        )
+    except (Invalid, NotFound, NotAllowed, Refused) as e:
+        unread = str(e)
+    return await _period_report(
+        web,
+        request,
+        who,
+        "boards",
+        ("from", "to", "by"),
+        _boards_areas,
+        equality=equality,
+        equality_unread=unread,
+        may_extract=who.has(Role.COMMISSIONER.value),
+    )
 
 
 @router.get("/reports/{name}.csv")
@@ -103,7 +131,7 @@ async def report_csv(request: Request, web: WebApp, who: Reader, name: str) -> R
         raise NotFound(name)
     params = {k: v for k in ("from", "to", "by") if (v := request.query_params.get(k, ""))}
     text: str = await web.backend.call(
-        who, "GET", "commissioning", f"/reports/{name}.csv", params=params, text=True
+        who, "GET", DOWNLOADS[name], f"/reports/{name}.csv", params=params, text=True
     )
     return PlainTextResponse(
         text,
@@ -119,6 +147,7 @@ async def _period_report(
     name: str,
     parameters: tuple[str, ...],
     shown: Callable[[R], Mapping[str, object]],
+    **more: object,
 ) -> Response:
     """A commissioning report over a period the person chooses: the page with `shown`'s
     values (its chart among them), or the page with the service's refusal (400)."""
@@ -138,8 +167,11 @@ async def _period_report(
             period=period,
             errors=problems,
             chart="",
+            **more,
         )
-    return web.page(request, f"{name}.html", who, report=report, period=period, **shown(report))
+    return web.page(
+        request, f"{name}.html", who, report=report, period=period, **shown(report), **more
+    )
 
 
 def _savings_chart(report: Savings) -> dict[str, object]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from maag.ops.demo.client import wait_for
+from services.referral.domain.documents import FileType
+from tests.support.documents import sample
 from tests.support.referral import details
 from tests.support.system import System
 from tests.support.web import check, listed, person, sign_in
@@ -124,6 +126,55 @@ def test_a_referrer_keeps_the_case_record_on_screens(
     expect(table).to_contain_text("Corrected later: CAMHS was agreed too")
     expect(table).not_to_contain_text("Referral.Triaged")
     check(referrer, "record-7-chronology")
+
+    # --- a document: refused when its content is not what its name says, then added ---
+    referrer.goto(f"{web}/referrals/{case_id}/documents")
+    expect(referrer.locator("main")).to_contain_text("No documents have been added")
+    check(referrer, "record-7a-documents")
+    png = sample(FileType.PNG)
+    scan = FilePayload(name="consent-form.pdf", mimeType="application/pdf", buffer=png)
+    referrer.set_input_files("#file", files=[scan])
+    referrer.check("#kind")  # a signed consent form
+    referrer.get_by_role("button", name="Add the document").click()
+    expect(referrer.locator(".govuk-error-summary")).to_contain_text(
+        "its content is a PNG image, not the PDF it is declared as"
+    )
+    expect(referrer.locator("#file-error")).to_be_visible()
+    check(referrer, "record-7b-document-refused")
+    pdf = sample(FileType.PDF)
+    signed = FilePayload(name="consent-form.pdf", mimeType="application/pdf", buffer=pdf)
+    referrer.set_input_files("#file", files=[signed])
+    referrer.check("#kind")
+    referrer.get_by_role("button", name="Add the document").click()
+    referrer.wait_for_url(f"{web}/referrals/{case_id}/documents")
+    expect(referrer.locator("main table")).to_contain_text("consent-form.pdf")
+    with referrer.expect_download() as downloaded:
+        referrer.get_by_role("link", name=re.compile("^consent-form.pdf")).click()
+    assert downloaded.value.suggested_filename == "consent-form.pdf"
+
+    # --- the Early Help Assessment: refused without its date, then recorded as a draft ---
+    referrer.goto(f"{web}/referrals/{case_id}/assessment")
+    expect(referrer.locator("main")).to_contain_text("No Early Help Assessment has been recorded")
+    check(referrer, "record-7c-assessment")
+    referrer.fill("[name='assessed_on-day']", "")
+    referrer.get_by_text("Health", exact=True).click()  # the heading's boxes open
+    referrer.fill("#child_development-health-needs", "asthma: the inhaler is often forgotten")
+    referrer.fill("#analysis", "Health first; a TAC with the school nurse")
+    referrer.get_by_role("button", name="Save the assessment").click()
+    expect(referrer.locator(".govuk-error-summary")).to_contain_text(
+        "Enter the date of the assessment"
+    )
+    expect(referrer.locator("#child_development-health-needs")).to_have_value(
+        "asthma: the inhaler is often forgotten"
+    )
+    check(referrer, "record-7d-assessment-refused")
+    _fill_day(referrer, "assessed_on", date.today())
+    referrer.get_by_role("button", name="Save the assessment").click()
+    referrer.wait_for_url(f"{web}/referrals/{case_id}/assessment")
+    expect(referrer.locator(".govuk-summary-list").first).to_contain_text("Draft: to be authorised")
+    expect(referrer.locator("main")).to_contain_text("the inhaler is often forgotten")
+    expect(referrer.get_by_role("button", name="Authorise version 1")).to_have_count(0)
+    check(referrer, "record-7e-assessment")
 
     # --- the same child referred again: the likely match confirmed, a sibling linked ---
     referrer.goto(f"{web}/referrals/{again['case_id']}")

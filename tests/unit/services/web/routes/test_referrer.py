@@ -530,3 +530,62 @@ def test_a_paused_case_that_then_ended_waits_for_no_consent_and_offers_no_change
     services.answer("GET", API, 200, _referral(status="paused-consent-withdrawn", ended=ended))
     page = web.get(f"/referrals/{CASE}").text
     assert "Record consent" not in page and "Withdraw consent" not in page
+
+
+# --- the child and family record on the referrer's page -----------------------------------
+
+
+UNBORN = {
+    "given_name": "Baby",
+    "family_name": "Brook",
+    "expected_date_of_delivery": "2027-03-01",
+    "address": "2 Test Lane",
+    "parents_carers": [
+        {
+            "name": "Ada Brook",
+            "relationship": "mother",
+            "parental_responsibility": True,
+            "may_contact": True,
+        }
+    ],
+}
+
+
+def test_the_referrer_sees_the_childs_record_and_may_record_an_unborn_childs_birth(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    _signed_in(web, provider, services)
+    services.answer("GET", API, 200, _referral(child=UNBORN))
+    page = web.get(f"/referrals/{CASE}").text
+    assert "Expected date of delivery" in page and "Ada Brook" in page
+    assert f'href="/referrals/{CASE}/birth"' in page
+    assert f'href="/referrals/{CASE}/documents"' in page
+    assert f'href="/referrals/{CASE}/assessment"' in page
+    # consent's giver by name: the recorded mother offered
+    assert re.search(r'name="given_by_name" type="text"[^>]* value="Ada Brook"', page)
+    services.answer("GET", API, 200, _referral())  # a born child: no birth to record
+    assert f'href="/referrals/{CASE}/birth"' not in web.get(f"/referrals/{CASE}").text
+
+
+def test_consent_names_who_gave_it_and_the_services_refusal_lands_beside_the_name(
+    web: TestClient, provider: Provider, services: Services
+) -> None:
+    csrf = _signed_in(web, provider, services)
+    services.answer("GET", API, 200, _referral(child=UNBORN))
+    refused = "consent.given_by_name: name the parent or carer who gave consent"
+    services.answer("POST", f"{API}/consent", 409, {"detail": refused})
+    form = {
+        "csrf_token": csrf,
+        "idempotency_key": "consent-key-0002",
+        "given_by": "parent-carer",
+        "given_by_name": "  Someone   Else ",
+        "scope": ["camhs"],
+        "how_obtained": "signed form",
+        **_day(today(), "given_on"),
+    }
+    again = web.post(f"/referrals/{CASE}/consent", data=form)
+    assert json.loads(services.one("POST", f"{API}/consent").content)["given_by_name"] == (
+        "Someone Else"
+    )
+    assert again.status_code == 409
+    _beside(again.text, "given_by_name", "Their name: name the parent or carer who gave consent")
