@@ -15,6 +15,7 @@ caller may know of the case, else 404 naming `case_id`."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -107,6 +108,16 @@ ROUTES: dict[tuple[str, str, str], Action] = {
     ("referral", "GET", "/referrals/{case_id}/notes"): Action.READ_CHILD,
     ("referral", "GET", "/referrals/{case_id}/chronology"): Action.READ_CHILD,
     ("referral", "POST", "/referrals/{case_id}/notes"): Action.WRITE_NOTE,
+    ("referral", "POST", "/referrals/{case_id}/assessment"): Action.WRITE_NOTE,
+    ("referral", "POST", "/referrals/{case_id}/assessment/authorisation"): Action.WRITE_NOTE,
+    ("referral", "POST", "/referrals/{case_id}/assessment/reviews"): Action.WRITE_NOTE,
+    ("referral", "POST", "/referrals/{case_id}/assessment/closure"): Action.WRITE_NOTE,
+    ("referral", "GET", "/referrals/{case_id}/assessment"): Action.READ_CHILD,
+    ("referral", "GET", "/referrals/{case_id}/assessment/summary"): Action.READ_CASE,
+    ("referral", "POST", "/referrals/{case_id}/documents"): Action.WRITE_NOTE,
+    ("referral", "GET", "/referrals/{case_id}/documents"): Action.READ_CHILD,
+    ("referral", "GET", "/referrals/{case_id}/documents/{document_id}"): Action.READ_CHILD,
+    ("referral", "POST", "/referrals/{case_id}/birth"): Action.UPDATE_CHILD,
     ("referral", "POST", "/referrals/{case_id}/consent"): Action.RECORD_CONSENT,
     ("referral", "POST", "/referrals/{case_id}/consent/withdrawal"): Action.CHANGE_CONSENT,
     ("referral", "POST", "/referrals/{case_id}/safeguarding-basis"): Action.CHANGE_CONSENT,
@@ -126,6 +137,11 @@ ROUTES: dict[tuple[str, str, str], Action] = {
 }
 BODIES: dict[str, Any] = {
     "/referrals/{case_id}/notes": {"text": "met the family", "about_date": "2026-11-27"},
+    "/referrals/{case_id}/birth": {"date_of_birth": "2026-11-30"},
+    "/referrals/{case_id}/assessment": {"assessed_on": "2026-11-27"},
+    "/referrals/{case_id}/assessment/authorisation": {"version": 1},
+    "/referrals/{case_id}/assessment/reviews": {"reviewed_on": "2026-11-27", "note": "reviewed"},
+    "/referrals/{case_id}/assessment/closure": {"reason": "outcomes met"},
     "/referrals/{case_id}/consent": CONSENT,
     "/referrals/{case_id}/consent/withdrawal": {"withdrawn_on": "2026-11-28", "reason": "x"},
     "/referrals/{case_id}/safeguarding-basis": {
@@ -146,6 +162,18 @@ BODIES: dict[str, Any] = {
     "/cases/{case_id}/plan": {"kind": "record-need", "need_id": "n1", "text": "sleep"},
     "/referrals/{case_id}/front-door": {"answer": "accepted", "reason": "taken on"},
 }
+# Routes that take a file (multipart), not JSON: a small PDF.
+FILES: dict[str, Any] = {
+    "/referrals/{case_id}/documents": {
+        "files": {"file": ("consent.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")},
+        "data": {"kind": "consent-form"},
+    },
+}
+
+
+def request_body(template: str) -> dict[str, Any]:
+    """The keyword arguments that send `template`'s body (a file, or JSON)."""
+    return FILES.get(template) or {"json": BODIES.get(template)}
 
 
 @dataclass(frozen=True)
@@ -386,9 +414,12 @@ def test_each_case_route_answers_each_persona_as_the_policy_says(
         # an allowed write changes its case: each gets one of its own (a refusal changes none)
         fresh = method != "GET" and wanted[persona.name] == "allowed"
         case_id = _case(services, state) if fresh else shared
-        path = template.replace("{case_id}", str(case_id))
+        # any other id in the path: one that names nothing (an allowed caller is told so)
+        path = re.sub(
+            r"\{[a-z_]+\}", str(uuid.uuid4()), template.replace("{case_id}", str(case_id))
+        )
         headers = {**persona.headers(), "Idempotency-Key": f"scope-{uuid.uuid4()}"}
-        r = client.request(method, path, json=BODIES.get(template), headers=headers)
+        r = client.request(method, path, headers=headers, **request_body(template))
         refused_as_unseen = r.status_code == 404 and "case_id: no case" in r.text
         observed[persona.name] = (
             r.status_code if r.status_code in (401, 403) or refused_as_unseen else "allowed"

@@ -23,7 +23,7 @@ from maag.runtime.policy import RULES
 from maag.services import SPECS
 from tests.support import identity
 from tests.support.referral import details
-from tests.unit.test_access_by_scope import ROUTES
+from tests.unit.test_access_by_scope import FILES, ROUTES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "access.md"
 R, PC, PM, LP, C, FD, PV, DPO, A, OP = (
@@ -144,6 +144,61 @@ MATRIX: dict[tuple[str, str, str], dict[Role, str]] = {
         R: OWN_AGENCY,
         LP: LEADS + "; as consent or a safeguarding basis allows",
         FD: AT_SOCIAL_CARE,
+    },
+    # the Early Help Assessment follows the child's details, as notes do; its summary (no
+    # text) goes to those who may read the case
+    ("referral", "POST", "/referrals/{case_id}/assessment"): {
+        R: OWN_AGENCY,
+        LP: LEADS + "; as consent or a safeguarding basis allows",
+    },
+    ("referral", "POST", "/referrals/{case_id}/assessment/authorisation"): {
+        R: OWN_AGENCY,
+        LP: LEADS + "; as consent or a safeguarding basis allows",
+    },
+    ("referral", "POST", "/referrals/{case_id}/assessment/reviews"): {
+        R: OWN_AGENCY,
+        LP: LEADS + "; as consent or a safeguarding basis allows",
+    },
+    ("referral", "POST", "/referrals/{case_id}/assessment/closure"): {
+        R: OWN_AGENCY,
+        LP: LEADS + "; as consent or a safeguarding basis allows",
+    },
+    ("referral", "GET", "/referrals/{case_id}/assessment"): {
+        R: OWN_AGENCY,
+        LP: LEADS + "; as consent or a safeguarding basis allows",
+        FD: AT_SOCIAL_CARE,
+    },
+    ("referral", "GET", "/referrals/{case_id}/assessment/summary"): {
+        R: OWN_AGENCY,
+        PC: "no text",
+        PM: "no text",
+        LP: LEADS,
+        FD: AT_SOCIAL_CARE,
+        A: "no text",
+    },
+    # documents follow the child's details, as notes do
+    ("referral", "POST", "/referrals/{case_id}/documents"): {
+        R: OWN_AGENCY,
+        LP: LEADS + "; as consent or a safeguarding basis allows",
+    },
+    ("referral", "GET", "/referrals/{case_id}/documents"): {
+        R: OWN_AGENCY,
+        LP: LEADS + "; as consent or a safeguarding basis allows",
+        FD: AT_SOCIAL_CARE,
+    },
+    ("referral", "GET", "/referrals/{case_id}/documents/{document_id}"): {
+        R: OWN_AGENCY,
+        LP: LEADS + "; as consent or a safeguarding basis allows",
+        FD: AT_SOCIAL_CARE,
+    },
+    # counted where the child's record is; only counts leave (1 to 4 suppressed)
+    ("referral", "GET", "/reports/equality"): {C: "", A: ""},
+    # one row per case with its coded special-category fields: for the county's returns
+    ("referral", "GET", "/reports/episodes.csv"): {C: ""},
+    # the referring midwife, or the lead working with the family
+    ("referral", "POST", "/referrals/{case_id}/birth"): {
+        R: OWN_AGENCY,
+        LP: LEADS + "; as consent or a safeguarding basis allows",
     },
     ("panel", "GET", "/cases/{case_id}/plan"): {
         PC: THEIR_PANELS,
@@ -300,6 +355,14 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/referrals/{case_id}/household"): {"sibling_case_id": str(uuid.uuid4())},
     ("POST", "/referrals/{case_id}/notes"): {"text": "met the family", "about_date": "2026-11-27"},
+    ("POST", "/referrals/{case_id}/birth"): {"date_of_birth": "2026-11-30"},
+    ("POST", "/referrals/{case_id}/assessment"): {"assessed_on": "2026-11-27"},
+    ("POST", "/referrals/{case_id}/assessment/authorisation"): {"version": 1},
+    ("POST", "/referrals/{case_id}/assessment/reviews"): {
+        "reviewed_on": "2026-11-27",
+        "note": "reviewed",
+    },
+    ("POST", "/referrals/{case_id}/assessment/closure"): {"reason": "outcomes met"},
     ("POST", "/cases/{case_id}/plan"): {"kind": "record-need", "need_id": "n1", "text": "sleep"},
     ("POST", "/privacy/cases/{case_id}/erasure"): {"reason": "the child asked (Article 17)"},
     ("POST", "/privacy/cases/{case_id}/legal-hold"): {"reason": "claim", "until": "2030-01-01"},
@@ -378,7 +441,8 @@ def test_each_route_answers_each_role_as_the_matrix_says(
     service, method, template = row
     client = TestClient(services[service].api, raise_server_exceptions=False)
     path, body = _path(template), BODIES.get((method, template))
-    anonymous = client.request(method, path, json=body)
+    sent = FILES.get(template) or {"json": body}
+    anonymous = client.request(method, path, **sent)
     assert anonymous.status_code == 401, f"{method} {path} without a token: {anonymous.text}"
     seen: dict[str, int] = {}
     for role in ROLES:
@@ -387,7 +451,7 @@ def test_each_route_answers_each_role_as_the_matrix_says(
             **identity.auth(roles, agency, provider=PROVIDER_OF.get(role)),
             "Idempotency-Key": f"matrix-{uuid.uuid4()}",
         }
-        seen[role.value] = client.request(method, path, json=body, headers=headers).status_code
+        seen[role.value] = client.request(method, path, headers=headers, **sent).status_code
     expected = {role.value: ("allowed" if role in MATRIX[row] else 403) for role in ROLES}
     observed = {
         role: ("allowed" if status not in (401, 403) else status) for role, status in seen.items()
