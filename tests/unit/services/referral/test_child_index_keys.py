@@ -177,3 +177,26 @@ def test_a_local_secrets_file_of_the_previous_release_gets_the_index_key_and_kee
     assert previous == PREVIOUS
     _top_up_secrets(Layout.from_env())  # again: nothing added
     assert (tmp_path / "secrets.env").read_text() == text
+
+
+def test_a_rotation_rekeys_the_national_keys_and_the_child_is_still_found_by_them(
+    api: Api, settings: Settings
+) -> None:
+    known = {**CHILD, "nhs_number": "9434765919", "upn": "B801200005001"}
+    first = _refer(api, known, "CAF-2026-000521")
+    assert set(_tokens(api.app.index, first["case_id"])) >= {"nhs-number", "upn"}  # type: ignore[arg-type]
+    rotating = (NEW_KEY, *CHILD_INDEX_KEYS)
+    _deploy(api, rotating)
+    rotate_child_index(dataclasses.replace(settings, child_index_keys=rotating))
+    index = _deploy(api, (NEW_KEY,))  # the old key dropped
+    assert _tokens(index, first["case_id"]) == _under(NEW_KEY[1], known)
+    # another name and home: only the NHS number meets, under the new key alone
+    moved = {
+        **known,
+        "given_name": "Kai",
+        "family_name": "Ward",
+        "address": "elsewhere",
+        "upn": None,
+    }
+    later = _refer(api, {k: v for k, v in moved.items() if v is not None}, "CAF-2026-000522")
+    assert _offered(api, later["case_id"]) == [first["child_id"]]
