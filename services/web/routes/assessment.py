@@ -300,8 +300,6 @@ async def close(
     async def again(e: FormErrors, status: int) -> HTMLResponse:
         return await _page(web, request, who, case_id, e, status, form, "close")
 
-    if errors:
-        return await again(errors, 400)
     done = f"/referrals/{case_id}/assessment"
     return await send(
         web,
@@ -312,6 +310,7 @@ async def close(
         fields=CLOSURE_FIELDS,
         again=again,
         done=done,
+        found=errors,
     )
 
 

@@ -201,10 +201,14 @@ async def send(
     fields: Fields,
     again: Again,
     done: str,
+    found: FormErrors | None = None,
 ) -> Response:
     """A form's write to the referral service, sent with the form's key (a second click or a
     resubmission records nothing more): then to `done`, or the form again with what the
-    service refused, on the field it names."""
+    service refused, on the field it names. `found`: what the form itself could tell was
+    wrong (shown again at once, nothing sent; the service checks everything again)."""
+    if found:
+        return await again(found, 400)
     try:
         await web.backend.call(
             who, "POST", "referral", path, json=body, idempotency_key=request_key(form)
@@ -343,8 +347,6 @@ async def write_note(
     async def again(e: FormErrors, status: int) -> HTMLResponse:
         return await _notes_page(web, request, who, case_id, e, status, form)
 
-    if errors:
-        return await again(errors, 400)
     return await send(
         web,
         who,
@@ -354,6 +356,7 @@ async def write_note(
         fields=NOTE_FIELDS,
         again=again,
         done=f"/referrals/{case_id}/notes",
+        found=errors,
     )
 
 
@@ -378,8 +381,6 @@ async def correct_note(
     async def again(e: FormErrors, status: int) -> HTMLResponse:
         return await _correction_page(web, request, who, case_id, note_id, e, status, form)
 
-    if errors:
-        return await again(errors, 400)
     return await send(
         web,
         who,
@@ -389,6 +390,7 @@ async def correct_note(
         fields=NOTE_FIELDS,
         again=again,
         done=f"/referrals/{case_id}/notes",
+        found=errors,
     )
 
 

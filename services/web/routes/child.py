@@ -77,8 +77,6 @@ async def record_birth(
     async def again(e: FormErrors, status: int) -> HTMLResponse:
         return await _birth_page(web, request, who, case_id, e, status, form)
 
-    if errors:
-        return await again(errors, 400)
     return await send(
         web,
         who,
@@ -88,6 +86,7 @@ async def record_birth(
         fields=BIRTH_FIELDS,
         again=again,
         done=case_page(who, case_id),
+        found=errors,
     )
 
 

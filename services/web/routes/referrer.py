@@ -229,8 +229,6 @@ async def _change(
     async def again(e: FormErrors, status: int) -> HTMLResponse:
         return await _referral_page(web, request, who, case_id, e, status, form, action)
 
-    if errors:
-        return await again(errors, 400)
     return await send(
         web,
         who,
@@ -240,6 +238,7 @@ async def _change(
         fields=fields,
         again=again,
         done=f"/referrals/{case_id}",
+        found=errors,
     )
 
 
