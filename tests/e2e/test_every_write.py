@@ -450,6 +450,50 @@ def _still_flowing(system: System, client: Recording) -> None:
     assert "background loop failed" not in logs
 
 
+def _child_record(client: Recording, worked: str) -> None:
+    """A birth recorded on a pre-birth referral; on the worked case (its lead named), a
+    document uploaded, and the Early Help Assessment recorded, authorised by the lead,
+    reviewed and closed."""
+    due = (datetime.now(UTC).date() + timedelta(days=90)).isoformat()
+    unborn = {k: v for k, v in CHILD.items() if k != "date_of_birth"}
+    unborn |= {"given_name": "Baby", "expected_date_of_delivery": due}
+    midwife = referrer("primary-health")
+    case = _refer(client, "primary-health", child=unborn, consent=CONSENT)["case_id"]
+    born = {"date_of_birth": datetime.now(UTC).date().isoformat(), "nhs_number": "9434765919"}
+    client.call("POST", "referral", f"/referrals/{case}/birth", user=midwife, json=born)
+    client.call(
+        "POST",
+        "referral",
+        f"/referrals/{worked}/documents",
+        user=referrer("education"),
+        expect=201,
+        files={"file": ("consent.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")},
+        data={"kind": "consent-form"},
+    )
+    path = f"/referrals/{worked}/assessment"
+    body = {"assessed_on": "2026-12-01", "child_voice": "I like football club"}
+    recorded = client.call(
+        "POST", "referral", path, user=referrer("education"), expect=201, json=body
+    )
+    on = datetime.now(UTC).date().isoformat()
+    version = {"version": recorded["current_version"]}
+    # the referral service learns who leads the case from the panel's event
+    wait_for(
+        "the lead's access to the case", lambda: _reads(client, LEAD, f"/referrals/{worked}/notes")
+    )
+    client.call("POST", "referral", f"{path}/authorisation", user=LEAD, json=version)
+    review = {"reviewed_on": on, "note": "the plan is working"}
+    client.call("POST", "referral", f"{path}/reviews", user=LEAD, json=review)
+    closure = {"reason": "outcomes met"}
+    client.call("POST", "referral", f"{path}/closure", user=referrer("education"), json=closure)
+
+
+def _reads(client: Recording, user: str, path: str) -> bool | None:
+    headers = {"Authorization": f"Bearer {client.tokens.person(user)}"}
+    r = httpx.get(f"{client.urls['referral']}{path}", headers=headers, timeout=30.0)
+    return True if r.status_code == 200 else None
+
+
 def test_every_write_route_of_every_service_then_referrals_still_flow(system: System) -> None:
     client = Recording(system.client().urls, system.client().tokens, timeout=120)
     client.ready()
@@ -460,6 +504,7 @@ def test_every_write_route_of_every_service_then_referrals_still_flow(system: Sy
     _child_index(client, sibling_of=cases["consented"])
     _privacy(client, held=cases["withdrawn"])
     _worked_case(client, cases["noted"])
+    _child_record(client, cases["noted"])
     _moved_deferred_closed(client, cases)
 
     # Every write route, and every kind of body it takes, was called and succeeded.
