@@ -42,9 +42,9 @@ from sqlalchemy import (
     bindparam,
     literal,
     select,
+    text,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
@@ -72,6 +72,31 @@ keys_table = Table(
     Column("child_id", Uuid, nullable=False, index=True),
     Index("referral_child_keys_token", "token", "seq"),
     UniqueConstraint("case_id", "kind", name="referral_child_keys_case_kind"),
+)
+
+
+# Index a referral's keys and look up everything it and its probes meet, in one round trip:
+# the lookup reads the table as it was before the insert (a data-modifying CTE's snapshot);
+# each token is looked up on its own (at most PER_KEY referrals each, the latest first).
+_PLACE = text(
+    f"""
+    WITH indexed AS (
+        INSERT INTO {keys_table.name} (token, kind, case_id, child_id)
+        SELECT u.token, u.kind, :case_id, :child_id
+        FROM unnest(CAST(:tokens AS bytea[]), CAST(:kinds AS text[])) AS u(token, kind)
+        ON CONFLICT (case_id, kind)
+        DO UPDATE SET token = EXCLUDED.token, child_id = EXCLUDED.child_id
+        RETURNING 1
+    )
+    SELECT v.label AS kind, k.case_id, k.child_id, k.seq
+    FROM unnest(CAST(:looked AS bytea[]), CAST(:labels AS text[])) AS v(token, label)
+    CROSS JOIN LATERAL (
+        SELECT case_id, child_id, seq FROM {keys_table.name}
+        WHERE token = v.token AND case_id <> :case_id
+        ORDER BY seq DESC
+        LIMIT :per_key
+    ) AS k
+    """
 )
 
 
@@ -123,10 +148,53 @@ class SqlChildIndex:
         looked = {**keys, **(probes or {})}
         if not looked:
             return []
-        rows = [
-            {"token": self._token(v), "kind": k.value, "case_id": case_id, "child_id": child_id}
-            for k, v in keys.items()
-        ]
+        postgres = self.engine.dialect.name == "postgresql"
+        with self.engine.begin() as conn:
+            found = (
+                self._place_postgres(conn, case_id, child_id, keys, looked)
+                if postgres
+                else self._place_portable(conn, case_id, child_id, keys, looked)
+            )
+            offers = _offers(found)
+            strong = {k: self._tokens(v) for k, v in keys.items() if k in STRONG}
+            if offers and strong:
+                offers = self._without_conflicts(conn, case_id, offers, strong)
+        return offers
+
+    def _place_postgres(
+        self,
+        conn: Connection,
+        case_id: UUID,
+        child_id: UUID,
+        keys: Mapping[Key, str],
+        looked: Mapping[Key, str],
+    ) -> Sequence[Any]:
+        """One statement of one text whatever the keys (arrays, not a query per key: it is
+        prepared once per connection, where a union of a subquery per key was compiled and
+        planned again for each referral)."""
+        tokens = [(kind.value, token) for kind, v in looked.items() for token in self._tokens(v)]
+        return conn.execute(
+            _PLACE,
+            {
+                "case_id": case_id,
+                "child_id": child_id,
+                "kinds": [k.value for k in keys],
+                "tokens": [self._token(v) for v in keys.values()],
+                "labels": [label for label, _ in tokens],
+                "looked": [token for _, token in tokens],
+                "per_key": PER_KEY,
+            },
+        ).all()
+
+    def _place_portable(
+        self,
+        conn: Connection,
+        case_id: UUID,
+        child_id: UUID,
+        keys: Mapping[Key, str],
+        looked: Mapping[Key, str],
+    ) -> Sequence[Any]:
+        """The same in any SQL (the unit tests' SQLite): a subquery per key, then the insert."""
         each = [
             # labelled with what was looked for: a probe meets stored keys of another kind
             select(
@@ -142,27 +210,20 @@ class SqlChildIndex:
             .subquery()
             for kind, value in looked.items()
         ]
-        lookup = union_all(*(select(*q.c) for q in each))
-        postgres = self.engine.dialect.name == "postgresql"
-        with self.engine.begin() as conn:
-            if not rows:
-                found = conn.execute(lookup).all()
-            else:
-                insert = (pg_insert if postgres else sqlite_insert)(keys_table).values(rows)
-                upsert = insert.on_conflict_do_update(
+        found = conn.execute(union_all(*(select(*q.c) for q in each))).all()
+        if keys:
+            rows = [
+                {"token": self._token(v), "kind": k.value, "case_id": case_id, "child_id": child_id}
+                for k, v in keys.items()
+            ]
+            insert = sqlite_insert(keys_table).values(rows)
+            conn.execute(
+                insert.on_conflict_do_update(
                     index_elements=["case_id", "kind"],
                     set_={"token": insert.excluded.token, "child_id": insert.excluded.child_id},
                 )
-                if postgres:
-                    found = conn.execute(lookup.add_cte(upsert.cte("indexed"))).all()
-                else:
-                    found = conn.execute(lookup).all()
-                    conn.execute(upsert)
-            offers = _offers(found)
-            strong = {k: self._tokens(v) for k, v in keys.items() if k in STRONG}
-            if offers and strong:
-                offers = self._without_conflicts(conn, case_id, offers, strong)
-        return offers
+            )
+        return found
 
     def _without_conflicts(
         self,
