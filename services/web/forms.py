@@ -403,7 +403,7 @@ def api_errors(errors: Sequence[Mapping[str, str]], detail: str) -> FormErrors:
     for e in errors:
         api_field = str(e.get("field", ""))
         reason = str(e.get("reason", "is not valid")).removeprefix("Value error, ")
-        if (named := _NAMED.match(reason)) and f"{api_field}.{named.group(1)}" in API_FIELDS:
+        if (named := NAMED.match(reason)) and f"{api_field}.{named.group(1)}" in API_FIELDS:
             api_field, reason = f"{api_field}.{named.group(1)}", named.group(2)
         name = next(
             (
@@ -424,7 +424,7 @@ def api_errors(errors: Sequence[Mapping[str, str]], detail: str) -> FormErrors:
 
 def refused_errors(detail: str) -> FormErrors:
     """The referral API's 409 ("<field>: why"), beside the form's field it names."""
-    named = re.match(r"^([a-z_.]+): (.+)$", detail, re.DOTALL)
+    named = NAMED.match(detail)
     if named and named.group(1) in REFUSED_FIELDS:
         name = REFUSED_FIELDS[named.group(1)]
         return FormErrors(by_field={name: f"{LABELS[name]}: {named.group(2)}"})
@@ -446,7 +446,8 @@ def pence(pounds: str) -> int | str:
 
 
 PARTS = ("day", "month", "year")  # a GOV.UK date input's boxes
-_NAMED = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)
+# A service's refusal that names its field: "<field>: why" ("consent.given_by_name: ...").
+NAMED = re.compile(r"^([a-z_.]+): (.+)$", re.DOTALL)
 
 
 def _date(day: str, month: str, year: str) -> date | None:

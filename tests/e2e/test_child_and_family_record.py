@@ -165,7 +165,9 @@ def test_a_baby_referred_before_birth_is_one_child_across_referrals_and_erased_w
     recorded = _as(client, "POST", path, referrer("primary-health"), json=assessment, expect=201)
     wait_for(
         "the lead professional's access",
-        lambda: _ok(client, "GET", f"/referrals/{case}/notes", LEAD),
+        lambda: (
+            client.status("GET", "referral", f"/referrals/{case}/notes", user=LEAD) == 200 or None
+        ),
     )
     version = recorded["current_version"]
     _as(client, "POST", f"{path}/authorisation", LEAD, json={"version": version})
@@ -208,13 +210,6 @@ def test_a_baby_referred_before_birth_is_one_child_across_referrals_and_erased_w
 
 def _as(client: Client, method: str, path: str, user: str, **kwargs: Any) -> Any:
     return client.call(method, "referral", path, user=user, **kwargs)
-
-
-def _ok(client: Client, method: str, path: str, user: str) -> bool | None:
-    r = httpx.request(
-        method, f"{client.urls['referral']}{path}", headers=_bearer(client, user), timeout=30.0
-    )
-    return True if r.status_code == 200 else None
 
 
 def _bearer(client: Client, user: str) -> dict[str, str]:

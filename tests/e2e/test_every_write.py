@@ -478,20 +478,16 @@ def _child_record(client: Recording, worked: str) -> None:
     on = datetime.now(UTC).date().isoformat()
     version = {"version": recorded["current_version"]}
     # the referral service learns who leads the case from the panel's event
+    notes = f"/referrals/{worked}/notes"
     wait_for(
-        "the lead's access to the case", lambda: _reads(client, LEAD, f"/referrals/{worked}/notes")
+        "the lead's access to the case",
+        lambda: client.status("GET", "referral", notes, user=LEAD) == 200 or None,
     )
     client.call("POST", "referral", f"{path}/authorisation", user=LEAD, json=version)
     review = {"reviewed_on": on, "note": "the plan is working"}
     client.call("POST", "referral", f"{path}/reviews", user=LEAD, json=review)
     closure = {"reason": "outcomes met"}
     client.call("POST", "referral", f"{path}/closure", user=referrer("education"), json=closure)
-
-
-def _reads(client: Recording, user: str, path: str) -> bool | None:
-    headers = {"Authorization": f"Bearer {client.tokens.person(user)}"}
-    r = httpx.get(f"{client.urls['referral']}{path}", headers=headers, timeout=30.0)
-    return True if r.status_code == 200 else None
 
 
 def test_every_write_route_of_every_service_then_referrals_still_flow(system: System) -> None:

@@ -150,6 +150,13 @@ class Client:
             raise FlowError(f"{method} {service}{path}: HTTP {r.status_code}: {r.text}")
         return r.json() if r.content else None
 
+    def status(self, method: str, service: str, path: str, *, user: str) -> int:
+        """The status a call answers, whatever it is (to wait for someone's access)."""
+        r = httpx.request(
+            method, f"{self.urls[service]}{path}", headers=self._headers(user), timeout=30.0
+        )
+        return r.status_code
+
     def as_(self, persona: str, method: str, service: str, path: str, **kwargs: Any) -> Any:
         return self.call(method, service, path, user=PERSONAS[persona], **kwargs)
 

@@ -30,18 +30,11 @@ class PersonalDataErased(Exception):
 
 
 def seal(key: bytes, case_id: UUID, value: Mapping[str, object]) -> str:
-    nonce = os.urandom(NONCE_BYTES)
-    plain = json.dumps(value, sort_keys=True).encode()
-    return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plain, case_id.bytes)).decode()
+    return seal_bytes(key, case_id, json.dumps(value, sort_keys=True).encode())
 
 
 def unseal(key: bytes, case_id: UUID, sealed: str) -> dict[str, object]:
-    raw = base64.b64decode(sealed)
-    try:
-        plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], case_id.bytes)
-    except InvalidTag as e:  # not this case's key, or the bytes were changed
-        raise PersonalDataErased(f"the personal details of case {case_id} do not open") from e
-    found: dict[str, object] = json.loads(plain)
+    found: dict[str, object] = json.loads(unseal_bytes(key, case_id, sealed))
     return found
 
 
@@ -60,5 +53,5 @@ def unseal_bytes(key: bytes, case_id: UUID, sealed: str) -> bytes:
     raw = base64.b64decode(sealed)
     try:
         return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], case_id.bytes)
-    except InvalidTag as e:
+    except InvalidTag as e:  # not this case's key, or the bytes were changed
         raise PersonalDataErased(f"the personal details of case {case_id} do not open") from e

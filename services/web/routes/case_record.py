@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from contracts.limits import NOTE_CHARS, TEXT_CHARS
 from contracts.reference import Role
 from services.web.backend import Invalid, NotAllowed, NotFound, Refused, Unavailable
-from services.web.forms import FormErrors, request_key
+from services.web.forms import NAMED, FormErrors, request_key
 from services.web.pages import (
     PANEL_PEOPLE,
     CheckedForm,
@@ -90,7 +90,6 @@ OUTCOMES = {
 # An API field -> the form's field it belongs to, and what the form calls it.
 Fields = Mapping[str, tuple[str, str]]
 Again = Callable[[FormErrors, int], Awaitable[HTMLResponse]]
-_NAMED = re.compile(r"^([a-z_.]+): (.+)$", re.DOTALL)
 
 
 def agency_words(agency: str | None) -> str:
@@ -170,7 +169,7 @@ def refusals(errors: Sequence[Mapping[str, object]], detail: str, fields: Fields
     for e in errors:
         api = str(e.get("field", "")).removeprefix("body.").split(".")[0]
         reason = str(e.get("reason", "is not valid")).removeprefix("Value error, ")
-        if api in ("", "body") and (named := _NAMED.match(reason)):
+        if api in ("", "body") and (named := NAMED.match(reason)):
             api, reason = named.groups()  # a rule across fields names its own
         if api in fields:
             name, label = fields[api]
@@ -184,7 +183,7 @@ def refusals(errors: Sequence[Mapping[str, object]], detail: str, fields: Fields
 
 def refusal(detail: str, fields: Fields) -> FormErrors:
     """A service's refusal ("<field>: why"), against the form's field it names."""
-    named = _NAMED.match(detail)
+    named = NAMED.match(detail)
     if named and named.group(1) in fields:
         name, label = fields[named.group(1)]
         return FormErrors(by_field={name: f"{label}: {named.group(2)}"})
