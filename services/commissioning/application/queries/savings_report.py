@@ -10,22 +10,18 @@ to the alternatives' figures: prevention is not an alternative to a placement.""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, case, cast, distinct, func, literal, select, text, union_all
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
 
 from contracts.reference import QUADRANT_OF, District
+from maag.runtime.follow.portable_sql import day_number, day_of, greatest, least
 from maag.runtime.web.auth import Caller
 from services.commissioning.application.queries import require_report_reader
 from services.commissioning.application.tables import avoided, lines, packages
-from services.commissioning.domain.rules import cost_between
-from services.commissioning.domain.savings import Cover, avoided_days, worth
 
 
 class SavingsRow(TypedDict):
@@ -92,24 +88,6 @@ def savings_report(
     return savings(engine, costs, first, last)
 
 
-@dataclass
-class _Period:
-    """What the packages of one panel and district did within the period."""
-
-    package_cost_pence: int = 0
-    active: set[str] = field(default_factory=set)
-    cases: set[str] = field(default_factory=set)
-    avoided_days: int = 0
-    avoided_cost_pence: int = 0
-
-
-@dataclass
-class _Outcome:
-    cases: set[str] = field(default_factory=set)
-    days: int = 0
-    cost_pence: int = 0
-
-
 def savings(engine: Engine, costs: Mapping[str, int], first: date, last: date) -> SavingsReport:
     alternatives = _counted(engine, costs, first, last, ("earp", "jap"))
     rows, by_outcome, unpriced = _counted(engine, costs, first, last, ("maag",), named_only=True)
@@ -117,7 +95,7 @@ def savings(engine: Engine, costs: Mapping[str, int], first: date, last: date) -
     package_cost = sum(r["package_cost_pence"] for r in rows)
     prevention = Prevention(
         rows=rows,
-        outcomes=_outcomes(by_outcome),
+        outcomes=by_outcome,
         unpriced_outcomes=sorted(unpriced),
         avoided_cost_pence=avoided_cost,
         package_cost_pence=package_cost,
@@ -138,80 +116,138 @@ def _counted(
     last: date,
     panels: tuple[str, ...],
     named_only: bool = False,
-) -> tuple[list[SavingsRow], dict[str, _Outcome], set[str]]:
+) -> tuple[list[SavingsRow], list[OutcomeSavings], set[str]]:
     """The rows, outcomes and unpriced outcomes of the packages of `panels` (`named_only`:
-    of those that name an outcome, as a MAAG package may; every EARP and JAP package must)."""
-    named = select(avoided.c.package_id).distinct()
-    only_named = [packages.c.package_id.in_(named)] if named_only else []
-    with Session(engine) as session:
-        periods = session.execute(
-            select(
-                packages.c.package_id,
-                packages.c.case_id,
-                packages.c.panel,
-                packages.c.district,
-                packages.c.starts_on,
-                packages.c.ended_on,
-                lines.c.weekly_cost_pence,
+    of those that name an outcome, as a MAAG package may; every EARP and JAP package must).
+
+    Added up in the database over day numbers (a year of a county is 100,000s of rows):
+    a line's cost is `rules.cost_between`, a cover's days `savings.avoided_days` (the
+    covers of a case's outcome in order of start, each credited with the days after the
+    last day any earlier one reached) and its worth `savings.worth`; a test holds each to
+    its Python rule. No rounding tie can differ: a week's and a year's fractions are
+    sevenths and 365ths, never a half."""
+    a, z = day_of(first), day_of(last)  # the first and last days' numbers
+    start, end = day_number(packages.c.starts_on), day_number(packages.c.ended_on)
+    chosen = [packages.c.panel.in_(panels)]
+    if named_only:
+        chosen.append(packages.c.package_id.in_(select(avoided.c.package_id)))
+    rows = (
+        select(
+            packages.c.package_id,
+            packages.c.case_id,
+            packages.c.panel,
+            packages.c.district,
+            start.label("start"),
+            end.label("end"),
+            lines.c.weekly_cost_pence.label("weekly"),
+        )
+        .join(lines, lines.c.period_id == packages.c.period_id)
+        .where(*chosen)
+        .cte("rows")
+    )
+    r = rows.c
+    days = least(func.coalesce(r.end, z), z) - greatest(r.start, a) + 1
+    spent = select(
+        literal("spent"),
+        r.panel,
+        r.district,
+        cast(
+            func.sum(
+                case((days > 0, func.round(cast(r.weekly, BigInteger) * days / 7.0)), else_=0)
+            ),
+            BigInteger,
+        ),
+        func.count(
+            distinct(case(((r.start <= z) & (r.end.is_(None) | (r.end >= a)), r.package_id)))
+        ),
+        literal(0),
+    ).group_by(r.panel, r.district)
+    spans = (
+        select(
+            r.package_id,
+            func.min(r.case_id).label("case_id"),
+            func.min(r.panel).label("panel"),
+            func.min(r.district).label("district"),
+            func.min(r.start).label("start"),
+            # open when any of its periods is
+            case((func.count(r.end) < func.count(), None), else_=func.max(r.end)).label("end"),
+        )
+        .group_by(r.package_id)
+        .cte("spans")
+    )
+    s = spans.c
+    finish = least(func.coalesce(s.end, z), z)
+    covers = (
+        select(s.case_id, s.panel, s.district, avoided.c.outcome, s.start, finish.label("finish"))
+        .add_columns(
+            func.max(finish)
+            .over(
+                partition_by=(s.case_id, avoided.c.outcome),
+                # UUIDs: the database's order of them is Python's
+                order_by=(s.start, s.package_id),
+                rows=(None, -1),
             )
-            .join(lines, lines.c.period_id == packages.c.period_id)
-            .where(packages.c.panel.in_(panels), *only_named)
-        ).all()
-        outcomes = session.execute(select(avoided.c.package_id, avoided.c.outcome)).all()
-    place: dict[str, tuple[str, str, str]] = {}  # package -> (case, panel, district)
-    spans: dict[str, list[date | None]] = {}  # package -> [first day, last day or None]
-    areas: dict[tuple[str, str], _Period] = defaultdict(_Period)
-    for package, case, panel, district, start, end, weekly in periods:
-        place[package] = (case, panel, district)
-        span = spans.setdefault(package, [start, end])
-        span[0] = min(span[0] or start, start)
-        if span[1] is not None:
-            span[1] = None if end is None else max(span[1], end)
-        area = areas[(panel, district)]
-        area.package_cost_pence += cost_between(weekly, start, end, first, last)
-        if start <= last and (end is None or end >= first):
-            area.active.add(package)
-    covers = [
-        Cover(place[package][0], outcome, package, spans[package][0] or first, spans[package][1])
-        for package, outcome in outcomes
-        if package in place
+            .label("reached")
+        )
+        .join(avoided, avoided.c.package_id == s.package_id)
+        .cte("covers")
+    )
+    c = covers.c
+    credited = select(
+        c.case_id,
+        c.panel,
+        c.district,
+        c.outcome,
+        (c.finish - greatest(c.start, a, func.coalesce(c.reached, a - 1) + 1) + 1).label("days"),
+    ).cte("credited")
+    k = credited.c
+    annual = cast(case(costs, value=k.outcome, else_=0) if costs else literal(0), BigInteger)
+    worth = func.round(annual * k.days / 365.0)
+    counted = [
+        func.count(distinct(k.case_id)),
+        cast(func.sum(k.days), BigInteger),
+        cast(func.sum(worth), BigInteger),
     ]
-    by_outcome: dict[str, _Outcome] = defaultdict(_Outcome)
-    unpriced: set[str] = set()
-    for cover, days in avoided_days(covers, first, last).items():
-        if not days:
-            continue
-        _, panel, district = place[cover.package_id]
-        value = worth(costs.get(cover.outcome, 0), days)
-        if cover.outcome not in costs:
-            unpriced.add(cover.outcome)
-        area = areas[(panel, district)]
-        area.cases.add(cover.case_id)
-        area.avoided_days += days
-        area.avoided_cost_pence += value
-        seen = by_outcome[cover.outcome]
-        seen.cases.add(cover.case_id)
-        seen.days += days
-        seen.cost_pence += value
-    rows = [
-        _row(panel, district, area)
-        for (panel, district), area in sorted(areas.items())
-        if area.active or area.package_cost_pence or area.avoided_days
+    by_area = select(literal("area"), k.panel, k.district, *counted).group_by(k.panel, k.district)
+    by_outcome = select(literal("outcome"), k.outcome, literal(""), *counted).group_by(k.outcome)
+    # one statement: the rows and the covers are worked out once for all three sums
+    found = union_all(spent, by_area.where(k.days > 0), by_outcome.where(k.days > 0))
+    areas: dict[tuple[str, str], list[int]] = {}
+    outcomes: list[OutcomeSavings] = []
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":  # sorted in memory, not in files on disk
+            conn.execute(text("SET LOCAL work_mem = '64MB'"))
+        for kind, name, district, x, y, z in conn.execute(found):
+            if kind == "spent":  # package cost, packages active
+                areas.setdefault((name, district), [0, 0, 0, 0, 0])[:2] = [int(x or 0), y]
+            elif kind == "area":  # cases, days, worth
+                areas.setdefault((name, district), [0, 0, 0, 0, 0])[2:] = [x, int(y), int(z)]
+            else:
+                outcomes.append(
+                    OutcomeSavings(outcome=name, cases=x, days=int(y), cost_pence=int(z))
+                )
+    rows_out = [
+        _row(panel, district, *figures)
+        for (panel, district), figures in sorted(areas.items())
+        if figures[1] or figures[0] or figures[3]
     ]
-    return rows, by_outcome, unpriced
+    outcomes.sort(key=lambda o: o["outcome"])
+    return rows_out, outcomes, {o["outcome"] for o in outcomes} - set(costs)
 
 
-def _row(panel: str, district: str, area: _Period) -> SavingsRow:
+def _row(
+    panel: str, district: str, package_cost: int, active: int, cases: int, days: int, value: int
+) -> SavingsRow:
     return SavingsRow(
         panel=panel,
         district=district,
         quadrant=QUADRANT_OF[District(district)].value,
-        packages=len(area.active),
-        cases=len(area.cases),
-        avoided_days=area.avoided_days,
-        avoided_cost_pence=area.avoided_cost_pence,
-        package_cost_pence=area.package_cost_pence,
-        saving_pence=area.avoided_cost_pence - area.package_cost_pence,
+        packages=active,
+        cases=cases,
+        avoided_days=days,
+        avoided_cost_pence=value,
+        package_cost_pence=package_cost,
+        saving_pence=value - package_cost,
     )
 
 
@@ -220,7 +256,7 @@ def _report(
     last: date,
     costs: Mapping[str, int],
     rows: list[SavingsRow],
-    by_outcome: Mapping[str, _Outcome],
+    outcomes: list[OutcomeSavings],
     unpriced: set[str],
     prevention: Prevention,
 ) -> SavingsReport:
@@ -245,7 +281,7 @@ def _report(
         "unpriced_outcomes": sorted(unpriced),
         "rows": rows,
         "quadrants": [quadrants[q] for q in sorted(quadrants)],
-        "outcomes": _outcomes(by_outcome),
+        "outcomes": outcomes,
         "avoided_cost_pence": avoided_cost,
         "package_cost_pence": package_cost,
         "saving_pence": saving,
@@ -257,10 +293,3 @@ def _report(
         ),
         "prevention": prevention,
     }
-
-
-def _outcomes(by_outcome: Mapping[str, _Outcome]) -> list[OutcomeSavings]:
-    return [
-        OutcomeSavings(outcome=o, cases=len(s.cases), days=s.days, cost_pence=s.cost_pence)
-        for o, s in sorted(by_outcome.items())
-    ]
