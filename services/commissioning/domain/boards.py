@@ -13,7 +13,7 @@ the 90th percentile is the nearest-rank one.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -90,10 +90,6 @@ def median(values: Sequence[int]) -> float | None:
         return None
     ordered, mid = sorted(values), len(values) // 2
     return float(ordered[mid]) if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
-def _days(start: datetime, end: datetime | None) -> int | None:
-    return None if end is None else max(0, (end - start).days)
 
 
 def _within(at: datetime, first: date, last: date) -> bool:
@@ -181,20 +177,59 @@ class _Tally:
     closure_outcomes: Counter[str] = field(default_factory=Counter)
     prevented_children: dict[str, set[str]] = field(default_factory=dict)
 
+    def add(self, other: _Tally) -> None:
+        """Sum `other` into this tally (Counter.update, unlike +, keeps zero counts)."""
+        self.received += other.received
+        self.re_referrals += other.re_referrals
+        self.plan_reviews += other.plan_reviews
+        self.packages += other.packages
+        self.closures += other.closures
+        for mine, theirs in (
+            (self.outcomes, other.outcomes),
+            (self.declined_by_reason, other.declined_by_reason),
+            (self.open_cases, other.open_cases),
+            (self.moves, other.moves),
+            (self.reviews, other.reviews),
+            (self.plan_goals, other.plan_goals),
+            (self.interventions, other.interventions),
+            (self.avoided_days, other.avoided_days),
+            (self.prevented_days, other.prevented_days),
+            (self.closure_outcomes, other.closure_outcomes),
+        ):
+            mine.update(theirs)
+        for name, days in other.days.items():
+            self.days[name].extend(days)
+        for children, theirs_children in (
+            (self.avoided_children, other.avoided_children),
+            (self.prevented_children, other.prevented_children),
+        ):
+            for outcome, ids in theirs_children.items():
+                children.setdefault(outcome, set()).update(ids)
+
 
 class _Areas:
-    """The tallies of each area of a grouping, and the county's."""
+    """The tallies of each district while the report is made; an area's, and the county's,
+    are its districts' summed at the end (one tally touched per case and fact, not two)."""
 
-    def __init__(self, grouping: Grouping) -> None:
-        self.group = area_of(grouping)
-        self.tallies: dict[str, _Tally] = {}
+    def __init__(self) -> None:
+        self.districts: dict[str, _Tally] = {}
 
-    def of(self, district: str) -> tuple[_Tally, _Tally]:
-        """The district's area's tally and the county's."""
-        return (
-            self.tallies.setdefault(self.group(district), _Tally()),
-            self.tallies.setdefault("county", _Tally()),
-        )
+    def of(self, district: str) -> _Tally:
+        tally = self.districts.get(district)
+        if tally is None:
+            tally = self.districts[district] = _Tally()
+        return tally
+
+    def grouped(self, grouping: Grouping) -> dict[str, _Tally]:
+        """Each area's tally, and the county's, of the districts counted."""
+        group = area_of(grouping)
+        out: dict[str, _Tally] = {}
+        for district, tally in self.districts.items():
+            for name in (group(district), "county"):
+                if name not in out:
+                    out[name] = _Tally()
+                out[name].add(tally)
+        return out
 
 
 def report(
@@ -207,26 +242,26 @@ def report(
     """Each area's figures for the period [first, last], and the county's."""
     by_case = {c.case_id: c for c in cases}
     facts = list(facts)
-    areas = _Areas(grouping)
+    areas = _Areas()
     re_referred = {f.case_id for f in facts if f.kind == "re-referred"}
     _count_cases(areas, by_case.values(), re_referred, first, last)
     alternatives, preventions = _count_facts(areas, by_case, facts, first, last)
     for covers, prevented in ((alternatives, False), (preventions, True)):
         for cover, days in avoided_days(covers, first, last).items():
             if days:
-                for a in areas.of(by_case[cover.case_id].district):
-                    tally, children = (
-                        (a.prevented_days, a.prevented_children)
-                        if prevented
-                        else (a.avoided_days, a.avoided_children)
-                    )
-                    tally[cover.outcome] += days
-                    children.setdefault(cover.outcome, set()).add(cover.case_id)
+                a = areas.of(by_case[cover.case_id].district)
+                tally, children = (
+                    (a.prevented_days, a.prevented_children)
+                    if prevented
+                    else (a.avoided_days, a.avoided_children)
+                )
+                tally[cover.outcome] += days
+                children.setdefault(cover.outcome, set()).add(cover.case_id)
     return {
         "from": first.isoformat(),
         "to": last.isoformat(),
         "grouping": grouping.value,
-        "areas": {name: _figures(a) for name, a in sorted(areas.tallies.items())},
+        "areas": {name: _figures(a) for name, a in sorted(areas.grouped(grouping).items())},
     }
 
 
@@ -235,21 +270,24 @@ def _count_cases(
 ) -> None:
     """Open cases as they stand; referrals received in the period, their timeliness, and
     those whose child had been referred before (`re_referred`, whenever confirmed)."""
+    # a district's cases at a time, each figure counted in one pass (Counter.update)
+    by_district: defaultdict[str, list[Case]] = defaultdict(list)
     for c in cases:
-        for a in areas.of(c.district):
-            if c.open:
-                a.open_cases[f"{c.panel}/level-{c.level}"] += 1
-            if not _within(c.received, first, last):
-                continue
-            a.received += 1
-            a.re_referrals += c.case_id in re_referred
-            a.outcomes[c.outcome or "received"] += 1
-            if c.outcome == "declined":
-                a.declined_by_reason[c.reason or ""] += 1
-            for name in MILESTONES:
-                days = _days(c.received, getattr(c, name))
-                if days is not None:
-                    a.days[name].append(days)
+        by_district[c.district].append(c)
+    for district, group in by_district.items():
+        a = areas.of(district)
+        a.open_cases.update(f"{c.panel}/level-{c.level}" for c in group if c.open)
+        received = [c for c in group if _within(c.received, first, last)]
+        a.received += len(received)
+        a.re_referrals += sum(c.case_id in re_referred for c in received)
+        a.outcomes.update(c.outcome or "received" for c in received)
+        a.declined_by_reason.update(c.reason or "" for c in received if c.outcome == "declined")
+        for name in MILESTONES:
+            a.days[name] += [
+                max(0, (end - c.received).days)  # whole days, none when before receipt
+                for c in received
+                if (end := getattr(c, name)) is not None
+            ]
 
 
 def _count_facts(
@@ -288,8 +326,7 @@ def _count_facts(
                 f.detail["effective_from"]
             ) - timedelta(days=1)
         if _within(f.at, first, last):
-            for a in areas.of(case.district):
-                _count(a, f)
+            _count(areas.of(case.district), f)
     covers = [
         Cover(c.case_id, c.outcome, c.package_id, c.start, ended.get(c.package_id)) for c in starts
     ]
@@ -319,6 +356,8 @@ def _count(a: _Tally, f: Fact) -> None:
 
 
 def _figures(a: _Tally) -> AreaFigures:
+    for days in a.days.values():
+        days.sort()  # once: median's and percentile's own sorts then cost little
     return {
         "referrals": {
             "received": a.received,

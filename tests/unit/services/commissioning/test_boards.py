@@ -5,6 +5,8 @@ HTTP report's refusals."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,12 @@ from hypothesis import strategies as st
 
 from contracts.envelope import Envelope
 from contracts.events import IntegrationEvent
-from contracts.events.commissioning import CommissionedIntervention, PackageCommissioned
+from contracts.events.commissioning import (
+    CommissionedIntervention,
+    PackageCommissioned,
+    PackageReviewed,
+    ReviewOutcome,
+)
 from contracts.events.panel import CaseJoined, CaseListed
 from contracts.events.referral import (
     ChildMatchConfirmed,
@@ -32,9 +39,11 @@ from services.commissioning.adapters.http import create_api
 from services.commissioning.application.app import CommissioningApp
 from services.commissioning.application.queries.board_report import load
 from services.commissioning.domain.boards import (
+    MILESTONES,
     Case,
     Fact,
     Grouping,
+    _Tally,
     median,
     percentile,
     report,
@@ -360,3 +369,81 @@ def test_the_re_referral_rate_counts_referrals_whose_child_was_referred_before(
     referrals = county["referrals"]
     assert (referrals["received"], referrals["re_referrals"]) == (4, 1)
     assert referrals["re_referral_percent"] == 25.0
+
+
+def test_an_areas_tally_is_its_districts_summed_field_for_field() -> None:
+    full = _Tally(
+        received=2,
+        re_referrals=1,
+        outcomes=Counter({"accepted": 2}),
+        declined_by_reason=Counter({"out of area": 1}),
+        days={m: [n] for n, m in enumerate(MILESTONES)},
+        open_cases=Counter({"maag/level-3": 1}),
+        moves=Counter({"escalated": 1}),
+        reviews=Counter({"met": 1}),
+        plan_reviews=1,
+        plan_goals=Counter({"partly": 2}),
+        packages=1,
+        interventions=Counter({"pvi-1/mentoring": 1}),
+        avoided_days=Counter({"accommodation": 3}),
+        avoided_children={"accommodation": {"a"}},
+        prevented_days=Counter({"leaving-home": 2}),
+        closures=1,
+        closure_outcomes=Counter({"in-county": 1}),
+        prevented_children={"leaving-home": {"b"}},
+    )
+    # every figure is set: one the sum leaves out is caught
+    assert all(getattr(full, f.name) != getattr(_Tally(), f.name) for f in fields(_Tally))
+    total = _Tally()
+    total.add(full)
+    assert total == full
+    total.add(full)
+    assert total.received == 4 and total.plan_goals == Counter({"partly": 4})
+    assert total.days == {m: [n, n] for n, m in enumerate(MILESTONES)}
+    assert total.avoided_children == {"accommodation": {"a"}}  # the same child once
+
+
+def test_a_cases_level_is_moved_by_its_reviews_within_one_to_four(tmp_path: Path) -> None:
+    feed = _feed(tmp_path)
+    moves = {"up-past-4": [1, 1], "down-past-1": [-1, -3], "none": [], "by-nothing": [0]}
+    ids = {name: uuid.uuid4() for name in moves}
+    records = []
+    for name, case in ids.items():
+        accepted = ReferralAccepted(
+            case_id=case,
+            occurred_at=T0,
+            actor=SYSTEM,
+            district=District.HARLOW,
+            panel=Panel.MAAG,
+            level_of_need=LevelOfNeed.INTENSIVE,
+            agencies_requested=[],
+            reason="ok",
+        )
+        records += [_received(case), accepted]
+        records += [
+            PackageReviewed(
+                case_id=case,
+                occurred_at=T0 + timedelta(days=42),
+                actor=SYSTEM,
+                package_id=uuid.uuid4(),
+                goals=ReviewOutcome.MET,
+                level_of_need_change=change,
+                decision="continue",
+            )
+            for change in moves[name]
+        ]
+    feed.apply([_record(event, n) for n, event in enumerate(records)])
+    found, known = load(feed.engine)
+    level = {c.case_id: c.level for c in found}
+    assert {name: level[str(case)] for name, case in ids.items()} == {
+        "up-past-4": 4,
+        "down-past-1": 1,
+        "none": 3,
+        "by-nothing": 3,
+    }
+    county = report(found, known, date(2026, 4, 1), date(2027, 3, 31))["areas"]["county"]
+    assert county["open_cases_by_tier_and_level"] == {
+        "maag/level-1": 1,
+        "maag/level-3": 2,
+        "maag/level-4": 1,
+    }
