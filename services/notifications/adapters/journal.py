@@ -28,6 +28,10 @@ journal = Table(
     Column("accepted_at", DateTime(timezone=True), nullable=False),
 )
 
+# Built once, its values bound on each insert: the sender journals every email on the event
+# loop, between the server's answer and the next email.
+_ACCEPTED = insert(journal)
+
 
 class SentJournal:
     def __init__(self, engine: Engine) -> None:
@@ -35,15 +39,14 @@ class SentJournal:
         create_tables(metadata, engine)
 
     def accepted(self, notification_id: UUID, attempts: int) -> None:
+        row = {
+            "notification_id": str(notification_id),
+            "attempts": attempts,
+            "accepted_at": datetime.now(UTC),
+        }
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    insert(journal).values(
-                        notification_id=str(notification_id),
-                        attempts=attempts,
-                        accepted_at=datetime.now(UTC),
-                    )
-                )
+                conn.execute(_ACCEPTED, row)
         except IntegrityError:
             pass  # already journalled
 

@@ -1,22 +1,29 @@
 """Delivers asked-for emails over SMTP, in the order they were asked for, each once.
 
 The sender follows the service's own notification log like the outbox relay follows a
-store: it sends, then records `Sent` (or `Failed`) together with its position in one
-transaction. A crash between the two resends that one email with the same Message-ID, so
-the receiving system can drop the duplicate. Transient failures (4xx replies, connection
-refused, timeouts) are retried with backoff for `MAAG_SMTP_RETRY_SECONDS`; permanent ones
-(5xx replies, a refused address, no address at all) are recorded as `Failed` and
-dead-lettered with the reason.
+store: it sends, journals each email the server accepts at once (`journal.py`), and records
+the outcomes (`Sent` or `Failed`) of the stretch of the log it read together with its
+position in one transaction. A crash before that commit resends nothing the journal holds:
+only the one email between the server's acceptance and the journal's insert, with the same
+Message-ID, so the receiving system can drop the duplicate. Where that insert fails (or
+there is no journal), what is settled is recorded before the next email is sent, as it is
+before a retry waits. Transient failures (4xx replies, connection refused, timeouts) are
+retried with backoff for `MAAG_SMTP_RETRY_SECONDS`; permanent ones (5xx replies, a refused
+address, no address at all) are recorded as `Failed` and dead-lettered with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+import re
 import time
-from dataclasses import dataclass
-from email.message import EmailMessage
+from dataclasses import dataclass, field
+from email.contentmanager import raw_data_manager
+from email.message import EmailMessage, MIMEPart
+from email.policy import SMTP, compat32
 from email.utils import formatdate
 from typing import Any
 from uuid import UUID
@@ -40,7 +47,7 @@ from services.notifications.application.commands import SERVICE
 from services.notifications.application.commands.record_failure import RecordFailure
 from services.notifications.application.commands.record_sent import RecordSent
 from services.notifications.domain.notification import Notification
-from services.notifications.domain.templates import render
+from services.notifications.domain.templates import Email, render
 from services.notifications.domain.values import EmailStatus
 
 log = get_logger(__name__)
@@ -63,16 +70,70 @@ class Outcome:
 
 
 def message_for(notification: Notification, sender: str) -> EmailMessage:
+    """The email: a multipart/alternative of its text and its HTML, in UTF-8."""
     email = render(notification.template, notification.context)
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = notification.recipient
-    msg["Subject"] = email.subject
-    msg["Message-ID"] = notification.message_id
-    msg["Date"] = formatdate(localtime=False)
     # the case it is about; or the meeting, for an agenda circulated to a panel's members
     about = "X-MAAG-Meeting" if notification.template.about_meeting else "X-MAAG-Case"
-    msg[about] = str(notification.case_id)
+    headers = {
+        "From": sender,
+        "To": notification.recipient,
+        "Subject": email.subject,
+        "Message-ID": notification.message_id,
+        "Date": formatdate(localtime=False),
+        about: str(notification.case_id),
+    }
+    if not all(_as_given(name, value) for name, value in headers.items()):
+        return _parsed(headers, email)
+    # Kept as the strings given (compat32 stores them so): SMTP's policy, flattening it,
+    # writes them as they are, as it writes the registry's headers parsed from them.
+    msg = EmailMessage(policy=compat32)
+    for name, value in headers.items():
+        msg[name] = value
+    msg["MIME-Version"] = "1.0"
+    msg["Content-Type"] = _content_type("multipart/alternative")
+    html = _part(email.html, "html")
+    html["MIME-Version"] = "1.0"  # as `add_alternative` writes it: the bytes are the same
+    msg.set_payload([_part(email.text, "plain"), html])
+    return msg
+
+
+# Header values the header registry renders as given: printable ASCII words, one space
+# apart, no encoded word; an address a plain local@domain (what the registry reads as the
+# envelope's address too). Parsing them (on setting a header, again on flattening it) was
+# most of an email's cost; any other value is built through the registry (`_parsed`).
+_WORDS = re.compile(r"[!-~]+(?: [!-~]+)*")
+_ADDRESS = re.compile(r"[\w+'-]+(?:\.[\w+'-]+)*@[\w-]+(?:\.[\w-]+)*", re.ASCII)
+_ADDRESSED = ("From", "To")
+
+
+def _as_given(name: str, value: str) -> bool:
+    if _WORDS.fullmatch(value) is None or "=?" in value:
+        return False
+    return name not in _ADDRESSED or _ADDRESS.fullmatch(value) is not None
+
+
+@functools.lru_cache(maxsize=8)
+def _content_type(value: str) -> Any:
+    """The header parsed once (it is immutable): the generator reads a part's content type
+    several times as it writes it, parsing a string each time."""
+    return SMTP.header_factory("Content-Type", value)
+
+
+def _part(body: str, subtype: str) -> MIMEPart:
+    """A text part, its body encoded as `set_content` encodes it (7bit, 8bit,
+    quoted-printable or base64, by its length and characters)."""
+    part = MIMEPart(policy=compat32)
+    part.set_content(body, subtype, content_manager=raw_data_manager)
+    part.replace_header("Content-Type", _content_type(part["Content-Type"]))
+    return part
+
+
+def _parsed(headers: dict[str, str], email: Email) -> EmailMessage:
+    """The email built through the header registry: for values it may write otherwise than
+    given (encoded, quoted or folded)."""
+    msg = EmailMessage()
+    for name, value in headers.items():
+        msg[name] = value
     msg.set_content(email.text)
     msg.add_alternative(email.html, subtype="html")
     return msg
@@ -92,6 +153,21 @@ def classify(error: BaseException) -> Exception:
 
 class Stopping(Exception):
     """The service is stopping in the middle of a retry."""
+
+
+@dataclass
+class _Unrecorded:
+    """Outcomes settled on their aggregates since the last record: their events (taken from
+    the aggregates once: a retried record must carry them again) and the position they
+    reach in the log."""
+
+    recorded: int
+    position: int
+    events: list[Any] = field(default_factory=list)
+
+    def add(self, position: int, events: list[Any]) -> None:
+        self.position = position
+        self.events.extend(events)
 
 
 class Sender:
@@ -119,6 +195,7 @@ class Sender:
             settings.postgres_conninfo, f"smtp-sender:{app.env.get('POSTGRES_SCHEMA', '')}"
         )
         self._smtp: aiosmtplib.SMTP | None = None
+        self._unrecorded: _Unrecorded | None = None  # while a stretch of the log is sent
 
     # --- the store side (synchronous, in a worker thread) ---
 
@@ -170,6 +247,7 @@ class Sender:
                 error=str(error),
                 in_seconds=wait,
             )
+            await self._record_unrecorded()  # not left waiting on the mail server
             await sleep_or_stop(self.stop, wait)
             if self.stop.is_set():  # not sent, not recorded: asked again after the restart
                 raise Stopping("stopped while the mail server was refusing")
@@ -221,10 +299,13 @@ class Sender:
     # --- the loop ---
 
     async def deliver_once(self) -> int:
-        """Send what the next stretch of the log asks for, journalling each acceptance at once
-        and recording each outcome (and the position) right after: a crash can then resend
-        at most the one email between the server's acceptance and the journal's insert, with
-        the same Message-ID."""
+        """Send what the next stretch of the log asks for, journalling each acceptance at
+        once, and record the stretch's outcomes with its position in one commit at the end:
+        a crash before it resends none the journal holds, so at most the one email between
+        the server's acceptance and the journal's insert, with the same Message-ID. An
+        acceptance the journal missed (the store away, or no journal) is recorded before the
+        next email goes out, as is everything settled before a retry waits or when sending
+        stops (Stopping, or a failure)."""
         after, last, asked = await asyncio.to_thread(self.pending)
         if last == after:
             return 0
@@ -233,32 +314,51 @@ class Sender:
         journalled = (
             await asyncio.to_thread(self.journal.sent_among, list(by_id)) if self.journal else {}
         )
-        recorded = after
-        for position, nid in asked:
-            notification = by_id.get(nid)
-            if notification is None or notification.status != EmailStatus.REQUESTED:
-                continue
-            with bound(
-                case_id=str(notification.case_id), correlation_id=notification.correlation_id
-            ):
-                outcome = await self._outcome(notification, journalled.get(notification.id))
-                await self._settle(notification, outcome)
-                # Taken from the aggregate once: a retried record must carry them again.
-                await self._record_sent(position, list(notification.collect_events()))
-                recorded = position
-        if recorded < last:
-            await self._record_sent(last, [])
+        self._unrecorded = unrecorded = _Unrecorded(after, after)
+        try:
+            for position, nid in asked:
+                notification = by_id.get(nid)
+                if notification is None or notification.status != EmailStatus.REQUESTED:
+                    continue
+                with bound(
+                    case_id=str(notification.case_id),
+                    correlation_id=notification.correlation_id,
+                ):
+                    try:
+                        outcome, kept = await self._outcome(
+                            notification, journalled.get(notification.id)
+                        )
+                        await self._settle(notification, outcome)
+                    except Exception:
+                        # What went out before is recorded if the store is there; if it is
+                        # not, the journal says what went out.
+                        await self._record_unrecorded()
+                        raise
+                    unrecorded.add(position, list(notification.collect_events()))
+                    if not kept:
+                        await self._record_unrecorded()
+            unrecorded.position = last
+            await self._record_unrecorded()
+        finally:
+            self._unrecorded = None
         return last - after
 
-    async def _outcome(self, notification: Notification, journalled: int | None) -> Outcome:
+    async def _outcome(
+        self, notification: Notification, journalled: int | None
+    ) -> tuple[Outcome, bool]:
+        """The outcome, and whether it may wait for the stretch's record: a crash before it
+        would not send the email again (the journal holds it), or would at worst dead-letter
+        a failure twice (with no journal, each outcome is recorded at once)."""
         if journalled is not None:
             # Accepted by the server before a crash, not yet recorded: record it.
             log.info("sent before a restart; recording it", template=notification.template)
-            return Outcome(True, journalled)
+            return Outcome(True, journalled), True
         outcome = await self.send(notification)
-        if outcome.sent and self.journal is not None:
-            self._journal(notification.id, outcome.attempts)
-        return outcome
+        if self.journal is None:
+            return outcome, False
+        if not outcome.sent:
+            return outcome, True
+        return outcome, self._journal(notification.id, outcome.attempts)
 
     async def _settle(self, notification: Notification, outcome: Outcome) -> None:
         """The outcome on the aggregate (`RecordSent` or `RecordFailure`), for the caller to
@@ -289,13 +389,29 @@ class Sender:
         self.app.handle(failure, work)
         log.warning("notification failed", template=notification.template, reason=outcome.reason)
 
-    def _journal(self, notification_id: UUID, attempts: int) -> None:
+    def _journal(self, notification_id: UUID, attempts: int) -> bool:
         # On the event loop, not in a worker thread: no queueing between answer and insert.
         assert self.journal is not None
         try:
             self.journal.accepted(notification_id, attempts)
-        except Exception as e:  # the store away: the commit below retries; only a crash resends
+            return True
+        except Exception as e:  # the store away: recorded before the next email (retrying)
             log.warning("journalling a sent email failed", error=repr(e))
+            return False
+
+    async def _record_unrecorded(self) -> None:
+        """Record the outcomes settled since the last record, with their position. One that
+        fails is not tried again in this step: the step ends, and the next one reads the
+        log again (the journal says what went out)."""
+        unrecorded = self._unrecorded
+        if unrecorded is None or unrecorded.position == unrecorded.recorded:
+            return
+        try:
+            await self._record_sent(unrecorded.position, unrecorded.events)
+        except BaseException:
+            self._unrecorded = None
+            raise
+        unrecorded.recorded, unrecorded.events = unrecorded.position, []
 
     async def _record_sent(self, last: int, events: list[Any]) -> None:
         """Record what was just sent, retrying while the store is away: giving up here would
