@@ -29,18 +29,21 @@ date like a projection, and `maag audit verify` walks it.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import gc
 import hashlib
 import hmac
 import itertools
 import multiprocessing
+import multiprocessing.connection
+import operator
 import os
 import threading
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +51,7 @@ import psycopg
 from eventsourcing.postgres import PostgresAggregateRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Composed, Identifier
+from psycopg.types.string import ByteaBinaryLoader
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -294,17 +298,9 @@ class EventChain:
             for a in anchors:
                 anchored.setdefault(a.head, []).append(a)
             walk = _Walk(self.link, Sealer(self.keys.seal), legacy_upto or 0, anchored)
-            source = Source.of(self)
-            if source is None:  # not PostgreSQL: one walk, through the libraries
-                parts = [walk.run(self._stored(head), self._chained(session), GENESIS)]
-                indexed = {
-                    b"%b\x1f%b" % (c.encode(), a.encode()) for c, a in self.index.rows(session)
-                }
-            else:
-                parts, indexed = source.walk(walk, session, head, _workers(head, workers))
-        stored_head = self.app.recorder.max_notification_id() or 0
-        breaks = _finish(parts, indexed, anchored, head, stored_head)
-        sealed = sum(p.sealed for p in parts)
+            # What the walk found, summed up while the collector is off: the parts and the
+            # index (millions of objects) are gone before it runs again, not walked by it.
+            stored_head, breaks, chained, sealed = self._walked(session, walk, head, workers)
         if legacy_upto is None and not recorded and not sealed:
             # A store the previous release wrote, whose chainer has not run this release yet
             # (verify upgraded first): its unsealed events are all legacy ones.
@@ -321,13 +317,32 @@ class EventChain:
             )
         latest = max((a.head for a in anchors), default=0)
         return Verdict(
-            chained=sum(p.chained for p in parts),
+            chained=chained,
             head=head,
             stored_head=stored_head,
             breaks=breaks,
             anchors=len(anchors),
             anchored_head=latest,
             cutover=legacy_upto or 0,
+        )
+
+    def _walked(
+        self, session: Session, walk: _Walk, head: int, workers: int | None
+    ) -> tuple[int, list[Break], int, int]:
+        """The newest stored notification, and the walk's breaks, chained and sealed events."""
+        source = Source.of(self)
+        if source is None:  # not PostgreSQL: one walk, through the libraries
+            parts = [walk.run(self._stored(head), self._chained(session), GENESIS)]
+            indexed = {b"%b\x1f%b" % (c.encode(), a.encode()) for c, a in self.index.rows(session)}
+        else:
+            parts, indexed = source.walk(walk, session, head, _workers(head, workers))
+        stored_head = self.app.recorder.max_notification_id() or 0
+        breaks = _finish(parts, indexed, walk.anchored, head, stored_head)
+        return (
+            stored_head,
+            breaks,
+            sum(p.chained for p in parts),
+            sum(p.sealed for p in parts),
         )
 
     def _stored(self, head: int) -> Iterator[EventRow]:
@@ -450,13 +465,17 @@ def _ranges(head: int, workers: int) -> list[tuple[int, int]]:
 class _Part:
     """What the walk over one range of notifications found."""
 
-    breaks: list[Break]
-    chained: int
-    sealed: int  # chained events that carry a MAC
-    # case-index key (case id SEP aggregate id) -> the notification whose link covers it
-    expected: dict[bytes, int]
-    deleted_cases: set[bytes]  # the cases of deleted first events: their index rows go unchecked
-    anchors_met: set[int]  # anchored heads in the range (each held to its hash)
+    breaks: list[Break] = field(default_factory=list)
+    chained: int = 0
+    sealed: int = 0  # chained events that carry a MAC
+    # the case-index keys (case id SEP aggregate id) the chain covers, in the order met, and
+    # the notification whose link covers each (lists: cheaper to fill and send than a dict)
+    keys: list[bytes] = field(default_factory=list)
+    keyed: list[int] = field(default_factory=list)
+    # the cases of deleted first events: their index rows go unchecked
+    deleted_cases: set[bytes] = field(default_factory=set)
+    # anchored heads in the range (each held to its hash)
+    anchors_met: set[int] = field(default_factory=set)
 
 
 class _Walk:
@@ -474,23 +493,127 @@ class _Walk:
         self.seal = seal
         self.legacy_upto = legacy_upto
         self.anchored = anchored
+        self.heads = sorted(anchored)
 
     def run(
         self, stored: Iterable[EventRow], chained: Iterable[ChainRow], previous: bytes
     ) -> _Part:
         """`previous`: the link of the chain row before the range (GENESIS at the start)."""
+        part = _Part()
+        self._merged(part, stored, chained, previous)
+        return part
+
+    def run_windows(
+        self, windows: Iterable[tuple[list[EventRow], list[ChainRow]]], previous: bytes
+    ) -> _Part:
+        """The same, given the range as windows: the stored events and the chain rows of one
+        span of notification ids each (so that an event and its chain row, if both are
+        there, are in the same window)."""
+        part = _Part()
+        for stored, chained in windows:
+            previous = self._aligned(part, stored, chained, previous)
+        return part
+
+    def _aligned(
+        self, part: _Part, stored: list[EventRow], chained: list[ChainRow], previous: bytes
+    ) -> bytes:
+        """One window's checks, walked pairwise (the usual case: every stored event has its
+        chain row, and no other row is there); the last link. A window where the two differ
+        is walked again by `_merged` from its start, what was found in it undone first."""
+        if len(stored) != len(chained):
+            return self._merged(part, stored, chained, previous)
         # The hot loop of a tamper check (millions of events): locals, and the two HMACs
         # (`Linker`, `Sealer`) inlined from their pads, no calls but hashlib's. The link's
         # message is the `Linker`'s: previous, id, then `place` (originator id, version,
         # topic, each followed by SEP, as read), the case and what the link covers.
+        legacy_upto = self.legacy_upto
+        link_inner, link_outer = self.link._inner.copy, self.link._outer.copy
+        seal_inner, seal_outer = self.seal.inner.copy, self.seal.outer.copy
+        magic, body, sep = MAGIC, BODY, SEP
+        breaks, key, keyed = part.breaks, part.keys.append, part.keyed.append
+        marks, start, unsealed = (len(breaks), len(part.keys)), previous, 0
+        for (nid, place, state), (chained_nid, expected, case_id) in zip(
+            stored, chained, strict=True
+        ):
+            if nid != chained_nid:
+                break
+            h = link_inner()
+            if state[:8] == magic:  # sealed by the service at commit
+                h.update(b"%b%d\x1f%b%b\x1f%b" % (previous, nid, place, case_id, state[:body]))
+                o = link_outer()
+                o.update(h.digest())
+                if o.digest() != expected:
+                    breaks.append(Break(nid, "altered", _altered(place)))
+                # is it still where it was sealed?
+                h = seal_inner()
+                h.update(place)
+                h.update(state[body:])
+                o = seal_outer()
+                o.update(h.digest())
+                if o.digest() != state[8:body]:
+                    breaks.append(Break(nid, "forged", _forged(*_place(place))))
+            else:
+                unsealed += 1
+                h.update(b"%b%d\x1f%b%b\x1f%b" % (previous, nid, place, case_id, state))
+                o = link_outer()
+                o.update(h.digest())
+                if o.digest() != expected:
+                    breaks.append(Break(nid, "altered", _altered(place)))
+                if nid > legacy_upto:
+                    breaks.append(Break(nid, "unsealed", _unsealed(*_place(place))))
+            if case_id:
+                key(case_id + sep + place[: place.index(sep)])
+                keyed(nid)
+            previous = expected
+        else:
+            if chained:
+                self._anchors(part, chained)
+            part.chained += len(chained)
+            part.sealed += len(chained) - unsealed
+            return previous
+        # An id in one list and not the other (an event deleted, inserted): undone, and the
+        # window merged instead.
+        del breaks[marks[0] :], part.keys[marks[1] :], part.keyed[marks[1] :]
+        return self._merged(part, stored, chained, start)
+
+    def _anchors(self, part: _Part, chained: list[ChainRow]) -> None:
+        """The anchored heads among a window's chain rows, each held to its hash (the rows
+        in order, as `_merged` holds them: a window's breaks are sorted by id after)."""
+        heads = self.heads
+        first = bisect.bisect_left(heads, chained[0][0])
+        for head in heads[first : bisect.bisect_right(heads, chained[-1][0])]:
+            at = bisect.bisect_left(chained, head, key=_first)
+            if at < len(chained) and chained[at][0] == head:
+                self._held(part, head, chained[at][1])
+
+    def _held(self, part: _Part, nid: int, expected: bytes) -> None:
+        part.anchors_met.add(nid)
+        for a in self.anchored[nid]:
+            if a.hash != expected:
+                part.breaks.append(
+                    Break(
+                        nid,
+                        "rechained",
+                        f"the chain here differs from the head anchored {a.label}: the "
+                        "history up to it was rewritten and chained again",
+                    )
+                )
+
+    def _merged(
+        self,
+        part: _Part,
+        stored: Iterable[EventRow],
+        chained: Iterable[ChainRow],
+        previous: bytes,
+    ) -> bytes:
+        """The checks of streams in which an event or a chain row may be missing, merged by
+        notification id; the last link."""
         anchored, legacy_upto = self.anchored, self.legacy_upto
         link_inner, link_outer = self.link._inner.copy, self.link._outer.copy
         seal_inner, seal_outer = self.seal.inner.copy, self.seal.outer.copy
         magic, body, sep = MAGIC, BODY, SEP
-        breaks: list[Break] = []
-        expected_index: dict[bytes, int] = {}
-        deleted_cases: set[bytes] = set()
-        met: set[int] = set()
+        breaks, deleted_cases = part.breaks, part.deleted_cases
+        key, keyed = part.keys.append, part.keyed.append
         none: Any = (1 << 63, b"", b"")  # past the end of either stream
         stored_it, chained_it = iter(stored), iter(chained)
         s: Any = next(stored_it, none)
@@ -543,23 +666,19 @@ class _Walk:
                     if nid > legacy_upto:
                         breaks.append(Break(nid, "unsealed", _unsealed(*_place(place))))
                 if case_id:
-                    expected_index[case_id + sep + place[: place.index(sep)]] = nid
+                    key(case_id + sep + place[: place.index(sep)])
+                    keyed(nid)
                 s = next(stored_it, none)
             if nid in anchored:
-                met.add(nid)
-                for a in anchored[nid]:
-                    if a.hash != expected:
-                        breaks.append(
-                            Break(
-                                nid,
-                                "rechained",
-                                f"the chain here differs from the head anchored {a.label}: the "
-                                "history up to it was rewritten and chained again",
-                            )
-                        )
+                self._held(part, nid, expected)
             previous = expected
             c = next(chained_it, none)
-        return _Part(breaks, count, sealed_count, expected_index, deleted_cases, met)
+        part.chained += count
+        part.sealed += sealed_count
+        return previous
+
+
+_first = operator.itemgetter(0)  # a row's first value: a notification id, an index key
 
 
 def _place(place: bytes) -> tuple[str, str, int]:
@@ -591,13 +710,40 @@ def _finish(
 ) -> list[Break]:
     """The parts' breaks, with the case index's and the anchors past the chain's, in order."""
     breaks = [b for p in parts for b in p.breaks]
-    expected: dict[bytes, int] = {}
-    deleted: set[bytes] = set()
     met: set[int] = set()
     for p in parts:
-        expected.update(p.expected)
-        deleted |= p.deleted_cases
         met |= p.anchors_met
+    # The index as the chain has it (the usual case) is told in one pass, without a set of
+    # the keys: no row left once the keys are taken out, and as many rows as keys (so no
+    # key was missing, nor met twice). Else each row and key is looked at.
+    if len(indexed) != sum(len(p.keys) for p in parts) or indexed.difference(
+        *(p.keys for p in parts)
+    ):
+        breaks += _index_breaks(parts, indexed)
+    # Anchors past the chain: the history they covered is gone (or its chain rows are).
+    for nid in sorted(anchored.keys() - met):
+        for a in anchored[nid]:
+            breaks.append(
+                Break(
+                    nid,
+                    "truncated",
+                    f"anchored {a.label}, but the chain ends at notification {head} "
+                    f"(newest stored {stored_head}): the events after it are gone",
+                )
+            )
+    breaks.sort(key=lambda b: (b.notification_id == 0, b.notification_id))
+    return breaks
+
+
+def _index_breaks(parts: list[_Part], indexed: set[bytes]) -> list[Break]:
+    """The case index's rows missing or added, against the keys the chain covers (each
+    named by the last notification covering it)."""
+    breaks: list[Break] = []
+    expected: dict[bytes, int] = {}
+    deleted: set[bytes] = set()
+    for p in parts:
+        expected.update(zip(p.keys, p.keyed, strict=True))
+        deleted |= p.deleted_cases
     for key in sorted(expected.keys() - indexed, key=expected.__getitem__):
         case_id, aggregate = _pair(key)
         breaks.append(
@@ -618,18 +764,6 @@ def _finish(
                 f"the case index puts aggregate {aggregate} in case {case_id}; the chain does not",
             )
         )
-    # Anchors past the chain: the history they covered is gone (or its chain rows are).
-    for nid in sorted(anchored.keys() - met):
-        for a in anchored[nid]:
-            breaks.append(
-                Break(
-                    nid,
-                    "truncated",
-                    f"anchored {a.label}, but the chain ends at notification {head} "
-                    f"(newest stored {stored_head}): the events after it are gone",
-                )
-            )
-    breaks.sort(key=lambda b: (b.notification_id == 0, b.notification_id))
     return breaks
 
 
@@ -643,23 +777,26 @@ class Source:
         self.engine = engine
         # An event's place (originator id, version and topic, framed as `sealed.where`)
         # comes as one value, as the MAC and the link hash it: one object a row, not three
-        # to encode and frame again. It is what the columns hold, checked as before.
+        # to encode and frame again. It is what the columns hold, checked as before. Text
+        # comes as its bytes (`_reading`): UTF-8 where the connection's encodings are, else
+        # converted to it by the server (a topic may not be ASCII; ids are).
+        place = (
+            "originator_id::text || chr(31) || originator_version::text || chr(31) || "
+            "coalesce(topic, '') || chr(31)"
+        )
         self.events = _Paged(
-            "notification_id, convert_to(concat(originator_id, chr(31), originator_version, "
-            "chr(31), topic, chr(31)), 'UTF8'), coalesce(state, ''::bytea)",
+            f"notification_id, {place}, coalesce(state, ''::bytea)",
             events,
+            f"notification_id, convert_to({place}, 'UTF8'), coalesce(state, ''::bytea)",
         )
-        self.chain = _Paged(
-            "notification_id, hash, coalesce(convert_to(case_id::text, 'UTF8'), ''::bytea)",
-            Identifier(chain),
-        )
+        self.chain = _Paged("notification_id, hash, coalesce(case_id::text, '')", Identifier(chain))
         self.previous = SQL(
             "SELECT hash FROM {t} WHERE notification_id = (SELECT max(notification_id) FROM {t} "
             "WHERE notification_id > 0 AND notification_id <= %s)"
         ).format(t=Identifier(chain))
-        self.index = SQL(
-            "SELECT convert_to(case_id::text || chr(31) || originator_id::text, 'UTF8') FROM {}"
-        ).format(Identifier(index))
+        self.index = SQL("SELECT case_id::text || chr(31) || originator_id::text FROM {}").format(
+            Identifier(index)
+        )
 
     @classmethod
     def of(cls, chain: EventChain) -> Source | None:
@@ -690,11 +827,23 @@ class Source:
         with connection.cursor(row_factory=tuple_row, binary=True) as curs:
             found = curs.execute(self.previous, (lo,)).fetchone()
         previous = bytes(found[0]) if found else GENESIS
-        return walk.run(
-            self.pages(connection, self.events, lo, hi),
-            self.pages(connection, self.chain, lo, hi),
-            previous,
-        )
+        return walk.run_windows(self.windows(connection, lo, hi), previous)
+
+    def windows(
+        self, connection: psycopg.Connection[Any], lo: int, hi: int
+    ) -> Iterator[tuple[list[EventRow], list[ChainRow]]]:
+        """The stored events and the chain rows in (lo, hi], a window of PAGE notification
+        ids at a time (both of the same ids), the next window read by a thread while this
+        one is walked (as `pages`)."""
+        with ThreadPoolExecutor(1, thread_name_prefix="maag-verify-read") as reader:
+            ahead = reader.submit(_windows, connection, self, lo, hi)
+            while True:
+                stored, chained, lo = ahead.result()
+                if lo < hi:
+                    ahead = reader.submit(_windows, connection, self, lo, hi)
+                yield stored, chained
+                if lo >= hi:
+                    return
 
     @staticmethod
     def pages(
@@ -717,10 +866,10 @@ class Source:
         """Every (case id SEP aggregate id) of the case index (through a server-side cursor,
         a page per fetch: iterating it row by row costs more than the rows)."""
         found: set[bytes] = set()
-        with connection.cursor(name="maag_case_index", row_factory=tuple_row) as curs:
+        with _reading(connection, "maag_case_index") as curs:
             curs.execute(self.index, binary=True)
             while rows := curs.fetchmany(PAGE):
-                found.update(key for (key,) in rows)
+                found.update(map(_first, rows))
         return found
 
     def walk(
@@ -746,18 +895,24 @@ class Source:
                 send.close()
                 running.append((process, receive, lo, hi))
             indexed = self.indexed(connection)  # meanwhile
-            parts = []
-            for process, receive, lo, hi in running:
-                try:
-                    kind, found = receive.recv()
-                except EOFError:
-                    process.join()
-                    kind, found = "error", f"its process ended with {process.exitcode}"
-                if kind != "part":
-                    log.warning("verify walking a range itself", range=(lo, hi), error=found)
-                    found = self.run(connection, walk, lo, hi)
-                parts.append(found)
-            return parts, indexed
+            # each part taken as its process sends it (the others still walking), kept in
+            # the ranges' order
+            parts: dict[int, _Part] = {}
+            waiting: dict[Any, int] = {receive: i for i, (_, receive, _, _) in enumerate(running)}
+            while waiting:
+                for ready in multiprocessing.connection.wait(list(waiting)):
+                    i = waiting.pop(ready)
+                    process, receive, lo, hi = running[i]
+                    try:
+                        kind, found = receive.recv()
+                    except EOFError:
+                        process.join()
+                        kind, found = "error", f"its process ended with {process.exitcode}"
+                    if kind != "part":
+                        log.warning("verify walking a range itself", range=(lo, hi), error=found)
+                        found = self.run(connection, walk, lo, hi)
+                    parts[i] = found
+            return [parts[i] for i in range(len(running))], indexed
         finally:
             for process, receive, _, _ in running:
                 receive.close()
@@ -770,15 +925,41 @@ class Source:
 class _Paged:
     """A table's rows read a window of notification ids at a time (`Source.pages`)."""
 
-    def __init__(self, columns: str, table: Composable) -> None:
-        self.rows = SQL(
-            "SELECT {} FROM {} WHERE notification_id > %s AND notification_id <= %s "
-            "ORDER BY notification_id"
-        ).format(SQL(columns), table)
+    def __init__(self, columns: str, table: Composable, converted: str | None = None) -> None:
+        """`converted`: the columns where the connection's text is not UTF-8 (`_utf8`)."""
+        self.utf8, self.converted = (
+            SQL(
+                "SELECT {} FROM {} WHERE notification_id > %s AND notification_id <= %s "
+                "ORDER BY notification_id"
+            ).format(SQL(chosen), table)
+            for chosen in (columns, converted or columns)
+        )
         self.following = SQL(
             "SELECT min(notification_id) FROM {} WHERE notification_id > %s "
             "AND notification_id <= %s"
         ).format(table)
+
+    def rows(self, connection: psycopg.Connection[Any]) -> Composed:
+        return self.utf8 if _utf8(connection) else self.converted
+
+
+def _utf8(connection: psycopg.Connection[Any]) -> bool:
+    """Whether text comes from the server as UTF-8 (the server's encoding and the client's):
+    as `convert_to(..., 'UTF8')` would give it, without the server converting every value."""
+    info = connection.info
+    return info.encoding == "utf-8" and info.parameter_status("server_encoding") == "UTF8"
+
+
+def _reading(connection: psycopg.Connection[Any], name: str | None = None) -> Any:
+    """A cursor reading rows as tuples, in binary, text as its bytes (as sent: `_utf8`):
+    the walk hashes bytes, and decoding then encoding again costs a walk's time."""
+    curs = (
+        connection.cursor(row_factory=tuple_row, binary=True)
+        if name is None
+        else connection.cursor(name=name, row_factory=tuple_row)
+    )
+    curs.adapters.register_loader("text", ByteaBinaryLoader)
+    return curs
 
 
 def _window(
@@ -788,10 +969,10 @@ def _window(
     window ends. Each query is bounded by its ids, so that however the planner reads it (a
     table never analysed, say) it reads no more than the window; an empty window skips to
     the next row there is (a gap in the ids costs a query, not one per window)."""
-    with connection.cursor(row_factory=tuple_row, binary=True) as curs:
+    with _reading(connection) as curs:
         while lo < hi:
             upto = min(hi, lo + PAGE)
-            rows = curs.execute(table.rows, (lo, upto)).fetchall()
+            rows = curs.execute(table.rows(connection), (lo, upto)).fetchall()
             if rows or upto >= hi:
                 return rows, upto
             (following,) = curs.execute(table.following, (upto, hi)).fetchone() or (None,)
@@ -799,6 +980,32 @@ def _window(
                 return [], hi
             lo = following - 1
     return [], hi
+
+
+def _windows(
+    connection: psycopg.Connection[Any], source: Source, lo: int, hi: int
+) -> tuple[list[EventRow], list[ChainRow], int]:
+    """The stored events and the chain rows in the next window of PAGE ids after `lo` (up
+    to `hi`), and where the window ends; as `_window`, a window where neither has a row
+    skips to the next row either has."""
+    events, chain = source.events.rows(connection), source.chain.rows(connection)
+    with _reading(connection) as curs:
+        while lo < hi:
+            upto = min(hi, lo + PAGE)
+            stored: list[EventRow] = curs.execute(events, (lo, upto)).fetchall()
+            chained: list[ChainRow] = curs.execute(chain, (lo, upto)).fetchall()
+            if stored or chained or upto >= hi:
+                return stored, chained, upto
+            following = [
+                row[0]
+                for table in (source.events, source.chain)
+                if (row := curs.execute(table.following, (upto, hi)).fetchone()) is not None
+                and row[0] is not None
+            ]
+            if not following:
+                return [], [], hi
+            lo = min(following) - 1
+    return [], [], hi
 
 
 def _walk_apart(send: Any, source: Source, walk: _Walk, lo: int, hi: int) -> None:
