@@ -17,9 +17,9 @@ from contracts.reference import QUADRANT_OF, District
 from services.commissioning.application.queries.savings_report import (
     OutcomeSavings,
     Prevention,
-    QuadrantSavings,
     SavingsReport,
     SavingsRow,
+    _report,
 )
 from services.commissioning.application.tables import avoided, lines, packages
 from services.commissioning.domain.rules import cost_between
@@ -62,7 +62,9 @@ def reference(engine: Engine, costs: Mapping[str, int], first: date, last: date)
             + (f" ({', '.join(sorted(unpriced))} unpriced)" if unpriced else "")
         ),
     )
-    return _report(first, last, costs, *alternatives, prevention)
+    rows, by_outcome, unpriced = alternatives
+    # the quadrants and totals summed from the rows as the report sums them
+    return _report(first, last, costs, rows, _outcomes(by_outcome), unpriced, prevention)
 
 
 def _counted(
@@ -147,50 +149,6 @@ def _row(panel: str, district: str, area: _Period) -> SavingsRow:
         package_cost_pence=area.package_cost_pence,
         saving_pence=area.avoided_cost_pence - area.package_cost_pence,
     )
-
-
-def _report(
-    first: date,
-    last: date,
-    costs: Mapping[str, int],
-    rows: list[SavingsRow],
-    by_outcome: Mapping[str, _Outcome],
-    unpriced: set[str],
-    prevention: Prevention,
-) -> SavingsReport:
-    quadrants: dict[str, QuadrantSavings] = {}
-    for r in rows:
-        q = quadrants.setdefault(
-            r["quadrant"],
-            QuadrantSavings(
-                quadrant=r["quadrant"], avoided_cost_pence=0, package_cost_pence=0, saving_pence=0
-            ),
-        )
-        q["avoided_cost_pence"] += r["avoided_cost_pence"]
-        q["package_cost_pence"] += r["package_cost_pence"]
-        q["saving_pence"] += r["saving_pence"]
-    avoided_cost = sum(r["avoided_cost_pence"] for r in rows)
-    package_cost = sum(r["package_cost_pence"] for r in rows)
-    saving = sum(r["saving_pence"] for r in rows)
-    return {
-        "from": first.isoformat(),
-        "to": last.isoformat(),
-        "annual_cost_pence": dict(costs),
-        "unpriced_outcomes": sorted(unpriced),
-        "rows": rows,
-        "quadrants": [quadrants[q] for q in sorted(quadrants)],
-        "outcomes": _outcomes(by_outcome),
-        "avoided_cost_pence": avoided_cost,
-        "package_cost_pence": package_cost,
-        "saving_pence": saving,
-        "summary": (
-            f"£{saving / 100:,.0f} saved from {first} to {last}: "
-            f"£{avoided_cost / 100:,.0f} avoided against "
-            f"£{package_cost / 100:,.0f} of packages"
-            + (f" ({', '.join(sorted(unpriced))} unpriced)" if unpriced else "")
-        ),
-        "prevention": prevention,
-    }
 
 
 def _outcomes(by_outcome: Mapping[str, _Outcome]) -> list[OutcomeSavings]:
