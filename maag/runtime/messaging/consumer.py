@@ -39,7 +39,7 @@ from pydantic import BaseModel
 from contracts.envelope import HEADER_NAMES, Envelope, EnvelopeError, decode
 from contracts.events import IntegrationEvent
 from contracts.limits import DEAD_LETTER_OVERHEAD_BYTES, TEXT_CHARS
-from contracts.topics import DLQ_SUFFIX, EVENT_TYPES, max_message_bytes
+from contracts.topics import DLQ_SUFFIX, max_message_bytes
 from maag.runtime import causation
 from maag.runtime.follow.loops import Backoff, sleep_or_stop
 from maag.runtime.logging import bound, get_logger
@@ -117,23 +117,6 @@ class Subscription:
     position: Position = Position.SEQUENCE
     # Aggregates a delivery's handler will load, read for the whole batch in one query.
     prefetch: Callable[[Delivery[Any]], Iterable[UUID]] | None = None
-    # The event types (`ce_type`) the handler does anything with; a record of another known
-    # type is passed over from its envelope alone, its value not read (None: read them all).
-    # A service follows whole topics and acts on few of their types: decoding and validating
-    # the rest was a large share of its consumer's time.
-    wanted: frozenset[str] | None = None
-
-    def passed_over(self, headers: Sequence[tuple[str, bytes]]) -> Envelope | None:
-        """The envelope of a record of a known type this subscription does not want; None
-        for one it must read (wanted, unknown, or an envelope the decoder should refuse)."""
-        if self.wanted is None or self.decoder is not decode_event:
-            return None
-        try:
-            envelope = Envelope.from_headers(headers)
-        except Exception:  # the decoder says why, and the record is dead-lettered
-            return None
-        known = envelope.type in EVENT_TYPES
-        return envelope if known and envelope.type not in self.wanted else None
 
     @property
     def max_bytes(self) -> int:
@@ -153,12 +136,7 @@ def on_events(
         if handler is not None:
             handler(delivery, work)
 
-    return Subscription(
-        topic=topic,
-        handle=dispatch,
-        prefetch=prefetch,
-        wanted=frozenset(t.TYPE for t in handlers),
-    )
+    return Subscription(topic=topic, handle=dispatch, prefetch=prefetch)
 
 
 @dataclass
@@ -293,10 +271,7 @@ class TrackedConsumer:
                 )
                 continue
             try:
-                envelope, message = sub.passed_over(record.headers), None
-                read = envelope is None
-                if read:
-                    envelope, message = sub.decoder(record.headers, record.value)
+                envelope, message = sub.decoder(record.headers, record.value)
                 if sub.position is Position.SEQUENCE and (
                     envelope is None or envelope.sequence is None
                 ):
@@ -318,10 +293,9 @@ class TrackedConsumer:
                     "producer still running against a store that was restored?)"
                 )
             last = pos
-            if read:  # else a type passed over: only its position counts
-                fresh.append(
-                    (record, Delivery(message, envelope, tp.topic, tp.partition, record.offset))
-                )
+            fresh.append(
+                (record, Delivery(message, envelope, tp.topic, tp.partition, record.offset))
+            )
 
         # Run the handlers; a failing message is set aside and the batch re-run without it,
         # so none of its partial changes reach the store.

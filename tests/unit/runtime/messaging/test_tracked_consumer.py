@@ -247,29 +247,3 @@ async def test_a_conflict_retry_backs_off_instead_of_spinning(
     monkeypatch.setattr(consumer_module, "sleep_or_stop", pause)
     assert await asyncio.wait_for(consumer.handle_batch(TP, records, stop), timeout=5) is False
     assert waits == [0.05, 0.1, 0.2, 0.4, 0.8]
-
-
-async def test_a_record_of_a_type_no_handler_wants_is_passed_over_unread(
-    settings: Settings,
-) -> None:
-    """Its position counts (a redelivery is not applied again) but its value is never read:
-    garbage under a known type the subscription does not handle is no dead letter here (the
-    consumer that handles it refuses it); under a type no one knows, or a wanted one, it is."""
-    from contracts.events.referral import ReferralAccepted
-
-    real = _records(settings, ["CAF-2026-0001", "CAF-2026-0002", "CAF-2026-0003"])
-
-    def typed(record: ConsumerRecord[bytes, bytes], ce_type: str) -> ConsumerRecord[bytes, bytes]:
-        headers = [(k, ce_type.encode() if k == "ce_type" else v) for k, v in record.headers]
-        return replace(record, value=b"not json", headers=headers)
-
-    consumer = _consumer(settings)
-    await consumer.handle_batch(TP, [typed(real[0], ReferralAccepted.TYPE)])
-    assert consumer.applied == 0 and consumer.dlq_producer.sent == []
-    await consumer.handle_batch(TP, [real[0], real[1]])  # the same sequence again, then the next
-    assert consumer.applied == 1  # the passed-over sequence was counted as read
-
-    await consumer.handle_batch(TP, [typed(real[2], "maag.referral.NoSuchThing.v1")])
-    assert [dict(h)["dlq_error"] for _, _, h in consumer.dlq_producer.sent] == [
-        b"EnvelopeError: header ce_type: unknown event type 'maag.referral.NoSuchThing.v1'"
-    ]
