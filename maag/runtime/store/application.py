@@ -36,6 +36,7 @@ from maag.runtime.store.shredding import CaseKeys
 
 if TYPE_CHECKING:
     from maag.runtime.store.group_commit import GroupCommit
+    from maag.runtime.store.kept import KeptHistories
 
 _CREATE_ATTEMPTS = 5
 # notification id, originator id (text), originator version, topic, state (as stored)
@@ -71,6 +72,9 @@ class ServiceApplication(ProcessApplication[UUID]):
         None  # the service's keyring, if it keeps one (what an erasure destroys)
     )
     _writer: GroupCommit | None = None  # made at the first unit committed
+    # Long-lived aggregates' histories kept decoded between units of work, where the
+    # service names them (`maag.runtime.store.kept`).
+    kept: KeptHistories | None = None
 
     def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
         follow_moved_modules()  # stored events name the modules their classes were in

@@ -88,13 +88,24 @@ class Work(Generic[S]):
                 self._aggregates[aggregate_id] = aggregate
             else:
                 try:
-                    self._aggregates[aggregate_id] = self.app.repository.get(
-                        aggregate_id, projector_func=fold
-                    )
+                    self._aggregates[aggregate_id] = self._load(aggregate_id)
                 except AggregateNotFoundError:
                     self._absent.add(aggregate_id)
                     raise
         return self._aggregates[aggregate_id]
+
+    def _load(self, aggregate_id: UUID) -> Aggregate:
+        kept = self.app.kept
+        if kept is None:
+            found: Aggregate = self.app.repository.get(aggregate_id, projector_func=fold)
+            return found
+        history = kept.history(aggregate_id)
+        if not history:
+            raise AggregateNotFoundError(aggregate_id)
+        aggregate = fold(None, history)
+        assert isinstance(aggregate, Aggregate)
+        kept.keep(aggregate, history)
+        return aggregate
 
     def get_as(self, aggregate_id: UUID, kind: type[A], what: str) -> A:
         """The aggregate, which must be a `kind`; NotFound naming `what` otherwise."""

@@ -10,7 +10,9 @@ from typing import Any
 from maag.runtime.commands import Command
 from maag.runtime.settings import Settings
 from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.kept import KeptHistories
 from services.panel.application.commands import handlers
+from services.panel.domain.meeting import Meeting
 
 
 class PanelApp(ServiceApplication):
@@ -26,6 +28,9 @@ class PanelApp(ServiceApplication):
         # then, and what it leaves undecided is carried on (a setting).
         self.meeting_window = timedelta(hours=settings.meeting_window_hours)
         self.now: Callable[[], datetime] = _utc_now  # the clock tests set
+        # A meeting's history grows with every case listed and decided on it, and each
+        # listing and decision loads it: kept decoded, a load reads only what is new.
+        self.kept = KeptHistories(self.events, (Meeting,))
 
     def handle(self, command: Command) -> Any:
         return handlers.handle(self, command)
