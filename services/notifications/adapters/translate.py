@@ -3,7 +3,7 @@ one translator per published event class."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 from uuid import UUID
@@ -12,6 +12,7 @@ from contracts.events import Actor, IntegrationEvent
 from contracts.events.notifications import NotificationFailed, NotificationSent
 from maag.runtime.messaging.classification import EventClasses
 from maag.runtime.messaging.outbox import Outbound
+from maag.runtime.store.unit_of_work import fold
 from services.notifications.application.app import NotificationsApp
 from services.notifications.application.commands import SERVICE
 from services.notifications.domain.known_case import KnownCase
@@ -81,13 +82,27 @@ CLASSES = EventClasses(
 
 
 class Translator:
-    """Outcomes repeat facts from the request, so the translator reads the aggregate."""
+    """Outcomes repeat facts from the request, so the translator reads the aggregate: for a
+    batch, every one the relay is to publish for, in one query (`prepare`)."""
 
     def __init__(self, app: NotificationsApp) -> None:
         self.app = app
+        self._histories: dict[UUID, list[Any]] = {}
+
+    def prepare(self, domain_events: Sequence[Any]) -> None:
+        ids = {e.originator_id for e in domain_events}
+        self._histories = self.app.histories(ids) if ids else {}
+
+    def _as_of(self, e: Any) -> object:
+        """The aggregate as it was when `e` was recorded."""
+        history = self._histories.get(e.originator_id, [])
+        upto = [h for h in history if h.originator_version <= e.originator_version]
+        if upto and upto[-1].originator_version == e.originator_version:
+            return fold(None, upto)
+        return self.app.repository.get(e.originator_id, version=e.originator_version)
 
     def __call__(self, e: Any) -> Outbound | None:
-        n: object = self.app.repository.get(e.originator_id, version=e.originator_version)
+        n = self._as_of(e)
         assert isinstance(n, Notification)  # only a Notification's events are published
         return Outbound(
             TRANSLATORS[type(e)](e, n),
