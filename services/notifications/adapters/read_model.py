@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     select,
     update,
@@ -77,39 +78,60 @@ reminders = Table(
 )
 
 
+# Built once, their values bound on each event: building a statement per event (and its
+# cache key) was most of the projection's time.
+_SCHEDULE = reminders.insert()
+_FIRE = (
+    update(reminders)
+    .where(reminders.c.reminder_id == bindparam("b_reminder_id"))
+    .values(fired=True)
+)
+_SUPERSEDE = delete(reminders).where(reminders.c.reminder_id == bindparam("b_reminder_id"))
+_REQUEST = emails.insert()
+_OUTCOME = (
+    update(emails)
+    .where(emails.c.notification_id == bindparam("b_notification_id"))
+    .values(
+        status=bindparam("b_status"),
+        detail=bindparam("b_detail"),
+        updated_at=bindparam("b_updated_at"),
+    )
+)
+
+
 def _scheduled(e: Reminder.Scheduled, session: Session) -> None:
     session.execute(
-        reminders.insert().values(
-            reminder_id=str(e.originator_id),
-            case_id=str(e.case_id),
-            due_on=date.fromisoformat(e.due_on),
-            fired=False,
-        )
+        _SCHEDULE,
+        {
+            "reminder_id": str(e.originator_id),
+            "case_id": str(e.case_id),
+            "due_on": date.fromisoformat(e.due_on),
+            "fired": False,
+        },
     )
 
 
 def _fired(e: Reminder.Fired, session: Session) -> None:
-    session.execute(
-        update(reminders).where(reminders.c.reminder_id == str(e.originator_id)).values(fired=True)
-    )
+    session.execute(_FIRE, {"b_reminder_id": str(e.originator_id)})
 
 
 def _superseded(e: Reminder.Superseded, session: Session) -> None:
-    session.execute(delete(reminders).where(reminders.c.reminder_id == str(e.originator_id)))
+    session.execute(_SUPERSEDE, {"b_reminder_id": str(e.originator_id)})
 
 
 def _requested(e: Notification.Requested, session: Session) -> None:
     session.execute(
-        emails.insert().values(
-            notification_id=str(e.originator_id),
-            case_id=str(e.case_id),
-            recipient=e.recipient,
-            template=e.template,
-            source_event_id=e.source_event_id,
-            status=EmailStatus.REQUESTED.value,
-            requested_at=e.timestamp,
-            updated_at=e.timestamp,
-        )
+        _REQUEST,
+        {
+            "notification_id": str(e.originator_id),
+            "case_id": str(e.case_id),
+            "recipient": e.recipient,
+            "template": e.template,
+            "source_event_id": e.source_event_id,
+            "status": EmailStatus.REQUESTED.value,
+            "requested_at": e.timestamp,
+            "updated_at": e.timestamp,
+        },
     )
 
 
@@ -123,9 +145,13 @@ def _failed(e: Notification.Failed, session: Session) -> None:
 
 def _outcome(session: Session, e: Notification.Event, status: EmailStatus, detail: str) -> None:
     session.execute(
-        update(emails)
-        .where(emails.c.notification_id == str(e.originator_id))
-        .values(status=status.value, detail=detail, updated_at=e.timestamp)
+        _OUTCOME,
+        {
+            "b_notification_id": str(e.originator_id),
+            "b_status": status.value,
+            "b_detail": detail,
+            "b_updated_at": e.timestamp,
+        },
     )
 
 
