@@ -85,6 +85,8 @@ class Work(Generic[S]):
                     raise AggregateNotFoundError(aggregate_id)
                 aggregate = fold(None, history)
                 assert isinstance(aggregate, Aggregate)
+                if self.app.kept is not None:
+                    self.app.kept.keep(aggregate, history)
                 self._aggregates[aggregate_id] = aggregate
             else:
                 try:

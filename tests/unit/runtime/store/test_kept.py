@@ -146,3 +146,19 @@ def test_the_panel_keeps_its_meetings(tmp_path: Path) -> None:
     personal data (else the panel would not start: `HoldsPersonalData`)."""
     panel = PanelApp(Settings(data_dir=tmp_path))
     assert panel.kept is not None and panel.kept.kinds == (Meeting,)
+
+
+def test_a_batchs_histories_read_a_kept_one_on_from_its_last_event(
+    app: LedgerApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A consumer reads its batch's aggregates at once (`histories`): a kept one as a unit of
+    work would load it, and what the batch folds is kept."""
+    kept, other = _ledger(app, 30), _ledger(app, 2)
+    decoded = Counted(app, monkeypatch)
+    batch = app.histories([kept.id, other.id])
+    assert decoded.since() == 31 + 3
+    Work(app, [kept.id, other.id], batch).get_as(kept.id, Ledger, "ledger")  # folded: kept
+    again = app.histories([kept.id, other.id])
+    assert decoded.since() == 1 + 3
+    assert [e.originator_version for e in again[kept.id]] == list(range(1, 32))
+    assert Work(app, [kept.id], again).get_as(kept.id, Ledger, "ledger").notes[-1] == "n29"
