@@ -103,6 +103,11 @@ class Projector:
         existing = metadata.tables.get("projection_positions")
         self.positions = existing if existing is not None else positions_table(metadata)
         create_tables(metadata, engine)
+        # Built once: a busy service catches up a few events at a time, each time reading
+        # and moving its position.
+        c = self.positions.c
+        self._locked = select(c.position).where(c.name == name).with_for_update()
+        self._moved = self.positions.update().where(c.name == name)
 
     def position(self) -> int:
         with Session(self.engine) as session:
@@ -113,11 +118,7 @@ class Projector:
 
     def catch_up_once(self) -> int:
         with Session(self.engine) as session, session.begin():
-            row = session.execute(
-                select(self.positions.c.position)
-                .where(self.positions.c.name == self.name)
-                .with_for_update()
-            ).scalar()
+            row = session.execute(self._locked).scalar()
             after = int(row or 0)
             notifications = self.app.notifications(after, self.batch_size)
             for n in notifications:
@@ -128,11 +129,7 @@ class Projector:
             if row is None:
                 session.execute(self.positions.insert().values(name=self.name, position=last))
             else:
-                session.execute(
-                    self.positions.update()
-                    .where(self.positions.c.name == self.name)
-                    .values(position=last)
-                )
+                session.execute(self._moved, {"position": last})
             return len(notifications)
 
     def catch_up(self) -> None:
