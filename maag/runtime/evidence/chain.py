@@ -264,7 +264,9 @@ class EventChain:
 
     async def run(self, stop: asyncio.Event) -> None:
         # A failure is a conflict with another replica or the store away: try again.
-        await Follower("chain", in_thread(self.extend_once), self.wakeup, gather=0.2).run(stop)
+        await Follower(
+            "chain", in_thread(self.extend_once), self.wakeup, gather=0.2, batch=self.batch_size
+        ).run(stop)
 
     def stored_time(self, notification_id: int) -> datetime | None:
         """When the stored event at `notification_id` happened (as it says, under its MAC),

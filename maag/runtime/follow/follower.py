@@ -137,6 +137,7 @@ class Follower:
         leadership: Leadership | None = None,
         fatal: tuple[type[BaseException], ...] = (),
         gather: float = GATHER,
+        batch: int | None = None,
         **context: Any,
     ) -> None:
         self.name = name
@@ -145,6 +146,11 @@ class Follower:
         self.leadership = leadership
         self.fatal = fatal  # errors the step's owner handles: not retried here
         self.gather = gather
+        # The most a step reads at once: one that moved less read everything there was, so
+        # the next waits for a commit (each of which wakes it) instead of reading again at
+        # once only to find nothing, a transaction per wake-up for nothing. (A step moves by
+        # positions, at least as many as it read: a full read never looks partial.)
+        self.batch = batch
         self.context = context
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -175,7 +181,8 @@ class Follower:
                     continue
                 if moved:
                     last_moved = clock()
-                    continue
+                    if self.batch is None or moved >= self.batch:
+                        continue
                 await _first(stop, woken, self.wakeup.poll)
                 if woken.is_set() and clock() - last_moved < BURST:
                     await sleep_or_stop(stop, self.gather)

@@ -138,5 +138,12 @@ class Projector:
 
     async def run(self, stop: asyncio.Event) -> None:
         step = in_thread(self.catch_up_once)
-        follower = Follower("projection", step, self.wakeup, gather=0.05, projection=self.name)
+        follower = Follower(
+            "projection",
+            step,
+            self.wakeup,
+            gather=0.05,
+            batch=self.batch_size,
+            projection=self.name,
+        )
         await follower.run(stop)

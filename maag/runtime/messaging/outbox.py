@@ -288,6 +288,7 @@ class OutboxRelay:
             self.wakeup,
             leadership=self.leadership,
             fatal=(OutboxBlocked,),
+            batch=self.batch_size,
         )
         try:
             await follower.run(stop)

@@ -438,7 +438,12 @@ class Sender:
     async def run(self, stop: asyncio.Event) -> None:
         self.stop = stop
         follower = Follower(
-            "sender", self.deliver_once, self.wakeup, leadership=self.leadership, fatal=(Stopping,)
+            "sender",
+            self.deliver_once,
+            self.wakeup,
+            leadership=self.leadership,
+            fatal=(Stopping,),
+            batch=self.batch_size,
         )
         try:
             await follower.run(stop)

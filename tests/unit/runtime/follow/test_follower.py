@@ -74,3 +74,47 @@ async def test_it_stands_by_while_another_replica_leads_and_stops_promptly() -> 
     stop.set()
     await asyncio.wait_for(task, timeout=2)  # not after the 1 s stand-by pause
     assert steps.calls == 0 and leadership.released
+
+
+class Woken(Wakeup):
+    """A wakeup the test fires, with no poll to stand in for it."""
+
+    def __init__(self) -> None:
+        super().__init__(None, None)
+
+    @property
+    def poll(self) -> float:
+        return 60.0
+
+
+async def _ticks(n: int = 20) -> None:
+    """Let the follower's loop run as far as it goes without waiting on anything."""
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+async def test_a_step_that_read_less_than_its_batch_waits_for_the_next_commit() -> None:
+    """It read everything there was: reading again at once finds nothing (a transaction
+    per wake-up for nothing). A commit wakes it."""
+    steps = Steps([3, 2])
+    wakeup = Woken()
+    stop = asyncio.Event()
+    task = asyncio.create_task(Follower("t", steps, wakeup, batch=10, gather=0).run(stop))
+    await _ticks()
+    assert steps.calls == 1
+    wakeup._fire()
+    await _ticks()
+    assert steps.calls == 2
+    stop.set()
+    await asyncio.wait_for(task, timeout=2)
+
+
+async def test_a_step_that_read_a_whole_batch_reads_on_at_once() -> None:
+    steps = Steps([10, 10, 4])
+    wakeup = Woken()
+    stop = asyncio.Event()
+    task = asyncio.create_task(Follower("t", steps, wakeup, batch=10, gather=0).run(stop))
+    await _ticks()
+    assert steps.calls == 3  # two whole batches, then one that caught up
+    stop.set()
+    await asyncio.wait_for(task, timeout=2)
