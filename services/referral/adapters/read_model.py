@@ -19,6 +19,8 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Update,
+    bindparam,
     delete,
     or_,
     select,
@@ -124,30 +126,67 @@ front_door = Table(
 )
 
 
+# Built once, their values bound on each event: building a statement per event (and its
+# cache key) was half of the projection's time. The placeholders are named apart from the
+# columns, whose names SQLAlchemy keeps for an INSERT's and an UPDATE's own values.
+_CASE = cases.c.case_id == bindparam("b_case_id")
+_FRONT_DOOR_CLEAR = delete(front_door).where(front_door.c.case_id == bindparam("b_case_id"))
+_FRONT_DOOR_ADD = front_door.insert()
+_FRONT_DOOR_ANSWER = (
+    update(front_door)
+    .where(front_door.c.case_id == bindparam("b_case_id"))
+    .values(answer=bindparam("b_answer"), answered_at=bindparam("b_answered_at"))
+)
+_NOTE_CLEAR = delete(notes).where(notes.c.note_id == bindparam("b_note_id"))
+_NOTE_ADD = notes.insert()
+_CASE_ADD = cases.insert()
+_CASE_STATUS = select(cases.c.status).where(_CASE)
+_CASE_LEAD = update(cases).where(_CASE).values(lead_id=bindparam("b_lead_id"))
+# what an erasure empties is fixed by the columns' classes: the same statement each time
+_CASE_FORGET = update(cases).where(_CASE).values(**forgotten(cases))
+
+
+def _setting(*columns: str) -> Update:
+    """A case's row updated: `columns` and `updated_at`, each bound as `b_<column>`."""
+    return (
+        update(cases)
+        .where(_CASE)
+        .values({c: bindparam(f"b_{c}") for c in ("updated_at", *columns)})
+    )
+
+
+# One statement for each set of columns an event changes.
+_SET_ENDED = _setting("ended", "ended_on", "ended_reason")
+_SET_CHILD = _setting("child_id")
+_SET_HOUSEHOLD = _setting("household_id")
+_SET_STATUS = _setting("status", "reason", "status_since")
+
+
 def _sent_to_front_door(e: Referral.SentToFrontDoor, session: Session) -> None:
     # sent again after a step-down: the row starts over
-    session.execute(delete(front_door).where(front_door.c.case_id == str(e.originator_id)))
+    session.execute(_FRONT_DOOR_CLEAR, {"b_case_id": str(e.originator_id)})
     session.execute(
-        front_door.insert().values(
-            case_id=str(e.originator_id),
-            district=e.district,
-            agency=e.referring_agency,
-            route=e.route,
-            reason=e.reason,
-            sent_at=e.timestamp,
-        )
+        _FRONT_DOOR_ADD,
+        {
+            "case_id": str(e.originator_id),
+            "district": e.district,
+            "agency": e.referring_agency,
+            "route": e.route,
+            "reason": e.reason,
+            "sent_at": e.timestamp,
+        },
     )
 
 
 def _front_door_answered(e: Referral.FrontDoorAnswered, session: Session) -> None:
     session.execute(
-        update(front_door)
-        .where(front_door.c.case_id == str(e.originator_id))
-        .values(answer=e.answer, answered_at=e.timestamp)
+        _FRONT_DOOR_ANSWER,
+        {"b_case_id": str(e.originator_id), "b_answer": e.answer, "b_answered_at": e.timestamp},
     )
     if e.answer == SocialCareAnswer.ACCEPTED:
         _set(
             session,
+            _SET_ENDED,
             e,
             ended=Ended.TAKEN_ON_BY_SOCIAL_CARE,
             ended_on=e.timestamp.date(),
@@ -158,6 +197,7 @@ def _front_door_answered(e: Referral.FrontDoorAnswered, session: Session) -> Non
 def _closed_at_panel(e: Referral.ClosedAtPanel, session: Session) -> None:
     _set(
         session,
+        _SET_ENDED,
         e,
         ended=Ended.CLOSED_AT_PANEL,
         ended_on=date.fromisoformat(e.closed_on),
@@ -167,54 +207,53 @@ def _closed_at_panel(e: Referral.ClosedAtPanel, session: Session) -> None:
 
 def _note_written(e: CaseNote.Written, session: Session) -> None:
     # a projection rebuilt over the same tables (a new PROJECTION) meets its notes again
-    session.execute(delete(notes).where(notes.c.note_id == str(e.originator_id)))
+    session.execute(_NOTE_CLEAR, {"b_note_id": str(e.originator_id)})
     session.execute(
-        notes.insert().values(
-            note_id=str(e.originator_id), case_id=str(e.case_id), written_at=e.timestamp
-        )
+        _NOTE_ADD,
+        {"note_id": str(e.originator_id), "case_id": str(e.case_id), "written_at": e.timestamp},
     )
 
 
 def _received(e: Referral.Received, session: Session) -> None:
     d = e.details
     session.execute(
-        cases.insert().values(
-            case_id=str(e.originator_id),
-            child_id=e.child_id,
-            agency=d["referring_agency"],
-            district=d["district"],
-            caf_reference=d["caf_reference"],
-            level_of_need=d["level_of_need"],
-            status=Status.RECEIVED.value,
-            received_at=e.timestamp,
-            updated_at=e.timestamp,
-            status_since=e.timestamp,
-        )
+        _CASE_ADD,
+        {
+            "case_id": str(e.originator_id),
+            "child_id": e.child_id,
+            "agency": d["referring_agency"],
+            "district": d["district"],
+            "caf_reference": d["caf_reference"],
+            "level_of_need": d["level_of_need"],
+            "status": Status.RECEIVED.value,
+            "received_at": e.timestamp,
+            "updated_at": e.timestamp,
+            "status_since": e.timestamp,
+        },
     )
 
 
 def _match_resolved(e: Referral.ChildMatchResolved, session: Session) -> None:
     if e.confirmed:
-        _set(session, e, child_id=e.child_id)
+        _set(session, _SET_CHILD, e, child_id=e.child_id)
 
 
 def _household_linked(e: Referral.HouseholdLinked, session: Session) -> None:
-    _set(session, e, household_id=e.household_id)
+    _set(session, _SET_HOUSEHOLD, e, household_id=e.household_id)
 
 
 def _triaged(e: Referral.Triaged, session: Session) -> None:
-    _set(session, e, status=e.outcome, reason=e.reason, status_since=e.timestamp)
+    _set(session, _SET_STATUS, e, status=e.outcome, reason=e.reason, status_since=e.timestamp)
 
 
 def _consent_withdrawn(e: Referral.ConsentWithdrawn, session: Session) -> None:
     if e.basis_remains:
         return
-    current = session.execute(
-        select(cases.c.status).where(cases.c.case_id == str(e.originator_id))
-    ).scalar()
+    current = session.execute(_CASE_STATUS, {"b_case_id": str(e.originator_id)}).scalar()
     if current == Status.ACCEPTED:
         _set(
             session,
+            _SET_STATUS,
             e,
             status=Status.PAUSED.value,
             reason="consent withdrawn",
@@ -232,16 +271,12 @@ def _lead_ended(e: Referral.LeadProfessionalEnded, session: Session) -> None:
 
 
 def _lead(session: Session, e: Any, lead_id: str | None) -> None:
-    session.execute(
-        update(cases).where(cases.c.case_id == str(e.originator_id)).values(lead_id=lead_id)
-    )
+    session.execute(_CASE_LEAD, {"b_case_id": str(e.originator_id), "b_lead_id": lead_id})
 
 
 def _erased(e: Referral.PersonalDataErased, session: Session) -> None:
     # the CAF reference and the links to the child and household go; the outcome stays
-    session.execute(
-        update(cases).where(cases.c.case_id == str(e.originator_id)).values(**forgotten(cases))
-    )
+    session.execute(_CASE_FORGET, {"b_case_id": str(e.originator_id)})
 
 
 # What each event does to the rows; the others do nothing to them.
@@ -267,11 +302,15 @@ def project(e: Any, session: Session) -> None:
         found(e, session)
 
 
-def _set(session: Session, e: Any, **values: object) -> None:
+def _set(session: Session, statement: Update, e: Any, **values: object) -> None:
+    """Runs one of the `_SET_*` statements: `values` must be the columns it was built for."""
     session.execute(
-        update(cases)
-        .where(cases.c.case_id == str(e.originator_id))
-        .values(updated_at=e.timestamp, **values)
+        statement,
+        {
+            "b_case_id": str(e.originator_id),
+            "b_updated_at": e.timestamp,
+            **{f"b_{c}": v for c, v in values.items()},
+        },
     )
 
 
