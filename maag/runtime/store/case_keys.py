@@ -23,8 +23,10 @@ import hmac
 import os
 import time
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
+import psycopg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import (
@@ -47,6 +49,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.settings import Settings
+from maag.runtime.store.driver import driver_transaction
 
 NONCE_BYTES = 12
 
@@ -154,6 +157,11 @@ class SqlKeyring:
         )
         self.log = log_table(table)
         self.log_key = log_key
+        self._driver = engine.dialect.name == "postgresql"
+        self._sql = _Statements(engine, table, self.log, locked=log_key is not None)
+        # (seq, mac) of the log's last entry as this keyring last appended it: the next
+        # entry is appended on that assumption by a statement that checks it (`_append`)
+        self._last: tuple[int, bytes] | None = None
         self._cache: dict[UUID, tuple[float, bytes]] = {}
         self._case_of: dict[UUID, UUID] = {}  # owner -> case, never changes once recorded
         create_tables(table.metadata, engine)
@@ -189,6 +197,7 @@ class SqlKeyring:
                 {"seq": seq, "owner_id": owner_id, "act": act, "digest": digest, "mac": previous}
             )
         conn.execute(self.log.insert(), rows)
+        self._last = (seq, previous)
 
     def case_of(self, owner_id: UUID, case_id: UUID | None = None) -> UUID:
         """The case whose key `owner_id` uses: `case_id`, recorded the first time it is
@@ -257,19 +266,61 @@ class SqlKeyring:
         # One round trip for a new case: the key is made, and kept unless the case has one.
         key = os.urandom(32)
         wrapped = self._wrap(case_id, key)
-        row = {self.owner.name: case_id, "wrapped": wrapped, "kek_id": self.current}
-        dialect = self.engine.dialect.name
-        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(self.table)
-        with self.engine.begin() as conn:  # committed before the event that uses it
-            made = conn.execute(insert.on_conflict_do_nothing().returning(self.owner), row).first()
-            if made is not None:
-                self._logged(conn, [(case_id, MADE, digest_of(wrapped, self.current))])
-        if made is not None:
+        if self._driver:
+            made = self._make(case_id, wrapped)
+        else:
+            row = {self.owner.name: case_id, "wrapped": wrapped, "kek_id": self.current}
+            dialect = self.engine.dialect.name
+            insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(self.table)
+            with self.engine.begin() as conn:  # committed before the event that uses it
+                made = (
+                    conn.execute(insert.on_conflict_do_nothing().returning(self.owner), row).first()
+                    is not None
+                )
+                if made:
+                    self._logged(conn, [(case_id, MADE, digest_of(wrapped, self.current))])
+        if made:
             return self._keep(case_id, key)
         # The case had a key (a retry, or two submissions of one case at once): that one.
         kept = self.find(case_id)
         assert kept is not None
         return kept
+
+    def _make(self, case_id: UUID, wrapped: bytes) -> bool:
+        """The key row and its log entry on PostgreSQL, in three statements of psycopg's
+        (the lock taken by the insert of the row, before any statement reads the log), and
+        whether the case's key was made (not there already)."""
+        with driver_transaction(self.engine) as cursor:  # committed before the event using it
+            row = (case_id, wrapped, self.current)
+            cursor.execute(self._sql.make, row if self.log_key is None else (*row, self.log.name))
+            if cursor.fetchone() is None:
+                return False
+            if self.log_key is not None:
+                self._append(cursor, self.log_key, case_id, digest_of(wrapped, self.current))
+        return True
+
+    def _append(
+        self, cursor: psycopg.Cursor[Any], key: bytes, owner_id: UUID, digest: bytes
+    ) -> None:
+        """A made key's entry appended to the log (under the lock `_make` took). On the last
+        entry this keyring appended, in one statement that appends only if that is still
+        the log's last entry (its snapshot taken after the lock, so it is the last for
+        as long as this transaction holds the lock); else (another replica's entry, a
+        transaction rolled back) on the last entry read, as `_logged` does."""
+        known = self._last
+        if known is not None:
+            seq = known[0] + 1
+            mac = log_mac(key, known[1], seq, owner_id, MADE, digest)
+            cursor.execute(self._sql.append_after, (seq, owner_id, MADE, digest, mac, *known))
+            if cursor.fetchone() is not None:
+                self._last = (seq, mac)
+                return
+        cursor.execute(self._sql.last)
+        last = cursor.fetchone()
+        seq = int(last[0]) + 1 if last is not None else 1
+        mac = log_mac(key, bytes(last[1]) if last is not None else b"", seq, owner_id, MADE, digest)
+        cursor.execute(self._sql.append, (seq, owner_id, MADE, digest, mac))
+        self._last = (seq, mac)
 
     def find(self, case_id: UUID) -> bytes | None:
         cached = self._cached(case_id)
@@ -327,3 +378,35 @@ class SqlKeyring:
             t = self.table.c
             rows = conn.execute(select(t.kek_id, func.count()).group_by(t.kek_id)).all()
         return {kek_id: int(n) for kek_id, n in rows}
+
+
+class _Statements:
+    """A keyring's statements on PostgreSQL, as psycopg is given them (built once: the
+    tables' names are the service's)."""
+
+    def __init__(self, engine: Engine, keys: Table, log: Table, locked: bool) -> None:
+        quote = engine.dialect.identifier_preparer.quote
+        table, owner, entries = (
+            quote(keys.name),
+            quote(keys.primary_key.columns.values()[0].name),
+            quote(log.name),
+        )
+        make = (
+            f"INSERT INTO {table} ({owner}, wrapped, kek_id) VALUES (%s, %s, %s) "
+            f"ON CONFLICT DO NOTHING RETURNING {owner}"
+        )
+        # one appender at a time: each entry's MAC takes in the one before it. The lock is
+        # taken once the row is made (none made: no entry, no lock), as a statement of its
+        # own after the insert took it, and before the one reading the log's last entry.
+        self.make = (
+            f"WITH made AS ({make}) SELECT pg_advisory_xact_lock(hashtext(%s)) FROM made"
+            if locked
+            else make
+        )
+        columns = "seq, owner_id, act, digest, mac"
+        self.last = f"SELECT seq, mac FROM {entries} ORDER BY seq DESC LIMIT 1"
+        self.append = f"INSERT INTO {entries} ({columns}) VALUES (%s, %s, %s, %s, %s)"
+        self.append_after = (
+            f"INSERT INTO {entries} ({columns}) SELECT %s, %s, %s, %s, %s "
+            f"FROM ({self.last}) AS last WHERE last.seq = %s AND last.mac = %s RETURNING seq"
+        )

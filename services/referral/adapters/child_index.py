@@ -42,7 +42,6 @@ from sqlalchemy import (
     bindparam,
     literal,
     select,
-    text,
     union_all,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -50,6 +49,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.settings import SettingsError
+from maag.runtime.store.driver import driver_transaction
 from services.referral.domain.matching import STRONG, Key, likely
 from services.referral.domain.values import Offer
 
@@ -78,26 +78,31 @@ keys_table = Table(
 # Index a referral's keys and look up everything it and its probes meet, in one round trip:
 # the lookup reads the table as it was before the insert (a data-modifying CTE's snapshot);
 # each token is looked up on its own (at most PER_KEY referrals each, the latest first).
-_PLACE = text(
-    f"""
+# Given to psycopg as it is (`driver_transaction`): one text whatever the keys, prepared by
+# psycopg once per connection.
+_PLACE = f"""
     WITH indexed AS (
         INSERT INTO {keys_table.name} (token, kind, case_id, child_id)
-        SELECT u.token, u.kind, :case_id, :child_id
-        FROM unnest(CAST(:tokens AS bytea[]), CAST(:kinds AS text[])) AS u(token, kind)
+        SELECT u.token, u.kind, %(case_id)s, %(child_id)s
+        FROM unnest(CAST(%(tokens)s AS bytea[]), CAST(%(kinds)s AS text[])) AS u(token, kind)
         ON CONFLICT (case_id, kind)
         DO UPDATE SET token = EXCLUDED.token, child_id = EXCLUDED.child_id
         RETURNING 1
     )
     SELECT v.label AS kind, k.case_id, k.child_id, k.seq
-    FROM unnest(CAST(:looked AS bytea[]), CAST(:labels AS text[])) AS v(token, label)
+    FROM unnest(CAST(%(looked)s AS bytea[]), CAST(%(labels)s AS text[])) AS v(token, label)
     CROSS JOIN LATERAL (
         SELECT case_id, child_id, seq FROM {keys_table.name}
-        WHERE token = v.token AND case_id <> :case_id
+        WHERE token = v.token AND case_id <> %(case_id)s
         ORDER BY seq DESC
-        LIMIT :per_key
+        LIMIT %(per_key)s
     ) AS k
     """
-)
+# The national keys of the children offered (`_without_conflicts`), the same way.
+_THEIRS = f"""
+    SELECT child_id, kind, token FROM {keys_table.name}
+    WHERE child_id = ANY(%(children)s) AND kind = ANY(%(kinds)s) AND case_id <> %(case_id)s
+    """
 
 
 class ChildIndexKeyMissing(SettingsError):
@@ -148,43 +153,54 @@ class SqlChildIndex:
         looked = {**keys, **(probes or {})}
         if not looked:
             return []
-        postgres = self.engine.dialect.name == "postgresql"
+        strong = {k: self._tokens(v) for k, v in keys.items() if k in STRONG}
+        if self.engine.dialect.name == "postgresql":
+            return self._place_postgres(case_id, child_id, keys, looked, strong)
         with self.engine.begin() as conn:
-            found = (
-                self._place_postgres(conn, case_id, child_id, keys, looked)
-                if postgres
-                else self._place_portable(conn, case_id, child_id, keys, looked)
-            )
-            offers = _offers(found)
-            strong = {k: self._tokens(v) for k, v in keys.items() if k in STRONG}
+            offers = _offers(self._place_portable(conn, case_id, child_id, keys, looked))
             if offers and strong:
                 offers = self._without_conflicts(conn, case_id, offers, strong)
         return offers
 
     def _place_postgres(
         self,
-        conn: Connection,
         case_id: UUID,
         child_id: UUID,
         keys: Mapping[Key, str],
         looked: Mapping[Key, str],
-    ) -> Sequence[Any]:
+        strong: Mapping[Key, list[bytes]],
+    ) -> list[Offer]:
         """One statement of one text whatever the keys (arrays, not a query per key: it is
         prepared once per connection, where a union of a subquery per key was compiled and
-        planned again for each referral)."""
+        planned again for each referral), and the national keys of the children offered
+        read in the same transaction. Without a national key there is no second statement,
+        and the one is its own transaction (no BEGIN and COMMIT to wait for)."""
         tokens = [(kind.value, token) for kind, v in looked.items() for token in self._tokens(v)]
-        return conn.execute(
-            _PLACE,
-            {
-                "case_id": case_id,
-                "child_id": child_id,
-                "kinds": [k.value for k in keys],
-                "tokens": [self._token(v) for v in keys.values()],
-                "labels": [label for label, _ in tokens],
-                "looked": [token for _, token in tokens],
-                "per_key": PER_KEY,
-            },
-        ).all()
+        with driver_transaction(self.engine, autocommit=not strong) as cursor:
+            cursor.execute(
+                _PLACE,
+                {
+                    "case_id": case_id,
+                    "child_id": child_id,
+                    "kinds": [k.value for k in keys],
+                    "tokens": [self._token(v) for v in keys.values()],
+                    "labels": [label for label, _ in tokens],
+                    "looked": [token for _, token in tokens],
+                    "per_key": PER_KEY,
+                },
+            )
+            offers = _offers(cursor.fetchall())
+            if offers and strong:
+                cursor.execute(
+                    _THEIRS,
+                    {
+                        "children": [o.child_id for o in offers],
+                        "kinds": [k.value for k in strong],
+                        "case_id": case_id,
+                    },
+                )
+                offers = _unconflicted(offers, cursor.fetchall(), strong)
+        return offers
 
     def _place_portable(
         self,
@@ -239,8 +255,7 @@ class SqlChildIndex:
             .where(keys_table.c.kind.in_([k.value for k in strong]))
             .where(keys_table.c.case_id != case_id)
         ).all()
-        conflicting = {child for child, kind, token in theirs if token not in strong[Key(kind)]}
-        return [o for o in offers if o.child_id not in conflicting]
+        return _unconflicted(offers, theirs, strong)
 
     def relink(self, case_id: UUID, child_id: UUID) -> None:
         """The referral was confirmed to be `child_id`'s."""
@@ -327,6 +342,15 @@ class Rotation:
     rekeyed: int = 0
     forgotten: int = 0
     skipped: int = 0
+
+
+def _unconflicted(
+    offers: list[Offer], theirs: Sequence[Any], strong: Mapping[Key, list[bytes]]
+) -> list[Offer]:
+    """The offers but those of a child with a national key (child, kind, token) of
+    `theirs` that is none of this referral's (`strong`)."""
+    conflicting = {child for child, kind, token in theirs if token not in strong[Key(kind)]}
+    return [o for o in offers if o.child_id not in conflicting]
 
 
 def _offers(found: Sequence[Any]) -> list[Offer]:
