@@ -28,10 +28,9 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.security import BaseSecurity
 from pydantic import BaseModel
@@ -46,15 +45,14 @@ from maag.runtime.logging import bound, get_logger
 from maag.runtime.messaging import broker as messaging
 from maag.runtime.messaging.kafka import record_size
 from maag.runtime.store.application import ServiceApplication
+from maag.runtime.store.liveness import STORE_UNAVAILABLE
 from maag.runtime.store.unit_of_work import Work
 from maag.runtime.web import metrics
 
 log = get_logger(__name__)
 
 TRANSIENT: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    psycopg.OperationalError,
+    *STORE_UNAVAILABLE,
     KafkaError,
     ConnectionError,
     TimeoutError,

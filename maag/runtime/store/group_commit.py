@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import InterfaceError, OperationalError
 
 from maag.runtime import causation
+from maag.runtime.store.liveness import STORE_UNAVAILABLE
 
 if TYPE_CHECKING:
     from maag.runtime.store.application import ServiceApplication
@@ -93,7 +93,7 @@ class GroupCommit:
     def _commit(self, batch: list[_Call]) -> None:
         try:
             self.app.save(*(e for call in batch for e in call.events))
-        except (OperationalError, InterfaceError) as e:
+        except STORE_UNAVAILABLE as e:
             # the database itself failed (away, or the connection lost): every call's answer
             for call in batch:
                 call.error = e

@@ -13,10 +13,24 @@ import select
 from typing import Any
 
 import psycopg
+import sqlalchemy.exc
+from eventsourcing.persistence import InterfaceError, OperationalError
 from psycopg_pool import ConnectionPool
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
+
+# The store away (down, restarting, unreachable), however it was reached: through
+# eventsourcing's recorders, psycopg itself, or SQLAlchemy (read models, keyrings, indexes).
+# Not the request's or the message's fault: an HTTP call gets a 503 to retry, a consumer
+# retries the batch (never dead-letters it).
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+)
 
 
 def has_word_from_server(conn: Any) -> bool:

@@ -11,8 +11,6 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypedDict, TypeVar, cast
 
 import prometheus_client
-import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -28,6 +26,7 @@ from contracts.limits import HTTP_BODY_BYTES
 from maag.runtime import causation
 from maag.runtime.logging import bound, get_logger
 from maag.runtime.store.idempotency import KeyReused
+from maag.runtime.store.liveness import STORE_UNAVAILABLE
 from maag.runtime.web import metrics
 from maag.runtime.web.auth import (
     Caller,
@@ -290,9 +289,6 @@ def install(
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail))
 
-    @api.exception_handler(OperationalError)
-    @api.exception_handler(InterfaceError)
-    @api.exception_handler(psycopg.OperationalError)
     async def store_unavailable(_: Request, exc: Exception) -> JSONResponse:
         log.warning("store unavailable", error=repr(exc))
         response = problem(
@@ -302,6 +298,9 @@ def install(
         )
         response.headers["Retry-After"] = "5"
         return response
+
+    for unavailable in STORE_UNAVAILABLE:
+        api.add_exception_handler(unavailable, store_unavailable)
 
     for exc_type, status in (errors or {}).items():
 

@@ -9,7 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+import sqlalchemy.exc
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import IntegrityError, OperationalError
@@ -100,6 +102,32 @@ async def test_a_failing_message_leaves_no_partial_change_and_the_rest_apply(
 async def test_a_transient_failure_is_retried_and_never_dead_lettered(settings: Settings) -> None:
     records = _records(settings, ["CAF-2026-0001"])
     failures = iter([OperationalError("connection refused"), OperationalError("still down")])
+
+    def flaky(delivery: Delivery[Any], work: Work) -> None:
+        if (error := next(failures, None)) is not None:
+            raise error
+        on_received(delivery, work)
+
+    consumer = _consumer(settings, flaky)
+    await consumer.handle_batch(TP, records)
+    assert consumer.applied == 1
+    assert consumer.dlq_producer.sent == []
+
+
+async def test_a_store_outage_met_through_sqlalchemy_is_retried_not_dead_lettered(
+    settings: Settings,
+) -> None:
+    """A handler reaching the store through SQLAlchemy (a read model, a keyring, the child
+    index) meets an outage as SQLAlchemy's errors: the message is not at fault. It was
+    dead-lettered as if it were."""
+    records = _records(settings, ["CAF-2026-0001"])
+    refused = psycopg.OperationalError("connection refused")
+    failures = iter(
+        [
+            sqlalchemy.exc.OperationalError("SELECT 1", {}, refused),
+            sqlalchemy.exc.InterfaceError("SELECT 1", {}, refused),
+        ]
+    )
 
     def flaky(delivery: Delivery[Any], work: Work) -> None:
         if (error := next(failures, None)) is not None:
