@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from maag.runtime.follow.projection import create_tables
+from maag.runtime.store.driver import driver_transaction
 
 metadata = MetaData()
 journal = Table(
@@ -29,21 +30,29 @@ journal = Table(
 )
 
 # Built once, its values bound on each insert: the sender journals every email on the event
-# loop, between the server's answer and the next email.
+# loop, between the server's answer and the next email. On PostgreSQL the one statement is
+# given straight to psycopg, as its own transaction (no BEGIN and COMMIT to wait for).
 _ACCEPTED = insert(journal)
+_ACCEPTED_PG = (
+    f"INSERT INTO {journal.name} (notification_id, attempts, accepted_at) "
+    "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+)
 
 
 class SentJournal:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._driver = engine.dialect.name == "postgresql"
         create_tables(metadata, engine)
 
     def accepted(self, notification_id: UUID, attempts: int) -> None:
-        row = {
-            "notification_id": str(notification_id),
-            "attempts": attempts,
-            "accepted_at": datetime.now(UTC),
-        }
+        """Journal an email the server accepted (again: nothing more)."""
+        at = datetime.now(UTC)
+        if self._driver:
+            with driver_transaction(self.engine, autocommit=True) as cursor:
+                cursor.execute(_ACCEPTED_PG, (str(notification_id), attempts, at))
+            return
+        row = {"notification_id": str(notification_id), "attempts": attempts, "accepted_at": at}
         try:
             with self.engine.begin() as conn:
                 conn.execute(_ACCEPTED, row)
