@@ -99,35 +99,27 @@ async def test_a_failing_message_leaves_no_partial_change_and_the_rest_apply(
     ]
 
 
-async def test_a_transient_failure_is_retried_and_never_dead_lettered(settings: Settings) -> None:
-    records = _records(settings, ["CAF-2026-0001"])
-    failures = iter([OperationalError("connection refused"), OperationalError("still down")])
-
-    def flaky(delivery: Delivery[Any], work: Work) -> None:
-        if (error := next(failures, None)) is not None:
-            raise error
-        on_received(delivery, work)
-
-    consumer = _consumer(settings, flaky)
-    await consumer.handle_batch(TP, records)
-    assert consumer.applied == 1
-    assert consumer.dlq_producer.sent == []
+REFUSED = psycopg.OperationalError("connection refused")
 
 
-async def test_a_store_outage_met_through_sqlalchemy_is_retried_not_dead_lettered(
-    settings: Settings,
-) -> None:
-    """A handler reaching the store through SQLAlchemy (a read model, a keyring, the child
-    index) meets an outage as SQLAlchemy's errors: the message is not at fault. It was
-    dead-lettered as if it were."""
-    records = _records(settings, ["CAF-2026-0001"])
-    refused = psycopg.OperationalError("connection refused")
-    failures = iter(
+@pytest.mark.parametrize(
+    "outage",
+    [
+        [OperationalError("connection refused"), OperationalError("still down")],
+        # through SQLAlchemy (a read model, a keyring, the child index): it was dead-lettered
+        # as if the message were at fault
         [
-            sqlalchemy.exc.OperationalError("SELECT 1", {}, refused),
-            sqlalchemy.exc.InterfaceError("SELECT 1", {}, refused),
-        ]
-    )
+            sqlalchemy.exc.OperationalError("SELECT 1", {}, REFUSED),
+            sqlalchemy.exc.InterfaceError("SELECT 1", {}, REFUSED),
+        ],
+    ],
+    ids=["eventsourcing", "sqlalchemy"],
+)
+async def test_a_transient_failure_is_retried_and_never_dead_lettered(
+    settings: Settings, outage: list[Exception]
+) -> None:
+    records = _records(settings, ["CAF-2026-0001"])
+    failures = iter(outage)
 
     def flaky(delivery: Delivery[Any], work: Work) -> None:
         if (error := next(failures, None)) is not None:

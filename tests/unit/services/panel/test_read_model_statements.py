@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
-from eventsourcing.domain import Aggregate
-from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from services.panel.adapters.read_model import agenda, leads, meetings, metadata, project
 from services.panel.domain.case import PanelCase
 from services.panel.domain.meeting import Meeting
+from tests.support.read_models import projected, recorded, rows, sqlite_with
 
 E = TypeVar("E")
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -24,10 +22,8 @@ T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 @pytest.fixture
 def engine() -> Iterator[Engine]:
-    made = create_engine("sqlite://")
-    metadata.create_all(made)
-    yield made
-    made.dispose()
+    with sqlite_with(metadata) as made:
+        yield made
 
 
 def _at(minutes: int) -> datetime:
@@ -39,25 +35,15 @@ def _naive(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None)
 
 
-def _run(engine: Engine, *events: Aggregate.Event) -> None:
-    with Session(engine) as session:
-        for e in events:
-            project(e, session)
-        session.commit()
+def _run(engine: Engine, *events: Any) -> None:
+    projected(engine, project, *events)
 
 
 def _rows(engine: Engine, table: Any) -> set[tuple[Any, ...]]:
-    with Session(engine) as session:
-        return {tuple(r) for r in session.execute(select(table))}
+    return rows(engine, table)
 
 
-def _event(kind: type[E], originator: UUID, version: int, at: datetime, **fields: Any) -> E:
-    """An event as its aggregate would record it (mypy does not see the event classes'
-    fields as the dataclass's)."""
-    made: E = cast(Any, kind)(
-        originator_id=originator, originator_version=version, timestamp=at, **fields
-    )
-    return made
+_event = recorded
 
 
 def _scheduled(meeting: UUID, district: str | None, starts_at: str) -> Meeting.Scheduled:

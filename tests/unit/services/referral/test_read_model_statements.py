@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from services.referral.adapters.read_model import cases, front_door, metadata, notes, project
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
+from tests.support.read_models import projected, recorded, rows, sqlite_with
 
 E = TypeVar("E")
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -24,10 +25,8 @@ T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 @pytest.fixture
 def engine() -> Iterator[Engine]:
-    made = create_engine("sqlite://")
-    metadata.create_all(made)
-    yield made
-    made.dispose()
+    with sqlite_with(metadata) as made:
+        yield made
 
 
 def _at(minutes: int) -> datetime:
@@ -40,10 +39,7 @@ def _naive(minutes: int) -> datetime:
 
 
 def _run(engine: Engine, *events: Any) -> None:
-    with Session(engine) as session:
-        for e in events:
-            project(e, session)
-        session.commit()
+    projected(engine, project, *events)
 
 
 def _case(engine: Engine, case: UUID) -> dict[str, Any]:
@@ -54,17 +50,10 @@ def _case(engine: Engine, case: UUID) -> dict[str, Any]:
 
 
 def _rows(engine: Engine, table: Any) -> set[tuple[Any, ...]]:
-    with Session(engine) as session:
-        return {tuple(r) for r in session.execute(select(table))}
+    return rows(engine, table)
 
 
-def _event(kind: type[E], originator: UUID, version: int, at: datetime, **fields: Any) -> E:
-    """An event as its aggregate would record it (mypy does not see the event classes'
-    fields as the dataclass's)."""
-    made: E = cast(Any, kind)(
-        originator_id=originator, originator_version=version, timestamp=at, **fields
-    )
-    return made
+_event = recorded
 
 
 def _received(case: UUID, caf: str, at: int) -> Referral.Received:

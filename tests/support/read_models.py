@@ -1,0 +1,45 @@
+"""A read model's projection run over events made as their aggregates would record them,
+in SQLite, and the rows it leaves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+E = TypeVar("E")
+
+
+@contextmanager
+def sqlite_with(metadata: MetaData) -> Iterator[Engine]:
+    made = create_engine("sqlite://")
+    metadata.create_all(made)
+    yield made
+    made.dispose()
+
+
+def projected(engine: Engine, project: Callable[[Any, Session], None], *events: Any) -> None:
+    with Session(engine) as session:
+        for e in events:
+            project(e, session)
+        session.commit()
+
+
+def rows(engine: Engine, table: Any) -> set[tuple[Any, ...]]:
+    with Session(engine) as session:
+        return {tuple(r) for r in session.execute(select(table))}
+
+
+def recorded(kind: type[E], originator: UUID, version: int, at: datetime, **fields: Any) -> E:
+    """An event as its aggregate would record it (mypy does not see the event classes'
+    fields as the dataclass's)."""
+    made: E = cast(Any, kind)(
+        originator_id=originator, originator_version=version, timestamp=at, **fields
+    )
+    return made
