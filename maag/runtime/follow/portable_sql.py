@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer
+from sqlalchemy import BigInteger, Integer, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -68,3 +68,51 @@ def _greatest_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
 @compiles(least, "sqlite")
 def _least_sqlite(element: least, compiler: Any, **kw: Any) -> str:
     return f"min({compiler.process(element.clauses, **kw)})"
+
+
+class bytewise(FunctionElement[str]):
+    """A text column compared byte by byte (Python's order of its strings): `COLLATE "C"` on
+    PostgreSQL, where it also lets a sort compare abbreviated keys rather than call the
+    locale's collation on each pair; SQLite's own comparison is already bytewise."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(bytewise)
+def _bytewise(element: bytewise, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)  # type: ignore[no-any-return]
+
+
+@compiles(bytewise, "postgresql")
+def _bytewise_pg(element: bytewise, compiler: Any, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses, **kw)}) COLLATE "C"'
+
+
+class rounded_quotient(FunctionElement[int]):
+    """`round(n / d)` of an integer `n` by a positive odd integer `d`, half away from zero, in
+    whole-number arithmetic both databases do exactly (their `/` of integers truncates towards
+    zero). With `d` odd a quotient is never a half, so this is Python's `round` of it too;
+    cheaper than the same division in PostgreSQL's NUMERIC or SQLite's floating point.
+
+    `sign_of`: an expression cheaper than `n` that is negative whenever `n` is (and not
+    positive when `n` is negative), so that `n` is worked out once; `n` itself by default."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+    def __init__(self, n: Any, d: int, sign_of: Any = None) -> None:
+        if isinstance(d, bool) or not isinstance(d, int) or d <= 0 or d % 2 == 0:
+            raise ValueError(f"the divisor must be a positive odd integer, not {d!r}")
+        # written into the SQL (a checked int), so part of the statement's cache key
+        super().__init__(n, literal_column(str(d)), n if sign_of is None else sign_of)
+
+
+@compiles(rounded_quotient)
+def _rounded_quotient(element: rounded_quotient, compiler: Any, **kw: Any) -> str:
+    n, d, sign = (compiler.process(c, **kw) for c in element.clauses)
+    half = int(d) // 2
+    return f"(CASE WHEN {sign} < 0 THEN ({n} - {half}) / {d} ELSE ({n} + {half}) / {d} END)"

@@ -13,12 +13,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import BigInteger, case, cast, distinct, func, literal, select, text, union_all
+from sqlalchemy import (
+    BigInteger,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.engine import Engine
 from typing_extensions import TypedDict
 
 from contracts.reference import QUADRANT_OF, District
-from maag.runtime.follow.portable_sql import day_number, day_of, greatest, least
+from maag.runtime.follow.portable_sql import (
+    bytewise,
+    day_number,
+    day_of,
+    greatest,
+    least,
+    rounded_quotient,
+)
 from maag.runtime.web.auth import Caller
 from services.commissioning.application.queries import require_report_reader
 from services.commissioning.application.tables import avoided, lines, packages
@@ -89,8 +106,8 @@ def savings_report(
 
 
 def savings(engine: Engine, costs: Mapping[str, int], first: date, last: date) -> SavingsReport:
-    alternatives = _counted(engine, costs, first, last, ("earp", "jap"))
-    rows, by_outcome, unpriced = _counted(engine, costs, first, last, ("maag",), named_only=True)
+    counted = _counted(engine, costs, first, last)
+    rows, by_outcome, unpriced = counted[True]
     avoided_cost = sum(r["avoided_cost_pence"] for r in rows)
     package_cost = sum(r["package_cost_pence"] for r in rows)
     prevention = Prevention(
@@ -106,133 +123,184 @@ def savings(engine: Engine, costs: Mapping[str, int], first: date, last: date) -
             + (f" ({', '.join(sorted(unpriced))} unpriced)" if unpriced else "")
         ),
     )
-    return _report(first, last, costs, *alternatives, prevention)
+    return _report(first, last, costs, *counted[False], prevention)
+
+
+PREVENTION = "maag"  # its packages are counted apart, and only those that name an outcome
 
 
 def _counted(
-    engine: Engine,
-    costs: Mapping[str, int],
-    first: date,
-    last: date,
-    panels: tuple[str, ...],
-    named_only: bool = False,
-) -> tuple[list[SavingsRow], list[OutcomeSavings], set[str]]:
-    """The rows, outcomes and unpriced outcomes of the packages of `panels` (`named_only`:
-    of those that name an outcome, as a MAAG package may; every EARP and JAP package must).
+    engine: Engine, costs: Mapping[str, int], first: date, last: date
+) -> dict[bool, tuple[list[SavingsRow], list[OutcomeSavings], set[str]]]:
+    """The rows, outcomes and unpriced outcomes of the EARP and JAP packages (False) and of
+    the MAAG packages that name an outcome, as one may (True; every EARP and JAP package
+    must), each counted as if the other were not there.
 
-    Added up in the database over day numbers (a year of a county is 100,000s of rows):
-    a line's cost is `rules.cost_between`, a cover's days `savings.avoided_days` (the
-    covers of a case's outcome in order of start, each credited with the days after the
-    last day any earlier one reached) and its worth `savings.worth`; a test holds each to
-    its Python rule. No rounding tie can differ: a week's and a year's fractions are
-    sevenths and 365ths, never a half."""
+    Added up in the database over day numbers (a year of a county is 100,000s of rows), in
+    one statement for both: a line's cost is `rules.cost_between`, a cover's days
+    `savings.avoided_days` (the covers of a case's outcome in order of start, each credited
+    with the days after the last day any earlier one reached) and its worth `savings.worth`;
+    a test holds each to its Python rule. No rounding tie can differ: a week's and a year's
+    fractions are sevenths and 365ths, never a half (`rounded_quotient`)."""
     a, z = day_of(first), day_of(last)  # the first and last days' numbers
     start, end = day_number(packages.c.starts_on), day_number(packages.c.ended_on)
-    chosen = [packages.c.panel.in_(panels)]
-    if named_only:
-        chosen.append(packages.c.package_id.in_(select(avoided.c.package_id)))
-    rows = (
-        select(
-            packages.c.package_id,
-            packages.c.case_id,
-            packages.c.panel,
-            packages.c.district,
-            start.label("start"),
-            end.label("end"),
-            lines.c.weekly_cost_pence.label("weekly"),
-        )
-        .join(lines, lines.c.period_id == packages.c.period_id)
-        .where(*chosen)
-        .cte("rows")
-    )
-    r = rows.c
-    days = least(func.coalesce(r.end, z), z) - greatest(r.start, a) + 1
-    spent = select(
-        literal("spent"),
-        r.panel,
-        r.district,
-        cast(
-            func.sum(
-                case((days > 0, func.round(cast(r.weekly, BigInteger) * days / 7.0)), else_=0)
-            ),
-            BigInteger,
-        ),
-        func.count(
-            distinct(case(((r.start <= z) & (r.end.is_(None) | (r.end >= a)), r.package_id)))
-        ),
-        literal(0),
-    ).group_by(r.panel, r.district)
+    days = least(func.coalesce(end, z), z) - greatest(start, a) + 1  # a line's, in the period
+    weekly = cast(lines.c.weekly_cost_pence, BigInteger)
+    # A package's periods share its case, panel and district (a recommission copies them),
+    # so one row a package holds what the spend counts of its periods and its span: from its
+    # first day to its last, open when any of its periods is.
     spans = (
         select(
-            r.package_id,
-            func.min(r.case_id).label("case_id"),
-            func.min(r.panel).label("panel"),
-            func.min(r.district).label("district"),
-            func.min(r.start).label("start"),
-            # open when any of its periods is
-            case((func.count(r.end) < func.count(), None), else_=func.max(r.end)).label("end"),
+            # compared byte by byte where they are sorted (UUIDs: in Python's order)
+            bytewise(packages.c.package_id).label("package_id"),
+            packages.c.panel,
+            packages.c.district,
+            (packages.c.panel == PREVENTION).label("prevention"),
+            func.min(bytewise(packages.c.case_id)).label("case_id"),
+            func.min(start).label("start"),
+            # open when any of its periods is (as late as the period's last day)
+            least(func.max(func.coalesce(end, z)), z).label("finish"),
+            # none for a period that ends before the period or before it began
+            func.sum(rounded_quotient(weekly * greatest(days, 0), 7, sign_of=weekly)).label("cost"),
+            func.max(case(((start <= z) & (end.is_(None) | (end >= a)), 1), else_=0)).label(
+                "active"
+            ),
         )
-        .group_by(r.package_id)
+        .join(lines, lines.c.period_id == packages.c.period_id)
+        .where(
+            packages.c.panel.in_(("earp", "jap"))
+            | (
+                (packages.c.panel == PREVENTION)
+                & packages.c.package_id.in_(select(avoided.c.package_id))
+            )
+        )
+        .group_by(packages.c.package_id, packages.c.panel, packages.c.district)
         .cte("spans")
     )
     s = spans.c
-    finish = least(func.coalesce(s.end, z), z)
+    spent = select(
+        literal("spent"),
+        s.panel,
+        s.district,
+        literal(False),
+        cast(func.sum(s.cost), BigInteger),
+        func.sum(s.active),
+        literal(0),
+    ).group_by(s.panel, s.district)
+
+    # The last day reached by the earlier covers (by start, then package) of the same case
+    # and outcome that have a day in the period. One that has none ends before the period or
+    # before it began, so before any later one's first day: leaving it out changes no days.
+    any_day = greatest(s.start, a) <= s.finish
+    outcome = bytewise(avoided.c.outcome)
     covers = (
-        select(s.case_id, s.panel, s.district, avoided.c.outcome, s.start, finish.label("finish"))
-        .add_columns(
-            func.max(finish)
+        select(
+            s.prevention,
+            s.case_id,
+            s.panel,
+            s.district,
+            outcome.label("outcome"),
+            s.start,
+            s.finish,
+            func.max(case((any_day, s.finish)))
             .over(
-                partition_by=(s.case_id, avoided.c.outcome),
-                # UUIDs: the database's order of them is Python's
+                partition_by=(s.case_id, outcome, s.prevention),
                 order_by=(s.start, s.package_id),
                 rows=(None, -1),
             )
-            .label("reached")
+            .label("reached"),
         )
         .join(avoided, avoided.c.package_id == s.package_id)
-        .cte("covers")
+        .subquery("covers")
     )
     c = covers.c
-    credited = select(
-        c.case_id,
-        c.panel,
-        c.district,
-        c.outcome,
-        (c.finish - greatest(c.start, a, func.coalesce(c.reached, a - 1) + 1) + 1).label("days"),
-    ).cte("credited")
+    days = c.finish - greatest(c.start, a, func.coalesce(c.reached, a - 1) + 1) + 1
+    # The first cover of a case's outcome with a day in the period (no earlier one has one)
+    # is credited with some: counting those counts the outcome's cases, no count(DISTINCT).
+    firsts = case((c.reached.is_(None) & (greatest(c.start, a) <= c.finish), 1), else_=0)
+    annual = cast(case(costs, value=c.outcome, else_=0) if costs else literal(0), BigInteger)
+    negative = any(cost < 0 for cost in costs.values())  # else the worth's sign is known
+    credited = (
+        select(
+            c.prevention,
+            c.case_id,
+            c.panel,
+            c.district,
+            c.outcome,
+            days.label("days"),
+            firsts.label("first"),
+            rounded_quotient(
+                annual * days, 365, sign_of=annual if negative else literal_column("0")
+            ).label("worth"),
+        )
+        .where(days > 0)
+        .cte("credited")
+    )
     k = credited.c
-    annual = cast(case(costs, value=k.outcome, else_=0) if costs else literal(0), BigInteger)
-    worth = func.round(annual * k.days / 365.0)
-    counted = [
-        func.count(distinct(k.case_id)),
+    # a case once in an area however many of its covers are there
+    case_in_area = (
+        select(
+            k.panel, k.district, func.sum(k.days).label("days"), func.sum(k.worth).label("worth")
+        )
+        .group_by(k.panel, k.district, k.case_id)
+        .subquery("case_in_area")
+    )
+    by_area = select(
+        literal("area"),
+        case_in_area.c.panel,
+        case_in_area.c.district,
+        literal(False),
+        func.count(),
+        cast(func.sum(case_in_area.c.days), BigInteger),
+        cast(func.sum(case_in_area.c.worth), BigInteger),
+    ).group_by(case_in_area.c.panel, case_in_area.c.district)
+    by_outcome = select(
+        literal("outcome"),
+        k.outcome,
+        literal(""),
+        k.prevention,
+        func.sum(k.first),
         cast(func.sum(k.days), BigInteger),
-        cast(func.sum(worth), BigInteger),
-    ]
-    by_area = select(literal("area"), k.panel, k.district, *counted).group_by(k.panel, k.district)
-    by_outcome = select(literal("outcome"), k.outcome, literal(""), *counted).group_by(k.outcome)
+        cast(func.sum(k.worth), BigInteger),
+    ).group_by(k.prevention, k.outcome)
     # one statement: the rows and the covers are worked out once for all three sums
-    found = union_all(spent, by_area.where(k.days > 0), by_outcome.where(k.days > 0))
+    found = union_all(spent, by_area, by_outcome)
     areas: dict[tuple[str, str], list[int]] = {}
-    outcomes: list[OutcomeSavings] = []
+    outcomes: dict[bool, list[OutcomeSavings]] = {False: [], True: []}
     with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":  # sorted in memory, not in files on disk
-            conn.execute(text("SET LOCAL work_mem = '64MB'"))
-        for kind, name, district, x, y, z in conn.execute(found):
+        if conn.dialect.name == "postgresql":
+            # sorted in memory, not in files on disk; and never compiled: over a county's
+            # year compiling its many expressions (LLVM) takes longer than running them
+            conn.execute(
+                text("SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)")
+            )
+        for kind, name, district, prevention, x, y, z in conn.execute(found):
             if kind == "spent":  # package cost, packages active
-                areas.setdefault((name, district), [0, 0, 0, 0, 0])[:2] = [int(x or 0), y]
+                areas.setdefault((name, district), [0, 0, 0, 0, 0])[:2] = [int(x or 0), int(y)]
             elif kind == "area":  # cases, days, worth
-                areas.setdefault((name, district), [0, 0, 0, 0, 0])[2:] = [x, int(y), int(z)]
+                areas.setdefault((name, district), [0, 0, 0, 0, 0])[2:] = [
+                    int(x),
+                    int(y),
+                    int(z),
+                ]
             else:
-                outcomes.append(
-                    OutcomeSavings(outcome=name, cases=x, days=int(y), cost_pence=int(z))
+                outcomes[bool(prevention)].append(
+                    OutcomeSavings(outcome=name, cases=int(x), days=int(y), cost_pence=int(z))
                 )
-    rows_out = [
-        _row(panel, district, *figures)
-        for (panel, district), figures in sorted(areas.items())
-        if figures[1] or figures[0] or figures[3]
-    ]
-    outcomes.sort(key=lambda o: o["outcome"])
-    return rows_out, outcomes, {o["outcome"] for o in outcomes} - set(costs)
+    counted = {}
+    for kept in (False, True):
+        rows_out = [
+            _row(panel, district, *figures)
+            for (panel, district), figures in sorted(areas.items())
+            if (panel == PREVENTION) == kept and (figures[1] or figures[0] or figures[3])
+        ]
+        found_outcomes = sorted(outcomes[kept], key=lambda o: o["outcome"])
+        counted[kept] = (
+            rows_out,
+            found_outcomes,
+            {o["outcome"] for o in found_outcomes} - set(costs),
+        )
+    return counted
 
 
 def _row(
