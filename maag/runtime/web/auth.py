@@ -317,6 +317,21 @@ class TokenVerifier:
             raise Unauthenticated("token expired")
         return _caller(claims), float(expires), kid
 
+    def remembered(self, value: str | None) -> Caller | None:
+        """The caller of an Authorization header whose token was verified before and still
+        holds (unexpired, its key still held), or None: nothing here waits on anything."""
+        scheme, _, token = (value or "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        with self._lock:
+            hit = self._verified.get(token.strip())
+        if hit is None:
+            return None
+        caller, expires, kid = hit
+        if self.clock() < expires + LEEWAY_SECONDS and self.keys.holds(kid):
+            return caller
+        return None
+
     def from_header(self, value: str | None) -> Caller:
         if not value:
             raise Unauthenticated("missing Authorization header (expected 'Bearer <token>')")
