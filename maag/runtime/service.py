@@ -37,6 +37,7 @@ from maag.runtime.settings import Settings
 from maag.runtime.spec import ServiceSpec
 from maag.runtime.store import consistency, incarnation
 from maag.runtime.store.application import ServiceApplication
+from maag.runtime.web import http
 from maag.runtime.web.auth import TokenVerifier
 
 log = get_logger(__name__)
@@ -63,6 +64,7 @@ async def run_service(name: str, api: FastAPI, loops: Sequence[Loop], settings: 
             log_config=None,
             access_log=False,
             lifespan="off",
+            timeout_keep_alive=http.SERVER_KEEP_ALIVE_SECONDS,
         )
     )
     tasks = [

@@ -22,7 +22,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.logging import configure
 from maag.runtime.settings import Settings
-from maag.runtime.web.http import metrics_endpoint, mount, observed
+from maag.runtime.web.http import (
+    SERVER_KEEP_ALIVE_SECONDS,
+    client_limits,
+    metrics_endpoint,
+    mount,
+    observed,
+)
 from services.web import problems
 from services.web.backend import Backend
 from services.web.directory import KeycloakDirectory
@@ -37,7 +43,7 @@ def create_app(ws: WebSettings, store: Engine, client: httpx.AsyncClient | None 
     """The web app, its sessions kept in `store`; `client` (the services' HTTP client) stays
     the caller's to close."""
     govuk = _assets(ws.assets)
-    http = client or httpx.AsyncClient(timeout=15)
+    http = client or httpx.AsyncClient(timeout=15, limits=client_limits())
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -121,4 +127,10 @@ def main(settings: Settings) -> None:
     configure(settings.log_format)  # the services' format: JSON records with correlation ids
     ws = WebSettings.of(settings, os.environ)
     app = create_app(ws, read_model_engine(settings, "web"))
-    uvicorn.run(app, host=ws.host, port=ws.port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=ws.host,
+        port=ws.port,
+        log_level="warning",
+        timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
+    )

@@ -26,9 +26,12 @@ from maag.runtime.evidence.timeline import (
     parts_over_http,
     replay,
 )
+from maag.runtime.logging import get_logger
 from maag.runtime.policy import Action
 from maag.runtime.settings import Settings
 from maag.runtime.web import http
+
+log = get_logger(__name__)
 
 
 def _when(as_of: datetime | None) -> datetime | None:
@@ -183,6 +186,7 @@ def install(
             }
             return replay(case_id, parts, when).to_json()
         except ReplayRefused as e:
+            log.warning("timeline refused", error=str(e))  # which service, and why
             raise HTTPException(502, f"the full timeline is unavailable: {e}") from e
 
 

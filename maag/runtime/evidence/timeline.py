@@ -22,6 +22,7 @@ import httpx
 from maag.runtime import causation
 from maag.runtime.evidence.reads import CaseRead
 from maag.runtime.spec import NO_CHANGE, AuditSpec, Change, stored_classes
+from maag.runtime.web.http import client_limits
 
 # Kept by the stored event, shown elsewhere in the entry, or not meaningful to an auditor.
 _SHOWN_APART = {
@@ -404,7 +405,7 @@ def _shared() -> httpx.Client:
     global _client
     with _client_made:
         if _client is None:
-            _client = httpx.Client()
+            _client = httpx.Client(limits=client_limits())
         return _client
 
 

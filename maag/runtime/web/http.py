@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypedDict, TypeVar, cast
 
+import httpx
 import prometheus_client
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, params
 from fastapi.exceptions import RequestValidationError
@@ -47,6 +48,20 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # A caller's correlation id goes into every event's cause, so it is taken only as an id of
 # this form (a UUID fits); anything else is replaced by a new one, which the response names.
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+# How long a process keeps an idle HTTP connection open for its clients (uvicorn's keep-alive),
+# and how long the project's own clients keep one for reuse: less, so that a client never
+# sends a request on a connection the server is closing that moment (the request is lost,
+# "Server disconnected without sending a response"). httpx's default, 5 s, was uvicorn's.
+SERVER_KEEP_ALIVE_SECONDS = 5
+CLIENT_KEEP_ALIVE_SECONDS = 2.0
+
+
+def client_limits() -> httpx.Limits:
+    """The connection limits of a client of the services: idle connections dropped before
+    the services drop them (`CLIENT_KEEP_ALIVE_SECONDS`)."""
+    return httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_SECONDS)
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
