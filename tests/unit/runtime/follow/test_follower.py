@@ -5,6 +5,7 @@ its owner handle what it declares fatal, and stops promptly."""
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 import pytest
 
@@ -76,21 +77,38 @@ async def test_it_stands_by_while_another_replica_leads_and_stops_promptly() -> 
     assert steps.calls == 0 and leadership.released
 
 
+class Parked(asyncio.Event):
+    """The follower's wake-up event, saying when the follower waits on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parked = asyncio.Event()
+
+    async def wait(self) -> Literal[True]:
+        self.parked.set()
+        return await super().wait()
+
+
 class Woken(Wakeup):
     """A wakeup the test fires, with no poll to stand in for it."""
 
     def __init__(self) -> None:
         super().__init__(None, None)
+        self.woken = Parked()
 
     @property
     def poll(self) -> float:
         return 60.0
 
+    def register(self) -> asyncio.Event:
+        with self._lock:
+            self._waiters.append((asyncio.get_running_loop(), self.woken))
+        return self.woken
 
-async def _ticks(n: int = 20) -> None:
-    """Let the follower's loop run as far as it goes without waiting on anything."""
-    for _ in range(n):
-        await asyncio.sleep(0)
+    async def waiting(self) -> None:
+        """Until the follower waits for a commit."""
+        await asyncio.wait_for(self.woken.parked.wait(), timeout=5)
+        self.woken.parked.clear()
 
 
 async def test_a_step_that_read_less_than_its_batch_waits_for_the_next_commit() -> None:
@@ -100,10 +118,10 @@ async def test_a_step_that_read_less_than_its_batch_waits_for_the_next_commit() 
     wakeup = Woken()
     stop = asyncio.Event()
     task = asyncio.create_task(Follower("t", steps, wakeup, batch=10, gather=0).run(stop))
-    await _ticks()
+    await wakeup.waiting()
     assert steps.calls == 1
     wakeup._fire()
-    await _ticks()
+    await wakeup.waiting()
     assert steps.calls == 2
     stop.set()
     await asyncio.wait_for(task, timeout=2)
@@ -114,7 +132,7 @@ async def test_a_step_that_read_a_whole_batch_reads_on_at_once() -> None:
     wakeup = Woken()
     stop = asyncio.Event()
     task = asyncio.create_task(Follower("t", steps, wakeup, batch=10, gather=0).run(stop))
-    await _ticks()
+    await wakeup.waiting()
     assert steps.calls == 3  # two whole batches, then one that caught up
     stop.set()
     await asyncio.wait_for(task, timeout=2)
