@@ -17,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import io
 import json
 import re
 import time
 from dataclasses import dataclass, field
 from email.contentmanager import raw_data_manager
+from email.generator import BytesGenerator
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP, compat32
 from email.utils import formatdate
@@ -126,6 +128,33 @@ def _part(body: str, subtype: str) -> MIMEPart:
     part.set_content(body, subtype, content_manager=raw_data_manager)
     part.replace_header("Content-Type", _content_type(part["Content-Type"]))
     return part
+
+
+# How the SMTP client writes a message, with compat32's generator: CRLF line ends, 8-bit
+# bodies as they are where the server takes them (BODY=8BITMIME), else in 7 bits.
+_LINE = compat32.max_line_length or 78  # (None would mean never folded)
+_WRITTEN = {
+    True: compat32.clone(linesep="\r\n"),
+    False: compat32.clone(linesep="\r\n", cte_type="7bit"),
+}
+
+
+def flat(msg: EmailMessage, *, eight_bit: bool) -> bytes | None:
+    """The bytes the SMTP client's `send_message` would send for `msg`, written without the
+    header registry, or None for a message built through it (`_parsed`). The client
+    flattens every `EmailMessage` under SMTP's policy, which parses each header again to
+    write it: most of the rest of an email's cost. compat32 writes the strings given as they
+    are, and for the values `_as_given` admits that is the same bytes (test_smtp_message),
+    unless a header is too long for its line: the two fold it differently."""
+    if msg.policy is not compat32 or any(
+        len(name) + 2 + len(value) > _LINE
+        for name, value in msg.items()
+        if name != "Content-Type"  # the parsed one (`_content_type`): written the same
+    ):
+        return None
+    with io.BytesIO() as written:
+        BytesGenerator(written, policy=_WRITTEN[eight_bit]).flatten(msg)
+        return written.getvalue()
 
 
 def _parsed(headers: dict[str, str], email: Email) -> EmailMessage:
@@ -265,7 +294,20 @@ class Sender:
                 timeout=15,
             )
             await self._smtp.connect()
-        await self._smtp.send_message(msg)
+        smtp = self._smtp
+        if smtp.is_ehlo_or_helo_needed:  # what the server takes decides how it is written
+            try:
+                await smtp.ehlo()
+            except aiosmtplib.SMTPHeloError:  # no ESMTP: as `send_message` would, HELO
+                await smtp.helo()
+        eight_bit = smtp.supports_extension("8BITMIME")
+        data = flat(msg, eight_bit=eight_bit)
+        if data is None:
+            await smtp.send_message(msg)
+            return
+        # The envelope `send_message` reads from the headers: a plain From and To (_ADDRESS).
+        options = ["BODY=8BITMIME"] if eight_bit else []
+        await smtp.sendmail(msg["From"], [msg["To"]], data, mail_options=options)
 
     async def _disconnect(self) -> None:
         if self._smtp is not None:
