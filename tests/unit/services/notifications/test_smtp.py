@@ -469,3 +469,23 @@ async def test_a_stretch_whose_commit_went_through_unseen_is_not_recorded_twice(
     assert sends == [n.id for n in asked]
     assert _statuses(app, asked) == ["sent"] * 3
     assert app.position(TRACKING) == app.recorder.max_notification_id()
+
+
+def test_what_is_asked_for_is_found_without_decoding_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    app = NotificationsApp(settings)
+    asked = _asked(app, 3)
+    sender = Sender(app, settings, dlq_producer=None)
+    after, last, found = sender.pending()
+    expected = [(_position(app, n), n.id) for n in asked]
+    assert (after, last, found) == (0, app.recorder.max_notification_id(), expected)
+    # found again with the mapper refusing to decode: told by each event's topic
+    sender.record(expected[0][0], [])  # (the first one's outcome recorded: not asked again)
+
+    def decoding(*_: Any) -> None:
+        raise AssertionError("decoded an event to tell what it asks for")
+
+    monkeypatch.setattr(app.mapper, "to_domain_event", decoding)
+    assert sender.pending() == (expected[0][0], last, expected[1:])
