@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -164,6 +165,11 @@ class SqlKeyring:
         self._last: tuple[int, bytes] | None = None
         self._cache: dict[UUID, tuple[float, bytes]] = {}
         self._case_of: dict[UUID, UUID] = {}  # owner -> case, never changes once recorded
+        # New cases' keys wanted at once are made together (`data_key`): one maker at a time,
+        # for every case waiting then.
+        self._making = threading.Lock()
+        self._waiting_lock = threading.Lock()
+        self._waiting: dict[UUID, None] = {}  # the new cases whose keys are wanted, in order
         create_tables(table.metadata, engine)
         self._adopt()
 
@@ -260,9 +266,57 @@ class SqlKeyring:
             raise KeyringError(f"case {case_id}'s data key does not unwrap with {kek_id}") from e
 
     def data_key(self, case_id: UUID) -> bytes:
-        cached = self._cached(case_id)
-        if cached is not None:
-            return cached
+        """The case's data key; made (and logged) if it has none.
+
+        On PostgreSQL the keys of every new case wanted at once (concurrent intake requests)
+        are made in one transaction, by one of them. Each new key is logged under the log's
+        lock, so keys were made one at a time anyway, and each request waiting for that lock
+        held one of the engine's few pooled connections: past the pool's size every other
+        request opened and closed a connection of its own, the costliest thing the referral
+        service did for an HTTP referral. (SQLite: the unit tests' one thread.)"""
+        kept = self._cached(case_id)
+        if kept is not None or not self._driver:
+            return kept if kept is not None else self._made_alone(case_id)
+        with self._waiting_lock:
+            self._waiting[case_id] = None
+        with self._making:
+            kept = self._cached(case_id)  # made by the maker before
+            if kept is not None:
+                return kept
+            with self._waiting_lock:
+                wanted = list(self._waiting)
+                self._waiting.clear()
+            if case_id not in wanted:  # taken by a maker whose transaction failed
+                wanted.append(case_id)
+            if len(wanted) == 1:
+                return self._made_alone(case_id)
+            return self.make_keys(wanted)[case_id]
+
+    def make_keys(self, case_ids: list[UUID]) -> dict[UUID, bytes]:
+        """Each case's key, made and logged in one transaction (committed before any event
+        uses them), or the one a case had already (a retry). Kept only once committed."""
+        keys = {case_id: os.urandom(32) for case_id in case_ids}
+        wrapped = {case_id: self._wrap(case_id, key) for case_id, key in keys.items()}
+        rows = [
+            {self.owner.name: case_id, "wrapped": w, "kek_id": self.current}
+            for case_id, w in wrapped.items()
+        ]
+        insert = pg_insert(self.table).on_conflict_do_nothing().returning(self.owner)
+        with self.engine.begin() as conn:
+            made = set(conn.scalars(insert, rows))
+            # the log's own append: its lock, then its last entry, then the new ones chained
+            self._logged(
+                conn,
+                [(c, MADE, digest_of(wrapped[c], self.current)) for c in case_ids if c in made],
+            )
+        found = {}
+        for case_id in case_ids:
+            kept = self._keep(case_id, keys[case_id]) if case_id in made else self.find(case_id)
+            assert kept is not None  # it had a key: not made, and not destroyed meanwhile
+            found[case_id] = kept
+        return found
+
+    def _made_alone(self, case_id: UUID) -> bytes:
         # One round trip for a new case: the key is made, and kept unless the case has one.
         key = os.urandom(32)
         wrapped = self._wrap(case_id, key)
