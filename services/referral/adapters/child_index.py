@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import QueuePool
 
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.settings import SettingsError
@@ -58,6 +60,11 @@ from services.referral.domain.values import Offer
 # not yet confirmed (or a test child referred thousands of times) can cause.
 PER_KEY = 50
 MOST_OFFERS = 5
+# Connections of the engine's pool left to the others that use it (the keyring's maker, the
+# read model's projector) by the placings at once: each intake request places its child,
+# and past the pool's size every other one opened and closed a connection of its own,
+# which cost more than the statement.
+LEFT_IN_POOL = 2
 
 metadata = MetaData()
 keys_table = Table(
@@ -126,6 +133,9 @@ class SqlChildIndex:
         self.engine = engine
         self.current, self.key = keys[0]
         self.keys = tuple(k for _, k in keys)
+        pool = engine.pool
+        at_once = pool.size() - LEFT_IN_POOL if isinstance(pool, QueuePool) else 1
+        self._placing = threading.BoundedSemaphore(max(1, at_once))
         create_tables(metadata, engine)
 
     def _token(self, value: str) -> bytes:
@@ -176,7 +186,7 @@ class SqlChildIndex:
         read in the same transaction. Without a national key there is no second statement,
         and the one is its own transaction (no BEGIN and COMMIT to wait for)."""
         tokens = [(kind.value, token) for kind, v in looked.items() for token in self._tokens(v)]
-        with driver_transaction(self.engine, autocommit=not strong) as cursor:
+        with self._placing, driver_transaction(self.engine, autocommit=not strong) as cursor:
             cursor.execute(
                 _PLACE,
                 {

@@ -41,7 +41,8 @@ def submit_referral(
     work: the same key submitted concurrently is answered with the case the other made."""
     authorise_submission(c.caller, c.details)
     case_id = case_id_for(c.caller.agency, c.idempotency_key or str(uuid4()))
-    existing = find(work, case_id)
+    # without a key the case id is new (a random one's): no store read can find it
+    existing = find(work, case_id) if c.idempotency_key is not None else None
     referral = receive_or_replay(existing, case_id, c.details, Channel.HTTP, app.keyring, app.index)
     if referral is existing:
         return referral, False

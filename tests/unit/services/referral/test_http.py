@@ -11,6 +11,7 @@ import pytest
 from contracts.reference import Role
 from maag.runtime.evidence.reads import CaseRead
 from maag.runtime.web.auth import Caller
+from services.referral.application.commands import submit_referral as submission
 from services.referral.application.queries.read_referral import read_referral
 from tests.support.identity import auth
 from tests.support.referral import CHILD_NAME, details
@@ -35,6 +36,28 @@ def test_submit_accepts_a_referral_and_it_waits_for_consent(api: Api) -> None:
     assert r.json()["status"] == "pending-consent"
     assert r.headers["Location"] == f"/referrals/{r.json()['case_id']}"
     assert r.headers["X-Correlation-Id"]
+
+
+def test_only_a_keyed_submission_looks_for_the_case_its_key_made(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a key the case id is a new random one's: no store read could find it."""
+    looked: list[uuid.UUID] = []
+    found = submission.find
+
+    def find(work: Any, case_id: uuid.UUID) -> Any:
+        looked.append(case_id)
+        return found(work, case_id)
+
+    monkeypatch.setattr(submission, "find", find)
+    r = _submit(api)
+    assert r.status_code == 201, r.text
+    assert looked == []
+    first = _submit(api, key="intake-key-0001")
+    again = _submit(api, key="intake-key-0001")
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json() == first.json()
+    assert first.json()["case_id"] == str(looked[0]) == str(looked[1])
 
 
 def test_consent_then_accepted(api: Api) -> None:
