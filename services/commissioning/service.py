@@ -19,7 +19,12 @@ from services.commissioning.adapters.inbound import subscriptions
 from services.commissioning.adapters.read_model import project
 from services.commissioning.adapters.translate import CLASSES, translate
 from services.commissioning.application.app import CommissioningApp
-from services.commissioning.application.tables import FAILURES, FAILURES_PROJECTION, REPORTS
+from services.commissioning.application.tables import (
+    FAILURES,
+    FAILURES_PROJECTION,
+    REPORTS,
+    REPORTS_PROJECTION,
+)
 from services.commissioning.spec import SPEC
 
 CommissioningService = Service[CommissioningApp]
@@ -36,7 +41,7 @@ def build(settings: Settings) -> CommissioningService:
         translate,
         REPORTS,
         project,
-        projection="commissioning_reports",
+        projection=REPORTS_PROJECTION,
     )
     consumer = p.consumer(
         subscriptions(

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from contracts.reference import QUADRANT_OF, District
+from services.commissioning.adapters.read_model import derive_savings
 from services.commissioning.application.queries.savings_report import (
     OutcomeSavings,
     Prevention,
@@ -221,3 +222,4 @@ def fill(engine: Engine, seed: int, n: int = 300) -> None:
         conn.execute(lines.insert(), lines_)
         if avoids:
             conn.execute(avoided.insert(), avoids)
+        derive_savings(conn)  # the report's rows, as the projection derives them

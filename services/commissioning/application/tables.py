@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -22,13 +24,29 @@ from sqlalchemy import (
 
 from contracts.classification import DataClass, column_class
 from contracts.limits import LABEL_CHARS, TEXT_CHARS
+from maag.runtime.follow.portable_sql import bytewise_string
 
 # --- the reports (spend, capacity, savings), from commissioning's own events ---
 
 REPORTS = MetaData()
+# The reports' projection (`adapters/read_model.py`) and its tables' names. v2: the savings
+# report's own rows (`savings_periods`, `savings_covers`). A new version is a new position
+# and new tables, so a deployment rebuilds them all from the store's first event rather
+# than add to (and collide with) the rows an earlier version wrote.
+REPORTS_VERSION = 2
+REPORTS_PROJECTION = f"commissioning_reports_v{REPORTS_VERSION}"
+
+
+def _versioned(name: str) -> str:
+    return f"{name}_v{REPORTS_VERSION}"
+
+
+def _operational(name: str, kind: Any, **more: Any) -> Column[Any]:
+    return Column(name, kind, info=column_class(DataClass.OPERATIONAL), **more)
+
 
 packages = Table(
-    "comm_packages",
+    _versioned("comm_packages"),
     REPORTS,
     # One row per period of a package with the same lines: a recommission starts a new one.
     Column("period_id", String(60), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
@@ -52,7 +70,7 @@ packages = Table(
     Column("status", String(20), nullable=False, info=column_class(DataClass.OPERATIONAL)),
 )
 lines = Table(
-    "comm_lines",
+    _versioned("comm_lines"),
     REPORTS,
     Column("period_id", String(60), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
     Column("line", Integer, primary_key=True, info=column_class(DataClass.OPERATIONAL)),
@@ -69,24 +87,72 @@ lines = Table(
 )
 # What each package is an alternative to (EARP and JAP packages name at least one).
 avoided = Table(
-    "comm_avoided",
+    _versioned("comm_avoided"),
     REPORTS,
     Column("package_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
     Column("outcome", String(40), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
 )
 providers = Table(
-    "comm_providers",
+    _versioned("comm_providers"),
     REPORTS,
     Column("provider_id", String(100), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
     Column("name", String(200), nullable=False, info=column_class(DataClass.OPERATIONAL)),
     Column("weekly_capacity", Float, nullable=False, info=column_class(DataClass.OPERATIONAL)),
 )
 reservations = Table(
-    "comm_reservations",
+    _versioned("comm_reservations"),
     REPORTS,
     Column("provider_id", String(100), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
     Column("package_id", String(36), primary_key=True, info=column_class(DataClass.OPERATIONAL)),
     Column("units", Float, nullable=False, info=column_class(DataClass.OPERATIONAL)),
+)
+
+# The savings report's rows, derived from the packages', lines' and outcomes' rows above in
+# the same transaction (`adapters/read_model.derive_savings`), so that the report reads
+# neither the lines nor a package's periods again.
+#
+# One row per period the report counts (one with lines, of an EARP or JAP package or of a
+# MAAG package that names an outcome). Its cost over any d days is exact without its lines:
+# `week_pence * (d // 7) + the remainder column of d % 7` (`part_1` .. `part_6`: the sum of
+# its lines' `rules.cost_between` over 1..6 days, each rounded as that rounds it).
+savings_periods = Table(
+    _versioned("savings_periods"),
+    REPORTS,
+    _operational("period_id", String(60), primary_key=True),
+    _operational("package_id", String(36), nullable=False, index=True),
+    _operational("panel", String(10), nullable=False),
+    _operational("district", String(50), nullable=False),
+    _operational("start_day", Integer, nullable=False),  # `portable_sql.day_number`s
+    _operational("end_day", Integer),  # None: open
+    # the package has no other period: counted active without count(DISTINCT)
+    _operational("single", Boolean, nullable=False),
+    _operational("week_pence", BigInteger, nullable=False),
+    *(_operational(f"part_{n}", BigInteger, nullable=False) for n in range(1, 7)),
+)
+# One row per outcome a counted package names: the package's span over its counted periods
+# (from its first day to its last; open when any is), in the order the report's window reads
+# the covers of a case's outcome (the index's: no sort). Ids and outcomes compare bytewise
+# (Python's order), as the report's rules do.
+savings_covers = Table(
+    _versioned("savings_covers"),
+    REPORTS,
+    _operational("package_id", bytewise_string(36), primary_key=True),
+    _operational("outcome", bytewise_string(40), primary_key=True),
+    _operational("case_id", bytewise_string(36), nullable=False),
+    _operational("prevention", Boolean, nullable=False),  # a MAAG package's
+    _operational("panel", String(10), nullable=False),
+    _operational("district", String(50), nullable=False),
+    _operational("start_day", Integer, nullable=False),
+    _operational("end_day", Integer),  # None: open
+)
+Index(
+    f"{savings_covers.name}_in_order",
+    savings_covers.c.case_id,
+    savings_covers.c.outcome,
+    savings_covers.c.prevention,
+    savings_covers.c.start_day,
+    savings_covers.c.package_id,
+    postgresql_include=["end_day", "panel", "district"],  # read from the index alone
 )
 
 # --- packages that could not be commissioned, from commissioning's own events ---
@@ -95,10 +161,6 @@ reservations = Table(
 # the store's beginning where it is new: the refusals kept before it existed are in it too.
 FAILURES = MetaData()
 FAILURES_PROJECTION = "commissioning_failures"
-
-
-def _operational(name: str, kind: Any, **more: Any) -> Column[Any]:
-    return Column(name, kind, info=column_class(DataClass.OPERATIONAL), **more)
 
 
 failures = Table(

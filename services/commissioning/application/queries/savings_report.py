@@ -29,8 +29,6 @@ from typing_extensions import TypedDict
 
 from contracts.reference import QUADRANT_OF, District
 from maag.runtime.follow.portable_sql import (
-    bytewise,
-    day_number,
     day_of,
     greatest,
     least,
@@ -38,7 +36,7 @@ from maag.runtime.follow.portable_sql import (
 )
 from maag.runtime.web.auth import Caller
 from services.commissioning.application.queries import require_report_reader
-from services.commissioning.application.tables import avoided, lines, packages
+from services.commissioning.application.tables import savings_covers, savings_periods
 
 
 class SavingsRow(TypedDict):
@@ -126,6 +124,7 @@ def savings(engine: Engine, costs: Mapping[str, int], first: date, last: date) -
     return _report(first, last, costs, *counted[False], prevention)
 
 
+ALTERNATIVES = ("earp", "jap")  # panels whose packages are alternatives to the outcomes
 PREVENTION = "maag"  # its packages are counted apart, and only those that name an outcome
 
 
@@ -137,82 +136,77 @@ def _counted(
     must), each counted as if the other were not there.
 
     Added up in the database over day numbers (a year of a county is 100,000s of rows), in
-    one statement for both: a line's cost is `rules.cost_between`, a cover's days
+    one statement for both, from the rows the projection derives for it (`savings_periods`,
+    `savings_covers`): a period's cost is its lines' `rules.cost_between`, a cover's days
     `savings.avoided_days` (the covers of a case's outcome in order of start, each credited
     with the days after the last day any earlier one reached) and its worth `savings.worth`;
     a test holds each to its Python rule. No rounding tie can differ: a week's and a year's
     fractions are sevenths and 365ths, never a half (`rounded_quotient`)."""
     a, z = day_of(first), day_of(last)  # the first and last days' numbers
-    start, end = day_number(packages.c.starts_on), day_number(packages.c.ended_on)
-    days = least(func.coalesce(end, z), z) - greatest(start, a) + 1  # a line's, in the period
-    weekly = cast(lines.c.weekly_cost_pence, BigInteger)
-    # A package's periods share its case, panel and district (a recommission copies them),
-    # so one row a package holds what the spend counts of its periods and its span: from its
-    # first day to its last, open when any of its periods is.
-    spans = (
-        select(
-            # compared byte by byte where they are sorted (UUIDs: in Python's order)
-            bytewise(packages.c.package_id).label("package_id"),
-            packages.c.panel,
-            packages.c.district,
-            (packages.c.panel == PREVENTION).label("prevention"),
-            func.min(bytewise(packages.c.case_id)).label("case_id"),
-            func.min(start).label("start"),
-            # open when any of its periods is (as late as the period's last day)
-            least(func.max(func.coalesce(end, z)), z).label("finish"),
-            # none for a period that ends before the period or before it began
-            func.sum(rounded_quotient(weekly * greatest(days, 0), 7, sign_of=weekly)).label("cost"),
-            func.max(case(((start <= z) & (end.is_(None) | (end >= a)), 1), else_=0)).label(
-                "active"
-            ),
-        )
-        .join(lines, lines.c.period_id == packages.c.period_id)
-        .where(
-            packages.c.panel.in_(("earp", "jap"))
-            | (
-                (packages.c.panel == PREVENTION)
-                & packages.c.package_id.in_(select(avoided.c.package_id))
-            )
-        )
-        .group_by(packages.c.package_id, packages.c.panel, packages.c.district)
-        .cte("spans")
-    )
-    s = spans.c
+    p = savings_periods.c
+    periods = select(
+        p.panel,
+        p.district,
+        p.package_id,
+        p.single,
+        p.week_pence,
+        *(p[f"part_{n}"] for n in range(1, 7)),
+        # its days in the period (none or fewer: it ends before the period or before it began)
+        (least(func.coalesce(p.end_day, z), z) - greatest(p.start_day, a) + 1).label("days"),
+        ((p.start_day <= z) & (p.end_day.is_(None) | (p.end_day >= a))).label("active"),
+    ).subquery("periods")
+    r = periods.c
+    part = case({n: r[f"part_{n}"] for n in range(1, 7)}, value=r.days % 7, else_=0)
     spent = select(
         literal("spent"),
-        s.panel,
-        s.district,
-        literal(False),
-        cast(func.sum(s.cost), BigInteger),
-        func.sum(s.active),
+        r.panel,
+        r.district,
+        literal(""),
         literal(0),
-    ).group_by(s.panel, s.district)
+        cast(
+            func.sum(case((r.days > 0, r.week_pence * (r.days // 7) + part), else_=0)), BigInteger
+        ),
+        # a package with one period is active as its period is; only the others' ids need
+        # telling apart (below): no count(DISTINCT) here, so no sort of every period
+        func.sum(case((r.single & r.active, 1), else_=0)),
+        literal(0),
+    ).group_by(r.panel, r.district)
+    several = (
+        select(
+            literal("several"),
+            r.panel,
+            r.district,
+            literal(""),
+            literal(0),
+            literal(0),
+            func.count(func.distinct(r.package_id)),
+            literal(0),
+        )
+        .where(~r.single & r.active)
+        .group_by(r.panel, r.district)
+    )
 
     # The last day reached by the earlier covers (by start, then package) of the same case
     # and outcome that have a day in the period. One that has none ends before the period or
     # before it began, so before any later one's first day: leaving it out changes no days.
-    any_day = greatest(s.start, a) <= s.finish
-    outcome = bytewise(avoided.c.outcome)
-    covers = (
-        select(
-            s.prevention,
-            s.case_id,
-            s.panel,
-            s.district,
-            outcome.label("outcome"),
-            s.start,
-            s.finish,
-            func.max(case((any_day, s.finish)))
-            .over(
-                partition_by=(s.case_id, outcome, s.prevention),
-                order_by=(s.start, s.package_id),
-                rows=(None, -1),
-            )
-            .label("reached"),
+    v = savings_covers.c
+    finish = least(func.coalesce(v.end_day, z), z)
+    covers = select(
+        v.case_id,
+        v.panel,
+        v.district,
+        v.outcome,
+        v.start_day.label("start"),
+        finish.label("finish"),
+        func.max(case((greatest(v.start_day, a) <= finish, finish)))
+        .over(
+            # the table's index's order (its ids compare bytewise): read in order, no sort
+            partition_by=(v.case_id, v.outcome, v.prevention),
+            order_by=(v.start_day, v.package_id),
+            rows=(None, -1),
         )
-        .join(avoided, avoided.c.package_id == s.package_id)
-        .subquery("covers")
-    )
+        .label("reached"),
+    ).subquery("covers")
     c = covers.c
     days = c.finish - greatest(c.start, a, func.coalesce(c.reached, a - 1) + 1) + 1
     # The first cover of a case's outcome with a day in the period (no earlier one has one)
@@ -222,7 +216,6 @@ def _counted(
     negative = any(cost < 0 for cost in costs.values())  # else the worth's sign is known
     credited = (
         select(
-            c.prevention,
             c.case_id,
             c.panel,
             c.district,
@@ -234,39 +227,33 @@ def _counted(
             ).label("worth"),
         )
         .where(days > 0)
-        .cte("credited")
+        .subquery("credited")
     )
     k = credited.c
-    # a case once in an area however many of its covers are there
-    case_in_area = (
-        select(
-            k.panel, k.district, func.sum(k.days).label("days"), func.sum(k.worth).label("worth")
-        )
-        .group_by(k.panel, k.district, k.case_id)
-        .subquery("case_in_area")
+    # a case once in an area however many of its covers are there: its first credited one
+    # there (a window on the covers' order, which starts with the case: no hashing of cases)
+    case_in_area = case(
+        (func.row_number().over(partition_by=(k.case_id, k.panel, k.district)) == 1, 1),
+        else_=0,
     )
-    by_area = select(
-        literal("area"),
-        case_in_area.c.panel,
-        case_in_area.c.district,
-        literal(False),
-        func.count(),
-        cast(func.sum(case_in_area.c.days), BigInteger),
-        cast(func.sum(case_in_area.c.worth), BigInteger),
-    ).group_by(case_in_area.c.panel, case_in_area.c.district)
-    by_outcome = select(
-        literal("outcome"),
-        k.outcome,
-        literal(""),
-        k.prevention,
-        func.sum(k.first),
-        cast(func.sum(k.days), BigInteger),
-        cast(func.sum(k.worth), BigInteger),
-    ).group_by(k.prevention, k.outcome)
-    # one statement: the rows and the covers are worked out once for all three sums
-    found = union_all(spent, by_area, by_outcome)
+    marked = select(credited, case_in_area.label("case_in_area")).subquery("marked")
+    m = marked.c
+    # by area and outcome at once, added up into areas and outcomes below: the credited
+    # covers are read once, not kept for a second pass
+    by_area_and_outcome = select(
+        literal("credited"),
+        m.panel,
+        m.district,
+        m.outcome,
+        func.sum(m.case_in_area),
+        func.sum(m.first),
+        cast(func.sum(m.days), BigInteger),
+        cast(func.sum(m.worth), BigInteger),
+    ).group_by(m.panel, m.district, m.outcome)
+    # one statement: the periods and the covers are read once for both sums
+    found = union_all(spent, several, by_area_and_outcome)
     areas: dict[tuple[str, str], list[int]] = {}
-    outcomes: dict[bool, list[OutcomeSavings]] = {False: [], True: []}
+    by_outcome: dict[tuple[bool, str], list[int]] = {}
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             # sorted in memory, not in files on disk; and never compiled: over a county's
@@ -274,19 +261,23 @@ def _counted(
             conn.execute(
                 text("SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)")
             )
-        for kind, name, district, prevention, x, y, z in conn.execute(found):
-            if kind == "spent":  # package cost, packages active
-                areas.setdefault((name, district), [0, 0, 0, 0, 0])[:2] = [int(x or 0), int(y)]
-            elif kind == "area":  # cases, days, worth
-                areas.setdefault((name, district), [0, 0, 0, 0, 0])[2:] = [
-                    int(x),
-                    int(y),
-                    int(z),
-                ]
-            else:
-                outcomes[bool(prevention)].append(
-                    OutcomeSavings(outcome=name, cases=int(x), days=int(y), cost_pence=int(z))
-                )
+        for kind, panel, district, name, w, x, y, z in conn.execute(found):
+            area = areas.setdefault((panel, district), [0, 0, 0, 0, 0])
+            if kind == "spent":  # package cost, packages active (with one period)
+                area[:2] = [area[0] + int(x or 0), area[1] + int(y)]
+                continue
+            if kind == "several":  # packages active (with several periods)
+                area[1] += int(y)
+                continue
+            # cases, days, worth: the area's, and its outcome's (cases counted per outcome)
+            area[2:] = [area[2] + int(w), area[3] + int(y), area[4] + int(z)]
+            sums = by_outcome.setdefault((panel == PREVENTION, name), [0, 0, 0])
+            sums[:] = [sums[0] + int(x), sums[1] + int(y), sums[2] + int(z)]
+    outcomes: dict[bool, list[OutcomeSavings]] = {False: [], True: []}
+    for (prevention, name), (cases, total, worth) in by_outcome.items():
+        outcomes[prevention].append(
+            OutcomeSavings(outcome=name, cases=cases, days=total, cost_pence=worth)
+        )
     counted = {}
     for kept in (False, True):
         rows_out = [

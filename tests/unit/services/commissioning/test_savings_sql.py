@@ -28,6 +28,7 @@ from sqlalchemy import (
 
 from contracts.reference import AvoidedOutcome, District
 from maag.runtime.follow.portable_sql import bytewise, rounded_quotient
+from services.commissioning.adapters.read_model import derive_savings
 from services.commissioning.application.queries.savings_report import savings
 from services.commissioning.application.tables import REPORTS, avoided, lines, packages
 from services.commissioning.domain.savings import annual_costs
@@ -147,6 +148,7 @@ def dense(engine: Engine, seed: int, cases: int = 6, n: int = 160) -> None:
         conn.execute(packages.insert(), periods)
         conn.execute(lines.insert(), lines_)
         conn.execute(avoided.insert(), unique)
+        derive_savings(conn)  # the report's rows, as the projection derives them
 
 
 COSTS = [
