@@ -34,18 +34,20 @@ from maag.runtime.store.migrations import (
     history_tables,
 )
 
-# One row per history table, as the connected role sees it: whether it exists, whether the
-# append-only trigger is on it as the migration makes it, whether this role owns it (then it
-# could drop the trigger), and whether it may insert and update.
+# One row per history table, in the order given (a join's order is the planner's), as the
+# connected role sees it: whether it exists, whether the append-only trigger is on it as the
+# migration makes it, whether this role owns it (then it could drop the trigger), and
+# whether it may insert and update.
 _HISTORY = f"""
 SELECT t.name, c.oid IS NOT NULL,
        c.oid IS NOT NULL AND {GUARDED},
        c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user),
        c.oid IS NOT NULL AND has_table_privilege(c.oid, 'INSERT'),
        c.oid IS NOT NULL AND has_table_privilege(c.oid, 'UPDATE')
-FROM unnest(%(tables)s::text[]) AS t(name)
+FROM unnest(%(tables)s::text[]) WITH ORDINALITY AS t(name, place)
 LEFT JOIN pg_namespace n ON n.nspname = %(schema)s
 LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.name
+ORDER BY t.place
 """
 # What this role may do to the releases' table besides reading it: then it could record a
 # release no migration ran, or take a migration's record away (a rollback to a release that
