@@ -301,9 +301,10 @@ class SqlKeyring:
             {self.owner.name: case_id, "wrapped": w, "kek_id": self.current}
             for case_id, w in wrapped.items()
         ]
-        insert = pg_insert(self.table).on_conflict_do_nothing().returning(self.owner)
+        dialect = self.engine.dialect.name
+        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(self.table)
         with self.engine.begin() as conn:
-            made = set(conn.scalars(insert, rows))
+            made = set(conn.scalars(insert.on_conflict_do_nothing().returning(self.owner), rows))
             # the log's own append: its lock, then its last entry, then the new ones chained
             self._logged(
                 conn,
@@ -317,23 +318,11 @@ class SqlKeyring:
         return found
 
     def _made_alone(self, case_id: UUID) -> bytes:
+        if not self._driver:
+            return self.make_keys([case_id])[case_id]
         # One round trip for a new case: the key is made, and kept unless the case has one.
         key = os.urandom(32)
-        wrapped = self._wrap(case_id, key)
-        if self._driver:
-            made = self._make(case_id, wrapped)
-        else:
-            row = {self.owner.name: case_id, "wrapped": wrapped, "kek_id": self.current}
-            dialect = self.engine.dialect.name
-            insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(self.table)
-            with self.engine.begin() as conn:  # committed before the event that uses it
-                made = (
-                    conn.execute(insert.on_conflict_do_nothing().returning(self.owner), row).first()
-                    is not None
-                )
-                if made:
-                    self._logged(conn, [(case_id, MADE, digest_of(wrapped, self.current))])
-        if made:
+        if self._make(case_id, self._wrap(case_id, key)):
             return self._keep(case_id, key)
         # The case had a key (a retry, or two submissions of one case at once): that one.
         kept = self.find(case_id)
