@@ -336,6 +336,7 @@ def _env(service: str) -> dict[str, Any]:
         "MAAG_MAIL_FROM": "maag-notifications@essex.example",
         "MAAG_WEB_BASE_URL": WEB_BASE_URL,
         "MAAG_SMTP_RETRY_SECONDS": "300",
+        "MAAG_SMTP_CONNECTIONS": "4",
         "MAAG_REVIEW_REMINDER_DAYS": "14",
         "MAAG_PROVIDER_DIRECTORY": "",
         # empty: the sourced defaults (services/commissioning/domain/savings.py); the county

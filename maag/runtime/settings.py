@@ -138,6 +138,9 @@ class Settings:
     mail_from: str = "maag-notifications@localhost"
     web_base_url: str = "http://127.0.0.1:8010"
     smtp_retry_seconds: float = 300.0
+    # Emails in flight at once, each on its own connection; a crash can resend at most this
+    # many (accepted by the server, not yet journalled). A case's emails keep one lane, in order.
+    smtp_connections: int = 4
     review_reminder_days: int = 14
     provider_directory: Path | None = None
     avoided_annual_cost_pence: dict[str, int] = field(default_factory=dict)
@@ -225,6 +228,7 @@ class Settings:
             mail_from=env.get("MAAG_MAIL_FROM", "maag-notifications@localhost"),
             web_base_url=_url(env, "MAAG_WEB_BASE_URL") or "http://127.0.0.1:8010",
             smtp_retry_seconds=_number(env, "MAAG_SMTP_RETRY_SECONDS", 300, 0, 86_400, float),
+            smtp_connections=int(_number(env, "MAAG_SMTP_CONNECTIONS", 4, 1, 32)),
             review_reminder_days=int(_number(env, "MAAG_REVIEW_REMINDER_DAYS", 14, 0, 90)),
             provider_directory=Path(p) if (p := env.get("MAAG_PROVIDER_DIRECTORY")) else None,
             avoided_annual_cost_pence=parse_costs(env.get("MAAG_AVOIDED_ANNUAL_COST_PENCE", "")),

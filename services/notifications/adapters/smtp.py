@@ -1,13 +1,16 @@
-"""Delivers asked-for emails over SMTP, in the order they were asked for, each once.
+"""Delivers asked-for emails over SMTP, each case's in the order they were asked for, each
+once.
 
 The sender follows the service's own notification log like the outbox relay follows a
 store: it sends, journals each email the server accepts at once (`journal.py`), and records
 the outcomes (`Sent` or `Failed`) of the stretch of the log it read together with its
-position in one transaction. A crash before that commit resends nothing the journal holds:
-only the one email between the server's acceptance and the journal's insert, with the same
+position in one transaction. Emails go out on a few connections at once (lanes,
+`MAAG_SMTP_CONNECTIONS`): one at a time would leave the sender waiting on the mail server's
+round trips. A crash before that commit resends nothing the journal holds: only the email
+each lane has between the server's acceptance and the journal's insert, with the same
 Message-ID, so the receiving system can drop the duplicate. Where that insert fails (or
-there is no journal), what is settled is recorded before the next email is sent, as it is
-before a retry waits. Transient failures (4xx replies, connection refused, timeouts) are
+there is no journal), what is settled is recorded before the lane sends its next email, as
+it is before a retry waits. Transient failures (4xx replies, connection refused, timeouts) are
 retried with backoff for `MAAG_SMTP_RETRY_SECONDS`; permanent ones (5xx replies, a refused
 address, no address at all) are recorded as `Failed` and dead-lettered with the reason.
 """
@@ -186,18 +189,39 @@ class Stopping(Exception):
 
 
 @dataclass
-class _Unrecorded:
-    """Outcomes settled on their aggregates since the last record: their events (taken from
-    the aggregates once: a retried record must carry them again) and the position they
-    reach in the log."""
+class _Lane:
+    """One connection to the mail server, kept open between emails (a connection each is
+    the slow part), and the emails of the cases given to it, one at a time, in order."""
+
+    number: int
+    smtp: aiosmtplib.SMTP | None = None
+
+
+@dataclass
+class _Stretch:
+    """A stretch of the log being sent. Lanes settle its emails out of the log's order, so
+    each record commits every outcome settled since the last one, with the position of the
+    last email before the first not yet settled (the stretch's end once all are): a restart
+    reads again from there, passing over what is recorded already."""
 
     recorded: int
-    position: int
-    events: list[Any] = field(default_factory=list)
+    last: int
+    places: list[int]  # where each email to send was asked for, in the log's order
+    done: set[int] = field(default_factory=set)
+    events: list[Any] = field(default_factory=list)  # taken from the aggregates once
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one record at a time
 
-    def add(self, position: int, events: list[Any]) -> None:
-        self.position = position
+    def settle(self, place: int, events: list[Any]) -> None:
+        self.done.add(place)
         self.events.extend(events)
+
+    def reach(self) -> int:
+        reached = self.recorded
+        for place in self.places:
+            if place not in self.done:
+                return reached
+            reached = max(reached, place)
+        return self.last
 
 
 @functools.lru_cache(maxsize=64)
@@ -231,8 +255,8 @@ class Sender:
         self.leadership = Leadership(
             settings.postgres_conninfo, f"smtp-sender:{app.env.get('POSTGRES_SCHEMA', '')}"
         )
-        self._smtp: aiosmtplib.SMTP | None = None
-        self._unrecorded: _Unrecorded | None = None  # while a stretch of the log is sent
+        self._lanes = [_Lane(n) for n in range(settings.smtp_connections)]
+        self._stretch: _Stretch | None = None  # while a stretch of the log is sent
 
     # --- the store side (synchronous, in a worker thread) ---
 
@@ -248,12 +272,14 @@ class Sender:
         found: list[object] = [fold(None, histories[i]) for i in ids if i in histories]
         return [n for n in found if isinstance(n, Notification)]
 
-    def record(self, position: int, events: list[Any]) -> None:
-        self.app.record(Tracking(TRACKING, position), events)
+    def record(self, position: int | None, events: list[Any]) -> None:
+        """The events, with the position reached (None: no further than recorded)."""
+        self.app.record(None if position is None else Tracking(TRACKING, position), events)
 
     # --- SMTP ---
 
-    async def send(self, notification: Notification) -> Outcome:
+    async def send(self, notification: Notification, lane: _Lane | None = None) -> Outcome:
+        lane = lane or self._lanes[0]
         if not notification.to.reachable:
             return Outcome(False, 0, f"no email address: {notification.recipient}")
         msg = message_for(notification, self.settings.mail_from)
@@ -262,11 +288,11 @@ class Sender:
         while True:
             attempts += 1
             try:
-                await self._deliver(msg)
+                await self._deliver(msg, lane)
                 return Outcome(True, attempts)
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
                 error = classify(e)
-                await self._disconnect()
+                await self._disconnect(lane)
             if isinstance(error, Permanent):
                 return Outcome(False, attempts, f"permanent: {error}")
             wait = backoff.next()
@@ -285,11 +311,11 @@ class Sender:
             if self.stop.is_set():  # not sent, not recorded: asked again after the restart
                 raise Stopping("stopped while the mail server was refusing")
 
-    async def _deliver(self, msg: EmailMessage) -> None:
-        """Over one connection kept open between emails (a connection each is the slow part)."""
-        if self._smtp is None or not self._smtp.is_connected:
+    async def _deliver(self, msg: EmailMessage, lane: _Lane) -> None:
+        """Over the lane's connection, kept open between emails."""
+        if lane.smtp is None or not lane.smtp.is_connected:
             s = self.settings
-            self._smtp = aiosmtplib.SMTP(
+            lane.smtp = aiosmtplib.SMTP(
                 hostname=s.smtp_host,
                 port=s.smtp_port,
                 start_tls=s.smtp_starttls,
@@ -297,8 +323,8 @@ class Sender:
                 password=s.smtp_password,
                 timeout=15,
             )
-            await self._smtp.connect()
-        smtp = self._smtp
+            await lane.smtp.connect()
+        smtp = lane.smtp
         if smtp.is_ehlo_or_helo_needed:  # what the server takes decides how it is written
             try:
                 await smtp.ehlo()
@@ -313,11 +339,12 @@ class Sender:
         options = ["BODY=8BITMIME"] if eight_bit else []
         await smtp.sendmail(msg["From"], [msg["To"]], data, mail_options=options)
 
-    async def _disconnect(self) -> None:
-        if self._smtp is not None:
+    @staticmethod
+    async def _disconnect(lane: _Lane) -> None:
+        if lane.smtp is not None:
             with contextlib.suppress(Exception):  # already gone
-                self._smtp.close()
-            self._smtp = None
+                lane.smtp.close()
+            lane.smtp = None
 
     async def dead_letter(self, notification: Notification, reason: str) -> None:
         value = json.dumps(
@@ -347,11 +374,14 @@ class Sender:
     async def deliver_once(self) -> int:
         """Send what the next stretch of the log asks for, journalling each acceptance at
         once, and record the stretch's outcomes with its position in one commit at the end:
-        a crash before it resends none the journal holds, so at most the one email between
-        the server's acceptance and the journal's insert, with the same Message-ID. An
-        acceptance the journal missed (the store away, or no journal) is recorded before the
-        next email goes out, as is everything settled before a retry waits or when sending
-        stops (Stopping, or a failure)."""
+        a crash before it resends none the journal holds, so at most the emails between the
+        server's acceptance and the journal's insert (one a lane), with the same Message-ID.
+
+        The emails go out on `MAAG_SMTP_CONNECTIONS` lanes at once, each case's on one lane
+        in the order asked for. A lane records what is settled before its next email where
+        the journal missed an acceptance (the store away, or no journal), as before a retry
+        waits; when a lane stops (Stopping, or a failure), the others stop after the email
+        each has in hand, and what is settled is recorded."""
         after, last, asked = await asyncio.to_thread(self.pending)
         if last == after:
             return 0
@@ -360,37 +390,62 @@ class Sender:
         journalled = (
             await asyncio.to_thread(self.journal.sent_among, list(by_id)) if self.journal else {}
         )
-        self._unrecorded = unrecorded = _Unrecorded(after, after)
+        todo = [
+            (place, n)
+            for place, nid in asked
+            if (n := by_id.get(nid)) is not None and n.status == EmailStatus.REQUESTED
+        ]
+        lanes: dict[int, list[tuple[int, Notification]]] = {}
+        for place, n in todo:  # a case's emails keep to one lane, in order
+            lanes.setdefault(n.case_id.int % len(self._lanes), []).append((place, n))
+        self._stretch = stretch = _Stretch(after, last, [place for place, _ in todo])
+        halt = asyncio.Event()
         try:
-            for position, nid in asked:
-                notification = by_id.get(nid)
-                if notification is None or notification.status != EmailStatus.REQUESTED:
-                    continue
-                with bound(
-                    case_id=str(notification.case_id),
-                    correlation_id=notification.correlation_id,
-                ):
-                    try:
-                        outcome, kept = await self._outcome(
-                            notification, journalled.get(notification.id)
-                        )
-                        await self._settle(notification, outcome)
-                    except Exception:
-                        # What went out before is recorded if the store is there; if it is
-                        # not, the journal says what went out.
-                        await self._record_unrecorded()
-                        raise
-                    unrecorded.add(position, list(notification.collect_events()))
-                    if not kept:
-                        await self._record_unrecorded()
-            unrecorded.position = last
+            ended = await asyncio.gather(
+                *(
+                    self._send_lane(self._lanes[n], emails, journalled, stretch, halt)
+                    for n, emails in lanes.items()
+                ),
+                return_exceptions=True,
+            )
+            # What went out is recorded if the store is there; if not, the journal says.
             await self._record_unrecorded()
         finally:
-            self._unrecorded = None
+            self._stretch = None
+        for outcome in ended:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return last - after
 
+    async def _send_lane(
+        self,
+        lane: _Lane,
+        emails: list[tuple[int, Notification]],
+        journalled: dict[UUID, int],
+        stretch: _Stretch,
+        halt: asyncio.Event,
+    ) -> None:
+        for place, notification in emails:
+            if halt.is_set():
+                return
+            with bound(
+                case_id=str(notification.case_id),
+                correlation_id=notification.correlation_id,
+            ):
+                try:
+                    outcome, kept = await self._outcome(
+                        notification, journalled.get(notification.id), lane
+                    )
+                    await self._settle(notification, outcome)
+                    stretch.settle(place, list(notification.collect_events()))
+                    if not kept:
+                        await self._record_unrecorded()
+                except BaseException:
+                    halt.set()
+                    raise
+
     async def _outcome(
-        self, notification: Notification, journalled: int | None
+        self, notification: Notification, journalled: int | None, lane: _Lane
     ) -> tuple[Outcome, bool]:
         """The outcome, and whether it may wait for the stretch's record: a crash before it
         would not send the email again (the journal holds it), or would at worst dead-letter
@@ -399,7 +454,7 @@ class Sender:
             # Accepted by the server before a crash, not yet recorded: record it.
             log.info("sent before a restart; recording it", template=notification.template)
             return Outcome(True, journalled), True
-        outcome = await self.send(notification)
+        outcome = await self.send(notification, lane)
         if self.journal is None:
             return outcome, False
         if not outcome.sent:
@@ -446,20 +501,27 @@ class Sender:
             return False
 
     async def _record_unrecorded(self) -> None:
-        """Record the outcomes settled since the last record, with their position. One that
-        fails is not tried again in this step: the step ends, and the next one reads the
-        log again (the journal says what went out)."""
-        unrecorded = self._unrecorded
-        if unrecorded is None or unrecorded.position == unrecorded.recorded:
+        """Record the outcomes settled since the last record, with the position they reach.
+        One that fails is not tried again in this step: the step ends, and the next one
+        reads the log again (the journal says what went out)."""
+        stretch = self._stretch
+        if stretch is None:
             return
-        try:
-            await self._record_sent(unrecorded.position, unrecorded.events)
-        except BaseException:
-            self._unrecorded = None
-            raise
-        unrecorded.recorded, unrecorded.events = unrecorded.position, []
+        async with stretch.lock:
+            if self._stretch is not stretch:  # a record failed meanwhile: the step ends
+                return
+            reach, events = stretch.reach(), stretch.events
+            if reach == stretch.recorded and not events:
+                return
+            stretch.events = []
+            try:
+                await self._record_sent(reach if reach > stretch.recorded else None, events)
+            except BaseException:
+                self._stretch = None
+                raise
+            stretch.recorded = reach
 
-    async def _record_sent(self, last: int, events: list[Any]) -> None:
+    async def _record_sent(self, last: int | None, events: list[Any]) -> None:
         """Record what was just sent, retrying while the store is away: giving up here would
         send the batch again (a second email to each). Only a crash in between resends."""
         backoff = Backoff(first=0.2)
@@ -496,4 +558,5 @@ class Sender:
         except Stopping as e:
             log.info("sender stopped mid-batch", reason=str(e))
         finally:
-            await self._disconnect()
+            for lane in self._lanes:
+                await self._disconnect(lane)

@@ -77,6 +77,7 @@ def test_kafka_clients_authenticate_only_when_a_user_is_given() -> None:
         ("MAAG_HTTP_PORT", "70000", "MAAG_HTTP_PORT must be from 0 to 65535"),
         ("MAAG_QUORUM_OTHER_AGENCIES", "-1", "MAAG_QUORUM_OTHER_AGENCIES must be from 0 to 11"),
         ("MAAG_SMTP_RETRY_SECONDS", "nan", "MAAG_SMTP_RETRY_SECONDS must be from 0 to 86400"),
+        ("MAAG_SMTP_CONNECTIONS", "0", "MAAG_SMTP_CONNECTIONS must be from 1 to 32"),
         ("MAAG_SMTP_STARTTLS", "perhaps", "MAAG_SMTP_STARTTLS must be true or false"),
         ("MAAG_KAFKA_CREATE_TOPICS", "ja", "MAAG_KAFKA_CREATE_TOPICS must be true or false"),
         ("MAAG_OIDC_ISSUER", "keycloak:8080/realms/maag", "MAAG_OIDC_ISSUER must be an http"),

@@ -33,10 +33,12 @@ from services.notifications.domain.notification import Notification
 from tests.unit.services.notifications.conftest import ACTOR, NOW, delivered, make_app
 
 
-def _one_asked(app: NotificationsApp, event_id: str = "evt-1") -> Notification:
+def _one_asked(
+    app: NotificationsApp, event_id: str = "evt-1", case_id: uuid.UUID | None = None
+) -> Notification:
     """One email asked for: the lead professional of a case whose consent was withdrawn."""
     event = CasePaused(
-        case_id=uuid.uuid4(),
+        case_id=case_id or uuid.uuid4(),
         occurred_at=NOW,
         actor=ACTOR,
         reason="x",
@@ -56,7 +58,7 @@ async def test_a_failed_record_is_retried_with_the_sent_event(
     sender = Sender(app, Settings(data_dir=tmp_path), dlq_producer=None)
     sends: list[Any] = []
 
-    async def send(notification: Any) -> Outcome:
+    async def send(notification: Any, *_: Any) -> Outcome:
         sends.append(notification.id)
         return Outcome(True, 1)
 
@@ -87,7 +89,7 @@ async def test_after_a_crash_between_acceptance_and_record_the_email_is_not_sent
     journal = SentJournal(read_model_engine(settings, "notifications"))
     sends: list[Any] = []
 
-    async def send(notification: Any) -> Outcome:
+    async def send(notification: Any, *_: Any) -> Outcome:
         sends.append(notification.id)
         return Outcome(True, 2)
 
@@ -119,7 +121,7 @@ async def test_recording_during_a_store_outage_stops_promptly_on_shutdown(
     sender = Sender(app, Settings(data_dir=tmp_path), dlq_producer=None)
     failing = asyncio.Event()
 
-    async def send(notification: Any) -> Outcome:
+    async def send(notification: Any, *_: Any) -> Outcome:
         return Outcome(True, 1)
 
     def store_away(processing_event: Any) -> Any:
@@ -180,6 +182,7 @@ async def test_an_email_with_no_address_is_recorded_as_failed_and_dead_lettered(
 
 
 # --- a stretch of the log recorded in one commit; each acceptance journalled at once ---
+# (on one lane: emails in the log's order across cases; several lanes further down)
 
 
 class _Crash(BaseException):
@@ -235,7 +238,7 @@ class _Steps:
 async def test_a_stretch_of_emails_is_recorded_in_one_commit_after_each_is_journalled(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, smtp_connections=1)
     app = NotificationsApp(settings)
     asked = _asked(app, 5)
     last = app.recorder.max_notification_id()
@@ -243,7 +246,7 @@ async def test_a_stretch_of_emails_is_recorded_in_one_commit_after_each_is_journ
     sender = Sender(app, settings, dlq_producer=None, journal=journal)
     steps = _Steps(sender, monkeypatch)
 
-    async def send(notification: Notification) -> Outcome:
+    async def send(notification: Notification, *_: Any) -> Outcome:
         # each one before it journalled the moment the server accepted it
         before = [n.id for n in asked[: asked.index(notification)]]
         assert set(journal.sent_among(before)) == set(before)
@@ -261,12 +264,12 @@ async def test_a_stretch_of_emails_is_recorded_in_one_commit_after_each_is_journ
 async def test_a_crash_before_the_stretch_is_recorded_sends_none_of_it_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, smtp_connections=1)
     app = NotificationsApp(settings)
     asked = _asked(app, 3)
     sends: list[Any] = []
 
-    async def send(notification: Notification) -> Outcome:
+    async def send(notification: Notification, *_: Any) -> Outcome:
         sends.append(notification.id)
         return Outcome(True, 1)
 
@@ -290,14 +293,14 @@ async def test_a_crash_before_the_stretch_is_recorded_sends_none_of_it_again(
 async def test_an_acceptance_the_journal_missed_is_recorded_before_the_next_email(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, smtp_connections=1)
     app = NotificationsApp(settings)
     asked = _asked(app, 3)
     journal = _journal(settings)
     sender = Sender(app, settings, dlq_producer=None, journal=journal)
     steps = _Steps(sender, monkeypatch)
 
-    async def send(notification: Notification) -> Outcome:
+    async def send(notification: Notification, *_: Any) -> Outcome:
         steps.sent(notification)
         return Outcome(True, 1)
 
@@ -315,12 +318,12 @@ async def test_an_acceptance_the_journal_missed_is_recorded_before_the_next_emai
 async def test_stopping_mid_stretch_records_what_was_sent_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, smtp_connections=1)
     app = NotificationsApp(settings)
     asked = _asked(app, 3)
     sender = Sender(app, settings, dlq_producer=None, journal=_journal(settings))
 
-    async def send(notification: Notification) -> Outcome:
+    async def send(notification: Notification, *_: Any) -> Outcome:
         if notification.id == asked[2].id:  # stopped while the mail server refused it
             raise Stopping("stopped while the mail server was refusing")
         return Outcome(True, 1)
@@ -335,13 +338,13 @@ async def test_stopping_mid_stretch_records_what_was_sent_before(
 async def test_stopping_while_the_store_is_away_leaves_the_stretch_to_the_journal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, smtp_connections=1)
     app = NotificationsApp(settings)
     asked = _asked(app, 3)
     sends: list[Any] = []
     failing = asyncio.Event()
 
-    async def send(notification: Notification) -> Outcome:
+    async def send(notification: Notification, *_: Any) -> Outcome:
         sends.append(notification.id)
         return Outcome(True, 1)
 
@@ -370,14 +373,14 @@ async def test_stopping_while_the_store_is_away_leaves_the_stretch_to_the_journa
 async def test_what_was_sent_is_recorded_before_a_retry_waits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(data_dir=tmp_path, smtp_retry_seconds=60)
+    settings = Settings(data_dir=tmp_path, smtp_connections=1, smtp_retry_seconds=60)
     app = NotificationsApp(settings)
     asked = _asked(app, 3)
     sender = Sender(app, settings, dlq_producer=None, journal=_journal(settings))
     steps = _Steps(sender, monkeypatch)
     attempts: list[str] = []
 
-    async def deliver(msg: Any) -> None:
+    async def deliver(msg: Any, *_: Any) -> None:
         attempts.append(msg["Message-ID"])
         if len(attempts) == 2:  # the second email refused once, for now
             raise aiosmtplib.SMTPResponseException(451, "try again later")
@@ -403,7 +406,7 @@ async def test_what_was_sent_is_recorded_before_a_retry_waits(
 async def test_a_failure_mid_stretch_is_dead_lettered_before_it_is_recorded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, smtp_connections=1)
     app = NotificationsApp(settings)
     asked = _asked(app, 3)
     refused = asked[0].id
@@ -414,7 +417,7 @@ async def test_a_failure_mid_stretch_is_dead_lettered_before_it_is_recorded(
         async def send_and_wait(self, topic: str, value: bytes, **kw: Any) -> None:
             done.append("dead-lettered")
 
-    async def send(notification: Notification) -> Outcome:
+    async def send(notification: Notification, *_: Any) -> Outcome:
         sends.append(notification.id)
         if notification.id == refused:
             return Outcome(False, 1, "permanent: 550 mailbox unavailable")
@@ -443,13 +446,13 @@ async def test_a_failure_mid_stretch_is_dead_lettered_before_it_is_recorded(
 async def test_a_stretch_whose_commit_went_through_unseen_is_not_recorded_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, smtp_connections=1)
     app = NotificationsApp(settings)
     asked = _asked(app, 3)
     sender = Sender(app, settings, dlq_producer=None, journal=_journal(settings))
     sends: list[Any] = []
 
-    async def send(notification: Notification) -> Outcome:
+    async def send(notification: Notification, *_: Any) -> Outcome:
         sends.append(notification.id)
         return Outcome(True, 1)
 
@@ -474,7 +477,7 @@ async def test_a_stretch_whose_commit_went_through_unseen_is_not_recorded_twice(
 def test_what_is_asked_for_is_found_without_decoding_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, smtp_connections=1)
     app = NotificationsApp(settings)
     asked = _asked(app, 3)
     sender = Sender(app, settings, dlq_producer=None)
@@ -489,3 +492,126 @@ def test_what_is_asked_for_is_found_without_decoding_the_log(
 
     monkeypatch.setattr(app.mapper, "to_domain_event", decoding)
     assert sender.pending() == (expected[0][0], last, expected[1:])
+
+
+# --- lanes: several emails in flight at once, each case's one at a time, in order ---
+
+
+def _case_on(lane: int, lanes: int) -> uuid.UUID:
+    """A case whose emails go out on `lane` of `lanes`."""
+    return uuid.UUID(int=uuid.uuid4().int // lanes * lanes + lane)
+
+
+async def test_emails_of_different_cases_go_out_at_once_each_case_in_the_order_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path, smtp_connections=3)
+    app = NotificationsApp(settings)
+    cases = [_case_on(lane, 3) for lane in range(3)]
+    asked = [_one_asked(app, f"evt-{i}", cases[i % 3]) for i in range(9)]
+    last = app.recorder.max_notification_id()
+    sender = Sender(app, settings, dlq_producer=None, journal=_journal(settings))
+    steps = _Steps(sender, monkeypatch)
+    at_once = asyncio.Barrier(3)
+    sending: set[uuid.UUID] = set()
+    sent: list[Notification] = []
+
+    async def send(notification: Notification, *_: Any) -> Outcome:
+        assert notification.case_id not in sending, "two of one case's emails at once"
+        first = all(n.case_id != notification.case_id for n in sent)
+        sending.add(notification.case_id)
+        if first:  # each case's first email in flight while the other cases' are
+            await asyncio.wait_for(at_once.wait(), timeout=5)
+        sending.discard(notification.case_id)
+        sent.append(notification)
+        return Outcome(True, 1)
+
+    monkeypatch.setattr(sender, "send", send)
+    assert await sender.deliver_once() == last
+    for case in cases:
+        assert [n.id for n in sent if n.case_id == case] == [
+            n.id for n in asked if n.case_id == case
+        ]
+    assert len(sent) == 9
+    assert steps.records == [(last, 9)]  # still one commit for the stretch
+    assert _statuses(app, asked) == ["sent"] * 9
+
+
+async def test_a_crash_resends_at_most_the_one_unjournalled_email_of_each_lane(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path, smtp_connections=3)
+    app = NotificationsApp(settings)
+    asked = [_one_asked(app, f"evt-{i}", _case_on(i % 3, 3)) for i in range(6)]
+    journal = _journal(settings)
+    sends: list[uuid.UUID] = []
+    unjournalled: set[uuid.UUID] = set()  # accepted by the server, not yet in the journal
+    at_crash: set[uuid.UUID] = set()
+    at_once = asyncio.Barrier(3)
+
+    async def send(notification: Notification, *_: Any) -> Outcome:
+        first = notification.id in {n.id for n in asked[:3]}
+        sends.append(notification.id)
+        unjournalled.add(notification.id)  # accepted; the answer on its way back
+        if first:
+            await asyncio.wait_for(at_once.wait(), timeout=5)
+        return Outcome(True, 1)
+
+    def crash(*_: Any) -> None:
+        at_crash.update(unjournalled)
+        raise _Crash
+
+    first = Sender(app, settings, dlq_producer=None, journal=journal)
+    monkeypatch.setattr(first, "send", send)
+    monkeypatch.setattr(journal, "accepted", crash)  # dies before journalling the first
+    monkeypatch.setattr(first, "record", crash)
+    with pytest.raises(_Crash):
+        await first.deliver_once()
+    assert len(at_crash) == 3  # one a lane: the most a crash can catch unjournalled
+    assert _statuses(app, asked) == ["requested"] * 6
+    monkeypatch.undo()
+
+    restarted = Sender(app, settings, dlq_producer=None, journal=_journal(settings))
+    monkeypatch.setattr(restarted, "send", send)
+    await restarted.deliver_once()
+    counted = Counter(sends)
+    assert {n for n, times in counted.items() if times == 2} == at_crash
+    assert set(counted) == {n.id for n in asked} and max(counted.values()) == 2
+    assert _statuses(app, asked) == ["sent"] * 6
+
+
+async def test_a_lane_that_stops_stops_the_others_and_the_log_is_read_again_from_its_email(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path, smtp_connections=2)
+    app = NotificationsApp(settings)
+    a, b = _case_on(0, 2), _case_on(1, 2)
+    a1, b1, a2, b2 = (_one_asked(app, f"evt-{i}", case) for i, case in enumerate([a, b, a, b]))
+    sends: list[uuid.UUID] = []
+    a2_sent = asyncio.Event()
+    refusing = [b1.id]
+
+    async def send(notification: Notification, *_: Any) -> Outcome:
+        if notification.id in refusing:  # refused until the service stopped
+            await asyncio.wait_for(a2_sent.wait(), timeout=5)
+            raise Stopping("stopped while the mail server was refusing")
+        sends.append(notification.id)
+        if notification.id == a2.id:
+            a2_sent.set()
+        return Outcome(True, 1)
+
+    sender = Sender(app, settings, dlq_producer=None, journal=_journal(settings))
+    monkeypatch.setattr(sender, "send", send)
+    with pytest.raises(Stopping):
+        await sender.deliver_once()
+    assert _statuses(app, [a1, b1, a2, b2]) == ["sent", "requested", "sent", "requested"]
+    assert app.position(TRACKING) == _position(app, a1)  # before the first not sent
+
+    refusing.clear()
+    restarted = Sender(app, settings, dlq_producer=None, journal=_journal(settings))
+    monkeypatch.setattr(restarted, "send", send)
+    await restarted.deliver_once()
+    await restarted.deliver_once()  # passes over its own Sent events
+    assert sends == [a1.id, a2.id, b1.id, b2.id]  # a2 passed over: recorded already
+    assert _statuses(app, [a1, b1, a2, b2]) == ["sent"] * 4
+    assert app.position(TRACKING) == app.recorder.max_notification_id()
