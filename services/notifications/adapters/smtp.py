@@ -18,6 +18,7 @@ address, no address at all) are recorded as `Failed` and dead-lettered with the 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import io
@@ -191,7 +192,8 @@ class Stopping(Exception):
 @dataclass
 class _Lane:
     """One connection to the mail server, kept open between emails (a connection each is
-    the slow part), and the emails of the cases given to it, one at a time, in order."""
+    the slow part). It sends one email at a time: the next case's emails, in order, as it
+    comes free."""
 
     number: int
     smtp: aiosmtplib.SMTP | None = None
@@ -381,7 +383,7 @@ class Sender:
         in the order asked for. A lane records what is settled before its next email where
         the journal missed an acceptance (the store away, or no journal), as before a retry
         waits; when a lane stops (Stopping, or a failure), the others stop after the email
-        each has in hand, and what is settled is recorded."""
+        each has in hand (a retry of it included), and what is settled is recorded."""
         after, last, asked = await asyncio.to_thread(self.pending)
         if last == after:
             return 0
@@ -395,16 +397,18 @@ class Sender:
             for place, nid in asked
             if (n := by_id.get(nid)) is not None and n.status == EmailStatus.REQUESTED
         ]
-        lanes: dict[int, list[tuple[int, Notification]]] = {}
-        for place, n in todo:  # a case's emails keep to one lane, in order
-            lanes.setdefault(n.case_id.int % len(self._lanes), []).append((place, n))
+        cases: dict[UUID, list[tuple[int, Notification]]] = {}
+        for place, n in todo:
+            cases.setdefault(n.case_id, []).append((place, n))
+        # Each lane takes the next case's emails as it comes free, and sends them in order.
+        queue = collections.deque(cases.values())
         self._stretch = stretch = _Stretch(after, last, [place for place, _ in todo])
         halt = asyncio.Event()
         try:
             ended = await asyncio.gather(
                 *(
-                    self._send_lane(self._lanes[n], emails, journalled, stretch, halt)
-                    for n, emails in lanes.items()
+                    self._send_lane(lane, queue, journalled, stretch, halt)
+                    for lane in self._lanes[: len(queue)]
                 ),
                 return_exceptions=True,
             )
@@ -420,29 +424,41 @@ class Sender:
     async def _send_lane(
         self,
         lane: _Lane,
-        emails: list[tuple[int, Notification]],
+        queue: collections.deque[list[tuple[int, Notification]]],
         journalled: dict[UUID, int],
         stretch: _Stretch,
         halt: asyncio.Event,
     ) -> None:
-        for place, notification in emails:
-            if halt.is_set():
-                return
-            with bound(
-                case_id=str(notification.case_id),
-                correlation_id=notification.correlation_id,
-            ):
-                try:
-                    outcome, kept = await self._outcome(
-                        notification, journalled.get(notification.id), lane
-                    )
-                    await self._settle(notification, outcome)
-                    stretch.settle(place, list(notification.collect_events()))
-                    if not kept:
-                        await self._record_unrecorded()
-                except BaseException:
-                    halt.set()
-                    raise
+        while queue and not halt.is_set():
+            for place, notification in queue.popleft():
+                if halt.is_set():
+                    return
+                await self._send_one(lane, place, notification, journalled, stretch, halt)
+
+    async def _send_one(
+        self,
+        lane: _Lane,
+        place: int,
+        notification: Notification,
+        journalled: dict[UUID, int],
+        stretch: _Stretch,
+        halt: asyncio.Event,
+    ) -> None:
+        with bound(
+            case_id=str(notification.case_id),
+            correlation_id=notification.correlation_id,
+        ):
+            try:
+                outcome, kept = await self._outcome(
+                    notification, journalled.get(notification.id), lane
+                )
+                await self._settle(notification, outcome)
+                stretch.settle(place, list(notification.collect_events()))
+                if not kept:
+                    await self._record_unrecorded()
+            except BaseException:
+                halt.set()
+                raise
 
     async def _outcome(
         self, notification: Notification, journalled: int | None, lane: _Lane

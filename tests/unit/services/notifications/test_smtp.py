@@ -497,17 +497,12 @@ def test_what_is_asked_for_is_found_without_decoding_the_log(
 # --- lanes: several emails in flight at once, each case's one at a time, in order ---
 
 
-def _case_on(lane: int, lanes: int) -> uuid.UUID:
-    """A case whose emails go out on `lane` of `lanes`."""
-    return uuid.UUID(int=uuid.uuid4().int // lanes * lanes + lane)
-
-
 async def test_emails_of_different_cases_go_out_at_once_each_case_in_the_order_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = Settings(data_dir=tmp_path, smtp_connections=3)
     app = NotificationsApp(settings)
-    cases = [_case_on(lane, 3) for lane in range(3)]
+    cases = [uuid.uuid4() for _ in range(3)]
     asked = [_one_asked(app, f"evt-{i}", cases[i % 3]) for i in range(9)]
     last = app.recorder.max_notification_id()
     sender = Sender(app, settings, dlq_producer=None, journal=_journal(settings))
@@ -542,7 +537,8 @@ async def test_a_crash_resends_at_most_the_one_unjournalled_email_of_each_lane(
 ) -> None:
     settings = Settings(data_dir=tmp_path, smtp_connections=3)
     app = NotificationsApp(settings)
-    asked = [_one_asked(app, f"evt-{i}", _case_on(i % 3, 3)) for i in range(6)]
+    cases = [uuid.uuid4() for _ in range(3)]
+    asked = [_one_asked(app, f"evt-{i}", cases[i % 3]) for i in range(6)]
     journal = _journal(settings)
     sends: list[uuid.UUID] = []
     unjournalled: set[uuid.UUID] = set()  # accepted by the server, not yet in the journal
@@ -580,12 +576,12 @@ async def test_a_crash_resends_at_most_the_one_unjournalled_email_of_each_lane(
     assert _statuses(app, asked) == ["sent"] * 6
 
 
-async def test_a_lane_that_stops_stops_the_others_and_the_log_is_read_again_from_its_email(
+async def test_the_log_is_read_again_from_the_first_email_not_sent_passing_over_later_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = Settings(data_dir=tmp_path, smtp_connections=2)
     app = NotificationsApp(settings)
-    a, b = _case_on(0, 2), _case_on(1, 2)
+    a, b = uuid.uuid4(), uuid.uuid4()
     a1, b1, a2, b2 = (_one_asked(app, f"evt-{i}", case) for i, case in enumerate([a, b, a, b]))
     sends: list[uuid.UUID] = []
     a2_sent = asyncio.Event()
@@ -615,3 +611,31 @@ async def test_a_lane_that_stops_stops_the_others_and_the_log_is_read_again_from
     assert sends == [a1.id, a2.id, b1.id, b2.id]  # a2 passed over: recorded already
     assert _statuses(app, [a1, b1, a2, b2]) == ["sent"] * 4
     assert app.position(TRACKING) == app.recorder.max_notification_id()
+
+
+async def test_a_lane_that_stops_stops_the_others_after_the_email_each_has_in_hand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path, smtp_connections=2)
+    app = NotificationsApp(settings)
+    a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    a1, b1, a2, c1 = (_one_asked(app, f"evt-{i}", case) for i, case in enumerate([a, b, a, c]))
+    sends: list[uuid.UUID] = []
+    b1_refused = asyncio.Event()
+
+    async def send(notification: Notification, *_: Any) -> Outcome:
+        if notification.id == b1.id:
+            b1_refused.set()
+            raise Stopping("stopped while the mail server was refusing")
+        if notification.id == a1.id:  # in hand on the other lane when this one stops
+            await asyncio.wait_for(b1_refused.wait(), timeout=5)
+        sends.append(notification.id)
+        return Outcome(True, 1)
+
+    sender = Sender(app, settings, dlq_producer=None, journal=_journal(settings))
+    monkeypatch.setattr(sender, "send", send)
+    with pytest.raises(Stopping):
+        await sender.deliver_once()
+    assert sends == [a1.id]  # a2 and c1 left for the next step
+    assert _statuses(app, [a1, b1, a2, c1]) == ["sent", "requested", "requested", "requested"]
+    assert app.position(TRACKING) == _position(app, a1)
