@@ -1,10 +1,12 @@
 """Benchmark: emails per second to the local SMTP server, and latency from
 `LeadProfessionalAssigned` on the topic to the email accepted by the server (p50, p99).
 
-    python -m bench.notifications [--emails 1000]
+    python -m bench.notifications [--emails 1000] [--reply-delay-ms 10] [--smtp-connections 1]
 
 Runs the notifications service and the mailbox (a real aiosmtpd server) as their own
-processes against KAFKA_BOOTSTRAP_SERVERS and MAAG_POSTGRES_URL.
+processes against KAFKA_BOOTSTRAP_SERVERS and MAAG_POSTGRES_URL. `--reply-delay-ms` has the
+mailbox answer MAIL, RCPT and DATA that much later, as a mail relay some way off would;
+`--smtp-connections` sets the service's MAAG_SMTP_CONNECTIONS (default: its own).
 """
 
 from __future__ import annotations
@@ -33,15 +35,22 @@ ACTOR = Actor(user_id="coord", role=Role.PANEL_MEMBER, agency="social-care")
 MAIL_TIMEOUT = 300.0  # seconds for every email to reach the mailbox (or fewer: `limit`)
 
 
-async def figures(emails: int = 1000) -> dict[str, float]:
+async def figures(
+    emails: int = 1000, reply_delay_ms: int = 0, smtp_connections: int | None = None
+) -> dict[str, float]:
     """Emails/s accepted by the SMTP server, and the latency from LeadProfessionalAssigned on
     the topic to acceptance."""
     with tempfile.TemporaryDirectory() as tmp:
-        return await _figures(emails, Path(tmp) / "mail")
+        return await _figures(emails, Path(tmp) / "mail", reply_delay_ms, smtp_connections)
 
 
-async def _figures(n: int, maildir: Path) -> dict[str, float]:
+async def _figures(
+    n: int, maildir: Path, reply_delay_ms: int, smtp_connections: int | None
+) -> dict[str, float]:
     smtp_port = free_port()
+    env = {"MAAG_SMTP_PORT": str(smtp_port)}
+    if smtp_connections is not None:
+        env["MAAG_SMTP_CONNECTIONS"] = str(smtp_connections)
     mailbox = subprocess.Popen(
         [
             sys.executable,
@@ -53,11 +62,13 @@ async def _figures(n: int, maildir: Path) -> dict[str, float]:
             str(smtp_port),
             "--directory",
             str(maildir),
+            "--reply-delay-ms",
+            str(reply_delay_ms),
         ],
         stdout=subprocess.DEVNULL,
     )
     with stopped(mailbox, "the mailbox", grace=10):
-        async with running_service("notifications", {"MAAG_SMTP_PORT": str(smtp_port)}) as run:
+        async with running_service("notifications", env) as run:
             sent = await publish_assignments(n, run.bootstrap, PANEL_EVENTS.named(run.prefix))
             t0 = min(sent.values())
             timeout = limit(MAIL_TIMEOUT)
@@ -89,9 +100,15 @@ async def _figures(n: int, maildir: Path) -> dict[str, float]:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--emails", type=int, default=1000)
+    parser.add_argument("--reply-delay-ms", type=int, default=0)
+    parser.add_argument("--smtp-connections", type=int, default=None)
     args = parser.parse_args()
-    found = await figures(args.emails)
-    print("notifications service: 1 process; mailbox: aiosmtpd, 1 process; PostgreSQL store")
+    found = await figures(args.emails, args.reply_delay_ms, args.smtp_connections)
+    lanes = args.smtp_connections or "the default number of"
+    print(
+        "notifications service: 1 process; mailbox: aiosmtpd, 1 process, replies "
+        f"{args.reply_delay_ms} ms late; PostgreSQL store; {lanes} SMTP connections"
+    )
     print(
         f"emails {args.emails:6d}  {found['emails_per_second']:8.0f} emails/s accepted by the "
         f"SMTP server  latency LeadProfessionalAssigned -> accepted "

@@ -120,11 +120,17 @@ def mailbox_serve(
     http_port: Annotated[
         int | None, typer.Option(help="Also serve a read-only page of the messages here")
     ] = None,
+    reply_delay_ms: Annotated[
+        int,
+        typer.Option(
+            min=0, max=10_000, help="Answer MAIL, RCPT and DATA this much later, as a far relay"
+        ),
+    ] = 0,
 ) -> None:
     """Run the SMTP server in the foreground until Ctrl-C."""
     from maag.ops.infra.mailbox import serve
 
-    serve("127.0.0.1", port, directory, set(reject or []), http_port)
+    serve("127.0.0.1", port, directory, set(reject or []), http_port, reply_delay_ms)
 
 
 @mailbox_app.command("list")

@@ -1,12 +1,14 @@
 """A real SMTP server for local use and tests: keeps every message it accepts as an .eml
-file, and refuses recipients it is told to (to rehearse permanent failures).
+file, refuses recipients it is told to (to rehearse permanent failures), and answers as
+slowly as a mail relay some way off when told to (`--reply-delay-ms`).
 
-    maag mailbox serve [--port 1025]    (started by `maag run`)
+    maag mailbox serve [--port 1025] [--reply-delay-ms N]    (started by `maag run`)
     maag mailbox list | maag mailbox show N
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import os
 import signal
@@ -24,21 +26,36 @@ HTTP_PORT = 8025  # the page where the local mailbox's messages can be read
 
 
 class _Handler:
-    def __init__(self, directory: Path, reject: set[str]) -> None:
+    def __init__(self, directory: Path, reject: set[str], reply_delay: float = 0.0) -> None:
         self.directory = directory
         self.reject = reject
+        self.reply_delay = reply_delay  # seconds added before each reply to MAIL, RCPT, DATA
         self.count = 0
         self.lock = threading.Lock()
+
+    async def _far(self) -> None:
+        if self.reply_delay:
+            await asyncio.sleep(self.reply_delay)
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        await self._far()
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
+        await self._far()
         if address.lower() in self.reject:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await self._far()
         with self.lock:
             self.count += 1
             name = f"{time.time_ns()}-{os.getpid()}-{self.count}.eml"
@@ -56,11 +73,12 @@ def serve(
     directory: Path,
     reject: set[str] | None = None,
     http_port: int | None = None,
+    reply_delay_ms: int = 0,
 ) -> None:
     from aiosmtpd.controller import Controller
 
     directory.mkdir(parents=True, exist_ok=True)
-    handler = _Handler(directory, {r.lower() for r in reject or set()})
+    handler = _Handler(directory, {r.lower() for r in reject or set()}, reply_delay_ms / 1000)
     controller = Controller(handler, hostname=host, port=port)
     controller.start()
     web = page_server(host, http_port, directory) if http_port is not None else None

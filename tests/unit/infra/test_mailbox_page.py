@@ -1,5 +1,5 @@
 """The local mailbox: what arrives is kept whole, and its read-only page shows what arrived,
-newest first, and each as received."""
+newest first, and each as received; told to, it answers as late as a relay some way off."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import aiosmtplib
 import httpx
+import pytest
+from aiosmtpd.controller import Controller
 
 from maag.ops.infra.mailbox import _Handler, page_server
+from tests.support.net import free_port
 
 MESSAGE = (
     b"From: maag@localhost\r\nTo: lee@school.example\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n"
@@ -50,3 +54,31 @@ def test_a_message_appears_whole_or_not_at_all(tmp_path: Path, monkeypatch: Any)
     assert written and not any(name.endswith(".eml") for name in written)
     [message] = tmp_path.glob("*.eml")
     assert message.read_bytes() == MESSAGE
+
+
+def test_a_mailbox_told_to_answer_late_answers_mail_rcpt_and_data_that_late(
+    tmp_path: Path,
+) -> None:
+    handler = _Handler(tmp_path, {"gone@school.example"}, reply_delay=0.05)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+
+    async def exchange() -> tuple[float, float]:
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=controller.port) as smtp:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await smtp.sendmail("maag@localhost", ["lee@school.example"], MESSAGE)
+            sent = loop.time() - started
+            started = loop.time()
+            with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+                await smtp.sendmail("maag@localhost", ["gone@school.example"], MESSAGE)
+            return sent, loop.time() - started
+
+    try:
+        sent, refused = asyncio.run(exchange())
+    finally:
+        controller.stop()
+    assert sent >= 3 * 0.05  # MAIL, RCPT and DATA each answered 50 ms late
+    assert refused >= 2 * 0.05  # a refusal as late as any other answer
+    [kept] = tmp_path.glob("*.eml")
+    assert kept.read_bytes().endswith(b"Hello\r\n")
