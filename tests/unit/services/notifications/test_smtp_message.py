@@ -158,6 +158,25 @@ def test_an_ordinary_email_is_written_by_the_sender() -> None:
         assert flat(msg, eight_bit=True) is not None, template
 
 
+def test_an_ordinary_email_is_written_without_the_generator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its folding of headers that need none, a buffer for each part and a regex for each
+    boundary were most of an email's writing: an ordinary email is written directly, the
+    generator's bytes all the same (the test above)."""
+
+    def generating(*_: object, **__: object) -> None:
+        raise AssertionError("written by the generator")
+
+    monkeypatch.setattr(email.generator.BytesGenerator, "flatten", generating)
+    for template in Template:
+        context = {name: "Harlow 2026" for name in _context(template, str)}
+        msg = message_for(_notification(template, context, "lead1@school.example"), SENDER)
+        for eight_bit in (True, False):
+            written = flat(msg, eight_bit=eight_bit)
+            assert written is not None and written.endswith(b"--\r\n"), template
+
+
 def test_an_ordinary_email_is_built_without_the_registry_and_reads_back_whole(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
