@@ -22,6 +22,7 @@ from sqlalchemy import (
     Update,
     bindparam,
     delete,
+    event,
     or_,
     select,
     update,
@@ -214,23 +215,49 @@ def _note_written(e: CaseNote.Written, session: Session) -> None:
     )
 
 
+# A case received in the batch being projected: its row, inserted (with those of the others
+# received in it, in one statement) when anything else is projected, and at the commit. Its
+# triage, in the same batch (a referral is triaged as it is received), is its row's own
+# values: one statement, where an insert and then an update were two for every referral.
+_RECEIVED = "referral_cases_received"
+
+
+def _received_rows(session: Session) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] | None = session.info.get(_RECEIVED)
+    if found is None:
+        session.connection()  # in its transaction (begun now if not yet): rolled back with it
+        found = session.info[_RECEIVED] = {}
+        event.listen(session, "before_commit", _insert_received)
+        event.listen(session, "after_soft_rollback", _forget_received)
+    return found
+
+
+def _forget_received(session: Session, _: Any) -> None:
+    session.info.get(_RECEIVED, {}).clear()  # rolled back: as if never projected
+
+
+def _insert_received(session: Session) -> None:
+    """The rows of the cases received and not yet inserted, inserted now."""
+    found: dict[str, dict[str, Any]] | None = session.info.get(_RECEIVED)
+    if found:
+        session.execute(_CASE_ADD, list(found.values()))
+        found.clear()
+
+
 def _received(e: Referral.Received, session: Session) -> None:
     d = e.details
-    session.execute(
-        _CASE_ADD,
-        {
-            "case_id": str(e.originator_id),
-            "child_id": e.child_id,
-            "agency": d["referring_agency"],
-            "district": d["district"],
-            "caf_reference": d["caf_reference"],
-            "level_of_need": d["level_of_need"],
-            "status": Status.RECEIVED.value,
-            "received_at": e.timestamp,
-            "updated_at": e.timestamp,
-            "status_since": e.timestamp,
-        },
-    )
+    _received_rows(session)[str(e.originator_id)] = {
+        "case_id": str(e.originator_id),
+        "child_id": e.child_id,
+        "agency": d["referring_agency"],
+        "district": d["district"],
+        "caf_reference": d["caf_reference"],
+        "level_of_need": d["level_of_need"],
+        "status": Status.RECEIVED.value,
+        "received_at": e.timestamp,
+        "updated_at": e.timestamp,
+        "status_since": e.timestamp,
+    }
 
 
 def _match_resolved(e: Referral.ChildMatchResolved, session: Session) -> None:
@@ -243,6 +270,11 @@ def _household_linked(e: Referral.HouseholdLinked, session: Session) -> None:
 
 
 def _triaged(e: Referral.Triaged, session: Session) -> None:
+    row = session.info.get(_RECEIVED, {}).get(str(e.originator_id))
+    if row is not None:  # received in this batch: its row is not inserted yet
+        row.update(status=e.outcome, reason=e.reason, status_since=e.timestamp)
+        row["updated_at"] = e.timestamp
+        return
     _set(session, _SET_STATUS, e, status=e.outcome, reason=e.reason, status_since=e.timestamp)
 
 
@@ -298,8 +330,11 @@ PROJECTORS: dict[type, Callable[[Any, Session], None]] = {
 
 def project(e: Any, session: Session) -> None:
     found = PROJECTORS.get(type(e))
-    if found is not None:
-        found(e, session)
+    if found is None:
+        return
+    if found is not _received and found is not _triaged:
+        _insert_received(session)  # what any other statement reads or changes is there
+    found(e, session)
 
 
 def _set(session: Session, statement: Update, e: Any, **values: object) -> None:

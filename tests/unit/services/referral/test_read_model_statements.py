@@ -10,13 +10,14 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from services.referral.adapters.read_model import cases, front_door, metadata, notes, project
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
+from services.referral.domain.values import Status
 from tests.support.read_models import projected, recorded, rows, sqlite_with
 
 E = TypeVar("E")
@@ -303,3 +304,47 @@ def test_a_note_met_again_is_kept_once(engine: Engine) -> None:
         (str(note), str(case), _naive(3)),
         (str(other_note), str(case), _naive(2)),
     }
+
+
+def test_cases_received_and_triaged_together_are_inserted_as_triaged_in_one_statement(
+    engine: Engine,
+) -> None:
+    """A batch of referrals, each received and triaged: their rows in one insert, as an
+    insert and an update each would leave them; what another event reads is there first."""
+    first, second, third = uuid4(), uuid4(), uuid4()
+    statements: list[str] = []
+
+    def executed(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement.split()[0])
+
+    event.listen(engine, "before_cursor_execute", executed)
+    withdrawn = _withdrawn(third, 9, basis_remains=False)
+    _run(
+        engine,
+        _received(first, "CAF-1", 0),
+        _triaged(first, "accepted", 1),
+        _received(second, "CAF-2", 2),
+        _triaged(second, "declined", 3),
+        _received(third, "CAF-3", 4),
+        _triaged(third, "accepted", 5),
+        withdrawn,  # reads the third's status: its row is inserted before
+    )
+    event.remove(engine, "before_cursor_execute", executed)
+    assert statements == ["INSERT", "SELECT", "UPDATE"]
+    assert (_case(engine, first)["status"], _case(engine, first)["status_since"]) == (
+        "accepted",
+        _naive(1),
+    )
+    assert _case(engine, first)["updated_at"] == _naive(1)
+    assert _case(engine, first)["received_at"] == _naive(0)
+    assert _case(engine, second)["status"] == "declined"
+    assert _case(engine, third)["status"] == Status.PAUSED  # withdrawn once accepted
+
+
+def test_a_batch_rolled_back_leaves_no_row_for_the_next(engine: Engine) -> None:
+    case = uuid4()
+    with Session(engine) as session:
+        project(_received(case, "CAF-1", 0), session)
+        session.rollback()
+        session.commit()
+    assert _rows(engine, cases) == set()
