@@ -15,8 +15,13 @@ from maag.runtime.store.shredding import CaseKeys
 from services.referral.domain.matching import Key
 from services.referral.domain.values import Offer
 
-# Each case's (and note's) data key: the runtime's keyring (crypto-shredding).
-Keyring = CaseKeys
+
+class Keyring(CaseKeys, Protocol):
+    """Each case's (and note's) data key: the runtime's keyring (crypto-shredding)."""
+
+    def make_keys(self, case_ids: list[UUID]) -> dict[UUID, bytes]:
+        """New cases' keys, made together (a case that has one keeps it)."""
+        ...
 
 
 class ChildIndex(Protocol):

@@ -10,16 +10,19 @@ import json
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi.testclient import TestClient
 
 from contracts.reference import Agency
 from contracts.topics import AGENCY_OUTCOMES, ALL_TOPICS, REFERRAL_EVENTS, REFERRAL_SUBMISSIONS
+from maag.runtime.evidence.keyring import breaks
+from maag.runtime.store.case_keys import SqlKeyring
 from services.referral.service import ReferralService
 from tests.integration.runtime.conftest import read_all, read_to_end
 from tests.support.identity import auth, token
-from tests.support.referral import CHILD_NAME, details
+from tests.support.referral import CHILD_NAME, a_child, details
 
 CONSENT = {
     "given_by": "parent-carer",
@@ -123,6 +126,40 @@ async def test_an_http_submission_reaches_the_outbound_topic(
         "checks": {"store": True, "broker": True, "outbox": True},
     }
     await _assert_no_personal_data(kafka_bootstrap, topic_prefix, capsys)
+
+
+async def test_http_submissions_at_once_are_each_their_own_and_their_keys_logged(
+    service: ReferralService, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """Submissions arriving together are submitted together (one worker thread, their keys
+    made in one transaction): each is its own case, published under its own request's
+    correlation id, and the keyring's log accounts for every key."""
+    headers = auth()
+    transport = httpx.ASGITransport(app=service.api)  # every request on this one loop
+    async with httpx.AsyncClient(transport=transport, base_url="http://referral") as client:
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    "/referrals",
+                    json=details(consent=CONSENT, child=a_child(i)),
+                    headers={**headers, "X-Correlation-Id": f"corr-batch-{i}"},
+                )
+                for i in range(6)
+            )
+        )
+    assert [r.status_code for r in answers] == [201] * 6, [r.text for r in answers]
+    cases = {r.json()["case_id"]: f"corr-batch-{i}" for i, r in enumerate(answers)}
+    assert len(cases) == 6
+    records = await read_all(kafka_bootstrap, REFERRAL_EVENTS.named(topic_prefix), expected=18)
+    accepted = {
+        dict(r.headers)["ce_subject"].decode(): dict(r.headers)["ce_correlationid"].decode()
+        for r in records
+        if dict(r.headers)["ce_type"] == b"maag.referral.ReferralAccepted.v1"
+    }
+    assert accepted == cases
+    keyring = service.app.keyring
+    assert isinstance(keyring, SqlKeyring) and keyring.log_key is not None
+    assert breaks(keyring.engine, "referral", keyring.log_key) == []
 
 
 async def test_each_agency_is_told_its_own_outcomes_on_its_own_topic(
