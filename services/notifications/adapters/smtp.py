@@ -268,7 +268,6 @@ class _Lane:
     the slow part). It sends one email at a time: the next case's emails, in order, as it
     comes free."""
 
-    number: int
     smtp: aiosmtplib.SMTP | None = None
 
 
@@ -330,7 +329,7 @@ class Sender:
         self.leadership = Leadership(
             settings.postgres_conninfo, f"smtp-sender:{app.env.get('POSTGRES_SCHEMA', '')}"
         )
-        self._lanes = [_Lane(n) for n in range(settings.smtp_connections)]
+        self._lanes = [_Lane() for _ in range(settings.smtp_connections)]
         self._stretch: _Stretch | None = None  # while a stretch of the log is sent
 
     # --- the store side (synchronous, in a worker thread) ---

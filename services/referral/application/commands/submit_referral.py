@@ -43,13 +43,10 @@ def submit_referral(
 ) -> tuple[Referral, bool]:
     """The referral and whether this call created it. Saved here rather than by the unit of
     work: the same key submitted concurrently is answered with the case the other made."""
-    authorise_submission(c.caller, c.details)
-    case_id = case_id_for(c.caller.agency, c.idempotency_key or str(uuid4()))
-    # without a key the case id is new (a random one's): no store read can find it
-    existing = find(work, case_id) if c.idempotency_key is not None else None
-    referral = receive_or_replay(existing, case_id, c.details, Channel.HTTP, app.keyring, app.index)
-    if referral is existing:
+    referral, created = _received(app, c, _admitted(c))
+    if not created:
         return referral, False
+    case_id = referral.id
     try:
         app.commit_unit([referral])
     except IntegrityError:  # the same key, concurrently: the other call created it
@@ -144,8 +141,9 @@ def _admitted(c: SubmitReferral) -> UUID:
 
 def _received(app: ReferralApp, c: SubmitReferral, case_id: UUID) -> tuple[Referral, bool]:
     """The case this submission's key made (False), or its new referral, not yet committed,
-    its events the submitter's (as `handle` makes them) for the commit on another thread."""
+    its events the submitter's (as `handle` makes them) for a commit on any thread."""
     with causation.acting(c.caller.record, c.correlation_id):
+        # without a key the case id is new (a random one's): no store read can find it
         existing = find(Work(app), case_id) if c.idempotency_key is not None else None
         referral = receive_or_replay(
             existing, case_id, c.details, Channel.HTTP, app.keyring, app.index
