@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from maag.runtime.follow.portable_sql import in_one_statement
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.store.application import ServiceApplication
 
@@ -70,7 +71,7 @@ class CaseIndex:
             insert = (
                 pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
             )(self.table)
-            session.execute(insert.on_conflict_do_nothing(), rows)
+            session.execute(in_one_statement(insert.on_conflict_do_nothing()), rows)
         return len(rows)
 
     def rows(self, session: Session) -> set[tuple[str, str]]:

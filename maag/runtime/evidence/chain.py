@@ -67,6 +67,7 @@ from sqlalchemy.orm import Session
 from maag.runtime.evidence.case_index import CaseIndex
 from maag.runtime.evidence.chain_keys import ChainKeys
 from maag.runtime.follow.follower import Follower, Wakeup, in_thread
+from maag.runtime.follow.portable_sql import in_one_statement
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.logging import get_logger
 from maag.runtime.store.application import ServiceApplication
@@ -249,7 +250,7 @@ class EventChain:
                 )
                 rows.append({"notification_id": n.id, "hash": previous, "case_id": case_id})
             if rows:
-                session.execute(self.table.insert(), rows)
+                session.execute(in_one_statement(self.table.insert()), rows)
                 self.index.add_rows(session, cases.items())
                 head = self.app.recorder.max_notification_id() or 0
                 metrics.STORE_LAG.labels(self.app.name.lower(), "chain").set(

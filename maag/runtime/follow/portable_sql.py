@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, literal_column
+from sqlalchemy import BigInteger, Insert, Integer, String, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeEngine
@@ -124,3 +124,13 @@ def _rounded_quotient(element: rounded_quotient, compiler: Any, **kw: Any) -> st
     n, d, sign = (compiler.process(c, **kw) for c in element.clauses)
     half = int(d) // 2
     return f"(CASE WHEN {sign} < 0 THEN ({n} - {half}) / {d} ELSE ({n} + {half}) / {d} END)"
+
+
+def in_one_statement(insert: Insert) -> Insert:
+    """`insert`, such that executing it with a list of rows sends them as one statement.
+
+    psycopg's executemany sends a statement per row (pipelined, but each parsed, planned and
+    run by the server on its own); SQLAlchemy's "insertmanyvalues" folds the rows into one
+    multi-row VALUES statement (up to 1,000 rows a statement) for an INSERT..RETURNING only.
+    What it returns is not read."""
+    return insert.returning(*insert.table.primary_key)

@@ -48,6 +48,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
+from maag.runtime.follow.portable_sql import in_one_statement
 from maag.runtime.follow.projection import create_tables
 from maag.runtime.settings import Settings
 from maag.runtime.store.driver import driver_transaction
@@ -202,7 +203,7 @@ class SqlKeyring:
             rows.append(
                 {"seq": seq, "owner_id": owner_id, "act": act, "digest": digest, "mac": previous}
             )
-        conn.execute(self.log.insert(), rows)
+        conn.execute(in_one_statement(self.log.insert()), rows)
         self._last = (seq, previous)
 
     def case_of(self, owner_id: UUID, case_id: UUID | None = None) -> UUID:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from typer.testing import CliRunner
 
 from contracts.topics import CHAIN_ANCHORS
@@ -435,3 +436,30 @@ async def test_a_store_s_first_events_walked_before_the_anchorer_looked_are_not_
     finally:
         await producer.stop()
     assert walked.report["intact"] is True and walked.report["anchors"] == 1
+
+
+def test_a_stretch_is_chained_in_one_statement_to_the_chain_and_one_to_the_case_index(
+    chained: Chained,
+) -> None:
+    ledger, chain, _ = chained
+    for _ in range(12):
+        entry = Ledger(case_id=uuid.uuid4())
+        entry.note("seen")
+        ledger.save(entry)
+    sent: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        sent.append(sql)
+
+    event.listen(chain.engine, "before_cursor_execute", seen)
+    try:
+        assert chain.extend_once() == 24
+    finally:
+        event.remove(chain.engine, "before_cursor_execute", seen)
+    inserts = [s for s in sent if s.lstrip().upper().startswith("INSERT")]
+    # one statement each, a row of VALUES per event chained and per aggregate indexed
+    assert [(s.split()[2], s.count("), (") + 1) for s in inserts] == [
+        (chain.table.name, 24),
+        (chain.index.table.name, 12),
+    ]
+    assert chain.verify().clean

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from maag.runtime.evidence.keyring import breaks
@@ -89,6 +89,27 @@ def test_waiting_requests_keys_are_made_together(engine: Engine, settings: Setti
     assert len(set(keys)) == 3
     replica = _ring(engine, settings)  # nothing cached: what was committed
     assert [replica.find(case) for case in cases] == keys
+    assert sorted(map(str, _logged(ring))) == sorted(str((case, MADE)) for case in cases)
+    _unbroken(engine, settings)
+
+
+def test_the_log_entries_of_keys_made_together_go_in_one_statement(
+    engine: Engine, settings: Settings
+) -> None:
+    ring = _ring(engine, settings)
+    cases = [uuid.uuid4() for _ in range(10)]
+    sent: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        sent.append(sql)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        ring.make_keys(cases)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    logged = [s for s in sent if s.startswith(f"INSERT INTO {ring.log.name} ")]
+    assert [s.count("), (") + 1 for s in logged] == [10]
     assert sorted(map(str, _logged(ring))) == sorted(str((case, MADE)) for case in cases)
     _unbroken(engine, settings)
 
