@@ -251,8 +251,9 @@ class TrackedConsumer:
         superseded = False
         if sub.position is Position.SEQUENCE and records:
             # `records` are one run of one producer incarnation (handle_batch splits them)
-            name, superseded = self._incarnation(tp, _incarnation_of(records[0]))
-        last = self.app.position(name)
+            name, superseded, last = self._incarnation(tp, _incarnation_of(records[0]))
+        else:
+            last = self.app.position(name)
         start = last
         dead: list[DeadLetter] = []
         fresh: list[tuple[ConsumerRecord[bytes, bytes], Delivery[Any]]] = []
@@ -326,12 +327,15 @@ class TrackedConsumer:
         tracking = Tracking(name, last) if last is not None and last != start else None
         return BatchOutcome(work, tracking, dead, applied=len(fresh) - len(excluded))
 
-    def _incarnation(self, tp: TopicPartition, epoch: int | None) -> tuple[str, bool]:
-        """Where this partition's positions for `epoch` are tracked, and whether a later
-        incarnation of the producer has been seen here (then only republishes are expected).
-        A new, later epoch is noted first (its own row: the latest epoch seen)."""
+    def _incarnation(self, tp: TopicPartition, epoch: int | None) -> tuple[str, bool, int | None]:
+        """Where this partition's positions for `epoch` are tracked, whether a later
+        incarnation of the producer has been seen here (then only republishes are expected),
+        and the position there. A new, later epoch is noted first (its own row: the latest
+        epoch seen)."""
         base = f"{tp.topic}:{tp.partition}"
-        seen = self.app.position(f"{base}#epoch") or 0
+        name = base if epoch is None else f"{base}@{epoch}"
+        positions = self.app.positions(f"{base}#epoch", name)
+        seen = positions[f"{base}#epoch"] or 0
         if epoch is not None and epoch > seen:
             with contextlib.suppress(IntegrityError):  # another member noted it first
                 self.app.recorder.insert_tracking(Tracking(f"{base}#epoch", epoch))
@@ -340,8 +344,7 @@ class TrackedConsumer:
                     "producer incarnation", topic=tp.topic, partition=tp.partition, epoch=epoch
                 )
             seen = epoch
-        name = base if epoch is None else f"{base}@{epoch}"
-        return name, (epoch or 0) < seen
+        return name, (epoch or 0) < seen, positions[name]
 
     def _handle(
         self,
@@ -371,6 +374,17 @@ class TrackedConsumer:
             )
             if work.dead_letter_reason is not None:
                 answered.append(DeadLetter(record, work.dead_letter_reason))
+
+    def _apply(
+        self, tp: TopicPartition, records: Sequence[ConsumerRecord[bytes, bytes]]
+    ) -> tuple[BatchOutcome, bool]:
+        """The batch processed, and committed at once (in the same worker thread) when it has
+        nothing to dead-letter; and whether it was."""
+        outcome = self.process(tp, records)
+        if outcome.dead:
+            return outcome, False
+        self.commit(outcome)
+        return outcome, True
 
     def commit(self, outcome: BatchOutcome) -> None:
         if outcome.tracking is not None or outcome.work.aggregates:
@@ -408,10 +422,12 @@ class TrackedConsumer:
         while not stop.is_set():
             try:
                 while runs:
-                    outcome = await asyncio.to_thread(self.process, tp, runs[0])
-                    # Dead letters are written before the position moves past them: never lost.
-                    await self.dead_letter(outcome.dead)
-                    await asyncio.to_thread(self.commit, outcome)
+                    outcome, committed = await asyncio.to_thread(self._apply, tp, runs[0])
+                    if not committed:
+                        # Dead letters are written before the position moves past them: never
+                        # lost.
+                        await self.dead_letter(outcome.dead)
+                        await asyncio.to_thread(self.commit, outcome)
                     self.applied += outcome.applied
                     runs.pop(0)
                 return True

@@ -99,6 +99,37 @@ async def test_a_failing_message_leaves_no_partial_change_and_the_rest_apply(
     ]
 
 
+async def test_a_clean_batch_is_applied_in_one_trip_to_a_worker_thread_and_a_dead_letter_first(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips: list[str] = []
+    to_thread = asyncio.to_thread
+
+    async def counted(fn: Any, *args: Any) -> Any:
+        trips.append(fn.__name__)
+        return await to_thread(fn, *args)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    records = _records(settings, ["CAF-2026-0001", "CAF-2026-0002", "CAF-2026-0003", POISON_CAF])
+    consumer = _consumer(settings)
+    await consumer.handle_batch(TP, records[:2])
+    assert trips == ["_apply"] and consumer.applied == 2
+
+    # a batch with a message to dead-letter: the dead letter is sent before the position
+    # moves past it (never lost), so its commit waits for the producer
+    trips.clear()
+    sent_at_commit: list[int] = []
+    commit = consumer.commit
+
+    def noting(outcome: Any) -> None:
+        sent_at_commit.append(len(consumer.dlq_producer.sent))
+        commit(outcome)
+
+    monkeypatch.setattr(consumer, "commit", noting)
+    await consumer.handle_batch(TP, records[2:])
+    assert trips == ["_apply", "noting"] and sent_at_commit == [1] and consumer.applied == 3
+
+
 REFUSED = psycopg.OperationalError("connection refused")
 
 
