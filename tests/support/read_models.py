@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -43,3 +43,19 @@ def recorded(kind: type[E], originator: UUID, version: int, at: datetime, **fiel
         originator_id=originator, originator_version=version, timestamp=at, **fields
     )
     return made
+
+
+@contextmanager
+def statements_sent(engine: Engine) -> Iterator[list[str]]:
+    """The SQL `engine` sends while in the block, one entry per statement the driver is
+    given (an executemany is one entry, its rows sent as that many statements)."""
+    sent: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        sent.append(sql)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

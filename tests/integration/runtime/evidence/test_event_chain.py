@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
 from typer.testing import CliRunner
 
 from contracts.topics import CHAIN_ANCHORS
@@ -28,6 +27,7 @@ from maag.runtime.store.sealed import BODY, MAGIC, Sealer
 from tests.support.database import as_owner
 from tests.support.keys import CHAIN_KEY, CHAIN_KEY_TEXT
 from tests.support.pipeline import Ledger, LedgerApp
+from tests.support.read_models import statements_sent
 
 Chained = tuple[LedgerApp, EventChain, Settings]
 KEYS = ChainKeys.derive(CHAIN_KEY, "ledger")
@@ -446,16 +446,8 @@ def test_a_stretch_is_chained_in_one_statement_to_the_chain_and_one_to_the_case_
         entry = Ledger(case_id=uuid.uuid4())
         entry.note("seen")
         ledger.save(entry)
-    sent: list[str] = []
-
-    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
-        sent.append(sql)
-
-    event.listen(chain.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(chain.engine) as sent:
         assert chain.extend_once() == 24
-    finally:
-        event.remove(chain.engine, "before_cursor_execute", seen)
     inserts = [s for s in sent if s.lstrip().upper().startswith("INSERT")]
     # one statement each, a row of VALUES per event chained and per aggregate indexed
     assert [(s.split()[2], s.count("), (") + 1) for s in inserts] == [

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from maag.runtime.evidence.keyring import breaks
@@ -22,6 +22,7 @@ from maag.runtime.settings import Settings
 from maag.runtime.store.case_keys import MADE, SqlKeyring, keyring_log_key
 from services.referral.adapters.keyring import KEYS, referral_keyring
 from tests.support.keys import CHAIN_KEY
+from tests.support.read_models import statements_sent
 from tests.support.referral import KEKS
 
 SERVICE = "referral"
@@ -98,16 +99,8 @@ def test_the_log_entries_of_keys_made_together_go_in_one_statement(
 ) -> None:
     ring = _ring(engine, settings)
     cases = [uuid.uuid4() for _ in range(10)]
-    sent: list[str] = []
-
-    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
-        sent.append(sql)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(engine) as sent:
         ring.make_keys(cases)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     logged = [s for s in sent if s.startswith(f"INSERT INTO {ring.log.name} ")]
     assert [s.count("), (") + 1 for s in logged] == [10]
     assert sorted(map(str, _logged(ring))) == sorted(str((case, MADE)) for case in cases)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, Table, create_engine, event
+from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, Table, create_engine
 from sqlalchemy.orm import Session
 
 from maag.runtime.follow.portable_sql import in_one_statement
+from tests.support.read_models import statements_sent
 
 metadata = MetaData()
 links = Table(
@@ -19,10 +20,8 @@ links = Table(
 def test_rows_inserted_in_one_statement_go_as_one_statement_a_thousand_at_most() -> None:
     engine = create_engine("sqlite://")
     metadata.create_all(engine)
-    sent: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda _c, _k, sql, *_: sent.append(sql))
     rows = [{"notification_id": i, "hash": b"%d" % i} for i in range(1, 1201)]
-    with Session(engine) as session, session.begin():
+    with statements_sent(engine) as sent, Session(engine) as session, session.begin():
         session.execute(in_one_statement(links.insert()), rows)
     assert [s.count("), (") + 1 for s in sent] == [1000, 200]
     with Session(engine) as session:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from services.referral.adapters.read_model import cases, front_door, metadata, n
 from services.referral.domain.notes import CaseNote
 from services.referral.domain.referral import Referral
 from services.referral.domain.values import Status
-from tests.support.read_models import projected, recorded, rows, sqlite_with
+from tests.support.read_models import projected, recorded, rows, sqlite_with, statements_sent
 
 E = TypeVar("E")
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -312,25 +312,19 @@ def test_cases_received_and_triaged_together_are_inserted_as_triaged_in_one_stat
     """A batch of referrals, each received and triaged: their rows in one insert, as an
     insert and an update each would leave them; what another event reads is there first."""
     first, second, third = uuid4(), uuid4(), uuid4()
-    statements: list[str] = []
-
-    def executed(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        statements.append(statement.split()[0])
-
-    event.listen(engine, "before_cursor_execute", executed)
     withdrawn = _withdrawn(third, 9, basis_remains=False)
-    _run(
-        engine,
-        _received(first, "CAF-1", 0),
-        _triaged(first, "accepted", 1),
-        _received(second, "CAF-2", 2),
-        _triaged(second, "declined", 3),
-        _received(third, "CAF-3", 4),
-        _triaged(third, "accepted", 5),
-        withdrawn,  # reads the third's status: its row is inserted before
-    )
-    event.remove(engine, "before_cursor_execute", executed)
-    assert statements == ["INSERT", "SELECT", "UPDATE"]
+    with statements_sent(engine) as sent:
+        _run(
+            engine,
+            _received(first, "CAF-1", 0),
+            _triaged(first, "accepted", 1),
+            _received(second, "CAF-2", 2),
+            _triaged(second, "declined", 3),
+            _received(third, "CAF-3", 4),
+            _triaged(third, "accepted", 5),
+            withdrawn,  # reads the third's status: its row is inserted before
+        )
+    assert [statement.split()[0] for statement in sent] == ["INSERT", "SELECT", "UPDATE"]
     assert (_case(engine, first)["status"], _case(engine, first)["status_since"]) == (
         "accepted",
         _naive(1),
