@@ -130,6 +130,36 @@ async def test_a_clean_batch_is_applied_in_one_trip_to_a_worker_thread_and_a_dea
     assert trips == ["_apply", "noting"] and sent_at_commit == [1] and consumer.applied == 3
 
 
+@pytest.mark.parametrize("handled", [False, True], ids=["no handler", "a handler"])
+async def test_the_store_is_read_for_an_event_only_when_a_handler_takes_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, handled: bool
+) -> None:
+    from contracts.events.referral import ReferralAccepted, ReferralReceived
+
+    records = _records(settings, ["CAF-2026-0001", "CAF-2026-0002"])
+    cases = [uuid.UUID(r.key.decode()) for r in records if r.key]
+    app = LedgerApp(settings)
+    read: list[set[uuid.UUID]] = []
+    histories = app.histories
+
+    def reading(ids: Any) -> Any:
+        read.append(set(ids))
+        return histories(ids)
+
+    monkeypatch.setattr(app, "histories", reading)
+    taken = ReferralReceived if handled else ReferralAccepted
+    consumer = TrackedConsumer(
+        app,
+        [on_events(TOPIC, {taken: on_received}, prefetch=lambda d: [d.message.case_id])],
+        bootstrap="unused",
+        group_id="unit",
+        dlq_producer=FakeProducer(),
+    )
+    await consumer.handle_batch(TP, records)
+    assert read == ([set(cases)] if handled else [])
+    assert consumer.applied == 2  # passed over or applied, the position moves past both
+
+
 REFUSED = psycopg.OperationalError("connection refused")
 
 
