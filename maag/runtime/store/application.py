@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
@@ -194,35 +194,62 @@ class ServiceApplication(ProcessApplication[UUID]):
         tests/integration/runtime/store/test_histories.py fails if that stops matching what the
         library itself reads.
 
-        The histories the service keeps decoded (`kept`) are read on from their last event."""
+        The histories the service keeps decoded (`kept`) are read on from their last event,
+        in the same query."""
         kept = self.kept
-        held = [i for i in ids if kept.holds(i)] if kept is not None else []
+        held = {
+            aggregate_id: events
+            for aggregate_id in ids
+            if kept is not None and (events := kept.last_kept(aggregate_id)) is not None
+        }
         if not held:
             return self._read_histories(ids)
         assert kept is not None
-        found = self._read_histories([i for i in ids if i not in set(held)])
-        for aggregate_id in held:
-            history = kept.history(aggregate_id)
-            if history:
-                found[aggregate_id] = history
+        since = {i: events[-1].originator_version for i, events in held.items()}
+        found = self._read_histories(ids, since)
+        stale: list[UUID] = []
+        for aggregate_id, events in held.items():
+            whole = kept.joined(aggregate_id, events, found.pop(aggregate_id, []))
+            if whole is None:
+                stale.append(aggregate_id)  # the store was restored behind it
+            else:
+                found[aggregate_id] = whole
+        if stale:
+            found.update(self._read_histories(stale))
         return found
 
-    def _read_histories(self, ids: Collection[UUID]) -> dict[UUID, list[Any]]:
+    def _read_histories(
+        self, ids: Collection[UUID], since: Mapping[UUID, int] | None = None
+    ) -> dict[UUID, list[Any]]:
+        """The events of each of `ids` that has any: from version `since[id]` on where given,
+        else all of them."""
         if not ids:
             return {}
+        since = since or {}
+        ids = list(dict.fromkeys(ids))  # each once (joined, one named twice would come twice)
         recorder = self.recorder
         if not isinstance(recorder, PostgresAggregateRecorder):
-            return {
-                aggregate_id: list(history)
-                for aggregate_id in ids
-                if (history := list(self.events.get(aggregate_id)))
-            }
-        rows = _of_aggregates(
-            recorder,
-            "SELECT originator_id, originator_version, topic, state FROM {} "
-            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version",
-            ids,
-        )
+            histories = {i: list(self.events.get(i, gt=since.get(i, 1) - 1)) for i in ids}
+            return {i: history for i, history in histories.items() if history}
+        if since:
+            # each aggregate from its own first version wanted: one query, joined on the
+            # (id, version) pairs, which the table's primary key serves
+            rows = _of_aggregates(
+                recorder,
+                "SELECT originator_id, originator_version, topic, state FROM {} AS e "
+                "JOIN unnest(%s::uuid[], %s::integer[]) AS k(id, v) "
+                "ON e.originator_id = k.id AND e.originator_version >= k.v "
+                "ORDER BY originator_id, originator_version",
+                list(ids),
+                [since.get(i, 1) for i in ids],
+            )
+        else:
+            rows = _of_aggregates(
+                recorder,
+                "SELECT originator_id, originator_version, topic, state FROM {} "
+                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version",
+                list(ids),
+            )
         found: dict[UUID, list[Any]] = defaultdict(list)
         for row in rows:
             stored = StoredEvent(
@@ -248,7 +275,7 @@ class ServiceApplication(ProcessApplication[UUID]):
             recorder,
             "SELECT originator_id, max(originator_version) AS version FROM {} "
             "WHERE originator_id = ANY(%s) GROUP BY originator_id",
-            ids,
+            list(ids),
         )
         return {row["originator_id"]: int(row["version"]) for row in rows}
 
@@ -311,15 +338,13 @@ class ServiceApplication(ProcessApplication[UUID]):
             after = batch[-1].id
 
 
-def _of_aggregates(
-    recorder: PostgresAggregateRecorder, query: str, ids: Collection[UUID]
-) -> list[Any]:
-    """`query` over eventsourcing's events table (its `{}`) for the aggregates `ids`."""
+def _of_aggregates(recorder: PostgresAggregateRecorder, query: str, *params: Any) -> list[Any]:
+    """`query` over eventsourcing's events table (its `{}`), with `params`."""
     sql = SQL(query).format(
         SQL("{}.{}").format(
             Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
         )
     )
     with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-        curs.execute(sql, (list(ids),))
+        curs.execute(sql, params)
         return curs.fetchall()

@@ -59,21 +59,34 @@ class KeptHistories:
 
     def history(self, aggregate_id: UUID) -> list[Any]:
         """The aggregate's events as the store holds them now (none if it has none)."""
+        kept = self.last_kept(aggregate_id)
+        if kept is None:
+            return list(self.events.get(aggregate_id))
+        since = list(self.events.get(aggregate_id, gt=kept[-1].originator_version - 1))
+        whole = self.joined(aggregate_id, kept, since)
+        return whole if whole is not None else list(self.events.get(aggregate_id))
+
+    def last_kept(self, aggregate_id: UUID) -> tuple[Any, ...] | None:
+        """What is kept of the aggregate (its history to a point), if anything: the store is
+        read on from its last event (`since`)."""
         with self._lock:
             kept = self._kept.get(aggregate_id)
             if kept is not None:
                 self._kept.move_to_end(aggregate_id)
-        if kept is None:
-            return list(self.events.get(aggregate_id))
+            return kept
+
+    def joined(
+        self, aggregate_id: UUID, kept: tuple[Any, ...], since: list[Any]
+    ) -> list[Any] | None:
+        """`kept` and what the store holds from its last event on (`since`), or None (and
+        forgotten) when the store no longer holds that event as it was: read it whole."""
         last = kept[-1]
-        # From the last one kept: the store must still hold it, as it was.
-        since: list[Any] = list(self.events.get(aggregate_id, gt=last.originator_version - 1))
         if not since or (since[0].originator_version, since[0].timestamp) != (
             last.originator_version,
             last.timestamp,
         ):
             self.forget(aggregate_id)
-            return list(self.events.get(aggregate_id))
+            return None
         return [*kept, *since[1:]]
 
     def keep(self, aggregate: object, history: list[Any]) -> None:
