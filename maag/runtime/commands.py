@@ -150,7 +150,8 @@ class Handlers(Generic[A]):
                 # at a time with the others that lost theirs, so that requests changing the
                 # same busy meeting queue instead of racing each other again.
                 with self._contended if attempt > 1 else nullcontext():
-                    unit: Work[A] = Work(app)
+                    named = self._named(command)
+                    unit: Work[A] = Work(app, named, app.histories(named))
                     result = self._run(handler, app, command, unit)
                     try:
                         unit.commit()
@@ -163,6 +164,17 @@ class Handlers(Generic[A]):
                 unit.run_effects()
                 return result
             raise AssertionError("unreachable")
+
+    @staticmethod
+    def _named(command: Command) -> set[UUID]:
+        """The aggregates a command names, read together before it runs (one query, where
+        each load was one): its target and every other id it carries (a meeting, a package),
+        and its key's record."""
+        named = {v for f in fields(command) if isinstance(v := getattr(command, f.name), UUID)}
+        key = command.idempotency_key
+        if key is not None and not command.handles_its_key:
+            named.add(idempotency.done_id(command.caller.user_id, key))
+        return named
 
     def _run(self, handler: Handler[A], app: A, command: Command, unit: Work[A]) -> Any:
         self.authorise(command, unit)

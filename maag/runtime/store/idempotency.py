@@ -64,9 +64,14 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def done_id(scope: str, key: str) -> UUID:
+    """Where the record of this keyed request is, or would be."""
+    return Done.create_id(scope, _digest(key))
+
+
 def done_before(work: Work, scope: str, key: str) -> Done | None:
     """The record of this keyed request, if it was carried out."""
-    found = work.find(Done.create_id(scope, _digest(key)))
+    found = work.find(done_id(scope, key))
     return found if isinstance(found, Done) else None
 
 

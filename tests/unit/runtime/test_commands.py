@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from contracts.reference import Role
 from maag.runtime.commands import CONFLICT_ATTEMPTS, Command, Handlers
 from maag.runtime.settings import Settings
+from maag.runtime.store import idempotency
 from maag.runtime.store.unit_of_work import Conflict, Work
 from maag.runtime.web.auth import Caller
 from tests.support.pipeline import Ledger, LedgerApp
@@ -204,3 +205,41 @@ def test_a_command_that_handles_its_own_key_is_left_to_it(tmp_path: Path) -> Non
             ),
         )
     assert seen == ["key-00000001", "key-00000001"]
+
+
+def test_what_a_command_names_is_read_before_it_runs_in_one_read_of_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its target and its key's record (found or not) are read together; loading them in the
+    handler, and answering a replay, reads nothing more."""
+    app = LedgerApp(Settings(data_dir=tmp_path))
+    case_id = uuid.uuid4()
+    app.save(Ledger(case_id=case_id))
+    reads: list[set[uuid.UUID]] = []
+    histories, events = app.histories, app.events.get
+    batch: list[bool] = []
+
+    def batched(ids: Any) -> Any:
+        reads.append(set(ids))
+        batch.append(True)  # (this store, SQLite, is read an aggregate at a time within it)
+        try:
+            return histories(ids)
+        finally:
+            batch.pop()
+
+    def one_by_one(*args: Any, **kwargs: Any) -> Any:
+        if not batch:
+            raise AssertionError("an aggregate the command names was read on its own")
+        return events(*args, **kwargs)
+
+    monkeypatch.setattr(app, "histories", batched)
+    monkeypatch.setattr(app.repository, "get", one_by_one)
+    monkeypatch.setattr(app.events, "get", one_by_one)
+    handlers = registry()
+    first = handlers.handle(app, _note("a", "key-00000001", case_id=case_id))
+    again = handlers.handle(app, _note("a", "key-00000001", case_id=case_id))
+    assert again.id == first.id == case_id
+    done = idempotency.done_id(CALLER.user_id, "key-00000001")
+    assert reads == [{case_id, done}, {case_id, done}]
+    monkeypatch.undo()
+    assert app.notes(case_id) == ["a"]
