@@ -3,7 +3,10 @@
 For each partition's batch: decode every record, drop those at or before the recorded
 position (redelivered or republished), run the handlers against one unit of work, and
 commit the new events together with the new position in one transaction. Kafka offsets
-are committed afterwards and are only a hint: the store's tracking is the truth.
+are committed afterwards and are only a hint: the store's tracking is the truth. A batch
+holding nothing the consumer's handlers take (another service's events) changes nothing,
+so it is passed over without reading or moving the position: seen again, it is passed over
+again.
 
 Position: for MAAG event topics, the producer's `ce_sequence` (stable when the outbox
 republishes); for inbound topics written by agencies, the Kafka offset.
@@ -115,6 +118,13 @@ class Subscription:
     position: Position = Position.SEQUENCE
     # Aggregates a delivery's handler will load, read for the whole batch in one query.
     prefetch: Callable[[Delivery[Any]], Iterable[UUID]] | None = None
+    # The message types its handlers take (None: every one). Most of a topic's events are for
+    # other services: nothing is read for them, and a batch of nothing else is passed over
+    # without a transaction (a redelivery of it is passed over again).
+    takes: frozenset[type] | None = None
+
+    def taken(self, message: Any) -> bool:
+        return self.takes is None or type(message) in self.takes
 
     @property
     def max_bytes(self) -> int:
@@ -128,23 +138,14 @@ def on_events(
     prefetch: Callable[[Delivery[Any]], Iterable[UUID]] | None = None,
 ) -> Subscription:
     """A subscription to a MAAG event topic; events of types without a handler are passed over,
-    and nothing is read from the store for them."""
+    and nothing is read from the store for them (`Subscription.takes`)."""
 
     def dispatch(delivery: Delivery[Any], work: Work) -> None:
         handler = handlers.get(type(delivery.message))
         if handler is not None:
             handler(delivery, work)
 
-    if prefetch is None:
-        return Subscription(topic=topic, handle=dispatch)
-    loads = prefetch
-
-    def handled(delivery: Delivery[Any]) -> Iterable[UUID]:
-        # Most of a topic's events are for other services: reading their cases' histories
-        # (a service's own index among them) was a consumer's largest cost.
-        return loads(delivery) if type(delivery.message) in handlers else ()
-
-    return Subscription(topic=topic, handle=dispatch, prefetch=handled)
+    return Subscription(topic=topic, handle=dispatch, prefetch=prefetch, takes=frozenset(handlers))
 
 
 @dataclass
@@ -257,6 +258,11 @@ class TrackedConsumer:
         self, tp: TopicPartition, records: Sequence[ConsumerRecord[bytes, bytes]]
     ) -> BatchOutcome:
         sub = self.subscriptions[tp.topic]
+        dead, decoded = self._decoded(sub, records)
+        if not dead and not any(sub.taken(message) for _, _, message in decoded):
+            # Nothing here for this service: no handler would run, and reading the position
+            # and moving it past these was a transaction a batch.
+            return BatchOutcome(Work(self.app), None, [], applied=len(decoded))
         name = f"{tp.topic}:{tp.partition}"
         superseded = False
         if sub.position is Position.SEQUENCE and records:
@@ -265,31 +271,8 @@ class TrackedConsumer:
         else:
             last = self.app.position(name)
         start = last
-        dead: list[DeadLetter] = []
         fresh: list[tuple[ConsumerRecord[bytes, bytes], Delivery[Any]]] = []
-        limit = sub.max_bytes
-        for record in records:
-            size = record_size(record.key, record.value, record.headers)
-            if size > limit:
-                dead.append(
-                    DeadLetter(
-                        record,
-                        f"TooLarge: {size} bytes, over the topic's limit of {limit}",
-                        keep_value=False,
-                    )
-                )
-                continue
-            try:
-                envelope, message = sub.decoder(record.headers, record.value)
-                if sub.position is Position.SEQUENCE and (
-                    envelope is None or envelope.sequence is None
-                ):
-                    raise EnvelopeError("header ce_sequence: missing")
-            except TRANSIENT:
-                raise  # not the record's fault (e.g. the identity provider is away): retry
-            except Exception as e:  # whatever the bytes made the decoder raise
-                dead.append(DeadLetter(record, f"{type(e).__name__}: {e}"))
-                continue
+        for record, envelope, message in decoded:
             pos = envelope.sequence if sub.position is Position.SEQUENCE else record.offset  # type: ignore[union-attr]
             assert pos is not None
             if last is not None and pos <= last:
@@ -311,8 +294,9 @@ class TrackedConsumer:
         ids: set[UUID] = set()
         if sub.prefetch is not None:
             for _, d in fresh:
-                with contextlib.suppress(Exception):  # the handler meets it and says why
-                    ids.update(sub.prefetch(d))
+                if sub.taken(d.message):
+                    with contextlib.suppress(Exception):  # the handler meets it and says why
+                        ids.update(sub.prefetch(d))
         histories = self.app.histories(ids) if ids else {}
         excluded: set[int] = set()
         while True:
@@ -336,6 +320,39 @@ class TrackedConsumer:
             break
         tracking = Tracking(name, last) if last is not None and last != start else None
         return BatchOutcome(work, tracking, dead, applied=len(fresh) - len(excluded))
+
+    @staticmethod
+    def _decoded(
+        sub: Subscription, records: Sequence[ConsumerRecord[bytes, bytes]]
+    ) -> tuple[list[DeadLetter], list[tuple[ConsumerRecord[bytes, bytes], Envelope | None, Any]]]:
+        """The batch's records read: those to dead-letter and why, and the rest decoded."""
+        dead: list[DeadLetter] = []
+        decoded: list[tuple[ConsumerRecord[bytes, bytes], Envelope | None, Any]] = []
+        limit = sub.max_bytes
+        for record in records:
+            size = record_size(record.key, record.value, record.headers)
+            if size > limit:
+                dead.append(
+                    DeadLetter(
+                        record,
+                        f"TooLarge: {size} bytes, over the topic's limit of {limit}",
+                        keep_value=False,
+                    )
+                )
+                continue
+            try:
+                envelope, message = sub.decoder(record.headers, record.value)
+                if sub.position is Position.SEQUENCE and (
+                    envelope is None or envelope.sequence is None
+                ):
+                    raise EnvelopeError("header ce_sequence: missing")
+            except TRANSIENT:
+                raise  # not the record's fault (e.g. the identity provider is away): retry
+            except Exception as e:  # whatever the bytes made the decoder raise
+                dead.append(DeadLetter(record, f"{type(e).__name__}: {e}"))
+                continue
+            decoded.append((record, envelope, message))
+        return dead, decoded
 
     def _incarnation(self, tp: TopicPartition, epoch: int | None) -> tuple[str, bool, int | None]:
         """Where this partition's positions for `epoch` are tracked, whether a later

@@ -131,7 +131,7 @@ async def test_a_clean_batch_is_applied_in_one_trip_to_a_worker_thread_and_a_dea
 
 
 @pytest.mark.parametrize("handled", [False, True], ids=["no handler", "a handler"])
-async def test_the_store_is_read_for_an_event_only_when_a_handler_takes_it(
+async def test_the_store_is_read_and_written_for_a_batch_only_when_a_handler_takes_from_it(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, handled: bool
 ) -> None:
     from contracts.events.referral import ReferralAccepted, ReferralReceived
@@ -155,9 +155,23 @@ async def test_the_store_is_read_for_an_event_only_when_a_handler_takes_it(
         group_id="unit",
         dlq_producer=FakeProducer(),
     )
+    store: list[str] = []
+    for step in ("positions", "position", "record"):
+        real = getattr(app, step)
+        monkeypatch.setattr(app, step, _noting(store, step, real))
     await consumer.handle_batch(TP, records)
     assert read == ([set(cases)] if handled else [])
-    assert consumer.applied == 2  # passed over or applied, the position moves past both
+    assert consumer.applied == 2
+    # another service's events: no position read or moved, no transaction
+    assert store == (["positions", "record"] if handled else [])
+
+
+def _noting(calls: list[str], name: str, fn: Any) -> Any:
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        return fn(*args, **kwargs)
+
+    return noted
 
 
 REFUSED = psycopg.OperationalError("connection refused")
