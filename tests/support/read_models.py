@@ -13,6 +13,8 @@ from sqlalchemy import MetaData, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from maag.runtime.follow.projection import Runs
+
 E = TypeVar("E")
 
 
@@ -25,7 +27,8 @@ def sqlite_with(metadata: MetaData) -> Iterator[Engine]:
 
 
 def projected(engine: Engine, project: Callable[[Any, Session], None], *events: Any) -> None:
-    with Session(engine) as session:
+    """As a catch-up projects them: in one `Runs` session, committed."""
+    with Runs(engine) as session:
         for e in events:
             project(e, session)
         session.commit()

@@ -12,10 +12,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.dml import UpdateBase
 
 from contracts.classification import DATA_CLASS_KEY, DataClass
 from maag.runtime.follow.follower import Follower, Wakeup, in_thread
@@ -83,6 +85,38 @@ def create_tables(metadata: MetaData, engine: Engine, attempts: int = 5) -> None
             time.sleep(0.2 * (attempt + 1))
 
 
+class Runs(Session):
+    """The session a catch-up gives its projectors: a run of executions of one INSERT, UPDATE
+    or DELETE (a statement built once, its values bound per event, e.g. a row per email
+    asked for) goes to the database as one executemany when the run ends, where each was a
+    round of SQLAlchemy's execution machinery of its own. A run ends at any other statement
+    (a read sees every write before it) and at the commit. Such an execution
+    returns None: no projector reads what a write returns. (A Session, subclassed as
+    SQLAlchemy allows, so that a projector's `info`, events and connection are the same.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._run: Executable | None = None
+        self._rows: list[dict[str, Any]] = []
+        event.listen(self, "before_commit", Runs.send_run)
+
+    def execute(self, statement: Executable, params: Any = None, **kwargs: Any) -> Any:
+        if not kwargs and isinstance(statement, UpdateBase) and isinstance(params, dict) and params:
+            if statement is not self._run or params.keys() != self._rows[0].keys():
+                self.send_run()
+                self._run = statement
+            self._rows.append(params)
+            return None
+        self.send_run()
+        return super().execute(statement, params, **kwargs)
+
+    def send_run(self) -> None:
+        if self._run is not None:
+            statement, rows = self._run, self._rows
+            self._run, self._rows = None, []
+            super().execute(statement, rows)
+
+
 class Projector:
     def __init__(
         self,
@@ -117,7 +151,7 @@ class Projector:
             return int(found or 0)
 
     def catch_up_once(self) -> int:
-        with Session(self.engine) as session, session.begin():
+        with Runs(self.engine) as session, session.begin():
             row = session.execute(self._locked).scalar()
             after = int(row or 0)
             notifications = self.app.notifications(after, self.batch_size)
