@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 from uuid import UUID
 
+import pytest
 from eventsourcing.domain import Aggregate, event
 
 from contracts.events import Actor
@@ -173,3 +174,16 @@ async def run_until_blocked(relay: OutboxRelay) -> asyncio.Task[None]:
     stop.set()
     await asyncio.wait_for(task, timeout=2)
     return task
+
+
+def histories_read(app: ServiceApplication, monkeypatch: pytest.MonkeyPatch) -> list[set[UUID]]:
+    """The ids of each batched read of `app`'s store (`histories`) from now on, in order."""
+    asked: list[set[UUID]] = []
+    histories = app.histories
+
+    def noted(ids: Any) -> Any:
+        asked.append(set(ids))
+        return histories(ids)
+
+    monkeypatch.setattr(app, "histories", noted)
+    return asked

@@ -28,6 +28,7 @@ from tests.support.pipeline import (
     IntakeApp,
     Ledger,
     LedgerApp,
+    histories_read,
     on_received,
     translate,
 )
@@ -139,14 +140,7 @@ async def test_the_store_is_read_and_written_for_a_batch_only_when_a_handler_tak
     records = _records(settings, ["CAF-2026-0001", "CAF-2026-0002"])
     cases = [uuid.UUID(r.key.decode()) for r in records if r.key]
     app = LedgerApp(settings)
-    read: list[set[uuid.UUID]] = []
-    histories = app.histories
-
-    def reading(ids: Any) -> Any:
-        read.append(set(ids))
-        return histories(ids)
-
-    monkeypatch.setattr(app, "histories", reading)
+    read = histories_read(app, monkeypatch)
     taken = ReferralReceived if handled else ReferralAccepted
     consumer = TrackedConsumer(
         app,

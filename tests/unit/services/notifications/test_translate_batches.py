@@ -12,7 +12,7 @@ from maag.runtime.messaging.outbox import OutboxRelay
 from services.notifications.adapters.translate import CLASSES, Translator
 from services.notifications.application.app import NotificationsApp
 from services.notifications.domain.notification import Notification
-from tests.support.pipeline import FakeProducer
+from tests.support.pipeline import FakeProducer, histories_read
 
 
 def _asked(i: int) -> Notification:
@@ -59,14 +59,7 @@ def test_a_prepared_batch_translates_as_each_read_alone(
 def test_the_relay_prepares_each_batch_once(
     app: NotificationsApp, outcomes: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asked: list[set[uuid.UUID]] = []
-    histories = app.histories
-
-    def counted(ids: Any) -> Any:
-        asked.append(set(ids))
-        return histories(ids)
-
-    monkeypatch.setattr(app, "histories", counted)
+    asked = histories_read(app, monkeypatch)
     relay = OutboxRelay(app, CLASSES, Translator(app), FakeProducer(), source="notifications")
     last, publications = relay.pending(0)
     assert last == len(outcomes) and len(publications) == 3
