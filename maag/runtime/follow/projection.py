@@ -98,7 +98,6 @@ class Runs(Session):
         super().__init__(*args, **kwargs)
         self._run: Executable | None = None
         self._rows: list[dict[str, Any]] = []
-        event.listen(self, "before_commit", Runs.send_run)
 
     def execute(self, statement: Executable, params: Any = None, **kwargs: Any) -> Any:
         if not kwargs and isinstance(statement, UpdateBase) and isinstance(params, dict) and params:
@@ -114,7 +113,12 @@ class Runs(Session):
         if self._run is not None:
             statement, rows = self._run, self._rows
             self._run, self._rows = None, []
-            super().execute(statement, rows)
+            # one row as one execution: psycopg's executemany sets up a pipeline first
+            super().execute(statement, rows if len(rows) > 1 else rows[0])
+
+
+# At the class, once: a listener on each instance costs SQLAlchemy a dispatcher of its own.
+event.listen(Runs, "before_commit", Runs.send_run)
 
 
 class Projector:
