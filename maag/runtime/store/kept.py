@@ -53,10 +53,6 @@ class KeptHistories:
         self._kept: OrderedDict[UUID, tuple[Any, ...]] = OrderedDict()
         self._lock = threading.Lock()  # units of work load in several threads
 
-    def holds(self, aggregate_id: UUID) -> bool:
-        with self._lock:
-            return aggregate_id in self._kept
-
     def history(self, aggregate_id: UUID) -> list[Any]:
         """The aggregate's events as the store holds them now (none if it has none)."""
         kept = self.last_kept(aggregate_id)
