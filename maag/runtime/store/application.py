@@ -31,6 +31,7 @@ from maag.runtime import causation
 from maag.runtime.settings import Settings
 from maag.runtime.store.liveness import check_cheaply
 from maag.runtime.store.moved import follow_moved_modules
+from maag.runtime.store.one_statement import recorder_env
 from maag.runtime.store.sealed import SealingMapper, sealing_env
 from maag.runtime.store.shredding import CaseKeys
 
@@ -80,12 +81,14 @@ class ServiceApplication(ProcessApplication[UUID]):
         follow_moved_modules()  # stored events name the modules their classes were in
         self._writer_lock = threading.Lock()
         # Stored events sealed to their place (maag.runtime.store.sealed): the one line that
-        # selects the sealing mapper and cipher through the library's own settings.
+        # selects the sealing mapper and cipher through the library's own settings; and on
+        # PostgreSQL, each commit in one statement (maag.runtime.store.one_statement).
         es_env = {
             **settings.eventsourcing_env(self.name),
             **sealing_env(settings, self.name),
             **(env or {}),
         }
+        es_env = {**recorder_env(es_env), **es_env}
         conninfo = settings.postgres_conninfo
         if conninfo and es_env.get("POSTGRES_SCHEMA") and not settings.store_migrated:
             _create_schema(conninfo, es_env["POSTGRES_SCHEMA"])
