@@ -1,6 +1,7 @@
 """A commit to the event store in one statement: the consumer's position and the events it
 caused, each event table's lock and its NOTIFY, sent as one call of a function in the
-store's schema, in the connection's own implicit transaction.
+store's schema, in the connection's own implicit transaction; and a position alone (the
+relay's) as the library's upsert without the BEGIN and COMMIT around it.
 
 eventsourcing's process recorder commits the same in a pipeline of seven statements
 (BEGIN, the tracking upsert, SET LOCAL lock_timeout, LOCK TABLE ... IN EXCLUSIVE MODE,
@@ -13,7 +14,7 @@ duplicate aggregate version, or a position not past the one recorded.
 
 The one place the library is reached for this: eventsourcing builds its process recorder
 from `PROCESS_RECORDER_TOPIC` (a public setting; `recorder_env` names the class below), and
-`OneStatementRecorder` overrides its public `insert_events`, reading the statements and
+`OneStatementRecorder` overrides its public `insert_events` and `insert_tracking`, reading the statements and
 names the library builds for its own (`insert_events_statement`'s table, the composite
 type, the tracking table, the channel, the lock timeout).
 tests/integration/runtime/store/test_one_statement.py fails if those change or if a commit
@@ -25,7 +26,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
@@ -133,3 +140,20 @@ class OneStatementRecorder(PostgresProcessRecorder):
             inserted = [int(row[0]) for row in curs.fetchall()]
         # as the library: the ids of what was inserted, None for a tracking alone
         return inserted if stored_events else None
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_tracking(self, tracking: Tracking) -> None:
+        """A position alone (the relay's, after each batch it published): the library's own
+        upsert, as its own statement (the library wraps it in BEGIN and COMMIT)."""
+        if not self.datastore.single_row_tracking:
+            super().insert_tracking(tracking)
+            return
+        params = {
+            "application_name": tracking.application_name,
+            "notification_id": tracking.notification_id,
+        }
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.insert_tracking_statement, params, prepare=True)
+            if curs.fetchone() is None:  # not past the recorded position (as the library)
+                msg = f"Failed to record tracking for {tracking.application_name} "
+                raise IntegrityError(msg + str(tracking.notification_id))

@@ -111,21 +111,47 @@ def test_what_the_library_refuses_is_refused_whole(
     assert rows(postgres_url, pg_schema, "mirror_tracking") == [("__migration__", 1), ("t:0", 5)]
 
 
-def test_a_consumers_commit_is_one_statement(
+def test_a_position_alone_is_recorded_and_refused_as_the_library_does(
+    app: LedgerApp, library: PostgresProcessRecorder, postgres_url: str, pg_schema: str
+) -> None:
+    for recorder in (app.recorder, library):
+        recorder.insert_tracking(Tracking("outbox:ledger", 3))
+        recorder.insert_tracking(Tracking("outbox:ledger", 9))
+        with pytest.raises(IntegrityError):
+            recorder.insert_tracking(Tracking("outbox:ledger", 9))  # not past it
+    assert rows(postgres_url, pg_schema, "ledger_tracking") == rows(
+        postgres_url, pg_schema, "mirror_tracking"
+    )
+    assert app.positions("outbox:ledger") == {"outbox:ledger": 9}
+
+
+def test_a_commit_and_a_position_are_one_statement_each(
     app: LedgerApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: list[str] = []
     execute = psycopg.Cursor.execute
+    here = threading.get_ident()  # (the pool sets up new connections in threads of its own)
 
     def counted(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append(query.as_string(self) if isinstance(query, sql.Composable) else str(query))
+        if threading.get_ident() == here:
+            sent.append(query.as_string(self) if isinstance(query, sql.Composable) else str(query))
         return execute(self, query, *args, **kwargs)
 
+    def no_block(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a transaction block was opened (BEGIN ... COMMIT)")
+
     monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    monkeypatch.setattr(psycopg.Connection, "transaction", no_block)
     app.record(Tracking("referral.events:0", 7), [Ledger(case_id=A)])
     assert len(sent) == 1, sent  # the library's pipeline: five, between BEGIN and COMMIT
+    app.recorder.insert_tracking(Tracking("outbox:ledger", 4))
+    assert len(sent) == 2, sent
+    monkeypatch.undo()
     assert app.notes(A) == []
-    assert app.positions("referral.events:0") == {"referral.events:0": 7}
+    assert app.positions("referral.events:0", "outbox:ledger") == {
+        "referral.events:0": 7,
+        "outbox:ledger": 4,
+    }
 
 
 def test_a_commit_waits_for_the_events_tables_lock_and_notifies_its_readers(
