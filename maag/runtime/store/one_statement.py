@@ -15,8 +15,8 @@ duplicate aggregate version, or a position not past the one recorded.
 The one place the library is reached for this: eventsourcing builds its process recorder
 from `PROCESS_RECORDER_TOPIC` (a public setting; `recorder_env` names the class below), and
 `OneStatementRecorder` overrides its public `insert_events` and `insert_tracking`, reading the statements and
-names the library builds for its own (`insert_events_statement`'s table, the composite
-type, the tracking table, the channel, the lock timeout).
+names the library builds for its own (the events and tracking tables, the channel, the lock
+timeout).
 tests/integration/runtime/store/test_one_statement.py fails if those change or if a commit
 here differs from the library's own.
 """
@@ -67,24 +67,29 @@ class OneStatementRecorder(PostgresProcessRecorder):
         self.commit_function_name = _FUNCTION.format(events_table_name)[:_MAX_IDENTIFIER]
         schema = Identifier(datastore.schema)
         function = Identifier(self.commit_function_name)
-        event_type = Identifier(self.stored_event_type_name)
-        # after the library's own statements: its tables and type come first
-        self.sql_create_statements.append(self._create_function(schema, function, event_type))
+        ids = Identifier(datastore.originator_id_type)
+        # after the library's own statements: its tables come first
+        self.sql_create_statements.append(self._create_function(schema, function, ids))
         self.commit_statement = SQL(
-            "SELECT * FROM {}.{}(%s::{}.{}[], %s::text, %s::bigint)"
-        ).format(schema, function, schema, event_type)
+            "SELECT * FROM {}.{}(%b::{}[], %b::bigint[], %b::text[], %b::bytea[], %s::text, "
+            "%s::bigint)"
+        ).format(schema, function, ids)
 
     def _create_function(
-        self, schema: Identifier, function: Identifier, event_type: Identifier
+        self, schema: Identifier, function: Identifier, ids: Identifier
     ) -> Composed:
         events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         tracking = SQL("{}.{}").format(schema, Identifier(self.tracking_table_name))
         # As the library's pipeline: the tracking (its single-row upsert: a position not past
         # the recorded one changes no row, which the library raises as IntegrityError), then
         # for events the lock (with its timeout), the NOTIFY and the insert, in array order.
+        # The events come as four arrays, not one of the library's composite type: psycopg
+        # writes a composite array as text, escaping each state in Python; these it writes
+        # in binary (%b in the call).
         return SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{function}("
-            "events {schema}.{event_type}[], tracked_name text, tracked_id bigint) "
+            "ids {ids}[], versions bigint[], topics text[], states bytea[], "
+            "tracked_name text, tracked_id bigint) "
             "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
             "BEGIN "
             "IF tracked_name IS NOT NULL THEN "
@@ -96,19 +101,18 @@ class OneStatementRecorder(PostgresProcessRecorder):
             "MESSAGE = 'Failed to record tracking for ' || tracked_name || ' ' || tracked_id; "
             "END IF; "
             "END IF; "
-            "IF cardinality(events) > 0 THEN "
+            "IF cardinality(ids) > 0 THEN "
             "SET LOCAL lock_timeout = '{lock_timeout}s'; "
             "LOCK TABLE {events} IN EXCLUSIVE MODE; "
             "NOTIFY {channel}; "
             "RETURN QUERY INSERT INTO {events} (originator_id, originator_version, topic, state) "
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-            "FROM unnest(events) AS e RETURNING notification_id; "
+            "SELECT * FROM unnest(ids, versions, topics, states) RETURNING notification_id; "
             "END IF; "
             "END $BODY$"
         ).format(
             schema=schema,
             function=function,
-            event_type=event_type,
+            ids=ids,
             tracking=tracking,
             events=events,
             lock_timeout=SQL(str(int(self.datastore.lock_timeout))),
@@ -123,12 +127,11 @@ class OneStatementRecorder(PostgresProcessRecorder):
         if not self.datastore.single_row_tracking:  # the library's legacy tables: its path
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids
-        events = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
         params = (
-            events,
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
             tracking.application_name if tracking else None,
             tracking.notification_id if tracking else None,
         )
