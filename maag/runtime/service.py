@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
+from maag.runtime.collector import set_aside_what_was_built
 from maag.runtime.evidence import audit_api
 from maag.runtime.evidence.anchors import Anchorer
 from maag.runtime.evidence.case_history import CaseHistory
@@ -55,6 +56,7 @@ class _Server(uvicorn.Server):
 
 
 async def run_service(name: str, api: FastAPI, loops: Sequence[Loop], settings: Settings) -> None:
+    set_aside_what_was_built()
     stop = asyncio.Event()
     server = _Server(
         uvicorn.Config(

@@ -19,6 +19,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from maag.runtime.collector import set_aside_what_was_built
 from maag.runtime.follow.projection import read_model_engine
 from maag.runtime.logging import configure
 from maag.runtime.settings import Settings
@@ -127,6 +128,7 @@ def main(settings: Settings) -> None:
     configure(settings.log_format)  # the services' format: JSON records with correlation ids
     ws = WebSettings.of(settings, os.environ)
     app = create_app(ws, read_model_engine(settings, "web"))
+    set_aside_what_was_built()
     uvicorn.run(
         app,
         host=ws.host,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -44,3 +45,24 @@ async def test_a_background_loop_that_dies_ends_the_service_non_zero_naming_the_
         await run_service("referral", FastAPI(), [Relay().run, quiet], Settings(http_port=0))
     err = capsys.readouterr().err
     assert '"loop": "Relay.run"' in err and "the broker said no" in err
+
+
+async def test_what_the_process_built_is_set_aside_from_the_collector_before_it_serves() -> None:
+    from fastapi import FastAPI
+
+    from maag.runtime.service import run_service
+
+    gc.unfreeze()  # (another test here may have run a service in this process)
+    assert gc.get_freeze_count() == 0
+    seen: list[int] = []
+
+    async def look(stop: Any) -> None:
+        seen.append(gc.get_freeze_count())
+        raise RuntimeError("seen")  # a loop that ends stops the service
+
+    try:
+        with pytest.raises(SystemExit):
+            await run_service("referral", FastAPI(), [look], Settings(http_port=0))
+    finally:
+        gc.unfreeze()
+    assert seen and seen[0] > 0  # full collections no longer walk the libraries' objects

@@ -3,6 +3,11 @@ open them, a form's token, and each failure as the page says it."""
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
+
+import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -190,3 +195,27 @@ def test_a_tray_whose_service_is_down_leaves_the_rest_of_the_home_page(
     assert page.status_code == 200
     assert "What waits for you in your meetings could not be shown just now" in page.text
     assert "Due on the cases you lead" in page.text
+
+
+def test_the_web_app_sets_aside_what_it_built_before_it_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maag.runtime.settings import Settings
+    from services.web import app as web
+    from services.web.settings import SERVICES
+
+    gc.unfreeze()  # (a service run in this process earlier may have set some aside)
+    assert gc.get_freeze_count() == 0
+    seen: list[int] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.append(gc.get_freeze_count()))
+    monkeypatch.setenv("MAAG_WEB_CLIENT_SECRET", "secret")
+    settings = Settings(
+        oidc_issuer="http://idp.test/realms/maag",
+        service_urls={s: f"http://{s}.test" for s in SERVICES},
+        data_dir=tmp_path,
+    )
+    try:
+        web.main(settings)
+    finally:
+        gc.unfreeze()
+    assert seen and seen[0] > 0  # as the services (maag.runtime.collector)
