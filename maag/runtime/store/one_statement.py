@@ -14,9 +14,9 @@ duplicate aggregate version, or a position not past the one recorded.
 
 The one place the library is reached for this: eventsourcing builds its process recorder
 from `PROCESS_RECORDER_TOPIC` (a public setting; `recorder_env` names the class below), and
-`OneStatementRecorder` overrides its public `insert_events` and `insert_tracking`, reading the statements and
-names the library builds for its own (the events and tracking tables, the channel, the lock
-timeout).
+`OneStatementRecorder` overrides its public `insert_events` and `insert_tracking`, reading
+the statements and names the library builds for its own (the events and tracking tables,
+the tracking upsert, the channel, the lock timeout).
 tests/integration/runtime/store/test_one_statement.py fails if those change or if a commit
 here differs from the library's own.
 """

@@ -172,7 +172,8 @@ def test_a_commit_waits_for_the_events_tables_lock_and_notifies_its_readers(
         deadline = time.monotonic() + 10
         while not waiting_on_a_lock(holder, postgres_url):
             assert time.monotonic() < deadline, "the commit never waited on the table's lock"
-            time.sleep(0.02)
+            writer.join(0.02)
+            assert writer.is_alive(), "the commit went through under another's lock"
         assert not done
         holder.commit()  # the lock goes: the commit goes through
         writer.join(10)
