@@ -125,6 +125,31 @@ def test_a_position_alone_is_recorded_and_refused_as_the_library_does(
     assert app.positions("outbox:ledger") == {"outbox:ledger": 9}
 
 
+def test_the_previous_releases_recorder_and_this_one_write_side_by_side(
+    app: LedgerApp, postgres_url: str, pg_schema: str
+) -> None:
+    """In a rolling update the previous release's pods commit through the library's recorder
+    to the same tables, while the new ones commit through the function."""
+    previous = PostgresProcessRecorder(
+        app.recorder.datastore,  # type: ignore[attr-defined]
+        events_table_name="ledger_events",
+        tracking_table_name="ledger_tracking",
+    )
+    ours = app.recorder
+    assert previous.insert_events([stored(A, 1)], tracking=Tracking("t:0", 1)) == [1]
+    assert ours.insert_events([stored(A, 2)], tracking=Tracking("t:0", 2)) == [2]
+    assert previous.insert_events([stored(B, 1)]) == [3]
+    assert ours.insert_events([stored(B, 2), stored(A, 3)]) == [4, 5]
+    with pytest.raises(IntegrityError):
+        ours.insert_events([stored(B, 1)])  # the other's version
+    with pytest.raises(IntegrityError):
+        previous.insert_events([stored(A, 4)], tracking=Tracking("t:0", 2))  # the other's position
+    assert [r[:2] + r[4:] for r in rows(postgres_url, pg_schema, "ledger_events")] == sorted(
+        [(A, 1, 1), (A, 2, 2), (A, 3, 5), (B, 1, 3), (B, 2, 4)]
+    )
+    assert app.positions("t:0") == {"t:0": 2}
+
+
 def test_a_commit_and_a_position_are_one_statement_each(
     app: LedgerApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
