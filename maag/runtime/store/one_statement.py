@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import (
-    IntegrityError,
     InterfaceError,
     OperationalError,
     StoredEvent,
@@ -147,16 +146,6 @@ class OneStatementRecorder(PostgresProcessRecorder):
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_tracking(self, tracking: Tracking) -> None:
         """A position alone (the relay's, after each batch it published): the library's own
-        upsert, as its own statement (the library wraps it in BEGIN and COMMIT)."""
-        if not self.datastore.single_row_tracking:
-            super().insert_tracking(tracking)
-            return
-        params = {
-            "application_name": tracking.application_name,
-            "notification_id": tracking.notification_id,
-        }
+        insert of it, as its own statement (the library wraps it in BEGIN and COMMIT)."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.insert_tracking_statement, params, prepare=True)
-            if curs.fetchone() is None:  # not past the recorded position (as the library)
-                msg = f"Failed to record tracking for {tracking.application_name} "
-                raise IntegrityError(msg + str(tracking.notification_id))
+            self._insert_tracking(curs, tracking)
